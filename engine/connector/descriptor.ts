@@ -1,0 +1,99 @@
+/**
+ * The typed form of a `connectors/<name>/connector.yaml` descriptor. The JSON Schema in
+ * `schemas/connector.schema.json` is the authority; these types mirror it.
+ */
+import type { RateLimit } from '../http/connection.js';
+import type { RetryPolicy } from '../http/retry.js';
+
+export type AuthDescriptor =
+  | { type: 'none' }
+  | { type: 'basic'; username: string; password: string }
+  | { type: 'api_key_header'; header: string; value: string }
+  | { type: 'bearer'; token: string }
+  | { type: 'oauth2_refresh_token'; token_url: string; client_id: string; client_secret: string; refresh_token: string }
+  | { type: 'session'; description: string };
+
+export type PagingDescriptor =
+  | { type: 'offset_token'; limit_param: string; page_size: number; max_page_size: number; offset_param: string; next_field: string; records_field: string }
+  | { type: 'top_skip'; top_param: string; skip_param: string; page_size: number }
+  | { type: 'start_position'; start_param: string; max_param: string; page_size: number }
+  | { type: 'limit_offset'; limit_param: string; offset_param: string; page_size: number; records_field: string; count_field?: string }
+  | { type: 'none' };
+
+export interface CursorDescriptor {
+  /** Record field holding the cursor value (unix seconds). */
+  field: string;
+  /** Whether the list can be sorted ascending by the cursor (then checkpoints move after every page). */
+  sortable: boolean;
+  /** Sort parameter value used when the cursor is not sortable (e.g. `date` for Chargebee credit notes). */
+  fallback_sort?: string;
+}
+
+export interface EndpointDescriptor {
+  description: string;
+  path: string;
+  /** Key wrapping each record in a list entry (`{"invoice": {...}}` → `invoice`). */
+  record_key?: string;
+  id_field?: string;
+  version_field?: string;
+  cursor?: CursorDescriptor;
+  include_deleted?: boolean;
+  /** Record field compared with the pipeline's `start_date` (e.g. `date` on invoices). */
+  start_date_field?: string;
+  /** Product catalog version the endpoint belongs to (Chargebee: `v1` plans/addons, `v2` items). */
+  catalog?: string;
+  /** Fixed query parameters. */
+  params?: Record<string, string>;
+}
+
+export interface BaseUrlDescriptor {
+  /** Template with `{param}` placeholders filled from the connection block. */
+  template: string;
+  /** Alternative templates selected by a connection property, e.g. sandbox vs production. */
+  variants?: Record<string, string>;
+  /** Pattern each template parameter must match, so a value cannot steer requests to another host. */
+  parameters?: Record<string, { pattern: string; description: string }>;
+  /** Connection property that replaces the templated URL entirely (tests, proxies, fakes). */
+  override_property?: string;
+}
+
+export interface ConnectorDescriptor {
+  name: string;
+  title: string;
+  description: string;
+  roles: ('source' | 'sink')[];
+  /** JSON Schema of the pipeline's connection block for this connector. */
+  connection: {
+    properties: Record<string, Record<string, unknown> & { description: string; secret?: boolean }>;
+    required?: string[];
+  };
+  base_url?: BaseUrlDescriptor;
+  auth?: AuthDescriptor;
+  paging?: PagingDescriptor;
+  rate_limit?: { requests: number; per_seconds: number; concurrency: number };
+  retry?: { max_attempts?: number; base_delay_ms?: number; max_delay_ms?: number; max_retry_after_s?: number };
+  timeout_ms?: number;
+  endpoints?: Record<string, EndpointDescriptor>;
+  /** Target objects a sink accepts, with their natural key and batch size. */
+  objects?: Record<string, { description: string; natural_key?: string; max_batch?: number }>;
+  /** Connector-specific data (API versions, limits…). */
+  settings?: Record<string, unknown>;
+  /** Directory the descriptor was loaded from. */
+  readonly dir: string;
+}
+
+export function rateLimitOf(d: ConnectorDescriptor, override?: Partial<RateLimit>): RateLimit | undefined {
+  const base = d.rate_limit ? { requests: d.rate_limit.requests, perSeconds: d.rate_limit.per_seconds, concurrency: d.rate_limit.concurrency } : undefined;
+  if (!base && !override) return undefined;
+  return { requests: 100, perSeconds: 60, concurrency: 4, ...base, ...override };
+}
+
+export function retryPolicyOf(d: ConnectorDescriptor): Partial<RetryPolicy> {
+  const r = d.retry ?? {};
+  return {
+    ...(r.max_attempts !== undefined ? { maxAttempts: r.max_attempts } : {}),
+    ...(r.base_delay_ms !== undefined ? { baseDelayMs: r.base_delay_ms } : {}),
+    ...(r.max_delay_ms !== undefined ? { maxDelayMs: r.max_delay_ms } : {}),
+    ...(r.max_retry_after_s !== undefined ? { maxRetryAfterMs: r.max_retry_after_s * 1000 } : {}),
+  };
+}

@@ -1,0 +1,175 @@
+/**
+ * The contract between the engine and a connector. A connector is a folder under `connectors/`
+ * with a `connector.yaml` descriptor (data) and an `index.ts` exporting a `ConnectorModule`
+ * (the code data cannot express). Any connector may be a source, a sink, or both.
+ *
+ * Data flows one way: source pages → transform → sink batches → checkpoint.
+ */
+import type { LedgersyncError } from '../errors.js';
+import type { HttpConnection, HttpConnectionFactory } from '../http/connection.js';
+import type { Logger } from '../log.js';
+import type { ConnectorDescriptor } from './descriptor.js';
+
+/** One record as the source read it. */
+export interface SourceRecord {
+  /** The source system's id, unique within the stream. */
+  id: string;
+  /**
+   * Monotonic version of this record (Chargebee `resource_version`). Used to drop a version that was
+   * already processed, so lookback windows never emit a record twice. Omitted when the source has none.
+   */
+  version?: string;
+  /** True when the source says the record was deleted; the transform sees it as `$deleted`. */
+  deleted: boolean;
+  /** The record as the source returned it. */
+  data: Record<string, unknown>;
+}
+
+/** A page of records plus the checkpoint to persist once every record in it is confirmed. */
+export interface SourcePage {
+  records: SourceRecord[];
+  /**
+   * The stream checkpoint valid after this page, or undefined when the stream cannot checkpoint
+   * mid-way (e.g. a listing not sorted by its cursor); then `final` carries it.
+   */
+  checkpoint?: unknown;
+  /** Human progress: page number and what the page asked for. */
+  progress?: { page: number };
+}
+
+/** Everything a stream read needs, already resolved from the pipeline and the descriptor. */
+export interface StreamReadRequest {
+  /** Pipeline stream name. */
+  stream: string;
+  /** Connector endpoint name (e.g. `invoices`). */
+  endpoint: string;
+  /** Checkpoint persisted by the previous run, or undefined on a first / full-refresh run. */
+  checkpoint: unknown;
+  /** Unix seconds: nothing older is read (pipeline `start_date`). */
+  startDate?: number;
+  /** Seconds re-read before the checkpoint, to catch records that share its second or arrive late. */
+  lookbackSeconds: number;
+  /** Extra query parameters declared on the stream. */
+  params: Record<string, string>;
+  /** Called with the final checkpoint once the stream has been read to the end. */
+}
+
+export interface SourceContext {
+  log: Logger;
+  signal: AbortSignal;
+  /** Now, in unix seconds: injectable for tests. */
+  now(): number;
+}
+
+export interface Source {
+  /** Checks credentials and anything else the source needs before reading (e.g. catalog version). */
+  open?(ctx: SourceContext, streams: readonly StreamReadRequest[]): Promise<void>;
+  /** Pages of records in cursor order; the last page's `checkpoint` (or `finalCheckpoint`) is the stream's new checkpoint. */
+  read(request: StreamReadRequest, ctx: SourceContext): AsyncIterable<SourcePage>;
+  close?(): Promise<void>;
+}
+
+/** What the ledger already knows of a record, from earlier runs. */
+export interface LedgerEntry {
+  sourceId: string;
+  sourceVersion: string | null;
+  contentHash: string | null;
+  targetId: string | null;
+  targetVersion: string | null;
+  /** A write was started for it and never confirmed (crash between request and ledger write): look it up before creating. */
+  pendingWrite: boolean;
+  updatedAt: number;
+}
+
+/** One mapped record handed to a sink. */
+export interface SinkRecord {
+  /** Pipeline stream name. */
+  stream: string;
+  /** Target object named by the stream (e.g. `Invoice`, `journal_entry`, a JSONL file name). */
+  object: string;
+  sourceId: string;
+  sourceVersion?: string;
+  deleted: boolean;
+  /** The mapped record (output of the stream's JSONata mapping). */
+  data: Record<string, unknown>;
+  /** Value of the stream's natural key in the mapped record (`target.key`), when declared. */
+  naturalKey?: string;
+  /** Hash of `data`; equal hashes mean nothing changed since the last write. */
+  contentHash: string;
+  /** What the ledger knows of this record, if anything. */
+  previous?: LedgerEntry;
+}
+
+export type SinkResult =
+  | { status: 'created' | 'updated'; targetId: string; targetVersion?: string }
+  | { status: 'skipped'; reason: string; targetId?: string; targetVersion?: string }
+  | { status: 'failed'; error: LedgersyncError };
+
+export interface SinkContext {
+  pipeline: string;
+  runId: string;
+  log: Logger;
+  signal: AbortSignal;
+  /** Target id already recorded for a source record of another (or the same) stream. */
+  resolveTarget(stream: string, sourceId: string): string | undefined;
+  /** Small durable key/value store scoped to this pipeline and connector (tokens, posted periods…). */
+  kv: KeyValueStore;
+  /** Durable encrypted secrets scoped to this pipeline and connector (rotated refresh tokens). */
+  secrets: SecretStore;
+}
+
+export interface KeyValueStore {
+  get<T = unknown>(key: string): T | undefined;
+  set(key: string, value: unknown): void;
+  delete(key: string): void;
+}
+
+export interface SecretStore {
+  get(name: string): string | undefined;
+  /** Persists at once (synchronously), encrypted with LEDGERSYNC_SECRET_KEY. */
+  set(name: string, value: string): void;
+}
+
+export interface Sink {
+  /** Authenticates and checks the target before any write (fails fast with an `auth` or `config` error). */
+  open?(ctx: SinkContext): Promise<void>;
+  /** Largest batch the sink accepts; the runner splits pages to fit. Default 100. */
+  readonly maxBatchSize?: number;
+  /**
+   * Writes a batch and returns one result per record, in the same order. A per-record failure is a
+   * `failed` result (the record is dead-lettered, the run goes on); throwing fails the whole batch
+   * and stops the stream (use it for auth / connection failures).
+   */
+  write(batch: readonly SinkRecord[], ctx: SinkContext): Promise<SinkResult[]>;
+  /** Called once after every stream was written (flush files, post period journals…). */
+  close?(ctx: SinkContext): Promise<void>;
+}
+
+/** The connection block of a pipeline (`source:` or `sink:`), after `${VAR}` interpolation. */
+export type ConnectionConfig = Readonly<Record<string, unknown>> & { connector: string };
+
+export interface ConnectorFactoryInput {
+  connection: ConnectionConfig;
+  descriptor: ConnectorDescriptor;
+  /** Directory the pipeline file lives in, for relative paths. */
+  pipelineDir: string;
+  log: Logger;
+  /**
+   * Opens the connection's HTTP client: the engine's one fetch client, with the descriptor's rate
+   * limits and retry policy (overridable per pipeline) and the connector's auth / error hooks.
+   */
+  http: HttpConnectionFactory;
+}
+
+export type { HttpConnection };
+
+export interface ConnectorModule {
+  name: string;
+  createSource?(input: ConnectorFactoryInput): Source;
+  createSink?(input: ConnectorFactoryInput): Sink;
+  /**
+   * The base URL of this connection after templating and overrides; also checks template
+   * parameters (e.g. a Chargebee site name) so they cannot steer requests to another host.
+   */
+  baseUrl?(input: ConnectorFactoryInput): string;
+}

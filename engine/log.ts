@@ -1,0 +1,68 @@
+/** Structured, redacting logger. Every known secret value is masked before anything is printed. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+export interface Logger {
+  debug(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  child(scope: string): Logger;
+}
+
+const secretValues = new Set<string>();
+
+/** Registers a value (an API key, a token) that must never be printed. */
+export function registerSecret(value: string | undefined): void {
+  if (value && value.length >= 4) secretValues.add(value);
+}
+
+export function redact(text: string): string {
+  let out = text;
+  for (const secret of secretValues) {
+    if (out.includes(secret)) out = out.split(secret).join('***');
+  }
+  return out;
+}
+
+const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface LoggerOptions {
+  /** Lowest level printed. Default `info` (`LEDGERSYNC_LOG_LEVEL` overrides). */
+  level?: LogLevel;
+  /** Where lines go. Default: stderr. */
+  write?: (line: string) => void;
+  /** Print JSON lines instead of plain text. Default false. */
+  json?: boolean;
+}
+
+export function createLogger(options: LoggerOptions = {}, scope = 'ledgersync'): Logger {
+  const level = options.level ?? (process.env.LEDGERSYNC_LOG_LEVEL as LogLevel | undefined) ?? 'info';
+  const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
+  const emit = (lvl: LogLevel, message: string, fields?: Record<string, unknown>) => {
+    if (order[lvl] < (order[level] ?? 20)) return;
+    if (options.json) {
+      write(redact(JSON.stringify({ time: new Date().toISOString(), level: lvl, scope, message, ...fields })));
+    } else {
+      const extra = fields && Object.keys(fields).length ? ' ' + JSON.stringify(fields) : '';
+      write(redact(`${lvl === 'info' ? '' : lvl.toUpperCase() + ' '}[${scope}] ${message}${extra}`));
+    }
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    child: (child) => createLogger(options, `${scope}:${child}`),
+  };
+}
+
+/** A logger that prints nothing (tests, `--json` runs). */
+export const silentLogger: Logger = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child() {
+    return silentLogger;
+  },
+};
