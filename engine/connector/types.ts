@@ -90,6 +90,11 @@ export interface SinkRecord {
   sourceId: string;
   sourceVersion?: string;
   deleted: boolean;
+  /**
+   * What the mapping asks of the sink (reserved output field `_action`): `upsert` (default: create
+   * or update), `delete`, or `void`. `skip` never reaches a sink.
+   */
+  action: 'upsert' | 'delete' | 'void';
   /** The mapped record (output of the stream's JSONata mapping). */
   data: Record<string, unknown>;
   /** Value of the stream's natural key in the mapped record (`target.key`), when declared. */

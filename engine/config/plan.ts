@@ -1,0 +1,76 @@
+/**
+ * The compiled, frozen form of a pipeline file: what `loadPipeline` returns and everything after
+ * it reads. Nothing later re-reads YAML.
+ */
+import type { ConnectorDescriptor } from '../connector/descriptor.js';
+import type { ConnectionConfig } from '../connector/types.js';
+
+/** Where a value came from in the pipeline file, for error messages. */
+export interface SourcePosition {
+  file: string;
+  line: number;
+  column: number;
+}
+
+/** A JSONata expression compiled once at load time. */
+export interface CompiledExpression {
+  /** The expression text as written. */
+  source: string;
+  /** Where it stands in the file (the start of the expression text). */
+  position: SourcePosition;
+  /** Pipeline path, e.g. `/streams/1/mapping/fields/DocNumber`. */
+  path: string;
+  /** Evaluate against `input` with the given extra bindings (lookup tables, options, helpers). */
+  evaluate(input: unknown, bindings: Record<string, unknown>): Promise<unknown>;
+}
+
+export interface LookupTable {
+  name: string;
+  description: string;
+  values: Readonly<Record<string, unknown>>;
+  /** Value for keys not in `values`; undefined means a missing key is an error for that record. */
+  default?: unknown;
+  hasDefault: boolean;
+  position: SourcePosition;
+}
+
+export interface StreamPlan {
+  name: string;
+  /** Source endpoint name in the source connector's descriptor. */
+  endpoint: string;
+  /** Extra query parameters for the source. */
+  params: Readonly<Record<string, string>>;
+  lookbackSeconds: number;
+  /** Records for which this is falsy are skipped (counted as skipped). */
+  filter?: CompiledExpression;
+  /** Either one expression producing the whole record (or an array of records), or one per field. */
+  mapping: { kind: 'expression'; expression: CompiledExpression } | { kind: 'fields'; fields: ReadonlyArray<{ name: string; expression: CompiledExpression }> };
+  target: {
+    /** Sink object (e.g. `Invoice`), overridable per record with `_object`. */
+    object: string;
+    /** Field of the mapped record that is its natural key in the target (e.g. `DocNumber`). */
+    key?: string;
+  };
+  /** Records per sink batch (≤ the sink's maximum). */
+  batchSize?: number;
+  position: SourcePosition;
+}
+
+export interface Plan {
+  /** Absolute path of the pipeline file. */
+  file: string;
+  dir: string;
+  name: string;
+  description: string;
+  /** IANA timezone for date helpers. Default `UTC`. */
+  timezone: string;
+  /** Unix seconds; nothing older is read. */
+  startDate?: number;
+  source: { config: ConnectionConfig; descriptor: ConnectorDescriptor };
+  sink: { config: ConnectionConfig; descriptor: ConnectorDescriptor };
+  options: Readonly<Record<string, unknown>>;
+  lookups: Readonly<Record<string, LookupTable>>;
+  streams: readonly StreamPlan[];
+  /** Connector-specific top-level blocks (e.g. `revenue_recognition:`), validated by the connector's schema. */
+  extensions: Readonly<Record<string, unknown>>;
+}
