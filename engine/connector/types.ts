@@ -158,6 +158,16 @@ export interface ConnectorFactoryInput {
   descriptor: ConnectorDescriptor;
   /** Directory the pipeline file lives in, for relative paths. */
   pipelineDir: string;
+  /** Pipeline name (scopes state). */
+  pipeline: string;
+  /** IANA timezone of the pipeline. */
+  timezone: string;
+  /** Top-level pipeline blocks the engine does not know (e.g. `revenue_recognition:`), for the connector to read. */
+  extensions: Readonly<Record<string, unknown>>;
+  /** The pipeline's lookup tables, by name (values and default). */
+  lookups: Readonly<Record<string, { values: Readonly<Record<string, unknown>>; default?: unknown }>>;
+  /** The pipeline's options. */
+  options: Readonly<Record<string, unknown>>;
   log: Logger;
   /**
    * Opens the connection's HTTP client: the engine's one fetch client, with the descriptor's rate
