@@ -1,0 +1,107 @@
+/** SQLite schema of the state store, applied in order; `user_version` records how far a file got. */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    pipeline TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    status TEXT NOT NULL,
+    exit_code INTEGER,
+    counts_json TEXT,
+    error_json TEXT,
+    pid INTEGER NOT NULL,
+    hostname TEXT NOT NULL
+  );
+  CREATE INDEX runs_by_pipeline ON runs (pipeline, started_at);
+
+  CREATE TABLE locks (
+    pipeline TEXT PRIMARY KEY,
+    run_id TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    hostname TEXT NOT NULL,
+    acquired_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE checkpoints (
+    pipeline TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    value_json TEXT NOT NULL,
+    run_id TEXT,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (pipeline, stream)
+  );
+
+  -- source id -> target id, for ever: vendors' idempotency keys expire within hours, ours must not.
+  CREATE TABLE ledger (
+    pipeline TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    source_version TEXT,
+    content_hash TEXT,
+    target_id TEXT,
+    target_version TEXT,
+    pending_write INTEGER NOT NULL DEFAULT 0,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (pipeline, stream, source_id)
+  );
+
+  -- every write the engine asked a sink for: pending -> succeeded | failed
+  CREATE TABLE operations (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id TEXT NOT NULL,
+    pipeline TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    status TEXT NOT NULL,
+    outcome TEXT,
+    target_id TEXT,
+    error_json TEXT,
+    started_at INTEGER NOT NULL,
+    finished_at INTEGER
+  );
+  CREATE INDEX operations_by_record ON operations (pipeline, stream, source_id);
+
+  CREATE TABLE dead_letters (
+    pipeline TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    source_version TEXT,
+    record_json TEXT NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    error_code TEXT NOT NULL,
+    error_kind TEXT NOT NULL,
+    message TEXT NOT NULL,
+    fix TEXT,
+    details_json TEXT,
+    attempts INTEGER NOT NULL DEFAULT 1,
+    first_run_id TEXT NOT NULL,
+    last_run_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (pipeline, stream, source_id)
+  );
+
+  CREATE TABLE kv (
+    pipeline TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value_json TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (pipeline, scope, key)
+  );
+
+  CREATE TABLE secrets (
+    pipeline TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    name TEXT NOT NULL,
+    salt BLOB NOT NULL,
+    iv BLOB NOT NULL,
+    tag BLOB NOT NULL,
+    ciphertext BLOB NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (pipeline, scope, name)
+  );
+  `,
+];

@@ -1,0 +1,68 @@
+/**
+ * The functions and values every JSONata expression of a pipeline can use. Built once per run;
+ * `$deleted` is the only per-record binding.
+ */
+import { LedgersyncError } from '../errors.js';
+import type { LookupTable } from '../config/plan.js';
+import { money } from './money.js';
+import { isoDate, isoDateTime } from './dates.js';
+
+/** Names bound by the engine (without `$`), for validation of expressions. */
+export const BINDING_NAMES = ['options', 'lookup', 'money', 'date', 'datetime', 'truncate', 'ref', 'refOrNull', 'deleted'] as const;
+
+export interface BindingInput {
+  options: Readonly<Record<string, unknown>>;
+  lookups: Readonly<Record<string, LookupTable>>;
+  timezone: string;
+  /** Target id recorded in the ledger for a source record of a stream. */
+  resolveTarget(stream: string, sourceId: string): string | undefined;
+}
+
+export function truncate(value: unknown, limit: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  const n = Number(limit);
+  if (!Number.isInteger(n) || n < 0) throw new LedgersyncError('invalid_argument', 'record', `$truncate() limit must be a whole number, received ${JSON.stringify(limit)}`);
+  // Count characters as code points so a truncated name never ends in half a surrogate pair.
+  const chars = Array.from(String(value));
+  return chars.length <= n ? String(value) : chars.slice(0, n).join('');
+}
+
+export function createBindings(input: BindingInput): Record<string, unknown> {
+  const lookup = (table: unknown, key: unknown): unknown => {
+    const t = input.lookups[String(table)];
+    if (!t) throw new LedgersyncError('unknown_lookup_table', 'config', `lookup table '${String(table)}' is not declared under lookups:`);
+    const k = key === undefined || key === null ? '' : String(key);
+    if (Object.prototype.hasOwnProperty.call(t.values, k)) return t.values[k];
+    if (t.hasDefault) return t.default;
+    throw new LedgersyncError('lookup_missing', 'record', `no entry for '${k}' in lookup table '${t.name}' and the table has no default`, {
+      fix: `add '${k}' under lookups.${t.name}.values (${t.position.file}:${t.position.line}) or give the table a default`,
+      details: { table: t.name, key: k },
+    });
+  };
+  const ref = (stream: unknown, sourceId: unknown): string => {
+    const id = sourceId === undefined || sourceId === null ? '' : String(sourceId);
+    const target = id ? input.resolveTarget(String(stream), id) : undefined;
+    if (target === undefined) {
+      throw new LedgersyncError('reference_not_synced', 'record', `${String(stream)} record '${id}' has not been synced to the target yet (it failed, was filtered out, or is missing)`, {
+        fix: `fix the ${String(stream)} record '${id}' (see its dead letter, if any) and re-run; this record will be retried`,
+        details: { stream: String(stream), sourceId: id },
+      });
+    }
+    return target;
+  };
+  const refOrNull = (stream: unknown, sourceId: unknown): string | null => {
+    const id = sourceId === undefined || sourceId === null ? '' : String(sourceId);
+    return (id && input.resolveTarget(String(stream), id)) || null;
+  };
+  return {
+    options: input.options,
+    lookup,
+    money: (amount: unknown, currency: unknown) => (amount === undefined || amount === null ? undefined : money(amount, String(currency))),
+    date: (seconds: unknown) => (seconds === undefined || seconds === null ? undefined : isoDate(seconds, input.timezone)),
+    datetime: (seconds: unknown) => (seconds === undefined || seconds === null ? undefined : isoDateTime(seconds)),
+    truncate,
+    ref,
+    refOrNull,
+    deleted: false,
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * Applies a stream's filter and mapping to one source record and returns the sink records it
+ * yields (none when filtered out or skipped, several when the mapping returns an array).
+ */
+import { LedgersyncError } from '../errors.js';
+import type { CompiledExpression, StreamPlan } from '../config/plan.js';
+import type { SourceRecord } from '../connector/types.js';
+
+export type MappedAction = 'upsert' | 'delete' | 'void';
+
+export interface MappedRecord {
+  sourceId: string;
+  object: string;
+  action: MappedAction;
+  data: Record<string, unknown>;
+  naturalKey?: string;
+}
+
+export type MapOutcome = { kind: 'filtered' } | { kind: 'mapped'; records: MappedRecord[]; skipped: string[] };
+
+async function evaluate(expression: CompiledExpression, record: SourceRecord, bindings: Record<string, unknown>): Promise<unknown> {
+  try {
+    return await expression.evaluate(record.data, bindings);
+  } catch (error) {
+    if (error instanceof LedgersyncError) {
+      if (error.kind !== 'record' && error.kind !== 'config') throw error;
+      throw new LedgersyncError(error.code, 'record', `record ${record.id}: ${error.message} (in ${expression.path}, ${expression.position.file}:${expression.position.line}:${expression.position.column})`, {
+        details: { ...error.details, recordId: record.id, expression: expression.path },
+        cause: error,
+        ...(error.fix ? { fix: error.fix } : {}),
+      });
+    }
+    const e = error as { message?: string; code?: string; position?: number; token?: string };
+    throw new LedgersyncError('transform_failed', 'record', `record ${record.id}: JSONata ${e.code ?? 'error'} in ${expression.path} (${expression.position.file}:${expression.position.line}:${expression.position.column}): ${e.message ?? String(error)}`, {
+      details: { recordId: record.id, expression: expression.path, jsonataCode: e.code, position: e.position },
+      fix: 'correct the expression, or the lookup table / option it reads, and re-run: the record will be retried',
+      cause: error,
+    });
+  }
+}
+
+/** Strips JSONata's internal sequence markers and undefined values so the record is plain JSON. */
+function plain(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(plain);
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = plain(v);
+    return out;
+  }
+  return value;
+}
+
+function getPath(data: Record<string, unknown>, path: string): unknown {
+  let current: unknown = data;
+  for (const part of path.split('.')) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current;
+}
+
+function toMapped(stream: StreamPlan, record: SourceRecord, output: unknown, index: number | undefined): MappedRecord | { skip: string } {
+  if (output === null || typeof output !== 'object' || Array.isArray(output)) {
+    throw new LedgersyncError('mapping_not_object', 'record', `record ${record.id}: the mapping of stream '${stream.name}' produced ${JSON.stringify(output)?.slice(0, 80)}, not an object`, {
+      fix: 'make the mapping expression return an object (or an array of objects)',
+    });
+  }
+  const { _action, _object, _part, ...data } = plain(output) as Record<string, unknown>;
+  const part = _part ?? index;
+  const sourceId = part === undefined ? record.id : `${record.id}#${String(part)}`;
+  const action = _action ?? 'upsert';
+  if (action === 'skip') return { skip: sourceId };
+  if (action !== 'upsert' && action !== 'delete' && action !== 'void') {
+    throw new LedgersyncError('invalid_action', 'record', `record ${record.id}: _action must be upsert, delete, void or skip, received ${JSON.stringify(action)}`);
+  }
+  const mapped: MappedRecord = { sourceId, object: typeof _object === 'string' ? _object : stream.target.object, action, data };
+  if (stream.target.key) {
+    const key = getPath(data, stream.target.key);
+    if (key !== undefined && key !== null && key !== '') mapped.naturalKey = String(key);
+  }
+  return mapped;
+}
+
+export async function mapRecord(stream: StreamPlan, record: SourceRecord, runBindings: Record<string, unknown>): Promise<MapOutcome> {
+  const bindings = { ...runBindings, deleted: record.deleted };
+  if (stream.filter && !(await evaluate(stream.filter, record, bindings))) return { kind: 'filtered' };
+
+  let output: unknown;
+  if (stream.mapping.kind === 'expression') {
+    output = await evaluate(stream.mapping.expression, record, bindings);
+  } else {
+    const fields: Record<string, unknown> = {};
+    for (const field of stream.mapping.fields) {
+      const value = await evaluate(field.expression, record, bindings);
+      if (value !== undefined) fields[field.name] = value;
+    }
+    output = fields;
+  }
+  if (output === undefined) return { kind: 'filtered' };
+
+  const outputs = Array.isArray(output) ? output : [output];
+  const records: MappedRecord[] = [];
+  const skipped: string[] = [];
+  outputs.forEach((o, i) => {
+    const mapped = toMapped(stream, record, o, Array.isArray(output) ? i : undefined);
+    if ('skip' in mapped) skipped.push(mapped.skip);
+    else records.push(mapped);
+  });
+  return { kind: 'mapped', records, skipped };
+}
