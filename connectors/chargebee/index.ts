@@ -1,0 +1,9 @@
+import type { ConnectorModule } from '../../engine/connector/types.js';
+import { resolveBaseUrl } from '../../engine/connector/base-url.js';
+import { ChargebeeSource } from './source.js';
+
+export const connector: ConnectorModule = {
+  name: 'chargebee',
+  createSource: (input) => new ChargebeeSource(input),
+  baseUrl: (input) => resolveBaseUrl(input.descriptor, input.connection),
+};

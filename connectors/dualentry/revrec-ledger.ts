@@ -1,0 +1,196 @@
+/**
+ * The sink's durable recognition state, in the connector's key/value store:
+ * - `revrec:doc:<stream>:<id>`   the current schedule of one billing document
+ * - `revrec:totals:<period>`     the sum of every document's rows for that period, by currency/code/component
+ * - `revrec:posted:<period>`     how much of that period's totals has gone into posted journals
+ * - `revrec:periods`             the periods that have totals, ascending
+ * - `revrec:postings:<period>`   every entry posted for the period (journal, reversal, correction)
+ * - `revrec:retry`               the batch that failed to post and what to fix, until it posts
+ * A document update changes the totals; the difference against what was posted is what the next
+ * posting (or a repost) carries, so a posted amount is never posted twice and never lost.
+ */
+import type { KeyValueStore } from '../../engine/connector/types.js';
+import type { ScheduleComponent, ScheduleRow } from '../../engine/revrec/schedule.js';
+import type { TotalsRow } from '../../engine/revrec/journal.js';
+
+type Totals = Record<string, number>;
+/** [period, accounting code, component, signed minor units] */
+type StoredRow = [string, string, ScheduleComponent, number];
+
+interface StoredDocument {
+  currency: string;
+  rows: StoredRow[];
+}
+
+export type PostingKind = 'journal' | 'reversal' | 'correction';
+
+export interface PostedLine {
+  account: string;
+  debit: number;
+  credit: number;
+  memo: string;
+}
+
+export interface PostingRecord {
+  kind: PostingKind;
+  currency: string;
+  /** Deterministic key in the memo, used to find the entry again after a crash or a timeout. */
+  ref: string;
+  entryNumber: string;
+  internalId: string;
+  date: string;
+  memo: string;
+  lines: PostedLine[];
+  /** What this entry carried, by the period the amounts belong to: `[period, code, component, amount]`. */
+  included: StoredRow[];
+  postedAt: string;
+  runId: string;
+}
+
+export interface RetryState {
+  period: string;
+  currency?: string;
+  code: string;
+  kind: string;
+  message: string;
+  fix?: string;
+  attempts: number;
+  firstFailedAt: string;
+  lastFailedAt: string;
+}
+
+const totalsKey = (currency: string, code: string, component: ScheduleComponent) => `${currency}\u0000${code}\u0000${component}`;
+function splitTotalsKey(key: string): [string, string, ScheduleComponent] {
+  const [currency = '', code = '', component = 'billed'] = key.split('\u0000');
+  return [currency, code, component as ScheduleComponent];
+}
+
+export class RevrecLedger {
+  constructor(private readonly kv: KeyValueStore) {}
+
+  /** Replaces a document's schedule; returns whether it existed before. */
+  replaceDocuments(updates: ReadonlyArray<{ key: string; currency: string; rows: readonly ScheduleRow[] }>): boolean[] {
+    const touched = new Map<string, Totals>();
+    const totalsOf = (period: string): Totals => {
+      let totals = touched.get(period);
+      if (!totals) touched.set(period, (totals = { ...(this.kv.get<Totals>(`revrec:totals:${period}`) ?? {}) }));
+      return totals;
+    };
+    const existed: boolean[] = [];
+    for (const update of updates) {
+      const previous = this.kv.get<StoredDocument>(`revrec:doc:${update.key}`);
+      existed.push(previous !== undefined);
+      for (const [period, code, component, amount] of previous?.rows ?? []) {
+        const totals = totalsOf(period);
+        const k = totalsKey(previous!.currency, code, component);
+        totals[k] = (totals[k] ?? 0) - amount;
+      }
+      for (const row of update.rows) {
+        const totals = totalsOf(row.period);
+        const k = totalsKey(update.currency, row.accountingCode, row.component);
+        totals[k] = (totals[k] ?? 0) + row.amount;
+      }
+      if (update.rows.length === 0) this.kv.delete(`revrec:doc:${update.key}`);
+      else this.kv.set(`revrec:doc:${update.key}`, { currency: update.currency, rows: update.rows.map((r) => [r.period, r.accountingCode, r.component, r.amount]) } satisfies StoredDocument);
+    }
+    const periods = new Set(this.periods());
+    for (const [period, totals] of touched) {
+      for (const [k, v] of Object.entries(totals)) if (v === 0) delete totals[k];
+      this.kv.set(`revrec:totals:${period}`, totals);
+      periods.add(period);
+    }
+    this.kv.set('revrec:periods', [...periods].sort());
+    return existed;
+  }
+
+  /** Periods that ever had amounts, ascending (period keys sort chronologically). */
+  periods(): string[] {
+    return this.kv.get<string[]>('revrec:periods') ?? [];
+  }
+
+  /** Amounts of a period not yet carried by any posted journal. */
+  unposted(period: string): TotalsRow[] {
+    const totals = this.kv.get<Totals>(`revrec:totals:${period}`) ?? {};
+    const posted = this.kv.get<Totals>(`revrec:posted:${period}`) ?? {};
+    const rows: TotalsRow[] = [];
+    for (const k of new Set([...Object.keys(totals), ...Object.keys(posted)])) {
+      const amount = (totals[k] ?? 0) - (posted[k] ?? 0);
+      if (amount === 0) continue;
+      const [currency, accountingCode, component] = splitTotalsKey(k);
+      rows.push({ currency, accountingCode, component, amount });
+    }
+    return rows;
+  }
+
+  /** Adds what an entry carried (negative for a reversal) to the posted amounts. */
+  markPosted(included: readonly StoredRow[], currency: string, sign: 1 | -1): void {
+    const byPeriod = new Map<string, Totals>();
+    for (const [period, code, component, amount] of included) {
+      let posted = byPeriod.get(period);
+      if (!posted) byPeriod.set(period, (posted = { ...(this.kv.get<Totals>(`revrec:posted:${period}`) ?? {}) }));
+      const k = totalsKey(currency, code, component);
+      posted[k] = (posted[k] ?? 0) + sign * amount;
+      if (posted[k] === 0) delete posted[k];
+    }
+    for (const [period, posted] of byPeriod) this.kv.set(`revrec:posted:${period}`, posted);
+  }
+
+  postings(period: string): PostingRecord[] {
+    return this.kv.get<PostingRecord[]>(`revrec:postings:${period}`) ?? [];
+  }
+
+  addPosting(period: string, record: PostingRecord): void {
+    this.kv.set(`revrec:postings:${period}`, [...this.postings(period), record]);
+  }
+
+  /** The entry currently in effect for a period and currency: the last journal or correction not reversed since. */
+  effectivePosting(period: string, currency: string): PostingRecord | undefined {
+    const records = this.postings(period).filter((r) => r.currency === currency);
+    const last = records[records.length - 1];
+    return last && last.kind !== 'reversal' ? last : undefined;
+  }
+
+  /** A period counts as posted once every currency it had was posted. */
+  isPosted(period: string): boolean {
+    return this.kv.get<boolean>(`revrec:closed:${period}`) === true;
+  }
+
+  markPeriodPosted(period: string): void {
+    this.kv.set(`revrec:closed:${period}`, true);
+  }
+
+  /** Marks an entry as sent but not confirmed; cleared once recorded. A set marker means "look it up before posting again". */
+  beginAttempt(ref: string): void {
+    this.kv.set(`revrec:attempt:${ref}`, new Date().toISOString());
+  }
+
+  attemptPending(ref: string): boolean {
+    return this.kv.get(`revrec:attempt:${ref}`) !== undefined;
+  }
+
+  endAttempt(ref: string): void {
+    this.kv.delete(`revrec:attempt:${ref}`);
+  }
+
+  retryState(): RetryState | undefined {
+    return this.kv.get<RetryState>('revrec:retry');
+  }
+
+  recordFailure(failure: Omit<RetryState, 'attempts' | 'firstFailedAt' | 'lastFailedAt'>): RetryState {
+    const previous = this.retryState();
+    const now = new Date().toISOString();
+    const same = previous && previous.period === failure.period;
+    const state: RetryState = {
+      ...failure,
+      attempts: same ? previous.attempts + 1 : 1,
+      firstFailedAt: same ? previous.firstFailedAt : now,
+      lastFailedAt: now,
+    };
+    this.kv.set('revrec:retry', state);
+    return state;
+  }
+
+  clearFailure(period: string): void {
+    if (this.retryState()?.period === period) this.kv.delete('revrec:retry');
+  }
+}

@@ -1,0 +1,103 @@
+/**
+ * Pagers: async generators of pages, one per paging style. A connector names its style in its
+ * descriptor; the source adapter picks the pager and reads records out of each page.
+ */
+import { LedgersyncError } from '../errors.js';
+import type { HttpConnection, QueryValue } from '../http/connection.js';
+
+export interface Page<T = unknown> {
+  /** 1-based page number within this listing. */
+  number: number;
+  entries: T[];
+  /** The raw decoded body, for pagers' callers that need more than the entries. */
+  body: unknown;
+}
+
+interface ListRequest {
+  http: HttpConnection;
+  path: string;
+  query: Record<string, QueryValue>;
+  /** Stop early (e.g. the run was aborted). */
+  signal?: AbortSignal;
+}
+
+function entriesAt(body: unknown, field: string, where: string): unknown[] {
+  const value = (body as Record<string, unknown> | null)?.[field];
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    throw new LedgersyncError('unexpected_response', 'transient', `${where}: expected '${field}' to be a list in the response`);
+  }
+  return value;
+}
+
+/**
+ * Opaque offset token (Chargebee): `limit` per page, the response's `next_field` copied into
+ * `offset_param` of the next request, no `next_field` on the last page.
+ */
+export async function* offsetTokenPager(
+  request: ListRequest & { limitParam: string; pageSize: number; offsetParam: string; nextField: string; recordsField: string; startOffset?: string },
+): AsyncGenerator<Page> {
+  let offset = request.startOffset;
+  for (let number = 1; ; number++) {
+    if (request.signal?.aborted) return;
+    const res = await request.http.request({
+      method: 'GET',
+      path: request.path,
+      query: { ...request.query, [request.limitParam]: request.pageSize, ...(offset ? { [request.offsetParam]: offset } : {}) },
+    });
+    const body = res.json<Record<string, unknown>>();
+    yield { number, entries: entriesAt(body, request.recordsField, `${request.http.label} ${request.path}`), body };
+    const next = body[request.nextField];
+    if (typeof next !== 'string' || next === '') return;
+    if (next === offset) {
+      throw new LedgersyncError('paging_loop', 'transient', `${request.http.label} ${request.path} returned the same ${request.nextField} twice; stopping to avoid an endless loop`);
+    }
+    offset = next;
+  }
+}
+
+/** `limit` + numeric `offset` (DualEntry): stops on a short page or when `count` is reached. */
+export async function* limitOffsetPager(
+  request: ListRequest & { limitParam: string; offsetParam: string; pageSize: number; recordsField: string; countField?: string },
+): AsyncGenerator<Page> {
+  let offset = 0;
+  for (let number = 1; ; number++) {
+    if (request.signal?.aborted) return;
+    const res = await request.http.request({ method: 'GET', path: request.path, query: { ...request.query, [request.limitParam]: request.pageSize, [request.offsetParam]: offset } });
+    const body = res.json<Record<string, unknown>>();
+    const entries = entriesAt(body, request.recordsField, `${request.http.label} ${request.path}`);
+    yield { number, entries, body };
+    offset += entries.length;
+    const count = request.countField ? Number(body[request.countField]) : undefined;
+    if (entries.length < request.pageSize || entries.length === 0 || (count !== undefined && Number.isFinite(count) && offset >= count)) return;
+  }
+}
+
+/** OData `$top` / `$skip` (Acumatica): the body is the array of entities; stops on a short page. */
+export async function* topSkipPager(request: ListRequest & { topParam: string; skipParam: string; pageSize: number }): AsyncGenerator<Page> {
+  let skip = 0;
+  for (let number = 1; ; number++) {
+    if (request.signal?.aborted) return;
+    const res = await request.http.request({ method: 'GET', path: request.path, query: { ...request.query, [request.topParam]: request.pageSize, [request.skipParam]: skip } });
+    const body = res.json<unknown>();
+    if (!Array.isArray(body)) throw new LedgersyncError('unexpected_response', 'transient', `${request.http.label} ${request.path}: expected a JSON array`);
+    yield { number, entries: body, body };
+    skip += body.length;
+    if (body.length < request.pageSize) return;
+  }
+}
+
+/**
+ * 1-based start position + max results (QuickBooks query language): the caller builds the
+ * request for each window; stops on a short page.
+ */
+export async function* startPositionPager<T>(fetchWindow: (start: number, max: number) => Promise<T[]>, pageSize: number, signal?: AbortSignal): AsyncGenerator<Page<T>> {
+  let start = 1;
+  for (let number = 1; ; number++) {
+    if (signal?.aborted) return;
+    const entries = await fetchWindow(start, pageSize);
+    yield { number, entries, body: entries };
+    start += entries.length;
+    if (entries.length < pageSize) return;
+  }
+}
