@@ -1,0 +1,185 @@
+/**
+ * One stream's half of the run: drops versions already processed, maps records, skips unchanged
+ * ones by content hash, writes batches to the sink and records every outcome in the ledger.
+ */
+import { LedgersyncError, asLedgersyncError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { Plan, StreamPlan } from '../config/plan.js';
+import type { Sink, SinkContext, SinkRecord, SinkResult, SourceRecord } from '../connector/types.js';
+import { compareVersions, type StateStore, type WriteOutcome } from '../state/store.js';
+import { contentHash } from '../transform/hash.js';
+import { mapRecord } from '../transform/mapper.js';
+import type { StreamCounts } from './progress.js';
+
+export interface StreamWriterInput {
+  plan: Plan;
+  stream: StreamPlan;
+  state: StateStore;
+  sink: Sink;
+  sinkCtx: SinkContext;
+  bindings: Record<string, unknown>;
+  runId: string;
+  counts: StreamCounts;
+  log: Logger;
+}
+
+/** A source record whose mapped outputs are in flight, so its dead letter / seen mark is settled once. */
+interface Pending {
+  record: SourceRecord;
+  outstanding: number;
+  failed: boolean;
+}
+
+export class StreamWriter {
+  private readonly pipeline: string;
+  private readonly batchSize: number;
+
+  constructor(private readonly input: StreamWriterInput) {
+    this.pipeline = input.plan.name;
+    const sinkMax = input.sink.maxBatchSize ?? 100;
+    this.batchSize = Math.max(1, Math.min(input.stream.batchSize ?? sinkMax, sinkMax));
+  }
+
+  /** Re-processes records that failed in earlier runs (a lookup was fixed, a dependency synced…). */
+  async retryDeadLetters(): Promise<void> {
+    const letters = this.input.state.deadLetters(this.pipeline, this.input.stream.name);
+    if (!letters.length) return;
+    this.input.log.info(`${this.input.stream.name}: retrying ${letters.length} record(s) that failed before`);
+    const records: SourceRecord[] = letters.map((l) => ({
+      id: l.sourceId,
+      ...(l.sourceVersion ? { version: l.sourceVersion } : {}),
+      deleted: l.deleted,
+      data: l.record,
+    }));
+    for (let i = 0; i < records.length; i += 100) await this.writePage(records.slice(i, i + 100), true);
+  }
+
+  private alreadyProcessed(record: SourceRecord): boolean {
+    if (record.version === undefined) return false;
+    const entry = this.input.state.getLedger(this.pipeline, this.input.stream.name, record.id);
+    if (!entry || entry.pendingWrite || entry.sourceVersion === null) return false;
+    return compareVersions(record.version, entry.sourceVersion) <= 0;
+  }
+
+  async writePage(records: readonly SourceRecord[], retrying = false): Promise<void> {
+    const { stream, state, counts } = this.input;
+    const batch: SinkRecord[] = [];
+    const owners: Pending[] = [];
+    const seenIds = new Set<string>();
+
+    for (const record of records) {
+      if (!retrying) counts.read++;
+      if (seenIds.has(record.id) || this.alreadyProcessed(record)) {
+        // A dead letter superseded by a newer version that went through is simply resolved.
+        if (retrying) state.resolveDeadLetter(this.pipeline, stream.name, record.id);
+        else counts.skipped++;
+        continue;
+      }
+      seenIds.add(record.id);
+      let outcome;
+      try {
+        outcome = await mapRecord(stream, record, this.input.bindings);
+      } catch (error) {
+        this.deadLetter(record, asLedgersyncError(error, 'record'));
+        continue;
+      }
+      if (outcome.kind === 'filtered') {
+        counts.skipped++;
+        this.settle(record);
+        continue;
+      }
+      counts.skipped += outcome.skipped.length;
+      const pending: Pending = { record, outstanding: 0, failed: false };
+      for (const mapped of outcome.records) {
+        const hash = contentHash({ object: mapped.object, action: mapped.action, data: mapped.data });
+        const previous = state.getLedger(this.pipeline, stream.name, mapped.sourceId);
+        if (previous && !previous.pendingWrite && previous.contentHash === hash && previous.targetId !== null) {
+          counts.skipped++;
+          continue;
+        }
+        pending.outstanding++;
+        batch.push({
+          stream: stream.name,
+          object: mapped.object,
+          sourceId: mapped.sourceId,
+          ...(record.version !== undefined ? { sourceVersion: record.version } : {}),
+          deleted: record.deleted,
+          action: mapped.action,
+          data: mapped.data,
+          ...(mapped.naturalKey !== undefined ? { naturalKey: mapped.naturalKey } : {}),
+          contentHash: hash,
+          ...(previous ? { previous } : {}),
+        });
+        owners.push(pending);
+      }
+      if (pending.outstanding === 0) this.settle(record);
+    }
+
+    for (let i = 0; i < batch.length; i += this.batchSize) {
+      await this.writeBatch(batch.slice(i, i + this.batchSize), owners.slice(i, i + this.batchSize));
+    }
+  }
+
+  private async writeBatch(batch: SinkRecord[], owners: Pending[]): Promise<void> {
+    const { state, sink, sinkCtx, counts, runId } = this.input;
+    const operationIds = state.beginWrites(
+      this.pipeline,
+      runId,
+      batch.map((r) => ({ stream: r.stream, sourceId: r.sourceId, action: r.action })),
+    );
+    // Throwing here (auth lost, connection gone) stops the stream: the operations stay pending and
+    // the next run looks those records up before writing.
+    const results: SinkResult[] = await sink.write(batch, sinkCtx);
+    if (results.length !== batch.length) {
+      throw new LedgersyncError('sink_result_mismatch', 'system', `sink ${sinkCtx.pipeline} returned ${results.length} results for ${batch.length} records`);
+    }
+    const outcomes: WriteOutcome[] = results.map((result, i) => {
+      const record = batch[i]!;
+      const base = { stream: record.stream, sourceId: record.sourceId, sourceVersion: record.sourceVersion ?? null, contentHash: record.contentHash };
+      if (result.status === 'failed') {
+        return { ...base, status: 'failed', mayHaveSucceeded: result.error.mayHaveSucceeded, error: result.error.toJSON() };
+      }
+      return { ...base, status: result.status, targetId: result.targetId, targetVersion: result.targetVersion };
+    });
+    state.finishWrites(this.pipeline, runId, operationIds, outcomes);
+
+    results.forEach((result, i) => {
+      const owner = owners[i]!;
+      owner.outstanding--;
+      if (result.status === 'failed') {
+        if (!owner.failed) this.deadLetter(owner.record, result.error);
+        owner.failed = true;
+      } else {
+        counts[result.status]++;
+        if (result.status === 'created' || result.status === 'updated') counts.written++;
+      }
+      if (owner.outstanding === 0 && !owner.failed) this.settle(owner.record);
+    });
+  }
+
+  /** Every output of the record is confirmed: remember its version and clear any old dead letter. */
+  private settle(record: SourceRecord): void {
+    const { state, stream } = this.input;
+    state.transaction(() => {
+      const entry = state.getLedger(this.pipeline, stream.name, record.id);
+      if (!entry || entry.sourceVersion !== (record.version ?? null)) {
+        if (!entry?.pendingWrite) state.markSeen(this.pipeline, stream.name, record.id, record.version ?? null);
+      }
+      state.resolveDeadLetter(this.pipeline, stream.name, record.id);
+    });
+  }
+
+  private deadLetter(record: SourceRecord, error: LedgersyncError): void {
+    const { state, stream, counts, runId, log } = this.input;
+    counts.failed++;
+    state.putDeadLetter(this.pipeline, runId, {
+      stream: stream.name,
+      sourceId: record.id,
+      sourceVersion: record.version ?? null,
+      record: record.data,
+      deleted: record.deleted,
+      error,
+    });
+    log.warn(`${stream.name} ${record.id}: ${error.actionable}`);
+  }
+}
