@@ -1,0 +1,471 @@
+/**
+ * One QuickBooks company (realm): its entities and the business rules QBO applies on create,
+ * sparse / full update, void and delete. Every posted entity is first checked against the XSD.
+ */
+import { currencyExponent, decimalsOf, fromScaled, multiplyScaled, toScaled } from './decimal.js';
+import { faults, QboFault } from './faults.js';
+import { matches, parseQuery, QueryError, type ParsedQuery } from './query.js';
+import { validateEntity, type QboSchema } from './xsd-schema.js';
+
+export type Entity = Record<string, unknown> & { Id: string; SyncToken: string };
+
+/** Entities the fake accepts writes for, and the operations each supports. */
+const writable: Record<string, { void: boolean; delete: boolean }> = {
+  Customer: { void: false, delete: false },
+  Item: { void: false, delete: false },
+  Invoice: { void: true, delete: true },
+  CreditMemo: { void: false, delete: true },
+  Payment: { void: true, delete: true },
+  RefundReceipt: { void: true, delete: true },
+};
+const readOnly = ['Account', 'PaymentMethod', 'TaxRate', 'TaxCode', 'Term'];
+const transactionTypes = new Set(['Invoice', 'CreditMemo', 'Payment', 'RefundReceipt']);
+const readOnlyFields = new Set(['Id', 'SyncToken', 'MetaData', 'domain', 'sparse', 'TotalAmt', 'Balance', 'HomeTotalAmt', 'HomeBalance', 'RemainingCredit', 'FullyQualifiedName']);
+
+export const entityPaths: Record<string, string> = Object.fromEntries([...Object.keys(writable), ...readOnly].map((e) => [e.toLowerCase(), e]));
+
+export interface CompanyOptions {
+  realmId: string;
+  homeCurrency: string;
+  currencies: string[];
+  /** QBO's "warn on duplicate document numbers" preference as an error (Intuit's default for custom txn numbers). Default true. */
+  rejectDuplicateDocNumber: boolean;
+}
+
+export interface WriteEvent {
+  entity: string;
+  operation: 'create' | 'update' | 'void' | 'delete';
+  id: string;
+}
+
+export class Company {
+  readonly realmId: string;
+  readonly homeCurrency: string;
+  readonly currencies: Set<string>;
+  private readonly tables = new Map<string, Map<string, Entity>>();
+  private nextId = 1000;
+  readonly writes: WriteEvent[] = [];
+
+  constructor(
+    private readonly schema: QboSchema,
+    private readonly options: CompanyOptions,
+  ) {
+    this.realmId = options.realmId;
+    this.homeCurrency = options.homeCurrency;
+    this.currencies = new Set([options.homeCurrency, ...options.currencies]);
+    this.seedReference();
+  }
+
+  private seedReference(): void {
+    const accounts: [string, string, string][] = [
+      ['4', 'Undeposited Funds', 'Other Current Asset'],
+      ['35', 'Checking', 'Bank'],
+      ['36', 'Stripe Clearing', 'Bank'],
+      ['79', 'Sales of Product Income', 'Income'],
+      ['80', 'Subscription Revenue', 'Income'],
+      ['86', 'Discounts given', 'Income'],
+    ];
+    for (const [Id, Name, AccountType] of accounts) this.insert('Account', { Id, SyncToken: '0', Name, AccountType, Active: true });
+    for (const [Id, Name, Type] of [
+      ['1', 'Cash', 'NON_CREDIT_CARD'],
+      ['2', 'Check', 'NON_CREDIT_CARD'],
+      ['3', 'Credit Card', 'CREDIT_CARD'],
+      ['4', 'Bank Transfer', 'NON_CREDIT_CARD'],
+    ] as const)
+      this.insert('PaymentMethod', { Id, SyncToken: '0', Name, Type, Active: true });
+    this.insert('TaxRate', { Id: '3', SyncToken: '0', Name: 'VAT 20%', RateValue: 20, Active: true });
+    this.insert('TaxRate', { Id: '4', SyncToken: '0', Name: 'Sales tax', RateValue: 8, Active: true });
+    this.insert('TaxCode', { Id: 'TAX', SyncToken: '0', Name: 'TAX', Active: true });
+    this.insert('TaxCode', { Id: 'NON', SyncToken: '0', Name: 'NON', Active: true });
+  }
+
+  private table(entity: string): Map<string, Entity> {
+    let t = this.tables.get(entity);
+    if (!t) this.tables.set(entity, (t = new Map()));
+    return t;
+  }
+
+  private insert(entity: string, value: Entity): Entity {
+    this.table(entity).set(value.Id, value);
+    return value;
+  }
+
+  list(entity: string): Entity[] {
+    return [...this.table(entity).values()];
+  }
+
+  get(entity: string, id: string): Entity | undefined {
+    return this.table(entity).get(id);
+  }
+
+  /** Reads an entity as GET /{entity}/{id} does. */
+  read(entity: string, id: string): Entity {
+    const found = this.get(entity, id);
+    if (!found) throw faults.objectNotFound(entity, id);
+    return structuredClone(found);
+  }
+
+  /** Test helper: someone edits the entity in QBO's UI (its SyncToken moves on). */
+  touch(entity: string, id: string, changes: Record<string, unknown> = {}): Entity {
+    const found = this.get(entity, id);
+    if (!found) throw new Error(`${entity} ${id} not found`);
+    Object.assign(found, changes);
+    found.SyncToken = String(Number(found.SyncToken) + 1);
+    return structuredClone(found);
+  }
+
+  /** Test helper: a document keyed in QBO before go-live, stored without going through the API. */
+  preload(entity: string, value: Record<string, unknown>): Entity {
+    return this.commit(entity, this.newEntity(entity, value), 'create', false);
+  }
+
+  create(entity: string, body: unknown): Entity {
+    this.checkWritable(entity);
+    this.checkSchema(entity, body);
+    const value = body as Record<string, unknown>;
+    if (value.Id !== undefined) throw faults.unsupportedProperty('Id', 'Id');
+    return this.commit(entity, this.newEntity(entity, value), 'create', true);
+  }
+
+  /** Create when there is no Id, update (full or sparse) when there is, as POST /{entity} does. */
+  save(entity: string, body: unknown): Entity {
+    const value = (body ?? {}) as Record<string, unknown>;
+    return value.Id === undefined ? this.create(entity, body) : this.update(entity, body);
+  }
+
+  update(entity: string, body: unknown): Entity {
+    this.checkWritable(entity);
+    this.checkSchema(entity, body);
+    const value = body as Record<string, unknown>;
+    const current = this.current(entity, value);
+    const next: Record<string, unknown> = value.sparse === true || value.sparse === 'true' ? { ...current } : pick(current, ['Id', 'SyncToken', 'MetaData', 'domain', 'Active']);
+    for (const [k, v] of Object.entries(value)) if (!readOnlyFields.has(k)) next[k] = v;
+    const entityValue = { ...next, Id: current.Id, SyncToken: String(Number(current.SyncToken) + 1) } as Entity;
+    return this.commit(entity, entityValue, 'update', true);
+  }
+
+  void(entity: string, body: unknown): Entity {
+    const rules = writable[entity];
+    if (!rules?.void) throw faults.unsupportedOperation('void', entity);
+    const current = this.current(entity, body as Record<string, unknown>);
+    const voided = structuredClone(current);
+    voided.SyncToken = String(Number(current.SyncToken) + 1);
+    voided.PrivateNote = `Voided${current.PrivateNote ? ` - ${String(current.PrivateNote)}` : ''}`;
+    voided.TxnStatus = 'Voided';
+    const zero = (line: Record<string, unknown>) => {
+      line.Amount = 0;
+      const detail = line.SalesItemLineDetail as Record<string, unknown> | undefined;
+      if (detail) {
+        detail.Qty = 0;
+        detail.UnitPrice = 0;
+      }
+    };
+    for (const line of (voided.Line as Record<string, unknown>[] | undefined) ?? []) zero(line);
+    if (voided.TxnTaxDetail) (voided.TxnTaxDetail as Record<string, unknown>).TotalTax = 0;
+    for (const taxLine of ((voided.TxnTaxDetail as Record<string, unknown> | undefined)?.TaxLine as Record<string, unknown>[] | undefined) ?? []) zero(taxLine);
+    voided.TotalAmt = 0;
+    voided.Balance = 0;
+    this.table(entity).set(voided.Id, voided);
+    this.rebalanceFor(entity, current);
+    this.stamp(voided);
+    this.writes.push({ entity, operation: 'void', id: voided.Id });
+    return structuredClone(voided);
+  }
+
+  delete(entity: string, body: unknown): Record<string, unknown> {
+    const rules = writable[entity];
+    if (!rules?.delete) throw faults.unsupportedOperation('delete', entity);
+    const current = this.current(entity, body as Record<string, unknown>);
+    this.table(entity).delete(current.Id);
+    this.rebalanceFor(entity, current);
+    this.writes.push({ entity, operation: 'delete', id: current.Id });
+    return { status: 'Deleted', domain: 'QBO', Id: current.Id };
+  }
+
+  query(text: string): Record<string, unknown> {
+    let parsed: ParsedQuery;
+    try {
+      parsed = parseQuery(text);
+    } catch (error) {
+      if (error instanceof QueryError) throw faults.queryParser(error.message);
+      throw error;
+    }
+    const entity = Object.values(entityPaths).find((e) => e.toLowerCase() === parsed.entity.toLowerCase());
+    if (!entity) throw faults.queryParser(`Invalid entity ${parsed.entity}`);
+    let rows = this.list(entity).filter((row) => parsed.where.every((c) => matches(row, c)));
+    if (parsed.fields === 'count') return { totalCount: rows.length };
+    const order = parsed.orderBy;
+    rows.sort((a, b) => {
+      if (!order) return Number(a.Id) - Number(b.Id);
+      const x = String(a[order.field] ?? '');
+      const y = String(b[order.field] ?? '');
+      return (x < y ? -1 : x > y ? 1 : 0) * (order.desc ? -1 : 1);
+    });
+    rows = rows.slice(parsed.startPosition - 1, parsed.startPosition - 1 + parsed.maxResults);
+    if (rows.length === 0) return {};
+    const selected = parsed.fields === '*' ? rows.map((r) => structuredClone(r)) : rows.map((r) => pick(r, ['Id', ...(parsed.fields as string[])]));
+    return { [entity]: selected, startPosition: parsed.startPosition, maxResults: rows.length };
+  }
+
+  private checkWritable(entity: string): void {
+    if (!writable[entity]) throw faults.unsupportedOperation('create/update', entity);
+  }
+
+  private checkSchema(entity: string, body: unknown): void {
+    const violations = validateEntity(this.schema, entity, body);
+    const first = violations[0];
+    if (!first) return;
+    if (first.unknownField) throw faults.unsupportedProperty(first.message, first.path);
+    throw new QboFault(400, 'ValidationFault', [
+      { Message: 'Request has invalid or unsupported property', Detail: `Property Name:${first.path} ${first.message}`, code: '2010', element: first.path },
+    ]);
+  }
+
+  private current(entity: string, value: Record<string, unknown>): Entity {
+    const id = value.Id === undefined ? undefined : String(value.Id);
+    if (!id) throw faults.requiredMissing('Id');
+    const current = this.get(entity, id);
+    if (!current) throw faults.objectNotFound(entity, id);
+    if (value.SyncToken === undefined) throw faults.requiredMissing('SyncToken');
+    if (String(value.SyncToken) !== current.SyncToken) throw faults.staleObject(String(value.SyncToken), current.SyncToken);
+    return current;
+  }
+
+  private newEntity(entity: string, value: Record<string, unknown>): Entity {
+    const copy: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (!readOnlyFields.has(k) || k === 'Id') copy[k] = v;
+    return { ...copy, Id: String(this.nextId++), SyncToken: '0', domain: 'QBO' } as Entity;
+  }
+
+  private commit(entity: string, value: Entity, operation: 'create' | 'update', enforce: boolean): Entity {
+    const previous = this.get(entity, value.Id);
+    if (enforce) this.applyRules(entity, value, previous);
+    else this.computeTotals(entity, value);
+    this.table(entity).set(value.Id, value);
+    if (previous) this.rebalanceFor(entity, previous);
+    this.rebalanceFor(entity, value);
+    this.stamp(value, previous);
+    this.writes.push({ entity, operation, id: value.Id });
+    return structuredClone(value);
+  }
+
+  private stamp(value: Entity, previous?: Entity): void {
+    const now = new Date().toISOString();
+    const created = (previous?.MetaData as { CreateTime?: string } | undefined)?.CreateTime ?? now;
+    value.MetaData = { CreateTime: created, LastUpdatedTime: now };
+  }
+
+  private applyRules(entity: string, value: Entity, previous: Entity | undefined): void {
+    if (entity === 'Customer') return this.customerRules(value);
+    if (entity === 'Item') return this.itemRules(value);
+    if (transactionTypes.has(entity)) return this.transactionRules(entity, value, previous);
+  }
+
+  private customerRules(c: Entity): void {
+    const name = String(c.DisplayName ?? [c.GivenName, c.FamilyName].filter(Boolean).join(' ') ?? c.CompanyName ?? '');
+    if (!name.trim()) throw faults.requiredMissing('DisplayName');
+    if (name.length > 500) throw faults.stringLength('DisplayName', 500, name.length);
+    if (/[:\t\n]/.test(name)) throw faults.businessRule('DisplayName cannot contain a colon (:), tab or newline');
+    c.DisplayName = name;
+    c.FullyQualifiedName = name;
+    const duplicate = this.list('Customer').find((o) => o.Id !== c.Id && String(o.DisplayName).toLowerCase() === name.toLowerCase());
+    if (duplicate) throw faults.duplicateName();
+    if (typeof c.Notes === 'string' && c.Notes.length > 2000) throw faults.stringLength('Notes', 2000, c.Notes.length);
+    const currency = refValue(c.CurrencyRef) ?? this.homeCurrency;
+    if (!this.currencies.has(currency)) throw faults.businessRule(`Currency ${currency} is not enabled in this company (Multicurrency > add currency)`);
+    c.CurrencyRef = { value: currency };
+    c.Active ??= true;
+    c.Balance ??= 0;
+  }
+
+  private itemRules(item: Entity): void {
+    const name = String(item.Name ?? '');
+    if (!name.trim()) throw faults.requiredMissing('Name');
+    if (name.length > 100) throw faults.stringLength('Name', 100, name.length);
+    if (/[:\t\n]/.test(name)) throw faults.businessRule('Item Name cannot contain a colon (:), tab or newline');
+    if (this.list('Item').some((o) => o.Id !== item.Id && String(o.Name).toLowerCase() === name.toLowerCase())) throw faults.duplicateName();
+    item.Type ??= 'Service';
+    if (['Service', 'NonInventory'].includes(String(item.Type))) {
+      const account = refValue(item.IncomeAccountRef);
+      if (!account) throw faults.requiredMissing('IncomeAccountRef');
+      this.ref('Account', account, 'IncomeAccountRef');
+    }
+    if (typeof item.Sku === 'string' && item.Sku.length > 100) throw faults.stringLength('Sku', 100, item.Sku.length);
+    item.FullyQualifiedName = name;
+    item.Active ??= true;
+  }
+
+  private transactionRules(entity: string, t: Entity, previous: Entity | undefined): void {
+    const customerId = refValue(t.CustomerRef);
+    if (!customerId) throw faults.requiredMissing('CustomerRef');
+    const customer = this.ref('Customer', customerId, 'CustomerRef');
+    const currency = refValue(t.CurrencyRef) ?? this.homeCurrency;
+    if (!this.currencies.has(currency)) throw faults.businessRule(`Currency ${currency} is not enabled in this company`);
+    if (refValue(customer.CurrencyRef) && refValue(customer.CurrencyRef) !== currency) {
+      throw faults.businessRule(`The transaction currency ${currency} must match the customer's currency ${String(refValue(customer.CurrencyRef))}`);
+    }
+    t.CurrencyRef = { value: currency };
+    const exponent = currencyExponent(currency);
+    if (typeof t.DocNumber === 'string') {
+      if (t.DocNumber.length > 21) throw faults.stringLength('DocNumber', 21, t.DocNumber.length);
+      const taken = this.list(entity).find((o) => o.Id !== t.Id && o.DocNumber === t.DocNumber);
+      if (taken && this.options.rejectDuplicateDocNumber) throw faults.duplicateDocNumber(t.DocNumber);
+    }
+    if (typeof t.PaymentRefNum === 'string' && t.PaymentRefNum.length > 21) throw faults.stringLength('PaymentRefNum', 21, t.PaymentRefNum.length);
+    if (typeof t.PrivateNote === 'string' && t.PrivateNote.length > 4000) throw faults.stringLength('PrivateNote', 4000, t.PrivateNote.length);
+    if (t.DepositToAccountRef !== undefined) this.ref('Account', refValue(t.DepositToAccountRef) ?? '', 'DepositToAccountRef');
+    if (t.PaymentMethodRef !== undefined) this.ref('PaymentMethod', refValue(t.PaymentMethodRef) ?? '', 'PaymentMethodRef');
+    if (entity === 'RefundReceipt' && t.DepositToAccountRef === undefined) throw faults.requiredMissing('DepositToAccountRef');
+    if (currency !== this.homeCurrency && t.ExchangeRate !== undefined && (toScaled(t.ExchangeRate) ?? 0n) <= 0n) throw faults.businessRule('ExchangeRate must be positive');
+
+    const amount = (value: unknown, field: string): bigint => {
+      const scaled = toScaled(value);
+      if (scaled === undefined) throw faults.unsupportedProperty(`${field} is not a decimal`, field);
+      if (decimalsOf(value) > exponent) throw faults.businessRule(`${field} ${String(value)} has more decimals than ${currency} allows (${exponent})`);
+      return scaled;
+    };
+
+    if (entity === 'Payment') {
+      if (t.TotalAmt === undefined) throw faults.requiredMissing('TotalAmt');
+      const total = amount(t.TotalAmt, 'TotalAmt');
+      let applied = 0n;
+      for (const line of (t.Line as Record<string, unknown>[] | undefined) ?? []) {
+        const lineAmount = amount(line.Amount, 'Line.Amount');
+        applied += lineAmount;
+        for (const link of (line.LinkedTxn as Record<string, unknown>[] | undefined) ?? []) {
+          const type = String(link.TxnType ?? '');
+          if (type !== 'Invoice' && type !== 'CreditMemo') throw faults.businessRule(`LinkedTxn type ${type} cannot be paid`);
+          const doc = this.ref(type, String(link.TxnId ?? ''), 'LinkedTxn.TxnId');
+          if (refValue(doc.CustomerRef) !== customerId) throw faults.businessRule('A payment can only be applied to transactions of the same customer');
+          if (type === 'Invoice') {
+            const alreadyApplied = previous ? this.appliedBy(previous, doc.Id) : 0n;
+            const open = (toScaled(doc.Balance) ?? 0n) + alreadyApplied;
+            if (lineAmount > open) throw faults.businessRule(`Payment amount ${String(line.Amount)} exceeds the open balance of invoice ${String(doc.DocNumber ?? doc.Id)}`);
+          }
+        }
+      }
+      if (applied > total) throw faults.businessRule('The amount applied is greater than the payment total');
+      t.TotalAmt = fromScaled(total, exponent);
+      t.UnappliedAmt = fromScaled(total - applied, exponent);
+      return;
+    }
+
+    const lines = (t.Line as Record<string, unknown>[] | undefined) ?? [];
+    if (lines.length === 0) throw faults.requiredMissing('Line');
+    let subtotal = 0n;
+    let discount = 0n;
+    lines.forEach((line, index) => {
+      line.Id ??= String(index + 1);
+      line.LineNum ??= index + 1;
+      const type = String(line.DetailType ?? '');
+      if (type === 'SalesItemLineDetail') {
+        const detail = (line.SalesItemLineDetail ?? {}) as Record<string, unknown>;
+        const itemId = refValue(detail.ItemRef);
+        if (!itemId) throw faults.requiredMissing('ItemRef');
+        this.ref('Item', itemId, 'ItemRef');
+        const lineAmount = amount(line.Amount, 'Line.Amount');
+        if (detail.Qty !== undefined && detail.UnitPrice !== undefined) {
+          const expected = multiplyScaled(toScaled(detail.Qty) ?? 0n, toScaled(detail.UnitPrice) ?? 0n);
+          const unit = 10n ** BigInt(6 - exponent);
+          if ((expected - lineAmount) / unit !== 0n) throw faults.amountMismatch();
+        }
+        if (detail.TaxCodeRef !== undefined) this.ref('TaxCode', refValue(detail.TaxCodeRef) ?? '', 'TaxCodeRef');
+        subtotal += lineAmount;
+      } else if (type === 'DiscountLineDetail') {
+        const detail = (line.DiscountLineDetail ?? {}) as Record<string, unknown>;
+        if (detail.DiscountAccountRef !== undefined) this.ref('Account', refValue(detail.DiscountAccountRef) ?? '', 'DiscountAccountRef');
+        discount += amount(line.Amount, 'Line.Amount');
+      } else if (type === 'SubTotalLineDetail' || type === 'DescriptionOnly') {
+        // informational lines carry no amount of their own
+      } else {
+        throw faults.businessRule(`Line DetailType ${type} is not allowed on ${entity}`);
+      }
+    });
+    let tax = 0n;
+    const taxDetail = t.TxnTaxDetail as Record<string, unknown> | undefined;
+    if (taxDetail) {
+      let lineTax = 0n;
+      for (const taxLine of (taxDetail.TaxLine as Record<string, unknown>[] | undefined) ?? []) {
+        lineTax += amount(taxLine.Amount, 'TaxLine.Amount');
+        const rate = (taxLine.TaxLineDetail as Record<string, unknown> | undefined)?.TaxRateRef;
+        if (rate !== undefined) this.ref('TaxRate', refValue(rate) ?? '', 'TaxRateRef');
+      }
+      tax = taxDetail.TotalTax !== undefined ? amount(taxDetail.TotalTax, 'TotalTax') : lineTax;
+      if (taxDetail.TotalTax !== undefined && taxDetail.TaxLine !== undefined && lineTax !== tax) throw faults.businessRule('TotalTax does not equal the sum of the tax lines');
+    }
+    const inclusive = t.GlobalTaxCalculation === 'TaxInclusive';
+    const total = subtotal - discount + (inclusive ? 0n : tax);
+    if (total < 0n) throw faults.businessRule('Transaction total cannot be negative');
+    t.TotalAmt = fromScaled(total, exponent);
+    if (currency !== this.homeCurrency && t.ExchangeRate !== undefined) {
+      t.HomeTotalAmt = fromScaled(multiplyScaled(total, toScaled(t.ExchangeRate) ?? 0n), currencyExponent(this.homeCurrency));
+    }
+    if (entity === 'Invoice') {
+      const paid = this.paidOn(t.Id);
+      t.Balance = fromScaled(total - paid, exponent);
+    }
+    if (entity === 'CreditMemo') t.RemainingCredit = t.TotalAmt;
+  }
+
+  private computeTotals(entity: string, t: Entity): void {
+    if (!transactionTypes.has(entity) || entity === 'Payment') return;
+    const currency = refValue(t.CurrencyRef) ?? this.homeCurrency;
+    let total = 0n;
+    for (const line of (t.Line as Record<string, unknown>[] | undefined) ?? []) {
+      if (line.DetailType === 'SalesItemLineDetail') total += toScaled(line.Amount) ?? 0n;
+      if (line.DetailType === 'DiscountLineDetail') total -= toScaled(line.Amount) ?? 0n;
+    }
+    t.TotalAmt = fromScaled(total, currencyExponent(currency));
+    if (entity === 'Invoice') t.Balance = t.TotalAmt;
+  }
+
+  private paidOn(invoiceId: string): bigint {
+    let paid = 0n;
+    for (const payment of this.list('Payment')) paid += this.appliedBy(payment, invoiceId);
+    return paid;
+  }
+
+  private appliedBy(payment: Entity, invoiceId: string): bigint {
+    let sum = 0n;
+    for (const line of (payment.Line as Record<string, unknown>[] | undefined) ?? []) {
+      const links = (line.LinkedTxn as Record<string, unknown>[] | undefined) ?? [];
+      if (links.some((l) => l.TxnType === 'Invoice' && String(l.TxnId) === invoiceId)) sum += toScaled(line.Amount) ?? 0n;
+    }
+    return sum;
+  }
+
+  /** Payment lines move invoice balances: recompute them for every invoice a payment touches (after the table changed). */
+  private rebalanceFor(entity: string, payment: Entity): void {
+    if (entity !== 'Payment') return;
+    for (const line of (payment.Line as Record<string, unknown>[] | undefined) ?? []) {
+      for (const link of (line.LinkedTxn as Record<string, unknown>[] | undefined) ?? []) {
+        if (link.TxnType !== 'Invoice') continue;
+        const invoice = this.get('Invoice', String(link.TxnId));
+        if (!invoice) continue;
+        const exponent = currencyExponent(refValue(invoice.CurrencyRef) ?? this.homeCurrency);
+        const paid = this.list('Payment').reduce((sum, p) => sum + this.appliedBy(p, invoice.Id), 0n);
+        invoice.Balance = fromScaled((toScaled(invoice.TotalAmt) ?? 0n) - paid, exponent);
+      }
+    }
+  }
+
+  private ref(entity: string, id: string, field: string): Entity {
+    const found = this.get(entity, id);
+    if (!found || found.Active === false) throw faults.invalidReference(field, id);
+    return found;
+  }
+}
+
+function refValue(ref: unknown): string | undefined {
+  if (ref && typeof ref === 'object' && 'value' in ref) {
+    const v = (ref as { value: unknown }).value;
+    return v === undefined || v === null ? undefined : String(v);
+  }
+  return undefined;
+}
+
+function pick(source: Record<string, unknown>, keys: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (source[k] !== undefined) out[k] = structuredClone(source[k]);
+  return out;
+}
