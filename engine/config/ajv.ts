@@ -1,0 +1,57 @@
+/**
+ * The two ajv instances: a strict one for our own schemas (pipeline, connector), and a lenient one
+ * for schemas that connectors bring (connection blocks, pipeline extensions), so a keyword ajv
+ * does not know in a connector's schema never breaks every pipeline that uses it.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { schemasDir } from './package-root.js';
+
+// ajv and ajv-formats are CommonJS; under nodenext their default export is the module object.
+const Ajv = AjvModule.default;
+const addFormats = addFormatsModule.default;
+type AjvInstance = InstanceType<typeof Ajv>;
+
+export type { ErrorObject, ValidateFunction };
+
+let strict: AjvInstance | undefined;
+let lenient: AjvInstance | undefined;
+
+function strictAjv(): AjvInstance {
+  if (!strict) {
+    strict = new Ajv({ allErrors: true, verbose: true, strict: true, discriminator: true, allowUnionTypes: true });
+    addFormats(strict);
+  }
+  return strict;
+}
+
+export function lenientAjv(): AjvInstance {
+  if (!lenient) {
+    lenient = new Ajv({ allErrors: true, verbose: true, strict: false, discriminator: true, allowUnionTypes: true });
+    addFormats(lenient);
+  }
+  return lenient;
+}
+
+const validators = new Map<string, ValidateFunction>();
+
+/** Compiled validator of `schemas/<name>.schema.json`. `rootAdditional` replaces the root's `additionalProperties`. */
+export function ownSchemaValidator(name: 'pipeline' | 'connector', rootAdditional?: boolean): ValidateFunction {
+  const key = `${name}:${String(rootAdditional)}`;
+  let validate = validators.get(key);
+  if (!validate) {
+    const schema = readOwnSchema(name);
+    if (rootAdditional !== undefined) schema.additionalProperties = rootAdditional;
+    // Two variants of one schema must not share an $id inside one ajv instance.
+    if (rootAdditional !== undefined) delete schema.$id;
+    validate = strictAjv().compile(schema);
+    validators.set(key, validate);
+  }
+  return validate;
+}
+
+export function readOwnSchema(name: 'pipeline' | 'connector'): Record<string, unknown> {
+  return JSON.parse(readFileSync(join(schemasDir(), `${name}.schema.json`), 'utf8')) as Record<string, unknown>;
+}

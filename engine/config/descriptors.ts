@@ -1,0 +1,157 @@
+/**
+ * Connector descriptors (`connectors/<name>/connector.yaml`) loaded, checked against
+ * `schemas/connector.schema.json`, and turned into the validators a pipeline needs: its
+ * connection block schema and the schemas of the top-level blocks it adds (`pipeline_extensions`).
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, isAbsolute } from 'node:path';
+import type { ConnectorDescriptor } from '../connector/descriptor.js';
+import type { ConfigProblem } from '../errors.js';
+import { lenientAjv, ownSchemaValidator, type ValidateFunction } from './ajv.js';
+import { deepFreeze } from './freeze.js';
+import { schemaProblems } from './schema-errors.js';
+import { parseYamlTree, pointerOf } from './yaml-tree.js';
+
+export interface PipelineExtension {
+  /** Top-level key in the pipeline. */
+  key: string;
+  /** Schema file it is validated against. */
+  file: string;
+  validate: ValidateFunction;
+}
+
+export interface LoadedConnector {
+  name: string;
+  /** The descriptor file, as printed in problems. */
+  file: string;
+  /** Undefined when the descriptor is broken (see `problems`). */
+  descriptor?: ConnectorDescriptor;
+  problems: ConfigProblem[];
+  /** Validates a pipeline's connection block (besides `connector`, `rate_limit`, `retry`). */
+  validateConnection?: ValidateFunction;
+  /** Names of connection properties marked `secret: true`. */
+  secrets: string[];
+  extensions: PipelineExtension[];
+}
+
+/** Connector folder names that hold a `connector.yaml`. */
+export function listConnectors(connectorsDir: string): string[] {
+  if (!existsSync(connectorsDir)) return [];
+  return readdirSync(connectorsDir, { withFileTypes: true })
+    .filter((e) => e.isDirectory() && existsSync(join(connectorsDir, e.name, 'connector.yaml')))
+    .map((e) => e.name)
+    .sort();
+}
+
+const cache = new Map<string, { mtimeMs: number; loaded: LoadedConnector }>();
+
+/** Loads `<connectorsDir>/<name>/connector.yaml`; undefined when there is no such connector. */
+export function loadConnector(connectorsDir: string, name: string): LoadedConnector | undefined {
+  if (!/^[a-z0-9][a-z0-9-]*$/.test(name)) return undefined;
+  const path = join(connectorsDir, name, 'connector.yaml');
+  if (!existsSync(path)) return undefined;
+  const mtimeMs = statSync(path).mtimeMs;
+  const hit = cache.get(path);
+  if (hit && hit.mtimeMs === mtimeMs) return hit.loaded;
+  const loaded = loadDescriptorFile(path, name);
+  cache.set(path, { mtimeMs, loaded });
+  return loaded;
+}
+
+/** Reads and checks one descriptor file against `schemas/connector.schema.json`. */
+export function loadDescriptorFile(path: string, expectedName?: string): LoadedConnector {
+  const file = displayPath(path);
+  const dir = join(path, '..');
+  const tree = parseYamlTree(readFileSync(path, 'utf8'), file);
+  const problems: ConfigProblem[] = [...tree.problems];
+  const name = expectedName ?? (tree.value as { name?: unknown } | undefined)?.name;
+  const failed = (): LoadedConnector => ({ name: String(name), file, problems, secrets: [], extensions: [] });
+  if (tree.broken) return failed();
+
+  const validate = ownSchemaValidator('connector');
+  if (!validate(tree.value)) {
+    problems.push(...schemaProblems(validate.errors ?? [], { tree, root: tree.value, code: 'descriptor_schema' }));
+    return failed();
+  }
+  const raw = tree.value as Omit<ConnectorDescriptor, 'dir'>;
+  if (expectedName !== undefined && raw.name !== expectedName) {
+    problems.push({
+      code: 'descriptor_name',
+      file,
+      path: '/name',
+      ...tree.valuePosition('/name'),
+      message: `name '${raw.name}' does not match the connector folder '${expectedName}'`,
+      severity: 'error',
+    });
+    return failed();
+  }
+  const descriptor = deepFreeze({ ...raw, dir }) as ConnectorDescriptor;
+
+  let validateConnection: ValidateFunction | undefined;
+  try {
+    validateConnection = lenientAjv().compile(connectionSchema(descriptor));
+  } catch (error) {
+    problems.push({
+      code: 'descriptor_schema',
+      file,
+      path: '/connection',
+      ...tree.keyPosition('/connection'),
+      message: `connection is not a usable JSON Schema: ${(error as Error).message}`,
+      severity: 'error',
+    });
+  }
+
+  const extensions: PipelineExtension[] = [];
+  const declared = (descriptor.settings?.pipeline_extensions ?? {}) as Record<string, string>;
+  for (const [key, schemaFile] of Object.entries(declared)) {
+    const at = pointerOf(['settings', 'pipeline_extensions', key]);
+    try {
+      const schema = JSON.parse(readFileSync(join(dir, schemaFile), 'utf8')) as Record<string, unknown>;
+      // ajv keeps schemas by $id; a reloaded descriptor would collide with its older self.
+      delete schema.$id;
+      extensions.push({ key, file: join(dir, schemaFile), validate: lenientAjv().compile(schema) });
+    } catch (error) {
+      problems.push({
+        code: 'descriptor_extension',
+        file,
+        path: at,
+        ...tree.valuePosition(at),
+        message: `pipeline extension '${key}': cannot use ${schemaFile}: ${(error as Error).message}`,
+        severity: 'error',
+      });
+    }
+  }
+
+  const secrets = Object.entries(descriptor.connection.properties)
+    .filter(([, p]) => p.secret === true)
+    .map(([k]) => k);
+  return {
+    name: descriptor.name,
+    file,
+    descriptor,
+    problems,
+    ...(validateConnection ? { validateConnection } : {}),
+    secrets,
+    extensions,
+  };
+}
+
+function connectionSchema(descriptor: ConnectorDescriptor): Record<string, unknown> {
+  const properties: Record<string, unknown> = { connector: true, rate_limit: true, retry: true };
+  for (const [key, schema] of Object.entries(descriptor.connection.properties)) {
+    const { secret: _secret, ...rest } = schema;
+    properties[key] = rest;
+  }
+  return {
+    type: 'object',
+    properties,
+    required: [...(descriptor.connection.required ?? [])],
+    additionalProperties: false,
+  };
+}
+
+export function displayPath(path: string): string {
+  if (!isAbsolute(path)) return path;
+  const rel = relative(process.cwd(), path);
+  return rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+}

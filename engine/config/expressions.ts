@@ -1,0 +1,168 @@
+/**
+ * JSONata expressions of a pipeline: compiled once, and their AST walked for names that cannot
+ * work (a `$lookup` table, an option, a `$ref` stream, a function that does not exist), each
+ * reported at its offset inside the expression text.
+ */
+import jsonata from 'jsonata';
+import { BINDING_NAMES } from '../transform/bindings.js';
+import { didYouMean } from './suggest.js';
+
+/** JSONata 2.x built-in functions (a test checks each still is one). */
+export const JSONATA_BUILTINS: readonly string[] = [
+  'sum', 'count', 'max', 'min', 'average', 'string', 'substring', 'substringBefore', 'substringAfter', 'lowercase',
+  'uppercase', 'length', 'trim', 'pad', 'match', 'contains', 'replace', 'split', 'join', 'formatNumber', 'formatBase',
+  'formatInteger', 'parseInteger', 'number', 'floor', 'ceil', 'round', 'abs', 'sqrt', 'power', 'random', 'boolean',
+  'not', 'map', 'zip', 'filter', 'single', 'reduce', 'sift', 'keys', 'lookup', 'spread', 'merge', 'reverse', 'each',
+  'error', 'assert', 'type', 'sort', 'shuffle', 'distinct', 'base64encode', 'base64decode', 'encodeUrlComponent',
+  'encodeUrl', 'decodeUrlComponent', 'decodeUrl', 'eval', 'toMillis', 'fromMillis', 'clone', 'exists', 'append',
+  'now', 'millis',
+];
+
+/** Names the engine binds for every expression (without `$`). */
+export const PIPELINE_BINDINGS: readonly string[] = [...new Set<string>([...BINDING_NAMES, 'now'])];
+
+const knownNames = new Set<string>([...JSONATA_BUILTINS, ...PIPELINE_BINDINGS]);
+
+export interface ExpressionIssue {
+  /** Offset inside the expression text. */
+  offset: number;
+  code: string;
+  message: string;
+  severity: 'error' | 'warning';
+}
+
+export type Compiled = { ok: true; expression: jsonata.Expression } | { ok: false; issue: ExpressionIssue };
+
+interface JsonataError {
+  code?: string;
+  position?: number;
+  token?: unknown;
+  message?: string;
+}
+
+export function compileExpression(source: string): Compiled {
+  try {
+    return { ok: true, expression: jsonata(source) };
+  } catch (error) {
+    const e = error as JsonataError;
+    const token = typeof e.token === 'string' && e.token !== '(end)' ? e.token : '';
+    // jsonata reports the offset just past the offending token; point at its start.
+    const offset = Math.max(0, Math.min(source.length, (e.position ?? source.length) - token.length));
+    return {
+      ok: false,
+      issue: { offset, code: 'jsonata_syntax', message: `JSONata syntax error${e.code ? ` ${e.code}` : ''}: ${e.message ?? String(error)}`, severity: 'error' },
+    };
+  }
+}
+
+export interface ReferenceContext {
+  lookups: ReadonlySet<string>;
+  options: ReadonlySet<string>;
+  /** Stream names in run order. */
+  streams: readonly string[];
+  /** Index of the stream owning the expression. */
+  streamIndex: number;
+}
+
+interface AstNode {
+  type?: string;
+  value?: unknown;
+  position?: number;
+  [key: string]: unknown;
+}
+
+/** Names that cannot work in this pipeline, found by walking the expression's AST. */
+export function checkReferences(expression: jsonata.Expression, source: string, ctx: ReferenceContext): ExpressionIssue[] {
+  const ast = expression.ast() as unknown as AstNode;
+  const local = new Set<string>(['', '$']);
+  walk(ast, (node) => {
+    if (node.type === 'bind' && isNode(node.lhs) && node.lhs.type === 'variable') local.add(String(node.lhs.value));
+    if (node.type === 'lambda' && Array.isArray(node.arguments)) for (const a of node.arguments as AstNode[]) local.add(String(a.value));
+    if (typeof node.focus === 'string') local.add(node.focus);
+    if (typeof node.index === 'string') local.add(node.index);
+  });
+
+  const issues: ExpressionIssue[] = [];
+  const issue = (offset: number, code: string, message: string, severity: 'error' | 'warning' = 'error') =>
+    issues.push({ offset: Math.max(0, Math.min(source.length, offset)), code, message, severity });
+  const calls = new Set<AstNode>();
+
+  walk(ast, (node) => {
+    if ((node.type === 'function' || node.type === 'partial') && isNode(node.procedure) && node.procedure.type === 'variable') {
+      const procedure = node.procedure;
+      calls.add(procedure);
+      const name = String(procedure.value);
+      const at = (procedure.position ?? 0) - name.length - 1;
+      if (!local.has(name) && !knownNames.has(name)) {
+        issue(at, 'unknown_function', `unknown function $${name}${didYouMean(name, knownNames, '$')}`);
+        return;
+      }
+      if (local.has(name)) return;
+      const first = (node.arguments as AstNode[] | undefined)?.[0];
+      const literal = first?.type === 'string' ? String(first.value) : undefined;
+      if (literal === undefined || first === undefined) return;
+      const literalAt = stringLiteralStart(source, first.position ?? 0, literal);
+      if (name === 'lookup' && !ctx.lookups.has(literal)) {
+        issue(literalAt, 'unknown_lookup', `unknown lookup table '${literal}'${didYouMean(literal, ctx.lookups)}: declare it under lookups:`);
+      }
+      if (name === 'ref' || name === 'refOrNull') {
+        const index = ctx.streams.indexOf(literal);
+        if (index < 0) {
+          issue(literalAt, 'ref_unknown_stream', `$${name}() names unknown stream '${literal}'${didYouMean(literal, ctx.streams)}`);
+        } else if (index > ctx.streamIndex) {
+          issue(
+            literalAt,
+            'ref_later_stream',
+            `$${name}() names stream '${literal}', which runs after this one: move '${literal}' before '${ctx.streams[ctx.streamIndex] ?? '?'}' in streams:`,
+          );
+        }
+      }
+    }
+    if (node.type === 'path' && Array.isArray(node.steps)) {
+      const [first, second] = node.steps as AstNode[];
+      if (first?.type === 'variable' && first.value === 'options' && !local.has('options') && second?.type === 'name') {
+        const option = String(second.value);
+        if (!ctx.options.has(option)) {
+          const quoted = source[(second.position ?? 0) - 1] === '"' || source[(second.position ?? 0) - 1] === '`';
+          const at = (second.position ?? 0) - option.length - (quoted ? 2 : 0);
+          issue(at, 'unknown_option', `unknown option '${option}'${didYouMean(option, ctx.options)}: declare it under options:`);
+        }
+      }
+    }
+  });
+
+  walk(ast, (node) => {
+    if (node.type !== 'variable' || calls.has(node)) return;
+    const name = String(node.value);
+    if (local.has(name) || knownNames.has(name)) return;
+    issue((node.position ?? 0) - name.length - 1, 'unknown_variable', `unknown variable $${name}${didYouMean(name, knownNames, '$')}: it is always undefined`, 'warning');
+  });
+  return issues.sort((a, b) => a.offset - b.offset);
+}
+
+function stringLiteralStart(source: string, end: number, value: string): number {
+  // The AST keeps the offset just past the closing quote; find the opening one.
+  const quote = source[end - 1];
+  const guess = end - value.length - 2;
+  if ((quote !== '"' && quote !== "'") || source[guess] === quote) return Math.max(0, guess);
+  const open = source.lastIndexOf(quote, end - 2);
+  return open >= 0 ? open : Math.max(0, guess);
+}
+
+function isNode(value: unknown): value is AstNode {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function walk(node: unknown, visit: (node: AstNode) => void, seen = new Set<unknown>()): void {
+  // jsonata's processed AST may share sub-objects (parent-operator slots); visit each once.
+  if (node === null || typeof node !== 'object' || seen.has(node)) return;
+  seen.add(node);
+  if (Array.isArray(node)) {
+    for (const child of node) walk(child, visit, seen);
+    return;
+  }
+  visit(node as AstNode);
+  for (const [key, child] of Object.entries(node)) {
+    if (key !== 'position' && key !== 'value') walk(child, visit, seen);
+  }
+}

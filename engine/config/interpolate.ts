@@ -1,0 +1,72 @@
+/**
+ * `${VAR}` and `${VAR:-default}` in YAML string values, applied after parsing so that source
+ * positions stay right. `$${` writes a literal `${`.
+ */
+
+export interface VariableReference {
+  name: string;
+  /** Default text after `:-`, when given (may be empty). */
+  fallback?: string;
+  /** Index of the `$` in the raw value. */
+  start: number;
+  /** Whether the environment had no value and no default was given. */
+  unset: boolean;
+}
+
+export interface Interpolated {
+  value: string;
+  /** Index in the raw value of each UTF-16 unit of `value`, plus the end. */
+  rawIndex: number[];
+  references: VariableReference[];
+  /** The raw value is exactly one `${VAR}` / `${VAR:-default}` and nothing else. */
+  whole: boolean;
+}
+
+const reference = /\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+/**
+ * Substitutes environment variables. An unset variable without default becomes `placeholder(name)`
+ * and is reported in `references` with `unset: true`; the caller decides whether that is an error.
+ */
+export function interpolate(raw: string, env: Readonly<Record<string, string | undefined>>, placeholder: (name: string) => string): Interpolated {
+  let value = '';
+  const rawIndex: number[] = [];
+  const references: VariableReference[] = [];
+  const copy = (from: number, to: number) => {
+    for (let k = from; k < to; k++) {
+      value += raw[k];
+      rawIndex.push(k);
+    }
+  };
+  const insert = (text: string, at: number) => {
+    value += text;
+    for (let k = 0; k < text.length; k++) rawIndex.push(at);
+  };
+  let last = 0;
+  let whole = false;
+  for (const match of raw.matchAll(reference)) {
+    const start = match.index;
+    copy(last, start);
+    last = start + match[0].length;
+    if (match[0] === '$${') {
+      insert('${', start);
+      continue;
+    }
+    const name = match[1] as string;
+    const fallback = match[2];
+    // Like the shell's `:-`, an empty variable takes the default too.
+    const fromEnv = env[name] === '' && fallback !== undefined ? undefined : env[name];
+    const unset = fromEnv === undefined && fallback === undefined;
+    references.push({ name, start, unset, ...(fallback !== undefined ? { fallback } : {}) });
+    insert(fromEnv ?? fallback ?? placeholder(name), start);
+    whole = start === 0 && last === raw.length;
+  }
+  copy(last, raw.length);
+  rawIndex.push(raw.length);
+  return { value, rawIndex, references, whole: whole && references.length === 1 };
+}
+
+/** Whether the text contains anything `interpolate` would change. */
+export function hasInterpolation(raw: string): boolean {
+  return raw.includes('${');
+}
