@@ -11,11 +11,11 @@
  */
 import type { KeyValueStore } from '../../engine/connector/types.js';
 import type { ScheduleComponent, ScheduleRow } from '../../engine/revrec/schedule.js';
-import type { TotalsRow } from '../../engine/revrec/journal.js';
+import type { JournalLine, TotalsRow } from '../../engine/revrec/journal.js';
 
 type Totals = Record<string, number>;
 /** [period, accounting code, component, signed minor units] */
-type StoredRow = [string, string, ScheduleComponent, number];
+export type StoredRow = [string, string, ScheduleComponent, number];
 
 interface StoredDocument {
   currency: string;
@@ -24,12 +24,7 @@ interface StoredDocument {
 
 export type PostingKind = 'journal' | 'reversal' | 'correction';
 
-export interface PostedLine {
-  account: string;
-  debit: number;
-  credit: number;
-  memo: string;
-}
+export type PostedLine = JournalLine;
 
 export interface PostingRecord {
   kind: PostingKind;
@@ -157,6 +152,10 @@ export class RevrecLedger {
 
   markPeriodPosted(period: string): void {
     this.kv.set(`revrec:closed:${period}`, true);
+  }
+
+  unmarkPeriodPosted(period: string): void {
+    this.kv.delete(`revrec:closed:${period}`);
   }
 
   /** Marks an entry as sent but not confirmed; cleared once recorded. A set marker means "look it up before posting again". */

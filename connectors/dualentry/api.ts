@@ -1,0 +1,183 @@
+/**
+ * DualEntry's public API (`/public/v2/`), as the sink uses it: the company, the chart of accounts,
+ * and journal entries. Every failure becomes an error that says what to fix (seed 000's four
+ * posting errors): the vendor's exact texts are not documented, so they are recognised by status and
+ * by the field the error body names.
+ */
+import { LedgersyncError } from '../../engine/errors.js';
+import type { HttpConnection, HttpRequest, HttpResponse } from '../../engine/http/connection.js';
+import { redact } from '../../engine/log.js';
+
+export interface DualEntryCompany {
+  id: number;
+  name: string;
+  currency_iso_4217_code?: string;
+  is_active?: boolean;
+}
+
+export interface DualEntryAccount {
+  id: number;
+  name: string;
+  number: number;
+  is_active: boolean;
+  account_type?: string;
+  company_id?: number;
+}
+
+export interface DualEntryEntryLine {
+  account_number: number;
+  debit: string;
+  credit: string;
+  position: number;
+  memo: string;
+}
+
+export interface DualEntryEntryBody {
+  date: string;
+  transaction_date: string;
+  company_id: number;
+  memo: string;
+  currency_iso_4217_code: string;
+  record_status: 'draft' | 'posted';
+  items: DualEntryEntryLine[];
+  attachments: [];
+  custom_fields: Array<Record<string, unknown>>;
+}
+
+export interface DualEntryEntry {
+  internal_id: number | string;
+  number: number | string;
+  company_id: number;
+  memo: string;
+  date: string;
+  currency_iso_4217_code: string;
+  amount: string;
+  record_status: string;
+  items: Array<{ account_number: number; debit: string; credit: string; memo: string; position: number }>;
+}
+
+interface ErrorBody {
+  success?: boolean;
+  errors?: Record<string, string[] | string>;
+}
+
+export const API_KEY_FIX =
+  'the DualEntry API key was revoked, rotated or copied incorrectly: have your DualEntry administrator generate a fresh one under Settings → Developers → API Keys, then update the key this pipeline reads (sink.api_key, e.g. DUALENTRY_API_KEY)';
+
+export function companyNotFoundFix(companyId: number): string {
+  return `confirm the company ID under Companies in DualEntry (company switcher → Companies, ID column) and set sink.company_id (e.g. DUALENTRY_COMPANY_ID); ${companyId} does not exist or the user who issued the API key has no access to it`;
+}
+
+function errorMessages(response: HttpResponse): { fields: Record<string, string[]>; text: string } {
+  let body: ErrorBody | undefined;
+  try {
+    body = response.json<ErrorBody>();
+  } catch {
+    body = undefined;
+  }
+  const fields: Record<string, string[]> = {};
+  for (const [field, messages] of Object.entries(body?.errors ?? {})) fields[field] = Array.isArray(messages) ? messages.map(String) : [String(messages)];
+  const text = Object.keys(fields).length
+    ? Object.entries(fields).map(([field, messages]) => `${field}: ${messages.join(' ')}`).join('; ')
+    : redact(response.text.slice(0, 300));
+  return { fields, text };
+}
+
+/** Turns a DualEntry error response into an actionable error. */
+export function describeDualEntryError(response: HttpResponse, request: HttpRequest, companyId: number): LedgersyncError {
+  const { fields, text } = errorMessages(response);
+  const status = response.status;
+  const where = `DualEntry ${request.method} ${request.path}`;
+  if (status === 401 || status === 403) {
+    return new LedgersyncError('dualentry_auth_failed', 'auth', `DualEntry API key authentication failed (HTTP ${status}: ${text})`, {
+      details: { status },
+      fix: API_KEY_FIX,
+    });
+  }
+  const accountField = Object.keys(fields).find((f) => /account/i.test(f) || (fields[f] ?? []).some((m) => /account/i.test(m)));
+  if (status === 404 && (request.path.includes('/companies/') || 'company_id' in fields || /company/i.test(text)) && !accountField) {
+    return new LedgersyncError('dualentry_company_not_found', 'config', `DualEntry company ${companyId} not found (${text})`, {
+      details: { status, company_id: companyId },
+      fix: companyNotFoundFix(companyId),
+    });
+  }
+  if (status === 404 && accountField) {
+    const number = /(\d+)/.exec((fields[accountField] ?? []).join(' '))?.[1];
+    const lineIndex = /items\[(\d+)\]/.exec(accountField)?.[1];
+    return new LedgersyncError('dualentry_account_not_found', 'config', `DualEntry account ${number ?? '?'} not found (${text})`, {
+      details: { status, ...(number ? { account_number: number } : {}), ...(lineIndex ? { line_index: Number(lineIndex) } : {}) },
+      fix: 'remap the journal account mapping to a current DualEntry GL account',
+    });
+  }
+  if (status === 422 && ('date' in fields || /locked|closed period/i.test(text)) && /lock|closed/i.test(text)) {
+    return new LedgersyncError('dualentry_period_locked', 'config', `DualEntry refused the entry: the period is locked (${text})`, {
+      details: { status },
+      fix: 'reopen the period under Period locking in DualEntry, or change the close date',
+    });
+  }
+  const kind = status === 429 || status >= 500 ? 'transient' : 'record';
+  return new LedgersyncError(`dualentry_http_${status}`, kind, `${where} answered HTTP ${status}: ${text}`, { details: { status, errors: fields } });
+}
+
+const PAGE = 100;
+
+export class DualEntryApi {
+  constructor(
+    private readonly http: HttpConnection,
+    readonly companyId: number,
+  ) {}
+
+  get calls(): number {
+    return this.http.stats.requests;
+  }
+
+  async company(): Promise<DualEntryCompany> {
+    const response = await this.http.request({ method: 'GET', path: `/public/v2/companies/${this.companyId}/` });
+    return response.json<DualEntryCompany>();
+  }
+
+  /** The accounts among `numbers`, paged with `limit` ≤ 100 and `offset`. */
+  async accounts(numbers: readonly string[]): Promise<DualEntryAccount[]> {
+    const found: DualEntryAccount[] = [];
+    for (let start = 0; start < numbers.length; start += PAGE) {
+      const chunk = numbers.slice(start, start + PAGE);
+      for (let offset = 0; ; offset += PAGE) {
+        const page = (
+          await this.http.request({
+            method: 'GET',
+            path: '/public/v2/accounts/',
+            query: { 'numbers[]': chunk, company_id: this.companyId, limit: PAGE, offset },
+          })
+        ).json<{ items: DualEntryAccount[]; count: number }>();
+        found.push(...page.items);
+        if (page.items.length < PAGE || offset + PAGE >= page.count) break;
+      }
+    }
+    return found;
+  }
+
+  /** Entries whose memo carries our deterministic reference (there is no external-id field). */
+  async findByRef(ref: string): Promise<DualEntryEntry[]> {
+    const matches: DualEntryEntry[] = [];
+    for (let offset = 0; ; offset += PAGE) {
+      const page = (
+        await this.http.request({
+          method: 'GET',
+          path: '/public/v2/journal-entries/',
+          query: { search: ref, 'company_id[]': [this.companyId], limit: PAGE, offset },
+        })
+      ).json<{ items: DualEntryEntry[]; count: number }>();
+      matches.push(...page.items.filter((entry) => typeof entry.memo === 'string' && entry.memo.includes(`[${ref}]`)));
+      if (page.items.length < PAGE || offset + PAGE >= page.count) return matches;
+    }
+  }
+
+  async entry(number: string): Promise<DualEntryEntry> {
+    return (await this.http.request({ method: 'GET', path: `/public/v2/journal-entries/${encodeURIComponent(number)}/` })).json<DualEntryEntry>();
+  }
+
+  /** POST answers 200 with the created entry. Not idempotent: a timeout leaves `mayHaveSucceeded` set. */
+  async createEntry(body: DualEntryEntryBody): Promise<DualEntryEntry> {
+    return (await this.http.request({ method: 'POST', path: '/public/v2/journal-entries/', json: body })).json<DualEntryEntry>();
+  }
+}

@@ -1,0 +1,243 @@
+/**
+ * DualEntry sink. `revenue_document` records feed the recognition schedule (engine/revrec) and are
+ * posted per closed period in `close()` or on demand (`post()`, used by `ledgersync post`);
+ * `journal_entry` records are posted as they come, one entry each.
+ */
+import { createHash } from 'node:crypto';
+import { asLedgersyncError, LedgersyncError } from '../../engine/errors.js';
+import type { ConnectorDescriptor } from '../../engine/connector/descriptor.js';
+import { rateLimitOf, retryPolicyOf } from '../../engine/connector/descriptor.js';
+import type { ConnectorFactoryInput, ConnectorModule, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
+import { registerSecret } from '../../engine/log.js';
+import { lookupAccountResolver, type AccountTables } from '../../engine/revrec/accounts.js';
+import { PeriodCalendar } from '../../engine/revrec/calendar.js';
+import type { AccountRole } from '../../engine/revrec/journal.js';
+import { documentSchedule } from '../../engine/revrec/schedule.js';
+import { DualEntryApi, describeDualEntryError } from './api.js';
+import { parseRevenueDocument } from './documents.js';
+import { ReadyJournalPoster } from './journals.js';
+import { RevrecPoster, type PostOutcome } from './poster.js';
+import { RevrecLedger, type PostingRecord, type RetryState } from './revrec-ledger.js';
+import { parseRevrecSettings, type RevrecSettings } from './settings.js';
+
+export interface DualEntrySinkOptions {
+  /** Clock in unix seconds, for tests. Default: the system clock. */
+  now?: () => number;
+}
+
+export interface RevrecStatus {
+  /** The batch waiting to post and what to fix, if any. */
+  retry?: RetryState;
+  periods: Array<{ period: string; posted: boolean; entries: PostingRecord[] }>;
+}
+
+export interface DualEntrySink extends Sink {
+  /** Posts (or with `repost`, reverses and re-posts) one period now, whatever its close rule says. */
+  post(period: string, options: { repost: boolean }, ctx: SinkContext): Promise<PostOutcome>;
+  /** Periods, their entries and the retry state, for `ledgersync status`. */
+  status(ctx: SinkContext): RevrecStatus;
+  /** Outcomes of the automatic posting done by the last `close()`. */
+  readonly lastAutomaticPostings: readonly PostOutcome[];
+  /** DualEntry requests made so far. */
+  readonly apiCalls: number;
+}
+
+export function dualEntryBaseUrl(input: Pick<ConnectorFactoryInput, 'connection' | 'descriptor'>): string {
+  const override = input.connection.base_url;
+  const template = input.descriptor.base_url?.template ?? 'https://api.dualentry.com';
+  if (override === undefined || override === null || override === '') return template;
+  if (typeof override !== 'string' || !/^https?:\/\/[^\s/]+/i.test(override)) {
+    throw new LedgersyncError('invalid_base_url', 'config', `sink.base_url must be an http(s) URL, received ${JSON.stringify(override)}`, {
+      fix: 'set DUALENTRY_BASE_URL to a URL like https://api.dualentry.com, or leave it empty',
+    });
+  }
+  return override.replace(/\/+$/, '');
+}
+
+function companyIdOf(input: ConnectorFactoryInput): number {
+  const raw = input.connection.company_id;
+  const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
+  if (!/^\d{1,18}$/.test(text) || !Number.isSafeInteger(Number(text)) || Number(text) === 0) {
+    throw new LedgersyncError('invalid_company_id', 'config', `sink.company_id must be a DualEntry company ID (a number), received ${JSON.stringify(raw)}`, {
+      fix: 'copy the ID from Companies in DualEntry (company switcher → Companies, ID column) into DUALENTRY_COMPANY_ID',
+    });
+  }
+  return Number(text);
+}
+
+function apiKeyOf(input: ConnectorFactoryInput): string {
+  const key = input.connection.api_key;
+  if (typeof key !== 'string' || key.trim() === '') {
+    throw new LedgersyncError('dualentry_api_key_missing', 'config', 'sink.api_key is empty: the DualEntry API key is required', {
+      fix: 'set DUALENTRY_API_KEY to the key your DualEntry administrator generated under Settings → Developers → API Keys',
+    });
+  }
+  return key.trim();
+}
+
+function describeMappingFor(tables: AccountTables, lookups: ConnectorFactoryInput['lookups']) {
+  return (role: AccountRole, code: string): string => {
+    const table = tables[role];
+    if (!table) return `revenue_recognition.accounts.${role}`;
+    return lookups[table] && Object.hasOwn(lookups[table].values, code) ? `lookups.${table}.values[${JSON.stringify(code)}]` : `lookups.${table}.default`;
+  };
+}
+
+export function createDualEntrySink(input: ConnectorFactoryInput, options: DualEntrySinkOptions = {}): DualEntrySink {
+  const descriptor: ConnectorDescriptor = input.descriptor;
+  const apiKey = apiKeyOf(input);
+  registerSecret(apiKey);
+  const companyId = companyIdOf(input);
+  const recordStatus = input.connection.record_status ?? 'posted';
+  if (recordStatus !== 'draft' && recordStatus !== 'posted') {
+    throw new LedgersyncError('invalid_record_status', 'config', `sink.record_status must be "draft" or "posted", received ${JSON.stringify(recordStatus)}`);
+  }
+  const settings: RevrecSettings | undefined =
+    input.extensions.revenue_recognition === undefined ? undefined : parseRevrecSettings(input.extensions.revenue_recognition);
+  const calendar = new PeriodCalendar(settings?.period ?? 'month', input.timezone || 'UTC');
+  const resolveAccount = lookupAccountResolver(settings?.accounts ?? {}, input.lookups);
+  const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+  const http = input.http.connect({
+    label: `DualEntry company ${companyId}`,
+    baseUrl: dualEntryBaseUrl(input),
+    ...(rateLimitOf(descriptor) ? { rateLimit: rateLimitOf(descriptor)! } : {}),
+    retry: retryPolicyOf(descriptor),
+    ...(descriptor.timeout_ms ? { timeoutMs: descriptor.timeout_ms } : {}),
+    hooks: {
+      authorize(headers) {
+        headers['X-API-KEY'] = apiKey;
+      },
+      describeError: (response, request) => describeDualEntryError(response, request, companyId),
+    },
+  });
+  const api = new DualEntryApi(http, companyId);
+  const refPrefix = `ls-${createHash('sha256').update(`${input.pipeline}\u0000${companyId}`).digest('hex').slice(0, 8)}`;
+  let lastAutomaticPostings: PostOutcome[] = [];
+  let poster: RevrecPoster | undefined;
+  let journals: ReadyJournalPoster | undefined;
+
+  const requireSettings = (): RevrecSettings => {
+    if (!settings) {
+      throw new LedgersyncError('revenue_recognition_missing', 'config', 'the pipeline has no revenue_recognition: block, so revenue documents cannot be scheduled or posted', {
+        fix: 'add a revenue_recognition block (periods, close rule, journal description, account lookup tables) to the pipeline',
+      });
+    }
+    return settings;
+  };
+  const posterFor = (ctx: SinkContext): RevrecPoster =>
+    (poster ??= new RevrecPoster({
+      api,
+      ledger: new RevrecLedger(ctx.kv),
+      settings: requireSettings(),
+      calendar,
+      resolveAccount,
+      describeMapping: describeMappingFor(settings?.accounts ?? {}, input.lookups),
+      refPrefix,
+      recordStatus,
+      log: ctx.log,
+      runId: ctx.runId,
+    }));
+
+  function scheduleDocuments(records: readonly SinkRecord[], ctx: SinkContext): SinkResult[] {
+    const results: SinkResult[] = [];
+    const updates: Array<{ key: string; currency: string; rows: ReturnType<typeof documentSchedule>; index: number }> = [];
+    for (const [index, record] of records.entries()) {
+      try {
+        requireSettings();
+        const removed = record.deleted || record.action === 'delete' || record.action === 'void';
+        const document = parseRevenueDocument(record.sourceId, record.data);
+        for (const line of document.lines) {
+          const roles: AccountRole[] = ['accounts_receivable', 'deferred_revenue', 'revenue'];
+          if (line.discount !== 0) roles.push('contra_revenue');
+          if (line.tax !== 0) roles.push('tax_payable');
+          for (const role of roles) resolveAccount(role, line.accountingCode);
+        }
+        updates.push({ key: `${record.stream}:${record.sourceId}`, currency: document.currency, rows: removed ? [] : documentSchedule(document, calendar), index });
+        results.push({ status: 'skipped', reason: 'pending' });
+      } catch (error) {
+        results.push({ status: 'failed', error: asLedgersyncError(error, 'record') });
+      }
+    }
+    const existed = new RevrecLedger(ctx.kv).replaceDocuments(updates);
+    updates.forEach((update, i) => {
+      results[update.index] = { status: existed[i] ? 'updated' : 'created', targetId: `revrec:${update.key}` };
+    });
+    return results;
+  }
+
+  return {
+    maxBatchSize: 100,
+
+    async open() {
+      await api.company();
+    },
+
+    async write(batch, ctx) {
+      const results: SinkResult[] = new Array(batch.length);
+      const documents: Array<{ record: SinkRecord; index: number }> = [];
+      const ready: Array<{ record: SinkRecord; index: number }> = [];
+      batch.forEach((record, index) => {
+        if (record.object === 'journal_entry') ready.push({ record, index });
+        else if (record.object === 'revenue_document') documents.push({ record, index });
+        else {
+          results[index] = {
+            status: 'failed',
+            error: new LedgersyncError('unknown_object', 'config', `the DualEntry sink accepts revenue_document and journal_entry records, not "${record.object}"`, {
+              fix: 'set the stream target.object (or _object) to revenue_document or journal_entry',
+            }),
+          };
+        }
+      });
+      if (documents.length) {
+        const scheduled = scheduleDocuments(documents.map((d) => d.record), ctx);
+        documents.forEach((d, i) => (results[d.index] = scheduled[i]!));
+      }
+      if (ready.length) {
+        journals ??= new ReadyJournalPoster({ api, kv: ctx.kv, refPrefix, recordStatus, log: ctx.log });
+        const posted = await journals.post(ready.map((r) => r.record));
+        ready.forEach((r, i) => (results[r.index] = posted[i]!));
+      }
+      return results;
+    },
+
+    async close(ctx) {
+      lastAutomaticPostings = [];
+      if (!settings?.automaticPosting) return;
+      lastAutomaticPostings = await posterFor(ctx).postClosed(now());
+      const failed = lastAutomaticPostings.find((o) => o.status === 'failed');
+      if (failed?.error) {
+        throw new LedgersyncError(failed.error.code, failed.error.kind as LedgersyncError['kind'], `automatic posting of ${failed.period} failed: ${failed.error.message}`, {
+          details: { period: failed.period },
+          ...(failed.error.fix ? { fix: failed.error.fix } : {}),
+        });
+      }
+    },
+
+    post(period, postOptions, ctx) {
+      return posterFor(ctx).post(period, postOptions);
+    },
+
+    status(ctx) {
+      const ledger = new RevrecLedger(ctx.kv);
+      const retry = ledger.retryState();
+      return {
+        ...(retry ? { retry } : {}),
+        periods: ledger.periods().map((period) => ({ period, posted: ledger.isPosted(period), entries: ledger.postings(period) })),
+      };
+    },
+
+    get lastAutomaticPostings() {
+      return lastAutomaticPostings;
+    },
+
+    get apiCalls() {
+      return api.calls;
+    },
+  };
+}
+
+export const connector: ConnectorModule = {
+  name: 'dualentry',
+  createSink: (input) => createDualEntrySink(input),
+  baseUrl: (input) => dualEntryBaseUrl(input),
+};

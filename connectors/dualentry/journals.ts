@@ -1,0 +1,170 @@
+/**
+ * Posts ready-made journals (`journal_entry` records, e.g. a RevRec export read by the file source),
+ * one DualEntry entry each. DualEntry has no external-id field, so each entry carries a deterministic
+ * reference in its memo; a record whose earlier write was never confirmed is looked up by it first.
+ * A changed journal that was already posted is reversed and posted again, never edited in place.
+ */
+import { createHash } from 'node:crypto';
+import { asLedgersyncError, LedgersyncError } from '../../engine/errors.js';
+import type { KeyValueStore, SinkRecord, SinkResult } from '../../engine/connector/types.js';
+import type { Logger } from '../../engine/log.js';
+import { assertBalanced, type JournalDraft } from '../../engine/revrec/journal.js';
+import { formatMinor } from '../../engine/revrec/money.js';
+import type { DualEntryApi, DualEntryEntry, DualEntryEntryBody } from './api.js';
+import { parseReadyJournal, type ReadyJournal } from './documents.js';
+
+interface PostedJournal {
+  ref: string;
+  entryNumber: string;
+  date: string;
+  memo: string;
+  journal: JournalDraft;
+  history: Array<{ kind: 'journal' | 'reversal' | 'correction'; ref: string; entryNumber: string }>;
+}
+
+export interface ReadyJournalPosterDeps {
+  api: DualEntryApi;
+  kv: KeyValueStore;
+  refPrefix: string;
+  recordStatus: 'draft' | 'posted';
+  log: Logger;
+}
+
+export class ReadyJournalPoster {
+  constructor(private readonly deps: ReadyJournalPosterDeps) {}
+
+  async post(records: readonly SinkRecord[]): Promise<SinkResult[]> {
+    const parsed: Array<ReadyJournal | LedgersyncError> = records.map((record) => {
+      try {
+        const journal = parseReadyJournal(record.sourceId, record.data);
+        assertBalanced(journal.journal);
+        return journal;
+      } catch (error) {
+        const e = asLedgersyncError(error, 'record');
+        // An unbalanced export is the file's problem, not ours: it is dead-lettered with the totals.
+        return e.code === 'unbalanced_journal'
+          ? new LedgersyncError('unbalanced_journal', 'record', `journal ${record.sourceId}: ${e.message}`, { details: e.details, fix: 'correct the exported journal so debits equal credits; nothing was posted' })
+          : e;
+      }
+    });
+    const missing = await this.missingAccounts(parsed);
+    const results: SinkResult[] = [];
+    for (const [i, record] of records.entries()) {
+      const journal = parsed[i]!;
+      if (journal instanceof LedgersyncError) {
+        results.push({ status: 'failed', error: journal });
+        continue;
+      }
+      const unknown = journal.journal.lines.map((l) => l.account).filter((a) => missing.has(a));
+      if (unknown.length) {
+        results.push({
+          status: 'failed',
+          error: new LedgersyncError('dualentry_account_not_found', 'record', `journal ${record.sourceId}: DualEntry account ${[...new Set(unknown)].join(', ')} not found or archived in company ${this.deps.api.companyId}`, {
+            details: { accounts: [...new Set(unknown)] },
+            fix: 'remap the account in the export (or in the stream mapping) to a current DualEntry GL account, or reactivate it in DualEntry',
+          }),
+        });
+        continue;
+      }
+      try {
+        results.push(await this.postOne(record, journal));
+      } catch (error) {
+        const e = asLedgersyncError(error);
+        if (e.kind === 'auth' || e.code === 'dualentry_company_not_found' || e.kind === 'transient') throw e;
+        const explained =
+          e.code === 'dualentry_period_locked'
+            ? new LedgersyncError(e.code, 'record', `journal ${record.sourceId}: DualEntry period ${journal.date.slice(0, 7)} is locked (entry date ${journal.date})`, {
+                fix: `reopen ${journal.date.slice(0, 7)} under Period locking in DualEntry, or change the journal's date; the record is retried on the next run`,
+                cause: e,
+              })
+            : e;
+        results.push({ status: 'failed', error: explained });
+      }
+    }
+    return results;
+  }
+
+  private async missingAccounts(parsed: ReadonlyArray<ReadyJournal | LedgersyncError>): Promise<Set<string>> {
+    const numbers = new Set<string>();
+    for (const p of parsed) if (!(p instanceof LedgersyncError)) for (const line of p.journal.lines) numbers.add(line.account);
+    if (numbers.size === 0) return new Set();
+    const active = new Set((await this.deps.api.accounts([...numbers])).filter((a) => a.is_active !== false).map((a) => String(a.number)));
+    return new Set([...numbers].filter((n) => !active.has(n)));
+  }
+
+  private async postOne(record: SinkRecord, ready: ReadyJournal): Promise<SinkResult> {
+    const key = `journal:${record.stream}:${record.sourceId}`;
+    const previous = this.deps.kv.get<PostedJournal>(key);
+    const base = `${this.deps.refPrefix}-je-${createHash('sha256').update(`${record.stream}\u0000${record.sourceId}`).digest('hex').slice(0, 12)}`;
+    const sequence = (previous?.history.length ?? 0) + 1;
+
+    if (previous && sameJournal(previous, ready)) {
+      return { status: 'skipped', reason: 'already posted unchanged', targetId: previous.entryNumber };
+    }
+    const history = [...(previous?.history ?? [])];
+    if (previous) {
+      const reversalRef = `${base}-r${sequence}`;
+      const reversal = await this.create(reversalRef, `Reversal of ${previous.memo}`, previous.date, {
+        currency: previous.journal.currency,
+        lines: previous.journal.lines.map((l) => ({ ...l, debit: l.credit, credit: l.debit })),
+      }, true);
+      history.push({ kind: 'reversal', ref: reversalRef, entryNumber: String(reversal.number) });
+      this.deps.kv.set(key, { ...previous, history });
+    }
+    const ref = `${base}-${previous ? 'c' : 'j'}${previous ? sequence + 1 : sequence}`;
+    const entry = await this.create(ref, ready.memo, ready.date, ready.journal, record.previous?.pendingWrite === true);
+    history.push({ kind: previous ? 'correction' : 'journal', ref, entryNumber: String(entry.number) });
+    this.deps.kv.set(key, { ref, entryNumber: String(entry.number), date: ready.date, memo: ready.memo, journal: ready.journal, history } satisfies PostedJournal);
+    return { status: previous ? 'updated' : 'created', targetId: String(entry.number) };
+  }
+
+  private async create(ref: string, memo: string, date: string, journal: JournalDraft, lookFirst: boolean): Promise<DualEntryEntry> {
+    const { api, kv } = this.deps;
+    const attemptKey = `journal-attempt:${ref}`;
+    if (lookFirst || kv.get(attemptKey) !== undefined) {
+      const found = (await api.findByRef(ref))[0];
+      if (found) {
+        kv.delete(attemptKey);
+        return found;
+      }
+    }
+    const body: DualEntryEntryBody = {
+      date,
+      transaction_date: date,
+      company_id: api.companyId,
+      memo: `${memo} [${ref}]`.trim(),
+      currency_iso_4217_code: journal.currency,
+      record_status: this.deps.recordStatus,
+      items: journal.lines.map((line, i) => ({
+        account_number: Number(line.account),
+        debit: formatMinor(line.debit, journal.currency),
+        credit: formatMinor(line.credit, journal.currency),
+        position: i + 1,
+        memo: line.memo,
+      })),
+      attachments: [],
+      custom_fields: [],
+    };
+    kv.set(attemptKey, new Date().toISOString());
+    try {
+      const entry = await api.createEntry(body);
+      kv.delete(attemptKey);
+      return entry;
+    } catch (error) {
+      if (!asLedgersyncError(error).mayHaveSucceeded) kv.delete(attemptKey);
+      throw error;
+    }
+  }
+}
+
+function sameJournal(previous: PostedJournal, next: ReadyJournal): boolean {
+  const a = previous.journal;
+  const b = next.journal;
+  return (
+    previous.date === next.date &&
+    previous.memo === next.memo &&
+    a.currency === b.currency &&
+    a.lines.length === b.lines.length &&
+    a.lines.every((l, i) => l.account === b.lines[i]?.account && l.debit === b.lines[i]?.debit && l.credit === b.lines[i]?.credit && l.memo === b.lines[i]?.memo)
+  );
+}

@@ -1,0 +1,355 @@
+/**
+ * Posts a period's recognition journal into DualEntry: one entry per currency, dated the period's
+ * close date, checked to balance before it is sent, never posted twice. A repost reverses the entry
+ * in effect and posts the corrected one; both are recorded. A failure leaves the period in a retry
+ * state that says what to fix.
+ */
+import { asLedgersyncError, LedgersyncError } from '../../engine/errors.js';
+import type { Logger } from '../../engine/log.js';
+import type { PeriodCalendar } from '../../engine/revrec/calendar.js';
+import { formatDay } from '../../engine/revrec/calendar.js';
+import { assertBalanced, buildJournals, journalTotals, type AccountResolver, type AccountRole, type JournalDraft, type JournalLine } from '../../engine/revrec/journal.js';
+import { formatMinor } from '../../engine/revrec/money.js';
+import type { DualEntryApi, DualEntryEntry, DualEntryEntryBody } from './api.js';
+import type { PostingKind, PostingRecord, RevrecLedger, StoredRow } from './revrec-ledger.js';
+import type { RevrecSettings } from './settings.js';
+
+export interface PostedEntrySummary {
+  kind: PostingKind;
+  currency: string;
+  number: string;
+  date: string;
+  /** Total debits, as a decimal string. */
+  amount: string;
+}
+
+export interface PostOutcome {
+  period: string;
+  status: 'posted' | 'reposted' | 'unchanged' | 'already_posted' | 'nothing_to_post' | 'failed';
+  entries: PostedEntrySummary[];
+  /** DualEntry requests this posting made. */
+  apiCalls: number;
+  error?: { code: string; kind: string; message: string; fix?: string };
+}
+
+export interface PosterDeps {
+  api: DualEntryApi;
+  ledger: RevrecLedger;
+  settings: RevrecSettings;
+  calendar: PeriodCalendar;
+  resolveAccount: AccountResolver;
+  /** `lookups.revrec_revenue["SAAS"]`: where a role's account for a code comes from, for messages. */
+  describeMapping(role: AccountRole, accountingCode: string): string;
+  /** Prefix of the deterministic reference put in every memo (unique per pipeline and company). */
+  refPrefix: string;
+  recordStatus: 'draft' | 'posted';
+  log: Logger;
+  runId: string;
+}
+
+interface Step {
+  kind: PostingKind;
+  currency: string;
+  journal: JournalDraft;
+  included: StoredRow[];
+  memo: string;
+}
+
+export class RevrecPoster {
+  private companyChecked = false;
+
+  constructor(private readonly deps: PosterDeps) {}
+
+  /** Last day of the period plus `close_after_days`: the period is closed on the day after. */
+  closeDay(periodKey: string): number {
+    return this.deps.calendar.parseKey(periodKey).endDay - 1 + this.deps.settings.closeAfterDays;
+  }
+
+  entryDate(periodKey: string): string {
+    const period = this.deps.calendar.parseKey(periodKey);
+    return formatDay(this.deps.settings.entryDate === 'close_date' ? this.closeDay(periodKey) : period.endDay - 1);
+  }
+
+  isClosed(periodKey: string, nowSeconds: number): boolean {
+    return this.deps.calendar.dayOf(nowSeconds) > this.closeDay(periodKey);
+  }
+
+  /**
+   * Posts every closed period that has amounts not posted yet, oldest first, stopping at the first
+   * failure (a later period would otherwise carry the failed one's amounts).
+   */
+  async postClosed(nowSeconds: number): Promise<PostOutcome[]> {
+    const { ledger, calendar, settings } = this.deps;
+    const outcomes: PostOutcome[] = [];
+    const known = ledger.periods().filter((p) => !settings.firstPeriod || p >= settings.firstPeriod);
+    const first = known[0];
+    if (first === undefined) return outcomes;
+    const today = calendar.dayOf(nowSeconds);
+    for (let index = calendar.parseKey(first).index; ; index++) {
+      const key = calendar.period(index).key;
+      if (!this.isClosed(key, nowSeconds) || calendar.period(index).firstDay > today) break;
+      if (ledger.isPosted(key)) continue;
+      if (this.eligibleRows(key).size === 0) continue;
+      const outcome = await this.post(key, { repost: false });
+      outcomes.push(outcome);
+      if (outcome.status === 'failed') break;
+    }
+    return outcomes;
+  }
+
+  /** Unposted amounts that a posting of `periodKey` carries, by currency: its own, plus late changes to periods already posted. */
+  private eligibleRows(periodKey: string): Map<string, StoredRow[]> {
+    const { ledger, settings } = this.deps;
+    const byCurrency = new Map<string, StoredRow[]>();
+    for (const origin of ledger.periods()) {
+      if (origin > periodKey) break;
+      if (settings.firstPeriod && origin < settings.firstPeriod) continue;
+      if (origin !== periodKey && !ledger.isPosted(origin)) continue;
+      for (const row of ledger.unposted(origin)) {
+        let rows = byCurrency.get(row.currency);
+        if (!rows) byCurrency.set(row.currency, (rows = []));
+        rows.push([origin, row.accountingCode, row.component, row.amount]);
+      }
+    }
+    return byCurrency;
+  }
+
+  async post(periodKey: string, options: { repost: boolean }): Promise<PostOutcome> {
+    const { api, ledger, calendar, settings } = this.deps;
+    const callsBefore = api.calls;
+    const outcome = (status: PostOutcome['status'], entries: PostedEntrySummary[] = []): PostOutcome => ({ period: periodKey, status, entries, apiCalls: api.calls - callsBefore });
+
+    // Problems with the request itself are thrown: they are not a batch waiting to post.
+    calendar.parseKey(periodKey);
+    if (settings.firstPeriod && periodKey < settings.firstPeriod) {
+      throw new LedgersyncError('period_before_first_period', 'config', `period ${periodKey} is before revenue_recognition.first_period (${settings.firstPeriod}); it is never posted`, {
+        fix: 'post a later period, or move first_period back',
+      });
+    }
+    if (!options.repost && ledger.isPosted(periodKey)) return outcome('already_posted');
+    if (options.repost && ledger.postings(periodKey).length === 0) {
+      throw new LedgersyncError('period_not_posted', 'config', `period ${periodKey} has never been posted, so there is nothing to repost`, {
+        fix: `post it without --repost: ledgersync post <pipeline> --period ${periodKey}`,
+      });
+    }
+    const blocking = ledger
+      .periods()
+      .filter((p) => p < periodKey && (!settings.firstPeriod || p >= settings.firstPeriod) && !ledger.isPosted(p) && ledger.unposted(p).length > 0);
+    if (blocking.length > 0) {
+      throw new LedgersyncError('earlier_period_unposted', 'config', `period ${periodKey} cannot be posted before ${blocking.join(', ')}, which ${blocking.length === 1 ? 'has' : 'have'} amounts not posted yet`, {
+        details: { blocking },
+        fix: `post ${blocking[0]} first (ledgersync post <pipeline> --period ${blocking[0]}), or set revenue_recognition.first_period if those periods are in the opening balances`,
+      });
+    }
+
+    let steps: Step[] = [];
+    const posted: PostedEntrySummary[] = [];
+    try {
+      steps = this.plan(periodKey, options.repost);
+      if (steps.length === 0) {
+        if (options.repost) return outcome('unchanged');
+        return outcome('nothing_to_post');
+      }
+      await this.preflight(steps);
+      for (const step of steps) posted.push(await this.execute(periodKey, step));
+      ledger.markPeriodPosted(periodKey);
+      ledger.clearFailure(periodKey);
+      for (const entry of posted) this.deps.log.info(`DualEntry ${entry.kind} ${entry.number} posted for ${periodKey} (${entry.currency} ${entry.amount})`);
+      return outcome(options.repost ? 'reposted' : 'posted', posted);
+    } catch (thrown) {
+      const error = this.explain(asLedgersyncError(thrown), steps, periodKey);
+      // A reversal posted without its correction: the period is open again, so nothing later can sweep its amounts.
+      const currencies = new Set(ledger.postings(periodKey).map((r) => r.currency));
+      if ([...currencies].some((c) => !ledger.effectivePosting(periodKey, c))) ledger.unmarkPeriodPosted(periodKey);
+      const retry = ledger.recordFailure({
+        period: periodKey,
+        code: error.code,
+        kind: error.kind,
+        message: error.message,
+        ...(error.fix ? { fix: error.fix } : {}),
+      });
+      this.deps.log.error(`posting ${periodKey} failed (attempt ${retry.attempts}): ${error.actionable}`);
+      return { ...outcome('failed', posted), error: { code: error.code, kind: error.kind, message: error.message, ...(error.fix ? { fix: error.fix } : {}) } };
+    }
+  }
+
+  private plan(periodKey: string, repost: boolean): Step[] {
+    const { ledger, resolveAccount } = this.deps;
+    const deltas = this.eligibleRows(periodKey);
+    const currencies = new Set(deltas.keys());
+    if (repost) for (const record of ledger.postings(periodKey)) currencies.add(record.currency);
+    const description = this.deps.settings.journalDescription.replaceAll('{period}', periodKey);
+    const steps: Step[] = [];
+    for (const currency of [...currencies].sort()) {
+      const effective = ledger.effectivePosting(periodKey, currency);
+      // Partly posted earlier (another currency failed): this currency's new amounts wait for the next period.
+      if (!repost && effective) continue;
+      const included = mergeRows([...(effective?.included ?? []), ...(deltas.get(currency) ?? [])]);
+      const journal = buildJournals(
+        included.map(([, accountingCode, component, amount]) => ({ currency, accountingCode, component, amount })),
+        resolveAccount,
+      )[0];
+      if (effective && !deltas.has(currency) && journal && sameLines(journal.lines, effective.lines)) continue;
+      const memo = description.replaceAll('{currency}', currency);
+      if (effective) {
+        steps.push({
+          kind: 'reversal',
+          currency,
+          journal: { currency, lines: effective.lines.map((l) => ({ ...l, debit: l.credit, credit: l.debit })) },
+          included: effective.included,
+          memo: `Reversal of ${stripRef(effective.memo)}`,
+        });
+      }
+      if (journal) {
+        const wasReversed = effective !== undefined || ledger.postings(periodKey).some((r) => r.currency === currency);
+        steps.push({ kind: wasReversed ? 'correction' : 'journal', currency, journal, included, memo });
+      }
+    }
+    return steps;
+  }
+
+  private async preflight(steps: Step[]): Promise<void> {
+    const { api } = this.deps;
+    if (!this.companyChecked) {
+      await api.company();
+      this.companyChecked = true;
+    }
+    const numbers = new Set<string>();
+    for (const step of steps) {
+      assertBalanced(step.journal);
+      for (const line of step.journal.lines) {
+        if (!/^\d{1,12}$/.test(line.account)) {
+          throw this.accountError(line.account, steps, `"${line.account}" is not a DualEntry account number (digits only)`);
+        }
+        numbers.add(line.account);
+      }
+    }
+    const accounts = await api.accounts([...numbers]);
+    const active = new Set(accounts.filter((a) => a.is_active !== false).map((a) => String(a.number)));
+    for (const number of numbers) {
+      if (!active.has(number)) {
+        const archived = accounts.some((a) => String(a.number) === number);
+        throw this.accountError(number, steps, `DualEntry account ${number} ${archived ? 'is archived (inactive)' : 'not found'} in company ${api.companyId}`);
+      }
+    }
+  }
+
+  private async execute(periodKey: string, step: Step): Promise<PostedEntrySummary> {
+    const { api, ledger } = this.deps;
+    const sequence = ledger.postings(periodKey).length + 1;
+    const ref = `${this.deps.refPrefix}-${periodKey}-${step.currency}-${step.kind[0]}${sequence}`;
+    const memo = `${step.memo} [${ref}]`;
+    const date = this.entryDate(periodKey);
+    const body: DualEntryEntryBody = {
+      date,
+      transaction_date: date,
+      company_id: api.companyId,
+      memo,
+      currency_iso_4217_code: step.currency,
+      record_status: this.deps.recordStatus,
+      items: step.journal.lines.map((line, i) => ({
+        account_number: Number(line.account),
+        debit: formatMinor(line.debit, step.currency),
+        credit: formatMinor(line.credit, step.currency),
+        position: i + 1,
+        memo: line.memo,
+      })),
+      attachments: [],
+      custom_fields: [],
+    };
+
+    let entry: DualEntryEntry | undefined;
+    if (ledger.attemptPending(ref)) {
+      // An earlier attempt may have landed (timeout, crash): find it before posting again.
+      entry = (await api.findByRef(ref))[0];
+      if (entry) this.deps.log.warn(`DualEntry entry ${entry.number} for ${ref} was posted by an earlier attempt; recording it instead of posting again`);
+    }
+    if (!entry) {
+      ledger.beginAttempt(ref);
+      try {
+        entry = await api.createEntry(body);
+      } catch (error) {
+        if (!asLedgersyncError(error).mayHaveSucceeded) ledger.endAttempt(ref);
+        throw error;
+      }
+    }
+    const record: PostingRecord = {
+      kind: step.kind,
+      currency: step.currency,
+      ref,
+      entryNumber: String(entry.number),
+      internalId: String(entry.internal_id),
+      date,
+      memo,
+      lines: step.journal.lines,
+      included: step.included,
+      postedAt: new Date().toISOString(),
+      runId: this.deps.runId,
+    };
+    ledger.addPosting(periodKey, record);
+    ledger.markPosted(step.included, step.currency, step.kind === 'reversal' ? -1 : 1);
+    ledger.endAttempt(ref);
+    return { kind: step.kind, currency: step.currency, number: record.entryNumber, date, amount: formatMinor(journalTotals(step.journal).debit, step.currency) };
+  }
+
+  private accountError(account: string, steps: readonly Step[], problem: string): LedgersyncError {
+    const mappings = new Set<string>();
+    const codes = new Set<string>();
+    for (const step of steps) {
+      for (const line of step.journal.lines) {
+        if (line.account !== account || !line.role) continue;
+        const role = line.role;
+        for (const code of line.accountingCodes) {
+          mappings.add(`${this.deps.describeMapping(role, code)} (${role.replace(/_/g, ' ')}, Chargebee accounting code "${code || 'default'}")`);
+          codes.add(code || 'default');
+        }
+      }
+    }
+    const named = [...mappings];
+    return new LedgersyncError('dualentry_account_not_found', 'config', `${problem}; it is what ${named.length ? named.join(' and ') : 'a journal account mapping'} points at`, {
+      details: { account_number: account, accounting_codes: [...codes] },
+      fix: `remap ${named.length ? named.map((m) => m.split(' (')[0]).join(' and ') : 'the affected mapping'} in the pipeline's lookups to a current DualEntry GL account (or reactivate account ${account} in DualEntry), then post the period again`,
+    });
+  }
+
+  /** Adds what a person needs to the vendor's errors: which mapping an unknown account came from, which period is locked. */
+  private explain(error: LedgersyncError, steps: readonly Step[], periodKey: string): LedgersyncError {
+    if (error.code === 'dualentry_period_locked') return periodLockedError(error, periodKey, this.entryDate(periodKey));
+    if (error.code === 'dualentry_account_not_found' && !('accounting_codes' in error.details)) {
+      let account = typeof error.details.account_number === 'string' ? error.details.account_number : undefined;
+      const lineIndex = typeof error.details.line_index === 'number' ? error.details.line_index : undefined;
+      if (account === undefined && lineIndex !== undefined) account = steps[0]?.journal.lines[lineIndex]?.account;
+      if (account !== undefined) return this.accountError(account, steps, error.message);
+    }
+    return error;
+  }
+}
+
+/** Period-locked errors name the period; the caller knows it, the API body may not. */
+export function periodLockedError(error: LedgersyncError, periodKey: string, entryDate: string): LedgersyncError {
+  if (error.code !== 'dualentry_period_locked') return error;
+  return new LedgersyncError(error.code, error.kind, `DualEntry period ${periodKey} is locked: the entry dated ${entryDate} falls inside a closed accounting period (${error.message})`, {
+    details: { ...error.details, period: periodKey, entry_date: entryDate },
+    fix: `reopen ${periodKey} under Period locking in DualEntry, or change revenue_recognition.entry_date / close_after_days so entries date into an open period; the batch stays in retry until it posts (ledgersync post <pipeline> --period ${periodKey})`,
+    cause: error,
+  });
+}
+
+function mergeRows(rows: readonly StoredRow[]): StoredRow[] {
+  const sums = new Map<string, StoredRow>();
+  for (const [period, code, component, amount] of rows) {
+    const key = `${period}\u0000${code}\u0000${component}`;
+    const row = sums.get(key);
+    if (row) row[3] += amount;
+    else sums.set(key, [period, code, component, amount]);
+  }
+  return [...sums.values()].filter((r) => r[3] !== 0);
+}
+
+function sameLines(a: readonly JournalLine[], b: readonly JournalLine[]): boolean {
+  return a.length === b.length && a.every((line, i) => line.account === b[i]?.account && line.debit === b[i]?.debit && line.credit === b[i]?.credit && line.memo === b[i]?.memo);
+}
+
+function stripRef(memo: string): string {
+  return memo.replace(/ \[[^\]]+\]$/, '');
+}

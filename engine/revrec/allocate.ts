@@ -1,0 +1,52 @@
+/**
+ * Largest-remainder allocation of an integer amount over integer weights: every share is the floor
+ * of its exact quota, and the units left over go to the largest remainders (earliest first on a tie),
+ * so the shares always sum to the amount exactly.
+ */
+export function allocateByWeights(amount: number, weights: readonly number[]): number[] {
+  if (!Number.isSafeInteger(amount)) throw new RangeError(`expected a safe integer amount, received ${amount}`);
+  const total = weights.reduce((sum, w) => sum + w, 0);
+  if (weights.length === 0 || total <= 0) throw new RangeError('expected at least one positive weight');
+  if (amount < 0) return allocateByWeights(-amount, weights).map((share) => (share === 0 ? 0 : -share));
+  if (!Number.isSafeInteger(amount * total)) return allocateBig(amount, weights, total);
+
+  const shares = new Array<number>(weights.length);
+  const remainders = new Array<number>(weights.length);
+  let allocated = 0;
+  for (let i = 0; i < weights.length; i++) {
+    const product = amount * (weights[i] as number);
+    const share = Math.floor(product / total);
+    shares[i] = share;
+    remainders[i] = product - share * total;
+    allocated += share;
+  }
+  distributeLeftover(shares, remainders, amount - allocated);
+  return shares;
+}
+
+function allocateBig(amount: number, weights: readonly number[], total: number): number[] {
+  const bigAmount = BigInt(amount);
+  const bigTotal = BigInt(total);
+  const shares = new Array<number>(weights.length);
+  const remainders = new Array<number>(weights.length);
+  let allocated = 0;
+  for (let i = 0; i < weights.length; i++) {
+    const product = bigAmount * BigInt(weights[i] as number);
+    const share = product / bigTotal;
+    shares[i] = Number(share);
+    // The remainder is below `total`, itself a safe integer, so it compares exactly as a number.
+    remainders[i] = Number(product - share * bigTotal);
+    allocated += Number(share);
+  }
+  distributeLeftover(shares, remainders, amount - allocated);
+  return shares;
+}
+
+function distributeLeftover(shares: number[], remainders: number[], leftover: number): void {
+  if (leftover === 0) return;
+  const order = remainders.map((_, i) => i).sort((a, b) => (remainders[b] as number) - (remainders[a] as number) || a - b);
+  for (let k = 0; k < leftover; k++) {
+    const i = order[k] as number;
+    shares[i] = (shares[i] as number) + 1;
+  }
+}
