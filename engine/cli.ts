@@ -7,6 +7,8 @@ import { runPipeline, type RunSummary } from './run/runner.js';
 import { createProgress, silentProgress } from './run/progress.js';
 import { showStatus, resetPipeline } from './run/status.js';
 import { validateFiles, formatProblems } from './config/validate.js';
+import { loadPipeline } from './config/load.js';
+import { readCases, runMappingCase } from './run/mapping-test.js';
 
 const DEFAULT_STATE = '.ledgersync/state.db';
 
@@ -106,6 +108,32 @@ export function buildProgram(): Command {
     .option('--stream <name>', 'only this stream')
     .action(async (pipeline: string, opts: { state?: string; stream?: string }) => {
       process.exitCode = await resetPipeline(resolve(pipeline), statePath(opts.state), opts.stream, process.stdout);
+    });
+
+  program
+    .command('test')
+    .description('run mapping unit tests: source records and what the pipeline must map them to; exit 1 on any failure')
+    .argument('<pipeline>', 'pipeline YAML file')
+    .argument('<cases...>', 'YAML files of cases ({name, stream, input, refs?, options?, expect | expect_error})')
+    .action(async (pipeline: string, files: string[]) => {
+      const { plan, problems } = await loadPipeline(resolve(pipeline), { env: process.env, mode: 'validate' });
+      if (!plan) {
+        for (const p of problems) process.stdout.write(formatProblem(p) + '\n');
+        process.exitCode = EXIT.config;
+        return;
+      }
+      let failed = 0;
+      let passed = 0;
+      for (const file of files) {
+        for (const c of readCases(resolve(file))) {
+          const result = await runMappingCase(plan, c);
+          if (result.passed) passed++;
+          else failed++;
+          process.stdout.write(`${result.passed ? 'ok  ' : 'FAIL'} ${file}: ${result.name}\n${result.problems.map((p) => `       ${p}\n`).join('')}`);
+        }
+      }
+      process.stdout.write(`${passed} passed, ${failed} failed\n`);
+      process.exitCode = failed ? EXIT.recordsFailed : EXIT.ok;
     });
 
   return program;
