@@ -1,0 +1,157 @@
+/**
+ * The QBO v3 calls the sink makes, each with `minorversion`: query, read, save (create or
+ * sparse update), void, delete and batch. Batch requests also pass a sliding-window limiter of
+ * their own (40 a minute per realm), on top of the connection's 500 a minute.
+ */
+import { LedgersyncError } from '../../engine/errors.js';
+import type { HttpConnection } from '../../engine/http/connection.js';
+import { readFault, type QboFault } from './faults.js';
+
+export type QboEntity = Record<string, unknown> & { Id: string; SyncToken: string };
+
+export type BatchOperation = 'create' | 'update' | 'delete';
+
+export interface BatchItem {
+  bId: string;
+  operation?: BatchOperation;
+  object?: string;
+  entity?: Record<string, unknown>;
+  query?: string;
+}
+
+export type BatchOutcome = { bId: string; entity: Record<string, unknown> } | { bId: string; fault: QboFault } | { bId: string; rows: Record<string, unknown>[] };
+
+/** A QBO query string literal: single quotes, with `\` and `'` escaped by a backslash. */
+export function quote(value: string): string {
+  return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+}
+
+/** Waits so that at most `limit` calls start in any window of `windowMs` (QBO counts a sliding minute). */
+export class SlidingWindowLimiter {
+  private readonly starts: number[] = [];
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  acquire(signal?: AbortSignal): Promise<void> {
+    const turn = this.chain.then(() => this.wait(signal));
+    this.chain = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private async wait(signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      const now = this.now();
+      while (this.starts.length && this.starts[0]! <= now - this.windowMs) this.starts.shift();
+      if (this.starts.length < this.limit) {
+        this.starts.push(now);
+        return;
+      }
+      const waitMs = this.starts[0]! + this.windowMs - now + 5;
+      await new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) return reject(signal.reason);
+        const timer = setTimeout(resolve, waitMs);
+        signal?.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+      });
+    }
+  }
+}
+
+export interface QboApiOptions {
+  minorVersion: number;
+  batchLimiter: SlidingWindowLimiter;
+}
+
+export class QboApi {
+  constructor(
+    readonly connection: HttpConnection,
+    private readonly options: QboApiOptions,
+  ) {}
+
+  private get mv(): { minorversion: number } {
+    return { minorversion: this.options.minorVersion };
+  }
+
+  /** Runs a query and returns the rows of `entity` (empty when none). */
+  async query(entity: string, text: string): Promise<Record<string, unknown>[]> {
+    const response = await this.connection.request({ method: 'GET', path: 'query', query: { query: text, ...this.mv } });
+    const body = response.json<{ QueryResponse?: Record<string, unknown> }>();
+    return rowsOf(body.QueryResponse, entity);
+  }
+
+  /** Every row of a query, paged with startposition / maxresults (1000, QBO's maximum). */
+  async queryAll(entity: string, select: string): Promise<Record<string, unknown>[]> {
+    const rows: Record<string, unknown>[] = [];
+    for (let start = 1; ; start += 1000) {
+      const page = await this.query(entity, `${select} startposition ${start} maxresults 1000`);
+      rows.push(...page);
+      if (page.length < 1000) return rows;
+    }
+  }
+
+  async read(object: string, id: string): Promise<QboEntity> {
+    const response = await this.connection.request({ method: 'GET', path: `${object.toLowerCase()}/${encodeURIComponent(id)}`, query: this.mv });
+    return entityOf(response.json(), object);
+  }
+
+  /** Create (no Id) or update (Id + SyncToken, sparse when the body says so). Throws the QBO fault as a record error. */
+  async save(object: string, body: Record<string, unknown>): Promise<QboEntity> {
+    const response = await this.connection.request({ method: 'POST', path: object.toLowerCase(), query: this.mv, json: body });
+    return entityOf(response.json(), object);
+  }
+
+  async operation(object: string, operation: 'void' | 'delete', id: string, syncToken: string): Promise<Record<string, unknown>> {
+    const response = await this.connection.request({
+      method: 'POST',
+      path: object.toLowerCase(),
+      query: { operation, ...this.mv },
+      json: { Id: id, SyncToken: syncToken },
+      // Voiding or deleting twice leaves QBO as once: safe to retry after a lost response.
+      idempotent: true,
+    });
+    const body = response.json<Record<string, unknown>>();
+    return (body[object] as Record<string, unknown> | undefined) ?? {};
+  }
+
+  /** One batch request (≤ 30 items). Item faults come back as outcomes; request failures throw. */
+  async batch(items: readonly BatchItem[], signal?: AbortSignal): Promise<BatchOutcome[]> {
+    await this.options.batchLimiter.acquire(signal);
+    const response = await this.connection.request({
+      method: 'POST',
+      path: 'batch',
+      query: this.mv,
+      json: {
+        BatchItemRequest: items.map((item) =>
+          item.query !== undefined ? { bId: item.bId, Query: item.query } : { bId: item.bId, operation: item.operation, [item.object!]: item.entity },
+        ),
+      },
+    });
+    const list = response.json<{ BatchItemResponse?: Record<string, unknown>[] }>().BatchItemResponse ?? [];
+    const byId = new Map(list.map((r) => [String(r.bId), r]));
+    return items.map((item) => {
+      const r = byId.get(item.bId);
+      if (!r) throw new LedgersyncError('qbo_batch_incomplete', 'transient', `QuickBooks batch answer lacks item ${item.bId}`, { mayHaveSucceeded: true });
+      const fault = readFault(r);
+      if (fault) return { bId: item.bId, fault };
+      if (item.query !== undefined) return { bId: item.bId, rows: rowsOf(r.QueryResponse as Record<string, unknown> | undefined, item.object ?? '') };
+      return { bId: item.bId, entity: (r[item.object!] as Record<string, unknown> | undefined) ?? {} };
+    });
+  }
+}
+
+function rowsOf(queryResponse: Record<string, unknown> | undefined, entity: string): Record<string, unknown>[] {
+  const rows = queryResponse?.[entity];
+  return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
+}
+
+function entityOf(body: unknown, object: string): QboEntity {
+  const entity = (body as Record<string, unknown> | undefined)?.[object] as QboEntity | undefined;
+  if (!entity || typeof entity.Id !== 'string') {
+    throw new LedgersyncError('qbo_unexpected_answer', 'transient', `QuickBooks answered without a ${object}`, { mayHaveSucceeded: true });
+  }
+  return entity;
+}

@@ -1,0 +1,171 @@
+/**
+ * Intuit OAuth 2.0 for one QBO connection: access tokens from the refresh-token grant, refreshed
+ * before they expire and on a 401. Intuit rotates the refresh token; the new one is written to
+ * the encrypted secret store the moment it arrives, since losing it disconnects the customer.
+ */
+import { LedgersyncError } from '../../engine/errors.js';
+import type { SecretStore } from '../../engine/connector/types.js';
+import type { HttpConnection, HttpResponse } from '../../engine/http/connection.js';
+import { registerSecret } from '../../engine/log.js';
+import { RECONNECT_FIX } from './faults.js';
+
+export interface IntuitOAuthOptions {
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  /** The refresh token of the pipeline's connection block (used until a rotated one is stored). */
+  configuredRefreshToken: string;
+  /** Seconds before expiry at which the access token is refreshed. */
+  refreshMarginSeconds: number;
+  /** Clock in milliseconds (tests). Default Date.now. */
+  now?: () => number;
+}
+
+interface StoredAccessToken {
+  token: string;
+  expiresAt: number;
+}
+
+const REFRESH_TOKEN = 'qbo_refresh_token';
+const ACCESS_TOKEN = 'qbo_access_token';
+/** The configured token a stored one descends from, so reconnecting (a new configured token) wins. */
+const CONFIGURED_FROM = 'qbo_refresh_token_configured';
+
+export class IntuitOAuth {
+  private secrets: SecretStore | undefined;
+  private access: StoredAccessToken | undefined;
+  private inflight: Promise<string> | undefined;
+  private readonly now: () => number;
+  refreshes = 0;
+  private lastRefreshAt = 0;
+
+  constructor(
+    private readonly tokenConnection: HttpConnection,
+    private readonly options: IntuitOAuthOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+    registerSecret(options.clientSecret);
+    registerSecret(options.configuredRefreshToken);
+  }
+
+  /** Gives the token manager the durable secret store of the run (it arrives with the sink context). */
+  bind(secrets: SecretStore): void {
+    if (this.secrets === secrets) return;
+    this.secrets = secrets;
+    const stored = secrets.get(ACCESS_TOKEN);
+    if (stored && !this.access) {
+      try {
+        const parsed = JSON.parse(stored) as StoredAccessToken;
+        if (typeof parsed.token === 'string' && typeof parsed.expiresAt === 'number') {
+          registerSecret(parsed.token);
+          this.access = parsed;
+        }
+      } catch {
+        // an unreadable cache entry only costs one refresh
+      }
+    }
+  }
+
+  /** A valid access token, refreshed first when it expires within the margin. */
+  async accessToken(): Promise<string> {
+    if (this.access && this.access.expiresAt - this.options.refreshMarginSeconds * 1000 > this.now()) return this.access.token;
+    return this.refresh();
+  }
+
+  /** Forgets the access token (QBO answered 401) and gets a new one. */
+  async refreshAfterUnauthorized(): Promise<void> {
+    // Requests in flight together all see the 401: one refresh serves them all.
+    if (this.inflight) {
+      await this.inflight;
+      return;
+    }
+    if (this.access && this.now() - this.lastRefreshAt < 5000) return;
+    this.access = undefined;
+    await this.refresh();
+  }
+
+  private refresh(): Promise<string> {
+    this.inflight ??= this.doRefresh().finally(() => (this.inflight = undefined));
+    return this.inflight;
+  }
+
+  private storedRefreshToken(): string | undefined {
+    const stored = this.secrets?.get(REFRESH_TOKEN);
+    if (!stored) return undefined;
+    const from = this.secrets?.get(CONFIGURED_FROM);
+    // A different configured token means the customer reconnected: the old chain is revoked.
+    if (from !== undefined && from !== this.options.configuredRefreshToken) return undefined;
+    return stored;
+  }
+
+  private async doRefresh(): Promise<string> {
+    const stored = this.storedRefreshToken();
+    const candidates = stored && stored !== this.options.configuredRefreshToken ? [stored, this.options.configuredRefreshToken] : [this.options.configuredRefreshToken];
+    let lastError: LedgersyncError | undefined;
+    for (const refreshToken of candidates) {
+      registerSecret(refreshToken);
+      const response = await this.tokenConnection.request({
+        method: 'POST',
+        path: this.options.tokenUrl,
+        skipAuth: true,
+        // Retrying the grant is safe: a refresh token stays valid until a response carrying its successor is read.
+        idempotent: true,
+        acceptErrors: true,
+        headers: { authorization: `Basic ${Buffer.from(`${this.options.clientId}:${this.options.clientSecret}`).toString('base64')}` },
+        form: { grant_type: 'refresh_token', refresh_token: refreshToken },
+      });
+      if (response.status === 200) return this.accept(response);
+      lastError = tokenError(response);
+      if (lastError.code !== 'qbo_refresh_token_rejected') break;
+    }
+    throw lastError ?? new LedgersyncError('qbo_token_failed', 'auth', 'Intuit token endpoint answered nothing usable', { fix: RECONNECT_FIX });
+  }
+
+  private accept(response: HttpResponse): string {
+    let body: { access_token?: unknown; refresh_token?: unknown; expires_in?: unknown };
+    try {
+      body = response.json();
+    } catch {
+      throw new LedgersyncError('qbo_token_unreadable', 'transient', 'Intuit token endpoint answered 200 without JSON');
+    }
+    if (typeof body.access_token !== 'string') throw new LedgersyncError('qbo_token_unreadable', 'transient', 'Intuit token endpoint answered without an access_token');
+    registerSecret(body.access_token);
+    this.refreshes++;
+    this.lastRefreshAt = this.now();
+    if (typeof body.refresh_token === 'string' && body.refresh_token) {
+      registerSecret(body.refresh_token);
+      // Persist first: if anything after this line fails, the customer is still connected.
+      this.secrets?.set(REFRESH_TOKEN, body.refresh_token);
+      this.secrets?.set(CONFIGURED_FROM, this.options.configuredRefreshToken);
+    }
+    const expiresIn = typeof body.expires_in === 'number' ? body.expires_in : 3600;
+    this.access = { token: body.access_token, expiresAt: this.now() + expiresIn * 1000 };
+    this.secrets?.set(ACCESS_TOKEN, JSON.stringify(this.access));
+    return body.access_token;
+  }
+}
+
+function tokenError(response: HttpResponse): LedgersyncError {
+  let error = '';
+  try {
+    error = String((response.json() as { error?: unknown }).error ?? '');
+  } catch {
+    // not JSON
+  }
+  if (response.status === 401 || error === 'invalid_client') {
+    return new LedgersyncError('qbo_invalid_client', 'auth', `Intuit rejected the app credentials (${error || `HTTP ${response.status}`})`, {
+      fix: 'check QBO_CLIENT_ID and QBO_CLIENT_SECRET (developer.intuit.com → your app → Keys & credentials, production vs development keys), then reconnect if needed',
+    });
+  }
+  if (error === 'invalid_grant') {
+    return new LedgersyncError('qbo_refresh_token_rejected', 'auth', 'Intuit rejected the refresh token (invalid_grant): the app was disconnected from the company, or the token expired or was already rotated', {
+      fix: RECONNECT_FIX,
+    });
+  }
+  if (response.status === 429 || response.status >= 500) {
+    return new LedgersyncError('qbo_token_unavailable', 'transient', `Intuit token endpoint answered HTTP ${response.status}`, {
+      fix: 'Intuit is unavailable; the run can be resumed as is',
+    });
+  }
+  return new LedgersyncError('qbo_token_failed', 'auth', `Intuit token endpoint answered HTTP ${response.status} ${error}`.trim(), { fix: RECONNECT_FIX });
+}
