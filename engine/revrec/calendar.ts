@@ -60,7 +60,7 @@ export class PeriodCalendar {
   readonly timezone: string;
   private readonly formatter: Intl.DateTimeFormat;
   private readonly cache = new Map<number, Period>();
-  private readonly dayOfSecondCache = new Map<number, number>();
+  private readonly offsetCache = new Map<number, number>();
 
   /**
    * @param kind accounting period length: `month` (default) or `quarter`
@@ -70,27 +70,33 @@ export class PeriodCalendar {
     if (kind !== 'month' && kind !== 'quarter') throw new RangeError(`expected period "month" or "quarter", received "${String(kind)}"`);
     this.kind = kind;
     this.timezone = timezone;
-    this.formatter = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    this.formatter = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
   }
 
   /** Civil day (in the calendar's timezone) of a unix timestamp in seconds. */
   dayOf(unixSeconds: number): number {
     if (this.timezone === 'UTC') return Math.floor(unixSeconds / 86_400);
-    // Chargebee dates repeat heavily (billing runs at the same second); caching halves the cost of a 100k-line schedule.
-    const cached = this.dayOfSecondCache.get(unixSeconds);
+    return Math.floor((unixSeconds + this.offsetAt(unixSeconds)) / 86_400);
+  }
+
+  /**
+   * UTC offset in seconds at an instant. Zone transitions fall on quarter hours, so the offset is
+   * cached per 15-minute slot: Intl is the slow part of a 100k-line schedule.
+   */
+  private offsetAt(unixSeconds: number): number {
+    const slot = Math.floor(unixSeconds / 900);
+    const cached = this.offsetCache.get(slot);
     if (cached !== undefined) return cached;
-    let year = 0;
-    let month = 0;
-    let day = 0;
-    for (const part of this.formatter.formatToParts(new Date(unixSeconds * 1000))) {
-      if (part.type === 'year') year = Number(part.value);
-      else if (part.type === 'month') month = Number(part.value);
-      else if (part.type === 'day') day = Number(part.value);
+    const instant = slot * 900;
+    const fields: Record<string, number> = {};
+    for (const part of this.formatter.formatToParts(new Date(instant * 1000))) {
+      if (part.type !== 'literal') fields[part.type] = Number(part.value);
     }
-    const result = civilToDay(year, month, day);
-    if (this.dayOfSecondCache.size > 100_000) this.dayOfSecondCache.clear();
-    this.dayOfSecondCache.set(unixSeconds, result);
-    return result;
+    const local = civilToDay(fields.year ?? 1970, fields.month ?? 1, fields.day ?? 1) * 86_400 + ((fields.hour ?? 0) % 24) * 3600 + (fields.minute ?? 0) * 60;
+    const offset = local - instant;
+    if (this.offsetCache.size > 200_000) this.offsetCache.clear();
+    this.offsetCache.set(slot, offset);
+    return offset;
   }
 
   /** Period index containing a day. */
