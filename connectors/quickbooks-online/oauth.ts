@@ -37,7 +37,6 @@ export class IntuitOAuth {
   private inflight: Promise<string> | undefined;
   private readonly now: () => number;
   refreshes = 0;
-  private lastRefreshAt = 0;
 
   constructor(
     private readonly tokenConnection: HttpConnection,
@@ -74,12 +73,12 @@ export class IntuitOAuth {
 
   /** Forgets the access token (QBO answered 401) and gets a new one. */
   async refreshAfterUnauthorized(): Promise<void> {
-    // Requests in flight together all see the 401: one refresh serves them all.
+    // Requests in flight together all see the 401: one refresh serves those that arrive while it runs;
+    // a late one refreshes again, which costs a token call but never a lost refresh token.
     if (this.inflight) {
       await this.inflight;
       return;
     }
-    if (this.access && this.now() - this.lastRefreshAt < 5000) return;
     this.access = undefined;
     await this.refresh();
   }
@@ -131,7 +130,6 @@ export class IntuitOAuth {
     if (typeof body.access_token !== 'string') throw new LedgersyncError('qbo_token_unreadable', 'transient', 'Intuit token endpoint answered without an access_token');
     registerSecret(body.access_token);
     this.refreshes++;
-    this.lastRefreshAt = this.now();
     if (typeof body.refresh_token === 'string' && body.refresh_token) {
       registerSecret(body.refresh_token);
       // Persist first: if anything after this line fails, the customer is still connected.
