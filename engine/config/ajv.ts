@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { schemasDir } from './package-root.js';
+import { packageRoot } from '../package-root.js';
 
 // ajv and ajv-formats are CommonJS; under nodenext their default export is the module object.
 const Ajv = AjvModule.default;
@@ -53,5 +53,5 @@ export function ownSchemaValidator(name: 'pipeline' | 'connector', rootAdditiona
 }
 
 export function readOwnSchema(name: 'pipeline' | 'connector'): Record<string, unknown> {
-  return JSON.parse(readFileSync(join(schemasDir(), `${name}.schema.json`), 'utf8')) as Record<string, unknown>;
+  return JSON.parse(readFileSync(join(packageRoot(), 'schemas', `${name}.schema.json`), 'utf8')) as Record<string, unknown>;
 }

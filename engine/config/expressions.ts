@@ -103,7 +103,7 @@ export function checkReferences(expression: jsonata.Expression, source: string, 
       if (literal === undefined || first === undefined) return;
       const literalAt = stringLiteralStart(source, first.position ?? 0, literal);
       if (name === 'lookup' && !ctx.lookups.has(literal)) {
-        issue(literalAt, 'unknown_lookup', `unknown lookup table '${literal}'${didYouMean(literal, ctx.lookups)}: declare it under lookups:`);
+        issue(literalAt, 'unknown_lookup', `unknown lookup table '${literal}' (not under lookups:)${didYouMean(literal, ctx.lookups)}`);
       }
       if (name === 'ref' || name === 'refOrNull') {
         const index = ctx.streams.indexOf(literal);
@@ -125,7 +125,7 @@ export function checkReferences(expression: jsonata.Expression, source: string, 
         if (!ctx.options.has(option)) {
           const quoted = source[(second.position ?? 0) - 1] === '"' || source[(second.position ?? 0) - 1] === '`';
           const at = (second.position ?? 0) - option.length - (quoted ? 2 : 0);
-          issue(at, 'unknown_option', `unknown option '${option}'${didYouMean(option, ctx.options)}: declare it under options:`);
+          issue(at, 'unknown_option', `unknown option '${option}' (not under options:)${didYouMean(option, ctx.options)}`);
         }
       }
     }

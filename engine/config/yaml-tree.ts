@@ -46,7 +46,7 @@ export interface YamlTree {
   rawString(pointer: string): string | undefined;
   /** Interpolation details of the string at `pointer`, if it had any `${…}`. */
   interpolation(pointer: string): Interpolated | undefined;
-  /** Pointers whose value came from an unset variable in validate mode (a placeholder). */
+  /** Pointers whose value holds a placeholder for an unset variable. */
   placeholders: ReadonlySet<string>;
 }
 
@@ -130,6 +130,8 @@ export function parseYamlTree(text: string, file: string, interpolation?: Interp
       if (result.references.length === 0) return node.value;
       location.interpolated = result;
       for (const ref of result.references.filter((r) => r.unset)) {
+        // The placeholder is not a value worth checking further, in either mode.
+        placeholders.add(pointer);
         if (interpolation.mode === 'run') {
           const offsets = scalarValueOffsets(text, node);
           problemAt(
@@ -138,8 +140,6 @@ export function parseYamlTree(text: string, file: string, interpolation?: Interp
             `environment variable ${ref.name} is not set: export it or give a default \${${ref.name}:-…}`,
             pointer,
           );
-        } else {
-          placeholders.add(pointer);
         }
       }
       if (result.value === '') return EMPTY_INTERPOLATION;

@@ -1,0 +1,305 @@
+/**
+ * Loads a pipeline file into a frozen `Plan`: YAML with source positions, `${VAR}` interpolation,
+ * the pipeline schema, each connection block against its connector's descriptor, references
+ * between the parts (connectors, endpoints, objects, streams, lookup tables, options), and every
+ * JSONata expression compiled once. All problems are collected in one pass, each at its line and
+ * column; a plan is returned only when there is no error.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import type { ConnectionConfig } from '../connector/types.js';
+import type { ConfigProblem } from '../errors.js';
+import { registerSecret } from '../log.js';
+import { defaultConnectorsDir } from './connectors-dir.js';
+import { ownSchemaValidator, readOwnSchema } from './ajv.js';
+import { displayPath, listConnectors, loadConnector, type LoadedConnector } from './descriptors.js';
+import { checkReferences, compileExpression } from './expressions.js';
+import { deepFreeze } from './freeze.js';
+import type { CompiledExpression, LookupTable, Plan, SourcePosition, StreamPlan } from './plan.js';
+import { schemaProblems } from './schema-errors.js';
+import { didYouMean } from './suggest.js';
+import { isValidTimezone, startDateSeconds } from './time.js';
+import { isPlaceholder, parseYamlTree, pointerOf, type YamlTree } from './yaml-tree.js';
+
+export interface LoadOptions {
+  /** Variables for `${VAR}`. Default: `process.env`. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /**
+   * `run`: an unset variable without default is an error. `validate` (CI, no secrets): it is
+   * replaced by a placeholder and the checks that depend on its value are skipped.
+   */
+  mode: 'run' | 'validate';
+  /** Where connector folders are. Default: the package's `connectors/`. */
+  connectorsDir?: string;
+}
+
+export interface LoadResult {
+  /** Present when there is no error (warnings allowed). */
+  plan?: Plan;
+  problems: ConfigProblem[];
+}
+
+type Role = 'source' | 'sink';
+type Json = Record<string, unknown>;
+
+export async function loadPipeline(file: string, options: LoadOptions): Promise<LoadResult> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
+    return { problems: [problemAtStart(file, 'file_unreadable', `cannot read ${file}: ${reason}`)] };
+  }
+  const tree = parseYamlTree(text, file, { env: options.env ?? process.env, mode: options.mode });
+  const problems: ConfigProblem[] = [...tree.problems];
+  if (tree.broken) return { problems: sortProblems(problems, file) };
+  if (!isObject(tree.value)) {
+    problems.push(problemAtStart(file, 'schema_type', 'a pipeline is a YAML mapping with version, name, source, sink and streams'));
+    return { problems: sortProblems(problems, file) };
+  }
+  const root = tree.value;
+  const report = (pointer: string, at: 'key' | 'value', code: string, message: string, severity: ConfigProblem['severity'] = 'error') =>
+    problems.push({ code, file, path: pointer, ...(at === 'key' ? tree.keyPosition(pointer) : tree.valuePosition(pointer)), message, severity });
+
+  const validate = ownSchemaValidator('pipeline', true);
+  if (!validate(root)) problems.push(...schemaProblems(validate.errors ?? [], { tree, root }));
+
+  const connectorsDir = options.connectorsDir ?? defaultConnectorsDir();
+  const connectors: Partial<Record<Role, LoadedConnector>> = {};
+  for (const role of ['source', 'sink'] as const) {
+    const loaded = checkConnection(role, root, tree, connectorsDir, problems, report);
+    if (loaded) connectors[role] = loaded;
+  }
+  checkExtensions(root, tree, connectors, problems, report);
+
+  const timezone = typeof root.timezone === 'string' ? root.timezone : 'UTC';
+  const timezoneOk = isValidTimezone(timezone);
+  if (!timezoneOk) {
+    report('/timezone', 'value', 'invalid_timezone', `timezone '${timezone}' is not an IANA timezone such as UTC, Europe/Paris or America/New_York${didYouMean(timezone, Intl.supportedValuesOf('timeZone'))}`);
+  }
+  let startDate: number | undefined;
+  if (typeof root.start_date === 'string' && !tree.placeholders.has('/start_date')) {
+    startDate = startDateSeconds(root.start_date, timezoneOk ? timezone : 'UTC');
+    if (startDate === undefined) report('/start_date', 'value', 'invalid_start_date', `start_date '${root.start_date}' is not a real date (YYYY-MM-DD or an ISO 8601 date-time)`);
+  }
+
+  const streams = checkStreams(root, tree, connectors, problems, report);
+  const errors = problems.filter((p) => p.severity === 'error');
+  const sorted = sortProblems(problems, file);
+  if (errors.length > 0 || !connectors.source?.descriptor || !connectors.sink?.descriptor || !streams) return { problems: sorted };
+
+  const plan: Plan = {
+    file: resolve(file),
+    dir: dirname(resolve(file)),
+    name: String(root.name),
+    description: typeof root.description === 'string' ? root.description : '',
+    timezone,
+    ...(startDate !== undefined ? { startDate } : {}),
+    source: { config: root.source as ConnectionConfig, descriptor: connectors.source.descriptor },
+    sink: { config: root.sink as ConnectionConfig, descriptor: connectors.sink.descriptor },
+    options: isObject(root.options) ? root.options : {},
+    lookups: lookupTables(root, tree),
+    streams,
+    extensions: extensionsOf(root),
+  };
+  return { plan: deepFreeze(plan), problems: sorted };
+}
+
+type Report = (pointer: string, at: 'key' | 'value', code: string, message: string, severity?: ConfigProblem['severity']) => void;
+
+function checkConnection(role: Role, root: Json, tree: YamlTree, connectorsDir: string, problems: ConfigProblem[], report: Report): LoadedConnector | undefined {
+  const block = root[role];
+  if (!isObject(block) || typeof block.connector !== 'string') return undefined;
+  const name = block.connector;
+  const at = `/${role}/connector`;
+  const loaded = loadConnector(connectorsDir, name);
+  if (!loaded) {
+    const where = displayPath(join(connectorsDir, name, 'connector.yaml'));
+    report(at, 'value', 'unknown_connector', `unknown connector '${name}': there is no ${where}${didYouMean(name, listConnectors(connectorsDir))}`);
+    return undefined;
+  }
+  for (const p of loaded.problems) if (!problems.some((q) => q.file === p.file && q.line === p.line && q.message === p.message)) problems.push(p);
+  const descriptor = loaded.descriptor;
+  if (!descriptor) {
+    report(at, 'value', 'invalid_connector', `connector '${name}' has an invalid descriptor (${loaded.file}); see the problems reported there`);
+    return undefined;
+  }
+  if (!descriptor.roles.includes(role)) {
+    report(at, 'value', 'connector_role', `connector '${name}' cannot be a ${role}: it is a ${descriptor.roles.join(' and ')} connector`);
+  }
+  if (loaded.validateConnection && !loaded.validateConnection(block)) {
+    problems.push(...schemaProblems(loaded.validateConnection.errors ?? [], { tree, root, base: `/${role}`, code: 'connection_schema' }));
+  }
+  for (const secret of loaded.secrets) {
+    if (!(secret in block)) continue;
+    const pointer = `/${role}${pointerOf([secret])}`;
+    const raw = tree.rawString(pointer);
+    if (raw === undefined || !/^\$\{[A-Za-z_][A-Za-z0-9_]*(:-)?\}$/.test(raw)) {
+      const variable = `${name}_${secret}`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+      report(pointer, 'value', 'secret_literal', `${secret} must come from an environment variable, e.g. \${${variable}}; never write a secret in the file`);
+    }
+    const value = block[secret];
+    if (typeof value === 'string' && !isPlaceholder(value)) registerSecret(value);
+  }
+  return loaded;
+}
+
+const ownTopLevel = new Set(Object.keys((readOwnSchema('pipeline').properties ?? {}) as Json));
+
+function checkExtensions(root: Json, tree: YamlTree, connectors: Partial<Record<Role, LoadedConnector>>, problems: ConfigProblem[], report: Report): void {
+  const declared = [...(connectors.source?.extensions ?? []), ...(connectors.sink?.extensions ?? [])];
+  for (const key of Object.keys(root)) {
+    if (ownTopLevel.has(key)) continue;
+    const extension = declared.find((e) => e.key === key);
+    if (!extension) {
+      const hint = didYouMean(key, [...ownTopLevel, ...declared.map((e) => e.key)]);
+      report(pointerOf([key]), 'key', 'schema_unknown_property', `unknown property '${key}' in the pipeline${hint || ' (no connector of this pipeline declares it)'}`);
+      continue;
+    }
+    if (!extension.validate(root[key])) {
+      problems.push(...schemaProblems(extension.validate.errors ?? [], { tree, root, base: pointerOf([key]), code: 'extension_schema' }));
+    }
+  }
+}
+
+function extensionsOf(root: Json): Json {
+  return Object.fromEntries(Object.entries(root).filter(([key]) => !ownTopLevel.has(key)));
+}
+
+function checkStreams(
+  root: Json,
+  tree: YamlTree,
+  connectors: Partial<Record<Role, LoadedConnector>>,
+  problems: ConfigProblem[],
+  report: Report,
+): StreamPlan[] | undefined {
+  if (!Array.isArray(root.streams)) return undefined;
+  const list = root.streams as unknown[];
+  const names = list.map((s) => (isObject(s) && typeof s.name === 'string' ? s.name : ''));
+  const context = {
+    lookups: new Set(isObject(root.lookups) ? Object.keys(root.lookups) : []),
+    options: new Set(isObject(root.options) ? Object.keys(root.options) : []),
+    streams: names,
+  };
+  const source = connectors.source?.descriptor;
+  const sink = connectors.sink?.descriptor;
+  const plans: StreamPlan[] = [];
+  let complete = true;
+
+  list.forEach((stream, index) => {
+    if (!isObject(stream)) {
+      complete = false;
+      return;
+    }
+    const base = `/streams/${index}`;
+    const name = names[index] ?? '';
+    const first = names.indexOf(name);
+    if (name && first < index) report(`${base}/name`, 'value', 'duplicate_stream', `duplicate stream name '${name}' (also streams[${first}])`);
+
+    const endpoint = stream.endpoint;
+    if (typeof endpoint === 'string' && source?.endpoints && !tree.placeholders.has(`${base}/endpoint`) && !(endpoint in source.endpoints)) {
+      report(`${base}/endpoint`, 'value', 'unknown_endpoint', `unknown endpoint '${endpoint}' for source connector '${source.name}'${didYouMean(endpoint, Object.keys(source.endpoints))}`);
+    }
+    const target = isObject(stream.target) ? stream.target : undefined;
+    const object = typeof target?.object === 'string' ? target.object : undefined;
+    if (object !== undefined && sink?.objects && !(object in sink.objects)) {
+      report(`${base}/target/object`, 'value', 'unknown_object', `unknown target object '${object}' for sink connector '${sink.name}'${didYouMean(object, Object.keys(sink.objects))}`);
+    }
+    const maxBatch = object !== undefined ? sink?.objects?.[object]?.max_batch : undefined;
+    if (typeof stream.batch_size === 'number' && maxBatch !== undefined && stream.batch_size > maxBatch) {
+      report(`${base}/batch_size`, 'value', 'batch_too_large', `batch_size ${stream.batch_size} is more than ${sink?.name ?? 'the sink'} accepts for ${object ?? '?'} (at most ${maxBatch})`);
+    }
+
+    const compile = (pointer: string, source: unknown): CompiledExpression | undefined => {
+      if (typeof source !== 'string' || tree.placeholders.has(pointer)) return undefined;
+      const compiled = compileExpression(source);
+      const at = (offset: number) => tree.stringPosition(pointer, offset);
+      if (!compiled.ok) {
+        problems.push({ code: compiled.issue.code, file: tree.file, path: pointer, ...at(compiled.issue.offset), message: compiled.issue.message, severity: 'error' });
+        return undefined;
+      }
+      for (const issue of checkReferences(compiled.expression, source, { ...context, streamIndex: index })) {
+        problems.push({ code: issue.code, file: tree.file, path: pointer, ...at(issue.offset), message: issue.message, severity: issue.severity });
+      }
+      const expression = compiled.expression;
+      return {
+        source,
+        position: position(tree, at(0)),
+        path: pointer,
+        evaluate: (input, bindings) => expression.evaluate(input, bindings) as Promise<unknown>,
+      };
+    };
+
+    const filter = compile(`${base}/filter`, stream.filter);
+    const mapping = isObject(stream.mapping) ? stream.mapping : {};
+    let mappingPlan: StreamPlan['mapping'] | undefined;
+    if (typeof mapping.expression === 'string') {
+      const expression = compile(`${base}/mapping/expression`, mapping.expression);
+      if (expression) mappingPlan = { kind: 'expression', expression };
+    } else if (isObject(mapping.fields)) {
+      const fields: Array<{ name: string; expression: CompiledExpression }> = [];
+      for (const [field, text] of Object.entries(mapping.fields)) {
+        const expression = compile(`${base}/mapping/fields${pointerOf([field])}`, text);
+        if (expression) fields.push({ name: field, expression });
+      }
+      mappingPlan = { kind: 'fields', fields };
+    }
+    if (!mappingPlan || object === undefined || typeof endpoint !== 'string') {
+      complete = false;
+      return;
+    }
+    plans.push({
+      name,
+      endpoint,
+      params: Object.fromEntries(Object.entries(isObject(stream.params) ? stream.params : {}).map(([k, v]) => [k, String(v)])),
+      lookbackSeconds: typeof stream.lookback_seconds === 'number' ? stream.lookback_seconds : 0,
+      ...(filter ? { filter } : {}),
+      mapping: mappingPlan,
+      target: { object, ...(typeof target?.key === 'string' ? { key: target.key } : {}) },
+      ...(typeof stream.batch_size === 'number' ? { batchSize: stream.batch_size } : {}),
+      position: position(tree, tree.valuePosition(base)),
+    });
+  });
+  return complete ? plans : undefined;
+}
+
+function lookupTables(root: Json, tree: YamlTree): Record<string, LookupTable> {
+  const tables: Record<string, LookupTable> = {};
+  for (const [name, table] of Object.entries(isObject(root.lookups) ? root.lookups : {})) {
+    if (!isObject(table)) continue;
+    const hasDefault = 'default' in table;
+    tables[name] = {
+      name,
+      description: typeof table.description === 'string' ? table.description : '',
+      values: isObject(table.values) ? table.values : {},
+      ...(hasDefault ? { default: table.default } : {}),
+      hasDefault,
+      position: position(tree, tree.keyPosition(`/lookups${pointerOf([name])}`)),
+    };
+  }
+  return tables;
+}
+
+function position(tree: YamlTree, at: { line: number; column: number }): SourcePosition {
+  return { file: tree.file, line: at.line, column: at.column };
+}
+
+function problemAtStart(file: string, code: string, message: string): ConfigProblem {
+  return { code, file, path: '', line: 1, column: 1, message, severity: 'error' };
+}
+
+/** Problems of the pipeline file first, in file order; then those of other files (descriptors). */
+function sortProblems(problems: ConfigProblem[], file: string): ConfigProblem[] {
+  return problems
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => {
+      const fa = a.p.file === file ? 0 : 1;
+      const fb = b.p.file === file ? 0 : 1;
+      return fa - fb || a.p.file.localeCompare(b.p.file) || a.p.line - b.p.line || a.p.column - b.p.column || a.i - b.i;
+    })
+    .map(({ p }) => p);
+}
+
+function isObject(value: unknown): value is Json {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}

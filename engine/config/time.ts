@@ -1,0 +1,52 @@
+/** Timezone and `start_date` checks, with the date read in the pipeline's own timezone. */
+
+export function isValidTimezone(timezone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const dateOnly = /^(\d{4})-(\d{2})-(\d{2})$/;
+const localDateTime = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$/;
+const zonedDateTime = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+
+/**
+ * Unix seconds of a `YYYY-MM-DD` (midnight) or ISO date-time. A date-time without offset is
+ * wall-clock time in `timezone`. Undefined when the text is not a real date.
+ */
+export function startDateSeconds(text: string, timezone: string): number | undefined {
+  if (zonedDateTime.test(text)) {
+    const ms = Date.parse(text.replace(' ', 'T').replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+    return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
+  }
+  const m = dateOnly.exec(text) ?? localDateTime.exec(text);
+  if (!m) return undefined;
+  const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4] ?? '0', m[5] ?? '0', m[6] ?? '0'].map(Number) as [number, number, number, number, number, number];
+  const wall = Date.UTC(y, mo - 1, d, h, mi, s);
+  const check = new Date(wall);
+  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return undefined;
+  // The offset at the guessed instant, then again at the corrected one, settles DST edges.
+  let instant = wall - offsetMs(wall, timezone);
+  instant = wall - offsetMs(instant, timezone);
+  return Math.floor(instant / 1000);
+}
+
+/** How far `timezone`'s wall clock is ahead of UTC at `instant`. */
+function offsetMs(instant: number, timezone: string): number {
+  const parts = new Intl.DateTimeFormat('en-US', {
+    timeZone: timezone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(new Date(instant));
+  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
+  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
+  return asUtc - Math.floor(instant / 1000) * 1000;
+}
