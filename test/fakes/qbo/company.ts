@@ -20,7 +20,11 @@ const writable: Record<string, { void: boolean; delete: boolean }> = {
 };
 const readOnly = ['Account', 'PaymentMethod', 'TaxRate', 'TaxCode', 'Term'];
 const transactionTypes = new Set(['Invoice', 'CreditMemo', 'Payment', 'RefundReceipt']);
-const readOnlyFields = new Set(['Id', 'SyncToken', 'MetaData', 'domain', 'sparse', 'TotalAmt', 'Balance', 'HomeTotalAmt', 'HomeBalance', 'RemainingCredit', 'FullyQualifiedName']);
+const computedFields = new Set(['Id', 'SyncToken', 'MetaData', 'domain', 'sparse', 'TotalAmt', 'Balance', 'HomeTotalAmt', 'HomeBalance', 'RemainingCredit', 'FullyQualifiedName', 'UnappliedAmt']);
+/** Fields QBO computes itself and ignores on input; a Payment's TotalAmt is the one it takes from the client. */
+function isComputed(entity: string, field: string): boolean {
+  return computedFields.has(field) && !(entity === 'Payment' && field === 'TotalAmt');
+}
 
 export const entityPaths: Record<string, string> = Object.fromEntries([...Object.keys(writable), ...readOnly].map((e) => [e.toLowerCase(), e]));
 
@@ -76,6 +80,8 @@ export class Company {
     this.insert('TaxRate', { Id: '3', SyncToken: '0', Name: 'VAT 20%', RateValue: 20, Active: true });
     this.insert('TaxRate', { Id: '4', SyncToken: '0', Name: 'Sales tax', RateValue: 8, Active: true });
     this.insert('TaxCode', { Id: 'TAX', SyncToken: '0', Name: 'TAX', Active: true });
+    // A new QBO company comes with the "Services" item.
+    this.insert('Item', { Id: '1', SyncToken: '0', Name: 'Services', Type: 'Service', IncomeAccountRef: { value: '79' }, Active: true });
     this.insert('TaxCode', { Id: 'NON', SyncToken: '0', Name: 'NON', Active: true });
   }
 
@@ -139,7 +145,7 @@ export class Company {
     const value = body as Record<string, unknown>;
     const current = this.current(entity, value);
     const next: Record<string, unknown> = value.sparse === true || value.sparse === 'true' ? { ...current } : pick(current, ['Id', 'SyncToken', 'MetaData', 'domain', 'Active']);
-    for (const [k, v] of Object.entries(value)) if (!readOnlyFields.has(k)) next[k] = v;
+    for (const [k, v] of Object.entries(value)) if (!isComputed(entity, k)) next[k] = v;
     const entityValue = { ...next, Id: current.Id, SyncToken: String(Number(current.SyncToken) + 1) } as Entity;
     return this.commit(entity, entityValue, 'update', true);
   }
@@ -233,7 +239,7 @@ export class Company {
 
   private newEntity(entity: string, value: Record<string, unknown>): Entity {
     const copy: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (!readOnlyFields.has(k) || k === 'Id') copy[k] = v;
+    for (const [k, v] of Object.entries(value)) if (!isComputed(entity, k) || k === 'Id') copy[k] = v;
     return { ...copy, Id: String(this.nextId++), SyncToken: '0', domain: 'QBO' } as Entity;
   }
 
