@@ -14,6 +14,7 @@ import {
   type FakeIntacctState,
   type FakeLine,
   type Units,
+  convertAtRate,
 } from './state.js';
 
 export interface IntacctErrorEntry {
@@ -474,6 +475,7 @@ function arDocument(ctx: FunctionContext, fn: string, doc: XmlValue, kind: FakeA
     CUSTOMERID: customerid,
     WHENCREATED: datecreated,
     CURRENCY: currency,
+    EXCHRATE: text(child(doc, 'exchrate')) || '1',
     DESCRIPTION: text(child(doc, 'description')),
     lines,
     total: total(lines),
@@ -495,31 +497,46 @@ function createArDocument(ctx: FunctionContext, fnName: string, fn: XmlValue, ki
 }
 
 function updateInvoice(ctx: FunctionContext, fn: XmlValue): FunctionResult {
-  const fnName = 'update_invoice';
+  const name = 'update_invoice';
   const key = text(child(fn, '@key'));
   const existing = ctx.state.arDocuments.get(key);
-  if (!existing || existing.kind !== 'invoice') fail('BL03000021', 'Invalid key', `${fnName}: invoice key ${key} does not exist`, 'Look the invoice up by its number first.');
+  if (!existing || existing.kind !== 'invoice') fail('BL03000021', 'Invalid key', `${name}: invoice key ${key} does not exist`, 'Look the invoice up by its number first.');
   if (existing.applied !== 0n) {
     fail(
       'BL03000150',
       'Invoice cannot be edited',
-      `${fnName}: invoice ${existing.RECORDID} has payments or credits applied and cannot be edited`,
+      `${name}: invoice ${existing.RECORDID} has payments or credits applied and cannot be edited`,
       'Reverse the applied payments in Intacct first, or correct the invoice in Chargebee with a credit note.',
     );
   }
-  checkOpenPeriod(ctx.state, fnName, existing.WHENCREATED);
-  const merged: XmlNode = { customerid: existing.CUSTOMERID, ...node(fn) };
-  if (child(fn, 'datecreated') === undefined) {
-    const [y, m, d] = existing.WHENCREATED.split('-');
-    merged.datecreated = { year: y!, month: m!, day: d! };
+  checkOpenPeriod(ctx.state, name, existing.WHENCREATED);
+  const customerid = text(child(fn, 'customerid'));
+  if (customerid) checkCustomer(ctx, name, customerid);
+  const datecreated = child(fn, 'datecreated') === undefined ? existing.WHENCREATED : dateOf(name, child(fn, 'datecreated'), 'datecreated');
+  checkOpenPeriod(ctx.state, name, datecreated);
+  // updatelineitem line_num="n" replaces line n; a plain lineitem is added at the end.
+  const lines = [...existing.lines];
+  const items = child(fn, 'updateinvoiceitems');
+  for (const u of asArray(child(items, 'updatelineitem'))) {
+    const n = Number(text(child(u, '@line_num')));
+    if (!Number.isInteger(n) || n < 1 || n > lines.length + 1) fail('BL03000031', '', `${name}: line_num ${n} does not exist on invoice ${existing.RECORDID}`, 'Address existing lines by their number.');
+    lines[n - 1] = parseLine(ctx, name, u, n - 1);
   }
-  if (child(fn, 'invoiceitems') === undefined) fail('BL03000011', '', `${fnName}: send the complete invoiceitems`, 'Send every line of the invoice.');
-  const doc = arDocument(ctx, fnName, merged, 'invoice');
-  Object.assign(existing, { ...doc, RECORDID: existing.RECORDID, updates: existing.updates + 1 });
+  for (const l of asArray(child(items, 'lineitem'))) lines.push(parseLine(ctx, name, l, lines.length));
+  Object.assign(existing, {
+    CUSTOMERID: customerid || existing.CUSTOMERID,
+    WHENCREATED: datecreated,
+    CURRENCY: text(child(fn, 'currency')) || existing.CURRENCY,
+    DESCRIPTION: child(fn, 'description') === undefined ? existing.DESCRIPTION : text(child(fn, 'description')),
+    lines,
+    total: total(lines),
+    WHENMODIFIED: touch(ctx),
+    updates: existing.updates + 1,
+  });
   return keyResult(existing.RECORDNO);
 }
 
-function applyToInvoices(ctx: FunctionContext, fn: string, paymentKey: string, items: XmlValue[], paymentdate: string, extras: { memo: string; overpaylocid: string; overpaydeptid: string }, available: Units): Units {
+function applyToInvoices(ctx: FunctionContext, fn: string, paymentKey: string, paymentCurrency: string, items: XmlValue[], paymentdate: string, extras: { memo: string; overpaylocid: string; overpaydeptid: string }, available: Units): Units {
   let applied = 0n;
   const planned = items.map((item, i) => {
     const invoicekey = required(fn, child(item, 'invoicekey'), `invoicekey of item ${i + 1}`);
@@ -527,15 +544,20 @@ function applyToInvoices(ctx: FunctionContext, fn: string, paymentKey: string, i
     if (!invoice || invoice.kind !== 'invoice') fail('BL03000021', 'Invalid key', `${fn}: invoice key ${invoicekey} does not exist`, 'Apply to an existing invoice.');
     const amount = amountOf(fn, child(item, 'amount'), `amount of item ${i + 1}`, 2);
     if (amount <= 0n) fail('BL03000024', '', `${fn}: amount of item ${i + 1} must be positive`);
-    if (amount > invoice.total - invoice.applied) {
-      fail('BL03000023', 'Amount exceeds balance', `${fn}: ${formatUnits(amount)} exceeds the ${formatUnits(invoice.total - invoice.applied)} due on invoice ${invoice.RECORDID}`, 'Apply at most the amount due.');
+    const due = invoice.total - invoice.applied;
+    // A base-currency payment applied to a foreign-currency invoice is compared with its base amount due.
+    const crossCurrency = invoice.CURRENCY !== paymentCurrency;
+    const dueInPaymentCurrency = crossCurrency ? convertAtRate(due, invoice.EXCHRATE, 'toBase') : due;
+    if (amount > dueInPaymentCurrency) {
+      fail('BL03000023', 'Amount exceeds balance', `${fn}: ${formatUnits(amount)} ${paymentCurrency} exceeds the ${formatUnits(dueInPaymentCurrency)} ${paymentCurrency} due on invoice ${invoice.RECORDID}`, 'Apply at most the amount due.');
     }
+    const trxAmount = !crossCurrency ? amount : amount === dueInPaymentCurrency ? due : convertAtRate(amount, invoice.EXCHRATE, 'fromBase');
     applied += amount;
-    return { invoice, amount };
+    return { invoice, amount, trxAmount };
   });
   if (applied > available) fail('BL03000025', 'Amount exceeds payment', `${fn}: ${formatUnits(applied)} applied but only ${formatUnits(available)} is available`, 'Apply at most the unapplied amount.');
-  for (const { invoice, amount } of planned) {
-    invoice.applied += amount;
+  for (const { invoice, amount, trxAmount } of planned) {
+    invoice.applied += trxAmount;
     invoice.WHENMODIFIED = touch(ctx);
     ctx.state.applications.push({
       RECORDNO: nextRecordNo(ctx.state),
@@ -591,7 +613,7 @@ function createArPayment(ctx: FunctionContext, fn: XmlValue): FunctionResult {
     OVERPAYDEPTID: overpaydeptid,
     WHENMODIFIED: touch(ctx),
   };
-  payment.applied = applyToInvoices(ctx, name, RECORDNO, asArray(child(fn, 'arpaymentitem')), RECEIPTDATE, { memo: '', overpaylocid, overpaydeptid }, amount);
+  payment.applied = applyToInvoices(ctx, name, RECORDNO, currency, asArray(child(fn, 'arpaymentitem')), RECEIPTDATE, { memo: '', overpaylocid, overpaydeptid }, amount);
   ctx.state.arPayments.set(RECORDNO, payment);
   return keyResult(RECORDNO);
 }
@@ -609,14 +631,14 @@ function applyArPayment(ctx: FunctionContext, fn: XmlValue): FunctionResult {
   const extras = { memo: text(child(fn, 'memo')), overpaylocid, overpaydeptid };
   const payment = ctx.state.arPayments.get(key);
   if (payment) {
-    payment.applied += applyToInvoices(ctx, name, key, items, paymentdate, extras, payment.amount - payment.applied);
+    payment.applied += applyToInvoices(ctx, name, key, payment.CURRENCY, items, paymentdate, extras, payment.amount - payment.applied);
     payment.WHENMODIFIED = touch(ctx);
     return keyResult(key);
   }
   const credit = ctx.state.arDocuments.get(key);
   if (credit && credit.kind === 'adjustment' && credit.total < 0n) {
     // A credit memo's open balance is negative: applying it moves that balance towards zero.
-    credit.applied -= applyToInvoices(ctx, name, key, items, paymentdate, extras, -(credit.total - credit.applied));
+    credit.applied -= applyToInvoices(ctx, name, key, credit.CURRENCY, items, paymentdate, extras, -(credit.total - credit.applied));
     credit.WHENMODIFIED = touch(ctx);
     return keyResult(key);
   }

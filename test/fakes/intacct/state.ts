@@ -34,6 +34,8 @@ export interface FakeArDocument {
   CUSTOMERID: string;
   WHENCREATED: string;
   CURRENCY: string;
+  /** Transaction currency → base currency rate, as sent (`exchrate`); '1' in the base currency. */
+  EXCHRATE: string;
   DESCRIPTION: string;
   lines: FakeLine[];
   total: Units;
@@ -215,4 +217,15 @@ export function intacctTimestamp(date: Date): string {
 export function intacctDate(iso: string): string {
   const [y, m, d] = iso.split('-');
   return `${m}/${d}/${y}`;
+}
+
+/** Money at a decimal exchange rate, rounded half up to the cent (100 units): `multiply` converts to base, else back. */
+export function convertAtRate(units: Units, rate: string, direction: 'toBase' | 'fromBase'): Units {
+  const m = /^(\d+)(?:\.(\d+))?$/.exec(rate.trim());
+  if (!m) return units;
+  const digits = BigInt(m[1]! + (m[2] ?? ''));
+  const scale = 10n ** BigInt((m[2] ?? '').length);
+  const [num, den] = direction === 'toBase' ? [units * digits, scale] : [units * scale, digits];
+  const cents = (num * 2n + den * 100n) / (den * 200n);
+  return cents * 100n;
 }

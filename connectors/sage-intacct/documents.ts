@@ -1,0 +1,313 @@
+/**
+ * What the sink knows of Intacct's protocol, per target object: the gateway function that
+ * creates it (and updates it, where Intacct allows), its elements in DTD order, how values are
+ * written (dates as year/month/day, amounts as exact decimals), and how to find an existing one
+ * by its natural key. It knows nothing of Chargebee: the pipeline's mapping produces these fields.
+ */
+import { LedgersyncError } from '../../engine/errors.js';
+import { amountText, multiplyDecimal } from './decimal.js';
+import type { XmlNode, XmlValue } from './xml.js';
+
+type FieldSpec =
+  | 'text'
+  | 'date'
+  | 'amount'
+  /** A child element with its own ordered children (`billto`, `DISPLAYCONTACT`). */
+  | { node: Fields }
+  /** A wrapper holding a repeated element: `invoiceitems` → `lineitem` × n. */
+  | { list: string; of: Fields }
+  /** The element itself repeated (`arpaymentitem` directly under `create_arpayment`). */
+  | { repeat: Fields };
+type Fields = ReadonlyArray<readonly [string, FieldSpec]>;
+
+const t = (...names: string[]): Fields => names.map((n) => [n, 'text'] as const);
+const contact: Fields = t('contactname');
+const customFields: FieldSpec = { list: 'customfield', of: t('customfieldname', 'customfieldvalue') };
+
+const arLine: Fields = [
+  ...t('glaccountno', 'accountlabel', 'offsetglaccountno'),
+  ['amount', 'amount'],
+  ...t('allocationid', 'memo', 'locationid', 'departmentid', 'key'),
+  ['totalpaid', 'amount'],
+  ['totaldue', 'amount'],
+  ['customfields', customFields],
+  ...t('revrectemplate', 'defrevaccount'),
+  ['revrecstartdate', 'date'],
+  ['revrecenddate', 'date'],
+  ...t('projectid', 'taskid', 'customerid', 'vendorid', 'employeeid', 'itemid', 'classid', 'contractid', 'warehouseid'),
+  ['taxentries', { list: 'taxentry', of: [['detailid', 'text'], ['trx_tax', 'amount']] }],
+];
+
+const apLine: Fields = [
+  ...t('glaccountno', 'accountlabel', 'offsetglaccountno'),
+  ['amount', 'amount'],
+  ...t('allocationid', 'memo', 'locationid', 'departmentid', 'key'),
+  ['totalpaid', 'amount'],
+  ['totaldue', 'amount'],
+  ['customfields', customFields],
+  ...t('projectid', 'taskid', 'customerid', 'vendorid', 'employeeid', 'itemid', 'classid', 'contractid', 'warehouseid', 'billable'),
+];
+
+const currencyFields: Fields = [...t('basecurr', 'currency'), ['exchratedate', 'date'], ...t('exchratetype', 'exchrate')];
+
+const invoiceHeader: Fields = [
+  ['customerid', 'text'],
+  ['datecreated', 'date'],
+  ['dateposted', 'date'],
+  ['datedue', 'date'],
+  ...t('termname', 'action', 'batchkey', 'invoiceno', 'ponumber', 'onhold', 'description', 'externalid'),
+  ['billto', { node: contact }],
+  ['shipto', { node: contact }],
+  ...currencyFields,
+  ...t('nogl', 'supdocid'),
+  ['customfields', customFields],
+];
+
+const customerFields: Fields = [
+  ...t('CUSTOMERID', 'NAME'),
+  [
+    'DISPLAYCONTACT',
+    {
+      node: [
+        ...t('PRINTAS', 'COMPANYNAME', 'TAXABLE', 'TAXGROUP', 'PREFIX', 'FIRSTNAME', 'LASTNAME', 'INITIAL', 'PHONE1', 'PHONE2', 'CELLPHONE', 'PAGER', 'FAX', 'EMAIL1', 'EMAIL2', 'URL1', 'URL2'),
+        ['MAILADDRESS', { node: t('ADDRESS1', 'ADDRESS2', 'CITY', 'STATE', 'ZIP', 'COUNTRY', 'COUNTRYCODE') }],
+      ],
+    },
+  ],
+  ...t('ONETIME', 'STATUS', 'HIDEDISPLAYCONTACT', 'CUSTTYPE', 'CUSTREPID', 'PARENTID', 'GLGROUP', 'TERRITORYID', 'SUPDOCID', 'TERMNAME', 'OFFSETGLACCOUNTNO', 'ARACCOUNT', 'SHIPPINGMETHOD', 'RESALENO', 'TAXID'),
+  ['CREDITLIMIT', 'amount'],
+  ...t('ONHOLD', 'DELIVERYOPTIONS', 'CUSTMESSAGEID', 'COMMENTS', 'CURRENCY'),
+  ['CONTACTINFO', { node: t('CONTACTNAME') }],
+  ['BILLTO', { node: t('CONTACTNAME') }],
+  ['SHIPTO', { node: t('CONTACTNAME') }],
+];
+
+export interface Lookup {
+  /** Object queried with readByQuery. */
+  object: string;
+  /** Queried field compared with the natural key. */
+  field: string;
+}
+
+export interface ObjectSpec {
+  /** Legacy function (`create_invoice`) or object-API verb (`create` with `<CUSTOMER>`). */
+  create: { function: string; objectElement?: string };
+  update?: { function: string; objectElement?: string; keyAttribute?: boolean; linesElement?: { from: string; to: string } };
+  fields: Fields;
+  /** Custom fields of the object API are top-level elements: allow unknown UPPERCASE ones after the known. */
+  openFields?: boolean;
+  /** Field of the mapped record holding the natural key. */
+  naturalKey: string;
+  /** How an existing record is found before creating; absent for applications, found through their details. */
+  lookup?: Lookup;
+  /** The id the ledger keeps: the natural key (customers are referenced by CUSTOMERID) or the record number. */
+  targetId: 'naturalKey' | 'recordNo';
+  /** Why a changed record cannot be written again, when Intacct offers no update. */
+  immutable?: string;
+}
+
+export const objectSpecs: Readonly<Record<string, ObjectSpec>> = {
+  CUSTOMER: {
+    create: { function: 'create', objectElement: 'CUSTOMER' },
+    update: { function: 'update', objectElement: 'CUSTOMER' },
+    fields: customerFields,
+    openFields: true,
+    naturalKey: 'CUSTOMERID',
+    lookup: { object: 'CUSTOMER', field: 'CUSTOMERID' },
+    targetId: 'naturalKey',
+  },
+  ARINVOICE: {
+    create: { function: 'create_invoice' },
+    update: { function: 'update_invoice', keyAttribute: true, linesElement: { from: 'invoiceitems', to: 'updateinvoiceitems' } },
+    fields: [...invoiceHeader, ['invoiceitems', { list: 'lineitem', of: arLine }]],
+    naturalKey: 'invoiceno',
+    lookup: { object: 'ARINVOICE', field: 'RECORDID' },
+    targetId: 'recordNo',
+  },
+  ARADJUSTMENT: {
+    create: { function: 'create_aradjustment' },
+    fields: [
+      ['customerid', 'text'],
+      ['datecreated', 'date'],
+      ['dateposted', 'date'],
+      ...t('batchkey', 'adjustmentno', 'action', 'invoiceno', 'description', 'externalid'),
+      ...currencyFields,
+      ['nogl', 'text'],
+      ['customfields', customFields],
+      ['aradjustmentitems', { list: 'lineitem', of: arLine }],
+    ],
+    naturalKey: 'adjustmentno',
+    lookup: { object: 'ARADJUSTMENT', field: 'RECORDID' },
+    targetId: 'recordNo',
+    immutable: 'Intacct AR adjustments (credit memos) cannot be edited through the API once created',
+  },
+  ARPAYMENT: {
+    create: { function: 'create_arpayment' },
+    fields: [
+      ['customerid', 'text'],
+      ['paymentamount', 'amount'],
+      ['translatedamount', 'amount'],
+      ...t('batchkey', 'bankaccountid', 'undepfundsacct', 'refid', 'overpaylocid', 'overpaydeptid'),
+      ['datereceived', 'date'],
+      ...t('paymentmethod'),
+      ...currencyFields,
+      ...t('cctype', 'authcode'),
+      ['arpaymentitem', { repeat: [['invoicekey', 'text'], ['amount', 'amount']] }],
+    ],
+    naturalKey: 'refid',
+    lookup: { object: 'ARPYMT', field: 'DOCNUMBER' },
+    targetId: 'recordNo',
+    immutable: 'Intacct AR payments cannot be edited through the API; reverse the payment in Intacct and re-run',
+  },
+  ARPAYMENT_APPLY: {
+    create: { function: 'apply_arpayment' },
+    fields: [
+      ['arpaymentkey', 'text'],
+      ['paymentdate', 'date'],
+      ...t('batchkey', 'memo', 'overpaylocid', 'overpaydeptid'),
+      ['arpaymentitems', { list: 'arpaymentitem', of: [['invoicekey', 'text'], ['amount', 'amount']] }],
+    ],
+    naturalKey: 'arpaymentkey',
+    targetId: 'recordNo',
+    immutable: 'an application of a payment or credit memo cannot be changed through the API; reverse it in Intacct and re-run',
+  },
+  APBILL: {
+    create: { function: 'create_bill' },
+    fields: [
+      ['vendorid', 'text'],
+      ['datecreated', 'date'],
+      ['dateposted', 'date'],
+      ['datedue', 'date'],
+      ...t('termname', 'batchkey', 'billno', 'ponumber', 'onhold', 'description', 'externalid'),
+      ['payto', { node: contact }],
+      ['returnto', { node: contact }],
+      ...currencyFields,
+      ...t('nogl', 'supdocid'),
+      ['customfields', customFields],
+      ['billitems', { list: 'lineitem', of: apLine }],
+    ],
+    naturalKey: 'billno',
+    lookup: { object: 'APBILL', field: 'RECORDID' },
+    targetId: 'recordNo',
+    immutable: 'bills posted by ledgersync are not edited; correct the bill in Intacct',
+  },
+  APPAYMENT: {
+    create: { function: 'create_paymentrequest' },
+    fields: [
+      ...t('bankaccountid', 'vendorid', 'memo', 'paymentmethod', 'grouppayments'),
+      ['paymentdate', 'date'],
+      ['paymentoption', 'text'],
+      ['paymentrequestitems', { list: 'paymentrequestitem', of: [['key', 'text'], ['paymentamount', 'amount']] }],
+      ...t('documentnumber', 'paymentdescription'),
+    ],
+    naturalKey: 'memo',
+    lookup: { object: 'APPYMT', field: 'DESCRIPTION' },
+    targetId: 'recordNo',
+    immutable: 'Intacct AP payments cannot be edited through the API; void it in Intacct and re-run',
+  },
+};
+
+function bad(path: string, message: string, fix?: string): LedgersyncError {
+  return new LedgersyncError('invalid_intacct_field', 'record', `${path}: ${message}`, fix ? { fix } : {});
+}
+
+function dateValue(value: unknown, path: string): XmlNode {
+  const m = typeof value === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(value) : null;
+  if (!m) throw bad(path, `expected a date YYYY-MM-DD, received ${JSON.stringify(value)}`, 'map dates with $date(timestamp)');
+  return { year: m[1]!, month: m[2]!, day: m[3]! };
+}
+
+/**
+ * An amount, or `{ amount, exchange_rate, decimals }` for an amount converted at a rate (the
+ * product is computed exactly and rounded half away from zero; decimals default to 2).
+ */
+function amountValue(value: unknown, path: string): string {
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    const { amount, exchange_rate: rate, decimals } = value as Record<string, unknown>;
+    const places = decimals === undefined ? 2 : Number(decimals);
+    if (!Number.isInteger(places) || places < 0 || places > 4) throw bad(path, `decimals must be 0 to 4, received ${JSON.stringify(decimals)}`);
+    return multiplyDecimal(amountText(amount, `${path}.amount`), amountText(typeof rate === 'number' ? String(rate) : rate, `${path}.exchange_rate`), places);
+  }
+  return amountText(value, path);
+}
+
+function scalarText(value: unknown, path: string): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw bad(path, `expected text, received ${JSON.stringify(value)}`);
+}
+
+const isEmpty = (v: unknown) => v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
+
+/** Writes a mapped record as elements in DTD order, refusing fields the element does not have. */
+export function toElements(data: Record<string, unknown>, fields: Fields, path: string, openFields = false): XmlNode {
+  const known = new Set(fields.map(([n]) => n));
+  const unknown = Object.keys(data).filter((k) => !known.has(k) && !(openFields && /^[A-Z][A-Z0-9_]*$/.test(k)));
+  if (unknown.length) {
+    throw bad(path, `unknown field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}`, `use the element names of Intacct's API: ${[...known].join(', ')}`);
+  }
+  const out: XmlNode = {};
+  for (const [name, spec] of fields) {
+    const value = data[name];
+    if (isEmpty(value)) continue;
+    out[name] = fieldValue(value, spec, `${path}.${name}`);
+  }
+  if (openFields) for (const k of Object.keys(data).filter((k) => !known.has(k) && !isEmpty(data[k]))) out[k] = scalarText(data[k], `${path}.${k}`);
+  return out;
+}
+
+function objectOf(value: unknown, path: string): Record<string, unknown> {
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw bad(path, `expected an object, received ${JSON.stringify(value)}`);
+  return value as Record<string, unknown>;
+}
+
+function fieldValue(value: unknown, spec: FieldSpec, path: string): XmlValue {
+  if (spec === 'text') return scalarText(value, path);
+  if (spec === 'date') return dateValue(value, path);
+  if (spec === 'amount') return amountValue(value, path);
+  if ('node' in spec) return toElements(objectOf(value, path), spec.node, path);
+  const items = Array.isArray(value) ? value : [value];
+  const elements = items.map((item, i) => toElements(objectOf(item, `${path}[${i}]`), 'list' in spec ? spec.of : spec.repeat, `${path}[${i}]`));
+  return 'list' in spec ? { [spec.list]: elements } : elements;
+}
+
+export function specFor(object: string): ObjectSpec {
+  const spec = objectSpecs[object];
+  if (!spec) {
+    throw new LedgersyncError('unknown_intacct_object', 'config', `the Sage Intacct sink cannot write '${object}'`, { fix: `use one of: ${Object.keys(objectSpecs).join(', ')}` });
+  }
+  return spec;
+}
+
+/** The natural key of a mapped record, as text (empty when absent). */
+export function naturalKeyOf(spec: ObjectSpec, data: Record<string, unknown>): string {
+  const v = data[spec.naturalKey];
+  return v === undefined || v === null ? '' : String(v);
+}
+
+/** The body of the create function for a mapped record. */
+export function createBody(spec: ObjectSpec, object: string, data: Record<string, unknown>): { name: string; body: XmlNode } {
+  const elements = toElements(data, spec.fields, object, spec.openFields);
+  return spec.create.objectElement ? { name: spec.create.function, body: { [spec.create.objectElement]: elements } } : { name: spec.create.function, body: elements };
+}
+
+/** The body of the update function, addressed to an existing record. */
+export function updateBody(spec: ObjectSpec, object: string, data: Record<string, unknown>, recordNo: string): { name: string; body: XmlNode; attributes?: Record<string, string> } {
+  const update = spec.update;
+  if (!update) throw new LedgersyncError('intacct_update_unsupported', 'record', `${object}: ${spec.immutable ?? 'Intacct offers no update for this object'}`);
+  const elements = toElements(data, spec.fields, object, spec.openFields);
+  if (update.objectElement) return { name: update.function, body: { [update.objectElement]: { ...(recordNo ? { RECORDNO: recordNo } : {}), ...elements } } };
+  const body: XmlNode = {};
+  for (const [k, v] of Object.entries(elements)) {
+    if (k === spec.naturalKey) continue; // the document number is the key: never renumbered
+    if (update.linesElement && k === update.linesElement.from) {
+      // update_invoice addresses existing lines by number: line n of the new version replaces line n.
+      const lines = (v as XmlNode).lineitem;
+      const list = Array.isArray(lines) ? lines : lines === undefined ? [] : [lines];
+      body[update.linesElement.to] = { updatelineitem: list.map((line, i) => ({ '@line_num': String(i + 1), ...(line as XmlNode) })) };
+      continue;
+    }
+    body[k] = v;
+  }
+  return { name: update.function, body, ...(update.keyAttribute ? { attributes: { key: recordNo } } : {}) };
+}

@@ -1,0 +1,168 @@
+/**
+ * One company's XML gateway: logs in once (getAPISession) and reuses the session id and the
+ * endpoint Intacct hands back until the session expires, then logs in again. Every response level
+ * is checked: a control failure runs nothing, an authentication failure runs no function, and a
+ * function failure concerns that function only.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { LedgersyncError } from '../../engine/errors.js';
+import type { HttpConnection } from '../../engine/http/connection.js';
+import { registerSecret, type Logger } from '../../engine/log.js';
+import { intacctError } from './errors.js';
+import { buildRequest, child, parseResponse, readResult, text, type Authentication, type FunctionResult, type GatewayFunction, type IntacctError } from './xml.js';
+
+export interface IntacctCredentials {
+  senderId: string;
+  senderPassword: string;
+  companyId: string;
+  userId: string;
+  userPassword: string;
+  /** Multi-entity companies: log in to this entity (location id). */
+  entityId?: string;
+}
+
+/** The control id was used before under uniqueid: that exact request was applied already. */
+export class DuplicateControlIdError extends LedgersyncError {
+  constructor(controlId: string, errors: readonly IntacctError[]) {
+    super('intacct_duplicate_control_id', 'transient', `Sage Intacct already processed request ${controlId}`, { details: { controlId, errors } });
+  }
+}
+
+const duplicateControlNumbers = new Set(['XL03000013']);
+
+export interface ExecuteOptions {
+  /** Deterministic control id: with `uniqueId` a repeat of the same request is refused instead of applied twice. Default: random, not unique. */
+  controlId?: string;
+  uniqueId?: boolean;
+  transaction?: boolean;
+}
+
+/** A request's control id from its functions' control ids: the same writes always get the same id. */
+export function requestControlId(functions: readonly GatewayFunction[]): string {
+  const digest = createHash('sha256').update(functions.map((f) => f.controlId).join('\n')).digest('hex');
+  return `ls-${digest.slice(0, 40)}`;
+}
+
+export class IntacctGateway {
+  private session: { id: string; endpoint: string; expiresAt: number } | undefined;
+  private login: Promise<void> | undefined;
+  /** Requests sent (logins included), for figures. */
+  readonly counters = { requests: 0, logins: 0, functions: 0 };
+
+  constructor(
+    private readonly http: HttpConnection,
+    private readonly credentials: IntacctCredentials,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {
+    registerSecret(credentials.senderPassword);
+    registerSecret(credentials.userPassword);
+  }
+
+  private get label(): string {
+    return `Sage Intacct company '${this.credentials.companyId}'`;
+  }
+
+  private async post(url: string, body: string, idempotent: boolean) {
+    this.counters.requests++;
+    const response = await this.http.request({ method: 'POST', path: url, body, contentType: 'application/xml', idempotent, headers: { accept: 'application/xml' } });
+    return parseResponse(response.text);
+  }
+
+  private controlFailure(errors: readonly IntacctError[], controlId: string): LedgersyncError {
+    if (errors.some((e) => duplicateControlNumbers.has(e.errorno))) return new DuplicateControlIdError(controlId, errors);
+    const senderProblem = errors.some((e) => e.errorno === 'XL03000006' || /sender|partner id/i.test(e.description2 + e.description));
+    if (senderProblem) {
+      return intacctError('auth', `${this.label}: the Web Services sender credentials were rejected (sender id '${this.credentials.senderId}')`, errors, {}, 'check INTACCT_SENDER_ID and INTACCT_SENDER_PASSWORD, and that this sender id is authorized in the company (Company > Setup > Company > Security > Web Services authorizations)');
+    }
+    const gateway = errors.some((e) => /^GW-/.test(e.errorno));
+    return intacctError(gateway ? 'transient' : 'system', `${this.label}: the gateway refused the request`, errors);
+  }
+
+  /** Logs in with the company user and keeps the session it returns. */
+  private async logIn(): Promise<void> {
+    this.counters.logins++;
+    const { userId, companyId, userPassword: password, entityId } = this.credentials;
+    const auth: Authentication = { login: { userId, companyId, password, ...(entityId ? { entityId } : {}) } };
+    const fn: GatewayFunction = { controlId: 'session', name: 'getAPISession', body: {} };
+    const controlId = randomUUID();
+    const parsed = await this.post(this.http.baseUrl, buildRequest({ senderId: this.credentials.senderId, senderPassword: this.credentials.senderPassword, controlId, uniqueId: false }, auth, [fn]), true);
+    if (parsed.level === 'control') throw this.controlFailure(parsed.errors, controlId);
+    if (parsed.level === 'authentication') {
+      throw intacctError('auth', `${this.label}: the company user '${userId}' could not log in`, parsed.errors, {}, 'check INTACCT_COMPANY_ID, INTACCT_USER_ID and INTACCT_USER_PASSWORD (a Web Services user, not locked out), and the entity id if one is set');
+    }
+    const result = parsed.results[0]!;
+    if (result.status !== 'success') throw intacctError('auth', `${this.label}: getAPISession failed`, result.errors);
+    const api = child(child(result.node, 'data'), 'api');
+    const id = text(child(api, 'sessionid'));
+    const endpoint = text(child(api, 'endpoint')) || this.http.baseUrl;
+    if (!id) throw new LedgersyncError('intacct_no_session', 'transient', `${this.label}: getAPISession returned no session id`);
+    registerSecret(id);
+    const timeout = parsed.sessionTimeout ? Date.parse(parsed.sessionTimeout) : NaN;
+    // Renew a minute early so a request never races the expiry.
+    const expiresAt = (Number.isNaN(timeout) ? this.now() + 30 * 60_000 : timeout) - 60_000;
+    this.session = { id, endpoint, expiresAt };
+    this.log.debug(`${this.label}: new API session, endpoint ${endpoint}`);
+  }
+
+  async ensureSession(): Promise<{ id: string; endpoint: string }> {
+    if (!this.session || this.session.expiresAt <= this.now()) {
+      this.session = undefined;
+      this.login ??= this.logIn().finally(() => (this.login = undefined));
+      await this.login;
+    }
+    return this.session!;
+  }
+
+  /**
+   * Sends functions in one request and returns their results in order. Throws for control and
+   * authentication failures (after one re-login when the session expired under us).
+   */
+  async execute(functions: readonly GatewayFunction[], options: ExecuteOptions = {}): Promise<FunctionResult[]> {
+    const controlId = options.controlId ?? randomUUID();
+    const uniqueId = options.uniqueId ?? false;
+    for (let attempt = 1; ; attempt++) {
+      const session = await this.ensureSession();
+      const body = buildRequest({ senderId: this.credentials.senderId, senderPassword: this.credentials.senderPassword, controlId, uniqueId }, { sessionId: session.id }, functions, options.transaction ?? false);
+      // Reads may always be repeated; writes only under uniqueid, where Intacct refuses a repeat.
+      const idempotent = uniqueId || functions.every((f) => f.name === 'readByQuery' || f.name === 'readMore' || f.name === 'read');
+      this.counters.functions += functions.length;
+      const parsed = await this.post(session.endpoint, body, idempotent);
+      if (parsed.level === 'control') throw this.controlFailure(parsed.errors, controlId);
+      if (parsed.level === 'authentication') {
+        // No function ran: the session expired or was revoked. Log in again once.
+        if (attempt === 1) {
+          this.log.info(`${this.label}: session no longer valid (${parsed.errors.map((e) => e.description2).join('; ')}); logging in again`);
+          this.session = undefined;
+          continue;
+        }
+        throw intacctError('auth', `${this.label}: the session was refused right after a new login`, parsed.errors, {}, 'check that the Web Services user may use the API and is not restricted by IP');
+      }
+      const byControlId = new Map(parsed.results.map((r) => [r.controlId, r]));
+      return functions.map((f) => {
+        const result = byControlId.get(f.controlId);
+        if (!result) throw new LedgersyncError('intacct_missing_result', 'transient', `${this.label}: no result for function ${f.name} (${f.controlId})`, { mayHaveSucceeded: true });
+        return result;
+      });
+    }
+  }
+
+  /** readByQuery then readMore until the result set is exhausted (or `maxPages`). */
+  async *query(object: string, query: string, fields = '*', pageSize = 1000): AsyncGenerator<Record<string, string>[]> {
+    const [first] = await this.execute([{ controlId: 'query', name: 'readByQuery', body: { object, fields, query, pagesize: String(pageSize), returnFormat: 'xml' } }]);
+    let page = this.readOrThrow(first!, object, query);
+    yield page.rows;
+    while (page.numRemaining > 0 && page.resultId) {
+      const [more] = await this.execute([{ controlId: 'more', name: 'readMore', body: { resultId: page.resultId } }]);
+      page = this.readOrThrow(more!, object, query);
+      yield page.rows;
+    }
+  }
+
+  readOrThrow(result: FunctionResult, object: string, query: string): ReturnType<typeof readResult> {
+    if (result.status !== 'success') {
+      throw intacctError('config', `${this.label}: query on ${object} failed (${query})`, result.errors, { object, query }, 'check the object name and the fields the pipeline queries');
+    }
+    return readResult(result);
+  }
+}

@@ -1,0 +1,73 @@
+/** Sage Intacct over the XML Web Services gateway: a sink for AR/AP documents and a source of AR payments. */
+import type { ConnectorFactoryInput, ConnectorModule } from '../../engine/connector/types.js';
+import { resolveBaseUrl } from '../../engine/connector/base-url.js';
+import { rateLimitOf, retryPolicyOf } from '../../engine/connector/descriptor.js';
+import { overridesOf } from '../../engine/connector/overrides.js';
+import { LedgersyncError } from '../../engine/errors.js';
+import { redact } from '../../engine/log.js';
+import { IntacctGateway, type IntacctCredentials } from './gateway.js';
+import { IntacctSink } from './sink.js';
+import { IntacctSource } from './source.js';
+
+export { IntacctGateway } from './gateway.js';
+export { IntacctSink } from './sink.js';
+export { IntacctSource } from './source.js';
+
+function credentialsOf(input: ConnectorFactoryInput): IntacctCredentials {
+  const c = input.connection;
+  const value = (name: string): string => {
+    const v = c[name];
+    if (typeof v !== 'string' || v === '') {
+      throw new LedgersyncError('missing_connection_value', 'config', `the Sage Intacct connection needs '${name}'`, { fix: `set ${name} in the pipeline's ${input.descriptor.name} block (secrets as \${VAR})` });
+    }
+    return v;
+  };
+  const entity = c.entity_id;
+  return {
+    senderId: value('sender_id'),
+    senderPassword: value('sender_password'),
+    companyId: value('company_id'),
+    userId: value('user_id'),
+    userPassword: value('user_password'),
+    ...(typeof entity === 'string' && entity !== '' ? { entityId: entity } : {}),
+  };
+}
+
+function setting(input: ConnectorFactoryInput, name: string, fallback: number): number {
+  const v = input.descriptor.settings?.[name];
+  return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : fallback;
+}
+
+/** The gateway of one connection: the engine's HTTP client with Intacct's limits and error text. */
+export function intacctGateway(input: ConnectorFactoryInput): IntacctGateway {
+  const credentials = credentialsOf(input);
+  const overrides = overridesOf(input.connection);
+  const rateLimit = rateLimitOf(input.descriptor, overrides.rateLimit);
+  const label = `Sage Intacct company '${credentials.companyId}'`;
+  const http = input.http.connect({
+    label,
+    baseUrl: resolveBaseUrl(input.descriptor, input.connection),
+    ...(rateLimit ? { rateLimit } : {}),
+    retry: { ...retryPolicyOf(input.descriptor), ...overrides.retry },
+    ...(input.descriptor.timeout_ms ? { timeoutMs: input.descriptor.timeout_ms } : {}),
+    hooks: {
+      describeError: (response, request) => {
+        const status = response.status;
+        const kind = status === 429 || status >= 500 ? 'transient' : status === 401 || status === 403 ? 'auth' : 'system';
+        return new LedgersyncError(`intacct_http_${status}`, kind, `${label}: the XML gateway answered HTTP ${status} to ${request.method}: ${redact(response.text.slice(0, 300))}`, {
+          details: { status },
+          fix: kind === 'transient' ? 'Intacct is busy or down; the run can be resumed as is' : 'check the endpoint URL of the Intacct connection',
+        });
+      },
+    },
+  });
+  return new IntacctGateway(http, credentials, input.log);
+}
+
+export const connector: ConnectorModule = {
+  name: 'sage-intacct',
+  createSink: (input) =>
+    new IntacctSink(intacctGateway(input), { functionsPerRequest: setting(input, 'functions_per_request', 25), maxBatchSize: setting(input, 'max_batch', 100) }, input.log),
+  createSource: (input) => new IntacctSource(intacctGateway(input), input.descriptor.endpoints ?? {}, setting(input, 'page_size', 1000)),
+  baseUrl: (input) => resolveBaseUrl(input.descriptor, input.connection),
+};

@@ -1,0 +1,231 @@
+/**
+ * The Sage Intacct sink: each mapped record is one gateway function (create_invoice,
+ * apply_arpayment, `<create><CUSTOMER>`…). A batch costs one lookup request (every natural key
+ * of the batch, object by object, in one request of readByQuery functions) and one write request
+ * per `functions_per_request` records, sent under `uniqueid` with control ids derived from the
+ * records' content, so neither a retried request nor a resumed run posts a document twice.
+ */
+import { createHash } from 'node:crypto';
+import { LedgersyncError, asLedgersyncError } from '../../engine/errors.js';
+import type { Logger } from '../../engine/log.js';
+import type { Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
+import { createBody, naturalKeyOf, specFor, updateBody, type ObjectSpec } from './documents.js';
+import { recordRejected } from './errors.js';
+import { DuplicateControlIdError, requestControlId, type IntacctGateway } from './gateway.js';
+import { keyOf, type FunctionResult, type GatewayFunction } from './xml.js';
+
+export interface IntacctSinkSettings {
+  /** Functions sent in one request. Default 25. */
+  functionsPerRequest: number;
+  /** Largest batch the runner hands over. Default 100. */
+  maxBatchSize: number;
+}
+
+/** What a lookup found of a record already in Intacct. */
+interface Existing {
+  recordNo: string;
+}
+
+interface Planned {
+  index: number;
+  record: SinkRecord;
+  spec: ObjectSpec;
+  key: string;
+  op?: 'create' | 'update';
+  existing?: Existing;
+  fn?: GatewayFunction;
+}
+
+const quote = (value: string) => `'${value.replace(/'/g, "''")}'`;
+const digest = (text: string, length: number) => createHash('sha256').update(text).digest('hex').slice(0, length);
+
+/** Items of an application, as the lookup compares them with Intacct's payment details. */
+function applicationItems(data: Record<string, unknown>): { invoicekey: string; amount: string }[] {
+  const items = data.arpaymentitems;
+  const list = Array.isArray(items) ? items : items ? [items] : [];
+  return list.map((i) => {
+    const item = i as Record<string, unknown>;
+    return { invoicekey: String(item.invoicekey ?? ''), amount: String(item.amount ?? '') };
+  });
+}
+
+const sameAmount = (a: string, b: string) => Number.isFinite(Number(a)) && a !== '' && b !== '' && Number(a) === Number(b);
+
+export class IntacctSink implements Sink {
+  readonly maxBatchSize: number;
+
+  constructor(
+    private readonly gateway: IntacctGateway,
+    private readonly settings: IntacctSinkSettings,
+    private readonly log: Logger,
+  ) {
+    this.maxBatchSize = settings.maxBatchSize;
+  }
+
+  async open(): Promise<void> {
+    await this.gateway.ensureSession();
+  }
+
+  async write(batch: readonly SinkRecord[], ctx: SinkContext): Promise<SinkResult[]> {
+    void ctx;
+    const results: (SinkResult | undefined)[] = new Array(batch.length);
+    const planned: Planned[] = [];
+    batch.forEach((record, index) => {
+      const spec = specFor(record.object);
+      if (record.action !== 'upsert') {
+        results[index] =
+          record.object === 'CUSTOMER'
+            ? { status: 'skipped', reason: 'customers are created and updated in Intacct, never deleted or voided' }
+            : { status: 'failed', error: new LedgersyncError('intacct_action_unsupported', 'record', `${record.object} ${record.sourceId}: '${record.action}' is not supported by the Sage Intacct sink`, { fix: 'map deleted or voided source records to _action "skip", or reverse them in Intacct' }) };
+        return;
+      }
+      const key = naturalKeyOf(spec, record.data);
+      if (!key) {
+        results[index] = { status: 'failed', error: new LedgersyncError('intacct_natural_key_missing', 'record', `${record.object} ${record.sourceId}: the mapping gave no ${spec.naturalKey}`, { fix: `map ${spec.naturalKey}: it identifies the record in Intacct` }) };
+        return;
+      }
+      planned.push({ index, record, spec, key });
+    });
+
+    await this.findExisting(planned.filter((p) => !this.knownTarget(p)));
+
+    for (const p of planned) {
+      try {
+        this.decide(p, results);
+      } catch (error) {
+        results[p.index] = { status: 'failed', error: asLedgersyncError(error, 'record') };
+      }
+    }
+
+    const toSend = planned.filter((p) => p.fn && results[p.index] === undefined);
+    const chunks: Planned[][] = [];
+    for (let i = 0; i < toSend.length; i += this.settings.functionsPerRequest) chunks.push(toSend.slice(i, i + this.settings.functionsPerRequest));
+    await Promise.all(chunks.map((chunk) => this.send(chunk, results)));
+
+    return results.map((r, i) => r ?? { status: 'failed', error: new LedgersyncError('intacct_no_result', 'system', `no result for record ${batch[i]!.sourceId}`) });
+  }
+
+  /** The ledger already holds this record's Intacct id and no write of it is in doubt. */
+  private knownTarget(p: Planned): boolean {
+    return Boolean(p.record.previous?.targetId && !p.record.previous.pendingWrite);
+  }
+
+  /** One request of readByQuery functions for every record of the batch not known yet. */
+  private async findExisting(planned: Planned[]): Promise<void> {
+    if (!planned.length) return;
+    const queries: { fn: GatewayFunction; apply: (rows: Record<string, string>[]) => void }[] = [];
+    const byLookup = new Map<string, Planned[]>();
+    for (const p of planned) {
+      const lookup = p.spec.lookup;
+      const group = lookup ? `${lookup.object}.${lookup.field}` : 'ARPYMTDETAIL.PAYMENTKEY';
+      byLookup.set(group, [...(byLookup.get(group) ?? []), p]);
+    }
+    for (const [group, members] of byLookup) {
+      const [object, field] = group.split('.') as [string, string];
+      for (let i = 0; i < members.length; i += 100) {
+        const slice = members.slice(i, i + 100);
+        const keys = [...new Set(slice.map((p) => p.key))];
+        const fields = object === 'ARPYMTDETAIL' ? 'RECORDNO,PAYMENTKEY,RECORDKEY,TRX_PAYMENTAMOUNT' : `RECORDNO,${field}`;
+        queries.push({
+          fn: { controlId: `lookup-${queries.length}`, name: 'readByQuery', body: { object, fields, query: `${field} IN (${keys.map(quote).join(',')})`, pagesize: '2000' } },
+          apply: (rows) => {
+            for (const p of slice) {
+              if (object === 'ARPYMTDETAIL') {
+                const details = rows.filter((r) => r.PAYMENTKEY === p.key);
+                const items = applicationItems(p.record.data);
+                const applied = items.length > 0 && items.every((item) => details.some((d) => d.RECORDKEY === item.invoicekey && sameAmount(d.TRX_PAYMENTAMOUNT ?? '', item.amount)));
+                if (applied) p.existing = { recordNo: p.key };
+              } else {
+                const row = rows.find((r) => r[field] === p.key);
+                if (row?.RECORDNO) p.existing = { recordNo: row.RECORDNO };
+              }
+            }
+          },
+        });
+      }
+    }
+    const results = await this.gateway.execute(queries.map((q) => q.fn));
+    for (const [i, q] of queries.entries()) {
+      const result = results[i]!;
+      const page = this.gateway.readOrThrow(result, String(q.fn.body.object), String(q.fn.body.query));
+      const rows = [...page.rows];
+      if (page.numRemaining > 0) {
+        for await (const more of this.gateway.query(String(q.fn.body.object), String(q.fn.body.query), String(q.fn.body.fields), 2000)) rows.push(...more);
+      }
+      q.apply(rows);
+    }
+  }
+
+  private controlIdOf(p: Planned): string {
+    return `${p.record.object}-${digest(p.record.stream + '\u0000' + p.record.sourceId, 16)}-${p.record.contentHash.slice(0, 12)}`;
+  }
+
+  private decide(p: Planned, results: (SinkResult | undefined)[]): void {
+    const { record, spec } = p;
+    const controlId = this.controlIdOf(p);
+    if (this.knownTarget(p)) {
+      if (!spec.update) {
+        results[p.index] = {
+          status: 'failed',
+          error: new LedgersyncError('intacct_update_unsupported', 'record', `${record.object} ${p.key} (source record ${record.sourceId}) changed after it was posted, and ${spec.immutable ?? 'Intacct cannot update it'}`, {
+            details: { sourceId: record.sourceId, targetId: record.previous?.targetId },
+            fix: 'correct the document in Intacct by hand (or reverse it and clear this record from the ledger), then resolve the dead letter',
+          }),
+        };
+        return;
+      }
+      const recordNo = spec.targetId === 'recordNo' ? record.previous!.targetId! : (record.previous!.targetVersion ?? '');
+      p.op = 'update';
+      p.fn = { controlId, ...updateBody(spec, record.object, record.data, recordNo) };
+      return;
+    }
+    if (p.existing) {
+      const targetId = spec.targetId === 'naturalKey' ? p.key : p.existing.recordNo;
+      if (record.previous?.pendingWrite && record.object !== 'CUSTOMER') {
+        // The interrupted run's write went through: adopt it rather than post it again.
+        results[p.index] = { status: 'created', targetId, targetVersion: p.existing.recordNo };
+        return;
+      }
+      if (!spec.update) {
+        results[p.index] = { status: 'skipped', reason: `${record.object} ${p.key} is already in Intacct`, targetId, targetVersion: p.existing.recordNo };
+        return;
+      }
+      p.op = 'update';
+      p.fn = { controlId, ...updateBody(spec, record.object, record.data, p.existing.recordNo) };
+      return;
+    }
+    p.op = 'create';
+    p.fn = { controlId, ...createBody(spec, record.object, record.data) };
+  }
+
+  private resultFor(p: Planned, result: FunctionResult): SinkResult {
+    if (result.status !== 'success') return { status: 'failed', error: recordRejected(p.record.object, p.key, p.record.sourceId, result.errors) };
+    const recordNo = keyOf(result) ?? p.existing?.recordNo ?? p.key;
+    const targetId = p.spec.targetId === 'naturalKey' ? p.key : p.record.object === 'ARPAYMENT_APPLY' ? p.key : recordNo;
+    return { status: p.op === 'update' ? 'updated' : 'created', targetId, targetVersion: recordNo };
+  }
+
+  private async send(chunk: Planned[], results: (SinkResult | undefined)[], attempt = 1): Promise<void> {
+    const functions = chunk.map((p) => p.fn!);
+    const controlId = requestControlId(functions) + (attempt > 1 ? `-r${attempt}` : '');
+    try {
+      const answers = await this.gateway.execute(functions, { controlId, uniqueId: true });
+      chunk.forEach((p, i) => (results[p.index] = this.resultFor(p, answers[i]!)));
+    } catch (error) {
+      if (!(error instanceof DuplicateControlIdError) || attempt > 2) throw error;
+      // This exact request was applied before (a lost response, a resumed run): find what it wrote.
+      this.log.info(`request ${controlId} was already processed by Intacct; looking its ${chunk.length} record(s) up`);
+      for (const p of chunk) delete p.existing;
+      await this.findExisting(chunk);
+      const missing: Planned[] = [];
+      for (const p of chunk) {
+        if (p.existing) {
+          const targetId = p.spec.targetId === 'naturalKey' ? p.key : p.existing.recordNo;
+          results[p.index] = { status: p.op === 'update' ? 'updated' : 'created', targetId, targetVersion: p.existing.recordNo };
+        } else missing.push(p);
+      }
+      // Not found: that request's function failed back then (or was an update); send it afresh.
+      if (missing.length) await this.send(missing, results, attempt + 1);
+    }
+  }
+}
