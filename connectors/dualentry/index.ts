@@ -8,6 +8,7 @@ import { asLedgersyncError, LedgersyncError } from '../../engine/errors.js';
 import type { ConnectorDescriptor } from '../../engine/connector/descriptor.js';
 import { rateLimitOf, retryPolicyOf } from '../../engine/connector/descriptor.js';
 import type { ConnectorFactoryInput, ConnectorModule, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
+import type { RateLimit } from '../../engine/http/connection.js';
 import { registerSecret } from '../../engine/log.js';
 import { lookupAccountResolver, type AccountTables } from '../../engine/revrec/accounts.js';
 import { PeriodCalendar } from '../../engine/revrec/calendar.js';
@@ -75,6 +76,17 @@ function apiKeyOf(input: ConnectorFactoryInput): string {
   return key.trim();
 }
 
+/** The pipeline's `sink.rate_limit` (requests, per_seconds, concurrency), when set. */
+function rateLimitOverride(input: ConnectorFactoryInput): Partial<RateLimit> | undefined {
+  const raw = input.connection.rate_limit as { requests?: unknown; per_seconds?: unknown; concurrency?: unknown } | undefined;
+  if (!raw || typeof raw !== 'object') return undefined;
+  return {
+    ...(typeof raw.requests === 'number' ? { requests: raw.requests } : {}),
+    ...(typeof raw.per_seconds === 'number' ? { perSeconds: raw.per_seconds } : {}),
+    ...(typeof raw.concurrency === 'number' ? { concurrency: raw.concurrency } : {}),
+  };
+}
+
 function describeMappingFor(tables: AccountTables, lookups: ConnectorFactoryInput['lookups']) {
   return (role: AccountRole, code: string): string => {
     const table = tables[role];
@@ -100,7 +112,7 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
   const http = input.http.connect({
     label: `DualEntry company ${companyId}`,
     baseUrl: dualEntryBaseUrl(input),
-    ...(rateLimitOf(descriptor) ? { rateLimit: rateLimitOf(descriptor)! } : {}),
+    ...(rateLimitOf(descriptor, rateLimitOverride(input)) ? { rateLimit: rateLimitOf(descriptor, rateLimitOverride(input))! } : {}),
     retry: retryPolicyOf(descriptor),
     ...(descriptor.timeout_ms ? { timeoutMs: descriptor.timeout_ms } : {}),
     hooks: {

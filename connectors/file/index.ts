@@ -1,0 +1,176 @@
+/**
+ * File source: each `files:` entry of the connection block is an endpoint read from a local CSV,
+ * JSON or JSON Lines file, with typed columns declared in the pipeline. The whole file is read on
+ * every run; the engine's ledger skips records whose content did not change.
+ */
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve } from 'node:path';
+import { LedgersyncError } from '../../engine/errors.js';
+import type { ConnectorFactoryInput, ConnectorModule, Source, SourcePage, SourceRecord, StreamReadRequest } from '../../engine/connector/types.js';
+import { csvRows, jsonLinesRows, jsonRows, ParseError, pick, type RawRow } from './parse.js';
+
+export type ColumnType = 'string' | 'integer' | 'decimal' | 'date' | 'boolean';
+
+export interface FileEndpoint {
+  path: string;
+  format: 'csv' | 'json' | 'jsonl';
+  delimiter?: string;
+  records_path?: string;
+  columns: Record<string, { column: string; type?: ColumnType; required?: boolean }>;
+  id_columns?: string[];
+  group_by?: string;
+}
+
+const PAGE_SIZE = 500;
+
+function configError(message: string, fix: string): LedgersyncError {
+  return new LedgersyncError('invalid_file_source', 'config', message, { fix });
+}
+
+/** Converts one cell to its declared type; throws a message (the caller adds file, line and column). */
+export function convertValue(raw: unknown, type: ColumnType): unknown {
+  if (raw === undefined || raw === null) return null;
+  const text = typeof raw === 'string' ? raw.trim() : raw;
+  if (text === '') return null;
+  switch (type) {
+    case 'string':
+      return String(text);
+    case 'integer': {
+      const value = typeof text === 'number' ? text : /^[+-]?\d+$/.test(String(text)) ? Number(text) : NaN;
+      if (!Number.isSafeInteger(value)) throw new Error(`expected an integer, found ${JSON.stringify(raw)}`);
+      return value;
+    }
+    case 'decimal': {
+      // Kept as text so no amount ever passes through a float; JSON numbers are re-read from their shortest text.
+      const value = typeof text === 'number' ? String(text) : String(text);
+      const match = /^([+-])?(\d+)(?:\.(\d+))?$/.exec(value);
+      if (!match) throw new Error(`expected a decimal amount like 1234.56, found ${JSON.stringify(raw)}`);
+      const whole = (match[2] ?? '0').replace(/^0+(?=\d)/, '');
+      const fraction = match[3] ? `.${match[3]}` : '';
+      return `${match[1] === '-' ? '-' : ''}${whole}${fraction}`;
+    }
+    case 'date': {
+      const match = /^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$/.exec(String(text));
+      const date = match ? new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))) : undefined;
+      if (!match || !date || date.getUTCDate() !== Number(match[3]) || date.getUTCMonth() !== Number(match[2]) - 1) {
+        throw new Error(`expected a date YYYY-MM-DD, found ${JSON.stringify(raw)}`);
+      }
+      return `${match[1]}-${match[2]}-${match[3]}`;
+    }
+    case 'boolean': {
+      const value = String(text).toLowerCase();
+      if (['true', 'yes', 'y', '1'].includes(value)) return true;
+      if (['false', 'no', 'n', '0'].includes(value)) return false;
+      throw new Error(`expected true or false, found ${JSON.stringify(raw)}`);
+    }
+  }
+}
+
+export interface TypedRow {
+  line: number;
+  values: Record<string, unknown>;
+}
+
+/** Reads and types every row of one endpoint's file. */
+export async function readTypedRows(endpoint: FileEndpoint, file: string): Promise<TypedRow[]> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw configError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, 'check the path under source.files (relative paths start at the pipeline file)');
+  }
+  let rows: RawRow[];
+  try {
+    if (endpoint.format === 'csv') {
+      const parsed = csvRows(text, endpoint.delimiter ?? ',');
+      const missing = Object.values(endpoint.columns).map((c) => c.column).filter((c) => !parsed.header.includes(c));
+      if (missing.length) {
+        throw configError(`${file}:1: the header has no column ${missing.map((m) => `"${m}"`).join(', ')} (it has ${parsed.header.map((h) => `"${h}"`).join(', ')})`, 'correct columns.<name>.column in the pipeline, or the export');
+      }
+      rows = parsed.rows;
+    } else rows = endpoint.format === 'json' ? jsonRows(text, endpoint.records_path) : jsonLinesRows(text);
+  } catch (error) {
+    if (error instanceof ParseError) throw configError(`${file}:${error.line}: ${endpoint.format === 'csv' ? 'row' : 'line'} ${error.message}`, 'correct the file');
+    throw error;
+  }
+  return rows.map((row) => {
+    const values: Record<string, unknown> = {};
+    for (const [name, spec] of Object.entries(endpoint.columns)) {
+      let value: unknown;
+      try {
+        value = convertValue(pick(row.values, spec.column), spec.type ?? 'string');
+      } catch (error) {
+        throw configError(`${file}:${row.line}: column "${spec.column}": ${(error as Error).message}`, 'correct the file, or the column type in the pipeline');
+      }
+      if (value === null && spec.required) throw configError(`${file}:${row.line}: column "${spec.column}" is empty but required`, 'fill the value in the file, or drop `required` for that column');
+      values[name] = value;
+    }
+    return { line: row.line, values };
+  });
+}
+
+/** Turns typed rows into source records: one per row, or one per `group_by` value with its rows as `lines`. */
+export function rowsToRecords(endpoint: FileEndpoint, rows: readonly TypedRow[]): SourceRecord[] {
+  const idOf = (row: TypedRow) => (endpoint.id_columns?.length ? endpoint.id_columns.map((c) => String(row.values[c] ?? '')).join(':') : `row-${row.line}`);
+  if (!endpoint.group_by) {
+    const seen = new Set<string>();
+    return rows.map((row) => {
+      const id = idOf(row);
+      if (seen.has(id)) throw configError(`${endpoint.path}:${row.line}: id ${JSON.stringify(id)} (from ${endpoint.id_columns?.join(', ')}) repeats an earlier row`, 'choose id_columns that identify each row');
+      seen.add(id);
+      return { id, deleted: false, data: { ...row.values, _line: row.line } };
+    });
+  }
+  const groupBy = endpoint.group_by;
+  const groups = new Map<string, TypedRow[]>();
+  for (const row of rows) {
+    const key = row.values[groupBy];
+    if (key === null || key === undefined) throw configError(`${endpoint.path}:${row.line}: the group_by column ${groupBy} is empty`, 'fill it in every row');
+    const list = groups.get(String(key));
+    if (list) list.push(row);
+    else groups.set(String(key), [row]);
+  }
+  return [...groups].map(([key, list]) => ({ id: key, deleted: false, data: { [groupBy]: key, lines: list.map((r) => ({ ...r.values, _line: r.line })) } }));
+}
+
+function endpointsOf(input: ConnectorFactoryInput): Record<string, FileEndpoint> {
+  const files = input.connection.files;
+  if (typeof files !== 'object' || files === null || Array.isArray(files) || Object.keys(files).length === 0) {
+    throw configError('source.files must map endpoint names to file declarations', 'declare at least one file under source.files');
+  }
+  return files as Record<string, FileEndpoint>;
+}
+
+export function createFileSource(input: ConnectorFactoryInput): Source {
+  const endpoints = endpointsOf(input);
+  const locate = (path: string) => (isAbsolute(path) ? path : resolve(input.pipelineDir, path));
+  const endpointFor = (request: StreamReadRequest): FileEndpoint => {
+    const endpoint = endpoints[request.endpoint];
+    if (!endpoint) {
+      throw configError(`stream ${request.stream} reads endpoint '${request.endpoint}', which source.files does not declare`, `use one of: ${Object.keys(endpoints).join(', ')}`);
+    }
+    return endpoint;
+  };
+  return {
+    async open(_ctx, streams) {
+      for (const request of streams) {
+        const endpoint = endpointFor(request);
+        for (const column of [...(endpoint.id_columns ?? []), ...(endpoint.group_by ? [endpoint.group_by] : [])]) {
+          if (!(column in endpoint.columns)) throw configError(`source.files.${request.endpoint}: ${column} is not one of the declared columns`, `declare it under columns, or use one of: ${Object.keys(endpoint.columns).join(', ')}`);
+        }
+      }
+    },
+    async *read(request): AsyncIterable<SourcePage> {
+      const endpoint = endpointFor(request);
+      const records = rowsToRecords(endpoint, await readTypedRows(endpoint, locate(endpoint.path)));
+      for (let start = 0, page = 1; start < records.length; start += PAGE_SIZE, page++) {
+        yield { records: records.slice(start, start + PAGE_SIZE), progress: { page } };
+      }
+    },
+  };
+}
+
+export const connector: ConnectorModule = {
+  name: 'file',
+  createSource: createFileSource,
+};
