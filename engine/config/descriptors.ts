@@ -62,7 +62,14 @@ export function loadConnector(connectorsDir: string, name: string): LoadedConnec
 export function loadDescriptorFile(path: string, expectedName?: string): LoadedConnector {
   const file = displayPath(path);
   const dir = join(path, '..');
-  const tree = parseYamlTree(readFileSync(path, 'utf8'), file);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const problem: ConfigProblem = { code: 'file_unreadable', file, path: '', line: 1, column: 1, message: `cannot read ${file}: ${(error as Error).message}`, severity: 'error' };
+    return { name: expectedName ?? '', file, problems: [problem], secrets: [], extensions: [] };
+  }
+  const tree = parseYamlTree(text, file);
   const problems: ConfigProblem[] = [...tree.problems];
   const name = expectedName ?? (tree.value as { name?: unknown } | undefined)?.name;
   const failed = (): LoadedConnector => ({ name: String(name), file, problems, secrets: [], extensions: [] });

@@ -144,15 +144,21 @@ function checkConnection(role: Role, root: Json, tree: YamlTree, connectorsDir: 
   return loaded;
 }
 
-const ownTopLevel = new Set(Object.keys((readOwnSchema('pipeline').properties ?? {}) as Json));
+let ownTopLevelKeys: ReadonlySet<string> | undefined;
+
+/** Top-level keys the pipeline schema itself declares; any other key must be a connector's extension. */
+function ownTopLevel(): ReadonlySet<string> {
+  ownTopLevelKeys ??= new Set(Object.keys((readOwnSchema('pipeline').properties ?? {}) as Json));
+  return ownTopLevelKeys;
+}
 
 function checkExtensions(root: Json, tree: YamlTree, connectors: Partial<Record<Role, LoadedConnector>>, problems: ConfigProblem[], report: Report): void {
   const declared = [...(connectors.source?.extensions ?? []), ...(connectors.sink?.extensions ?? [])];
   for (const key of Object.keys(root)) {
-    if (ownTopLevel.has(key)) continue;
+    if (ownTopLevel().has(key)) continue;
     const extension = declared.find((e) => e.key === key);
     if (!extension) {
-      const hint = didYouMean(key, [...ownTopLevel, ...declared.map((e) => e.key)]);
+      const hint = didYouMean(key, [...ownTopLevel(), ...declared.map((e) => e.key)]);
       report(pointerOf([key]), 'key', 'schema_unknown_property', `unknown property '${key}' in the pipeline${hint || ' (no connector of this pipeline declares it)'}`);
       continue;
     }
@@ -163,7 +169,7 @@ function checkExtensions(root: Json, tree: YamlTree, connectors: Partial<Record<
 }
 
 function extensionsOf(root: Json): Json {
-  return Object.fromEntries(Object.entries(root).filter(([key]) => !ownTopLevel.has(key)));
+  return Object.fromEntries(Object.entries(root).filter(([key]) => !ownTopLevel().has(key)));
 }
 
 function checkStreams(

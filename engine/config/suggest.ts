@@ -12,7 +12,12 @@ export function closest(word: string, candidates: Iterable<string>): string | un
     }
   }
   const allowed = Math.max(1, Math.floor(word.length / 3));
-  return best !== undefined && bestDistance <= allowed ? best : undefined;
+  if (best !== undefined && bestDistance <= allowed) return best;
+  // `bearer_token` for `bearer`, `invoice_id` for `invoice`: a known name the word starts with.
+  for (const candidate of candidates) {
+    if (candidate.length >= 3 && lower.startsWith(candidate.toLowerCase())) return candidate;
+  }
+  return undefined;
 }
 
 /** ` (did you mean 'x'?)`, or nothing when no candidate is close. */

@@ -193,7 +193,7 @@ describe('loadPipeline: connectors and extensions', () => {
     expect(problems.map((p) => [p.file === file ? 'pipeline' : p.file, p.line, p.column, p.message])).toEqual([
       ['pipeline', 4, 14, "connector 'broken-descriptor' has an invalid descriptor (test/fixtures/connectors/broken-descriptor/connector.yaml); see the problems reported there"],
       [descriptor, 7, 5, 'connection.properties.token.description is required'],
-      [descriptor, 10, 9, "auth.type must be one of none, basic, api_key_header, bearer, oauth2_refresh_token, session, not \"bearer_token\""],
+      [descriptor, 10, 9, "auth.type must be one of none, basic, api_key_header, bearer, oauth2_refresh_token, session, not \"bearer_token\" (did you mean 'bearer'?)"],
       [descriptor, 12, 1, 'paging.skip_param is required'],
       [descriptor, 12, 1, 'paging.page_size is required'],
       [descriptor, 16, 3, 'endpoints.things.description is required'],
