@@ -13,9 +13,13 @@ function describe(errors: readonly IntacctError[]): { errorno: string; said: str
   return { errorno: main?.errorno ?? 'unknown', said: said || 'no error message', correction };
 }
 
-export function intacctError(kind: ErrorKind, what: string, errors: readonly IntacctError[], details: Record<string, unknown> = {}, fallbackFix?: string): LedgersyncError {
+/**
+ * @param ownFix what ledgersync knows to do (which variable to check); Intacct's correction, when it
+ *   gives one, is added to it
+ */
+export function intacctError(kind: ErrorKind, what: string, errors: readonly IntacctError[], details: Record<string, unknown> = {}, ownFix?: string): LedgersyncError {
   const { errorno, said, correction } = describe(errors);
-  const fix = correction || fallbackFix;
+  const fix = ownFix && correction ? `${ownFix} (Intacct: ${correction})` : ownFix || correction;
   return new LedgersyncError(`intacct_${errorno.toLowerCase().replace(/[^a-z0-9]+/g, '_')}`, kind, `${what}: ${said}`, {
     details: { ...details, errorno, errors },
     ...(fix ? { fix } : {}),
@@ -25,11 +29,12 @@ export function intacctError(kind: ErrorKind, what: string, errors: readonly Int
 /** A function the gateway refused for one record: the record is dead-lettered with Intacct's own words. */
 export function recordRejected(object: string, naturalKey: string | undefined, sourceId: string, errors: readonly IntacctError[]): LedgersyncError {
   const aborted = errors.length > 0 && errors.every((e) => genericErrorNumbers.has(e.errorno));
+  const hasCorrection = errors.some((e) => e.correction);
   return intacctError(
     aborted ? 'transient' : 'record',
     `Sage Intacct refused ${object}${naturalKey ? ` ${naturalKey}` : ''} (source record ${sourceId})`,
     errors,
     { sourceId, object, ...(naturalKey ? { naturalKey } : {}) },
-    'correct the record or the pipeline (lookup tables, options) and re-run: the record will be retried',
+    hasCorrection ? undefined : 'correct the record or the pipeline (lookup tables, options) and re-run: the record will be retried',
   );
 }
