@@ -106,6 +106,35 @@ describe('fake Chargebee record_payment', () => {
     expect(fake.state.count('transactions')).toBe(transactionsBefore + 2);
   });
 
+  test('a payment whose answer was lost is not posted twice when retried with the same key', async () => {
+    const invoice = openInvoice();
+    const form = { 'transaction[amount]': 4, 'transaction[payment_method]': 'cash' };
+    const headers = { 'chargebee-idempotency-key': 'lost-answer' };
+    fake.faults.dropResponseNext(1);
+    await expect(pay(invoice.id, form, headers)).rejects.toThrow();
+    expect(fake.requests.at(-1)).toMatchObject({ status: 0, responseDropped: true, idempotencyKey: 'lost-answer' });
+    expect(fake.state.get('invoices', invoice.id)?.amount_due).toBe((invoice.amount_due ?? 0) - 4);
+    const retry = await pay(invoice.id, form, headers);
+    expect(retry.status).toBe(200);
+    expect(retry.headers.get('chargebee-idempotency-replayed')).toBe('true');
+    expect(retry.json.invoice.amount_due).toBe((invoice.amount_due ?? 0) - 4);
+    expect(fake.state.get('invoices', invoice.id)?.amount_due).toBe((invoice.amount_due ?? 0) - 4);
+  });
+
+  test('idempotency keys expire after 24 hours of the fake clock', async () => {
+    const invoice = openInvoice();
+    const form = { 'transaction[amount]': 2, 'transaction[payment_method]': 'cash' };
+    const headers = { 'chargebee-idempotency-key': 'day-old' };
+    fake.state.setClock(NOW);
+    expect((await pay(invoice.id, form, headers)).status).toBe(200);
+    fake.state.setClock(NOW + 24 * 3600 - 1);
+    expect((await pay(invoice.id, form, headers)).headers.get('chargebee-idempotency-replayed')).toBe('true');
+    fake.state.setClock(NOW + 24 * 3600);
+    const fresh = await pay(invoice.id, form, headers);
+    expect(fresh.headers.get('chargebee-idempotency-replayed')).toBeNull();
+    expect(fake.state.get('invoices', invoice.id)?.amount_due).toBe((invoice.amount_due ?? 0) - 4);
+  });
+
   test('an idempotent retry after a reset connection does not double-post', async () => {
     const invoice = openInvoice();
     const form = { 'transaction[amount]': 3, 'transaction[payment_method]': 'cash' };

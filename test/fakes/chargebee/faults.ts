@@ -24,8 +24,13 @@ export interface FaultKnobs {
   serviceUnavailableNext(n: number, body?: UnavailableBody): void;
   /** Every `k`-th request from now answers `status` (k = 0 turns it off). */
   failEvery(k: number, status: number): void;
-  /** The next `n` requests have their socket destroyed without an answer. */
+  /** The next `n` requests have their socket destroyed without an answer, before they take effect. */
   resetConnectionNext(n: number): void;
+  /**
+   * The next `n` requests take effect, then their socket is destroyed before the answer is sent:
+   * the client cannot tell whether a POST happened (what idempotency keys and look-ups are for).
+   */
+  dropResponseNext(n: number): void;
   /** Latency added before every answer, in ms. Default 0. */
   delayMs: number;
   /** Turns every knob off. */
@@ -47,6 +52,7 @@ export class Faults implements FaultKnobs {
   private failStatus = 500;
   private failCounter = 0;
   private resets = 0;
+  private drops = 0;
 
   rateLimitNext(n: number, retryAfterSeconds = 1): void {
     requireCount('rateLimitNext', n);
@@ -77,8 +83,21 @@ export class Faults implements FaultKnobs {
     this.resets = n;
   }
 
+  dropResponseNext(n: number): void {
+    requireCount('dropResponseNext', n);
+    this.drops = n;
+  }
+
+  /** Whether the answer to the request just processed must be dropped; consumes one count. */
+  takeDrop(): boolean {
+    if (this.drops === 0) return false;
+    this.drops -= 1;
+    return true;
+  }
+
   clear(): void {
     this.delayMs = 0;
+    this.drops = 0;
     this.rateLimited = 0;
     this.unavailable = 0;
     this.failPeriod = 0;

@@ -29,8 +29,10 @@ export interface RequestLogEntry {
   /** Path without the query, e.g. `/api/v2/invoices`. */
   path: string;
   query: Record<string, string>;
-  /** HTTP status answered; 0 when the connection was reset by a fault. */
+  /** HTTP status answered; 0 when a fault reset the connection instead. */
   status: number;
+  /** The request took effect but its answer was dropped by `faults.dropResponseNext`. */
+  responseDropped?: boolean;
   idempotencyKey?: string;
 }
 
@@ -174,6 +176,11 @@ export function createFakeServer(config: ServerConfig): Server {
     } else {
       const wait = config.rateLimiter?.check();
       reply = wait !== undefined ? errorReply(requestLimitExceeded(wait)) : answer(req, url, body);
+      if (wait === undefined && faults.takeDrop()) {
+        entry.responseDropped = true;
+        req.socket.destroy();
+        return;
+      }
     }
     entry.status = reply.status;
     res.writeHead(reply.status, reply.headers);
