@@ -80,6 +80,16 @@ const cases: Array<{ file: string; mode?: 'run' | 'validate'; problems: Expected
     problems: [{ line: 19, column: 50, code: 'jsonata_syntax', message: 'JSONata syntax error S0202: Expected "}", got ";"' }],
   },
   {
+    // Second line of a single-quoted scalar folded over two lines, after doubled quotes: the `]`.
+    file: 'jsonata-single-quoted.yaml',
+    problems: [{ line: 17, column: 29, code: 'jsonata_syntax', message: 'JSONata syntax error S0201: Syntax error: "]"' }],
+  },
+  {
+    // Third line of a folded `>-` block: the second `>` of `>>`.
+    file: 'jsonata-folded.yaml',
+    problems: [{ line: 16, column: 31, code: 'jsonata_syntax', message: 'JSONata syntax error S0211: The symbol ">" cannot be used as a unary operator' }],
+  },
+  {
     file: 'literal-secret.yaml',
     problems: [
       { line: 6, column: 12, code: 'secret_literal', message: 'api_key must come from an environment variable, e.g. ${CHARGEBEE_API_KEY}; never write a secret in the file' },
