@@ -89,7 +89,11 @@ export class RevrecPoster {
       const key = calendar.period(index).key;
       if (!this.isClosed(key, nowSeconds) || calendar.period(index).firstDay > today) break;
       if (ledger.isPosted(key)) continue;
-      if (this.eligibleRows(key).size === 0) continue;
+      if (this.eligibleRows(key).size === 0) {
+        // Closed with nothing to post: final all the same, so a later change lands in the first open period.
+        ledger.markPeriodPosted(key);
+        continue;
+      }
       const outcome = await this.post(key, { repost: false });
       outcomes.push(outcome);
       if (outcome.status === 'failed') break;
