@@ -181,10 +181,13 @@ export class QboSink implements Sink {
         const creating = group.filter((j) => !j.target && j.record.action !== 'delete' && keyValue(j, key));
         const taken = await this.existingKeys(object, key, creating.map((j) => keyValue(j, key)!));
         for (const job of creating) {
-          if (taken.has(keyValue(job, key)!.toLowerCase())) {
+          // Taken in QBO, or by an earlier record of this same batch.
+          const name = keyValue(job, key)!.toLowerCase();
+          if (taken.has(name)) {
             this.applySuffix(job);
             ctx.kv.set(suffixKey(job.record), true);
           }
+          taken.add(name);
         }
       } else {
         const wanted = group.filter((j) => keyValue(j, key));

@@ -276,6 +276,10 @@ export class Company {
     c.FullyQualifiedName = name;
     const duplicate = this.list('Customer').find((o) => o.Id !== c.Id && String(o.DisplayName).toLowerCase() === name.toLowerCase());
     if (duplicate) throw faults.duplicateName();
+    const email = (c.PrimaryEmailAddr as { Address?: unknown } | undefined)?.Address;
+    if (email !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(String(email))) {
+      throw faults.businessRule(`Email Address does not conform to the syntax rules of RFC 822: ${String(email)}`);
+    }
     if (typeof c.Notes === 'string' && c.Notes.length > 2000) throw faults.stringLength('Notes', 2000, c.Notes.length);
     const currency = refValue(c.CurrencyRef) ?? this.homeCurrency;
     if (!this.currencies.has(currency)) throw faults.businessRule(`Currency ${currency} is not enabled in this company (Multicurrency > add currency)`);
