@@ -1,0 +1,178 @@
+/**
+ * Chargebee as a sink: records offline payments on invoices (POST
+ * /invoices/{invoice_id}/record_payment, form-encoded). Each record carries an idempotency key
+ * derived from its content, so a retried POST is answered from Chargebee's cache instead of
+ * paying twice; a record whose earlier write was never confirmed is first looked up among the
+ * invoice's transactions by its id_at_gateway.
+ *
+ * The mapped record (object `offline_payment`) uses Chargebee's own names:
+ * `invoice_id`, `amount` (a decimal string in the currency's major unit), `currency_code`,
+ * `payment_method` (Chargebee's enum; upper case is accepted), `date` (unix seconds),
+ * `reference_number`, `id_at_gateway`, `comment`, and optionally `customer_id`, checked against
+ * the invoice before paying it.
+ */
+import { createHash } from 'node:crypto';
+import { LedgersyncError, asLedgersyncError } from '../../engine/errors.js';
+import type { ConnectorFactoryInput, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
+import type { HttpConnection } from '../../engine/http/connection.js';
+import { currencyExponent, parseDecimal } from '../../engine/transform/money.js';
+import { chargebeeConnection } from './api.js';
+
+interface OfflinePayment {
+  invoiceId: string;
+  customerId?: string;
+  amountMinor: string;
+  paymentMethod: string;
+  date?: number;
+  referenceNumber?: string;
+  idAtGateway?: string;
+  comment?: string;
+}
+
+interface ChargebeeTransaction {
+  id: string;
+  id_at_gateway?: string;
+  reference_number?: string;
+  amount?: number;
+  status?: string;
+  linked_invoices?: { invoice_id: string }[];
+}
+
+function invalid(record: SinkRecord, message: string, fix?: string): LedgersyncError {
+  return new LedgersyncError('invalid_offline_payment', 'record', `offline payment ${record.sourceId}: ${message}`, { details: { sourceId: record.sourceId }, ...(fix ? { fix } : {}) });
+}
+
+function optionalString(value: unknown): string | undefined {
+  if (value === undefined || value === null || value === '') return undefined;
+  return String(value);
+}
+
+/** Validates the mapped record and converts the amount to Chargebee's integer minor units, exactly. */
+export function offlinePaymentOf(record: SinkRecord): OfflinePayment {
+  const d = record.data;
+  const known = new Set(['invoice_id', 'customer_id', 'amount', 'currency_code', 'payment_method', 'date', 'reference_number', 'id_at_gateway', 'comment']);
+  const unknown = Object.keys(d).filter((k) => !known.has(k));
+  if (unknown.length) throw invalid(record, `unknown field(s) ${unknown.join(', ')}`, `use: ${[...known].join(', ')}`);
+  const invoiceId = optionalString(d.invoice_id);
+  if (!invoiceId) throw invalid(record, 'invoice_id is missing', 'map the Chargebee invoice id the payment settles');
+  const currency = optionalString(d.currency_code);
+  if (!currency) throw invalid(record, 'currency_code is missing', 'map the payment currency: the amount is converted to its minor units');
+  const amount = d.amount;
+  if (typeof amount !== 'string' && !(typeof amount === 'number' && Number.isInteger(amount))) {
+    throw invalid(record, `amount must be a decimal string, received ${JSON.stringify(amount)}`, 'map the amount as text (Intacct amounts are text already)');
+  }
+  let minor: bigint;
+  try {
+    minor = parseDecimal(String(amount), currencyExponent(currency));
+  } catch (error) {
+    throw invalid(record, `amount ${String(amount)} ${currency}: ${(error as Error).message}`);
+  }
+  if (minor <= 0n) throw invalid(record, `amount must be positive, received ${String(amount)}`);
+  const method = optionalString(d.payment_method)?.toLowerCase();
+  if (!method) throw invalid(record, 'payment_method is missing', 'map it through the payment method lookup table');
+  const date = d.date;
+  if (date !== undefined && date !== null && !(typeof date === 'number' && Number.isInteger(date))) throw invalid(record, `date must be unix seconds, received ${JSON.stringify(date)}`);
+  const customerId = optionalString(d.customer_id);
+  const referenceNumber = optionalString(d.reference_number);
+  const idAtGateway = optionalString(d.id_at_gateway);
+  const comment = optionalString(d.comment);
+  return {
+    invoiceId,
+    amountMinor: minor.toString(),
+    paymentMethod: method,
+    ...(customerId ? { customerId } : {}),
+    ...(typeof date === 'number' ? { date } : {}),
+    ...(referenceNumber ? { referenceNumber } : {}),
+    ...(idAtGateway ? { idAtGateway } : {}),
+    ...(comment ? { comment } : {}),
+  };
+}
+
+export class ChargebeeSink implements Sink {
+  readonly maxBatchSize = 20;
+
+  constructor(
+    private readonly http: HttpConnection,
+    private readonly pipeline: string,
+  ) {}
+
+  async open(): Promise<void> {
+    // Fails fast (exit 3) on a wrong key or site before anything is read.
+    await this.http.request({ method: 'GET', path: '/configurations' });
+  }
+
+  async write(batch: readonly SinkRecord[], ctx: SinkContext): Promise<SinkResult[]> {
+    const results: SinkResult[] = [];
+    for (const record of batch) {
+      if (ctx.signal.aborted) throw ctx.signal.reason;
+      results.push(await this.writeOne(record));
+    }
+    return results;
+  }
+
+  private async writeOne(record: SinkRecord): Promise<SinkResult> {
+    if (record.object !== 'offline_payment') {
+      return { status: 'failed', error: new LedgersyncError('unknown_chargebee_object', 'record', `the Chargebee sink writes offline_payment records, not '${record.object}'`) };
+    }
+    if (record.action !== 'upsert') return { status: 'skipped', reason: `a recorded payment is not ${record.action}d from the source; refund or void it in Chargebee` };
+    try {
+      const payment = offlinePaymentOf(record);
+      if (record.previous?.targetId && !record.previous.pendingWrite) {
+        return { status: 'failed', error: invalid(record, `changed after it was recorded as transaction ${record.previous.targetId}; Chargebee payments are not edited`, 'correct the payment in Chargebee by hand, then resolve the dead letter') };
+      }
+      if (payment.customerId || record.previous?.pendingWrite) {
+        const found = await this.findExisting(record, payment);
+        if (found) return { status: 'created', targetId: found };
+      }
+      const response = await this.http.request({
+        method: 'POST',
+        path: `/invoices/${encodeURIComponent(payment.invoiceId)}/record_payment`,
+        form: {
+          'transaction[amount]': payment.amountMinor,
+          'transaction[payment_method]': payment.paymentMethod,
+          'transaction[date]': payment.date,
+          'transaction[reference_number]': payment.referenceNumber,
+          'transaction[id_at_gateway]': payment.idAtGateway,
+          comment: payment.comment,
+        },
+        headers: { 'chargebee-idempotency-key': this.idempotencyKey(record) },
+        // Safe to repeat: Chargebee answers a repeated idempotency key from its cache.
+        idempotent: true,
+      });
+      const body = response.json<{ transaction?: ChargebeeTransaction }>();
+      const id = body.transaction?.id;
+      if (!id) throw new LedgersyncError('chargebee_no_transaction', 'transient', `record_payment on invoice ${payment.invoiceId} answered without a transaction`, { mayHaveSucceeded: true });
+      return { status: 'created', targetId: id };
+    } catch (error) {
+      const e = asLedgersyncError(error, 'record');
+      if (e.kind === 'auth' || e.kind === 'config' || e.kind === 'system') throw e;
+      return { status: 'failed', error: e };
+    }
+  }
+
+  private idempotencyKey(record: SinkRecord): string {
+    return 'ls-' + createHash('sha256').update(`${this.pipeline}\u0000${record.stream}\u0000${record.sourceId}\u0000${record.contentHash}`).digest('hex').slice(0, 40);
+  }
+
+  /**
+   * Reads the invoice: checks that it belongs to the mapped customer, and finds a payment an
+   * interrupted run already recorded (same id_at_gateway, or same reference number, on this invoice).
+   */
+  private async findExisting(record: SinkRecord, payment: OfflinePayment): Promise<string | undefined> {
+    const invoice = (await this.http.request({ method: 'GET', path: `/invoices/${encodeURIComponent(payment.invoiceId)}` })).json<{ invoice: { customer_id?: string } }>().invoice;
+    if (payment.customerId && invoice.customer_id !== payment.customerId) {
+      throw invalid(record, `invoice ${payment.invoiceId} belongs to customer ${invoice.customer_id ?? '(none)'}, not ${payment.customerId}`, 'check the customer and invoice the source payment was applied to');
+    }
+    if (!record.previous?.pendingWrite || !(payment.idAtGateway || payment.referenceNumber)) return undefined;
+    const query = payment.idAtGateway ? { 'id_at_gateway[is]': payment.idAtGateway } : { 'reference_number[is]': payment.referenceNumber };
+    const listed = (await this.http.request({ method: 'GET', path: '/transactions', query: { ...query, limit: 100 } })).json<{ list: { transaction: ChargebeeTransaction }[] }>();
+    const match = listed.list
+      .map((e) => e.transaction)
+      .find((t) => t.status === 'success' && String(t.amount) === payment.amountMinor && (t.linked_invoices ?? []).some((l) => l.invoice_id === payment.invoiceId));
+    return match?.id;
+  }
+}
+
+export function createChargebeeSink(input: ConnectorFactoryInput): Sink {
+  return new ChargebeeSink(chargebeeConnection(input), input.pipeline);
+}
