@@ -67,7 +67,8 @@ export function schemaProblems(errors: readonly ErrorObject[], ctx: SchemaErrorC
 }
 
 function isUnderPlaceholder(base: string, error: ErrorObject, tree: YamlTree): boolean {
-  const pointer = base + error.instancePath;
+  const missing = error.keyword === 'required' ? pointerOf([String((error.params as { missingProperty?: unknown }).missingProperty)]) : '';
+  const pointer = base + error.instancePath + missing;
   for (const p of tree.placeholders) if (pointer === p || pointer.startsWith(p + '/')) return true;
   return false;
 }

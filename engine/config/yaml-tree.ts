@@ -46,7 +46,10 @@ export interface YamlTree {
   rawString(pointer: string): string | undefined;
   /** Interpolation details of the string at `pointer`, if it had any `${…}`. */
   interpolation(pointer: string): Interpolated | undefined;
-  /** Pointers whose value holds a placeholder for an unset variable. */
+  /**
+   * Pointers whose value depends on an unset variable: a placeholder, or (validate mode) a
+   * property dropped because `${VAR:-}` was empty.
+   */
   placeholders: ReadonlySet<string>;
 }
 
@@ -142,7 +145,12 @@ export function parseYamlTree(text: string, file: string, interpolation?: Interp
           );
         }
       }
-      if (result.value === '') return EMPTY_INTERPOLATION;
+      if (result.value === '') {
+        // In validate mode an unset `${VAR:-}` may well be set where the pipeline runs: do not
+        // report the property as missing there.
+        if (interpolation.mode === 'validate' && result.references.some((r) => interpolation.env[r.name] === undefined)) placeholders.add(pointer);
+        return EMPTY_INTERPOLATION;
+      }
       if (result.whole && node.type === 'PLAIN' && !placeholders.has(pointer)) return plainScalarValue(result.value);
       return result.value;
     }

@@ -210,6 +210,14 @@ describe('loadPipeline: connectors and extensions', () => {
     expect(second.problems).toEqual([]);
   });
 
+  it('in validate mode, does not call a property missing when an unset ${VAR:-} emptied it', async () => {
+    const body = minimal().replace('site: acme', 'site: ${BILLING_SITE:-}');
+    const validate = await loadPipeline(pipelineFile(body), { mode: 'validate', env: {}, connectorsDir });
+    expect(validate.problems).toEqual([]);
+    const run = await loadPipeline(pipelineFile(body), { mode: 'run', env, connectorsDir });
+    expect(run.problems.map((p) => [p.line, p.column, p.message])).toEqual([[3, 1, 'source.site is required']]);
+  });
+
   it('reports a missing file', async () => {
     const { problems } = await loadPipeline('test/fixtures/pipelines/nope.yaml', { mode: 'validate', env });
     expect(problems).toEqual([
