@@ -1,0 +1,42 @@
+/** Shared set-up of the end-to-end tests: temp dirs, the example pipeline, reading JSONL output. */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const JSONL_PIPELINE = join(ROOT, 'pipelines/examples/chargebee-to-jsonl.yaml');
+export const CLI = join(ROOT, 'bin/ledgersync.js');
+
+export function tempDir(prefix = 'ledgersync-test-'): { dir: string; cleanup(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export function readJsonl(file: string): Array<Record<string, unknown>> {
+  if (!existsSync(file)) return [];
+  return readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** Each (id, resource_version) pair and how many times it appears. */
+export function versionCounts(rows: Array<Record<string, unknown>>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const row of rows) {
+    const key = `${String(row.id)}@${String(row.resource_version)}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}
+
+export function chargebeeEnv(fake: { site: string; apiKey: string; url: string }, out: string): Record<string, string | undefined> {
+  return {
+    PATH: process.env.PATH,
+    CHARGEBEE_SITE: fake.site,
+    CHARGEBEE_API_KEY: fake.apiKey,
+    CHARGEBEE_BASE_URL: fake.url,
+    LEDGERSYNC_OUT: out,
+  };
+}
