@@ -145,6 +145,7 @@ describe('fake Chargebee state mutations', () => {
       expect(events.map((e) => e.event_type)).toEqual([...ids.map(() => 'invoice_updated'), 'customer_created', 'customer_deleted']);
       expect(events[0]?.content).toMatchObject({ invoice: { id: ids[0], po_number: 'PO-NEW' } });
       expect(() => fake.state.touch('invoices', 'missing', {})).toThrow(/no invoices with id/);
+      expect(fake.state.touch('invoices', ids[0] ?? '', { po_number: undefined })).not.toHaveProperty('po_number');
     } finally {
       await fake.close();
     }

@@ -23,7 +23,7 @@ export type { RequestLogEntry } from './server.js';
 export type { SeedSummary } from './seed.js';
 export { SEED_FACTS } from './seed.js';
 export { FakeChargebeeState } from './state.js';
-export type { ChangeOptions } from './state.js';
+export type { ChangeOptions, RecordChanges } from './state.js';
 export type { FakeEvent, ResourceName, MutableResourceName, ResourceRecordMap } from './resources.js';
 export { RESOURCE_SPECS } from './resources.js';
 export { MINOR_UNIT_EXPONENT, CURRENCIES } from './catalog.js';

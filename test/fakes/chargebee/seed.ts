@@ -43,7 +43,7 @@ import {
 } from './people.js';
 import { SeededRandom } from './prng.js';
 import type { EventType, FakeEvent } from './resources.js';
-import type { FakeChargebeeState, StoredRecord } from './state.js';
+import { cloneJson, type FakeChargebeeState, type StoredRecord } from './state.js';
 
 const DAY = 86_400;
 
@@ -785,7 +785,7 @@ class SiteSeeder {
         webhook_status: 'not_configured',
         event_type: pending.type,
         api_version: 'v2',
-        content: structuredClone(pending.content()),
+        content: cloneJson(pending.content()),
       };
       this.state.insertSeeded('events', event as unknown as StoredRecord);
     }
