@@ -542,7 +542,7 @@ function applyToInvoices(ctx: FunctionContext, fn: string, paymentKey: string, p
     const invoicekey = required(fn, child(item, 'invoicekey'), `invoicekey of item ${i + 1}`);
     const invoice = ctx.state.arDocuments.get(invoicekey);
     if (!invoice || invoice.kind !== 'invoice') fail('BL03000021', 'Invalid key', `${fn}: invoice key ${invoicekey} does not exist`, 'Apply to an existing invoice.');
-    const amount = amountOf(fn, child(item, 'amount'), `amount of item ${i + 1}`, 2);
+    const amount = amountOf(fn, child(item, 'amount'), `amount of item ${i + 1}`);
     if (amount <= 0n) fail('BL03000024', '', `${fn}: amount of item ${i + 1} must be positive`);
     const due = invoice.total - invoice.applied;
     // A base-currency payment applied to a foreign-currency invoice is compared with its base amount due.
@@ -583,7 +583,7 @@ function createArPayment(ctx: FunctionContext, fn: XmlValue): FunctionResult {
   const name = 'create_arpayment';
   const CUSTOMERID = required(name, child(fn, 'customerid'), 'customerid');
   checkCustomer(ctx, name, CUSTOMERID);
-  const amount = amountOf(name, child(fn, 'paymentamount'), 'paymentamount', 2);
+  const amount = amountOf(name, child(fn, 'paymentamount'), 'paymentamount');
   if (amount <= 0n) fail('BL03000024', '', `${name}: paymentamount must be positive`);
   const RECEIPTDATE = dateOf(name, child(fn, 'datereceived'), 'datereceived');
   checkOpenPeriod(ctx.state, name, RECEIPTDATE);
@@ -679,7 +679,7 @@ function createPaymentRequest(ctx: FunctionContext, fn: XmlValue): FunctionResul
     const bill = ctx.state.bills.get(billkey);
     if (!bill) fail('BL03000021', 'Invalid key', `${name}: bill key ${billkey} does not exist`, 'Pay an existing bill.');
     if (bill.VENDORID !== VENDORID) fail('BL03000029', '', `${name}: bill ${bill.RECORDID} belongs to vendor ${bill.VENDORID}, not ${VENDORID}`);
-    const amount = amountOf(name, child(item, 'paymentamount'), `paymentamount of item ${i + 1}`, 2);
+    const amount = amountOf(name, child(item, 'paymentamount'), `paymentamount of item ${i + 1}`);
     if (amount <= 0n || amount > bill.total - bill.paid) fail('BL03000023', 'Amount exceeds balance', `${name}: ${formatUnits(amount)} is not within the ${formatUnits(bill.total - bill.paid)} due on bill ${bill.RECORDID}`, 'Pay at most the amount due.');
     return { bill, amount };
   });

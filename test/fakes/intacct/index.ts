@@ -45,6 +45,11 @@ export interface FakeIntacctFaults {
   latencyMs: number;
   /** Documents dated on or before this ISO date are refused (closed period). */
   closeBooksThrough(isoDate: string | undefined): void;
+  /**
+   * Called after a request that holds a write function ran, before its answer is sent (awaited):
+   * a test can kill the client here, between the write and the client's record of it.
+   */
+  afterWrite: ((request: { controlId: string; functions: string[] }) => Promise<void> | void) | undefined;
 }
 
 export interface FakeIntacct {
@@ -115,7 +120,9 @@ export async function startFakeIntacct(options: FakeIntacctOptions = {}): Promis
     closeBooksThrough(isoDate) {
       state.booksClosedThrough = isoDate;
     },
+    afterWrite: undefined,
   };
+  const readFunctions = new Set(['getAPISession', 'readByQuery', 'readMore', 'read']);
 
   function authenticate(auth: XmlValue | undefined): { ok: true; session: FunctionContext['session'] } | { ok: false; errors: IntacctErrorEntry[]; userId: string; companyId: string } {
     const sessionId = text(child(auth, 'sessionid'));
@@ -269,7 +276,10 @@ export async function startFakeIntacct(options: FakeIntacctOptions = {}): Promis
       res.writeHead(injected, { 'content-type': 'text/xml', ...(injected === 429 ? { 'retry-after': '1' } : {}) }).end(body);
       return;
     }
+    const before = state.requests.length;
     const { status, xml } = answer(Buffer.concat(chunks).toString('utf8'));
+    const ran = state.requests.length > before ? state.requests.at(-1) : undefined;
+    if (ran && faults.afterWrite && ran.functions.some((f) => !readFunctions.has(f))) await faults.afterWrite(ran);
     if (dropResponses > 0) {
       dropResponses--;
       res.writeHead(500, { 'content-type': 'text/html' }).end('<html><body>Internal Server Error</body></html>');
