@@ -73,13 +73,13 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
   checkExtensions(root, tree, connectors, problems, report);
 
   const timezone = typeof root.timezone === 'string' ? root.timezone : 'UTC';
-  const timezoneOk = isValidTimezone(timezone);
+  const timezoneOk = tree.placeholders.has('/timezone') || isValidTimezone(timezone);
   if (!timezoneOk) {
     report('/timezone', 'value', 'invalid_timezone', `timezone '${timezone}' is not an IANA timezone such as UTC, Europe/Paris or America/New_York${didYouMean(timezone, Intl.supportedValuesOf('timeZone'))}`);
   }
   let startDate: number | undefined;
   if (typeof root.start_date === 'string' && !tree.placeholders.has('/start_date')) {
-    startDate = startDateSeconds(root.start_date, timezoneOk ? timezone : 'UTC');
+    startDate = startDateSeconds(root.start_date, timezoneOk && isValidTimezone(timezone) ? timezone : 'UTC');
     if (startDate === undefined) report('/start_date', 'value', 'invalid_start_date', `start_date '${root.start_date}' is not a real date (YYYY-MM-DD or an ISO 8601 date-time)`);
   }
 

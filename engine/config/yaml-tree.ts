@@ -3,7 +3,7 @@
  * value stand in the file. Strings are interpolated (`${VAR}`) here, after parsing, so positions
  * refer to the text as written.
  */
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Scalar } from 'yaml';
+import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Scalar, type YAMLMap } from 'yaml';
 import type { ConfigProblem } from '../errors.js';
 import { interpolate, type Interpolated } from './interpolate.js';
 import { scalarValueOffsets } from './scalar-offsets.js';
@@ -104,17 +104,30 @@ export function parseYamlTree(text: string, file: string, interpolation?: Interp
     if (!node) return null;
     if (isMap(node)) {
       const out: Record<string, unknown> = {};
+      const set = (key: string, value: unknown) => Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      const merged: YAMLMap[] = [];
       for (const pair of node.items) {
         const keyNode = pair.key as Node | null;
         const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+        if (key === '<<' && isScalar(keyNode) && keyNode.type === 'PLAIN') {
+          merged.push(...mergeSources(pair.value as Node | null, d));
+          continue;
+        }
         const childPointer = pointer + pointerOf([key]);
         const childKeyOffset = keyNode?.range?.[0] ?? valueOffset;
         const child = toValue(pair.value as Node | null, childPointer, childKeyOffset, d);
         // An empty interpolated string means "not set".
-        if (child === EMPTY_INTERPOLATION) {
-          continue;
+        if (child !== EMPTY_INTERPOLATION) set(key, child);
+      }
+      // `<<: *defaults` (YAML merge key): keys written here win, then the sources in order.
+      for (const source of merged) {
+        for (const pair of source.items) {
+          const keyNode = pair.key as Node | null;
+          const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+          if (Object.prototype.hasOwnProperty.call(out, key) || node.items.some((p) => isScalar(p.key) && String(p.key.value) === key)) continue;
+          const child = toValue(pair.value as Node | null, pointer + pointerOf([key]), keyNode?.range?.[0] ?? valueOffset, d);
+          if (child !== EMPTY_INTERPOLATION) set(key, child);
         }
-        Object.defineProperty(out, key, { value: child, enumerable: true, writable: true, configurable: true });
       }
       return out;
     }
@@ -194,6 +207,15 @@ export function parseYamlTree(text: string, file: string, interpolation?: Interp
 }
 
 const EMPTY_INTERPOLATION = Symbol('empty interpolation');
+
+/** The maps a merge key's value names: one alias or map, or a list of them. */
+function mergeSources(value: Node | null, doc: Document): YAMLMap[] {
+  const resolve = (n: unknown): YAMLMap[] => {
+    const target = isAlias(n) ? n.resolve(doc) : n;
+    return isMap(target) ? [target as YAMLMap] : [];
+  };
+  return isSeq(value) ? value.items.flatMap(resolve) : resolve(value);
+}
 
 /** `batch_size: ${BATCH:-50}` is a number, as `batch_size: 50` would be. */
 function plainScalarValue(text: string): unknown {

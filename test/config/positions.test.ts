@@ -125,6 +125,15 @@ describe('parseYamlTree', () => {
     expect(tree.valuePosition('/a/b/c/d')).toEqual({ line: 2, column: 6 });
   });
 
+  it('applies YAML merge keys, the keys written beside them winning', () => {
+    const source = 'defaults: &d\n  endpoint: invoices\n  lookback_seconds: 60\nstream:\n  <<: *d\n  lookback_seconds: 300\n';
+    const tree = parseYamlTree(source, 'f.yaml', { env: {}, mode: 'run' });
+    expect(tree.value).toEqual({ defaults: { endpoint: 'invoices', lookback_seconds: 60 }, stream: { lookback_seconds: 300, endpoint: 'invoices' } });
+    // A merged value is located where it was written, in the anchored map.
+    expect(tree.valuePosition('/stream/endpoint')).toEqual({ line: 2, column: 13 });
+    expect(tree.valuePosition('/stream/lookback_seconds')).toEqual({ line: 6, column: 21 });
+  });
+
   it('does not interpolate without options (descriptors)', () => {
     const tree = parseYamlTree('u: "{api_key} ${X}"\n', 'c.yaml');
     expect(tree.value).toEqual({ u: '{api_key} ${X}' });
