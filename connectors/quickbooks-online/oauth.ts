@@ -26,10 +26,15 @@ interface StoredAccessToken {
   expiresAt: number;
 }
 
-const REFRESH_TOKEN = 'qbo_refresh_token';
-const ACCESS_TOKEN = 'qbo_access_token';
-/** The configured token a stored one descends from, so reconnecting (a new configured token) wins. */
-const CONFIGURED_FROM = 'qbo_refresh_token_configured';
+/** The secret holding the rotated refresh token (read by people and tests under this name). */
+export const REFRESH_TOKEN_SECRET = 'qbo_refresh_token';
+/** Access token cache and the configured token the stored chain descends from (so reconnecting wins), in one sealed value. */
+const TOKEN_STATE_SECRET = 'qbo_token_state';
+
+interface TokenState {
+  access?: StoredAccessToken;
+  configuredFrom?: string;
+}
 
 export class IntuitOAuth {
   private secrets: SecretStore | undefined;
@@ -51,17 +56,21 @@ export class IntuitOAuth {
   bind(secrets: SecretStore): void {
     if (this.secrets === secrets) return;
     this.secrets = secrets;
-    const stored = secrets.get(ACCESS_TOKEN);
-    if (stored && !this.access) {
-      try {
-        const parsed = JSON.parse(stored) as StoredAccessToken;
-        if (typeof parsed.token === 'string' && typeof parsed.expiresAt === 'number') {
-          registerSecret(parsed.token);
-          this.access = parsed;
-        }
-      } catch {
-        // an unreadable cache entry only costs one refresh
-      }
+    const state = this.tokenState();
+    const access = state.access;
+    if (access && !this.access && typeof access.token === 'string' && typeof access.expiresAt === 'number' && state.configuredFrom === this.options.configuredRefreshToken) {
+      registerSecret(access.token);
+      this.access = access;
+    }
+  }
+
+  private tokenState(): TokenState {
+    const stored = this.secrets?.get(TOKEN_STATE_SECRET);
+    if (!stored) return {};
+    try {
+      return JSON.parse(stored) as TokenState;
+    } catch {
+      return {}; // an unreadable cache only costs one refresh
     }
   }
 
@@ -89,9 +98,9 @@ export class IntuitOAuth {
   }
 
   private storedRefreshToken(): string | undefined {
-    const stored = this.secrets?.get(REFRESH_TOKEN);
+    const stored = this.secrets?.get(REFRESH_TOKEN_SECRET);
     if (!stored) return undefined;
-    const from = this.secrets?.get(CONFIGURED_FROM);
+    const from = this.tokenState().configuredFrom;
     // A different configured token means the customer reconnected: the old chain is revoked.
     if (from !== undefined && from !== this.options.configuredRefreshToken) return undefined;
     return stored;
@@ -133,12 +142,12 @@ export class IntuitOAuth {
     if (typeof body.refresh_token === 'string' && body.refresh_token) {
       registerSecret(body.refresh_token);
       // Persist first: if anything after this line fails, the customer is still connected.
-      this.secrets?.set(REFRESH_TOKEN, body.refresh_token);
-      this.secrets?.set(CONFIGURED_FROM, this.options.configuredRefreshToken);
+      this.secrets?.set(REFRESH_TOKEN_SECRET, body.refresh_token);
     }
     const expiresIn = typeof body.expires_in === 'number' ? body.expires_in : 3600;
     this.access = { token: body.access_token, expiresAt: this.now() + expiresIn * 1000 };
-    this.secrets?.set(ACCESS_TOKEN, JSON.stringify(this.access));
+    const state: TokenState = { access: this.access, configuredFrom: this.options.configuredRefreshToken };
+    this.secrets?.set(TOKEN_STATE_SECRET, JSON.stringify(state));
     return body.access_token;
   }
 }

@@ -194,7 +194,7 @@ describe('Intuit OAuth', () => {
   it('prefers the stored rotated refresh token over the configured one on the next run', async () => {
     await start();
     const secrets = ctx.secretValues;
-    secrets.delete('qbo_access_token');
+    secrets.delete('qbo_token_state');
     const next = connector.createSink!(factoryInput(fake));
     await next.open!(sinkContext(secrets));
     expect(fake.state.tokenRequests.map((t) => t.ok)).toEqual([true, true]);
