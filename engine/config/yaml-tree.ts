@@ -71,6 +71,7 @@ export function parentPointer(pointer: string): string {
 }
 
 const PLACEHOLDER_PREFIX = '<unset:';
+const MAX_ALIASES = 1000;
 
 export function parseYamlTree(text: string, file: string, interpolation?: InterpolationOptions): YamlTree {
   const lineCounter = new LineCounter();
@@ -95,13 +96,23 @@ export function parseYamlTree(text: string, file: string, interpolation?: Interp
   }
   for (const w of doc.warnings) problemAt(w.pos[0], 'yaml_warning', w.message, '', 'warning');
   const broken = doc.errors.length > 0;
+  let aliasesResolved = 0;
 
-  const toValue = (node: Node | null | undefined, pointer: string, keyOffset: number | undefined, d: Document): unknown => {
-    if (isAlias(node)) return toValue(node.resolve(d) as Node | undefined, pointer, keyOffset, d);
+  const toValue = (node: Node | null | undefined, pointer: string, keyOffset: number | undefined, ancestors: ReadonlySet<Node> = new Set()): unknown => {
+    if (isAlias(node)) {
+      const target = node.resolve(doc) as Node | undefined;
+      // An alias to its own ancestor would never end; many aliases multiply like a "billion laughs".
+      if ((target && ancestors.has(target)) || ++aliasesResolved > MAX_ALIASES) {
+        problemAt(node.range?.[0] ?? 0, 'yaml_alias', `alias *${node.source} refers to a node containing itself, or the file uses more than ${MAX_ALIASES} aliases`, pointer);
+        return null;
+      }
+      return toValue(target, pointer, keyOffset, ancestors);
+    }
     const valueOffset = node?.range?.[0] ?? keyOffset ?? 0;
     const location: Location = { valueOffset, ...(keyOffset !== undefined ? { keyOffset } : {}) };
     locations.set(pointer, location);
     if (!node) return null;
+    const inside = new Set(ancestors).add(node);
     if (isMap(node)) {
       const out: Record<string, unknown> = {};
       const set = (key: string, value: unknown) => Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
@@ -110,12 +121,12 @@ export function parseYamlTree(text: string, file: string, interpolation?: Interp
         const keyNode = pair.key as Node | null;
         const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
         if (key === '<<' && isScalar(keyNode) && keyNode.type === 'PLAIN') {
-          merged.push(...mergeSources(pair.value as Node | null, d));
+          merged.push(...mergeSources(pair.value as Node | null, doc));
           continue;
         }
         const childPointer = pointer + pointerOf([key]);
         const childKeyOffset = keyNode?.range?.[0] ?? valueOffset;
-        const child = toValue(pair.value as Node | null, childPointer, childKeyOffset, d);
+        const child = toValue(pair.value as Node | null, childPointer, childKeyOffset, inside);
         // An empty interpolated string means "not set".
         if (child !== EMPTY_INTERPOLATION) set(key, child);
       }
@@ -125,7 +136,7 @@ export function parseYamlTree(text: string, file: string, interpolation?: Interp
           const keyNode = pair.key as Node | null;
           const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
           if (Object.prototype.hasOwnProperty.call(out, key) || node.items.some((p) => isScalar(p.key) && String(p.key.value) === key)) continue;
-          const child = toValue(pair.value as Node | null, pointer + pointerOf([key]), keyNode?.range?.[0] ?? valueOffset, d);
+          const child = toValue(pair.value as Node | null, pointer + pointerOf([key]), keyNode?.range?.[0] ?? valueOffset, inside);
           if (child !== EMPTY_INTERPOLATION) set(key, child);
         }
       }
@@ -133,7 +144,7 @@ export function parseYamlTree(text: string, file: string, interpolation?: Interp
     }
     if (isSeq(node)) {
       return node.items.map((item, index) => {
-        const child = toValue(item as Node | null, pointer + pointerOf([index]), undefined, d);
+        const child = toValue(item as Node | null, pointer + pointerOf([index]), undefined, inside);
         return child === EMPTY_INTERPOLATION ? '' : child;
       });
     }
@@ -170,7 +181,7 @@ export function parseYamlTree(text: string, file: string, interpolation?: Interp
     return null;
   };
 
-  const value = broken ? undefined : toValue(doc.contents as Node | null, '', undefined, doc);
+  const value = broken ? undefined : toValue(doc.contents as Node | null, '', undefined);
 
   const nearest = (pointer: string): { pointer: string; location: Location } => {
     let p = pointer;

@@ -134,6 +134,12 @@ describe('parseYamlTree', () => {
     expect(tree.valuePosition('/stream/lookback_seconds')).toEqual({ line: 6, column: 21 });
   });
 
+  it('stops at an alias that contains itself', () => {
+    const tree = parseYamlTree('a: &x\n  b: *x\n', 'f.yaml', { env: {}, mode: 'run' });
+    expect(tree.problems.map((p) => [p.line, p.column, p.code])).toEqual([[2, 6, 'yaml_alias']]);
+    expect(tree.value).toEqual({ a: { b: null } });
+  });
+
   it('does not interpolate without options (descriptors)', () => {
     const tree = parseYamlTree('u: "{api_key} ${X}"\n', 'c.yaml');
     expect(tree.value).toEqual({ u: '{api_key} ${X}' });
