@@ -44,6 +44,18 @@ function allocateBig(amount: number, weights: readonly number[], total: number):
 
 function distributeLeftover(shares: number[], remainders: number[], leftover: number): void {
   if (leftover === 0) return;
+  if (leftover * shares.length <= 1024) {
+    // A few units over a few dozen periods: picking the largest remainder each time beats a sort.
+    for (let k = 0; k < leftover; k++) {
+      let best = -1;
+      for (let i = 0; i < remainders.length; i++) {
+        if ((remainders[i] as number) >= 0 && (best < 0 || (remainders[i] as number) > (remainders[best] as number))) best = i;
+      }
+      shares[best] = (shares[best] as number) + 1;
+      remainders[best] = -1;
+    }
+    return;
+  }
   const order = remainders.map((_, i) => i).sort((a, b) => (remainders[b] as number) - (remainders[a] as number) || a - b);
   for (let k = 0; k < leftover; k++) {
     const i = order[k] as number;

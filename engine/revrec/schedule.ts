@@ -108,21 +108,32 @@ export function allocateLine(line: RevenueLine, documentDate: number, calendar: 
 export function documentSchedule(document: RevenueDocument, calendar: PeriodCalendar): ScheduleRow[] {
   const sign = document.kind === 'credit_note' ? -1 : 1;
   const documentPeriod = calendar.periodOfDay(calendar.dayOf(document.date)).key;
-  const sums = new Map<string, ScheduleRow>();
-  const add = (period: string, accountingCode: string, component: ScheduleComponent, amount: number) => {
+  // period → accounting code → amounts by component (index in scheduleComponents). Nested maps keyed by
+  // the calendar's interned period strings: a concatenated key costs more than the allocation itself.
+  const sums = new Map<string, Map<string, number[]>>();
+  const add = (period: string, accountingCode: string, component: number, amount: number) => {
     if (amount === 0) return;
-    const key = `${period}\u0000${accountingCode}\u0000${component}`;
-    const row = sums.get(key);
-    if (row) row.amount += sign * amount;
-    else sums.set(key, { period, accountingCode, component, amount: sign * amount });
+    let byCode = sums.get(period);
+    if (!byCode) sums.set(period, (byCode = new Map()));
+    let amounts = byCode.get(accountingCode);
+    if (!amounts) byCode.set(accountingCode, (amounts = [0, 0, 0, 0]));
+    amounts[component] = (amounts[component] as number) + sign * amount;
   };
   for (const line of document.lines) {
-    add(documentPeriod, line.accountingCode, 'billed', line.amount - line.discount);
-    add(documentPeriod, line.accountingCode, 'tax', line.tax);
+    add(documentPeriod, line.accountingCode, 0, line.amount - line.discount);
+    add(documentPeriod, line.accountingCode, 1, line.tax);
     for (const share of allocateLine(line, document.date, calendar)) {
-      add(share.period, line.accountingCode, 'revenue', share.revenue);
-      add(share.period, line.accountingCode, 'discount', share.discount);
+      add(share.period, line.accountingCode, 2, share.revenue);
+      add(share.period, line.accountingCode, 3, share.discount);
     }
   }
-  return [...sums.values()].filter((row) => row.amount !== 0);
+  const rows: ScheduleRow[] = [];
+  for (const [period, byCode] of sums) {
+    for (const [accountingCode, amounts] of byCode) {
+      amounts.forEach((amount, component) => {
+        if (amount !== 0) rows.push({ period, accountingCode, component: scheduleComponents[component] as ScheduleComponent, amount });
+      });
+    }
+  }
+  return rows;
 }
