@@ -1,6 +1,9 @@
 /** Every connector descriptor and every pipeline committed to the repository is valid. */
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { ownSchemaValidator } from '../../engine/config/ajv.js';
 import { listConnectors, loadDescriptorFile } from '../../engine/config/descriptors.js';
 import { expandGlob } from '../../engine/config/glob.js';
 import { formatProblems, validateFiles } from '../../engine/config/validate.js';
@@ -38,4 +41,14 @@ describe('pipelines', () => {
     expect(result.files).toEqual(pipelines);
     expect(formatProblems(result.problems, 'text')).toBe('');
   });
+
+  // What an editor shows through the `# yaml-language-server: $schema=` line: the file as written,
+  // against the schema file alone.
+  for (const file of pipelines) {
+    it(`${file} shows no error in an editor using schemas/pipeline.schema.json`, () => {
+      const validate = ownSchemaValidator('pipeline');
+      validate(parse(readFileSync(file, 'utf8')));
+      expect(validate.errors ?? []).toEqual([]);
+    });
+  }
 });
