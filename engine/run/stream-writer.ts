@@ -66,6 +66,8 @@ export class StreamWriter {
     const batch: SinkRecord[] = [];
     const owners: Pending[] = [];
     const seenIds = new Set<string>();
+    const settled: SourceRecord[] = [];
+    const failed: Array<[SourceRecord, LedgersyncError]> = [];
 
     for (const record of records) {
       if (!retrying) counts.read++;
@@ -80,12 +82,12 @@ export class StreamWriter {
       try {
         outcome = await mapRecord(stream, record, this.input.bindings);
       } catch (error) {
-        this.deadLetter(record, asLedgersyncError(error, 'record'));
+        failed.push([record, asLedgersyncError(error, 'record')]);
         continue;
       }
       if (outcome.kind === 'filtered') {
         counts.skipped++;
-        this.settle(record);
+        settled.push(record);
         continue;
       }
       counts.skipped += outcome.skipped.length;
@@ -112,8 +114,12 @@ export class StreamWriter {
         });
         owners.push(pending);
       }
-      if (pending.outstanding === 0) this.settle(record);
+      if (pending.outstanding === 0) settled.push(record);
     }
+    state.transaction(() => {
+      for (const record of settled) this.settle(record);
+      for (const [record, error] of failed) this.deadLetter(record, error);
+    });
 
     for (let i = 0; i < batch.length; i += this.batchSize) {
       await this.writeBatch(batch.slice(i, i + this.batchSize), owners.slice(i, i + this.batchSize));
@@ -141,32 +147,31 @@ export class StreamWriter {
       }
       return { ...base, status: result.status, targetId: result.targetId, targetVersion: result.targetVersion };
     });
-    state.finishWrites(this.pipeline, runId, operationIds, outcomes);
-
-    results.forEach((result, i) => {
-      const owner = owners[i]!;
-      owner.outstanding--;
-      if (result.status === 'failed') {
-        if (!owner.failed) this.deadLetter(owner.record, result.error);
-        owner.failed = true;
-      } else {
-        counts[result.status]++;
-        if (result.status === 'created' || result.status === 'updated') counts.written++;
-      }
-      if (owner.outstanding === 0 && !owner.failed) this.settle(owner.record);
+    state.transaction(() => {
+      state.finishWrites(this.pipeline, runId, operationIds, outcomes);
+      results.forEach((result, i) => {
+        const owner = owners[i]!;
+        owner.outstanding--;
+        if (result.status === 'failed') {
+          if (!owner.failed) this.deadLetter(owner.record, result.error);
+          owner.failed = true;
+        } else {
+          counts[result.status]++;
+          if (result.status === 'created' || result.status === 'updated') counts.written++;
+        }
+        if (owner.outstanding === 0 && !owner.failed) this.settle(owner.record);
+      });
     });
   }
 
-  /** Every output of the record is confirmed: remember its version and clear any old dead letter. */
+  /** Every output of the record is confirmed: remember its version and clear any old dead letter. Runs inside a transaction. */
   private settle(record: SourceRecord): void {
     const { state, stream } = this.input;
-    state.transaction(() => {
-      const entry = state.getLedger(this.pipeline, stream.name, record.id);
-      if (!entry || entry.sourceVersion !== (record.version ?? null)) {
-        if (!entry?.pendingWrite) state.markSeen(this.pipeline, stream.name, record.id, record.version ?? null);
-      }
-      state.resolveDeadLetter(this.pipeline, stream.name, record.id);
-    });
+    const entry = state.getLedger(this.pipeline, stream.name, record.id);
+    if (!entry || entry.sourceVersion !== (record.version ?? null)) {
+      if (!entry?.pendingWrite) state.markSeen(this.pipeline, stream.name, record.id, record.version ?? null);
+    }
+    state.resolveDeadLetter(this.pipeline, stream.name, record.id);
   }
 
   private deadLetter(record: SourceRecord, error: LedgersyncError): void {

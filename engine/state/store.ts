@@ -74,10 +74,21 @@ function isAlive(pid: number): boolean {
 export class StateStore {
   readonly path: string;
   private readonly db: Database.Database;
+  private readonly statements = new Map<string, Database.Statement>();
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
     this.db = db;
+  }
+
+  /** Prepared once per SQL text: preparing is far dearer than running on the per-record paths. */
+  private sql(text: string): Database.Statement {
+    let statement = this.statements.get(text);
+    if (!statement) {
+      statement = this.db.prepare(text);
+      this.statements.set(text, statement);
+    }
+    return statement;
   }
 
   static open(path: string): StateStore {
@@ -121,18 +132,18 @@ export class StateStore {
   beginRun(pipeline: string): { runId: string } | { heldBy: { runId: string; pid: number; hostname: string; since: number } } {
     const host = hostname();
     return this.db.transaction(() => {
-      const lock = this.db.prepare('SELECT run_id, pid, hostname, acquired_at FROM locks WHERE pipeline = ?').get(pipeline) as
+      const lock = this.sql('SELECT run_id, pid, hostname, acquired_at FROM locks WHERE pipeline = ?').get(pipeline) as
         | { run_id: string; pid: number; hostname: string; acquired_at: number }
         | undefined;
       if (lock) {
         const stale = lock.hostname === host && !isAlive(lock.pid);
         if (!stale) return { heldBy: { runId: lock.run_id, pid: lock.pid, hostname: lock.hostname, since: lock.acquired_at } };
-        this.db.prepare("UPDATE runs SET status = 'crashed', finished_at = ? WHERE id = ? AND finished_at IS NULL").run(nowSeconds(), lock.run_id);
-        this.db.prepare('DELETE FROM locks WHERE pipeline = ?').run(pipeline);
+        this.sql("UPDATE runs SET status = 'crashed', finished_at = ? WHERE id = ? AND finished_at IS NULL").run(nowSeconds(), lock.run_id);
+        this.sql('DELETE FROM locks WHERE pipeline = ?').run(pipeline);
       }
       const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomUUID().slice(0, 8)}`;
       const now = nowSeconds();
-      this.db.prepare('INSERT INTO locks (pipeline, run_id, pid, hostname, acquired_at) VALUES (?, ?, ?, ?, ?)').run(pipeline, runId, process.pid, host, now);
+      this.sql('INSERT INTO locks (pipeline, run_id, pid, hostname, acquired_at) VALUES (?, ?, ?, ?, ?)').run(pipeline, runId, process.pid, host, now);
       this.db
         .prepare("INSERT INTO runs (id, pipeline, started_at, status, pid, hostname) VALUES (?, ?, ?, 'running', ?, ?)")
         .run(runId, pipeline, now, process.pid, host);
@@ -145,12 +156,12 @@ export class StateStore {
       this.db
         .prepare('UPDATE runs SET finished_at = ?, status = ?, exit_code = ?, counts_json = ?, error_json = ? WHERE id = ?')
         .run(nowSeconds(), status, exitCode, JSON.stringify(counts ?? null), error === undefined ? null : JSON.stringify(error), runId);
-      this.db.prepare('DELETE FROM locks WHERE pipeline = ? AND run_id = ?').run(pipeline, runId);
+      this.sql('DELETE FROM locks WHERE pipeline = ? AND run_id = ?').run(pipeline, runId);
     })();
   }
 
   recentRuns(pipeline: string, limit = 10): RunRecord[] {
-    const rows = this.db.prepare('SELECT * FROM runs WHERE pipeline = ? ORDER BY started_at DESC, rowid DESC LIMIT ?').all(pipeline, limit) as Array<Record<string, unknown>>;
+    const rows = this.sql('SELECT * FROM runs WHERE pipeline = ? ORDER BY started_at DESC, rowid DESC LIMIT ?').all(pipeline, limit) as Array<Record<string, unknown>>;
     return rows.map((r) => ({
       id: String(r.id),
       pipeline: String(r.pipeline),
@@ -166,7 +177,7 @@ export class StateStore {
   // ---- checkpoints ----
 
   getCheckpoint(pipeline: string, stream: string): unknown {
-    const row = this.db.prepare('SELECT value_json FROM checkpoints WHERE pipeline = ? AND stream = ?').get(pipeline, stream) as { value_json: string } | undefined;
+    const row = this.sql('SELECT value_json FROM checkpoints WHERE pipeline = ? AND stream = ?').get(pipeline, stream) as { value_json: string } | undefined;
     return row ? JSON.parse(row.value_json) : undefined;
   }
 
@@ -180,7 +191,7 @@ export class StateStore {
   }
 
   listCheckpoints(pipeline: string): Array<{ stream: string; value: unknown; updatedAt: number }> {
-    const rows = this.db.prepare('SELECT stream, value_json, updated_at FROM checkpoints WHERE pipeline = ? ORDER BY stream').all(pipeline) as Array<{
+    const rows = this.sql('SELECT stream, value_json, updated_at FROM checkpoints WHERE pipeline = ? ORDER BY stream').all(pipeline) as Array<{
       stream: string;
       value_json: string;
       updated_at: number;
@@ -191,8 +202,8 @@ export class StateStore {
   /** Forgets cursors (all streams, or one). The ledger stays, so nothing is written twice afterwards. */
   resetCheckpoints(pipeline: string, stream?: string): number {
     const result = stream
-      ? this.db.prepare('DELETE FROM checkpoints WHERE pipeline = ? AND stream = ?').run(pipeline, stream)
-      : this.db.prepare('DELETE FROM checkpoints WHERE pipeline = ?').run(pipeline);
+      ? this.sql('DELETE FROM checkpoints WHERE pipeline = ? AND stream = ?').run(pipeline, stream)
+      : this.sql('DELETE FROM checkpoints WHERE pipeline = ?').run(pipeline);
     return result.changes;
   }
 
@@ -215,7 +226,7 @@ export class StateStore {
   }
 
   targetIdOf(pipeline: string, stream: string, sourceId: string): string | undefined {
-    const r = this.db.prepare('SELECT target_id FROM ledger WHERE pipeline = ? AND stream = ? AND source_id = ? AND target_id IS NOT NULL').get(pipeline, stream, sourceId) as
+    const r = this.sql('SELECT target_id FROM ledger WHERE pipeline = ? AND stream = ? AND source_id = ? AND target_id IS NOT NULL').get(pipeline, stream, sourceId) as
       | { target_id: string }
       | undefined;
     return r?.target_id;
@@ -233,8 +244,8 @@ export class StateStore {
 
   /** Before a sink is called: operation rows (pending) and the ledger flag that says "may have been written". */
   beginWrites(pipeline: string, runId: string, writes: ReadonlyArray<{ stream: string; sourceId: string; action: string }>): number[] {
-    const insertOp = this.db.prepare("INSERT INTO operations (run_id, pipeline, stream, source_id, action, status, started_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)");
-    const flag = this.db.prepare(
+    const insertOp = this.sql("INSERT INTO operations (run_id, pipeline, stream, source_id, action, status, started_at) VALUES (?, ?, ?, ?, ?, 'pending', ?)");
+    const flag = this.sql(
       `INSERT INTO ledger (pipeline, stream, source_id, pending_write, updated_at) VALUES (?, ?, ?, 1, ?)
        ON CONFLICT (pipeline, stream, source_id) DO UPDATE SET pending_write = 1, updated_at = excluded.updated_at`,
     );
@@ -249,8 +260,8 @@ export class StateStore {
 
   /** After the sink answered: ledger, operations and dead letters in one transaction. */
   finishWrites(pipeline: string, runId: string, operationIds: readonly number[], outcomes: readonly WriteOutcome[]): void {
-    const finishOp = this.db.prepare('UPDATE operations SET status = ?, outcome = ?, target_id = ?, error_json = ?, finished_at = ? WHERE id = ?');
-    const upsertLedger = this.db.prepare(
+    const finishOp = this.sql('UPDATE operations SET status = ?, outcome = ?, target_id = ?, error_json = ?, finished_at = ? WHERE id = ?');
+    const upsertLedger = this.sql(
       `INSERT INTO ledger (pipeline, stream, source_id, source_version, content_hash, target_id, target_version, pending_write, updated_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)
        ON CONFLICT (pipeline, stream, source_id) DO UPDATE SET
@@ -259,8 +270,8 @@ export class StateStore {
          target_version = COALESCE(excluded.target_version, ledger.target_version),
          pending_write = 0, updated_at = excluded.updated_at`,
     );
-    const clearPending = this.db.prepare('UPDATE ledger SET pending_write = 0, updated_at = ? WHERE pipeline = ? AND stream = ? AND source_id = ?');
-    const resolveDead = this.db.prepare('DELETE FROM dead_letters WHERE pipeline = ? AND stream = ? AND source_id = ?');
+    const clearPending = this.sql('UPDATE ledger SET pending_write = 0, updated_at = ? WHERE pipeline = ? AND stream = ? AND source_id = ?');
+    const resolveDead = this.sql('DELETE FROM dead_letters WHERE pipeline = ? AND stream = ? AND source_id = ?');
     this.db.transaction(() => {
       const now = nowSeconds();
       outcomes.forEach((o, i) => {
@@ -294,8 +305,8 @@ export class StateStore {
   countLedger(pipeline: string, stream?: string): number {
     const r = (
       stream
-        ? this.db.prepare('SELECT COUNT(*) AS n FROM ledger WHERE pipeline = ? AND stream = ? AND target_id IS NOT NULL').get(pipeline, stream)
-        : this.db.prepare('SELECT COUNT(*) AS n FROM ledger WHERE pipeline = ? AND target_id IS NOT NULL').get(pipeline)
+        ? this.sql('SELECT COUNT(*) AS n FROM ledger WHERE pipeline = ? AND stream = ? AND target_id IS NOT NULL').get(pipeline, stream)
+        : this.sql('SELECT COUNT(*) AS n FROM ledger WHERE pipeline = ? AND target_id IS NOT NULL').get(pipeline)
     ) as { n: number };
     return r.n;
   }
@@ -338,14 +349,14 @@ export class StateStore {
   }
 
   resolveDeadLetter(pipeline: string, stream: string, sourceId: string): void {
-    this.db.prepare('DELETE FROM dead_letters WHERE pipeline = ? AND stream = ? AND source_id = ?').run(pipeline, stream, sourceId);
+    this.sql('DELETE FROM dead_letters WHERE pipeline = ? AND stream = ? AND source_id = ?').run(pipeline, stream, sourceId);
   }
 
   deadLetters(pipeline: string, stream?: string): DeadLetter[] {
     const rows = (
       stream
-        ? this.db.prepare('SELECT * FROM dead_letters WHERE pipeline = ? AND stream = ? ORDER BY updated_at, source_id').all(pipeline, stream)
-        : this.db.prepare('SELECT * FROM dead_letters WHERE pipeline = ? ORDER BY stream, updated_at, source_id').all(pipeline)
+        ? this.sql('SELECT * FROM dead_letters WHERE pipeline = ? AND stream = ? ORDER BY updated_at, source_id').all(pipeline, stream)
+        : this.sql('SELECT * FROM dead_letters WHERE pipeline = ? ORDER BY stream, updated_at, source_id').all(pipeline)
     ) as Array<Record<string, unknown>>;
     return rows.map((r) => ({
       stream: String(r.stream),
@@ -365,12 +376,12 @@ export class StateStore {
   // ---- key/value and secrets, scoped to a pipeline and a connector ----
 
   keyValue(pipeline: string, scope: string): KeyValueStore {
-    const get = this.db.prepare('SELECT value_json FROM kv WHERE pipeline = ? AND scope = ? AND key = ?');
-    const set = this.db.prepare(
+    const get = this.sql('SELECT value_json FROM kv WHERE pipeline = ? AND scope = ? AND key = ?');
+    const set = this.sql(
       `INSERT INTO kv (pipeline, scope, key, value_json, updated_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (pipeline, scope, key) DO UPDATE SET value_json = excluded.value_json, updated_at = excluded.updated_at`,
     );
-    const del = this.db.prepare('DELETE FROM kv WHERE pipeline = ? AND scope = ? AND key = ?');
+    const del = this.sql('DELETE FROM kv WHERE pipeline = ? AND scope = ? AND key = ?');
     return {
       get<T>(key: string): T | undefined {
         const r = get.get(pipeline, scope, key) as { value_json: string } | undefined;
@@ -386,8 +397,8 @@ export class StateStore {
   }
 
   secretStore(pipeline: string, scope: string, secretKey: string | undefined): SecretStore {
-    const get = this.db.prepare('SELECT salt, iv, tag, ciphertext FROM secrets WHERE pipeline = ? AND scope = ? AND name = ?');
-    const set = this.db.prepare(
+    const get = this.sql('SELECT salt, iv, tag, ciphertext FROM secrets WHERE pipeline = ? AND scope = ? AND name = ?');
+    const set = this.sql(
       `INSERT INTO secrets (pipeline, scope, name, salt, iv, tag, ciphertext, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (pipeline, scope, name) DO UPDATE SET salt = excluded.salt, iv = excluded.iv, tag = excluded.tag, ciphertext = excluded.ciphertext, updated_at = excluded.updated_at`,
     );
