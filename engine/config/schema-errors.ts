@@ -5,7 +5,7 @@
  */
 import type { ConfigProblem } from '../errors.js';
 import type { ErrorObject } from './ajv.js';
-import { didYouMean } from './suggest.js';
+import { closest, didYouMean } from './suggest.js';
 import { segmentsOf, pointerOf, type YamlTree } from './yaml-tree.js';
 
 export interface SchemaErrorContext {
@@ -52,7 +52,7 @@ function streamName(root: unknown, index: number): string | undefined {
 }
 
 export function schemaProblems(errors: readonly ErrorObject[], ctx: SchemaErrorContext): ConfigProblem[] {
-  const kept = dropOneOfNoise(errors.filter((e) => !isUnderPlaceholder(ctx.base ?? '', e, ctx.tree)));
+  const kept = dropMisspeltRequired(dropOneOfNoise(errors.filter((e) => !isUnderPlaceholder(ctx.base ?? '', e, ctx.tree))));
   const problems: ConfigProblem[] = [];
   const seen = new Set<string>();
   for (const error of kept) {
@@ -64,6 +64,21 @@ export function schemaProblems(errors: readonly ErrorObject[], ctx: SchemaErrorC
     problems.push(problem);
   }
   return problems;
+}
+
+/**
+ * `endpont: invoices` makes two errors: unknown `endpont`, missing `endpoint`. The first, with its
+ * "did you mean 'endpoint'?", says it all.
+ */
+function dropMisspeltRequired(errors: ErrorObject[]): ErrorObject[] {
+  const suggested = new Set<string>();
+  for (const e of errors) {
+    if (e.keyword !== 'additionalProperties') continue;
+    const known = Object.keys(((e.parentSchema as { properties?: object } | undefined)?.properties ?? {}) as object);
+    const best = closest(String((e.params as { additionalProperty?: unknown }).additionalProperty), known);
+    if (best !== undefined) suggested.add(`${e.instancePath}\n${best}`);
+  }
+  return errors.filter((e) => e.keyword !== 'required' || !suggested.has(`${e.instancePath}\n${String((e.params as { missingProperty?: unknown }).missingProperty)}`));
 }
 
 function isUnderPlaceholder(base: string, error: ErrorObject, tree: YamlTree): boolean {

@@ -48,7 +48,6 @@ describe('validateFiles', () => {
       'test/fixtures/pipelines/broken/unknown-function.yaml:16:16 unknown_function',
       'test/fixtures/pipelines/broken/unknown-lookup.yaml:21:26 unknown_lookup',
       'test/fixtures/pipelines/broken/unknown-option.yaml:19:23 unknown_option',
-      'test/fixtures/pipelines/broken/unknown-property.yaml:11:5 schema_required',
       'test/fixtures/pipelines/broken/unknown-property.yaml:12:5 schema_unknown_property',
     ]);
   });
