@@ -18,18 +18,16 @@ import { DualEntryApi, describeDualEntryError } from './api.js';
 import { parseRevenueDocument } from './documents.js';
 import { ReadyJournalPoster } from './journals.js';
 import { RevrecPoster, type PostOutcome } from './poster.js';
-import { RevrecLedger, type PostingRecord, type RetryState } from './revrec-ledger.js';
+import { RevrecLedger } from './revrec-ledger.js';
+import { revrecStatus, type RevrecStatus } from './status.js';
 import { parseRevrecSettings, type RevrecSettings } from './settings.js';
+
+export type { RevrecStatus } from './status.js';
+export { formatRevrecStatus, revrecStatus } from './status.js';
 
 export interface DualEntrySinkOptions {
   /** Clock in unix seconds, for tests. Default: the system clock. */
   now?: () => number;
-}
-
-export interface RevrecStatus {
-  /** The batch waiting to post and what to fix, if any. */
-  retry?: RetryState;
-  periods: Array<{ period: string; posted: boolean; entries: PostingRecord[] }>;
 }
 
 export interface DualEntrySink extends Sink {
@@ -124,6 +122,15 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
   });
   const api = new DualEntryApi(http, companyId);
   const refPrefix = `ls-${createHash('sha256').update(`${input.pipeline}\u0000${companyId}`).digest('hex').slice(0, 8)}`;
+  let companyCheck: Promise<void> | undefined;
+  const checkCompany = (): Promise<void> =>
+    (companyCheck ??= api.company().then(
+      () => undefined,
+      (error: unknown) => {
+        companyCheck = undefined;
+        throw error;
+      },
+    ));
   let lastAutomaticPostings: PostOutcome[] = [];
   let poster: RevrecPoster | undefined;
   let journals: ReadyJournalPoster | undefined;
@@ -148,6 +155,7 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
       recordStatus,
       log: ctx.log,
       runId: ctx.runId,
+      checkCompany,
     }));
 
   function scheduleDocuments(records: readonly SinkRecord[], ctx: SinkContext): SinkResult[] {
@@ -181,7 +189,7 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
     maxBatchSize: 100,
 
     async open() {
-      await api.company();
+      await checkCompany();
     },
 
     async write(batch, ctx) {
@@ -230,12 +238,7 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
     },
 
     status(ctx) {
-      const ledger = new RevrecLedger(ctx.kv);
-      const retry = ledger.retryState();
-      return {
-        ...(retry ? { retry } : {}),
-        periods: ledger.periods().map((period) => ({ period, posted: ledger.isPosted(period), entries: ledger.postings(period) })),
-      };
+      return revrecStatus(ctx.kv);
     },
 
     get lastAutomaticPostings() {

@@ -45,6 +45,8 @@ export interface PosterDeps {
   recordStatus: 'draft' | 'posted';
   log: Logger;
   runId: string;
+  /** Confirms the company exists and the key reaches it; done once per sink, shared with `open()`. */
+  checkCompany(): Promise<void>;
 }
 
 interface Step {
@@ -56,8 +58,6 @@ interface Step {
 }
 
 export class RevrecPoster {
-  private companyChecked = false;
-
   constructor(private readonly deps: PosterDeps) {}
 
   /** Last day of the period plus `close_after_days`: the period is closed on the day after. */
@@ -214,10 +214,7 @@ export class RevrecPoster {
 
   private async preflight(steps: Step[]): Promise<void> {
     const { api } = this.deps;
-    if (!this.companyChecked) {
-      await api.company();
-      this.companyChecked = true;
-    }
+    await this.deps.checkCompany();
     const numbers = new Set<string>();
     for (const step of steps) {
       assertBalanced(step.journal);

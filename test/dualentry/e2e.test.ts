@@ -94,6 +94,11 @@ describe('Chargebee RevRec → DualEntry, end to end', () => {
     expect(first.streams.invoices!.created).toBeGreaterThan(10);
     const entries = [...ledger.state.entries];
     months = [...new Set(entries.map((e) => e.date.slice(0, 7)))].sort();
+    // API calls: one company check per run, then per posted period one account check and one POST per currency.
+    expect(ledger.state.requests.map((r) => `${r.method} ${r.path.split('/')[3]}`)).toEqual([
+      'GET companies',
+      ...months.flatMap((m) => ['GET accounts', ...entries.filter((e) => e.date.startsWith(m)).map(() => 'POST journal-entries')]),
+    ]);
     expect(entries.length).toBeGreaterThan(12);
 
     // One entry per (period, currency), dated the month's last day.

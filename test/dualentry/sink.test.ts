@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadDescriptorFile } from '../../engine/config/descriptors.js';
 import { isLedgersyncError } from '../../engine/errors.js';
-import { createDualEntrySink } from '../../connectors/dualentry/index.js';
+import { createDualEntrySink, formatRevrecStatus, revrecStatus } from '../../connectors/dualentry/index.js';
+import { loadPipeline } from '../../engine/config/load.js';
 import { describeDualEntryError } from '../../connectors/dualentry/api.js';
 import { startFakeDualEntry, type FakeDualEntry } from '../fakes/dualentry/index.js';
 import { annualInvoice, at, documentRecord, dualEntryDescriptor, factoryInput, memoryKv, revrecBlock, revrecLookups, sinkContext } from './helpers.js';
@@ -306,5 +307,26 @@ describe('DualEntry sink: the four posting errors', () => {
     ]);
     expect(reopened.status(sinkContext(kv)).retry).toBeUndefined();
     expect(fake.state.entries.map((e) => e.date)).toEqual(['2026-01-31', '2026-02-28']);
+  });
+});
+
+describe('status and the example pipeline', () => {
+  it('shows periods, entries and the batch in retry for ledgersync status', async () => {
+    const kv = memoryKv();
+    const sink = createDualEntrySink(factoryInput(base()));
+    await sink.write([annualInvoice()], sinkContext(kv));
+    await sink.post('2026-01', { repost: false }, sinkContext(kv));
+    fake.lockPeriod('2026-02');
+    await sink.post('2026-02', { repost: false }, sinkContext(kv));
+    const lines = formatRevrecStatus(revrecStatus(kv));
+    expect(lines[1]).toMatch(/^ {2}RETRY 2026-02: \[dualentry_period_locked\] DualEntry period 2026-02 is locked.* — fix: reopen 2026-02 under Period locking/);
+    expect(lines[2]).toMatch(/^ {2}2026-01 {2}posted {3}journal #1 USD 1301.92 dated 2026-01-31$/);
+    expect(lines[3]).toMatch(/^ {2}2026-02 {2}open/);
+  });
+
+  it('the example pipeline validates without problems', async () => {
+    const { plan, problems } = await loadPipeline(`${dualEntryDescriptor().dir}/../../pipelines/examples/chargebee-revrec-to-dualentry.yaml`, { mode: 'validate', env: {} });
+    expect(problems).toEqual([]);
+    expect(plan?.extensions.revenue_recognition).toMatchObject({ period: 'month', close_after_days: 5 });
   });
 });

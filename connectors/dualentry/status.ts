@@ -1,0 +1,41 @@
+/**
+ * What `ledgersync status` shows for a revenue-recognition pipeline: each period (posted or not,
+ * with its entries) and the batch waiting in retry with what to fix.
+ */
+import type { KeyValueStore } from '../../engine/connector/types.js';
+import { formatMinor } from '../../engine/revrec/money.js';
+import { RevrecLedger, type PostingRecord, type RetryState } from './revrec-ledger.js';
+
+export interface RevrecStatus {
+  /** The batch waiting to post and what to fix, if any. */
+  retry?: RetryState;
+  periods: Array<{ period: string; posted: boolean; entries: PostingRecord[] }>;
+}
+
+/** Reads the state the DualEntry sink keeps in its key/value store (scope `dualentry`). */
+export function revrecStatus(kv: KeyValueStore): RevrecStatus {
+  const ledger = new RevrecLedger(kv);
+  const retry = ledger.retryState();
+  return {
+    ...(retry ? { retry } : {}),
+    periods: ledger.periods().map((period) => ({ period, posted: ledger.isPosted(period), entries: ledger.postings(period) })),
+  };
+}
+
+/** Human lines for `ledgersync status`. */
+export function formatRevrecStatus(status: RevrecStatus): string[] {
+  const lines = ['revenue recognition:'];
+  if (status.retry) {
+    const r = status.retry;
+    lines.push(`  RETRY ${r.period}: [${r.code}] ${r.message}${r.fix ? ` — fix: ${r.fix}` : ''} (attempts ${r.attempts}, since ${r.firstFailedAt})`);
+  }
+  if (!status.periods.length) lines.push('  (no schedule yet)');
+  for (const p of status.periods) {
+    const entries = p.entries.map((e) => {
+      const debit = e.lines.reduce((sum, l) => sum + l.debit, 0);
+      return `${e.kind} #${e.entryNumber} ${e.currency} ${formatMinor(debit, e.currency)} dated ${e.date}`;
+    });
+    lines.push(`  ${p.period}  ${p.posted ? 'posted ' : 'open   '}${entries.length ? '  ' + entries.join('; ') : ''}`);
+  }
+  return lines;
+}
