@@ -21,6 +21,9 @@ import { didYouMean } from './suggest.js';
 import { isValidTimezone, startDateSeconds } from './time.js';
 import { isPlaceholder, parseYamlTree, pointerOf, type YamlTree } from './yaml-tree.js';
 
+/** Seconds re-read before a checkpoint when a stream does not say: same-second arrivals and clock skew. */
+export const DEFAULT_LOOKBACK_SECONDS = 120;
+
 export interface LoadOptions {
   /** Variables for `${VAR}`. Default: `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
@@ -258,7 +261,7 @@ function checkStreams(
       name,
       endpoint,
       params: Object.fromEntries(Object.entries(isObject(stream.params) ? stream.params : {}).map(([k, v]) => [k, String(v)])),
-      lookbackSeconds: typeof stream.lookback_seconds === 'number' ? stream.lookback_seconds : 0,
+      lookbackSeconds: typeof stream.lookback_seconds === 'number' ? stream.lookback_seconds : DEFAULT_LOOKBACK_SECONDS,
       ...(filter ? { filter } : {}),
       mapping: mappingPlan,
       target: { object, ...(typeof target?.key === 'string' ? { key: target.key } : {}) },

@@ -75,10 +75,13 @@ export class StateStore {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  /** One transaction wrapper for the store's life: better-sqlite3 prepares BEGIN/COMMIT per wrapper. */
+  private readonly inTransaction: (fn: () => unknown) => unknown;
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
     this.db = db;
+    this.inTransaction = db.transaction((fn: () => unknown) => fn());
   }
 
   /** Prepared once per SQL text: preparing is far dearer than running on the per-record paths. */
@@ -110,7 +113,7 @@ export class StateStore {
       db.transaction(() => {
         db.exec(MIGRATIONS[i]!);
         db.pragma(`user_version = ${i + 1}`);
-      })();
+      });
     }
     return new StateStore(path, db);
   }
@@ -120,7 +123,7 @@ export class StateStore {
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.inTransaction(fn) as T;
   }
 
   // ---- runs and the lock ----
@@ -131,7 +134,7 @@ export class StateStore {
    */
   beginRun(pipeline: string): { runId: string } | { heldBy: { runId: string; pid: number; hostname: string; since: number } } {
     const host = hostname();
-    return this.db.transaction(() => {
+    return this.transaction(() => {
       const lock = this.sql('SELECT run_id, pid, hostname, acquired_at FROM locks WHERE pipeline = ?').get(pipeline) as
         | { run_id: string; pid: number; hostname: string; acquired_at: number }
         | undefined;
@@ -148,16 +151,16 @@ export class StateStore {
         .prepare("INSERT INTO runs (id, pipeline, started_at, status, pid, hostname) VALUES (?, ?, ?, 'running', ?, ?)")
         .run(runId, pipeline, now, process.pid, host);
       return { runId };
-    })();
+    });
   }
 
   finishRun(pipeline: string, runId: string, status: string, exitCode: number, counts: unknown, error?: unknown): void {
-    this.db.transaction(() => {
+    this.transaction(() => {
       this.db
         .prepare('UPDATE runs SET finished_at = ?, status = ?, exit_code = ?, counts_json = ?, error_json = ? WHERE id = ?')
         .run(nowSeconds(), status, exitCode, JSON.stringify(counts ?? null), error === undefined ? null : JSON.stringify(error), runId);
       this.sql('DELETE FROM locks WHERE pipeline = ? AND run_id = ?').run(pipeline, runId);
-    })();
+    });
   }
 
   recentRuns(pipeline: string, limit = 10): RunRecord[] {
@@ -249,13 +252,13 @@ export class StateStore {
       `INSERT INTO ledger (pipeline, stream, source_id, pending_write, updated_at) VALUES (?, ?, ?, 1, ?)
        ON CONFLICT (pipeline, stream, source_id) DO UPDATE SET pending_write = 1, updated_at = excluded.updated_at`,
     );
-    return this.db.transaction(() => {
+    return this.transaction(() => {
       const now = nowSeconds();
       return writes.map((w) => {
         flag.run(pipeline, w.stream, w.sourceId, now);
         return Number(insertOp.run(runId, pipeline, w.stream, w.sourceId, w.action, now).lastInsertRowid);
       });
-    })();
+    });
   }
 
   /** After the sink answered: ledger, operations and dead letters in one transaction. */
@@ -272,7 +275,7 @@ export class StateStore {
     );
     const clearPending = this.sql('UPDATE ledger SET pending_write = 0, updated_at = ? WHERE pipeline = ? AND stream = ? AND source_id = ?');
     const resolveDead = this.sql('DELETE FROM dead_letters WHERE pipeline = ? AND stream = ? AND source_id = ?');
-    this.db.transaction(() => {
+    this.transaction(() => {
       const now = nowSeconds();
       outcomes.forEach((o, i) => {
         const opId = operationIds[i];
@@ -285,7 +288,7 @@ export class StateStore {
           clearPending.run(now, pipeline, o.stream, o.sourceId);
         }
       });
-    })();
+    });
   }
 
   /** Operations left pending by a run that died between a request and its ledger write. */
