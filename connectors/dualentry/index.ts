@@ -160,7 +160,7 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
 
   function scheduleDocuments(records: readonly SinkRecord[], ctx: SinkContext): SinkResult[] {
     const results: SinkResult[] = [];
-    const updates: Array<{ key: string; currency: string; rows: ReturnType<typeof documentSchedule>; index: number }> = [];
+    const updates: Array<{ key: string; currency: string; rows: ReturnType<typeof documentSchedule>; index: number; removed: boolean }> = [];
     for (const [index, record] of records.entries()) {
       try {
         requireSettings();
@@ -172,7 +172,7 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
           if (line.tax !== 0) roles.push('tax_payable');
           for (const role of roles) resolveAccount(role, line.accountingCode);
         }
-        updates.push({ key: `${record.stream}:${record.sourceId}`, currency: document.currency, rows: removed ? [] : documentSchedule(document, calendar), index });
+        updates.push({ key: `${record.stream}:${record.sourceId}`, currency: document.currency, rows: removed ? [] : documentSchedule(document, calendar), index, removed });
         results.push({ status: 'skipped', reason: 'pending' });
       } catch (error) {
         results.push({ status: 'failed', error: asLedgersyncError(error, 'record') });
@@ -180,7 +180,10 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
     }
     const existed = new RevrecLedger(ctx.kv).replaceDocuments(updates);
     updates.forEach((update, i) => {
-      results[update.index] = { status: existed[i] ? 'updated' : 'created', targetId: `revrec:${update.key}` };
+      results[update.index] =
+        update.removed && !existed[i]
+          ? { status: 'skipped', reason: 'voided or deleted before it was ever scheduled' }
+          : { status: existed[i] ? 'updated' : 'created', targetId: `revrec:${update.key}` };
     });
     return results;
   }

@@ -35,6 +35,8 @@ export class ReadyJournalPoster {
 
   async post(records: readonly SinkRecord[]): Promise<SinkResult[]> {
     const parsed: Array<ReadyJournal | LedgersyncError> = records.map((record) => {
+      // A removed journal is only reversed: its mapped content does not matter.
+      if (record.deleted || record.action === 'delete' || record.action === 'void') return { date: '', memo: '', journal: { currency: 'XXX', lines: [] } };
       try {
         const journal = parseReadyJournal(record.sourceId, record.data);
         assertBalanced(journal.journal);
@@ -98,20 +100,26 @@ export class ReadyJournalPoster {
     const base = `${this.deps.refPrefix}-je-${createHash('sha256').update(`${record.stream}\u0000${record.sourceId}`).digest('hex').slice(0, 12)}`;
     const sequence = (previous?.history.length ?? 0) + 1;
 
-    if (previous && sameJournal(previous, ready)) {
+    const removed = record.deleted || record.action === 'delete' || record.action === 'void';
+    if (removed && (!previous || previous.history.at(-1)?.kind === 'reversal')) {
+      return { status: 'skipped', reason: previous ? 'already reversed' : 'removed before it was ever posted', ...(previous ? { targetId: previous.entryNumber } : {}) };
+    }
+    if (!removed && previous && previous.history.at(-1)?.kind !== 'reversal' && sameJournal(previous, ready)) {
       return { status: 'skipped', reason: 'already posted unchanged', targetId: previous.entryNumber };
     }
     const history = [...(previous?.history ?? [])];
-    if (previous) {
+    const live = previous && previous.history.at(-1)?.kind !== 'reversal' ? previous : undefined;
+    if (live) {
       const reversalRef = `${base}-r${sequence}`;
-      const reversal = await this.create(reversalRef, `Reversal of ${previous.memo}`, previous.date, {
-        currency: previous.journal.currency,
-        lines: previous.journal.lines.map((l) => ({ ...l, debit: l.credit, credit: l.debit })),
+      const reversal = await this.create(reversalRef, `Reversal of ${live.memo}`, live.date, {
+        currency: live.journal.currency,
+        lines: live.journal.lines.map((l) => ({ ...l, debit: l.credit, credit: l.debit })),
       }, true);
       history.push({ kind: 'reversal', ref: reversalRef, entryNumber: String(reversal.number) });
-      this.deps.kv.set(key, { ...previous, history });
+      this.deps.kv.set(key, { ...live, history });
+      if (removed) return { status: 'updated', targetId: String(reversal.number) };
     }
-    const ref = `${base}-${previous ? 'c' : 'j'}${previous ? sequence + 1 : sequence}`;
+    const ref = `${base}-${previous ? 'c' : 'j'}${history.length + 1}`;
     const entry = await this.create(ref, ready.memo, ready.date, ready.journal, record.previous?.pendingWrite === true);
     history.push({ kind: previous ? 'correction' : 'journal', ref, entryNumber: String(entry.number) });
     this.deps.kv.set(key, { ref, entryNumber: String(entry.number), date: ready.date, memo: ready.memo, journal: ready.journal, history } satisfies PostedJournal);

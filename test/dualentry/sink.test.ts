@@ -330,3 +330,35 @@ describe('status and the example pipeline', () => {
     expect(plan?.extensions.revenue_recognition).toMatchObject({ period: 'month', close_after_days: 5 });
   });
 });
+
+describe('DualEntry sink: quarters and ready-made journals', () => {
+  it('posts quarterly periods dated the quarter end', async () => {
+    const ctx = sinkContext();
+    const sink = createDualEntrySink(factoryInput({ ...base(), extensions: { revenue_recognition: { ...revrecBlock, period: 'quarter' } } }));
+    await sink.write([annualInvoice()], ctx);
+    expect((await sink.post('2026-Q1', { repost: false }, ctx)).status).toBe('posted');
+    const entry = fake.state.entries[0]!;
+    expect(entry.date).toBe('2026-03-31');
+    expect(entry.items.find((i) => i.account_number === 4000)?.credit).toBe('295.89');
+    await expect(sink.post('2026-04', { repost: false }, ctx)).rejects.toThrow(/expected a quarter like "2026-Q4", received "2026-04"/);
+  });
+
+  it('reverses a posted journal whose record is deleted, once, and skips one never posted', async () => {
+    const kv = memoryKv();
+    const sink = createDualEntrySink(factoryInput({ ...base(), extensions: {} }));
+    const journal = (action: 'upsert' | 'delete', id = 'J-1') => ({
+      stream: 'export', object: 'journal_entry', sourceId: id, deleted: false, action, contentHash: action,
+      data: { date: '2026-10-31', memo: `RevRec ${id}`, currency: 'USD', lines: [{ account_number: '2400', debit: '10.00' }, { account_number: '4000', credit: '10.00' }] },
+    });
+    expect(await sink.write([journal('upsert')], sinkContext(kv))).toMatchObject([{ status: 'created' }]);
+    expect(await sink.write([journal('delete'), journal('delete', 'J-2')], sinkContext(kv))).toMatchObject([{ status: 'updated' }, { status: 'skipped' }]);
+    expect(await sink.write([journal('delete')], sinkContext(kv))).toMatchObject([{ status: 'skipped', reason: 'already reversed' }]);
+    expect(fake.state.entries.map((e) => [e.memo.replace(/ \[.*\]$/, ''), e.items[0]!.debit, e.items[0]!.credit])).toEqual([
+      ['RevRec J-1', '10.00', '0.00'],
+      ['Reversal of RevRec J-1', '0.00', '10.00'],
+    ]);
+    // Deleting the revrec block leaves documents unschedulable, with a message that says so.
+    const [result] = await sink.write([annualInvoice()], sinkContext(kv));
+    expect(result!.status === 'failed' && result!.error.code).toBe('revenue_recognition_missing');
+  });
+});
