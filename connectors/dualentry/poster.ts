@@ -287,9 +287,7 @@ export class RevrecPoster {
       postedAt: new Date().toISOString(),
       runId: this.deps.runId,
     };
-    ledger.addPosting(periodKey, record);
-    ledger.markPosted(step.included, step.currency, step.kind === 'reversal' ? -1 : 1);
-    ledger.endAttempt(ref);
+    ledger.recordPosting(periodKey, record);
     return { kind: step.kind, currency: step.currency, number: record.entryNumber, date, amount: formatMinor(journalTotals(step.journal).debit, step.currency) };
   }
 

@@ -60,11 +60,39 @@ function splitTotalsKey(key: string): [string, string, ScheduleComponent] {
   return [currency, code, component as ScheduleComponent];
 }
 
-export class RevrecLedger {
-  constructor(private readonly kv: KeyValueStore) {}
+/** Key of the write-ahead record that makes a multi-key update all-or-nothing across a crash. */
+const WAL_KEY = 'revrec:wal';
+type Writes = Map<string, unknown>;
 
-  /** Replaces a document's schedule; returns whether it existed before. */
+export class RevrecLedger {
+  constructor(private readonly kv: KeyValueStore) {
+    const pending = kv.get<Array<[string, unknown]>>(WAL_KEY);
+    if (pending) this.apply(pending);
+  }
+
+  /**
+   * Writes several keys as one: the new values are first saved under one key, then applied, then
+   * that key is removed. A crash in between is finished by the next `RevrecLedger` on the same store.
+   * `null` deletes a key.
+   */
+  private commit(writes: Writes): void {
+    const list = [...writes];
+    this.kv.set(WAL_KEY, list);
+    this.apply(list);
+  }
+
+  private apply(list: ReadonlyArray<[string, unknown]>): void {
+    for (const [key, value] of list) {
+      if (value === null) this.kv.delete(key);
+      else this.kv.set(key, value);
+    }
+    this.kv.delete(WAL_KEY);
+  }
+
+  /** Replaces documents' schedules (all or nothing); returns whether each existed before. */
   replaceDocuments(updates: ReadonlyArray<{ key: string; currency: string; rows: readonly ScheduleRow[] }>): boolean[] {
+    const writes: Writes = new Map();
+    const read = <T>(key: string): T | undefined => (writes.has(key) ? ((writes.get(key) ?? undefined) as T | undefined) : this.kv.get<T>(key));
     const touched = new Map<string, Totals>();
     const totalsOf = (period: string): Totals => {
       let totals = touched.get(period);
@@ -73,7 +101,8 @@ export class RevrecLedger {
     };
     const existed: boolean[] = [];
     for (const update of updates) {
-      const previous = this.kv.get<StoredDocument>(`revrec:doc:${update.key}`);
+      const docKey = `revrec:doc:${update.key}`;
+      const previous = read<StoredDocument>(docKey);
       existed.push(previous !== undefined);
       for (const [period, code, component, amount] of previous?.rows ?? []) {
         const totals = totalsOf(period);
@@ -85,16 +114,19 @@ export class RevrecLedger {
         const k = totalsKey(update.currency, row.accountingCode, row.component);
         totals[k] = (totals[k] ?? 0) + row.amount;
       }
-      if (update.rows.length === 0) this.kv.delete(`revrec:doc:${update.key}`);
-      else this.kv.set(`revrec:doc:${update.key}`, { currency: update.currency, rows: update.rows.map((r) => [r.period, r.accountingCode, r.component, r.amount]) } satisfies StoredDocument);
+      writes.set(
+        docKey,
+        update.rows.length === 0 ? null : ({ currency: update.currency, rows: update.rows.map((r) => [r.period, r.accountingCode, r.component, r.amount]) } satisfies StoredDocument),
+      );
     }
     const periods = new Set(this.periods());
     for (const [period, totals] of touched) {
       for (const [k, v] of Object.entries(totals)) if (v === 0) delete totals[k];
-      this.kv.set(`revrec:totals:${period}`, totals);
+      writes.set(`revrec:totals:${period}`, totals);
       periods.add(period);
     }
-    this.kv.set('revrec:periods', [...periods].sort());
+    writes.set('revrec:periods', [...periods].sort());
+    this.commit(writes);
     return existed;
   }
 
@@ -117,25 +149,28 @@ export class RevrecLedger {
     return rows;
   }
 
-  /** Adds what an entry carried (negative for a reversal) to the posted amounts. */
-  markPosted(included: readonly StoredRow[], currency: string, sign: 1 | -1): void {
-    const byPeriod = new Map<string, Totals>();
-    for (const [period, code, component, amount] of included) {
-      let posted = byPeriod.get(period);
-      if (!posted) byPeriod.set(period, (posted = { ...(this.kv.get<Totals>(`revrec:posted:${period}`) ?? {}) }));
-      const k = totalsKey(currency, code, component);
+  /**
+   * Records a posted entry, adds what it carried to the posted amounts (subtracts, for a reversal)
+   * and clears its attempt marker, all at once.
+   */
+  recordPosting(period: string, record: PostingRecord): void {
+    const writes: Writes = new Map();
+    writes.set(`revrec:postings:${period}`, [...this.postings(period), record]);
+    const sign = record.kind === 'reversal' ? -1 : 1;
+    for (const [origin, code, component, amount] of record.included) {
+      const key = `revrec:posted:${origin}`;
+      const posted = (writes.get(key) as Totals | undefined) ?? { ...(this.kv.get<Totals>(key) ?? {}) };
+      const k = totalsKey(record.currency, code, component);
       posted[k] = (posted[k] ?? 0) + sign * amount;
       if (posted[k] === 0) delete posted[k];
+      writes.set(key, posted);
     }
-    for (const [period, posted] of byPeriod) this.kv.set(`revrec:posted:${period}`, posted);
+    writes.set(`revrec:attempt:${record.ref}`, null);
+    this.commit(writes);
   }
 
   postings(period: string): PostingRecord[] {
     return this.kv.get<PostingRecord[]>(`revrec:postings:${period}`) ?? [];
-  }
-
-  addPosting(period: string, record: PostingRecord): void {
-    this.kv.set(`revrec:postings:${period}`, [...this.postings(period), record]);
   }
 
   /** The entry currently in effect for a period and currency: the last journal or correction not reversed since. */
