@@ -63,8 +63,6 @@ const dimensions: [string, string][] = [
   ['  employee_id: ""', '  employee_id: E100'],
   ['  vendor_id: ""', '  vendor_id: V100'],
   ['  customer_dimension: false', '  customer_dimension: true'],
-  ['(Chargebee accounting category 1). Empty means none.\n    default: ""\n    values: {}', '(Chargebee accounting category 1). Empty means none.\n    default: ""\n    values: { pro-USD-monthly: RR-MONTHLY }'],
-  ['Empty falls back to options.location_id.\n    default: ""\n    values: {}', 'Empty falls back to options.location_id.\n    default: ""\n    values: { pro-USD-monthly: "200" }'],
 ];
 
 describe('Chargebee → Sage Intacct', () => {
@@ -91,10 +89,10 @@ describe('Chargebee → Sage Intacct', () => {
     const taxed = document(s, 'invoice', 'inv_tax_round');
     expect(taxed.total).toBe(1_232_200n); // 90.00 + 8.25 + 25.00 - 0.03 = Chargebee's total 123.22
     expect(taxed.lines[0]).toMatchObject({
-      glaccountno: '4000',
+      glaccountno: '4010',
       amount: 900_000n,
       memo: 'Pro plan',
-      dimensions: { locationid: '200', departmentid: 'SALES', projectid: 'P100', classid: 'SAAS', employeeid: 'E100', vendorid: 'V100', customerid: 'cust_e2e', itemid: 'PLAN' },
+      dimensions: { locationid: '200', departmentid: 'SALES', projectid: 'P100', classid: 'SAAS', employeeid: 'E100', vendorid: 'V100', customerid: 'cust_e2e', itemid: 'PRO' },
       revrectemplate: 'RR-MONTHLY',
       revrecstartdate: '2024-03-01',
       revrecenddate: '2024-03-31',
@@ -165,7 +163,7 @@ describe('Chargebee → Sage Intacct', () => {
 
   it('bad input: an unknown GL account, an over-long customer id, a closed period are dead letters with the record id, errorno and correction; the run goes on and exits 1', async () => {
     const s = await open();
-    s.edit([['    description: Chargebee item price id (the line\'s entity_id) → Intacct GL account number (the item\'s GL group).\n    default: "4000"\n    values: {}', '    description: GL accounts\n    default: "4000"\n    values: { bad-gl-item: "9999" }']]);
+    s.edit([['      pro-USD-monthly: "4010"', '      pro-USD-monthly: "4010"\n      bad-gl-item: "9999"']]);
     customer(s.cb, 'cust_bad');
     customer(s.cb, 'cust_with_a_very_long_id');
     invoice(s.cb, 'inv_bad_gl', 'cust_bad', [{ id: 'l1', amount: 1_000, entityId: 'bad-gl-item', description: 'x' }]);

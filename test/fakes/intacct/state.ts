@@ -125,7 +125,7 @@ export const defaultMasterData: FakeMasterData = {
   classes: ['C200', 'SAAS'],
   employees: ['E100'],
   vendors: ['V100', 'REFUNDS'],
-  items: ['I100', 'PLAN', 'ADDON', 'ROUNDOFF', 'DISCOUNT', 'REFUND'],
+  items: ['I100', 'PLAN', 'PRO', 'ADDON', 'ROUNDOFF', 'DISCOUNT', 'REFUND'],
   taxDetails: ['Sales Tax', 'VAT 20', 'Exempt'],
   revrecTemplates: ['RR-MONTHLY', 'RR-DAILY'],
   bankAccounts: ['BOA', 'SVB'],
