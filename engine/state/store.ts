@@ -113,7 +113,7 @@ export class StateStore {
       db.transaction(() => {
         db.exec(MIGRATIONS[i]!);
         db.pragma(`user_version = ${i + 1}`);
-      });
+      })();
     }
     return new StateStore(path, db);
   }
