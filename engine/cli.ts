@@ -9,6 +9,7 @@ import { showStatus, resetPipeline } from './run/status.js';
 import { validateFiles, formatProblems } from './config/validate.js';
 import { loadPipeline } from './config/load.js';
 import { readCases, runMappingCase } from './run/mapping-test.js';
+import { postPeriod } from '../connectors/dualentry/post.js';
 
 const DEFAULT_STATE = '.ledgersync/state.db';
 
@@ -108,6 +109,33 @@ export function buildProgram(): Command {
     .option('--stream <name>', 'only this stream')
     .action(async (pipeline: string, opts: { state?: string; stream?: string }) => {
       process.exitCode = await resetPipeline(resolve(pipeline), statePath(opts.state), opts.stream, process.stdout);
+    });
+
+  program
+    .command('post')
+    .description('post one period\'s revenue-recognition journal now (backfill, out-of-cycle), or --repost it after a mapping fix (reversal + corrected entry)')
+    .argument('<pipeline>', 'pipeline YAML file with a revenue_recognition: block')
+    .requiredOption('--period <period>', 'the period: 2026-10 for monthly, 2026-Q4 for quarterly')
+    .option('--repost', 'reverse the entry in effect and post a corrected one', false)
+    .option('--state <path>', 'state database')
+    .option('--json', 'print one JSON summary on stdout', false)
+    .action(async (pipeline: string, opts: { period: string; repost: boolean; state?: string; json: boolean }) => {
+      const summary = await postPeriod({
+        pipelinePath: resolve(pipeline),
+        statePath: statePath(opts.state),
+        period: opts.period,
+        repost: opts.repost,
+        log: createLogger(opts.json ? { level: 'error' } : {}),
+      });
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(summary) + '\n');
+      } else {
+        for (const p of summary.problems ?? []) process.stdout.write(formatProblem(p) + '\n');
+        for (const e of summary.entries) process.stdout.write(`  ${e.kind} entry ${e.number} dated ${e.date}: ${e.amount} ${e.currency}\n`);
+        if (summary.error && !summary.problems?.length) process.stdout.write(`error: ${summary.error.message}${summary.error.fix ? `\nfix: ${summary.error.fix}` : ''}\n`);
+        process.stdout.write(`period ${summary.period}: ${summary.status}, ${summary.apiCalls} DualEntry request(s), exit ${summary.exitCode}\n`);
+      }
+      process.exitCode = summary.exitCode;
     });
 
   program
