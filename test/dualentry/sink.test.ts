@@ -362,3 +362,36 @@ describe('DualEntry sink: quarters and ready-made journals', () => {
     expect(result!.status === 'failed' && result!.error.code).toBe('revenue_recognition_missing');
   });
 });
+
+describe('DualEntry sink: posting options', () => {
+  it('automatic_posting false leaves closed periods to ledgersync post', async () => {
+    const kv = memoryKv();
+    const sink = createDualEntrySink(factoryInput({ ...base(), extensions: { revenue_recognition: { ...revrecBlock, automatic_posting: false } } }), { now: () => at(2026, 6, 1) });
+    await sink.write([annualInvoice()], sinkContext(kv));
+    await sink.close!(sinkContext(kv));
+    expect(fake.state.entries).toHaveLength(0);
+    expect((await sink.post('2026-01', { repost: false }, sinkContext(kv))).status).toBe('posted');
+  });
+
+  it('first_period leaves earlier periods to the opening balances and posts from there', async () => {
+    const kv = memoryKv();
+    const sink = createDualEntrySink(factoryInput({ ...base(), extensions: { revenue_recognition: { ...revrecBlock, first_period: '2026-03' } } }), { now: () => at(2026, 4, 2) });
+    await sink.write([annualInvoice()], sinkContext(kv));
+    await sink.close!(sinkContext(kv));
+    expect(sink.lastAutomaticPostings.map((o) => o.period)).toEqual(['2026-03']);
+    // March carries only March's recognition: the billing in January is in the opening balances.
+    expect(fake.state.entries[0]!.items.map((i) => [i.account_number, i.debit, i.credit])).toEqual([
+      [2400, '101.92', '0.00'],
+      [4000, '0.00', '101.92'],
+    ]);
+    await expect(sink.post('2026-02', { repost: false }, sinkContext(kv))).rejects.toThrow(/before revenue_recognition.first_period \(2026-03\)/);
+  });
+
+  it('sends draft entries when the pipeline asks for drafts', async () => {
+    const ctx = sinkContext();
+    const sink = createDualEntrySink(factoryInput({ ...base(), recordStatus: 'draft' }));
+    await sink.write([annualInvoice()], ctx);
+    await sink.post('2026-01', { repost: false }, ctx);
+    expect(fake.state.entries[0]!.record_status).toBe('draft');
+  });
+});
