@@ -324,6 +324,16 @@ describe('status and the example pipeline', () => {
     expect(lines[3]).toMatch(/^ {2}2026-02 {2}open/);
   });
 
+  it('a wrong revenue_recognition block is a config problem at its line', async () => {
+    const { mkdtempSync, readFileSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const example = `${dualEntryDescriptor().dir}/../../pipelines/examples/chargebee-revrec-to-dualentry.yaml`;
+    const file = `${mkdtempSync(`${tmpdir()}/revrec-`)}/bad.yaml`;
+    writeFileSync(file, readFileSync(example, 'utf8').replace('  period: month\n', '  period: week\n'));
+    const { problems } = await loadPipeline(file, { mode: 'validate', env: {} });
+    expect(problems.map((p) => [p.path, p.line])).toContainEqual(['/revenue_recognition/period', 40]);
+  });
+
   it('the example pipeline validates without problems', async () => {
     const { plan, problems } = await loadPipeline(`${dualEntryDescriptor().dir}/../../pipelines/examples/chargebee-revrec-to-dualentry.yaml`, { mode: 'validate', env: {} });
     expect(problems).toEqual([]);
