@@ -51,6 +51,8 @@ export function intacctGateway(input: ConnectorFactoryInput): IntacctGateway {
     retry: { ...retryPolicyOf(input.descriptor), ...overrides.retry },
     ...(input.descriptor.timeout_ms ? { timeoutMs: input.descriptor.timeout_ms } : {}),
     hooks: {
+      // Intacct's rate limit (GW-0010) may come back inside an XML answer: wait and retry it like a 429.
+      detectThrottle: (response) => (response.status < 400 && response.text.includes('<errorno>GW-0010</errorno>') ? { retryAfter: response.headers.get('retry-after') ?? '2' } : undefined),
       describeError: (response, request) => {
         const status = response.status;
         const kind = status === 429 || status >= 500 ? 'transient' : status === 401 || status === 403 ? 'auth' : 'system';
