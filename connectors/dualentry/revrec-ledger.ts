@@ -10,16 +10,39 @@
  * posting (or a repost) carries, so a posted amount is never posted twice and never lost.
  */
 import type { KeyValueStore } from '../../engine/connector/types.js';
-import type { ScheduleComponent, ScheduleRow } from '../../engine/revrec/schedule.js';
+import { scheduleComponents, type ScheduleComponent, type ScheduleRow } from '../../engine/revrec/schedule.js';
 import type { JournalLine, TotalsRow } from '../../engine/revrec/journal.js';
 
 type Totals = Record<string, number>;
 /** [period, accounting code, component, signed minor units] */
 export type StoredRow = [string, string, ScheduleComponent, number];
 
+/**
+ * One document's schedule, compact because it is kept for every invoice and credit note:
+ * accounting code → period → amounts by component (billed, tax, revenue, discount).
+ */
 interface StoredDocument {
   currency: string;
-  rows: StoredRow[];
+  codes: Record<string, Record<string, number[]>>;
+}
+
+function encodeDocument(currency: string, rows: readonly ScheduleRow[]): StoredDocument {
+  const codes: StoredDocument['codes'] = {};
+  for (const row of rows) {
+    const byPeriod = (codes[row.accountingCode] ??= {});
+    const amounts = (byPeriod[row.period] ??= [0, 0, 0, 0]);
+    const index = scheduleComponents.indexOf(row.component);
+    amounts[index] = (amounts[index] as number) + row.amount;
+  }
+  return { currency, codes };
+}
+
+function* decodeDocument(document: StoredDocument): Generator<StoredRow> {
+  for (const [code, byPeriod] of Object.entries(document.codes)) {
+    for (const [period, amounts] of Object.entries(byPeriod)) {
+      for (let i = 0; i < amounts.length; i++) if (amounts[i]) yield [period, code, scheduleComponents[i] as ScheduleComponent, amounts[i] as number];
+    }
+  }
 }
 
 export type PostingKind = 'journal' | 'reversal' | 'correction';
@@ -104,7 +127,7 @@ export class RevrecLedger {
       const docKey = `revrec:doc:${update.key}`;
       const previous = read<StoredDocument>(docKey);
       existed.push(previous !== undefined);
-      for (const [period, code, component, amount] of previous?.rows ?? []) {
+      for (const [period, code, component, amount] of previous ? decodeDocument(previous) : []) {
         const totals = totalsOf(period);
         const k = totalsKey(previous!.currency, code, component);
         totals[k] = (totals[k] ?? 0) - amount;
@@ -116,7 +139,7 @@ export class RevrecLedger {
       }
       writes.set(
         docKey,
-        update.rows.length === 0 ? null : ({ currency: update.currency, rows: update.rows.map((r) => [r.period, r.accountingCode, r.component, r.amount]) } satisfies StoredDocument),
+        update.rows.length === 0 ? null : encodeDocument(update.currency, update.rows),
       );
     }
     const periods = new Set(this.periods());
