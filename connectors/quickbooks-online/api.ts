@@ -4,7 +4,7 @@
  * their own (40 a minute per realm), on top of the connection's 500 a minute.
  */
 import { LedgersyncError } from '../../engine/errors.js';
-import type { HttpConnection } from '../../engine/http/connection.js';
+import type { HttpConnection, HttpRequest, HttpResponse } from '../../engine/http/connection.js';
 import { readFault, type QboFault } from './faults.js';
 
 export type QboEntity = Record<string, unknown> & { Id: string; SyncToken: string };
@@ -63,6 +63,9 @@ export class SlidingWindowLimiter {
 
 export interface QboApiOptions {
   minorVersion: number;
+  /** Every API call (QBO counts a sliding minute; the connection's queue counts fixed windows). */
+  requestLimiter: SlidingWindowLimiter;
+  /** Batch calls, on top of the request limiter. */
   batchLimiter: SlidingWindowLimiter;
 }
 
@@ -76,9 +79,14 @@ export class QboApi {
     return { minorversion: this.options.minorVersion };
   }
 
+  private async send(request: HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
+    await this.options.requestLimiter.acquire(signal);
+    return this.connection.request(request);
+  }
+
   /** Runs a query and returns the rows of `entity` (empty when none). */
   async query(entity: string, text: string): Promise<Record<string, unknown>[]> {
-    const response = await this.connection.request({ method: 'GET', path: 'query', query: { query: text, ...this.mv } });
+    const response = await this.send({ method: 'GET', path: 'query', query: { query: text, ...this.mv } });
     const body = response.json<{ QueryResponse?: Record<string, unknown> }>();
     return rowsOf(body.QueryResponse, entity);
   }
@@ -94,18 +102,18 @@ export class QboApi {
   }
 
   async read(object: string, id: string): Promise<QboEntity> {
-    const response = await this.connection.request({ method: 'GET', path: `${object.toLowerCase()}/${encodeURIComponent(id)}`, query: this.mv });
+    const response = await this.send({ method: 'GET', path: `${object.toLowerCase()}/${encodeURIComponent(id)}`, query: this.mv });
     return entityOf(response.json(), object);
   }
 
   /** Create (no Id) or update (Id + SyncToken, sparse when the body says so). Throws the QBO fault as a record error. */
   async save(object: string, body: Record<string, unknown>): Promise<QboEntity> {
-    const response = await this.connection.request({ method: 'POST', path: object.toLowerCase(), query: this.mv, json: body });
+    const response = await this.send({ method: 'POST', path: object.toLowerCase(), query: this.mv, json: body });
     return entityOf(response.json(), object);
   }
 
   async operation(object: string, operation: 'void' | 'delete', id: string, syncToken: string): Promise<Record<string, unknown>> {
-    const response = await this.connection.request({
+    const response = await this.send({
       method: 'POST',
       path: object.toLowerCase(),
       query: { operation, ...this.mv },
@@ -120,16 +128,19 @@ export class QboApi {
   /** One batch request (≤ 30 items). Item faults come back as outcomes; request failures throw. */
   async batch(items: readonly BatchItem[], signal?: AbortSignal): Promise<BatchOutcome[]> {
     await this.options.batchLimiter.acquire(signal);
-    const response = await this.connection.request({
-      method: 'POST',
-      path: 'batch',
-      query: this.mv,
-      json: {
-        BatchItemRequest: items.map((item) =>
-          item.query !== undefined ? { bId: item.bId, Query: item.query } : { bId: item.bId, operation: item.operation, [item.object!]: item.entity },
-        ),
+    const response = await this.send(
+      {
+        method: 'POST',
+        path: 'batch',
+        query: this.mv,
+        json: {
+          BatchItemRequest: items.map((item) =>
+            item.query !== undefined ? { bId: item.bId, Query: item.query } : { bId: item.bId, operation: item.operation, [item.object!]: item.entity },
+          ),
+        },
       },
-    });
+      signal,
+    );
     const list = response.json<{ BatchItemResponse?: Record<string, unknown>[] }>().BatchItemResponse ?? [];
     const byId = new Map(list.map((r) => [String(r.bId), r]));
     return items.map((item) => {

@@ -117,6 +117,7 @@ function createQboSink(input: ConnectorFactoryInput): Sink {
   const minorVersion = Number(input.connection.minor_version ?? settings.minor_version);
   const api = new QboApi(connection, {
     minorVersion,
+    requestLimiter: new SlidingWindowLimiter(rateLimit?.requests ?? 500, (rateLimit?.perSeconds ?? 60) * 1000),
     batchLimiter: new SlidingWindowLimiter(settings.batch.requests, settings.batch.per_seconds * 1000),
   });
   const sinkSettings: QboSinkSettings = {
