@@ -3,18 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ConnectorModule } from '../../engine/connector/types.js';
 import { silentLogger } from '../../engine/log.js';
 import { runPipeline } from '../../engine/run/runner.js';
-import { connectors } from '../../connectors/index.js';
-import { connector as dualentry } from '../../connectors/dualentry/index.js';
-import { connector as file, convertValue, readTypedRows, rowsToRecords } from '../../connectors/file/index.js';
+import { convertValue, readTypedRows, rowsToRecords } from '../../connectors/file/index.js';
 import { parseCsvRecords } from '../../connectors/file/parse.js';
 import { startFakeDualEntry, type FakeDualEntry } from '../fakes/dualentry/index.js';
 
-const registry = connectors as Record<string, ConnectorModule>;
-registry.dualentry ??= dualentry;
-registry.file ??= file;
 
 const HEADER = 'Journal ID,Posting Date,Account Number,Debit,Credit,Currency,Description\n';
 const EXPORT = HEADER +
