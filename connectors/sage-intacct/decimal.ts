@@ -44,3 +44,13 @@ export function multiplyDecimal(amount: string, rate: string, decimals: number):
   const fraction = decimals ? '.' + text.slice(text.length - decimals) : '';
   return `${negative ? '-' : ''}${whole}${fraction}`;
 }
+
+/** Two decimal strings are the same amount ("20" and "20.00"), compared on integers. */
+export function sameDecimal(a: string, b: string): boolean {
+  const m = DECIMAL.exec(a.trim());
+  const n = DECIMAL.exec(b.trim());
+  if (!m || !n) return false;
+  const scale = Math.max((m[3] ?? '').length, (n[3] ?? '').length);
+  const value = (x: RegExpExecArray) => (x[1] === '-' ? -1n : 1n) * BigInt(x[2]! + (x[3] ?? '').padEnd(scale, '0'));
+  return value(m) === value(n);
+}

@@ -221,7 +221,7 @@ function dateValue(value: unknown, path: string): XmlNode {
  * An amount, or `{ amount, exchange_rate, decimals }` for an amount converted at a rate (the
  * product is computed exactly and rounded half away from zero; decimals default to 2).
  */
-function amountValue(value: unknown, path: string): string {
+export function amountValue(value: unknown, path: string): string {
   if (value && typeof value === 'object' && !Array.isArray(value)) {
     const { amount, exchange_rate: rate, decimals } = value as Record<string, unknown>;
     const places = decimals === undefined ? 2 : Number(decimals);

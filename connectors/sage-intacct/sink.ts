@@ -9,7 +9,8 @@ import { createHash } from 'node:crypto';
 import { LedgersyncError, asLedgersyncError } from '../../engine/errors.js';
 import type { Logger } from '../../engine/log.js';
 import type { Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
-import { createBody, naturalKeyOf, specFor, updateBody, type ObjectSpec } from './documents.js';
+import { sameDecimal } from './decimal.js';
+import { amountValue, createBody, naturalKeyOf, specFor, updateBody, type ObjectSpec } from './documents.js';
 import { recordRejected } from './errors.js';
 import { DuplicateControlIdError, requestControlId, type IntacctGateway } from './gateway.js';
 import { keyOf, type FunctionResult, type GatewayFunction } from './xml.js';
@@ -39,17 +40,15 @@ interface Planned {
 const quote = (value: string) => `'${value.replace(/'/g, "''")}'`;
 const digest = (text: string, length: number) => createHash('sha256').update(text).digest('hex').slice(0, length);
 
-/** Items of an application, as the lookup compares them with Intacct's payment details. */
+/** Items of an application with the amounts Intacct receives, to compare with its payment details. */
 function applicationItems(data: Record<string, unknown>): { invoicekey: string; amount: string }[] {
   const items = data.arpaymentitems;
   const list = Array.isArray(items) ? items : items ? [items] : [];
   return list.map((i) => {
     const item = i as Record<string, unknown>;
-    return { invoicekey: String(item.invoicekey ?? ''), amount: String(item.amount ?? '') };
+    return { invoicekey: String(item.invoicekey ?? ''), amount: amountValue(item.amount, 'arpaymentitems.amount') };
   });
 }
-
-const sameAmount = (a: string, b: string) => Number.isFinite(Number(a)) && a !== '' && b !== '' && Number(a) === Number(b);
 
 export class IntacctSink implements Sink {
   readonly maxBatchSize: number;
@@ -67,7 +66,6 @@ export class IntacctSink implements Sink {
   }
 
   async write(batch: readonly SinkRecord[], ctx: SinkContext): Promise<SinkResult[]> {
-    void ctx;
     const results: (SinkResult | undefined)[] = new Array(batch.length);
     const planned: Planned[] = [];
     batch.forEach((record, index) => {
@@ -100,7 +98,7 @@ export class IntacctSink implements Sink {
     const toSend = planned.filter((p) => p.fn && results[p.index] === undefined);
     const chunks: Planned[][] = [];
     for (let i = 0; i < toSend.length; i += this.settings.functionsPerRequest) chunks.push(toSend.slice(i, i + this.settings.functionsPerRequest));
-    await Promise.all(chunks.map((chunk) => this.send(chunk, results)));
+    await Promise.all(chunks.map((chunk) => this.send(chunk, results, ctx.runId)));
 
     return results.map((r, i) => r ?? { status: 'failed', error: new LedgersyncError('intacct_no_result', 'system', `no result for record ${batch[i]!.sourceId}`) });
   }
@@ -132,8 +130,13 @@ export class IntacctSink implements Sink {
             for (const p of slice) {
               if (object === 'ARPYMTDETAIL') {
                 const details = rows.filter((r) => r.PAYMENTKEY === p.key);
-                const items = applicationItems(p.record.data);
-                const applied = items.length > 0 && items.every((item) => details.some((d) => d.RECORDKEY === item.invoicekey && sameAmount(d.TRX_PAYMENTAMOUNT ?? '', item.amount)));
+                let items: { invoicekey: string; amount: string }[] = [];
+                try {
+                  items = applicationItems(p.record.data);
+                } catch {
+                  // An unreadable amount is reported when the function is built; nothing to match here.
+                }
+                const applied = items.length > 0 && items.every((item) => details.some((d) => d.RECORDKEY === item.invoicekey && sameDecimal(d.TRX_PAYMENTAMOUNT ?? '', item.amount)));
                 if (applied) p.existing = { recordNo: p.key };
               } else {
                 const row = rows.find((r) => r[field] === p.key);
@@ -205,27 +208,33 @@ export class IntacctSink implements Sink {
     return { status: p.op === 'update' ? 'updated' : 'created', targetId, targetVersion: recordNo };
   }
 
-  private async send(chunk: Planned[], results: (SinkResult | undefined)[], attempt = 1): Promise<void> {
+  /**
+   * Sends one request. Its control id comes from the records' content; a resend after a duplicate
+   * adds this run's id, so a record refused in one run can be sent again in the next.
+   */
+  private async send(chunk: Planned[], results: (SinkResult | undefined)[], runId: string, attempt = 1): Promise<void> {
     const functions = chunk.map((p) => p.fn!);
-    const controlId = requestControlId(functions) + (attempt > 1 ? `-r${attempt}` : '');
+    const controlId = requestControlId(functions) + (attempt > 1 ? `-${digest(runId, 8)}-${attempt}` : '');
     try {
       const answers = await this.gateway.execute(functions, { controlId, uniqueId: true });
       chunk.forEach((p, i) => (results[p.index] = this.resultFor(p, answers[i]!)));
     } catch (error) {
       if (!(error instanceof DuplicateControlIdError) || attempt > 2) throw error;
-      // This exact request was applied before (a lost response, a resumed run): find what it wrote.
+      // This exact request reached Intacct before (a lost answer, a resumed run, a retried dead
+      // letter): a document it created is found by its key; anything else is sent again under a new
+      // control id (an update repeats harmlessly; a create that failed back then may pass now).
       this.log.info(`request ${controlId} was already processed by Intacct; looking its ${chunk.length} record(s) up`);
-      for (const p of chunk) delete p.existing;
-      await this.findExisting(chunk);
-      const missing: Planned[] = [];
+      const creates = chunk.filter((p) => p.op === 'create');
+      for (const p of creates) delete p.existing;
+      if (creates.length) await this.findExisting(creates);
+      const again: Planned[] = [];
       for (const p of chunk) {
-        if (p.existing) {
+        if (p.op === 'create' && p.existing) {
           const targetId = p.spec.targetId === 'naturalKey' ? p.key : p.existing.recordNo;
-          results[p.index] = { status: p.op === 'update' ? 'updated' : 'created', targetId, targetVersion: p.existing.recordNo };
-        } else missing.push(p);
+          results[p.index] = { status: 'created', targetId, targetVersion: p.existing.recordNo };
+        } else again.push(p);
       }
-      // Not found: that request's function failed back then (or was an update); send it afresh.
-      if (missing.length) await this.send(missing, results, attempt + 1);
+      if (again.length) await this.send(again, results, runId, attempt + 1);
     }
   }
 }

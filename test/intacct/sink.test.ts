@@ -134,6 +134,19 @@ describe('AR invoices', () => {
     expect(fake.state.requests.some((q) => q.uniqueId && fake.state.processedControlIds.has(q.controlId))).toBe(true);
   });
 
+  it('sends a refused record again in a later run, once Intacct is fixed, although its request was seen before', async () => {
+    const s = sink();
+    const bad = () => record('ARINVOICE', 'inv_gl', { customerid: 'C1', datecreated: '2024-02-01', invoiceno: 'inv_gl', invoiceitems: [{ glaccountno: '7777', amount: '1.00' }] });
+    const first = bad();
+    const [refused] = await s.write([first], ctx);
+    expect(failedError(refused).details).toMatchObject({ errorno: 'BL03000018' });
+    fake.state.master.glAccounts.push('7777');
+    // The same record, the same content: the same control id, which Intacct has seen (uniqueid).
+    const [again] = await s.write([{ ...first, previous: { sourceId: 'inv_gl', sourceVersion: null, contentHash: null, targetId: null, targetVersion: null, pendingWrite: false, updatedAt: 0 } }], { ...ctx, runId: 'run-2' });
+    expect(again).toMatchObject({ status: 'created' });
+    expect([...fake.state.arDocuments.values()].filter((d) => d.RECORDID === 'inv_gl')).toHaveLength(1);
+  });
+
   it('retries gateway failures that ran nothing (502, 429)', async () => {
     const s = sink();
     await s.open!(ctx);
@@ -171,6 +184,11 @@ describe('payments, credits, refunds', () => {
     const [pa] = await s.write([record('ARPAYMENT_APPLY', 'txn_1', { arpaymentkey: paymentKey, paymentdate: '2024-02-07', memo: 'payment apply', overpaylocid: 'US', overpaydeptid: 'CS', arpaymentitems: [{ invoicekey: keyA, amount: { amount: '50.00', exchange_rate: '1.0823' } }] })], ctx);
     expect(pa).toMatchObject({ status: 'created' });
     expect(fake.state.applications.at(-1)).toMatchObject({ amount: 541_200n, OVERPAYLOCID: 'US', OVERPAYDEPTID: 'CS', MEMO: 'payment apply' });
+    // Resumed, the converted application is recognised by its amount as Intacct holds it (54.12).
+    const converted = record('ARPAYMENT_APPLY', 'txn_1', { arpaymentkey: paymentKey, paymentdate: '2024-02-07', memo: 'payment apply', arpaymentitems: [{ invoicekey: keyA, amount: { amount: '50.00', exchange_rate: '1.0823' } }] }, { pendingWrite: true });
+    const applicationsBefore = fake.state.applications.length;
+    expect((await s.write([converted], ctx))[0]).toMatchObject({ status: 'created', targetId: paymentKey });
+    expect(fake.state.applications).toHaveLength(applicationsBefore);
 
     const [bill] = await s.write([record('APBILL', 'rf_1#bill', { vendorid: 'REFUNDS', datecreated: '2024-02-08', billno: 'bill_rf_1', billitems: [{ glaccountno: '2100', amount: '10.00', memo: 'refund id - rf_1' }] })], ctx);
     const billKey = bill!.status === 'created' ? bill!.targetId : '';

@@ -187,7 +187,8 @@ export async function startFakeIntacct(options: FakeIntacctOptions = {}): Promis
     return results;
   }
 
-  function answer(body: string): { status: number; xml: string } {
+  /** The answer, and the request's functions when they ran (authenticated). */
+  function answer(body: string): { status: number; xml: string; ran?: { controlId: string; functions: string[] } } {
     let doc: XmlNode;
     try {
       doc = parseXml(body);
@@ -240,6 +241,7 @@ export async function startFakeIntacct(options: FakeIntacctOptions = {}): Promis
     if (uniqueId) state.processedControlIds.add(controlId);
     const s = auth.session;
     return {
+      ran: { controlId, functions: functions.map((f) => f.element) },
       status: 200,
       xml: buildXml({
         response: {
@@ -276,9 +278,7 @@ export async function startFakeIntacct(options: FakeIntacctOptions = {}): Promis
       res.writeHead(injected, { 'content-type': 'text/xml', ...(injected === 429 ? { 'retry-after': '1' } : {}) }).end(body);
       return;
     }
-    const before = state.requests.length;
-    const { status, xml } = answer(Buffer.concat(chunks).toString('utf8'));
-    const ran = state.requests.length > before ? state.requests.at(-1) : undefined;
+    const { status, xml, ran } = answer(Buffer.concat(chunks).toString('utf8'));
     if (ran && faults.afterWrite && ran.functions.some((f) => !readFunctions.has(f))) await faults.afterWrite(ran);
     if (dropResponses > 0) {
       dropResponses--;
