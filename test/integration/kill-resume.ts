@@ -2,7 +2,10 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import type { FakeChargebee } from '../fakes/chargebee/index.js';
-import { CLI, JSONL_PIPELINE, chargebeeEnv } from './helpers.js';
+import { expect } from 'vitest';
+import { CLI, JSONL_PIPELINE, chargebeeEnv, readJsonl, versionCounts } from './helpers.js';
+
+const STREAMS = ['customers', 'invoices', 'credit_notes', 'transactions'] as const;
 
 export async function runCliUntilKilled(fake: FakeChargebee, dir: string, afterRequests: number): Promise<{ killed: boolean; code: number | null }> {
   const child = spawn(process.execPath, [CLI, 'run', JSONL_PIPELINE, '--state', join(dir, 'state.db'), '--json'], {
@@ -33,3 +36,15 @@ export async function runCli(fake: FakeChargebee, dir: string): Promise<{ code: 
   const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
   return { code, stdout, stderr };
 }
+
+/** Every (id, resource_version) of every stream at most once, and every record of the fake present. */
+export function assertExactlyOnce(fakeSite: FakeChargebee, dir: string): void {
+  for (const stream of STREAMS) {
+    const rows = readJsonl(join(dir, 'out', `${stream}.jsonl`));
+    const duplicates = [...versionCounts(rows)].filter(([, n]) => n > 1);
+    expect(duplicates, `${stream}: duplicated (id, resource_version)`).toEqual([]);
+    const ids = new Set(rows.map((r) => String(r.id)));
+    expect(ids.size, `${stream}: every record present`).toBe(fakeSite.state.entries(stream).length);
+  }
+}
+

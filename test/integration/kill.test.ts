@@ -2,10 +2,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakeChargebee, type FakeChargebee } from '../fakes/chargebee/index.js';
-import { CLI, readJsonl, tempDir, versionCounts } from './helpers.js';
-import { runCli, runCliUntilKilled } from './kill-resume.js';
+import { CLI, tempDir } from './helpers.js';
+import { assertExactlyOnce, runCli, runCliUntilKilled } from './kill-resume.js';
 
-const STREAMS = ['customers', 'invoices', 'credit_notes', 'transactions'] as const;
 const built = existsSync(join(CLI, '../../dist/engine/cli.js'));
 
 let fake: FakeChargebee;
@@ -20,16 +19,6 @@ afterEach(async () => {
   await fake.close();
   work.cleanup();
 });
-
-export function assertExactlyOnce(fakeSite: FakeChargebee, dir: string): void {
-  for (const stream of STREAMS) {
-    const rows = readJsonl(join(dir, 'out', `${stream}.jsonl`));
-    const duplicates = [...versionCounts(rows)].filter(([, n]) => n > 1);
-    expect(duplicates, `${stream}: duplicated (id, resource_version)`).toEqual([]);
-    const ids = new Set(rows.map((r) => String(r.id)));
-    expect(ids.size, `${stream}: every record present`).toBe(fakeSite.state.entries(stream).length);
-  }
-}
 
 describe.skipIf(!built)('a run killed with SIGKILL and resumed', () => {
   for (const point of [3, 6, 10]) {
