@@ -370,7 +370,7 @@ function readMore(ctx: FunctionContext, fn: XmlValue): FunctionResult {
 
 // ---------- object API: CUSTOMER, GLBATCH ----------
 
-function customerFields(ctx: FunctionContext, fn: string, c: XmlValue | undefined, existingId?: string): { CUSTOMERID: string; NAME: string; STATUS: string; contact: Record<string, string> } {
+function customerFields(fn: string, c: XmlValue | undefined, existingId?: string): { CUSTOMERID: string; NAME: string; STATUS: string; contact: Record<string, string> } {
   const CUSTOMERID = text(child(c, 'CUSTOMERID')) || existingId || '';
   if (CUSTOMERID.length > CUSTOMER_ID_MAX) {
     fail('PL04000108', 'Field too long', `${fn}: CUSTOMERID '${CUSTOMERID}' is ${CUSTOMERID.length} characters, the limit is ${CUSTOMER_ID_MAX}`, `Use a customer ID of at most ${CUSTOMER_ID_MAX} characters.`);
@@ -385,7 +385,6 @@ function customerFields(ctx: FunctionContext, fn: string, c: XmlValue | undefine
     const v = child(display, k);
     if (typeof v === 'string') contact[k] = v;
   }
-  void ctx;
   return { CUSTOMERID, NAME, STATUS: text(child(c, 'STATUS')) || 'active', contact };
 }
 
@@ -393,7 +392,7 @@ function createObject(ctx: FunctionContext, fn: XmlValue): FunctionResult {
   const [object] = elementNames(fn);
   if (object === 'CUSTOMER') {
     const c = child(fn, 'CUSTOMER');
-    const fields = customerFields(ctx, 'create CUSTOMER', c);
+    const fields = customerFields('create CUSTOMER', c);
     if (fields.NAME === '') fail('BL03000011', 'Required field missing', 'create CUSTOMER: NAME is required', 'Provide NAME.');
     const RECORDNO = nextRecordNo(ctx.state);
     const CUSTOMERID = fields.CUSTOMERID || `C${RECORDNO}`;
@@ -420,7 +419,7 @@ function updateObject(ctx: FunctionContext, fn: XmlValue): FunctionResult {
   const existing = recordNo ? [...ctx.state.customers.values()].find((x) => x.RECORDNO === recordNo) : ctx.state.customers.get(id);
   if (!existing) fail('BL03000017', 'Invalid customer', `update CUSTOMER: no customer ${recordNo || id}`, 'Create the customer first.');
   if (id && id !== existing.CUSTOMERID) fail('BL03000019', '', 'update CUSTOMER: CUSTOMERID cannot be changed', 'Keep CUSTOMERID as it is.');
-  const fields = customerFields(ctx, 'update CUSTOMER', c, existing.CUSTOMERID);
+  const fields = customerFields('update CUSTOMER', c, existing.CUSTOMERID);
   if (text(child(c, 'NAME')) !== '') existing.NAME = fields.NAME;
   existing.contact = { ...existing.contact, ...fields.contact };
   if (text(child(c, 'STATUS'))) existing.STATUS = fields.STATUS;
