@@ -26,9 +26,13 @@ export function quote(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-/** Waits so that at most `limit` calls start in any window of `windowMs` (QBO counts a sliding minute). */
+/**
+ * At most `limit` calls in any window of `windowMs`, as QBO counts a sliding minute. A call holds
+ * its slot from start to finish and is dated by its finish, so a call delayed on its way out (a
+ * token refresh, the connection queue) can never land in a window the limiter thought was free.
+ */
 export class SlidingWindowLimiter {
-  private readonly starts: number[] = [];
+  private readonly slots: { end: number }[] = [];
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
@@ -37,21 +41,28 @@ export class SlidingWindowLimiter {
     private readonly now: () => number = Date.now,
   ) {}
 
-  acquire(signal?: AbortSignal): Promise<void> {
-    const turn = this.chain.then(() => this.wait(signal));
+  async run<T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const slot = { end: Number.POSITIVE_INFINITY };
+    const turn = this.chain.then(() => this.take(slot, signal));
     this.chain = turn.catch(() => undefined);
-    return turn;
+    await turn;
+    try {
+      return await call();
+    } finally {
+      slot.end = this.now();
+    }
   }
 
-  private async wait(signal?: AbortSignal): Promise<void> {
+  private async take(slot: { end: number }, signal?: AbortSignal): Promise<void> {
     for (;;) {
       const now = this.now();
-      while (this.starts.length && this.starts[0]! <= now - this.windowMs) this.starts.shift();
-      if (this.starts.length < this.limit) {
-        this.starts.push(now);
+      for (let i = this.slots.length - 1; i >= 0; i--) if (this.slots[i]!.end <= now - this.windowMs) this.slots.splice(i, 1);
+      if (this.slots.length < this.limit) {
+        this.slots.push(slot);
         return;
       }
-      const waitMs = this.starts[0]! + this.windowMs - now + 5;
+      const oldest = Math.min(...this.slots.map((s) => s.end));
+      const waitMs = Number.isFinite(oldest) ? oldest + this.windowMs - now + 1 : 50;
       await new Promise<void>((resolve, reject) => {
         if (signal?.aborted) return reject(signal.reason);
         const timer = setTimeout(resolve, waitMs);
@@ -79,9 +90,8 @@ export class QboApi {
     return { minorversion: this.options.minorVersion };
   }
 
-  private async send(request: HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
-    await this.options.requestLimiter.acquire(signal);
-    return this.connection.request(request);
+  private send(request: HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
+    return this.options.requestLimiter.run(() => this.connection.request(request), signal);
   }
 
   /** Runs a query and returns the rows of `entity` (empty when none). */
@@ -127,20 +137,17 @@ export class QboApi {
 
   /** One batch request (≤ 30 items). Item faults come back as outcomes; request failures throw. */
   async batch(items: readonly BatchItem[], signal?: AbortSignal): Promise<BatchOutcome[]> {
-    await this.options.batchLimiter.acquire(signal);
-    const response = await this.send(
-      {
-        method: 'POST',
-        path: 'batch',
-        query: this.mv,
-        json: {
-          BatchItemRequest: items.map((item) =>
-            item.query !== undefined ? { bId: item.bId, Query: item.query } : { bId: item.bId, operation: item.operation, [item.object!]: item.entity },
-          ),
-        },
+    const request: HttpRequest = {
+      method: 'POST',
+      path: 'batch',
+      query: this.mv,
+      json: {
+        BatchItemRequest: items.map((item) =>
+          item.query !== undefined ? { bId: item.bId, Query: item.query } : { bId: item.bId, operation: item.operation, [item.object!]: item.entity },
+        ),
       },
-      signal,
-    );
+    };
+    const response = await this.options.batchLimiter.run(() => this.send(request, signal), signal);
     const list = response.json<{ BatchItemResponse?: Record<string, unknown>[] }>().BatchItemResponse ?? [];
     const byId = new Map(list.map((r) => [String(r.bId), r]));
     return items.map((item) => {

@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { startSandbox, type Sandbox } from './e2e-harness.js';
@@ -25,18 +25,15 @@ function newestSource(dir: string): number {
   return newest;
 }
 
-function builtAt(dir: string): number {
-  const js = join(root, 'dist', relative(root, dir), 'index.js');
-  return existsSync(js) ? statSync(js).mtimeMs : 0;
-}
+const builtFiles = ['connectors/index.js', 'connectors/quickbooks-online/sink.js', 'engine/run/runner.js', 'test/fakes/qbo/index.js'].map((f) => join(root, 'dist', f));
 
-/** `npm test` builds first; a lone `vitest run` of this file builds only when dist/ is missing or older than the sources. */
+/** `npm test` builds first; a lone `vitest run` of this file builds only when dist/ is missing or older than a source. */
 function ensureBuilt(): void {
-  const dirs = ['engine', 'connectors', join('test', 'fakes')].map((d) => join(root, d));
-  const stale = dirs.some((d) => newestSource(d) > Math.min(...readdirSync(d, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => builtAt(join(d, e.name))).concat(builtAt(d) || Infinity)));
-  if (!stale && existsSync(join(root, 'dist', 'connectors', 'quickbooks-online', 'index.js'))) return;
+  const built = Math.min(...builtFiles.map((f) => (existsSync(f) ? statSync(f).mtimeMs : 0)));
+  const newest = Math.max(...['engine', 'connectors', join('test', 'fakes')].map((d) => newestSource(join(root, d))));
+  if (built > newest) return;
   const build = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root, encoding: 'utf8' });
-  if (!existsSync(join(root, 'dist', 'connectors', 'quickbooks-online', 'index.js'))) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
+  if (builtFiles.some((f) => !existsSync(f))) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
 }
 
 interface KillOutcome {

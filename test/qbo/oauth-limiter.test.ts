@@ -52,16 +52,23 @@ describe('Intuit OAuth token manager', () => {
 });
 
 describe('batch request limiter', () => {
-  it('lets at most N calls start in any sliding window', async () => {
+  it('lets at most N calls into any sliding window, dating each call by its end', async () => {
     let now = 0;
     const limiter = new SlidingWindowLimiter(3, 1000, () => now);
     const started: number[] = [];
-    const all = Promise.all(Array.from({ length: 5 }, () => limiter.acquire().then(() => started.push(now))));
+    let finish: () => void = () => undefined;
+    const slow = new Promise<void>((r) => (finish = r));
+    const all = Promise.all([
+      limiter.run(async () => (started.push(now), slow)),
+      ...Array.from({ length: 4 }, () => limiter.run(async () => void started.push(now))),
+    ]);
     await new Promise((r) => setTimeout(r, 20));
     expect(started).toEqual([0, 0, 0]);
-    now = 1001;
-    await all;
+    now = 1001; // the two fast calls' window has passed, but the slow one still holds its slot
+    await new Promise((r) => setTimeout(r, 1100)); // the limiter sleeps until the oldest finished call leaves the window
     expect(started).toEqual([0, 0, 0, 1001, 1001]);
+    finish();
+    await all;
   });
 
   it('quotes query literals the way QBO reads them', () => {
