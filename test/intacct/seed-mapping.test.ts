@@ -34,7 +34,13 @@ interface SeedCase extends MappingCase {
   posted?: { function?: string; part?: number; values?: Record<string, unknown>; rejected_by_fake?: string };
 }
 
-const data = parse(readFileSync(join(import.meta.dirname, 'seed-mapping.yaml'), 'utf8')) as { rows: SeedRow[]; cases: SeedCase[] };
+const read = (file: string) => parse(readFileSync(join(import.meta.dirname, file), 'utf8')) as { rows?: SeedRow[]; cases: SeedCase[] };
+const forward = read('seed-mapping.yaml');
+const reverse = read('seed-mapping-reverse.yaml');
+const data = {
+  rows: forward.rows ?? [],
+  cases: [...forward.cases, ...reverse.cases.map((c) => ({ ...c, pipeline: 'reverse' as const }))],
+};
 const env = {
   CHARGEBEE_SITE: 'acme-test',
   CHARGEBEE_API_KEY: 'key',
