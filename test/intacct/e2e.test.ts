@@ -66,7 +66,7 @@ const dimensions: [string, string][] = [
 ];
 
 describe('Chargebee → Sage Intacct', () => {
-  it('first sync posts every document once (tax, round-off, dimensions, credit note over two invoices, refund), renews an expired session, then an idle run posts nothing and a changed customer is updated', async () => {
+  it('first sync posts every document once (tax, round-off, dimensions, credit note over two invoices, refund), renews an expired session; an idle run posts nothing; a changed customer and an unpaid invoice are updated, a paid one is a dead letter', async () => {
     const s = await open();
     s.edit(dimensions);
     craft(s);
@@ -134,6 +134,21 @@ describe('Chargebee → Sage Intacct', () => {
     const changed = await s.run();
     expect(changed.streams.customers).toMatchObject({ updated: 1, created: 0 });
     expect(s.intacct.state.customers.get('cust_e2e')).toMatchObject({ NAME: 'Case & Sons <Holdings>', updates: 1 });
+    expectNoDuplicates(s);
+
+    // An unpaid invoice that changes is updated; a paid one cannot be edited in Intacct: a clear dead letter.
+    s.cb.state.touch('invoices', 'inv_tax_round', { po_number: 'PO-77' });
+    s.cb.state.touch('invoices', 'inv_r', { po_number: 'PO-78' });
+    const edits = await s.run();
+    expect(edits.exitCode).toBe(1);
+    expect(edits.streams.invoices).toMatchObject({ updated: 1, failed: 1, created: 0 });
+    expect(document(s, 'invoice', 'inv_tax_round').updates).toBe(1);
+    expect(document(s, 'invoice', 'inv_tax_round').total).toBe(1_232_200n);
+    const store = StateStore.open(s.statePath);
+    const letter = store.deadLetters('chargebee-to-intacct', 'invoices').find((l) => l.sourceId === 'inv_r')!;
+    store.close();
+    expect(letter.message).toMatch(/BL03000150.*inv_r.*cannot be edited/);
+    expect(letter.fix).toMatch(/credit note/);
     expectNoDuplicates(s);
   });
 
