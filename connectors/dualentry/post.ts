@@ -120,7 +120,8 @@ export async function postPeriod(options: PostPeriodOptions): Promise<PostSummar
       error: { code: error.code, kind: error.kind, message: redact(error.message), ...(error.fix ? { fix: error.fix } : {}) },
     };
   }
-  state.finishRun(plan.name, runId, summary.status === 'failed' ? 'failed' : 'success', summary.exitCode, { post: { period: summary.period, status: summary.status, entries: summary.entries } }, summary.error);
+  // No stream counts: a post reads nothing. Its entries are in the revenue-recognition status.
+  state.finishRun(plan.name, runId, summary.status === 'failed' ? 'failed' : 'success', summary.exitCode, {}, summary.error);
   state.close();
   await closeHttpAgent();
   return summary;
