@@ -158,13 +158,19 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
       checkCompany,
     }));
 
+  /** Validates and schedules documents, then replaces their schedules in one write. */
   function scheduleDocuments(records: readonly SinkRecord[], ctx: SinkContext): SinkResult[] {
-    const results: SinkResult[] = [];
+    const results = new Array<SinkResult>(records.length);
     const updates: Array<{ key: string; currency: string; rows: ReturnType<typeof documentSchedule>; index: number; removed: boolean }> = [];
     for (const [index, record] of records.entries()) {
+      const key = `${record.stream}:${record.sourceId}`;
       try {
         requireSettings();
-        const removed = record.deleted || record.action === 'delete' || record.action === 'void';
+        // A voided or deleted document takes back whatever it scheduled; its content does not matter.
+        if (record.deleted || record.action === 'delete' || record.action === 'void') {
+          updates.push({ key, currency: '', rows: [], index, removed: true });
+          continue;
+        }
         const document = parseRevenueDocument(record.sourceId, record.data);
         for (const line of document.lines) {
           const roles: AccountRole[] = ['accounts_receivable', 'deferred_revenue', 'revenue'];
@@ -172,10 +178,9 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
           if (line.tax !== 0) roles.push('tax_payable');
           for (const role of roles) resolveAccount(role, line.accountingCode);
         }
-        updates.push({ key: `${record.stream}:${record.sourceId}`, currency: document.currency, rows: removed ? [] : documentSchedule(document, calendar), index, removed });
-        results.push({ status: 'skipped', reason: 'pending' });
+        updates.push({ key, currency: document.currency, rows: documentSchedule(document, calendar), index, removed: false });
       } catch (error) {
-        results.push({ status: 'failed', error: asLedgersyncError(error, 'record') });
+        results[index] = { status: 'failed', error: asLedgersyncError(error, 'record') };
       }
     }
     const existed = new RevrecLedger(ctx.kv).replaceDocuments(updates);

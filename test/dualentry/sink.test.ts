@@ -105,6 +105,22 @@ describe('DualEntry sink: period posting', () => {
     expect(feb.items.find((i) => i.account_number === 1200)?.credit).toBe('50.96');
   });
 
+  it('a voided invoice takes back what was billed and recognised, in the next posting', async () => {
+    const ctx = sinkContext();
+    const sink = createDualEntrySink(factoryInput(base()));
+    await sink.write([annualInvoice()], ctx);
+    await sink.post('2026-01', { repost: false }, ctx);
+    const voided = { ...annualInvoice(), action: 'delete' as const, data: {} };
+    expect(await sink.write([voided], ctx)).toMatchObject([{ status: 'updated' }]);
+    await sink.post('2026-02', { repost: false }, ctx);
+    expect(fake.state.entries[1]!.items.map((i) => [i.account_number, i.debit, i.credit])).toEqual([
+      [1200, '0.00', '1200.00'],
+      [2400, '1200.00', '0.00'],
+      [2400, '0.00', '101.92'],
+      [4000, '101.92', '0.00'],
+    ]);
+  });
+
   it('refuses to post a period while an earlier one has amounts not posted', async () => {
     const ctx = sinkContext();
     const sink = createDualEntrySink(factoryInput(base()));
