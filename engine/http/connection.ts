@@ -9,6 +9,7 @@ import { LedgersyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { redact } from '../log.js';
 import { decideRetry, defaultRetryPolicy, type AttemptOutcome, type RetryPolicy } from './retry.js';
+import { SlidingWindowLimiter } from './sliding-window.js';
 
 export type QueryValue = string | number | boolean | undefined | null | readonly (string | number)[];
 
@@ -152,11 +153,9 @@ export function encodeForm(form: Record<string, QueryValue>): string {
 export function createConnection(options: ConnectionOptions, env: ClientEnvironment = realEnvironment): HttpConnection {
   const policy: RetryPolicy = { ...defaultRetryPolicy, ...options.retry };
   const limit = options.rateLimit;
-  const queue = new PQueue(
-    limit
-      ? { concurrency: limit.concurrency, intervalCap: limit.requests, interval: limit.perSeconds * 1000, carryoverIntervalCount: true }
-      : { concurrency: 8 },
-  );
+  // p-queue bounds requests in flight; the sliding window bounds requests per interval.
+  const queue = new PQueue({ concurrency: limit?.concurrency ?? 8 });
+  const window = limit ? new SlidingWindowLimiter(limit.requests, limit.perSeconds * 1000) : undefined;
   const hooks = options.hooks ?? {};
   const stats = { requests: 0, retries: 0, throttled: 0 };
   const log = env.log;
@@ -179,17 +178,16 @@ export function createConnection(options: ConnectionOptions, env: ClientEnvironm
     const timeout = AbortSignal.timeout(request.timeoutMs ?? options.timeoutMs ?? 60_000);
     const signal = env.signal ? AbortSignal.any([timeout, env.signal]) : timeout;
     stats.requests++;
-    const res = await queue.add(
-      () =>
-        fetch(url, {
-          method: request.method,
-          headers,
-          ...(body === undefined ? {} : { body }),
-          signal,
-          // @ts-expect-error dispatcher is undici's extension of RequestInit
-          dispatcher: agent(),
-        }),
-    );
+    const send = () =>
+      fetch(url, {
+        method: request.method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+        signal,
+        // @ts-expect-error dispatcher is undici's extension of RequestInit
+        dispatcher: agent(),
+      });
+    const res = await queue.add(() => (window ? window.run(send, env.signal) : send()));
     const text = await res.text();
     return {
       status: res.status,

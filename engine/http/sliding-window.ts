@@ -1,0 +1,50 @@
+/**
+ * Rate limits as vendors count them: a sliding window, not fixed buckets. Fixed windows (p-queue's
+ * intervalCap) let two full buckets meet at a window edge, twice the limit in one real minute,
+ * which the vendor answers with 429s.
+ */
+/**
+ * At most `limit` calls in any window of `windowMs`, as QBO counts a sliding minute. A call holds
+ * its slot from start to finish and is dated by its finish, so a call delayed on its way out (a
+ * token refresh, the connection queue) can never land in a window the limiter thought was free.
+ */
+export class SlidingWindowLimiter {
+  private readonly slots: { end: number }[] = [];
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly limit: number,
+    private readonly windowMs: number,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async run<T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    const slot = { end: Number.POSITIVE_INFINITY };
+    const turn = this.chain.then(() => this.take(slot, signal));
+    this.chain = turn.catch(() => undefined);
+    await turn;
+    try {
+      return await call();
+    } finally {
+      slot.end = this.now();
+    }
+  }
+
+  private async take(slot: { end: number }, signal?: AbortSignal): Promise<void> {
+    for (;;) {
+      const now = this.now();
+      for (let i = this.slots.length - 1; i >= 0; i--) if (this.slots[i]!.end <= now - this.windowMs) this.slots.splice(i, 1);
+      if (this.slots.length < this.limit) {
+        this.slots.push(slot);
+        return;
+      }
+      const oldest = Math.min(...this.slots.map((s) => s.end));
+      const waitMs = Number.isFinite(oldest) ? oldest + this.windowMs - now + 1 : 50;
+      await new Promise<void>((resolve, reject) => {
+        if (signal?.aborted) return reject(signal.reason);
+        const timer = setTimeout(resolve, waitMs);
+        signal?.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+      });
+    }
+  }
+}
