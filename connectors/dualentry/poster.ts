@@ -130,7 +130,8 @@ export class RevrecPoster {
         fix: 'post a later period, or move first_period back',
       });
     }
-    if (!options.repost && ledger.isPosted(periodKey)) return outcome('already_posted');
+    // A period that closed with nothing to post is final too; its late changes go to the next open period.
+    if (!options.repost && ledger.isPosted(periodKey)) return outcome(ledger.postings(periodKey).length ? 'already_posted' : 'nothing_to_post');
     if (options.repost && ledger.postings(periodKey).length === 0) {
       throw new LedgersyncError('period_not_posted', 'config', `period ${periodKey} has never been posted, so there is nothing to repost`, {
         fix: `post it without --repost: ledgersync post <pipeline> --period ${periodKey}`,
