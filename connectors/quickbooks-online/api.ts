@@ -4,7 +4,8 @@
  * their own (40 a minute per realm), on top of the connection's 500 a minute.
  */
 import { LedgersyncError } from '../../engine/errors.js';
-import type { HttpConnection, HttpRequest, HttpResponse } from '../../engine/http/connection.js';
+import type { HttpConnection, HttpRequest } from '../../engine/http/connection.js';
+import { SlidingWindowLimiter } from '../../engine/http/sliding-window.js';
 import { readFault, type QboFault } from './faults.js';
 
 export type QboEntity = Record<string, unknown> & { Id: string; SyncToken: string };
@@ -26,57 +27,9 @@ export function quote(value: string): string {
   return `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
 }
 
-/**
- * At most `limit` calls in any window of `windowMs`, as QBO counts a sliding minute. A call holds
- * its slot from start to finish and is dated by its finish, so a call delayed on its way out (a
- * token refresh, the connection queue) can never land in a window the limiter thought was free.
- */
-export class SlidingWindowLimiter {
-  private readonly slots: { end: number }[] = [];
-  private chain: Promise<void> = Promise.resolve();
-
-  constructor(
-    private readonly limit: number,
-    private readonly windowMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  async run<T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
-    const slot = { end: Number.POSITIVE_INFINITY };
-    const turn = this.chain.then(() => this.take(slot, signal));
-    this.chain = turn.catch(() => undefined);
-    await turn;
-    try {
-      return await call();
-    } finally {
-      slot.end = this.now();
-    }
-  }
-
-  private async take(slot: { end: number }, signal?: AbortSignal): Promise<void> {
-    for (;;) {
-      const now = this.now();
-      for (let i = this.slots.length - 1; i >= 0; i--) if (this.slots[i]!.end <= now - this.windowMs) this.slots.splice(i, 1);
-      if (this.slots.length < this.limit) {
-        this.slots.push(slot);
-        return;
-      }
-      const oldest = Math.min(...this.slots.map((s) => s.end));
-      const waitMs = Number.isFinite(oldest) ? oldest + this.windowMs - now + 1 : 50;
-      await new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(signal.reason);
-        const timer = setTimeout(resolve, waitMs);
-        signal?.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
-      });
-    }
-  }
-}
-
 export interface QboApiOptions {
   minorVersion: number;
-  /** Every API call (QBO counts a sliding minute; the connection's queue counts fixed windows). */
-  requestLimiter: SlidingWindowLimiter;
-  /** Batch calls, on top of the request limiter. */
+  /** Batch calls (40 a minute per realm), on top of the connection's limit on all calls. */
   batchLimiter: SlidingWindowLimiter;
 }
 
@@ -90,13 +43,9 @@ export class QboApi {
     return { minorversion: this.options.minorVersion };
   }
 
-  private send(request: HttpRequest, signal?: AbortSignal): Promise<HttpResponse> {
-    return this.options.requestLimiter.run(() => this.connection.request(request), signal);
-  }
-
   /** Runs a query and returns the rows of `entity` (empty when none). */
   async query(entity: string, text: string): Promise<Record<string, unknown>[]> {
-    const response = await this.send({ method: 'GET', path: 'query', query: { query: text, ...this.mv } });
+    const response = await this.connection.request({ method: 'GET', path: 'query', query: { query: text, ...this.mv } });
     const body = response.json<{ QueryResponse?: Record<string, unknown> }>();
     return rowsOf(body.QueryResponse, entity);
   }
@@ -112,18 +61,18 @@ export class QboApi {
   }
 
   async read(object: string, id: string): Promise<QboEntity> {
-    const response = await this.send({ method: 'GET', path: `${object.toLowerCase()}/${encodeURIComponent(id)}`, query: this.mv });
+    const response = await this.connection.request({ method: 'GET', path: `${object.toLowerCase()}/${encodeURIComponent(id)}`, query: this.mv });
     return entityOf(response.json(), object);
   }
 
   /** Create (no Id) or update (Id + SyncToken, sparse when the body says so). Throws the QBO fault as a record error. */
   async save(object: string, body: Record<string, unknown>): Promise<QboEntity> {
-    const response = await this.send({ method: 'POST', path: object.toLowerCase(), query: this.mv, json: body });
+    const response = await this.connection.request({ method: 'POST', path: object.toLowerCase(), query: this.mv, json: body });
     return entityOf(response.json(), object);
   }
 
   async operation(object: string, operation: 'void' | 'delete', id: string, syncToken: string): Promise<Record<string, unknown>> {
-    const response = await this.send({
+    const response = await this.connection.request({
       method: 'POST',
       path: object.toLowerCase(),
       query: { operation, ...this.mv },
@@ -147,7 +96,7 @@ export class QboApi {
         ),
       },
     };
-    const response = await this.options.batchLimiter.run(() => this.send(request, signal), signal);
+    const response = await this.options.batchLimiter.run(() => this.connection.request(request), signal);
     const list = response.json<{ BatchItemResponse?: Record<string, unknown>[] }>().BatchItemResponse ?? [];
     const byId = new Map(list.map((r) => [String(r.bId), r]));
     return items.map((item) => {

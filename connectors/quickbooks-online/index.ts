@@ -9,7 +9,8 @@ import { overridesOf } from '../../engine/connector/overrides.js';
 import type { ConnectorFactoryInput, ConnectorModule, Sink } from '../../engine/connector/types.js';
 import { LedgersyncError } from '../../engine/errors.js';
 import { registerSecret } from '../../engine/log.js';
-import { QboApi, SlidingWindowLimiter } from './api.js';
+import { SlidingWindowLimiter } from '../../engine/http/sliding-window.js';
+import { QboApi } from './api.js';
 import { describeQboError, detectQboThrottle } from './faults.js';
 import { IntuitOAuth } from './oauth.js';
 import { QboSink, type QboSinkSettings } from './sink.js';
@@ -117,7 +118,6 @@ function createQboSink(input: ConnectorFactoryInput): Sink {
   const minorVersion = Number(input.connection.minor_version ?? settings.minor_version);
   const api = new QboApi(connection, {
     minorVersion,
-    requestLimiter: new SlidingWindowLimiter(rateLimit?.requests ?? 500, (rateLimit?.perSeconds ?? 60) * 1000),
     batchLimiter: new SlidingWindowLimiter(settings.batch.requests, settings.batch.per_seconds * 1000),
   });
   const sinkSettings: QboSinkSettings = {

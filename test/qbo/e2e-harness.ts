@@ -7,12 +7,6 @@ import { silentLogger } from '../../engine/log.js';
 import { startFakeChargebee, type FakeChargebee, type FakeChargebeeOptions } from '../fakes/chargebee/index.js';
 import { startFakeQbo, type FakeQbo, type FakeQboOptions } from '../fakes/qbo/index.js';
 import { examplePipeline } from './harness.js';
-import { connectors } from '../../connectors/index.js';
-import { connector as quickbooksOnline } from '../../connectors/quickbooks-online/index.js';
-import type { ConnectorModule } from '../../engine/connector/types.js';
-
-// Until the lead registers the connector in connectors/index.ts, the tests add it themselves.
-if (!connectors['quickbooks-online']) (connectors as Record<string, ConnectorModule>)['quickbooks-online'] = quickbooksOnline;
 
 export interface Sandbox {
   cb: FakeChargebee;

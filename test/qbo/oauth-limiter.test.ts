@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { SlidingWindowLimiter, quote } from '../../connectors/quickbooks-online/api.js';
+import { quote } from '../../connectors/quickbooks-online/api.js';
 import { IntuitOAuth, REFRESH_TOKEN_SECRET } from '../../connectors/quickbooks-online/oauth.js';
 import { createConnection } from '../../engine/http/connection.js';
 import { startFakeQbo, type FakeQbo } from '../fakes/qbo/index.js';
@@ -51,26 +51,7 @@ describe('Intuit OAuth token manager', () => {
   });
 });
 
-describe('batch request limiter', () => {
-  it('lets at most N calls into any sliding window, dating each call by its end', async () => {
-    let now = 0;
-    const limiter = new SlidingWindowLimiter(3, 1000, () => now);
-    const started: number[] = [];
-    let finish: () => void = () => undefined;
-    const slow = new Promise<void>((r) => (finish = r));
-    const all = Promise.all([
-      limiter.run(async () => (started.push(now), slow)),
-      ...Array.from({ length: 4 }, () => limiter.run(async () => void started.push(now))),
-    ]);
-    await new Promise((r) => setTimeout(r, 20));
-    expect(started).toEqual([0, 0, 0]);
-    now = 1001; // the two fast calls' window has passed, but the slow one still holds its slot
-    await new Promise((r) => setTimeout(r, 1100)); // the limiter sleeps until the oldest finished call leaves the window
-    expect(started).toEqual([0, 0, 0, 1001, 1001]);
-    finish();
-    await all;
-  });
-
+describe('QBO query literals', () => {
   it('quotes query literals the way QBO reads them', () => {
     expect(quote("O'Brien \\ Co")).toBe("'O\\'Brien \\\\ Co'");
   });
