@@ -187,4 +187,6 @@ export interface ConnectorModule {
    * parameters (e.g. a Chargebee site name) so they cannot steer requests to another host.
    */
   baseUrl?(input: ConnectorFactoryInput): string;
+  /** Lines for `ledgersync status` about the connector's own durable state (e.g. periods waiting to post). */
+  describeState?(kv: KeyValueStore): string[];
 }

@@ -3,21 +3,30 @@ import { existsSync } from 'node:fs';
 import { EXIT, formatProblem } from '../errors.js';
 import { loadPipeline } from '../config/load.js';
 import { StateStore } from '../state/store.js';
+import type { Plan } from '../config/plan.js';
+import { connectors } from '../../connectors/index.js';
 
-async function pipelineName(file: string, out: NodeJS.WritableStream): Promise<string | undefined> {
+async function loadForState(file: string, out: NodeJS.WritableStream): Promise<Plan | undefined> {
   const { plan, problems } = await loadPipeline(file, { env: process.env, mode: 'validate' });
   if (!plan) {
     for (const p of problems) out.write(formatProblem(p) + '\n');
     return undefined;
   }
-  return plan.name;
+  return plan;
+}
+
+/** What the pipeline's connectors say about their own state (periods waiting to post…). */
+function connectorStateLines(plan: Plan, state: StateStore): string[] {
+  const names = [...new Set([plan.source.config.connector, plan.sink.config.connector])];
+  return names.flatMap((name) => connectors[name]?.describeState?.(state.keyValue(plan.name, name)) ?? []);
 }
 
 const iso = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000).toISOString() : '-');
 
 export async function showStatus(file: string, statePath: string, json: boolean, out: NodeJS.WritableStream): Promise<number> {
-  const name = await pipelineName(file, out);
-  if (!name) return EXIT.config;
+  const plan = await loadForState(file, out);
+  if (!plan) return EXIT.config;
+  const name = plan.name;
   if (!existsSync(statePath)) {
     out.write(json ? JSON.stringify({ pipeline: name, checkpoints: [], runs: [], dead_letters: [] }) + '\n' : `pipeline ${name}: no state yet at ${statePath} (never run)\n`);
     return EXIT.ok;
@@ -28,7 +37,7 @@ export async function showStatus(file: string, statePath: string, json: boolean,
     const runs = state.recentRuns(name, 10);
     const dead = state.deadLetters(name);
     if (json) {
-      out.write(JSON.stringify({ pipeline: name, checkpoints, runs, dead_letters: dead.map(({ record: _record, ...rest }) => rest) }) + '\n');
+      out.write(JSON.stringify({ pipeline: name, checkpoints, runs, dead_letters: dead.map(({ record: _record, ...rest }) => rest), connector_state: connectorStateLines(plan, state) }) + '\n');
       return EXIT.ok;
     }
     out.write(`pipeline ${name} (state ${statePath})\n\ncursors:\n`);
@@ -55,6 +64,8 @@ export async function showStatus(file: string, statePath: string, json: boolean,
       out.write(`  ${d.stream} ${d.sourceId} [${d.errorCode}] ${d.message}${d.fix ? ` — fix: ${d.fix}` : ''} (attempts ${d.attempts})\n`);
     }
     if (dead.length > 50) out.write(`  … ${dead.length - 50} more (use --json)\n`);
+    const extra = connectorStateLines(plan, state);
+    if (extra.length) out.write('\n' + extra.join('\n') + '\n');
     return EXIT.ok;
   } finally {
     state.close();
@@ -62,8 +73,9 @@ export async function showStatus(file: string, statePath: string, json: boolean,
 }
 
 export async function resetPipeline(file: string, statePath: string, stream: string | undefined, out: NodeJS.WritableStream): Promise<number> {
-  const name = await pipelineName(file, out);
-  if (!name) return EXIT.config;
+  const plan = await loadForState(file, out);
+  if (!plan) return EXIT.config;
+  const name = plan.name;
   if (!existsSync(statePath)) {
     out.write(`pipeline ${name}: no state at ${statePath}, nothing to reset\n`);
     return EXIT.ok;
