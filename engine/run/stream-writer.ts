@@ -5,7 +5,7 @@
 import { LedgersyncError, asLedgersyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Plan, StreamPlan } from '../config/plan.js';
-import type { Sink, SinkContext, SinkRecord, SinkResult, SourceRecord } from '../connector/types.js';
+import type { LedgerEntry, Sink, SinkContext, SinkRecord, SinkResult, SourceRecord } from '../connector/types.js';
 import { compareVersions, type StateStore, type WriteOutcome } from '../state/store.js';
 import { contentHash } from '../transform/hash.js';
 import { mapRecord } from '../transform/mapper.js';
@@ -54,10 +54,8 @@ export class StreamWriter {
     for (let i = 0; i < records.length; i += 100) await this.writePage(records.slice(i, i + 100), true);
   }
 
-  private alreadyProcessed(record: SourceRecord): boolean {
-    if (record.version === undefined) return false;
-    const entry = this.input.state.getLedger(this.pipeline, this.input.stream.name, record.id);
-    if (!entry || entry.pendingWrite || entry.sourceVersion === null) return false;
+  private alreadyProcessed(record: SourceRecord, entry: LedgerEntry | undefined): boolean {
+    if (record.version === undefined || !entry || entry.pendingWrite || entry.sourceVersion === null) return false;
     return compareVersions(record.version, entry.sourceVersion) <= 0;
   }
 
@@ -71,7 +69,8 @@ export class StreamWriter {
 
     for (const record of records) {
       if (!retrying) counts.read++;
-      if (seenIds.has(record.id) || this.alreadyProcessed(record)) {
+      const entry = state.getLedger(this.pipeline, stream.name, record.id);
+      if (seenIds.has(record.id) || this.alreadyProcessed(record, entry)) {
         // A dead letter superseded by a newer version that went through is simply resolved.
         if (retrying) state.resolveDeadLetter(this.pipeline, stream.name, record.id);
         else counts.skipped++;
@@ -94,7 +93,7 @@ export class StreamWriter {
       const pending: Pending = { record, outstanding: 0, failed: false };
       for (const mapped of outcome.records) {
         const hash = contentHash({ object: mapped.object, action: mapped.action, data: mapped.data });
-        const previous = state.getLedger(this.pipeline, stream.name, mapped.sourceId);
+        const previous = mapped.sourceId === record.id ? entry : state.getLedger(this.pipeline, stream.name, mapped.sourceId);
         if (previous && !previous.pendingWrite && previous.contentHash === hash && previous.targetId !== null) {
           counts.skipped++;
           continue;

@@ -147,8 +147,8 @@ export class StateStore {
       const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomUUID().slice(0, 8)}`;
       const now = nowSeconds();
       this.sql('INSERT INTO locks (pipeline, run_id, pid, hostname, acquired_at) VALUES (?, ?, ?, ?, ?)').run(pipeline, runId, process.pid, host, now);
-      this.db
-        .prepare("INSERT INTO runs (id, pipeline, started_at, status, pid, hostname) VALUES (?, ?, ?, 'running', ?, ?)")
+      this
+        .sql("INSERT INTO runs (id, pipeline, started_at, status, pid, hostname) VALUES (?, ?, ?, 'running', ?, ?)")
         .run(runId, pipeline, now, process.pid, host);
       return { runId };
     });
@@ -156,8 +156,8 @@ export class StateStore {
 
   finishRun(pipeline: string, runId: string, status: string, exitCode: number, counts: unknown, error?: unknown): void {
     this.transaction(() => {
-      this.db
-        .prepare('UPDATE runs SET finished_at = ?, status = ?, exit_code = ?, counts_json = ?, error_json = ? WHERE id = ?')
+      this
+        .sql('UPDATE runs SET finished_at = ?, status = ?, exit_code = ?, counts_json = ?, error_json = ? WHERE id = ?')
         .run(nowSeconds(), status, exitCode, JSON.stringify(counts ?? null), error === undefined ? null : JSON.stringify(error), runId);
       this.sql('DELETE FROM locks WHERE pipeline = ? AND run_id = ?').run(pipeline, runId);
     });
@@ -185,8 +185,8 @@ export class StateStore {
   }
 
   saveCheckpoint(pipeline: string, stream: string, value: unknown, runId: string): void {
-    this.db
-      .prepare(
+    this
+      .sql(
         `INSERT INTO checkpoints (pipeline, stream, value_json, run_id, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (pipeline, stream) DO UPDATE SET value_json = excluded.value_json, run_id = excluded.run_id, updated_at = excluded.updated_at`,
       )
@@ -213,8 +213,8 @@ export class StateStore {
   // ---- the ledger ----
 
   getLedger(pipeline: string, stream: string, sourceId: string): LedgerEntry | undefined {
-    const r = this.db
-      .prepare('SELECT source_id, source_version, content_hash, target_id, target_version, pending_write, updated_at FROM ledger WHERE pipeline = ? AND stream = ? AND source_id = ?')
+    const r = this
+      .sql('SELECT source_id, source_version, content_hash, target_id, target_version, pending_write, updated_at FROM ledger WHERE pipeline = ? AND stream = ? AND source_id = ?')
       .get(pipeline, stream, sourceId) as Record<string, unknown> | undefined;
     if (!r) return undefined;
     return {
@@ -237,8 +237,8 @@ export class StateStore {
 
   /** Records that a source version was seen and needs no write (filtered, unchanged). */
   markSeen(pipeline: string, stream: string, sourceId: string, sourceVersion: string | null): void {
-    this.db
-      .prepare(
+    this
+      .sql(
         `INSERT INTO ledger (pipeline, stream, source_id, source_version, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (pipeline, stream, source_id) DO UPDATE SET source_version = excluded.source_version, updated_at = excluded.updated_at`,
       )
@@ -293,15 +293,15 @@ export class StateStore {
 
   /** Operations left pending by a run that died between a request and its ledger write. */
   pendingOperations(pipeline: string): Array<{ id: number; runId: string; stream: string; sourceId: string; action: string }> {
-    return this.db
-      .prepare("SELECT id, run_id AS runId, stream, source_id AS sourceId, action FROM operations WHERE pipeline = ? AND status = 'pending' ORDER BY id")
+    return this
+      .sql("SELECT id, run_id AS runId, stream, source_id AS sourceId, action FROM operations WHERE pipeline = ? AND status = 'pending' ORDER BY id")
       .all(pipeline) as Array<{ id: number; runId: string; stream: string; sourceId: string; action: string }>;
   }
 
   /** Marks operations of dead runs as interrupted; the ledger keeps their `pending_write` flag for the look-up. */
   abandonPendingOperations(pipeline: string, exceptRunId: string): number {
-    return this.db
-      .prepare("UPDATE operations SET status = 'interrupted', finished_at = ? WHERE pipeline = ? AND status = 'pending' AND run_id != ?")
+    return this
+      .sql("UPDATE operations SET status = 'interrupted', finished_at = ? WHERE pipeline = ? AND status = 'pending' AND run_id != ?")
       .run(nowSeconds(), pipeline, exceptRunId).changes;
   }
 
@@ -323,8 +323,8 @@ export class StateStore {
   ): void {
     const now = nowSeconds();
     const e = letter.error;
-    this.db
-      .prepare(
+    this
+      .sql(
         `INSERT INTO dead_letters (pipeline, stream, source_id, source_version, record_json, deleted, error_code, error_kind, message, fix, details_json, attempts, first_run_id, last_run_id, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
          ON CONFLICT (pipeline, stream, source_id) DO UPDATE SET
