@@ -13,7 +13,25 @@ import type { KeyValueStore } from '../../engine/connector/types.js';
 import { scheduleComponents, type ScheduleComponent, type ScheduleRow } from '../../engine/revrec/schedule.js';
 import type { JournalLine, TotalsRow } from '../../engine/revrec/journal.js';
 
-type Totals = Record<string, number>;
+/** Amounts of one period by currency → accounting code → component (billed, tax, revenue, discount). */
+type Totals = Record<string, Record<string, number[]>>;
+
+const componentIndex: Readonly<Record<ScheduleComponent, number>> = { billed: 0, tax: 1, revenue: 2, discount: 3 };
+
+function addTo(totals: Totals, currency: string, code: string, component: number, amount: number): void {
+  const byCode = (totals[currency] ??= {});
+  const amounts = (byCode[code] ??= [0, 0, 0, 0]);
+  amounts[component] = (amounts[component] as number) + amount;
+}
+
+/** Drops all-zero entries so a period's totals stay as small as what it holds. */
+function pruned(totals: Totals): Totals {
+  for (const [currency, byCode] of Object.entries(totals)) {
+    for (const [code, amounts] of Object.entries(byCode)) if (amounts.every((a) => a === 0)) delete byCode[code];
+    if (Object.keys(byCode).length === 0) delete totals[currency];
+  }
+  return totals;
+}
 /** [period, accounting code, component, signed minor units] */
 export type StoredRow = [string, string, ScheduleComponent, number];
 
@@ -31,19 +49,12 @@ function encodeDocument(currency: string, rows: readonly ScheduleRow[]): StoredD
   for (const row of rows) {
     const byPeriod = (codes[row.accountingCode] ??= {});
     const amounts = (byPeriod[row.period] ??= [0, 0, 0, 0]);
-    const index = scheduleComponents.indexOf(row.component);
+    const index = componentIndex[row.component];
     amounts[index] = (amounts[index] as number) + row.amount;
   }
   return { currency, codes };
 }
 
-function* decodeDocument(document: StoredDocument): Generator<StoredRow> {
-  for (const [code, byPeriod] of Object.entries(document.codes)) {
-    for (const [period, amounts] of Object.entries(byPeriod)) {
-      for (let i = 0; i < amounts.length; i++) if (amounts[i]) yield [period, code, scheduleComponents[i] as ScheduleComponent, amounts[i] as number];
-    }
-  }
-}
 
 export type PostingKind = 'journal' | 'reversal' | 'correction';
 
@@ -77,11 +88,6 @@ export interface RetryState {
   lastFailedAt: string;
 }
 
-const totalsKey = (currency: string, code: string, component: ScheduleComponent) => `${currency}\u0000${code}\u0000${component}`;
-function splitTotalsKey(key: string): [string, string, ScheduleComponent] {
-  const [currency = '', code = '', component = 'billed'] = key.split('\u0000');
-  return [currency, code, component as ScheduleComponent];
-}
 
 /** Key of the write-ahead record that makes a multi-key update all-or-nothing across a crash. */
 const WAL_KEY = 'revrec:wal';
@@ -119,7 +125,7 @@ export class RevrecLedger {
     const touched = new Map<string, Totals>();
     const totalsOf = (period: string): Totals => {
       let totals = touched.get(period);
-      if (!totals) touched.set(period, (totals = { ...(this.kv.get<Totals>(`revrec:totals:${period}`) ?? {}) }));
+      if (!totals) touched.set(period, (totals = structuredClone(this.kv.get<Totals>(`revrec:totals:${period}`) ?? {})));
       return totals;
     };
     const existed: boolean[] = [];
@@ -127,25 +133,18 @@ export class RevrecLedger {
       const docKey = `revrec:doc:${update.key}`;
       const previous = read<StoredDocument>(docKey);
       existed.push(previous !== undefined);
-      for (const [period, code, component, amount] of previous ? decodeDocument(previous) : []) {
-        const totals = totalsOf(period);
-        const k = totalsKey(previous!.currency, code, component);
-        totals[k] = (totals[k] ?? 0) - amount;
+      for (const [code, byPeriod] of Object.entries(previous?.codes ?? {})) {
+        for (const [period, amounts] of Object.entries(byPeriod)) {
+          const totals = totalsOf(period);
+          amounts.forEach((amount, component) => amount && addTo(totals, previous!.currency, code, component, -amount));
+        }
       }
-      for (const row of update.rows) {
-        const totals = totalsOf(row.period);
-        const k = totalsKey(update.currency, row.accountingCode, row.component);
-        totals[k] = (totals[k] ?? 0) + row.amount;
-      }
-      writes.set(
-        docKey,
-        update.rows.length === 0 ? null : encodeDocument(update.currency, update.rows),
-      );
+      for (const row of update.rows) addTo(totalsOf(row.period), update.currency, row.accountingCode, componentIndex[row.component], row.amount);
+      writes.set(docKey, update.rows.length === 0 ? null : encodeDocument(update.currency, update.rows));
     }
     const periods = new Set(this.periods());
     for (const [period, totals] of touched) {
-      for (const [k, v] of Object.entries(totals)) if (v === 0) delete totals[k];
-      writes.set(`revrec:totals:${period}`, totals);
+      writes.set(`revrec:totals:${period}`, pruned(totals));
       periods.add(period);
     }
     writes.set('revrec:periods', [...periods].sort());
@@ -163,11 +162,15 @@ export class RevrecLedger {
     const totals = this.kv.get<Totals>(`revrec:totals:${period}`) ?? {};
     const posted = this.kv.get<Totals>(`revrec:posted:${period}`) ?? {};
     const rows: TotalsRow[] = [];
-    for (const k of new Set([...Object.keys(totals), ...Object.keys(posted)])) {
-      const amount = (totals[k] ?? 0) - (posted[k] ?? 0);
-      if (amount === 0) continue;
-      const [currency, accountingCode, component] = splitTotalsKey(k);
-      rows.push({ currency, accountingCode, component, amount });
+    for (const currency of new Set([...Object.keys(totals), ...Object.keys(posted)])) {
+      const due = totals[currency] ?? {};
+      const done = posted[currency] ?? {};
+      for (const accountingCode of new Set([...Object.keys(due), ...Object.keys(done)])) {
+        scheduleComponents.forEach((component, i) => {
+          const amount = (due[accountingCode]?.[i] ?? 0) - (done[accountingCode]?.[i] ?? 0);
+          if (amount !== 0) rows.push({ currency, accountingCode, component, amount });
+        });
+      }
     }
     return rows;
   }
@@ -180,14 +183,13 @@ export class RevrecLedger {
     const writes: Writes = new Map();
     writes.set(`revrec:postings:${period}`, [...this.postings(period), record]);
     const sign = record.kind === 'reversal' ? -1 : 1;
+    const touched = new Map<string, Totals>();
     for (const [origin, code, component, amount] of record.included) {
-      const key = `revrec:posted:${origin}`;
-      const posted = (writes.get(key) as Totals | undefined) ?? { ...(this.kv.get<Totals>(key) ?? {}) };
-      const k = totalsKey(record.currency, code, component);
-      posted[k] = (posted[k] ?? 0) + sign * amount;
-      if (posted[k] === 0) delete posted[k];
-      writes.set(key, posted);
+      let posted = touched.get(origin);
+      if (!posted) touched.set(origin, (posted = structuredClone(this.kv.get<Totals>(`revrec:posted:${origin}`) ?? {})));
+      addTo(posted, record.currency, code, componentIndex[component], sign * amount);
     }
+    for (const [origin, posted] of touched) writes.set(`revrec:posted:${origin}`, pruned(posted));
     writes.set(`revrec:attempt:${record.ref}`, null);
     this.commit(writes);
   }

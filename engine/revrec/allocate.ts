@@ -5,19 +5,21 @@
  */
 export function allocateByWeights(amount: number, weights: readonly number[]): number[] {
   if (!Number.isSafeInteger(amount)) throw new RangeError(`expected a safe integer amount, received ${amount}`);
-  const total = weights.reduce((sum, w) => sum + w, 0);
+  let total = 0;
+  for (const weight of weights) total += weight;
   if (weights.length === 0 || total <= 0) throw new RangeError('expected at least one positive weight');
   if (amount < 0) return allocateByWeights(-amount, weights).map((share) => (share === 0 ? 0 : -share));
   if (!Number.isSafeInteger(amount * total)) return allocateBig(amount, weights, total);
 
-  const shares = new Array<number>(weights.length);
-  const remainders = new Array<number>(weights.length);
+  const shares: number[] = [];
+  const remainders: number[] = [];
   let allocated = 0;
-  for (let i = 0; i < weights.length; i++) {
-    const product = amount * (weights[i] as number);
-    const share = Math.floor(product / total);
-    shares[i] = share;
-    remainders[i] = product - share * total;
+  for (const weight of weights) {
+    const product = amount * weight;
+    const remainder = product % total;
+    const share = (product - remainder) / total;
+    shares.push(share);
+    remainders.push(remainder);
     allocated += share;
   }
   distributeLeftover(shares, remainders, amount - allocated);

@@ -12,7 +12,7 @@
 import { lookupAccountResolver } from '../../engine/revrec/accounts.js';
 import { PeriodCalendar } from '../../engine/revrec/calendar.js';
 import { buildJournals, journalTotals, type TotalsRow } from '../../engine/revrec/journal.js';
-import { documentSchedule, type RevenueDocument } from '../../engine/revrec/schedule.js';
+import { documentSchedule, scheduleComponents, type RevenueDocument } from '../../engine/revrec/schedule.js';
 import { RevrecLedger } from '../../connectors/dualentry/revrec-ledger.js';
 import type { KeyValueStore } from '../../engine/connector/types.js';
 
@@ -95,7 +95,8 @@ async function pureSchedule(): Promise<void> {
   const memory = memorySampler();
   const started = performance.now();
   const calendar = new PeriodCalendar('month', TIMEZONE);
-  const totals = new Map<string, Map<string, TotalsRow>>();
+  // period → currency → accounting code → amounts by component, as the sink's state keeps them.
+  const totals = new Map<string, Map<string, Map<string, number[]>>>();
   let rows = 0;
   let lines = 0;
   let processed = 0;
@@ -103,20 +104,28 @@ async function pureSchedule(): Promise<void> {
     lines += document.lines.length;
     for (const row of documentSchedule(document, calendar)) {
       rows++;
-      let period = totals.get(row.period);
-      if (!period) totals.set(row.period, (period = new Map()));
-      const key = `${document.currency}|${row.accountingCode}|${row.component}`;
-      const total = period.get(key);
-      if (total) total.amount += row.amount;
-      else period.set(key, { currency: document.currency, accountingCode: row.accountingCode, component: row.component, amount: row.amount });
+      let byCurrency = totals.get(row.period);
+      if (!byCurrency) totals.set(row.period, (byCurrency = new Map()));
+      let byCode = byCurrency.get(document.currency);
+      if (!byCode) byCurrency.set(document.currency, (byCode = new Map()));
+      let amounts = byCode.get(row.accountingCode);
+      if (!amounts) byCode.set(row.accountingCode, (amounts = [0, 0, 0, 0]));
+      const i = scheduleComponents.indexOf(row.component);
+      amounts[i] = (amounts[i] as number) + row.amount;
     }
     // Let the sampler run: the real sink yields between batches too.
     if (++processed % 5000 === 0) await new Promise((r) => setImmediate(r));
   }
   const scheduled = performance.now();
   let journals = 0;
-  for (const period of totals.values()) {
-    for (const journal of buildJournals(period.values(), resolve)) {
+  for (const byCurrency of totals.values()) {
+    const periodRows: TotalsRow[] = [];
+    for (const [currency, byCode] of byCurrency) {
+      for (const [accountingCode, amounts] of byCode) {
+        amounts.forEach((amount, i) => periodRows.push({ currency, accountingCode, component: scheduleComponents[i]!, amount }));
+      }
+    }
+    for (const journal of buildJournals(periodRows, resolve)) {
       const { debit, credit } = journalTotals(journal);
       if (debit !== credit) throw new Error('unbalanced');
       journals++;
