@@ -96,26 +96,32 @@ type Writes = Map<string, unknown>;
 export class RevrecLedger {
   constructor(private readonly kv: KeyValueStore) {
     const pending = kv.get<Array<[string, unknown]>>(WAL_KEY);
-    if (pending) this.apply(pending);
+    if (pending) this.apply(pending, true);
   }
 
   /**
-   * Writes several keys as one: the new values are first saved under one key, then applied, then
-   * that key is removed. A crash in between is finished by the next `RevrecLedger` on the same store.
+   * Writes several keys as one. A store that offers `transaction(fn)` (the engine's SQLite store may)
+   * does it natively; otherwise the new values are first saved under one key, then applied, then that
+   * key is removed, and a crash in between is finished by the next `RevrecLedger` on the same store.
    * `null` deletes a key.
    */
   private commit(writes: Writes): void {
     const list = [...writes];
+    const transaction = (this.kv as KeyValueStore & { transaction?: (fn: () => void) => void }).transaction;
+    if (typeof transaction === 'function') {
+      transaction.call(this.kv, () => this.apply(list, false));
+      return;
+    }
     this.kv.set(WAL_KEY, list);
-    this.apply(list);
+    this.apply(list, true);
   }
 
-  private apply(list: ReadonlyArray<[string, unknown]>): void {
+  private apply(list: ReadonlyArray<[string, unknown]>, fromWal: boolean): void {
     for (const [key, value] of list) {
       if (value === null) this.kv.delete(key);
       else this.kv.set(key, value);
     }
-    this.kv.delete(WAL_KEY);
+    if (fromWal) this.kv.delete(WAL_KEY);
   }
 
   /** Replaces documents' schedules (all or nothing); returns whether each existed before. */

@@ -42,3 +42,30 @@ describe('revrec ledger state', () => {
     expect(revenue(recovered, '2026-01')).toBe(6510);
   });
 });
+
+describe('revrec ledger on a store with transactions', () => {
+  it('uses the store transaction instead of the write-ahead record', () => {
+    const kv = memoryKv();
+    const keysWritten: string[] = [];
+    let inTransaction = 0;
+    const transactional = {
+      ...kv,
+      set: (key: string, value: unknown) => {
+        keysWritten.push(`${inTransaction ? 'tx:' : ''}${key}`);
+        kv.set(key, value);
+      },
+      transaction: (fn: () => void) => {
+        inTransaction++;
+        try {
+          fn();
+        } finally {
+          inTransaction--;
+        }
+      },
+    };
+    new RevrecLedger(transactional).replaceDocuments([update(invoice('a', 9000))]);
+    expect(keysWritten.every((k) => k.startsWith('tx:'))).toBe(true);
+    expect(keysWritten).not.toContain('tx:revrec:wal');
+    expect(revenue(new RevrecLedger(kv), '2026-02')).toBe(2800);
+  });
+});
