@@ -19,7 +19,7 @@ import { parseRevenueDocument } from './documents.js';
 import { ReadyJournalPoster } from './journals.js';
 import { RevrecPoster, type PostOutcome } from './poster.js';
 import { RevrecLedger } from './revrec-ledger.js';
-import { revrecStatus, type RevrecStatus } from './status.js';
+import { formatRevrecStatus, revrecStatus, type RevrecStatus } from './status.js';
 import { parseRevrecSettings, type RevrecSettings } from './settings.js';
 
 export type { RevrecStatus } from './status.js';
@@ -263,4 +263,8 @@ export const connector: ConnectorModule = {
   name: 'dualentry',
   createSink: (input) => createDualEntrySink(input),
   baseUrl: (input) => dualEntryBaseUrl(input),
+  describeState(kv) {
+    const status = revrecStatus(kv);
+    return status.periods.length || status.retry ? formatRevrecStatus(status) : [];
+  },
 };

@@ -22,6 +22,9 @@ export function revrecStatus(kv: KeyValueStore): RevrecStatus {
   };
 }
 
+/** The most recent periods listed by `ledgersync status`; a backfill can span years. */
+const SHOWN_PERIODS = 24;
+
 /** Human lines for `ledgersync status`. */
 export function formatRevrecStatus(status: RevrecStatus): string[] {
   const lines = ['revenue recognition:'];
@@ -30,7 +33,9 @@ export function formatRevrecStatus(status: RevrecStatus): string[] {
     lines.push(`  RETRY ${r.period}: [${r.code}] ${r.message}${r.fix ? ` — fix: ${r.fix}` : ''} (attempts ${r.attempts}, since ${r.firstFailedAt})`);
   }
   if (!status.periods.length) lines.push('  (no schedule yet)');
-  for (const p of status.periods) {
+  const shown = status.periods.slice(-SHOWN_PERIODS);
+  if (shown.length < status.periods.length) lines.push(`  … ${status.periods.length - shown.length} earlier period(s) (use --json)`);
+  for (const p of shown) {
     const entries = p.entries.map((e) => {
       const debit = e.lines.reduce((sum, l) => sum + l.debit, 0);
       return `${e.kind} #${e.entryNumber} ${e.currency} ${formatMinor(debit, e.currency)} dated ${e.date}`;

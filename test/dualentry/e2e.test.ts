@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../engine/log.js';
 import { runPipeline } from '../../engine/run/runner.js';
+import { showStatus } from '../../engine/run/status.js';
 import { StateStore } from '../../engine/state/store.js';
 import { postPeriod } from '../../connectors/dualentry/post.js';
 import { startFakeChargebee, type FakeChargebee } from '../fakes/chargebee/index.js';
@@ -209,6 +210,10 @@ describe('Chargebee RevRec → DualEntry, end to end', () => {
     const posted = ledger.state.entries.filter((e) => e.company_id === 5151).map((e) => e.date.slice(0, 7));
     expect(posted.length).toBeGreaterThan(0);
     expect(posted.every((m) => m < locked)).toBe(true);
+
+    const out: string[] = [];
+    await showStatus(pipeline, statePath, false, { write: (chunk: string) => out.push(chunk) } as unknown as NodeJS.WritableStream);
+    expect(out.join('')).toContain(`RETRY ${locked}: [dualentry_period_locked] DualEntry period ${locked} is locked`);
 
     ledger.reopenPeriod(locked, 5151);
     const again = await runPipeline({ pipelinePath: pipeline, statePath, env: lockedEnv, log: silentLogger });
