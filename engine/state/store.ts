@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { LedgersyncError } from '../errors.js';
+import { redact } from '../log.js';
 import type { KeyValueStore, LedgerEntry, SecretStore } from '../connector/types.js';
 import { MIGRATIONS } from './schema.js';
 import { open as openSealed, requireSecretKey, seal } from './crypto.js';
@@ -158,7 +159,7 @@ export class StateStore {
     this.transaction(() => {
       this
         .sql('UPDATE runs SET finished_at = ?, status = ?, exit_code = ?, counts_json = ?, error_json = ? WHERE id = ?')
-        .run(nowSeconds(), status, exitCode, JSON.stringify(counts ?? null), error === undefined ? null : JSON.stringify(error), runId);
+        .run(nowSeconds(), status, exitCode, JSON.stringify(counts ?? null), error === undefined ? null : redact(JSON.stringify(error)), runId);
       this.sql('DELETE FROM locks WHERE pipeline = ? AND run_id = ?').run(pipeline, runId);
     });
   }
@@ -341,9 +342,9 @@ export class StateStore {
         letter.deleted ? 1 : 0,
         e.code,
         e.kind,
-        e.message,
-        e.fix ?? null,
-        JSON.stringify(e.details ?? {}),
+        redact(e.message),
+        e.fix ? redact(e.fix) : null,
+        redact(JSON.stringify(e.details ?? {})),
         runId,
         runId,
         now,

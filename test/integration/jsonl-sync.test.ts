@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { startFakeChargebee, SEED_FACTS, type FakeChargebee } from '../fakes/chargebee/index.js';
 import { runPipeline } from '../../engine/run/runner.js';
 import { StateStore } from '../../engine/state/store.js';
@@ -65,6 +66,7 @@ describe('Chargebee → JSONL end to end', () => {
     expect(second.status).toBe('success');
     expect(Object.values(second.streams).reduce((n, c) => n + c.written, 0)).toBe(0);
     expectEveryRecordOnce();
+    expect(readFileSync(state()).includes(fake.apiKey)).toBe(false);
   });
 
   it('an incremental run picks up changes, including new records in the checkpoint\'s own second', async () => {
@@ -120,6 +122,9 @@ describe('Chargebee → JSONL end to end', () => {
     expect(store.listCheckpoints('chargebee-to-jsonl')).toEqual([]);
     expect(store.recentRuns('chargebee-to-jsonl')[0]).toMatchObject({ status: 'failed', exitCode: 3 });
     store.close();
+    for (const file of ['state.db', 'state.db-wal'].map((f) => join(work.dir, f)).filter((f) => existsSync(f))) {
+      expect(readFileSync(file).includes('live_wrongwrongwrongwrong'), file).toBe(false);
+    }
   });
 
   it('--full-refresh re-reads everything but writes nothing twice', async () => {
