@@ -231,7 +231,7 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
     async close(ctx) {
       lastAutomaticPostings = [];
       if (!settings?.automaticPosting) return;
-      lastAutomaticPostings = await posterFor(ctx).postClosed(now());
+      lastAutomaticPostings = await posterFor(ctx).postClosed(options.now ? now() : (ctx.now ?? now)());
       const failed = lastAutomaticPostings.find((o) => o.status === 'failed');
       if (failed?.error) {
         throw new LedgersyncError(failed.error.code, failed.error.kind as LedgersyncError['kind'], `automatic posting of ${failed.period} failed: ${failed.error.message}`, {

@@ -8,7 +8,7 @@ import { loadPipeline } from '../../engine/config/load.js';
 import type { SinkContext } from '../../engine/connector/types.js';
 import { closeHttpAgent } from '../../engine/http/connection.js';
 import { createLogger, redact, type Logger } from '../../engine/log.js';
-import { factoryInput } from '../../engine/run/runner.js';
+import { factoryInput, sinkContext } from '../../engine/run/runner.js';
 import { StateStore } from '../../engine/state/store.js';
 import { createDualEntrySink, type DualEntrySinkOptions } from './index.js';
 import type { PostOutcome, PostedEntrySummary } from './poster.js';
@@ -88,15 +88,15 @@ export async function postPeriod(options: PostPeriodOptions): Promise<PostSummar
   let summary: PostSummary;
   try {
     const sink = createDualEntrySink(factoryInput(plan, 'sink', log, controller.signal), options.now ? { now: options.now } : {});
-    const ctx: SinkContext = {
-      pipeline: plan.name,
+    const ctx: SinkContext = sinkContext({
+      plan,
+      state,
       runId,
       log: log.child('post'),
       signal: controller.signal,
-      resolveTarget: (stream, sourceId) => state.targetIdOf(plan.name, stream, sourceId),
-      kv: state.keyValue(plan.name, 'dualentry'),
-      secrets: state.secretStore(plan.name, 'dualentry', env.LEDGERSYNC_SECRET_KEY),
-    };
+      now: options.now ?? (() => Math.floor(Date.now() / 1000)),
+      secretKey: env.LEDGERSYNC_SECRET_KEY,
+    });
     const outcome = await sink.post(options.period, { repost: options.repost ?? false }, ctx);
     summary = {
       status: outcome.status,

@@ -121,12 +121,16 @@ export interface SinkContext {
   kv: KeyValueStore;
   /** Durable encrypted secrets scoped to this pipeline and connector (rotated refresh tokens). */
   secrets: SecretStore;
+  /** The run's clock in unix seconds (injectable in tests). Absent: the system clock. */
+  now?(): number;
 }
 
 export interface KeyValueStore {
   get<T = unknown>(key: string): T | undefined;
   set(key: string, value: unknown): void;
   delete(key: string): void;
+  /** Runs `fn` so that every set / delete in it lands together or not at all. */
+  transaction?(fn: () => void): void;
 }
 
 export interface SecretStore {

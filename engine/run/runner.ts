@@ -145,15 +145,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     const source = sourceModule.createSource(factoryInput(plan, 'source', log, controller.signal));
     const sink = sinkModule.createSink(factoryInput(plan, 'sink', log, controller.signal));
     const sourceCtx: SourceContext = { log: log.child('source'), signal: controller.signal, now };
-    const sinkCtx: SinkContext = {
-      pipeline: plan.name,
-      runId,
-      log: log.child('sink'),
-      signal: controller.signal,
-      resolveTarget: (stream, sourceId) => state.targetIdOf(plan.name, stream, sourceId),
-      kv: state.keyValue(plan.name, sinkModule.name),
-      secrets: state.secretStore(plan.name, sinkModule.name, env.LEDGERSYNC_SECRET_KEY),
-    };
+    const sinkCtx = sinkContext({ plan, state, runId, log: log.child('sink'), signal: controller.signal, now, secretKey: env.LEDGERSYNC_SECRET_KEY });
     const bindings = createBindings({
       options: plan.options,
       lookups: plan.lookups,
@@ -169,12 +161,12 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
         const started = Date.now();
         progress.streamStarted(stream.name);
         const writer = new StreamWriter({ plan, stream, state, sink, sinkCtx, bindings, runId, counts: counts[stream.name]!, log });
-        await writer.retryDeadLetters();
         for await (const page of source.read(requests[i]!, sourceCtx)) {
           await writer.writePage(page.records);
           if (page.checkpoint !== undefined) state.saveCheckpoint(plan.name, stream.name, page.checkpoint, runId);
           progress.page(stream.name, page.progress?.page ?? 0, counts[stream.name]!);
         }
+        await writer.retryDeadLetters();
         progress.streamFinished(stream.name, counts[stream.name]!, (Date.now() - started) / 1000);
       }
       await sink.close?.(sinkCtx);
@@ -197,6 +189,22 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   state.close();
   await closeHttpAgent();
   return { status, exitCode, runId, pipeline: plan.name, streams: counts, ...(fatal ? { error: errorSummary(fatal) } : {}) };
+}
+
+/** The context every sink call gets: ledger references, its durable kv and secrets, the clock. */
+export function sinkContext(input: { plan: Plan; state: StateStore; runId: string; log: Logger; signal: AbortSignal; now: () => number; secretKey: string | undefined }): SinkContext {
+  const { plan, state } = input;
+  const scope = plan.sink.config.connector;
+  return {
+    pipeline: plan.name,
+    runId: input.runId,
+    log: input.log,
+    signal: input.signal,
+    resolveTarget: (stream, sourceId) => state.targetIdOf(plan.name, stream, sourceId),
+    kv: state.keyValue(plan.name, scope),
+    secrets: state.secretStore(plan.name, scope, input.secretKey),
+    now: input.now,
+  };
 }
 
 function readRequest(plan: Plan, stream: StreamPlan, checkpoint: unknown): StreamReadRequest {

@@ -40,9 +40,13 @@ export class StreamWriter {
     this.batchSize = Math.max(1, Math.min(input.stream.batchSize ?? sinkMax, sinkMax));
   }
 
-  /** Re-processes records that failed in earlier runs (a lookup was fixed, a dependency synced…). */
+  /**
+   * Re-processes records that failed in earlier runs (a lookup was fixed, a dependency synced…).
+   * Called after the stream's read, so a record the source returned afresh in this run has already
+   * superseded its stored copy; letters this run wrote or retried are left for the next run.
+   */
   async retryDeadLetters(): Promise<void> {
-    const letters = this.input.state.deadLetters(this.pipeline, this.input.stream.name);
+    const letters = this.input.state.deadLettersBefore(this.pipeline, this.input.stream.name, this.input.runId);
     if (!letters.length) return;
     this.input.log.info(`${this.input.stream.name}: retrying ${letters.length} record(s) that failed before`);
     const records: SourceRecord[] = letters.map((l) => ({

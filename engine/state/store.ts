@@ -35,6 +35,7 @@ export interface DeadLetter {
   message: string;
   fix: string | null;
   attempts: number;
+  lastRunId: string;
   updatedAt: number;
 }
 
@@ -356,6 +357,11 @@ export class StateStore {
     this.sql('DELETE FROM dead_letters WHERE pipeline = ? AND stream = ? AND source_id = ?').run(pipeline, stream, sourceId);
   }
 
+  /** Dead letters of a stream not already retried (or written) by this run. */
+  deadLettersBefore(pipeline: string, stream: string, runId: string): DeadLetter[] {
+    return this.deadLetters(pipeline, stream).filter((d) => d.lastRunId !== runId);
+  }
+
   deadLetters(pipeline: string, stream?: string): DeadLetter[] {
     const rows = (
       stream
@@ -373,6 +379,7 @@ export class StateStore {
       message: String(r.message),
       fix: (r.fix as string | null) ?? null,
       attempts: Number(r.attempts),
+      lastRunId: String(r.last_run_id),
       updatedAt: Number(r.updated_at),
     }));
   }
@@ -386,7 +393,9 @@ export class StateStore {
        ON CONFLICT (pipeline, scope, key) DO UPDATE SET value_json = excluded.value_json, updated_at = excluded.updated_at`,
     );
     const del = this.sql('DELETE FROM kv WHERE pipeline = ? AND scope = ? AND key = ?');
+    const inTransaction = (fn: () => void) => this.transaction(fn);
     return {
+      transaction: inTransaction,
       get<T>(key: string): T | undefined {
         const r = get.get(pipeline, scope, key) as { value_json: string } | undefined;
         return r ? (JSON.parse(r.value_json) as T) : undefined;
