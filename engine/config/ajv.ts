@@ -29,7 +29,8 @@ function strictAjv(): AjvInstance {
 
 export function lenientAjv(): AjvInstance {
   if (!lenient) {
-    lenient = new Ajv({ allErrors: true, verbose: true, strict: false, discriminator: true, allowUnionTypes: true });
+    // coerceTypes: `realm_id: ${QBO_REALM_ID}` arrives as a number but the connection wants a string.
+    lenient = new Ajv({ allErrors: true, verbose: true, strict: false, discriminator: true, allowUnionTypes: true, coerceTypes: true });
     addFormats(lenient);
   }
   return lenient;

@@ -228,9 +228,16 @@ function mergeSources(value: Node | null, doc: Document): YAMLMap[] {
   return isSeq(value) ? value.items.flatMap(resolve) : resolve(value);
 }
 
-/** `batch_size: ${BATCH:-50}` is a number, as `batch_size: 50` would be. */
+/**
+ * `batch_size: ${BATCH:-50}` is a number, as `batch_size: 50` would be. Digits a number cannot hold
+ * exactly (a 16-digit QuickBooks realm id) stay a string; a connection property whose schema says
+ * string turns a smaller one back into its exact digits (the connection validator coerces).
+ */
 function plainScalarValue(text: string): unknown {
-  if (/^[-+]?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$/.test(text)) return Number(text);
+  if (/^[-+]?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$/.test(text)) {
+    const n = Number(text);
+    return Number.isInteger(n) && !Number.isSafeInteger(n) ? text : n;
+  }
   if (text === 'true') return true;
   if (text === 'false') return false;
   return text;

@@ -136,10 +136,10 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
 
   const counts: Record<string, StreamCounts> = Object.fromEntries(selected.map((s) => [s.name, emptyCounts()]));
   let fatal: LedgersyncError | undefined;
-  const sourceModule = connectorModule(plan.source.config.connector);
-  const sinkModule = connectorModule(plan.sink.config.connector);
 
   try {
+    const sourceModule = connectorModule(plan.source.config.connector);
+    const sinkModule = connectorModule(plan.sink.config.connector);
     if (!sourceModule.createSource) throw new LedgersyncError('not_a_source', 'config', `connector '${sourceModule.name}' cannot be a source`);
     if (!sinkModule.createSink) throw new LedgersyncError('not_a_sink', 'config', `connector '${sinkModule.name}' cannot be a sink`);
     const source = sourceModule.createSource(factoryInput(plan, 'source', log, controller.signal));
