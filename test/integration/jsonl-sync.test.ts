@@ -138,7 +138,8 @@ describe('Chargebee → JSONL end to end', () => {
   it('a second run of the same pipeline while one holds the lock exits 4', async () => {
     fake.faults.delayMs = 30;
     const first = run();
-    await new Promise((r) => setTimeout(r, 100));
+    // The first run holds the lock once it talks to Chargebee.
+    while (fake.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
     const second = await run();
     expect(second.exitCode).toBe(4);
     expect(second.error?.message).toMatch(/another run of pipeline 'chargebee-to-jsonl' is in progress/);
