@@ -1,13 +1,7 @@
 /** Timezone and `start_date` checks, with the date read in the pipeline's own timezone. */
+import { isValidTimezone, zoneOffsetSeconds } from '../transform/dates.js';
 
-export function isValidTimezone(timezone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: timezone });
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isValidTimezone };
 
 const dateOnly = /^(\d{4})-(\d{2})-(\d{2})$/;
 const localDateTime = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$/;
@@ -34,19 +28,7 @@ export function startDateSeconds(text: string, timezone: string): number | undef
   return Math.floor(instant / 1000);
 }
 
-/** How far `timezone`'s wall clock is ahead of UTC at `instant`. */
+/** How far `timezone`'s wall clock is ahead of UTC at `instant` (milliseconds). */
 function offsetMs(instant: number, timezone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: timezone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(new Date(instant));
-  const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-  const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
-  return asUtc - Math.floor(instant / 1000) * 1000;
+  return zoneOffsetSeconds(Math.floor(instant / 1000), timezone) * 1000;
 }

@@ -2,6 +2,7 @@
  * Accounting periods in the pipeline's timezone. A day is a civil date counted as days since
  * 1970-01-01, so period arithmetic is integer arithmetic and never depends on the host's timezone.
  */
+import { zoneOffsetSeconds } from '../transform/dates.js';
 
 export type PeriodKind = 'month' | 'quarter';
 
@@ -58,9 +59,7 @@ export interface Period {
 export class PeriodCalendar {
   readonly kind: PeriodKind;
   readonly timezone: string;
-  private readonly formatter: Intl.DateTimeFormat;
   private readonly cache = new Map<number, Period>();
-  private readonly offsetCache = new Map<number, number>();
 
   /**
    * @param kind accounting period length: `month` (default) or `quarter`
@@ -70,7 +69,6 @@ export class PeriodCalendar {
     if (kind !== 'month' && kind !== 'quarter') throw new RangeError(`expected period "month" or "quarter", received "${String(kind)}"`);
     this.kind = kind;
     this.timezone = timezone;
-    this.formatter = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' });
   }
 
   /** Civil day (in the calendar's timezone) of a unix timestamp in seconds. */
@@ -79,24 +77,9 @@ export class PeriodCalendar {
     return Math.floor((unixSeconds + this.offsetAt(unixSeconds)) / 86_400);
   }
 
-  /**
-   * UTC offset in seconds at an instant. Zone transitions fall on quarter hours, so the offset is
-   * cached per 15-minute slot: Intl is the slow part of a 100k-line schedule.
-   */
+  /** UTC offset in seconds at an instant (cached per quarter hour by the shared helper). */
   private offsetAt(unixSeconds: number): number {
-    const slot = Math.floor(unixSeconds / 900);
-    const cached = this.offsetCache.get(slot);
-    if (cached !== undefined) return cached;
-    const instant = slot * 900;
-    const fields: Record<string, number> = {};
-    for (const part of this.formatter.formatToParts(new Date(instant * 1000))) {
-      if (part.type !== 'literal') fields[part.type] = Number(part.value);
-    }
-    const local = civilToDay(fields.year ?? 1970, fields.month ?? 1, fields.day ?? 1) * 86_400 + ((fields.hour ?? 0) % 24) * 3600 + (fields.minute ?? 0) * 60;
-    const offset = local - instant;
-    if (this.offsetCache.size > 200_000) this.offsetCache.clear();
-    this.offsetCache.set(slot, offset);
-    return offset;
+    return zoneOffsetSeconds(unixSeconds, this.timezone);
   }
 
   /** Period index containing a day. */

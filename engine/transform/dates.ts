@@ -27,7 +27,7 @@ const offsetCache = new Map<string, number>();
  * The zone's UTC offset in seconds at `seconds`. Offsets only change on quarter-hour boundaries,
  * so one Intl call serves every instant of a quarter hour (Intl is slow on per-record paths).
  */
-function offsetAt(seconds: number, timezone: string): number {
+export function zoneOffsetSeconds(seconds: number, timezone: string): number {
   const bucket = Math.floor(seconds / QUARTER_HOUR);
   const key = `${timezone}|${bucket}`;
   let offset = offsetCache.get(key);
@@ -56,7 +56,7 @@ function formatterWithTime(timezone: string): Intl.DateTimeFormat {
 /** Unix seconds → `YYYY-MM-DD` as the calendar reads in `timezone`. */
 export function isoDate(unixSeconds: unknown, timezone: string): string {
   const seconds = toSeconds(unixSeconds, '$date');
-  const local = timezone === 'UTC' ? seconds : seconds + offsetAt(seconds, timezone);
+  const local = timezone === 'UTC' ? seconds : seconds + zoneOffsetSeconds(seconds, timezone);
   return new Date(local * 1000).toISOString().slice(0, 10);
 }
 
