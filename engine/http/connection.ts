@@ -175,11 +175,13 @@ export function createConnection(options: ConnectionOptions, env: ClientEnvironm
       headers['content-type'] = request.contentType ?? 'text/plain';
     }
     if (!request.skipAuth) await hooks.authorize?.(headers, request);
-    const timeout = AbortSignal.timeout(request.timeoutMs ?? options.timeoutMs ?? 60_000);
-    const signal = env.signal ? AbortSignal.any([timeout, env.signal]) : timeout;
     stats.requests++;
-    const send = () =>
-      fetch(url, {
+    // The timeout starts when the request leaves the queue: time spent waiting for a rate-limit slot
+    // is not the server's, and a write timed out before it was sent must not look "maybe applied".
+    const send = async () => {
+      const timeout = AbortSignal.timeout(request.timeoutMs ?? options.timeoutMs ?? 60_000);
+      const signal = env.signal ? AbortSignal.any([timeout, env.signal]) : timeout;
+      const response = await fetch(url, {
         method: request.method,
         headers,
         ...(body === undefined ? {} : { body }),
@@ -187,8 +189,9 @@ export function createConnection(options: ConnectionOptions, env: ClientEnvironm
         // @ts-expect-error dispatcher is undici's extension of RequestInit
         dispatcher: agent(),
       });
-    const res = await queue.add(() => (window ? window.run(send, env.signal) : send()));
-    const text = await res.text();
+      return { res: response, text: await response.text() };
+    };
+    const { res, text } = await queue.add(() => (window ? window.run(send, env.signal) : send()));
     return {
       status: res.status,
       headers: res.headers,
