@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { startFakeChargebee, SEED_FACTS, type FakeChargebee } from '../fakes/chargebee/index.js';
 import { runPipeline } from '../../engine/run/runner.js';
 import { StateStore } from '../../engine/state/store.js';
@@ -100,7 +100,7 @@ describe('Chargebee → JSONL end to end', () => {
     expect(invoices.filter((i) => i.id === late.id)).toHaveLength(1);
   });
 
-  it('loses nothing under injected 429s and 503s', async () => {
+  it('loses nothing under injected 429s, 503s and dropped connections', async () => {
     fake.faults.rateLimitNext(3, 1);
     fake.faults.failEvery(4, 503);
     const summary = await run();
@@ -109,6 +109,28 @@ describe('Chargebee → JSONL end to end', () => {
     expectEveryRecordOnce();
     expect(fake.requests.filter((r) => r.status === 429).length).toBe(3);
     expect(fake.requests.filter((r) => r.status === 503).length).toBeGreaterThanOrEqual(3);
+
+    // A flaky network: sockets reset mid-request on the next incremental run.
+    clock += 60;
+    fake.state.touch('invoices', fake.state.entries('invoices')[3]!.record.id, { amount_due: 0, status: 'paid' });
+    fake.faults.resetConnectionNext(2);
+    const flaky = await run();
+    expect(flaky.status).toBe('success');
+    expect(flaky.streams.invoices!.updated).toBe(1);
+    expectEveryRecordOnce();
+  });
+
+  it('start_date: nothing dated before the go-live is read', async () => {
+    const pipeline = join(work.dir, 'go-live.yaml');
+    writeFileSync(pipeline, readFileSync(JSONL_PIPELINE, 'utf8').replace('timezone: UTC', 'timezone: UTC\nstart_date: 2024-01-01'));
+    const summary = await run({ pipelinePath: pipeline });
+    expect(summary.status).toBe('success');
+    const goLive = Date.UTC(2024, 0, 1) / 1000;
+    const invoices = readJsonl(join(out(), 'invoices.jsonl'));
+    const expected = fake.state.entries('invoices').filter((e) => Number(e.record.date) >= goLive);
+    expect(invoices.length).toBe(expected.length);
+    expect(invoices.every((i) => String(i.date) >= '2024-01-01')).toBe(true);
+    expect(expected.length).toBeLessThan(fake.state.entries('invoices').length);
   });
 
   it('a wrong key exits 3 with a message naming the site and what to check, without the key, and advances nothing', async () => {
