@@ -1,5 +1,6 @@
 /** Fake Chargebee + fake Intacct + a temp copy of an example pipeline, run through the engine's runner. */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { editFile } from '../integration/helpers.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPipeline, type RunOptions, type RunSummary } from '../../engine/run/runner.js';
@@ -72,14 +73,7 @@ export async function startSandbox(
     pipelinePath,
     env,
     run: (o = {}) => runPipeline({ pipelinePath, statePath, env, log: silentLogger, ...o }),
-    edit(replacements) {
-      let text = readFileSync(pipelinePath, 'utf8');
-      for (const [from, to] of replacements) {
-        if (!text.includes(from)) throw new Error(`pipeline text not found: ${from}`);
-        text = text.replace(from, to);
-      }
-      writeFileSync(pipelinePath, text);
-    },
+    edit: (replacements) => editFile(pipelinePath, replacements),
     async close() {
       await Promise.all([cb.close(), intacct.close()]);
       rmSync(dir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 /** Shared set-up of the end-to-end tests: temp dirs, the example pipeline, reading JSONL output. */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,4 +39,14 @@ export function chargebeeEnv(fake: { site: string; apiKey: string; url: string }
     CHARGEBEE_BASE_URL: fake.url,
     LEDGERSYNC_OUT: out,
   };
+}
+
+/** Applies exact text replacements to a file; each `from` must be found, so a stale edit fails loudly. */
+export function editFile(path: string, replacements: ReadonlyArray<readonly [string, string]>): void {
+  let text = readFileSync(path, 'utf8');
+  for (const [from, to] of replacements) {
+    if (!text.includes(from)) throw new Error(`text not found in ${path}: ${from}`);
+    text = text.replace(from, to);
+  }
+  writeFileSync(path, text);
 }
