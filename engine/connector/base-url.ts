@@ -19,8 +19,19 @@ export function resolveBaseUrl(descriptor: ConnectorDescriptor, connection: Conn
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
       throw new LedgersyncError('invalid_base_url', 'config', `${spec.override_property} of the ${descriptor.title} connection must be http(s), received ${url.protocol}`);
     }
-    return url.toString().replace(/\/+$/, '');
+    const given = url.toString().replace(/\/+$/, '');
+    // A bare host (`http://127.0.0.1:4010`) gets the API's own path (`/api/v2`), as the vendor's host would.
+    if (url.pathname === '/' && !url.search) {
+      const path = new URL(fillBaseTemplate(descriptor, connection, variant)).pathname.replace(/\/+$/, '');
+      return given + path;
+    }
+    return given;
   }
+  return fillBaseTemplate(descriptor, connection, variant);
+}
+
+function fillBaseTemplate(descriptor: ConnectorDescriptor, connection: ConnectionConfig, variant?: string): string {
+  const spec = descriptor.base_url!;
   const template = (variant && spec.variants?.[variant]) || spec.template;
   return template.replace(/\{(\w+)\}/g, (_, name: string) => {
     const value = connection[name];

@@ -52,5 +52,10 @@ describe('Chargebee base URL', () => {
   });
   it('uses base_url when given', () => {
     expect(resolveBaseUrl(descriptor, connection('acme-test', 'http://127.0.0.1:4010/api/v2/'))).toBe('http://127.0.0.1:4010/api/v2');
+    expect(resolveBaseUrl(descriptor, connection('acme-test', 'http://127.0.0.1:4010/proxy/cb'))).toBe('http://127.0.0.1:4010/proxy/cb');
+  });
+  it('gives a bare-host base_url the API path, as the vendor host has it', () => {
+    expect(resolveBaseUrl(descriptor, connection('acme-test', 'http://127.0.0.1:4010'))).toBe('http://127.0.0.1:4010/api/v2');
+    expect(resolveBaseUrl(descriptor, connection('acme-test', 'http://127.0.0.1:4010/'))).toBe('http://127.0.0.1:4010/api/v2');
   });
 });
