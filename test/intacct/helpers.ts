@@ -1,5 +1,6 @@
 /** Builds what the engine would hand the Intacct connector, pointed at the fake gateway. */
 import { readFileSync } from 'node:fs';
+import { memoryKeyValue, memorySecrets } from '../integration/helpers.js';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { parse } from 'yaml';
@@ -43,16 +44,14 @@ export function intacctInput(fake: FakeIntacct, overrides: Record<string, unknow
 }
 
 export function sinkContext(targets: Record<string, string> = {}): SinkContext {
-  const kv = new Map<string, unknown>();
-  const secrets = new Map<string, string>();
   return {
     pipeline: 'test',
     runId: 'run-1',
     log: silentLogger,
     signal: new AbortController().signal,
     resolveTarget: (stream, sourceId) => targets[`${stream}/${sourceId}`],
-    kv: { get: <T>(k: string) => kv.get(k) as T | undefined, set: (k, v) => void kv.set(k, v), delete: (k) => void kv.delete(k) },
-    secrets: { get: (k) => secrets.get(k), set: (k, v) => void secrets.set(k, v) },
+    kv: memoryKeyValue(),
+    secrets: memorySecrets(),
   };
 }
 

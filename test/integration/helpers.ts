@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { KeyValueStore, SecretStore } from '../../engine/connector/types.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const JSONL_PIPELINE = join(ROOT, 'pipelines/examples/chargebee-to-jsonl.yaml');
@@ -49,4 +50,13 @@ export function editFile(path: string, replacements: ReadonlyArray<readonly [str
     text = text.replace(from, to);
   }
   writeFileSync(path, text);
+}
+
+/** In-memory stand-ins for the state store's per-connector kv and secrets, for sink unit tests. */
+export function memoryKeyValue(values = new Map<string, unknown>()): KeyValueStore {
+  return { get: <T>(k: string) => values.get(k) as T | undefined, set: (k, v) => void values.set(k, v), delete: (k) => void values.delete(k) };
+}
+
+export function memorySecrets(values = new Map<string, string>()): SecretStore {
+  return { get: (k) => values.get(k), set: (k, v) => void values.set(k, v) };
 }

@@ -1,5 +1,6 @@
 /** Builds what the engine hands the QBO connector, without the runner: descriptor, factory input, sink context. */
 import { readFileSync } from 'node:fs';
+import { memoryKeyValue, memorySecrets } from '../integration/helpers.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -59,8 +60,8 @@ export function sinkContext(secretValues = new Map<string, string>()): MemoryCon
     log: silentLogger,
     signal: new AbortController().signal,
     resolveTarget: (stream, sourceId) => ledger.get(`${stream}/${sourceId}`),
-    kv: { get: <T>(k: string) => kvValues.get(k) as T | undefined, set: (k, v) => void kvValues.set(k, v), delete: (k) => void kvValues.delete(k) },
-    secrets: { get: (k) => secretValues.get(k), set: (k, v) => void secretValues.set(k, v) },
+    kv: memoryKeyValue(kvValues),
+    secrets: memorySecrets(secretValues),
     secretValues,
     kvValues,
     ledger,
