@@ -1,2 +1,2 @@
 #!/usr/bin/env node
-import '../dist/engine/cli.js';
+import '../dist/app/cli.js';

@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { LedgersyncError, asLedgersyncError } from '../../engine/errors.js';
 import type { ConnectorFactoryInput, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
 import type { HttpConnection } from '../../engine/http/connection.js';
-import { currencyExponent, parseDecimal } from '../../engine/transform/money.js';
+import { currencyExponent, parseDecimal } from '../../domain/money/money.js';
 import { chargebeeConnection } from './api.js';
 
 interface OfflinePayment {

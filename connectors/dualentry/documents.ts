@@ -3,9 +3,9 @@
  * name the field: a billing document for the recognition schedule, and a ready-made journal.
  */
 import { LedgersyncError } from '../../engine/errors.js';
-import type { JournalDraft } from '../../engine/revrec/journal.js';
-import { parseDecimalToMinor } from '../../engine/revrec/money.js';
-import type { RevenueDocument, RevenueLine } from '../../engine/revrec/schedule.js';
+import type { JournalDraft } from '../../domain/revrec/journal.js';
+import { parseDecimalToMinor } from '../../domain/revrec/money.js';
+import type { RevenueDocument, RevenueLine } from '../../domain/revrec/schedule.js';
 
 function bad(sourceId: string, field: string, expected: string, received: unknown): LedgersyncError {
   return new LedgersyncError('invalid_mapped_record', 'record', `record ${sourceId}: ${field} must be ${expected}, received ${JSON.stringify(received) ?? 'nothing'}`, {

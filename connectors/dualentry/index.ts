@@ -1,5 +1,5 @@
 /**
- * DualEntry sink. `revenue_document` records feed the recognition schedule (engine/revrec) and are
+ * DualEntry sink. `revenue_document` records feed the recognition schedule (domain/revrec) and are
  * posted per closed period in `close()` or on demand (`post()`, used by `ledgersync post`);
  * `journal_entry` records are posted as they come, one entry each.
  */
@@ -10,10 +10,10 @@ import { rateLimitOf, retryPolicyOf } from '../../engine/connector/descriptor.js
 import type { ConnectorFactoryInput, ConnectorModule, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
 import type { RateLimit } from '../../engine/http/connection.js';
 import { registerSecret } from '../../engine/log.js';
-import { lookupAccountResolver, type AccountTables } from '../../engine/revrec/accounts.js';
-import { PeriodCalendar } from '../../engine/revrec/calendar.js';
-import type { AccountRole } from '../../engine/revrec/journal.js';
-import { documentSchedule } from '../../engine/revrec/schedule.js';
+import { lookupAccountResolver, type AccountTables } from '../../domain/revrec/accounts.js';
+import { PeriodCalendar } from '../../domain/revrec/calendar.js';
+import type { AccountRole } from '../../domain/revrec/journal.js';
+import { documentSchedule } from '../../domain/revrec/schedule.js';
 import { DualEntryApi, describeDualEntryError } from './api.js';
 import { parseRevenueDocument } from './documents.js';
 import { ReadyJournalPoster } from './journals.js';

@@ -6,10 +6,10 @@
  */
 import { asLedgersyncError, LedgersyncError } from '../../engine/errors.js';
 import type { Logger } from '../../engine/log.js';
-import type { PeriodCalendar } from '../../engine/revrec/calendar.js';
-import { formatDay } from '../../engine/revrec/calendar.js';
-import { assertBalanced, buildJournals, journalTotals, type AccountResolver, type AccountRole, type JournalDraft, type JournalLine } from '../../engine/revrec/journal.js';
-import { formatMinor } from '../../engine/revrec/money.js';
+import type { PeriodCalendar } from '../../domain/revrec/calendar.js';
+import { formatDay } from '../../domain/revrec/calendar.js';
+import { assertBalanced, buildJournals, journalTotals, type AccountResolver, type AccountRole, type JournalDraft, type JournalLine } from '../../domain/revrec/journal.js';
+import { formatMinor } from '../../domain/revrec/money.js';
 import type { DualEntryApi, DualEntryEntry, DualEntryEntryBody } from './api.js';
 import type { PostingKind, PostingRecord, RevrecLedger, StoredRow } from './revrec-ledger.js';
 import type { RevrecSettings } from './settings.js';

@@ -10,8 +10,8 @@
  * posting (or a repost) carries, so a posted amount is never posted twice and never lost.
  */
 import type { KeyValueStore } from '../../engine/connector/types.js';
-import { scheduleComponents, type ScheduleComponent, type ScheduleRow } from '../../engine/revrec/schedule.js';
-import type { JournalLine, TotalsRow } from '../../engine/revrec/journal.js';
+import { scheduleComponents, type ScheduleComponent, type ScheduleRow } from '../../domain/revrec/schedule.js';
+import type { JournalLine, TotalsRow } from '../../domain/revrec/journal.js';
 
 /** Amounts of one period by currency → accounting code → component (billed, tax, revenue, discount). */
 type Totals = Record<string, Record<string, number[]>>;

@@ -3,9 +3,9 @@
  * file (revenue_recognition.schema.json) describes the same block for editors and the validator.
  */
 import { LedgersyncError } from '../../engine/errors.js';
-import type { AccountTables } from '../../engine/revrec/accounts.js';
-import { PeriodCalendar, type PeriodKind } from '../../engine/revrec/calendar.js';
-import { accountRoles, type AccountRole } from '../../engine/revrec/journal.js';
+import type { AccountTables } from '../../domain/revrec/accounts.js';
+import { PeriodCalendar, type PeriodKind } from '../../domain/revrec/calendar.js';
+import { accountRoles, type AccountRole } from '../../domain/revrec/journal.js';
 
 export interface RevrecSettings {
   /** Accounting period length. Default `month`. */

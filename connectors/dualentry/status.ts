@@ -3,7 +3,7 @@
  * with its entries) and the batch waiting in retry with what to fix.
  */
 import type { KeyValueStore } from '../../engine/connector/types.js';
-import { formatMinor } from '../../engine/revrec/money.js';
+import { formatMinor } from '../../domain/revrec/money.js';
 import { RevrecLedger, type PostingRecord, type RetryState } from './revrec-ledger.js';
 
 export interface RevrecStatus {

@@ -12,7 +12,7 @@ import type { ConnectorFactoryInput, ConnectorModule, SinkContext, SourceContext
 import { closeHttpAgent, defaultConnectionFactory } from '../http/connection.js';
 import { StateStore } from '../state/store.js';
 import { createBindings } from '../transform/bindings.js';
-import { connectors as registry } from '../../connectors/index.js';
+import { connectors as registry } from '../../app/registry.js';
 import { emptyCounts, silentProgress, type ProgressReporter, type StreamCounts } from './progress.js';
 import { StreamWriter } from './stream-writer.js';
 

@@ -4,7 +4,7 @@ import { EXIT, formatProblem } from '../errors.js';
 import { loadPipeline } from '../config/load.js';
 import { StateStore } from '../state/store.js';
 import type { Plan } from '../config/plan.js';
-import { connectors } from '../../connectors/index.js';
+import { connectors } from '../../app/registry.js';
 
 async function loadForState(file: string, out: NodeJS.WritableStream): Promise<Plan | undefined> {
   const { plan, problems } = await loadPipeline(file, { env: process.env, mode: 'validate' });

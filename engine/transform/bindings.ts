@@ -4,7 +4,7 @@
  */
 import { LedgersyncError } from '../errors.js';
 import type { LookupTable } from '../config/plan.js';
-import { money } from './money.js';
+import { money } from '../../domain/money/money.js';
 import { isoDate, isoDateTime } from './dates.js';
 
 /** Names bound by the engine (without `$`), for validation of expressions. */

@@ -9,10 +9,10 @@
  * per-period totals and turned into balanced journals, and (b) the same documents written through
  * the sink's state layer (JSON in a key/value store, as the SQLite store keeps it) in batches of 100.
  */
-import { lookupAccountResolver } from '../../engine/revrec/accounts.js';
-import { PeriodCalendar } from '../../engine/revrec/calendar.js';
-import { buildJournals, journalTotals, type TotalsRow } from '../../engine/revrec/journal.js';
-import { documentSchedule, scheduleComponents, type RevenueDocument } from '../../engine/revrec/schedule.js';
+import { lookupAccountResolver } from '../../domain/revrec/accounts.js';
+import { PeriodCalendar } from '../../domain/revrec/calendar.js';
+import { buildJournals, journalTotals, type TotalsRow } from '../../domain/revrec/journal.js';
+import { documentSchedule, scheduleComponents, type RevenueDocument } from '../../domain/revrec/schedule.js';
 import { RevrecLedger } from '../../connectors/dualentry/revrec-ledger.js';
 import type { KeyValueStore } from '../../engine/connector/types.js';
 

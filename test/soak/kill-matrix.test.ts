@@ -5,8 +5,8 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeChargebee, type FakeChargebee } from '../fakes/chargebee/index.js';
-import { tempDir } from '../integration/helpers.js';
-import { assertExactlyOnce, runCli, runCliUntilKilled } from '../integration/kill-resume.js';
+import { tempDir } from '../e2e/helpers.js';
+import { assertExactlyOnce, runCli, runCliUntilKilled } from '../e2e/kill-resume.js';
 
 const points = Number(process.env.LEDGERSYNC_KILL_POINTS ?? 20);
 

@@ -1,0 +1,167 @@
+/**
+ * `npm start`: a real sync against the built-in sandbox, no credentials and no network. Starts the
+ * fake Chargebee and the fake target system on free loopback ports, runs the example pipeline
+ * against them through the same base-URL environment variables a user would set, prints what
+ * landed per entity, then runs again to show that an idle second run writes nothing.
+ *
+ *   npm start                 Chargebee → QuickBooks Online (the default)
+ *   npm start -- intacct      Chargebee → Sage Intacct
+ *   npm start -- dualentry    Chargebee → DualEntry revenue-recognition journals
+ *   npm start -- jsonl        Chargebee → JSON Lines files
+ */
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFakeChargebee, type FakeChargebee } from '../test/fakes/chargebee/index.js';
+import { startFakeQbo } from '../test/fakes/qbo/index.js';
+import { startFakeIntacct } from '../test/fakes/intacct/index.js';
+import { startFakeDualEntry } from '../test/fakes/dualentry/index.js';
+import { runPipeline, type RunSummary } from '../engine/run/runner.js';
+import { createProgress } from '../engine/run/progress.js';
+import { createLogger } from '../engine/log.js';
+import { packageRoot } from '../engine/package-root.js';
+
+interface Target {
+  pipeline: string;
+  title: string;
+  start(chargebee: FakeChargebee, work: string): Promise<{ env: Record<string, string>; close(): Promise<void>; landed(): string[] }>;
+}
+
+const SANDBOX_SECRET = 'sandbox-only-secret-key-0123456789';
+
+const targets: Record<string, Target> = {
+  qbo: {
+    pipeline: 'chargebee-to-quickbooks.yaml',
+    title: 'QuickBooks Online',
+    async start() {
+      const qbo = await startFakeQbo();
+      return {
+        env: {
+          QBO_REALM_ID: qbo.realmId,
+          QBO_CLIENT_ID: qbo.clientId,
+          QBO_CLIENT_SECRET: qbo.clientSecret,
+          QBO_REFRESH_TOKEN: qbo.refreshToken,
+          QBO_BASE_URL: qbo.url,
+          QBO_TOKEN_URL: qbo.tokenUrl,
+        },
+        close: () => qbo.close(),
+        landed: () => [],
+      };
+    },
+  },
+  intacct: {
+    pipeline: 'chargebee-to-intacct.yaml',
+    title: 'Sage Intacct',
+    async start() {
+      const intacct = await startFakeIntacct();
+      const c = intacct.credentials;
+      return {
+        env: {
+          INTACCT_SENDER_ID: c.senderId,
+          INTACCT_SENDER_PASSWORD: c.senderPassword,
+          INTACCT_COMPANY_ID: c.companyId,
+          INTACCT_USER_ID: c.userId,
+          INTACCT_USER_PASSWORD: c.userPassword,
+          INTACCT_ENDPOINT_URL: intacct.url,
+        },
+        close: () => intacct.close(),
+        landed: () => [],
+      };
+    },
+  },
+  dualentry: {
+    pipeline: 'chargebee-revrec-to-dualentry.yaml',
+    title: 'DualEntry',
+    async start() {
+      const ledger = await startFakeDualEntry();
+      return {
+        env: { DUALENTRY_API_KEY: ledger.apiKey, DUALENTRY_COMPANY_ID: String(ledger.companyId), DUALENTRY_BASE_URL: ledger.url },
+        close: () => ledger.close(),
+        landed: () => {
+          const entries = ledger.state.entries;
+          const dates = entries.map((e) => String(e.date)).sort();
+          return [
+            `  journal entries posted: ${entries.length} (one per closed period and currency), ${dates[0] ?? '-'} … ${dates.at(-1) ?? '-'}`,
+            ...entries.slice(-3).map((e) => `    ${String(e.date)} ${String(e.currency_iso_4217_code ?? '')} ${e.items.length} lines, memo ${String(e.memo).slice(0, 70)}`),
+          ];
+        },
+      };
+    },
+  },
+  jsonl: {
+    pipeline: 'chargebee-to-jsonl.yaml',
+    title: 'JSON Lines files',
+    async start(_chargebee, work) {
+      const out = join(work, 'out');
+      return {
+        env: { LEDGERSYNC_OUT: out },
+        close: async () => {},
+        landed: () =>
+          readdirSync(out)
+            .sort()
+            .map((file) => {
+              const lines = readFileSync(join(out, file), 'utf8').split('\n').filter(Boolean);
+              return `  ${file.padEnd(22)} ${String(lines.length).padStart(6)} records   e.g. ${lines[0]?.slice(0, 80) ?? ''}…`;
+            }),
+      };
+    },
+  },
+};
+
+function table(summary: RunSummary): string {
+  const rows = Object.entries(summary.streams).map(([name, c]) => [name, c.read, c.created, c.updated, c.skipped, c.failed].map(String));
+  const header = ['entity (stream)', 'read', 'created', 'updated', 'skipped', 'failed'];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => '  ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  return [line(header), ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<number> {
+  const name = process.argv[2] ?? 'qbo';
+  const target = targets[name];
+  if (!target) {
+    process.stderr.write(`unknown sandbox target '${name}': use one of ${Object.keys(targets).join(', ')}\n`);
+    return 2;
+  }
+  const chargebee = await startFakeChargebee({});
+  const work = mkdtempSync(join(tmpdir(), 'ledgersync-sandbox-'));
+  const system = await target.start(chargebee, work);
+  const env = {
+    ...process.env,
+    CHARGEBEE_SITE: chargebee.site,
+    CHARGEBEE_API_KEY: chargebee.apiKey,
+    CHARGEBEE_BASE_URL: chargebee.url,
+    LEDGERSYNC_SECRET_KEY: process.env.LEDGERSYNC_SECRET_KEY ?? SANDBOX_SECRET,
+    ...system.env,
+  };
+  const pipelinePath = join(packageRoot(), 'pipelines/examples', target.pipeline);
+  const statePath = join(work, 'state.db');
+  process.stdout.write(
+    `sandbox: fake Chargebee site '${chargebee.site}' at ${chargebee.url} → fake ${target.title}\n` +
+      `sandbox: pipeline ${pipelinePath}\nsandbox: state ${statePath}\n\n`,
+  );
+  try {
+    const log = createLogger({ level: 'warn' });
+    const first = await runPipeline({ pipelinePath, statePath, env, log, progress: createProgress(process.stdout) });
+    process.stdout.write(`\nfirst run: ${first.status} (exit ${first.exitCode}); what landed in ${target.title}:\n${table(first)}\n`);
+    if (first.error) process.stdout.write(`error: ${first.error.message}${first.error.fix ? `\nfix: ${first.error.fix}` : ''}\n`);
+    for (const line of system.landed()) process.stdout.write(line + '\n');
+    const second = await runPipeline({ pipelinePath, statePath, env, log, progress: createProgress(process.stdout) });
+    const written = Object.values(second.streams).reduce((n, c) => n + c.written, 0);
+    process.stdout.write(`\nsecond run, nothing changed in Chargebee: ${second.status}, ${written} records written\n${table(second)}\n`);
+    return Math.max(first.exitCode, second.exitCode);
+  } finally {
+    await system.close();
+    await chargebee.close();
+  }
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`sandbox failed: ${(error as Error).stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

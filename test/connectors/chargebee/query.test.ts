@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { listQuery, toSourceRecord } from '../../../connectors/chargebee/source.js';
+import { resolveBaseUrl } from '../../../engine/connector/base-url.js';
+import type { ConnectorDescriptor } from '../../../engine/connector/descriptor.js';
+
+const descriptor = { ...parse(readFileSync(new URL('../../../connectors/chargebee/connector.yaml', import.meta.url), 'utf8')), dir: 'connectors/chargebee' } as ConnectorDescriptor;
+const endpoint = (name: string) => descriptor.endpoints![name]!;
+const request = (over: Partial<Parameters<typeof listQuery>[1]> = {}) => ({ stream: 's', endpoint: 'invoices', checkpoint: undefined, lookbackSeconds: 60, params: {}, ...over });
+
+describe('Chargebee list queries', () => {
+  it('first sync: sorted ascending by updated_at, no cursor filter (records without updated_at are included), deleted ones too', () => {
+    expect(listQuery(endpoint('invoices'), request())).toEqual({ 'sort_by[asc]': 'updated_at', include_deleted: 'true' });
+  });
+
+  it('incremental: re-reads the checkpoint second and the lookback window', () => {
+    const q = listQuery(endpoint('invoices'), request({ checkpoint: { cursor: 1_700_000_000, field: 'updated_at' } }));
+    expect(q['updated_at[after]']).toBe(1_700_000_000 - 60 - 1);
+  });
+
+  it('credit notes sort by date (Chargebee allows nothing else) and still filter on updated_at', () => {
+    const q = listQuery(endpoint('credit_notes'), request({ endpoint: 'credit_notes', checkpoint: { cursor: 1_700_000_000, field: 'updated_at' } }));
+    expect(q['sort_by[asc]']).toBe('date');
+    expect(q['updated_at[after]']).toBe(1_700_000_000 - 61);
+  });
+
+  it('start_date filters on the document date of the endpoint', () => {
+    expect(listQuery(endpoint('invoices'), request({ startDate: 1_704_067_200 }))['date[after]']).toBe(1_704_067_199);
+    expect(listQuery(endpoint('customers'), request({ endpoint: 'customers', startDate: 1_704_067_200 }))['updated_at[after]']).toBe(1_704_067_199);
+  });
+
+  it('events use occurred_at and never include_deleted', () => {
+    expect(listQuery(endpoint('events'), request({ endpoint: 'events' }))).toEqual({ 'sort_by[asc]': 'occurred_at' });
+  });
+
+  it('unwraps list entries and flags deleted records', () => {
+    const r = toSourceRecord({ invoice: { id: 'inv_1', resource_version: 1700000000123, deleted: true } }, endpoint('invoices'), 'x');
+    expect(r).toEqual({ id: 'inv_1', version: '1700000000123', deleted: true, data: { id: 'inv_1', resource_version: 1700000000123, deleted: true } });
+  });
+});
+
+describe('Chargebee base URL', () => {
+  const connection = (site: string, base_url = '') => ({ connector: 'chargebee', site, api_key: 'k', base_url });
+  it('is built from the site name', () => {
+    expect(resolveBaseUrl(descriptor, connection('acme-test'))).toBe('https://acme-test.chargebee.com/api/v2');
+  });
+  it('refuses a site name that would steer requests to another host', () => {
+    for (const site of ['evil.com/x', 'a@evil.com', 'acme.evil.com', 'acme?x=', 'ACME', '-acme', 'acme:8080']) {
+      expect(() => resolveBaseUrl(descriptor, connection(site)), site).toThrowError(expect.objectContaining({ code: 'invalid_connection_value', kind: 'config' }));
+    }
+  });
+  it('uses base_url when given', () => {
+    expect(resolveBaseUrl(descriptor, connection('acme-test', 'http://127.0.0.1:4010/api/v2/'))).toBe('http://127.0.0.1:4010/api/v2');
+    expect(resolveBaseUrl(descriptor, connection('acme-test', 'http://127.0.0.1:4010/proxy/cb'))).toBe('http://127.0.0.1:4010/proxy/cb');
+  });
+  it('gives a bare-host base_url the API path, as the vendor host has it', () => {
+    expect(resolveBaseUrl(descriptor, connection('acme-test', 'http://127.0.0.1:4010'))).toBe('http://127.0.0.1:4010/api/v2');
+    expect(resolveBaseUrl(descriptor, connection('acme-test', 'http://127.0.0.1:4010/'))).toBe('http://127.0.0.1:4010/api/v2');
+  });
+});

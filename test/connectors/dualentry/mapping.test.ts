@@ -1,0 +1,17 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { loadPipeline } from '../../../engine/config/load.js';
+import { readCases, runMappingCase } from '../../../engine/run/mapping-test.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+describe('example RevRec pipeline mappings', async () => {
+  const { plan, problems } = await loadPipeline(join(here, '..', '..', '..', 'pipelines', 'examples', 'chargebee-revrec-to-dualentry.yaml'), { mode: 'validate', env: {} });
+  it('loads', () => expect(problems).toEqual([]));
+  for (const c of readCases(join(here, 'revrec-mapping.cases.yaml'))) {
+    it(c.name, async () => {
+      expect((await runMappingCase(plan!, c)).problems).toEqual([]);
+    });
+  }
+});

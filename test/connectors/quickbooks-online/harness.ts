@@ -1,0 +1,78 @@
+/** Builds what the engine hands the QBO connector, without the runner: descriptor, factory input, sink context. */
+import { readFileSync } from 'node:fs';
+import { memoryKeyValue, memorySecrets } from '../../e2e/helpers.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import type { ConnectorDescriptor } from '../../../engine/connector/descriptor.js';
+import type { ConnectorFactoryInput, LedgerEntry, SinkContext, SinkRecord } from '../../../engine/connector/types.js';
+import { createConnection } from '../../../engine/http/connection.js';
+import { silentLogger } from '../../../engine/log.js';
+import type { FakeQbo } from '../../fakes/qbo/index.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const connectorDir = join(root, 'connectors', 'quickbooks-online');
+export const examplePipeline = join(root, 'pipelines', 'examples', 'chargebee-to-quickbooks.yaml');
+
+export function loadDescriptor(): ConnectorDescriptor {
+  const raw = parse(readFileSync(join(connectorDir, 'connector.yaml'), 'utf8')) as Omit<ConnectorDescriptor, 'dir'>;
+  return { ...raw, dir: connectorDir };
+}
+
+/** Fast retries so throttling tests stay quick; the descriptor's own policy is exercised end to end. */
+export function factoryInput(fake: FakeQbo, connection: Record<string, unknown> = {}): ConnectorFactoryInput {
+  return {
+    connection: {
+      connector: 'quickbooks-online',
+      realm_id: fake.realmId,
+      client_id: fake.clientId,
+      client_secret: fake.clientSecret,
+      refresh_token: fake.refreshToken,
+      token_url: fake.tokenUrl,
+      base_url: fake.url,
+      retry: { base_delay_ms: 20, max_delay_ms: 200 },
+      ...connection,
+    },
+    descriptor: loadDescriptor(),
+    pipelineDir: root,
+    pipeline: 'qbo-test',
+    timezone: 'UTC',
+    extensions: {},
+    lookups: {},
+    options: {},
+    log: silentLogger,
+    http: { connect: (o) => createConnection(o) },
+  };
+}
+
+export interface MemoryContext extends SinkContext {
+  secretValues: Map<string, string>;
+  kvValues: Map<string, unknown>;
+  ledger: Map<string, string>;
+}
+
+export function sinkContext(secretValues = new Map<string, string>()): MemoryContext {
+  const kvValues = new Map<string, unknown>();
+  const ledger = new Map<string, string>();
+  return {
+    pipeline: 'qbo-test',
+    runId: 'run-1',
+    log: silentLogger,
+    signal: new AbortController().signal,
+    resolveTarget: (stream, sourceId) => ledger.get(`${stream}/${sourceId}`),
+    kv: memoryKeyValue(kvValues),
+    secrets: memorySecrets(secretValues),
+    secretValues,
+    kvValues,
+    ledger,
+  };
+}
+
+let hashCounter = 0;
+export function record(object: string, sourceId: string, data: Record<string, unknown>, extra: Partial<SinkRecord> = {}): SinkRecord {
+  return { stream: object.toLowerCase(), object, sourceId, deleted: false, action: 'upsert', data, contentHash: `h${hashCounter++}`, ...extra };
+}
+
+export function previous(targetId: string | null, targetVersion: string | null, pendingWrite = false): LedgerEntry {
+  return { sourceId: 'x', sourceVersion: null, contentHash: 'old', targetId, targetVersion, pendingWrite, updatedAt: 0 };
+}

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expandGlob, globToRegExp } from '../../../engine/config/glob.js';
+import { formatProblems, validateFiles } from '../../../engine/config/validate.js';
+
+describe('globs', () => {
+  it('expands **, * and ? from the pattern fixed prefix, skipping hidden folders', () => {
+    const root = mkdtempSync(join(tmpdir(), 'ledgersync-glob-'));
+    for (const file of ['p/a.yaml', 'p/b.yml', 'p/x/c.yaml', 'p/x/y/d.yaml', 'p/.hidden/e.yaml', 'p/f1.yaml', 'p/f22.yaml']) {
+      mkdirSync(join(root, file, '..'), { recursive: true });
+      writeFileSync(join(root, file), '');
+    }
+    expect(expandGlob('p/**/*.yaml', root)).toEqual(['p/a.yaml', 'p/f1.yaml', 'p/f22.yaml', 'p/x/c.yaml', 'p/x/y/d.yaml']);
+    expect(expandGlob('p/*.yaml', root)).toEqual(['p/a.yaml', 'p/f1.yaml', 'p/f22.yaml']);
+    expect(expandGlob('p/f?.yaml', root)).toEqual(['p/f1.yaml']);
+    expect(expandGlob('p/*.{yaml,yml}', root)).toEqual(['p/a.yaml', 'p/b.yml', 'p/f1.yaml', 'p/f22.yaml']);
+    expect(expandGlob('p/x/*', root)).toEqual(['p/x/c.yaml']);
+    expect(expandGlob('nothing/**/*.yaml', root)).toEqual([]);
+  });
+
+  it('translates patterns to anchored expressions', () => {
+    expect(globToRegExp('a/**/b.yaml').test('a/b.yaml')).toBe(true);
+    expect(globToRegExp('a/**/b.yaml').test('a/x/y/b.yaml')).toBe(true);
+    expect(globToRegExp('*.yaml').test('x/a.yaml')).toBe(false);
+    expect(globToRegExp('a.yaml').test('aXyaml')).toBe(false);
+    expect(globToRegExp('[ab].yaml').test('b.yaml')).toBe(true);
+  });
+});
+
+describe('validateFiles', () => {
+  it('checks every matching file and reports a pattern that matches nothing', async () => {
+    const result = await validateFiles(['test/fixtures/pipelines/broken/unknown-*.yaml', 'test/fixtures/pipelines/none/**/*.yaml', 'missing.yaml'], { env: {} });
+    expect(result.files).toEqual([
+      'test/fixtures/pipelines/broken/unknown-connector.yaml',
+      'test/fixtures/pipelines/broken/unknown-endpoint.yaml',
+      'test/fixtures/pipelines/broken/unknown-function.yaml',
+      'test/fixtures/pipelines/broken/unknown-lookup.yaml',
+      'test/fixtures/pipelines/broken/unknown-option.yaml',
+      'test/fixtures/pipelines/broken/unknown-property.yaml',
+    ]);
+    expect(result.problems.map((p) => `${p.file}:${p.line}:${p.column} ${p.code}`)).toEqual([
+      'test/fixtures/pipelines/none/**/*.yaml:1:1 no_match',
+      'missing.yaml:1:1 file_unreadable',
+      'test/fixtures/pipelines/broken/unknown-connector.yaml:4:14 unknown_connector',
+      'test/fixtures/pipelines/broken/unknown-endpoint.yaml:12:15 unknown_endpoint',
+      'test/fixtures/pipelines/broken/unknown-function.yaml:16:16 unknown_function',
+      'test/fixtures/pipelines/broken/unknown-lookup.yaml:21:26 unknown_lookup',
+      'test/fixtures/pipelines/broken/unknown-option.yaml:19:23 unknown_option',
+      'test/fixtures/pipelines/broken/unknown-property.yaml:12:5 schema_unknown_property',
+    ]);
+  });
+
+  it('does not need the secrets a run needs', async () => {
+    const result = await validateFiles(['test/fixtures/pipelines/valid/*.yaml'], { env: {}, connectorsDir: 'test/fixtures/connectors' });
+    expect(result).toEqual({ files: ['test/fixtures/pipelines/valid/full.yaml'], problems: [] });
+  });
+
+  it('resolves patterns against cwd when given', async () => {
+    const result = await validateFiles(['broken/wrong-type.yaml'], { env: {}, cwd: 'test/fixtures/pipelines' });
+    expect(result.files).toEqual(['broken/wrong-type.yaml']);
+    expect(result.problems.map((p) => [p.line, p.column, p.code])).toEqual([[14, 17, 'schema_type']]);
+  });
+});
+
+describe('formatProblems', () => {
+  const problems = [
+    { code: 'schema_type', file: 'p.yaml', path: '/streams/0/batch_size', line: 14, column: 17, message: 'streams[0].batch_size must be an integer, not "lots"', severity: 'error' as const },
+    { code: 'unknown_variable', file: 'p.yaml', path: '/streams/0/filter', line: 20, column: 3, message: 'unknown variable $x: it is always undefined', severity: 'warning' as const },
+  ];
+
+  it('prints file:line:col: message lines', () => {
+    expect(formatProblems(problems, 'text')).toBe(
+      'p.yaml:14:17: streams[0].batch_size must be an integer, not "lots"\np.yaml:20:3: warning: unknown variable $x: it is always undefined',
+    );
+    expect(formatProblems([], 'text')).toBe('');
+  });
+
+  it('prints a JSON array of {file, line, column, code, path, message, severity}', () => {
+    const parsed = JSON.parse(formatProblems(problems, 'json')) as unknown[];
+    expect(parsed).toEqual(problems.map(({ file, line, column, code, path, message, severity }) => ({ file, line, column, code, path, message, severity })));
+    expect(Object.keys(parsed[0] as object)).toEqual(['file', 'line', 'column', 'code', 'path', 'message', 'severity']);
+    expect(JSON.parse(formatProblems([], 'json'))).toEqual([]);
+  });
+});

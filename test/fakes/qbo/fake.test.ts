@@ -1,0 +1,126 @@
+/** The fake QBO itself: it must refuse what QuickBooks refuses, with QuickBooks' error bodies. */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeQbo, type FakeQbo } from './index.js';
+import { loadQboSchema, validateEntity } from './xsd-schema.js';
+import { parseQuery } from './query.js';
+
+let fake: FakeQbo;
+let token: string;
+
+async function refresh(refreshToken: string, secret = fake.clientSecret): Promise<Response> {
+  return fetch(fake.tokenUrl, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${fake.clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken }).toString(),
+  });
+}
+
+async function api(method: string, path: string, body?: unknown, query = 'minorversion=75'): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${fake.url}/v3/company/${fake.realmId}/${path}${path.includes('?') ? '&' : '?'}${query}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+function faultCode(body: Record<string, unknown>): string | undefined {
+  return ((body.Fault as { Error: { code: string }[] } | undefined)?.Error[0])?.code;
+}
+
+beforeEach(async () => {
+  fake = await startFakeQbo();
+  const response = await refresh(fake.refreshToken);
+  token = ((await response.json()) as { access_token: string }).access_token;
+});
+afterEach(async () => fake.close());
+
+describe('fake QBO OAuth', () => {
+  it('rotates the refresh token and refuses the old one with invalid_grant', async () => {
+    expect(fake.state.currentRefreshToken).not.toBe(fake.refreshToken);
+    const again = await refresh(fake.refreshToken);
+    expect(again.status).toBe(400);
+    expect(await again.json()).toEqual({ error: 'invalid_grant' });
+    expect((await refresh(fake.state.currentRefreshToken, 'nope')).status).toBe(401);
+  });
+
+  it('answers 401 with the gateway fault body for an expired access token', async () => {
+    fake.faults.expireAccessTokens();
+    const r = await api('GET', 'customer/1');
+    expect(r.status).toBe(401);
+    expect(r.body.fault).toMatchObject({ error: [{ code: '3200' }], type: 'AUTHENTICATION' });
+  });
+});
+
+describe('fake QBO v3 API', () => {
+  it('validates posted entities against the XSD: unknown field → 2010, wrong type → 2010', async () => {
+    expect(faultCode((await api('POST', 'customer', { DisplayName: 'A', Nickname: 'x' })).body)).toBe('2010');
+    expect(faultCode((await api('POST', 'customer', { DisplayName: 'A', Active: 'maybe' })).body)).toBe('2010');
+    expect((await api('POST', 'customer', { DisplayName: 'A', Active: true, BillAddr: { Line1: 'x', City: 'y' } })).status).toBe(200);
+  });
+
+  it('requires minorversion, enforces unique DisplayName (6240) and SyncToken (5010), sparse updates keep other fields', async () => {
+    expect((await api('POST', 'customer', { DisplayName: 'A' }, '')).status).toBe(400);
+    const created = (await api('POST', 'customer', { DisplayName: 'Acme', CompanyName: 'Acme Inc' })).body.Customer as { Id: string; SyncToken: string };
+    expect(faultCode((await api('POST', 'customer', { DisplayName: 'acme' })).body)).toBe('6240');
+    expect(faultCode((await api('POST', 'customer', { Id: created.Id, SyncToken: '7', sparse: true, Notes: 'n' })).body)).toBe('5010');
+    const updated = (await api('POST', 'customer', { Id: created.Id, SyncToken: '0', sparse: true, Notes: 'n' })).body.Customer as Record<string, unknown>;
+    expect(updated).toMatchObject({ SyncToken: '1', CompanyName: 'Acme Inc', Notes: 'n' });
+  });
+
+  it('queries with where / in / startposition / maxresults, and batches at most 30 items', async () => {
+    for (let i = 0; i < 5; i++) await api('POST', 'customer', { DisplayName: `C${i}`, Notes: `n'${i}` });
+    const page = (await api('GET', `query?query=${encodeURIComponent("select Id, Notes from Customer where DisplayName in ('C1', 'C3', 'C4') startposition 2 maxresults 1")}`)).body.QueryResponse as Record<string, unknown>;
+    expect(page).toMatchObject({ startPosition: 2, maxResults: 1 });
+    expect((page.Customer as { Notes: string }[])[0]!.Notes).toBe("n'3");
+    const escaped = (await api('GET', `query?query=${encodeURIComponent("select * from Customer where Notes = 'n\\'4'")}`)).body.QueryResponse as Record<string, unknown>;
+    expect((escaped.Customer as unknown[]).length).toBe(1);
+    const tooMany = Array.from({ length: 31 }, (_, i) => ({ bId: String(i), Query: 'select * from Customer' }));
+    expect((await api('POST', 'batch', { BatchItemRequest: tooMany })).status).toBe(400);
+    const batch = await api('POST', 'batch', { BatchItemRequest: [{ bId: 'a', operation: 'create', Customer: { DisplayName: 'B1' } }, { bId: 'b', operation: 'create', Customer: { DisplayName: 'B1' } }] });
+    const items = batch.body.BatchItemResponse as Record<string, unknown>[];
+    expect(items[0]).toHaveProperty('Customer');
+    expect(faultCode(items[1]!)).toBe('6240');
+  });
+
+  it('computes invoice totals exactly, refuses a duplicate DocNumber (6140), too many decimals, and voids / deletes with the SyncToken', async () => {
+    const customer = (await api('POST', 'customer', { DisplayName: 'K', CurrencyRef: { value: 'KWD' } })).body.Customer as { Id: string };
+    const line = (amount: string) => ({ DetailType: 'SalesItemLineDetail', Amount: amount, SalesItemLineDetail: { ItemRef: { value: '1' }, Qty: 3, UnitPrice: (Number(amount) / 3).toFixed(3) } });
+    const invoice = { DocNumber: 'K-1', CustomerRef: { value: customer.Id }, CurrencyRef: { value: 'KWD' }, Line: [line('0.300'), line('0.300'), line('0.300')] };
+    const created = (await api('POST', 'invoice', invoice)).body.Invoice as { Id: string; TotalAmt: number };
+    expect(created.TotalAmt).toBe(0.9);
+    expect(faultCode((await api('POST', 'invoice', invoice)).body)).toBe('6140');
+    expect(faultCode((await api('POST', 'invoice', { ...invoice, DocNumber: 'K-2', Line: [line('0.3001')] })).body)).toBe('6000');
+    expect(faultCode((await api('POST', 'invoice?operation=void', { Id: created.Id, SyncToken: '5' })).body)).toBe('5010');
+    expect((await api('POST', 'invoice?operation=void', { Id: created.Id, SyncToken: '0' })).body.Invoice).toMatchObject({ TotalAmt: 0, SyncToken: '1' });
+    expect((await api('POST', 'invoice?operation=delete', { Id: created.Id, SyncToken: '1' })).body.Invoice).toMatchObject({ status: 'Deleted' });
+    expect(faultCode((await api('GET', `invoice/${created.Id}`)).body)).toBe('610');
+  });
+
+  it('throttles past 10 requests in flight with 429 ThrottleExceeded', async () => {
+    await fake.close();
+    fake = await startFakeQbo({ latencyMs: 50 });
+    token = ((await (await refresh(fake.refreshToken)).json()) as { access_token: string }).access_token;
+    const results = await Promise.all(Array.from({ length: 14 }, () => api('GET', 'item/1')));
+    const throttled = results.filter((r) => r.status === 429);
+    expect(throttled.length).toBeGreaterThanOrEqual(4);
+    expect(faultCode(throttled[0]!.body)).toBe('3001');
+  });
+});
+
+describe('XSD-derived schema', () => {
+  it('knows QBO entities from Intuit’s XSDs, inherited fields and references included', () => {
+    const schema = loadQboSchema();
+    expect(schema.complex.get('Invoice')!.fields.get('Line')).toEqual({ type: 'Line', many: true });
+    expect(schema.complex.get('Invoice')!.fields.get('SyncToken')).toEqual({ type: 'string', many: false });
+    expect(schema.complex.get('ReferenceType')!.valueType).toBe('id');
+    expect(validateEntity(schema, 'Payment', { TotalAmt: 'ten' })[0]!.message).toMatch(/decimal/);
+    expect(validateEntity(schema, 'Invoice', { GlobalTaxCalculation: 'Sometimes' })[0]!.message).toMatch(/TaxInclusive/);
+  });
+
+  it('parses the query subset and rejects the rest', () => {
+    expect(parseQuery("select count(*) from Invoice where DocNumber = 'a' and TxnDate > '2024-01-01'")).toMatchObject({ fields: 'count', where: [{ field: 'DocNumber', op: '=' }, { field: 'TxnDate', op: '>' }] });
+    expect(() => parseQuery('select * from Invoice where DocNumber == 1')).toThrow();
+    expect(() => parseQuery('select * from Invoice maxresults 1001')).toThrow(/maxresults/);
+  });
+});
