@@ -14,7 +14,7 @@ import { postPeriod } from '../connectors/dualentry/post.js';
 const DEFAULT_STATE = '.ledgersync/state.db';
 
 function statePath(option: string | undefined): string {
-  return resolve(option ?? process.env.LEDGERSYNC_STATE ?? DEFAULT_STATE);
+  return resolve(option ?? process.env['LEDGERSYNC_STATE'] ?? DEFAULT_STATE);
 }
 
 function printSummary(summary: RunSummary): void {
@@ -113,7 +113,7 @@ export function buildProgram(): Command {
 
   program
     .command('post')
-    .description('post one period\'s revenue-recognition journal now (backfill, out-of-cycle), or --repost it after a mapping fix (reversal + corrected entry)')
+    .description("post one period's revenue-recognition journal now (backfill, out-of-cycle), or --repost it after a mapping fix (reversal + corrected entry)")
     .argument('<pipeline>', 'pipeline YAML file with a revenue_recognition: block')
     .requiredOption('--period <period>', 'the period: 2026-10 for monthly, 2026-Q4 for quarterly')
     .option('--repost', 'reverse the entry in effect and post a corrected one', false)
@@ -132,7 +132,8 @@ export function buildProgram(): Command {
       } else {
         for (const p of summary.problems ?? []) process.stdout.write(formatProblem(p) + '\n');
         for (const e of summary.entries) process.stdout.write(`  ${e.kind} entry ${e.number} dated ${e.date}: ${e.amount} ${e.currency}\n`);
-        if (summary.error && !summary.problems?.length) process.stdout.write(`error: ${summary.error.message}${summary.error.fix ? `\nfix: ${summary.error.fix}` : ''}\n`);
+        if (summary.error && !summary.problems?.length)
+          process.stdout.write(`error: ${summary.error.message}${summary.error.fix ? `\nfix: ${summary.error.fix}` : ''}\n`);
         process.stdout.write(`period ${summary.period}: ${summary.status}, ${summary.apiCalls} DualEntry request(s), exit ${summary.exitCode}\n`);
       }
       process.exitCode = summary.exitCode;

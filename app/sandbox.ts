@@ -82,7 +82,9 @@ const targets: Record<string, Target> = {
           const dates = entries.map((e) => String(e.date)).sort();
           return [
             `  journal entries posted: ${entries.length} (one per closed period and currency), ${dates[0] ?? '-'} … ${dates.at(-1) ?? '-'}`,
-            ...entries.slice(-3).map((e) => `    ${String(e.date)} ${String(e.currency_iso_4217_code ?? '')} ${e.items.length} lines, memo ${String(e.memo).slice(0, 70)}`),
+            ...entries
+              .slice(-3)
+              .map((e) => `    ${String(e.date)} ${String(e.currency_iso_4217_code ?? '')} ${e.items.length} lines, memo ${String(e.memo).slice(0, 70)}`),
           ];
         },
       };
@@ -131,7 +133,7 @@ async function main(): Promise<number> {
     CHARGEBEE_SITE: chargebee.site,
     CHARGEBEE_API_KEY: chargebee.apiKey,
     CHARGEBEE_BASE_URL: chargebee.url,
-    LEDGERSYNC_SECRET_KEY: process.env.LEDGERSYNC_SECRET_KEY ?? SANDBOX_SECRET,
+    LEDGERSYNC_SECRET_KEY: process.env['LEDGERSYNC_SECRET_KEY'] ?? SANDBOX_SECRET,
     ...system.env,
   };
   const pipelinePath = join(packageRoot(), 'pipelines/examples', target.pipeline);

@@ -36,7 +36,7 @@ export interface LoggerOptions {
 }
 
 export function createLogger(options: LoggerOptions = {}, scope = 'ledgersync'): Logger {
-  const level = options.level ?? (process.env.LEDGERSYNC_LOG_LEVEL as LogLevel | undefined) ?? 'info';
+  const level = options.level ?? (process.env['LEDGERSYNC_LOG_LEVEL'] as LogLevel | undefined) ?? 'info';
   const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
   const emit = (lvl: LogLevel, message: string, fields?: Record<string, unknown>) => {
     if (order[lvl] < (order[level] ?? 20)) return;

@@ -46,24 +46,39 @@ export function describeChargebeeError(site: string, response: HttpResponse, req
     });
   }
   if (code === 'configuration_incompatible') {
-    return new LedgersyncError('chargebee_catalog_mismatch', 'config', `${where}: ${request.path} is not available on this site's product catalog version: ${said}`, {
-      details,
-      fix: 'use items / item_prices on Product Catalog 2.0 sites and plans / addons on Product Catalog 1.0 sites',
-    });
+    return new LedgersyncError(
+      'chargebee_catalog_mismatch',
+      'config',
+      `${where}: ${request.path} is not available on this site's product catalog version: ${said}`,
+      {
+        details,
+        fix: 'use items / item_prices on Product Catalog 2.0 sites and plans / addons on Product Catalog 1.0 sites',
+      },
+    );
   }
   if (response.status === 429 || response.status >= 500) {
-    return new LedgersyncError(`chargebee_${code}`, 'transient', `${where} answered ${response.status} (${code}) to ${request.method} ${request.path}: ${said}`, { details });
+    return new LedgersyncError(
+      `chargebee_${code}`,
+      'transient',
+      `${where} answered ${response.status} (${code}) to ${request.method} ${request.path}: ${said}`,
+      { details },
+    );
   }
   const kind = request.method === 'GET' && response.status !== 404 ? 'config' : 'record';
-  return new LedgersyncError(`chargebee_${code}`, kind, `${where} refused ${request.method} ${request.path} (${code}${body.param ? `, parameter ${body.param}` : ''}): ${said}`, {
-    details,
-    fix: kind === 'config' ? 'check the stream parameters of this pipeline' : 'correct the record (see the parameter named) and re-run',
-  });
+  return new LedgersyncError(
+    `chargebee_${code}`,
+    kind,
+    `${where} refused ${request.method} ${request.path} (${code}${body.param ? `, parameter ${body.param}` : ''}): ${said}`,
+    {
+      details,
+      fix: kind === 'config' ? 'check the stream parameters of this pipeline' : 'correct the record (see the parameter named) and re-run',
+    },
+  );
 }
 
 export function chargebeeConnection(input: ConnectorFactoryInput): HttpConnection {
   const { connection, descriptor } = input;
-  const site = String(connection.site ?? '');
+  const site = String(connection['site'] ?? '');
   const baseUrl = resolveBaseUrl(descriptor, connection);
   const headers = staticAuthHeaders(descriptor.auth, connection);
   const overrides = overridesOf(connection);

@@ -39,7 +39,10 @@ interface ChargebeeTransaction {
 }
 
 function invalid(record: SinkRecord, message: string, fix?: string): LedgersyncError {
-  return new LedgersyncError('invalid_offline_payment', 'record', `offline payment ${record.sourceId}: ${message}`, { details: { sourceId: record.sourceId }, ...(fix ? { fix } : {}) });
+  return new LedgersyncError('invalid_offline_payment', 'record', `offline payment ${record.sourceId}: ${message}`, {
+    details: { sourceId: record.sourceId },
+    ...(fix ? { fix } : {}),
+  });
 }
 
 function optionalString(value: unknown): string | undefined {
@@ -53,11 +56,11 @@ export function offlinePaymentOf(record: SinkRecord): OfflinePayment {
   const known = new Set(['invoice_id', 'customer_id', 'amount', 'currency_code', 'payment_method', 'date', 'reference_number', 'id_at_gateway', 'comment']);
   const unknown = Object.keys(d).filter((k) => !known.has(k));
   if (unknown.length) throw invalid(record, `unknown field(s) ${unknown.join(', ')}`, `use: ${[...known].join(', ')}`);
-  const invoiceId = optionalString(d.invoice_id);
+  const invoiceId = optionalString(d['invoice_id']);
   if (!invoiceId) throw invalid(record, 'invoice_id is missing', 'map the Chargebee invoice id the payment settles');
-  const currency = optionalString(d.currency_code);
+  const currency = optionalString(d['currency_code']);
   if (!currency) throw invalid(record, 'currency_code is missing', 'map the payment currency: the amount is converted to its minor units');
-  const amount = d.amount;
+  const amount = d['amount'];
   if (typeof amount !== 'string' && !(typeof amount === 'number' && Number.isInteger(amount))) {
     throw invalid(record, `amount must be a decimal string, received ${JSON.stringify(amount)}`, 'map the amount as text (Intacct amounts are text already)');
   }
@@ -68,14 +71,15 @@ export function offlinePaymentOf(record: SinkRecord): OfflinePayment {
     throw invalid(record, `amount ${String(amount)} ${currency}: ${(error as Error).message}`);
   }
   if (minor <= 0n) throw invalid(record, `amount must be positive, received ${String(amount)}`);
-  const method = optionalString(d.payment_method)?.toLowerCase();
+  const method = optionalString(d['payment_method'])?.toLowerCase();
   if (!method) throw invalid(record, 'payment_method is missing', 'map it through the payment method lookup table');
-  const date = d.date;
-  if (date !== undefined && date !== null && !(typeof date === 'number' && Number.isInteger(date))) throw invalid(record, `date must be unix seconds, received ${JSON.stringify(date)}`);
-  const customerId = optionalString(d.customer_id);
-  const referenceNumber = optionalString(d.reference_number);
-  const idAtGateway = optionalString(d.id_at_gateway);
-  const comment = optionalString(d.comment);
+  const date = d['date'];
+  if (date !== undefined && date !== null && !(typeof date === 'number' && Number.isInteger(date)))
+    throw invalid(record, `date must be unix seconds, received ${JSON.stringify(date)}`);
+  const customerId = optionalString(d['customer_id']);
+  const referenceNumber = optionalString(d['reference_number']);
+  const idAtGateway = optionalString(d['id_at_gateway']);
+  const comment = optionalString(d['comment']);
   return {
     invoiceId,
     amountMinor: minor.toString(),
@@ -112,13 +116,24 @@ export class ChargebeeSink implements Sink {
 
   private async writeOne(record: SinkRecord): Promise<SinkResult> {
     if (record.object !== 'offline_payment') {
-      return { status: 'failed', error: new LedgersyncError('unknown_chargebee_object', 'record', `the Chargebee sink writes offline_payment records, not '${record.object}'`) };
+      return {
+        status: 'failed',
+        error: new LedgersyncError('unknown_chargebee_object', 'record', `the Chargebee sink writes offline_payment records, not '${record.object}'`),
+      };
     }
-    if (record.action !== 'upsert') return { status: 'skipped', reason: `a recorded payment is not ${record.action}d from the source; refund or void it in Chargebee` };
+    if (record.action !== 'upsert')
+      return { status: 'skipped', reason: `a recorded payment is not ${record.action}d from the source; refund or void it in Chargebee` };
     try {
       const payment = offlinePaymentOf(record);
       if (record.previous?.targetId && !record.previous.pendingWrite) {
-        return { status: 'failed', error: invalid(record, `changed after it was recorded as transaction ${record.previous.targetId}; Chargebee payments are not edited`, 'correct the payment in Chargebee by hand, then resolve the dead letter') };
+        return {
+          status: 'failed',
+          error: invalid(
+            record,
+            `changed after it was recorded as transaction ${record.previous.targetId}; Chargebee payments are not edited`,
+            'correct the payment in Chargebee by hand, then resolve the dead letter',
+          ),
+        };
       }
       if (payment.customerId || record.previous?.pendingWrite) {
         const found = await this.findExisting(record, payment);
@@ -141,7 +156,10 @@ export class ChargebeeSink implements Sink {
       });
       const body = response.json<{ transaction?: ChargebeeTransaction }>();
       const id = body.transaction?.id;
-      if (!id) throw new LedgersyncError('chargebee_no_transaction', 'transient', `record_payment on invoice ${payment.invoiceId} answered without a transaction`, { mayHaveSucceeded: true });
+      if (!id)
+        throw new LedgersyncError('chargebee_no_transaction', 'transient', `record_payment on invoice ${payment.invoiceId} answered without a transaction`, {
+          mayHaveSucceeded: true,
+        });
       return { status: 'created', targetId: id };
     } catch (error) {
       const e = asLedgersyncError(error, 'record');
@@ -151,7 +169,10 @@ export class ChargebeeSink implements Sink {
   }
 
   private idempotencyKey(record: SinkRecord): string {
-    return 'ls-' + createHash('sha256').update(`${this.pipeline}\u0000${record.stream}\u0000${record.sourceId}\u0000${record.contentHash}`).digest('hex').slice(0, 40);
+    return (
+      'ls-' +
+      createHash('sha256').update(`${this.pipeline}\u0000${record.stream}\u0000${record.sourceId}\u0000${record.contentHash}`).digest('hex').slice(0, 40)
+    );
   }
 
   /**
@@ -159,16 +180,26 @@ export class ChargebeeSink implements Sink {
    * interrupted run already recorded (same id_at_gateway, or same reference number, on this invoice).
    */
   private async findExisting(record: SinkRecord, payment: OfflinePayment): Promise<string | undefined> {
-    const invoice = (await this.http.request({ method: 'GET', path: `/invoices/${encodeURIComponent(payment.invoiceId)}` })).json<{ invoice: { customer_id?: string } }>().invoice;
+    const invoice = (await this.http.request({ method: 'GET', path: `/invoices/${encodeURIComponent(payment.invoiceId)}` })).json<{
+      invoice: { customer_id?: string };
+    }>().invoice;
     if (payment.customerId && invoice.customer_id !== payment.customerId) {
-      throw invalid(record, `invoice ${payment.invoiceId} belongs to customer ${invoice.customer_id ?? '(none)'}, not ${payment.customerId}`, 'check the customer and invoice the source payment was applied to');
+      throw invalid(
+        record,
+        `invoice ${payment.invoiceId} belongs to customer ${invoice.customer_id ?? '(none)'}, not ${payment.customerId}`,
+        'check the customer and invoice the source payment was applied to',
+      );
     }
     if (!record.previous?.pendingWrite || !(payment.idAtGateway || payment.referenceNumber)) return undefined;
     const query = payment.idAtGateway ? { 'id_at_gateway[is]': payment.idAtGateway } : { 'reference_number[is]': payment.referenceNumber };
-    const listed = (await this.http.request({ method: 'GET', path: '/transactions', query: { ...query, limit: 100 } })).json<{ list: { transaction: ChargebeeTransaction }[] }>();
+    const listed = (await this.http.request({ method: 'GET', path: '/transactions', query: { ...query, limit: 100 } })).json<{
+      list: { transaction: ChargebeeTransaction }[];
+    }>();
     const match = listed.list
       .map((e) => e.transaction)
-      .find((t) => t.status === 'success' && String(t.amount) === payment.amountMinor && (t.linked_invoices ?? []).some((l) => l.invoice_id === payment.invoiceId));
+      .find(
+        (t) => t.status === 'success' && String(t.amount) === payment.amountMinor && (t.linked_invoices ?? []).some((l) => l.invoice_id === payment.invoiceId),
+      );
     return match?.id;
   }
 }

@@ -48,7 +48,7 @@ export function listQuery(endpoint: EndpointDescriptor, request: StreamReadReque
     const bound = request.startDate - 1;
     query[key] = typeof existing === 'number' ? Math.max(existing, bound) : bound;
   }
-  if (endpoint.include_deleted) query.include_deleted = 'true';
+  if (endpoint.include_deleted) query['include_deleted'] = 'true';
   return query;
 }
 
@@ -66,7 +66,7 @@ export function toSourceRecord(entry: unknown, endpoint: EndpointDescriptor, whe
   return {
     id: String(id),
     ...(version === undefined || version === null ? {} : { version: String(version) }),
-    deleted: data.deleted === true,
+    deleted: data['deleted'] === true,
     data,
   };
 }
@@ -90,8 +90,13 @@ export class ChargebeeSource implements Source {
         throw new LedgersyncError(
           'chargebee_catalog_mismatch',
           'config',
-          `stream '${s.stream}' reads ${s.endpoint}, a Product Catalog ${e.catalog === 'v1' ? '1.0' : '2.0'} resource, but Chargebee site '${String(this.input.connection.site)}' runs Product Catalog ${this.catalogVersion === 'v1' ? '1.0' : '2.0'}`,
-          { fix: this.catalogVersion === 'v1' ? 'read plans and addons on this site instead of items and item_prices' : 'read items and item_prices on this site instead of plans and addons' },
+          `stream '${s.stream}' reads ${s.endpoint}, a Product Catalog ${e.catalog === 'v1' ? '1.0' : '2.0'} resource, but Chargebee site '${String(this.input.connection['site'])}' runs Product Catalog ${this.catalogVersion === 'v1' ? '1.0' : '2.0'}`,
+          {
+            fix:
+              this.catalogVersion === 'v1'
+                ? 'read plans and addons on this site instead of items and item_prices'
+                : 'read items and item_prices on this site instead of plans and addons',
+          },
         );
       }
     }
@@ -124,8 +129,7 @@ export class ChargebeeSource implements Source {
           if (typeof value === 'number' && (highest === undefined || value > highest)) highest = value;
         }
       }
-      const checkpoint: ChargebeeCheckpoint | undefined =
-        cursor?.sortable && highest !== undefined ? { cursor: highest, field: cursor.field } : undefined;
+      const checkpoint: ChargebeeCheckpoint | undefined = cursor?.sortable && highest !== undefined ? { cursor: highest, field: cursor.field } : undefined;
       yield { records, progress: { page: page.number }, ...(checkpoint ? { checkpoint } : {}) };
     }
 

@@ -78,7 +78,9 @@ function errorMessages(response: HttpResponse): { fields: Record<string, string[
   const fields: Record<string, string[]> = {};
   for (const [field, messages] of Object.entries(body?.errors ?? {})) fields[field] = Array.isArray(messages) ? messages.map(String) : [String(messages)];
   const text = Object.keys(fields).length
-    ? Object.entries(fields).map(([field, messages]) => `${field}: ${messages.join(' ')}`).join('; ')
+    ? Object.entries(fields)
+        .map(([field, messages]) => `${field}: ${messages.join(' ')}`)
+        .join('; ')
     : redact(response.text.slice(0, 300));
   return { fields, text };
 }

@@ -8,10 +8,15 @@ import { parseDecimalToMinor } from '../../domain/revrec/money.js';
 import type { RevenueDocument, RevenueLine } from '../../domain/revrec/schedule.js';
 
 function bad(sourceId: string, field: string, expected: string, received: unknown): LedgersyncError {
-  return new LedgersyncError('invalid_mapped_record', 'record', `record ${sourceId}: ${field} must be ${expected}, received ${JSON.stringify(received) ?? 'nothing'}`, {
-    details: { field },
-    fix: "correct the stream's mapping so it produces that field",
-  });
+  return new LedgersyncError(
+    'invalid_mapped_record',
+    'record',
+    `record ${sourceId}: ${field} must be ${expected}, received ${JSON.stringify(received) ?? 'nothing'}`,
+    {
+      details: { field },
+      fix: "correct the stream's mapping so it produces that field",
+    },
+  );
 }
 
 function integer(sourceId: string, field: string, value: unknown, fallback?: number): number {
@@ -29,26 +34,26 @@ function currencyOf(sourceId: string, value: unknown): string {
 }
 
 export function parseRevenueDocument(sourceId: string, data: Record<string, unknown>): RevenueDocument {
-  const kind = data.kind;
+  const kind = data['kind'];
   if (kind !== 'invoice' && kind !== 'credit_note') throw bad(sourceId, 'kind', '"invoice" or "credit_note"', kind);
-  const rawLines = data.lines ?? [];
+  const rawLines = data['lines'] ?? [];
   if (!Array.isArray(rawLines)) throw bad(sourceId, 'lines', 'an array', rawLines);
   const lines: RevenueLine[] = rawLines.map((raw: unknown, i): RevenueLine => {
     if (typeof raw !== 'object' || raw === null) throw bad(sourceId, `lines[${i}]`, 'an object', raw);
     const line = raw as Record<string, unknown>;
     const field = (name: string) => `lines[${i}].${name}`;
-    const amount = integer(sourceId, field('amount'), line.amount);
-    const discount = integer(sourceId, field('discount'), line.discount, 0);
-    const tax = integer(sourceId, field('tax'), line.tax, 0);
+    const amount = integer(sourceId, field('amount'), line['amount']);
+    const discount = integer(sourceId, field('discount'), line['discount'], 0);
+    const tax = integer(sourceId, field('tax'), line['tax'], 0);
     if (discount < 0 || Math.abs(discount) > Math.abs(amount)) throw bad(sourceId, field('discount'), `between 0 and the line amount ${amount}`, discount);
-    const recognition = line.recognition ?? 'ratable';
+    const recognition = line['recognition'] ?? 'ratable';
     if (recognition !== 'ratable' && recognition !== 'point_in_time') throw bad(sourceId, field('recognition'), '"ratable" or "point_in_time"', recognition);
-    const code = line.accounting_code ?? '';
+    const code = line['accounting_code'] ?? '';
     if (typeof code !== 'string' && typeof code !== 'number') throw bad(sourceId, field('accounting_code'), 'a text', code);
-    const dateFrom = line.date_from === undefined || line.date_from === null ? undefined : integer(sourceId, field('date_from'), line.date_from);
-    const dateTo = line.date_to === undefined || line.date_to === null ? undefined : integer(sourceId, field('date_to'), line.date_to);
+    const dateFrom = line['date_from'] === undefined || line['date_from'] === null ? undefined : integer(sourceId, field('date_from'), line['date_from']);
+    const dateTo = line['date_to'] === undefined || line['date_to'] === null ? undefined : integer(sourceId, field('date_to'), line['date_to']);
     return {
-      id: String(line.id ?? i),
+      id: String(line['id'] ?? i),
       amount,
       discount,
       tax,
@@ -58,7 +63,7 @@ export function parseRevenueDocument(sourceId: string, data: Record<string, unkn
       accountingCode: String(code),
     };
   });
-  return { id: sourceId, kind, date: integer(sourceId, 'date', data.date), currency: currencyOf(sourceId, data.currency), lines };
+  return { id: sourceId, kind, date: integer(sourceId, 'date', data['date']), currency: currencyOf(sourceId, data['currency']), lines };
 }
 
 export interface ReadyJournal {
@@ -68,17 +73,17 @@ export interface ReadyJournal {
 }
 
 export function parseReadyJournal(sourceId: string, data: Record<string, unknown>): ReadyJournal {
-  const date = data.date;
+  const date = data['date'];
   if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date)) throw bad(sourceId, 'date', 'a date YYYY-MM-DD', date);
-  const memo = data.memo ?? '';
+  const memo = data['memo'] ?? '';
   if (typeof memo !== 'string') throw bad(sourceId, 'memo', 'a text', memo);
-  const currency = currencyOf(sourceId, data.currency);
-  const rawLines = data.lines;
+  const currency = currencyOf(sourceId, data['currency']);
+  const rawLines = data['lines'];
   if (!Array.isArray(rawLines) || rawLines.length < 2) throw bad(sourceId, 'lines', 'an array of at least two lines', rawLines);
   const lines = rawLines.map((raw: unknown, i) => {
     if (typeof raw !== 'object' || raw === null) throw bad(sourceId, `lines[${i}]`, 'an object', raw);
     const line = raw as Record<string, unknown>;
-    const account = line.account_number;
+    const account = line['account_number'];
     if ((typeof account !== 'string' && typeof account !== 'number') || !/^\d{1,12}$/.test(String(account))) {
       throw bad(sourceId, `lines[${i}].account_number`, 'a DualEntry account number (digits)', account);
     }
@@ -96,7 +101,7 @@ export function parseReadyJournal(sourceId: string, data: Record<string, unknown
     // A signed export (one amount column) arrives as a negative debit or credit: move it to the other side.
     if (debit < 0) [debit, credit] = [0, credit - debit];
     if (credit < 0) [debit, credit] = [debit - credit, 0];
-    const lineMemo = line.memo ?? memo;
+    const lineMemo = line['memo'] ?? memo;
     return { account: String(account), debit, credit, memo: typeof lineMemo === 'string' ? lineMemo : String(lineMemo) };
   });
   return { date, memo, journal: { currency, lines: lines.map((l) => ({ ...l, accountingCodes: [] })) } };

@@ -42,7 +42,7 @@ export interface DualEntrySink extends Sink {
 }
 
 export function dualEntryBaseUrl(input: Pick<ConnectorFactoryInput, 'connection' | 'descriptor'>): string {
-  const override = input.connection.base_url;
+  const override = input.connection['base_url'];
   const template = input.descriptor.base_url?.template ?? 'https://api.dualentry.com';
   if (override === undefined || override === null || override === '') return template;
   if (typeof override !== 'string' || !/^https?:\/\/[^\s/]+/i.test(override)) {
@@ -54,7 +54,7 @@ export function dualEntryBaseUrl(input: Pick<ConnectorFactoryInput, 'connection'
 }
 
 function companyIdOf(input: ConnectorFactoryInput): number {
-  const raw = input.connection.company_id;
+  const raw = input.connection['company_id'];
   const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
   if (!/^\d{1,18}$/.test(text) || !Number.isSafeInteger(Number(text)) || Number(text) === 0) {
     throw new LedgersyncError('invalid_company_id', 'config', `sink.company_id must be a DualEntry company ID (a number), received ${JSON.stringify(raw)}`, {
@@ -65,7 +65,7 @@ function companyIdOf(input: ConnectorFactoryInput): number {
 }
 
 function apiKeyOf(input: ConnectorFactoryInput): string {
-  const key = input.connection.api_key;
+  const key = input.connection['api_key'];
   if (typeof key !== 'string' || key.trim() === '') {
     throw new LedgersyncError('dualentry_api_key_missing', 'config', 'sink.api_key is empty: the DualEntry API key is required', {
       fix: 'set DUALENTRY_API_KEY to the key your DualEntry administrator generated under Settings → Developers → API Keys',
@@ -76,7 +76,7 @@ function apiKeyOf(input: ConnectorFactoryInput): string {
 
 /** The pipeline's `sink.rate_limit` (requests, per_seconds, concurrency), when set. */
 function rateLimitOverride(input: ConnectorFactoryInput): Partial<RateLimit> | undefined {
-  const raw = input.connection.rate_limit as { requests?: unknown; per_seconds?: unknown; concurrency?: unknown } | undefined;
+  const raw = input.connection['rate_limit'] as { requests?: unknown; per_seconds?: unknown; concurrency?: unknown } | undefined;
   if (!raw || typeof raw !== 'object') return undefined;
   return {
     ...(typeof raw.requests === 'number' ? { requests: raw.requests } : {}),
@@ -98,12 +98,12 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
   const apiKey = apiKeyOf(input);
   registerSecret(apiKey);
   const companyId = companyIdOf(input);
-  const recordStatus = input.connection.record_status ?? 'posted';
+  const recordStatus = input.connection['record_status'] ?? 'posted';
   if (recordStatus !== 'draft' && recordStatus !== 'posted') {
     throw new LedgersyncError('invalid_record_status', 'config', `sink.record_status must be "draft" or "posted", received ${JSON.stringify(recordStatus)}`);
   }
   const settings: RevrecSettings | undefined =
-    input.extensions.revenue_recognition === undefined ? undefined : parseRevrecSettings(input.extensions.revenue_recognition);
+    input.extensions['revenue_recognition'] === undefined ? undefined : parseRevrecSettings(input.extensions['revenue_recognition']);
   const calendar = new PeriodCalendar(settings?.period ?? 'month', input.timezone || 'UTC');
   const resolveAccount = lookupAccountResolver(settings?.accounts ?? {}, input.lookups);
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
@@ -137,9 +137,14 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
 
   const requireSettings = (): RevrecSettings => {
     if (!settings) {
-      throw new LedgersyncError('revenue_recognition_missing', 'config', 'the pipeline has no revenue_recognition: block, so revenue documents cannot be scheduled or posted', {
-        fix: 'add a revenue_recognition block (periods, close rule, journal description, account lookup tables) to the pipeline',
-      });
+      throw new LedgersyncError(
+        'revenue_recognition_missing',
+        'config',
+        'the pipeline has no revenue_recognition: block, so revenue documents cannot be scheduled or posted',
+        {
+          fix: 'add a revenue_recognition block (periods, close rule, journal description, account lookup tables) to the pipeline',
+        },
+      );
     }
     return settings;
   };
@@ -210,20 +215,32 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
         else {
           results[index] = {
             status: 'failed',
-            error: new LedgersyncError('unknown_object', 'config', `the DualEntry sink accepts revenue_document and journal_entry records, not "${record.object}"`, {
-              fix: 'set the stream target.object (or _object) to revenue_document or journal_entry',
-            }),
+            error: new LedgersyncError(
+              'unknown_object',
+              'config',
+              `the DualEntry sink accepts revenue_document and journal_entry records, not "${record.object}"`,
+              {
+                fix: 'set the stream target.object (or _object) to revenue_document or journal_entry',
+              },
+            ),
           };
         }
       });
       if (documents.length) {
-        const scheduled = scheduleDocuments(documents.map((d) => d.record), ctx);
-        documents.forEach((d, i) => (results[d.index] = scheduled[i]!));
+        const scheduled = scheduleDocuments(
+          documents.map((d) => d.record),
+          ctx,
+        );
+        documents.forEach((d, i) => {
+          results[d.index] = scheduled[i]!;
+        });
       }
       if (ready.length) {
         journals ??= new ReadyJournalPoster({ api, kv: ctx.kv, refPrefix, recordStatus, log: ctx.log });
         const posted = await journals.post(ready.map((r) => r.record));
-        ready.forEach((r, i) => (results[r.index] = posted[i]!));
+        ready.forEach((r, i) => {
+          results[r.index] = posted[i]!;
+        });
       }
       return results;
     },
@@ -234,10 +251,15 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
       lastAutomaticPostings = await posterFor(ctx).postClosed(options.now ? now() : (ctx.now ?? now)());
       const failed = lastAutomaticPostings.find((o) => o.status === 'failed');
       if (failed?.error) {
-        throw new LedgersyncError(failed.error.code, failed.error.kind as LedgersyncError['kind'], `automatic posting of ${failed.period} failed: ${failed.error.message}`, {
-          details: { period: failed.period },
-          ...(failed.error.fix ? { fix: failed.error.fix } : {}),
-        });
+        throw new LedgersyncError(
+          failed.error.code,
+          failed.error.kind as LedgersyncError['kind'],
+          `automatic posting of ${failed.period} failed: ${failed.error.message}`,
+          {
+            details: { period: failed.period },
+            ...(failed.error.fix ? { fix: failed.error.fix } : {}),
+          },
+        );
       }
     },
 

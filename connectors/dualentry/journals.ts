@@ -45,7 +45,10 @@ export class ReadyJournalPoster {
         const e = asLedgersyncError(error, 'record');
         // An unbalanced export is the file's problem, not ours: it is dead-lettered with the totals.
         return e.code === 'unbalanced_journal'
-          ? new LedgersyncError('unbalanced_journal', 'record', `journal ${record.sourceId}: ${e.message}`, { details: e.details, fix: 'correct the exported journal so debits equal credits; nothing was posted' })
+          ? new LedgersyncError('unbalanced_journal', 'record', `journal ${record.sourceId}: ${e.message}`, {
+              details: e.details,
+              fix: 'correct the exported journal so debits equal credits; nothing was posted',
+            })
           : e;
       }
     });
@@ -61,10 +64,15 @@ export class ReadyJournalPoster {
       if (unknown.length) {
         results.push({
           status: 'failed',
-          error: new LedgersyncError('dualentry_account_not_found', 'record', `journal ${record.sourceId}: DualEntry account ${[...new Set(unknown)].join(', ')} not found or archived in company ${this.deps.api.companyId}`, {
-            details: { accounts: [...new Set(unknown)] },
-            fix: 'remap the account in the export (or in the stream mapping) to a current DualEntry GL account, or reactivate it in DualEntry',
-          }),
+          error: new LedgersyncError(
+            'dualentry_account_not_found',
+            'record',
+            `journal ${record.sourceId}: DualEntry account ${[...new Set(unknown)].join(', ')} not found or archived in company ${this.deps.api.companyId}`,
+            {
+              details: { accounts: [...new Set(unknown)] },
+              fix: 'remap the account in the export (or in the stream mapping) to a current DualEntry GL account, or reactivate it in DualEntry',
+            },
+          ),
         });
         continue;
       }
@@ -75,10 +83,15 @@ export class ReadyJournalPoster {
         if (e.kind === 'auth' || e.code === 'dualentry_company_not_found' || e.kind === 'transient') throw e;
         const explained =
           e.code === 'dualentry_period_locked'
-            ? new LedgersyncError(e.code, 'record', `journal ${record.sourceId}: DualEntry period ${journal.date.slice(0, 7)} is locked (entry date ${journal.date})`, {
-                fix: `reopen ${journal.date.slice(0, 7)} under Period locking in DualEntry, or change the journal's date; the record is retried on the next run`,
-                cause: e,
-              })
+            ? new LedgersyncError(
+                e.code,
+                'record',
+                `journal ${record.sourceId}: DualEntry period ${journal.date.slice(0, 7)} is locked (entry date ${journal.date})`,
+                {
+                  fix: `reopen ${journal.date.slice(0, 7)} under Period locking in DualEntry, or change the journal's date; the record is retried on the next run`,
+                  cause: e,
+                },
+              )
             : e;
         results.push({ status: 'failed', error: explained });
       }
@@ -102,7 +115,11 @@ export class ReadyJournalPoster {
 
     const removed = record.deleted || record.action === 'delete' || record.action === 'void';
     if (removed && (!previous || previous.history.at(-1)?.kind === 'reversal')) {
-      return { status: 'skipped', reason: previous ? 'already reversed' : 'removed before it was ever posted', ...(previous ? { targetId: previous.entryNumber } : {}) };
+      return {
+        status: 'skipped',
+        reason: previous ? 'already reversed' : 'removed before it was ever posted',
+        ...(previous ? { targetId: previous.entryNumber } : {}),
+      };
     }
     if (!removed && previous && previous.history.at(-1)?.kind !== 'reversal' && sameJournal(previous, ready)) {
       return { status: 'skipped', reason: 'already posted unchanged', targetId: previous.entryNumber };
@@ -111,10 +128,16 @@ export class ReadyJournalPoster {
     const live = previous && previous.history.at(-1)?.kind !== 'reversal' ? previous : undefined;
     if (live) {
       const reversalRef = `${base}-r${sequence}`;
-      const reversal = await this.create(reversalRef, `Reversal of ${live.memo}`, live.date, {
-        currency: live.journal.currency,
-        lines: live.journal.lines.map((l) => ({ ...l, debit: l.credit, credit: l.debit })),
-      }, true);
+      const reversal = await this.create(
+        reversalRef,
+        `Reversal of ${live.memo}`,
+        live.date,
+        {
+          currency: live.journal.currency,
+          lines: live.journal.lines.map((l) => ({ ...l, debit: l.credit, credit: l.debit })),
+        },
+        true,
+      );
       history.push({ kind: 'reversal', ref: reversalRef, entryNumber: String(reversal.number) });
       this.deps.kv.set(key, { ...live, history });
       if (removed) return { status: 'updated', targetId: String(reversal.number) };
@@ -122,7 +145,14 @@ export class ReadyJournalPoster {
     const ref = `${base}-${previous ? 'c' : 'j'}${history.length + 1}`;
     const entry = await this.create(ref, ready.memo, ready.date, ready.journal, record.previous?.pendingWrite === true);
     history.push({ kind: previous ? 'correction' : 'journal', ref, entryNumber: String(entry.number) });
-    this.deps.kv.set(key, { ref, entryNumber: String(entry.number), date: ready.date, memo: ready.memo, journal: ready.journal, history } satisfies PostedJournal);
+    this.deps.kv.set(key, {
+      ref,
+      entryNumber: String(entry.number),
+      date: ready.date,
+      memo: ready.memo,
+      journal: ready.journal,
+      history,
+    } satisfies PostedJournal);
     return { status: previous ? 'updated' : 'created', targetId: String(entry.number) };
   }
 
@@ -173,6 +203,8 @@ function sameJournal(previous: PostedJournal, next: ReadyJournal): boolean {
     previous.memo === next.memo &&
     a.currency === b.currency &&
     a.lines.length === b.lines.length &&
-    a.lines.every((l, i) => l.account === b.lines[i]?.account && l.debit === b.lines[i]?.debit && l.credit === b.lines[i]?.credit && l.memo === b.lines[i]?.memo)
+    a.lines.every(
+      (l, i) => l.account === b.lines[i]?.account && l.debit === b.lines[i]?.debit && l.credit === b.lines[i]?.credit && l.memo === b.lines[i]?.memo,
+    )
   );
 }

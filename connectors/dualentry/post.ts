@@ -3,7 +3,7 @@
  * now (backfills, out-of-cycle posts), or reverses and re-posts it after a mapping fix. Takes the
  * pipeline's run lock, like a run, so a post never races a run over the same state.
  */
-import { EXIT, LedgersyncError, asLedgersyncError, formatProblem, type ConfigProblem } from '../../engine/errors.js';
+import { EXIT, type LedgersyncError, asLedgersyncError, formatProblem, type ConfigProblem } from '../../engine/errors.js';
 import { loadPipeline } from '../../engine/config/load.js';
 import type { SinkContext } from '../../engine/connector/types.js';
 import { closeHttpAgent } from '../../engine/http/connection.js';
@@ -67,7 +67,11 @@ export async function postPeriod(options: PostPeriodOptions): Promise<PostSummar
       status: 'invalid',
       exitCode: EXIT.config,
       pipeline: plan.name,
-      error: { code: 'not_a_posting_sink', kind: 'config', message: `ledgersync post posts revenue-recognition periods into DualEntry; pipeline ${plan.name} writes to ${plan.sink.config.connector}` },
+      error: {
+        code: 'not_a_posting_sink',
+        kind: 'config',
+        message: `ledgersync post posts revenue-recognition periods into DualEntry; pipeline ${plan.name} writes to ${plan.sink.config.connector}`,
+      },
     };
   }
 
@@ -80,7 +84,12 @@ export async function postPeriod(options: PostPeriodOptions): Promise<PostSummar
       status: 'locked',
       exitCode: EXIT.locked,
       pipeline: plan.name,
-      error: { code: 'run_locked', kind: 'config', message: `pipeline '${plan.name}' is running (run ${begun.heldBy.runId}, pid ${begun.heldBy.pid}); post refused`, fix: 'wait for the run to finish, then post again' },
+      error: {
+        code: 'run_locked',
+        kind: 'config',
+        message: `pipeline '${plan.name}' is running (run ${begun.heldBy.runId}, pid ${begun.heldBy.pid}); post refused`,
+        fix: 'wait for the run to finish, then post again',
+      },
     };
   }
   const runId = begun.runId;
@@ -95,7 +104,7 @@ export async function postPeriod(options: PostPeriodOptions): Promise<PostSummar
       log: log.child('post'),
       signal: controller.signal,
       now: options.now ?? (() => Math.floor(Date.now() / 1000)),
-      secretKey: env.LEDGERSYNC_SECRET_KEY,
+      secretKey: env['LEDGERSYNC_SECRET_KEY'],
     });
     const outcome = await sink.post(options.period, { repost: options.repost ?? false }, ctx);
     summary = {

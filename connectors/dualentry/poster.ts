@@ -8,7 +8,15 @@ import { asLedgersyncError, LedgersyncError } from '../../engine/errors.js';
 import type { Logger } from '../../engine/log.js';
 import type { PeriodCalendar } from '../../domain/revrec/calendar.js';
 import { formatDay } from '../../domain/revrec/calendar.js';
-import { assertBalanced, buildJournals, journalTotals, type AccountResolver, type AccountRole, type JournalDraft, type JournalLine } from '../../domain/revrec/journal.js';
+import {
+  assertBalanced,
+  buildJournals,
+  journalTotals,
+  type AccountResolver,
+  type AccountRole,
+  type JournalDraft,
+  type JournalLine,
+} from '../../domain/revrec/journal.js';
 import { formatMinor } from '../../domain/revrec/money.js';
 import type { DualEntryApi, DualEntryEntry, DualEntryEntryBody } from './api.js';
 import type { PostingKind, PostingRecord, RevrecLedger, StoredRow } from './revrec-ledger.js';
@@ -121,14 +129,24 @@ export class RevrecPoster {
   async post(periodKey: string, options: { repost: boolean }): Promise<PostOutcome> {
     const { api, ledger, calendar, settings } = this.deps;
     const callsBefore = api.calls;
-    const outcome = (status: PostOutcome['status'], entries: PostedEntrySummary[] = []): PostOutcome => ({ period: periodKey, status, entries, apiCalls: api.calls - callsBefore });
+    const outcome = (status: PostOutcome['status'], entries: PostedEntrySummary[] = []): PostOutcome => ({
+      period: periodKey,
+      status,
+      entries,
+      apiCalls: api.calls - callsBefore,
+    });
 
     // Problems with the request itself are thrown: they are not a batch waiting to post.
     calendar.parseKey(periodKey);
     if (settings.firstPeriod && periodKey < settings.firstPeriod) {
-      throw new LedgersyncError('period_before_first_period', 'config', `period ${periodKey} is before revenue_recognition.first_period (${settings.firstPeriod}); it is never posted`, {
-        fix: 'post a later period, or move first_period back',
-      });
+      throw new LedgersyncError(
+        'period_before_first_period',
+        'config',
+        `period ${periodKey} is before revenue_recognition.first_period (${settings.firstPeriod}); it is never posted`,
+        {
+          fix: 'post a later period, or move first_period back',
+        },
+      );
     }
     // A period that closed with nothing to post is final too; its late changes go to the next open period.
     if (!options.repost && ledger.isPosted(periodKey)) return outcome(ledger.postings(periodKey).length ? 'already_posted' : 'nothing_to_post');
@@ -141,10 +159,15 @@ export class RevrecPoster {
       .periods()
       .filter((p) => p < periodKey && (!settings.firstPeriod || p >= settings.firstPeriod) && !ledger.isPosted(p) && ledger.unposted(p).length > 0);
     if (blocking.length > 0) {
-      throw new LedgersyncError('earlier_period_unposted', 'config', `period ${periodKey} cannot be posted before ${blocking.join(', ')}, which ${blocking.length === 1 ? 'has' : 'have'} amounts not posted yet`, {
-        details: { blocking },
-        fix: `post ${blocking[0]} first (ledgersync post <pipeline> --period ${blocking[0]}), or set revenue_recognition.first_period if those periods are in the opening balances`,
-      });
+      throw new LedgersyncError(
+        'earlier_period_unposted',
+        'config',
+        `period ${periodKey} cannot be posted before ${blocking.join(', ')}, which ${blocking.length === 1 ? 'has' : 'have'} amounts not posted yet`,
+        {
+          details: { blocking },
+          fix: `post ${blocking[0]} first (ledgersync post <pipeline> --period ${blocking[0]}), or set revenue_recognition.first_period if those periods are in the opening balances`,
+        },
+      );
     }
 
     let steps: Step[] = [];
@@ -289,7 +312,13 @@ export class RevrecPoster {
       runId: this.deps.runId,
     };
     ledger.recordPosting(periodKey, record);
-    return { kind: step.kind, currency: step.currency, number: record.entryNumber, date, amount: formatMinor(journalTotals(step.journal).debit, step.currency) };
+    return {
+      kind: step.kind,
+      currency: step.currency,
+      number: record.entryNumber,
+      date,
+      amount: formatMinor(journalTotals(step.journal).debit, step.currency),
+    };
   }
 
   private accountError(account: string, steps: readonly Step[], problem: string): LedgersyncError {
@@ -306,18 +335,23 @@ export class RevrecPoster {
       }
     }
     const named = [...mappings];
-    return new LedgersyncError('dualentry_account_not_found', 'config', `${problem}; it is what ${named.length ? named.join(' and ') : 'a journal account mapping'} points at`, {
-      details: { account_number: account, accounting_codes: [...codes] },
-      fix: `remap ${named.length ? named.map((m) => m.split(' (')[0]).join(' and ') : 'the affected mapping'} in the pipeline's lookups to a current DualEntry GL account (or reactivate account ${account} in DualEntry), then post the period again`,
-    });
+    return new LedgersyncError(
+      'dualentry_account_not_found',
+      'config',
+      `${problem}; it is what ${named.length ? named.join(' and ') : 'a journal account mapping'} points at`,
+      {
+        details: { account_number: account, accounting_codes: [...codes] },
+        fix: `remap ${named.length ? named.map((m) => m.split(' (')[0]).join(' and ') : 'the affected mapping'} in the pipeline's lookups to a current DualEntry GL account (or reactivate account ${account} in DualEntry), then post the period again`,
+      },
+    );
   }
 
   /** Adds what a person needs to the vendor's errors: which mapping an unknown account came from, which period is locked. */
   private explain(error: LedgersyncError, steps: readonly Step[], periodKey: string): LedgersyncError {
     if (error.code === 'dualentry_period_locked') return periodLockedError(error, periodKey, this.entryDate(periodKey));
     if (error.code === 'dualentry_account_not_found' && !('accounting_codes' in error.details)) {
-      let account = typeof error.details.account_number === 'string' ? error.details.account_number : undefined;
-      const lineIndex = typeof error.details.line_index === 'number' ? error.details.line_index : undefined;
+      let account = typeof error.details['account_number'] === 'string' ? error.details['account_number'] : undefined;
+      const lineIndex = typeof error.details['line_index'] === 'number' ? error.details['line_index'] : undefined;
       if (account === undefined && lineIndex !== undefined) account = steps[0]?.journal.lines[lineIndex]?.account;
       if (account !== undefined) return this.accountError(account, steps, error.message);
     }
@@ -328,11 +362,16 @@ export class RevrecPoster {
 /** Period-locked errors name the period; the caller knows it, the API body may not. */
 export function periodLockedError(error: LedgersyncError, periodKey: string, entryDate: string): LedgersyncError {
   if (error.code !== 'dualentry_period_locked') return error;
-  return new LedgersyncError(error.code, error.kind, `DualEntry period ${periodKey} is locked: the entry dated ${entryDate} falls inside a closed accounting period (${error.message})`, {
-    details: { ...error.details, period: periodKey, entry_date: entryDate },
-    fix: `reopen ${periodKey} under Period locking in DualEntry, or change revenue_recognition.entry_date / close_after_days so entries date into an open period; the batch stays in retry until it posts (ledgersync post <pipeline> --period ${periodKey})`,
-    cause: error,
-  });
+  return new LedgersyncError(
+    error.code,
+    error.kind,
+    `DualEntry period ${periodKey} is locked: the entry dated ${entryDate} falls inside a closed accounting period (${error.message})`,
+    {
+      details: { ...error.details, period: periodKey, entry_date: entryDate },
+      fix: `reopen ${periodKey} under Period locking in DualEntry, or change revenue_recognition.entry_date / close_after_days so entries date into an open period; the batch stays in retry until it posts (ledgersync post <pipeline> --period ${periodKey})`,
+      cause: error,
+    },
+  );
 }
 
 function mergeRows(rows: readonly StoredRow[]): StoredRow[] {
@@ -347,7 +386,10 @@ function mergeRows(rows: readonly StoredRow[]): StoredRow[] {
 }
 
 function sameLines(a: readonly JournalLine[], b: readonly JournalLine[]): boolean {
-  return a.length === b.length && a.every((line, i) => line.account === b[i]?.account && line.debit === b[i]?.debit && line.credit === b[i]?.credit && line.memo === b[i]?.memo);
+  return (
+    a.length === b.length &&
+    a.every((line, i) => line.account === b[i]?.account && line.debit === b[i]?.debit && line.credit === b[i]?.credit && line.memo === b[i]?.memo)
+  );
 }
 
 function stripRef(memo: string): string {

@@ -55,7 +55,6 @@ function encodeDocument(currency: string, rows: readonly ScheduleRow[]): StoredD
   return { currency, codes };
 }
 
-
 export type PostingKind = 'journal' | 'reversal' | 'correction';
 
 export type PostedLine = JournalLine;
@@ -87,7 +86,6 @@ export interface RetryState {
   firstFailedAt: string;
   lastFailedAt: string;
 }
-
 
 /** Key of the write-ahead record that makes a multi-key update all-or-nothing across a crash. */
 const WAL_KEY = 'revrec:wal';
@@ -142,7 +140,9 @@ export class RevrecLedger {
       for (const [code, byPeriod] of Object.entries(previous?.codes ?? {})) {
         for (const [period, amounts] of Object.entries(byPeriod)) {
           const totals = totalsOf(period);
-          amounts.forEach((amount, component) => amount && addTo(totals, previous!.currency, code, component, -amount));
+          amounts.forEach((amount, component) => {
+            if (amount) addTo(totals, previous!.currency, code, component, -amount);
+          });
         }
       }
       for (const row of update.rows) addTo(totalsOf(row.period), update.currency, row.accountingCode, componentIndex[row.component], row.amount);

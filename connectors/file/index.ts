@@ -77,20 +77,29 @@ export async function readTypedRows(endpoint: FileEndpoint, file: string): Promi
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw configError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`, 'check the path under source.files (relative paths start at the pipeline file)');
+    throw configError(
+      `cannot read ${file}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`,
+      'check the path under source.files (relative paths start at the pipeline file)',
+    );
   }
   let rows: RawRow[];
   try {
     if (endpoint.format === 'csv') {
       const parsed = csvRows(text, endpoint.delimiter ?? ',');
-      const missing = Object.values(endpoint.columns).map((c) => c.column).filter((c) => !parsed.header.includes(c));
+      const missing = Object.values(endpoint.columns)
+        .map((c) => c.column)
+        .filter((c) => !parsed.header.includes(c));
       if (missing.length) {
-        throw configError(`${file}:1: the header has no column ${missing.map((m) => `"${m}"`).join(', ')} (it has ${parsed.header.map((h) => `"${h}"`).join(', ')})`, 'correct columns.<name>.column in the pipeline, or the export');
+        throw configError(
+          `${file}:1: the header has no column ${missing.map((m) => `"${m}"`).join(', ')} (it has ${parsed.header.map((h) => `"${h}"`).join(', ')})`,
+          'correct columns.<name>.column in the pipeline, or the export',
+        );
       }
       rows = parsed.rows;
     } else rows = endpoint.format === 'json' ? jsonRows(text, endpoint.records_path) : jsonLinesRows(text);
   } catch (error) {
-    if (error instanceof ParseError) throw configError(`${file}:${error.line}: ${endpoint.format === 'csv' ? 'row' : 'line'} ${error.message}`, 'correct the file');
+    if (error instanceof ParseError)
+      throw configError(`${file}:${error.line}: ${endpoint.format === 'csv' ? 'row' : 'line'} ${error.message}`, 'correct the file');
     throw error;
   }
   return rows.map((row) => {
@@ -102,7 +111,11 @@ export async function readTypedRows(endpoint: FileEndpoint, file: string): Promi
       } catch (error) {
         throw configError(`${file}:${row.line}: column "${spec.column}": ${(error as Error).message}`, 'correct the file, or the column type in the pipeline');
       }
-      if (value === null && spec.required) throw configError(`${file}:${row.line}: column "${spec.column}" is empty but required`, 'fill the value in the file, or drop `required` for that column');
+      if (value === null && spec.required)
+        throw configError(
+          `${file}:${row.line}: column "${spec.column}" is empty but required`,
+          'fill the value in the file, or drop `required` for that column',
+        );
       values[name] = value;
     }
     return { line: row.line, values };
@@ -116,7 +129,11 @@ export function rowsToRecords(endpoint: FileEndpoint, rows: readonly TypedRow[])
     const seen = new Set<string>();
     return rows.map((row) => {
       const id = idOf(row);
-      if (seen.has(id)) throw configError(`${endpoint.path}:${row.line}: id ${JSON.stringify(id)} (from ${endpoint.id_columns?.join(', ')}) repeats an earlier row`, 'choose id_columns that identify each row');
+      if (seen.has(id))
+        throw configError(
+          `${endpoint.path}:${row.line}: id ${JSON.stringify(id)} (from ${endpoint.id_columns?.join(', ')}) repeats an earlier row`,
+          'choose id_columns that identify each row',
+        );
       seen.add(id);
       return { id, deleted: false, data: { ...row.values, _line: row.line } };
     });
@@ -134,7 +151,7 @@ export function rowsToRecords(endpoint: FileEndpoint, rows: readonly TypedRow[])
 }
 
 function endpointsOf(input: ConnectorFactoryInput): Record<string, FileEndpoint> {
-  const files = input.connection.files;
+  const files = input.connection['files'];
   if (typeof files !== 'object' || files === null || Array.isArray(files) || Object.keys(files).length === 0) {
     throw configError('source.files must map endpoint names to file declarations', 'declare at least one file under source.files');
   }
@@ -147,7 +164,10 @@ export function createFileSource(input: ConnectorFactoryInput): Source {
   const endpointFor = (request: StreamReadRequest): FileEndpoint => {
     const endpoint = endpoints[request.endpoint];
     if (!endpoint) {
-      throw configError(`stream ${request.stream} reads endpoint '${request.endpoint}', which source.files does not declare`, `use one of: ${Object.keys(endpoints).join(', ')}`);
+      throw configError(
+        `stream ${request.stream} reads endpoint '${request.endpoint}', which source.files does not declare`,
+        `use one of: ${Object.keys(endpoints).join(', ')}`,
+      );
     }
     return endpoint;
   };
@@ -156,7 +176,11 @@ export function createFileSource(input: ConnectorFactoryInput): Source {
       for (const request of streams) {
         const endpoint = endpointFor(request);
         for (const column of [...(endpoint.id_columns ?? []), ...(endpoint.group_by ? [endpoint.group_by] : [])]) {
-          if (!(column in endpoint.columns)) throw configError(`source.files.${request.endpoint}: ${column} is not one of the declared columns`, `declare it under columns, or use one of: ${Object.keys(endpoint.columns).join(', ')}`);
+          if (!(column in endpoint.columns))
+            throw configError(
+              `source.files.${request.endpoint}: ${column} is not one of the declared columns`,
+              `declare it under columns, or use one of: ${Object.keys(endpoint.columns).join(', ')}`,
+            );
         }
       }
     },

@@ -63,10 +63,10 @@ export class JsonlSink implements Sink {
   private readonly files = new Map<string, OpenFile>();
 
   constructor(input: ConnectorFactoryInput) {
-    const dir = String(input.connection.dir ?? '');
+    const dir = String(input.connection['dir'] ?? '');
     if (!dir) throw new LedgersyncError('missing_connection_value', 'config', 'the jsonl sink needs a dir', { fix: 'set sink.dir in the pipeline' });
     this.dir = resolve(dir);
-    this.fsync = input.connection.fsync !== false;
+    this.fsync = input.connection['fsync'] !== false;
   }
 
   async open(): Promise<void> {
@@ -75,7 +75,9 @@ export class JsonlSink implements Sink {
 
   private fileFor(object: string): { path: string; file: OpenFile } {
     if (!SAFE_NAME.test(object)) {
-      throw new LedgersyncError('invalid_object_name', 'config', `jsonl object name '${object}' is not a safe file name`, { fix: 'use letters, digits, _ . - only in target.object' });
+      throw new LedgersyncError('invalid_object_name', 'config', `jsonl object name '${object}' is not a safe file name`, {
+        fix: 'use letters, digits, _ . - only in target.object',
+      });
     }
     const path = join(this.dir, `${object}.jsonl`);
     let file = this.files.get(object);
@@ -90,7 +92,9 @@ export class JsonlSink implements Sink {
   async write(batch: readonly SinkRecord[]): Promise<SinkResult[]> {
     const results: SinkResult[] = new Array(batch.length);
     const byObject = new Map<string, number[]>();
-    batch.forEach((r, i) => byObject.set(r.object, [...(byObject.get(r.object) ?? []), i]));
+    batch.forEach((r, i) => {
+      byObject.set(r.object, [...(byObject.get(r.object) ?? []), i]);
+    });
 
     for (const [object, indexes] of byObject) {
       const { path, file } = this.fileFor(object);

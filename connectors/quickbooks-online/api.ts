@@ -5,7 +5,7 @@
  */
 import { LedgersyncError } from '../../engine/errors.js';
 import type { HttpConnection, HttpRequest } from '../../engine/http/connection.js';
-import { SlidingWindowLimiter } from '../../engine/http/sliding-window.js';
+import type { SlidingWindowLimiter } from '../../engine/http/sliding-window.js';
 import { readFault, type QboFault } from './faults.js';
 
 export type QboEntity = Record<string, unknown> & { Id: string; SyncToken: string };
@@ -20,7 +20,10 @@ export interface BatchItem {
   query?: string;
 }
 
-export type BatchOutcome = { bId: string; entity: Record<string, unknown> } | { bId: string; fault: QboFault } | { bId: string; rows: Record<string, unknown>[] };
+export type BatchOutcome =
+  | { bId: string; entity: Record<string, unknown> }
+  | { bId: string; fault: QboFault }
+  | { bId: string; rows: Record<string, unknown>[] };
 
 /** A QBO query string literal: single quotes, with `\` and `'` escaped by a backslash. */
 export function quote(value: string): string {
@@ -98,13 +101,13 @@ export class QboApi {
     };
     const response = await this.options.batchLimiter.run(() => this.connection.request(request), signal);
     const list = response.json<{ BatchItemResponse?: Record<string, unknown>[] }>().BatchItemResponse ?? [];
-    const byId = new Map(list.map((r) => [String(r.bId), r]));
+    const byId = new Map(list.map((r) => [String(r['bId']), r]));
     return items.map((item) => {
       const r = byId.get(item.bId);
       if (!r) throw new LedgersyncError('qbo_batch_incomplete', 'transient', `QuickBooks batch answer lacks item ${item.bId}`, { mayHaveSucceeded: true });
       const fault = readFault(r);
       if (fault) return { bId: item.bId, fault };
-      if (item.query !== undefined) return { bId: item.bId, rows: rowsOf(r.QueryResponse as Record<string, unknown> | undefined, item.object ?? '') };
+      if (item.query !== undefined) return { bId: item.bId, rows: rowsOf(r['QueryResponse'] as Record<string, unknown> | undefined, item.object ?? '') };
       return { bId: item.bId, entity: (r[item.object!] as Record<string, unknown> | undefined) ?? {} };
     });
   }

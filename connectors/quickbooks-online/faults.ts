@@ -25,16 +25,16 @@ export const RECONNECT_FIX =
 /** Reads a Fault from a parsed body (the whole response, or one BatchItemResponse). */
 export function readFault(body: unknown): QboFault | undefined {
   if (!body || typeof body !== 'object') return undefined;
-  const raw = ((body as Record<string, unknown>).Fault ?? (body as Record<string, unknown>).fault) as Record<string, unknown> | undefined;
+  const raw = ((body as Record<string, unknown>)['Fault'] ?? (body as Record<string, unknown>)['fault']) as Record<string, unknown> | undefined;
   if (!raw || typeof raw !== 'object') return undefined;
-  const list = (raw.Error ?? raw.error) as unknown;
+  const list = (raw['Error'] ?? raw['error']) as unknown;
   const errors = (Array.isArray(list) ? list : []).map((e: Record<string, unknown>) => ({
-    code: String(e.code ?? ''),
-    message: String(e.Message ?? e.message ?? ''),
-    detail: String(e.Detail ?? e.detail ?? ''),
-    element: String(e.element ?? ''),
+    code: String(e['code'] ?? ''),
+    message: String(e['Message'] ?? e['message'] ?? ''),
+    detail: String(e['Detail'] ?? e['detail'] ?? ''),
+    element: String(e['element'] ?? ''),
   }));
-  return { type: String(raw.type ?? ''), errors };
+  return { type: String(raw['type'] ?? ''), errors };
 }
 
 export function faultOfResponse(response: HttpResponse): QboFault | undefined {
@@ -54,7 +54,8 @@ const fixes: Record<string, string> = {
   '2010': "the mapping produced a field QuickBooks does not know (see the detail); correct the stream's mapping in the pipeline",
   '2020': 'the mapping left out a field QuickBooks requires (see the detail); add it to the mapping',
   '2050': 'a value is longer than QuickBooks allows (see the detail); shorten it with $truncate() in the mapping',
-  '2500': 'a reference (account, item, customer, payment method, tax rate) does not exist in this QuickBooks company or is inactive; correct the lookup table that produces it, or re-activate it in QBO',
+  '2500':
+    'a reference (account, item, customer, payment method, tax rate) does not exist in this QuickBooks company or is inactive; correct the lookup table that produces it, or re-activate it in QBO',
   '6000': 'QuickBooks refused the document for a business rule (see the detail); correct the source record or the mapping',
   '6070': 'the line amount must equal unit price × quantity; correct the line mapping',
   '6140': 'a document with this number already exists in QuickBooks; it is adopted on the next run, or rename one of them',
@@ -71,7 +72,9 @@ export function fixFor(fault: QboFault | undefined): string | undefined {
 }
 
 export function faultText(fault: QboFault): string {
-  return fault.errors.map((e) => `${e.message}${e.detail && e.detail !== e.message ? ` (${e.detail})` : ''} [code ${e.code}${e.element ? `, ${e.element}` : ''}]`).join('; ');
+  return fault.errors
+    .map((e) => `${e.message}${e.detail && e.detail !== e.message ? ` (${e.detail})` : ''} [code ${e.code}${e.element ? `, ${e.element}` : ''}]`)
+    .join('; ');
 }
 
 /** A fault of one document (a failed create / update / void / delete) as a dead-letter error. */
@@ -89,9 +92,14 @@ export function describeQboError(label: string, response: HttpResponse, request:
   const fault = faultOfResponse(response);
   const what = `${request.method} ${request.path}`;
   if (response.status === 401) {
-    return new LedgersyncError('qbo_authentication_failed', 'auth', `${label}: QuickBooks refused the access token even after a refresh (${fault ? faultText(fault) : 'HTTP 401'})`, {
-      fix: RECONNECT_FIX,
-    });
+    return new LedgersyncError(
+      'qbo_authentication_failed',
+      'auth',
+      `${label}: QuickBooks refused the access token even after a refresh (${fault ? faultText(fault) : 'HTTP 401'})`,
+      {
+        fix: RECONNECT_FIX,
+      },
+    );
   }
   if (response.status === 403) {
     return new LedgersyncError('qbo_forbidden', 'auth', `${label}: QuickBooks denied access to the company (${fault ? faultText(fault) : 'HTTP 403'})`, {
@@ -99,15 +107,25 @@ export function describeQboError(label: string, response: HttpResponse, request:
     });
   }
   if (response.status === 429 || response.status >= 500) {
-    return new LedgersyncError(`qbo_http_${response.status}`, 'transient', `${label}: ${what} answered HTTP ${response.status}${fault ? `: ${faultText(fault)}` : ''}`, {
-      details: { status: response.status },
-      fix: 'QuickBooks is throttling or unavailable; the run can be resumed as is',
-    });
+    return new LedgersyncError(
+      `qbo_http_${response.status}`,
+      'transient',
+      `${label}: ${what} answered HTTP ${response.status}${fault ? `: ${faultText(fault)}` : ''}`,
+      {
+        details: { status: response.status },
+        fix: 'QuickBooks is throttling or unavailable; the run can be resumed as is',
+      },
+    );
   }
   if (fault) return documentError(fault, `${what} on ${label}`, response.status);
-  return new LedgersyncError(`qbo_http_${response.status}`, 'record', `${label}: ${what} answered HTTP ${response.status}: ${redact(response.text.slice(0, 300))}`, {
-    details: { status: response.status },
-  });
+  return new LedgersyncError(
+    `qbo_http_${response.status}`,
+    'record',
+    `${label}: ${what} answered HTTP ${response.status}: ${redact(response.text.slice(0, 300))}`,
+    {
+      details: { status: response.status },
+    },
+  );
 }
 
 /** QBO signals throttling as fault 3001 (ThrottleExceeded), sometimes outside a 429. */

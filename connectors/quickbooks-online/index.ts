@@ -29,7 +29,11 @@ interface QboSettings {
 function settingsOf(descriptor: ConnectorDescriptor): QboSettings {
   const s = descriptor.settings as Partial<QboSettings> | undefined;
   if (!s?.minor_version || !s.batch || s.unique_name_suffix === undefined || s.token_refresh_margin_s === undefined) {
-    throw new LedgersyncError('invalid_descriptor', 'system', `connector ${descriptor.name}: settings need minor_version, batch, token_refresh_margin_s and unique_name_suffix`);
+    throw new LedgersyncError(
+      'invalid_descriptor',
+      'system',
+      `connector ${descriptor.name}: settings need minor_version, batch, token_refresh_margin_s and unique_name_suffix`,
+    );
   }
   return s as QboSettings;
 }
@@ -73,7 +77,8 @@ function createQboSink(input: ConnectorFactoryInput): Sink {
   const { descriptor } = input;
   const settings = settingsOf(descriptor);
   const auth = descriptor.auth;
-  if (auth?.type !== 'oauth2_refresh_token') throw new LedgersyncError('invalid_descriptor', 'system', `connector ${descriptor.name} must declare oauth2_refresh_token auth`);
+  if (auth?.type !== 'oauth2_refresh_token')
+    throw new LedgersyncError('invalid_descriptor', 'system', `connector ${descriptor.name} must declare oauth2_refresh_token auth`);
   const realmId = required(input, 'realm_id', 'QBO_REALM_ID');
   const clientId = required(input, 'client_id', 'QBO_CLIENT_ID');
   const clientSecret = required(input, 'client_secret', 'QBO_CLIENT_SECRET');
@@ -105,7 +110,7 @@ function createQboSink(input: ConnectorFactoryInput): Sink {
     ...(descriptor.timeout_ms ? { timeoutMs: descriptor.timeout_ms } : {}),
     hooks: {
       authorize: async (headers) => {
-        headers.authorization = `Bearer ${await oauth.accessToken()}`;
+        headers['authorization'] = `Bearer ${await oauth.accessToken()}`;
       },
       onUnauthorized: async () => {
         await oauth.refreshAfterUnauthorized();
@@ -115,7 +120,7 @@ function createQboSink(input: ConnectorFactoryInput): Sink {
       detectThrottle: detectQboThrottle,
     },
   });
-  const minorVersion = Number(input.connection.minor_version ?? settings.minor_version);
+  const minorVersion = Number(input.connection['minor_version'] ?? settings.minor_version);
   const api = new QboApi(connection, {
     minorVersion,
     batchLimiter: new SlidingWindowLimiter(settings.batch.requests, settings.batch.per_seconds * 1000),
@@ -123,7 +128,7 @@ function createQboSink(input: ConnectorFactoryInput): Sink {
   const sinkSettings: QboSinkSettings = {
     naturalKeys: Object.fromEntries(Object.entries(descriptor.objects ?? {}).map(([name, o]) => [name, o.natural_key ?? 'Id'])),
     batchMaxItems: settings.batch.max_items,
-    useBatch: input.connection.use_batch !== false && input.connection.use_batch !== 'false',
+    useBatch: input.connection['use_batch'] !== false && input.connection['use_batch'] !== 'false',
     adoptBySourceId: settings.adopt_by_source_id ?? {},
     uniqueNameSuffix: settings.unique_name_suffix,
     fieldLimits: settings.field_limits ?? {},

@@ -58,7 +58,13 @@ export class IntuitOAuth {
     this.secrets = secrets;
     const state = this.tokenState();
     const access = state.access;
-    if (access && !this.access && typeof access.token === 'string' && typeof access.expiresAt === 'number' && state.configuredFrom === this.options.configuredRefreshToken) {
+    if (
+      access &&
+      !this.access &&
+      typeof access.token === 'string' &&
+      typeof access.expiresAt === 'number' &&
+      state.configuredFrom === this.options.configuredRefreshToken
+    ) {
       registerSecret(access.token);
       this.access = access;
     }
@@ -108,7 +114,8 @@ export class IntuitOAuth {
 
   private async doRefresh(): Promise<string> {
     const stored = this.storedRefreshToken();
-    const candidates = stored && stored !== this.options.configuredRefreshToken ? [stored, this.options.configuredRefreshToken] : [this.options.configuredRefreshToken];
+    const candidates =
+      stored && stored !== this.options.configuredRefreshToken ? [stored, this.options.configuredRefreshToken] : [this.options.configuredRefreshToken];
     let lastError: LedgersyncError | undefined;
     for (const refreshToken of candidates) {
       registerSecret(refreshToken);
@@ -136,7 +143,8 @@ export class IntuitOAuth {
     } catch {
       throw new LedgersyncError('qbo_token_unreadable', 'transient', 'Intuit token endpoint answered 200 without JSON');
     }
-    if (typeof body.access_token !== 'string') throw new LedgersyncError('qbo_token_unreadable', 'transient', 'Intuit token endpoint answered without an access_token');
+    if (typeof body.access_token !== 'string')
+      throw new LedgersyncError('qbo_token_unreadable', 'transient', 'Intuit token endpoint answered without an access_token');
     registerSecret(body.access_token);
     this.refreshes++;
     if (typeof body.refresh_token === 'string' && body.refresh_token) {
@@ -165,9 +173,14 @@ function tokenError(response: HttpResponse): LedgersyncError {
     });
   }
   if (error === 'invalid_grant') {
-    return new LedgersyncError('qbo_refresh_token_rejected', 'auth', 'Intuit rejected the refresh token (invalid_grant): the app was disconnected from the company, or the token expired or was already rotated', {
-      fix: RECONNECT_FIX,
-    });
+    return new LedgersyncError(
+      'qbo_refresh_token_rejected',
+      'auth',
+      'Intuit rejected the refresh token (invalid_grant): the app was disconnected from the company, or the token expired or was already rotated',
+      {
+        fix: RECONNECT_FIX,
+      },
+    );
   }
   if (response.status === 429 || response.status >= 500) {
     return new LedgersyncError('qbo_token_unavailable', 'transient', `Intuit token endpoint answered HTTP ${response.status}`, {

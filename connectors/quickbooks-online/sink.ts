@@ -9,7 +9,7 @@
  */
 import { LedgersyncError, asLedgersyncError } from '../../engine/errors.js';
 import type { Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
-import { quote, type BatchItem, type QboApi, type QboEntity } from './api.js';
+import { quote, type BatchItem, type QboApi } from './api.js';
 import { documentError, faultCodes, type QboFault } from './faults.js';
 import type { IntuitOAuth } from './oauth.js';
 
@@ -69,8 +69,14 @@ export class QboSink implements Sink {
   async write(batch: readonly SinkRecord[], ctx: SinkContext): Promise<SinkResult[]> {
     this.oauth.bind(ctx.secrets);
     const jobs = batch.map((record, index) => this.prepare(record, index, ctx));
-    await this.resolveTargets(jobs.filter((j) => !j.result), ctx);
-    await this.execute(jobs.filter((j) => !j.result), ctx);
+    await this.resolveTargets(
+      jobs.filter((j) => !j.result),
+      ctx,
+    );
+    await this.execute(
+      jobs.filter((j) => !j.result),
+      ctx,
+    );
     return jobs.map((j) => j.result ?? failed(new LedgersyncError('qbo_no_result', 'system', `no outcome for ${j.object} ${j.record.sourceId}`)));
   }
 
@@ -108,9 +114,14 @@ export class QboSink implements Sink {
     if (tooLong) job.result = failed(tooLong);
     else if (record.action === 'upsert' && !this.settings.adoptBySourceId[record.object] && !keyValue(job, key)) {
       job.result = failed(
-        new LedgersyncError('qbo_missing_natural_key', 'record', `the mapped ${record.object} has no ${key}, so it cannot be looked up before creating (QBO has no idempotency key)`, {
-          fix: `make the stream's mapping produce ${key}`,
-        }),
+        new LedgersyncError(
+          'qbo_missing_natural_key',
+          'record',
+          `the mapped ${record.object} has no ${key}, so it cannot be looked up before creating (QBO has no idempotency key)`,
+          {
+            fix: `make the stream's mapping produce ${key}`,
+          },
+        ),
       );
     }
     return job;
@@ -153,11 +164,12 @@ export class QboSink implements Sink {
     for (const [object, group] of groupBy(jobs, (j) => j.object)) {
       for (const chunk of chunks(group, 30)) {
         const rows = await this.api.query(object, `select Id, SyncToken from ${object} where Id in (${chunk.map((j) => quote(j.target!.Id)).join(', ')})`);
-        const byId = new Map(rows.map((r) => [String(r.Id), String(r.SyncToken)]));
+        const byId = new Map(rows.map((r) => [String(r['Id']), String(r['SyncToken'])]));
         for (const job of chunk) {
           const token = byId.get(job.target!.Id);
           if (token !== undefined) job.target!.SyncToken = token;
-          else if (job.record.action === 'delete') job.result = { status: 'skipped', reason: `already gone from QuickBooks (${job.object} ${job.target!.Id})`, targetId: job.target!.Id };
+          else if (job.record.action === 'delete')
+            job.result = { status: 'skipped', reason: `already gone from QuickBooks (${job.object} ${job.target!.Id})`, targetId: job.target!.Id };
           else job.result = failed(goneError(job));
         }
       }
@@ -179,7 +191,11 @@ export class QboSink implements Sink {
         }
         // Not adopted: the unique name may still be taken by another record; then suffix it.
         const creating = group.filter((j) => !j.target && j.record.action !== 'delete' && keyValue(j, key));
-        const taken = await this.existingKeys(object, key, creating.map((j) => keyValue(j, key)!));
+        const taken = await this.existingKeys(
+          object,
+          key,
+          creating.map((j) => keyValue(j, key)!),
+        );
         for (const job of creating) {
           // Taken in QBO, or by an earlier record of this same batch.
           const name = keyValue(job, key)!.toLowerCase();
@@ -191,7 +207,11 @@ export class QboSink implements Sink {
         }
       } else {
         const wanted = group.filter((j) => keyValue(j, key));
-        const found = await this.findByKey(object, key, wanted.map((j) => keyValue(j, key)!));
+        const found = await this.findByKey(
+          object,
+          key,
+          wanted.map((j) => keyValue(j, key)!),
+        );
         for (const job of wanted) {
           const hit = found.get(keyValue(job, key)!.toLowerCase());
           if (hit) {
@@ -208,7 +228,7 @@ export class QboSink implements Sink {
     for (const chunk of chunks([...new Set(values)], 30)) {
       const rows = await this.api.query(object, `select Id, SyncToken, ${key} from ${object} where ${key} in (${chunk.map(quote).join(', ')})`);
       // QBO compares names and numbers without regard to case.
-      for (const row of rows) out.set(String(row[key]).toLowerCase(), { Id: String(row.Id), SyncToken: String(row.SyncToken) });
+      for (const row of rows) out.set(String(row[key]).toLowerCase(), { Id: String(row['Id']), SyncToken: String(row['SyncToken']) });
     }
     return out;
   }
@@ -225,7 +245,7 @@ export class QboSink implements Sink {
     index = new Map();
     for (const row of rows) {
       const value = typeof row[field] === 'string' ? (row[field] as string).trim() : '';
-      if (value && !index.has(value)) index.set(value, { Id: String(row.Id), SyncToken: String(row.SyncToken) });
+      if (value && !index.has(value)) index.set(value, { Id: String(row['Id']), SyncToken: String(row['SyncToken']) });
     }
     this.adoptIndex.set(object, index);
     return index;
@@ -261,7 +281,12 @@ export class QboSink implements Sink {
         operations.push({ job, kind: 'create' });
       } else if (job.foundByLookup && !previous?.pendingWrite) {
         // Already in QBO before this pipeline knew it (keyed by hand, or by the tool used before go-live): link it, leave it as is.
-        job.result = { status: 'skipped', reason: `adopted the existing QuickBooks ${job.object} ${job.target.Id}`, targetId: job.target.Id, ...(job.target.SyncToken ? { targetVersion: job.target.SyncToken } : {}) };
+        job.result = {
+          status: 'skipped',
+          reason: `adopted the existing QuickBooks ${job.object} ${job.target.Id}`,
+          targetId: job.target.Id,
+          ...(job.target.SyncToken ? { targetVersion: job.target.SyncToken } : {}),
+        };
       } else {
         operations.push({ job, kind: 'update' });
       }
@@ -297,7 +322,8 @@ export class QboSink implements Sink {
       const { job, kind } = operations[i]!;
       if ('fault' in outcome) {
         // A batch item's fault is retried on its own request when a retry can change the answer.
-        if (outcome.fault.type === 'SystemFault' || faultCodes(outcome.fault).some((c) => recoverableCodes.has(c))) retries.push({ job, kind, fault: outcome.fault });
+        if (outcome.fault.type === 'SystemFault' || faultCodes(outcome.fault).some((c) => recoverableCodes.has(c)))
+          retries.push({ job, kind, fault: outcome.fault });
         else job.result = failed(documentError(outcome.fault, describe(job, kind)));
       } else if ('entity' in outcome) {
         this.succeeded(job, kind, outcome.entity);
@@ -365,8 +391,8 @@ export class QboSink implements Sink {
   }
 
   private succeeded(job: Job, kind: OperationKind, entity: Record<string, unknown>): void {
-    const id = String(entity.Id ?? job.target?.Id ?? '');
-    const syncToken = entity.SyncToken === undefined ? undefined : String(entity.SyncToken);
+    const id = String(entity['Id'] ?? job.target?.Id ?? '');
+    const syncToken = entity['SyncToken'] === undefined ? undefined : String(entity['SyncToken']);
     job.target = { Id: id, ...(syncToken !== undefined ? { SyncToken: syncToken } : {}) };
     const adoptField = this.settings.adoptBySourceId[job.object];
     if (adoptField && kind === 'create') this.adoptIndex.get(job.object)?.set(job.record.sourceId, { Id: id, SyncToken: syncToken ?? '0' });
@@ -380,8 +406,8 @@ function failed(error: LedgersyncError): SinkResult {
 }
 
 function faultOf(error: LedgersyncError): QboFault | undefined {
-  const errors = error.details.qboErrors as QboFault['errors'] | undefined;
-  return errors ? { type: String(error.details.qboFaultType ?? ''), errors } : undefined;
+  const errors = error.details['qboErrors'] as QboFault['errors'] | undefined;
+  return errors ? { type: String(error.details['qboFaultType'] ?? ''), errors } : undefined;
 }
 
 function keyValue(job: Job, key: string): string | undefined {
@@ -398,9 +424,14 @@ function describe(job: Job, kind: OperationKind): string {
 }
 
 function goneError(job: Job): LedgersyncError {
-  return new LedgersyncError('qbo_target_gone', 'record', `the QuickBooks ${job.object} ${job.target!.Id} recorded for source record ${job.record.sourceId} no longer exists (deleted in QuickBooks?)`, {
-    fix: 'restore it in QuickBooks (Audit log → deleted transactions), or reset this record with `ledgersync reset` so it is created again',
-  });
+  return new LedgersyncError(
+    'qbo_target_gone',
+    'record',
+    `the QuickBooks ${job.object} ${job.target!.Id} recorded for source record ${job.record.sourceId} no longer exists (deleted in QuickBooks?)`,
+    {
+      fix: 'restore it in QuickBooks (Audit log → deleted transactions), or reset this record with `ledgersync reset` so it is created again',
+    },
+  );
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {

@@ -5,7 +5,10 @@ const DECIMAL = /^(-?)(\d+)(?:\.(\d+))?$/;
 
 function parts(value: string, what: string): { negative: boolean; digits: bigint; scale: number } {
   const m = DECIMAL.exec(value.trim());
-  if (!m) throw new LedgersyncError('invalid_amount', 'record', `${what} '${value}' is not a decimal number`, { fix: 'map amounts with $money(amount, currency_code), which gives an exact decimal string' });
+  if (!m)
+    throw new LedgersyncError('invalid_amount', 'record', `${what} '${value}' is not a decimal number`, {
+      fix: 'map amounts with $money(amount, currency_code), which gives an exact decimal string',
+    });
   const fraction = m[3] ?? '';
   return { negative: m[1] === '-', digits: BigInt(m[2]! + fraction), scale: fraction.length };
 }
@@ -14,7 +17,9 @@ function parts(value: string, what: string): { negative: boolean; digits: bigint
 export function amountText(value: unknown, what: string): string {
   if (typeof value === 'number') {
     if (!Number.isInteger(value)) {
-      throw new LedgersyncError('float_amount', 'record', `${what} is the floating-point number ${value}`, { fix: 'map amounts with $money(amount, currency_code) so they stay exact' });
+      throw new LedgersyncError('float_amount', 'record', `${what} is the floating-point number ${value}`, {
+        fix: 'map amounts with $money(amount, currency_code) so they stay exact',
+      });
     }
     return String(value);
   }

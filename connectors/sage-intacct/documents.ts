@@ -35,7 +35,16 @@ const arLine: Fields = [
   ['revrecstartdate', 'date'],
   ['revrecenddate', 'date'],
   ...t('projectid', 'taskid', 'customerid', 'vendorid', 'employeeid', 'itemid', 'classid', 'contractid', 'warehouseid'),
-  ['taxentries', { list: 'taxentry', of: [['detailid', 'text'], ['trx_tax', 'amount']] }],
+  [
+    'taxentries',
+    {
+      list: 'taxentry',
+      of: [
+        ['detailid', 'text'],
+        ['trx_tax', 'amount'],
+      ],
+    },
+  ],
 ];
 
 const apLine: Fields = [
@@ -69,12 +78,46 @@ const customerFields: Fields = [
     'DISPLAYCONTACT',
     {
       node: [
-        ...t('PRINTAS', 'COMPANYNAME', 'TAXABLE', 'TAXGROUP', 'PREFIX', 'FIRSTNAME', 'LASTNAME', 'INITIAL', 'PHONE1', 'PHONE2', 'CELLPHONE', 'PAGER', 'FAX', 'EMAIL1', 'EMAIL2', 'URL1', 'URL2'),
+        ...t(
+          'PRINTAS',
+          'COMPANYNAME',
+          'TAXABLE',
+          'TAXGROUP',
+          'PREFIX',
+          'FIRSTNAME',
+          'LASTNAME',
+          'INITIAL',
+          'PHONE1',
+          'PHONE2',
+          'CELLPHONE',
+          'PAGER',
+          'FAX',
+          'EMAIL1',
+          'EMAIL2',
+          'URL1',
+          'URL2',
+        ),
         ['MAILADDRESS', { node: t('ADDRESS1', 'ADDRESS2', 'CITY', 'STATE', 'ZIP', 'COUNTRY', 'COUNTRYCODE') }],
       ],
     },
   ],
-  ...t('ONETIME', 'STATUS', 'HIDEDISPLAYCONTACT', 'CUSTTYPE', 'CUSTREPID', 'PARENTID', 'GLGROUP', 'TERRITORYID', 'SUPDOCID', 'TERMNAME', 'OFFSETGLACCOUNTNO', 'ARACCOUNT', 'SHIPPINGMETHOD', 'RESALENO', 'TAXID'),
+  ...t(
+    'ONETIME',
+    'STATUS',
+    'HIDEDISPLAYCONTACT',
+    'CUSTTYPE',
+    'CUSTREPID',
+    'PARENTID',
+    'GLGROUP',
+    'TERRITORYID',
+    'SUPDOCID',
+    'TERMNAME',
+    'OFFSETGLACCOUNTNO',
+    'ARACCOUNT',
+    'SHIPPINGMETHOD',
+    'RESALENO',
+    'TAXID',
+  ),
   ['CREDITLIMIT', 'amount'],
   ...t('ONHOLD', 'DELIVERYOPTIONS', 'CUSTMESSAGEID', 'COMMENTS', 'CURRENCY'),
   ['CONTACTINFO', { node: t('CONTACTNAME') }],
@@ -152,7 +195,15 @@ export const objectSpecs: Readonly<Record<string, ObjectSpec>> = {
       ...t('paymentmethod'),
       ...currencyFields,
       ...t('cctype', 'authcode'),
-      ['arpaymentitem', { repeat: [['invoicekey', 'text'], ['amount', 'amount']] }],
+      [
+        'arpaymentitem',
+        {
+          repeat: [
+            ['invoicekey', 'text'],
+            ['amount', 'amount'],
+          ],
+        },
+      ],
     ],
     naturalKey: 'refid',
     lookup: { object: 'ARPYMT', field: 'DOCNUMBER' },
@@ -165,7 +216,16 @@ export const objectSpecs: Readonly<Record<string, ObjectSpec>> = {
       ['arpaymentkey', 'text'],
       ['paymentdate', 'date'],
       ...t('batchkey', 'memo', 'overpaylocid', 'overpaydeptid'),
-      ['arpaymentitems', { list: 'arpaymentitem', of: [['invoicekey', 'text'], ['amount', 'amount']] }],
+      [
+        'arpaymentitems',
+        {
+          list: 'arpaymentitem',
+          of: [
+            ['invoicekey', 'text'],
+            ['amount', 'amount'],
+          ],
+        },
+      ],
     ],
     naturalKey: 'arpaymentkey',
     targetId: 'recordNo',
@@ -197,7 +257,16 @@ export const objectSpecs: Readonly<Record<string, ObjectSpec>> = {
       ...t('bankaccountid', 'vendorid', 'memo', 'paymentmethod', 'grouppayments'),
       ['paymentdate', 'date'],
       ['paymentoption', 'text'],
-      ['paymentrequestitems', { list: 'paymentrequestitem', of: [['key', 'text'], ['paymentamount', 'amount']] }],
+      [
+        'paymentrequestitems',
+        {
+          list: 'paymentrequestitem',
+          of: [
+            ['key', 'text'],
+            ['paymentamount', 'amount'],
+          ],
+        },
+      ],
       ...t('documentnumber', 'paymentdescription'),
     ],
     naturalKey: 'memo',
@@ -274,7 +343,9 @@ function fieldValue(value: unknown, spec: FieldSpec, path: string): XmlValue {
 export function specFor(object: string): ObjectSpec {
   const spec = objectSpecs[object];
   if (!spec) {
-    throw new LedgersyncError('unknown_intacct_object', 'config', `the Sage Intacct sink cannot write '${object}'`, { fix: `use one of: ${Object.keys(objectSpecs).join(', ')}` });
+    throw new LedgersyncError('unknown_intacct_object', 'config', `the Sage Intacct sink cannot write '${object}'`, {
+      fix: `use one of: ${Object.keys(objectSpecs).join(', ')}`,
+    });
   }
   return spec;
 }
@@ -288,11 +359,18 @@ export function naturalKeyOf(spec: ObjectSpec, data: Record<string, unknown>): s
 /** The body of the create function for a mapped record. */
 export function createBody(spec: ObjectSpec, object: string, data: Record<string, unknown>): { name: string; body: XmlNode } {
   const elements = toElements(data, spec.fields, object, spec.openFields);
-  return spec.create.objectElement ? { name: spec.create.function, body: { [spec.create.objectElement]: elements } } : { name: spec.create.function, body: elements };
+  return spec.create.objectElement
+    ? { name: spec.create.function, body: { [spec.create.objectElement]: elements } }
+    : { name: spec.create.function, body: elements };
 }
 
 /** The body of the update function, addressed to an existing record. */
-export function updateBody(spec: ObjectSpec, object: string, data: Record<string, unknown>, recordNo: string): { name: string; body: XmlNode; attributes?: Record<string, string> } {
+export function updateBody(
+  spec: ObjectSpec,
+  object: string,
+  data: Record<string, unknown>,
+  recordNo: string,
+): { name: string; body: XmlNode; attributes?: Record<string, string> } {
   const update = spec.update;
   if (!update) throw new LedgersyncError('intacct_update_unsupported', 'record', `${object}: ${spec.immutable ?? 'Intacct offers no update for this object'}`);
   const elements = toElements(data, spec.fields, object, spec.openFields);
@@ -302,7 +380,7 @@ export function updateBody(spec: ObjectSpec, object: string, data: Record<string
     if (k === spec.naturalKey) continue; // the document number is the key: never renumbered
     if (update.linesElement && k === update.linesElement.from) {
       // update_invoice addresses existing lines by number: line n of the new version replaces line n.
-      const lines = (v as XmlNode).lineitem;
+      const lines = (v as XmlNode)['lineitem'];
       const list = Array.isArray(lines) ? lines : lines === undefined ? [] : [lines];
       body[update.linesElement.to] = { updatelineitem: list.map((line, i) => ({ '@line_num': String(i + 1), ...(line as XmlNode) })) };
       continue;

@@ -9,7 +9,10 @@ function describe(errors: readonly IntacctError[]): { errorno: string; said: str
   const specific = errors.filter((e) => !genericErrorNumbers.has(e.errorno));
   const main = specific[0] ?? errors[0];
   const said = (specific.length ? specific : errors).map((e) => [e.errorno, e.description, e.description2].filter(Boolean).join(' ')).join('; ');
-  const correction = errors.map((e) => e.correction).filter(Boolean).join(' ');
+  const correction = errors
+    .map((e) => e.correction)
+    .filter(Boolean)
+    .join(' ');
   return { errorno: main?.errorno ?? 'unknown', said: said || 'no error message', correction };
 }
 
@@ -17,7 +20,13 @@ function describe(errors: readonly IntacctError[]): { errorno: string; said: str
  * @param ownFix what ledgersync knows to do (which variable to check); Intacct's correction, when it
  *   gives one, is added to it
  */
-export function intacctError(kind: ErrorKind, what: string, errors: readonly IntacctError[], details: Record<string, unknown> = {}, ownFix?: string): LedgersyncError {
+export function intacctError(
+  kind: ErrorKind,
+  what: string,
+  errors: readonly IntacctError[],
+  details: Record<string, unknown> = {},
+  ownFix?: string,
+): LedgersyncError {
   const { errorno, said, correction } = describe(errors);
   const fix = ownFix && correction ? `${ownFix} (Intacct: ${correction})` : ownFix || correction;
   return new LedgersyncError(`intacct_${errorno.toLowerCase().replace(/[^a-z0-9]+/g, '_')}`, kind, `${what}: ${said}`, {

@@ -9,7 +9,17 @@ import { LedgersyncError } from '../../engine/errors.js';
 import type { HttpConnection } from '../../engine/http/connection.js';
 import { registerSecret, type Logger } from '../../engine/log.js';
 import { intacctError } from './errors.js';
-import { buildRequest, child, parseResponse, readResult, text, type Authentication, type FunctionResult, type GatewayFunction, type IntacctError } from './xml.js';
+import {
+  buildRequest,
+  child,
+  parseResponse,
+  readResult,
+  text,
+  type Authentication,
+  type FunctionResult,
+  type GatewayFunction,
+  type IntacctError,
+} from './xml.js';
 
 export interface IntacctCredentials {
   senderId: string;
@@ -39,7 +49,9 @@ export interface ExecuteOptions {
 
 /** A request's control id from its functions' control ids: the same writes always get the same id. */
 export function requestControlId(functions: readonly GatewayFunction[]): string {
-  const digest = createHash('sha256').update(functions.map((f) => f.controlId).join('\n')).digest('hex');
+  const digest = createHash('sha256')
+    .update(functions.map((f) => f.controlId).join('\n'))
+    .digest('hex');
   return `ls-${digest.slice(0, 40)}`;
 }
 
@@ -65,7 +77,14 @@ export class IntacctGateway {
 
   private async post(url: string, body: string, idempotent: boolean) {
     this.counters.requests++;
-    const response = await this.http.request({ method: 'POST', path: url, body, contentType: 'application/xml', idempotent, headers: { accept: 'application/xml' } });
+    const response = await this.http.request({
+      method: 'POST',
+      path: url,
+      body,
+      contentType: 'application/xml',
+      idempotent,
+      headers: { accept: 'application/xml' },
+    });
     return parseResponse(response.text);
   }
 
@@ -73,7 +92,13 @@ export class IntacctGateway {
     if (errors.some((e) => duplicateControlNumbers.has(e.errorno))) return new DuplicateControlIdError(controlId, errors);
     const senderProblem = errors.some((e) => e.errorno === 'XL03000006' || /sender|partner id/i.test(e.description2 + e.description));
     if (senderProblem) {
-      return intacctError('auth', `${this.label}: the Web Services sender credentials were rejected (sender id '${this.credentials.senderId}')`, errors, {}, 'check INTACCT_SENDER_ID and INTACCT_SENDER_PASSWORD, and that this sender id is authorized in the company (Company > Setup > Company > Security > Web Services authorizations)');
+      return intacctError(
+        'auth',
+        `${this.label}: the Web Services sender credentials were rejected (sender id '${this.credentials.senderId}')`,
+        errors,
+        {},
+        'check INTACCT_SENDER_ID and INTACCT_SENDER_PASSWORD, and that this sender id is authorized in the company (Company > Setup > Company > Security > Web Services authorizations)',
+      );
     }
     const gateway = errors.some((e) => /^GW-/.test(e.errorno));
     return intacctError(gateway ? 'transient' : 'system', `${this.label}: the gateway refused the request`, errors);
@@ -86,10 +111,20 @@ export class IntacctGateway {
     const auth: Authentication = { login: { userId, companyId, password, ...(entityId ? { entityId } : {}) } };
     const fn: GatewayFunction = { controlId: 'session', name: 'getAPISession', body: {} };
     const controlId = randomUUID();
-    const parsed = await this.post(this.http.baseUrl, buildRequest({ senderId: this.credentials.senderId, senderPassword: this.credentials.senderPassword, controlId, uniqueId: false }, auth, [fn]), true);
+    const parsed = await this.post(
+      this.http.baseUrl,
+      buildRequest({ senderId: this.credentials.senderId, senderPassword: this.credentials.senderPassword, controlId, uniqueId: false }, auth, [fn]),
+      true,
+    );
     if (parsed.level === 'control') throw this.controlFailure(parsed.errors, controlId);
     if (parsed.level === 'authentication') {
-      throw intacctError('auth', `${this.label}: the company user '${userId}' could not log in`, parsed.errors, {}, 'check INTACCT_COMPANY_ID, INTACCT_USER_ID and INTACCT_USER_PASSWORD (a Web Services user, not locked out), and the entity id if one is set');
+      throw intacctError(
+        'auth',
+        `${this.label}: the company user '${userId}' could not log in`,
+        parsed.errors,
+        {},
+        'check INTACCT_COMPANY_ID, INTACCT_USER_ID and INTACCT_USER_PASSWORD (a Web Services user, not locked out), and the entity id if one is set',
+      );
     }
     const result = parsed.results[0]!;
     if (result.status !== 'success') throw intacctError('auth', `${this.label}: getAPISession failed`, result.errors);
@@ -123,7 +158,12 @@ export class IntacctGateway {
     const uniqueId = options.uniqueId ?? false;
     for (let attempt = 1; ; attempt++) {
       const session = await this.ensureSession();
-      const body = buildRequest({ senderId: this.credentials.senderId, senderPassword: this.credentials.senderPassword, controlId, uniqueId }, { sessionId: session.id }, functions, options.transaction ?? false);
+      const body = buildRequest(
+        { senderId: this.credentials.senderId, senderPassword: this.credentials.senderPassword, controlId, uniqueId },
+        { sessionId: session.id },
+        functions,
+        options.transaction ?? false,
+      );
       // Reads may always be repeated; writes only under uniqueid, where Intacct refuses a repeat.
       const idempotent = uniqueId || functions.every((f) => f.name === 'readByQuery' || f.name === 'readMore' || f.name === 'read');
       this.counters.functions += functions.length;
@@ -136,12 +176,21 @@ export class IntacctGateway {
           this.session = undefined;
           continue;
         }
-        throw intacctError('auth', `${this.label}: the session was refused right after a new login`, parsed.errors, {}, 'check that the Web Services user may use the API and is not restricted by IP');
+        throw intacctError(
+          'auth',
+          `${this.label}: the session was refused right after a new login`,
+          parsed.errors,
+          {},
+          'check that the Web Services user may use the API and is not restricted by IP',
+        );
       }
       const byControlId = new Map(parsed.results.map((r) => [r.controlId, r]));
       return functions.map((f) => {
         const result = byControlId.get(f.controlId);
-        if (!result) throw new LedgersyncError('intacct_missing_result', 'transient', `${this.label}: no result for function ${f.name} (${f.controlId})`, { mayHaveSucceeded: true });
+        if (!result)
+          throw new LedgersyncError('intacct_missing_result', 'transient', `${this.label}: no result for function ${f.name} (${f.controlId})`, {
+            mayHaveSucceeded: true,
+          });
         return result;
       });
     }
@@ -149,7 +198,9 @@ export class IntacctGateway {
 
   /** readByQuery then readMore until the result set is exhausted (or `maxPages`). */
   async *query(object: string, query: string, fields = '*', pageSize = 1000): AsyncGenerator<Record<string, string>[]> {
-    const [first] = await this.execute([{ controlId: 'query', name: 'readByQuery', body: { object, fields, query, pagesize: String(pageSize), returnFormat: 'xml' } }]);
+    const [first] = await this.execute([
+      { controlId: 'query', name: 'readByQuery', body: { object, fields, query, pagesize: String(pageSize), returnFormat: 'xml' } },
+    ]);
     let page = this.readOrThrow(first!, object, query);
     yield page.rows;
     while (page.numRemaining > 0 && page.resultId) {
@@ -161,7 +212,13 @@ export class IntacctGateway {
 
   readOrThrow(result: FunctionResult, object: string, query: string): ReturnType<typeof readResult> {
     if (result.status !== 'success') {
-      throw intacctError('config', `${this.label}: query on ${object} failed (${query})`, result.errors, { object, query }, 'check the object name and the fields the pipeline queries');
+      throw intacctError(
+        'config',
+        `${this.label}: query on ${object} failed (${query})`,
+        result.errors,
+        { object, query },
+        'check the object name and the fields the pipeline queries',
+      );
     }
     return readResult(result);
   }

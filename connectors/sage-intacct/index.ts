@@ -18,11 +18,13 @@ function credentialsOf(input: ConnectorFactoryInput): IntacctCredentials {
   const value = (name: string): string => {
     const v = c[name];
     if (typeof v !== 'string' || v === '') {
-      throw new LedgersyncError('missing_connection_value', 'config', `the Sage Intacct connection needs '${name}'`, { fix: `set ${name} in the pipeline's ${input.descriptor.name} block (secrets as \${VAR})` });
+      throw new LedgersyncError('missing_connection_value', 'config', `the Sage Intacct connection needs '${name}'`, {
+        fix: `set ${name} in the pipeline's ${input.descriptor.name} block (secrets as \${VAR})`,
+      });
     }
     return v;
   };
-  const entity = c.entity_id;
+  const entity = c['entity_id'];
   return {
     senderId: value('sender_id'),
     senderPassword: value('sender_password'),
@@ -52,14 +54,20 @@ export function intacctGateway(input: ConnectorFactoryInput): IntacctGateway {
     ...(input.descriptor.timeout_ms ? { timeoutMs: input.descriptor.timeout_ms } : {}),
     hooks: {
       // Intacct's rate limit (GW-0010) may come back inside an XML answer: wait and retry it like a 429.
-      detectThrottle: (response) => (response.status < 400 && response.text.includes('<errorno>GW-0010</errorno>') ? { retryAfter: response.headers.get('retry-after') ?? '2' } : undefined),
+      detectThrottle: (response) =>
+        response.status < 400 && response.text.includes('<errorno>GW-0010</errorno>') ? { retryAfter: response.headers.get('retry-after') ?? '2' } : undefined,
       describeError: (response, request) => {
         const status = response.status;
         const kind = status === 429 || status >= 500 ? 'transient' : status === 401 || status === 403 ? 'auth' : 'system';
-        return new LedgersyncError(`intacct_http_${status}`, kind, `${label}: the XML gateway answered HTTP ${status} to ${request.method}: ${redact(response.text.slice(0, 300))}`, {
-          details: { status },
-          fix: kind === 'transient' ? 'Intacct is busy or down; the run can be resumed as is' : 'check the endpoint URL of the Intacct connection',
-        });
+        return new LedgersyncError(
+          `intacct_http_${status}`,
+          kind,
+          `${label}: the XML gateway answered HTTP ${status} to ${request.method}: ${redact(response.text.slice(0, 300))}`,
+          {
+            details: { status },
+            fix: kind === 'transient' ? 'Intacct is busy or down; the run can be resumed as is' : 'check the endpoint URL of the Intacct connection',
+          },
+        );
       },
     },
   });
@@ -69,7 +77,11 @@ export function intacctGateway(input: ConnectorFactoryInput): IntacctGateway {
 export const connector: ConnectorModule = {
   name: 'sage-intacct',
   createSink: (input) =>
-    new IntacctSink(intacctGateway(input), { functionsPerRequest: setting(input, 'functions_per_request', 25), maxBatchSize: setting(input, 'max_batch', 100) }, input.log),
+    new IntacctSink(
+      intacctGateway(input),
+      { functionsPerRequest: setting(input, 'functions_per_request', 25), maxBatchSize: setting(input, 'max_batch', 100) },
+      input.log,
+    ),
   createSource: (input) => new IntacctSource(intacctGateway(input), input.descriptor.endpoints ?? {}, setting(input, 'page_size', 1000)),
   baseUrl: (input) => resolveBaseUrl(input.descriptor, input.connection),
 };

@@ -42,11 +42,11 @@ const digest = (text: string, length: number) => createHash('sha256').update(tex
 
 /** Items of an application with the amounts Intacct receives, to compare with its payment details. */
 function applicationItems(data: Record<string, unknown>): { invoicekey: string; amount: string }[] {
-  const items = data.arpaymentitems;
+  const items = data['arpaymentitems'];
   const list = Array.isArray(items) ? items : items ? [items] : [];
   return list.map((i) => {
     const item = i as Record<string, unknown>;
-    return { invoicekey: String(item.invoicekey ?? ''), amount: amountValue(item.amount, 'arpaymentitems.amount') };
+    return { invoicekey: String(item['invoicekey'] ?? ''), amount: amountValue(item['amount'], 'arpaymentitems.amount') };
   });
 }
 
@@ -74,12 +74,25 @@ export class IntacctSink implements Sink {
         results[index] =
           record.object === 'CUSTOMER'
             ? { status: 'skipped', reason: 'customers are created and updated in Intacct, never deleted or voided' }
-            : { status: 'failed', error: new LedgersyncError('intacct_action_unsupported', 'record', `${record.object} ${record.sourceId}: '${record.action}' is not supported by the Sage Intacct sink`, { fix: 'map deleted or voided source records to _action "skip", or reverse them in Intacct' }) };
+            : {
+                status: 'failed',
+                error: new LedgersyncError(
+                  'intacct_action_unsupported',
+                  'record',
+                  `${record.object} ${record.sourceId}: '${record.action}' is not supported by the Sage Intacct sink`,
+                  { fix: 'map deleted or voided source records to _action "skip", or reverse them in Intacct' },
+                ),
+              };
         return;
       }
       const key = naturalKeyOf(spec, record.data);
       if (!key) {
-        results[index] = { status: 'failed', error: new LedgersyncError('intacct_natural_key_missing', 'record', `${record.object} ${record.sourceId}: the mapping gave no ${spec.naturalKey}`, { fix: `map ${spec.naturalKey}: it identifies the record in Intacct` }) };
+        results[index] = {
+          status: 'failed',
+          error: new LedgersyncError('intacct_natural_key_missing', 'record', `${record.object} ${record.sourceId}: the mapping gave no ${spec.naturalKey}`, {
+            fix: `map ${spec.naturalKey}: it identifies the record in Intacct`,
+          }),
+        };
         return;
       }
       planned.push({ index, record, spec, key });
@@ -100,7 +113,9 @@ export class IntacctSink implements Sink {
     for (let i = 0; i < toSend.length; i += this.settings.functionsPerRequest) chunks.push(toSend.slice(i, i + this.settings.functionsPerRequest));
     await Promise.all(chunks.map((chunk) => this.send(chunk, results, ctx.runId)));
 
-    return results.map((r, i) => r ?? { status: 'failed', error: new LedgersyncError('intacct_no_result', 'system', `no result for record ${batch[i]!.sourceId}`) });
+    return results.map(
+      (r, i) => r ?? { status: 'failed', error: new LedgersyncError('intacct_no_result', 'system', `no result for record ${batch[i]!.sourceId}`) },
+    );
   }
 
   /** The ledger already holds this record's Intacct id and no write of it is in doubt. */
@@ -125,22 +140,28 @@ export class IntacctSink implements Sink {
         const keys = [...new Set(slice.map((p) => p.key))];
         const fields = object === 'ARPYMTDETAIL' ? 'RECORDNO,PAYMENTKEY,RECORDKEY,TRX_PAYMENTAMOUNT' : `RECORDNO,${field}`;
         queries.push({
-          fn: { controlId: `lookup-${queries.length}`, name: 'readByQuery', body: { object, fields, query: `${field} IN (${keys.map(quote).join(',')})`, pagesize: '2000' } },
+          fn: {
+            controlId: `lookup-${queries.length}`,
+            name: 'readByQuery',
+            body: { object, fields, query: `${field} IN (${keys.map(quote).join(',')})`, pagesize: '2000' },
+          },
           apply: (rows) => {
             for (const p of slice) {
               if (object === 'ARPYMTDETAIL') {
-                const details = rows.filter((r) => r.PAYMENTKEY === p.key);
+                const details = rows.filter((r) => r['PAYMENTKEY'] === p.key);
                 let items: { invoicekey: string; amount: string }[] = [];
                 try {
                   items = applicationItems(p.record.data);
                 } catch {
                   // An unreadable amount is reported when the function is built; nothing to match here.
                 }
-                const applied = items.length > 0 && items.every((item) => details.some((d) => d.RECORDKEY === item.invoicekey && sameDecimal(d.TRX_PAYMENTAMOUNT ?? '', item.amount)));
+                const applied =
+                  items.length > 0 &&
+                  items.every((item) => details.some((d) => d['RECORDKEY'] === item.invoicekey && sameDecimal(d['TRX_PAYMENTAMOUNT'] ?? '', item.amount)));
                 if (applied) p.existing = { recordNo: p.key };
               } else {
                 const row = rows.find((r) => r[field] === p.key);
-                if (row?.RECORDNO) p.existing = { recordNo: row.RECORDNO };
+                if (row?.['RECORDNO']) p.existing = { recordNo: row['RECORDNO'] };
               }
             }
           },
@@ -150,10 +171,11 @@ export class IntacctSink implements Sink {
     const results = await this.gateway.execute(queries.map((q) => q.fn));
     for (const [i, q] of queries.entries()) {
       const result = results[i]!;
-      const page = this.gateway.readOrThrow(result, String(q.fn.body.object), String(q.fn.body.query));
+      const page = this.gateway.readOrThrow(result, String(q.fn.body['object']), String(q.fn.body['query']));
       const rows = [...page.rows];
       if (page.numRemaining > 0) {
-        for await (const more of this.gateway.query(String(q.fn.body.object), String(q.fn.body.query), String(q.fn.body.fields), 2000)) rows.push(...more);
+        for await (const more of this.gateway.query(String(q.fn.body['object']), String(q.fn.body['query']), String(q.fn.body['fields']), 2000))
+          rows.push(...more);
       }
       q.apply(rows);
     }
@@ -170,10 +192,15 @@ export class IntacctSink implements Sink {
       if (!spec.update) {
         results[p.index] = {
           status: 'failed',
-          error: new LedgersyncError('intacct_update_unsupported', 'record', `${record.object} ${p.key} (source record ${record.sourceId}) changed after it was posted, and ${spec.immutable ?? 'Intacct cannot update it'}`, {
-            details: { sourceId: record.sourceId, targetId: record.previous?.targetId },
-            fix: 'correct the document in Intacct by hand (or reverse it and clear this record from the ledger), then resolve the dead letter',
-          }),
+          error: new LedgersyncError(
+            'intacct_update_unsupported',
+            'record',
+            `${record.object} ${p.key} (source record ${record.sourceId}) changed after it was posted, and ${spec.immutable ?? 'Intacct cannot update it'}`,
+            {
+              details: { sourceId: record.sourceId, targetId: record.previous?.targetId },
+              fix: 'correct the document in Intacct by hand (or reverse it and clear this record from the ledger), then resolve the dead letter',
+            },
+          ),
         };
         return;
       }
@@ -217,7 +244,9 @@ export class IntacctSink implements Sink {
     const controlId = requestControlId(functions) + (attempt > 1 ? `-${digest(runId, 8)}-${attempt}` : '');
     try {
       const answers = await this.gateway.execute(functions, { controlId, uniqueId: true });
-      chunk.forEach((p, i) => (results[p.index] = this.resultFor(p, answers[i]!)));
+      chunk.forEach((p, i) => {
+        results[p.index] = this.resultFor(p, answers[i]!);
+      });
     } catch (error) {
       if (!(error instanceof DuplicateControlIdError) || attempt > 2) throw error;
       // This exact request reached Intacct before (a lost answer, a resumed run, a retried dead

@@ -42,7 +42,9 @@ export class IntacctSource implements Source {
   async *read(request: StreamReadRequest, ctx: SourceContext): AsyncIterable<SourcePage> {
     const endpoint = this.endpoints[request.endpoint];
     if (!endpoint) {
-      throw new LedgersyncError('unknown_endpoint', 'config', `the Sage Intacct source has no endpoint '${request.endpoint}'`, { fix: `use one of: ${Object.keys(this.endpoints).join(', ')}` });
+      throw new LedgersyncError('unknown_endpoint', 'config', `the Sage Intacct source has no endpoint '${request.endpoint}'`, {
+        fix: `use one of: ${Object.keys(this.endpoints).join(', ')}`,
+      });
     }
     const object = endpoint.path;
     const idField = endpoint.id_field ?? 'RECORDNO';
@@ -51,12 +53,12 @@ export class IntacctSource implements Source {
     const since = previous !== undefined ? Math.max(0, previous - request.lookbackSeconds) : request.startDate;
     const conditions = [
       ...(since !== undefined ? [`${cursorField} >= ${quote(formatIntacctTimestamp(since))}`] : []),
-      ...(endpoint.params?.query ? [endpoint.params.query] : []),
-      ...(request.params.query ? [request.params.query] : []),
+      ...(endpoint.params?.['query'] ? [endpoint.params['query']] : []),
+      ...(request.params['query'] ? [request.params['query']] : []),
     ];
     let latest = previous;
     let page = 0;
-    for await (const rows of this.gateway.query(object, conditions.join(' AND '), endpoint.params?.fields ?? '*', this.pageSize)) {
+    for await (const rows of this.gateway.query(object, conditions.join(' AND '), endpoint.params?.['fields'] ?? '*', this.pageSize)) {
       if (ctx.signal.aborted) return;
       const enriched = object === 'ARPYMT' ? await this.withApplications(rows) : rows;
       const records: SourceRecord[] = enriched.map((row) => {
@@ -76,19 +78,34 @@ export class IntacctSource implements Source {
   private async withApplications(rows: Record<string, string>[]): Promise<Record<string, unknown>[]> {
     if (!rows.length) return rows;
     const details: Record<string, string>[] = [];
-    for await (const part of this.gateway.query('ARPYMTDETAIL', `PAYMENTKEY IN (${rows.map((r) => quote(r.RECORDNO ?? '')).join(',')})`, 'RECORDNO,PAYMENTKEY,RECORDKEY,TRX_PAYMENTAMOUNT', 2000)) details.push(...part);
-    const invoiceKeys = [...new Set(details.map((d) => d.RECORDKEY ?? ''))].filter(Boolean);
+    for await (const part of this.gateway.query(
+      'ARPYMTDETAIL',
+      `PAYMENTKEY IN (${rows.map((r) => quote(r['RECORDNO'] ?? '')).join(',')})`,
+      'RECORDNO,PAYMENTKEY,RECORDKEY,TRX_PAYMENTAMOUNT',
+      2000,
+    ))
+      details.push(...part);
+    const invoiceKeys = [...new Set(details.map((d) => d['RECORDKEY'] ?? ''))].filter(Boolean);
     const invoices = new Map<string, Record<string, string>>();
     if (invoiceKeys.length) {
-      for await (const part of this.gateway.query('ARINVOICE', `RECORDNO IN (${invoiceKeys.map(quote).join(',')})`, 'RECORDNO,RECORDID,CUSTOMERID,CURRENCY', 2000)) {
-        for (const inv of part) invoices.set(inv.RECORDNO ?? '', inv);
+      for await (const part of this.gateway.query(
+        'ARINVOICE',
+        `RECORDNO IN (${invoiceKeys.map(quote).join(',')})`,
+        'RECORDNO,RECORDID,CUSTOMERID,CURRENCY',
+        2000,
+      )) {
+        for (const inv of part) invoices.set(inv['RECORDNO'] ?? '', inv);
       }
     }
     return rows.map((row) => ({
       ...row,
       APPLIED_TO: details
-        .filter((d) => d.PAYMENTKEY === row.RECORDNO)
-        .map((d) => ({ INVOICEKEY: d.RECORDKEY ?? '', INVOICENO: invoices.get(d.RECORDKEY ?? '')?.RECORDID ?? '', AMOUNT: d.TRX_PAYMENTAMOUNT ?? '' })),
+        .filter((d) => d['PAYMENTKEY'] === row['RECORDNO'])
+        .map((d) => ({
+          INVOICEKEY: d['RECORDKEY'] ?? '',
+          INVOICENO: invoices.get(d['RECORDKEY'] ?? '')?.['RECORDID'] ?? '',
+          AMOUNT: d['TRX_PAYMENTAMOUNT'] ?? '',
+        })),
     }));
   }
 }

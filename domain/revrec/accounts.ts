@@ -27,24 +27,39 @@ export function lookupAccountResolver(tables: AccountTables, lookups: Readonly<R
     if (hit !== undefined) return hit;
     const tableName = tables[role];
     if (!tableName) {
-      throw new LedgersyncError('account_mapping_missing', 'config', `revenue_recognition.accounts.${role} names no lookup table, but the schedule has amounts for it (accounting code "${accountingCode}")`, {
-        details: { role, accounting_code: accountingCode },
-        fix: `add \`${role}: <lookup table>\` under revenue_recognition.accounts and declare that table under lookups:`,
-      });
+      throw new LedgersyncError(
+        'account_mapping_missing',
+        'config',
+        `revenue_recognition.accounts.${role} names no lookup table, but the schedule has amounts for it (accounting code "${accountingCode}")`,
+        {
+          details: { role, accounting_code: accountingCode },
+          fix: `add \`${role}: <lookup table>\` under revenue_recognition.accounts and declare that table under lookups:`,
+        },
+      );
     }
     const table = lookups[tableName];
     if (!table) {
-      throw new LedgersyncError('account_mapping_missing', 'config', `revenue_recognition.accounts.${role} names lookup table "${tableName}", which the pipeline does not declare`, {
-        details: { role, table: tableName },
-        fix: `declare lookups.${tableName} with the DualEntry account numbers by Chargebee accounting code and a default`,
-      });
+      throw new LedgersyncError(
+        'account_mapping_missing',
+        'config',
+        `revenue_recognition.accounts.${role} names lookup table "${tableName}", which the pipeline does not declare`,
+        {
+          details: { role, table: tableName },
+          fix: `declare lookups.${tableName} with the DualEntry account numbers by Chargebee accounting code and a default`,
+        },
+      );
     }
     const value = Object.hasOwn(table.values, accountingCode) ? table.values[accountingCode] : table.default;
     if (value === undefined || value === null || String(value).trim() === '') {
-      throw new LedgersyncError('account_mapping_missing', 'config', `no ${role.replace(/_/g, ' ')} account for Chargebee accounting code "${accountingCode}": lookups.${tableName} has no such key and no default`, {
-        details: { role, table: tableName, accounting_code: accountingCode },
-        fix: `add "${accountingCode}" (or a default) to lookups.${tableName}`,
-      });
+      throw new LedgersyncError(
+        'account_mapping_missing',
+        'config',
+        `no ${role.replace(/_/g, ' ')} account for Chargebee accounting code "${accountingCode}": lookups.${tableName} has no such key and no default`,
+        {
+          details: { role, table: tableName, accounting_code: accountingCode },
+          fix: `add "${accountingCode}" (or a default) to lookups.${tableName}`,
+        },
+      );
     }
     const account = String(value).trim();
     cache.set(cacheKey, account);

@@ -34,10 +34,22 @@ const purposes: Record<Purpose, { role: AccountRole; memo: string; order: number
 
 /** Debit-positive legs of each component: the legs of one component always sum to zero. */
 const legs: Record<ScheduleComponent, ReadonlyArray<[Purpose, 1 | -1]>> = {
-  billed: [['ar', 1], ['deferred_billed', -1]],
-  tax: [['ar', 1], ['tax_payable', -1]],
-  revenue: [['deferred_released', 1], ['revenue', -1]],
-  discount: [['contra_revenue', 1], ['deferred_released', -1]],
+  billed: [
+    ['ar', 1],
+    ['deferred_billed', -1],
+  ],
+  tax: [
+    ['ar', 1],
+    ['tax_payable', -1],
+  ],
+  revenue: [
+    ['deferred_released', 1],
+    ['revenue', -1],
+  ],
+  discount: [
+    ['contra_revenue', 1],
+    ['deferred_released', -1],
+  ],
 };
 
 export interface JournalLine {
@@ -85,7 +97,7 @@ export function buildJournals(rows: Iterable<TotalsRow>, resolve: AccountResolve
       const suffix = named.length <= 5 ? named.join(', ') : `${named.slice(0, 5).join(', ')} and ${named.length - 5} more`;
       return {
         account: g.account,
-        debit: g.amount > 0 ? g.amount : 0,
+        debit: Math.max(g.amount, 0),
         credit: g.amount < 0 ? -g.amount : 0,
         memo: `${purposes[g.purpose].memo} (${suffix})`,
         role: purposes[g.purpose].role,

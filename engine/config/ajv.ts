@@ -44,9 +44,9 @@ export function ownSchemaValidator(name: 'pipeline' | 'connector', rootAdditiona
   let validate = validators.get(key);
   if (!validate) {
     const schema = readOwnSchema(name);
-    if (rootAdditional !== undefined) schema.additionalProperties = rootAdditional;
+    if (rootAdditional !== undefined) schema['additionalProperties'] = rootAdditional;
     // Two variants of one schema must not share an $id inside one ajv instance.
-    if (rootAdditional !== undefined) delete schema.$id;
+    if (rootAdditional !== undefined) delete schema['$id'];
     validate = strictAjv().compile(schema);
     validators.set(key, validate);
   }

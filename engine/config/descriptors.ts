@@ -66,7 +66,15 @@ export function loadDescriptorFile(path: string, expectedName?: string): LoadedC
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
-    const problem: ConfigProblem = { code: 'file_unreadable', file, path: '', line: 1, column: 1, message: `cannot read ${file}: ${(error as Error).message}`, severity: 'error' };
+    const problem: ConfigProblem = {
+      code: 'file_unreadable',
+      file,
+      path: '',
+      line: 1,
+      column: 1,
+      message: `cannot read ${file}: ${(error as Error).message}`,
+      severity: 'error',
+    };
     return { name: expectedName ?? '', file, problems: [problem], secrets: [], extensions: [] };
   }
   const tree = parseYamlTree(text, file);
@@ -109,13 +117,13 @@ export function loadDescriptorFile(path: string, expectedName?: string): LoadedC
   }
 
   const extensions: PipelineExtension[] = [];
-  const declared = (descriptor.settings?.pipeline_extensions ?? {}) as Record<string, string>;
+  const declared = (descriptor.settings?.['pipeline_extensions'] ?? {}) as Record<string, string>;
   for (const [key, schemaFile] of Object.entries(declared)) {
     const at = pointerOf(['settings', 'pipeline_extensions', key]);
     try {
       const schema = JSON.parse(readFileSync(join(dir, schemaFile), 'utf8')) as Record<string, unknown>;
       // ajv keeps schemas by $id; a reloaded descriptor would collide with its older self.
-      delete schema.$id;
+      delete schema['$id'];
       extensions.push({ key, file: join(dir, schemaFile), validate: lenientAjv().compile(schema) });
     } catch (error) {
       problems.push({

@@ -9,13 +9,71 @@ import { didYouMean } from './suggest.js';
 
 /** JSONata 2.x built-in functions (a test checks each still is one). */
 export const JSONATA_BUILTINS: readonly string[] = [
-  'sum', 'count', 'max', 'min', 'average', 'string', 'substring', 'substringBefore', 'substringAfter', 'lowercase',
-  'uppercase', 'length', 'trim', 'pad', 'match', 'contains', 'replace', 'split', 'join', 'formatNumber', 'formatBase',
-  'formatInteger', 'parseInteger', 'number', 'floor', 'ceil', 'round', 'abs', 'sqrt', 'power', 'random', 'boolean',
-  'not', 'map', 'zip', 'filter', 'single', 'reduce', 'sift', 'keys', 'lookup', 'spread', 'merge', 'reverse', 'each',
-  'error', 'assert', 'type', 'sort', 'shuffle', 'distinct', 'base64encode', 'base64decode', 'encodeUrlComponent',
-  'encodeUrl', 'decodeUrlComponent', 'decodeUrl', 'eval', 'toMillis', 'fromMillis', 'clone', 'exists', 'append',
-  'now', 'millis',
+  'sum',
+  'count',
+  'max',
+  'min',
+  'average',
+  'string',
+  'substring',
+  'substringBefore',
+  'substringAfter',
+  'lowercase',
+  'uppercase',
+  'length',
+  'trim',
+  'pad',
+  'match',
+  'contains',
+  'replace',
+  'split',
+  'join',
+  'formatNumber',
+  'formatBase',
+  'formatInteger',
+  'parseInteger',
+  'number',
+  'floor',
+  'ceil',
+  'round',
+  'abs',
+  'sqrt',
+  'power',
+  'random',
+  'boolean',
+  'not',
+  'map',
+  'zip',
+  'filter',
+  'single',
+  'reduce',
+  'sift',
+  'keys',
+  'lookup',
+  'spread',
+  'merge',
+  'reverse',
+  'each',
+  'error',
+  'assert',
+  'type',
+  'sort',
+  'shuffle',
+  'distinct',
+  'base64encode',
+  'base64decode',
+  'encodeUrlComponent',
+  'encodeUrl',
+  'decodeUrlComponent',
+  'decodeUrl',
+  'eval',
+  'toMillis',
+  'fromMillis',
+  'clone',
+  'exists',
+  'append',
+  'now',
+  'millis',
 ];
 
 /** Names the engine binds for every expression (without `$`). */
@@ -76,10 +134,10 @@ export function checkReferences(expression: jsonata.Expression, source: string, 
   const ast = expression.ast() as unknown as AstNode;
   const local = new Set<string>(['', '$']);
   walk(ast, (node) => {
-    if (node.type === 'bind' && isNode(node.lhs) && node.lhs.type === 'variable') local.add(String(node.lhs.value));
-    if (node.type === 'lambda' && Array.isArray(node.arguments)) for (const a of node.arguments as AstNode[]) local.add(String(a.value));
-    if (typeof node.focus === 'string') local.add(node.focus);
-    if (typeof node.index === 'string') local.add(node.index);
+    if (node.type === 'bind' && isNode(node['lhs']) && node['lhs'].type === 'variable') local.add(String(node['lhs'].value));
+    if (node.type === 'lambda' && Array.isArray(node['arguments'])) for (const a of node['arguments'] as AstNode[]) local.add(String(a.value));
+    if (typeof node['focus'] === 'string') local.add(node['focus']);
+    if (typeof node['index'] === 'string') local.add(node['index']);
   });
 
   const issues: ExpressionIssue[] = [];
@@ -88,8 +146,8 @@ export function checkReferences(expression: jsonata.Expression, source: string, 
   const calls = new Set<AstNode>();
 
   walk(ast, (node) => {
-    if ((node.type === 'function' || node.type === 'partial') && isNode(node.procedure) && node.procedure.type === 'variable') {
-      const procedure = node.procedure;
+    if ((node.type === 'function' || node.type === 'partial') && isNode(node['procedure']) && node['procedure'].type === 'variable') {
+      const procedure = node['procedure'];
       calls.add(procedure);
       const name = String(procedure.value);
       const at = (procedure.position ?? 0) - name.length - 1;
@@ -98,7 +156,7 @@ export function checkReferences(expression: jsonata.Expression, source: string, 
         return;
       }
       if (local.has(name)) return;
-      const first = (node.arguments as AstNode[] | undefined)?.[0];
+      const first = (node['arguments'] as AstNode[] | undefined)?.[0];
       const literal = first?.type === 'string' ? String(first.value) : undefined;
       if (literal === undefined || first === undefined) return;
       const literalAt = stringLiteralStart(source, first.position ?? 0, literal);
@@ -118,8 +176,8 @@ export function checkReferences(expression: jsonata.Expression, source: string, 
         }
       }
     }
-    if (node.type === 'path' && Array.isArray(node.steps)) {
-      const [first, second] = node.steps as AstNode[];
+    if (node.type === 'path' && Array.isArray(node['steps'])) {
+      const [first, second] = node['steps'] as AstNode[];
       if (first?.type === 'variable' && first.value === 'options' && !local.has('options') && second?.type === 'name') {
         const option = String(second.value);
         if (!ctx.options.has(option)) {
@@ -135,7 +193,12 @@ export function checkReferences(expression: jsonata.Expression, source: string, 
     if (node.type !== 'variable' || calls.has(node)) return;
     const name = String(node.value);
     if (local.has(name) || knownNames.has(name)) return;
-    issue((node.position ?? 0) - name.length - 1, 'unknown_variable', `unknown variable $${name}${didYouMean(name, knownNames, '$')}: it is always undefined`, 'warning');
+    issue(
+      (node.position ?? 0) - name.length - 1,
+      'unknown_variable',
+      `unknown variable $${name}${didYouMean(name, knownNames, '$')}: it is always undefined`,
+      'warning',
+    );
   });
   return issues.sort((a, b) => a.offset - b.offset);
 }

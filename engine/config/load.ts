@@ -75,15 +75,21 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
   }
   checkExtensions(root, tree, connectors, problems, report);
 
-  const timezone = typeof root.timezone === 'string' ? root.timezone : 'UTC';
+  const timezone = typeof root['timezone'] === 'string' ? root['timezone'] : 'UTC';
   const timezoneOk = tree.placeholders.has('/timezone') || isValidTimezone(timezone);
   if (!timezoneOk) {
-    report('/timezone', 'value', 'invalid_timezone', `timezone '${timezone}' is not an IANA timezone such as UTC, Europe/Paris or America/New_York${didYouMean(timezone, Intl.supportedValuesOf('timeZone'))}`);
+    report(
+      '/timezone',
+      'value',
+      'invalid_timezone',
+      `timezone '${timezone}' is not an IANA timezone such as UTC, Europe/Paris or America/New_York${didYouMean(timezone, Intl.supportedValuesOf('timeZone'))}`,
+    );
   }
   let startDate: number | undefined;
-  if (typeof root.start_date === 'string' && !tree.placeholders.has('/start_date')) {
-    startDate = startDateSeconds(root.start_date, timezoneOk && isValidTimezone(timezone) ? timezone : 'UTC');
-    if (startDate === undefined) report('/start_date', 'value', 'invalid_start_date', `start_date '${root.start_date}' is not a real date (YYYY-MM-DD or an ISO 8601 date-time)`);
+  if (typeof root['start_date'] === 'string' && !tree.placeholders.has('/start_date')) {
+    startDate = startDateSeconds(root['start_date'], timezoneOk && isValidTimezone(timezone) ? timezone : 'UTC');
+    if (startDate === undefined)
+      report('/start_date', 'value', 'invalid_start_date', `start_date '${root['start_date']}' is not a real date (YYYY-MM-DD or an ISO 8601 date-time)`);
   }
 
   const streams = checkStreams(root, tree, connectors, problems, report);
@@ -94,13 +100,13 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
   const plan: Plan = {
     file: resolve(file),
     dir: dirname(resolve(file)),
-    name: String(root.name),
-    description: typeof root.description === 'string' ? root.description : '',
+    name: String(root['name']),
+    description: typeof root['description'] === 'string' ? root['description'] : '',
     timezone,
     ...(startDate !== undefined ? { startDate } : {}),
-    source: { config: root.source as ConnectionConfig, descriptor: connectors.source.descriptor },
-    sink: { config: root.sink as ConnectionConfig, descriptor: connectors.sink.descriptor },
-    options: isObject(root.options) ? root.options : {},
+    source: { config: root['source'] as ConnectionConfig, descriptor: connectors.source.descriptor },
+    sink: { config: root['sink'] as ConnectionConfig, descriptor: connectors.sink.descriptor },
+    options: isObject(root['options']) ? root['options'] : {},
     lookups: lookupTables(root, tree),
     streams,
     extensions: extensionsOf(root),
@@ -110,10 +116,17 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
 
 type Report = (pointer: string, at: 'key' | 'value', code: string, message: string, severity?: ConfigProblem['severity']) => void;
 
-function checkConnection(role: Role, root: Json, tree: YamlTree, connectorsDir: string, problems: ConfigProblem[], report: Report): LoadedConnector | undefined {
+function checkConnection(
+  role: Role,
+  root: Json,
+  tree: YamlTree,
+  connectorsDir: string,
+  problems: ConfigProblem[],
+  report: Report,
+): LoadedConnector | undefined {
   const block = root[role];
-  if (!isObject(block) || typeof block.connector !== 'string') return undefined;
-  const name = block.connector;
+  if (!isObject(block) || typeof block['connector'] !== 'string') return undefined;
+  const name = block['connector'];
   const at = `/${role}/connector`;
   const loaded = loadConnector(connectorsDir, name);
   if (!loaded) {
@@ -151,7 +164,7 @@ let ownTopLevelKeys: ReadonlySet<string> | undefined;
 
 /** Top-level keys the pipeline schema itself declares; any other key must be a connector's extension. */
 function ownTopLevel(): ReadonlySet<string> {
-  ownTopLevelKeys ??= new Set(Object.keys((readOwnSchema('pipeline').properties ?? {}) as Json));
+  ownTopLevelKeys ??= new Set(Object.keys((readOwnSchema('pipeline')['properties'] ?? {}) as Json));
   return ownTopLevelKeys;
 }
 
@@ -162,7 +175,12 @@ function checkExtensions(root: Json, tree: YamlTree, connectors: Partial<Record<
     const extension = declared.find((e) => e.key === key);
     if (!extension) {
       const hint = didYouMean(key, [...ownTopLevel(), ...declared.map((e) => e.key)]);
-      report(pointerOf([key]), 'key', 'schema_unknown_property', `unknown property '${key}' in the pipeline${hint || ' (no connector of this pipeline declares it)'}`);
+      report(
+        pointerOf([key]),
+        'key',
+        'schema_unknown_property',
+        `unknown property '${key}' in the pipeline${hint || ' (no connector of this pipeline declares it)'}`,
+      );
       continue;
     }
     if (!extension.validate(root[key])) {
@@ -182,12 +200,12 @@ function checkStreams(
   problems: ConfigProblem[],
   report: Report,
 ): StreamPlan[] | undefined {
-  if (!Array.isArray(root.streams)) return undefined;
-  const list = root.streams as unknown[];
-  const names = list.map((s) => (isObject(s) && typeof s.name === 'string' ? s.name : ''));
+  if (!Array.isArray(root['streams'])) return undefined;
+  const list = root['streams'] as unknown[];
+  const names = list.map((s) => (isObject(s) && typeof s['name'] === 'string' ? s['name'] : ''));
   const context = {
-    lookups: new Set(isObject(root.lookups) ? Object.keys(root.lookups) : []),
-    options: new Set(isObject(root.options) ? Object.keys(root.options) : []),
+    lookups: new Set(isObject(root['lookups']) ? Object.keys(root['lookups']) : []),
+    options: new Set(isObject(root['options']) ? Object.keys(root['options']) : []),
     streams: names,
   };
   const source = connectors.source?.descriptor;
@@ -205,18 +223,33 @@ function checkStreams(
     const first = names.indexOf(name);
     if (name && first < index) report(`${base}/name`, 'value', 'duplicate_stream', `duplicate stream name '${name}' (also streams[${first}])`);
 
-    const endpoint = stream.endpoint;
+    const endpoint = stream['endpoint'];
     if (typeof endpoint === 'string' && source?.endpoints && !tree.placeholders.has(`${base}/endpoint`) && !(endpoint in source.endpoints)) {
-      report(`${base}/endpoint`, 'value', 'unknown_endpoint', `unknown endpoint '${endpoint}' for source connector '${source.name}'${didYouMean(endpoint, Object.keys(source.endpoints))}`);
+      report(
+        `${base}/endpoint`,
+        'value',
+        'unknown_endpoint',
+        `unknown endpoint '${endpoint}' for source connector '${source.name}'${didYouMean(endpoint, Object.keys(source.endpoints))}`,
+      );
     }
-    const target = isObject(stream.target) ? stream.target : undefined;
-    const object = typeof target?.object === 'string' ? target.object : undefined;
+    const target = isObject(stream['target']) ? stream['target'] : undefined;
+    const object = typeof target?.['object'] === 'string' ? target['object'] : undefined;
     if (object !== undefined && sink?.objects && !(object in sink.objects)) {
-      report(`${base}/target/object`, 'value', 'unknown_object', `unknown target object '${object}' for sink connector '${sink.name}'${didYouMean(object, Object.keys(sink.objects))}`);
+      report(
+        `${base}/target/object`,
+        'value',
+        'unknown_object',
+        `unknown target object '${object}' for sink connector '${sink.name}'${didYouMean(object, Object.keys(sink.objects))}`,
+      );
     }
     const maxBatch = object !== undefined ? sink?.objects?.[object]?.max_batch : undefined;
-    if (typeof stream.batch_size === 'number' && maxBatch !== undefined && stream.batch_size > maxBatch) {
-      report(`${base}/batch_size`, 'value', 'batch_too_large', `batch_size ${stream.batch_size} is more than ${sink?.name ?? 'the sink'} accepts for ${object ?? '?'} (at most ${maxBatch})`);
+    if (typeof stream['batch_size'] === 'number' && maxBatch !== undefined && stream['batch_size'] > maxBatch) {
+      report(
+        `${base}/batch_size`,
+        'value',
+        'batch_too_large',
+        `batch_size ${stream['batch_size']} is more than ${sink?.name ?? 'the sink'} accepts for ${object ?? '?'} (at most ${maxBatch})`,
+      );
     }
 
     const compile = (pointer: string, source: unknown): CompiledExpression | undefined => {
@@ -224,7 +257,14 @@ function checkStreams(
       const compiled = compileExpression(source);
       const at = (offset: number) => tree.stringPosition(pointer, offset);
       if (!compiled.ok) {
-        problems.push({ code: compiled.issue.code, file: tree.file, path: pointer, ...at(compiled.issue.offset), message: compiled.issue.message, severity: 'error' });
+        problems.push({
+          code: compiled.issue.code,
+          file: tree.file,
+          path: pointer,
+          ...at(compiled.issue.offset),
+          message: compiled.issue.message,
+          severity: 'error',
+        });
         return undefined;
       }
       for (const issue of checkReferences(compiled.expression, source, { ...context, streamIndex: index })) {
@@ -239,15 +279,15 @@ function checkStreams(
       };
     };
 
-    const filter = compile(`${base}/filter`, stream.filter);
-    const mapping = isObject(stream.mapping) ? stream.mapping : {};
+    const filter = compile(`${base}/filter`, stream['filter']);
+    const mapping = isObject(stream['mapping']) ? stream['mapping'] : {};
     let mappingPlan: StreamPlan['mapping'] | undefined;
-    if (typeof mapping.expression === 'string') {
-      const expression = compile(`${base}/mapping/expression`, mapping.expression);
+    if (typeof mapping['expression'] === 'string') {
+      const expression = compile(`${base}/mapping/expression`, mapping['expression']);
       if (expression) mappingPlan = { kind: 'expression', expression };
-    } else if (isObject(mapping.fields)) {
+    } else if (isObject(mapping['fields'])) {
       const fields: Array<{ name: string; expression: CompiledExpression }> = [];
-      for (const [field, text] of Object.entries(mapping.fields)) {
+      for (const [field, text] of Object.entries(mapping['fields'])) {
         const expression = compile(`${base}/mapping/fields${pointerOf([field])}`, text);
         if (expression) fields.push({ name: field, expression });
       }
@@ -260,12 +300,12 @@ function checkStreams(
     plans.push({
       name,
       endpoint,
-      params: Object.fromEntries(Object.entries(isObject(stream.params) ? stream.params : {}).map(([k, v]) => [k, String(v)])),
-      lookbackSeconds: typeof stream.lookback_seconds === 'number' ? stream.lookback_seconds : DEFAULT_LOOKBACK_SECONDS,
+      params: Object.fromEntries(Object.entries(isObject(stream['params']) ? stream['params'] : {}).map(([k, v]) => [k, String(v)])),
+      lookbackSeconds: typeof stream['lookback_seconds'] === 'number' ? stream['lookback_seconds'] : DEFAULT_LOOKBACK_SECONDS,
       ...(filter ? { filter } : {}),
       mapping: mappingPlan,
-      target: { object, ...(typeof target?.key === 'string' ? { key: target.key } : {}) },
-      ...(typeof stream.batch_size === 'number' ? { batchSize: stream.batch_size } : {}),
+      target: { object, ...(typeof target?.['key'] === 'string' ? { key: target['key'] } : {}) },
+      ...(typeof stream['batch_size'] === 'number' ? { batchSize: stream['batch_size'] } : {}),
       position: position(tree, tree.valuePosition(base)),
     });
   });
@@ -274,14 +314,14 @@ function checkStreams(
 
 function lookupTables(root: Json, tree: YamlTree): Record<string, LookupTable> {
   const tables: Record<string, LookupTable> = {};
-  for (const [name, table] of Object.entries(isObject(root.lookups) ? root.lookups : {})) {
+  for (const [name, table] of Object.entries(isObject(root['lookups']) ? root['lookups'] : {})) {
     if (!isObject(table)) continue;
     const hasDefault = 'default' in table;
     tables[name] = {
       name,
-      description: typeof table.description === 'string' ? table.description : '',
-      values: isObject(table.values) ? table.values : {},
-      ...(hasDefault ? { default: table.default } : {}),
+      description: typeof table['description'] === 'string' ? table['description'] : '',
+      values: isObject(table['values']) ? table['values'] : {},
+      ...(hasDefault ? { default: table['default'] } : {}),
       hasDefault,
       position: position(tree, tree.keyPosition(`/lookups${pointerOf([name])}`)),
     };

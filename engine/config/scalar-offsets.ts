@@ -16,7 +16,7 @@ export function scalarValueOffsets(text: string, scalar: Scalar): number[] {
   if (!range) return new Array<number>(value.length + 1).fill(0);
   const [start, valueEnd] = range;
   const rebuilt = rebuild(text, start, valueEnd, scalar.type);
-  if (rebuilt && rebuilt.value.startsWith(value) && /^\s*$/.test(rebuilt.value.slice(value.length))) {
+  if (rebuilt?.value.startsWith(value) && /^\s*$/.test(rebuilt.value.slice(value.length))) {
     const offsets = rebuilt.offsets.slice(0, value.length);
     offsets.push(rebuilt.offsets[value.length] ?? valueEnd);
     return offsets;
@@ -47,8 +47,24 @@ function rebuild(text: string, start: number, end: number, type: Scalar['type'])
 }
 
 const simpleEscapes: Record<string, string> = {
-  '0': '\0', a: '\x07', b: '\b', t: '\t', '\t': '\t', n: '\n', v: '\v', f: '\f', r: '\r', e: '\x1b',
-  ' ': ' ', '"': '"', '/': '/', '\\': '\\', N: '\u0085', _: '\u00a0', L: '\u2028', P: '\u2029',
+  '0': '\0',
+  a: '\x07',
+  b: '\b',
+  t: '\t',
+  '\t': '\t',
+  n: '\n',
+  v: '\v',
+  f: '\f',
+  r: '\r',
+  e: '\x1b',
+  ' ': ' ',
+  '"': '"',
+  '/': '/',
+  '\\': '\\',
+  N: '\u0085',
+  _: '\u00a0',
+  L: '\u2028',
+  P: '\u2029',
 };
 const hexEscapeLength: Record<string, number> = { x: 2, u: 4, U: 8 };
 

@@ -39,7 +39,7 @@ export function describeLocation(pointer: string, root: unknown): string {
   }
   if (segments.length === 2 && segments[0] === 'lookups') return `lookup table '${segments[1]}'`;
   if (segments.length === 1 && (segments[0] === 'source' || segments[0] === 'sink')) {
-    const connector = (root as Record<string, Record<string, unknown> | undefined>)[segments[0]]?.connector;
+    const connector = (root as Record<string, Record<string, unknown> | undefined>)[segments[0]]?.['connector'];
     return typeof connector === 'string' ? `${segments[0]} (${connector} connection)` : segments[0];
   }
   return humanPath(pointer);
@@ -78,7 +78,9 @@ function dropMisspeltRequired(errors: ErrorObject[]): ErrorObject[] {
     const best = closest(String((e.params as { additionalProperty?: unknown }).additionalProperty), known);
     if (best !== undefined) suggested.add(`${e.instancePath}\n${best}`);
   }
-  return errors.filter((e) => e.keyword !== 'required' || !suggested.has(`${e.instancePath}\n${String((e.params as { missingProperty?: unknown }).missingProperty)}`));
+  return errors.filter(
+    (e) => e.keyword !== 'required' || !suggested.has(`${e.instancePath}\n${String((e.params as { missingProperty?: unknown }).missingProperty)}`),
+  );
 }
 
 function isUnderPlaceholder(base: string, error: ErrorObject, tree: YamlTree): boolean {
@@ -127,16 +129,16 @@ function toProblem(error: ErrorObject, ctx: SchemaErrorContext): ConfigProblem |
   const params = error.params as Record<string, unknown>;
   const parent = error.parentSchema as Record<string, unknown> | undefined;
   // propertyNames reports the inner failure too, with `propertyName`; the propertyNames error says it all.
-  if (params.propertyName !== undefined && error.keyword !== 'propertyNames') return undefined;
+  if (params['propertyName'] !== undefined && error.keyword !== 'propertyNames') return undefined;
 
   switch (error.keyword) {
     case 'required': {
-      const missing = String(params.missingProperty);
+      const missing = String(params['missingProperty']);
       return problem(pointer, 'key', `${humanPath(pointer + pointerOf([missing]))} is required`, 'schema_required');
     }
     case 'additionalProperties': {
-      const extra = String(params.additionalProperty);
-      const known = Object.keys((parent?.properties as Record<string, unknown> | undefined) ?? {});
+      const extra = String(params['additionalProperty']);
+      const known = Object.keys((parent?.['properties'] as Record<string, unknown> | undefined) ?? {});
       return problem(
         pointer + pointerOf([extra]),
         'key',
@@ -145,55 +147,70 @@ function toProblem(error: ErrorObject, ctx: SchemaErrorContext): ConfigProblem |
       );
     }
     case 'type': {
-      const expected = Array.isArray(params.type) ? (params.type as string[]).join(' or ') : String(params.type);
+      const expected = Array.isArray(params['type']) ? (params['type'] as string[]).join(' or ') : String(params['type']);
       return problem(pointer, 'value', `${human} must be ${article(expected)}, not ${describeValue(error.data)}`, 'schema_type');
     }
     case 'const':
-      return problem(pointer, 'value', `${human} must be ${JSON.stringify(params.allowedValue)}, not ${describeValue(error.data)}`);
+      return problem(pointer, 'value', `${human} must be ${JSON.stringify(params['allowedValue'])}, not ${describeValue(error.data)}`);
     case 'enum': {
-      const allowed = (params.allowedValues as unknown[]).map((v) => JSON.stringify(v));
-      const hint = typeof error.data === 'string' ? didYouMean(error.data, (params.allowedValues as unknown[]).map(String)) : '';
+      const allowed = (params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v));
+      const hint = typeof error.data === 'string' ? didYouMean(error.data, (params['allowedValues'] as unknown[]).map(String)) : '';
       return problem(pointer, 'value', `${human} must be one of ${allowed.join(', ')}, not ${describeValue(error.data)}${hint}`);
     }
     case 'discriminator': {
-      const branches = ((parent?.oneOf as Array<{ properties?: { type?: { const?: unknown } } }>) ?? []).map((b) => String(b.properties?.type?.const));
-      const tag = String(params.tag);
+      const branches = ((parent?.['oneOf'] as Array<{ properties?: { type?: { const?: unknown } } }>) ?? []).map((b) => String(b.properties?.type?.const));
+      const tag = String(params['tag']);
       const given = (error.data as Record<string, unknown> | null)?.[tag];
-      if (given === undefined) return problem(pointer, 'key', `${humanPath(pointer + pointerOf([tag]))} is required (one of ${branches.join(', ')})`, 'schema_required');
+      if (given === undefined)
+        return problem(pointer, 'key', `${humanPath(pointer + pointerOf([tag]))} is required (one of ${branches.join(', ')})`, 'schema_required');
       const hint = typeof given === 'string' ? didYouMean(given, branches) : '';
-      return problem(pointer + pointerOf([tag]), 'value', `${humanPath(pointer + pointerOf([tag]))} must be one of ${branches.join(', ')}, not ${describeValue(given)}${hint}`);
+      return problem(
+        pointer + pointerOf([tag]),
+        'value',
+        `${humanPath(pointer + pointerOf([tag]))} must be one of ${branches.join(', ')}, not ${describeValue(given)}${hint}`,
+      );
     }
     case 'oneOf': {
-      const branches = ((parent?.oneOf as Array<{ required?: string[] }>) ?? []).map((b) => (b.required ?? []).map((r) => `'${r}'`).join(' and '));
+      const branches = ((parent?.['oneOf'] as Array<{ required?: string[] }>) ?? []).map((b) => (b.required ?? []).map((r) => `'${r}'`).join(' and '));
       const data = error.data as Record<string, unknown> | null;
-      const given = branches.filter((_, i) => ((parent?.oneOf as Array<{ required?: string[] }>)[i]?.required ?? []).every((r) => data && r in data));
+      const given = branches.filter((_, i) =>
+        ((parent?.['oneOf'] as Array<{ required?: string[] }> | undefined)?.[i]?.required ?? []).every((r) => data && r in data),
+      );
       return given.length > 1
         ? problem(pointer, 'key', `${human} must have only one of ${branches.join(' or ')}`)
         : problem(pointer, 'key', `${human} needs ${branches.join(' or ')}`, 'schema_required');
     }
     case 'pattern':
-      return problem(pointer, 'value', `${human} ${describeValue(error.data)} does not match the pattern ${String(params.pattern)}`);
+      return problem(pointer, 'value', `${human} ${describeValue(error.data)} does not match the pattern ${String(params['pattern'])}`);
     case 'format':
-      return problem(pointer, 'value', `${human} must be a valid ${String(params.format)}, not ${describeValue(error.data)}`);
+      return problem(pointer, 'value', `${human} must be a valid ${String(params['format'])}, not ${describeValue(error.data)}`);
     case 'minimum':
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
-      return problem(pointer, 'value', `${human} must be ${String(params.comparison)} ${String(params.limit)}, not ${describeValue(error.data)}`);
+      return problem(pointer, 'value', `${human} must be ${String(params['comparison'])} ${String(params['limit'])}, not ${describeValue(error.data)}`);
     case 'minItems':
-      return problem(pointer, 'key', `${human} must have at least ${String(params.limit)} item${params.limit === 1 ? '' : 's'}`);
+      return problem(pointer, 'key', `${human} must have at least ${String(params['limit'])} item${params['limit'] === 1 ? '' : 's'}`);
     case 'minProperties':
       return problem(pointer, 'key', `${human} must not be empty`);
     case 'minLength':
-      return problem(pointer, 'value', params.limit === 1 ? `${human} must not be empty` : `${human} must be at least ${String(params.limit)} characters long`);
+      return problem(
+        pointer,
+        'value',
+        params['limit'] === 1 ? `${human} must not be empty` : `${human} must be at least ${String(params['limit'])} characters long`,
+      );
     case 'maxLength':
-      return problem(pointer, 'value', `${human} must be at most ${String(params.limit)} characters long`);
+      return problem(pointer, 'value', `${human} must be at most ${String(params['limit'])} characters long`);
     case 'uniqueItems':
-      return problem(pointer, 'value', `${human} has the same item twice (items ${String(params.j)} and ${String(params.i)})`);
+      return problem(pointer, 'value', `${human} has the same item twice (items ${String(params['j'])} and ${String(params['i'])})`);
     case 'propertyNames': {
-      const name = String(params.propertyName);
-      const pattern = (parent?.propertyNames as { pattern?: string } | undefined)?.pattern;
-      return problem(pointer + pointerOf([name]), 'key', `'${name}' is not a valid name in ${describeLocation(pointer, root)}${pattern ? ` (names must match ${pattern})` : ''}`);
+      const name = String(params['propertyName']);
+      const pattern = (parent?.['propertyNames'] as { pattern?: string } | undefined)?.pattern;
+      return problem(
+        pointer + pointerOf([name]),
+        'key',
+        `'${name}' is not a valid name in ${describeLocation(pointer, root)}${pattern ? ` (names must match ${pattern})` : ''}`,
+      );
     }
     default:
       return problem(pointer, 'value', `${human} ${error.message ?? 'is invalid'}`);

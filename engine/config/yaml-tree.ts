@@ -89,9 +89,7 @@ export function parseYamlTree(text: string, file: string, interpolation?: Interp
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: false });
   for (const e of doc.errors) {
     const message =
-      e.code === 'MULTIPLE_DOCS'
-        ? 'a pipeline file holds one YAML document; remove the `---` separator and what follows'
-        : `YAML syntax error: ${e.message}`;
+      e.code === 'MULTIPLE_DOCS' ? 'a pipeline file holds one YAML document; remove the `---` separator and what follows' : `YAML syntax error: ${e.message}`;
     problemAt(e.pos[0], 'yaml_syntax', message);
   }
   for (const w of doc.warnings) problemAt(w.pos[0], 'yaml_warning', w.message, '', 'warning');
@@ -103,7 +101,12 @@ export function parseYamlTree(text: string, file: string, interpolation?: Interp
       const target = node.resolve(doc) as Node | undefined;
       // An alias to its own ancestor would never end; many aliases multiply like a "billion laughs".
       if ((target && ancestors.has(target)) || ++aliasesResolved > MAX_ALIASES) {
-        problemAt(node.range?.[0] ?? 0, 'yaml_alias', `alias *${node.source} refers to a node containing itself, or the file uses more than ${MAX_ALIASES} aliases`, pointer);
+        problemAt(
+          node.range?.[0] ?? 0,
+          'yaml_alias',
+          `alias *${node.source} refers to a node containing itself, or the file uses more than ${MAX_ALIASES} aliases`,
+          pointer,
+        );
         return null;
       }
       return toValue(target, pointer, keyOffset, ancestors);
@@ -135,7 +138,7 @@ export function parseYamlTree(text: string, file: string, interpolation?: Interp
         for (const pair of source.items) {
           const keyNode = pair.key as Node | null;
           const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
-          if (Object.prototype.hasOwnProperty.call(out, key) || node.items.some((p) => isScalar(p.key) && String(p.key.value) === key)) continue;
+          if (Object.hasOwn(out, key) || node.items.some((p) => isScalar(p.key) && String(p.key.value) === key)) continue;
           const child = toValue(pair.value as Node | null, pointer + pointerOf([key]), keyNode?.range?.[0] ?? valueOffset, inside);
           if (child !== EMPTY_INTERPOLATION) set(key, child);
         }

@@ -29,6 +29,10 @@ export function staticAuthHeaders(auth: AuthDescriptor | undefined, connection: 
       return { authorization: `Bearer ${token}` };
     }
     default:
-      throw new LedgersyncError('auth_needs_code', 'system', `auth type '${(auth as { type: string }).type}' is implemented by the connector's own code, not by static headers`);
+      throw new LedgersyncError(
+        'auth_needs_code',
+        'system',
+        `auth type '${(auth as { type: string }).type}' is implemented by the connector's own code, not by static headers`,
+      );
   }
 }

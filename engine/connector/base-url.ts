@@ -17,7 +17,11 @@ export function resolveBaseUrl(descriptor: ConnectorDescriptor, connection: Conn
       });
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new LedgersyncError('invalid_base_url', 'config', `${spec.override_property} of the ${descriptor.title} connection must be http(s), received ${url.protocol}`);
+      throw new LedgersyncError(
+        'invalid_base_url',
+        'config',
+        `${spec.override_property} of the ${descriptor.title} connection must be http(s), received ${url.protocol}`,
+      );
     }
     const given = url.toString().replace(/\/+$/, '');
     // A bare host (`http://127.0.0.1:4010`) gets the API's own path (`/api/v2`), as the vendor's host would.
@@ -42,9 +46,14 @@ function fillBaseTemplate(descriptor: ConnectorDescriptor, connection: Connectio
     }
     const rule = spec.parameters?.[name];
     if (rule && !new RegExp(rule.pattern).test(value)) {
-      throw new LedgersyncError('invalid_connection_value', 'config', `${name} '${value}' of the ${descriptor.title} connection is not valid: ${rule.description}`, {
-        fix: `correct ${name}; it must match ${rule.pattern}`,
-      });
+      throw new LedgersyncError(
+        'invalid_connection_value',
+        'config',
+        `${name} '${value}' of the ${descriptor.title} connection is not valid: ${rule.description}`,
+        {
+          fix: `correct ${name}; it must match ${rule.pattern}`,
+        },
+      );
     }
     return value;
   });

@@ -4,8 +4,8 @@ import type { RetryPolicy } from '../http/retry.js';
 import type { ConnectionConfig } from './types.js';
 
 export function overridesOf(connection: ConnectionConfig): { rateLimit?: Partial<RateLimit>; retry: Partial<RetryPolicy> } {
-  const rl = connection.rate_limit as { requests?: number; per_seconds?: number; concurrency?: number } | undefined;
-  const rt = connection.retry as { max_attempts?: number; base_delay_ms?: number; max_delay_ms?: number; max_retry_after_s?: number } | undefined;
+  const rl = connection['rate_limit'] as { requests?: number; per_seconds?: number; concurrency?: number } | undefined;
+  const rt = connection['retry'] as { max_attempts?: number; base_delay_ms?: number; max_delay_ms?: number; max_retry_after_s?: number } | undefined;
   const rateLimit: Partial<RateLimit> = {};
   if (rl?.requests !== undefined) rateLimit.requests = rl.requests;
   if (rl?.per_seconds !== undefined) rateLimit.perSeconds = rl.per_seconds;

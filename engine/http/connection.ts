@@ -125,7 +125,14 @@ const realEnvironment: ClientEnvironment = {
     new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason);
       const timer = setTimeout(resolve, ms);
-      signal?.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+      signal?.addEventListener(
+        'abort',
+        () => {
+          clearTimeout(timer);
+          reject(signal.reason);
+        },
+        { once: true },
+      );
     }),
   random: Math.random,
 };
@@ -222,7 +229,12 @@ export function createConnection(options: ConnectionOptions, env: ClientEnvironm
         thrown = error;
         const cause = (error as { cause?: { code?: string } }).cause;
         const e = error as { code?: string; name?: string; message?: string };
-        outcome = { kind: 'error', code: cause?.code ?? e.code ?? e.name ?? 'unknown', ...(e.name ? { name: e.name } : {}), ...(e.message ? { message: e.message } : {}) };
+        outcome = {
+          kind: 'error',
+          code: cause?.code ?? e.code ?? e.name ?? 'unknown',
+          ...(e.name ? { name: e.name } : {}),
+          ...(e.message ? { message: e.message } : {}),
+        };
       }
 
       if (response && response.status === 401 && !refreshed && hooks.onUnauthorized && !request.skipAuth) {

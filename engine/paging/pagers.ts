@@ -50,7 +50,11 @@ export async function* offsetTokenPager(
     const next = body[request.nextField];
     if (typeof next !== 'string' || next === '') return;
     if (next === offset) {
-      throw new LedgersyncError('paging_loop', 'transient', `${request.http.label} ${request.path} returned the same ${request.nextField} twice; stopping to avoid an endless loop`);
+      throw new LedgersyncError(
+        'paging_loop',
+        'transient',
+        `${request.http.label} ${request.path} returned the same ${request.nextField} twice; stopping to avoid an endless loop`,
+      );
     }
     offset = next;
   }
@@ -63,7 +67,11 @@ export async function* limitOffsetPager(
   let offset = 0;
   for (let number = 1; ; number++) {
     if (request.signal?.aborted) return;
-    const res = await request.http.request({ method: 'GET', path: request.path, query: { ...request.query, [request.limitParam]: request.pageSize, [request.offsetParam]: offset } });
+    const res = await request.http.request({
+      method: 'GET',
+      path: request.path,
+      query: { ...request.query, [request.limitParam]: request.pageSize, [request.offsetParam]: offset },
+    });
     const body = res.json<Record<string, unknown>>();
     const entries = entriesAt(body, request.recordsField, `${request.http.label} ${request.path}`);
     yield { number, entries, body };
@@ -78,7 +86,11 @@ export async function* topSkipPager(request: ListRequest & { topParam: string; s
   let skip = 0;
   for (let number = 1; ; number++) {
     if (request.signal?.aborted) return;
-    const res = await request.http.request({ method: 'GET', path: request.path, query: { ...request.query, [request.topParam]: request.pageSize, [request.skipParam]: skip } });
+    const res = await request.http.request({
+      method: 'GET',
+      path: request.path,
+      query: { ...request.query, [request.topParam]: request.pageSize, [request.skipParam]: skip },
+    });
     const body = res.json<unknown>();
     if (!Array.isArray(body)) throw new LedgersyncError('unexpected_response', 'transient', `${request.http.label} ${request.path}: expected a JSON array`);
     yield { number, entries: body, body };
@@ -91,7 +103,11 @@ export async function* topSkipPager(request: ListRequest & { topParam: string; s
  * 1-based start position + max results (QuickBooks query language): the caller builds the
  * request for each window; stops on a short page.
  */
-export async function* startPositionPager<T>(fetchWindow: (start: number, max: number) => Promise<T[]>, pageSize: number, signal?: AbortSignal): AsyncGenerator<Page<T>> {
+export async function* startPositionPager<T>(
+  fetchWindow: (start: number, max: number) => Promise<T[]>,
+  pageSize: number,
+  signal?: AbortSignal,
+): AsyncGenerator<Page<T>> {
   let start = 1;
   for (let number = 1; ; number++) {
     if (signal?.aborted) return;

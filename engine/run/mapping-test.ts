@@ -45,7 +45,8 @@ export interface CaseResult {
 /** True when every field of `expected` is in `actual` with an equal value (recursively for objects). */
 export function differences(expected: unknown, actual: unknown, path = ''): string[] {
   if (expected !== null && typeof expected === 'object' && !Array.isArray(expected)) {
-    if (actual === null || typeof actual !== 'object' || Array.isArray(actual)) return [`${path || '(record)'}: expected an object, got ${JSON.stringify(actual)}`];
+    if (actual === null || typeof actual !== 'object' || Array.isArray(actual))
+      return [`${path || '(record)'}: expected an object, got ${JSON.stringify(actual)}`];
     return Object.entries(expected).flatMap(([k, v]) => differences(v, (actual as Record<string, unknown>)[k], path ? `${path}.${k}` : k));
   }
   if (Array.isArray(expected)) {
@@ -64,11 +65,11 @@ export async function runMappingCase(plan: Plan, c: MappingCase): Promise<CaseRe
     timezone: plan.timezone,
     resolveTarget: (s, id) => c.refs?.[s]?.[id],
   });
-  const id = String(c.input.id ?? 'case');
+  const id = String(c.input['id'] ?? 'case');
   let records: MappedRecord[] = [];
   let filtered = false;
   try {
-    const outcome = await mapRecord(stream, { id, deleted: c.deleted ?? c.input.deleted === true, data: c.input }, bindings);
+    const outcome = await mapRecord(stream, { id, deleted: c.deleted ?? c.input['deleted'] === true, data: c.input }, bindings);
     if (outcome.kind === 'filtered') filtered = true;
     else records = outcome.records;
   } catch (error) {
@@ -84,7 +85,10 @@ export async function runMappingCase(plan: Plan, c: MappingCase): Promise<CaseRe
     const expected = Array.isArray(c.expect) ? c.expect : [c.expect];
     if (filtered) problems.push('the record was filtered out');
     else if (records.length !== expected.length) problems.push(`expected ${expected.length} record(s), got ${records.length}`);
-    else expected.forEach((e, i) => problems.push(...differences(e, records[i]!.data).map((d) => (expected.length > 1 ? `[${i}] ${d}` : d))));
+    else
+      expected.forEach((e, i) => {
+        problems.push(...differences(e, records[i]!.data).map((d) => (expected.length > 1 ? `[${i}] ${d}` : d)));
+      });
   }
   if (c.expect_action && records[0]?.action !== c.expect_action) problems.push(`expected _action ${c.expect_action}, got ${records[0]?.action ?? 'none'}`);
   return { name: c.name, passed: problems.length === 0, problems };
@@ -94,7 +98,9 @@ export function readCases(file: string): MappingCase[] {
   const doc = parse(readFileSync(file, 'utf8')) as { cases?: MappingCase[] } | MappingCase[] | null;
   const cases = Array.isArray(doc) ? doc : doc?.cases;
   if (!Array.isArray(cases)) {
-    throw new LedgersyncError('invalid_cases', 'config', `${file}: expected a list of cases under 'cases:'`, { fix: 'see the README section on mapping tests' });
+    throw new LedgersyncError('invalid_cases', 'config', `${file}: expected a list of cases under 'cases:'`, {
+      fix: 'see the README section on mapping tests',
+    });
   }
   return cases;
 }

@@ -58,7 +58,8 @@ function errorSummary(error: LedgersyncError): NonNullable<RunSummary['error']> 
 
 export function connectorModule(name: string): ConnectorModule {
   const module = registry[name];
-  if (!module) throw new LedgersyncError('unknown_connector', 'config', `no connector named '${name}'`, { fix: `use one of: ${Object.keys(registry).join(', ')}` });
+  if (!module)
+    throw new LedgersyncError('unknown_connector', 'config', `no connector named '${name}'`, { fix: `use one of: ${Object.keys(registry).join(', ')}` });
   return module;
 }
 
@@ -78,7 +79,14 @@ export function factoryInput(plan: Plan, role: 'source' | 'sink', log: Logger, s
       sleep: (ms, s) =>
         new Promise((resolve, reject) => {
           const timer = setTimeout(resolve, ms);
-          s?.addEventListener('abort', () => (clearTimeout(timer), reject(s.reason)), { once: true });
+          s?.addEventListener(
+            'abort',
+            () => {
+              clearTimeout(timer);
+              reject(s.reason);
+            },
+            { once: true },
+          );
         }),
       random: Math.random,
       log: log.child(`${side.descriptor.name}:http`),
@@ -99,7 +107,15 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const loaded = await loadPipeline(options.pipelinePath, { env, mode: 'run' });
   const errors = loaded.problems.filter((p) => p.severity === 'error');
   if (!loaded.plan || errors.length) {
-    return { status: 'invalid', exitCode: EXIT.config, runId: '', pipeline: options.pipelinePath, streams: {}, problems: errors, error: { code: 'invalid_configuration', kind: 'config', message: errors.map(formatProblem).join('\n') } };
+    return {
+      status: 'invalid',
+      exitCode: EXIT.config,
+      runId: '',
+      pipeline: options.pipelinePath,
+      streams: {},
+      problems: errors,
+      error: { code: 'invalid_configuration', kind: 'config', message: errors.map(formatProblem).join('\n') },
+    };
   }
   const plan = loaded.plan;
   const selected = options.streams?.length ? plan.streams.filter((s) => options.streams!.includes(s.name)) : plan.streams;
@@ -132,7 +148,8 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   }
   const runId = begun.runId;
   const interrupted = state.abandonPendingOperations(plan.name, runId);
-  if (interrupted) log.warn(`${interrupted} write(s) of an interrupted run were never confirmed; those records will be looked up in the target before any write`);
+  if (interrupted)
+    log.warn(`${interrupted} write(s) of an interrupted run were never confirmed; those records will be looked up in the target before any write`);
 
   const counts: Record<string, StreamCounts> = Object.fromEntries(selected.map((s) => [s.name, emptyCounts()]));
   let fatal: LedgersyncError | undefined;
@@ -145,7 +162,7 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     const source = sourceModule.createSource(factoryInput(plan, 'source', log, controller.signal));
     const sink = sinkModule.createSink(factoryInput(plan, 'sink', log, controller.signal));
     const sourceCtx: SourceContext = { log: log.child('source'), signal: controller.signal, now };
-    const sinkCtx = sinkContext({ plan, state, runId, log: log.child('sink'), signal: controller.signal, now, secretKey: env.LEDGERSYNC_SECRET_KEY });
+    const sinkCtx = sinkContext({ plan, state, runId, log: log.child('sink'), signal: controller.signal, now, secretKey: env['LEDGERSYNC_SECRET_KEY'] });
     const bindings = createBindings({
       options: plan.options,
       lookups: plan.lookups,
@@ -174,9 +191,10 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       await source.close?.();
     }
   } catch (error) {
-    fatal = controller.signal.aborted && !(error instanceof LedgersyncError)
-      ? new LedgersyncError('run_aborted', 'transient', 'the run was stopped before it finished; run it again to resume from the last checkpoint')
-      : asLedgersyncError(error);
+    fatal =
+      controller.signal.aborted && !(error instanceof LedgersyncError)
+        ? new LedgersyncError('run_aborted', 'transient', 'the run was stopped before it finished; run it again to resume from the last checkpoint')
+        : asLedgersyncError(error);
     log.error(fatal.actionable);
   } finally {
     options.signal?.removeEventListener('abort', forwardAbort);
@@ -192,7 +210,15 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
 }
 
 /** The context every sink call gets: ledger references, its durable kv and secrets, the clock. */
-export function sinkContext(input: { plan: Plan; state: StateStore; runId: string; log: Logger; signal: AbortSignal; now: () => number; secretKey: string | undefined }): SinkContext {
+export function sinkContext(input: {
+  plan: Plan;
+  state: StateStore;
+  runId: string;
+  log: Logger;
+  signal: AbortSignal;
+  now: () => number;
+  secretKey: string | undefined;
+}): SinkContext {
   const { plan, state } = input;
   const scope = plan.sink.config.connector;
   return {

@@ -28,7 +28,11 @@ export async function showStatus(file: string, statePath: string, json: boolean,
   if (!plan) return EXIT.config;
   const name = plan.name;
   if (!existsSync(statePath)) {
-    out.write(json ? JSON.stringify({ pipeline: name, checkpoints: [], runs: [], dead_letters: [] }) + '\n' : `pipeline ${name}: no state yet at ${statePath} (never run)\n`);
+    out.write(
+      json
+        ? JSON.stringify({ pipeline: name, checkpoints: [], runs: [], dead_letters: [] }) + '\n'
+        : `pipeline ${name}: no state yet at ${statePath} (never run)\n`,
+    );
     return EXIT.ok;
   }
   const state = StateStore.open(statePath);
@@ -37,7 +41,15 @@ export async function showStatus(file: string, statePath: string, json: boolean,
     const runs = state.recentRuns(name, 10);
     const dead = state.deadLetters(name);
     if (json) {
-      out.write(JSON.stringify({ pipeline: name, checkpoints, runs, dead_letters: dead.map(({ record: _record, ...rest }) => rest), connector_state: connectorStateLines(plan, state) }) + '\n');
+      out.write(
+        JSON.stringify({
+          pipeline: name,
+          checkpoints,
+          runs,
+          dead_letters: dead.map(({ record: _record, ...rest }) => rest),
+          connector_state: connectorStateLines(plan, state),
+        }) + '\n',
+      );
       return EXIT.ok;
     }
     out.write(`pipeline ${name} (state ${statePath})\n\ncursors:\n`);
@@ -51,7 +63,13 @@ export async function showStatus(file: string, statePath: string, json: boolean,
     if (!runs.length) out.write('  (none)\n');
     for (const r of runs) {
       const counts = r.counts as Record<string, { read: number; created: number; updated: number; failed: number }> | null;
-      const total = counts ? Object.values(counts).reduce((a, c) => ({ read: a.read + c.read, written: a.written + c.created + c.updated, failed: a.failed + c.failed }), { read: 0, written: 0, failed: 0 }) : undefined;
+      const total = counts
+        ? Object.values(counts).reduce((a, c) => ({ read: a.read + c.read, written: a.written + c.created + c.updated, failed: a.failed + c.failed }), {
+            read: 0,
+            written: 0,
+            failed: 0,
+          })
+        : undefined;
       out.write(
         `  ${r.id}  ${iso(r.startedAt)}  ${r.status.padEnd(8)} exit ${r.exitCode ?? '-'}` +
           (total ? `  read ${total.read}, written ${total.written}, failed ${total.failed}` : '') +
@@ -89,7 +107,9 @@ export async function resetPipeline(file: string, statePath: string, stream: str
     }
     const removed = state.resetCheckpoints(name, stream);
     state.finishRun(name, begun.runId, 'reset', EXIT.ok, { reset: stream ?? 'all', removed });
-    out.write(`pipeline ${name}: forgot ${removed} cursor(s)${stream ? ` of stream ${stream}` : ''}; the ledger is kept, so records already written are not written again\n`);
+    out.write(
+      `pipeline ${name}: forgot ${removed} cursor(s)${stream ? ` of stream ${stream}` : ''}; the ledger is kept, so records already written are not written again\n`,
+    );
     return EXIT.ok;
   } finally {
     state.close();

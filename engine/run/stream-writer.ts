@@ -81,7 +81,7 @@ export class StreamWriter {
         continue;
       }
       seenIds.add(record.id);
-      let outcome;
+      let outcome: Awaited<ReturnType<typeof mapRecord>>;
       try {
         outcome = await mapRecord(stream, record, this.input.bindings);
       } catch (error) {

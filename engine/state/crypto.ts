@@ -23,9 +23,14 @@ function deriveKey(secretKey: string, salt: Buffer): Buffer {
 
 export function requireSecretKey(secretKey: string | undefined): string {
   if (!secretKey || secretKey.length < 16) {
-    throw new LedgersyncError('secret_key_missing', 'config', 'LEDGERSYNC_SECRET_KEY is not set (or shorter than 16 characters); it encrypts the tokens ledgersync must store', {
-      fix: 'export LEDGERSYNC_SECRET_KEY with a long random value (e.g. `openssl rand -hex 32`) and keep it with the state file',
-    });
+    throw new LedgersyncError(
+      'secret_key_missing',
+      'config',
+      'LEDGERSYNC_SECRET_KEY is not set (or shorter than 16 characters); it encrypts the tokens ledgersync must store',
+      {
+        fix: 'export LEDGERSYNC_SECRET_KEY with a long random value (e.g. `openssl rand -hex 32`) and keep it with the state file',
+      },
+    );
   }
   return secretKey;
 }

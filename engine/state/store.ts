@@ -149,33 +149,44 @@ export class StateStore {
       const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomUUID().slice(0, 8)}`;
       const now = nowSeconds();
       this.sql('INSERT INTO locks (pipeline, run_id, pid, hostname, acquired_at) VALUES (?, ?, ?, ?, ?)').run(pipeline, runId, process.pid, host, now);
-      this
-        .sql("INSERT INTO runs (id, pipeline, started_at, status, pid, hostname) VALUES (?, ?, ?, 'running', ?, ?)")
-        .run(runId, pipeline, now, process.pid, host);
+      this.sql("INSERT INTO runs (id, pipeline, started_at, status, pid, hostname) VALUES (?, ?, ?, 'running', ?, ?)").run(
+        runId,
+        pipeline,
+        now,
+        process.pid,
+        host,
+      );
       return { runId };
     });
   }
 
   finishRun(pipeline: string, runId: string, status: string, exitCode: number, counts: unknown, error?: unknown): void {
     this.transaction(() => {
-      this
-        .sql('UPDATE runs SET finished_at = ?, status = ?, exit_code = ?, counts_json = ?, error_json = ? WHERE id = ?')
-        .run(nowSeconds(), status, exitCode, JSON.stringify(counts ?? null), error === undefined ? null : redact(JSON.stringify(error)), runId);
+      this.sql('UPDATE runs SET finished_at = ?, status = ?, exit_code = ?, counts_json = ?, error_json = ? WHERE id = ?').run(
+        nowSeconds(),
+        status,
+        exitCode,
+        JSON.stringify(counts ?? null),
+        error === undefined ? null : redact(JSON.stringify(error)),
+        runId,
+      );
       this.sql('DELETE FROM locks WHERE pipeline = ? AND run_id = ?').run(pipeline, runId);
     });
   }
 
   recentRuns(pipeline: string, limit = 10): RunRecord[] {
-    const rows = this.sql('SELECT * FROM runs WHERE pipeline = ? ORDER BY started_at DESC, rowid DESC LIMIT ?').all(pipeline, limit) as Array<Record<string, unknown>>;
+    const rows = this.sql('SELECT * FROM runs WHERE pipeline = ? ORDER BY started_at DESC, rowid DESC LIMIT ?').all(pipeline, limit) as Array<
+      Record<string, unknown>
+    >;
     return rows.map((r) => ({
-      id: String(r.id),
-      pipeline: String(r.pipeline),
-      startedAt: Number(r.started_at),
-      finishedAt: r.finished_at == null ? null : Number(r.finished_at),
-      status: String(r.status),
-      exitCode: r.exit_code == null ? null : Number(r.exit_code),
-      counts: r.counts_json ? (JSON.parse(String(r.counts_json)) as Record<string, unknown>) : null,
-      error: r.error_json ? (JSON.parse(String(r.error_json)) as Record<string, unknown>) : null,
+      id: String(r['id']),
+      pipeline: String(r['pipeline']),
+      startedAt: Number(r['started_at']),
+      finishedAt: r['finished_at'] == null ? null : Number(r['finished_at']),
+      status: String(r['status']),
+      exitCode: r['exit_code'] == null ? null : Number(r['exit_code']),
+      counts: r['counts_json'] ? (JSON.parse(String(r['counts_json'])) as Record<string, unknown>) : null,
+      error: r['error_json'] ? (JSON.parse(String(r['error_json'])) as Record<string, unknown>) : null,
     }));
   }
 
@@ -187,12 +198,10 @@ export class StateStore {
   }
 
   saveCheckpoint(pipeline: string, stream: string, value: unknown, runId: string): void {
-    this
-      .sql(
-        `INSERT INTO checkpoints (pipeline, stream, value_json, run_id, updated_at) VALUES (?, ?, ?, ?, ?)
+    this.sql(
+      `INSERT INTO checkpoints (pipeline, stream, value_json, run_id, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (pipeline, stream) DO UPDATE SET value_json = excluded.value_json, run_id = excluded.run_id, updated_at = excluded.updated_at`,
-      )
-      .run(pipeline, stream, JSON.stringify(value), runId, nowSeconds());
+    ).run(pipeline, stream, JSON.stringify(value), runId, nowSeconds());
   }
 
   listCheckpoints(pipeline: string): Array<{ stream: string; value: unknown; updatedAt: number }> {
@@ -215,36 +224,36 @@ export class StateStore {
   // ---- the ledger ----
 
   getLedger(pipeline: string, stream: string, sourceId: string): LedgerEntry | undefined {
-    const r = this
-      .sql('SELECT source_id, source_version, content_hash, target_id, target_version, pending_write, updated_at FROM ledger WHERE pipeline = ? AND stream = ? AND source_id = ?')
-      .get(pipeline, stream, sourceId) as Record<string, unknown> | undefined;
+    const r = this.sql(
+      'SELECT source_id, source_version, content_hash, target_id, target_version, pending_write, updated_at FROM ledger WHERE pipeline = ? AND stream = ? AND source_id = ?',
+    ).get(pipeline, stream, sourceId) as Record<string, unknown> | undefined;
     if (!r) return undefined;
     return {
-      sourceId: String(r.source_id),
-      sourceVersion: (r.source_version as string | null) ?? null,
-      contentHash: (r.content_hash as string | null) ?? null,
-      targetId: (r.target_id as string | null) ?? null,
-      targetVersion: (r.target_version as string | null) ?? null,
-      pendingWrite: Number(r.pending_write) === 1,
-      updatedAt: Number(r.updated_at),
+      sourceId: String(r['source_id']),
+      sourceVersion: (r['source_version'] as string | null) ?? null,
+      contentHash: (r['content_hash'] as string | null) ?? null,
+      targetId: (r['target_id'] as string | null) ?? null,
+      targetVersion: (r['target_version'] as string | null) ?? null,
+      pendingWrite: Number(r['pending_write']) === 1,
+      updatedAt: Number(r['updated_at']),
     };
   }
 
   targetIdOf(pipeline: string, stream: string, sourceId: string): string | undefined {
-    const r = this.sql('SELECT target_id FROM ledger WHERE pipeline = ? AND stream = ? AND source_id = ? AND target_id IS NOT NULL').get(pipeline, stream, sourceId) as
-      | { target_id: string }
-      | undefined;
+    const r = this.sql('SELECT target_id FROM ledger WHERE pipeline = ? AND stream = ? AND source_id = ? AND target_id IS NOT NULL').get(
+      pipeline,
+      stream,
+      sourceId,
+    ) as { target_id: string } | undefined;
     return r?.target_id;
   }
 
   /** Records that a source version was seen and needs no write (filtered, unchanged). */
   markSeen(pipeline: string, stream: string, sourceId: string, sourceVersion: string | null): void {
-    this
-      .sql(
-        `INSERT INTO ledger (pipeline, stream, source_id, source_version, updated_at) VALUES (?, ?, ?, ?, ?)
+    this.sql(
+      `INSERT INTO ledger (pipeline, stream, source_id, source_version, updated_at) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (pipeline, stream, source_id) DO UPDATE SET source_version = excluded.source_version, updated_at = excluded.updated_at`,
-      )
-      .run(pipeline, stream, sourceId, sourceVersion, nowSeconds());
+    ).run(pipeline, stream, sourceId, sourceVersion, nowSeconds());
   }
 
   /** Before a sink is called: operation rows (pending) and the ledger flag that says "may have been written". */
@@ -264,7 +273,7 @@ export class StateStore {
   }
 
   /** After the sink answered: ledger, operations and dead letters in one transaction. */
-  finishWrites(pipeline: string, runId: string, operationIds: readonly number[], outcomes: readonly WriteOutcome[]): void {
+  finishWrites(pipeline: string, _runId: string, operationIds: readonly number[], outcomes: readonly WriteOutcome[]): void {
     const finishOp = this.sql('UPDATE operations SET status = ?, outcome = ?, target_id = ?, error_json = ?, finished_at = ? WHERE id = ?');
     const upsertLedger = this.sql(
       `INSERT INTO ledger (pipeline, stream, source_id, source_version, content_hash, target_id, target_version, pending_write, updated_at)
@@ -282,7 +291,8 @@ export class StateStore {
       outcomes.forEach((o, i) => {
         const opId = operationIds[i];
         const succeeded = o.status !== 'failed';
-        if (opId !== undefined) finishOp.run(succeeded ? 'succeeded' : 'failed', o.status, o.targetId ?? null, o.error ? JSON.stringify(o.error) : null, now, opId);
+        if (opId !== undefined)
+          finishOp.run(succeeded ? 'succeeded' : 'failed', o.status, o.targetId ?? null, o.error ? JSON.stringify(o.error) : null, now, opId);
         if (succeeded) {
           upsertLedger.run(pipeline, o.stream, o.sourceId, o.sourceVersion, o.contentHash, o.targetId ?? null, o.targetVersion ?? null, now);
           resolveDead.run(pipeline, o.stream, o.sourceId);
@@ -295,16 +305,18 @@ export class StateStore {
 
   /** Operations left pending by a run that died between a request and its ledger write. */
   pendingOperations(pipeline: string): Array<{ id: number; runId: string; stream: string; sourceId: string; action: string }> {
-    return this
-      .sql("SELECT id, run_id AS runId, stream, source_id AS sourceId, action FROM operations WHERE pipeline = ? AND status = 'pending' ORDER BY id")
-      .all(pipeline) as Array<{ id: number; runId: string; stream: string; sourceId: string; action: string }>;
+    return this.sql(
+      "SELECT id, run_id AS runId, stream, source_id AS sourceId, action FROM operations WHERE pipeline = ? AND status = 'pending' ORDER BY id",
+    ).all(pipeline) as Array<{ id: number; runId: string; stream: string; sourceId: string; action: string }>;
   }
 
   /** Marks operations of dead runs as interrupted; the ledger keeps their `pending_write` flag for the look-up. */
   abandonPendingOperations(pipeline: string, exceptRunId: string): number {
-    return this
-      .sql("UPDATE operations SET status = 'interrupted', finished_at = ? WHERE pipeline = ? AND status = 'pending' AND run_id != ?")
-      .run(nowSeconds(), pipeline, exceptRunId).changes;
+    return this.sql("UPDATE operations SET status = 'interrupted', finished_at = ? WHERE pipeline = ? AND status = 'pending' AND run_id != ?").run(
+      nowSeconds(),
+      pipeline,
+      exceptRunId,
+    ).changes;
   }
 
   countLedger(pipeline: string, stream?: string): number {
@@ -325,32 +337,30 @@ export class StateStore {
   ): void {
     const now = nowSeconds();
     const e = letter.error;
-    this
-      .sql(
-        `INSERT INTO dead_letters (pipeline, stream, source_id, source_version, record_json, deleted, error_code, error_kind, message, fix, details_json, attempts, first_run_id, last_run_id, created_at, updated_at)
+    this.sql(
+      `INSERT INTO dead_letters (pipeline, stream, source_id, source_version, record_json, deleted, error_code, error_kind, message, fix, details_json, attempts, first_run_id, last_run_id, created_at, updated_at)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)
          ON CONFLICT (pipeline, stream, source_id) DO UPDATE SET
            source_version = excluded.source_version, record_json = excluded.record_json, deleted = excluded.deleted,
            error_code = excluded.error_code, error_kind = excluded.error_kind, message = excluded.message, fix = excluded.fix,
            details_json = excluded.details_json, attempts = dead_letters.attempts + 1, last_run_id = excluded.last_run_id, updated_at = excluded.updated_at`,
-      )
-      .run(
-        pipeline,
-        letter.stream,
-        letter.sourceId,
-        letter.sourceVersion,
-        JSON.stringify(letter.record),
-        letter.deleted ? 1 : 0,
-        e.code,
-        e.kind,
-        redact(e.message),
-        e.fix ? redact(e.fix) : null,
-        redact(JSON.stringify(e.details ?? {})),
-        runId,
-        runId,
-        now,
-        now,
-      );
+    ).run(
+      pipeline,
+      letter.stream,
+      letter.sourceId,
+      letter.sourceVersion,
+      JSON.stringify(letter.record),
+      letter.deleted ? 1 : 0,
+      e.code,
+      e.kind,
+      redact(e.message),
+      e.fix ? redact(e.fix) : null,
+      redact(JSON.stringify(e.details ?? {})),
+      runId,
+      runId,
+      now,
+      now,
+    );
   }
 
   resolveDeadLetter(pipeline: string, stream: string, sourceId: string): void {
@@ -369,18 +379,18 @@ export class StateStore {
         : this.sql('SELECT * FROM dead_letters WHERE pipeline = ? ORDER BY stream, updated_at, source_id').all(pipeline)
     ) as Array<Record<string, unknown>>;
     return rows.map((r) => ({
-      stream: String(r.stream),
-      sourceId: String(r.source_id),
-      sourceVersion: (r.source_version as string | null) ?? null,
-      record: JSON.parse(String(r.record_json)) as Record<string, unknown>,
-      deleted: Number(r.deleted) === 1,
-      errorCode: String(r.error_code),
-      errorKind: String(r.error_kind),
-      message: String(r.message),
-      fix: (r.fix as string | null) ?? null,
-      attempts: Number(r.attempts),
-      lastRunId: String(r.last_run_id),
-      updatedAt: Number(r.updated_at),
+      stream: String(r['stream']),
+      sourceId: String(r['source_id']),
+      sourceVersion: (r['source_version'] as string | null) ?? null,
+      record: JSON.parse(String(r['record_json'])) as Record<string, unknown>,
+      deleted: Number(r['deleted']) === 1,
+      errorCode: String(r['error_code']),
+      errorKind: String(r['error_kind']),
+      message: String(r['message']),
+      fix: (r['fix'] as string | null) ?? null,
+      attempts: Number(r['attempts']),
+      lastRunId: String(r['last_run_id']),
+      updatedAt: Number(r['updated_at']),
     }));
   }
 

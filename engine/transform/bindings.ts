@@ -21,7 +21,8 @@ export interface BindingInput {
 export function truncate(value: unknown, limit: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   const n = Number(limit);
-  if (!Number.isInteger(n) || n < 0) throw new LedgersyncError('invalid_argument', 'record', `$truncate() limit must be a whole number, received ${JSON.stringify(limit)}`);
+  if (!Number.isInteger(n) || n < 0)
+    throw new LedgersyncError('invalid_argument', 'record', `$truncate() limit must be a whole number, received ${JSON.stringify(limit)}`);
   // Count characters as code points so a truncated name never ends in half a surrogate pair.
   const chars = Array.from(String(value));
   return chars.length <= n ? String(value) : chars.slice(0, n).join('');
@@ -32,7 +33,7 @@ export function createBindings(input: BindingInput): Record<string, unknown> {
     const t = input.lookups[String(table)];
     if (!t) throw new LedgersyncError('unknown_lookup_table', 'config', `lookup table '${String(table)}' is not declared under lookups:`);
     const k = key === undefined || key === null ? '' : String(key);
-    if (Object.prototype.hasOwnProperty.call(t.values, k)) return t.values[k];
+    if (Object.hasOwn(t.values, k)) return t.values[k];
     if (t.hasDefault) return t.default;
     throw new LedgersyncError('lookup_missing', 'record', `no entry for '${k}' in lookup table '${t.name}' and the table has no default`, {
       fix: `add '${k}' under lookups.${t.name}.values (${t.position.file}:${t.position.line}) or give the table a default`,
@@ -43,10 +44,15 @@ export function createBindings(input: BindingInput): Record<string, unknown> {
     const id = sourceId === undefined || sourceId === null ? '' : String(sourceId);
     const target = id ? input.resolveTarget(String(stream), id) : undefined;
     if (target === undefined) {
-      throw new LedgersyncError('reference_not_synced', 'record', `${String(stream)} record '${id}' has not been synced to the target yet (it failed, was filtered out, or is missing)`, {
-        fix: `fix the ${String(stream)} record '${id}' (see its dead letter, if any) and re-run; this record will be retried`,
-        details: { stream: String(stream), sourceId: id },
-      });
+      throw new LedgersyncError(
+        'reference_not_synced',
+        'record',
+        `${String(stream)} record '${id}' has not been synced to the target yet (it failed, was filtered out, or is missing)`,
+        {
+          fix: `fix the ${String(stream)} record '${id}' (see its dead letter, if any) and re-run; this record will be retried`,
+          details: { stream: String(stream), sourceId: id },
+        },
+      );
     }
     return target;
   };

@@ -47,7 +47,16 @@ const timeFormatters = new Map<string, Intl.DateTimeFormat>();
 function formatterWithTime(timezone: string): Intl.DateTimeFormat {
   let f = timeFormatters.get(timezone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: 'numeric', day: 'numeric', hour: 'numeric', minute: 'numeric', second: 'numeric' });
+    f = new Intl.DateTimeFormat('en-US', {
+      timeZone: timezone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
     timeFormatters.set(timezone, f);
   }
   return f;

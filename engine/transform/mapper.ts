@@ -24,18 +24,28 @@ async function evaluate(expression: CompiledExpression, record: SourceRecord, bi
   } catch (error) {
     if (error instanceof LedgersyncError) {
       if (error.kind !== 'record' && error.kind !== 'config') throw error;
-      throw new LedgersyncError(error.code, 'record', `record ${record.id}: ${error.message} (in ${expression.path}, ${expression.position.file}:${expression.position.line}:${expression.position.column})`, {
-        details: { ...error.details, recordId: record.id, expression: expression.path },
-        cause: error,
-        ...(error.fix ? { fix: error.fix } : {}),
-      });
+      throw new LedgersyncError(
+        error.code,
+        'record',
+        `record ${record.id}: ${error.message} (in ${expression.path}, ${expression.position.file}:${expression.position.line}:${expression.position.column})`,
+        {
+          details: { ...error.details, recordId: record.id, expression: expression.path },
+          cause: error,
+          ...(error.fix ? { fix: error.fix } : {}),
+        },
+      );
     }
     const e = error as { message?: string; code?: string; position?: number; token?: string };
-    throw new LedgersyncError('transform_failed', 'record', `record ${record.id}: JSONata ${e.code ?? 'error'} in ${expression.path} (${expression.position.file}:${expression.position.line}:${expression.position.column}): ${e.message ?? String(error)}`, {
-      details: { recordId: record.id, expression: expression.path, jsonataCode: e.code, position: e.position },
-      fix: 'correct the expression, or the lookup table / option it reads, and re-run: the record will be retried',
-      cause: error,
-    });
+    throw new LedgersyncError(
+      'transform_failed',
+      'record',
+      `record ${record.id}: JSONata ${e.code ?? 'error'} in ${expression.path} (${expression.position.file}:${expression.position.line}:${expression.position.column}): ${e.message ?? String(error)}`,
+      {
+        details: { recordId: record.id, expression: expression.path, jsonataCode: e.code, position: e.position },
+        fix: 'correct the expression, or the lookup table / option it reads, and re-run: the record will be retried',
+        cause: error,
+      },
+    );
   }
 }
 
@@ -61,9 +71,14 @@ function getPath(data: Record<string, unknown>, path: string): unknown {
 
 function toMapped(stream: StreamPlan, record: SourceRecord, output: unknown, index: number | undefined): MappedRecord | { skip: string } {
   if (output === null || typeof output !== 'object' || Array.isArray(output)) {
-    throw new LedgersyncError('mapping_not_object', 'record', `record ${record.id}: the mapping of stream '${stream.name}' produced ${JSON.stringify(output)?.slice(0, 80)}, not an object`, {
-      fix: 'make the mapping expression return an object (or an array of objects)',
-    });
+    throw new LedgersyncError(
+      'mapping_not_object',
+      'record',
+      `record ${record.id}: the mapping of stream '${stream.name}' produced ${JSON.stringify(output)?.slice(0, 80)}, not an object`,
+      {
+        fix: 'make the mapping expression return an object (or an array of objects)',
+      },
+    );
   }
   const { _action, _object, _part, ...data } = plain(output) as Record<string, unknown>;
   const part = _part ?? index;
@@ -71,7 +86,11 @@ function toMapped(stream: StreamPlan, record: SourceRecord, output: unknown, ind
   const action = _action ?? 'upsert';
   if (action === 'skip') return { skip: sourceId };
   if (action !== 'upsert' && action !== 'delete' && action !== 'void') {
-    throw new LedgersyncError('invalid_action', 'record', `record ${record.id}: _action must be upsert, delete, void or skip, received ${JSON.stringify(action)}`);
+    throw new LedgersyncError(
+      'invalid_action',
+      'record',
+      `record ${record.id}: _action must be upsert, delete, void or skip, received ${JSON.stringify(action)}`,
+    );
   }
   const mapped: MappedRecord = { sourceId, object: typeof _object === 'string' ? _object : stream.target.object, action, data };
   if (stream.target.key) {

@@ -33,7 +33,7 @@ async function engine(): Promise<number> {
     log: silentLogger,
   });
   if (summary.exitCode !== 0) throw new Error(`bench run failed: ${JSON.stringify(summary)}`);
-  return summary.streams.invoices!.written;
+  return summary.streams['invoices']!.written;
 }
 
 const started = performance.now();

@@ -122,7 +122,9 @@ async function pureSchedule(): Promise<void> {
     const periodRows: TotalsRow[] = [];
     for (const [currency, byCode] of byCurrency) {
       for (const [accountingCode, amounts] of byCode) {
-        amounts.forEach((amount, i) => periodRows.push({ currency, accountingCode, component: scheduleComponents[i]!, amount }));
+        amounts.forEach((amount, i) => {
+          periodRows.push({ currency, accountingCode, component: scheduleComponents[i]!, amount });
+        });
       }
     }
     for (const journal of buildJournals(periodRows, resolve)) {
@@ -166,11 +168,13 @@ async function throughLedger(): Promise<void> {
   let bytes = 0;
   for (const value of data.values()) bytes += value.length;
   console.log(
-    `(b) through the sink's state layer: ${((elapsed) / 1000).toFixed(2)} s, ${ledger.periods().length} periods, ` +
+    `(b) through the sink's state layer: ${(elapsed / 1000).toFixed(2)} s, ${ledger.periods().length} periods, ` +
       `${data.size} keys / ${Math.round(bytes / 1048576)} MB of JSON state; peak RSS ${peak.rssMb} MB, peak heap ${peak.heapMb} MB`,
   );
 }
 
-console.log(`revrec benchmark: ${LINES} invoice lines, 36-month terms, timezone ${TIMEZONE}, node ${process.version}${gc ? '' : ' (run with --expose-gc for cleaner memory figures)'}`);
+console.log(
+  `revrec benchmark: ${LINES} invoice lines, 36-month terms, timezone ${TIMEZONE}, node ${process.version}${gc ? '' : ' (run with --expose-gc for cleaner memory figures)'}`,
+);
 await pureSchedule();
 await throughLedger();

@@ -60,7 +60,7 @@ const rate = (m: Measure) => m.records / m.seconds;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 async function main(): Promise<void> {
-  const sizes = (process.env.LEDGERSYNC_BENCH_SIZES ?? '20000,100000,1000000').split(',').map(Number);
+  const sizes = (process.env['LEDGERSYNC_BENCH_SIZES'] ?? '20000,100000,1000000').split(',').map(Number);
   const [ratioSize, ...memorySizes] = sizes as [number, ...number[]];
   console.log(`ledgersync bench (node ${process.version})\n`);
 
@@ -79,7 +79,10 @@ async function main(): Promise<void> {
   }
   if (rows.length) {
     console.log('engine peak memory by size (flat = streaming):');
-    for (const [size, m] of rows) console.log(`  ${fmt(size).padStart(9)} records   ${m.seconds.toFixed(1).padStart(7)} s   ${fmt(rate(m)).padStart(7)} records/s   peak RSS ${m.maxRssMb} MB`);
+    for (const [size, m] of rows)
+      console.log(
+        `  ${fmt(size).padStart(9)} records   ${m.seconds.toFixed(1).padStart(7)} s   ${fmt(rate(m)).padStart(7)} records/s   peak RSS ${m.maxRssMb} MB`,
+      );
     const first = rows[0]![1].maxRssMb;
     const last = rows[rows.length - 1]![1].maxRssMb;
     console.log(`  peak RSS ratio largest / smallest: ${(last / first).toFixed(2)} for ${(rows[rows.length - 1]![0] / rows[0]![0]).toFixed(0)}× the records`);

@@ -53,7 +53,8 @@ function send(res: ServerResponse, status: number, body: unknown): void {
 export function startSyntheticChargebee(count: number): Promise<{ url: string; apiKey: string; close(): Promise<void> }> {
   const expected = 'Basic ' + Buffer.from(`${API_KEY}:`).toString('base64');
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    if (req.headers.authorization !== expected) return send(res, 401, { message: 'Sorry, authentication failed. Invalid api key', api_error_code: 'api_authentication_failed', http_status_code: 401 });
+    if (req.headers.authorization !== expected)
+      return send(res, 401, { message: 'Sorry, authentication failed. Invalid api key', api_error_code: 'api_authentication_failed', http_status_code: 401 });
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/api/v2/configurations') return send(res, 200, { configurations: [{ domain: 'bench', product_catalog_version: 'v2' }] });
     if (url.pathname !== '/api/v2/invoices') return send(res, 404, { message: 'not found', api_error_code: 'resource_not_found', http_status_code: 404 });

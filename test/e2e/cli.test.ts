@@ -7,7 +7,10 @@ import { CLI, JSONL_PIPELINE, ROOT, chargebeeEnv, readJsonl, tempDir } from './h
 
 const built = existsSync(join(ROOT, 'dist/app/cli.js'));
 
-function cli(args: string[], env: Record<string, string | undefined> = { PATH: process.env.PATH }): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function cli(
+  args: string[],
+  env: Record<string, string | undefined> = { PATH: process.env['PATH'] },
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -42,7 +45,10 @@ describe.skipIf(!built)('ledgersync CLI', () => {
   });
 
   it('run with a missing environment variable exits 2 naming the variable and its place', async () => {
-    const { code, stdout } = await cli(['run', JSONL_PIPELINE, '--json', '--state', join(tempDir().dir, 's.db')], { PATH: process.env.PATH, CHARGEBEE_SITE: 'acme-test' });
+    const { code, stdout } = await cli(['run', JSONL_PIPELINE, '--json', '--state', join(tempDir().dir, 's.db')], {
+      PATH: process.env['PATH'],
+      CHARGEBEE_SITE: 'acme-test',
+    });
     expect(code).toBe(2);
     const summary = JSON.parse(stdout) as { status: string; problems: Array<{ message: string; line: number }> };
     expect(summary.status).toBe('invalid');
@@ -69,7 +75,7 @@ describe.skipIf(!built)('ledgersync CLI', () => {
       const summary = JSON.parse(run.stdout) as { status: string; streams: Record<string, Record<string, number>> };
       expect(summary.status).toBe('success');
       expect(Object.keys(summary.streams)).toEqual(['customers', 'invoices', 'credit_notes', 'transactions']);
-      expect(Object.keys(summary.streams.invoices!).sort()).toEqual(['created', 'failed', 'read', 'skipped', 'updated', 'written']);
+      expect(Object.keys(summary.streams['invoices']!).sort()).toEqual(['created', 'failed', 'read', 'skipped', 'updated', 'written']);
 
       const status = await cli(['status', JSONL_PIPELINE, '--state', state], env);
       expect(status.code).toBe(0);
@@ -79,12 +85,16 @@ describe.skipIf(!built)('ledgersync CLI', () => {
       const reset = await cli(['reset', JSONL_PIPELINE, '--stream', 'invoices', '--state', state], env);
       expect(reset.code).toBe(0);
       expect(reset.stdout).toContain('forgot 1 cursor(s) of stream invoices');
-      const statusJson = JSON.parse((await cli(['status', JSONL_PIPELINE, '--json', '--state', state], env)).stdout) as { checkpoints: Array<{ stream: string }> };
+      const statusJson = JSON.parse((await cli(['status', JSONL_PIPELINE, '--json', '--state', state], env)).stdout) as {
+        checkpoints: Array<{ stream: string }>;
+      };
       expect(statusJson.checkpoints.map((c) => c.stream)).not.toContain('invoices');
 
-      const again = JSON.parse((await cli(['run', JSONL_PIPELINE, '--json', '--state', state], env)).stdout) as { streams: Record<string, Record<string, number>> };
-      expect(again.streams.invoices!.read).toBe(fake.state.entries('invoices').length);
-      expect(again.streams.invoices!.written).toBe(0);
+      const again = JSON.parse((await cli(['run', JSONL_PIPELINE, '--json', '--state', state], env)).stdout) as {
+        streams: Record<string, Record<string, number>>;
+      };
+      expect(again.streams['invoices']!['read']).toBe(fake.state.entries('invoices').length);
+      expect(again.streams['invoices']!['written']).toBe(0);
     });
 
     it('a record whose lookup is missing dead-letters with the fix (exit 1), and goes through once the table is fixed', async () => {
@@ -96,8 +106,8 @@ describe.skipIf(!built)('ledgersync CLI', () => {
       expect(first.code).toBe(1);
       const summary = JSON.parse(first.stdout) as { status: string; streams: { transactions: { failed: number; created: number } } };
       expect(summary.status).toBe('partial');
-      const methods = new Set(fake.state.entries('transactions').map((t) => String(t.record.payment_method)));
-      const nonCard = fake.state.entries('transactions').filter((t) => t.record.payment_method !== 'card').length;
+      const methods = new Set(fake.state.entries('transactions').map((t) => String(t.record['payment_method'])));
+      const nonCard = fake.state.entries('transactions').filter((t) => t.record['payment_method'] !== 'card').length;
       expect(summary.streams.transactions.failed).toBe(nonCard);
 
       const status = await cli(['status', pipeline, '--state', state], env);
@@ -109,7 +119,7 @@ describe.skipIf(!built)('ledgersync CLI', () => {
       const second = await cli(['run', pipeline, '--json', '--state', state], env);
       expect(second.code, second.stdout).toBe(0);
       const rows = readJsonl(join(work.dir, 'out', 'transactions.jsonl'));
-      expect(new Set(rows.map((r) => r.id)).size).toBe(fake.state.entries('transactions').length);
+      expect(new Set(rows.map((r) => r['id'])).size).toBe(fake.state.entries('transactions').length);
       expect(rows.length).toBe(fake.state.entries('transactions').length);
       const quiet = JSON.parse((await cli(['status', pipeline, '--json', '--state', state], env)).stdout) as { dead_letters: unknown[] };
       expect(quiet.dead_letters).toEqual([]);

@@ -26,7 +26,7 @@ export function readJsonl(file: string): Array<Record<string, unknown>> {
 export function versionCounts(rows: Array<Record<string, unknown>>): Map<string, number> {
   const counts = new Map<string, number>();
   for (const row of rows) {
-    const key = `${String(row.id)}@${String(row.resource_version)}`;
+    const key = `${String(row['id'])}@${String(row['resource_version'])}`;
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return counts;
@@ -34,7 +34,7 @@ export function versionCounts(rows: Array<Record<string, unknown>>): Map<string,
 
 export function chargebeeEnv(fake: { site: string; apiKey: string; url: string }, out: string): Record<string, string | undefined> {
   return {
-    PATH: process.env.PATH,
+    PATH: process.env['PATH'],
     CHARGEBEE_SITE: fake.site,
     CHARGEBEE_API_KEY: fake.apiKey,
     CHARGEBEE_BASE_URL: fake.url,

@@ -25,8 +25,8 @@ afterEach(async () => {
 
 const out = () => join(work.dir, 'out');
 const state = () => join(work.dir, 'state.db');
-import { createLogger } from "../../engine/log.js";
-const dbg = process.env.DBG ? createLogger({ level: "debug", write: (l) => console.log(new Date().toISOString(), l) }) : silentLogger;
+import { createLogger } from '../../engine/log.js';
+const dbg = process.env['DBG'] ? createLogger({ level: 'debug', write: (l) => console.log(new Date().toISOString(), l) }) : silentLogger;
 const run = (extra: Partial<Parameters<typeof runPipeline>[0]> = {}) =>
   runPipeline({ pipelinePath: JSONL_PIPELINE, statePath: state(), env: chargebeeEnv(fake, out()), log: dbg, now: () => clock, ...extra });
 
@@ -36,11 +36,11 @@ function expectEveryRecordOnce(): void {
     const counts = versionCounts(rows);
     const duplicates = [...counts].filter(([, n]) => n > 1);
     expect(duplicates, `${stream} duplicates`).toEqual([]);
-    const latest = new Map(rows.map((r) => [String(r.id), r]));
+    const latest = new Map(rows.map((r) => [String(r['id']), r]));
     const expected = fake.state.entries(stream);
     expect(latest.size, `${stream} ids`).toBe(expected.length);
     for (const entry of expected) {
-      expect(latest.get(entry.record.id)?.resource_version ?? null, `${stream} ${entry.record.id}`).toBe(entry.record.resource_version ?? null);
+      expect(latest.get(entry.record.id)?.['resource_version'] ?? null, `${stream} ${entry.record.id}`).toBe(entry.record['resource_version'] ?? null);
     }
   }
 }
@@ -54,13 +54,13 @@ describe('Chargebee → JSONL end to end', () => {
     for (const stream of STREAMS) expect(first.streams[stream]!.created).toBe(fake.state.entries(stream).length);
 
     const customers = readJsonl(join(out(), 'customers.jsonl'));
-    expect(customers.some((c) => c.deleted === true)).toBe(true);
-    expect(customers.some((c) => c.resource_version === undefined)).toBe(true); // legacy records without updated_at
+    expect(customers.some((c) => c['deleted'] === true)).toBe(true);
+    expect(customers.some((c) => c['resource_version'] === undefined)).toBe(true); // legacy records without updated_at
     const invoices = readJsonl(join(out(), 'invoices.jsonl'));
-    const jpy = invoices.find((i) => i.currency === 'JPY');
-    expect(jpy?.total).toMatch(/^-?\d+$/);
-    const kwd = invoices.find((i) => i.currency === 'KWD');
-    expect(kwd?.total).toMatch(/^-?\d+\.\d{3}$/);
+    const jpy = invoices.find((i) => i['currency'] === 'JPY');
+    expect(jpy?.['total']).toMatch(/^-?\d+$/);
+    const kwd = invoices.find((i) => i['currency'] === 'KWD');
+    expect(kwd?.['total']).toMatch(/^-?\d+\.\d{3}$/);
 
     const second = await run();
     expect(second.status).toBe('success');
@@ -69,7 +69,7 @@ describe('Chargebee → JSONL end to end', () => {
     expect(readFileSync(state()).includes(fake.apiKey)).toBe(false);
   });
 
-  it('an incremental run picks up changes, including new records in the checkpoint\'s own second', async () => {
+  it("an incremental run picks up changes, including new records in the checkpoint's own second", async () => {
     await run();
     const store = StateStore.open(state());
     const cursor = (store.getCheckpoint('chargebee-to-jsonl', 'invoices') as { cursor: number }).cursor;
@@ -79,7 +79,15 @@ describe('Chargebee → JSONL end to end', () => {
     // Late arrivals stamped with the very second the checkpoint holds.
     fake.state.setClock(cursor);
     const someCustomer = fake.state.entries('customers')[5]!.record.id;
-    const late = fake.state.create('invoices', { customer_id: someCustomer, currency_code: 'USD', total: 1234, amount_due: 1234, date: cursor, status: 'payment_due', line_items: [] });
+    const late = fake.state.create('invoices', {
+      customer_id: someCustomer,
+      currency_code: 'USD',
+      total: 1234,
+      amount_due: 1234,
+      date: cursor,
+      status: 'payment_due',
+      line_items: [],
+    });
     const changedInvoice = fake.state.entries('invoices')[10]!.record.id;
     fake.state.touch('invoices', changedInvoice, { amount_due: 0, status: 'paid' });
     fake.state.setClock(undefined);
@@ -91,13 +99,13 @@ describe('Chargebee → JSONL end to end', () => {
 
     const second = await run();
     expect(second.status).toBe('success');
-    expect(second.streams.invoices!.created).toBe(1);
-    expect(second.streams.invoices!.updated).toBe(1);
-    expect(second.streams.customers!.updated).toBe(1);
-    expect(second.streams.credit_notes!.updated).toBe(1);
+    expect(second.streams['invoices']!.created).toBe(1);
+    expect(second.streams['invoices']!.updated).toBe(1);
+    expect(second.streams['customers']!.updated).toBe(1);
+    expect(second.streams['credit_notes']!.updated).toBe(1);
     expectEveryRecordOnce();
     const invoices = readJsonl(join(out(), 'invoices.jsonl'));
-    expect(invoices.filter((i) => i.id === late.id)).toHaveLength(1);
+    expect(invoices.filter((i) => i['id'] === late.id)).toHaveLength(1);
   });
 
   it('loses nothing under injected 429s, 503s and dropped connections', async () => {
@@ -116,7 +124,7 @@ describe('Chargebee → JSONL end to end', () => {
     fake.faults.resetConnectionNext(2);
     const flaky = await run();
     expect(flaky.status).toBe('success');
-    expect(flaky.streams.invoices!.updated).toBe(1);
+    expect(flaky.streams['invoices']!.updated).toBe(1);
     expectEveryRecordOnce();
   });
 
@@ -127,9 +135,9 @@ describe('Chargebee → JSONL end to end', () => {
     expect(summary.status).toBe('success');
     const goLive = Date.UTC(2024, 0, 1) / 1000;
     const invoices = readJsonl(join(out(), 'invoices.jsonl'));
-    const expected = fake.state.entries('invoices').filter((e) => Number(e.record.date) >= goLive);
+    const expected = fake.state.entries('invoices').filter((e) => Number(e.record['date']) >= goLive);
     expect(invoices.length).toBe(expected.length);
-    expect(invoices.every((i) => String(i.date) >= '2024-01-01')).toBe(true);
+    expect(invoices.every((i) => String(i['date']) >= '2024-01-01')).toBe(true);
     expect(expected.length).toBeLessThan(fake.state.entries('invoices').length);
   });
 
@@ -152,7 +160,7 @@ describe('Chargebee → JSONL end to end', () => {
   it('--full-refresh re-reads everything but writes nothing twice', async () => {
     await run();
     const again = await run({ fullRefresh: true });
-    expect(again.streams.invoices!.read).toBe(fake.state.entries('invoices').length);
+    expect(again.streams['invoices']!.read).toBe(fake.state.entries('invoices').length);
     expect(Object.values(again.streams).reduce((n, c) => n + c.written, 0)).toBe(0);
     expectEveryRecordOnce();
   });

@@ -43,8 +43,7 @@ export function assertExactlyOnce(fakeSite: FakeChargebee, dir: string): void {
     const rows = readJsonl(join(dir, 'out', `${stream}.jsonl`));
     const duplicates = [...versionCounts(rows)].filter(([, n]) => n > 1);
     expect(duplicates, `${stream}: duplicated (id, resource_version)`).toEqual([]);
-    const ids = new Set(rows.map((r) => String(r.id)));
+    const ids = new Set(rows.map((r) => String(r['id'])));
     expect(ids.size, `${stream}: every record present`).toBe(fakeSite.state.entries(stream).length);
   }
 }
-

@@ -8,7 +8,7 @@ const sandbox = join(ROOT, 'dist/app/sandbox.js');
 
 describe.skipIf(!existsSync(sandbox))('npm start (the sandbox main job)', () => {
   it('syncs Chargebee into QuickBooks Online by default, prints what landed, and the idle second run writes nothing', () => {
-    const run = spawnSync(process.execPath, [sandbox], { cwd: ROOT, encoding: 'utf8', timeout: 180_000, env: { PATH: process.env.PATH } });
+    const run = spawnSync(process.execPath, [sandbox], { cwd: ROOT, encoding: 'utf8', timeout: 180_000, env: { PATH: process.env['PATH'] } });
     expect(run.status, run.stderr + run.stdout.slice(-2000)).toBe(0);
     expect(run.stdout).toMatch(/first run: success \(exit 0\); what landed in QuickBooks Online/);
     expect(run.stdout).toMatch(/^\s+invoices\s+\d+\s+[1-9]\d*\s/m);

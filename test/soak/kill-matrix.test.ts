@@ -8,7 +8,7 @@ import { startFakeChargebee, type FakeChargebee } from '../fakes/chargebee/index
 import { tempDir } from '../e2e/helpers.js';
 import { assertExactlyOnce, runCli, runCliUntilKilled } from '../e2e/kill-resume.js';
 
-const points = Number(process.env.LEDGERSYNC_KILL_POINTS ?? 20);
+const points = Number(process.env['LEDGERSYNC_KILL_POINTS'] ?? 20);
 
 let fake: FakeChargebee;
 beforeEach(async () => {

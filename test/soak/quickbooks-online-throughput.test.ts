@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { StateStore } from '../../engine/state/store.js';
 import { startSandbox } from '../connectors/quickbooks-online/e2e-harness.js';
 
-const customers = Number(process.env.LEDGERSYNC_QBO_BENCH_CUSTOMERS ?? 300);
+const customers = Number(process.env['LEDGERSYNC_QBO_BENCH_CUSTOMERS'] ?? 300);
 
 async function measure(useBatch: boolean, customerCount: number) {
   const s = await startSandbox({ customers: customerCount });
@@ -23,8 +23,10 @@ async function measure(useBatch: boolean, customerCount: number) {
     const letters = store.deadLetters('chargebee-to-quickbooks');
     store.close();
     for (const letter of letters) {
-      const invoiceId = String((letter.record.linked_invoices as { invoice_id: string }[] | undefined)?.[0]?.invoice_id);
-      expect(`${letter.stream} ${letter.errorCode} ${s.cb.state.get('invoices', invoiceId)?.deleted}`, letter.message).toBe('payments reference_not_synced true');
+      const invoiceId = String((letter.record['linked_invoices'] as { invoice_id: string }[] | undefined)?.[0]?.invoice_id);
+      expect(`${letter.stream} ${letter.errorCode} ${s.cb.state.get('invoices', invoiceId)?.deleted}`, letter.message).toBe(
+        'payments reference_not_synced true',
+      );
     }
     const documents = Object.values(run.streams).reduce((n, c) => n + c.written, 0);
     const requests = s.qbo.state.requests.length;
@@ -54,7 +56,7 @@ async function measure(useBatch: boolean, customerCount: number) {
   }
 }
 
-describe.skipIf(!process.env.LEDGERSYNC_SOAK)('QBO throughput under the real limits', () => {
+describe.skipIf(!process.env['LEDGERSYNC_SOAK'])('QBO throughput under the real limits', () => {
   it('with batch requests', async () => {
     const figures = await measure(true, customers);
     console.log(`qbo throughput: ${JSON.stringify(figures)}`);

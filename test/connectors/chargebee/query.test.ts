@@ -5,9 +5,19 @@ import { listQuery, toSourceRecord } from '../../../connectors/chargebee/source.
 import { resolveBaseUrl } from '../../../engine/connector/base-url.js';
 import type { ConnectorDescriptor } from '../../../engine/connector/descriptor.js';
 
-const descriptor = { ...parse(readFileSync(new URL('../../../connectors/chargebee/connector.yaml', import.meta.url), 'utf8')), dir: 'connectors/chargebee' } as ConnectorDescriptor;
+const descriptor = {
+  ...parse(readFileSync(new URL('../../../connectors/chargebee/connector.yaml', import.meta.url), 'utf8')),
+  dir: 'connectors/chargebee',
+} as ConnectorDescriptor;
 const endpoint = (name: string) => descriptor.endpoints![name]!;
-const request = (over: Partial<Parameters<typeof listQuery>[1]> = {}) => ({ stream: 's', endpoint: 'invoices', checkpoint: undefined, lookbackSeconds: 60, params: {}, ...over });
+const request = (over: Partial<Parameters<typeof listQuery>[1]> = {}) => ({
+  stream: 's',
+  endpoint: 'invoices',
+  checkpoint: undefined,
+  lookbackSeconds: 60,
+  params: {},
+  ...over,
+});
 
 describe('Chargebee list queries', () => {
   it('first sync: sorted ascending by updated_at, no cursor filter (records without updated_at are included), deleted ones too', () => {
@@ -47,7 +57,9 @@ describe('Chargebee base URL', () => {
   });
   it('refuses a site name that would steer requests to another host', () => {
     for (const site of ['evil.com/x', 'a@evil.com', 'acme.evil.com', 'acme?x=', 'ACME', '-acme', 'acme:8080']) {
-      expect(() => resolveBaseUrl(descriptor, connection(site)), site).toThrowError(expect.objectContaining({ code: 'invalid_connection_value', kind: 'config' }));
+      expect(() => resolveBaseUrl(descriptor, connection(site)), site).toThrowError(
+        expect.objectContaining({ code: 'invalid_connection_value', kind: 'config' }),
+      );
     }
   });
   it('uses base_url when given', () => {

@@ -15,14 +15,15 @@ import { postPeriod } from '../../../connectors/dualentry/post.js';
 import { startFakeChargebee, type FakeChargebee } from '../../fakes/chargebee/index.js';
 import { startFakeDualEntry, type FakeDualEntry } from '../../fakes/dualentry/index.js';
 
-
-
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const example = readFileSync(join(root, 'pipelines', 'examples', 'chargebee-revrec-to-dualentry.yaml'), 'utf8');
 
 function pipelineCopy(dir: string, name: string, edit: (text: string) => string = (t) => t): string {
   const path = join(dir, name);
-  const text = edit(example).replace('  record_status: posted\n', '  record_status: posted\n  rate_limit: { requests: 100000, per_seconds: 1, concurrency: 4 }\n');
+  const text = edit(example).replace(
+    '  record_status: posted\n',
+    '  record_status: posted\n  rate_limit: { requests: 100000, per_seconds: 1, concurrency: 4 }\n',
+  );
   writeFileSync(path, text);
   return path;
 }
@@ -58,11 +59,11 @@ function expectedReceivables(): Record<string, bigint> {
   const totals: Record<string, bigint> = {};
   const add = (documents: Array<Record<string, unknown>>, sign: bigint) => {
     for (const doc of documents) {
-      if (doc.deleted || doc.status === 'voided' || doc.status === 'pending' || (doc.date as number) < Date.UTC(2023, 0, 1) / 1000) continue;
-      const inclusive = doc.price_type === 'tax_inclusive';
-      for (const line of doc.line_items as Array<Record<string, number>>) {
-        const amount = BigInt(line.amount ?? 0) - BigInt(line.discount_amount ?? 0) + (inclusive ? 0n : BigInt(line.tax_amount ?? 0));
-        const currency = doc.currency_code as string;
+      if (doc['deleted'] || doc['status'] === 'voided' || doc['status'] === 'pending' || (doc['date'] as number) < Date.UTC(2023, 0, 1) / 1000) continue;
+      const inclusive = doc['price_type'] === 'tax_inclusive';
+      for (const line of doc['line_items'] as Array<Record<string, number>>) {
+        const amount = BigInt(line['amount'] ?? 0) - BigInt(line['discount_amount'] ?? 0) + (inclusive ? 0n : BigInt(line['tax_amount'] ?? 0));
+        const currency = doc['currency_code'] as string;
         totals[currency] = (totals[currency] ?? 0n) + sign * amount;
       }
     }
@@ -85,7 +86,7 @@ describe('Chargebee RevRec → DualEntry, end to end', () => {
     const first = await runPipeline({ pipelinePath: pipeline, statePath, env: env(), log: silentLogger });
     expect(first.error).toBeUndefined();
     expect(first.exitCode).toBe(0);
-    expect(first.streams.invoices!.created).toBeGreaterThan(10);
+    expect(first.streams['invoices']!.created).toBeGreaterThan(10);
     const entries = [...ledger.state.entries];
     months = [...new Set(entries.map((e) => e.date.slice(0, 7)))].sort();
     // API calls: one company check per run, then per posted period one account check and one POST per currency.
@@ -118,17 +119,19 @@ describe('Chargebee RevRec → DualEntry, end to end', () => {
     const postsBefore = posts();
     const second = await runPipeline({ pipelinePath: pipeline, statePath, env: env(), log: silentLogger });
     expect(second.exitCode).toBe(0);
-    expect(second.streams.invoices!.created + second.streams.invoices!.updated).toBe(0);
+    expect(second.streams['invoices']!.created + second.streams['invoices']!.updated).toBe(0);
     expect(posts()).toBe(postsBefore);
     // Only the company check of open() reached DualEntry.
     expect(ledger.state.requests.length - requestsBefore).toBe(1);
 
     // An out-of-cycle post of the open month, then a repost after a mapping change.
-    const invoice = (chargebee.state.all('invoices') as unknown as Array<Record<string, unknown>>).find((i) => i.status === 'paid' && !i.deleted && (i.date as number) >= Date.UTC(2023, 0, 1) / 1000)!;
-    chargebee.state.touch('invoices', invoice.id as string, { status: 'voided' });
+    const invoice = (chargebee.state.all('invoices') as unknown as Array<Record<string, unknown>>).find(
+      (i) => i['status'] === 'paid' && !i['deleted'] && (i['date'] as number) >= Date.UTC(2023, 0, 1) / 1000,
+    )!;
+    chargebee.state.touch('invoices', invoice['id'] as string, { status: 'voided' });
     const third = await runPipeline({ pipelinePath: pipeline, statePath, env: env(), log: silentLogger });
     expect(third.exitCode).toBe(0);
-    expect(third.streams.invoices, JSON.stringify(third.streams)).toMatchObject({ updated: 1 });
+    expect(third.streams['invoices'], JSON.stringify(third.streams)).toMatchObject({ updated: 1 });
     expect(posts()).toBe(postsBefore); // the change waits for the current month's close
 
     const now = new Date();
@@ -137,7 +140,11 @@ describe('Chargebee RevRec → DualEntry, end to end', () => {
     expect(manual).toMatchObject({ status: 'posted', exitCode: 0 });
     expect(manual.entries).toHaveLength(1);
     expect(ledger.state.entries.at(-1)!.items.find((i) => i.account_number === 1200)!.credit).not.toBe('0.00');
-    expect(await postPeriod({ pipelinePath: pipeline, statePath, period: currentMonth, env: env(), log: silentLogger })).toMatchObject({ status: 'already_posted', exitCode: 0, apiCalls: 0 });
+    expect(await postPeriod({ pipelinePath: pipeline, statePath, period: currentMonth, env: env(), log: silentLogger })).toMatchObject({
+      status: 'already_posted',
+      exitCode: 0,
+      apiCalls: 0,
+    });
 
     const remapped = pipelineCopy(dir, 'revrec.yaml', (t) => t.replace('      SAAS: "4000"\n', '      SAAS: "4020"\n'));
     const target = entries.find((e) => e.items.some((i) => i.account_number === 4000))!;
@@ -154,7 +161,12 @@ describe('Chargebee RevRec → DualEntry, end to end', () => {
   });
 
   it('API key authentication failed: exit 3 with the fix', async () => {
-    const summary = await runPipeline({ pipelinePath: pipelineCopy(dir, 'auth.yaml'), statePath: join(dir, 'auth.db'), env: { ...env(), DUALENTRY_API_KEY: 'rotated-away-key' }, log: silentLogger });
+    const summary = await runPipeline({
+      pipelinePath: pipelineCopy(dir, 'auth.yaml'),
+      statePath: join(dir, 'auth.db'),
+      env: { ...env(), DUALENTRY_API_KEY: 'rotated-away-key' },
+      log: silentLogger,
+    });
     expect(summary.exitCode).toBe(3);
     expect(summary.error).toMatchObject({ code: 'dualentry_auth_failed' });
     expect(summary.error!.fix).toMatch(/Settings → Developers → API Keys/);
@@ -162,7 +174,12 @@ describe('Chargebee RevRec → DualEntry, end to end', () => {
   });
 
   it('company not found: exit 2 naming the company and where to find its ID', async () => {
-    const summary = await runPipeline({ pipelinePath: pipelineCopy(dir, 'company.yaml'), statePath: join(dir, 'company.db'), env: { ...env(), DUALENTRY_COMPANY_ID: '777' }, log: silentLogger });
+    const summary = await runPipeline({
+      pipelinePath: pipelineCopy(dir, 'company.yaml'),
+      statePath: join(dir, 'company.db'),
+      env: { ...env(), DUALENTRY_COMPANY_ID: '777' },
+      log: silentLogger,
+    });
     expect(summary.exitCode).toBe(2);
     expect(summary.error).toMatchObject({ code: 'dualentry_company_not_found' });
     expect(summary.error!.message).toMatch(/company 777 not found/);
@@ -170,13 +187,20 @@ describe('Chargebee RevRec → DualEntry, end to end', () => {
   });
 
   it('account not found names the mapping and code; the batch stays in retry until a fixed mapping posts it', async () => {
-    const broken = pipelineCopy(dir, 'account.yaml', (t) => t.replace('      SERVICES: "4010"\n', '      SERVICES: "4999"\n').replace('    default: "4000"\n', '    default: "4999"\n').replace('      SAAS: "4000"\n', '      SAAS: "4999"\n'));
+    const broken = pipelineCopy(dir, 'account.yaml', (t) =>
+      t
+        .replace('      SERVICES: "4010"\n', '      SERVICES: "4999"\n')
+        .replace('    default: "4000"\n', '    default: "4999"\n')
+        .replace('      SAAS: "4000"\n', '      SAAS: "4999"\n'),
+    );
     const statePath = join(dir, 'account.db');
     const postsBefore = posts();
     const summary = await runPipeline({ pipelinePath: broken, statePath, env: env(), log: silentLogger });
     expect(summary.exitCode).toBe(2);
     expect(summary.error).toMatchObject({ code: 'dualentry_account_not_found' });
-    expect(summary.error!.message).toMatch(/DualEntry account 4999 not found .* lookups.revrec_revenue.values\["SAAS"\] \(revenue, Chargebee accounting code "SAAS"\)/);
+    expect(summary.error!.message).toMatch(
+      /DualEntry account 4999 not found .* lookups.revrec_revenue.values\["SAAS"\] \(revenue, Chargebee accounting code "SAAS"\)/,
+    );
     expect(posts()).toBe(postsBefore);
 
     const state = StateStore.open(statePath);
@@ -196,7 +220,8 @@ describe('Chargebee RevRec → DualEntry, end to end', () => {
     // A fresh company so this pipeline's months are not mixed with the first test's entries.
     ledger.state.companies.set(5151, { ...ledger.state.companies.get(ledger.companyId)!, id: 5151, name: 'Acme EU' });
     ledger.state.apiKeys.get(ledger.apiKey)!.add(5151);
-    for (const account of ledger.state.accounts.filter((a) => a.company_id === ledger.companyId)) ledger.state.accounts.push({ ...account, id: account.id + 1000, company_id: 5151 });
+    for (const account of ledger.state.accounts.filter((a) => a.company_id === ledger.companyId))
+      ledger.state.accounts.push({ ...account, id: account.id + 1000, company_id: 5151 });
     const locked = months[Math.floor(months.length / 2)]!;
     const lastDay = ledger.state.entries.find((e) => e.date.startsWith(locked))!.date;
     ledger.lockPeriod(locked, 5151);

@@ -9,9 +9,9 @@ import { convertValue, readTypedRows, rowsToRecords } from '../../../connectors/
 import { parseCsvRecords } from '../../../connectors/file/parse.js';
 import { startFakeDualEntry, type FakeDualEntry } from '../../fakes/dualentry/index.js';
 
-
 const HEADER = 'Journal ID,Posting Date,Account Number,Debit,Credit,Currency,Description\n';
-const EXPORT = HEADER +
+const EXPORT =
+  HEADER +
   'J-2026-10-1,2026-10-31,2400,1500.00,,USD,"Deferred revenue released, October"\n' +
   'J-2026-10-1,2026-10-31,4000,,1500.00,USD,Subscription revenue\n' +
   'J-2026-10-2,2026-10-31,4900,25.50,,USD,Discounts\r\n' +
@@ -90,14 +90,27 @@ describe('file source', () => {
 
   it('reads JSON under records_path and groups rows into one record per journal', async () => {
     const path = join(dir, 'export.json');
-    writeFileSync(path, JSON.stringify({ data: { lines: [
-      { journal: 'A', amount: { value: '1.00' } },
-      { journal: 'B', amount: { value: '2.00' } },
-      { journal: 'A', amount: { value: '3.00' } },
-    ] } }));
-    const endpoint = { path, format: 'json' as const, records_path: 'data.lines', columns: { journal: { column: 'journal' }, amount: { column: 'amount.value', type: 'decimal' as const } }, group_by: 'journal' };
+    writeFileSync(
+      path,
+      JSON.stringify({
+        data: {
+          lines: [
+            { journal: 'A', amount: { value: '1.00' } },
+            { journal: 'B', amount: { value: '2.00' } },
+            { journal: 'A', amount: { value: '3.00' } },
+          ],
+        },
+      }),
+    );
+    const endpoint = {
+      path,
+      format: 'json' as const,
+      records_path: 'data.lines',
+      columns: { journal: { column: 'journal' }, amount: { column: 'amount.value', type: 'decimal' as const } },
+      group_by: 'journal',
+    };
     const records = rowsToRecords(endpoint, await readTypedRows(endpoint, path));
-    expect(records.map((r) => [r.id, (r.data.lines as Array<{ amount: string }>).map((l) => l.amount)])).toEqual([
+    expect(records.map((r) => [r.id, (r.data['lines'] as Array<{ amount: string }>).map((l) => l.amount)])).toEqual([
       ['A', ['1.00', '3.00']],
       ['B', ['2.00']],
     ]);
@@ -123,7 +136,7 @@ describe('RevRec export → DualEntry', () => {
     const first = await runPipeline({ pipelinePath: pipeline, statePath, env: env(), log: silentLogger });
     expect(first.error).toBeUndefined();
     expect(first.exitCode).toBe(1);
-    expect(first.streams.revrec_export).toMatchObject({ read: 3, created: 2, failed: 1 });
+    expect(first.streams['revrec_export']).toMatchObject({ read: 3, created: 2, failed: 1 });
     expect(ledger.state.entries.map((e) => [e.memo.replace(/ \[.*\]$/, ''), e.date, e.amount, e.record_status])).toEqual([
       ['Chargebee RevRec export J-2026-10-1', '2026-10-31', '1500.00', 'draft'],
       ['Chargebee RevRec export J-2026-10-2', '2026-10-31', '25.50', 'draft'],
@@ -132,14 +145,14 @@ describe('RevRec export → DualEntry', () => {
 
     const second = await runPipeline({ pipelinePath: pipeline, statePath, env: env(), log: silentLogger });
     // The runner retries the dead letter and then reads the file again, so the bad journal fails twice.
-    expect(second.streams.revrec_export).toMatchObject({ created: 0, updated: 0, skipped: 2 });
+    expect(second.streams['revrec_export']).toMatchObject({ created: 0, updated: 0, skipped: 2 });
     expect(second.exitCode).toBe(1);
     expect(ledger.state.entries).toHaveLength(2);
 
     writeFileSync(join(dir, 'revrec-export.csv'), EXPORT.replaceAll('1500.00', '1490.00').replace('9.99', '10.00'));
     const third = await runPipeline({ pipelinePath: pipeline, statePath, env: env(), log: silentLogger });
     // The runner first retries the stale dead letter (the old, unbalanced J-3), then reads the corrected file.
-    expect(third.streams.revrec_export).toMatchObject({ created: 1, updated: 1 });
+    expect(third.streams['revrec_export']).toMatchObject({ created: 1, updated: 1 });
     expect(ledger.state.entries.map((e) => [e.memo.replace(/ \[.*\]$/, ''), e.amount])).toEqual([
       ['Chargebee RevRec export J-2026-10-1', '1500.00'],
       ['Chargebee RevRec export J-2026-10-2', '25.50'],

@@ -72,7 +72,13 @@ export interface InputOptions {
 
 export function factoryInput(o: InputOptions): ConnectorFactoryInput {
   return {
-    connection: { connector: 'dualentry', api_key: o.apiKey, company_id: o.companyId, base_url: o.url, ...(o.recordStatus ? { record_status: o.recordStatus } : {}) },
+    connection: {
+      connector: 'dualentry',
+      api_key: o.apiKey,
+      company_id: o.companyId,
+      base_url: o.url,
+      ...(o.recordStatus ? { record_status: o.recordStatus } : {}),
+    },
     descriptor: dualEntryDescriptor(),
     pipelineDir: root,
     pipeline: 'revrec-test',

@@ -6,7 +6,10 @@ import { at, memoryKv } from './helpers.js';
 
 const calendar = new PeriodCalendar('month', 'UTC');
 const invoice = (id: string, amount: number): RevenueDocument => ({
-  id, kind: 'invoice', date: at(2026, 1, 1), currency: 'USD',
+  id,
+  kind: 'invoice',
+  date: at(2026, 1, 1),
+  currency: 'USD',
   lines: [{ id: 'l', amount, discount: 0, tax: 0, dateFrom: at(2026, 1, 1), dateTo: at(2026, 4, 1), recognition: 'ratable', accountingCode: 'SAAS' }],
 });
 const update = (doc: RevenueDocument) => ({ key: `invoices:${doc.id}`, currency: doc.currency, rows: documentSchedule(doc, calendar) });

@@ -7,7 +7,10 @@ import { readCases, runMappingCase } from '../../../engine/run/mapping-test.js';
 const here = dirname(fileURLToPath(import.meta.url));
 
 describe('example RevRec pipeline mappings', async () => {
-  const { plan, problems } = await loadPipeline(join(here, '..', '..', '..', 'pipelines', 'examples', 'chargebee-revrec-to-dualentry.yaml'), { mode: 'validate', env: {} });
+  const { plan, problems } = await loadPipeline(join(here, '..', '..', '..', 'pipelines', 'examples', 'chargebee-revrec-to-dualentry.yaml'), {
+    mode: 'validate',
+    env: {},
+  });
   it('loads', () => expect(problems).toEqual([]));
   for (const c of readCases(join(here, 'revrec-mapping.cases.yaml'))) {
     it(c.name, async () => {

@@ -70,15 +70,20 @@ describe('DualEntry sink: period posting', () => {
     expect(sink.lastAutomaticPostings.map((o) => [o.period, o.status])).toEqual([['2026-01', 'posted']]);
     expect(fake.state.entries.map((e) => e.date)).toEqual(['2026-01-31']);
 
-    const later = createDualEntrySink(factoryInput({ ...base(), extensions: { revenue_recognition: { ...revrecBlock, close_after_days: 3, entry_date: 'close_date' } } }), {
-      now: () => at(2026, 3, 5),
-    });
+    const later = createDualEntrySink(
+      factoryInput({ ...base(), extensions: { revenue_recognition: { ...revrecBlock, close_after_days: 3, entry_date: 'close_date' } } }),
+      {
+        now: () => at(2026, 3, 5),
+      },
+    );
     await later.close!(sinkContext(kv));
     expect(later.lastAutomaticPostings.map((o) => [o.period, o.status])).toEqual([['2026-02', 'posted']]);
     expect(fake.state.entries.map((e) => e.date)).toEqual(['2026-01-31', '2026-03-03']);
     expect(fake.state.entries[1]!.items.find((i) => i.account_number === 4000)?.credit).toBe('92.05');
 
-    const idle = createDualEntrySink(factoryInput({ ...base(), extensions: { revenue_recognition: { ...revrecBlock, close_after_days: 3 } } }), { now: () => at(2026, 3, 5) });
+    const idle = createDualEntrySink(factoryInput({ ...base(), extensions: { revenue_recognition: { ...revrecBlock, close_after_days: 3 } } }), {
+      now: () => at(2026, 3, 5),
+    });
     const requests = fake.state.requests.length;
     await idle.write([annualInvoice()], sinkContext(kv));
     await idle.close!(sinkContext(kv));
@@ -94,7 +99,14 @@ describe('DualEntry sink: period posting', () => {
     await sink.post('2026-01', { repost: false }, ctx);
     // A credit note dated in February reverses half of January's service.
     await sink.write(
-      [documentRecord('cn_1', { kind: 'credit_note', date: at(2026, 2, 2), currency: 'USD', lines: [{ id: 'c1', amount: 5096, date_from: at(2026, 1, 1), date_to: at(2026, 1, 16), accounting_code: 'SAAS' }] })],
+      [
+        documentRecord('cn_1', {
+          kind: 'credit_note',
+          date: at(2026, 2, 2),
+          currency: 'USD',
+          lines: [{ id: 'c1', amount: 5096, date_from: at(2026, 1, 1), date_to: at(2026, 1, 16), accounting_code: 'SAAS' }],
+        }),
+      ],
       ctx,
     );
     const outcome = await sink.post('2026-02', { repost: false }, ctx);
@@ -184,8 +196,18 @@ describe('DualEntry sink: period posting', () => {
     const sink = createDualEntrySink(factoryInput(base()));
     await sink.write(
       [
-        documentRecord('inv_jpy', { kind: 'invoice', date: at(2026, 1, 15), currency: 'JPY', lines: [{ id: 'l', amount: 10000, date_from: at(2026, 1, 15), date_to: at(2026, 2, 15), accounting_code: 'SAAS' }] }),
-        documentRecord('inv_kwd', { kind: 'invoice', date: at(2026, 1, 15), currency: 'KWD', lines: [{ id: 'l', amount: 1000, date_from: at(2026, 1, 15), date_to: at(2026, 2, 15), accounting_code: 'SAAS' }] }),
+        documentRecord('inv_jpy', {
+          kind: 'invoice',
+          date: at(2026, 1, 15),
+          currency: 'JPY',
+          lines: [{ id: 'l', amount: 10000, date_from: at(2026, 1, 15), date_to: at(2026, 2, 15), accounting_code: 'SAAS' }],
+        }),
+        documentRecord('inv_kwd', {
+          kind: 'invoice',
+          date: at(2026, 1, 15),
+          currency: 'KWD',
+          lines: [{ id: 'l', amount: 1000, date_from: at(2026, 1, 15), date_to: at(2026, 2, 15), accounting_code: 'SAAS' }],
+        }),
       ],
       ctx,
     );
@@ -277,7 +299,9 @@ describe('DualEntry sink: the four posting errors', () => {
     fake.archiveAccount(2400);
     const other = createDualEntrySink(factoryInput(base()));
     const archived = await other.post('2026-01', { repost: false }, sinkContext(kv));
-    expect(archived.error!.message).toMatch(/account 2400 is archived .* lookups.revrec_deferred.default \(deferred revenue, Chargebee accounting code "SAAS"\)/);
+    expect(archived.error!.message).toMatch(
+      /account 2400 is archived .* lookups.revrec_deferred.default \(deferred revenue, Chargebee accounting code "SAAS"\)/,
+    );
   });
 
   it('account not found on the POST itself (archived between check and post) is explained the same way', async () => {
@@ -351,9 +375,12 @@ describe('status and the example pipeline', () => {
   });
 
   it('the example pipeline validates without problems', async () => {
-    const { plan, problems } = await loadPipeline(`${dualEntryDescriptor().dir}/../../pipelines/examples/chargebee-revrec-to-dualentry.yaml`, { mode: 'validate', env: {} });
+    const { plan, problems } = await loadPipeline(`${dualEntryDescriptor().dir}/../../pipelines/examples/chargebee-revrec-to-dualentry.yaml`, {
+      mode: 'validate',
+      env: {},
+    });
     expect(problems).toEqual([]);
-    expect(plan?.extensions.revenue_recognition).toMatchObject({ period: 'month', close_after_days: 5 });
+    expect(plan?.extensions['revenue_recognition']).toMatchObject({ period: 'month', close_after_days: 5 });
   });
 });
 
@@ -373,8 +400,21 @@ describe('DualEntry sink: quarters and ready-made journals', () => {
     const kv = memoryKv();
     const sink = createDualEntrySink(factoryInput({ ...base(), extensions: {} }));
     const journal = (action: 'upsert' | 'delete', id = 'J-1') => ({
-      stream: 'export', object: 'journal_entry', sourceId: id, deleted: false, action, contentHash: action,
-      data: { date: '2026-10-31', memo: `RevRec ${id}`, currency: 'USD', lines: [{ account_number: '2400', debit: '10.00' }, { account_number: '4000', credit: '10.00' }] },
+      stream: 'export',
+      object: 'journal_entry',
+      sourceId: id,
+      deleted: false,
+      action,
+      contentHash: action,
+      data: {
+        date: '2026-10-31',
+        memo: `RevRec ${id}`,
+        currency: 'USD',
+        lines: [
+          { account_number: '2400', debit: '10.00' },
+          { account_number: '4000', credit: '10.00' },
+        ],
+      },
     });
     expect(await sink.write([journal('upsert')], sinkContext(kv))).toMatchObject([{ status: 'created' }]);
     expect(await sink.write([journal('delete'), journal('delete', 'J-2')], sinkContext(kv))).toMatchObject([{ status: 'updated' }, { status: 'skipped' }]);
@@ -392,7 +432,9 @@ describe('DualEntry sink: quarters and ready-made journals', () => {
 describe('DualEntry sink: posting options', () => {
   it('automatic_posting false leaves closed periods to ledgersync post', async () => {
     const kv = memoryKv();
-    const sink = createDualEntrySink(factoryInput({ ...base(), extensions: { revenue_recognition: { ...revrecBlock, automatic_posting: false } } }), { now: () => at(2026, 6, 1) });
+    const sink = createDualEntrySink(factoryInput({ ...base(), extensions: { revenue_recognition: { ...revrecBlock, automatic_posting: false } } }), {
+      now: () => at(2026, 6, 1),
+    });
     await sink.write([annualInvoice()], sinkContext(kv));
     await sink.close!(sinkContext(kv));
     expect(fake.state.entries).toHaveLength(0);
@@ -401,7 +443,9 @@ describe('DualEntry sink: posting options', () => {
 
   it('first_period leaves earlier periods to the opening balances and posts from there', async () => {
     const kv = memoryKv();
-    const sink = createDualEntrySink(factoryInput({ ...base(), extensions: { revenue_recognition: { ...revrecBlock, first_period: '2026-03' } } }), { now: () => at(2026, 4, 2) });
+    const sink = createDualEntrySink(factoryInput({ ...base(), extensions: { revenue_recognition: { ...revrecBlock, first_period: '2026-03' } } }), {
+      now: () => at(2026, 4, 2),
+    });
     await sink.write([annualInvoice()], sinkContext(kv));
     await sink.close!(sinkContext(kv));
     expect(sink.lastAutomaticPostings.map((o) => o.period)).toEqual(['2026-03']);

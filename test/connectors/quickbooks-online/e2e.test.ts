@@ -20,7 +20,7 @@ async function open(...args: Parameters<typeof startSandbox>): Promise<Sandbox> 
 }
 
 function byDocNumber(s: Sandbox, object: string, doc: string): Entity {
-  const found = s.qbo.state.entities(object).filter((e) => e.DocNumber === doc);
+  const found = s.qbo.state.entities(object).filter((e) => e['DocNumber'] === doc);
   expect(found, `${object} ${doc} in QBO`).toHaveLength(1);
   return found[0]!;
 }
@@ -36,10 +36,10 @@ function posts(s: Sandbox, fromRequest: number): number {
 /** Every QBO document exactly once: no natural key twice, and one document per Chargebee record. */
 function expectNoDuplicates(s: Sandbox): void {
   const dup = (values: unknown[]) => values.filter((v, i) => values.indexOf(v) !== i);
-  expect(dup(s.qbo.state.entities('Customer').map((c) => c.Notes))).toEqual([]);
-  expect(dup(s.qbo.state.entities('Item').map((c) => c.Sku))).toEqual([]);
-  for (const object of ['Invoice', 'CreditMemo', 'RefundReceipt']) expect(dup(s.qbo.state.entities(object).map((c) => c.DocNumber))).toEqual([]);
-  expect(dup(s.qbo.state.entities('Payment').map((c) => c.PaymentRefNum))).toEqual([]);
+  expect(dup(s.qbo.state.entities('Customer').map((c) => c['Notes']))).toEqual([]);
+  expect(dup(s.qbo.state.entities('Item').map((c) => c['Sku']))).toEqual([]);
+  for (const object of ['Invoice', 'CreditMemo', 'RefundReceipt']) expect(dup(s.qbo.state.entities(object).map((c) => c['DocNumber']))).toEqual([]);
+  expect(dup(s.qbo.state.entities('Payment').map((c) => c['PaymentRefNum']))).toEqual([]);
 }
 
 describe('Chargebee → QuickBooks Online, end to end', () => {
@@ -50,12 +50,12 @@ describe('Chargebee → QuickBooks Online, end to end', () => {
     const cbInvoices = s.cb.state.all('invoices').filter((i) => !i.deleted);
     expect(s.qbo.state.entities('Customer')).toHaveLength(s.cb.state.all('customers').filter((c) => !c.deleted).length);
     expect(s.qbo.state.entities('Invoice')).toHaveLength(cbInvoices.length);
-    expect(first.streams.invoices!.created).toBe(cbInvoices.length);
+    expect(first.streams['invoices']!.created).toBe(cbInvoices.length);
     for (const inv of cbInvoices) {
       const q = byDocNumber(s, 'Invoice', inv.id);
       if (inv.status === 'voided') continue;
-      expect(q.TotalAmt, `invoice ${inv.id} ${inv.currency_code}`).toBe(Number(money(inv.total, inv.currency_code!)));
-      expect((q.CurrencyRef as { value: string }).value).toBe(inv.currency_code);
+      expect(q['TotalAmt'], `invoice ${inv.id} ${inv.currency_code}`).toBe(Number(money(inv.total, inv.currency_code!)));
+      expect((q['CurrencyRef'] as { value: string }).value).toBe(inv.currency_code);
     }
     expectNoDuplicates(s);
 
@@ -77,17 +77,17 @@ describe('Chargebee → QuickBooks Online, end to end', () => {
     expect(kwd.length).toBeGreaterThan(0);
     for (const inv of jpy) {
       const q = byDocNumber(s, 'Invoice', inv.id);
-      expect(q.TotalAmt).toBe(inv.total);
-      expect(Number.isInteger(q.TotalAmt)).toBe(true);
-      const lines = (q.Line as { Amount: string; DetailType: string }[]).filter((l) => l.DetailType === 'SalesItemLineDetail');
+      expect(q['TotalAmt']).toBe(inv.total);
+      expect(Number.isInteger(q['TotalAmt'])).toBe(true);
+      const lines = (q['Line'] as { Amount: string; DetailType: string }[]).filter((l) => l.DetailType === 'SalesItemLineDetail');
       expect(lines.every((l) => /^\d+$/.test(String(l.Amount)))).toBe(true);
     }
     for (const inv of kwd) {
       const q = byDocNumber(s, 'Invoice', inv.id);
-      expect(String(q.TotalAmt)).toBe(String(Number(money(inv.total, 'KWD'))));
-      const lines = (q.Line as { Amount: string; DetailType: string }[]).filter((l) => l.DetailType === 'SalesItemLineDetail');
+      expect(String(q['TotalAmt'])).toBe(String(Number(money(inv.total, 'KWD'))));
+      const lines = (q['Line'] as { Amount: string; DetailType: string }[]).filter((l) => l.DetailType === 'SalesItemLineDetail');
       expect(lines.every((l) => /^\d+\.\d{3}$/.test(String(l.Amount)))).toBe(true);
-      expect(q.ExchangeRate).toBe(inv.exchange_rate);
+      expect(q['ExchangeRate']).toBe(inv.exchange_rate);
     }
   });
 
@@ -101,12 +101,12 @@ describe('Chargebee → QuickBooks Online, end to end', () => {
     const writesBefore = s.qbo.state.writes.length;
     const run = await s.run();
     expect(run.exitCode).toBe(0);
-    expect(run.streams.invoices).toMatchObject({ updated: 1, created: 0 });
+    expect(run.streams['invoices']).toMatchObject({ updated: 1, created: 0 });
     expect(writesSince(s, writesBefore)).toEqual([{ entity: 'Invoice', operation: 'update', id: before.Id }]);
     const after = byDocNumber(s, 'Invoice', target.id);
     expect(after.SyncToken).toBe(String(Number(before.SyncToken) + 2));
-    expect(after.DueDate).toBe(new Date((target.due_date! + 86_400 * 10) * 1000).toISOString().slice(0, 10));
-    expect(after.CustomerMemo).toEqual({ value: 'edited by the bookkeeper' });
+    expect(after['DueDate']).toBe(new Date((target.due_date! + 86_400 * 10) * 1000).toISOString().slice(0, 10));
+    expect(after['CustomerMemo']).toEqual({ value: 'edited by the bookkeeper' });
   });
 
   it('a voided invoice is voided in QBO, or offset by a credit memo under sync_voided_invoice_as_credit_note', async () => {
@@ -122,28 +122,30 @@ describe('Chargebee → QuickBooks Online, end to end', () => {
     const run = await s.run();
     expect(run.exitCode, JSON.stringify(run)).toBe(0);
     const invoice = byDocNumber(s, 'Invoice', b!.id);
-    expect(invoice.TxnStatus).toBeUndefined();
+    expect(invoice['TxnStatus']).toBeUndefined();
     const memo = byDocNumber(s, 'CreditMemo', `VOID-${b!.id}`);
-    expect(memo.TotalAmt).toBe(invoice.TotalAmt);
-    expect(memo.CustomerRef).toEqual(invoice.CustomerRef);
+    expect(memo['TotalAmt']).toBe(invoice['TotalAmt']);
+    expect(memo['CustomerRef']).toEqual(invoice['CustomerRef']);
   });
 
   it('credit notes become credit memos and refunds refund receipts, with their customer and amounts', async () => {
     const s = await open();
     expect((await s.run()).exitCode).toBe(0);
-    const customers = new Map(s.qbo.state.entities('Customer').map((c) => [c.Notes, c.Id]));
+    const customers = new Map(s.qbo.state.entities('Customer').map((c) => [c['Notes'], c.Id]));
     for (const cn of s.cb.state.all('credit_notes').filter((c) => !c.deleted)) {
       const memo = byDocNumber(s, 'CreditMemo', cn.id);
-      expect(memo.TotalAmt).toBe(cn.status === 'voided' ? 0 : Number(money(cn.total, cn.currency_code!)));
-      expect((memo.CustomerRef as { value: string }).value).toBe(customers.get(cn.customer_id));
+      expect(memo['TotalAmt']).toBe(cn.status === 'voided' ? 0 : Number(money(cn.total, cn.currency_code!)));
+      expect((memo['CustomerRef'] as { value: string }).value).toBe(customers.get(cn.customer_id));
     }
     const refunds = s.cb.state.all('transactions').filter((t) => t.type === 'refund' && t.status === 'success' && !t.deleted);
     expect(refunds.length).toBeGreaterThan(0);
     for (const t of refunds) {
       const receipt = byDocNumber(s, 'RefundReceipt', t.id);
-      expect(receipt.TotalAmt).toBe(Number(money(t.amount, t.currency_code!)));
-      expect((receipt.CustomerRef as { value: string }).value).toBe(customers.get(t.customer_id));
-      expect((receipt.DepositToAccountRef as { value: string }).value).toBe(t.gateway === 'not_applicable' ? (t.payment_method === 'bank_transfer' ? '35' : '4') : '36');
+      expect(receipt['TotalAmt']).toBe(Number(money(t.amount, t.currency_code!)));
+      expect((receipt['CustomerRef'] as { value: string }).value).toBe(customers.get(t.customer_id));
+      expect((receipt['DepositToAccountRef'] as { value: string }).value).toBe(
+        t.gateway === 'not_applicable' ? (t.payment_method === 'bank_transfer' ? '35' : '4') : '36',
+      );
     }
   });
 
@@ -153,15 +155,17 @@ describe('Chargebee → QuickBooks Online, end to end', () => {
     const payments = s.cb.state.all('transactions').filter((t) => t.type === 'payment' && t.status === 'success' && !t.deleted);
     expect(payments.length).toBeGreaterThan(0);
     for (const t of payments) {
-      const [payment] = s.qbo.state.entities('Payment').filter((p) => p.PaymentRefNum === t.id);
+      const [payment] = s.qbo.state.entities('Payment').filter((p) => p['PaymentRefNum'] === t.id);
       expect(payment, t.id).toBeDefined();
-      expect(payment!.TotalAmt).toBe(Number(money(t.amount, t.currency_code!)));
-      const linked = (payment!.Line as { LinkedTxn: { TxnId: string; TxnType: string }[] }[]).flatMap((l) => l.LinkedTxn);
-      expect(linked.map((l) => s.qbo.state.company.get('Invoice', l.TxnId)?.DocNumber).sort()).toEqual((t.linked_invoices ?? []).map((l) => l.invoice_id).sort());
-      expect(payment!.TxnDate).toBe(new Date(((t.settled_at ?? t.date) as number) * 1000).toISOString().slice(0, 10));
+      expect(payment!['TotalAmt']).toBe(Number(money(t.amount, t.currency_code!)));
+      const linked = (payment!['Line'] as { LinkedTxn: { TxnId: string; TxnType: string }[] }[]).flatMap((l) => l.LinkedTxn);
+      expect(linked.map((l) => s.qbo.state.company.get('Invoice', l.TxnId)?.['DocNumber']).sort()).toEqual(
+        (t.linked_invoices ?? []).map((l) => l.invoice_id).sort(),
+      );
+      expect(payment!['TxnDate']).toBe(new Date(((t.settled_at ?? t.date) as number) * 1000).toISOString().slice(0, 10));
     }
     for (const inv of s.cb.state.all('invoices').filter((i) => i.status === 'paid' && !i.deleted)) {
-      expect(byDocNumber(s, 'Invoice', inv.id).Balance, inv.id).toBe(0);
+      expect(byDocNumber(s, 'Invoice', inv.id)['Balance'], inv.id).toBe(0);
     }
     failedPaymentsAreSkipped(s);
   });
@@ -181,9 +185,9 @@ describe('Chargebee → QuickBooks Online, end to end', () => {
 
     // The configured token is dead (rotated twice); the next run works only from the stored one.
     const current = s.qbo.state.currentRefreshToken;
-    expect(current).not.toBe(s.env.QBO_REFRESH_TOKEN);
+    expect(current).not.toBe(s.env['QBO_REFRESH_TOKEN']);
     const store = StateStore.open(s.statePath);
-    expect(store.secretStore('chargebee-to-quickbooks', 'quickbooks-online', s.env.LEDGERSYNC_SECRET_KEY).get('qbo_refresh_token')).toBe(current);
+    expect(store.secretStore('chargebee-to-quickbooks', 'quickbooks-online', s.env['LEDGERSYNC_SECRET_KEY']).get('qbo_refresh_token')).toBe(current);
     store.close();
     expect(readFileSync(s.statePath).includes(Buffer.from(current))).toBe(false);
     s.qbo.faults.expireAccessTokens();
@@ -224,13 +228,19 @@ describe('Chargebee → QuickBooks Online, end to end', () => {
     const s = await open();
     // An unmapped GL account, an unknown currency, and a customer QBO rejects (its e-mail address).
     s.edit([['      SUPPORT: "79"\n', '']]);
-    const customer = s.cb.state.create('customers', { id: 'cb_bad_email', first_name: 'Ann', last_name: 'Lee', email: 'ann.lee(at)example', preferred_currency_code: 'USD' });
+    const customer = s.cb.state.create('customers', {
+      id: 'cb_bad_email',
+      first_name: 'Ann',
+      last_name: 'Lee',
+      email: 'ann.lee(at)example',
+      preferred_currency_code: 'USD',
+    });
     s.cb.state.create('customers', { id: 'cb_bad_currency', company: 'Dinar Ltd', preferred_currency_code: 'XTS' });
     const run = await s.run();
     expect(run.exitCode).toBe(1);
     expect(run.status).toBe('partial');
-    expect(run.streams.items!.failed).toBeGreaterThan(0);
-    expect(run.streams.invoices!.created).toBeGreaterThan(0);
+    expect(run.streams['items']!.failed).toBeGreaterThan(0);
+    expect(run.streams['invoices']!.created).toBeGreaterThan(0);
     const store = StateStore.open(s.statePath);
     const letters = store.deadLetters('chargebee-to-quickbooks');
     store.close();
@@ -247,11 +257,11 @@ describe('Chargebee → QuickBooks Online, end to end', () => {
     // Invoices of those items wait as dead letters too, never posted with a wrong reference.
     const waiting = letters.filter((l) => l.stream === 'invoices');
     expect(waiting.every((l) => l.errorCode === 'reference_not_synced')).toBe(true);
-    for (const l of waiting) expect(s.qbo.state.entities('Invoice').some((i) => i.DocNumber === l.sourceId)).toBe(false);
+    for (const l of waiting) expect(s.qbo.state.entities('Invoice').some((i) => i['DocNumber'] === l.sourceId)).toBe(false);
   });
 });
 
 function failedPaymentsAreSkipped(s: Sandbox): void {
   const failed = s.cb.state.all('transactions').filter((t) => t.type === 'payment' && t.status !== 'success');
-  for (const t of failed) expect(s.qbo.state.entities('Payment').some((p) => p.PaymentRefNum === t.id)).toBe(false);
+  for (const t of failed) expect(s.qbo.state.entities('Payment').some((p) => p['PaymentRefNum'] === t.id)).toBe(false);
 }

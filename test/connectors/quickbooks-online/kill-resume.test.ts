@@ -13,7 +13,7 @@ import { startSandbox, type Sandbox } from './e2e-harness.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const child = join(root, 'test', 'connectors', 'quickbooks-online', 'kill-child.mjs');
-const points = process.env.LEDGERSYNC_SOAK ? 20 : 2;
+const points = process.env['LEDGERSYNC_SOAK'] ? 20 : 2;
 
 function newestSource(dir: string): number {
   let newest = 0;
@@ -25,14 +25,19 @@ function newestSource(dir: string): number {
   return newest;
 }
 
-const builtFiles = ['app/registry.js', 'connectors/quickbooks-online/sink.js', 'engine/run/runner.js', 'test/fakes/qbo/index.js'].map((f) => join(root, 'dist', f));
+const builtFiles = ['app/registry.js', 'connectors/quickbooks-online/sink.js', 'engine/run/runner.js', 'test/fakes/qbo/index.js'].map((f) =>
+  join(root, 'dist', f),
+);
 
 /** `npm test` builds first; a lone `vitest run` of this file builds only when dist/ is missing or older than a source. */
 function ensureBuilt(): void {
   const built = Math.min(...builtFiles.map((f) => (existsSync(f) ? statSync(f).mtimeMs : 0)));
   const newest = Math.max(...['engine', 'connectors', join('test', 'fakes')].map((d) => newestSource(join(root, d))));
   if (built > newest) return;
-  const build = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], { cwd: root, encoding: 'utf8' });
+  const build = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], {
+    cwd: root,
+    encoding: 'utf8',
+  });
   if (builtFiles.some((f) => !existsSync(f))) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
 }
 
@@ -58,7 +63,14 @@ function expectedCounts(s: Sandbox): Record<string, number> {
   };
 }
 
-const naturalKey: Record<string, string> = { Customer: 'Notes', Item: 'Sku', Invoice: 'DocNumber', CreditMemo: 'DocNumber', Payment: 'PaymentRefNum', RefundReceipt: 'DocNumber' };
+const naturalKey: Record<string, string> = {
+  Customer: 'Notes',
+  Item: 'Sku',
+  Invoice: 'DocNumber',
+  CreditMemo: 'DocNumber',
+  Payment: 'PaymentRefNum',
+  RefundReceipt: 'DocNumber',
+};
 
 async function killAndResume(killPoint: number): Promise<KillOutcome> {
   const s = await startSandbox();

@@ -33,7 +33,8 @@ const invoice = (doc: string, customerId: string, itemId: string, amount = '20.0
   });
 
 function ok(result: SinkResult | undefined): { targetId: string; targetVersion?: string } {
-  if (!result || result.status === 'failed') throw new Error(`expected success, got ${JSON.stringify(result && 'error' in result ? result.error.toJSON() : result)}`);
+  if (!result || result.status === 'failed')
+    throw new Error(`expected success, got ${JSON.stringify(result && 'error' in result ? result.error.toJSON() : result)}`);
   return { targetId: result.targetId!, ...(result.targetVersion ? { targetVersion: result.targetVersion } : {}) };
 }
 
@@ -53,9 +54,9 @@ describe('QuickBooks Online sink against the fake QBO', () => {
     expect(results.map((r) => r.status)).toEqual(Array(12).fill('created'));
     const used = fake.state.requests.slice(before);
     expect(used.map((r) => r.path.split('/').pop())).toEqual(['query', 'batch']);
-    expect(fake.state.requests.every((r) => r.query.minorversion === '75')).toBe(true);
+    expect(fake.state.requests.every((r) => r.query['minorversion'] === '75')).toBe(true);
     expect(fake.state.entities('Invoice')).toHaveLength(12);
-    expect(fake.state.entities('Invoice')[0]!.TotalAmt).toBe(20);
+    expect(fake.state.entities('Invoice')[0]!['TotalAmt']).toBe(20);
   });
 
   it('sends one request per document when batching is off', async () => {
@@ -63,24 +64,33 @@ describe('QuickBooks Online sink against the fake QBO', () => {
     await start({}, { use_batch: false });
     const { customerId, itemId } = await seedBasics();
     const before = fake.state.requests.length;
-    await sink.write(Array.from({ length: 5 }, (_, i) => invoice(`N-${i}`, customerId, itemId)), ctx);
+    await sink.write(
+      Array.from({ length: 5 }, (_, i) => invoice(`N-${i}`, customerId, itemId)),
+      ctx,
+    );
     expect(fake.state.requests.length - before).toBe(6); // one look-up + five creates
   });
 
   it('updates sparsely with the ledger SyncToken, and refetches it once when someone edited the document (5010)', async () => {
     const { customerId, itemId } = await seedBasics();
     const created = ok((await sink.write([invoice('INV-1', customerId, itemId)], ctx))[0]);
-    const [updated] = await sink.write([invoice('INV-1', customerId, itemId, '30.00', { previous: undefined })].map((r) => ({ ...r, previous: previous(created.targetId, created.targetVersion!) })), ctx);
+    const [updated] = await sink.write(
+      [invoice('INV-1', customerId, itemId, '30.00', { previous: undefined })].map((r) => ({
+        ...r,
+        previous: previous(created.targetId, created.targetVersion!),
+      })),
+      ctx,
+    );
     expect(ok(updated)).toEqual({ targetId: created.targetId, targetVersion: '1' });
-    expect(fake.state.company.get('Invoice', created.targetId)!.TotalAmt).toBe(30);
+    expect(fake.state.company.get('Invoice', created.targetId)!['TotalAmt']).toBe(30);
 
     fake.state.company.touch('Invoice', created.targetId, { PrivateNote: 'edited in QBO' });
     const stale = { ...invoice('INV-1', customerId, itemId, '40.00'), previous: previous(created.targetId, '1') };
     const [again] = await sink.write([stale], ctx);
     expect(ok(again).targetVersion).toBe('3');
     const stored = fake.state.company.get('Invoice', created.targetId)!;
-    expect(stored.TotalAmt).toBe(40);
-    expect(stored.PrivateNote).toBe('edited in QBO'); // sparse: untouched fields stay
+    expect(stored['TotalAmt']).toBe(40);
+    expect(stored['PrivateNote']).toBe('edited in QBO'); // sparse: untouched fields stay
     expect(fake.state.entities('Invoice')).toHaveLength(1);
   });
 
@@ -90,7 +100,7 @@ describe('QuickBooks Online sink against the fake QBO', () => {
     const retried = { ...invoice('INV-9', customerId, itemId), previous: previous(null, null, true) };
     const [result] = await sink.write([retried], ctx);
     expect(result!.status).toBe('updated');
-    expect(fake.state.entities('Invoice').filter((i) => i.DocNumber === 'INV-9')).toHaveLength(1);
+    expect(fake.state.entities('Invoice').filter((i) => i['DocNumber'] === 'INV-9')).toHaveLength(1);
   });
 
   it('adopts documents keyed before go-live (same DocNumber; customer whose Notes hold the source id) without touching them', async () => {
@@ -106,7 +116,10 @@ describe('QuickBooks Online sink against the fake QBO', () => {
 
   it('keeps DisplayName unique when two source customers share a name, and remembers the suffix for updates', async () => {
     const [a, b] = await sink.write([customer('cb_a', 'Globex'), customer('cb_b', 'Globex')], ctx);
-    const names = fake.state.entities('Customer').map((c) => c.DisplayName).sort();
+    const names = fake.state
+      .entities('Customer')
+      .map((c) => c['DisplayName'])
+      .sort();
     expect(names).toEqual(['Globex', 'Globex (cb_b)']);
     const bId = ok(b).targetId;
     expect(ok(a).targetId).not.toBe(bId);

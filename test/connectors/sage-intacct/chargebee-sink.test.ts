@@ -76,7 +76,15 @@ describe('Chargebee offline payment sink', () => {
     const rec = record('offline_payment', '4243#' + inv.id, payment(inv, { id_at_gateway: 'intacct-4243' }));
     fake.faults.dropResponseNext(1);
     const [first] = await sink.write([rec], ctx);
-    const [again] = await sink.write([{ ...rec, previous: { sourceId: rec.sourceId, sourceVersion: null, contentHash: null, targetId: null, targetVersion: null, pendingWrite: true, updatedAt: 0 } }], ctx);
+    const [again] = await sink.write(
+      [
+        {
+          ...rec,
+          previous: { sourceId: rec.sourceId, sourceVersion: null, contentHash: null, targetId: null, targetVersion: null, pendingWrite: true, updatedAt: 0 },
+        },
+      ],
+      ctx,
+    );
     const payments = fake.state.entries('transactions').filter((e) => (e.record as { id_at_gateway?: string }).id_at_gateway === 'intacct-4243');
     expect(payments).toHaveLength(1);
     expect(created(again)).toBe(payments[0]!.record.id);
@@ -100,9 +108,16 @@ describe('Chargebee offline payment sink', () => {
   });
 
   it('refuses an unconvertible amount without calling Chargebee', () => {
-    expect(() => offlinePaymentOf(record('offline_payment', 'x', { invoice_id: 'i', amount: '1.005', currency_code: 'USD', payment_method: 'cash' }))).toThrow(/more than 2 decimals/);
-    expect(() => offlinePaymentOf(record('offline_payment', 'x', { invoice_id: 'i', amount: 1.5, currency_code: 'USD', payment_method: 'cash' }))).toThrow(/decimal string/);
-    expect(offlinePaymentOf(record('offline_payment', 'x', { invoice_id: 'i', amount: '1.234', currency_code: 'KWD', payment_method: 'CASH' }))).toMatchObject({ amountMinor: '1234', paymentMethod: 'cash' });
+    expect(() => offlinePaymentOf(record('offline_payment', 'x', { invoice_id: 'i', amount: '1.005', currency_code: 'USD', payment_method: 'cash' }))).toThrow(
+      /more than 2 decimals/,
+    );
+    expect(() => offlinePaymentOf(record('offline_payment', 'x', { invoice_id: 'i', amount: 1.5, currency_code: 'USD', payment_method: 'cash' }))).toThrow(
+      /decimal string/,
+    );
+    expect(offlinePaymentOf(record('offline_payment', 'x', { invoice_id: 'i', amount: '1.234', currency_code: 'KWD', payment_method: 'CASH' }))).toMatchObject({
+      amountMinor: '1234',
+      paymentMethod: 'cash',
+    });
   });
 
   it('stops on a rejected API key (auth)', async () => {

@@ -16,7 +16,7 @@ import { startFakeIntacct, type FakeIntacct, type FakeIntacctOptions } from '../
 // the Chargebee sink themselves (a no-op once they are registered).
 const registry = connectors as Record<string, ConnectorModule>;
 if (!registry['sage-intacct']) registry['sage-intacct'] = sageIntacct;
-if (registry.chargebee && !registry.chargebee.createSink) registry.chargebee = { ...registry.chargebee, createSink: createChargebeeSink };
+if (registry['chargebee'] && !registry['chargebee'].createSink) registry['chargebee'] = { ...registry['chargebee'], createSink: createChargebeeSink };
 
 export const ROOT = join(import.meta.dirname, '../../..');
 export const FORWARD = join(ROOT, 'pipelines/examples/chargebee-to-intacct.yaml');
@@ -52,11 +52,10 @@ export function intacctEnv(cb: FakeChargebee, intacct: FakeIntacct): Record<stri
 }
 
 /** Test runs back off in milliseconds, not seconds. */
-const fastRetry = (connector: string) => [`  connector: ${connector}\n`, `  connector: ${connector}\n  retry: { base_delay_ms: 5, max_delay_ms: 50 }\n`] as [string, string];
+const fastRetry = (connector: string) =>
+  [`  connector: ${connector}\n`, `  connector: ${connector}\n  retry: { base_delay_ms: 5, max_delay_ms: 50 }\n`] as [string, string];
 
-export async function startSandbox(
-  options: { cb?: FakeChargebeeOptions; intacct?: FakeIntacctOptions; pipeline?: string } = {},
-): Promise<Sandbox> {
+export async function startSandbox(options: { cb?: FakeChargebeeOptions; intacct?: FakeIntacctOptions; pipeline?: string } = {}): Promise<Sandbox> {
   const cb = await startFakeChargebee({ customers: 12, ...options.cb });
   const intacct = await startFakeIntacct(options.intacct);
   const dir = mkdtempSync(join(tmpdir(), 'ledgersync-intacct-'));

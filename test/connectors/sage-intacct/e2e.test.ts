@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { StateStore } from '../../../engine/state/store.js';
 import { startSandbox, type Sandbox } from './e2e-harness.js';
-import { MARCH_1, creditNote, customer, invoice, payment, refund } from './scenario.js';
+import { creditNote, customer, invoice, payment, refund } from './scenario.js';
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {
@@ -31,7 +31,8 @@ function expectNoDuplicates(s: Sandbox): void {
   expect(ids(s.intacct.state.applications.map((a) => `${a.PAYMENTKEY}>${a.RECORDKEY}:${a.amount}`))).toEqual([]);
 }
 
-const writeRequests = (s: Sandbox) => s.intacct.state.requests.filter((r) => r.functions.some((f) => !['readByQuery', 'readMore', 'getAPISession'].includes(f))).length;
+const writeRequests = (s: Sandbox) =>
+  s.intacct.state.requests.filter((r) => r.functions.some((f) => !['readByQuery', 'readMore', 'getAPISession'].includes(f))).length;
 
 function document(s: Sandbox, kind: 'invoice' | 'adjustment', recordId: string) {
   const found = [...s.intacct.state.arDocuments.values()].find((d) => d.kind === kind && d.RECORDID === recordId);
@@ -42,13 +43,25 @@ function document(s: Sandbox, kind: 'invoice' | 'adjustment', recordId: string) 
 /** The crafted documents of the scenarios: tax, discount and round-off; a credit note over two invoices; a refund. */
 function craft(s: Sandbox): void {
   customer(s.cb, 'cust_e2e');
-  invoice(s.cb, 'inv_tax_round', 'cust_e2e', [
-    { id: 'li_1', amount: 10_000, discount: 1_000, tax: { name: 'NY State Tax', amount: 825 }, entityId: 'pro-USD-monthly', description: 'Pro plan' },
-    { id: 'li_2', amount: 2_500, entityId: 'seats-USD-monthly', description: 'Extra seats' },
-  ], { roundOff: -3 });
+  invoice(
+    s.cb,
+    'inv_tax_round',
+    'cust_e2e',
+    [
+      { id: 'li_1', amount: 10_000, discount: 1_000, tax: { name: 'NY State Tax', amount: 825 }, entityId: 'pro-USD-monthly', description: 'Pro plan' },
+      { id: 'li_2', amount: 2_500, entityId: 'seats-USD-monthly', description: 'Extra seats' },
+    ],
+    { roundOff: -3 },
+  );
   invoice(s.cb, 'inv_a', 'cust_e2e', [{ id: 'la', amount: 5_000, entityId: 'x', description: 'A' }]);
   invoice(s.cb, 'inv_b', 'cust_e2e', [{ id: 'lb', amount: 5_000, entityId: 'x', description: 'B' }]);
-  creditNote(s.cb, 'cn_two', 'cust_e2e', 3_000, { referenceInvoiceId: 'inv_a', allocations: [{ invoiceId: 'inv_a', amount: 1_000 }, { invoiceId: 'inv_b', amount: 2_000 }] });
+  creditNote(s.cb, 'cn_two', 'cust_e2e', 3_000, {
+    referenceInvoiceId: 'inv_a',
+    allocations: [
+      { invoiceId: 'inv_a', amount: 1_000 },
+      { invoiceId: 'inv_b', amount: 2_000 },
+    ],
+  });
   invoice(s.cb, 'inv_r', 'cust_e2e', [{ id: 'lr', amount: 4_000, entityId: 'x', description: 'R' }], { paid: 4_000 });
   payment(s.cb, 'txn_pay_r', 'cust_e2e', 4_000, [{ invoiceId: 'inv_r', amount: 4_000 }]);
   creditNote(s.cb, 'cn_r', 'cust_e2e', 2_000, { type: 'refundable', referenceInvoiceId: 'inv_r', refunds: [{ txnId: 'txn_ref_r', amount: 2_000 }] });
@@ -83,7 +96,7 @@ describe('Chargebee → Sage Intacct', () => {
     expect(s.intacct.state.customers.size).toBe(s.cb.state.all('customers').length);
     const postable = live(s.cb.state.all('invoices')).filter((i) => i.status !== 'voided' && i.status !== 'pending');
     for (const inv of postable) expect(document(s, 'invoice', inv.id).RECORDID).toBe(inv.id);
-    expect(first.streams.invoices!.created).toBe(postable.length);
+    expect(first.streams['invoices']!.created).toBe(postable.length);
     expectNoDuplicates(s);
 
     // Tax, discount, round-off and dimensions.
@@ -93,14 +106,33 @@ describe('Chargebee → Sage Intacct', () => {
       glaccountno: '4010',
       amount: 900_000n,
       memo: 'Pro plan',
-      dimensions: { locationid: '200', departmentid: 'SALES', projectid: 'P100', classid: 'SAAS', employeeid: 'E100', vendorid: 'V100', customerid: 'cust_e2e', itemid: 'PRO' },
+      dimensions: {
+        locationid: '200',
+        departmentid: 'SALES',
+        projectid: 'P100',
+        classid: 'SAAS',
+        employeeid: 'E100',
+        vendorid: 'V100',
+        customerid: 'cust_e2e',
+        itemid: 'PRO',
+      },
       revrectemplate: 'RR-MONTHLY',
       revrecstartdate: '2024-03-01',
       revrecenddate: '2024-03-31',
       taxentries: [{ detailid: 'Sales Tax', trx_tax: 82_500n }],
     });
-    expect(taxed.lines[1]).toMatchObject({ amount: 250_000n, dimensions: { locationid: '100' }, revrectemplate: '', taxentries: [{ detailid: 'Exempt', trx_tax: 0n }] });
-    expect(taxed.lines[2]).toMatchObject({ memo: 'Round-off value', glaccountno: '4900', amount: -300n, dimensions: { itemid: 'ROUNDOFF', locationid: '100', departmentid: 'SALES' } });
+    expect(taxed.lines[1]).toMatchObject({
+      amount: 250_000n,
+      dimensions: { locationid: '100' },
+      revrectemplate: '',
+      taxentries: [{ detailid: 'Exempt', trx_tax: 0n }],
+    });
+    expect(taxed.lines[2]).toMatchObject({
+      memo: 'Round-off value',
+      glaccountno: '4900',
+      amount: -300n,
+      dimensions: { itemid: 'ROUNDOFF', locationid: '100', departmentid: 'SALES' },
+    });
 
     // The credit note, applied over two invoices.
     const credit = document(s, 'adjustment', 'cn_two');
@@ -118,10 +150,19 @@ describe('Chargebee → Sage Intacct', () => {
     expect(knockoff).toMatchObject({ PAYMENTKEY: document(s, 'adjustment', 'cn_r').RECORDNO, MEMO: 'refund knockoff txn_ref_r', amount: 200_000n });
     const bill = [...s.intacct.state.bills.values()].find((b) => b.RECORDID === 'bill_txn_ref_r')!;
     expect(bill).toMatchObject({ VENDORID: 'REFUNDS', total: 200_000n, paid: 200_000n });
-    expect([...s.intacct.state.apPayments.values()].find((p) => p.DESCRIPTION === 'refund id - txn_ref_r')).toMatchObject({ PAYMENTMETHOD: 'Cash', FINANCIALENTITY: 'BOA', VENDORID: 'REFUNDS', total: 200_000n });
+    expect([...s.intacct.state.apPayments.values()].find((p) => p.DESCRIPTION === 'refund id - txn_ref_r')).toMatchObject({
+      PAYMENTMETHOD: 'Cash',
+      FINANCIALENTITY: 'BOA',
+      VENDORID: 'REFUNDS',
+      total: 200_000n,
+    });
     // The card payment, applied in full.
     expect(document(s, 'invoice', 'inv_r').applied).toBe(400_000n);
-    expect([...s.intacct.state.arPayments.values()].find((p) => p.DOCNUMBER === 'txn_pay_r')).toMatchObject({ PAYMENTMETHOD: 'Credit Card', amount: 400_000n, applied: 400_000n });
+    expect([...s.intacct.state.arPayments.values()].find((p) => p.DOCNUMBER === 'txn_pay_r')).toMatchObject({
+      PAYMENTMETHOD: 'Credit Card',
+      amount: 400_000n,
+      applied: 400_000n,
+    });
 
     // Idle: nothing new is posted.
     const writesBefore = writeRequests(s);
@@ -133,7 +174,7 @@ describe('Chargebee → Sage Intacct', () => {
     // A changed customer is updated, not duplicated.
     s.cb.state.touch('customers', 'cust_e2e', { company: 'Case & Sons <Holdings>' });
     const changed = await s.run();
-    expect(changed.streams.customers).toMatchObject({ updated: 1, created: 0 });
+    expect(changed.streams['customers']).toMatchObject({ updated: 1, created: 0 });
     expect(s.intacct.state.customers.get('cust_e2e')).toMatchObject({ NAME: 'Case & Sons <Holdings>', updates: 1 });
     expectNoDuplicates(s);
 
@@ -142,7 +183,7 @@ describe('Chargebee → Sage Intacct', () => {
     s.cb.state.touch('invoices', 'inv_r', { po_number: 'PO-78' });
     const edits = await s.run();
     expect(edits.exitCode).toBe(1);
-    expect(edits.streams.invoices).toMatchObject({ updated: 1, failed: 1, created: 0 });
+    expect(edits.streams['invoices']).toMatchObject({ updated: 1, failed: 1, created: 0 });
     expect(document(s, 'invoice', 'inv_tax_round').updates).toBe(1);
     expect(document(s, 'invoice', 'inv_tax_round').total).toBe(1_232_200n);
     const store = StateStore.open(s.statePath);
@@ -161,7 +202,11 @@ describe('Chargebee → Sage Intacct', () => {
       ['  overpayment_department_id: ""', '  overpayment_department_id: CS'],
     ]);
     customer(s.cb, 'cust_eur', { preferred_currency_code: 'EUR' });
-    invoice(s.cb, 'inv_eur', 'cust_eur', [{ id: 'le', amount: 10_000, entityId: 'x', description: 'EUR plan' }], { currency: 'EUR', exchangeRate: 1.0823, paid: 10_000 });
+    invoice(s.cb, 'inv_eur', 'cust_eur', [{ id: 'le', amount: 10_000, entityId: 'x', description: 'EUR plan' }], {
+      currency: 'EUR',
+      exchangeRate: 1.0823,
+      paid: 10_000,
+    });
     payment(s.cb, 'txn_eur', 'cust_eur', 10_000, [{ invoiceId: 'inv_eur', amount: 10_000 }], { currency: 'EUR', exchangeRate: 1.0823 });
     const run = await s.run();
     expect(run.exitCode, JSON.stringify(run.error ?? run.streams)).toBe(0);
@@ -188,7 +233,7 @@ describe('Chargebee → Sage Intacct', () => {
     const run = await s.run();
     expect(run.exitCode).toBe(1);
     expect(run.status).toBe('partial');
-    expect(run.streams.invoices!.created).toBeGreaterThan(0);
+    expect(run.streams['invoices']!.created).toBeGreaterThan(0);
     const store = StateStore.open(s.statePath);
     const letters = store.deadLetters('chargebee-to-intacct');
     store.close();

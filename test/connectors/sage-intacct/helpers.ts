@@ -65,7 +65,9 @@ export function record(object: string, sourceId: string, data: Record<string, un
     deleted: false,
     action: 'upsert',
     data,
-    contentHash: createHash('sha256').update(`${++hashCounter}:${JSON.stringify(data)}`).digest('hex'),
+    contentHash: createHash('sha256')
+      .update(`${++hashCounter}:${JSON.stringify(data)}`)
+      .digest('hex'),
     ...(previous
       ? { previous: { sourceId, sourceVersion: null, contentHash: null, targetId: null, targetVersion: null, pendingWrite: false, updatedAt: 0, ...previous } }
       : {}),
@@ -76,6 +78,15 @@ export function record(object: string, sourceId: string, data: Record<string, un
 export function seedCustomers(fake: FakeIntacct, ...ids: string[]): void {
   for (const id of ids) {
     fake.state.lastRecordNo++;
-    fake.state.customers.set(id, { RECORDNO: String(fake.state.lastRecordNo), CUSTOMERID: id, NAME: id, STATUS: 'active', contact: {}, WHENCREATED: '', WHENMODIFIED: '', updates: 0 });
+    fake.state.customers.set(id, {
+      RECORDNO: String(fake.state.lastRecordNo),
+      CUSTOMERID: id,
+      NAME: id,
+      STATUS: 'active',
+      contact: {},
+      WHENCREATED: '',
+      WHENMODIFIED: '',
+      updates: 0,
+    });
   }
 }

@@ -12,7 +12,7 @@ import { ROOT, startSandbox, type Sandbox } from './e2e-harness.js';
 import { creditNote, customer, invoice, payment, refund } from './scenario.js';
 
 const child = join(ROOT, 'test', 'connectors', 'sage-intacct', 'kill-child.mjs');
-const points = process.env.LEDGERSYNC_SOAK ? 20 : 1;
+const points = process.env['LEDGERSYNC_SOAK'] ? 20 : 1;
 const builtEntry = join(ROOT, 'dist', 'connectors', 'sage-intacct', 'index.js');
 
 function newest(dir: string): number {
@@ -29,7 +29,10 @@ function newest(dir: string): number {
 function ensureBuilt(): void {
   const sources = Math.max(...['engine', 'connectors', join('test', 'fakes', 'intacct')].map((d) => newest(join(ROOT, d))));
   if (existsSync(builtEntry) && statSync(builtEntry).mtimeMs >= sources) return;
-  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, encoding: 'utf8' });
+  const build = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(ROOT, 'tsconfig.build.json')], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   if (!existsSync(builtEntry)) throw new Error(`build failed: ${build.stdout}${build.stderr}`);
 }
 
@@ -57,8 +60,13 @@ function count(s: Sandbox): { duplicates: number; missing: number } {
   const txns = liveCb(s.cb.state.all('transactions')).filter((t) => t.status === 'success');
   const expected: Record<string, string[]> = {
     customers: s.cb.state.all('customers').map((c) => c.id),
-    invoices: liveCb(s.cb.state.all('invoices')).filter((i) => i.status !== 'voided' && i.status !== 'pending').map((i) => i.id).concat(txns.filter((t) => t.type === 'refund').map((t) => `refund_${t.id}`)),
-    adjustments: liveCb(s.cb.state.all('credit_notes')).filter((c) => c.status !== 'voided').map((c) => c.id),
+    invoices: liveCb(s.cb.state.all('invoices'))
+      .filter((i) => i.status !== 'voided' && i.status !== 'pending')
+      .map((i) => i.id)
+      .concat(txns.filter((t) => t.type === 'refund').map((t) => `refund_${t.id}`)),
+    adjustments: liveCb(s.cb.state.all('credit_notes'))
+      .filter((c) => c.status !== 'voided')
+      .map((c) => c.id),
     payments: txns.filter((t) => t.type === 'payment').map((t) => t.id),
     bills: txns.filter((t) => t.type === 'refund').map((t) => `bill_${t.id}`),
     apPayments: txns.filter((t) => t.type === 'refund').map((t) => `refund id - ${t.id}`),

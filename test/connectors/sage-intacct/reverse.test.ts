@@ -47,16 +47,26 @@ it('records an Intacct offline payment in the fake Chargebee exactly once, and n
   const recordNo = [...s.intacct.state.arPayments.values()].find((p) => p.DOCNUMBER === 'CHK-1001')!.RECORDNO;
 
   const reversePath = join(s.dir, 'reverse.yaml');
-  writeFileSync(reversePath, readFileSync(REVERSE, 'utf8').replace('  connector: sage-intacct\n', '  connector: sage-intacct\n  retry: { base_delay_ms: 5, max_delay_ms: 50 }\n'));
+  writeFileSync(
+    reversePath,
+    readFileSync(REVERSE, 'utf8').replace('  connector: sage-intacct\n', '  connector: sage-intacct\n  retry: { base_delay_ms: 5, max_delay_ms: 50 }\n'),
+  );
   const reverse = () => runPipeline({ pipelinePath: reversePath, statePath: s.statePath, env: s.env, log: silentLogger });
 
   const first = await reverse();
   expect(first.exitCode, JSON.stringify(first.error ?? first.streams)).toBe(0);
   // Only the clerk's payment: the forward flow's payments (reference txn_…) are not echoed back.
-  expect(first.streams.offline_payments).toMatchObject({ created: 1, failed: 0 });
+  expect(first.streams['offline_payments']).toMatchObject({ created: 1, failed: 0 });
   const recorded = () => s.cb.state.all('transactions').filter((t) => (t as { id_at_gateway?: string }).id_at_gateway === recordNo);
   expect(recorded()).toHaveLength(1);
-  expect(recorded()[0]).toMatchObject({ amount: 3_000, payment_method: 'check', reference_number: 'CHK-1001', gateway: 'not_applicable', date: 1_710_028_800, customer_id: 'cust_rev' });
+  expect(recorded()[0]).toMatchObject({
+    amount: 3_000,
+    payment_method: 'check',
+    reference_number: 'CHK-1001',
+    gateway: 'not_applicable',
+    date: 1_710_028_800,
+    customer_id: 'cust_rev',
+  });
   const cbInvoice = s.cb.state.all('invoices').find((i) => i.id === 'inv_open')!;
   expect(cbInvoice).toMatchObject({ amount_paid: 3_000, amount_due: 2_000 });
   const post = s.cb.requests.filter((r) => r.method === 'POST').at(-1)!;
@@ -64,7 +74,7 @@ it('records an Intacct offline payment in the fake Chargebee exactly once, and n
 
   // Run again: nothing new.
   const again = await reverse();
-  expect(again.streams.offline_payments!.written).toBe(0);
+  expect(again.streams['offline_payments']!.written).toBe(0);
   expect(recorded()).toHaveLength(1);
 
   // The forward flow does not send Chargebee's copy of that payment back to Intacct.

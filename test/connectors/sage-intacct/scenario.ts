@@ -14,7 +14,15 @@ interface LineSpec {
 }
 
 export function customer(cb: FakeChargebee, id: string, extra: Record<string, unknown> = {}): void {
-  cb.state.create('customers', { id, first_name: 'Erin', last_name: 'Case', company: `Company ${id}`, email: `${id}@example.test`, preferred_currency_code: 'USD', ...extra });
+  cb.state.create('customers', {
+    id,
+    first_name: 'Erin',
+    last_name: 'Case',
+    company: `Company ${id}`,
+    email: `${id}@example.test`,
+    preferred_currency_code: 'USD',
+    ...extra,
+  });
 }
 
 export function invoice(
@@ -68,8 +76,26 @@ export function invoice(
     credits_applied: 0,
     amount_due: total - paid,
     line_items: lineItems,
-    line_item_taxes: lines.filter((l) => l.tax).map((l) => ({ line_item_id: l.id, tax_name: l.tax!.name, tax_rate: 8.25, tax_amount: l.tax!.amount, taxable_amount: l.amount - (l.discount ?? 0), tax_juris_type: 'state' })),
-    discounts: lines.filter((l) => l.discount).map((l) => ({ amount: l.discount, description: '10OFF', line_item_id: l.id, entity_type: 'item_level_coupon', discount_type: 'percentage', entity_id: '10OFF' })),
+    line_item_taxes: lines
+      .filter((l) => l.tax)
+      .map((l) => ({
+        line_item_id: l.id,
+        tax_name: l.tax!.name,
+        tax_rate: 8.25,
+        tax_amount: l.tax!.amount,
+        taxable_amount: l.amount - (l.discount ?? 0),
+        tax_juris_type: 'state',
+      })),
+    discounts: lines
+      .filter((l) => l.discount)
+      .map((l) => ({
+        amount: l.discount,
+        description: '10OFF',
+        line_item_id: l.id,
+        entity_type: 'item_level_coupon',
+        discount_type: 'percentage',
+        entity_id: '10OFF',
+      })),
     linked_payments: [],
     deleted: false,
   } as never);
@@ -81,7 +107,12 @@ export function creditNote(
   id: string,
   customerId: string,
   total: number,
-  extra: { type?: 'adjustment' | 'refundable'; referenceInvoiceId?: string; allocations?: { invoiceId: string; amount: number }[]; refunds?: { txnId: string; amount: number }[] } = {},
+  extra: {
+    type?: 'adjustment' | 'refundable';
+    referenceInvoiceId?: string;
+    allocations?: { invoiceId: string; amount: number }[];
+    refunds?: { txnId: string; amount: number }[];
+  } = {},
 ): void {
   cb.state.create('credit_notes', {
     id,
@@ -99,10 +130,40 @@ export function creditNote(
     round_off_amount: 0,
     amount_allocated: (extra.allocations ?? []).reduce((s, a) => s + a.amount, 0),
     amount_refunded: (extra.refunds ?? []).reduce((s, r) => s + r.amount, 0),
-    line_items: [{ id: `${id}-l1`, object: 'line_item', date_from: MARCH_1, date_to: MARCH_1 + 30 * DAY, unit_amount: total, quantity: 1, amount: total, pricing_model: 'flat_fee', is_taxed: false, tax_amount: 0, discount_amount: 0, description: 'Service credit', entity_type: 'plan_item_price', entity_id: 'pro-USD-monthly' }],
+    line_items: [
+      {
+        id: `${id}-l1`,
+        object: 'line_item',
+        date_from: MARCH_1,
+        date_to: MARCH_1 + 30 * DAY,
+        unit_amount: total,
+        quantity: 1,
+        amount: total,
+        pricing_model: 'flat_fee',
+        is_taxed: false,
+        tax_amount: 0,
+        discount_amount: 0,
+        description: 'Service credit',
+        entity_type: 'plan_item_price',
+        entity_id: 'pro-USD-monthly',
+      },
+    ],
     line_item_taxes: [],
-    allocations: (extra.allocations ?? []).map((a) => ({ invoice_id: a.invoiceId, allocated_amount: a.amount, allocated_at: MARCH_1 + 3 * DAY, invoice_date: MARCH_1, invoice_status: 'payment_due' })),
-    linked_refunds: (extra.refunds ?? []).map((r) => ({ txn_id: r.txnId, applied_amount: r.amount, applied_at: MARCH_1 + 4 * DAY, txn_status: 'success', txn_date: MARCH_1 + 4 * DAY, txn_amount: r.amount })),
+    allocations: (extra.allocations ?? []).map((a) => ({
+      invoice_id: a.invoiceId,
+      allocated_amount: a.amount,
+      allocated_at: MARCH_1 + 3 * DAY,
+      invoice_date: MARCH_1,
+      invoice_status: 'payment_due',
+    })),
+    linked_refunds: (extra.refunds ?? []).map((r) => ({
+      txn_id: r.txnId,
+      applied_amount: r.amount,
+      applied_at: MARCH_1 + 4 * DAY,
+      txn_status: 'success',
+      txn_date: MARCH_1 + 4 * DAY,
+      txn_amount: r.amount,
+    })),
     deleted: false,
   } as never);
 }
@@ -127,7 +188,13 @@ export function payment(
     exchange_rate: extra.exchangeRate ?? 1,
     amount,
     amount_unused: 0,
-    linked_invoices: invoices.map((i) => ({ invoice_id: i.invoiceId, applied_amount: i.amount, applied_at: MARCH_1 + DAY, invoice_date: MARCH_1, invoice_status: 'paid' })),
+    linked_invoices: invoices.map((i) => ({
+      invoice_id: i.invoiceId,
+      applied_amount: i.amount,
+      applied_at: MARCH_1 + DAY,
+      invoice_date: MARCH_1,
+      invoice_status: 'paid',
+    })),
     linked_credit_notes: [],
     linked_refunds: [],
     deleted: false,
@@ -147,7 +214,17 @@ export function refund(cb: FakeChargebee, id: string, customerId: string, amount
     exchange_rate: 1,
     amount,
     linked_invoices: [],
-    linked_credit_notes: [{ cn_id: creditNoteId, applied_amount: amount, applied_at: MARCH_1 + 4 * DAY, cn_reason_code: 'other', cn_date: MARCH_1 + 2 * DAY, cn_total: amount, cn_status: 'refunded' }],
+    linked_credit_notes: [
+      {
+        cn_id: creditNoteId,
+        applied_amount: amount,
+        applied_at: MARCH_1 + 4 * DAY,
+        cn_reason_code: 'other',
+        cn_date: MARCH_1 + 2 * DAY,
+        cn_total: amount,
+        cn_status: 'refunded',
+      },
+    ],
     linked_refunds: [],
     deleted: false,
   } as never);

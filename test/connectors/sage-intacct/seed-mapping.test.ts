@@ -54,7 +54,10 @@ const plans: Record<string, Plan> = {};
 let fake: FakeIntacct;
 
 beforeAll(async () => {
-  for (const [name, file] of [['forward', FORWARD], ['reverse', REVERSE]] as const) {
+  for (const [name, file] of [
+    ['forward', FORWARD],
+    ['reverse', REVERSE],
+  ] as const) {
     const loaded = await loadPipeline(file, { env, mode: 'validate' });
     if (!loaded.plan) throw new Error(JSON.stringify(loaded.problems));
     plans[name] = loaded.plan;
@@ -67,8 +70,13 @@ afterAll(() => fake.close());
 async function mapped(c: SeedCase) {
   const plan = plans[c.pipeline ?? 'forward']!;
   const stream = plan.streams.find((s) => s.name === c.stream)!;
-  const bindings = createBindings({ options: { ...plan.options, ...c.options }, lookups: plan.lookups, timezone: plan.timezone, resolveTarget: (s, id) => c.refs?.[s]?.[id] });
-  const outcome = await mapRecord(stream, { id: String(c.input.id ?? 'case'), deleted: c.deleted ?? false, data: c.input }, bindings);
+  const bindings = createBindings({
+    options: { ...plan.options, ...c.options },
+    lookups: plan.lookups,
+    timezone: plan.timezone,
+    resolveTarget: (s, id) => c.refs?.[s]?.[id],
+  });
+  const outcome = await mapRecord(stream, { id: String(c.input['id'] ?? 'case'), deleted: c.deleted ?? false, data: c.input }, bindings);
   return outcome.kind === 'mapped' ? outcome.records : [];
 }
 
@@ -111,7 +119,7 @@ describe('the seed mapping tables', () => {
       seedCustomers(fake, 'cus_1');
       const [result] = await connector.createSink!(intacctInput(fake)).write([record(r.object, r.sourceId, r.data)], sinkContext());
       expect(result?.status).toBe('failed');
-      if (result?.status === 'failed') expect(result.error.details.errorno).toBe(c.posted.rejected_by_fake);
+      if (result?.status === 'failed') expect(result.error.details['errorno']).toBe(c.posted.rejected_by_fake);
       return;
     }
     const fn = createBody(objectSpecs[r.object]!, r.object, r.data);

@@ -24,7 +24,18 @@ const invoice = (no: string, extra: Record<string, unknown> = {}) => ({
   description: `Invoice ${no}`,
   currency: 'USD',
   invoiceitems: [
-    { glaccountno: '4000', amount: '100.00', memo: 'Pro plan', itemid: 'PLAN', locationid: '100', departmentid: 'SALES', revrectemplate: 'RR-MONTHLY', revrecstartdate: '2024-02-01', revrecenddate: '2024-02-29', taxentries: [{ detailid: 'Sales Tax', trx_tax: '8.25' }] },
+    {
+      glaccountno: '4000',
+      amount: '100.00',
+      memo: 'Pro plan',
+      itemid: 'PLAN',
+      locationid: '100',
+      departmentid: 'SALES',
+      revrectemplate: 'RR-MONTHLY',
+      revrecstartdate: '2024-02-01',
+      revrecenddate: '2024-02-29',
+      taxentries: [{ detailid: 'Sales Tax', trx_tax: '8.25' }],
+    },
     { glaccountno: '4900', amount: '-0.25', memo: 'Round-off value', itemid: 'ROUNDOFF', revrecstartdate: '2024-02-01', revrecenddate: '2024-02-01' },
   ],
   ...extra,
@@ -39,11 +50,17 @@ describe('customers', () => {
   it('creates, then updates on a changed version, never duplicating', async () => {
     const s = sink();
     await s.open!(ctx);
-    const [created] = await s.write([record('CUSTOMER', 'cb_1', { CUSTOMERID: 'cb_1', NAME: 'Acme <&> "Co"', DISPLAYCONTACT: { PRINTAS: 'Acme', EMAIL1: 'a@acme.test' } })], ctx);
+    const [created] = await s.write(
+      [record('CUSTOMER', 'cb_1', { CUSTOMERID: 'cb_1', NAME: 'Acme <&> "Co"', DISPLAYCONTACT: { PRINTAS: 'Acme', EMAIL1: 'a@acme.test' } })],
+      ctx,
+    );
     expect(created).toMatchObject({ status: 'created', targetId: 'cb_1' });
     expect(fake.state.customers.get('cb_1')).toMatchObject({ NAME: 'Acme <&> "Co"', contact: { PRINTAS: 'Acme', EMAIL1: 'a@acme.test' } });
     const recordNo = created!.status === 'created' ? created!.targetVersion : undefined;
-    const [updated] = await s.write([record('CUSTOMER', 'cb_1', { CUSTOMERID: 'cb_1', NAME: 'Acme Corp' }, { targetId: 'cb_1', targetVersion: recordNo ?? null })], ctx);
+    const [updated] = await s.write(
+      [record('CUSTOMER', 'cb_1', { CUSTOMERID: 'cb_1', NAME: 'Acme Corp' }, { targetId: 'cb_1', targetVersion: recordNo ?? null })],
+      ctx,
+    );
     expect(updated).toMatchObject({ status: 'updated', targetId: 'cb_1' });
     expect(fake.state.customers.get('cb_1')).toMatchObject({ NAME: 'Acme Corp', updates: 1 });
     expect(fake.state.customers.size).toBe(1);
@@ -58,7 +75,10 @@ describe('customers', () => {
 
   it('dead-letters an id over 17 characters with Intacct errorno and correction, and writes the rest', async () => {
     const results = await sink().write(
-      [record('CUSTOMER', 'cust_abcdefghijklmnop', { CUSTOMERID: 'cust_abcdefghijklmnop', NAME: 'Long' }), record('CUSTOMER', 'short', { CUSTOMERID: 'short', NAME: 'Short' })],
+      [
+        record('CUSTOMER', 'cust_abcdefghijklmnop', { CUSTOMERID: 'cust_abcdefghijklmnop', NAME: 'Long' }),
+        record('CUSTOMER', 'short', { CUSTOMERID: 'short', NAME: 'Short' }),
+      ],
       ctx,
     );
     const error = failedError(results[0]);
@@ -84,15 +104,32 @@ describe('AR invoices', () => {
     const doc = fake.state.arDocuments.get(r!.status === 'created' ? r!.targetId : '')!;
     expect(doc.RECORDID).toBe('inv_1');
     expect(doc.total).toBe(1_080_000n); // 100.00 + 8.25 - 0.25
-    expect(doc.lines[0]).toMatchObject({ glaccountno: '4000', memo: 'Pro plan', dimensions: { itemid: 'PLAN', locationid: '100', departmentid: 'SALES' }, revrectemplate: 'RR-MONTHLY', revrecstartdate: '2024-02-01', revrecenddate: '2024-02-29', taxentries: [{ detailid: 'Sales Tax', trx_tax: 82_500n }] });
+    expect(doc.lines[0]).toMatchObject({
+      glaccountno: '4000',
+      memo: 'Pro plan',
+      dimensions: { itemid: 'PLAN', locationid: '100', departmentid: 'SALES' },
+      revrectemplate: 'RR-MONTHLY',
+      revrecstartdate: '2024-02-01',
+      revrecenddate: '2024-02-29',
+      taxentries: [{ detailid: 'Sales Tax', trx_tax: 82_500n }],
+    });
     expect(doc.lines[1]).toMatchObject({ memo: 'Round-off value', amount: -2_500n });
   });
 
   it('dead-letters an unknown GL account, an unknown dimension and a closed period, each with errorno and correction', async () => {
     fake.faults.closeBooksThrough('2023-12-31');
     const bad = (no: string, line: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-      record('ARINVOICE', no, { customerid: 'C1', datecreated: '2024-02-01', invoiceno: no, invoiceitems: [{ glaccountno: '4000', amount: '1.00', ...line }], ...extra });
-    const results = await sink().write([bad('gl', { glaccountno: '9999' }), bad('loc', { locationid: 'MARS' }), bad('closed', {}, { datecreated: '2023-12-15' }), bad('ok', {})], ctx);
+      record('ARINVOICE', no, {
+        customerid: 'C1',
+        datecreated: '2024-02-01',
+        invoiceno: no,
+        invoiceitems: [{ glaccountno: '4000', amount: '1.00', ...line }],
+        ...extra,
+      });
+    const results = await sink().write(
+      [bad('gl', { glaccountno: '9999' }), bad('loc', { locationid: 'MARS' }), bad('closed', {}, { datecreated: '2023-12-15' }), bad('ok', {})],
+      ctx,
+    );
     expect(failedError(results[0]).details).toMatchObject({ errorno: 'BL03000018', sourceId: 'gl' });
     expect(failedError(results[0]).fix).toMatch(/Chart of accounts/);
     expect(failedError(results[1]).details).toMatchObject({ errorno: 'BL03002102', sourceId: 'loc' });
@@ -136,13 +173,27 @@ describe('AR invoices', () => {
 
   it('sends a refused record again in a later run, once Intacct is fixed, although its request was seen before', async () => {
     const s = sink();
-    const bad = () => record('ARINVOICE', 'inv_gl', { customerid: 'C1', datecreated: '2024-02-01', invoiceno: 'inv_gl', invoiceitems: [{ glaccountno: '7777', amount: '1.00' }] });
+    const bad = () =>
+      record('ARINVOICE', 'inv_gl', {
+        customerid: 'C1',
+        datecreated: '2024-02-01',
+        invoiceno: 'inv_gl',
+        invoiceitems: [{ glaccountno: '7777', amount: '1.00' }],
+      });
     const first = bad();
     const [refused] = await s.write([first], ctx);
     expect(failedError(refused).details).toMatchObject({ errorno: 'BL03000018' });
     fake.state.master.glAccounts.push('7777');
     // The same record, the same content: the same control id, which Intacct has seen (uniqueid).
-    const [again] = await s.write([{ ...first, previous: { sourceId: 'inv_gl', sourceVersion: null, contentHash: null, targetId: null, targetVersion: null, pendingWrite: false, updatedAt: 0 } }], { ...ctx, runId: 'run-2' });
+    const [again] = await s.write(
+      [
+        {
+          ...first,
+          previous: { sourceId: 'inv_gl', sourceVersion: null, contentHash: null, targetId: null, targetVersion: null, pendingWrite: false, updatedAt: 0 },
+        },
+      ],
+      { ...ctx, runId: 'run-2' },
+    );
     expect(again).toMatchObject({ status: 'created' });
     expect([...fake.state.arDocuments.values()].filter((d) => d.RECORDID === 'inv_gl')).toHaveLength(1);
   });
@@ -165,38 +216,140 @@ describe('payments, credits, refunds', () => {
     const [a, b] = await s.write([record('ARINVOICE', 'A', invoice('A')), record('ARINVOICE', 'B', invoice('B'))], ctx);
     const keyA = a!.status === 'created' ? a!.targetId : '';
     const keyB = b!.status === 'created' ? b!.targetId : '';
-    const [credit] = await s.write([record('ARADJUSTMENT', 'cn_1', { customerid: 'C1', datecreated: '2024-02-05', adjustmentno: 'cn_1', aradjustmentitems: [{ glaccountno: '4000', amount: '-50.00' }] })], ctx);
+    const [credit] = await s.write(
+      [
+        record('ARADJUSTMENT', 'cn_1', {
+          customerid: 'C1',
+          datecreated: '2024-02-05',
+          adjustmentno: 'cn_1',
+          aradjustmentitems: [{ glaccountno: '4000', amount: '-50.00' }],
+        }),
+      ],
+      ctx,
+    );
     const creditKey = credit!.status === 'created' ? credit!.targetId : '';
     const apply = (part: string, invoicekey: string, amount: string) =>
-      record('ARPAYMENT_APPLY', `cn_1#${part}`, { arpaymentkey: creditKey, paymentdate: '2024-02-06', memo: 'Creditmemo applied over invoice', arpaymentitems: [{ invoicekey, amount }] });
+      record('ARPAYMENT_APPLY', `cn_1#${part}`, {
+        arpaymentkey: creditKey,
+        paymentdate: '2024-02-06',
+        memo: 'Creditmemo applied over invoice',
+        arpaymentitems: [{ invoicekey, amount }],
+      });
     const applied = await s.write([apply('A', keyA, '20.00'), apply('B', keyB, '30.00')], ctx);
     expect(applied.map((r) => r.status)).toEqual(['created', 'created']);
     expect(fake.state.arDocuments.get(keyA)!.applied).toBe(200_000n);
     expect(fake.state.arDocuments.get(keyB)!.applied).toBe(300_000n);
     // Sent again (a resumed run), the applications are recognised, not repeated.
-    const again = await s.write([apply('A', keyA, '20.00')].map((r) => ({ ...r, previous: { ...r.previous!, sourceId: r.sourceId, sourceVersion: null, contentHash: null, targetId: null, targetVersion: null, pendingWrite: true, updatedAt: 0 } })), ctx);
+    const again = await s.write(
+      [apply('A', keyA, '20.00')].map((r) => ({
+        ...r,
+        previous: {
+          ...r.previous!,
+          sourceId: r.sourceId,
+          sourceVersion: null,
+          contentHash: null,
+          targetId: null,
+          targetVersion: null,
+          pendingWrite: true,
+          updatedAt: 0,
+        },
+      })),
+      ctx,
+    );
     expect(again[0]).toMatchObject({ status: 'created', targetId: creditKey });
     expect(fake.state.applications.filter((x) => x.PAYMENTKEY === creditKey)).toHaveLength(2);
 
-    const [payment] = await s.write([record('ARPAYMENT', 'txn_1', { customerid: 'C1', paymentamount: { amount: '50.00', exchange_rate: '1.0823' }, bankaccountid: 'BOA', refid: 'txn_1', datereceived: '2024-02-07', paymentmethod: 'Credit Card', currency: 'USD' })], ctx);
+    const [payment] = await s.write(
+      [
+        record('ARPAYMENT', 'txn_1', {
+          customerid: 'C1',
+          paymentamount: { amount: '50.00', exchange_rate: '1.0823' },
+          bankaccountid: 'BOA',
+          refid: 'txn_1',
+          datereceived: '2024-02-07',
+          paymentmethod: 'Credit Card',
+          currency: 'USD',
+        }),
+      ],
+      ctx,
+    );
     const paymentKey = payment!.status === 'created' ? payment!.targetId : '';
     expect(fake.state.arPayments.get(paymentKey)!.amount).toBe(541_200n); // 50.00 × 1.0823 = 54.115 → 54.12
-    const [pa] = await s.write([record('ARPAYMENT_APPLY', 'txn_1', { arpaymentkey: paymentKey, paymentdate: '2024-02-07', memo: 'payment apply', overpaylocid: 'US', overpaydeptid: 'CS', arpaymentitems: [{ invoicekey: keyA, amount: { amount: '50.00', exchange_rate: '1.0823' } }] })], ctx);
+    const [pa] = await s.write(
+      [
+        record('ARPAYMENT_APPLY', 'txn_1', {
+          arpaymentkey: paymentKey,
+          paymentdate: '2024-02-07',
+          memo: 'payment apply',
+          overpaylocid: 'US',
+          overpaydeptid: 'CS',
+          arpaymentitems: [{ invoicekey: keyA, amount: { amount: '50.00', exchange_rate: '1.0823' } }],
+        }),
+      ],
+      ctx,
+    );
     expect(pa).toMatchObject({ status: 'created' });
     expect(fake.state.applications.at(-1)).toMatchObject({ amount: 541_200n, OVERPAYLOCID: 'US', OVERPAYDEPTID: 'CS', MEMO: 'payment apply' });
     // Resumed, the converted application is recognised by its amount as Intacct holds it (54.12).
-    const converted = record('ARPAYMENT_APPLY', 'txn_1', { arpaymentkey: paymentKey, paymentdate: '2024-02-07', memo: 'payment apply', arpaymentitems: [{ invoicekey: keyA, amount: { amount: '50.00', exchange_rate: '1.0823' } }] }, { pendingWrite: true });
+    const converted = record(
+      'ARPAYMENT_APPLY',
+      'txn_1',
+      {
+        arpaymentkey: paymentKey,
+        paymentdate: '2024-02-07',
+        memo: 'payment apply',
+        arpaymentitems: [{ invoicekey: keyA, amount: { amount: '50.00', exchange_rate: '1.0823' } }],
+      },
+      { pendingWrite: true },
+    );
     const applicationsBefore = fake.state.applications.length;
     expect((await s.write([converted], ctx))[0]).toMatchObject({ status: 'created', targetId: paymentKey });
     expect(fake.state.applications).toHaveLength(applicationsBefore);
 
-    const [bill] = await s.write([record('APBILL', 'rf_1#bill', { vendorid: 'REFUNDS', datecreated: '2024-02-08', billno: 'bill_rf_1', billitems: [{ glaccountno: '2100', amount: '10.00', memo: 'refund id - rf_1' }] })], ctx);
+    const [bill] = await s.write(
+      [
+        record('APBILL', 'rf_1#bill', {
+          vendorid: 'REFUNDS',
+          datecreated: '2024-02-08',
+          billno: 'bill_rf_1',
+          billitems: [{ glaccountno: '2100', amount: '10.00', memo: 'refund id - rf_1' }],
+        }),
+      ],
+      ctx,
+    );
     const billKey = bill!.status === 'created' ? bill!.targetId : '';
-    const [ap] = await s.write([record('APPAYMENT', 'rf_1#ap', { bankaccountid: 'BOA', vendorid: 'REFUNDS', memo: 'refund id - rf_1', paymentmethod: 'Cash', paymentdate: '2024-02-08', paymentrequestitems: [{ key: billKey, paymentamount: '10.00' }] })], ctx);
+    const [ap] = await s.write(
+      [
+        record('APPAYMENT', 'rf_1#ap', {
+          bankaccountid: 'BOA',
+          vendorid: 'REFUNDS',
+          memo: 'refund id - rf_1',
+          paymentmethod: 'Cash',
+          paymentdate: '2024-02-08',
+          paymentrequestitems: [{ key: billKey, paymentamount: '10.00' }],
+        }),
+      ],
+      ctx,
+    );
     expect(ap).toMatchObject({ status: 'created' });
-    expect([...fake.state.apPayments.values()][0]).toMatchObject({ PAYMENTMETHOD: 'Cash', DESCRIPTION: 'refund id - rf_1', FINANCIALENTITY: 'BOA', total: 100_000n });
+    expect([...fake.state.apPayments.values()][0]).toMatchObject({
+      PAYMENTMETHOD: 'Cash',
+      DESCRIPTION: 'refund id - rf_1',
+      FINANCIALENTITY: 'BOA',
+      total: 100_000n,
+    });
     // A changed credit memo cannot be edited: a clear dead letter.
-    const [changed] = await s.write([record('ARADJUSTMENT', 'cn_1', { customerid: 'C1', datecreated: '2024-02-05', adjustmentno: 'cn_1', aradjustmentitems: [{ glaccountno: '4000', amount: '-60.00' }] }, { targetId: creditKey })], ctx);
+    const [changed] = await s.write(
+      [
+        record(
+          'ARADJUSTMENT',
+          'cn_1',
+          { customerid: 'C1', datecreated: '2024-02-05', adjustmentno: 'cn_1', aradjustmentitems: [{ glaccountno: '4000', amount: '-60.00' }] },
+          { targetId: creditKey },
+        ),
+      ],
+      ctx,
+    );
     expect(failedError(changed).code).toBe('intacct_update_unsupported');
   });
 });
@@ -239,7 +392,10 @@ describe('credentials and sessions', () => {
     const s = new IntacctSink(gateway, { functionsPerRequest: 25, maxBatchSize: 100 }, input.log);
     await s.open();
     const before = gateway.counters.requests;
-    const results = await s.write(Array.from({ length: 100 }, (_, i) => record('ARINVOICE', `b${i}`, invoice(`b${i}`))), ctx);
+    const results = await s.write(
+      Array.from({ length: 100 }, (_, i) => record('ARINVOICE', `b${i}`, invoice(`b${i}`))),
+      ctx,
+    );
     expect(results.every((r) => r.status === 'created')).toBe(true);
     expect(gateway.counters.requests - before).toBe(1 + 4);
     expect(fake.stats.maxConcurrent).toBeLessThanOrEqual(2);

@@ -121,7 +121,13 @@ describe('journals', () => {
   it('refuses an unbalanced journal as a bug, never a post', () => {
     let caught: unknown;
     try {
-      assertBalanced({ currency: 'USD', lines: [{ account: '1200', debit: 100, credit: 0, memo: 'x', accountingCodes: [] }, { account: '4000', debit: 0, credit: 99, memo: 'y', accountingCodes: [] }] });
+      assertBalanced({
+        currency: 'USD',
+        lines: [
+          { account: '1200', debit: 100, credit: 0, memo: 'x', accountingCodes: [] },
+          { account: '4000', debit: 0, credit: 99, memo: 'y', accountingCodes: [] },
+        ],
+      });
     } catch (error) {
       caught = error;
     }
@@ -131,10 +137,13 @@ describe('journals', () => {
   });
 
   it('names the lookup table and accounting code when a mapping has no account', () => {
-    const strict = lookupAccountResolver({ accounts_receivable: 'ar', deferred_revenue: 'deferred', revenue: 'strict_revenue', contra_revenue: 'contra' }, {
-      ...lookups,
-      strict_revenue: { values: { SAAS: '4000' } },
-    });
+    const strict = lookupAccountResolver(
+      { accounts_receivable: 'ar', deferred_revenue: 'deferred', revenue: 'strict_revenue', contra_revenue: 'contra' },
+      {
+        ...lookups,
+        strict_revenue: { values: { SAAS: '4000' } },
+      },
+    );
     expect(() => strict('revenue', 'HARDWARE')).toThrow(/accounting code "HARDWARE": lookups.strict_revenue has no such key and no default/);
     expect(() => strict('tax_payable', 'SAAS')).toThrow(/revenue_recognition.accounts.tax_payable names no lookup table/);
   });

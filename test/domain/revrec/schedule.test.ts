@@ -37,8 +37,18 @@ describe('recognition schedules', () => {
   it('annual prepaid: 12 months ratably by day, summing exactly to the line', () => {
     const l = line({ amount: 120000, dateFrom: at(2026, 1, 1), dateTo: at(2027, 1, 1) });
     expect(byPeriod(allocateLine(l, at(2026, 1, 1), monthly))).toEqual({
-      '2026-01': 10192, '2026-02': 9205, '2026-03': 10192, '2026-04': 9863, '2026-05': 10192, '2026-06': 9863,
-      '2026-07': 10192, '2026-08': 10192, '2026-09': 9863, '2026-10': 10192, '2026-11': 9863, '2026-12': 10191,
+      '2026-01': 10192,
+      '2026-02': 9205,
+      '2026-03': 10192,
+      '2026-04': 9863,
+      '2026-05': 10192,
+      '2026-06': 9863,
+      '2026-07': 10192,
+      '2026-08': 10192,
+      '2026-09': 9863,
+      '2026-10': 10192,
+      '2026-11': 9863,
+      '2026-12': 10191,
     });
   });
 
@@ -81,12 +91,18 @@ describe('recognition schedules', () => {
 
   it('a credit note reversing part of a recognised line catches up in its own period', () => {
     const invoice: RevenueDocument = {
-      id: 'inv_1', kind: 'invoice', date: at(2026, 1, 1), currency: 'USD',
+      id: 'inv_1',
+      kind: 'invoice',
+      date: at(2026, 1, 1),
+      currency: 'USD',
       lines: [line({ amount: 120000, dateFrom: at(2026, 1, 1), dateTo: at(2027, 1, 1) })],
     };
     // Refund of Mar 1 → Jul 1 (31 + 30 + 31 + 30 days), issued Apr 10: March was recognised already.
     const credit: RevenueDocument = {
-      id: 'cn_1', kind: 'credit_note', date: at(2026, 4, 10), currency: 'USD',
+      id: 'cn_1',
+      kind: 'credit_note',
+      date: at(2026, 4, 10),
+      currency: 'USD',
       lines: [line({ amount: 12200, dateFrom: at(2026, 3, 1), dateTo: at(2026, 7, 1) })],
     };
     const creditRows = documentSchedule(credit, monthly);
@@ -109,11 +125,21 @@ describe('recognition schedules', () => {
 
   it('discounts are recognised to contra-revenue alongside the gross amount; billing nets them', () => {
     const doc: RevenueDocument = {
-      id: 'inv_2', kind: 'invoice', date: at(2026, 1, 15), currency: 'USD',
+      id: 'inv_2',
+      kind: 'invoice',
+      date: at(2026, 1, 15),
+      currency: 'USD',
       lines: [line({ amount: 3100, discount: 310, tax: 248, dateFrom: at(2026, 1, 15), dateTo: at(2026, 2, 15) })],
     };
     const rows = documentSchedule(doc, monthly).map((r) => `${r.period} ${r.component} ${r.amount}`);
-    expect(rows.sort()).toEqual(['2026-01 billed 2790', '2026-01 discount 170', '2026-01 revenue 1700', '2026-01 tax 248', '2026-02 discount 140', '2026-02 revenue 1400']);
+    expect(rows.sort()).toEqual([
+      '2026-01 billed 2790',
+      '2026-01 discount 170',
+      '2026-01 revenue 1700',
+      '2026-01 tax 248',
+      '2026-02 discount 140',
+      '2026-02 revenue 1400',
+    ]);
   });
 
   it('a back-dated invoice recognises the past service in its own period', () => {

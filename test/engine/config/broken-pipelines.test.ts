@@ -17,7 +17,9 @@ interface Expected {
 const cases: Array<{ file: string; mode?: 'run' | 'validate'; problems: Expected[] }> = [
   {
     file: 'bad-yaml.yaml',
-    problems: [{ line: 14, column: 5, code: 'yaml_syntax', message: 'YAML syntax error: Flow map in block collection must be sufficiently indented and end with a }' }],
+    problems: [
+      { line: 14, column: 5, code: 'yaml_syntax', message: 'YAML syntax error: Flow map in block collection must be sufficiently indented and end with a }' },
+    ],
   },
   {
     file: 'unknown-property.yaml',
@@ -35,27 +37,46 @@ const cases: Array<{ file: string; mode?: 'run' | 'validate'; problems: Expected
   {
     file: 'unknown-connector.yaml',
     problems: [
-      { line: 4, column: 14, code: 'unknown_connector', message: "unknown connector 'chargebe': there is no connectors/chargebe/connector.yaml (did you mean 'chargebee'?)" },
+      {
+        line: 4,
+        column: 14,
+        code: 'unknown_connector',
+        message: "unknown connector 'chargebe': there is no connectors/chargebe/connector.yaml (did you mean 'chargebee'?)",
+      },
     ],
   },
   {
     file: 'unknown-endpoint.yaml',
-    problems: [{ line: 12, column: 15, code: 'unknown_endpoint', message: "unknown endpoint 'invoice' for source connector 'chargebee' (did you mean 'invoices'?)" }],
+    problems: [
+      { line: 12, column: 15, code: 'unknown_endpoint', message: "unknown endpoint 'invoice' for source connector 'chargebee' (did you mean 'invoices'?)" },
+    ],
   },
   {
     file: 'unknown-lookup.yaml',
-    problems: [{ line: 21, column: 26, code: 'unknown_lookup', message: "unknown lookup table 'gl_acounts' (not under lookups:) (did you mean 'gl_accounts'?)" }],
+    problems: [
+      { line: 21, column: 26, code: 'unknown_lookup', message: "unknown lookup table 'gl_acounts' (not under lookups:) (did you mean 'gl_accounts'?)" },
+    ],
   },
   {
     file: 'unknown-option.yaml',
     problems: [
-      { line: 19, column: 23, code: 'unknown_option', message: "unknown option 'use_customer_id_as_po_number' (not under options:) (did you mean 'use_customer_id_as_po'?)" },
+      {
+        line: 19,
+        column: 23,
+        code: 'unknown_option',
+        message: "unknown option 'use_customer_id_as_po_number' (not under options:) (did you mean 'use_customer_id_as_po'?)",
+      },
     ],
   },
   {
     file: 'ref-later-stream.yaml',
     problems: [
-      { line: 18, column: 28, code: 'ref_later_stream', message: "$ref() names stream 'customers', which runs after this one: move 'customers' before 'invoices' in streams:" },
+      {
+        line: 18,
+        column: 28,
+        code: 'ref_later_stream',
+        message: "$ref() names stream 'customers', which runs after this one: move 'customers' before 'invoices' in streams:",
+      },
     ],
   },
   {
@@ -90,7 +111,12 @@ const cases: Array<{ file: string; mode?: 'run' | 'validate'; problems: Expected
   {
     file: 'literal-secret.yaml',
     problems: [
-      { line: 6, column: 12, code: 'secret_literal', message: 'api_key must come from an environment variable, e.g. ${CHARGEBEE_API_KEY}; never write a secret in the file' },
+      {
+        line: 6,
+        column: 12,
+        code: 'secret_literal',
+        message: 'api_key must come from an environment variable, e.g. ${CHARGEBEE_API_KEY}; never write a secret in the file',
+      },
     ],
   },
   {
@@ -98,7 +124,12 @@ const cases: Array<{ file: string; mode?: 'run' | 'validate'; problems: Expected
     mode: 'run',
     problems: [
       { line: 5, column: 9, code: 'env_unset', message: 'environment variable CHARGEBEE_SITE is not set: export it or give a default ${CHARGEBEE_SITE:-…}' },
-      { line: 6, column: 12, code: 'env_unset', message: 'environment variable CHARGEBEE_API_KEY is not set: export it or give a default ${CHARGEBEE_API_KEY:-…}' },
+      {
+        line: 6,
+        column: 12,
+        code: 'env_unset',
+        message: 'environment variable CHARGEBEE_API_KEY is not set: export it or give a default ${CHARGEBEE_API_KEY:-…}',
+      },
       // Inside a longer string: the column of its `${`.
       { line: 9, column: 12, code: 'env_unset', message: 'environment variable RUN_FOLDER is not set: export it or give a default ${RUN_FOLDER:-…}' },
     ],

@@ -47,12 +47,12 @@ describe('loadPipeline: a valid pipeline', () => {
     // Midnight in New York (EST, UTC-5) on the day DST starts.
     expect(plan.startDate).toBe(Date.UTC(2024, 2, 10, 5) / 1000);
     expect(plan.source.descriptor.name).toBe('billing');
-    expect(plan.sink.descriptor.objects?.journal_entry?.max_batch).toBe(50);
+    expect(plan.sink.descriptor.objects?.['journal_entry']?.max_batch).toBe(50);
     expect(plan.options).toEqual({ use_customer_id_as_po: false, memo_prefix: 'Chargebee' });
-    expect(plan.lookups.gl_accounts).toMatchObject({ name: 'gl_accounts', default: '79', hasDefault: true, values: { SAAS: '80', '42': '81' } });
-    expect(plan.lookups.gl_accounts?.position).toEqual({ file: full, line: 26, column: 3 });
-    expect(plan.lookups.methods).toMatchObject({ hasDefault: false, description: '' });
-    expect('default' in (plan.lookups.methods ?? {})).toBe(false);
+    expect(plan.lookups['gl_accounts']).toMatchObject({ name: 'gl_accounts', default: '79', hasDefault: true, values: { SAAS: '80', '42': '81' } });
+    expect(plan.lookups['gl_accounts']?.position).toEqual({ file: full, line: 26, column: 3 });
+    expect(plan.lookups['methods']).toMatchObject({ hasDefault: false, description: '' });
+    expect('default' in (plan.lookups['methods'] ?? {})).toBe(false);
     expect(plan.extensions).toEqual({ revenue_recognition: { deferred_revenue_account: '2400', period: 'month' } });
 
     const [customers, invoices] = plan.streams;
@@ -70,11 +70,11 @@ describe('loadPipeline: a valid pipeline', () => {
     expect(Object.isFrozen(plan)).toBe(true);
     expect(Object.isFrozen(plan.streams)).toBe(true);
     expect(Object.isFrozen(plan.streams[1]?.params)).toBe(true);
-    expect(Object.isFrozen(plan.lookups.gl_accounts?.values)).toBe(true);
+    expect(Object.isFrozen(plan.lookups['gl_accounts']?.values)).toBe(true);
     expect(Object.isFrozen(plan.source.config)).toBe(true);
     expect(Object.isFrozen(plan.sink.descriptor.objects)).toBe(true);
     expect(() => {
-      (plan.options as Record<string, unknown>).memo_prefix = 'changed';
+      (plan.options as Record<string, unknown>)['memo_prefix'] = 'changed';
     }).toThrow(TypeError);
   });
 
@@ -91,9 +91,9 @@ describe('loadPipeline: a valid pipeline', () => {
     // `${LEDGER_SANDBOX:-true}` is a plain scalar: a boolean, as `true` would be; a quoted one stays a string.
     expect(plan?.sink.config).toEqual({ connector: 'ledger', company_id: 'acme-co', api_key: 'lk_secret_0002', sandbox: true });
     const other = await loadPipeline(full, { mode: 'run', env: { ...env, BILLING_SITE: '', LOOKBACK: '60', LEDGER_COMPANY: '42' }, connectorsDir });
-    expect(other.plan?.source.config.site).toBe('acme-test');
+    expect(other.plan?.source.config['site']).toBe('acme-test');
     expect(other.plan?.streams[1]?.lookbackSeconds).toBe(60);
-    expect(other.plan?.sink.config.company_id).toBe('42');
+    expect(other.plan?.sink.config['company_id']).toBe('42');
   });
 
   it('registers secret values so no log line prints them', async () => {
@@ -191,9 +191,19 @@ describe('loadPipeline: connectors and extensions', () => {
     const { problems } = await loadPipeline(file, { mode: 'run', env, connectorsDir });
     const descriptor = 'test/fixtures/connectors/broken-descriptor/connector.yaml';
     expect(problems.map((p) => [p.file === file ? 'pipeline' : p.file, p.line, p.column, p.message])).toEqual([
-      ['pipeline', 4, 14, "connector 'broken-descriptor' has an invalid descriptor (test/fixtures/connectors/broken-descriptor/connector.yaml); see the problems reported there"],
+      [
+        'pipeline',
+        4,
+        14,
+        "connector 'broken-descriptor' has an invalid descriptor (test/fixtures/connectors/broken-descriptor/connector.yaml); see the problems reported there",
+      ],
       [descriptor, 7, 5, 'connection.properties.token.description is required'],
-      [descriptor, 10, 9, "auth.type must be one of none, basic, api_key_header, bearer, oauth2_refresh_token, session, not \"bearer_token\" (did you mean 'bearer'?)"],
+      [
+        descriptor,
+        10,
+        9,
+        'auth.type must be one of none, basic, api_key_header, bearer, oauth2_refresh_token, session, not "bearer_token" (did you mean \'bearer\'?)',
+      ],
       [descriptor, 12, 1, 'paging.skip_param is required'],
       [descriptor, 12, 1, 'paging.page_size is required'],
       [descriptor, 16, 3, 'endpoints.things.description is required'],
@@ -221,7 +231,15 @@ describe('loadPipeline: connectors and extensions', () => {
   it('reports a missing file', async () => {
     const { problems } = await loadPipeline('test/fixtures/pipelines/nope.yaml', { mode: 'validate', env });
     expect(problems).toEqual([
-      { code: 'file_unreadable', file: 'test/fixtures/pipelines/nope.yaml', path: '', line: 1, column: 1, message: 'cannot read test/fixtures/pipelines/nope.yaml: no such file', severity: 'error' },
+      {
+        code: 'file_unreadable',
+        file: 'test/fixtures/pipelines/nope.yaml',
+        path: '',
+        line: 1,
+        column: 1,
+        message: 'cannot read test/fixtures/pipelines/nope.yaml: no such file',
+        severity: 'error',
+      },
     ]);
   });
 });
@@ -252,7 +270,9 @@ describe('loadPipeline: schema wording', () => {
 
   it('rejects a file that is not a mapping, or holds two documents', async () => {
     const list = await loadPipeline(pipelineFile('- a\n- b\n'), { mode: 'run', env, connectorsDir });
-    expect(list.problems.map((p) => [p.line, p.column, p.message])).toEqual([[1, 1, 'a pipeline is a YAML mapping with version, name, source, sink and streams']]);
+    expect(list.problems.map((p) => [p.line, p.column, p.message])).toEqual([
+      [1, 1, 'a pipeline is a YAML mapping with version, name, source, sink and streams'],
+    ]);
     const two = await loadPipeline(pipelineFile(minimal() + '---\nname: other\n'), { mode: 'run', env, connectorsDir });
     expect(two.problems.map((p) => [p.line, p.column, p.code])).toEqual([[17, 1, 'yaml_syntax']]);
   });

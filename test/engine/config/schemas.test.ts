@@ -7,7 +7,7 @@ type Schema = Record<string, unknown>;
 /** Paths of properties (in `properties` maps) lacking a title or a description, following local `$ref`s. */
 function undocumented(root: Schema): string[] {
   const resolve = (schema: Schema): Schema => {
-    const ref = schema.$ref;
+    const ref = schema['$ref'];
     if (typeof ref !== 'string' || !ref.startsWith('#/')) return schema;
     const target = ref
       .slice(2)
@@ -24,7 +24,7 @@ function undocumented(root: Schema): string[] {
       if (key === 'properties' && value && typeof value === 'object') {
         for (const [name, property] of Object.entries(value as Schema)) {
           const p = resolve(property as Schema);
-          if (typeof p.title !== 'string' || typeof p.description !== 'string') out.push(`${path}/properties/${name}`);
+          if (typeof p['title'] !== 'string' || typeof p['description'] !== 'string') out.push(`${path}/properties/${name}`);
           out.push(...walk(property, `${path}/properties/${name}`));
         }
         continue;
@@ -41,8 +41,8 @@ function openUnions(schema: unknown, path = '#'): string[] {
   if (schema === null || typeof schema !== 'object') return [];
   if (Array.isArray(schema)) return schema.flatMap((s, i) => openUnions(s, `${path}/${i}`));
   const s = schema as Schema;
-  const here = Array.isArray(s.oneOf)
-    ? (s.oneOf as Schema[]).flatMap((branch, i) => (branch.additionalProperties === false ? [] : [`${path}/oneOf/${i}`]))
+  const here = Array.isArray(s['oneOf'])
+    ? (s['oneOf'] as Schema[]).flatMap((branch, i) => (branch['additionalProperties'] === false ? [] : [`${path}/oneOf/${i}`]))
     : [];
   return [...here, ...Object.entries(s).flatMap(([k, v]) => openUnions(v, `${path}/${k}`))];
 }
@@ -61,7 +61,7 @@ describe.each(['pipeline', 'connector'] as const)('schemas/%s.schema.json', (nam
 
 describe('tagged unions of the connector schema', () => {
   it('tags auth and paging variants with a type const, as engine/connector/descriptor.ts does', () => {
-    const definitions = readOwnSchema('connector').definitions as Record<string, { oneOf: Array<{ properties: { type: { const: string } } }> }>;
+    const definitions = readOwnSchema('connector')['definitions'] as Record<string, { oneOf: Array<{ properties: { type: { const: string } } }> }>;
     const tags = (name: string) => definitions[name]?.oneOf.map((b) => b.properties.type.const);
     expect(tags('auth')).toEqual(['none', 'basic', 'api_key_header', 'bearer', 'oauth2_refresh_token', 'session']);
     expect(tags('paging')).toEqual(['offset_token', 'top_skip', 'start_position', 'limit_offset', 'none']);

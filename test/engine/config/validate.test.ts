@@ -31,7 +31,9 @@ describe('globs', () => {
 
 describe('validateFiles', () => {
   it('checks every matching file and reports a pattern that matches nothing', async () => {
-    const result = await validateFiles(['test/fixtures/pipelines/broken/unknown-*.yaml', 'test/fixtures/pipelines/none/**/*.yaml', 'missing.yaml'], { env: {} });
+    const result = await validateFiles(['test/fixtures/pipelines/broken/unknown-*.yaml', 'test/fixtures/pipelines/none/**/*.yaml', 'missing.yaml'], {
+      env: {},
+    });
     expect(result.files).toEqual([
       'test/fixtures/pipelines/broken/unknown-connector.yaml',
       'test/fixtures/pipelines/broken/unknown-endpoint.yaml',
@@ -66,8 +68,24 @@ describe('validateFiles', () => {
 
 describe('formatProblems', () => {
   const problems = [
-    { code: 'schema_type', file: 'p.yaml', path: '/streams/0/batch_size', line: 14, column: 17, message: 'streams[0].batch_size must be an integer, not "lots"', severity: 'error' as const },
-    { code: 'unknown_variable', file: 'p.yaml', path: '/streams/0/filter', line: 20, column: 3, message: 'unknown variable $x: it is always undefined', severity: 'warning' as const },
+    {
+      code: 'schema_type',
+      file: 'p.yaml',
+      path: '/streams/0/batch_size',
+      line: 14,
+      column: 17,
+      message: 'streams[0].batch_size must be an integer, not "lots"',
+      severity: 'error' as const,
+    },
+    {
+      code: 'unknown_variable',
+      file: 'p.yaml',
+      path: '/streams/0/filter',
+      line: 20,
+      column: 3,
+      message: 'unknown variable $x: it is always undefined',
+      severity: 'warning' as const,
+    },
   ];
 
   it('prints file:line:col: message lines', () => {

@@ -22,7 +22,16 @@ describe('offsetTokenPager', () => {
       .reply(200, { list: [{ customer: { id: 'c' } }] });
     const http = createConnection({ label: 'test', baseUrl: base }, noWait);
     const pages = [];
-    for await (const page of offsetTokenPager({ http, path: '/customers', query: { 'sort_by[asc]': 'updated_at' }, limitParam: 'limit', pageSize: 100, offsetParam: 'offset', nextField: 'next_offset', recordsField: 'list' })) {
+    for await (const page of offsetTokenPager({
+      http,
+      path: '/customers',
+      query: { 'sort_by[asc]': 'updated_at' },
+      limitParam: 'limit',
+      pageSize: 100,
+      offsetParam: 'offset',
+      nextField: 'next_offset',
+      recordsField: 'list',
+    })) {
       pages.push(page);
     }
     expect(pages.map((p) => p.entries.length)).toEqual([2, 1]);
@@ -33,7 +42,16 @@ describe('offsetTokenPager', () => {
   it('stops with an error when the server repeats the same offset', async () => {
     nock(base).get('/invoices').query(true).times(2).reply(200, { list: [], next_offset: 'same' });
     const http = createConnection({ label: 'test', baseUrl: base }, noWait);
-    const pager = offsetTokenPager({ http, path: '/invoices', query: {}, limitParam: 'limit', pageSize: 100, offsetParam: 'offset', nextField: 'next_offset', recordsField: 'list' });
+    const pager = offsetTokenPager({
+      http,
+      path: '/invoices',
+      query: {},
+      limitParam: 'limit',
+      pageSize: 100,
+      offsetParam: 'offset',
+      nextField: 'next_offset',
+      recordsField: 'list',
+    });
     await expect(async () => {
       for await (const _ of pager) void _;
     }).rejects.toThrow(/same next_offset twice/);
@@ -50,7 +68,16 @@ describe('offsetTokenPager', () => {
       .reply(200, { list: [{ event: { id: 'ev_1' } }] });
     const http = createConnection({ label: 'test', baseUrl: base }, { sleep: async (ms) => void waits.push(ms), random: () => 0.5 });
     const entries = [];
-    for await (const page of offsetTokenPager({ http, path: '/events', query: {}, limitParam: 'limit', pageSize: 100, offsetParam: 'offset', nextField: 'next_offset', recordsField: 'list' })) {
+    for await (const page of offsetTokenPager({
+      http,
+      path: '/events',
+      query: {},
+      limitParam: 'limit',
+      pageSize: 100,
+      offsetParam: 'offset',
+      nextField: 'next_offset',
+      recordsField: 'list',
+    })) {
       entries.push(...page.entries);
     }
     expect(entries).toHaveLength(1);
@@ -71,7 +98,16 @@ describe('limitOffsetPager', () => {
       .reply(200, { items: [{ n: 3 }], count: 3 });
     const http = createConnection({ label: 'test', baseUrl: api }, noWait);
     const all = [];
-    for await (const page of limitOffsetPager({ http, path: '/accounts/', query: {}, limitParam: 'limit', offsetParam: 'offset', pageSize: 2, recordsField: 'items', countField: 'count' })) {
+    for await (const page of limitOffsetPager({
+      http,
+      path: '/accounts/',
+      query: {},
+      limitParam: 'limit',
+      offsetParam: 'offset',
+      pageSize: 2,
+      recordsField: 'items',
+      countField: 'count',
+    })) {
       all.push(...page.entries);
     }
     expect(all).toHaveLength(3);

@@ -11,9 +11,18 @@ describe('$date', () => {
   });
 
   it('agrees with Intl on 20,000 random instants across DST, half- and quarter-hour zones', () => {
-    const zones = ['Europe/Berlin', 'America/New_York', 'Asia/Kolkata', 'Asia/Kathmandu', 'Australia/Lord_Howe', 'America/St_Johns', 'Pacific/Chatham', 'Asia/Tokyo'];
+    const zones = [
+      'Europe/Berlin',
+      'America/New_York',
+      'Asia/Kolkata',
+      'Asia/Kathmandu',
+      'Australia/Lord_Howe',
+      'America/St_Johns',
+      'Pacific/Chatham',
+      'Asia/Tokyo',
+    ];
     let seed = 42;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     for (let i = 0; i < 20_000; i++) {
       const seconds = Math.floor(1_500_000_000 + random() * 400_000_000);
       const zone = zones[i % zones.length]!;

@@ -87,7 +87,13 @@ export function priceDocument(options: {
     const taxAmount = taxed ? (priceType === 'tax_exclusive' ? taxExclusive(net, tax.rateBps) : taxInclusive(net, tax.rateBps)) : 0;
 
     if (line.itemCoupon && itemLevel > 0) {
-      lineDiscounts.push({ line_item_id: line.id, discount_type: 'item_level_coupon', coupon_id: line.itemCoupon.id, entity_id: line.itemCoupon.id, discount_amount: itemLevel });
+      lineDiscounts.push({
+        line_item_id: line.id,
+        discount_type: 'item_level_coupon',
+        coupon_id: line.itemCoupon.id,
+        entity_id: line.itemCoupon.id,
+        discount_amount: itemLevel,
+      });
       itemLevelDiscounts.push({
         amount: itemLevel,
         description: line.itemCoupon.id,
@@ -99,7 +105,13 @@ export function priceDocument(options: {
       itemLevelTotal += itemLevel;
     }
     if (options.documentCoupon && documentShare > 0) {
-      lineDiscounts.push({ line_item_id: line.id, discount_type: 'document_level_coupon', coupon_id: options.documentCoupon.id, entity_id: options.documentCoupon.id, discount_amount: documentShare });
+      lineDiscounts.push({
+        line_item_id: line.id,
+        discount_type: 'document_level_coupon',
+        coupon_id: options.documentCoupon.id,
+        entity_id: options.documentCoupon.id,
+        discount_amount: documentShare,
+      });
       documentLevelTotal += documentShare;
     }
     if (taxed) {

@@ -91,8 +91,7 @@ export function requestLimitExceeded(retryAfterSeconds: number): ChargebeeApiErr
   return new ChargebeeApiError(
     429,
     {
-      message:
-        'Sorry, access has been blocked temporarily due to request count exceeding acceptable limits. Please try after some time.',
+      message: 'Sorry, access has been blocked temporarily due to request count exceeding acceptable limits. Please try after some time.',
       type: 'invalid_request',
       api_error_code: 'api_request_limit_exceeded',
     },

@@ -3,17 +3,9 @@
  * dropped connections and latency, plus an optional real rate limiter. Knobs count requests as
  * they arrive, before authentication, like a gateway in front of the API would.
  */
-import {
-  ChargebeeApiError,
-  injectedFailure,
-  requestLimitExceeded,
-  siteNotReady,
-} from './errors.js';
+import { type ChargebeeApiError, injectedFailure, requestLimitExceeded, siteNotReady } from './errors.js';
 
-export type FaultAction =
-  | { kind: 'reset' }
-  | { kind: 'error'; error: ChargebeeApiError }
-  | { kind: 'html'; status: number; retryAfterSeconds?: number };
+export type FaultAction = { kind: 'reset' } | { kind: 'error'; error: ChargebeeApiError } | { kind: 'html'; status: number; retryAfterSeconds?: number };
 
 export type UnavailableBody = 'json' | 'html' | 'alternate';
 

@@ -13,8 +13,8 @@ describe('fake Chargebee filters, sorts and include_deleted', () => {
     const after = 1_700_000_000;
     const { records } = await listAll(fake, 'invoices', { limit: 100, 'updated_at[after]': after, 'sort_by[asc]': 'updated_at' });
     const expected = fake.state.all('invoices').filter((i) => !i.deleted && i.updated_at !== undefined && i.updated_at > after);
-    expect(records.map((r) => r.id).sort()).toEqual(expected.map((i) => i.id).sort());
-    const updatedAts = records.map((r) => r.updated_at as number);
+    expect(records.map((r) => r['id']).sort()).toEqual(expected.map((i) => i.id).sort());
+    const updatedAts = records.map((r) => r['updated_at'] as number);
     expect(updatedAts).toEqual([...updatedAts].sort((a, b) => a - b));
   });
 
@@ -24,9 +24,9 @@ describe('fake Chargebee filters, sorts and include_deleted', () => {
     const first = await cbGet(fake, '/invoices', { limit: legacy.length, 'sort_by[asc]': 'updated_at' });
     expect(first.json.list.map((e: any) => e.invoice.updated_at)).toEqual(legacy.map(() => undefined));
     const all = await listAll(fake, 'invoices', { limit: 100, 'updated_at[before]': 2_000_000_000 });
-    expect(all.records.some((r) => r.updated_at === undefined)).toBe(false);
+    expect(all.records.some((r) => r['updated_at'] === undefined)).toBe(false);
     const desc = await listAll(fake, 'invoices', { limit: 100, 'sort_by[desc]': 'updated_at' });
-    expect(desc.records.slice(-legacy.length).every((r) => r.updated_at === undefined)).toBe(true);
+    expect(desc.records.slice(-legacy.length).every((r) => r['updated_at'] === undefined)).toBe(true);
   });
 
   test('between is inclusive on both ends; on matches the exact second; before is strict', async () => {
@@ -36,7 +36,7 @@ describe('fake Chargebee filters, sorts and include_deleted', () => {
     const on = await listAll(fake, 'invoices', { limit: 100, 'updated_at[on]': s });
     expect(on.records).toHaveLength(SEED_FACTS.bulkInvoiceCount);
     const before = await listAll(fake, 'invoices', { limit: 100, 'updated_at[before]': s });
-    expect(before.records.some((r) => r.updated_at >= s)).toBe(false);
+    expect(before.records.some((r) => r['updated_at'] >= s)).toBe(false);
   });
 
   test('id[in], customer_id[is], status[is] and event_type[in] filter as Chargebee does', async () => {
@@ -47,15 +47,15 @@ describe('fake Chargebee filters, sorts and include_deleted', () => {
     const customerId = fake.seedInfo.specialCustomers.zoe;
     const byCustomer = await listAll(fake, 'invoices', { limit: 100, 'customer_id[is]': customerId });
     expect(byCustomer.records.length).toBeGreaterThan(0);
-    expect(byCustomer.records.every((r) => r.customer_id === customerId)).toBe(true);
+    expect(byCustomer.records.every((r) => r['customer_id'] === customerId)).toBe(true);
 
     const voided = await listAll(fake, 'invoices', { limit: 100, 'status[is]': 'voided' });
-    expect(voided.records.map((r) => r.id).sort()).toEqual([...fake.seedInfo.voidedInvoiceIds].sort());
+    expect(voided.records.map((r) => r['id']).sort()).toEqual([...fake.seedInfo.voidedInvoiceIds].sort());
 
     const events = await listAll(fake, 'events', { limit: 100, 'event_type[in]': '["credit_note_created","payment_refunded"]', 'sort_by[asc]': 'occurred_at' });
     expect(events.records.length).toBeGreaterThan(0);
-    expect(new Set(events.records.map((e) => e.event_type))).toEqual(new Set(['credit_note_created', 'payment_refunded']));
-    const occurred = events.records.map((e) => e.occurred_at as number);
+    expect(new Set(events.records.map((e) => e['event_type']))).toEqual(new Set(['credit_note_created', 'payment_refunded']));
+    const occurred = events.records.map((e) => e['occurred_at'] as number);
     expect(occurred).toEqual([...occurred].sort((a, b) => a - b));
   });
 
@@ -65,8 +65,8 @@ describe('fake Chargebee filters, sorts and include_deleted', () => {
     expect(bad.json).toMatchObject({ type: 'invalid_request', api_error_code: 'param_wrong_value', param: 'sort_by', http_status_code: 400 });
     const byDate = await listAll(fake, 'credit_notes', { limit: 100, 'sort_by[asc]': 'date', 'updated_at[after]': 1_690_000_000 });
     const expected = fake.state.all('credit_notes').filter((c) => !c.deleted && (c.updated_at ?? 0) > 1_690_000_000);
-    expect(byDate.records.map((r) => r.id).sort()).toEqual(expected.map((c) => c.id).sort());
-    const dates = byDate.records.map((r) => r.date as number);
+    expect(byDate.records.map((r) => r['id']).sort()).toEqual(expected.map((c) => c.id).sort());
+    const dates = byDate.records.map((r) => r['date'] as number);
     expect(dates).toEqual([...dates].sort((a, b) => a - b));
   });
 
@@ -91,7 +91,9 @@ describe('fake Chargebee filters, sorts and include_deleted', () => {
       expect(response.status, JSON.stringify(query)).toBe(400);
       expect(response.json.param).toBe(param);
     }
-    const repeated = await fetch(`${fake.url}/invoices?id[in]=a&id[in]=b`, { headers: { authorization: `Basic ${Buffer.from(`${fake.apiKey}:`).toString('base64')}` } });
+    const repeated = await fetch(`${fake.url}/invoices?id[in]=a&id[in]=b`, {
+      headers: { authorization: `Basic ${Buffer.from(`${fake.apiKey}:`).toString('base64')}` },
+    });
     expect(repeated.status).toBe(400);
   });
 
@@ -100,10 +102,18 @@ describe('fake Chargebee filters, sorts and include_deleted', () => {
       const deleted = fake.state.all(resource).filter((r) => r.deleted);
       expect(deleted.length, resource).toBeGreaterThan(0);
       const without = await listAll(fake, resource, { limit: 100 });
-      expect(without.records.some((r) => r.deleted), resource).toBe(false);
+      expect(
+        without.records.some((r) => r['deleted']),
+        resource,
+      ).toBe(false);
       const withDeleted = await listAll(fake, resource, { limit: 100, include_deleted: 'true' });
       expect(withDeleted.records.length).toBe(fake.state.count(resource));
-      expect(withDeleted.records.filter((r) => r.deleted === true).map((r) => r.id).sort()).toEqual(deleted.map((r) => r.id).sort());
+      expect(
+        withDeleted.records
+          .filter((r) => r['deleted'] === true)
+          .map((r) => r['id'])
+          .sort(),
+      ).toEqual(deleted.map((r) => r.id).sort());
     }
   });
 
@@ -116,7 +126,12 @@ describe('fake Chargebee filters, sorts and include_deleted', () => {
     for (const missing of [deletedId, 'no-such-invoice']) {
       const response = await cbGet(fake, `/invoices/${missing}`);
       expect(response.status).toBe(404);
-      expect(response.json).toMatchObject({ type: 'invalid_request', api_error_code: 'resource_not_found', error_code: 'resource_not_found', http_status_code: 404 });
+      expect(response.json).toMatchObject({
+        type: 'invalid_request',
+        api_error_code: 'resource_not_found',
+        error_code: 'resource_not_found',
+        http_status_code: 404,
+      });
       expect(response.json.error_msg).toBe(response.json.message);
     }
     const event = fake.state.all('events').find((e) => e.event_type === 'payment_succeeded');

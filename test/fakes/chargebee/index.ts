@@ -70,7 +70,8 @@ function checkOptions(options: FakeChargebeeOptions): void {
   if (options.site !== undefined) expect(/^[a-z0-9][a-z0-9-]*$/.test(options.site), 'site must be lowercase letters, digits and dashes', options.site);
   if (options.apiKey !== undefined) expect(options.apiKey !== '' && !options.apiKey.includes(':'), 'apiKey must be non-empty without ":"', options.apiKey);
   if (options.seed !== undefined) expect(Number.isInteger(options.seed), 'seed must be an integer', options.seed);
-  if (options.catalogVersion !== undefined) expect(options.catalogVersion === 'v1' || options.catalogVersion === 'v2', "catalogVersion must be 'v1' or 'v2'", options.catalogVersion);
+  if (options.catalogVersion !== undefined)
+    expect(options.catalogVersion === 'v1' || options.catalogVersion === 'v2', "catalogVersion must be 'v1' or 'v2'", options.catalogVersion);
 }
 
 export async function startFakeChargebee(options: FakeChargebeeOptions = {}): Promise<FakeChargebee> {

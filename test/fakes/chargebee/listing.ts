@@ -56,7 +56,7 @@ export function listPage(
   const filters = parseFilters(resource, spec, params);
 
   const selected = entries.filter(
-    (entry) => (includeDeleted || entry.record.deleted !== true) && filters.every((f) => f.test(filterValue(entry.record, f.attr))),
+    (entry) => (includeDeleted || entry.record['deleted'] !== true) && filters.every((f) => f.test(filterValue(entry.record, f.attr))),
   );
   const keyed = selected.map((entry) => ({ entry, key: sortValue(entry, sort.attr) }));
   keyed.sort((a, b) => orderedCompare(sort.direction, a.key, a.entry.record.id, b.key, b.entry.record.id));

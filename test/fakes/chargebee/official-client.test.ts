@@ -25,7 +25,10 @@ describe('the official chargebee npm client against the fake', () => {
       offset = page.next_offset;
       pages += 1;
     } while (offset);
-    const expected = fake.state.all('customers').filter((c) => !c.deleted).map((c) => c.id);
+    const expected = fake.state
+      .all('customers')
+      .filter((c) => !c.deleted)
+      .map((c) => c.id);
     expect(pages).toBe(Math.ceil(expected.length / 25));
     expect([...seen].sort()).toEqual([...expected].sort());
     expect(fake.requests.some((r) => r.path === '/api/v2/customers' && r.query['sort_by[asc]'] === 'updated_at')).toBe(true);

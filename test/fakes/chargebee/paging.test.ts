@@ -10,10 +10,14 @@ describe('fake Chargebee paging', () => {
   afterAll(() => fake.close());
 
   test('limit 100 pages over every listed record exactly once, for every sort', async () => {
-    const expected = fake.state.all('invoices').filter((i) => !i.deleted).map((i) => i.id).sort();
+    const expected = fake.state
+      .all('invoices')
+      .filter((i) => !i.deleted)
+      .map((i) => i.id)
+      .sort();
     for (const query of [{}, { 'sort_by[asc]': 'updated_at' }, { 'sort_by[desc]': 'updated_at' }, { 'sort_by[asc]': 'date' }]) {
       const { records, pages } = await listAll(fake, 'invoices', { limit: 100, ...query });
-      const ids = records.map((r) => r.id);
+      const ids = records.map((r) => r['id']);
       expect(new Set(ids).size).toBe(ids.length);
       expect([...ids].sort()).toEqual(expected);
       expect(pages).toBe(Math.ceil(expected.length / 100));
@@ -31,7 +35,7 @@ describe('fake Chargebee paging', () => {
 
   test('unsorted lists come newest-created first', async () => {
     const { records } = await listAll(fake, 'invoices', { limit: 100 });
-    const dates = records.map((r) => r.date as number);
+    const dates = records.map((r) => r['date'] as number);
     expect(dates).toEqual([...dates].sort((a, b) => b - a));
   });
 
@@ -40,9 +44,9 @@ describe('fake Chargebee paging', () => {
     const { records, pages } = await listAll(fake, 'invoices', { limit: 100, 'sort_by[asc]': 'updated_at', 'updated_at[between]': `[${second},${second}]` });
     expect(pages).toBe(3);
     expect(records).toHaveLength(SEED_FACTS.bulkInvoiceCount);
-    expect(new Set(records.map((r) => r.id)).size).toBe(SEED_FACTS.bulkInvoiceCount);
-    expect(records.every((r) => r.updated_at === second)).toBe(true);
-    expect(records.map((r) => r.id).sort()).toEqual([...fake.seedInfo.bulkInvoiceIds].sort());
+    expect(new Set(records.map((r) => r['id'])).size).toBe(SEED_FACTS.bulkInvoiceCount);
+    expect(records.every((r) => r['updated_at'] === second)).toBe(true);
+    expect(records.map((r) => r['id']).sort()).toEqual([...fake.seedInfo.bulkInvoiceIds].sort());
   });
 
   test('the offset is a keyset token of the last sort value and id', async () => {
@@ -70,13 +74,16 @@ describe('fake Chargebee keyset paging under concurrent changes', () => {
   test('records updated mid-paging never make the reader skip a record', async () => {
     const fake = await startFakeChargebee({ customers: 300, now: () => 1_800_000_000 });
     try {
-      const before = fake.state.all('invoices').filter((i) => !i.deleted).map((i) => i.id);
+      const before = fake.state
+        .all('invoices')
+        .filter((i) => !i.deleted)
+        .map((i) => i.id);
       const seen: string[] = [];
       await listAll(fake, 'invoices', { limit: 100, 'sort_by[asc]': 'updated_at' }, (page, records) => {
-        seen.push(...records.map((r) => r.id));
+        seen.push(...records.map((r) => r['id']));
         if (page === 1) {
           // Records already read and records not yet read move to the end of the order.
-          for (const r of records.slice(0, 30)) fake.state.touch('invoices', r.id, { po_number: `PO-MOVED-${r.id}` });
+          for (const r of records.slice(0, 30)) fake.state.touch('invoices', r['id'], { po_number: `PO-MOVED-${r['id']}` });
           const unread = before.filter((id) => !seen.includes(id)).slice(0, 20);
           for (const id of unread) fake.state.touch('invoices', id, { po_number: `PO-MOVED-${id}` });
         }
@@ -93,11 +100,14 @@ describe('fake Chargebee keyset paging under concurrent changes', () => {
   test('unsorted (creation order) paging is not moved by updates at all', async () => {
     const fake = await startFakeChargebee({ customers: 60 });
     try {
-      const expected = fake.state.all('customers').filter((c) => !c.deleted).map((c) => c.id);
+      const expected = fake.state
+        .all('customers')
+        .filter((c) => !c.deleted)
+        .map((c) => c.id);
       const { records } = await listAll(fake, 'customers', { limit: 7 }, (page, pageRecords) => {
-        if (page === 2) for (const r of pageRecords) fake.state.touch('customers', r.id, { phone: '+1 555 0000' });
+        if (page === 2) for (const r of pageRecords) fake.state.touch('customers', r['id'], { phone: '+1 555 0000' });
       });
-      expect(records.map((r) => r.id).sort()).toEqual([...expected].sort());
+      expect(records.map((r) => r['id']).sort()).toEqual([...expected].sort());
     } finally {
       await fake.close();
     }

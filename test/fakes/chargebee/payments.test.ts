@@ -25,12 +25,32 @@ describe('fake Chargebee record_payment', () => {
     const invoice = openInvoice();
     const due = invoice.amount_due ?? 0;
     const part = Math.floor(due / 3);
-    const first = await pay(invoice.id, { 'transaction[amount]': part, 'transaction[payment_method]': 'bank_transfer', 'transaction[reference_number]': 'WIRE-1', 'transaction[date]': NOW - 60, comment: 'first' });
+    const first = await pay(invoice.id, {
+      'transaction[amount]': part,
+      'transaction[payment_method]': 'bank_transfer',
+      'transaction[reference_number]': 'WIRE-1',
+      'transaction[date]': NOW - 60,
+      comment: 'first',
+    });
     expect(first.status).toBe(200);
-    expect(first.json.invoice).toMatchObject({ id: invoice.id, amount_due: due - part, amount_paid: (invoice.amount_paid ?? 0) + part, status: 'payment_due', updated_at: NOW });
+    expect(first.json.invoice).toMatchObject({
+      id: invoice.id,
+      amount_due: due - part,
+      amount_paid: (invoice.amount_paid ?? 0) + part,
+      status: 'payment_due',
+      updated_at: NOW,
+    });
     expect(first.json.transaction).toMatchObject({
-      object: 'transaction', type: 'payment', status: 'success', gateway: 'not_applicable', payment_method: 'bank_transfer', reference_number: 'WIRE-1',
-      amount: part, date: NOW - 60, currency_code: invoice.currency_code, customer_id: invoice.customer_id,
+      object: 'transaction',
+      type: 'payment',
+      status: 'success',
+      gateway: 'not_applicable',
+      payment_method: 'bank_transfer',
+      reference_number: 'WIRE-1',
+      amount: part,
+      date: NOW - 60,
+      currency_code: invoice.currency_code,
+      customer_id: invoice.customer_id,
       linked_invoices: [{ invoice_id: invoice.id, applied_amount: part, invoice_status: 'payment_due' }],
     });
     expect(first.json.invoice.linked_payments.at(-1)).toMatchObject({ txn_id: first.json.transaction.id, applied_amount: part });
@@ -41,7 +61,10 @@ describe('fake Chargebee record_payment', () => {
     expect(rest.json.transaction.amount).toBe(due - part);
     expect(rest.json.invoice).toMatchObject({ status: 'paid', amount_due: 0, paid_at: NOW });
     expect(fake.state.get('transactions', rest.json.transaction.id)?.linked_invoices?.[0]?.invoice_status).toBe('paid');
-    const events = fake.state.all('events').filter((e) => e.occurred_at === NOW).map((e) => e.event_type);
+    const events = fake.state
+      .all('events')
+      .filter((e) => e.occurred_at === NOW)
+      .map((e) => e.event_type);
     expect(events.filter((t) => t === 'payment_succeeded')).toHaveLength(2);
   });
 

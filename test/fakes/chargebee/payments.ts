@@ -10,8 +10,18 @@ import type { FakeChargebeeState } from './state.js';
 
 /** Payment methods Chargebee accepts for a recorded (offline) payment. */
 export const OFFLINE_PAYMENT_METHODS = [
-  'cash', 'check', 'bank_transfer', 'other', 'custom', 'card', 'ach_credit', 'sepa_credit', 'boleto',
-  'direct_debit', 'chargeback', 'automated_bank_transfer',
+  'cash',
+  'check',
+  'bank_transfer',
+  'other',
+  'custom',
+  'card',
+  'ach_credit',
+  'sepa_credit',
+  'boleto',
+  'direct_debit',
+  'chargeback',
+  'automated_bank_transfer',
 ] as const;
 
 type TransactionRecord = Transaction & { object: 'transaction' };
@@ -105,7 +115,16 @@ export function recordPayment(state: FakeChargebeeState, invoiceId: string, form
       ...(!succeeded && errorText ? { error_text: errorText } : {}),
       amount_unused: 0,
       linked_invoices: succeeded
-        ? [{ invoice_id: invoiceId, applied_amount: amount, applied_at: now, ...(invoice.date !== undefined ? { invoice_date: invoice.date } : {}), ...(invoice.total !== undefined ? { invoice_total: invoice.total } : {}), invoice_status: updated.status }]
+        ? [
+            {
+              invoice_id: invoiceId,
+              applied_amount: amount,
+              applied_at: now,
+              ...(invoice.date !== undefined ? { invoice_date: invoice.date } : {}),
+              ...(invoice.total !== undefined ? { invoice_total: invoice.total } : {}),
+              invoice_status: updated.status,
+            },
+          ]
         : [],
       linked_credit_notes: [],
       linked_refunds: [],

@@ -4,19 +4,7 @@
  * event types a change produces. The listing and the state read this table; nothing is repeated
  * per endpoint in code.
  */
-import type {
-  Addon,
-  CreditNote,
-  Customer,
-  Event,
-  Invoice,
-  Item,
-  ItemFamily,
-  ItemPrice,
-  Plan,
-  Subscription,
-  Transaction,
-} from 'chargebee';
+import type { Addon, CreditNote, Customer, Event, Invoice, Item, ItemFamily, ItemPrice, Plan, Subscription, Transaction } from 'chargebee';
 
 export type EventType = NonNullable<Event['event_type']>;
 

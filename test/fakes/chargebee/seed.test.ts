@@ -68,7 +68,9 @@ describe('fake Chargebee seed data', () => {
       const taxPart = inv.price_type === 'tax_exclusive' ? inv.tax : 0;
       expect(inv.sub_total - discounts + taxPart + (inv.round_off_amount ?? 0)).toBe(inv.total);
       if (inv.status !== 'voided') {
-        expect((inv.amount_paid ?? 0) + (inv.amount_adjusted ?? 0) + (inv.credits_applied ?? 0) + (inv.write_off_amount ?? 0) + (inv.amount_due ?? 0)).toBe(inv.total);
+        expect((inv.amount_paid ?? 0) + (inv.amount_adjusted ?? 0) + (inv.credits_applied ?? 0) + (inv.write_off_amount ?? 0) + (inv.amount_due ?? 0)).toBe(
+          inv.total,
+        );
         expect((inv.linked_payments ?? []).reduce((s, p) => s + p.applied_amount, 0)).toBe(inv.amount_paid);
       }
     }
@@ -111,9 +113,9 @@ describe('fake Chargebee seed data', () => {
     const { records } = await listAll(fake, 'item_prices', { limit: 100 });
     expect(records.length).toBeGreaterThan(30);
     for (const price of records) {
-      expect(price.accounting_detail.accounting_code).toMatch(/^[A-Z-]+$/);
-      expect(price.accounting_detail.sku).toContain(price.currency_code);
-      expect(Number.isInteger(price.price)).toBe(true);
+      expect(price['accounting_detail'].accounting_code).toMatch(/^[A-Z-]+$/);
+      expect(price['accounting_detail'].sku).toContain(price['currency_code']);
+      expect(Number.isInteger(price['price'])).toBe(true);
     }
     const families = await cbGet(fake, '/item_families');
     expect(families.json.list.map((e: any) => e.item_family.id)).toEqual(expect.arrayContaining(['cloud-platform', 'professional-services']));
@@ -125,7 +127,11 @@ describe('fake Chargebee state mutations', () => {
     const fake = await startFakeChargebee({ customers: 20 });
     try {
       fake.state.setClock(1_800_000_000);
-      const ids = fake.state.all('invoices').filter((i) => !i.deleted).slice(0, 5).map((i) => i.id);
+      const ids = fake.state
+        .all('invoices')
+        .filter((i) => !i.deleted)
+        .slice(0, 5)
+        .map((i) => i.id);
       const versions = ids.map((id) => fake.state.touch('invoices', id, { po_number: 'PO-NEW' }).resource_version ?? 0);
       expect(versions.every((v, i) => i === 0 || v > (versions[i - 1] ?? 0))).toBe(true);
       expect(versions[0]).toBe(1_800_000_000_000);
@@ -133,7 +139,16 @@ describe('fake Chargebee state mutations', () => {
       const same = await cbGet(fake, '/invoices', { 'updated_at[on]': 1_800_000_000, limit: 100 });
       expect(same.json.list).toHaveLength(5);
 
-      const created = fake.state.create('customers', { first_name: 'Ødegaard', auto_collection: 'off', net_term_days: 0, allow_direct_debit: false, promotional_credits: 0, unbilled_charges: 0, refundable_credits: 0, excess_payments: 0 });
+      const created = fake.state.create('customers', {
+        first_name: 'Ødegaard',
+        auto_collection: 'off',
+        net_term_days: 0,
+        allow_direct_debit: false,
+        promotional_credits: 0,
+        unbilled_charges: 0,
+        refundable_credits: 0,
+        excess_payments: 0,
+      });
       expect(created).toMatchObject({ object: 'customer', deleted: false, updated_at: 1_800_000_000, created_at: 1_800_000_000 });
       expect((await cbGet(fake, `/customers/${created.id}`)).json.customer.first_name).toBe('Ødegaard');
 

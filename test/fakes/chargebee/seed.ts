@@ -31,16 +31,7 @@ import {
   type PricePoint,
 } from './catalog.js';
 import { priceDocument, type DocumentCoupon, type DraftLine, type PriceType } from './documents.js';
-import {
-  COMPANY_BASES,
-  COMPANY_SUFFIX,
-  FIRST_NAMES,
-  LAST_NAMES,
-  billingAddress,
-  emailLocalPart,
-  placeFor,
-  type Place,
-} from './people.js';
+import { COMPANY_BASES, COMPANY_SUFFIX, FIRST_NAMES, LAST_NAMES, billingAddress, emailLocalPart, placeFor, type Place } from './people.js';
 import { SeededRandom } from './prng.js';
 import type { EventType, FakeEvent } from './resources.js';
 import { cloneJson, type FakeChargebeeState, type StoredRecord } from './state.js';
@@ -173,12 +164,23 @@ class SiteSeeder {
     const r = this.random;
     const legacy = index < SEED_FACTS.legacyCustomerCount;
     const currency: CurrencyCode =
-      index === 3 || index === 5 ? 'EUR'
-      : index === 4 ? 'JPY'
-      : index === 6 ? 'KWD'
-      : index === 7 ? 'GBP'
-      : legacy ? 'USD'
-      : r.weighted<CurrencyCode>([['USD', 40], ['EUR', 20], ['GBP', 15], ['JPY', 15], ['KWD', 10]]);
+      index === 3 || index === 5
+        ? 'EUR'
+        : index === 4
+          ? 'JPY'
+          : index === 6
+            ? 'KWD'
+            : index === 7
+              ? 'GBP'
+              : legacy
+                ? 'USD'
+                : r.weighted<CurrencyCode>([
+                    ['USD', 40],
+                    ['EUR', 20],
+                    ['GBP', 15],
+                    ['JPY', 15],
+                    ['KWD', 10],
+                  ]);
     const place = placeFor(r, currency);
     let firstName: string | undefined = r.pick(FIRST_NAMES);
     let lastName: string | undefined = r.pick(LAST_NAMES);
@@ -238,7 +240,13 @@ class SiteSeeder {
     this.summary.customerIds.push(id);
     if (legacy) this.summary.legacyCustomerIds.push(id);
     const special: Partial<Record<number, keyof SeedSummary['specialCustomers']>> = {
-      3: 'zoe', 4: 'japaneseCompany', 5: 'mullerGmbh', 6: 'kuwait', 7: 'companyOnly', 8: 'nameless', 9: 'longCompany',
+      3: 'zoe',
+      4: 'japaneseCompany',
+      5: 'mullerGmbh',
+      6: 'kuwait',
+      7: 'companyOnly',
+      8: 'nameless',
+      9: 'longCompany',
     };
     const specialName = special[index];
     if (specialName) this.summary.specialCustomers[specialName] = id;
@@ -251,7 +259,11 @@ class SiteSeeder {
 
   private attachSubscription(seed: CustomerSeed): void {
     const r = this.random;
-    const planId = r.weighted([['starter', 5], ['growth', 4], ['enterprise', 1]] as const);
+    const planId = r.weighted([
+      ['starter', 5],
+      ['growth', 4],
+      ['enterprise', 1],
+    ] as const);
     const lines = [
       { point: findPricePoint(this.points, planId, seed.currency, seed.period), quantity: 1 },
       { point: findPricePoint(this.points, 'extra-seats', seed.currency, seed.period), quantity: r.int(1, 25) },
@@ -262,7 +274,12 @@ class SiteSeeder {
 
     const startedAt = seed.record.created_at + r.int(0, 2 * DAY);
     const termDays = seed.period === 'monthly' ? 30 : 365;
-    const status = r.weighted<Subscription['status']>([['active', 80], ['cancelled', 10], ['non_renewing', 6], ['paused', 4]]);
+    const status = r.weighted<Subscription['status']>([
+      ['active', 80],
+      ['cancelled', 10],
+      ['non_renewing', 6],
+      ['paused', 4],
+    ]);
     const periodUnit = seed.period === 'monthly' ? ('month' as const) : ('year' as const);
     const amount = lines.reduce((sum, l) => sum + l.point.price * l.quantity, 0);
     const termStart = SEED_FACTS.activeEnd - r.int(0, termDays - 1) * DAY;
@@ -313,7 +330,13 @@ class SiteSeeder {
             plan_unit_price: lines[0]?.point.price ?? 0,
             plan_amount: lines[0]?.point.price ?? 0,
             plan_free_quantity: 0,
-            addons: lines.slice(1).map((l) => ({ id: l.point.planOrAddonId, quantity: l.quantity, unit_price: l.point.price, amount: l.point.price * l.quantity, object: 'addon' })),
+            addons: lines.slice(1).map((l) => ({
+              id: l.point.planOrAddonId,
+              quantity: l.quantity,
+              unit_price: l.point.price,
+              amount: l.point.price * l.quantity,
+              object: 'addon',
+            })),
           }),
     };
     seed.subscription = subscription;
@@ -334,7 +357,9 @@ class SiteSeeder {
       }
     });
     drafts.sort((a, b) => a.date - b.date);
-    drafts.forEach((draft, i) => this.buildInvoice(String(20001 + i), draft.seed, draft.date));
+    drafts.forEach((draft, i) => {
+      this.buildInvoice(String(20001 + i), draft.seed, draft.date);
+    });
   }
 
   private nextLineId(): string {
@@ -400,7 +425,13 @@ class SiteSeeder {
     const r = this.random;
     const lines = this.buildLines(seed, date);
     const priceType = this.priceTypeFor(seed);
-    const coupon: DocumentCoupon | undefined = r.chance(0.3) ? r.pick([{ id: 'WELCOME10', percent: 10 }, { id: 'ANNUAL15', percent: 15 }, { id: 'PARTNER20', percent: 20 }]) : undefined;
+    const coupon: DocumentCoupon | undefined = r.chance(0.3)
+      ? r.pick([
+          { id: 'WELCOME10', percent: 10 },
+          { id: 'ANNUAL15', percent: 15 },
+          { id: 'PARTNER20', percent: 20 },
+        ])
+      : undefined;
     const roundOffUnit = ['USD', 'EUR', 'GBP'].includes(seed.currency) && r.chance(0.1) ? 100 : undefined;
     const priced = priceDocument({
       lines,
@@ -413,7 +444,12 @@ class SiteSeeder {
     });
     const status = seed.legacy
       ? 'paid'
-      : r.weighted<'paid' | 'payment_due' | 'not_paid' | 'voided'>([['paid', 66], ['payment_due', 14], ['not_paid', 10], ['voided', 10]]);
+      : r.weighted<'paid' | 'payment_due' | 'not_paid' | 'voided'>([
+          ['paid', 66],
+          ['payment_due', 14],
+          ['not_paid', 10],
+          ['voided', 10],
+        ]);
     const address = seed.record.billing_address;
     const invoice: Invoice = {
       id,
@@ -504,7 +540,9 @@ class SiteSeeder {
     }
   }
 
-  private gatewayFor(method: Transaction['payment_method']): Pick<Transaction, 'gateway'> & Partial<Pick<Transaction, 'id_at_gateway' | 'gateway_account_id' | 'masked_card_number' | 'reference_number'>> {
+  private gatewayFor(
+    method: Transaction['payment_method'],
+  ): Pick<Transaction, 'gateway'> & Partial<Pick<Transaction, 'id_at_gateway' | 'gateway_account_id' | 'masked_card_number' | 'reference_number'>> {
     const r = this.random;
     if (method === 'card') {
       return r.chance(0.7)
@@ -515,7 +553,10 @@ class SiteSeeder {
     return { gateway: 'not_applicable', reference_number: method === 'check' ? `CHK-${r.int(1000, 9999)}` : `REF-${r.alnum(8).toUpperCase()}` };
   }
 
-  private newTransaction(seed: CustomerSeed, fields: Omit<TransactionRecord, 'id' | 'object' | 'customer_id' | 'currency_code' | 'exchange_rate' | 'deleted'>): TransactionRecord {
+  private newTransaction(
+    seed: CustomerSeed,
+    fields: Omit<TransactionRecord, 'id' | 'object' | 'customer_id' | 'currency_code' | 'exchange_rate' | 'deleted'>,
+  ): TransactionRecord {
     const txn: TransactionRecord = {
       id: `txn_${this.random.alnum(16)}`,
       object: 'transaction',
@@ -532,9 +573,16 @@ class SiteSeeder {
 
   private recordPayment(seed: CustomerSeed, invoice: Invoice, amount: number, date: number): TransactionRecord {
     const r = this.random;
-    const method = r.weighted<Transaction['payment_method']>([['card', 60], ['direct_debit', 10], ['bank_transfer', 15], ['check', 10], ['cash', 5]]);
+    const method = r.weighted<Transaction['payment_method']>([
+      ['card', 60],
+      ['direct_debit', 10],
+      ['bank_transfer', 15],
+      ['check', 10],
+      ['cash', 5],
+    ]);
     const gateway = this.gatewayFor(method);
-    const settledAt = method === 'card' || method === 'direct_debit' ? Math.min(date + 2 * DAY, seed.legacy ? SEED_FACTS.legacyEnd : SEED_FACTS.activeEnd) : undefined;
+    const settledAt =
+      method === 'card' || method === 'direct_debit' ? Math.min(date + 2 * DAY, seed.legacy ? SEED_FACTS.legacyEnd : SEED_FACTS.activeEnd) : undefined;
     invoice.amount_paid = (invoice.amount_paid ?? 0) + amount;
     invoice.amount_due = (invoice.amount_due ?? 0) - amount;
     const txn = this.newTransaction(seed, {
@@ -547,7 +595,14 @@ class SiteSeeder {
       status: 'success',
       amount_unused: 0,
       linked_invoices: [
-        { invoice_id: invoice.id, applied_amount: amount, applied_at: date, ...(invoice.date ? { invoice_date: invoice.date } : {}), ...(invoice.total !== undefined ? { invoice_total: invoice.total } : {}), invoice_status: (invoice.amount_due ?? 0) === 0 ? 'paid' : invoice.status },
+        {
+          invoice_id: invoice.id,
+          applied_amount: amount,
+          applied_at: date,
+          ...(invoice.date ? { invoice_date: invoice.date } : {}),
+          ...(invoice.total !== undefined ? { invoice_total: invoice.total } : {}),
+          invoice_status: (invoice.amount_due ?? 0) === 0 ? 'paid' : invoice.status,
+        },
       ],
       linked_credit_notes: [],
       linked_refunds: [],
@@ -572,7 +627,14 @@ class SiteSeeder {
       linked_credit_notes: [],
       linked_refunds: [],
     });
-    invoice.dunning_attempts?.push({ attempt: 0, transaction_id: txn.id, dunning_type: 'auto_collect', created_at: date, txn_status: 'failure', txn_amount: txn.amount ?? 0 });
+    invoice.dunning_attempts?.push({
+      attempt: 0,
+      transaction_id: txn.id,
+      dunning_type: 'auto_collect',
+      created_at: date,
+      txn_status: 'failure',
+      txn_amount: txn.amount ?? 0,
+    });
     this.stampTransaction(seed, txn, date);
     this.events.push({ type: 'payment_failed', occurredAt: date, content: () => ({ transaction: txn, invoice }) });
     return txn;
@@ -594,12 +656,34 @@ class SiteSeeder {
     if (!source) return [];
     const quantity = source.quantity > 1 ? Math.ceil(source.quantity / 2) : 1;
     const { itemCoupon, ...rest } = source;
-    return [{ ...rest, ...(itemCoupon ? { itemCoupon } : {}), id: this.nextLineId(), quantity, dateFrom: Math.min(source.dateFrom, date), dateTo: Math.max(source.dateFrom, Math.min(source.dateTo, date)) }];
+    return [
+      {
+        ...rest,
+        ...(itemCoupon ? { itemCoupon } : {}),
+        id: this.nextLineId(),
+        quantity,
+        dateFrom: Math.min(source.dateFrom, date),
+        dateTo: Math.max(source.dateFrom, Math.min(source.dateTo, date)),
+      },
+    ];
   }
 
-  private buildCreditNote(seed: CustomerSeed, invoice: Invoice, priceType: PriceType, lines: readonly DraftLine[], date: number, type: CreditNote['type']): CreditNote {
+  private buildCreditNote(
+    seed: CustomerSeed,
+    invoice: Invoice,
+    priceType: PriceType,
+    lines: readonly DraftLine[],
+    date: number,
+    type: CreditNote['type'],
+  ): CreditNote {
     const r = this.random;
-    const priced = priceDocument({ lines: this.creditLines(lines, date), customerId: seed.record.id, priceType, tax: seed.place.tax, taxExempt: seed.taxExempt });
+    const priced = priceDocument({
+      lines: this.creditLines(lines, date),
+      customerId: seed.record.id,
+      priceType,
+      tax: seed.place.tax,
+      taxExempt: seed.taxExempt,
+    });
     const reason = r.pick(['product_unsatisfactory', 'service_unsatisfactory', 'order_change', 'waiver', 'subscription_change', 'other'] as const);
     return {
       id: `CN-${10001 + this.creditNotes.length}`,
@@ -653,9 +737,21 @@ class SiteSeeder {
     invoice.amount_due = (invoice.amount_due ?? 0) - total;
     note.amount_allocated = total;
     note.allocations = [
-      { invoice_id: invoice.id, allocated_amount: total, allocated_at: date, ...(invoice.date ? { invoice_date: invoice.date } : {}), invoice_status: invoice.amount_due === 0 ? 'paid' : invoice.status },
+      {
+        invoice_id: invoice.id,
+        allocated_amount: total,
+        allocated_at: date,
+        ...(invoice.date ? { invoice_date: invoice.date } : {}),
+        invoice_status: invoice.amount_due === 0 ? 'paid' : invoice.status,
+      },
     ];
-    invoice.adjustment_credit_notes?.push({ cn_id: note.id, ...(note.reason_code ? { cn_reason_code: note.reason_code } : {}), cn_date: date, cn_total: total, cn_status: 'adjusted' });
+    invoice.adjustment_credit_notes?.push({
+      cn_id: note.id,
+      ...(note.reason_code ? { cn_reason_code: note.reason_code } : {}),
+      cn_date: date,
+      cn_total: total,
+      cn_status: 'adjusted',
+    });
     this.stampCreditNote(seed, note, date);
     return date;
   }
@@ -666,7 +762,11 @@ class SiteSeeder {
     const date = Math.min(SEED_FACTS.activeEnd, (payment.date ?? invoice.date ?? 0) + r.int(1, 20) * DAY);
     const note = this.buildCreditNote(seed, invoice, priceType, lines, date, 'refundable');
     const total = note.total ?? 0;
-    const outcome = r.weighted([['refunded', 70], ['refund_due', 20], ['voided', 10]] as const);
+    const outcome = r.weighted([
+      ['refunded', 70],
+      ['refund_due', 20],
+      ['voided', 10],
+    ] as const);
     let lastActivity = date;
     if (outcome === 'refunded' && total <= (payment.amount ?? 0)) {
       const refundDate = Math.min(SEED_FACTS.activeEnd, date + r.int(0, 3) * DAY);
@@ -683,7 +783,16 @@ class SiteSeeder {
         refunded_txn_id: payment.id,
         linked_invoices: [],
         linked_credit_notes: [
-          { cn_id: note.id, applied_amount: total, applied_at: refundDate, ...(note.reason_code ? { cn_reason_code: note.reason_code } : {}), cn_date: date, cn_total: total, cn_status: 'refunded', cn_reference_invoice_id: invoice.id },
+          {
+            cn_id: note.id,
+            applied_amount: total,
+            applied_at: refundDate,
+            ...(note.reason_code ? { cn_reason_code: note.reason_code } : {}),
+            cn_date: date,
+            cn_total: total,
+            cn_status: 'refunded',
+            cn_reference_invoice_id: invoice.id,
+          },
         ],
         linked_refunds: [],
       });
@@ -693,7 +802,17 @@ class SiteSeeder {
       note.status = 'refunded';
       note.amount_refunded = total;
       note.refunded_at = refundDate;
-      note.linked_refunds = [{ txn_id: refund.id, applied_amount: total, applied_at: refundDate, txn_status: 'success', txn_date: refundDate, txn_amount: total, refund_reason_code: 'Goodwill' }];
+      note.linked_refunds = [
+        {
+          txn_id: refund.id,
+          applied_amount: total,
+          applied_at: refundDate,
+          txn_status: 'success',
+          txn_date: refundDate,
+          txn_amount: total,
+          refund_reason_code: 'Goodwill',
+        },
+      ];
       this.events.push({ type: 'payment_refunded', occurredAt: refundDate, content: () => ({ transaction: refund, credit_note: note, invoice }) });
       lastActivity = refundDate;
     } else if (outcome === 'voided') {
@@ -704,7 +823,13 @@ class SiteSeeder {
       note.status = 'refund_due';
       note.amount_available = total;
     }
-    invoice.issued_credit_notes?.push({ cn_id: note.id, ...(note.reason_code ? { cn_reason_code: note.reason_code } : {}), cn_date: date, cn_total: total, cn_status: note.status });
+    invoice.issued_credit_notes?.push({
+      cn_id: note.id,
+      ...(note.reason_code ? { cn_reason_code: note.reason_code } : {}),
+      cn_date: date,
+      cn_total: total,
+      cn_status: note.status,
+    });
     this.stampCreditNote(seed, note, lastActivity);
     return lastActivity;
   }
@@ -726,14 +851,21 @@ class SiteSeeder {
       this.summary.deletedCustomerIds.push(customerId);
     }
     const deletedCustomers = new Set(this.summary.deletedCustomerIds);
-    const live = <T extends { customer_id?: string; deleted: boolean }>(records: T[]): T[] => records.filter((r) => !r.deleted && !deletedCustomers.has(r.customer_id ?? ''));
-    for (const inv of live(this.invoices).filter((i) => i.status === 'voided' && i.updated_at !== undefined).slice(0, 4)) {
+    const live = <T extends { customer_id?: string; deleted: boolean }>(records: T[]): T[] =>
+      records.filter((r) => !r.deleted && !deletedCustomers.has(r.customer_id ?? ''));
+    for (const inv of live(this.invoices)
+      .filter((i) => i.status === 'voided' && i.updated_at !== undefined)
+      .slice(0, 4)) {
       this.markRecordDeleted(inv, (inv.updated_at ?? 0) + DAY, 'invoice_deleted', 'invoice');
     }
-    for (const cn of live(this.creditNotes).filter((c) => c.status === 'voided').slice(0, 1)) {
+    for (const cn of live(this.creditNotes)
+      .filter((c) => c.status === 'voided')
+      .slice(0, 1)) {
       this.markRecordDeleted(cn, (cn.updated_at ?? 0) + DAY, 'credit_note_deleted', 'credit_note');
     }
-    for (const txn of live(this.transactions).filter((t) => t.status === 'failure' && t.updated_at !== undefined).slice(0, 2)) {
+    for (const txn of live(this.transactions)
+      .filter((t) => t.status === 'failure' && t.updated_at !== undefined)
+      .slice(0, 2)) {
       this.markRecordDeleted(txn, (txn.updated_at ?? 0) + DAY, 'transaction_deleted', 'transaction');
     }
     const removed = (id: string) => this.invoices.some((i) => i.id === id && i.deleted);
@@ -769,7 +901,11 @@ class SiteSeeder {
   private store(): void {
     const byCreation = <T extends { id: string }>(records: readonly T[], createdAt: (r: T) => number): T[] =>
       [...records].sort((a, b) => createdAt(a) - createdAt(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-    for (const c of byCreation(this.customers.map((s) => s.record), (c) => c.created_at)) this.state.insertSeeded('customers', c as StoredRecord);
+    for (const c of byCreation(
+      this.customers.map((s) => s.record),
+      (c) => c.created_at,
+    ))
+      this.state.insertSeeded('customers', c as StoredRecord);
     const subscriptions = this.customers.flatMap((s) => (s.subscription ? [s.subscription] : []));
     for (const s of byCreation(subscriptions, (s) => s.created_at ?? 0)) this.state.insertSeeded('subscriptions', s as StoredRecord);
     for (const inv of byCreation(this.invoices, (i) => i.date ?? 0)) this.state.insertSeeded('invoices', inv as StoredRecord);

@@ -15,7 +15,7 @@ import {
   requestLimitExceeded,
   resourceNotFound,
 } from './errors.js';
-import { Faults, RateLimiter } from './faults.js';
+import type { Faults, RateLimiter } from './faults.js';
 import { IdempotencyCache, type StoredResponse } from './idempotency.js';
 import { listPage } from './listing.js';
 import { recordPayment } from './payments.js';
@@ -69,7 +69,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 function authorized(req: IncomingMessage, apiKey: string): boolean {
   const header = req.headers.authorization;
-  if (!header || !header.startsWith('Basic ')) return false;
+  if (!header?.startsWith('Basic ')) return false;
   const decoded = Buffer.from(header.slice('Basic '.length).trim(), 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon === -1) return false;
@@ -88,7 +88,7 @@ export function createFakeServer(config: ServerConfig): Server {
   function withCustomer(resource: ResourceName): (record: StoredRecord) => Record<string, unknown> {
     if (resource !== 'subscriptions') return () => ({});
     return (record) => {
-      const customer = typeof record.customer_id === 'string' ? state.get('customers', record.customer_id) : undefined;
+      const customer = typeof record['customer_id'] === 'string' ? state.get('customers', record['customer_id']) : undefined;
       return customer ? { customer } : {};
     };
   }
@@ -107,7 +107,7 @@ export function createFakeServer(config: ServerConfig): Server {
       if (method === 'GET' && second !== undefined && third === undefined) {
         requireCatalog(first);
         const record = state.get(first, second) as StoredRecord | undefined;
-        if (!record || record.deleted === true) {
+        if (!record || record['deleted'] === true) {
           throw resourceNotFound(`Sorry, we couldn't find the ${spec.singular.replace(/_/g, ' ')} ${second}`, `${spec.singular}_id`);
         }
         return jsonReply(200, { [spec.singular]: record, ...withCustomer(first)(record) });
@@ -125,7 +125,11 @@ export function createFakeServer(config: ServerConfig): Server {
     if (!url.pathname.startsWith(`${API_PREFIX}/`)) {
       return errorReply(resourceNotFound(`Sorry, we couldn't find that resource: ${url.pathname}`));
     }
-    const segments = url.pathname.slice(API_PREFIX.length + 1).split('/').filter((s) => s !== '').map(decodeURIComponent);
+    const segments = url.pathname
+      .slice(API_PREFIX.length + 1)
+      .split('/')
+      .filter((s) => s !== '')
+      .map(decodeURIComponent);
     const key = method === 'POST' ? req.headers['chargebee-idempotency-key'] : undefined;
     const idempotencyKey = typeof key === 'string' && key !== '' ? key : undefined;
     const fingerprint = createHash('sha256').update(`${method} ${url.pathname}\n${url.search}\n${body}`).digest('hex');
@@ -190,9 +194,16 @@ export function createFakeServer(config: ServerConfig): Server {
   return createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       // A bug in the fake must be loud in the test that hit it, not a hung request.
-      const message = error instanceof Error ? error.stack ?? error.message : String(error);
+      const message = error instanceof Error ? (error.stack ?? error.message) : String(error);
       if (!res.headersSent) res.writeHead(500, JSON_HEADERS);
-      res.end(JSON.stringify({ message: `fake Chargebee crashed: ${message}`, api_error_code: 'internal_error', error_code: 'internal_error', http_status_code: 500 }));
+      res.end(
+        JSON.stringify({
+          message: `fake Chargebee crashed: ${message}`,
+          api_error_code: 'internal_error',
+          error_code: 'internal_error',
+          http_status_code: 500,
+        }),
+      );
     });
   });
 }

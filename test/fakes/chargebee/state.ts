@@ -5,14 +5,7 @@
  * Chargebee's are) and appends an event, so tests can put many changes in one `updated_at` second.
  */
 import { SeededRandom } from './prng.js';
-import {
-  RESOURCE_SPECS,
-  type EventType,
-  type FakeEvent,
-  type MutableResourceName,
-  type ResourceName,
-  type ResourceRecordMap,
-} from './resources.js';
+import { RESOURCE_SPECS, type EventType, type FakeEvent, type MutableResourceName, type ResourceName, type ResourceRecordMap } from './resources.js';
 
 export type StoredRecord = Record<string, unknown> & { id: string };
 
@@ -116,7 +109,7 @@ export class FakeChargebeeState {
       updated_at: now,
       resource_version: this.nextResourceVersion(),
     };
-    if (resource === 'customers' && stored.created_at === undefined) stored.created_at = now;
+    if (resource === 'customers' && stored['created_at'] === undefined) stored['created_at'] = now;
     this.insert(resource, stored);
     this.logChange(resource, stored, options.eventType ?? spec.events?.created, options.eventContent);
     return cloneJson(stored) as ResourceRecordMap[R];
@@ -146,9 +139,9 @@ export class FakeChargebeeState {
   /** Marks the record `deleted: true` (Chargebee keeps deleted records for `include_deleted`). */
   delete<R extends MutableResourceName>(resource: R, id: string): ResourceRecordMap[R] {
     const entry = this.require(resource, id);
-    entry.record.deleted = true;
-    entry.record.updated_at = this.now();
-    entry.record.resource_version = this.nextResourceVersion();
+    entry.record['deleted'] = true;
+    entry.record['updated_at'] = this.now();
+    entry.record['resource_version'] = this.nextResourceVersion();
     this.logChange(resource, entry.record, RESOURCE_SPECS[resource].events?.deleted, undefined);
     return cloneJson(entry.record) as ResourceRecordMap[R];
   }
@@ -171,8 +164,8 @@ export class FakeChargebeeState {
 
   /** Seeding only: stores a record as given, with no event and no version bump. */
   insertSeeded(resource: ResourceName, record: StoredRecord): void {
-    if (typeof record.resource_version === 'number') {
-      this.lastResourceVersion = Math.max(this.lastResourceVersion, record.resource_version);
+    if (typeof record['resource_version'] === 'number') {
+      this.lastResourceVersion = Math.max(this.lastResourceVersion, record['resource_version']);
     }
     this.insert(resource, record);
   }

@@ -20,51 +20,129 @@ async function call(method: string, path: string, body?: unknown, key: string | 
 }
 
 const entry = (items: Array<Record<string, unknown>>, date = '2026-10-31') => ({
-  date, company_id: fake.companyId, memo: 'm', currency_iso_4217_code: 'USD', record_status: 'posted',
+  date,
+  company_id: fake.companyId,
+  memo: 'm',
+  currency_iso_4217_code: 'USD',
+  record_status: 'posted',
   items: items.map((item, i) => ({ position: i + 1, memo: 'line', debit: '0', credit: '0', ...item })),
 });
 
 describe('fake DualEntry', () => {
   it('answers 401 without a key and 403 with a wrong one, in the documented error shape', async () => {
-    expect(await call('GET', '/public/v2/health/', undefined, null)).toEqual({ status: 401, body: { success: false, errors: { __all__: ['Authentication credentials were not provided.'] } } });
+    expect(await call('GET', '/public/v2/health/', undefined, null)).toEqual({
+      status: 401,
+      body: { success: false, errors: { __all__: ['Authentication credentials were not provided.'] } },
+    });
     expect((await call('GET', '/public/v2/health/', undefined, 'nope')).status).toBe(403);
   });
 
   it('creates a balanced entry with 200 and the created record, amounts as decimal strings', async () => {
-    const created = await call('POST', '/public/v2/journal-entries/', entry([{ account_number: 1200, debit: '12.30' }, { account_number: 4000, credit: 12.3 }]));
+    const created = await call(
+      'POST',
+      '/public/v2/journal-entries/',
+      entry([
+        { account_number: 1200, debit: '12.30' },
+        { account_number: 4000, credit: 12.3 },
+      ]),
+    );
     expect(created.status).toBe(200);
     expect(created.body).toMatchObject({ amount: '12.30', company_id: fake.companyId, record_status: 'posted' });
-    expect((created.body.items as Array<{ credit: string }>)[1]!.credit).toBe('12.30');
+    expect((created.body['items'] as Array<{ credit: string }>)[1]!.credit).toBe('12.30');
     const listed = await call('GET', '/public/v2/journal-entries/?limit=100&offset=0&search=m');
-    expect(listed.body.count).toBe(1);
+    expect(listed.body['count']).toBe(1);
   });
 
   it('refuses unbalanced entries, unknown or archived accounts, locked periods, bad decimals and pages over 100', async () => {
-    expect(await call('POST', '/public/v2/journal-entries/', entry([{ account_number: 1200, debit: '10.00' }, { account_number: 4000, credit: '9.99' }]))).toEqual({
+    expect(
+      await call(
+        'POST',
+        '/public/v2/journal-entries/',
+        entry([
+          { account_number: 1200, debit: '10.00' },
+          { account_number: 4000, credit: '9.99' },
+        ]),
+      ),
+    ).toEqual({
       status: 422,
       body: { success: false, errors: { items: ['Journal entry is not balanced: debits 10.00 and credits 9.99 must be equal.'] } },
     });
-    expect(await call('POST', '/public/v2/journal-entries/', entry([{ account_number: 1200, debit: '1' }, { account_number: 4999, credit: '1' }]))).toEqual({
+    expect(
+      await call(
+        'POST',
+        '/public/v2/journal-entries/',
+        entry([
+          { account_number: 1200, debit: '1' },
+          { account_number: 4999, credit: '1' },
+        ]),
+      ),
+    ).toEqual({
       status: 404,
       body: { success: false, errors: { 'items[1].account_number': ['Account 4999 not found.'] } },
     });
-    expect((await call('POST', '/public/v2/journal-entries/', entry([{ account_number: 1200, debit: '1' }, { account_number: 4000, credit: '1' }], '2026-09-30'))).body).toEqual({
+    expect(
+      (
+        await call(
+          'POST',
+          '/public/v2/journal-entries/',
+          entry(
+            [
+              { account_number: 1200, debit: '1' },
+              { account_number: 4000, credit: '1' },
+            ],
+            '2026-09-30',
+          ),
+        )
+      ).body,
+    ).toEqual({
       success: false,
       errors: { date: ['The period 2026-09 is locked. Entries cannot be posted into a locked period.'] },
     });
-    expect((await call('POST', '/public/v2/journal-entries/', entry([{ account_number: 1200, debit: '1.001' }, { account_number: 4000, credit: '1.001' }]))).status).toBe(400);
-    expect((await call('POST', '/public/v2/journal-entries/', { ...entry([{ account_number: 1200, debit: '1' }, { account_number: 4000, credit: '1' }]), company_id: 1 })).status).toBe(404);
+    expect(
+      (
+        await call(
+          'POST',
+          '/public/v2/journal-entries/',
+          entry([
+            { account_number: 1200, debit: '1.001' },
+            { account_number: 4000, credit: '1.001' },
+          ]),
+        )
+      ).status,
+    ).toBe(400);
+    expect(
+      (
+        await call('POST', '/public/v2/journal-entries/', {
+          ...entry([
+            { account_number: 1200, debit: '1' },
+            { account_number: 4000, credit: '1' },
+          ]),
+          company_id: 1,
+        })
+      ).status,
+    ).toBe(404);
     expect((await call('GET', '/public/v2/accounts/?limit=101')).status).toBe(400);
     fake.archiveAccount(4010);
-    expect((await call('POST', '/public/v2/journal-entries/', entry([{ account_number: 1200, debit: '1' }, { account_number: 4010, credit: '1' }]))).status).toBe(404);
+    expect(
+      (
+        await call(
+          'POST',
+          '/public/v2/journal-entries/',
+          entry([
+            { account_number: 1200, debit: '1' },
+            { account_number: 4010, credit: '1' },
+          ]),
+        )
+      ).status,
+    ).toBe(404);
     expect(fake.state.entries).toHaveLength(1);
   });
 
   it('pages accounts with limit and offset and filters by number', async () => {
     const page = await call('GET', '/public/v2/accounts/?limit=3&offset=3');
-    expect(page.body.count).toBe(8);
-    expect((page.body.items as Array<{ number: number }>).map((a) => a.number)).toEqual([2400, 4000, 4010]);
+    expect(page.body['count']).toBe(8);
+    expect((page.body['items'] as Array<{ number: number }>).map((a) => a.number)).toEqual([2400, 4000, 4010]);
     const filtered = await call('GET', '/public/v2/accounts/?numbers[]=4000&numbers[]=9999');
-    expect((filtered.body.items as Array<{ number: number }>).map((a) => a.number)).toEqual([4000]);
+    expect((filtered.body['items'] as Array<{ number: number }>).map((a) => a.number)).toEqual([4000]);
   });
 });

@@ -191,21 +191,25 @@ export async function startFakeDualEntry(options: FakeDualEntryOptions = {}): Pr
     return { limit, offset };
   };
 
-  const validateEntry = (raw: unknown, allowed: Set<number>): { errors: Record<string, string[]>; status: number } | { entry: Omit<FakeEntry, 'internal_id' | 'number'> } => {
+  const validateEntry = (
+    raw: unknown,
+    allowed: Set<number>,
+  ): { errors: Record<string, string[]>; status: number } | { entry: Omit<FakeEntry, 'internal_id' | 'number'> } => {
     const errors: Record<string, string[]> = {};
     if (typeof raw !== 'object' || raw === null) return { status: 400, errors: { __all__: ['Invalid JSON body.'] } };
     const body = raw as Record<string, unknown>;
-    const companyId = body.company_id === undefined ? firstCompany : Number(body.company_id);
+    const companyId = body['company_id'] === undefined ? firstCompany : Number(body['company_id']);
     const company = companies.get(companyId);
-    if (!company || !allowed.has(companyId)) return { status: 404, errors: { company_id: [`Company ${String(body.company_id)} not found.`] } };
-    const date = body.date;
-    if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date))) errors.date = ['Date has wrong format. Use one of these formats instead: YYYY-MM-DD.'];
-    const currency = typeof body.currency_iso_4217_code === 'string' ? body.currency_iso_4217_code : company.currency_iso_4217_code;
-    const status = body.record_status ?? 'posted';
-    if (status !== 'draft' && status !== 'posted' && status !== 'archived') errors.record_status = [`"${String(status)}" is not a valid choice.`];
-    if (body.memo !== undefined && typeof body.memo !== 'string') errors.memo = ['Not a valid string.'];
-    const items = body.items;
-    if (!Array.isArray(items) || items.length === 0) errors.items = ['This field is required.'];
+    if (!company || !allowed.has(companyId)) return { status: 404, errors: { company_id: [`Company ${String(body['company_id'])} not found.`] } };
+    const date = body['date'];
+    if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date)))
+      errors['date'] = ['Date has wrong format. Use one of these formats instead: YYYY-MM-DD.'];
+    const currency = typeof body['currency_iso_4217_code'] === 'string' ? body['currency_iso_4217_code'] : company.currency_iso_4217_code;
+    const status = body['record_status'] ?? 'posted';
+    if (status !== 'draft' && status !== 'posted' && status !== 'archived') errors['record_status'] = [`"${String(status)}" is not a valid choice.`];
+    if (body['memo'] !== undefined && typeof body['memo'] !== 'string') errors['memo'] = ['Not a valid string.'];
+    const items = body['items'];
+    if (!Array.isArray(items) || items.length === 0) errors['items'] = ['This field is required.'];
     if (Object.keys(errors).length) return { status: 400, errors };
     let debits = 0n;
     let credits = 0n;
@@ -215,9 +219,9 @@ export async function startFakeDualEntry(options: FakeDualEntryOptions = {}): Pr
       for (const field of ['account_number', 'debit', 'credit', 'position', 'memo']) {
         if (item[field] === undefined || item[field] === null) errors[`items[${i}].${field}`] = ['This field is required.'];
       }
-      if (typeof item.memo !== 'string' && item.memo !== undefined) errors[`items[${i}].memo`] = ['Not a valid string.'];
-      const debit = toScaled(item.debit, currency);
-      const credit = toScaled(item.credit, currency);
+      if (typeof item['memo'] !== 'string' && item['memo'] !== undefined) errors[`items[${i}].memo`] = ['Not a valid string.'];
+      const debit = toScaled(item['debit'], currency);
+      const credit = toScaled(item['credit'], currency);
       if (typeof debit === 'string') errors[`items[${i}].debit`] = [debit];
       if (typeof credit === 'string') errors[`items[${i}].credit`] = [credit];
       if (typeof debit === 'bigint' && typeof credit === 'bigint') {
@@ -227,9 +231,9 @@ export async function startFakeDualEntry(options: FakeDualEntryOptions = {}): Pr
       }
       parsed.push({
         id: 0,
-        account_number: Number(item.account_number),
-        position: Number(item.position),
-        memo: String(item.memo ?? ''),
+        account_number: Number(item['account_number']),
+        position: Number(item['position']),
+        memo: String(item['memo'] ?? ''),
         debit: typeof debit === 'bigint' ? fromScaled(debit, currency) : '0',
         credit: typeof credit === 'bigint' ? fromScaled(credit, currency) : '0',
         classifications: [],
@@ -238,12 +242,17 @@ export async function startFakeDualEntry(options: FakeDualEntryOptions = {}): Pr
     if (Object.keys(errors).length) return { status: 400, errors };
     for (const [i, item] of parsed.entries()) {
       const account = state.accounts.find((a) => a.number === item.account_number && a.company_id === companyId);
-      if (!account || !account.is_active) {
+      if (!account?.is_active) {
         return { status: 404, errors: { [`items[${i}].account_number`]: [`Account ${item.account_number} not found.`] } };
       }
     }
     if (debits !== credits) {
-      return { status: 422, errors: { items: [`Journal entry is not balanced: debits ${fromScaled(debits, currency)} and credits ${fromScaled(credits, currency)} must be equal.`] } };
+      return {
+        status: 422,
+        errors: {
+          items: [`Journal entry is not balanced: debits ${fromScaled(debits, currency)} and credits ${fromScaled(credits, currency)} must be equal.`],
+        },
+      };
     }
     if (state.lockedPeriods.has(`${companyId}:${(date as string).slice(0, 7)}`)) {
       return { status: 422, errors: { date: [`The period ${(date as string).slice(0, 7)} is locked. Entries cannot be posted into a locked period.`] } };
@@ -253,12 +262,12 @@ export async function startFakeDualEntry(options: FakeDualEntryOptions = {}): Pr
         company_id: companyId,
         company_name: company.name,
         company_currency: company.currency_iso_4217_code,
-        memo: typeof body.memo === 'string' ? body.memo : '',
+        memo: typeof body['memo'] === 'string' ? body['memo'] : '',
         date: date as string,
-        transaction_date: typeof body.transaction_date === 'string' ? body.transaction_date : null,
+        transaction_date: typeof body['transaction_date'] === 'string' ? body['transaction_date'] : null,
         currency_iso_4217_code: currency,
         amount: fromScaled(debits, currency),
-        exchange_rate: body.exchange_rate === undefined ? '1' : String(body.exchange_rate),
+        exchange_rate: body['exchange_rate'] === undefined ? '1' : String(body['exchange_rate']),
         record_status: status as FakeEntry['record_status'],
         items: parsed.map((item) => ({ ...item, id: nextItem++ })),
         reversal_items: [],

@@ -11,7 +11,11 @@ import { parseXml, child, text, asArray, type XmlValue } from './xml.js';
 
 const dir = join(import.meta.dirname, '../../fixtures/vendor/intacct');
 const fixture = (name: string) => readFileSync(join(dir, name), 'utf8');
-const inner = (xml: string) => xml.replace(/^<\?xml[^>]*\?>\s*/, '').replace(/^<test>/, '').replace(/<\/test>\s*$/, '');
+const inner = (xml: string) =>
+  xml
+    .replace(/^<\?xml[^>]*\?>\s*/, '')
+    .replace(/^<test>/, '')
+    .replace(/<\/test>\s*$/, '');
 
 let fake: FakeIntacct;
 let counter = 0;
@@ -31,26 +35,70 @@ async function post(body: string): Promise<XmlValue | undefined> {
 function shape(value: XmlValue | undefined): unknown {
   if (value === undefined || typeof value === 'string') return 'text';
   if (Array.isArray(value)) return shape(value[0]);
-  return Object.fromEntries(Object.keys(value).filter((k) => !k.startsWith('@') && k !== '#text').sort().map((k) => [k, shape(value[k])]));
+  return Object.fromEntries(
+    Object.keys(value)
+      .filter((k) => !k.startsWith('@') && k !== '#text')
+      .sort()
+      .map((k) => [k, shape(value[k])]),
+  );
 }
 
 beforeAll(async () => {
   fake = await startFakeIntacct({ defaultGlAccount: '4000' });
   const s = fake.state;
   for (const id of ['CUSTOMER1', 'C0020', 'C5678']) {
-    s.customers.set(id, { RECORDNO: String(s.customers.size + 1), CUSTOMERID: id, NAME: id, STATUS: 'active', contact: {}, WHENCREATED: '', WHENMODIFIED: '', updates: 0 });
+    s.customers.set(id, {
+      RECORDNO: String(s.customers.size + 1),
+      CUSTOMERID: id,
+      NAME: id,
+      STATUS: 'active',
+      contact: {},
+      WHENCREATED: '',
+      WHENMODIFIED: '',
+      updates: 0,
+    });
   }
   for (const RECORDNO of ['1000', '1001']) {
-    s.arDocuments.set(RECORDNO, { kind: 'invoice', RECORDNO, RECORDID: `INV-${RECORDNO}`, CUSTOMERID: 'C0020', WHENCREATED: '2016-06-01', CURRENCY: 'USD', EXCHRATE: '1', DESCRIPTION: '', lines: [], total: 10_000_000n, applied: 0n, WHENMODIFIED: '', updates: 0 });
+    s.arDocuments.set(RECORDNO, {
+      kind: 'invoice',
+      RECORDNO,
+      RECORDID: `INV-${RECORDNO}`,
+      CUSTOMERID: 'C0020',
+      WHENCREATED: '2016-06-01',
+      CURRENCY: 'USD',
+      EXCHRATE: '1',
+      DESCRIPTION: '',
+      lines: [],
+      total: 10_000_000n,
+      applied: 0n,
+      WHENMODIFIED: '',
+      updates: 0,
+    });
   }
-  s.arPayments.set('1234', { RECORDNO: '1234', CUSTOMERID: 'C0020', DOCNUMBER: '', PAYMENTMETHOD: 'Cash', amount: 2_000_000n, applied: 0n, RECEIPTDATE: '2016-06-30', CURRENCY: 'USD', FINANCIALENTITY: 'BOA', OVERPAYLOCID: '', OVERPAYDEPTID: '', WHENMODIFIED: '' });
+  s.arPayments.set('1234', {
+    RECORDNO: '1234',
+    CUSTOMERID: 'C0020',
+    DOCNUMBER: '',
+    PAYMENTMETHOD: 'Cash',
+    amount: 2_000_000n,
+    applied: 0n,
+    RECEIPTDATE: '2016-06-30',
+    CURRENCY: 'USD',
+    FINANCIALENTITY: 'BOA',
+    OVERPAYLOCID: '',
+    OVERPAYDEPTID: '',
+    WHENMODIFIED: '',
+  });
   s.lastRecordNo = 5000;
 });
 afterAll(() => fake.close());
 
 const requestFixtures = readdirSync(dir).filter((f) => f.endsWith('.xml') && /<test>/.test(readFileSync(join(dir, f), 'utf8')));
 /** Fixtures that leave required values empty: Intacct answers them with a function failure, and so does the fake. */
-const incomplete = new Set(['JournalEntryCreate.01.should-create-a-journalentry-object.xml', 'JournalEntryLineCreate.01.should-create-a-journalentryline-object.xml']);
+const incomplete = new Set([
+  'JournalEntryCreate.01.should-create-a-journalentry-object.xml',
+  'JournalEntryLineCreate.01.should-create-a-journalentryline-object.xml',
+]);
 
 describe('fake Intacct gateway accepts the SDK request fixtures', () => {
   it('finds all 18 request fixtures', () => {
@@ -90,7 +138,9 @@ describe('fake Intacct gateway accepts the SDK request fixtures', () => {
 describe('fake Intacct gateway answers in the response fixtures shapes', () => {
   it('getAPISession like OnlineResponse.01', async () => {
     const got = await post(envelope('<function controlid="testControlId"><getAPISession /></function>'));
-    expect(shape(got)).toEqual(shape(child(parseXml(fixture('OnlineResponse.01.should-parse-response-and-verify-acknowledgement-is-success.xml')), 'response')));
+    expect(shape(got)).toEqual(
+      shape(child(parseXml(fixture('OnlineResponse.01.should-parse-response-and-verify-acknowledgement-is-success.xml')), 'response')),
+    );
     expect(text(child(child(child(child(child(got, 'operation'), 'result'), 'data'), 'api'), 'endpoint'))).toBe(fake.url);
   });
 
@@ -109,12 +159,18 @@ describe('fake Intacct gateway answers in the response fixtures shapes', () => {
   });
 
   it('a function failure like Result.02, readByQuery like Result.11 with readMore paging', async () => {
-    const bad = await post(envelope('<function controlid="testControlId"><readByQuery><object>BADOBJECT</object><fields>*</fields><query></query></readByQuery></function>'));
+    const bad = await post(
+      envelope('<function controlid="testControlId"><readByQuery><object>BADOBJECT</object><fields>*</fields><query></query></readByQuery></function>'),
+    );
     expect(shape(bad)).toEqual(shape(child(parseXml(fixture('Result.02.should-return-failure-status-and-errors.xml')), 'response')));
-    const first = await post(envelope('<function controlid="q"><readByQuery><object>CUSTOMER</object><fields>RECORDNO,CUSTOMERID</fields><query>CUSTOMERID IN (\'C0020\',\'CUSTOMER1\',\'C5678\')</query><pagesize>2</pagesize></readByQuery></function>'));
+    const first = await post(
+      envelope(
+        "<function controlid=\"q\"><readByQuery><object>CUSTOMER</object><fields>RECORDNO,CUSTOMERID</fields><query>CUSTOMERID IN ('C0020','CUSTOMER1','C5678')</query><pagesize>2</pagesize></readByQuery></function>",
+      ),
+    );
     const data = child(child(child(first, 'operation'), 'result'), 'data') as Record<string, XmlValue>;
     expect([data['@count'], data['@totalcount'], data['@numremaining']]).toEqual(['2', '3', '1']);
-    expect(asArray(data.customer).length).toBe(2);
+    expect(asArray(data['customer']).length).toBe(2);
     const more = await post(envelope(`<function controlid="m"><readMore><resultId>${text(data['@resultId'])}</resultId></readMore></function>`));
     const rest = child(child(child(more, 'operation'), 'result'), 'data') as Record<string, XmlValue>;
     expect([rest['@count'], rest['@numremaining'], rest['@resultId']]).toEqual(['1', '0', '']);
@@ -130,10 +186,14 @@ describe('fake Intacct gateway answers in the response fixtures shapes', () => {
   });
 
   it('enforces the 17-character customer id and 4 decimals on invoice lines', async () => {
-    const long = await post(envelope('<function controlid="f"><create><CUSTOMER><CUSTOMERID>ABCDEFGHIJKLMNOPQR</CUSTOMERID><NAME>Long</NAME></CUSTOMER></create></function>'));
+    const long = await post(
+      envelope('<function controlid="f"><create><CUSTOMER><CUSTOMERID>ABCDEFGHIJKLMNOPQR</CUSTOMERID><NAME>Long</NAME></CUSTOMER></create></function>'),
+    );
     expect(text(child(child(child(child(child(long, 'operation'), 'result'), 'errormessage'), 'error'), 'description2'))).toMatch(/limit is 17/);
     const decimals = await post(
-      envelope('<function controlid="f"><create_invoice><customerid>C0020</customerid><datecreated><year>2024</year><month>01</month><day>05</day></datecreated><invoiceitems><lineitem><glaccountno>4000</glaccountno><amount>1.23456</amount></lineitem></invoiceitems></create_invoice></function>'),
+      envelope(
+        '<function controlid="f"><create_invoice><customerid>C0020</customerid><datecreated><year>2024</year><month>01</month><day>05</day></datecreated><invoiceitems><lineitem><glaccountno>4000</glaccountno><amount>1.23456</amount></lineitem></invoiceitems></create_invoice></function>',
+      ),
     );
     expect(text(child(child(child(child(child(decimals, 'operation'), 'result'), 'errormessage'), 'error'), 'errorno'))).toBe('BL03000120');
   });

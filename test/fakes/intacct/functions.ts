@@ -3,7 +3,7 @@
  * references must exist, amounts keep at most 4 decimals, ids respect their length, closed
  * periods refuse postings, paid invoices refuse edits.
  */
-import { asArray, child, elementNames, node, text, type XmlNode, type XmlValue } from './xml.js';
+import { asArray, child, elementNames, text, type XmlNode, type XmlValue } from './xml.js';
 import {
   formatUnits,
   intacctDate,
@@ -81,7 +81,12 @@ function amountOf(fn: string, value: XmlValue | undefined, field: string, maxDec
   if (raw === '') fail('BL03000011', 'Required field missing', `${fn}: required amount ${field} is missing`, `Provide ${field}.`);
   const units = parseUnits(raw, maxDecimals);
   if (units === undefined) {
-    fail('BL03000120', 'Invalid amount', `${fn}: ${field} '${raw}' is not a number with at most ${maxDecimals} decimal places`, `Round ${field} to ${maxDecimals} decimal places.`);
+    fail(
+      'BL03000120',
+      'Invalid amount',
+      `${fn}: ${field} '${raw}' is not a number with at most ${maxDecimals} decimal places`,
+      `Round ${field} to ${maxDecimals} decimal places.`,
+    );
   }
   return units;
 }
@@ -111,7 +116,12 @@ function checkGlAccount(ctx: FunctionContext, fn: string, value: string, where: 
   const account = value || ctx.defaultGlAccount || '';
   if (account === '') fail('BL03000011', 'Required field missing', `${fn}: glaccountno is missing on ${where}`, 'Provide glaccountno.');
   if (!ctx.state.master.glAccounts.includes(account)) {
-    fail('BL03000018', 'Invalid GL Account', `${fn}: GL account ${account} on ${where} does not exist`, 'Use an active GL account number, or create it in General Ledger > Chart of accounts.');
+    fail(
+      'BL03000018',
+      'Invalid GL Account',
+      `${fn}: GL account ${account} on ${where} does not exist`,
+      'Use an active GL account number, or create it in General Ledger > Chart of accounts.',
+    );
   }
   return account;
 }
@@ -131,26 +141,52 @@ function parseLine(ctx: FunctionContext, fn: string, line: XmlValue, index: numb
     if (dim === 'customerid') checkCustomer(ctx, fn, v);
     else {
       const list = ctx.state.master[dimensionLists[dim]!];
-      if (!list.includes(v)) fail('BL03002102', `Invalid ${dim}`, `${fn}: ${dim} '${v}' on ${where} does not exist`, `Use an existing ${dim.replace(/id$/, '')} ID, or create it in Intacct.`);
+      if (!list.includes(v))
+        fail(
+          'BL03002102',
+          `Invalid ${dim}`,
+          `${fn}: ${dim} '${v}' on ${where} does not exist`,
+          `Use an existing ${dim.replace(/id$/, '')} ID, or create it in Intacct.`,
+        );
     }
     dimensions[dim] = v;
   }
   const revrectemplate = text(child(line, 'revrectemplate'));
   if (revrectemplate && !ctx.state.master.revrecTemplates.includes(revrectemplate)) {
-    fail('BL03002103', 'Invalid revenue recognition template', `${fn}: revrectemplate '${revrectemplate}' on ${where} does not exist`, 'Use an existing revenue recognition template.');
+    fail(
+      'BL03002103',
+      'Invalid revenue recognition template',
+      `${fn}: revrectemplate '${revrectemplate}' on ${where} does not exist`,
+      'Use an existing revenue recognition template.',
+    );
   }
   const revrecstartdate = dateOf(fn, child(line, 'revrecstartdate'), `revrecstartdate of ${where}`, false);
   const revrecenddate = dateOf(fn, child(line, 'revrecenddate'), `revrecenddate of ${where}`, false);
   if (revrectemplate && (!revrecstartdate || !revrecenddate)) {
-    fail('BL03002104', 'Missing revenue recognition dates', `${fn}: ${where} has a revenue template but no start and end date`, 'Send revrecstartdate and revrecenddate with the template.');
+    fail(
+      'BL03002104',
+      'Missing revenue recognition dates',
+      `${fn}: ${where} has a revenue template but no start and end date`,
+      'Send revrecstartdate and revrecenddate with the template.',
+    );
   }
   if (revrecstartdate && revrecenddate && revrecenddate < revrecstartdate) {
-    fail('BL03002105', 'Invalid revenue recognition dates', `${fn}: revrecenddate is before revrecstartdate on ${where}`, 'Send an end date on or after the start date.');
+    fail(
+      'BL03002105',
+      'Invalid revenue recognition dates',
+      `${fn}: revrecenddate is before revrecstartdate on ${where}`,
+      'Send an end date on or after the start date.',
+    );
   }
   const taxentries = asArray(child(child(line, 'taxentries'), 'taxentry')).map((t) => {
     const detailid = text(child(t, 'detailid'));
     if (!ctx.state.master.taxDetails.includes(detailid)) {
-      fail('BL03002106', 'Invalid tax detail', `${fn}: tax detail '${detailid}' on ${where} does not exist`, 'Use an existing tax detail ID (Taxes > Tax details).');
+      fail(
+        'BL03002106',
+        'Invalid tax detail',
+        `${fn}: tax detail '${detailid}' on ${where} does not exist`,
+        'Use an existing tax detail ID (Taxes > Tax details).',
+      );
     }
     return { detailid, trx_tax: amountOf(fn, child(t, 'trx_tax'), `trx_tax of ${where}`) };
   });
@@ -189,7 +225,7 @@ function rowsOf(ctx: FunctionContext, object: string): Row[] {
         CUSTOMERID: c.CUSTOMERID,
         NAME: c.NAME,
         STATUS: c.STATUS,
-        'DISPLAYCONTACT.EMAIL1': c.contact.EMAIL1 ?? '',
+        'DISPLAYCONTACT.EMAIL1': c.contact['EMAIL1'] ?? '',
         WHENCREATED: c.WHENCREATED,
         WHENMODIFIED: c.WHENMODIFIED,
       }));
@@ -281,7 +317,7 @@ export function compileQuery(query: string): (row: Row) => boolean {
   const peek = () => tokens[i];
   const next = () => tokens[i++];
   const literal = (tok: string | undefined): string => {
-    if (!tok || !tok.startsWith("'")) fail('Query Failed', '', `Invalid query '${query}': expected a quoted value`);
+    if (!tok?.startsWith("'")) fail('Query Failed', '', `Invalid query '${query}': expected a quoted value`);
     return tok.slice(1, -1).replace(/''/g, "'");
   };
   const condition = (): ((r: Row) => boolean) => {
@@ -357,7 +393,7 @@ function readByQuery(ctx: FunctionContext, fn: XmlValue): FunctionResult {
   const listtype = object.toLowerCase();
   const rows = rowsOf(ctx, object)
     .filter(matches)
-    .sort((a, b) => Number(a.RECORDNO) - Number(b.RECORDNO))
+    .sort((a, b) => Number(a['RECORDNO']) - Number(b['RECORDNO']))
     .map((r) => (wanted ? Object.fromEntries(wanted.map((f) => [f, r[f] ?? ''])) : r));
   const resultId = `${listtype}-${ctx.resultSets.size}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   ctx.resultSets.set(resultId, { listtype, rows, pageSize });
@@ -370,14 +406,28 @@ function readMore(ctx: FunctionContext, fn: XmlValue): FunctionResult {
 
 // ---------- object API: CUSTOMER, GLBATCH ----------
 
-function customerFields(fn: string, c: XmlValue | undefined, existingId?: string): { CUSTOMERID: string; NAME: string; STATUS: string; contact: Record<string, string> } {
+function customerFields(
+  fn: string,
+  c: XmlValue | undefined,
+  existingId?: string,
+): { CUSTOMERID: string; NAME: string; STATUS: string; contact: Record<string, string> } {
   const CUSTOMERID = text(child(c, 'CUSTOMERID')) || existingId || '';
   if (CUSTOMERID.length > CUSTOMER_ID_MAX) {
-    fail('PL04000108', 'Field too long', `${fn}: CUSTOMERID '${CUSTOMERID}' is ${CUSTOMERID.length} characters, the limit is ${CUSTOMER_ID_MAX}`, `Use a customer ID of at most ${CUSTOMER_ID_MAX} characters.`);
+    fail(
+      'PL04000108',
+      'Field too long',
+      `${fn}: CUSTOMERID '${CUSTOMERID}' is ${CUSTOMERID.length} characters, the limit is ${CUSTOMER_ID_MAX}`,
+      `Use a customer ID of at most ${CUSTOMER_ID_MAX} characters.`,
+    );
   }
   const NAME = text(child(c, 'NAME'));
   if (NAME.length > CUSTOMER_NAME_MAX) {
-    fail('PL04000108', 'Field too long', `${fn}: NAME is ${NAME.length} characters, the limit is ${CUSTOMER_NAME_MAX}`, `Shorten NAME to ${CUSTOMER_NAME_MAX} characters.`);
+    fail(
+      'PL04000108',
+      'Field too long',
+      `${fn}: NAME is ${NAME.length} characters, the limit is ${CUSTOMER_NAME_MAX}`,
+      `Shorten NAME to ${CUSTOMER_NAME_MAX} characters.`,
+    );
   }
   const display = child(c, 'DISPLAYCONTACT');
   const contact: Record<string, string> = {};
@@ -398,7 +448,12 @@ function createObject(ctx: FunctionContext, fn: XmlValue): FunctionResult {
     const CUSTOMERID = fields.CUSTOMERID || `C${RECORDNO}`;
     if (ctx.state.customers.has(CUSTOMERID)) {
       throw new FunctionFailure([
-        { errorno: 'BL34000061', description: '', description2: `Another Customer with the given value(s) ${CUSTOMERID} already exists`, correction: 'Use a unique value instead.' },
+        {
+          errorno: 'BL34000061',
+          description: '',
+          description2: `Another Customer with the given value(s) ${CUSTOMERID} already exists`,
+          correction: 'Use a unique value instead.',
+        },
         { errorno: 'BL01001973', description: '', description2: 'Could not create Customer record!', correction: '' },
       ]);
     }
@@ -463,7 +518,8 @@ function arDocument(ctx: FunctionContext, fn: string, doc: XmlValue, kind: FakeA
   const datecreated = dateOf(fn, child(doc, 'datecreated'), 'datecreated');
   checkOpenPeriod(ctx.state, fn, datecreated);
   const currency = text(child(doc, 'currency')) || 'USD';
-  if (!ctx.state.master.currencies.includes(currency)) fail('BL03000016', '', `${fn}: currency ${currency} is not enabled`, 'Enable the currency or send a base-currency document.');
+  if (!ctx.state.master.currencies.includes(currency))
+    fail('BL03000016', '', `${fn}: currency ${currency} is not enabled`, 'Enable the currency or send a base-currency document.');
   const itemsTag = kind === 'invoice' ? 'invoiceitems' : 'aradjustmentitems';
   const lines = asArray(child(child(doc, itemsTag), 'lineitem')).map((l, i) => parseLine(ctx, fn, l, i));
   if (lines.length === 0) fail('BL03000011', 'Required field missing', `${fn}: at least one line item is required`, `Add a lineitem under ${itemsTag}.`);
@@ -486,7 +542,12 @@ function createArDocument(ctx: FunctionContext, fnName: string, fn: XmlValue, ki
   const doc = arDocument(ctx, fnName, fn, kind);
   if (doc.RECORDID && findArDocument(ctx, kind, doc.RECORDID)) {
     throw new FunctionFailure([
-      { errorno: 'BL03000130', description: 'Duplicate document number', description2: `${fnName}: document number ${doc.RECORDID} already exists`, correction: 'Use a unique document number, or update the existing document.' },
+      {
+        errorno: 'BL03000130',
+        description: 'Duplicate document number',
+        description2: `${fnName}: document number ${doc.RECORDID} already exists`,
+        correction: 'Use a unique document number, or update the existing document.',
+      },
       { errorno: 'BL01001973', description: '', description2: `Could not create ${kind === 'invoice' ? 'Invoice' : 'Adjustment'} record!`, correction: '' },
     ]);
   }
@@ -499,7 +560,7 @@ function updateInvoice(ctx: FunctionContext, fn: XmlValue): FunctionResult {
   const name = 'update_invoice';
   const key = text(child(fn, '@key'));
   const existing = ctx.state.arDocuments.get(key);
-  if (!existing || existing.kind !== 'invoice') fail('BL03000021', 'Invalid key', `${name}: invoice key ${key} does not exist`, 'Look the invoice up by its number first.');
+  if (existing?.kind !== 'invoice') fail('BL03000021', 'Invalid key', `${name}: invoice key ${key} does not exist`, 'Look the invoice up by its number first.');
   if (existing.applied !== 0n) {
     fail(
       'BL03000150',
@@ -518,7 +579,8 @@ function updateInvoice(ctx: FunctionContext, fn: XmlValue): FunctionResult {
   const items = child(fn, 'updateinvoiceitems');
   for (const u of asArray(child(items, 'updatelineitem'))) {
     const n = Number(text(child(u, '@line_num')));
-    if (!Number.isInteger(n) || n < 1 || n > lines.length + 1) fail('BL03000031', '', `${name}: line_num ${n} does not exist on invoice ${existing.RECORDID}`, 'Address existing lines by their number.');
+    if (!Number.isInteger(n) || n < 1 || n > lines.length + 1)
+      fail('BL03000031', '', `${name}: line_num ${n} does not exist on invoice ${existing.RECORDID}`, 'Address existing lines by their number.');
     lines[n - 1] = parseLine(ctx, name, u, n - 1);
   }
   for (const l of asArray(child(items, 'lineitem'))) lines.push(parseLine(ctx, name, l, lines.length));
@@ -535,12 +597,21 @@ function updateInvoice(ctx: FunctionContext, fn: XmlValue): FunctionResult {
   return keyResult(existing.RECORDNO);
 }
 
-function applyToInvoices(ctx: FunctionContext, fn: string, paymentKey: string, paymentCurrency: string, items: XmlValue[], paymentdate: string, extras: { memo: string; overpaylocid: string; overpaydeptid: string }, available: Units): Units {
+function applyToInvoices(
+  ctx: FunctionContext,
+  fn: string,
+  paymentKey: string,
+  paymentCurrency: string,
+  items: XmlValue[],
+  paymentdate: string,
+  extras: { memo: string; overpaylocid: string; overpaydeptid: string },
+  available: Units,
+): Units {
   let applied = 0n;
   const planned = items.map((item, i) => {
     const invoicekey = required(fn, child(item, 'invoicekey'), `invoicekey of item ${i + 1}`);
     const invoice = ctx.state.arDocuments.get(invoicekey);
-    if (!invoice || invoice.kind !== 'invoice') fail('BL03000021', 'Invalid key', `${fn}: invoice key ${invoicekey} does not exist`, 'Apply to an existing invoice.');
+    if (invoice?.kind !== 'invoice') fail('BL03000021', 'Invalid key', `${fn}: invoice key ${invoicekey} does not exist`, 'Apply to an existing invoice.');
     const amount = amountOf(fn, child(item, 'amount'), `amount of item ${i + 1}`);
     if (amount <= 0n) fail('BL03000024', '', `${fn}: amount of item ${i + 1} must be positive`);
     const due = invoice.total - invoice.applied;
@@ -548,13 +619,24 @@ function applyToInvoices(ctx: FunctionContext, fn: string, paymentKey: string, p
     const crossCurrency = invoice.CURRENCY !== paymentCurrency;
     const dueInPaymentCurrency = crossCurrency ? convertAtRate(due, invoice.EXCHRATE, 'toBase') : due;
     if (amount > dueInPaymentCurrency) {
-      fail('BL03000023', 'Amount exceeds balance', `${fn}: ${formatUnits(amount)} ${paymentCurrency} exceeds the ${formatUnits(dueInPaymentCurrency)} ${paymentCurrency} due on invoice ${invoice.RECORDID}`, 'Apply at most the amount due.');
+      fail(
+        'BL03000023',
+        'Amount exceeds balance',
+        `${fn}: ${formatUnits(amount)} ${paymentCurrency} exceeds the ${formatUnits(dueInPaymentCurrency)} ${paymentCurrency} due on invoice ${invoice.RECORDID}`,
+        'Apply at most the amount due.',
+      );
     }
     const trxAmount = !crossCurrency ? amount : amount === dueInPaymentCurrency ? due : convertAtRate(amount, invoice.EXCHRATE, 'fromBase');
     applied += amount;
     return { invoice, amount, trxAmount };
   });
-  if (applied > available) fail('BL03000025', 'Amount exceeds payment', `${fn}: ${formatUnits(applied)} applied but only ${formatUnits(available)} is available`, 'Apply at most the unapplied amount.');
+  if (applied > available)
+    fail(
+      'BL03000025',
+      'Amount exceeds payment',
+      `${fn}: ${formatUnits(applied)} applied but only ${formatUnits(available)} is available`,
+      'Apply at most the unapplied amount.',
+    );
   for (const { invoice, amount, trxAmount } of planned) {
     invoice.applied += trxAmount;
     invoice.WHENMODIFIED = touch(ctx);
@@ -575,7 +657,8 @@ function applyToInvoices(ctx: FunctionContext, fn: string, paymentKey: string, p
 const paymentMethods = ['Printed Check', 'Cash', 'EFT', 'Credit Card', 'Online Charge Card', 'Online ACH Debit', 'Record Transfer'];
 
 function checkDimension(ctx: FunctionContext, fn: string, dim: 'locationid' | 'departmentid', value: string, field: string): void {
-  if (value && !ctx.state.master[dimensionLists[dim]!].includes(value)) fail('BL03002102', `Invalid ${dim}`, `${fn}: ${field} '${value}' does not exist`, `Use an existing ${dim.replace(/id$/, '')} ID.`);
+  if (value && !ctx.state.master[dimensionLists[dim]!].includes(value))
+    fail('BL03002102', `Invalid ${dim}`, `${fn}: ${field} '${value}' does not exist`, `Use an existing ${dim.replace(/id$/, '')} ID.`);
 }
 
 function createArPayment(ctx: FunctionContext, fn: XmlValue): FunctionResult {
@@ -587,10 +670,12 @@ function createArPayment(ctx: FunctionContext, fn: XmlValue): FunctionResult {
   const RECEIPTDATE = dateOf(name, child(fn, 'datereceived'), 'datereceived');
   checkOpenPeriod(ctx.state, name, RECEIPTDATE);
   const PAYMENTMETHOD = required(name, child(fn, 'paymentmethod'), 'paymentmethod');
-  if (!paymentMethods.includes(PAYMENTMETHOD)) fail('BL03000026', '', `${name}: payment method '${PAYMENTMETHOD}' is not valid`, `Use one of: ${paymentMethods.join(', ')}.`);
+  if (!paymentMethods.includes(PAYMENTMETHOD))
+    fail('BL03000026', '', `${name}: payment method '${PAYMENTMETHOD}' is not valid`, `Use one of: ${paymentMethods.join(', ')}.`);
   const bank = text(child(fn, 'bankaccountid'));
   const undeposited = text(child(fn, 'undepfundsacct'));
-  if (bank && !ctx.state.master.bankAccounts.includes(bank)) fail('BL03000027', 'Invalid bank account', `${name}: bank account ${bank} does not exist`, 'Use an existing checking account ID.');
+  if (bank && !ctx.state.master.bankAccounts.includes(bank))
+    fail('BL03000027', 'Invalid bank account', `${name}: bank account ${bank} does not exist`, 'Use an existing checking account ID.');
   if (undeposited) checkGlAccount(ctx, name, undeposited, 'undepfundsacct');
   const overpaylocid = text(child(fn, 'overpaylocid'));
   const overpaydeptid = text(child(fn, 'overpaydeptid'));
@@ -612,7 +697,16 @@ function createArPayment(ctx: FunctionContext, fn: XmlValue): FunctionResult {
     OVERPAYDEPTID: overpaydeptid,
     WHENMODIFIED: touch(ctx),
   };
-  payment.applied = applyToInvoices(ctx, name, RECORDNO, currency, asArray(child(fn, 'arpaymentitem')), RECEIPTDATE, { memo: '', overpaylocid, overpaydeptid }, amount);
+  payment.applied = applyToInvoices(
+    ctx,
+    name,
+    RECORDNO,
+    currency,
+    asArray(child(fn, 'arpaymentitem')),
+    RECEIPTDATE,
+    { memo: '', overpaylocid, overpaydeptid },
+    amount,
+  );
   ctx.state.arPayments.set(RECORDNO, payment);
   return keyResult(RECORDNO);
 }
@@ -649,14 +743,17 @@ function applyArPayment(ctx: FunctionContext, fn: XmlValue): FunctionResult {
 function createBill(ctx: FunctionContext, fn: XmlValue): FunctionResult {
   const name = 'create_bill';
   const VENDORID = required(name, child(fn, 'vendorid'), 'vendorid');
-  if (!ctx.state.master.vendors.includes(VENDORID)) fail('BL03000028', 'Invalid vendor', `${name}: vendor ${VENDORID} does not exist`, 'Use an existing vendor ID.');
+  if (!ctx.state.master.vendors.includes(VENDORID))
+    fail('BL03000028', 'Invalid vendor', `${name}: vendor ${VENDORID} does not exist`, 'Use an existing vendor ID.');
   const WHENCREATED = dateOf(name, child(fn, 'datecreated'), 'datecreated');
   checkOpenPeriod(ctx.state, name, WHENCREATED);
   const RECORDID = text(child(fn, 'billno'));
   if (RECORDID && [...ctx.state.bills.values()].some((b) => b.RECORDID === RECORDID)) {
     fail('BL03000130', 'Duplicate document number', `${name}: bill number ${RECORDID} already exists`, 'Use a unique bill number.');
   }
-  const lines = asArray(child(child(fn, 'billitems'), 'lineitem')).map((l, i) => parseLine(ctx, name, l, i, ['locationid', 'departmentid', 'projectid', 'classid', 'employeeid', 'itemid']));
+  const lines = asArray(child(child(fn, 'billitems'), 'lineitem')).map((l, i) =>
+    parseLine(ctx, name, l, i, ['locationid', 'departmentid', 'projectid', 'classid', 'employeeid', 'itemid']),
+  );
   if (lines.length === 0) fail('BL03000011', '', `${name}: at least one line item is required`);
   const RECORDNO = nextRecordNo(ctx.state);
   ctx.state.bills.set(RECORDNO, { RECORDNO, RECORDID: RECORDID || RECORDNO, VENDORID, WHENCREATED, lines, total: total(lines), paid: 0n });
@@ -666,9 +763,11 @@ function createBill(ctx: FunctionContext, fn: XmlValue): FunctionResult {
 function createPaymentRequest(ctx: FunctionContext, fn: XmlValue): FunctionResult {
   const name = 'create_paymentrequest';
   const bank = required(name, child(fn, 'bankaccountid'), 'bankaccountid');
-  if (!ctx.state.master.bankAccounts.includes(bank)) fail('BL03000027', 'Invalid bank account', `${name}: bank account ${bank} does not exist`, 'Use an existing checking account ID.');
+  if (!ctx.state.master.bankAccounts.includes(bank))
+    fail('BL03000027', 'Invalid bank account', `${name}: bank account ${bank} does not exist`, 'Use an existing checking account ID.');
   const VENDORID = required(name, child(fn, 'vendorid'), 'vendorid');
-  if (!ctx.state.master.vendors.includes(VENDORID)) fail('BL03000028', 'Invalid vendor', `${name}: vendor ${VENDORID} does not exist`, 'Use an existing vendor ID.');
+  if (!ctx.state.master.vendors.includes(VENDORID))
+    fail('BL03000028', 'Invalid vendor', `${name}: vendor ${VENDORID} does not exist`, 'Use an existing vendor ID.');
   const PAYMENTMETHOD = required(name, child(fn, 'paymentmethod'), 'paymentmethod');
   if (!paymentMethods.includes(PAYMENTMETHOD)) fail('BL03000026', '', `${name}: payment method '${PAYMENTMETHOD}' is not valid`);
   const PAYMENTDATE = dateOf(name, child(fn, 'paymentdate'), 'paymentdate');
@@ -679,7 +778,13 @@ function createPaymentRequest(ctx: FunctionContext, fn: XmlValue): FunctionResul
     if (!bill) fail('BL03000021', 'Invalid key', `${name}: bill key ${billkey} does not exist`, 'Pay an existing bill.');
     if (bill.VENDORID !== VENDORID) fail('BL03000029', '', `${name}: bill ${bill.RECORDID} belongs to vendor ${bill.VENDORID}, not ${VENDORID}`);
     const amount = amountOf(name, child(item, 'paymentamount'), `paymentamount of item ${i + 1}`);
-    if (amount <= 0n || amount > bill.total - bill.paid) fail('BL03000023', 'Amount exceeds balance', `${name}: ${formatUnits(amount)} is not within the ${formatUnits(bill.total - bill.paid)} due on bill ${bill.RECORDID}`, 'Pay at most the amount due.');
+    if (amount <= 0n || amount > bill.total - bill.paid)
+      fail(
+        'BL03000023',
+        'Amount exceeds balance',
+        `${name}: ${formatUnits(amount)} is not within the ${formatUnits(bill.total - bill.paid)} due on bill ${bill.RECORDID}`,
+        'Pay at most the amount due.',
+      );
     return { bill, amount };
   });
   if (items.length === 0) fail('BL03000011', '', `${name}: at least one paymentrequestitem is required`);

@@ -124,7 +124,9 @@ export async function startFakeIntacct(options: FakeIntacctOptions = {}): Promis
   };
   const readFunctions = new Set(['getAPISession', 'readByQuery', 'readMore', 'read']);
 
-  function authenticate(auth: XmlValue | undefined): { ok: true; session: FunctionContext['session'] } | { ok: false; errors: IntacctErrorEntry[]; userId: string; companyId: string } {
+  function authenticate(
+    auth: XmlValue | undefined,
+  ): { ok: true; session: FunctionContext['session'] } | { ok: false; errors: IntacctErrorEntry[]; userId: string; companyId: string } {
     const sessionId = text(child(auth, 'sessionid'));
     if (sessionId) {
       const s = state.sessions.get(sessionId);
@@ -133,7 +135,14 @@ export async function startFakeIntacct(options: FakeIntacctOptions = {}): Promis
           ok: false,
           userId: '',
           companyId: '',
-          errors: [{ errorno: 'XL03000006', description: '', description2: 'Invalid session: the session has expired or does not exist', correction: 'Log in again to get a new session.' }],
+          errors: [
+            {
+              errorno: 'XL03000006',
+              description: '',
+              description2: 'Invalid session: the session has expired or does not exist',
+              correction: 'Log in again to get a new session.',
+            },
+          ],
         };
       }
       return { ok: true, session: { ...s, sessionId } };
@@ -147,11 +156,23 @@ export async function startFakeIntacct(options: FakeIntacctOptions = {}): Promis
         ok: false,
         userId,
         companyId,
-        errors: [{ errorno: 'XL03000006', description: '', description2: 'Sign-in information is incorrect', correction: 'Check the company ID, user ID and user password.' }],
+        errors: [
+          {
+            errorno: 'XL03000006',
+            description: '',
+            description2: 'Sign-in information is incorrect',
+            correction: 'Check the company ID, user ID and user password.',
+          },
+        ],
       };
     }
     if (entityId && !state.master.locations.includes(entityId)) {
-      return { ok: false, userId, companyId, errors: [{ errorno: 'XL03000006', description: '', description2: `Entity ${entityId} does not exist`, correction: 'Check the entity (location) ID.' }] };
+      return {
+        ok: false,
+        userId,
+        companyId,
+        errors: [{ errorno: 'XL03000006', description: '', description2: `Entity ${entityId} does not exist`, correction: 'Check the entity (location) ID.' }],
+      };
     }
     const id = randomBytes(18).toString('base64url') + '..';
     const session = { userId, companyId, entityId, expiresAt: now().getTime() + sessionTtlMs };
@@ -167,12 +188,26 @@ export async function startFakeIntacct(options: FakeIntacctOptions = {}): Promis
       stats.functions++;
       const head = { function: f.element, controlid: f.controlid };
       if (failed && transaction) {
-        results.push({ status: 'aborted', ...head, ...errorXml([{ errorno: 'XL03000009', description: '', description2: 'The entire transaction in this operation has been rolled back due to an error.', correction: '' }]) });
+        results.push({
+          status: 'aborted',
+          ...head,
+          ...errorXml([
+            {
+              errorno: 'XL03000009',
+              description: '',
+              description2: 'The entire transaction in this operation has been rolled back due to an error.',
+              correction: '',
+            },
+          ]),
+        });
         continue;
       }
       const run = functionTable[f.element];
       try {
-        if (!run) throw new FunctionFailure([{ errorno: 'XL03000003', description: '', description2: `Unknown function ${f.element}`, correction: 'Use a function of DTD version 3.0.' }]);
+        if (!run)
+          throw new FunctionFailure([
+            { errorno: 'XL03000003', description: '', description2: `Unknown function ${f.element}`, correction: 'Use a function of DTD version 3.0.' },
+          ]);
         results.push({ status: 'success', ...head, ...run(ctx, f.body) });
       } catch (error) {
         if (!(error instanceof FunctionFailure)) throw error;
@@ -182,7 +217,7 @@ export async function startFakeIntacct(options: FakeIntacctOptions = {}): Promis
     }
     if (failed && snapshot) {
       Object.assign(state, snapshot);
-      for (const r of results) if (r.status === 'success') r.status = 'aborted';
+      for (const r of results) if (r['status'] === 'success') r['status'] = 'aborted';
     }
     return results;
   }
@@ -195,27 +230,65 @@ export async function startFakeIntacct(options: FakeIntacctOptions = {}): Promis
     } catch (error) {
       return {
         status: 200,
-        xml: buildXml({ response: { control: { status: 'failure' }, ...errorXml([{ errorno: 'XL03000003', description: '', description2: `XML Parse schema error: ${(error as Error).message}`, correction: '' }]) } }),
+        xml: buildXml({
+          response: {
+            control: { status: 'failure' },
+            ...errorXml([{ errorno: 'XL03000003', description: '', description2: `XML Parse schema error: ${(error as Error).message}`, correction: '' }]),
+          },
+        }),
       };
     }
     const request = child(doc, 'request');
     const control = child(request, 'control');
     if (!request || !control) {
-      return { status: 200, xml: buildXml({ response: { control: { status: 'failure' }, ...errorXml([{ errorno: 'GW-0011', description: 'Invalid Request', description2: 'The request has no <request><control> block', correction: '' }]) } }) };
+      return {
+        status: 200,
+        xml: buildXml({
+          response: {
+            control: { status: 'failure' },
+            ...errorXml([{ errorno: 'GW-0011', description: 'Invalid Request', description2: 'The request has no <request><control> block', correction: '' }]),
+          },
+        }),
+      };
     }
     const controlId = text(child(control, 'controlid'));
     const uniqueId = text(child(control, 'uniqueid')) === 'true';
-    const controlFailure = (errors: IntacctErrorEntry[]) => ({ status: 200, xml: buildXml({ response: { control: controlXml(control, 'failure'), ...errorXml(errors) } }) });
+    const controlFailure = (errors: IntacctErrorEntry[]) => ({
+      status: 200,
+      xml: buildXml({ response: { control: controlXml(control, 'failure'), ...errorXml(errors) } }),
+    });
     if (text(child(control, 'senderid')) !== credentials.senderId || text(child(control, 'password')) !== credentials.senderPassword) {
-      return controlFailure([{ errorno: 'XL03000006', description: '', description2: 'Incorrect Intacct XML Partner ID or password.', correction: 'Check the Web Services sender ID and sender password.' }]);
+      return controlFailure([
+        {
+          errorno: 'XL03000006',
+          description: '',
+          description2: 'Incorrect Intacct XML Partner ID or password.',
+          correction: 'Check the Web Services sender ID and sender password.',
+        },
+      ]);
     }
     if (text(child(control, 'dtdversion')) !== '3.0') {
-      return controlFailure([{ errorno: 'XL03000003', description: '', description2: `Unsupported dtdversion '${text(child(control, 'dtdversion'))}'`, correction: 'Send dtdversion 3.0.' }]);
+      return controlFailure([
+        {
+          errorno: 'XL03000003',
+          description: '',
+          description2: `Unsupported dtdversion '${text(child(control, 'dtdversion'))}'`,
+          correction: 'Send dtdversion 3.0.',
+        },
+      ]);
     }
-    if (uniqueId && controlId === '') return controlFailure([{ errorno: 'XL03000004', description: '', description2: 'uniqueid is true but controlid is empty', correction: 'Send a control ID.' }]);
+    if (uniqueId && controlId === '')
+      return controlFailure([
+        { errorno: 'XL03000004', description: '', description2: 'uniqueid is true but controlid is empty', correction: 'Send a control ID.' },
+      ]);
     if (uniqueId && state.processedControlIds.has(controlId)) {
       return controlFailure([
-        { errorno: 'XL03000013', description: '', description2: `A request with control ID ${controlId} was already processed`, correction: 'This request was applied before: look the records up instead of sending it again.' },
+        {
+          errorno: 'XL03000013',
+          description: '',
+          description2: `A request with control ID ${controlId} was already processed`,
+          correction: 'This request was applied before: look the records up instead of sending it again.',
+        },
       ]);
     }
     const operation = child(request, 'operation');
@@ -274,7 +347,14 @@ export async function startFakeIntacct(options: FakeIntacctOptions = {}): Promis
     const injected = pendingHttpErrors.shift();
     if (injected !== undefined) {
       const gw = injected === 429 ? 'GW-0010' : 'GW-0001';
-      const body = buildXml({ response: { control: { status: 'failure' }, ...errorXml([{ errorno: gw, description: injected === 429 ? 'Rate limit exceeded' : 'Gateway unavailable', description2: '', correction: 'Retry later.' }]) } });
+      const body = buildXml({
+        response: {
+          control: { status: 'failure' },
+          ...errorXml([
+            { errorno: gw, description: injected === 429 ? 'Rate limit exceeded' : 'Gateway unavailable', description2: '', correction: 'Retry later.' },
+          ]),
+        },
+      });
       res.writeHead(injected, { 'content-type': 'text/xml', ...(injected === 429 ? { 'retry-after': '1' } : {}) }).end(body);
       return;
     }

@@ -171,7 +171,9 @@ export function emptyState(master: FakeMasterData): FakeIntacctState {
 }
 
 /** A deep copy of the documents, for `transaction="true"` rollbacks. */
-export function snapshotDocuments(s: FakeIntacctState): Pick<FakeIntacctState, 'customers' | 'arDocuments' | 'arPayments' | 'applications' | 'bills' | 'apPayments' | 'glBatches' | 'lastRecordNo'> {
+export function snapshotDocuments(
+  s: FakeIntacctState,
+): Pick<FakeIntacctState, 'customers' | 'arDocuments' | 'arPayments' | 'applications' | 'bills' | 'apPayments' | 'glBatches' | 'lastRecordNo'> {
   return structuredClone({
     customers: s.customers,
     arDocuments: s.arDocuments,

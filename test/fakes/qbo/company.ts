@@ -20,7 +20,20 @@ const writable: Record<string, { void: boolean; delete: boolean }> = {
 };
 const readOnly = ['Account', 'PaymentMethod', 'TaxRate', 'TaxCode', 'Term'];
 const transactionTypes = new Set(['Invoice', 'CreditMemo', 'Payment', 'RefundReceipt']);
-const computedFields = new Set(['Id', 'SyncToken', 'MetaData', 'domain', 'sparse', 'TotalAmt', 'Balance', 'HomeTotalAmt', 'HomeBalance', 'RemainingCredit', 'FullyQualifiedName', 'UnappliedAmt']);
+const computedFields = new Set([
+  'Id',
+  'SyncToken',
+  'MetaData',
+  'domain',
+  'sparse',
+  'TotalAmt',
+  'Balance',
+  'HomeTotalAmt',
+  'HomeBalance',
+  'RemainingCredit',
+  'FullyQualifiedName',
+  'UnappliedAmt',
+]);
 /** Fields QBO computes itself and ignores on input; a Payment's TotalAmt is the one it takes from the client. */
 function isComputed(entity: string, field: string): boolean {
   return computedFields.has(field) && !(entity === 'Payment' && field === 'TotalAmt');
@@ -129,14 +142,14 @@ export class Company {
     this.checkWritable(entity);
     this.checkSchema(entity, body);
     const value = body as Record<string, unknown>;
-    if (value.Id !== undefined) throw faults.unsupportedProperty('Id', 'Id');
+    if (value['Id'] !== undefined) throw faults.unsupportedProperty('Id', 'Id');
     return this.commit(entity, this.newEntity(entity, value), 'create', true);
   }
 
   /** Create when there is no Id, update (full or sparse) when there is, as POST /{entity} does. */
   save(entity: string, body: unknown): Entity {
     const value = (body ?? {}) as Record<string, unknown>;
-    return value.Id === undefined ? this.create(entity, body) : this.update(entity, body);
+    return value['Id'] === undefined ? this.create(entity, body) : this.update(entity, body);
   }
 
   update(entity: string, body: unknown): Entity {
@@ -144,7 +157,8 @@ export class Company {
     this.checkSchema(entity, body);
     const value = body as Record<string, unknown>;
     const current = this.current(entity, value);
-    const next: Record<string, unknown> = value.sparse === true || value.sparse === 'true' ? { ...current } : pick(current, ['Id', 'SyncToken', 'MetaData', 'domain', 'Active']);
+    const next: Record<string, unknown> =
+      value['sparse'] === true || value['sparse'] === 'true' ? { ...current } : pick(current, ['Id', 'SyncToken', 'MetaData', 'domain', 'Active']);
     for (const [k, v] of Object.entries(value)) if (!isComputed(entity, k)) next[k] = v;
     const entityValue = { ...next, Id: current.Id, SyncToken: String(Number(current.SyncToken) + 1) } as Entity;
     return this.commit(entity, entityValue, 'update', true);
@@ -156,21 +170,22 @@ export class Company {
     const current = this.current(entity, body as Record<string, unknown>);
     const voided = structuredClone(current);
     voided.SyncToken = String(Number(current.SyncToken) + 1);
-    voided.PrivateNote = `Voided${current.PrivateNote ? ` - ${String(current.PrivateNote)}` : ''}`;
-    voided.TxnStatus = 'Voided';
+    voided['PrivateNote'] = `Voided${current['PrivateNote'] ? ` - ${String(current['PrivateNote'])}` : ''}`;
+    voided['TxnStatus'] = 'Voided';
     const zero = (line: Record<string, unknown>) => {
-      line.Amount = 0;
-      const detail = line.SalesItemLineDetail as Record<string, unknown> | undefined;
+      line['Amount'] = 0;
+      const detail = line['SalesItemLineDetail'] as Record<string, unknown> | undefined;
       if (detail) {
-        detail.Qty = 0;
-        detail.UnitPrice = 0;
+        detail['Qty'] = 0;
+        detail['UnitPrice'] = 0;
       }
     };
-    for (const line of (voided.Line as Record<string, unknown>[] | undefined) ?? []) zero(line);
-    if (voided.TxnTaxDetail) (voided.TxnTaxDetail as Record<string, unknown>).TotalTax = 0;
-    for (const taxLine of ((voided.TxnTaxDetail as Record<string, unknown> | undefined)?.TaxLine as Record<string, unknown>[] | undefined) ?? []) zero(taxLine);
-    voided.TotalAmt = 0;
-    voided.Balance = 0;
+    for (const line of (voided['Line'] as Record<string, unknown>[] | undefined) ?? []) zero(line);
+    if (voided['TxnTaxDetail']) (voided['TxnTaxDetail'] as Record<string, unknown>)['TotalTax'] = 0;
+    for (const taxLine of ((voided['TxnTaxDetail'] as Record<string, unknown> | undefined)?.['TaxLine'] as Record<string, unknown>[] | undefined) ?? [])
+      zero(taxLine);
+    voided['TotalAmt'] = 0;
+    voided['Balance'] = 0;
     this.table(entity).set(voided.Id, voided);
     this.rebalanceFor(entity, current);
     this.stamp(voided);
@@ -228,12 +243,12 @@ export class Company {
   }
 
   private current(entity: string, value: Record<string, unknown>): Entity {
-    const id = value.Id === undefined ? undefined : String(value.Id);
+    const id = value['Id'] === undefined ? undefined : String(value['Id']);
     if (!id) throw faults.requiredMissing('Id');
     const current = this.get(entity, id);
     if (!current) throw faults.objectNotFound(entity, id);
-    if (value.SyncToken === undefined) throw faults.requiredMissing('SyncToken');
-    if (String(value.SyncToken) !== current.SyncToken) throw faults.staleObject(String(value.SyncToken), current.SyncToken);
+    if (value['SyncToken'] === undefined) throw faults.requiredMissing('SyncToken');
+    if (String(value['SyncToken']) !== current.SyncToken) throw faults.staleObject(String(value['SyncToken']), current.SyncToken);
     return current;
   }
 
@@ -257,76 +272,77 @@ export class Company {
 
   private stamp(value: Entity, previous?: Entity): void {
     const now = new Date().toISOString();
-    const created = (previous?.MetaData as { CreateTime?: string } | undefined)?.CreateTime ?? now;
-    value.MetaData = { CreateTime: created, LastUpdatedTime: now };
+    const created = (previous?.['MetaData'] as { CreateTime?: string } | undefined)?.CreateTime ?? now;
+    value['MetaData'] = { CreateTime: created, LastUpdatedTime: now };
   }
 
   private applyRules(entity: string, value: Entity, previous: Entity | undefined): void {
-    if (entity === 'Customer') return this.customerRules(value);
-    if (entity === 'Item') return this.itemRules(value);
-    if (transactionTypes.has(entity)) return this.transactionRules(entity, value, previous);
+    if (entity === 'Customer') this.customerRules(value);
+    else if (entity === 'Item') this.itemRules(value);
+    else if (transactionTypes.has(entity)) this.transactionRules(entity, value, previous);
   }
 
   private customerRules(c: Entity): void {
-    const name = String(c.DisplayName ?? [c.GivenName, c.FamilyName].filter(Boolean).join(' ') ?? c.CompanyName ?? '');
+    const name = String(c['DisplayName'] ?? [c['GivenName'], c['FamilyName']].filter(Boolean).join(' ') ?? c['CompanyName'] ?? '');
     if (!name.trim()) throw faults.requiredMissing('DisplayName');
     if (name.length > 500) throw faults.stringLength('DisplayName', 500, name.length);
     if (/[:\t\n]/.test(name)) throw faults.businessRule('DisplayName cannot contain a colon (:), tab or newline');
-    c.DisplayName = name;
-    c.FullyQualifiedName = name;
-    const duplicate = this.list('Customer').find((o) => o.Id !== c.Id && String(o.DisplayName).toLowerCase() === name.toLowerCase());
+    c['DisplayName'] = name;
+    c['FullyQualifiedName'] = name;
+    const duplicate = this.list('Customer').find((o) => o.Id !== c.Id && String(o['DisplayName']).toLowerCase() === name.toLowerCase());
     if (duplicate) throw faults.duplicateName();
-    const email = (c.PrimaryEmailAddr as { Address?: unknown } | undefined)?.Address;
+    const email = (c['PrimaryEmailAddr'] as { Address?: unknown } | undefined)?.Address;
     if (email !== undefined && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(String(email))) {
       throw faults.businessRule(`Email Address does not conform to the syntax rules of RFC 822: ${String(email)}`);
     }
-    if (typeof c.Notes === 'string' && c.Notes.length > 2000) throw faults.stringLength('Notes', 2000, c.Notes.length);
-    const currency = refValue(c.CurrencyRef) ?? this.homeCurrency;
+    if (typeof c['Notes'] === 'string' && c['Notes'].length > 2000) throw faults.stringLength('Notes', 2000, c['Notes'].length);
+    const currency = refValue(c['CurrencyRef']) ?? this.homeCurrency;
     if (!this.currencies.has(currency)) throw faults.businessRule(`Currency ${currency} is not enabled in this company (Multicurrency > add currency)`);
-    c.CurrencyRef = { value: currency };
-    c.Active ??= true;
-    c.Balance ??= 0;
+    c['CurrencyRef'] = { value: currency };
+    c['Active'] ??= true;
+    c['Balance'] ??= 0;
   }
 
   private itemRules(item: Entity): void {
-    const name = String(item.Name ?? '');
+    const name = String(item['Name'] ?? '');
     if (!name.trim()) throw faults.requiredMissing('Name');
     if (name.length > 100) throw faults.stringLength('Name', 100, name.length);
     if (/[:\t\n]/.test(name)) throw faults.businessRule('Item Name cannot contain a colon (:), tab or newline');
-    if (this.list('Item').some((o) => o.Id !== item.Id && String(o.Name).toLowerCase() === name.toLowerCase())) throw faults.duplicateName();
-    item.Type ??= 'Service';
-    if (['Service', 'NonInventory'].includes(String(item.Type))) {
-      const account = refValue(item.IncomeAccountRef);
+    if (this.list('Item').some((o) => o.Id !== item.Id && String(o['Name']).toLowerCase() === name.toLowerCase())) throw faults.duplicateName();
+    item['Type'] ??= 'Service';
+    if (['Service', 'NonInventory'].includes(String(item['Type']))) {
+      const account = refValue(item['IncomeAccountRef']);
       if (!account) throw faults.requiredMissing('IncomeAccountRef');
       this.ref('Account', account, 'IncomeAccountRef');
     }
-    if (typeof item.Sku === 'string' && item.Sku.length > 100) throw faults.stringLength('Sku', 100, item.Sku.length);
-    item.FullyQualifiedName = name;
-    item.Active ??= true;
+    if (typeof item['Sku'] === 'string' && item['Sku'].length > 100) throw faults.stringLength('Sku', 100, item['Sku'].length);
+    item['FullyQualifiedName'] = name;
+    item['Active'] ??= true;
   }
 
   private transactionRules(entity: string, t: Entity, previous: Entity | undefined): void {
-    const customerId = refValue(t.CustomerRef);
+    const customerId = refValue(t['CustomerRef']);
     if (!customerId) throw faults.requiredMissing('CustomerRef');
     const customer = this.ref('Customer', customerId, 'CustomerRef');
-    const currency = refValue(t.CurrencyRef) ?? this.homeCurrency;
+    const currency = refValue(t['CurrencyRef']) ?? this.homeCurrency;
     if (!this.currencies.has(currency)) throw faults.businessRule(`Currency ${currency} is not enabled in this company`);
-    if (refValue(customer.CurrencyRef) && refValue(customer.CurrencyRef) !== currency) {
-      throw faults.businessRule(`The transaction currency ${currency} must match the customer's currency ${String(refValue(customer.CurrencyRef))}`);
+    if (refValue(customer['CurrencyRef']) && refValue(customer['CurrencyRef']) !== currency) {
+      throw faults.businessRule(`The transaction currency ${currency} must match the customer's currency ${String(refValue(customer['CurrencyRef']))}`);
     }
-    t.CurrencyRef = { value: currency };
+    t['CurrencyRef'] = { value: currency };
     const exponent = currencyExponent(currency);
-    if (typeof t.DocNumber === 'string') {
-      if (t.DocNumber.length > 21) throw faults.stringLength('DocNumber', 21, t.DocNumber.length);
-      const taken = this.list(entity).find((o) => o.Id !== t.Id && o.DocNumber === t.DocNumber);
-      if (taken && this.options.rejectDuplicateDocNumber) throw faults.duplicateDocNumber(t.DocNumber);
+    if (typeof t['DocNumber'] === 'string') {
+      if (t['DocNumber'].length > 21) throw faults.stringLength('DocNumber', 21, t['DocNumber'].length);
+      const taken = this.list(entity).find((o) => o.Id !== t.Id && o['DocNumber'] === t['DocNumber']);
+      if (taken && this.options.rejectDuplicateDocNumber) throw faults.duplicateDocNumber(t['DocNumber']);
     }
-    if (typeof t.PaymentRefNum === 'string' && t.PaymentRefNum.length > 21) throw faults.stringLength('PaymentRefNum', 21, t.PaymentRefNum.length);
-    if (typeof t.PrivateNote === 'string' && t.PrivateNote.length > 4000) throw faults.stringLength('PrivateNote', 4000, t.PrivateNote.length);
-    if (t.DepositToAccountRef !== undefined) this.ref('Account', refValue(t.DepositToAccountRef) ?? '', 'DepositToAccountRef');
-    if (t.PaymentMethodRef !== undefined) this.ref('PaymentMethod', refValue(t.PaymentMethodRef) ?? '', 'PaymentMethodRef');
-    if (entity === 'RefundReceipt' && t.DepositToAccountRef === undefined) throw faults.requiredMissing('DepositToAccountRef');
-    if (currency !== this.homeCurrency && t.ExchangeRate !== undefined && (toScaled(t.ExchangeRate) ?? 0n) <= 0n) throw faults.businessRule('ExchangeRate must be positive');
+    if (typeof t['PaymentRefNum'] === 'string' && t['PaymentRefNum'].length > 21) throw faults.stringLength('PaymentRefNum', 21, t['PaymentRefNum'].length);
+    if (typeof t['PrivateNote'] === 'string' && t['PrivateNote'].length > 4000) throw faults.stringLength('PrivateNote', 4000, t['PrivateNote'].length);
+    if (t['DepositToAccountRef'] !== undefined) this.ref('Account', refValue(t['DepositToAccountRef']) ?? '', 'DepositToAccountRef');
+    if (t['PaymentMethodRef'] !== undefined) this.ref('PaymentMethod', refValue(t['PaymentMethodRef']) ?? '', 'PaymentMethodRef');
+    if (entity === 'RefundReceipt' && t['DepositToAccountRef'] === undefined) throw faults.requiredMissing('DepositToAccountRef');
+    if (currency !== this.homeCurrency && t['ExchangeRate'] !== undefined && (toScaled(t['ExchangeRate']) ?? 0n) <= 0n)
+      throw faults.businessRule('ExchangeRate must be positive');
 
     const amount = (value: unknown, field: string): bigint => {
       const scaled = toScaled(value);
@@ -336,55 +352,56 @@ export class Company {
     };
 
     if (entity === 'Payment') {
-      if (t.TotalAmt === undefined) throw faults.requiredMissing('TotalAmt');
-      const total = amount(t.TotalAmt, 'TotalAmt');
+      if (t['TotalAmt'] === undefined) throw faults.requiredMissing('TotalAmt');
+      const total = amount(t['TotalAmt'], 'TotalAmt');
       let applied = 0n;
-      for (const line of (t.Line as Record<string, unknown>[] | undefined) ?? []) {
-        const lineAmount = amount(line.Amount, 'Line.Amount');
+      for (const line of (t['Line'] as Record<string, unknown>[] | undefined) ?? []) {
+        const lineAmount = amount(line['Amount'], 'Line.Amount');
         applied += lineAmount;
-        for (const link of (line.LinkedTxn as Record<string, unknown>[] | undefined) ?? []) {
-          const type = String(link.TxnType ?? '');
+        for (const link of (line['LinkedTxn'] as Record<string, unknown>[] | undefined) ?? []) {
+          const type = String(link['TxnType'] ?? '');
           if (type !== 'Invoice' && type !== 'CreditMemo') throw faults.businessRule(`LinkedTxn type ${type} cannot be paid`);
-          const doc = this.ref(type, String(link.TxnId ?? ''), 'LinkedTxn.TxnId');
-          if (refValue(doc.CustomerRef) !== customerId) throw faults.businessRule('A payment can only be applied to transactions of the same customer');
+          const doc = this.ref(type, String(link['TxnId'] ?? ''), 'LinkedTxn.TxnId');
+          if (refValue(doc['CustomerRef']) !== customerId) throw faults.businessRule('A payment can only be applied to transactions of the same customer');
           if (type === 'Invoice') {
             const alreadyApplied = previous ? this.appliedBy(previous, doc.Id) : 0n;
-            const open = (toScaled(doc.Balance) ?? 0n) + alreadyApplied;
-            if (lineAmount > open) throw faults.businessRule(`Payment amount ${String(line.Amount)} exceeds the open balance of invoice ${String(doc.DocNumber ?? doc.Id)}`);
+            const open = (toScaled(doc['Balance']) ?? 0n) + alreadyApplied;
+            if (lineAmount > open)
+              throw faults.businessRule(`Payment amount ${String(line['Amount'])} exceeds the open balance of invoice ${String(doc['DocNumber'] ?? doc.Id)}`);
           }
         }
       }
       if (applied > total) throw faults.businessRule('The amount applied is greater than the payment total');
-      t.TotalAmt = fromScaled(total, exponent);
-      t.UnappliedAmt = fromScaled(total - applied, exponent);
+      t['TotalAmt'] = fromScaled(total, exponent);
+      t['UnappliedAmt'] = fromScaled(total - applied, exponent);
       return;
     }
 
-    const lines = (t.Line as Record<string, unknown>[] | undefined) ?? [];
+    const lines = (t['Line'] as Record<string, unknown>[] | undefined) ?? [];
     if (lines.length === 0) throw faults.requiredMissing('Line');
     let subtotal = 0n;
     let discount = 0n;
     lines.forEach((line, index) => {
-      line.Id ??= String(index + 1);
-      line.LineNum ??= index + 1;
-      const type = String(line.DetailType ?? '');
+      line['Id'] ??= String(index + 1);
+      line['LineNum'] ??= index + 1;
+      const type = String(line['DetailType'] ?? '');
       if (type === 'SalesItemLineDetail') {
-        const detail = (line.SalesItemLineDetail ?? {}) as Record<string, unknown>;
-        const itemId = refValue(detail.ItemRef);
+        const detail = (line['SalesItemLineDetail'] ?? {}) as Record<string, unknown>;
+        const itemId = refValue(detail['ItemRef']);
         if (!itemId) throw faults.requiredMissing('ItemRef');
         this.ref('Item', itemId, 'ItemRef');
-        const lineAmount = amount(line.Amount, 'Line.Amount');
-        if (detail.Qty !== undefined && detail.UnitPrice !== undefined) {
-          const expected = multiplyScaled(toScaled(detail.Qty) ?? 0n, toScaled(detail.UnitPrice) ?? 0n);
+        const lineAmount = amount(line['Amount'], 'Line.Amount');
+        if (detail['Qty'] !== undefined && detail['UnitPrice'] !== undefined) {
+          const expected = multiplyScaled(toScaled(detail['Qty']) ?? 0n, toScaled(detail['UnitPrice']) ?? 0n);
           const unit = 10n ** BigInt(6 - exponent);
           if ((expected - lineAmount) / unit !== 0n) throw faults.amountMismatch();
         }
-        if (detail.TaxCodeRef !== undefined) this.ref('TaxCode', refValue(detail.TaxCodeRef) ?? '', 'TaxCodeRef');
+        if (detail['TaxCodeRef'] !== undefined) this.ref('TaxCode', refValue(detail['TaxCodeRef']) ?? '', 'TaxCodeRef');
         subtotal += lineAmount;
       } else if (type === 'DiscountLineDetail') {
-        const detail = (line.DiscountLineDetail ?? {}) as Record<string, unknown>;
-        if (detail.DiscountAccountRef !== undefined) this.ref('Account', refValue(detail.DiscountAccountRef) ?? '', 'DiscountAccountRef');
-        discount += amount(line.Amount, 'Line.Amount');
+        const detail = (line['DiscountLineDetail'] ?? {}) as Record<string, unknown>;
+        if (detail['DiscountAccountRef'] !== undefined) this.ref('Account', refValue(detail['DiscountAccountRef']) ?? '', 'DiscountAccountRef');
+        discount += amount(line['Amount'], 'Line.Amount');
       } else if (type === 'SubTotalLineDetail' || type === 'DescriptionOnly') {
         // informational lines carry no amount of their own
       } else {
@@ -392,41 +409,42 @@ export class Company {
       }
     });
     let tax = 0n;
-    const taxDetail = t.TxnTaxDetail as Record<string, unknown> | undefined;
+    const taxDetail = t['TxnTaxDetail'] as Record<string, unknown> | undefined;
     if (taxDetail) {
       let lineTax = 0n;
-      for (const taxLine of (taxDetail.TaxLine as Record<string, unknown>[] | undefined) ?? []) {
-        lineTax += amount(taxLine.Amount, 'TaxLine.Amount');
-        const rate = (taxLine.TaxLineDetail as Record<string, unknown> | undefined)?.TaxRateRef;
+      for (const taxLine of (taxDetail['TaxLine'] as Record<string, unknown>[] | undefined) ?? []) {
+        lineTax += amount(taxLine['Amount'], 'TaxLine.Amount');
+        const rate = (taxLine['TaxLineDetail'] as Record<string, unknown> | undefined)?.['TaxRateRef'];
         if (rate !== undefined) this.ref('TaxRate', refValue(rate) ?? '', 'TaxRateRef');
       }
-      tax = taxDetail.TotalTax !== undefined ? amount(taxDetail.TotalTax, 'TotalTax') : lineTax;
-      if (taxDetail.TotalTax !== undefined && taxDetail.TaxLine !== undefined && lineTax !== tax) throw faults.businessRule('TotalTax does not equal the sum of the tax lines');
+      tax = taxDetail['TotalTax'] !== undefined ? amount(taxDetail['TotalTax'], 'TotalTax') : lineTax;
+      if (taxDetail['TotalTax'] !== undefined && taxDetail['TaxLine'] !== undefined && lineTax !== tax)
+        throw faults.businessRule('TotalTax does not equal the sum of the tax lines');
     }
-    const inclusive = t.GlobalTaxCalculation === 'TaxInclusive';
+    const inclusive = t['GlobalTaxCalculation'] === 'TaxInclusive';
     const total = subtotal - discount + (inclusive ? 0n : tax);
     if (total < 0n) throw faults.businessRule('Transaction total cannot be negative');
-    t.TotalAmt = fromScaled(total, exponent);
-    if (currency !== this.homeCurrency && t.ExchangeRate !== undefined) {
-      t.HomeTotalAmt = fromScaled(multiplyScaled(total, toScaled(t.ExchangeRate) ?? 0n), currencyExponent(this.homeCurrency));
+    t['TotalAmt'] = fromScaled(total, exponent);
+    if (currency !== this.homeCurrency && t['ExchangeRate'] !== undefined) {
+      t['HomeTotalAmt'] = fromScaled(multiplyScaled(total, toScaled(t['ExchangeRate']) ?? 0n), currencyExponent(this.homeCurrency));
     }
     if (entity === 'Invoice') {
       const paid = this.paidOn(t.Id);
-      t.Balance = fromScaled(total - paid, exponent);
+      t['Balance'] = fromScaled(total - paid, exponent);
     }
-    if (entity === 'CreditMemo') t.RemainingCredit = t.TotalAmt;
+    if (entity === 'CreditMemo') t['RemainingCredit'] = t['TotalAmt'];
   }
 
   private computeTotals(entity: string, t: Entity): void {
     if (!transactionTypes.has(entity) || entity === 'Payment') return;
-    const currency = refValue(t.CurrencyRef) ?? this.homeCurrency;
+    const currency = refValue(t['CurrencyRef']) ?? this.homeCurrency;
     let total = 0n;
-    for (const line of (t.Line as Record<string, unknown>[] | undefined) ?? []) {
-      if (line.DetailType === 'SalesItemLineDetail') total += toScaled(line.Amount) ?? 0n;
-      if (line.DetailType === 'DiscountLineDetail') total -= toScaled(line.Amount) ?? 0n;
+    for (const line of (t['Line'] as Record<string, unknown>[] | undefined) ?? []) {
+      if (line['DetailType'] === 'SalesItemLineDetail') total += toScaled(line['Amount']) ?? 0n;
+      if (line['DetailType'] === 'DiscountLineDetail') total -= toScaled(line['Amount']) ?? 0n;
     }
-    t.TotalAmt = fromScaled(total, currencyExponent(currency));
-    if (entity === 'Invoice') t.Balance = t.TotalAmt;
+    t['TotalAmt'] = fromScaled(total, currencyExponent(currency));
+    if (entity === 'Invoice') t['Balance'] = t['TotalAmt'];
   }
 
   private paidOn(invoiceId: string): bigint {
@@ -437,9 +455,9 @@ export class Company {
 
   private appliedBy(payment: Entity, invoiceId: string): bigint {
     let sum = 0n;
-    for (const line of (payment.Line as Record<string, unknown>[] | undefined) ?? []) {
-      const links = (line.LinkedTxn as Record<string, unknown>[] | undefined) ?? [];
-      if (links.some((l) => l.TxnType === 'Invoice' && String(l.TxnId) === invoiceId)) sum += toScaled(line.Amount) ?? 0n;
+    for (const line of (payment['Line'] as Record<string, unknown>[] | undefined) ?? []) {
+      const links = (line['LinkedTxn'] as Record<string, unknown>[] | undefined) ?? [];
+      if (links.some((l) => l['TxnType'] === 'Invoice' && String(l['TxnId']) === invoiceId)) sum += toScaled(line['Amount']) ?? 0n;
     }
     return sum;
   }
@@ -447,21 +465,21 @@ export class Company {
   /** Payment lines move invoice balances: recompute them for every invoice a payment touches (after the table changed). */
   private rebalanceFor(entity: string, payment: Entity): void {
     if (entity !== 'Payment') return;
-    for (const line of (payment.Line as Record<string, unknown>[] | undefined) ?? []) {
-      for (const link of (line.LinkedTxn as Record<string, unknown>[] | undefined) ?? []) {
-        if (link.TxnType !== 'Invoice') continue;
-        const invoice = this.get('Invoice', String(link.TxnId));
+    for (const line of (payment['Line'] as Record<string, unknown>[] | undefined) ?? []) {
+      for (const link of (line['LinkedTxn'] as Record<string, unknown>[] | undefined) ?? []) {
+        if (link['TxnType'] !== 'Invoice') continue;
+        const invoice = this.get('Invoice', String(link['TxnId']));
         if (!invoice) continue;
-        const exponent = currencyExponent(refValue(invoice.CurrencyRef) ?? this.homeCurrency);
+        const exponent = currencyExponent(refValue(invoice['CurrencyRef']) ?? this.homeCurrency);
         const paid = this.list('Payment').reduce((sum, p) => sum + this.appliedBy(p, invoice.Id), 0n);
-        invoice.Balance = fromScaled((toScaled(invoice.TotalAmt) ?? 0n) - paid, exponent);
+        invoice['Balance'] = fromScaled((toScaled(invoice['TotalAmt']) ?? 0n) - paid, exponent);
       }
     }
   }
 
   private ref(entity: string, id: string, field: string): Entity {
     const found = this.get(entity, id);
-    if (!found || found.Active === false) throw faults.invalidReference(field, id);
+    if (!found || found['Active'] === false) throw faults.invalidReference(field, id);
     return found;
   }
 }

@@ -2,8 +2,29 @@
 
 /** ISO 4217 minor-unit exponents that differ from 2 (the currencies a QBO company can enable). */
 const exponents: Record<string, number> = {
-  BIF: 0, CLP: 0, DJF: 0, GNF: 0, ISK: 0, JPY: 0, KMF: 0, KRW: 0, PYG: 0, RWF: 0, UGX: 0, VND: 0, VUV: 0, XAF: 0, XOF: 0, XPF: 0,
-  BHD: 3, IQD: 3, JOD: 3, KWD: 3, LYD: 3, OMR: 3, TND: 3,
+  BIF: 0,
+  CLP: 0,
+  DJF: 0,
+  GNF: 0,
+  ISK: 0,
+  JPY: 0,
+  KMF: 0,
+  KRW: 0,
+  PYG: 0,
+  RWF: 0,
+  UGX: 0,
+  VND: 0,
+  VUV: 0,
+  XAF: 0,
+  XOF: 0,
+  XPF: 0,
+  BHD: 3,
+  IQD: 3,
+  JOD: 3,
+  KWD: 3,
+  LYD: 3,
+  OMR: 3,
+  TND: 3,
 };
 
 export function currencyExponent(code: string): number {
@@ -45,7 +66,8 @@ export function fromScaled(units: bigint, decimals: number): number {
   const abs = negative ? -units : units;
   const divisor = 10n ** BigInt(SCALE - decimals);
   const rounded = (abs + divisor / 2n) / divisor;
-  const text = decimals === 0 ? rounded.toString() : `${rounded / 10n ** BigInt(decimals)}.${(rounded % 10n ** BigInt(decimals)).toString().padStart(decimals, '0')}`;
+  const text =
+    decimals === 0 ? rounded.toString() : `${rounded / 10n ** BigInt(decimals)}.${(rounded % 10n ** BigInt(decimals)).toString().padStart(decimals, '0')}`;
   return Number((negative ? '-' : '') + text);
 }
 

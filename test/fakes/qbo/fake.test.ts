@@ -25,7 +25,7 @@ async function api(method: string, path: string, body?: unknown, query = 'minorv
 }
 
 function faultCode(body: Record<string, unknown>): string | undefined {
-  return ((body.Fault as { Error: { code: string }[] } | undefined)?.Error[0])?.code;
+  return (body['Fault'] as { Error: { code: string }[] } | undefined)?.Error[0]?.code;
 }
 
 beforeEach(async () => {
@@ -48,7 +48,7 @@ describe('fake QBO OAuth', () => {
     fake.faults.expireAccessTokens();
     const r = await api('GET', 'customer/1');
     expect(r.status).toBe(401);
-    expect(r.body.fault).toMatchObject({ error: [{ code: '3200' }], type: 'AUTHENTICATION' });
+    expect(r.body['fault']).toMatchObject({ error: [{ code: '3200' }], type: 'AUTHENTICATION' });
   });
 });
 
@@ -61,39 +61,61 @@ describe('fake QBO v3 API', () => {
 
   it('requires minorversion, enforces unique DisplayName (6240) and SyncToken (5010), sparse updates keep other fields', async () => {
     expect((await api('POST', 'customer', { DisplayName: 'A' }, '')).status).toBe(400);
-    const created = (await api('POST', 'customer', { DisplayName: 'Acme', CompanyName: 'Acme Inc' })).body.Customer as { Id: string; SyncToken: string };
+    const created = (await api('POST', 'customer', { DisplayName: 'Acme', CompanyName: 'Acme Inc' })).body['Customer'] as { Id: string; SyncToken: string };
     expect(faultCode((await api('POST', 'customer', { DisplayName: 'acme' })).body)).toBe('6240');
     expect(faultCode((await api('POST', 'customer', { Id: created.Id, SyncToken: '7', sparse: true, Notes: 'n' })).body)).toBe('5010');
-    const updated = (await api('POST', 'customer', { Id: created.Id, SyncToken: '0', sparse: true, Notes: 'n' })).body.Customer as Record<string, unknown>;
+    const updated = (await api('POST', 'customer', { Id: created.Id, SyncToken: '0', sparse: true, Notes: 'n' })).body['Customer'] as Record<string, unknown>;
     expect(updated).toMatchObject({ SyncToken: '1', CompanyName: 'Acme Inc', Notes: 'n' });
   });
 
   it('queries with where / in / startposition / maxresults, and batches at most 30 items', async () => {
     for (let i = 0; i < 5; i++) await api('POST', 'customer', { DisplayName: `C${i}`, Notes: `n'${i}` });
-    const page = (await api('GET', `query?query=${encodeURIComponent("select Id, Notes from Customer where DisplayName in ('C1', 'C3', 'C4') startposition 2 maxresults 1")}`)).body.QueryResponse as Record<string, unknown>;
+    const page = (
+      await api(
+        'GET',
+        `query?query=${encodeURIComponent("select Id, Notes from Customer where DisplayName in ('C1', 'C3', 'C4') startposition 2 maxresults 1")}`,
+      )
+    ).body['QueryResponse'] as Record<string, unknown>;
     expect(page).toMatchObject({ startPosition: 2, maxResults: 1 });
-    expect((page.Customer as { Notes: string }[])[0]!.Notes).toBe("n'3");
-    const escaped = (await api('GET', `query?query=${encodeURIComponent("select * from Customer where Notes = 'n\\'4'")}`)).body.QueryResponse as Record<string, unknown>;
-    expect((escaped.Customer as unknown[]).length).toBe(1);
+    expect((page['Customer'] as { Notes: string }[])[0]!.Notes).toBe("n'3");
+    const escaped = (await api('GET', `query?query=${encodeURIComponent("select * from Customer where Notes = 'n\\'4'")}`)).body['QueryResponse'] as Record<
+      string,
+      unknown
+    >;
+    expect((escaped['Customer'] as unknown[]).length).toBe(1);
     const tooMany = Array.from({ length: 31 }, (_, i) => ({ bId: String(i), Query: 'select * from Customer' }));
     expect((await api('POST', 'batch', { BatchItemRequest: tooMany })).status).toBe(400);
-    const batch = await api('POST', 'batch', { BatchItemRequest: [{ bId: 'a', operation: 'create', Customer: { DisplayName: 'B1' } }, { bId: 'b', operation: 'create', Customer: { DisplayName: 'B1' } }] });
-    const items = batch.body.BatchItemResponse as Record<string, unknown>[];
+    const batch = await api('POST', 'batch', {
+      BatchItemRequest: [
+        { bId: 'a', operation: 'create', Customer: { DisplayName: 'B1' } },
+        { bId: 'b', operation: 'create', Customer: { DisplayName: 'B1' } },
+      ],
+    });
+    const items = batch.body['BatchItemResponse'] as Record<string, unknown>[];
     expect(items[0]).toHaveProperty('Customer');
     expect(faultCode(items[1]!)).toBe('6240');
   });
 
   it('computes invoice totals exactly, refuses a duplicate DocNumber (6140), too many decimals, and voids / deletes with the SyncToken', async () => {
-    const customer = (await api('POST', 'customer', { DisplayName: 'K', CurrencyRef: { value: 'KWD' } })).body.Customer as { Id: string };
-    const line = (amount: string) => ({ DetailType: 'SalesItemLineDetail', Amount: amount, SalesItemLineDetail: { ItemRef: { value: '1' }, Qty: 3, UnitPrice: (Number(amount) / 3).toFixed(3) } });
-    const invoice = { DocNumber: 'K-1', CustomerRef: { value: customer.Id }, CurrencyRef: { value: 'KWD' }, Line: [line('0.300'), line('0.300'), line('0.300')] };
-    const created = (await api('POST', 'invoice', invoice)).body.Invoice as { Id: string; TotalAmt: number };
+    const customer = (await api('POST', 'customer', { DisplayName: 'K', CurrencyRef: { value: 'KWD' } })).body['Customer'] as { Id: string };
+    const line = (amount: string) => ({
+      DetailType: 'SalesItemLineDetail',
+      Amount: amount,
+      SalesItemLineDetail: { ItemRef: { value: '1' }, Qty: 3, UnitPrice: (Number(amount) / 3).toFixed(3) },
+    });
+    const invoice = {
+      DocNumber: 'K-1',
+      CustomerRef: { value: customer.Id },
+      CurrencyRef: { value: 'KWD' },
+      Line: [line('0.300'), line('0.300'), line('0.300')],
+    };
+    const created = (await api('POST', 'invoice', invoice)).body['Invoice'] as { Id: string; TotalAmt: number };
     expect(created.TotalAmt).toBe(0.9);
     expect(faultCode((await api('POST', 'invoice', invoice)).body)).toBe('6140');
     expect(faultCode((await api('POST', 'invoice', { ...invoice, DocNumber: 'K-2', Line: [line('0.3001')] })).body)).toBe('6000');
     expect(faultCode((await api('POST', 'invoice?operation=void', { Id: created.Id, SyncToken: '5' })).body)).toBe('5010');
-    expect((await api('POST', 'invoice?operation=void', { Id: created.Id, SyncToken: '0' })).body.Invoice).toMatchObject({ TotalAmt: 0, SyncToken: '1' });
-    expect((await api('POST', 'invoice?operation=delete', { Id: created.Id, SyncToken: '1' })).body.Invoice).toMatchObject({ status: 'Deleted' });
+    expect((await api('POST', 'invoice?operation=void', { Id: created.Id, SyncToken: '0' })).body['Invoice']).toMatchObject({ TotalAmt: 0, SyncToken: '1' });
+    expect((await api('POST', 'invoice?operation=delete', { Id: created.Id, SyncToken: '1' })).body['Invoice']).toMatchObject({ status: 'Deleted' });
     expect(faultCode((await api('GET', `invoice/${created.Id}`)).body)).toBe('610');
   });
 
@@ -119,7 +141,13 @@ describe('XSD-derived schema', () => {
   });
 
   it('parses the query subset and rejects the rest', () => {
-    expect(parseQuery("select count(*) from Invoice where DocNumber = 'a' and TxnDate > '2024-01-01'")).toMatchObject({ fields: 'count', where: [{ field: 'DocNumber', op: '=' }, { field: 'TxnDate', op: '>' }] });
+    expect(parseQuery("select count(*) from Invoice where DocNumber = 'a' and TxnDate > '2024-01-01'")).toMatchObject({
+      fields: 'count',
+      where: [
+        { field: 'DocNumber', op: '=' },
+        { field: 'TxnDate', op: '>' },
+      ],
+    });
     expect(() => parseQuery('select * from Invoice where DocNumber == 1')).toThrow();
     expect(() => parseQuery('select * from Invoice maxresults 1001')).toThrow(/maxresults/);
   });

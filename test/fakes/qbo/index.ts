@@ -226,12 +226,14 @@ export async function startFakeQbo(options: FakeQboOptions = {}): Promise<FakeQb
       try {
         return body ? (JSON.parse(body) as unknown) : {};
       } catch {
-        throw new QboFault(400, 'ValidationFault', [{ Message: 'Request has invalid or unsupported property', Detail: 'Request body is not valid JSON', code: '2010' }]);
+        throw new QboFault(400, 'ValidationFault', [
+          { Message: 'Request has invalid or unsupported property', Detail: 'Request body is not valid JSON', code: '2010' },
+        ]);
       }
     };
 
     if (resource === 'query') {
-      const text = req.method === 'GET' ? url.searchParams.get('query') ?? '' : body;
+      const text = req.method === 'GET' ? (url.searchParams.get('query') ?? '') : body;
       return send(res, 200, { QueryResponse: company.query(text), time: new Date().toISOString() });
     }
 
@@ -244,16 +246,16 @@ export async function startFakeQbo(options: FakeQboOptions = {}): Promise<FakeQb
       record.batchOperations = [];
       const responses: Record<string, unknown>[] = [];
       for (const item of items) {
-        const bId = String(item.bId ?? '');
+        const bId = String(item['bId'] ?? '');
         try {
-          if (typeof item.Query === 'string') {
+          if (typeof item['Query'] === 'string') {
             record.batchOperations.push('query');
-            responses.push({ bId, QueryResponse: company.query(item.Query) });
+            responses.push({ bId, QueryResponse: company.query(item['Query']) });
             continue;
           }
           const entity = Object.keys(item).find((k) => !['bId', 'operation', 'optionsData'].includes(k));
           if (!entity || !entityPaths[entity.toLowerCase()]) throw qboFaults.requiredMissing('IntuitObject');
-          const operation = String(item.operation ?? 'create');
+          const operation = String(item['operation'] ?? 'create');
           record.batchOperations.push(`${operation} ${entity}`);
           const before = company.writes.length;
           const result = write(entityPaths[entity.toLowerCase()]!, operation, item[entity]);

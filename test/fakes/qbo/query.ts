@@ -64,6 +64,10 @@ export function parseQuery(query: string): ParsedQuery {
   const expect = (word: string) => {
     if (!keyword(word)) throw new QueryError(`Error parsing query: expected ${word} near ${peek()?.text ?? 'end'}`);
   };
+  const expectThen = (word: string): true => {
+    expect(word);
+    return true;
+  };
 
   expect('select');
   let fields: ParsedQuery['fields'];
@@ -75,9 +79,11 @@ export function parseQuery(query: string): ParsedQuery {
     if (next().text !== '(' || next().text !== '*' || next().text !== ')') throw new QueryError('Error parsing query: count(*) expected');
     fields = 'count';
   } else {
-    const list: string[] = [];
-    do list.push(next().text);
-    while (peek()?.text === ',' && (i++, true));
+    const list: string[] = [next().text];
+    while (peek()?.text === ',') {
+      i++;
+      list.push(next().text);
+    }
     fields = list;
   }
   expect('from');
@@ -111,7 +117,7 @@ export function parseQuery(query: string): ParsedQuery {
     } while (keyword('and'));
   }
   let orderBy: ParsedQuery['orderBy'];
-  if (keyword('orderby') || (keyword('order') && (expect('by'), true))) {
+  if (keyword('orderby') || (keyword('order') && expectThen('by'))) {
     const field = next().text;
     const desc = keyword('desc');
     if (!desc) keyword('asc');
@@ -151,7 +157,15 @@ export function matches(entity: Record<string, unknown>, condition: QueryConditi
     case 'in':
       return condition.values.includes(v);
     case 'like': {
-      const re = new RegExp('^' + first.split('%').map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*') + '$', 'i');
+      const re = new RegExp(
+        '^' +
+          first
+            .split('%')
+            .map((s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+            .join('.*') +
+          '$',
+        'i',
+      );
       return re.test(v);
     }
     case '>':

@@ -49,17 +49,7 @@ export function defaultXsdDir(): string {
 
 type XsdNode = Record<string, unknown>;
 
-const listTags = new Set([
-  'xs:element',
-  'xs:complexType',
-  'xs:simpleType',
-  'xs:enumeration',
-  'xs:attribute',
-  'xs:choice',
-  'xs:sequence',
-  'xs:group',
-  'xs:all',
-]);
+const listTags = new Set(['xs:element', 'xs:complexType', 'xs:simpleType', 'xs:enumeration', 'xs:attribute', 'xs:choice', 'xs:sequence', 'xs:group', 'xs:all']);
 
 function children(node: unknown, tag: string): XsdNode[] {
   if (!node || typeof node !== 'object') return [];
@@ -103,7 +93,10 @@ export function loadQboSchema(dir = defaultXsdDir()): QboSchema {
     for (const s of children(root, 'xs:simpleType')) {
       const restriction = child(s, 'xs:restriction');
       const enums = children(restriction, 'xs:enumeration').map((e) => attr(e, 'value') ?? '');
-      simple.set(attr(s, 'name') ?? '', { base: localName(restriction ? attr(restriction, 'base') ?? 'string' : 'string'), ...(enums.length ? { enumeration: enums } : {}) });
+      simple.set(attr(s, 'name') ?? '', {
+        base: localName(restriction ? (attr(restriction, 'base') ?? 'string') : 'string'),
+        ...(enums.length ? { enumeration: enums } : {}),
+      });
     }
   }
 
@@ -221,7 +214,11 @@ function checkComplex(schema: QboSchema, typeName: string, value: unknown, path:
     }
     const field = spec.fields.get(key);
     if (!field) {
-      out.push({ path: `${path}.${key}`, message: `Unrecognized field "${key}" (class com.intuit.schema.finance.v3.${typeName}), not marked as ignorable`, unknownField: true });
+      out.push({
+        path: `${path}.${key}`,
+        message: `Unrecognized field "${key}" (class com.intuit.schema.finance.v3.${typeName}), not marked as ignorable`,
+        unknownField: true,
+      });
       continue;
     }
     if (v === null) continue;
@@ -230,7 +227,9 @@ function checkComplex(schema: QboSchema, typeName: string, value: unknown, path:
         out.push({ path: `${path}.${key}`, message: `expected an array of ${field.type}`, unknownField: false });
         continue;
       }
-      v.forEach((item, i) => checkComplex(schema, field.type, item, `${path}.${key}[${i}]`, out));
+      v.forEach((item, i) => {
+        checkComplex(schema, field.type, item, `${path}.${key}[${i}]`, out);
+      });
     } else {
       if (Array.isArray(v)) {
         out.push({ path: `${path}.${key}`, message: `expected one ${field.type}, got an array`, unknownField: false });
