@@ -15,7 +15,7 @@ import { createHash } from 'node:crypto';
 import { LedgersyncError, asLedgersyncError } from '../../engine/errors.js';
 import type { ConnectorFactoryInput, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
 import type { HttpConnection } from '../../engine/http/connection.js';
-import { currencyExponent, parseDecimal } from '../../domain/money/money.js';
+import { decimalToMinorUnits } from '../../domain/money/money.js';
 import { chargebeeConnection } from './api.js';
 
 interface OfflinePayment {
@@ -66,7 +66,7 @@ export function offlinePaymentOf(record: SinkRecord): OfflinePayment {
   }
   let minor: bigint;
   try {
-    minor = parseDecimal(String(amount), currencyExponent(currency));
+    minor = decimalToMinorUnits(String(amount), currency);
   } catch (error) {
     throw invalid(record, `amount ${String(amount)} ${currency}: ${(error as Error).message}`);
   }

@@ -4,7 +4,7 @@
  */
 import { LedgersyncError } from '../../engine/errors.js';
 import type { JournalDraft } from '../../domain/revrec/journal.js';
-import { parseDecimalToMinor } from '../../domain/revrec/money.js';
+import { currencyExponent, parseDecimalToMinor } from '../../domain/money/money.js';
 import type { RevenueDocument, RevenueLine } from '../../domain/revrec/schedule.js';
 
 function bad(sourceId: string, field: string, expected: string, received: unknown): LedgersyncError {
@@ -28,9 +28,20 @@ function integer(sourceId: string, field: string, value: unknown, fallback?: num
   return value;
 }
 
+/** The document's currency, upper case; one ISO 4217 does not list with minor units is refused here, before anything is scheduled. */
 function currencyOf(sourceId: string, value: unknown): string {
   if (typeof value !== 'string' || !/^[A-Za-z]{3}$/.test(value)) throw bad(sourceId, 'currency', 'an ISO 4217 code like "USD"', value);
-  return value.toUpperCase();
+  const currency = value.toUpperCase();
+  try {
+    currencyExponent(currency);
+  } catch (error) {
+    const unknown = error as LedgersyncError;
+    throw new LedgersyncError(unknown.code, unknown.kind, `record ${sourceId}: ${unknown.message}`, {
+      details: { ...unknown.details, field: 'currency' },
+      ...(unknown.fix ? { fix: unknown.fix } : {}),
+    });
+  }
+  return currency;
 }
 
 export function parseRevenueDocument(sourceId: string, data: Record<string, unknown>): RevenueDocument {

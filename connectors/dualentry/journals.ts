@@ -9,7 +9,7 @@ import { asLedgersyncError, LedgersyncError } from '../../engine/errors.js';
 import type { KeyValueStore, SinkRecord, SinkResult } from '../../engine/connector/types.js';
 import type { Logger } from '../../engine/log.js';
 import { assertBalanced, type JournalDraft } from '../../domain/revrec/journal.js';
-import { formatMinor } from '../../domain/revrec/money.js';
+import { formatMinor } from '../../domain/money/money.js';
 import type { DualEntryApi, DualEntryEntry, DualEntryEntryBody } from './api.js';
 import { parseReadyJournal, type ReadyJournal } from './documents.js';
 

@@ -17,7 +17,7 @@ import {
   type JournalDraft,
   type JournalLine,
 } from '../../domain/revrec/journal.js';
-import { formatMinor } from '../../domain/revrec/money.js';
+import { formatMinor } from '../../domain/money/money.js';
 import type { DualEntryApi, DualEntryEntry, DualEntryEntryBody } from './api.js';
 import type { PostingKind, PostingRecord, RevrecLedger, StoredRow } from './revrec-ledger.js';
 import type { RevrecSettings } from './settings.js';

@@ -3,7 +3,7 @@
  * with its entries) and the batch waiting in retry with what to fix.
  */
 import type { KeyValueStore } from '../../engine/connector/types.js';
-import { formatMinor } from '../../domain/revrec/money.js';
+import { formatMinor } from '../../domain/money/money.js';
 import { RevrecLedger, type PostingRecord, type RetryState } from './revrec-ledger.js';
 
 export interface RevrecStatus {
@@ -25,6 +25,18 @@ export function revrecStatus(kv: KeyValueStore): RevrecStatus {
 /** The most recent periods listed by `ledgersync status`; a backfill can span years. */
 const SHOWN_PERIODS = 24;
 
+/**
+ * An entry's amount for a person. State written before currencies were checked against ISO 4217
+ * may hold an entry in a code it does not list: show its minor units rather than fail `status`.
+ */
+function amountShown(minor: number, currency: string): string {
+  try {
+    return formatMinor(minor, currency);
+  } catch {
+    return `${minor} minor units`;
+  }
+}
+
 /** Human lines for `ledgersync status`. */
 export function formatRevrecStatus(status: RevrecStatus): string[] {
   const lines = ['revenue recognition:'];
@@ -38,7 +50,7 @@ export function formatRevrecStatus(status: RevrecStatus): string[] {
   for (const p of shown) {
     const entries = p.entries.map((e) => {
       const debit = e.lines.reduce((sum, l) => sum + l.debit, 0);
-      return `${e.kind} #${e.entryNumber} ${e.currency} ${formatMinor(debit, e.currency)} dated ${e.date}`;
+      return `${e.kind} #${e.entryNumber} ${e.currency} ${amountShown(debit, e.currency)} dated ${e.date}`;
     });
     lines.push(`  ${p.period}  ${p.posted ? 'posted ' : 'open   '}${entries.length ? '  ' + entries.join('; ') : ''}`);
   }

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import { LedgersyncError } from '../../engine/errors.js';
+import { canonicalDecimal } from '../../domain/money/decimal.js';
 import type { ConnectorFactoryInput, ConnectorModule, Source, SourcePage, SourceRecord, StreamReadRequest } from '../../engine/connector/types.js';
 import { csvRows, jsonLinesRows, jsonRows, ParseError, pick, type RawRow } from './parse.js';
 
@@ -42,12 +43,9 @@ export function convertValue(raw: unknown, type: ColumnType): unknown {
     }
     case 'decimal': {
       // Kept as text so no amount ever passes through a float; JSON numbers are re-read from their shortest text.
-      const value = typeof text === 'number' ? String(text) : String(text);
-      const match = /^([+-])?(\d+)(?:\.(\d+))?$/.exec(value);
-      if (!match) throw new Error(`expected a decimal amount like 1234.56, found ${JSON.stringify(raw)}`);
-      const whole = (match[2] ?? '0').replace(/^0+(?=\d)/, '');
-      const fraction = match[3] ? `.${match[3]}` : '';
-      return `${match[1] === '-' ? '-' : ''}${whole}${fraction}`;
+      const value = canonicalDecimal(String(text));
+      if (value === undefined) throw new Error(`expected a decimal amount like 1234.56, found ${JSON.stringify(raw)}`);
+      return value;
     }
     case 'date': {
       const match = /^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$/.exec(String(text));

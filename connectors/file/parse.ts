@@ -1,4 +1,5 @@
-/** Parsing of CSV (RFC 4180), JSON and JSON Lines into rows that remember their line number. */
+/** Parsing of CSV (RFC 4180, by csv-parse), JSON and JSON Lines into rows that remember their line number. */
+import { CsvError, parse } from 'csv-parse/sync';
 
 export interface RawRow {
   /** 1-based line the row starts on. */
@@ -15,55 +16,66 @@ export class ParseError extends Error {
   }
 }
 
-/** Splits CSV text into records of fields: quoted fields may hold delimiters, quotes ("") and newlines. */
-export function parseCsvRecords(text: string, delimiter = ','): Array<{ line: number; fields: string[] }> {
-  const records: Array<{ line: number; fields: string[] }> = [];
-  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  let fields: string[] = [];
-  let field = '';
-  let quoted = false;
-  let line = 1;
-  let recordLine = 1;
-  let fieldStarted = false;
-  for (let i = 0; i < source.length; i++) {
-    const ch = source[i] as string;
-    if (quoted) {
-      if (ch === '"') {
-        if (source[i + 1] === '"') {
-          field += '"';
-          i++;
-        } else quoted = false;
-      } else {
-        if (ch === '\n') line++;
-        field += ch;
-      }
-      continue;
-    }
-    if (ch === '"' && !fieldStarted) {
-      quoted = true;
-      fieldStarted = true;
-    } else if (ch === delimiter) {
-      fields.push(field);
-      field = '';
-      fieldStarted = false;
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && source[i + 1] === '\n') i++;
-      fields.push(field);
-      if (!(fields.length === 1 && fields[0] === '')) records.push({ line: recordLine, fields });
-      fields = [];
-      field = '';
-      fieldStarted = false;
-      line++;
-      recordLine = line;
-    } else {
-      field += ch;
-      fieldStarted = true;
+const CR = 0x0d;
+const LF = 0x0a;
+
+/**
+ * Line numbers over the UTF-8 bytes csv-parse reports offsets in. CRLF, LF and a lone CR each end
+ * one line, inside quoted fields too, so a row's number is the line a person sees it start on.
+ */
+class LineCounter {
+  private offset = 0;
+  private line = 1;
+
+  constructor(private readonly bytes: Buffer) {}
+
+  /** Line on which a record that begins at `offset` starts: blank lines before it are skipped. */
+  recordStartingAt(offset: number): number {
+    this.advance(offset);
+    while (this.offset < this.bytes.length && (this.bytes[this.offset] === CR || this.bytes[this.offset] === LF)) this.advance(this.offset + 1);
+    return this.line;
+  }
+
+  /** Moves to `offset`, counting the line breaks passed; CRLF counts once. */
+  advance(offset: number): void {
+    while (this.offset < offset) {
+      const byte = this.bytes[this.offset];
+      if (byte === LF || (byte === CR && this.bytes[this.offset + 1] !== LF)) this.line++;
+      this.offset++;
     }
   }
-  if (quoted) throw new ParseError(recordLine, 'a quoted field is not closed');
-  if (fieldStarted || fields.length) {
-    fields.push(field);
-    records.push({ line: recordLine, fields });
+}
+
+/**
+ * Splits CSV text into records of fields (RFC 4180, by csv-parse): quoted fields may hold
+ * delimiters, doubled quotes and line breaks; a leading BOM is dropped; empty lines are skipped; a quote
+ * inside an unquoted field is kept as text (`27" monitor`). Each record carries the line it starts
+ * on, which also names rows that have no id columns, so it must not drift.
+ */
+export function parseCsvRecords(text: string, delimiter = ','): Array<{ line: number; fields: string[] }> {
+  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const lines = new LineCounter(Buffer.from(source, 'utf8'));
+  const records: Array<{ line: number; fields: string[] }> = [];
+  let recordStart = 0;
+  try {
+    parse(source, {
+      delimiter,
+      record_delimiter: ['\r\n', '\n', '\r'],
+      skip_empty_lines: true,
+      relax_quotes: true,
+      // Rows with the wrong number of fields are reported with the header's count, below.
+      relax_column_count: true,
+      on_record: (fields: string[], context) => {
+        // A line holding only `""` is as empty as a blank one.
+        if (fields.length !== 1 || fields[0] !== '') records.push({ line: lines.recordStartingAt(recordStart), fields });
+        recordStart = context.bytes;
+        return undefined;
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof CsvError)) throw error;
+    const line = lines.recordStartingAt(recordStart);
+    throw new ParseError(line, error.code === 'CSV_QUOTE_NOT_CLOSED' ? 'has a quoted field that is not closed' : `is not valid CSV: ${error.message}`);
   }
   return records;
 }

@@ -5,7 +5,7 @@
  * by its natural key. It knows nothing of Chargebee: the pipeline's mapping produces these fields.
  */
 import { LedgersyncError } from '../../engine/errors.js';
-import { amountText, multiplyDecimal } from './decimal.js';
+import { amountText, multiplyDecimal } from '../../domain/money/decimal.js';
 import type { XmlNode, XmlValue } from './xml.js';
 
 type FieldSpec =

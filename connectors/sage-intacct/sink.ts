@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { LedgersyncError, asLedgersyncError } from '../../engine/errors.js';
 import type { Logger } from '../../engine/log.js';
 import type { Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
-import { sameDecimal } from './decimal.js';
+import { sameDecimal } from '../../domain/money/decimal.js';
 import { amountValue, createBody, naturalKeyOf, specFor, updateBody, type ObjectSpec } from './documents.js';
 import { recordRejected } from './errors.js';
 import { DuplicateControlIdError, requestControlId, type IntacctGateway } from './gateway.js';

@@ -4,7 +4,7 @@
  * so a journal that does not balance is a bug in ledgersync, never something to post.
  */
 import { LedgersyncError } from '../../engine/errors.js';
-import { formatMinor } from './money.js';
+import { formatMinor } from '../money/money.js';
 import type { ScheduleComponent } from './schedule.js';
 
 export type AccountRole = 'accounts_receivable' | 'deferred_revenue' | 'revenue' | 'contra_revenue' | 'tax_payable';

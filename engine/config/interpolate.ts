@@ -1,6 +1,10 @@
 /**
  * `${VAR}` and `${VAR:-default}` in YAML string values, applied after parsing so that source
  * positions stay right. `$${` writes a literal `${`.
+ *
+ * Hand-written because the substitution libraries (envsubst and its ports, dotenv-expand) work on
+ * whole text before parsing and report no position; here every reference keeps its offset, so an
+ * unset variable is reported at its file:line:col.
  */
 
 export interface VariableReference {

@@ -2,6 +2,9 @@
  * Maps each character of a YAML string scalar's value back to its offset in the file, so a
  * position inside the value (a JSONata syntax error, a `${VAR}`) is reported at the right
  * line and column whatever the scalar style: plain, quoted (escapes, folding) or block (`|`, `>`).
+ *
+ * Hand-written because no library gives this: the `yaml` package reports where a scalar starts
+ * and ends, not where each character of its folded or unescaped value came from.
  */
 import type { Scalar } from 'yaml';
 

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { formatProblem, type ConfigProblem } from '../errors.js';
-import { expandGlob, hasGlob } from './glob.js';
+import { expandGlob, hasGlob, isExclusion } from './glob.js';
 import { loadPipeline } from './load.js';
 
 export interface ValidateOptions {
@@ -24,25 +24,41 @@ export interface ValidateResult {
   problems: ConfigProblem[];
 }
 
-export async function validateFiles(patterns: readonly string[], options: ValidateOptions = {}): Promise<ValidateResult> {
-  const cwd = options.cwd ?? process.cwd();
+function patternProblem(code: string, pattern: string, message: string): ConfigProblem {
+  return { code, file: pattern, path: '', line: 1, column: 1, message, severity: 'error' };
+}
+
+/**
+ * The files `patterns` name, in argument order (each glob's matches sorted, duplicates dropped),
+ * with a problem for every pattern that names nothing. A path that exists is taken as it is, even
+ * if it holds glob characters, and `!pattern` exclusions apply to globs only: a file named outright
+ * is always checked.
+ */
+function filesOf(patterns: readonly string[], cwd: string): { files: string[]; problems: ConfigProblem[] } {
+  const exclusions = patterns.filter(isExclusion).map((p) => p.slice(1));
   const files: string[] = [];
   const problems: ConfigProblem[] = [];
-  for (const pattern of patterns) {
-    const matches = hasGlob(pattern) ? expandGlob(pattern, cwd) : existsSync(resolve(cwd, pattern)) ? [pattern] : [];
+  const included = patterns.filter((p) => !isExclusion(p));
+  if (included.length === 0 && exclusions.length > 0) {
+    problems.push(patternProblem('no_match', patterns[0]!, `only exclusions were given (${patterns.join(' ')}): name the files or globs to check as well`));
+  }
+  for (const pattern of included) {
+    const literal = existsSync(resolve(cwd, pattern));
+    const matches = literal ? [pattern] : hasGlob(pattern) ? expandGlob(pattern, cwd, exclusions) : [];
     if (matches.length === 0) {
-      problems.push({
-        code: hasGlob(pattern) ? 'no_match' : 'file_unreadable',
-        file: pattern,
-        path: '',
-        line: 1,
-        column: 1,
-        message: hasGlob(pattern) ? `no file matches '${pattern}'` : `cannot read ${pattern}: no such file`,
-        severity: 'error',
-      });
+      if (!hasGlob(pattern)) problems.push(patternProblem('file_unreadable', pattern, `cannot read ${pattern}: no such file`));
+      else if (exclusions.length > 0 && expandGlob(pattern, cwd).length > 0) {
+        problems.push(patternProblem('no_match', pattern, `every file matching '${pattern}' is excluded by ${exclusions.map((e) => `'!${e}'`).join(', ')}`));
+      } else problems.push(patternProblem('no_match', pattern, `no file matches '${pattern}'`));
     }
     for (const match of matches) if (!files.includes(match)) files.push(match);
   }
+  return { files, problems };
+}
+
+export async function validateFiles(patterns: readonly string[], options: ValidateOptions = {}): Promise<ValidateResult> {
+  const cwd = options.cwd ?? process.cwd();
+  const { files, problems } = filesOf(patterns, cwd);
   for (const file of files) {
     const path = isAbsolute(file) || cwd === process.cwd() ? file : resolve(cwd, file);
     const loaded = await loadPipeline(path, {

@@ -31,6 +31,15 @@ describe.skipIf(!built)('ledgersync CLI', () => {
   it('validate: exit 0 on the example pipelines, 2 with file:line:col on broken ones, JSON on request', async () => {
     const clean = await cli(['validate', 'pipelines/**/*.yaml']);
     expect(clean.code, clean.stdout).toBe(0);
+    const all = Number(/(\d+) file\(s\) checked/.exec(clean.stderr)?.[1]);
+    expect(all).toBeGreaterThanOrEqual(5);
+
+    const some = await cli(['validate', 'pipelines/**/*.yaml', '!**/chargebee-to-*.yaml']);
+    expect(some.code, some.stdout).toBe(0);
+    expect(some.stderr).toContain(`${all - 3} file(s) checked, 0 error(s)`);
+    const emptied = await cli(['validate', 'pipelines/**/*.yaml', '!pipelines/**']);
+    expect(emptied.code).toBe(2);
+    expect(emptied.stdout).toContain("pipelines/**/*.yaml:1:1: every file matching 'pipelines/**/*.yaml' is excluded by '!pipelines/**'");
 
     const broken = await cli(['validate', 'test/fixtures/pipelines/broken/unknown-lookup.yaml', 'test/fixtures/pipelines/broken/unknown-option.yaml']);
     expect(broken.code).toBe(2);

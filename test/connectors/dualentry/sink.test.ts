@@ -226,6 +226,30 @@ describe('DualEntry sink: period posting', () => {
     expect(result).toMatchObject({ status: 'failed' });
     expect(result!.status === 'failed' && result!.error.message).toMatch(/accounting code "HARDWARE": lookups.revrec_revenue has no such key and no default/);
   });
+
+  it('dead-letters a document in a currency ISO 4217 does not list, schedules nothing for it, and posts the rest', async () => {
+    const ctx = sinkContext();
+    const sink = createDualEntrySink(factoryInput(base()));
+    const inCurrency = (id: string, currency: string) =>
+      documentRecord(id, {
+        kind: 'invoice',
+        date: at(2026, 1, 15),
+        currency,
+        lines: [{ id: 'l', amount: 10000, date_from: at(2026, 1, 15), date_to: at(2026, 2, 15), accounting_code: 'SAAS' }],
+      });
+    const results = await sink.write([inCurrency('inv_xyz', 'XYZ'), inCurrency('inv_gold', 'xau'), inCurrency('inv_usd', 'USD')], ctx);
+    expect(results.map((r) => r.status)).toEqual(['failed', 'failed', 'created']);
+    const [unknown, gold] = results.map((r) => (r.status === 'failed' ? r.error : undefined));
+    expect(unknown).toMatchObject({ code: 'unknown_currency', kind: 'record', details: { currency: 'XYZ', field: 'currency' } });
+    expect(unknown!.message).toMatch(/^record inv_xyz: unknown currency code 'XYZ'/);
+    expect(unknown!.fix).toMatch(/currency code/);
+    expect(gold).toMatchObject({ code: 'unknown_currency', details: { currency: 'XAU' } });
+
+    // Only the USD document reached the schedule: January posts one USD entry and nothing else.
+    const outcome = await sink.post('2026-01', { repost: false }, ctx);
+    expect(outcome.entries.map((e) => [e.currency, e.amount])).toEqual([['USD', '154.84']]);
+    expect(fake.state.entries.map((e) => e.currency_iso_4217_code)).toEqual(['USD']);
+  });
 });
 
 describe('DualEntry sink: the four posting errors', () => {

@@ -3,7 +3,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildRequest, parseResponse, readResult, keyOf } from '../../../connectors/sage-intacct/xml.js';
-import { multiplyDecimal, amountText } from '../../../connectors/sage-intacct/decimal.js';
 import { createBody, objectSpecs, updateBody } from '../../../connectors/sage-intacct/documents.js';
 import { parseXml } from '../../fakes/intacct/xml.js';
 
@@ -86,23 +85,6 @@ describe('request envelope', () => {
     expect(u.attributes).toEqual({ key: '1042' });
     expect(u.body['invoiceno']).toBeUndefined();
     expect((u.body['updateinvoiceitems'] as any).updatelineitem.map((l: any) => l['@line_num'])).toEqual(['1', '2']);
-  });
-});
-
-describe('exact amounts', () => {
-  it('multiplies by an exchange rate on integers, rounding half away from zero', () => {
-    expect(multiplyDecimal('100.00', '1.0823', 2)).toBe('108.23');
-    expect(multiplyDecimal('0.10', '3', 2)).toBe('0.30');
-    expect(multiplyDecimal('1.005', '1', 2)).toBe('1.01');
-    expect(multiplyDecimal('-2.5', '1.1', 2)).toBe('-2.75');
-    expect(multiplyDecimal('12345678901234.56', '1.000001', 2)).toBe('12345691246913.46');
-    expect(multiplyDecimal('1000', '0.0067', 0)).toBe('7');
-  });
-  it('passes decimal strings and integers, refuses fractions in floats', () => {
-    expect(amountText('12.3456', 'a')).toBe('12.3456');
-    expect(amountText(12, 'a')).toBe('12');
-    expect(() => amountText(0.1 + 0.2, 'a')).toThrow();
-    expect(() => amountText('1e3', 'a')).toThrow();
   });
 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PeriodCalendar } from '../../../domain/revrec/calendar.js';
 import { allocateByWeights } from '../../../domain/revrec/allocate.js';
 import { allocateLine, documentSchedule, type RevenueDocument, type RevenueLine } from '../../../domain/revrec/schedule.js';
-import { formatMinor, parseDecimalToMinor } from '../../../domain/revrec/money.js';
+import { formatMinor } from '../../../domain/money/money.js';
 
 const at = (y: number, m: number, d: number, h = 0) => Date.UTC(y, m - 1, d, h) / 1000;
 const monthly = new PeriodCalendar('month', 'UTC');
@@ -153,20 +153,6 @@ describe('recognition schedules', () => {
     const l = line({ amount: 100, recognition: 'point_in_time', dateFrom: at(2026, 2, 1, 2) });
     expect(byPeriod(allocateLine(l, at(2026, 2, 1, 2), newYork))).toEqual({ '2026-01': 100 });
     expect(byPeriod(allocateLine(l, at(2026, 2, 1, 2), monthly))).toEqual({ '2026-02': 100 });
-  });
-});
-
-describe('money', () => {
-  it('formats and parses minor units exactly by ISO 4217 exponent', () => {
-    expect(formatMinor(1234, 'USD')).toBe('12.34');
-    expect(formatMinor(5, 'USD')).toBe('0.05');
-    expect(formatMinor(-1234, 'KWD')).toBe('-1.234');
-    expect(formatMinor(1234, 'JPY')).toBe('1234');
-    expect(parseDecimalToMinor('12.30', 'USD')).toBe(1230);
-    expect(parseDecimalToMinor('1.234', 'KWD')).toBe(1234);
-    expect(parseDecimalToMinor('1234', 'JPY')).toBe(1234);
-    expect(() => parseDecimalToMinor('12.345', 'USD')).toThrow(/more decimals/);
-    expect(() => parseDecimalToMinor('1e3', 'USD')).toThrow(/decimal amount/);
   });
 });
 

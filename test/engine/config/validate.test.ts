@@ -1,31 +1,64 @@
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expandGlob, globToRegExp } from '../../../engine/config/glob.js';
+import { expandGlob } from '../../../engine/config/glob.js';
 import { formatProblems, validateFiles } from '../../../engine/config/validate.js';
 
+/** A temporary tree of empty files. */
+function tree(files: readonly string[]): string {
+  const root = mkdtempSync(join(tmpdir(), 'ledgersync-glob-'));
+  for (const file of files) {
+    mkdirSync(join(root, file, '..'), { recursive: true });
+    writeFileSync(join(root, file), '');
+  }
+  return root;
+}
+
 describe('globs', () => {
-  it('expands **, * and ? from the pattern fixed prefix, skipping hidden folders', () => {
-    const root = mkdtempSync(join(tmpdir(), 'ledgersync-glob-'));
-    for (const file of ['p/a.yaml', 'p/b.yml', 'p/x/c.yaml', 'p/x/y/d.yaml', 'p/.hidden/e.yaml', 'p/f1.yaml', 'p/f22.yaml']) {
-      mkdirSync(join(root, file, '..'), { recursive: true });
-      writeFileSync(join(root, file), '');
-    }
+  const files = [
+    'p/a.yaml',
+    'p/b.yml',
+    'p/x/c.yaml',
+    'p/x/y/d.yaml',
+    'p/.hidden/e.yaml',
+    'p/f1.yaml',
+    'p/f22.yaml',
+    'node_modules/m/n.yaml',
+    'p/node_modules/o.yaml',
+  ];
+
+  it('expands **, *, ?, [] and {} below the pattern, sorted', () => {
+    const root = tree(files);
     expect(expandGlob('p/**/*.yaml', root)).toEqual(['p/a.yaml', 'p/f1.yaml', 'p/f22.yaml', 'p/x/c.yaml', 'p/x/y/d.yaml']);
     expect(expandGlob('p/*.yaml', root)).toEqual(['p/a.yaml', 'p/f1.yaml', 'p/f22.yaml']);
     expect(expandGlob('p/f?.yaml', root)).toEqual(['p/f1.yaml']);
+    expect(expandGlob('p/[ab].*', root)).toEqual(['p/a.yaml', 'p/b.yml']);
     expect(expandGlob('p/*.{yaml,yml}', root)).toEqual(['p/a.yaml', 'p/b.yml', 'p/f1.yaml', 'p/f22.yaml']);
     expect(expandGlob('p/x/*', root)).toEqual(['p/x/c.yaml']);
     expect(expandGlob('nothing/**/*.yaml', root)).toEqual([]);
+    expect(expandGlob(join(root, 'p', '*.yml'), '/')).toEqual([join(root, 'p', 'b.yml')]);
   });
 
-  it('translates patterns to anchored expressions', () => {
-    expect(globToRegExp('a/**/b.yaml').test('a/b.yaml')).toBe(true);
-    expect(globToRegExp('a/**/b.yaml').test('a/x/y/b.yaml')).toBe(true);
-    expect(globToRegExp('*.yaml').test('x/a.yaml')).toBe(false);
-    expect(globToRegExp('a.yaml').test('aXyaml')).toBe(false);
-    expect(globToRegExp('[ab].yaml').test('b.yaml')).toBe(true);
+  it('enters hidden folders only when the pattern spells the dot, and never node_modules', () => {
+    const root = tree(files);
+    expect(expandGlob('**/*.yaml', root)).not.toContain('p/.hidden/e.yaml');
+    expect(expandGlob('p/.hidden/*.yaml', root)).toEqual(['p/.hidden/e.yaml']);
+    expect(expandGlob('p/.*/*.yaml', root)).toEqual(['p/.hidden/e.yaml']);
+    expect(expandGlob('**/*.yaml', root).filter((f) => f.includes('node_modules'))).toEqual([]);
+  });
+
+  it('leaves out what an exclusion matches', () => {
+    const root = tree(files);
+    expect(expandGlob('p/**/*.yaml', root, ['p/x/**'])).toEqual(['p/a.yaml', 'p/f1.yaml', 'p/f22.yaml']);
+    expect(expandGlob('p/**/*.yaml', root, ['**/f*.yaml', 'p/a.yaml'])).toEqual(['p/x/c.yaml', 'p/x/y/d.yaml']);
+  });
+
+  it('follows symbolic links, lists each real file once, and a link loop ends', () => {
+    const root = tree(['p/a.yaml', 'shared/s.yaml']);
+    symlinkSync(join(root, 'shared', 's.yaml'), join(root, 'p', 'linked.yaml'));
+    symlinkSync(join(root, 'p'), join(root, 'p', 'loop'));
+    expect(expandGlob('p/**/*.yaml', root)).toEqual(['p/a.yaml', 'p/linked.yaml']);
   });
 });
 
@@ -57,6 +90,29 @@ describe('validateFiles', () => {
   it('does not need the secrets a run needs', async () => {
     const result = await validateFiles(['test/fixtures/pipelines/valid/*.yaml'], { env: {}, connectorsDir: 'test/fixtures/connectors' });
     expect(result).toEqual({ files: ['test/fixtures/pipelines/valid/full.yaml'], problems: [] });
+  });
+
+  it('excludes !patterns from the globs, keeps files named outright, and says when exclusions leave a glob empty', async () => {
+    const root = tree([]);
+    for (const file of ['a/one.yaml', 'a/two.yaml', 'a/drafts/three.yaml', 'b/four.yaml', 'c/[x] five.yaml']) {
+      mkdirSync(join(root, file, '..'), { recursive: true });
+      copyFileSync('test/fixtures/pipelines/valid/full.yaml', join(root, file));
+    }
+    const check = (patterns: string[]) => validateFiles(patterns, { env: {}, cwd: root, connectorsDir: join(process.cwd(), 'test/fixtures/connectors') });
+
+    const some = await check(['a/**/*.yaml', '!**/drafts/**', '!a/two.yaml', 'a/two.yaml', 'c/[x] five.yaml']);
+    expect(some).toEqual({ files: ['a/one.yaml', 'a/two.yaml', 'c/[x] five.yaml'], problems: [] });
+
+    const emptied = await check(['b/*.yaml', '!b/**', 'a/one.yaml']);
+    expect(emptied.files).toEqual(['a/one.yaml']);
+    expect(emptied.problems.map((p) => [p.file, p.code, p.message])).toEqual([
+      ['b/*.yaml', 'no_match', "every file matching 'b/*.yaml' is excluded by '!b/**'"],
+    ]);
+
+    const onlyExclusions = await check(['!a/**']);
+    expect(onlyExclusions.files).toEqual([]);
+    expect(onlyExclusions.problems.map((p) => p.code)).toEqual(['no_match']);
+    expect(onlyExclusions.problems[0]!.message).toMatch(/only exclusions were given/);
   });
 
   it('resolves patterns against cwd when given', async () => {

@@ -1,4 +1,10 @@
-/** Exact decimal arithmetic for the fake's totals: amounts as BigInt at a fixed scale, never floats. */
+/**
+ * Exact decimal arithmetic for the fake's totals: amounts as BigInt at a fixed scale, never floats.
+ *
+ * Deliberately separate from domain/money: a fake must not share the code it checks, or a bug in
+ * ledgersync's conversions would be agreed with instead of caught. Its exponent table is QBO's own
+ * view (the currencies a QBO company can enable), not ISO's full list.
+ */
 
 /** ISO 4217 minor-unit exponents that differ from 2 (the currencies a QBO company can enable). */
 const exponents: Record<string, number> = {

@@ -1,0 +1,85 @@
+/**
+ * ISO 4217 minor units, read from the list ISO publishes ("list one", current currencies and
+ * funds) as the `currency-codes` package ships it. Updating that package is how a new currency
+ * reaches ledgersync: there is no second table to keep in step.
+ *
+ * The package's own `data.js` turns a minor unit of "N.A." (gold, SDR, test codes) into 0 digits,
+ * which would make XAU look like a zero-decimal currency; so the XML itself is read, where N.A.
+ * stays N.A. and such a code has no exponent at all.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { XMLParser } from 'fast-xml-parser';
+import { LedgersyncError } from '../../engine/errors.js';
+
+interface IsoList {
+  published: string;
+  /** Code → minor-unit digits, or null where ISO gives none (N.A.). */
+  minorUnits: ReadonlyMap<string, number | null>;
+}
+
+let cached: IsoList | undefined;
+
+/** The path of the ISO 4217 list one XML inside the installed `currency-codes` package. */
+export function isoListPath(): string {
+  return createRequire(import.meta.url).resolve('currency-codes/iso-4217-list-one.xml');
+}
+
+function loadIsoList(): IsoList {
+  const parser = new XMLParser({ parseTagValue: false, ignoreAttributes: false, isArray: (name) => name === 'CcyNtry' });
+  const document = parser.parse(readFileSync(isoListPath(), 'utf8')) as {
+    ISO_4217?: { '@_Pblshd'?: string; CcyTbl?: { CcyNtry?: Array<{ Ccy?: string; CcyMnrUnts?: string }> } };
+  };
+  const entries = document.ISO_4217?.CcyTbl?.CcyNtry ?? [];
+  const minorUnits = new Map<string, number | null>();
+  for (const entry of entries) {
+    // Entries without a code are territories with no universal currency (Antarctica).
+    if (!entry.Ccy) continue;
+    const digits = String(entry.CcyMnrUnts ?? '').trim();
+    minorUnits.set(entry.Ccy.trim(), /^\d+$/.test(digits) ? Number(digits) : null);
+  }
+  if (minorUnits.size < 100) {
+    throw new LedgersyncError(
+      'iso_4217_unreadable',
+      'system',
+      `the ISO 4217 list at ${isoListPath()} holds ${minorUnits.size} currencies, expected about 180`,
+      {
+        fix: 'reinstall dependencies (npm ci): the currency-codes package looks damaged',
+      },
+    );
+  }
+  return { published: document.ISO_4217?.['@_Pblshd'] ?? 'unknown', minorUnits };
+}
+
+function isoList(): IsoList {
+  return (cached ??= loadIsoList());
+}
+
+/** The publication date of the ISO 4217 list in use, e.g. "2024-06-25". */
+export function isoListPublished(): string {
+  return isoList().published;
+}
+
+/**
+ * The number of minor-unit digits of an ISO 4217 currency code (case-insensitive): USD 2, JPY 0,
+ * KWD 3, CLF 4. A code ISO does not list, or lists without minor units (XAU, XDR, XXX…), is a
+ * record error: an amount in it cannot be converted without guessing, and money is never guessed.
+ */
+export function currencyExponent(currency: string): number {
+  const code = String(currency ?? '')
+    .trim()
+    .toUpperCase();
+  const list = isoList();
+  const digits = list.minorUnits.get(code);
+  if (digits !== undefined && digits !== null) return digits;
+  if (digits === null) {
+    throw new LedgersyncError('unknown_currency', 'record', `currency '${currency}' has no minor unit in ISO 4217 (a precious metal, fund or test code)`, {
+      fix: 'amounts must be in a currency with minor units; correct the currency code the mapping produces',
+      details: { currency },
+    });
+  }
+  throw new LedgersyncError('unknown_currency', 'record', `unknown currency code '${currency}': it is not in the ISO 4217 list (published ${list.published})`, {
+    fix: 'correct the currency code the mapping produces; a currency ISO added after that date needs a newer currency-codes package',
+    details: { currency },
+  });
+}
