@@ -16,7 +16,7 @@ import {
   maxLength,
   notFound,
   oneOf,
-  postPeriod,
+  financialPeriod,
   reference,
   releasedChanges,
   required,
@@ -125,7 +125,7 @@ function arDocumentBehaviour(shape: ArShape): EntityBehaviour {
 
       const date = documentDate(record, 'Date', ctx);
       documentDate(record, 'DueDate', ctx, date);
-      if (shape.postPeriod) record['PostPeriod'] = text(record, 'PostPeriod') ?? postPeriod(date);
+      if (shape.postPeriod) financialPeriod(record, date, errors);
       if (typeof record['Hold'] !== 'boolean') record['Hold'] = ctx.config.holdDocumentsOnEntry;
       for (const field of shape.externalRef) maxLength(record, field, 40, errors);
       maxLength(record, 'Description', 256, errors);

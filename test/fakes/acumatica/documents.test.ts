@@ -232,6 +232,26 @@ describe('credit memos and customer refunds', () => {
     );
   });
 
+  it('a released credit memo takes a new application at once; a refused update of it touches no other document', async () => {
+    const invoice = await openInvoice('C1', 100);
+    const memo = await openInvoice('C1', 30, { Type: 'Credit Memo' });
+    const keys = { Type: 'Credit Memo', ReferenceNbr: memo };
+    const refused = await client.put('Invoice', {
+      ...keys,
+      Details: [{ id: '00000000-0000-0000-0000-000000000000', delete: true }],
+      ApplicationsCreditMemo: [{ ReferenceNbr: invoice, AmountPaid: 10 }],
+    });
+    expect(refused.status).toBe(422);
+    expect(fake.state.record('Invoice', 'Invoice', invoice)!['Balance']).toBe(100);
+    const applied = await client.put('Invoice', { ...keys, ApplicationsCreditMemo: [{ ReferenceNbr: invoice, AmountPaid: 10 }] });
+    expect(applied.status).toBe(200);
+    expect(fake.state.record('Invoice', 'Invoice', invoice)!['Balance']).toBe(90);
+    expect(fake.state.record('Invoice', 'Credit Memo', memo)!['Balance']).toBe(20);
+    const again = await client.put('Invoice', { ...keys, ApplicationsCreditMemo: [{ ReferenceNbr: invoice, AmountPaid: 25 }] });
+    expect(again.status).toBe(422);
+    expect(again.json.error).toMatch(/exceeds the credit memo amount/);
+  });
+
   it('a customer refund is a Payment of type Customer Refund applied in full to the credit memo it pays back', async () => {
     const memo = await openInvoice('C1', 30, { Type: 'Credit Memo' });
     const partial = await client.put('Payment', {

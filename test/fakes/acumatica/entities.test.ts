@@ -165,6 +165,11 @@ describe('AR invoices', () => {
     expect(fake.state.roundings).toEqual([]);
   });
 
+  it('takes a PostPeriod as MMYYYY and refuses anything else', async () => {
+    expect((await client.put('Invoice', { Customer: 'USD1', PostPeriod: '122025', Details: [{ Amount: 1 }] })).json.PostPeriod.value).toBe('122025');
+    expect((await client.put('Invoice', { Customer: 'USD1', PostPeriod: '2025-12', Details: [{ Amount: 1 }] })).json.PostPeriod.error).toMatch(/MMYYYY/);
+  });
+
   it('keeps JPY and KWD amounts exact and rounds (and reports) what the currency cannot hold', async () => {
     const jpy = await client.put('Invoice', { Customer: 'JPY1', Details: [{ Amount: 1234 }, { Amount: 5000 }] });
     expect(jpy.json.Amount.value).toBe(6234);

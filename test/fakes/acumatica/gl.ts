@@ -12,7 +12,7 @@ import {
   documentDate,
   enabledCurrency,
   maxLength,
-  postPeriod,
+  financialPeriod,
   reference,
   releasedChanges,
   required,
@@ -38,7 +38,7 @@ export const journalTransactionBehaviour: EntityBehaviour = {
     if (record['Module'] !== 'GL')
       errors['Module'] = `Batches of module ${String(record['Module'])} are created by their module's documents; enter GL batches only.`;
     const date = documentDate(record, 'TransactionDate', ctx);
-    record['PostPeriod'] = text(record, 'PostPeriod') ?? postPeriod(date);
+    financialPeriod(record, date, errors);
     const currency = enabledCurrency(record, 'CurrencyID', ctx, errors);
     record['__currency'] = currency;
     record['LedgerID'] = text(record, 'LedgerID') ?? ctx.config.defaultLedger;

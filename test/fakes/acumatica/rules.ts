@@ -100,6 +100,14 @@ export function postPeriod(date: string): string {
   return date.slice(5, 7) + date.slice(0, 4);
 }
 
+/** `PostPeriod` as sent, or the period of the document date; a value that is no `MMYYYY` period is refused. */
+export function financialPeriod(record: PlainRecord, date: string, errors: FieldErrors): void {
+  const sent = text(record, 'PostPeriod');
+  if (sent !== undefined && !/^(0[1-9]|1[0-2])\d{4}$/.test(sent))
+    errors['PostPeriod'] = `Financial period '${sent}' does not exist: the API takes periods as MMYYYY.`;
+  record['PostPeriod'] = sent ?? postPeriod(date);
+}
+
 export function hasErrors(errors: FieldErrors): boolean {
   return Object.keys(errors).length > 0;
 }
