@@ -53,10 +53,6 @@ export function toUnits(value: number): { units: bigint; exact: boolean } | unde
   return { units: match[1] ? -abs : abs, exact: rest === '' };
 }
 
-export function fromInteger(value: number): bigint {
-  return BigInt(value) * ONE;
-}
-
 /** Rounds half away from zero to `decimals` places, as Acumatica's default rounding does. */
 export function roundUnits(units: bigint, decimals: number): bigint {
   const step = 10n ** BigInt(SCALE - decimals);

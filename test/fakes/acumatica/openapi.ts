@@ -43,11 +43,6 @@ export interface EntitySchema {
   fields: ReadonlyMap<string, FieldSpec>;
 }
 
-export interface ActionSpec {
-  entity: string;
-  action: string;
-}
-
 /** A record as the fake keeps it: wrapped values unwrapped, decimals as BigInt units of 10^-6. */
 export type PlainValue = string | number | boolean | bigint | null;
 export interface PlainRecord {
@@ -412,11 +407,6 @@ function unwrapValue(type: ValueType, value: unknown, path: string, notes: Unwra
 /** Epoch milliseconds as Acumatica renders them: the tenant's offset (UTC here), milliseconds only when there are some. */
 export function formatDateTime(ms: number): string {
   return new Date(ms).toISOString().replace('.000Z', 'Z').replace('Z', '+00:00');
-}
-
-/** The date part of a stored date-time, at midnight: what a date-only field (document date, due date) keeps. */
-export function dateOnly(text: string): string {
-  return `${text.slice(0, 10)}T00:00:00+00:00`;
 }
 
 /** Plain JS values (as a test writes them) in the wire shape: values wrapped, linked and detail entities recursed. */

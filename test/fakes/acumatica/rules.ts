@@ -13,11 +13,6 @@ export function units(record: PlainRecord, field: string): bigint | undefined {
   return typeof value === 'bigint' ? value : undefined;
 }
 
-export function flag(record: PlainRecord, field: string): boolean | undefined {
-  const value = record[field];
-  return typeof value === 'boolean' ? value : undefined;
-}
-
 export function rows(record: PlainRecord, field: string): PlainRecord[] {
   const value = record[field];
   return Array.isArray(value) ? value : [];
@@ -106,10 +101,6 @@ export function financialPeriod(record: PlainRecord, date: string, errors: Field
   if (sent !== undefined && !/^(0[1-9]|1[0-2])\d{4}$/.test(sent))
     errors['PostPeriod'] = `Financial period '${sent}' does not exist: the API takes periods as MMYYYY.`;
   record['PostPeriod'] = sent ?? postPeriod(date);
-}
-
-export function hasErrors(errors: FieldErrors): boolean {
-  return Object.keys(errors).length > 0;
 }
 
 /** Changes to these fields of a released document are refused. */

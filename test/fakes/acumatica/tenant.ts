@@ -59,8 +59,6 @@ export interface EntityBehaviour {
   readonly autoNumber?: { field: string; assign(ctx: TenantContext, record: PlainRecord): string };
   /** Per detail collection, the field that finds an existing line when a row is sent without `id`. */
   readonly detailKeys?: Readonly<Record<string, string>>;
-  /** Reference data the fake serves for reading; writes are refused. */
-  readonly readOnly?: boolean;
   /** Fills defaults and computed fields of the merged record; returns what must be refused. */
   prepare(record: PlainRecord, ctx: TenantContext, previous: PlainRecord | undefined, incoming: PlainRecord): FieldErrors;
   /** Actions the fake implements; each checks (throwing an AcumaticaError) and then changes the record. */
@@ -152,7 +150,6 @@ export class Tenant {
     logWrite = true,
   ): { record: PlainRecord; inserted: boolean; event: WriteEvent } {
     const behaviour = this.behaviours.get(entity)!;
-    if (behaviour.readOnly) throw badRequest(`The fake serves ${entity} for reading only; create it with the fake's seed options.`, 'PX.Data.PXException');
     for (const key of behaviour.upperCaseKeys ?? []) {
       const value = incoming[key];
       if (typeof value === 'string') incoming[key] = value.trim().toUpperCase();
@@ -195,7 +192,6 @@ export class Tenant {
 
   delete(entity: string, segments: readonly string[]): WriteEvent {
     const behaviour = this.behaviours.get(entity)!;
-    if (behaviour.readOnly) throw badRequest(`The fake serves ${entity} for reading only.`, 'PX.Data.PXException');
     const record = this.get(entity, segments);
     const refusal = behaviour.deleteRefusal?.(record);
     if (refusal) throw pxException(refusal);
