@@ -1,0 +1,190 @@
+/**
+ * Payments and Applications (AR302000), the `Payment` entity: payments, prepayments and customer
+ * refunds (a refund is `Type: "Customer Refund"` applied to the credit memo or payment it pays
+ * back). `DocumentsToApply` names open documents of the same customer and currency; applications
+ * lower their balances when the payment is released (`ReleasePayment`), and a released payment
+ * takes further applications, released again, but never changes what it already released.
+ */
+import { currencyDecimals, roundUnits, sumUnits, unitsToText } from './decimal.js';
+import { badRequest } from './errors.js';
+import type { PlainRecord } from './openapi.js';
+import { applyToBalance, documentCurrency, findArDocument } from './ar.js';
+import { documentDate, enabledCurrency, maxLength, notFound, oneOf, reference, releasedChanges, required, roundAmount, rows, text, units } from './rules.js';
+import type { EntityBehaviour, FieldErrors, TenantContext } from './tenant.js';
+
+export const PAYMENT_TYPES = ['Payment', 'Prepayment', 'Customer Refund'] as const;
+
+/** What each payment type may be applied to. */
+const APPLICABLE: Readonly<Record<string, readonly string[]>> = {
+  Payment: ['Invoice', 'Debit Memo'],
+  Prepayment: ['Invoice', 'Debit Memo'],
+  'Customer Refund': ['Credit Memo', 'Payment', 'Prepayment'],
+};
+
+/** A document a payment applies to: an AR invoice or memo, or (for refunds) another payment. */
+function findApplicable(ctx: TenantContext, docType: string, referenceNbr: string): PlainRecord | undefined {
+  if (docType === 'Payment' || docType === 'Prepayment') return ctx.lookup('Payment', { Type: docType, ReferenceNbr: referenceNbr });
+  return findArDocument(ctx, docType, referenceNbr)?.record;
+}
+
+function customerOf(record: PlainRecord): string {
+  return String(record['Customer'] ?? record['CustomerID'] ?? '');
+}
+
+/** What is left of a document to apply or refund: an invoice's balance, a payment's unapplied amount. */
+function openBalance(record: PlainRecord): bigint {
+  return units(record, record['PaymentAmount'] !== undefined ? 'AvailableBalance' : 'Balance') ?? 0n;
+}
+
+export const paymentBehaviour: EntityBehaviour = {
+  entity: 'Payment',
+  keys: ['Type', 'ReferenceNbr'],
+  autoNumber: { field: 'ReferenceNbr', assign: (ctx) => ctx.store.nextNumber('ARPAYMENT', 'PM') },
+  prepare(record, ctx, previous, incoming) {
+    const errors: FieldErrors = {};
+    if (previous?.['__released'] === true) {
+      releasedChanges(previous, incoming, ['Type', 'ReferenceNbr', 'DocumentsToApply', 'Description'], errors);
+      const before = rows(previous, 'DocumentsToApply').filter((row) => row['__released'] === true);
+      for (const row of before) {
+        const now = rows(record, 'DocumentsToApply').find((candidate) => candidate['id'] === row['id']);
+        if (!now || units(now, 'AmountPaid') !== units(row, 'AmountPaid') || now['ReferenceNbr'] !== row['ReferenceNbr']) {
+          errors['DocumentsToApply'] = `The released application to ${String(row['ReferenceNbr'])} cannot be changed or removed; reverse it in Acumatica.`;
+        }
+      }
+      if (Object.keys(errors).length === 0) checkApplications(record, ctx, errors);
+      return errors;
+    }
+    record['Type'] = text(record, 'Type') ?? 'Payment';
+    oneOf(record, 'Type', PAYMENT_TYPES, errors);
+    if (previous && previous['Type'] !== record['Type']) errors['Type'] = 'Type cannot be changed.';
+    required(record, 'CustomerID', errors);
+    const customer = reference(record, 'CustomerID', 'Customer', 'CustomerID', ctx, errors);
+    if (customer?.['Status'] === 'Inactive') errors['CustomerID'] = `Customer '${String(customer['CustomerID'])}' is inactive.`;
+    if (text(record, 'CurrencyID') === undefined && customer) record['CurrencyID'] = String(customer['CurrencyID'] ?? ctx.config.baseCurrency);
+    const currency = enabledCurrency(record, 'CurrencyID', ctx, errors);
+    record['__currency'] = currency;
+
+    required(record, 'PaymentMethod', errors);
+    const method = reference(record, 'PaymentMethod', 'PaymentMethod', 'PaymentMethodID', ctx, errors);
+    if (method && method['UseInAR'] === false) errors['PaymentMethod'] = `Payment Method '${String(method['PaymentMethodID'])}' is not used in AR.`;
+    if (method) cashAccount(record, method, errors);
+
+    documentDate(record, 'ApplicationDate', ctx);
+    if (typeof record['Hold'] !== 'boolean') record['Hold'] = ctx.config.holdDocumentsOnEntry;
+    maxLength(record, 'PaymentRef', 40, errors);
+    maxLength(record, 'ExternalRef', 40, errors);
+    maxLength(record, 'Description', 256, errors);
+    const amount = roundAmount(record, 'PaymentAmount', currency, ctx, 'Payment');
+    if (amount <= 0n) errors['PaymentAmount'] = "'Payment Amount' must be greater than 0.";
+    checkApplications(record, ctx, errors);
+    return errors;
+  },
+  actions: {
+    ReleasePayment: (record, ctx) => {
+      if (record['Hold'] === true) throw badRequest('The document is on hold and cannot be released. Set Hold to false first.', 'PX.Data.PXException');
+      const pending = rows(record, 'DocumentsToApply').filter((row) => row['__released'] !== true);
+      if (record['__released'] === true && pending.length === 0) throw badRequest('The document has already been released.', 'PX.Data.PXException');
+      const errors: FieldErrors = {};
+      checkApplications(record, ctx, errors);
+      if (record['Type'] === 'Customer Refund' && (units(record, 'AvailableBalance') ?? 0n) !== 0n) {
+        errors[''] = 'The document is out of balance: a customer refund must be applied in full to the documents it refunds.';
+      }
+      const problems = Object.values(errors);
+      if (problems.length > 0) throw badRequest(problems.join(' '), 'PX.Data.PXException');
+      for (const row of pending) {
+        const target = findApplicable(ctx, String(row['DocType']), String(row['ReferenceNbr']))!;
+        const paid = units(row, 'AmountPaid') ?? 0n;
+        if (target['PaymentAmount'] !== undefined) {
+          target['__refunded'] = (units(target, '__refunded') ?? 0n) + paid;
+          target['AvailableBalance'] = (units(target, 'AvailableBalance') ?? 0n) - paid;
+          target['Status'] = (units(target, 'AvailableBalance') ?? 0n) > 0n ? 'Open' : 'Closed';
+        } else {
+          applyToBalance(ctx, target, paid);
+        }
+        row['__released'] = true;
+        row['Balance'] = openBalance(target);
+      }
+      record['__released'] = true;
+      record['Status'] = (units(record, 'AvailableBalance') ?? 0n) > 0n ? 'Open' : 'Closed';
+    },
+  },
+  deleteRefusal: (record) => (record['__released'] === true ? 'The document has been released and cannot be deleted.' : undefined),
+};
+
+function cashAccount(record: PlainRecord, method: PlainRecord, errors: FieldErrors): void {
+  const allowed = rows(method, 'AllowedCashAccounts').filter((row) => row['UseInAR'] !== false);
+  const wanted = text(record, 'CashAccount');
+  if (wanted === undefined) {
+    const preferred =
+      allowed.find((row) => (record['Type'] === 'Customer Refund' ? row['ARDefaultForRefund'] === true : false)) ??
+      allowed.find((row) => row['ARDefault'] === true);
+    if (preferred) record['CashAccount'] = String(preferred['CashAccount']);
+    else errors['CashAccount'] = "'Cash Account' cannot be empty.";
+    return;
+  }
+  const found = allowed.find((row) => String(row['CashAccount']).toUpperCase() === wanted.toUpperCase());
+  if (!found)
+    errors['CashAccount'] = `${notFound('CashAccount', wanted)} It is not a cash account of Payment Method '${String(method['PaymentMethodID'])}' used in AR.`;
+  else record['CashAccount'] = String(found['CashAccount']);
+}
+
+/** Checks the applications not yet released and computes the applied and available amounts. */
+function checkApplications(record: PlainRecord, ctx: TenantContext, errors: FieldErrors): void {
+  const currency = String(record['__currency'] ?? ctx.config.baseCurrency);
+  const amount = units(record, 'PaymentAmount') ?? 0n;
+  const applications = rows(record, 'DocumentsToApply');
+  const refunded = units(record, '__refunded') ?? 0n;
+  let remaining = amount - refunded - sumUnits(applications.filter((row) => row['__released'] === true).map((row) => units(row, 'AmountPaid') ?? 0n));
+  const allowedTypes = APPLICABLE[String(record['Type'])] ?? [];
+  applications.forEach((row, index) => {
+    if (row['__released'] === true) return;
+    const path = `DocumentsToApply[${index}]`;
+    row['DocType'] = text(row, 'DocType') ?? allowedTypes[0] ?? 'Invoice';
+    if (!allowedTypes.includes(String(row['DocType']))) {
+      oneOf(row, 'DocType', allowedTypes, errors, `${path}.DocType`);
+      return;
+    }
+    const referenceNbr = required(row, 'ReferenceNbr', errors, `${path}.ReferenceNbr`);
+    if (referenceNbr === undefined) return;
+    const target = findApplicable(ctx, String(row['DocType']), referenceNbr);
+    if (target?.['__released'] !== true || customerOf(target).toUpperCase() !== customerOf(record).toUpperCase()) {
+      errors[`${path}.ReferenceNbr`] =
+        `${notFound('ReferenceNbr', referenceNbr)} Only released ${String(row['DocType'])} documents of customer ${customerOf(record)} can be applied.`;
+      return;
+    }
+    if (documentCurrency(target) !== currency) {
+      errors[`${path}.ReferenceNbr`] = `The document ${referenceNbr} is in ${documentCurrency(target)}, the payment in ${currency}.`;
+      return;
+    }
+    const balance = openBalance(target);
+    const pendingElsewhere = sumUnits(
+      applications
+        .filter(
+          (other, otherIndex) =>
+            otherIndex < index && other['__released'] !== true && other['ReferenceNbr'] === target['ReferenceNbr'] && other['DocType'] === row['DocType'],
+        )
+        .map((other) => units(other, 'AmountPaid') ?? 0n),
+    );
+    const available = balance - pendingElsewhere;
+    const paid = roundUnits(
+      typeof row['AmountPaid'] === 'bigint' ? row['AmountPaid'] : available < remaining ? available : remaining,
+      currencyDecimals(currency),
+    );
+    row['AmountPaid'] = paid;
+    if (paid <= 0n) errors[`${path}.AmountPaid`] = 'The amount paid must be greater than zero.';
+    else if (paid > available)
+      errors[`${path}.AmountPaid`] = `The amount paid (${unitsToText(paid)}) exceeds the balance of ${referenceNbr} (${unitsToText(available)}).`;
+    remaining -= paid;
+    row['ReferenceNbr'] = String(target['ReferenceNbr']);
+    row['Balance'] = balance;
+    row['CustomerOrder'] = (target['CustomerOrder'] as string | undefined) ?? (target['PaymentRef'] as string | undefined) ?? null;
+    row['Description'] = (target['Description'] as string | undefined) ?? null;
+  });
+  if (remaining < 0n)
+    errors['DocumentsToApply'] =
+      `The applications (${unitsToText(amount - refunded - remaining)}) exceed what is left of the payment (${unitsToText(amount - refunded)}).`;
+  const applied = sumUnits(applications.map((row) => units(row, 'AmountPaid') ?? 0n));
+  record['AppliedToDocuments'] = applied;
+  record['AvailableBalance'] = amount - refunded - applied;
+  if (record['__released'] !== true) record['Status'] = record['Hold'] === true ? 'On Hold' : 'Balanced';
+}
