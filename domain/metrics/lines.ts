@@ -48,7 +48,9 @@ export function lineValue(line: BilledLine, catalog: Catalog): LineValue | undef
     line.unitAmount !== undefined
       ? multiply(requireRatio(line.unitAmount, 'unit_amount', details), requireRatio(line.quantity ?? '1', 'quantity', details))
       : amount;
-  const { permanent, temporary } = splitLineDiscounts(line.discounts, catalog.coupons);
+  const split = splitLineDiscounts(line.discounts, catalog.coupons);
+  const permanent = line.permanentDiscount !== undefined ? requireRatio(line.permanentDiscount, 'permanent_discount_amount', details) : split.permanent;
+  const temporary = line.temporaryDiscount !== undefined ? requireRatio(line.temporaryDiscount, 'temporary_discount_amount', details) : split.temporary;
   // Discounts are on the (possibly prorated) line amount: carry them over as a share of it.
   const share = (discount: Ratio): Ratio => (sign(amount) > 0 ? min(full, multiply(full, divide(discount, amount))) : ZERO);
   const monthlyFull = multiply(full, factor);

@@ -127,6 +127,9 @@ export interface BilledLine {
   /** Line amount before discounts. */
   amount: string;
   discounts: readonly LineDiscount[];
+  /** Already split by the pipeline: these win over `discounts`. Decimals in major units. */
+  permanentDiscount?: string;
+  temporaryDiscount?: string;
   dateFrom?: number;
   dateTo?: number;
   currency: string;
