@@ -7,7 +7,7 @@
  */
 import { currencyExponent } from '../money/money.js';
 import { monthKey } from './months.js';
-import { add, formatRatio, ratio, roundToMinor, ZERO, type Ratio } from './ratio.js';
+import { formatRatio, ratio, RatioSum, roundToMinor } from './ratio.js';
 import type { CustomerSeries, Series } from './series.js';
 
 export interface CohortMonth {
@@ -50,15 +50,15 @@ export function cohortReport(series: Series): CohortReport {
     let startingMrr = 0n;
     for (let month = start; month <= series.to; month++) {
       const k = month - series.convertedFrom;
-      let total: Ratio = ZERO;
+      const total = new RatioSum();
       let customers = 0;
       for (const customer of list) {
         const value = customer.mrr[k];
         if (value === undefined) continue;
-        total = add(total, value);
+        total.add(value);
         customers++;
       }
-      const mrr = roundToMinor(total, exponent);
+      const mrr = roundToMinor(total.total(), exponent);
       if (month === start) startingMrr = mrr;
       months.push({
         month: monthKey(month),

@@ -37,6 +37,8 @@ interface Observation {
   customerId: string;
   state: SubscriptionState;
   value?: StateValue;
+  /** The same contribution every month when no temporary discount can change with the instant. */
+  constant?: Contribution;
 }
 
 function earliestOf(observations: readonly Observation[]): number | undefined {
@@ -65,8 +67,16 @@ function observedHistory(id: string, observations: Observation[], catalog: Catal
         }
       }
       if (!isCountedAt(governing.state, governing.at, t)) return undefined;
+      if (governing.constant) return governing.constant;
       const value = (governing.value ??= stateValue(governing.state, id, catalog));
-      return { customerId: governing.customerId, currency: governing.state.currency, mrr: value.mrr, temporaryDiscount: value.temporaryDiscountAt(t) };
+      const contribution = {
+        customerId: governing.customerId,
+        currency: governing.state.currency,
+        mrr: value.mrr,
+        temporaryDiscount: value.temporaryDiscountAt(t),
+      };
+      if (!value.variesWithTime) governing.constant = contribution;
+      return contribution;
     },
   };
 }

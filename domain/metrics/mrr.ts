@@ -10,7 +10,7 @@
 import { currencyExponent } from '../money/money.js';
 import { LedgersyncError } from '../../engine/errors.js';
 import { monthKey } from './months.js';
-import { add, compare, floor, ratio, roundToMinor, sign, subtract, ZERO, type Ratio } from './ratio.js';
+import { compare, floor, ratio, RatioSum, roundToMinor, sign, subtract, ZERO, type Ratio } from './ratio.js';
 import type { Series } from './series.js';
 
 export const MOVEMENTS = ['new', 'expansion', 'contraction', 'churn', 'reactivation'] as const;
@@ -67,16 +67,16 @@ const scale = (amount: Ratio, exponent: number): Ratio => ({ n: amount.n * 10n *
 export function mrrReport(series: Series): MrrReport {
   const exponent = currencyExponent(series.currency);
   const months = series.to - series.convertedFrom + 1;
-  const totals: Ratio[] = Array.from({ length: months }, () => ZERO);
+  const totals = Array.from({ length: months }, () => new RatioSum());
   const counts: number[] = new Array(months).fill(0);
-  const exact: Ratio[][] = Array.from({ length: months }, () => MOVEMENTS.map(() => ZERO));
+  const exact = Array.from({ length: months }, () => MOVEMENTS.map(() => new RatioSum()));
   const movers: number[][] = Array.from({ length: months }, () => MOVEMENTS.map(() => 0));
 
   for (const customer of series.customers) {
     for (let k = 0; k < months; k++) {
       const now = customer.mrr[k];
       if (now !== undefined) {
-        totals[k] = add(totals[k] as Ratio, now);
+        totals[k]?.add(now);
         counts[k] = (counts[k] as number) + 1;
       }
       if (k === 0) continue;
@@ -92,25 +92,26 @@ export function mrrReport(series: Series): MrrReport {
         movement = MOVEMENTS.indexOf('churn');
         amount = subtract(ZERO, before);
       } else if (now !== undefined && before !== undefined) {
-        amount = subtract(now, before);
-        const direction = sign(amount);
+        // Most customers keep the very same value object from month to month: no arithmetic then.
+        if (now === before) continue;
+        const direction = compare(now, before);
         if (direction === 0) continue;
+        amount = subtract(now, before);
         movement = MOVEMENTS.indexOf(direction > 0 ? 'expansion' : 'contraction');
       } else {
         continue;
       }
-      const row = exact[k] as Ratio[];
-      row[movement] = add(row[movement] as Ratio, amount);
+      exact[k]?.[movement]?.add(amount);
       (movers[k] as number[])[movement] = ((movers[k] as number[])[movement] as number) + 1;
     }
   }
 
-  const rounded = totals.map((total) => roundToMinor(total, exponent));
+  const rounded = totals.map((total) => roundToMinor(total.total(), exponent));
   const result: MrrMonth[] = [];
   for (let k = 1; k < months; k++) {
     const change = (rounded[k] as bigint) - (rounded[k - 1] as bigint);
     const movementMinor = roundToTarget(
-      (exact[k] as Ratio[]).map((amount) => scale(amount, exponent)),
+      (exact[k] as RatioSum[]).map((amount) => scale(amount.total(), exponent)),
       change,
     );
     result.push({

@@ -29,7 +29,16 @@ export function monthlyFactor(period: unknown, unit: unknown, context: PeriodCon
       },
     );
   }
-  const p = BigInt(length);
+  const cached = factors.get(`${length}|${String(unit)}`);
+  if (cached) return cached;
+  const factor = factorOf(BigInt(length), unit, period, context);
+  factors.set(`${length}|${String(unit)}`, factor);
+  return factor;
+}
+
+const factors = new Map<string, Ratio>();
+
+function factorOf(p: bigint, unit: unknown, period: unknown, context: PeriodContext): Ratio {
   switch (unit) {
     case 'day':
       return ratio(365n, 12n * p);

@@ -41,17 +41,31 @@ const DECIMAL = /^([+-])?(\d+)?(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
  * anything else, so callers can say what was wrong in their own terms.
  */
 export function parseRatio(value: unknown): Ratio | undefined {
+  // Prices, quantities and rates repeat across thousands of subscriptions: parse each text once.
+  if (typeof value === 'string') {
+    let parsed = parsedTexts.get(value);
+    if (parsed === undefined && !parsedTexts.has(value)) {
+      if (parsedTexts.size > 10_000) parsedTexts.clear();
+      parsed = parseText(value.trim());
+      parsedTexts.set(value, parsed);
+    }
+    return parsed;
+  }
   let text: string;
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) return undefined;
     text = String(value);
   } else if (typeof value === 'bigint') {
     return ratio(value);
-  } else if (typeof value === 'string') {
-    text = value.trim();
   } else {
     return undefined;
   }
+  return parseText(text);
+}
+
+const parsedTexts = new Map<string, Ratio | undefined>();
+
+function parseText(text: string): Ratio | undefined {
   const match = DECIMAL.exec(text);
   if (!match || (match[2] === undefined && (match[3] ?? '') === '')) return undefined;
   const [, sign, whole = '0', fraction = '', exponentText = '0'] = match;
@@ -93,6 +107,8 @@ export function subtract(a: Ratio, b: Ratio): Ratio {
 
 export function multiply(a: Ratio, b: Ratio): Ratio {
   if (a.n === 0n || b.n === 0n) return ZERO;
+  if (b.n === b.d) return a;
+  if (a.n === a.d) return b;
   if (a.d === 1n && b.d === 1n) return { n: a.n * b.n, d: 1n };
   return reduced(a.n * b.n, a.d * b.d);
 }
@@ -115,6 +131,25 @@ export function compare(a: Ratio, b: Ratio): -1 | 0 | 1 {
 
 export function min(a: Ratio, b: Ratio): Ratio {
   return compare(a, b) <= 0 ? a : b;
+}
+
+/**
+ * A running exact sum that keeps one numerator per denominator, so adding is a bigint addition and
+ * never a gcd: sums of a hundred thousand amounts with a few dozen distinct denominators stay cheap.
+ */
+export class RatioSum {
+  private readonly numerators = new Map<bigint, bigint>();
+
+  add(value: Ratio): void {
+    if (value.n === 0n) return;
+    this.numerators.set(value.d, (this.numerators.get(value.d) ?? 0n) + value.n);
+  }
+
+  total(): Ratio {
+    let total = ZERO;
+    for (const [d, n] of this.numerators) total = add(total, { n, d });
+    return total.n === 0n ? ZERO : ratio(total.n, total.d);
+  }
 }
 
 export function sum(values: Iterable<Ratio>): Ratio {

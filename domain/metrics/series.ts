@@ -8,7 +8,7 @@ import { ExchangeRates } from './exchange-rates.js';
 import { subscriptionHistories } from './history.js';
 import type { MetricsSettings, MetricsSource, ReportRange } from './model.js';
 import { monthEndInstant, monthKey, monthOfInstant, parseMonth, type MonthIndex } from './months.js';
-import { add, multiply, sign, ZERO, type Ratio } from './ratio.js';
+import { add, multiply, RatioSum, sign, ZERO, type Ratio } from './ratio.js';
 import type { Catalog } from './value.js';
 
 export interface CustomerSeries {
@@ -63,19 +63,31 @@ export function buildSeries(source: MetricsSource, settings: MetricsSettings, ra
 
   const converted = to - convertedFrom + 1;
   const customers = new Map<string, CustomerSeries>();
-  const temporaryDiscounts: Ratio[] = Array.from({ length: converted }, () => ZERO);
-  const rateCache = new Map<string, Ratio>();
+  const temporaryDiscounts = Array.from({ length: converted }, () => new RatioSum());
+  // Rates by currency, then by month (index from convertedFrom): no key string per contribution.
+  const rateCache = new Map<string, Ratio[]>();
   const rateOf = (currency: string, month: MonthIndex): Ratio => {
-    const key = `${currency}|${month}`;
-    let rate = rateCache.get(key);
-    if (rate === undefined) rateCache.set(key, (rate = rates.rate(currency, month)));
-    return rate;
+    let byMonth = rateCache.get(currency);
+    if (!byMonth) rateCache.set(currency, (byMonth = []));
+    const k = month - convertedFrom;
+    return (byMonth[k] ??= rates.rate(currency, month));
+  };
+
+  // The first month whose end is at or after an instant: a search over the month ends, not a timezone lookup.
+  const firstMonthFrom = (instant: number): MonthIndex => {
+    let low = 0;
+    let high = ends.length;
+    while (low < high) {
+      const mid = (low + high) >> 1;
+      if ((ends[mid] as number) >= instant) high = mid;
+      else low = mid + 1;
+    }
+    return start + low;
   };
 
   for (const history of histories) {
     if (history.earliest === undefined) continue;
-    const first = Math.max(start, monthOfInstant(history.earliest, timezone));
-    for (let month = first; month <= to; month++) {
+    for (let month = firstMonthFrom(history.earliest); month <= to; month++) {
       const contribution = history.at(ends[month - start] as number);
       if (!contribution) continue;
       const positive = sign(contribution.mrr) > 0;
@@ -91,8 +103,15 @@ export function buildSeries(source: MetricsSource, settings: MetricsSettings, ra
       const rate = rateOf(contribution.currency, month);
       const k = month - convertedFrom;
       if (positive) customer.mrr[k] = add(customer.mrr[k] ?? ZERO, multiply(contribution.mrr, rate));
-      if (discounted) temporaryDiscounts[k] = add(temporaryDiscounts[k] as Ratio, multiply(contribution.temporaryDiscount, rate));
+      if (discounted) temporaryDiscounts[k]?.add(multiply(contribution.temporaryDiscount, rate));
     }
   }
-  return { currency: rates.reportingCurrency, from, to, convertedFrom, customers: [...customers.values()], temporaryDiscounts };
+  return {
+    currency: rates.reportingCurrency,
+    from,
+    to,
+    convertedFrom,
+    customers: [...customers.values()],
+    temporaryDiscounts: temporaryDiscounts.map((total) => total.total()),
+  };
 }

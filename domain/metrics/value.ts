@@ -32,6 +32,8 @@ export interface StateValue {
   mrr: Ratio;
   /** Monthly temporary discounts in force at `t` (zero when there are none). */
   temporaryDiscountAt(t: number): Ratio;
+  /** False when there is no temporary coupon: the value is the same at every instant. */
+  variesWithTime: boolean;
 }
 
 function priceItem(item: SubscriptionItemState, subscriptionId: string, catalog: Catalog): PricedItem | undefined {
@@ -171,7 +173,7 @@ export function stateValue(state: SubscriptionState, subscriptionId: string, cat
     }
     return total;
   };
-  return { mrr, temporaryDiscountAt: temporary.length === 0 ? () => ZERO : temporaryDiscountAt };
+  return { mrr, temporaryDiscountAt: temporary.length === 0 ? () => ZERO : temporaryDiscountAt, variesWithTime: temporary.length > 0 };
 }
 
 /** Items' monthly values for the `subscription_items.monthly_amount` column: exact, before discounts. */
