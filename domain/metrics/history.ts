@@ -26,7 +26,7 @@ export interface Contribution {
 
 export interface SubscriptionHistory {
   id: string;
-  /** Earliest instant any source puts the subscription at, to know where history starts. */
+  /** Earliest instant any source puts the subscription at, to know where history starts; undefined when no source gives a date. */
   earliest: number | undefined;
   /** The contribution at `t`, or undefined when the subscription is not counted then. */
   at(t: number): Contribution | undefined;
@@ -34,12 +34,16 @@ export interface SubscriptionHistory {
 
 interface Observation {
   at: number;
+  /** Tie-break at the same second: snapshots by their resource_version, the record last. */
+  order: number;
   customerId: string;
   state: SubscriptionState;
   value?: StateValue;
   /** The same contribution every month when no temporary discount can change with the instant. */
   constant?: Contribution;
 }
+
+const RECORD_ORDER = Number.POSITIVE_INFINITY;
 
 function earliestOf(observations: readonly Observation[]): number | undefined {
   let earliest: number | undefined;
@@ -52,7 +56,7 @@ function earliestOf(observations: readonly Observation[]): number | undefined {
 }
 
 function observedHistory(id: string, observations: Observation[], catalog: Catalog): SubscriptionHistory {
-  observations.sort((a, b) => a.at - b.at);
+  observations.sort((a, b) => a.at - b.at || a.order - b.order);
   return {
     id,
     earliest: earliestOf(observations),
@@ -124,20 +128,15 @@ export function subscriptionHistories(
   const lastSnapshotAt = new Map<string, number>();
   for (const s of snapshots) {
     if (s.deleted) deleted.add(s.subscriptionId);
-    observe(s.subscriptionId, { at: s.occurredAt, customerId: s.customerId, state: s.state });
+    observe(s.subscriptionId, { at: s.occurredAt, order: s.resourceVersion ?? 0, customerId: s.customerId, state: s.state });
     lastSnapshotAt.set(s.subscriptionId, Math.max(lastSnapshotAt.get(s.subscriptionId) ?? Number.NEGATIVE_INFINITY, s.occurredAt));
   }
   for (const record of subscriptions) {
     if (record.deletedAt !== undefined) deleted.add(record.id);
-    // The record is the freshest read: it governs from its updated_at, and never before a snapshot it
-    // may have been read before (a record without updated_at, or a stale one, sits at the last event).
-    const last = lastSnapshotAt.get(record.id);
-    const at = Math.max(record.updatedAt ?? Number.NEGATIVE_INFINITY, last ?? Number.NEGATIVE_INFINITY);
-    observe(record.id, {
-      at: at === Number.NEGATIVE_INFINITY ? Number.NEGATIVE_INFINITY : at + (at === last ? 0.5 : 0),
-      customerId: record.customerId,
-      state: record.state,
-    });
+    // The record describes the subscription from its updated_at (a record read before a later event
+    // loses to that event's snapshot). Without updated_at it is taken as the latest word.
+    const at = record.updatedAt ?? lastSnapshotAt.get(record.id) ?? Number.NEGATIVE_INFINITY;
+    observe(record.id, { at, order: RECORD_ORDER, customerId: record.customerId, state: record.state });
   }
 
   const histories: SubscriptionHistory[] = [];

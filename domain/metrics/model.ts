@@ -62,6 +62,8 @@ export interface SubscriptionSnapshot {
   subscriptionId: string;
   customerId: string;
   occurredAt: number;
+  /** The subscription's resource_version in the event: orders two events of the same second. */
+  resourceVersion?: number;
   /** The event deleted the subscription (`subscription_deleted`, or content with `deleted: true`). */
   deleted: boolean;
   state: SubscriptionState;

@@ -254,14 +254,15 @@ export function metricsSourceFromRows(tables: MetricsRows): MetricsSource {
     const t = 'subscription_snapshots';
     const items = jsonArray(t, 'items', row['items']).map((entry) => itemState(`${t}.items`, entry));
     const coupons = jsonArray(t, 'coupons', row['coupons']).map((entry) => appliedCoupon(`${t}.coupons`, entry));
-    return {
+    return defined({
       eventId: requiredText(t, 'event_id', row['event_id']),
       subscriptionId: requiredText(t, 'subscription_id', row['subscription_id']),
       customerId: requiredText(t, 'customer_id', row['customer_id']),
       occurredAt: instant(t, 'occurred_at', row['occurred_at']) ?? 0,
+      resourceVersion: integer(t, 'resource_version', row['resource_version']),
       deleted: boolean(t, 'subscription_deleted', row['subscription_deleted']),
       state: stateOf(t, row, items, coupons),
-    };
+    }) as SubscriptionSnapshot;
   });
 
   return {

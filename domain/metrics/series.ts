@@ -86,8 +86,9 @@ export function buildSeries(source: MetricsSource, settings: MetricsSettings, ra
   };
 
   for (const history of histories) {
-    if (history.earliest === undefined) continue;
-    for (let month = firstMonthFrom(history.earliest); month <= to; month++) {
+    // A subscription no source dates is still evaluated at every month end, never dropped.
+    const first = history.earliest === undefined ? start : firstMonthFrom(history.earliest);
+    for (let month = first; month <= to; month++) {
       const contribution = history.at(ends[month - start] as number);
       if (!contribution) continue;
       const positive = sign(contribution.mrr) > 0;

@@ -196,6 +196,7 @@ export const METRICS_TABLES: readonly TableSpec[] = [
       c('occurred_at', 'timestamp', true),
       c('subscription_id', 'text', true),
       c('customer_id', 'text', true),
+      c('resource_version', 'integer'),
       ...subscriptionDates,
       c('items', 'json', true),
       c('coupons', 'json'),
