@@ -6,7 +6,7 @@ import { monthEndInstant, monthOfInstant, parseMonth } from '../../../domain/met
 import { monthlyFactor } from '../../../domain/metrics/normalise.js';
 import { formatRatio, parseRatio, roundToMinor, type Ratio } from '../../../domain/metrics/ratio.js';
 import { roundToTarget } from '../../../domain/metrics/mrr.js';
-import { stateValue, type Catalog } from '../../../domain/metrics/value.js';
+import { itemMonthlyValue, stateValue, type Catalog } from '../../../domain/metrics/value.js';
 import { computeReports } from '../../../domain/metrics/report.js';
 import { LedgersyncError } from '../../../engine/errors.js';
 
@@ -263,5 +263,49 @@ describe('the monthly value of a subscription', () => {
     const odd = thrown(() => stateValue(sub([{ itemPriceId: 'odd', itemType: 'plan', unitPrice: '1' }]), 's', catalog([])));
     expect([odd.code, odd.kind]).toEqual(['unknown_period_unit', 'record']);
     expect(thrown(() => stateValue(sub([{ itemPriceId: 'gone', itemType: 'plan', unitPrice: '1' }]), 's', catalog([]))).code).toBe('unknown_item_price');
+  });
+});
+
+describe('reporting currencies with other minor units', () => {
+  const source = (currency: string, unitPrice: string) => ({
+    itemPrices: [{ id: 'p', itemType: 'plan', period: 1, periodUnit: 'year' }],
+    coupons: [],
+    snapshots: [],
+    invoiceLines: [],
+    subscriptions: [
+      {
+        id: 's',
+        customerId: 'c',
+        state: { status: 'active', currency, startedAt: utc(2026, 1, 2), items: [{ itemPriceId: 'p', itemType: 'plan', unitPrice }], coupons: [] },
+      },
+    ],
+  });
+
+  it('KWD (3 decimals): 1000 USD a year at 0.3075 = 25.625 KWD a month, to the fils', () => {
+    const reports = computeReports(
+      source('USD', '1000.00'),
+      { reportingCurrency: 'KWD', timezone: 'UTC', exchangeRates: { USD: '0.3075' } },
+      { from: '2026-01', to: '2026-01', now: 0 },
+    );
+    expect(reports.mrr.exponent).toBe(3);
+    expect(reports.mrr.months[0]?.mrr).toBe(25625n);
+  });
+
+  it('JPY (no decimals): 100 EUR a year at 161.37 = 1344.75 → 1345 yen a month, rounded once', () => {
+    const reports = computeReports(
+      source('EUR', '100.00'),
+      { reportingCurrency: 'JPY', timezone: 'UTC', exchangeRates: { EUR: 161.37 } },
+      { from: '2026-01', to: '2026-01', now: 0 },
+    );
+    expect([reports.mrr.exponent, reports.mrr.months[0]?.mrr, reports.mrr.months[0]?.movements.new]).toEqual([0, 1345n, 1345n]);
+  });
+});
+
+describe('monthly_amount of a subscription item', () => {
+  it('is the exact monthly value before discounts; charges have none', () => {
+    const catalog: Catalog = { itemPrices: new Map([['w', { id: 'w', itemType: 'addon', period: 2, periodUnit: 'week' }]]), coupons: new Map() };
+    // 3 × 4.00 every 2 weeks = 12 × 52 / 24 = 26 a month.
+    expect(show(itemMonthlyValue({ itemPriceId: 'w', itemType: 'addon', quantity: '3', unitPrice: '4.00' }, 's', catalog))).toBe('26.000000');
+    expect(show(itemMonthlyValue({ itemPriceId: 'w', itemType: 'charge', quantity: '1', unitPrice: '4.00' }, 's', catalog))).toBe('0.000000');
   });
 });
