@@ -19,7 +19,7 @@ export const chargebeeErrorCodes = {
       suffix: 'text',
       example: 'chargebee_resource_not_found',
       kind: ['transient', 'config', 'record'],
-      meaning: "Chargebee refused a request: its own api_error_code (or http_<status>) after the prefix, with Chargebee's message",
+      meaning: "Chargebee refused a request: its own api_error_code after the prefix (http_ and the status when it gives none), with Chargebee's message",
     },
   },
 } as const satisfies ErrorCatalogue;

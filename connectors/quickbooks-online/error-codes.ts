@@ -32,7 +32,7 @@ export const quickbooksErrorCodes = {
       suffix: 'number',
       example: 'qbo_http_503',
       kind: ['transient', 'record'],
-      meaning: 'QuickBooks answered an HTTP error without a fault body (429 and 5xx are retried first)',
+      meaning: 'QuickBooks answered an HTTP error without a fault body; 429 and 5xx are retried first',
     },
   },
 } as const satisfies ErrorCatalogue;

@@ -35,7 +35,7 @@ export const sageIntacctErrorCodes = {
       suffix: 'number',
       example: 'intacct_http_502',
       kind: ['transient', 'auth', 'system'],
-      meaning: 'the XML gateway answered an HTTP error (429 and 5xx are retried first)',
+      meaning: 'the XML gateway answered an HTTP error; 429 and 5xx are retried first',
     },
   },
 } as const satisfies ErrorCatalogue;
