@@ -37,11 +37,11 @@ export async function runConnectorCommand<Report extends object>(options: Comman
   const log = options.log ?? createLogger();
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const signal = options.signal ?? new AbortController().signal;
-  const notRun = (pipeline: string, error: LedgersyncError, runId = ''): CommandSummary<Report> => ({
-    ...command.emptyReport(options.values),
-    status: error instanceof ConfigError ? 'invalid' : error.code === 'run_locked' ? 'locked' : 'failed',
+  const notRun = (status: 'invalid' | 'locked' | 'failed', pipeline: string, error: LedgersyncError, runId = ''): CommandSummary<Report> => ({
+    status,
     exitCode: exitCodeFor({ error }),
     pipeline,
+    ...command.emptyReport(options.values),
     runId,
     error: errorSummary(error),
     ...(error instanceof ConfigError ? { problems: [...error.problems] } : {}),
@@ -49,16 +49,17 @@ export async function runConnectorCommand<Report extends object>(options: Comman
 
   const loaded = await loadPipeline(options.pipelinePath, { env, mode: 'run', connectorsDir: options.connectors.descriptorsDir });
   const errors = loaded.problems.filter((p) => p.severity === 'error');
-  if (!loaded.plan || errors.length) return notRun(options.pipelinePath, new ConfigError(errors));
+  if (!loaded.plan || errors.length) return notRun('invalid', options.pipelinePath, new ConfigError(errors));
   const plan = loaded.plan;
   const used = plan[command.role].config.connector;
   if (used !== options.connector) {
     const error = new LedgersyncError(
       'command_not_applicable',
       'config',
-      `ledgersync ${command.name} is a command of the ${options.connector} connector (${command.description}); pipeline ${plan.name} ${command.role === 'sink' ? 'writes to' : 'reads from'} ${used}`,
+      `ledgersync ${command.name} is a command of the ${options.connector} connector; pipeline ${plan.name} ${command.role === 'sink' ? 'writes to' : 'reads from'} ${used}`,
+      { fix: `give it a pipeline whose ${command.role} is ${options.connector}` },
     );
-    return notRun(plan.name, error);
+    return notRun('invalid', plan.name, error);
   }
 
   const locked = await withRunLock(options.statePath, plan.name, async ({ state, runId }) => {
@@ -75,16 +76,16 @@ export async function runConnectorCommand<Report extends object>(options: Comman
         now,
       });
       const error = outcome.error && errorSummary(outcome.error);
-      summary = { ...outcome.report, status: outcome.status, exitCode: exitCodeFor({ error }), pipeline: plan.name, runId, ...(error ? { error } : {}) };
+      summary = { status: outcome.status, exitCode: exitCodeFor({ error }), pipeline: plan.name, ...outcome.report, runId, ...(error ? { error } : {}) };
     } catch (thrown) {
       const error = asLedgersyncError(thrown);
       log.error(error.actionable);
-      summary = notRun(plan.name, error, runId);
+      summary = notRun('failed', plan.name, error, runId);
     }
     return {
       result: summary,
       outcome: { status: summary.error ? 'failed' : 'success', exitCode: summary.exitCode, counts: {}, ...(summary.error ? { error: summary.error } : {}) },
     };
   });
-  return 'locked' in locked ? notRun(plan.name, locked.locked) : locked.result;
+  return 'locked' in locked ? notRun('locked', plan.name, locked.locked) : locked.result;
 }

@@ -4,7 +4,6 @@ import { redact } from '../../../engine/log.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { installedConnectors } from '../../../app/registry.js';
 
 const connectorsDir = 'test/fixtures/connectors';
 const full = 'test/fixtures/pipelines/valid/full.yaml';
@@ -230,7 +229,7 @@ describe('loadPipeline: connectors and extensions', () => {
   });
 
   it('reports a missing file', async () => {
-    const { problems } = await loadPipeline('test/fixtures/pipelines/nope.yaml', { mode: 'validate', env, connectorsDir: installedConnectors.descriptorsDir });
+    const { problems } = await loadPipeline('test/fixtures/pipelines/nope.yaml', { mode: 'validate', env, connectorsDir });
     expect(problems).toEqual([
       {
         code: 'file_unreadable',
