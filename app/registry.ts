@@ -1,5 +1,7 @@
-/** Every connector the engine knows, by the name pipelines use in `connector:`. */
-import type { ConnectorModule } from '../engine/connector/types.js';
+/** Every connector this installation offers, by the name pipelines use in `connector:`, and the folder of their descriptors. */
+import { join } from 'node:path';
+import type { ConnectorRegistry } from '../engine/connector/registry.js';
+import { packageRoot } from '../engine/package-root.js';
 import { connector as chargebee } from '../connectors/chargebee/index.js';
 import { connector as dualentry } from '../connectors/dualentry/index.js';
 import { connector as file } from '../connectors/file/index.js';
@@ -7,11 +9,14 @@ import { connector as jsonl } from '../connectors/jsonl/index.js';
 import { connector as quickbooksOnline } from '../connectors/quickbooks-online/index.js';
 import { connector as sageIntacct } from '../connectors/sage-intacct/index.js';
 
-export const connectors: Readonly<Record<string, ConnectorModule>> = {
-  chargebee,
-  dualentry,
-  file,
-  jsonl,
-  'quickbooks-online': quickbooksOnline,
-  'sage-intacct': sageIntacct,
+export const installedConnectors: ConnectorRegistry = {
+  descriptorsDir: join(packageRoot(), 'connectors'),
+  modules: {
+    chargebee,
+    dualentry,
+    file,
+    jsonl,
+    'quickbooks-online': quickbooksOnline,
+    'sage-intacct': sageIntacct,
+  },
 };

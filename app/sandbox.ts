@@ -20,6 +20,7 @@ import { runPipeline, type RunSummary } from '../engine/run/runner.js';
 import { createProgress } from '../engine/run/progress.js';
 import { createLogger } from '../engine/log.js';
 import { packageRoot } from '../engine/package-root.js';
+import { installedConnectors } from './registry.js';
 
 interface Target {
   pipeline: string;
@@ -144,11 +145,11 @@ async function main(): Promise<number> {
   );
   try {
     const log = createLogger({ level: 'warn' });
-    const first = await runPipeline({ pipelinePath, statePath, env, log, progress: createProgress(process.stdout) });
+    const first = await runPipeline({ connectors: installedConnectors, pipelinePath, statePath, env, log, progress: createProgress(process.stdout) });
     process.stdout.write(`\nfirst run: ${first.status} (exit ${first.exitCode}); what landed in ${target.title}:\n${table(first)}\n`);
     if (first.error) process.stdout.write(`error: ${first.error.message}${first.error.fix ? `\nfix: ${first.error.fix}` : ''}\n`);
     for (const line of system.landed()) process.stdout.write(line + '\n');
-    const second = await runPipeline({ pipelinePath, statePath, env, log, progress: createProgress(process.stdout) });
+    const second = await runPipeline({ connectors: installedConnectors, pipelinePath, statePath, env, log, progress: createProgress(process.stdout) });
     const written = Object.values(second.streams).reduce((n, c) => n + c.written, 0);
     process.stdout.write(`\nsecond run, nothing changed in Chargebee: ${second.status}, ${written} records written\n${table(second)}\n`);
     return Math.max(first.exitCode, second.exitCode);

@@ -1,11 +1,17 @@
 /**
- * One error type for the whole engine. `kind` decides retry and exit code:
+ * One error type for the whole engine. `code` is one of the catalogue's (engine/error-codes.ts);
+ * `kind` decides retry and exit code (engine/exit-codes.ts):
  * - config: the pipeline or its environment is wrong (exit 2), never retried
  * - auth: credentials or connection rejected after retries (exit 3)
  * - transient: a retry may help (rate limit, 5xx, network)
  * - record: one record is bad; it goes to the dead-letter table and the run goes on (exit 1)
  * - system: a bug or an invariant broken inside ledgersync
  */
+import type { ErrorCode } from './error-codes.js';
+import { redact } from './log.js';
+
+export type { ErrorCode };
+
 export type ErrorKind = 'config' | 'auth' | 'transient' | 'record' | 'system';
 
 export interface LedgersyncErrorOptions {
@@ -18,13 +24,13 @@ export interface LedgersyncErrorOptions {
 }
 
 export class LedgersyncError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly kind: ErrorKind;
   readonly details: Record<string, unknown>;
   readonly mayHaveSucceeded: boolean;
   readonly fix: string | undefined;
 
-  constructor(code: string, kind: ErrorKind, message: string, options: LedgersyncErrorOptions = {}) {
+  constructor(code: ErrorCode, kind: ErrorKind, message: string, options: LedgersyncErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'LedgersyncError';
     this.code = code;
@@ -66,6 +72,18 @@ export function asLedgersyncError(value: unknown, fallbackKind: ErrorKind = 'sys
   return new LedgersyncError('unexpected_error', fallbackKind, message, { cause: value });
 }
 
+/** An error as summaries, the runs table and `--json` carry it: secrets masked. */
+export interface ErrorSummary {
+  code: ErrorCode;
+  kind: ErrorKind;
+  message: string;
+  fix?: string;
+}
+
+export function errorSummary(error: LedgersyncError | ErrorSummary): ErrorSummary {
+  return { code: error.code, kind: error.kind, message: redact(error.message), ...(error.fix ? { fix: redact(error.fix) } : {}) };
+}
+
 /** A problem found in a configuration file, printed as `file:line:col: message`. */
 export interface ConfigProblem {
   code: string;
@@ -89,11 +107,3 @@ export class ConfigError extends LedgersyncError {
     this.problems = problems;
   }
 }
-
-export const EXIT = {
-  ok: 0,
-  recordsFailed: 1,
-  config: 2,
-  authOrConnection: 3,
-  locked: 4,
-} as const;

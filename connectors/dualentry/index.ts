@@ -21,6 +21,7 @@ import { RevrecPoster, type PostOutcome } from './poster.js';
 import { RevrecLedger } from './revrec-ledger.js';
 import { formatRevrecStatus, revrecStatus, type RevrecStatus } from './status.js';
 import { parseRevrecSettings, type RevrecSettings } from './settings.js';
+import { postCommand } from './post.js';
 
 export type { RevrecStatus } from './status.js';
 export { formatRevrecStatus, revrecStatus } from './status.js';
@@ -251,15 +252,10 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
       lastAutomaticPostings = await posterFor(ctx).postClosed(options.now ? now() : (ctx.now ?? now)());
       const failed = lastAutomaticPostings.find((o) => o.status === 'failed');
       if (failed?.error) {
-        throw new LedgersyncError(
-          failed.error.code,
-          failed.error.kind as LedgersyncError['kind'],
-          `automatic posting of ${failed.period} failed: ${failed.error.message}`,
-          {
-            details: { period: failed.period },
-            ...(failed.error.fix ? { fix: failed.error.fix } : {}),
-          },
-        );
+        throw new LedgersyncError(failed.error.code, failed.error.kind, `automatic posting of ${failed.period} failed: ${failed.error.message}`, {
+          details: { period: failed.period },
+          ...(failed.error.fix ? { fix: failed.error.fix } : {}),
+        });
       }
     },
 
@@ -289,4 +285,5 @@ export const connector: ConnectorModule = {
     const status = revrecStatus(kv);
     return status.periods.length || status.retry ? formatRevrecStatus(status) : [];
   },
+  commands: [postCommand(createDualEntrySink)],
 };

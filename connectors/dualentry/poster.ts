@@ -4,7 +4,7 @@
  * in effect and posts the corrected one; both are recorded. A failure leaves the period in a retry
  * state that says what to fix.
  */
-import { asLedgersyncError, LedgersyncError } from '../../engine/errors.js';
+import { asLedgersyncError, LedgersyncError, type ErrorSummary } from '../../engine/errors.js';
 import type { Logger } from '../../engine/log.js';
 import type { PeriodCalendar } from '../../domain/revrec/calendar.js';
 import { formatDay } from '../../domain/revrec/calendar.js';
@@ -37,7 +37,7 @@ export interface PostOutcome {
   entries: PostedEntrySummary[];
   /** DualEntry requests this posting made. */
   apiCalls: number;
-  error?: { code: string; kind: string; message: string; fix?: string };
+  error?: ErrorSummary;
 }
 
 export interface PosterDeps {

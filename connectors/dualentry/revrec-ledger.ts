@@ -9,6 +9,7 @@
  * A document update changes the totals; the difference against what was posted is what the next
  * posting (or a repost) carries, so a posted amount is never posted twice and never lost.
  */
+import type { ErrorCode, ErrorKind } from '../../engine/errors.js';
 import type { KeyValueStore } from '../../engine/connector/types.js';
 import { scheduleComponents, type ScheduleComponent, type ScheduleRow } from '../../domain/revrec/schedule.js';
 import type { JournalLine, TotalsRow } from '../../domain/revrec/journal.js';
@@ -78,8 +79,8 @@ export interface PostingRecord {
 export interface RetryState {
   period: string;
   currency?: string;
-  code: string;
-  kind: string;
+  code: ErrorCode;
+  kind: ErrorKind;
   message: string;
   fix?: string;
   attempts: number;

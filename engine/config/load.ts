@@ -10,7 +10,6 @@ import { dirname, join, resolve } from 'node:path';
 import type { ConnectionConfig } from '../connector/types.js';
 import type { ConfigProblem } from '../errors.js';
 import { registerSecret } from '../log.js';
-import { defaultConnectorsDir } from './connectors-dir.js';
 import { ownSchemaValidator, readOwnSchema } from './ajv.js';
 import { displayPath, listConnectors, loadConnector, type LoadedConnector } from './descriptors.js';
 import { checkReferences, compileExpression } from './expressions.js';
@@ -32,8 +31,8 @@ export interface LoadOptions {
    * replaced by a placeholder and the checks that depend on its value are skipped.
    */
   mode: 'run' | 'validate';
-  /** Where connector folders are. Default: the package's `connectors/`. */
-  connectorsDir?: string;
+  /** The folder of connector descriptors (`<name>/connector.yaml`), from the caller's connector registry. */
+  connectorsDir: string;
 }
 
 export interface LoadResult {
@@ -67,7 +66,7 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
   const validate = ownSchemaValidator('pipeline', true);
   if (!validate(root)) problems.push(...schemaProblems(validate.errors ?? [], { tree, root }));
 
-  const connectorsDir = options.connectorsDir ?? defaultConnectorsDir();
+  const { connectorsDir } = options;
   const connectors: Partial<Record<Role, LoadedConnector>> = {};
   for (const role of ['source', 'sink'] as const) {
     const loaded = checkConnection(role, root, tree, connectorsDir, problems, report);

@@ -12,8 +12,8 @@ import { loadPipeline } from './load.js';
 export interface ValidateOptions {
   /** Variables for `${VAR}`. Default: `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
-  /** Where connector folders are. Default: the package's `connectors/`. */
-  connectorsDir?: string;
+  /** The folder of connector descriptors (`<name>/connector.yaml`), from the caller's connector registry. */
+  connectorsDir: string;
   /** Directory relative patterns start from. Default: `process.cwd()`. */
   cwd?: string;
 }
@@ -56,16 +56,12 @@ function filesOf(patterns: readonly string[], cwd: string): { files: string[]; p
   return { files, problems };
 }
 
-export async function validateFiles(patterns: readonly string[], options: ValidateOptions = {}): Promise<ValidateResult> {
+export async function validateFiles(patterns: readonly string[], options: ValidateOptions): Promise<ValidateResult> {
   const cwd = options.cwd ?? process.cwd();
   const { files, problems } = filesOf(patterns, cwd);
   for (const file of files) {
     const path = isAbsolute(file) || cwd === process.cwd() ? file : resolve(cwd, file);
-    const loaded = await loadPipeline(path, {
-      env: options.env ?? process.env,
-      mode: 'validate',
-      ...(options.connectorsDir ? { connectorsDir: options.connectorsDir } : {}),
-    });
+    const loaded = await loadPipeline(path, { env: options.env ?? process.env, mode: 'validate', connectorsDir: options.connectorsDir });
     for (const p of loaded.problems) {
       if (!problems.some((q) => q.file === p.file && q.line === p.line && q.column === p.column && q.message === p.message)) problems.push(p);
     }

@@ -6,6 +6,7 @@
  * Data flows one way: source pages → transform → sink batches → checkpoint.
  */
 import type { LedgersyncError } from '../errors.js';
+import type { ConnectorCommand } from './command.js';
 import type { HttpConnection, HttpConnectionFactory } from '../http/connection.js';
 import type { Logger } from '../log.js';
 import type { ConnectorDescriptor } from './descriptor.js';
@@ -29,11 +30,12 @@ export interface SourceRecord {
 export interface SourcePage {
   records: SourceRecord[];
   /**
-   * The stream checkpoint valid after this page, or undefined when the stream cannot checkpoint
-   * mid-way (e.g. a listing not sorted by its cursor); then `final` carries it.
+   * The stream checkpoint valid after this page, saved once every record of the page is confirmed;
+   * undefined when the stream cannot checkpoint here (a listing not sorted by its cursor yields its
+   * checkpoint once, on an empty page after the last one).
    */
   checkpoint?: unknown;
-  /** Human progress: page number and what the page asked for. */
+  /** Human progress: the page number. */
   progress?: { page: number };
 }
 
@@ -51,7 +53,6 @@ export interface StreamReadRequest {
   lookbackSeconds: number;
   /** Extra query parameters declared on the stream. */
   params: Record<string, string>;
-  /** Called with the final checkpoint once the stream has been read to the end. */
 }
 
 export interface SourceContext {
@@ -64,7 +65,7 @@ export interface SourceContext {
 export interface Source {
   /** Checks credentials and anything else the source needs before reading (e.g. catalog version). */
   open?(ctx: SourceContext, streams: readonly StreamReadRequest[]): Promise<void>;
-  /** Pages of records in cursor order; the last page's `checkpoint` (or `finalCheckpoint`) is the stream's new checkpoint. */
+  /** Pages of records in cursor order; the last `checkpoint` a page carries is the stream's new checkpoint. */
   read(request: StreamReadRequest, ctx: SourceContext): AsyncIterable<SourcePage>;
   close?(): Promise<void>;
 }
@@ -193,4 +194,6 @@ export interface ConnectorModule {
   baseUrl?(input: ConnectorFactoryInput): string;
   /** Lines for `ledgersync status` about the connector's own durable state (e.g. periods waiting to post). */
   describeState?(kv: KeyValueStore): string[];
+  /** Commands this connector adds to the CLI (DualEntry's `post`). */
+  commands?: readonly ConnectorCommand[];
 }

@@ -1,30 +1,48 @@
 /** `ledgersync status` and `ledgersync reset`: read and trim a pipeline's state. */
 import { existsSync } from 'node:fs';
-import { EXIT, formatProblem } from '../errors.js';
+import { formatProblem } from '../errors.js';
+import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes.js';
 import { loadPipeline } from '../config/load.js';
-import { StateStore } from '../state/store.js';
+import type { ConnectorRegistry } from '../connector/registry.js';
+import type { StateStore } from '../state/store.js';
 import type { Plan } from '../config/plan.js';
-import { connectors } from '../../app/registry.js';
+import { withRunLock, withState } from './lifecycle.js';
 
-async function loadForState(file: string, out: NodeJS.WritableStream): Promise<Plan | undefined> {
-  const { plan, problems } = await loadPipeline(file, { env: process.env, mode: 'validate' });
+export interface StateCommandOptions {
+  /** The connectors this installation offers (the app's registry). */
+  connectors: ConnectorRegistry;
+  /** The pipeline YAML file. */
+  pipelinePath: string;
+  /** SQLite state file. */
+  statePath: string;
+  /** Where the report goes (the CLI gives stdout). */
+  out: NodeJS.WritableStream;
+}
+
+async function loadForState(options: StateCommandOptions): Promise<Plan | undefined> {
+  const { plan, problems } = await loadPipeline(options.pipelinePath, {
+    env: process.env,
+    mode: 'validate',
+    connectorsDir: options.connectors.descriptorsDir,
+  });
   if (!plan) {
-    for (const p of problems) out.write(formatProblem(p) + '\n');
+    for (const p of problems) options.out.write(formatProblem(p) + '\n');
     return undefined;
   }
   return plan;
 }
 
 /** What the pipeline's connectors say about their own state (periods waiting to post…). */
-function connectorStateLines(plan: Plan, state: StateStore): string[] {
+function connectorStateLines(registry: ConnectorRegistry, plan: Plan, state: StateStore): string[] {
   const names = [...new Set([plan.source.config.connector, plan.sink.config.connector])];
-  return names.flatMap((name) => connectors[name]?.describeState?.(state.keyValue(plan.name, name)) ?? []);
+  return names.flatMap((name) => registry.modules[name]?.describeState?.(state.keyValue(plan.name, name)) ?? []);
 }
 
 const iso = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000).toISOString() : '-');
 
-export async function showStatus(file: string, statePath: string, json: boolean, out: NodeJS.WritableStream): Promise<number> {
-  const plan = await loadForState(file, out);
+export async function showStatus(options: StateCommandOptions & { json: boolean }): Promise<ExitCode> {
+  const { statePath, json, out } = options;
+  const plan = await loadForState(options);
   if (!plan) return EXIT.config;
   const name = plan.name;
   if (!existsSync(statePath)) {
@@ -35,8 +53,7 @@ export async function showStatus(file: string, statePath: string, json: boolean,
     );
     return EXIT.ok;
   }
-  const state = StateStore.open(statePath);
-  try {
+  return withState(statePath, (state) => {
     const checkpoints = state.listCheckpoints(name);
     const runs = state.recentRuns(name, 10);
     const dead = state.deadLetters(name);
@@ -47,7 +64,7 @@ export async function showStatus(file: string, statePath: string, json: boolean,
           checkpoints,
           runs,
           dead_letters: dead.map(({ record: _record, ...rest }) => rest),
-          connector_state: connectorStateLines(plan, state),
+          connector_state: connectorStateLines(options.connectors, plan, state),
         }) + '\n',
       );
       return EXIT.ok;
@@ -82,36 +99,31 @@ export async function showStatus(file: string, statePath: string, json: boolean,
       out.write(`  ${d.stream} ${d.sourceId} [${d.errorCode}] ${d.message}${d.fix ? ` — fix: ${d.fix}` : ''} (attempts ${d.attempts})\n`);
     }
     if (dead.length > 50) out.write(`  … ${dead.length - 50} more (use --json)\n`);
-    const extra = connectorStateLines(plan, state);
+    const extra = connectorStateLines(options.connectors, plan, state);
     if (extra.length) out.write('\n' + extra.join('\n') + '\n');
     return EXIT.ok;
-  } finally {
-    state.close();
-  }
+  });
 }
 
-export async function resetPipeline(file: string, statePath: string, stream: string | undefined, out: NodeJS.WritableStream): Promise<number> {
-  const plan = await loadForState(file, out);
+export async function resetPipeline(options: StateCommandOptions & { stream?: string | undefined }): Promise<ExitCode> {
+  const { statePath, stream, out } = options;
+  const plan = await loadForState(options);
   if (!plan) return EXIT.config;
   const name = plan.name;
   if (!existsSync(statePath)) {
     out.write(`pipeline ${name}: no state at ${statePath}, nothing to reset\n`);
     return EXIT.ok;
   }
-  const state = StateStore.open(statePath);
-  try {
-    const begun = state.beginRun(name);
-    if ('heldBy' in begun) {
-      out.write(`pipeline ${name} is running (run ${begun.heldBy.runId}); reset refused\n`);
-      return EXIT.locked;
-    }
+  const reset = await withRunLock(statePath, name, async ({ state }) => {
     const removed = state.resetCheckpoints(name, stream);
-    state.finishRun(name, begun.runId, 'reset', EXIT.ok, { reset: stream ?? 'all', removed });
-    out.write(
-      `pipeline ${name}: forgot ${removed} cursor(s)${stream ? ` of stream ${stream}` : ''}; the ledger is kept, so records already written are not written again\n`,
-    );
-    return EXIT.ok;
-  } finally {
-    state.close();
+    return { result: removed, outcome: { status: 'reset', exitCode: EXIT.ok, counts: { reset: stream ?? 'all', removed } } };
+  });
+  if ('locked' in reset) {
+    out.write(`pipeline ${name} is running (run ${reset.heldBy.runId}); reset refused\n`);
+    return exitCodeFor({ error: reset.locked });
   }
+  out.write(
+    `pipeline ${name}: forgot ${reset.result} cursor(s)${stream ? ` of stream ${stream}` : ''}; the ledger is kept, so records already written are not written again\n`,
+  );
+  return EXIT.ok;
 }

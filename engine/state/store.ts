@@ -13,6 +13,15 @@ import type { KeyValueStore, LedgerEntry, SecretStore } from '../connector/types
 import { MIGRATIONS } from './schema.js';
 import { open as openSealed, requireSecretKey, seal } from './crypto.js';
 
+/** The process holding a pipeline's run lock. */
+export interface RunLockHolder {
+  runId: string;
+  pid: number;
+  hostname: string;
+  /** Unix seconds. */
+  since: number;
+}
+
 export interface RunRecord {
   id: string;
   pipeline: string;
@@ -131,10 +140,10 @@ export class StateStore {
   // ---- runs and the lock ----
 
   /**
-   * Takes the pipeline's run lock and records a new run. Returns undefined when a live process
-   * holds the lock. A lock left by a process that no longer exists (killed) is taken over.
+   * Takes the pipeline's run lock and records a new run. Returns who holds the lock when a live
+   * process does. A lock left by a process that no longer exists (killed) is taken over.
    */
-  beginRun(pipeline: string): { runId: string } | { heldBy: { runId: string; pid: number; hostname: string; since: number } } {
+  beginRun(pipeline: string): { runId: string } | { heldBy: RunLockHolder } {
     const host = hostname();
     return this.transaction(() => {
       const lock = this.sql('SELECT run_id, pid, hostname, acquired_at FROM locks WHERE pipeline = ?').get(pipeline) as

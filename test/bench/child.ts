@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { runPipeline } from '../../engine/run/runner.js';
 import { silentLogger } from '../../engine/log.js';
 import { packageRoot } from '../../engine/package-root.js';
+import { installedConnectors } from '../../app/registry.js';
 
 const [mode, url, apiKey, dir] = process.argv.slice(2) as [string, string, string, string | undefined];
 
@@ -27,6 +28,7 @@ async function baseline(): Promise<number> {
 
 async function engine(): Promise<number> {
   const summary = await runPipeline({
+    connectors: installedConnectors,
     pipelinePath: join(packageRoot(), 'test/bench/pipeline.yaml'),
     statePath: join(dir!, 'state.db'),
     env: { CHARGEBEE_API_KEY: apiKey, CHARGEBEE_BASE_URL: url, LEDGERSYNC_OUT: join(dir!, 'out') },

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakeChargebee, type FakeChargebee } from '../fakes/chargebee/index.js';
+import { startFakeDualEntry } from '../fakes/dualentry/index.js';
 import { CLI, JSONL_PIPELINE, ROOT, chargebeeEnv, readJsonl, tempDir } from './helpers.js';
 
 const built = existsSync(join(ROOT, 'dist/app/cli.js'));
@@ -25,7 +26,56 @@ describe.skipIf(!built)('ledgersync CLI', () => {
   it('--help lists the commands', async () => {
     const { code, stdout } = await cli(['--help']);
     expect(code).toBe(0);
-    for (const command of ['validate', 'run', 'status', 'reset', 'test']) expect(stdout).toContain(command);
+    for (const command of ['validate', 'run', 'status', 'reset', 'test', 'post']) expect(stdout).toContain(command);
+  });
+
+  it('post (a command of the DualEntry connector): JSON and text summaries, recorded as runs; refused for a pipeline that does not write to DualEntry', async () => {
+    const ledger = await startFakeDualEntry();
+    const work = tempDir();
+    try {
+      const env = {
+        PATH: process.env['PATH'],
+        CHARGEBEE_SITE: 'acme-test',
+        CHARGEBEE_API_KEY: 'test_key',
+        DUALENTRY_API_KEY: ledger.apiKey,
+        DUALENTRY_COMPANY_ID: String(ledger.companyId),
+        DUALENTRY_BASE_URL: ledger.url,
+        LEDGERSYNC_STATE: join(work.dir, 'state.db'),
+      };
+      const pipeline = 'pipelines/examples/chargebee-revrec-to-dualentry.yaml';
+      const json = await cli(['post', pipeline, '--period', '2025-03', '--json'], env);
+      expect(json.code, json.stderr).toBe(0);
+      const summary = JSON.parse(json.stdout) as Record<string, unknown>;
+      expect(summary).toEqual({
+        status: 'nothing_to_post',
+        exitCode: 0,
+        pipeline: 'chargebee-revrec-to-dualentry',
+        period: '2025-03',
+        entries: [],
+        apiCalls: 0,
+        runId: expect.stringMatching(/^\d{8}T\d{6}-/),
+      });
+
+      const text = await cli(['post', pipeline, '--period', '2025-03'], env);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toBe('period 2025-03: nothing_to_post, 0 DualEntry request(s), exit 0\n');
+      const status = await cli(['status', pipeline], env);
+      expect(status.stdout.match(/success\s+exit 0/g)).toHaveLength(2);
+
+      const wrong = await cli(['post', JSONL_PIPELINE, '--period', '2025-03'], env);
+      expect(wrong.code).toBe(2);
+      expect(wrong.stdout).toBe(
+        'error: ledgersync post is a command of the dualentry connector; pipeline chargebee-to-jsonl writes to jsonl\n' +
+          'fix: give it a pipeline whose sink is dualentry\n' +
+          'period 2025-03: invalid, 0 DualEntry request(s), exit 2\n',
+      );
+      const missing = await cli(['post', pipeline], env);
+      expect(missing.code).toBe(2);
+      expect(missing.stderr).toContain("required option '--period <period>' not specified");
+    } finally {
+      work.cleanup();
+      await ledger.close();
+    }
   });
 
   it('validate: exit 0 on the example pipelines, 2 with file:line:col on broken ones, JSON on request', async () => {

@@ -26,9 +26,18 @@ afterEach(async () => {
 const out = () => join(work.dir, 'out');
 const state = () => join(work.dir, 'state.db');
 import { createLogger } from '../../engine/log.js';
+import { installedConnectors } from '../../app/registry.js';
 const dbg = process.env['DBG'] ? createLogger({ level: 'debug', write: (l) => console.log(new Date().toISOString(), l) }) : silentLogger;
 const run = (extra: Partial<Parameters<typeof runPipeline>[0]> = {}) =>
-  runPipeline({ pipelinePath: JSONL_PIPELINE, statePath: state(), env: chargebeeEnv(fake, out()), log: dbg, now: () => clock, ...extra });
+  runPipeline({
+    connectors: installedConnectors,
+    pipelinePath: JSONL_PIPELINE,
+    statePath: state(),
+    env: chargebeeEnv(fake, out()),
+    log: dbg,
+    now: () => clock,
+    ...extra,
+  });
 
 function expectEveryRecordOnce(): void {
   for (const stream of STREAMS) {
@@ -143,7 +152,7 @@ describe('Chargebee → JSONL end to end', () => {
 
   it('a wrong key exits 3 with a message naming the site and what to check, without the key, and advances nothing', async () => {
     const env = { ...chargebeeEnv(fake, out()), CHARGEBEE_API_KEY: 'live_wrongwrongwrongwrong' };
-    const summary = await runPipeline({ pipelinePath: JSONL_PIPELINE, statePath: state(), env, log: silentLogger });
+    const summary = await runPipeline({ connectors: installedConnectors, pipelinePath: JSONL_PIPELINE, statePath: state(), env, log: silentLogger });
     expect(summary.exitCode).toBe(3);
     expect(summary.error?.message).toMatch(/Chargebee site 'acme-test' rejected the API key/);
     expect(summary.error?.fix).toMatch(/CHARGEBEE_API_KEY/);

@@ -11,9 +11,12 @@ import { silentLogger } from '../../../engine/log.js';
 import { runPipeline } from '../../../engine/run/runner.js';
 import { showStatus } from '../../../engine/run/status.js';
 import { StateStore } from '../../../engine/state/store.js';
-import { postPeriod } from '../../../connectors/dualentry/post.js';
+import { runConnectorCommand } from '../../../engine/run/command.js';
+import { createDualEntrySink } from '../../../connectors/dualentry/index.js';
+import { postCommand } from '../../../connectors/dualentry/post.js';
 import { startFakeChargebee, type FakeChargebee } from '../../fakes/chargebee/index.js';
 import { startFakeDualEntry, type FakeDualEntry } from '../../fakes/dualentry/index.js';
+import { installedConnectors } from '../../../app/registry.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const example = readFileSync(join(root, 'pipelines', 'examples', 'chargebee-revrec-to-dualentry.yaml'), 'utf8');
@@ -26,6 +29,20 @@ function pipelineCopy(dir: string, name: string, edit: (text: string) => string 
   );
   writeFileSync(path, text);
   return path;
+}
+
+/** `ledgersync post` as the CLI runs it, without the process. */
+function postPeriod(options: { pipelinePath: string; statePath: string; period: string; repost?: boolean; env: Record<string, string> }) {
+  return runConnectorCommand({
+    connectors: installedConnectors,
+    connector: 'dualentry',
+    command: postCommand(createDualEntrySink),
+    pipelinePath: options.pipelinePath,
+    statePath: options.statePath,
+    values: { period: options.period, repost: options.repost ?? false },
+    env: options.env,
+    log: silentLogger,
+  });
 }
 
 let chargebee: FakeChargebee;
@@ -83,7 +100,7 @@ describe('Chargebee RevRec → DualEntry, end to end', () => {
   it('posts every closed month once, balanced, with the AR the documents imply; an idle re-run posts nothing', async () => {
     const pipeline = pipelineCopy(dir, 'revrec.yaml');
     const statePath = join(dir, 'state.db');
-    const first = await runPipeline({ pipelinePath: pipeline, statePath, env: env(), log: silentLogger });
+    const first = await runPipeline({ connectors: installedConnectors, pipelinePath: pipeline, statePath, env: env(), log: silentLogger });
     expect(first.error).toBeUndefined();
     expect(first.exitCode).toBe(0);
     expect(first.streams['invoices']!.created).toBeGreaterThan(10);
@@ -117,7 +134,7 @@ describe('Chargebee RevRec → DualEntry, end to end', () => {
 
     const requestsBefore = ledger.state.requests.length;
     const postsBefore = posts();
-    const second = await runPipeline({ pipelinePath: pipeline, statePath, env: env(), log: silentLogger });
+    const second = await runPipeline({ connectors: installedConnectors, pipelinePath: pipeline, statePath, env: env(), log: silentLogger });
     expect(second.exitCode).toBe(0);
     expect(second.streams['invoices']!.created + second.streams['invoices']!.updated).toBe(0);
     expect(posts()).toBe(postsBefore);
@@ -129,18 +146,18 @@ describe('Chargebee RevRec → DualEntry, end to end', () => {
       (i) => i['status'] === 'paid' && !i['deleted'] && (i['date'] as number) >= Date.UTC(2023, 0, 1) / 1000,
     )!;
     chargebee.state.touch('invoices', invoice['id'] as string, { status: 'voided' });
-    const third = await runPipeline({ pipelinePath: pipeline, statePath, env: env(), log: silentLogger });
+    const third = await runPipeline({ connectors: installedConnectors, pipelinePath: pipeline, statePath, env: env(), log: silentLogger });
     expect(third.exitCode).toBe(0);
     expect(third.streams['invoices'], JSON.stringify(third.streams)).toMatchObject({ updated: 1 });
     expect(posts()).toBe(postsBefore); // the change waits for the current month's close
 
     const now = new Date();
     const currentMonth = `${now.getUTCFullYear()}-${String(now.getUTCMonth() + 1).padStart(2, '0')}`;
-    const manual = await postPeriod({ pipelinePath: pipeline, statePath, period: currentMonth, env: env(), log: silentLogger });
+    const manual = await postPeriod({ pipelinePath: pipeline, statePath, period: currentMonth, env: env() });
     expect(manual).toMatchObject({ status: 'posted', exitCode: 0 });
     expect(manual.entries).toHaveLength(1);
     expect(ledger.state.entries.at(-1)!.items.find((i) => i.account_number === 1200)!.credit).not.toBe('0.00');
-    expect(await postPeriod({ pipelinePath: pipeline, statePath, period: currentMonth, env: env(), log: silentLogger })).toMatchObject({
+    expect(await postPeriod({ pipelinePath: pipeline, statePath, period: currentMonth, env: env() })).toMatchObject({
       status: 'already_posted',
       exitCode: 0,
       apiCalls: 0,
@@ -150,18 +167,19 @@ describe('Chargebee RevRec → DualEntry, end to end', () => {
     const target = entries.find((e) => e.items.some((i) => i.account_number === 4000))!;
     const period = target.date.slice(0, 7);
     const before = ledger.state.entries.length;
-    const repost = await postPeriod({ pipelinePath: remapped, statePath, period, repost: true, env: env(), log: silentLogger });
+    const repost = await postPeriod({ pipelinePath: remapped, statePath, period, repost: true, env: env() });
     expect(repost.status).toBe('reposted');
     expect(repost.entries.map((e) => e.kind).filter((k) => k === 'reversal')).toHaveLength(repost.entries.length / 2);
     const added = ledger.state.entries.slice(before);
     expect(added.every((e) => e.date === target.date)).toBe(true);
     expect(added.filter((e) => e.memo.startsWith('Reversal of')).length).toBe(added.length / 2);
     expect(added.some((e) => e.items.some((i) => i.account_number === 4020))).toBe(true);
-    expect(await postPeriod({ pipelinePath: remapped, statePath, period, repost: true, env: env(), log: silentLogger })).toMatchObject({ status: 'unchanged' });
+    expect(await postPeriod({ pipelinePath: remapped, statePath, period, repost: true, env: env() })).toMatchObject({ status: 'unchanged' });
   });
 
   it('API key authentication failed: exit 3 with the fix', async () => {
     const summary = await runPipeline({
+      connectors: installedConnectors,
       pipelinePath: pipelineCopy(dir, 'auth.yaml'),
       statePath: join(dir, 'auth.db'),
       env: { ...env(), DUALENTRY_API_KEY: 'rotated-away-key' },
@@ -175,6 +193,7 @@ describe('Chargebee RevRec → DualEntry, end to end', () => {
 
   it('company not found: exit 2 naming the company and where to find its ID', async () => {
     const summary = await runPipeline({
+      connectors: installedConnectors,
       pipelinePath: pipelineCopy(dir, 'company.yaml'),
       statePath: join(dir, 'company.db'),
       env: { ...env(), DUALENTRY_COMPANY_ID: '777' },
@@ -195,7 +214,7 @@ describe('Chargebee RevRec → DualEntry, end to end', () => {
     );
     const statePath = join(dir, 'account.db');
     const postsBefore = posts();
-    const summary = await runPipeline({ pipelinePath: broken, statePath, env: env(), log: silentLogger });
+    const summary = await runPipeline({ connectors: installedConnectors, pipelinePath: broken, statePath, env: env(), log: silentLogger });
     expect(summary.exitCode).toBe(2);
     expect(summary.error).toMatchObject({ code: 'dualentry_account_not_found' });
     expect(summary.error!.message).toMatch(
@@ -210,7 +229,7 @@ describe('Chargebee RevRec → DualEntry, end to end', () => {
     expect(months).toContain(retry!.period);
 
     const fixed = pipelineCopy(dir, 'account.yaml');
-    const post = await postPeriod({ pipelinePath: fixed, statePath, period: retry!.period, env: env(), log: silentLogger });
+    const post = await postPeriod({ pipelinePath: fixed, statePath, period: retry!.period, env: env() });
     expect(post).toMatchObject({ status: 'posted', exitCode: 0 });
   });
 
@@ -227,7 +246,7 @@ describe('Chargebee RevRec → DualEntry, end to end', () => {
     ledger.lockPeriod(locked, 5151);
     const lockedEnv = { ...env(), DUALENTRY_COMPANY_ID: '5151' };
 
-    const summary = await runPipeline({ pipelinePath: pipeline, statePath, env: lockedEnv, log: silentLogger });
+    const summary = await runPipeline({ connectors: installedConnectors, pipelinePath: pipeline, statePath, env: lockedEnv, log: silentLogger });
     expect(summary.exitCode).toBe(2);
     expect(summary.error).toMatchObject({ code: 'dualentry_period_locked' });
     expect(summary.error!.message).toContain(`period ${locked} is locked: the entry dated ${lastDay}`);
@@ -237,11 +256,12 @@ describe('Chargebee RevRec → DualEntry, end to end', () => {
     expect(posted.every((m) => m < locked)).toBe(true);
 
     const out: string[] = [];
-    await showStatus(pipeline, statePath, false, { write: (chunk: string) => out.push(chunk) } as unknown as NodeJS.WritableStream);
+    const stream = { write: (chunk: string) => out.push(chunk) } as unknown as NodeJS.WritableStream;
+    await showStatus({ connectors: installedConnectors, pipelinePath: pipeline, statePath, json: false, out: stream });
     expect(out.join('')).toContain(`RETRY ${locked}: [dualentry_period_locked] DualEntry period ${locked} is locked`);
 
     ledger.reopenPeriod(locked, 5151);
-    const again = await runPipeline({ pipelinePath: pipeline, statePath, env: lockedEnv, log: silentLogger });
+    const again = await runPipeline({ connectors: installedConnectors, pipelinePath: pipeline, statePath, env: lockedEnv, log: silentLogger });
     expect(again.exitCode).toBe(0);
     expect(ledger.state.entries.some((e) => e.company_id === 5151 && e.date === lastDay)).toBe(true);
     const state = StateStore.open(statePath);

@@ -8,6 +8,7 @@ import { runPipeline } from '../../../engine/run/runner.js';
 import { convertValue, readTypedRows, rowsToRecords } from '../../../connectors/file/index.js';
 import { parseCsvRecords } from '../../../connectors/file/parse.js';
 import { startFakeDualEntry, type FakeDualEntry } from '../../fakes/dualentry/index.js';
+import { installedConnectors } from '../../../app/registry.js';
 
 const HEADER = 'Journal ID,Posting Date,Account Number,Debit,Credit,Currency,Description\n';
 const EXPORT =
@@ -133,7 +134,7 @@ describe('RevRec export → DualEntry', () => {
     writeFileSync(pipeline, pipelineText('revrec-export.csv'));
     const statePath = join(dir, 'export.db');
 
-    const first = await runPipeline({ pipelinePath: pipeline, statePath, env: env(), log: silentLogger });
+    const first = await runPipeline({ connectors: installedConnectors, pipelinePath: pipeline, statePath, env: env(), log: silentLogger });
     expect(first.error).toBeUndefined();
     expect(first.exitCode).toBe(1);
     expect(first.streams['revrec_export']).toMatchObject({ read: 3, created: 2, failed: 1 });
@@ -143,14 +144,14 @@ describe('RevRec export → DualEntry', () => {
     ]);
     expect(ledger.state.entries[0]!.items[0]!.memo).toBe('Deferred revenue released, October');
 
-    const second = await runPipeline({ pipelinePath: pipeline, statePath, env: env(), log: silentLogger });
+    const second = await runPipeline({ connectors: installedConnectors, pipelinePath: pipeline, statePath, env: env(), log: silentLogger });
     // The runner retries the dead letter and then reads the file again, so the bad journal fails twice.
     expect(second.streams['revrec_export']).toMatchObject({ created: 0, updated: 0, skipped: 2 });
     expect(second.exitCode).toBe(1);
     expect(ledger.state.entries).toHaveLength(2);
 
     writeFileSync(join(dir, 'revrec-export.csv'), EXPORT.replaceAll('1500.00', '1490.00').replace('9.99', '10.00'));
-    const third = await runPipeline({ pipelinePath: pipeline, statePath, env: env(), log: silentLogger });
+    const third = await runPipeline({ connectors: installedConnectors, pipelinePath: pipeline, statePath, env: env(), log: silentLogger });
     // The runner first retries the stale dead letter (the old, unbalanced J-3), then reads the corrected file.
     expect(third.streams['revrec_export']).toMatchObject({ created: 1, updated: 1 });
     expect(ledger.state.entries.map((e) => [e.memo.replace(/ \[.*\]$/, ''), e.amount])).toEqual([
@@ -160,7 +161,7 @@ describe('RevRec export → DualEntry', () => {
       ['Chargebee RevRec export J-2026-10-1', '1490.00'],
       ['Chargebee RevRec export J-2026-10-3', '10.00'],
     ]);
-    const fourth = await runPipeline({ pipelinePath: pipeline, statePath, env: env(), log: silentLogger });
+    const fourth = await runPipeline({ connectors: installedConnectors, pipelinePath: pipeline, statePath, env: env(), log: silentLogger });
     expect(fourth).toMatchObject({ exitCode: 0, streams: { revrec_export: { created: 0, updated: 0, failed: 0 } } });
     expect(ledger.state.entries).toHaveLength(5);
   });
@@ -169,7 +170,13 @@ describe('RevRec export → DualEntry', () => {
     writeFileSync(join(dir, 'broken.csv'), HEADER + 'J-1,2026-10-31,2400,1.234,,USD,x\nJ-1,2026-13-01,4000,,1.23,USD,x\n');
     const pipeline = join(dir, 'broken.yaml');
     writeFileSync(pipeline, pipelineText('broken.csv'));
-    const summary = await runPipeline({ pipelinePath: pipeline, statePath: join(dir, 'broken.db'), env: env(), log: silentLogger });
+    const summary = await runPipeline({
+      connectors: installedConnectors,
+      pipelinePath: pipeline,
+      statePath: join(dir, 'broken.db'),
+      env: env(),
+      log: silentLogger,
+    });
     expect(summary.exitCode).toBe(2);
     expect(summary.error!.message).toMatch(/broken\.csv:3: column "Posting Date": expected a date YYYY-MM-DD, found "2026-13-01"/);
   });

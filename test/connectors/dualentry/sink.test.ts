@@ -6,6 +6,7 @@ import { loadPipeline } from '../../../engine/config/load.js';
 import { describeDualEntryError } from '../../../connectors/dualentry/api.js';
 import { startFakeDualEntry, type FakeDualEntry } from '../../fakes/dualentry/index.js';
 import { annualInvoice, at, documentRecord, dualEntryDescriptor, factoryInput, memoryKv, revrecBlock, revrecLookups, sinkContext } from './helpers.js';
+import { installedConnectors } from '../../../app/registry.js';
 
 let fake: FakeDualEntry;
 beforeEach(async () => {
@@ -394,7 +395,7 @@ describe('status and the example pipeline', () => {
     const example = `${dualEntryDescriptor().dir}/../../pipelines/examples/chargebee-revrec-to-dualentry.yaml`;
     const file = `${mkdtempSync(`${tmpdir()}/revrec-`)}/bad.yaml`;
     writeFileSync(file, readFileSync(example, 'utf8').replace('  period: month\n', '  period: week\n'));
-    const { problems } = await loadPipeline(file, { mode: 'validate', env: {} });
+    const { problems } = await loadPipeline(file, { mode: 'validate', env: {}, connectorsDir: installedConnectors.descriptorsDir });
     expect(problems.map((p) => [p.path, p.line])).toContainEqual(['/revenue_recognition/period', 40]);
   });
 
@@ -402,6 +403,7 @@ describe('status and the example pipeline', () => {
     const { plan, problems } = await loadPipeline(`${dualEntryDescriptor().dir}/../../pipelines/examples/chargebee-revrec-to-dualentry.yaml`, {
       mode: 'validate',
       env: {},
+      connectorsDir: installedConnectors.descriptorsDir,
     });
     expect(problems).toEqual([]);
     expect(plan?.extensions['revenue_recognition']).toMatchObject({ period: 'month', close_after_days: 5 });

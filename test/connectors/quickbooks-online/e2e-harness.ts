@@ -8,6 +8,7 @@ import { silentLogger } from '../../../engine/log.js';
 import { startFakeChargebee, type FakeChargebee, type FakeChargebeeOptions } from '../../fakes/chargebee/index.js';
 import { startFakeQbo, type FakeQbo, type FakeQboOptions } from '../../fakes/qbo/index.js';
 import { examplePipeline } from './harness.js';
+import { installedConnectors } from '../../../app/registry.js';
 
 export interface Sandbox {
   cb: FakeChargebee;
@@ -37,7 +38,7 @@ export async function startSandbox(cbOptions: FakeChargebeeOptions = {}, qboOpti
     statePath,
     pipelinePath,
     env,
-    run: (options = {}) => runPipeline({ pipelinePath, statePath, env, log: silentLogger, ...options }),
+    run: (options = {}) => runPipeline({ connectors: installedConnectors, pipelinePath, statePath, env, log: silentLogger, ...options }),
     edit: (replacements) => editFile(pipelinePath, replacements),
     async close() {
       await Promise.all([cb.close(), qbo.close()]);

@@ -32,7 +32,7 @@ const builtFiles = ['app/registry.js', 'connectors/quickbooks-online/sink.js', '
 /** `npm test` builds first; a lone `vitest run` of this file builds only when dist/ is missing or older than a source. */
 function ensureBuilt(): void {
   const built = Math.min(...builtFiles.map((f) => (existsSync(f) ? statSync(f).mtimeMs : 0)));
-  const newest = Math.max(...['engine', 'connectors', join('test', 'fakes')].map((d) => newestSource(join(root, d))));
+  const newest = Math.max(...['app', 'domain', 'engine', 'connectors', join('test', 'fakes')].map((d) => newestSource(join(root, d))));
   if (built > newest) return;
   const build = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.build.json')], {
     cwd: root,

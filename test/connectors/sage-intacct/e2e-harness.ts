@@ -5,18 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPipeline, type RunOptions, type RunSummary } from '../../../engine/run/runner.js';
 import { silentLogger } from '../../../engine/log.js';
-import type { ConnectorModule } from '../../../engine/connector/types.js';
-import { connectors } from '../../../app/registry.js';
-import { connector as sageIntacct } from '../../../connectors/sage-intacct/index.js';
-import { createChargebeeSink } from '../../../connectors/chargebee/sink.js';
+import { installedConnectors } from '../../../app/registry.js';
 import { startFakeChargebee, type FakeChargebee, type FakeChargebeeOptions } from '../../fakes/chargebee/index.js';
 import { startFakeIntacct, type FakeIntacct, type FakeIntacctOptions } from '../../fakes/intacct/index.js';
-
-// Until the lead registers them in connectors/index.ts, the tests add the Intacct connector and
-// the Chargebee sink themselves (a no-op once they are registered).
-const registry = connectors as Record<string, ConnectorModule>;
-if (!registry['sage-intacct']) registry['sage-intacct'] = sageIntacct;
-if (registry['chargebee'] && !registry['chargebee'].createSink) registry['chargebee'] = { ...registry['chargebee'], createSink: createChargebeeSink };
 
 export const ROOT = join(import.meta.dirname, '../../..');
 export const FORWARD = join(ROOT, 'pipelines/examples/chargebee-to-intacct.yaml');
@@ -71,7 +62,7 @@ export async function startSandbox(options: { cb?: FakeChargebeeOptions; intacct
     statePath,
     pipelinePath,
     env,
-    run: (o = {}) => runPipeline({ pipelinePath, statePath, env, log: silentLogger, ...o }),
+    run: (o = {}) => runPipeline({ connectors: installedConnectors, pipelinePath, statePath, env, log: silentLogger, ...o }),
     edit: (replacements) => editFile(pipelinePath, replacements),
     async close() {
       await Promise.all([cb.close(), intacct.close()]);

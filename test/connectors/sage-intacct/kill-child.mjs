@@ -1,11 +1,9 @@
 // Runs a pipeline from the build (dist/) in a process of its own, so a test can SIGKILL it
 // between an Intacct write and the ledger write. Prints the run summary as JSON.
-import { connectors } from '../../../dist/app/registry.js';
-import { connector as sageIntacct } from '../../../dist/connectors/sage-intacct/index.js';
 import { runPipeline } from '../../../dist/engine/run/runner.js';
 import { silentLogger } from '../../../dist/engine/log.js';
+import { installedConnectors } from '../../../dist/app/registry.js';
 
-if (!connectors['sage-intacct']) connectors['sage-intacct'] = sageIntacct;
 const [pipelinePath, statePath] = process.argv.slice(2);
-const summary = await runPipeline({ pipelinePath, statePath, env: process.env, log: silentLogger });
+const summary = await runPipeline({ connectors: installedConnectors, pipelinePath, statePath, env: process.env, log: silentLogger });
 process.stdout.write(JSON.stringify(summary));

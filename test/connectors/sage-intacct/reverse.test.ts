@@ -11,6 +11,7 @@ import { runPipeline } from '../../../engine/run/runner.js';
 import { REVERSE, startSandbox, type Sandbox } from './e2e-harness.js';
 import { intacctInput } from './helpers.js';
 import { customer, invoice } from './scenario.js';
+import { installedConnectors } from '../../../app/registry.js';
 
 let sandbox: Sandbox | undefined;
 afterEach(async () => {
@@ -51,7 +52,7 @@ it('records an Intacct offline payment in the fake Chargebee exactly once, and n
     reversePath,
     readFileSync(REVERSE, 'utf8').replace('  connector: sage-intacct\n', '  connector: sage-intacct\n  retry: { base_delay_ms: 5, max_delay_ms: 50 }\n'),
   );
-  const reverse = () => runPipeline({ pipelinePath: reversePath, statePath: s.statePath, env: s.env, log: silentLogger });
+  const reverse = () => runPipeline({ connectors: installedConnectors, pipelinePath: reversePath, statePath: s.statePath, env: s.env, log: silentLogger });
 
   const first = await reverse();
   expect(first.exitCode, JSON.stringify(first.error ?? first.streams)).toBe(0);

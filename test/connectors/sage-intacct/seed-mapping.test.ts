@@ -19,6 +19,7 @@ import { startFakeIntacct, type FakeIntacct } from '../../fakes/intacct/index.js
 import type { XmlValue } from '../../../connectors/sage-intacct/xml.js';
 import { FORWARD, REVERSE } from './e2e-harness.js';
 import { intacctInput, record, seedCustomers, sinkContext } from './helpers.js';
+import { installedConnectors } from '../../../app/registry.js';
 
 interface SeedRow {
   table: string;
@@ -58,7 +59,7 @@ beforeAll(async () => {
     ['forward', FORWARD],
     ['reverse', REVERSE],
   ] as const) {
-    const loaded = await loadPipeline(file, { env, mode: 'validate' });
+    const loaded = await loadPipeline(file, { env, mode: 'validate', connectorsDir: installedConnectors.descriptorsDir });
     if (!loaded.plan) throw new Error(JSON.stringify(loaded.problems));
     plans[name] = loaded.plan;
   }

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { loadPipeline } from '../../../engine/config/load.js';
+import { installedConnectors } from '../../../app/registry.js';
 
 const dir = 'test/fixtures/pipelines/broken';
 
@@ -139,7 +140,7 @@ const cases: Array<{ file: string; mode?: 'run' | 'validate'; problems: Expected
 describe('broken pipelines', () => {
   for (const c of cases) {
     it(`${c.file}: ${c.problems.map((p) => `${p.line}:${p.column}`).join(', ')}`, async () => {
-      const result = await loadPipeline(`${dir}/${c.file}`, { mode: c.mode ?? 'validate', env: {} });
+      const result = await loadPipeline(`${dir}/${c.file}`, { mode: c.mode ?? 'validate', env: {}, connectorsDir: installedConnectors.descriptorsDir });
       expect(result.plan).toBeUndefined();
       expect(result.problems.map(({ line, column, code, message }) => ({ line, column, code, message }))).toEqual(c.problems);
       for (const p of result.problems) {
@@ -150,13 +151,13 @@ describe('broken pipelines', () => {
   }
 
   it('an unset variable is no error in validate mode (CI has no secrets)', async () => {
-    const result = await loadPipeline(`${dir}/unset-env.yaml`, { mode: 'validate', env: {} });
+    const result = await loadPipeline(`${dir}/unset-env.yaml`, { mode: 'validate', env: {}, connectorsDir: installedConnectors.descriptorsDir });
     expect(result.problems).toEqual([]);
     expect(result.plan).toBeDefined();
   });
 
   it('reports every problem of a file in one pass', async () => {
-    const result = await loadPipeline(`${dir}/many-problems.yaml`, { mode: 'validate', env: {} });
+    const result = await loadPipeline(`${dir}/many-problems.yaml`, { mode: 'validate', env: {}, connectorsDir: installedConnectors.descriptorsDir });
     expect(result.problems.map((p) => `${p.line}:${p.column} ${p.code}`)).toEqual([
       '4:11 invalid_timezone',
       '8:12 secret_literal',

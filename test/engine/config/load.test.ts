@@ -229,7 +229,7 @@ describe('loadPipeline: connectors and extensions', () => {
   });
 
   it('reports a missing file', async () => {
-    const { problems } = await loadPipeline('test/fixtures/pipelines/nope.yaml', { mode: 'validate', env });
+    const { problems } = await loadPipeline('test/fixtures/pipelines/nope.yaml', { mode: 'validate', env, connectorsDir });
     expect(problems).toEqual([
       {
         code: 'file_unreadable',

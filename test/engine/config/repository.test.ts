@@ -7,6 +7,7 @@ import { ownSchemaValidator } from '../../../engine/config/ajv.js';
 import { listConnectors, loadDescriptorFile } from '../../../engine/config/descriptors.js';
 import { expandGlob } from '../../../engine/config/glob.js';
 import { formatProblems, validateFiles } from '../../../engine/config/validate.js';
+import { installedConnectors } from '../../../app/registry.js';
 
 const connectors = listConnectors('connectors');
 const pipelines = expandGlob('pipelines/**/*.{yaml,yml}');
@@ -37,7 +38,7 @@ describe('pipelines', () => {
   });
 
   it('every pipelines/**/*.yaml validates clean (no secrets needed)', async () => {
-    const result = await validateFiles(['pipelines/**/*.{yaml,yml}'], { env: {} });
+    const result = await validateFiles(['pipelines/**/*.{yaml,yml}'], { env: {}, connectorsDir: installedConnectors.descriptorsDir });
     expect(result.files).toEqual(pipelines);
     expect(formatProblems(result.problems, 'text')).toBe('');
   });

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expandGlob } from '../../../engine/config/glob.js';
 import { formatProblems, validateFiles } from '../../../engine/config/validate.js';
+import { installedConnectors } from '../../../app/registry.js';
 
 /** A temporary tree of empty files. */
 function tree(files: readonly string[]): string {
@@ -66,6 +67,7 @@ describe('validateFiles', () => {
   it('checks every matching file and reports a pattern that matches nothing', async () => {
     const result = await validateFiles(['test/fixtures/pipelines/broken/unknown-*.yaml', 'test/fixtures/pipelines/none/**/*.yaml', 'missing.yaml'], {
       env: {},
+      connectorsDir: installedConnectors.descriptorsDir,
     });
     expect(result.files).toEqual([
       'test/fixtures/pipelines/broken/unknown-connector.yaml',
@@ -116,7 +118,11 @@ describe('validateFiles', () => {
   });
 
   it('resolves patterns against cwd when given', async () => {
-    const result = await validateFiles(['broken/wrong-type.yaml'], { env: {}, cwd: 'test/fixtures/pipelines' });
+    const result = await validateFiles(['broken/wrong-type.yaml'], {
+      env: {},
+      cwd: 'test/fixtures/pipelines',
+      connectorsDir: installedConnectors.descriptorsDir,
+    });
     expect(result.files).toEqual(['broken/wrong-type.yaml']);
     expect(result.problems.map((p) => [p.line, p.column, p.code])).toEqual([[14, 17, 'schema_type']]);
   });

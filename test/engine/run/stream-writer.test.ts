@@ -185,14 +185,14 @@ describe('StreamWriter', () => {
       ],
     });
     sink.respond = (record) =>
-      record.sourceId === 'in_9#l1' ? created(record) : { status: 'failed', error: new LedgersyncError('refused', 'record', 'line refused') };
+      record.sourceId === 'in_9#l1' ? created(record) : { status: 'failed', error: new LedgersyncError('http_400', 'record', 'line refused') };
     const { writer: w, counts } = writer(sink);
     await w.writePage([parts]);
     expect(sink.written).toEqual(['in_9#l1', 'in_9#l2', 'in_9#l3']);
     expect(sink.batches[0]!.map((r) => r.naturalKey)).toEqual(['in_9-l1', 'in_9-l2', 'in_9-l3']);
     expect(ledger('in_9#l1')).toMatchObject({ targetId: 'T-in_9#l1' });
     // Failing parts dead-letter the source record once, and its version is not marked seen.
-    expect(deadLetters()).toEqual([{ sourceId: 'in_9', code: 'refused', attempts: 1 }]);
+    expect(deadLetters()).toEqual([{ sourceId: 'in_9', code: 'http_400', attempts: 1 }]);
     expect(ledger('in_9')).toBeUndefined();
     expect(counts).toMatchObject({ read: 1, created: 1, failed: 1 });
 
@@ -227,11 +227,11 @@ describe('StreamWriter', () => {
 
   it('dead-letters a record the sink refuses and clears its pending-write mark', async () => {
     const sink = new MemorySink();
-    sink.respond = () => ({ status: 'failed', error: new LedgersyncError('account_not_found', 'record', 'account 4000 does not exist', { fix: 'map it' }) });
+    sink.respond = () => ({ status: 'failed', error: new LedgersyncError('http_404', 'record', 'account 4000 does not exist', { fix: 'map it' }) });
     const { writer: w, counts } = writer(sink);
     await w.writePage([invoice('in_1', '1')]);
     expect(state.deadLetters(PIPELINE, STREAM)).toEqual([
-      expect.objectContaining({ sourceId: 'in_1', errorCode: 'account_not_found', message: 'account 4000 does not exist', fix: 'map it' }),
+      expect.objectContaining({ sourceId: 'in_1', errorCode: 'http_404', message: 'account 4000 does not exist', fix: 'map it' }),
     ]);
     expect(ledger('in_1')).toMatchObject({ pendingWrite: false, targetId: null });
     expect(state.pendingOperations(PIPELINE)).toEqual([]);
@@ -240,10 +240,10 @@ describe('StreamWriter', () => {
 
   it('keeps the pending-write mark when a failed write may have succeeded, so the next attempt looks it up first', async () => {
     const sink = new MemorySink();
-    sink.respond = () => ({ status: 'failed', error: new LedgersyncError('timeout', 'transient', 'no answer', { mayHaveSucceeded: true }) });
+    sink.respond = () => ({ status: 'failed', error: new LedgersyncError('connection_failed', 'transient', 'no answer', { mayHaveSucceeded: true }) });
     await writer(sink).writer.writePage([invoice('in_1', '1')]);
     expect(ledger('in_1')).toMatchObject({ pendingWrite: true, targetId: null });
-    expect(deadLetters()).toEqual([{ sourceId: 'in_1', code: 'timeout', attempts: 1 }]);
+    expect(deadLetters()).toEqual([{ sourceId: 'in_1', code: 'connection_failed', attempts: 1 }]);
 
     // The same version is not "already processed" while the mark stands: it is written again, flagged.
     sink.respond = created;

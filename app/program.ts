@@ -1,0 +1,167 @@
+/**
+ * The `ledgersync` commands. Thin: each is a call into engine/ with the connector registry it is
+ * given, and the commands the registry's connectors contribute are added as they declare them.
+ */
+import { Command, Option } from 'commander';
+import { resolve } from 'node:path';
+import { formatProblem } from '../engine/errors.js';
+import { EXIT } from '../engine/exit-codes.js';
+import type { ConnectorRegistry } from '../engine/connector/registry.js';
+import { createLogger } from '../engine/log.js';
+import { runPipeline, type RunSummary } from '../engine/run/runner.js';
+import { createProgress, silentProgress } from '../engine/run/progress.js';
+import { showStatus, resetPipeline } from '../engine/run/status.js';
+import { validateFiles, formatProblems } from '../engine/config/validate.js';
+import { loadPipeline } from '../engine/config/load.js';
+import { readCases, runMappingCase } from '../engine/run/mapping-test.js';
+import { addConnectorCommands } from './connector-commands.js';
+import { DEFAULT_STATE, statePath } from './state-path.js';
+
+function printSummary(summary: RunSummary): void {
+  const out = process.stdout;
+  if (summary.problems?.length) {
+    for (const p of summary.problems) out.write(formatProblem(p) + '\n');
+  }
+  const names = Object.keys(summary.streams);
+  if (names.length) {
+    const header = ['stream', 'read', 'created', 'updated', 'skipped', 'failed'];
+    const rows = names.map((n) => {
+      const c = summary.streams[n]!;
+      return [n, c.read, c.created, c.updated, c.skipped, c.failed].map(String);
+    });
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+    const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+    out.write(line(header) + '\n' + rows.map(line).join('\n') + '\n');
+  }
+  if (summary.error && !summary.problems?.length) {
+    out.write(`error: ${summary.error.message}${summary.error.fix ? `\nfix: ${summary.error.fix}` : ''}\n`);
+  }
+  out.write(`${summary.status}${summary.runId ? ` (run ${summary.runId})` : ''}, exit ${summary.exitCode}\n`);
+}
+
+export function buildProgram(connectors: ConnectorRegistry): Command {
+  const program = new Command();
+  program
+    .name('ledgersync')
+    .description('Declarative ETL from Chargebee into accounting systems, driven by YAML pipelines.')
+    .showHelpAfterError()
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT.config));
+
+  program
+    .command('validate')
+    .description('check pipeline files: YAML, schema, references and JSONata; exit 0 when clean, 2 on any error')
+    .argument('<files...>', 'pipeline files or globs (quote globs: "pipelines/**/*.yaml")')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action(async (files: string[], opts: { format: 'text' | 'json' }) => {
+      const result = await validateFiles(files, { env: process.env, connectorsDir: connectors.descriptorsDir });
+      const text = formatProblems(result.problems, opts.format);
+      if (text) process.stdout.write(text + '\n');
+      const errors = result.problems.filter((p) => p.severity === 'error').length;
+      if (opts.format === 'text') process.stderr.write(`${result.files.length} file(s) checked, ${errors} error(s)\n`);
+      process.exitCode = errors ? EXIT.config : EXIT.ok;
+    });
+
+  program
+    .command('run')
+    .description('sync a pipeline: read what changed since the last checkpoint, map it, write it')
+    .argument('<pipeline>', 'pipeline YAML file')
+    .option('--state <path>', `state database (default ${DEFAULT_STATE}, or LEDGERSYNC_STATE)`)
+    .option('--full-refresh', 're-read everything from the source (the ledger still prevents duplicate writes)', false)
+    .option('--stream <name...>', 'only these streams')
+    .option('--json', 'print one JSON summary on stdout and no progress', false)
+    .action(async (pipeline: string, opts: { state?: string; fullRefresh: boolean; stream?: string[]; json: boolean }) => {
+      const controller = new AbortController();
+      const stop = () => controller.abort(new Error('interrupted'));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      const summary = await runPipeline({
+        connectors,
+        pipelinePath: resolve(pipeline),
+        statePath: statePath(opts.state),
+        fullRefresh: opts.fullRefresh,
+        ...(opts.stream ? { streams: opts.stream } : {}),
+        log: createLogger(opts.json ? { level: 'error' } : {}),
+        progress: opts.json ? silentProgress : createProgress(),
+        signal: controller.signal,
+      });
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(summaryJson(summary)) + '\n');
+      } else {
+        printSummary(summary);
+      }
+      process.exitCode = summary.exitCode;
+    });
+
+  program
+    .command('status')
+    .description('show cursors, recent runs and records waiting in the dead-letter table')
+    .argument('<pipeline>', 'pipeline YAML file')
+    .option('--state <path>', 'state database')
+    .option('--json', 'print JSON', false)
+    .action(async (pipeline: string, opts: { state?: string; json: boolean }) => {
+      process.exitCode = await showStatus({
+        connectors,
+        pipelinePath: resolve(pipeline),
+        statePath: statePath(opts.state),
+        json: opts.json,
+        out: process.stdout,
+      });
+    });
+
+  program
+    .command('reset')
+    .description('forget cursors so the next run re-reads from the start (the ledger is kept: nothing is written twice)')
+    .argument('<pipeline>', 'pipeline YAML file')
+    .option('--state <path>', 'state database')
+    .option('--stream <name>', 'only this stream')
+    .action(async (pipeline: string, opts: { state?: string; stream?: string }) => {
+      process.exitCode = await resetPipeline({
+        connectors,
+        pipelinePath: resolve(pipeline),
+        statePath: statePath(opts.state),
+        stream: opts.stream,
+        out: process.stdout,
+      });
+    });
+
+  program
+    .command('test')
+    .description('run mapping unit tests: source records and what the pipeline must map them to; exit 1 on any failure')
+    .argument('<pipeline>', 'pipeline YAML file')
+    .argument('<cases...>', 'YAML files of cases ({name, stream, input, refs?, options?, expect | expect_error})')
+    .action(async (pipeline: string, files: string[]) => {
+      const { plan, problems } = await loadPipeline(resolve(pipeline), { env: process.env, mode: 'validate', connectorsDir: connectors.descriptorsDir });
+      if (!plan) {
+        for (const p of problems) process.stdout.write(formatProblem(p) + '\n');
+        process.exitCode = EXIT.config;
+        return;
+      }
+      let failed = 0;
+      let passed = 0;
+      for (const file of files) {
+        for (const c of readCases(resolve(file))) {
+          const result = await runMappingCase(plan, c);
+          if (result.passed) passed++;
+          else failed++;
+          process.stdout.write(`${result.passed ? 'ok  ' : 'FAIL'} ${file}: ${result.name}\n${result.problems.map((p) => `       ${p}\n`).join('')}`);
+        }
+      }
+      process.stdout.write(`${passed} passed, ${failed} failed\n`);
+      process.exitCode = failed ? EXIT.recordsFailed : EXIT.ok;
+    });
+
+  addConnectorCommands(program, connectors);
+  return program;
+}
+
+export function summaryJson(summary: RunSummary): Record<string, unknown> {
+  return {
+    status: summary.status,
+    exit_code: summary.exitCode,
+    run_id: summary.runId || null,
+    pipeline: summary.pipeline,
+    streams: summary.streams,
+    ...(summary.error ? { error: summary.error } : {}),
+    ...(summary.problems?.length ? { problems: summary.problems } : {}),
+  };
+}

@@ -1,0 +1,115 @@
+/**
+ * The error-code catalogue: every code ledgersync raises, with its kind and a one-line meaning.
+ * Each owner keeps its codes beside its code: the engine's are here, `domain/error-codes.ts` has the
+ * domain modules', and each connector has `connectors/<system>/error-codes.ts`. Every catalogue
+ * registers its type in `ErrorCatalogues` (declaration merging), so `ErrorCode` is the union of all
+ * of them and a misspelt code in `new LedgersyncError(…)` does not compile. The README's error
+ * table is checked against these files (test/architecture/error-catalogue.test.ts).
+ */
+import type { ErrorKind } from './errors.js';
+
+/** What a process exits with; see the README's exit-code table. */
+export type ExitCode = 0 | 1 | 2 | 3 | 4;
+
+export interface ErrorCodeEntry {
+  /** The kind the code is raised with; a list when one code is raised with different kinds in different places. */
+  readonly kind: ErrorKind | readonly ErrorKind[];
+  /** What happened, in one line (the README's error table). */
+  readonly meaning: string;
+}
+
+/**
+ * A family of codes built at run time from a prefix and what a vendor said: an HTTP status
+ * (`http_` → `http_503`) or the vendor's own error code (`intacct_` → `intacct_bl34000061`).
+ */
+export interface ErrorFamilyEntry extends ErrorCodeEntry {
+  /** What follows the prefix. */
+  readonly suffix: 'number' | 'text';
+  /** A code of the family, for the README. */
+  readonly example: string;
+}
+
+export interface ErrorCatalogue {
+  readonly codes: Readonly<Record<string, ErrorCodeEntry>>;
+  /** By prefix. */
+  readonly families?: Readonly<Record<string, ErrorFamilyEntry>>;
+}
+
+/** The engine's own entries may set the exit code; every other code exits by its kind (`exitCodeFor`). */
+interface EngineErrorCodeEntry extends ErrorCodeEntry {
+  readonly exit?: ExitCode;
+}
+
+type FamilyCodes<Families> = {
+  [Prefix in keyof Families & string]: Families[Prefix] extends { suffix: 'number' } ? `${Prefix}${number}` : `${Prefix}${string}`;
+}[keyof Families & string];
+
+/** The codes one catalogue declares. */
+export type CodesOf<Catalogue extends ErrorCatalogue> =
+  | (keyof Catalogue['codes'] & string)
+  | (Catalogue extends { families: infer Families } ? FamilyCodes<Families> : never);
+
+export const engineErrorCodes = {
+  codes: {
+    invalid_configuration: { kind: 'config', meaning: 'the pipeline file has problems; each one is printed as file:line:col: message' },
+    run_locked: {
+      kind: 'config',
+      exit: 4,
+      meaning: 'another run, post or reset of the same pipeline holds the run lock; a scheduler skips this tick',
+    },
+    run_aborted: { kind: 'transient', meaning: 'SIGTERM or SIGINT stopped the run after the request in flight; the next run resumes from the last checkpoint' },
+    unknown_stream: { kind: 'config', meaning: '--stream names a stream the pipeline does not declare' },
+    unknown_connector: { kind: 'config', meaning: 'the pipeline names a connector this installation does not have' },
+    not_a_source: { kind: 'config', meaning: 'the connector named under source: cannot read' },
+    not_a_sink: { kind: 'config', meaning: 'the connector named under sink: cannot write' },
+    command_not_applicable: { kind: 'config', meaning: "a connector's command was given a pipeline that does not use that connector" },
+    unexpected_error: {
+      kind: ['system', 'record'],
+      meaning: 'something other than a ledgersync error was thrown (a bug, or a library failing); the message is the original one',
+    },
+    state_unreadable: { kind: 'config', meaning: 'the state file cannot be opened (path, permissions)' },
+    secret_key_missing: { kind: 'config', meaning: 'LEDGERSYNC_SECRET_KEY is unset or shorter than 16 characters, and a token must be stored' },
+    secret_undecryptable: { kind: 'config', meaning: 'a stored token cannot be decrypted with the current LEDGERSYNC_SECRET_KEY' },
+    sink_result_mismatch: { kind: 'system', meaning: 'a sink returned a different number of results than records it was given (a connector bug)' },
+    invalid_cases: { kind: 'config', meaning: 'a mapping-test file has no list of cases under cases:' },
+    no_base_url: { kind: 'system', meaning: 'a connector descriptor declares no base_url (a connector bug)' },
+    invalid_base_url: { kind: 'config', meaning: "a connection's base URL override is not an http(s) URL" },
+    missing_connection_value: { kind: 'config', meaning: 'a connection block lacks a value its connector needs (site, company id, directory…)' },
+    invalid_connection_value: { kind: 'config', meaning: "a connection value breaks the descriptor's rule for it (a site name with a dot…)" },
+    auth_needs_code: { kind: 'system', meaning: "an auth type that only the connector's code implements was used as static headers (a connector bug)" },
+    connection_failed: { kind: 'transient', meaning: 'the network failed after every retry (DNS, refused connection, reset, timeout)' },
+    unexpected_response: { kind: 'transient', meaning: 'a vendor answered with a body of an unexpected shape (no list where one was expected)' },
+    paging_loop: { kind: 'transient', meaning: 'a listing returned the same next-page token twice; reading stopped instead of looping' },
+    unknown_endpoint: { kind: 'config', meaning: 'a stream names an endpoint the source connector does not have' },
+    transform_failed: { kind: 'record', meaning: "a JSONata expression failed on a record (the message names the expression's line)" },
+    mapping_not_object: { kind: 'record', meaning: "a stream's mapping produced something other than an object" },
+    invalid_action: { kind: 'record', meaning: 'a mapping set _action to something other than upsert, delete, void or skip' },
+    invalid_argument: { kind: 'record', meaning: 'a mapping called $truncate() with a limit that is not a whole number' },
+    invalid_timestamp: { kind: 'record', meaning: '$date() or $datetime() was given something other than unix seconds' },
+    lookup_missing: { kind: 'record', meaning: 'a lookup table has no entry for the key and no default; the fix names the entry to add' },
+    unknown_lookup_table: { kind: 'config', meaning: '$lookup() names a table not declared under lookups:' },
+    reference_not_synced: {
+      kind: 'record',
+      meaning: '$ref() points at a record of an earlier stream that has not reached the target yet; it waits in the dead-letter table',
+    },
+  },
+  families: {
+    http_: {
+      suffix: 'number',
+      example: 'http_404',
+      kind: ['auth', 'transient', 'record'],
+      meaning: 'an HTTP error answer of a connector without its own error mapping, by status',
+    },
+  },
+} as const satisfies { codes: Readonly<Record<string, EngineErrorCodeEntry>>; families: Readonly<Record<string, ErrorFamilyEntry>> };
+
+/**
+ * Every catalogue's type, by owner. A domain module or connector adds its own from its
+ * error-codes.ts with `declare module '…/engine/error-codes.js' { interface ErrorCatalogues { … } }`.
+ */
+export interface ErrorCatalogues {
+  engine: typeof engineErrorCodes;
+}
+
+/** Every error code ledgersync raises. */
+export type ErrorCode = { [Owner in keyof ErrorCatalogues]: CodesOf<ErrorCatalogues[Owner]> }[keyof ErrorCatalogues];

@@ -1,0 +1,91 @@
+/**
+ * Runs a connector's own command (`ledgersync post …`) the way a run goes: the pipeline loaded and
+ * checked, the run lock taken and the run recorded, the connector handed what a run would hand it.
+ */
+import { ConfigError, LedgersyncError, asLedgersyncError, errorSummary } from '../errors.js';
+import { exitCodeFor } from '../exit-codes.js';
+import { createLogger, type Logger } from '../log.js';
+import { loadPipeline } from '../config/load.js';
+import type { CommandSummary, CommandValues, ConnectorCommand } from '../connector/command.js';
+import type { ConnectorRegistry } from '../connector/registry.js';
+import { withRunLock } from './lifecycle.js';
+import { factoryInput, sinkContext } from './runner.js';
+
+export interface CommandRunOptions<Report extends object> {
+  /** The connectors this installation offers (the app's registry). */
+  connectors: ConnectorRegistry;
+  /** The connector that contributes the command: the pipeline must use it on the command's side. */
+  connector: string;
+  command: ConnectorCommand<Report>;
+  /** The pipeline YAML file. */
+  pipelinePath: string;
+  /** SQLite state file. */
+  statePath: string;
+  /** The command's option values by option name. */
+  values: CommandValues;
+  /** Variables for `${VAR}` and LEDGERSYNC_SECRET_KEY. Default `process.env`. */
+  env?: Record<string, string | undefined>;
+  log?: Logger;
+  /** Unix seconds. Default: the clock. */
+  now?: () => number;
+  signal?: AbortSignal;
+}
+
+export async function runConnectorCommand<Report extends object>(options: CommandRunOptions<Report>): Promise<CommandSummary<Report>> {
+  const { command } = options;
+  const env = options.env ?? process.env;
+  const log = options.log ?? createLogger();
+  const now = options.now ?? (() => Math.floor(Date.now() / 1000));
+  const signal = options.signal ?? new AbortController().signal;
+  const notRun = (status: 'invalid' | 'locked' | 'failed', pipeline: string, error: LedgersyncError, runId = ''): CommandSummary<Report> => ({
+    status,
+    exitCode: exitCodeFor({ error }),
+    pipeline,
+    ...command.emptyReport(options.values),
+    runId,
+    error: errorSummary(error),
+    ...(error instanceof ConfigError ? { problems: [...error.problems] } : {}),
+  });
+
+  const loaded = await loadPipeline(options.pipelinePath, { env, mode: 'run', connectorsDir: options.connectors.descriptorsDir });
+  const errors = loaded.problems.filter((p) => p.severity === 'error');
+  if (!loaded.plan || errors.length) return notRun('invalid', options.pipelinePath, new ConfigError(errors));
+  const plan = loaded.plan;
+  const used = plan[command.role].config.connector;
+  if (used !== options.connector) {
+    const error = new LedgersyncError(
+      'command_not_applicable',
+      'config',
+      `ledgersync ${command.name} is a command of the ${options.connector} connector; pipeline ${plan.name} ${command.role === 'sink' ? 'writes to' : 'reads from'} ${used}`,
+      { fix: `give it a pipeline whose ${command.role} is ${options.connector}` },
+    );
+    return notRun('invalid', plan.name, error);
+  }
+
+  const locked = await withRunLock(options.statePath, plan.name, async ({ state, runId }) => {
+    let summary: CommandSummary<Report>;
+    try {
+      const outcome = await command.run({
+        plan,
+        values: options.values,
+        runId,
+        connectorInput: factoryInput(plan, command.role, log, signal),
+        sinkContext: sinkContext({ plan, state, runId, log: log.child(command.name), signal, now, secretKey: env['LEDGERSYNC_SECRET_KEY'] }),
+        log: log.child(command.name),
+        signal,
+        now,
+      });
+      const error = outcome.error && errorSummary(outcome.error);
+      summary = { status: outcome.status, exitCode: exitCodeFor({ error }), pipeline: plan.name, ...outcome.report, runId, ...(error ? { error } : {}) };
+    } catch (thrown) {
+      const error = asLedgersyncError(thrown);
+      log.error(error.actionable);
+      summary = notRun('failed', plan.name, error, runId);
+    }
+    return {
+      result: summary,
+      outcome: { status: summary.error ? 'failed' : 'success', exitCode: summary.exitCode, counts: {}, ...(summary.error ? { error: summary.error } : {}) },
+    };
+  });
+  return 'locked' in locked ? notRun('locked', plan.name, locked.locked) : locked.result;
+}

@@ -1,0 +1,82 @@
+/**
+ * The one lifecycle of every command that changes a pipeline's state (`run`, `post`, `reset`…):
+ * open the state file, take the pipeline's run lock and record the run, run the body, record its
+ * outcome, release the lock, close the state file and the HTTP agent. `status` opens the state the
+ * same way, without the lock.
+ */
+import { LedgersyncError, asLedgersyncError, errorSummary, type ErrorSummary } from '../errors.js';
+import { exitCodeFor, type ExitCode } from '../exit-codes.js';
+import { closeHttpAgent } from '../http/connection.js';
+import { StateStore, type RunLockHolder } from '../state/store.js';
+
+/** What the runs table keeps of a finished command; `ledgersync status` lists it. */
+export interface RunOutcomeRecord {
+  /** `success`, `partial`, `failed`, `reset`… */
+  status: string;
+  exitCode: ExitCode;
+  /** Stream counts, or what the command did. */
+  counts: unknown;
+  error?: ErrorSummary;
+}
+
+export interface LockedRun {
+  state: StateStore;
+  /** The run recorded for this command; it holds the lock. */
+  runId: string;
+}
+
+export type RunLockResult<T> = { runId: string; result: T } | { locked: LedgersyncError; heldBy: RunLockHolder };
+
+/** Opens the state file for the body and closes it after, whatever happens. */
+export async function withState<T>(statePath: string, body: (state: StateStore) => Promise<T> | T): Promise<T> {
+  const state = StateStore.open(statePath);
+  try {
+    return await body(state);
+  } finally {
+    state.close();
+  }
+}
+
+/**
+ * Runs `body` holding the pipeline's run lock, or returns who holds it. The body's outcome is
+ * recorded before the lock is released; a body that throws is recorded as failed with its error,
+ * and the error goes on to the caller.
+ */
+export async function withRunLock<T>(
+  statePath: string,
+  pipeline: string,
+  body: (run: LockedRun) => Promise<{ result: T; outcome: RunOutcomeRecord }>,
+): Promise<RunLockResult<T>> {
+  try {
+    return await withState(statePath, async (state): Promise<RunLockResult<T>> => {
+      const begun = state.beginRun(pipeline);
+      if ('heldBy' in begun) return { locked: runLockedError(pipeline, begun.heldBy), heldBy: begun.heldBy };
+      const { runId } = begun;
+      let done: { result: T; outcome: RunOutcomeRecord };
+      try {
+        done = await body({ state, runId });
+      } catch (thrown) {
+        const error = asLedgersyncError(thrown);
+        state.finishRun(pipeline, runId, 'failed', exitCodeFor({ error }), null, errorSummary(error));
+        throw thrown;
+      }
+      const { outcome } = done;
+      state.finishRun(pipeline, runId, outcome.status, outcome.exitCode, outcome.counts, outcome.error);
+      return { runId, result: done.result };
+    });
+  } finally {
+    await closeHttpAgent();
+  }
+}
+
+export function runLockedError(pipeline: string, held: RunLockHolder): LedgersyncError {
+  return new LedgersyncError(
+    'run_locked',
+    'config',
+    `another run of pipeline '${pipeline}' is in progress (run ${held.runId}, pid ${held.pid} on ${held.hostname}, since ${new Date(held.since * 1000).toISOString()})`,
+    {
+      fix: 'wait for it to finish; a lock left by a killed process on this host is taken over automatically',
+      details: { ...held },
+    },
+  );
+}
