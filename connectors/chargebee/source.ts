@@ -37,7 +37,9 @@ export function listQuery(endpoint: EndpointDescriptor, request: StreamReadReque
   const query: Record<string, QueryValue> = { ...endpoint.params, ...request.params };
   const cursor = endpoint.cursor;
   if (cursor) {
-    query['sort_by[asc]'] = cursor.sortable ? cursor.field : cursor.fallback_sort;
+    // A list without sort_by (plans, addons) is read in Chargebee's default order; the cursor only filters.
+    const sortBy = cursor.sortable ? cursor.field : cursor.fallback_sort;
+    if (sortBy !== undefined) query['sort_by[asc]'] = sortBy;
     const from = cursorOf(request.checkpoint);
     // `after` is strict: minus one more second so the checkpoint's own second is read again.
     if (from !== undefined) query[`${cursor.field}[after]`] = Math.max(0, from - request.lookbackSeconds - 1);

@@ -1,6 +1,6 @@
 /**
- * The QBO v3 calls the sink makes, each with `minorversion`: query, read, save (create or
- * sparse update), void, delete and batch. Batch requests also pass a sliding-window limiter of
+ * The QBO v3 calls the sink makes, each with `minorversion` and in the form Intuit's SDKs send
+ * (node-quickbooks, QuickBooks-V3-PHP-SDK): query, read, create, sparse update, void, delete and batch. Batch requests also pass a sliding-window limiter of
  * their own (40 a minute per realm), on top of the connection's 500 a minute.
  */
 import { LedgersyncError } from '../../engine/errors.js';
@@ -11,6 +11,9 @@ import { readFault, type QboFault } from './faults.js';
 export type QboEntity = Record<string, unknown> & { Id: string; SyncToken: string };
 
 export type BatchOperation = 'create' | 'update' | 'delete';
+
+/** Entities Intuit voids with `?operation=update&include=void` instead of `?operation=void`. */
+export const VOIDED_BY_SPARSE_UPDATE: ReadonlySet<string> = new Set(['Payment', 'SalesReceipt']);
 
 export interface BatchItem {
   bId: string;
@@ -68,23 +71,47 @@ export class QboApi {
     return entityOf(response.json(), object);
   }
 
-  /** Create (no Id) or update (Id + SyncToken, sparse when the body says so). Throws the QBO fault as a record error. */
-  async save(object: string, body: Record<string, unknown>): Promise<QboEntity> {
+  /** Create: `POST /{entity}` without an Id. Throws the QBO fault as a record error. */
+  async create(object: string, body: Record<string, unknown>): Promise<QboEntity> {
     const response = await this.connection.request({ method: 'POST', path: object.toLowerCase(), query: this.mv, json: body });
     return entityOf(response.json(), object);
   }
 
-  async operation(object: string, operation: 'void' | 'delete', id: string, syncToken: string): Promise<Record<string, unknown>> {
+  /** Sparse update as Intuit's SDKs send it: `POST /{entity}?operation=update` with Id, SyncToken and `sparse: true`. */
+  async update(object: string, body: Record<string, unknown>): Promise<QboEntity> {
     const response = await this.connection.request({
       method: 'POST',
       path: object.toLowerCase(),
-      query: { operation, ...this.mv },
-      json: { Id: id, SyncToken: syncToken },
+      query: { operation: 'update', ...this.mv },
+      json: { ...body, sparse: true },
+    });
+    return entityOf(response.json(), object);
+  }
+
+  /**
+   * Void or delete as Intuit's SDKs send them: `?operation=void|delete` with `{Id, SyncToken}`; a
+   * Payment or SalesReceipt is voided by a sparse update with `include=void` (the PHP SDK's
+   * PAYMENTCLASSNAME / VOID_QUERYPARAMETER_PAYMENT, node-quickbooks' voidPayment).
+   */
+  async operation(object: string, operation: 'void' | 'delete', id: string, syncToken: string): Promise<Record<string, unknown>> {
+    const byUpdate = operation === 'void' && VOIDED_BY_SPARSE_UPDATE.has(object);
+    const response = await this.connection.request({
+      method: 'POST',
+      path: object.toLowerCase(),
+      query: byUpdate ? { operation: 'update', include: 'void', ...this.mv } : { operation, ...this.mv },
+      json: byUpdate ? { Id: id, SyncToken: syncToken, sparse: true } : { Id: id, SyncToken: syncToken },
       // Voiding or deleting twice leaves QBO as once: safe to retry after a lost response.
       idempotent: true,
     });
     const body = response.json<Record<string, unknown>>();
     return (body[object] as Record<string, unknown> | undefined) ?? {};
+  }
+
+  /** The company's country (CompanyInfo.Country, e.g. `US`), or undefined when QBO does not say. */
+  async companyCountry(): Promise<string | undefined> {
+    const [info] = await this.query('CompanyInfo', 'select * from CompanyInfo');
+    const country = info?.['Country'];
+    return typeof country === 'string' && country !== '' ? country : undefined;
   }
 
   /** One batch request (≤ 30 items). Item faults come back as outcomes; request failures throw. */

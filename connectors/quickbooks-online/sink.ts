@@ -53,6 +53,9 @@ export class QboSink implements Sink {
   /** Per object with an adopt field: source id → QBO document, read once per run. */
   private readonly adoptIndex = new Map<string, Map<string, { Id: string; SyncToken: string }>>();
 
+  /** CompanyInfo.Country, read when the sink opens. */
+  private country: string | undefined;
+
   constructor(
     private readonly api: QboApi,
     private readonly oauth: IntuitOAuth,
@@ -64,6 +67,8 @@ export class QboSink implements Sink {
   async open(ctx: SinkContext): Promise<void> {
     this.oauth.bind(ctx.secrets);
     await this.oauth.accessToken();
+    // Read once a run: Intuit documents GlobalTaxCalculation as not applicable to US companies.
+    this.country = await this.api.companyCountry();
   }
 
   async write(batch: readonly SinkRecord[], ctx: SinkContext): Promise<SinkResult[]> {
@@ -84,6 +89,7 @@ export class QboSink implements Sink {
 
   private prepare(record: SinkRecord, index: number, ctx: SinkContext): Job {
     const job: Job = { index, record, object: record.object, body: structuredClone(record.data), foundByLookup: false, thenVoid: false };
+    if (this.country === 'US') delete job.body['GlobalTaxCalculation'];
     const key = this.settings.naturalKeys[record.object];
     if (key === undefined) {
       job.result = failed(
@@ -336,7 +342,8 @@ export class QboSink implements Sink {
   private async sendOne(job: Job, kind: OperationKind, ctx: SinkContext, attempt = 1): Promise<void> {
     try {
       let entity: Record<string, unknown>;
-      if (kind === 'create' || kind === 'update') entity = await this.api.save(job.object, this.bodyFor(job, kind));
+      if (kind === 'create') entity = await this.api.create(job.object, this.bodyFor(job, kind));
+      else if (kind === 'update') entity = await this.api.update(job.object, this.bodyFor(job, kind));
       else entity = await this.api.operation(job.object, kind, job.target!.Id, job.target!.SyncToken ?? '0');
       this.succeeded(job, kind, entity);
     } catch (error) {

@@ -11,6 +11,8 @@ import type { XmlNode, XmlValue } from './xml.js';
 type FieldSpec =
   | 'text'
   | 'date'
+  /** A date written `MM/DD/YYYY` in one element (the object API: APPYMT's PAYMENTDATE). */
+  | 'usdate'
   | 'amount'
   /** A child element with its own ordered children (`billto`, `DISPLAYCONTACT`). */
   | { node: Fields }
@@ -24,38 +26,43 @@ const t = (...names: string[]): Fields => names.map((n) => [n, 'text'] as const)
 const contact: Fields = t('contactname');
 const customFields: FieldSpec = { list: 'customfield', of: t('customfieldname', 'customfieldvalue') };
 
-const arLine: Fields = [
-  ...t('glaccountno', 'accountlabel', 'offsetglaccountno'),
+// Line elements in the order of the SDK's InvoiceLineCreate / ArAdjustmentLineCreate / BillLineCreate
+// (intacct-sdk-js); taxentries last, as the PHP and .NET SDKs' InvoiceLineCreate write them.
+const lineHead: Fields = [
+  ...t('accountlabel', 'glaccountno', 'offsetglaccountno'),
   ['amount', 'amount'],
   ...t('allocationid', 'memo', 'locationid', 'departmentid', 'key'),
+];
+const lineTotals: Fields = [
   ['totalpaid', 'amount'],
   ['totaldue', 'amount'],
   ['customfields', customFields],
+];
+const lineDimensions = t('projectid', 'customerid', 'vendorid', 'employeeid', 'itemid', 'classid', 'contractid', 'warehouseid');
+const taxEntries: readonly [string, FieldSpec] = [
+  'taxentries',
+  {
+    list: 'taxentry',
+    of: [
+      ['detailid', 'text'],
+      ['trx_tax', 'amount'],
+    ],
+  },
+];
+
+const arLine: Fields = [
+  ...lineHead,
+  ...lineTotals,
   ...t('revrectemplate', 'defrevaccount'),
   ['revrecstartdate', 'date'],
   ['revrecenddate', 'date'],
-  ...t('projectid', 'taskid', 'customerid', 'vendorid', 'employeeid', 'itemid', 'classid', 'contractid', 'warehouseid'),
-  [
-    'taxentries',
-    {
-      list: 'taxentry',
-      of: [
-        ['detailid', 'text'],
-        ['trx_tax', 'amount'],
-      ],
-    },
-  ],
+  ...lineDimensions,
+  taxEntries,
 ];
 
-const apLine: Fields = [
-  ...t('glaccountno', 'accountlabel', 'offsetglaccountno'),
-  ['amount', 'amount'],
-  ...t('allocationid', 'memo', 'locationid', 'departmentid', 'key'),
-  ['totalpaid', 'amount'],
-  ['totaldue', 'amount'],
-  ['customfields', customFields],
-  ...t('projectid', 'taskid', 'customerid', 'vendorid', 'employeeid', 'itemid', 'classid', 'contractid', 'warehouseid', 'billable'),
-];
+const arAdjustmentLine: Fields = [...lineHead, ...lineTotals, ...lineDimensions, taxEntries];
+
+const apLine: Fields = [...lineHead, ...lineTotals, ...lineDimensions, ...t('billable')];
 
 const currencyFields: Fields = [...t('basecurr', 'currency'), ['exchratedate', 'date'], ...t('exchratetype', 'exchrate')];
 
@@ -70,6 +77,26 @@ const invoiceHeader: Fields = [
   ...currencyFields,
   ...t('nogl', 'supdocid'),
   ['customfields', customFields],
+];
+
+/**
+ * update_invoice as the SDK's InvoiceUpdate writes it: the contacts are `payto` / `returnto`, the
+ * currency section has no `basecurr`, and `batchkey`, `onhold`, `externalid`, `nogl` and the
+ * document number (the key) are not sent: they are set when the invoice is created.
+ */
+const invoiceUpdateFields: Fields = [
+  ['customerid', 'text'],
+  ['datecreated', 'date'],
+  ['dateposted', 'date'],
+  ['datedue', 'date'],
+  ...t('termname', 'action', 'ponumber', 'description'),
+  ['payto', { node: contact }],
+  ['returnto', { node: contact }],
+  ['currency', 'text'],
+  ['exchratedate', 'date'],
+  ...t('exchratetype', 'exchrate', 'supdocid'),
+  ['customfields', customFields],
+  ['invoiceitems', { list: 'lineitem', of: arLine }],
 ];
 
 const customerFields: Fields = [
@@ -135,7 +162,18 @@ export interface Lookup {
 export interface ObjectSpec {
   /** Legacy function (`create_invoice`) or object-API verb (`create` with `<CUSTOMER>`). */
   create: { function: string; objectElement?: string };
-  update?: { function: string; objectElement?: string; keyAttribute?: boolean; linesElement?: { from: string; to: string } };
+  update?: {
+    function: string;
+    objectElement?: string;
+    keyAttribute?: boolean;
+    linesElement?: { from: string; to: string };
+    /** The update function's own elements, when they are not the create function's. */
+    fields?: Fields;
+    /** Mapped (create) names → the update function's names. */
+    rename?: Readonly<Record<string, string>>;
+    /** Line elements the update function's lines do not have (sent on create only). */
+    linesOmit?: readonly string[];
+  };
   fields: Fields;
   /** Custom fields of the object API are top-level elements: allow unknown UPPERCASE ones after the known. */
   openFields?: boolean;
@@ -161,7 +199,15 @@ export const objectSpecs: Readonly<Record<string, ObjectSpec>> = {
   },
   ARINVOICE: {
     create: { function: 'create_invoice' },
-    update: { function: 'update_invoice', keyAttribute: true, linesElement: { from: 'invoiceitems', to: 'updateinvoiceitems' } },
+    update: {
+      function: 'update_invoice',
+      keyAttribute: true,
+      linesElement: { from: 'invoiceitems', to: 'updateinvoiceitems' },
+      fields: invoiceUpdateFields,
+      rename: { billto: 'payto', shipto: 'returnto' },
+      // No SDK writes taxentries in an updatelineitem (InvoiceLineUpdate): a line's tax entries stay as created.
+      linesOmit: ['taxentries'],
+    },
     fields: [...invoiceHeader, ['invoiceitems', { list: 'lineitem', of: arLine }]],
     naturalKey: 'invoiceno',
     lookup: { object: 'ARINVOICE', field: 'RECORDID' },
@@ -177,7 +223,7 @@ export const objectSpecs: Readonly<Record<string, ObjectSpec>> = {
       ...currencyFields,
       ['nogl', 'text'],
       ['customfields', customFields],
-      ['aradjustmentitems', { list: 'lineitem', of: arLine }],
+      ['aradjustmentitems', { list: 'lineitem', of: arAdjustmentLine }],
     ],
     naturalKey: 'adjustmentno',
     lookup: { object: 'ARADJUSTMENT', field: 'RECORDID' },
@@ -190,7 +236,7 @@ export const objectSpecs: Readonly<Record<string, ObjectSpec>> = {
       ['customerid', 'text'],
       ['paymentamount', 'amount'],
       ['translatedamount', 'amount'],
-      ...t('batchkey', 'bankaccountid', 'undepfundsacct', 'refid', 'overpaylocid', 'overpaydeptid'),
+      ...t('undepfundsacct', 'batchkey', 'bankaccountid', 'refid', 'overpaylocid', 'overpaydeptid'),
       ['datereceived', 'date'],
       ...t('paymentmethod'),
       ...currencyFields,
@@ -252,24 +298,29 @@ export const objectSpecs: Readonly<Record<string, ObjectSpec>> = {
     immutable: 'bills posted by ledgersync are not edited; correct the bill in Intacct',
   },
   APPAYMENT: {
-    create: { function: 'create_paymentrequest' },
+    // The object API, as the SDK's ApPaymentCreate writes it; create_paymentrequest is the legacy function.
+    create: { function: 'create', objectElement: 'APPYMT' },
     fields: [
-      ...t('bankaccountid', 'vendorid', 'memo', 'paymentmethod', 'grouppayments'),
-      ['paymentdate', 'date'],
-      ['paymentoption', 'text'],
+      ...t('PAYMENTMETHOD', 'FINANCIALENTITY', 'VENDORID', 'PAYMENTREQUESTMETHOD', 'GROUPPAYMENTS'),
+      ['EXCH_RATE_DATE', 'usdate'],
+      ...t('EXCH_RATE_TYPE_ID', 'DOCNUMBER', 'DESCRIPTION', 'PAYMENTCONTACT'),
+      ['PAYMENTDATE', 'usdate'],
+      ...t('CURRENCY', 'BASECURR'),
+      ['AMOUNTTOPAY', 'amount'],
+      ['ACTION', 'text'],
       [
-        'paymentrequestitems',
+        'APPYMTDETAILS',
         {
-          list: 'paymentrequestitem',
+          list: 'APPYMTDETAIL',
           of: [
-            ['key', 'text'],
-            ['paymentamount', 'amount'],
+            ['RECORDKEY', 'text'],
+            ['ENTRYKEY', 'text'],
+            ['TRX_PAYMENTAMOUNT', 'amount'],
           ],
         },
       ],
-      ...t('documentnumber', 'paymentdescription'),
     ],
-    naturalKey: 'memo',
+    naturalKey: 'DESCRIPTION',
     lookup: { object: 'APPYMT', field: 'DESCRIPTION' },
     targetId: 'recordNo',
     immutable: 'Intacct AP payments cannot be edited through the API; void it in Intacct and re-run',
@@ -278,6 +329,12 @@ export const objectSpecs: Readonly<Record<string, ObjectSpec>> = {
 
 function bad(path: string, message: string, fix?: string): LedgersyncError {
   return new LedgersyncError('invalid_intacct_field', 'record', `${path}: ${message}`, fix ? { fix } : {});
+}
+
+function usDateValue(value: unknown, path: string): string {
+  const m = typeof value === 'string' ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(value) : null;
+  if (!m) throw bad(path, `expected a date YYYY-MM-DD, received ${JSON.stringify(value)}`, 'map dates with $date(timestamp)');
+  return `${m[2]}/${m[3]}/${m[1]}`;
 }
 
 function dateValue(value: unknown, path: string): XmlNode {
@@ -333,6 +390,7 @@ function objectOf(value: unknown, path: string): Record<string, unknown> {
 function fieldValue(value: unknown, spec: FieldSpec, path: string): XmlValue {
   if (spec === 'text') return scalarText(value, path);
   if (spec === 'date') return dateValue(value, path);
+  if (spec === 'usdate') return usDateValue(value, path);
   if (spec === 'amount') return amountValue(value, path);
   if ('node' in spec) return toElements(objectOf(value, path), spec.node, path);
   const items = Array.isArray(value) ? value : [value];
@@ -373,16 +431,33 @@ export function updateBody(
 ): { name: string; body: XmlNode; attributes?: Record<string, string> } {
   const update = spec.update;
   if (!update) throw new LedgersyncError('intacct_update_unsupported', 'record', `${object}: ${spec.immutable ?? 'Intacct offers no update for this object'}`);
-  const elements = toElements(data, spec.fields, object, spec.openFields);
-  if (update.objectElement) return { name: update.function, body: { [update.objectElement]: { ...(recordNo ? { RECORDNO: recordNo } : {}), ...elements } } };
+  if (update.objectElement) {
+    // The SDK's CustomerUpdate addresses the record by its ID (the first element), never by RECORDNO.
+    return { name: update.function, body: { [update.objectElement]: toElements(data, spec.fields, object, spec.openFields) } };
+  }
+  const renamed: Record<string, unknown> = {};
+  const updatable = new Set((update.fields ?? spec.fields).map(([name]) => name));
+  for (const [k, v] of Object.entries(data)) {
+    if (k === spec.naturalKey) continue; // the document number is the key: never renumbered
+    const name = update.rename?.[k] ?? k;
+    // Set when the document was created, and not elements of the update function: left as they are.
+    if (!updatable.has(name) && spec.fields.some(([n]) => n === k)) continue;
+    renamed[name] = v;
+  }
+  const elements = toElements(renamed, update.fields ?? spec.fields, object, spec.openFields);
   const body: XmlNode = {};
   for (const [k, v] of Object.entries(elements)) {
-    if (k === spec.naturalKey) continue; // the document number is the key: never renumbered
     if (update.linesElement && k === update.linesElement.from) {
       // update_invoice addresses existing lines by number: line n of the new version replaces line n.
       const lines = (v as XmlNode)['lineitem'];
       const list = Array.isArray(lines) ? lines : lines === undefined ? [] : [lines];
-      body[update.linesElement.to] = { updatelineitem: list.map((line, i) => ({ '@line_num': String(i + 1), ...(line as XmlNode) })) };
+      const omit = new Set(update.linesOmit ?? []);
+      body[update.linesElement.to] = {
+        updatelineitem: list.map((line, i) => ({
+          '@line_num': String(i + 1),
+          ...Object.fromEntries(Object.entries(line as XmlNode).filter(([name]) => !omit.has(name))),
+        })),
+      };
       continue;
     }
     body[k] = v;

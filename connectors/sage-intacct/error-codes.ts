@@ -22,6 +22,7 @@ export const sageIntacctErrorCodes = {
       meaning: 'a mapped field has a value Intacct would refuse (an unknown field, not a date, not text, wrong decimals)',
     },
     unknown_intacct_object: { kind: 'config', meaning: 'a stream targets an object the Intacct sink cannot write' },
+    intacct_page_size: { kind: 'config', meaning: 'a readByQuery page size is above the 1000 rows the Intacct SDKs allow (or below 1)' },
     float_amount: { kind: 'record', meaning: 'an amount is a floating-point number instead of an exact decimal string; map it with $money()' },
   },
   families: {

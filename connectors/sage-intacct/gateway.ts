@@ -4,6 +4,7 @@
  * is checked: a control failure runs nothing, an authentication failure runs no function, and a
  * function failure concerns that function only.
  */
+import { READ_BY_QUERY_MAX_PAGE_SIZE, checkPageSize } from './query.js';
 import { createHash, randomUUID } from 'node:crypto';
 import { LedgersyncError } from '../../engine/errors.js';
 import type { HttpConnection } from '../../engine/http/connection.js';
@@ -197,10 +198,8 @@ export class IntacctGateway {
   }
 
   /** readByQuery then readMore until the result set is exhausted (or `maxPages`). */
-  async *query(object: string, query: string, fields = '*', pageSize = 1000): AsyncGenerator<Record<string, string>[]> {
-    const [first] = await this.execute([
-      { controlId: 'query', name: 'readByQuery', body: { object, fields, query, pagesize: String(pageSize), returnFormat: 'xml' } },
-    ]);
+  async *query(object: string, query: string, fields = '*', pageSize = READ_BY_QUERY_MAX_PAGE_SIZE): AsyncGenerator<Record<string, string>[]> {
+    const [first] = await this.execute([readByQuery(object, query, fields, checkPageSize(pageSize, `${this.label}: readByQuery on ${object}`))]);
     let page = this.readOrThrow(first!, object, query);
     yield page.rows;
     while (page.numRemaining > 0 && page.resultId) {
@@ -222,4 +221,9 @@ export class IntacctGateway {
     }
     return readResult(result);
   }
+}
+
+/** A readByQuery function with its elements in the SDK's order (ReadByQuery.ts: object, query, fields, pagesize, returnFormat). */
+export function readByQuery(object: string, query: string, fields: string, pageSize: number, controlId = 'query'): GatewayFunction {
+  return { controlId, name: 'readByQuery', body: { object, query, fields, pagesize: String(pageSize), returnFormat: 'xml' } };
 }

@@ -12,7 +12,8 @@ import type { Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/con
 import { sameDecimal } from '../../domain/money/decimal.js';
 import { amountValue, createBody, naturalKeyOf, specFor, updateBody, type ObjectSpec } from './documents.js';
 import { recordRejected } from './errors.js';
-import { DuplicateControlIdError, requestControlId, type IntacctGateway } from './gateway.js';
+import { DuplicateControlIdError, readByQuery, requestControlId, type IntacctGateway } from './gateway.js';
+import { READ_BY_QUERY_MAX_PAGE_SIZE, inList } from './query.js';
 import { keyOf, type FunctionResult, type GatewayFunction } from './xml.js';
 
 export interface IntacctSinkSettings {
@@ -37,7 +38,6 @@ interface Planned {
   fn?: GatewayFunction;
 }
 
-const quote = (value: string) => `'${value.replace(/'/g, "''")}'`;
 const digest = (text: string, length: number) => createHash('sha256').update(text).digest('hex').slice(0, length);
 
 /** Items of an application with the amounts Intacct receives, to compare with its payment details. */
@@ -140,11 +140,7 @@ export class IntacctSink implements Sink {
         const keys = [...new Set(slice.map((p) => p.key))];
         const fields = object === 'ARPYMTDETAIL' ? 'RECORDNO,PAYMENTKEY,RECORDKEY,TRX_PAYMENTAMOUNT' : `RECORDNO,${field}`;
         queries.push({
-          fn: {
-            controlId: `lookup-${queries.length}`,
-            name: 'readByQuery',
-            body: { object, fields, query: `${field} IN (${keys.map(quote).join(',')})`, pagesize: '2000' },
-          },
+          fn: readByQuery(object, inList(field, keys), fields, READ_BY_QUERY_MAX_PAGE_SIZE, `lookup-${queries.length}`),
           apply: (rows) => {
             for (const p of slice) {
               if (object === 'ARPYMTDETAIL') {
@@ -174,8 +170,7 @@ export class IntacctSink implements Sink {
       const page = this.gateway.readOrThrow(result, String(q.fn.body['object']), String(q.fn.body['query']));
       const rows = [...page.rows];
       if (page.numRemaining > 0) {
-        for await (const more of this.gateway.query(String(q.fn.body['object']), String(q.fn.body['query']), String(q.fn.body['fields']), 2000))
-          rows.push(...more);
+        for await (const more of this.gateway.query(String(q.fn.body['object']), String(q.fn.body['query']), String(q.fn.body['fields']))) rows.push(...more);
       }
       q.apply(rows);
     }

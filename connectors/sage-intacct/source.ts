@@ -7,6 +7,7 @@ import { LedgersyncError } from '../../engine/errors.js';
 import type { EndpointDescriptor } from '../../engine/connector/descriptor.js';
 import type { Source, SourceContext, SourcePage, SourceRecord, StreamReadRequest } from '../../engine/connector/types.js';
 import type { IntacctGateway } from './gateway.js';
+import { checkPageSize, inList, quoteQueryValue } from './query.js';
 
 export interface IntacctCheckpoint {
   /** Unix seconds of the latest WHENMODIFIED read. */
@@ -26,14 +27,14 @@ export function formatIntacctTimestamp(seconds: number): string {
   return `${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())}/${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
 }
 
-const quote = (value: string) => `'${value.replace(/'/g, "''")}'`;
-
 export class IntacctSource implements Source {
   constructor(
     private readonly gateway: IntacctGateway,
     private readonly endpoints: Readonly<Record<string, EndpointDescriptor>>,
     private readonly pageSize: number,
-  ) {}
+  ) {
+    checkPageSize(pageSize, 'the Sage Intacct source (settings.page_size)');
+  }
 
   async open(): Promise<void> {
     await this.gateway.ensureSession();
@@ -52,7 +53,7 @@ export class IntacctSource implements Source {
     const previous = (request.checkpoint as IntacctCheckpoint | undefined)?.modified_after;
     const since = previous !== undefined ? Math.max(0, previous - request.lookbackSeconds) : request.startDate;
     const conditions = [
-      ...(since !== undefined ? [`${cursorField} >= ${quote(formatIntacctTimestamp(since))}`] : []),
+      ...(since !== undefined ? [`${cursorField} >= ${quoteQueryValue(formatIntacctTimestamp(since))}`] : []),
       ...(endpoint.params?.['query'] ? [endpoint.params['query']] : []),
       ...(request.params['query'] ? [request.params['query']] : []),
     ];
@@ -80,20 +81,17 @@ export class IntacctSource implements Source {
     const details: Record<string, string>[] = [];
     for await (const part of this.gateway.query(
       'ARPYMTDETAIL',
-      `PAYMENTKEY IN (${rows.map((r) => quote(r['RECORDNO'] ?? '')).join(',')})`,
+      inList(
+        'PAYMENTKEY',
+        rows.map((r) => r['RECORDNO'] ?? ''),
+      ),
       'RECORDNO,PAYMENTKEY,RECORDKEY,TRX_PAYMENTAMOUNT',
-      2000,
     ))
       details.push(...part);
     const invoiceKeys = [...new Set(details.map((d) => d['RECORDKEY'] ?? ''))].filter(Boolean);
     const invoices = new Map<string, Record<string, string>>();
     if (invoiceKeys.length) {
-      for await (const part of this.gateway.query(
-        'ARINVOICE',
-        `RECORDNO IN (${invoiceKeys.map(quote).join(',')})`,
-        'RECORDNO,RECORDID,CUSTOMERID,CURRENCY',
-        2000,
-      )) {
+      for await (const part of this.gateway.query('ARINVOICE', inList('RECORDNO', invoiceKeys), 'RECORDNO,RECORDID,CUSTOMERID,CURRENCY')) {
         for (const inv of part) invoices.set(inv['RECORDNO'] ?? '', inv);
       }
     }

@@ -8,11 +8,13 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { ConnectionConfig } from '../connector/types.js';
+import type { FieldConstraint } from '../connector/descriptor.js';
 import type { ConfigProblem } from '../errors.js';
 import { registerSecret } from '../log.js';
 import { ownSchemaValidator, readOwnSchema } from './ajv.js';
 import { displayPath, listConnectors, loadConnector, type LoadedConnector } from './descriptors.js';
 import { checkReferences, compileExpression } from './expressions.js';
+import { fieldFeeds, wholeExpressionFeed, type FieldFeed } from './field-values.js';
 import { deepFreeze } from './freeze.js';
 import type { CompiledExpression, LookupTable, Plan, SourcePosition, StreamPlan } from './plan.js';
 import { schemaProblems } from './schema-errors.js';
@@ -292,6 +294,8 @@ function checkStreams(
       }
       mappingPlan = { kind: 'fields', fields };
     }
+    const constrained = object !== undefined ? sink?.objects?.[object]?.fields : undefined;
+    if (constrained) checkConstrainedFields(root, base, mapping, constrained, report);
     if (!mappingPlan || object === undefined || typeof endpoint !== 'string') {
       complete = false;
       return;
@@ -309,6 +313,52 @@ function checkStreams(
     });
   });
   return complete ? plans : undefined;
+}
+
+/**
+ * Values a mapping can put in a field whose accepted values the sink declares: string literals in
+ * the mapping, and every value (and the default) of a lookup table feeding the field.
+ */
+function checkConstrainedFields(root: Json, base: string, mapping: Json, constrained: Readonly<Record<string, FieldConstraint>>, report: Report): void {
+  const names = new Set(Object.keys(constrained));
+  const feeds: Array<{ pointer: string; feed: FieldFeed }> = [];
+  const parsed = (text: unknown) => {
+    if (typeof text !== 'string') return undefined;
+    const compiled = compileExpression(text);
+    return compiled.ok ? compiled.expression : undefined;
+  };
+  const whole = parsed(mapping['expression']);
+  if (whole) for (const feed of fieldFeeds(whole, names)) feeds.push({ pointer: `${base}/mapping/expression`, feed });
+  if (isObject(mapping['fields'])) {
+    for (const [field, text] of Object.entries(mapping['fields'])) {
+      const expression = names.has(field) ? parsed(text) : undefined;
+      if (expression) feeds.push({ pointer: `${base}/mapping/fields${pointerOf([field])}`, feed: wholeExpressionFeed(expression, field) });
+    }
+  }
+  const lookups = isObject(root['lookups']) ? root['lookups'] : {};
+  for (const { pointer, feed } of feeds) {
+    const constraint = constrained[feed.field]!;
+    const accepted = (value: unknown) => typeof value === 'string' && constraint.enum.includes(constraint.ignore_case ? value.toLowerCase() : value);
+    const refuse = (at: string, value: unknown, where: string) =>
+      report(
+        at,
+        'value',
+        'field_value_not_accepted',
+        `${JSON.stringify(value).replace(/^"|"$/g, "'")} is not ${constraint.accepts}: use one of ${constraint.enum.join(', ')} (${where} feeds ${feed.field})`,
+      );
+    for (const literal of feed.literals) if (!accepted(literal)) refuse(pointer, literal, 'the mapping');
+    for (const table of new Set(feed.tables)) {
+      const lookup = lookups[table];
+      if (!isObject(lookup)) continue; // an unknown table is reported where it is named
+      const values = isObject(lookup['values']) ? lookup['values'] : {};
+      for (const [key, value] of Object.entries(values)) {
+        if (!accepted(value)) refuse(`/lookups${pointerOf([table, 'values', key])}`, value, `lookup table '${table}'`);
+      }
+      if ('default' in lookup && lookup['default'] !== null && !accepted(lookup['default'])) {
+        refuse(`/lookups${pointerOf([table, 'default'])}`, lookup['default'], `the default of lookup table '${table}'`);
+      }
+    }
+  }
 }
 
 function lookupTables(root: Json, tree: YamlTree): Record<string, LookupTable> {

@@ -75,11 +75,22 @@ export interface ConnectorDescriptor {
   timeout_ms?: number;
   endpoints?: Record<string, EndpointDescriptor>;
   /** Target objects a sink accepts, with their natural key and batch size. */
-  objects?: Record<string, { description: string; natural_key?: string; max_batch?: number }>;
+  objects?: Record<string, { description: string; natural_key?: string; max_batch?: number; fields?: Record<string, FieldConstraint> }>;
   /** Connector-specific data (API versions, limits…). */
   settings?: Record<string, unknown>;
   /** Directory the descriptor was loaded from. */
   readonly dir: string;
+}
+
+/** The values a sink object's field accepts, checked by `validate` against what a mapping can give it. */
+export interface FieldConstraint {
+  description: string;
+  /** Every value the target accepts. */
+  enum: string[];
+  /** What an accepted value is, for messages: "'card' is not <accepts>: use one of …". */
+  accepts: string;
+  /** The sink lowercases the value before sending it. Default false. */
+  ignore_case?: boolean;
 }
 
 export function rateLimitOf(d: ConnectorDescriptor, override?: Partial<RateLimit>): RateLimit | undefined {

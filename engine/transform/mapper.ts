@@ -2,6 +2,7 @@
  * Applies a stream's filter and mapping to one source record and returns the sink records it
  * yields (none when filtered out or skipped, several when the mapping returns an array).
  */
+import { withoutNullProperties } from './normalize.js';
 import { LedgersyncError } from '../errors.js';
 import type { CompiledExpression, StreamPlan } from '../config/plan.js';
 import type { SourceRecord } from '../connector/types.js';
@@ -100,7 +101,9 @@ function toMapped(stream: StreamPlan, record: SourceRecord, output: unknown, ind
   return mapped;
 }
 
-export async function mapRecord(stream: StreamPlan, record: SourceRecord, runBindings: Record<string, unknown>): Promise<MapOutcome> {
+export async function mapRecord(stream: StreamPlan, source: SourceRecord, runBindings: Record<string, unknown>): Promise<MapOutcome> {
+  // A JSON null reads as an absent field in every filter and mapping (see ./normalize.ts).
+  const record: SourceRecord = { ...source, data: withoutNullProperties(source.data) };
   const bindings = { ...runBindings, deleted: record.deleted };
   if (stream.filter && !(await evaluate(stream.filter, record, bindings))) return { kind: 'filtered' };
 

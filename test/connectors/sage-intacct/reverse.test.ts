@@ -85,3 +85,39 @@ it('records an Intacct offline payment in the fake Chargebee exactly once, and n
   expect(s.intacct.state.arPayments.size).toBe(paymentsBefore);
   expect([...s.intacct.state.arPayments.values()].filter((p) => p.DOCNUMBER === recorded()[0]!.id)).toHaveLength(0);
 });
+
+// issue 11, mismatch 3: the example mapped card payments to `card`, which record_payment refuses
+// (RecordPaymentInvoiceTransactionSchema's payment_method enum in the chargebee package).
+it('records a card payment made in Intacct with a payment method Chargebee accepts', async () => {
+  const s = (sandbox = await startSandbox());
+  customer(s.cb, 'cust_card');
+  invoice(s.cb, 'inv_card', 'cust_card', [{ id: 'lc', amount: 4_000, entityId: 'x', description: 'Card invoice' }]);
+  expect((await s.run()).exitCode).toBe(0);
+  const intacctInvoice = [...s.intacct.state.arDocuments.values()].find((d) => d.RECORDID === 'inv_card')!;
+  const gateway = intacctGateway(intacctInput(s.intacct));
+  const [created] = await gateway.execute([
+    {
+      controlId: 'clerk-card',
+      name: 'create_arpayment',
+      body: {
+        customerid: 'cust_card',
+        paymentamount: '40.00',
+        bankaccountid: 'BOA',
+        refid: 'CC-2001',
+        datereceived: { year: '2024', month: '03', day: '11' },
+        paymentmethod: 'Credit Card',
+        arpaymentitem: [{ invoicekey: intacctInvoice.RECORDNO, amount: '40.00' }],
+      },
+    },
+  ]);
+  expect(created!.status).toBe('success');
+  const reversePath = join(s.dir, 'reverse.yaml');
+  writeFileSync(reversePath, readFileSync(REVERSE, 'utf8'));
+  const result = await runPipeline({ connectors: installedConnectors, pipelinePath: reversePath, statePath: s.statePath, env: s.env, log: silentLogger });
+  expect(result.exitCode, JSON.stringify(result.error ?? result.streams)).toBe(0);
+  expect(result.streams['offline_payments']).toMatchObject({ created: 1, failed: 0 });
+  const recorded = s.cb.state.all('transactions').filter((t) => t.reference_number === 'CC-2001');
+  expect(recorded).toHaveLength(1);
+  expect(recorded[0]).toMatchObject({ payment_method: 'other', amount: 4_000, status: 'success' });
+  expect(s.cb.state.all('invoices').find((i) => i.id === 'inv_card')).toMatchObject({ status: 'paid', amount_due: 0 });
+});

@@ -145,7 +145,7 @@ describe('AR invoices', () => {
     const key = first!.status === 'created' ? first!.targetId : '';
     const changed = invoice('inv_2', { description: 'corrected' });
     const [updated] = await s.write([record('ARINVOICE', 'inv_2', changed, { targetId: key })], ctx);
-    expect(updated).toMatchObject({ status: 'updated', targetId: key });
+    expect(updated, JSON.stringify(updated)).toMatchObject({ status: 'updated', targetId: key });
     expect(fake.state.arDocuments.get(key)!.DESCRIPTION).toBe('corrected');
     fake.state.arDocuments.get(key)!.applied = 10_000n;
     const [refused] = await s.write([record('ARINVOICE', 'inv_2', invoice('inv_2', { description: 'again' }), { targetId: key })], ctx);
@@ -321,12 +321,12 @@ describe('payments, credits, refunds', () => {
     const [ap] = await s.write(
       [
         record('APPAYMENT', 'rf_1#ap', {
-          bankaccountid: 'BOA',
-          vendorid: 'REFUNDS',
-          memo: 'refund id - rf_1',
-          paymentmethod: 'Cash',
-          paymentdate: '2024-02-08',
-          paymentrequestitems: [{ key: billKey, paymentamount: '10.00' }],
+          PAYMENTMETHOD: 'Cash',
+          FINANCIALENTITY: 'BOA',
+          VENDORID: 'REFUNDS',
+          DESCRIPTION: 'refund id - rf_1',
+          PAYMENTDATE: '2024-02-08',
+          APPYMTDETAILS: [{ RECORDKEY: billKey, TRX_PAYMENTAMOUNT: '10.00' }],
         }),
       ],
       ctx,

@@ -90,7 +90,16 @@ describe('fake Chargebee errors and faults', () => {
   test('every request is logged with method, path, query and status', async () => {
     fake.requests.length = 0;
     await cbGet(fake, '/invoices', { limit: 2, 'status[is]': 'paid' });
-    expect(fake.requests).toEqual([{ method: 'GET', path: '/api/v2/invoices', query: { limit: '2', 'status[is]': 'paid' }, status: 200 }]);
+    expect(fake.requests).toEqual([
+      {
+        method: 'GET',
+        path: '/api/v2/invoices',
+        query: { limit: '2', 'status[is]': 'paid' },
+        status: 200,
+        operation: 'Invoice.list',
+        operationSource: 'chargebee/esm/schema/invoice.schema.js#ListInvoiceBodySchema',
+      },
+    ]);
   });
 
   test('Product Catalog 1.0 endpoints on a 2.0 site answer configuration_incompatible', async () => {

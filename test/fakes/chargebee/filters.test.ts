@@ -62,7 +62,7 @@ describe('fake Chargebee filters, sorts and include_deleted', () => {
   test('credit_notes sort by date only, but accept the updated_at filter', async () => {
     const bad = await cbGet(fake, '/credit_notes', { 'sort_by[asc]': 'updated_at' });
     expect(bad.status).toBe(400);
-    expect(bad.json).toMatchObject({ type: 'invalid_request', api_error_code: 'param_wrong_value', param: 'sort_by', http_status_code: 400 });
+    expect(bad.json).toMatchObject({ type: 'invalid_request', api_error_code: 'param_wrong_value', param: 'sort_by[asc]', http_status_code: 400 });
     const byDate = await listAll(fake, 'credit_notes', { limit: 100, 'sort_by[asc]': 'date', 'updated_at[after]': 1_690_000_000 });
     const expected = fake.state.all('credit_notes').filter((c) => !c.deleted && (c.updated_at ?? 0) > 1_690_000_000);
     expect(byDate.records.map((r) => r['id']).sort()).toEqual(expected.map((c) => c.id).sort());

@@ -7,22 +7,14 @@
 import type { Invoice, Transaction } from 'chargebee';
 import { invalidStateForRequest, paramWrongValue, resourceNotFound } from './errors.js';
 import type { FakeChargebeeState } from './state.js';
+import { recordPaymentMethods } from './vendor-schema.js';
 
-/** Payment methods Chargebee accepts for a recorded (offline) payment. */
-export const OFFLINE_PAYMENT_METHODS = [
-  'cash',
-  'check',
-  'bank_transfer',
-  'other',
-  'custom',
-  'card',
-  'ach_credit',
-  'sepa_credit',
-  'boleto',
-  'direct_debit',
-  'chargeback',
-  'automated_bank_transfer',
-] as const;
+/**
+ * Payment methods Chargebee accepts for a recorded (offline) payment: the enum of
+ * `transaction[payment_method]` in the chargebee package's `RecordPaymentInvoiceTransactionSchema`
+ * (no `card`: a card payment goes through a gateway, not record_payment).
+ */
+export const OFFLINE_PAYMENT_METHODS: readonly string[] = await recordPaymentMethods();
 
 type TransactionRecord = Transaction & { object: 'transaction' };
 
@@ -56,7 +48,7 @@ export function recordPayment(state: FakeChargebeeState, invoiceId: string, form
 
   const method = form.get('transaction[payment_method]');
   if (method === null || method === '') throw paramWrongValue('transaction[payment_method]', 'cannot be blank');
-  if (!(OFFLINE_PAYMENT_METHODS as readonly string[]).includes(method)) {
+  if (!OFFLINE_PAYMENT_METHODS.includes(method)) {
     throw paramWrongValue('transaction[payment_method]', `invalid value ${JSON.stringify(method)}; expected one of ${OFFLINE_PAYMENT_METHODS.join(', ')}`);
   }
   const amountDue = invoice.amount_due ?? 0;

@@ -110,7 +110,8 @@ export const RESOURCE_SPECS: Readonly<Record<ResourceName, ResourceSpec>> = {
   plans: {
     singular: 'plan',
     includeDeleted: true,
-    sortable: ['updated_at'],
+    // Plan.list has no sort_by (ListPlanBodySchema): plans come in Chargebee's default order.
+    sortable: [],
     filters: { id: 'string', name: 'string', currency_code: 'string', status: 'enum', updated_at: 'timestamp' },
     catalog: 'v1',
     events: { created: 'plan_created', updated: 'plan_updated', deleted: 'plan_deleted' },
@@ -118,7 +119,8 @@ export const RESOURCE_SPECS: Readonly<Record<ResourceName, ResourceSpec>> = {
   addons: {
     singular: 'addon',
     includeDeleted: true,
-    sortable: ['updated_at'],
+    // Addon.list has no sort_by (ListAddonBodySchema).
+    sortable: [],
     filters: { id: 'string', name: 'string', currency_code: 'string', status: 'enum', updated_at: 'timestamp' },
     catalog: 'v1',
     events: { created: 'addon_created', updated: 'addon_updated', deleted: 'addon_deleted' },

@@ -21,6 +21,7 @@ import { listPage } from './listing.js';
 import { recordPayment } from './payments.js';
 import { RESOURCE_SPECS, isResourceName, type ResourceName } from './resources.js';
 import type { FakeChargebeeState, StoredRecord } from './state.js';
+import { checkAgainstVendorSchema, vendorOperation } from './vendor-schema.js';
 
 export const API_PREFIX = '/api/v2';
 
@@ -34,6 +35,12 @@ export interface RequestLogEntry {
   /** The request took effect but its answer was dropped by `faults.dropResponseNext`. */
   responseDropped?: boolean;
   idempotencyKey?: string;
+  /** The form body of a POST, as sent. */
+  body?: string;
+  /** Chargebee's name of the operation (`Plan.list`, `Invoice.recordPayment`), when the fake serves it. */
+  operation?: string;
+  /** Where Chargebee defines that operation's parameters (the chargebee package's zod schema). */
+  operationSource?: string;
 }
 
 export interface ServerConfig {
@@ -119,7 +126,7 @@ export function createFakeServer(config: ServerConfig): Server {
     throw resourceNotFound(`Sorry, we couldn't find that resource: ${method} ${API_PREFIX}/${segments.join('/')} is not served by this site`);
   }
 
-  function answer(req: IncomingMessage, url: URL, body: string): Reply {
+  async function answer(req: IncomingMessage, url: URL, body: string, entry: RequestLogEntry): Promise<Reply> {
     if (!authorized(req, config.apiKey)) return errorReply(authenticationFailed());
     const method = req.method ?? 'GET';
     if (!url.pathname.startsWith(`${API_PREFIX}/`)) {
@@ -140,6 +147,12 @@ export function createFakeServer(config: ServerConfig): Server {
       }
       let reply: Reply;
       try {
+        const operation = await vendorOperation(method, segments);
+        if (operation) {
+          entry.operation = operation.name;
+          entry.operationSource = operation.source;
+          checkAgainstVendorSchema(operation, method === 'POST' ? new URLSearchParams(body) : url.searchParams);
+        }
         reply = route(method, segments, url.searchParams, body);
       } catch (error) {
         if (!(error instanceof ChargebeeApiError)) throw error;
@@ -165,6 +178,7 @@ export function createFakeServer(config: ServerConfig): Server {
     };
     config.requests.push(entry);
     const body = await readBody(req);
+    if (body !== '') entry.body = body;
     if (faults.delayMs > 0) await sleep(faults.delayMs);
 
     const fault = faults.next();
@@ -179,7 +193,7 @@ export function createFakeServer(config: ServerConfig): Server {
       reply = errorReply(fault.error);
     } else {
       const wait = config.rateLimiter?.check();
-      reply = wait !== undefined ? errorReply(requestLimitExceeded(wait)) : answer(req, url, body);
+      reply = wait !== undefined ? errorReply(requestLimitExceeded(wait)) : await answer(req, url, body, entry);
       if (wait === undefined && faults.takeDrop()) {
         entry.responseDropped = true;
         req.socket.destroy();

@@ -65,7 +65,7 @@ export interface FakeDualEntryState {
   lockedPeriods: Set<string>;
   entries: FakeEntry[];
   /** Every request received, in order. */
-  requests: Array<{ method: string; path: string; query: string }>;
+  requests: Array<{ method: string; path: string; query: string; body?: unknown }>;
 }
 
 export interface FakeDualEntryFaults {
@@ -278,7 +278,8 @@ export async function startFakeDualEntry(options: FakeDualEntryOptions = {}): Pr
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://fake');
     const method = req.method ?? 'GET';
-    state.requests.push({ method, path: url.pathname, query: url.search });
+    const logged: FakeDualEntryState['requests'][number] = { method, path: url.pathname, query: url.search };
+    state.requests.push(logged);
     if (unavailable > 0) {
       unavailable--;
       res.writeHead(503, { 'content-type': 'text/html' });
@@ -355,6 +356,7 @@ export async function startFakeDualEntry(options: FakeDualEntryOptions = {}): Pr
         let body: unknown;
         try {
           body = JSON.parse(await readBody(req));
+          logged.body = body;
         } catch {
           return fail(res, 400, { __all__: ['JSON parse error.'] });
         }
@@ -381,6 +383,7 @@ export async function startFakeDualEntry(options: FakeDualEntryOptions = {}): Pr
         let body: unknown;
         try {
           body = JSON.parse(await readBody(req));
+          logged.body = body;
         } catch {
           return fail(res, 400, { __all__: ['JSON parse error.'] });
         }

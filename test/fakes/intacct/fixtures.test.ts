@@ -93,7 +93,9 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 
-const requestFixtures = readdirSync(dir).filter((f) => f.endsWith('.xml') && /<test>/.test(readFileSync(join(dir, f), 'utf8')));
+/** Fixtures of functions whose seeded counterparts exist here; the others (update, AP) are checked by element-order.test.ts. */
+const checkedElsewhere = /^(InvoiceUpdate|CustomerUpdate|ApPaymentCreate|ReadByQuery|ReadMore|BillCreate)\./;
+const requestFixtures = readdirSync(dir).filter((f) => f.endsWith('.xml') && !checkedElsewhere.test(f) && /<test>/.test(readFileSync(join(dir, f), 'utf8')));
 /** Fixtures that leave required values empty: Intacct answers them with a function failure, and so does the fake. */
 const incomplete = new Set([
   'JournalEntryCreate.01.should-create-a-journalentry-object.xml',
@@ -160,12 +162,12 @@ describe('fake Intacct gateway answers in the response fixtures shapes', () => {
 
   it('a function failure like Result.02, readByQuery like Result.11 with readMore paging', async () => {
     const bad = await post(
-      envelope('<function controlid="testControlId"><readByQuery><object>BADOBJECT</object><fields>*</fields><query></query></readByQuery></function>'),
+      envelope('<function controlid="testControlId"><readByQuery><object>BADOBJECT</object><query></query><fields>*</fields></readByQuery></function>'),
     );
     expect(shape(bad)).toEqual(shape(child(parseXml(fixture('Result.02.should-return-failure-status-and-errors.xml')), 'response')));
     const first = await post(
       envelope(
-        "<function controlid=\"q\"><readByQuery><object>CUSTOMER</object><fields>RECORDNO,CUSTOMERID</fields><query>CUSTOMERID IN ('C0020','CUSTOMER1','C5678')</query><pagesize>2</pagesize></readByQuery></function>",
+        "<function controlid=\"q\"><readByQuery><object>CUSTOMER</object><query>CUSTOMERID IN ('C0020','CUSTOMER1','C5678')</query><fields>RECORDNO,CUSTOMERID</fields><pagesize>2</pagesize></readByQuery></function>",
       ),
     );
     const data = child(child(child(first, 'operation'), 'result'), 'data') as Record<string, XmlValue>;

@@ -50,6 +50,8 @@ export interface FunctionContext {
 export type FunctionResult = XmlNode;
 
 const CUSTOMER_ID_MAX = 17;
+/** ReadByQuery.ts of Intacct's SDK: MAX_PAGE_SIZE = 1000 ("Page Size cannot be greater than 1000"). */
+export const READ_BY_QUERY_MAX_PAGE_SIZE = 1000;
 const CUSTOMER_NAME_MAX = 100;
 
 // ---------- helpers ----------
@@ -312,13 +314,14 @@ function compare(a: string, b: string): number {
 export function compileQuery(query: string): (row: Row) => boolean {
   const q = query.trim();
   if (q === '') return () => true;
-  const tokens = [...q.matchAll(/'(?:[^']|'')*'|\(|\)|,|>=|<=|!=|<>|=|<|>|[A-Za-z_][\w.]*/g)].map((m) => m[0]);
+  // A quote inside a value is written \' (the SDK's InArrayString); '' is two values' ends, not a quote.
+  const tokens = [...q.matchAll(/'(?:[^'\\]|\\.)*'|\(|\)|,|>=|<=|!=|<>|=|<|>|[A-Za-z_][\w.]*|\S/g)].map((m) => m[0]);
   let i = 0;
   const peek = () => tokens[i];
   const next = () => tokens[i++];
   const literal = (tok: string | undefined): string => {
     if (!tok?.startsWith("'")) fail('Query Failed', '', `Invalid query '${query}': expected a quoted value`);
-    return tok.slice(1, -1).replace(/''/g, "'");
+    return tok.slice(1, -1).replace(/\\(.)/g, '$1');
   };
   const condition = (): ((r: Row) => boolean) => {
     const field = next();
@@ -331,7 +334,7 @@ export function compileQuery(query: string): (row: Row) => boolean {
         values.push(literal(next()));
         const sep = next();
         if (sep === ')') break;
-        if (sep !== ',') fail('Query Failed', '', `Invalid query '${query}'`);
+        if (sep !== ',') fail('Query Failed', '', `Invalid query '${query}': expected , or ) after a value, found ${sep ?? 'the end'}`);
       }
       return (r) => values.includes(r[field] ?? '');
     }
@@ -387,7 +390,15 @@ function page(ctx: FunctionContext, resultId: string): FunctionResult {
 function readByQuery(ctx: FunctionContext, fn: XmlValue): FunctionResult {
   const object = required('readByQuery', child(fn, 'object'), 'object').toUpperCase();
   const fields = text(child(fn, 'fields')) || '*';
-  const pageSize = Math.min(Number(text(child(fn, 'pagesize')) || '100'), 2000);
+  const pageSize = Number(text(child(fn, 'pagesize')) || String(READ_BY_QUERY_MAX_PAGE_SIZE));
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > READ_BY_QUERY_MAX_PAGE_SIZE) {
+    fail(
+      'Query Failed',
+      'Invalid pagesize',
+      `readByQuery: pagesize ${text(child(fn, 'pagesize'))} is not between 1 and ${READ_BY_QUERY_MAX_PAGE_SIZE}`,
+      `Page Size cannot be greater than ${READ_BY_QUERY_MAX_PAGE_SIZE}: ask for at most ${READ_BY_QUERY_MAX_PAGE_SIZE} and page with readMore.`,
+    );
+  }
   const matches = compileQuery(text(child(fn, 'query')));
   const wanted = fields === '*' ? undefined : fields.split(',').map((f) => f.trim().toUpperCase());
   const listtype = object.toLowerCase();
@@ -462,6 +473,7 @@ function createObject(ctx: FunctionContext, fn: XmlValue): FunctionResult {
     return { data: { '@listtype': 'objects', '@count': '1', customer: { RECORDNO, CUSTOMERID } } };
   }
   if (object === 'GLBATCH') return createGlBatch(ctx, child(fn, 'GLBATCH'));
+  if (object === 'APPYMT') return createApPayment(ctx, child(fn, 'APPYMT'));
   fail('BL01001973', '', `create: object ${object ?? '(none)'} is not supported by this gateway`);
 }
 
@@ -581,7 +593,9 @@ function updateInvoice(ctx: FunctionContext, fn: XmlValue): FunctionResult {
     const n = Number(text(child(u, '@line_num')));
     if (!Number.isInteger(n) || n < 1 || n > lines.length + 1)
       fail('BL03000031', '', `${name}: line_num ${n} does not exist on invoice ${existing.RECORDID}`, 'Address existing lines by their number.');
-    lines[n - 1] = parseLine(ctx, name, u, n - 1);
+    // An updatelineitem carries no taxentries (InvoiceLineUpdate writes none): the line keeps its tax.
+    const line = parseLine(ctx, name, u, n - 1);
+    lines[n - 1] = { ...line, taxentries: line.taxentries.length > 0 ? line.taxentries : (lines[n - 1]?.taxentries ?? []) };
   }
   for (const l of asArray(child(items, 'lineitem'))) lines.push(parseLine(ctx, name, l, lines.length));
   Object.assign(existing, {
@@ -760,24 +774,36 @@ function createBill(ctx: FunctionContext, fn: XmlValue): FunctionResult {
   return keyResult(RECORDNO);
 }
 
-function createPaymentRequest(ctx: FunctionContext, fn: XmlValue): FunctionResult {
-  const name = 'create_paymentrequest';
-  const bank = required(name, child(fn, 'bankaccountid'), 'bankaccountid');
+/** `MM/DD/YYYY`, the object API's date format (ApPaymentCreate writes PAYMENTDATE so). */
+function usDateOf(fn: string, value: XmlValue | undefined, field: string): string {
+  const raw = text(value);
+  const m = /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(raw);
+  const iso = m ? `${m[3]}-${m[1]}-${m[2]}` : '';
+  if (!m || Number.isNaN(new Date(`${iso}T00:00:00Z`).getTime()) || new Date(`${iso}T00:00:00Z`).toISOString().slice(0, 10) !== iso) {
+    fail('BL03000012', 'Invalid date', `${fn}: ${field} '${raw}' is not a date in MM/DD/YYYY`, 'Send the date as MM/DD/YYYY.');
+  }
+  return iso;
+}
+
+/** `<create><APPYMT>`: an AP payment of bills, as the SDK's ApPaymentCreate writes it. */
+function createApPayment(ctx: FunctionContext, p: XmlValue | undefined): FunctionResult {
+  const name = 'create APPYMT';
+  const bank = required(name, child(p, 'FINANCIALENTITY'), 'FINANCIALENTITY');
   if (!ctx.state.master.bankAccounts.includes(bank))
     fail('BL03000027', 'Invalid bank account', `${name}: bank account ${bank} does not exist`, 'Use an existing checking account ID.');
-  const VENDORID = required(name, child(fn, 'vendorid'), 'vendorid');
+  const VENDORID = required(name, child(p, 'VENDORID'), 'VENDORID');
   if (!ctx.state.master.vendors.includes(VENDORID))
     fail('BL03000028', 'Invalid vendor', `${name}: vendor ${VENDORID} does not exist`, 'Use an existing vendor ID.');
-  const PAYMENTMETHOD = required(name, child(fn, 'paymentmethod'), 'paymentmethod');
+  const PAYMENTMETHOD = required(name, child(p, 'PAYMENTMETHOD'), 'PAYMENTMETHOD');
   if (!paymentMethods.includes(PAYMENTMETHOD)) fail('BL03000026', '', `${name}: payment method '${PAYMENTMETHOD}' is not valid`);
-  const PAYMENTDATE = dateOf(name, child(fn, 'paymentdate'), 'paymentdate');
+  const PAYMENTDATE = usDateOf(name, child(p, 'PAYMENTDATE'), 'PAYMENTDATE');
   checkOpenPeriod(ctx.state, name, PAYMENTDATE);
-  const items = asArray(child(child(fn, 'paymentrequestitems'), 'paymentrequestitem')).map((item, i) => {
-    const billkey = required(name, child(item, 'key'), `key of item ${i + 1}`);
+  const items = asArray(child(child(p, 'APPYMTDETAILS'), 'APPYMTDETAIL')).map((detail, i) => {
+    const billkey = required(name, child(detail, 'RECORDKEY'), `RECORDKEY of detail ${i + 1}`);
     const bill = ctx.state.bills.get(billkey);
     if (!bill) fail('BL03000021', 'Invalid key', `${name}: bill key ${billkey} does not exist`, 'Pay an existing bill.');
     if (bill.VENDORID !== VENDORID) fail('BL03000029', '', `${name}: bill ${bill.RECORDID} belongs to vendor ${bill.VENDORID}, not ${VENDORID}`);
-    const amount = amountOf(name, child(item, 'paymentamount'), `paymentamount of item ${i + 1}`);
+    const amount = amountOf(name, child(detail, 'TRX_PAYMENTAMOUNT'), `TRX_PAYMENTAMOUNT of detail ${i + 1}`);
     if (amount <= 0n || amount > bill.total - bill.paid)
       fail(
         'BL03000023',
@@ -787,20 +813,29 @@ function createPaymentRequest(ctx: FunctionContext, fn: XmlValue): FunctionResul
       );
     return { bill, amount };
   });
-  if (items.length === 0) fail('BL03000011', '', `${name}: at least one paymentrequestitem is required`);
+  if (items.length === 0) fail('BL03000011', '', `${name}: at least one APPYMTDETAIL is required`);
   for (const { bill, amount } of items) bill.paid += amount;
   const RECORDNO = nextRecordNo(ctx.state);
   ctx.state.apPayments.set(RECORDNO, {
     RECORDNO,
     FINANCIALENTITY: bank,
     VENDORID,
-    DESCRIPTION: text(child(fn, 'memo')),
+    DESCRIPTION: text(child(p, 'DESCRIPTION')),
     PAYMENTMETHOD,
     PAYMENTDATE,
     items: items.map(({ bill, amount }) => ({ billkey: bill.RECORDNO, amount })),
-    total: items.reduce((s, i) => s + i.amount, 0n),
+    total: items.reduce((sum, i) => sum + i.amount, 0n),
   });
-  return keyResult(RECORDNO);
+  return { data: { '@listtype': 'objects', '@count': '1', appymt: { RECORDNO } } };
+}
+
+function legacyPaymentRequest(): FunctionResult {
+  fail(
+    'XL03000003',
+    'Legacy function',
+    'create_paymentrequest is the legacy AP payment function; the Sage Intacct SDKs create AP payments with <create><APPYMT> (ApPaymentCreate)',
+    'Send <create><APPYMT> with PAYMENTMETHOD, FINANCIALENTITY, VENDORID, PAYMENTDATE and APPYMTDETAILS.',
+  );
 }
 
 /** Every function the fake knows, by element name. */
@@ -816,5 +851,5 @@ export const functionTable: Record<string, (ctx: FunctionContext, fn: XmlValue) 
   create_arpayment: createArPayment,
   apply_arpayment: applyArPayment,
   create_bill: createBill,
-  create_paymentrequest: createPaymentRequest,
+  create_paymentrequest: legacyPaymentRequest,
 };

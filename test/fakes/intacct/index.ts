@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { asArray, buildXml, child, elementNames, parseXml, text, type XmlNode, type XmlValue } from './xml.js';
 import { defaultMasterData, emptyState, snapshotDocuments, type FakeIntacctState, type FakeMasterData } from './state.js';
+import { elementOrderProblem } from './element-order.js';
 import { FunctionFailure, functionTable, type FunctionContext, type IntacctErrorEntry } from './functions.js';
 
 export * from './state.js';
@@ -208,6 +209,11 @@ export async function startFakeIntacct(options: FakeIntacctOptions = {}): Promis
           throw new FunctionFailure([
             { errorno: 'XL03000003', description: '', description2: `Unknown function ${f.element}`, correction: 'Use a function of DTD version 3.0.' },
           ]);
+        const outOfSchema = elementOrderProblem(f.element, f.body);
+        if (outOfSchema)
+          throw new FunctionFailure([
+            { errorno: 'XL03000009', description: 'XML Parse schema error', description2: `Error 1: ${outOfSchema}`, correction: '' },
+          ]);
         results.push({ status: 'success', ...head, ...run(ctx, f.body) });
       } catch (error) {
         if (!(error instanceof FunctionFailure)) throw error;
@@ -296,7 +302,12 @@ export async function startFakeIntacct(options: FakeIntacctOptions = {}): Promis
       const [element] = elementNames(f);
       return { element: element ?? '', controlid: text(child(f, '@controlid')), body: child(f, element ?? '') ?? '' };
     });
-    state.requests.push({ controlId, uniqueId, functions: functions.map((f) => f.element) });
+    state.requests.push({
+      controlId,
+      uniqueId,
+      functions: functions.map((f) => f.element),
+      calls: functions.map((f) => ({ element: f.element, body: f.body })),
+    });
     const auth = authenticate(child(operation, 'authentication'));
     if (!auth.ok) {
       return {

@@ -145,7 +145,7 @@ export interface FakeIntacctState {
   processedControlIds: Set<string>;
   sessions: Map<string, { userId: string; companyId: string; entityId: string; expiresAt: number }>;
   /** Every request the gateway parsed: its control id and function names, for tests and figures. */
-  requests: { controlId: string; uniqueId: boolean; functions: string[] }[];
+  requests: { controlId: string; uniqueId: boolean; functions: string[]; calls?: { element: string; body: unknown }[] }[];
   /** Last record number handed out. */
   lastRecordNo: number;
   /** Documents dated on or before this ISO date are in a closed period. */

@@ -18,7 +18,12 @@ const writable: Record<string, { void: boolean; delete: boolean }> = {
   Payment: { void: true, delete: true },
   RefundReceipt: { void: true, delete: true },
 };
-const readOnly = ['Account', 'PaymentMethod', 'TaxRate', 'TaxCode', 'Term'];
+const readOnly = ['Account', 'PaymentMethod', 'TaxRate', 'TaxCode', 'Term', 'CompanyInfo'];
+/**
+ * Entities Intuit voids with a sparse update `?operation=update&include=void` (the PHP SDK's
+ * PAYMENTCLASSNAME, node-quickbooks' voidPayment); `?operation=void` does not void them.
+ */
+export const VOIDED_BY_SPARSE_UPDATE: ReadonlySet<string> = new Set(['Payment', 'SalesReceipt']);
 const transactionTypes = new Set(['Invoice', 'CreditMemo', 'Payment', 'RefundReceipt']);
 const computedFields = new Set([
   'Id',
@@ -47,6 +52,8 @@ export interface CompanyOptions {
   currencies: string[];
   /** QBO's "warn on duplicate document numbers" preference as an error (Intuit's default for custom txn numbers). Default true. */
   rejectDuplicateDocNumber: boolean;
+  /** CompanyInfo.Country. A US company refuses GlobalTaxCalculation, which Intuit documents as not applicable there. */
+  country: string;
 }
 
 export interface WriteEvent {
@@ -96,6 +103,7 @@ export class Company {
     // A new QBO company comes with the "Services" item.
     this.insert('Item', { Id: '1', SyncToken: '0', Name: 'Services', Type: 'Service', IncomeAccountRef: { value: '79' }, Active: true });
     this.insert('TaxCode', { Id: 'NON', SyncToken: '0', Name: 'NON', Active: true });
+    this.insert('CompanyInfo', { Id: '1', SyncToken: '0', CompanyName: 'Fake Company', Country: this.options.country });
   }
 
   private table(entity: string): Map<string, Entity> {
@@ -233,6 +241,10 @@ export class Company {
   }
 
   private checkSchema(entity: string, body: unknown): void {
+    if (this.options.country === 'US' && body && typeof body === 'object' && 'GlobalTaxCalculation' in body) {
+      // Intuit: "GlobalTaxCalculation … Not applicable to US companies."
+      throw faults.unsupportedProperty('GlobalTaxCalculation (not applicable to US companies)', 'GlobalTaxCalculation');
+    }
     const violations = validateEntity(this.schema, entity, body);
     const first = violations[0];
     if (!first) return;

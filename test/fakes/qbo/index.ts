@@ -8,7 +8,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomBytes } from 'node:crypto';
-import { Company, entityPaths, type Entity, type WriteEvent } from './company.js';
+import { Company, VOIDED_BY_SPARSE_UPDATE, entityPaths, type Entity, type WriteEvent } from './company.js';
 import { authenticationFailedBody, faults as qboFaults, QboFault } from './faults.js';
 import { loadQboSchema } from './xsd-schema.js';
 
@@ -27,6 +27,11 @@ export interface FakeQboOptions {
   rotateRefreshTokens?: boolean;
   /** Default `USD`. */
   homeCurrency?: string;
+  /**
+   * CompanyInfo.Country. Default `CA`: a company where GlobalTaxCalculation applies (sales tax
+   * inclusive or exclusive). `US` companies refuse it, as Intuit documents it as not applicable there.
+   */
+  country?: string;
   /** Other enabled currencies. Default EUR, GBP, JPY, KWD, CAD, AUD, INR. */
   currencies?: string[];
   /** QBO's real throttles; lower them to exercise 429s quickly. */
@@ -56,6 +61,8 @@ export interface RecordedRequest {
   at: number;
   /** Operations inside a batch request. */
   batchOperations?: string[];
+  /** The JSON body of a POST, parsed. */
+  body?: unknown;
 }
 
 export interface FakeQboState {
@@ -119,6 +126,7 @@ export async function startFakeQbo(options: FakeQboOptions = {}): Promise<FakeQb
     homeCurrency: options.homeCurrency ?? 'USD',
     currencies: options.currencies ?? ['EUR', 'GBP', 'JPY', 'KWD', 'CAD', 'AUD', 'INR'],
     rejectDuplicateDocNumber: options.rejectDuplicateDocNumber ?? true,
+    country: options.country ?? 'CA',
   });
 
   const accessTokens = new Map<string, number>();
@@ -277,13 +285,35 @@ export async function startFakeQbo(options: FakeQboOptions = {}): Promise<FakeQb
     }
     if (req.method !== 'POST') throw qboFaults.unsupportedOperation(req.method ?? '', entity);
     const before = company.writes.length;
-    const result = write(entity, url.searchParams.get('operation') ?? 'save', json());
+    const payload = json();
+    const result = write(entity, singleOperation(entity, url.searchParams, payload), payload);
     await afterWrite(lastWrite(before));
     if (loseNext > 0) {
       loseNext--;
       throw qboFaults.system();
     }
     send(res, 200, { [entity]: result, time: new Date().toISOString() });
+  }
+
+  /**
+   * The operation of `POST /{entity}` as Intuit's SDKs send it: none (create, or update with an Id),
+   * `operation=update|void|delete`, and `operation=update&include=void` for a Payment or
+   * SalesReceipt, which `operation=void` does not void.
+   */
+  function singleOperation(entity: string, params: URLSearchParams, payload: unknown): string {
+    const operation = params.get('operation') ?? 'save';
+    const include = params.get('include');
+    if (include !== null) {
+      if (include !== 'void' || operation !== 'update' || !VOIDED_BY_SPARSE_UPDATE.has(entity)) {
+        throw qboFaults.unsupportedOperation(`${operation}&include=${include}`, entity);
+      }
+      if ((payload as Record<string, unknown> | undefined)?.['sparse'] !== true) throw qboFaults.requiredMissing('sparse');
+      return 'void';
+    }
+    if (operation === 'void' && VOIDED_BY_SPARSE_UPDATE.has(entity)) {
+      throw qboFaults.unsupportedOperation('void', `${entity} (void a ${entity} with a sparse update: ?operation=update&include=void)`);
+    }
+    return operation;
   }
 
   function write(entity: string, operation: string, body: unknown): unknown {
@@ -314,6 +344,13 @@ export async function startFakeQbo(options: FakeQboOptions = {}): Promise<FakeQb
         return;
       }
       const record: RecordedRequest = { method: req.method ?? '', path: url.pathname, query: Object.fromEntries(url.searchParams), status: 0, at: Date.now() };
+      if (req.method === 'POST' && body !== '') {
+        try {
+          record.body = JSON.parse(body) as unknown;
+        } catch {
+          record.body = body;
+        }
+      }
       state.requests.push(record);
       const finish = (status: number) => (record.status = status);
       void (async () => {

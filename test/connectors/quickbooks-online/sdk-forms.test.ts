@@ -1,0 +1,161 @@
+/**
+ * issue 11, mismatch 2 and GlobalTaxCalculation: writes in the form Intuit's SDKs send them.
+ * - Payment void: a sparse update `POST /payment?operation=update&include=void` — the PHP SDK's
+ *   CoreConstants (PAYMENTCLASSNAME = payment, salesreceipt; VOID_QUERYPARAMETER_PAYMENT =
+ *   '?operation=update&include=void') and node-quickbooks' voidPayment (void + sparse → update).
+ * - Update: `POST /{entity}?operation=update` with `sparse: true` (node-quickbooks' update).
+ * - Void of other documents and delete: `?operation=void|delete` with `{Id, SyncToken}`.
+ * - GlobalTaxCalculation: Intuit documents it as not applicable to US companies; the sink reads
+ *   CompanyInfo.Country once when it opens and leaves it out there.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { connector } from '../../../connectors/quickbooks-online/index.js';
+import type { Sink, SinkResult } from '../../../engine/connector/types.js';
+import { startFakeQbo, type FakeQbo } from '../../fakes/qbo/index.js';
+import { factoryInput, previous, record, sinkContext, type MemoryContext } from './harness.js';
+
+let fake: FakeQbo;
+let sink: Sink;
+let ctx: MemoryContext;
+
+async function start(options: Parameters<typeof startFakeQbo>[0] = {}) {
+  fake = await startFakeQbo(options);
+  sink = connector.createSink!(factoryInput(fake));
+  ctx = sinkContext();
+  await sink.open!(ctx);
+}
+afterEach(async () => fake?.close());
+
+function ok(result: SinkResult | undefined): { targetId: string; targetVersion?: string } {
+  if (!result || result.status === 'failed')
+    throw new Error(`expected success, got ${JSON.stringify(result && 'error' in result ? result.error.toJSON() : result)}`);
+  return { targetId: result.targetId!, ...(result.targetVersion ? { targetVersion: result.targetVersion } : {}) };
+}
+
+async function paidInvoice(): Promise<{ customerId: string; invoiceId: string; payment: { targetId: string; targetVersion?: string } }> {
+  const [c, i] = await sink.write(
+    [
+      record('Customer', 'cb_1', { DisplayName: 'Acme', Notes: 'cb_1', CurrencyRef: { value: 'USD' } }),
+      record('Item', 'plan', { Name: 'Plan', Sku: 'plan', Type: 'Service', IncomeAccountRef: { value: '80' }, UnitPrice: '10.00' }),
+    ],
+    ctx,
+  );
+  const customerId = ok(c).targetId;
+  const [inv] = await sink.write(
+    [
+      record('Invoice', 'INV-1', {
+        DocNumber: 'INV-1',
+        TxnDate: '2024-03-01',
+        CustomerRef: { value: customerId },
+        Line: [{ DetailType: 'SalesItemLineDetail', Amount: '20.00', SalesItemLineDetail: { ItemRef: { value: ok(i).targetId }, Qty: 1, UnitPrice: '20.00' } }],
+      }),
+    ],
+    ctx,
+  );
+  const invoiceId = ok(inv).targetId;
+  const [pay] = await sink.write([payment(customerId, invoiceId)], ctx);
+  return { customerId, invoiceId, payment: ok(pay) };
+}
+
+const payment = (customerId: string, invoiceId: string) =>
+  record('Payment', 'txn_1', {
+    PaymentRefNum: 'txn_1',
+    TxnDate: '2024-03-02',
+    TotalAmt: '20.00',
+    CustomerRef: { value: customerId },
+    Line: [{ Amount: '20.00', LinkedTxn: [{ TxnId: invoiceId, TxnType: 'Invoice' }] }],
+  });
+
+describe('QBO writes in the SDKs’ forms', () => {
+  it('voids a Payment with a sparse update and include=void, so the voided Chargebee payment is voided in QuickBooks', async () => {
+    await start();
+    const { customerId, invoiceId, payment: p } = await paidInvoice();
+    const before = fake.state.requests.length;
+    const [voided] = await sink.write([{ ...payment(customerId, invoiceId), action: 'void', previous: previous(p.targetId, p.targetVersion!) }], ctx);
+    expect(ok(voided).targetId).toBe(p.targetId);
+    expect(fake.state.company.get('Payment', p.targetId)).toMatchObject({ TotalAmt: 0, TxnStatus: 'Voided' });
+    const sent = fake.state.requests.slice(before).filter((r) => r.method === 'POST');
+    expect(sent).toHaveLength(1);
+    expect(sent[0]).toMatchObject({ path: expect.stringMatching(/\/payment$/), query: { operation: 'update', include: 'void', minorversion: '75' } });
+    expect(sent[0]!.body).toEqual({ Id: p.targetId, SyncToken: p.targetVersion, sparse: true });
+  });
+
+  it('updates with ?operation=update and sparse: true', async () => {
+    await start();
+    const { invoiceId } = await paidInvoice();
+    const current = fake.state.company.get('Invoice', invoiceId)!;
+    const before = fake.state.requests.length;
+    await sink.write(
+      [{ ...record('Invoice', 'INV-1', { DocNumber: 'INV-1', PrivateNote: 'edited' }), previous: previous(invoiceId, String(current['SyncToken'])) }],
+      ctx,
+    );
+    const update = fake.state.requests.slice(before).find((r) => r.method === 'POST')!;
+    expect(update.query).toMatchObject({ operation: 'update' });
+    expect(update.body).toMatchObject({ Id: invoiceId, sparse: true, PrivateNote: 'edited' });
+  });
+});
+
+describe('fake QBO refuses other forms', () => {
+  it('POST /payment?operation=void is not a void of a Payment', async () => {
+    await start();
+    const { payment: p } = await paidInvoice();
+    const url = `${fake.url}/v3/company/${fake.realmId}/payment?operation=void&minorversion=75`;
+    const token = (await (
+      await fetch(fake.tokenUrl, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from(`${fake.clientId}:${fake.clientSecret}`).toString('base64')}`,
+          'content-type': 'application/x-www-form-urlencoded',
+        },
+        body: `grant_type=refresh_token&refresh_token=${encodeURIComponent(ctx.secretValues.values().next().value ?? fake.refreshToken)}`,
+      })
+    ).json()) as { access_token: string };
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token.access_token}`, 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ Id: p.targetId, SyncToken: p.targetVersion }),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { Fault: { Error: { Message: string; Detail: string; code: string }[]; type: string } };
+    expect(body.Fault.type).toBe('ValidationFault');
+    expect(body.Fault.Error[0]!.Detail).toMatch(/include=void/);
+    expect(fake.state.company.get('Payment', p.targetId)).toMatchObject({ TotalAmt: 20 });
+  });
+});
+
+describe('GlobalTaxCalculation only for companies outside the US', () => {
+  const taxed = (customerId: string, itemId: string) =>
+    record('Invoice', 'INV-T', {
+      DocNumber: 'INV-T',
+      TxnDate: '2024-03-01',
+      CustomerRef: { value: customerId },
+      GlobalTaxCalculation: 'TaxExcluded',
+      Line: [{ DetailType: 'SalesItemLineDetail', Amount: '20.00', SalesItemLineDetail: { ItemRef: { value: itemId }, Qty: 1, UnitPrice: '20.00' } }],
+    });
+
+  async function basics(): Promise<[string, string]> {
+    const [c, i] = await sink.write(
+      [
+        record('Customer', 'cb_1', { DisplayName: 'Acme', Notes: 'cb_1', CurrencyRef: { value: 'USD' } }),
+        record('Item', 'plan', { Name: 'Plan', Sku: 'plan', Type: 'Service', IncomeAccountRef: { value: '80' }, UnitPrice: '10.00' }),
+      ],
+      ctx,
+    );
+    return [ok(c).targetId, ok(i).targetId];
+  }
+
+  it('a US company gets the invoice without it', async () => {
+    await start({ country: 'US' });
+    const [customerId, itemId] = await basics();
+    const [created] = await sink.write([taxed(customerId, itemId)], ctx);
+    const invoice = fake.state.company.get('Invoice', ok(created).targetId)!;
+    expect(invoice['GlobalTaxCalculation']).toBeUndefined();
+  });
+
+  it('a Canadian company gets it as mapped', async () => {
+    await start({ country: 'CA' });
+    const [customerId, itemId] = await basics();
+    const [created] = await sink.write([taxed(customerId, itemId)], ctx);
+    expect(fake.state.company.get('Invoice', ok(created).targetId)!['GlobalTaxCalculation']).toBe('TaxExcluded');
+  });
+});
