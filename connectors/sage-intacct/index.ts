@@ -1,8 +1,6 @@
 /** Sage Intacct over the XML Web Services gateway: a sink for AR/AP documents and a source of AR payments. */
 import type { ConnectorFactoryInput, ConnectorModule } from '../../engine/connector/types.js';
-import { resolveBaseUrl } from '../../engine/connector/base-url.js';
-import { rateLimitOf, retryPolicyOf } from '../../engine/connector/descriptor.js';
-import { overridesOf } from '../../engine/connector/overrides.js';
+import { openConnection } from '../../engine/connector/open-connection.js';
 import { LedgersyncError } from '../../engine/errors.js';
 import { redact } from '../../engine/log.js';
 import { IntacctGateway, type IntacctCredentials } from './gateway.js';
@@ -43,15 +41,10 @@ function setting(input: ConnectorFactoryInput, name: string, fallback: number): 
 /** The gateway of one connection: the engine's HTTP client with Intacct's limits and error text. */
 export function intacctGateway(input: ConnectorFactoryInput): IntacctGateway {
   const credentials = credentialsOf(input);
-  const overrides = overridesOf(input.connection);
-  const rateLimit = rateLimitOf(input.descriptor, overrides.rateLimit);
   const label = `Sage Intacct company '${credentials.companyId}'`;
-  const http = input.http.connect({
+  // Session auth is the gateway's own: credentials and the session id travel inside the XML envelope.
+  const http = openConnection(input, {
     label,
-    baseUrl: resolveBaseUrl(input.descriptor, input.connection),
-    ...(rateLimit ? { rateLimit } : {}),
-    retry: { ...retryPolicyOf(input.descriptor), ...overrides.retry },
-    ...(input.descriptor.timeout_ms ? { timeoutMs: input.descriptor.timeout_ms } : {}),
     hooks: {
       // Intacct's rate limit (GW-0010) may come back inside an XML answer: wait and retry it like a 429.
       detectThrottle: (response) =>
@@ -83,5 +76,4 @@ export const connector: ConnectorModule = {
       input.log,
     ),
   createSource: (input) => new IntacctSource(intacctGateway(input), input.descriptor.endpoints ?? {}, setting(input, 'page_size', 1000)),
-  baseUrl: (input) => resolveBaseUrl(input.descriptor, input.connection),
 };

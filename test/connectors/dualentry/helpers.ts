@@ -68,6 +68,8 @@ export interface InputOptions {
   lookups?: ConnectorFactoryInput['lookups'];
   timezone?: string;
   recordStatus?: 'draft' | 'posted';
+  /** More properties of the pipeline's sink block (`retry:`, `rate_limit:`…). */
+  connection?: Record<string, unknown>;
 }
 
 export function factoryInput(o: InputOptions): ConnectorFactoryInput {
@@ -78,6 +80,7 @@ export function factoryInput(o: InputOptions): ConnectorFactoryInput {
       company_id: o.companyId,
       base_url: o.url,
       ...(o.recordStatus ? { record_status: o.recordStatus } : {}),
+      ...o.connection,
     },
     descriptor: dualEntryDescriptor(),
     pipelineDir: root,
