@@ -167,7 +167,7 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
   }
 
   return {
-    maxBatchSize: 100,
+    maxBatchSize: descriptor.max_batch ?? 100,
 
     async open() {
       await checkCompany();

@@ -3,7 +3,7 @@
  * OAuth endpoint, throttles, objects and QBO's limits; this module wires them to the engine's
  * HTTP client, the Intuit token manager and the sink.
  */
-import type { ConnectorDescriptor } from '../../engine/connector/descriptor.js';
+import { settingsOf } from '../../engine/connector/descriptor.js';
 import { oauth2CredentialsOf, openConnection, openTokenConnection } from '../../engine/connector/open-connection.js';
 import type { ConnectorFactoryInput, ConnectorModule, Sink } from '../../engine/connector/types.js';
 import { LedgersyncError } from '../../engine/errors.js';
@@ -13,27 +13,16 @@ import { describeQboError, detectQboThrottle } from './faults.js';
 import { IntuitOAuth } from './oauth.js';
 import { QboSink, type QboSinkSettings } from './sink.js';
 
+/** Mirrors settings.schema.json, which the descriptor loader checked. */
 interface QboSettings {
   minor_version: number;
   batch: { max_items: number; requests: number; per_seconds: number };
   token_refresh_margin_s: number;
-  adopt_by_source_id?: Record<string, string>;
+  adopt_by_source_id: Record<string, string>;
   unique_name_suffix: string;
-  field_limits?: Record<string, number>;
-  voidable?: string[];
-  deletable?: string[];
-}
-
-function settingsOf(descriptor: ConnectorDescriptor): QboSettings {
-  const s = descriptor.settings as Partial<QboSettings> | undefined;
-  if (!s?.minor_version || !s.batch || s.unique_name_suffix === undefined || s.token_refresh_margin_s === undefined) {
-    throw new LedgersyncError(
-      'invalid_descriptor',
-      'system',
-      `connector ${descriptor.name}: settings need minor_version, batch, token_refresh_margin_s and unique_name_suffix`,
-    );
-  }
-  return s as QboSettings;
+  field_limits: Record<string, number>;
+  voidable: string[];
+  deletable: string[];
 }
 
 function missing(name: string, env: string): LedgersyncError {
@@ -44,7 +33,7 @@ function missing(name: string, env: string): LedgersyncError {
 
 function createQboSink(input: ConnectorFactoryInput): Sink {
   const { descriptor } = input;
-  const settings = settingsOf(descriptor);
+  const settings = settingsOf<QboSettings>(descriptor);
   const realmId = String(input.connection['realm_id'] ?? '').trim();
   if (!realmId) throw missing('realm_id', 'QBO_REALM_ID');
   const credentials = oauth2CredentialsOf(input);
@@ -82,12 +71,13 @@ function createQboSink(input: ConnectorFactoryInput): Sink {
   const sinkSettings: QboSinkSettings = {
     naturalKeys: Object.fromEntries(Object.entries(descriptor.objects ?? {}).map(([name, o]) => [name, o.natural_key ?? 'Id'])),
     batchMaxItems: settings.batch.max_items,
+    maxBatchSize: descriptor.max_batch ?? settings.batch.max_items,
     useBatch: input.connection['use_batch'] !== false && input.connection['use_batch'] !== 'false',
-    adoptBySourceId: settings.adopt_by_source_id ?? {},
+    adoptBySourceId: settings.adopt_by_source_id,
     uniqueNameSuffix: settings.unique_name_suffix,
-    fieldLimits: settings.field_limits ?? {},
-    voidable: new Set(settings.voidable ?? []),
-    deletable: new Set(settings.deletable ?? []),
+    fieldLimits: settings.field_limits,
+    voidable: new Set(settings.voidable),
+    deletable: new Set(settings.deletable),
   };
   return new QboSink(api, oauth, sinkSettings);
 }

@@ -1,8 +1,10 @@
 /** Sage Intacct over the XML Web Services gateway: a sink for AR/AP documents and a source of AR payments. */
 import type { ConnectorFactoryInput, ConnectorModule } from '../../engine/connector/types.js';
+import { settingsOf } from '../../engine/connector/descriptor.js';
 import { openConnection } from '../../engine/connector/open-connection.js';
 import { LedgersyncError } from '../../engine/errors.js';
 import { redact } from '../../engine/log.js';
+import { objectSpecsOf, type Lookup } from './documents.js';
 import { IntacctGateway, type IntacctCredentials } from './gateway.js';
 import { IntacctSink } from './sink.js';
 import { IntacctSource } from './source.js';
@@ -33,9 +35,11 @@ function credentialsOf(input: ConnectorFactoryInput): IntacctCredentials {
   };
 }
 
-function setting(input: ConnectorFactoryInput, name: string, fallback: number): number {
-  const v = input.descriptor.settings?.[name];
-  return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : fallback;
+/** Mirrors settings.schema.json, which the descriptor loader checked. */
+interface IntacctSettings {
+  functions_per_request: number;
+  page_size: number;
+  lookup_by: Record<string, Lookup>;
 }
 
 /** The gateway of one connection: the engine's HTTP client with Intacct's limits and error text. */
@@ -69,11 +73,17 @@ export function intacctGateway(input: ConnectorFactoryInput): IntacctGateway {
 
 export const connector: ConnectorModule = {
   name: 'sage-intacct',
-  createSink: (input) =>
-    new IntacctSink(
+  createSink: (input) => {
+    const settings = settingsOf<IntacctSettings>(input.descriptor);
+    return new IntacctSink(
       intacctGateway(input),
-      { functionsPerRequest: setting(input, 'functions_per_request', 25), maxBatchSize: setting(input, 'max_batch', 100) },
+      {
+        functionsPerRequest: settings.functions_per_request,
+        maxBatchSize: input.descriptor.max_batch ?? 100,
+        specs: objectSpecsOf(input.descriptor.objects ?? {}, settings.lookup_by),
+      },
       input.log,
-    ),
-  createSource: (input) => new IntacctSource(intacctGateway(input), input.descriptor.endpoints ?? {}, setting(input, 'page_size', 1000)),
+    );
+  },
+  createSource: (input) => new IntacctSource(intacctGateway(input), input.descriptor.endpoints ?? {}, settingsOf<IntacctSettings>(input.descriptor).page_size),
 };

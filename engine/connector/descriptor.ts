@@ -85,10 +85,23 @@ export interface ConnectorDescriptor {
   retry?: { max_attempts?: number; base_delay_ms?: number; max_delay_ms?: number; max_retry_after_s?: number };
   timeout_ms?: number;
   endpoints?: Record<string, EndpointDescriptor>;
+  /** Sinks: the most records handed to one write; the runner splits pages to fit. */
+  max_batch?: number;
   /** Target objects a sink accepts, with their natural key and batch size. */
   objects?: Record<string, { description: string; natural_key?: string; max_batch?: number }>;
-  /** Connector-specific data (API versions, limits…). */
+  /**
+   * Connector-specific data (API versions, limits…), checked against `settings.schema.json` beside
+   * the descriptor when it is loaded; read it with `settingsOf`.
+   */
   settings?: Record<string, unknown>;
   /** Directory the descriptor was loaded from. */
   readonly dir: string;
+}
+
+/**
+ * The connector's own settings, typed. The loader has already validated them against the
+ * connector's `settings.schema.json` (engine/config/descriptors.ts), so `T` must mirror that schema.
+ */
+export function settingsOf<T extends object>(descriptor: ConnectorDescriptor): T {
+  return (descriptor.settings ?? {}) as T;
 }

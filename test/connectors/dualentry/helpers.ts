@@ -1,17 +1,15 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { parse } from 'yaml';
 import type { ConnectorDescriptor } from '../../../engine/connector/descriptor.js';
 import type { ConnectorFactoryInput, KeyValueStore, SinkContext, SinkRecord } from '../../../engine/connector/types.js';
 import { createConnection } from '../../../engine/http/connection.js';
 import { silentLogger } from '../../../engine/log.js';
+import { loadedDescriptor } from '../descriptors.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 export function dualEntryDescriptor(): ConnectorDescriptor {
-  const dir = join(root, 'connectors', 'dualentry');
-  return { ...(parse(readFileSync(join(dir, 'connector.yaml'), 'utf8')) as Omit<ConnectorDescriptor, 'dir'>), dir };
+  return loadedDescriptor('dualentry');
 }
 
 export function memoryKv(): KeyValueStore & { data: Map<string, string> } {
