@@ -122,8 +122,7 @@ export function loadDescriptorFile(path: string, expectedName?: string): LoadedC
   }
 
   const extensions: PipelineExtension[] = [];
-  const declared = (descriptor.settings?.['pipeline_extensions'] ?? {}) as Record<string, string>;
-  for (const [key, schemaFile] of Object.entries(declared)) {
+  for (const [key, schemaFile] of Object.entries(declaredExtensions(descriptor))) {
     const at = pointerOf(['settings', 'pipeline_extensions', key]);
     try {
       const schema = JSON.parse(readFileSync(join(dir, schemaFile), 'utf8')) as Record<string, unknown>;
@@ -186,7 +185,13 @@ function settingsProblems(raw: Omit<ConnectorDescriptor, 'dir'>, dir: string, tr
   return schemaProblems(validate.errors ?? [], { tree, root: tree.value, base: '/settings', code: 'descriptor_settings' });
 }
 
-function connectionSchema(descriptor: ConnectorDescriptor): Record<string, unknown> {
+/** Top-level pipeline blocks the connector reads, by key → schema file (`settings.pipeline_extensions`). */
+export function declaredExtensions(descriptor: ConnectorDescriptor): Readonly<Record<string, string>> {
+  return (descriptor.settings?.['pipeline_extensions'] ?? {}) as Record<string, string>;
+}
+
+/** The JSON Schema of a pipeline's connection block for this connector, from `connection:`. */
+export function connectionSchema(descriptor: ConnectorDescriptor): Record<string, unknown> {
   const properties: Record<string, unknown> = { connector: true, rate_limit: true, retry: true };
   for (const [key, schema] of Object.entries(descriptor.connection.properties)) {
     const { secret: _secret, ...rest } = schema;
