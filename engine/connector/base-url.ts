@@ -30,7 +30,7 @@ export function resolveBaseUrl(descriptor: ConnectorDescriptor, connection: Conn
     }
     const given = url.toString().replace(/\/+$/, '');
     // A bare host (`http://127.0.0.1:4010`) gets the API's own path (`/api/v2`), as the vendor's host would;
-    // a host-only override keeps the path whatever it is given (QBO: `/v3/company/{realm_id}`).
+    // a host-only override keeps the template's path (e.g. `/v3/company/{realm_id}`) whatever it is given.
     if (spec.override_replaces === 'host' || (url.pathname === '/' && !url.search)) {
       const path = new URL(fillBaseTemplate(descriptor, connection, variant)).pathname.replace(/\/+$/, '');
       return given + path;

@@ -21,7 +21,7 @@ export interface ConnectionInput {
 }
 
 export interface OpenConnectionOptions {
-  /** A name for messages and logs, e.g. `Chargebee site 'acme'`. */
+  /** A name for messages and logs, e.g. `<system> site 'acme'`: says which account a failure concerns. */
   label: string;
   /** Connector code for what the descriptor cannot say. Required for `oauth2_refresh_token` auth (`authorize`). */
   hooks?: ConnectionHooks;
