@@ -76,6 +76,7 @@ export const engineErrorCodes = {
     invalid_base_url: { kind: 'config', meaning: "a connection's base URL override is not an http(s) URL" },
     missing_connection_value: { kind: 'config', meaning: 'a connection block lacks a value its connector needs (site, company id, directory…)' },
     invalid_connection_value: { kind: 'config', meaning: "a connection value breaks the descriptor's rule for it (a site name with a dot…)" },
+    auth_needs_hook: { kind: 'system', meaning: 'a descriptor declares OAuth but the connector gives no hook to authorize requests (a connector bug)' },
     auth_needs_code: { kind: 'system', meaning: "an auth type that only the connector's code implements was used as static headers (a connector bug)" },
     connection_failed: { kind: 'transient', meaning: 'the network failed after every retry (DNS, refused connection, reset, timeout)' },
     unexpected_response: { kind: 'transient', meaning: 'a vendor answered with a body of an unexpected shape (no list where one was expected)' },

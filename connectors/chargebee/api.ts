@@ -2,10 +2,7 @@
 import { LedgersyncError } from '../../engine/errors.js';
 import type { ConnectorFactoryInput } from '../../engine/connector/types.js';
 import type { HttpConnection, HttpRequest, HttpResponse } from '../../engine/http/connection.js';
-import { resolveBaseUrl } from '../../engine/connector/base-url.js';
-import { staticAuthHeaders } from '../../engine/connector/auth.js';
-import { rateLimitOf, retryPolicyOf } from '../../engine/connector/descriptor.js';
-import { overridesOf } from '../../engine/connector/overrides.js';
+import { openConnection } from '../../engine/connector/open-connection.js';
 
 /** Chargebee's error body: `{message, type, api_error_code, param?, error_code, error_msg, http_status_code}`. */
 export interface ChargebeeErrorBody {
@@ -77,18 +74,9 @@ export function describeChargebeeError(site: string, response: HttpResponse, req
 }
 
 export function chargebeeConnection(input: ConnectorFactoryInput): HttpConnection {
-  const { connection, descriptor } = input;
-  const site = String(connection['site'] ?? '');
-  const baseUrl = resolveBaseUrl(descriptor, connection);
-  const headers = staticAuthHeaders(descriptor.auth, connection);
-  const overrides = overridesOf(connection);
-  return input.http.connect({
+  const site = String(input.connection['site'] ?? '');
+  return openConnection(input, {
     label: `Chargebee site '${site}'`,
-    baseUrl,
-    ...(rateLimitOf(descriptor, overrides.rateLimit) ? { rateLimit: rateLimitOf(descriptor, overrides.rateLimit)! } : {}),
-    retry: { ...retryPolicyOf(descriptor), ...overrides.retry },
-    ...(descriptor.timeout_ms ? { timeoutMs: descriptor.timeout_ms } : {}),
-    headers,
     hooks: { describeError: (response, request) => describeChargebeeError(site, response, request) },
   });
 }

@@ -12,7 +12,6 @@ export const chargebeeErrorCodes = {
     },
     invalid_offline_payment: { kind: 'record', meaning: 'a mapped offline payment lacks what Chargebee needs to record it (invoice, amount, date…)' },
     unknown_chargebee_object: { kind: 'record', meaning: 'a record for the Chargebee sink names an object other than offline_payment' },
-    bad_descriptor: { kind: 'system', meaning: 'the Chargebee descriptor lacks offset-token paging (a connector bug)' },
   },
   families: {
     chargebee_: {

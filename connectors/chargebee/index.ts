@@ -1,5 +1,4 @@
 import type { ConnectorModule } from '../../engine/connector/types.js';
-import { resolveBaseUrl } from '../../engine/connector/base-url.js';
 import { ChargebeeSource } from './source.js';
 import { createChargebeeSink } from './sink.js';
 
@@ -7,5 +6,4 @@ export const connector: ConnectorModule = {
   name: 'chargebee',
   createSource: (input) => new ChargebeeSource(input),
   createSink: createChargebeeSink,
-  baseUrl: (input) => resolveBaseUrl(input.descriptor, input.connection),
 };

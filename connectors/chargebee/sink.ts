@@ -93,11 +93,16 @@ export function offlinePaymentOf(record: SinkRecord): OfflinePayment {
 }
 
 export class ChargebeeSink implements Sink {
-  readonly maxBatchSize = 20;
-
   constructor(
     private readonly http: HttpConnection,
     private readonly pipeline: string,
+    /** Descriptor `max_batch`. */
+    readonly maxBatchSize: number,
+    /**
+     * Transaction field that finds a payment an interrupted run recorded when it has no
+     * id_at_gateway (descriptor `objects.offline_payment.natural_key`).
+     */
+    private readonly naturalKey: string,
   ) {}
 
   async open(): Promise<void> {
@@ -190,8 +195,9 @@ export class ChargebeeSink implements Sink {
         'check the customer and invoice the source payment was applied to',
       );
     }
-    if (!record.previous?.pendingWrite || !(payment.idAtGateway || payment.referenceNumber)) return undefined;
-    const query = payment.idAtGateway ? { 'id_at_gateway[is]': payment.idAtGateway } : { 'reference_number[is]': payment.referenceNumber };
+    const keyValue = optionalString(record.data[this.naturalKey]);
+    if (!record.previous?.pendingWrite || !(payment.idAtGateway || keyValue)) return undefined;
+    const query = payment.idAtGateway ? { 'id_at_gateway[is]': payment.idAtGateway } : { [`${this.naturalKey}[is]`]: keyValue };
     const listed = (await this.http.request({ method: 'GET', path: '/transactions', query: { ...query, limit: 100 } })).json<{
       list: { transaction: ChargebeeTransaction }[];
     }>();
@@ -205,5 +211,8 @@ export class ChargebeeSink implements Sink {
 }
 
 export function createChargebeeSink(input: ConnectorFactoryInput): Sink {
-  return new ChargebeeSink(chargebeeConnection(input), input.pipeline);
+  const { descriptor } = input;
+  const naturalKey = descriptor.objects?.['offline_payment']?.natural_key;
+  if (!naturalKey) throw new LedgersyncError('invalid_descriptor', 'system', 'the chargebee descriptor must declare objects.offline_payment.natural_key');
+  return new ChargebeeSink(chargebeeConnection(input), input.pipeline, descriptor.max_batch ?? 20, naturalKey);
 }

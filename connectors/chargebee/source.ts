@@ -7,7 +7,7 @@ import { LedgersyncError } from '../../engine/errors.js';
 import type { EndpointDescriptor } from '../../engine/connector/descriptor.js';
 import type { ConnectorFactoryInput, Source, SourceContext, SourcePage, SourceRecord, StreamReadRequest } from '../../engine/connector/types.js';
 import type { HttpConnection, QueryValue } from '../../engine/http/connection.js';
-import { offsetTokenPager } from '../../engine/paging/pagers.js';
+import { pagesOf } from '../../engine/paging/pagers.js';
 import { chargebeeConnection } from './api.js';
 
 /** The checkpoint of one Chargebee stream. */
@@ -106,22 +106,15 @@ export class ChargebeeSource implements Source {
 
   async *read(request: StreamReadRequest, ctx: SourceContext): AsyncIterable<SourcePage> {
     const endpoint = endpointOf(this.input, request.endpoint);
-    const paging = this.input.descriptor.paging;
-    if (paging?.type !== 'offset_token') throw new LedgersyncError('bad_descriptor', 'system', 'the Chargebee descriptor must declare offset_token paging');
     const cursor = endpoint.cursor;
     const scanStart = ctx.now();
     const previous = cursorOf(request.checkpoint);
     let highest = previous;
 
-    for await (const page of offsetTokenPager({
+    for await (const page of pagesOf(this.input.descriptor.paging, {
       http: this.http,
       path: endpoint.path,
       query: listQuery(endpoint, request),
-      limitParam: paging.limit_param,
-      pageSize: paging.page_size,
-      offsetParam: paging.offset_param,
-      nextField: paging.next_field,
-      recordsField: paging.records_field,
       signal: ctx.signal,
     })) {
       const records = page.entries.map((entry) => toSourceRecord(entry, endpoint, `${this.http.label} ${endpoint.path}`));

@@ -1,11 +1,13 @@
 /**
- * DualEntry's public API (`/public/v2/`), as the sink uses it: the company, the chart of accounts,
+ * DualEntry's public API (base URL `…/public/v2`, from the descriptor), as the sink uses it: the company, the chart of accounts,
  * and journal entries. Every failure becomes an error that says what to fix (seed 000's four
  * posting errors): the vendor's exact texts are not documented, so they are recognised by status and
  * by the field the error body names.
  */
 import { LedgersyncError } from '../../engine/errors.js';
-import type { HttpConnection, HttpRequest, HttpResponse } from '../../engine/http/connection.js';
+import type { PagingDescriptor } from '../../engine/connector/descriptor.js';
+import type { HttpConnection, HttpRequest, HttpResponse, QueryValue } from '../../engine/http/connection.js';
+import { pagesOf } from '../../engine/paging/pagers.js';
 import { redact } from '../../engine/log.js';
 
 export interface DualEntryCompany {
@@ -121,65 +123,57 @@ export function describeDualEntryError(response: HttpResponse, request: HttpRequ
   return new LedgersyncError(`dualentry_http_${status}`, kind, `${where} answered HTTP ${status}: ${text}`, { details: { status, errors: fields } });
 }
 
-const PAGE = 100;
-
 export class DualEntryApi {
   constructor(
     private readonly http: HttpConnection,
     readonly companyId: number,
+    /** The descriptor's `paging:` (limit / offset, at most 100 a page). */
+    private readonly paging: PagingDescriptor | undefined,
   ) {}
 
   get calls(): number {
     return this.http.stats.requests;
   }
 
+  /** Largest page the descriptor asks for; also the most account numbers sent in one listing. */
+  private get pageSize(): number {
+    return this.paging && 'page_size' in this.paging ? this.paging.page_size : 100;
+  }
+
+  private async list<T>(path: string, query: Record<string, QueryValue>): Promise<T[]> {
+    const entries: T[] = [];
+    for await (const page of pagesOf(this.paging, { http: this.http, path, query })) entries.push(...(page.entries as T[]));
+    return entries;
+  }
+
   async company(): Promise<DualEntryCompany> {
-    const response = await this.http.request({ method: 'GET', path: `/public/v2/companies/${this.companyId}/` });
+    const response = await this.http.request({ method: 'GET', path: `/companies/${this.companyId}/` });
     return response.json<DualEntryCompany>();
   }
 
-  /** The accounts among `numbers`, paged with `limit` ≤ 100 and `offset`. */
+  /** The accounts among `numbers`, asked for a page of numbers at a time. */
   async accounts(numbers: readonly string[]): Promise<DualEntryAccount[]> {
     const found: DualEntryAccount[] = [];
-    for (let start = 0; start < numbers.length; start += PAGE) {
-      const chunk = numbers.slice(start, start + PAGE);
-      for (let offset = 0; ; offset += PAGE) {
-        const page = (
-          await this.http.request({
-            method: 'GET',
-            path: '/public/v2/accounts/',
-            query: { 'numbers[]': chunk, company_id: this.companyId, limit: PAGE, offset },
-          })
-        ).json<{ items: DualEntryAccount[]; count: number }>();
-        found.push(...page.items);
-        if (page.items.length < PAGE || offset + PAGE >= page.count) break;
-      }
+    for (let start = 0; start < numbers.length; start += this.pageSize) {
+      found.push(
+        ...(await this.list<DualEntryAccount>('/accounts/', { 'numbers[]': numbers.slice(start, start + this.pageSize), company_id: this.companyId })),
+      );
     }
     return found;
   }
 
   /** Entries whose memo carries our deterministic reference (there is no external-id field). */
   async findByRef(ref: string): Promise<DualEntryEntry[]> {
-    const matches: DualEntryEntry[] = [];
-    for (let offset = 0; ; offset += PAGE) {
-      const page = (
-        await this.http.request({
-          method: 'GET',
-          path: '/public/v2/journal-entries/',
-          query: { search: ref, 'company_id[]': [this.companyId], limit: PAGE, offset },
-        })
-      ).json<{ items: DualEntryEntry[]; count: number }>();
-      matches.push(...page.items.filter((entry) => typeof entry.memo === 'string' && entry.memo.includes(`[${ref}]`)));
-      if (page.items.length < PAGE || offset + PAGE >= page.count) return matches;
-    }
+    const listed = await this.list<DualEntryEntry>('/journal-entries/', { search: ref, 'company_id[]': [this.companyId] });
+    return listed.filter((entry) => typeof entry.memo === 'string' && entry.memo.includes(`[${ref}]`));
   }
 
   async entry(number: string): Promise<DualEntryEntry> {
-    return (await this.http.request({ method: 'GET', path: `/public/v2/journal-entries/${encodeURIComponent(number)}/` })).json<DualEntryEntry>();
+    return (await this.http.request({ method: 'GET', path: `/journal-entries/${encodeURIComponent(number)}/` })).json<DualEntryEntry>();
   }
 
   /** POST answers 200 with the created entry. Not idempotent: a timeout leaves `mayHaveSucceeded` set. */
   async createEntry(body: DualEntryEntryBody): Promise<DualEntryEntry> {
-    return (await this.http.request({ method: 'POST', path: '/public/v2/journal-entries/', json: body })).json<DualEntryEntry>();
+    return (await this.http.request({ method: 'POST', path: '/journal-entries/', json: body })).json<DualEntryEntry>();
   }
 }

@@ -6,9 +6,8 @@
 import { createHash } from 'node:crypto';
 import { asLedgersyncError, LedgersyncError } from '../../engine/errors.js';
 import type { ConnectorDescriptor } from '../../engine/connector/descriptor.js';
-import { rateLimitOf, retryPolicyOf } from '../../engine/connector/descriptor.js';
+import { openConnection } from '../../engine/connector/open-connection.js';
 import type { ConnectorFactoryInput, ConnectorModule, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
-import type { RateLimit } from '../../engine/http/connection.js';
 import { registerSecret } from '../../engine/log.js';
 import { lookupAccountResolver, type AccountTables } from '../../domain/revrec/accounts.js';
 import { PeriodCalendar } from '../../domain/revrec/calendar.js';
@@ -42,18 +41,6 @@ export interface DualEntrySink extends Sink {
   readonly apiCalls: number;
 }
 
-export function dualEntryBaseUrl(input: Pick<ConnectorFactoryInput, 'connection' | 'descriptor'>): string {
-  const override = input.connection['base_url'];
-  const template = input.descriptor.base_url?.template ?? 'https://api.dualentry.com';
-  if (override === undefined || override === null || override === '') return template;
-  if (typeof override !== 'string' || !/^https?:\/\/[^\s/]+/i.test(override)) {
-    throw new LedgersyncError('invalid_base_url', 'config', `sink.base_url must be an http(s) URL, received ${JSON.stringify(override)}`, {
-      fix: 'set DUALENTRY_BASE_URL to a URL like https://api.dualentry.com, or leave it empty',
-    });
-  }
-  return override.replace(/\/+$/, '');
-}
-
 function companyIdOf(input: ConnectorFactoryInput): number {
   const raw = input.connection['company_id'];
   const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
@@ -73,17 +60,6 @@ function apiKeyOf(input: ConnectorFactoryInput): string {
     });
   }
   return key.trim();
-}
-
-/** The pipeline's `sink.rate_limit` (requests, per_seconds, concurrency), when set. */
-function rateLimitOverride(input: ConnectorFactoryInput): Partial<RateLimit> | undefined {
-  const raw = input.connection['rate_limit'] as { requests?: unknown; per_seconds?: unknown; concurrency?: unknown } | undefined;
-  if (!raw || typeof raw !== 'object') return undefined;
-  return {
-    ...(typeof raw.requests === 'number' ? { requests: raw.requests } : {}),
-    ...(typeof raw.per_seconds === 'number' ? { perSeconds: raw.per_seconds } : {}),
-    ...(typeof raw.concurrency === 'number' ? { concurrency: raw.concurrency } : {}),
-  };
 }
 
 function describeMappingFor(tables: AccountTables, lookups: ConnectorFactoryInput['lookups']) {
@@ -108,20 +84,12 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
   const calendar = new PeriodCalendar(settings?.period ?? 'month', input.timezone || 'UTC');
   const resolveAccount = lookupAccountResolver(settings?.accounts ?? {}, input.lookups);
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
-  const http = input.http.connect({
+  // The X-API-KEY header, limits and retry policy come from the descriptor and the pipeline's overrides.
+  const http = openConnection(input, {
     label: `DualEntry company ${companyId}`,
-    baseUrl: dualEntryBaseUrl(input),
-    ...(rateLimitOf(descriptor, rateLimitOverride(input)) ? { rateLimit: rateLimitOf(descriptor, rateLimitOverride(input))! } : {}),
-    retry: retryPolicyOf(descriptor),
-    ...(descriptor.timeout_ms ? { timeoutMs: descriptor.timeout_ms } : {}),
-    hooks: {
-      authorize(headers) {
-        headers['X-API-KEY'] = apiKey;
-      },
-      describeError: (response, request) => describeDualEntryError(response, request, companyId),
-    },
+    hooks: { describeError: (response, request) => describeDualEntryError(response, request, companyId) },
   });
-  const api = new DualEntryApi(http, companyId);
+  const api = new DualEntryApi(http, companyId, descriptor.paging);
   const refPrefix = `ls-${createHash('sha256').update(`${input.pipeline}\u0000${companyId}`).digest('hex').slice(0, 8)}`;
   let companyCheck: Promise<void> | undefined;
   const checkCompany = (): Promise<void> =>
@@ -200,7 +168,7 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
   }
 
   return {
-    maxBatchSize: 100,
+    maxBatchSize: descriptor.max_batch ?? 100,
 
     async open() {
       await checkCompany();
@@ -280,7 +248,6 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
 export const connector: ConnectorModule = {
   name: 'dualentry',
   createSink: (input) => createDualEntrySink(input),
-  baseUrl: (input) => dualEntryBaseUrl(input),
   describeState(kv) {
     const status = revrecStatus(kv);
     return status.periods.length || status.retry ? formatRevrecStatus(status) : [];

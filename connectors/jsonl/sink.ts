@@ -57,7 +57,7 @@ async function findWritten(path: string, hashes: Set<string>): Promise<Map<strin
 }
 
 export class JsonlSink implements Sink {
-  readonly maxBatchSize = 500;
+  readonly maxBatchSize: number;
   private readonly dir: string;
   private readonly fsync: boolean;
   private readonly files = new Map<string, OpenFile>();
@@ -67,6 +67,7 @@ export class JsonlSink implements Sink {
     if (!dir) throw new LedgersyncError('missing_connection_value', 'config', 'the jsonl sink needs a dir', { fix: 'set sink.dir in the pipeline' });
     this.dir = resolve(dir);
     this.fsync = input.connection['fsync'] !== false;
+    this.maxBatchSize = input.descriptor.max_batch ?? 500;
   }
 
   async open(): Promise<void> {

@@ -18,6 +18,8 @@ export interface QboSinkSettings {
   naturalKeys: Readonly<Record<string, string>>;
   /** Operations per batch request (QBO: 30). */
   batchMaxItems: number;
+  /** Records handed to one write (descriptor `max_batch`). */
+  maxBatchSize: number;
   /** Send writes in batch requests. */
   useBatch: boolean;
   /** Objects whose record carries the source id in a field (Customer → Notes): matched by it only. */
@@ -61,7 +63,7 @@ export class QboSink implements Sink {
     private readonly oauth: IntuitOAuth,
     private readonly settings: QboSinkSettings,
   ) {
-    this.maxBatchSize = settings.batchMaxItems;
+    this.maxBatchSize = settings.maxBatchSize;
   }
 
   async open(ctx: SinkContext): Promise<void> {

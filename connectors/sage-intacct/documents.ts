@@ -177,9 +177,9 @@ export interface ObjectSpec {
   fields: Fields;
   /** Custom fields of the object API are top-level elements: allow unknown UPPERCASE ones after the known. */
   openFields?: boolean;
-  /** Field of the mapped record holding the natural key. */
+  /** Field of the mapped record holding the natural key (descriptor `objects.<name>.natural_key`). */
   naturalKey: string;
-  /** How an existing record is found before creating; absent for applications, found through their details. */
+  /** How an existing record is found before creating (descriptor `settings.lookup_by`); absent for applications, found through their details. */
   lookup?: Lookup;
   /** The id the ledger keeps: the natural key (customers are referenced by CUSTOMERID) or the record number. */
   targetId: 'naturalKey' | 'recordNo';
@@ -187,14 +187,15 @@ export interface ObjectSpec {
   immutable?: string;
 }
 
-export const objectSpecs: Readonly<Record<string, ObjectSpec>> = {
+/** What the descriptor cannot say about an object: its functions and the DTD order of its fields. */
+export type ObjectShape = Omit<ObjectSpec, 'naturalKey' | 'lookup'>;
+
+export const objectShapes: Readonly<Record<string, ObjectShape>> = {
   CUSTOMER: {
     create: { function: 'create', objectElement: 'CUSTOMER' },
     update: { function: 'update', objectElement: 'CUSTOMER' },
     fields: customerFields,
     openFields: true,
-    naturalKey: 'CUSTOMERID',
-    lookup: { object: 'CUSTOMER', field: 'CUSTOMERID' },
     targetId: 'naturalKey',
   },
   ARINVOICE: {
@@ -209,8 +210,6 @@ export const objectSpecs: Readonly<Record<string, ObjectSpec>> = {
       linesOmit: ['taxentries'],
     },
     fields: [...invoiceHeader, ['invoiceitems', { list: 'lineitem', of: arLine }]],
-    naturalKey: 'invoiceno',
-    lookup: { object: 'ARINVOICE', field: 'RECORDID' },
     targetId: 'recordNo',
   },
   ARADJUSTMENT: {
@@ -225,8 +224,6 @@ export const objectSpecs: Readonly<Record<string, ObjectSpec>> = {
       ['customfields', customFields],
       ['aradjustmentitems', { list: 'lineitem', of: arAdjustmentLine }],
     ],
-    naturalKey: 'adjustmentno',
-    lookup: { object: 'ARADJUSTMENT', field: 'RECORDID' },
     targetId: 'recordNo',
     immutable: 'Intacct AR adjustments (credit memos) cannot be edited through the API once created',
   },
@@ -251,8 +248,6 @@ export const objectSpecs: Readonly<Record<string, ObjectSpec>> = {
         },
       ],
     ],
-    naturalKey: 'refid',
-    lookup: { object: 'ARPYMT', field: 'DOCNUMBER' },
     targetId: 'recordNo',
     immutable: 'Intacct AR payments cannot be edited through the API; reverse the payment in Intacct and re-run',
   },
@@ -273,7 +268,6 @@ export const objectSpecs: Readonly<Record<string, ObjectSpec>> = {
         },
       ],
     ],
-    naturalKey: 'arpaymentkey',
     targetId: 'recordNo',
     immutable: 'an application of a payment or credit memo cannot be changed through the API; reverse it in Intacct and re-run',
   },
@@ -292,8 +286,6 @@ export const objectSpecs: Readonly<Record<string, ObjectSpec>> = {
       ['customfields', customFields],
       ['billitems', { list: 'lineitem', of: apLine }],
     ],
-    naturalKey: 'billno',
-    lookup: { object: 'APBILL', field: 'RECORDID' },
     targetId: 'recordNo',
     immutable: 'bills posted by ledgersync are not edited; correct the bill in Intacct',
   },
@@ -320,8 +312,6 @@ export const objectSpecs: Readonly<Record<string, ObjectSpec>> = {
         },
       ],
     ],
-    naturalKey: 'DESCRIPTION',
-    lookup: { object: 'APPYMT', field: 'DESCRIPTION' },
     targetId: 'recordNo',
     immutable: 'Intacct AP payments cannot be edited through the API; void it in Intacct and re-run',
   },
@@ -398,11 +388,35 @@ function fieldValue(value: unknown, spec: FieldSpec, path: string): XmlValue {
   return 'list' in spec ? { [spec.list]: elements } : elements;
 }
 
-export function specFor(object: string): ObjectSpec {
-  const spec = objectSpecs[object];
+/**
+ * The object specs of the sink: each object the descriptor declares, with its natural key
+ * (`objects.<name>.natural_key`) and look-up (`settings.lookup_by`), joined to its shape here.
+ */
+export function objectSpecsOf(
+  objects: Readonly<Record<string, { natural_key?: string }>>,
+  lookupBy: Readonly<Record<string, Lookup>>,
+): Record<string, ObjectSpec> {
+  const specs: Record<string, ObjectSpec> = {};
+  for (const [name, declared] of Object.entries(objects)) {
+    const shape = objectShapes[name];
+    if (!shape || !declared.natural_key) {
+      throw new LedgersyncError(
+        'invalid_descriptor',
+        'system',
+        `sage-intacct descriptor: object ${name} ${shape ? 'declares no natural_key' : `has no function shape in documents.ts (known: ${Object.keys(objectShapes).join(', ')})`}`,
+      );
+    }
+    const lookup = lookupBy[name];
+    specs[name] = { ...shape, naturalKey: declared.natural_key, ...(lookup ? { lookup } : {}) };
+  }
+  return specs;
+}
+
+export function specFor(specs: Readonly<Record<string, ObjectSpec>>, object: string): ObjectSpec {
+  const spec = specs[object];
   if (!spec) {
     throw new LedgersyncError('unknown_intacct_object', 'config', `the Sage Intacct sink cannot write '${object}'`, {
-      fix: `use one of: ${Object.keys(objectSpecs).join(', ')}`,
+      fix: `use one of: ${Object.keys(specs).join(', ')}`,
     });
   }
   return spec;

@@ -1,10 +1,10 @@
 /** Sage Intacct over the XML Web Services gateway: a sink for AR/AP documents and a source of AR payments. */
 import type { ConnectorFactoryInput, ConnectorModule } from '../../engine/connector/types.js';
-import { resolveBaseUrl } from '../../engine/connector/base-url.js';
-import { rateLimitOf, retryPolicyOf } from '../../engine/connector/descriptor.js';
-import { overridesOf } from '../../engine/connector/overrides.js';
+import { settingsOf } from '../../engine/connector/descriptor.js';
+import { openConnection } from '../../engine/connector/open-connection.js';
 import { LedgersyncError } from '../../engine/errors.js';
 import { redact } from '../../engine/log.js';
+import { objectSpecsOf, type Lookup } from './documents.js';
 import { IntacctGateway, type IntacctCredentials } from './gateway.js';
 import { IntacctSink } from './sink.js';
 import { IntacctSource } from './source.js';
@@ -35,23 +35,20 @@ function credentialsOf(input: ConnectorFactoryInput): IntacctCredentials {
   };
 }
 
-function setting(input: ConnectorFactoryInput, name: string, fallback: number): number {
-  const v = input.descriptor.settings?.[name];
-  return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : fallback;
+/** Mirrors settings.schema.json, which the descriptor loader checked. */
+interface IntacctSettings {
+  functions_per_request: number;
+  page_size: number;
+  lookup_by: Record<string, Lookup>;
 }
 
 /** The gateway of one connection: the engine's HTTP client with Intacct's limits and error text. */
 export function intacctGateway(input: ConnectorFactoryInput): IntacctGateway {
   const credentials = credentialsOf(input);
-  const overrides = overridesOf(input.connection);
-  const rateLimit = rateLimitOf(input.descriptor, overrides.rateLimit);
   const label = `Sage Intacct company '${credentials.companyId}'`;
-  const http = input.http.connect({
+  // Session auth is the gateway's own: credentials and the session id travel inside the XML envelope.
+  const http = openConnection(input, {
     label,
-    baseUrl: resolveBaseUrl(input.descriptor, input.connection),
-    ...(rateLimit ? { rateLimit } : {}),
-    retry: { ...retryPolicyOf(input.descriptor), ...overrides.retry },
-    ...(input.descriptor.timeout_ms ? { timeoutMs: input.descriptor.timeout_ms } : {}),
     hooks: {
       // Intacct's rate limit (GW-0010) may come back inside an XML answer: wait and retry it like a 429.
       detectThrottle: (response) =>
@@ -76,12 +73,17 @@ export function intacctGateway(input: ConnectorFactoryInput): IntacctGateway {
 
 export const connector: ConnectorModule = {
   name: 'sage-intacct',
-  createSink: (input) =>
-    new IntacctSink(
+  createSink: (input) => {
+    const settings = settingsOf<IntacctSettings>(input.descriptor);
+    return new IntacctSink(
       intacctGateway(input),
-      { functionsPerRequest: setting(input, 'functions_per_request', 25), maxBatchSize: setting(input, 'max_batch', 100) },
+      {
+        functionsPerRequest: settings.functions_per_request,
+        maxBatchSize: input.descriptor.max_batch ?? 100,
+        specs: objectSpecsOf(input.descriptor.objects ?? {}, settings.lookup_by),
+      },
       input.log,
-    ),
-  createSource: (input) => new IntacctSource(intacctGateway(input), input.descriptor.endpoints ?? {}, setting(input, 'page_size', 1000)),
-  baseUrl: (input) => resolveBaseUrl(input.descriptor, input.connection),
+    );
+  },
+  createSource: (input) => new IntacctSource(intacctGateway(input), input.descriptor.endpoints ?? {}, settingsOf<IntacctSettings>(input.descriptor).page_size),
 };

@@ -17,10 +17,12 @@ import { READ_BY_QUERY_MAX_PAGE_SIZE, inList } from './query.js';
 import { keyOf, type FunctionResult, type GatewayFunction } from './xml.js';
 
 export interface IntacctSinkSettings {
-  /** Functions sent in one request. Default 25. */
+  /** Functions sent in one request (descriptor `settings.functions_per_request`). */
   functionsPerRequest: number;
-  /** Largest batch the runner hands over. Default 100. */
+  /** Largest batch the runner hands over (descriptor `max_batch`). */
   maxBatchSize: number;
+  /** The objects the sink writes, with their natural keys and look-ups (`objectSpecsOf`). */
+  specs: Readonly<Record<string, ObjectSpec>>;
 }
 
 /** What a lookup found of a record already in Intacct. */
@@ -69,7 +71,7 @@ export class IntacctSink implements Sink {
     const results: (SinkResult | undefined)[] = new Array(batch.length);
     const planned: Planned[] = [];
     batch.forEach((record, index) => {
-      const spec = specFor(record.object);
+      const spec = specFor(this.settings.specs, record.object);
       if (record.action !== 'upsert') {
         results[index] =
           record.object === 'CUSTOMER'

@@ -47,6 +47,14 @@ export class IntacctSource implements Source {
         fix: `use one of: ${Object.keys(this.endpoints).join(', ')}`,
       });
     }
+    if (endpoint.cursor?.sortable) {
+      throw new LedgersyncError(
+        'invalid_descriptor',
+        'system',
+        `sage-intacct descriptor: endpoint ${request.endpoint} says its listing is sorted by ${endpoint.cursor.field}, but readByQuery returns rows unsorted and the source checkpoints only once a listing is read to the end`,
+        { fix: 'set cursor.sortable: false for Intacct endpoints' },
+      );
+    }
     const object = endpoint.path;
     const idField = endpoint.id_field ?? 'RECORDNO';
     const cursorField = endpoint.cursor?.field ?? 'WHENMODIFIED';

@@ -19,7 +19,7 @@ export type { ErrorObject, ValidateFunction };
 let strict: AjvInstance | undefined;
 let lenient: AjvInstance | undefined;
 
-function strictAjv(): AjvInstance {
+export function strictAjv(): AjvInstance {
   if (!strict) {
     strict = new Ajv({ allErrors: true, verbose: true, strict: true, discriminator: true, allowUnionTypes: true });
     addFormats(strict);

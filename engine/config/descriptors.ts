@@ -7,10 +7,10 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, isAbsolute } from 'node:path';
 import type { ConnectorDescriptor } from '../connector/descriptor.js';
 import type { ConfigProblem } from '../errors.js';
-import { lenientAjv, ownSchemaValidator, type ValidateFunction } from './ajv.js';
+import { lenientAjv, ownSchemaValidator, strictAjv, type ValidateFunction } from './ajv.js';
 import { deepFreeze } from './freeze.js';
 import { schemaProblems } from './schema-errors.js';
-import { parseYamlTree, pointerOf } from './yaml-tree.js';
+import { parseYamlTree, pointerOf, type YamlTree } from './yaml-tree.js';
 
 export interface PipelineExtension {
   /** Top-level key in the pipeline. */
@@ -100,6 +100,11 @@ export function loadDescriptorFile(path: string, expectedName?: string): LoadedC
     });
     return failed();
   }
+  const settingsIssues = settingsProblems(raw, dir, tree, file);
+  if (settingsIssues.length) {
+    problems.push(...settingsIssues);
+    return failed();
+  }
   const descriptor = deepFreeze({ ...raw, dir }) as ConnectorDescriptor;
 
   let validateConnection: ValidateFunction | undefined;
@@ -117,8 +122,7 @@ export function loadDescriptorFile(path: string, expectedName?: string): LoadedC
   }
 
   const extensions: PipelineExtension[] = [];
-  const declared = (descriptor.settings?.['pipeline_extensions'] ?? {}) as Record<string, string>;
-  for (const [key, schemaFile] of Object.entries(declared)) {
+  for (const [key, schemaFile] of Object.entries(declaredExtensions(descriptor))) {
     const at = pointerOf(['settings', 'pipeline_extensions', key]);
     try {
       const schema = JSON.parse(readFileSync(join(dir, schemaFile), 'utf8')) as Record<string, unknown>;
@@ -151,7 +155,43 @@ export function loadDescriptorFile(path: string, expectedName?: string): LoadedC
   };
 }
 
-function connectionSchema(descriptor: ConnectorDescriptor): Record<string, unknown> {
+/**
+ * A connector's own `settings` (all but the engine's `pipeline_extensions`) are checked once, here,
+ * against `settings.schema.json` beside the descriptor, so the adapter reads typed values and a bad
+ * descriptor fails at its line instead of deep inside a run.
+ */
+function settingsProblems(raw: Omit<ConnectorDescriptor, 'dir'>, dir: string, tree: YamlTree, file: string): ConfigProblem[] {
+  const { pipeline_extensions: _engine, ...own } = raw.settings ?? {};
+  const schemaFile = join(dir, 'settings.schema.json');
+  const problem = (message: string): ConfigProblem => ({
+    code: 'descriptor_settings',
+    file,
+    path: '/settings',
+    ...tree.keyPosition('/settings'),
+    message,
+    severity: 'error',
+  });
+  if (Object.keys(own).length === 0) return [];
+  if (!existsSync(schemaFile)) return [problem(`settings need a JSON Schema: add settings.schema.json beside ${file}`)];
+  let validate: ValidateFunction;
+  try {
+    const schema = JSON.parse(readFileSync(schemaFile, 'utf8')) as Record<string, unknown>;
+    delete schema['$id']; // a reloaded descriptor must not collide with its older self in ajv
+    validate = strictAjv().compile(schema);
+  } catch (error) {
+    return [problem(`settings.schema.json is not a usable JSON Schema: ${(error as Error).message}`)];
+  }
+  if (validate(own)) return [];
+  return schemaProblems(validate.errors ?? [], { tree, root: tree.value, base: '/settings', code: 'descriptor_settings' });
+}
+
+/** Top-level pipeline blocks the connector reads, by key → schema file (`settings.pipeline_extensions`). */
+export function declaredExtensions(descriptor: ConnectorDescriptor): Readonly<Record<string, string>> {
+  return (descriptor.settings?.['pipeline_extensions'] ?? {}) as Record<string, string>;
+}
+
+/** The JSON Schema of a pipeline's connection block for this connector, from `connection:`. */
+export function connectionSchema(descriptor: ConnectorDescriptor): Record<string, unknown> {
   const properties: Record<string, unknown> = { connector: true, rate_limit: true, retry: true };
   for (const [key, schema] of Object.entries(descriptor.connection.properties)) {
     const { secret: _secret, ...rest } = schema;

@@ -3,9 +3,11 @@ import { LedgersyncError } from '../errors.js';
 import type { ConnectorDescriptor } from './descriptor.js';
 import type { ConnectionConfig } from './types.js';
 
-export function resolveBaseUrl(descriptor: ConnectorDescriptor, connection: ConnectionConfig, variant?: string): string {
+export function resolveBaseUrl(descriptor: ConnectorDescriptor, connection: ConnectionConfig): string {
   const spec = descriptor.base_url;
   if (!spec) throw new LedgersyncError('no_base_url', 'system', `connector ${descriptor.name} declares no base_url`);
+  const chosen = spec.variant_property ? connection[spec.variant_property] : undefined;
+  const variant = typeof chosen === 'string' ? chosen.trim() : undefined;
   const override = spec.override_property ? connection[spec.override_property] : undefined;
   if (typeof override === 'string' && override.trim() !== '') {
     let url: URL;
@@ -13,7 +15,10 @@ export function resolveBaseUrl(descriptor: ConnectorDescriptor, connection: Conn
       url = new URL(override.trim());
     } catch {
       throw new LedgersyncError('invalid_base_url', 'config', `${spec.override_property} '${override}' of the ${descriptor.title} connection is not a URL`, {
-        fix: 'give a full URL such as https://host/path, or leave it empty to use the default',
+        fix:
+          spec.override_replaces === 'host'
+            ? `give the API host such as ${new URL(spec.template).origin}, or leave it empty`
+            : 'give a full URL such as https://host/path, or leave it empty to use the default',
       });
     }
     if (url.protocol !== 'https:' && url.protocol !== 'http:') {
@@ -24,8 +29,9 @@ export function resolveBaseUrl(descriptor: ConnectorDescriptor, connection: Conn
       );
     }
     const given = url.toString().replace(/\/+$/, '');
-    // A bare host (`http://127.0.0.1:4010`) gets the API's own path (`/api/v2`), as the vendor's host would.
-    if (url.pathname === '/' && !url.search) {
+    // A bare host (`http://127.0.0.1:4010`) gets the API's own path (`/api/v2`), as the vendor's host would;
+    // a host-only override keeps the template's path (e.g. `/v3/company/{realm_id}`) whatever it is given.
+    if (spec.override_replaces === 'host' || (url.pathname === '/' && !url.search)) {
       const path = new URL(fillBaseTemplate(descriptor, connection, variant)).pathname.replace(/\/+$/, '');
       return given + path;
     }

@@ -2,21 +2,25 @@
  * The typed form of a `connectors/<name>/connector.yaml` descriptor. The JSON Schema in
  * `schemas/connector.schema.json` is the authority; these types mirror it.
  */
-import type { RateLimit } from '../http/connection.js';
-import type { RetryPolicy } from '../http/retry.js';
-
 export type AuthDescriptor =
   | { type: 'none' }
   | { type: 'basic'; username: string; password: string }
   | { type: 'api_key_header'; header: string; value: string }
   | { type: 'bearer'; token: string }
-  | { type: 'oauth2_refresh_token'; token_url: string; client_id: string; client_secret: string; refresh_token: string }
+  | {
+      type: 'oauth2_refresh_token';
+      token_url: string;
+      /** Connection property that, when set and not empty, replaces `token_url` (tests, proxies). */
+      token_url_override_property?: string;
+      client_id: string;
+      client_secret: string;
+      refresh_token: string;
+    }
   | { type: 'session'; description: string };
 
 export type PagingDescriptor =
-  | { type: 'offset_token'; limit_param: string; page_size: number; max_page_size: number; offset_param: string; next_field: string; records_field: string }
+  | { type: 'offset_token'; limit_param: string; page_size: number; offset_param: string; next_field: string; records_field: string }
   | { type: 'top_skip'; top_param: string; skip_param: string; page_size: number }
-  | { type: 'start_position'; start_param: string; max_param: string; page_size: number }
   | { type: 'limit_offset'; limit_param: string; offset_param: string; page_size: number; records_field: string; count_field?: string }
   | { type: 'none' };
 
@@ -49,12 +53,19 @@ export interface EndpointDescriptor {
 export interface BaseUrlDescriptor {
   /** Template with `{param}` placeholders filled from the connection block. */
   template: string;
-  /** Alternative templates selected by a connection property, e.g. sandbox vs production. */
+  /** Alternative templates by name, e.g. sandbox vs production, selected by `variant_property`. */
   variants?: Record<string, string>;
+  /** Connection property naming the variant; empty or absent means `template`. */
+  variant_property?: string;
   /** Pattern each template parameter must match, so a value cannot steer requests to another host. */
   parameters?: Record<string, { pattern: string; description: string }>;
-  /** Connection property that replaces the templated URL entirely (tests, proxies, fakes). */
+  /** Connection property that replaces the templated URL (tests, proxies, fakes). */
   override_property?: string;
+  /**
+   * `url` (default): the override replaces the whole URL, and a bare host gets the template's path.
+   * `host`: the override replaces scheme, host and port only; the template's path is always kept.
+   */
+  override_replaces?: 'url' | 'host';
 }
 
 export interface ConnectorDescriptor {
@@ -74,9 +85,14 @@ export interface ConnectorDescriptor {
   retry?: { max_attempts?: number; base_delay_ms?: number; max_delay_ms?: number; max_retry_after_s?: number };
   timeout_ms?: number;
   endpoints?: Record<string, EndpointDescriptor>;
+  /** Sinks: the most records handed to one write; the runner splits pages to fit. */
+  max_batch?: number;
   /** Target objects a sink accepts, with their natural key and batch size. */
   objects?: Record<string, { description: string; natural_key?: string; max_batch?: number; fields?: Record<string, FieldConstraint> }>;
-  /** Connector-specific data (API versions, limits…). */
+  /**
+   * Connector-specific data (API versions, limits…), checked against `settings.schema.json` beside
+   * the descriptor when it is loaded; read it with `settingsOf`.
+   */
   settings?: Record<string, unknown>;
   /** Directory the descriptor was loaded from. */
   readonly dir: string;
@@ -93,18 +109,10 @@ export interface FieldConstraint {
   ignore_case?: boolean;
 }
 
-export function rateLimitOf(d: ConnectorDescriptor, override?: Partial<RateLimit>): RateLimit | undefined {
-  const base = d.rate_limit ? { requests: d.rate_limit.requests, perSeconds: d.rate_limit.per_seconds, concurrency: d.rate_limit.concurrency } : undefined;
-  if (!base && !override) return undefined;
-  return { requests: 100, perSeconds: 60, concurrency: 4, ...base, ...override };
-}
-
-export function retryPolicyOf(d: ConnectorDescriptor): Partial<RetryPolicy> {
-  const r = d.retry ?? {};
-  return {
-    ...(r.max_attempts !== undefined ? { maxAttempts: r.max_attempts } : {}),
-    ...(r.base_delay_ms !== undefined ? { baseDelayMs: r.base_delay_ms } : {}),
-    ...(r.max_delay_ms !== undefined ? { maxDelayMs: r.max_delay_ms } : {}),
-    ...(r.max_retry_after_s !== undefined ? { maxRetryAfterMs: r.max_retry_after_s * 1000 } : {}),
-  };
+/**
+ * The connector's own settings, typed. The loader has already validated them against the
+ * connector's `settings.schema.json` (engine/config/descriptors.ts), so `T` must mirror that schema.
+ */
+export function settingsOf<T extends object>(descriptor: ConnectorDescriptor): T {
+  return (descriptor.settings ?? {}) as T;
 }

@@ -175,8 +175,9 @@ export interface ConnectorFactoryInput {
   options: Readonly<Record<string, unknown>>;
   log: Logger;
   /**
-   * Opens the connection's HTTP client: the engine's one fetch client, with the descriptor's rate
-   * limits and retry policy (overridable per pipeline) and the connector's auth / error hooks.
+   * The engine's one fetch client. Connectors do not call it directly: `openConnection(input, hooks)`
+   * (engine/connector/open-connection.ts) builds the connection from the descriptor and the
+   * pipeline's overrides; tests inject a factory here (no-wait sleeps, counters).
    */
   http: HttpConnectionFactory;
 }
@@ -187,11 +188,6 @@ export interface ConnectorModule {
   name: string;
   createSource?(input: ConnectorFactoryInput): Source;
   createSink?(input: ConnectorFactoryInput): Sink;
-  /**
-   * The base URL of this connection after templating and overrides; also checks template
-   * parameters (e.g. a Chargebee site name) so they cannot steer requests to another host.
-   */
-  baseUrl?(input: ConnectorFactoryInput): string;
   /** Lines for `ledgersync status` about the connector's own durable state (e.g. periods waiting to post). */
   describeState?(kv: KeyValueStore): string[];
   /** Commands this connector adds to the CLI (DualEntry's `post`). */

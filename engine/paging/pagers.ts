@@ -1,8 +1,9 @@
 /**
  * Pagers: async generators of pages, one per paging style. A connector names its style in its
- * descriptor; the source adapter picks the pager and reads records out of each page.
+ * descriptor (`paging:`) and lists through `pagesOf`; it reads records out of each page.
  */
 import { LedgersyncError } from '../errors.js';
+import type { PagingDescriptor } from '../connector/descriptor.js';
 import type { HttpConnection, QueryValue } from '../http/connection.js';
 
 export interface Page<T = unknown> {
@@ -13,7 +14,7 @@ export interface Page<T = unknown> {
   body: unknown;
 }
 
-interface ListRequest {
+export interface ListRequest {
   http: HttpConnection;
   path: string;
   query: Record<string, QueryValue>;
@@ -99,21 +100,42 @@ export async function* topSkipPager(request: ListRequest & { topParam: string; s
   }
 }
 
+/** Lists that come back whole: one request, the body is the array of entries. */
+export async function* singlePage(request: ListRequest): AsyncGenerator<Page> {
+  if (request.signal?.aborted) return;
+  const body = (await request.http.request({ method: 'GET', path: request.path, query: request.query })).json<unknown>();
+  if (!Array.isArray(body)) throw new LedgersyncError('unexpected_response', 'transient', `${request.http.label} ${request.path}: expected a JSON array`);
+  yield { number: 1, entries: body, body };
+}
+
 /**
- * 1-based start position + max results (QuickBooks query language): the caller builds the
- * request for each window; stops on a short page.
+ * The pages of one listing, in the paging style the connector's descriptor names: connectors say
+ * how their API pages in data and never page by hand.
  */
-export async function* startPositionPager<T>(
-  fetchWindow: (start: number, max: number) => Promise<T[]>,
-  pageSize: number,
-  signal?: AbortSignal,
-): AsyncGenerator<Page<T>> {
-  let start = 1;
-  for (let number = 1; ; number++) {
-    if (signal?.aborted) return;
-    const entries = await fetchWindow(start, pageSize);
-    yield { number, entries, body: entries };
-    start += entries.length;
-    if (entries.length < pageSize) return;
+export function pagesOf(paging: PagingDescriptor | undefined, request: ListRequest): AsyncGenerator<Page> {
+  switch (paging?.type) {
+    case 'offset_token':
+      return offsetTokenPager({
+        ...request,
+        limitParam: paging.limit_param,
+        pageSize: paging.page_size,
+        offsetParam: paging.offset_param,
+        nextField: paging.next_field,
+        recordsField: paging.records_field,
+      });
+    case 'limit_offset':
+      return limitOffsetPager({
+        ...request,
+        limitParam: paging.limit_param,
+        offsetParam: paging.offset_param,
+        pageSize: paging.page_size,
+        recordsField: paging.records_field,
+        ...(paging.count_field !== undefined ? { countField: paging.count_field } : {}),
+      });
+    case 'top_skip':
+      return topSkipPager({ ...request, topParam: paging.top_param, skipParam: paging.skip_param, pageSize: paging.page_size });
+    case 'none':
+    case undefined:
+      return singlePage(request);
   }
 }

@@ -1,17 +1,15 @@
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
-import { parse } from 'yaml';
 import type { ConnectorDescriptor } from '../../../engine/connector/descriptor.js';
 import type { ConnectorFactoryInput, KeyValueStore, SinkContext, SinkRecord } from '../../../engine/connector/types.js';
 import { createConnection } from '../../../engine/http/connection.js';
 import { silentLogger } from '../../../engine/log.js';
+import { loadedDescriptor } from '../descriptors.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 
 export function dualEntryDescriptor(): ConnectorDescriptor {
-  const dir = join(root, 'connectors', 'dualentry');
-  return { ...(parse(readFileSync(join(dir, 'connector.yaml'), 'utf8')) as Omit<ConnectorDescriptor, 'dir'>), dir };
+  return loadedDescriptor('dualentry');
 }
 
 export function memoryKv(): KeyValueStore & { data: Map<string, string> } {
@@ -68,6 +66,8 @@ export interface InputOptions {
   lookups?: ConnectorFactoryInput['lookups'];
   timezone?: string;
   recordStatus?: 'draft' | 'posted';
+  /** More properties of the pipeline's sink block (`retry:`, `rate_limit:`…). */
+  connection?: Record<string, unknown>;
 }
 
 export function factoryInput(o: InputOptions): ConnectorFactoryInput {
@@ -78,6 +78,7 @@ export function factoryInput(o: InputOptions): ConnectorFactoryInput {
       company_id: o.companyId,
       base_url: o.url,
       ...(o.recordStatus ? { record_status: o.recordStatus } : {}),
+      ...o.connection,
     },
     descriptor: dualEntryDescriptor(),
     pipelineDir: root,

@@ -31,6 +31,29 @@ describe('DualEntry descriptor', () => {
   });
 });
 
+describe('DualEntry connection', () => {
+  it("honours the pipeline's retry: override (it was silently dropped before the engine built connections)", async () => {
+    fake.faults.unavailableNext(3);
+    const impatient = createDualEntrySink(factoryInput({ ...base(), connection: { retry: { max_attempts: 2 } } }));
+    await expect(impatient.open!(sinkContext())).rejects.toMatchObject({ code: 'dualentry_http_503', kind: 'transient' });
+    expect(fake.state.requests).toHaveLength(2);
+
+    fake.faults.unavailableNext(3);
+    const patient = createDualEntrySink(factoryInput(base())); // the descriptor's 5 attempts
+    await patient.open!(sinkContext());
+    expect(fake.state.requests.slice(2).map((r) => r.path)).toEqual(Array(4).fill(`/public/v2/companies/${fake.companyId}/`));
+  });
+
+  it('sends the key in the X-API-KEY header the descriptor declares, under the API prefix of its base URL', async () => {
+    const sink = createDualEntrySink(factoryInput({ ...base(), url: `${fake.url}/` }));
+    await sink.open!(sinkContext());
+    expect(fake.state.requests.map((r) => r.path)).toEqual([`/public/v2/companies/${fake.companyId}/`]);
+    const refused = createDualEntrySink(factoryInput({ ...base(), url: `${fake.url}/elsewhere` }));
+    await expect(refused.open!(sinkContext())).rejects.toMatchObject({ code: 'dualentry_company_not_found' });
+    expect(fake.state.requests[1]!.path).toBe(`/elsewhere/companies/${fake.companyId}/`);
+  });
+});
+
 describe('DualEntry sink: period posting', () => {
   it('posts one balanced entry per period, dated the close date, on the mapped accounts, in 3 API calls', async () => {
     const ctx = sinkContext();

@@ -1,22 +1,20 @@
 /** Builds what the engine hands the QBO connector, without the runner: descriptor, factory input, sink context. */
-import { readFileSync } from 'node:fs';
 import { memoryKeyValue, memorySecrets } from '../../e2e/helpers.js';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
 import type { ConnectorDescriptor } from '../../../engine/connector/descriptor.js';
 import type { ConnectorFactoryInput, LedgerEntry, SinkContext, SinkRecord } from '../../../engine/connector/types.js';
 import { createConnection } from '../../../engine/http/connection.js';
 import { silentLogger } from '../../../engine/log.js';
 import type { FakeQbo } from '../../fakes/qbo/index.js';
+import { loadedDescriptor } from '../descriptors.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const connectorDir = join(root, 'connectors', 'quickbooks-online');
 export const examplePipeline = join(root, 'pipelines', 'examples', 'chargebee-to-quickbooks.yaml');
 
 export function loadDescriptor(): ConnectorDescriptor {
-  const raw = parse(readFileSync(join(connectorDir, 'connector.yaml'), 'utf8')) as Omit<ConnectorDescriptor, 'dir'>;
-  return { ...raw, dir: connectorDir };
+  return loadedDescriptor('quickbooks-online');
 }
 
 /** Fast retries so throttling tests stay quick; the descriptor's own policy is exercised end to end. */

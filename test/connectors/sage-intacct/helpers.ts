@@ -1,10 +1,11 @@
 /** Builds what the engine would hand the Intacct connector, pointed at the fake gateway. */
-import { readFileSync } from 'node:fs';
 import { memoryKeyValue, memorySecrets } from '../../e2e/helpers.js';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { parse } from 'yaml';
-import type { ConnectorDescriptor } from '../../../engine/connector/descriptor.js';
+import { settingsOf, type ConnectorDescriptor } from '../../../engine/connector/descriptor.js';
+import { objectSpecsOf, type Lookup, type ObjectSpec } from '../../../connectors/sage-intacct/documents.js';
+import type { IntacctSinkSettings } from '../../../connectors/sage-intacct/sink.js';
+import { loadedDescriptor } from '../descriptors.js';
 import type { ConnectorFactoryInput, LedgerEntry, SinkContext, SinkRecord } from '../../../engine/connector/types.js';
 import { createConnection } from '../../../engine/http/connection.js';
 import { silentLogger } from '../../../engine/log.js';
@@ -13,8 +14,18 @@ import type { FakeIntacct } from '../../fakes/intacct/index.js';
 const root = join(import.meta.dirname, '../../..');
 
 export function descriptorOf(name: string): ConnectorDescriptor {
-  const dir = join(root, 'connectors', name);
-  return { ...(parse(readFileSync(join(dir, 'connector.yaml'), 'utf8')) as Omit<ConnectorDescriptor, 'dir'>), dir };
+  return loadedDescriptor(name);
+}
+
+/** The sink's object specs, from the descriptor as the connector builds them. */
+export function intacctSpecs(): Record<string, ObjectSpec> {
+  const descriptor = descriptorOf('sage-intacct');
+  return objectSpecsOf(descriptor.objects ?? {}, settingsOf<{ lookup_by: Record<string, Lookup> }>(descriptor).lookup_by);
+}
+
+/** The sink settings the connector derives from its descriptor. */
+export function intacctSinkSettings(functionsPerRequest = 25): IntacctSinkSettings {
+  return { functionsPerRequest, maxBatchSize: 100, specs: intacctSpecs() };
 }
 
 export function intacctInput(fake: FakeIntacct, overrides: Record<string, unknown> = {}): ConnectorFactoryInput {

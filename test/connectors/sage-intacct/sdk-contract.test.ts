@@ -9,13 +9,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { objectSpecs, updateBody } from '../../../connectors/sage-intacct/documents.js';
+import { updateBody } from '../../../connectors/sage-intacct/documents.js';
 import { connector } from '../../../connectors/sage-intacct/index.js';
 import { inList } from '../../../connectors/sage-intacct/query.js';
 import { elementOrderProblem } from '../../fakes/intacct/element-order.js';
 import { startFakeIntacct, type FakeIntacct } from '../../fakes/intacct/index.js';
 import { child, text, type XmlValue } from '../../fakes/intacct/xml.js';
 import { intacctInput, record, seedCustomers, sinkContext } from './helpers.js';
+import { intacctSpecs } from './helpers.js';
+
+const objectSpecs = intacctSpecs();
 
 let fake: FakeIntacct;
 beforeEach(async () => {

@@ -13,13 +13,15 @@ import type { Plan } from '../../../engine/config/plan.js';
 import { runMappingCase, type MappingCase } from '../../../engine/run/mapping-test.js';
 import { createBindings } from '../../../engine/transform/bindings.js';
 import { mapRecord } from '../../../engine/transform/mapper.js';
-import { createBody, objectSpecs } from '../../../connectors/sage-intacct/documents.js';
+import { createBody } from '../../../connectors/sage-intacct/documents.js';
 import { connector } from '../../../connectors/sage-intacct/index.js';
 import { startFakeIntacct, type FakeIntacct } from '../../fakes/intacct/index.js';
 import type { XmlValue } from '../../../connectors/sage-intacct/xml.js';
 import { FORWARD, REVERSE } from './e2e-harness.js';
-import { intacctInput, record, seedCustomers, sinkContext } from './helpers.js';
+import { intacctInput, intacctSpecs, record, seedCustomers, sinkContext } from './helpers.js';
 import { installedConnectors } from '../../../app/registry.js';
+
+const objectSpecs = intacctSpecs();
 
 interface SeedRow {
   table: string;

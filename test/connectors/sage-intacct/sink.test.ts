@@ -6,7 +6,7 @@ import { IntacctSink } from '../../../connectors/sage-intacct/sink.js';
 import { LedgersyncError } from '../../../engine/errors.js';
 import type { SinkResult } from '../../../engine/connector/types.js';
 import { startFakeIntacct, type FakeIntacct } from '../../fakes/intacct/index.js';
-import { intacctInput, record, seedCustomers, sinkContext } from './helpers.js';
+import { intacctInput, intacctSinkSettings, record, seedCustomers, sinkContext } from './helpers.js';
 
 let fake: FakeIntacct;
 beforeEach(async () => {
@@ -375,7 +375,7 @@ describe('credentials and sessions', () => {
     seedCustomers(fake, 'C1');
     const input = intacctInput(fake);
     const gateway = intacctGateway(input);
-    const s = new IntacctSink(gateway, { functionsPerRequest: 25, maxBatchSize: 100 }, input.log);
+    const s = new IntacctSink(gateway, intacctSinkSettings(), input.log);
     await s.open();
     await s.write([record('ARINVOICE', 'x1', invoice('x1'))], ctx);
     expect(gateway.counters.logins).toBe(1);
@@ -389,7 +389,7 @@ describe('credentials and sessions', () => {
     seedCustomers(fake, 'C1');
     const input = intacctInput(fake);
     const gateway = intacctGateway(input);
-    const s = new IntacctSink(gateway, { functionsPerRequest: 25, maxBatchSize: 100 }, input.log);
+    const s = new IntacctSink(gateway, intacctSinkSettings(), input.log);
     await s.open();
     const before = gateway.counters.requests;
     const results = await s.write(

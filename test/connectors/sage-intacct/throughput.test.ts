@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { intacctGateway } from '../../../connectors/sage-intacct/index.js';
 import { IntacctSink } from '../../../connectors/sage-intacct/sink.js';
 import { startFakeIntacct, type FakeIntacct } from '../../fakes/intacct/index.js';
-import { intacctInput, record, seedCustomers, sinkContext } from './helpers.js';
+import { intacctInput, intacctSinkSettings, record, seedCustomers, sinkContext } from './helpers.js';
 
 const documents = process.env['LEDGERSYNC_SOAK'] ? 2_000 : 300;
 let fake: FakeIntacct;
@@ -20,7 +20,7 @@ afterAll(() => fake.close());
 it(`posts ${documents} invoices at 2 concurrent requests with 100 ms latency`, async () => {
   const input = intacctInput(fake);
   const gateway = intacctGateway(input);
-  const sink = new IntacctSink(gateway, { functionsPerRequest: 25, maxBatchSize: 100 }, input.log);
+  const sink = new IntacctSink(gateway, intacctSinkSettings(), input.log);
   const ctx = sinkContext();
   await sink.open();
   const before = gateway.counters.requests;

@@ -3,8 +3,11 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildRequest, parseResponse, readResult, keyOf } from '../../../connectors/sage-intacct/xml.js';
-import { createBody, objectSpecs, updateBody } from '../../../connectors/sage-intacct/documents.js';
+import { createBody, updateBody } from '../../../connectors/sage-intacct/documents.js';
 import { parseXml } from '../../fakes/intacct/xml.js';
+import { intacctSpecs } from './helpers.js';
+
+const objectSpecs = intacctSpecs();
 
 const dir = join(import.meta.dirname, '../../fixtures/vendor/intacct');
 const fixture = (prefix: string) => {

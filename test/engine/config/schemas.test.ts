@@ -64,6 +64,6 @@ describe('tagged unions of the connector schema', () => {
     const definitions = readOwnSchema('connector')['definitions'] as Record<string, { oneOf: Array<{ properties: { type: { const: string } } }> }>;
     const tags = (name: string) => definitions[name]?.oneOf.map((b) => b.properties.type.const);
     expect(tags('auth')).toEqual(['none', 'basic', 'api_key_header', 'bearer', 'oauth2_refresh_token', 'session']);
-    expect(tags('paging')).toEqual(['offset_token', 'top_skip', 'start_position', 'limit_offset', 'none']);
+    expect(tags('paging')).toEqual(['offset_token', 'top_skip', 'limit_offset', 'none']);
   });
 });
