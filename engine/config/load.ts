@@ -14,12 +14,17 @@ import { defaultConnectorsDir } from './connectors-dir.js';
 import { ownSchemaValidator, readOwnSchema } from './ajv.js';
 import { displayPath, listConnectors, loadConnector, type LoadedConnector } from './descriptors.js';
 import { checkReferences, compileExpression } from './expressions.js';
+import { type AstNode, compileJsonata } from '../transform/compiler/index.js';
+import { BINDING_NAMES } from '../transform/bindings.js';
 import { deepFreeze } from './freeze.js';
 import type { CompiledExpression, LookupTable, Plan, SourcePosition, StreamPlan } from './plan.js';
 import { schemaProblems } from './schema-errors.js';
 import { didYouMean } from './suggest.js';
 import { isValidTimezone, startDateSeconds } from './time.js';
 import { isPlaceholder, parseYamlTree, pointerOf, type YamlTree } from './yaml-tree.js';
+
+/** Names the engine binds for every expression: calls to them compile whatever the name. */
+const BOUND_NAMES: ReadonlySet<string> = new Set(BINDING_NAMES);
 
 /** Seconds re-read before a checkpoint when a stream does not say: same-second arrivals and clock skew. */
 export const DEFAULT_LOOKBACK_SECONDS = 120;
@@ -271,11 +276,14 @@ function checkStreams(
         problems.push({ code: issue.code, file: tree.file, path: pointer, ...at(issue.offset), message: issue.message, severity: issue.severity });
       }
       const expression = compiled.expression;
+      const fast = compileJsonata(expression.ast() as unknown as AstNode, { bindingNames: BOUND_NAMES });
       return {
         source,
         position: position(tree, at(0)),
         path: pointer,
         evaluate: (input, bindings) => expression.evaluate(input, bindings) as Promise<unknown>,
+        ...(fast.ok ? { evaluateSync: fast.evaluate } : {}),
+        engine: fast.ok ? { kind: 'compiled' } : { kind: 'interpreted', reason: fast.reason, offset: Math.max(0, Math.min(source.length, fast.offset)) },
       };
     };
 

@@ -1,0 +1,237 @@
+/**
+ * JSONata's built-in functions for compiled expressions. The synchronous ones are jsonata's own
+ * implementations with jsonata's own signature checks (taken from the library once, at load), so a
+ * compiled `$substring` is the interpreter's `$substring`. The few jsonata implements as async only
+ * because they also accept a regex or a function get a synchronous twin here for string arguments.
+ */
+import jsonata from 'jsonata';
+import { createSequence, isFunction, isNativeDefinition, isPromise, jsonataError, type NativeDefinition, NeedsInterpreter } from './runtime.js';
+
+/** Bound once per jsonata environment (not per expression), so one definition object serves all. */
+const STATIC_NAMES = [
+  'sum',
+  'count',
+  'max',
+  'min',
+  'average',
+  'string',
+  'substring',
+  'substringBefore',
+  'substringAfter',
+  'lowercase',
+  'uppercase',
+  'length',
+  'trim',
+  'pad',
+  'match',
+  'contains',
+  'replace',
+  'split',
+  'join',
+  'formatNumber',
+  'formatBase',
+  'formatInteger',
+  'parseInteger',
+  'number',
+  'floor',
+  'ceil',
+  'round',
+  'abs',
+  'sqrt',
+  'power',
+  'random',
+  'boolean',
+  'not',
+  'map',
+  'zip',
+  'filter',
+  'single',
+  'reduce',
+  'sift',
+  'keys',
+  'lookup',
+  'append',
+  'exists',
+  'spread',
+  'merge',
+  'reverse',
+  'each',
+  'error',
+  'assert',
+  'type',
+  'sort',
+  'shuffle',
+  'distinct',
+  'base64encode',
+  'base64decode',
+  'encodeUrlComponent',
+  'encodeUrl',
+  'decodeUrlComponent',
+  'decodeUrl',
+  'eval',
+  'toMillis',
+  'fromMillis',
+  'clone',
+] as const;
+
+/** Built-ins the compiler does not call, and why (the expression falls back to the interpreter). */
+export const UNCOMPILED_BUILTINS: Readonly<Record<string, string>> = {
+  map: 'higher-order function $map',
+  filter: 'higher-order function $filter',
+  single: 'higher-order function $single',
+  reduce: 'higher-order function $reduce',
+  sift: 'higher-order function $sift',
+  each: 'higher-order function $each',
+  sort: '$sort (asynchronous in jsonata)',
+  match: '$match (regular expressions)',
+  eval: '$eval (parses at run time)',
+  random: '$random (nondeterministic)',
+  shuffle: '$shuffle (nondeterministic)',
+};
+
+async function loadDefinitions(): Promise<Map<string, NativeDefinition>> {
+  const names = [...STATIC_NAMES, 'now', 'millis'];
+  const values = await Promise.all(names.map((name) => jsonata(`$${name}`).evaluate(undefined)));
+  const map = new Map<string, NativeDefinition>();
+  values.forEach((value, i) => {
+    if (!isNativeDefinition(value)) throw new Error(`jsonata's $${names[i]} is not a native function: the compiler needs updating`);
+    map.set(names[i]!, value);
+  });
+  return map;
+}
+
+const definitions = await loadDefinitions();
+
+function definition(name: string): NativeDefinition {
+  const found = definitions.get(name);
+  if (!found) throw new Error(`no jsonata built-in $${name}`);
+  return found;
+}
+
+/** The static built-in bound to `name`, as the interpreter's root frame holds it. */
+export function staticBuiltin(name: string): NativeDefinition | undefined {
+  return name === 'now' || name === 'millis' ? undefined : definitions.get(name);
+}
+
+export const isStaticBuiltin = (name: string): boolean => staticBuiltin(name) !== undefined;
+
+/**
+ * `this` for jsonata's implementations: `createSequence` (no options: no limits) and, for
+ * `$toMillis` with a picture, the evaluation's timestamp.
+ */
+export interface Focus {
+  createSequence: typeof createSequence;
+  options: undefined;
+  input: undefined;
+  environment: { readonly timestamp: Date } | undefined;
+}
+
+const FOCUS: Focus = { createSequence, options: undefined, input: undefined, environment: undefined };
+
+export function focusAt(timestamp: () => Date): Focus {
+  return {
+    createSequence,
+    options: undefined,
+    input: undefined,
+    environment: {
+      get timestamp() {
+        return timestamp();
+      },
+    },
+  };
+}
+
+const stringImpl = definition('string').implementation;
+const appendImpl = definition('append').implementation;
+const lookupImpl = definition('lookup').implementation;
+const fromMillisImpl = definition('fromMillis').implementation;
+
+export const toJsonataString = (value: unknown): string | undefined => stringImpl.call(FOCUS, value) as string | undefined;
+export const append = (a: unknown, b: unknown): unknown => appendImpl.call(FOCUS, a, b);
+export const lookupInArray = (input: unknown[], key: string): unknown => lookupImpl.call(FOCUS, input, key);
+
+function containsSync(str: unknown, token: unknown): unknown {
+  if (str === undefined || token === undefined) return undefined;
+  if (typeof token !== 'string') throw new NeedsInterpreter('$contains with a regex');
+  return (str as string).indexOf(token) !== -1;
+}
+
+function splitSync(str: unknown, separator: unknown, limit: unknown): unknown {
+  if (str === undefined) return undefined;
+  if ((limit as number) < 0) throw jsonataError('D3020', { value: limit, index: 3 });
+  if (typeof separator !== 'string') throw new NeedsInterpreter('$split with a regex');
+  if (limit !== undefined && !((limit as number) > 0)) return [];
+  return (str as string).split(separator, limit as number | undefined);
+}
+
+function replaceSync(str: unknown, pattern: unknown, replacement: unknown, limit: unknown): unknown {
+  if (str === undefined) return undefined;
+  if (pattern === '') throw jsonataError('D3010', { value: pattern, index: 2 });
+  if ((limit as number) < 0) throw jsonataError('D3011', { value: limit, index: 4 });
+  if (typeof pattern !== 'string' || typeof replacement !== 'string') throw new NeedsInterpreter('$replace with a regex or a function');
+  const text = str as string;
+  if (limit !== undefined && !((limit as number) > 0)) return text;
+  let result = '';
+  let position = 0;
+  let count = 0;
+  let index = text.indexOf(pattern, position);
+  while (index !== -1 && (limit === undefined || count < (limit as number))) {
+    result += text.substring(position, index) + replacement;
+    position = index + pattern.length;
+    count++;
+    index = text.indexOf(pattern, position);
+  }
+  return result + text.substring(position);
+}
+
+const syncTwins = new Map<NativeDefinition, (...args: unknown[]) => unknown>([
+  [definition('contains'), containsSync as (...args: unknown[]) => unknown],
+  [definition('split'), splitSync as (...args: unknown[]) => unknown],
+  [definition('replace'), replaceSync as (...args: unknown[]) => unknown],
+]);
+
+const isAsyncFunction = (f: unknown): boolean => typeof f === 'function' && f.constructor.name === 'AsyncFunction';
+
+/** `$now()` and `$millis()`: one timestamp per evaluation, as the interpreter takes one per `evaluate`. */
+export function clockFunctions(timestamp: () => number): { now: NativeDefinition; millis: NativeDefinition } {
+  const now = definition('now');
+  const millis = definition('millis');
+  return {
+    now: {
+      _jsonata_function: true,
+      implementation: (picture: unknown, timezone: unknown) => fromMillisImpl.call(FOCUS, timestamp(), picture, timezone),
+      ...(now.signature ? { signature: now.signature } : {}),
+    },
+    millis: { _jsonata_function: true, implementation: () => timestamp(), ...(millis.signature ? { signature: millis.signature } : {}) },
+  };
+}
+
+/**
+ * Calls a function value the way jsonata's `apply` does for natives and plain JavaScript
+ * functions: signature check (with the context value for a missing first argument), then the call.
+ * Lambdas, function-valued arguments and promises are left to the interpreter.
+ */
+export function invoke(proc: unknown, args: unknown[], context: unknown, focus: Focus): unknown {
+  for (const arg of args) if (isFunction(arg)) throw new NeedsInterpreter('a function passed as an argument');
+  if (isNativeDefinition(proc)) {
+    let implementation = proc.implementation;
+    if (isAsyncFunction(implementation)) {
+      const twin = syncTwins.get(proc);
+      if (!twin) throw new NeedsInterpreter('an asynchronous built-in');
+      implementation = twin;
+    }
+    const validated = proc.signature ? proc.signature.validate(args, context) : args;
+    const result = implementation.apply(focus, validated);
+    if (isPromise(result)) throw new NeedsInterpreter('a built-in returned a promise');
+    return result;
+  }
+  if (typeof proc === 'function') {
+    const result: unknown = proc.apply(context, args);
+    if (isPromise(result)) throw new NeedsInterpreter('a bound function returned a promise');
+    return result;
+  }
+  if (proc !== undefined && proc !== null && (proc as { _jsonata_lambda?: unknown })._jsonata_lambda === true) {
+    throw new NeedsInterpreter('a lambda value');
+  }
+  throw jsonataError('T1006');
+}

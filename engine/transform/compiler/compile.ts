@@ -1,0 +1,502 @@
+/**
+ * The AST walk: one closure per node of jsonata's parsed tree, following the interpreter's
+ * evaluator node for node (paths and their flattening, predicates, constructors, grouping,
+ * blocks and variables, operators, function calls), synchronously. A construct it does not cover
+ * throws `Unsupported` at compile time, with the reason and the node's offset.
+ */
+import { append, type Focus, invoke, isStaticBuiltin, lookupInArray, UNCOMPILED_BUILTINS } from './builtins.js';
+import { BINARY_OPERATORS } from './operators.js';
+import {
+  createSequence,
+  Frame,
+  isArrayOfNumbers,
+  isFunction,
+  isNumeric,
+  isSequence,
+  type JsonataError,
+  jsonataError,
+  NeedsInterpreter,
+  normalize,
+  type Sequence,
+  toBoolean,
+} from './runtime.js';
+
+/** A node of jsonata's processed AST (`jsonata(expr).ast()`), as far as the compiler reads it. */
+export interface AstNode {
+  type: string;
+  value?: unknown;
+  position?: number;
+  steps?: AstNode[];
+  stages?: Array<{ type: string; expr?: AstNode }>;
+  predicate?: Array<{ type: string; expr?: AstNode }>;
+  group?: { lhs: Array<[AstNode, AstNode]>; position?: number };
+  lhs?: AstNode | Array<[AstNode, AstNode]>;
+  rhs?: AstNode;
+  expression?: AstNode;
+  expressions?: AstNode[];
+  condition?: AstNode;
+  then?: AstNode;
+  else?: AstNode;
+  procedure?: AstNode;
+  arguments?: AstNode[];
+  keepArray?: boolean;
+  keepSingletonArray?: boolean;
+  consarray?: boolean;
+  tuple?: boolean;
+  focus?: string;
+  index?: string;
+  ancestor?: unknown;
+}
+
+/** Evaluates one node: the context value and the frame of variables in scope. */
+export type Closure = (input: unknown, frame: Frame) => unknown;
+
+export class Unsupported extends Error {
+  constructor(
+    readonly reason: string,
+    readonly offset: number,
+  ) {
+    super(reason);
+  }
+}
+
+export interface CompileOptions {
+  /** Names the caller binds at evaluation (without `$`): calls to them are allowed whatever the name. */
+  bindingNames: ReadonlySet<string>;
+  /**
+   * Called before every node is evaluated: the hook for evaluation budgets (depth, time), which
+   * throws to stop. Default: none, like the interpreter without `timeout`/`stack` options.
+   */
+  guard?: () => void;
+}
+
+const NOT_COMPILED: Readonly<Record<string, string>> = {
+  regex: 'regular expression',
+  lambda: 'function definition (lambda)',
+  partial: 'partial function application',
+  transform: 'transform expression |…|…|',
+  sort: 'order-by ^(…)',
+  parent: 'parent operator %',
+};
+
+function unsupported(reason: string, node: AstNode): never {
+  throw new Unsupported(reason, node.position ?? 0);
+}
+
+export function compileNode(node: AstNode, options: CompileOptions): Closure {
+  return new Compiler(options).node(node);
+}
+
+class Compiler {
+  constructor(private readonly options: CompileOptions) {}
+
+  /** One node with the wrapping every evaluation gets: predicates, grouping, sequence normalisation. */
+  node(node: AstNode): Closure {
+    let run = this.core(node);
+    for (const predicate of node.predicate ?? []) {
+      if (predicate.type !== 'filter' || !predicate.expr) unsupported('positional variable binding #', node);
+      const filter = this.filter(predicate.expr);
+      const inner = run;
+      run = (input, frame) => filter(inner(input, frame), frame);
+    }
+    if (node.type !== 'path' && node.group) {
+      const group = this.group(node.group.lhs, node.group.position ?? node.position ?? 0);
+      const inner = run;
+      run = (input, frame) => group(inner(input, frame), frame);
+    }
+    const guard = this.options.guard;
+    if (guard) {
+      const inner = run;
+      run = (input, frame) => {
+        guard();
+        return inner(input, frame);
+      };
+    }
+    if (node.type === 'string' || node.type === 'number' || node.type === 'value') return run;
+    const keepArray = node.keepArray === true;
+    return (input, frame) => normalize(run(input, frame), keepArray);
+  }
+
+  private core(node: AstNode): Closure {
+    const reason = NOT_COMPILED[node.type];
+    if (reason) unsupported(reason, node);
+    if (node.tuple || node.focus !== undefined || node.index !== undefined || node.ancestor !== undefined) {
+      unsupported('context or positional variable binding (@ / #)', node);
+    }
+    switch (node.type) {
+      case 'path':
+        return this.path(node);
+      case 'binary':
+        return this.binary(node);
+      case 'unary':
+        return this.unary(node);
+      case 'name':
+        return this.name(String(node.value));
+      case 'string':
+      case 'number':
+      case 'value': {
+        const value = node.value;
+        return () => value;
+      }
+      case 'wildcard':
+        return wildcard;
+      case 'descendant':
+        return descendants;
+      case 'condition':
+        return this.condition(node);
+      case 'block':
+        return this.block(node);
+      case 'bind':
+        return this.bind(node);
+      case 'function': {
+        const call = this.call(node);
+        return (input, frame) => call(input, frame);
+      }
+      case 'variable':
+        return this.variable(String(node.value));
+      case 'apply':
+        return this.apply(node);
+      default:
+        return unsupported(`${node.type} expression`, node);
+    }
+  }
+
+  private path(node: AstNode): Closure {
+    if (node.tuple) unsupported('tuple stream', node);
+    const steps = node.steps ?? [];
+    if (steps.length === 0) unsupported('empty path', node);
+    const firstIsVariable = steps[0]!.type === 'variable';
+    const compiled = steps.map((step, i) => {
+      if (step.type === 'sort') unsupported(NOT_COMPILED['sort']!, step);
+      const evaluate = this.node(step);
+      if (i === 0 && step.consarray) return evaluate;
+      return this.step(step, evaluate, i === steps.length - 1);
+    });
+    const keepSingletonArray = node.keepSingletonArray === true;
+    const group = node.group ? this.group(node.group.lhs, node.group.position ?? node.position ?? 0) : undefined;
+    return (input, frame) => {
+      let sequence: unknown = Array.isArray(input) && !firstIsVariable ? input : createSequence(input);
+      let result: unknown;
+      for (const step of compiled) {
+        result = step(sequence, frame);
+        if (result === undefined || (result as unknown[]).length === 0) break;
+        sequence = result;
+      }
+      if (keepSingletonArray) {
+        if (Array.isArray(result) && (result as Sequence).cons && !(result as Sequence).sequence) result = createSequence(result);
+        (result as Sequence).keepSingleton = true;
+      }
+      return group ? group(result, frame) : result;
+    };
+  }
+
+  /** A step after the first: evaluated for each item of the input sequence, results flattened. */
+  private step(step: AstNode, evaluate: Closure, lastStep: boolean): Closure {
+    const stages = (step.stages ?? []).map((stage) => {
+      if (stage.type !== 'filter' || !stage.expr) unsupported('positional variable binding #', step);
+      return this.filter(stage.expr);
+    });
+    return (input, frame) => {
+      const items = input as unknown[];
+      const results = createSequence();
+      for (let i = 0; i < items.length; i++) {
+        let res = evaluate(items[i], frame);
+        for (const stage of stages) res = stage(res, frame);
+        if (res !== undefined) results.push(res);
+      }
+      if (lastStep && results.length === 1 && Array.isArray(results[0]) && !isSequence(results[0])) return results[0];
+      const flattened = createSequence();
+      for (const res of results) {
+        if (!Array.isArray(res) || (res as Sequence).cons) flattened.push(res);
+        else for (const value of res) flattened.push(value);
+      }
+      return flattened;
+    };
+  }
+
+  /** A predicate `[…]`: an index (number) or a condition per item. */
+  private filter(predicate: AstNode): (input: unknown, frame: Frame) => Sequence {
+    if (predicate.type === 'number') {
+      const literal = Math.floor(predicate.value as number);
+      return (input) => {
+        const items: Sequence = Array.isArray(input) ? input : createSequence(input);
+        let results = createSequence();
+        const index = literal < 0 ? items.length + literal : literal;
+        const item = items[index];
+        if (item !== undefined) {
+          if (Array.isArray(item)) results = item;
+          else results.push(item);
+        }
+        return results;
+      };
+    }
+    const evaluate = this.node(predicate);
+    return (input, frame) => {
+      const items: Sequence = Array.isArray(input) ? input : createSequence(input);
+      const results = createSequence();
+      for (let index = 0; index < items.length; index++) {
+        const item = items[index];
+        let res = evaluate(item, frame);
+        if (isNumeric(res)) res = [res];
+        if (isArrayOfNumbers(res)) {
+          for (const n of res as number[]) {
+            let ii = Math.floor(n);
+            if (ii < 0) ii = items.length + ii;
+            if (ii === index) results.push(item);
+          }
+        } else if (toBoolean(res)) {
+          results.push(item);
+        }
+      }
+      return results;
+    };
+  }
+
+  /** Object constructor and grouping `{key: value}`: group the input by key, then evaluate each value over its group. */
+  private group(pairs: Array<[AstNode, AstNode]>, position: number): (input: unknown, frame: Frame) => unknown {
+    const compiled = pairs.map(([key, value]) => {
+      this.refuseUnscopedBind(value, 'an assignment inside an object constructor value (the interpreter evaluates the values concurrently)');
+      return [this.node(key), this.node(value)] as const;
+    });
+    return (input, frame) => {
+      if (input !== null && typeof input === 'object' && (input as Sequence).tupleStream) throw new NeedsInterpreter('tuple stream');
+      const items: Sequence = Array.isArray(input) ? input : createSequence(input);
+      if (items.length === 0) items.push(undefined);
+      const groups: Record<string, { data: unknown; exprIndex: number }> = Object.create(null) as Record<string, { data: unknown; exprIndex: number }>;
+      for (const item of items) {
+        for (let pairIndex = 0; pairIndex < compiled.length; pairIndex++) {
+          const key = compiled[pairIndex]![0](item, frame);
+          if (key === undefined) continue;
+          if (typeof key !== 'string') throw jsonataError('T1003', { position, value: key });
+          if (key === '_jsonata_lambda' || key === '_jsonata_function') throw jsonataError('D1013', { position, value: key });
+          const existing = groups[key];
+          if (existing) {
+            if (existing.exprIndex !== pairIndex) throw jsonataError('D1009', { position, value: key });
+            existing.data = append(existing.data, item);
+          } else {
+            groups[key] = { data: item, exprIndex: pairIndex };
+          }
+        }
+      }
+      const result: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+      for (const key of Object.keys(groups)) {
+        const entry = groups[key]!;
+        const value = compiled[entry.exprIndex]![1](entry.data, frame);
+        if (value !== undefined) result[key] = value;
+      }
+      return result;
+    };
+  }
+
+  /**
+   * The interpreter evaluates array items and object values with Promise.all, so an assignment
+   * in one races with reads in another; only a block (its own frame) makes that deterministic.
+   */
+  private refuseUnscopedBind(node: AstNode, reason: string): void {
+    const visit = (n: unknown): void => {
+      if (n === null || typeof n !== 'object') return;
+      if (Array.isArray(n)) {
+        for (const child of n) visit(child);
+        return;
+      }
+      const ast = n as AstNode;
+      if (ast.type === 'bind') unsupported(reason, ast);
+      if (ast.type === 'block' || ast.type === 'lambda') return;
+      for (const [key, child] of Object.entries(ast)) if (key !== 'value' && key !== 'position') visit(child);
+    };
+    visit(node);
+  }
+
+  private binary(node: AstNode): Closure {
+    const op = String(node.value);
+    const lhs = this.node(node.lhs as AstNode);
+    const rhs = this.node(node.rhs as AstNode);
+    const position = node.position;
+    if (op === 'and' || op === 'or') {
+      const isAnd = op === 'and';
+      return (input, frame) => {
+        const left = lhs(input, frame);
+        try {
+          const l = toBoolean(left) ?? false;
+          if (isAnd ? !l : l) return l;
+          return toBoolean(rhs(input, frame)) ?? false;
+        } catch (error) {
+          throw located(error, position, op);
+        }
+      };
+    }
+    const operator = BINARY_OPERATORS[op];
+    if (!operator) unsupported(`operator ${op}`, node);
+    return (input, frame) => {
+      const left = lhs(input, frame);
+      const right = rhs(input, frame);
+      try {
+        return operator(left, right);
+      } catch (error) {
+        throw located(error, position, op);
+      }
+    };
+  }
+
+  private unary(node: AstNode): Closure {
+    if (node.value === '-') {
+      const operand = this.node(node.expression as AstNode);
+      const position = node.position;
+      return (input, frame) => {
+        const value = operand(input, frame);
+        if (value === undefined) return undefined;
+        if (isNumeric(value)) return -value;
+        throw jsonataError('D1002', { position, token: '-', value });
+      };
+    }
+    if (node.value === '[') {
+      const items = node.expressions ?? [];
+      if (items.length > 1)
+        for (const item of items) this.refuseUnscopedBind(item, 'an assignment inside an array constructor (the interpreter evaluates the items concurrently)');
+      const compiled = items.map((item) => ({ evaluate: this.node(item), nested: item.value === '[' }));
+      const consarray = node.consarray === true;
+      return (input, frame) => {
+        let result: unknown[] = [];
+        for (const item of compiled) {
+          const value = item.evaluate(input, frame);
+          if (value === undefined) continue;
+          if (item.nested) result.push(value);
+          else result = append(result, value) as unknown[];
+        }
+        if (consarray) Object.defineProperty(result, 'cons', { enumerable: false, configurable: false, value: true });
+        return result;
+      };
+    }
+    if (node.value === '{') return this.group(node.lhs as Array<[AstNode, AstNode]>, node.position ?? 0);
+    return unsupported(`unary ${String(node.value)}`, node);
+  }
+
+  private name(key: string): Closure {
+    return (input) => {
+      if (Array.isArray(input)) return lookupInArray(input, key);
+      if (input !== null && typeof input === 'object' && Object.hasOwn(input, key) && !isFunction(input)) return (input as Record<string, unknown>)[key];
+      return undefined;
+    };
+  }
+
+  private condition(node: AstNode): Closure {
+    const condition = this.node(node.condition as AstNode);
+    const then = this.node(node.then as AstNode);
+    const otherwise = node.else ? this.node(node.else) : undefined;
+    return (input, frame) => {
+      if (toBoolean(condition(input, frame))) return then(input, frame);
+      return otherwise ? otherwise(input, frame) : undefined;
+    };
+  }
+
+  private block(node: AstNode): Closure {
+    const expressions = (node.expressions ?? []).map((e) => this.node(e));
+    return (input, frame) => {
+      const inner = new Frame(frame, frame.scope);
+      let result: unknown;
+      for (const expression of expressions) result = expression(input, inner);
+      return result;
+    };
+  }
+
+  private bind(node: AstNode): Closure {
+    const name = String((node.lhs as AstNode).value);
+    const rhs = this.node(node.rhs as AstNode);
+    return (input, frame) => {
+      const value = rhs(input, frame);
+      frame.vars[name] = value;
+      return value;
+    };
+  }
+
+  private variable(name: string): Closure {
+    if (name === '') return (input) => (input && (input as Sequence).outerWrapper ? (input as unknown[])[0] : input);
+    return (_input, frame) => frame.lookup(name);
+  }
+
+  /** `$f(args)`; with `applyTo`, the right side of `lhs ~> $f(args)`, whose lhs becomes the first argument. */
+  private call(node: AstNode): (input: unknown, frame: Frame, applyTo?: { value: unknown }) => unknown {
+    const procedure = node.procedure as AstNode;
+    if (procedure.type !== 'variable') unsupported('calling something other than a $function', procedure);
+    const name = String(procedure.value);
+    const notCompiled = UNCOMPILED_BUILTINS[name];
+    if (notCompiled && !this.options.bindingNames.has(name) && isStaticBuiltin(name)) unsupported(notCompiled, procedure);
+    const proc = this.node(procedure);
+    const args = (node.arguments ?? []).map((a) => this.node(a));
+    const position = node.position;
+    return (input, frame, applyTo) => {
+      const fn = proc(input, frame);
+      const values: unknown[] = applyTo ? [applyTo.value] : [];
+      for (const arg of args) values.push(arg(input, frame));
+      try {
+        return invoke(fn, values, input, frame.scope.focus() as Focus);
+      } catch (error) {
+        throw located(error, position, name);
+      }
+    };
+  }
+
+  private apply(node: AstNode): Closure {
+    const lhs = this.node(node.lhs as AstNode);
+    const rhsNode = node.rhs as AstNode;
+    if (rhsNode.type === 'function') {
+      const call = this.call(rhsNode);
+      return (input, frame) => call(input, frame, { value: lhs(input, frame) });
+    }
+    const rhs = this.node(rhsNode);
+    const position = node.position;
+    return (input, frame) => {
+      const value = lhs(input, frame);
+      const fn = rhs(input, frame);
+      if (!isFunction(fn)) throw jsonataError('T2006', { position, value: fn });
+      if (isFunction(value)) throw new NeedsInterpreter('function composition with ~>');
+      return invoke(fn, [value], null, frame.scope.focus() as Focus);
+    };
+  }
+}
+
+/** The interpreter stamps errors with the operator's or function's position and token. */
+function located(error: unknown, position: number | undefined, token: string): unknown {
+  if (error !== null && typeof error === 'object' && !(error instanceof NeedsInterpreter)) {
+    const e = error as Partial<JsonataError>;
+    if (e.position === undefined && position !== undefined) e.position = position;
+    if (e.token === undefined) e.token = token;
+  }
+  return error;
+}
+
+function wildcard(input: unknown): unknown {
+  let results: unknown = createSequence();
+  let value = input;
+  if (Array.isArray(value) && (value as Sequence).outerWrapper && value.length > 0) value = value[0];
+  if (value !== null && typeof value === 'object' && !isFunction(value)) {
+    for (const key of Object.keys(value)) {
+      const item = (value as Record<string, unknown>)[key];
+      if (Array.isArray(item)) results = append(results, flatten(item, []));
+      else (results as unknown[]).push(item);
+    }
+  }
+  return results;
+}
+
+function flatten(value: unknown, into: unknown[]): unknown[] {
+  if (Array.isArray(value)) for (const item of value) flatten(item, into);
+  else into.push(value);
+  return into;
+}
+
+function descendants(input: unknown): unknown {
+  if (input === undefined) return undefined;
+  const results = createSequence();
+  collectDescendants(input, results);
+  return results.length === 1 ? results[0] : results;
+}
+
+function collectDescendants(input: unknown, results: unknown[]): void {
+  if (!Array.isArray(input)) results.push(input);
+  if (Array.isArray(input)) {
+    for (const member of input) collectDescendants(member, results);
+  } else if (input !== null && typeof input === 'object' && !isFunction(input)) {
+    for (const key of Object.keys(input)) collectDescendants((input as Record<string, unknown>)[key], results);
+  }
+}
