@@ -5,6 +5,7 @@
  * because they also accept a regex or a function get a synchronous twin here for string arguments.
  */
 import jsonata from 'jsonata';
+import { applyFunction, CompiledLambda, higherOrderTable } from './functions.js';
 import { createSequence, isFunction, isNativeDefinition, isPromise, jsonataError, type NativeDefinition, NeedsInterpreter } from './runtime.js';
 
 /** Bound once per jsonata environment (not per expression), so one definition object serves all. */
@@ -76,13 +77,6 @@ const STATIC_NAMES = [
 
 /** Built-ins the compiler does not call, and why (the expression falls back to the interpreter). */
 export const UNCOMPILED_BUILTINS: Readonly<Record<string, string>> = {
-  map: 'higher-order function $map',
-  filter: 'higher-order function $filter',
-  single: 'higher-order function $single',
-  reduce: 'higher-order function $reduce',
-  sift: 'higher-order function $sift',
-  each: 'higher-order function $each',
-  sort: '$sort (asynchronous in jsonata)',
   match: '$match (regular expressions)',
   eval: '$eval (parses at run time)',
   random: '$random (nondeterministic)',
@@ -206,13 +200,27 @@ export function clockFunctions(timestamp: () => number): { now: NativeDefinition
   };
 }
 
+const higherOrder = higherOrderTable(definition);
+
+/** jsonata's `apply` for compiled code: the call, then the tail calls it returns, in a loop. */
+export function apply(proc: unknown, args: unknown[], context: unknown, focus: Focus): unknown {
+  return applyFunction(invoke, proc, args, context, focus);
+}
+
 /**
- * Calls a function value the way jsonata's `apply` does for natives and plain JavaScript
- * functions: signature check (with the context value for a missing first argument), then the call.
- * Lambdas, function-valued arguments and promises are left to the interpreter.
+ * Calls a function value the way jsonata's `applyInner` does: signature check (with the context
+ * value for a missing first argument), then the call. A function passed to a built-in other than
+ * the higher-order ones, a foreign lambda and a promise are left to the interpreter.
  */
 export function invoke(proc: unknown, args: unknown[], context: unknown, focus: Focus): unknown {
-  for (const arg of args) if (isFunction(arg)) throw new NeedsInterpreter('a function passed as an argument');
+  if (proc instanceof CompiledLambda) return proc.body(proc.signature ? proc.signature.validate(args, context) : args);
+  const hof = isNativeDefinition(proc) ? higherOrder.get(proc) : undefined;
+  if (hof) {
+    const signature = (proc as NativeDefinition).signature;
+    const validated = signature ? signature.validate(args, context) : args;
+    return hof(validated, (func, funcArgs) => apply(func, funcArgs, null, focus));
+  }
+  for (const arg of args) if (isFunction(arg)) throw new NeedsInterpreter('a function passed to a built-in or a bound function');
   if (isNativeDefinition(proc)) {
     let implementation = proc.implementation;
     if (isAsyncFunction(implementation)) {

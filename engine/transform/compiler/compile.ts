@@ -4,7 +4,8 @@
  * blocks and variables, operators, function calls), synchronously. A construct it does not cover
  * throws `Unsupported` at compile time, with the reason and the node's offset.
  */
-import { append, type Focus, invoke, isStaticBuiltin, lookupInArray, UNCOMPILED_BUILTINS } from './builtins.js';
+import { append, apply, type Focus, invoke, isStaticBuiltin, lookupInArray, UNCOMPILED_BUILTINS } from './builtins.js';
+import { CompiledLambda, type Signature, Thunk } from './functions.js';
 import { BINARY_OPERATORS } from './operators.js';
 import {
   createSequence,
@@ -46,6 +47,9 @@ export interface AstNode {
   focus?: string;
   index?: string;
   ancestor?: unknown;
+  body?: AstNode;
+  thunk?: boolean;
+  signature?: Signature;
 }
 
 /** Evaluates one node: the context value and the frame of variables in scope. */
@@ -72,7 +76,6 @@ export interface CompileOptions {
 
 const NOT_COMPILED: Readonly<Record<string, string>> = {
   regex: 'regular expression',
-  lambda: 'function definition (lambda)',
   partial: 'partial function application',
   transform: 'transform expression |…|…|',
   sort: 'order-by ^(…)',
@@ -152,6 +155,8 @@ class Compiler {
         const call = this.call(node);
         return (input, frame) => call(input, frame);
       }
+      case 'lambda':
+        return this.lambda(node);
       case 'variable':
         return this.variable(String(node.value));
       case 'apply':
@@ -416,24 +421,52 @@ class Compiler {
 
   /** `$f(args)`; with `applyTo`, the right side of `lhs ~> $f(args)`, whose lhs becomes the first argument. */
   private call(node: AstNode): (input: unknown, frame: Frame, applyTo?: { value: unknown }) => unknown {
+    const inner = this.callInner(node);
+    return (input, frame, applyTo) => {
+      const result = inner(input, frame, input, applyTo);
+      return result instanceof Thunk ? trampoline(result, input) : result;
+    };
+  }
+
+  /** The call without running a tail call it returns (the trampoline of the enclosing apply does). */
+  private callInner(node: AstNode): (input: unknown, frame: Frame, context: unknown, applyTo?: { value: unknown }) => unknown {
     const procedure = node.procedure as AstNode;
-    if (procedure.type !== 'variable') unsupported('calling something other than a $function', procedure);
-    const name = String(procedure.value);
-    const notCompiled = UNCOMPILED_BUILTINS[name];
+    const name = procedure.type === 'path' ? String(procedure.steps?.[0]?.value) : String(procedure.value);
+    const notCompiled = procedure.type === 'variable' ? UNCOMPILED_BUILTINS[name] : undefined;
     if (notCompiled && !this.options.bindingNames.has(name) && isStaticBuiltin(name)) unsupported(notCompiled, procedure);
     const proc = this.node(procedure);
+    const forgotDollar = procedure.type === 'path' ? String(procedure.steps?.[0]?.value) : undefined;
     const args = (node.arguments ?? []).map((a) => this.node(a));
     const position = node.position;
-    return (input, frame, applyTo) => {
+    return (input, frame, context, applyTo) => {
       const fn = proc(input, frame);
+      if (fn === undefined && forgotDollar !== undefined && frame.lookup(forgotDollar)) throw jsonataError('T1005', { position, token: forgotDollar });
       const values: unknown[] = applyTo ? [applyTo.value] : [];
       for (const arg of args) values.push(arg(input, frame));
       try {
-        return invoke(fn, values, input, frame.scope.focus() as Focus);
+        return invoke(fn, values, context, frame.scope.focus() as Focus);
       } catch (error) {
         throw located(error, position, name);
       }
     };
+  }
+
+  /** `function($a, $b)<sig> { body }`; a parser-made thunk (tail call) becomes a deferred call. */
+  private lambda(node: AstNode): Closure {
+    const body = node.body as AstNode;
+    if (node.thunk) {
+      const call = this.callInner(body);
+      return (input, frame) => new Thunk((context) => call(input, frame, context));
+    }
+    const params = (node.arguments ?? []).map((p) => String(p.value));
+    const evaluate = this.node(body);
+    const signature = node.signature;
+    return (input, frame) =>
+      new CompiledLambda(params.length, signature, (args) => {
+        const scope = new Frame(frame, frame.scope);
+        for (let i = 0; i < params.length; i++) scope.vars[params[i]!] = args[i];
+        return evaluate(input, scope);
+      });
   }
 
   private apply(node: AstNode): Closure {
@@ -450,9 +483,15 @@ class Compiler {
       const fn = rhs(input, frame);
       if (!isFunction(fn)) throw jsonataError('T2006', { position, value: fn });
       if (isFunction(value)) throw new NeedsInterpreter('function composition with ~>');
-      return invoke(fn, [value], null, frame.scope.focus() as Focus);
+      return apply(fn, [value], null, frame.scope.focus() as Focus);
     };
   }
+}
+
+function trampoline(thunk: Thunk, context: unknown): unknown {
+  let result: unknown = thunk;
+  while (result instanceof Thunk) result = result.call(context);
+  return result;
 }
 
 /** The interpreter stamps errors with the operator's or function's position and token. */

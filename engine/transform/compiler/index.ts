@@ -5,7 +5,7 @@
  */
 import { clockFunctions, type Focus, focusAt, staticBuiltin } from './builtins.js';
 import { type AstNode, compileNode, type CompileOptions, Unsupported } from './compile.js';
-import { createSequence, Frame, isSequence, type Scope } from './runtime.js';
+import { createSequence, Frame, isSequence, NeedsInterpreter, type Scope } from './runtime.js';
 
 export { NeedsInterpreter } from './runtime.js';
 export type { AstNode } from './compile.js';
@@ -60,7 +60,13 @@ export function compileJsonata(ast: AstNode, options: Partial<CompileOptions> = 
       wrapped.outerWrapper = true;
       context = wrapped;
     }
-    return root(context, top);
+    try {
+      return root(context, top);
+    } catch (error) {
+      // Deep non-tail recursion outgrows the JavaScript stack; the interpreter's async frames live on the heap.
+      if (error instanceof RangeError && /call stack/i.test(error.message)) throw new NeedsInterpreter('recursion deeper than the JavaScript stack');
+      throw error;
+    }
   };
   return { ok: true, evaluate };
 }
