@@ -59,15 +59,22 @@ function plain(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(plain);
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = plain(v);
+    for (const k of Object.keys(value)) {
+      const v = (value as Record<string, unknown>)[k];
+      if (v !== undefined) out[k] = plain(v);
+    }
     return out;
   }
   return value;
 }
 
+const pathParts = new Map<string, string[]>();
+
 function getPath(data: Record<string, unknown>, path: string): unknown {
+  let parts = pathParts.get(path);
+  if (!parts) pathParts.set(path, (parts = path.split('.')));
   let current: unknown = data;
-  for (const part of path.split('.')) {
+  for (const part of parts) {
     if (current === null || typeof current !== 'object') return undefined;
     current = (current as Record<string, unknown>)[part];
   }
@@ -179,4 +186,18 @@ export async function mapRecord(stream: StreamPlan, record: SourceRecord, runBin
 export function mapRecordCompiled(stream: StreamPlan, record: SourceRecord, runBindings: Record<string, unknown>): MapOutcome {
   if (!streamIsCompiled(stream)) throw new Error(`stream '${stream.name}' has expressions the compiler does not cover`);
   return outcomeOf(stream, record, outputByCompiled(stream, record, { ...runBindings, deleted: record.deleted }));
+}
+
+/** The stream with its compiled closures taken away: what the interpreter alone makes of it (benchmarks, differential tests). */
+export function interpretedOnly(stream: StreamPlan): StreamPlan {
+  const strip = ({ evaluateSync: _, ...rest }: CompiledExpression): CompiledExpression => rest;
+  const { filter, ...base } = stream;
+  return {
+    ...base,
+    ...(filter ? { filter: strip(filter) } : {}),
+    mapping:
+      stream.mapping.kind === 'expression'
+        ? { kind: 'expression', expression: strip(stream.mapping.expression) }
+        : { kind: 'fields', fields: stream.mapping.fields.map((f) => ({ name: f.name, expression: strip(f.expression) })) },
+  };
 }

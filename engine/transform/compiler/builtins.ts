@@ -6,7 +6,7 @@
  */
 import jsonata from 'jsonata';
 import { applyFunction, CompiledLambda, higherOrderTable } from './functions.js';
-import { createSequence, isFunction, isNativeDefinition, isPromise, jsonataError, type NativeDefinition, NeedsInterpreter } from './runtime.js';
+import { createSequence, type Scope, isFunction, isNativeDefinition, isPromise, jsonataError, type NativeDefinition, NeedsInterpreter } from './runtime.js';
 
 /** Bound once per jsonata environment (not per expression), so one definition object serves all. */
 const STATIC_NAMES = [
@@ -203,8 +203,8 @@ export function clockFunctions(timestamp: () => number): { now: NativeDefinition
 const higherOrder = higherOrderTable(definition);
 
 /** jsonata's `apply` for compiled code: the call, then the tail calls it returns, in a loop. */
-export function apply(proc: unknown, args: unknown[], context: unknown, focus: Focus): unknown {
-  return applyFunction(invoke, proc, args, context, focus);
+export function apply(proc: unknown, args: unknown[], context: unknown, scope: Scope): unknown {
+  return applyFunction(invoke, proc, args, context, scope);
 }
 
 /**
@@ -212,13 +212,13 @@ export function apply(proc: unknown, args: unknown[], context: unknown, focus: F
  * value for a missing first argument), then the call. A function passed to a built-in other than
  * the higher-order ones, a foreign lambda and a promise are left to the interpreter.
  */
-export function invoke(proc: unknown, args: unknown[], context: unknown, focus: Focus): unknown {
+export function invoke(proc: unknown, args: unknown[], context: unknown, scope: Scope): unknown {
   if (proc instanceof CompiledLambda) return proc.body(proc.signature ? proc.signature.validate(args, context) : args);
   const hof = isNativeDefinition(proc) ? higherOrder.get(proc) : undefined;
   if (hof) {
     const signature = (proc as NativeDefinition).signature;
     const validated = signature ? signature.validate(args, context) : args;
-    return hof(validated, (func, funcArgs) => apply(func, funcArgs, null, focus));
+    return hof(validated, (func, funcArgs) => apply(func, funcArgs, null, scope));
   }
   for (const arg of args) if (isFunction(arg)) throw new NeedsInterpreter('a function passed to a built-in or a bound function');
   if (isNativeDefinition(proc)) {
@@ -229,7 +229,7 @@ export function invoke(proc: unknown, args: unknown[], context: unknown, focus: 
       implementation = twin;
     }
     const validated = proc.signature ? proc.signature.validate(args, context) : args;
-    const result = implementation.apply(focus, validated);
+    const result = implementation.apply(scope.focus(), validated);
     if (isPromise(result)) throw new NeedsInterpreter('a built-in returned a promise');
     return result;
   }

@@ -4,7 +4,7 @@
  * blocks and variables, operators, function calls), synchronously. A construct it does not cover
  * throws `Unsupported` at compile time, with the reason and the node's offset.
  */
-import { append, apply, type Focus, invoke, isStaticBuiltin, lookupInArray, UNCOMPILED_BUILTINS } from './builtins.js';
+import { append, apply, invoke, isStaticBuiltin, lookupInArray, UNCOMPILED_BUILTINS } from './builtins.js';
 import { CompiledLambda, type Signature, Thunk } from './functions.js';
 import { BINARY_OPERATORS } from './operators.js';
 import {
@@ -167,6 +167,24 @@ class Compiler {
   }
 
   private path(node: AstNode): Closure {
+    const general = this.generalPath(node);
+    const names = plainNames(node);
+    if (!names) return general;
+    // `a.b.c` over objects: a walk, with the general path whenever an array or a sequence turns up.
+    return (input, frame) => {
+      if (Array.isArray(input)) return general(input, frame);
+      let value = input;
+      for (const key of names) {
+        if (value === null || typeof value !== 'object') return undefined;
+        if (Array.isArray(value) || isFunction(value)) return general(input, frame);
+        if (!Object.hasOwn(value, key)) return undefined;
+        value = (value as Record<string, unknown>)[key];
+      }
+      return value !== undefined && isSequence(value) ? general(input, frame) : value;
+    };
+  }
+
+  private generalPath(node: AstNode): Closure {
     if (node.tuple) unsupported('tuple stream', node);
     const steps = node.steps ?? [];
     if (steps.length === 0) unsupported('empty path', node);
@@ -203,18 +221,19 @@ class Compiler {
     });
     return (input, frame) => {
       const items = input as unknown[];
-      const results = createSequence();
+      // One pass: the results, flattened as they come; a last step with one plain array result returns that array.
+      const flattened = createSequence();
+      let count = 0;
+      let first: unknown;
       for (let i = 0; i < items.length; i++) {
         let res = evaluate(items[i], frame);
         for (const stage of stages) res = stage(res, frame);
-        if (res !== undefined) results.push(res);
-      }
-      if (lastStep && results.length === 1 && Array.isArray(results[0]) && !isSequence(results[0])) return results[0];
-      const flattened = createSequence();
-      for (const res of results) {
+        if (res === undefined) continue;
+        if (count++ === 0) first = res;
         if (!Array.isArray(res) || (res as Sequence).cons) flattened.push(res);
         else for (const value of res) flattened.push(value);
       }
+      if (lastStep && count === 1 && Array.isArray(first) && !isSequence(first)) return first;
       return flattened;
     };
   }
@@ -294,6 +313,27 @@ class Compiler {
   }
 
   /**
+   * `{"k": v, …}` with distinct literal keys over one value (not an array) makes one group per
+   * key: the values are evaluated in key order into a plain object. Anything else groups.
+   */
+  private objectConstructor(pairs: Array<[AstNode, AstNode]>, position: number): (input: unknown, frame: Frame) => unknown {
+    const general = this.group(pairs, position);
+    const keys = pairs.map(([key]) => (key.type === 'string' && !key.predicate && !key.group ? String(key.value) : undefined));
+    const literal = keys.every((k) => k !== undefined) && new Set(keys).size === keys.length && !keys.includes('__proto__');
+    if (!literal || keys.includes('_jsonata_lambda') || keys.includes('_jsonata_function')) return general;
+    const values = pairs.map(([, value]) => this.node(value));
+    return (input, frame) => {
+      if (Array.isArray(input)) return general(input, frame);
+      const result: Record<string, unknown> = {};
+      for (let i = 0; i < values.length; i++) {
+        const value = values[i]!(input, frame);
+        if (value !== undefined) result[keys[i]!] = value;
+      }
+      return result;
+    };
+  }
+
+  /**
    * The interpreter evaluates array items and object values with Promise.all, so an assignment
    * in one races with reads in another; only a block (its own frame) makes that deterministic.
    */
@@ -361,18 +401,19 @@ class Compiler {
       const compiled = items.map((item) => ({ evaluate: this.node(item), nested: item.value === '[' }));
       const consarray = node.consarray === true;
       return (input, frame) => {
-        let result: unknown[] = [];
+        // jsonata appends each item (concat: an array's items, else the value) to a fresh array; pushing into it is the same.
+        const result: unknown[] = [];
         for (const item of compiled) {
           const value = item.evaluate(input, frame);
           if (value === undefined) continue;
-          if (item.nested) result.push(value);
-          else result = append(result, value) as unknown[];
+          if (item.nested || !Array.isArray(value)) result.push(value);
+          else for (const v of value) result.push(v);
         }
         if (consarray) Object.defineProperty(result, 'cons', { enumerable: false, configurable: false, value: true });
         return result;
       };
     }
-    if (node.value === '{') return this.group(node.lhs as Array<[AstNode, AstNode]>, node.position ?? 0);
+    if (node.value === '{') return this.objectConstructor(node.lhs as Array<[AstNode, AstNode]>, node.position ?? 0);
     return unsupported(`unary ${String(node.value)}`, node);
   }
 
@@ -409,7 +450,7 @@ class Compiler {
     const rhs = this.node(node.rhs as AstNode);
     return (input, frame) => {
       const value = rhs(input, frame);
-      frame.vars[name] = value;
+      frame.bind(name, value);
       return value;
     };
   }
@@ -444,7 +485,7 @@ class Compiler {
       const values: unknown[] = applyTo ? [applyTo.value] : [];
       for (const arg of args) values.push(arg(input, frame));
       try {
-        return invoke(fn, values, context, frame.scope.focus() as Focus);
+        return invoke(fn, values, context, frame.scope);
       } catch (error) {
         throw located(error, position, name);
       }
@@ -464,7 +505,7 @@ class Compiler {
     return (input, frame) =>
       new CompiledLambda(params.length, signature, (args) => {
         const scope = new Frame(frame, frame.scope);
-        for (let i = 0; i < params.length; i++) scope.vars[params[i]!] = args[i];
+        for (let i = 0; i < params.length; i++) scope.bind(params[i]!, args[i]);
         return evaluate(input, scope);
       });
   }
@@ -483,9 +524,18 @@ class Compiler {
       const fn = rhs(input, frame);
       if (!isFunction(fn)) throw jsonataError('T2006', { position, value: fn });
       if (isFunction(value)) throw new NeedsInterpreter('function composition with ~>');
-      return apply(fn, [value], null, frame.scope.focus() as Focus);
+      return apply(fn, [value], null, frame.scope);
     };
   }
+}
+
+/** The keys of a path made only of plain field names (`a.b.c`, no predicate, grouping or array flag), else undefined. */
+function plainNames(node: AstNode): string[] | undefined {
+  if (node.keepSingletonArray || node.keepArray || node.group || node.tuple || node.predicate) return undefined;
+  const steps = node.steps ?? [];
+  const plain = (s: AstNode) =>
+    s.type === 'name' && !s.stages && !s.predicate && !s.group && !s.keepArray && !s.tuple && s.focus === undefined && s.index === undefined && !s.ancestor;
+  return steps.length > 0 && steps.every(plain) ? steps.map((s) => String(s.value)) : undefined;
 }
 
 function trampoline(thunk: Thunk, context: unknown): unknown {

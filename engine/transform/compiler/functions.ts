@@ -4,8 +4,7 @@
  * its trampoline, and synchronous versions of jsonata's higher-order built-ins ($map, $filter,
  * $single, $reduce, $each, $sift, $sort), which jsonata implements as async functions.
  */
-import type { Focus } from './builtins.js';
-import { createSequence, isArrayOfNumbers, isNativeDefinition, jsonataError, type NativeDefinition, toBoolean } from './runtime.js';
+import { createSequence, isArrayOfNumbers, isNativeDefinition, jsonataError, type NativeDefinition, type Scope, toBoolean } from './runtime.js';
 
 export interface Signature {
   validate(args: unknown[], context: unknown): unknown[];
@@ -29,11 +28,11 @@ export class Thunk {
 }
 
 /** Calls one function value, without running a returned thunk. */
-export type Invoke = (proc: unknown, args: unknown[], context: unknown, focus: Focus) => unknown;
+export type Invoke = (proc: unknown, args: unknown[], context: unknown, scope: Scope) => unknown;
 
 /** jsonata's `apply`: the call, then any tail calls it returns, in a loop. */
-export function applyFunction(invoke: Invoke, proc: unknown, args: unknown[], context: unknown, focus: Focus): unknown {
-  let result = invoke(proc, args, context, focus);
+export function applyFunction(invoke: Invoke, proc: unknown, args: unknown[], context: unknown, scope: Scope): unknown {
+  let result = invoke(proc, args, context, scope);
   while (result instanceof Thunk) result = result.call(context);
   return result;
 }

@@ -22,7 +22,10 @@ class EvaluationScope implements Scope {
   private timestamp: Date | undefined;
   private clock: ReturnType<typeof clockFunctions> | undefined;
   private builtinFocus: Focus | undefined;
-  constructor(private readonly bindings: Readonly<Record<string, unknown>>) {}
+  constructor(
+    private readonly bindings: Readonly<Record<string, unknown>>,
+    private readonly root: unknown,
+  ) {}
 
   private now = (): Date => (this.timestamp ??= new Date());
 
@@ -32,7 +35,9 @@ class EvaluationScope implements Scope {
   }
 
   global(name: string): unknown {
-    // The interpreter's order: the caller's bindings, then $now/$millis, then the built-ins.
+    // The interpreter's order: $$ (the input, bound over any binding of that name), the caller's
+    // bindings, then $now/$millis, then the built-ins.
+    if (name === '$') return this.root;
     if (isEnumerable(this.bindings, name)) return this.bindings[name];
     if (name === 'now' || name === 'millis') {
       this.clock ??= clockFunctions(() => this.now().getTime());
@@ -51,8 +56,7 @@ export function compileJsonata(ast: AstNode, options: Partial<CompileOptions> = 
     throw error;
   }
   const evaluate: SyncEvaluator = (input, bindings) => {
-    const top = new Frame(undefined, new EvaluationScope(bindings));
-    top.vars['$'] = input;
+    const top = new Frame(undefined, new EvaluationScope(bindings, input));
     let context: unknown = input;
     // A JSON array input is one value, not a sequence of inputs, as in the interpreter.
     if (Array.isArray(input) && !isSequence(input)) {

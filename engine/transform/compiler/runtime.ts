@@ -128,16 +128,21 @@ export function normalize(result: unknown, keepArray: boolean): unknown {
   return sequence;
 }
 
-/** Variables of one evaluation, scoped like the interpreter's frames (a block opens one). */
+/** Variables of one evaluation, scoped like the interpreter's frames (a block or a lambda call opens one). */
 export class Frame {
-  readonly vars: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+  // A Map, made on the first assignment: most frames bind nothing, and null-prototype objects are slow.
+  private vars: Map<string, unknown> | undefined;
   constructor(
     readonly parent: Frame | undefined,
     readonly scope: Scope,
   ) {}
 
+  bind(name: string, value: unknown): void {
+    (this.vars ??= new Map()).set(name, value);
+  }
+
   lookup(name: string): unknown {
-    for (let frame: Frame | undefined = this; frame; frame = frame.parent) if (name in frame.vars) return frame.vars[name];
+    for (let frame: Frame | undefined = this; frame; frame = frame.parent) if (frame.vars?.has(name)) return frame.vars.get(name);
     return this.scope.global(name);
   }
 }

@@ -12,7 +12,7 @@ import { loadPipeline } from '../../../../engine/config/load.js';
 import type { CompiledExpression, Plan, StreamPlan } from '../../../../engine/config/plan.js';
 import { LedgersyncError } from '../../../../engine/errors.js';
 import { createBindings } from '../../../../engine/transform/bindings.js';
-import { mapRecord, mapRecordCompiled, streamIsCompiled } from '../../../../engine/transform/mapper.js';
+import { interpretedOnly, mapRecord, mapRecordCompiled, streamIsCompiled } from '../../../../engine/transform/mapper.js';
 import type { MappingCase } from '../../../../engine/run/mapping-test.js';
 
 const root = join(import.meta.dirname, '..', '..', '..', '..');
@@ -36,20 +36,6 @@ function expressionsOf(stream: StreamPlan): CompiledExpression[] {
     ...(stream.filter ? [stream.filter] : []),
     ...(stream.mapping.kind === 'expression' ? [stream.mapping.expression] : stream.mapping.fields.map((f) => f.expression)),
   ];
-}
-
-/** The same stream with the compiled closures taken away: what the interpreter alone makes of it. */
-function interpretedOnly(stream: StreamPlan): StreamPlan {
-  const strip = ({ evaluateSync: _, ...rest }: CompiledExpression): CompiledExpression => rest;
-  const { filter, ...base } = stream;
-  return {
-    ...base,
-    ...(filter ? { filter: strip(filter) } : {}),
-    mapping:
-      stream.mapping.kind === 'expression'
-        ? { kind: 'expression', expression: strip(stream.mapping.expression) }
-        : { kind: 'fields', fields: stream.mapping.fields.map((f) => ({ name: f.name, expression: strip(f.expression) })) },
-  };
 }
 
 /** An outcome both sides can be compared on: the mapped records as JSON, or the error's code. */
