@@ -276,6 +276,7 @@ function checkStreams(
         problems.push({ code: issue.code, file: tree.file, path: pointer, ...at(issue.offset), message: issue.message, severity: issue.severity });
       }
       const expression = compiled.expression;
+      const interpreted = (reason: string, offset: number) => ({ kind: 'interpreted' as const, reason, offset, at: position(tree, at(offset)) });
       const fast = compileJsonata(expression.ast() as unknown as AstNode, { bindingNames: BOUND_NAMES });
       return {
         source,
@@ -283,7 +284,7 @@ function checkStreams(
         path: pointer,
         evaluate: (input, bindings) => expression.evaluate(input, bindings) as Promise<unknown>,
         ...(fast.ok ? { evaluateSync: fast.evaluate } : {}),
-        engine: fast.ok ? { kind: 'compiled' } : { kind: 'interpreted', reason: fast.reason, offset: Math.max(0, Math.min(source.length, fast.offset)) },
+        engine: fast.ok ? { kind: 'compiled' } : interpreted(fast.reason, Math.max(0, Math.min(source.length, fast.offset))),
       };
     };
 

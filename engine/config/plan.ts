@@ -28,11 +28,20 @@ export interface CompiledExpression {
    * `evaluate` so that errors are the interpreter's own.
    */
   evaluateSync?: (input: unknown, bindings: Readonly<Record<string, unknown>>) => unknown;
-  /** How it runs: `compiled`, or `interpreted` with the reason and the offset (in `source`) of the construct. */
+  /** How it runs: `compiled`, or `interpreted` with the reason and where the construct the compiler declined stands. */
   engine: ExpressionEngine;
 }
 
-export type ExpressionEngine = { kind: 'compiled' } | { kind: 'interpreted'; reason: string; offset: number };
+export type ExpressionEngine =
+  | { kind: 'compiled' }
+  | {
+      kind: 'interpreted';
+      reason: string;
+      /** Offset of the construct inside `source`. */
+      offset: number;
+      /** The construct's place in the pipeline file. */
+      at: SourcePosition;
+    };
 
 export interface LookupTable {
   name: string;

@@ -1,0 +1,143 @@
+/**
+ * The compiler's contract beyond the differential suite: what it declines and why, what it hands
+ * back to the interpreter at run time, that helpers are called directly and synchronously, the
+ * budget hook, and `validate --explain`.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import jsonata from 'jsonata';
+import { describe, expect, it } from 'vitest';
+import { formatExpressionReports, validateFiles } from '../../../../engine/config/validate.js';
+import { type AstNode, compileJsonata, NeedsInterpreter } from '../../../../engine/transform/compiler/index.js';
+
+const compile = (source: string, bindingNames: string[] = []) =>
+  compileJsonata(jsonata(source).ast() as unknown as AstNode, { bindingNames: new Set(bindingNames) });
+
+function compiled(source: string, bindingNames: string[] = []) {
+  const result = compile(source, bindingNames);
+  if (!result.ok) throw new Error(`${source} did not compile: ${result.reason}`);
+  return result.evaluate;
+}
+
+describe('what the compiler declines, with the reason and where', () => {
+  it.each([
+    ['$replace(phone, /[^0-9]/, "")', 'regular expression', 24],
+    ['items^(price)', 'order-by ^(…)', 6],
+    ['$ ~> |a|{"b": 1}|', 'transform expression |…|…|', 6],
+    ['$substring(?, 1)', 'partial function application', 11],
+    ['items@$i.name', 'context or positional variable binding (@ / #)', 5],
+    ['$eval("1 + 1")', '$eval (parses at run time)', 5],
+    ['$shuffle([1, 2])', '$shuffle (nondeterministic)', 8],
+    ['[$x := 1, $x]', 'an assignment inside an array constructor (the interpreter evaluates the items concurrently)', 6],
+  ])('%s → %s', (source, reason, offset) => {
+    expect(compile(source)).toEqual({ ok: false, reason, offset });
+  });
+
+  it('compiles a call to a built-in name the caller binds (the binding shadows the built-in)', () => {
+    expect(compile('$eval(x)', ['eval']).ok).toBe(true);
+    expect(compiled('$eval(x)', ['eval'])({ x: 2 }, { eval: (n: number) => n * 10 })).toBe(20);
+  });
+});
+
+describe('evaluation', () => {
+  it('calls the pipeline helpers directly and synchronously, with lambdas and $map in between', () => {
+    const calls: unknown[][] = [];
+    const money = (amount: unknown, currency: unknown) => {
+      calls.push([amount, currency]);
+      return `${String(amount)} ${String(currency)}`;
+    };
+    const evaluate = compiled('($m := function($a) { $money($a, currency) }; {"total": $m(total), "lines": $map(lines, function($l) { $m($l.amount) })})', [
+      'money',
+    ]);
+    const result = evaluate({ currency: 'EUR', total: 300, lines: [{ amount: 100 }, { amount: 200 }] }, { money });
+    expect(result).not.toBeInstanceOf(Promise);
+    expect(JSON.parse(JSON.stringify(result))).toEqual({ total: '300 EUR', lines: ['100 EUR', '200 EUR'] });
+    expect(calls).toEqual([
+      [300, 'EUR'],
+      [100, 'EUR'],
+      [200, 'EUR'],
+    ]);
+  });
+
+  it('throws JSONata’s own error codes', () => {
+    const codeOf = (source: string, input: unknown) => {
+      try {
+        compiled(source)(input, {});
+        return 'no error';
+      } catch (error) {
+        return (error as { code?: string }).code;
+      }
+    };
+    expect(codeOf('a + 1', { a: 'x' })).toBe('T2001');
+    expect(codeOf('1 + a', { a: 'x' })).toBe('T2002');
+    expect(codeOf('a < 1', { a: 'x' })).toBe('T2009');
+    expect(codeOf('$substring(a, "x")', { a: 'abc' })).toBe('T0410');
+    expect(codeOf('$undefinedFunction(1)', {})).toBe('T1006');
+  });
+
+  it('runs deep tail recursion in a loop, not on the stack', () => {
+    const evaluate = compiled('($count := function($n, $acc) { $n = 0 ? $acc : $count($n - 1, $acc + 1) }; $count(100000, 0))');
+    expect(evaluate(undefined, {})).toBe(100000);
+  });
+
+  it('hands to the interpreter what only it does exactly: a function given to a built-in, a helper returning a promise, recursion past the stack', () => {
+    expect(() => compiled('$string($sum)')(undefined, {})).toThrow(NeedsInterpreter);
+    expect(() => compiled('$fetch(1)', ['fetch'])(undefined, { fetch: async () => 1 })).toThrow(NeedsInterpreter);
+    const deep = compiled('($f := function($n) { $n = 0 ? 0 : 1 + $f($n - 1) }; $f(1000000))');
+    expect(() => deep(undefined, {})).toThrow(NeedsInterpreter);
+  });
+
+  it('calls the guard before every node, so a budget can stop an evaluation', () => {
+    // Three nodes: the sum, the path (a plain field walk counts once) and the literal.
+    let nodes = 0;
+    const result = compileJsonata(jsonata('a.b + 1').ast() as unknown as AstNode, {
+      guard: () => {
+        if (++nodes > 2) throw new Error('budget exceeded');
+      },
+    });
+    if (!result.ok) throw new Error(result.reason);
+    expect(() => result.evaluate({ a: { b: 1 } }, {})).toThrow('budget exceeded');
+    nodes = -100;
+    expect(result.evaluate({ a: { b: 1 } }, {})).toBe(2);
+  });
+});
+
+describe('validate --explain', () => {
+  it('says per expression whether it runs compiled, or interpreted and why, at file:line:col', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ledgersync-explain-'));
+    const file = join(dir, 'pipeline.yaml');
+    writeFileSync(
+      file,
+      [
+        'version: 1',
+        'name: explain',
+        'source: { connector: chargebee, site: x, api_key: "${CHARGEBEE_API_KEY}" }',
+        'sink: { connector: jsonl, dir: out }',
+        'streams:',
+        '  - name: customers',
+        '    endpoint: customers',
+        '    target: { object: customers, key: id }',
+        '    mapping:',
+        '      fields:',
+        '        id: id',
+        '        digits: $replace(phone, /[^0-9]/, "")',
+        '  - name: invoices',
+        '    endpoint: invoices',
+        '    target: { object: invoices, key: id }',
+        '    mapping:',
+        '      expression: |',
+        '        { "id": id, "total": $money(total, currency_code) }',
+        '',
+      ].join('\n'),
+    );
+    const result = await validateFiles([file], { env: {} });
+    expect(result.problems).toEqual([]);
+    expect(formatExpressionReports(result.expressions, 'text').split('\n')).toEqual([
+      `${file}:11:13: compiled /streams/0/mapping/fields/id, but its stream runs interpreted (another expression is)`,
+      `${file}:12:41: interpreted: regular expression (/streams/0/mapping/fields/digits)`,
+      `${file}:18:9: compiled /streams/1/mapping/expression`,
+    ]);
+    expect(result.expressions[1]).toMatchObject({ engine: 'interpreted', reason: 'regular expression', streamEngine: 'interpreted' });
+  });
+});
