@@ -56,7 +56,7 @@ describe('validateFiles', () => {
 
   it('does not need the secrets a run needs', async () => {
     const result = await validateFiles(['test/fixtures/pipelines/valid/*.yaml'], { env: {}, connectorsDir: 'test/fixtures/connectors' });
-    expect(result).toEqual({ files: ['test/fixtures/pipelines/valid/full.yaml'], problems: [] });
+    expect(result).toEqual({ files: ['test/fixtures/pipelines/valid/full.yaml'], problems: [], expressions: expect.any(Array) });
   });
 
   it('resolves patterns against cwd when given', async () => {
