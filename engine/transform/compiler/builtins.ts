@@ -2,10 +2,11 @@
  * JSONata's built-in functions for compiled expressions. The synchronous ones are jsonata's own
  * implementations with jsonata's own signature checks (taken from the library once, at load), so a
  * compiled `$substring` is the interpreter's `$substring`. The few jsonata implements as async only
- * because they also accept a regex or a function get a synchronous twin here for string arguments.
+ * because they also accept a regex or a function get synchronous twins (regex.ts, functions.ts).
  */
 import jsonata from 'jsonata';
 import { applyFunction, CompiledLambda, higherOrderTable } from './functions.js';
+import { containsSync, isCompiledMatcher, matchSync, replaceSync, splitSync } from './regex.js';
 import { createSequence, type Scope, isFunction, isNativeDefinition, isPromise, jsonataError, type NativeDefinition, NeedsInterpreter } from './runtime.js';
 
 /** Bound once per jsonata environment (not per expression), so one definition object serves all. */
@@ -77,7 +78,6 @@ const STATIC_NAMES = [
 
 /** Built-ins the compiler does not call, and why (the expression falls back to the interpreter). */
 export const UNCOMPILED_BUILTINS: Readonly<Record<string, string>> = {
-  match: '$match (regular expressions)',
   eval: '$eval (parses at run time)',
   random: '$random (nondeterministic)',
   shuffle: '$shuffle (nondeterministic)',
@@ -144,44 +144,11 @@ export const toJsonataString = (value: unknown): string | undefined => stringImp
 export const append = (a: unknown, b: unknown): unknown => appendImpl.call(FOCUS, a, b);
 export const lookupInArray = (input: unknown[], key: string): unknown => lookupImpl.call(FOCUS, input, key);
 
-function containsSync(str: unknown, token: unknown): unknown {
-  if (str === undefined || token === undefined) return undefined;
-  if (typeof token !== 'string') throw new NeedsInterpreter('$contains with a regex');
-  return (str as string).indexOf(token) !== -1;
-}
-
-function splitSync(str: unknown, separator: unknown, limit: unknown): unknown {
-  if (str === undefined) return undefined;
-  if ((limit as number) < 0) throw jsonataError('D3020', { value: limit, index: 3 });
-  if (typeof separator !== 'string') throw new NeedsInterpreter('$split with a regex');
-  if (limit !== undefined && !((limit as number) > 0)) return [];
-  return (str as string).split(separator, limit as number | undefined);
-}
-
-function replaceSync(str: unknown, pattern: unknown, replacement: unknown, limit: unknown): unknown {
-  if (str === undefined) return undefined;
-  if (pattern === '') throw jsonataError('D3010', { value: pattern, index: 2 });
-  if ((limit as number) < 0) throw jsonataError('D3011', { value: limit, index: 4 });
-  if (typeof pattern !== 'string' || typeof replacement !== 'string') throw new NeedsInterpreter('$replace with a regex or a function');
-  const text = str as string;
-  if (limit !== undefined && !((limit as number) > 0)) return text;
-  let result = '';
-  let position = 0;
-  let count = 0;
-  let index = text.indexOf(pattern, position);
-  while (index !== -1 && (limit === undefined || count < (limit as number))) {
-    result += text.substring(position, index) + replacement;
-    position = index + pattern.length;
-    count++;
-    index = text.indexOf(pattern, position);
-  }
-  return result + text.substring(position);
-}
-
 const syncTwins = new Map<NativeDefinition, (...args: unknown[]) => unknown>([
   [definition('contains'), containsSync as (...args: unknown[]) => unknown],
   [definition('split'), splitSync as (...args: unknown[]) => unknown],
   [definition('replace'), replaceSync as (...args: unknown[]) => unknown],
+  [definition('match'), matchSync as (...args: unknown[]) => unknown],
 ]);
 
 const isAsyncFunction = (f: unknown): boolean => typeof f === 'function' && f.constructor.name === 'AsyncFunction';
@@ -220,7 +187,10 @@ export function invoke(proc: unknown, args: unknown[], context: unknown, scope: 
     const validated = signature ? signature.validate(args, context) : args;
     return hof(validated, (func, funcArgs) => apply(func, funcArgs, null, scope));
   }
-  for (const arg of args) if (isFunction(arg)) throw new NeedsInterpreter('a function passed to a built-in or a bound function');
+  const takesMatchers = isNativeDefinition(proc) && syncTwins.has(proc);
+  for (const arg of args) {
+    if (isFunction(arg) && !(takesMatchers && isCompiledMatcher(arg))) throw new NeedsInterpreter('a function passed to a built-in or a bound function');
+  }
   if (isNativeDefinition(proc)) {
     let implementation = proc.implementation;
     if (isAsyncFunction(implementation)) {

@@ -7,6 +7,7 @@
 import { append, apply, invoke, isStaticBuiltin, lookupInArray, UNCOMPILED_BUILTINS } from './builtins.js';
 import { CompiledLambda, type Signature, Thunk } from './functions.js';
 import { BINARY_OPERATORS } from './operators.js';
+import { regexMatcher } from './regex.js';
 import {
   createSequence,
   Frame,
@@ -75,7 +76,6 @@ export interface CompileOptions {
 }
 
 const NOT_COMPILED: Readonly<Record<string, string>> = {
-  regex: 'regular expression',
   partial: 'partial function application',
   transform: 'transform expression |…|…|',
   sort: 'order-by ^(…)',
@@ -123,9 +123,10 @@ class Compiler {
   private core(node: AstNode): Closure {
     const reason = NOT_COMPILED[node.type];
     if (reason) unsupported(reason, node);
-    if (node.tuple || node.focus !== undefined || node.index !== undefined || node.ancestor !== undefined) {
-      unsupported('context or positional variable binding (@ / #)', node);
-    }
+    if (node.ancestor !== undefined) unsupported(NOT_COMPILED['parent']!, node);
+    if (node.focus !== undefined) unsupported('context variable binding @', node);
+    if (node.index !== undefined) unsupported('positional variable binding #', node);
+    if (node.tuple) unsupported('tuple stream (@, # or %)', node);
     switch (node.type) {
       case 'path':
         return this.path(node);
@@ -157,6 +158,11 @@ class Compiler {
       }
       case 'lambda':
         return this.lambda(node);
+      case 'regex': {
+        const literal = node.value as RegExp;
+        const position = node.position;
+        return () => regexMatcher(literal, position);
+      }
       case 'variable':
         return this.variable(String(node.value));
       case 'apply':

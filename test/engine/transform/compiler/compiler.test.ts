@@ -22,11 +22,12 @@ function compiled(source: string, bindingNames: string[] = []) {
 
 describe('what the compiler declines, with the reason and where', () => {
   it.each([
-    ['$replace(phone, /[^0-9]/, "")', 'regular expression', 24],
+    ['a.b.%.c', 'parent operator %', 3],
     ['items^(price)', 'order-by ^(…)', 6],
     ['$ ~> |a|{"b": 1}|', 'transform expression |…|…|', 6],
     ['$substring(?, 1)', 'partial function application', 11],
-    ['items@$i.name', 'context or positional variable binding (@ / #)', 5],
+    ['items@$i.name', 'context variable binding @', 5],
+    ['items#$i.name', 'positional variable binding #', 5],
     ['$eval("1 + 1")', '$eval (parses at run time)', 5],
     ['$shuffle([1, 2])', '$shuffle (nondeterministic)', 8],
     ['[$x := 1, $x]', 'an assignment inside an array constructor (the interpreter evaluates the items concurrently)', 6],
@@ -41,6 +42,14 @@ describe('what the compiler declines, with the reason and where', () => {
 });
 
 describe('evaluation', () => {
+  it('matches, splits and replaces with regular expressions synchronously', () => {
+    const evaluate = compiled(
+      '{"digits": $replace(phone, /[^0-9]/, ""), "words": $split(name, /\\s+/), "vat": $contains(vat, /^GB/i), "m": $match(code, /([A-Z])(\\d)/).groups}',
+    );
+    const result = evaluate({ phone: '+44 (20) 7946-0000', name: 'Ada  King Lovelace', vat: 'gb123', code: 'x A1 B2' }, {});
+    expect(JSON.parse(JSON.stringify(result))).toEqual({ digits: '442079460000', words: ['Ada', 'King', 'Lovelace'], vat: true, m: ['A', '1', 'B', '2'] });
+  });
+
   it('calls the pipeline helpers directly and synchronously, with lambdas and $map in between', () => {
     const calls: unknown[][] = [];
     const money = (amount: unknown, currency: unknown) => {
@@ -121,7 +130,7 @@ describe('validate --explain', () => {
         '    mapping:',
         '      fields:',
         '        id: id',
-        '        digits: $replace(phone, /[^0-9]/, "")',
+        '        total: $eval(formula)',
         '  - name: invoices',
         '    endpoint: invoices',
         '    target: { object: invoices, key: id }',
@@ -135,9 +144,9 @@ describe('validate --explain', () => {
     expect(result.problems).toEqual([]);
     expect(formatExpressionReports(result.expressions, 'text').split('\n')).toEqual([
       `${file}:11:13: compiled /streams/0/mapping/fields/id, but its stream runs interpreted (another expression is)`,
-      `${file}:12:41: interpreted: regular expression (/streams/0/mapping/fields/digits)`,
+      `${file}:12:21: interpreted: $eval (parses at run time) (/streams/0/mapping/fields/total)`,
       `${file}:18:9: compiled /streams/1/mapping/expression`,
     ]);
-    expect(result.expressions[1]).toMatchObject({ engine: 'interpreted', reason: 'regular expression', streamEngine: 'interpreted' });
+    expect(result.expressions[1]).toMatchObject({ engine: 'interpreted', reason: '$eval (parses at run time)', streamEngine: 'interpreted' });
   });
 });
