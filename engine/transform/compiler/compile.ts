@@ -5,7 +5,7 @@
  * throws `Unsupported` at compile time, with the reason and the node's offset.
  */
 import { append, apply, invoke, isStaticBuiltin, lookupInArray, UNCOMPILED_BUILTINS } from './builtins.js';
-import { CompiledLambda, type Signature, Thunk } from './functions.js';
+import { CompiledLambda, mergeSort, type Signature, Thunk } from './functions.js';
 import { BINARY_OPERATORS } from './operators.js';
 import { regexMatcher } from './regex.js';
 import {
@@ -50,6 +50,7 @@ export interface AstNode {
   ancestor?: unknown;
   body?: AstNode;
   thunk?: boolean;
+  terms?: Array<{ descending?: boolean; expression: AstNode }>;
   signature?: Signature;
 }
 
@@ -78,7 +79,7 @@ export interface CompileOptions {
 const NOT_COMPILED: Readonly<Record<string, string>> = {
   partial: 'partial function application',
   transform: 'transform expression |…|…|',
-  sort: 'order-by ^(…)',
+  sort: 'order-by ^(…) outside a path',
   parent: 'parent operator %',
 };
 
@@ -196,7 +197,7 @@ class Compiler {
     if (steps.length === 0) unsupported('empty path', node);
     const firstIsVariable = steps[0]!.type === 'variable';
     const compiled = steps.map((step, i) => {
-      if (step.type === 'sort') unsupported(NOT_COMPILED['sort']!, step);
+      if (step.type === 'sort') return this.sortStep(step);
       const evaluate = this.node(step);
       if (i === 0 && step.consarray) return evaluate;
       return this.step(step, evaluate, i === steps.length - 1);
@@ -241,6 +242,50 @@ class Compiler {
       }
       if (lastStep && count === 1 && Array.isArray(first) && !isSequence(first)) return first;
       return flattened;
+    };
+  }
+
+  /** `^(>price, name)` on the sequence so far: jsonata's merge sort with its comparator (T2007, T2008), then the step's filters. */
+  private sortStep(step: AstNode): Closure {
+    if (step.tuple || step.index !== undefined || step.focus !== undefined) unsupported('order-by ^(…) over a tuple stream (@, #, %)', step);
+    const terms = (step.terms ?? []).map((term) => ({ descending: term.descending === true, evaluate: this.node(term.expression) }));
+    const stages = (step.stages ?? []).map((stage) => {
+      if (stage.type !== 'filter' || !stage.expr) unsupported('positional variable binding #', step);
+      return this.filter(stage.expr);
+    });
+    const position = step.position;
+    return (input, frame) => {
+      const items = input as unknown[];
+      const swap = (a: unknown, b: unknown): boolean => {
+        let comp = 0;
+        for (let index = 0; comp === 0 && index < terms.length; index++) {
+          const term = terms[index]!;
+          const aa = term.evaluate(a, frame);
+          const bb = term.evaluate(b, frame);
+          const atype = typeof aa;
+          const btype = typeof bb;
+          // undefined sorts last
+          if (atype === 'undefined') {
+            comp = btype === 'undefined' ? 0 : 1;
+            continue;
+          }
+          if (btype === 'undefined') {
+            comp = -1;
+            continue;
+          }
+          if (!(atype === 'string' || atype === 'number') || !(btype === 'string' || btype === 'number')) {
+            throw jsonataError('T2008', { position, value: !(atype === 'string' || atype === 'number') ? aa : bb });
+          }
+          if (atype !== btype) throw jsonataError('T2007', { position, value: aa, value2: bb });
+          if (aa === bb) continue;
+          comp = (aa as string | number) < (bb as string | number) ? -1 : 1;
+          if (term.descending) comp = -comp;
+        }
+        return comp === 1;
+      };
+      let result: unknown = items.length <= 1 ? items : mergeSort(items, swap);
+      for (const stage of stages) result = stage(result, frame);
+      return result;
     };
   }
 

@@ -149,7 +149,7 @@ const sort: HigherOrder = ([arr, comparator], call) => {
 };
 
 /** jsonata's stable merge sort (same comparisons in the same order), without its recursion per element. */
-function mergeSort(list: unknown[], swap: (a: unknown, b: unknown) => boolean): unknown[] {
+export function mergeSort(list: unknown[], swap: (a: unknown, b: unknown) => boolean): unknown[] {
   if (list.length <= 1) return list;
   const middle = Math.floor(list.length / 2);
   const left = mergeSort(list.slice(0, middle), swap);

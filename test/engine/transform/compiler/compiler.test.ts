@@ -23,7 +23,6 @@ function compiled(source: string, bindingNames: string[] = []) {
 describe('what the compiler declines, with the reason and where', () => {
   it.each([
     ['a.b.%.c', 'parent operator %', 3],
-    ['items^(price)', 'order-by ^(…)', 6],
     ['$ ~> |a|{"b": 1}|', 'transform expression |…|…|', 6],
     ['$substring(?, 1)', 'partial function application', 11],
     ['items@$i.name', 'context variable binding @', 5],
@@ -42,6 +41,13 @@ describe('what the compiler declines, with the reason and where', () => {
 });
 
 describe('evaluation', () => {
+  it('orders by several terms, undefined last, stable, with T2007 on mixed types', () => {
+    const evaluate = compiled('items^(>qty, name).name');
+    const items = [{ name: 'b', qty: 1 }, { name: 'a', qty: 1 }, { name: 'c' }, { name: 'd', qty: 2 }];
+    expect(JSON.parse(JSON.stringify(evaluate({ items }, {})))).toEqual(['d', 'a', 'b', 'c']);
+    expect(() => evaluate({ items: [{ qty: 1 }, { qty: 'x' }] }, {})).toThrow(expect.objectContaining({ code: 'T2007' }));
+  });
+
   it('matches, splits and replaces with regular expressions synchronously', () => {
     const evaluate = compiled(
       '{"digits": $replace(phone, /[^0-9]/, ""), "words": $split(name, /\\s+/), "vat": $contains(vat, /^GB/i), "m": $match(code, /([A-Z])(\\d)/).groups}',
