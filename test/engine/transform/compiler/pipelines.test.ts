@@ -3,7 +3,8 @@
  * fallback), and every mapping case and seed mapping table maps to the same records (or fails
  * with the same error) through the compiled closures alone as through the interpreter.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parse } from 'yaml';
@@ -152,5 +153,38 @@ describe('a failing record', () => {
     const viaInterpreter = await mapRecord(interpretedOnly(stream), { id: 'inv_x', deleted: false, data: input }, bindings).catch((e: unknown) => e);
     expect(viaEngine).toBeInstanceOf(LedgersyncError);
     expect((viaEngine as LedgersyncError).message).toBe((viaInterpreter as LedgersyncError).message);
+  });
+});
+
+describe('a record the compiled path hands back at run time', () => {
+  it('is mapped by the interpreter, with the interpreter’s result', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'ledgersync-defer-')), 'pipeline.yaml');
+    writeFileSync(
+      file,
+      [
+        'version: 1',
+        'name: defer',
+        'source: { connector: chargebee, site: x, api_key: "${CHARGEBEE_API_KEY}" }',
+        'sink: { connector: jsonl, dir: out }',
+        'streams:',
+        '  - name: customers',
+        '    endpoint: customers',
+        '    target: { object: customers, key: id }',
+        '    mapping:',
+        '      expression: |',
+        '        { "id": id, "label": kind = "fn" ? $string($sum) : $uppercase(kind) }',
+        '',
+      ].join('\n'),
+    );
+    const plan = await load(file);
+    const stream = plan.streams[0]!;
+    expect(streamIsCompiled(stream)).toBe(true);
+    const bindings = createBindings({ options: {}, lookups: {}, timezone: 'UTC', resolveTarget: () => undefined });
+    // A function handed to a built-in: the compiled path defers, mapRecord answers through the interpreter.
+    expect(() => mapRecordCompiled(stream, { id: 'c1', deleted: false, data: { id: 'c1', kind: 'fn' } }, bindings)).toThrow(/deferred to the interpreter/);
+    const deferred = await mapRecord(stream, { id: 'c1', deleted: false, data: { id: 'c1', kind: 'fn' } }, bindings);
+    expect(deferred).toEqual({ kind: 'mapped', records: [expect.objectContaining({ data: { id: 'c1', label: '' } })], skipped: [] });
+    const fast = await mapRecord(stream, { id: 'c2', deleted: false, data: { id: 'c2', kind: 'plan' } }, bindings);
+    expect(fast).toEqual({ kind: 'mapped', records: [expect.objectContaining({ data: { id: 'c2', label: 'PLAN' } })], skipped: [] });
   });
 });
