@@ -96,6 +96,17 @@ async function loadDefinitions(): Promise<Map<string, NativeDefinition>> {
 
 const definitions = await loadDefinitions();
 
+/** A transform `|…|…|` evaluates to a native function with this signature (taken from jsonata, like the built-ins). */
+const transformSignature = ((await jsonata('|a|{}|').evaluate(undefined)) as NativeDefinition).signature;
+
+export function transformerFunction(implementation: (obj: unknown) => unknown): NativeDefinition {
+  return {
+    _jsonata_function: true,
+    implementation: implementation as (...args: unknown[]) => unknown,
+    ...(transformSignature ? { signature: transformSignature } : {}),
+  };
+}
+
 function definition(name: string): NativeDefinition {
   const found = definitions.get(name);
   if (!found) throw new Error(`no jsonata built-in $${name}`);

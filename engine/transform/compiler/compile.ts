@@ -4,8 +4,8 @@
  * blocks and variables, operators, function calls), synchronously. A construct it does not cover
  * throws `Unsupported` at compile time, with the reason and the node's offset.
  */
-import { append, apply, invoke, isStaticBuiltin, lookupInArray, UNCOMPILED_BUILTINS } from './builtins.js';
-import { CompiledLambda, mergeSort, type Signature, Thunk } from './functions.js';
+import { append, apply, invoke, isStaticBuiltin, lookupInArray, transformerFunction, UNCOMPILED_BUILTINS } from './builtins.js';
+import { CompiledLambda, makeLambda, mergeSort, PLACEHOLDER, partialNative, type Signature, Thunk } from './functions.js';
 import { BINARY_OPERATORS } from './operators.js';
 import { regexMatcher } from './regex.js';
 import {
@@ -13,6 +13,7 @@ import {
   Frame,
   isArrayOfNumbers,
   isFunction,
+  isNativeDefinition,
   isNumeric,
   isSequence,
   type JsonataError,
@@ -51,6 +52,9 @@ export interface AstNode {
   body?: AstNode;
   thunk?: boolean;
   terms?: Array<{ descending?: boolean; expression: AstNode }>;
+  pattern?: AstNode;
+  update?: AstNode;
+  delete?: AstNode;
   signature?: Signature;
 }
 
@@ -77,8 +81,6 @@ export interface CompileOptions {
 }
 
 const NOT_COMPILED: Readonly<Record<string, string>> = {
-  partial: 'partial function application',
-  transform: 'transform expression |…|…|',
   sort: 'order-by ^(…) outside a path',
   parent: 'parent operator %',
 };
@@ -159,6 +161,10 @@ class Compiler {
       }
       case 'lambda':
         return this.lambda(node);
+      case 'partial':
+        return this.partial(node);
+      case 'transform':
+        return this.transform(node);
       case 'regex': {
         const literal = node.value as RegExp;
         const position = node.position;
@@ -553,11 +559,64 @@ class Compiler {
     const params = (node.arguments ?? []).map((p) => String(p.value));
     const evaluate = this.node(body);
     const signature = node.signature;
-    return (input, frame) =>
-      new CompiledLambda(params.length, signature, (args) => {
-        const scope = new Frame(frame, frame.scope);
-        for (let i = 0; i < params.length; i++) scope.bind(params[i]!, args[i]);
-        return evaluate(input, scope);
+    return (input, frame) => makeLambda(params, signature, frame, input, evaluate);
+  }
+
+  /** `$f(?, x)`: a function of the `?` arguments (T1007 for a forgotten `$`, T1008 for a non-function). */
+  private partial(node: AstNode): Closure {
+    const procedure = node.procedure as AstNode;
+    const proc = this.node(procedure);
+    const forgotDollar = procedure.type === 'path' ? String(procedure.steps?.[0]?.value) : undefined;
+    const name = procedure.type === 'path' ? forgotDollar : String(procedure.value);
+    const args = (node.arguments ?? []).map((a) => (a.type === 'operator' && a.value === '?' ? undefined : this.node(a)));
+    const position = node.position;
+    return (input, frame) => {
+      const values = args.map((arg) => (arg ? arg(input, frame) : PLACEHOLDER));
+      const fn = proc(input, frame);
+      if (fn === undefined && forgotDollar !== undefined && frame.lookup(forgotDollar)) throw jsonataError('T1007', { position, token: forgotDollar });
+      if (fn instanceof CompiledLambda) return fn.partial(values);
+      if (isNativeDefinition(fn)) return partialNative(fn.implementation, values, frame.scope);
+      if (typeof fn === 'function') return partialNative(fn as (...a: unknown[]) => unknown, values, frame.scope);
+      if (isFunction(fn)) throw new NeedsInterpreter('partial application of a foreign lambda');
+      throw jsonataError('T1008', { position, token: name });
+    };
+  }
+
+  /** `|pattern|update, delete|`: a function that copies its argument (with `$clone`) and changes the matches. */
+  private transform(node: AstNode): Closure {
+    const pattern = this.node(node.pattern as AstNode);
+    const update = this.node(node.update as AstNode);
+    const remove = node.delete ? this.node(node.delete) : undefined;
+    const position = node.position;
+    const updatePosition = node.update?.position;
+    const deletePosition = node.delete?.position;
+    return (_input, frame) =>
+      transformerFunction((obj) => {
+        if (obj === undefined) return undefined;
+        const clone = frame.lookup('clone');
+        if (!isFunction(clone)) throw jsonataError('T2013', { position });
+        const result = apply(clone, [obj], null, frame.scope);
+        const found = pattern(result, frame);
+        if (found === undefined) return result;
+        for (const match of Array.isArray(found) ? found : [found]) {
+          const changes = update(match, frame);
+          if (changes !== undefined) {
+            if (typeof changes !== 'object' || changes === null || Array.isArray(changes))
+              throw jsonataError('T2011', { position: updatePosition, value: changes });
+            // As in jsonata's sloppy-mode assignment: ignored on a primitive, a TypeError on null.
+            for (const key of Object.keys(changes)) {
+              if (match === null || match === undefined) throw new TypeError(`cannot set property '${key}' of ${String(match)}`);
+              if (typeof match === 'object') (match as Record<string, unknown>)[key] = (changes as Record<string, unknown>)[key];
+            }
+          }
+          if (!remove) continue;
+          const deletions = remove(match, frame);
+          if (deletions === undefined) continue;
+          const list = Array.isArray(deletions) ? deletions : [deletions];
+          if (!list.every((d) => typeof d === 'string')) throw jsonataError('T2012', { position: deletePosition, value: deletions });
+          if (typeof match === 'object' && match !== null) for (const key of list as string[]) delete (match as Record<string, unknown>)[key];
+        }
+        return result;
       });
   }
 

@@ -4,7 +4,18 @@
  * its trampoline, and synchronous versions of jsonata's higher-order built-ins ($map, $filter,
  * $single, $reduce, $each, $sift, $sort), which jsonata implements as async functions.
  */
-import { createSequence, isArrayOfNumbers, isNativeDefinition, jsonataError, type NativeDefinition, type Scope, toBoolean } from './runtime.js';
+import {
+  createSequence,
+  Frame,
+  isArrayOfNumbers,
+  isNativeDefinition,
+  isPromise,
+  jsonataError,
+  type NativeDefinition,
+  NeedsInterpreter,
+  type Scope,
+  toBoolean,
+} from './runtime.js';
 
 export interface Signature {
   validate(args: unknown[], context: unknown): unknown[];
@@ -19,7 +30,64 @@ export class CompiledLambda {
     readonly signature: Signature | undefined,
     /** Runs the body with the (validated) arguments bound; may return a Thunk. */
     readonly body: (args: unknown[]) => unknown,
+    /** `$f(?, x)`: the lambda with the arguments that are not placeholders bound (no signature, as in jsonata). */
+    readonly partial: (args: unknown[]) => CompiledLambda,
   ) {}
+}
+
+/** The `?` of a partial application, among its evaluated arguments. */
+export const PLACEHOLDER: unique symbol = Symbol('jsonata ? placeholder');
+
+/** A lambda over `params`, closing over `closure` and the context value it was defined in. */
+export function makeLambda(
+  params: readonly string[],
+  signature: Signature | undefined,
+  closure: Frame,
+  input: unknown,
+  evaluate: (input: unknown, frame: Frame) => unknown,
+): CompiledLambda {
+  return new CompiledLambda(
+    params.length,
+    signature,
+    (args) => {
+      const scope = new Frame(closure, closure.scope);
+      for (let i = 0; i < params.length; i++) scope.bind(params[i]!, args[i]);
+      return evaluate(input, scope);
+    },
+    (args) => {
+      const bound = new Frame(closure, closure.scope);
+      const unbound: string[] = [];
+      params.forEach((param, i) => {
+        if (args[i] === PLACEHOLDER) unbound.push(param);
+        else bound.bind(param, args[i]);
+      });
+      return makeLambda(unbound, undefined, bound, input, evaluate);
+    },
+  );
+}
+
+/**
+ * `$substring(?, 0, 2)` on a native function: jsonata reads the parameter list from the
+ * function's source and calls it with every parameter, unvalidated; so does this.
+ */
+export function partialNative(implementation: (...args: unknown[]) => unknown, args: unknown[], scope: Scope): CompiledLambda {
+  const declared = /\(([^)]*)\)/.exec(implementation.toString())?.[1]?.split(',') ?? [];
+  const slots = declared.map((_, i) => args[i]);
+  const open = slots.flatMap((slot, i) => (slot === PLACEHOLDER ? [i] : []));
+  const call = (given: unknown[]): unknown => {
+    if (implementation.constructor.name === 'AsyncFunction') throw new NeedsInterpreter('a partially applied asynchronous built-in');
+    const full = slots.slice();
+    open.forEach((slot, i) => {
+      full[slot] = given[i];
+    });
+    const result = implementation.apply(scope.focus(), full);
+    if (isPromise(result)) throw new NeedsInterpreter('a partially applied function returned a promise');
+    return result;
+  };
+  const lambda: CompiledLambda = new CompiledLambda(open.length, undefined, call, () => {
+    throw new NeedsInterpreter('partial application of a partial native function');
+  });
+  return lambda;
 }
 
 /** A call in tail position, left for the nearest `apply` to make. */

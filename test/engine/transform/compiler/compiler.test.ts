@@ -23,8 +23,6 @@ function compiled(source: string, bindingNames: string[] = []) {
 describe('what the compiler declines, with the reason and where', () => {
   it.each([
     ['a.b.%.c', 'parent operator %', 3],
-    ['$ ~> |a|{"b": 1}|', 'transform expression |…|…|', 6],
-    ['$substring(?, 1)', 'partial function application', 11],
     ['items@$i.name', 'context variable binding @', 5],
     ['items#$i.name', 'positional variable binding #', 5],
     ['$eval("1 + 1")', '$eval (parses at run time)', 5],
@@ -46,6 +44,31 @@ describe('evaluation', () => {
     const items = [{ name: 'b', qty: 1 }, { name: 'a', qty: 1 }, { name: 'c' }, { name: 'd', qty: 2 }];
     expect(JSON.parse(JSON.stringify(evaluate({ items }, {})))).toEqual(['d', 'a', 'b', 'c']);
     expect(() => evaluate({ items: [{ qty: 1 }, { qty: 'x' }] }, {})).toThrow(expect.objectContaining({ code: 'T2007' }));
+  });
+
+  it('applies transforms to a copy and partially applied functions', () => {
+    const input = {
+      order: {
+        id: 'o1',
+        lines: [
+          { sku: 'a', tmp: 1 },
+          { sku: 'b', tmp: 2 },
+        ],
+      },
+    };
+    const transformed = compiled('$ ~> |order.lines|{"qty": 1}, ["tmp"]|')(input, {});
+    expect(JSON.parse(JSON.stringify(transformed))).toEqual({
+      order: {
+        id: 'o1',
+        lines: [
+          { sku: 'a', qty: 1 },
+          { sku: 'b', qty: 1 },
+        ],
+      },
+    });
+    expect(input.order.lines[0]).toEqual({ sku: 'a', tmp: 1 });
+    expect(compiled('($first3 := $substring(?, 0, 3); $first3(name))')({ name: 'Lovelace' }, {})).toBe('Lov');
+    expect(compiled('($add := function($a, $b) { $a + $b }; $inc := $add(?, 1); $inc(41))')(undefined, {})).toBe(42);
   });
 
   it('matches, splits and replaces with regular expressions synchronously', () => {
