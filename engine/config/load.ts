@@ -60,6 +60,14 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
   }
   const tree = parseYamlTree(text, file, { env: options.env ?? process.env, mode: options.mode });
   const problems: ConfigProblem[] = [...tree.problems];
+  // LEDGERSYNC_JSONATA=interpreter turns the compiler off: a switch an operator can flip without a release.
+  const engineChoice = (options.env ?? process.env)['LEDGERSYNC_JSONATA'] ?? '';
+  if (engineChoice !== '' && engineChoice !== 'compiled' && engineChoice !== 'interpreter') {
+    problems.push(
+      problemAtStart(file, 'invalid_jsonata_engine', `LEDGERSYNC_JSONATA must be 'compiled' (the default) or 'interpreter', received '${engineChoice}'`),
+    );
+  }
+  const compileMappings = engineChoice !== 'interpreter';
   if (tree.broken) return { problems: sortProblems(problems, file) };
   if (!isObject(tree.value)) {
     problems.push(problemAtStart(file, 'schema_type', 'a pipeline is a YAML mapping with version, name, source, sink and streams'));
@@ -97,7 +105,7 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
       report('/start_date', 'value', 'invalid_start_date', `start_date '${root['start_date']}' is not a real date (YYYY-MM-DD or an ISO 8601 date-time)`);
   }
 
-  const streams = checkStreams(root, tree, connectors, problems, report);
+  const streams = checkStreams(root, tree, connectors, problems, report, compileMappings);
   const errors = problems.filter((p) => p.severity === 'error');
   const sorted = sortProblems(problems, file);
   if (errors.length > 0 || !connectors.source?.descriptor || !connectors.sink?.descriptor || !streams) return { problems: sorted };
@@ -204,6 +212,7 @@ function checkStreams(
   connectors: Partial<Record<Role, LoadedConnector>>,
   problems: ConfigProblem[],
   report: Report,
+  compileMappings: boolean,
 ): StreamPlan[] | undefined {
   if (!Array.isArray(root['streams'])) return undefined;
   const list = root['streams'] as unknown[];
@@ -277,7 +286,9 @@ function checkStreams(
       }
       const expression = compiled.expression;
       const interpreted = (reason: string, offset: number) => ({ kind: 'interpreted' as const, reason, offset, at: position(tree, at(offset)) });
-      const fast = compileJsonata(expression.ast() as unknown as AstNode, { bindingNames: BOUND_NAMES });
+      const fast = compileMappings
+        ? compileJsonata(expression.ast() as unknown as AstNode, { bindingNames: BOUND_NAMES })
+        : ({ ok: false, reason: 'compiler turned off (LEDGERSYNC_JSONATA=interpreter)', offset: 0 } as const);
       return {
         source,
         position: position(tree, at(0)),

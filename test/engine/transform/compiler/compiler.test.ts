@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jsonata from 'jsonata';
 import { describe, expect, it } from 'vitest';
+import { loadPipeline } from '../../../../engine/config/load.js';
 import { formatExpressionReports, validateFiles } from '../../../../engine/config/validate.js';
+import { streamIsCompiled } from '../../../../engine/transform/mapper.js';
 import { type AstNode, compileJsonata, NeedsInterpreter } from '../../../../engine/transform/compiler/index.js';
 
 const compile = (source: string, bindingNames: string[] = []) =>
@@ -177,5 +179,28 @@ describe('validate --explain', () => {
       `${file}:18:9: compiled /streams/1/mapping/expression`,
     ]);
     expect(result.expressions[1]).toMatchObject({ engine: 'interpreted', reason: '$eval (parses at run time)', streamEngine: 'interpreted' });
+  });
+});
+
+describe('LEDGERSYNC_JSONATA', () => {
+  const example = join(import.meta.dirname, '..', '..', '..', '..', 'pipelines', 'examples', 'chargebee-to-jsonl.yaml');
+
+  it('=interpreter turns the compiler off for every expression, and says so', async () => {
+    const { plan, problems } = await loadPipeline(example, { env: { LEDGERSYNC_JSONATA: 'interpreter' }, mode: 'validate' });
+    expect(problems).toEqual([]);
+    const expressions = plan!.streams.flatMap((s) => (s.mapping.kind === 'expression' ? [s.mapping.expression] : s.mapping.fields.map((f) => f.expression)));
+    expect(expressions.length).toBeGreaterThan(0);
+    for (const e of expressions) {
+      expect(e.evaluateSync).toBeUndefined();
+      expect(e.engine).toMatchObject({ kind: 'interpreted', reason: 'compiler turned off (LEDGERSYNC_JSONATA=interpreter)' });
+    }
+    for (const s of plan!.streams) expect(streamIsCompiled(s)).toBe(false);
+  });
+
+  it('compiles by default and refuses a value it does not know', async () => {
+    const compiledPlan = await loadPipeline(example, { env: {}, mode: 'validate' });
+    expect(compiledPlan.plan!.streams.every((s) => streamIsCompiled(s))).toBe(true);
+    const typo = await loadPipeline(example, { env: { LEDGERSYNC_JSONATA: 'interpretted' }, mode: 'validate' });
+    expect(typo.problems.map((p) => [p.code, p.line, p.column])).toEqual([['invalid_jsonata_engine', 1, 1]]);
   });
 });
