@@ -68,6 +68,7 @@ export async function measureTransform(seconds = 3): Promise<TransformMeasure> {
   const { plan, problems } = await loadPipeline(join(packageRoot(), 'test/bench/pipeline.yaml'), {
     env: { CHARGEBEE_API_KEY: 'bench', CHARGEBEE_BASE_URL: 'http://127.0.0.1:9/api/v2', LEDGERSYNC_OUT: 'out' },
     mode: 'validate',
+    connectorsDir: join(packageRoot(), 'connectors'),
   });
   if (!plan) throw new Error(`bench pipeline: ${JSON.stringify(problems)}`);
   const stream = plan.streams[0]!;

@@ -13,6 +13,8 @@ import { formatExpressionReports, validateFiles } from '../../../../engine/confi
 import { streamIsCompiled } from '../../../../engine/transform/mapper.js';
 import { type AstNode, compileJsonata, NeedsInterpreter } from '../../../../engine/transform/compiler/index.js';
 
+const CONNECTORS = join(import.meta.dirname, '..', '..', '..', '..', 'connectors');
+
 const compile = (source: string, bindingNames: string[] = []) =>
   compileJsonata(jsonata(source).ast() as unknown as AstNode, { bindingNames: new Set(bindingNames) });
 
@@ -171,7 +173,7 @@ describe('validate --explain', () => {
         '',
       ].join('\n'),
     );
-    const result = await validateFiles([file], { env: {} });
+    const result = await validateFiles([file], { env: {}, connectorsDir: CONNECTORS });
     expect(result.problems).toEqual([]);
     expect(formatExpressionReports(result.expressions, 'text').split('\n')).toEqual([
       `${file}:11:13: compiled /streams/0/mapping/fields/id, but its stream runs interpreted (another expression is)`,
@@ -186,7 +188,7 @@ describe('LEDGERSYNC_JSONATA', () => {
   const example = join(import.meta.dirname, '..', '..', '..', '..', 'pipelines', 'examples', 'chargebee-to-jsonl.yaml');
 
   it('=interpreter turns the compiler off for every expression, and says so', async () => {
-    const { plan, problems } = await loadPipeline(example, { env: { LEDGERSYNC_JSONATA: 'interpreter' }, mode: 'validate' });
+    const { plan, problems } = await loadPipeline(example, { env: { LEDGERSYNC_JSONATA: 'interpreter' }, mode: 'validate', connectorsDir: CONNECTORS });
     expect(problems).toEqual([]);
     const expressions = plan!.streams.flatMap((s) => (s.mapping.kind === 'expression' ? [s.mapping.expression] : s.mapping.fields.map((f) => f.expression)));
     expect(expressions.length).toBeGreaterThan(0);
@@ -198,9 +200,9 @@ describe('LEDGERSYNC_JSONATA', () => {
   });
 
   it('compiles by default and refuses a value it does not know', async () => {
-    const compiledPlan = await loadPipeline(example, { env: {}, mode: 'validate' });
+    const compiledPlan = await loadPipeline(example, { env: {}, mode: 'validate', connectorsDir: CONNECTORS });
     expect(compiledPlan.plan!.streams.every((s) => streamIsCompiled(s))).toBe(true);
-    const typo = await loadPipeline(example, { env: { LEDGERSYNC_JSONATA: 'interpretted' }, mode: 'validate' });
+    const typo = await loadPipeline(example, { env: { LEDGERSYNC_JSONATA: 'interpretted' }, mode: 'validate', connectorsDir: CONNECTORS });
     expect(typo.problems.map((p) => [p.code, p.line, p.column])).toEqual([['invalid_jsonata_engine', 1, 1]]);
   });
 });

@@ -17,6 +17,7 @@ import { interpretedOnly, mapRecord, mapRecordCompiled, streamIsCompiled } from 
 import type { MappingCase } from '../../../../engine/run/mapping-test.js';
 
 const root = join(import.meta.dirname, '..', '..', '..', '..');
+const CONNECTORS = join(root, 'connectors');
 const example = (name: string) => join(root, 'pipelines', 'examples', name);
 const EXAMPLES = [
   'chargebee-to-jsonl.yaml',
@@ -27,7 +28,7 @@ const EXAMPLES = [
 ];
 
 async function load(file: string): Promise<Plan> {
-  const { plan, problems } = await loadPipeline(file, { env: {}, mode: 'validate' });
+  const { plan, problems } = await loadPipeline(file, { env: {}, mode: 'validate', connectorsDir: CONNECTORS });
   if (!plan) throw new Error(`${file}: ${JSON.stringify(problems)}`);
   return plan;
 }
