@@ -11,7 +11,7 @@ import { createLogger } from '../engine/log.js';
 import { runPipeline, type RunSummary } from '../engine/run/runner.js';
 import { createProgress, silentProgress } from '../engine/run/progress.js';
 import { showStatus, resetPipeline } from '../engine/run/status.js';
-import { validateFiles, formatProblems } from '../engine/config/validate.js';
+import { validateFiles, formatExpressionReports, formatProblems } from '../engine/config/validate.js';
 import { loadPipeline } from '../engine/config/load.js';
 import { readCases, runMappingCase } from '../engine/run/mapping-test.js';
 import { addConnectorCommands } from './connector-commands.js';
@@ -52,9 +52,13 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
     .description('check pipeline files: YAML, schema, references and JSONata; exit 0 when clean, 2 on any error')
     .argument('<files...>', 'pipeline files or globs (quote globs: "pipelines/**/*.yaml")')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action(async (files: string[], opts: { format: 'text' | 'json' }) => {
+    .option('--explain', 'also say, per JSONata expression, whether it runs compiled or interpreted (and why)', false)
+    .action(async (files: string[], opts: { format: 'text' | 'json'; explain: boolean }) => {
       const result = await validateFiles(files, { env: process.env, connectorsDir: connectors.descriptorsDir });
-      const text = formatProblems(result.problems, opts.format);
+      const text =
+        opts.explain && opts.format === 'json'
+          ? `{"problems": ${formatProblems(result.problems, 'json')},\n"expressions": ${formatExpressionReports(result.expressions, 'json')}}`
+          : [formatProblems(result.problems, opts.format), opts.explain ? formatExpressionReports(result.expressions, 'text') : ''].filter(Boolean).join('\n');
       if (text) process.stdout.write(text + '\n');
       const errors = result.problems.filter((p) => p.severity === 'error').length;
       if (opts.format === 'text') process.stderr.write(`${result.files.length} file(s) checked, ${errors} error(s)\n`);

@@ -15,12 +15,17 @@ import { ownSchemaValidator, readOwnSchema } from './ajv.js';
 import { displayPath, listConnectors, loadConnector, type LoadedConnector } from './descriptors.js';
 import { checkReferences, compileExpression } from './expressions.js';
 import { fieldFeeds, wholeExpressionFeed, type FieldFeed } from './field-values.js';
+import { type AstNode, compileJsonata } from '../transform/compiler/index.js';
+import { BINDING_NAMES } from '../transform/bindings.js';
 import { deepFreeze } from './freeze.js';
 import type { CompiledExpression, LookupTable, Plan, SourcePosition, StreamPlan } from './plan.js';
 import { schemaProblems } from './schema-errors.js';
 import { didYouMean } from './suggest.js';
 import { isValidTimezone, startDateSeconds } from './time.js';
 import { isPlaceholder, parseYamlTree, pointerOf, type YamlTree } from './yaml-tree.js';
+
+/** Names the engine binds for every expression: calls to them compile whatever the name. */
+const BOUND_NAMES: ReadonlySet<string> = new Set(BINDING_NAMES);
 
 /** Seconds re-read before a checkpoint when a stream does not say: same-second arrivals and clock skew. */
 export const DEFAULT_LOOKBACK_SECONDS = 120;
@@ -56,6 +61,14 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
   }
   const tree = parseYamlTree(text, file, { env: options.env ?? process.env, mode: options.mode });
   const problems: ConfigProblem[] = [...tree.problems];
+  // LEDGERSYNC_JSONATA=interpreter turns the compiler off: a switch an operator can flip without a release.
+  const engineChoice = (options.env ?? process.env)['LEDGERSYNC_JSONATA'] ?? '';
+  if (engineChoice !== '' && engineChoice !== 'compiled' && engineChoice !== 'interpreter') {
+    problems.push(
+      problemAtStart(file, 'invalid_jsonata_engine', `LEDGERSYNC_JSONATA must be 'compiled' (the default) or 'interpreter', received '${engineChoice}'`),
+    );
+  }
+  const compileMappings = engineChoice !== 'interpreter';
   if (tree.broken) return { problems: sortProblems(problems, file) };
   if (!isObject(tree.value)) {
     problems.push(problemAtStart(file, 'schema_type', 'a pipeline is a YAML mapping with version, name, source, sink and streams'));
@@ -93,7 +106,7 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
       report('/start_date', 'value', 'invalid_start_date', `start_date '${root['start_date']}' is not a real date (YYYY-MM-DD or an ISO 8601 date-time)`);
   }
 
-  const streams = checkStreams(root, tree, connectors, problems, report);
+  const streams = checkStreams(root, tree, connectors, problems, report, compileMappings);
   const errors = problems.filter((p) => p.severity === 'error');
   const sorted = sortProblems(problems, file);
   if (errors.length > 0 || !connectors.source?.descriptor || !connectors.sink?.descriptor || !streams) return { problems: sorted };
@@ -200,6 +213,7 @@ function checkStreams(
   connectors: Partial<Record<Role, LoadedConnector>>,
   problems: ConfigProblem[],
   report: Report,
+  compileMappings: boolean,
 ): StreamPlan[] | undefined {
   if (!Array.isArray(root['streams'])) return undefined;
   const list = root['streams'] as unknown[];
@@ -272,11 +286,17 @@ function checkStreams(
         problems.push({ code: issue.code, file: tree.file, path: pointer, ...at(issue.offset), message: issue.message, severity: issue.severity });
       }
       const expression = compiled.expression;
+      const interpreted = (reason: string, offset: number) => ({ kind: 'interpreted' as const, reason, offset, at: position(tree, at(offset)) });
+      const fast = compileMappings
+        ? compileJsonata(expression.ast() as unknown as AstNode, { bindingNames: BOUND_NAMES })
+        : ({ ok: false, reason: 'compiler turned off (LEDGERSYNC_JSONATA=interpreter)', offset: 0 } as const);
       return {
         source,
         position: position(tree, at(0)),
         path: pointer,
         evaluate: (input, bindings) => expression.evaluate(input, bindings) as Promise<unknown>,
+        ...(fast.ok ? { evaluateSync: fast.evaluate } : {}),
+        engine: fast.ok ? { kind: 'compiled' } : interpreted(fast.reason, Math.max(0, Math.min(source.length, fast.offset))),
       };
     };
 

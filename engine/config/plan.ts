@@ -20,9 +20,28 @@ export interface CompiledExpression {
   position: SourcePosition;
   /** Pipeline path, e.g. `/streams/1/mapping/fields/DocNumber`. */
   path: string;
-  /** Evaluate against `input` with the given extra bindings (lookup tables, options, helpers). */
+  /** Evaluate against `input` with the given extra bindings (lookup tables, options, helpers), by the jsonata interpreter. */
   evaluate(input: unknown, bindings: Record<string, unknown>): Promise<unknown>;
+  /**
+   * The same evaluation compiled to synchronous closures (engine/transform/compiler), present
+   * when the compiler covers the whole expression. Same result; on any error the caller re-runs
+   * `evaluate` so that errors are the interpreter's own.
+   */
+  evaluateSync?: (input: unknown, bindings: Readonly<Record<string, unknown>>) => unknown;
+  /** How it runs: `compiled`, or `interpreted` with the reason and where the construct the compiler declined stands. */
+  engine: ExpressionEngine;
 }
+
+export type ExpressionEngine =
+  | { kind: 'compiled' }
+  | {
+      kind: 'interpreted';
+      reason: string;
+      /** Offset of the construct inside `source`. */
+      offset: number;
+      /** The construct's place in the pipeline file. */
+      at: SourcePosition;
+    };
 
 export interface LookupTable {
   name: string;

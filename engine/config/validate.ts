@@ -8,6 +8,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { formatProblem, type ConfigProblem } from '../errors.js';
 import { expandGlob, hasGlob, isExclusion } from './glob.js';
 import { loadPipeline } from './load.js';
+import type { Plan } from './plan.js';
 
 export interface ValidateOptions {
   /** Variables for `${VAR}`. Default: `process.env`. */
@@ -18,10 +19,26 @@ export interface ValidateOptions {
   cwd?: string;
 }
 
+/** How one JSONata expression of a pipeline runs: compiled to closures, or by the interpreter and why. */
+export interface ExpressionReport {
+  file: string;
+  line: number;
+  column: number;
+  /** Pipeline path, e.g. `/streams/1/mapping/expression`. */
+  path: string;
+  engine: 'compiled' | 'interpreted';
+  /** For `interpreted`: the construct the compiler does not cover (its line and column are given). */
+  reason?: string;
+  /** A stream runs compiled only when all its expressions compile; otherwise all of them run on the interpreter. */
+  streamEngine: 'compiled' | 'interpreted';
+}
+
 export interface ValidateResult {
   /** Files checked, in order. */
   files: string[];
   problems: ConfigProblem[];
+  /** Every expression of every pipeline that loaded without error, in file order. */
+  expressions: ExpressionReport[];
 }
 
 function patternProblem(code: string, pattern: string, message: string): ConfigProblem {
@@ -59,14 +76,43 @@ function filesOf(patterns: readonly string[], cwd: string): { files: string[]; p
 export async function validateFiles(patterns: readonly string[], options: ValidateOptions): Promise<ValidateResult> {
   const cwd = options.cwd ?? process.cwd();
   const { files, problems } = filesOf(patterns, cwd);
+  const expressions: ExpressionReport[] = [];
   for (const file of files) {
     const path = isAbsolute(file) || cwd === process.cwd() ? file : resolve(cwd, file);
     const loaded = await loadPipeline(path, { env: options.env ?? process.env, mode: 'validate', connectorsDir: options.connectorsDir });
     for (const p of loaded.problems) {
       if (!problems.some((q) => q.file === p.file && q.line === p.line && q.column === p.column && q.message === p.message)) problems.push(p);
     }
+    if (loaded.plan) expressions.push(...expressionReports(loaded.plan));
   }
-  return { files, problems };
+  return { files, problems, expressions };
+}
+
+function expressionReports(plan: Plan): ExpressionReport[] {
+  return plan.streams.flatMap((s) => {
+    const all = [...(s.filter ? [s.filter] : []), ...(s.mapping.kind === 'expression' ? [s.mapping.expression] : s.mapping.fields.map((f) => f.expression))];
+    const streamEngine = all.every((e) => e.engine.kind === 'compiled') ? 'compiled' : 'interpreted';
+    return all.map((e): ExpressionReport => {
+      if (e.engine.kind === 'compiled') return { ...e.position, path: e.path, engine: 'compiled', streamEngine };
+      return { ...e.engine.at, path: e.path, engine: 'interpreted', reason: e.engine.reason, streamEngine };
+    });
+  });
+}
+
+/**
+ * `validate --explain`. Text: one line per expression, `file:line:col: compiled <path>` or
+ * `file:line:col: interpreted: <reason> (<path>)`, the position being the one jsonata's parser
+ * records for the declined construct (just past its token).
+ */
+export function formatExpressionReports(reports: readonly ExpressionReport[], format: 'text' | 'json'): string {
+  if (format === 'json') return JSON.stringify(reports, null, 2);
+  return reports
+    .map((r) => {
+      const how = r.engine === 'compiled' ? `compiled ${r.path}` : `interpreted: ${r.reason ?? '?'} (${r.path})`;
+      const stream = r.engine === 'compiled' && r.streamEngine === 'interpreted' ? ', but its stream runs interpreted (another expression is)' : '';
+      return `${r.file}:${r.line}:${r.column}: ${how}${stream}`;
+    })
+    .join('\n');
 }
 
 /** `text`: one `file:line:col: message` line per problem. `json`: an array of `{file, line, column, code, path, message, severity}`. */

@@ -19,34 +19,39 @@ export interface MappedRecord {
 
 export type MapOutcome = { kind: 'filtered' } | { kind: 'mapped'; records: MappedRecord[]; skipped: string[] };
 
-async function evaluate(expression: CompiledExpression, record: SourceRecord, bindings: Record<string, unknown>): Promise<unknown> {
+/** An error of an expression, as a record-level LedgersyncError naming the record, the expression and where it is. */
+function expressionError(expression: CompiledExpression, record: SourceRecord, error: unknown): LedgersyncError {
+  if (error instanceof LedgersyncError) {
+    if (error.kind !== 'record' && error.kind !== 'config') return error;
+    return new LedgersyncError(
+      error.code,
+      'record',
+      `record ${record.id}: ${error.message} (in ${expression.path}, ${expression.position.file}:${expression.position.line}:${expression.position.column})`,
+      {
+        details: { ...error.details, recordId: record.id, expression: expression.path },
+        cause: error,
+        ...(error.fix ? { fix: error.fix } : {}),
+      },
+    );
+  }
+  const e = error as { message?: string; code?: string; position?: number; token?: string };
+  return new LedgersyncError(
+    'transform_failed',
+    'record',
+    `record ${record.id}: JSONata ${e.code ?? 'error'} in ${expression.path} (${expression.position.file}:${expression.position.line}:${expression.position.column}): ${e.message ?? String(error)}`,
+    {
+      details: { recordId: record.id, expression: expression.path, jsonataCode: e.code, position: e.position },
+      fix: 'correct the expression, or the lookup table / option it reads, and re-run: the record will be retried',
+      cause: error,
+    },
+  );
+}
+
+async function interpret(expression: CompiledExpression, record: SourceRecord, bindings: Record<string, unknown>): Promise<unknown> {
   try {
     return await expression.evaluate(record.data, bindings);
   } catch (error) {
-    if (error instanceof LedgersyncError) {
-      if (error.kind !== 'record' && error.kind !== 'config') throw error;
-      throw new LedgersyncError(
-        error.code,
-        'record',
-        `record ${record.id}: ${error.message} (in ${expression.path}, ${expression.position.file}:${expression.position.line}:${expression.position.column})`,
-        {
-          details: { ...error.details, recordId: record.id, expression: expression.path },
-          cause: error,
-          ...(error.fix ? { fix: error.fix } : {}),
-        },
-      );
-    }
-    const e = error as { message?: string; code?: string; position?: number; token?: string };
-    throw new LedgersyncError(
-      'transform_failed',
-      'record',
-      `record ${record.id}: JSONata ${e.code ?? 'error'} in ${expression.path} (${expression.position.file}:${expression.position.line}:${expression.position.column}): ${e.message ?? String(error)}`,
-      {
-        details: { recordId: record.id, expression: expression.path, jsonataCode: e.code, position: e.position },
-        fix: 'correct the expression, or the lookup table / option it reads, and re-run: the record will be retried',
-        cause: error,
-      },
-    );
+    throw expressionError(expression, record, error);
   }
 }
 
@@ -55,15 +60,22 @@ function plain(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(plain);
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = plain(v);
+    for (const k of Object.keys(value)) {
+      const v = (value as Record<string, unknown>)[k];
+      if (v !== undefined) out[k] = plain(v);
+    }
     return out;
   }
   return value;
 }
 
+const pathParts = new Map<string, string[]>();
+
 function getPath(data: Record<string, unknown>, path: string): unknown {
+  let parts = pathParts.get(path);
+  if (!parts) pathParts.set(path, (parts = path.split('.')));
   let current: unknown = data;
-  for (const part of path.split('.')) {
+  for (const part of parts) {
     if (current === null || typeof current !== 'object') return undefined;
     current = (current as Record<string, unknown>)[part];
   }
@@ -101,25 +113,48 @@ function toMapped(stream: StreamPlan, record: SourceRecord, output: unknown, ind
   return mapped;
 }
 
-export async function mapRecord(stream: StreamPlan, source: SourceRecord, runBindings: Record<string, unknown>): Promise<MapOutcome> {
-  // A JSON null reads as an absent field in every filter and mapping (see ./normalize.ts).
-  const record: SourceRecord = { ...source, data: withoutNullProperties(source.data) };
-  const bindings = { ...runBindings, deleted: record.deleted };
-  if (stream.filter && !(await evaluate(stream.filter, record, bindings))) return { kind: 'filtered' };
+/** The filter and every mapping expression of the stream compiled: the record can take the synchronous path. */
+const compiledStreams = new WeakMap<StreamPlan, boolean>();
 
-  let output: unknown;
-  if (stream.mapping.kind === 'expression') {
-    output = await evaluate(stream.mapping.expression, record, bindings);
-  } else {
-    const fields: Record<string, unknown> = {};
-    for (const field of stream.mapping.fields) {
-      const value = await evaluate(field.expression, record, bindings);
-      if (value !== undefined) fields[field.name] = value;
-    }
-    output = fields;
+export function streamIsCompiled(stream: StreamPlan): boolean {
+  let compiled = compiledStreams.get(stream);
+  if (compiled === undefined) {
+    const expressions = [
+      ...(stream.filter ? [stream.filter] : []),
+      ...(stream.mapping.kind === 'expression' ? [stream.mapping.expression] : stream.mapping.fields.map((f) => f.expression)),
+    ];
+    compiled = expressions.every((e) => e.evaluateSync !== undefined);
+    compiledStreams.set(stream, compiled);
   }
-  if (output === undefined) return { kind: 'filtered' };
+  return compiled;
+}
 
+/** The mapping's output (undefined: filtered out), by the compiled closures. */
+function outputByCompiled(stream: StreamPlan, record: SourceRecord, bindings: Record<string, unknown>): unknown {
+  if (stream.filter && !stream.filter.evaluateSync!(record.data, bindings)) return undefined;
+  if (stream.mapping.kind === 'expression') return stream.mapping.expression.evaluateSync!(record.data, bindings);
+  const fields: Record<string, unknown> = {};
+  for (const field of stream.mapping.fields) {
+    const value = field.expression.evaluateSync!(record.data, bindings);
+    if (value !== undefined) fields[field.name] = value;
+  }
+  return fields;
+}
+
+/** The mapping's output (undefined: filtered out), by the jsonata interpreter. */
+async function outputByInterpreter(stream: StreamPlan, record: SourceRecord, bindings: Record<string, unknown>): Promise<unknown> {
+  if (stream.filter && !(await interpret(stream.filter, record, bindings))) return undefined;
+  if (stream.mapping.kind === 'expression') return interpret(stream.mapping.expression, record, bindings);
+  const fields: Record<string, unknown> = {};
+  for (const field of stream.mapping.fields) {
+    const value = await interpret(field.expression, record, bindings);
+    if (value !== undefined) fields[field.name] = value;
+  }
+  return fields;
+}
+
+function outcomeOf(stream: StreamPlan, record: SourceRecord, output: unknown): MapOutcome {
+  if (output === undefined) return { kind: 'filtered' };
   const outputs = Array.isArray(output) ? output : [output];
   const records: MappedRecord[] = [];
   const skipped: string[] = [];
@@ -129,4 +164,44 @@ export async function mapRecord(stream: StreamPlan, source: SourceRecord, runBin
     else records.push(mapped);
   });
   return { kind: 'mapped', records, skipped };
+}
+
+/**
+ * Maps one record. When every expression of the stream compiled, the compiled closures map it
+ * synchronously; a record they fail on (a JSONata error, a missing lookup, a bad `_action`…) is
+ * mapped again by the interpreter, so failures and their messages are exactly the interpreter's.
+ */
+export async function mapRecord(stream: StreamPlan, source: SourceRecord, runBindings: Record<string, unknown>): Promise<MapOutcome> {
+  // A JSON null reads as an absent field in every filter and mapping (see ./normalize.ts).
+  const record: SourceRecord = { ...source, data: withoutNullProperties(source.data) };
+  const bindings = { ...runBindings, deleted: record.deleted };
+  if (streamIsCompiled(stream)) {
+    try {
+      return outcomeOf(stream, record, outputByCompiled(stream, record, bindings));
+    } catch {
+      // Falls through to the interpreter, which is authoritative for failing records.
+    }
+  }
+  return outcomeOf(stream, record, await outputByInterpreter(stream, record, bindings));
+}
+
+/** The compiled path alone, with no interpreter behind it: for differential tests and benchmarks. */
+export function mapRecordCompiled(stream: StreamPlan, source: SourceRecord, runBindings: Record<string, unknown>): MapOutcome {
+  if (!streamIsCompiled(stream)) throw new Error(`stream '${stream.name}' has expressions the compiler does not cover`);
+  const record: SourceRecord = { ...source, data: withoutNullProperties(source.data) };
+  return outcomeOf(stream, record, outputByCompiled(stream, record, { ...runBindings, deleted: record.deleted }));
+}
+
+/** The stream with its compiled closures taken away: what the interpreter alone makes of it (benchmarks, differential tests). */
+export function interpretedOnly(stream: StreamPlan): StreamPlan {
+  const strip = ({ evaluateSync: _, ...rest }: CompiledExpression): CompiledExpression => rest;
+  const { filter, ...base } = stream;
+  return {
+    ...base,
+    ...(filter ? { filter: strip(filter) } : {}),
+    mapping:
+      stream.mapping.kind === 'expression'
+        ? { kind: 'expression', expression: strip(stream.mapping.expression) }
+        : { kind: 'fields', fields: stream.mapping.fields.map((f) => ({ name: f.name, expression: strip(f.expression) })) },
+  };
 }

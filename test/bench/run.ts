@@ -4,14 +4,20 @@
  * server, no engine), printed as a ratio; and the engine's peak memory at two sizes, which must
  * stay flat (streaming, not buffering).
  *
+ * Also the transform alone: the reference invoice mapping by the jsonata interpreter and by the
+ * compiled closures, in records per CPU second on one thread (test/bench/transform.ts).
+ *
  *   npm run bench                       # 20k for the ratio, 100k and 1M for memory
  *   LEDGERSYNC_BENCH_SIZES=20000,100000 npm run bench
+ *   npm run bench -- --json             # one JSON object on stdout, for machines
+ *   npm run bench -- --transform-only   # just the transform-alone figures (seconds)
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { TransformMeasure } from './transform.js';
 
 interface Measure {
   records: number;
@@ -56,37 +62,73 @@ async function measure(mode: 'baseline' | 'engine', server: { url: string; apiKe
   }
 }
 
+async function measureTransformInChild(): Promise<TransformMeasure> {
+  const out = await node([join(here, 'transform.js'), process.env['LEDGERSYNC_BENCH_TRANSFORM_SECONDS'] ?? '3']);
+  return JSON.parse(out.trim().split('\n').pop()!) as TransformMeasure;
+}
+
 const rate = (m: Measure) => m.records / m.seconds;
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 async function main(): Promise<void> {
+  const json = process.argv.includes('--json');
+  const transformOnly = process.argv.includes('--transform-only');
   const sizes = (process.env['LEDGERSYNC_BENCH_SIZES'] ?? '20000,100000,1000000').split(',').map(Number);
   const [ratioSize, ...memorySizes] = sizes as [number, ...number[]];
-  console.log(`ledgersync bench (node ${process.version})\n`);
+  const say = (line: string) => {
+    if (!json) console.log(line);
+  };
+  const report: Record<string, unknown> = { node: process.version };
+  say(`ledgersync bench (node ${process.version})\n`);
+
+  const transform = await measureTransformInChild();
+  report['transform'] = {
+    mapping: 'test/bench/pipeline.yaml',
+    interpreter_records_per_s: Math.round(transform.interpreter.recordsPerSecond),
+    compiled_records_per_s: Math.round(transform.compiled.recordsPerSecond),
+    compiled_over_interpreter: Number(transform.speedup.toFixed(2)),
+    detail: transform,
+  };
+  say('transform alone, reference invoice mapping (one thread, records per CPU second):');
+  say(`  interpreter (jsonata)        ${fmt(transform.interpreter.recordsPerSecond).padStart(9)} records/s`);
+  say(`  compiled closures            ${fmt(transform.compiled.recordsPerSecond).padStart(9)} records/s`);
+  say(`  ratio compiled / interpreter ${transform.speedup.toFixed(1).padStart(9)}\n`);
+  if (transformOnly) {
+    if (json) console.log(JSON.stringify(report, null, 2));
+    return;
+  }
 
   const server = await startServer(ratioSize);
   const base = await measure('baseline', server);
   const engine = await measure('engine', server);
-  console.log(`throughput over ${fmt(ratioSize)} invoices (3 lines each):`);
-  console.log(`  baseline, bare paging loop   ${fmt(rate(base)).padStart(9)} records/s   peak RSS ${base.maxRssMb} MB`);
-  console.log(`  engine, pages → JSONata → ledger → JSONL   ${fmt(rate(engine)).padStart(9)} records/s   peak RSS ${engine.maxRssMb} MB`);
-  console.log(`  ratio engine / baseline      ${(rate(engine) / rate(base)).toFixed(3)}\n`);
+  report['throughput'] = {
+    records: ratioSize,
+    baseline_records_per_s: Math.round(rate(base)),
+    engine_records_per_s: Math.round(rate(engine)),
+    engine_over_baseline: Number((rate(engine) / rate(base)).toFixed(3)),
+    baseline: base,
+    engine,
+  };
+  say(`throughput over ${fmt(ratioSize)} invoices (3 lines each):`);
+  say(`  baseline, bare paging loop   ${fmt(rate(base)).padStart(9)} records/s   peak RSS ${base.maxRssMb} MB`);
+  say(`  engine, pages → JSONata → ledger → JSONL   ${fmt(rate(engine)).padStart(9)} records/s   peak RSS ${engine.maxRssMb} MB`);
+  say(`  ratio engine / baseline      ${(rate(engine) / rate(base)).toFixed(3)}\n`);
 
   const rows: Array<[number, Measure]> = [];
   for (const size of memorySizes) {
     const s = await startServer(size);
     rows.push([size, await measure('engine', s)]);
   }
+  report['memory'] = rows.map(([size, m]) => ({ records: size, seconds: m.seconds, records_per_s: Math.round(rate(m)), max_rss_mb: m.maxRssMb }));
   if (rows.length) {
-    console.log('engine peak memory by size (flat = streaming):');
+    say('engine peak memory by size (flat = streaming):');
     for (const [size, m] of rows)
-      console.log(
-        `  ${fmt(size).padStart(9)} records   ${m.seconds.toFixed(1).padStart(7)} s   ${fmt(rate(m)).padStart(7)} records/s   peak RSS ${m.maxRssMb} MB`,
-      );
+      say(`  ${fmt(size).padStart(9)} records   ${m.seconds.toFixed(1).padStart(7)} s   ${fmt(rate(m)).padStart(7)} records/s   peak RSS ${m.maxRssMb} MB`);
     const first = rows[0]![1].maxRssMb;
     const last = rows[rows.length - 1]![1].maxRssMb;
-    console.log(`  peak RSS ratio largest / smallest: ${(last / first).toFixed(2)} for ${(rows[rows.length - 1]![0] / rows[0]![0]).toFixed(0)}× the records`);
+    say(`  peak RSS ratio largest / smallest: ${(last / first).toFixed(2)} for ${(rows[rows.length - 1]![0] / rows[0]![0]).toFixed(0)}× the records`);
   }
+  if (json) console.log(JSON.stringify(report, null, 2));
 }
 
 main()

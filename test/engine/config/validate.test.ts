@@ -91,7 +91,7 @@ describe('validateFiles', () => {
 
   it('does not need the secrets a run needs', async () => {
     const result = await validateFiles(['test/fixtures/pipelines/valid/*.yaml'], { env: {}, connectorsDir: 'test/fixtures/connectors' });
-    expect(result).toEqual({ files: ['test/fixtures/pipelines/valid/full.yaml'], problems: [] });
+    expect(result).toEqual({ files: ['test/fixtures/pipelines/valid/full.yaml'], problems: [], expressions: expect.any(Array) });
   });
 
   it('excludes !patterns from the globs, keeps files named outright, and says when exclusions leave a glob empty', async () => {

@@ -20,7 +20,13 @@ const position = { file: 'writer-test.yaml', line: 1, column: 1 };
 
 function expression(source: string, path = '/streams/0/mapping/expression'): CompiledExpression {
   const compiled = jsonata(source);
-  return { source, position, path, evaluate: (input, bindings) => compiled.evaluate(input, bindings) };
+  return {
+    source,
+    position,
+    path,
+    evaluate: (input, bindings) => compiled.evaluate(input, bindings),
+    engine: { kind: 'interpreted', reason: 'the stream-writer test uses the interpreter', offset: 0, at: position },
+  };
 }
 
 /** Maps an invoice to a journal entry; `parts` invoices map to one record per line (`_part`). */

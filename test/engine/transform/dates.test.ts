@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isoDate, isoDateByIntl, isoDateTime, isValidTimezone } from '../../../engine/transform/dates.js';
+import { isoDate, isoDateByIntl, isoDateTime, isValidTimezone, utcCalendarDate } from '../../../engine/transform/dates.js';
 
 describe('$date', () => {
   it('gives the calendar date in the pipeline timezone', () => {
@@ -43,5 +43,17 @@ describe('$date', () => {
     expect(() => isoDate('yesterday', 'UTC')).toThrowError(expect.objectContaining({ code: 'invalid_timestamp', kind: 'record' }));
     expect(isValidTimezone('Europe/Berlin')).toBe(true);
     expect(isValidTimezone('Mars/Olympus')).toBe(false);
+  });
+
+  it('computes the UTC calendar date exactly as toISOString does, fractions, negatives and extended years included', () => {
+    const byDate = (seconds: number) => new Date(seconds * 1000).toISOString().slice(0, 10);
+    const edges = [0, -0.0005, -1, 86_399.9999, 86_400, 951_782_400, 4_107_542_400, -62_135_596_800, -62_135_596_801, 253_402_300_799, 253_402_300_800, -1e11];
+    for (const s of edges) expect(utcCalendarDate(s), String(s)).toBe(byDate(s));
+    let seed = 7;
+    const random = () => ((seed = (seed * 48_271) % 2_147_483_647) / 2_147_483_647) * 2 - 1;
+    for (let i = 0; i < 50_000; i++) {
+      const s = Math.round(random() * 70_000_000_000) / (i % 3 === 0 ? 1000 : 1);
+      expect(utcCalendarDate(s)).toBe(byDate(s));
+    }
   });
 });
