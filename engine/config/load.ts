@@ -5,7 +5,6 @@
  * JSONata expression compiled once. All problems are collected in one pass, each at its line and
  * column; a plan is returned only when there is no error.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { ConnectionConfig } from '../connector/types.js';
 import type { ConfigProblem } from '../errors.js';
@@ -18,11 +17,18 @@ import { deepFreeze } from './freeze.js';
 import type { CompiledExpression, LookupTable, Plan, SourcePosition, StreamPlan } from './plan.js';
 import { schemaProblems } from './schema-errors.js';
 import { didYouMean } from './suggest.js';
+import { readConfigText } from './read-text.js';
 import { isValidTimezone, startDateSeconds } from './time.js';
 import { isPlaceholder, parseYamlTree, pointerOf, type YamlTree } from './yaml-tree.js';
 
 /** Seconds re-read before a checkpoint when a stream does not say: same-second arrivals and clock skew. */
 export const DEFAULT_LOOKBACK_SECONDS = 120;
+
+/**
+ * Largest pipeline file read. Parsing is linear but not interruptible, so this bounds the time a
+ * file can hold the process (a few seconds at most); big mapping tables belong in lookup files.
+ */
+export const MAX_PIPELINE_BYTES = 8 * 1024 * 1024;
 
 export interface LoadOptions {
   /** Variables for `${VAR}`. Default: `process.env`. */
@@ -46,18 +52,19 @@ type Role = 'source' | 'sink';
 type Json = Record<string, unknown>;
 
 export async function loadPipeline(file: string, options: LoadOptions): Promise<LoadResult> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    return { problems: [problemAtStart(file, 'file_unreadable', `cannot read ${file}: ${reason}`)] };
-  }
-  const tree = parseYamlTree(text, file, { env: options.env ?? process.env, mode: options.mode });
+  const read = await readConfigText(file, {
+    maxBytes: MAX_PIPELINE_BYTES,
+    tooLargeHint: 'keep big mapping tables in their own file (lookups.<name>.file: a CSV, JSON or JSON Lines file)',
+    directoryHint: 'to check every pipeline in it, give a glob such as "dir/**/*.yaml"',
+  });
+  if (!read.ok) return { problems: [{ code: read.code, file, path: '', line: read.line, column: read.column, message: read.message, severity: 'error' }] };
+  const tree = parseYamlTree(read.text, file, { env: options.env ?? process.env, mode: options.mode });
   const problems: ConfigProblem[] = [...tree.problems];
   if (tree.broken) return { problems: sortProblems(problems, file) };
   if (!isObject(tree.value)) {
-    problems.push(problemAtStart(file, 'schema_type', 'a pipeline is a YAML mapping with version, name, source, sink and streams'));
+    const what =
+      tree.value === null || tree.value === undefined ? 'the file holds no pipeline (it is empty, or only comments): a pipeline is' : 'a pipeline is';
+    problems.push(problemAtStart(file, 'schema_type', `${what} a YAML mapping with version, name, source, sink and streams`));
     return { problems: sortProblems(problems, file) };
   }
   const root = tree.value;

@@ -3,7 +3,7 @@
  * variables allowed, since CI has no secrets) and all their problems printed as
  * `file:line:col: message`, or as JSON for tools.
  */
-import { existsSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { formatProblem, type ConfigProblem } from '../errors.js';
 import { expandGlob, hasGlob } from './glob.js';
@@ -26,35 +26,62 @@ export interface ValidateResult {
 
 export async function validateFiles(patterns: readonly string[], options: ValidateOptions = {}): Promise<ValidateResult> {
   const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
   const files: string[] = [];
   const problems: ConfigProblem[] = [];
   for (const pattern of patterns) {
-    const matches = hasGlob(pattern) ? expandGlob(pattern, cwd) : existsSync(resolve(cwd, pattern)) ? [pattern] : [];
+    let matches: string[];
+    try {
+      matches = hasGlob(pattern) ? expandGlob(pattern, cwd) : exists(resolve(cwd, pattern)) ? [pattern] : [];
+    } catch (error) {
+      problems.push(atStart(pattern, 'file_unreadable', `cannot list the files of '${pattern}': ${(error as Error).message}`));
+      continue;
+    }
     if (matches.length === 0) {
-      problems.push({
-        code: hasGlob(pattern) ? 'no_match' : 'file_unreadable',
-        file: pattern,
-        path: '',
-        line: 1,
-        column: 1,
-        message: hasGlob(pattern) ? `no file matches '${pattern}'` : `cannot read ${pattern}: no such file`,
-        severity: 'error',
-      });
+      problems.push(
+        hasGlob(pattern)
+          ? atStart(pattern, 'no_match', `no file matches '${pattern}'`)
+          : atStart(pattern, 'file_unreadable', `cannot read ${pattern}: no such file`),
+      );
     }
     for (const match of matches) if (!files.includes(match)) files.push(match);
   }
   for (const file of files) {
     const path = isAbsolute(file) || cwd === process.cwd() ? file : resolve(cwd, file);
-    const loaded = await loadPipeline(path, {
-      env: options.env ?? process.env,
-      mode: 'validate',
-      ...(options.connectorsDir ? { connectorsDir: options.connectorsDir } : {}),
-    });
-    for (const p of loaded.problems) {
+    // One file's trouble, whatever it is, is reported as that file's problem; the others are still checked.
+    for (const p of await checkInProcess(path, env, options.connectorsDir)) {
       if (!problems.some((q) => q.file === p.file && q.line === p.line && q.column === p.column && q.message === p.message)) problems.push(p);
     }
   }
   return { files, problems };
+}
+
+async function checkInProcess(file: string, env: Readonly<Record<string, string | undefined>>, connectorsDir: string | undefined): Promise<ConfigProblem[]> {
+  try {
+    return (await loadPipeline(file, { env, mode: 'validate', ...(connectorsDir ? { connectorsDir } : {}) })).problems;
+  } catch (error) {
+    return [
+      atStart(
+        file,
+        'internal_error',
+        `checking this file failed inside ledgersync (${error instanceof Error ? error.message : String(error)}); please report it`,
+      ),
+    ];
+  }
+}
+
+/** Whether something is at `path`, a broken or looping symbolic link included (the loader says what is wrong with it). */
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function atStart(file: string, code: string, message: string): ConfigProblem {
+  return { code, file, path: '', line: 1, column: 1, message, severity: 'error' };
 }
 
 /** `text`: one `file:line:col: message` line per problem. `json`: an array of `{file, line, column, code, path, message, severity}`. */

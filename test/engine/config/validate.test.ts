@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expandGlob, globToRegExp } from '../../../engine/config/glob.js';
@@ -63,6 +63,39 @@ describe('validateFiles', () => {
     const result = await validateFiles(['broken/wrong-type.yaml'], { env: {}, cwd: 'test/fixtures/pipelines' });
     expect(result.files).toEqual(['broken/wrong-type.yaml']);
     expect(result.problems.map((p) => [p.line, p.column, p.code])).toEqual([[14, 17, 'schema_type']]);
+  });
+});
+
+describe('validateFiles: one file never hides another', () => {
+  it('reports a file that crashes the loader as its own problem and checks the others', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ledgersync-validate-'));
+    // A connectors "folder" that is a file: listing it for a suggestion throws inside the loader.
+    writeFileSync(join(root, 'connectors'), '');
+    const result = await validateFiles(['test/fixtures/pipelines/broken/unknown-connector.yaml', 'test/fixtures/pipelines/broken/bad-yaml.yaml'], {
+      env: {},
+      connectorsDir: join(root, 'connectors'),
+    });
+    expect(result.problems.map((p) => [p.file, p.line, p.column, p.code])).toEqual([
+      ['test/fixtures/pipelines/broken/unknown-connector.yaml', 1, 1, 'internal_error'],
+      ['test/fixtures/pipelines/broken/bad-yaml.yaml', 14, 5, 'yaml_syntax'],
+    ]);
+    expect(result.problems[0]?.message).toMatch(/^checking this file failed inside ledgersync \(ENOTDIR.*\); please report it$/);
+  });
+
+  it('hands a symbolic link loop named on the command line to the loader, which says what it is', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ledgersync-validate-'));
+    symlinkSync(join(root, 'loop.yaml'), join(root, 'loop.yaml'));
+    const result = await validateFiles([join(root, 'loop.yaml'), 'test/fixtures/pipelines/broken/wrong-type.yaml'], { env: {} });
+    expect(result.problems.map((p) => p.code)).toEqual(['file_unreadable', 'schema_type']);
+    expect(result.problems[0]?.message).toContain('a symbolic link loop');
+  });
+
+  it('reports a pattern whose folder cannot be listed, and goes on', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ledgersync-validate-'));
+    symlinkSync(join(root, 'loop'), join(root, 'loop'));
+    const result = await validateFiles([`${root}/loop/**/*.yaml`, 'test/fixtures/pipelines/broken/wrong-type.yaml'], { env: {} });
+    expect(result.problems.map((p) => p.code)).toEqual([expect.stringMatching(/^(no_match|file_unreadable)$/), 'schema_type']);
+    expect(JSON.parse(formatProblems(result.problems, 'json'))).toHaveLength(2);
   });
 });
 
