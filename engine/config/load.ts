@@ -11,6 +11,7 @@ import type { ConfigProblem } from '../errors.js';
 import { registerSecret } from '../log.js';
 import { defaultConnectorsDir } from './connectors-dir.js';
 import { ownSchemaValidator, readOwnSchema } from './ajv.js';
+import { validateCoercingInterpolated } from './coerce.js';
 import { displayPath, listConnectors, loadConnector, type LoadedConnector } from './descriptors.js';
 import { checkReferences, compileExpression } from './expressions.js';
 import { deepFreeze } from './freeze.js';
@@ -71,8 +72,8 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
   const report = (pointer: string, at: 'key' | 'value', code: string, message: string, severity: ConfigProblem['severity'] = 'error') =>
     problems.push({ code, file, path: pointer, ...(at === 'key' ? tree.keyPosition(pointer) : tree.valuePosition(pointer)), message, severity });
 
-  const validate = ownSchemaValidator('pipeline', true);
-  if (!validate(root)) problems.push(...schemaProblems(validate.errors ?? [], { tree, root }));
+  const schemaErrors = validateCoercingInterpolated(ownSchemaValidator('pipeline', true), root, tree);
+  if (schemaErrors.length) problems.push(...schemaProblems(schemaErrors, { tree, root }));
 
   const connectorsDir = options.connectorsDir ?? defaultConnectorsDir();
   const connectors: Partial<Record<Role, LoadedConnector>> = {};

@@ -148,7 +148,9 @@ function toProblem(error: ErrorObject, ctx: SchemaErrorContext): ConfigProblem |
     }
     case 'type': {
       const expected = Array.isArray(params['type']) ? (params['type'] as string[]).join(' or ') : String(params['type']);
-      return problem(pointer, 'value', `${human} must be ${article(expected)}, not ${describeValue(error.data)}`, 'schema_type');
+      const variables = tree.interpolation(pointer)?.references.map((r) => `\${${r.name}}`) ?? [];
+      const from = variables.length ? ` (the value of ${variables.join(' and ')})` : '';
+      return problem(pointer, 'value', `${human} must be ${article(expected)}, not ${describeValue(error.data)}${from}`, 'schema_type');
     }
     case 'const':
       return problem(pointer, 'value', `${human} must be ${JSON.stringify(params['allowedValue'])}, not ${describeValue(error.data)}`);

@@ -313,7 +313,8 @@ export function parseYamlTree(text: string, file: string, interpolation?: Interp
         if (interpolation.mode === 'validate' && result.references.some((r) => interpolation.env[r.name] === undefined)) placeholders.add(pointer);
         return EMPTY_INTERPOLATION;
       }
-      if (result.whole && node.type === 'PLAIN' && !placeholders.has(pointer)) return plainScalarValue(result.value);
+      // Always text, as the environment gave it: an API key `1.50` or `+42` must not become a number.
+      // A property the schema types as a number or boolean is converted by the loader.
       return result.value;
     }
     return null;
@@ -437,21 +438,6 @@ function aliasBudgetMessage(what: string): string {
 function tagMessage(tag: string): string {
   const shown = tag.startsWith('tag:yaml.org,2002:') ? `!!${tag.slice('tag:yaml.org,2002:'.length)}` : tag;
   return `${shown} is not allowed: a pipeline holds only text, numbers, true/false, null, lists and mappings (JSON values)`;
-}
-
-/**
- * `batch_size: ${BATCH:-50}` is a number, as `batch_size: 50` would be. Digits a number cannot hold
- * exactly (a 16-digit QuickBooks realm id) stay a string; a connection property whose schema says
- * string turns a smaller one back into its exact digits (the connection validator coerces).
- */
-function plainScalarValue(text: string): unknown {
-  if (/^[-+]?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$/.test(text)) {
-    const n = Number(text);
-    return Number.isInteger(n) && !Number.isSafeInteger(n) ? text : n;
-  }
-  if (text === 'true') return true;
-  if (text === 'false') return false;
-  return text;
 }
 
 export function isPlaceholder(value: unknown): boolean {
