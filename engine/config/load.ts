@@ -20,6 +20,7 @@ import { schemaProblems } from './schema-errors.js';
 import { didYouMean } from './suggest.js';
 import { readConfigText } from './read-text.js';
 import { isValidTimezone, startDateSeconds } from './time.js';
+import { isUrlProperty, urlIssues } from './urls.js';
 import { isPlaceholder, parseYamlTree, pointerOf, type YamlTree } from './yaml-tree.js';
 
 /** Seconds re-read before a checkpoint when a stream does not say: same-second arrivals and clock skew. */
@@ -153,6 +154,20 @@ function checkConnection(
   }
   if (loaded.validateConnection && !loaded.validateConnection(block)) {
     problems.push(...schemaProblems(loaded.validateConnection.errors ?? [], { tree, root, base: `/${role}`, code: 'connection_schema' }));
+  }
+  for (const [property, value] of Object.entries(block)) {
+    const pointer = `/${role}${pointerOf([property])}`;
+    if (!isUrlProperty(property) || typeof value !== 'string' || tree.placeholders.has(pointer)) continue;
+    for (const issue of urlIssues(value, `${role}.${property}`)) {
+      problems.push({
+        code: issue.code,
+        file: tree.file,
+        path: pointer,
+        ...tree.stringPosition(pointer, issue.index),
+        message: issue.message,
+        severity: 'error',
+      });
+    }
   }
   for (const secret of loaded.secrets) {
     if (!(secret in block)) continue;

@@ -230,6 +230,10 @@ function describeValue(value: unknown): string {
   if (value === null || value === undefined) return 'empty';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value);
+  if (typeof value === 'string') {
+    // A URL's user name and password never reach a message.
+    const shown = value.replace(/(\/\/)[^/?#@\s]*@/g, '$1…@');
+    return JSON.stringify(shown.length > 60 ? shown.slice(0, 57) + '...' : shown);
+  }
   return String(value);
 }
