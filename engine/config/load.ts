@@ -15,6 +15,7 @@ import { validateCoercingInterpolated } from './coerce.js';
 import { displayPath, listConnectors, loadConnector, type LoadedConnector } from './descriptors.js';
 import { checkReferences, compileExpression } from './expressions.js';
 import { deepFreeze } from './freeze.js';
+import { readLookupFile, type LookupFileFormat } from './lookup-files.js';
 import type { CompiledExpression, LookupTable, Plan, SourcePosition, StreamPlan } from './plan.js';
 import { schemaProblems } from './schema-errors.js';
 import { didYouMean } from './suggest.js';
@@ -102,6 +103,7 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
   }
 
   const streams = checkStreams(root, tree, connectors, problems, report);
+  const lookups = await lookupTables(root, tree, dirname(resolve(file)), problems, report);
   const errors = problems.filter((p) => p.severity === 'error');
   const sorted = sortProblems(problems, file);
   if (errors.length > 0 || !connectors.source?.descriptor || !connectors.sink?.descriptor || !streams) return { problems: sorted };
@@ -116,7 +118,7 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
     source: { config: root['source'] as ConnectionConfig, descriptor: connectors.source.descriptor },
     sink: { config: root['sink'] as ConnectionConfig, descriptor: connectors.sink.descriptor },
     options: isObject(root['options']) ? root['options'] : {},
-    lookups: lookupTables(root, tree),
+    lookups,
     streams,
     extensions: extensionsOf(root),
   };
@@ -335,21 +337,48 @@ function checkStreams(
   return complete ? plans : undefined;
 }
 
-function lookupTables(root: Json, tree: YamlTree): Record<string, LookupTable> {
+/** The tables under `lookups:`, those kept in a file (`file:`) read here, relative to the pipeline's folder. */
+async function lookupTables(root: Json, tree: YamlTree, dir: string, problems: ConfigProblem[], report: Report): Promise<Record<string, LookupTable>> {
   const tables: Record<string, LookupTable> = {};
   for (const [name, table] of Object.entries(isObject(root['lookups']) ? root['lookups'] : {})) {
     if (!isObject(table)) continue;
+    const base = `/lookups${pointerOf([name])}`;
     const hasDefault = 'default' in table;
+    let values: Record<string, unknown> = isObject(table['values']) ? table['values'] : {};
+    let file: string | undefined;
+    // With `values` too the schema reports the table; reading the file would add nothing.
+    if (typeof table['file'] === 'string' && !('values' in table) && !tree.placeholders.has(`${base}/file`)) {
+      file = resolve(dir, table['file']);
+      const read = await readLookupFile({
+        path: file,
+        ...(isFormat(table['format']) ? { format: table['format'] } : {}),
+        ...(typeof table['key_column'] === 'string' ? { keyColumn: table['key_column'] } : {}),
+        ...(isColumns(table['value_column']) ? { valueColumn: table['value_column'] } : {}),
+        ...(typeof table['delimiter'] === 'string' ? { delimiter: table['delimiter'] } : {}),
+      });
+      if (read.fileIssue) report(`${base}/file`, 'value', read.fileIssue.code, `lookup table '${name}': ${read.fileIssue.message}`);
+      problems.push(...read.problems);
+      values = read.values ?? {};
+    }
     tables[name] = {
       name,
       description: typeof table['description'] === 'string' ? table['description'] : '',
-      values: isObject(table['values']) ? table['values'] : {},
+      values,
       ...(hasDefault ? { default: table['default'] } : {}),
       hasDefault,
-      position: position(tree, tree.keyPosition(`/lookups${pointerOf([name])}`)),
+      position: position(tree, tree.keyPosition(base)),
+      ...(file !== undefined ? { file } : {}),
     };
   }
   return tables;
+}
+
+function isFormat(value: unknown): value is LookupFileFormat {
+  return value === 'csv' || value === 'json' || value === 'jsonl';
+}
+
+function isColumns(value: unknown): value is string | string[] {
+  return typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'));
 }
 
 function position(tree: YamlTree, at: { line: number; column: number }): SourcePosition {
