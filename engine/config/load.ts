@@ -13,7 +13,8 @@ import { defaultConnectorsDir } from './connectors-dir.js';
 import { ownSchemaValidator, readOwnSchema } from './ajv.js';
 import { validateCoercingInterpolated } from './coerce.js';
 import { displayPath, listConnectors, loadConnector, type LoadedConnector } from './descriptors.js';
-import { checkReferences, compileExpression } from './expressions.js';
+import { compileBounded } from './expression-limits.js';
+import { checkReferences } from './expressions.js';
 import { deepFreeze } from './freeze.js';
 import { readLookupFile, type LookupFileFormat } from './lookup-files.js';
 import type { CompiledExpression, LookupTable, Plan, SourcePosition, StreamPlan } from './plan.js';
@@ -279,7 +280,7 @@ function checkStreams(
 
     const compile = (pointer: string, source: unknown): CompiledExpression | undefined => {
       if (typeof source !== 'string' || tree.placeholders.has(pointer)) return undefined;
-      const compiled = compileExpression(source);
+      const compiled = compileBounded(source);
       const at = (offset: number) => tree.stringPosition(pointer, offset);
       if (!compiled.ok) {
         problems.push({
