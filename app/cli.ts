@@ -6,7 +6,7 @@ import { createLogger, redact } from '../engine/log.js';
 import { runPipeline, type RunSummary } from '../engine/run/runner.js';
 import { createProgress, silentProgress } from '../engine/run/progress.js';
 import { showStatus, resetPipeline } from '../engine/run/status.js';
-import { validateFiles, formatProblems } from '../engine/config/validate.js';
+import { validateFiles, formatProblems, validateTimeoutMs } from '../engine/config/validate.js';
 import { loadPipeline } from '../engine/config/load.js';
 import { readCases, runMappingCase } from '../engine/run/mapping-test.js';
 import { postPeriod } from '../connectors/dualentry/post.js';
@@ -53,7 +53,8 @@ export function buildProgram(): Command {
     .argument('<files...>', 'pipeline files or globs (quote globs: "pipelines/**/*.yaml")')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action(async (files: string[], opts: { format: 'text' | 'json' }) => {
-      const result = await validateFiles(files, { env: process.env });
+      // Each file in a worker stopped after a time limit: no file can hang the command or hide the others.
+      const result = await validateFiles(files, { env: process.env, isolate: { timeoutMs: validateTimeoutMs(process.env, process.stderr) } });
       const text = formatProblems(result.problems, opts.format);
       if (text) process.stdout.write(text + '\n');
       const errors = result.problems.filter((p) => p.severity === 'error').length;

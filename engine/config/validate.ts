@@ -7,6 +7,7 @@ import { lstatSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { formatProblem, type ConfigProblem } from '../errors.js';
 import { expandGlob, hasGlob } from './glob.js';
+import { DEFAULT_CHECK_TIMEOUT_MS, IsolatedChecker, type IsolationOptions } from './isolated-check.js';
 import { loadPipeline } from './load.js';
 
 export interface ValidateOptions {
@@ -16,6 +17,11 @@ export interface ValidateOptions {
   connectorsDir?: string;
   /** Directory relative patterns start from. Default: `process.cwd()`. */
   cwd?: string;
+  /**
+   * Check each file in a worker thread that is stopped after `timeoutMs` or on running out of
+   * memory (the CLI does; needs the compiled package). Default: in this thread.
+   */
+  isolate?: Pick<IsolationOptions, 'timeoutMs' | 'memoryMb'>;
 }
 
 export interface ValidateResult {
@@ -46,12 +52,20 @@ export async function validateFiles(patterns: readonly string[], options: Valida
     }
     for (const match of matches) if (!files.includes(match)) files.push(match);
   }
-  for (const file of files) {
-    const path = isAbsolute(file) || cwd === process.cwd() ? file : resolve(cwd, file);
-    // One file's trouble, whatever it is, is reported as that file's problem; the others are still checked.
-    for (const p of await checkInProcess(path, env, options.connectorsDir)) {
-      if (!problems.some((q) => q.file === p.file && q.line === p.line && q.column === p.column && q.message === p.message)) problems.push(p);
+  const isolated = options.isolate
+    ? new IsolatedChecker({ ...options.isolate, env, ...(options.connectorsDir ? { connectorsDir: options.connectorsDir } : {}) })
+    : undefined;
+  try {
+    for (const file of files) {
+      const path = isAbsolute(file) || cwd === process.cwd() ? file : resolve(cwd, file);
+      // One file's trouble, whatever it is, is reported as that file's problem; the others are still checked.
+      const found = isolated ? await isolated.check(path) : await checkInProcess(path, env, options.connectorsDir);
+      for (const p of found) {
+        if (!problems.some((q) => q.file === p.file && q.line === p.line && q.column === p.column && q.message === p.message)) problems.push(p);
+      }
     }
+  } finally {
+    await isolated?.close();
   }
   return { files, problems };
 }
@@ -82,6 +96,18 @@ function exists(path: string): boolean {
 
 function atStart(file: string, code: string, message: string): ConfigProblem {
   return { code, file, path: '', line: 1, column: 1, message, severity: 'error' };
+}
+
+/** The time limit per file: `LEDGERSYNC_VALIDATE_TIMEOUT_SECONDS`, else 30 s; a value that is not a positive number is named on `warn` and ignored. */
+export function validateTimeoutMs(env: Readonly<Record<string, string | undefined>>, warn: { write(text: string): unknown }): number {
+  const raw = env['LEDGERSYNC_VALIDATE_TIMEOUT_SECONDS'];
+  if (raw === undefined || raw === '') return DEFAULT_CHECK_TIMEOUT_MS;
+  const seconds = Number(raw);
+  if (Number.isFinite(seconds) && seconds > 0) return seconds * 1000;
+  warn.write(
+    `warning: LEDGERSYNC_VALIDATE_TIMEOUT_SECONDS must be a positive number of seconds, not ${JSON.stringify(raw)}; using ${DEFAULT_CHECK_TIMEOUT_MS / 1000}\n`,
+  );
+  return DEFAULT_CHECK_TIMEOUT_MS;
 }
 
 /** `text`: one `file:line:col: message` line per problem. `json`: an array of `{file, line, column, code, path, message, severity}`. */

@@ -168,4 +168,45 @@ describe.skipIf(!built)('ledgersync CLI', () => {
       expect(result.stdout).toContain('2 passed, 1 failed');
     });
   });
+
+  describe('validate runs each file in a worker', () => {
+    it('stops a file that takes longer than LEDGERSYNC_VALIDATE_TIMEOUT_SECONDS and still checks the next one', async () => {
+      const work = tempDir();
+      const rows = Array.from({ length: 100_000 }, (_, i) => `      k${i}: v${i}`).join('\n');
+      const big = join(work.dir, 'big.yaml');
+      writeFileSync(
+        big,
+        `version: 1\nname: big\nsource: { connector: chargebee, site: acme, api_key: "\${K}" }\nsink: { connector: jsonl, dir: out }\nlookups:\n  t:\n    values:\n${rows}\nstreams: []\n`,
+      );
+      const { code, stdout } = await cli(['validate', '--format', 'json', big, 'test/fixtures/pipelines/broken/wrong-type.yaml'], {
+        PATH: process.env['PATH'],
+        LEDGERSYNC_VALIDATE_TIMEOUT_SECONDS: '0.5',
+      });
+      expect(code).toBe(2);
+      const problems = JSON.parse(stdout) as Array<{ file: string; code: string; message: string }>;
+      expect(problems.map((p) => [p.file, p.code])).toEqual([
+        [big, 'validate_timeout'],
+        ['test/fixtures/pipelines/broken/wrong-type.yaml', 'schema_type'],
+      ]);
+      expect(problems[0]?.message).toBe(
+        'checking this file took longer than 0.50 s and was stopped: it is too large or too complex (LEDGERSYNC_VALIDATE_TIMEOUT_SECONDS to allow more)',
+      );
+      work.cleanup();
+    });
+
+    it('honours SIGTERM at once while a big file is being checked', async () => {
+      const work = tempDir();
+      const rows = Array.from({ length: 200_000 }, (_, i) => `      k${i}: v${i}`).join('\n');
+      const big = join(work.dir, 'big.yaml');
+      writeFileSync(big, `version: 1\nname: big\nlookups:\n  t:\n    values:\n${rows}\n`);
+      const child = spawn(process.execPath, [CLI, 'validate', big], { cwd: ROOT, stdio: 'ignore' });
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      const sent = Date.now();
+      child.kill('SIGTERM');
+      const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, s) => resolve(s)));
+      expect(signal).toBe('SIGTERM');
+      expect(Date.now() - sent).toBeLessThan(2000);
+      work.cleanup();
+    });
+  });
 });
