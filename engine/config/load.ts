@@ -97,7 +97,8 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
     );
   }
   let startDate: number | undefined;
-  if (typeof root['start_date'] === 'string' && !tree.placeholders.has('/start_date')) {
+  // A start_date the schema refused (not even shaped like a date) is reported once.
+  if (typeof root['start_date'] === 'string' && !tree.placeholders.has('/start_date') && !problems.some((p) => p.path === '/start_date')) {
     startDate = startDateSeconds(root['start_date'], timezoneOk && isValidTimezone(timezone) ? timezone : 'UTC');
     if (startDate === undefined)
       report('/start_date', 'value', 'invalid_start_date', `start_date '${root['start_date']}' is not a real date (YYYY-MM-DD or an ISO 8601 date-time)`);
