@@ -11,7 +11,7 @@ import { createLogger } from '../engine/log.js';
 import { runPipeline, type RunSummary } from '../engine/run/runner.js';
 import { createProgress, silentProgress } from '../engine/run/progress.js';
 import { showStatus, resetPipeline } from '../engine/run/status.js';
-import { validateFiles, formatExpressionReports, formatProblems } from '../engine/config/validate.js';
+import { validateFiles, formatExpressionReports, formatProblems, validateTimeoutMs } from '../engine/config/validate.js';
 import { loadPipeline } from '../engine/config/load.js';
 import { readCases, runMappingCase } from '../engine/run/mapping-test.js';
 import { addConnectorCommands } from './connector-commands.js';
@@ -54,7 +54,11 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--explain', 'also say, per JSONata expression, whether it runs compiled or interpreted (and why)', false)
     .action(async (files: string[], opts: { format: 'text' | 'json'; explain: boolean }) => {
-      const result = await validateFiles(files, { env: process.env, connectorsDir: connectors.descriptorsDir });
+      const result = await validateFiles(files, {
+        env: process.env,
+        connectorsDir: connectors.descriptorsDir,
+        isolate: { timeoutMs: validateTimeoutMs(process.env, process.stderr) },
+      });
       const text =
         opts.explain && opts.format === 'json'
           ? `{"problems": ${formatProblems(result.problems, 'json')},\n"expressions": ${formatExpressionReports(result.expressions, 'json')}}`

@@ -76,6 +76,10 @@ export const engineErrorCodes = {
     invalid_base_url: { kind: 'config', meaning: "a connection's base URL override is not an http(s) URL" },
     missing_connection_value: { kind: 'config', meaning: 'a connection block lacks a value its connector needs (site, company id, directory…)' },
     invalid_connection_value: { kind: 'config', meaning: "a connection value breaks the descriptor's rule for it (a site name with a dot…)" },
+    isolation_unavailable: {
+      kind: 'system',
+      meaning: 'validate cannot start its checking worker because the built worker file is missing (run npm run build)',
+    },
     auth_needs_hook: { kind: 'system', meaning: 'a descriptor declares OAuth but the connector gives no hook to authorize requests (a connector bug)' },
     auth_needs_code: { kind: 'system', meaning: "an auth type that only the connector's code implements was used as static headers (a connector bug)" },
     connection_failed: { kind: 'transient', meaning: 'the network failed after every retry (DNS, refused connection, reset, timeout)' },

@@ -74,3 +74,24 @@ export function interpolate(raw: string, env: Readonly<Record<string, string | u
 export function hasInterpolation(raw: string): boolean {
   return raw.includes('${');
 }
+
+/**
+ * `${` that was evidently meant as a variable but is not one of the two supported forms: an
+ * unclosed `${API_KEY`, or a shell form (`${VAR-x}`, `${VAR:=x}`, `${VAR:?x}`, `${VAR:+x}`). Left
+ * alone it would reach the connector as literal text. Anything else after `${` (JSONata's own
+ * `${ … }` grouping, say) is not taken for a variable.
+ */
+export function malformedReferences(raw: string): Array<{ start: number; message: string }> {
+  const found: Array<{ start: number; message: string }> = [];
+  for (const match of raw.matchAll(/\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(:?[-=?+]|\}|)/g)) {
+    const [text, name, after] = match;
+    if (text === '$${' || after === '}' || after === ':-') continue;
+    const start = match.index;
+    if (after === '' && raw[start + text.length] === undefined) {
+      found.push({ start, message: `\${${name} is not closed: write \${${name}}` });
+    } else if (after !== '') {
+      found.push({ start, message: `\${${name}${after}…} is not supported: write \${${name}} or \${${name}:-default}` });
+    }
+  }
+  return found;
+}

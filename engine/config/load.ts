@@ -5,23 +5,27 @@
  * JSONata expression compiled once. All problems are collected in one pass, each at its line and
  * column; a plan is returned only when there is no error.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import type { ConnectionConfig } from '../connector/types.js';
 import type { FieldConstraint } from '../connector/descriptor.js';
 import type { ConfigProblem } from '../errors.js';
 import { registerSecret } from '../log.js';
 import { ownSchemaValidator, readOwnSchema } from './ajv.js';
+import { validateCoercingInterpolated } from './coerce.js';
 import { displayPath, listConnectors, loadConnector, type LoadedConnector } from './descriptors.js';
-import { checkReferences, compileExpression } from './expressions.js';
+import { checkReferences } from './expressions.js';
+import { compileBounded } from './expression-limits.js';
 import { fieldFeeds, wholeExpressionFeed, type FieldFeed } from './field-values.js';
 import { type AstNode, compileJsonata } from '../transform/compiler/index.js';
 import { BINDING_NAMES } from '../transform/bindings.js';
 import { deepFreeze } from './freeze.js';
+import { readLookupFile, type LookupFileFormat } from './lookup-files.js';
 import type { CompiledExpression, LookupTable, Plan, SourcePosition, StreamPlan } from './plan.js';
 import { schemaProblems } from './schema-errors.js';
 import { didYouMean } from './suggest.js';
+import { readConfigText } from './read-text.js';
 import { isValidTimezone, startDateSeconds } from './time.js';
+import { isUrlProperty, urlIssues } from './urls.js';
 import { isPlaceholder, parseYamlTree, pointerOf, type YamlTree } from './yaml-tree.js';
 
 /** Names the engine binds for every expression: calls to them compile whatever the name. */
@@ -29,6 +33,12 @@ const BOUND_NAMES: ReadonlySet<string> = new Set(BINDING_NAMES);
 
 /** Seconds re-read before a checkpoint when a stream does not say: same-second arrivals and clock skew. */
 export const DEFAULT_LOOKBACK_SECONDS = 120;
+
+/**
+ * Largest pipeline file read. Parsing is linear but not interruptible, so this bounds the time a
+ * file can hold the process (a few seconds at most); big mapping tables belong in lookup files.
+ */
+export const MAX_PIPELINE_BYTES = 8 * 1024 * 1024;
 
 export interface LoadOptions {
   /** Variables for `${VAR}`. Default: `process.env`. */
@@ -52,14 +62,13 @@ type Role = 'source' | 'sink';
 type Json = Record<string, unknown>;
 
 export async function loadPipeline(file: string, options: LoadOptions): Promise<LoadResult> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    const reason = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message;
-    return { problems: [problemAtStart(file, 'file_unreadable', `cannot read ${file}: ${reason}`)] };
-  }
-  const tree = parseYamlTree(text, file, { env: options.env ?? process.env, mode: options.mode });
+  const read = await readConfigText(file, {
+    maxBytes: MAX_PIPELINE_BYTES,
+    tooLargeHint: 'keep big mapping tables in their own file (lookups.<name>.file: a CSV, JSON or JSON Lines file)',
+    directoryHint: 'to check every pipeline in it, give a glob such as "dir/**/*.yaml"',
+  });
+  if (!read.ok) return { problems: [{ code: read.code, file, path: '', line: read.line, column: read.column, message: read.message, severity: 'error' }] };
+  const tree = parseYamlTree(read.text, file, { env: options.env ?? process.env, mode: options.mode });
   const problems: ConfigProblem[] = [...tree.problems];
   // LEDGERSYNC_JSONATA=interpreter turns the compiler off: a switch an operator can flip without a release.
   const engineChoice = (options.env ?? process.env)['LEDGERSYNC_JSONATA'] ?? '';
@@ -71,15 +80,17 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
   const compileMappings = engineChoice !== 'interpreter';
   if (tree.broken) return { problems: sortProblems(problems, file) };
   if (!isObject(tree.value)) {
-    problems.push(problemAtStart(file, 'schema_type', 'a pipeline is a YAML mapping with version, name, source, sink and streams'));
+    const what =
+      tree.value === null || tree.value === undefined ? 'the file holds no pipeline (it is empty, or only comments): a pipeline is' : 'a pipeline is';
+    problems.push(problemAtStart(file, 'schema_type', `${what} a YAML mapping with version, name, source, sink and streams`));
     return { problems: sortProblems(problems, file) };
   }
   const root = tree.value;
   const report = (pointer: string, at: 'key' | 'value', code: string, message: string, severity: ConfigProblem['severity'] = 'error') =>
     problems.push({ code, file, path: pointer, ...(at === 'key' ? tree.keyPosition(pointer) : tree.valuePosition(pointer)), message, severity });
 
-  const validate = ownSchemaValidator('pipeline', true);
-  if (!validate(root)) problems.push(...schemaProblems(validate.errors ?? [], { tree, root }));
+  const schemaErrors = validateCoercingInterpolated(ownSchemaValidator('pipeline', true), root, tree);
+  if (schemaErrors.length) problems.push(...schemaProblems(schemaErrors, { tree, root }));
 
   const { connectorsDir } = options;
   const connectors: Partial<Record<Role, LoadedConnector>> = {};
@@ -100,13 +111,15 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
     );
   }
   let startDate: number | undefined;
-  if (typeof root['start_date'] === 'string' && !tree.placeholders.has('/start_date')) {
+  // A start_date the schema refused (not even shaped like a date) is reported once.
+  if (typeof root['start_date'] === 'string' && !tree.placeholders.has('/start_date') && !problems.some((p) => p.path === '/start_date')) {
     startDate = startDateSeconds(root['start_date'], timezoneOk && isValidTimezone(timezone) ? timezone : 'UTC');
     if (startDate === undefined)
       report('/start_date', 'value', 'invalid_start_date', `start_date '${root['start_date']}' is not a real date (YYYY-MM-DD or an ISO 8601 date-time)`);
   }
 
   const streams = checkStreams(root, tree, connectors, problems, report, compileMappings);
+  const lookups = await lookupTables(root, tree, dirname(resolve(file)), problems, report);
   const errors = problems.filter((p) => p.severity === 'error');
   const sorted = sortProblems(problems, file);
   if (errors.length > 0 || !connectors.source?.descriptor || !connectors.sink?.descriptor || !streams) return { problems: sorted };
@@ -121,7 +134,7 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
     source: { config: root['source'] as ConnectionConfig, descriptor: connectors.source.descriptor },
     sink: { config: root['sink'] as ConnectionConfig, descriptor: connectors.sink.descriptor },
     options: isObject(root['options']) ? root['options'] : {},
-    lookups: lookupTables(root, tree),
+    lookups,
     streams,
     extensions: extensionsOf(root),
   };
@@ -159,6 +172,20 @@ function checkConnection(
   }
   if (loaded.validateConnection && !loaded.validateConnection(block)) {
     problems.push(...schemaProblems(loaded.validateConnection.errors ?? [], { tree, root, base: `/${role}`, code: 'connection_schema' }));
+  }
+  for (const [property, value] of Object.entries(block)) {
+    const pointer = `/${role}${pointerOf([property])}`;
+    if (!isUrlProperty(property) || typeof value !== 'string' || tree.placeholders.has(pointer)) continue;
+    for (const issue of urlIssues(value, `${role}.${property}`)) {
+      problems.push({
+        code: issue.code,
+        file: tree.file,
+        path: pointer,
+        ...tree.stringPosition(pointer, issue.index),
+        message: issue.message,
+        severity: 'error',
+      });
+    }
   }
   for (const secret of loaded.secrets) {
     if (!(secret in block)) continue;
@@ -269,7 +296,7 @@ function checkStreams(
 
     const compile = (pointer: string, source: unknown): CompiledExpression | undefined => {
       if (typeof source !== 'string' || tree.placeholders.has(pointer)) return undefined;
-      const compiled = compileExpression(source);
+      const compiled = compileBounded(source);
       const at = (offset: number) => tree.stringPosition(pointer, offset);
       if (!compiled.ok) {
         problems.push({
@@ -344,7 +371,7 @@ function checkConstrainedFields(root: Json, base: string, mapping: Json, constra
   const feeds: Array<{ pointer: string; feed: FieldFeed }> = [];
   const parsed = (text: unknown) => {
     if (typeof text !== 'string') return undefined;
-    const compiled = compileExpression(text);
+    const compiled = compileBounded(text);
     return compiled.ok ? compiled.expression : undefined;
   };
   const whole = parsed(mapping['expression']);
@@ -381,21 +408,48 @@ function checkConstrainedFields(root: Json, base: string, mapping: Json, constra
   }
 }
 
-function lookupTables(root: Json, tree: YamlTree): Record<string, LookupTable> {
+/** The tables under `lookups:`, those kept in a file (`file:`) read here, relative to the pipeline's folder. */
+async function lookupTables(root: Json, tree: YamlTree, dir: string, problems: ConfigProblem[], report: Report): Promise<Record<string, LookupTable>> {
   const tables: Record<string, LookupTable> = {};
   for (const [name, table] of Object.entries(isObject(root['lookups']) ? root['lookups'] : {})) {
     if (!isObject(table)) continue;
+    const base = `/lookups${pointerOf([name])}`;
     const hasDefault = 'default' in table;
+    let values: Record<string, unknown> = isObject(table['values']) ? table['values'] : {};
+    let file: string | undefined;
+    // With `values` too the schema reports the table; reading the file would add nothing.
+    if (typeof table['file'] === 'string' && !('values' in table) && !tree.placeholders.has(`${base}/file`)) {
+      file = resolve(dir, table['file']);
+      const read = await readLookupFile({
+        path: file,
+        ...(isFormat(table['format']) ? { format: table['format'] } : {}),
+        ...(typeof table['key_column'] === 'string' ? { keyColumn: table['key_column'] } : {}),
+        ...(isColumns(table['value_column']) ? { valueColumn: table['value_column'] } : {}),
+        ...(typeof table['delimiter'] === 'string' ? { delimiter: table['delimiter'] } : {}),
+      });
+      if (read.fileIssue) report(`${base}/file`, 'value', read.fileIssue.code, `lookup table '${name}': ${read.fileIssue.message}`);
+      problems.push(...read.problems);
+      values = read.values ?? {};
+    }
     tables[name] = {
       name,
       description: typeof table['description'] === 'string' ? table['description'] : '',
-      values: isObject(table['values']) ? table['values'] : {},
+      values,
       ...(hasDefault ? { default: table['default'] } : {}),
       hasDefault,
-      position: position(tree, tree.keyPosition(`/lookups${pointerOf([name])}`)),
+      position: position(tree, tree.keyPosition(base)),
+      ...(file !== undefined ? { file } : {}),
     };
   }
   return tables;
+}
+
+function isFormat(value: unknown): value is LookupFileFormat {
+  return value === 'csv' || value === 'json' || value === 'jsonl';
+}
+
+function isColumns(value: unknown): value is string | string[] {
+  return typeof value === 'string' || (Array.isArray(value) && value.every((v) => typeof v === 'string'));
 }
 
 function position(tree: YamlTree, at: { line: number; column: number }): SourcePosition {

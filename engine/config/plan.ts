@@ -51,6 +51,8 @@ export interface LookupTable {
   default?: unknown;
   hasDefault: boolean;
   position: SourcePosition;
+  /** Absolute path of the file the rows were read from (`lookups.<name>.file`); absent for inline `values`. */
+  file?: string;
 }
 
 export interface StreamPlan {

@@ -129,7 +129,7 @@ function toProblem(error: ErrorObject, ctx: SchemaErrorContext): ConfigProblem |
   const params = error.params as Record<string, unknown>;
   const parent = error.parentSchema as Record<string, unknown> | undefined;
   // propertyNames reports the inner failure too, with `propertyName`; the propertyNames error says it all.
-  if (params['propertyName'] !== undefined && error.keyword !== 'propertyNames') return undefined;
+  if ((error.propertyName ?? params['propertyName']) !== undefined && error.keyword !== 'propertyNames') return undefined;
 
   switch (error.keyword) {
     case 'required': {
@@ -148,7 +148,9 @@ function toProblem(error: ErrorObject, ctx: SchemaErrorContext): ConfigProblem |
     }
     case 'type': {
       const expected = Array.isArray(params['type']) ? (params['type'] as string[]).join(' or ') : String(params['type']);
-      return problem(pointer, 'value', `${human} must be ${article(expected)}, not ${describeValue(error.data)}`, 'schema_type');
+      const variables = tree.interpolation(pointer)?.references.map((r) => `\${${r.name}}`) ?? [];
+      const from = variables.length ? ` (the value of ${variables.join(' and ')})` : '';
+      return problem(pointer, 'value', `${human} must be ${article(expected)}, not ${describeValue(error.data)}${from}`, 'schema_type');
     }
     case 'const':
       return problem(pointer, 'value', `${human} must be ${JSON.stringify(params['allowedValue'])}, not ${describeValue(error.data)}`);
@@ -228,6 +230,10 @@ function describeValue(value: unknown): string {
   if (value === null || value === undefined) return 'empty';
   if (Array.isArray(value)) return 'a list';
   if (typeof value === 'object') return 'a mapping';
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? value.slice(0, 57) + '...' : value);
+  if (typeof value === 'string') {
+    // A URL's user name and password never reach a message.
+    const shown = value.replace(/(\/\/)[^/?#@\s]*@/g, '$1…@');
+    return JSON.stringify(shown.length > 60 ? shown.slice(0, 57) + '...' : shown);
+  }
   return String(value);
 }

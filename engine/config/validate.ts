@@ -3,12 +3,16 @@
  * variables allowed, since CI has no secrets) and all their problems printed as
  * `file:line:col: message`, or as JSON for tools.
  */
-import { existsSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { formatProblem, type ConfigProblem } from '../errors.js';
+import { expressionReports, type ExpressionReport } from './expression-report.js';
 import { expandGlob, hasGlob, isExclusion } from './glob.js';
+import { DEFAULT_CHECK_TIMEOUT_MS, IsolatedChecker, type FileCheck, type IsolationOptions } from './isolated-check.js';
 import { loadPipeline } from './load.js';
-import type { Plan } from './plan.js';
+
+export type { ExpressionReport } from './expression-report.js';
+export { formatExpressionReports } from './expression-report.js';
 
 export interface ValidateOptions {
   /** Variables for `${VAR}`. Default: `process.env`. */
@@ -17,20 +21,11 @@ export interface ValidateOptions {
   connectorsDir: string;
   /** Directory relative patterns start from. Default: `process.cwd()`. */
   cwd?: string;
-}
-
-/** How one JSONata expression of a pipeline runs: compiled to closures, or by the interpreter and why. */
-export interface ExpressionReport {
-  file: string;
-  line: number;
-  column: number;
-  /** Pipeline path, e.g. `/streams/1/mapping/expression`. */
-  path: string;
-  engine: 'compiled' | 'interpreted';
-  /** For `interpreted`: the construct the compiler does not cover (its line and column are given). */
-  reason?: string;
-  /** A stream runs compiled only when all its expressions compile; otherwise all of them run on the interpreter. */
-  streamEngine: 'compiled' | 'interpreted';
+  /**
+   * Check each file in a worker thread that is stopped after `timeoutMs` or on running out of
+   * memory (the CLI does; needs the compiled package). Default: in this thread.
+   */
+  isolate?: Pick<IsolationOptions, 'timeoutMs' | 'memoryMb'>;
 }
 
 export interface ValidateResult {
@@ -39,10 +34,6 @@ export interface ValidateResult {
   problems: ConfigProblem[];
   /** Every expression of every pipeline that loaded without error, in file order. */
   expressions: ExpressionReport[];
-}
-
-function patternProblem(code: string, pattern: string, message: string): ConfigProblem {
-  return { code, file: pattern, path: '', line: 1, column: 1, message, severity: 'error' };
 }
 
 /**
@@ -57,16 +48,21 @@ function filesOf(patterns: readonly string[], cwd: string): { files: string[]; p
   const problems: ConfigProblem[] = [];
   const included = patterns.filter((p) => !isExclusion(p));
   if (included.length === 0 && exclusions.length > 0) {
-    problems.push(patternProblem('no_match', patterns[0]!, `only exclusions were given (${patterns.join(' ')}): name the files or globs to check as well`));
+    problems.push(atStart(patterns[0]!, 'no_match', `only exclusions were given (${patterns.join(' ')}): name the files or globs to check as well`));
   }
   for (const pattern of included) {
-    const literal = existsSync(resolve(cwd, pattern));
-    const matches = literal ? [pattern] : hasGlob(pattern) ? expandGlob(pattern, cwd, exclusions) : [];
-    if (matches.length === 0) {
-      if (!hasGlob(pattern)) problems.push(patternProblem('file_unreadable', pattern, `cannot read ${pattern}: no such file`));
-      else if (exclusions.length > 0 && expandGlob(pattern, cwd).length > 0) {
-        problems.push(patternProblem('no_match', pattern, `every file matching '${pattern}' is excluded by ${exclusions.map((e) => `'!${e}'`).join(', ')}`));
-      } else problems.push(patternProblem('no_match', pattern, `no file matches '${pattern}'`));
+    let matches: string[];
+    try {
+      matches = exists(resolve(cwd, pattern)) ? [pattern] : hasGlob(pattern) ? expandGlob(pattern, cwd, exclusions) : [];
+      if (matches.length === 0) {
+        if (!hasGlob(pattern)) problems.push(atStart(pattern, 'file_unreadable', `cannot read ${pattern}: no such file`));
+        else if (exclusions.length > 0 && expandGlob(pattern, cwd).length > 0) {
+          problems.push(atStart(pattern, 'no_match', `every file matching '${pattern}' is excluded by ${exclusions.map((e) => `'!${e}'`).join(', ')}`));
+        } else problems.push(atStart(pattern, 'no_match', `no file matches '${pattern}'`));
+      }
+    } catch (error) {
+      problems.push(atStart(pattern, 'file_unreadable', `cannot list the files of '${pattern}': ${(error as Error).message}`));
+      continue;
     }
     for (const match of matches) if (!files.includes(match)) files.push(match);
   }
@@ -75,44 +71,68 @@ function filesOf(patterns: readonly string[], cwd: string): { files: string[]; p
 
 export async function validateFiles(patterns: readonly string[], options: ValidateOptions): Promise<ValidateResult> {
   const cwd = options.cwd ?? process.cwd();
+  const env = options.env ?? process.env;
   const { files, problems } = filesOf(patterns, cwd);
   const expressions: ExpressionReport[] = [];
-  for (const file of files) {
-    const path = isAbsolute(file) || cwd === process.cwd() ? file : resolve(cwd, file);
-    const loaded = await loadPipeline(path, { env: options.env ?? process.env, mode: 'validate', connectorsDir: options.connectorsDir });
-    for (const p of loaded.problems) {
-      if (!problems.some((q) => q.file === p.file && q.line === p.line && q.column === p.column && q.message === p.message)) problems.push(p);
+  const isolated = options.isolate ? new IsolatedChecker({ ...options.isolate, env, connectorsDir: options.connectorsDir }) : undefined;
+  try {
+    for (const file of files) {
+      const path = isAbsolute(file) || cwd === process.cwd() ? file : resolve(cwd, file);
+      // One file's trouble, whatever it is, is reported as that file's problem; the others are still checked.
+      const found = isolated ? await isolated.check(path) : await checkInProcess(path, env, options.connectorsDir);
+      for (const p of found.problems) {
+        if (!problems.some((q) => q.file === p.file && q.line === p.line && q.column === p.column && q.message === p.message)) problems.push(p);
+      }
+      expressions.push(...found.expressions);
     }
-    if (loaded.plan) expressions.push(...expressionReports(loaded.plan));
+  } finally {
+    await isolated?.close();
   }
   return { files, problems, expressions };
 }
 
-function expressionReports(plan: Plan): ExpressionReport[] {
-  return plan.streams.flatMap((s) => {
-    const all = [...(s.filter ? [s.filter] : []), ...(s.mapping.kind === 'expression' ? [s.mapping.expression] : s.mapping.fields.map((f) => f.expression))];
-    const streamEngine = all.every((e) => e.engine.kind === 'compiled') ? 'compiled' : 'interpreted';
-    return all.map((e): ExpressionReport => {
-      if (e.engine.kind === 'compiled') return { ...e.position, path: e.path, engine: 'compiled', streamEngine };
-      return { ...e.engine.at, path: e.path, engine: 'interpreted', reason: e.engine.reason, streamEngine };
-    });
-  });
+async function checkInProcess(file: string, env: Readonly<Record<string, string | undefined>>, connectorsDir: string): Promise<FileCheck> {
+  try {
+    const loaded = await loadPipeline(file, { env, mode: 'validate', connectorsDir });
+    return { problems: loaded.problems, expressions: loaded.plan ? expressionReports(loaded.plan) : [] };
+  } catch (error) {
+    return {
+      problems: [
+        atStart(
+          file,
+          'internal_error',
+          `checking this file failed inside ledgersync (${error instanceof Error ? error.message : String(error)}); please report it`,
+        ),
+      ],
+      expressions: [],
+    };
+  }
 }
 
-/**
- * `validate --explain`. Text: one line per expression, `file:line:col: compiled <path>` or
- * `file:line:col: interpreted: <reason> (<path>)`, the position being the one jsonata's parser
- * records for the declined construct (just past its token).
- */
-export function formatExpressionReports(reports: readonly ExpressionReport[], format: 'text' | 'json'): string {
-  if (format === 'json') return JSON.stringify(reports, null, 2);
-  return reports
-    .map((r) => {
-      const how = r.engine === 'compiled' ? `compiled ${r.path}` : `interpreted: ${r.reason ?? '?'} (${r.path})`;
-      const stream = r.engine === 'compiled' && r.streamEngine === 'interpreted' ? ', but its stream runs interpreted (another expression is)' : '';
-      return `${r.file}:${r.line}:${r.column}: ${how}${stream}`;
-    })
-    .join('\n');
+/** Whether something is at `path`, a broken or looping symbolic link included (the loader says what is wrong with it). */
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function atStart(file: string, code: string, message: string): ConfigProblem {
+  return { code, file, path: '', line: 1, column: 1, message, severity: 'error' };
+}
+
+/** The time limit per file: `LEDGERSYNC_VALIDATE_TIMEOUT_SECONDS`, else 30 s; a value that is not a positive number is named on `warn` and ignored. */
+export function validateTimeoutMs(env: Readonly<Record<string, string | undefined>>, warn: { write(text: string): unknown }): number {
+  const raw = env['LEDGERSYNC_VALIDATE_TIMEOUT_SECONDS'];
+  if (raw === undefined || raw === '') return DEFAULT_CHECK_TIMEOUT_MS;
+  const seconds = Number(raw);
+  if (Number.isFinite(seconds) && seconds > 0) return seconds * 1000;
+  warn.write(
+    `warning: LEDGERSYNC_VALIDATE_TIMEOUT_SECONDS must be a positive number of seconds, not ${JSON.stringify(raw)}; using ${DEFAULT_CHECK_TIMEOUT_MS / 1000}\n`,
+  );
+  return DEFAULT_CHECK_TIMEOUT_MS;
 }
 
 /** `text`: one `file:line:col: message` line per problem. `json`: an array of `{file, line, column, code, path, message, severity}`. */

@@ -3,9 +3,9 @@
  * value stand in the file. Strings are interpolated (`${VAR}`) here, after parsing, so positions
  * refer to the text as written.
  */
-import { LineCounter, isAlias, isMap, isScalar, isSeq, parseDocument, type Document, type Node, type Scalar, type YAMLMap } from 'yaml';
+import { Composer, Lexer, LineCounter, Parser, isAlias, isMap, isScalar, isSeq, visit, type Document, type Node, type Scalar, type YAMLMap } from 'yaml';
 import type { ConfigProblem } from '../errors.js';
-import { interpolate, type Interpolated } from './interpolate.js';
+import { interpolate, malformedReferences, type Interpolated } from './interpolate.js';
 import { scalarValueOffsets } from './scalar-offsets.js';
 
 export interface Position {
@@ -47,14 +47,21 @@ export interface YamlTree {
   /** Interpolation details of the string at `pointer`, if it had any `${…}`. */
   interpolation(pointer: string): Interpolated | undefined;
   /**
-   * Pointers whose value depends on an unset variable: a placeholder, or (validate mode) a
-   * property dropped because `${VAR:-}` was empty.
+   * Pointers whose value is not known here, so checks of it are skipped: it depends on an unset
+   * variable (a placeholder, or in validate mode a property dropped because `${VAR:-}` was
+   * empty), or it was refused and reported already (a tag, an alias, a malformed `${`).
    */
   placeholders: ReadonlySet<string>;
 }
 
 export function pointerOf(segments: ReadonlyArray<string | number>): string {
-  return segments.map((s) => '/' + String(s).replace(/~/g, '~0').replace(/\//g, '~1')).join('');
+  let pointer = '';
+  for (const segment of segments) {
+    const text = String(segment);
+    // The common case without `~` or `/` skips the regular expressions: tables have 100k keys.
+    pointer += '/' + (text.includes('~') || text.includes('/') ? text.replace(/~/g, '~0').replace(/\//g, '~1') : text);
+  }
+  return pointer;
 }
 
 export function segmentsOf(pointer: string): string[] {
@@ -71,7 +78,24 @@ export function parentPointer(pointer: string): string {
 }
 
 const PLACEHOLDER_PREFIX = '<unset:';
-const MAX_ALIASES = 1000;
+
+/**
+ * What one file may ask of the parser. A pipeline nests a handful of levels; aliases share a
+ * defaults block or a field list. These bounds keep a hostile or mistaken file from exhausting the
+ * stack (deep nesting) or the CPU and memory (aliases and merge keys that multiply, the "billion
+ * laughs"), each reported at its place instead.
+ */
+export const YAML_LIMITS = {
+  /** Collections nested in one another, aliases expanded. */
+  maxDepth: 100,
+  /** Aliases resolved, each `<<` merge source counted as one. */
+  maxAliases: 1000,
+  /** Values materialised through aliases and merge keys, in all. */
+  maxAliasedValues: 100_000,
+} as const;
+
+/** Tags a pipeline may spell out: the JSON types. `!!binary`, `!!timestamp`, `!!set`, custom `!tags`… are not data a pipeline can use. */
+const JSON_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
 
 export function parseYamlTree(text: string, file: string, interpolation?: InterpolationOptions): YamlTree {
   const lineCounter = new LineCounter();
@@ -85,77 +109,188 @@ export function parseYamlTree(text: string, file: string, interpolation?: Interp
   const problemAt = (offset: number, code: string, message: string, path = '', severity: ConfigProblem['severity'] = 'error') => {
     problems.push({ code, file, path, ...position(offset), message, severity });
   };
+  /** A value refused and reported here: later checks of it would only repeat the problem. */
+  const refuse = (offset: number, code: string, message: string, pointer: string) => {
+    problemAt(offset, code, message, pointer);
+    placeholders.add(pointer);
+  };
 
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: false });
-  for (const e of doc.errors) {
-    const message =
-      e.code === 'MULTIPLE_DOCS' ? 'a pipeline file holds one YAML document; remove the `---` separator and what follows' : `YAML syntax error: ${e.message}`;
-    problemAt(e.pos[0], 'yaml_syntax', message);
+  const parsed = composeBounded(text, lineCounter);
+  if (parsed.tooDeepAt !== undefined) problemAt(parsed.tooDeepAt, 'yaml_too_deep', tooDeepMessage());
+  const doc = parsed.doc;
+  for (const e of doc?.errors ?? []) problemAt(e.pos[0], 'yaml_syntax', `YAML syntax error: ${e.message}`);
+  if (parsed.secondDocumentAt !== undefined) {
+    problemAt(parsed.secondDocumentAt, 'yaml_syntax', 'a pipeline file holds one YAML document; remove the `---` separator and what follows');
   }
-  for (const w of doc.warnings) problemAt(w.pos[0], 'yaml_warning', w.message, '', 'warning');
-  const broken = doc.errors.length > 0;
-  let aliasesResolved = 0;
+  // An unknown tag is reported below as an error of its own, at the same place.
+  for (const w of doc?.warnings ?? []) if (w.code !== 'TAG_RESOLVE_FAILED') problemAt(w.pos[0], 'yaml_warning', w.message, '', 'warning');
+  const broken = !doc || problems.some((p) => p.severity === 'error');
 
-  const toValue = (node: Node | null | undefined, pointer: string, keyOffset: number | undefined, ancestors: ReadonlySet<Node> = new Set()): unknown => {
+  let anchorIndex: Map<Node, Node | undefined> | undefined;
+  // Built on the first alias: most files have none, and the walk costs a pass over the document.
+  const anchors = { get: (alias: Node) => (anchorIndex ??= doc ? aliasTargets(doc) : new Map()).get(alias) };
+  let aliasesResolved = 0;
+  let aliasedValues = 0;
+  let overBudget = false;
+  let tooDeep = false;
+  /** Counts one alias or merge source against the budget; false once it is spent (reported once). */
+  const spendAlias = (at: number, pointer: string): boolean => {
+    if (overBudget) return false;
+    if (++aliasesResolved <= YAML_LIMITS.maxAliases) return true;
+    overBudget = true;
+    problemAt(at, 'yaml_alias_budget', aliasBudgetMessage(`more than ${YAML_LIMITS.maxAliases} aliases and merge keys`), pointer);
+    return false;
+  };
+
+  const keyOf = (keyNode: Node | null): { key: string } | { problem: string } => {
+    if (keyNode === null || isScalar(keyNode)) {
+      if (keyNode?.tag && !JSON_TAGS.has(keyNode.tag)) return { problem: tagMessage(keyNode.tag) };
+      const value = keyNode?.value ?? null;
+      if (typeof value === 'string') return { key: value };
+      // `0042:` or `1.50:` are keys as written (GL codes, SKUs): as numbers they would lose digits.
+      if (keyNode?.type === 'PLAIN' && typeof keyNode.source === 'string') return { key: keyNode.source };
+      return { key: String(value) };
+    }
+    return { problem: 'a key must be text (a scalar), not a list, a mapping or an alias' };
+  };
+
+  const toValue = (
+    node: Node | null | undefined,
+    pointer: string,
+    keyOffset: number | undefined,
+    ancestors: ReadonlySet<Node>,
+    depth: number,
+    aliasAt: number | undefined,
+  ): unknown => {
+    if (overBudget || tooDeep) return null;
     if (isAlias(node)) {
-      const target = node.resolve(doc) as Node | undefined;
-      // An alias to its own ancestor would never end; many aliases multiply like a "billion laughs".
-      if ((target && ancestors.has(target)) || ++aliasesResolved > MAX_ALIASES) {
-        problemAt(
-          node.range?.[0] ?? 0,
-          'yaml_alias',
-          `alias *${node.source} refers to a node containing itself, or the file uses more than ${MAX_ALIASES} aliases`,
-          pointer,
-        );
+      const at = node.range?.[0] ?? keyOffset ?? 0;
+      const target = anchors.get(node);
+      if (!target) {
+        refuse(at, 'yaml_alias_undefined', `alias *${node.source} names no anchor: define &${node.source} before it, or remove the *`, pointer);
         return null;
       }
-      return toValue(target, pointer, keyOffset, ancestors);
+      // An alias to its own ancestor would never end.
+      if (ancestors.has(target)) {
+        refuse(at, 'yaml_alias_cycle', `alias *${node.source} refers to a collection that contains it, so it would never end`, pointer);
+        return null;
+      }
+      if (!spendAlias(at, pointer)) return null;
+      return toValue(target, pointer, keyOffset, ancestors, depth, aliasAt ?? at);
     }
     const valueOffset = node?.range?.[0] ?? keyOffset ?? 0;
+    if (aliasAt !== undefined && ++aliasedValues > YAML_LIMITS.maxAliasedValues) {
+      overBudget = true;
+      problemAt(aliasAt, 'yaml_alias_budget', aliasBudgetMessage(`more than ${YAML_LIMITS.maxAliasedValues} values`), pointer);
+      return null;
+    }
+    if (depth > YAML_LIMITS.maxDepth) {
+      tooDeep = true;
+      problemAt(aliasAt ?? valueOffset, 'yaml_too_deep', tooDeepMessage(), pointer);
+      return null;
+    }
     const location: Location = { valueOffset, ...(keyOffset !== undefined ? { keyOffset } : {}) };
     locations.set(pointer, location);
     if (!node) return null;
-    const inside = new Set(ancestors).add(node);
+    const tag = (node as { tag?: string }).tag;
+    if (tag && !JSON_TAGS.has(tag)) {
+      refuse(tagOffset(text, valueOffset), 'yaml_tag', tagMessage(tag), pointer);
+      return null;
+    }
     if (isMap(node)) {
+      const inside = new Set(ancestors).add(node);
       const out: Record<string, unknown> = {};
-      const set = (key: string, value: unknown) => Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-      const merged: YAMLMap[] = [];
+      const set = (key: string, value: unknown) => {
+        // A key `__proto__` is data like any other: assigned, it would replace the prototype.
+        if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+        else out[key] = value;
+      };
+      const written = new Map<string, number>();
+      const merges: Array<{ value: Node | null; at: number }> = [];
       for (const pair of node.items) {
         const keyNode = pair.key as Node | null;
-        const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
+        const childKeyOffset = keyNode?.range?.[0] ?? valueOffset;
+        const keyed = keyOf(keyNode);
+        if ('problem' in keyed) {
+          refuse(childKeyOffset, isScalar(keyNode) ? 'yaml_tag' : 'yaml_key', keyed.problem, pointer);
+          continue;
+        }
+        const key = keyed.key;
         if (key === '<<' && isScalar(keyNode) && keyNode.type === 'PLAIN') {
-          merged.push(...mergeSources(pair.value as Node | null, doc));
+          merges.push({ value: pair.value as Node | null, at: childKeyOffset });
           continue;
         }
         const childPointer = pointer + pointerOf([key]);
-        const childKeyOffset = keyNode?.range?.[0] ?? valueOffset;
-        const child = toValue(pair.value as Node | null, childPointer, childKeyOffset, inside);
+        const first = written.get(key);
+        if (first !== undefined) {
+          problemAt(
+            childKeyOffset,
+            'yaml_duplicate_key',
+            `duplicate key '${key}' (lines ${position(first).line} and ${position(childKeyOffset).line}): a key appears once in a mapping; remove or rename one`,
+            childPointer,
+          );
+          continue;
+        }
+        written.set(key, childKeyOffset);
+        const child = toValue(pair.value as Node | null, childPointer, childKeyOffset, inside, depth + 1, aliasAt);
         // An empty interpolated string means "not set".
         if (child !== EMPTY_INTERPOLATION) set(key, child);
       }
       // `<<: *defaults` (YAML merge key): keys written here win, then the sources in order.
-      for (const source of merged) {
-        for (const pair of source.items) {
-          const keyNode = pair.key as Node | null;
-          const key = isScalar(keyNode) ? String(keyNode.value) : String(keyNode);
-          if (Object.hasOwn(out, key) || node.items.some((p) => isScalar(p.key) && String(p.key.value) === key)) continue;
-          const child = toValue(pair.value as Node | null, pointer + pointerOf([key]), keyNode?.range?.[0] ?? valueOffset, inside);
-          if (child !== EMPTY_INTERPOLATION) set(key, child);
+      for (const merge of merges) {
+        for (const source of mergeSources(merge.value, merge.at)) {
+          if ('problem' in source) {
+            refuse(source.at, source.code, source.problem, pointer);
+            continue;
+          }
+          if (inside.has(source.map)) {
+            refuse(source.at, 'yaml_merge_cycle', 'this merge key (<<) merges a mapping into itself, so it would never end', pointer);
+            continue;
+          }
+          if (!spendAlias(source.at, pointer)) break;
+          for (const pair of source.map.items) {
+            const keyNode = pair.key as Node | null;
+            const keyed = keyOf(keyNode);
+            if ('problem' in keyed || keyed.key === '<<' || written.has(keyed.key)) continue;
+            written.set(keyed.key, keyNode?.range?.[0] ?? valueOffset);
+            const child = toValue(
+              pair.value as Node | null,
+              pointer + pointerOf([keyed.key]),
+              keyNode?.range?.[0] ?? valueOffset,
+              inside,
+              depth + 1,
+              aliasAt ?? source.at,
+            );
+            if (child !== EMPTY_INTERPOLATION) set(keyed.key, child);
+          }
         }
       }
       return out;
     }
     if (isSeq(node)) {
+      const inside = new Set(ancestors).add(node);
       return node.items.map((item, index) => {
-        const child = toValue(item as Node | null, pointer + pointerOf([index]), undefined, inside);
+        const child = toValue(item as Node | null, pointer + pointerOf([index]), undefined, inside, depth + 1, aliasAt);
         return child === EMPTY_INTERPOLATION ? '' : child;
       });
     }
     if (isScalar(node)) {
       location.scalar = node;
+      if (typeof node.value === 'number' && !Number.isFinite(node.value)) {
+        refuse(
+          valueOffset,
+          'yaml_value',
+          `${String(node.source ?? node.value)} is not a number a pipeline can hold (NaN and infinities are not JSON)`,
+          pointer,
+        );
+        return null;
+      }
       if (typeof node.value !== 'string') return node.value;
       location.raw = node.value;
       if (!interpolation || !node.value.includes('${')) return node.value;
+      for (const bad of malformedReferences(node.value)) {
+        refuse(scalarValueOffsets(text, node)[bad.start] ?? valueOffset, 'env_syntax', bad.message, pointer);
+      }
       const result = interpolate(node.value, interpolation.env, (name) => `${PLACEHOLDER_PREFIX}${name}>`);
       if (result.references.length === 0) return node.value;
       location.interpolated = result;
@@ -178,14 +313,31 @@ export function parseYamlTree(text: string, file: string, interpolation?: Interp
         if (interpolation.mode === 'validate' && result.references.some((r) => interpolation.env[r.name] === undefined)) placeholders.add(pointer);
         return EMPTY_INTERPOLATION;
       }
-      if (result.whole && node.type === 'PLAIN' && !placeholders.has(pointer)) return plainScalarValue(result.value);
+      // Always text, as the environment gave it: an API key `1.50` or `+42` must not become a number.
+      // A property the schema types as a number or boolean is converted by the loader.
       return result.value;
     }
     return null;
   };
 
-  const value = broken ? undefined : toValue(doc.contents as Node | null, '', undefined);
+  const walked = broken || !doc ? undefined : toValue(doc.contents as Node | null, '', undefined, new Set(), 0, undefined);
+  // Past a budget the values are cut short: checking what is left would only report the cuts.
+  const cut = overBudget || tooDeep;
+  const value = cut ? undefined : walked;
 
+  /** The map(s) a merge key's value names: one alias or mapping, or a list of them. */
+  function mergeSources(value: Node | null, keyAt: number): Array<{ map: YAMLMap; at: number } | { problem: string; code: string; at: number }> {
+    const one = (n: unknown): { map: YAMLMap; at: number } | { problem: string; code: string; at: number } => {
+      const at = (n as Node | null)?.range?.[0] ?? keyAt;
+      if (isAlias(n)) {
+        const target = anchors.get(n);
+        if (!target) return { problem: `alias *${n.source} names no anchor: define &${n.source} before it, or remove the *`, code: 'yaml_alias_undefined', at };
+        if (isMap(target)) return { map: target as YAMLMap, at };
+      } else if (isMap(n)) return { map: n as YAMLMap, at };
+      return { problem: 'the value of a merge key (<<) must be a mapping, an alias to one, or a list of them', code: 'yaml_merge', at };
+    };
+    return isSeq(value) ? value.items.map(one) : [one(value)];
+  }
   const nearest = (pointer: string): { pointer: string; location: Location } => {
     let p = pointer;
     for (;;) {
@@ -200,7 +352,7 @@ export function parseYamlTree(text: string, file: string, interpolation?: Interp
     file,
     value,
     problems,
-    broken,
+    broken: broken || cut,
     placeholders,
     has: (pointer) => locations.has(pointer),
     valuePosition: (pointer) => position(nearest(pointer).location.valueOffset),
@@ -222,28 +374,70 @@ export function parseYamlTree(text: string, file: string, interpolation?: Interp
 
 const EMPTY_INTERPOLATION = Symbol('empty interpolation');
 
-/** The maps a merge key's value names: one alias or map, or a list of them. */
-function mergeSources(value: Node | null, doc: Document): YAMLMap[] {
-  const resolve = (n: unknown): YAMLMap[] => {
-    const target = isAlias(n) ? n.resolve(doc) : n;
-    return isMap(target) ? [target as YAMLMap] : [];
-  };
-  return isSeq(value) ? value.items.flatMap(resolve) : resolve(value);
+/**
+ * Parses with the nesting depth bounded: the YAML library composes collections recursively, so a
+ * file nested a few thousand levels deep would exhaust the stack. Its parser keeps an explicit
+ * stack, watched here lexeme by lexeme, so parsing stops at the first level too deep.
+ */
+function composeBounded(text: string, lineCounter: LineCounter): { doc?: Document; tooDeepAt?: number; secondDocumentAt?: number } {
+  const parser = new Parser(lineCounter.addNewLine);
+  // What Parser.parse() does before the first lexeme: the first line starts at 0.
+  lineCounter.addNewLine(0);
+  const tokens = [];
+  for (const lexeme of new Lexer().lex(text)) {
+    for (const token of parser.next(lexeme)) tokens.push(token);
+    // The parser's stack holds the document and the token in progress besides the collections.
+    if (parser.stack.length > YAML_LIMITS.maxDepth + 2) return { tooDeepAt: parser.offset };
+  }
+  for (const token of parser.end()) tokens.push(token);
+  // Duplicate keys are found by the tree walk in linear time; the library's check is quadratic.
+  const composer = new Composer({ uniqueKeys: false, merge: false });
+  let doc: Document | undefined;
+  for (const next of composer.compose(tokens, true, text.length)) {
+    if (!doc) doc = next;
+    else return { doc, secondDocumentAt: next.range[0] };
+  }
+  return doc ? { doc } : {};
 }
 
-/**
- * `batch_size: ${BATCH:-50}` is a number, as `batch_size: 50` would be. Digits a number cannot hold
- * exactly (a 16-digit QuickBooks realm id) stay a string; a connection property whose schema says
- * string turns a smaller one back into its exact digits (the connection validator coerces).
- */
-function plainScalarValue(text: string): unknown {
-  if (/^[-+]?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?$/.test(text)) {
-    const n = Number(text);
-    return Number.isInteger(n) && !Number.isSafeInteger(n) ? text : n;
+/** Each alias node and the node it names: the last anchor of that name before it (one pass, not one per alias). */
+function aliasTargets(doc: Document): Map<Node, Node | undefined> {
+  const targets = new Map<Node, Node | undefined>();
+  const defined = new Map<string, Node>();
+  visit(doc, {
+    Node: (_key, node) => {
+      if (isAlias(node)) targets.set(node, defined.get(node.source));
+      else if (node.anchor) defined.set(node.anchor, node);
+    },
+  });
+  return targets;
+}
+
+/** Where the tag of the node whose value starts at `valueOffset` is written (`!!binary` in `!!binary &a aGk=`). */
+function tagOffset(text: string, valueOffset: number): number {
+  let end = valueOffset;
+  // The tag is one of the two tokens before the value (the other may be an anchor).
+  for (let token = 0; token < 2; token++) {
+    while (end > 0 && /\s/.test(text[end - 1] as string)) end--;
+    let start = end;
+    while (start > 0 && !/[\s,[{]/.test(text[start - 1] as string)) start--;
+    if (text[start] === '!') return start;
+    end = start;
   }
-  if (text === 'true') return true;
-  if (text === 'false') return false;
-  return text;
+  return valueOffset;
+}
+
+function tooDeepMessage(): string {
+  return `collections are nested more than ${YAML_LIMITS.maxDepth} levels deep here; a pipeline needs a handful: flatten this data`;
+}
+
+function aliasBudgetMessage(what: string): string {
+  return `aliases (*name) and merge keys (<<) here expand to ${what}, as a "billion laughs" file does; write the shared data out where it is needed`;
+}
+
+function tagMessage(tag: string): string {
+  const shown = tag.startsWith('tag:yaml.org,2002:') ? `!!${tag.slice('tag:yaml.org,2002:'.length)}` : tag;
+  return `${shown} is not allowed: a pipeline holds only text, numbers, true/false, null, lists and mappings (JSON values)`;
 }
 
 export function isPlaceholder(value: unknown): boolean {

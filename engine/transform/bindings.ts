@@ -36,7 +36,9 @@ export function createBindings(input: BindingInput): Record<string, unknown> {
     if (Object.hasOwn(t.values, k)) return t.values[k];
     if (t.hasDefault) return t.default;
     throw new LedgersyncError('lookup_missing', 'record', `no entry for '${k}' in lookup table '${t.name}' and the table has no default`, {
-      fix: `add '${k}' under lookups.${t.name}.values (${t.position.file}:${t.position.line}) or give the table a default`,
+      fix: t.file
+        ? `add a row for '${k}' to ${t.file} (lookup table '${t.name}', ${t.position.file}:${t.position.line}) or give the table a default`
+        : `add '${k}' under lookups.${t.name}.values (${t.position.file}:${t.position.line}) or give the table a default`,
       details: { table: t.name, key: k },
     });
   };

@@ -1,7 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { committedKinds, generatedKinds, STACK_TRACE } from '../engine/config/corpus.js';
 import { startFakeChargebee, type FakeChargebee } from '../fakes/chargebee/index.js';
 import { startFakeDualEntry } from '../fakes/dualentry/index.js';
 import { CLI, JSONL_PIPELINE, ROOT, chargebeeEnv, readJsonl, tempDir } from './helpers.js';
@@ -225,6 +226,82 @@ describe.skipIf(!built)('ledgersync CLI', () => {
       expect(result.stdout).toContain('ok   ' + cases + ': company name wins');
       expect(result.stdout).toMatch(/FAIL .*a wrong expectation fails\n\s+total: expected "12\.34", got "1\.234"/);
       expect(result.stdout).toContain('2 passed, 1 failed');
+    });
+  });
+
+  describe('validate over the broken-config corpus', () => {
+    const generated = generatedKinds();
+    afterAll(() => generated.cleanup());
+    const kinds = [...committedKinds().filter((k) => k.mode === 'validate'), ...generated.kinds];
+
+    it('answers every kind in one run: exit 2, a JSON array with each file, no stack trace, within seconds', async () => {
+      const started = Date.now();
+      const json = await cli(['validate', '--format', 'json', ...kinds.map((k) => k.path)]);
+      expect(Date.now() - started).toBeLessThan(60_000);
+      expect(json.code).toBe(2);
+      expect(json.stderr).toBe('');
+      const problems = JSON.parse(json.stdout) as Array<{ file: string; line: number; column: number; code: string; message: string; severity: string }>;
+      for (const kind of kinds) {
+        const lookupFile = kind.expect?.[0] && /^\S+ at (lookups\/[^:]+):/.exec(kind.expect[0])?.[1];
+        const file = lookupFile ? `test/fixtures/pipelines/broken/${lookupFile}` : kind.path;
+        expect(
+          problems.some((p) => p.file === file),
+          kind.name,
+        ).toBe(true);
+      }
+      for (const p of problems) {
+        expect(p.message).not.toMatch(STACK_TRACE);
+        expect(p.line).toBeGreaterThanOrEqual(1);
+        expect(p.column).toBeGreaterThanOrEqual(1);
+      }
+
+      const text = await cli(['validate', ...kinds.map((k) => k.path)]);
+      expect(text.code).toBe(2);
+      const lines = text.stdout.trimEnd().split('\n');
+      expect(lines).toHaveLength(problems.length);
+      for (const line of lines) expect(line).toMatch(/^[^\n]+:\d+:\d+: \S/);
+      expect(text.stderr).toBe(`${kinds.length} file(s) checked, ${problems.filter((p) => p.severity === 'error').length} error(s)\n`);
+    });
+  });
+
+  describe('validate runs each file in a worker', () => {
+    it('stops a file that takes longer than LEDGERSYNC_VALIDATE_TIMEOUT_SECONDS and still checks the next one', async () => {
+      const work = tempDir();
+      const rows = Array.from({ length: 100_000 }, (_, i) => `      k${i}: v${i}`).join('\n');
+      const big = join(work.dir, 'big.yaml');
+      writeFileSync(
+        big,
+        `version: 1\nname: big\nsource: { connector: chargebee, site: acme, api_key: "\${K}" }\nsink: { connector: jsonl, dir: out }\nlookups:\n  t:\n    values:\n${rows}\nstreams: []\n`,
+      );
+      const { code, stdout } = await cli(['validate', '--format', 'json', big, 'test/fixtures/pipelines/broken/wrong-type.yaml'], {
+        PATH: process.env['PATH'],
+        LEDGERSYNC_VALIDATE_TIMEOUT_SECONDS: '0.5',
+      });
+      expect(code).toBe(2);
+      const problems = JSON.parse(stdout) as Array<{ file: string; code: string; message: string }>;
+      expect(problems.map((p) => [p.file, p.code])).toEqual([
+        [big, 'validate_timeout'],
+        ['test/fixtures/pipelines/broken/wrong-type.yaml', 'schema_type'],
+      ]);
+      expect(problems[0]?.message).toBe(
+        'checking this file took longer than 0.50 s and was stopped: it is too large or too complex (LEDGERSYNC_VALIDATE_TIMEOUT_SECONDS to allow more)',
+      );
+      work.cleanup();
+    });
+
+    it('honours SIGTERM at once while a big file is being checked', async () => {
+      const work = tempDir();
+      const rows = Array.from({ length: 200_000 }, (_, i) => `      k${i}: v${i}`).join('\n');
+      const big = join(work.dir, 'big.yaml');
+      writeFileSync(big, `version: 1\nname: big\nlookups:\n  t:\n    values:\n${rows}\n`);
+      const child = spawn(process.execPath, [CLI, 'validate', big], { cwd: ROOT, stdio: 'ignore' });
+      await new Promise((resolve) => setTimeout(resolve, 800));
+      const sent = Date.now();
+      child.kill('SIGTERM');
+      const signal = await new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, s) => resolve(s)));
+      expect(signal).toBe('SIGTERM');
+      expect(Date.now() - sent).toBeLessThan(2000);
+      work.cleanup();
     });
   });
 });

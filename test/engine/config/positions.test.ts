@@ -136,7 +136,7 @@ describe('parseYamlTree', () => {
 
   it('stops at an alias that contains itself', () => {
     const tree = parseYamlTree('a: &x\n  b: *x\n', 'f.yaml', { env: {}, mode: 'run' });
-    expect(tree.problems.map((p) => [p.line, p.column, p.code])).toEqual([[2, 6, 'yaml_alias']]);
+    expect(tree.problems.map((p) => [p.line, p.column, p.code])).toEqual([[2, 6, 'yaml_alias_cycle']]);
     expect(tree.value).toEqual({ a: { b: null } });
   });
 

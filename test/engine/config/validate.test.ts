@@ -103,7 +103,7 @@ describe('validateFiles', () => {
     const check = (patterns: string[]) => validateFiles(patterns, { env: {}, cwd: root, connectorsDir: join(process.cwd(), 'test/fixtures/connectors') });
 
     const some = await check(['a/**/*.yaml', '!**/drafts/**', '!a/two.yaml', 'a/two.yaml', 'c/[x] five.yaml']);
-    expect(some).toEqual({ files: ['a/one.yaml', 'a/two.yaml', 'c/[x] five.yaml'], problems: [] });
+    expect({ files: some.files, problems: some.problems }).toEqual({ files: ['a/one.yaml', 'a/two.yaml', 'c/[x] five.yaml'], problems: [] });
 
     const emptied = await check(['b/*.yaml', '!b/**', 'a/one.yaml']);
     expect(emptied.files).toEqual(['a/one.yaml']);
@@ -125,6 +125,45 @@ describe('validateFiles', () => {
     });
     expect(result.files).toEqual(['broken/wrong-type.yaml']);
     expect(result.problems.map((p) => [p.line, p.column, p.code])).toEqual([[14, 17, 'schema_type']]);
+  });
+});
+
+describe('validateFiles: one file never hides another', () => {
+  it('reports a file that crashes the loader as its own problem and checks the others', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ledgersync-validate-'));
+    // A connectors "folder" that is a file: listing it for a suggestion throws inside the loader.
+    writeFileSync(join(root, 'connectors'), '');
+    const result = await validateFiles(['test/fixtures/pipelines/broken/unknown-connector.yaml', 'test/fixtures/pipelines/broken/bad-yaml.yaml'], {
+      env: {},
+      connectorsDir: join(root, 'connectors'),
+    });
+    expect(result.problems.map((p) => [p.file, p.line, p.column, p.code])).toEqual([
+      ['test/fixtures/pipelines/broken/unknown-connector.yaml', 1, 1, 'internal_error'],
+      ['test/fixtures/pipelines/broken/bad-yaml.yaml', 14, 5, 'yaml_syntax'],
+    ]);
+    expect(result.problems[0]?.message).toMatch(/^checking this file failed inside ledgersync \(ENOTDIR.*\); please report it$/);
+  });
+
+  it('hands a symbolic link loop named on the command line to the loader, which says what it is', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ledgersync-validate-'));
+    symlinkSync(join(root, 'loop.yaml'), join(root, 'loop.yaml'));
+    const result = await validateFiles([join(root, 'loop.yaml'), 'test/fixtures/pipelines/broken/wrong-type.yaml'], {
+      connectorsDir: installedConnectors.descriptorsDir,
+      env: {},
+    });
+    expect(result.problems.map((p) => p.code)).toEqual(['file_unreadable', 'schema_type']);
+    expect(result.problems[0]?.message).toContain('a symbolic link loop');
+  });
+
+  it('reports a pattern whose folder cannot be listed, and goes on', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ledgersync-validate-'));
+    symlinkSync(join(root, 'loop'), join(root, 'loop'));
+    const result = await validateFiles([`${root}/loop/**/*.yaml`, 'test/fixtures/pipelines/broken/wrong-type.yaml'], {
+      connectorsDir: installedConnectors.descriptorsDir,
+      env: {},
+    });
+    expect(result.problems.map((p) => p.code)).toEqual([expect.stringMatching(/^(no_match|file_unreadable)$/), 'schema_type']);
+    expect(JSON.parse(formatProblems(result.problems, 'json'))).toHaveLength(2);
   });
 });
 

@@ -19,7 +19,18 @@ import { startFakeChargebee, type FakeChargebee, type ResourceName } from '../..
 
 const examples = join(import.meta.dirname, '../../../pipelines/examples');
 const files = readdirSync(examples).filter((f) => f.endsWith('.yaml'));
-const env = new Proxy({} as Record<string, string>, { get: (_t, key) => (key === 'CHARGEBEE_SITE' ? 'acme-test' : String(key).endsWith('_ID') ? '1' : 'x') });
+const env = new Proxy({} as Record<string, string>, {
+  get: (_t, key) =>
+    key === 'CHARGEBEE_SITE'
+      ? 'acme-test'
+      : key === 'LEDGERSYNC_JSONATA'
+        ? undefined
+        : String(key).endsWith('_ID')
+          ? '1'
+          : String(key).endsWith('_URL')
+            ? ''
+            : 'x',
+});
 
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => v !== null && typeof v === 'object' && !Array.isArray(v);
