@@ -17,7 +17,7 @@
  *     expect_error: lookup_missing            # the error code the record must fail with
  * ```
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type { ConfigProblem } from '../errors.js';
 import { ownSchemaValidator, type ErrorObject } from './ajv.js';
@@ -71,6 +71,13 @@ const EXPECTATIONS = ['expect', 'expect_error', 'expect_action', 'expect_absent'
 /** Names a cases file conventionally has; `validate` checks such files as cases files. */
 export function isCasesFileName(file: string): boolean {
   return /\.cases\.ya?ml$/i.test(basename(file));
+}
+
+/** The pipeline a cases file tests by convention: `acme.yaml` (or `.yml`) beside `acme.cases.yaml`. */
+export function pipelineOfCasesFile(file: string): string | undefined {
+  const stem = file.replace(/\.cases\.ya?ml$/i, '');
+  if (stem === file) return undefined;
+  return [`${stem}.yaml`, `${stem}.yml`].find((candidate) => existsSync(candidate));
 }
 
 /** Reads and checks a cases file. A file that cannot be read is one problem, never an exception. */

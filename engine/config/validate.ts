@@ -1,13 +1,16 @@
 /**
  * `ledgersync validate <files or globs>`: every matching pipeline loaded in validate mode (unset
- * variables allowed, since CI has no secrets) and all their problems printed as
- * `file:line:col: message`, or as JSON for tools.
+ * variables allowed, since CI has no secrets), every mapping cases file (`*.cases.yaml`) checked
+ * against its schema and the streams of the pipeline beside it, and all their problems printed
+ * as `file:line:col: message`, or as JSON for tools.
  */
 import { existsSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { formatProblem, type ConfigProblem } from '../errors.js';
 import { expandGlob, hasGlob, isExclusion } from './glob.js';
+import { isCasesFileName, loadCasesFile, pipelineOfCasesFile, type CasesContext } from './cases.js';
 import { loadPipeline } from './load.js';
+import type { Plan } from './plan.js';
 
 export interface ValidateOptions {
   /** Variables for `${VAR}`. Default: `process.env`. */
@@ -59,18 +62,32 @@ function filesOf(patterns: readonly string[], cwd: string): { files: string[]; p
 export async function validateFiles(patterns: readonly string[], options: ValidateOptions = {}): Promise<ValidateResult> {
   const cwd = options.cwd ?? process.cwd();
   const { files, problems } = filesOf(patterns, cwd);
-  for (const file of files) {
-    const path = isAbsolute(file) || cwd === process.cwd() ? file : resolve(cwd, file);
+  const plans = new Map<string, Plan | undefined>();
+  const load = async (path: string) => {
     const loaded = await loadPipeline(path, {
       env: options.env ?? process.env,
       mode: 'validate',
       ...(options.connectorsDir ? { connectorsDir: options.connectorsDir } : {}),
     });
+    plans.set(resolve(path), loaded.plan);
+    return loaded;
+  };
+  for (const file of files) {
+    const path = isAbsolute(file) || cwd === process.cwd() ? file : resolve(cwd, file);
+    // `acme.cases.yaml` holds the mapping tests of `acme.yaml`: checked as such, against its streams.
+    const loaded = isCasesFileName(path) ? loadCasesFile(path, await casesContext(path, plans, load)) : await load(path);
     for (const p of loaded.problems) {
       if (!problems.some((q) => q.file === p.file && q.line === p.line && q.column === p.column && q.message === p.message)) problems.push(p);
     }
   }
   return { files, problems };
+}
+
+async function casesContext(casesFile: string, plans: Map<string, Plan | undefined>, load: (path: string) => Promise<{ plan?: Plan }>): Promise<CasesContext> {
+  const pipeline = pipelineOfCasesFile(casesFile);
+  if (!pipeline) return {};
+  const plan = plans.has(resolve(pipeline)) ? plans.get(resolve(pipeline)) : (await load(pipeline)).plan;
+  return plan ? { streams: plan.streams.map((s) => s.name), options: Object.keys(plan.options) } : {};
 }
 
 /** `text`: one `file:line:col: message` line per problem. `json`: an array of `{file, line, column, code, path, message, severity}`. */
