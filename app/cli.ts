@@ -8,6 +8,7 @@ import { createProgress, silentProgress } from '../engine/run/progress.js';
 import { showStatus, resetPipeline } from '../engine/run/status.js';
 import { validateFiles, formatProblems } from '../engine/config/validate.js';
 import { testMappings } from '../engine/run/mapping-suite.js';
+import { INIT_TARGETS, formatInitResult, initCustomer } from './init.js';
 import { postPeriod } from '../connectors/dualentry/post.js';
 
 const DEFAULT_STATE = '.ledgersync/state.db';
@@ -161,6 +162,21 @@ export function buildProgram(): Command {
         stdout: process.stdout,
         stderr: process.stderr,
       });
+    });
+
+  program
+    .command('init')
+    .description(
+      'start a new customer: pipelines/<customer>/ from the example for the target, with a mapping tests file, and once per repository a CI workflow that validates and tests every pipeline',
+    )
+    .argument('<customer>', 'customer name; it names the folder and the pipeline (letters, digits, . _ -)')
+    .requiredOption('--target <connector>', `the system the pipeline posts to: ${Object.keys(INIT_TARGETS).join(', ')}`)
+    .option('--dir <dir>', 'the folder that holds pipelines/ (default: the working directory)')
+    .option('--force', 'overwrite files that exist', false)
+    .action((customer: string, opts: { target: string; dir?: string; force: boolean }) => {
+      const result = initCustomer({ customer, target: opts.target, force: opts.force, ...(opts.dir !== undefined ? { dir: opts.dir } : {}) });
+      process.stdout.write(formatInitResult(result, process.cwd()));
+      process.exitCode = EXIT.ok;
     });
 
   return program;
