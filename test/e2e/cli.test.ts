@@ -173,8 +173,8 @@ describe.skipIf(!built)('ledgersync CLI', () => {
       );
       const result = await cli(['test', JSONL_PIPELINE, cases]);
       expect(result.code).toBe(1);
-      expect(result.stdout).toContain('ok   ' + cases + ': company name wins');
-      expect(result.stdout).toMatch(/FAIL .*a wrong expectation fails\n\s+total: expected "12\.34", got "1\.234"/);
+      expect(result.stdout).toContain(`ok   ${cases}:2  company name wins`);
+      expect(result.stdout).toContain(`FAIL ${cases}:10  a wrong expectation fails\n       ${cases}:13:15: total: expected "12.34", got "1.234"\n`);
       expect(result.stdout).toContain('2 passed, 1 failed');
     });
   });
