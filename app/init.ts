@@ -119,13 +119,12 @@ export function initCustomer(options: InitOptions): InitResult {
   const casesText = scaffoldCases(readFileSync(exampleCases, 'utf8'), names);
 
   const files: WrittenFile[] = [];
-  mkdirSync(folder, { recursive: true });
   for (const [path, text, note] of [
     [pipeline, pipelineText, `from ${names.example} (ledgersync ${version})`],
     [cases, casesText.text, `1 case: ${casesText.caseName}`],
   ] as const) {
     const action = existsSync(path) ? 'overwritten' : 'created';
-    writeFileSync(path, text);
+    write(path, text, cwd);
     files.push({ path, action, note });
   }
 
@@ -149,12 +148,21 @@ export function initCustomer(options: InitOptions): InitResult {
     });
   } else {
     const action = existsSync(workflow) ? 'overwritten' : 'created';
-    mkdirSync(dirname(workflow), { recursive: true });
-    writeFileSync(workflow, ciWorkflow({ version, pipelinesDir }));
+    write(workflow, ciWorkflow({ version, pipelinesDir }), cwd);
     files.push({ path: workflow, action, note: `validate and test on every change, ledgersync ${version}` });
   }
 
   return { files, pipeline, cases, variables: requiredVariables(pipelineText) };
+}
+
+function write(path: string, text: string, cwd: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'a part of the path is a file, not a folder' : (error as Error).message;
+    throw new LedgersyncError('file_unwritable', 'config', `cannot write ${display(path, cwd)}: ${reason}`);
+  }
 }
 
 /** The nearest folder at or above `from` that holds `.git` (a folder, or a file in a worktree). */

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { EXIT, LedgersyncError, formatProblem, type ConfigProblem } from '../errors.js';
-import { loadCasesFile, type LocatedCase } from '../config/cases.js';
+import { isCasesFileName, loadCasesFile, type LocatedCase } from '../config/cases.js';
 import { loadPipeline } from '../config/load.js';
 import type { Plan } from '../config/plan.js';
 import { junitXml, type JUnitCase, type JUnitSuite } from './junit.js';
@@ -52,6 +52,13 @@ export async function testMappings(options: MappingTestOptions): Promise<number>
   const format = options.format ?? 'text';
   if (options.out !== undefined && format !== 'junit') {
     throw new LedgersyncError('invalid_arguments', 'config', '--out writes the JUnit report: add --format junit');
+  }
+  if (isCasesFileName(options.pipeline)) {
+    throw new LedgersyncError(
+      'invalid_arguments',
+      'config',
+      `${options.pipeline} is a cases file, but the pipeline comes first: ledgersync test <pipeline> <cases files…>`,
+    );
   }
   // With the XML on stdout, everything meant for a person goes to stderr.
   const human = format === 'junit' && options.out === undefined ? options.stderr : options.stdout;

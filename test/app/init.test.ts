@@ -155,4 +155,11 @@ describe('what init refuses', () => {
     );
     expect(existsSync(join(repo, 'pipelines'))).toBe(false);
   });
+
+  it('a --dir that is a file: one line, no raw ENOTDIR', () => {
+    writeFileSync(join(repo, 'notes.txt'), '');
+    expect(() => initCustomer({ customer: 'acme', target: 'jsonl', dir: 'notes.txt', cwd: repo })).toThrow(
+      'cannot write notes.txt/pipelines/acme/acme.yaml: a part of the path is a file, not a folder',
+    );
+  });
 });

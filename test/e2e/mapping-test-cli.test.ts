@@ -155,6 +155,13 @@ describe.skipIf(!built)('ledgersync test', () => {
     expect(suite.testcase[0].error).toMatchObject({ type: 'schema_type' });
   });
 
+  it('the cases file given first, in place of the pipeline, is refused in one line', async () => {
+    const cases = file('first.cases.yaml', passing);
+    const { code, stderr } = await cli(['test', cases, pipeline]);
+    expect(code).toBe(2);
+    expect(stderr).toBe(`error: ${cases} is a cases file, but the pipeline comes first: ledgersync test <pipeline> <cases files…>\n`);
+  });
+
   it('--out without --format junit is refused in one line', async () => {
     const { code, stderr } = await cli(['test', pipeline, file('o.cases.yaml', passing), '--out', join(work.dir, 'x.xml')]);
     expect(code).toBe(2);
