@@ -134,7 +134,7 @@ export function scaffoldPipeline(exampleText: string, names: ScaffoldNames): str
   const lookups = pairOf(root, 'lookups');
   if (lookups && isMap(lookups.value)) {
     for (const table of lookups.value.items) {
-      emptyLookupTable(editor, table, todo);
+      emptyLookupTable(editor, table, customer);
     }
   }
   return editor.toString();
@@ -146,18 +146,22 @@ export function scaffoldPipeline(exampleText: string, names: ScaffoldNames): str
  * needs it is dead-lettered naming the missing key, never posted to an example account. A
  * default that is empty ("none") is kept: it cannot post anything to a wrong place.
  */
-function emptyLookupTable(editor: LineEditor, table: Pair, todo: string): void {
+function emptyLookupTable(editor: LineEditor, table: Pair, customer: string): void {
   const values = pairOf(table.value, 'values');
   const fallback = pairOf(table.value, 'default');
   const filled = values && isMap(values.value) && values.value.items.length > 0;
-  const guessingDefault = fallback && !(isScalar(fallback.value) && (fallback.value.value === '' || fallback.value.value === null));
-  const spans = [...(filled ? [editor.span(values)] : []), ...(guessingDefault ? [editor.span(fallback)] : [])].sort((a, b) => a.from - b.from);
+  const emptyDefault = fallback && isScalar(fallback.value) && (fallback.value.value === '' || fallback.value.value === null);
+  const spans = [...(filled ? [editor.span(values)] : []), ...(fallback && !emptyDefault ? [editor.span(fallback)] : [])].sort((a, b) => a.from - b.from);
   const first = spans[0] ?? (values ? editor.span(values) : undefined);
   if (!first) return;
-  editor.slots[first.from]!.before.push(
-    `${first.indent}# ${todo}: fill in. Until then a record that needs this table is dead-lettered naming`,
-    `${first.indent}# the key to add (lookup_missing), never posted with the example's ids${spans.length ? ' (kept below as comments)' : ''}.`,
-  );
+  const kept = spans.length ? ' (kept below as comments)' : '';
+  const todo = emptyDefault
+    ? [`TODO(${customer}): fill in. Keys not listed get the empty default, which means none; the`, `example's entries${kept} are not ${customer}'s.`]
+    : [
+        `TODO(${customer}): fill in. Until then a record that needs this table is dead-lettered naming`,
+        `the key to add (lookup_missing), never posted with the example's ids${kept}.`,
+      ];
+  editor.slots[first.from]!.before.push(...todo.map((line) => `${first.indent}# ${line}`));
   for (const span of spans) editor.commentOut(span.from, span.to, span.indent);
   if (filled) editor.slots[spans.at(-1)!.to]!.after.push(`${first.indent}values: {}`);
 }
