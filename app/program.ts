@@ -13,7 +13,8 @@ import { createProgress, silentProgress } from '../engine/run/progress.js';
 import { showStatus, resetPipeline } from '../engine/run/status.js';
 import { validateFiles, formatExpressionReports, formatProblems, validateTimeoutMs } from '../engine/config/validate.js';
 import { loadPipeline } from '../engine/config/load.js';
-import { readCases, runMappingCase } from '../engine/run/mapping-test.js';
+import { testMappings } from '../engine/run/mapping-suite.js';
+import { INIT_TARGETS, formatInitResult, initCustomer } from './init.js';
 import { addConnectorCommands } from './connector-commands.js';
 import { DEFAULT_STATE, statePath } from './state-path.js';
 
@@ -134,28 +135,43 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
 
   program
     .command('test')
-    .description('run mapping unit tests: source records and what the pipeline must map them to; exit 1 on any failure')
+    .description(
+      'run mapping unit tests: source records and what the pipeline must map them to; exit 0 all passed, 1 a case failed, 2 invalid pipeline or cases file',
+    )
     .argument('<pipeline>', 'pipeline YAML file')
-    .argument('<cases...>', 'YAML files of cases ({name, stream, input, refs?, options?, expect | expect_error})')
-    .action(async (pipeline: string, files: string[]) => {
-      const { plan, problems } = await loadPipeline(resolve(pipeline), { env: process.env, mode: 'validate', connectorsDir: connectors.descriptorsDir });
-      if (!plan) {
-        for (const p of problems) process.stdout.write(formatProblem(p) + '\n');
-        process.exitCode = EXIT.config;
-        return;
-      }
-      let failed = 0;
-      let passed = 0;
-      for (const file of files) {
-        for (const c of readCases(resolve(file))) {
-          const result = await runMappingCase(plan, c);
-          if (result.passed) passed++;
-          else failed++;
-          process.stdout.write(`${result.passed ? 'ok  ' : 'FAIL'} ${file}: ${result.name}\n${result.problems.map((p) => `       ${p}\n`).join('')}`);
-        }
-      }
-      process.stdout.write(`${passed} passed, ${failed} failed\n`);
-      process.exitCode = failed ? EXIT.recordsFailed : EXIT.ok;
+    .argument(
+      '<cases...>',
+      'cases files (schemas/mapping-cases.schema.json: cases of {name, stream, input, refs?, options?, expect | expect_error | expect_action | expect_absent})',
+    )
+    .addOption(new Option('--format <format>', 'report format').choices(['text', 'junit']).default('text'))
+    .option('--out <file>', 'write the JUnit report to this file (with --format junit; the text report then goes to stdout)')
+    .option('--show-output', "print each case's whole mapped record(s)", false)
+    .action(async (pipeline: string, files: string[], opts: { format: 'text' | 'junit'; out?: string; showOutput: boolean }) => {
+      process.exitCode = await testMappings({
+        pipeline,
+        files,
+        format: opts.format,
+        ...(opts.out !== undefined ? { out: opts.out } : {}),
+        showOutput: opts.showOutput,
+        connectorsDir: connectors.descriptorsDir,
+        stdout: process.stdout,
+        stderr: process.stderr,
+      });
+    });
+
+  program
+    .command('init')
+    .description(
+      'start a new customer: pipelines/<customer>/ from the example for the target, with a mapping tests file, and once per repository a CI workflow that validates and tests every pipeline',
+    )
+    .argument('<customer>', 'customer name; it names the folder and the pipeline (letters, digits, . _ -)')
+    .requiredOption('--target <connector>', `the system the pipeline posts to: ${Object.keys(INIT_TARGETS).join(', ')}`)
+    .option('--dir <dir>', 'the folder that holds pipelines/ (default: the working directory)')
+    .option('--force', 'overwrite files that exist', false)
+    .action((customer: string, opts: { target: string; dir?: string; force: boolean }) => {
+      const result = initCustomer({ customer, target: opts.target, force: opts.force, ...(opts.dir !== undefined ? { dir: opts.dir } : {}) });
+      process.stdout.write(formatInitResult(result, process.cwd()));
+      process.exitCode = EXIT.ok;
     });
 
   addConnectorCommands(program, connectors);

@@ -76,6 +76,18 @@ export const engineErrorCodes = {
     invalid_base_url: { kind: 'config', meaning: "a connection's base URL override is not an http(s) URL" },
     missing_connection_value: { kind: 'config', meaning: 'a connection block lacks a value its connector needs (site, company id, directory…)' },
     invalid_connection_value: { kind: 'config', meaning: "a connection value breaks the descriptor's rule for it (a site name with a dot…)" },
+    invalid_arguments: {
+      kind: 'config',
+      meaning: 'command-line arguments that do not go together (e.g. --out without --format junit, or a cases file given as the pipeline)',
+    },
+    file_unwritable: { kind: 'config', meaning: 'a file the command must write (a JUnit report, a scaffolded pipeline) cannot be written' },
+    invalid_customer: {
+      kind: 'config',
+      meaning: 'ledgersync init was given a customer name that cannot name a folder and a pipeline (letters, digits, . _ - only)',
+    },
+    unknown_target: { kind: 'config', meaning: 'ledgersync init was given a --target it has no example pipeline for' },
+    files_exist: { kind: 'config', meaning: 'ledgersync init would overwrite files that exist (use --force to replace them)' },
+    example_missing: { kind: 'system', meaning: 'the installed package lacks the example pipeline ledgersync init copies (a broken install)' },
     isolation_unavailable: {
       kind: 'system',
       meaning: 'validate cannot start its checking worker because the built worker file is missing (run npm run build)',

@@ -38,8 +38,11 @@ export function lenientAjv(): AjvInstance {
 
 const validators = new Map<string, ValidateFunction>();
 
+/** The schemas ledgersync ships in `schemas/`. */
+export type OwnSchema = 'pipeline' | 'connector' | 'mapping-cases';
+
 /** Compiled validator of `schemas/<name>.schema.json`. `rootAdditional` replaces the root's `additionalProperties`. */
-export function ownSchemaValidator(name: 'pipeline' | 'connector', rootAdditional?: boolean): ValidateFunction {
+export function ownSchemaValidator(name: OwnSchema, rootAdditional?: boolean): ValidateFunction {
   const key = `${name}:${String(rootAdditional)}`;
   let validate = validators.get(key);
   if (!validate) {
@@ -53,6 +56,6 @@ export function ownSchemaValidator(name: 'pipeline' | 'connector', rootAdditiona
   return validate;
 }
 
-export function readOwnSchema(name: 'pipeline' | 'connector'): Record<string, unknown> {
+export function readOwnSchema(name: OwnSchema): Record<string, unknown> {
   return JSON.parse(readFileSync(join(packageRoot(), 'schemas', `${name}.schema.json`), 'utf8')) as Record<string, unknown>;
 }

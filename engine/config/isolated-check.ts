@@ -10,14 +10,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LedgersyncError, type ConfigProblem } from '../errors.js';
+import type { FileCheck } from './check-file.js';
 import type { ExpressionReport } from './expression-report.js';
 import type { CheckReply, CheckRequest } from './validate-worker.js';
-
-/** What checking one file found: its problems, and how its expressions run (`validate --explain`). */
-export interface FileCheck {
-  problems: ConfigProblem[];
-  expressions: ExpressionReport[];
-}
 
 export interface IsolationOptions {
   /** Longest time one file may take. Default 30 000 ms. */

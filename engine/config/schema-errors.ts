@@ -16,6 +16,8 @@ export interface SchemaErrorContext {
   base?: string;
   /** Code of every problem, e.g. `schema` or `connection_schema`. */
   code?: string;
+  /** What the whole document is called in messages. Default `the pipeline`. */
+  document?: string;
 }
 
 /** `/streams/2/target/object` → `streams[2].target.object`. */
@@ -30,12 +32,12 @@ export function humanPath(pointer: string): string {
 }
 
 /** Where a pointer is, in words: `the pipeline`, `stream 'invoices'`, `lookup table 'gl'`, or its path. */
-export function describeLocation(pointer: string, root: unknown): string {
+export function describeLocation(pointer: string, root: unknown, document = 'the pipeline'): string {
   const segments = segmentsOf(pointer);
-  if (segments.length === 0) return 'the pipeline';
-  if (segments.length === 2 && segments[0] === 'streams') {
-    const name = streamName(root, Number(segments[1]));
-    return name ? `stream '${name}'` : humanPath(pointer);
+  if (segments.length === 0) return document;
+  if (segments.length === 2 && (segments[0] === 'streams' || segments[0] === 'cases')) {
+    const name = itemName(root, segments[0], Number(segments[1]));
+    return name ? `${segments[0] === 'streams' ? 'stream' : 'case'} '${name}'` : humanPath(pointer);
   }
   if (segments.length === 2 && segments[0] === 'lookups') return `lookup table '${segments[1]}'`;
   if (segments.length === 1 && (segments[0] === 'source' || segments[0] === 'sink')) {
@@ -45,10 +47,11 @@ export function describeLocation(pointer: string, root: unknown): string {
   return humanPath(pointer);
 }
 
-function streamName(root: unknown, index: number): string | undefined {
-  const streams = (root as { streams?: unknown } | undefined)?.streams;
-  const stream = Array.isArray(streams) ? (streams[index] as { name?: unknown } | undefined) : undefined;
-  return typeof stream?.name === 'string' ? stream.name : undefined;
+/** The `name` of item `index` of a named list (`streams` of a pipeline, `cases` of a cases file). */
+function itemName(root: unknown, list: string, index: number): string | undefined {
+  const items = (root as Record<string, unknown> | undefined)?.[list];
+  const item = Array.isArray(items) ? (items[index] as { name?: unknown } | undefined) : undefined;
+  return typeof item?.name === 'string' ? item.name : undefined;
 }
 
 export function schemaProblems(errors: readonly ErrorObject[], ctx: SchemaErrorContext): ConfigProblem[] {
@@ -142,7 +145,7 @@ function toProblem(error: ErrorObject, ctx: SchemaErrorContext): ConfigProblem |
       return problem(
         pointer + pointerOf([extra]),
         'key',
-        `unknown property '${extra}' in ${describeLocation(pointer, root)}${didYouMean(extra, known)}`,
+        `unknown property '${extra}' in ${describeLocation(pointer, root, ctx.document)}${didYouMean(extra, known)}`,
         'schema_unknown_property',
       );
     }
@@ -211,7 +214,7 @@ function toProblem(error: ErrorObject, ctx: SchemaErrorContext): ConfigProblem |
       return problem(
         pointer + pointerOf([name]),
         'key',
-        `'${name}' is not a valid name in ${describeLocation(pointer, root)}${pattern ? ` (names must match ${pattern})` : ''}`,
+        `'${name}' is not a valid name in ${describeLocation(pointer, root, ctx.document)}${pattern ? ` (names must match ${pattern})` : ''}`,
       );
     }
     default:

@@ -7,8 +7,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { ConfigProblem } from '../errors.js';
 import { ownSchemaValidator } from './ajv.js';
 import { listConnectors, loadConnector } from './descriptors.js';
-import { expressionReports, type ExpressionReport } from './expression-report.js';
-import { loadPipeline } from './load.js';
+import { checkFile } from './check-file.js';
+import type { ExpressionReport } from './expression-report.js';
 
 export interface CheckRequest {
   id: number;
@@ -20,13 +20,8 @@ export type CheckReply = { id: number; problems: ConfigProblem[]; expressions: E
 const { env, connectorsDir } = workerData as { env: Record<string, string | undefined>; connectorsDir: string };
 
 parentPort?.on('message', (request: CheckRequest) => {
-  loadPipeline(request.file, { env, mode: 'validate', connectorsDir }).then(
-    (result) =>
-      parentPort?.postMessage({
-        id: request.id,
-        problems: result.problems,
-        expressions: result.plan ? expressionReports(result.plan) : [],
-      } satisfies CheckReply),
+  checkFile(request.file, env, connectorsDir).then(
+    (result) => parentPort?.postMessage({ id: request.id, problems: result.problems, expressions: result.expressions } satisfies CheckReply),
     (error: unknown) => parentPort?.postMessage({ id: request.id, failure: error instanceof Error ? error.message : String(error) } satisfies CheckReply),
   );
 });

@@ -1,15 +1,16 @@
 /**
  * `ledgersync validate <files or globs>`: every matching pipeline loaded in validate mode (unset
- * variables allowed, since CI has no secrets) and all their problems printed as
- * `file:line:col: message`, or as JSON for tools.
+ * variables allowed, since CI has no secrets), every mapping cases file (`*.cases.yaml`) checked
+ * against its schema and the streams of the pipeline beside it, and all their problems printed
+ * as `file:line:col: message`, or as JSON for tools.
  */
 import { lstatSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { formatProblem, type ConfigProblem } from '../errors.js';
-import { expressionReports, type ExpressionReport } from './expression-report.js';
+import { checkFile, type FileCheck } from './check-file.js';
+import type { ExpressionReport } from './expression-report.js';
 import { expandGlob, hasGlob, isExclusion } from './glob.js';
-import { DEFAULT_CHECK_TIMEOUT_MS, IsolatedChecker, type FileCheck, type IsolationOptions } from './isolated-check.js';
-import { loadPipeline } from './load.js';
+import { DEFAULT_CHECK_TIMEOUT_MS, IsolatedChecker, type IsolationOptions } from './isolated-check.js';
 
 export type { ExpressionReport } from './expression-report.js';
 export { formatExpressionReports } from './expression-report.js';
@@ -93,8 +94,7 @@ export async function validateFiles(patterns: readonly string[], options: Valida
 
 async function checkInProcess(file: string, env: Readonly<Record<string, string | undefined>>, connectorsDir: string): Promise<FileCheck> {
   try {
-    const loaded = await loadPipeline(file, { env, mode: 'validate', connectorsDir });
-    return { problems: loaded.problems, expressions: loaded.plan ? expressionReports(loaded.plan) : [] };
+    return await checkFile(file, env, connectorsDir);
   } catch (error) {
     return {
       problems: [

@@ -1,64 +1,105 @@
 /**
- * `ledgersync test`: mapping unit tests declared as data. A cases file lists source records and
- * what the mapping must make of them; consultants run it in their own CI next to `validate`.
- *
- * ```yaml
- * cases:
- *   - name: company name wins over the person's name
- *     stream: customers
- *     input: { id: cus_1, company: Acme, first_name: Ann }
- *     refs: { customers: { cus_0: "58" } }     # what $ref() finds in the ledger
- *     expect: { DisplayName: Acme }           # a subset: only these fields are compared
- *   - name: unknown accounting code is refused
- *     stream: invoices
- *     input: { id: inv_1, ... }
- *     expect_error: lookup_missing            # the error code the record must fail with
- * ```
+ * Runs one mapping case (engine/config/cases.ts) through a loaded plan: the stream's filter and
+ * mapping with the pipeline's lookups and options, the case's `refs` standing in for the ledger.
+ * Differences are reported field by field and list item by list item, each with the place in
+ * the case it comes from, so a failure can point at the line of the expectation.
  */
-import { readFileSync } from 'node:fs';
 import { isDeepStrictEqual } from 'node:util';
-import { parse } from 'yaml';
 import { LedgersyncError, asLedgersyncError } from '../errors.js';
 import type { Plan } from '../config/plan.js';
+import { loadCasesFile, type MappingCase } from '../config/cases.js';
+import { formatProblem } from '../errors.js';
+import { pointerOf } from '../config/yaml-tree.js';
 import { createBindings } from '../transform/bindings.js';
 import { mapRecord, type MappedRecord } from '../transform/mapper.js';
 
-export interface MappingCase {
-  name: string;
-  stream: string;
-  input: Record<string, unknown>;
-  deleted?: boolean;
-  refs?: Record<string, Record<string, string>>;
-  options?: Record<string, unknown>;
-  /** Expected mapped record (subset), or a list for mappings that return several records. */
-  expect?: Record<string, unknown> | Array<Record<string, unknown>> | null;
-  expect_action?: 'upsert' | 'delete' | 'void';
-  expect_error?: string;
+export type { MappingCase } from '../config/cases.js';
+
+/** One way a case failed, and where in the case the expectation it broke is (a JSON pointer). */
+export interface Mismatch {
+  pointer: string;
+  message: string;
 }
+
+/** What the mapping made of the input, for `--show-output`. */
+export type CaseOutput =
+  | { kind: 'records'; records: Array<Pick<MappedRecord, 'object' | 'action' | 'sourceId' | 'data'>>; skipped: string[] }
+  | { kind: 'filtered' }
+  | { kind: 'error'; code: string; message: string };
 
 export interface CaseResult {
   name: string;
   passed: boolean;
+  /** The mismatches' messages. */
   problems: string[];
+  mismatches: Mismatch[];
+  output: CaseOutput;
 }
 
-/** True when every field of `expected` is in `actual` with an equal value (recursively for objects). */
-export function differences(expected: unknown, actual: unknown, path = ''): string[] {
-  if (expected !== null && typeof expected === 'object' && !Array.isArray(expected)) {
-    if (actual === null || typeof actual !== 'object' || Array.isArray(actual))
-      return [`${path || '(record)'}: expected an object, got ${JSON.stringify(actual)}`];
-    return Object.entries(expected).flatMap(([k, v]) => differences(v, (actual as Record<string, unknown>)[k], path ? `${path}.${k}` : k));
+type Path = ReadonlyArray<string | number>;
+
+/** `lines[2].amount`; `(record)` for the record itself. */
+export function displayPath(path: Path): string {
+  let out = '';
+  for (const segment of path) {
+    if (typeof segment === 'number') out += `[${segment}]`;
+    else if (/^[A-Za-z_$][A-Za-z0-9_$-]*$/.test(segment)) out += out ? `.${segment}` : segment;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out || '(record)';
+}
+
+export interface Difference {
+  /** Where, inside the expected value. */
+  path: Path;
+  message: string;
+}
+
+/**
+ * Where `actual` differs from `expected`: every field of an expected object must be in the actual
+ * one with an equal value (fields not expected are not compared); lists must have the same length
+ * and are compared item by item, a missing or an extra item named by its index.
+ */
+export function differences(expected: unknown, actual: unknown, path: Path = []): Difference[] {
+  const at = displayPath(path);
+  if (isRecord(expected)) {
+    if (!isRecord(actual)) return [{ path, message: `${at}: expected a mapping, got ${show(actual)}` }];
+    return Object.entries(expected).flatMap(([key, value]) => {
+      if (!Object.hasOwn(actual, key)) {
+        const hint = value === null ? ' (for a field that must not be there, use expect_absent)' : '';
+        return [{ path: [...path, key], message: `${displayPath([...path, key])}: expected ${show(value)}, got nothing${hint}` }];
+      }
+      return differences(value, actual[key], [...path, key]);
+    });
   }
   if (Array.isArray(expected)) {
-    if (!Array.isArray(actual) || actual.length !== expected.length) return [`${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`];
-    return expected.flatMap((v, i) => differences(v, actual[i], `${path}[${i}]`));
+    if (!Array.isArray(actual)) return [{ path, message: `${at}: expected a list of ${itemCount(expected.length)}, got ${show(actual)}` }];
+    const out: Difference[] = [];
+    if (actual.length !== expected.length) out.push({ path, message: `${at}: expected ${itemCount(expected.length)}, got ${actual.length}` });
+    expected.forEach((value, i) => {
+      if (i < actual.length) out.push(...differences(value, actual[i], [...path, i]));
+      else out.push({ path: [...path, i], message: `${displayPath([...path, i])}: missing, expected ${show(value)}` });
+    });
+    for (let i = expected.length; i < actual.length; i++) out.push({ path, message: `${displayPath([...path, i])}: unexpected extra item ${show(actual[i])}` });
+    return out;
   }
-  return isDeepStrictEqual(expected, actual) ? [] : [`${path}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`];
+  return isDeepStrictEqual(expected, actual) ? [] : [{ path, message: `${at}: expected ${show(expected)}, got ${show(actual)}` }];
 }
 
 export async function runMappingCase(plan: Plan, c: MappingCase): Promise<CaseResult> {
+  const mismatches: Mismatch[] = [];
+  const result = (output: CaseOutput): CaseResult => ({
+    name: c.name,
+    passed: mismatches.length === 0,
+    problems: mismatches.map((m) => m.message),
+    mismatches,
+    output,
+  });
   const stream = plan.streams.find((s) => s.name === c.stream);
-  if (!stream) return { name: c.name, passed: false, problems: [`no stream '${c.stream}' in pipeline ${plan.name}`] };
+  if (!stream) {
+    mismatches.push({ pointer: '/stream', message: `no stream '${c.stream}' in pipeline ${plan.name}` });
+    return result({ kind: 'error', code: 'unknown_stream', message: mismatches[0]!.message });
+  }
   const bindings = createBindings({
     options: { ...plan.options, ...c.options },
     lookups: plan.lookups,
@@ -66,41 +107,114 @@ export async function runMappingCase(plan: Plan, c: MappingCase): Promise<CaseRe
     resolveTarget: (s, id) => c.refs?.[s]?.[id],
   });
   const id = String(c.input['id'] ?? 'case');
-  let records: MappedRecord[] = [];
-  let filtered = false;
+
+  let outcome: Awaited<ReturnType<typeof mapRecord>>;
   try {
-    const outcome = await mapRecord(stream, { id, deleted: c.deleted ?? c.input['deleted'] === true, data: c.input }, bindings);
-    if (outcome.kind === 'filtered') filtered = true;
-    else records = outcome.records;
+    outcome = await mapRecord(stream, { id, deleted: c.deleted ?? c.input['deleted'] === true, data: c.input }, bindings);
   } catch (error) {
     const e = asLedgersyncError(error);
-    if (c.expect_error && (e.code === c.expect_error || e.message.includes(c.expect_error))) return { name: c.name, passed: true, problems: [] };
-    return { name: c.name, passed: false, problems: [`mapping failed: [${e.code}] ${e.message}`] };
+    const output: CaseOutput = { kind: 'error', code: e.code, message: e.actionable };
+    if (c.expect_error === undefined) mismatches.push({ pointer: '', message: `mapping failed: [${e.code}] ${e.actionable}` });
+    else if (e.code !== c.expect_error && !e.message.includes(c.expect_error))
+      mismatches.push({ pointer: '/expect_error', message: `expected error ${c.expect_error}, got [${e.code}] ${e.message}` });
+    return result(output);
   }
-  if (c.expect_error) return { name: c.name, passed: false, problems: [`expected error ${c.expect_error}, but the record mapped`] };
-  const problems: string[] = [];
+  const records = outcome.kind === 'mapped' ? outcome.records : [];
+  const skipped = outcome.kind === 'mapped' ? outcome.skipped : [];
+  const output: CaseOutput =
+    outcome.kind === 'filtered'
+      ? { kind: 'filtered' }
+      : { kind: 'records', records: records.map((r) => ({ object: r.object, action: r.action, sourceId: r.sourceId, data: r.data })), skipped };
+
+  if (c.expect_error !== undefined) {
+    mismatches.push({ pointer: '/expect_error', message: `expected error ${c.expect_error}, but the record mapped` });
+    return result(output);
+  }
   if (c.expect === null) {
-    if (!filtered && records.length) problems.push(`expected the record to be filtered out or skipped, got ${records.length} record(s)`);
+    if (records.length) mismatches.push({ pointer: '/expect', message: `expected the record to be filtered out or skipped, got ${records.length} record(s)` });
   } else if (c.expect !== undefined) {
     const expected = Array.isArray(c.expect) ? c.expect : [c.expect];
-    if (filtered) problems.push('the record was filtered out');
-    else if (records.length !== expected.length) problems.push(`expected ${expected.length} record(s), got ${records.length}`);
-    else
+    const base = Array.isArray(c.expect) ? (i: number) => `/expect/${i}` : () => '/expect';
+    const several = Array.isArray(c.expect);
+    if (outcome.kind === 'filtered')
+      mismatches.push({ pointer: '/expect', message: "the record was filtered out (the stream's filter is false, or the mapping gave nothing)" });
+    else if (records.length === 0 && skipped.length) mismatches.push({ pointer: '/expect', message: 'the record was skipped (_action: skip)' });
+    else {
+      if (records.length !== expected.length)
+        mismatches.push({ pointer: '/expect', message: `expected ${recordCount(expected.length)}, got ${records.length}` });
       expected.forEach((e, i) => {
-        problems.push(...differences(e, records[i]!.data).map((d) => (expected.length > 1 ? `[${i}] ${d}` : d)));
+        const record = records[i];
+        if (!record) {
+          mismatches.push({ pointer: base(i), message: `${several ? `[${i}] ` : ''}missing record, expected ${show(e)}` });
+          return;
+        }
+        for (const d of differences(e, record.data)) {
+          mismatches.push({ pointer: base(i) + pointerOf(d.path.map(String)), message: several ? `[${i}] ${d.message}` : d.message });
+        }
       });
+      for (let i = expected.length; i < records.length; i++)
+        mismatches.push({ pointer: '/expect', message: `[${i}] unexpected extra record ${show(records[i]!.data)}` });
+    }
   }
-  if (c.expect_action && records[0]?.action !== c.expect_action) problems.push(`expected _action ${c.expect_action}, got ${records[0]?.action ?? 'none'}`);
-  return { name: c.name, passed: problems.length === 0, problems };
-}
-
-export function readCases(file: string): MappingCase[] {
-  const doc = parse(readFileSync(file, 'utf8')) as { cases?: MappingCase[] } | MappingCase[] | null;
-  const cases = Array.isArray(doc) ? doc : doc?.cases;
-  if (!Array.isArray(cases)) {
-    throw new LedgersyncError('invalid_cases', 'config', `${file}: expected a list of cases under 'cases:'`, {
-      fix: 'see the README section on mapping tests',
+  c.expect_absent?.forEach((field, k) => {
+    records.forEach((record, i) => {
+      const value = valueAt(record.data, field);
+      if (value !== undefined)
+        mismatches.push({ pointer: `/expect_absent/${k}`, message: `${records.length > 1 ? `[${i}] ` : ''}${field}: expected absent, got ${show(value)}` });
+    });
+  });
+  if (c.expect_action === 'skip') {
+    if (records.length || !skipped.length)
+      mismatches.push({
+        pointer: '/expect_action',
+        message: `expected _action skip, got ${records[0]?.action ?? (outcome.kind === 'filtered' ? 'none (filtered out)' : 'none')}`,
+      });
+  } else if (c.expect_action !== undefined && records[0]?.action !== c.expect_action) {
+    mismatches.push({
+      pointer: '/expect_action',
+      message: `expected _action ${c.expect_action}, got ${records[0]?.action ?? (skipped.length ? 'skip' : 'none (filtered out)')}`,
     });
   }
-  return cases;
+  return result(output);
+}
+
+/**
+ * The cases of a file, for code that runs them itself (the repository's own mapping tests).
+ * Throws a config error with every problem of the file, each as `file:line:col: message`.
+ */
+export function readCases(file: string): MappingCase[] {
+  const loaded = loadCasesFile(file);
+  const errors = loaded.problems.filter((p) => p.severity === 'error');
+  if (errors.length) {
+    throw new LedgersyncError('invalid_cases', 'config', errors.map(formatProblem).join('\n'), { fix: 'see the README section on mapping tests' });
+  }
+  return loaded.cases;
+}
+
+/** `a.b[1].c` inside a record. */
+function valueAt(data: unknown, path: string): unknown {
+  let current = data;
+  for (const part of path.split('.').flatMap((p) => p.split(/\[(\d+)\]/).filter(Boolean))) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[part];
+  }
+  return current;
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value);
+  return text.length > 200 ? `${text.slice(0, 197)}...` : text;
+}
+
+function itemCount(n: number): string {
+  return n === 1 ? '1 item' : `${n} items`;
+}
+
+function recordCount(n: number): string {
+  return n === 1 ? '1 record' : `${n} records`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }

@@ -14,7 +14,7 @@ describe('example RevRec pipeline mappings', async () => {
     connectorsDir: installedConnectors.descriptorsDir,
   });
   it('loads', () => expect(problems).toEqual([]));
-  for (const c of readCases(join(here, 'revrec-mapping.cases.yaml'))) {
+  for (const c of readCases(join(here, '..', '..', '..', 'pipelines', 'examples', 'chargebee-revrec-to-dualentry.cases.yaml'))) {
     it(c.name, async () => {
       expect((await runMappingCase(plan!, c)).problems).toEqual([]);
     });

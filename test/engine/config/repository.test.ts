@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { ownSchemaValidator } from '../../../engine/config/ajv.js';
+import { isCasesFileName } from '../../../engine/config/cases.js';
 import { listConnectors, loadDescriptorFile } from '../../../engine/config/descriptors.js';
 import { expandGlob } from '../../../engine/config/glob.js';
 import { formatProblems, validateFiles } from '../../../engine/config/validate.js';
@@ -44,10 +45,13 @@ describe('pipelines', () => {
   });
 
   // What an editor shows through the `# yaml-language-server: $schema=` line: the file as written,
-  // against the schema file alone.
+  // against the schema file alone (mapping cases files have their own).
   for (const file of pipelines) {
-    it(`${file} shows no error in an editor using schemas/pipeline.schema.json`, () => {
-      const validate = ownSchemaValidator('pipeline');
+    const schema = isCasesFileName(file) ? 'mapping-cases' : 'pipeline';
+    it(`${file} shows no error in an editor using schemas/${schema}.schema.json`, () => {
+      if (schema === 'mapping-cases')
+        expect(readFileSync(file, 'utf8').split('\n')[0]).toBe('# yaml-language-server: $schema=../../schemas/mapping-cases.schema.json');
+      const validate = ownSchemaValidator(schema);
       validate(parse(readFileSync(file, 'utf8')));
       expect(validate.errors ?? []).toEqual([]);
     });

@@ -47,7 +47,7 @@ function openUnions(schema: unknown, path = '#'): string[] {
   return [...here, ...Object.entries(s).flatMap(([k, v]) => openUnions(v, `${path}/${k}`))];
 }
 
-describe.each(['pipeline', 'connector'] as const)('schemas/%s.schema.json', (name) => {
+describe.each(['pipeline', 'connector', 'mapping-cases'] as const)('schemas/%s.schema.json', (name) => {
   const schema = readOwnSchema(name);
 
   it('gives every property a title and a description', () => {

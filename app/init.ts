@@ -1,0 +1,237 @@
+/**
+ * `ledgersync init <customer> --target <connector>`: a new customer's pipeline and mapping tests
+ * made from the matching example of the installed package, and, once per repository, the CI
+ * workflow that validates and tests every pipeline on each change. Nothing is overwritten
+ * without `--force`.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { LedgersyncError } from '../engine/errors.js';
+import { packageRoot } from '../engine/package-root.js';
+import { closest } from '../engine/config/suggest.js';
+import { WORKFLOW_PATH, ciWorkflow, pinnedVersion } from './ci-workflow.js';
+import { scaffoldCases, scaffoldPipeline } from './scaffold.js';
+
+/** Target connector → the example pipeline (in the package's `pipelines/examples/`) a customer starts from. */
+export const INIT_TARGETS = {
+  'quickbooks-online': 'chargebee-to-quickbooks',
+  'sage-intacct': 'chargebee-to-intacct',
+  dualentry: 'chargebee-revrec-to-dualentry',
+  jsonl: 'chargebee-to-jsonl',
+} as const;
+
+export type InitTarget = keyof typeof INIT_TARGETS;
+
+/** What people call the targets, for "did you mean". */
+const TARGET_ALIASES: Record<string, InitTarget> = { qbo: 'quickbooks-online', intacct: 'sage-intacct', 'dual-entry': 'dualentry', json: 'jsonl' };
+
+export interface InitOptions {
+  customer: string;
+  target: string;
+  /** Folder that holds (or will hold) `pipelines/`. Default: the working directory. */
+  dir?: string;
+  /** Overwrite files that exist. Default false. */
+  force?: boolean;
+  /** Default: `process.cwd()`. */
+  cwd?: string;
+}
+
+export interface WrittenFile {
+  /** Absolute path. */
+  path: string;
+  action: 'created' | 'overwritten' | 'kept' | 'skipped';
+  note: string;
+}
+
+export interface InitResult {
+  files: WrittenFile[];
+  pipeline: string;
+  cases: string;
+  /** `${VAR}`s without a default: what must be set before `run`. */
+  variables: string[];
+}
+
+const CUSTOMER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export function initCustomer(options: InitOptions): InitResult {
+  const cwd = options.cwd ?? process.cwd();
+  const { customer } = options;
+  if (!CUSTOMER_NAME.test(customer)) {
+    throw new LedgersyncError(
+      'invalid_customer',
+      'config',
+      `customer name ${JSON.stringify(customer)} must be letters, digits, '.', '_' or '-' (at most 64, starting with a letter or digit): it names the folder and the pipeline, e.g. acme-corp`,
+    );
+  }
+  const target = options.target as InitTarget;
+  if (!Object.hasOwn(INIT_TARGETS, target)) {
+    const suggestion =
+      TARGET_ALIASES[options.target.toLowerCase()] ??
+      Object.keys(INIT_TARGETS).find((t) => t.startsWith(options.target)) ??
+      closest(options.target, Object.keys(INIT_TARGETS));
+    throw new LedgersyncError(
+      'unknown_target',
+      'config',
+      `unknown target '${options.target}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}: choose one of ${Object.keys(INIT_TARGETS).join(', ')}`,
+    );
+  }
+
+  const pkg = packageRoot();
+  const version = (JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { version: string }).version;
+  const exampleName = INIT_TARGETS[target];
+  const example = join(pkg, 'pipelines', 'examples', `${exampleName}.yaml`);
+  const exampleCases = join(pkg, 'pipelines', 'examples', `${exampleName}.cases.yaml`);
+  for (const file of [example, exampleCases]) {
+    if (!existsSync(file)) throw new LedgersyncError('example_missing', 'system', `the ledgersync package has no ${file}: reinstall ledgersync`);
+  }
+
+  const base = resolve(cwd, options.dir ?? '.');
+  const folder = join(base, 'pipelines', customer);
+  const pipeline = join(folder, `${customer}.yaml`);
+  const cases = join(folder, `${customer}.cases.yaml`);
+  const root = gitRoot(base) ?? cwd;
+  const workflow = join(root, WORKFLOW_PATH);
+  const pipelinesInRepository = isInside(join(base, 'pipelines'), root);
+  const pipelinesDir = posix(relative(root, join(base, 'pipelines')));
+
+  const existing = [pipeline, cases].filter((f) => existsSync(f));
+  if (existing.length && !options.force) {
+    const named = existing.map((f) => display(f, cwd));
+    throw new LedgersyncError(
+      'files_exist',
+      'config',
+      `${named.join(' and ')} already exist${existing.length === 1 ? 's' : ''}: nothing was written (--force overwrites; for a second pipeline of the same customer, use another name, e.g. ${customer}-${target})`,
+    );
+  }
+
+  // Commands in the files' comments run from the repository root (as CI does).
+  const commandsFrom = pipelinesInRepository ? root : cwd;
+  const names = {
+    customer,
+    example: `pipelines/examples/${exampleName}.yaml`,
+    pipelineFile: posix(relative(commandsFrom, pipeline)),
+    casesFile: posix(relative(commandsFrom, cases)),
+    pipelineSchema: schemaReference(folder, root, pkg, schemaOfExample(readFileSync(example, 'utf8'))),
+    casesSchema: schemaReference(folder, root, pkg, 'schemas/mapping-cases.schema.json'),
+    version,
+  };
+  const pipelineText = scaffoldPipeline(readFileSync(example, 'utf8'), names);
+  const casesText = scaffoldCases(readFileSync(exampleCases, 'utf8'), names);
+
+  const files: WrittenFile[] = [];
+  for (const [path, text, note] of [
+    [pipeline, pipelineText, `from ${names.example} (ledgersync ${version})`],
+    [cases, casesText.text, `1 case: ${casesText.caseName}`],
+  ] as const) {
+    const action = existsSync(path) ? 'overwritten' : 'created';
+    write(path, text, cwd);
+    files.push({ path, action, note });
+  }
+
+  if (!pipelinesInRepository) {
+    files.push({
+      path: workflow,
+      action: 'skipped',
+      note: `${display(base, cwd)} is not inside a git repository: run init from the repository's root to get the CI workflow`,
+    });
+  } else if (existsSync(workflow) && !options.force) {
+    const text = readFileSync(workflow, 'utf8');
+    const pinned = pinnedVersion(text);
+    const notes = [
+      ...(pinned !== undefined && pinned !== version ? [`it pins ledgersync ${pinned}, this is ${version}`] : []),
+      ...(text.includes(`'${pipelinesDir}/**'`) ? [] : [`it does not check ${pipelinesDir}/`]),
+    ];
+    files.push({
+      path: workflow,
+      action: 'kept',
+      note: notes.length ? `${notes.join(' and ')}: --force rewrites it` : 'already there (one per repository)',
+    });
+  } else {
+    const action = existsSync(workflow) ? 'overwritten' : 'created';
+    write(workflow, ciWorkflow({ version, pipelinesDir }), cwd);
+    files.push({ path: workflow, action, note: `validate and test on every change, ledgersync ${version}` });
+  }
+
+  return { files, pipeline, cases, variables: requiredVariables(pipelineText) };
+}
+
+function write(path: string, text: string, cwd: string): void {
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, text);
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code === 'ENOTDIR' ? 'a part of the path is a file, not a folder' : (error as Error).message;
+    throw new LedgersyncError('file_unwritable', 'config', `cannot write ${display(path, cwd)}: ${reason}`);
+  }
+}
+
+/** The nearest folder at or above `from` that holds `.git` (a folder, or a file in a worktree). */
+export function gitRoot(from: string): string | undefined {
+  let dir = from;
+  for (;;) {
+    if (existsSync(join(dir, '.git'))) return dir;
+    const parent = dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+/** The schema the example's first line names, as a path inside the package (`schemas/….schema.json`). */
+function schemaOfExample(text: string): string {
+  const reference = /^# yaml-language-server: \$schema=(\S+)/.exec(text)?.[1];
+  const path = reference ? posix(join('pipelines', 'examples', reference)) : '';
+  return path.startsWith('schemas/') ? path : 'schemas/pipeline.schema.json';
+}
+
+/**
+ * `$schema` for a file in `folder`: the copy installed in the repository's `node_modules/ledgersync`
+ * (stable across upgrades), else the running package's when it lies inside the repository (a
+ * checkout of ledgersync itself), else where `npm install ledgersync` will put it.
+ */
+function schemaReference(folder: string, root: string, pkg: string, schema: string): string {
+  const installed = join(root, 'node_modules', 'ledgersync');
+  const base = existsSync(join(installed, schema)) || !isInside(pkg, root) ? installed : pkg;
+  return posix(relative(folder, join(base, schema)));
+}
+
+function requiredVariables(text: string): string[] {
+  const names = new Set<string>();
+  for (const line of text.split('\n')) {
+    if (line.trimStart().startsWith('#')) continue;
+    for (const m of line.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) names.add(m[1]!);
+  }
+  return [...names];
+}
+
+function isInside(path: string, dir: string): boolean {
+  const r = relative(dir, path);
+  return r === '' || (!r.startsWith('..') && !isAbsolute(r));
+}
+
+function display(path: string, cwd: string): string {
+  const r = relative(cwd, path);
+  return r && !r.startsWith('..') && !isAbsolute(r) ? r : path;
+}
+
+function posix(path: string): string {
+  return path.split(sep).join('/');
+}
+
+/** What init did and what to do next, for a person. */
+export function formatInitResult(result: InitResult, cwd: string): string {
+  const rows = result.files.map((f) => [f.action, display(f.path, cwd), f.note] as const);
+  const width = Math.max(...rows.map((r) => r[1].length));
+  const pipeline = display(result.pipeline, cwd);
+  const cases = display(result.cases, cwd);
+  const customer = /([^/\\]+)\.yaml$/.exec(pipeline)?.[1] ?? '';
+  return [
+    ...rows.map(([action, path, note]) => `${action.padEnd(11)} ${path.padEnd(width)}  ${note}`),
+    '',
+    'next:',
+    `  1. set each TODO(${customer}) in ${pipeline}: the lookup tables, the options, where the state file lives`,
+    `  2. npx ledgersync validate ${pipeline} ${cases}`,
+    `  3. npx ledgersync test ${pipeline} ${cases}`,
+    `  4. set ${result.variables.join(', ')} (and what the header of ${pipeline} names), then: npx ledgersync run ${pipeline}`,
+    '',
+  ].join('\n');
+}
