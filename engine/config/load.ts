@@ -13,6 +13,7 @@ import { registerSecret } from '../log.js';
 import { defaultConnectorsDir } from './connectors-dir.js';
 import { ownSchemaValidator, readOwnSchema } from './ajv.js';
 import { displayPath, listConnectors, loadConnector, type LoadedConnector } from './descriptors.js';
+import { brokenReferences, connectionReferenceRules, objectsProperty } from './connection-references.js';
 import { checkReferences, compileExpression } from './expressions.js';
 import { deepFreeze } from './freeze.js';
 import type { CompiledExpression, LookupTable, Plan, SourcePosition, StreamPlan } from './plan.js';
@@ -146,6 +147,10 @@ function checkConnection(
   if (loaded.validateConnection && !loaded.validateConnection(block)) {
     problems.push(...schemaProblems(loaded.validateConnection.errors ?? [], { tree, root, base: `/${role}`, code: 'connection_schema' }));
   }
+  const unset = (pointer: string) => tree.placeholders.has(`/${role}${pointer}`);
+  for (const broken of brokenReferences(block, connectionReferenceRules(descriptor.settings), { isPlaceholder: unset, name: role })) {
+    report(`/${role}${broken.pointer}`, 'value', 'unknown_reference', broken.message);
+  }
   for (const secret of loaded.secrets) {
     if (!(secret in block)) continue;
     const pointer = `/${role}${pointerOf([secret])}`;
@@ -210,6 +215,11 @@ function checkStreams(
   };
   const source = connectors.source?.descriptor;
   const sink = connectors.sink?.descriptor;
+  // A sink whose objects the pipeline itself declares (SQL tables) names the property holding them.
+  const declaredBy = objectsProperty(sink?.settings);
+  const declared = declaredBy !== undefined && isObject(root['sink']) ? root['sink'][declaredBy] : undefined;
+  const sinkObjects = sink?.objects ? Object.keys(sink.objects) : isObject(declared) ? Object.keys(declared) : undefined;
+  const declaredIn = declaredBy !== undefined && !sink?.objects ? ` (not declared in sink.${declaredBy})` : '';
   const plans: StreamPlan[] = [];
   let complete = true;
 
@@ -234,12 +244,12 @@ function checkStreams(
     }
     const target = isObject(stream['target']) ? stream['target'] : undefined;
     const object = typeof target?.['object'] === 'string' ? target['object'] : undefined;
-    if (object !== undefined && sink?.objects && !(object in sink.objects)) {
+    if (object !== undefined && sinkObjects && !sinkObjects.includes(object)) {
       report(
         `${base}/target/object`,
         'value',
         'unknown_object',
-        `unknown target object '${object}' for sink connector '${sink.name}'${didYouMean(object, Object.keys(sink.objects))}`,
+        `unknown target object '${object}' for sink connector '${sink?.name ?? '?'}'${declaredIn}${didYouMean(object, sinkObjects)}`,
       );
     }
     const maxBatch = object !== undefined ? sink?.objects?.[object]?.max_batch : undefined;
