@@ -6,6 +6,7 @@ import { connector as file } from '../connectors/file/index.js';
 import { connector as jsonl } from '../connectors/jsonl/index.js';
 import { connector as quickbooksOnline } from '../connectors/quickbooks-online/index.js';
 import { connector as sageIntacct } from '../connectors/sage-intacct/index.js';
+import { connector as sql } from '../connectors/sql/index.js';
 
 export const connectors: Readonly<Record<string, ConnectorModule>> = {
   chargebee,
@@ -14,4 +15,5 @@ export const connectors: Readonly<Record<string, ConnectorModule>> = {
   jsonl,
   'quickbooks-online': quickbooksOnline,
   'sage-intacct': sageIntacct,
+  sql,
 };
