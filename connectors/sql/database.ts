@@ -47,8 +47,12 @@ export interface SqlDatabase {
   close(): Promise<void>;
 }
 
-/** Brings every declared table to its declaration, all in one transaction; refuses (config error) before changing anything. */
-export async function migrateTables(database: SqlDatabase, tables: readonly TableSpec[], log: Logger): Promise<void> {
+/**
+ * Brings every declared table to its declaration, all in one transaction; refuses (config error)
+ * before changing anything. Returns each table's generation.
+ */
+export async function migrateTables(database: SqlDatabase, tables: readonly TableSpec[], log: Logger): Promise<Map<string, string>> {
+  const generations = new Map<string, string>();
   await database.migration(async (target) => {
     for (const table of tables) {
       const state = await target.inspect(table.name);
@@ -68,6 +72,7 @@ export async function migrateTables(database: SqlDatabase, tables: readonly Tabl
       }
       const migration = planMigration(table, state);
       if (migration instanceof LedgersyncError) throw migration;
+      generations.set(table.name, migration.shape.generation);
       if (state.stored && migration.steps.length === 0 && sameShape(state.stored, migration.shape)) continue;
       for (const step of migration.steps) await target.apply(table.name, step, migration.shape);
       await target.saveShape(table.name, migration.shape);
@@ -78,6 +83,7 @@ export async function migrateTables(database: SqlDatabase, tables: readonly Tabl
       if (changes) log.info(`${table.name}: ${changes}`);
     }
   });
+  return generations;
 }
 
 function describeStep(step: MigrationStep): string {

@@ -9,7 +9,7 @@
  * change, a new NOT NULL column or a column made NOT NULL, on a table that holds rows. A table
  * that holds no row is simply recreated with its new shape.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { LedgersyncError } from '../../engine/errors.js';
 import type { ColumnSpec, ColumnType, TableSpec } from './tables.js';
 
@@ -27,6 +27,11 @@ export interface StoredShape {
   columns: StoredColumn[];
   primary_key: string[];
   indexes: Array<{ name: string; columns: string[] }>;
+  /**
+   * Set when the table is created, kept by every migration: a table dropped and created again gets
+   * a new one, so the sink can tell that rows the ledger counts as written are gone.
+   */
+  generation: string;
 }
 
 export interface TableState {
@@ -62,9 +67,10 @@ export function indexName(table: string, columns: readonly string[]): string {
   return `${name.slice(0, 50)}_${hash}_idx`;
 }
 
-export function declaredShape(table: TableSpec): StoredShape {
+export function declaredShape(table: TableSpec, generation: string = randomBytes(8).toString('hex')): StoredShape {
   return {
     version: 1,
+    generation,
     columns: table.columns.map((c) => ({ name: c.name, type: c.type, nullable: c.nullable })),
     primary_key: [...table.primaryKey],
     indexes: table.indexes.map((columns) => ({ name: indexName(table.name, columns), columns: [...columns] })),
@@ -84,8 +90,7 @@ function sameKey(a: readonly string[], b: readonly string[]): boolean {
 
 /** The steps that bring `state` to `table`'s declaration, or a refusal (a config error) saying why not. */
 export function planMigration(table: TableSpec, state: TableState): Migration | LedgersyncError {
-  const declared = declaredShape(table);
-  if (!state.exists) return { steps: [{ kind: 'create' }], shape: declared, retired: [] };
+  if (!state.exists) return { steps: [{ kind: 'create' }], shape: declaredShape(table), retired: [] };
   const stored = state.stored;
   if (!stored) {
     return new LedgersyncError('sql_table_foreign', 'config', `table ${table.name} already exists and was not created by ledgersync`, {
@@ -126,7 +131,8 @@ export function planMigration(table: TableSpec, state: TableState): Migration | 
   }
 
   if (problems.length > 0) {
-    if (!state.hasRows) return { steps: [{ kind: 'recreate' }], shape: declared, retired: [] };
+    // Recreated only when empty: no row is lost, so it keeps its generation.
+    if (!state.hasRows) return { steps: [{ kind: 'recreate' }], shape: declaredShape(table, stored.generation), retired: [] };
     return refusal(
       table.name,
       problems,
@@ -135,11 +141,11 @@ export function planMigration(table: TableSpec, state: TableState): Migration | 
     );
   }
 
-  const wanted = declared.indexes;
+  const wanted = declaredShape(table, stored.generation).indexes;
   for (const index of stored.indexes) if (!wanted.some((w) => w.name === index.name)) steps.push({ kind: 'drop_index', name: index.name });
   for (const index of wanted) if (!stored.indexes.some((s) => s.name === index.name)) steps.push({ kind: 'create_index', ...index });
 
-  return { steps, shape: { version: 1, columns, primary_key: [...table.primaryKey], indexes: wanted }, retired };
+  return { steps, shape: { version: 1, generation: stored.generation, columns, primary_key: [...table.primaryKey], indexes: wanted }, retired };
 }
 
 /** Whether two shapes are the same (no migration and no metadata update needed). */

@@ -7,7 +7,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { LedgersyncError } from '../../engine/errors.js';
 import type { Logger } from '../../engine/log.js';
 import type { ConnectorFactoryInput, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
-import { migrateTables, type SqlDatabase } from './database.js';
+import { migrateTables, type RowOutcome, type SqlDatabase } from './database.js';
 import { PostgresDatabase } from './postgres.js';
 import { rowOperation, targetIdOf, type RowOperation } from './rows.js';
 import { SqliteDatabase } from './sqlite.js';
@@ -46,12 +46,16 @@ export function databaseFor(input: ConnectorFactoryInput): SqlDatabase {
   return new SqliteDatabase(isAbsolute(file) ? file : resolve(input.pipelineDir, file));
 }
 
+/** Key of the sink's state: the generation of each table it wrote rows to. */
+const GENERATIONS_KEY = 'table_generations';
+
 export class SqlSink implements Sink {
   /** A page of 100 source records may fan out into more rows (one per subscription item); they still land in one transaction. */
   readonly maxBatchSize = 1000;
   private readonly tables: ReadonlyMap<string, TableSpec>;
   private readonly database: SqlDatabase;
   private readonly log: Logger;
+  private generations = new Map<string, string>();
 
   constructor(input: ConnectorFactoryInput, database?: SqlDatabase) {
     this.tables = new Map(parseTables(input.connection['tables']).map((t) => [t.name, t]));
@@ -64,15 +68,37 @@ export class SqlSink implements Sink {
     return this.database;
   }
 
-  async open(): Promise<void> {
+  async open(ctx: SinkContext): Promise<void> {
     await this.database.open();
     try {
-      await migrateTables(this.database, [...this.tables.values()], this.log);
+      this.generations = await migrateTables(this.database, [...this.tables.values()], this.log);
+      this.checkNothingLost(ctx);
     } catch (error) {
       await this.database.close();
       throw error;
     }
     this.log.info(`writing ${this.tables.size} table(s) to ${this.database.description}`);
+  }
+
+  /**
+   * The ledger skips records it counts as written and unchanged. If a table this pipeline wrote to
+   * was dropped (or the database file replaced), those rows would never come back: say so, rather
+   * than leave the table silently incomplete.
+   */
+  private checkNothingLost(ctx: SinkContext): void {
+    const written = ctx.kv.get<Record<string, string>>(GENERATIONS_KEY) ?? {};
+    const lost = [...this.generations].filter(([table, generation]) => written[table] !== undefined && written[table] !== generation).map(([t]) => t);
+    if (lost.length === 0) return;
+    throw new LedgersyncError(
+      'sql_tables_replaced',
+      'config',
+      `${lost.join(', ')} in ${this.database.description} ${lost.length === 1 ? 'is not the table' : 'are not the tables'} this pipeline wrote to before: ` +
+        'it was dropped or the database replaced, and the rows of records that did not change since would not be written again',
+      {
+        fix: 'point the sink at the database it wrote to; or, to rebuild it from Chargebee, run with a new state file (--state), which writes every record again',
+        details: { tables: lost },
+      },
+    );
   }
 
   async write(batch: readonly SinkRecord[], ctx: SinkContext): Promise<SinkResult[]> {
@@ -90,6 +116,7 @@ export class SqlSink implements Sink {
     });
     if (operations.length === 0) return results;
     const outcomes = await this.database.write(operations);
+    this.rememberWritten(operations, outcomes, ctx);
     outcomes.forEach((outcome, n) => {
       const i = positions[n]!;
       const targetId = targetIdOf(operations[n]!.key);
@@ -98,6 +125,21 @@ export class SqlSink implements Sink {
       else results[i] = { status: outcome, targetId };
     });
     return results;
+  }
+
+  /** Records, once per table, the generation of a table this pipeline put rows in. */
+  private rememberWritten(operations: readonly RowOperation[], outcomes: readonly RowOutcome[], ctx: SinkContext): void {
+    const written = ctx.kv.get<Record<string, string>>(GENERATIONS_KEY) ?? {};
+    let changed = false;
+    outcomes.forEach((outcome, i) => {
+      const table = operations[i]!.table.name;
+      const generation = this.generations.get(table);
+      if ((outcome === 'created' || outcome === 'updated') && generation !== undefined && written[table] !== generation) {
+        written[table] = generation;
+        changed = true;
+      }
+    });
+    if (changed) ctx.kv.set(GENERATIONS_KEY, written);
   }
 
   async close(): Promise<void> {

@@ -13,8 +13,9 @@ const tables = {
   },
 };
 const sink = new SqlSink({ connection: { connector: 'sql', ...connection, tables }, pipeline: 'crash', pipelineDir: '/', log: silentLogger });
-await sink.open();
-const ctx = { now: () => 1_767_225_600 };
+const kv = new Map();
+const ctx = { now: () => 1_767_225_600, kv: { get: (k) => kv.get(k), set: (k, v) => kv.set(k, v), delete: (k) => kv.delete(k) } };
+await sink.open(ctx);
 for (;;) {
   const records = Array.from({ length: rows }, (_, row) => ({
     stream: 'batches',

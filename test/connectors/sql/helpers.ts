@@ -40,10 +40,10 @@ export function sinkInput(connection: Record<string, unknown>, tables: Tables, o
   };
 }
 
-/** Opens a sink (creating / migrating its tables). */
-export async function openSink(connection: Record<string, unknown>, tables: Tables, log?: Logger): Promise<SqlSink> {
+/** Opens a sink (creating / migrating its tables); `ctx` stands for the pipeline's state (a fresh one by default). */
+export async function openSink(connection: Record<string, unknown>, tables: Tables, log?: Logger, ctx: SinkContext = context()): Promise<SqlSink> {
   const sink = new SqlSink(sinkInput(connection, tables, log ? { log } : {}));
-  await sink.open();
+  await sink.open(ctx);
   return sink;
 }
 

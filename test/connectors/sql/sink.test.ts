@@ -2,6 +2,7 @@
  * The sql sink's behaviour, the same suite against SQLite and against a real PostgreSQL server
  * (started from Debian's packages by test/support/postgres.ts; the suite fails without them).
  */
+import { rmSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -435,6 +436,37 @@ describe.each(
     await sink.write([record('order', { select: "it's", from: 1, group_: false })], context());
     expect(await rowsOf(sink, 'order', odd)).toEqual([{ select: "it's", from: 1n, group_: false, deleted_at: null }]);
     await sink.close();
+  });
+
+  it('says so when a table it wrote to was dropped, since the ledger would not write unchanged records again', async () => {
+    const connection = backend.connection();
+    const state = context();
+    const sink = await openSink(connection, customers, undefined, state);
+    await sink.write([record('customers', { id: 'cus_1', name: 'Ada' })], state);
+    await sink.close();
+    // Opening again with the same state is fine.
+    await (await openSink(connection, customers, undefined, state)).close();
+
+    if (backend.name === 'SQLite') {
+      rmSync(String(connection['path']));
+    } else {
+      const client = new pg.Client({ connectionString: String(connection['url']) });
+      await client.connect();
+      await client.query(`DROP TABLE ${connection['schema']}.customers`);
+      await client.end();
+    }
+    const error = await openSink(connection, customers, undefined, state).then(
+      () => undefined,
+      (e: unknown) => e as LedgersyncError,
+    );
+    expect(error?.code).toBe('sql_tables_replaced');
+    expect(error?.kind).toBe('config');
+    expect(error?.message).toMatch(/^customers in .* is not the table this pipeline wrote to before/);
+    expect(error?.fix).toMatch(/new state file \(--state\), which writes every record again/);
+    // With a new state (nothing counted as written yet), the empty table is simply used.
+    const fresh = await openSink(connection, customers);
+    expect(statuses(await fresh.write([record('customers', { id: 'cus_1', name: 'Ada' })], context()))).toEqual(['created']);
+    await fresh.close();
   });
 
   it('refuses to write into a table it did not create', async () => {
