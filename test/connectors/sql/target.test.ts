@@ -1,6 +1,6 @@
 /** Which database a sink block names, and the settings that cannot go together. */
 import { describe, expect, it } from 'vitest';
-import { LedgersyncError } from '../../../engine/errors.js';
+import type { LedgersyncError } from '../../../engine/errors.js';
 import { databaseFor } from '../../../connectors/sql/sink.js';
 import { describeUrl } from '../../../connectors/sql/postgres.js';
 import { sinkInput } from './helpers.js';
