@@ -266,28 +266,40 @@ export class PostgresDatabase implements SqlDatabase {
     }
   }
 
-  /** The whole batch in few statements; any row refused aborts it (RowRefused) for a careful replay. */
+  /**
+   * The whole batch in few statements: the rows of each table together (tables are independent,
+   * so their order does not matter), in order within a table, a new statement wherever a key comes
+   * back or a delete stands between. Any row refused aborts it all (RowRefused) for a careful replay.
+   */
   private async writeFast(client: pg.PoolClient, operations: readonly RowOperation[]): Promise<RowOutcome[]> {
     const outcomes: RowOutcome[] = new Array(operations.length);
-    let group: number[] = [];
-    let keys = new Set<string>();
-    const flush = async () => {
-      if (group.length > 0) await this.upsertGroup(client, operations, group, outcomes);
-      group = [];
-      keys = new Set();
-    };
+    const byTable = new Map<TableSpec, number[]>();
+    operations.forEach((op, i) => {
+      const indexes = byTable.get(op.table);
+      if (indexes) indexes.push(i);
+      else byTable.set(op.table, [i]);
+    });
     try {
-      for (const [i, op] of operations.entries()) {
-        const key = `${op.table.name}\u0000${targetIdOf(op.key)}`;
-        const sameShape = group.length === 0 || operations[group[0]!]!.table === op.table;
-        if (op.deleted || keys.has(key) || !sameShape) await flush();
-        if (op.deleted) outcomes[i] = await this.softDelete(client, op);
-        else {
-          group.push(i);
-          keys.add(key);
+      for (const indexes of byTable.values()) {
+        let group: number[] = [];
+        let keys = new Set<string>();
+        const flush = async () => {
+          if (group.length > 0) await this.upsertGroup(client, operations, group, outcomes);
+          group = [];
+          keys = new Set();
+        };
+        for (const i of indexes) {
+          const op = operations[i]!;
+          const key = targetIdOf(op.key);
+          if (op.deleted || keys.has(key)) await flush();
+          if (op.deleted) outcomes[i] = await this.softDelete(client, op);
+          else {
+            group.push(i);
+            keys.add(key);
+          }
         }
+        await flush();
       }
-      await flush();
     } catch (error) {
       if (isRowError(error)) throw new RowRefused();
       throw error;

@@ -307,6 +307,31 @@ describe.each(
     await sink.close();
   });
 
+  it('applies a batch mixing tables, repeated keys and deletes in order, one outcome per record', async () => {
+    const two: Tables = { ...customers, notes: { primary_key: ['id'], columns: { id: { type: 'text' }, body: { type: 'text' } } } };
+    const sink = await openSink(backend.connection(), two);
+    const results = await sink.write(
+      [
+        record('customers', { id: 'a', name: 'A1' }),
+        record('notes', { id: 'n', body: 'first' }),
+        record('customers', { id: 'b', name: 'B1' }),
+        record('customers', { id: 'a', name: 'A2' }),
+        record('notes', { id: 'n', body: 'first' }),
+        record('customers', { id: 'a' }, { action: 'delete' }),
+        record('customers', { id: 'b', name: 'B1' }),
+        record('customers', { id: 'a', name: 'A3' }, { deleted: true }),
+      ],
+      context(),
+    );
+    expect(statuses(results)).toEqual(['created', 'created', 'created', 'updated', 'skipped', 'updated', 'skipped', 'updated']);
+    expect((await rowsOf(sink, 'customers', two)).map((r) => [r['id'], r['name'], r['deleted_at']])).toEqual([
+      ['a', 'A3', '2026-01-01T00:00:00.000Z'],
+      ['b', 'B1', null],
+    ]);
+    expect(await rowsOf(sink, 'notes', two)).toEqual([{ id: 'n', body: 'first', deleted_at: null }]);
+    await sink.close();
+  });
+
   it('keys by a composite primary key', async () => {
     const lines: Tables = {
       invoice_lines: {
