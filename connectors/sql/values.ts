@@ -29,7 +29,7 @@ class Misfit {
 }
 
 function show(value: unknown): string {
-  const text = typeof value === 'bigint' ? String(value) : JSON.stringify(value);
+  const text = typeof value === 'bigint' || (typeof value === 'number' && !Number.isFinite(value)) ? String(value) : JSON.stringify(value);
   return text === undefined ? String(value) : text.length > 80 ? text.slice(0, 77) + '...' : text;
 }
 
