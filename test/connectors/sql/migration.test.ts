@@ -1,6 +1,6 @@
 /** Migration decisions from the recorded shape (pure, no database). */
 import { describe, expect, it } from 'vitest';
-import { LedgersyncError } from '../../../engine/errors.js';
+import type { LedgersyncError } from '../../../engine/errors.js';
 import { declaredShape, indexName, planMigration, type StoredShape } from '../../../connectors/sql/migration.js';
 import { parseTables } from '../../../connectors/sql/tables.js';
 
