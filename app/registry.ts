@@ -8,6 +8,7 @@ import { connector as file } from '../connectors/file/index.js';
 import { connector as jsonl } from '../connectors/jsonl/index.js';
 import { connector as quickbooksOnline } from '../connectors/quickbooks-online/index.js';
 import { connector as sageIntacct } from '../connectors/sage-intacct/index.js';
+import { connector as sql } from '../connectors/sql/index.js';
 
 export const installedConnectors: ConnectorRegistry = {
   descriptorsDir: join(packageRoot(), 'connectors'),
@@ -18,5 +19,6 @@ export const installedConnectors: ConnectorRegistry = {
     jsonl,
     'quickbooks-online': quickbooksOnline,
     'sage-intacct': sageIntacct,
+    sql,
   },
 };

@@ -156,12 +156,13 @@ export function loadDescriptorFile(path: string, expectedName?: string): LoadedC
 }
 
 /**
- * A connector's own `settings` (all but the engine's `pipeline_extensions`) are checked once, here,
+ * A connector's own `settings` (all but those the engine reads: `pipeline_extensions`,
+ * `objects_property`, `connection_references`, checked by schemas/connector.schema.json) are checked once, here,
  * against `settings.schema.json` beside the descriptor, so the adapter reads typed values and a bad
  * descriptor fails at its line instead of deep inside a run.
  */
 function settingsProblems(raw: Omit<ConnectorDescriptor, 'dir'>, dir: string, tree: YamlTree, file: string): ConfigProblem[] {
-  const { pipeline_extensions: _engine, ...own } = raw.settings ?? {};
+  const { pipeline_extensions: _extensions, objects_property: _objects, connection_references: _references, ...own } = raw.settings ?? {};
   const schemaFile = join(dir, 'settings.schema.json');
   const problem = (message: string): ConfigProblem => ({
     code: 'descriptor_settings',

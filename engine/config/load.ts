@@ -18,6 +18,7 @@ import { compileBounded } from './expression-limits.js';
 import { fieldFeeds, wholeExpressionFeed, type FieldFeed } from './field-values.js';
 import { type AstNode, compileJsonata } from '../transform/compiler/index.js';
 import { BINDING_NAMES } from '../transform/bindings.js';
+import { brokenReferences, connectionReferenceRules, objectsProperty } from './connection-references.js';
 import { deepFreeze } from './freeze.js';
 import { readLookupFile, type LookupFileFormat } from './lookup-files.js';
 import type { CompiledExpression, LookupTable, Plan, SourcePosition, StreamPlan } from './plan.js';
@@ -175,7 +176,8 @@ function checkConnection(
   }
   for (const [property, value] of Object.entries(block)) {
     const pointer = `/${role}${pointerOf([property])}`;
-    if (!isUrlProperty(property) || typeof value !== 'string' || tree.placeholders.has(pointer)) continue;
+    // A secret property holding a URL is a connection string (e.g. postgres://user:pass@host/db): the connector checks it.
+    if (!isUrlProperty(property) || loaded.secrets.includes(property) || typeof value !== 'string' || tree.placeholders.has(pointer)) continue;
     for (const issue of urlIssues(value, `${role}.${property}`)) {
       problems.push({
         code: issue.code,
@@ -186,6 +188,10 @@ function checkConnection(
         severity: 'error',
       });
     }
+  }
+  const unset = (pointer: string) => tree.placeholders.has(`/${role}${pointer}`);
+  for (const broken of brokenReferences(block, connectionReferenceRules(descriptor.settings), { isPlaceholder: unset, name: role })) {
+    report(`/${role}${broken.pointer}`, 'value', 'unknown_reference', broken.message);
   }
   for (const secret of loaded.secrets) {
     if (!(secret in block)) continue;
@@ -252,6 +258,11 @@ function checkStreams(
   };
   const source = connectors.source?.descriptor;
   const sink = connectors.sink?.descriptor;
+  // A sink whose objects the pipeline itself declares (SQL tables) names the property holding them.
+  const declaredBy = objectsProperty(sink?.settings);
+  const declared = declaredBy !== undefined && isObject(root['sink']) ? root['sink'][declaredBy] : undefined;
+  const sinkObjects = sink?.objects ? Object.keys(sink.objects) : isObject(declared) ? Object.keys(declared) : undefined;
+  const declaredIn = declaredBy !== undefined && !sink?.objects ? ` (not declared in sink.${declaredBy})` : '';
   const plans: StreamPlan[] = [];
   let complete = true;
 
@@ -276,12 +287,12 @@ function checkStreams(
     }
     const target = isObject(stream['target']) ? stream['target'] : undefined;
     const object = typeof target?.['object'] === 'string' ? target['object'] : undefined;
-    if (object !== undefined && sink?.objects && !(object in sink.objects)) {
+    if (object !== undefined && sinkObjects && !sinkObjects.includes(object)) {
       report(
         `${base}/target/object`,
         'value',
         'unknown_object',
-        `unknown target object '${object}' for sink connector '${sink.name}'${didYouMean(object, Object.keys(sink.objects))}`,
+        `unknown target object '${object}' for sink connector '${sink?.name ?? '?'}'${declaredIn}${didYouMean(object, sinkObjects)}`,
       );
     }
     const maxBatch = object !== undefined ? sink?.objects?.[object]?.max_batch : undefined;

@@ -131,8 +131,9 @@ function toProblem(error: ErrorObject, ctx: SchemaErrorContext): ConfigProblem |
   });
   const params = error.params as Record<string, unknown>;
   const parent = error.parentSchema as Record<string, unknown> | undefined;
-  // propertyNames reports the inner failure too, with `propertyName`; the propertyNames error says it all.
-  if ((error.propertyName ?? params['propertyName']) !== undefined && error.keyword !== 'propertyNames') return undefined;
+  // propertyNames reports the inner failure too (with `propertyName`, or a schemaPath through propertyNames); the propertyNames error says it all.
+  if (((error.propertyName ?? params['propertyName']) !== undefined || error.schemaPath.includes('/propertyNames/')) && error.keyword !== 'propertyNames')
+    return undefined;
 
   switch (error.keyword) {
     case 'required': {

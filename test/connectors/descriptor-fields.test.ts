@@ -155,7 +155,7 @@ describe('connector descriptors', () => {
       DUALENTRY_COMPANY_ID: '4242',
       LEDGERSYNC_OUT: join(work.dir, 'out'),
     };
-    for (const example of readdirSync(examplesDir).filter((f) => f.endsWith('.yaml'))) {
+    for (const example of readdirSync(examplesDir).filter((f) => f.endsWith('.yaml') && !f.endsWith('.cases.yaml'))) {
       const { plan, problems } = await loadPipeline(join(examplesDir, example), {
         env: production,
         mode: 'run',
@@ -225,6 +225,24 @@ describe('connector descriptors', () => {
         runPipeline({ connectors: installedConnectors, pipelinePath, statePath: join(work.dir, state), env, log: silentLogger });
       ok(await run(example('chargebee-revrec-to-dualentry.yaml'), 'revrec.db'));
       ok(await run(example('chargebee-to-jsonl.yaml'), 'jsonl.db'));
+      // Chargebee → the sql sink (tables declared in the pipeline; SQLite file in the work folder).
+      ok(
+        await runPipeline({
+          connectors: installedConnectors,
+          pipelinePath: join(import.meta.dirname, 'sql', 'chargebee-to-sql.yaml'),
+          statePath: join(work.dir, 'sql-state.db'),
+          env: { ...env, SQL_PATH: join(work.dir, 'metrics.db') },
+          log: silentLogger,
+        }),
+      );
+      // A primary key naming no declared column is reported with the reference rule's wording.
+      const badKey = join(work.dir, 'sql-bad-key.yaml');
+      writeFileSync(
+        badKey,
+        readFileSync(join(import.meta.dirname, 'sql', 'chargebee-to-sql.yaml'), 'utf8').replace('primary_key: [id]', 'primary_key: [nope]'),
+      );
+      const keyCheck = await loadPipeline(badKey, { env, mode: 'validate', connectorsDir: installedConnectors.descriptorsDir });
+      expect(keyCheck.problems.map((p) => p.code)).toContain('unknown_reference');
 
       writeFileSync(join(work.dir, 'journal.csv'), 'Journal,Date,Account,Debit,Credit\nJ-1,2026-10-31,4000,10.00,\nJ-1,2026-10-31,1200,,10.00\n');
       const filePipeline = join(work.dir, 'file-to-dualentry.yaml');

@@ -46,7 +46,7 @@ describe('interpolated values keep the type their property needs', () => {
     }
   });
 
-  const files = readdirSync(examples).filter((f) => f.endsWith('.yaml'));
+  const files = readdirSync(examples).filter((f) => f.endsWith('.yaml') && !f.endsWith('.cases.yaml'));
   for (const file of files) {
     it(`${file}: every connection property given as \${VAR} receives its text exactly, secrets included`, async () => {
       const text = readFileSync(join(examples, file), 'utf8');

@@ -18,7 +18,7 @@ import { withoutNullProperties } from '../../../engine/transform/normalize.js';
 import { startFakeChargebee, type FakeChargebee, type ResourceName } from '../../fakes/chargebee/index.js';
 
 const examples = join(import.meta.dirname, '../../../pipelines/examples');
-const files = readdirSync(examples).filter((f) => f.endsWith('.yaml'));
+const files = readdirSync(examples).filter((f) => f.endsWith('.yaml') && !f.endsWith('.cases.yaml'));
 const env = new Proxy({} as Record<string, string>, {
   get: (_t, key) =>
     key === 'CHARGEBEE_SITE'

@@ -98,7 +98,7 @@ function casesFile(file: string): Array<MappingCase & { pipeline?: string }> {
 }
 
 const CASE_FILES: Array<[string, string]> = [
-  ['test/connectors/dualentry/revrec-mapping.cases.yaml', 'chargebee-revrec-to-dualentry.yaml'],
+  ['pipelines/examples/chargebee-revrec-to-dualentry.cases.yaml', 'chargebee-revrec-to-dualentry.yaml'],
   ['test/connectors/sage-intacct/seed-mapping.yaml', 'chargebee-to-intacct.yaml'],
   ['test/connectors/sage-intacct/seed-mapping-reverse.yaml', 'intacct-payments-to-chargebee.yaml'],
 ];
