@@ -99,238 +99,244 @@ const JSON_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].
 
 export function parseYamlTree(text: string, file: string, interpolation?: InterpolationOptions): YamlTree {
   const lineCounter = new LineCounter();
-  const problems: ConfigProblem[] = [];
-  const locations = new Map<string, Location>();
-  const placeholders = new Set<string>();
-  const position = (offset: number): Position => {
-    const p = lineCounter.linePos(offset);
-    return { line: p.line, column: p.col };
-  };
-  const problemAt = (offset: number, code: string, message: string, path = '', severity: ConfigProblem['severity'] = 'error') => {
-    problems.push({ code, file, path, ...position(offset), message, severity });
-  };
-  /** A value refused and reported here: later checks of it would only repeat the problem. */
-  const refuse = (offset: number, code: string, message: string, pointer: string) => {
-    problemAt(offset, code, message, pointer);
-    placeholders.add(pointer);
-  };
-
   const parsed = composeBounded(text, lineCounter);
-  if (parsed.tooDeepAt !== undefined) problemAt(parsed.tooDeepAt, 'yaml_too_deep', tooDeepMessage());
-  const doc = parsed.doc;
-  for (const e of doc?.errors ?? []) problemAt(e.pos[0], 'yaml_syntax', `YAML syntax error: ${e.message}`);
-  if (parsed.secondDocumentAt !== undefined) {
-    problemAt(parsed.secondDocumentAt, 'yaml_syntax', 'a pipeline file holds one YAML document; remove the `---` separator and what follows');
-  }
-  // An unknown tag is reported below as an error of its own, at the same place.
-  for (const w of doc?.warnings ?? []) if (w.code !== 'TAG_RESOLVE_FAILED') problemAt(w.pos[0], 'yaml_warning', w.message, '', 'warning');
-  const broken = !doc || problems.some((p) => p.severity === 'error');
+  const walk = new TreeWalk(text, file, lineCounter, parsed.doc, interpolation);
+  walk.reportParse(parsed);
+  const broken = !parsed.doc || walk.problems.some((p) => p.severity === 'error');
+  const walked = broken || !parsed.doc ? undefined : walk.value(parsed.doc.contents as Node | null, '', undefined, new Set(), 0, undefined);
+  // Past a budget the values are cut short: checking what is left would only report the cuts.
+  const cut = walk.overBudget || walk.tooDeep;
+  return walk.tree(cut ? undefined : walked, broken || cut);
+}
 
-  let anchorIndex: Map<Node, Node | undefined> | undefined;
-  // Built on the first alias: most files have none, and the walk costs a pass over the document.
-  const anchors = { get: (alias: Node) => (anchorIndex ??= doc ? aliasTargets(doc) : new Map()).get(alias) };
-  let aliasesResolved = 0;
-  let aliasedValues = 0;
-  let overBudget = false;
-  let tooDeep = false;
-  /** Counts one alias or merge source against the budget; false once it is spent (reported once). */
-  const spendAlias = (at: number, pointer: string): boolean => {
-    if (overBudget) return false;
-    if (++aliasesResolved <= YAML_LIMITS.maxAliases) return true;
-    overBudget = true;
-    problemAt(at, 'yaml_alias_budget', aliasBudgetMessage(`more than ${YAML_LIMITS.maxAliases} aliases and merge keys`), pointer);
-    return false;
-  };
+type MergeSource = { map: YAMLMap; at: number } | { problem: string; code: string; at: number };
 
-  const keyOf = (keyNode: Node | null): { key: string } | { problem: string } => {
-    if (keyNode === null || isScalar(keyNode)) {
-      if (keyNode?.tag && !JSON_TAGS.has(keyNode.tag)) return { problem: tagMessage(keyNode.tag) };
-      const value = keyNode?.value ?? null;
-      if (typeof value === 'string') return { key: value };
-      // `0042:` or `1.50:` are keys as written (GL codes, SKUs): as numbers they would lose digits.
-      if (keyNode?.type === 'PLAIN' && typeof keyNode.source === 'string') return { key: keyNode.source };
-      return { key: String(value) };
+/**
+ * One pass over the composed document: plain values out, the position of every key and value
+ * recorded by JSON pointer, aliases and merge keys expanded within the budget, `${VAR}` interpolated.
+ */
+class TreeWalk {
+  readonly problems: ConfigProblem[] = [];
+  overBudget = false;
+  tooDeep = false;
+  private readonly locations = new Map<string, Location>();
+  private readonly placeholders = new Set<string>();
+  private anchorIndex: Map<Node, Node | undefined> | undefined;
+  private aliasesResolved = 0;
+  private aliasedValues = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly file: string,
+    private readonly lineCounter: LineCounter,
+    private readonly doc: Document | undefined,
+    private readonly interpolation: InterpolationOptions | undefined,
+  ) {}
+
+  reportParse(parsed: { tooDeepAt?: number; secondDocumentAt?: number }): void {
+    if (parsed.tooDeepAt !== undefined) this.problemAt(parsed.tooDeepAt, 'yaml_too_deep', tooDeepMessage());
+    for (const e of this.doc?.errors ?? []) this.problemAt(e.pos[0], 'yaml_syntax', `YAML syntax error: ${e.message}`);
+    if (parsed.secondDocumentAt !== undefined) {
+      this.problemAt(parsed.secondDocumentAt, 'yaml_syntax', 'a pipeline file holds one YAML document; remove the `---` separator and what follows');
     }
-    return { problem: 'a key must be text (a scalar), not a list, a mapping or an alias' };
-  };
+    // An unknown tag is reported by the walk as an error of its own, at the same place.
+    for (const w of this.doc?.warnings ?? []) if (w.code !== 'TAG_RESOLVE_FAILED') this.problemAt(w.pos[0], 'yaml_warning', w.message, '', 'warning');
+  }
 
-  const toValue = (
+  value(
     node: Node | null | undefined,
     pointer: string,
     keyOffset: number | undefined,
     ancestors: ReadonlySet<Node>,
     depth: number,
     aliasAt: number | undefined,
-  ): unknown => {
-    if (overBudget || tooDeep) return null;
-    if (isAlias(node)) {
-      const at = node.range?.[0] ?? keyOffset ?? 0;
-      const target = anchors.get(node);
-      if (!target) {
-        refuse(at, 'yaml_alias_undefined', `alias *${node.source} names no anchor: define &${node.source} before it, or remove the *`, pointer);
-        return null;
-      }
-      // An alias to its own ancestor would never end.
-      if (ancestors.has(target)) {
-        refuse(at, 'yaml_alias_cycle', `alias *${node.source} refers to a collection that contains it, so it would never end`, pointer);
-        return null;
-      }
-      if (!spendAlias(at, pointer)) return null;
-      return toValue(target, pointer, keyOffset, ancestors, depth, aliasAt ?? at);
-    }
+  ): unknown {
+    if (this.overBudget || this.tooDeep) return null;
+    if (isAlias(node)) return this.alias(node, pointer, keyOffset, ancestors, depth, aliasAt);
     const valueOffset = node?.range?.[0] ?? keyOffset ?? 0;
-    if (aliasAt !== undefined && ++aliasedValues > YAML_LIMITS.maxAliasedValues) {
-      overBudget = true;
-      problemAt(aliasAt, 'yaml_alias_budget', aliasBudgetMessage(`more than ${YAML_LIMITS.maxAliasedValues} values`), pointer);
+    if (aliasAt !== undefined && ++this.aliasedValues > YAML_LIMITS.maxAliasedValues) {
+      this.overBudget = true;
+      this.problemAt(aliasAt, 'yaml_alias_budget', aliasBudgetMessage(`more than ${YAML_LIMITS.maxAliasedValues} values`), pointer);
       return null;
     }
     if (depth > YAML_LIMITS.maxDepth) {
-      tooDeep = true;
-      problemAt(aliasAt ?? valueOffset, 'yaml_too_deep', tooDeepMessage(), pointer);
+      this.tooDeep = true;
+      this.problemAt(aliasAt ?? valueOffset, 'yaml_too_deep', tooDeepMessage(), pointer);
       return null;
     }
     const location: Location = { valueOffset, ...(keyOffset !== undefined ? { keyOffset } : {}) };
-    locations.set(pointer, location);
+    this.locations.set(pointer, location);
     if (!node) return null;
     const tag = (node as { tag?: string }).tag;
     if (tag && !JSON_TAGS.has(tag)) {
-      refuse(tagOffset(text, valueOffset), 'yaml_tag', tagMessage(tag), pointer);
+      this.refuse(tagOffset(this.text, valueOffset), 'yaml_tag', tagMessage(tag), pointer);
       return null;
     }
-    if (isMap(node)) {
-      const inside = new Set(ancestors).add(node);
-      const out: Record<string, unknown> = {};
-      const set = (key: string, value: unknown) => {
-        // A key `__proto__` is data like any other: assigned, it would replace the prototype.
-        if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-        else out[key] = value;
-      };
-      const written = new Map<string, number>();
-      const merges: Array<{ value: Node | null; at: number }> = [];
-      for (const pair of node.items) {
-        const keyNode = pair.key as Node | null;
-        const childKeyOffset = keyNode?.range?.[0] ?? valueOffset;
-        const keyed = keyOf(keyNode);
-        if ('problem' in keyed) {
-          refuse(childKeyOffset, isScalar(keyNode) ? 'yaml_tag' : 'yaml_key', keyed.problem, pointer);
-          continue;
-        }
-        const key = keyed.key;
-        if (key === '<<' && isScalar(keyNode) && keyNode.type === 'PLAIN') {
-          merges.push({ value: pair.value as Node | null, at: childKeyOffset });
-          continue;
-        }
-        const childPointer = pointer + pointerOf([key]);
-        const first = written.get(key);
-        if (first !== undefined) {
-          problemAt(
-            childKeyOffset,
-            'yaml_duplicate_key',
-            `duplicate key '${key}' (lines ${position(first).line} and ${position(childKeyOffset).line}): a key appears once in a mapping; remove or rename one`,
-            childPointer,
-          );
-          continue;
-        }
-        written.set(key, childKeyOffset);
-        const child = toValue(pair.value as Node | null, childPointer, childKeyOffset, inside, depth + 1, aliasAt);
-        // An empty interpolated string means "not set".
-        if (child !== EMPTY_INTERPOLATION) set(key, child);
-      }
-      // `<<: *defaults` (YAML merge key): keys written here win, then the sources in order.
-      for (const merge of merges) {
-        for (const source of mergeSources(merge.value, merge.at)) {
-          if ('problem' in source) {
-            refuse(source.at, source.code, source.problem, pointer);
-            continue;
-          }
-          if (inside.has(source.map)) {
-            refuse(source.at, 'yaml_merge_cycle', 'this merge key (<<) merges a mapping into itself, so it would never end', pointer);
-            continue;
-          }
-          if (!spendAlias(source.at, pointer)) break;
-          for (const pair of source.map.items) {
-            const keyNode = pair.key as Node | null;
-            const keyed = keyOf(keyNode);
-            if ('problem' in keyed || keyed.key === '<<' || written.has(keyed.key)) continue;
-            written.set(keyed.key, keyNode?.range?.[0] ?? valueOffset);
-            const child = toValue(
-              pair.value as Node | null,
-              pointer + pointerOf([keyed.key]),
-              keyNode?.range?.[0] ?? valueOffset,
-              inside,
-              depth + 1,
-              aliasAt ?? source.at,
-            );
-            if (child !== EMPTY_INTERPOLATION) set(keyed.key, child);
-          }
-        }
-      }
-      return out;
-    }
+    if (isMap(node)) return this.mapping(node as YAMLMap, pointer, valueOffset, new Set(ancestors).add(node), depth, aliasAt);
     if (isSeq(node)) {
       const inside = new Set(ancestors).add(node);
       return node.items.map((item, index) => {
-        const child = toValue(item as Node | null, pointer + pointerOf([index]), undefined, inside, depth + 1, aliasAt);
+        const child = this.value(item as Node | null, pointer + pointerOf([index]), undefined, inside, depth + 1, aliasAt);
         return child === EMPTY_INTERPOLATION ? '' : child;
       });
     }
-    if (isScalar(node)) {
-      location.scalar = node;
-      if (typeof node.value === 'number' && !Number.isFinite(node.value)) {
-        refuse(
-          valueOffset,
-          'yaml_value',
-          `${String(node.source ?? node.value)} is not a number a pipeline can hold (NaN and infinities are not JSON)`,
+    if (isScalar(node)) return this.scalar(node, pointer, location);
+    return null;
+  }
+
+  private alias(
+    node: Node & { source: string },
+    pointer: string,
+    keyOffset: number | undefined,
+    ancestors: ReadonlySet<Node>,
+    depth: number,
+    aliasAt: number | undefined,
+  ): unknown {
+    const at = node.range?.[0] ?? keyOffset ?? 0;
+    const target = this.anchorOf(node);
+    if (!target) {
+      this.refuse(at, 'yaml_alias_undefined', `alias *${node.source} names no anchor: define &${node.source} before it, or remove the *`, pointer);
+      return null;
+    }
+    // An alias to its own ancestor would never end.
+    if (ancestors.has(target)) {
+      this.refuse(at, 'yaml_alias_cycle', `alias *${node.source} refers to a collection that contains it, so it would never end`, pointer);
+      return null;
+    }
+    if (!this.spendAlias(at, pointer)) return null;
+    return this.value(target, pointer, keyOffset, ancestors, depth, aliasAt ?? at);
+  }
+
+  private mapping(
+    node: YAMLMap,
+    pointer: string,
+    valueOffset: number,
+    inside: ReadonlySet<Node>,
+    depth: number,
+    aliasAt: number | undefined,
+  ): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    const written = new Map<string, number>();
+    const merges: Array<{ value: Node | null; at: number }> = [];
+    for (const pair of node.items) {
+      const keyNode = pair.key as Node | null;
+      const childKeyOffset = keyNode?.range?.[0] ?? valueOffset;
+      const keyed = keyOf(keyNode);
+      if ('problem' in keyed) {
+        this.refuse(childKeyOffset, isScalar(keyNode) ? 'yaml_tag' : 'yaml_key', keyed.problem, pointer);
+        continue;
+      }
+      const key = keyed.key;
+      if (key === '<<' && isScalar(keyNode) && keyNode.type === 'PLAIN') {
+        merges.push({ value: pair.value as Node | null, at: childKeyOffset });
+        continue;
+      }
+      const childPointer = pointer + pointerOf([key]);
+      const first = written.get(key);
+      if (first !== undefined) {
+        this.problemAt(
+          childKeyOffset,
+          'yaml_duplicate_key',
+          `duplicate key '${key}' (lines ${this.position(first).line} and ${this.position(childKeyOffset).line}): a key appears once in a mapping; remove or rename one`,
+          childPointer,
+        );
+        continue;
+      }
+      written.set(key, childKeyOffset);
+      setEntry(out, key, this.value(pair.value as Node | null, childPointer, childKeyOffset, inside, depth + 1, aliasAt));
+    }
+    // `<<: *defaults` (YAML merge key): keys written here win, then the sources in order.
+    for (const merge of merges) this.merge(merge, out, written, pointer, valueOffset, inside, depth, aliasAt);
+    return out;
+  }
+
+  private merge(
+    merge: { value: Node | null; at: number },
+    out: Record<string, unknown>,
+    written: Map<string, number>,
+    pointer: string,
+    valueOffset: number,
+    inside: ReadonlySet<Node>,
+    depth: number,
+    aliasAt: number | undefined,
+  ): void {
+    for (const source of this.mergeSources(merge.value, merge.at)) {
+      if ('problem' in source) {
+        this.refuse(source.at, source.code, source.problem, pointer);
+        continue;
+      }
+      if (inside.has(source.map)) {
+        this.refuse(source.at, 'yaml_merge_cycle', 'this merge key (<<) merges a mapping into itself, so it would never end', pointer);
+        continue;
+      }
+      if (!this.spendAlias(source.at, pointer)) return;
+      for (const pair of source.map.items) {
+        const keyNode = pair.key as Node | null;
+        const keyed = keyOf(keyNode);
+        if ('problem' in keyed || keyed.key === '<<' || written.has(keyed.key)) continue;
+        const keyOffset = keyNode?.range?.[0] ?? valueOffset;
+        written.set(keyed.key, keyOffset);
+        setEntry(out, keyed.key, this.value(pair.value as Node | null, pointer + pointerOf([keyed.key]), keyOffset, inside, depth + 1, aliasAt ?? source.at));
+      }
+    }
+  }
+
+  private scalar(node: Scalar, pointer: string, location: Location): unknown {
+    location.scalar = node;
+    const valueOffset = location.valueOffset;
+    if (typeof node.value === 'number' && !Number.isFinite(node.value)) {
+      this.refuse(
+        valueOffset,
+        'yaml_value',
+        `${String(node.source ?? node.value)} is not a number a pipeline can hold (NaN and infinities are not JSON)`,
+        pointer,
+      );
+      return null;
+    }
+    if (typeof node.value !== 'string') return node.value;
+    location.raw = node.value;
+    if (!this.interpolation || !node.value.includes('${')) return node.value;
+    return this.interpolated(node, node.value, pointer, location, this.interpolation);
+  }
+
+  private interpolated(node: Scalar, raw: string, pointer: string, location: Location, interpolation: InterpolationOptions): unknown {
+    const valueOffset = location.valueOffset;
+    for (const bad of malformedReferences(raw)) {
+      this.refuse(scalarValueOffsets(this.text, node)[bad.start] ?? valueOffset, 'env_syntax', bad.message, pointer);
+    }
+    const result = interpolate(raw, interpolation.env, (name) => `${PLACEHOLDER_PREFIX}${name}>`);
+    if (result.references.length === 0) return raw;
+    location.interpolated = result;
+    for (const ref of result.references.filter((r) => r.unset)) {
+      // The placeholder is not a value worth checking further, in either mode.
+      this.placeholders.add(pointer);
+      if (interpolation.mode === 'run') {
+        const offsets = scalarValueOffsets(this.text, node);
+        this.problemAt(
+          offsets[ref.start] ?? valueOffset,
+          'env_unset',
+          `environment variable ${ref.name} is not set: export it or give a default \${${ref.name}:-…}`,
           pointer,
         );
-        return null;
       }
-      if (typeof node.value !== 'string') return node.value;
-      location.raw = node.value;
-      if (!interpolation || !node.value.includes('${')) return node.value;
-      for (const bad of malformedReferences(node.value)) {
-        refuse(scalarValueOffsets(text, node)[bad.start] ?? valueOffset, 'env_syntax', bad.message, pointer);
-      }
-      const result = interpolate(node.value, interpolation.env, (name) => `${PLACEHOLDER_PREFIX}${name}>`);
-      if (result.references.length === 0) return node.value;
-      location.interpolated = result;
-      for (const ref of result.references.filter((r) => r.unset)) {
-        // The placeholder is not a value worth checking further, in either mode.
-        placeholders.add(pointer);
-        if (interpolation.mode === 'run') {
-          const offsets = scalarValueOffsets(text, node);
-          problemAt(
-            offsets[ref.start] ?? valueOffset,
-            'env_unset',
-            `environment variable ${ref.name} is not set: export it or give a default \${${ref.name}:-…}`,
-            pointer,
-          );
-        }
-      }
-      if (result.value === '') {
-        // In validate mode an unset `${VAR:-}` may well be set where the pipeline runs: do not
-        // report the property as missing there.
-        if (interpolation.mode === 'validate' && result.references.some((r) => interpolation.env[r.name] === undefined)) placeholders.add(pointer);
-        return EMPTY_INTERPOLATION;
-      }
-      // Always text, as the environment gave it: an API key `1.50` or `+42` must not become a number.
-      // A property the schema types as a number or boolean is converted by the loader.
-      return result.value;
     }
-    return null;
-  };
-
-  const walked = broken || !doc ? undefined : toValue(doc.contents as Node | null, '', undefined, new Set(), 0, undefined);
-  // Past a budget the values are cut short: checking what is left would only report the cuts.
-  const cut = overBudget || tooDeep;
-  const value = cut ? undefined : walked;
+    if (result.value === '') {
+      // In validate mode an unset `${VAR:-}` may well be set where the pipeline runs: do not
+      // report the property as missing there.
+      if (interpolation.mode === 'validate' && result.references.some((r) => interpolation.env[r.name] === undefined)) this.placeholders.add(pointer);
+      return EMPTY_INTERPOLATION;
+    }
+    // Always text, as the environment gave it: an API key `1.50` or `+42` must not become a number.
+    // A property the schema types as a number or boolean is converted by the loader.
+    return result.value;
+  }
 
   /** The map(s) a merge key's value names: one alias or mapping, or a list of them. */
-  function mergeSources(value: Node | null, keyAt: number): Array<{ map: YAMLMap; at: number } | { problem: string; code: string; at: number }> {
-    const one = (n: unknown): { map: YAMLMap; at: number } | { problem: string; code: string; at: number } => {
+  private mergeSources(value: Node | null, keyAt: number): MergeSource[] {
+    const one = (n: unknown): MergeSource => {
       const at = (n as Node | null)?.range?.[0] ?? keyAt;
       if (isAlias(n)) {
-        const target = anchors.get(n);
+        const target = this.anchorOf(n);
         if (!target) return { problem: `alias *${n.source} names no anchor: define &${n.source} before it, or remove the *`, code: 'yaml_alias_undefined', at };
         if (isMap(target)) return { map: target as YAMLMap, at };
       } else if (isMap(n)) return { map: n as YAMLMap, at };
@@ -338,38 +344,89 @@ export function parseYamlTree(text: string, file: string, interpolation?: Interp
     };
     return isSeq(value) ? value.items.map(one) : [one(value)];
   }
-  const nearest = (pointer: string): { pointer: string; location: Location } => {
-    let p = pointer;
-    for (;;) {
-      const location = locations.get(p);
-      if (location) return { pointer: p, location };
-      if (p === '') return { pointer: '', location: { valueOffset: 0 } };
-      p = parentPointer(p);
-    }
-  };
 
-  return {
-    file,
-    value,
-    problems,
-    broken: broken || cut,
-    placeholders,
-    has: (pointer) => locations.has(pointer),
-    valuePosition: (pointer) => position(nearest(pointer).location.valueOffset),
-    keyPosition: (pointer) => {
-      const { location } = nearest(pointer);
-      return position(location.keyOffset ?? location.valueOffset);
-    },
-    stringPosition: (pointer, index) => {
-      const { location } = nearest(pointer);
-      if (!location.scalar) return position(location.valueOffset);
-      const rawIndex = location.interpolated ? (location.interpolated.rawIndex[index] ?? location.interpolated.rawIndex.at(-1) ?? 0) : index;
-      const offsets = scalarValueOffsets(text, location.scalar);
-      return position(offsets[Math.min(rawIndex, offsets.length - 1)] ?? location.valueOffset);
-    },
-    rawString: (pointer) => locations.get(pointer)?.raw,
-    interpolation: (pointer) => locations.get(pointer)?.interpolated,
-  };
+  /** Built on the first alias: most files have none, and the index costs a pass over the document. */
+  private anchorOf(alias: Node): Node | undefined {
+    this.anchorIndex ??= this.doc ? aliasTargets(this.doc) : new Map();
+    return this.anchorIndex.get(alias);
+  }
+
+  /** Counts one alias or merge source against the budget; false once it is spent (reported once). */
+  private spendAlias(at: number, pointer: string): boolean {
+    if (this.overBudget) return false;
+    if (++this.aliasesResolved <= YAML_LIMITS.maxAliases) return true;
+    this.overBudget = true;
+    this.problemAt(at, 'yaml_alias_budget', aliasBudgetMessage(`more than ${YAML_LIMITS.maxAliases} aliases and merge keys`), pointer);
+    return false;
+  }
+
+  private position(offset: number): Position {
+    const p = this.lineCounter.linePos(offset);
+    return { line: p.line, column: p.col };
+  }
+
+  private problemAt(offset: number, code: string, message: string, path = '', severity: ConfigProblem['severity'] = 'error'): void {
+    this.problems.push({ code, file: this.file, path, ...this.position(offset), message, severity });
+  }
+
+  /** A value refused and reported here: later checks of it would only repeat the problem. */
+  private refuse(offset: number, code: string, message: string, pointer: string): void {
+    this.problemAt(offset, code, message, pointer);
+    this.placeholders.add(pointer);
+  }
+
+  private nearest(pointer: string): Location {
+    for (let p = pointer; ; p = parentPointer(p)) {
+      const location = this.locations.get(p);
+      if (location) return location;
+      if (p === '') return { valueOffset: 0 };
+    }
+  }
+
+  tree(value: unknown, broken: boolean): YamlTree {
+    return {
+      file: this.file,
+      value,
+      problems: this.problems,
+      broken,
+      placeholders: this.placeholders,
+      has: (pointer) => this.locations.has(pointer),
+      valuePosition: (pointer) => this.position(this.nearest(pointer).valueOffset),
+      keyPosition: (pointer) => {
+        const location = this.nearest(pointer);
+        return this.position(location.keyOffset ?? location.valueOffset);
+      },
+      stringPosition: (pointer, index) => {
+        const location = this.nearest(pointer);
+        if (!location.scalar) return this.position(location.valueOffset);
+        const rawIndex = location.interpolated ? (location.interpolated.rawIndex[index] ?? location.interpolated.rawIndex.at(-1) ?? 0) : index;
+        const offsets = scalarValueOffsets(this.text, location.scalar);
+        return this.position(offsets[Math.min(rawIndex, offsets.length - 1)] ?? location.valueOffset);
+      },
+      rawString: (pointer) => this.locations.get(pointer)?.raw,
+      interpolation: (pointer) => this.locations.get(pointer)?.interpolated,
+    };
+  }
+}
+
+function keyOf(keyNode: Node | null): { key: string } | { problem: string } {
+  if (keyNode === null || isScalar(keyNode)) {
+    if (keyNode?.tag && !JSON_TAGS.has(keyNode.tag)) return { problem: tagMessage(keyNode.tag) };
+    const value = keyNode?.value ?? null;
+    if (typeof value === 'string') return { key: value };
+    // `0042:` or `1.50:` are keys as written (GL codes, SKUs): as numbers they would lose digits.
+    if (keyNode?.type === 'PLAIN' && typeof keyNode.source === 'string') return { key: keyNode.source };
+    return { key: String(value) };
+  }
+  return { problem: 'a key must be text (a scalar), not a list, a mapping or an alias' };
+}
+
+/** Sets a mapping entry; an empty interpolated string means "not set". */
+function setEntry(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (value === EMPTY_INTERPOLATION) return;
+  // A key `__proto__` is data like any other: assigned, it would replace the prototype.
+  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+  else out[key] = value;
 }
 
 const EMPTY_INTERPOLATION = Symbol('empty interpolation');
