@@ -228,10 +228,9 @@ export class AcumaticaSink implements Sink {
     try {
       job.result = await this.decide(job, ctx);
     } catch (error) {
-      const e = asLedgersyncError(error, 'record');
-      // Lost sessions and an unreachable tenant stop the run; a refused document is this record's alone.
-      if (e.kind !== 'record') throw e;
-      job.result = failed(e);
+      // A stop, a lost session, an unreachable tenant or a bug end the run; a refused document is this record's alone.
+      if (ctx.signal.aborted || !(error instanceof LedgersyncError) || error.kind !== 'record') throw error;
+      job.result = failed(error);
     }
   }
 
@@ -259,13 +258,12 @@ export class AcumaticaSink implements Sink {
       return this.create(job, ctx);
     }
     if (!previous) {
-      // Entered before go-live (by hand, or the integration used before): link it, leave it as it is.
-      ctx.log.info(`${entity} ${this.targetIdOf(entity, job.current)} already in Acumatica for ${record.sourceId}: adopted`);
-      return {
-        status: 'skipped',
-        reason: `adopted the existing Acumatica ${entity} ${this.targetIdOf(entity, job.current)}`,
-        targetId: this.targetIdOf(entity, job.current),
-      };
+      // Entered before go-live (by hand, or the integration used before): link it and leave its content
+      // as it is; only a release the mapping asks for is done, so that payments can be applied to it.
+      const targetId = this.targetIdOf(entity, job.current);
+      ctx.log.info(`${entity} ${targetId} already in Acumatica for ${record.sourceId}: adopted`);
+      if (await this.releaseIfAsked(job, job.current, false)) return { status: 'updated', targetId };
+      return { status: 'skipped', reason: `adopted the existing Acumatica ${entity} ${targetId}`, targetId };
     }
     return this.update(job, job.current, previous.pendingWrite && !previous.targetId);
   }
@@ -287,8 +285,8 @@ export class AcumaticaSink implements Sink {
         await this.releaseIfAsked(job, saved, false);
         return { status: 'created', targetId: this.targetIdOf(entity, saved) };
       } catch (error) {
-        const e = asLedgersyncError(error, 'record');
-        if (!e.mayHaveSucceeded) throw e;
+        if (!(error instanceof LedgersyncError) || !error.mayHaveSucceeded) throw error;
+        const e = error;
         // The answer was lost: the create may have landed. Look before creating again.
         const found = await this.lookUpOne(job);
         if (found) {

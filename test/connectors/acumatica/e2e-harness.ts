@@ -45,7 +45,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   if (options.fastRetries !== false) {
     text = text.replace(
       "  # rate_limit: { requests: 300, per_seconds: 60, concurrency: 6 }   # your licence's limits (SM604000)",
-      '  rate_limit: { requests: 100000, per_seconds: 60, concurrency: 4 }\n  retry: { base_delay_ms: 10, max_delay_ms: 100, max_attempts: 12 }',
+      '  rate_limit: { requests: 100000, per_seconds: 60, concurrency: 4 }\n  retry: { base_delay_ms: 10, max_delay_ms: 100, max_attempts: 30 }',
     );
   }
   writeFileSync(pipelinePath, text);
