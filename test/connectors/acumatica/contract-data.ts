@@ -7,7 +7,7 @@
 import { loadContractSchema } from '../../fakes/acumatica/openapi.js';
 
 /** Top-level entities the connector writes (and so must know field by field). */
-export const WRITTEN_ENTITIES = ['Customer', 'Invoice', 'SalesInvoice', 'Payment', 'JournalTransaction'] as const;
+export const WRITTEN_ENTITIES = ['Customer', 'Invoice', 'Payment', 'JournalTransaction'] as const;
 
 export type DerivedField = string | { linked: string } | { detail: string };
 

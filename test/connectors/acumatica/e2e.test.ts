@@ -3,13 +3,11 @@
  * the fake Chargebee and the fake Acumatica tenant, reached only through the environment a user sets.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { sameDecimal } from '../../../domain/money/decimal.js';
 import { formatMinor } from '../../../domain/money/money.js';
 import { StateStore } from '../../../engine/state/store.js';
 import { REFRESH_TOKEN_SECRET } from '../../../connectors/acumatica/auth.js';
 import { SECRET_KEY, type Sandbox, type SandboxOptions, startSandbox } from './e2e-harness.js';
-
-type Rec = any;
+import { checkExactSync, live, type Rec, same } from './expect-sync.js';
 
 let sandbox: Sandbox | undefined;
 async function open(options: SandboxOptions = {}): Promise<Sandbox> {
@@ -22,101 +20,6 @@ afterEach(async () => {
 });
 
 const PIPELINE = 'chargebee-to-acumatica';
-
-function same(amount: number, currency: string, acumatica: unknown): boolean {
-  return sameDecimal(formatMinor(amount, currency), String(acumatica));
-}
-
-function live(s: Sandbox, resource: string): Rec[] {
-  return (s.cb.state.all(resource as never) as Rec[]).filter((r) => !r.deleted);
-}
-
-/** The documents Acumatica must hold after a clean sync, checked amount by amount. */
-function checkExactSync(s: Sandbox): { invoices: number; creditMemos: number; payments: number; refunds: number; jpy: number } {
-  const acuCustomers = s.acu.state.records('Customer');
-  const cbCustomers = s.cb.state.all('customers' as never) as Rec[];
-  expect(acuCustomers).toHaveLength(cbCustomers.length);
-  for (const c of cbCustomers) {
-    const acu = s.acu.state.record('Customer', c.id)!;
-    expect(acu, `customer ${c.id}`).toBeDefined();
-    expect(acu['CustomerID']).toBe(String(c.id).toUpperCase());
-    const person = [c.first_name, c.last_name].filter(Boolean).join(' ').trim();
-    expect(acu['CustomerName']).toBe(
-      Array.from(String(c.company || person || c.id))
-        .slice(0, 99)
-        .join(''),
-    );
-  }
-
-  const invoices = s.acu.state.records('Invoice');
-  const byOrder = (type: string, id: string) => invoices.filter((d) => d['Type'] === type && d['CustomerOrder'] === id);
-  const cbInvoices = live(s, 'invoices').filter((i) => i.status !== 'voided');
-  let jpy = 0;
-  for (const inv of cbInvoices) {
-    const found = byOrder('Invoice', inv.id);
-    expect(found, `invoice ${inv.id}`).toHaveLength(1);
-    const doc = found[0]!;
-    expect(same(inv.total, inv.currency_code, doc['Amount']), `invoice ${inv.id} total ${inv.total} ${inv.currency_code} vs ${doc['Amount']}`).toBe(true);
-    expect(same(inv.tax ?? 0, inv.currency_code, doc['TaxTotal']), `invoice ${inv.id} tax`).toBe(true);
-    expect(doc['Customer']).toBe(String(inv.customer_id).toUpperCase());
-    expect(['Open', 'Closed']).toContain(doc['Status']);
-    if (inv.currency_code === 'JPY') jpy++;
-  }
-  const creditNotes = live(s, 'credit_notes').filter((c) => c.status !== 'voided');
-  for (const cn of creditNotes) {
-    const found = byOrder('Credit Memo', cn.id);
-    expect(found, `credit note ${cn.id}`).toHaveLength(1);
-    expect(same(cn.total, cn.currency_code, found[0]!['Amount']), `credit note ${cn.id}`).toBe(true);
-    for (const allocation of cn.allocations ?? []) {
-      const applied = (found[0]!['ApplicationsCreditMemo'] as Rec[] | undefined) ?? [];
-      const target = byOrder('Invoice', allocation.invoice_id)[0]!;
-      const row = applied.find((a) => a['ReferenceNbr'] === target['ReferenceNbr']);
-      expect(row, `credit note ${cn.id} applied to ${allocation.invoice_id}`).toBeDefined();
-      expect(same(allocation.allocated_amount, cn.currency_code, row!['AmountPaid'])).toBe(true);
-    }
-  }
-
-  const payments = s.acu.state.records('Payment');
-  const transactions = live(s, 'transactions').filter((t) => t.status === 'success');
-  for (const txn of transactions) {
-    const found = payments.filter((p) => p['PaymentRef'] === txn.id);
-    expect(found, `transaction ${txn.id}`).toHaveLength(1);
-    const doc = found[0]!;
-    expect(doc['Type']).toBe(txn.type === 'payment' ? 'Payment' : 'Customer Refund');
-    expect(same(txn.amount, txn.currency_code, doc['PaymentAmount']), `transaction ${txn.id}`).toBe(true);
-    expect(doc['CustomerID']).toBe(String(txn.customer_id).toUpperCase());
-    const applied = (doc['DocumentsToApply'] as Rec[] | undefined) ?? [];
-    if (txn.type === 'payment') {
-      expect(applied).toHaveLength((txn.linked_invoices ?? []).length);
-      for (const link of txn.linked_invoices ?? []) {
-        const invoice = byOrder('Invoice', link.invoice_id)[0]!;
-        const row = applied.find((a) => a['ReferenceNbr'] === invoice['ReferenceNbr']);
-        expect(row, `payment ${txn.id} applied to ${link.invoice_id}`).toMatchObject({ DocType: 'Invoice' });
-        expect(same(link.applied_amount, txn.currency_code, row!['AmountPaid'])).toBe(true);
-      }
-    } else {
-      for (const link of txn.linked_credit_notes ?? []) {
-        const memo = byOrder('Credit Memo', link.cn_id)[0]!;
-        expect(applied.find((a) => a['ReferenceNbr'] === memo['ReferenceNbr'])).toMatchObject({ DocType: 'Credit Memo' });
-      }
-    }
-    expect(['Open', 'Closed']).toContain(doc['Status']);
-  }
-  // What Chargebee still expects to be paid is what Acumatica has open on each invoice.
-  for (const inv of cbInvoices) {
-    const doc = byOrder('Invoice', inv.id)[0]!;
-    expect(same(inv.amount_due ?? 0, inv.currency_code, doc['Balance']), `invoice ${inv.id} balance ${doc['Balance']} vs due ${inv.amount_due}`).toBe(true);
-  }
-  // Every amount was sent exact: the tenant never had to round one.
-  expect(s.acu.state.roundings).toEqual([]);
-  return {
-    invoices: cbInvoices.length,
-    creditMemos: creditNotes.length,
-    payments: transactions.filter((t) => t.type === 'payment').length,
-    refunds: transactions.filter((t) => t.type === 'refund').length,
-    jpy,
-  };
-}
 
 function writesOf(s: Sandbox, from = 0): { entity: string; operation: string }[] {
   return s.acu.state.writes.slice(from).map((w) => ({ entity: w.entity, operation: w.operation }));
@@ -358,4 +261,53 @@ describe('Acumatica throttling and lost answers', () => {
     expect(dropped).toBe(4);
     checkExactSync(s);
   }, 120_000);
+});
+
+describe('Chargebee → Acumatica GL journals (AR kept in Chargebee)', () => {
+  it('posts each document as one balanced, released journal transaction, once', async () => {
+    const s = await open();
+    s.edit([['post_invoices_as: ar_documents', 'post_invoices_as: gl_journals']]);
+    expect((await s.run()).exitCode).toBe(0);
+    const journals = s.acu.state.records('JournalTransaction');
+    const invoices = live(s, 'invoices').filter((i) => i.status !== 'voided');
+    const documents = invoices.length + live(s, 'credit_notes').filter((c) => c.status !== 'voided').length;
+    const transactions = live(s, 'transactions').filter((t) => t.status === 'success').length;
+    expect(journals).toHaveLength(documents + transactions);
+    expect(s.acu.state.records('Invoice')).toHaveLength(0);
+    expect(s.acu.state.records('Customer')).toHaveLength(0);
+    for (const inv of invoices) {
+      const found = journals.filter((j) => j['Description'] === `Chargebee invoice ${inv.id}`);
+      expect(found, inv.id).toHaveLength(1);
+      const lines = found[0]!['Details'] as Rec[];
+      const receivable = lines.find((l) => l['Account'] === '11000')!;
+      expect(same(inv.total, inv.currency_code, receivable['DebitAmount']), inv.id).toBe(true);
+      expect(found[0]!['Status']).toBe('Posted');
+    }
+    expect(s.acu.state.roundings).toEqual([]);
+    const writes = s.acu.state.writes.length;
+    expect((await s.run()).exitCode).toBe(0);
+    expect(s.acu.state.writes.length).toBe(writes);
+  }, 120_000);
+});
+
+describe('Acumatica licence seats', () => {
+  it('waits for a seat when every one is taken (API Login Limit), then signs in', async () => {
+    const s = await open({ auth: 'cookie', acumatica: { licence: { maxApiUsers: 1 } } });
+    // Another program holds the only seat; its session times out two seconds later.
+    const held = await fetch(`${s.acu.url}/entity/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: s.acu.username, password: s.acu.password }),
+    });
+    expect(held.status).toBe(204);
+    const timer = setTimeout(() => s.acu.faults.expireSessions(), 1500);
+    try {
+      const run = await s.run();
+      expect(run.exitCode).toBe(0);
+    } finally {
+      clearTimeout(timer);
+    }
+    expect(s.acu.state.loginRefusals).toBeGreaterThan(0);
+    expect(s.acu.state.openSessions).toBe(0);
+  }, 60_000);
 });
