@@ -8,6 +8,7 @@
  *   npm start -- intacct      Chargebee → Sage Intacct
  *   npm start -- dualentry    Chargebee → DualEntry revenue-recognition journals
  *   npm start -- jsonl        Chargebee → JSON Lines files
+ *   npm start -- acumatica    Chargebee → Acumatica (customers, AR documents, payments, refunds)
  */
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { startFakeChargebee, type FakeChargebee } from '../test/fakes/chargebee/
 import { startFakeQbo } from '../test/fakes/qbo/index.js';
 import { startFakeIntacct } from '../test/fakes/intacct/index.js';
 import { startFakeDualEntry } from '../test/fakes/dualentry/index.js';
+import { startFakeAcumatica } from '../test/fakes/acumatica/index.js';
 import { runPipeline, type RunSummary } from '../engine/run/runner.js';
 import { createProgress } from '../engine/run/progress.js';
 import { createLogger } from '../engine/log.js';
@@ -86,6 +88,34 @@ const targets: Record<string, Target> = {
             ...entries
               .slice(-3)
               .map((e) => `    ${String(e.date)} ${String(e.currency_iso_4217_code ?? '')} ${e.items.length} lines, memo ${String(e.memo).slice(0, 70)}`),
+          ];
+        },
+      };
+    },
+  },
+  acumatica: {
+    pipeline: 'chargebee-to-acumatica.yaml',
+    title: 'Acumatica',
+    async start() {
+      const tenant = await startFakeAcumatica();
+      return {
+        env: {
+          ACUMATICA_URL: tenant.url,
+          ACUMATICA_TENANT: tenant.tenant,
+          ACUMATICA_CLIENT_ID: tenant.clientId,
+          ACUMATICA_CLIENT_SECRET: tenant.clientSecret,
+          ACUMATICA_USERNAME: tenant.username,
+          ACUMATICA_PASSWORD: tenant.password,
+          // The fake tenant has no licence request limit: run at loopback speed.
+          ACUMATICA_REQUESTS_PER_MINUTE: '100000',
+          ACUMATICA_CONCURRENT_REQUESTS: '4',
+        },
+        close: () => tenant.close(),
+        landed: () => {
+          const count = (entity: string, filter: (r: Record<string, unknown>) => boolean = () => true) => tenant.state.records(entity).filter(filter).length;
+          return [
+            `  customers ${count('Customer')}, invoices ${count('Invoice', (r) => r['Type'] === 'Invoice')}, credit memos ${count('Invoice', (r) => r['Type'] === 'Credit Memo')}, payments ${count('Payment', (r) => r['Type'] === 'Payment')}, customer refunds ${count('Payment', (r) => r['Type'] === 'Customer Refund')}`,
+            `  API seats still held: ${tenant.state.openSessions}; requests ${tenant.state.requests.length}`,
           ];
         },
       };

@@ -44,8 +44,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   let text = readFileSync(examplePipeline, 'utf8');
   if (options.fastRetries !== false) {
     text = text.replace(
-      "  # rate_limit: { requests: 300, per_seconds: 60, concurrency: 6 }   # your licence's limits (SM604000)",
-      '  rate_limit: { requests: 100000, per_seconds: 60, concurrency: 4 }\n  retry: { base_delay_ms: 10, max_delay_ms: 100, max_attempts: 30 }',
+      '    concurrency: ${ACUMATICA_CONCURRENT_REQUESTS:-3}',
+      '    concurrency: ${ACUMATICA_CONCURRENT_REQUESTS:-3}\n  retry: { base_delay_ms: 10, max_delay_ms: 100, max_attempts: 30 }',
     );
   }
   writeFileSync(pipelinePath, text);
@@ -79,5 +79,8 @@ export function acumaticaEnv(cb: FakeChargebee, acu: FakeAcumatica, auth: 'oauth
     ACUMATICA_PASSWORD: acu.password,
     ...(auth === 'oauth2' ? { ACUMATICA_CLIENT_ID: acu.clientId, ACUMATICA_CLIENT_SECRET: acu.clientSecret } : {}),
     LEDGERSYNC_SECRET_KEY: SECRET_KEY,
+    // The fake tenant has no request limit unless a test gives it one.
+    ACUMATICA_REQUESTS_PER_MINUTE: '100000',
+    ACUMATICA_CONCURRENT_REQUESTS: '4',
   };
 }

@@ -4,7 +4,6 @@ import { sameDecimal } from '../../../domain/money/decimal.js';
 import { formatMinor } from '../../../domain/money/money.js';
 import type { Sandbox } from './e2e-harness.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: Chargebee records as the fake holds them, read field by field
 export type Rec = any;
 
 export function same(amount: number, currency: string, acumatica: unknown): boolean {
