@@ -10,7 +10,7 @@
  *   npm start -- jsonl        Chargebee → JSON Lines files
  *   npm start -- acumatica    Chargebee → Acumatica (customers, AR documents, payments, refunds)
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeChargebee, type FakeChargebee } from '../test/fakes/chargebee/index.js';
@@ -26,6 +26,8 @@ import { installedConnectors } from './registry.js';
 
 interface Target {
   pipeline: string;
+  /** Changes to a copy of the example the fake needs (its limits), when the example as shipped would not fit. */
+  adapt?(pipeline: string): string;
   title: string;
   start(chargebee: FakeChargebee, work: string): Promise<{ env: Record<string, string>; close(): Promise<void>; landed(): string[] }>;
 }
@@ -96,6 +98,9 @@ const targets: Record<string, Target> = {
   acumatica: {
     pipeline: 'chargebee-to-acumatica.yaml',
     title: 'Acumatica',
+    // The example keeps the smallest licence's 100 requests a minute; the fake tenant has no limit.
+    adapt: (text) =>
+      text.replace('rate_limit: { requests: 100, per_seconds: 60, concurrency: 3 }', 'rate_limit: { requests: 100000, per_seconds: 60, concurrency: 4 }'),
     async start() {
       const tenant = await startFakeAcumatica();
       return {
@@ -106,9 +111,6 @@ const targets: Record<string, Target> = {
           ACUMATICA_CLIENT_SECRET: tenant.clientSecret,
           ACUMATICA_USERNAME: tenant.username,
           ACUMATICA_PASSWORD: tenant.password,
-          // The fake tenant has no licence request limit: run at loopback speed.
-          ACUMATICA_REQUESTS_PER_MINUTE: '100000',
-          ACUMATICA_CONCURRENT_REQUESTS: '4',
         },
         close: () => tenant.close(),
         landed: () => {
@@ -167,7 +169,9 @@ async function main(): Promise<number> {
     LEDGERSYNC_SECRET_KEY: process.env['LEDGERSYNC_SECRET_KEY'] ?? SANDBOX_SECRET,
     ...system.env,
   };
-  const pipelinePath = join(packageRoot(), 'pipelines/examples', target.pipeline);
+  const example = join(packageRoot(), 'pipelines/examples', target.pipeline);
+  const pipelinePath = target.adapt ? join(work, target.pipeline) : example;
+  if (target.adapt) writeFileSync(pipelinePath, target.adapt(readFileSync(example, 'utf8')));
   const statePath = join(work, 'state.db');
   process.stdout.write(
     `sandbox: fake Chargebee site '${chargebee.site}' at ${chargebee.url} → fake ${target.title}\n` +

@@ -42,12 +42,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const dir = mkdtempSync(join(tmpdir(), 'ledgersync-acumatica-'));
   const pipelinePath = join(dir, 'chargebee-to-acumatica.yaml');
   let text = readFileSync(examplePipeline, 'utf8');
-  if (options.fastRetries !== false) {
-    text = text.replace(
-      '    concurrency: ${ACUMATICA_CONCURRENT_REQUESTS:-3}',
-      '    concurrency: ${ACUMATICA_CONCURRENT_REQUESTS:-3}\n  retry: { base_delay_ms: 10, max_delay_ms: 100, max_attempts: 30 }',
-    );
-  }
+  // The fake tenant has no request limit unless a test gives it one: run at loopback speed.
+  text = text.replace(
+    'rate_limit: { requests: 100, per_seconds: 60, concurrency: 3 }',
+    options.fastRetries === false
+      ? 'rate_limit: { requests: 100000, per_seconds: 60, concurrency: 4 }'
+      : 'rate_limit: { requests: 100000, per_seconds: 60, concurrency: 4 }\n  retry: { base_delay_ms: 10, max_delay_ms: 100, max_attempts: 30 }',
+  );
   writeFileSync(pipelinePath, text);
   const env = acumaticaEnv(cb, acu, options.auth ?? 'oauth2');
   const statePath = join(dir, 'state.db');
@@ -79,8 +80,5 @@ export function acumaticaEnv(cb: FakeChargebee, acu: FakeAcumatica, auth: 'oauth
     ACUMATICA_PASSWORD: acu.password,
     ...(auth === 'oauth2' ? { ACUMATICA_CLIENT_ID: acu.clientId, ACUMATICA_CLIENT_SECRET: acu.clientSecret } : {}),
     LEDGERSYNC_SECRET_KEY: SECRET_KEY,
-    // The fake tenant has no request limit unless a test gives it one.
-    ACUMATICA_REQUESTS_PER_MINUTE: '100000',
-    ACUMATICA_CONCURRENT_REQUESTS: '4',
   };
 }
