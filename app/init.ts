@@ -18,12 +18,19 @@ export const INIT_TARGETS = {
   'sage-intacct': 'chargebee-to-intacct',
   dualentry: 'chargebee-revrec-to-dualentry',
   jsonl: 'chargebee-to-jsonl',
+  acumatica: 'chargebee-to-acumatica',
 } as const;
 
 export type InitTarget = keyof typeof INIT_TARGETS;
 
 /** What people call the targets, for "did you mean". */
-const TARGET_ALIASES: Record<string, InitTarget> = { qbo: 'quickbooks-online', intacct: 'sage-intacct', 'dual-entry': 'dualentry', json: 'jsonl' };
+const TARGET_ALIASES: Record<string, InitTarget> = {
+  qbo: 'quickbooks-online',
+  intacct: 'sage-intacct',
+  'dual-entry': 'dualentry',
+  json: 'jsonl',
+  acu: 'acumatica',
+};
 
 export interface InitOptions {
   customer: string;

@@ -2,6 +2,7 @@
 import { join } from 'node:path';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
 import { packageRoot } from '../engine/package-root.js';
+import { connector as acumatica } from '../connectors/acumatica/index.js';
 import { connector as chargebee } from '../connectors/chargebee/index.js';
 import { connector as dualentry } from '../connectors/dualentry/index.js';
 import { connector as file } from '../connectors/file/index.js';
@@ -13,6 +14,7 @@ import { connector as sql } from '../connectors/sql/index.js';
 export const installedConnectors: ConnectorRegistry = {
   descriptorsDir: join(packageRoot(), 'connectors'),
   modules: {
+    acumatica,
     chargebee,
     dualentry,
     file,

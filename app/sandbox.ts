@@ -8,14 +8,16 @@
  *   npm start -- intacct      Chargebee → Sage Intacct
  *   npm start -- dualentry    Chargebee → DualEntry revenue-recognition journals
  *   npm start -- jsonl        Chargebee → JSON Lines files
+ *   npm start -- acumatica    Chargebee → Acumatica (customers, AR documents, payments, refunds)
  */
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeChargebee, type FakeChargebee } from '../test/fakes/chargebee/index.js';
 import { startFakeQbo } from '../test/fakes/qbo/index.js';
 import { startFakeIntacct } from '../test/fakes/intacct/index.js';
 import { startFakeDualEntry } from '../test/fakes/dualentry/index.js';
+import { startFakeAcumatica } from '../test/fakes/acumatica/index.js';
 import { runPipeline, type RunSummary } from '../engine/run/runner.js';
 import { createProgress } from '../engine/run/progress.js';
 import { createLogger } from '../engine/log.js';
@@ -24,6 +26,8 @@ import { installedConnectors } from './registry.js';
 
 interface Target {
   pipeline: string;
+  /** Changes to a copy of the example the fake needs (its limits), when the example as shipped would not fit. */
+  adapt?(pipeline: string): string;
   title: string;
   start(chargebee: FakeChargebee, work: string): Promise<{ env: Record<string, string>; close(): Promise<void>; landed(): string[] }>;
 }
@@ -91,6 +95,34 @@ const targets: Record<string, Target> = {
       };
     },
   },
+  acumatica: {
+    pipeline: 'chargebee-to-acumatica.yaml',
+    title: 'Acumatica',
+    // The example keeps the smallest licence's 100 requests a minute; the fake tenant has no limit.
+    adapt: (text) =>
+      text.replace('rate_limit: { requests: 100, per_seconds: 60, concurrency: 3 }', 'rate_limit: { requests: 100000, per_seconds: 60, concurrency: 4 }'),
+    async start() {
+      const tenant = await startFakeAcumatica();
+      return {
+        env: {
+          ACUMATICA_URL: tenant.url,
+          ACUMATICA_TENANT: tenant.tenant,
+          ACUMATICA_CLIENT_ID: tenant.clientId,
+          ACUMATICA_CLIENT_SECRET: tenant.clientSecret,
+          ACUMATICA_USERNAME: tenant.username,
+          ACUMATICA_PASSWORD: tenant.password,
+        },
+        close: () => tenant.close(),
+        landed: () => {
+          const count = (entity: string, filter: (r: Record<string, unknown>) => boolean = () => true) => tenant.state.records(entity).filter(filter).length;
+          return [
+            `  customers ${count('Customer')}, invoices ${count('Invoice', (r) => r['Type'] === 'Invoice')}, credit memos ${count('Invoice', (r) => r['Type'] === 'Credit Memo')}, payments ${count('Payment', (r) => r['Type'] === 'Payment')}, customer refunds ${count('Payment', (r) => r['Type'] === 'Customer Refund')}`,
+            `  API seats still held: ${tenant.state.openSessions}; requests ${tenant.state.requests.length}`,
+          ];
+        },
+      };
+    },
+  },
   jsonl: {
     pipeline: 'chargebee-to-jsonl.yaml',
     title: 'JSON Lines files',
@@ -137,7 +169,9 @@ async function main(): Promise<number> {
     LEDGERSYNC_SECRET_KEY: process.env['LEDGERSYNC_SECRET_KEY'] ?? SANDBOX_SECRET,
     ...system.env,
   };
-  const pipelinePath = join(packageRoot(), 'pipelines/examples', target.pipeline);
+  const example = join(packageRoot(), 'pipelines/examples', target.pipeline);
+  const pipelinePath = target.adapt ? join(work, target.pipeline) : example;
+  if (target.adapt) writeFileSync(pipelinePath, target.adapt(readFileSync(example, 'utf8')));
   const statePath = join(work, 'state.db');
   process.stdout.write(
     `sandbox: fake Chargebee site '${chargebee.site}' at ${chargebee.url} → fake ${target.title}\n` +

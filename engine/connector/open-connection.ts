@@ -25,6 +25,8 @@ export interface OpenConnectionOptions {
   label: string;
   /** Connector code for what the descriptor cannot say. Required for `oauth2_refresh_token` auth (`authorize`). */
   hooks?: ConnectionHooks;
+  /** Requests that must still go out after the run was stopped (a logout freeing a licence seat). Default false. */
+  detached?: boolean;
 }
 
 /** The connection to the system's API, built from the descriptor and the pipeline's overrides. */
@@ -48,6 +50,7 @@ export function openConnection(input: ConnectionInput, options: OpenConnectionOp
     ...(descriptor.timeout_ms ? { timeoutMs: descriptor.timeout_ms } : {}),
     ...(Object.keys(headers).length ? { headers } : {}),
     ...(options.hooks ? { hooks: options.hooks } : {}),
+    ...(options.detached ? { detached: true } : {}),
   });
 }
 

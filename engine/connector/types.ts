@@ -153,6 +153,12 @@ export interface Sink {
   write(batch: readonly SinkRecord[], ctx: SinkContext): Promise<SinkResult[]>;
   /** Called once after every stream was written (flush files, post period journals…). */
   close?(ctx: SinkContext): Promise<void>;
+  /**
+   * Called once when the run ends, whatever happened (after `close` on success, alone after a
+   * failure or a stop): give back what must not outlive the run, such as a vendor session that
+   * holds a licence seat. It must not throw; it should log what it could not release.
+   */
+  dispose?(): Promise<void>;
 }
 
 /** The connection block of a pipeline (`source:` or `sink:`), after `${VAR}` interpolation. */

@@ -79,6 +79,11 @@ export interface ConnectionOptions {
   hooks?: ConnectionHooks;
   /** Default headers on every request. */
   headers?: Record<string, string>;
+  /**
+   * Not stopped by the run's abort signal: for the few requests that must still go out after a
+   * stop (a logout that frees a vendor's licence seat). Default false.
+   */
+  detached?: boolean;
 }
 
 export interface HttpConnection {
@@ -187,7 +192,7 @@ export function createConnection(options: ConnectionOptions, env: ClientEnvironm
     // is not the server's, and a write timed out before it was sent must not look "maybe applied".
     const send = async () => {
       const timeout = AbortSignal.timeout(request.timeoutMs ?? options.timeoutMs ?? 60_000);
-      const signal = env.signal ? AbortSignal.any([timeout, env.signal]) : timeout;
+      const signal = env.signal && !options.detached ? AbortSignal.any([timeout, env.signal]) : timeout;
       const response = await fetch(url, {
         method: request.method,
         headers,
@@ -198,7 +203,7 @@ export function createConnection(options: ConnectionOptions, env: ClientEnvironm
       });
       return { res: response, text: await response.text() };
     };
-    const { res, text } = await queue.add(() => (window ? window.run(send, env.signal) : send()));
+    const { res, text } = await queue.add(() => (window ? window.run(send, options.detached ? undefined : env.signal) : send()));
     return {
       status: res.status,
       headers: res.headers,
@@ -224,7 +229,7 @@ export function createConnection(options: ConnectionOptions, env: ClientEnvironm
           ? { kind: 'response', status: 429, retryAfter: throttle.retryAfter ?? null }
           : { kind: 'response', status: response.status, retryAfter: response.headers.get('retry-after') };
       } catch (error) {
-        if (env.signal?.aborted) throw env.signal.reason;
+        if (env.signal?.aborted && !options.detached) throw env.signal.reason;
         if (error instanceof LedgersyncError) throw error;
         thrown = error;
         const cause = (error as { cause?: { code?: string } }).cause;
@@ -248,7 +253,7 @@ export function createConnection(options: ConnectionOptions, env: ClientEnvironm
         stats.retries++;
         if (outcome.kind === 'response' && outcome.status === 429) stats.throttled++;
         log?.debug(`${options.label}: ${request.method} ${request.path} retry ${attemptNo}: ${decision.reason}`);
-        await env.sleep(decision.waitMs, env.signal);
+        await env.sleep(decision.waitMs, options.detached ? undefined : env.signal);
         continue;
       }
       if (response) {

@@ -180,6 +180,7 @@ async function syncEachStream(input: SyncInput, log: Logger, counts: Record<stri
     }
     await sink.close?.(sinkCtx);
   } finally {
+    await sink.dispose?.();
     await source.close?.();
   }
 }

@@ -23,6 +23,7 @@ import { startFakeChargebee } from '../fakes/chargebee/index.js';
 import { startFakeDualEntry } from '../fakes/dualentry/index.js';
 import { connectorsDir } from './descriptors.js';
 import { startSandbox as startQboSandbox } from './quickbooks-online/e2e-harness.js';
+import { startSandbox as startAcumaticaSandbox } from './acumatica/e2e-harness.js';
 import { REVERSE, startSandbox as startIntacctSandbox } from './sage-intacct/e2e-harness.js';
 
 const recorder = vi.hoisted(() => {
@@ -153,6 +154,11 @@ describe('connector descriptors', () => {
       INTACCT_USER_PASSWORD: 'user-pw',
       DUALENTRY_API_KEY: 'de-key',
       DUALENTRY_COMPANY_ID: '4242',
+      ACUMATICA_URL: 'https://acme.acumatica.com',
+      ACUMATICA_USERNAME: 'integration',
+      ACUMATICA_PASSWORD: 'acu-pw',
+      ACUMATICA_CLIENT_ID: 'client@Company',
+      ACUMATICA_CLIENT_SECRET: 'acu-secret',
       LEDGERSYNC_OUT: join(work.dir, 'out'),
     };
     for (const example of readdirSync(examplesDir).filter((f) => f.endsWith('.yaml') && !f.endsWith('.cases.yaml'))) {
@@ -189,6 +195,22 @@ describe('connector descriptors', () => {
       ok(await qbo.run());
     } finally {
       await qbo.close();
+    }
+
+    // Chargebee → Acumatica (OAuth, the endpoint template, top_skip paging, release actions), then a cookie session.
+    const acumatica = await startAcumaticaSandbox();
+    try {
+      ok(await acumatica.run());
+      ok(await acumatica.run({ env: { ...acumatica.env, ACUMATICA_CLIENT_ID: '', ACUMATICA_CLIENT_SECRET: '' } }));
+    } finally {
+      await acumatica.close();
+    }
+    const journals = await startAcumaticaSandbox();
+    try {
+      journals.edit([['post_invoices_as: ar_documents', 'post_invoices_as: gl_journals']]);
+      ok(await journals.run());
+    } finally {
+      await journals.close();
     }
 
     // Chargebee → Sage Intacct, then Intacct's payments → Chargebee (the Intacct source, the Chargebee sink).

@@ -14,4 +14,13 @@ describe.skipIf(!existsSync(sandbox))('npm start (the sandbox main job)', () => 
     expect(run.stdout).toMatch(/^\s+invoices\s+\d+\s+[1-9]\d*\s/m);
     expect(run.stdout).toMatch(/second run, nothing changed in Chargebee: success, 0 records written/);
   }, 200_000);
+
+  it('npm start -- acumatica syncs into the fake Acumatica tenant, signs out, and the idle second run writes nothing', () => {
+    const run = spawnSync(process.execPath, [sandbox, 'acumatica'], { cwd: ROOT, encoding: 'utf8', timeout: 180_000, env: { PATH: process.env['PATH'] } });
+    expect(run.status, run.stderr + run.stdout.slice(-2000)).toBe(0);
+    expect(run.stdout).toMatch(/first run: success \(exit 0\); what landed in Acumatica/);
+    expect(run.stdout).toMatch(/^\s+payments\s+\d+\s+[1-9]\d*\s/m);
+    expect(run.stdout).toMatch(/API seats still held: 0/);
+    expect(run.stdout).toMatch(/second run, nothing changed in Chargebee: success, 0 records written/);
+  }, 200_000);
 });

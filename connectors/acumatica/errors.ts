@@ -1,0 +1,117 @@
+/**
+ * Acumatica's error answers as errors a person can act on. Their shapes (Web API and the
+ * contract-based endpoint): 400 `{"message", "modelState": {"entity.Details[0].Amount.value": [..]}}`
+ * when a body does not bind to the contract; 422 with the record itself, each refused field carrying
+ * an `error` (detail lines included); 500 `{"message", "exceptionMessage", "exceptionType"}` for
+ * exceptions (no such record, API Login Limit, invalid credentials, a refused action); 401 when no
+ * session; 404 when the endpoint name or version is not served; 429 from the licence limits.
+ */
+import { LedgersyncError } from '../../engine/errors.js';
+import type { HttpRequest, HttpResponse } from '../../engine/http/connection.js';
+import { redact } from '../../engine/log.js';
+
+interface ExceptionBody {
+  message?: unknown;
+  exceptionMessage?: unknown;
+  exceptionType?: unknown;
+  modelState?: Record<string, unknown>;
+}
+
+export function bodyOf(response: HttpResponse): unknown {
+  try {
+    return response.json();
+  } catch {
+    return undefined;
+  }
+}
+
+export function exceptionOf(response: HttpResponse): { message: string; type: string } {
+  const body = (bodyOf(response) ?? {}) as ExceptionBody;
+  const message =
+    typeof body.exceptionMessage === 'string' ? body.exceptionMessage : typeof body.message === 'string' ? body.message : response.text.slice(0, 300);
+  return { message: redact(message), type: typeof body.exceptionType === 'string' ? body.exceptionType : '' };
+}
+
+/** `field: reason` of every `error` in a 422 answer, detail lines and linked entities included. */
+export function fieldErrors(record: unknown, path = ''): { field: string; message: string }[] {
+  const out: { field: string; message: string }[] = [];
+  if (Array.isArray(record)) {
+    for (const [index, row] of record.entries()) out.push(...fieldErrors(row, `${path}[${index}]`));
+    return out;
+  }
+  if (typeof record !== 'object' || record === null) return out;
+  for (const [key, value] of Object.entries(record)) {
+    if (key === 'error' && typeof value === 'string') out.push({ field: path || '(record)', message: value });
+    else if (typeof value === 'object' && value !== null) out.push(...fieldErrors(value, path ? `${path}.${key}` : key));
+  }
+  // The record's own summary ("… raised at least one error") says less than the fields: put it last.
+  return out.sort((a, b) => Number(a.field === '(record)' || a.field === path) - Number(b.field === '(record)' || b.field === path));
+}
+
+/** The error for a failed answer of the tenant `label`, by status and body. */
+export function describeAcumaticaError(label: string, response: HttpResponse, request: HttpRequest): LedgersyncError {
+  const what = `${label}: ${request.method} ${shortPath(request.path)}`;
+  const status = response.status;
+  if (status === 422) {
+    const errors = fieldErrors(bodyOf(response));
+    const first = errors.find((e) => e.field !== '(record)') ?? errors[0];
+    const list = errors.map((e) => `${e.field}: ${e.message}`).join('; ');
+    return new LedgersyncError('acumatica_refused', 'record', `${what} was refused: ${redact(list || response.text.slice(0, 300))}`, {
+      fix: first
+        ? `correct ${first.field} in the mapping or the lookup table that feeds it (or the record in Acumatica), then run again`
+        : 'correct the record and run again',
+      details: { status, fields: errors },
+    });
+  }
+  if (status === 400) {
+    const body = (bodyOf(response) ?? {}) as ExceptionBody;
+    if (body.modelState && typeof body.modelState === 'object') {
+      const entries = Object.entries(body.modelState).map(([field, messages]) => ({
+        field: field.replace(/^(entity|invocation|credentials)\.?/, '').replace(/\.value$/, ''),
+        message: Array.isArray(messages) ? messages.map(String).join(' ') : String(messages),
+      }));
+      return new LedgersyncError(
+        'acumatica_invalid_request',
+        'record',
+        `${what} does not fit the endpoint's contract: ${redact(entries.map((e) => `${e.field || '(body)'}: ${e.message}`).join('; '))}`,
+        { fix: `correct ${entries[0]?.field || 'the body'} in the mapping`, details: { status, fields: entries } },
+      );
+    }
+    const exception = exceptionOf(response);
+    return new LedgersyncError('acumatica_action_refused', 'record', `${what} was refused: ${exception.message}`, { details: { status } });
+  }
+  if (status === 401) {
+    return new LedgersyncError('acumatica_not_logged_in', 'auth', `${what} answered 401 (not logged in) even after signing in again`, {
+      fix: "check that the integration user may use the API (its role's access to the web service endpoint) and that the session is not closed by another sign-in",
+    });
+  }
+  if (status === 404) {
+    return new LedgersyncError('acumatica_endpoint_not_found', 'config', `${what} answered 404: ${exceptionOf(response).message}`, {
+      fix: 'check the instance URL, the endpoint name and version (GET {url}/entity lists what the tenant serves), and the entity name',
+    });
+  }
+  if (status === 500) {
+    const exception = exceptionOf(response);
+    if (/NoEntitySatisfiesTheCondition/.test(exception.type) || /No entity satisfies the condition/i.test(exception.message)) {
+      return new LedgersyncError('acumatica_not_found', 'record', `${what}: no such record in Acumatica (${exception.message})`, { details: { status } });
+    }
+    if (/API Login Limit/i.test(exception.message)) {
+      return new LedgersyncError('acumatica_login_limit', 'transient', `${what}: every API seat of the licence is taken (API Login Limit)`, {
+        fix: 'sessions that were not signed out hold seats until they time out: close them on the License Monitoring Console (SM604000) or wait, then run again',
+      });
+    }
+    if (/^PX\./.test(exception.type)) {
+      return new LedgersyncError('acumatica_error', 'record', `${what} failed in Acumatica: ${exception.message}`, {
+        details: { status, exceptionType: exception.type },
+      });
+    }
+  }
+  const kind = status === 403 ? 'auth' : status === 429 || status >= 500 ? 'transient' : 'record';
+  return new LedgersyncError(`acumatica_http_${status}`, kind, `${what} answered HTTP ${status}: ${exceptionOf(response).message}`, { details: { status } });
+}
+
+/** The request path without the instance and endpoint prefix, for messages. */
+function shortPath(path: string): string {
+  const match = /\/entity\/[^/]+\/[^/]+\/(.*)$/.exec(path);
+  return match ? match[1]! : path;
+}

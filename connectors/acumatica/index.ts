@@ -1,0 +1,163 @@
+/**
+ * Acumatica connector (sink only). The descriptor (connector.yaml) declares the endpoint URL
+ * template, throttles, paging, objects and Acumatica's facts; contract.json the endpoint's field
+ * types. This module wires them to the engine's HTTP client, the sign-in (OAuth or cookie session)
+ * and the sink.
+ */
+import { settingsOf } from '../../engine/connector/descriptor.js';
+import { openConnection } from '../../engine/connector/open-connection.js';
+import type { ConnectionConfig, ConnectorFactoryInput, ConnectorModule, Sink } from '../../engine/connector/types.js';
+import { LedgersyncError } from '../../engine/errors.js';
+import { AcumaticaApi } from './api.js';
+import { AcumaticaAuth } from './auth.js';
+import { Contract } from './contract.js';
+import { describeAcumaticaError } from './errors.js';
+import { AcumaticaSink } from './sink.js';
+
+/** Mirrors settings.schema.json, which the descriptor loader checked. */
+interface AcumaticaSettings {
+  paths: { token: string; login: string; logout: string; endpoints: string };
+  oauth_scope: string;
+  token_refresh_margin_s: number;
+  login_limit_waits_s: number[];
+  action: { poll_ms: number; max_poll_ms: number; timeout_s: number };
+  discriminators: Record<string, string[]>;
+  keys: Record<string, string[]>;
+  numbered_by_tenant: Record<string, string>;
+  upper_case_keys: string[];
+  release_actions: Record<string, string>;
+  releasable_statuses: string[];
+  unreleased_statuses: string[];
+  rerelease_on_change: Record<string, string[]>;
+}
+
+const ENVIRONMENT: Readonly<Record<string, string>> = {
+  url: 'ACUMATICA_URL',
+  username: 'ACUMATICA_USERNAME',
+  password: 'ACUMATICA_PASSWORD',
+  client_id: 'ACUMATICA_CLIENT_ID',
+  client_secret: 'ACUMATICA_CLIENT_SECRET',
+};
+
+function text(connection: ConnectionConfig, name: string): string {
+  const value = connection[name];
+  return value === undefined || value === null ? '' : String(value).trim();
+}
+
+function missing(name: string, why = ''): LedgersyncError {
+  return new LedgersyncError('missing_connection_value', 'config', `the Acumatica connection needs '${name}'${why}`, {
+    fix: `set sink.${name} in the pipeline (usually \${${ENVIRONMENT[name] ?? name.toUpperCase()}})`,
+  });
+}
+
+/** The descriptor's default of a connection property (`endpoint_name: Default`…). */
+function defaultOf(input: ConnectorFactoryInput, name: string): string {
+  const value = input.descriptor.connection.properties[name]?.['default'];
+  return typeof value === 'string' ? value : '';
+}
+
+function createAcumaticaSink(input: ConnectorFactoryInput): Sink {
+  const { descriptor } = input;
+  const settings = settingsOf<AcumaticaSettings>(descriptor);
+  const instanceUrl = text(input.connection, 'url').replace(/\/+$/, '');
+  if (!instanceUrl) throw missing('url', ' (the instance URL, e.g. https://acme.acumatica.com)');
+  const username = text(input.connection, 'username');
+  const password = text(input.connection, 'password');
+  if (!username) throw missing('username');
+  if (!password) throw missing('password');
+  const clientId = text(input.connection, 'client_id');
+  const clientSecret = text(input.connection, 'client_secret');
+  const method = (text(input.connection, 'auth_method') || (clientId ? 'oauth2' : 'cookie')) as 'oauth2' | 'cookie';
+  if (method === 'oauth2' && !clientId) throw missing('client_id', ' for OAuth 2.0 (or set auth_method: cookie)');
+  if (method === 'oauth2' && !clientSecret) throw missing('client_secret', ' for OAuth 2.0 (or set auth_method: cookie)');
+  const endpointName = text(input.connection, 'endpoint_name') || defaultOf(input, 'endpoint_name');
+  const endpointVersion = text(input.connection, 'endpoint_version') || defaultOf(input, 'endpoint_version');
+  const tenant = text(input.connection, 'tenant');
+  const connection: ConnectionConfig = { ...input.connection, url: instanceUrl, endpoint_name: endpointName, endpoint_version: endpointVersion };
+  const label = `Acumatica tenant '${tenant || '(default)'}' at ${instanceUrl}`;
+  const contract = Contract.load(descriptor.dir);
+
+  let signal: AbortSignal | undefined;
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const stop = signal;
+      if (stop?.aborted) return reject(stop.reason);
+      const onAbort = (): void => {
+        clearTimeout(timer);
+        reject(stop?.reason);
+      };
+      const timer = setTimeout(() => {
+        stop?.removeEventListener('abort', onAbort);
+        resolve();
+      }, ms);
+      stop?.addEventListener('abort', onAbort, { once: true });
+    });
+
+  const describeError = describeAcumaticaError.bind(null, label);
+  let auth: AcumaticaAuth | undefined;
+  const api = openConnection(
+    { ...input, connection },
+    {
+      label,
+      hooks: {
+        authorize: (headers) => auth!.authorize(headers),
+        onUnauthorized: () => auth!.renew(),
+        describeError,
+      },
+    },
+  );
+  // Signing out must still happen after a stop: it frees a licence seat.
+  const logout = openConnection({ ...input, connection }, { label, detached: true, hooks: { describeError } });
+  auth = new AcumaticaAuth(
+    api,
+    logout,
+    {
+      method,
+      instanceUrl,
+      paths: settings.paths,
+      tenant,
+      branch: text(input.connection, 'branch'),
+      username,
+      password,
+      clientId,
+      clientSecret,
+      scope: settings.oauth_scope,
+      refreshMarginSeconds: settings.token_refresh_margin_s,
+      loginLimitWaits: [...settings.login_limit_waits_s],
+      label,
+      sleep,
+    },
+    input.log,
+  );
+  const client = new AcumaticaApi(
+    api,
+    contract,
+    descriptor.paging,
+    { pollMs: settings.action.poll_ms, maxPollMs: settings.action.max_poll_ms, timeoutSeconds: settings.action.timeout_s, sleep },
+    describeError,
+  );
+  return new AcumaticaSink(client, auth, contract, {
+    naturalKeys: Object.fromEntries(Object.entries(descriptor.objects ?? {}).flatMap(([name, o]) => (o.natural_key ? [[name, o.natural_key]] : []))),
+    discriminators: settings.discriminators,
+    keys: settings.keys,
+    numberedByTenant: settings.numbered_by_tenant,
+    upperCaseKeys: new Set(settings.upper_case_keys),
+    releaseActions: settings.release_actions,
+    releasableStatuses: new Set(settings.releasable_statuses),
+    unreleasedStatuses: new Set(settings.unreleased_statuses),
+    rereleaseOnChange: Object.fromEntries(Object.entries(settings.rerelease_on_change).map(([entity, fields]) => [entity, [...fields]])),
+    maxBatchSize: descriptor.max_batch ?? 25,
+    label,
+    instanceUrl,
+    endpointsPath: settings.paths.endpoints,
+    endpoint: `${endpointName}/${endpointVersion}`,
+    opened: (ctx) => {
+      signal = ctx.signal;
+    },
+  });
+}
+
+export const connector: ConnectorModule = {
+  name: 'acumatica',
+  createSink: createAcumaticaSink,
+};

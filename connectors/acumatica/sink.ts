@@ -1,0 +1,418 @@
+/**
+ * The Acumatica sink. Acumatica has no idempotency key and numbers documents itself, so a record
+ * becomes a document in three steps:
+ *
+ * 1. find it: by the key the ledger recorded (ReferenceNbr, CustomerID…), else by its natural key
+ *    (CustomerOrder, PaymentRef…, with the document type) with `$filter`, a whole batch per request;
+ *    keys are compared without regard to case, as Acumatica stores segmented keys upper case;
+ * 2. decide: not there → create (`PUT`; a customer with `If-None-Match: *`, since its key is the
+ *    natural key); there but unknown to the ledger → adopted as it is (a document entered before
+ *    go-live); there and ours → a sparse update of the fields that differ (detail rows by `id`);
+ * 3. release it when the mapping asks (`_release: true`) and it is not on hold.
+ *
+ * A create whose answer is lost (timeout, reset) looks the document up before trying again.
+ */
+import type { Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
+import { asLedgersyncError, LedgersyncError } from '../../engine/errors.js';
+import { type AcumaticaApi, literal } from './api.js';
+import type { AcumaticaAuth } from './auth.js';
+import type { Contract } from './contract.js';
+import { isValueType } from './contract.js';
+import { changes, isPlainObject, type Plain, wrapRecord } from './values.js';
+
+export interface AcumaticaSinkSettings {
+  /** Entity → natural key field (descriptor `objects.<name>.natural_key`). */
+  naturalKeys: Readonly<Record<string, string>>;
+  discriminators: Readonly<Record<string, readonly string[]>>;
+  keys: Readonly<Record<string, readonly string[]>>;
+  numberedByTenant: Readonly<Record<string, string>>;
+  upperCaseKeys: ReadonlySet<string>;
+  releaseActions: Readonly<Record<string, string>>;
+  releasableStatuses: ReadonlySet<string>;
+  unreleasedStatuses: ReadonlySet<string>;
+  rereleaseOnChange: Readonly<Record<string, readonly string[]>>;
+  maxBatchSize: number;
+  /** Names the tenant and endpoint in messages. */
+  label: string;
+  /** `{url}` and the path listing the tenant's endpoints, for the version-mismatch message. */
+  instanceUrl: string;
+  endpointsPath: string;
+  endpoint: string;
+  /** Told the run's context when the sink opens (waits then stop with the run). */
+  opened(ctx: SinkContext): void;
+}
+
+/** Field of a mapped record that asks the sink to release the document once written. */
+export const RELEASE_FIELD = '_release';
+/** Filters per look-up request: keeps the URL short. */
+const LOOKUPS_PER_REQUEST = 20;
+/** Creates tried in all when their answers are lost. */
+const CREATE_ATTEMPTS = 3;
+
+interface Job {
+  record: SinkRecord;
+  entity: string;
+  data: Plain;
+  release: boolean;
+  /** What Acumatica holds for this record, when found. */
+  current?: Plain;
+  result?: SinkResult;
+}
+
+export class AcumaticaSink implements Sink {
+  readonly maxBatchSize: number;
+  /** Requests by purpose, for figures and tests. */
+  readonly counters = { lookups: 0, creates: 0, updates: 0, releases: 0, deletes: 0 };
+
+  constructor(
+    private readonly api: AcumaticaApi,
+    private readonly auth: AcumaticaAuth,
+    private readonly contract: Contract,
+    private readonly settings: AcumaticaSinkSettings,
+  ) {
+    this.maxBatchSize = settings.maxBatchSize;
+  }
+
+  async open(ctx: SinkContext): Promise<void> {
+    this.settings.opened(ctx);
+    this.auth.bind(ctx.secrets);
+    await this.auth.signIn();
+    await this.checkEndpoint();
+  }
+
+  async write(batch: readonly SinkRecord[], ctx: SinkContext): Promise<SinkResult[]> {
+    this.auth.bind(ctx.secrets);
+    const jobs = batch.map((record) => this.prepare(record));
+    await this.find(jobs.filter((job) => !job.result));
+    await Promise.all(jobs.filter((job) => !job.result).map((job) => this.execute(job, ctx)));
+    return jobs.map((job) => job.result!);
+  }
+
+  async close(): Promise<void> {
+    await this.auth.signOut();
+  }
+
+  async dispose(): Promise<void> {
+    await this.auth.signOut();
+  }
+
+  /** A version the tenant does not serve answers 404 on every path under it: say so before any write. */
+  private async checkEndpoint(): Promise<void> {
+    const probe = Object.keys(this.settings.naturalKeys)[0] ?? 'Customer';
+    const response = await this.api.connection.request({
+      method: 'GET',
+      path: probe,
+      query: { $top: 1, $select: this.settings.keys[probe]?.[0] ?? 'id' },
+      acceptErrors: true,
+    });
+    if (response.status !== 404) return;
+    const served = await this.api.servedEndpoints(this.settings.instanceUrl, this.settings.endpointsPath);
+    throw new LedgersyncError(
+      'acumatica_endpoint_not_found',
+      'config',
+      `${this.settings.label} does not serve the endpoint ${this.settings.endpoint} (HTTP 404)${served.length ? `; it serves ${served.join(', ')}` : ''}`,
+      {
+        fix: `set ACUMATICA_ENDPOINT_VERSION (sink.endpoint_version) and sink.endpoint_name to an endpoint the tenant serves: GET ${this.settings.instanceUrl}${this.settings.endpointsPath} (signed in) lists them, as does the Web Service Endpoints form (SM207060)`,
+        details: { endpoint: this.settings.endpoint, served },
+      },
+    );
+  }
+
+  // ---- step 0: refuse what Acumatica would refuse anyway, before any request ----
+
+  private prepare(record: SinkRecord): Job {
+    const entity = record.object;
+    const data: Plain = { ...record.data };
+    const release = data[RELEASE_FIELD] === true;
+    delete data[RELEASE_FIELD];
+    const job: Job = { record, entity, data, release };
+    const naturalKey = this.settings.naturalKeys[entity];
+    if (!naturalKey || !this.contract.writes(entity)) {
+      job.result = failed(
+        new LedgersyncError('acumatica_unknown_object', 'record', `the Acumatica connector does not write '${entity}'`, {
+          fix: `use one of ${Object.keys(this.settings.naturalKeys).join(', ')} as target.object or _object`,
+        }),
+      );
+      return job;
+    }
+    if (record.action === 'void') {
+      job.result = failed(
+        new LedgersyncError('acumatica_cannot_void', 'record', `the Acumatica connector does not void documents (${entity} for ${record.sourceId})`, {
+          fix: 'map voided documents as _action "skip" and reverse them in Acumatica, or as _action "delete" while they are unreleased',
+        }),
+      );
+      return job;
+    }
+    if (record.action === 'upsert') {
+      try {
+        wrapRecord(this.contract, entity, data);
+      } catch (error) {
+        job.result = failed(asLedgersyncError(error, 'record'));
+        return job;
+      }
+    }
+    if (!textOf(data[naturalKey]) && !record.previous?.targetId) {
+      job.result = failed(
+        new LedgersyncError(
+          'acumatica_missing_natural_key',
+          'record',
+          `the mapped ${entity} has no ${naturalKey}, so it cannot be looked up before creating (Acumatica has no idempotency key)`,
+          { fix: `make the stream's mapping produce ${naturalKey}` },
+        ),
+      );
+    }
+    return job;
+  }
+
+  // ---- step 1: find the document each record is ----
+
+  private async find(jobs: Job[]): Promise<void> {
+    for (const [entity, group] of groupBy(jobs, (job) => job.entity)) {
+      const expand = expansions(
+        this.contract,
+        entity,
+        group.map((job) => job.data),
+      );
+      for (const chunk of chunks(group, LOOKUPS_PER_REQUEST)) {
+        const criteria = chunk.map((job) => this.criteria(job));
+        const filter = criteria
+          .map(
+            (c) =>
+              `(${Object.entries(c)
+                .map(([field, value]) => `${field} eq ${literal(value)}`)
+                .join(' and ')})`,
+          )
+          .join(' or ');
+        this.counters.lookups++;
+        const rows = await this.api.list(entity, { filter, expand });
+        for (const [index, job] of chunk.entries()) this.match(job, rows, criteria[index]!);
+      }
+    }
+  }
+
+  /** Field → value that find this record: the key the ledger holds, else the natural key, with the document type. */
+  private criteria(job: Job): Record<string, string> {
+    const { entity, data, record } = job;
+    const out: Record<string, string> = {};
+    const targetId = record.previous?.targetId;
+    if (targetId) out[this.targetField(entity)] = targetId;
+    else out[this.settings.naturalKeys[entity]!] = textOf(data[this.settings.naturalKeys[entity]!])!;
+    for (const field of this.settings.discriminators[entity] ?? []) {
+      const value = textOf(data[field]);
+      if (value !== undefined && out[field] === undefined) out[field] = value;
+    }
+    return out;
+  }
+
+  private match(job: Job, rows: readonly Plain[], criteria: Record<string, string>): void {
+    const hits = rows.filter((row) =>
+      Object.entries(criteria).every(([field, value]) => String(row[field] ?? '').toUpperCase() === value.trim().toUpperCase()),
+    );
+    if (hits.length > 1) {
+      job.result = failed(
+        new LedgersyncError(
+          'acumatica_ambiguous_match',
+          'record',
+          `${hits.length} Acumatica ${job.entity} documents match ${describeCriteria(criteria)} (${hits.map((h) => this.targetIdOf(job.entity, h)).join(', ')}); none is adopted`,
+          { fix: 'keep one of them in Acumatica (delete or change the natural key of the others), then run again' },
+        ),
+      );
+    } else if (hits[0]) {
+      job.current = hits[0];
+    }
+  }
+
+  // ---- step 2: create, adopt, update or delete ----
+
+  private async execute(job: Job, ctx: SinkContext): Promise<void> {
+    try {
+      job.result = await this.decide(job, ctx);
+    } catch (error) {
+      // A stop, a lost session, an unreachable tenant or a bug end the run; a refused document is this record's alone.
+      if (ctx.signal.aborted || !(error instanceof LedgersyncError) || error.kind !== 'record') throw error;
+      job.result = failed(error);
+    }
+  }
+
+  private async decide(job: Job, ctx: SinkContext): Promise<SinkResult> {
+    const { record, entity } = job;
+    const previous = record.previous;
+    if (record.action === 'delete') {
+      if (!job.current) return { status: 'skipped', reason: `not in Acumatica, nothing to delete (${entity})` };
+      this.counters.deletes++;
+      const targetId = this.targetIdOf(entity, job.current);
+      await this.api.delete(entity, this.keysOf(entity, job.current));
+      return { status: 'updated', targetId };
+    }
+    if (!job.current) {
+      if (previous?.targetId && !previous.pendingWrite) {
+        return failed(
+          new LedgersyncError(
+            'acumatica_target_gone',
+            'record',
+            `the Acumatica ${entity} ${previous.targetId} recorded for source record ${record.sourceId} no longer exists (deleted in Acumatica?)`,
+            { fix: `restore it in Acumatica, or run \`ledgersync reset\` and --full-refresh so the record is created again` },
+          ),
+        );
+      }
+      return this.create(job, ctx);
+    }
+    if (!previous) {
+      // Entered before go-live (by hand, or the integration used before): link it and leave its content
+      // as it is; only a release the mapping asks for is done, so that payments can be applied to it.
+      const targetId = this.targetIdOf(entity, job.current);
+      ctx.log.info(`${entity} ${targetId} already in Acumatica for ${record.sourceId}: adopted`);
+      if (await this.releaseIfAsked(job, job.current, false)) return { status: 'updated', targetId };
+      return { status: 'skipped', reason: `adopted the existing Acumatica ${entity} ${targetId}`, targetId };
+    }
+    return this.update(job, job.current, previous.pendingWrite && !previous.targetId);
+  }
+
+  private async create(job: Job, ctx: SinkContext): Promise<SinkResult> {
+    const { entity, data } = job;
+    const keyed = this.isKeyedByNaturalKey(entity);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.counters.creates++;
+        const saved = await this.api.put(entity, data, { insertOnly: keyed, retrySafe: keyed, expand: expansions(this.contract, entity, [data]) });
+        if (!saved) {
+          // Created meanwhile (another run, a person): it is this record's document now.
+          const found = await this.lookUpOne(job);
+          if (!found)
+            throw new LedgersyncError('acumatica_unexpected_answer', 'transient', `${this.settings.label}: ${entity} exists (412) but cannot be found`);
+          return this.update(job, found, true);
+        }
+        await this.releaseIfAsked(job, saved, false);
+        return { status: 'created', targetId: this.targetIdOf(entity, saved) };
+      } catch (error) {
+        if (!(error instanceof LedgersyncError) || !error.mayHaveSucceeded) throw error;
+        const e = error;
+        // The answer was lost: the create may have landed. Look before creating again.
+        const found = await this.lookUpOne(job);
+        if (found) {
+          ctx.log.warn(
+            `${entity} for ${job.record.sourceId}: the create's answer was lost but the document is in Acumatica (${this.targetIdOf(entity, found)})`,
+          );
+          return this.update(job, found, true);
+        }
+        if (attempt >= CREATE_ATTEMPTS) throw e;
+        ctx.log.warn(`${entity} for ${job.record.sourceId}: the create's answer was lost and the document is not in Acumatica; creating again`);
+      }
+    }
+  }
+
+  /** Sends what differs, then releases; `ours` when the document was created by an unconfirmed write of ours. */
+  private async update(job: Job, current: Plain, ours: boolean): Promise<SinkResult> {
+    const { entity, data } = job;
+    const diff = changes(this.contract, entity, data, current, {
+      caseInsensitive: this.settings.upperCaseKeys,
+      keepExtraRows: new Set(Object.values(this.settings.rereleaseOnChange).flat()),
+    });
+    let saved = current;
+    if (diff) {
+      this.counters.updates++;
+      saved = (await this.api.put(entity, { id: current['id'], ...diff }, { retrySafe: true })) ?? current;
+    }
+    const applicationsChanged = (this.settings.rereleaseOnChange[entity] ?? []).some((field) => diff?.[field] !== undefined);
+    const released = await this.releaseIfAsked(job, saved, applicationsChanged);
+    const targetId = this.targetIdOf(entity, saved);
+    if (ours) return { status: 'created', targetId };
+    if (diff || released) return { status: 'updated', targetId };
+    return { status: 'skipped', reason: `Acumatica already holds this ${entity}`, targetId };
+  }
+
+  // ---- step 3: release ----
+
+  private async releaseIfAsked(job: Job, saved: Plain, applicationsChanged: boolean): Promise<boolean> {
+    const action = this.settings.releaseActions[job.entity];
+    if (!job.release || !action) return false;
+    const status = textOf(saved['Status']) ?? '';
+    const releasable = this.settings.releasableStatuses.has(status) || (applicationsChanged && !this.settings.unreleasedStatuses.has(status));
+    if (!releasable) return false;
+    this.counters.releases++;
+    await this.api.action(job.entity, action, Object.fromEntries(this.settings.keys[job.entity]!.map((key) => [key, saved[key]])));
+    return true;
+  }
+
+  // ---- helpers ----
+
+  private async lookUpOne(job: Job): Promise<Plain | undefined> {
+    const { previous: _ignored, ...withoutLedger } = job.record;
+    const probe: Job = { record: withoutLedger, entity: job.entity, data: job.data, release: job.release };
+    const criteria = this.criteria(probe);
+    this.counters.lookups++;
+    const rows = await this.api.list(job.entity, {
+      filter: Object.entries(criteria)
+        .map(([field, value]) => `${field} eq ${literal(value)}`)
+        .join(' and '),
+      expand: expansions(this.contract, job.entity, [job.data]),
+    });
+    this.match(probe, rows, criteria);
+    if (probe.result) throw (probe.result as { error: LedgersyncError }).error;
+    return probe.current;
+  }
+
+  /** A customer's natural key is its key: PUT with If-None-Match creates it exactly once. */
+  private isKeyedByNaturalKey(entity: string): boolean {
+    const keys = this.settings.keys[entity] ?? [];
+    return keys.length === 1 && keys[0] === this.settings.naturalKeys[entity];
+  }
+
+  private targetField(entity: string): string {
+    return this.settings.numberedByTenant[entity] ?? this.settings.keys[entity]?.[0] ?? 'id';
+  }
+
+  private targetIdOf(entity: string, record: Plain): string {
+    return String(record[this.targetField(entity)] ?? record['id'] ?? '');
+  }
+
+  private keysOf(entity: string, record: Plain): string[] {
+    return (this.settings.keys[entity] ?? []).map((key) => String(record[key] ?? ''));
+  }
+}
+
+/** `$expand` paths for the detail collections and linked entities the mapped records carry (nested with `/`). */
+export function expansions(contract: Contract, schema: string, records: readonly Plain[], prefix = ''): string[] {
+  const out = new Set<string>();
+  const fields = contract.fields(schema);
+  for (const record of records) {
+    for (const [key, value] of Object.entries(record)) {
+      const spec = fields[key];
+      if (spec === undefined || isValueType(spec) || value === undefined || value === null) continue;
+      const path = prefix + key;
+      out.add(path);
+      const inner = 'linked' in spec ? spec.linked : spec.detail;
+      const nested = Array.isArray(value) ? value.filter(isPlainObject) : isPlainObject(value) ? [value] : [];
+      for (const sub of expansions(contract, inner, nested, `${path}/`)) out.add(sub);
+    }
+  }
+  return [...out].sort();
+}
+
+function textOf(value: unknown): string | undefined {
+  if (typeof value === 'string' && value.trim() !== '') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return undefined;
+}
+
+function describeCriteria(criteria: Record<string, string>): string {
+  return Object.entries(criteria)
+    .map(([field, value]) => `${field} '${value}'`)
+    .join(' and ');
+}
+
+function failed(error: LedgersyncError): SinkResult {
+  return { status: 'failed', error };
+}
+
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) out.set(key(item), [...(out.get(key(item)) ?? []), item]);
+  return out;
+}
+
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}

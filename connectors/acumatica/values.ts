@@ -1,0 +1,219 @@
+/**
+ * Acumatica's value objects. A mapping produces plain JSON (`{"Amount": "12.50", "Details": [...]}`);
+ * the contract-based API wants every field wrapped (`{"Amount": {"value": 12.50}}`), detail
+ * collections as arrays of wrapped rows and linked entities as wrapped objects. Decimals are sent as
+ * JSON numbers written digit for digit from the mapped decimal text, never through a float. Answers are
+ * unwrapped back to plain values, and `changes` says which mapped fields differ from what Acumatica
+ * holds, so an update sends only those (a detail row without `id` would be added as a new row).
+ */
+import { canonicalDecimal, sameDecimal } from '../../domain/money/decimal.js';
+import { LedgersyncError } from '../../engine/errors.js';
+import { type Contract, type FieldSpec, isValueType, type ValueType } from './contract.js';
+
+/** A JSON number written exactly as these digits. */
+export class ExactNumber {
+  constructor(readonly text: string) {}
+}
+
+export type Wrapped = string | number | boolean | null | ExactNumber | Wrapped[] | { [key: string]: Wrapped };
+export type Plain = Record<string, unknown>;
+
+/** Keys that are not contract fields but are part of the protocol. */
+const ROW_PROTOCOL_KEYS = new Set(['id', 'delete']);
+
+/** Serialises a wrapped body, writing each ExactNumber's digits verbatim. */
+export function toJson(value: Wrapped): string {
+  if (value instanceof ExactNumber) return value.text;
+  if (Array.isArray(value)) return `[${value.map(toJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{${Object.entries(value)
+      .map(([key, inner]) => `${JSON.stringify(key)}:${toJson(inner)}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** Wraps a plain mapped record of `schema` (a top-level entity); throws a record error naming the first bad field. */
+export function wrapRecord(contract: Contract, schema: string, record: Plain): { [key: string]: Wrapped } {
+  return wrapObject(contract, schema, record, schema, true);
+}
+
+function wrapObject(contract: Contract, schema: string, record: Plain, path: string, topLevel: boolean): { [key: string]: Wrapped } {
+  const fields = contract.fields(schema);
+  const out: { [key: string]: Wrapped } = {};
+  for (const [key, value] of Object.entries(record)) {
+    if (value === undefined || value === null) continue;
+    if (ROW_PROTOCOL_KEYS.has(key) && (key === 'id' || !topLevel)) {
+      out[key] = key === 'delete' ? value === true : String(value);
+      continue;
+    }
+    const spec = fields[key];
+    if (spec === undefined) throw unknownField(schema, key, `${path}.${key}`, Object.keys(fields));
+    out[key] = wrapField(contract, spec, value, `${path}.${key}`);
+  }
+  return out;
+}
+
+function wrapField(contract: Contract, spec: FieldSpec, value: unknown, path: string): Wrapped {
+  if (isValueType(spec)) return { value: wrapValue(spec, isWrapper(value) ? value['value'] : value, path) };
+  if ('linked' in spec) {
+    if (!isPlainObject(value)) throw invalidValue(path, value, `an object of ${spec.linked} fields`);
+    return wrapObject(contract, spec.linked, value, path, false);
+  }
+  if (!Array.isArray(value)) throw invalidValue(path, value, `a list of ${spec.detail} rows`);
+  return value.map((row, index) => {
+    if (!isPlainObject(row)) throw invalidValue(`${path}[${index}]`, row, `an object of ${spec.detail} fields`);
+    return wrapObject(contract, spec.detail, row, `${path}[${index}]`, false);
+  });
+}
+
+function wrapValue(type: ValueType, value: unknown, path: string): Wrapped {
+  if (value === null || value === undefined) return null;
+  switch (type) {
+    case 'Decimal':
+    case 'Double': {
+      if (typeof value === 'number' && Number.isFinite(value)) return new ExactNumber(String(value));
+      const text = typeof value === 'string' ? canonicalDecimal(value) : undefined;
+      if (text === undefined) throw invalidValue(path, value, 'a decimal such as "1234.56" (map amounts with $money())');
+      return new ExactNumber(text);
+    }
+    case 'Int':
+    case 'Short':
+    case 'Long':
+    case 'Byte': {
+      if (typeof value === 'number' && Number.isInteger(value)) return value;
+      if (typeof value === 'string' && /^-?\d+$/.test(value.trim())) return new ExactNumber(value.trim().replace(/^(-?)0+(?=\d)/, '$1'));
+      throw invalidValue(path, value, 'a whole number');
+    }
+    case 'Boolean':
+      if (typeof value === 'boolean') return value;
+      if (value === 'true' || value === 'false') return value === 'true';
+      throw invalidValue(path, value, 'true or false');
+    case 'DateTime':
+      if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value.trim())) return value.trim();
+      throw invalidValue(path, value, 'a date YYYY-MM-DD or an ISO 8601 date-time ($date() gives one)');
+    case 'Guid':
+    case 'String':
+      if (typeof value === 'string') return value;
+      if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+      throw invalidValue(path, value, 'text');
+  }
+}
+
+/** Unwraps an answer (`{"Amount": {"value": 12.5}}`) into plain values; drops links, row numbers and empty values. */
+export function unwrap(record: unknown): Plain {
+  const out: Plain = {};
+  if (!isPlainObject(record)) return out;
+  for (const [key, value] of Object.entries(record)) {
+    if (key === 'rowNumber' || key === '_links' || key === 'custom' || key === 'files' || key === 'note' || key === 'error') continue;
+    if (key === 'id') out['id'] = value;
+    else if (Array.isArray(value)) out[key] = value.map(unwrap);
+    else if (isWrapper(value)) {
+      if (value['value'] !== undefined && value['value'] !== null) out[key] = value['value'];
+    } else if (isPlainObject(value) && Object.keys(value).length > 0) out[key] = unwrap(value);
+  }
+  return out;
+}
+
+export interface CompareOptions {
+  /** Fields compared without regard to case (segmented keys Acumatica stores upper case). */
+  caseInsensitive: ReadonlySet<string>;
+  /** Detail collections whose rows Acumatica has beyond the mapped ones are kept (applications made in Acumatica). */
+  keepExtraRows: ReadonlySet<string>;
+}
+
+/**
+ * The part of `mapped` that differs from `current` (what Acumatica holds), as a plain record ready
+ * to wrap; undefined when nothing differs. Detail rows are matched by position: a changed row is
+ * named by its `id`, a new one is sent without, and a row Acumatica has beyond the mapped ones is
+ * deleted.
+ */
+export function changes(contract: Contract, schema: string, mapped: Plain, current: Plain, options: CompareOptions): Plain | undefined {
+  const fields = contract.fields(schema);
+  const out: Plain = {};
+  for (const [key, value] of Object.entries(mapped)) {
+    if (value === undefined || value === null || key === 'id') continue;
+    const spec = fields[key];
+    if (spec === undefined) continue; // wrapRecord refuses it before anything is compared
+    const now = current[key];
+    if (isValueType(spec)) {
+      if (!sameValue(spec, isWrapper(value) ? value['value'] : value, now, options.caseInsensitive.has(key))) out[key] = value;
+    } else if ('linked' in spec) {
+      const inner = isPlainObject(value) ? changes(contract, spec.linked, value, isPlainObject(now) ? now : {}, options) : undefined;
+      if (inner) out[key] = inner;
+    } else if (Array.isArray(value)) {
+      const existing = Array.isArray(now) ? (now as unknown[]).filter(isPlainObject) : [];
+      const rows: Plain[] = [];
+      value.forEach((row, index) => {
+        if (!isPlainObject(row)) return;
+        const there = existing[index];
+        if (!there) rows.push(row);
+        else {
+          const diff = changes(contract, spec.detail, row, there, options);
+          if (diff) rows.push({ id: there['id'], ...diff });
+        }
+      });
+      if (!options.keepExtraRows.has(key)) for (const extra of existing.slice(value.length)) rows.push({ id: extra['id'], delete: true });
+      if (rows.length > 0) out[key] = rows;
+    }
+  }
+  return Object.keys(out).length > 0 ? out : undefined;
+}
+
+function sameValue(type: ValueType, mapped: unknown, current: unknown, caseInsensitive: boolean): boolean {
+  if (current === undefined || current === null) return false;
+  switch (type) {
+    case 'Decimal':
+    case 'Double':
+      return sameDecimal(String(mapped), typeof current === 'number' ? numberText(current) : String(current));
+    case 'Int':
+    case 'Short':
+    case 'Long':
+    case 'Byte':
+      return Number(mapped) === Number(current);
+    case 'Boolean':
+      return String(mapped) === String(current);
+    case 'DateTime': {
+      const a = String(mapped);
+      const b = String(current);
+      if (/^\d{4}-\d{2}-\d{2}$/.test(a)) return b.slice(0, 10) === a;
+      return Date.parse(a) === Date.parse(b);
+    }
+    default: {
+      const a = String(mapped);
+      const b = String(current);
+      return caseInsensitive ? a.toUpperCase() === b.toUpperCase() : a === b;
+    }
+  }
+}
+
+/** A JSON number as decimal text; exponent forms (1e-7) never equal a mapped amount, so they read as changed. */
+function numberText(value: number): string {
+  return String(value);
+}
+
+function isWrapper(value: unknown): value is { value: unknown } {
+  return isPlainObject(value) && Object.keys(value).every((key) => key === 'value' || key === 'error') && 'value' in value;
+}
+
+export function isPlainObject(value: unknown): value is Plain {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function unknownField(schema: string, field: string, path: string, known: string[]): LedgersyncError {
+  const near = known.filter((candidate) => candidate.toLowerCase() === field.toLowerCase() || candidate.toLowerCase().includes(field.toLowerCase()));
+  return new LedgersyncError('acumatica_unknown_field', 'record', `${path}: ${schema} has no field '${field}' in the endpoint's contract`, {
+    fix:
+      near.length > 0
+        ? `did you mean ${near.map((n) => `'${n}'`).join(' or ')}? Field names are case-sensitive`
+        : `map only fields of ${schema} (see the endpoint's OpenAPI or the Web Service Endpoints form, SM207060)`,
+    details: { field: path },
+  });
+}
+
+function invalidValue(path: string, value: unknown, expected: string): LedgersyncError {
+  return new LedgersyncError('acumatica_invalid_value', 'record', `${path} must be ${expected}, the mapping gave ${JSON.stringify(value)}`, {
+    fix: `change the mapping of ${path}`,
+    details: { field: path },
+  });
+}
