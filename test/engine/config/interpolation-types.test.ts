@@ -35,6 +35,8 @@ const PLAIN: Record<string, string> = {
   INTACCT_SENDER_ID: '0042',
   INTACCT_COMPANY_ID: '1e3',
   INTACCT_USER_ID: '+42',
+  ACUMATICA_URL: 'https://acme.acumatica.example',
+  ACUMATICA_ENDPOINT_VERSION: '24.200.001',
 };
 
 describe('interpolated values keep the type their property needs', () => {

@@ -57,13 +57,15 @@ describe('100 000-row tables', () => {
   it(`inline: ${rows} rows validate in seconds, a duplicate key still an error naming both lines`, async () => {
     const values = Array.from({ length: rows }, (_, i) => `      "SKU-${String(i).padStart(6, '0')}": "4${String(i % 1000).padStart(3, '0')}"`).join('\n');
     const { file } = pipeline(`  accounts:\n    values:\n${values}`);
-    const started = performance.now();
+    const started = process.cpuUsage();
     const { plan, problems } = await load(file, 'validate');
-    const elapsed = performance.now() - started;
+    const used = process.cpuUsage(started);
+    const elapsed = (used.user + used.system) / 1000;
     expect(problems).toEqual([]);
     expect(Object.keys(plan?.lookups['accounts']?.values ?? {})).toHaveLength(rows);
-    // The target is 2 s on an idle machine; the bound leaves room for a loaded CI runner.
-    expect(elapsed).toBeLessThan(5000);
+    // CPU time, not wall time, so a loaded runner cannot fail it. The target is 2 s (about 1.5 s
+    // measured); the quadratic duplicate-key check this guards against took about 290 s.
+    expect(elapsed).toBeLessThan(10_000);
 
     const { file: twice } = pipeline(`  accounts:\n    values:\n${values}\n      "SKU-000042": "9999"`);
     const again = await load(twice, 'validate');
@@ -75,11 +77,12 @@ describe('100 000-row tables', () => {
   it(`CSV: ${rows} rows validate in seconds`, async () => {
     const csv = ['sku,account', ...Array.from({ length: rows }, (_, i) => `SKU-${i},4${String(i % 1000).padStart(3, '0')}`)].join('\n') + '\n';
     const { file } = pipeline('  accounts:\n    file: tables/accounts.csv\n    key_column: sku\n    value_column: account', { 'tables/accounts.csv': csv });
-    const started = performance.now();
+    const started = process.cpuUsage();
     const { plan, problems } = await load(file, 'validate');
-    const elapsed = performance.now() - started;
+    const used = process.cpuUsage(started);
+    const elapsed = (used.user + used.system) / 1000;
     expect(problems).toEqual([]);
-    expect(elapsed).toBeLessThan(5000);
+    expect(elapsed).toBeLessThan(10_000);
     if (!plan) throw new Error('no plan');
     expect(Object.keys(plan.lookups['accounts']?.values ?? {})).toHaveLength(rows);
     expect(lookup(plan)('accounts', 'SKU-99999')).toBe('4999');

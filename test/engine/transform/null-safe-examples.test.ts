@@ -19,17 +19,19 @@ import { startFakeChargebee, type FakeChargebee, type ResourceName } from '../..
 
 const examples = join(import.meta.dirname, '../../../pipelines/examples');
 const files = readdirSync(examples).filter((f) => f.endsWith('.yaml') && !f.endsWith('.cases.yaml'));
+/** Every variable an example reads, with a value its schema accepts ('x' where any text will do). */
+const FIXED: Readonly<Record<string, string | undefined>> = {
+  CHARGEBEE_SITE: 'acme-test',
+  LEDGERSYNC_JSONATA: undefined,
+  ACUMATICA_URL: 'https://acme.acumatica.example',
+  ACUMATICA_ENDPOINT_VERSION: '24.200.001',
+};
 const env = new Proxy({} as Record<string, string>, {
-  get: (_t, key) =>
-    key === 'CHARGEBEE_SITE'
-      ? 'acme-test'
-      : key === 'LEDGERSYNC_JSONATA'
-        ? undefined
-        : String(key).endsWith('_ID')
-          ? '1'
-          : String(key).endsWith('_URL')
-            ? ''
-            : 'x',
+  get: (_t, key) => {
+    const name = String(key);
+    if (name in FIXED) return FIXED[name];
+    return name.endsWith('_ID') ? '1' : name.endsWith('_URL') ? '' : 'x';
+  },
 });
 
 type Json = Record<string, unknown>;
