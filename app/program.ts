@@ -12,10 +12,10 @@ import { runPipeline, type RunSummary } from '../engine/run/runner.js';
 import { createProgress, silentProgress } from '../engine/run/progress.js';
 import { showStatus, resetPipeline } from '../engine/run/status.js';
 import { validateFiles, formatExpressionReports, formatProblems, validateTimeoutMs } from '../engine/config/validate.js';
-import { loadPipeline } from '../engine/config/load.js';
 import { testMappings } from '../engine/run/mapping-suite.js';
 import { INIT_TARGETS, formatInitResult, initCustomer } from './init.js';
 import { addConnectorCommands } from './connector-commands.js';
+import { addPlanCommand } from './plan-command.js';
 import { DEFAULT_STATE, statePath } from './state-path.js';
 
 function printSummary(summary: RunSummary): void {
@@ -174,6 +174,7 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
       process.exitCode = EXIT.ok;
     });
 
+  addPlanCommand(program, connectors);
   addConnectorCommands(program, connectors);
   return program;
 }
@@ -185,6 +186,7 @@ export function summaryJson(summary: RunSummary): Record<string, unknown> {
     run_id: summary.runId || null,
     pipeline: summary.pipeline,
     streams: summary.streams,
+    ...(summary.mappingChanges ? { mapping_changes: summary.mappingChanges } : {}),
     ...(summary.error ? { error: summary.error } : {}),
     ...(summary.problems?.length ? { problems: summary.problems } : {}),
   };

@@ -80,6 +80,8 @@ export interface LedgerEntry {
   /** A write was started for it and never confirmed (crash between request and ledger write): look it up before creating. */
   pendingWrite: boolean;
   updatedAt: number;
+  /** The fingerprint of the mapping that wrote it (null: written before fingerprints were kept, or never written). */
+  mappingFingerprint?: string | null;
 }
 
 /** One mapped record handed to a sink. */
@@ -105,6 +107,31 @@ export interface SinkRecord {
   /** What the ledger knows of this record, if anything. */
   previous?: LedgerEntry;
 }
+
+/** A record `ledgersync plan` asks a sink about. */
+export interface PlanningRecord extends SinkRecord {
+  /**
+   * The ledger knows the target document but kept no copy of the payload last written: return the
+   * document as the target holds it (`current`), when the sink can read it, for the field diff.
+   */
+  wantCurrent?: boolean;
+}
+
+/**
+ * What a write of one record would do, without doing it (`ledgersync plan`): `create`, `update` the
+ * document the ledger or a look-up found, `adopt` a document already in the target (linked, not
+ * changed), `void`, `delete`, `skip`, or `fail` with the error the record would be dead-lettered with.
+ */
+export type PlannedWrite =
+  | {
+      action: 'create' | 'update' | 'adopt' | 'void' | 'delete' | 'skip';
+      targetId?: string;
+      /** Why, when it is not obvious (`found by DocNumber 1042`, `created, then voided`). */
+      note?: string;
+      /** The target's document as it is now, when asked for (`wantCurrent`). */
+      current?: Record<string, unknown>;
+    }
+  | { action: 'fail'; error: LedgersyncError };
 
 export type SinkResult =
   | { status: 'created' | 'updated'; targetId: string; targetVersion?: string }
@@ -153,6 +180,13 @@ export interface Sink {
   write(batch: readonly SinkRecord[], ctx: SinkContext): Promise<SinkResult[]>;
   /** Called once after every stream was written (flush files, post period journals…). */
   close?(ctx: SinkContext): Promise<void>;
+  /**
+   * Read-only: what `write` would do with each record (one answer per record, in order), looking
+   * documents up by natural key where the run would. Authenticates by itself (`open` is not called
+   * first) and must change nothing in the target nor in `ctx.kv`. A sink without it is planned
+   * from the ledger alone.
+   */
+  plan?(batch: readonly PlanningRecord[], ctx: SinkContext): Promise<PlannedWrite[]>;
 }
 
 /** The connection block of a pipeline (`source:` or `sink:`), after `${VAR}` interpolation. */

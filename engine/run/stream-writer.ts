@@ -1,6 +1,8 @@
 /**
- * One stream's half of the run: drops versions already processed, maps records, skips unchanged
- * ones by content hash, writes batches to the sink and records every outcome in the ledger.
+ * One stream's half of the run: drops versions already processed (unless the run re-maps them: a
+ * full refresh, or a stream read from the start after `reset`), maps records, skips unchanged ones
+ * by content hash, writes batches to the sink and records every outcome in the ledger, with the
+ * fingerprint of the mapping that produced it and the payload sent.
  */
 import { LedgersyncError, asLedgersyncError } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -21,6 +23,14 @@ export interface StreamWriterInput {
   runId: string;
   counts: StreamCounts;
   log: Logger;
+  /** The stream's mapping fingerprint (engine/transform/fingerprint.ts), recorded with every entry written. */
+  fingerprint?: string;
+  /**
+   * Map again the versions the ledger already holds, instead of dropping them: a mapping edit then
+   * reaches documents already written, as updates of the same target documents, and a record whose
+   * output did not change is still skipped by its content hash. Default false (incremental runs).
+   */
+  remap?: boolean;
 }
 
 /** A source record whose mapped outputs are in flight, so its dead letter / seen mark is settled once. */
@@ -60,7 +70,8 @@ export class StreamWriter {
 
   private alreadyProcessed(record: SourceRecord, entry: LedgerEntry | undefined): boolean {
     if (record.version === undefined || !entry || entry.pendingWrite || entry.sourceVersion === null) return false;
-    return compareVersions(record.version, entry.sourceVersion) <= 0;
+    const order = compareVersions(record.version, entry.sourceVersion);
+    return this.input.remap ? order < 0 : order <= 0;
   }
 
   async writePage(records: readonly SourceRecord[], retrying = false): Promise<void> {
@@ -70,6 +81,8 @@ export class StreamWriter {
     const seenIds = new Set<string>();
     const settled: SourceRecord[] = [];
     const failed: Array<[SourceRecord, LedgersyncError]> = [];
+    const confirmed: string[] = [];
+    const { fingerprint } = this.input;
 
     for (const record of records) {
       if (!retrying) counts.read++;
@@ -100,6 +113,7 @@ export class StreamWriter {
         const previous = mapped.sourceId === record.id ? entry : state.getLedger(this.pipeline, stream.name, mapped.sourceId);
         if (previous && !previous.pendingWrite && previous.contentHash === hash && previous.targetId !== null) {
           counts.skipped++;
+          if (fingerprint !== undefined && previous.mappingFingerprint !== fingerprint) confirmed.push(mapped.sourceId);
           continue;
         }
         pending.outstanding++;
@@ -122,6 +136,7 @@ export class StreamWriter {
     state.transaction(() => {
       for (const record of settled) this.settle(record);
       for (const [record, error] of failed) this.deadLetter(record, error);
+      for (const sourceId of confirmed) state.confirmMapping(this.pipeline, stream.name, sourceId, fingerprint!);
     });
 
     for (let i = 0; i < batch.length; i += this.batchSize) {
@@ -144,7 +159,14 @@ export class StreamWriter {
     }
     const outcomes: WriteOutcome[] = results.map((result, i) => {
       const record = batch[i]!;
-      const base = { stream: record.stream, sourceId: record.sourceId, sourceVersion: record.sourceVersion ?? null, contentHash: record.contentHash };
+      const base = {
+        stream: record.stream,
+        sourceId: record.sourceId,
+        sourceVersion: record.sourceVersion ?? null,
+        contentHash: record.contentHash,
+        mappingFingerprint: this.input.fingerprint,
+        payload: { object: record.object, action: record.action, data: record.data },
+      };
       if (result.status === 'failed') {
         return { ...base, status: 'failed', mayHaveSucceeded: result.error.mayHaveSucceeded, error: result.error.toJSON() };
       }
