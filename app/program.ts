@@ -15,7 +15,9 @@ import { validateFiles, formatExpressionReports, formatProblems, validateTimeout
 import { testMappings } from '../engine/run/mapping-suite.js';
 import { INIT_TARGETS, formatInitResult, initCustomer } from './init.js';
 import { addConnectorCommands } from './connector-commands.js';
+import { addCheckCommand } from './check-command.js';
 import { addPlanCommand } from './plan-command.js';
+import { addShowCommand } from './show-command.js';
 import { DEFAULT_STATE, statePath } from './state-path.js';
 
 function printSummary(summary: RunSummary): void {
@@ -175,6 +177,8 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
     });
 
   addPlanCommand(program, connectors);
+  addShowCommand(program, connectors);
+  addCheckCommand(program, connectors);
   addConnectorCommands(program, connectors);
   return program;
 }

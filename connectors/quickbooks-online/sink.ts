@@ -8,7 +8,8 @@
  * source's fields: the mapping in the pipeline produces QBO-shaped records.
  */
 import { LedgersyncError, asLedgersyncError } from '../../engine/errors.js';
-import type { PlannedWrite, PlanningRecord, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
+import type { PlannedWrite, PlanningRecord, ReferenceAnswer, ReferenceQuery, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
+import { checkQboReferences } from './references.js';
 import { quote, type BatchItem, type QboApi } from './api.js';
 import { documentError, faultCodes, type QboFault } from './faults.js';
 import type { IntuitOAuth } from './oauth.js';
@@ -115,6 +116,12 @@ export class QboSink implements Sink {
       const document = current.get(`${job.object}:${job.target.Id}`);
       return { action: 'update', ...target, ...(document ? { current: document } : {}) };
     });
+  }
+
+  /** `ledgersync check`: authenticate (one token refresh at most), then look every referenced id up (connectors/quickbooks-online/references.ts). */
+  async check(queries: readonly ReferenceQuery[], ctx: SinkContext): Promise<ReferenceAnswer[][]> {
+    await this.open(ctx);
+    return checkQboReferences(this.api, queries, { country: this.country });
   }
 
   private describeKey(job: Job): string {

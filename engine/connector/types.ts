@@ -133,6 +133,21 @@ export type PlannedWrite =
     }
   | { action: 'fail'; error: LedgersyncError };
 
+/** Identifiers of one kind (`Account`, `GLACCOUNT`…, as the descriptor's `references.kinds` names them) to verify in the target. */
+export interface ReferenceQuery {
+  kind: string;
+  values: readonly string[];
+}
+
+/** The target's answer about one identifier. */
+export interface ReferenceAnswer {
+  value: string;
+  /** `unknown`: the target cannot be asked about this kind (the answer says why). */
+  status: 'ok' | 'missing' | 'inactive' | 'unknown';
+  /** What the target says, for a person: `Account 80 "Subscription Revenue"`, `no Item with Id 99`. */
+  answer: string;
+}
+
 export type SinkResult =
   | { status: 'created' | 'updated'; targetId: string; targetVersion?: string }
   | { status: 'skipped'; reason: string; targetId?: string; targetVersion?: string }
@@ -187,6 +202,13 @@ export interface Sink {
    * from the ledger alone.
    */
   plan?(batch: readonly PlanningRecord[], ctx: SinkContext): Promise<PlannedWrite[]>;
+  /**
+   * Read-only preflight (`ledgersync check`): authenticates (storing a rotated token at most once)
+   * and answers, per query and per value in order, whether each identifier exists and is active.
+   * Throws an `auth` / `transient` error when the target cannot be reached, a `config` one when it
+   * is not the target the pipeline names (no such company). Writes nothing.
+   */
+  check?(queries: readonly ReferenceQuery[], ctx: SinkContext): Promise<ReferenceAnswer[][]>;
 }
 
 /** The connection block of a pipeline (`source:` or `sink:`), after `${VAR}` interpolation. */
@@ -226,4 +248,9 @@ export interface ConnectorModule {
   describeState?(kv: KeyValueStore): string[];
   /** Commands this connector adds to the CLI (DualEntry's `post`). */
   commands?: readonly ConnectorCommand[];
+  /**
+   * Lookup tables the connector itself reads as references (not through a mapping), e.g. DualEntry's
+   * `revenue_recognition.accounts` tables: `ledgersync check` verifies their values too.
+   */
+  referencedLookups?(input: Pick<ConnectorFactoryInput, 'extensions' | 'lookups' | 'connection'>): Array<{ table: string; kind: string; via: string }>;
 }

@@ -483,6 +483,22 @@ export class StateStore {
     return rows.map((r) => r.stream);
   }
 
+  /** Ids written to a stream next to `sourceId` in sort order (two before, two after), and how many the stream holds: for "no such record". */
+  neighbourIds(pipeline: string, stream: string, sourceId: string): { ids: string[]; count: number } {
+    const before = this.sql('SELECT source_id FROM ledger WHERE pipeline = ? AND stream = ? AND source_id < ? ORDER BY source_id DESC LIMIT 2').all(
+      pipeline,
+      stream,
+      sourceId,
+    ) as Array<{ source_id: string }>;
+    const after = this.sql('SELECT source_id FROM ledger WHERE pipeline = ? AND stream = ? AND source_id > ? ORDER BY source_id LIMIT 2').all(
+      pipeline,
+      stream,
+      sourceId,
+    ) as Array<{ source_id: string }>;
+    const { n } = this.sql('SELECT COUNT(*) AS n FROM ledger WHERE pipeline = ? AND stream = ?').get(pipeline, stream) as { n: number };
+    return { ids: [...before.reverse(), ...after].map((r) => r.source_id), count: n };
+  }
+
   /**
    * Proves the state file can be written now (a run about to receive a rotated token must be able to
    * keep it), without changing anything: an immediate transaction takes the write lock and rolls back.
