@@ -77,7 +77,7 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
     .description('sync a pipeline: read what changed since the last checkpoint, map it, write it')
     .argument('<pipeline>', 'pipeline YAML file')
     .option('--state <path>', `state database (default ${DEFAULT_STATE}, or LEDGERSYNC_STATE)`)
-    .option('--full-refresh', 're-read everything from the source (the ledger still prevents duplicate writes)', false)
+    .option('--full-refresh', 're-read and re-map everything: documents whose output changed are updated in place, none is created twice', false)
     .option('--stream <name...>', 'only these streams')
     .option('--json', 'print one JSON summary on stdout and no progress', false)
     .action(async (pipeline: string, opts: { state?: string; fullRefresh: boolean; stream?: string[]; json: boolean }) => {
@@ -121,7 +121,9 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
 
   program
     .command('reset')
-    .description('forget cursors so the next run re-reads from the start (the ledger is kept: nothing is written twice)')
+    .description(
+      'forget cursors so the next run re-reads and re-maps from the start (the ledger is kept: only changed documents are updated, none is created twice)',
+    )
     .argument('<pipeline>', 'pipeline YAML file')
     .option('--state <path>', 'state database')
     .option('--stream <name>', 'only this stream')

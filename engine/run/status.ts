@@ -127,7 +127,7 @@ export async function resetPipeline(options: StateCommandOptions & { stream?: st
     return exitCodeFor({ error: reset.locked });
   }
   out.write(
-    `pipeline ${name}: forgot ${reset.result} cursor(s)${stream ? ` of stream ${stream}` : ''}; the ledger is kept, so records already written are not written again\n`,
+    `pipeline ${name}: forgot ${reset.result} cursor(s)${stream ? ` of stream ${stream}` : ''}; the ledger is kept: the next run maps what it re-reads again and updates only the documents whose output changed, never creating one twice\n`,
   );
   return EXIT.ok;
 }
