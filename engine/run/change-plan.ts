@@ -25,6 +25,8 @@ import { mapRecord } from '../transform/mapper.js';
 import { assertTokensCanBeKept } from './credentials.js';
 import { diffAgainstCurrent, diffRecords, type FieldChange } from './diff.js';
 import { withState } from './lifecycle.js';
+import { mappingDrift } from './mapping-drift.js';
+import { streamFingerprint } from '../transform/fingerprint.js';
 import { createConnectors, readRequest, sinkContext } from './runner.js';
 
 export type PlanAction = 'create' | 'update' | 'adopt' | 'void' | 'delete' | 'skip' | 'fail';
@@ -187,7 +189,14 @@ async function planStreams(input: PlanInput): Promise<void> {
   try {
     await source.open?.({ log: log.child('source'), signal, now }, requests);
     for (const [i, stream] of input.selected.entries()) {
-      const planner = new StreamPlanner({ plan, stream, state, sink, sinkCtx, bindings, report, planned, remap: requests[i]!.checkpoint === undefined });
+      const remap = requests[i]!.checkpoint === undefined;
+      const drift = remap ? undefined : mappingDrift(state, plan, stream, streamFingerprint(plan, stream));
+      if (drift) {
+        report.notes.push(
+          `the mapping of stream ${stream.name} changed since ${drift.documents} document(s) were written${drift.changed.length ? ` (${drift.changed.join(', ')})` : ''}: this plan covers only what changed in the source since the last run; plan with --full-refresh to see its effect on what was written`,
+        );
+      }
+      const planner = new StreamPlanner({ plan, stream, state, sink, sinkCtx, bindings, report, planned, remap });
       for await (const page of source.read(requests[i]!, { log: log.child('source'), signal, now })) await planner.planPage(page.records);
       await planner.planDeadLetters();
     }

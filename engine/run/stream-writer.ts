@@ -9,7 +9,7 @@ import type { Logger } from '../log.js';
 import type { Plan, StreamPlan } from '../config/plan.js';
 import type { LedgerEntry, Sink, SinkContext, SinkRecord, SinkResult, SourceRecord } from '../connector/types.js';
 import { compareVersions, type StateStore, type WriteOutcome } from '../state/store.js';
-import { contentHash } from '../transform/hash.js';
+import { hashOfCanonical, stableStringify } from '../transform/hash.js';
 import { mapRecord } from '../transform/mapper.js';
 import type { StreamCounts } from './progress.js';
 
@@ -82,6 +82,7 @@ export class StreamWriter {
     const settled: SourceRecord[] = [];
     const failed: Array<[SourceRecord, LedgersyncError]> = [];
     const confirmed: string[] = [];
+    const payloads: string[] = [];
     const { fingerprint } = this.input;
 
     for (const record of records) {
@@ -109,7 +110,9 @@ export class StreamWriter {
       counts.skipped += outcome.skipped.length;
       const pending: Pending = { record, outstanding: 0, failed: false };
       for (const mapped of outcome.records) {
-        const hash = contentHash({ object: mapped.object, action: mapped.action, data: mapped.data });
+        // The canonical text is hashed, and kept as the payload if the record is written.
+        const canonical = stableStringify({ object: mapped.object, action: mapped.action, data: mapped.data });
+        const hash = hashOfCanonical(canonical);
         const previous = mapped.sourceId === record.id ? entry : state.getLedger(this.pipeline, stream.name, mapped.sourceId);
         if (previous && !previous.pendingWrite && previous.contentHash === hash && previous.targetId !== null) {
           counts.skipped++;
@@ -130,6 +133,7 @@ export class StreamWriter {
           ...(previous ? { previous } : {}),
         });
         owners.push(pending);
+        payloads.push(canonical);
       }
       if (pending.outstanding === 0) settled.push(record);
     }
@@ -140,11 +144,11 @@ export class StreamWriter {
     });
 
     for (let i = 0; i < batch.length; i += this.batchSize) {
-      await this.writeBatch(batch.slice(i, i + this.batchSize), owners.slice(i, i + this.batchSize));
+      await this.writeBatch(batch.slice(i, i + this.batchSize), owners.slice(i, i + this.batchSize), payloads.slice(i, i + this.batchSize));
     }
   }
 
-  private async writeBatch(batch: SinkRecord[], owners: Pending[]): Promise<void> {
+  private async writeBatch(batch: SinkRecord[], owners: Pending[], payloads: string[]): Promise<void> {
     const { state, sink, sinkCtx, counts, runId } = this.input;
     const operationIds = state.beginWrites(
       this.pipeline,
@@ -165,7 +169,7 @@ export class StreamWriter {
         sourceVersion: record.sourceVersion ?? null,
         contentHash: record.contentHash,
         mappingFingerprint: this.input.fingerprint,
-        payload: { object: record.object, action: record.action, data: record.data },
+        payloadJson: payloads[i],
       };
       if (result.status === 'failed') {
         return { ...base, status: 'failed', mayHaveSucceeded: result.error.mayHaveSucceeded, error: result.error.toJSON() };

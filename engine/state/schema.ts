@@ -104,11 +104,12 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (pipeline, scope, name)
   );
   `,
-  // The mapping each ledger entry was written with, the payload last handed to the sink (deflated
-  // JSON) and when it was written, so a mapping edit can be planned, applied and shown per record.
+  // The mapping each ledger entry was written with, the payload last handed to the sink (the
+  // canonical JSON its content hash was computed from) and when it was written, so a mapping edit
+  // can be planned, applied and shown per record.
   `
   ALTER TABLE ledger ADD COLUMN mapping_fingerprint TEXT;
-  ALTER TABLE ledger ADD COLUMN payload BLOB;
+  ALTER TABLE ledger ADD COLUMN payload_json TEXT;
   ALTER TABLE ledger ADD COLUMN written_at INTEGER;
   CREATE INDEX ledger_by_fingerprint ON ledger (pipeline, stream, mapping_fingerprint);
 

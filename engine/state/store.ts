@@ -7,7 +7,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { LedgersyncError } from '../errors.js';
 import { redact } from '../log.js';
 import type { KeyValueStore, LedgerEntry, SecretStore } from '../connector/types.js';
@@ -62,8 +61,11 @@ export interface WriteOutcome {
   error?: Record<string, unknown> | undefined;
   /** The fingerprint of the stream's mapping that produced the record (engine/transform/fingerprint.ts). */
   mappingFingerprint?: string | undefined;
-  /** The mapped record handed to the sink, kept (deflated) for `show` and `plan`'s diffs when it was written. */
-  payload?: unknown;
+  /**
+   * The mapped record handed to the sink, as the canonical JSON its content hash was computed from
+   * (no second serialisation), kept for `show` and `plan`'s diffs when it was written.
+   */
+  payloadJson?: string | undefined;
 }
 
 /** What the ledger holds of one target record, for `ledgersync show`. */
@@ -121,15 +123,6 @@ function ledgerEntryOf(r: Record<string, unknown>): LedgerEntry {
     updatedAt: Number(r['updated_at']),
     mappingFingerprint: (r['mapping_fingerprint'] as string | null) ?? null,
   };
-}
-
-/** Payloads are kept deflated: JSON documents shrink five- to tenfold, and the ledger keeps one per record. */
-function packPayload(payload: unknown): Buffer {
-  return deflateRawSync(Buffer.from(JSON.stringify(payload), 'utf8'));
-}
-
-function unpackPayload(packed: Buffer): unknown {
-  return JSON.parse(inflateRawSync(packed).toString('utf8'));
 }
 
 export class StateStore {
@@ -327,7 +320,7 @@ export class StateStore {
     const finishOp = this.sql('UPDATE operations SET status = ?, outcome = ?, target_id = ?, error_json = ?, finished_at = ? WHERE id = ?');
     const upsertLedger = this.sql(
       `INSERT INTO ledger (pipeline, stream, source_id, source_version, content_hash, target_id, target_version, pending_write, updated_at,
-                          mapping_fingerprint, payload, written_at)
+                          mapping_fingerprint, payload_json, written_at)
        VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
        ON CONFLICT (pipeline, stream, source_id) DO UPDATE SET
          source_version = excluded.source_version, content_hash = excluded.content_hash,
@@ -335,7 +328,7 @@ export class StateStore {
          target_version = COALESCE(excluded.target_version, ledger.target_version),
          pending_write = 0, updated_at = excluded.updated_at,
          mapping_fingerprint = COALESCE(excluded.mapping_fingerprint, ledger.mapping_fingerprint),
-         payload = COALESCE(excluded.payload, ledger.payload),
+         payload_json = COALESCE(excluded.payload_json, ledger.payload_json),
          written_at = COALESCE(excluded.written_at, ledger.written_at)`,
     );
     const clearPending = this.sql('UPDATE ledger SET pending_write = 0, updated_at = ? WHERE pipeline = ? AND stream = ? AND source_id = ?');
@@ -360,7 +353,7 @@ export class StateStore {
             o.targetVersion ?? null,
             now,
             o.mappingFingerprint ?? null,
-            wrote && o.payload !== undefined ? packPayload(o.payload) : null,
+            wrote ? (o.payloadJson ?? null) : null,
             wrote ? now : null,
           );
           resolveDead.run(pipeline, o.stream, o.sourceId);
@@ -433,10 +426,10 @@ export class StateStore {
 
   /** The mapped record last written for a source record (undefined: none kept). */
   lastPayload(pipeline: string, stream: string, sourceId: string): unknown {
-    const r = this.sql('SELECT payload FROM ledger WHERE pipeline = ? AND stream = ? AND source_id = ?').get(pipeline, stream, sourceId) as
-      | { payload: Buffer | null }
+    const r = this.sql('SELECT payload_json FROM ledger WHERE pipeline = ? AND stream = ? AND source_id = ?').get(pipeline, stream, sourceId) as
+      | { payload_json: string | null }
       | undefined;
-    return r?.payload ? unpackPayload(r.payload) : undefined;
+    return r?.payload_json ? JSON.parse(r.payload_json) : undefined;
   }
 
   /** Every ledger entry of a source record (and of its parts, `<id>#<part>`), in any stream or in one. */
@@ -450,7 +443,7 @@ export class StateStore {
       stream: String(r['stream']),
       mappingFingerprint: (r['mapping_fingerprint'] as string | null) ?? null,
       writtenAt: r['written_at'] == null ? null : Number(r['written_at']),
-      payload: r['payload'] ? unpackPayload(r['payload'] as Buffer) : undefined,
+      payload: r['payload_json'] ? JSON.parse(String(r['payload_json'])) : undefined,
     }));
   }
 

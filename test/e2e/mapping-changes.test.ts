@@ -168,6 +168,9 @@ describe.skipIf(!built)('changing a mapping: plan, then run --full-refresh', () 
     s.edit([['customer_display_name: company_then_name', 'customer_display_name: name_then_company']]);
     const incremental = await plan_(s, {});
     expect(incremental.changes).toEqual([]);
+    expect(incremental.notes).toEqual([
+      'the mapping of stream customers changed since 12 document(s) were written (options.customer_display_name): this plan covers only what changed in the source since the last run; plan with --full-refresh to see its effect on what was written',
+    ]);
 
     const unknown = await cli(s, ['plan', s.pipelinePath, '--stream', 'invoice']);
     expect(unknown.code).toBe(2);
