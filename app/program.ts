@@ -15,6 +15,9 @@ import { validateFiles, formatExpressionReports, formatProblems, validateTimeout
 import { testMappings } from '../engine/run/mapping-suite.js';
 import { INIT_TARGETS, formatInitResult, initCustomer } from './init.js';
 import { addConnectorCommands } from './connector-commands.js';
+import { addCheckCommand } from './check-command.js';
+import { addPlanCommand } from './plan-command.js';
+import { addShowCommand } from './show-command.js';
 import { DEFAULT_STATE, statePath } from './state-path.js';
 
 function printSummary(summary: RunSummary): void {
@@ -74,7 +77,7 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
     .description('sync a pipeline: read what changed since the last checkpoint, map it, write it')
     .argument('<pipeline>', 'pipeline YAML file')
     .option('--state <path>', `state database (default ${DEFAULT_STATE}, or LEDGERSYNC_STATE)`)
-    .option('--full-refresh', 're-read everything from the source (the ledger still prevents duplicate writes)', false)
+    .option('--full-refresh', 're-read and re-map everything: documents whose output changed are updated in place, none is created twice', false)
     .option('--stream <name...>', 'only these streams')
     .option('--json', 'print one JSON summary on stdout and no progress', false)
     .action(async (pipeline: string, opts: { state?: string; fullRefresh: boolean; stream?: string[]; json: boolean }) => {
@@ -118,7 +121,9 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
 
   program
     .command('reset')
-    .description('forget cursors so the next run re-reads from the start (the ledger is kept: nothing is written twice)')
+    .description(
+      'forget cursors so the next run re-reads and re-maps from the start (the ledger is kept: only changed documents are updated, none is created twice)',
+    )
     .argument('<pipeline>', 'pipeline YAML file')
     .option('--state <path>', 'state database')
     .option('--stream <name>', 'only this stream')
@@ -173,6 +178,9 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
       process.exitCode = EXIT.ok;
     });
 
+  addPlanCommand(program, connectors);
+  addShowCommand(program, connectors);
+  addCheckCommand(program, connectors);
   addConnectorCommands(program, connectors);
   return program;
 }
@@ -184,6 +192,7 @@ export function summaryJson(summary: RunSummary): Record<string, unknown> {
     run_id: summary.runId || null,
     pipeline: summary.pipeline,
     streams: summary.streams,
+    ...(summary.mappingChanges ? { mapping_changes: summary.mappingChanges } : {}),
     ...(summary.error ? { error: summary.error } : {}),
     ...(summary.problems?.length ? { problems: summary.problems } : {}),
   };

@@ -59,6 +59,7 @@ export const engineErrorCodes = {
     },
     run_aborted: { kind: 'transient', meaning: 'SIGTERM or SIGINT stopped the run after the request in flight; the next run resumes from the last checkpoint' },
     unknown_stream: { kind: 'config', meaning: '--stream names a stream the pipeline does not declare' },
+    unknown_record: { kind: 'config', meaning: 'ledgersync show was given a source id the ledger does not hold; the fix names the ids next to it' },
     unknown_connector: { kind: 'config', meaning: 'the pipeline names a connector this installation does not have' },
     not_a_source: { kind: 'config', meaning: 'the connector named under source: cannot read' },
     not_a_sink: { kind: 'config', meaning: 'the connector named under sink: cannot write' },

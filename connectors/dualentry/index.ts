@@ -7,13 +7,22 @@ import { createHash } from 'node:crypto';
 import { asLedgersyncError, LedgersyncError } from '../../engine/errors.js';
 import type { ConnectorDescriptor } from '../../engine/connector/descriptor.js';
 import { openConnection } from '../../engine/connector/open-connection.js';
-import type { ConnectorFactoryInput, ConnectorModule, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
+import type {
+  ConnectorFactoryInput,
+  ConnectorModule,
+  ReferenceAnswer,
+  ReferenceQuery,
+  Sink,
+  SinkContext,
+  SinkRecord,
+  SinkResult,
+} from '../../engine/connector/types.js';
 import { registerSecret } from '../../engine/log.js';
 import { lookupAccountResolver, type AccountTables } from '../../domain/revrec/accounts.js';
 import { PeriodCalendar } from '../../domain/revrec/calendar.js';
 import type { AccountRole } from '../../domain/revrec/journal.js';
 import { documentSchedule } from '../../domain/revrec/schedule.js';
-import { DualEntryApi, describeDualEntryError } from './api.js';
+import { DualEntryApi, companyNotFoundFix, describeDualEntryError } from './api.js';
 import { parseRevenueDocument } from './documents.js';
 import { ReadyJournalPoster } from './journals.js';
 import { RevrecPoster, type PostOutcome } from './poster.js';
@@ -174,6 +183,28 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
       await checkCompany();
     },
 
+    /** `ledgersync check`: the company exists and is active, and every account number named exists and is active. */
+    async check(queries: readonly ReferenceQuery[]): Promise<ReferenceAnswer[][]> {
+      const company = await api.company();
+      if (company.is_active === false) {
+        throw new LedgersyncError('dualentry_company_not_found', 'config', `DualEntry company ${companyId} (${company.name}) is not active`, {
+          fix: companyNotFoundFix(companyId),
+        });
+      }
+      const numbers = [...new Set(queries.filter((q) => q.kind === 'Account').flatMap((q) => q.values))];
+      const accounts = new Map((await api.accounts(numbers)).map((a) => [String(a.number), a]));
+      return queries.map((query) =>
+        query.values.map((value): ReferenceAnswer => {
+          if (query.kind !== 'Account') return { value, status: 'unknown', answer: `DualEntry cannot be asked about a ${query.kind}` };
+          const account = accounts.get(value);
+          if (!account) return { value, status: 'missing', answer: `DualEntry company ${companyId} has no account number ${value}` };
+          return account.is_active
+            ? { value, status: 'ok', answer: `account ${value} "${account.name}"` }
+            : { value, status: 'inactive', answer: `account ${value} "${account.name}" is archived in DualEntry` };
+        }),
+      );
+    },
+
     async write(batch, ctx) {
       const results: SinkResult[] = new Array(batch.length);
       const documents: Array<{ record: SinkRecord; index: number }> = [];
@@ -253,4 +284,13 @@ export const connector: ConnectorModule = {
     return status.periods.length || status.retry ? formatRevrecStatus(status) : [];
   },
   commands: [postCommand(createDualEntrySink)],
+  // The revenue-recognition account tables are read by the connector itself, not through a mapping.
+  referencedLookups(input) {
+    const block = input.extensions['revenue_recognition'];
+    if (block === undefined) return [];
+    const accounts = (block as { accounts?: Record<string, unknown> }).accounts ?? {};
+    return Object.entries(accounts)
+      .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
+      .map(([role, table]) => ({ table, kind: 'Account', via: `revenue_recognition.accounts.${role}` }));
+  },
 };

@@ -112,12 +112,23 @@ export class IntuitOAuth {
     return stored;
   }
 
-  private async doRefresh(): Promise<string> {
+  /**
+   * The refresh tokens to try, in order: the stored (rotated) one, the configured one, and — after a
+   * rejection — one another process of the same state file stored meanwhile (a `plan` or `check`
+   * beside a scheduled run): Intuit keeps only the newest token of a chain.
+   */
+  private nextCandidate(tried: ReadonlySet<string>): string | undefined {
     const stored = this.storedRefreshToken();
-    const candidates =
-      stored && stored !== this.options.configuredRefreshToken ? [stored, this.options.configuredRefreshToken] : [this.options.configuredRefreshToken];
+    if (stored && !tried.has(stored)) return stored;
+    return tried.has(this.options.configuredRefreshToken) ? undefined : this.options.configuredRefreshToken;
+  }
+
+  private async doRefresh(): Promise<string> {
+    const tried = new Set<string>();
     let lastError: LedgersyncError | undefined;
-    for (const refreshToken of candidates) {
+    // At most four grants: the chain a concurrent process keeps rotating is not chased for ever.
+    for (let refreshToken = this.nextCandidate(tried); refreshToken !== undefined && tried.size < 4; refreshToken = this.nextCandidate(tried)) {
+      tried.add(refreshToken);
       registerSecret(refreshToken);
       const response = await this.tokenConnection.request({
         method: 'POST',
@@ -130,7 +141,7 @@ export class IntuitOAuth {
         form: { grant_type: 'refresh_token', refresh_token: refreshToken },
       });
       if (response.status === 200) return this.accept(response);
-      lastError = tokenError(response);
+      lastError = tokenError(response, tried.size);
       if (lastError.code !== 'qbo_refresh_token_rejected') break;
     }
     throw lastError ?? new LedgersyncError('qbo_token_failed', 'auth', 'Intuit token endpoint answered nothing usable', { fix: RECONNECT_FIX });
@@ -160,7 +171,7 @@ export class IntuitOAuth {
   }
 }
 
-function tokenError(response: HttpResponse): LedgersyncError {
+function tokenError(response: HttpResponse, tokensTried: number): LedgersyncError {
   let error = '';
   try {
     error = String((response.json() as { error?: unknown }).error ?? '');
@@ -176,9 +187,14 @@ function tokenError(response: HttpResponse): LedgersyncError {
     return new LedgersyncError(
       'qbo_refresh_token_rejected',
       'auth',
-      'Intuit rejected the refresh token (invalid_grant): the app was disconnected from the company, or the token expired or was already rotated',
+      `Intuit rejected the refresh token (invalid_grant; ${tokensTried === 1 ? 'the configured token' : 'the stored and the configured tokens'} tried). ` +
+        'Most likely it was already used: another deployment or another state file of this pipeline refreshed it and now holds the rotated token (Intuit keeps only the newest), ' +
+        'or a run lost the token it received (its state could not be written); otherwise the app was disconnected from the company or the token expired (100 days unused)',
       {
-        fix: RECONNECT_FIX,
+        fix:
+          'if another deployment or state file runs this pipeline, run it from there only (or copy that state file here, with its LEDGERSYNC_SECRET_KEY); ' +
+          `otherwise ${RECONNECT_FIX}`,
+        details: { tokensTried },
       },
     );
   }

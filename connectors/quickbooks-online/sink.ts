@@ -8,7 +8,8 @@
  * source's fields: the mapping in the pipeline produces QBO-shaped records.
  */
 import { LedgersyncError, asLedgersyncError } from '../../engine/errors.js';
-import type { Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
+import type { PlannedWrite, PlanningRecord, ReferenceAnswer, ReferenceQuery, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
+import { checkQboReferences } from './references.js';
 import { quote, type BatchItem, type QboApi } from './api.js';
 import { documentError, faultCodes, type QboFault } from './faults.js';
 import type { IntuitOAuth } from './oauth.js';
@@ -57,6 +58,7 @@ export class QboSink implements Sink {
 
   /** CompanyInfo.Country, read when the sink opens. */
   private country: string | undefined;
+  private opened: Promise<void> | undefined;
 
   constructor(
     private readonly api: QboApi,
@@ -66,11 +68,79 @@ export class QboSink implements Sink {
     this.maxBatchSize = settings.maxBatchSize;
   }
 
-  async open(ctx: SinkContext): Promise<void> {
-    this.oauth.bind(ctx.secrets);
-    await this.oauth.accessToken();
-    // Read once a run: Intuit documents GlobalTaxCalculation as not applicable to US companies.
-    this.country = await this.api.companyCountry();
+  open(ctx: SinkContext): Promise<void> {
+    this.opened ??= (async () => {
+      this.oauth.bind(ctx.secrets);
+      await this.oauth.accessToken();
+      // Read once a run: Intuit documents GlobalTaxCalculation as not applicable to US companies.
+      this.country = await this.api.companyCountry();
+    })().catch((error: unknown) => {
+      this.opened = undefined;
+      throw error;
+    });
+    return this.opened;
+  }
+
+  /**
+   * What `write` would do, from the same checks and look-ups and nothing else: the ledger's target,
+   * else a look-up by natural key (or the adopt field), in the same batched queries. Documents the
+   * ledger knows are read (`select * … where Id in (…)`, 30 at a time) only when asked for the
+   * current document; nothing is written, and the unique-name suffixes a create would take are kept
+   * in memory.
+   */
+  async plan(batch: readonly PlanningRecord[], ctx: SinkContext): Promise<PlannedWrite[]> {
+    await this.open(ctx);
+    const jobs = batch.map((record, index) => this.prepare(record, index, ctx));
+    const open = jobs.filter((j) => !j.result);
+    for (const job of open) {
+      const previous = job.record.previous;
+      if (previous?.targetId) job.target = { Id: previous.targetId, ...(previous.targetVersion ? { SyncToken: previous.targetVersion } : {}) };
+    }
+    await this.lookUp(
+      open.filter((j) => !j.target),
+      ctx,
+    );
+    const current = await this.currentDocuments(open.filter((j) => j.target && !j.foundByLookup && (j.record as PlanningRecord).wantCurrent));
+    return jobs.map((job): PlannedWrite => {
+      if (job.result?.status === 'failed') return { action: 'fail', error: job.result.error };
+      const { action, previous } = job.record;
+      const target = job.target ? { targetId: job.target.Id } : {};
+      if (action === 'delete')
+        return job.target ? { action: 'delete', ...target } : { action: 'skip', note: `not in QuickBooks, nothing to delete (${job.object})` };
+      if (action === 'void') return job.target ? { action: 'void', ...target } : { action: 'void', note: `not in QuickBooks yet: created, then voided` };
+      if (!job.target) return { action: 'create' };
+      if (job.foundByLookup && !previous?.pendingWrite) {
+        return { action: 'adopt', ...target, note: `already in QuickBooks (${this.describeKey(job)}): linked, left as it is` };
+      }
+      if (job.foundByLookup) return { action: 'update', ...target, note: 'an interrupted run wrote it; the run updates it' };
+      const document = current.get(`${job.object}:${job.target.Id}`);
+      return { action: 'update', ...target, ...(document ? { current: document } : {}) };
+    });
+  }
+
+  /** `ledgersync check`: authenticate (one token refresh at most), then look every referenced id up (connectors/quickbooks-online/references.ts). */
+  async check(queries: readonly ReferenceQuery[], ctx: SinkContext): Promise<ReferenceAnswer[][]> {
+    await this.open(ctx);
+    return checkQboReferences(this.api, queries, { country: this.country });
+  }
+
+  private describeKey(job: Job): string {
+    const adoptField = this.settings.adoptBySourceId[job.object];
+    if (adoptField) return `${job.object}.${adoptField} = ${job.record.sourceId}`;
+    const key = this.settings.naturalKeys[job.object]!;
+    return `${job.object}.${key} = ${keyValue(job, key) ?? ''}`;
+  }
+
+  /** The documents as QuickBooks holds them, by `<object>:<Id>`, 30 to a query. */
+  private async currentDocuments(jobs: Job[]): Promise<Map<string, Record<string, unknown>>> {
+    const out = new Map<string, Record<string, unknown>>();
+    for (const [object, group] of groupBy(jobs, (j) => j.object)) {
+      for (const chunk of chunks([...new Set(group.map((j) => j.target!.Id))], 30)) {
+        const rows = await this.api.query(object, `select * from ${object} where Id in (${chunk.map(quote).join(', ')})`);
+        for (const row of rows) out.set(`${object}:${String(row['Id'])}`, row);
+      }
+    }
+    return out;
   }
 
   async write(batch: readonly SinkRecord[], ctx: SinkContext): Promise<SinkResult[]> {

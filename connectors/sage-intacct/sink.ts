@@ -8,12 +8,13 @@
 import { createHash } from 'node:crypto';
 import { LedgersyncError, asLedgersyncError } from '../../engine/errors.js';
 import type { Logger } from '../../engine/log.js';
-import type { Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
+import type { PlannedWrite, PlanningRecord, ReferenceAnswer, ReferenceQuery, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
 import { sameDecimal } from '../../domain/money/decimal.js';
 import { amountValue, createBody, naturalKeyOf, specFor, updateBody, type ObjectSpec } from './documents.js';
 import { recordRejected } from './errors.js';
 import { DuplicateControlIdError, readByQuery, requestControlId, type IntacctGateway } from './gateway.js';
 import { READ_BY_QUERY_MAX_PAGE_SIZE, inList } from './query.js';
+import { checkIntacctReferences } from './references.js';
 import { keyOf, type FunctionResult, type GatewayFunction } from './xml.js';
 
 export interface IntacctSinkSettings {
@@ -67,8 +68,71 @@ export class IntacctSink implements Sink {
     await this.gateway.ensureSession();
   }
 
+  /** `ledgersync check`: a session, then every referenced id read by its object's id field (connectors/sage-intacct/references.ts). */
+  async check(queries: readonly ReferenceQuery[]): Promise<ReferenceAnswer[][]> {
+    await this.gateway.ensureSession();
+    return checkIntacctReferences(this.gateway, queries);
+  }
+
+  /**
+   * What `write` would do, from the same checks and the same look-up request (every natural key of
+   * the batch not in the ledger, one readByQuery per object) and nothing else: the gateway functions
+   * are built, so a record Intacct's rules would refuse here fails here too, but none is sent.
+   */
+  async plan(batch: readonly PlanningRecord[]): Promise<PlannedWrite[]> {
+    await this.gateway.ensureSession();
+    const results: (SinkResult | undefined)[] = new Array(batch.length);
+    const planned = this.prepare(batch, results);
+    await this.findExisting(planned.filter((p) => !this.knownTarget(p)));
+    for (const p of planned) {
+      try {
+        this.decide(p, results);
+      } catch (error) {
+        results[p.index] = { status: 'failed', error: asLedgersyncError(error, 'record') };
+      }
+    }
+    return batch.map((record, index): PlannedWrite => {
+      const result = results[index];
+      const p = planned.find((x) => x.index === index);
+      if (result?.status === 'failed') return { action: 'fail', error: result.error };
+      if (result?.status === 'skipped')
+        return result.targetId ? { action: 'adopt', targetId: result.targetId, note: result.reason } : { action: 'skip', note: result.reason };
+      if (result?.status === 'created') return { action: 'adopt', targetId: result.targetId, note: 'an interrupted run wrote it' };
+      if (p?.op === 'update') {
+        return p.existing && !this.knownTarget(p)
+          ? { action: 'update', targetId: p.existing.recordNo, note: `already in Intacct (${p.spec.naturalKey} ${p.key}): updated in place` }
+          : { action: 'update', ...(record.previous?.targetId ? { targetId: record.previous.targetId } : {}) };
+      }
+      return { action: 'create' };
+    });
+  }
+
   async write(batch: readonly SinkRecord[], ctx: SinkContext): Promise<SinkResult[]> {
     const results: (SinkResult | undefined)[] = new Array(batch.length);
+    const planned = this.prepare(batch, results);
+
+    await this.findExisting(planned.filter((p) => !this.knownTarget(p)));
+
+    for (const p of planned) {
+      try {
+        this.decide(p, results);
+      } catch (error) {
+        results[p.index] = { status: 'failed', error: asLedgersyncError(error, 'record') };
+      }
+    }
+
+    const toSend = planned.filter((p) => p.fn && results[p.index] === undefined);
+    const chunks: Planned[][] = [];
+    for (let i = 0; i < toSend.length; i += this.settings.functionsPerRequest) chunks.push(toSend.slice(i, i + this.settings.functionsPerRequest));
+    await Promise.all(chunks.map((chunk) => this.send(chunk, results, ctx.runId)));
+
+    return results.map(
+      (r, i) => r ?? { status: 'failed', error: new LedgersyncError('intacct_no_result', 'system', `no result for record ${batch[i]!.sourceId}`) },
+    );
+  }
+
+  /** Records the sink answers at once (actions it does not offer, a missing natural key), and the others to look up. */
+  private prepare(batch: readonly SinkRecord[], results: (SinkResult | undefined)[]): Planned[] {
     const planned: Planned[] = [];
     batch.forEach((record, index) => {
       const spec = specFor(this.settings.specs, record.object);
@@ -99,25 +163,7 @@ export class IntacctSink implements Sink {
       }
       planned.push({ index, record, spec, key });
     });
-
-    await this.findExisting(planned.filter((p) => !this.knownTarget(p)));
-
-    for (const p of planned) {
-      try {
-        this.decide(p, results);
-      } catch (error) {
-        results[p.index] = { status: 'failed', error: asLedgersyncError(error, 'record') };
-      }
-    }
-
-    const toSend = planned.filter((p) => p.fn && results[p.index] === undefined);
-    const chunks: Planned[][] = [];
-    for (let i = 0; i < toSend.length; i += this.settings.functionsPerRequest) chunks.push(toSend.slice(i, i + this.settings.functionsPerRequest));
-    await Promise.all(chunks.map((chunk) => this.send(chunk, results, ctx.runId)));
-
-    return results.map(
-      (r, i) => r ?? { status: 'failed', error: new LedgersyncError('intacct_no_result', 'system', `no result for record ${batch[i]!.sourceId}`) },
-    );
+    return planned;
   }
 
   /** The ledger already holds this record's Intacct id and no write of it is in doubt. */

@@ -195,7 +195,7 @@ export function declaredExtensions(descriptor: ConnectorDescriptor): Readonly<Re
 export function connectionSchema(descriptor: ConnectorDescriptor): Record<string, unknown> {
   const properties: Record<string, unknown> = { connector: true, rate_limit: true, retry: true };
   for (const [key, schema] of Object.entries(descriptor.connection.properties)) {
-    const { secret: _secret, ...rest } = schema;
+    const { secret: _secret, shapes_payload: _shapesPayload, ...rest } = schema;
     properties[key] = rest;
   }
   return {

@@ -7,7 +7,7 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import type { ConnectionConfig } from '../connector/types.js';
-import type { FieldConstraint } from '../connector/descriptor.js';
+import type { ConnectorDescriptor, FieldConstraint } from '../connector/descriptor.js';
 import type { ConfigProblem } from '../errors.js';
 import { registerSecret } from '../log.js';
 import { ownSchemaValidator, readOwnSchema } from './ajv.js';
@@ -121,6 +121,7 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
 
   const streams = checkStreams(root, tree, connectors, problems, report, compileMappings);
   const lookups = await lookupTables(root, tree, dirname(resolve(file)), problems, report);
+  const optionReferences = checkReferenceKinds(root, connectors.sink?.descriptor, report);
   const errors = problems.filter((p) => p.severity === 'error');
   const sorted = sortProblems(problems, file);
   if (errors.length > 0 || !connectors.source?.descriptor || !connectors.sink?.descriptor || !streams) return { problems: sorted };
@@ -135,6 +136,10 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
     source: { config: root['source'] as ConnectionConfig, descriptor: connectors.source.descriptor },
     sink: { config: root['sink'] as ConnectionConfig, descriptor: connectors.sink.descriptor },
     options: isObject(root['options']) ? root['options'] : {},
+    optionLines: Object.fromEntries(
+      Object.keys(isObject(root['options']) ? root['options'] : {}).map((k) => [k, tree.keyPosition(`/options${pointerOf([k])}`).line]),
+    ),
+    optionReferences,
     lookups,
     streams,
     extensions: extensionsOf(root),
@@ -427,6 +432,7 @@ async function lookupTables(root: Json, tree: YamlTree, dir: string, problems: C
     const base = `/lookups${pointerOf([name])}`;
     const hasDefault = 'default' in table;
     let values: Record<string, unknown> = isObject(table['values']) ? table['values'] : {};
+    let lines: ReadonlyMap<string, number> = new Map(Object.keys(values).map((key) => [key, tree.keyPosition(`${base}/values${pointerOf([key])}`).line]));
     let file: string | undefined;
     // With `values` too the schema reports the table; reading the file would add nothing.
     if (typeof table['file'] === 'string' && !('values' in table) && !tree.placeholders.has(`${base}/file`)) {
@@ -441,6 +447,7 @@ async function lookupTables(root: Json, tree: YamlTree, dir: string, problems: C
       if (read.fileIssue) report(`${base}/file`, 'value', read.fileIssue.code, `lookup table '${name}': ${read.fileIssue.message}`);
       problems.push(...read.problems);
       values = read.values ?? {};
+      lines = read.lines ?? new Map();
     }
     tables[name] = {
       name,
@@ -450,9 +457,50 @@ async function lookupTables(root: Json, tree: YamlTree, dir: string, problems: C
       hasDefault,
       position: position(tree, tree.keyPosition(base)),
       ...(file !== undefined ? { file } : {}),
+      lines,
+      ...(hasDefault ? { defaultLine: tree.keyPosition(`${base}/default`).line } : {}),
+      ...(typeof table['references'] === 'string' ? { references: table['references'] } : {}),
     };
   }
   return tables;
+}
+
+/**
+ * `lookups.<name>.references` and `option_references:` name kinds the sink declares (descriptor
+ * `references.kinds`), and option references name options the pipeline sets. Returns the option
+ * references.
+ */
+function checkReferenceKinds(root: Json, sink: ConnectorDescriptor | undefined, report: Report): Record<string, string> {
+  const declaredKinds = Object.entries(sink?.references?.kinds ?? {});
+  const kinds = declaredKinds.map(([kind]) => kind);
+  const checkKind = (pointer: string, kind: unknown) => {
+    if (typeof kind !== 'string' || !sink || kinds.includes(kind)) return;
+    const offered = kinds.length
+      ? `${didYouMean(kind, kinds)}: use one of ${declaredKinds.map(([name, what]) => `${name} (${what})`).join(', ')}`
+      : ' (it declares none)';
+    report(pointer, 'value', 'unknown_reference_kind', `'${kind}' is not a kind of reference the ${sink.name} sink can check${offered}`);
+  };
+  for (const [name, table] of Object.entries(isObject(root['lookups']) ? root['lookups'] : {})) {
+    if (isObject(table) && 'references' in table) checkKind(`/lookups${pointerOf([name, 'references'])}`, table['references']);
+  }
+  const declared = isObject(root['option_references']) ? root['option_references'] : {};
+  const options = isObject(root['options']) ? root['options'] : {};
+  const out: Record<string, string> = {};
+  for (const [option, kind] of Object.entries(declared)) {
+    const pointer = `/option_references${pointerOf([option])}`;
+    if (!(option in options)) {
+      report(
+        pointer,
+        'key',
+        'unknown_option',
+        `option_references names option '${option}', which is not under options:${didYouMean(option, Object.keys(options))}`,
+      );
+      continue;
+    }
+    checkKind(pointer, kind);
+    if (typeof kind === 'string') out[option] = kind;
+  }
+  return out;
 }
 
 function isFormat(value: unknown): value is LookupFileFormat {

@@ -31,6 +31,8 @@ export interface LookupFileResult {
   rows: number;
   /** Problems located inside the file. */
   problems: ConfigProblem[];
+  /** The line of each key, when the file could be read without error. */
+  lines?: ReadonlyMap<string, number>;
   /** A problem with the file as a whole (missing, unknown format), to report where the pipeline names it. */
   fileIssue?: { code: string; message: string };
 }
@@ -113,7 +115,7 @@ class TableBuilder {
     const problems = [...this.problems];
     const last = problems.at(-1);
     if (this.more > 0 && last) problems.push({ ...last, code: 'lookup_more_problems', message: `… and ${this.more} more problem(s) in this file` });
-    return problems.length ? { rows: this.rows, problems } : { values: this.values, rows: this.rows, problems };
+    return problems.length ? { rows: this.rows, problems } : { values: this.values, lines: this.lines, rows: this.rows, problems };
   }
 }
 

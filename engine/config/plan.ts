@@ -53,6 +53,12 @@ export interface LookupTable {
   position: SourcePosition;
   /** Absolute path of the file the rows were read from (`lookups.<name>.file`); absent for inline `values`. */
   file?: string;
+  /** Line of each key: in `file`, or in the pipeline file for inline `values` (for messages that say where to edit). */
+  lines?: ReadonlyMap<string, number>;
+  /** Line of `default:` in the pipeline file. */
+  defaultLine?: number;
+  /** What the values identify in the sink (`references: Account`), for `ledgersync check`. */
+  references?: string;
 }
 
 export interface StreamPlan {
@@ -90,6 +96,10 @@ export interface Plan {
   source: { config: ConnectionConfig; descriptor: ConnectorDescriptor };
   sink: { config: ConnectionConfig; descriptor: ConnectorDescriptor };
   options: Readonly<Record<string, unknown>>;
+  /** Line of each option in the pipeline file. */
+  optionLines?: Readonly<Record<string, number>>;
+  /** `option_references:` option → the kind its value identifies in the sink, for `ledgersync check`. */
+  optionReferences?: Readonly<Record<string, string>>;
   lookups: Readonly<Record<string, LookupTable>>;
   streams: readonly StreamPlan[];
   /** Connector-specific top-level blocks (e.g. `revenue_recognition:`), validated by the connector's schema. */

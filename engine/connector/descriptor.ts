@@ -75,7 +75,7 @@ export interface ConnectorDescriptor {
   roles: ('source' | 'sink')[];
   /** JSON Schema of the pipeline's connection block for this connector. */
   connection: {
-    properties: Record<string, Record<string, unknown> & { description: string; secret?: boolean }>;
+    properties: Record<string, Record<string, unknown> & { description: string; secret?: boolean; shapes_payload?: boolean }>;
     required?: string[];
   };
   base_url?: BaseUrlDescriptor;
@@ -89,6 +89,8 @@ export interface ConnectorDescriptor {
   max_batch?: number;
   /** Target objects a sink accepts, with their natural key and batch size. */
   objects?: Record<string, { description: string; natural_key?: string; max_batch?: number; fields?: Record<string, FieldConstraint> }>;
+  /** What `ledgersync check` can verify in the target: kinds of identifiers, and the mapped fields holding them. */
+  references?: ReferencesDescriptor;
   /**
    * Connector-specific data (API versions, limits…), checked against `settings.schema.json` beside
    * the descriptor when it is loaded; read it with `settingsOf`.
@@ -96,6 +98,13 @@ export interface ConnectorDescriptor {
   settings?: Record<string, unknown>;
   /** Directory the descriptor was loaded from. */
   readonly dir: string;
+}
+
+export interface ReferencesDescriptor {
+  /** Kind → what it is in the target (how a value is matched), e.g. `Account`: "a QuickBooks Account, by its Id". */
+  kinds: Record<string, string>;
+  /** Mapped field path (matched as the end of the path) → the kind its value is. */
+  fields?: Record<string, string>;
 }
 
 /** The values a sink object's field accepts, checked by `validate` against what a mapping can give it. */

@@ -80,6 +80,8 @@ export interface LedgerEntry {
   /** A write was started for it and never confirmed (crash between request and ledger write): look it up before creating. */
   pendingWrite: boolean;
   updatedAt: number;
+  /** The fingerprint of the mapping that wrote it (null: written before fingerprints were kept, or never written). */
+  mappingFingerprint?: string | null;
 }
 
 /** One mapped record handed to a sink. */
@@ -104,6 +106,46 @@ export interface SinkRecord {
   contentHash: string;
   /** What the ledger knows of this record, if anything. */
   previous?: LedgerEntry;
+}
+
+/** A record `ledgersync plan` asks a sink about. */
+export interface PlanningRecord extends SinkRecord {
+  /**
+   * The ledger knows the target document but kept no copy of the payload last written: return the
+   * document as the target holds it (`current`), when the sink can read it, for the field diff.
+   */
+  wantCurrent?: boolean;
+}
+
+/**
+ * What a write of one record would do, without doing it (`ledgersync plan`): `create`, `update` the
+ * document the ledger or a look-up found, `adopt` a document already in the target (linked, not
+ * changed), `void`, `delete`, `skip`, or `fail` with the error the record would be dead-lettered with.
+ */
+export type PlannedWrite =
+  | {
+      action: 'create' | 'update' | 'adopt' | 'void' | 'delete' | 'skip';
+      targetId?: string;
+      /** Why, when it is not obvious (`found by DocNumber 1042`, `created, then voided`). */
+      note?: string;
+      /** The target's document as it is now, when asked for (`wantCurrent`). */
+      current?: Record<string, unknown>;
+    }
+  | { action: 'fail'; error: LedgersyncError };
+
+/** Identifiers of one kind (`Account`, `GLACCOUNT`…, as the descriptor's `references.kinds` names them) to verify in the target. */
+export interface ReferenceQuery {
+  kind: string;
+  values: readonly string[];
+}
+
+/** The target's answer about one identifier. */
+export interface ReferenceAnswer {
+  value: string;
+  /** `unknown`: the target cannot be asked about this kind (the answer says why). */
+  status: 'ok' | 'missing' | 'inactive' | 'unknown';
+  /** What the target says, for a person: `Account 80 "Subscription Revenue"`, `no Item with Id 99`. */
+  answer: string;
 }
 
 export type SinkResult =
@@ -159,6 +201,20 @@ export interface Sink {
    * holds a licence seat. It must not throw; it should log what it could not release.
    */
   dispose?(): Promise<void>;
+  /**
+   * Read-only: what `write` would do with each record (one answer per record, in order), looking
+   * documents up by natural key where the run would. Authenticates by itself (`open` is not called
+   * first) and must change nothing in the target nor in `ctx.kv`. A sink without it is planned
+   * from the ledger alone.
+   */
+  plan?(batch: readonly PlanningRecord[], ctx: SinkContext): Promise<PlannedWrite[]>;
+  /**
+   * Read-only preflight (`ledgersync check`): authenticates (storing a rotated token at most once)
+   * and answers, per query and per value in order, whether each identifier exists and is active.
+   * Throws an `auth` / `transient` error when the target cannot be reached, a `config` one when it
+   * is not the target the pipeline names (no such company). Writes nothing.
+   */
+  check?(queries: readonly ReferenceQuery[], ctx: SinkContext): Promise<ReferenceAnswer[][]>;
 }
 
 /** The connection block of a pipeline (`source:` or `sink:`), after `${VAR}` interpolation. */
@@ -198,4 +254,9 @@ export interface ConnectorModule {
   describeState?(kv: KeyValueStore): string[];
   /** Commands this connector adds to the CLI (DualEntry's `post`). */
   commands?: readonly ConnectorCommand[];
+  /**
+   * Lookup tables the connector itself reads as references (not through a mapping), e.g. DualEntry's
+   * `revenue_recognition.accounts` tables: `ledgersync check` verifies their values too.
+   */
+  referencedLookups?(input: Pick<ConnectorFactoryInput, 'extensions' | 'lookups' | 'connection'>): Array<{ table: string; kind: string; via: string }>;
 }

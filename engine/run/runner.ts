@@ -13,7 +13,10 @@ import type { ConnectorFactoryInput, Sink, SinkContext, Source, SourceContext, S
 import { defaultConnectionFactory } from '../http/connection.js';
 import type { StateStore } from '../state/store.js';
 import { createBindings } from '../transform/bindings.js';
+import { streamFingerprint } from '../transform/fingerprint.js';
+import { assertTokensCanBeKept } from './credentials.js';
 import { withRunLock } from './lifecycle.js';
+import { describeDrift, mappingDrift, type MappingDrift } from './mapping-drift.js';
 import { emptyCounts, silentProgress, type ProgressReporter, type StreamCounts } from './progress.js';
 import { StreamWriter } from './stream-writer.js';
 
@@ -47,6 +50,8 @@ export interface RunSummary {
   runId: string;
   pipeline: string;
   streams: Record<string, StreamCounts>;
+  /** Streams with documents written by another mapping than the current one (see `mapping-drift.ts`). */
+  mappingChanges?: Record<string, MappingDrift>;
   error?: ErrorSummary;
   problems?: ConfigProblem[];
 }
@@ -137,9 +142,10 @@ async function syncStreams(input: SyncInput): Promise<RunSummary> {
   if (interrupted)
     log.warn(`${interrupted} write(s) of an interrupted run were never confirmed; those records will be looked up in the target before any write`);
   const counts: Record<string, StreamCounts> = Object.fromEntries(input.selected.map((s) => [s.name, emptyCounts()]));
+  const drifts: Record<string, MappingDrift> = {};
   let fatal: LedgersyncError | undefined;
   try {
-    await syncEachStream(input, log, counts);
+    await syncEachStream(input, log, counts, drifts);
   } catch (error) {
     fatal =
       input.signal.aborted && !(error instanceof LedgersyncError)
@@ -150,10 +156,18 @@ async function syncStreams(input: SyncInput): Promise<RunSummary> {
   const failedRecords = Object.values(counts).reduce((n, c) => n + c.failed, 0);
   const status: RunStatus = fatal ? 'failed' : failedRecords ? 'partial' : 'success';
   const exitCode = exitCodeFor({ error: fatal, failedRecords });
-  return { status, exitCode, runId, pipeline: plan.name, streams: counts, ...(fatal ? { error: errorSummary(fatal) } : {}) };
+  return {
+    status,
+    exitCode,
+    runId,
+    pipeline: plan.name,
+    streams: counts,
+    ...(Object.keys(drifts).length ? { mappingChanges: drifts } : {}),
+    ...(fatal ? { error: errorSummary(fatal) } : {}),
+  };
 }
 
-async function syncEachStream(input: SyncInput, log: Logger, counts: Record<string, StreamCounts>): Promise<void> {
+async function syncEachStream(input: SyncInput, log: Logger, counts: Record<string, StreamCounts>, drifts: Record<string, MappingDrift>): Promise<void> {
   const { plan, state, runId, signal, options } = input;
   const progress = options.progress ?? silentProgress;
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
@@ -163,13 +177,23 @@ async function syncEachStream(input: SyncInput, log: Logger, counts: Record<stri
   const bindings = createBindings({ options: plan.options, lookups: plan.lookups, timezone: plan.timezone, resolveTarget: sinkCtx.resolveTarget });
   const requests = input.selected.map((stream) => readRequest(plan, stream, options.fullRefresh ? undefined : state.getCheckpoint(plan.name, stream.name)));
   try {
+    assertTokensCanBeKept(plan, state, input.env['LEDGERSYNC_SECRET_KEY']);
     await source.open?.(sourceCtx, requests);
     await sink.open?.(sinkCtx);
     for (const [i, stream] of input.selected.entries()) {
       const started = Date.now();
       const streamCounts = counts[stream.name]!;
       progress.streamStarted(stream.name);
-      const writer = new StreamWriter({ plan, stream, state, sink, sinkCtx, bindings, runId, counts: streamCounts, log });
+      // Read from the start (full refresh, or after reset): versions already written are mapped again.
+      const remap = requests[i]!.checkpoint === undefined;
+      const { fingerprint, components } = streamFingerprint(plan, stream);
+      state.recordFingerprint(plan.name, stream.name, fingerprint, components, runId);
+      const drift = mappingDrift(state, plan, stream, { fingerprint, components });
+      if (drift) {
+        drifts[stream.name] = drift;
+        log.warn(describeDrift(plan, drift, { remapping: remap }));
+      }
+      const writer = new StreamWriter({ plan, stream, state, sink, sinkCtx, bindings, runId, counts: streamCounts, log, fingerprint, remap });
       for await (const page of source.read(requests[i]!, sourceCtx)) {
         await writer.writePage(page.records);
         if (page.checkpoint !== undefined) state.saveCheckpoint(plan.name, stream.name, page.checkpoint, runId);
@@ -185,7 +209,7 @@ async function syncEachStream(input: SyncInput, log: Logger, counts: Record<stri
   }
 }
 
-function createConnectors(plan: Plan, registry: ConnectorRegistry, log: Logger, signal: AbortSignal): { source: Source; sink: Sink } {
+export function createConnectors(plan: Plan, registry: ConnectorRegistry, log: Logger, signal: AbortSignal): { source: Source; sink: Sink } {
   const sourceModule = connectorModule(registry, plan.source.config.connector);
   const sinkModule = connectorModule(registry, plan.sink.config.connector);
   if (!sourceModule.createSource) throw new LedgersyncError('not_a_source', 'config', `connector '${sourceModule.name}' cannot be a source`);
@@ -220,7 +244,7 @@ export function sinkContext(input: {
   };
 }
 
-function readRequest(plan: Plan, stream: StreamPlan, checkpoint: unknown): StreamReadRequest {
+export function readRequest(plan: Plan, stream: StreamPlan, checkpoint: unknown): StreamReadRequest {
   return {
     stream: stream.name,
     endpoint: stream.endpoint,

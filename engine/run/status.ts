@@ -7,6 +7,7 @@ import type { ConnectorRegistry } from '../connector/registry.js';
 import type { StateStore } from '../state/store.js';
 import type { Plan } from '../config/plan.js';
 import { withRunLock, withState } from './lifecycle.js';
+import { describeDrift, mappingDrifts } from './mapping-drift.js';
 
 export interface StateCommandOptions {
   /** The connectors this installation offers (the app's registry). */
@@ -57,6 +58,7 @@ export async function showStatus(options: StateCommandOptions & { json: boolean 
     const checkpoints = state.listCheckpoints(name);
     const runs = state.recentRuns(name, 10);
     const dead = state.deadLetters(name);
+    const drifts = mappingDrifts(state, plan, plan.streams);
     if (json) {
       out.write(
         JSON.stringify({
@@ -64,6 +66,7 @@ export async function showStatus(options: StateCommandOptions & { json: boolean 
           checkpoints,
           runs,
           dead_letters: dead.map(({ record: _record, ...rest }) => rest),
+          mapping_changes: drifts,
           connector_state: connectorStateLines(options.connectors, plan, state),
         }) + '\n',
       );
@@ -94,6 +97,7 @@ export async function showStatus(options: StateCommandOptions & { json: boolean 
           '\n',
       );
     }
+    for (const drift of Object.values(drifts)) out.write(`\n${describeDrift(plan, drift, { remapping: false })}\n`);
     out.write(`\ndead letters (retried on every run): ${dead.length}\n`);
     for (const d of dead.slice(0, 50)) {
       out.write(`  ${d.stream} ${d.sourceId} [${d.errorCode}] ${d.message}${d.fix ? ` — fix: ${d.fix}` : ''} (attempts ${d.attempts})\n`);
@@ -123,7 +127,7 @@ export async function resetPipeline(options: StateCommandOptions & { stream?: st
     return exitCodeFor({ error: reset.locked });
   }
   out.write(
-    `pipeline ${name}: forgot ${reset.result} cursor(s)${stream ? ` of stream ${stream}` : ''}; the ledger is kept, so records already written are not written again\n`,
+    `pipeline ${name}: forgot ${reset.result} cursor(s)${stream ? ` of stream ${stream}` : ''}; the ledger is kept: the next run maps what it re-reads again and updates only the documents whose output changed, never creating one twice\n`,
   );
   return EXIT.ok;
 }

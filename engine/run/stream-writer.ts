@@ -1,13 +1,15 @@
 /**
- * One stream's half of the run: drops versions already processed, maps records, skips unchanged
- * ones by content hash, writes batches to the sink and records every outcome in the ledger.
+ * One stream's half of the run: drops versions already processed (unless the run re-maps them: a
+ * full refresh, or a stream read from the start after `reset`), maps records, skips unchanged ones
+ * by content hash, writes batches to the sink and records every outcome in the ledger, with the
+ * fingerprint of the mapping that produced it and the payload sent.
  */
 import { LedgersyncError, asLedgersyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Plan, StreamPlan } from '../config/plan.js';
 import type { LedgerEntry, Sink, SinkContext, SinkRecord, SinkResult, SourceRecord } from '../connector/types.js';
 import { compareVersions, type StateStore, type WriteOutcome } from '../state/store.js';
-import { contentHash } from '../transform/hash.js';
+import { hashOfCanonical, stableStringify } from '../transform/hash.js';
 import { mapRecord } from '../transform/mapper.js';
 import type { StreamCounts } from './progress.js';
 
@@ -21,6 +23,14 @@ export interface StreamWriterInput {
   runId: string;
   counts: StreamCounts;
   log: Logger;
+  /** The stream's mapping fingerprint (engine/transform/fingerprint.ts), recorded with every entry written. */
+  fingerprint?: string;
+  /**
+   * Map again the versions the ledger already holds, instead of dropping them: a mapping edit then
+   * reaches documents already written, as updates of the same target documents, and a record whose
+   * output did not change is still skipped by its content hash. Default false (incremental runs).
+   */
+  remap?: boolean;
 }
 
 /** A source record whose mapped outputs are in flight, so its dead letter / seen mark is settled once. */
@@ -60,7 +70,8 @@ export class StreamWriter {
 
   private alreadyProcessed(record: SourceRecord, entry: LedgerEntry | undefined): boolean {
     if (record.version === undefined || !entry || entry.pendingWrite || entry.sourceVersion === null) return false;
-    return compareVersions(record.version, entry.sourceVersion) <= 0;
+    const order = compareVersions(record.version, entry.sourceVersion);
+    return this.input.remap ? order < 0 : order <= 0;
   }
 
   async writePage(records: readonly SourceRecord[], retrying = false): Promise<void> {
@@ -70,6 +81,9 @@ export class StreamWriter {
     const seenIds = new Set<string>();
     const settled: SourceRecord[] = [];
     const failed: Array<[SourceRecord, LedgersyncError]> = [];
+    const confirmed: string[] = [];
+    const payloads: string[] = [];
+    const { fingerprint } = this.input;
 
     for (const record of records) {
       if (!retrying) counts.read++;
@@ -96,10 +110,13 @@ export class StreamWriter {
       counts.skipped += outcome.skipped.length;
       const pending: Pending = { record, outstanding: 0, failed: false };
       for (const mapped of outcome.records) {
-        const hash = contentHash({ object: mapped.object, action: mapped.action, data: mapped.data });
+        // The canonical text is hashed, and kept as the payload if the record is written.
+        const canonical = stableStringify({ object: mapped.object, action: mapped.action, data: mapped.data });
+        const hash = hashOfCanonical(canonical);
         const previous = mapped.sourceId === record.id ? entry : state.getLedger(this.pipeline, stream.name, mapped.sourceId);
         if (previous && !previous.pendingWrite && previous.contentHash === hash && previous.targetId !== null) {
           counts.skipped++;
+          if (fingerprint !== undefined && previous.mappingFingerprint !== fingerprint) confirmed.push(mapped.sourceId);
           continue;
         }
         pending.outstanding++;
@@ -116,20 +133,22 @@ export class StreamWriter {
           ...(previous ? { previous } : {}),
         });
         owners.push(pending);
+        payloads.push(canonical);
       }
       if (pending.outstanding === 0) settled.push(record);
     }
     state.transaction(() => {
       for (const record of settled) this.settle(record);
       for (const [record, error] of failed) this.deadLetter(record, error);
+      for (const sourceId of confirmed) state.confirmMapping(this.pipeline, stream.name, sourceId, fingerprint!);
     });
 
     for (let i = 0; i < batch.length; i += this.batchSize) {
-      await this.writeBatch(batch.slice(i, i + this.batchSize), owners.slice(i, i + this.batchSize));
+      await this.writeBatch(batch.slice(i, i + this.batchSize), owners.slice(i, i + this.batchSize), payloads.slice(i, i + this.batchSize));
     }
   }
 
-  private async writeBatch(batch: SinkRecord[], owners: Pending[]): Promise<void> {
+  private async writeBatch(batch: SinkRecord[], owners: Pending[], payloads: string[]): Promise<void> {
     const { state, sink, sinkCtx, counts, runId } = this.input;
     const operationIds = state.beginWrites(
       this.pipeline,
@@ -144,7 +163,14 @@ export class StreamWriter {
     }
     const outcomes: WriteOutcome[] = results.map((result, i) => {
       const record = batch[i]!;
-      const base = { stream: record.stream, sourceId: record.sourceId, sourceVersion: record.sourceVersion ?? null, contentHash: record.contentHash };
+      const base = {
+        stream: record.stream,
+        sourceId: record.sourceId,
+        sourceVersion: record.sourceVersion ?? null,
+        contentHash: record.contentHash,
+        mappingFingerprint: this.input.fingerprint,
+        payloadJson: payloads[i],
+      };
       if (result.status === 'failed') {
         return { ...base, status: 'failed', mayHaveSucceeded: result.error.mayHaveSucceeded, error: result.error.toJSON() };
       }

@@ -104,4 +104,24 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (pipeline, scope, name)
   );
   `,
+  // The mapping each ledger entry was written with, the payload last handed to the sink (the
+  // canonical JSON its content hash was computed from) and when it was written, so a mapping edit
+  // can be planned, applied and shown per record.
+  `
+  ALTER TABLE ledger ADD COLUMN mapping_fingerprint TEXT;
+  ALTER TABLE ledger ADD COLUMN payload_json TEXT;
+  ALTER TABLE ledger ADD COLUMN written_at INTEGER;
+  CREATE INDEX ledger_by_fingerprint ON ledger (pipeline, stream, mapping_fingerprint);
+
+  -- every fingerprint a stream ran with, and its parts (what was hashed), to say what changed
+  CREATE TABLE mapping_fingerprints (
+    pipeline TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    components_json TEXT NOT NULL,
+    first_run_id TEXT,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (pipeline, stream, fingerprint)
+  );
+  `,
 ];

@@ -59,6 +59,36 @@ export interface WriteOutcome {
   /** For failed writes that may have been applied: keep the record flagged for a look-up. */
   mayHaveSucceeded?: boolean;
   error?: Record<string, unknown> | undefined;
+  /** The fingerprint of the stream's mapping that produced the record (engine/transform/fingerprint.ts). */
+  mappingFingerprint?: string | undefined;
+  /**
+   * The mapped record handed to the sink, as the canonical JSON its content hash was computed from
+   * (no second serialisation), kept for `show` and `plan`'s diffs when it was written.
+   */
+  payloadJson?: string | undefined;
+}
+
+/** What the ledger holds of one target record, for `ledgersync show`. */
+export interface LedgerRecordView extends LedgerEntry {
+  stream: string;
+  mappingFingerprint: string | null;
+  /** Unix seconds of the last create or update. */
+  writtenAt: number | null;
+  payload: unknown;
+}
+
+export interface OperationRecord {
+  id: number;
+  runId: string;
+  stream: string;
+  sourceId: string;
+  action: string;
+  status: string;
+  outcome: string | null;
+  targetId: string | null;
+  error: Record<string, unknown> | null;
+  startedAt: number;
+  finishedAt: number | null;
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -80,6 +110,19 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+function ledgerEntryOf(r: Record<string, unknown>): LedgerEntry {
+  return {
+    sourceId: String(r['source_id']),
+    sourceVersion: (r['source_version'] as string | null) ?? null,
+    contentHash: (r['content_hash'] as string | null) ?? null,
+    targetId: (r['target_id'] as string | null) ?? null,
+    targetVersion: (r['target_version'] as string | null) ?? null,
+    pendingWrite: Number(r['pending_write']) === 1,
+    updatedAt: Number(r['updated_at']),
+    mappingFingerprint: (r['mapping_fingerprint'] as string | null) ?? null,
+  };
 }
 
 export class StateStore {
@@ -234,18 +277,9 @@ export class StateStore {
 
   getLedger(pipeline: string, stream: string, sourceId: string): LedgerEntry | undefined {
     const r = this.sql(
-      'SELECT source_id, source_version, content_hash, target_id, target_version, pending_write, updated_at FROM ledger WHERE pipeline = ? AND stream = ? AND source_id = ?',
+      'SELECT source_id, source_version, content_hash, target_id, target_version, pending_write, updated_at, mapping_fingerprint FROM ledger WHERE pipeline = ? AND stream = ? AND source_id = ?',
     ).get(pipeline, stream, sourceId) as Record<string, unknown> | undefined;
-    if (!r) return undefined;
-    return {
-      sourceId: String(r['source_id']),
-      sourceVersion: (r['source_version'] as string | null) ?? null,
-      contentHash: (r['content_hash'] as string | null) ?? null,
-      targetId: (r['target_id'] as string | null) ?? null,
-      targetVersion: (r['target_version'] as string | null) ?? null,
-      pendingWrite: Number(r['pending_write']) === 1,
-      updatedAt: Number(r['updated_at']),
-    };
+    return r ? ledgerEntryOf(r) : undefined;
   }
 
   targetIdOf(pipeline: string, stream: string, sourceId: string): string | undefined {
@@ -285,13 +319,17 @@ export class StateStore {
   finishWrites(pipeline: string, _runId: string, operationIds: readonly number[], outcomes: readonly WriteOutcome[]): void {
     const finishOp = this.sql('UPDATE operations SET status = ?, outcome = ?, target_id = ?, error_json = ?, finished_at = ? WHERE id = ?');
     const upsertLedger = this.sql(
-      `INSERT INTO ledger (pipeline, stream, source_id, source_version, content_hash, target_id, target_version, pending_write, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?)
+      `INSERT INTO ledger (pipeline, stream, source_id, source_version, content_hash, target_id, target_version, pending_write, updated_at,
+                          mapping_fingerprint, payload_json, written_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
        ON CONFLICT (pipeline, stream, source_id) DO UPDATE SET
          source_version = excluded.source_version, content_hash = excluded.content_hash,
          target_id = COALESCE(excluded.target_id, ledger.target_id),
          target_version = COALESCE(excluded.target_version, ledger.target_version),
-         pending_write = 0, updated_at = excluded.updated_at`,
+         pending_write = 0, updated_at = excluded.updated_at,
+         mapping_fingerprint = COALESCE(excluded.mapping_fingerprint, ledger.mapping_fingerprint),
+         payload_json = COALESCE(excluded.payload_json, ledger.payload_json),
+         written_at = COALESCE(excluded.written_at, ledger.written_at)`,
     );
     const clearPending = this.sql('UPDATE ledger SET pending_write = 0, updated_at = ? WHERE pipeline = ? AND stream = ? AND source_id = ?');
     const resolveDead = this.sql('DELETE FROM dead_letters WHERE pipeline = ? AND stream = ? AND source_id = ?');
@@ -303,7 +341,21 @@ export class StateStore {
         if (opId !== undefined)
           finishOp.run(succeeded ? 'succeeded' : 'failed', o.status, o.targetId ?? null, o.error ? JSON.stringify(o.error) : null, now, opId);
         if (succeeded) {
-          upsertLedger.run(pipeline, o.stream, o.sourceId, o.sourceVersion, o.contentHash, o.targetId ?? null, o.targetVersion ?? null, now);
+          // Only a create or an update sent the payload; an adopted or skipped record keeps what was sent before.
+          const wrote = o.status === 'created' || o.status === 'updated';
+          upsertLedger.run(
+            pipeline,
+            o.stream,
+            o.sourceId,
+            o.sourceVersion,
+            o.contentHash,
+            o.targetId ?? null,
+            o.targetVersion ?? null,
+            now,
+            o.mappingFingerprint ?? null,
+            wrote ? (o.payloadJson ?? null) : null,
+            wrote ? now : null,
+          );
           resolveDead.run(pipeline, o.stream, o.sourceId);
         } else if (!o.mayHaveSucceeded) {
           clearPending.run(now, pipeline, o.stream, o.sourceId);
@@ -335,6 +387,138 @@ export class StateStore {
         : this.sql('SELECT COUNT(*) AS n FROM ledger WHERE pipeline = ? AND target_id IS NOT NULL').get(pipeline)
     ) as { n: number };
     return r.n;
+  }
+
+  // ---- mapping fingerprints and what the ledger knows of one record ----
+
+  /** Remembers the parts of a stream's fingerprint the first time a run uses it. */
+  recordFingerprint(pipeline: string, stream: string, fingerprint: string, components: unknown, runId: string | null): void {
+    this.sql(
+      'INSERT OR IGNORE INTO mapping_fingerprints (pipeline, stream, fingerprint, components_json, first_run_id, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(pipeline, stream, fingerprint, JSON.stringify(components), runId, nowSeconds());
+  }
+
+  fingerprintComponents(pipeline: string, stream: string, fingerprint: string): unknown {
+    const r = this.sql('SELECT components_json FROM mapping_fingerprints WHERE pipeline = ? AND stream = ? AND fingerprint = ?').get(
+      pipeline,
+      stream,
+      fingerprint,
+    ) as { components_json: string } | undefined;
+    return r ? JSON.parse(r.components_json) : undefined;
+  }
+
+  /** Records of a stream in the target that were written with another mapping than `fingerprint`, by fingerprint (most first). */
+  otherMappings(pipeline: string, stream: string, fingerprint: string): Array<{ fingerprint: string; count: number }> {
+    return this.sql(
+      `SELECT mapping_fingerprint AS fingerprint, COUNT(*) AS count FROM ledger
+       WHERE pipeline = ? AND stream = ? AND target_id IS NOT NULL AND mapping_fingerprint IS NOT NULL AND mapping_fingerprint != ?
+       GROUP BY mapping_fingerprint ORDER BY count DESC`,
+    ).all(pipeline, stream, fingerprint) as Array<{ fingerprint: string; count: number }>;
+  }
+
+  /** The record's output under the current mapping equals what was written: it now counts as written with this mapping. */
+  confirmMapping(pipeline: string, stream: string, sourceId: string, fingerprint: string): void {
+    this.sql(
+      `UPDATE ledger SET mapping_fingerprint = ? WHERE pipeline = ? AND stream = ? AND source_id = ? AND target_id IS NOT NULL
+       AND (mapping_fingerprint IS NULL OR mapping_fingerprint != ?)`,
+    ).run(fingerprint, pipeline, stream, sourceId, fingerprint);
+  }
+
+  /** The mapped record last written for a source record (undefined: none kept). */
+  lastPayload(pipeline: string, stream: string, sourceId: string): unknown {
+    const r = this.sql('SELECT payload_json FROM ledger WHERE pipeline = ? AND stream = ? AND source_id = ?').get(pipeline, stream, sourceId) as
+      | { payload_json: string | null }
+      | undefined;
+    return r?.payload_json ? JSON.parse(r.payload_json) : undefined;
+  }
+
+  /** Every ledger entry of a source record (and of its parts, `<id>#<part>`), in any stream or in one. */
+  recordHistory(pipeline: string, sourceId: string, stream?: string): LedgerRecordView[] {
+    const rows = this.sql(
+      `SELECT * FROM ledger WHERE pipeline = ? AND (? IS NULL OR stream = ?)
+       AND (source_id = ? OR substr(source_id, 1, length(?) + 1) = ? || '#') ORDER BY stream, source_id`,
+    ).all(pipeline, stream ?? null, stream ?? null, sourceId, sourceId, sourceId) as Array<Record<string, unknown>>;
+    return rows.map((r) => ({
+      ...ledgerEntryOf(r),
+      stream: String(r['stream']),
+      mappingFingerprint: (r['mapping_fingerprint'] as string | null) ?? null,
+      writtenAt: r['written_at'] == null ? null : Number(r['written_at']),
+      payload: r['payload_json'] ? JSON.parse(String(r['payload_json'])) : undefined,
+    }));
+  }
+
+  /** Write operations of a source record (and its parts), oldest first. */
+  operationsOf(pipeline: string, stream: string, sourceId: string): OperationRecord[] {
+    const rows = this.sql(
+      `SELECT * FROM operations WHERE pipeline = ? AND stream = ? AND (source_id = ? OR substr(source_id, 1, length(?) + 1) = ? || '#') ORDER BY id`,
+    ).all(pipeline, stream, sourceId, sourceId, sourceId) as Array<Record<string, unknown>>;
+    return rows.map((r) => ({
+      id: Number(r['id']),
+      runId: String(r['run_id']),
+      stream: String(r['stream']),
+      sourceId: String(r['source_id']),
+      action: String(r['action']),
+      status: String(r['status']),
+      outcome: (r['outcome'] as string | null) ?? null,
+      targetId: (r['target_id'] as string | null) ?? null,
+      error: r['error_json'] ? (JSON.parse(String(r['error_json'])) as Record<string, unknown>) : null,
+      startedAt: Number(r['started_at']),
+      finishedAt: r['finished_at'] == null ? null : Number(r['finished_at']),
+    }));
+  }
+
+  /** Streams in which the state knows this source id (ledger or dead letters). */
+  streamsHolding(pipeline: string, sourceId: string): string[] {
+    const rows = this.sql(
+      `SELECT stream FROM ledger WHERE pipeline = ? AND (source_id = ? OR substr(source_id, 1, length(?) + 1) = ? || '#')
+       UNION SELECT stream FROM dead_letters WHERE pipeline = ? AND source_id = ? ORDER BY stream`,
+    ).all(pipeline, sourceId, sourceId, sourceId, pipeline, sourceId) as Array<{ stream: string }>;
+    return rows.map((r) => r.stream);
+  }
+
+  /** Ids written to a stream next to `sourceId` in sort order (two before, two after), and how many the stream holds: for "no such record". */
+  neighbourIds(pipeline: string, stream: string, sourceId: string): { ids: string[]; count: number } {
+    const before = this.sql('SELECT source_id FROM ledger WHERE pipeline = ? AND stream = ? AND source_id < ? ORDER BY source_id DESC LIMIT 2').all(
+      pipeline,
+      stream,
+      sourceId,
+    ) as Array<{ source_id: string }>;
+    const after = this.sql('SELECT source_id FROM ledger WHERE pipeline = ? AND stream = ? AND source_id > ? ORDER BY source_id LIMIT 2').all(
+      pipeline,
+      stream,
+      sourceId,
+    ) as Array<{ source_id: string }>;
+    const { n } = this.sql('SELECT COUNT(*) AS n FROM ledger WHERE pipeline = ? AND stream = ?').get(pipeline, stream) as { n: number };
+    return { ids: [...before.reverse(), ...after].map((r) => r.source_id), count: n };
+  }
+
+  /**
+   * Proves the state file can be written now (a run about to receive a rotated token must be able to
+   * keep it), without changing anything: an immediate transaction takes the write lock and rolls back.
+   */
+  assertWritable(): void {
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      this.db.exec('ROLLBACK');
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw new LedgersyncError('state_unreadable', 'config', `the state file ${this.path} cannot be written: ${(error as Error).message}`, {
+        fix: 'check the --state path, its permissions and the free disk space; a rotated token could not be kept',
+        cause: error,
+      });
+    }
+  }
+
+  /** Decrypts every secret kept for a pipeline's connector, so a wrong LEDGERSYNC_SECRET_KEY is found before any token is spent. */
+  verifySecrets(pipeline: string, scope: string, secretKey: string): number {
+    const rows = this.sql('SELECT salt, iv, tag, ciphertext FROM secrets WHERE pipeline = ? AND scope = ?').all(pipeline, scope) as Array<{
+      salt: Buffer;
+      iv: Buffer;
+      tag: Buffer;
+      ciphertext: Buffer;
+    }>;
+    for (const row of rows) openSealed(row, secretKey);
+    return rows.length;
   }
 
   // ---- dead letters ----

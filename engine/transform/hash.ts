@@ -27,5 +27,10 @@ export function stableStringify(value: unknown): string {
 }
 
 export function contentHash(value: unknown): string {
-  return createHash('sha256').update(stableStringify(value)).digest('hex').slice(0, 32);
+  return hashOfCanonical(stableStringify(value));
+}
+
+/** The content hash of a value already written by `stableStringify`. */
+export function hashOfCanonical(canonical: string): string {
+  return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
 }

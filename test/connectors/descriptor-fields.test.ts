@@ -18,6 +18,7 @@ import type { ConnectorFactoryInput } from '../../engine/connector/types.js';
 import { defaultConnectionFactory } from '../../engine/http/connection.js';
 import { silentLogger } from '../../engine/log.js';
 import { runPipeline, type RunSummary } from '../../engine/run/runner.js';
+import { checkPipeline } from '../../engine/run/preflight.js';
 import { tempDir } from '../e2e/helpers.js';
 import { startFakeChargebee } from '../fakes/chargebee/index.js';
 import { startFakeDualEntry } from '../fakes/dualentry/index.js';
@@ -91,6 +92,8 @@ const COLLECTIONS = [
   'settings.lookup_by',
   'settings.adopt_by_source_id',
   'settings.field_limits',
+  'references.kinds',
+  'references.fields',
 ];
 
 /**
@@ -193,6 +196,15 @@ describe('connector descriptors', () => {
     const qbo = await startQboSandbox();
     try {
       ok(await qbo.run());
+      // `ledgersync check` reads the references the descriptors declare.
+      const preflight = await checkPipeline({
+        connectors: installedConnectors,
+        pipelinePath: qbo.pipelinePath,
+        statePath: qbo.statePath,
+        env: qbo.env,
+        log: silentLogger,
+      });
+      expect(preflight.exitCode, JSON.stringify(preflight)).toBe(0);
     } finally {
       await qbo.close();
     }
@@ -217,6 +229,14 @@ describe('connector descriptors', () => {
     const intacct = await startIntacctSandbox();
     try {
       ok(await intacct.run());
+      const preflight = await checkPipeline({
+        connectors: installedConnectors,
+        pipelinePath: intacct.pipelinePath,
+        statePath: intacct.statePath,
+        env: intacct.env,
+        log: silentLogger,
+      });
+      expect(preflight.exitCode, JSON.stringify(preflight)).toBe(0);
       const reverse = join(intacct.dir, 'reverse.yaml');
       writeFileSync(reverse, readFileSync(REVERSE, 'utf8'));
       ok(await runPipeline({ connectors: installedConnectors, pipelinePath: reverse, statePath: intacct.statePath, env: intacct.env, log: silentLogger }));
@@ -246,6 +266,14 @@ describe('connector descriptors', () => {
       const run = (pipelinePath: string, state: string) =>
         runPipeline({ connectors: installedConnectors, pipelinePath, statePath: join(work.dir, state), env, log: silentLogger });
       ok(await run(example('chargebee-revrec-to-dualentry.yaml'), 'revrec.db'));
+      const preflight = await checkPipeline({
+        connectors: installedConnectors,
+        pipelinePath: example('chargebee-revrec-to-dualentry.yaml'),
+        statePath: join(work.dir, 'revrec.db'),
+        env,
+        log: silentLogger,
+      });
+      expect(preflight.exitCode, JSON.stringify(preflight)).toBe(0);
       ok(await run(example('chargebee-to-jsonl.yaml'), 'jsonl.db'));
       // Chargebee → the sql sink (tables declared in the pipeline; SQLite file in the work folder).
       ok(

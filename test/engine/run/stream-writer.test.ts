@@ -100,7 +100,7 @@ afterEach(() => state.close());
 /** One run's writer for the stream; a new `runId` is a new run. */
 function writer(
   sink: Sink,
-  options: { runId?: string; accounts?: Record<string, string>; batchSize?: number } = {},
+  options: { runId?: string; accounts?: Record<string, string>; batchSize?: number; fingerprint?: string; remap?: boolean } = {},
 ): { writer: StreamWriter; counts: StreamCounts } {
   const runId = options.runId ?? 'run-1';
   const counts = emptyCounts();
@@ -120,7 +120,11 @@ function writer(
     timezone: 'UTC',
     resolveTarget: sinkCtx.resolveTarget,
   });
-  return { writer: new StreamWriter({ plan: planOf(stream), stream, state, sink, sinkCtx, bindings, runId, counts, log: silentLogger }), counts };
+  const mapping = {
+    ...(options.fingerprint !== undefined ? { fingerprint: options.fingerprint } : {}),
+    ...(options.remap !== undefined ? { remap: options.remap } : {}),
+  };
+  return { writer: new StreamWriter({ plan: planOf(stream), stream, state, sink, sinkCtx, bindings, runId, counts, log: silentLogger, ...mapping }), counts };
 }
 
 function invoice(id: string, version: string | undefined, data: Record<string, unknown> = {}): SourceRecord {
@@ -165,6 +169,42 @@ describe('StreamWriter', () => {
     expect(sink.written).toEqual(['in_1', 'in_2', 'in_1']);
     expect(sink.batches.at(-1)![0]!.previous).toMatchObject({ sourceVersion: '5', targetId: 'T-in_1' });
     expect(ledger('in_1')).toMatchObject({ sourceVersion: '6' });
+  });
+
+  it('re-maps versions it already wrote when asked to (full refresh): changed output is an update of the same target, unchanged output is skipped', async () => {
+    const sink = new MemorySink();
+    await writer(sink, { fingerprint: 'fp-1', accounts: { SAAS: '4000', SUPPORT: '4000' } }).writer.writePage([
+      invoice('in_1', '5'),
+      invoice('in_2', '5', { code: 'SUPPORT' }),
+    ]);
+    expect(state.lastPayload(PIPELINE, STREAM, 'in_1')).toEqual({
+      object: 'journal_entry',
+      action: 'upsert',
+      data: { number: 'in_1', account: '4000', amount: '10.00' },
+    });
+    expect(state.recordHistory(PIPELINE, 'in_1')[0]).toMatchObject({ mappingFingerprint: 'fp-1', writtenAt: expect.any(Number) });
+
+    // Without remap the same versions are dropped before mapping, whatever the mapping says now.
+    const incremental = writer(sink, { runId: 'run-2', fingerprint: 'fp-2', accounts: { SAAS: '4100', SUPPORT: '4000' } });
+    await incremental.writer.writePage([invoice('in_1', '5'), invoice('in_2', '5', { code: 'SUPPORT' })]);
+    expect(sink.batches).toHaveLength(1);
+
+    const full = writer(sink, { runId: 'run-3', fingerprint: 'fp-2', remap: true, accounts: { SAAS: '4100', SUPPORT: '4000' } });
+    await full.writer.writePage([invoice('in_1', '5'), invoice('in_2', '5', { code: 'SUPPORT' }), invoice('in_3', '4')]);
+    expect(sink.batches).toHaveLength(2);
+    expect(sink.batches[1]!.map((r) => [r.sourceId, r.data['account'], r.previous?.targetId])).toEqual([
+      ['in_1', '4100', 'T-in_1'],
+      ['in_3', '4100', undefined],
+    ]);
+    expect(full.counts).toMatchObject({ read: 3, skipped: 1 });
+    // The unchanged record counts as written with the new mapping; the updated one was written with it.
+    expect(ledger('in_2')!.mappingFingerprint).toBe('fp-2');
+    expect(ledger('in_1')!.mappingFingerprint).toBe('fp-2');
+    expect((state.lastPayload(PIPELINE, STREAM, 'in_1') as { data: Record<string, unknown> }).data['account']).toBe('4100');
+
+    // An older version than the one written is still dropped, even when re-mapping.
+    await writer(sink, { runId: 'run-4', fingerprint: 'fp-2', remap: true }).writer.writePage([invoice('in_1', '4', { amount: '1.00' })]);
+    expect(sink.batches).toHaveLength(2);
   });
 
   it('skips a new version whose mapped content hashes the same, and remembers the version', async () => {

@@ -13,6 +13,7 @@ import {
   type FakeArDocument,
   type FakeIntacctState,
   type FakeLine,
+  type MasterList,
   type Units,
   convertAtRate,
 } from './state.js';
@@ -114,14 +115,41 @@ const dimensionLists: Record<string, keyof FakeIntacctState['master']> = {
   itemid: 'items',
 };
 
+function isInactive(ctx: FunctionContext, list: MasterList, id: string): boolean {
+  return ctx.state.inactive[list]?.includes(id) ?? false;
+}
+
+/** Master data as readByQuery lists it: the id field and STATUS (`active`, or `inactive` for records made inactive). */
+const masterObjects: Record<string, { list: MasterList; idField: string }> = {
+  GLACCOUNT: { list: 'glAccounts', idField: 'ACCOUNTNO' },
+  LOCATION: { list: 'locations', idField: 'LOCATIONID' },
+  DEPARTMENT: { list: 'departments', idField: 'DEPARTMENTID' },
+  PROJECT: { list: 'projects', idField: 'PROJECTID' },
+  CLASS: { list: 'classes', idField: 'CLASSID' },
+  EMPLOYEE: { list: 'employees', idField: 'EMPLOYEEID' },
+  ITEM: { list: 'items', idField: 'ITEMID' },
+  VENDOR: { list: 'vendors', idField: 'VENDORID' },
+  CHECKINGACCOUNT: { list: 'bankAccounts', idField: 'BANKACCOUNTID' },
+  TAXDETAIL: { list: 'taxDetails', idField: 'DETAILID' },
+  REVRECTEMPLATE: { list: 'revrecTemplates', idField: 'TEMPLATEID' },
+  ARTERM: { list: 'terms', idField: 'NAME' },
+};
+
+function masterRows(ctx: FunctionContext, object: string): Row[] | undefined {
+  const spec = masterObjects[object];
+  if (!spec) return undefined;
+  const ids = [...ctx.state.master[spec.list], ...(ctx.state.inactive[spec.list] ?? []).filter((id) => !ctx.state.master[spec.list].includes(id))];
+  return ids.map((id, i) => ({ RECORDNO: String(i + 1), [spec.idField]: id, STATUS: isInactive(ctx, spec.list, id) ? 'inactive' : 'active' }));
+}
+
 function checkGlAccount(ctx: FunctionContext, fn: string, value: string, where: string): string {
   const account = value || ctx.defaultGlAccount || '';
   if (account === '') fail('BL03000011', 'Required field missing', `${fn}: glaccountno is missing on ${where}`, 'Provide glaccountno.');
-  if (!ctx.state.master.glAccounts.includes(account)) {
+  if (!ctx.state.master.glAccounts.includes(account) || isInactive(ctx, 'glAccounts', account)) {
     fail(
       'BL03000018',
       'Invalid GL Account',
-      `${fn}: GL account ${account} on ${where} does not exist`,
+      `${fn}: GL account ${account} on ${where} ${isInactive(ctx, 'glAccounts', account) ? 'is inactive' : 'does not exist'}`,
       'Use an active GL account number, or create it in General Ledger > Chart of accounts.',
     );
   }
@@ -143,7 +171,7 @@ function parseLine(ctx: FunctionContext, fn: string, line: XmlValue, index: numb
     if (dim === 'customerid') checkCustomer(ctx, fn, v);
     else {
       const list = ctx.state.master[dimensionLists[dim]!];
-      if (!list.includes(v))
+      if (!list.includes(v) || isInactive(ctx, dimensionLists[dim]!, v))
         fail(
           'BL03002102',
           `Invalid ${dim}`,
@@ -220,6 +248,8 @@ type Row = Record<string, string>;
 
 function rowsOf(ctx: FunctionContext, object: string): Row[] {
   const s = ctx.state;
+  const master = masterRows(ctx, object);
+  if (master) return master;
   switch (object) {
     case 'CUSTOMER':
       return [...s.customers.values()].map((c) => ({

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { asArray, buildXml, child, elementNames, parseXml, text, type XmlNode, type XmlValue } from './xml.js';
-import { defaultMasterData, emptyState, snapshotDocuments, type FakeIntacctState, type FakeMasterData } from './state.js';
+import { defaultMasterData, emptyState, snapshotDocuments, type FakeIntacctState, type FakeMasterData, type MasterList } from './state.js';
 import { elementOrderProblem } from './element-order.js';
 import { FunctionFailure, functionTable, type FunctionContext, type IntacctErrorEntry } from './functions.js';
 
@@ -30,6 +30,8 @@ export interface FakeIntacctOptions {
   latencyMs?: number;
   /** Master data to validate references against. Default: `defaultMasterData`. */
   master?: Partial<FakeMasterData>;
+  /** Master records that exist but are inactive (STATUS inactive): readByQuery returns them, documents naming them are refused. */
+  inactive?: Partial<Record<MasterList, string[]>>;
   /** Posting account used when a line leaves glaccountno empty (the SDK fixtures do). Default none: empty is an error. */
   defaultGlAccount?: string;
   now?: () => Date;
@@ -99,7 +101,7 @@ export async function startFakeIntacct(options: FakeIntacctOptions = {}): Promis
   };
   const now = options.now ?? (() => new Date());
   const sessionTtlMs = options.sessionTtlMs ?? 3_600_000;
-  const state = emptyState({ ...defaultMasterData, ...options.master });
+  const state = emptyState({ ...defaultMasterData, ...options.master }, options.inactive);
   const resultSets: FunctionContext['resultSets'] = new Map();
   const pendingHttpErrors: number[] = [];
   let dropResponses = 0;

@@ -115,7 +115,12 @@ export interface FakeMasterData {
   revrecTemplates: string[];
   bankAccounts: string[];
   currencies: string[];
+  /** AR payment terms, by NAME. */
+  terms: string[];
 }
+
+/** A list of master data. */
+export type MasterList = keyof FakeMasterData;
 
 export const defaultMasterData: FakeMasterData = {
   glAccounts: ['1000', '1010', '1030', '1200', '2100', '4000', '4010', '4100', '4900', '6100'],
@@ -130,10 +135,13 @@ export const defaultMasterData: FakeMasterData = {
   revrecTemplates: ['RR-MONTHLY', 'RR-DAILY'],
   bankAccounts: ['BOA', 'SVB'],
   currencies: ['USD', 'EUR', 'GBP', 'JPY', 'KWD'],
+  terms: ['N30', 'Due on receipt'],
 };
 
 export interface FakeIntacctState {
   master: FakeMasterData;
+  /** Master records that exist with STATUS inactive: read back by readByQuery, refused on documents. */
+  inactive: Partial<Record<MasterList, string[]>>;
   customers: Map<string, FakeCustomer>;
   arDocuments: Map<string, FakeArDocument>;
   arPayments: Map<string, FakeArPayment>;
@@ -152,9 +160,10 @@ export interface FakeIntacctState {
   booksClosedThrough: string | undefined;
 }
 
-export function emptyState(master: FakeMasterData): FakeIntacctState {
+export function emptyState(master: FakeMasterData, inactive: Partial<Record<MasterList, string[]>> = {}): FakeIntacctState {
   return {
     master,
+    inactive,
     customers: new Map(),
     arDocuments: new Map(),
     arPayments: new Map(),

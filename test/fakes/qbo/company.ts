@@ -18,7 +18,12 @@ const writable: Record<string, { void: boolean; delete: boolean }> = {
   Payment: { void: true, delete: true },
   RefundReceipt: { void: true, delete: true },
 };
-const readOnly = ['Account', 'PaymentMethod', 'TaxRate', 'TaxCode', 'Term', 'CompanyInfo'];
+const readOnly = ['Account', 'PaymentMethod', 'TaxRate', 'TaxCode', 'Term', 'CompanyInfo', 'Preferences', 'CompanyCurrency'];
+/**
+ * Name-list entities: a query returns only the active ones unless it filters on Active itself
+ * (Intuit: "where Active in (true, false)" to include inactive records).
+ */
+const nameLists = new Set(['Account', 'Customer', 'Item', 'PaymentMethod', 'TaxCode', 'TaxRate', 'Term', 'CompanyCurrency']);
 /**
  * Entities Intuit voids with a sparse update `?operation=update&include=void` (the PHP SDK's
  * PAYMENTCLASSNAME, node-quickbooks' voidPayment); `?operation=void` does not void them.
@@ -104,6 +109,14 @@ export class Company {
     this.insert('Item', { Id: '1', SyncToken: '0', Name: 'Services', Type: 'Service', IncomeAccountRef: { value: '79' }, Active: true });
     this.insert('TaxCode', { Id: 'NON', SyncToken: '0', Name: 'NON', Active: true });
     this.insert('CompanyInfo', { Id: '1', SyncToken: '0', CompanyName: 'Fake Company', Country: this.options.country });
+    this.insert('Preferences', {
+      Id: '1',
+      SyncToken: '0',
+      CurrencyPrefs: { MultiCurrencyEnabled: this.currencies.size > 1, HomeCurrency: { value: this.homeCurrency } },
+    });
+    // The currencies added to the company besides its home currency.
+    const added = [...this.currencies].filter((code) => code !== this.homeCurrency);
+    for (const [i, code] of added.entries()) this.insert('CompanyCurrency', { Id: String(i + 1), SyncToken: '0', Code: code, Name: code, Active: true });
   }
 
   private table(entity: string): Map<string, Entity> {
@@ -221,7 +234,8 @@ export class Company {
     }
     const entity = Object.values(entityPaths).find((e) => e.toLowerCase() === parsed.entity.toLowerCase());
     if (!entity) throw faults.queryParser(`Invalid entity ${parsed.entity}`);
-    let rows = this.list(entity).filter((row) => parsed.where.every((c) => matches(row, c)));
+    const activeOnly = nameLists.has(entity) && !parsed.where.some((c) => c.field.toLowerCase() === 'active');
+    let rows = this.list(entity).filter((row) => (!activeOnly || row['Active'] !== false) && parsed.where.every((c) => matches(row, c)));
     if (parsed.fields === 'count') return { totalCount: rows.length };
     const order = parsed.orderBy;
     rows.sort((a, b) => {

@@ -44,6 +44,11 @@ function tokenize(query: string): Token[] {
   return tokens;
 }
 
+/** `true` / `false` unquoted, as QBO writes boolean conditions (`where Active in (true, false)`). */
+function isBoolean(token: Token): boolean {
+  return token.kind === 'word' && /^(true|false)$/i.test(token.text);
+}
+
 export function parseQuery(query: string): ParsedQuery {
   const tokens = tokenize(query);
   let i = 0;
@@ -100,8 +105,8 @@ export function parseQuery(query: string): ParsedQuery {
         const values: string[] = [];
         for (;;) {
           const v = next();
-          if (v.kind !== 'string') throw new QueryError(`Error parsing query: quoted value expected, got ${v.text}`);
-          values.push(v.text);
+          if (v.kind !== 'string' && !isBoolean(v)) throw new QueryError(`Error parsing query: quoted value expected, got ${v.text}`);
+          values.push(v.kind === 'string' ? v.text : v.text.toLowerCase());
           const sep = next();
           if (sep.text === ')') break;
           if (sep.text !== ',') throw new QueryError('Error parsing query: , or ) expected');
@@ -109,8 +114,8 @@ export function parseQuery(query: string): ParsedQuery {
         where.push({ field: field.text, op: 'in', values });
       } else if (['=', 'like', '>', '<', '>=', '<='].includes(op)) {
         const v = next();
-        if (v.kind !== 'string') throw new QueryError(`Error parsing query: quoted value expected, got ${v.text}`);
-        where.push({ field: field.text, op: op as QueryCondition['op'], values: [v.text] });
+        if (v.kind !== 'string' && !(op === '=' && isBoolean(v))) throw new QueryError(`Error parsing query: quoted value expected, got ${v.text}`);
+        where.push({ field: field.text, op: op as QueryCondition['op'], values: [v.kind === 'string' ? v.text : v.text.toLowerCase()] });
       } else {
         throw new QueryError(`Error parsing query: operator ${opToken.text} not supported`);
       }
