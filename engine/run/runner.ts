@@ -11,6 +11,7 @@ import { loadPipeline } from '../config/load.js';
 import { connectorModule, type ConnectorRegistry } from '../connector/registry.js';
 import type { ConnectorFactoryInput, Sink, SinkContext, Source, SourceContext, StreamReadRequest } from '../connector/types.js';
 import { defaultConnectionFactory } from '../http/connection.js';
+import { sleep } from '../http/wait.js';
 import type { StateStore } from '../state/store.js';
 import { createBindings } from '../transform/bindings.js';
 import { withRunLock } from './lifecycle.js';
@@ -69,18 +70,7 @@ export function factoryInput(plan: Plan, role: 'source' | 'sink', log: Logger, s
     options: plan.options,
     log: log.child(side.descriptor.name),
     http: defaultConnectionFactory({
-      sleep: (ms, s) =>
-        new Promise((resolve, reject) => {
-          const timer = setTimeout(resolve, ms);
-          s?.addEventListener(
-            'abort',
-            () => {
-              clearTimeout(timer);
-              reject(s.reason);
-            },
-            { once: true },
-          );
-        }),
+      sleep,
       random: Math.random,
       log: log.child(`${side.descriptor.name}:http`),
       signal,
