@@ -2,21 +2,26 @@
  * The `ledgersync` commands. Thin: each is a call into engine/ with the connector registry it is
  * given, and the commands the registry's connectors contribute are added as they declare them.
  */
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolve } from 'node:path';
 import { formatProblem } from '../engine/errors.js';
 import { EXIT } from '../engine/exit-codes.js';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
-import { createLogger } from '../engine/log.js';
 import { runPipeline, type RunSummary } from '../engine/run/runner.js';
-import { createProgress, silentProgress } from '../engine/run/progress.js';
 import { showStatus, resetPipeline } from '../engine/run/status.js';
+import { formatCauses } from '../engine/run/dead-letters.js';
 import { validateFiles, formatExpressionReports, formatProblems, validateTimeoutMs } from '../engine/config/validate.js';
-import { loadPipeline } from '../engine/config/load.js';
 import { testMappings } from '../engine/run/mapping-suite.js';
 import { INIT_TARGETS, formatInitResult, initCustomer } from './init.js';
 import { addConnectorCommands } from './connector-commands.js';
 import { DEFAULT_STATE, statePath } from './state-path.js';
+import { commandOutput, logFormatOption, type LogFormat } from './logging.js';
+import { addCommandLogging } from './command-logging.js';
+
+function positiveInteger(value: string): number {
+  if (!/^[1-9]\d{0,5}$/.test(value)) throw new InvalidArgumentError(`expected a whole number from 1, not '${value}'`);
+  return Number(value);
+}
 
 function printSummary(summary: RunSummary): void {
   const out = process.stdout;
@@ -34,6 +39,10 @@ function printSummary(summary: RunSummary): void {
     const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
     out.write(line(header) + '\n' + rows.map(line).join('\n') + '\n');
   }
+  if (summary.deadLetterCauses?.length) {
+    out.write(`\nfailed in this run, by cause (ledgersync status lists every waiting record):\n`);
+    for (const line of formatCauses(summary.deadLetterCauses)) out.write(line + '\n');
+  }
   if (summary.error && !summary.problems?.length) {
     out.write(`error: ${summary.error.message}${summary.error.fix ? `\nfix: ${summary.error.fix}` : ''}\n`);
   }
@@ -46,7 +55,10 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
     .name('ledgersync')
     .description('Declarative ETL from Chargebee into accounting systems, driven by YAML pipelines.')
     .showHelpAfterError()
-    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT.config));
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT.config))
+    .addOption(logFormatOption());
+  const logFormat = (): LogFormat => (program.opts()['logFormat'] === 'json' ? 'json' : 'text');
+  addCommandLogging(program, logFormat);
 
   program
     .command('validate')
@@ -55,10 +67,11 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--explain', 'also say, per JSONata expression, whether it runs compiled or interpreted (and why)', false)
     .action(async (files: string[], opts: { format: 'text' | 'json'; explain: boolean }) => {
+      const output = commandOutput({ format: logFormat(), command: 'validate' });
       const result = await validateFiles(files, {
         env: process.env,
         connectorsDir: connectors.descriptorsDir,
-        isolate: { timeoutMs: validateTimeoutMs(process.env, process.stderr) },
+        isolate: { timeoutMs: validateTimeoutMs(process.env, output.notes) },
       });
       const text =
         opts.explain && opts.format === 'json'
@@ -66,7 +79,9 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
           : [formatProblems(result.problems, opts.format), opts.explain ? formatExpressionReports(result.expressions, 'text') : ''].filter(Boolean).join('\n');
       if (text) process.stdout.write(text + '\n');
       const errors = result.problems.filter((p) => p.severity === 'error').length;
-      if (opts.format === 'text') process.stderr.write(`${result.files.length} file(s) checked, ${errors} error(s)\n`);
+      const summary = `${result.files.length} file(s) checked, ${errors} error(s)`;
+      if (logFormat() === 'json') output.log.info(summary, { files: result.files.length, errors });
+      else if (opts.format === 'text') process.stderr.write(summary + '\n');
       process.exitCode = errors ? EXIT.config : EXIT.ok;
     });
 
@@ -83,14 +98,15 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
       const stop = () => controller.abort(new Error('interrupted'));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      const output = commandOutput({ format: logFormat(), command: 'run', quiet: opts.json, progress: true });
       const summary = await runPipeline({
         connectors,
         pipelinePath: resolve(pipeline),
         statePath: statePath(opts.state),
         fullRefresh: opts.fullRefresh,
         ...(opts.stream ? { streams: opts.stream } : {}),
-        log: createLogger(opts.json ? { level: 'error' } : {}),
-        progress: opts.json ? silentProgress : createProgress(),
+        log: output.log,
+        progress: output.progress,
         signal: controller.signal,
       });
       if (opts.json) {
@@ -106,13 +122,19 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
     .description('show cursors, recent runs and records waiting in the dead-letter table')
     .argument('<pipeline>', 'pipeline YAML file')
     .option('--state <path>', 'state database')
-    .option('--json', 'print JSON', false)
-    .action(async (pipeline: string, opts: { state?: string; json: boolean }) => {
+    .option('--stream <name>', 'only dead-letter causes with a failed or blocked record of this stream')
+    .option('--code <code>', 'only dead-letter causes of this error code (e.g. lookup_missing)')
+    .option('--limit <n>', 'example ids shown per cause (default 3; --json lists every record)', positiveInteger)
+    .option('--json', 'print JSON: every dead letter and the causes they group into', false)
+    .action(async (pipeline: string, opts: { state?: string; json: boolean; stream?: string; code?: string; limit?: number }) => {
       process.exitCode = await showStatus({
         connectors,
         pipelinePath: resolve(pipeline),
         statePath: statePath(opts.state),
         json: opts.json,
+        stream: opts.stream,
+        code: opts.code,
+        limit: opts.limit,
         out: process.stdout,
       });
     });
@@ -155,7 +177,7 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
         showOutput: opts.showOutput,
         connectorsDir: connectors.descriptorsDir,
         stdout: process.stdout,
-        stderr: process.stderr,
+        stderr: commandOutput({ format: logFormat(), command: 'test' }).notes,
       });
     });
 
@@ -174,7 +196,7 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
       process.exitCode = EXIT.ok;
     });
 
-  addConnectorCommands(program, connectors);
+  addConnectorCommands(program, connectors, logFormat);
   return program;
 }
 
@@ -187,5 +209,6 @@ export function summaryJson(summary: RunSummary): Record<string, unknown> {
     streams: summary.streams,
     ...(summary.error ? { error: summary.error } : {}),
     ...(summary.problems?.length ? { problems: summary.problems } : {}),
+    dead_letter_causes: summary.deadLetterCauses ?? [],
   };
 }

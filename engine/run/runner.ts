@@ -17,6 +17,7 @@ import { createBindings } from '../transform/bindings.js';
 import { withRunLock } from './lifecycle.js';
 import { emptyCounts, silentProgress, type ProgressReporter, type StreamCounts } from './progress.js';
 import { StreamWriter } from './stream-writer.js';
+import { groupDeadLetters, type DeadLetterCause } from './dead-letters.js';
 
 export type { StreamCounts };
 
@@ -50,6 +51,8 @@ export interface RunSummary {
   streams: Record<string, StreamCounts>;
   error?: ErrorSummary;
   problems?: ConfigProblem[];
+  /** The records that failed in this run, grouped by cause. */
+  deadLetterCauses?: DeadLetterCause[];
 }
 
 /** A summary of a run that never started: the pipeline is invalid, or another run holds the lock. */
@@ -140,7 +143,16 @@ async function syncStreams(input: SyncInput): Promise<RunSummary> {
   const failedRecords = Object.values(counts).reduce((n, c) => n + c.failed, 0);
   const status: RunStatus = fatal ? 'failed' : failedRecords ? 'partial' : 'success';
   const exitCode = exitCodeFor({ error: fatal, failedRecords });
-  return { status, exitCode, runId, pipeline: plan.name, streams: counts, ...(fatal ? { error: errorSummary(fatal) } : {}) };
+  const causes = groupDeadLetters(state.deadLetters(plan.name).filter((d) => d.lastRunId === runId));
+  return {
+    status,
+    exitCode,
+    runId,
+    pipeline: plan.name,
+    streams: counts,
+    ...(fatal ? { error: errorSummary(fatal) } : {}),
+    ...(causes.length ? { deadLetterCauses: causes } : {}),
+  };
 }
 
 async function syncEachStream(input: SyncInput, log: Logger, counts: Record<string, StreamCounts>): Promise<void> {
