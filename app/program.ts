@@ -2,7 +2,7 @@
  * The `ledgersync` commands. Thin: each is a call into engine/ with the connector registry it is
  * given, and the commands the registry's connectors contribute are added as they declare them.
  */
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { formatProblem } from '../engine/errors.js';
 import { EXIT } from '../engine/exit-codes.js';
@@ -17,11 +17,7 @@ import { addConnectorCommands } from './connector-commands.js';
 import { DEFAULT_STATE, statePath } from './state-path.js';
 import { commandOutput, logFormatOption, type LogFormat } from './logging.js';
 import { addCommandLogging } from './command-logging.js';
-
-function positiveInteger(value: string): number {
-  if (!/^[1-9]\d{0,5}$/.test(value)) throw new InvalidArgumentError(`expected a whole number from 1, not '${value}'`);
-  return Number(value);
-}
+import { EXAMPLES, EXIT_CODES, collectNames, installedVersion, positiveInteger, refuseUnknownCommands } from './help.js';
 
 function printSummary(summary: RunSummary): void {
   const out = process.stdout;
@@ -43,6 +39,9 @@ function printSummary(summary: RunSummary): void {
     out.write(`\nfailed in this run, by cause (ledgersync status lists every waiting record):\n`);
     for (const line of formatCauses(summary.deadLetterCauses)) out.write(line + '\n');
   }
+  for (const w of summary.waiting ?? []) {
+    out.write(`waiting in retry: ${w.subject} [${w.code}] ${w.message}${w.fix ? `\n  fix: ${w.fix}` : ''}\n`);
+  }
   if (summary.error && !summary.problems?.length) {
     out.write(`error: ${summary.error.message}${summary.error.fix ? `\nfix: ${summary.error.fix}` : ''}\n`);
   }
@@ -54,9 +53,12 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
   program
     .name('ledgersync')
     .description('Declarative ETL from Chargebee into accounting systems, driven by YAML pipelines.')
-    .showHelpAfterError()
+    .version(installedVersion(), '-V, --version', 'print the installed version')
+    .showHelpAfterError("(ledgersync <command> --help for that command's usage)")
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT.config))
-    .addOption(logFormatOption());
+    .addOption(logFormatOption())
+    .addHelpText('after', EXAMPLES + '\n' + EXIT_CODES);
+  refuseUnknownCommands(program);
   const logFormat = (): LogFormat => (program.opts()['logFormat'] === 'json' ? 'json' : 'text');
   addCommandLogging(program, logFormat);
 
@@ -91,7 +93,7 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
     .argument('<pipeline>', 'pipeline YAML file')
     .option('--state <path>', `state database (default ${DEFAULT_STATE}, or LEDGERSYNC_STATE)`)
     .option('--full-refresh', 're-read everything from the source (the ledger still prevents duplicate writes)', false)
-    .option('--stream <name...>', 'only these streams')
+    .option('--stream <names>', 'only these streams: repeat the option or separate names with commas', collectNames)
     .option('--json', 'print one JSON summary on stdout and no progress', false)
     .action(async (pipeline: string, opts: { state?: string; fullRefresh: boolean; stream?: string[]; json: boolean }) => {
       const controller = new AbortController();
@@ -210,5 +212,6 @@ export function summaryJson(summary: RunSummary): Record<string, unknown> {
     ...(summary.error ? { error: summary.error } : {}),
     ...(summary.problems?.length ? { problems: summary.problems } : {}),
     dead_letter_causes: summary.deadLetterCauses ?? [],
+    waiting_in_retry: summary.waiting ?? [],
   };
 }

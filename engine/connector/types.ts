@@ -151,8 +151,25 @@ export interface Sink {
    * and stops the stream (use it for auth / connection failures).
    */
   write(batch: readonly SinkRecord[], ctx: SinkContext): Promise<SinkResult[]>;
-  /** Called once after every stream was written (flush files, post period journals…). */
-  close?(ctx: SinkContext): Promise<void>;
+  /**
+   * Called once after every stream was written (flush files, post period journals…). Work that
+   * cannot land until a person acts in the target (a locked accounting period) and stays in retry
+   * is returned as `waiting`, not thrown: the run ends with exit 1, like a dead letter, so a
+   * scheduler alerts without stopping the customer's other syncs.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: most sinks' close returns nothing; only those with waiting work return a report
+  close?(ctx: SinkContext): Promise<void | SinkCloseReport>;
+}
+
+/** Work a sink keeps for a later run, with what a person must do first. */
+export interface WaitingWork {
+  /** What waits, for a person: `DualEntry period 2026-01`. */
+  subject: string;
+  error: LedgersyncError;
+}
+
+export interface SinkCloseReport {
+  waiting?: readonly WaitingWork[];
 }
 
 /** The connection block of a pipeline (`source:` or `sink:`), after `${VAR}` interpolation. */

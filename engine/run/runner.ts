@@ -9,7 +9,7 @@ import { createLogger, type Logger } from '../log.js';
 import type { Plan, StreamPlan } from '../config/plan.js';
 import { loadPipeline } from '../config/load.js';
 import { connectorModule, type ConnectorRegistry } from '../connector/registry.js';
-import type { ConnectorFactoryInput, Sink, SinkContext, Source, SourceContext, StreamReadRequest } from '../connector/types.js';
+import type { ConnectorFactoryInput, Sink, SinkContext, Source, SourceContext, StreamReadRequest, WaitingWork } from '../connector/types.js';
 import { defaultConnectionFactory } from '../http/connection.js';
 import { sleep } from '../http/wait.js';
 import type { StateStore } from '../state/store.js';
@@ -53,6 +53,8 @@ export interface RunSummary {
   problems?: ConfigProblem[];
   /** The records that failed in this run, grouped by cause. */
   deadLetterCauses?: DeadLetterCause[];
+  /** Work the sink keeps in retry until a person acts in the target (a locked period); counts like a dead letter. */
+  waiting?: Array<{ subject: string } & ErrorSummary>;
 }
 
 /** A summary of a run that never started: the pipeline is invalid, or another run holds the lock. */
@@ -131,8 +133,10 @@ async function syncStreams(input: SyncInput): Promise<RunSummary> {
     log.warn(`${interrupted} write(s) of an interrupted run were never confirmed; those records will be looked up in the target before any write`);
   const counts: Record<string, StreamCounts> = Object.fromEntries(input.selected.map((s) => [s.name, emptyCounts()]));
   let fatal: LedgersyncError | undefined;
+  let waiting: readonly WaitingWork[] = [];
   try {
-    await syncEachStream(input, log, counts);
+    waiting = await syncEachStream(input, log, counts);
+    for (const w of waiting) log.warn(`${w.subject} waits in retry: ${w.error.actionable}`);
   } catch (error) {
     fatal =
       input.signal.aborted && !(error instanceof LedgersyncError)
@@ -140,7 +144,7 @@ async function syncStreams(input: SyncInput): Promise<RunSummary> {
         : asLedgersyncError(error);
     log.error(fatal.actionable);
   }
-  const failedRecords = Object.values(counts).reduce((n, c) => n + c.failed, 0);
+  const failedRecords = Object.values(counts).reduce((n, c) => n + c.failed, 0) + waiting.length;
   const status: RunStatus = fatal ? 'failed' : failedRecords ? 'partial' : 'success';
   const exitCode = exitCodeFor({ error: fatal, failedRecords });
   const causes = groupDeadLetters(state.deadLetters(plan.name).filter((d) => d.lastRunId === runId));
@@ -152,10 +156,11 @@ async function syncStreams(input: SyncInput): Promise<RunSummary> {
     streams: counts,
     ...(fatal ? { error: errorSummary(fatal) } : {}),
     ...(causes.length ? { deadLetterCauses: causes } : {}),
+    ...(waiting.length ? { waiting: waiting.map((w) => ({ subject: w.subject, ...errorSummary(w.error) })) } : {}),
   };
 }
 
-async function syncEachStream(input: SyncInput, log: Logger, counts: Record<string, StreamCounts>): Promise<void> {
+async function syncEachStream(input: SyncInput, log: Logger, counts: Record<string, StreamCounts>): Promise<readonly WaitingWork[]> {
   const { plan, state, runId, signal, options } = input;
   const progress = options.progress ?? silentProgress;
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
@@ -180,7 +185,8 @@ async function syncEachStream(input: SyncInput, log: Logger, counts: Record<stri
       await writer.retryDeadLetters();
       progress.streamFinished(stream.name, streamCounts, (Date.now() - started) / 1000);
     }
-    await sink.close?.(sinkCtx);
+    const closed = await sink.close?.(sinkCtx);
+    return closed?.waiting ?? [];
   } finally {
     await source.close?.();
   }
