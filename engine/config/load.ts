@@ -91,7 +91,7 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
   const report = (pointer: string, at: 'key' | 'value', code: string, message: string, severity: ConfigProblem['severity'] = 'error') =>
     problems.push({ code, file, path: pointer, ...(at === 'key' ? tree.keyPosition(pointer) : tree.valuePosition(pointer)), message, severity });
 
-  const schemaErrors = validateCoercingInterpolated(ownSchemaValidator('pipeline', true), root, tree);
+  const schemaErrors = validateCoercingInterpolated(ownSchemaValidator('pipeline-base', true), root, tree);
   if (schemaErrors.length) problems.push(...schemaProblems(schemaErrors, { tree, root }));
 
   const { connectorsDir } = options;
@@ -225,7 +225,7 @@ let ownTopLevelKeys: ReadonlySet<string> | undefined;
 
 /** Top-level keys the pipeline schema itself declares; any other key must be a connector's extension. */
 function ownTopLevel(): ReadonlySet<string> {
-  ownTopLevelKeys ??= new Set(Object.keys((readOwnSchema('pipeline')['properties'] ?? {}) as Json));
+  ownTopLevelKeys ??= new Set(Object.keys((readOwnSchema('pipeline-base')['properties'] ?? {}) as Json));
   return ownTopLevelKeys;
 }
 
