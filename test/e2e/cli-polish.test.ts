@@ -51,6 +51,21 @@ describe.skipIf(!built)('the CLI', () => {
     expect(stderr).toContain("expected a whole number from 1, not 'ten'");
   });
 
+  it('a directory where a file is written or read is a one-line error, not EISDIR', async () => {
+    const work = tempDir();
+    try {
+      const junit = await cli(['test', JSONL_PIPELINE, 'pipelines/examples/chargebee-to-jsonl.cases.yaml', '--format', 'junit', '--out', work.dir]);
+      expect(junit.code).toBe(2);
+      expect(junit.stderr).toBe(`error: cannot write the JUnit report to ${work.dir}: it is a directory; give a file path such as reports/mappings.xml\n`);
+      const run = await cli(['run', 'pipelines/examples']);
+      expect(run.code).toBe(2);
+      expect(run.stdout.split('\n')[0]).toMatch(/pipelines\/examples:1:1: cannot read .*pipelines\/examples: it is a directory/);
+      expect(run.stdout + run.stderr).not.toContain('EISDIR');
+    } finally {
+      work.cleanup();
+    }
+  });
+
   describe('against the fake Chargebee', () => {
     let fake: FakeChargebee;
     let work: ReturnType<typeof tempDir>;

@@ -79,6 +79,11 @@ describe.skipIf(!built)('JSON logs', () => {
     expect(validate.code).toBe(0);
     expect(logLines(validate.stderr).map((l) => l['message'])).toEqual(['1 file(s) checked, 0 error(s)', 'validate finished, exit 0']);
 
+    const explained = await cli(['validate', pipeline, '--explain', '--format', 'json'], env);
+    expect(explained.code).toBe(0);
+    expectSnakeCase(explained.stdout);
+    expect((JSON.parse(explained.stdout) as { expressions: Array<Record<string, unknown>> }).expressions[0]).toHaveProperty('stream_engine', 'compiled');
+
     const cases = join(work.dir, 'strict.cases.yaml');
     writeFileSync(cases, 'cases:\n  - name: card\n    stream: transactions\n    input: { id: t1, payment_method: card }\n    expect: { method: CARD }\n');
     const test = await cli(['test', pipeline, cases, '--format', 'junit', '--log-format', 'json'], env);
