@@ -55,7 +55,7 @@ describe('a rate-limit wait', () => {
     expect(lines).toEqual([]);
     await limiter.run(async () => 'the 41st');
     expect(clock.slept).toEqual([60_001]);
-    expect(lines).toEqual(['[test] waiting 60 s: QuickBooks Online allows 40 batch requests a minute {"wait_ms":60001}']);
+    expect(lines).toEqual(['[test] waiting 60 s: QuickBooks Online allows 40 batch requests a minute']);
   });
 
   it('of 2 s or less says nothing', async () => {
@@ -97,8 +97,28 @@ describe('a retry', () => {
     expect(waits).toEqual([38_000]);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatch(
-      /^\[test\] waiting 38 s: QuickBooks Online company 123 POST batch, attempt 1 of 6 failed: HTTP 429 rate limited, Retry-After 38 s \{"attempt":1,"max_attempts":6,/,
+      /^\[test\] waiting 38 s: QuickBooks Online company 123 POST batch, attempt 1 of 6 failed: HTTP 429 rate limited, Retry-After 38 s$/,
     );
+  });
+
+  it('carries the attempt, the cause and the wait as fields in JSON logs', async () => {
+    const url = await serve([{ status: 503 }, { status: 200 }]);
+    const lines: string[] = [];
+    const log = createLogger({ json: true, level: 'info', write: (line) => lines.push(line) }, 'test');
+    const http = createConnection({ label: 'Chargebee site acme', baseUrl: url }, { sleep: async () => {}, random: () => 0.5, log });
+    await http.request({ method: 'GET', path: 'invoices' });
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toEqual([
+      {
+        time: expect.any(String),
+        level: 'info',
+        scope: 'test',
+        message: 'Chargebee site acme: GET invoices attempt 1 of 6 failed (HTTP 503); retrying in 0.4 s',
+        attempt: 1,
+        max_attempts: 6,
+        cause: 'HTTP 503',
+        wait_ms: 375,
+      },
+    ]);
   });
 
   it('of a refused connection prints every attempt, so a long back-off is never silent', async () => {
