@@ -54,7 +54,6 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
     .name('ledgersync')
     .description('Declarative ETL from Chargebee into accounting systems, driven by YAML pipelines.')
     .version(installedVersion(), '-V, --version', 'print the installed version')
-    .showHelpAfterError("(ledgersync <command> --help for that command's usage)")
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT.config))
     .addOption(logFormatOption())
     .addHelpText('after', EXAMPLES + '\n' + EXIT_CODES);

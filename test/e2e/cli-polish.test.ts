@@ -45,6 +45,15 @@ describe.skipIf(!built)('the CLI', () => {
     );
   });
 
+  it('a missing argument or a bad choice is one line, without the whole help after it', async () => {
+    const missing = await cli(['status']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe("error: missing required argument 'pipeline'\n");
+    const choice = await cli(['validate', '--format', 'xml', 'p.yaml']);
+    expect(choice.code).toBe(2);
+    expect(choice.stderr).toBe("error: option '--format <format>' argument 'xml' is invalid. Allowed choices are text, json.\n");
+  });
+
   it('a --limit that is not a number is exit 2 saying what it expects', async () => {
     const { code, stderr } = await cli(['status', JSONL_PIPELINE, '--limit', 'ten']);
     expect(code).toBe(2);
