@@ -291,13 +291,16 @@ export function composeEditorSchema(input: EditorSchemaInput): Json {
   const baseDefinitions = base['definitions'] as Json;
   const common = ((baseDefinitions['connection'] as Json)['properties'] ?? {}) as Json;
   const { connector: _connector, ...commonOptions } = common;
+  // Every connector's block takes the same overrides: defined once, referred to from each.
+  const sharedOptions = Object.fromEntries(Object.keys(commonOptions).map((key) => [key, { $ref: `#/definitions/connection.${key}` }]));
   const { properties: extensionProperties, rules: extensionOnly } = extensionRules(descriptors);
   const timezone = baseProperties['timezone'] as Json;
   const definitions: Json = { ...baseDefinitions };
   delete definitions['connection'];
   for (const role of ['source', 'sink'] as const) {
-    for (const d of descriptors.filter((x) => x.roles.includes(role))) definitions[`${role}.${d.name}`] = connectionOf(d, commonOptions);
+    for (const d of descriptors.filter((x) => x.roles.includes(role))) definitions[`${role}.${d.name}`] = connectionOf(d, sharedOptions);
   }
+  for (const [key, schema] of Object.entries(commonOptions)) definitions[`connection.${key}`] = schema;
   Object.assign(definitions, extensionDefinitions({ ...input, descriptors }));
   return {
     $schema: base['$schema'],
