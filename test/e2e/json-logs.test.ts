@@ -8,6 +8,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeChargebee, type FakeChargebee } from '../fakes/chargebee/index.js';
+import { startFakeDualEntry } from '../fakes/dualentry/index.js';
 import { CLI, JSONL_PIPELINE, ROOT, chargebeeEnv, tempDir } from './helpers.js';
 
 const built = existsSync(join(ROOT, 'dist/app/cli.js'));
@@ -95,6 +96,29 @@ describe.skipIf(!built)('JSON logs', () => {
     expect(reset.code).toBe(2);
     expect(logLines(reset.stderr).at(-1)).toMatchObject({ command: 'reset', exit_code: 2 });
   }, 60_000);
+
+  it('parse line by line for post, a connector command, whose --json is snake_case too', async () => {
+    const ledger = await startFakeDualEntry();
+    try {
+      const env = {
+        PATH: process.env['PATH'],
+        CHARGEBEE_SITE: 'acme-test',
+        CHARGEBEE_API_KEY: 'test_key',
+        DUALENTRY_API_KEY: ledger.apiKey,
+        DUALENTRY_COMPANY_ID: String(ledger.companyId),
+        DUALENTRY_BASE_URL: ledger.url,
+        LEDGERSYNC_STATE: join(work.dir, 'post.db'),
+        LEDGERSYNC_LOG_FORMAT: 'json',
+      };
+      const post = await cli(['post', 'pipelines/examples/chargebee-revrec-to-dualentry.yaml', '--period', '2025-03', '--json'], env);
+      expect(post.code, post.stderr).toBe(0);
+      expectSnakeCase(post.stdout);
+      expect(JSON.parse(post.stdout)).toMatchObject({ exit_code: 0, api_calls: 0 });
+      expect(logLines(post.stderr).at(-1)).toMatchObject({ command: 'post', exit_code: 0 });
+    } finally {
+      await ledger.close();
+    }
+  });
 
   it('carry commander errors and an unknown command as JSON lines too', async () => {
     const env = { PATH: process.env['PATH'], LEDGERSYNC_LOG_FORMAT: 'json' };
