@@ -6,11 +6,11 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { formatProblem } from '../engine/errors.js';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
-import { createLogger } from '../engine/log.js';
+import { commandOutput, type LogFormat } from './logging.js';
 import { checkPipeline, problemLines, type CheckReport, type ConnectionCheck } from '../engine/run/preflight.js';
 import { statePath } from './state-path.js';
 
-export function addCheckCommand(program: Command, connectors: ConnectorRegistry): void {
+export function addCheckCommand(program: Command, connectors: ConnectorRegistry, logFormat: () => LogFormat): void {
   program
     .command('check')
     .description(
@@ -24,7 +24,7 @@ export function addCheckCommand(program: Command, connectors: ConnectorRegistry)
         connectors,
         pipelinePath: resolve(pipeline),
         statePath: statePath(opts.state),
-        log: createLogger({ level: opts.json ? 'error' : 'warn' }),
+        log: commandOutput({ format: logFormat(), command: 'check', quiet: opts.json }).log,
       });
       process.stdout.write(opts.json ? JSON.stringify(checkJson(report)) + '\n' : formatCheck(report));
       process.exitCode = report.exitCode;

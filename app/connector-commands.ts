@@ -8,18 +8,19 @@ import { resolve } from 'node:path';
 import { formatProblem } from '../engine/errors.js';
 import type { CommandSummary, CommandValues, ConnectorCommand } from '../engine/connector/command.js';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
-import { createLogger } from '../engine/log.js';
 import { runConnectorCommand } from '../engine/run/command.js';
+import { withSnakeCaseKeys } from '../engine/json-keys.js';
 import { statePath } from './state-path.js';
+import { commandOutput, type LogFormat } from './logging.js';
 
 /** Adds every registered connector's commands; a name already taken is a programming error, refused at start-up. */
-export function addConnectorCommands(program: Command, connectors: ConnectorRegistry): void {
+export function addConnectorCommands(program: Command, connectors: ConnectorRegistry, logFormat: () => LogFormat = () => 'text'): void {
   for (const [connector, module] of Object.entries(connectors.modules)) {
     for (const command of module.commands ?? []) {
       if (program.commands.some((c) => c.name() === command.name)) {
         throw new Error(`connector ${connector} declares a command '${command.name}', but ledgersync already has one of that name`);
       }
-      addCommand(program, connectors, connector, command);
+      addCommand(program, connectors, connector, command, logFormat);
     }
   }
 }
@@ -27,7 +28,7 @@ export function addConnectorCommands(program: Command, connectors: ConnectorRegi
 /** commander's key for an option: `--dry-run` → `dryRun`. */
 const optionKey = (name: string): string => name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 
-function addCommand(program: Command, connectors: ConnectorRegistry, connector: string, command: ConnectorCommand): void {
+function addCommand(program: Command, connectors: ConnectorRegistry, connector: string, command: ConnectorCommand, logFormat: () => LogFormat): void {
   const cli = program
     .command(command.name)
     .description(command.description)
@@ -58,9 +59,9 @@ function addCommand(program: Command, connectors: ConnectorRegistry, connector: 
         pipelinePath: resolve(pipeline),
         statePath: statePath(typeof opts['state'] === 'string' ? opts['state'] : undefined),
         values,
-        log: createLogger(json ? { level: 'error' } : {}),
+        log: commandOutput({ format: logFormat(), command: command.name, quiet: json }).log,
       });
-      process.stdout.write(json ? JSON.stringify(summary) + '\n' : formatSummary(command, summary));
+      process.stdout.write(json ? JSON.stringify(withSnakeCaseKeys(summary)) + '\n' : formatSummary(command, summary));
       process.exitCode = summary.exitCode;
     });
 }

@@ -6,19 +6,20 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { formatProblem } from '../engine/errors.js';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
-import { createLogger } from '../engine/log.js';
+import { collectNames } from './help.js';
+import { commandOutput, type LogFormat } from './logging.js';
 import { PLAN_ACTIONS, planPipeline, type PlanReport, type PlannedChange } from '../engine/run/change-plan.js';
 import { formatChange } from '../engine/run/diff.js';
 import { statePath } from './state-path.js';
 
-export function addPlanCommand(program: Command, connectors: ConnectorRegistry): void {
+export function addPlanCommand(program: Command, connectors: ConnectorRegistry, logFormat: () => LogFormat): void {
   program
     .command('plan')
     .description(
       'show what a run would do, document by document (create, update with a field diff, adopt, void, delete, skip, fail), writing nothing; exit 0, 1 when documents would fail, 2 configuration, 3 auth or connection',
     )
     .argument('<pipeline>', 'pipeline YAML file')
-    .option('--stream <name...>', 'only these streams')
+    .option('--stream <names>', 'only these streams: repeat the option or separate names with commas', collectNames)
     .option('--full-refresh', 'plan a `run --full-refresh`: read everything and map again what was already written', false)
     .option('--state <path>', 'state database')
     .option('--json', 'print one JSON object: {pipeline, streams, changes}', false)
@@ -33,7 +34,7 @@ export function addPlanCommand(program: Command, connectors: ConnectorRegistry):
         statePath: statePath(opts.state),
         fullRefresh: opts.fullRefresh,
         ...(opts.stream ? { streams: opts.stream } : {}),
-        log: createLogger(opts.json ? { level: 'error' } : { level: 'warn' }),
+        log: commandOutput({ format: logFormat(), command: 'plan', quiet: opts.json }).log,
         signal: controller.signal,
       });
       process.stdout.write(opts.json ? JSON.stringify(planJson(report)) + '\n' : formatPlan(report));

@@ -7,10 +7,9 @@ import { resolve } from 'node:path';
 import { formatProblem } from '../engine/errors.js';
 import { EXIT } from '../engine/exit-codes.js';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
-import { createLogger } from '../engine/log.js';
 import { runPipeline, type RunSummary } from '../engine/run/runner.js';
-import { createProgress, silentProgress } from '../engine/run/progress.js';
 import { showStatus, resetPipeline } from '../engine/run/status.js';
+import { formatCauses } from '../engine/run/dead-letters.js';
 import { validateFiles, formatExpressionReports, formatProblems, validateTimeoutMs } from '../engine/config/validate.js';
 import { testMappings } from '../engine/run/mapping-suite.js';
 import { INIT_TARGETS, formatInitResult, initCustomer } from './init.js';
@@ -19,6 +18,9 @@ import { addCheckCommand } from './check-command.js';
 import { addPlanCommand } from './plan-command.js';
 import { addShowCommand } from './show-command.js';
 import { DEFAULT_STATE, statePath } from './state-path.js';
+import { commandOutput, logFormatOption, type LogFormat } from './logging.js';
+import { addCommandLogging } from './command-logging.js';
+import { EXAMPLES, EXIT_CODES, collectNames, installedVersion, positiveInteger, refuseUnknownCommands } from './help.js';
 
 function printSummary(summary: RunSummary): void {
   const out = process.stdout;
@@ -36,6 +38,13 @@ function printSummary(summary: RunSummary): void {
     const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
     out.write(line(header) + '\n' + rows.map(line).join('\n') + '\n');
   }
+  if (summary.deadLetterCauses?.length) {
+    out.write(`\nfailed in this run, by cause (ledgersync status lists every waiting record):\n`);
+    for (const line of formatCauses(summary.deadLetterCauses)) out.write(line + '\n');
+  }
+  for (const w of summary.waiting ?? []) {
+    out.write(`waiting in retry: ${w.subject} [${w.code}] ${w.message}${w.fix ? `\n  fix: ${w.fix}` : ''}\n`);
+  }
   if (summary.error && !summary.problems?.length) {
     out.write(`error: ${summary.error.message}${summary.error.fix ? `\nfix: ${summary.error.fix}` : ''}\n`);
   }
@@ -47,8 +56,13 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
   program
     .name('ledgersync')
     .description('Declarative ETL from Chargebee into accounting systems, driven by YAML pipelines.')
-    .showHelpAfterError()
-    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT.config));
+    .version(installedVersion(), '-V, --version', 'print the installed version')
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT.config))
+    .addOption(logFormatOption())
+    .addHelpText('after', EXAMPLES + '\n' + EXIT_CODES);
+  refuseUnknownCommands(program);
+  const logFormat = (): LogFormat => (program.opts()['logFormat'] === 'json' ? 'json' : 'text');
+  addCommandLogging(program, logFormat);
 
   program
     .command('validate')
@@ -57,10 +71,11 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--explain', 'also say, per JSONata expression, whether it runs compiled or interpreted (and why)', false)
     .action(async (files: string[], opts: { format: 'text' | 'json'; explain: boolean }) => {
+      const output = commandOutput({ format: logFormat(), command: 'validate' });
       const result = await validateFiles(files, {
         env: process.env,
         connectorsDir: connectors.descriptorsDir,
-        isolate: { timeoutMs: validateTimeoutMs(process.env, process.stderr) },
+        isolate: { timeoutMs: validateTimeoutMs(process.env, output.notes) },
       });
       const text =
         opts.explain && opts.format === 'json'
@@ -68,7 +83,9 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
           : [formatProblems(result.problems, opts.format), opts.explain ? formatExpressionReports(result.expressions, 'text') : ''].filter(Boolean).join('\n');
       if (text) process.stdout.write(text + '\n');
       const errors = result.problems.filter((p) => p.severity === 'error').length;
-      if (opts.format === 'text') process.stderr.write(`${result.files.length} file(s) checked, ${errors} error(s)\n`);
+      const summary = `${result.files.length} file(s) checked, ${errors} error(s)`;
+      if (logFormat() === 'json') output.log.info(summary, { files: result.files.length, errors });
+      else if (opts.format === 'text') process.stderr.write(summary + '\n');
       process.exitCode = errors ? EXIT.config : EXIT.ok;
     });
 
@@ -78,21 +95,22 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
     .argument('<pipeline>', 'pipeline YAML file')
     .option('--state <path>', `state database (default ${DEFAULT_STATE}, or LEDGERSYNC_STATE)`)
     .option('--full-refresh', 're-read and re-map everything: documents whose output changed are updated in place, none is created twice', false)
-    .option('--stream <name...>', 'only these streams')
+    .option('--stream <names>', 'only these streams: repeat the option or separate names with commas', collectNames)
     .option('--json', 'print one JSON summary on stdout and no progress', false)
     .action(async (pipeline: string, opts: { state?: string; fullRefresh: boolean; stream?: string[]; json: boolean }) => {
       const controller = new AbortController();
       const stop = () => controller.abort(new Error('interrupted'));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
+      const output = commandOutput({ format: logFormat(), command: 'run', quiet: opts.json, progress: true });
       const summary = await runPipeline({
         connectors,
         pipelinePath: resolve(pipeline),
         statePath: statePath(opts.state),
         fullRefresh: opts.fullRefresh,
         ...(opts.stream ? { streams: opts.stream } : {}),
-        log: createLogger(opts.json ? { level: 'error' } : {}),
-        progress: opts.json ? silentProgress : createProgress(),
+        log: output.log,
+        progress: output.progress,
         signal: controller.signal,
       });
       if (opts.json) {
@@ -108,13 +126,19 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
     .description('show cursors, recent runs and records waiting in the dead-letter table')
     .argument('<pipeline>', 'pipeline YAML file')
     .option('--state <path>', 'state database')
-    .option('--json', 'print JSON', false)
-    .action(async (pipeline: string, opts: { state?: string; json: boolean }) => {
+    .option('--stream <name>', 'only dead-letter causes with a failed or blocked record of this stream')
+    .option('--code <code>', 'only dead-letter causes of this error code (e.g. lookup_missing)')
+    .option('--limit <n>', 'example ids shown per cause (default 3; --json lists every record)', positiveInteger)
+    .option('--json', 'print JSON: every dead letter and the causes they group into', false)
+    .action(async (pipeline: string, opts: { state?: string; json: boolean; stream?: string; code?: string; limit?: number }) => {
       process.exitCode = await showStatus({
         connectors,
         pipelinePath: resolve(pipeline),
         statePath: statePath(opts.state),
         json: opts.json,
+        stream: opts.stream,
+        code: opts.code,
+        limit: opts.limit,
         out: process.stdout,
       });
     });
@@ -159,7 +183,7 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
         showOutput: opts.showOutput,
         connectorsDir: connectors.descriptorsDir,
         stdout: process.stdout,
-        stderr: process.stderr,
+        stderr: commandOutput({ format: logFormat(), command: 'test' }).notes,
       });
     });
 
@@ -178,10 +202,10 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
       process.exitCode = EXIT.ok;
     });
 
-  addPlanCommand(program, connectors);
+  addPlanCommand(program, connectors, logFormat);
   addShowCommand(program, connectors);
-  addCheckCommand(program, connectors);
-  addConnectorCommands(program, connectors);
+  addCheckCommand(program, connectors, logFormat);
+  addConnectorCommands(program, connectors, logFormat);
   return program;
 }
 
@@ -195,5 +219,7 @@ export function summaryJson(summary: RunSummary): Record<string, unknown> {
     ...(summary.mappingChanges ? { mapping_changes: summary.mappingChanges } : {}),
     ...(summary.error ? { error: summary.error } : {}),
     ...(summary.problems?.length ? { problems: summary.problems } : {}),
+    dead_letter_causes: summary.deadLetterCauses ?? [],
+    waiting_in_retry: summary.waiting ?? [],
   };
 }

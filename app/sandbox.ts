@@ -178,12 +178,19 @@ async function main(): Promise<number> {
       `sandbox: pipeline ${pipelinePath}\nsandbox: state ${statePath}\n\n`,
   );
   try {
-    const log = createLogger({ level: 'warn' });
-    const first = await runPipeline({ connectors: installedConnectors, pipelinePath, statePath, env, log, progress: createProgress(process.stdout) });
+    // Info level: a rate-limit wait or a retry is said as it happens, never a silent pause.
+    const progress = createProgress(process.stdout);
+    const log = createLogger({
+      write: (line) => {
+        progress.clearLine();
+        process.stdout.write(line + '\n');
+      },
+    });
+    const first = await runPipeline({ connectors: installedConnectors, pipelinePath, statePath, env, log, progress });
     process.stdout.write(`\nfirst run: ${first.status} (exit ${first.exitCode}); what landed in ${target.title}:\n${table(first)}\n`);
     if (first.error) process.stdout.write(`error: ${first.error.message}${first.error.fix ? `\nfix: ${first.error.fix}` : ''}\n`);
     for (const line of system.landed()) process.stdout.write(line + '\n');
-    const second = await runPipeline({ connectors: installedConnectors, pipelinePath, statePath, env, log, progress: createProgress(process.stdout) });
+    const second = await runPipeline({ connectors: installedConnectors, pipelinePath, statePath, env, log, progress });
     const written = Object.values(second.streams).reduce((n, c) => n + c.written, 0);
     process.stdout.write(`\nsecond run, nothing changed in Chargebee: ${second.status}, ${written} records written\n${table(second)}\n`);
     return Math.max(first.exitCode, second.exitCode);

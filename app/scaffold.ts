@@ -124,7 +124,7 @@ export function scaffoldPipeline(exampleText: string, names: ScaffoldNames): str
   }
 
   // A block a connector adds (revenue_recognition:…) holds settings as customer-specific as options.
-  const core = new Set(Object.keys((readOwnSchema('pipeline')['properties'] ?? {}) as object));
+  const core = new Set(Object.keys((readOwnSchema('pipeline-base')['properties'] ?? {}) as object));
   for (const pair of isMap(root) ? root.items : []) {
     const key = isScalar(pair.key) ? String(pair.key.value) : '';
     if (key && !core.has(key))

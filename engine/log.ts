@@ -41,10 +41,12 @@ export function createLogger(options: LoggerOptions = {}, scope = 'ledgersync'):
   const emit = (lvl: LogLevel, message: string, fields?: Record<string, unknown>) => {
     if (order[lvl] < (order[level] ?? 20)) return;
     if (options.json) {
-      write(redact(JSON.stringify({ time: new Date().toISOString(), level: lvl, scope, message, ...fields })));
+      // Fields never replace the four every line has.
+      const { time: _t, level: _l, scope: _s, message: _m, ...extra } = fields ?? {};
+      write(redact(JSON.stringify({ time: new Date().toISOString(), level: lvl, scope, message, ...extra })));
     } else {
-      const extra = fields && Object.keys(fields).length ? ' ' + JSON.stringify(fields) : '';
-      write(redact(`${lvl === 'info' ? '' : lvl.toUpperCase() + ' '}[${scope}] ${message}${extra}`));
+      // Text is for a person, and the message says it all; the fields are for JSON logs.
+      write(redact(`${lvl === 'info' ? '' : lvl.toUpperCase() + ' '}[${scope}] ${message}`));
     }
   };
   return {

@@ -10,7 +10,11 @@ export const dualEntryErrorCodes = {
       kind: ['config', 'record'],
       meaning: 'a journal line names an account DualEntry does not have (or archived); the message names the lookup entry to remap',
     },
-    dualentry_period_locked: { kind: 'config', meaning: 'the entry date falls in a locked DualEntry period; the message names the period to reopen' },
+    dualentry_period_locked: {
+      kind: 'config',
+      meaning:
+        'the entry date falls in a locked DualEntry period; the message names the period to reopen (hit by automatic posting, the period waits in retry and the run exits 1)',
+    },
     invalid_company_id: { kind: 'config', meaning: 'sink.company_id is not a DualEntry company ID (a positive number)' },
     invalid_record_status: { kind: 'config', meaning: 'sink.record_status is neither draft nor posted' },
     invalid_revenue_recognition: { kind: 'config', meaning: 'the revenue_recognition: block breaks its schema' },

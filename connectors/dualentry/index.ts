@@ -250,6 +250,14 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
       if (!settings?.automaticPosting) return;
       lastAutomaticPostings = await posterFor(ctx).postClosed(options.now ? now() : (ctx.now ?? now)());
       const failed = lastAutomaticPostings.find((o) => o.status === 'failed');
+      if (failed?.error?.code === 'dualentry_period_locked') {
+        // Everything else of the run went through; the period waits in retry until it is reopened.
+        const error = new LedgersyncError(failed.error.code, failed.error.kind, failed.error.message, {
+          details: { period: failed.period },
+          ...(failed.error.fix ? { fix: failed.error.fix } : {}),
+        });
+        return { waiting: [{ subject: `DualEntry period ${failed.period}`, error }] };
+      }
       if (failed?.error) {
         throw new LedgersyncError(failed.error.code, failed.error.kind, `automatic posting of ${failed.period} failed: ${failed.error.message}`, {
           details: { period: failed.period },

@@ -8,6 +8,7 @@ import { oauth2CredentialsOf, openConnection, openTokenConnection } from '../../
 import type { ConnectorFactoryInput, ConnectorModule, Sink } from '../../engine/connector/types.js';
 import { LedgersyncError } from '../../engine/errors.js';
 import { SlidingWindowLimiter } from '../../engine/http/sliding-window.js';
+import { formatRate } from '../../engine/http/wait.js';
 import { QboApi } from './api.js';
 import { describeQboError, detectQboThrottle } from './faults.js';
 import { IntuitOAuth } from './oauth.js';
@@ -66,7 +67,10 @@ function createQboSink(input: ConnectorFactoryInput): Sink {
   const minorVersion = Number(input.connection['minor_version'] ?? settings.minor_version);
   const api = new QboApi(connection, {
     minorVersion,
-    batchLimiter: new SlidingWindowLimiter(settings.batch.requests, settings.batch.per_seconds * 1000),
+    batchLimiter: new SlidingWindowLimiter(settings.batch.requests, settings.batch.per_seconds * 1000, {
+      log: input.log,
+      reason: `QuickBooks Online allows ${formatRate(settings.batch.requests, settings.batch.per_seconds, 'batch requests')}`,
+    }),
   });
   const sinkSettings: QboSinkSettings = {
     naturalKeys: Object.fromEntries(Object.entries(descriptor.objects ?? {}).map(([name, o]) => [name, o.natural_key ?? 'Id'])),

@@ -39,7 +39,12 @@ export function lenientAjv(): AjvInstance {
 const validators = new Map<string, ValidateFunction>();
 
 /** The schemas ledgersync ships in `schemas/`. */
-export type OwnSchema = 'pipeline' | 'connector' | 'mapping-cases';
+/**
+ * `pipeline-base` is what `validate` checks every pipeline against before its connectors' own
+ * rules; `pipeline` is the editor's schema, composed from it and the connector descriptors by
+ * `npm run schemas` (engine/config/editor-schema.ts).
+ */
+export type OwnSchema = 'pipeline' | 'pipeline-base' | 'connector' | 'mapping-cases';
 
 /** Compiled validator of `schemas/<name>.schema.json`. `rootAdditional` replaces the root's `additionalProperties`. */
 export function ownSchemaValidator(name: OwnSchema, rootAdditional?: boolean): ValidateFunction {

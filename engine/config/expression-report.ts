@@ -1,4 +1,5 @@
 /** How each JSONata expression of a loaded pipeline runs (`validate --explain`): compiled, or interpreted and why. */
+import { withSnakeCaseKeys } from '../json-keys.js';
 import type { Plan } from './plan.js';
 
 /** How one JSONata expression of a pipeline runs: compiled to closures, or by the interpreter and why. */
@@ -32,7 +33,7 @@ export function expressionReports(plan: Plan): ExpressionReport[] {
  * records for the declined construct (just past its token).
  */
 export function formatExpressionReports(reports: readonly ExpressionReport[], format: 'text' | 'json'): string {
-  if (format === 'json') return JSON.stringify(reports, null, 2);
+  if (format === 'json') return JSON.stringify(withSnakeCaseKeys(reports), null, 2);
   return reports
     .map((r) => {
       const how = r.engine === 'compiled' ? `compiled ${r.path}` : `interpreted: ${r.reason ?? '?'} (${r.path})`;

@@ -81,6 +81,17 @@ export const PIPELINE_BINDINGS: readonly string[] = [...new Set<string>([...BIND
 
 const knownNames = new Set<string>([...JSONATA_BUILTINS, ...PIPELINE_BINDINGS]);
 
+/** The parameters of the engine's own functions: a call with another count cannot do what was meant. */
+const BINDING_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
+  lookup: ['table', 'key'],
+  ref: ['stream', 'id'],
+  refOrNull: ['stream', 'id'],
+  money: ['amount', 'currency'],
+  truncate: ['text', 'length'],
+  date: ['seconds'],
+  datetime: ['seconds'],
+};
+
 export interface ExpressionIssue {
   /** Offset inside the expression text. */
   offset: number;
@@ -144,6 +155,11 @@ export function checkReferences(expression: jsonata.Expression, source: string, 
   const issue = (offset: number, code: string, message: string, severity: 'error' | 'warning' = 'error') =>
     issues.push({ offset: Math.max(0, Math.min(source.length, offset)), code, message, severity });
   const calls = new Set<AstNode>();
+  // `x ~> $f(a)` calls $f(x, a): the right-hand call has one argument more than it shows.
+  const piped = new Set<AstNode>();
+  walk(ast, (node) => {
+    if (node.type === 'apply' && isNode(node['rhs'])) piped.add(node['rhs']);
+  });
 
   walk(ast, (node) => {
     if ((node.type === 'function' || node.type === 'partial') && isNode(node['procedure']) && node['procedure'].type === 'variable') {
@@ -156,6 +172,17 @@ export function checkReferences(expression: jsonata.Expression, source: string, 
         return;
       }
       if (local.has(name)) return;
+      const parameters = BINDING_PARAMETERS[name];
+      const given = ((node['arguments'] as AstNode[] | undefined)?.length ?? 0) + (piped.has(node) ? 1 : 0);
+      if (node.type === 'function' && parameters && given !== parameters.length) {
+        const example = name === 'lookup' && ctx.lookups.size ? `; e.g. $lookup("${[...ctx.lookups][0]}", ${given === 1 ? 'key' : '…'})` : '';
+        issue(
+          at,
+          'wrong_argument_count',
+          `$${name}() takes ${parameters.length} argument${parameters.length === 1 ? '' : 's'} (${parameters.join(', ')}), not ${given}${example}`,
+        );
+        return;
+      }
       const first = (node['arguments'] as AstNode[] | undefined)?.[0];
       const literal = first?.type === 'string' ? String(first.value) : undefined;
       if (literal === undefined || first === undefined) return;

@@ -5,14 +5,14 @@
  * JSONata expression compiled once. All problems are collected in one pass, each at its line and
  * column; a plan is returned only when there is no error.
  */
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { ConnectionConfig } from '../connector/types.js';
 import type { ConnectorDescriptor, FieldConstraint } from '../connector/descriptor.js';
 import type { ConfigProblem } from '../errors.js';
 import { registerSecret } from '../log.js';
 import { ownSchemaValidator, readOwnSchema } from './ajv.js';
 import { validateCoercingInterpolated } from './coerce.js';
-import { displayPath, listConnectors, loadConnector, type LoadedConnector } from './descriptors.js';
+import { listConnectors, loadConnector, type LoadedConnector } from './descriptors.js';
 import { checkReferences } from './expressions.js';
 import { compileBounded } from './expression-limits.js';
 import { fieldFeeds, wholeExpressionFeed, type FieldFeed } from './field-values.js';
@@ -25,8 +25,9 @@ import type { CompiledExpression, LookupTable, Plan, SourcePosition, StreamPlan 
 import { schemaProblems } from './schema-errors.js';
 import { didYouMean } from './suggest.js';
 import { readConfigText } from './read-text.js';
-import { isValidTimezone, startDateSeconds } from './time.js';
+import { isValidTimezone, startDateSeconds, timezoneAbbreviationProblem } from './time.js';
 import { isUrlProperty, urlIssues } from './urls.js';
+import { mappingFields, missingKeyMessage } from './target-key.js';
 import { isPlaceholder, parseYamlTree, pointerOf, type YamlTree } from './yaml-tree.js';
 
 /** Names the engine binds for every expression: calls to them compile whatever the name. */
@@ -90,7 +91,7 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
   const report = (pointer: string, at: 'key' | 'value', code: string, message: string, severity: ConfigProblem['severity'] = 'error') =>
     problems.push({ code, file, path: pointer, ...(at === 'key' ? tree.keyPosition(pointer) : tree.valuePosition(pointer)), message, severity });
 
-  const schemaErrors = validateCoercingInterpolated(ownSchemaValidator('pipeline', true), root, tree);
+  const schemaErrors = validateCoercingInterpolated(ownSchemaValidator('pipeline-base', true), root, tree);
   if (schemaErrors.length) problems.push(...schemaProblems(schemaErrors, { tree, root }));
 
   const { connectorsDir } = options;
@@ -102,8 +103,11 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
   checkExtensions(root, tree, connectors, problems, report);
 
   const timezone = typeof root['timezone'] === 'string' ? root['timezone'] : 'UTC';
-  const timezoneOk = tree.placeholders.has('/timezone') || isValidTimezone(timezone);
-  if (!timezoneOk) {
+  const abbreviation = tree.placeholders.has('/timezone') ? undefined : timezoneAbbreviationProblem(timezone);
+  const timezoneOk = tree.placeholders.has('/timezone') || (isValidTimezone(timezone) && !abbreviation);
+  if (abbreviation) {
+    report('/timezone', 'value', 'timezone_abbreviation', abbreviation);
+  } else if (!timezoneOk) {
     report(
       '/timezone',
       'value',
@@ -163,8 +167,8 @@ function checkConnection(
   const at = `/${role}/connector`;
   const loaded = loadConnector(connectorsDir, name);
   if (!loaded) {
-    const where = displayPath(join(connectorsDir, name, 'connector.yaml'));
-    report(at, 'value', 'unknown_connector', `unknown connector '${name}': there is no ${where}${didYouMean(name, listConnectors(connectorsDir))}`);
+    const known = listConnectors(connectorsDir);
+    report(at, 'value', 'unknown_connector', `unknown connector '${name}'${didYouMean(name, known)}; the connectors are: ${known.join(', ')}`);
     return undefined;
   }
   for (const p of loaded.problems) if (!problems.some((q) => q.file === p.file && q.line === p.line && q.message === p.message)) problems.push(p);
@@ -203,7 +207,7 @@ function checkConnection(
     const pointer = `/${role}${pointerOf([secret])}`;
     const raw = tree.rawString(pointer);
     if (raw === undefined || !/^\$\{[A-Za-z_][A-Za-z0-9_]*(:-)?\}$/.test(raw)) {
-      const variable = `${name}_${secret}`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+      const variable = secretVariable(descriptor, name, secret);
       report(pointer, 'value', 'secret_literal', `${secret} must come from an environment variable, e.g. \${${variable}}; never write a secret in the file`);
     }
     const value = block[secret];
@@ -212,11 +216,21 @@ function checkConnection(
   return loaded;
 }
 
+/** The variable a secret is suggested in: the descriptor's `${VAR}` example (the README's name), else CONNECTOR_PROPERTY. */
+function secretVariable(descriptor: ConnectorDescriptor, connector: string, property: string): string {
+  const examples = (descriptor.connection.properties[property] as { examples?: unknown[] } | undefined)?.examples ?? [];
+  for (const example of examples) {
+    const variable = typeof example === 'string' ? /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(example)?.[1] : undefined;
+    if (variable) return variable;
+  }
+  return `${connector}_${property}`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+}
+
 let ownTopLevelKeys: ReadonlySet<string> | undefined;
 
 /** Top-level keys the pipeline schema itself declares; any other key must be a connector's extension. */
 function ownTopLevel(): ReadonlySet<string> {
-  ownTopLevelKeys ??= new Set(Object.keys((readOwnSchema('pipeline')['properties'] ?? {}) as Json));
+  ownTopLevelKeys ??= new Set(Object.keys((readOwnSchema('pipeline-base')['properties'] ?? {}) as Json));
   return ownTopLevelKeys;
 }
 
@@ -359,6 +373,12 @@ function checkStreams(
     }
     const constrained = object !== undefined ? sink?.objects?.[object]?.fields : undefined;
     if (constrained) checkConstrainedFields(root, base, mapping, constrained, report);
+    if (typeof target?.['key'] === 'string' && mappingPlan) {
+      const whole = mappingPlan.kind === 'expression' ? compileBounded(String(mapping['expression'])) : undefined;
+      const fields = mappingPlan.kind === 'fields' && isObject(mapping['fields']) ? Object.keys(mapping['fields']) : undefined;
+      const missing = missingKeyMessage(target['key'], mappingFields({ fields, expression: whole?.ok ? whole.expression : undefined }));
+      if (missing) report(`${base}/target/key`, 'value', 'target_key_not_mapped', missing);
+    }
     if (!mappingPlan || object === undefined || typeof endpoint !== 'string') {
       complete = false;
       return;

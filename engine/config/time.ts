@@ -32,3 +32,45 @@ export function startDateSeconds(text: string, timezone: string): number | undef
 function offsetMs(instant: number, timezone: string): number {
   return zoneOffsetSeconds(Math.floor(instant / 1000), timezone) * 1000;
 }
+
+/**
+ * Abbreviations people write for a region's time and the IANA zone they almost always mean. The
+ * abbreviations the time-zone database does know (EST, MST, HST: fixed offsets all year; CST, PST,
+ * IST, BST: legacy aliases, BST being Dhaka) never follow the region's summer time, or not the
+ * region meant, so a date near midnight lands on the wrong day for half the year.
+ */
+const ABBREVIATIONS: Readonly<Record<string, string>> = {
+  EST: 'America/New_York',
+  EDT: 'America/New_York',
+  EST5EDT: 'America/New_York',
+  CST: 'America/Chicago',
+  CDT: 'America/Chicago',
+  CST6CDT: 'America/Chicago',
+  MST: 'America/Denver (or America/Phoenix, which keeps standard time)',
+  MDT: 'America/Denver',
+  MST7MDT: 'America/Denver',
+  PST: 'America/Los_Angeles',
+  PDT: 'America/Los_Angeles',
+  PST8PDT: 'America/Los_Angeles',
+  AKST: 'America/Anchorage',
+  HST: 'Pacific/Honolulu',
+  BST: 'Europe/London',
+  WET: 'Europe/Lisbon',
+  CET: 'Europe/Paris (or Europe/Berlin, Europe/Amsterdam…)',
+  CEST: 'Europe/Paris',
+  MET: 'Europe/Paris',
+  EET: 'Europe/Athens (or Europe/Helsinki…)',
+  MSK: 'Europe/Moscow',
+  IST: 'Asia/Kolkata (or Europe/Dublin, Asia/Jerusalem)',
+  JST: 'Asia/Tokyo',
+  AEST: 'Australia/Sydney (or Australia/Brisbane, which keeps standard time)',
+  AEDT: 'Australia/Sydney',
+  NZST: 'Pacific/Auckland',
+};
+
+/** A message for a time-zone abbreviation written where an IANA zone belongs, else undefined. */
+export function timezoneAbbreviationProblem(zone: string): string | undefined {
+  const meant = ABBREVIATIONS[zone.toUpperCase()];
+  if (meant === undefined) return undefined;
+  return `timezone '${zone}' is an abbreviation, not a region: it follows no summer-time rules of the place meant (or names another place); use the IANA zone, e.g. ${meant}`;
+}

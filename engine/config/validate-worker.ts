@@ -28,7 +28,7 @@ parentPort?.on('message', (request: CheckRequest) => {
 
 // Modules loaded, schemas and descriptors compiled: from now on a file's time limit measures that file alone.
 try {
-  ownSchemaValidator('pipeline', true);
+  ownSchemaValidator('pipeline-base', true);
   for (const name of listConnectors(connectorsDir)) loadConnector(connectorsDir, name);
 } catch {
   // Only a warm-up: what fails here fails again, reported, in the file that needs it.

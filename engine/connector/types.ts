@@ -193,8 +193,14 @@ export interface Sink {
    * and stops the stream (use it for auth / connection failures).
    */
   write(batch: readonly SinkRecord[], ctx: SinkContext): Promise<SinkResult[]>;
-  /** Called once after every stream was written (flush files, post period journals…). */
-  close?(ctx: SinkContext): Promise<void>;
+  /**
+   * Called once after every stream was written (flush files, post period journals…). Work that
+   * cannot land until a person acts in the target (a locked accounting period) and stays in retry
+   * is returned as `waiting`, not thrown: the run ends with exit 1, like a dead letter, so a
+   * scheduler alerts without stopping the customer's other syncs.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: most sinks' close returns nothing; only those with waiting work return a report
+  close?(ctx: SinkContext): Promise<void | SinkCloseReport>;
   /**
    * Called once when the run ends, whatever happened (after `close` on success, alone after a
    * failure or a stop): give back what must not outlive the run, such as a vendor session that
@@ -215,6 +221,17 @@ export interface Sink {
    * is not the target the pipeline names (no such company). Writes nothing.
    */
   check?(queries: readonly ReferenceQuery[], ctx: SinkContext): Promise<ReferenceAnswer[][]>;
+}
+
+/** Work a sink keeps for a later run, with what a person must do first. */
+export interface WaitingWork {
+  /** What waits, for a person: `DualEntry period 2026-01`. */
+  subject: string;
+  error: LedgersyncError;
+}
+
+export interface SinkCloseReport {
+  waiting?: readonly WaitingWork[];
 }
 
 /** The connection block of a pipeline (`source:` or `sink:`), after `${VAR}` interpolation. */

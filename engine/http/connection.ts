@@ -8,8 +8,9 @@ import PQueue from 'p-queue';
 import { LedgersyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { redact } from '../log.js';
-import { decideRetry, defaultRetryPolicy, type AttemptOutcome, type RetryPolicy } from './retry.js';
+import { decideRetry, defaultRetryPolicy, type AttemptOutcome, type RetryDecision, type RetryPolicy } from './retry.js';
 import { SlidingWindowLimiter } from './sliding-window.js';
+import { NOTICEABLE_WAIT_MS, formatRate, formatWait, sleep } from './wait.js';
 
 export type QueryValue = string | number | boolean | undefined | null | readonly (string | number)[];
 
@@ -125,22 +126,7 @@ export interface ClientEnvironment {
   signal?: AbortSignal;
 }
 
-const realEnvironment: ClientEnvironment = {
-  sleep: (ms, signal) =>
-    new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
-      const timer = setTimeout(resolve, ms);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          clearTimeout(timer);
-          reject(signal.reason);
-        },
-        { once: true },
-      );
-    }),
-  random: Math.random,
-};
+const realEnvironment: ClientEnvironment = { sleep, random: Math.random };
 
 export function buildUrl(baseUrl: string, path: string, query?: Record<string, QueryValue>): URL {
   const url = /^https?:\/\//i.test(path) ? new URL(path) : new URL(baseUrl.replace(/\/+$/, '') + '/' + path.replace(/^\/+/, ''));
@@ -167,10 +153,15 @@ export function createConnection(options: ConnectionOptions, env: ClientEnvironm
   const limit = options.rateLimit;
   // p-queue bounds requests in flight; the sliding window bounds requests per interval.
   const queue = new PQueue({ concurrency: limit?.concurrency ?? 8 });
-  const window = limit ? new SlidingWindowLimiter(limit.requests, limit.perSeconds * 1000) : undefined;
+  const log = env.log;
+  const window = limit
+    ? new SlidingWindowLimiter(limit.requests, limit.perSeconds * 1000, {
+        ...(log ? { log } : {}),
+        reason: `${options.label} allows ${formatRate(limit.requests, limit.perSeconds)}`,
+      })
+    : undefined;
   const hooks = options.hooks ?? {};
   const stats = { requests: 0, retries: 0, throttled: 0 };
-  const log = env.log;
 
   async function attempt(request: HttpRequest): Promise<HttpResponse> {
     const url = buildUrl(options.baseUrl, request.path, request.query);
@@ -252,7 +243,12 @@ export function createConnection(options: ConnectionOptions, env: ClientEnvironm
       if (decision.action === 'retry') {
         stats.retries++;
         if (outcome.kind === 'response' && outcome.status === 429) stats.throttled++;
-        log?.debug(`${options.label}: ${request.method} ${request.path} retry ${attemptNo}: ${decision.reason}`);
+        log?.info(retryLine(options.label, request, decision, attemptNo, policy.maxAttempts), {
+          attempt: attemptNo,
+          max_attempts: policy.maxAttempts,
+          cause: decision.cause,
+          wait_ms: decision.waitMs,
+        });
         await env.sleep(decision.waitMs, options.detached ? undefined : env.signal);
         continue;
       }
@@ -283,6 +279,17 @@ export function createConnection(options: ConnectionOptions, env: ClientEnvironm
   }
 
   return { label: options.label, baseUrl: options.baseUrl, request, stats };
+}
+
+/**
+ * One line per retry, at info level: a refused connection retried for 43 s must not look like a
+ * hang. A noticeable wait leads with what is waited on, as a rate-limit wait does.
+ */
+function retryLine(label: string, request: HttpRequest, decision: RetryDecision, attemptNo: number, maxAttempts: number): string {
+  const what = `${request.method} ${redact(request.path.split('?')[0] ?? '')}`;
+  const attempt = `attempt ${attemptNo} of ${maxAttempts} failed`;
+  if (decision.waitMs > NOTICEABLE_WAIT_MS) return `waiting ${formatWait(decision.waitMs)}: ${label} ${what}, ${attempt}: ${decision.cause}`;
+  return `${label}: ${what} ${attempt} (${decision.cause}); retrying in ${formatWait(decision.waitMs)}`;
 }
 
 /** The generic mapping of a failed response, for connectors without their own. */

@@ -30,6 +30,8 @@ export interface RetryDecision {
   action: 'succeed' | 'retry' | 'fail';
   waitMs: number;
   reason: string;
+  /** What went wrong with the attempt, without the wait (`HTTP 429 rate limited, Retry-After 38 s`, `ECONNREFUSED`). */
+  cause: string;
   /** For a failed write: the target may have applied it (timeout, 5xx after the request was sent). */
   mayHaveSucceeded: boolean;
 }
@@ -81,7 +83,7 @@ export function decideRetry(
 
   if (outcome.kind === 'response') {
     const { status } = outcome;
-    if (status < 400) return { action: 'succeed', waitMs: 0, reason: `HTTP ${status}`, mayHaveSucceeded: false };
+    if (status < 400) return { action: 'succeed', waitMs: 0, reason: `HTTP ${status}`, cause: `HTTP ${status}`, mayHaveSucceeded: false };
 
     if (status === 429) {
       // A throttled request was not processed: retrying is safe even for writes.
@@ -91,7 +93,8 @@ export function decideRetry(
         return fail(`HTTP 429 with Retry-After ${Math.round(retryAfter / 1000)} s, above the ${policy.maxRetryAfterMs / 1000} s limit`, false);
       }
       const waitMs = retryAfter ?? backoffMs(attempt, policy, random);
-      return { action: 'retry', waitMs, reason: `HTTP 429 rate limited, waiting ${waitMs} ms`, mayHaveSucceeded: false };
+      const cause = retryAfter === undefined ? 'HTTP 429 rate limited' : `HTTP 429 rate limited, Retry-After ${Math.round(retryAfter / 1000)} s`;
+      return { action: 'retry', waitMs, reason: `HTTP 429 rate limited, waiting ${waitMs} ms`, cause, mayHaveSucceeded: false };
     }
 
     if (status === 408 || status >= 500) {
@@ -100,7 +103,8 @@ export function decideRetry(
       if (exhausted) return fail(`HTTP ${status} still after ${attempt} attempts`, sent);
       const retryAfter = parseRetryAfter(outcome.retryAfter, nowMs);
       const waitMs = retryAfter !== undefined && retryAfter <= policy.maxRetryAfterMs ? retryAfter : backoffMs(attempt, policy, random);
-      return { action: 'retry', waitMs, reason: `HTTP ${status}, backing off ${waitMs} ms`, mayHaveSucceeded: false };
+      const cause = retryAfter !== undefined && waitMs === retryAfter ? `HTTP ${status}, Retry-After ${Math.round(retryAfter / 1000)} s` : `HTTP ${status}`;
+      return { action: 'retry', waitMs, reason: `HTTP ${status}, backing off ${waitMs} ms`, cause, mayHaveSucceeded: false };
     }
 
     return fail(`HTTP ${status}`, false);
@@ -113,9 +117,15 @@ export function decideRetry(
   if (!idempotent && !notSent) return fail(`${code} on a write that may have been applied`, true);
   if (exhausted) return fail(`${code} still after ${attempt} attempts`, !notSent && !idempotent);
   const waitMs = backoffMs(attempt, policy, random);
-  return { action: 'retry', waitMs, reason: `${code}, backing off ${waitMs} ms`, mayHaveSucceeded: false };
+  return {
+    action: 'retry',
+    waitMs,
+    reason: `${code}, backing off ${waitMs} ms`,
+    cause: outcome.message ? `${code} (${outcome.message})` : code,
+    mayHaveSucceeded: false,
+  };
 }
 
 function fail(reason: string, mayHaveSucceeded: boolean): RetryDecision {
-  return { action: 'fail', waitMs: 0, reason, mayHaveSucceeded };
+  return { action: 'fail', waitMs: 0, reason, cause: reason, mayHaveSucceeded };
 }

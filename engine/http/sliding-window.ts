@@ -3,6 +3,20 @@
  * intervalCap) let two full buckets meet at a window edge, twice the limit in one real minute,
  * which the vendor answers with 429s.
  */
+import type { Logger } from '../log.js';
+import { NOTICEABLE_WAIT_MS, formatWait, sleep as realSleep } from './wait.js';
+
+export interface SlidingWindowOptions {
+  /** Milliseconds clock. Default `Date.now`. */
+  now?: () => number;
+  /** How to wait. Default: `timers/promises`, which removes its abort listener when it fires. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Where a noticeable wait is announced (info level). Default: nowhere. */
+  log?: Logger;
+  /** What the wait is for, completing "waiting 38 s: …", e.g. `QuickBooks Online allows 40 batch requests a minute`. */
+  reason?: string;
+}
+
 /**
  * At most `limit` calls in any window of `windowMs`, as QBO counts a sliding minute. A call holds
  * its slot from start to finish and is dated by its finish, so a call delayed on its way out (a
@@ -11,12 +25,17 @@
 export class SlidingWindowLimiter {
   private readonly slots: { end: number }[] = [];
   private chain: Promise<void> = Promise.resolve();
+  private readonly now: () => number;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 
   constructor(
     private readonly limit: number,
     private readonly windowMs: number,
-    private readonly now: () => number = Date.now,
-  ) {}
+    private readonly options: SlidingWindowOptions = {},
+  ) {
+    this.now = options.now ?? Date.now;
+    this.sleep = options.sleep ?? realSleep;
+  }
 
   async run<T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const slot = { end: Number.POSITIVE_INFINITY };
@@ -40,18 +59,15 @@ export class SlidingWindowLimiter {
       }
       const oldest = Math.min(...this.slots.map((s) => s.end));
       const waitMs = Number.isFinite(oldest) ? oldest + this.windowMs - now + 1 : 50;
-      await new Promise<void>((resolve, reject) => {
-        if (signal?.aborted) return reject(signal.reason);
-        const timer = setTimeout(resolve, waitMs);
-        signal?.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(timer);
-            reject(signal.reason);
+      if (waitMs > NOTICEABLE_WAIT_MS && this.options.log) {
+        this.options.log.info(
+          `waiting ${formatWait(waitMs)}: ${this.options.reason ?? `at most ${this.limit} calls are allowed per ${formatWait(this.windowMs)}`}`,
+          {
+            wait_ms: waitMs,
           },
-          { once: true },
         );
-      });
+      }
+      await this.sleep(waitMs, signal);
     }
   }
 }

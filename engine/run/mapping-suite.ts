@@ -186,6 +186,16 @@ function writeJunit(options: MappingTestOptions, suites: JUnitSuite[]): void {
     mkdirSync(dirname(options.out), { recursive: true });
     writeFileSync(options.out, xml);
   } catch (error) {
-    throw new LedgersyncError('file_unwritable', 'config', `cannot write the JUnit report to ${options.out}: ${(error as Error).message}`);
+    throw new LedgersyncError('file_unwritable', 'config', `cannot write the JUnit report to ${options.out}: ${writeFailure(error)}`);
   }
+}
+
+/** Why a file could not be written, as a person reads it (not `EISDIR: illegal operation on a directory, open …`). */
+function writeFailure(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'EISDIR') return 'it is a directory; give a file path such as reports/mappings.xml';
+  if (code === 'EACCES' || code === 'EPERM') return 'permission denied';
+  if (code === 'ENOTDIR') return 'a folder on its path is a file';
+  if (code === 'ENOSPC') return 'the disk is full';
+  return (error as Error).message;
 }

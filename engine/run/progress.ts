@@ -1,4 +1,5 @@
 /** Run progress for people: one rewritten status line on a TTY, plain lines otherwise. */
+import type { Logger } from '../log.js';
 export interface StreamCounts {
   read: number;
   written: number;
@@ -15,9 +16,11 @@ export interface ProgressReporter {
   page(stream: string, page: number, counts: StreamCounts): void;
   streamFinished(stream: string, counts: StreamCounts, seconds: number): void;
   message(text: string): void;
+  /** Removes the TTY status line, if one is shown, so a log line starts on a clean line; the next page redraws it. */
+  clearLine(): void;
 }
 
-export const silentProgress: ProgressReporter = { streamStarted() {}, page() {}, streamFinished() {}, message() {} };
+export const silentProgress: ProgressReporter = { streamStarted() {}, page() {}, streamFinished() {}, message() {}, clearLine() {} };
 
 function rate(counts: StreamCounts, seconds: number): string {
   return seconds > 0 ? `${Math.round(counts.read / seconds)} rec/s` : '';
@@ -31,7 +34,11 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
   const tty = Boolean(stream.isTTY);
   const started = new Map<string, number>();
   let lastPlain = 0;
-  const clear = () => tty && stream.write('\r\x1b[2K');
+  let lineShown = false;
+  const clear = () => {
+    if (lineShown) stream.write('\r\x1b[2K');
+    lineShown = false;
+  };
   return {
     streamStarted(name) {
       started.set(name, Date.now());
@@ -42,6 +49,7 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
       if (tty) {
         clear();
         stream.write(`${name}: page ${page}, ${describe(counts)} ${rate(counts, seconds)}`);
+        lineShown = true;
       } else if (Date.now() - lastPlain > 2000) {
         lastPlain = Date.now();
         stream.write(`${name}: page ${page}, ${describe(counts)}\n`);
@@ -55,5 +63,28 @@ export function createProgress(stream: NodeJS.WriteStream = process.stderr): Pro
       clear();
       stream.write(text + '\n');
     },
+    clearLine: clear,
+  };
+}
+
+/**
+ * Progress as log lines, for JSON logs: one line when a stream starts and one when it ends with its
+ * counts, so a scheduler's log shows how far a run got; pages go to debug.
+ */
+export function logProgress(log: Logger): ProgressReporter {
+  return {
+    streamStarted(name) {
+      log.info(`${name}: started`, { stream: name });
+    },
+    page(name, page, counts) {
+      log.debug(`${name}: page ${page}, ${describe(counts)}`, { stream: name, page, ...counts });
+    },
+    streamFinished(name, counts, seconds) {
+      log.info(`${name}: done in ${seconds.toFixed(1)} s, ${describe(counts)}`, { stream: name, seconds: Number(seconds.toFixed(3)), ...counts });
+    },
+    message(text) {
+      log.info(text);
+    },
+    clearLine() {},
   };
 }

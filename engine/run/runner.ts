@@ -9,8 +9,9 @@ import { createLogger, type Logger } from '../log.js';
 import type { Plan, StreamPlan } from '../config/plan.js';
 import { loadPipeline } from '../config/load.js';
 import { connectorModule, type ConnectorRegistry } from '../connector/registry.js';
-import type { ConnectorFactoryInput, Sink, SinkContext, Source, SourceContext, StreamReadRequest } from '../connector/types.js';
+import type { ConnectorFactoryInput, Sink, SinkContext, Source, SourceContext, StreamReadRequest, WaitingWork } from '../connector/types.js';
 import { defaultConnectionFactory } from '../http/connection.js';
+import { sleep } from '../http/wait.js';
 import type { StateStore } from '../state/store.js';
 import { createBindings } from '../transform/bindings.js';
 import { streamFingerprint } from '../transform/fingerprint.js';
@@ -19,6 +20,7 @@ import { withRunLock } from './lifecycle.js';
 import { describeDrift, mappingDrift, type MappingDrift } from './mapping-drift.js';
 import { emptyCounts, silentProgress, type ProgressReporter, type StreamCounts } from './progress.js';
 import { StreamWriter } from './stream-writer.js';
+import { groupDeadLetters, type DeadLetterCause } from './dead-letters.js';
 
 export type { StreamCounts };
 
@@ -54,6 +56,10 @@ export interface RunSummary {
   mappingChanges?: Record<string, MappingDrift>;
   error?: ErrorSummary;
   problems?: ConfigProblem[];
+  /** The records that failed in this run, grouped by cause. */
+  deadLetterCauses?: DeadLetterCause[];
+  /** Work the sink keeps in retry until a person acts in the target (a locked period); counts like a dead letter. */
+  waiting?: Array<{ subject: string } & ErrorSummary>;
 }
 
 /** A summary of a run that never started: the pipeline is invalid, or another run holds the lock. */
@@ -74,18 +80,7 @@ export function factoryInput(plan: Plan, role: 'source' | 'sink', log: Logger, s
     options: plan.options,
     log: log.child(side.descriptor.name),
     http: defaultConnectionFactory({
-      sleep: (ms, s) =>
-        new Promise((resolve, reject) => {
-          const timer = setTimeout(resolve, ms);
-          s?.addEventListener(
-            'abort',
-            () => {
-              clearTimeout(timer);
-              reject(s.reason);
-            },
-            { once: true },
-          );
-        }),
+      sleep,
       random: Math.random,
       log: log.child(`${side.descriptor.name}:http`),
       signal,
@@ -144,8 +139,10 @@ async function syncStreams(input: SyncInput): Promise<RunSummary> {
   const counts: Record<string, StreamCounts> = Object.fromEntries(input.selected.map((s) => [s.name, emptyCounts()]));
   const drifts: Record<string, MappingDrift> = {};
   let fatal: LedgersyncError | undefined;
+  let waiting: readonly WaitingWork[] = [];
   try {
-    await syncEachStream(input, log, counts, drifts);
+    waiting = await syncEachStream(input, log, counts, drifts);
+    for (const w of waiting) log.warn(`${w.subject} waits in retry: ${w.error.actionable}`);
   } catch (error) {
     fatal =
       input.signal.aborted && !(error instanceof LedgersyncError)
@@ -153,9 +150,10 @@ async function syncStreams(input: SyncInput): Promise<RunSummary> {
         : asLedgersyncError(error);
     log.error(fatal.actionable);
   }
-  const failedRecords = Object.values(counts).reduce((n, c) => n + c.failed, 0);
+  const failedRecords = Object.values(counts).reduce((n, c) => n + c.failed, 0) + waiting.length;
   const status: RunStatus = fatal ? 'failed' : failedRecords ? 'partial' : 'success';
   const exitCode = exitCodeFor({ error: fatal, failedRecords });
+  const causes = groupDeadLetters(state.deadLetters(plan.name).filter((d) => d.lastRunId === runId));
   return {
     status,
     exitCode,
@@ -164,10 +162,17 @@ async function syncStreams(input: SyncInput): Promise<RunSummary> {
     streams: counts,
     ...(Object.keys(drifts).length ? { mappingChanges: drifts } : {}),
     ...(fatal ? { error: errorSummary(fatal) } : {}),
+    ...(causes.length ? { deadLetterCauses: causes } : {}),
+    ...(waiting.length ? { waiting: waiting.map((w) => ({ subject: w.subject, ...errorSummary(w.error) })) } : {}),
   };
 }
 
-async function syncEachStream(input: SyncInput, log: Logger, counts: Record<string, StreamCounts>, drifts: Record<string, MappingDrift>): Promise<void> {
+async function syncEachStream(
+  input: SyncInput,
+  log: Logger,
+  counts: Record<string, StreamCounts>,
+  drifts: Record<string, MappingDrift>,
+): Promise<readonly WaitingWork[]> {
   const { plan, state, runId, signal, options } = input;
   const progress = options.progress ?? silentProgress;
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
@@ -202,7 +207,8 @@ async function syncEachStream(input: SyncInput, log: Logger, counts: Record<stri
       await writer.retryDeadLetters();
       progress.streamFinished(stream.name, streamCounts, (Date.now() - started) / 1000);
     }
-    await sink.close?.(sinkCtx);
+    const closed = await sink.close?.(sinkCtx);
+    return closed?.waiting ?? [];
   } finally {
     await sink.dispose?.();
     await source.close?.();

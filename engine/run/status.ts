@@ -1,10 +1,12 @@
 /** `ledgersync status` and `ledgersync reset`: read and trim a pipeline's state. */
 import { existsSync } from 'node:fs';
-import { formatProblem } from '../errors.js';
+import { LedgersyncError, formatProblem } from '../errors.js';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes.js';
 import { loadPipeline } from '../config/load.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
-import type { StateStore } from '../state/store.js';
+import type { DeadLetter, RunRecord, StateStore } from '../state/store.js';
+import { withSnakeCaseKeys } from '../json-keys.js';
+import { blockerOf, filterCauses, formatCauses, groupDeadLetters } from './dead-letters.js';
 import type { Plan } from '../config/plan.js';
 import { withRunLock, withState } from './lifecycle.js';
 import { describeDrift, mappingDrifts } from './mapping-drift.js';
@@ -40,16 +42,75 @@ function connectorStateLines(registry: ConnectorRegistry, plan: Plan, state: Sta
 }
 
 const iso = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000).toISOString() : '-');
+const isoOrNull = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000).toISOString() : null);
 
-export async function showStatus(options: StateCommandOptions & { json: boolean }): Promise<ExitCode> {
+export interface StatusOptions extends StateCommandOptions {
+  json: boolean;
+  /** Only dead-letter causes with a record of this stream. */
+  stream?: string | undefined;
+  /** Only dead-letter causes of this error code. */
+  code?: string | undefined;
+  /** Example ids shown per cause in the text report. Default 3. */
+  limit?: number | undefined;
+}
+
+/** `--stream` must name a stream of the pipeline: a typo would otherwise look like "nothing to see". */
+export function unknownStreamError(plan: Plan, stream: string | undefined): LedgersyncError | undefined {
+  if (stream === undefined || plan.streams.some((s) => s.name === stream)) return undefined;
+  return new LedgersyncError('unknown_stream', 'config', `pipeline ${plan.name} has no stream '${stream}'`, {
+    fix: `use one of: ${plan.streams.map((s) => s.name).join(', ')}`,
+  });
+}
+
+function reportError(out: NodeJS.WritableStream, error: LedgersyncError): ExitCode {
+  out.write(`error: ${error.actionable}\n`);
+  return exitCodeFor({ error });
+}
+
+/** A dead letter as `status --json` lists it: snake_case keys, ISO-8601 times, the record it waits for. */
+function deadLetterJson(d: DeadLetter): Record<string, unknown> {
+  const blockedBy = blockerOf(d);
+  return {
+    stream: d.stream,
+    source_id: d.sourceId,
+    source_version: d.sourceVersion,
+    deleted: d.deleted,
+    error_code: d.errorCode,
+    error_kind: d.errorKind,
+    message: d.message,
+    fix: d.fix,
+    details: withSnakeCaseKeys(d.details),
+    attempts: d.attempts,
+    last_run_id: d.lastRunId,
+    updated_at: isoOrNull(d.updatedAt),
+    ...(blockedBy ? { blocked_by: blockedBy } : {}),
+  };
+}
+
+function runJson(r: RunRecord): Record<string, unknown> {
+  return {
+    id: r.id,
+    started_at: isoOrNull(r.startedAt),
+    finished_at: isoOrNull(r.finishedAt),
+    status: r.status,
+    exit_code: r.exitCode,
+    counts: r.counts,
+    error: r.error,
+  };
+}
+
+export async function showStatus(options: StatusOptions): Promise<ExitCode> {
   const { statePath, json, out } = options;
   const plan = await loadForState(options);
   if (!plan) return EXIT.config;
+  const unknown = unknownStreamError(plan, options.stream);
+  if (unknown) return reportError(out, unknown);
   const name = plan.name;
   if (!existsSync(statePath)) {
     out.write(
       json
-        ? JSON.stringify({ pipeline: name, checkpoints: [], runs: [], dead_letters: [] }) + '\n'
+        ? JSON.stringify({ pipeline: name, checkpoints: [], runs: [], dead_letter_count: 0, dead_letter_causes: [], dead_letters: [], connector_state: [] }) +
+            '\n'
         : `pipeline ${name}: no state yet at ${statePath} (never run)\n`,
     );
     return EXIT.ok;
@@ -59,13 +120,18 @@ export async function showStatus(options: StateCommandOptions & { json: boolean 
     const runs = state.recentRuns(name, 10);
     const dead = state.deadLetters(name);
     const drifts = mappingDrifts(state, plan, plan.streams);
+    const causes = filterCauses(groupDeadLetters(dead), { stream: options.stream, code: options.code });
+    const shown = new Set(causes.flatMap((c) => [...c.records, ...c.blocked].map((r) => `${r.stream}\u0000${r.source_id}`)));
+    const filtered = options.stream !== undefined || options.code !== undefined;
     if (json) {
       out.write(
         JSON.stringify({
           pipeline: name,
-          checkpoints,
-          runs,
-          dead_letters: dead.map(({ record: _record, ...rest }) => rest),
+          checkpoints: checkpoints.map((c) => ({ stream: c.stream, value: c.value, updated_at: isoOrNull(c.updatedAt) })),
+          runs: runs.map(runJson),
+          dead_letter_count: dead.length,
+          dead_letter_causes: causes,
+          dead_letters: dead.filter((d) => shown.has(`${d.stream}\u0000${d.sourceId}`)).map(deadLetterJson),
           mapping_changes: drifts,
           connector_state: connectorStateLines(options.connectors, plan, state),
         }) + '\n',
@@ -98,11 +164,13 @@ export async function showStatus(options: StateCommandOptions & { json: boolean 
       );
     }
     for (const drift of Object.values(drifts)) out.write(`\n${describeDrift(plan, drift, { remapping: false })}\n`);
-    out.write(`\ndead letters (retried on every run): ${dead.length}\n`);
-    for (const d of dead.slice(0, 50)) {
-      out.write(`  ${d.stream} ${d.sourceId} [${d.errorCode}] ${d.message}${d.fix ? ` — fix: ${d.fix}` : ''} (attempts ${d.attempts})\n`);
-    }
-    if (dead.length > 50) out.write(`  … ${dead.length - 50} more (use --json)\n`);
+    const shownCount = shown.size;
+    const heading = filtered
+      ? `\ndead letters (retried on every run): ${shownCount} of ${dead.length} match${options.stream !== undefined ? ` --stream ${options.stream}` : ''}${options.code !== undefined ? ` --code ${options.code}` : ''}`
+      : `\ndead letters (retried on every run): ${dead.length}`;
+    out.write(`${heading}${causes.length ? `, ${causes.length} cause(s)` : ''}\n`);
+    for (const line of formatCauses(causes, options.limit ?? 3)) out.write(line + '\n');
+    if (causes.length) out.write('  (every record: status --json; one cause: --code CODE; more ids: --limit N)\n');
     const extra = connectorStateLines(options.connectors, plan, state);
     if (extra.length) out.write('\n' + extra.join('\n') + '\n');
     return EXIT.ok;
@@ -113,6 +181,8 @@ export async function resetPipeline(options: StateCommandOptions & { stream?: st
   const { statePath, stream, out } = options;
   const plan = await loadForState(options);
   if (!plan) return EXIT.config;
+  const unknown = unknownStreamError(plan, stream);
+  if (unknown) return reportError(out, unknown);
   const name = plan.name;
   if (!existsSync(statePath)) {
     out.write(`pipeline ${name}: no state at ${statePath}, nothing to reset\n`);

@@ -43,6 +43,8 @@ export interface DeadLetter {
   errorKind: string;
   message: string;
   fix: string | null;
+  /** The error's details (`reference_not_synced`: the stream and sourceId of the record waited for). */
+  details: Record<string, unknown>;
   attempts: number;
   lastRunId: string;
   updatedAt: number;
@@ -581,6 +583,7 @@ export class StateStore {
       errorKind: String(r['error_kind']),
       message: String(r['message']),
       fix: (r['fix'] as string | null) ?? null,
+      details: r['details_json'] ? (JSON.parse(String(r['details_json'])) as Record<string, unknown>) : {},
       attempts: Number(r['attempts']),
       lastRunId: String(r['last_run_id']),
       updatedAt: Number(r['updated_at']),

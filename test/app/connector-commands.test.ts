@@ -84,7 +84,7 @@ describe('connector commands on the CLI', () => {
     expect(seen[0]!.values).toEqual({ period: '2026-10', 'dry-run': true, note: undefined });
     expect(seen[0]!.plan.name).toBe('full-example');
     expect(seen[0]!.connectorInput.connection.connector).toBe('ledger');
-    expect(JSON.parse(out.join(''))).toEqual({ status: 'closed', exitCode: 0, pipeline: 'full-example', closed: '2026-10', runId: seen[0]!.runId });
+    expect(JSON.parse(out.join(''))).toEqual({ status: 'closed', exit_code: 0, pipeline: 'full-example', closed: '2026-10', run_id: seen[0]!.runId });
     expect(process.exitCode).toBe(0);
   });
 });

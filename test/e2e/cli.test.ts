@@ -49,12 +49,12 @@ describe.skipIf(!built)('ledgersync CLI', () => {
       const summary = JSON.parse(json.stdout) as Record<string, unknown>;
       expect(summary).toEqual({
         status: 'nothing_to_post',
-        exitCode: 0,
+        exit_code: 0,
         pipeline: 'chargebee-revrec-to-dualentry',
         period: '2025-03',
         entries: [],
-        apiCalls: 0,
-        runId: expect.stringMatching(/^\d{8}T\d{6}-/),
+        api_calls: 0,
+        run_id: expect.stringMatching(/^\d{8}T\d{6}-/),
       });
 
       const text = await cli(['post', pipeline, '--period', '2025-03'], env);
@@ -173,7 +173,7 @@ describe.skipIf(!built)('ledgersync CLI', () => {
 
       const status = await cli(['status', pipeline, '--state', state], env);
       expect(status.stdout).toMatch(/dead letters \(retried on every run\): [1-9]/);
-      expect(status.stdout).toMatch(/no entry for '\w+' in lookup table 'payment_methods'.*fix: add '\w+' under lookups\.payment_methods\.values/);
+      expect(status.stdout).toMatch(/no entry for '\w+' in lookup table 'payment_methods'.*\n\s+fix: add '\w+' under lookups\.payment_methods\.values/);
 
       const fixed = readFileSync(pipeline, 'utf8').replace('      card: CARD', [...methods].map((m) => `      ${m}: ${m.toUpperCase()}`).join('\n'));
       writeFileSync(pipeline, fixed);

@@ -233,7 +233,7 @@ describe('Chargebee RevRec → DualEntry, end to end', () => {
     expect(post).toMatchObject({ status: 'posted', exitCode: 0 });
   });
 
-  it('period is locked: exit 2 naming the period, then posts once it is reopened', async () => {
+  it('period is locked: exit 1 (the rest of the run went through) naming the period, then posts once it is reopened', async () => {
     const pipeline = pipelineCopy(dir, 'locked.yaml');
     const statePath = join(dir, 'locked.db');
     // A fresh company so this pipeline's months are not mixed with the first test's entries.
@@ -247,10 +247,13 @@ describe('Chargebee RevRec → DualEntry, end to end', () => {
     const lockedEnv = { ...env(), DUALENTRY_COMPANY_ID: '5151' };
 
     const summary = await runPipeline({ connectors: installedConnectors, pipelinePath: pipeline, statePath, env: lockedEnv, log: silentLogger });
-    expect(summary.exitCode).toBe(2);
-    expect(summary.error).toMatchObject({ code: 'dualentry_period_locked' });
-    expect(summary.error!.message).toContain(`period ${locked} is locked: the entry dated ${lastDay}`);
-    expect(summary.error!.fix).toContain(`reopen ${locked} under Period locking`);
+    expect(summary.exitCode).toBe(1);
+    expect(summary.status).toBe('partial');
+    expect(summary.error).toBeUndefined();
+    const [waiting] = summary.waiting ?? [];
+    expect(waiting).toMatchObject({ subject: `DualEntry period ${locked}`, code: 'dualentry_period_locked' });
+    expect(waiting!.message).toContain(`period ${locked} is locked: the entry dated ${lastDay}`);
+    expect(waiting!.fix).toContain(`reopen ${locked} under Period locking`);
     const posted = ledger.state.entries.filter((e) => e.company_id === 5151).map((e) => e.date.slice(0, 7));
     expect(posted.length).toBeGreaterThan(0);
     expect(posted.every((m) => m < locked)).toBe(true);

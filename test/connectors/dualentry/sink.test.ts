@@ -374,7 +374,9 @@ describe('DualEntry sink: the four posting errors', () => {
     fake.lockPeriod('2026-01');
     const sink = createDualEntrySink(factoryInput(base()), { now: () => at(2026, 3, 10) });
     await sink.write([annualInvoice()], sinkContext(kv));
-    await expect(sink.close!(sinkContext(kv))).rejects.toMatchObject({ code: 'dualentry_period_locked' });
+    // The rest of the run went through: the period waits in retry, reported, not thrown (exit 1, like a dead letter).
+    const closed = await sink.close!(sinkContext(kv));
+    expect(closed).toMatchObject({ waiting: [{ subject: 'DualEntry period 2026-01', error: { code: 'dualentry_period_locked' } }] });
     const [locked] = sink.lastAutomaticPostings;
     expect(locked!.error!.message).toMatch(/^DualEntry period 2026-01 is locked: the entry dated 2026-01-31 falls inside a closed accounting period/);
     expect(locked!.error!.fix).toMatch(/reopen 2026-01 under Period locking in DualEntry, or change revenue_recognition.entry_date/);
@@ -383,7 +385,7 @@ describe('DualEntry sink: the four posting errors', () => {
 
     // Still locked on the next run: the attempt count grows.
     const again = createDualEntrySink(factoryInput(base()), { now: () => at(2026, 3, 11) });
-    await expect(again.close!(sinkContext(kv))).rejects.toThrow(/locked/);
+    expect((await again.close!(sinkContext(kv)))?.waiting?.[0]?.error.message).toMatch(/locked/);
     expect(again.status(sinkContext(kv)).retry!.attempts).toBe(2);
 
     fake.reopenPeriod('2026-01');

@@ -98,7 +98,7 @@ streams:
     const found = await problems(text);
     expect(found).toEqual([
       '7:1: sink.tables is required',
-      '9:8: url must come from an environment variable, e.g. ${SQL_URL}; never write a secret in the file',
+      '9:8: url must come from an environment variable, e.g. ${METRICS_DATABASE_URL}; never write a secret in the file',
     ]);
     expect(found.join('\n')).not.toContain('hunter22');
   });

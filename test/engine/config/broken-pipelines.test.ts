@@ -42,7 +42,8 @@ const cases: Array<{ file: string; mode?: 'run' | 'validate'; problems: Expected
         line: 4,
         column: 14,
         code: 'unknown_connector',
-        message: "unknown connector 'chargebe': there is no connectors/chargebe/connector.yaml (did you mean 'chargebee'?)",
+        message:
+          "unknown connector 'chargebe' (did you mean 'chargebee'?); the connectors are: acumatica, chargebee, dualentry, file, jsonl, quickbooks-online, sage-intacct, sql",
       },
     ],
   },

@@ -1,0 +1,113 @@
+/**
+ * The CLI's own manners: a version, help with examples and exit codes, one-line refusals that
+ * name the valid choices (exit 2), and a repeatable --stream that never takes the pipeline.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startFakeChargebee, type FakeChargebee } from '../fakes/chargebee/index.js';
+import { CLI, JSONL_PIPELINE, ROOT, chargebeeEnv, tempDir } from './helpers.js';
+
+const built = existsSync(join(ROOT, 'dist/app/cli.js'));
+
+function cli(args: string[], env: Record<string, string | undefined> = { PATH: process.env['PATH'] }) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe.skipIf(!built)('the CLI', () => {
+  it('--version prints the installed version', async () => {
+    const { code, stdout } = await cli(['--version']);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+  });
+
+  it('--help shows examples and the exit codes with what a scheduler should do', async () => {
+    const { code, stdout } = await cli(['--help']);
+    expect(code).toBe(0);
+    expect(stdout).toContain('Examples:\n  $ ledgersync validate "pipelines/**/*.yaml"');
+    expect(stdout).toMatch(/^ {2}1 {2}finished, but some records failed .* {2}alert a person; the next run retries them$/m);
+    expect(stdout).toMatch(/^ {2}4 {2}another run of the same pipeline holds the lock .* {2}skip this tick$/m);
+  });
+
+  it('an unknown command is exit 2 with the commands named', async () => {
+    const { code, stderr } = await cli(['stauts', JSONL_PIPELINE]);
+    expect(code).toBe(2);
+    expect(stderr.split('\n')[0]).toBe(
+      "error: unknown command 'stauts' (did you mean 'status'?); the commands are: validate, run, status, reset, test, init, plan, show, check, post",
+    );
+  });
+
+  it('a missing argument or a bad choice is one line, without the whole help after it', async () => {
+    const missing = await cli(['status']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe("error: missing required argument 'pipeline'\n");
+    const choice = await cli(['validate', '--format', 'xml', 'p.yaml']);
+    expect(choice.code).toBe(2);
+    expect(choice.stderr).toBe("error: option '--format <format>' argument 'xml' is invalid. Allowed choices are text, json.\n");
+  });
+
+  it('a --limit that is not a number is exit 2 saying what it expects', async () => {
+    const { code, stderr } = await cli(['status', JSONL_PIPELINE, '--limit', 'ten']);
+    expect(code).toBe(2);
+    expect(stderr).toContain("expected a whole number from 1, not 'ten'");
+  });
+
+  it('a directory where a file is written or read is a one-line error, not EISDIR', async () => {
+    const work = tempDir();
+    try {
+      const junit = await cli(['test', JSONL_PIPELINE, 'pipelines/examples/chargebee-to-jsonl.cases.yaml', '--format', 'junit', '--out', work.dir]);
+      expect(junit.code).toBe(2);
+      expect(junit.stderr).toBe(`error: cannot write the JUnit report to ${work.dir}: it is a directory; give a file path such as reports/mappings.xml\n`);
+      const run = await cli(['run', 'pipelines/examples']);
+      expect(run.code).toBe(2);
+      expect(run.stdout.split('\n')[0]).toMatch(/pipelines\/examples:1:1: cannot read .*pipelines\/examples: it is a directory/);
+      expect(run.stdout + run.stderr).not.toContain('EISDIR');
+    } finally {
+      work.cleanup();
+    }
+  });
+
+  describe('against the fake Chargebee', () => {
+    let fake: FakeChargebee;
+    let work: ReturnType<typeof tempDir>;
+    beforeEach(async () => {
+      fake = await startFakeChargebee({ customers: 12 });
+      work = tempDir();
+    });
+    afterEach(async () => {
+      await fake.close();
+      work.cleanup();
+    });
+
+    it('--stream before the pipeline keeps the pipeline; repeated or comma-separated names all count', async () => {
+      const env = { ...chargebeeEnv(fake, join(work.dir, 'out')), LEDGERSYNC_STATE: join(work.dir, 'state.db') };
+      const one = await cli(['run', '--stream', 'customers', JSONL_PIPELINE, '--json'], env);
+      expect(one.code, one.stdout + one.stderr).toBe(0);
+      expect(Object.keys((JSON.parse(one.stdout) as { streams: object }).streams)).toEqual(['customers']);
+      const two = await cli(['run', '--stream', 'invoices,credit_notes', '--stream', 'customers', JSONL_PIPELINE, '--json'], env);
+      expect(Object.keys((JSON.parse(two.stdout) as { streams: object }).streams)).toEqual(['customers', 'invoices', 'credit_notes']);
+    });
+
+    it('an unknown stream is exit 2 naming the streams, for run, status and reset', async () => {
+      const env = { ...chargebeeEnv(fake, join(work.dir, 'out')), LEDGERSYNC_STATE: join(work.dir, 'state.db') };
+      const run = await cli(['run', JSONL_PIPELINE, '--stream', 'invoice', '--json'], env);
+      expect(run.code).toBe(2);
+      expect((JSON.parse(run.stdout) as { error: { fix: string } }).error.fix).toBe('use one of: customers, invoices, credit_notes, transactions');
+      for (const command of ['status', 'reset']) {
+        const result = await cli([command, JSONL_PIPELINE, '--stream', 'invoice'], env);
+        expect(result.code, command).toBe(2);
+        expect(result.stdout, command).toBe(
+          "error: pipeline chargebee-to-jsonl has no stream 'invoice' Fix: use one of: customers, invoices, credit_notes, transactions\n",
+        );
+      }
+    });
+  });
+});
