@@ -94,7 +94,15 @@ export const engineErrorCodes = {
     },
     auth_needs_hook: { kind: 'system', meaning: 'a descriptor declares OAuth but the connector gives no hook to authorize requests (a connector bug)' },
     auth_needs_code: { kind: 'system', meaning: "an auth type that only the connector's code implements was used as static headers (a connector bug)" },
-    connection_failed: { kind: 'transient', meaning: 'the network failed after every retry (DNS, refused connection, reset, timeout)' },
+    connection_failed: {
+      kind: 'transient',
+      meaning: 'the network failed after every retry (DNS, refused connection, reset, timeout); a write cut off so is looked up before it is sent again',
+    },
+    unreadable_response: {
+      kind: 'transient',
+      meaning:
+        'a vendor (or a proxy in front of it) answered 2xx with a body that cannot be read: truncated, an HTML page, not JSON, too large; the message shows its content type and first bytes',
+    },
     unexpected_response: { kind: 'transient', meaning: 'a vendor answered with a body of an unexpected shape (no list where one was expected)' },
     paging_loop: { kind: 'transient', meaning: 'a listing returned the same next-page token twice; reading stopped instead of looping' },
     unknown_endpoint: { kind: 'config', meaning: 'a stream names an endpoint the source connector does not have' },
