@@ -10,13 +10,24 @@ export const quickbooksErrorCodes = {
     qbo_token_unreadable: { kind: 'transient', meaning: "Intuit's token endpoint answered 200 without a usable access token" },
     qbo_authentication_failed: { kind: 'auth', meaning: 'QuickBooks refused the access token even after a refresh: reconnect' },
     qbo_forbidden: { kind: 'auth', meaning: 'the connected user has no access to this company' },
-    qbo_batch_incomplete: { kind: 'transient', meaning: 'a batch answer lacks one of its items; that write may have happened and is looked up next time' },
-    qbo_unexpected_answer: { kind: 'transient', meaning: 'QuickBooks answered a write without the entity; it may have happened and is looked up next time' },
+    qbo_batch_incomplete: {
+      kind: 'transient',
+      meaning: 'a batch answer lacks one of its items; that write may have happened and is looked up before it is sent again',
+    },
+    qbo_unexpected_answer: {
+      kind: 'transient',
+      meaning: 'QuickBooks answered a write without the entity; it may have happened and is looked up before it is sent again',
+    },
     qbo_unknown_object: { kind: 'record', meaning: 'a record names an object this connector does not write' },
     qbo_cannot_void: { kind: 'record', meaning: 'the mapping asks to void an object QuickBooks cannot void' },
     qbo_cannot_delete: { kind: 'record', meaning: 'the mapping asks to delete an object QuickBooks does not delete' },
     qbo_field_too_long: { kind: 'record', meaning: 'a mapped field is longer than QuickBooks allows (DocNumber 21…); refused, never truncated' },
     qbo_missing_natural_key: { kind: 'record', meaning: 'the mapped record lacks the field it is looked up by before creating' },
+    qbo_name_taken: {
+      kind: 'record',
+      meaning:
+        'a customer or item name is already used in QuickBooks by a document ledgersync did not write for this pipeline; the record is not created under another name',
+    },
     qbo_target_gone: { kind: 'record', meaning: 'the QuickBooks record the ledger points at no longer exists (deleted in QuickBooks?)' },
     qbo_no_result: { kind: 'system', meaning: 'a record got no outcome from a batch (a connector bug)' },
     invalid_descriptor: { kind: 'system', meaning: "the QuickBooks descriptor lacks settings or auth the connector's code needs (a connector bug)" },
