@@ -43,6 +43,8 @@ export interface FaultRule {
   skip?: number;
   /** Matching requests to spoil after the skipped ones. Default 1; `Infinity` for all. */
   times?: number;
+  /** Spoil only every n-th of those (1: each). Default 1. */
+  every?: number;
   fault: Fault;
 }
 
@@ -108,7 +110,8 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       rule.seen++;
       const skip = rule.skip ?? 0;
       const times = rule.times ?? 1;
-      if (rule.seen > skip && rule.seen <= skip + times) return rule.fault;
+      const every = rule.every ?? 1;
+      if (rule.seen > skip && rule.seen <= skip + times && (rule.seen - skip - 1) % every === 0) return rule.fault;
     }
     return undefined;
   }
