@@ -121,3 +121,34 @@ describe.each(sinks)('$name behind the fault proxy', (sink) => {
     120_000,
   );
 });
+
+describe.each(sinks)('$name: garbage answers to reads', (sink) => {
+  it('a truncated answer to a read is retried like a 5xx: the run completes with every document once', async () => {
+    const expected = await cleanRun(sink);
+    const scenario = await sink.start();
+    try {
+      scenario.proxy.inject({ ...scenario.reads, skip: 1, times: 2, fault: { kind: 'truncate' } });
+      const run = await scenario.run();
+      expect(scenario.proxy.injected).toBe(2);
+      expect(run.exitCode, JSON.stringify(run.error)).toBe(0);
+      expect(compare(expected, scenario.documents())).toEqual({ lost: 0, doubled: 0 });
+    } finally {
+      await scenario.close();
+    }
+  }, 120_000);
+
+  it('garbage that persists stops the run with exit 3, naming the system and what came back, never exit 2', async () => {
+    const scenario = await sink.start();
+    try {
+      scenario.proxy.inject({ ...scenario.reads, times: Infinity, fault: { kind: 'html-200' } });
+      const run = await scenario.run();
+      expect(run.exitCode).toBe(3);
+      expect(run.error?.code).toBe('unreadable_response');
+      expect(run.error?.message).toMatch(scenario.label);
+      expect(run.error?.message).toMatch(/answered HTTP 200 with an HTML page \(text\/html; charset=utf-8, \d+ bytes, starting "<!DOCTYPE html>/);
+      expect(run.error?.message).not.toMatch(/Unexpected token/);
+    } finally {
+      await scenario.close();
+    }
+  }, 120_000);
+});

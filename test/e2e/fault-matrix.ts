@@ -24,6 +24,10 @@ export interface SinkScenario {
   proxy: FaultProxy;
   /** What picks this sink's write requests out of everything going through the proxy. */
   writes: Pick<FaultRule, 'method' | 'path' | 'body'>;
+  /** What picks its reads (look-ups, queries, the checks made when it opens). */
+  reads: Pick<FaultRule, 'method' | 'path' | 'body'>;
+  /** How messages name the system. */
+  label: RegExp;
   run(): Promise<RunSummary>;
   /** One key per document the sink's fake holds. */
   documents(): string[];
@@ -57,6 +61,8 @@ const quickbooks: SinkUnderTest = {
     return {
       proxy,
       writes: { method: 'POST', path: /\/v3\/company\/[^/]+\/(?!query)/ },
+      reads: { method: 'GET' },
+      label: /QuickBooks Online realm \d+/,
       run: () => s.run(),
       documents: () => Object.entries(keys).flatMap(([object, key]) => s.qbo.state.entities(object).map((e) => `${object} ${String(e[key])}`)),
       async close() {
@@ -78,6 +84,8 @@ const intacct: SinkUnderTest = {
     return {
       proxy,
       writes: { method: 'POST', body: /<function controlid="[^"]*"><(create|update|apply)/ },
+      reads: { method: 'POST', body: /<function controlid="[^"]*"><(readByQuery|readMore|getAPISession)/ },
+      label: /Sage Intacct company 'acme-test'/,
       run: () => s.run(),
       documents: () => intacctDocuments(s.intacct.state),
       async close() {
@@ -128,6 +136,8 @@ const dualentry: SinkUnderTest = {
     return {
       proxy,
       writes: { method: 'POST', path: /\/journal-entries\// },
+      reads: { method: 'GET' },
+      label: /DualEntry/,
       run: () => runPipeline({ connectors: installedConnectors, pipelinePath, statePath: join(dir, 'state.db'), env, log: silentLogger }),
       documents: () => ledger.state.entries.map((e) => `entry ${/\[([^\]]+)\]$/.exec(e.memo)?.[1] ?? e.memo} ${e.amount}`),
       async close() {
@@ -183,6 +193,8 @@ const chargebeeSink: SinkUnderTest = {
     return {
       proxy,
       writes: { method: 'POST', path: /\/record_payment/ },
+      reads: { method: 'GET' },
+      label: /Chargebee site '[a-z0-9-]+'/,
       run: () => runPipeline({ connectors: installedConnectors, pipelinePath: reversePath, statePath: join(s.dir, 'reverse.db'), env, log: silentLogger }),
       documents: () =>
         s.cb.state
