@@ -5,8 +5,16 @@ export const quickbooksErrorCodes = {
   codes: {
     qbo_invalid_client: { kind: 'auth', meaning: 'Intuit rejected QBO_CLIENT_ID / QBO_CLIENT_SECRET' },
     qbo_refresh_token_rejected: { kind: 'auth', meaning: 'Intuit rejected the refresh token (app disconnected, token expired or already rotated): reconnect' },
+    qbo_refresh_answer_lost: {
+      kind: 'auth',
+      meaning:
+        'Intuit refused the refresh token after the answer to its redemption was lost: the rotated token never arrived; reconnect (the attempt is recorded, so every run says so)',
+    },
     qbo_token_failed: { kind: 'auth', meaning: "Intuit's token endpoint refused the refresh: reconnect the company" },
-    qbo_token_unavailable: { kind: 'transient', meaning: "Intuit's token endpoint is unavailable (5xx, 429)" },
+    qbo_token_unavailable: {
+      kind: 'transient',
+      meaning: "Intuit's token endpoint is unavailable (5xx, 429) or its answer was lost; a lost redemption is recorded and tried again with the same token",
+    },
     qbo_token_unreadable: { kind: 'transient', meaning: "Intuit's token endpoint answered 200 without a usable access token" },
     qbo_authentication_failed: { kind: 'auth', meaning: 'QuickBooks refused the access token even after a refresh: reconnect' },
     qbo_forbidden: { kind: 'auth', meaning: 'the connected user has no access to this company' },
