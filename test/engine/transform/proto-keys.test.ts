@@ -3,7 +3,7 @@
  * JSON parsing, null normalisation, the mapping (compiled and interpreted), the content hash and the
  * sink, where an assignment would have replaced an object's prototype and silently dropped them.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { installedConnectors } from '../../../app/registry.js';
