@@ -14,6 +14,7 @@
  * | `html-200`       | 200 with an HTML page instead of the vendor's answer                         | yes (or no)|
  * | `trickle`        | the vendor's answer, a few bytes at a time                                   | yes        |
  * | `bloat`          | the vendor's answer padded with megabytes of insignificant whitespace       | yes        |
+ * | `stall`          | nothing at all, until the client gives up (its timeout)                      | yes        |
  *
  * node:http only. Every request is logged with the fault it got, if any.
  */
@@ -28,7 +29,8 @@ export type Fault =
   | { kind: 'truncate' }
   | { kind: 'html-200'; forward?: boolean }
   | { kind: 'trickle'; pieces?: number; delayMs?: number }
-  | { kind: 'bloat'; bytes?: number };
+  | { kind: 'bloat'; bytes?: number }
+  | { kind: 'stall' };
 
 export type FaultKind = Fault['kind'];
 
@@ -170,6 +172,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         res.end();
         return;
       }
+      case 'stall':
+        // The vendor applied it; the answer never comes. The client's timeout ends the exchange.
+        return;
       case 'bloat': {
         // Trailing whitespace is insignificant after a JSON value and after an XML root element.
         const body = Buffer.concat([upstream.body, Buffer.alloc(fault.bytes ?? 8 * 1024 * 1024, 0x20)]);

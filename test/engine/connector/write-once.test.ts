@@ -49,7 +49,7 @@ afterEach(async () => {
 type Thing = { id: number; key: string };
 function write(key: string, maxAttempts = 3) {
   const connection = createConnection(
-    { label: 'Vendor', baseUrl: proxy.url, retry: { maxAttempts, baseDelayMs: 1, maxDelayMs: 2 } },
+    { label: 'Vendor', baseUrl: proxy.url, retry: { maxAttempts, baseDelayMs: 1, maxDelayMs: 2 }, timeoutMs: 1000 },
     { sleep: async () => {}, random: () => 0 },
   );
   return writeOnce<Thing>({
@@ -64,7 +64,7 @@ function write(key: string, maxAttempts = 3) {
 const count = (key: string) => [...vendor.things.keys()].filter((k) => k.startsWith(`${key}#`)).length;
 
 describe('writeOnce', () => {
-  it('adopts a document whose answer was lost after it landed (503, gateway 429, HTML 200, truncated, reset), sending it once', async () => {
+  it('adopts a document whose answer was lost after it landed (503, gateway 429, HTML 200, truncated, reset, timeout), sending it once', async () => {
     const faults = [
       { kind: 'status', status: 503 },
       { kind: 'status', status: 429 },
@@ -72,6 +72,7 @@ describe('writeOnce', () => {
       { kind: 'truncate' },
       { kind: 'reset-after' },
       { kind: 'reset-mid-body' },
+      { kind: 'stall' },
     ] as const;
     for (const [i, fault] of faults.entries()) {
       proxy.inject({ method: 'POST', fault });

@@ -115,6 +115,14 @@ describe('what a connection makes of lost, spoiled and garbage answers', () => {
     expect(vendor.received()).toBe(3);
   });
 
+  it('a write whose answer never comes (the client times out) is uncertain; a read is retried', async () => {
+    vendor.proxy.inject({ method: 'POST', fault: { kind: 'stall' } });
+    const result = await connect({ timeoutMs: 300 }).send({ method: 'POST', path: '/things', json: {} });
+    expect(result).toMatchObject({ outcome: 'uncertain', error: { code: 'connection_failed', mayHaveSucceeded: true } });
+    vendor.proxy.inject({ method: 'GET', fault: { kind: 'stall' } });
+    expect((await connect({ timeoutMs: 300 }).request({ method: 'GET', path: '/things' })).json()).toMatchObject({ n: 3 });
+  });
+
   it('reads a trickled or bloated answer whole, and refuses one above the size it reads', async () => {
     vendor.proxy.inject({ method: 'GET', fault: { kind: 'trickle', pieces: 10, delayMs: 10 } });
     expect((await connect().request({ method: 'GET', path: '/things' })).json()).toMatchObject({ n: 1 });
