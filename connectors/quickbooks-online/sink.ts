@@ -580,7 +580,7 @@ export class QboSink implements Sink {
           (r) =>
             String(r[key]).toLowerCase() === name && (!adoptField || (typeof r[adoptField] === 'string' && r[adoptField].trim() === d.job.record.sourceId)),
         );
-        if (landed) this.landed(d, landed);
+        if (landed) this.succeeded(d.job, d.kind, landed);
         else again.push(d);
       }
     }
@@ -594,8 +594,8 @@ export class QboSink implements Sink {
       );
       for (const d of group) {
         const entity = current.get(d.job.target!.Id);
-        if (d.kind === 'delete' && !entity) this.landed(d, { Id: d.job.target!.Id });
-        else if (d.kind === 'update' && entity && holdsAll(entity, d.job.body)) this.landed(d, entity);
+        if (d.kind === 'delete' && !entity) this.succeeded(d.job, d.kind, { Id: d.job.target!.Id });
+        else if (d.kind === 'update' && entity && holdsAll(entity, d.job.body)) this.succeeded(d.job, d.kind, entity);
         else {
           if (entity) d.job.target!.SyncToken = String(entity.SyncToken);
           again.push(d);
@@ -603,10 +603,6 @@ export class QboSink implements Sink {
       }
     }
     return again;
-  }
-
-  private landed(d: InDoubt, entity: Record<string, unknown>): void {
-    this.succeeded(d.job, d.kind, entity);
   }
 
   private succeeded(job: Job, kind: OperationKind, entity: Record<string, unknown>): void {
