@@ -112,7 +112,11 @@ export const engineErrorCodes = {
       meaning:
         'a vendor (or a proxy in front of it) answered 2xx with a body that cannot be read: truncated, an HTML page, not JSON, too large; the message shows its content type and first bytes',
     },
-    unexpected_response: { kind: 'transient', meaning: 'a vendor answered with a body of an unexpected shape (no list where one was expected)' },
+    unexpected_response: {
+      kind: 'transient',
+      meaning:
+        'a vendor answered with a body of an unexpected shape (no list where one was expected, a write answered without the document it wrote, which is then looked up)',
+    },
     paging_loop: { kind: 'transient', meaning: 'a listing returned the same next-page token twice; reading stopped instead of looping' },
     unknown_endpoint: { kind: 'config', meaning: 'a stream names an endpoint the source connector does not have' },
     transform_failed: { kind: 'record', meaning: "a JSONata expression failed on a record (the message names the expression's line)" },
