@@ -68,7 +68,16 @@ export const engineErrorCodes = {
       kind: ['system', 'record'],
       meaning: 'something other than a ledgersync error was thrown (a bug, or a library failing); the message is the original one',
     },
-    state_unreadable: { kind: 'config', meaning: 'the state file cannot be opened (path, permissions)' },
+    state_unreadable: { kind: 'config', meaning: 'the state file cannot be opened (a path whose folder cannot be created, a folder where the file should be)' },
+    state_corrupt: { kind: 'config', meaning: "the state file is not an SQLite database, is damaged, or is another program's database" },
+    state_read_only: { kind: 'config', meaning: 'the state file or its folder cannot be written by the user running ledgersync' },
+    state_locked: { kind: 'config', meaning: 'another program (an sqlite3 shell, a backup or BI tool) holds a lock on the state file' },
+    state_too_new: { kind: 'config', meaning: 'the state file was written by a newer ledgersync, with a state schema this one does not know' },
+    state_wal_damaged: {
+      kind: 'config',
+      meaning: "the state file's write-ahead log (<file>-wal) has a damaged header; SQLite would silently drop the writes it holds",
+    },
+    state_io_failed: { kind: 'config', meaning: 'the disk under the state file failed a read or write (full, I/O error)' },
     secret_key_missing: { kind: 'config', meaning: 'LEDGERSYNC_SECRET_KEY is unset or shorter than 16 characters, and a token must be stored' },
     secret_undecryptable: { kind: 'config', meaning: 'a stored token cannot be decrypted with the current LEDGERSYNC_SECRET_KEY' },
     sink_result_mismatch: { kind: 'system', meaning: 'a sink returned a different number of results than records it was given (a connector bug)' },
@@ -95,8 +104,20 @@ export const engineErrorCodes = {
     },
     auth_needs_hook: { kind: 'system', meaning: 'a descriptor declares OAuth but the connector gives no hook to authorize requests (a connector bug)' },
     auth_needs_code: { kind: 'system', meaning: "an auth type that only the connector's code implements was used as static headers (a connector bug)" },
-    connection_failed: { kind: 'transient', meaning: 'the network failed after every retry (DNS, refused connection, reset, timeout)' },
-    unexpected_response: { kind: 'transient', meaning: 'a vendor answered with a body of an unexpected shape (no list where one was expected)' },
+    connection_failed: {
+      kind: 'transient',
+      meaning: 'the network failed after every retry (DNS, refused connection, reset, timeout); a write cut off so is looked up before it is sent again',
+    },
+    unreadable_response: {
+      kind: 'transient',
+      meaning:
+        'a vendor (or a proxy in front of it) answered 2xx with a body that cannot be read: truncated, an HTML page, not JSON, too large; the message shows its content type and first bytes',
+    },
+    unexpected_response: {
+      kind: 'transient',
+      meaning:
+        'a vendor answered with a body of an unexpected shape (no list where one was expected, a write answered without the document it wrote, which is then looked up)',
+    },
     paging_loop: { kind: 'transient', meaning: 'a listing returned the same next-page token twice; reading stopped instead of looping' },
     unknown_endpoint: { kind: 'config', meaning: 'a stream names an endpoint the source connector does not have' },
     transform_failed: { kind: 'record', meaning: "a JSONata expression failed on a record (the message names the expression's line)" },

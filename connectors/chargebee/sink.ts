@@ -15,6 +15,8 @@ import { createHash } from 'node:crypto';
 import { LedgersyncError, asLedgersyncError } from '../../engine/errors.js';
 import type { ConnectorFactoryInput, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
 import type { HttpConnection } from '../../engine/http/connection.js';
+import { writeOnce } from '../../engine/connector/write-once.js';
+import type { Logger } from '../../engine/log.js';
 import { decimalToMinorUnits } from '../../domain/money/money.js';
 import { chargebeeConnection } from './api.js';
 
@@ -103,6 +105,7 @@ export class ChargebeeSink implements Sink {
      * id_at_gateway (descriptor `objects.offline_payment.natural_key`).
      */
     private readonly naturalKey: string,
+    private readonly log?: Logger,
   ) {}
 
   async open(): Promise<void> {
@@ -144,28 +147,34 @@ export class ChargebeeSink implements Sink {
         const found = await this.findExisting(record, payment);
         if (found) return { status: 'created', targetId: found };
       }
-      const response = await this.http.request({
-        method: 'POST',
-        path: `/invoices/${encodeURIComponent(payment.invoiceId)}/record_payment`,
-        form: {
-          'transaction[amount]': payment.amountMinor,
-          'transaction[payment_method]': payment.paymentMethod,
-          'transaction[date]': payment.date,
-          'transaction[reference_number]': payment.referenceNumber,
-          'transaction[id_at_gateway]': payment.idAtGateway,
-          comment: payment.comment,
+      // Chargebee answers a repeated idempotency key from its cache, but only for a day: after a lost
+      // answer the payment is looked up among the invoice's transactions before anything is sent again.
+      const written = await writeOnce({
+        connection: this.http,
+        request: {
+          method: 'POST',
+          path: `/invoices/${encodeURIComponent(payment.invoiceId)}/record_payment`,
+          form: {
+            'transaction[amount]': payment.amountMinor,
+            'transaction[payment_method]': payment.paymentMethod,
+            'transaction[date]': payment.date,
+            'transaction[reference_number]': payment.referenceNumber,
+            'transaction[id_at_gateway]': payment.idAtGateway,
+            comment: payment.comment,
+          },
+          headers: { 'chargebee-idempotency-key': this.idempotencyKey(record) },
+          idempotent: false,
         },
-        headers: { 'chargebee-idempotency-key': this.idempotencyKey(record) },
-        // Safe to repeat: Chargebee answers a repeated idempotency key from its cache.
-        idempotent: true,
+        what: `offline payment ${record.sourceId} on Chargebee invoice ${payment.invoiceId}`,
+        read: (response) => response.json<{ transaction?: ChargebeeTransaction }>().transaction?.id,
+        lookUp: () => this.findRecorded(record, payment),
+        unexpected: () =>
+          new LedgersyncError('chargebee_no_transaction', 'transient', `record_payment on invoice ${payment.invoiceId} answered without a transaction`, {
+            mayHaveSucceeded: true,
+          }),
+        log: this.log,
       });
-      const body = response.json<{ transaction?: ChargebeeTransaction }>();
-      const id = body.transaction?.id;
-      if (!id)
-        throw new LedgersyncError('chargebee_no_transaction', 'transient', `record_payment on invoice ${payment.invoiceId} answered without a transaction`, {
-          mayHaveSucceeded: true,
-        });
-      return { status: 'created', targetId: id };
+      return { status: 'created', targetId: written.document };
     } catch (error) {
       const e = asLedgersyncError(error, 'record');
       if (e.kind === 'auth' || e.kind === 'config' || e.kind === 'system') throw e;
@@ -195,8 +204,14 @@ export class ChargebeeSink implements Sink {
         'check the customer and invoice the source payment was applied to',
       );
     }
+    if (!record.previous?.pendingWrite) return undefined;
+    return this.findRecorded(record, payment);
+  }
+
+  /** A successful payment of this amount on this invoice with the record's id_at_gateway (or natural key); undefined without either. */
+  private async findRecorded(record: SinkRecord, payment: OfflinePayment): Promise<string | undefined> {
     const keyValue = optionalString(record.data[this.naturalKey]);
-    if (!record.previous?.pendingWrite || !(payment.idAtGateway || keyValue)) return undefined;
+    if (!(payment.idAtGateway || keyValue)) return undefined;
     const query = payment.idAtGateway ? { 'id_at_gateway[is]': payment.idAtGateway } : { [`${this.naturalKey}[is]`]: keyValue };
     const listed = (await this.http.request({ method: 'GET', path: '/transactions', query: { ...query, limit: 100 } })).json<{
       list: { transaction: ChargebeeTransaction }[];
@@ -214,5 +229,5 @@ export function createChargebeeSink(input: ConnectorFactoryInput): Sink {
   const { descriptor } = input;
   const naturalKey = descriptor.objects?.['offline_payment']?.natural_key;
   if (!naturalKey) throw new LedgersyncError('invalid_descriptor', 'system', 'the chargebee descriptor must declare objects.offline_payment.natural_key');
-  return new ChargebeeSink(chargebeeConnection(input), input.pipeline, descriptor.max_batch ?? 20, naturalKey);
+  return new ChargebeeSink(chargebeeConnection(input), input.pipeline, descriptor.max_batch ?? 20, naturalKey, input.log);
 }

@@ -8,7 +8,8 @@ import { LedgersyncError } from '../../engine/errors.js';
 import type { PagingDescriptor } from '../../engine/connector/descriptor.js';
 import type { HttpConnection, HttpRequest, HttpResponse, QueryValue } from '../../engine/http/connection.js';
 import { pagesOf } from '../../engine/paging/pagers.js';
-import { redact } from '../../engine/log.js';
+import { redact, type Logger } from '../../engine/log.js';
+import { writeOnce } from '../../engine/connector/write-once.js';
 
 export interface DualEntryCompany {
   id: number;
@@ -172,8 +173,24 @@ export class DualEntryApi {
     return (await this.http.request({ method: 'GET', path: `/journal-entries/${encodeURIComponent(number)}/` })).json<DualEntryEntry>();
   }
 
-  /** POST answers 200 with the created entry. Not idempotent: a timeout leaves `mayHaveSucceeded` set. */
-  async createEntry(body: DualEntryEntryBody): Promise<DualEntryEntry> {
-    return (await this.http.request({ method: 'POST', path: '/journal-entries/', json: body })).json<DualEntryEntry>();
+  /**
+   * POST answers 200 with the created entry. DualEntry has no idempotency key: when the answer is
+   * lost (a 5xx or 429 after the POST, a reset, garbage), the entry is looked up by the `[ref]` its
+   * memo carries before it is posted again. Still in doubt after the retry policy: throws with
+   * `mayHaveSucceeded`, and the caller keeps the attempt pending for the next run's look-up.
+   */
+  async createEntry(body: DualEntryEntryBody, ref: string, log?: Logger): Promise<DualEntryEntry> {
+    const written = await writeOnce({
+      connection: this.http,
+      request: { method: 'POST', path: '/journal-entries/', json: body },
+      what: `DualEntry journal entry [${ref}]`,
+      read: (response) => {
+        const entry = response.json<DualEntryEntry | undefined>();
+        return entry && typeof entry === 'object' && entry.number !== undefined && entry.number !== null ? entry : undefined;
+      },
+      lookUp: async () => (await this.findByRef(ref))[0],
+      ...(log ? { log } : {}),
+    });
+    return written.document;
   }
 }

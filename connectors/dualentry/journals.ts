@@ -185,7 +185,7 @@ export class ReadyJournalPoster {
     };
     kv.set(attemptKey, new Date().toISOString());
     try {
-      const entry = await api.createEntry(body);
+      const entry = await api.createEntry(body, ref, this.deps.log);
       kv.delete(attemptKey);
       return entry;
     } catch (error) {

@@ -292,7 +292,7 @@ export class RevrecPoster {
     if (!entry) {
       ledger.beginAttempt(ref);
       try {
-        entry = await api.createEntry(body);
+        entry = await api.createEntry(body, ref, this.deps.log);
       } catch (error) {
         if (!asLedgersyncError(error).mayHaveSucceeded) ledger.endAttempt(ref);
         throw error;

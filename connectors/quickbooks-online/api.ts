@@ -26,7 +26,16 @@ export interface BatchItem {
 export type BatchOutcome =
   | { bId: string; entity: Record<string, unknown> }
   | { bId: string; fault: QboFault }
-  | { bId: string; rows: Record<string, unknown>[] };
+  | { bId: string; rows: Record<string, unknown>[] }
+  /** The answer lacks this item: its operation may have been applied. */
+  | { bId: string; uncertain: LedgersyncError };
+
+/**
+ * What became of a write: QBO's answer, or `uncertain` when it may have been applied without an
+ * answer to show for it (a 5xx or gateway 429 after it was sent, a reset, garbage, an answer without
+ * the entity). QBO's refusals are thrown (a fault as a `record` error).
+ */
+export type WriteAnswer<T> = { outcome: 'answered'; value: T } | { outcome: 'uncertain'; error: LedgersyncError };
 
 /** A QBO query string literal: single quotes, with `\` and `'` escaped by a backslash. */
 export function quote(value: string): string {
@@ -66,26 +75,38 @@ export class QboApi {
     }
   }
 
+  /** Whole entities by Id (what a write in doubt is compared with); absent ones are not in the map. */
+  async entities(object: string, ids: readonly string[]): Promise<Map<string, QboEntity>> {
+    const out = new Map<string, QboEntity>();
+    for (let i = 0; i < ids.length; i += 30) {
+      const chunk = [...new Set(ids.slice(i, i + 30))];
+      const rows = await this.query(object, `select * from ${object} where Id in (${chunk.map(quote).join(', ')})`);
+      for (const row of rows) out.set(String(row['Id']), row as QboEntity);
+    }
+    return out;
+  }
+
   async read(object: string, id: string): Promise<QboEntity> {
     const response = await this.connection.request({ method: 'GET', path: `${object.toLowerCase()}/${encodeURIComponent(id)}`, query: this.mv });
     return entityOf(response.json(), object);
   }
 
   /** Create: `POST /{entity}` without an Id. Throws the QBO fault as a record error. */
-  async create(object: string, body: Record<string, unknown>): Promise<QboEntity> {
-    const response = await this.connection.request({ method: 'POST', path: object.toLowerCase(), query: this.mv, json: body });
-    return entityOf(response.json(), object);
+  async create(object: string, body: Record<string, unknown>): Promise<WriteAnswer<QboEntity>> {
+    return this.write(object, { method: 'POST', path: object.toLowerCase(), query: this.mv, json: body });
   }
 
   /** Sparse update as Intuit's SDKs send it: `POST /{entity}?operation=update` with Id, SyncToken and `sparse: true`. */
-  async update(object: string, body: Record<string, unknown>): Promise<QboEntity> {
-    const response = await this.connection.request({
-      method: 'POST',
-      path: object.toLowerCase(),
-      query: { operation: 'update', ...this.mv },
-      json: { ...body, sparse: true },
-    });
-    return entityOf(response.json(), object);
+  async update(object: string, body: Record<string, unknown>): Promise<WriteAnswer<QboEntity>> {
+    return this.write(object, { method: 'POST', path: object.toLowerCase(), query: { operation: 'update', ...this.mv }, json: { ...body, sparse: true } });
+  }
+
+  private async write(object: string, request: HttpRequest): Promise<WriteAnswer<QboEntity>> {
+    const sent = await this.connection.send(request);
+    if (sent.outcome === 'failed') throw sent.error;
+    if (sent.outcome === 'uncertain') return { outcome: 'uncertain', error: sent.error };
+    const entity = entityIn(sent.response.json(), object);
+    return entity ? { outcome: 'answered', value: entity } : { outcome: 'uncertain', error: unexpectedAnswer(object) };
   }
 
   /**
@@ -114,8 +135,8 @@ export class QboApi {
     return typeof country === 'string' && country !== '' ? country : undefined;
   }
 
-  /** One batch request (≤ 30 items). Item faults come back as outcomes; request failures throw. */
-  async batch(items: readonly BatchItem[], signal?: AbortSignal): Promise<BatchOutcome[]> {
+  /** One batch request (≤ 30 items). Item faults come back as outcomes; refusals of the request throw; a lost answer is `uncertain`. */
+  async batch(items: readonly BatchItem[], signal?: AbortSignal): Promise<WriteAnswer<BatchOutcome[]>> {
     const request: HttpRequest = {
       method: 'POST',
       path: 'batch',
@@ -126,17 +147,26 @@ export class QboApi {
         ),
       },
     };
-    const response = await this.options.batchLimiter.run(() => this.connection.request(request), signal);
-    const list = response.json<{ BatchItemResponse?: Record<string, unknown>[] }>().BatchItemResponse ?? [];
+    const sent = await this.options.batchLimiter.run(() => this.connection.send(request), signal);
+    if (sent.outcome === 'failed') throw sent.error;
+    if (sent.outcome === 'uncertain') return { outcome: 'uncertain', error: sent.error };
+    const list = sent.response.json<{ BatchItemResponse?: Record<string, unknown>[] }>().BatchItemResponse ?? [];
     const byId = new Map(list.map((r) => [String(r['bId']), r]));
-    return items.map((item) => {
-      const r = byId.get(item.bId);
-      if (!r) throw new LedgersyncError('qbo_batch_incomplete', 'transient', `QuickBooks batch answer lacks item ${item.bId}`, { mayHaveSucceeded: true });
-      const fault = readFault(r);
-      if (fault) return { bId: item.bId, fault };
-      if (item.query !== undefined) return { bId: item.bId, rows: rowsOf(r['QueryResponse'] as Record<string, unknown> | undefined, item.object ?? '') };
-      return { bId: item.bId, entity: (r[item.object!] as Record<string, unknown> | undefined) ?? {} };
-    });
+    return { outcome: 'answered', value: items.map((item) => this.batchItem(item, byId.get(item.bId))) };
+  }
+
+  private batchItem(item: BatchItem, r: Record<string, unknown> | undefined): BatchOutcome {
+    if (!r) {
+      return {
+        bId: item.bId,
+        uncertain: new LedgersyncError('qbo_batch_incomplete', 'transient', `QuickBooks batch answer lacks item ${item.bId}`, { mayHaveSucceeded: true }),
+      };
+    }
+    const fault = readFault(r);
+    if (fault) return { bId: item.bId, fault };
+    if (item.query !== undefined) return { bId: item.bId, rows: rowsOf(r['QueryResponse'] as Record<string, unknown> | undefined, item.object ?? '') };
+    const entity = r[item.object!] as Record<string, unknown> | undefined;
+    return entity ? { bId: item.bId, entity } : { bId: item.bId, uncertain: unexpectedAnswer(item.object!) };
   }
 }
 
@@ -145,10 +175,17 @@ function rowsOf(queryResponse: Record<string, unknown> | undefined, entity: stri
   return Array.isArray(rows) ? (rows as Record<string, unknown>[]) : [];
 }
 
-function entityOf(body: unknown, object: string): QboEntity {
+function entityIn(body: unknown, object: string): QboEntity | undefined {
   const entity = (body as Record<string, unknown> | undefined)?.[object] as QboEntity | undefined;
-  if (!entity || typeof entity.Id !== 'string') {
-    throw new LedgersyncError('qbo_unexpected_answer', 'transient', `QuickBooks answered without a ${object}`, { mayHaveSucceeded: true });
-  }
+  return entity && typeof entity.Id === 'string' ? entity : undefined;
+}
+
+function entityOf(body: unknown, object: string): QboEntity {
+  const entity = entityIn(body, object);
+  if (!entity) throw unexpectedAnswer(object);
   return entity;
+}
+
+function unexpectedAnswer(object: string): LedgersyncError {
+  return new LedgersyncError('qbo_unexpected_answer', 'transient', `QuickBooks answered without a ${object}`, { mayHaveSucceeded: true });
 }

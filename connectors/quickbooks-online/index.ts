@@ -48,6 +48,7 @@ function createQboSink(input: ConnectorFactoryInput): Sink {
     clientSecret: credentials.clientSecret,
     configuredRefreshToken: credentials.refreshToken,
     refreshMarginSeconds: settings.token_refresh_margin_s,
+    log: input.log,
   });
   const label = `QuickBooks Online realm ${realmId}`;
   const connection = openConnection(input, {

@@ -2,11 +2,26 @@
  * Intuit OAuth 2.0 for one QBO connection: access tokens from the refresh-token grant, refreshed
  * before they expire and on a 401. Intuit rotates the refresh token; the new one is written to
  * the encrypted secret store the moment it arrives, since losing it disconnects the customer.
+ *
+ * Intuit's rotation rule, as Intuit states it: a refresh answers with the same refresh token until
+ * that one is about a day old, then with a new one ("Refresh token gets rotated every 24-26hrs",
+ * Intuit staff in IntuitDeveloper/oauth2-nodejs#2; the help article "Validity of Refresh Token").
+ * What becomes of the previous one differs between Intuit's pages: its OAuth docs said "your
+ * previous refresh tokens expire 24 hours after you receive a new one" (quoted in the same issue),
+ * its help article that the previous one "expires" when the new one is returned (quoted in
+ * intuit/QuickBooks-V3-PHP-SDK#324), and a redeemed, replaced token is "not found" (invalid_grant,
+ * intuit/oauth-jsclient#77). So an answer lost on the day of a rotation may carry the only copy of
+ * the new token. Before each redemption the attempt is recorded (sealed, like the token); after a
+ * lost answer the same token is redeemed again at once, which works while Intuit still honours it
+ * (the 24-hour grace of its OAuth docs, or no rotation that day) and then returns the latest token;
+ * when Intuit refuses it, the run (and every later one) says exactly that and that the company must
+ * be reconnected, instead of a bare invalid_grant.
  */
+import { createHash } from 'node:crypto';
 import { LedgersyncError } from '../../engine/errors.js';
 import type { SecretStore } from '../../engine/connector/types.js';
 import type { HttpConnection, HttpResponse } from '../../engine/http/connection.js';
-import { registerSecret } from '../../engine/log.js';
+import { registerSecret, type Logger } from '../../engine/log.js';
 import { RECONNECT_FIX } from './faults.js';
 
 export interface IntuitOAuthOptions {
@@ -19,6 +34,8 @@ export interface IntuitOAuthOptions {
   refreshMarginSeconds: number;
   /** Clock in milliseconds (tests). Default Date.now. */
   now?: () => number;
+  /** Where a recovered lost answer is reported. */
+  log?: Logger;
 }
 
 interface StoredAccessToken {
@@ -30,6 +47,17 @@ interface StoredAccessToken {
 export const REFRESH_TOKEN_SECRET = 'qbo_refresh_token';
 /** Access token cache and the configured token the stored chain descends from (so reconnecting wins), in one sealed value. */
 const TOKEN_STATE_SECRET = 'qbo_token_state';
+/** The redemption in progress, or the last one whose answer was lost: what the next refresh must know. */
+const ATTEMPT_SECRET = 'qbo_refresh_attempt';
+
+interface RefreshAttempt {
+  /** ISO time the refresh was sent. */
+  at: string;
+  /** Which refresh token was redeemed: a digest, never the token. */
+  token: string;
+  /** Its answer was lost: when, and how. */
+  lost?: { at: string; reason: string };
+}
 
 interface TokenState {
   access?: StoredAccessToken;
@@ -130,21 +158,78 @@ export class IntuitOAuth {
     for (let refreshToken = this.nextCandidate(tried); refreshToken !== undefined && tried.size < 4; refreshToken = this.nextCandidate(tried)) {
       tried.add(refreshToken);
       registerSecret(refreshToken);
-      const response = await this.tokenConnection.request({
+      lastError = await this.redeem(refreshToken, tried.size);
+      if (!lastError) return this.access!.token;
+      if (lastError.code !== 'qbo_refresh_token_rejected' && lastError.code !== 'qbo_refresh_answer_lost') break;
+    }
+    throw lastError ?? new LedgersyncError('qbo_token_failed', 'auth', 'Intuit token endpoint answered nothing usable', { fix: RECONNECT_FIX });
+  }
+
+  /**
+   * Redeems one refresh token, the attempt recorded first. A lost answer (a 5xx or 429 after the
+   * request, a reset, garbage) is recorded and the same token redeemed again. Resolves undefined
+   * when a new access token is in hand, else to the error of this token.
+   */
+  private async redeem(refreshToken: string, tokensTried: number): Promise<LedgersyncError | undefined> {
+    const token = digest(refreshToken);
+    const earlier = this.attempt();
+    let lost = earlier?.token === token ? earlier.lost : undefined;
+    for (let attemptNo = 1; ; attemptNo++) {
+      this.recordAttempt({ at: new Date(this.now()).toISOString(), token, ...(lost ? { lost } : {}) });
+      const sent = await this.tokenConnection.send({
         method: 'POST',
         path: this.options.tokenUrl,
         skipAuth: true,
-        // Retrying the grant is safe: a refresh token stays valid until a response carrying its successor is read.
-        idempotent: true,
-        acceptErrors: true,
+        // Not repeated by the client: a lost answer is recorded before the token is redeemed again.
+        idempotent: false,
         headers: { authorization: `Basic ${Buffer.from(`${this.options.clientId}:${this.options.clientSecret}`).toString('base64')}` },
         form: { grant_type: 'refresh_token', refresh_token: refreshToken },
       });
-      if (response.status === 200) return this.accept(response);
-      lastError = tokenError(response, tried.size);
-      if (lastError.code !== 'qbo_refresh_token_rejected') break;
+      if (sent.outcome === 'answered' && sent.response.status === 200) {
+        this.accept(sent.response);
+        if (lost)
+          this.options.log?.warn(
+            `the answer to Intuit's token endpoint at ${lost.at} was lost (${lost.reason}); redeeming the refresh token again recovered the connection`,
+          );
+        this.clearAttempt();
+        return undefined;
+      }
+      if (sent.outcome !== 'uncertain') {
+        const error = sent.outcome === 'answered' || sent.response ? tokenError(sent.response!, tokensTried) : sent.error;
+        if (error.code === 'qbo_refresh_token_rejected' && lost) return answerLost(lost);
+        if (error.code === 'qbo_refresh_token_rejected' || error.kind === 'auth') this.clearAttempt();
+        return error;
+      }
+      lost = { at: new Date(this.now()).toISOString(), reason: sent.error.message };
+      this.recordAttempt({ at: lost.at, token, lost });
+      if (attemptNo >= this.tokenConnection.retryPolicy.maxAttempts) {
+        return new LedgersyncError(
+          'qbo_token_unavailable',
+          'transient',
+          `Intuit's token endpoint did not answer usably (${sent.error.message}); the refresh is recorded and is tried again with the same token on the next run`,
+          { fix: 'Intuit or the network in front of it is failing; the run can be resumed as is', cause: sent.error },
+        );
+      }
+      await this.tokenConnection.pause(attemptNo);
     }
-    throw lastError ?? new LedgersyncError('qbo_token_failed', 'auth', 'Intuit token endpoint answered nothing usable', { fix: RECONNECT_FIX });
+  }
+
+  private attempt(): RefreshAttempt | undefined {
+    const stored = this.secrets?.get(ATTEMPT_SECRET);
+    if (!stored) return undefined;
+    try {
+      return JSON.parse(stored) as RefreshAttempt;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private recordAttempt(attempt: RefreshAttempt): void {
+    this.secrets?.set(ATTEMPT_SECRET, JSON.stringify(attempt));
+  }
+
+  private clearAttempt(): void {
+    if (this.secrets?.get(ATTEMPT_SECRET) !== undefined) this.secrets.set(ATTEMPT_SECRET, '');
   }
 
   private accept(response: HttpResponse): string {
@@ -169,6 +254,23 @@ export class IntuitOAuth {
     this.secrets?.set(TOKEN_STATE_SECRET, JSON.stringify(state));
     return body.access_token;
   }
+}
+
+function digest(token: string): string {
+  return createHash('sha256').update(token).digest('hex').slice(0, 16);
+}
+
+/** Intuit refused the refresh token after the answer to an earlier redemption of it was lost. */
+function answerLost(lost: { at: string; reason: string }): LedgersyncError {
+  return new LedgersyncError(
+    'qbo_refresh_answer_lost',
+    'auth',
+    `Intuit refused the refresh token (invalid_grant) after the answer to its redemption at ${lost.at} was lost (${lost.reason}): Intuit had rotated the refresh token then, and the new one never reached ledgersync`,
+    {
+      details: { lostAt: lost.at, reason: lost.reason },
+      fix: `${RECONNECT_FIX}. Intuit hands out a new refresh token about once a day and may stop honouring the previous one at once; nothing else can recover it`,
+    },
+  );
 }
 
 function tokenError(response: HttpResponse, tokensTried: number): LedgersyncError {

@@ -4,13 +4,16 @@
  * objects that carry the source id, like Customer.Notes — a scan), decide the operation
  * (create, sparse update with the SyncToken, void, delete, or adopt what is already there), then
  * send the operations in batch requests of up to 30, retrying single items whose fault can be
- * recovered (stale SyncToken 5010, duplicate name 6240). It knows QBO's protocol, never the
- * source's fields: the mapping in the pipeline produces QBO-shaped records.
+ * recovered (stale SyncToken 5010, duplicate name 6240). A write whose answer is lost (a 5xx or
+ * gateway 429 after it was sent, a reset, garbage) is looked up before anything is sent again: a
+ * create by its natural key, an update by comparing the document with what was sent. It knows QBO's
+ * protocol, never the source's fields: the mapping in the pipeline produces QBO-shaped records.
  */
 import { LedgersyncError, asLedgersyncError } from '../../engine/errors.js';
 import type { PlannedWrite, PlanningRecord, ReferenceAnswer, ReferenceQuery, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
 import { checkQboReferences } from './references.js';
-import { quote, type BatchItem, type QboApi } from './api.js';
+import { quote, type BatchItem, type QboApi, type QboEntity, type WriteAnswer } from './api.js';
+import { holdsAll } from './compare.js';
 import { documentError, faultCodes, type QboFault } from './faults.js';
 import type { IntuitOAuth } from './oauth.js';
 
@@ -45,7 +48,29 @@ interface Job {
   foundByLookup: boolean;
   /** After a create: void it too (a voided document never synced before). */
   thenVoid: boolean;
+  /** The whole document, read when an interrupted run left this record's write unconfirmed. */
+  current?: QboEntity;
   result?: SinkResult;
+}
+
+interface Operation {
+  job: Job;
+  kind: OperationKind;
+}
+
+/** An operation sent whose answer was lost: it may have been applied. */
+interface InDoubt extends Operation {
+  error: LedgersyncError;
+}
+
+/** Who holds a unique name (Customer.DisplayName, Item.Name), and which source record its adopt field names. */
+interface NameHolder {
+  Id: string;
+  SyncToken: string;
+  /** The value of the adopt field (Notes, Sku): the source record it was created for, if ledgersync created it. */
+  owner: string;
+  /** Taken by an earlier record of the batch being written (not in QBO yet). */
+  inBatch?: boolean;
 }
 
 /** QBO fault codes worth one more attempt on their own: stale SyncToken, duplicate name / number. */
@@ -55,6 +80,8 @@ export class QboSink implements Sink {
   readonly maxBatchSize: number;
   /** Per object with an adopt field: source id → QBO document, read once per run. */
   private readonly adoptIndex = new Map<string, Map<string, { Id: string; SyncToken: string }>>();
+  /** Per object: source id → the document this sink created or adopted for it in this run (the ledger has earlier ones). */
+  private readonly written = new Map<string, Map<string, string>>();
 
   /** CompanyInfo.Country, read when the sink opens. */
   private country: string | undefined;
@@ -229,13 +256,15 @@ export class QboSink implements Sink {
       const previous = job.record.previous;
       if (previous?.targetId) {
         job.target = { Id: previous.targetId, ...(previous.targetVersion ? { SyncToken: previous.targetVersion } : {}) };
-        if (!previous.targetVersion) needSyncToken.push(job);
+        if (!previous.targetVersion || previous.pendingWrite) needSyncToken.push(job);
       } else {
         needLookup.push(job);
       }
     }
     await this.fetchSyncTokens(needSyncToken);
     await this.lookUp(needLookup, ctx);
+    // An interrupted run may have written these already: read them whole, to send nothing they hold.
+    await this.readCurrent(jobs.filter((j) => !j.result && j.target && j.record.previous?.pendingWrite && j.record.action === 'upsert'));
   }
 
   private async fetchSyncTokens(jobs: Job[]): Promise<void> {
@@ -254,6 +283,21 @@ export class QboSink implements Sink {
     }
   }
 
+  private async readCurrent(jobs: Job[]): Promise<void> {
+    for (const [object, group] of groupBy(jobs, (j) => j.object)) {
+      const current = await this.api.entities(
+        object,
+        group.map((j) => j.target!.Id),
+      );
+      for (const job of group) {
+        const entity = current.get(job.target!.Id);
+        if (!entity) continue;
+        job.current = entity;
+        job.target!.SyncToken = String(entity.SyncToken);
+      }
+    }
+  }
+
   private async lookUp(jobs: Job[], ctx: SinkContext): Promise<void> {
     for (const [object, group] of groupBy(jobs, (j) => j.object)) {
       const adoptField = this.settings.adoptBySourceId[object];
@@ -265,24 +309,16 @@ export class QboSink implements Sink {
           if (hit) {
             job.target = { ...hit };
             job.foundByLookup = true;
+            this.remember(job.object, job.record.sourceId, hit.Id);
           }
         }
-        // Not adopted: the unique name may still be taken by another record; then suffix it.
-        const creating = group.filter((j) => !j.target && j.record.action !== 'delete' && keyValue(j, key));
-        const taken = await this.existingKeys(
+        await this.claimNames(
+          group.filter((j) => !j.target && j.record.action !== 'delete' && keyValue(j, key)),
           object,
           key,
-          creating.map((j) => keyValue(j, key)!),
+          adoptField,
+          ctx,
         );
-        for (const job of creating) {
-          // Taken in QBO, or by an earlier record of this same batch.
-          const name = keyValue(job, key)!.toLowerCase();
-          if (taken.has(name)) {
-            this.applySuffix(job);
-            ctx.kv.set(suffixKey(job.record), true);
-          }
-          taken.add(name);
-        }
       } else {
         const wanted = group.filter((j) => keyValue(j, key));
         const found = await this.findByKey(
@@ -301,6 +337,81 @@ export class QboSink implements Sink {
     }
   }
 
+  /**
+   * Records about to be created under a unique name (DisplayName, Name): a name held in QBO by a
+   * document ledgersync wrote for another source record (or by an earlier record of this batch) gets
+   * the suffix; one held by a document ledgersync did not write is dead-lettered, never renamed
+   * around, so a person decides whether it is the same customer.
+   */
+  private async claimNames(jobs: Job[], object: string, key: string, adoptField: string, ctx: SinkContext): Promise<void> {
+    if (!jobs.length) return;
+    const holders = await this.holdersOf(
+      object,
+      key,
+      adoptField,
+      jobs.map((j) => keyValue(j, key)!),
+    );
+    for (const job of jobs) {
+      const name = keyValue(job, key)!;
+      const holder = holders.get(name.toLowerCase());
+      if (!holder) {
+        holders.set(name.toLowerCase(), { Id: '', SyncToken: '', owner: job.record.sourceId, inBatch: true });
+        continue;
+      }
+      const verdict = this.nameHeldBy(job, holder, ctx);
+      if (verdict === 'this record') {
+        job.target = { Id: holder.Id, SyncToken: holder.SyncToken };
+        job.foundByLookup = true;
+      } else if (verdict === 'another record') {
+        this.applySuffix(job);
+        ctx.kv.set(suffixKey(job.record), true);
+        holders.set(keyValue(job, key)!.toLowerCase(), { Id: '', SyncToken: '', owner: job.record.sourceId, inBatch: true });
+      } else {
+        job.result = failed(this.nameTaken(job, name, holder));
+      }
+    }
+  }
+
+  /** Whose is the document holding the name this record wants. */
+  private nameHeldBy(job: Job, holder: NameHolder, ctx: SinkContext): 'this record' | 'another record' | 'foreign' {
+    if (holder.inBatch) return 'another record';
+    if (holder.owner === job.record.sourceId) return 'this record';
+    if (!holder.owner) return 'foreign';
+    const ours = ctx.resolveTarget(job.record.stream, holder.owner) ?? this.written.get(job.object)?.get(holder.owner);
+    return ours === holder.Id ? 'another record' : 'foreign';
+  }
+
+  private nameTaken(job: Job, name: string, holder: NameHolder | undefined): LedgersyncError {
+    const key = this.settings.naturalKeys[job.object]!;
+    const adoptField = this.settings.adoptBySourceId[job.object]!;
+    const who = holder
+      ? `${job.object} ${holder.Id}, which ledgersync did not write for this pipeline (its ${adoptField} ${holder.owner ? `hold '${holder.owner}'` : 'are empty'})`
+      : 'a vendor or an employee (QuickBooks names are unique across customers, vendors and employees)';
+    return new LedgersyncError(
+      'qbo_name_taken',
+      'record',
+      `the ${key} '${name}' of source record ${job.record.sourceId} is already used in QuickBooks by ${who}; it is not created again under another name`,
+      {
+        details: { field: key, name, ...(holder ? { holderId: holder.Id, holderOwner: holder.owner } : {}) },
+        fix: holder
+          ? `if ${job.object} ${holder.Id} is this record, put '${job.record.sourceId}' in its ${adoptField} in QuickBooks and it is adopted on the next run; otherwise rename one of the two (in QuickBooks, or through the ${key} mapping)`
+          : `rename the vendor or employee in QuickBooks, or change the ${key} mapping`,
+      },
+    );
+  }
+
+  private async holdersOf(object: string, key: string, adoptField: string, names: string[]): Promise<Map<string, NameHolder>> {
+    const out = new Map<string, NameHolder>();
+    for (const chunk of chunks([...new Set(names)], 30)) {
+      const rows = await this.api.query(object, `select Id, SyncToken, ${key}, ${adoptField} from ${object} where ${key} in (${chunk.map(quote).join(', ')})`);
+      for (const row of rows) {
+        const owner = typeof row[adoptField] === 'string' ? (row[adoptField] as string).trim() : '';
+        out.set(String(row[key]).toLowerCase(), { Id: String(row['Id']), SyncToken: String(row['SyncToken']), owner });
+      }
+    }
+    return out;
+  }
+
   private async findByKey(object: string, key: string, values: string[]): Promise<Map<string, { Id: string; SyncToken: string }>> {
     const out = new Map<string, { Id: string; SyncToken: string }>();
     for (const chunk of chunks([...new Set(values)], 30)) {
@@ -309,10 +420,6 @@ export class QboSink implements Sink {
       for (const row of rows) out.set(String(row[key]).toLowerCase(), { Id: String(row['Id']), SyncToken: String(row['SyncToken']) });
     }
     return out;
-  }
-
-  private async existingKeys(object: string, key: string, values: string[]): Promise<Set<string>> {
-    return new Set((await this.findByKey(object, key, values)).keys());
   }
 
   private async adoptIndexOf(object: string, field: string): Promise<Map<string, { Id: string; SyncToken: string }>> {
@@ -329,6 +436,12 @@ export class QboSink implements Sink {
     return index;
   }
 
+  private remember(object: string, sourceId: string, id: string): void {
+    let map = this.written.get(object);
+    if (!map) this.written.set(object, (map = new Map()));
+    map.set(sourceId, id);
+  }
+
   private applySuffix(job: Job): void {
     const key = this.settings.naturalKeys[job.object]!;
     const name = keyValue(job, key);
@@ -340,10 +453,26 @@ export class QboSink implements Sink {
     job.body[key] = Array.from(name).slice(0, room).join('').trimEnd() + suffix;
   }
 
-  // ---- step 3: send the operations ----
+  // ---- step 3: send the operations; look up those whose answer was lost before sending them again ----
 
   private async execute(jobs: Job[], ctx: SinkContext): Promise<void> {
-    const operations: { job: Job; kind: OperationKind }[] = [];
+    let pending = this.operationsFor(jobs);
+    for (let round = 1; pending.length > 0; round++) {
+      const doubts = await this.sendAll(pending, ctx);
+      if (!doubts.length) break;
+      if (round >= this.api.connection.retryPolicy.maxAttempts) {
+        for (const d of doubts) d.job.result = failed(stillInDoubt(d, round));
+        break;
+      }
+      await this.api.connection.pause(round);
+      pending = await this.confirm(doubts);
+    }
+    await Promise.all(jobs.filter((j) => j.thenVoid && j.result && j.result.status === 'created').map((j) => this.sendOne(j, 'void', ctx)));
+  }
+
+  /** What each record needs: create, update, void, delete, or nothing (adopted, or already as mapped). */
+  private operationsFor(jobs: Job[]): Operation[] {
+    const operations: Operation[] = [];
     for (const job of jobs) {
       const { action, previous } = job.record;
       if (action === 'delete') {
@@ -357,6 +486,14 @@ export class QboSink implements Sink {
         }
       } else if (!job.target) {
         operations.push({ job, kind: 'create' });
+      } else if (job.current && holdsAll(job.current, job.body)) {
+        // An interrupted run's write landed: the document already is what would be sent.
+        job.result = {
+          status: 'skipped',
+          reason: `already in QuickBooks as mapped (${job.object} ${job.target.Id}, written by an interrupted run)`,
+          targetId: job.target.Id,
+          ...(job.target.SyncToken ? { targetVersion: job.target.SyncToken } : {}),
+        };
       } else if (job.foundByLookup && !previous?.pendingWrite) {
         // Already in QBO before this pipeline knew it (keyed by hand, or by the tool used before go-live): link it, leave it as is.
         job.result = {
@@ -369,16 +506,21 @@ export class QboSink implements Sink {
         operations.push({ job, kind: 'update' });
       }
     }
+    return operations;
+  }
 
+  /** Sends the operations (batched where it can); returns those whose answer was lost. */
+  private async sendAll(operations: Operation[], ctx: SinkContext): Promise<InDoubt[]> {
     const batchable = operations.filter((o) => o.kind !== 'void');
     const single = operations.filter((o) => o.kind === 'void');
+    const doubts: InDoubt[] = [];
     if (this.settings.useBatch && batchable.length > 1) {
-      for (const chunk of chunks(batchable, this.settings.batchMaxItems)) await this.sendBatch(chunk, ctx);
+      for (const chunk of chunks(batchable, this.settings.batchMaxItems)) doubts.push(...(await this.sendBatch(chunk, ctx)));
     } else {
       single.push(...batchable);
     }
-    await Promise.all(single.map((o) => this.sendOne(o.job, o.kind, ctx)));
-    await Promise.all(jobs.filter((j) => j.thenVoid && j.result && j.result.status === 'created').map((j) => this.sendOne(j, 'void', ctx)));
+    for (const found of await Promise.all(single.map((o) => this.sendOne(o.job, o.kind, ctx)))) doubts.push(...found);
+    return doubts;
   }
 
   private bodyFor(job: Job, kind: OperationKind): Record<string, unknown> {
@@ -387,62 +529,87 @@ export class QboSink implements Sink {
     return { Id: job.target!.Id, SyncToken: job.target!.SyncToken ?? '0' };
   }
 
-  private async sendBatch(operations: { job: Job; kind: OperationKind }[], ctx: SinkContext): Promise<void> {
+  private async sendBatch(operations: Operation[], ctx: SinkContext): Promise<InDoubt[]> {
     const items: BatchItem[] = operations.map((o, i) => ({
       bId: String(i),
       operation: o.kind as 'create' | 'update' | 'delete',
       object: o.job.object,
       entity: this.bodyFor(o.job, o.kind),
     }));
-    const outcomes = await this.api.batch(items, ctx.signal);
+    const answer = await this.api.batch(items, ctx.signal);
+    if (answer.outcome === 'uncertain') return operations.map((o) => ({ ...o, error: answer.error }));
+    const doubts: InDoubt[] = [];
     const retries: { job: Job; kind: OperationKind; fault: QboFault }[] = [];
-    outcomes.forEach((outcome, i) => {
+    answer.value.forEach((outcome, i) => {
       const { job, kind } = operations[i]!;
-      if ('fault' in outcome) {
+      if ('uncertain' in outcome) doubts.push({ job, kind, error: outcome.uncertain });
+      else if ('fault' in outcome) {
+        // A system fault may come after the item was applied: it is looked up like a lost answer.
+        if (outcome.fault.type === 'SystemFault') doubts.push({ job, kind, error: inDoubtFault(outcome.fault, describe(job, kind)) });
         // A batch item's fault is retried on its own request when a retry can change the answer.
-        if (outcome.fault.type === 'SystemFault' || faultCodes(outcome.fault).some((c) => recoverableCodes.has(c)))
-          retries.push({ job, kind, fault: outcome.fault });
+        else if (faultCodes(outcome.fault).some((c) => recoverableCodes.has(c))) retries.push({ job, kind, fault: outcome.fault });
         else job.result = failed(documentError(outcome.fault, describe(job, kind)));
       } else if ('entity' in outcome) {
         this.succeeded(job, kind, outcome.entity);
       }
     });
-    await Promise.all(retries.map((r) => this.recover(r.job, r.kind, r.fault, ctx, true)));
+    for (const found of await Promise.all(retries.map((r) => this.recover(r.job, r.kind, r.fault, ctx)))) doubts.push(...found);
+    return doubts;
   }
 
-  /** One operation on its own request. */
-  private async sendOne(job: Job, kind: OperationKind, ctx: SinkContext, attempt = 1): Promise<void> {
+  /** One operation on its own request; returns it when its answer was lost. */
+  private async sendOne(job: Job, kind: OperationKind, ctx: SinkContext, attempt = 1): Promise<InDoubt[]> {
     try {
-      let entity: Record<string, unknown>;
-      if (kind === 'create') entity = await this.api.create(job.object, this.bodyFor(job, kind));
-      else if (kind === 'update') entity = await this.api.update(job.object, this.bodyFor(job, kind));
-      else entity = await this.api.operation(job.object, kind, job.target!.Id, job.target!.SyncToken ?? '0');
-      this.succeeded(job, kind, entity);
+      let answer: WriteAnswer<Record<string, unknown>>;
+      if (kind === 'create') answer = await this.api.create(job.object, this.bodyFor(job, kind));
+      else if (kind === 'update') answer = await this.api.update(job.object, this.bodyFor(job, kind));
+      // Voiding or deleting twice leaves QBO as once: those requests are repeated by the client itself.
+      else answer = { outcome: 'answered', value: await this.api.operation(job.object, kind, job.target!.Id, job.target!.SyncToken ?? '0') };
+      if (answer.outcome === 'uncertain') return [{ job, kind, error: answer.error }];
+      this.succeeded(job, kind, answer.value);
+      return [];
     } catch (error) {
       const e = asLedgersyncError(error);
       if (e.kind !== 'record') throw e;
       const fault = faultOf(e);
-      if (attempt === 1 && fault && faultCodes(fault).some((c) => recoverableCodes.has(c))) return this.recover(job, kind, fault, ctx, false);
+      if (attempt === 1 && fault && faultCodes(fault).some((c) => recoverableCodes.has(c))) return this.recover(job, kind, fault, ctx);
       if (kind === 'delete' && faultCodes(fault).includes('610')) {
         job.result = { status: 'skipped', reason: `already gone from QuickBooks (${job.object} ${job.target!.Id})`, targetId: job.target!.Id };
-        return;
+        return [];
       }
       job.result = failed(fault ? documentError(fault, describe(job, kind)) : e);
+      return [];
     }
   }
 
-  /** The one retry a recoverable fault earns: fresh SyncToken, a free name, or adopting the document that holds the number. */
-  private async recover(job: Job, kind: OperationKind, fault: QboFault, ctx: SinkContext, fromBatch: boolean): Promise<void> {
+  /** The one retry a recoverable fault earns: fresh SyncToken, the suffix rule for a name, or adopting what holds the number. */
+  private async recover(job: Job, kind: OperationKind, fault: QboFault, ctx: SinkContext): Promise<InDoubt[]> {
     const codes = faultCodes(fault);
     if (codes.includes('5010') && job.target) {
       const current = await this.api.read(job.object, job.target.Id);
       job.target.SyncToken = current.SyncToken;
       return this.sendOne(job, kind, ctx, 2);
     }
-    if (codes.includes('6240') && kind !== 'delete' && kind !== 'void' && this.settings.adoptBySourceId[job.object]) {
-      this.applySuffix(job);
-      ctx.kv.set(suffixKey(job.record), true);
-      return this.sendOne(job, kind, ctx, 2);
+    const adoptField = this.settings.adoptBySourceId[job.object];
+    if (codes.includes('6240') && (kind === 'create' || kind === 'update') && adoptField) {
+      const key = this.settings.naturalKeys[job.object]!;
+      const name = keyValue(job, key) ?? '';
+      const holder = (await this.holdersOf(job.object, key, adoptField, [name])).get(name.toLowerCase());
+      const verdict = holder ? this.nameHeldBy(job, holder, ctx) : 'foreign';
+      if (verdict === 'this record' && holder && kind === 'create') {
+        // Our own create landed before (its answer lost, or an interrupted run): adopt it.
+        ctx.log.warn(`${job.object} ${key} '${name}' is already in QuickBooks as ${holder.Id} for source record ${job.record.sourceId}; adopting it`);
+        job.result = { status: 'created', targetId: holder.Id, targetVersion: holder.SyncToken };
+        this.remember(job.object, job.record.sourceId, holder.Id);
+        return [];
+      }
+      if (verdict === 'another record') {
+        this.applySuffix(job);
+        ctx.kv.set(suffixKey(job.record), true);
+        return this.sendOne(job, kind, ctx, 2);
+      }
+      job.result = failed(this.nameTaken(job, name, holder));
+      return [];
     }
     if (codes.includes('6140') && kind === 'create') {
       const key = this.settings.naturalKeys[job.object]!;
@@ -452,21 +619,60 @@ export class QboSink implements Sink {
         ctx.log.warn(`${job.object} ${key} ${value} appeared in QuickBooks after the look-up; adopting ${hit.Id}`);
         job.target = hit;
         job.result = { status: 'skipped', reason: `adopted the existing QuickBooks ${job.object} ${hit.Id}`, targetId: hit.Id, targetVersion: hit.SyncToken };
-        return;
+        return [];
       }
-    }
-    if (fromBatch && fault.type === 'SystemFault') {
-      // The item may have been applied before the fault: a create looks itself up before going again.
-      if (kind === 'create') {
-        await this.lookUp([job], ctx);
-        if (job.target) {
-          job.result = { status: 'created', targetId: job.target.Id, ...(job.target.SyncToken ? { targetVersion: job.target.SyncToken } : {}) };
-          return;
-        }
-      }
-      return this.sendOne(job, kind, ctx, 2);
     }
     job.result = failed(documentError(fault, describe(job, kind)));
+    return [];
+  }
+
+  /**
+   * Operations whose answer was lost: each is looked for in QBO. A create found by its natural key
+   * (and, for objects carrying the source id, that id) landed; an update landed when the document
+   * holds what was sent; a delete when the document is gone. The rest are returned to send again.
+   */
+  private async confirm(doubts: InDoubt[]): Promise<Operation[]> {
+    const again: Operation[] = [];
+    for (const [object, group] of groupBy(
+      doubts.filter((d) => d.kind === 'create'),
+      (d) => d.job.object,
+    )) {
+      const key = this.settings.naturalKeys[object]!;
+      const adoptField = this.settings.adoptBySourceId[object];
+      const names = group.map((d) => keyValue(d.job, key)).filter((v): v is string => v !== undefined);
+      const rows: Record<string, unknown>[] = [];
+      for (const chunk of chunks([...new Set(names)], 30)) {
+        rows.push(...(await this.api.query(object, `select * from ${object} where ${key} in (${chunk.map(quote).join(', ')})`)));
+      }
+      for (const d of group) {
+        const name = keyValue(d.job, key)?.toLowerCase();
+        const landed = rows.find(
+          (r) =>
+            String(r[key]).toLowerCase() === name && (!adoptField || (typeof r[adoptField] === 'string' && r[adoptField].trim() === d.job.record.sourceId)),
+        );
+        if (landed) this.succeeded(d.job, d.kind, landed);
+        else again.push(d);
+      }
+    }
+    for (const [object, group] of groupBy(
+      doubts.filter((d) => d.kind !== 'create'),
+      (d) => d.job.object,
+    )) {
+      const current = await this.api.entities(
+        object,
+        group.map((d) => d.job.target!.Id),
+      );
+      for (const d of group) {
+        const entity = current.get(d.job.target!.Id);
+        if (d.kind === 'delete' && !entity) this.succeeded(d.job, d.kind, { Id: d.job.target!.Id });
+        else if (d.kind === 'update' && entity && holdsAll(entity, d.job.body)) this.succeeded(d.job, d.kind, entity);
+        else {
+          if (entity) d.job.target!.SyncToken = String(entity.SyncToken);
+          again.push(d);
+        }
+      }
+    }
+    return again;
   }
 
   private succeeded(job: Job, kind: OperationKind, entity: Record<string, unknown>): void {
@@ -475,6 +681,7 @@ export class QboSink implements Sink {
     job.target = { Id: id, ...(syncToken !== undefined ? { SyncToken: syncToken } : {}) };
     const adoptField = this.settings.adoptBySourceId[job.object];
     if (adoptField && kind === 'create') this.adoptIndex.get(job.object)?.set(job.record.sourceId, { Id: id, SyncToken: syncToken ?? '0' });
+    if (kind === 'create' || kind === 'update') this.remember(job.object, job.record.sourceId, id);
     const status = kind === 'create' && !job.foundByLookup ? 'created' : 'updated';
     job.result = { status, targetId: id, ...(syncToken !== undefined && kind !== 'delete' ? { targetVersion: syncToken } : {}) };
   }
@@ -500,6 +707,27 @@ function suffixKey(record: SinkRecord): string {
 
 function describe(job: Job, kind: OperationKind): string {
   return `the ${kind} of ${job.object} for source record ${job.record.sourceId}`;
+}
+
+/** A batch item's system fault: it may have been applied before the fault. */
+function inDoubtFault(fault: QboFault, what: string): LedgersyncError {
+  const error = documentError(fault, what);
+  return new LedgersyncError(error.code, 'transient', error.message, { details: error.details, mayHaveSucceeded: true });
+}
+
+/** A write still unconfirmed after the retry policy: the record stays pending, and the next run looks it up first. */
+function stillInDoubt(d: InDoubt, rounds: number): LedgersyncError {
+  return new LedgersyncError(
+    d.error.code,
+    d.error.kind === 'record' ? 'transient' : d.error.kind,
+    `${describe(d.job, d.kind)} may have landed and is still unconfirmed after ${rounds} attempts: ${d.error.message}`,
+    {
+      details: d.error.details,
+      cause: d.error,
+      mayHaveSucceeded: true,
+      fix: 'QuickBooks or the network in front of it is failing; the next run looks the document up before writing it again',
+    },
+  );
 }
 
 function goneError(job: Job): LedgersyncError {

@@ -20,6 +20,7 @@ import {
   type FunctionResult,
   type GatewayFunction,
   type IntacctError,
+  type ParsedResponse,
 } from './xml.js';
 
 export interface IntacctCredentials {
@@ -40,6 +41,10 @@ export class DuplicateControlIdError extends LedgersyncError {
 }
 
 const duplicateControlNumbers = new Set(['XL03000013']);
+
+type Uncertain = { outcome: 'uncertain'; error: LedgersyncError };
+/** The results of a write request, or `uncertain` when its answer was lost. */
+export type WriteAnswer = { outcome: 'answered'; results: FunctionResult[] } | Uncertain;
 
 export interface ExecuteOptions {
   /** Deterministic control id: with `uniqueId` a repeat of the same request is refused instead of applied twice. Default: random, not unique. */
@@ -77,8 +82,15 @@ export class IntacctGateway {
   }
 
   private async post(url: string, body: string, idempotent: boolean) {
+    const sent = await this.send(url, body, idempotent);
+    if (sent.outcome === 'uncertain') throw sent.error;
+    return sent.parsed;
+  }
+
+  /** One gateway request; a write whose answer was lost (a 5xx, a reset, XML garbage) comes back `uncertain`. */
+  private async send(url: string, body: string, idempotent: boolean): Promise<{ outcome: 'answered'; parsed: ParsedResponse } | Uncertain> {
     this.counters.requests++;
-    const response = await this.http.request({
+    const sent = await this.http.send({
       method: 'POST',
       path: url,
       body,
@@ -86,7 +98,9 @@ export class IntacctGateway {
       idempotent,
       headers: { accept: 'application/xml' },
     });
-    return parseResponse(response.text);
+    if (sent.outcome === 'failed') throw sent.error;
+    if (sent.outcome === 'uncertain') return { outcome: 'uncertain', error: sent.error };
+    return { outcome: 'answered', parsed: (sent.response.parsed as ParsedResponse | undefined) ?? parseResponse(sent.response.text) };
   }
 
   private controlFailure(errors: readonly IntacctError[], controlId: string): LedgersyncError {
@@ -152,9 +166,25 @@ export class IntacctGateway {
 
   /**
    * Sends functions in one request and returns their results in order. Throws for control and
-   * authentication failures (after one re-login when the session expired under us).
+   * authentication failures (after one re-login when the session expired under us). For reads.
    */
   async execute(functions: readonly GatewayFunction[], options: ExecuteOptions = {}): Promise<FunctionResult[]> {
+    const answer = await this.run(functions, options, true);
+    if (answer.outcome === 'uncertain') throw answer.error;
+    return answer.results;
+  }
+
+  /**
+   * Sends write functions in one request under `uniqueid`: their results, or `uncertain` when the
+   * answer was lost after the request may have run (a 5xx or a 429 after it was sent, a reset, a
+   * body that is not the gateway's XML, a result missing from it). The caller looks the documents up
+   * before sending anything again; a repeat of the same control id is refused by Intacct besides.
+   */
+  async executeWrite(functions: readonly GatewayFunction[], options: { controlId: string }): Promise<WriteAnswer> {
+    return this.run(functions, { controlId: options.controlId, uniqueId: true }, false);
+  }
+
+  private async run(functions: readonly GatewayFunction[], options: ExecuteOptions, idempotent: boolean): Promise<WriteAnswer> {
     const controlId = options.controlId ?? randomUUID();
     const uniqueId = options.uniqueId ?? false;
     for (let attempt = 1; ; attempt++) {
@@ -165,10 +195,10 @@ export class IntacctGateway {
         functions,
         options.transaction ?? false,
       );
-      // Reads may always be repeated; writes only under uniqueid, where Intacct refuses a repeat.
-      const idempotent = uniqueId || functions.every((f) => f.name === 'readByQuery' || f.name === 'readMore' || f.name === 'read');
       this.counters.functions += functions.length;
-      const parsed = await this.post(session.endpoint, body, idempotent);
+      const sent = await this.send(session.endpoint, body, idempotent);
+      if (sent.outcome === 'uncertain') return sent;
+      const parsed = sent.parsed;
       if (parsed.level === 'control') throw this.controlFailure(parsed.errors, controlId);
       if (parsed.level === 'authentication') {
         // No function ran: the session expired or was revoked. Log in again once.
@@ -186,15 +216,27 @@ export class IntacctGateway {
         );
       }
       const byControlId = new Map(parsed.results.map((r) => [r.controlId, r]));
-      return functions.map((f) => {
-        const result = byControlId.get(f.controlId);
-        if (!result)
-          throw new LedgersyncError('intacct_missing_result', 'transient', `${this.label}: no result for function ${f.name} (${f.controlId})`, {
+      const missing = functions.find((f) => !byControlId.has(f.controlId));
+      if (missing) {
+        return {
+          outcome: 'uncertain',
+          error: new LedgersyncError('intacct_missing_result', 'transient', `${this.label}: no result for function ${missing.name} (${missing.controlId})`, {
             mayHaveSucceeded: true,
-          });
-        return result;
-      });
+          }),
+        };
+      }
+      return { outcome: 'answered', results: functions.map((f) => byControlId.get(f.controlId)!) };
     }
+  }
+
+  /** Waits the connection's backoff after `attempt` failed attempts (between a lost answer, its look-up and a resend). */
+  pause(attempt: number): Promise<void> {
+    return this.http.pause(attempt);
+  }
+
+  /** Attempts a write may take under the connection's retry policy. */
+  get maxAttempts(): number {
+    return this.http.retryPolicy.maxAttempts;
   }
 
   /** readByQuery then readMore until the result set is exhausted (or `maxPages`). */

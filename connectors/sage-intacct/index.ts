@@ -8,6 +8,7 @@ import { objectSpecsOf, type Lookup } from './documents.js';
 import { IntacctGateway, type IntacctCredentials } from './gateway.js';
 import { IntacctSink } from './sink.js';
 import { IntacctSource } from './source.js';
+import { parseResponse } from './xml.js';
 
 export { IntacctGateway } from './gateway.js';
 export { IntacctSink } from './sink.js';
@@ -50,6 +51,9 @@ export function intacctGateway(input: ConnectorFactoryInput): IntacctGateway {
   const http = openConnection(input, {
     label,
     hooks: {
+      // A 2xx that is not the gateway's <response> document (an HTML page, truncated XML) is garbage:
+      // retried for reads, looked up for writes.
+      parseBody: (response) => parseResponse(response.text),
       // Intacct's rate limit (GW-0010) may come back inside an XML answer: wait and retry it like a 429.
       detectThrottle: (response) =>
         response.status < 400 && response.text.includes('<errorno>GW-0010</errorno>') ? { retryAfter: response.headers.get('retry-after') ?? '2' } : undefined,

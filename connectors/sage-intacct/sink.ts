@@ -12,7 +12,7 @@ import type { PlannedWrite, PlanningRecord, ReferenceAnswer, ReferenceQuery, Sin
 import { sameDecimal } from '../../domain/money/decimal.js';
 import { amountValue, createBody, naturalKeyOf, specFor, updateBody, type ObjectSpec } from './documents.js';
 import { recordRejected } from './errors.js';
-import { DuplicateControlIdError, readByQuery, requestControlId, type IntacctGateway } from './gateway.js';
+import { DuplicateControlIdError, readByQuery, requestControlId, type IntacctGateway, type WriteAnswer } from './gateway.js';
 import { READ_BY_QUERY_MAX_PAGE_SIZE, inList } from './query.js';
 import { checkIntacctReferences } from './references.js';
 import { keyOf, type FunctionResult, type GatewayFunction } from './xml.js';
@@ -280,33 +280,73 @@ export class IntacctSink implements Sink {
 
   /**
    * Sends one request. Its control id comes from the records' content; a resend after a duplicate
-   * adds this run's id, so a record refused in one run can be sent again in the next.
+   * adds this run's id, so a record refused in one run can be sent again in the next. When the
+   * answer is lost, the request's documents are looked up before anything is sent again: creates
+   * found by their key are adopted, the rest go again (under the same control id while nothing was
+   * found, which Intacct refuses to run twice).
    */
-  private async send(chunk: Planned[], results: (SinkResult | undefined)[], runId: string, attempt = 1): Promise<void> {
-    const functions = chunk.map((p) => p.fn!);
-    const controlId = requestControlId(functions) + (attempt > 1 ? `-${digest(runId, 8)}-${attempt}` : '');
-    try {
-      const answers = await this.gateway.execute(functions, { controlId, uniqueId: true });
-      chunk.forEach((p, i) => {
-        results[p.index] = this.resultFor(p, answers[i]!);
-      });
-    } catch (error) {
-      if (!(error instanceof DuplicateControlIdError) || attempt > 2) throw error;
-      // This exact request reached Intacct before (a lost answer, a resumed run, a retried dead
-      // letter): a document it created is found by its key; anything else is sent again under a new
-      // control id (an update repeats harmlessly; a create that failed back then may pass now).
-      this.log.info(`request ${controlId} was already processed by Intacct; looking its ${chunk.length} record(s) up`);
-      const creates = chunk.filter((p) => p.op === 'create');
-      for (const p of creates) delete p.existing;
-      if (creates.length) await this.findExisting(creates);
-      const again: Planned[] = [];
-      for (const p of chunk) {
-        if (p.op === 'create' && p.existing) {
-          const targetId = p.spec.targetId === 'naturalKey' ? p.key : p.existing.recordNo;
-          results[p.index] = { status: 'created', targetId, targetVersion: p.existing.recordNo };
-        } else again.push(p);
+  private async send(chunk: Planned[], results: (SinkResult | undefined)[], runId: string): Promise<void> {
+    let pending = chunk;
+    let resends = 0;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      const functions = pending.map((p) => p.fn!);
+      const controlId = requestControlId(functions) + (resends > 0 ? `-${digest(runId, 8)}-${resends + 1}` : '');
+      let answer: WriteAnswer;
+      try {
+        answer = await this.gateway.executeWrite(functions, { controlId });
+      } catch (error) {
+        if (!(error instanceof DuplicateControlIdError) || resends >= 2) throw error;
+        // This exact request reached Intacct before (a lost answer, a resumed run, a retried dead
+        // letter): a document it created is found by its key; anything else is sent again under a new
+        // control id (an update repeats harmlessly; a create that failed back then may pass now).
+        this.log.info(`request ${controlId} was already processed by Intacct; looking its ${pending.length} record(s) up`);
+        resends++;
+        pending = await this.adoptLanded(pending, results);
+        continue;
       }
-      if (again.length) await this.send(again, results, runId, attempt + 1);
+      if (answer.outcome === 'answered') {
+        pending.forEach((p, i) => {
+          results[p.index] = this.resultFor(p, answer.results[i]!);
+        });
+        return;
+      }
+      if (attempt >= this.gateway.maxAttempts) {
+        for (const p of pending) results[p.index] = { status: 'failed', error: stillInDoubt(answer.error, p, attempt) };
+        return;
+      }
+      this.log.warn(`request ${controlId} may have run (${answer.error.message}); looking its ${pending.length} record(s) up before sending anything again`);
+      await this.gateway.pause(attempt);
+      pending = await this.adoptLanded(pending, results);
     }
   }
+
+  /** Looks up the creates of a request that may have run: those found are adopted; returns what must be sent again. */
+  private async adoptLanded(chunk: Planned[], results: (SinkResult | undefined)[]): Promise<Planned[]> {
+    const creates = chunk.filter((p) => p.op === 'create');
+    for (const p of creates) delete p.existing;
+    if (creates.length) await this.findExisting(creates);
+    const again: Planned[] = [];
+    for (const p of chunk) {
+      if (p.op === 'create' && p.existing) {
+        const targetId = p.spec.targetId === 'naturalKey' ? p.key : p.existing.recordNo;
+        results[p.index] = { status: 'created', targetId, targetVersion: p.existing.recordNo };
+      } else again.push(p);
+    }
+    return again;
+  }
+}
+
+/** A request still unanswered after the retry policy: its records stay pending, and the next run looks them up first. */
+function stillInDoubt(error: LedgersyncError, p: Planned, attempts: number): LedgersyncError {
+  return new LedgersyncError(
+    error.code,
+    error.kind === 'record' ? 'transient' : error.kind,
+    `${p.record.object} ${p.key} (source record ${p.record.sourceId}) may have been written and is still unconfirmed after ${attempts} attempts: ${error.message}`,
+    {
+      details: error.details,
+      cause: error,
+      mayHaveSucceeded: true,
+      fix: 'Intacct or the network in front of it is failing; the next run looks the record up before writing it again',
+    },
+  );
 }

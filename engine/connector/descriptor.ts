@@ -82,7 +82,14 @@ export interface ConnectorDescriptor {
   auth?: AuthDescriptor;
   paging?: PagingDescriptor;
   rate_limit?: { requests: number; per_seconds: number; concurrency: number };
-  retry?: { max_attempts?: number; base_delay_ms?: number; max_delay_ms?: number; max_retry_after_s?: number };
+  retry?: {
+    max_attempts?: number;
+    base_delay_ms?: number;
+    max_delay_ms?: number;
+    max_retry_after_s?: number;
+    /** The vendor's documented throttle answers: refused before processing, so a write answered so may be sent again. */
+    throttle_answers?: { status: number; body_pattern: string }[];
+  };
   timeout_ms?: number;
   endpoints?: Record<string, EndpointDescriptor>;
   /** Sinks: the most records handed to one write; the runner splits pages to fit. */

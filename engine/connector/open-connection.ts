@@ -5,7 +5,7 @@
  * signalled inside a body); it never assembles a connection itself, so no override can be dropped.
  */
 import { LedgersyncError } from '../errors.js';
-import type { HttpConnection, HttpConnectionFactory, ConnectionHooks, RateLimit } from '../http/connection.js';
+import type { HttpConnection, HttpConnectionFactory, ConnectionHooks, RateLimit, ThrottleAnswer } from '../http/connection.js';
 import type { RetryPolicy } from '../http/retry.js';
 import { registerSecret } from '../log.js';
 import { staticAuthHeaders } from './auth.js';
@@ -42,11 +42,13 @@ export function openConnection(input: ConnectionInput, options: OpenConnectionOp
   }
   const headers = auth?.type === 'oauth2_refresh_token' || auth?.type === 'session' ? {} : staticAuthHeaders(auth, connection);
   const rateLimit = rateLimitOf(descriptor, connection);
+  const throttleAnswers = throttleAnswersOf(descriptor);
   return input.http.connect({
     label: options.label,
     baseUrl: resolveBaseUrl(descriptor, connection),
     ...(rateLimit ? { rateLimit } : {}),
     retry: retryPolicyOf(descriptor, connection),
+    ...(throttleAnswers.length ? { throttleAnswers } : {}),
     ...(descriptor.timeout_ms ? { timeoutMs: descriptor.timeout_ms } : {}),
     ...(Object.keys(headers).length ? { headers } : {}),
     ...(options.hooks ? { hooks: options.hooks } : {}),
@@ -109,6 +111,11 @@ export function rateLimitOf(descriptor: ConnectorDescriptor, connection?: Connec
     ...(raw?.per_seconds !== undefined ? { perSeconds: raw.per_seconds } : {}),
     ...(raw?.concurrency !== undefined ? { concurrency: raw.concurrency } : {}),
   };
+}
+
+/** The descriptor's `retry.throttle_answers`: only the vendor's own throttle answer lets a write be sent again unseen. */
+export function throttleAnswersOf(descriptor: ConnectorDescriptor): ThrottleAnswer[] {
+  return (descriptor.retry?.throttle_answers ?? []).map((answer) => ({ status: answer.status, bodyPattern: new RegExp(answer.body_pattern) }));
 }
 
 type RetryBlock = { max_attempts?: number; base_delay_ms?: number; max_delay_ms?: number; max_retry_after_s?: number };

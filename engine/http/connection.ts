@@ -2,13 +2,19 @@
  * The one HTTP client of the engine: Node's fetch over a shared undici Agent (keep-alive, pooled,
  * with timeouts), a p-queue per connection for rate limits and concurrency, and the pure retry
  * decision of ./retry.ts. Connectors add their auth and error mapping through hooks.
+ *
+ * A 2xx answer is only an answer when its body can be read: JSON for a request that accepts JSON,
+ * or whatever the connector's `parseBody` hook accepts. A truncated body, an HTML page from a
+ * proxy or an endless one is transient garbage: a read is retried like a 5xx, and a write whose
+ * answer was garbage, lost or a gateway's error comes back from `send()` as `uncertain`, so the
+ * connector looks the document up before it sends the write again.
  */
 import { Agent } from 'undici';
 import PQueue from 'p-queue';
 import { LedgersyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { redact } from '../log.js';
-import { decideRetry, defaultRetryPolicy, type AttemptOutcome, type RetryDecision, type RetryPolicy } from './retry.js';
+import { backoffMs, decideRetry, defaultRetryPolicy, type AttemptOutcome, type RetryDecision, type RetryPolicy } from './retry.js';
 import { SlidingWindowLimiter } from './sliding-window.js';
 import { NOTICEABLE_WAIT_MS, formatRate, formatWait, sleep } from './wait.js';
 
@@ -29,8 +35,9 @@ export interface HttpRequest {
   contentType?: string;
   /**
    * Whether repeating the request cannot apply it twice. Default: true for GET, PUT and DELETE,
-   * false for POST and PATCH. A non-idempotent request is not retried after a timeout or 5xx: it
-   * fails with `mayHaveSucceeded` so the caller looks the record up first.
+   * false for POST and PATCH. A non-idempotent request is retried only when it provably was not
+   * processed (refused connection, the vendor's documented throttle answer); after anything else
+   * `send()` answers `uncertain` (and `request()` throws with `mayHaveSucceeded`).
    */
   idempotent?: boolean;
   /** Skip the connection's `authorize` hook (the token request itself). Default false. */
@@ -46,7 +53,30 @@ export interface HttpResponse {
   headers: Headers;
   url: string;
   text: string;
+  /** The body as JSON (parsed once; throws for a body that is not JSON). */
   json<T = unknown>(): T;
+  /** What the connection's `parseBody` hook made of a 2xx body (e.g. a parsed XML document). */
+  parsed?: unknown;
+}
+
+/**
+ * What became of a request, for a caller that must know whether a write may have landed:
+ * - `answered`: a 2xx with a readable body;
+ * - `failed`: the request was refused (a 4xx, the vendor's throttle beyond the retry policy) or never
+ *   reached the server: nothing was applied, `error` says why;
+ * - `uncertain`: the write may have been applied (a 5xx or a gateway's 429 after it was sent, a reset,
+ *   a timeout, a body that cannot be read): look the document up before sending it again.
+ */
+export type SendResult =
+  | { outcome: 'answered'; response: HttpResponse }
+  | { outcome: 'failed'; error: LedgersyncError; response?: HttpResponse }
+  | { outcome: 'uncertain'; error: LedgersyncError; response?: HttpResponse };
+
+/** A vendor's documented throttle answer (descriptor `retry.throttle_answers`): the request was refused before any processing. */
+export interface ThrottleAnswer {
+  status: number;
+  /** Matched against the body. */
+  bodyPattern: RegExp;
 }
 
 export interface ConnectionHooks {
@@ -58,6 +88,11 @@ export interface ConnectionHooks {
   describeError?(response: HttpResponse, request: HttpRequest): LedgersyncError;
   /** Some vendors signal throttling inside a 200 / 400 body (QBO fault 3001): say so and how long to wait. */
   detectThrottle?(response: HttpResponse): { retryAfter?: string } | undefined;
+  /**
+   * Reads a 2xx body that is not JSON (Intacct's XML); throws when the body cannot be used (not the
+   * vendor's document, truncated). The value is kept as `response.parsed`.
+   */
+  parseBody?(response: HttpResponse): unknown;
 }
 
 export interface RateLimit {
@@ -85,12 +120,23 @@ export interface ConnectionOptions {
    * stop (a logout that frees a vendor's licence seat). Default false.
    */
   detached?: boolean;
+  /** The vendor's documented throttle answers: a write answered so is sent again after the wait. Default none. */
+  throttleAnswers?: readonly ThrottleAnswer[];
+  /** Largest response body read; a bigger one is unreadable garbage. Default 128 MiB. */
+  maxResponseBytes?: number;
 }
 
 export interface HttpConnection {
   readonly label: string;
   readonly baseUrl: string;
+  /** The response, or throws: the error of a write that may have landed carries `mayHaveSucceeded`. */
   request(request: HttpRequest): Promise<HttpResponse>;
+  /** The typed outcome of a request: for writes, whose caller must look a document up after `uncertain`. */
+  send(request: HttpRequest): Promise<SendResult>;
+  /** Waits the connection's backoff after `attempt` failed attempts (between an uncertain write, its look-up and a resend). */
+  pause(attempt: number): Promise<void>;
+  /** The retry policy in force (descriptor and pipeline merged). */
+  readonly retryPolicy: RetryPolicy;
   /** Counters since the connection opened. */
   readonly stats: { requests: number; retries: number; throttled: number };
 }
@@ -148,6 +194,14 @@ export function encodeForm(form: Record<string, QueryValue>): string {
   return params.toString();
 }
 
+const DEFAULT_MAX_RESPONSE_BYTES = 128 * 1024 * 1024;
+
+/** A response as read off the wire, with what makes its body unusable when it is. */
+interface ReadResponse extends HttpResponse {
+  /** Why a 2xx body cannot be used (truncated, not JSON, an HTML page, too large); undefined when it can. */
+  unreadable?: string;
+}
+
 export function createConnection(options: ConnectionOptions, env: ClientEnvironment = realEnvironment): HttpConnection {
   const policy: RetryPolicy = { ...defaultRetryPolicy, ...options.retry };
   const limit = options.rateLimit;
@@ -162,8 +216,9 @@ export function createConnection(options: ConnectionOptions, env: ClientEnvironm
     : undefined;
   const hooks = options.hooks ?? {};
   const stats = { requests: 0, retries: 0, throttled: 0 };
+  const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
 
-  async function attempt(request: HttpRequest): Promise<HttpResponse> {
+  async function attempt(request: HttpRequest): Promise<ReadResponse> {
     const url = buildUrl(options.baseUrl, request.path, request.query);
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers, ...request.headers };
     let body: string | undefined;
@@ -192,33 +247,58 @@ export function createConnection(options: ConnectionOptions, env: ClientEnvironm
         // @ts-expect-error dispatcher is undici's extension of RequestInit
         dispatcher: agent(),
       });
-      return { res: response, text: await response.text() };
+      return { res: response, read: await readBody(response, maxBytes) };
     };
-    const { res, text } = await queue.add(() => (window ? window.run(send, options.detached ? undefined : env.signal) : send()));
-    return {
+    const { res, read } = await queue.add(() => (window ? window.run(send, options.detached ? undefined : env.signal) : send()));
+    const text = typeof read === 'string' ? read : '';
+    let parsedJson: { value: unknown } | undefined;
+    const response: ReadResponse = {
       status: res.status,
       headers: res.headers,
       url: url.toString(),
       text,
       json<T>() {
-        return JSON.parse(text) as T;
+        parsedJson ??= { value: JSON.parse(text) as unknown };
+        return parsedJson.value as T;
       },
     };
+    if (res.status < 200 || res.status >= 300 || res.status === 204 || res.status === 205 || request.method === ('HEAD' as string)) return response;
+    if (typeof read !== 'string') {
+      response.unreadable = `a body larger than the ${maxBytes} bytes this connection reads (${read.tooLarge} bytes or more)`;
+      return response;
+    }
+    try {
+      if (hooks.parseBody) response.parsed = hooks.parseBody(response);
+      else if (/json/i.test(headers['accept'] ?? '')) response.json();
+    } catch (error) {
+      response.unreadable = describeBody(response, error);
+    }
+    return response;
   }
 
-  async function request(request: HttpRequest): Promise<HttpResponse> {
+  function isVendorThrottle(response: HttpResponse): boolean {
+    return (options.throttleAnswers ?? []).some((answer) => answer.status === response.status && answer.bodyPattern.test(response.text));
+  }
+
+  async function send(request: HttpRequest): Promise<SendResult> {
     const idempotent = request.idempotent ?? ['GET', 'PUT', 'DELETE'].includes(request.method);
     let refreshed = false;
     for (let attemptNo = 1; ; attemptNo++) {
       let outcome: AttemptOutcome;
-      let response: HttpResponse | undefined;
+      let response: ReadResponse | undefined;
       let thrown: unknown;
       try {
         response = await attempt(request);
-        const throttle = hooks.detectThrottle?.(response);
-        outcome = throttle
-          ? { kind: 'response', status: 429, retryAfter: throttle.retryAfter ?? null }
-          : { kind: 'response', status: response.status, retryAfter: response.headers.get('retry-after') };
+        const throttle = response.unreadable === undefined ? hooks.detectThrottle?.(response) : undefined;
+        if (response.unreadable !== undefined) outcome = { kind: 'unreadable', status: response.status, problem: response.unreadable };
+        else if (throttle) outcome = { kind: 'response', status: 429, retryAfter: throttle.retryAfter ?? null, vendorThrottle: true };
+        else
+          outcome = {
+            kind: 'response',
+            status: response.status,
+            retryAfter: response.headers.get('retry-after'),
+            vendorThrottle: isVendorThrottle(response),
+          };
       } catch (error) {
         if (env.signal?.aborted && !options.detached) throw env.signal.reason;
         if (error instanceof LedgersyncError) throw error;
@@ -239,7 +319,7 @@ export function createConnection(options: ConnectionOptions, env: ClientEnvironm
       }
 
       const decision = decideRetry(outcome, attemptNo, policy, idempotent, env.random());
-      if (decision.action === 'succeed' && response) return response;
+      if (decision.action === 'succeed' && response) return { outcome: 'answered', response };
       if (decision.action === 'retry') {
         stats.retries++;
         if (outcome.kind === 'response' && outcome.status === 429) stats.throttled++;
@@ -252,33 +332,110 @@ export function createConnection(options: ConnectionOptions, env: ClientEnvironm
         await env.sleep(decision.waitMs, options.detached ? undefined : env.signal);
         continue;
       }
-      if (response) {
-        if (request.acceptErrors) return response;
-        const error = hooks.describeError?.(response, request) ?? describeHttpError(options.label, response, request);
-        if (decision.mayHaveSucceeded && !error.mayHaveSucceeded) {
-          throw new LedgersyncError(error.code, error.kind === 'record' ? 'transient' : error.kind, error.message, {
-            details: error.details,
-            cause: error,
-            mayHaveSucceeded: true,
-            ...(error.fix ? { fix: error.fix } : {}),
-          });
-        }
-        throw error;
+      const error = failureOf(request, decision.reason, decision.uncertain, response, thrown);
+      if (decision.uncertain) {
+        log?.warn(`${options.label}: ${request.method} ${request.path} may have been applied (${decision.reason}); it is looked up before any resend`);
+        return { outcome: 'uncertain', error, ...(response ? { response } : {}) };
       }
-      throw new LedgersyncError(
-        'connection_failed',
-        'transient',
-        redact(`${options.label}: ${request.method} ${buildUrl(options.baseUrl, request.path).origin} failed: ${decision.reason}`),
-        {
-          cause: thrown,
-          mayHaveSucceeded: decision.mayHaveSucceeded,
-          fix: 'check the network and the base_url of this connection; the run can be resumed as is',
-        },
-      );
+      return { outcome: 'failed', error, ...(response ? { response } : {}) };
     }
   }
 
-  return { label: options.label, baseUrl: options.baseUrl, request, stats };
+  function failureOf(request: HttpRequest, reason: string, uncertain: boolean, response: ReadResponse | undefined, thrown: unknown): LedgersyncError {
+    const fix = 'check the network and the base_url of this connection; the run can be resumed as is';
+    if (response?.unreadable !== undefined) {
+      return new LedgersyncError(
+        'unreadable_response',
+        'transient',
+        redact(`${options.label}: ${request.method} ${pathOf(request)} answered HTTP ${response.status} with ${response.unreadable}`),
+        {
+          details: { status: response.status, contentType: response.headers.get('content-type') ?? '', bytes: Buffer.byteLength(response.text) },
+          mayHaveSucceeded: uncertain,
+          fix: `something other than the API answered (a proxy, a gateway, a cut connection); ${uncertain ? 'the write is looked up before it is sent again, and ' : ''}the run can be resumed as is. If it persists, check the base_url of this connection`,
+        },
+      );
+    }
+    if (response) {
+      const error = hooks.describeError?.(response, request) ?? describeHttpError(options.label, response, request);
+      if (!uncertain || error.mayHaveSucceeded) return error;
+      return new LedgersyncError(error.code, error.kind === 'record' ? 'transient' : error.kind, error.message, {
+        details: error.details,
+        cause: error,
+        mayHaveSucceeded: true,
+        ...(error.fix ? { fix: error.fix } : {}),
+      });
+    }
+    return new LedgersyncError(
+      'connection_failed',
+      'transient',
+      redact(`${options.label}: ${request.method} ${buildUrl(options.baseUrl, request.path).origin} failed: ${reason}`),
+      { cause: thrown, mayHaveSucceeded: uncertain, fix },
+    );
+  }
+
+  async function request(request: HttpRequest): Promise<HttpResponse> {
+    const result = await send(request);
+    if (result.outcome === 'answered') return result.response;
+    if (request.acceptErrors && result.response && result.response.status >= 300) return result.response;
+    throw result.error;
+  }
+
+  return {
+    label: options.label,
+    baseUrl: options.baseUrl,
+    request,
+    send,
+    pause: (attemptNo) => env.sleep(backoffMs(attemptNo, policy, env.random()), options.detached ? undefined : env.signal),
+    retryPolicy: policy,
+    stats,
+  };
+}
+
+/** Reads a body up to `limit` bytes (UTF-8, a leading BOM dropped as `Response.text()` does). */
+async function readBody(response: Response, limit: number): Promise<string | { tooLarge: number }> {
+  const declared = Number(response.headers.get('content-length') ?? '');
+  if (Number.isFinite(declared) && declared > limit) {
+    await response.body?.cancel().catch(() => undefined);
+    return { tooLarge: declared };
+  }
+  if (!response.body) return '';
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      return { tooLarge: size };
+    }
+    chunks.push(value);
+  }
+  return new TextDecoder().decode(Buffer.concat(chunks));
+}
+
+/** The path of a request for a message: a token endpoint's absolute URL without its query. */
+function pathOf(request: HttpRequest): string {
+  return /^https?:\/\//i.test(request.path) ? new URL(request.path).pathname : request.path;
+}
+
+/** What came back instead of the expected document: its kind, content type, size and first bytes (secrets masked). */
+export function describeBody(response: HttpResponse, error?: unknown): string {
+  const type = response.headers.get('content-type') ?? 'no content type';
+  const text = response.text;
+  const bytes = Buffer.byteLength(text);
+  if (text.trim() === '') return `an empty body (${type})`;
+  const head = text.trimStart().slice(0, 1);
+  const what = /^<!doctype html|^<html/i.test(text.trimStart())
+    ? 'an HTML page'
+    : head === '{' || head === '['
+      ? 'a truncated or malformed JSON body'
+      : head === '<'
+        ? `a body that is not the expected document${error instanceof Error ? ` (${error.message.split('\n')[0]})` : ''}`
+        : 'a body that is not JSON';
+  const first = JSON.stringify(text.slice(0, 80)).slice(1, -1);
+  return redact(`${what} (${type}, ${bytes} bytes, starting "${first}${text.length > 80 ? '…' : ''}")`);
 }
 
 /**

@@ -8,7 +8,8 @@ import { createLogger, type Logger } from '../log.js';
 import { loadPipeline } from '../config/load.js';
 import type { CommandSummary, CommandValues, ConnectorCommand } from '../connector/command.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
-import { withRunLock } from './lifecycle.js';
+import { withRunLock, type RunLockResult } from './lifecycle.js';
+import { stateFailure } from '../state/trouble.js';
 import { factoryInput, sinkContext } from './runner.js';
 
 export interface CommandRunOptions<Report extends object> {
@@ -62,30 +63,36 @@ export async function runConnectorCommand<Report extends object>(options: Comman
     return notRun('invalid', plan.name, error);
   }
 
-  const locked = await withRunLock(options.statePath, plan.name, async ({ state, runId }) => {
-    let summary: CommandSummary<Report>;
-    try {
-      const outcome = await command.run({
-        plan,
-        values: options.values,
-        runId,
-        connectorInput: factoryInput(plan, command.role, log, signal),
-        sinkContext: sinkContext({ plan, state, runId, log: log.child(command.name), signal, now, secretKey: env['LEDGERSYNC_SECRET_KEY'] }),
-        log: log.child(command.name),
-        signal,
-        now,
-      });
-      const error = outcome.error && errorSummary(outcome.error);
-      summary = { status: outcome.status, exitCode: exitCodeFor({ error }), pipeline: plan.name, ...outcome.report, runId, ...(error ? { error } : {}) };
-    } catch (thrown) {
-      const error = asLedgersyncError(thrown);
-      log.error(error.actionable);
-      summary = notRun('failed', plan.name, error, runId);
-    }
-    return {
-      result: summary,
-      outcome: { status: summary.error ? 'failed' : 'success', exitCode: summary.exitCode, counts: {}, ...(summary.error ? { error: summary.error } : {}) },
-    };
-  });
+  let locked: RunLockResult<CommandSummary<Report>>;
+  try {
+    locked = await withRunLock(options.statePath, plan.name, async ({ state, runId }) => {
+      let summary: CommandSummary<Report>;
+      try {
+        const outcome = await command.run({
+          plan,
+          values: options.values,
+          runId,
+          connectorInput: factoryInput(plan, command.role, log, signal),
+          sinkContext: sinkContext({ plan, state, runId, log: log.child(command.name), signal, now, secretKey: env['LEDGERSYNC_SECRET_KEY'] }),
+          log: log.child(command.name),
+          signal,
+          now,
+        });
+        const error = outcome.error && errorSummary(outcome.error);
+        summary = { status: outcome.status, exitCode: exitCodeFor({ error }), pipeline: plan.name, ...outcome.report, runId, ...(error ? { error } : {}) };
+      } catch (thrown) {
+        const error = asLedgersyncError(stateFailure(state.path, thrown) ?? thrown);
+        log.error(error.actionable);
+        summary = notRun('failed', plan.name, error, runId);
+      }
+      return {
+        result: summary,
+        outcome: { status: summary.error ? 'failed' : 'success', exitCode: summary.exitCode, counts: {}, ...(summary.error ? { error: summary.error } : {}) },
+      };
+    });
+  } catch (error) {
+    // The state file could not be opened or written: the summary (and `--json`) still says why.
+    return notRun('failed', plan.name, asLedgersyncError(error));
+  }
   return 'locked' in locked ? notRun('locked', plan.name, locked.locked) : locked.result;
 }

@@ -8,6 +8,7 @@ import { LedgersyncError, asLedgersyncError, errorSummary, type ErrorSummary } f
 import { exitCodeFor, type ExitCode } from '../exit-codes.js';
 import { closeHttpAgent } from '../http/connection.js';
 import { StateStore, type RunLockHolder } from '../state/store.js';
+import { stateFailure } from '../state/trouble.js';
 
 /** What the runs table keeps of a finished command; `ledgersync status` lists it. */
 export interface RunOutcomeRecord {
@@ -27,11 +28,17 @@ export interface LockedRun {
 
 export type RunLockResult<T> = { runId: string; result: T } | { locked: LedgersyncError; heldBy: RunLockHolder };
 
-/** Opens the state file for the body and closes it after, whatever happens. */
-export async function withState<T>(statePath: string, body: (state: StateStore) => Promise<T> | T): Promise<T> {
-  const state = StateStore.open(statePath);
+/**
+ * Opens the state file for the body and closes it after, whatever happens. A failure of the file
+ * itself (damaged, read-only, locked by another program, a full disk) is thrown as the state error
+ * that names it and the fix, whether it happens on opening or in the middle of the body.
+ */
+export async function withState<T>(statePath: string, body: (state: StateStore) => Promise<T> | T, options: { write?: boolean } = {}): Promise<T> {
+  const state = StateStore.open(statePath, options);
   try {
     return await body(state);
+  } catch (error) {
+    throw stateFailure(statePath, error) ?? error;
   } finally {
     state.close();
   }

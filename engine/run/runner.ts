@@ -16,8 +16,9 @@ import type { StateStore } from '../state/store.js';
 import { createBindings } from '../transform/bindings.js';
 import { streamFingerprint } from '../transform/fingerprint.js';
 import { assertTokensCanBeKept } from './credentials.js';
-import { withRunLock } from './lifecycle.js';
+import { withRunLock, type RunLockResult } from './lifecycle.js';
 import { describeDrift, mappingDrift, type MappingDrift } from './mapping-drift.js';
+import { stateFailure } from '../state/trouble.js';
 import { emptyCounts, silentProgress, type ProgressReporter, type StreamCounts } from './progress.js';
 import { StreamWriter } from './stream-writer.js';
 import { groupDeadLetters, type DeadLetterCause } from './dead-letters.js';
@@ -62,8 +63,8 @@ export interface RunSummary {
   waiting?: Array<{ subject: string } & ErrorSummary>;
 }
 
-/** A summary of a run that never started: the pipeline is invalid, or another run holds the lock. */
-function notStarted(status: 'invalid' | 'locked', pipeline: string, error: LedgersyncError): RunSummary {
+/** A summary of a run that never started: the pipeline is invalid, another run holds the lock, or the state file cannot be used. */
+function notStarted(status: 'invalid' | 'locked' | 'failed', pipeline: string, error: LedgersyncError): RunSummary {
   return { status, exitCode: exitCodeFor({ error }), runId: '', pipeline, streams: {}, error: errorSummary(error) };
 }
 
@@ -106,13 +107,19 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       return notStarted('invalid', plan.name, error);
     }
     const selected = options.streams?.length ? plan.streams.filter((s) => options.streams!.includes(s.name)) : plan.streams;
-    const locked = await withRunLock(options.statePath, plan.name, async ({ state, runId }) => {
-      const summary = await syncStreams({ options, env, plan, selected, state, runId, signal: controller.signal });
-      return {
-        result: summary,
-        outcome: { status: summary.status, exitCode: summary.exitCode, counts: summary.streams, ...(summary.error ? { error: summary.error } : {}) },
-      };
-    });
+    let locked: RunLockResult<RunSummary>;
+    try {
+      locked = await withRunLock(options.statePath, plan.name, async ({ state, runId }) => {
+        const summary = await syncStreams({ options, env, plan, selected, state, runId, signal: controller.signal });
+        return {
+          result: summary,
+          outcome: { status: summary.status, exitCode: summary.exitCode, counts: summary.streams, ...(summary.error ? { error: summary.error } : {}) },
+        };
+      });
+    } catch (error) {
+      // The state file could not be opened or written: the summary (and `--json`) still says why.
+      return notStarted('failed', plan.name, asLedgersyncError(error));
+    }
     return 'locked' in locked ? notStarted('locked', plan.name, locked.locked) : locked.result;
   } finally {
     options.signal?.removeEventListener('abort', forwardAbort);
@@ -147,7 +154,7 @@ async function syncStreams(input: SyncInput): Promise<RunSummary> {
     fatal =
       input.signal.aborted && !(error instanceof LedgersyncError)
         ? new LedgersyncError('run_aborted', 'transient', 'the run was stopped before it finished; run it again to resume from the last checkpoint')
-        : asLedgersyncError(error);
+        : asLedgersyncError(stateFailure(state.path, error) ?? error);
     log.error(fatal.actionable);
   }
   const failedRecords = Object.values(counts).reduce((n, c) => n + c.failed, 0) + waiting.length;

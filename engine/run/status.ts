@@ -1,6 +1,7 @@
 /** `ledgersync status` and `ledgersync reset`: read and trim a pipeline's state. */
 import { existsSync } from 'node:fs';
-import { LedgersyncError, formatProblem } from '../errors.js';
+import { LedgersyncError, asLedgersyncError, errorSummary, formatProblem } from '../errors.js';
+import { redact } from '../log.js';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes.js';
 import { loadPipeline } from '../config/load.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
@@ -115,66 +116,81 @@ export async function showStatus(options: StatusOptions): Promise<ExitCode> {
     );
     return EXIT.ok;
   }
-  return withState(statePath, (state) => {
-    const checkpoints = state.listCheckpoints(name);
-    const runs = state.recentRuns(name, 10);
-    const dead = state.deadLetters(name);
-    const drifts = mappingDrifts(state, plan, plan.streams);
-    const causes = filterCauses(groupDeadLetters(dead), { stream: options.stream, code: options.code });
-    const shown = new Set(causes.flatMap((c) => [...c.records, ...c.blocked].map((r) => `${r.stream}\u0000${r.source_id}`)));
-    const filtered = options.stream !== undefined || options.code !== undefined;
-    if (json) {
-      out.write(
-        JSON.stringify({
-          pipeline: name,
-          checkpoints: checkpoints.map((c) => ({ stream: c.stream, value: c.value, updated_at: isoOrNull(c.updatedAt) })),
-          runs: runs.map(runJson),
-          dead_letter_count: dead.length,
-          dead_letter_causes: causes,
-          dead_letters: dead.filter((d) => shown.has(`${d.stream}\u0000${d.sourceId}`)).map(deadLetterJson),
-          mapping_changes: drifts,
-          connector_state: connectorStateLines(options.connectors, plan, state),
-        }) + '\n',
-      );
-      return EXIT.ok;
-    }
-    out.write(`pipeline ${name} (state ${statePath})\n\ncursors:\n`);
-    if (!checkpoints.length) out.write('  (none: the next run reads everything)\n');
-    for (const c of checkpoints) {
-      const value = c.value as { cursor?: number; field?: string };
-      const cursor = typeof value?.cursor === 'number' ? `${value.field ?? 'cursor'} ≥ ${iso(value.cursor)}` : JSON.stringify(c.value);
-      out.write(`  ${c.stream.padEnd(20)} ${cursor}   (saved ${iso(c.updatedAt)})\n`);
-    }
-    out.write('\nrecent runs:\n');
-    if (!runs.length) out.write('  (none)\n');
-    for (const r of runs) {
-      const counts = r.counts as Record<string, { read: number; created: number; updated: number; failed: number }> | null;
-      const total = counts
-        ? Object.values(counts).reduce((a, c) => ({ read: a.read + c.read, written: a.written + c.created + c.updated, failed: a.failed + c.failed }), {
-            read: 0,
-            written: 0,
-            failed: 0,
-          })
-        : undefined;
-      out.write(
-        `  ${r.id}  ${iso(r.startedAt)}  ${r.status.padEnd(8)} exit ${r.exitCode ?? '-'}` +
-          (total ? `  read ${total.read}, written ${total.written}, failed ${total.failed}` : '') +
-          (r.error ? `  error: ${String((r.error as { message?: string }).message ?? '')}` : '') +
-          '\n',
-      );
-    }
-    for (const drift of Object.values(drifts)) out.write(`\n${describeDrift(plan, drift, { remapping: false })}\n`);
-    const shownCount = shown.size;
-    const heading = filtered
-      ? `\ndead letters (retried on every run): ${shownCount} of ${dead.length} match${options.stream !== undefined ? ` --stream ${options.stream}` : ''}${options.code !== undefined ? ` --code ${options.code}` : ''}`
-      : `\ndead letters (retried on every run): ${dead.length}`;
-    out.write(`${heading}${causes.length ? `, ${causes.length} cause(s)` : ''}\n`);
-    for (const line of formatCauses(causes, options.limit ?? 3)) out.write(line + '\n');
-    if (causes.length) out.write('  (every record: status --json; one cause: --code CODE; more ids: --limit N)\n');
-    const extra = connectorStateLines(options.connectors, plan, state);
-    if (extra.length) out.write('\n' + extra.join('\n') + '\n');
+  try {
+    return await withState(statePath, (state) => report(state, plan, options), { write: false });
+  } catch (thrown) {
+    // A damaged, locked or unreadable state file: one line naming it and the fix, and `--json` still prints its object.
+    const error = asLedgersyncError(thrown);
+    out.write(
+      json
+        ? JSON.stringify({ pipeline: name, error: errorSummary(error) }) + '\n'
+        : `error: ${redact(error.message)}${error.fix ? `\nfix: ${redact(error.fix)}` : ''}\n`,
+    );
+    return exitCodeFor({ error });
+  }
+}
+
+function report(state: StateStore, plan: Plan, options: StatusOptions): ExitCode {
+  const { statePath, json, out } = options;
+  const name = plan.name;
+  const checkpoints = state.listCheckpoints(name);
+  const runs = state.recentRuns(name, 10);
+  const dead = state.deadLetters(name);
+  const drifts = mappingDrifts(state, plan, plan.streams);
+  const causes = filterCauses(groupDeadLetters(dead), { stream: options.stream, code: options.code });
+  const shown = new Set(causes.flatMap((c) => [...c.records, ...c.blocked].map((r) => `${r.stream}\u0000${r.source_id}`)));
+  const filtered = options.stream !== undefined || options.code !== undefined;
+  if (json) {
+    out.write(
+      JSON.stringify({
+        pipeline: name,
+        checkpoints: checkpoints.map((c) => ({ stream: c.stream, value: c.value, updated_at: isoOrNull(c.updatedAt) })),
+        runs: runs.map(runJson),
+        dead_letter_count: dead.length,
+        dead_letter_causes: causes,
+        dead_letters: dead.filter((d) => shown.has(`${d.stream}\u0000${d.sourceId}`)).map(deadLetterJson),
+        mapping_changes: drifts,
+        connector_state: connectorStateLines(options.connectors, plan, state),
+      }) + '\n',
+    );
     return EXIT.ok;
-  });
+  }
+  out.write(`pipeline ${name} (state ${statePath})\n\ncursors:\n`);
+  if (!checkpoints.length) out.write('  (none: the next run reads everything)\n');
+  for (const c of checkpoints) {
+    const value = c.value as { cursor?: number; field?: string };
+    const cursor = typeof value?.cursor === 'number' ? `${value.field ?? 'cursor'} ≥ ${iso(value.cursor)}` : JSON.stringify(c.value);
+    out.write(`  ${c.stream.padEnd(20)} ${cursor}   (saved ${iso(c.updatedAt)})\n`);
+  }
+  out.write('\nrecent runs:\n');
+  if (!runs.length) out.write('  (none)\n');
+  for (const r of runs) {
+    const counts = r.counts as Record<string, { read: number; created: number; updated: number; failed: number }> | null;
+    const total = counts
+      ? Object.values(counts).reduce((a, c) => ({ read: a.read + c.read, written: a.written + c.created + c.updated, failed: a.failed + c.failed }), {
+          read: 0,
+          written: 0,
+          failed: 0,
+        })
+      : undefined;
+    out.write(
+      `  ${r.id}  ${iso(r.startedAt)}  ${r.status.padEnd(8)} exit ${r.exitCode ?? '-'}` +
+        (total ? `  read ${total.read}, written ${total.written}, failed ${total.failed}` : '') +
+        (r.error ? `  error: ${String((r.error as { message?: string }).message ?? '')}` : '') +
+        '\n',
+    );
+  }
+  for (const drift of Object.values(drifts)) out.write(`\n${describeDrift(plan, drift, { remapping: false })}\n`);
+  const shownCount = shown.size;
+  const heading = filtered
+    ? `\ndead letters (retried on every run): ${shownCount} of ${dead.length} match${options.stream !== undefined ? ` --stream ${options.stream}` : ''}${options.code !== undefined ? ` --code ${options.code}` : ''}`
+    : `\ndead letters (retried on every run): ${dead.length}`;
+  out.write(`${heading}${causes.length ? `, ${causes.length} cause(s)` : ''}\n`);
+  for (const line of formatCauses(causes, options.limit ?? 3)) out.write(line + '\n');
+  if (causes.length) out.write('  (every record: status --json; one cause: --code CODE; more ids: --limit N)\n');
+  const extra = connectorStateLines(options.connectors, plan, state);
+  if (extra.length) out.write('\n' + extra.join('\n') + '\n');
+  return EXIT.ok;
 }
 
 export async function resetPipeline(options: StateCommandOptions & { stream?: string | undefined }): Promise<ExitCode> {

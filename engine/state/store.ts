@@ -12,6 +12,7 @@ import { redact } from '../log.js';
 import type { KeyValueStore, LedgerEntry, SecretStore } from '../connector/types.js';
 import { MIGRATIONS } from './schema.js';
 import { open as openSealed, requireSecretKey, seal } from './crypto.js';
+import { notAStateFile, stateFailure, stateTooNew, walDamaged, walProblem } from './trouble.js';
 
 /** The process holding a pipeline's run lock. */
 export interface RunLockHolder {
@@ -150,28 +151,50 @@ export class StateStore {
     return statement;
   }
 
-  static open(path: string): StateStore {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    let db: Database.Database;
+  /**
+   * Opens (creating if needed) and migrates a state file. Anything wrong with it is one error naming
+   * the file and the fix (engine/state/trouble.ts): not a database or damaged, read-only, locked by
+   * another program, written by a newer ledgersync, a damaged write-ahead log.
+   */
+  static open(path: string, options: { write?: boolean } = {}): StateStore {
+    const write = options.write ?? true;
+    if (path !== ':memory:') {
+      const wal = walProblem(path);
+      if (wal) throw walDamaged(path, wal);
+    }
+    let db: Database.Database | undefined;
     try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       db = new Database(path);
+      db.pragma('busy_timeout = 5000');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > MIGRATIONS.length) throw stateTooNew(path, version, MIGRATIONS.length);
+      if (version === 0) {
+        const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
+        if (tables.length) throw notAStateFile(path, tables);
+      }
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      for (let i = version; i < MIGRATIONS.length; i++) {
+        db.transaction(() => {
+          db!.exec(MIGRATIONS[i]!);
+          db!.pragma(`user_version = ${i + 1}`);
+        })();
+      }
+      // A file that opens but cannot be written (read-only, locked by another program) is found now, not mid-run.
+      if (write) db.transaction(() => db!.pragma(`user_version = ${MIGRATIONS.length}`))();
+      return new StateStore(path, db);
     } catch (error) {
-      throw new LedgersyncError('state_unreadable', 'config', `cannot open the state file ${path}: ${(error as Error).message}`, {
-        fix: 'check the --state path and its permissions',
-        cause: error,
-      });
+      db?.close();
+      if (error instanceof LedgersyncError) throw error;
+      throw (
+        stateFailure(path, error) ??
+        new LedgersyncError('state_unreadable', 'config', `cannot open the state file ${path}: ${(error as Error).message}`, {
+          fix: 'check the --state path and its permissions',
+          cause: error,
+        })
+      );
     }
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 5000');
-    const version = db.pragma('user_version', { simple: true }) as number;
-    for (let i = version; i < MIGRATIONS.length; i++) {
-      db.transaction(() => {
-        db.exec(MIGRATIONS[i]!);
-        db.pragma(`user_version = ${i + 1}`);
-      })();
-    }
-    return new StateStore(path, db);
   }
 
   close(): void {

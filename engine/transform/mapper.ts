@@ -2,7 +2,7 @@
  * Applies a stream's filter and mapping to one source record and returns the sink records it
  * yields (none when filtered out or skipped, several when the mapping returns an array).
  */
-import { withoutNullProperties } from './normalize.js';
+import { setOwn, withoutNullProperties } from './normalize.js';
 import { LedgersyncError } from '../errors.js';
 import type { CompiledExpression, StreamPlan } from '../config/plan.js';
 import type { SourceRecord } from '../connector/types.js';
@@ -62,7 +62,7 @@ function plain(value: unknown): unknown {
     const out: Record<string, unknown> = {};
     for (const k of Object.keys(value)) {
       const v = (value as Record<string, unknown>)[k];
-      if (v !== undefined) out[k] = plain(v);
+      if (v !== undefined) setOwn(out, k, plain(v));
     }
     return out;
   }
@@ -136,7 +136,7 @@ function outputByCompiled(stream: StreamPlan, record: SourceRecord, bindings: Re
   const fields: Record<string, unknown> = {};
   for (const field of stream.mapping.fields) {
     const value = field.expression.evaluateSync!(record.data, bindings);
-    if (value !== undefined) fields[field.name] = value;
+    if (value !== undefined) setOwn(fields, field.name, value);
   }
   return fields;
 }
@@ -148,7 +148,7 @@ async function outputByInterpreter(stream: StreamPlan, record: SourceRecord, bin
   const fields: Record<string, unknown> = {};
   for (const field of stream.mapping.fields) {
     const value = await interpret(field.expression, record, bindings);
-    if (value !== undefined) fields[field.name] = value;
+    if (value !== undefined) setOwn(fields, field.name, value);
   }
   return fields;
 }

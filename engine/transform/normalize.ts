@@ -7,6 +7,15 @@
  * a position can carry meaning; objects inside arrays are normalised.
  */
 
+/**
+ * Sets an own, enumerable property whatever its name: a source record's `__proto__` (or a mapped
+ * field of that name) is data, where an assignment would replace the object's prototype and drop it.
+ */
+export function setOwn(target: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+  else target[key] = value;
+}
+
 /** The value without null-valued properties; the same object when it holds none (no copy). */
 export function withoutNullProperties<T>(value: T): T {
   return strip(value) as T;
@@ -35,7 +44,7 @@ function strip(value: unknown): unknown {
     const next = strip(item);
     if (next !== item) {
       copy ??= { ...(value as Record<string, unknown>) };
-      copy[key] = next;
+      setOwn(copy, key, next);
     }
   }
   return copy ?? value;

@@ -107,7 +107,7 @@ describe('fake QBO refuses other forms', () => {
           authorization: `Basic ${Buffer.from(`${fake.clientId}:${fake.clientSecret}`).toString('base64')}`,
           'content-type': 'application/x-www-form-urlencoded',
         },
-        body: `grant_type=refresh_token&refresh_token=${encodeURIComponent(ctx.secretValues.values().next().value ?? fake.refreshToken)}`,
+        body: `grant_type=refresh_token&refresh_token=${encodeURIComponent(ctx.secretValues.get('qbo_refresh_token') ?? fake.refreshToken)}`,
       })
     ).json()) as { access_token: string };
     const res = await fetch(url, {

@@ -4,6 +4,7 @@ import { isLedgersyncError } from '../../../engine/errors.js';
 import type { Sink, SinkResult } from '../../../engine/connector/types.js';
 import { startFakeQbo, type FakeQbo } from '../../fakes/qbo/index.js';
 import { factoryInput, previous, record, sinkContext, type MemoryContext } from './harness.js';
+import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
 
 let fake: FakeQbo;
 let sink: Sink;
@@ -94,13 +95,36 @@ describe('QuickBooks Online sink against the fake QBO', () => {
     expect(fake.state.entities('Invoice')).toHaveLength(1);
   });
 
-  it('finds a document whose create was never confirmed instead of posting it twice', async () => {
+  it('finds a document whose create was never confirmed instead of posting it twice, and sends nothing it already holds', async () => {
     const { customerId, itemId } = await seedBasics();
     await sink.write([invoice('INV-9', customerId, itemId)], ctx);
+    const writes = fake.state.writes.length;
     const retried = { ...invoice('INV-9', customerId, itemId), previous: previous(null, null, true) };
     const [result] = await sink.write([retried], ctx);
-    expect(result!.status).toBe('updated');
+    expect(result).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/already in QuickBooks as mapped/) });
+    expect(fake.state.writes.length).toBe(writes);
+    const changed = { ...invoice('INV-9', customerId, itemId, '25.00'), previous: previous(null, null, true) };
+    expect((await sink.write([changed], ctx))[0]!.status).toBe('updated');
     expect(fake.state.entities('Invoice').filter((i) => i['DocNumber'] === 'INV-9')).toHaveLength(1);
+  });
+
+  it('does not send again an update an interrupted run had landed, and sends one it had not', async () => {
+    const { customerId, itemId } = await seedBasics();
+    const created = ok((await sink.write([invoice('INV-R', customerId, itemId)], ctx))[0]);
+    ok((await sink.write([{ ...invoice('INV-R', customerId, itemId, '30.00'), previous: previous(created.targetId, created.targetVersion!) }], ctx))[0]);
+    const writes = fake.state.writes.length;
+    // The ledger still has the version before the update, flagged pending: the update's answer never reached it.
+    const [landed] = await sink.write(
+      [{ ...invoice('INV-R', customerId, itemId, '30.00'), previous: previous(created.targetId, created.targetVersion!, true) }],
+      ctx,
+    );
+    expect(landed).toMatchObject({ status: 'skipped', targetId: created.targetId, targetVersion: '1' });
+    expect(fake.state.writes.length).toBe(writes);
+    const [lost] = await sink.write(
+      [{ ...invoice('INV-R', customerId, itemId, '35.00'), previous: previous(created.targetId, created.targetVersion!, true) }],
+      ctx,
+    );
+    expect(lost).toMatchObject({ status: 'updated', targetVersion: '2' });
   });
 
   it('adopts documents keyed before go-live (same DocNumber; customer whose Notes hold the source id) without touching them', async () => {
@@ -112,6 +136,30 @@ describe('QuickBooks Online sink against the fake QBO', () => {
     expect(inv).toMatchObject({ status: 'skipped', targetId: old.Id });
     expect(cust).toMatchObject({ status: 'skipped', targetId: oldCustomer.Id });
     expect(fake.state.writes.length).toBe(writesBefore);
+  });
+
+  it('never renames around a customer it did not create: the record is dead-lettered, saying whose the name is and what to do', async () => {
+    const keyed = fake.state.company.preload('Customer', { DisplayName: 'Hooli' });
+    const [result] = await sink.write([customer('cb_h', 'Hooli')], ctx);
+    expect(result).toMatchObject({ status: 'failed', error: { code: 'qbo_name_taken', kind: 'record' } });
+    const error = result!.status === 'failed' ? result!.error : undefined;
+    expect(error?.message).toMatch(new RegExp(`DisplayName 'Hooli' of source record cb_h is already used in QuickBooks by Customer ${keyed.Id}`));
+    expect(error?.fix).toMatch(/put 'cb_h' in its Notes/);
+    expect(fake.state.entities('Customer').map((c) => c['DisplayName'])).toEqual(['Hooli']);
+    fake.state.company.touch('Customer', keyed.Id, { Notes: 'cb_h' });
+    const next = connector.createSink!(factoryInput(fake));
+    await next.open!(ctx);
+    expect((await next.write([customer('cb_h', 'Hooli')], ctx))[0]).toMatchObject({ status: 'skipped', targetId: keyed.Id });
+  });
+
+  it('a customer that appeared with this record’s id in its Notes after the run read its index is adopted, not renamed', async () => {
+    await sink.write([customer('cb_x', 'Someone else')], ctx);
+    const landed = fake.state.company.preload('Customer', { DisplayName: 'Umbrella', Notes: 'cb_u' });
+    const writes = fake.state.writes.length;
+    const [result] = await sink.write([customer('cb_u', 'Umbrella')], ctx);
+    expect(result).toMatchObject({ status: 'skipped', targetId: landed.Id });
+    expect(fake.state.writes.length).toBe(writes);
+    expect(fake.state.entities('Customer').filter((c) => String(c['DisplayName']).startsWith('Umbrella'))).toHaveLength(1);
   });
 
   it('keeps DisplayName unique when two source customers share a name, and remembers the suffix for updates', async () => {
@@ -186,6 +234,53 @@ describe('QuickBooks Online sink against the fake QBO', () => {
     expect(results.map((r) => r.status)).toEqual(['created', 'created']);
     expect(fake.state.throttled).toBe(3);
     expect(fake.state.entities('Invoice')).toHaveLength(2);
+  });
+});
+
+describe('QuickBooks answers lost behind a gateway', () => {
+  let proxy: FaultProxy;
+  beforeEach(async () => {
+    await start({ rejectDuplicateDocNumber: false });
+    proxy = await startFaultProxy(fake.url);
+    sink = connector.createSink!(factoryInput(fake, { base_url: proxy.url }));
+    await sink.open!(ctx);
+  });
+  afterEach(async () => proxy.close());
+
+  it('a batch QBO applied and a gateway answered 503 is looked up, not sent again: every document once, reported created', async () => {
+    const { customerId, itemId } = await seedBasics();
+    const seen = proxy.log.length;
+    proxy.inject({ method: 'POST', path: /\/batch/, fault: { kind: 'status', status: 503 } });
+    const results = await sink.write(
+      Array.from({ length: 5 }, (_, i) => invoice(`LOST-${i}`, customerId, itemId)),
+      ctx,
+    );
+    expect(results.map((r) => r.status)).toEqual(Array(5).fill('created'));
+    expect(fake.state.entities('Invoice')).toHaveLength(5);
+    expect(proxy.log.slice(seen).filter((r) => r.method === 'POST')).toEqual([
+      { method: 'POST', path: expect.stringMatching(/\/batch/), forwarded: true, fault: 'status', status: 200 },
+    ]);
+  });
+
+  it('a customer create whose answer was reset is found by its name and Notes, never created twice nor suffixed', async () => {
+    proxy.inject({ method: 'POST', fault: { kind: 'reset-after' } });
+    const [c] = await sink.write([customer('cb_r', 'Reset Ltd')], ctx);
+    expect(c).toMatchObject({ status: 'created' });
+    expect(fake.state.entities('Customer').map((e) => e['DisplayName'])).toEqual(['Reset Ltd']);
+  });
+
+  it('a batch that never reached QBO is sent again once the look-up finds nothing; a sparse update whose answer was lost is compared, not repeated', async () => {
+    const { customerId, itemId } = await seedBasics();
+    proxy.inject({ method: 'POST', fault: { kind: 'reset-before' } });
+    const created = await sink.write([invoice('NEW-1', customerId, itemId), invoice('NEW-2', customerId, itemId)], ctx);
+    expect(created.map((r) => r.status)).toEqual(['created', 'created']);
+    expect(fake.state.entities('Invoice')).toHaveLength(2);
+    const target = ok(created[0]);
+    proxy.inject({ method: 'POST', fault: { kind: 'html-200' } });
+    const writes = fake.state.writes.length;
+    const [updated] = await sink.write([{ ...invoice('NEW-1', customerId, itemId, '50.00'), previous: previous(target.targetId, target.targetVersion!) }], ctx);
+    expect(updated).toMatchObject({ status: 'updated', targetVersion: '1' });
+    expect(fake.state.writes.length).toBe(writes + 1);
   });
 });
 

@@ -15,8 +15,11 @@ function recordingFactory(): HttpConnectionFactory & { opened: ConnectionOptions
         label: options.label,
         baseUrl: options.baseUrl,
         request: async () => Promise.reject(new Error('not here')),
+        send: async () => Promise.reject(new Error('not here')),
+        pause: async () => {},
+        retryPolicy: { maxAttempts: 1, baseDelayMs: 0, maxDelayMs: 0, maxRetryAfterMs: 0 },
         stats: { requests: 0, retries: 0, throttled: 0 },
-      } as HttpConnection;
+      } satisfies HttpConnection;
     },
   };
 }

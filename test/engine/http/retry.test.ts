@@ -9,11 +9,15 @@ describe('decideRetry', () => {
     expect(decideRetry(response(200), 1, policy, true, 0.5).action).toBe('succeed');
   });
 
-  it('waits exactly Retry-After seconds on 429, for reads and writes alike', () => {
+  it('waits exactly Retry-After seconds on 429, for reads and for writes the vendor’s throttle answer refused', () => {
     const read = decideRetry(response(429, '7'), 1, policy, true, 0.5);
-    const write = decideRetry(response(429, '7'), 1, policy, false, 0.5);
-    expect(read).toMatchObject({ action: 'retry', waitMs: 7000, mayHaveSucceeded: false });
-    expect(write).toMatchObject({ action: 'retry', waitMs: 7000 });
+    const write = decideRetry({ ...response(429, '7'), vendorThrottle: true }, 1, policy, false, 0.5);
+    expect(read).toMatchObject({ action: 'retry', waitMs: 7000, uncertain: false });
+    expect(write).toMatchObject({ action: 'retry', waitMs: 7000, uncertain: false });
+  });
+
+  it('never repeats a write answered by a 429 that is not the vendor’s throttle answer (a gateway’s): it may have landed', () => {
+    expect(decideRetry(response(429, '7'), 1, policy, false, 0.5)).toMatchObject({ action: 'fail', uncertain: true });
   });
 
   it('accepts Retry-After as an HTTP date', () => {
@@ -46,15 +50,29 @@ describe('decideRetry', () => {
     expect(decideRetry(response(500), 4, policy, true, 0.5)).toMatchObject({ action: 'fail' });
   });
 
-  it('never repeats a write after a 500 or a timeout: it may have been applied', () => {
-    expect(decideRetry(response(500), 1, policy, false, 0.5)).toMatchObject({ action: 'fail', mayHaveSucceeded: true });
-    expect(decideRetry({ kind: 'error', name: 'TimeoutError' }, 1, policy, false, 0.5)).toMatchObject({ action: 'fail', mayHaveSucceeded: true });
-    expect(decideRetry({ kind: 'error', code: 'ECONNRESET' }, 1, policy, false, 0.5)).toMatchObject({ action: 'fail', mayHaveSucceeded: true });
+  it('never repeats a write after any 5xx (503 included), a timeout, a reset or an unreadable answer: it may have been applied', () => {
+    for (const status of [500, 502, 503, 504, 408]) {
+      expect(decideRetry(response(status), 1, policy, false, 0.5), `HTTP ${status}`).toMatchObject({ action: 'fail', uncertain: true });
+    }
+    expect(decideRetry({ kind: 'error', name: 'TimeoutError' }, 1, policy, false, 0.5)).toMatchObject({ action: 'fail', uncertain: true });
+    expect(decideRetry({ kind: 'error', code: 'ECONNRESET' }, 1, policy, false, 0.5)).toMatchObject({ action: 'fail', uncertain: true });
+    expect(decideRetry({ kind: 'error', code: 'UND_ERR_SOCKET' }, 1, policy, false, 0.5)).toMatchObject({ action: 'fail', uncertain: true });
+    expect(decideRetry({ kind: 'unreadable', status: 200, problem: 'an HTML page' }, 1, policy, false, 0.5)).toMatchObject({
+      action: 'fail',
+      uncertain: true,
+    });
   });
 
-  it('retries a write refused before it was sent (503, connection refused)', () => {
-    expect(decideRetry(response(503), 1, policy, false, 0.5).action).toBe('retry');
-    expect(decideRetry({ kind: 'error', code: 'ECONNREFUSED' }, 1, policy, false, 0.5).action).toBe('retry');
+  it('retries a write that never left (connection refused, DNS)', () => {
+    expect(decideRetry({ kind: 'error', code: 'ECONNREFUSED' }, 1, policy, false, 0.5)).toMatchObject({ action: 'retry', uncertain: false });
+    expect(decideRetry({ kind: 'error', code: 'ENOTFOUND' }, 1, policy, false, 0.5)).toMatchObject({ action: 'retry', uncertain: false });
+  });
+
+  it('retries an unreadable 2xx body of a read like a 5xx, then fails it as not in doubt', () => {
+    const garbage = { kind: 'unreadable' as const, status: 200, problem: 'a truncated or malformed JSON body' };
+    expect(decideRetry(garbage, 1, policy, true, 0)).toMatchObject({ action: 'retry', waitMs: 50 });
+    expect(decideRetry(garbage, 4, policy, true, 0)).toMatchObject({ action: 'fail', uncertain: false });
+    expect(decideRetry(garbage, 4, policy, true, 0).reason).toMatch(/HTTP 200 with a truncated or malformed JSON body/);
   });
 
   it('retries resets and timeouts of reads', () => {
@@ -64,7 +82,7 @@ describe('decideRetry', () => {
 
   it('fails other 4xx at once', () => {
     for (const status of [400, 401, 403, 404, 422]) {
-      expect(decideRetry(response(status), 1, policy, true, 0.5)).toMatchObject({ action: 'fail', mayHaveSucceeded: false });
+      expect(decideRetry(response(status), 1, policy, true, 0.5)).toMatchObject({ action: 'fail', uncertain: false });
     }
   });
 

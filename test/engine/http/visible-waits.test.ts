@@ -92,7 +92,7 @@ describe('a retry', () => {
       { label: 'QuickBooks Online company 123', baseUrl: url },
       { sleep: async (ms) => void waits.push(ms), random: () => 0.5, log },
     );
-    const response = await http.request({ method: 'POST', path: 'batch', json: {} });
+    const response = await http.request({ method: 'POST', path: 'batch', json: {}, idempotent: true });
     expect(response.status).toBe(200);
     expect(waits).toEqual([38_000]);
     expect(lines).toHaveLength(1);

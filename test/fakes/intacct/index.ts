@@ -62,6 +62,8 @@ export interface FakeIntacct {
   faults: FakeIntacctFaults;
   /** Requests answered, by kind, for figures. */
   stats: { httpRequests: number; functions: number; maxConcurrent: number };
+  /** The endpoint getAPISession hands back from now on, as Intacct names its own (a proxy in front of the fake). Default: the fake's URL. */
+  advertiseEndpoint(endpoint: string): void;
   close(): Promise<void>;
 }
 
@@ -108,6 +110,7 @@ export async function startFakeIntacct(options: FakeIntacctOptions = {}): Promis
   const stats = { httpRequests: 0, functions: 0, maxConcurrent: 0 };
   let inFlight = 0;
   let url = '';
+  let advertised: string | undefined;
 
   const faults: FakeIntacctFaults = {
     failNext(count, status) {
@@ -322,7 +325,7 @@ export async function startFakeIntacct(options: FakeIntacctOptions = {}): Promis
         }),
       };
     }
-    const ctx: FunctionContext = { state, now, endpoint: url, session: auth.session, resultSets, defaultGlAccount: options.defaultGlAccount };
+    const ctx: FunctionContext = { state, now, endpoint: advertised ?? url, session: auth.session, resultSets, defaultGlAccount: options.defaultGlAccount };
     const results = runFunctions(functions, ctx, text(child(operation, '@transaction')) === 'true');
     if (uniqueId) state.processedControlIds.add(controlId);
     const s = auth.session;
@@ -399,6 +402,7 @@ export async function startFakeIntacct(options: FakeIntacctOptions = {}): Promis
     state,
     faults,
     stats,
+    advertiseEndpoint: (endpoint) => void (advertised = endpoint),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.closeAllConnections();

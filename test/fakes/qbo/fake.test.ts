@@ -44,6 +44,21 @@ describe('fake QBO OAuth', () => {
     expect((await refresh(fake.state.currentRefreshToken, 'nope')).status).toBe(401);
   });
 
+  it('hands back the same refresh token until it is rotateAfterSeconds old, and honours the previous one for rotatedTokenGraceSeconds', async () => {
+    await fake.close();
+    fake = await startFakeQbo({ rotateAfterSeconds: 3600 });
+    const same = (await (await refresh(fake.refreshToken)).json()) as { refresh_token: string };
+    expect(same.refresh_token).toBe(fake.refreshToken);
+    await fake.close();
+    fake = await startFakeQbo({ rotatedTokenGraceSeconds: 60 });
+    const rotated = (await (await refresh(fake.refreshToken)).json()) as { refresh_token: string };
+    expect(rotated.refresh_token).not.toBe(fake.refreshToken);
+    const previous = await refresh(fake.refreshToken);
+    expect(previous.status).toBe(200);
+    expect(((await previous.json()) as { refresh_token: string }).refresh_token).toBe(rotated.refresh_token);
+    expect(fake.state.currentRefreshToken).toBe(rotated.refresh_token);
+  });
+
   it('answers 401 with the gateway fault body for an expired access token', async () => {
     fake.faults.expireAccessTokens();
     const r = await api('GET', 'customer/1');

@@ -25,6 +25,17 @@ export interface FakeQboOptions {
   accessTokenTtlSeconds?: number;
   /** Issue a new refresh token on every refresh and invalidate the old one. Default true. */
   rotateRefreshTokens?: boolean;
+  /**
+   * Intuit hands back the same refresh token until it is this old, then a new one (its FAQ: "the
+   * refresh token value changes every 24 hours"). Default 0: a new one on every refresh.
+   */
+  rotateAfterSeconds?: number;
+  /**
+   * How long the previous refresh token is still redeemed after a new one was issued (Intuit's OAuth
+   * docs: "your previous refresh tokens expire 24 hours after you receive a new one"; its help
+   * article says at once). Redeeming it answers with the current one. Default 0: refused at once.
+   */
+  rotatedTokenGraceSeconds?: number;
   /** Default `USD`. */
   homeCurrency?: string;
   /**
@@ -131,6 +142,8 @@ export async function startFakeQbo(options: FakeQboOptions = {}): Promise<FakeQb
 
   const accessTokens = new Map<string, number>();
   let refreshToken = initialRefreshToken;
+  let refreshIssuedAt = Date.now();
+  let previousToken: { token: string; until: number } | undefined;
   let refreshRevoked = false;
   let throttleNext = 0;
   let loseNext = 0;
@@ -181,11 +194,17 @@ export async function startFakeQbo(options: FakeQboOptions = {}): Promise<FakeQb
       record(false);
       return send(res, 400, { error: 'unsupported_grant_type' });
     }
-    if (refreshRevoked || form.get('refresh_token') !== refreshToken) {
+    const presented = form.get('refresh_token');
+    const inGrace = previousToken !== undefined && presented === previousToken.token && Date.now() < previousToken.until;
+    if (refreshRevoked || (presented !== refreshToken && !inGrace)) {
       record(false);
       return send(res, 400, { error: 'invalid_grant' });
     }
-    if (rotate) refreshToken = token('RT');
+    if (rotate && !inGrace && Date.now() - refreshIssuedAt >= (options.rotateAfterSeconds ?? 0) * 1000) {
+      previousToken = { token: refreshToken, until: Date.now() + (options.rotatedTokenGraceSeconds ?? 0) * 1000 };
+      refreshToken = token('RT');
+      refreshIssuedAt = Date.now();
+    }
     const access = token('AT');
     accessTokens.set(access, Date.now() + ttlMs);
     record(true);
