@@ -68,6 +68,15 @@ export const engineErrorCodes = {
       meaning: 'something other than a ledgersync error was thrown (a bug, or a library failing); the message is the original one',
     },
     state_unreadable: { kind: 'config', meaning: 'the state file cannot be opened (path, permissions)' },
+    state_unavailable: {
+      kind: ['transient', 'system'],
+      meaning: 'the PostgreSQL state database cannot be reached or dropped the connection; the run stops, the next one resumes from the last checkpoint',
+    },
+    state_query_failed: { kind: 'system', meaning: 'the PostgreSQL state database refused a statement (a bug, or a schema changed by hand)' },
+    run_lease_lost: {
+      kind: 'transient',
+      meaning: "the run's lock lease expired (the process stalled or was cut off) and another run took it over; this run stopped before its next write",
+    },
     secret_key_missing: { kind: 'config', meaning: 'LEDGERSYNC_SECRET_KEY is unset or shorter than 16 characters, and a token must be stored' },
     secret_undecryptable: { kind: 'config', meaning: 'a stored token cannot be decrypted with the current LEDGERSYNC_SECRET_KEY' },
     sink_result_mismatch: { kind: 'system', meaning: 'a sink returned a different number of results than records it was given (a connector bug)' },

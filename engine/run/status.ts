@@ -7,13 +7,17 @@ import type { ConnectorRegistry } from '../connector/registry.js';
 import type { StateStore } from '../state/store.js';
 import type { Plan } from '../config/plan.js';
 import { withRunLock, withState } from './lifecycle.js';
+import { isPostgresUrl, printableLocation } from '../state/driver.js';
+
+/** A SQLite file that does not exist yet holds no state; a PostgreSQL database is asked. */
+const noStateAt = (location: string) => !isPostgresUrl(location) && !existsSync(location);
 
 export interface StateCommandOptions {
   /** The connectors this installation offers (the app's registry). */
   connectors: ConnectorRegistry;
   /** The pipeline YAML file. */
   pipelinePath: string;
-  /** SQLite state file. */
+  /** SQLite state file, or a `postgres://` URL. */
   statePath: string;
   /** Where the report goes (the CLI gives stdout). */
   out: NodeJS.WritableStream;
@@ -45,11 +49,11 @@ export async function showStatus(options: StateCommandOptions & { json: boolean 
   const plan = await loadForState(options);
   if (!plan) return EXIT.config;
   const name = plan.name;
-  if (!existsSync(statePath)) {
+  if (noStateAt(statePath)) {
     out.write(
       json
         ? JSON.stringify({ pipeline: name, checkpoints: [], runs: [], dead_letters: [] }) + '\n'
-        : `pipeline ${name}: no state yet at ${statePath} (never run)\n`,
+        : `pipeline ${name}: no state yet at ${printableLocation(statePath)} (never run)\n`,
     );
     return EXIT.ok;
   }
@@ -69,7 +73,7 @@ export async function showStatus(options: StateCommandOptions & { json: boolean 
       );
       return EXIT.ok;
     }
-    out.write(`pipeline ${name} (state ${statePath})\n\ncursors:\n`);
+    out.write(`pipeline ${name} (state ${printableLocation(statePath)})\n\ncursors:\n`);
     if (!checkpoints.length) out.write('  (none: the next run reads everything)\n');
     for (const c of checkpoints) {
       const value = c.value as { cursor?: number; field?: string };
@@ -110,8 +114,8 @@ export async function resetPipeline(options: StateCommandOptions & { stream?: st
   const plan = await loadForState(options);
   if (!plan) return EXIT.config;
   const name = plan.name;
-  if (!existsSync(statePath)) {
-    out.write(`pipeline ${name}: no state at ${statePath}, nothing to reset\n`);
+  if (noStateAt(statePath)) {
+    out.write(`pipeline ${name}: no state at ${printableLocation(statePath)}, nothing to reset\n`);
     return EXIT.ok;
   }
   const reset = await withRunLock(statePath, name, async ({ state }) => {

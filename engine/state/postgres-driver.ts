@@ -1,0 +1,271 @@
+/**
+ * PostgreSQL behind the synchronous driver seam. A `pg` client lives in a worker thread; each call
+ * posts the statement to it and blocks this thread with Atomics.wait until the answer is there (the
+ * pattern synckit uses; better-sqlite3 blocks the caller the same way on its file). The store and
+ * its callers stay synchronous, so the same store code runs on both databases.
+ *
+ * One connection per store. After a dropped connection the next statement outside a transaction
+ * reconnects; inside one it fails, since the transaction is gone with the connection.
+ */
+import { createRequire } from 'node:module';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { LedgersyncError } from '../errors.js';
+import { type PreparedStatement, type RunResult, type StateDriver, printableLocation } from './driver.js';
+import { rowidColumns, toPostgresDdl, toPostgresQuery, type RowidColumns } from './postgres-dialect.js';
+import { POSTGRES_WORKER_SOURCE } from './postgres-worker-source.js';
+
+/** The schema the state tables live in when the URL names none (`?schema=`). */
+export const DEFAULT_STATE_SCHEMA = 'ledgersync';
+const VERSION_TABLE = 'state_schema_version';
+/** Any number: it only has to be the same in every ledgersync process. */
+const MIGRATION_LOCK_KEY = 7_105_311;
+/** A thread that has not started by then never will (it failed to load). */
+const THREAD_START_MS = 15_000;
+
+export interface PostgresDriverOptions {
+  /** How long one statement may take before the driver gives up on the database. Default 60 s. */
+  queryTimeoutMs?: number;
+  /** How long connecting may take. Default 10 s. */
+  connectTimeoutMs?: number;
+}
+
+interface Reply {
+  rows?: Array<Record<string, unknown>>;
+  rowCount?: number;
+  error?: { message: string; code?: string; connection: boolean };
+}
+
+/** The URL without our own `schema` parameter, and that schema. */
+export function parseStateUrl(location: string): { url: string; schema: string } {
+  let parsed: URL;
+  try {
+    parsed = new URL(location);
+  } catch {
+    throw new LedgersyncError('state_unreadable', 'config', `the state URL ${printableLocation(location)} is not a valid URL`, {
+      fix: 'write it as postgres://user:password@host:port/database (percent-encode special characters in the password)',
+    });
+  }
+  const schema = parsed.searchParams.get('schema') ?? DEFAULT_STATE_SCHEMA;
+  parsed.searchParams.delete('schema');
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    throw new LedgersyncError('state_unreadable', 'config', `the state URL's schema '${schema}' is not a plain lower-case PostgreSQL name`, {
+      fix: 'use letters, digits and _ only, e.g. ?schema=acme_state',
+    });
+  }
+  return { url: parsed.toString(), schema };
+}
+
+/** Values that crossed the thread boundary come back as Uint8Array; the store expects Buffers, as from SQLite. */
+function restoreBuffers(row: Record<string, unknown>): Record<string, unknown> {
+  for (const key of Object.keys(row)) {
+    const value = row[key];
+    if (value instanceof Uint8Array && !Buffer.isBuffer(value)) row[key] = Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+  }
+  return row;
+}
+
+export class PostgresDriver implements StateDriver {
+  readonly dialect = 'postgres' as const;
+  readonly location: string;
+  readonly schema: string;
+  private readonly worker: Worker;
+  private readonly port: MessagePort;
+  private readonly signal: Int32Array;
+  private readonly waitMs: number;
+  private rowids: RowidColumns = new Map();
+  private depth = 0;
+  private closed = false;
+
+  private constructor(location: string, options: PostgresDriverOptions) {
+    this.location = printableLocation(location);
+    const { url, schema } = parseStateUrl(location);
+    this.schema = schema;
+    const queryTimeoutMs = options.queryTimeoutMs ?? 60_000;
+    const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+    this.waitMs = queryTimeoutMs + connectTimeoutMs + 5_000;
+    const shared = new SharedArrayBuffer(8);
+    this.signal = new Int32Array(shared);
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.worker = new Worker(POSTGRES_WORKER_SOURCE, {
+      eval: true,
+      workerData: {
+        pgPath: createRequire(import.meta.url).resolve('pg'),
+        signal: shared,
+        port: port2,
+        url,
+        schema,
+        applicationName: `ledgersync pid ${process.pid}`,
+        connectTimeoutMs,
+        queryTimeoutMs,
+      },
+      transferList: [port2],
+      // The process's flags are not the thread's: `--input-type=module` would make this CommonJS code ESM.
+      execArgv: [],
+      stdout: false,
+      stderr: false,
+    });
+    // The thread never keeps the process alive: a command that forgets close() still exits.
+    this.worker.unref();
+    this.port.unref();
+  }
+
+  static open(location: string, options: PostgresDriverOptions = {}): PostgresDriver {
+    const driver = new PostgresDriver(location, options);
+    try {
+      driver.call({ op: 'query', text: `CREATE SCHEMA IF NOT EXISTS "${driver.schema}"`, params: [], reconnect: true });
+    } catch (error) {
+      driver.close();
+      throw error;
+    }
+    return driver;
+  }
+
+  private call(request: { op: 'query'; text: string; params: unknown[]; reconnect: boolean; prepare?: boolean } | { op: 'close' }): Reply {
+    if (this.closed) throw new LedgersyncError('state_unavailable', 'transient', `the state database ${this.location} was already closed`);
+    Atomics.store(this.signal, 0, 0);
+    this.port.postMessage(request);
+    const started = Date.now();
+    while (Atomics.wait(this.signal, 0, 0, 1000) === 'timed-out') {
+      const waited = Date.now() - started;
+      if (Atomics.load(this.signal, 1) === 0 && waited > THREAD_START_MS) {
+        throw new LedgersyncError('state_unavailable', 'system', `the thread that talks to the state database ${this.location} did not start`, {
+          fix: 'please report it, with the node version and the flags node was started with',
+        });
+      }
+      if (waited > this.waitMs) {
+        throw new LedgersyncError(
+          'state_unavailable',
+          'transient',
+          `the state database ${this.location} did not answer within ${Math.round(this.waitMs / 1000)} s`,
+          {
+            fix: 'check that PostgreSQL is up and reachable from this machine',
+          },
+        );
+      }
+    }
+    const received = receiveMessageOnPort(this.port);
+    if (!received) throw new LedgersyncError('state_unavailable', 'transient', `the state database thread of ${this.location} stopped`);
+    const reply = received.message as Reply;
+    if (reply.error) throw this.describe(reply.error, request.op === 'query' ? request.text : 'close');
+    return reply;
+  }
+
+  private describe(error: NonNullable<Reply['error']>, text: string): LedgersyncError {
+    if (error.code === '28P01' || error.code === '28000' || error.code === '3D000') {
+      return new LedgersyncError('state_unreadable', 'config', `cannot open the state database ${this.location}: ${error.message}`, {
+        fix: 'check the user, password and database name in --state / LEDGERSYNC_STATE',
+      });
+    }
+    if (error.connection) {
+      return new LedgersyncError('state_unavailable', 'transient', `the state database ${this.location} is unreachable: ${error.message}`, {
+        fix: 'check that PostgreSQL is up; the next run resumes from the last checkpoint',
+        details: { code: error.code ?? null },
+      });
+    }
+    return new LedgersyncError('state_query_failed', 'system', `the state database refused a statement: ${error.message}`, {
+      details: { code: error.code ?? null, statement: text.slice(0, 200) },
+    });
+  }
+
+  private query(text: string, params: unknown[], prepare: boolean): Reply {
+    return this.call({ op: 'query', text, params, reconnect: this.depth === 0, prepare });
+  }
+
+  prepare(text: string): PreparedStatement {
+    const { text: sql, returnsRowid } = toPostgresQuery(text, this.rowids);
+    const rows = (params: unknown[]) => (this.query(sql, params, true).rows ?? []).map(restoreBuffers);
+    return {
+      run: (...params): RunResult => {
+        const reply = this.query(sql, params, true);
+        const id = returnsRowid ? reply.rows?.[0]?.['__rowid'] : undefined;
+        return { changes: reply.rowCount ?? 0, lastInsertRowid: typeof id === 'number' ? id : Number(id ?? 0) };
+      },
+      get: (...params) => rows(params)[0],
+      all: (...params) => rows(params),
+    };
+  }
+
+  exec(text: string): void {
+    this.query(text, [], false);
+  }
+
+  transaction<T>(fn: () => T): T {
+    const depth = this.depth;
+    this.query(depth === 0 ? 'BEGIN' : `SAVEPOINT ledgersync_${depth}`, [], false);
+    this.depth++;
+    try {
+      const result = fn();
+      this.query(depth === 0 ? 'COMMIT' : `RELEASE SAVEPOINT ledgersync_${depth}`, [], false);
+      return result;
+    } catch (error) {
+      try {
+        this.query(depth === 0 ? 'ROLLBACK' : `ROLLBACK TO SAVEPOINT ledgersync_${depth}`, [], false);
+      } catch {
+        // the connection is gone, and the transaction with it
+      }
+      throw error;
+    } finally {
+      this.depth = depth;
+    }
+  }
+
+  schemaVersion(): number {
+    this.exec(`CREATE TABLE IF NOT EXISTS ${VERSION_TABLE} (version BIGINT NOT NULL)`);
+    const row = this.query(`SELECT max(version) AS version FROM ${VERSION_TABLE}`, [], false).rows?.[0];
+    return Number(row?.['version'] ?? 0);
+  }
+
+  migrate(migrations: readonly string[]): void {
+    this.rowids = rowidColumns(migrations);
+    this.schemaVersion();
+    this.transaction(() => {
+      // Workers starting together: one migrates, the others wait here and then find nothing to do.
+      this.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`, [], false);
+      const version = Number(this.query(`SELECT max(version) AS version FROM ${VERSION_TABLE}`, [], false).rows?.[0]?.['version'] ?? 0);
+      if (version > migrations.length) {
+        throw new LedgersyncError(
+          'state_unreadable',
+          'config',
+          `the state database ${this.location} is at schema version ${version}, newer than this ledgersync knows (${migrations.length})`,
+          { fix: 'upgrade ledgersync on this machine to the version the other workers run' },
+        );
+      }
+      for (let i = version; i < migrations.length; i++) {
+        this.exec(toPostgresDdl(migrations[i]!));
+        this.query(`INSERT INTO ${VERSION_TABLE} (version) VALUES ($1)`, [i + 1], false);
+      }
+    });
+  }
+
+  tables(): Array<{ name: string; columns: string[] }> {
+    const rows = (this.query(
+      `SELECT c.table_name AS table_name, c.column_name AS column_name
+         FROM information_schema.columns c JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+        WHERE c.table_schema = $1 AND t.table_type = 'BASE TABLE' AND c.table_name <> $2 AND c.column_name <> 'rowid'
+        ORDER BY c.table_name, c.ordinal_position`,
+      [this.schema, VERSION_TABLE],
+      false,
+    ).rows ?? []) as Array<{ table_name: string; column_name: string }>;
+    const tables = new Map<string, string[]>();
+    for (const r of rows) tables.set(r.table_name, [...(tables.get(r.table_name) ?? []), r.column_name]);
+    return [...tables].map(([name, columns]) => ({ name, columns }));
+  }
+
+  /** The column that holds `table`'s row id (its integer key, or the `rowid` column added for SQLite parity). */
+  rowidColumnOf(table: string): string | undefined {
+    return this.rowids.get(table.toLowerCase());
+  }
+
+  close(): void {
+    if (this.closed) return;
+    try {
+      this.call({ op: 'close' });
+    } catch {
+      // closing a connection that is already gone
+    }
+    this.closed = true;
+    void this.worker.terminate();
+    this.port.close();
+  }
+}
