@@ -73,6 +73,10 @@ export const engineErrorCodes = {
       meaning: 'the PostgreSQL state database cannot be reached or dropped the connection; the run stops, the next one resumes from the last checkpoint',
     },
     state_query_failed: { kind: 'system', meaning: 'the PostgreSQL state database refused a statement (a bug, or a schema changed by hand)' },
+    state_copy_refused: {
+      kind: ['config', 'system'],
+      meaning: 'ledgersync state migrate refused: a run holds a lock, the target already has state of the same pipeline, or the schemas differ',
+    },
     run_lease_lost: {
       kind: 'transient',
       meaning: "the run's lock lease expired (the process stalled or was cut off) and another run took it over; this run stopped before its next write",
