@@ -17,6 +17,7 @@ import { testMappings } from '../engine/run/mapping-suite.js';
 import { INIT_TARGETS, formatInitResult, initCustomer } from './init.js';
 import { addConnectorCommands } from './connector-commands.js';
 import { addStateCommands } from './state-commands.js';
+import { addQueueCommands } from './queue-commands.js';
 import { DEFAULT_STATE, statePath } from './state-path.js';
 
 function printSummary(summary: RunSummary): void {
@@ -176,6 +177,7 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
     });
 
   addStateCommands(program);
+  addQueueCommands(program, connectors);
   addConnectorCommands(program, connectors);
   return program;
 }

@@ -77,6 +77,16 @@ export const engineErrorCodes = {
       kind: ['config', 'system'],
       meaning: 'ledgersync state migrate refused: a run holds a lock, the target already has state of the same pipeline, or the schemas differ',
     },
+    queue_needs_postgres: {
+      kind: 'config',
+      meaning: 'schedule, enqueue, worker and workers need the state in PostgreSQL (LEDGERSYNC_STATE=postgres://…), where the job queue lives',
+    },
+    pipeline_version_mismatch: {
+      kind: 'config',
+      meaning:
+        'a queued job names a pipeline file this worker lacks or has in another version (its SHA-256 differs); the job is retried, maybe on another worker',
+    },
+    invalid_cron: { kind: 'config', meaning: 'ledgersync schedule was given a --cron expression that is not one (five fields, or six with seconds first)' },
     run_lease_lost: {
       kind: 'transient',
       meaning: "the run's lock lease expired (the process stalled or was cut off) and another run took it over; this run stopped before its next write",
