@@ -72,3 +72,12 @@ export function uuidFrom(text: string): string {
   const variant = ((Number.parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(18, 20)}-${h.slice(20, 32)}`;
 }
+
+/**
+ * The job `ledgersync serve` sends for a webhook event when the state is in PostgreSQL: a run of the
+ * event's pipeline, with an id derived from the event's, so a vendor's redelivery of the same event
+ * queues nothing more (pg-boss inserts a job id once).
+ */
+export function webhookJob(pipeline: Pick<RunJob, 'pipeline' | 'file' | 'sha256'>, event: NonNullable<RunJob['event']>): { id: string; data: RunJob } {
+  return { id: uuidFrom(`webhook@${pipeline.pipeline}@${event.id}`), data: { ...pipeline, reason: 'webhook', event } };
+}

@@ -6,6 +6,11 @@
  *
  * One connection per store. After a dropped connection the next statement outside a transaction
  * reconnects; inside one it fails, since the transaction is gone with the connection.
+ *
+ * Inside a transaction, statements whose answer nobody has asked for yet (BEGIN, a `run` whose
+ * `changes` is not read) are held back and sent with the next statement that needs an answer, or
+ * with COMMIT, in one round trip to the thread. PostgreSQL aborts a transaction at its first failed
+ * statement anyway, so a failure found later still fails the transaction, and it rolls back.
  */
 import { createRequire } from 'node:module';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
@@ -29,10 +34,27 @@ export interface PostgresDriverOptions {
   connectTimeoutMs?: number;
 }
 
-interface Reply {
+interface QueryResult {
   rows?: Array<Record<string, unknown>>;
   rowCount?: number;
-  error?: { message: string; code?: string; connection: boolean };
+}
+
+interface Reply extends QueryResult {
+  results?: QueryResult[];
+  error?: { message: string; code?: string; connection: boolean; index?: number };
+}
+
+interface Statement {
+  text: string;
+  params: unknown[];
+  prepare: boolean;
+}
+
+type Request = ({ op: 'query'; reconnect: boolean } & Statement) | { op: 'batch'; statements: Statement[]; reconnect: boolean } | { op: 'close' };
+
+/** A statement held back inside a transaction, and where its result goes once sent. */
+interface Deferred extends Statement {
+  done?: (result: QueryResult) => void;
 }
 
 /** The URL without our own `schema` parameter, and that schema. */
@@ -75,6 +97,11 @@ export class PostgresDriver implements StateDriver {
   private rowids: RowidColumns = new Map();
   private depth = 0;
   private closed = false;
+  /** Round trips to connection threads and statements sent, by every driver of this process (the benchmark reports them per record). */
+  static totalRoundTrips = 0;
+  static totalStatements = 0;
+  /** Statements held back inside the current transaction, in order. */
+  private pending: Deferred[] = [];
 
   private constructor(location: string, options: PostgresDriverOptions) {
     this.location = printableLocation(location);
@@ -113,7 +140,7 @@ export class PostgresDriver implements StateDriver {
   static open(location: string, options: PostgresDriverOptions = {}): PostgresDriver {
     const driver = new PostgresDriver(location, options);
     try {
-      driver.call({ op: 'query', text: `CREATE SCHEMA IF NOT EXISTS "${driver.schema}"`, params: [], reconnect: true });
+      driver.call({ op: 'query', text: `CREATE SCHEMA IF NOT EXISTS "${driver.schema}"`, params: [], prepare: false, reconnect: true });
     } catch (error) {
       driver.close();
       throw error;
@@ -121,9 +148,11 @@ export class PostgresDriver implements StateDriver {
     return driver;
   }
 
-  private call(request: { op: 'query'; text: string; params: unknown[]; reconnect: boolean; prepare?: boolean } | { op: 'close' }): Reply {
+  private call(request: Request): Reply {
     if (this.closed) throw new LedgersyncError('state_unavailable', 'transient', `the state database ${this.location} was already closed`);
     Atomics.store(this.signal, 0, 0);
+    PostgresDriver.totalRoundTrips++;
+    PostgresDriver.totalStatements += request.op === 'batch' ? request.statements.length : 1;
     this.port.postMessage(request);
     const started = Date.now();
     while (Atomics.wait(this.signal, 0, 0, 1000) === 'timed-out') {
@@ -147,7 +176,10 @@ export class PostgresDriver implements StateDriver {
     const received = receiveMessageOnPort(this.port);
     if (!received) throw new LedgersyncError('state_unavailable', 'transient', `the state database thread of ${this.location} stopped`);
     const reply = received.message as Reply;
-    if (reply.error) throw this.describe(reply.error, request.op === 'query' ? request.text : 'close');
+    if (reply.error) {
+      const text = request.op === 'query' ? request.text : request.op === 'batch' ? (request.statements[reply.error.index ?? 0]?.text ?? 'batch') : 'close';
+      throw this.describe(reply.error, text);
+    }
     return reply;
   }
 
@@ -168,18 +200,57 @@ export class PostgresDriver implements StateDriver {
     });
   }
 
-  private query(text: string, params: unknown[], prepare: boolean): Reply {
-    return this.call({ op: 'query', text, params, reconnect: this.depth === 0, prepare });
+  /** Sends what is held back, then `statement` if any, in one round trip; returns the statement's result. */
+  private query(text: string, params: unknown[], prepare: boolean): QueryResult {
+    if (!this.pending.length) return this.call({ op: 'query', text, params, prepare, reconnect: this.depth === 0 });
+    const statements = [...this.pending, { text, params, prepare }];
+    return this.sendBatch(statements).at(-1) ?? {};
+  }
+
+  private flush(): void {
+    if (this.pending.length) this.sendBatch([...this.pending]);
+  }
+
+  private sendBatch(statements: Deferred[]): QueryResult[] {
+    this.pending = [];
+    // A batch that opens the transaction may go on a new connection; one inside it may not.
+    const reconnect = statements[0]?.text === 'BEGIN';
+    const reply = this.call({ op: 'batch', statements: statements.map(({ text, params, prepare }) => ({ text, params, prepare })), reconnect });
+    const results = reply.results ?? [];
+    statements.forEach((s, i) => s.done?.(results[i] ?? {}));
+    return results;
+  }
+
+  /** Inside a transaction, held back until someone reads its result; outside, sent at once. */
+  private defer(statement: Deferred): void {
+    if (this.depth === 0) this.query(statement.text, statement.params, statement.prepare);
+    else this.pending.push(statement);
   }
 
   prepare(text: string): PreparedStatement {
     const { text: sql, returnsRowid } = toPostgresQuery(text, this.rowids);
     const rows = (params: unknown[]) => (this.query(sql, params, true).rows ?? []).map(restoreBuffers);
+    const runResult = (result: QueryResult): RunResult => {
+      const id = returnsRowid ? result.rows?.[0]?.['__rowid'] : undefined;
+      return { changes: result.rowCount ?? 0, lastInsertRowid: typeof id === 'number' ? id : Number(id ?? 0) };
+    };
     return {
       run: (...params): RunResult => {
-        const reply = this.query(sql, params, true);
-        const id = returnsRowid ? reply.rows?.[0]?.['__rowid'] : undefined;
-        return { changes: reply.rowCount ?? 0, lastInsertRowid: typeof id === 'number' ? id : Number(id ?? 0) };
+        if (this.depth === 0) return runResult(this.query(sql, params, true));
+        let result: RunResult | undefined;
+        this.pending.push({ text: sql, params, prepare: true, done: (r) => (result = runResult(r)) });
+        const settled = (): RunResult => {
+          if (!result) this.flush();
+          return result ?? { changes: 0, lastInsertRowid: 0 };
+        };
+        return {
+          get changes() {
+            return settled().changes;
+          },
+          get lastInsertRowid() {
+            return settled().lastInsertRowid;
+          },
+        };
       },
       get: (...params) => rows(params)[0],
       all: (...params) => rows(params),
@@ -187,22 +258,33 @@ export class PostgresDriver implements StateDriver {
   }
 
   exec(text: string): void {
-    this.query(text, [], false);
+    this.defer({ text, params: [], prepare: false });
   }
 
   transaction<T>(fn: () => T): T {
     const depth = this.depth;
-    this.query(depth === 0 ? 'BEGIN' : `SAVEPOINT ledgersync_${depth}`, [], false);
+    const begin: Deferred = { text: depth === 0 ? 'BEGIN' : `SAVEPOINT ledgersync_${depth}`, params: [], prepare: false };
+    this.pending.push(begin);
     this.depth++;
     try {
       const result = fn();
-      this.query(depth === 0 ? 'COMMIT' : `RELEASE SAVEPOINT ledgersync_${depth}`, [], false);
+      this.pending.push({ text: depth === 0 ? 'COMMIT' : `RELEASE SAVEPOINT ledgersync_${depth}`, params: [], prepare: false });
+      // A commit is confirmed before the caller goes on; a savepoint's release can wait for it.
+      if (depth === 0) this.flush();
       return result;
     } catch (error) {
-      try {
-        this.query(depth === 0 ? 'ROLLBACK' : `ROLLBACK TO SAVEPOINT ledgersync_${depth}`, [], false);
-      } catch {
-        // the connection is gone, and the transaction with it
+      const at = this.pending.indexOf(begin);
+      if (at >= 0) {
+        // Never sent: the server has nothing to undo.
+        this.pending.length = at;
+      } else {
+        this.pending = [];
+        try {
+          if (depth === 0) this.call({ op: 'query', text: 'ROLLBACK', params: [], prepare: false, reconnect: false });
+          else this.pending.push({ text: `ROLLBACK TO SAVEPOINT ledgersync_${depth}`, params: [], prepare: false });
+        } catch {
+          // the connection is gone, and the transaction with it
+        }
       }
       throw error;
     } finally {

@@ -8,8 +8,10 @@
  * there when the caller wakes (it reads it with receiveMessageOnPort). `signal[1] = 1` says the
  * thread started.
  *
- * Requests: `{ op: 'query', text, params, reconnect }`, `{ op: 'close' }`.
- * Answers: `{ rows, rowCount }` or `{ error: { message, code, connection } }`.
+ * Requests: `{ op: 'query', text, params, prepare, reconnect }`, `{ op: 'batch', statements: [{ text,
+ * params, prepare }], reconnect }` (run in order, up to the first failure), `{ op: 'close' }`.
+ * Answers: `{ rows, rowCount }`, `{ results: [{ rows, rowCount }] }`, or
+ * `{ error: { message, code, connection, index? } }`.
  */
 export const POSTGRES_WORKER_SOURCE = String.raw`
 'use strict';
@@ -62,23 +64,42 @@ async function drop() {
 
 const toBuffer = (value) => (value instanceof Uint8Array && !Buffer.isBuffer(value) ? Buffer.from(value.buffer, value.byteOffset, value.byteLength) : value);
 
+async function ready(reconnect) {
+  if (!client || broken) {
+    if (client && !reconnect) throw broken;
+    await drop();
+    await connect();
+  }
+}
+
+async function run(statement) {
+  let name = names.get(statement.text);
+  if (name === undefined && statement.prepare) {
+    name = 'ledgersync_' + names.size;
+    names.set(statement.text, name);
+  }
+  const result = await client.query({ text: statement.text, values: statement.params.map(toBuffer), ...(name ? { name } : {}) });
+  return { rows: result.rows || [], rowCount: result.rowCount || 0 };
+}
+
 async function answer(request) {
   if (request.op === 'close') {
     await drop();
     return { rows: [], rowCount: 0 };
   }
-  if (!client || broken) {
-    if (client && !request.reconnect) throw broken;
-    await drop();
-    await connect();
+  await ready(request.reconnect);
+  if (request.op === 'query') return run(request);
+  // A batch: statements in order, up to the first that fails (its index says which).
+  const results = [];
+  for (const statement of request.statements) {
+    try {
+      results.push(await run(statement));
+    } catch (error) {
+      error.batchIndex = results.length;
+      throw error;
+    }
   }
-  let name = names.get(request.text);
-  if (name === undefined && request.prepare) {
-    name = 'ledgersync_' + names.size;
-    names.set(request.text, name);
-  }
-  const result = await client.query({ text: request.text, values: request.params.map(toBuffer), ...(name ? { name } : {}) });
-  return { rows: result.rows || [], rowCount: result.rowCount || 0 };
+  return { results };
 }
 
 port.on('message', async (request) => {
@@ -88,7 +109,7 @@ port.on('message', async (request) => {
   } catch (error) {
     const connection = isConnectionError(error);
     if (connection) broken = broken || error;
-    reply = { error: { message: String(error && error.message), code: error && error.code, connection } };
+    reply = { error: { message: String(error && error.message), code: error && error.code, connection, index: error && error.batchIndex } };
   }
   port.postMessage(reply);
   Atomics.store(signal, 0, 1);

@@ -5,7 +5,12 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { JobEvent } from '../../engine/queue/worker.js';
-import { CLI } from './helpers.js';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { CLI as SOURCE_CLI, ROOT } from './helpers.js';
+
+/** bin/ledgersync.js, from the sources (tests) or from dist/ (the benchmark). */
+export const CLI = existsSync(SOURCE_CLI) ? SOURCE_CLI : join(ROOT, '..', 'bin', 'ledgersync.js');
 
 export interface WorkerProcess {
   child: ChildProcess;

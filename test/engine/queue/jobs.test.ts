@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { jobFileName, sha256Of, uuidFrom, verifyJobFile } from '../../../engine/queue/jobs.js';
+import { jobFileName, sha256Of, uuidFrom, verifyJobFile, webhookJob } from '../../../engine/queue/jobs.js';
 import { nextSlot, slotJob, stillScheduled, type Schedule } from '../../../engine/queue/schedules.js';
 import { WorkerMetrics, countingRateLimits } from '../../../engine/queue/metrics.js';
 import { silentLogger } from '../../../engine/log.js';
@@ -18,6 +18,14 @@ describe('run jobs', () => {
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(uuidFrom('acme@2026-10-01T00:00:00.000Z')).toBe(id);
     expect(uuidFrom('acme@2026-10-01T00:01:00.000Z')).not.toBe(id);
+  });
+
+  it('give a webhook event one job, however often it is delivered', () => {
+    const pipeline = { pipeline: 'acme', file: 'acme.yaml', sha256: 'abc' };
+    const first = webhookJob(pipeline, { id: 'ev_1', type: 'invoice_updated' });
+    expect(first.data).toEqual({ ...pipeline, reason: 'webhook', event: { id: 'ev_1', type: 'invoice_updated' } });
+    expect(webhookJob(pipeline, { id: 'ev_1', type: 'invoice_updated' }).id).toBe(first.id);
+    expect(webhookJob(pipeline, { id: 'ev_2', type: 'invoice_updated' }).id).not.toBe(first.id);
   });
 
   it('run only the version that was queued', () => {

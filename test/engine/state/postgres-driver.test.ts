@@ -66,6 +66,7 @@ describe('the PostgreSQL state driver', () => {
     const inside = caught(() =>
       store.transaction(() => {
         store.saveCheckpoint('p', 's', 2, 'r');
+        expect(store.getCheckpoint('p', 's')).toBe(2); // sent: the transaction is open on this connection
         spawnSync(process.execPath, ['-e', killNow, server.url]);
         store.saveCheckpoint('p', 's', 3, 'r');
       }),
@@ -84,6 +85,25 @@ describe('the PostgreSQL state driver', () => {
     const wrong = caught(() => StateStore.open(server.url.replace(server.password, 'wrong-password')));
     expect(wrong).toMatchObject({ code: 'state_unreadable', kind: 'config' });
     expect(printableLocation(server.url)).not.toContain(server.password);
+  });
+
+  it('sends the statements of a transaction together, and a failure among them still fails and rolls back the whole transaction', () => {
+    const store = StateStore.open(`${server.url}?schema=batched`);
+    const insert = store.driver.prepare('INSERT INTO kv (pipeline, scope, key, value_json, updated_at) VALUES (?, ?, ?, ?, ?)');
+    const error = caught(() =>
+      store.transaction(() => {
+        insert.run('p', 's', 'a', '1', 1);
+        insert.run('p', 's', 'a', '2', 1); // duplicate key, found when the batch is sent
+        store.saveCheckpoint('p', 'x', 1, 'r');
+      }),
+    );
+    expect(error).toMatchObject({ code: 'state_query_failed', kind: 'system', details: { code: '23505' } });
+    expect(store.keyValue('p', 's').get('a')).toBeUndefined();
+    expect(store.getCheckpoint('p', 'x')).toBeUndefined();
+    // the result of a held-back statement is there when asked for
+    const changes = store.transaction(() => insert.run('p', 's', 'b', '3', 1).changes);
+    expect(changes).toBe(1);
+    store.close();
   });
 
   it('refuses a database migrated by a newer ledgersync', () => {
