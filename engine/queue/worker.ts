@@ -13,6 +13,7 @@ import type { Logger } from '../log.js';
 import { silentProgress } from '../run/progress.js';
 import { runPipeline, type RunSummary } from '../run/runner.js';
 import { StateStore } from '../state/store.js';
+import { keepIdleStateConnections } from '../state/postgres-driver.js';
 import { openQueue, type OpenQueue, type QueueOptions } from './boss.js';
 import { RUN_QUEUE, verifyJobFile, type RunJob } from './jobs.js';
 import { countingRateLimits, type WorkerMetrics } from './metrics.js';
@@ -71,6 +72,8 @@ function isRunJob(data: unknown): data is RunJob {
 
 export async function startWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { log, metrics } = options;
+  // Every job opens the state: keep a connection per concurrent job instead of a new one each time.
+  keepIdleStateConnections((options.concurrency ?? 1) + 1);
   const queue = await openQueue(options.stateUrl, options.queue);
   const { boss } = queue;
   const abort = new AbortController();

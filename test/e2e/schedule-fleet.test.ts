@@ -75,7 +75,8 @@ describe.skipIf(!built)(`${PIPELINES} pipelines on a schedule across ${WORKERS} 
           `runs per worker ${workers.map((w) => w.jobs.filter((e) => e.status === 'success').length).join('/')}`,
       );
       expect(problems).toEqual([]);
-      expect(p(99)).toBeLessThan(soak ? 30_000 : 10_000);
+      // On time: a slot's run starts before the next slot (soak); within two slots under a loaded CI (default).
+      expect(p(99)).toBeLessThan(soak ? 60_000 : 10_000);
     } finally {
       for (const w of workers) await stopWorker(w);
       work.cleanup();

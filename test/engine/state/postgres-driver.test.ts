@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateStore } from '../../../engine/state/store.js';
 import { LedgersyncError } from '../../../engine/errors.js';
-import { parseStateUrl } from '../../../engine/state/postgres-driver.js';
+import { keepIdleStateConnections, parseStateUrl } from '../../../engine/state/postgres-driver.js';
 import { printableLocation } from '../../../engine/state/driver.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
 import { ROOT } from '../../e2e/helpers.js';
@@ -104,6 +104,35 @@ describe('the PostgreSQL state driver', () => {
     const changes = store.transaction(() => insert.run('p', 's', 'b', '3', 1).changes);
     expect(changes).toBe(1);
     store.close();
+  });
+
+  it('keeps closed connections for the next open when a worker asks for it, and they still work after PostgreSQL cut them', async () => {
+    const url = `${server.url}?schema=pooled`;
+    keepIdleStateConnections(1);
+    try {
+      const first = StateStore.open(url);
+      const driver = first.driver;
+      first.saveCheckpoint('p', 's', 1, 'r');
+      first.close();
+      const admin = new pg.Client({ connectionString: server.url });
+      await admin.connect();
+      await admin.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'ledgersync pid %'");
+      await admin.end();
+      await new Promise((r) => setTimeout(r, 100));
+      const second = StateStore.open(url);
+      expect(second.driver).toBe(driver);
+      const begun = second.beginRun('p');
+      expect('runId' in begun).toBe(true);
+      expect(second.getCheckpoint('p', 's')).toBe(1);
+      second.close();
+    } finally {
+      keepIdleStateConnections(0);
+    }
+    const third = StateStore.open(url);
+    const other = StateStore.open(url);
+    expect(third.driver).not.toBe(other.driver);
+    third.close();
+    other.close();
   });
 
   it('refuses a database migrated by a newer ledgersync', () => {
