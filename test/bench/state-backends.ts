@@ -52,9 +52,11 @@ async function recordsPerSecond(label: string, statePath: string, dir: string): 
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'ledgersync-bench-state-'));
-const server = await startPostgres({ durable: true, maxConnections: 40 });
+// LEDGERSYNC_BENCH_FSYNC=0 runs PostgreSQL without fsync, to tell the disk's share from the round trips'.
+const durable = process.env['LEDGERSYNC_BENCH_FSYNC'] !== '0';
+const server = await startPostgres({ durable, maxConnections: 40 });
 try {
-  console.log(`state benchmark: ${RECORDS} records, node ${process.version}, PostgreSQL ${server.version}`);
+  console.log(`state benchmark: ${RECORDS} records, node ${process.version}, PostgreSQL ${server.version} (fsync ${durable ? 'on' : 'off'})`);
   await recordsPerSecond('sqlite', join(dir, 'state.db'), dir);
   await recordsPerSecond('postgres', `${server.url}?schema=bench`, dir);
 
