@@ -12,7 +12,6 @@ import { runPipeline, type RunSummary } from '../engine/run/runner.js';
 import { createProgress, silentProgress } from '../engine/run/progress.js';
 import { showStatus, resetPipeline } from '../engine/run/status.js';
 import { validateFiles, formatExpressionReports, formatProblems, validateTimeoutMs } from '../engine/config/validate.js';
-import { loadPipeline } from '../engine/config/load.js';
 import { testMappings } from '../engine/run/mapping-suite.js';
 import { INIT_TARGETS, formatInitResult, initCustomer } from './init.js';
 import { addConnectorCommands } from './connector-commands.js';

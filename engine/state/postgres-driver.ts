@@ -240,7 +240,7 @@ export class PostgresDriver implements StateDriver {
     const reconnect = statements[0]?.text === 'BEGIN';
     const reply = this.call({ op: 'batch', statements: statements.map(({ text, params, prepare }) => ({ text, params, prepare })), reconnect });
     const results = reply.results ?? [];
-    statements.forEach((s, i) => s.done?.(results[i] ?? {}));
+    for (const [i, s] of statements.entries()) s.done?.(results[i] ?? {});
     return results;
   }
 
