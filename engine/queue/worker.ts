@@ -129,6 +129,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       report('refused', { error: { code: 'invalid_job', message: 'the job carries no pipeline, file and sha256' } });
       return { refused: 'invalid_job' };
     }
+    // A schedule saved within the last second may not be in this worker's copy yet: read it again before skipping.
+    if (data.reason === 'schedule' && !stillScheduled(schedules, data)) schedules = listSchedules(scheduleStore);
     if (data.reason === 'schedule' && !stillScheduled(schedules, data)) {
       metrics.refused.add({ reason: 'unscheduled' });
       report('unscheduled');
@@ -176,6 +178,11 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
     // Locked (another run of the pipeline holds it), transient (state, network) or abandoned: fail,
     // so pg-boss gives the job again after its retry delay. A config error or records in the
     // dead-letter table will not get better by retrying: the job is done, the run says what failed.
+    if (abandoned) {
+      // Failed here, not by pg-boss after the handler returns: the queue's pool closes as this worker stops.
+      await boss.fail(RUN_QUEUE, job.id, { abandoned: true, runId: summary.runId });
+      return undefined;
+    }
     if (summary.exitCode === 3 || summary.exitCode === 4) {
       throw new LedgersyncError(summary.error?.code === 'run_locked' ? 'run_locked' : 'run_aborted', 'transient', summary.error?.message ?? summary.status);
     }

@@ -1,7 +1,7 @@
 /**
  * Runs distributed by the queue, end to end on the built CLI and a throwaway PostgreSQL:
  * enqueue → a worker runs it; `workers` and /metrics say so; a pipeline file of another version is
- * refused; SIGTERM exits 0. Two workers "on two machines", the one running the job SIGKILLed right
+ * refused; SIGTERM exits 0, and in the middle of a run abandons the job to another worker. Two workers "on two machines", the one running the job SIGKILLed right
  * after a QuickBooks write: the other takes the job once its lease expired, and QuickBooks holds
  * every document exactly once (2 random kill points; LEDGERSYNC_SOAK=1: 10). PostgreSQL restarted
  * in the middle of a run: the run exits 3, the next one completes.
@@ -111,6 +111,35 @@ describe.skipIf(!built)('runs distributed by the queue', () => {
       work.cleanup();
     }
   });
+
+  it('SIGTERM in the middle of a run: the worker abandons the job safely and exits 0; another worker resumes it, every document once', async () => {
+    const s: Sandbox = await startSandbox();
+    const { env } = deployment({ ...s.env });
+    const first = startWorkerProcess(['--poll-seconds', '0.5', '--grace-seconds', '0'], env, s.dir, 'machine-a');
+    let second: ReturnType<typeof startWorkerProcess> | undefined;
+    try {
+      let writes = 0;
+      s.qbo.faults.afterWrite = async () => {
+        if (++writes === 8) first.child.kill('SIGTERM');
+        await new Promise((r) => setTimeout(r, 50));
+      };
+      const queued = await runCli(['enqueue', 'chargebee-to-quickbooks.yaml', '--json'], env, s.dir);
+      const job = (JSON.parse(queued.stdout) as { job: string }).job;
+      expect(await first.exited, first.output()).toBe(0);
+      expect(first.jobs.find((e) => e.id === job)).toMatchObject({ status: 'abandoned', exitCode: 3 });
+      s.qbo.faults.afterWrite = undefined;
+      second = startWorkerProcess(['--poll-seconds', '0.5'], env, s.dir, 'machine-b');
+      const resumed = await second.waitForJob((e) => e.id === job && e.status === 'success', 120_000);
+      expect(resumed.retry).toBe(1);
+      const invoices = s.qbo.state.entities('Invoice').map((e) => String(e['DocNumber']));
+      expect(invoices.length).toBe(new Set(invoices).size);
+      expect(new Set(invoices).size).toBe(s.cb.state.all('invoices').filter((i) => !i.deleted).length);
+    } finally {
+      await stopWorker(first);
+      if (second) await stopWorker(second);
+      await s.close();
+    }
+  }, 180_000);
 
   async function killOneWorker(
     killPoint: number,
