@@ -1,8 +1,8 @@
 /**
  * Many pipelines on a schedule across 4 workers on this machine: every slot of every pipeline runs
  * exactly once, on time (lateness percentiles are printed), and no pipeline ever runs twice at once.
- * By default 16 pipelines every 5 s for ~20 s; LEDGERSYNC_SOAK=1: 200 pipelines every minute for
- * 3 minutes.
+ * By default 16 pipelines every 5 s for ~25 s; LEDGERSYNC_SOAK=1: 200 pipelines every minute for
+ * 4 minutes.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,7 +17,7 @@ import cronParser from 'cron-parser';
 const soak = !!process.env['LEDGERSYNC_SOAK'];
 const PIPELINES = soak ? 200 : 16;
 const CRON = soak ? '* * * * *' : '*/5 * * * * *';
-const WINDOW_MS = soak ? 185_000 : 21_000;
+const WINDOW_MS = soak ? 245_000 : 26_000;
 const WORKERS = 4;
 const built = existsSync(join(ROOT, 'dist/app/cli.js'));
 
@@ -48,10 +48,11 @@ describe.skipIf(!built)(`${PIPELINES} pipelines on a schedule across ${WORKERS} 
       for (const w of workers) expect(await stopWorker(w), w.output().slice(-2000)).toBe(0);
 
       const events = workers.flatMap((w) => w.jobs).filter((e): e is JobEvent & { slot: string } => e.reason === 'schedule' && !!e.slot);
-      // Every slot that came while the workers were up (and not in the last seconds, still running at the stop).
+      // Every slot that came while the workers were up, but for those of the last seconds (a run may
+      // start up to the lateness bound late, and a slot that had not started by the stop is not missed).
       const expectedSlots: string[] = [];
       const cron = cronParser.parseExpression(CRON, { currentDate: from, tz: 'UTC' });
-      for (let slot = cron.next().toDate(); slot.getTime() < until.getTime() - (soak ? 20_000 : 4_000); slot = cron.next().toDate()) {
+      for (let slot = cron.next().toDate(); slot.getTime() < until.getTime() - (soak ? 60_000 : 10_000); slot = cron.next().toDate()) {
         expectedSlots.push(slot.toISOString());
       }
       expect(expectedSlots.length).toBeGreaterThan(1);
