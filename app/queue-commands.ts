@@ -11,15 +11,14 @@ import type { ConnectorRegistry } from '../engine/connector/registry.js';
 import { LedgersyncError, formatProblem } from '../engine/errors.js';
 import { EXIT } from '../engine/exit-codes.js';
 import { createLogger } from '../engine/log.js';
-import { openQueue, requirePostgresState } from '../engine/queue/boss.js';
 import { RUN_QUEUE, jobFileName, sha256Of, type RunJob } from '../engine/queue/jobs.js';
 import { WorkerMetrics, serveMetrics } from '../engine/queue/metrics.js';
-import { formatOverview, overview } from '../engine/queue/overview.js';
-import { removeSchedule, saveSchedule, slotJob } from '../engine/queue/schedules.js';
-import { startWorker } from '../engine/queue/worker.js';
 import { parseStateUrl } from '../engine/state/postgres-driver.js';
 import { StateStore } from '../engine/state/store.js';
 import { statePath } from './state-path.js';
+
+/** pg-boss, cron-parser and the worker load only for the commands that use the queue: every other command starts as fast as before. */
+const queueModule = () => import('../engine/queue/boss.js');
 
 /** The pipeline's name and the job fields naming its file, or the file's problems (exit 2). */
 async function describePipeline(connectors: ConnectorRegistry, file: string, dir: string): Promise<Omit<RunJob, 'reason'>> {
@@ -45,6 +44,8 @@ export function addQueueCommands(program: Command, connectors: ConnectorRegistry
     .addOption(dirOption())
     .addOption(stateOption())
     .action(async (files: string[], opts: { cron: string; tz: string; dir?: string; state?: string }) => {
+      const { openQueue, requirePostgresState } = await queueModule();
+      const { saveSchedule, slotJob } = await import('../engine/queue/schedules.js');
       const url = statePath(opts.state);
       requirePostgresState(url, 'schedule');
       const dir = resolve(opts.dir ?? '.');
@@ -74,7 +75,9 @@ export function addQueueCommands(program: Command, connectors: ConnectorRegistry
     .description('stop running pipelines on their schedule (queued slots are skipped by the workers)')
     .argument('<pipelines...>', "pipeline names (their name:), as 'ledgersync workers' lists them")
     .addOption(stateOption())
-    .action((names: string[], opts: { state?: string }) => {
+    .action(async (names: string[], opts: { state?: string }) => {
+      const { requirePostgresState } = await queueModule();
+      const { removeSchedule } = await import('../engine/queue/schedules.js');
       const url = statePath(opts.state);
       requirePostgresState(url, 'unschedule');
       const store = StateStore.open(url);
@@ -94,6 +97,7 @@ export function addQueueCommands(program: Command, connectors: ConnectorRegistry
     .addOption(stateOption())
     .option('--json', 'print {job, pipeline, file, sha256}', false)
     .action(async (file: string, opts: { dir?: string; state?: string; json: boolean }) => {
+      const { openQueue, requirePostgresState } = await queueModule();
       const url = statePath(opts.state);
       requirePostgresState(url, 'enqueue');
       const d = await describePipeline(connectors, file, resolve(opts.dir ?? '.'));
@@ -129,6 +133,8 @@ export function addQueueCommands(program: Command, connectors: ConnectorRegistry
         graceSeconds: string;
         jobTimeout?: string;
       }) => {
+        const { requirePostgresState } = await queueModule();
+        const { startWorker } = await import('../engine/queue/worker.js');
         const url = statePath(opts.state);
         requirePostgresState(url, 'worker');
         const number = (text: string, name: string, min: number) => {
@@ -183,7 +189,9 @@ export function addQueueCommands(program: Command, connectors: ConnectorRegistry
     .description('every pipeline of the deployment: schedule, next and last run, outcome, dead letters, which worker holds its lock; and the queue')
     .addOption(stateOption())
     .option('--json', 'print {pipelines, queue} as JSON', false)
-    .action((opts: { state?: string; json: boolean }) => {
+    .action(async (opts: { state?: string; json: boolean }) => {
+      const { requirePostgresState } = await queueModule();
+      const { formatOverview, overview } = await import('../engine/queue/overview.js');
       const url = statePath(opts.state);
       requirePostgresState(url, 'workers');
       const store = StateStore.open(url);
