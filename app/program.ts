@@ -17,6 +17,8 @@ import { addConnectorCommands } from './connector-commands.js';
 import { addCheckCommand } from './check-command.js';
 import { addPlanCommand } from './plan-command.js';
 import { addShowCommand } from './show-command.js';
+import { addStateCommands } from './state-commands.js';
+import { addQueueCommands } from './queue-commands.js';
 import { DEFAULT_STATE, statePath } from './state-path.js';
 import { commandOutput, logFormatOption, type LogFormat } from './logging.js';
 import { addCommandLogging } from './command-logging.js';
@@ -205,6 +207,8 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
   addPlanCommand(program, connectors, logFormat);
   addShowCommand(program, connectors);
   addCheckCommand(program, connectors, logFormat);
+  addStateCommands(program);
+  addQueueCommands(program, connectors);
   addConnectorCommands(program, connectors, logFormat);
   return program;
 }

@@ -78,6 +78,29 @@ export const engineErrorCodes = {
       meaning: "the state file's write-ahead log (<file>-wal) has a damaged header; SQLite would silently drop the writes it holds",
     },
     state_io_failed: { kind: 'config', meaning: 'the disk under the state file failed a read or write (full, I/O error)' },
+    state_unavailable: {
+      kind: ['transient', 'system'],
+      meaning: 'the PostgreSQL state database cannot be reached or dropped the connection; the run stops, the next one resumes from the last checkpoint',
+    },
+    state_query_failed: { kind: 'system', meaning: 'the PostgreSQL state database refused a statement (a bug, or a schema changed by hand)' },
+    state_copy_refused: {
+      kind: ['config', 'system'],
+      meaning: 'ledgersync state migrate refused: a run holds a lock, the target already has state of the same pipeline, or the schemas differ',
+    },
+    queue_needs_postgres: {
+      kind: 'config',
+      meaning: 'schedule, enqueue, worker and workers need the state in PostgreSQL (LEDGERSYNC_STATE=postgres://…), where the job queue lives',
+    },
+    pipeline_version_mismatch: {
+      kind: 'config',
+      meaning:
+        'a queued job names a pipeline file this worker lacks or has in another version (its SHA-256 differs); the job is retried, maybe on another worker',
+    },
+    invalid_cron: { kind: 'config', meaning: 'ledgersync schedule was given a --cron expression that is not one (five fields, or six with seconds first)' },
+    run_lease_lost: {
+      kind: 'transient',
+      meaning: "the run's lock lease expired (the process stalled or was cut off) and another run took it over; this run stopped before its next write",
+    },
     secret_key_missing: { kind: 'config', meaning: 'LEDGERSYNC_SECRET_KEY is unset or shorter than 16 characters, and a token must be stored' },
     secret_undecryptable: { kind: 'config', meaning: 'a stored token cannot be decrypted with the current LEDGERSYNC_SECRET_KEY' },
     sink_result_mismatch: { kind: 'system', meaning: 'a sink returned a different number of results than records it was given (a connector bug)' },

@@ -263,6 +263,8 @@ export function createConnection(options: ConnectionOptions, env: ClientEnvironm
       },
     };
     if (res.status < 200 || res.status >= 300 || res.status === 204 || res.status === 205 || request.method === ('HEAD' as string)) return response;
+    // An accepted long-running action (Acumatica's release, answered with a Location to poll) has no body.
+    if (res.status === 202 && read === '') return response;
     if (typeof read !== 'string') {
       response.unreadable = `a body larger than the ${maxBytes} bytes this connection reads (${read.tooLarge} bytes or more)`;
       return response;

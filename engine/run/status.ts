@@ -11,13 +11,17 @@ import { blockerOf, filterCauses, formatCauses, groupDeadLetters } from './dead-
 import type { Plan } from '../config/plan.js';
 import { withRunLock, withState } from './lifecycle.js';
 import { describeDrift, mappingDrifts } from './mapping-drift.js';
+import { isPostgresUrl, printableLocation } from '../state/driver.js';
+
+/** A SQLite file that does not exist yet holds no state; a PostgreSQL database is asked. */
+const noStateAt = (location: string) => !isPostgresUrl(location) && !existsSync(location);
 
 export interface StateCommandOptions {
   /** The connectors this installation offers (the app's registry). */
   connectors: ConnectorRegistry;
   /** The pipeline YAML file. */
   pipelinePath: string;
-  /** SQLite state file. */
+  /** SQLite state file, or a `postgres://` URL. */
   statePath: string;
   /** Where the report goes (the CLI gives stdout). */
   out: NodeJS.WritableStream;
@@ -107,12 +111,12 @@ export async function showStatus(options: StatusOptions): Promise<ExitCode> {
   const unknown = unknownStreamError(plan, options.stream);
   if (unknown) return reportError(out, unknown);
   const name = plan.name;
-  if (!existsSync(statePath)) {
+  if (noStateAt(statePath)) {
     out.write(
       json
         ? JSON.stringify({ pipeline: name, checkpoints: [], runs: [], dead_letter_count: 0, dead_letter_causes: [], dead_letters: [], connector_state: [] }) +
             '\n'
-        : `pipeline ${name}: no state yet at ${statePath} (never run)\n`,
+        : `pipeline ${name}: no state yet at ${printableLocation(statePath)} (never run)\n`,
     );
     return EXIT.ok;
   }
@@ -155,7 +159,7 @@ function report(state: StateStore, plan: Plan, options: StatusOptions): ExitCode
     );
     return EXIT.ok;
   }
-  out.write(`pipeline ${name} (state ${statePath})\n\ncursors:\n`);
+  out.write(`pipeline ${name} (state ${printableLocation(statePath)})\n\ncursors:\n`);
   if (!checkpoints.length) out.write('  (none: the next run reads everything)\n');
   for (const c of checkpoints) {
     const value = c.value as { cursor?: number; field?: string };
@@ -200,8 +204,8 @@ export async function resetPipeline(options: StateCommandOptions & { stream?: st
   const unknown = unknownStreamError(plan, stream);
   if (unknown) return reportError(out, unknown);
   const name = plan.name;
-  if (!existsSync(statePath)) {
-    out.write(`pipeline ${name}: no state at ${statePath}, nothing to reset\n`);
+  if (noStateAt(statePath)) {
+    out.write(`pipeline ${name}: no state at ${printableLocation(statePath)}, nothing to reset\n`);
     return EXIT.ok;
   }
   const reset = await withRunLock(statePath, name, async ({ state }) => {

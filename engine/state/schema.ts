@@ -1,4 +1,8 @@
-/** SQLite schema of the state store, applied in order; `user_version` records how far a file got. */
+/**
+ * Schema of the state store, applied in order; SQLite's `user_version` (PostgreSQL: the
+ * state_schema_version table) records how far a database got. Written in SQLite's dialect;
+ * postgres-dialect.ts translates each step for PostgreSQL, so a migration is written once.
+ */
 export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE runs (
@@ -123,5 +127,11 @@ export const MIGRATIONS: readonly string[] = [
     created_at INTEGER NOT NULL,
     PRIMARY KEY (pipeline, stream, fingerprint)
   );
+  `,
+  // The run lock becomes a lease (engine/state/lease.ts): a holder on another machine cannot be
+  // checked by pid, so it renews an expiry instead, and an expired lock is taken over.
+  `
+  ALTER TABLE locks ADD COLUMN expires_at INTEGER;
+  ALTER TABLE locks ADD COLUMN heartbeat_at INTEGER;
   `,
 ];

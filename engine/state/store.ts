@@ -1,18 +1,19 @@
 /**
- * The only module that touches SQLite: checkpoints, the record ledger, write operations, dead
- * letters, runs, the run lock, a small key/value store and encrypted secrets. WAL mode, one file.
+ * The state of every pipeline: checkpoints, the record ledger, write operations, dead letters, runs,
+ * the run lock (a lease), a small key/value store and encrypted secrets. On SQLite (one WAL file,
+ * the default) or PostgreSQL (`postgres://…`), behind the synchronous driver seam of driver.ts.
  */
-import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { LedgersyncError } from '../errors.js';
 import { redact } from '../log.js';
 import type { KeyValueStore, LedgerEntry, SecretStore } from '../connector/types.js';
 import { MIGRATIONS } from './schema.js';
+import { isPostgresUrl, type PreparedStatement, type StateDriver } from './driver.js';
+import { SqliteDriver } from './sqlite-driver.js';
+import { PostgresDriver } from './postgres-driver.js';
+import { RunLease, leaseLostError, leaseTtlSeconds } from './lease.js';
 import { open as openSealed, requireSecretKey, seal } from './crypto.js';
-import { notAStateFile, stateFailure, stateTooNew, walDamaged, walProblem } from './trouble.js';
 
 /** The process holding a pipeline's run lock. */
 export interface RunLockHolder {
@@ -129,23 +130,24 @@ function ledgerEntryOf(r: Record<string, unknown>): LedgerEntry {
 }
 
 export class StateStore {
+  /** The SQLite file, or the PostgreSQL URL without its password. */
   readonly path: string;
-  private readonly db: Database.Database;
-  private readonly statements = new Map<string, Database.Statement>();
-  /** One transaction wrapper for the store's life: better-sqlite3 prepares BEGIN/COMMIT per wrapper. */
-  private readonly inTransaction: (fn: () => unknown) => unknown;
+  /** The database underneath; modules that read across pipelines (overview, state migrate) query it directly. */
+  readonly driver: StateDriver;
+  private readonly statements = new Map<string, PreparedStatement>();
+  /** The run leases this store holds, by pipeline; renewed while the run lasts. */
+  private readonly leases = new Map<string, RunLease>();
 
-  private constructor(path: string, db: Database.Database) {
-    this.path = path;
-    this.db = db;
-    this.inTransaction = db.transaction((fn: () => unknown) => fn());
+  private constructor(driver: StateDriver) {
+    this.path = driver.location;
+    this.driver = driver;
   }
 
   /** Prepared once per SQL text: preparing is far dearer than running on the per-record paths. */
-  private sql(text: string): Database.Statement {
+  private sql(text: string): PreparedStatement {
     let statement = this.statements.get(text);
     if (!statement) {
-      statement = this.db.prepare(text);
+      statement = this.driver.prepare(text);
       this.statements.set(text, statement);
     }
     return statement;
@@ -156,76 +158,74 @@ export class StateStore {
    * the file and the fix (engine/state/trouble.ts): not a database or damaged, read-only, locked by
    * another program, written by a newer ledgersync, a damaged write-ahead log.
    */
-  static open(path: string, options: { write?: boolean } = {}): StateStore {
-    const write = options.write ?? true;
-    if (path !== ':memory:') {
-      const wal = walProblem(path);
-      if (wal) throw walDamaged(path, wal);
-    }
-    let db: Database.Database | undefined;
+  static open(location: string, options: { write?: boolean } = {}): StateStore {
+    if (!isPostgresUrl(location)) return new StateStore(SqliteDriver.openState(location, MIGRATIONS, options.write ?? true));
+    const driver = PostgresDriver.open(location);
     try {
-      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-      db = new Database(path);
-      db.pragma('busy_timeout = 5000');
-      const version = db.pragma('user_version', { simple: true }) as number;
-      if (version > MIGRATIONS.length) throw stateTooNew(path, version, MIGRATIONS.length);
-      if (version === 0) {
-        const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
-        if (tables.length) throw notAStateFile(path, tables);
-      }
-      db.pragma('journal_mode = WAL');
-      db.pragma('synchronous = FULL');
-      for (let i = version; i < MIGRATIONS.length; i++) {
-        db.transaction(() => {
-          db!.exec(MIGRATIONS[i]!);
-          db!.pragma(`user_version = ${i + 1}`);
-        })();
-      }
-      // A file that opens but cannot be written (read-only, locked by another program) is found now, not mid-run.
-      if (write) db.transaction(() => db!.pragma(`user_version = ${MIGRATIONS.length}`))();
-      return new StateStore(path, db);
+      driver.migrate(MIGRATIONS);
     } catch (error) {
-      db?.close();
-      if (error instanceof LedgersyncError) throw error;
-      throw (
-        stateFailure(path, error) ??
-        new LedgersyncError('state_unreadable', 'config', `cannot open the state file ${path}: ${(error as Error).message}`, {
-          fix: 'check the --state path and its permissions',
-          cause: error,
-        })
-      );
+      driver.close();
+      throw error;
     }
+    return new StateStore(driver);
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    for (const lease of this.leases.values()) lease.stop();
+    this.leases.clear();
+    this.driver.close();
   }
 
   transaction<T>(fn: () => T): T {
-    return this.inTransaction(fn) as T;
+    return this.driver.transaction(fn);
   }
 
   // ---- runs and the lock ----
 
   /**
-   * Takes the pipeline's run lock and records a new run. Returns who holds the lock when a live
-   * process does. A lock left by a process that no longer exists (killed) is taken over.
+   * Takes the pipeline's run lock (a lease of `ttlSeconds`, renewed while this store is open) and
+   * records a new run. Returns who holds the lock while its holder lives. A lock whose lease expired
+   * (its holder stopped renewing: killed, cut off, on any machine) or whose holder is a process of
+   * this host that no longer exists is taken over, and its run marked crashed.
    */
-  beginRun(pipeline: string): { runId: string } | { heldBy: RunLockHolder } {
+  beginRun(pipeline: string, options: { ttlSeconds?: number } = {}): { runId: string } | { heldBy: RunLockHolder } {
+    const ttl = options.ttlSeconds ?? leaseTtlSeconds();
     const host = hostname();
-    return this.transaction(() => {
-      const lock = this.sql('SELECT run_id, pid, hostname, acquired_at FROM locks WHERE pipeline = ?').get(pipeline) as
-        | { run_id: string; pid: number; hostname: string; acquired_at: number }
+    const holder = () =>
+      this.sql('SELECT run_id, pid, hostname, acquired_at, expires_at FROM locks WHERE pipeline = ?').get(pipeline) as
+        | { run_id: string; pid: number; hostname: string; acquired_at: number; expires_at: number | null }
         | undefined;
+    const heldBy = (lock: NonNullable<ReturnType<typeof holder>>) => ({
+      heldBy: { runId: lock.run_id, pid: lock.pid, hostname: lock.hostname, since: lock.acquired_at },
+    });
+    const begun = this.transaction((): { runId: string } | { heldBy: RunLockHolder } => {
+      const now = nowSeconds();
+      const lock = holder();
       if (lock) {
-        const stale = lock.hostname === host && !isAlive(lock.pid);
-        if (!stale) return { heldBy: { runId: lock.run_id, pid: lock.pid, hostname: lock.hostname, since: lock.acquired_at } };
-        this.sql("UPDATE runs SET status = 'crashed', finished_at = ? WHERE id = ? AND finished_at IS NULL").run(nowSeconds(), lock.run_id);
-        this.sql('DELETE FROM locks WHERE pipeline = ?').run(pipeline);
+        const deadHere = lock.hostname === host && !isAlive(lock.pid);
+        const expired = lock.expires_at !== null && lock.expires_at <= now;
+        if (!deadHere && !expired) return heldBy(lock);
+        // Conditional, so a holder that renewed meanwhile keeps its lock (PostgreSQL re-checks the row).
+        const taken = this.sql('DELETE FROM locks WHERE pipeline = ? AND run_id = ? AND (expires_at <= ? OR ? = 1)').run(
+          pipeline,
+          lock.run_id,
+          now,
+          deadHere ? 1 : 0,
+        ).changes;
+        if (taken === 0) {
+          const current = holder();
+          if (current) return heldBy(current);
+        }
+        this.sql("UPDATE runs SET status = 'crashed', finished_at = ? WHERE id = ? AND finished_at IS NULL").run(now, lock.run_id);
       }
       const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomUUID().slice(0, 8)}`;
-      const now = nowSeconds();
-      this.sql('INSERT INTO locks (pipeline, run_id, pid, hostname, acquired_at) VALUES (?, ?, ?, ?, ?)').run(pipeline, runId, process.pid, host, now);
+      const inserted = this.sql(
+        'INSERT INTO locks (pipeline, run_id, pid, hostname, acquired_at, expires_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (pipeline) DO NOTHING',
+      ).run(pipeline, runId, process.pid, host, now, now + ttl, now).changes;
+      if (inserted === 0) {
+        const current = holder();
+        if (current) return heldBy(current);
+      }
       this.sql("INSERT INTO runs (id, pipeline, started_at, status, pid, hostname) VALUES (?, ?, ?, 'running', ?, ?)").run(
         runId,
         pipeline,
@@ -235,9 +235,24 @@ export class StateStore {
       );
       return { runId };
     });
+    if ('runId' in begun) {
+      this.leases.get(pipeline)?.stop();
+      this.leases.set(pipeline, new RunLease(() => this.renewRunLock(pipeline, begun.runId, ttl), ttl));
+    }
+    return begun;
+  }
+
+  /** Pushes the run's lease forward by `ttlSeconds`; false when the lock is no longer this run's. */
+  renewRunLock(pipeline: string, runId: string, ttlSeconds = leaseTtlSeconds()): boolean {
+    const now = nowSeconds();
+    return (
+      this.sql('UPDATE locks SET expires_at = ?, heartbeat_at = ? WHERE pipeline = ? AND run_id = ?').run(now + ttlSeconds, now, pipeline, runId).changes > 0
+    );
   }
 
   finishRun(pipeline: string, runId: string, status: string, exitCode: number, counts: unknown, error?: unknown): void {
+    this.leases.get(pipeline)?.stop();
+    this.leases.delete(pipeline);
     this.transaction(() => {
       this.sql('UPDATE runs SET finished_at = ?, status = ?, exit_code = ?, counts_json = ?, error_json = ? WHERE id = ?').run(
         nowSeconds(),
@@ -331,8 +346,12 @@ export class StateStore {
       `INSERT INTO ledger (pipeline, stream, source_id, pending_write, updated_at) VALUES (?, ?, ?, 1, ?)
        ON CONFLICT (pipeline, stream, source_id) DO UPDATE SET pending_write = 1, updated_at = excluded.updated_at`,
     );
+    const lease = this.leases.get(pipeline);
     return this.transaction(() => {
       const now = nowSeconds();
+      // Fencing: a run whose lease was taken over must not write; renewing here also covers a
+      // heartbeat that could not run (a blocked event loop).
+      if (lease && !this.renewRunLock(pipeline, runId, lease.ttlSeconds)) throw leaseLostError(pipeline, runId);
       return writes.map((w) => {
         flag.run(pipeline, w.stream, w.sourceId, now);
         return Number(insertOp.run(runId, pipeline, w.stream, w.sourceId, w.action, now).lastInsertRowid);
@@ -523,10 +542,8 @@ export class StateStore {
    */
   assertWritable(): void {
     try {
-      this.db.exec('BEGIN IMMEDIATE');
-      this.db.exec('ROLLBACK');
+      this.driver.assertWritable();
     } catch (error) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
       throw new LedgersyncError('state_unreadable', 'config', `the state file ${this.path} cannot be written: ${(error as Error).message}`, {
         fix: 'check the --state path, its permissions and the free disk space; a rotated token could not be kept',
         cause: error,

@@ -86,7 +86,7 @@ describe.skipIf(!built)('commands given a state file they cannot use', () => {
 
     const post = await cli(['post', REVREC, '--period', '2025-03', '--state', state, '--json'], env);
     expect(post.code).toBe(2);
-    expect(JSON.parse(post.stdout)).toMatchObject({ status: 'failed', exitCode: 2, error: { code: 'state_corrupt', message } });
+    expect(JSON.parse(post.stdout)).toMatchObject({ status: 'failed', exit_code: 2, error: { code: 'state_corrupt', message } });
   });
 
   it('a state file written by a newer ledgersync, or with a damaged write-ahead log, is refused the same way', async () => {

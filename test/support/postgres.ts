@@ -33,12 +33,16 @@ export interface TestPostgres {
   port: number;
   /** PostgreSQL's major version. */
   version: string;
+  /** Stops the server (fast: connections are cut) and starts it again on the same port and data. */
+  restart(options?: { downMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
 export interface StartOptions {
   /** Keep fsync on (benchmarks of a real commit path). Default false. */
   durable?: boolean;
+  /** max_connections. Default 20. */
+  maxConnections?: number;
 }
 
 /** The bin folder of the newest PostgreSQL installed, or an error saying how to install it. */
@@ -104,7 +108,7 @@ export async function startPostgres(options: StartOptions = {}): Promise<TestPos
 
   await exec('initdb', ['-D', data, '-U', 'ledgersync', '--auth=scram-sha-256', `--pwfile=${passwordFile}`, '-E', 'UTF8', '--locale=C', '--no-sync']);
   const port = await freePort();
-  const settings = [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', '-c max_connections=20', '-c shared_buffers=32MB'];
+  const settings = [`-p ${port}`, `-k ${dir}`, '-c listen_addresses=127.0.0.1', `-c max_connections=${options.maxConnections ?? 20}`, '-c shared_buffers=32MB'];
   if (!options.durable) settings.push('-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off');
   await exec('pg_ctl', ['-D', data, '-l', log, '-w', '-t', '60', '-o', settings.join(' '), 'start']);
 
@@ -143,6 +147,11 @@ export async function startPostgres(options: StartOptions = {}): Promise<TestPos
     password,
     port,
     version,
+    restart: async ({ downMs = 0 } = {}) => {
+      await exec('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop']);
+      if (downMs) await new Promise((r) => setTimeout(r, downMs));
+      await exec('pg_ctl', ['-D', data, '-l', log, '-w', '-t', '60', '-o', settings.join(' '), 'start']);
+    },
     stop: async () => {
       process.removeListener('exit', stopNow);
       stopNow();

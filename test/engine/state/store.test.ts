@@ -1,36 +1,32 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+/** The state store's behaviour, held on both databases: SQLite (the default) and PostgreSQL. */
+import { MIGRATIONS } from '../../../engine/state/schema.js';
+import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
 import { hostname } from 'node:os';
 import { StateStore, compareVersions } from '../../../engine/state/store.js';
 import { LedgersyncError } from '../../../engine/errors.js';
+import { stateBackends } from '../../support/state-backends.js';
 
-const dirs: string[] = [];
-function tempState(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'ls-state-'));
-  dirs.push(dir);
-  return join(dir, 'state.db');
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const backends = stateBackends();
 
-describe('state store', () => {
+describe('state store on SQLite', () => {
   it('uses WAL and creates its directory', () => {
-    const path = join(tempState(), '..', 'nested', 'deeper', 'state.db');
+    const path = join(backends.sqlite.location(), '..', 'nested', 'deeper', 'state.db');
     StateStore.open(path).close();
     const db = new Database(path);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     db.close();
   });
+});
 
+describe.each(backends.all)('state store on %s', (backend) => {
   it('holds one run lock per pipeline; a second run is refused while the first lives', () => {
-    const path = tempState();
-    const a = StateStore.open(path);
-    const b = StateStore.open(path);
+    const location = backend.location();
+    const a = StateStore.open(location);
+    const b = StateStore.open(location);
     const first = a.beginRun('p1');
     expect('runId' in first).toBe(true);
     const second = b.beginRun('p1');
@@ -43,25 +39,78 @@ describe('state store', () => {
   });
 
   it('takes over a lock left by a process that no longer exists, and marks its run crashed', () => {
-    const path = tempState();
-    const store = StateStore.open(path);
+    const store = StateStore.open(backend.location());
     const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;
-    const db = new Database(path);
-    db.prepare("INSERT INTO runs (id, pipeline, started_at, status, pid, hostname) VALUES ('old', 'p', 1, 'running', ?, ?)").run(dead, hostname());
-    db.prepare('INSERT INTO locks (pipeline, run_id, pid, hostname, acquired_at) VALUES (?, ?, ?, ?, ?)').run('p', 'old', dead, hostname(), 1);
-    db.close();
+    store.driver.prepare("INSERT INTO runs (id, pipeline, started_at, status, pid, hostname) VALUES ('old', 'p', 1, 'running', ?, ?)").run(dead, hostname());
+    store.driver.prepare('INSERT INTO locks (pipeline, run_id, pid, hostname, acquired_at) VALUES (?, ?, ?, ?, ?)').run('p', 'old', dead, hostname(), 1);
     expect('runId' in store.beginRun('p')).toBe(true);
     expect(store.recentRuns('p').find((r) => r.id === 'old')?.status).toBe('crashed');
     store.close();
   });
 
+  it('keeps a live lease of another machine, and takes it over once it expired', () => {
+    const store = StateStore.open(backend.location());
+    const now = Math.floor(Date.now() / 1000);
+    const lock = store.driver.prepare(
+      'INSERT INTO locks (pipeline, run_id, pid, hostname, acquired_at, expires_at, heartbeat_at) VALUES (?, ?, 1, ?, ?, ?, ?)',
+    );
+    store.driver.prepare("INSERT INTO runs (id, pipeline, started_at, status, pid, hostname) VALUES ('far', 'p', 1, 'running', 1, 'elsewhere')").run();
+    lock.run('p', 'far', 'elsewhere', now - 5, now + 30, now - 5);
+    const refused = store.beginRun('p');
+    expect(refused).toEqual({ heldBy: { runId: 'far', pid: 1, hostname: 'elsewhere', since: now - 5 } });
+    store.driver.prepare('UPDATE locks SET expires_at = ? WHERE pipeline = ?').run(now - 1, 'p');
+    const taken = store.beginRun('p');
+    expect('runId' in taken).toBe(true);
+    expect(store.recentRuns('p').find((r) => r.id === 'far')?.status).toBe('crashed');
+    store.close();
+  });
+
+  it('renews its lease while the run lasts', async () => {
+    const store = StateStore.open(backend.location());
+    const begun = store.beginRun('p', { ttlSeconds: 2 });
+    if (!('runId' in begun)) throw new Error('lock refused');
+    const expiry = () => (store.driver.prepare('SELECT expires_at FROM locks WHERE pipeline = ?').get('p') as { expires_at: number }).expires_at;
+    const first = expiry();
+    await new Promise((r) => setTimeout(r, 2200));
+    expect(expiry()).toBeGreaterThan(first);
+    store.finishRun('p', begun.runId, 'success', 0, {});
+    expect(store.driver.prepare('SELECT COUNT(*) AS n FROM locks').get()).toEqual({ n: 0 });
+    store.close();
+  });
+
+  it('refuses to write once another run took its lease over (fencing)', () => {
+    const location = backend.location();
+    const a = StateStore.open(location);
+    const b = StateStore.open(location);
+    const first = a.beginRun('p', { ttlSeconds: 30 });
+    if (!('runId' in first)) throw new Error('lock refused');
+    expect(a.beginWrites('p', first.runId, [{ stream: 's', sourceId: '1', action: 'upsert' }])).toHaveLength(1);
+    // a stalled holder: its lease ran out, and another worker takes the pipeline
+    a.driver.prepare('UPDATE locks SET expires_at = ? WHERE pipeline = ?').run(Math.floor(Date.now() / 1000) - 1, 'p');
+    const second = b.beginRun('p', { ttlSeconds: 30 });
+    expect('runId' in second).toBe(true);
+    let thrown: unknown;
+    try {
+      a.beginWrites('p', first.runId, [{ stream: 's', sourceId: '2', action: 'upsert' }]);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(LedgersyncError);
+    expect(thrown).toMatchObject({ code: 'run_lease_lost', kind: 'transient' });
+    expect(a.getLedger('p', 's', '2')).toBeUndefined();
+    a.close();
+    b.close();
+  });
+
   it('keeps a record pending until its write is confirmed, and keeps it pending when the write may have happened', () => {
-    const store = StateStore.open(tempState());
+    const store = StateStore.open(backend.location());
     const ops = store.beginWrites('p', 'r1', [
       { stream: 's', sourceId: 'a', action: 'upsert' },
       { stream: 's', sourceId: 'b', action: 'upsert' },
       { stream: 's', sourceId: 'c', action: 'upsert' },
     ]);
+    expect(ops).toEqual([ops[0], ops[0]! + 1, ops[0]! + 2]);
+    expect(ops[0]).toBeGreaterThan(0);
     expect(store.getLedger('p', 's', 'a')?.pendingWrite).toBe(true);
     store.finishWrites('p', 'r1', ops, [
       { stream: 's', sourceId: 'a', sourceVersion: '5', contentHash: 'h', status: 'created', targetId: 'T1' },
@@ -72,35 +121,130 @@ describe('state store', () => {
     expect(store.getLedger('p', 's', 'b')?.pendingWrite).toBe(true);
     expect(store.getLedger('p', 's', 'c')?.pendingWrite).toBe(false);
     expect(store.targetIdOf('p', 's', 'a')).toBe('T1');
+    expect(store.countLedger('p')).toBe(1);
+    expect(store.pendingOperations('p').map((o) => o.sourceId)).toEqual([]);
+    store.close();
+  });
+
+  it('lists the operations a dead run left pending, and marks them interrupted', () => {
+    const store = StateStore.open(backend.location());
+    const ops = store.beginWrites('p', 'dead', [{ stream: 's', sourceId: 'a', action: 'upsert' }]);
+    expect(store.pendingOperations('p')).toEqual([{ id: ops[0], runId: 'dead', stream: 's', sourceId: 'a', action: 'upsert' }]);
+    expect(store.abandonPendingOperations('p', 'now')).toBe(1);
+    expect(store.pendingOperations('p')).toEqual([]);
+    expect(store.getLedger('p', 's', 'a')?.pendingWrite).toBe(true);
+    store.close();
+  });
+
+  it('keeps checkpoints per stream, lists them and resets one or all', () => {
+    const store = StateStore.open(backend.location());
+    store.saveCheckpoint('p', 'invoices', { updated_after: 1700000000, offset: null }, 'r1');
+    store.saveCheckpoint('p', 'customers', { updated_after: 5 }, 'r1');
+    store.saveCheckpoint('p', 'customers', { updated_after: 6 }, 'r2');
+    expect(store.getCheckpoint('p', 'invoices')).toEqual({ updated_after: 1700000000, offset: null });
+    expect(store.listCheckpoints('p').map((c) => [c.stream, c.value])).toEqual([
+      ['customers', { updated_after: 6 }],
+      ['invoices', { updated_after: 1700000000, offset: null }],
+    ]);
+    expect(store.resetCheckpoints('p', 'customers')).toBe(1);
+    expect(store.resetCheckpoints('p')).toBe(1);
+    expect(store.getCheckpoint('p', 'invoices')).toBeUndefined();
+    store.close();
+  });
+
+  it('records runs newest first with their counts and errors', () => {
+    const store = StateStore.open(backend.location());
+    for (const status of ['success', 'partial', 'failed']) {
+      const begun = store.beginRun('p');
+      if (!('runId' in begun)) throw new Error('lock refused');
+      store.finishRun('p', begun.runId, status, status === 'success' ? 0 : 1, { s: { read: 2 } }, status === 'failed' ? { code: 'x' } : undefined);
+    }
+    const runs = store.recentRuns('p', 2);
+    expect(runs.map((r) => r.status)).toEqual(['failed', 'partial']);
+    expect(runs[0]).toMatchObject({ exitCode: 1, counts: { s: { read: 2 } }, error: { code: 'x' } });
+    expect(typeof runs[0]!.startedAt).toBe('number');
     store.close();
   });
 
   it('counts dead-letter attempts and keeps the record for a retry', () => {
-    const store = StateStore.open(tempState());
+    const store = StateStore.open(backend.location());
     const error = new LedgersyncError('lookup_missing', 'record', 'no GL account', { fix: 'add it' });
     store.putDeadLetter('p', 'r1', { stream: 's', sourceId: 'x', sourceVersion: '1', record: { id: 'x' }, deleted: false, error });
     store.putDeadLetter('p', 'r2', { stream: 's', sourceId: 'x', sourceVersion: '2', record: { id: 'x', v: 2 }, deleted: false, error });
     const [letter] = store.deadLetters('p');
-    expect(letter).toMatchObject({ sourceId: 'x', sourceVersion: '2', attempts: 2, fix: 'add it', record: { id: 'x', v: 2 } });
+    expect(letter).toMatchObject({ sourceId: 'x', sourceVersion: '2', attempts: 2, fix: 'add it', record: { id: 'x', v: 2 }, deleted: false });
+    expect(store.deadLettersBefore('p', 's', 'r2')).toEqual([]);
+    store.resolveDeadLetter('p', 's', 'x');
+    expect(store.deadLetters('p')).toEqual([]);
+    store.close();
+  });
+
+  it('keeps a connector key/value store, transactions included', () => {
+    const store = StateStore.open(backend.location());
+    const kv = store.keyValue('p', 'dualentry');
+    kv.set('period', { month: '2026-10', posted: true });
+    expect(kv.get('period')).toEqual({ month: '2026-10', posted: true });
+    expect(() =>
+      store.transaction(() => {
+        kv.set('period', 'half-done');
+        throw new Error('boom');
+      }),
+    ).toThrow('boom');
+    expect(kv.get('period')).toEqual({ month: '2026-10', posted: true });
+    kv.delete('period');
+    expect(kv.get('period')).toBeUndefined();
+    expect(store.keyValue('other', 'dualentry').get('period')).toBeUndefined();
+    store.close();
+  });
+
+  it('rolls back a nested transaction alone', () => {
+    const store = StateStore.open(backend.location());
+    const kv = store.keyValue('p', 'x');
+    store.transaction(() => {
+      kv.set('outer', 1);
+      expect(() =>
+        store.transaction(() => {
+          kv.set('inner', 2);
+          throw new Error('inner fails');
+        }),
+      ).toThrow('inner fails');
+    });
+    expect([kv.get('outer'), kv.get('inner')]).toEqual([1, undefined]);
     store.close();
   });
 
   it('encrypts secrets at rest and refuses to work without a key', () => {
-    const path = tempState();
-    const store = StateStore.open(path);
+    const store = StateStore.open(backend.location());
     const secrets = store.secretStore('p', 'qbo', 'k'.repeat(32));
     secrets.set('refresh_token', 'RT-very-secret-value');
     expect(secrets.get('refresh_token')).toBe('RT-very-secret-value');
-    const raw = new Database(path).prepare('SELECT ciphertext FROM secrets').get() as { ciphertext: Buffer };
+    const raw = store.driver.prepare('SELECT ciphertext FROM secrets').get() as { ciphertext: Buffer };
+    expect(Buffer.isBuffer(raw.ciphertext)).toBe(true);
     expect(raw.ciphertext.toString('utf8')).not.toContain('very-secret');
     expect(() => store.secretStore('p', 'qbo', 'x'.repeat(32)).get('refresh_token')).toThrow(/cannot be decrypted/);
     expect(() => store.secretStore('p', 'qbo', undefined).set('a', 'b')).toThrow(/LEDGERSYNC_SECRET_KEY/);
     store.close();
   });
 
-  it('compares numeric versions as integers', () => {
-    expect(compareVersions('1700000000999', '999')).toBe(1);
-    expect(compareVersions('10', '9')).toBe(1);
-    expect(compareVersions('5', '5')).toBe(0);
+  it('migrates a new database to the latest schema once, and reopens it without migrating again', () => {
+    const location = backend.location();
+    const a = StateStore.open(location);
+    const b = StateStore.open(location);
+    expect(a.driver.schemaVersion()).toBe(MIGRATIONS.length);
+    expect(b.driver.schemaVersion()).toBe(MIGRATIONS.length);
+    expect(
+      a.driver
+        .tables()
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(['checkpoints', 'dead_letters', 'kv', 'ledger', 'locks', 'operations', 'runs', 'secrets']);
+    a.close();
+    b.close();
   });
+});
+
+it('compares numeric versions as integers', () => {
+  expect(compareVersions('1700000000999', '999')).toBe(1);
+  expect(compareVersions('10', '9')).toBe(1);
+  expect(compareVersions('5', '5')).toBe(0);
 });

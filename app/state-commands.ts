@@ -1,0 +1,42 @@
+/** `ledgersync state …`: what an operator does to a deployment's state database as a whole. */
+import type { Command } from 'commander';
+import { EXIT } from '../engine/exit-codes.js';
+import { copyState } from '../engine/state/copy.js';
+import { printableLocation } from '../engine/state/driver.js';
+import { StateStore } from '../engine/state/store.js';
+import { statePath } from './state-path.js';
+
+export function addStateCommands(program: Command): void {
+  const state = program.command('state').description("move a deployment's state between databases");
+  state
+    .command('migrate')
+    .description(
+      'copy every table of a state database (ledger, checkpoints, operations, dead letters, runs, locks, kv, secrets still encrypted) into another, e.g. a SQLite file into PostgreSQL; refused while a run holds a lock or when the target already has state of the same pipeline',
+    )
+    .requiredOption('--from <location>', 'the state to copy: a SQLite file, or postgres://…')
+    .requiredOption('--to <location>', 'where to copy it: postgres://user:pass@host:port/db[?schema=name], or a SQLite file')
+    .option('--json', 'print {pipelines, tables: [{table, rows}]} as JSON', false)
+    .action((opts: { from: string; to: string; json: boolean }) => {
+      const from = StateStore.open(statePath(opts.from));
+      try {
+        const to = StateStore.open(statePath(opts.to));
+        try {
+          const report = copyState(from, to);
+          if (opts.json) {
+            process.stdout.write(JSON.stringify(report) + '\n');
+          } else {
+            process.stdout.write(
+              `copied the state of ${report.pipelines.length} pipeline(s) (${report.pipelines.join(', ') || 'none'}) from ${printableLocation(from.path)} to ${printableLocation(to.path)}:\n` +
+                report.tables.map((t) => `  ${t.table.padEnd(16)} ${String(t.rows).padStart(9)} rows\n`).join('') +
+                `point --state / LEDGERSYNC_STATE at the new database; ${printableLocation(from.path)} is left as it was (keep it as a backup)\n`,
+            );
+          }
+          process.exitCode = EXIT.ok;
+        } finally {
+          to.close();
+        }
+      } finally {
+        from.close();
+      }
+    });
+}

@@ -1,0 +1,63 @@
+/**
+ * The seam between the state store and its database. The store writes SQLite-flavoured SQL with `?`
+ * placeholders and calls it synchronously; a driver runs it on SQLite (better-sqlite3) or on
+ * PostgreSQL (a `pg` client in a worker thread, the caller blocked until the answer arrives), so
+ * the store and every caller stay synchronous whichever database holds the state.
+ */
+
+/** What `run` reports, as better-sqlite3 does. */
+export interface RunResult {
+  /** Rows inserted, updated or deleted. */
+  changes: number;
+  /** The row id an INSERT created (PostgreSQL: through `RETURNING`); 0 when none. */
+  lastInsertRowid: number;
+}
+
+export interface PreparedStatement {
+  run(...params: unknown[]): RunResult;
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+}
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface StateDriver {
+  readonly dialect: Dialect;
+  /** The file path, or the PostgreSQL URL without its password: safe to print. */
+  readonly location: string;
+  /** A statement with `?` placeholders; prepared once per text by the caller. */
+  prepare(text: string): PreparedStatement;
+  /** DDL or several statements without parameters. */
+  exec(text: string): void;
+  /** Runs `fn` in a transaction; nested calls become savepoints. A throw rolls back and goes on. */
+  transaction<T>(fn: () => T): T;
+  /** The schema version the database is at (0 when new). */
+  schemaVersion(): number;
+  /**
+   * Applies `migrations[from…]` each in its own transaction, recording the version after each; one
+   * process at a time (PostgreSQL: an advisory lock, so workers starting together migrate once).
+   */
+  migrate(migrations: readonly string[]): void;
+  /** Throws when the database cannot be written now (read-only, locked), changing nothing. */
+  assertWritable(): void;
+  /** The tables of the state schema and their columns, in creation order (for `state migrate`). */
+  tables(): Array<{ name: string; columns: string[] }>;
+  close(): void;
+}
+
+/** True for a `--state` / `LEDGERSYNC_STATE` value that names a PostgreSQL database. */
+export function isPostgresUrl(location: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(location);
+}
+
+/** A PostgreSQL URL with its password masked, for messages and `status`. */
+export function printableLocation(location: string): string {
+  if (!isPostgresUrl(location)) return location;
+  try {
+    const url = new URL(location);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return 'postgres://(unparsable URL)';
+  }
+}

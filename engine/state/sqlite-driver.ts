@@ -1,0 +1,136 @@
+/** The embedded default: one SQLite file, WAL, `synchronous=FULL` (a confirmed write survives a power cut). */
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { LedgersyncError } from '../errors.js';
+import type { PreparedStatement, StateDriver } from './driver.js';
+import { notAStateFile, stateFailure, stateTooNew, walDamaged, walProblem } from './trouble.js';
+
+export class SqliteDriver implements StateDriver {
+  readonly dialect = 'sqlite' as const;
+  readonly location: string;
+  private readonly db: Database.Database;
+  /** One transaction wrapper for the driver's life: better-sqlite3 prepares BEGIN/COMMIT per wrapper. */
+  private readonly inTransaction: (fn: () => unknown) => unknown;
+
+  private constructor(path: string, db: Database.Database) {
+    this.location = path;
+    this.db = db;
+    this.inTransaction = db.transaction((fn: () => unknown) => fn());
+  }
+
+  static open(path: string): SqliteDriver {
+    let db: Database.Database;
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      db = new Database(path);
+    } catch (error) {
+      throw new LedgersyncError('state_unreadable', 'config', `cannot open the state file ${path}: ${(error as Error).message}`, {
+        fix: 'check the --state path and its permissions',
+        cause: error,
+      });
+    }
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.pragma('busy_timeout = 5000');
+    return new SqliteDriver(path, db);
+  }
+
+  /**
+   * Opens (creating if needed) and migrates a state file. Anything wrong with it is one error naming
+   * the file and the fix (engine/state/trouble.ts): not a database or damaged, read-only, locked by
+   * another program, written by a newer ledgersync, a damaged write-ahead log. `write` proves now,
+   * not mid-run, that the file can be written.
+   */
+  static openState(path: string, migrations: readonly string[], write: boolean): SqliteDriver {
+    if (path !== ':memory:') {
+      const wal = walProblem(path);
+      if (wal) throw walDamaged(path, wal);
+    }
+    let db: Database.Database | undefined;
+    try {
+      if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+      db = new Database(path);
+      db.pragma('busy_timeout = 5000');
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > migrations.length) throw stateTooNew(path, version, migrations.length);
+      if (version === 0) {
+        const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
+        if (tables.length) throw notAStateFile(path, tables);
+      }
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = FULL');
+      const driver = new SqliteDriver(path, db);
+      driver.migrate(migrations);
+      if (write) db.transaction(() => db!.pragma(`user_version = ${migrations.length}`))();
+      return driver;
+    } catch (error) {
+      db?.close();
+      if (error instanceof LedgersyncError) throw error;
+      throw (
+        stateFailure(path, error) ??
+        new LedgersyncError('state_unreadable', 'config', `cannot open the state file ${path}: ${(error as Error).message}`, {
+          fix: 'check the --state path and its permissions',
+          cause: error,
+        })
+      );
+    }
+  }
+
+  prepare(text: string): PreparedStatement {
+    const statement = this.db.prepare(text);
+    return {
+      run: (...params) => {
+        const result = statement.run(...params);
+        return { changes: result.changes, lastInsertRowid: Number(result.lastInsertRowid) };
+      },
+      get: (...params) => statement.get(...params),
+      all: (...params) => statement.all(...params),
+    };
+  }
+
+  exec(text: string): void {
+    this.db.exec(text);
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.inTransaction(fn) as T;
+  }
+
+  schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  migrate(migrations: readonly string[]): void {
+    for (let i = this.schemaVersion(); i < migrations.length; i++) {
+      this.db.transaction(() => {
+        this.db.exec(migrations[i]!);
+        this.db.pragma(`user_version = ${i + 1}`);
+      })();
+    }
+  }
+
+  assertWritable(): void {
+    try {
+      this.db.exec('BEGIN IMMEDIATE');
+      this.db.exec('ROLLBACK');
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  tables(): Array<{ name: string; columns: string[] }> {
+    const names = this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY rowid").all() as Array<{
+      name: string;
+    }>;
+    return names.map(({ name }) => ({
+      name,
+      columns: (this.db.prepare('SELECT name FROM pragma_table_info(?) ORDER BY cid').all(name) as Array<{ name: string }>).map((c) => c.name),
+    }));
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
