@@ -237,7 +237,7 @@ describe.each(backends.all)('state store on %s', (backend) => {
         .tables()
         .map((t) => t.name)
         .sort(),
-    ).toEqual(['checkpoints', 'dead_letters', 'kv', 'ledger', 'locks', 'operations', 'runs', 'secrets']);
+    ).toEqual(['checkpoints', 'dead_letters', 'kv', 'ledger', 'locks', 'mapping_fingerprints', 'operations', 'runs', 'secrets']);
     a.close();
     b.close();
   });
