@@ -9,6 +9,7 @@ import type { LedgerEntry, Sink, SinkContext, SinkRecord, SinkResult, SourceReco
 import { compareVersions, type StateStore, type WriteOutcome } from '../state/store.js';
 import { contentHash } from '../transform/hash.js';
 import { mapRecord } from '../transform/mapper.js';
+import { answerOf, answerOfThrown, attemptsOf } from './audit-entries.js';
 import type { StreamCounts } from './progress.js';
 
 export interface StreamWriterInput {
@@ -21,6 +22,13 @@ export interface StreamWriterInput {
   runId: string;
   counts: StreamCounts;
   log: Logger;
+  /** Why the writes happen, per source record, for the audit trail. Default: `run`. */
+  trigger?: (sourceId: string) => string;
+  /**
+   * Replay: a version the ledger already holds is mapped again (only an older one is dropped), so
+   * today's mapping applies; an unchanged result is still not written. Default false.
+   */
+  reprocess?: boolean;
 }
 
 /** A source record whose mapped outputs are in flight, so its dead letter / seen mark is settled once. */
@@ -60,7 +68,8 @@ export class StreamWriter {
 
   private alreadyProcessed(record: SourceRecord, entry: LedgerEntry | undefined): boolean {
     if (record.version === undefined || !entry || entry.pendingWrite || entry.sourceVersion === null) return false;
-    return compareVersions(record.version, entry.sourceVersion) <= 0;
+    const order = compareVersions(record.version, entry.sourceVersion);
+    return this.input.reprocess ? order < 0 : order <= 0;
   }
 
   async writePage(records: readonly SourceRecord[], retrying = false): Promise<void> {
@@ -131,16 +140,30 @@ export class StreamWriter {
 
   private async writeBatch(batch: SinkRecord[], owners: Pending[]): Promise<void> {
     const { state, sink, sinkCtx, counts, runId } = this.input;
-    const operationIds = state.beginWrites(
-      this.pipeline,
-      runId,
-      batch.map((r) => ({ stream: r.stream, sourceId: r.sourceId, action: r.action })),
-    );
-    // Throwing here (auth lost, connection gone) stops the stream: the operations stay pending and
-    // the next run looks those records up before writing.
-    const results: SinkResult[] = await sink.write(batch, sinkCtx);
-    if (results.length !== batch.length) {
-      throw new LedgersyncError('sink_result_mismatch', 'system', `sink ${sinkCtx.pipeline} returned ${results.length} results for ${batch.length} records`);
+    const { operationIds, attempts } = state.transaction(() => ({
+      operationIds: state.beginWrites(
+        this.pipeline,
+        runId,
+        batch.map((r) => ({ stream: r.stream, sourceId: r.sourceId, action: r.action })),
+      ),
+      attempts: state.audit.open(this.pipeline, runId, attemptsOf(batch, this.input.trigger ?? (() => 'run'))),
+    }));
+    let results: SinkResult[];
+    try {
+      // Throwing here (auth lost, connection gone) stops the stream: the operations stay pending and
+      // the next run looks those records up before writing.
+      results = await sink.write(batch, sinkCtx);
+      if (results.length !== batch.length) {
+        throw new LedgersyncError('sink_result_mismatch', 'system', `sink ${sinkCtx.pipeline} returned ${results.length} results for ${batch.length} records`);
+      }
+    } catch (thrown) {
+      const answer = answerOfThrown(thrown);
+      state.audit.seal(
+        this.pipeline,
+        attempts,
+        batch.map(() => answer),
+      );
+      throw thrown;
     }
     const outcomes: WriteOutcome[] = results.map((result, i) => {
       const record = batch[i]!;
@@ -152,6 +175,7 @@ export class StreamWriter {
     });
     state.transaction(() => {
       state.finishWrites(this.pipeline, runId, operationIds, outcomes);
+      state.audit.seal(this.pipeline, attempts, results.map(answerOf));
       results.forEach((result, i) => {
         const owner = owners[i]!;
         owner.outstanding--;

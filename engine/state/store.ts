@@ -12,6 +12,8 @@ import { redact } from '../log.js';
 import type { KeyValueStore, LedgerEntry, SecretStore } from '../connector/types.js';
 import { MIGRATIONS } from './schema.js';
 import { open as openSealed, requireSecretKey, seal } from './crypto.js';
+import { AuditTrail } from './audit-trail.js';
+import { WebhookQueue } from './webhook-queue.js';
 
 /** The process holding a pipeline's run lock. */
 export interface RunLockHolder {
@@ -88,11 +90,18 @@ export class StateStore {
   private readonly statements = new Map<string, Database.Statement>();
   /** One transaction wrapper for the store's life: better-sqlite3 prepares BEGIN/COMMIT per wrapper. */
   private readonly inTransaction: (fn: () => unknown) => unknown;
+  /** Every write attempt, chained by hash (engine/state/audit-trail.ts). */
+  readonly audit: AuditTrail;
+  /** Webhook deliveries waiting to be synced, and every event id ever received (engine/state/webhook-queue.ts). */
+  readonly webhooks: WebhookQueue;
 
   private constructor(path: string, db: Database.Database) {
     this.path = path;
     this.db = db;
     this.inTransaction = db.transaction((fn: () => unknown) => fn());
+    const statements = { sql: (text: string) => this.sql(text), transaction: <T>(fn: () => T) => this.transaction(fn) };
+    this.audit = new AuditTrail(statements);
+    this.webhooks = new WebhookQueue(statements);
   }
 
   /** Prepared once per SQL text: preparing is far dearer than running on the per-record paths. */
@@ -321,6 +330,7 @@ export class StateStore {
 
   /** Marks operations of dead runs as interrupted; the ledger keeps their `pending_write` flag for the look-up. */
   abandonPendingOperations(pipeline: string, exceptRunId: string): number {
+    this.audit.sealInterrupted(pipeline, exceptRunId);
     return this.sql("UPDATE operations SET status = 'interrupted', finished_at = ? WHERE pipeline = ? AND status = 'pending' AND run_id != ?").run(
       nowSeconds(),
       pipeline,
