@@ -16,6 +16,8 @@ import { loadPipeline } from '../engine/config/load.js';
 import { testMappings } from '../engine/run/mapping-suite.js';
 import { INIT_TARGETS, formatInitResult, initCustomer } from './init.js';
 import { addConnectorCommands } from './connector-commands.js';
+import { addServeCommand } from './serve.js';
+import { addAuditCommands } from './audit-commands.js';
 import { DEFAULT_STATE, statePath } from './state-path.js';
 
 function printSummary(summary: RunSummary): void {
@@ -174,6 +176,8 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
       process.exitCode = EXIT.ok;
     });
 
+  addServeCommand(program, connectors);
+  addAuditCommands(program, connectors);
   addConnectorCommands(program, connectors);
   return program;
 }

@@ -184,7 +184,7 @@ async function syncEachStream(input: SyncInput, log: Logger, counts: Record<stri
   }
 }
 
-function createConnectors(plan: Plan, registry: ConnectorRegistry, log: Logger, signal: AbortSignal): { source: Source; sink: Sink } {
+export function createConnectors(plan: Plan, registry: ConnectorRegistry, log: Logger, signal: AbortSignal): { source: Source; sink: Sink } {
   const sourceModule = connectorModule(registry, plan.source.config.connector);
   const sinkModule = connectorModule(registry, plan.sink.config.connector);
   if (!sourceModule.createSource) throw new LedgersyncError('not_a_source', 'config', `connector '${sourceModule.name}' cannot be a source`);
@@ -219,7 +219,7 @@ export function sinkContext(input: {
   };
 }
 
-function readRequest(plan: Plan, stream: StreamPlan, checkpoint: unknown): StreamReadRequest {
+export function readRequest(plan: Plan, stream: StreamPlan, checkpoint: unknown): StreamReadRequest {
   return {
     stream: stream.name,
     endpoint: stream.endpoint,
