@@ -3,7 +3,7 @@
  * Chargebee and the fake QuickBooks Online of a QBO sandbox (test/connectors/quickbooks-online/),
  * with the same state file as the sandbox's scheduled runs.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import type { Sandbox } from '../connectors/quickbooks-online/e2e-harness.js';
 import { deliverWebhook, eventsAbout, webhookBody, type Delivery, type WebhookAuth } from '../fakes/chargebee/index.js';
 import { CLI } from './helpers.js';
@@ -66,8 +66,18 @@ export async function deliverLatest(
   return { ...(await deliverWebhook(serve.webhookUrl, webhookBody(event), auth)), eventId: event.id! };
 }
 
-/** Runs a CLI command on the sandbox's pipeline and state; returns its exit code and output. */
-export function cli(s: Sandbox, args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [CLI, ...args], { env: cliEnv(s), encoding: 'utf8', timeout: 60_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+/**
+ * Runs a CLI command with the sandbox's environment; its exit code and output. Asynchronous: the
+ * fakes answer from this process, so a synchronous spawn would leave the command without answers.
+ */
+export function cli(s: Sandbox, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: cliEnv(s), stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.once('error', reject);
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
+  });
 }

@@ -212,6 +212,13 @@ describe('ledgersync serve: Chargebee webhooks', () => {
     serve = await startServeProcess(s);
     await waitFor(() => ids.every((id) => ['done'].includes(eventStatus(s, eventsAbout(s.cb.state, 'invoice', id).at(-1)!.id!) ?? '')), 'every event', 30_000);
     for (const id of ids) expect(invoicesNumbered(s, id), id).toHaveLength(1);
+    serve.child.kill('SIGTERM');
+    await serve.exited;
+    // A write cut short by the kill is in the trail as interrupted, and the chain holds.
+    const state = StateStore.open(s.statePath);
+    expect(state.audit.verify(PIPELINE)).toMatchObject({ open: 0 });
+    expect(state.audit.verify(PIPELINE).broken).toBeUndefined();
+    state.close();
   });
 
   it('audit --verify passes after runs and webhooks, and names the entry edited in the state file', async () => {
@@ -224,10 +231,19 @@ describe('ledgersync serve: Chargebee webhooks', () => {
     serve.child.kill('SIGTERM');
     await serve.exited;
 
-    const verified = cli(s, ['audit', s.pipelinePath, '--state', s.statePath, '--verify']);
+    const verified = await cli(s, ['audit', s.pipelinePath, '--state', s.statePath, '--verify']);
     expect(verified.status, verified.stdout + verified.stderr).toBe(0);
     expect(verified.stdout).toMatch(/audit trail of chargebee-to-quickbooks: \d+ entries, chain intact/);
-    const trail = cli(s, ['audit', s.pipelinePath, '--state', s.statePath, '--id', invoice.id, '--json']);
+    const text = await cli(s, ['audit', s.pipelinePath, '--state', s.statePath, '--id', invoice.id]);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(
+      new RegExp(
+        `^#\\d+  \\S+Z  invoices ${invoice.id} v\\d+  upsert Invoice → updated \\d+  \\[webhook ${delivery.eventId}, run \\S+, mapped payload sha256:[0-9a-f]{16}\\]$`,
+        'm',
+      ),
+    );
+    expect(text.stdout).toMatch(/^ {4}payload \(mapped, sha256 [0-9a-f]{64}\):\n {6}\{\n {8}"ApplyTaxAfterDiscount"/m);
+    const trail = await cli(s, ['audit', s.pipelinePath, '--state', s.statePath, '--id', invoice.id, '--json']);
     const entries = (JSON.parse(trail.stdout) as { entries: Array<{ trigger: string; outcome: string; stream: string }> }).entries;
     expect(entries.filter((e) => e.stream === 'invoices').map((e) => [e.trigger, e.outcome])).toEqual([
       ['run', 'created'],
@@ -237,7 +253,7 @@ describe('ledgersync serve: Chargebee webhooks', () => {
     const db = new Database(s.statePath);
     db.prepare("UPDATE audit_log SET answer_json = replace(answer_json, 'created', 'skipped') WHERE pipeline = ? AND seq = 7").run(PIPELINE);
     db.close();
-    const broken = cli(s, ['audit', s.pipelinePath, '--state', s.statePath, '--verify']);
+    const broken = await cli(s, ['audit', s.pipelinePath, '--state', s.statePath, '--verify']);
     expect(broken.status).toBe(1);
     expect(broken.stdout).toMatch(/BROKEN at entry 7 \(\w+ \S+, [0-9T:.-]+Z\): entry 7 was changed after it was written/);
   });
