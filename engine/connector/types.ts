@@ -152,6 +152,21 @@ export interface SinkContext {
   secrets: SecretStore;
   /** The run's clock in unix seconds (injectable in tests). Absent: the system clock. */
   now?(): number;
+  /**
+   * The audit trail, for writes a sink makes on its own rather than for a record it was given (a
+   * period journal posted at close): each is recorded like a batch write. Absent in unit tests.
+   */
+  writeTrail?: SinkWriteTrail;
+}
+
+export interface SinkWriteTrail {
+  /** Records the write before its request is sent; settle it with the answer. */
+  begin(write: { stream: string; object: string; sourceId: string; action: string; payload: unknown }): SinkWriteAttempt;
+}
+
+export interface SinkWriteAttempt {
+  answered(result: SinkResult): void;
+  threw(error: unknown): void;
 }
 
 export interface KeyValueStore {

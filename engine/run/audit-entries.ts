@@ -5,8 +5,9 @@
  * adds it through `SinkResult.audit`.
  */
 import { asLedgersyncError } from '../errors.js';
-import type { SinkRecord, SinkResult } from '../connector/types.js';
+import type { SinkRecord, SinkResult, SinkWriteTrail } from '../connector/types.js';
 import type { AuditAnswer, AuditAttempt } from '../state/audit-trail.js';
+import type { StateStore } from '../state/store.js';
 
 export function attemptsOf(batch: readonly SinkRecord[], trigger: (sourceId: string) => string): AuditAttempt[] {
   return batch.map((record) => ({
@@ -60,5 +61,24 @@ export function answerOfThrown(thrown: unknown): AuditAnswer {
   return {
     outcome: 'error',
     answer: { status: 'error', ...(status !== undefined ? { http_status: status } : {}), error: error.toJSON() },
+  };
+}
+
+/** The trail a sink records its own writes in (SinkContext.writeTrail), under the run that holds the lock. */
+export function sinkWriteTrail(state: StateStore, pipeline: string, runId: string, trigger: string): SinkWriteTrail {
+  return {
+    begin(write) {
+      const [opened] = state.audit.open(pipeline, runId, [{ ...write, sourceVersion: null, trigger }]);
+      let settled = false;
+      const settle = (answer: AuditAnswer) => {
+        if (settled || !opened) return;
+        settled = true;
+        state.audit.seal(pipeline, [opened], [answer]);
+      };
+      return {
+        answered: (result) => settle(answerOf(result)),
+        threw: (error) => settle(answerOfThrown(error)),
+      };
+    },
   };
 }
