@@ -5,6 +5,7 @@
  * the pipeline's worker does that after the answer (engine/serve/worker.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { WebhookReceiver } from '../connector/webhook.js';
 import type { Logger } from '../log.js';
 import { carriesSecret } from './secret.js';
@@ -65,6 +66,7 @@ export function createWebhookServer(options: ReceiverOptions): Server {
   const log = options.log;
 
   async function delivery(req: IncomingMessage, url: URL, name: string): Promise<Answer> {
+    const arrived = performance.now();
     const from = req.socket.remoteAddress ?? 'unknown';
     if (req.method !== 'POST') return { status: 405, body: { error: 'webhooks are POSTed' }, headers: { allow: 'POST' } };
     if (!carriesSecret(req.headers.authorization, url, options.secret)) {
@@ -107,7 +109,7 @@ export function createWebhookServer(options: ReceiverOptions): Server {
       return { status: 503, body: { error: 'the event could not be stored: deliver again later' }, headers: { 'retry-after': '10' } };
     }
     if (result === 'queued') {
-      log.info(`${name}: event ${read.eventId}${read.eventType ? ` (${read.eventType})` : ''} queued`);
+      log.info(`${name}: event ${read.eventId}${read.eventType ? ` (${read.eventType})` : ''} queued in ${Math.round(performance.now() - arrived)} ms`);
       options.queued(name);
     } else {
       log.info(`${name}: event ${read.eventId} delivered again; already queued or synced, nothing more to do`);

@@ -111,9 +111,12 @@ export class WebhookWorker {
       if (!due.length) {
         if (this.stopping) return;
         const next = state.webhooks.nextAttemptAt(this.pipeline);
-        await this.sleep(next === undefined ? IDLE_MS : Math.min(next - now, IDLE_MS));
+        const wait = next === undefined ? IDLE_MS : Math.min(next - now, IDLE_MS);
+        this.options.log.debug(`${this.pipeline}: queue empty, next look in ${wait} ms or on a delivery`);
+        await this.sleep(wait);
         continue;
       }
+      this.options.log.debug(`${this.pipeline}: draining ${due.length} event(s)`);
       const drained = await this.drain(due);
       if (drained === 'locked') await this.sleep(this.options.lockRetryMs ?? 1000);
     }
