@@ -4,7 +4,6 @@
  * the fact no longer fits the chain. Tested without SQLite.
  */
 import { createHash } from 'node:crypto';
-import { stableStringify } from '../transform/hash.js';
 
 /** `prev_hash` of a pipeline's first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -58,10 +57,25 @@ export function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
+/**
+ * sha256 over every chained column in a fixed order, each as `name:byte length:value` (or
+ * `name=null`), so no two entries hash alike by moving text between columns, and the payload copy is
+ * hashed as stored instead of being escaped once more.
+ */
 export function entryHash(fields: ChainedFields): string {
-  const covered: Record<string, unknown> = {};
-  for (const column of CHAINED_COLUMNS) covered[column] = fields[column];
-  return sha256(stableStringify(covered));
+  const hash = createHash('sha256');
+  for (const column of CHAINED_COLUMNS) {
+    const value = fields[column];
+    if (value === null) {
+      hash.update(`${column}=null\n`);
+      continue;
+    }
+    const text = String(value);
+    hash.update(`${column}:${Buffer.byteLength(text)}:`);
+    hash.update(text);
+    hash.update('\n');
+  }
+  return hash.digest('hex');
 }
 
 /** A sealed entry as stored: its fields and the hash it was sealed with. */

@@ -5,7 +5,7 @@
  * entry left open by a killed process is sealed as `interrupted` by the next run of the pipeline.
  */
 import type Database from 'better-sqlite3';
-import { redact } from '../log.js';
+import { redact, redactJson } from '../log.js';
 import { stableStringify } from '../transform/hash.js';
 import {
   CHAINED_COLUMNS,
@@ -104,6 +104,12 @@ export interface AuditVerification {
   broken?: ChainBreak & { entry?: AuditEntry };
 }
 
+/** A payload as the trail keeps it: the sha256 of its canonical JSON, and that JSON with every registered secret masked. */
+export function payloadFields(payload: unknown): { payload_hash: string; payload_json: string } {
+  const canonical = stableStringify(payload);
+  return { payload_hash: sha256(canonical), payload_json: redactJson(canonical) ?? stableStringify(redactDeep(payload)) };
+}
+
 /** Every string of a JSON value with registered secrets masked. */
 export function redactDeep(value: unknown): unknown {
   if (typeof value === 'string') return redact(value);
@@ -140,8 +146,7 @@ export class AuditTrail {
           object: a.object,
           action: a.action,
           payload_kind: 'mapped',
-          payload_hash: sha256(stableStringify(a.payload)),
-          payload_json: stableStringify(redactDeep(a.payload)),
+          ...payloadFields(a.payload),
           started_at: startedAt,
         };
         const id = Number(
@@ -175,7 +180,7 @@ export class AuditTrail {
         const sent = answer.sent !== undefined;
         const fields: ChainedFields = {
           ...attempt.fields,
-          ...(sent ? { payload_kind: 'sent', payload_hash: sha256(stableStringify(answer.sent)), payload_json: stableStringify(redactDeep(answer.sent)) } : {}),
+          ...(sent ? { payload_kind: 'sent', ...payloadFields(answer.sent) } : {}),
           seq: head.seq + 1,
           outcome: answer.outcome,
           target_id: answer.targetId ?? null,

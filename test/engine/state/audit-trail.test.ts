@@ -171,6 +171,20 @@ describe('the audit trail in the state file', () => {
     expect(bytes.includes(canary)).toBe(false);
   });
 
+  it('masks a secret that JSON escapes (a quote, a backslash) as surely as a plain one', () => {
+    const tricky = 'se"cr\\et-canary-42';
+    const endsInBackslash = 'canary-tail-9\\';
+    registerSecret(tricky);
+    registerSecret(endsInBackslash);
+    const store = StateStore.open(tempState());
+    const opened = store.audit.open(P, 'run-1', [attempt('inv_1', { a: `x${tricky}y`, b: endsInBackslash, c: `${endsInBackslash}"q` })]);
+    store.audit.seal(P, opened, [{ outcome: 'created', answer: {} }]);
+    const [entry] = store.audit.entries(P);
+    expect(entry!.payload).toEqual({ a: 'x***y', b: '***', c: '***"q' });
+    expect(store.audit.verify(P).broken).toBeUndefined();
+    store.close();
+  });
+
   it('an attempt left open by a killed run is sealed as interrupted by the next run, and the chain still verifies', () => {
     const store = StateStore.open(tempState());
     trail(store, 2);
