@@ -15,6 +15,7 @@ import type { SourceRecord } from '../connector/types.js';
 import type { DeadLetter, StateStore } from '../state/store.js';
 import { withRunLock } from './lifecycle.js';
 import { recordOutcomes, type RecordOutcome } from './record-outcome.js';
+import type { StreamCounts } from './progress.js';
 import { RecordSync } from './record-sync.js';
 
 export interface ReplayOptions {
@@ -44,6 +45,8 @@ export interface ReplaySummary {
   pipeline: string;
   runId: string;
   records: ReplayedRecord[];
+  /** Per stream: read, written, created, updated, skipped, failed (the streams replayed). */
+  streams: Record<string, StreamCounts>;
   error?: ErrorSummary;
   problems?: ConfigProblem[];
 }
@@ -55,6 +58,7 @@ function notRun(status: 'invalid' | 'locked' | 'failed', pipeline: string, error
     pipeline,
     runId,
     records: [],
+    streams: {},
     error: errorSummary(error),
     ...(error instanceof ConfigError ? { problems: [...error.problems] } : {}),
   };
@@ -123,12 +127,17 @@ export async function replayRecords(options: ReplayOptions): Promise<ReplaySumma
       outcome: {
         status: summary.status,
         exitCode: summary.exitCode,
-        counts: { replayed: summary.records.map((r) => ({ stream: r.stream, id: r.sourceId, outcome: r.outcome })) },
+        // Stream counts, as a run records them, so that `ledgersync status` adds them up the same way.
+        counts: summary.streams,
         ...(summary.error ? { error: summary.error } : {}),
       },
     };
   });
   return 'locked' in locked ? notRun('locked', plan.name, locked.locked) : locked.result;
+}
+
+function streamsOf(sync: RecordSync | undefined): Record<string, StreamCounts> {
+  return Object.fromEntries(Object.entries(sync?.counts ?? {}).filter(([, c]) => c.read > 0 || c.failed > 0));
 }
 
 async function replayLocked(input: {
@@ -182,8 +191,15 @@ async function replayLocked(input: {
         ? new LedgersyncError('run_aborted', 'transient', 'the replay was stopped before it finished; run it again')
         : asLedgersyncError(thrown);
     log.error(error.actionable);
-    return { status: 'failed', exitCode: exitCodeFor({ error }), pipeline: plan.name, runId, records, error: errorSummary(error) };
+    return { status: 'failed', exitCode: exitCodeFor({ error }), pipeline: plan.name, runId, records, streams: streamsOf(sync), error: errorSummary(error) };
   }
   const failed = records.filter((r) => r.outcome === 'failed' || r.outcome === 'not_found').length;
-  return { status: failed ? 'partial' : 'success', exitCode: exitCodeFor({ failedRecords: failed }), pipeline: plan.name, runId, records };
+  return {
+    status: failed ? 'partial' : 'success',
+    exitCode: exitCodeFor({ failedRecords: failed }),
+    pipeline: plan.name,
+    runId,
+    records,
+    streams: streamsOf(sync),
+  };
 }

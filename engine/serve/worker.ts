@@ -132,7 +132,8 @@ export class WebhookWorker {
         const exitCode = exitCodeFor({ failedRecords: failed });
         return {
           result: counts,
-          outcome: { status: failed ? 'partial' : 'success', exitCode, counts: { trigger: 'webhooks', events: due.length, streams: counts } },
+          // Stream counts, as a run records them, so that `ledgersync status` adds them up the same way.
+          outcome: { status: failed ? 'partial' : 'success', exitCode, counts },
         };
       });
       if ('locked' in result) {
