@@ -119,6 +119,12 @@ export class WebhookWorker {
       this.options.log.debug(`${this.pipeline}: draining ${due.length} event(s)`);
       const drained = await this.drain(due);
       if (drained === 'locked') await this.sleep(this.options.lockRetryMs ?? 1000);
+      if (drained === 'failed') {
+        // The events wait for their retry, queued: a stopping process leaves them for the next start,
+        // and a failure before they were even marked must not spin.
+        if (this.stopping) return;
+        await this.sleep(1000);
+      }
     }
   }
 
@@ -174,7 +180,19 @@ export class WebhookWorker {
       open = sync;
       const events: SourceEvent[] = [];
       for (const queued of due) {
-        const event = await sync.fetchEvent(queued.eventId);
+        let event: SourceEvent | undefined;
+        try {
+          event = await sync.fetchEvent(queued.eventId);
+        } catch (thrown) {
+          const error = asLedgersyncError(thrown);
+          // An answer of an unexpected shape concerns this event alone: it waits for its retry and the
+          // others go on. Anything else (network, credentials) would fail them all: the drain stops.
+          if (error.code !== 'unexpected_response' || this.controller.signal.aborted) throw thrown;
+          log.warn(`${plan.name}: event ${queued.eventId} could not be read (${error.message}); it is tried again later`);
+          this.retryLater(new Map([[queued.eventId, queued]]), error);
+          pending.delete(queued.eventId);
+          continue;
+        }
         if (event) {
           events.push(event);
           continue;
