@@ -19,6 +19,8 @@ import { addPlanCommand } from './plan-command.js';
 import { addShowCommand } from './show-command.js';
 import { addStateCommands } from './state-commands.js';
 import { addQueueCommands } from './queue-commands.js';
+import { addServeCommand } from './serve.js';
+import { addAuditCommands } from './audit-commands.js';
 import { DEFAULT_STATE, statePath } from './state-path.js';
 import { commandOutput, logFormatOption, type LogFormat } from './logging.js';
 import { addCommandLogging } from './command-logging.js';
@@ -207,6 +209,8 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
   addPlanCommand(program, connectors, logFormat);
   addShowCommand(program, connectors);
   addCheckCommand(program, connectors, logFormat);
+  addServeCommand(program, connectors);
+  addAuditCommands(program, connectors);
   addStateCommands(program);
   addQueueCommands(program, connectors);
   addConnectorCommands(program, connectors, logFormat);

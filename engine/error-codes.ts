@@ -154,6 +154,19 @@ export const engineErrorCodes = {
       kind: 'record',
       meaning: '$ref() points at a record of an earlier stream that has not reached the target yet; it waits in the dead-letter table',
     },
+    webhook_secret_missing: { kind: 'config', meaning: 'ledgersync serve needs LEDGERSYNC_WEBHOOK_SECRET, at least 16 characters' },
+    webhooks_unsupported: {
+      kind: 'config',
+      meaning: 'ledgersync serve was given a pipeline whose source connector cannot read webhooks or fetch records by id',
+    },
+    duplicate_pipeline_name: { kind: 'config', meaning: 'ledgersync serve was given two pipelines with the same name: both would answer at /webhooks/<name>' },
+    serve_listen_failed: { kind: 'config', meaning: 'ledgersync serve cannot listen on --host / --port (in use, or not allowed)' },
+    unknown_source_id: { kind: 'config', meaning: 'ledgersync replay --id names a record no stream of the pipeline has read; name the stream with --stream' },
+    audit_chain_broken: {
+      kind: 'system',
+      exit: 1,
+      meaning: 'ledgersync audit --verify found an entry of the audit trail that was edited, deleted or inserted after it was written',
+    },
   },
   families: {
     http_: {

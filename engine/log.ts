@@ -24,6 +24,27 @@ export function redact(text: string): string {
   return out;
 }
 
+/**
+ * `redact` for JSON text: a secret is masked as written and as JSON escapes it (a quote, a
+ * backslash, a control character inside it). Undefined when masking would break the JSON (a secret
+ * that ends inside an escape sequence): mask the parsed value instead.
+ */
+export function redactJson(text: string): string | undefined {
+  let out = text;
+  for (const secret of secretValues) {
+    for (const form of [JSON.stringify(secret).slice(1, -1), secret]) {
+      if (out.includes(form)) out = out.split(form).join('***');
+    }
+  }
+  if (out === text) return out;
+  try {
+    JSON.parse(out);
+    return out;
+  } catch {
+    return undefined;
+  }
+}
+
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export interface LoggerOptions {

@@ -5,10 +5,17 @@
  */
 import { LedgersyncError } from '../../engine/errors.js';
 import type { EndpointDescriptor } from '../../engine/connector/descriptor.js';
-import type { ConnectorFactoryInput, Source, SourceContext, SourcePage, SourceRecord, StreamReadRequest } from '../../engine/connector/types.js';
+import type { ConnectorFactoryInput, Source, SourceContext, SourceEvent, SourcePage, SourceRecord, StreamReadRequest } from '../../engine/connector/types.js';
 import type { HttpConnection, QueryValue } from '../../engine/http/connection.js';
 import { pagesOf } from '../../engine/paging/pagers.js';
-import { chargebeeConnection } from './api.js';
+import { chargebeeConnection, describeChargebeeError, parseChargebeeError } from './api.js';
+import { eventOf } from './events.js';
+
+/**
+ * Ids per `id[in]` filter when records are fetched by id. Chargebee documents no bound; 50 ids of
+ * up to 50 characters keep the URL within what every proxy accepts.
+ */
+const IDS_PER_REQUEST = 50;
 
 /** The checkpoint of one Chargebee stream. */
 export interface ChargebeeCheckpoint {
@@ -102,6 +109,35 @@ export class ChargebeeSource implements Source {
         );
       }
     }
+  }
+
+  /**
+   * Records by id, as the stream would list them: the same endpoint, parameters, start date and
+   * `include_deleted`, filtered with `id[in]`. What a stream's filters exclude is not returned.
+   */
+  async fetch(request: StreamReadRequest, ids: readonly string[], ctx: SourceContext): Promise<SourceRecord[]> {
+    const endpoint = endpointOf(this.input, request.endpoint);
+    const records: SourceRecord[] = [];
+    for (let i = 0; i < ids.length; i += IDS_PER_REQUEST) {
+      const query = { ...listQuery(endpoint, { ...request, checkpoint: undefined }), 'id[in]': JSON.stringify(ids.slice(i, i + IDS_PER_REQUEST)) };
+      for await (const page of pagesOf(this.input.descriptor.paging, { http: this.http, path: endpoint.path, query, signal: ctx.signal })) {
+        records.push(...page.entries.map((entry) => toSourceRecord(entry, endpoint, `${this.http.label} ${endpoint.path}`)));
+      }
+    }
+    return records;
+  }
+
+  /** `GET /events/{id}`: the event as Chargebee knows it, or undefined when Chargebee has no such event. */
+  async fetchEvent(eventId: string, _ctx: SourceContext): Promise<SourceEvent | undefined> {
+    const path = `${endpointOf(this.input, 'events').path}/${encodeURIComponent(eventId)}`;
+    const response = await this.http.request({ method: 'GET', path, acceptErrors: true });
+    if (response.status === 404 && parseChargebeeError(response).api_error_code === 'resource_not_found') return undefined;
+    if (response.status >= 400) throw describeChargebeeError(String(this.input.connection['site'] ?? ''), response, { method: 'GET', path });
+    const event = eventOf(response.json(), this.input.descriptor);
+    if (!event || event.id !== eventId) {
+      throw new LedgersyncError('unexpected_response', 'transient', `${this.http.label} answered GET ${path} without the event ${eventId}`);
+    }
+    return event;
   }
 
   async *read(request: StreamReadRequest, ctx: SourceContext): AsyncIterable<SourcePage> {

@@ -139,6 +139,7 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
       log: ctx.log,
       runId: ctx.runId,
       checkCompany,
+      ...(ctx.writeTrail ? { writeTrail: ctx.writeTrail } : {}),
     }));
 
   /** Validates and schedules documents, then replaces their schedules in one write. */

@@ -5,6 +5,7 @@
  * state that says what to fix.
  */
 import { asLedgersyncError, LedgersyncError, type ErrorSummary } from '../../engine/errors.js';
+import type { SinkWriteTrail } from '../../engine/connector/types.js';
 import type { Logger } from '../../engine/log.js';
 import type { PeriodCalendar } from '../../domain/revrec/calendar.js';
 import { formatDay } from '../../domain/revrec/calendar.js';
@@ -55,6 +56,8 @@ export interface PosterDeps {
   runId: string;
   /** Confirms the company exists and the key reaches it; done once per sink, shared with `open()`. */
   checkCompany(): Promise<void>;
+  /** The audit trail: each entry posted is recorded there like a record's write. */
+  writeTrail?: SinkWriteTrail;
 }
 
 interface Step {
@@ -291,9 +294,12 @@ export class RevrecPoster {
     }
     if (!entry) {
       ledger.beginAttempt(ref);
+      const audited = this.deps.writeTrail?.begin({ stream: 'revenue_recognition', object: 'journal_entry', sourceId: ref, action: step.kind, payload: body });
       try {
         entry = await api.createEntry(body, ref, this.deps.log);
+        audited?.answered({ status: 'created', targetId: String(entry.number) });
       } catch (error) {
+        audited?.threw(error);
         if (!asLedgersyncError(error).mayHaveSucceeded) ledger.endAttempt(ref);
         throw error;
       }

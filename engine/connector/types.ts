@@ -10,6 +10,9 @@ import type { ConnectorCommand } from './command.js';
 import type { HttpConnection, HttpConnectionFactory } from '../http/connection.js';
 import type { Logger } from '../log.js';
 import type { ConnectorDescriptor } from './descriptor.js';
+import type { SourceEvent, WebhookReceiver } from './webhook.js';
+
+export type { SourceEvent, WebhookReceiver };
 
 /** One record as the source read it. */
 export interface SourceRecord {
@@ -67,6 +70,14 @@ export interface Source {
   open?(ctx: SourceContext, streams: readonly StreamReadRequest[]): Promise<void>;
   /** Pages of records in cursor order; the last `checkpoint` a page carries is the stream's new checkpoint. */
   read(request: StreamReadRequest, ctx: SourceContext): AsyncIterable<SourcePage>;
+  /**
+   * The current state of records by id, read through the stream's endpoint with the stream's
+   * parameters and start date (deleted records included where the endpoint lists them). An id not
+   * returned is unknown, or outside what the stream reads. Used by webhooks and `ledgersync replay`.
+   */
+  fetch?(request: StreamReadRequest, ids: readonly string[], ctx: SourceContext): Promise<SourceRecord[]>;
+  /** An event fetched again by id, for webhooks; undefined when the source does not know the id. */
+  fetchEvent?(eventId: string, ctx: SourceContext): Promise<SourceEvent | undefined>;
   close?(): Promise<void>;
 }
 
@@ -148,10 +159,27 @@ export interface ReferenceAnswer {
   answer: string;
 }
 
-export type SinkResult =
+export type SinkResult = (
   | { status: 'created' | 'updated'; targetId: string; targetVersion?: string }
   | { status: 'skipped'; reason: string; targetId?: string; targetVersion?: string }
-  | { status: 'failed'; error: LedgersyncError };
+  | { status: 'failed'; error: LedgersyncError }
+) & {
+  /** What the audit trail should keep beyond the mapped record and the result, when the sink knows it. */
+  audit?: SinkAudit;
+};
+
+/**
+ * A sink's own account of a write for the audit trail. Without it the trail keeps the mapped record
+ * the sink was given, the result, and the HTTP status an error carries in `details.status`.
+ */
+export interface SinkAudit {
+  /** The body sent to the vendor, when it differs from the mapped record (values wrapped, XML as text…). */
+  sent?: unknown;
+  /** The vendor's HTTP status. */
+  httpStatus?: number;
+  /** The vendor's own code for its answer (an error code, a document number…). */
+  vendorCode?: string;
+}
 
 export interface SinkContext {
   pipeline: string;
@@ -166,6 +194,21 @@ export interface SinkContext {
   secrets: SecretStore;
   /** The run's clock in unix seconds (injectable in tests). Absent: the system clock. */
   now?(): number;
+  /**
+   * The audit trail, for writes a sink makes on its own rather than for a record it was given (a
+   * period journal posted at close): each is recorded like a batch write. Absent in unit tests.
+   */
+  writeTrail?: SinkWriteTrail;
+}
+
+export interface SinkWriteTrail {
+  /** Records the write before its request is sent; settle it with the answer. */
+  begin(write: { stream: string; object: string; sourceId: string; action: string; payload: unknown }): SinkWriteAttempt;
+}
+
+export interface SinkWriteAttempt {
+  answered(result: SinkResult): void;
+  threw(error: unknown): void;
 }
 
 export interface KeyValueStore {
@@ -276,4 +319,6 @@ export interface ConnectorModule {
    * `revenue_recognition.accounts` tables: `ledgersync check` verifies their values too.
    */
   referencedLookups?(input: Pick<ConnectorFactoryInput, 'extensions' | 'lookups' | 'connection'>): Array<{ table: string; kind: string; via: string }>;
+  /** How the connector reads webhook deliveries, when its source can be served by `ledgersync serve`. */
+  webhooks?: WebhookReceiver;
 }

@@ -55,25 +55,36 @@ export async function withRunLock<T>(
   body: (run: LockedRun) => Promise<{ result: T; outcome: RunOutcomeRecord }>,
 ): Promise<RunLockResult<T>> {
   try {
-    return await withState(statePath, async (state): Promise<RunLockResult<T>> => {
-      const begun = state.beginRun(pipeline);
-      if ('heldBy' in begun) return { locked: runLockedError(pipeline, begun.heldBy), heldBy: begun.heldBy };
-      const { runId } = begun;
-      let done: { result: T; outcome: RunOutcomeRecord };
-      try {
-        done = await body({ state, runId });
-      } catch (thrown) {
-        const error = asLedgersyncError(thrown);
-        state.finishRun(pipeline, runId, 'failed', exitCodeFor({ error }), null, errorSummary(error));
-        throw thrown;
-      }
-      const { outcome } = done;
-      state.finishRun(pipeline, runId, outcome.status, outcome.exitCode, outcome.counts, outcome.error);
-      return { runId, result: done.result };
-    });
+    return await withState(statePath, (state) => withRunLockOn(state, pipeline, body));
   } finally {
     await closeHttpAgent();
   }
+}
+
+/**
+ * `withRunLock` on a state store the caller keeps open, for a long-lived process that takes the
+ * lock again and again (`ledgersync serve`, between scheduled runs); it closes neither the store
+ * nor the HTTP agent.
+ */
+export async function withRunLockOn<T>(
+  state: StateStore,
+  pipeline: string,
+  body: (run: LockedRun) => Promise<{ result: T; outcome: RunOutcomeRecord }>,
+): Promise<RunLockResult<T>> {
+  const begun = state.beginRun(pipeline);
+  if ('heldBy' in begun) return { locked: runLockedError(pipeline, begun.heldBy), heldBy: begun.heldBy };
+  const { runId } = begun;
+  let done: { result: T; outcome: RunOutcomeRecord };
+  try {
+    done = await body({ state, runId });
+  } catch (thrown) {
+    const error = asLedgersyncError(thrown);
+    state.finishRun(pipeline, runId, 'failed', exitCodeFor({ error }), null, errorSummary(error));
+    throw thrown;
+  }
+  const { outcome } = done;
+  state.finishRun(pipeline, runId, outcome.status, outcome.exitCode, outcome.counts, outcome.error);
+  return { runId, result: done.result };
 }
 
 export function runLockedError(pipeline: string, held: RunLockHolder): LedgersyncError {

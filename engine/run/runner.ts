@@ -22,6 +22,7 @@ import { stateFailure } from '../state/trouble.js';
 import { emptyCounts, silentProgress, type ProgressReporter, type StreamCounts } from './progress.js';
 import { StreamWriter } from './stream-writer.js';
 import { groupDeadLetters, type DeadLetterCause } from './dead-letters.js';
+import { sinkWriteTrail } from './audit-entries.js';
 
 export type { StreamCounts };
 
@@ -242,6 +243,8 @@ export function sinkContext(input: {
   signal: AbortSignal;
   now: () => number;
   secretKey: string | undefined;
+  /** What the audit trail says caused the sink's own writes. Default `run`. */
+  trigger?: string;
 }): SinkContext {
   const { plan, state } = input;
   const scope = plan.sink.config.connector;
@@ -254,6 +257,7 @@ export function sinkContext(input: {
     kv: state.keyValue(plan.name, scope),
     secrets: state.secretStore(plan.name, scope, input.secretKey),
     now: input.now,
+    writeTrail: sinkWriteTrail(state, plan.name, input.runId, input.trigger ?? 'run'),
   };
 }
 

@@ -11,6 +11,7 @@ import type { LedgerEntry, Sink, SinkContext, SinkRecord, SinkResult, SourceReco
 import { compareVersions, type StateStore, type WriteOutcome } from '../state/store.js';
 import { hashOfCanonical, stableStringify } from '../transform/hash.js';
 import { mapRecord } from '../transform/mapper.js';
+import { answerOf, answerOfThrown, attemptsOf } from './audit-entries.js';
 import type { StreamCounts } from './progress.js';
 
 export interface StreamWriterInput {
@@ -31,6 +32,8 @@ export interface StreamWriterInput {
    * output did not change is still skipped by its content hash. Default false (incremental runs).
    */
   remap?: boolean;
+  /** Why the writes happen, per source record, for the audit trail. Default: `run`. */
+  trigger?: (sourceId: string) => string;
 }
 
 /** A source record whose mapped outputs are in flight, so its dead letter / seen mark is settled once. */
@@ -150,16 +153,30 @@ export class StreamWriter {
 
   private async writeBatch(batch: SinkRecord[], owners: Pending[], payloads: string[]): Promise<void> {
     const { state, sink, sinkCtx, counts, runId } = this.input;
-    const operationIds = state.beginWrites(
-      this.pipeline,
-      runId,
-      batch.map((r) => ({ stream: r.stream, sourceId: r.sourceId, action: r.action })),
-    );
-    // Throwing here (auth lost, connection gone) stops the stream: the operations stay pending and
-    // the next run looks those records up before writing.
-    const results: SinkResult[] = await sink.write(batch, sinkCtx);
-    if (results.length !== batch.length) {
-      throw new LedgersyncError('sink_result_mismatch', 'system', `sink ${sinkCtx.pipeline} returned ${results.length} results for ${batch.length} records`);
+    const { operationIds, attempts } = state.transaction(() => ({
+      operationIds: state.beginWrites(
+        this.pipeline,
+        runId,
+        batch.map((r) => ({ stream: r.stream, sourceId: r.sourceId, action: r.action })),
+      ),
+      attempts: state.audit.open(this.pipeline, runId, attemptsOf(batch, this.input.trigger ?? (() => 'run'))),
+    }));
+    let results: SinkResult[];
+    try {
+      // Throwing here (auth lost, connection gone) stops the stream: the operations stay pending and
+      // the next run looks those records up before writing.
+      results = await sink.write(batch, sinkCtx);
+      if (results.length !== batch.length) {
+        throw new LedgersyncError('sink_result_mismatch', 'system', `sink ${sinkCtx.pipeline} returned ${results.length} results for ${batch.length} records`);
+      }
+    } catch (thrown) {
+      const answer = answerOfThrown(thrown);
+      state.audit.seal(
+        this.pipeline,
+        attempts,
+        batch.map(() => answer),
+      );
+      throw thrown;
     }
     const outcomes: WriteOutcome[] = results.map((result, i) => {
       const record = batch[i]!;
@@ -178,6 +195,7 @@ export class StreamWriter {
     });
     state.transaction(() => {
       state.finishWrites(this.pipeline, runId, operationIds, outcomes);
+      state.audit.seal(this.pipeline, attempts, results.map(answerOf));
       results.forEach((result, i) => {
         const owner = owners[i]!;
         owner.outstanding--;

@@ -134,4 +134,58 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE locks ADD COLUMN expires_at INTEGER;
   ALTER TABLE locks ADD COLUMN heartbeat_at INTEGER;
   `,
+  `
+  -- every write attempt of every connector, chained by hash per pipeline (engine/state/audit-trail.ts).
+  -- A row is open (seq NULL) while its write is in flight and sealed into the chain once answered.
+  CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    pipeline TEXT NOT NULL,
+    seq INTEGER,
+    run_id TEXT NOT NULL,
+    trigger TEXT NOT NULL,
+    stream TEXT NOT NULL,
+    source_id TEXT NOT NULL,
+    source_version TEXT,
+    object TEXT NOT NULL,
+    action TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    target_id TEXT,
+    target_version TEXT,
+    payload_kind TEXT NOT NULL,
+    payload_hash TEXT NOT NULL,
+    payload_json TEXT NOT NULL,
+    answer_json TEXT,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    prev_hash TEXT,
+    entry_hash TEXT
+  );
+  CREATE UNIQUE INDEX audit_chain ON audit_log (pipeline, seq);
+  CREATE INDEX audit_by_source ON audit_log (pipeline, source_id);
+
+  -- the last sealed entry of each chain, so that removing the newest entries is noticed too
+  CREATE TABLE audit_heads (
+    pipeline TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    entry_hash TEXT NOT NULL
+  );
+
+  -- webhook deliveries, queued before they are acknowledged and kept for good (de-duplication)
+  CREATE TABLE webhook_events (
+    pipeline TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    event_type TEXT,
+    received_at INTEGER NOT NULL,
+    deliveries INTEGER NOT NULL DEFAULT 1,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    finished_at INTEGER,
+    run_id TEXT,
+    outcome_json TEXT,
+    error_json TEXT,
+    PRIMARY KEY (pipeline, event_id)
+  );
+  CREATE INDEX webhook_queue ON webhook_events (pipeline, status, next_attempt_at);
+  `,
 ];

@@ -14,6 +14,8 @@ import { SqliteDriver } from './sqlite-driver.js';
 import { PostgresDriver } from './postgres-driver.js';
 import { RunLease, leaseLostError, leaseTtlSeconds } from './lease.js';
 import { open as openSealed, requireSecretKey, seal } from './crypto.js';
+import { AuditTrail } from './audit-trail.js';
+import { WebhookQueue } from './webhook-queue.js';
 
 /** The process holding a pipeline's run lock. */
 export interface RunLockHolder {
@@ -137,10 +139,17 @@ export class StateStore {
   private readonly statements = new Map<string, PreparedStatement>();
   /** The run leases this store holds, by pipeline; renewed while the run lasts. */
   private readonly leases = new Map<string, RunLease>();
+  /** Every write attempt, chained by hash (engine/state/audit-trail.ts). */
+  readonly audit: AuditTrail;
+  /** Webhook deliveries waiting to be synced, and every event id ever received (engine/state/webhook-queue.ts). */
+  readonly webhooks: WebhookQueue;
 
   private constructor(driver: StateDriver) {
     this.path = driver.location;
     this.driver = driver;
+    const statements = { sql: (text: string) => this.sql(text), transaction: <T>(fn: () => T) => this.transaction(fn) };
+    this.audit = new AuditTrail(statements);
+    this.webhooks = new WebhookQueue(statements);
   }
 
   /** Prepared once per SQL text: preparing is far dearer than running on the per-record paths. */
@@ -417,6 +426,7 @@ export class StateStore {
 
   /** Marks operations of dead runs as interrupted; the ledger keeps their `pending_write` flag for the look-up. */
   abandonPendingOperations(pipeline: string, exceptRunId: string): number {
+    this.audit.sealInterrupted(pipeline, exceptRunId);
     return this.sql("UPDATE operations SET status = 'interrupted', finished_at = ? WHERE pipeline = ? AND status = 'pending' AND run_id != ?").run(
       nowSeconds(),
       pipeline,

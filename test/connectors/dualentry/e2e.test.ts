@@ -175,6 +175,16 @@ describe('Chargebee RevRec → DualEntry, end to end', () => {
     expect(added.filter((e) => e.memo.startsWith('Reversal of')).length).toBe(added.length / 2);
     expect(added.some((e) => e.items.some((i) => i.account_number === 4020))).toBe(true);
     expect(await postPeriod({ pipelinePath: remapped, statePath, period, repost: true, env: env() })).toMatchObject({ status: 'unchanged' });
+
+    // Every entry posted, by a run or by ledgersync post, is in the audit trail with DualEntry's number.
+    const state = StateStore.open(statePath);
+    const journals = state.audit.entries('chargebee-revrec-to-dualentry', { stream: 'revenue_recognition' });
+    expect(journals.map((e) => e.targetId)).toEqual(ledger.state.entries.map((e) => String(e.number)));
+    expect(new Set(journals.map((e) => e.trigger))).toEqual(new Set(['run', 'post']));
+    expect(journals.every((e) => e.object === 'journal_entry' && e.outcome === 'created' && e.sourceId.startsWith('ls-'))).toBe(true);
+    expect(journals.filter((e) => e.action === 'reversal')).toHaveLength(added.length / 2);
+    expect(state.audit.verify('chargebee-revrec-to-dualentry').broken).toBeUndefined();
+    state.close();
   });
 
   it('API key authentication failed: exit 3 with the fix', async () => {

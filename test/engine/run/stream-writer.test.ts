@@ -100,7 +100,14 @@ afterEach(() => state.close());
 /** One run's writer for the stream; a new `runId` is a new run. */
 function writer(
   sink: Sink,
-  options: { runId?: string; accounts?: Record<string, string>; batchSize?: number; fingerprint?: string; remap?: boolean } = {},
+  options: {
+    runId?: string;
+    accounts?: Record<string, string>;
+    batchSize?: number;
+    fingerprint?: string;
+    remap?: boolean;
+    trigger?: (id: string) => string;
+  } = {},
 ): { writer: StreamWriter; counts: StreamCounts } {
   const runId = options.runId ?? 'run-1';
   const counts = emptyCounts();
@@ -120,11 +127,12 @@ function writer(
     timezone: 'UTC',
     resolveTarget: sinkCtx.resolveTarget,
   });
-  const mapping = {
+  const extra = {
     ...(options.fingerprint !== undefined ? { fingerprint: options.fingerprint } : {}),
     ...(options.remap !== undefined ? { remap: options.remap } : {}),
+    ...(options.trigger !== undefined ? { trigger: options.trigger } : {}),
   };
-  return { writer: new StreamWriter({ plan: planOf(stream), stream, state, sink, sinkCtx, bindings, runId, counts, log: silentLogger, ...mapping }), counts };
+  return { writer: new StreamWriter({ plan: planOf(stream), stream, state, sink, sinkCtx, bindings, runId, counts, log: silentLogger, ...extra }), counts };
 }
 
 function invoice(id: string, version: string | undefined, data: Record<string, unknown> = {}): SourceRecord {
@@ -380,5 +388,76 @@ describe('StreamWriter', () => {
     await again.writer.retryDeadLetters();
     expect(deadLetters()).toEqual([{ sourceId: 'in_1', code: 'lookup_missing', attempts: 2 }]);
     expect(again.counts).toMatchObject({ read: 0, failed: 1 });
+  });
+});
+
+describe('StreamWriter: the audit trail', () => {
+  const trail = () => state.audit.entries(PIPELINE);
+
+  it('records each record sent with the mapped payload and the answer, and nothing for what it skips unchanged', async () => {
+    const sink = new MemorySink();
+    sink.respond = (record) =>
+      record.sourceId === 'in_2'
+        ? { status: 'failed', error: new LedgersyncError('http_400', 'record', 'Amount is invalid', { details: { status: 400 } }) }
+        : { status: 'created', targetId: `T-${record.sourceId}` };
+    await writer(sink, { trigger: (id) => `webhook ev_${id}` }).writer.writePage([invoice('in_1', '5'), invoice('in_2', '5')]);
+    expect(trail().map((e) => [e.seq, e.sourceId, e.sourceVersion, e.object, e.action, e.outcome, e.targetId, e.trigger])).toEqual([
+      [1, 'in_1', '5', 'journal_entry', 'upsert', 'created', 'T-in_1', 'webhook ev_in_1'],
+      [2, 'in_2', '5', 'journal_entry', 'upsert', 'failed', null, 'webhook ev_in_2'],
+    ]);
+    expect(trail()[0]!.payload).toEqual({ number: 'in_1', account: '4000', amount: '10.00' });
+    expect(trail()[1]!.answer).toEqual({
+      status: 'failed',
+      http_status: 400,
+      error: { code: 'http_400', kind: 'record', message: 'Amount is invalid', details: { status: 400 } },
+    });
+
+    await writer(sink, { runId: 'run-2' }).writer.writePage([invoice('in_1', '6')]);
+    expect(trail()).toHaveLength(2);
+    expect(state.audit.verify(PIPELINE).broken).toBeUndefined();
+  });
+
+  it('keeps what a sink reports it sent, and the vendor status and code', async () => {
+    const sink = new MemorySink();
+    sink.respond = (record) => ({
+      status: 'created',
+      targetId: 'AR-1',
+      audit: { sent: { Amount: { value: record.data['amount'] } }, httpStatus: 201, vendorCode: 'AR000001' },
+    });
+    await writer(sink).writer.writePage([invoice('in_1', '5')]);
+    expect(trail()[0]).toMatchObject({
+      payloadKind: 'sent',
+      payload: { Amount: { value: '10.00' } },
+      answer: { status: 'created', target_id: 'AR-1', http_status: 201, vendor_code: 'AR000001' },
+    });
+  });
+
+  it('seals the whole batch as an error when the sink throws, and the chain stays whole', async () => {
+    const sink = new MemorySink();
+    sink.answer = () => {
+      throw new LedgersyncError('connection_failed', 'transient', 'socket hang up', { mayHaveSucceeded: true });
+    };
+    await expect(writer(sink).writer.writePage([invoice('in_1', '5'), invoice('in_2', '5')])).rejects.toThrow('socket hang up');
+    expect(trail().map((e) => [e.seq, e.outcome])).toEqual([
+      [1, 'error'],
+      [2, 'error'],
+    ]);
+    expect(trail()[0]!.answer).toMatchObject({ status: 'error', error: { code: 'connection_failed', may_have_succeeded: true } });
+    expect(state.audit.verify(PIPELINE)).toMatchObject({ entries: 2, open: 0 });
+  });
+
+  it('reprocess maps a version the ledger already holds again (a replay), but never an older one', async () => {
+    const sink = new MemorySink();
+    await writer(sink).writer.writePage([invoice('in_1', '5')]);
+    // Same version, a mapping that now gives another account: a run drops it, a replay sends it.
+    const run = writer(sink, { runId: 'run-2', accounts: { SAAS: '4100' } });
+    await run.writer.writePage([invoice('in_1', '5')]);
+    expect(sink.batches).toHaveLength(1);
+    const replay = writer(sink, { runId: 'run-3', accounts: { SAAS: '4100' }, remap: true });
+    await replay.writer.writePage([invoice('in_1', '5'), invoice('in_1', '4')]);
+    expect(sink.batches).toHaveLength(2);
+    expect(sink.batches[1]!.map((r) => [r.sourceId, r.data['account'], r.previous?.targetId])).toEqual([['in_1', '4100', 'T-in_1']]);
+    await writer(sink, { runId: 'run-4', accounts: { SAAS: '4100' }, remap: true }).writer.writePage([invoice('in_1', '4')]);
+    expect(sink.batches).toHaveLength(2);
   });
 });

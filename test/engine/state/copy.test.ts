@@ -32,6 +32,14 @@ function populate(store: StateStore, pipeline: string, records = 450): void {
     })),
   );
   store.beginWrites(pipeline, begun.runId, [{ stream: 'invoices', sourceId: 'in_flight', action: 'upsert' }]);
+  const attempts = store.audit.open(pipeline, begun.runId, [
+    { stream: 'invoices', sourceId: 'inv_0', sourceVersion: '1000', object: 'Invoice', action: 'upsert', trigger: 'run', payload: { DocNumber: '1000' } },
+    { stream: 'invoices', sourceId: 'inv_1', sourceVersion: '1001', object: 'Invoice', action: 'upsert', trigger: 'run', payload: { DocNumber: '1001' } },
+  ]);
+  store.audit.seal(pipeline, attempts, [
+    { outcome: 'created', targetId: 'T0', answer: { status: 200 } },
+    { outcome: 'created', targetId: 'T1', answer: { status: 200 } },
+  ]);
   store.putDeadLetter(pipeline, begun.runId, {
     stream: 'customers',
     sourceId: 'cus_1',
@@ -57,6 +65,9 @@ function expectSameState(store: StateStore, pipeline: string, records = 450): vo
   expect(store.getCheckpoint(pipeline, 'invoices')).toEqual({ updated_after: 1_700_000_000 });
   expect(store.keyValue(pipeline, 'dualentry').get('period')).toEqual({ month: '2026-10' });
   expect(store.secretStore(pipeline, 'quickbooks-online', KEY).get('refresh_token')).toBe(`RT-${pipeline}-secret`);
+  // The audit chain is carried over whole: its hashes still verify in the new database.
+  expect(store.audit.verify(pipeline)).toMatchObject({ entries: 2, open: 0 });
+  expect(store.audit.verify(pipeline).broken).toBeUndefined();
   expect(store.recentRuns(pipeline)).toEqual([expect.objectContaining({ status: 'partial', exitCode: 1, counts: { invoices: { read: records } } })]);
 }
 
@@ -78,6 +89,9 @@ describe('state migrate', () => {
       kv: 1,
       secrets: 1,
       mapping_fingerprints: 0,
+      audit_log: 2,
+      audit_heads: 1,
+      webhook_events: 0,
     });
     copyState(b, pg);
     expectSameState(pg, 'acme');

@@ -237,7 +237,7 @@ describe.each(backends.all)('state store on %s', (backend) => {
         .tables()
         .map((t) => t.name)
         .sort(),
-    ).toEqual(['checkpoints', 'dead_letters', 'kv', 'ledger', 'locks', 'mapping_fingerprints', 'operations', 'runs', 'secrets']);
+    ).toEqual(['audit_heads', 'audit_log', 'checkpoints', 'dead_letters', 'kv', 'ledger', 'locks', 'mapping_fingerprints', 'operations', 'runs', 'secrets', 'webhook_events']);
     a.close();
     b.close();
   });

@@ -10,7 +10,8 @@
  * Served: GET /configurations; GET list and retrieve of customers, item_families, items,
  * item_prices (Product Catalog 2.0 sites), plans, addons (1.0 sites), subscriptions, invoices,
  * credit_notes, transactions, events; POST /invoices/{id}/record_payment. Unsorted lists come
- * newest-created first; `offset` is a keyset token (see ./listing.ts).
+ * newest-created first; `offset` is a keyset token (see ./listing.ts). Webhooks: `webhookBody(event)`
+ * is what Chargebee POSTs for an event, `deliverWebhook(url, body, auth)` posts it (./webhooks.ts).
  */
 import type { Server } from 'node:http';
 import { Faults, RateLimiter, type FaultKnobs } from './faults.js';
@@ -28,6 +29,7 @@ export type { FakeEvent, ResourceName, MutableResourceName, ResourceRecordMap } 
 export { RESOURCE_SPECS } from './resources.js';
 export { MINOR_UNIT_EXPONENT, CURRENCIES } from './catalog.js';
 export { OFFLINE_PAYMENT_METHODS } from './payments.js';
+export { deliverWebhook, eventsAbout, webhookBody, type Delivery, type WebhookAuth } from './webhooks.js';
 
 export interface FakeChargebeeOptions {
   /** Site name (the `{site}` of `{site}.chargebee.com`). Default `acme-test`. */

@@ -1,0 +1,65 @@
+/** `ledgersync serve`: the CLI side of engine/serve/ (options, signals, exit code). */
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { ConfigError, asLedgersyncError, formatProblem } from '../engine/errors.js';
+import { EXIT, exitCodeFor } from '../engine/exit-codes.js';
+import type { ConnectorRegistry } from '../engine/connector/registry.js';
+import { createLogger, redact } from '../engine/log.js';
+import { startServe } from '../engine/serve/serve.js';
+import { statePath } from './state-path.js';
+
+function portOf(text: string): number {
+  const port = Number(text);
+  if (!/^\d+$/.test(text) || port > 65535) throw new Error(`--port must be a whole number from 0 to 65535, not '${text}'`);
+  return port;
+}
+
+export function addServeCommand(program: Command, connectors: ConnectorRegistry): void {
+  program
+    .command('serve')
+    .description(
+      "take the pipelines' source webhooks (Chargebee) at POST /webhooks/<pipeline name>, secured by LEDGERSYNC_WEBHOOK_SECRET, and sync what each event names within seconds; GET /healthz; SIGTERM drains the queue and exits 0",
+    )
+    .argument('<pipelines...>', 'pipeline YAML files, one endpoint each')
+    .option('--port <port>', 'port to listen on (0: any free port)', '8080')
+    .option('--host <host>', 'address to listen on (0.0.0.0 to take deliveries without a reverse proxy)', '127.0.0.1')
+    .option('--state <path>', 'state database (the queue, the ledger and the audit trail live there)')
+    .action(async (pipelines: string[], opts: { port: string; host: string; state?: string }) => {
+      const log = createLogger();
+      let handle: Awaited<ReturnType<typeof startServe>>;
+      try {
+        handle = await startServe({
+          connectors,
+          pipelinePaths: pipelines.map((p) => resolve(p)),
+          statePath: statePath(opts.state),
+          port: portOf(opts.port),
+          host: opts.host,
+          log,
+        });
+      } catch (thrown) {
+        const error = asLedgersyncError(thrown, 'config');
+        const lines = error instanceof ConfigError ? error.problems.map(formatProblem) : [`error: ${error.actionable}`];
+        process.stderr.write(redact(lines.join('\n')) + '\n');
+        process.exitCode = exitCodeFor({ error });
+        return;
+      }
+      process.stdout.write(`listening on ${handle.url}: ${handle.pipelines.map((p) => `POST /webhooks/${p}`).join(', ')}, GET /healthz\n`);
+      let signals = 0;
+      const onSignal = (signal: string) => {
+        signals++;
+        if (signals === 1) {
+          log.info(`${signal}: draining the webhook queue before exiting (send it again to stop at once)`);
+          handle.stop();
+        } else {
+          log.warn(`${signal} again: stopping after the request in flight; what is left stays queued for the next start`);
+          handle.abort();
+        }
+      };
+      process.on('SIGTERM', onSignal);
+      process.on('SIGINT', onSignal);
+      const { drained } = await handle.closed;
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+      process.exitCode = signals > 1 && !drained ? EXIT.authOrConnection : EXIT.ok;
+    });
+}
