@@ -237,7 +237,20 @@ describe.each(backends.all)('state store on %s', (backend) => {
         .tables()
         .map((t) => t.name)
         .sort(),
-    ).toEqual(['audit_heads', 'audit_log', 'checkpoints', 'dead_letters', 'kv', 'ledger', 'locks', 'mapping_fingerprints', 'operations', 'runs', 'secrets', 'webhook_events']);
+    ).toEqual([
+      'audit_heads',
+      'audit_log',
+      'checkpoints',
+      'dead_letters',
+      'kv',
+      'ledger',
+      'locks',
+      'mapping_fingerprints',
+      'operations',
+      'runs',
+      'secrets',
+      'webhook_events',
+    ]);
     a.close();
     b.close();
   });
