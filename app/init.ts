@@ -18,12 +18,21 @@ export const INIT_TARGETS = {
   'sage-intacct': 'chargebee-to-intacct',
   dualentry: 'chargebee-revrec-to-dualentry',
   jsonl: 'chargebee-to-jsonl',
+  sql: 'chargebee-to-metrics',
 } as const;
 
 export type InitTarget = keyof typeof INIT_TARGETS;
 
 /** What people call the targets, for "did you mean". */
-const TARGET_ALIASES: Record<string, InitTarget> = { qbo: 'quickbooks-online', intacct: 'sage-intacct', 'dual-entry': 'dualentry', json: 'jsonl' };
+const TARGET_ALIASES: Record<string, InitTarget> = {
+  qbo: 'quickbooks-online',
+  intacct: 'sage-intacct',
+  'dual-entry': 'dualentry',
+  json: 'jsonl',
+  metrics: 'sql',
+  postgres: 'sql',
+  sqlite: 'sql',
+};
 
 export interface InitOptions {
   customer: string;
