@@ -13,6 +13,7 @@ import { LedgersyncError } from '../../engine/errors.js';
 import { registerSecret } from '../../engine/log.js';
 import {
   METADATA_TABLE,
+  notWrittenYet,
   rowRefused,
   writtenColumns,
   type MigrationTarget,
@@ -409,6 +410,16 @@ export class PostgresDatabase implements SqlDatabase {
   async readRows(table: TableSpec): Promise<PortableRow[]> {
     const client = await this.connect('reading rows');
     try {
+      const columns = await client.query<{ column_name: string }>(
+        'SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2',
+        [this.schema, table.name],
+      );
+      const missing = notWrittenYet(
+        table,
+        this.description,
+        columns.rows.map((r) => r.column_name),
+      );
+      if (missing) throw missing;
       const select = [...table.columns.map((c) => ({ name: c.name, type: c.type })), { name: DELETED_AT, type: 'timestamp' as const }].map(
         (c) => `${c.type === 'boolean' ? quote(c.name) : canonicalText(quote(c.name), c.type)} AS ${quote(c.name)}`,
       );
@@ -426,6 +437,8 @@ export class PostgresDatabase implements SqlDatabase {
         out[DELETED_AT] = row[DELETED_AT] ?? null;
         return out;
       });
+    } catch (error) {
+      throw this.failure(error, `reading ${table.name}`);
     } finally {
       client.release();
     }
