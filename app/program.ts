@@ -16,6 +16,7 @@ import { loadPipeline } from '../engine/config/load.js';
 import { testMappings } from '../engine/run/mapping-suite.js';
 import { INIT_TARGETS, formatInitResult, initCustomer } from './init.js';
 import { addConnectorCommands } from './connector-commands.js';
+import { addReportCommand } from './report-command.js';
 import { DEFAULT_STATE, statePath } from './state-path.js';
 
 function printSummary(summary: RunSummary): void {
@@ -174,6 +175,7 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
       process.exitCode = EXIT.ok;
     });
 
+  addReportCommand(program, connectors);
   addConnectorCommands(program, connectors);
   return program;
 }

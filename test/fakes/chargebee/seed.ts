@@ -99,6 +99,22 @@ interface PendingEvent {
   content: () => Record<string, unknown>;
 }
 
+/** The summary of a site with no seeded record. */
+export function emptySiteSummary(): SeedSummary {
+  return {
+    customerIds: [],
+    legacyCustomerIds: [],
+    deletedCustomerIds: [],
+    bulkInvoiceIds: [],
+    bulkUpdatedAt: SEED_FACTS.bulkUpdatedAt,
+    openInvoiceIds: [],
+    paidInvoiceIds: [],
+    voidedInvoiceIds: [],
+    specialCustomers: { zoe: '', japaneseCompany: '', mullerGmbh: '', kuwait: '', companyOnly: '', nameless: '', longCompany: '' },
+    subscriptionHistories: { trial: [], coupon: [], seatChange: [], scheduledCancellation: [], cancelled: [], paused: [], reactivated: [] },
+  };
+}
+
 export function seedSite(state: FakeChargebeeState, options: SeedOptions): SeedSummary {
   return new SiteSeeder(state, options).run();
 }
@@ -119,21 +135,10 @@ class SiteSeeder {
     private readonly options: SeedOptions,
   ) {
     if (!Number.isInteger(options.customers) || options.customers < 12) {
-      throw new Error(`startFakeChargebee: customers must be an integer >= 12 (the special cases need 12), received ${options.customers}`);
+      throw new Error(`startFakeChargebee: customers must be 0 (an empty site) or an integer >= 12 (the special cases need 12), received ${options.customers}`);
     }
     this.random = new SeededRandom(options.seed);
-    this.summary = {
-      customerIds: [],
-      legacyCustomerIds: [],
-      deletedCustomerIds: [],
-      bulkInvoiceIds: [],
-      bulkUpdatedAt: SEED_FACTS.bulkUpdatedAt,
-      openInvoiceIds: [],
-      paidInvoiceIds: [],
-      voidedInvoiceIds: [],
-      specialCustomers: { zoe: '', japaneseCompany: '', mullerGmbh: '', kuwait: '', companyOnly: '', nameless: '', longCompany: '' },
-      subscriptionHistories: { trial: [], coupon: [], seatChange: [], scheduledCancellation: [], cancelled: [], paused: [], reactivated: [] },
-    };
+    this.summary = emptySiteSummary();
   }
 
   run(): SeedSummary {
