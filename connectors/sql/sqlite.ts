@@ -280,17 +280,19 @@ export class SqliteDatabase implements SqlDatabase {
     const missing = notWrittenYet(table, this.description, physical);
     if (missing) throw missing;
     const order = table.primaryKey.map(quote).join(', ');
+    const columns = [...table.columns, { name: DELETED_AT, type: 'timestamp' as const }];
+    // Rows as arrays, each turned once into its object: a report reads hundreds of thousands.
     const rows = this.connection
-      .prepare(`SELECT * FROM ${quote(table.name)} ORDER BY ${order}`)
+      .prepare(`SELECT ${columns.map((c) => quote(c.name)).join(', ')} FROM ${quote(table.name)} ORDER BY ${order}`)
       .safeIntegers(true)
-      .all() as Array<Record<string, unknown>>;
+      .raw(true)
+      .all() as unknown[][];
     return rows.map((row) => {
       const out: PortableRow = {};
-      for (const column of table.columns) {
-        const value = row[column.name] ?? null;
+      columns.forEach((column, i) => {
+        const value = row[i] ?? null;
         out[column.name] = value === null ? null : column.type === 'boolean' ? value === 1n : column.type === 'json' ? JSON.parse(String(value)) : value;
-      }
-      out[DELETED_AT] = row[DELETED_AT] ?? null;
+      });
       return out;
     });
   }
