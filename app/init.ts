@@ -19,6 +19,7 @@ export const INIT_TARGETS = {
   dualentry: 'chargebee-revrec-to-dualentry',
   jsonl: 'chargebee-to-jsonl',
   acumatica: 'chargebee-to-acumatica',
+  sql: 'chargebee-to-metrics',
 } as const;
 
 export type InitTarget = keyof typeof INIT_TARGETS;
@@ -30,6 +31,9 @@ const TARGET_ALIASES: Record<string, InitTarget> = {
   'dual-entry': 'dualentry',
   json: 'jsonl',
   acu: 'acumatica',
+  metrics: 'sql',
+  postgres: 'sql',
+  sqlite: 'sql',
 };
 
 export interface InitOptions {

@@ -21,6 +21,7 @@ import { addStateCommands } from './state-commands.js';
 import { addQueueCommands } from './queue-commands.js';
 import { addServeCommand } from './serve.js';
 import { addAuditCommands } from './audit-commands.js';
+import { addReportCommand } from './report-command.js';
 import { DEFAULT_STATE, statePath } from './state-path.js';
 import { commandOutput, logFormatOption, type LogFormat } from './logging.js';
 import { addCommandLogging } from './command-logging.js';
@@ -213,6 +214,7 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
   addAuditCommands(program, connectors);
   addStateCommands(program);
   addQueueCommands(program, connectors);
+  addReportCommand(program, connectors);
   addConnectorCommands(program, connectors, logFormat);
   return program;
 }

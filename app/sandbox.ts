@@ -9,6 +9,7 @@
  *   npm start -- dualentry    Chargebee → DualEntry revenue-recognition journals
  *   npm start -- jsonl        Chargebee → JSON Lines files
  *   npm start -- acumatica    Chargebee → Acumatica (customers, AR documents, payments, refunds)
+ *   npm start -- metrics      Chargebee → a SQLite metrics database, then `ledgersync report … mrr`
  */
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,7 @@ import { createProgress } from '../engine/run/progress.js';
 import { createLogger } from '../engine/log.js';
 import { packageRoot } from '../engine/package-root.js';
 import { installedConnectors } from './registry.js';
+import { report } from './report.js';
 
 interface Target {
   pipeline: string;
@@ -30,6 +32,8 @@ interface Target {
   adapt?(pipeline: string): string;
   title: string;
   start(chargebee: FakeChargebee, work: string): Promise<{ env: Record<string, string>; close(): Promise<void>; landed(): string[] }>;
+  /** What to show after the two runs (the metrics report). */
+  finally?(run: { pipelinePath: string; statePath: string; env: Record<string, string | undefined> }): Promise<string>;
 }
 
 const SANDBOX_SECRET = 'sandbox-only-secret-key-0123456789';
@@ -141,6 +145,36 @@ const targets: Record<string, Target> = {
       };
     },
   },
+  metrics: {
+    pipeline: 'chargebee-to-metrics.yaml',
+    title: 'a SQLite metrics database',
+    async start(_chargebee, work) {
+      const database = join(work, 'metrics.db');
+      return {
+        env: { METRICS_DB_PATH: database },
+        close: async () => {},
+        landed: () => [`  database: ${database} (open it with any SQLite client or BI tool)`],
+      };
+    },
+    async finally({ pipelinePath, statePath, env }) {
+      const { text, warnings } = await report({
+        connectors: installedConnectors,
+        pipelinePath,
+        kind: 'mrr',
+        format: 'table',
+        from: '2023-01',
+        to: '2024-12',
+        statePath,
+        env,
+      });
+      return [
+        `\nledgersync report ${pipelinePath} mrr --from 2023-01 --to 2024-12:\n`,
+        text,
+        ...warnings.map((w) => `warning: ${w}\n`),
+        `\nthe same as a page with charts: add --format html --out mrr.html\n`,
+      ].join('');
+    },
+  },
 };
 
 function table(summary: RunSummary): string {
@@ -193,6 +227,7 @@ async function main(): Promise<number> {
     const second = await runPipeline({ connectors: installedConnectors, pipelinePath, statePath, env, log, progress });
     const written = Object.values(second.streams).reduce((n, c) => n + c.written, 0);
     process.stdout.write(`\nsecond run, nothing changed in Chargebee: ${second.status}, ${written} records written\n${table(second)}\n`);
+    if (target.finally) process.stdout.write(await target.finally({ pipelinePath, statePath, env }));
     return Math.max(first.exitCode, second.exitCode);
   } finally {
     await system.close();

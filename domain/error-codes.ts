@@ -25,6 +25,15 @@ export const domainErrorCodes = {
     coupon_currency_mismatch: { kind: 'record', meaning: 'a fixed-amount coupon is in another currency than the subscription it discounts' },
     unknown_discount_type: { kind: 'record', meaning: 'a coupon has a discount type other than percentage or fixed amount' },
     unknown_coupon: { kind: 'config', meaning: 'a subscription carries a coupon that is not in the coupons table' },
+    invalid_reporting_currency: {
+      kind: 'config',
+      meaning: "the metrics pipeline's options.reporting_currency is missing, or not an ISO 4217 currency with minor units",
+    },
+    metrics_table_undeclared: {
+      kind: 'config',
+      meaning: "the pipeline's sql sink does not declare a table or column the metrics report reads",
+    },
+    metrics_no_data: { kind: 'config', meaning: 'the metrics database holds no subscription, snapshot nor invoice line yet: run the pipeline first' },
     unbalanced_journal: {
       kind: ['system', 'record'],
       meaning: 'a journal does not balance: refused before sending (system when ledgersync built it, record for an exported journal)',

@@ -42,7 +42,10 @@ export interface SqlDatabase {
   migration(fn: (target: MigrationTarget) => Promise<void>): Promise<void>;
   /** Applies the operations in order, in one transaction: every outcome lands together, or none does. */
   write(operations: readonly RowOperation[]): Promise<RowOutcome[]>;
-  /** Every row of a declared table, ordered by primary key, in the portable form. */
+  /**
+   * Every row of a declared table, ordered by primary key, in the portable form. A table or a
+   * declared column the database does not have yet is a `sql_table_missing` config error.
+   */
   readRows(table: TableSpec): Promise<PortableRow[]>;
   close(): Promise<void>;
 }
@@ -116,4 +119,22 @@ export function rowRefused(op: RowOperation, reason: string, code: string): Ledg
       : `correct the mapping of the stream writing ${op.table.name}`,
     details: { table: op.table.name, key: op.key, databaseCode: code },
   });
+}
+
+/** A declared table, or some of its columns, that the database does not have yet: the pipeline has not written them. */
+export function notWrittenYet(table: TableSpec, description: string, physicalColumns: readonly string[]): LedgersyncError | undefined {
+  if (physicalColumns.length === 0) {
+    return new LedgersyncError('sql_table_missing', 'config', `table ${table.name} does not exist in ${description}: the pipeline has not written it yet`, {
+      fix: 'run the pipeline first (ledgersync run), or point the sink at the database it writes',
+      details: { table: table.name },
+    });
+  }
+  const missing = [...table.columns.map((c) => c.name), DELETED_AT].filter((c) => !physicalColumns.includes(c));
+  if (missing.length === 0) return undefined;
+  return new LedgersyncError(
+    'sql_table_missing',
+    'config',
+    `table ${table.name} in ${description} has no column ${missing.join(', ')}: the pipeline declares ${missing.length === 1 ? 'it' : 'them'} but has not run since`,
+    { fix: 'run the pipeline (ledgersync run) so the sink adds the columns', details: { table: table.name, missing } },
+  );
 }

@@ -27,6 +27,11 @@ export const sqlErrorCodes = {
       kind: 'config',
       meaning: 'a table the ledger says was written is gone (dropped, or the database file replaced): the ledger and the database disagree',
     },
+    sql_database_missing: { kind: 'config', meaning: 'the SQLite file of the sink does not exist yet, so there is nothing to read: run the pipeline first' },
+    sql_table_missing: {
+      kind: 'config',
+      meaning: 'a declared table or column is not in the database yet (the pipeline has not run since it was declared), so it cannot be read',
+    },
     sql_row_refused: { kind: 'record', meaning: 'the database refused one row (a constraint or a type); the rest of the batch landed' },
     sql_unknown_table: { kind: 'record', meaning: 'a record targets a table the sink does not declare' },
     sql_unknown_column: { kind: 'record', meaning: 'a mapped record carries a field that is not a declared column' },

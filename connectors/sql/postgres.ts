@@ -13,6 +13,7 @@ import { LedgersyncError } from '../../engine/errors.js';
 import { registerSecret } from '../../engine/log.js';
 import {
   METADATA_TABLE,
+  notWrittenYet,
   rowRefused,
   writtenColumns,
   type MigrationTarget,
@@ -409,23 +410,35 @@ export class PostgresDatabase implements SqlDatabase {
   async readRows(table: TableSpec): Promise<PortableRow[]> {
     const client = await this.connect('reading rows');
     try {
-      const select = [...table.columns.map((c) => ({ name: c.name, type: c.type })), { name: DELETED_AT, type: 'timestamp' as const }].map(
-        (c) => `${c.type === 'boolean' ? quote(c.name) : canonicalText(quote(c.name), c.type)} AS ${quote(c.name)}`,
+      const columns = await client.query<{ column_name: string }>(
+        'SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2',
+        [this.schema, table.name],
       );
+      const missing = notWrittenYet(
+        table,
+        this.description,
+        columns.rows.map((r) => r.column_name),
+      );
+      if (missing) throw missing;
+      const all = [...table.columns.map((c) => ({ name: c.name, type: c.type })), { name: DELETED_AT, type: 'timestamp' as const }];
+      const select = all.map((c) => `${c.type === 'boolean' ? quote(c.name) : canonicalText(quote(c.name), c.type)} AS ${quote(c.name)}`);
       const order = table.primaryKey.map(quote).join(', ');
-      const result = await client.query<Record<string, string | boolean | null>>(
-        `SELECT ${select.join(', ')} FROM ${this.table(table.name)} ORDER BY ${order}`,
-      );
+      // Rows as arrays, each turned once into its object: a report reads hundreds of thousands.
+      const result = await client.query<Array<string | boolean | null>>({
+        text: `SELECT ${select.join(', ')} FROM ${this.table(table.name)} ORDER BY ${order}`,
+        rowMode: 'array',
+      });
       return result.rows.map((row) => {
         const out: PortableRow = {};
-        for (const column of table.columns) {
-          const value = row[column.name] ?? null;
+        all.forEach((column, i) => {
+          const value = row[i] ?? null;
           out[column.name] =
             value === null ? null : column.type === 'integer' ? BigInt(String(value)) : column.type === 'json' ? JSON.parse(String(value)) : value;
-        }
-        out[DELETED_AT] = row[DELETED_AT] ?? null;
+        });
         return out;
       });
+    } catch (error) {
+      throw this.failure(error, `reading ${table.name}`);
     } finally {
       client.release();
     }

@@ -19,8 +19,11 @@ function setting(input: ConnectorFactoryInput, name: string): string | undefined
   return value === undefined || value === null || value === '' ? undefined : String(value);
 }
 
-/** The database a sink block names: PostgreSQL for `url`, else the SQLite file `path` (relative to the pipeline file). */
-export function databaseFor(input: ConnectorFactoryInput): SqlDatabase {
+/**
+ * The database a sink block names: PostgreSQL for `url`, else the SQLite file `path` (relative to the pipeline file).
+ * @param options.readOnly for reading back what a run wrote (`ledgersync report`): a missing SQLite file is an error, not created. Default false.
+ */
+export function databaseFor(input: ConnectorFactoryInput, options: { readOnly?: boolean } = {}): SqlDatabase {
   const url = setting(input, 'url');
   const path = setting(input, 'path');
   const schema = setting(input, 'schema');
@@ -43,7 +46,7 @@ export function databaseFor(input: ConnectorFactoryInput): SqlDatabase {
     });
   }
   const file = path ?? join('out', `${input.pipeline}.db`);
-  return new SqliteDatabase(isAbsolute(file) ? file : resolve(input.pipelineDir, file));
+  return new SqliteDatabase(isAbsolute(file) ? file : resolve(input.pipelineDir, file), options);
 }
 
 /** Key of the sink's state: the generation of each table it wrote rows to. */

@@ -8,12 +8,13 @@
  * REAL and NUMERIC affinity turn them into doubles: 12345678901234567890.123456789 would come back
  * as 12345678901234567000. SQLite's own arithmetic (SUM) still reads such text as a number.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { LedgersyncError } from '../../engine/errors.js';
 import {
   METADATA_TABLE,
+  notWrittenYet,
   rowRefused,
   writtenColumns,
   type MigrationTarget,
@@ -88,11 +89,20 @@ export class SqliteDatabase implements SqlDatabase {
   private db: Database.Database | undefined;
   private readonly statements = new Map<string, Database.Statement>();
 
-  constructor(private readonly path: string) {
+  /**
+   * @param path the database file
+   * @param options.readOnly open an existing file without writing to it (`ledgersync report`); default false:
+   *   the file and its folder are created, and the database put in WAL mode
+   */
+  constructor(
+    private readonly path: string,
+    private readonly options: { readOnly?: boolean } = {},
+  ) {
     this.description = path;
   }
 
   async open(): Promise<void> {
+    if (this.options.readOnly) return this.openForReading();
     try {
       mkdirSync(dirname(this.path), { recursive: true });
       const db = new Database(this.path);
@@ -103,6 +113,25 @@ export class SqliteDatabase implements SqlDatabase {
     } catch (error) {
       throw new LedgersyncError('sql_database_unavailable', 'config', `cannot open the SQLite database ${this.path}: ${(error as Error).message}`, {
         fix: 'check sink.path: its folder must be writable, and the file a SQLite database',
+        cause: error,
+      });
+    }
+  }
+
+  private openForReading(): void {
+    if (!existsSync(this.path)) {
+      throw new LedgersyncError('sql_database_missing', 'config', `there is no SQLite database at ${this.path}: the pipeline has not written it yet`, {
+        fix: 'run the pipeline first (ledgersync run), or set sink.path to the file it writes',
+        details: { path: this.path },
+      });
+    }
+    try {
+      const db = new Database(this.path, { readonly: true, fileMustExist: true });
+      db.pragma('busy_timeout = 5000');
+      this.db = db;
+    } catch (error) {
+      throw new LedgersyncError('sql_database_unavailable', 'config', `cannot open the SQLite database ${this.path}: ${(error as Error).message}`, {
+        fix: 'check sink.path: the file must be a SQLite database this user may read',
         cause: error,
       });
     }
@@ -247,18 +276,23 @@ export class SqliteDatabase implements SqlDatabase {
   }
 
   async readRows(table: TableSpec): Promise<PortableRow[]> {
+    const physical = (this.connection.prepare(`SELECT name FROM pragma_table_info(?)`).all(table.name) as Array<{ name: string }>).map((c) => c.name);
+    const missing = notWrittenYet(table, this.description, physical);
+    if (missing) throw missing;
     const order = table.primaryKey.map(quote).join(', ');
+    const columns = [...table.columns, { name: DELETED_AT, type: 'timestamp' as const }];
+    // Rows as arrays, each turned once into its object: a report reads hundreds of thousands.
     const rows = this.connection
-      .prepare(`SELECT * FROM ${quote(table.name)} ORDER BY ${order}`)
+      .prepare(`SELECT ${columns.map((c) => quote(c.name)).join(', ')} FROM ${quote(table.name)} ORDER BY ${order}`)
       .safeIntegers(true)
-      .all() as Array<Record<string, unknown>>;
+      .raw(true)
+      .all() as unknown[][];
     return rows.map((row) => {
       const out: PortableRow = {};
-      for (const column of table.columns) {
-        const value = row[column.name] ?? null;
+      columns.forEach((column, i) => {
+        const value = row[i] ?? null;
         out[column.name] = value === null ? null : column.type === 'boolean' ? value === 1n : column.type === 'json' ? JSON.parse(String(value)) : value;
-      }
-      out[DELETED_AT] = row[DELETED_AT] ?? null;
+      });
       return out;
     });
   }

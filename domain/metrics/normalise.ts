@@ -3,7 +3,7 @@
  * day × 365/12, week × 52/12, month ÷ period, year ÷ (12 × period) (day and week also ÷ period).
  */
 import { LedgersyncError } from '../../engine/errors.js';
-import { multiply, ratio, type Ratio } from './ratio.js';
+import { formatRatio, multiply, ratio, requireRatio, type Ratio } from './ratio.js';
 
 export const PERIOD_UNITS = ['day', 'week', 'month', 'year'] as const;
 export type PeriodUnit = (typeof PERIOD_UNITS)[number];
@@ -63,4 +63,32 @@ function factorOf(p: bigint, unit: unknown, period: unknown, context: PeriodCont
 
 export function monthlyValue(amount: Ratio, period: unknown, unit: unknown, context: PeriodContext): Ratio {
   return multiply(amount, monthlyFactor(period, unit, context));
+}
+
+/** Decimals of `$monthly()`'s result when the division does not end sooner: a millionth of a unit. */
+export const MONTHLY_DECIMALS = 6;
+
+function scaleOf(amount: unknown): number {
+  const text = typeof amount === 'string' ? amount.trim() : typeof amount === 'number' ? String(amount) : '';
+  const fraction = /^[+-]?\d*\.(\d+)$/.exec(text)?.[1];
+  return Math.min(fraction?.length ?? 0, MONTHLY_DECIMALS);
+}
+
+/**
+ * `$monthly(amount, period, period_unit)` in a mapping: the price of one billing period (a decimal
+ * string such as `$money()` gives) → its value for one month, as a decimal string. Exact when the
+ * division ends within six decimals (`"1200.00"` a year → `"100.00"`), else rounded half away from
+ * zero to six (`"5.00"` a week → `"21.666667"`); never shorter than the amount's own decimals. The
+ * period unit is checked even without an amount, so a price with an unknown unit is dead-lettered
+ * (`unknown_period_unit`) rather than written.
+ */
+export function monthlyAmount(amount: unknown, period: unknown, unit: unknown): string | undefined {
+  const factor = monthlyFactor(period, unit, { subject: 'the price' });
+  if (amount === undefined || amount === null || amount === '') return undefined;
+  const value = multiply(requireRatio(amount, '$monthly() amount'), factor);
+  const [whole, fraction = ''] = formatRatio(value, MONTHLY_DECIMALS).split('.');
+  const keep = scaleOf(amount);
+  let digits = fraction;
+  while (digits.length > keep && digits.endsWith('0')) digits = digits.slice(0, -1);
+  return digits ? `${whole}.${digits}` : whole;
 }

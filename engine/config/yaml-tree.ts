@@ -500,3 +500,20 @@ function tagMessage(tag: string): string {
 export function isPlaceholder(value: unknown): boolean {
   return typeof value === 'string' && value.includes(PLACEHOLDER_PREFIX);
 }
+
+/**
+ * The variables a value loaded in `validate` mode still waits for: the names behind its
+ * placeholders, at any depth. A command that loads a pipeline without all its secrets (`report`
+ * needs the sink's, not the source's) checks the part it uses with this.
+ */
+export function unsetVariables(value: unknown): string[] {
+  const names = new Set<string>();
+  const visit = (v: unknown): void => {
+    if (typeof v === 'string') {
+      for (const match of v.matchAll(new RegExp(`${PLACEHOLDER_PREFIX}([^>]+)>`, 'g'))) names.add(match[1] as string);
+    } else if (Array.isArray(v)) v.forEach(visit);
+    else if (v !== null && typeof v === 'object') Object.values(v).forEach(visit);
+  };
+  visit(value);
+  return [...names];
+}

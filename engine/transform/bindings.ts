@@ -5,10 +5,11 @@
 import { LedgersyncError } from '../errors.js';
 import type { LookupTable } from '../config/plan.js';
 import { money } from '../../domain/money/money.js';
+import { monthlyAmount } from '../../domain/metrics/normalise.js';
 import { isoDate, isoDateTime } from './dates.js';
 
 /** Names bound by the engine (without `$`), for validation of expressions. */
-export const BINDING_NAMES = ['options', 'lookup', 'money', 'date', 'datetime', 'truncate', 'ref', 'refOrNull', 'deleted'] as const;
+export const BINDING_NAMES = ['options', 'lookup', 'money', 'monthly', 'date', 'datetime', 'truncate', 'ref', 'refOrNull', 'deleted'] as const;
 
 export interface BindingInput {
   options: Readonly<Record<string, unknown>>;
@@ -66,6 +67,7 @@ export function createBindings(input: BindingInput): Record<string, unknown> {
     options: input.options,
     lookup,
     money: (amount: unknown, currency: unknown) => (amount === undefined || amount === null ? undefined : money(amount, String(currency))),
+    monthly: monthlyAmount,
     date: (seconds: unknown) => (seconds === undefined || seconds === null ? undefined : isoDate(seconds, input.timezone)),
     datetime: (seconds: unknown) => (seconds === undefined || seconds === null ? undefined : isoDateTime(seconds)),
     truncate,

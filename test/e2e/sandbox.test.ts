@@ -24,3 +24,14 @@ describe.skipIf(!existsSync(sandbox))('npm start (the sandbox main job)', () => 
     expect(run.stdout).toMatch(/second run, nothing changed in Chargebee: success, 0 records written/);
   }, 200_000);
 });
+
+describe.skipIf(!existsSync(sandbox))('npm start -- metrics', () => {
+  it('syncs Chargebee into a SQLite metrics database twice, then prints the MRR report', () => {
+    const run = spawnSync(process.execPath, [sandbox, 'metrics'], { cwd: ROOT, encoding: 'utf8', timeout: 180_000, env: { PATH: process.env['PATH'] } });
+    expect(run.status, run.stderr + run.stdout.slice(-2000)).toBe(0);
+    expect(run.stdout).toMatch(/first run: success \(exit 0\); what landed in a SQLite metrics database/);
+    expect(run.stdout).toMatch(/second run, nothing changed in Chargebee: success, 0 records written/);
+    expect(run.stdout).toMatch(/^MRR in USD at each month end$/m);
+    expect(run.stdout).toMatch(/^2024-06 +[\d,]+\.\d\d +\d+ /m);
+  }, 200_000);
+});

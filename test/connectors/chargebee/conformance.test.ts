@@ -130,7 +130,7 @@ beforeAll(async () => {
   const v2 = await startFakeChargebee({ customers: 30 });
   const v1 = await startFakeChargebee({ customers: 12, catalogVersion: 'v1' });
   try {
-    await runSource(v2, ['customers', 'items', 'item_prices', 'subscriptions', 'invoices', 'credit_notes', 'transactions', 'events']);
+    await runSource(v2, ['customers', 'items', 'item_prices', 'coupons', 'subscriptions', 'invoices', 'credit_notes', 'transactions', 'events']);
     await runSource(v1, ['plans', 'addons']);
     captured.push(...v2.requests, ...v1.requests);
   } finally {
@@ -157,6 +157,7 @@ describe('Chargebee requests against the chargebee package schemas', () => {
       'ItemPrice.list',
       'Plan.list',
       'Addon.list',
+      'Coupon.list',
       'Subscription.list',
       'Invoice.list',
       'CreditNote.list',

@@ -1,38 +1,29 @@
 /**
  * The HTML report opened in headless Chromium (Debian's `chromium` package at /usr/bin/chromium,
- * driven by playwright-core, which downloads no browser): the three SVG charts render with a size,
- * and the page makes no request but for itself. Screenshots go to __screenshots__/ (git-ignored);
- * LEDGERSYNC_UPDATE_REPORT_EXAMPLE=1 also refreshes docs/report-example.png for the README.
+ * driven by playwright-core, which downloads no browser; test/support/browser.ts): the three SVG charts render with a size,
+ * and the page makes no request but for itself. Screenshots go to __screenshots__/ (git-ignored).
+ * The README's picture is made from the sandbox's data by test/e2e/metrics-report.test.ts.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { computeReports } from '../../../domain/metrics/report.js';
 import { renderHtml } from '../../../domain/metrics/render/html.js';
 import { syntheticBook } from '../../bench/synthetic-metrics.js';
+import { chartBoxes, launchChromium, openFile, type OpenedPage } from '../../support/browser.js';
 import { settings, source, utc } from './fixture.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const here = dirname(fileURLToPath(import.meta.url));
 const screenshots = join(here, '__screenshots__');
-const example = resolve(here, '../../../docs/report-example.png');
 
 let browser: Browser;
 let dir: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `Chromium is missing at ${CHROMIUM}: install Debian's package (apt-get install -y chromium). This test fails rather than skips without it.`,
-    );
-  }
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-  });
+  browser = await launchChromium();
   dir = mkdtempSync(join(tmpdir(), 'ledgersync-report-'));
   mkdirSync(screenshots, { recursive: true });
 });
@@ -42,31 +33,10 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-interface Opened {
-  page: Page;
-  url: string;
-  requests: string[];
-}
-
-async function open(name: string, html: string): Promise<Opened> {
+async function open(name: string, html: string): Promise<OpenedPage> {
   const file = join(dir, `${name}.html`);
   writeFileSync(file, html);
-  const url = pathToFileURL(file).href;
-  const context = await browser.newContext({ viewport: { width: 1100, height: 900 }, deviceScaleFactor: 1 });
-  const requests: string[] = [];
-  context.on('request', (request) => requests.push(request.url()));
-  const page = await context.newPage();
-  await page.goto(url, { waitUntil: 'load' });
-  return { page, url, requests };
-}
-
-async function chartBoxes(page: Page): Promise<Record<string, { width: number; height: number }>> {
-  const boxes: Record<string, { width: number; height: number }> = {};
-  for (const id of ['mrr-chart', 'movements-chart', 'cohort-chart']) {
-    const box = await page.locator(`svg[data-chart="${id}"]`).boundingBox();
-    boxes[id] = { width: Math.round(box?.width ?? 0), height: Math.round(box?.height ?? 0) };
-  }
-  return boxes;
+  return openFile(browser, file);
 }
 
 describe('the HTML report in headless Chromium', () => {
@@ -109,15 +79,6 @@ describe('the HTML report in headless Chromium', () => {
     expect(await page.locator('svg[data-chart="cohort-chart"] rect.cell').count()).toBe(reports.cohorts.cohorts.reduce((n, c) => n + c.months.length, 0));
     const shot = join(screenshots, 'synthetic.png');
     await page.screenshot({ path: shot, fullPage: true });
-    if (process.env['LEDGERSYNC_UPDATE_REPORT_EXAMPLE'] === '1') {
-      // The README's example: the header and the three charts, without the tables below.
-      const charts = await page.locator('svg[data-chart="cohort-chart"]').boundingBox();
-      await page.screenshot({
-        path: example,
-        fullPage: true,
-        clip: { x: 0, y: 0, width: 1100, height: Math.ceil((charts?.y ?? 0) + (charts?.height ?? 0) + 24) },
-      });
-    }
     const pdf = await page.pdf({ format: 'A4' });
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
     expect(requests).toEqual([url]);

@@ -15,7 +15,19 @@ describe('JSONata checks', () => {
     for (const name of JSONATA_BUILTINS) {
       expect(await jsonata(`$type($${name})`).evaluate({}), name).toBe('function');
     }
-    expect([...PIPELINE_BINDINGS].sort()).toEqual(['date', 'datetime', 'deleted', 'lookup', 'money', 'now', 'options', 'ref', 'refOrNull', 'truncate']);
+    expect([...PIPELINE_BINDINGS].sort()).toEqual([
+      'date',
+      'datetime',
+      'deleted',
+      'lookup',
+      'money',
+      'monthly',
+      'now',
+      'options',
+      'ref',
+      'refOrNull',
+      'truncate',
+    ]);
   });
 
   it('points a syntax error at the offending token, or at the end', () => {

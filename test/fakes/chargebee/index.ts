@@ -15,7 +15,7 @@
  */
 import type { Server } from 'node:http';
 import { Faults, RateLimiter, type FaultKnobs } from './faults.js';
-import { seedSite, type SeedSummary } from './seed.js';
+import { emptySiteSummary, seedSite, type SeedSummary } from './seed.js';
 import { API_PREFIX, createFakeServer, listen, type RequestLogEntry } from './server.js';
 import { FakeChargebeeState } from './state.js';
 
@@ -38,7 +38,7 @@ export interface FakeChargebeeOptions {
   apiKey?: string;
   /** PRNG seed of the generated data. Default 1. */
   seed?: number;
-  /** Number of seeded customers, at least 12. Default 300 (about 600 invoices). */
+  /** Number of seeded customers, at least 12; 0 for an empty site a test fills itself (`state.insertSeeded`). Default 300 (about 600 invoices). */
   customers?: number;
   /** Product Catalog version of the site. Default `v2`. */
   catalogVersion?: 'v1' | 'v2';
@@ -83,7 +83,7 @@ export async function startFakeChargebee(options: FakeChargebeeOptions = {}): Pr
   const catalogVersion = options.catalogVersion ?? 'v2';
   const seed = options.seed ?? 1;
   const state = new FakeChargebeeState({ clock: options.now ?? (() => Date.now() / 1000), idSeed: seed ^ 0x5eed });
-  const seedInfo = seedSite(state, { seed, customers: options.customers ?? 300, catalogVersion });
+  const seedInfo = options.customers === 0 ? emptySiteSummary() : seedSite(state, { seed, customers: options.customers ?? 300, catalogVersion });
   const faults = new Faults();
   const requests: RequestLogEntry[] = [];
   const server: Server = createFakeServer({

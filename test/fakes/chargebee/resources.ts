@@ -4,7 +4,7 @@
  * event types a change produces. The listing and the state read this table; nothing is repeated
  * per endpoint in code.
  */
-import type { Addon, CreditNote, Customer, Event, Invoice, Item, ItemFamily, ItemPrice, Plan, Subscription, Transaction } from 'chargebee';
+import type { Addon, Coupon, CreditNote, Customer, Event, Invoice, Item, ItemFamily, ItemPrice, Plan, Subscription, Transaction } from 'chargebee';
 
 export type EventType = NonNullable<Event['event_type']>;
 
@@ -18,6 +18,7 @@ export interface ResourceRecordMap {
   item_prices: ItemPrice;
   plans: Plan;
   addons: Addon;
+  coupons: Coupon;
   subscriptions: Subscription;
   invoices: Invoice;
   credit_notes: CreditNote;
@@ -124,6 +125,25 @@ export const RESOURCE_SPECS: Readonly<Record<ResourceName, ResourceSpec>> = {
     filters: { id: 'string', name: 'string', currency_code: 'string', status: 'enum', updated_at: 'timestamp' },
     catalog: 'v1',
     events: { created: 'addon_created', updated: 'addon_updated', deleted: 'addon_deleted' },
+  },
+  coupons: {
+    singular: 'coupon',
+    // Coupon.list has no include_deleted (ListCouponBodySchema): a deleted coupon is no longer listed.
+    includeDeleted: false,
+    // …and sorts by created_at only: updated_at is a filter here, not a sort.
+    sortable: ['created_at'],
+    filters: {
+      id: 'string',
+      name: 'string',
+      discount_type: 'enum',
+      duration_type: 'enum',
+      status: 'enum',
+      apply_on: 'enum',
+      currency_code: 'string',
+      created_at: 'timestamp',
+      updated_at: 'timestamp',
+    },
+    events: { created: 'coupon_created', updated: 'coupon_updated', deleted: 'coupon_deleted' },
   },
   subscriptions: {
     singular: 'subscription',

@@ -122,6 +122,69 @@ describe('fake Chargebee seed data', () => {
   });
 });
 
+describe('fake Chargebee coupons and subscription histories', () => {
+  let fake: FakeChargebee;
+  beforeAll(async () => {
+    fake = await startFakeChargebee();
+  });
+  afterAll(() => fake.close());
+
+  test('coupons are listed as Coupon.list allows: sorted by created_at only, no include_deleted', async () => {
+    const { records } = await listAll(fake, 'coupons', { limit: 100, 'sort_by[asc]': 'created_at', 'updated_at[after]': 1_600_000_000 });
+    expect(new Set(records.map((c) => c['duration_type']))).toEqual(new Set(['forever', 'limited_period', 'one_time']));
+    // Every coupon an invoice or a subscription names is listed.
+    const named = new Set([
+      ...fake.state.all('invoices').flatMap((i) => (i.line_item_discounts ?? []).map((d) => d.coupon_id ?? '')),
+      ...fake.state.all('subscriptions').flatMap((s) => (s.coupons ?? []).map((c) => c.coupon_id)),
+    ]);
+    expect([...named].filter((id) => !records.some((c) => c['id'] === id))).toEqual([]);
+    const seats = records.find((c) => c['id'] === 'SEATS5OFF')!;
+    expect(seats).toMatchObject({ apply_on: 'each_specified_item', discount_type: 'percentage', discount_percentage: 5 });
+    expect(seats['item_constraints']).toContainEqual(expect.objectContaining({ item_type: 'addon', constraint: 'specific' }));
+    expect((await cbGet(fake, '/coupons', { 'sort_by[asc]': 'updated_at' })).status).toBe(400);
+    expect((await cbGet(fake, '/coupons', { include_deleted: 'true' })).json).toMatchObject({ param: 'include_deleted' });
+  });
+
+  test("every subscription's events carry it as it was then, in order; the record keeps only its last state", () => {
+    const histories = fake.seedInfo.subscriptionHistories;
+    for (const [kind, ids] of Object.entries(histories)) expect(ids.length, kind).toBeGreaterThan(2);
+    const events = fake.state.all('events').filter((e) => e.content['subscription'] !== undefined);
+    const snapshots = (id: string) => events.filter((e) => (e.content['subscription'] as { id: string }).id === id);
+    const subscriptions = new Map(fake.state.all('subscriptions').map((s) => [s.id, s]));
+    for (const [id, subscription] of subscriptions) {
+      const own = snapshots(id);
+      expect(own[0]?.event_type, id).toBe('subscription_created');
+      const times = own.map((e) => e.occurred_at);
+      expect(times, id).toEqual([...times].sort((a, b) => a - b));
+      // The last event holds the record as listed (a deletion comes last for deleted customers).
+      const last = own.at(-1)!.content['subscription'] as Record<string, unknown>;
+      expect(last['resource_version'], id).toBe(subscription.resource_version);
+      expect(last['status'], id).toBe(subscription.status);
+    }
+    const trial = subscriptions.get(histories.trial[0]!)!;
+    expect(snapshots(trial.id)[0]?.content['subscription']).toMatchObject({ status: 'in_trial', trial_start: trial.started_at, trial_end: trial.trial_end });
+    for (const id of histories.reactivated) {
+      expect(subscriptions.get(id)).not.toHaveProperty('cancelled_at');
+      const kinds = snapshots(id).map((e) => e.event_type);
+      expect(kinds.indexOf('subscription_reactivated')).toBeGreaterThan(kinds.indexOf('subscription_cancelled'));
+    }
+    for (const id of histories.scheduledCancellation) {
+      const scheduled = snapshots(id).find((e) => e.event_type === 'subscription_cancellation_scheduled')!;
+      const state = scheduled.content['subscription'] as Record<string, number>;
+      expect(state['status']).toBe('non_renewing');
+      expect(state['cancelled_at']).toBeGreaterThan(scheduled.occurred_at);
+    }
+    for (const id of histories.seatChange) {
+      const [created, ...later] = snapshots(id).map((e) => JSON.stringify((e.content['subscription'] as Record<string, unknown>)['subscription_items']));
+      expect(
+        later.some((items) => items !== created),
+        id,
+      ).toBe(true);
+    }
+    expect([...subscriptions.values()].some((s) => s.currency_code === 'EUR' && s.status === 'active')).toBe(true);
+  });
+});
+
 describe('fake Chargebee state mutations', () => {
   test('touch, create, delete bump updated_at to the clock and resource_version strictly, and append events', async () => {
     const fake = await startFakeChargebee({ customers: 20 });

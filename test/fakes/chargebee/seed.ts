@@ -13,10 +13,14 @@
  * - payments (card, direct debit, offline), failed payments and refunds with their links;
  * - `SEED_FACTS.bulkInvoiceCount` invoices sharing ONE `updated_at` second (more than two pages of 100);
  * - legacy records created in 2015 without `updated_at` / `resource_version`;
- * - deleted customers (with their documents), deleted invoices, credit notes and transactions.
- * Event contents are the records' final state (the fake does not replay history).
+ * - deleted customers (with their documents), deleted invoices, credit notes and transactions;
+ * - coupons (forever, limited-period, one-time; whole invoice or specific items) and subscriptions
+ *   with trials, coupons, seat changes, cancellations scheduled then effective, pauses and
+ *   reactivations, each step an event carrying the subscription as it was then.
+ * Other event contents are the records' final state (the fake does not replay their history).
  */
 import type { CreditNote, Customer, Invoice, Subscription, Transaction } from 'chargebee';
+import { couponRecords } from './coupons.js';
 import {
   CURRENCIES,
   EXCHANGE_RATE,
@@ -70,6 +74,8 @@ export interface SeedSummary {
   paidInvoiceIds: string[];
   voidedInvoiceIds: string[];
   specialCustomers: Record<'zoe' | 'japaneseCompany' | 'mullerGmbh' | 'kuwait' | 'companyOnly' | 'nameless' | 'longCompany', string>;
+  /** Subscriptions by what their history holds (see `seedSubscriptionHistories`). */
+  subscriptionHistories: Record<'trial' | 'coupon' | 'seatChange' | 'scheduledCancellation' | 'cancelled' | 'paused' | 'reactivated', string[]>;
 }
 
 type TransactionRecord = Transaction & { object: 'transaction' };
@@ -83,12 +89,30 @@ interface CustomerSeed {
   subscription?: Subscription;
   subscriptionLines: { point: PricePoint; quantity: number }[];
   period: 'monthly' | 'yearly';
+  /** The subscription_created event, whose content the history pass sets to the first state. */
+  subscriptionCreated?: PendingEvent;
 }
 
 interface PendingEvent {
   type: EventType;
   occurredAt: number;
   content: () => Record<string, unknown>;
+}
+
+/** The summary of a site with no seeded record. */
+export function emptySiteSummary(): SeedSummary {
+  return {
+    customerIds: [],
+    legacyCustomerIds: [],
+    deletedCustomerIds: [],
+    bulkInvoiceIds: [],
+    bulkUpdatedAt: SEED_FACTS.bulkUpdatedAt,
+    openInvoiceIds: [],
+    paidInvoiceIds: [],
+    voidedInvoiceIds: [],
+    specialCustomers: { zoe: '', japaneseCompany: '', mullerGmbh: '', kuwait: '', companyOnly: '', nameless: '', longCompany: '' },
+    subscriptionHistories: { trial: [], coupon: [], seatChange: [], scheduledCancellation: [], cancelled: [], paused: [], reactivated: [] },
+  };
 }
 
 export function seedSite(state: FakeChargebeeState, options: SeedOptions): SeedSummary {
@@ -111,26 +135,17 @@ class SiteSeeder {
     private readonly options: SeedOptions,
   ) {
     if (!Number.isInteger(options.customers) || options.customers < 12) {
-      throw new Error(`startFakeChargebee: customers must be an integer >= 12 (the special cases need 12), received ${options.customers}`);
+      throw new Error(`startFakeChargebee: customers must be 0 (an empty site) or an integer >= 12 (the special cases need 12), received ${options.customers}`);
     }
     this.random = new SeededRandom(options.seed);
-    this.summary = {
-      customerIds: [],
-      legacyCustomerIds: [],
-      deletedCustomerIds: [],
-      bulkInvoiceIds: [],
-      bulkUpdatedAt: SEED_FACTS.bulkUpdatedAt,
-      openInvoiceIds: [],
-      paidInvoiceIds: [],
-      voidedInvoiceIds: [],
-      specialCustomers: { zoe: '', japaneseCompany: '', mullerGmbh: '', kuwait: '', companyOnly: '', nameless: '', longCompany: '' },
-    };
+    this.summary = emptySiteSummary();
   }
 
   run(): SeedSummary {
     this.seedCatalog();
     for (let i = 0; i < this.options.customers; i++) this.customers.push(this.buildCustomer(i));
     this.seedInvoices();
+    this.seedSubscriptionHistories();
     this.markDeleted();
     this.markBulkUpdate();
     this.store();
@@ -148,6 +163,7 @@ class SiteSeeder {
       for (const r of planRecords(this.points)) this.state.insertSeeded('plans', r as StoredRecord);
       for (const r of addonRecords(this.points)) this.state.insertSeeded('addons', r as StoredRecord);
     }
+    for (const r of couponRecords(this.points)) this.state.insertSeeded('coupons', r as StoredRecord);
   }
 
   private entityOf(point: PricePoint): { entityType: Invoice.LineItem['entity_type']; entityId: string } {
@@ -340,7 +356,8 @@ class SiteSeeder {
           }),
     };
     seed.subscription = subscription;
-    this.events.push({ type: 'subscription_created', occurredAt: startedAt, content: () => ({ subscription, customer: seed.record }) });
+    seed.subscriptionCreated = { type: 'subscription_created', occurredAt: startedAt, content: () => ({ subscription, customer: seed.record }) };
+    this.events.push(seed.subscriptionCreated);
   }
 
   // ---- invoices, credit notes, transactions --------------------------------------------------
@@ -832,6 +849,137 @@ class SiteSeeder {
     });
     this.stampCreditNote(seed, note, lastActivity);
     return lastActivity;
+  }
+
+  // ---- subscription histories ----------------------------------------------------------------
+
+  /**
+   * What each subscription went through, for the metrics report: a trial, coupons, a seat change, a
+   * cancellation scheduled then effective, a pause, a cancellation followed by a reactivation. Each
+   * step is an event carrying the subscription as it was then; the record keeps only the last state
+   * (a reactivated subscription no longer shows its cancellation). A PRNG of its own, so every other
+   * record of the site is the same as before these histories were seeded.
+   */
+  private seedSubscriptionHistories(): void {
+    const r = new SeededRandom(this.options.seed ^ 0x4157);
+    const histories = this.summary.subscriptionHistories;
+    for (const seed of this.customers) {
+      const subscription = seed.subscription;
+      if (!subscription) continue;
+      const id = subscription.id;
+      const start = subscription.started_at ?? 0;
+      // The last step: the record's last change, at least six weeks after the start.
+      const end = Math.min(SEED_FACTS.activeEnd, Math.max(subscription.updated_at ?? start, start + 45 * DAY));
+      const finalStatus = subscription.status;
+      const state: Record<string, unknown> = cloneJson(subscription);
+      for (const key of ['cancelled_at', 'cancel_reason_code', 'pause_date', 'next_billing_at'] as const) delete state[key];
+      state['status'] = 'active';
+      state['meta_data'] = { sales_channel: r.pick(['direct', 'partner', 'self_serve']) };
+      // Each step changes the state from its time on; applied in time order, each event carries the state as it was then.
+      const plan: Array<{ type: EventType; at: number; changes: Record<string, unknown> }> = [];
+
+      let activation = start;
+      if (r.chance(0.2)) {
+        activation = start + 14 * DAY;
+        Object.assign(state, { status: 'in_trial', trial_start: start, trial_end: activation, activated_at: activation });
+        plan.push({ type: 'subscription_activated', at: activation, changes: { status: 'active' } });
+        histories.trial.push(id);
+      }
+      const couponRoll = r.next();
+      const coupons =
+        couponRoll < 0.12
+          ? [{ coupon_id: 'FOREVER10', applied_count: 1 }]
+          : couponRoll < 0.2
+            ? [{ coupon_id: 'LAUNCH3M', apply_till: activation + 90 * DAY, applied_count: 1 }]
+            : couponRoll < 0.26 && seed.currency === 'USD'
+              ? [{ coupon_id: 'ONBOARD50', applied_count: 1 }]
+              : [];
+      if (coupons.length > 0) {
+        state['coupons'] = coupons;
+        histories.coupon.push(id);
+      }
+
+      const items = state['subscription_items'] as Array<Record<string, unknown>> | undefined;
+      const seats = items?.findIndex((item) => String(item['item_price_id']).startsWith('extra-seats-')) ?? -1;
+      if (items && seats >= 0 && end - activation > 40 * DAY && r.chance(0.3)) {
+        // Seats bought (or given back) some time after activation; until then the subscription had the other count.
+        const seat = items[seats] as Record<string, unknown>;
+        const quantity = Number(seat['quantity']);
+        const before = r.chance(0.7) ? Math.max(1, quantity - r.int(1, 5)) : quantity + r.int(1, 5);
+        if (before !== quantity) {
+          const earlier = cloneJson(items);
+          Object.assign(earlier[seats] as Record<string, unknown>, { quantity: before, amount: Number(seat['unit_price']) * before });
+          plan.push({ type: 'subscription_changed', at: r.int(activation + 20 * DAY, end - 10 * DAY), changes: { subscription_items: cloneJson(items) } });
+          state['subscription_items'] = earlier;
+          histories.seatChange.push(id);
+        }
+      }
+
+      if (finalStatus === 'active' && end - activation > 120 * DAY && r.chance(0.08)) {
+        const cancelledAt = r.int(activation + 30 * DAY, end - 80 * DAY);
+        const reactivatedAt = cancelledAt + r.int(20, 60) * DAY;
+        plan.push({
+          type: 'subscription_cancelled',
+          at: cancelledAt,
+          changes: { status: 'cancelled', cancelled_at: cancelledAt, cancel_reason_code: 'Not Paid' },
+        });
+        plan.push({
+          type: 'subscription_reactivated',
+          at: reactivatedAt,
+          changes: { status: 'active', cancelled_at: undefined, cancel_reason_code: undefined, activated_at: reactivatedAt },
+        });
+        histories.reactivated.push(id);
+      }
+      if (finalStatus === 'cancelled') {
+        if (r.chance(0.5)) {
+          const scheduledAt = end - r.int(10, 40) * DAY;
+          plan.push({
+            type: 'subscription_cancellation_scheduled',
+            at: scheduledAt,
+            changes: { status: 'non_renewing', cancelled_at: end, cancel_schedule_created_at: scheduledAt },
+          });
+          histories.scheduledCancellation.push(id);
+        }
+        plan.push({ type: 'subscription_cancelled', at: end, changes: { status: 'cancelled', cancelled_at: end, cancel_reason_code: 'Not Paid' } });
+        histories.cancelled.push(id);
+      } else if (finalStatus === 'non_renewing') {
+        const termEnd = Math.max(subscription.current_term_end ?? end, end + DAY);
+        plan.push({
+          type: 'subscription_cancellation_scheduled',
+          at: end,
+          changes: { status: 'non_renewing', cancelled_at: termEnd, cancel_schedule_created_at: end },
+        });
+        histories.scheduledCancellation.push(id);
+      } else if (finalStatus === 'paused') {
+        plan.push({
+          type: 'subscription_paused',
+          at: end,
+          changes: { status: 'paused', pause_date: end, ...(r.chance(0.5) ? { resume_date: end + 60 * DAY } : {}) },
+        });
+        histories.paused.push(id);
+      } else {
+        plan.push({ type: 'subscription_changed', at: end, changes: { next_billing_at: subscription.next_billing_at } });
+      }
+
+      // The first state, with the trial, coupons and seats it started with.
+      const first = cloneJson(state);
+      const created = seed.subscriptionCreated;
+      if (created) created.content = () => ({ subscription: first, customer: seed.record });
+      plan.sort((a, b) => a.at - b.at);
+      for (const { type, at, changes } of plan) {
+        for (const [key, value] of Object.entries(changes)) {
+          if (value === undefined) delete state[key];
+          else state[key] = value;
+        }
+        state['updated_at'] = at;
+        state['resource_version'] = at * 1000 + r.int(0, 999);
+        const snapshot = cloneJson(state);
+        this.events.push({ type, occurredAt: at, content: () => ({ subscription: snapshot }) });
+      }
+
+      for (const key of Object.keys(subscription)) delete (subscription as unknown as Record<string, unknown>)[key];
+      Object.assign(subscription, cloneJson(state));
+    }
   }
 
   // ---- deletions, the bulk second, storing ---------------------------------------------------

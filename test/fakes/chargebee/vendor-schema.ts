@@ -68,6 +68,7 @@ const LIST_OPERATIONS: Readonly<Record<string, readonly [string, string, string]
   item_prices: ['item_price', 'ListItemPriceBodySchema', 'ItemPrice.list'],
   plans: ['plan', 'ListPlanBodySchema', 'Plan.list'],
   addons: ['addon', 'ListAddonBodySchema', 'Addon.list'],
+  coupons: ['coupon', 'ListCouponBodySchema', 'Coupon.list'],
   subscriptions: ['subscription', 'ListSubscriptionBodySchema', 'Subscription.list'],
   invoices: ['invoice', 'ListInvoiceBodySchema', 'Invoice.list'],
   credit_notes: ['credit_note', 'ListCreditNoteBodySchema', 'CreditNote.list'],
