@@ -144,6 +144,11 @@ export const engineErrorCodes = {
     paging_loop: { kind: 'transient', meaning: 'a listing returned the same next-page token twice; reading stopped instead of looping' },
     unknown_endpoint: { kind: 'config', meaning: 'a stream names an endpoint the source connector does not have' },
     transform_failed: { kind: 'record', meaning: "a JSONata expression failed on a record (the message names the expression's line)" },
+    mapping_budget_exceeded: {
+      kind: 'record',
+      meaning:
+        "a record's mapping ran past one of its limits (time, function nesting, value size, memory; limits: in the pipeline): the record is dead-lettered",
+    },
     mapping_not_object: { kind: 'record', meaning: "a stream's mapping produced something other than an object" },
     invalid_action: { kind: 'record', meaning: 'a mapping set _action to something other than upsert, delete, void or skip' },
     invalid_argument: { kind: 'record', meaning: 'a mapping called $truncate() with a limit that is not a whole number' },

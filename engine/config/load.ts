@@ -18,6 +18,7 @@ import { compileBounded } from './expression-limits.js';
 import { fieldFeeds, wholeExpressionFeed, type FieldFeed } from './field-values.js';
 import { type AstNode, compileJsonata } from '../transform/compiler/index.js';
 import { BINDING_NAMES } from '../transform/bindings.js';
+import { DEFAULT_MAPPING_LIMITS, budgetGuard, budgetInterpreter, type MappingLimits } from '../transform/budget.js';
 import { brokenReferences, connectionReferenceRules, objectsProperty } from './connection-references.js';
 import { deepFreeze } from './freeze.js';
 import { readLookupFile, type LookupFileFormat } from './lookup-files.js';
@@ -123,7 +124,8 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
       report('/start_date', 'value', 'invalid_start_date', `start_date '${root['start_date']}' is not a real date (YYYY-MM-DD or an ISO 8601 date-time)`);
   }
 
-  const streams = checkStreams(root, tree, connectors, problems, report, compileMappings);
+  const limits = mappingLimits(root);
+  const streams = checkStreams(root, tree, connectors, problems, report, compileMappings, limits);
   const lookups = await lookupTables(root, tree, dirname(resolve(file)), problems, report);
   const optionReferences = checkReferenceKinds(root, connectors.sink?.descriptor, report);
   const errors = problems.filter((p) => p.severity === 'error');
@@ -146,6 +148,7 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
     optionReferences,
     lookups,
     streams,
+    limits,
     extensions: extensionsOf(root),
   };
   return { plan: deepFreeze(plan), problems: sorted };
@@ -266,6 +269,7 @@ function checkStreams(
   problems: ConfigProblem[],
   report: Report,
   compileMappings: boolean,
+  limits: MappingLimits,
 ): StreamPlan[] | undefined {
   if (!Array.isArray(root['streams'])) return undefined;
   const list = root['streams'] as unknown[];
@@ -343,9 +347,10 @@ function checkStreams(
         problems.push({ code: issue.code, file: tree.file, path: pointer, ...at(issue.offset), message: issue.message, severity: issue.severity });
       }
       const expression = compiled.expression;
+      budgetInterpreter(expression);
       const interpreted = (reason: string, offset: number) => ({ kind: 'interpreted' as const, reason, offset, at: position(tree, at(offset)) });
       const fast = compileMappings
-        ? compileJsonata(expression.ast() as unknown as AstNode, { bindingNames: BOUND_NAMES })
+        ? compileJsonata(expression.ast() as unknown as AstNode, { bindingNames: BOUND_NAMES, guard: budgetGuard })
         : ({ ok: false, reason: 'compiler turned off (LEDGERSYNC_JSONATA=interpreter)', offset: 0 } as const);
       return {
         source,
@@ -392,6 +397,7 @@ function checkStreams(
       mapping: mappingPlan,
       target: { object, ...(typeof target?.['key'] === 'string' ? { key: target['key'] } : {}) },
       ...(typeof stream['batch_size'] === 'number' ? { batchSize: stream['batch_size'] } : {}),
+      limits,
       position: position(tree, tree.valuePosition(base)),
     });
   });
@@ -442,6 +448,18 @@ function checkConstrainedFields(root: Json, base: string, mapping: Json, constra
       }
     }
   }
+}
+
+/** `limits:` over the defaults (the schema has checked each value). */
+function mappingLimits(root: Json): MappingLimits {
+  const given = isObject(root['limits']) ? root['limits'] : {};
+  const pick = (key: string, fallback: number) => (typeof given[key] === 'number' && Number.isInteger(given[key]) ? (given[key] as number) : fallback);
+  return {
+    timeMs: pick('mapping_ms', DEFAULT_MAPPING_LIMITS.timeMs),
+    depth: pick('mapping_depth', DEFAULT_MAPPING_LIMITS.depth),
+    size: pick('mapping_size', DEFAULT_MAPPING_LIMITS.size),
+    memoryMb: pick('mapping_memory_mb', DEFAULT_MAPPING_LIMITS.memoryMb),
+  };
 }
 
 /** The tables under `lookups:`, those kept in a file (`file:`) read here, relative to the pipeline's folder. */

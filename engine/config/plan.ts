@@ -4,6 +4,7 @@
  */
 import type { ConnectorDescriptor } from '../connector/descriptor.js';
 import type { ConnectionConfig } from '../connector/types.js';
+import type { MappingLimits } from '../transform/budget.js';
 
 /** Where a value came from in the pipeline file, for error messages. */
 export interface SourcePosition {
@@ -80,6 +81,8 @@ export interface StreamPlan {
   };
   /** Records per sink batch (≤ the sink's maximum). */
   batchSize?: number;
+  /** What mapping one record may spend (the pipeline's `limits:`). */
+  limits: Readonly<MappingLimits>;
   position: SourcePosition;
 }
 
@@ -102,6 +105,8 @@ export interface Plan {
   optionReferences?: Readonly<Record<string, string>>;
   lookups: Readonly<Record<string, LookupTable>>;
   streams: readonly StreamPlan[];
+  /** What mapping one record may spend (`limits:`, defaults filled in). */
+  limits: Readonly<MappingLimits>;
   /** Connector-specific top-level blocks (e.g. `revenue_recognition:`), validated by the connector's schema. */
   extensions: Readonly<Record<string, unknown>>;
 }

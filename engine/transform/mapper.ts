@@ -4,6 +4,7 @@
  */
 import { setOwn, withoutNullProperties } from './normalize.js';
 import { LedgersyncError } from '../errors.js';
+import { BUDGET_BINDING, MappingBudget, underBudget } from './budget.js';
 import type { CompiledExpression, StreamPlan } from '../config/plan.js';
 import type { SourceRecord } from '../connector/types.js';
 
@@ -129,13 +130,24 @@ export function streamIsCompiled(stream: StreamPlan): boolean {
   return compiled;
 }
 
+const isBudgetError = (error: unknown): error is LedgersyncError => error instanceof LedgersyncError && error.code === 'mapping_budget_exceeded';
+
+/** One compiled expression; a budget it breaks is final (the interpreter would only break it again, slower), named with its place. */
+function compiledValue(expression: CompiledExpression, record: SourceRecord, bindings: Record<string, unknown>): unknown {
+  try {
+    return expression.evaluateSync!(record.data, bindings);
+  } catch (error) {
+    throw isBudgetError(error) ? expressionError(expression, record, error) : error;
+  }
+}
+
 /** The mapping's output (undefined: filtered out), by the compiled closures. */
 function outputByCompiled(stream: StreamPlan, record: SourceRecord, bindings: Record<string, unknown>): unknown {
-  if (stream.filter && !stream.filter.evaluateSync!(record.data, bindings)) return undefined;
-  if (stream.mapping.kind === 'expression') return stream.mapping.expression.evaluateSync!(record.data, bindings);
+  if (stream.filter && !compiledValue(stream.filter, record, bindings)) return undefined;
+  if (stream.mapping.kind === 'expression') return compiledValue(stream.mapping.expression, record, bindings);
   const fields: Record<string, unknown> = {};
   for (const field of stream.mapping.fields) {
-    const value = field.expression.evaluateSync!(record.data, bindings);
+    const value = compiledValue(field.expression, record, bindings);
     if (value !== undefined) setOwn(fields, field.name, value);
   }
   return fields;
@@ -174,15 +186,23 @@ function outcomeOf(stream: StreamPlan, record: SourceRecord, output: unknown): M
 export async function mapRecord(stream: StreamPlan, source: SourceRecord, runBindings: Record<string, unknown>): Promise<MapOutcome> {
   // A JSON null reads as an absent field in every filter and mapping (see ./normalize.ts).
   const record: SourceRecord = { ...source, data: withoutNullProperties(source.data) };
+  // One budget for the record: its filter and every expression, on either engine (./budget.ts).
+  const budget = new MappingBudget(stream.limits);
   const bindings = { ...runBindings, deleted: record.deleted };
   if (streamIsCompiled(stream)) {
     try {
-      return outcomeOf(stream, record, outputByCompiled(stream, record, bindings));
-    } catch {
+      return outcomeOf(
+        stream,
+        record,
+        underBudget(budget, () => outputByCompiled(stream, record, bindings)),
+      );
+    } catch (error) {
+      if (isBudgetError(error)) throw error;
       // Falls through to the interpreter, which is authoritative for failing records.
     }
   }
-  return outcomeOf(stream, record, await outputByInterpreter(stream, record, bindings));
+  // The interpreter reads the budget from its bindings (the compiled closures from underBudget).
+  return outcomeOf(stream, record, await outputByInterpreter(stream, record, { ...bindings, [BUDGET_BINDING]: budget }));
 }
 
 /** The compiled path alone, with no interpreter behind it: for differential tests and benchmarks. */

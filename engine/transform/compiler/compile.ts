@@ -74,11 +74,25 @@ export interface CompileOptions {
   /** Names the caller binds at evaluation (without `$`): calls to them are allowed whatever the name. */
   bindingNames: ReadonlySet<string>;
   /**
-   * Called before every node is evaluated: the hook for evaluation budgets (depth, time), which
-   * throws to stop. Default: none, like the interpreter without `timeout`/`stack` options.
+   * The hooks of an evaluation budget (time, memory, recursion, value sizes); each throws to stop
+   * the evaluation. Default: none, like the interpreter without hooks.
    */
-  guard?: () => void;
+  guard?: EvaluationGuard;
 }
+
+/** What a budget watches in a compiled evaluation. */
+export interface EvaluationGuard {
+  /** The value of every node that does work (not literals, names and variables): the budget's clock and its size limit. */
+  value(value: unknown): void;
+  /** A user-defined function's body starts (recursion deepens)… */
+  enterFunction(): void;
+  /** …and ends, however it ends. */
+  exitFunction(): void;
+  /** Before the range operator allocates `items` values at once. */
+  allocate(items: number): void;
+}
+
+const UNWATCHED_LEAVES: ReadonlySet<string> = new Set(['string', 'number', 'value', 'name', 'variable', 'regex']);
 
 const NOT_COMPILED: Readonly<Record<string, string>> = {
   sort: 'order-by ^(…) outside a path',
@@ -111,11 +125,13 @@ class Compiler {
       run = (input, frame) => group(inner(input, frame), frame);
     }
     const guard = this.options.guard;
-    if (guard) {
+    // A leaf does no work of its own: a loop or an allocation always goes through a node that is watched.
+    if (guard && !UNWATCHED_LEAVES.has(node.type)) {
       const inner = run;
       run = (input, frame) => {
-        guard();
-        return inner(input, frame);
+        const value = inner(input, frame);
+        guard.value(value);
+        return value;
       };
     }
     if (node.type === 'string' || node.type === 'number' || node.type === 'value') return run;
@@ -429,6 +445,21 @@ class Compiler {
     }
     const operator = BINARY_OPERATORS[op];
     if (!operator) unsupported(`operator ${op}`, node);
+    const guard = this.options.guard;
+    if (op === '..' && guard) {
+      // The range is allocated at once: its size is checked before, not after.
+      return (input, frame) => {
+        const left = lhs(input, frame);
+        const right = rhs(input, frame);
+        if (Number.isInteger(left) && Number.isInteger(right) && (right as number) >= (left as number))
+          guard.allocate((right as number) - (left as number) + 1);
+        try {
+          return operator(left, right);
+        } catch (error) {
+          throw located(error, position, op);
+        }
+      };
+    }
     return (input, frame) => {
       const left = lhs(input, frame);
       const right = rhs(input, frame);
@@ -557,7 +588,18 @@ class Compiler {
       return (input, frame) => new Thunk((context) => call(input, frame, context));
     }
     const params = (node.arguments ?? []).map((p) => String(p.value));
-    const evaluate = this.node(body);
+    const evaluateBody = this.node(body);
+    const guard = this.options.guard;
+    const evaluate: Closure = guard
+      ? (input, frame) => {
+          guard.enterFunction();
+          try {
+            return evaluateBody(input, frame);
+          } finally {
+            guard.exitFunction();
+          }
+        }
+      : evaluateBody;
     const signature = node.signature;
     return (input, frame) => makeLambda(params, signature, frame, input, evaluate);
   }

@@ -13,6 +13,7 @@ import { emptyCounts, type StreamCounts } from '../../../engine/run/progress.js'
 import { StreamWriter } from '../../../engine/run/stream-writer.js';
 import { StateStore } from '../../../engine/state/store.js';
 import { createBindings } from '../../../engine/transform/bindings.js';
+import { DEFAULT_MAPPING_LIMITS } from '../../../engine/transform/budget.js';
 
 const PIPELINE = 'writer-test';
 const STREAM = 'invoices';
@@ -44,6 +45,7 @@ function streamPlan(batchSize?: number): StreamPlan {
     mapping: { kind: 'expression', expression: expression(MAPPING) },
     target: { object: 'journal_entry', key: 'number' },
     ...(batchSize !== undefined ? { batchSize } : {}),
+    limits: DEFAULT_MAPPING_LIMITS,
     position,
   };
 }
@@ -65,6 +67,7 @@ function planOf(stream: StreamPlan): Plan {
     options: {},
     lookups: {},
     streams: [stream],
+    limits: DEFAULT_MAPPING_LIMITS,
     extensions: {},
   };
 }

@@ -12,6 +12,7 @@ import { loadPipeline } from '../../../../engine/config/load.js';
 import { formatExpressionReports, validateFiles } from '../../../../engine/config/validate.js';
 import { streamIsCompiled } from '../../../../engine/transform/mapper.js';
 import { type AstNode, compileJsonata, NeedsInterpreter } from '../../../../engine/transform/compiler/index.js';
+import type { EvaluationGuard } from '../../../../engine/transform/compiler/compile.js';
 
 const CONNECTORS = join(import.meta.dirname, '..', '..', '..', '..', 'connectors');
 
@@ -130,18 +131,32 @@ describe('evaluation', () => {
     expect(() => deep(undefined, {})).toThrow(NeedsInterpreter);
   });
 
-  it('calls the guard before every node, so a budget can stop an evaluation', () => {
-    // Three nodes: the sum, the path (a plain field walk counts once) and the literal.
+  it("gives the guard every working node's value, around every function body and before a range is allocated", () => {
+    const seen: string[] = [];
     let nodes = 0;
-    const result = compileJsonata(jsonata('a.b + 1').ast() as unknown as AstNode, {
-      guard: () => {
-        if (++nodes > 2) throw new Error('budget exceeded');
+    const guard: EvaluationGuard = {
+      value: (value) => {
+        if (++nodes > 1000) throw new Error('budget exceeded');
+        if (typeof value === 'number') seen.push(`value ${value}`);
       },
-    });
-    if (!result.ok) throw new Error(result.reason);
-    expect(() => result.evaluate({ a: { b: 1 } }, {})).toThrow('budget exceeded');
-    nodes = -100;
-    expect(result.evaluate({ a: { b: 1 } }, {})).toBe(2);
+      enterFunction: () => void seen.push('enter'),
+      exitFunction: () => void seen.push('exit'),
+      allocate: (items) => void seen.push(`allocate ${items}`),
+    };
+    const compile = (expression: string) => {
+      const result = compileJsonata(jsonata(expression).ast() as unknown as AstNode, { guard });
+      if (!result.ok) throw new Error(result.reason);
+      return result.evaluate;
+    };
+    // Two nodes that work: the path (a plain field walk counts once) and the sum; not the literal.
+    expect(compile('a.b + 1')({ a: { b: 1 } }, {})).toBe(2);
+    expect(nodes).toBe(2);
+    expect(seen).toEqual(['value 1', 'value 2']);
+    seen.length = 0;
+    expect(compile('($f := function($n) { $n * 2 }; $count([1..$f(2)]))')(undefined, {})).toBe(4);
+    expect(seen.filter((s) => !s.startsWith('value'))).toEqual(['enter', 'exit', 'allocate 4']);
+    nodes = 0;
+    expect(() => compile('($loop := function($n) { $loop($n + 1) }; $loop(0))')(undefined, {})).toThrow('budget exceeded');
   });
 });
 
