@@ -1,4 +1,6 @@
 /** Structured, redacting logger. Every known secret value is masked before anything is printed. */
+import { redact } from './secrets.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 export interface Logger {
@@ -9,41 +11,8 @@ export interface Logger {
   child(scope: string): Logger;
 }
 
-const secretValues = new Set<string>();
-
-/** Registers a value (an API key, a token) that must never be printed. */
-export function registerSecret(value: string | undefined): void {
-  if (value && value.length >= 4) secretValues.add(value);
-}
-
-export function redact(text: string): string {
-  let out = text;
-  for (const secret of secretValues) {
-    if (out.includes(secret)) out = out.split(secret).join('***');
-  }
-  return out;
-}
-
-/**
- * `redact` for JSON text: a secret is masked as written and as JSON escapes it (a quote, a
- * backslash, a control character inside it). Undefined when masking would break the JSON (a secret
- * that ends inside an escape sequence): mask the parsed value instead.
- */
-export function redactJson(text: string): string | undefined {
-  let out = text;
-  for (const secret of secretValues) {
-    for (const form of [JSON.stringify(secret).slice(1, -1), secret]) {
-      if (out.includes(form)) out = out.split(form).join('***');
-    }
-  }
-  if (out === text) return out;
-  try {
-    JSON.parse(out);
-    return out;
-  } catch {
-    return undefined;
-  }
-}
+// Secrets are registered and masked in ./secrets.ts; re-exported for the many callers that log.
+export { excerpt, redact, redactJson, registerSecret } from './secrets.js';
 
 const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 

@@ -8,7 +8,7 @@ import { LedgersyncError } from '../../engine/errors.js';
 import type { PagingDescriptor } from '../../engine/connector/descriptor.js';
 import type { HttpConnection, HttpRequest, HttpResponse, QueryValue } from '../../engine/http/connection.js';
 import { pagesOf } from '../../engine/paging/pagers.js';
-import { redact, type Logger } from '../../engine/log.js';
+import { excerpt, redact, type Logger } from '../../engine/log.js';
 import { writeOnce } from '../../engine/connector/write-once.js';
 
 export interface DualEntryCompany {
@@ -84,7 +84,7 @@ function errorMessages(response: HttpResponse): { fields: Record<string, string[
     ? Object.entries(fields)
         .map(([field, messages]) => `${field}: ${messages.join(' ')}`)
         .join('; ')
-    : redact(response.text.slice(0, 300));
+    : excerpt(response.text, 300);
   return { fields, text };
 }
 

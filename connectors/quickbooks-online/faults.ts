@@ -5,7 +5,7 @@
  */
 import { LedgersyncError } from '../../engine/errors.js';
 import type { HttpRequest, HttpResponse } from '../../engine/http/connection.js';
-import { redact } from '../../engine/log.js';
+import { excerpt, redact } from '../../engine/log.js';
 
 export interface QboFaultItem {
   code: string;
@@ -118,14 +118,9 @@ export function describeQboError(label: string, response: HttpResponse, request:
     );
   }
   if (fault) return documentError(fault, `${what} on ${label}`, response.status);
-  return new LedgersyncError(
-    `qbo_http_${response.status}`,
-    'record',
-    `${label}: ${what} answered HTTP ${response.status}: ${redact(response.text.slice(0, 300))}`,
-    {
-      details: { status: response.status },
-    },
-  );
+  return new LedgersyncError(`qbo_http_${response.status}`, 'record', `${label}: ${what} answered HTTP ${response.status}: ${excerpt(response.text, 300)}`, {
+    details: { status: response.status },
+  });
 }
 
 /** QBO signals throttling as fault 3001 (ThrottleExceeded), sometimes outside a 429. */

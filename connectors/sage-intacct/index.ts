@@ -3,7 +3,7 @@ import type { ConnectorFactoryInput, ConnectorModule } from '../../engine/connec
 import { settingsOf } from '../../engine/connector/descriptor.js';
 import { openConnection } from '../../engine/connector/open-connection.js';
 import { LedgersyncError } from '../../engine/errors.js';
-import { redact } from '../../engine/log.js';
+import { excerpt } from '../../engine/log.js';
 import { objectSpecsOf, type Lookup } from './documents.js';
 import { IntacctGateway, type IntacctCredentials } from './gateway.js';
 import { IntacctSink } from './sink.js';
@@ -63,7 +63,7 @@ export function intacctGateway(input: ConnectorFactoryInput): IntacctGateway {
         return new LedgersyncError(
           `intacct_http_${status}`,
           kind,
-          `${label}: the XML gateway answered HTTP ${status} to ${request.method}: ${redact(response.text.slice(0, 300))}`,
+          `${label}: the XML gateway answered HTTP ${status} to ${request.method}: ${excerpt(response.text, 300)}`,
           {
             details: { status },
             fix: kind === 'transient' ? 'Intacct is busy or down; the run can be resumed as is' : 'check the endpoint URL of the Intacct connection',

@@ -3,6 +3,7 @@
  * operation, authentication, content of functions) out, `<response>` in. Every value goes through
  * the builder, which escapes it; nothing user-supplied is ever concatenated into XML.
  */
+import { excerpt } from '../../engine/log.js';
 import { XMLBuilder, XMLParser } from 'fast-xml-parser';
 import { LedgersyncError } from '../../engine/errors.js';
 
@@ -141,7 +142,7 @@ function errorsOf(errormessage: XmlValue | undefined): IntacctError[] {
 
 function malformed(message: string, body: string): LedgersyncError {
   return new LedgersyncError('intacct_malformed_response', 'transient', `Sage Intacct answered with a malformed response: ${message}`, {
-    details: { body: body.slice(0, 300) },
+    details: { body: excerpt(body, 300) },
     fix: 'retry the run; if it persists, check that the endpoint URL points at the XML gateway (…/ia/xml/xmlgw.phtml)',
   });
 }

@@ -23,7 +23,7 @@ import { brokenReferences, connectionReferenceRules, objectsProperty } from './c
 import { deepFreeze } from './freeze.js';
 import { readLookupFile, type LookupFileFormat } from './lookup-files.js';
 import type { CompiledExpression, LookupTable, Plan, SourcePosition, StreamPlan } from './plan.js';
-import { schemaProblems } from './schema-errors.js';
+import { humanPath, schemaProblems } from './schema-errors.js';
 import { didYouMean } from './suggest.js';
 import { readConfigText } from './read-text.js';
 import { isValidTimezone, startDateSeconds, timezoneAbbreviationProblem } from './time.js';
@@ -102,6 +102,7 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
     if (loaded) connectors[role] = loaded;
   }
   checkExtensions(root, tree, connectors, problems, report);
+  problems.push(...secretVariablesReused(tree, connectors));
 
   const timezone = typeof root['timezone'] === 'string' ? root['timezone'] : 'UTC';
   const abbreviation = tree.placeholders.has('/timezone') ? undefined : timezoneAbbreviationProblem(timezone);
@@ -227,6 +228,34 @@ function secretVariable(descriptor: ConnectorDescriptor, connector: string, prop
     if (variable) return variable;
   }
   return `${connector}_${property}`.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+}
+
+/**
+ * A variable that holds a secret (it fills a `secret: true` connection property) used anywhere
+ * else: in a mapping it would be written into every record, in an option or a lookup into logs and
+ * the state. Each such use is refused where it stands, naming the secret property.
+ */
+function secretVariablesReused(tree: YamlTree, connectors: Partial<Record<Role, LoadedConnector>>): ConfigProblem[] {
+  const secretPointers = new Set<string>();
+  for (const role of ['source', 'sink'] as const)
+    for (const property of connectors[role]?.secrets ?? []) secretPointers.add(`/${role}${pointerOf([property])}`);
+  const references = tree.variableReferences();
+  const holders = new Map<string, { pointer: string; line: number }>();
+  for (const ref of references) if (secretPointers.has(ref.pointer) && !holders.has(ref.name)) holders.set(ref.name, ref);
+  return references
+    .filter((ref) => holders.has(ref.name) && !secretPointers.has(ref.pointer))
+    .map((ref) => {
+      const holder = holders.get(ref.name)!;
+      return {
+        code: 'secret_variable_reused',
+        file: tree.file,
+        path: ref.pointer,
+        line: ref.line,
+        column: ref.column,
+        message: `\${${ref.name}} holds the secret ${humanPath(holder.pointer)} (line ${holder.line}): it cannot also be used in ${humanPath(ref.pointer)}, where it would be written into records, logs or the state; give this value a variable of its own`,
+        severity: 'error' as const,
+      };
+    });
 }
 
 let ownTopLevelKeys: ReadonlySet<string> | undefined;

@@ -7,6 +7,7 @@
 import { lstatSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { formatProblem, type ConfigProblem } from '../errors.js';
+import { redact } from '../log.js';
 import { checkFile, type FileCheck } from './check-file.js';
 import type { ExpressionReport } from './expression-report.js';
 import { expandGlob, hasGlob, isExclusion } from './glob.js';
@@ -138,10 +139,12 @@ export function validateTimeoutMs(env: Readonly<Record<string, string | undefine
 /** `text`: one `file:line:col: message` line per problem. `json`: an array of `{file, line, column, code, path, message, severity}`. */
 export function formatProblems(problems: readonly ConfigProblem[], format: 'text' | 'json'): string {
   if (format === 'json') {
-    return JSON.stringify(
-      problems.map((p) => ({ file: p.file, line: p.line, column: p.column, code: p.code, path: p.path, message: p.message, severity: p.severity })),
-      null,
-      2,
+    return redact(
+      JSON.stringify(
+        problems.map((p) => ({ file: p.file, line: p.line, column: p.column, code: p.code, path: p.path, message: p.message, severity: p.severity })),
+        null,
+        2,
+      ),
     );
   }
   return problems.map(formatProblem).join('\n');

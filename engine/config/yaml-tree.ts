@@ -46,6 +46,8 @@ export interface YamlTree {
   rawString(pointer: string): string | undefined;
   /** Interpolation details of the string at `pointer`, if it had any `${…}`. */
   interpolation(pointer: string): Interpolated | undefined;
+  /** Every `${VAR}` of the file: the string it is in and where it is written. */
+  variableReferences(): Array<{ pointer: string; name: string } & Position>;
   /**
    * Pointers whose value is not known here, so checks of it are skipped: it depends on an unset
    * variable (a placeholder, or in validate mode a property dropped because `${VAR:-}` was
@@ -405,6 +407,16 @@ class TreeWalk {
       },
       rawString: (pointer) => this.locations.get(pointer)?.raw,
       interpolation: (pointer) => this.locations.get(pointer)?.interpolated,
+      variableReferences: () => {
+        const found: Array<{ pointer: string; name: string } & Position> = [];
+        for (const [pointer, location] of this.locations) {
+          if (!location.interpolated || !location.scalar) continue;
+          const offsets = scalarValueOffsets(this.text, location.scalar);
+          for (const ref of location.interpolated.references)
+            found.push({ pointer, name: ref.name, ...this.position(offsets[ref.start] ?? location.valueOffset) });
+        }
+        return found;
+      },
     };
   }
 }

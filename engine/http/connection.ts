@@ -13,7 +13,7 @@ import { Agent } from 'undici';
 import PQueue from 'p-queue';
 import { LedgersyncError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { redact } from '../log.js';
+import { excerpt, redact } from '../log.js';
 import { backoffMs, decideRetry, defaultRetryPolicy, type AttemptOutcome, type RetryDecision, type RetryPolicy } from './retry.js';
 import { SlidingWindowLimiter } from './sliding-window.js';
 import { NOTICEABLE_WAIT_MS, formatRate, formatWait, sleep } from './wait.js';
@@ -453,7 +453,7 @@ function retryLine(label: string, request: HttpRequest, decision: RetryDecision,
 
 /** The generic mapping of a failed response, for connectors without their own. */
 export function describeHttpError(label: string, response: HttpResponse, request: HttpRequest): LedgersyncError {
-  const snippet = redact(response.text.slice(0, 500));
+  const snippet = excerpt(response.text, 500);
   const status = response.status;
   const kind = status === 401 || status === 403 ? 'auth' : status === 429 || status >= 500 ? 'transient' : 'record';
   return new LedgersyncError(`http_${status}`, kind, `${label}: ${request.method} ${request.path} answered HTTP ${status}: ${snippet}`, {

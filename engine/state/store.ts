@@ -392,7 +392,7 @@ export class StateStore {
         const opId = operationIds[i];
         const succeeded = o.status !== 'failed';
         if (opId !== undefined)
-          finishOp.run(succeeded ? 'succeeded' : 'failed', o.status, o.targetId ?? null, o.error ? JSON.stringify(o.error) : null, now, opId);
+          finishOp.run(succeeded ? 'succeeded' : 'failed', o.status, o.targetId ?? null, o.error ? redact(JSON.stringify(o.error)) : null, now, opId);
         if (succeeded) {
           // Only a create or an update sent the payload; an adopted or skipped record keeps what was sent before.
           const wrote = o.status === 'created' || o.status === 'updated';

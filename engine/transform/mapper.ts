@@ -2,6 +2,7 @@
  * Applies a stream's filter and mapping to one source record and returns the sink records it
  * yields (none when filtered out or skipped, several when the mapping returns an array).
  */
+import { excerpt } from '../log.js';
 import { setOwn, withoutNullProperties } from './normalize.js';
 import { LedgersyncError } from '../errors.js';
 import { BUDGET_BINDING, MappingBudget, underBudget } from './budget.js';
@@ -88,7 +89,7 @@ function toMapped(stream: StreamPlan, record: SourceRecord, output: unknown, ind
     throw new LedgersyncError(
       'mapping_not_object',
       'record',
-      `record ${record.id}: the mapping of stream '${stream.name}' produced ${JSON.stringify(output)?.slice(0, 80)}, not an object`,
+      `record ${record.id}: the mapping of stream '${stream.name}' produced ${excerpt(JSON.stringify(output) ?? 'nothing', 80)}, not an object`,
       {
         fix: 'make the mapping expression return an object (or an array of objects)',
       },

@@ -2,6 +2,7 @@
  * The mapping fingerprint: what a stream's output depends on, found by walking its expressions, and
  * nothing else — so editing a table another stream reads, or a connection URL, is not a mapping edit.
  */
+import { DEFAULT_MAPPING_LIMITS } from '../../../engine/transform/budget.js';
 import { describe, expect, it } from 'vitest';
 import type { CompiledExpression, LookupTable, Plan, StreamPlan } from '../../../engine/config/plan.js';
 import type { ConnectorDescriptor } from '../../../engine/connector/descriptor.js';
@@ -23,6 +24,7 @@ function stream(source: string, extra: Partial<StreamPlan> = {}): StreamPlan {
     mapping: { kind: 'expression', expression },
     target: { object: 'Invoice', key: 'DocNumber' },
     position,
+    limits: DEFAULT_MAPPING_LIMITS,
     ...extra,
   };
 }
@@ -43,6 +45,7 @@ function plan(overrides: Partial<Plan> = {}, sinkConfig: Record<string, unknown>
     file: 'p.yaml',
     dir: '.',
     name: 'p',
+    limits: DEFAULT_MAPPING_LIMITS,
     description: '',
     timezone: 'UTC',
     source: { config: { connector: 'chargebee' }, descriptor: {} as ConnectorDescriptor },
