@@ -1,4 +1,5 @@
 /** `ledgersync audit` and `ledgersync replay`: the CLI side of the audit trail. */
+import { onStopSignal } from './stop-signals.js';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { formatProblem } from '../engine/errors.js';
@@ -68,8 +69,7 @@ export function addAuditCommands(program: Command, connectors: ConnectorRegistry
     .action(async (pipeline: string, opts: { id?: string; failed: boolean; stream?: string; state?: string; json: boolean }) => {
       const controller = new AbortController();
       const stop = () => controller.abort(new Error('interrupted'));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      onStopSignal(stop);
       const summary = await replayRecords({
         connectors,
         pipelinePath: resolve(pipeline),

@@ -1,10 +1,19 @@
 /** The `ledgersync` executable (bin/ledgersync.js): the program over the installed connectors. */
-import { asLedgersyncError } from '../engine/errors.js';
-import { exitCodeFor } from '../engine/exit-codes.js';
-import { createLogger, redact } from '../engine/log.js';
-import { requestedLogFormat } from './logging.js';
-import { buildProgram } from './program.js';
-import { installedConnectors } from './registry.js';
+import { watchStopSignals } from './stop-signals.js';
+
+// Before anything heavy is loaded, so that a SIGTERM during start-up still ends in a summary.
+watchStopSignals();
+
+const [{ asLedgersyncError }, { exitCodeFor }, { createLogger, redact }, { requestedLogFormat }, { buildProgram }, { installedConnectors }] = await Promise.all(
+  [
+    import('../engine/errors.js'),
+    import('../engine/exit-codes.js'),
+    import('../engine/log.js'),
+    import('./logging.js'),
+    import('./program.js'),
+    import('./registry.js'),
+  ],
+);
 
 buildProgram(installedConnectors)
   .parseAsync(process.argv)

@@ -3,6 +3,7 @@
  * `ledgersync <name> <pipeline> [its options] [--state PATH] [--json]`, run by the engine under the
  * pipeline's run lock and printed the way the command formats itself.
  */
+import { onStopSignal } from './stop-signals.js';
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { formatProblem } from '../engine/errors.js';
@@ -52,6 +53,9 @@ function addCommand(program: Command, connectors: ConnectorRegistry, connector: 
         }),
       );
       const json = opts['json'] === true;
+      const controller = new AbortController();
+      const stop = () => controller.abort(new Error('interrupted'));
+      onStopSignal(stop);
       const summary = await runConnectorCommand({
         connectors,
         connector,
@@ -60,6 +64,7 @@ function addCommand(program: Command, connectors: ConnectorRegistry, connector: 
         statePath: statePath(typeof opts['state'] === 'string' ? opts['state'] : undefined),
         values,
         log: commandOutput({ format: logFormat(), command: command.name, quiet: json }).log,
+        signal: controller.signal,
       });
       process.stdout.write(json ? JSON.stringify(withSnakeCaseKeys(summary)) + '\n' : formatSummary(command, summary));
       process.exitCode = summary.exitCode;

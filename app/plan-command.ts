@@ -2,6 +2,7 @@
  * `ledgersync plan <pipeline> [--stream S…] [--full-refresh] [--state PATH] [--json]`: what a run
  * would do, document by document, without writing anything (engine/run/change-plan.ts).
  */
+import { onStopSignal } from './stop-signals.js';
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { formatProblem } from '../engine/errors.js';
@@ -26,8 +27,7 @@ export function addPlanCommand(program: Command, connectors: ConnectorRegistry, 
     .action(async (pipeline: string, opts: { stream?: string[]; fullRefresh: boolean; state?: string; json: boolean }) => {
       const controller = new AbortController();
       const stop = () => controller.abort(new Error('interrupted'));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      onStopSignal(stop);
       const report = await planPipeline({
         connectors,
         pipelinePath: resolve(pipeline),

@@ -2,6 +2,7 @@
  * The `ledgersync` commands. Thin: each is a call into engine/ with the connector registry it is
  * given, and the commands the registry's connectors contribute are added as they declare them.
  */
+import { onStopSignal } from './stop-signals.js';
 import { Command, Option } from 'commander';
 import { resolve } from 'node:path';
 import { formatProblem } from '../engine/errors.js';
@@ -105,8 +106,7 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
     .action(async (pipeline: string, opts: { state?: string; fullRefresh: boolean; stream?: string[]; json: boolean }) => {
       const controller = new AbortController();
       const stop = () => controller.abort(new Error('interrupted'));
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      onStopSignal(stop);
       const output = commandOutput({ format: logFormat(), command: 'run', quiet: opts.json, progress: true });
       const summary = await runPipeline({
         connectors,

@@ -2,6 +2,7 @@
  * The commands of a PostgreSQL deployment run by workers: `schedule`, `unschedule`, `enqueue`,
  * `worker` and `workers` (see README "Many customers, several machines").
  */
+import { onStopSignal } from './stop-signals.js';
 import { Option, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -172,9 +173,7 @@ export function addQueueCommands(program: Command, connectors: ConnectorRegistry
         }
         log.info(`worker ${process.pid} started: ${concurrency} at a time`);
         await new Promise<void>((resolveStop) => {
-          const stop = () => resolveStop();
-          process.once('SIGTERM', stop);
-          process.once('SIGINT', stop);
+          onStopSignal(() => resolveStop());
         });
         log.info('stopping: no new jobs; running ones finish or are abandoned to resume elsewhere');
         await worker.stop();

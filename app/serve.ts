@@ -1,4 +1,5 @@
 /** `ledgersync serve`: the CLI side of engine/serve/ (options, signals, exit code). */
+import { claimStopSignals } from './stop-signals.js';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError, asLedgersyncError, formatProblem } from '../engine/errors.js';
@@ -57,6 +58,7 @@ export function addServeCommand(program: Command, connectors: ConnectorRegistry)
       };
       process.on('SIGTERM', onSignal);
       process.on('SIGINT', onSignal);
+      claimStopSignals(onSignal);
       const { drained } = await handle.closed;
       process.off('SIGTERM', onSignal);
       process.off('SIGINT', onSignal);

@@ -57,7 +57,11 @@ export const engineErrorCodes = {
       exit: 4,
       meaning: 'another run, post or reset of the same pipeline holds the run lock; a scheduler skips this tick',
     },
-    run_aborted: { kind: 'transient', meaning: 'SIGTERM or SIGINT stopped the run after the request in flight; the next run resumes from the last checkpoint' },
+    run_aborted: {
+      kind: 'transient',
+      meaning:
+        'SIGTERM or SIGINT stopped the run within 2 s (requests in flight abandoned; a write among them is looked up before it is repeated); the next run resumes from the last checkpoint',
+    },
     unknown_stream: { kind: 'config', meaning: '--stream names a stream the pipeline does not declare' },
     unknown_record: { kind: 'config', meaning: 'ledgersync show was given a source id the ledger does not hold; the fix names the ids next to it' },
     unknown_connector: { kind: 'config', meaning: 'the pipeline names a connector this installation does not have' },

@@ -25,6 +25,11 @@ export function registerSecret(value: string | undefined): void {
   compiled = undefined;
 }
 
+/** The values registered so far: a worker thread that loaded a pipeline hands them to the main thread. */
+export function registeredSecrets(): string[] {
+  return [...secrets];
+}
+
 /** Masks every registered secret, in every form it travels in, and partial ones at the text's edges. */
 export function redact(text: string): string {
   if (secrets.size === 0 || text.length === 0) return text;

@@ -16,9 +16,8 @@ import { listConnectors, loadConnector, type LoadedConnector } from './descripto
 import { checkReferences } from './expressions.js';
 import { compileBounded } from './expression-limits.js';
 import { fieldFeeds, wholeExpressionFeed, type FieldFeed } from './field-values.js';
-import { type AstNode, compileJsonata } from '../transform/compiler/index.js';
-import { BINDING_NAMES } from '../transform/bindings.js';
-import { DEFAULT_MAPPING_LIMITS, budgetGuard, budgetInterpreter, type MappingLimits } from '../transform/budget.js';
+import { DEFAULT_MAPPING_LIMITS, type MappingLimits } from '../transform/budget.js';
+import { expressionClosures } from './expression-closures.js';
 import { brokenReferences, connectionReferenceRules, objectsProperty } from './connection-references.js';
 import { deepFreeze } from './freeze.js';
 import { readLookupFile, type LookupFileFormat } from './lookup-files.js';
@@ -30,9 +29,6 @@ import { isValidTimezone, startDateSeconds, timezoneAbbreviationProblem } from '
 import { isUrlProperty, urlIssues } from './urls.js';
 import { mappingFields, missingKeyMessage } from './target-key.js';
 import { isPlaceholder, parseYamlTree, pointerOf, type YamlTree } from './yaml-tree.js';
-
-/** Names the engine binds for every expression: calls to them compile whatever the name. */
-const BOUND_NAMES: ReadonlySet<string> = new Set(BINDING_NAMES);
 
 /** Seconds re-read before a checkpoint when a stream does not say: same-second arrivals and clock skew. */
 export const DEFAULT_LOOKBACK_SECONDS = 120;
@@ -375,19 +371,15 @@ function checkStreams(
       for (const issue of checkReferences(compiled.expression, source, { ...context, streamIndex: index })) {
         problems.push({ code: issue.code, file: tree.file, path: pointer, ...at(issue.offset), message: issue.message, severity: issue.severity });
       }
-      const expression = compiled.expression;
-      budgetInterpreter(expression);
-      const interpreted = (reason: string, offset: number) => ({ kind: 'interpreted' as const, reason, offset, at: position(tree, at(offset)) });
-      const fast = compileMappings
-        ? compileJsonata(expression.ast() as unknown as AstNode, { bindingNames: BOUND_NAMES, guard: budgetGuard })
-        : ({ ok: false, reason: 'compiler turned off (LEDGERSYNC_JSONATA=interpreter)', offset: 0 } as const);
+      const { evaluate, evaluateSync, declined } = expressionClosures(compiled.expression, compileMappings);
+      const offset = declined ? Math.max(0, Math.min(source.length, declined.offset)) : 0;
       return {
         source,
         position: position(tree, at(0)),
         path: pointer,
-        evaluate: (input, bindings) => expression.evaluate(input, bindings) as Promise<unknown>,
-        ...(fast.ok ? { evaluateSync: fast.evaluate } : {}),
-        engine: fast.ok ? { kind: 'compiled' } : interpreted(fast.reason, Math.max(0, Math.min(source.length, fast.offset))),
+        evaluate,
+        ...(evaluateSync ? { evaluateSync } : {}),
+        engine: declined ? { kind: 'interpreted', reason: declined.reason, offset, at: position(tree, at(offset)) } : { kind: 'compiled' },
       };
     };
 

@@ -5,12 +5,12 @@
 import { ConfigError, LedgersyncError, asLedgersyncError, errorSummary } from '../errors.js';
 import { exitCodeFor } from '../exit-codes.js';
 import { createLogger, type Logger } from '../log.js';
-import { loadPipeline } from '../config/load.js';
+import { loadPipelineInterruptibly } from '../config/load-in-worker.js';
 import type { CommandSummary, CommandValues, ConnectorCommand } from '../connector/command.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
 import { withRunLock, type RunLockResult } from './lifecycle.js';
 import { stateFailure } from '../state/trouble.js';
-import { factoryInput, sinkContext } from './runner.js';
+import { factoryInput, sinkContext, stoppedBeforeStart } from './runner.js';
 
 export interface CommandRunOptions<Report extends object> {
   /** The connectors this installation offers (the app's registry). */
@@ -48,7 +48,8 @@ export async function runConnectorCommand<Report extends object>(options: Comman
     ...(error instanceof ConfigError ? { problems: [...error.problems] } : {}),
   });
 
-  const loaded = await loadPipeline(options.pipelinePath, { env, mode: 'run', connectorsDir: options.connectors.descriptorsDir });
+  const loaded = await loadPipelineInterruptibly(options.pipelinePath, { env, mode: 'run', connectorsDir: options.connectors.descriptorsDir }, signal);
+  if ('aborted' in loaded || signal.aborted) return notRun('failed', options.pipelinePath, stoppedBeforeStart());
   const errors = loaded.problems.filter((p) => p.severity === 'error');
   if (!loaded.plan || errors.length) return notRun('invalid', options.pipelinePath, new ConfigError(errors));
   const plan = loaded.plan;
@@ -90,7 +91,10 @@ export async function runConnectorCommand<Report extends object>(options: Comman
         const error = outcome.error && errorSummary(outcome.error);
         summary = { status: outcome.status, exitCode: exitCodeFor({ error }), pipeline: plan.name, ...outcome.report, runId, ...(error ? { error } : {}) };
       } catch (thrown) {
-        const error = asLedgersyncError(stateFailure(state.path, thrown) ?? thrown);
+        const error =
+          signal.aborted && !(thrown instanceof LedgersyncError)
+            ? new LedgersyncError('run_aborted', 'transient', `ledgersync ${command.name} was stopped before it finished; run it again`)
+            : asLedgersyncError(stateFailure(state.path, thrown) ?? thrown);
         log.error(error.actionable);
         summary = notRun('failed', plan.name, error, runId);
       }

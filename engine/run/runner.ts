@@ -7,7 +7,7 @@ import { ConfigError, LedgersyncError, asLedgersyncError, errorSummary, type Con
 import { exitCodeFor, type ExitCode } from '../exit-codes.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Plan, StreamPlan } from '../config/plan.js';
-import { loadPipeline } from '../config/load.js';
+import { loadPipelineInterruptibly } from '../config/load-in-worker.js';
 import { connectorModule, type ConnectorRegistry } from '../connector/registry.js';
 import type { ConnectorFactoryInput, Sink, SinkContext, Source, SourceContext, StreamReadRequest, WaitingWork } from '../connector/types.js';
 import { defaultConnectionFactory } from '../http/connection.js';
@@ -64,7 +64,7 @@ export interface RunSummary {
   waiting?: Array<{ subject: string } & ErrorSummary>;
 }
 
-/** A summary of a run that never started: the pipeline is invalid, another run holds the lock, or the state file cannot be used. */
+/** A summary of a run that never started: the pipeline is invalid, another run holds the lock, the state file cannot be used, or SIGTERM came first. */
 function notStarted(status: 'invalid' | 'locked' | 'failed', pipeline: string, error: LedgersyncError): RunSummary {
   return { status, exitCode: exitCodeFor({ error }), runId: '', pipeline, streams: {}, error: errorSummary(error) };
 }
@@ -94,9 +94,16 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const env = options.env ?? process.env;
   const controller = new AbortController();
   const forwardAbort = () => controller.abort(options.signal?.reason);
-  options.signal?.addEventListener('abort', forwardAbort, { once: true });
+  // A signal already aborted fires no event: a stop that came before the run began counts too.
+  if (options.signal?.aborted) forwardAbort();
+  else options.signal?.addEventListener('abort', forwardAbort, { once: true });
   try {
-    const loaded = await loadPipeline(options.pipelinePath, { env, mode: 'run', connectorsDir: options.connectors.descriptorsDir });
+    const loaded = await loadPipelineInterruptibly(
+      options.pipelinePath,
+      { env, mode: 'run', connectorsDir: options.connectors.descriptorsDir },
+      controller.signal,
+    );
+    if ('aborted' in loaded || controller.signal.aborted) return notStarted('failed', options.pipelinePath, stoppedBeforeStart());
     const errors = loaded.problems.filter((p) => p.severity === 'error');
     if (!loaded.plan || errors.length) return { ...notStarted('invalid', options.pipelinePath, new ConfigError(errors)), problems: errors };
     const plan = loaded.plan;
@@ -125,6 +132,13 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   } finally {
     options.signal?.removeEventListener('abort', forwardAbort);
   }
+}
+
+/** SIGTERM or SIGINT while the pipeline was loading: nothing was read, locked or written. */
+export function stoppedBeforeStart(): LedgersyncError {
+  return new LedgersyncError('run_aborted', 'transient', 'stopped while the pipeline was loading, before anything was read or written', {
+    fix: 'run it again',
+  });
 }
 
 interface SyncInput {

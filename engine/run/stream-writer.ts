@@ -12,6 +12,7 @@ import { compareVersions, type StateStore, type WriteOutcome } from '../state/st
 import { hashOfCanonical, stableStringify } from '../transform/hash.js';
 import { mapRecord } from '../transform/mapper.js';
 import { answerOf, answerOfThrown, attemptsOf } from './audit-entries.js';
+import { pacer } from '../pace.js';
 import type { StreamCounts } from './progress.js';
 
 export interface StreamWriterInput {
@@ -47,7 +48,11 @@ export class StreamWriter {
   private readonly pipeline: string;
   private readonly batchSize: number;
 
+  /** A turn for signals and the lease heartbeat every 50 ms of mapping; throws once the run is stopped. */
+  private readonly pace: () => Promise<void>;
+
   constructor(private readonly input: StreamWriterInput) {
+    this.pace = pacer(input.sinkCtx.signal);
     this.pipeline = input.plan.name;
     const sinkMax = input.sink.maxBatchSize ?? 100;
     this.batchSize = Math.max(1, Math.min(input.stream.batchSize ?? sinkMax, sinkMax));
@@ -89,6 +94,7 @@ export class StreamWriter {
     const { fingerprint } = this.input;
 
     for (const record of records) {
+      await this.pace();
       if (!retrying) counts.read++;
       const entry = state.getLedger(this.pipeline, stream.name, record.id);
       if (seenIds.has(record.id) || this.alreadyProcessed(record, entry)) {

@@ -181,7 +181,9 @@ describe('Chargebee → JSONL end to end', () => {
     while (fake.requests.length === 0) await new Promise((r) => setTimeout(r, 5));
     const second = await run();
     expect(second.exitCode).toBe(4);
-    expect(second.error?.message).toMatch(/another run of pipeline 'chargebee-to-jsonl' is in progress/);
+    expect(second.error?.message).toMatch(
+      /^another run of pipeline 'chargebee-to-jsonl' holds the lock \(run \S+, pid \d+ on .+; lease renewed \d+ s ago, valid until /,
+    );
     fake.faults.delayMs = 0;
     expect((await first).exitCode).toBe(0);
   });

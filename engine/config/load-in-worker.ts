@@ -1,0 +1,61 @@
+/**
+ * `loadPipeline` for commands that must stay stoppable while they load: YAML parsing, schema
+ * checks and lookup files run in a worker thread (./load-worker.ts), which SIGTERM terminates at
+ * once; only the expressions are compiled again here, one by one, with the event loop given a turn
+ * between them. Under a TypeScript test runner, where the worker file is not built, the pipeline is
+ * loaded in this thread as before.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import type { ConfigProblem } from '../errors.js';
+import { registerSecret } from '../secrets.js';
+import { loadPipeline, type LoadOptions, type LoadResult } from './load.js';
+import type { LoadReply, LoadRequest } from './load-worker.js';
+import { revivePlan } from './portable-plan.js';
+
+/** What loading gave, or that `signal` aborted it first. */
+export type InterruptibleLoad = LoadResult | { aborted: true };
+
+const entry = new URL('./load-worker.js', import.meta.url);
+
+export async function loadPipelineInterruptibly(file: string, options: LoadOptions, signal?: AbortSignal): Promise<InterruptibleLoad> {
+  if (signal?.aborted) return { aborted: true };
+  if (!existsSync(fileURLToPath(entry))) return loadPipeline(file, options);
+  const request: LoadRequest = { file, options: { ...options, env: { ...(options.env ?? process.env) } } };
+  const worker = new Worker(entry, { workerData: request });
+  const reply = await new Promise<LoadReply | 'aborted'>((resolve) => {
+    const finish = (result: LoadReply | 'aborted') => {
+      signal?.removeEventListener('abort', onAbort);
+      void worker.terminate();
+      resolve(result);
+    };
+    const onAbort = () => finish('aborted');
+    signal?.addEventListener('abort', onAbort, { once: true });
+    worker.once('message', (message: LoadReply) => finish(message));
+    worker.once('error', (error: Error) => finish({ failure: error.message.split('\n')[0] ?? String(error) }));
+    worker.once('exit', (code) => finish({ failure: `the loading thread stopped (exit code ${code})` }));
+  });
+  if (reply === 'aborted') return { aborted: true };
+  if ('failure' in reply) return { problems: [internalProblem(file, reply.failure)] };
+  for (const secret of reply.secrets) registerSecret(secret);
+  if (!reply.plan) return { problems: reply.problems };
+  try {
+    return { plan: await revivePlan(reply.plan, signal), problems: reply.problems };
+  } catch (error) {
+    if (signal?.aborted) return { aborted: true };
+    throw error;
+  }
+}
+
+function internalProblem(file: string, message: string): ConfigProblem {
+  return {
+    code: 'internal_error',
+    file,
+    path: '',
+    line: 1,
+    column: 1,
+    message: `loading this file failed inside ledgersync (${message}); please report it`,
+    severity: 'error',
+  };
+}
