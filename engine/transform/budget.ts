@@ -15,7 +15,7 @@ import type { EvaluationGuard } from './compiler/compile.js';
 
 /** Per record, filter and every mapping expression together. */
 export interface MappingLimits {
-  /** Wall time, in ms. Default 1000. */
+  /** Wall time, in ms. Default 500: well inside the 2 s a scheduler's SIGTERM is given, well above a GC pause. */
   timeMs: number;
   /** User-defined functions nested in one another (recursion). Default 1000. */
   depth: number;
@@ -25,7 +25,7 @@ export interface MappingLimits {
   memoryMb: number;
 }
 
-export const DEFAULT_MAPPING_LIMITS: Readonly<MappingLimits> = Object.freeze({ timeMs: 1000, depth: 1000, size: 1_000_000, memoryMb: 256 });
+export const DEFAULT_MAPPING_LIMITS: Readonly<MappingLimits> = Object.freeze({ timeMs: 500, depth: 1000, size: 1_000_000, memoryMb: 256 });
 
 /** Where each limit is set in a pipeline (`limits:`). */
 export const LIMIT_SETTINGS: Readonly<Record<keyof MappingLimits, string>> = {

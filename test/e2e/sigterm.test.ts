@@ -6,7 +6,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startFakeChargebee, type FakeChargebee } from '../fakes/chargebee/index.js';
 import { CLI, JSONL_PIPELINE, ROOT, chargebeeEnv, editFile, tempDir } from './helpers.js';
@@ -108,6 +108,21 @@ describe.skipIf(!built)('SIGTERM is honoured within 2 s in every phase', () => {
       .trim()
       .split('\n');
     expect(JSON.parse(lines[0]!)).toMatchObject({ busy: 28571 });
+  }, 120_000);
+
+  it('while a runaway mapping spins (a tail recursion that never ends, stopped by limits.mapping_ms)', async () => {
+    const original = readFileSync(pipeline, 'utf8');
+    editFile(pipeline, [['          "id": id,\n', '          "id": id,\n          "spin": ($f := function($n) { $f($n + 1) }; $f(0)),\n']]);
+    let sentAt = 0;
+    const stopped = await runAndStop(() => {
+      const ready = fake.requests.some((r) => r.path.endsWith('/customers') && r.status === 200);
+      if (ready && !sentAt) sentAt = Date.now();
+      // Well inside the first record's half second of spinning (limits.mapping_ms).
+      return ready && Date.now() - sentAt > 300;
+    });
+    // The operator fixes the mapping; the next run writes everything once.
+    writeFileSync(pipeline, original);
+    await expectStoppedThenResumed(stopped, 'while a runaway mapping spins');
   }, 120_000);
 
   it('while waiting out a 429 with Retry-After: 60', async () => {
