@@ -22,6 +22,7 @@ import { addStateCommands } from './state-commands.js';
 import { addQueueCommands } from './queue-commands.js';
 import { addServeCommand } from './serve.js';
 import { addAuditCommands } from './audit-commands.js';
+import { addUnlockCommand } from './unlock-command.js';
 import { addReportCommand } from './report-command.js';
 import { DEFAULT_STATE, statePath } from './state-path.js';
 import { commandOutput, logFormatOption, type LogFormat } from './logging.js';
@@ -212,6 +213,7 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
   addCheckCommand(program, connectors, logFormat);
   addServeCommand(program, connectors);
   addAuditCommands(program, connectors);
+  addUnlockCommand(program, connectors);
   addStateCommands(program);
   addQueueCommands(program, connectors);
   addReportCommand(program, connectors);

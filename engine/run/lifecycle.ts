@@ -88,13 +88,17 @@ export async function withRunLockOn<T>(
 }
 
 export function runLockedError(pipeline: string, held: RunLockHolder): LedgersyncError {
-  return new LedgersyncError(
-    'run_locked',
-    'config',
-    `another run of pipeline '${pipeline}' is in progress (run ${held.runId}, pid ${held.pid} on ${held.hostname}, since ${new Date(held.since * 1000).toISOString()})`,
-    {
-      fix: 'wait for it to finish; a lock left by a killed process on this host is taken over automatically',
-      details: { ...held },
-    },
-  );
+  return new LedgersyncError('run_locked', 'config', `another run of pipeline '${pipeline}' holds the lock (${describeHolder(held)})`, {
+    fix: 'wait for it to finish. A lock left by a killed run is taken over once its lease expires; `ledgersync unlock` releases an expired one now, and `--force` a live one whose process you know is gone',
+    details: { ...held },
+  });
+}
+
+/** `run R, pid P on H; lease renewed N s ago, valid until …`: who holds a lock, for messages. */
+export function describeHolder(held: RunLockHolder, nowSeconds = Math.floor(Date.now() / 1000)): string {
+  const iso = (seconds: number) => new Date(seconds * 1000).toISOString();
+  const who = `run ${held.runId}, pid ${held.pid} on ${held.hostname}`;
+  if (held.expiresAt === undefined || held.expiresAt === null) return `${who}, since ${iso(held.since)}`;
+  const renewed = held.heartbeatAt ?? held.since;
+  return `${who}; lease renewed ${Math.max(0, nowSeconds - renewed)} s ago, valid until ${iso(held.expiresAt)}`;
 }

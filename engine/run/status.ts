@@ -27,7 +27,7 @@ export interface StateCommandOptions {
   out: NodeJS.WritableStream;
 }
 
-async function loadForState(options: StateCommandOptions): Promise<Plan | undefined> {
+export async function loadForState(options: StateCommandOptions): Promise<Plan | undefined> {
   const { plan, problems } = await loadPipeline(options.pipelinePath, {
     env: process.env,
     mode: 'validate',

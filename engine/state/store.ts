@@ -17,13 +17,26 @@ import { open as openSealed, requireSecretKey, seal } from './crypto.js';
 import { AuditTrail } from './audit-trail.js';
 import { WebhookQueue } from './webhook-queue.js';
 
-/** The process holding a pipeline's run lock. */
+/** The process holding a pipeline's run lock, and its lease. */
 export interface RunLockHolder {
   runId: string;
   pid: number;
   hostname: string;
   /** Unix seconds. */
   since: number;
+  /** When the lease runs out unless renewed (unix seconds); null for a lock taken before leases. */
+  expiresAt?: number | null;
+  /** The last renewal (unix seconds). */
+  heartbeatAt?: number | null;
+}
+
+/** Why a held lock may be released without its holder: its lease expired, or its process is gone from this host. */
+export type LockVacancy = 'expired' | 'gone';
+
+export function lockVacancy(holder: RunLockHolder, nowSeconds: number): LockVacancy | undefined {
+  if (holder.expiresAt !== undefined && holder.expiresAt !== null && holder.expiresAt <= nowSeconds) return 'expired';
+  if (holder.hostname === hostname() && !isAlive(holder.pid)) return 'gone';
+  return undefined;
 }
 
 export interface RunRecord {
@@ -98,6 +111,7 @@ export interface OperationRecord {
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
+const numberOrNull = (value: number | string | null) => (value === null ? null : Number(value));
 
 /** Compares two source versions; numeric strings compare as integers. */
 export function compareVersions(a: string, b: string): number {
@@ -201,11 +215,18 @@ export class StateStore {
     const ttl = options.ttlSeconds ?? leaseTtlSeconds();
     const host = hostname();
     const holder = () =>
-      this.sql('SELECT run_id, pid, hostname, acquired_at, expires_at FROM locks WHERE pipeline = ?').get(pipeline) as
-        | { run_id: string; pid: number; hostname: string; acquired_at: number; expires_at: number | null }
+      this.sql('SELECT run_id, pid, hostname, acquired_at, expires_at, heartbeat_at FROM locks WHERE pipeline = ?').get(pipeline) as
+        | { run_id: string; pid: number; hostname: string; acquired_at: number; expires_at: number | null; heartbeat_at: number | null }
         | undefined;
     const heldBy = (lock: NonNullable<ReturnType<typeof holder>>) => ({
-      heldBy: { runId: lock.run_id, pid: lock.pid, hostname: lock.hostname, since: lock.acquired_at },
+      heldBy: {
+        runId: lock.run_id,
+        pid: lock.pid,
+        hostname: lock.hostname,
+        since: lock.acquired_at,
+        expiresAt: numberOrNull(lock.expires_at),
+        heartbeatAt: numberOrNull(lock.heartbeat_at),
+      },
     });
     const begun = this.transaction((): { runId: string } | { heldBy: RunLockHolder } => {
       const now = nowSeconds();
@@ -249,6 +270,35 @@ export class StateStore {
       this.leases.set(pipeline, new RunLease(() => this.renewRunLock(pipeline, begun.runId, ttl), ttl));
     }
     return begun;
+  }
+
+  /** Who holds the pipeline's run lock now, with its lease; undefined when no one does. */
+  lockHolder(pipeline: string): RunLockHolder | undefined {
+    const row = this.sql('SELECT run_id, pid, hostname, acquired_at, expires_at, heartbeat_at FROM locks WHERE pipeline = ?').get(pipeline) as
+      | { run_id: string; pid: number; hostname: string; acquired_at: number; expires_at: number | null; heartbeat_at: number | null }
+      | undefined;
+    if (!row) return undefined;
+    return {
+      runId: row.run_id,
+      pid: Number(row.pid),
+      hostname: row.hostname,
+      since: Number(row.acquired_at),
+      expiresAt: numberOrNull(row.expires_at),
+      heartbeatAt: numberOrNull(row.heartbeat_at),
+    };
+  }
+
+  /**
+   * Releases the lock held by `runId` (`ledgersync unlock`) and records its unfinished run as
+   * `status`; false when that run no longer holds it. The run, if still alive, finds its lease gone at
+   * its next renewal or write and stops (`run_lease_lost`).
+   */
+  releaseLock(pipeline: string, runId: string, status: 'crashed' | 'unlocked'): boolean {
+    return this.transaction(() => {
+      const released = this.sql('DELETE FROM locks WHERE pipeline = ? AND run_id = ?').run(pipeline, runId).changes > 0;
+      if (released) this.sql('UPDATE runs SET status = ?, finished_at = ? WHERE id = ? AND finished_at IS NULL').run(status, nowSeconds(), runId);
+      return released;
+    });
   }
 
   /** Pushes the run's lease forward by `ttlSeconds`; false when the lock is no longer this run's. */

@@ -41,7 +41,7 @@ describe.skipIf(!built)('the CLI', () => {
     const { code, stderr } = await cli(['stauts', JSONL_PIPELINE]);
     expect(code).toBe(2);
     expect(stderr.split('\n')[0]).toBe(
-      "error: unknown command 'stauts' (did you mean 'status'?); the commands are: validate, run, status, reset, test, init, plan, show, check, serve, audit, replay, state, schedule, unschedule, enqueue, worker, workers, report, post",
+      "error: unknown command 'stauts' (did you mean 'status'?); the commands are: validate, run, status, reset, test, init, plan, show, check, serve, audit, replay, unlock, state, schedule, unschedule, enqueue, worker, workers, report, post",
     );
   });
 

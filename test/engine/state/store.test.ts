@@ -57,7 +57,7 @@ describe.each(backends.all)('state store on %s', (backend) => {
     store.driver.prepare("INSERT INTO runs (id, pipeline, started_at, status, pid, hostname) VALUES ('far', 'p', 1, 'running', 1, 'elsewhere')").run();
     lock.run('p', 'far', 'elsewhere', now - 5, now + 30, now - 5);
     const refused = store.beginRun('p');
-    expect(refused).toEqual({ heldBy: { runId: 'far', pid: 1, hostname: 'elsewhere', since: now - 5 } });
+    expect(refused).toEqual({ heldBy: { runId: 'far', pid: 1, hostname: 'elsewhere', since: now - 5, expiresAt: now + 30, heartbeatAt: now - 5 } });
     store.driver.prepare('UPDATE locks SET expires_at = ? WHERE pipeline = ?').run(now - 1, 'p');
     const taken = store.beginRun('p');
     expect('runId' in taken).toBe(true);
