@@ -7,7 +7,7 @@
 import { LedgersyncError, asLedgersyncError, errorSummary, type ErrorSummary } from '../errors.js';
 import { exitCodeFor, type ExitCode } from '../exit-codes.js';
 import { closeHttpAgent } from '../http/connection.js';
-import { StateStore, type RunLockHolder } from '../state/store.js';
+import { StateStore, type LockVacancy, type RunLockHolder } from '../state/store.js';
 import { stateFailure } from '../state/trouble.js';
 
 /** What the runs table keeps of a finished command; `ledgersync status` lists it. */
@@ -24,6 +24,8 @@ export interface LockedRun {
   state: StateStore;
   /** The run recorded for this command; it holds the lock. */
   runId: string;
+  /** The lock was taken over from a run that died: whose, and why (say so in the command's log). */
+  tookOver?: { holder: RunLockHolder; reason: LockVacancy };
 }
 
 export type RunLockResult<T> = { runId: string; result: T } | { locked: LedgersyncError; heldBy: RunLockHolder };
@@ -76,7 +78,7 @@ export async function withRunLockOn<T>(
   const { runId } = begun;
   let done: { result: T; outcome: RunOutcomeRecord };
   try {
-    done = await body({ state, runId });
+    done = await body({ state, runId, ...(begun.tookOver ? { tookOver: begun.tookOver } : {}) });
   } catch (thrown) {
     const error = asLedgersyncError(thrown);
     state.finishRun(pipeline, runId, 'failed', exitCodeFor({ error }), null, errorSummary(error));
@@ -92,6 +94,13 @@ export function runLockedError(pipeline: string, held: RunLockHolder): Ledgersyn
     fix: 'wait for it to finish. A lock left by a killed run is taken over once its lease expires; `ledgersync unlock` releases an expired one now, and `--force` a live one whose process you know is gone',
     details: { ...held },
   });
+}
+
+/** The warning a command prints when it took its lock over from a run that died. */
+export function tookOverMessage(pipeline: string, tookOver: { holder: RunLockHolder; reason: LockVacancy }): string {
+  const { holder, reason } = tookOver;
+  const why = reason === 'expired' ? 'its lease had expired' : `process ${holder.pid} no longer exists on this host`;
+  return `took over the lock of pipeline '${pipeline}' from run ${holder.runId} (pid ${holder.pid} on ${holder.hostname}): ${why}; that run is recorded as crashed, and its unconfirmed writes are looked up before anything is written again`;
 }
 
 /** `run R, pid P on H; lease renewed N s ago, valid until …`: who holds a lock, for messages. */

@@ -16,7 +16,7 @@ import type { StateStore } from '../state/store.js';
 import { createBindings } from '../transform/bindings.js';
 import { streamFingerprint } from '../transform/fingerprint.js';
 import { assertTokensCanBeKept } from './credentials.js';
-import { withRunLock, type RunLockResult } from './lifecycle.js';
+import { tookOverMessage, withRunLock, type RunLockResult } from './lifecycle.js';
 import { describeDrift, mappingDrift, type MappingDrift } from './mapping-drift.js';
 import { stateFailure } from '../state/trouble.js';
 import { emptyCounts, silentProgress, type ProgressReporter, type StreamCounts } from './progress.js';
@@ -117,7 +117,8 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     const selected = options.streams?.length ? plan.streams.filter((s) => options.streams!.includes(s.name)) : plan.streams;
     let locked: RunLockResult<RunSummary>;
     try {
-      locked = await withRunLock(options.statePath, plan.name, async ({ state, runId }) => {
+      locked = await withRunLock(options.statePath, plan.name, async ({ state, runId, tookOver }) => {
+        if (tookOver) (options.log ?? createLogger()).warn(tookOverMessage(plan.name, tookOver));
         const summary = await syncStreams({ options, env, plan, selected, state, runId, signal: controller.signal });
         return {
           result: summary,
@@ -229,6 +230,8 @@ async function syncEachStream(
       await writer.retryDeadLetters();
       progress.streamFinished(stream.name, streamCounts, (Date.now() - started) / 1000);
     }
+    // A run woken after its lease was taken over must not flush or post what the sink holds.
+    state.assertLease(plan.name, runId);
     const closed = await sink.close?.(sinkCtx);
     return closed?.waiting ?? [];
   } finally {

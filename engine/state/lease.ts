@@ -56,6 +56,8 @@ export function leaseLostError(pipeline: string, runId: string): LedgersyncError
     'run_lease_lost',
     'transient',
     `run ${runId} of pipeline '${pipeline}' lost its lock: its lease expired and another run took it over; this run stopped before writing more`,
-    { fix: 'nothing to do if a worker was paused or cut off; raise LEDGERSYNC_LOCK_TTL_SECONDS if runs stall for longer than it' },
+    {
+      fix: 'nothing to do if the run was paused or cut off, or `ledgersync unlock --force` released its lock; raise LEDGERSYNC_LOCK_TTL_SECONDS if runs stall for longer than it',
+    },
   );
 }

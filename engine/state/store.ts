@@ -30,6 +30,12 @@ export interface RunLockHolder {
   heartbeatAt?: number | null;
 }
 
+/** A run lock taken: the new run, and the holder it was taken over from, if any. */
+export interface BegunRun {
+  runId: string;
+  tookOver?: { holder: RunLockHolder; reason: LockVacancy };
+}
+
 /** Why a held lock may be released without its holder: its lease expired, or its process is gone from this host. */
 export type LockVacancy = 'expired' | 'gone';
 
@@ -211,7 +217,7 @@ export class StateStore {
    * (its holder stopped renewing: killed, cut off, on any machine) or whose holder is a process of
    * this host that no longer exists is taken over, and its run marked crashed.
    */
-  beginRun(pipeline: string, options: { ttlSeconds?: number } = {}): { runId: string } | { heldBy: RunLockHolder } {
+  beginRun(pipeline: string, options: { ttlSeconds?: number } = {}): BegunRun | { heldBy: RunLockHolder } {
     const ttl = options.ttlSeconds ?? leaseTtlSeconds();
     const host = hostname();
     const holder = () =>
@@ -228,9 +234,10 @@ export class StateStore {
         heartbeatAt: numberOrNull(lock.heartbeat_at),
       },
     });
-    const begun = this.transaction((): { runId: string } | { heldBy: RunLockHolder } => {
+    const begun = this.transaction((): BegunRun | { heldBy: RunLockHolder } => {
       const now = nowSeconds();
       const lock = holder();
+      let tookOver: BegunRun['tookOver'];
       if (lock) {
         const deadHere = lock.hostname === host && !isAlive(lock.pid);
         const expired = lock.expires_at !== null && lock.expires_at <= now;
@@ -247,6 +254,7 @@ export class StateStore {
           if (current) return heldBy(current);
         }
         this.sql("UPDATE runs SET status = 'crashed', finished_at = ? WHERE id = ? AND finished_at IS NULL").run(now, lock.run_id);
+        tookOver = { holder: heldBy(lock).heldBy, reason: expired ? 'expired' : 'gone' };
       }
       const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomUUID().slice(0, 8)}`;
       const inserted = this.sql(
@@ -263,7 +271,7 @@ export class StateStore {
         process.pid,
         host,
       );
-      return { runId };
+      return { runId, ...(tookOver ? { tookOver } : {}) };
     });
     if ('runId' in begun) {
       this.leases.get(pipeline)?.stop();
@@ -299,6 +307,16 @@ export class StateStore {
       if (released) this.sql('UPDATE runs SET status = ?, finished_at = ? WHERE id = ? AND finished_at IS NULL').run(status, nowSeconds(), runId);
       return released;
     });
+  }
+
+  /**
+   * Fencing: renews the run's lease, or throws `run_lease_lost` when the lock is no longer this run's
+   * (taken over after the lease expired, or released by `unlock --force`). A no-op for a run this
+   * store holds no lease for.
+   */
+  assertLease(pipeline: string, runId: string): void {
+    const lease = this.leases.get(pipeline);
+    if (lease && !this.renewRunLock(pipeline, runId, lease.ttlSeconds)) throw leaseLostError(pipeline, runId);
   }
 
   /** Pushes the run's lease forward by `ttlSeconds`; false when the lock is no longer this run's. */
@@ -348,11 +366,15 @@ export class StateStore {
     return row ? JSON.parse(row.value_json) : undefined;
   }
 
+  /** Fenced like a write: a run whose lease was taken over moves no checkpoint. */
   saveCheckpoint(pipeline: string, stream: string, value: unknown, runId: string): void {
-    this.sql(
-      `INSERT INTO checkpoints (pipeline, stream, value_json, run_id, updated_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (pipeline, stream) DO UPDATE SET value_json = excluded.value_json, run_id = excluded.run_id, updated_at = excluded.updated_at`,
-    ).run(pipeline, stream, JSON.stringify(value), runId, nowSeconds());
+    this.transaction(() => {
+      this.assertLease(pipeline, runId);
+      this.sql(
+        `INSERT INTO checkpoints (pipeline, stream, value_json, run_id, updated_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (pipeline, stream) DO UPDATE SET value_json = excluded.value_json, run_id = excluded.run_id, updated_at = excluded.updated_at`,
+      ).run(pipeline, stream, JSON.stringify(value), runId, nowSeconds());
+    });
   }
 
   listCheckpoints(pipeline: string): Array<{ stream: string; value: unknown; updatedAt: number }> {
@@ -405,12 +427,11 @@ export class StateStore {
       `INSERT INTO ledger (pipeline, stream, source_id, pending_write, updated_at) VALUES (?, ?, ?, 1, ?)
        ON CONFLICT (pipeline, stream, source_id) DO UPDATE SET pending_write = 1, updated_at = excluded.updated_at`,
     );
-    const lease = this.leases.get(pipeline);
     return this.transaction(() => {
       const now = nowSeconds();
       // Fencing: a run whose lease was taken over must not write; renewing here also covers a
       // heartbeat that could not run (a blocked event loop).
-      if (lease && !this.renewRunLock(pipeline, runId, lease.ttlSeconds)) throw leaseLostError(pipeline, runId);
+      this.assertLease(pipeline, runId);
       return writes.map((w) => {
         flag.run(pipeline, w.stream, w.sourceId, now);
         return Number(insertOp.run(runId, pipeline, w.stream, w.sourceId, w.action, now).lastInsertRowid);
