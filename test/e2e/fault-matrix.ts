@@ -2,7 +2,7 @@
  * The sinks the fault matrix drives, one table entry each: how to start a sandbox whose sink fake sits
  * behind the fault proxy (reached through the base_url override a user would set), which requests are
  * its writes, how to run the pipeline, and what documents the fake holds (one key per document, so a
- * doubled document shows as a repeated key). Adding a sink (Acumatica…) is one more entry in `sinks`.
+ * doubled document shows as a repeated key). Adding a sink is one more entry in `sinks`.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { runPipeline, type RunSummary } from '../../engine/run/runner.js';
 import { startFakeChargebee } from '../fakes/chargebee/index.js';
 import { startFakeDualEntry } from '../fakes/dualentry/index.js';
 import { startSandbox as startQboSandbox } from '../connectors/quickbooks-online/e2e-harness.js';
+import { startSandbox as startAcumaticaSandbox } from '../connectors/acumatica/e2e-harness.js';
 import { REVERSE, ROOT, startSandbox as startIntacctSandbox } from '../connectors/sage-intacct/e2e-harness.js';
 import { intacctInput } from '../connectors/sage-intacct/helpers.js';
 import { customer, invoice } from '../connectors/sage-intacct/scenario.js';
@@ -149,6 +150,30 @@ const dualentry: SinkUnderTest = {
   },
 };
 
+const acumatica: SinkUnderTest = {
+  name: 'Acumatica',
+  async start() {
+    const s = await startAcumaticaSandbox({ chargebee: { customers: 12, seed: 11 } });
+    const target = new URL(s.acu.url);
+    const proxy = await startFaultProxy(target.origin);
+    s.env['ACUMATICA_URL'] = `${proxy.url}${target.pathname}`;
+    const key = (object: string, ...fields: string[]) => s.acu.state.records(object).map((d) => `${object} ${fields.map((f) => String(d[f])).join(' ')}`);
+    return {
+      proxy,
+      // Records are put (created or updated), documents released by an action; reads always carry a query or a key.
+      writes: { path: /\/entity\/[^/]+\/[^/]+\/[A-Za-z]+(\/[A-Za-z]+)?$/ },
+      reads: { method: 'GET' },
+      label: /Acumatica/,
+      run: () => s.run(),
+      documents: () => [...key('Customer', 'CustomerID'), ...key('Invoice', 'Type', 'CustomerOrder'), ...key('Payment', 'Type', 'PaymentRef')],
+      async close() {
+        await proxy.close();
+        await s.close();
+      },
+    };
+  },
+};
+
 /** Offline payments recorded in Intacct, recorded by the reverse pipeline on the Chargebee invoices they paid. */
 const chargebeeSink: SinkUnderTest = {
   name: 'Chargebee (record_payment)',
@@ -213,4 +238,4 @@ const chargebeeSink: SinkUnderTest = {
 };
 
 /** Every sink the matrix drives. */
-export const sinks: readonly SinkUnderTest[] = [quickbooks, intacct, dualentry, chargebeeSink];
+export const sinks: readonly SinkUnderTest[] = [quickbooks, intacct, dualentry, acumatica, chargebeeSink];
