@@ -4,6 +4,7 @@
  * types. This module wires them to the engine's HTTP client, the sign-in (OAuth or cookie session)
  * and the sink.
  */
+import { sleep as waitFor } from '../../engine/http/wait.js';
 import { settingsOf } from '../../engine/connector/descriptor.js';
 import { openConnection } from '../../engine/connector/open-connection.js';
 import type { ConnectionConfig, ConnectorFactoryInput, ConnectorModule, Sink } from '../../engine/connector/types.js';
@@ -78,20 +79,7 @@ function createAcumaticaSink(input: ConnectorFactoryInput): Sink {
   const contract = Contract.load(descriptor.dir);
 
   let signal: AbortSignal | undefined;
-  const sleep = (ms: number): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const stop = signal;
-      if (stop?.aborted) return reject(stop.reason);
-      const onAbort = (): void => {
-        clearTimeout(timer);
-        reject(stop?.reason);
-      };
-      const timer = setTimeout(() => {
-        stop?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      stop?.addEventListener('abort', onAbort, { once: true });
-    });
+  const sleep = (ms: number): Promise<void> => waitFor(ms, signal);
 
   const describeError = describeAcumaticaError.bind(null, label);
   let auth: AcumaticaAuth | undefined;

@@ -3,6 +3,7 @@
  * other in the order the pipeline declares them. A checkpoint moves only after the sink confirmed
  * every record of the page (written, skipped, or dead-lettered with its reason).
  */
+import { setMaxListeners } from 'node:events';
 import { ConfigError, LedgersyncError, asLedgersyncError, errorSummary, type ConfigProblem, type ErrorSummary } from '../errors.js';
 import { exitCodeFor, type ExitCode } from '../exit-codes.js';
 import { createLogger, type Logger } from '../log.js';
@@ -93,6 +94,9 @@ export function factoryInput(plan: Plan, role: 'source' | 'sink', log: Logger, s
 export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const env = options.env ?? process.env;
   const controller = new AbortController();
+  // Every request in flight and every wait listens to the run's signal, each removing its listener
+  // when it ends: as many at once as the connections' concurrency, which can pass node's warning at 10.
+  setMaxListeners(256, controller.signal);
   const forwardAbort = () => controller.abort(options.signal?.reason);
   // A signal already aborted fires no event: a stop that came before the run began counts too.
   if (options.signal?.aborted) forwardAbort();
