@@ -12,7 +12,7 @@
  */
 import { ConfigError, LedgersyncError, asLedgersyncError, errorSummary, type ConfigProblem, type ErrorSummary } from '../errors.js';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes.js';
-import { createLogger, type Logger } from '../log.js';
+import { createLogger, redactJson, type Logger } from '../log.js';
 import { loadPipeline } from '../config/load.js';
 import type { Plan, StreamPlan } from '../config/plan.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
@@ -348,7 +348,9 @@ class StreamPlanner {
   private diffOf(candidate: Candidate, current: Record<string, unknown> | undefined): { diff: FieldChange[] } | { note: string } {
     const { record, last } = candidate;
     if (last?.data) {
-      const diff = diffRecords(last.data, record.data);
+      // The ledger's copy has secrets masked: compare it with the new payload masked the same way.
+      const masked = JSON.parse(redactJson(JSON.stringify(record.data)) ?? JSON.stringify(record.data)) as Record<string, unknown>;
+      const diff = diffRecords(last.data, masked);
       if (last.object !== undefined && last.object !== record.object) diff.unshift({ path: '_object', before: last.object, after: record.object });
       if (last.action !== undefined && last.action !== record.action) diff.unshift({ path: '_action', before: last.action, after: record.action });
       return { diff };

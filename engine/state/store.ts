@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { LedgersyncError } from '../errors.js';
-import { redact } from '../log.js';
+import { redact, redactJson } from '../log.js';
 import type { KeyValueStore, LedgerEntry, SecretStore } from '../connector/types.js';
 import { MIGRATIONS } from './schema.js';
 import { isPostgresUrl, type PreparedStatement, type StateDriver } from './driver.js';
@@ -117,6 +117,8 @@ export interface OperationRecord {
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
+/** The copy of a payload the ledger keeps, with every registered secret masked; none when masking would break its JSON. */
+const keptPayload = (json: string): string | null => redactJson(json) ?? null;
 const numberOrNull = (value: number | string | null) => (value === null ? null : Number(value));
 
 /** Compares two source versions; numeric strings compare as integers. */
@@ -477,7 +479,7 @@ export class StateStore {
             o.targetVersion ?? null,
             now,
             o.mappingFingerprint ?? null,
-            wrote ? (o.payloadJson ?? null) : null,
+            wrote && o.payloadJson !== undefined ? keptPayload(o.payloadJson) : null,
             wrote ? now : null,
           );
           resolveDead.run(pipeline, o.stream, o.sourceId);
