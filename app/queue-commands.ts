@@ -11,9 +11,11 @@ import { loadPipeline } from '../engine/config/load.js';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
 import { LedgersyncError, formatProblem } from '../engine/errors.js';
 import { EXIT } from '../engine/exit-codes.js';
-import { createLogger } from '../engine/log.js';
+import { createLogger, type Logger } from '../engine/log.js';
+import type { QueueOptions } from '../engine/queue/boss.js';
 import { RUN_QUEUE, jobFileName, sha256Of, type RunJob } from '../engine/queue/jobs.js';
 import { WorkerMetrics, serveMetrics } from '../engine/queue/metrics.js';
+import type { RunningWorker } from '../engine/queue/worker.js';
 import { parseStateUrl } from '../engine/state/postgres-driver.js';
 import { StateStore } from '../engine/state/store.js';
 import { statePath } from './state-path.js';
@@ -36,6 +38,14 @@ const stateOption = () => new Option('--state <url>', 'the PostgreSQL state (def
 const dirOption = () => new Option('--dir <folder>', "the pipeline repository's root on every machine (default: the working directory)");
 
 export function addQueueCommands(program: Command, connectors: ConnectorRegistry): void {
+  addScheduleCommand(program, connectors);
+  addUnscheduleCommand(program);
+  addEnqueueCommand(program, connectors);
+  addWorkerCommand(program, connectors);
+  addWorkersCommand(program);
+}
+
+function addScheduleCommand(program: Command, connectors: ConnectorRegistry): void {
   program
     .command('schedule')
     .description('register pipelines to run on a cron schedule by the workers (again after changing a pipeline file: jobs carry its version)')
@@ -44,33 +54,47 @@ export function addQueueCommands(program: Command, connectors: ConnectorRegistry
     .option('--tz <zone>', 'the time zone the cron is read in', 'UTC')
     .addOption(dirOption())
     .addOption(stateOption())
-    .action(async (files: string[], opts: { cron: string; tz: string; dir?: string; state?: string }) => {
-      const { openQueue, requirePostgresState } = await queueModule();
-      const { saveSchedule, slotJob } = await import('../engine/queue/schedules.js');
-      const url = statePath(opts.state);
-      requirePostgresState(url, 'schedule');
-      const dir = resolve(opts.dir ?? '.');
-      const described = [];
-      for (const file of files) described.push(await describePipeline(connectors, file, dir));
-      const store = StateStore.open(url);
-      try {
-        for (const d of described) saveSchedule(store, { ...d, cron: opts.cron, timezone: opts.tz });
-      } finally {
-        store.close();
-      }
-      const queue = await openQueue(url, { supervise: false });
-      try {
-        for (const d of described) {
-          const job = slotJob({ ...d, cron: opts.cron, timezone: opts.tz, updatedAt: 0 }, new Date());
-          await queue.boss.send(RUN_QUEUE, job.data as unknown as object, { id: job.id, startAfter: job.startAfter });
-          process.stdout.write(`scheduled ${d.pipeline} (${d.file}) '${opts.cron}' ${opts.tz}: next run ${job.startAfter.toISOString()}\n`);
-        }
-      } finally {
-        await queue.close();
-      }
+    .action(async (files: string[], opts: ScheduleCommandOptions) => {
+      await schedulePipelines(connectors, files, opts);
       process.exitCode = EXIT.ok;
     });
+}
 
+interface ScheduleCommandOptions {
+  cron: string;
+  tz: string;
+  dir?: string;
+  state?: string;
+}
+
+/** Saves each pipeline's schedule, then queues its next slot (the workers seed the ones after). */
+async function schedulePipelines(connectors: ConnectorRegistry, files: readonly string[], opts: ScheduleCommandOptions): Promise<void> {
+  const { openQueue, requirePostgresState } = await queueModule();
+  const { saveSchedule, slotJob } = await import('../engine/queue/schedules.js');
+  const url = statePath(opts.state);
+  requirePostgresState(url, 'schedule');
+  const dir = resolve(opts.dir ?? '.');
+  const described = [];
+  for (const file of files) described.push(await describePipeline(connectors, file, dir));
+  const store = StateStore.open(url);
+  try {
+    for (const d of described) saveSchedule(store, { ...d, cron: opts.cron, timezone: opts.tz });
+  } finally {
+    store.close();
+  }
+  const queue = await openQueue(url, { supervise: false });
+  try {
+    for (const d of described) {
+      const job = slotJob({ ...d, cron: opts.cron, timezone: opts.tz, updatedAt: 0 }, new Date());
+      await queue.boss.send(RUN_QUEUE, job.data as unknown as object, { id: job.id, startAfter: job.startAfter });
+      process.stdout.write(`scheduled ${d.pipeline} (${d.file}) '${opts.cron}' ${opts.tz}: next run ${job.startAfter.toISOString()}\n`);
+    }
+  } finally {
+    await queue.close();
+  }
+}
+
+function addUnscheduleCommand(program: Command): void {
   program
     .command('unschedule')
     .description('stop running pipelines on their schedule (queued slots are skipped by the workers)')
@@ -89,7 +113,9 @@ export function addQueueCommands(program: Command, connectors: ConnectorRegistry
       }
       process.exitCode = EXIT.ok;
     });
+}
 
+function addEnqueueCommand(program: Command, connectors: ConnectorRegistry): void {
   program
     .command('enqueue')
     .description('queue one run of a pipeline now; a worker runs it (after the run in progress, if any: runs of a pipeline never overlap)')
@@ -111,7 +137,9 @@ export function addQueueCommands(program: Command, connectors: ConnectorRegistry
       }
       process.exitCode = EXIT.ok;
     });
+}
 
+function addWorkerCommand(program: Command, connectors: ConnectorRegistry): void {
   program
     .command('worker')
     .description('run queued and scheduled pipeline runs until SIGTERM/SIGINT, then finish or safely abandon the current ones and exit 0')
@@ -123,66 +151,82 @@ export function addQueueCommands(program: Command, connectors: ConnectorRegistry
     .option('--poll-seconds <s>', 'how often an idle worker asks for a job (≥ 0.5)', '2')
     .option('--grace-seconds <s>', 'on SIGTERM, how long running jobs may finish before they are aborted (they resume elsewhere)', '20')
     .option('--job-timeout <s>', "after how long a job whose worker vanished is given to another worker (the lock's lease still keeps runs apart)")
-    .action(
-      async (opts: {
-        concurrency: string;
-        dir?: string;
-        state?: string;
-        metricsPort?: string;
-        metricsHost: string;
-        pollSeconds: string;
-        graceSeconds: string;
-        jobTimeout?: string;
-      }) => {
-        const { requirePostgresState } = await queueModule();
-        const { startWorker } = await import('../engine/queue/worker.js');
-        const url = statePath(opts.state);
-        requirePostgresState(url, 'worker');
-        const number = (text: string, name: string, min: number) => {
-          const n = Number(text);
-          if (!Number.isFinite(n) || n < min) throw new LedgersyncError('invalid_arguments', 'config', `--${name} must be a number ≥ ${min}, got '${text}'`);
-          return n;
-        };
-        const concurrency = Math.floor(number(opts.concurrency, 'concurrency', 1));
-        const log = createLogger({ json: true });
-        const metrics = new WorkerMetrics();
-        const worker = await startWorker({
-          stateUrl: url,
-          connectors,
-          dir: resolve(opts.dir ?? '.'),
-          concurrency,
-          pollingIntervalSeconds: number(opts.pollSeconds, 'poll-seconds', 0.5),
-          graceMs: number(opts.graceSeconds, 'grace-seconds', 0) * 1000,
-          queue: {
-            ...(opts.jobTimeout !== undefined ? { jobTimeoutSeconds: Math.floor(number(opts.jobTimeout, 'job-timeout', 1)) } : {}),
-            ...(process.env['LEDGERSYNC_QUEUE_MAINTENANCE_SECONDS']
-              ? { maintenanceIntervalSeconds: Number(process.env['LEDGERSYNC_QUEUE_MAINTENANCE_SECONDS']) }
-              : {}),
-            ...(process.env['LEDGERSYNC_QUEUE_RETRY_DELAY_SECONDS'] ? { retryDelaySeconds: Number(process.env['LEDGERSYNC_QUEUE_RETRY_DELAY_SECONDS']) } : {}),
-            maxConnections: 2 + Math.min(concurrency, 4),
-          },
-          log,
-          metrics,
-          onJob: (event) => process.stdout.write(JSON.stringify(event) + '\n'),
-        });
-        let server: Server | undefined;
-        if (opts.metricsPort !== undefined) {
-          const served = await serveMetrics(metrics, () => worker.queue.depth(), opts.metricsHost, Math.floor(number(opts.metricsPort, 'metrics-port', 0)));
-          server = served.server;
-          log.info(`metrics on http://${opts.metricsHost}:${served.port}/metrics`);
-        }
-        log.info(`worker ${process.pid} started: ${concurrency} at a time`);
-        await new Promise<void>((resolveStop) => {
-          onStopSignal(() => resolveStop());
-        });
-        log.info('stopping: no new jobs; running ones finish or are abandoned to resume elsewhere');
-        await worker.stop();
-        server?.close();
-        log.info('stopped');
-        process.exitCode = EXIT.ok;
-      },
-    );
+    .action(async (opts: WorkerCommandOptions) => {
+      await runWorkerUntilSignal(connectors, opts);
+      process.exitCode = EXIT.ok;
+    });
+}
 
+interface WorkerCommandOptions {
+  concurrency: string;
+  dir?: string;
+  state?: string;
+  metricsPort?: string;
+  metricsHost: string;
+  pollSeconds: string;
+  graceSeconds: string;
+  jobTimeout?: string;
+}
+
+/** Starts a worker (and its /metrics), runs jobs until SIGTERM or SIGINT, then stops it. */
+async function runWorkerUntilSignal(connectors: ConnectorRegistry, opts: WorkerCommandOptions): Promise<void> {
+  const { requirePostgresState } = await queueModule();
+  const { startWorker } = await import('../engine/queue/worker.js');
+  const url = statePath(opts.state);
+  requirePostgresState(url, 'worker');
+  const concurrency = Math.floor(numberOption(opts.concurrency, 'concurrency', 1));
+  const log = createLogger({ json: true });
+  const metrics = new WorkerMetrics();
+  const worker = await startWorker({
+    stateUrl: url,
+    connectors,
+    dir: resolve(opts.dir ?? '.'),
+    concurrency,
+    pollingIntervalSeconds: numberOption(opts.pollSeconds, 'poll-seconds', 0.5),
+    graceMs: numberOption(opts.graceSeconds, 'grace-seconds', 0) * 1000,
+    queue: queueOptionsOf(opts, concurrency),
+    log,
+    metrics,
+    onJob: (event) => process.stdout.write(JSON.stringify(event) + '\n'),
+  });
+  const server = opts.metricsPort === undefined ? undefined : await serveWorkerMetrics(metrics, worker, opts.metricsHost, opts.metricsPort, log);
+  log.info(`worker ${process.pid} started: ${concurrency} at a time`);
+  await stopSignal();
+  log.info('stopping: no new jobs; running ones finish or are abandoned to resume elsewhere');
+  await worker.stop();
+  server?.close();
+  log.info('stopped');
+}
+
+function numberOption(text: string, name: string, min: number): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < min) throw new LedgersyncError('invalid_arguments', 'config', `--${name} must be a number ≥ ${min}, got '${text}'`);
+  return n;
+}
+
+/** The job timeout from the command line; maintenance and retry delay from the environment (tests shorten them); a connection per job, up to 4, besides pg-boss's own. */
+function queueOptionsOf(opts: WorkerCommandOptions, concurrency: number): QueueOptions {
+  const env = process.env;
+  return {
+    ...(opts.jobTimeout !== undefined ? { jobTimeoutSeconds: Math.floor(numberOption(opts.jobTimeout, 'job-timeout', 1)) } : {}),
+    ...(env['LEDGERSYNC_QUEUE_MAINTENANCE_SECONDS'] ? { maintenanceIntervalSeconds: Number(env['LEDGERSYNC_QUEUE_MAINTENANCE_SECONDS']) } : {}),
+    ...(env['LEDGERSYNC_QUEUE_RETRY_DELAY_SECONDS'] ? { retryDelaySeconds: Number(env['LEDGERSYNC_QUEUE_RETRY_DELAY_SECONDS']) } : {}),
+    maxConnections: 2 + Math.min(concurrency, 4),
+  };
+}
+
+async function serveWorkerMetrics(metrics: WorkerMetrics, worker: RunningWorker, host: string, port: string, log: Logger): Promise<Server> {
+  const served = await serveMetrics(metrics, () => worker.queue.depth(), host, Math.floor(numberOption(port, 'metrics-port', 0)));
+  log.info(`metrics on http://${host}:${served.port}/metrics`);
+  return served.server;
+}
+
+/** Resolves on the first SIGTERM or SIGINT. */
+function stopSignal(): Promise<void> {
+  return new Promise<void>((resolveStop) => onStopSignal(() => resolveStop()));
+}
+
+function addWorkersCommand(program: Command): void {
   program
     .command('workers')
     .description('every pipeline of the deployment: schedule, next and last run, outcome, dead letters, which worker holds its lock; and the queue')

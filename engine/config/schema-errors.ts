@@ -118,110 +118,149 @@ function dropOneOfNoise(errors: readonly ErrorObject[]): ErrorObject[] {
 }
 
 function toProblem(error: ErrorObject, ctx: SchemaErrorContext): ConfigProblem | undefined {
-  const { tree, root } = ctx;
-  const pointer = (ctx.base ?? '') + error.instancePath;
-  const human = humanPath(pointer);
-  const problem = (path: string, at: 'key' | 'value', message: string, code = ctx.code ?? 'schema'): ConfigProblem => ({
-    code,
-    file: tree.file,
-    path,
-    ...(at === 'key' ? tree.keyPosition(path) : tree.valuePosition(path)),
-    message,
-    severity: 'error',
-  });
-  const params = error.params as Record<string, unknown>;
-  const parent = error.parentSchema as Record<string, unknown> | undefined;
-  // propertyNames reports the inner failure too (with `propertyName`, or a schemaPath through propertyNames); the propertyNames error says it all.
-  if (((error.propertyName ?? params['propertyName']) !== undefined || error.schemaPath.includes('/propertyNames/')) && error.keyword !== 'propertyNames')
-    return undefined;
+  if (isInnerPropertyNameFailure(error)) return undefined;
+  const site = new ErrorSite(error, ctx);
+  return (problemByKeyword.get(error.keyword) ?? otherProblem)(site);
+}
 
-  switch (error.keyword) {
-    case 'required': {
-      const missing = String(params['missingProperty']);
-      return problem(pointer, 'key', `${humanPath(pointer + pointerOf([missing]))} is required`, 'schema_required');
-    }
-    case 'additionalProperties': {
-      const extra = String(params['additionalProperty']);
-      const known = Object.keys((parent?.['properties'] as Record<string, unknown> | undefined) ?? {});
-      return problem(
-        pointer + pointerOf([extra]),
-        'key',
-        `unknown property '${extra}' in ${describeLocation(pointer, root, ctx.document)}${didYouMean(extra, known)}`,
-        'schema_unknown_property',
-      );
-    }
-    case 'type': {
-      const expected = Array.isArray(params['type']) ? (params['type'] as string[]).join(' or ') : String(params['type']);
-      const variables = tree.interpolation(pointer)?.references.map((r) => `\${${r.name}}`) ?? [];
-      const from = variables.length ? ` (the value of ${variables.join(' and ')})` : '';
-      return problem(pointer, 'value', `${human} must be ${article(expected)}, not ${describeValue(error.data)}${from}`, 'schema_type');
-    }
-    case 'const':
-      return problem(pointer, 'value', `${human} must be ${JSON.stringify(params['allowedValue'])}, not ${describeValue(error.data)}`);
-    case 'enum': {
-      const allowed = (params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v));
-      const hint = typeof error.data === 'string' ? didYouMean(error.data, (params['allowedValues'] as unknown[]).map(String)) : '';
-      return problem(pointer, 'value', `${human} must be one of ${allowed.join(', ')}, not ${describeValue(error.data)}${hint}`);
-    }
-    case 'discriminator': {
-      const branches = ((parent?.['oneOf'] as Array<{ properties?: { type?: { const?: unknown } } }>) ?? []).map((b) => String(b.properties?.type?.const));
-      const tag = String(params['tag']);
-      const given = (error.data as Record<string, unknown> | null)?.[tag];
-      if (given === undefined)
-        return problem(pointer, 'key', `${humanPath(pointer + pointerOf([tag]))} is required (one of ${branches.join(', ')})`, 'schema_required');
-      const hint = typeof given === 'string' ? didYouMean(given, branches) : '';
-      return problem(
-        pointer + pointerOf([tag]),
-        'value',
-        `${humanPath(pointer + pointerOf([tag]))} must be one of ${branches.join(', ')}, not ${describeValue(given)}${hint}`,
-      );
-    }
-    case 'oneOf': {
-      const branches = ((parent?.['oneOf'] as Array<{ required?: string[] }>) ?? []).map((b) => (b.required ?? []).map((r) => `'${r}'`).join(' and '));
-      const data = error.data as Record<string, unknown> | null;
-      const given = branches.filter((_, i) =>
-        ((parent?.['oneOf'] as Array<{ required?: string[] }> | undefined)?.[i]?.required ?? []).every((r) => data && r in data),
-      );
-      return given.length > 1
-        ? problem(pointer, 'key', `${human} must have only one of ${branches.join(' or ')}`)
-        : problem(pointer, 'key', `${human} needs ${branches.join(' or ')}`, 'schema_required');
-    }
-    case 'pattern':
-      return problem(pointer, 'value', `${human} ${describeValue(error.data)} does not match the pattern ${String(params['pattern'])}`);
-    case 'format':
-      return problem(pointer, 'value', `${human} must be a valid ${String(params['format'])}, not ${describeValue(error.data)}`);
-    case 'minimum':
-    case 'maximum':
-    case 'exclusiveMinimum':
-    case 'exclusiveMaximum':
-      return problem(pointer, 'value', `${human} must be ${String(params['comparison'])} ${String(params['limit'])}, not ${describeValue(error.data)}`);
-    case 'minItems':
-      return problem(pointer, 'key', `${human} must have at least ${String(params['limit'])} item${params['limit'] === 1 ? '' : 's'}`);
-    case 'minProperties':
-      return problem(pointer, 'key', `${human} must not be empty`);
-    case 'minLength':
-      return problem(
-        pointer,
-        'value',
-        params['limit'] === 1 ? `${human} must not be empty` : `${human} must be at least ${String(params['limit'])} characters long`,
-      );
-    case 'maxLength':
-      return problem(pointer, 'value', `${human} must be at most ${String(params['limit'])} characters long`);
-    case 'uniqueItems':
-      return problem(pointer, 'value', `${human} has the same item twice (items ${String(params['j'])} and ${String(params['i'])})`);
-    case 'propertyNames': {
-      const name = String(params['propertyName']);
-      const pattern = (parent?.['propertyNames'] as { pattern?: string } | undefined)?.pattern;
-      return problem(
-        pointer + pointerOf([name]),
-        'key',
-        `'${name}' is not a valid name in ${describeLocation(pointer, root, ctx.document)}${pattern ? ` (names must match ${pattern})` : ''}`,
-      );
-    }
-    default:
-      return problem(pointer, 'value', `${human} ${error.message ?? 'is invalid'}`);
+/** propertyNames reports the inner failure too (with `propertyName`, or a schemaPath through propertyNames); the propertyNames error says it all. */
+function isInnerPropertyNameFailure(error: ErrorObject): boolean {
+  const params = error.params as Record<string, unknown>;
+  return ((error.propertyName ?? params['propertyName']) !== undefined || error.schemaPath.includes('/propertyNames/')) && error.keyword !== 'propertyNames';
+}
+
+/** One ajv error with what every message about it needs: where it points, that place in words, and a problem at it. */
+class ErrorSite {
+  readonly pointer: string;
+  readonly human: string;
+  readonly params: Record<string, unknown>;
+  readonly parent: Record<string, unknown> | undefined;
+  readonly data: unknown;
+
+  constructor(
+    readonly error: ErrorObject,
+    private readonly ctx: SchemaErrorContext,
+  ) {
+    this.pointer = (ctx.base ?? '') + error.instancePath;
+    this.human = humanPath(this.pointer);
+    this.params = error.params as Record<string, unknown>;
+    this.parent = error.parentSchema as Record<string, unknown> | undefined;
+    this.data = error.data;
+  }
+
+  /** The pointer of property `name` of the value the error is about. */
+  below(name: string): string {
+    return this.pointer + pointerOf([name]);
+  }
+
+  /** The value's place in words: `stream 'invoices'`, `lookup table 'gl'`, or its path. */
+  location(): string {
+    return describeLocation(this.pointer, this.ctx.root, this.ctx.document);
+  }
+
+  /** ` (the value of ${A} and ${B})` when the value was interpolated, else nothing. */
+  interpolatedFrom(): string {
+    const variables = this.ctx.tree.interpolation(this.pointer)?.references.map((r) => `\${${r.name}}`) ?? [];
+    return variables.length ? ` (the value of ${variables.join(' and ')})` : '';
+  }
+
+  problem(path: string, at: 'key' | 'value', message: string, code = this.ctx.code ?? 'schema'): ConfigProblem {
+    const { tree } = this.ctx;
+    return {
+      code,
+      file: tree.file,
+      path,
+      ...(at === 'key' ? tree.keyPosition(path) : tree.valuePosition(path)),
+      message,
+      severity: 'error',
+    };
   }
 }
+
+type ProblemAt = (site: ErrorSite) => ConfigProblem;
+
+function missingProperty(s: ErrorSite): ConfigProblem {
+  return s.problem(s.pointer, 'key', `${humanPath(s.below(String(s.params['missingProperty'])))} is required`, 'schema_required');
+}
+
+function unknownProperty(s: ErrorSite): ConfigProblem {
+  const extra = String(s.params['additionalProperty']);
+  const known = Object.keys((s.parent?.['properties'] as Record<string, unknown> | undefined) ?? {});
+  return s.problem(s.below(extra), 'key', `unknown property '${extra}' in ${s.location()}${didYouMean(extra, known)}`, 'schema_unknown_property');
+}
+
+function wrongType(s: ErrorSite): ConfigProblem {
+  const expected = Array.isArray(s.params['type']) ? (s.params['type'] as string[]).join(' or ') : String(s.params['type']);
+  return s.problem(s.pointer, 'value', `${s.human} must be ${article(expected)}, not ${describeValue(s.data)}${s.interpolatedFrom()}`, 'schema_type');
+}
+
+function notTheAllowedValues(s: ErrorSite): ConfigProblem {
+  const allowed = (s.params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v));
+  const hint = typeof s.data === 'string' ? didYouMean(s.data, (s.params['allowedValues'] as unknown[]).map(String)) : '';
+  return s.problem(s.pointer, 'value', `${s.human} must be one of ${allowed.join(', ')}, not ${describeValue(s.data)}${hint}`);
+}
+
+/** A tagged union (`type: basic`) whose tag is missing or names no branch. */
+function wrongTag(s: ErrorSite): ConfigProblem {
+  const branches = ((s.parent?.['oneOf'] as Array<{ properties?: { type?: { const?: unknown } } }>) ?? []).map((b) => String(b.properties?.type?.const));
+  const tag = String(s.params['tag']);
+  const given = (s.data as Record<string, unknown> | null)?.[tag];
+  if (given === undefined) return s.problem(s.pointer, 'key', `${humanPath(s.below(tag))} is required (one of ${branches.join(', ')})`, 'schema_required');
+  const hint = typeof given === 'string' ? didYouMean(given, branches) : '';
+  return s.problem(s.below(tag), 'value', `${humanPath(s.below(tag))} must be one of ${branches.join(', ')}, not ${describeValue(given)}${hint}`);
+}
+
+/** A `oneOf` of required-property sets: none of them given, or more than one. */
+function noneOrSeveralBranches(s: ErrorSite): ConfigProblem {
+  const oneOf = (s.parent?.['oneOf'] as Array<{ required?: string[] }> | undefined) ?? [];
+  const branches = oneOf.map((b) => (b.required ?? []).map((r) => `'${r}'`).join(' and '));
+  const data = s.data as Record<string, unknown> | null;
+  const given = branches.filter((_, i) => (oneOf[i]?.required ?? []).every((r) => data && r in data));
+  return given.length > 1
+    ? s.problem(s.pointer, 'key', `${s.human} must have only one of ${branches.join(' or ')}`)
+    : s.problem(s.pointer, 'key', `${s.human} needs ${branches.join(' or ')}`, 'schema_required');
+}
+
+function outOfRange(s: ErrorSite): ConfigProblem {
+  return s.problem(s.pointer, 'value', `${s.human} must be ${String(s.params['comparison'])} ${String(s.params['limit'])}, not ${describeValue(s.data)}`);
+}
+
+function tooShort(s: ErrorSite): ConfigProblem {
+  const limit = s.params['limit'];
+  return s.problem(s.pointer, 'value', limit === 1 ? `${s.human} must not be empty` : `${s.human} must be at least ${String(limit)} characters long`);
+}
+
+function invalidPropertyName(s: ErrorSite): ConfigProblem {
+  const name = String(s.params['propertyName']);
+  const pattern = (s.parent?.['propertyNames'] as { pattern?: string } | undefined)?.pattern;
+  return s.problem(s.below(name), 'key', `'${name}' is not a valid name in ${s.location()}${pattern ? ` (names must match ${pattern})` : ''}`);
+}
+
+function otherProblem(s: ErrorSite): ConfigProblem {
+  return s.problem(s.pointer, 'value', `${s.human} ${s.error.message ?? 'is invalid'}`);
+}
+
+const problemByKeyword = new Map<string, ProblemAt>([
+  ['required', missingProperty],
+  ['additionalProperties', unknownProperty],
+  ['type', wrongType],
+  ['const', (s) => s.problem(s.pointer, 'value', `${s.human} must be ${JSON.stringify(s.params['allowedValue'])}, not ${describeValue(s.data)}`)],
+  ['enum', notTheAllowedValues],
+  ['discriminator', wrongTag],
+  ['oneOf', noneOrSeveralBranches],
+  ['pattern', (s) => s.problem(s.pointer, 'value', `${s.human} ${describeValue(s.data)} does not match the pattern ${String(s.params['pattern'])}`)],
+  ['format', (s) => s.problem(s.pointer, 'value', `${s.human} must be a valid ${String(s.params['format'])}, not ${describeValue(s.data)}`)],
+  ['minimum', outOfRange],
+  ['maximum', outOfRange],
+  ['exclusiveMinimum', outOfRange],
+  ['exclusiveMaximum', outOfRange],
+  ['minItems', (s) => s.problem(s.pointer, 'key', `${s.human} must have at least ${String(s.params['limit'])} item${s.params['limit'] === 1 ? '' : 's'}`)],
+  ['minProperties', (s) => s.problem(s.pointer, 'key', `${s.human} must not be empty`)],
+  ['minLength', tooShort],
+  ['maxLength', (s) => s.problem(s.pointer, 'value', `${s.human} must be at most ${String(s.params['limit'])} characters long`)],
+  ['uniqueItems', (s) => s.problem(s.pointer, 'value', `${s.human} has the same item twice (items ${String(s.params['j'])} and ${String(s.params['i'])})`)],
+  ['propertyNames', invalidPropertyName],
+]);
 
 function article(type: string): string {
   if (type === 'object') return 'a mapping';

@@ -1,0 +1,171 @@
+/**
+ * One run job taken from the queue: checked (a run job, still scheduled, the pipeline file in the
+ * job's version), run, counted in the metrics and reported; then settled with pg-boss, by returning
+ * (done) or throwing (failed: pg-boss gives it again after its retry delay).
+ */
+import { hostname } from 'node:os';
+import type PgBoss from 'pg-boss';
+import type { ConnectorRegistry } from '../connector/registry.js';
+import { LedgersyncError, asLedgersyncError } from '../errors.js';
+import type { Logger } from '../log.js';
+import { silentProgress } from '../run/progress.js';
+import { runPipeline, type RunSummary } from '../run/runner.js';
+import { RUN_QUEUE, verifyJobFile, type RunJob } from './jobs.js';
+import { countingRateLimits, type WorkerMetrics } from './metrics.js';
+import type { ScheduleSeeder } from './schedule-seeder.js';
+
+export interface JobEvent {
+  event: 'job';
+  id: string;
+  pipeline: string;
+  reason: string;
+  slot?: string;
+  worker: string;
+  retry: number;
+  startedAt: string;
+  finishedAt: string;
+  /** success, partial, failed, locked, invalid, refused, unscheduled, abandoned. */
+  status: string;
+  exitCode?: number;
+  runId?: string;
+  error?: { code: string; message: string };
+}
+
+export interface RunJobOptions {
+  connectors: ConnectorRegistry;
+  /** The PostgreSQL state URL the pipelines run against. */
+  stateUrl: string;
+  /** The folder jobs' pipeline files are relative to. */
+  dir: string;
+  log: Logger;
+  metrics: WorkerMetrics;
+  /** One call per job finished or refused. */
+  onJob?: ((event: JobEvent) => void) | undefined;
+  boss: PgBoss;
+  schedules: ScheduleSeeder;
+  /** Aborts the running pipelines when the worker stops and the grace period is over. */
+  signal: AbortSignal;
+  /** Whether the worker is stopping: a run aborted then is abandoned, to resume elsewhere. */
+  stopping: () => boolean;
+}
+
+type Job = PgBoss.JobWithMetadata<unknown>;
+type Report = (status: string, extra?: Partial<JobEvent>) => void;
+
+const WORKER = `${hostname()}:${process.pid}`;
+
+export class RunJobHandler {
+  constructor(private readonly options: RunJobOptions) {}
+
+  async handle([job]: Job[]): Promise<unknown> {
+    if (!job) return undefined;
+    const startedAt = new Date();
+    const report = jobReporter(job, startedAt, this.options.onJob);
+    const { data } = job;
+    const { metrics } = this.options;
+    if (!isRunJob(data)) {
+      metrics.refused.add({ reason: 'invalid_job' });
+      report('refused', { error: { code: 'invalid_job', message: 'the job carries no pipeline, file and sha256' } });
+      return { refused: 'invalid_job' };
+    }
+    if (data.reason === 'schedule' && !this.options.schedules.isScheduled(data)) {
+      metrics.refused.add({ reason: 'unscheduled' });
+      report('unscheduled');
+      return { skipped: 'unscheduled' };
+    }
+    const pipelinePath = this.verifiedFile(job.id, data, report);
+    const summary = await this.run(data, pipelinePath, startedAt);
+    const abandoned = this.options.stopping() && summary.error?.code === 'run_aborted';
+    const status = abandoned ? 'abandoned' : summary.status;
+    countOutcome(metrics, data.pipeline, summary, status);
+    report(status, {
+      exitCode: summary.exitCode,
+      ...(summary.runId ? { runId: summary.runId } : {}),
+      ...(summary.error ? { error: { code: summary.error.code, message: summary.error.message } } : {}),
+    });
+    return this.settle(job.id, summary, abandoned);
+  }
+
+  /** The pipeline file, in the version the job names; else the job fails (pg-boss retries it, maybe on a worker that has the version). */
+  private verifiedFile(jobId: string, data: RunJob, report: Report): string {
+    try {
+      return verifyJobFile(data, this.options.dir);
+    } catch (error) {
+      const e = asLedgersyncError(error);
+      this.options.metrics.refused.add({ reason: e.code });
+      this.options.log.warn(`job ${jobId}: ${e.message}`);
+      report('refused', { error: { code: e.code, message: e.message } });
+      throw e;
+    }
+  }
+
+  private async run(data: RunJob, pipelinePath: string, startedAt: Date): Promise<RunSummary> {
+    const { metrics, log } = this.options;
+    metrics.busy.add({}, 1);
+    try {
+      return await runPipeline({
+        connectors: this.options.connectors,
+        pipelinePath,
+        statePath: this.options.stateUrl,
+        log: countingRateLimits(log.child(data.pipeline), metrics, data.pipeline),
+        progress: silentProgress,
+        signal: this.options.signal,
+      });
+    } finally {
+      metrics.busy.add({}, -1);
+      metrics.runSeconds.add({ pipeline: data.pipeline }, (Date.now() - startedAt.getTime()) / 1000);
+    }
+  }
+
+  /**
+   * Locked (another run of the pipeline holds it), transient (state, network) or abandoned: fail,
+   * so pg-boss gives the job again after its retry delay. A config error or records in the
+   * dead-letter table will not get better by retrying: the job is done, the run says what failed.
+   */
+  private async settle(jobId: string, summary: RunSummary, abandoned: boolean): Promise<unknown> {
+    if (abandoned) {
+      // Failed here, not by pg-boss after the handler returns: the queue's pool closes as this worker stops.
+      await this.options.boss.fail(RUN_QUEUE, jobId, { abandoned: true, runId: summary.runId });
+      return undefined;
+    }
+    if (summary.exitCode === 3 || summary.exitCode === 4) {
+      throw new LedgersyncError(summary.error?.code === 'run_locked' ? 'run_locked' : 'run_aborted', 'transient', summary.error?.message ?? summary.status);
+    }
+    return { runId: summary.runId, status: summary.status, exitCode: summary.exitCode };
+  }
+}
+
+function isRunJob(data: unknown): data is RunJob {
+  const d = data as Partial<RunJob> | null;
+  return !!d && typeof d.pipeline === 'string' && typeof d.file === 'string' && typeof d.sha256 === 'string' && typeof d.reason === 'string';
+}
+
+/** Reports the job's end to `onJob`, with what the job says of itself (`?` when it is no run job). */
+function jobReporter(job: Job, startedAt: Date, onJob: RunJobOptions['onJob']): Report {
+  const data = job.data;
+  return (status, extra = {}) =>
+    onJob?.({
+      event: 'job',
+      id: job.id,
+      pipeline: isRunJob(data) ? data.pipeline : '?',
+      reason: isRunJob(data) ? data.reason : '?',
+      ...(isRunJob(data) && data.slot ? { slot: data.slot } : {}),
+      worker: WORKER,
+      retry: job.retryCount,
+      startedAt: startedAt.toISOString(),
+      finishedAt: new Date().toISOString(),
+      status,
+      ...extra,
+    });
+}
+
+/** The run's outcome, its records per stream and result, and its error code in the worker's metrics. */
+function countOutcome(metrics: WorkerMetrics, pipeline: string, summary: RunSummary, status: string): void {
+  metrics.runs.add({ pipeline, outcome: status });
+  for (const [stream, counts] of Object.entries(summary.streams)) {
+    for (const result of ['read', 'created', 'updated', 'skipped', 'failed'] as const) {
+      if (counts[result]) metrics.records.add({ pipeline, stream, result }, counts[result]);
+    }
+  }
+  if (summary.error && summary.status !== 'locked') metrics.failures.add({ pipeline, code: summary.error.code });
+}
