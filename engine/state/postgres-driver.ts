@@ -40,6 +40,8 @@ interface QueryResult {
 }
 
 interface Reply extends QueryResult {
+  /** The request this answers. */
+  id?: number;
   results?: QueryResult[];
   error?: { message: string; code?: string; connection: boolean; index?: number };
 }
@@ -114,6 +116,8 @@ export class PostgresDriver implements StateDriver {
   private readonly key: string;
   /** How many migrations this driver has seen applied (a pooled driver skips the check). */
   private migrated = 0;
+  /** Numbers requests, so that a late answer to one given up on is never taken for the next one's. */
+  private lastRequestId = 0;
   /** Round trips to connection threads and statements sent, by every driver of this process (the benchmark reports them per record). */
   static totalRoundTrips = 0;
   static totalStatements = 0;
@@ -173,12 +177,27 @@ export class PostgresDriver implements StateDriver {
 
   private call(request: Request): Reply {
     if (this.closed) throw new LedgersyncError('state_unavailable', 'transient', `the state database ${this.location} was already closed`);
-    Atomics.store(this.signal, 0, 0);
     PostgresDriver.totalRoundTrips++;
     PostgresDriver.totalStatements += request.op === 'batch' ? request.statements.length : 1;
-    this.port.postMessage(request);
+    const id = ++this.lastRequestId;
+    Atomics.store(this.signal, 0, 0);
+    this.port.postMessage({ ...request, id });
     const started = Date.now();
-    while (Atomics.wait(this.signal, 0, 0, 1000) === 'timed-out') {
+    for (;;) {
+      // Reset before draining: an answer that lands after the drain sets it again and ends the wait at once.
+      Atomics.store(this.signal, 0, 0);
+      // An answer to a request given up on earlier (it timed out) may still arrive: it is skipped,
+      // never taken for this request's.
+      for (let received = receiveMessageOnPort(this.port); received; received = receiveMessageOnPort(this.port)) {
+        const reply = received.message as Reply;
+        if (reply.id !== id) continue;
+        if (reply.error) {
+          const text = request.op === 'query' ? request.text : request.op === 'batch' ? (request.statements[reply.error.index ?? 0]?.text ?? 'batch') : 'close';
+          throw this.describe(reply.error, text);
+        }
+        return reply;
+      }
+      if (Atomics.wait(this.signal, 0, 0, 1000) !== 'timed-out') continue;
       const waited = Date.now() - started;
       if (Atomics.load(this.signal, 1) === 0 && waited > THREAD_START_MS) {
         throw new LedgersyncError('state_unavailable', 'system', `the thread that talks to the state database ${this.location} did not start`, {
@@ -196,14 +215,6 @@ export class PostgresDriver implements StateDriver {
         );
       }
     }
-    const received = receiveMessageOnPort(this.port);
-    if (!received) throw new LedgersyncError('state_unavailable', 'transient', `the state database thread of ${this.location} stopped`);
-    const reply = received.message as Reply;
-    if (reply.error) {
-      const text = request.op === 'query' ? request.text : request.op === 'batch' ? (request.statements[reply.error.index ?? 0]?.text ?? 'batch') : 'close';
-      throw this.describe(reply.error, text);
-    }
-    return reply;
   }
 
   private describe(error: NonNullable<Reply['error']>, text: string): LedgersyncError {

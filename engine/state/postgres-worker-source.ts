@@ -3,14 +3,14 @@
  * evaluated as a CommonJS worker (`new Worker(source, { eval: true })`) so it runs the same from the
  * TypeScript sources under test and from dist/, and needs no build step of its own.
  *
- * Protocol: the caller posts one request on `port`, then blocks on `signal[0]` with Atomics.wait;
+ * Protocol: the caller posts one request (numbered `id`) on `port`, then blocks on `signal[0]` with Atomics.wait;
  * this thread answers on `port` and only then sets `signal[0] = 1` and notifies, so the answer is
  * there when the caller wakes (it reads it with receiveMessageOnPort). `signal[1] = 1` says the
  * thread started.
  *
  * Requests: `{ op: 'query', text, params, prepare, reconnect }`, `{ op: 'batch', statements: [{ text,
  * params, prepare }], reconnect }` (run in order, up to the first failure), `{ op: 'close' }`.
- * Answers: `{ rows, rowCount }`, `{ results: [{ rows, rowCount }] }`, or
+ * Answers carry the request's `id`: `{ rows, rowCount }`, `{ results: [{ rows, rowCount }] }`, or
  * `{ error: { message, code, connection, index? } }`.
  */
 export const POSTGRES_WORKER_SOURCE = String.raw`
@@ -111,7 +111,7 @@ port.on('message', async (request) => {
     if (connection) broken = broken || error;
     reply = { error: { message: String(error && error.message), code: error && error.code, connection, index: error && error.batchIndex } };
   }
-  port.postMessage(reply);
+  port.postMessage({ ...reply, id: request.id });
   Atomics.store(signal, 0, 1);
   Atomics.notify(signal, 0);
 });
