@@ -24,8 +24,12 @@ export function addServeCommand(program: Command, connectors: ConnectorRegistry)
     .argument('<pipelines...>', 'pipeline YAML files, one endpoint each')
     .option('--port <port>', 'port to listen on (0: any free port)', '8080')
     .option('--host <host>', 'address to listen on (0.0.0.0 to take deliveries without a reverse proxy)', '127.0.0.1')
-    .option('--state <path>', 'state database (the queue, the ledger and the audit trail live there)')
-    .action(async (pipelines: string[], opts: { port: string; host: string; state?: string }) => {
+    .option(
+      '--state <path>',
+      'state database (the queue, the ledger and the audit trail live there); with postgres://… (or LEDGERSYNC_STATE) events go to the job queue and `ledgersync worker` syncs them',
+    )
+    .option('--dir <folder>', "with PostgreSQL state: the pipeline repository's root, as the workers' --dir (default: the working directory)")
+    .action(async (pipelines: string[], opts: { port: string; host: string; state?: string; dir?: string }) => {
       const log = createLogger();
       let handle: Awaited<ReturnType<typeof startServe>>;
       try {
@@ -35,6 +39,7 @@ export function addServeCommand(program: Command, connectors: ConnectorRegistry)
           statePath: statePath(opts.state),
           port: portOf(opts.port),
           host: opts.host,
+          jobDir: resolve(opts.dir ?? '.'),
           log,
         });
       } catch (thrown) {

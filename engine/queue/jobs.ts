@@ -11,7 +11,7 @@ import { LedgersyncError } from '../errors.js';
 /** The one queue every run goes through: `enqueue`, schedules and webhook events alike. */
 export const RUN_QUEUE = 'ledgersync-run';
 
-/** Why a run was queued. `webhook` is the hook for `ledgersync serve`: an event that asks for a run of its pipeline. */
+/** Why a run was queued. `webhook`: `ledgersync serve` stored an event of the pipeline; the job syncs what it names. */
 export type JobReason = 'enqueue' | 'schedule' | 'webhook';
 
 export interface RunJob {
@@ -24,8 +24,12 @@ export interface RunJob {
   reason: JobReason;
   /** For `schedule`: the slot this run is for (ISO 8601), from which lateness is measured. */
   slot?: string;
-  /** For `webhook`: the event, as `serve` received it (its id and type at least). */
-  event?: { id: string; type: string; [field: string]: unknown };
+  /**
+   * For `webhook`: the event's id (and the type its delivery claimed, for logs). Never its body: the
+   * event is in webhook_events in the same database, and it is fetched again from the source by id
+   * before anything is written, so the body would only put customer data in the queue's tables.
+   */
+  event?: { id: string; type?: string };
 }
 
 export function sha256Of(bytes: Buffer | string): string {
@@ -79,5 +83,6 @@ export function uuidFrom(text: string): string {
  * queues nothing more (pg-boss inserts a job id once).
  */
 export function webhookJob(pipeline: Pick<RunJob, 'pipeline' | 'file' | 'sha256'>, event: NonNullable<RunJob['event']>): { id: string; data: RunJob } {
-  return { id: uuidFrom(`webhook@${pipeline.pipeline}@${event.id}`), data: { ...pipeline, reason: 'webhook', event } };
+  const carried = { id: event.id, ...(event.type !== undefined ? { type: event.type } : {}) };
+  return { id: uuidFrom(`webhook@${pipeline.pipeline}@${event.id}`), data: { ...pipeline, reason: 'webhook', event: carried } };
 }

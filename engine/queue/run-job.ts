@@ -10,6 +10,7 @@ import { LedgersyncError, asLedgersyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { silentProgress } from '../run/progress.js';
 import { runPipeline, type RunSummary } from '../run/runner.js';
+import { runWebhookJob, type WebhookJobResult } from './webhook-job.js';
 import { RUN_QUEUE, verifyJobFile, type RunJob } from './jobs.js';
 import { countingRateLimits, type WorkerMetrics } from './metrics.js';
 import type { ScheduleSeeder } from './schedule-seeder.js';
@@ -20,11 +21,13 @@ export interface JobEvent {
   pipeline: string;
   reason: string;
   slot?: string;
+  /** For a webhook job: the event it was sent for. */
+  eventId?: string;
   worker: string;
   retry: number;
   startedAt: string;
   finishedAt: string;
-  /** success, partial, failed, locked, invalid, refused, unscheduled, abandoned. */
+  /** success, partial, failed, locked, invalid, refused, unscheduled, abandoned; for a webhook job also already_synced, unknown_event. */
   status: string;
   exitCode?: number;
   runId?: string;
@@ -65,7 +68,7 @@ export class RunJobHandler {
     const { metrics } = this.options;
     if (!isRunJob(data)) {
       metrics.refused.add({ reason: 'invalid_job' });
-      report('refused', { error: { code: 'invalid_job', message: 'the job carries no pipeline, file and sha256' } });
+      report('refused', { error: { code: 'invalid_job', message: 'the job carries no pipeline, file and sha256 (and a webhook job no event id)' } });
       return { refused: 'invalid_job' };
     }
     if (data.reason === 'schedule' && !this.options.schedules.isScheduled(data)) {
@@ -74,9 +77,9 @@ export class RunJobHandler {
       return { skipped: 'unscheduled' };
     }
     const pipelinePath = this.verifiedFile(job.id, data, report);
-    const summary = await this.run(data, pipelinePath, startedAt);
+    const { summary, skipped } = await this.run(data, pipelinePath, startedAt);
     const abandoned = this.options.stopping() && summary.error?.code === 'run_aborted';
-    const status = abandoned ? 'abandoned' : summary.status;
+    const status = abandoned ? 'abandoned' : (skipped ?? summary.status);
     countOutcome(metrics, data.pipeline, summary, status);
     report(status, {
       exitCode: summary.exitCode,
@@ -99,18 +102,15 @@ export class RunJobHandler {
     }
   }
 
-  private async run(data: RunJob, pipelinePath: string, startedAt: Date): Promise<RunSummary> {
+  /** A run of the pipeline, or for a `webhook` job the sync of its event (and of the others due), under the same run lock. */
+  private async run(data: RunJob, pipelinePath: string, startedAt: Date): Promise<WebhookJobResult> {
     const { metrics, log } = this.options;
+    const jobLog = countingRateLimits(log.child(data.pipeline), metrics, data.pipeline);
+    const common = { connectors: this.options.connectors, pipelinePath, log: jobLog, signal: this.options.signal };
     metrics.busy.add({}, 1);
     try {
-      return await runPipeline({
-        connectors: this.options.connectors,
-        pipelinePath,
-        statePath: this.options.stateUrl,
-        log: countingRateLimits(log.child(data.pipeline), metrics, data.pipeline),
-        progress: silentProgress,
-        signal: this.options.signal,
-      });
+      if (data.reason === 'webhook' && data.event) return await runWebhookJob({ ...common, stateUrl: this.options.stateUrl, eventId: data.event.id });
+      return { summary: await runPipeline({ ...common, statePath: this.options.stateUrl, progress: silentProgress }) };
     } finally {
       metrics.busy.add({}, -1);
       metrics.runSeconds.add({ pipeline: data.pipeline }, (Date.now() - startedAt.getTime()) / 1000);
@@ -137,7 +137,8 @@ export class RunJobHandler {
 
 function isRunJob(data: unknown): data is RunJob {
   const d = data as Partial<RunJob> | null;
-  return !!d && typeof d.pipeline === 'string' && typeof d.file === 'string' && typeof d.sha256 === 'string' && typeof d.reason === 'string';
+  if (!d || typeof d.pipeline !== 'string' || typeof d.file !== 'string' || typeof d.sha256 !== 'string' || typeof d.reason !== 'string') return false;
+  return d.reason !== 'webhook' || typeof d.event?.id === 'string';
 }
 
 /** Reports the job's end to `onJob`, with what the job says of itself (`?` when it is no run job). */
@@ -150,6 +151,7 @@ function jobReporter(job: Job, startedAt: Date, onJob: RunJobOptions['onJob']): 
       pipeline: isRunJob(data) ? data.pipeline : '?',
       reason: isRunJob(data) ? data.reason : '?',
       ...(isRunJob(data) && data.slot ? { slot: data.slot } : {}),
+      ...(isRunJob(data) && data.event ? { eventId: data.event.id } : {}),
       worker: WORKER,
       retry: job.retryCount,
       startedAt: startedAt.toISOString(),

@@ -2,7 +2,8 @@
  * The HTTP side of `ledgersync serve`: `POST /webhooks/<pipeline name>` takes a delivery, checks
  * the secret, the size and the JSON, stores the event in the state file and only then answers 2xx;
  * `GET /healthz` says whether the process is up and how its queues stand. Nothing is synced here:
- * the pipeline's worker does that after the answer (engine/serve/worker.ts).
+ * the pipeline's worker does that after the answer (engine/serve/worker.ts), or with PostgreSQL
+ * state a queue worker, to which the event is handed off before the answer (queue-handoff.ts).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
@@ -21,6 +22,12 @@ export interface ReceiverOptions {
   enqueue(pipeline: string, eventId: string, eventType: string | undefined): 'queued' | 'duplicate';
   /** Called after a new event was stored, to wake the pipeline's worker. */
   queued(pipeline: string): void;
+  /**
+   * With PostgreSQL state: hands the stored event (new or delivered again) to the job queue before
+   * the delivery is acknowledged. Throws when the queue cannot take it: the answer is then 503, the
+   * event stays stored, and the sender's next delivery hands it off again.
+   */
+  handOff?(pipeline: string, eventId: string, eventType: string | undefined, stored: 'queued' | 'duplicate'): Promise<void>;
   /** False once the process is stopping: deliveries get 503 so the sender retries later. */
   accepting(): boolean;
   health(): { healthy: boolean; body: Record<string, unknown> };
@@ -107,6 +114,16 @@ export function createWebhookServer(options: ReceiverOptions): Server {
     } catch (error) {
       log.error(`could not store event ${read.eventId} for ${name}: ${(error as Error).message}; answered 503 so that it is delivered again`);
       return { status: 503, body: { error: 'the event could not be stored: deliver again later' }, headers: { 'retry-after': '10' } };
+    }
+    if (options.handOff) {
+      try {
+        await options.handOff(name, read.eventId, read.eventType, result);
+      } catch (error) {
+        log.error(
+          `${name}: event ${read.eventId} is stored but could not be queued as a job: ${(error as Error).message}; answered 503 so that it is delivered again`,
+        );
+        return { status: 503, body: { error: 'the event could not be queued: deliver again later' }, headers: { 'retry-after': '10' } };
+      }
     }
     if (result === 'queued') {
       log.info(`${name}: event ${read.eventId}${read.eventType ? ` (${read.eventType})` : ''} queued in ${Math.round(performance.now() - arrived)} ms`);

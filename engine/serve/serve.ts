@@ -1,7 +1,9 @@
 /**
  * `ledgersync serve`: one HTTP endpoint per pipeline for its source's webhooks, a durable queue in
- * the state file, and one worker per pipeline that syncs what the events name. `stop()` (SIGTERM)
- * refuses new deliveries with 503, lets every worker finish the events that are due, then closes.
+ * the state, and one worker per pipeline that syncs what the events name. With PostgreSQL state
+ * the events go to the job queue instead (queue-handoff.ts), and the queue's workers sync them.
+ * `stop()` (SIGTERM) refuses new deliveries with 503, lets every worker finish the events that are
+ * due, then closes.
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -12,7 +14,9 @@ import type { Plan } from '../config/plan.js';
 import { connectorModule, type ConnectorRegistry } from '../connector/registry.js';
 import type { WebhookReceiver } from '../connector/webhook.js';
 import { closeHttpAgent } from '../http/connection.js';
+import { isPostgresUrl } from '../state/driver.js';
 import { StateStore } from '../state/store.js';
+import { QueueHandoff } from './queue-handoff.js';
 import { createWebhookServer } from './receiver.js';
 import { webhookSecretOf } from './secret.js';
 import { WebhookWorker, type WorkerOptions } from './worker.js';
@@ -27,6 +31,8 @@ export interface ServeOptions {
   host: string;
   env?: Record<string, string | undefined>;
   log?: Logger;
+  /** With PostgreSQL state: the folder job file names are relative to (the workers' `--dir`). Default the working directory. */
+  jobDir?: string;
   /** Tuning for tests: lock retry and retry back-off of the workers. */
   worker?: Pick<WorkerOptions, 'lockRetryMs' | 'retryDelayMs' | 'batchSize'>;
 }
@@ -44,11 +50,12 @@ export interface ServeHandle {
   closed: Promise<{ drained: boolean }>;
 }
 
-async function loadAll(options: ServeOptions, env: Record<string, string | undefined>): Promise<Plan[]> {
+/** `validate` when the queue's workers sync the events: this process then reads no credential. */
+async function loadAll(options: ServeOptions, env: Record<string, string | undefined>, mode: 'run' | 'validate'): Promise<Plan[]> {
   const plans: Plan[] = [];
   const problems = [];
   for (const path of options.pipelinePaths) {
-    const loaded = await loadPipeline(path, { env, mode: 'run', connectorsDir: options.connectors.descriptorsDir });
+    const loaded = await loadPipeline(path, { env, mode, connectorsDir: options.connectors.descriptorsDir });
     const errors = loaded.problems.filter((p) => p.severity === 'error');
     problems.push(...errors);
     if (loaded.plan && !errors.length) plans.push(loaded.plan);
@@ -101,11 +108,24 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const env = options.env ?? process.env;
   const log = options.log ?? createLogger();
   const secret = webhookSecretOf(env);
-  const plans = await loadAll(options, env);
+  const toQueue = isPostgresUrl(options.statePath);
+  const plans = await loadAll(options, env, toQueue ? 'validate' : 'run');
   const receivers = new Map(plans.map((plan) => [plan.name, receiverOf(options.connectors, plan)]));
   const state = StateStore.open(options.statePath);
   const workers = new Map<string, WebhookWorker>();
-  for (const plan of plans) {
+  let handoff: QueueHandoff | undefined;
+  if (toQueue) {
+    try {
+      handoff = await QueueHandoff.open(options.statePath, state, plans, options.jobDir ?? process.cwd(), log);
+      const sent = await handoff.sendQueued();
+      if (sent) log.info(`${sent} stored event(s) that had no job yet were handed to the job queue`);
+    } catch (error) {
+      await handoff?.close();
+      state.close();
+      throw error;
+    }
+  }
+  for (const plan of toQueue ? [] : plans) {
     const recovered = state.webhooks.recover(plan.name);
     if (recovered) log.info(`${plan.name}: ${recovered} event(s) a stopped process was syncing are queued again`);
     workers.set(
@@ -119,11 +139,18 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     pipelines: receivers,
     enqueue: (pipeline, eventId, eventType) => state.webhooks.enqueue(pipeline, eventId, eventType, Date.now()),
     queued: (pipeline) => workers.get(pipeline)?.wake(),
+    ...(handoff
+      ? {
+          handOff: (pipeline: string, eventId: string, eventType: string | undefined, stored: 'queued' | 'duplicate') =>
+            handoff.send(pipeline, eventId, eventType, stored).then(() => undefined),
+        }
+      : {}),
     accepting: () => accepting,
     health: () => {
-      const pipelines = Object.fromEntries([...workers.values()].map((w) => [w.pipeline, { ...state.webhooks.counts(w.pipeline), ...w.status }]));
+      const pipelines = Object.fromEntries(plans.map((p) => [p.name, { ...state.webhooks.counts(p.name), ...workers.get(p.name)?.status }]));
       const degraded = [...workers.values()].some((w) => w.status.lastError !== undefined);
-      return { healthy: accepting, body: { status: accepting ? (degraded ? 'degraded' : 'ok') : 'draining', pipelines } };
+      const status = accepting ? (degraded ? 'degraded' : 'ok') : 'draining';
+      return { healthy: accepting, body: { status, ...(handoff ? { synced_by: 'queue workers' } : {}), pipelines } };
     },
     log,
   });
@@ -131,6 +158,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   try {
     port = await listen(server, options.port, options.host);
   } catch (error) {
+    await handoff?.close();
     state.close();
     throw error;
   }
@@ -151,7 +179,9 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       await Promise.all([...workers.values()].map((w) => w.done()));
       server.closeAllConnections();
       await serverClosed;
-      const left = plans.reduce((n, plan) => n + state.webhooks.counts(plan.name).queued, 0);
+      // Handed off, the queued events are the workers' to sync: nothing is left behind here.
+      const left = handoff ? 0 : plans.reduce((n, plan) => n + state.webhooks.counts(plan.name).queued, 0);
+      await handoff?.close();
       if (left) log.warn(`${left} event(s) stay queued for the next start (waiting for a retry, or stopped mid-way)`);
       state.close();
       await closeHttpAgent();

@@ -32,11 +32,13 @@ export function cliEnv(s: Sandbox, extra: Record<string, string> = {}): Record<s
   return { PATH: process.env['PATH'] ?? '', ...s.env, LEDGERSYNC_WEBHOOK_SECRET: WEBHOOK_SECRET, ...extra };
 }
 
-export async function startServeProcess(s: Sandbox, args: string[] = [], extraEnv: Record<string, string> = {}): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', s.pipelinePath, '--port', '0', '--state', s.statePath, ...args], {
-    env: cliEnv(s, extraEnv),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export function startServeProcess(s: Sandbox, args: string[] = [], extraEnv: Record<string, string> = {}): Promise<ServeProcess> {
+  return spawnServe(s.pipelinePath, ['--state', s.statePath, ...args], cliEnv(s, extraEnv));
+}
+
+/** `ledgersync serve <pipeline> --port 0 ARGS` with exactly `env`: nothing of the sandbox's environment unless given. */
+export async function spawnServe(pipelinePath: string, args: string[], env: Record<string, string>): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [CLI, 'serve', pipelinePath, '--port', '0', ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let text = '';
   child.stdout!.on('data', (chunk: Buffer) => (text += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (text += chunk.toString()));

@@ -26,6 +26,14 @@ describe('run jobs', () => {
     expect(first.data).toEqual({ ...pipeline, reason: 'webhook', event: { id: 'ev_1', type: 'invoice_updated' } });
     expect(webhookJob(pipeline, { id: 'ev_1', type: 'invoice_updated' }).id).toBe(first.id);
     expect(webhookJob(pipeline, { id: 'ev_2', type: 'invoice_updated' }).id).not.toBe(first.id);
+    expect(webhookJob({ ...pipeline, pipeline: 'other' }, { id: 'ev_1' }).id).not.toBe(first.id);
+  });
+
+  it('carry a webhook event by its id and claimed type only, never its body', () => {
+    const pipeline = { pipeline: 'acme', file: 'acme.yaml', sha256: 'abc' };
+    const withBody = { id: 'ev_1', type: 'invoice_updated', content: { customer: { email: 'ana@example.com' } } };
+    expect(webhookJob(pipeline, withBody).data.event).toEqual({ id: 'ev_1', type: 'invoice_updated' });
+    expect(webhookJob(pipeline, { id: 'ev_1' }).data.event).toEqual({ id: 'ev_1' });
   });
 
   it('run only the version that was queued', () => {

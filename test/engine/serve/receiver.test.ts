@@ -187,3 +187,41 @@ describe('LEDGERSYNC_WEBHOOK_SECRET', () => {
     expect(redact(`token=${secret}`)).toBe('token=***');
   });
 });
+
+describe('webhook receiver handing events to a job queue (PostgreSQL state)', () => {
+  it('hands every stored event off before the answer, new or delivered again; a refused hand-off is 503 with the event kept', async () => {
+    const handedOff: string[] = [];
+    let queueDown = true;
+    const queueing = createWebhookServer({
+      secret: SECRET,
+      pipelines: new Map([[P, receiver]]),
+      enqueue: (pipeline, id, type) => state.webhooks.enqueue(pipeline, id, type, Date.now()),
+      queued: () => undefined,
+      handOff: async (pipeline, id, _type, stored) => {
+        if (queueDown) throw new Error('queue unreachable');
+        handedOff.push(`${pipeline}/${id}/${stored}`);
+      },
+      accepting: () => true,
+      health: () => ({ healthy: true, body: {} }),
+      log: createLogger({ write: (line) => logged.push(line) }),
+    });
+    await new Promise<void>((resolve) => queueing.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(queueing.address() as AddressInfo).port}/webhooks/${P}`;
+    const send = async () => {
+      const response = await fetch(url, { method: 'POST', headers: { authorization: basicAuth('chargebee', SECRET) }, body: event('ev_q') });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown>, retryAfter: response.headers.get('retry-after') };
+    };
+    try {
+      expect(await send()).toEqual({ status: 503, body: { error: 'the event could not be queued: deliver again later' }, retryAfter: '10' });
+      expect(state.webhooks.get(P, 'ev_q')).toMatchObject({ status: 'queued', deliveries: 1 });
+      expect(logged.join('\n')).toMatch(/ev_q is stored but could not be queued as a job: queue unreachable/);
+      queueDown = false;
+      // Chargebee delivers it again: a duplicate for the store, handed off this time.
+      expect(await send()).toMatchObject({ status: 200, body: { status: 'duplicate', event_id: 'ev_q' } });
+      expect(handedOff).toEqual([`${P}/ev_q/duplicate`]);
+    } finally {
+      queueing.closeAllConnections();
+      await new Promise((resolve) => queueing.close(resolve));
+    }
+  });
+});
