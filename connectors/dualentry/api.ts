@@ -8,7 +8,7 @@ import { LedgersyncError } from '../../engine/errors.js';
 import type { PagingDescriptor } from '../../engine/connector/descriptor.js';
 import type { HttpConnection, HttpRequest, HttpResponse, QueryValue } from '../../engine/http/connection.js';
 import { pagesOf } from '../../engine/paging/pagers.js';
-import { excerpt, redact, type Logger } from '../../engine/log.js';
+import { excerpt, type Logger } from '../../engine/log.js';
 import { writeOnce } from '../../engine/connector/write-once.js';
 
 export interface DualEntryCompany {

@@ -1,12 +1,14 @@
 /**
  * Benchmark: seconds from a Chargebee webhook's arrival to the document in the target.
  *
- *   npm run bench:webhooks [-- events [interval-ms]]
+ *   npm run bench:webhooks [-- events [interval-ms]] [--target quickbooks-online|acumatica]
  *
- * The fake Chargebee and the fake QuickBooks Online run in this process; `ledgersync serve` runs
- * as a user runs it, in its own process, with the example pipeline after a first scheduled sync.
- * Each event changes one invoice's due date in Chargebee and delivers the event; the clock runs
- * from the POST to the moment QuickBooks holds the new due date (polled every 2 ms).
+ * The fake Chargebee and the fake target run in this process; `ledgersync serve` runs as a user
+ * runs it, in its own process, with the target's example pipeline after a first scheduled sync.
+ * QuickBooks Online (default): each event changes one invoice's due date in Chargebee, and the
+ * clock runs from the POST to the moment QuickBooks holds the new due date. Acumatica: each event
+ * changes one customer's company name (a released invoice is not edited there), until Acumatica's
+ * Customer holds the new name; its example's licence limit (100 requests a minute) stays on.
  *
  * Two passes. A burst first: every open invoice's event at once (the queue drains in batches under
  * the run lock). Then `events` (default 100) one at a time, `interval-ms` apart (default 1500):
@@ -25,9 +27,13 @@ import { packageRoot } from '../../engine/package-root.js';
 import { runPipeline } from '../../engine/run/runner.js';
 import { deliverWebhook, eventsAbout, startFakeChargebee, webhookBody } from '../fakes/chargebee/index.js';
 import { startFakeQbo } from '../fakes/qbo/index.js';
+import { startFakeAcumatica } from '../fakes/acumatica/index.js';
 
-const EVENTS = Number(process.argv[2] ?? 100);
-const INTERVAL_MS = Number(process.argv[3] ?? 1500);
+const targetFlag = process.argv.indexOf('--target');
+const TARGET = targetFlag > 0 ? process.argv[targetFlag + 1] : 'quickbooks-online';
+const positional = process.argv.slice(2).filter((_, i, all) => all[i] !== '--target' && all[i - 1] !== '--target');
+const EVENTS = Number(positional[0] ?? 100);
+const INTERVAL_MS = Number(positional[1] ?? (TARGET === 'acumatica' ? 2000 : 1500));
 const SECRET = 'bench-webhook-secret-0123456789';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -39,25 +45,103 @@ function summary(label: string, seconds: number[]): string {
   return `${label}: median ${at(0.5).toFixed(3)} s, p90 ${at(0.9).toFixed(3)} s, worst ${sorted.at(-1)!.toFixed(3)} s (${sorted.length} events)`;
 }
 
+/** What the bench needs of a target: its example, its environment, one change per event and how to see it land. */
+interface Target {
+  label: string;
+  pipeline: string;
+  env: Record<string, string>;
+  /** Source records an event may be about (singular: the event content's key). */
+  singular: 'invoice' | 'customer';
+  candidates(cb: Awaited<ReturnType<typeof startFakeChargebee>>): string[];
+  /** Changes the record in Chargebee; returns what the target must then hold. */
+  change(cb: Awaited<ReturnType<typeof startFakeChargebee>>, id: string, n: number): string;
+  /** Source ids whose document holds the value expected of it, among those waited for. */
+  landed(waiting: ReadonlyMap<string, { value: string }>): string[];
+  writes(): number;
+  throttled(): number;
+  close(): Promise<void>;
+}
+
+async function quickbooksTarget(): Promise<Target> {
+  const qbo = await startFakeQbo();
+  return {
+    label: 'QuickBooks Online',
+    pipeline: 'chargebee-to-quickbooks',
+    env: {
+      QBO_REALM_ID: qbo.realmId,
+      QBO_CLIENT_ID: qbo.clientId,
+      QBO_CLIENT_SECRET: qbo.clientSecret,
+      QBO_REFRESH_TOKEN: qbo.refreshToken,
+      QBO_BASE_URL: qbo.url,
+      QBO_TOKEN_URL: qbo.tokenUrl,
+    },
+    singular: 'invoice',
+    candidates: (cb) =>
+      cb.state
+        .all('invoices')
+        .filter((i) => !i.deleted && i.status === 'payment_due')
+        .map((i) => i.id),
+    change(cb, id, n) {
+      const due = cb.state.get('invoices', id)!.due_date! + 86_400 * n;
+      cb.state.touch('invoices', id, { due_date: due });
+      return isoDate(due);
+    },
+    landed: (waiting) =>
+      qbo.state.entities('Invoice').flatMap((invoice) => {
+        const id = String(invoice['DocNumber']);
+        return waiting.get(id)?.value === invoice['DueDate'] ? [id] : [];
+      }),
+    writes: () => qbo.state.writes.length,
+    throttled: () => qbo.state.throttled,
+    close: () => qbo.close(),
+  };
+}
+
+async function acumaticaTarget(): Promise<Target> {
+  const acu = await startFakeAcumatica({});
+  return {
+    label: 'Acumatica',
+    pipeline: 'chargebee-to-acumatica',
+    env: {
+      ACUMATICA_URL: acu.url,
+      ACUMATICA_TENANT: acu.tenant,
+      ACUMATICA_USERNAME: acu.username,
+      ACUMATICA_PASSWORD: acu.password,
+      ACUMATICA_CLIENT_ID: acu.clientId,
+      ACUMATICA_CLIENT_SECRET: acu.clientSecret,
+    },
+    singular: 'customer',
+    candidates: (cb) =>
+      cb.state
+        .all('customers')
+        .filter((c) => !c.deleted && c.company)
+        .map((c) => c.id),
+    change(cb, id, n) {
+      const company = `Bench Company ${n}`;
+      cb.state.touch('customers', id, { company });
+      return company;
+    },
+    landed: (waiting) => [...waiting.entries()].flatMap(([id, { value }]) => (acu.state.record('Customer', id)?.['CustomerName'] === value ? [id] : [])),
+    writes: () => acu.state.writes.length,
+    throttled: () => acu.state.throttled,
+    close: () => acu.close(),
+  };
+}
+
 async function main(): Promise<void> {
   const root = packageRoot();
   const cb = await startFakeChargebee({ customers: 60 });
-  const qbo = await startFakeQbo();
+  const target = TARGET === 'acumatica' ? await acumaticaTarget() : await quickbooksTarget();
   const dir = mkdtempSync(join(tmpdir(), 'ledgersync-webhook-bench-'));
-  const pipelinePath = join(dir, 'chargebee-to-quickbooks.yaml');
+  const pipelinePath = join(dir, `${target.pipeline}.yaml`);
   const statePath = join(dir, 'state.db');
-  writeFileSync(pipelinePath, readFileSync(join(root, 'pipelines/examples/chargebee-to-quickbooks.yaml'), 'utf8'));
+  writeFileSync(pipelinePath, readFileSync(join(root, `pipelines/examples/${target.pipeline}.yaml`), 'utf8'));
   const env: Record<string, string> = {
     PATH: process.env['PATH'] ?? '',
     CHARGEBEE_SITE: cb.site,
     CHARGEBEE_API_KEY: cb.apiKey,
     CHARGEBEE_BASE_URL: cb.url,
-    QBO_REALM_ID: qbo.realmId,
-    QBO_CLIENT_ID: qbo.clientId,
-    QBO_CLIENT_SECRET: qbo.clientSecret,
-    QBO_REFRESH_TOKEN: qbo.refreshToken,
-    QBO_BASE_URL: qbo.url,
-    QBO_TOKEN_URL: qbo.tokenUrl,
+    ...target.env,
     LEDGERSYNC_SECRET_KEY: 'bench-secret-key-0123456789abcdef',
     LEDGERSYNC_WEBHOOK_SECRET: SECRET,
     LEDGERSYNC_LOG_LEVEL: 'info',
@@ -79,39 +163,34 @@ async function main(): Promise<void> {
     if (child.exitCode !== null) throw new Error(`ledgersync serve exited:\n${log}`);
     await sleep(20);
   }
-  const url = `${/listening on (http:\/\/\S+:\d+)/.exec(out)![1]}/webhooks/chargebee-to-quickbooks`;
+  const url = `${/listening on (http:\/\/\S+:\d+)/.exec(out)![1]}/webhooks/${target.pipeline}`;
   const auth = { basic: { user: 'chargebee', password: SECRET } };
 
-  const invoices = cb.state.all('invoices').filter((i) => !i.deleted && i.status === 'payment_due');
+  const candidates = target.candidates(cb);
   let shift = 0;
 
-  // One watcher for every event in flight, looking at QBO only when it committed a write: polling
-  // per event would load this process (where both fakes answer) and slow the very thing measured.
-  const waiting = new Map<string, { due: string; landed: (at: number) => void }>();
-  let seenWrites = qbo.state.writes.length;
+  // One watcher for every event in flight, looking at the target only when it committed a write:
+  // polling per event would load this process (where both fakes answer) and slow the very thing measured.
+  const waiting = new Map<string, { value: string; landed: (at: number) => void }>();
+  let seenWrites = target.writes();
   const watcher = setInterval(() => {
-    if (qbo.state.writes.length === seenWrites || !waiting.size) return;
-    seenWrites = qbo.state.writes.length;
+    if (target.writes() === seenWrites || !waiting.size) return;
+    seenWrites = target.writes();
     const now = performance.now();
-    for (const invoice of qbo.state.entities('Invoice')) {
-      const wait = waiting.get(String(invoice['DocNumber']));
-      if (wait && invoice['DueDate'] === wait.due) {
-        waiting.delete(String(invoice['DocNumber']));
-        wait.landed(now);
-      }
+    for (const id of target.landed(waiting)) {
+      waiting.get(id)?.landed(now);
+      waiting.delete(id);
     }
   }, 2);
 
-  /** Changes one invoice, delivers its event, and resolves with the seconds until QBO holds the change (and the ack's). */
-  async function oneEvent(invoiceId: string): Promise<{ landed: number; acked: number }> {
-    const current = cb.state.get('invoices', invoiceId)!;
-    const due = current.due_date! + 86_400 * ++shift;
-    cb.state.touch('invoices', invoiceId, { due_date: due });
-    const event = eventsAbout(cb.state, 'invoice', invoiceId).at(-1)!;
+  /** Changes one record, delivers its event, and resolves with the seconds until the target holds the change (and the ack's). */
+  async function oneEvent(id: string): Promise<{ landed: number; acked: number }> {
+    const value = target.change(cb, id, ++shift);
+    const event = eventsAbout(cb.state, target.singular, id).at(-1)!;
     const started = performance.now();
     const landed = new Promise<number>((resolve, reject) => {
-      waiting.set(invoiceId, { due: isoDate(due), landed: resolve });
-      setTimeout(() => reject(new Error(`invoice ${invoiceId} did not reach QBO within two minutes`)), 120_000).unref();
+      waiting.set(id, { value, landed: resolve });
+      setTimeout(() => reject(new Error(`${target.singular} ${id} did not reach ${target.label} within two minutes`)), 120_000).unref();
     });
     const delivery = await deliverWebhook(url, webhookBody(event), auth);
     const acked = (performance.now() - started) / 1000;
@@ -119,33 +198,33 @@ async function main(): Promise<void> {
     return { landed: ((await landed) - started) / 1000, acked };
   }
 
-  const burstInvoices = invoices.slice(0, Math.min(EVENTS, invoices.length));
+  const burstIds = candidates.slice(0, Math.min(EVENTS, candidates.length));
   const burstStarted = performance.now();
-  const burst = await Promise.all(burstInvoices.map((invoice) => oneEvent(invoice.id)));
+  const burst = await Promise.all(burstIds.map((id) => oneEvent(id)));
   const burstSeconds = (performance.now() - burstStarted) / 1000;
-  const burstThrottled = qbo.state.throttled;
+  const burstThrottled = target.throttled();
   const burstStored = storedIn();
 
   const sequential: Array<{ landed: number; acked: number }> = [];
   for (let i = 0; i < EVENTS; i++) {
     const started = performance.now();
-    sequential.push(await oneEvent(invoices[i % invoices.length]!.id));
+    sequential.push(await oneEvent(candidates[i % candidates.length]!));
     await sleep(Math.max(0, INTERVAL_MS - (performance.now() - started)));
   }
-  const sequentialThrottled = qbo.state.throttled - burstThrottled;
+  const sequentialThrottled = target.throttled() - burstThrottled;
   const sequentialStored = storedIn().slice(burstStored.length);
 
   clearInterval(watcher);
   child.kill('SIGTERM');
   await new Promise((resolve) => child.once('exit', resolve));
-  await Promise.all([cb.close(), qbo.close()]);
+  await Promise.all([cb.close(), target.close()]);
   rmSync(dir, { recursive: true, force: true });
 
   process.stdout.write(
     [
-      'webhook → document in QuickBooks Online (fake Chargebee and fake QBO on loopback, ledgersync serve in its own process)',
+      `webhook → document in ${target.label} (fake Chargebee and fake ${target.label} on loopback, ledgersync serve in its own process)`,
       summary(
-        `burst of ${burst.length} distinct invoices, arrival to document`,
+        `burst of ${burst.length} distinct ${target.singular}s, arrival to document`,
         burst.map((s) => s.landed),
       ),
       summary(
@@ -153,7 +232,7 @@ async function main(): Promise<void> {
         burst.map((s) => s.acked),
       ),
       summary(`burst of ${burst.length}, request to event stored, inside serve`, burstStored),
-      `burst: all ${burst.length} documents in QBO after ${burstSeconds.toFixed(3)} s; QBO throttled ${burstThrottled} request(s)`,
+      `burst: all ${burst.length} documents in ${target.label} after ${burstSeconds.toFixed(3)} s; ${target.label} throttled ${burstThrottled} request(s)`,
       summary(
         `one at a time, ${INTERVAL_MS} ms apart, arrival to document`,
         sequential.map((s) => s.landed),
@@ -163,7 +242,7 @@ async function main(): Promise<void> {
         sequential.map((s) => s.acked),
       ),
       summary('one at a time, request to event stored, inside serve', sequentialStored),
-      `one at a time: QBO throttled ${sequentialThrottled} request(s)`,
+      `one at a time: ${target.label} throttled ${sequentialThrottled} request(s)`,
       '',
     ].join('\n'),
   );
