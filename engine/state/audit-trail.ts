@@ -38,6 +38,8 @@ export interface AuditAttempt {
   trigger: string;
   /** The mapped record the sink is given. */
   payload: unknown;
+  /** `payload` as canonical JSON (`stableStringify`), when the caller already has it: not serialised again. */
+  payloadCanonical?: string;
 }
 
 export type AuditOutcome = 'created' | 'updated' | 'skipped' | 'failed' | 'error' | 'interrupted';
@@ -105,8 +107,7 @@ export interface AuditVerification {
 }
 
 /** A payload as the trail keeps it: the sha256 of its canonical JSON, and that JSON with every registered secret masked. */
-export function payloadFields(payload: unknown): { payload_hash: string; payload_json: string } {
-  const canonical = stableStringify(payload);
+export function payloadFields(payload: unknown, canonical = stableStringify(payload)): { payload_hash: string; payload_json: string } {
   return { payload_hash: sha256(canonical), payload_json: redactJson(canonical) ?? stableStringify(redactDeep(payload)) };
 }
 
@@ -146,7 +147,7 @@ export class AuditTrail {
           object: a.object,
           action: a.action,
           payload_kind: 'mapped',
-          ...payloadFields(a.payload),
+          ...payloadFields(a.payload, a.payloadCanonical),
           started_at: startedAt,
         };
         const id = Number(

@@ -26,6 +26,14 @@ export function stableStringify(value: unknown): string {
   return out + '}';
 }
 
+/**
+ * `stableStringify({ object, action, data })` from the data's canonical text, without walking the
+ * data again: the keys `action` < `data` < `object` are already in order.
+ */
+export function canonicalOfMapped(object: string, action: string, dataCanonical: string): string {
+  return `{"action":${JSON.stringify(action)},"data":${dataCanonical},"object":${JSON.stringify(object)}}`;
+}
+
 export function contentHash(value: unknown): string {
   return hashOfCanonical(stableStringify(value));
 }
