@@ -229,11 +229,7 @@ export class StreamWriter {
     const { operationIds, attempts } = state.transaction(() => {
       extra.before?.();
       return {
-        operationIds: state.beginWrites(
-          this.pipeline,
-          runId,
-          batch.map((r) => ({ stream: r.stream, sourceId: r.sourceId, action: r.action })),
-        ),
+        operationIds: state.beginWrites(this.pipeline, runId, batch),
         attempts: state.audit.open(this.pipeline, runId, attemptsOf(batch, this.input.trigger ?? runTrigger, page.dataPayloads.slice(from, to))),
       };
     });
@@ -256,18 +252,23 @@ export class StreamWriter {
     }
     const outcomes: WriteOutcome[] = results.map((result, i) => {
       const record = batch[i]!;
-      const base = {
+      const outcome: WriteOutcome = {
         stream: record.stream,
         sourceId: record.sourceId,
         sourceVersion: record.sourceVersion ?? null,
         contentHash: record.contentHash,
         mappingFingerprint: this.input.fingerprint,
         payloadJson: page.payloads[from + i],
+        status: result.status,
       };
       if (result.status === 'failed') {
-        return { ...base, status: 'failed', mayHaveSucceeded: result.error.mayHaveSucceeded, error: result.error.toJSON() };
+        outcome.mayHaveSucceeded = result.error.mayHaveSucceeded;
+        outcome.error = result.error.toJSON();
+      } else {
+        outcome.targetId = result.targetId;
+        outcome.targetVersion = result.targetVersion;
       }
-      return { ...base, status: result.status, targetId: result.targetId, targetVersion: result.targetVersion };
+      return outcome;
     });
     state.transaction(() => {
       state.finishWrites(this.pipeline, runId, operationIds, outcomes);
