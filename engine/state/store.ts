@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { LedgersyncError } from '../errors.js';
-import { redact } from '../log.js';
+import { redact, redactJson } from '../log.js';
 import type { KeyValueStore, LedgerEntry, SecretStore } from '../connector/types.js';
 import { MIGRATIONS } from './schema.js';
 import { isPostgresUrl, type PreparedStatement, type StateDriver, type TransactionOptions } from './driver.js';
@@ -14,7 +14,8 @@ import { SqliteDriver } from './sqlite-driver.js';
 import { PostgresDriver } from './postgres-driver.js';
 import { RunLease, leaseLostError, leaseTtlSeconds } from './lease.js';
 import { open as openSealed, requireSecretKey, seal } from './crypto.js';
-import { AuditTrail } from './audit-trail.js';
+import { AuditTrail, redactDeep } from './audit-trail.js';
+import { stableStringify } from '../transform/hash.js';
 import { WebhookQueue } from './webhook-queue.js';
 
 /** The process holding a pipeline's run lock. */
@@ -120,6 +121,11 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** A payload kept in the ledger, with every registered secret masked (a secret typed into a record must not reach the state file). */
+function maskedPayload(canonical: string): string {
+  return redactJson(canonical) ?? stableStringify(redactDeep(JSON.parse(canonical)));
 }
 
 function ledgerEntryOf(r: Record<string, unknown>): LedgerEntry {
@@ -454,7 +460,7 @@ export class StateStore {
             o.targetVersion ?? null,
             now,
             o.mappingFingerprint ?? null,
-            wrote ? (o.payloadJson ?? null) : null,
+            wrote && o.payloadJson !== undefined ? maskedPayload(o.payloadJson) : null,
             wrote ? now : null,
           );
           if (lettered.get(o.stream)?.has(o.sourceId)) resolveDead.run(pipeline, o.stream, o.sourceId);

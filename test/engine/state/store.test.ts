@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { hostname } from 'node:os';
 import { StateStore, compareVersions } from '../../../engine/state/store.js';
 import { LedgersyncError } from '../../../engine/errors.js';
+import { registerSecret } from '../../../engine/log.js';
 import { stateBackends } from '../../support/state-backends.js';
 
 const backends = stateBackends();
@@ -188,6 +189,22 @@ describe.each(backends.all)('state store on %s', (backend) => {
     const [op] = store.beginWrites('p', 'r2', [{ stream: 's', sourceId: 'in_5', action: 'upsert' }]);
     store.finishWrites('p', 'r2', [op!], [{ stream: 's', sourceId: 'in_5', sourceVersion: '2', contentHash: 'h', status: 'created', targetId: 'T' }]);
     expect(store.deadLetters('p').map((d) => d.sourceId)).toEqual(['in_1100']);
+    store.close();
+  });
+
+  it('masks a registered secret in the payload it keeps of a write, so it never reaches the state file', () => {
+    const store = StateStore.open(backend.location());
+    const secret = `sk_live_${Math.random().toString(36).slice(2)}`;
+    registerSecret(secret);
+    const payload = JSON.stringify({ action: 'upsert', data: { company: `Leaky ${secret} Ltd` }, object: 'Customer' });
+    const [op] = store.beginWrites('p', 'r1', [{ stream: 's', sourceId: 'c1', action: 'upsert' }]);
+    store.finishWrites(
+      'p',
+      'r1',
+      [op!],
+      [{ stream: 's', sourceId: 'c1', sourceVersion: '1', contentHash: 'h', status: 'created', targetId: 'T', payloadJson: payload }],
+    );
+    expect(store.lastPayload('p', 's', 'c1')).toEqual({ action: 'upsert', data: { company: 'Leaky *** Ltd' }, object: 'Customer' });
     store.close();
   });
 
