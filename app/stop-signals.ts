@@ -34,7 +34,10 @@ export function watchStopSignals(): void {
   for (const signal of SIGNALS) process.on(signal, listeners[signal]);
 }
 
-/** For a command that handles every signal itself (serve drains on the first, stops on the second): the early one is handed over. */
+/**
+ * For a command that handles every signal itself (serve drains on the first, stops on the second):
+ * call it once its own listeners are on; the early one is handed over.
+ */
 export function claimStopSignals(handler: (signal: StopSignal) => void): void {
   claimed = true;
   release();
@@ -44,7 +47,9 @@ export function claimStopSignals(handler: (signal: StopSignal) => void): void {
 /** A command's stop: called once on the next SIGTERM or SIGINT, or at once if one came while the CLI started. */
 export function onStopSignal(stop: () => void): void {
   claimed = true;
-  release();
+  // The command's listeners go on before the early ones come off: a signal's listener count never
+  // drops to zero, since node then closes its watcher and a signal still pending in it is lost.
   for (const signal of SIGNALS) process.once(signal, stop);
+  release();
   if (early) stop();
 }

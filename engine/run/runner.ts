@@ -227,8 +227,8 @@ async function syncEachStream(
       }
       const writer = new StreamWriter({ plan, stream, state, sink, sinkCtx, bindings, runId, counts: streamCounts, log, fingerprint, remap });
       for await (const page of source.read(requests[i]!, sourceCtx)) {
-        await writer.writePage(page.records);
-        if (page.checkpoint !== undefined) state.saveCheckpoint(plan.name, stream.name, page.checkpoint, runId);
+        // The checkpoint is saved in the page's last transaction, once every record of it is recorded.
+        await writer.writePage(page.records, { checkpoint: page.checkpoint });
         progress.page(stream.name, page.progress?.page ?? 0, streamCounts);
       }
       await writer.retryDeadLetters();

@@ -9,8 +9,8 @@ import type { Logger } from '../log.js';
 import type { Plan, StreamPlan } from '../config/plan.js';
 import type { LedgerEntry, Sink, SinkContext, SinkRecord, SinkResult, SourceRecord } from '../connector/types.js';
 import { compareVersions, type StateStore, type WriteOutcome } from '../state/store.js';
-import { hashOfCanonical, stableStringify } from '../transform/hash.js';
-import { mapRecord } from '../transform/mapper.js';
+import { canonicalOfMapped, hashOfCanonical, stableStringify } from '../transform/hash.js';
+import { mapRecord, type MapOutcome, type MappedRecord } from '../transform/mapper.js';
 import { answerOf, answerOfThrown, attemptsOf } from './audit-entries.js';
 import { pacer } from '../pace.js';
 import type { StreamCounts } from './progress.js';
@@ -40,9 +40,37 @@ export interface StreamWriterInput {
 /** A source record whose mapped outputs are in flight, so its dead letter / seen mark is settled once. */
 interface Pending {
   record: SourceRecord;
+  /** What the ledger held for the record's own id when the page was read. */
+  entry: LedgerEntry | undefined;
   outstanding: number;
   failed: boolean;
+  /** An output with the record's own id was recorded: its ledger row now holds this version. */
+  ownIdRecorded: boolean;
 }
+
+/** One page's write, as the transactions around the sink calls need it. */
+interface PageWrite {
+  batch: SinkRecord[];
+  owners: Pending[];
+  /** `stableStringify({ object, action, data })`: hashed, and kept as the ledger's payload. */
+  payloads: string[];
+  /** `stableStringify(data)`: the audit trail's payload, serialised once with the one above. */
+  dataPayloads: string[];
+  /** Source ids of the page that had a dead letter when it was read. */
+  lettered: Set<string>;
+}
+
+export interface PageOptions {
+  /** The records are dead letters of earlier runs being retried (not counted as read again). Default false. */
+  retrying?: boolean;
+  /**
+   * The source's position after this page: saved in the page's last transaction, after every record
+   * of the page is recorded. Default: none saved.
+   */
+  checkpoint?: unknown;
+}
+
+const runTrigger = () => 'run';
 
 export class StreamWriter {
   private readonly pipeline: string;
@@ -73,7 +101,7 @@ export class StreamWriter {
       deleted: l.deleted,
       data: l.record,
     }));
-    for (let i = 0; i < records.length; i += 100) await this.writePage(records.slice(i, i + 100), true);
+    for (let i = 0; i < records.length; i += 100) await this.writePage(records.slice(i, i + 100), { retrying: true });
   }
 
   private alreadyProcessed(record: SourceRecord, entry: LedgerEntry | undefined): boolean {
@@ -82,54 +110,74 @@ export class StreamWriter {
     return this.input.remap ? order < 0 : order <= 0;
   }
 
-  async writePage(records: readonly SourceRecord[], retrying = false): Promise<void> {
-    const { stream, state, counts } = this.input;
-    const batch: SinkRecord[] = [];
-    const owners: Pending[] = [];
-    const seenIds = new Set<string>();
-    const settled: SourceRecord[] = [];
+  /**
+   * Writes one page. The state moves in as few transactions as the exactly-once invariant allows:
+   * per sink batch, one that marks its records pending BEFORE the sink is called (with the page's
+   * records that need no write, in the first) and one that records the answers AFTER (with the
+   * checkpoint, in the last). A page with nothing to write is one transaction, committed without
+   * waiting for the disk: losing it to a power cut only means the page is read and skipped again.
+   */
+  async writePage(records: readonly SourceRecord[], options: PageOptions = {}): Promise<void> {
+    const { stream, state, counts, fingerprint } = this.input;
+    const retrying = options.retrying ?? false;
+    const ids = records.map((r) => r.id);
+    const ledger = state.ledgerEntries(this.pipeline, stream.name, ids);
+    const lettered = state.deadLetterIdsAmong(this.pipeline, stream.name, ids);
+    const settled: Pending[] = [];
+    const resolved: string[] = [];
     const failed: Array<[SourceRecord, LedgersyncError]> = [];
-    const confirmed: string[] = [];
-    const payloads: string[] = [];
-    const { fingerprint } = this.input;
+    const mappedPages: Array<[Pending, MappedRecord[]]> = [];
+    const seenIds = new Set<string>();
 
     for (const record of records) {
       await this.pace();
       if (!retrying) counts.read++;
-      const entry = state.getLedger(this.pipeline, stream.name, record.id);
+      const entry = ledger.get(record.id);
       if (seenIds.has(record.id) || this.alreadyProcessed(record, entry)) {
         // A dead letter superseded by a newer version that went through is simply resolved.
-        if (retrying) state.resolveDeadLetter(this.pipeline, stream.name, record.id);
+        if (retrying) resolved.push(record.id);
         else counts.skipped++;
         continue;
       }
       seenIds.add(record.id);
-      let outcome: Awaited<ReturnType<typeof mapRecord>>;
+      let outcome: MapOutcome;
       try {
         outcome = await mapRecord(stream, record, this.input.bindings);
       } catch (error) {
         failed.push([record, asLedgersyncError(error, 'record')]);
         continue;
       }
+      const pending: Pending = { record, entry, outstanding: 0, failed: false, ownIdRecorded: false };
       if (outcome.kind === 'filtered') {
         counts.skipped++;
-        settled.push(record);
+        settled.push(pending);
         continue;
       }
       counts.skipped += outcome.skipped.length;
-      const pending: Pending = { record, outstanding: 0, failed: false };
-      for (const mapped of outcome.records) {
-        // The canonical text is hashed, and kept as the payload if the record is written.
-        const canonical = stableStringify({ object: mapped.object, action: mapped.action, data: mapped.data });
+      mappedPages.push([pending, outcome.records]);
+    }
+
+    // Outputs with ids of their own (`<id>#<part>`): their ledger entries in one more read.
+    const partIds: string[] = [];
+    for (const [{ record }, outputs] of mappedPages) for (const m of outputs) if (m.sourceId !== record.id && !ledger.has(m.sourceId)) partIds.push(m.sourceId);
+    if (partIds.length) for (const [id, entry] of state.ledgerEntries(this.pipeline, stream.name, partIds)) ledger.set(id, entry);
+
+    const page: PageWrite = { batch: [], owners: [], payloads: [], dataPayloads: [], lettered };
+    const confirmed: string[] = [];
+    for (const [pending, outputs] of mappedPages) {
+      const { record } = pending;
+      for (const mapped of outputs) {
+        const data = stableStringify(mapped.data);
+        const canonical = canonicalOfMapped(mapped.object, mapped.action, data);
         const hash = hashOfCanonical(canonical);
-        const previous = mapped.sourceId === record.id ? entry : state.getLedger(this.pipeline, stream.name, mapped.sourceId);
+        const previous = mapped.sourceId === record.id ? pending.entry : ledger.get(mapped.sourceId);
         if (previous && !previous.pendingWrite && previous.contentHash === hash && previous.targetId !== null) {
           counts.skipped++;
           if (fingerprint !== undefined && previous.mappingFingerprint !== fingerprint) confirmed.push(mapped.sourceId);
           continue;
         }
         pending.outstanding++;
-        batch.push({
+        page.batch.push({
           stream: stream.name,
           object: mapped.object,
           sourceId: mapped.sourceId,
@@ -141,32 +189,56 @@ export class StreamWriter {
           contentHash: hash,
           ...(previous ? { previous } : {}),
         });
-        owners.push(pending);
-        payloads.push(canonical);
+        page.owners.push(pending);
+        page.payloads.push(canonical);
+        page.dataPayloads.push(data);
       }
-      if (pending.outstanding === 0) settled.push(record);
+      if (pending.outstanding === 0) settled.push(pending);
     }
-    state.transaction(() => {
-      for (const record of settled) this.settle(record);
+
+    /** What needs no sink call: committed with the first batch's pending marks, or alone. */
+    const recordUnwritten = () => {
+      for (const id of resolved) state.resolveDeadLetter(this.pipeline, stream.name, id);
+      for (const pending of settled) this.settle(pending, lettered);
       for (const [record, error] of failed) this.deadLetter(record, error);
       for (const sourceId of confirmed) state.confirmMapping(this.pipeline, stream.name, sourceId, fingerprint!);
-    });
-
-    for (let i = 0; i < batch.length; i += this.batchSize) {
-      await this.writeBatch(batch.slice(i, i + this.batchSize), owners.slice(i, i + this.batchSize), payloads.slice(i, i + this.batchSize));
+    };
+    const saveCheckpoint = () => {
+      if (options.checkpoint !== undefined) state.saveCheckpoint(this.pipeline, stream.name, options.checkpoint, this.input.runId);
+    };
+    if (!page.batch.length) {
+      state.transaction(
+        () => {
+          recordUnwritten();
+          saveCheckpoint();
+        },
+        { durable: false },
+      );
+      return;
+    }
+    for (let i = 0; i < page.batch.length; i += this.batchSize) {
+      const end = i + this.batchSize;
+      await this.writeBatch(page, i, Math.min(end, page.batch.length), {
+        ...(i === 0 ? { before: recordUnwritten } : {}),
+        ...(end >= page.batch.length ? { after: saveCheckpoint } : {}),
+      });
     }
   }
 
-  private async writeBatch(batch: SinkRecord[], owners: Pending[], payloads: string[]): Promise<void> {
+  /**
+   * Writes `page.batch[from, to)`. `before` joins the transaction of the pending marks, `after` the
+   * one that records the answers.
+   */
+  private async writeBatch(page: PageWrite, from: number, to: number, extra: { before?: () => void; after?: () => void }): Promise<void> {
     const { state, sink, sinkCtx, counts, runId } = this.input;
-    const { operationIds, attempts } = state.transaction(() => ({
-      operationIds: state.beginWrites(
-        this.pipeline,
-        runId,
-        batch.map((r) => ({ stream: r.stream, sourceId: r.sourceId, action: r.action })),
-      ),
-      attempts: state.audit.open(this.pipeline, runId, attemptsOf(batch, this.input.trigger ?? (() => 'run'))),
-    }));
+    const batch = page.batch.slice(from, to);
+    const { operationIds, attempts } = state.transaction(() => {
+      extra.before?.();
+      return {
+        operationIds: state.beginWrites(this.pipeline, runId, batch),
+        attempts: state.audit.open(this.pipeline, runId, attemptsOf(batch, this.input.trigger ?? runTrigger, page.dataPayloads.slice(from, to))),
+      };
+    });
     let results: SinkResult[];
     try {
       // Throwing here (auth lost, connection gone) stops the stream: the operations stay pending and
@@ -186,45 +258,57 @@ export class StreamWriter {
     }
     const outcomes: WriteOutcome[] = results.map((result, i) => {
       const record = batch[i]!;
-      const base = {
+      const outcome: WriteOutcome = {
         stream: record.stream,
         sourceId: record.sourceId,
         sourceVersion: record.sourceVersion ?? null,
         contentHash: record.contentHash,
         mappingFingerprint: this.input.fingerprint,
-        payloadJson: payloads[i],
+        payloadJson: page.payloads[from + i],
+        status: result.status,
       };
       if (result.status === 'failed') {
-        return { ...base, status: 'failed', mayHaveSucceeded: result.error.mayHaveSucceeded, error: result.error.toJSON() };
+        outcome.mayHaveSucceeded = result.error.mayHaveSucceeded;
+        outcome.error = result.error.toJSON();
+      } else {
+        outcome.targetId = result.targetId;
+        outcome.targetVersion = result.targetVersion;
       }
-      return { ...base, status: result.status, targetId: result.targetId, targetVersion: result.targetVersion };
+      return outcome;
     });
     state.transaction(() => {
       state.finishWrites(this.pipeline, runId, operationIds, outcomes);
       state.audit.seal(this.pipeline, attempts, results.map(answerOf));
-      results.forEach((result, i) => {
-        const owner = owners[i]!;
+      for (let i = 0; i < results.length; i++) {
+        const result = results[i]!;
+        const owner = page.owners[from + i]!;
         owner.outstanding--;
         if (result.status === 'failed') {
           if (!owner.failed) this.deadLetter(owner.record, result.error);
           owner.failed = true;
         } else {
+          if (batch[i]!.sourceId === owner.record.id) owner.ownIdRecorded = true;
           counts[result.status]++;
           if (result.status === 'created' || result.status === 'updated') counts.written++;
         }
-        if (owner.outstanding === 0 && !owner.failed) this.settle(owner.record);
-      });
+        if (owner.outstanding === 0 && !owner.failed) this.settle(owner, page.lettered);
+      }
+      extra.after?.();
     });
   }
 
-  /** Every output of the record is confirmed: remember its version and clear any old dead letter. Runs inside a transaction. */
-  private settle(record: SourceRecord): void {
+  /**
+   * Every output of the record is confirmed: remember its version and clear any old dead letter.
+   * Runs inside a transaction. The ledger is not read again: the page's snapshot of the record's own
+   * id still holds, unless an output with that id was just recorded, which wrote this version.
+   */
+  private settle(pending: Pending, lettered: ReadonlySet<string>): void {
     const { state, stream } = this.input;
-    const entry = state.getLedger(this.pipeline, stream.name, record.id);
-    if (!entry || entry.sourceVersion !== (record.version ?? null)) {
-      if (!entry?.pendingWrite) state.markSeen(this.pipeline, stream.name, record.id, record.version ?? null);
+    const { record, entry } = pending;
+    if (!pending.ownIdRecorded && (!entry || entry.sourceVersion !== (record.version ?? null)) && !entry?.pendingWrite) {
+      state.markSeen(this.pipeline, stream.name, record.id, record.version ?? null);
     }
-    state.resolveDeadLetter(this.pipeline, stream.name, record.id);
+    if (lettered.has(record.id)) state.resolveDeadLetter(this.pipeline, stream.name, record.id);
   }
 
   private deadLetter(record: SourceRecord, error: LedgersyncError): void {

@@ -38,6 +38,8 @@ export interface AuditAttempt {
   trigger: string;
   /** The mapped record the sink is given. */
   payload: unknown;
+  /** `payload` as canonical JSON (`stableStringify`), when the caller already has it: not serialised again. */
+  payloadCanonical?: string;
 }
 
 export type AuditOutcome = 'created' | 'updated' | 'skipped' | 'failed' | 'error' | 'interrupted';
@@ -105,8 +107,7 @@ export interface AuditVerification {
 }
 
 /** A payload as the trail keeps it: the sha256 of its canonical JSON, and that JSON with every registered secret masked. */
-export function payloadFields(payload: unknown): { payload_hash: string; payload_json: string } {
-  const canonical = stableStringify(payload);
+export function payloadFields(payload: unknown, canonical = stableStringify(payload)): { payload_hash: string; payload_json: string } {
   return { payload_hash: sha256(canonical), payload_json: redactJson(canonical) ?? stableStringify(redactDeep(payload)) };
 }
 
@@ -146,7 +147,7 @@ export class AuditTrail {
           object: a.object,
           action: a.action,
           payload_kind: 'mapped',
-          ...payloadFields(a.payload),
+          ...payloadFields(a.payload, a.payloadCanonical),
           started_at: startedAt,
         };
         const id = Number(
@@ -189,7 +190,7 @@ export class AuditTrail {
           finished_at: finishedAt,
           prev_hash: head.entryHash,
         };
-        head = { seq: fields.seq, entryHash: this.write(attempt.id, fields) };
+        head = { seq: fields.seq, entryHash: this.write(attempt.id, fields, sent) };
       });
       this.saveHead(pipeline, head);
     });
@@ -213,7 +214,7 @@ export class AuditTrail {
           finished_at: finishedAt,
           prev_hash: head.entryHash,
         };
-        head = { seq: fields.seq, entryHash: this.write(Number(row['id']), fields) };
+        head = { seq: fields.seq, entryHash: this.write(Number(row['id']), fields, false) };
       }
       this.saveHead(pipeline, head);
     });
@@ -270,27 +271,25 @@ export class AuditTrail {
     return { entries: count, open, head, broken: { ...broken, ...(row ? { entry: entryOf(row) } : {}) } };
   }
 
-  private write(id: number, fields: ChainedFields): string {
+  /** Seals one entry; the payload columns are written again only when the answer replaced them (`sent`). */
+  private write(id: number, fields: ChainedFields, payloadReplaced: boolean): string {
     const hash = entryHash(fields);
-    this.db
-      .sql(
-        `UPDATE audit_log SET seq = ?, outcome = ?, target_id = ?, target_version = ?, payload_kind = ?, payload_hash = ?, payload_json = ?,
-           answer_json = ?, finished_at = ?, prev_hash = ?, entry_hash = ? WHERE id = ? AND seq IS NULL`,
-      )
-      .run(
-        fields.seq,
-        fields.outcome,
-        fields.target_id,
-        fields.target_version,
-        fields.payload_kind,
-        fields.payload_hash,
-        fields.payload_json,
-        fields.answer_json,
-        fields.finished_at,
-        fields.prev_hash,
-        hash,
-        id,
-      );
+    const sealed = [fields.seq, fields.outcome, fields.target_id, fields.target_version, fields.answer_json, fields.finished_at, fields.prev_hash, hash];
+    if (payloadReplaced) {
+      this.db
+        .sql(
+          `UPDATE audit_log SET seq = ?, outcome = ?, target_id = ?, target_version = ?, answer_json = ?, finished_at = ?, prev_hash = ?, entry_hash = ?,
+             payload_kind = ?, payload_hash = ?, payload_json = ? WHERE id = ? AND seq IS NULL`,
+        )
+        .run(...sealed, fields.payload_kind, fields.payload_hash, fields.payload_json, id);
+    } else {
+      this.db
+        .sql(
+          `UPDATE audit_log SET seq = ?, outcome = ?, target_id = ?, target_version = ?, answer_json = ?, finished_at = ?, prev_hash = ?, entry_hash = ?
+           WHERE id = ? AND seq IS NULL`,
+        )
+        .run(...sealed, id);
+    }
     return hash;
   }
 

@@ -21,6 +21,16 @@ export interface PreparedStatement {
 
 export type Dialect = 'sqlite' | 'postgres';
 
+export interface TransactionOptions {
+  /**
+   * False when losing this commit to a power cut costs only work done again, never an acknowledged
+   * write: the commit then returns without waiting for the disk (SQLite `synchronous=NORMAL`, PostgreSQL
+   * `synchronous_commit=off` for this transaction). Later durable commits make it durable too; a lost
+   * one is always the last ones, never one in the middle. Ignored in a nested transaction. Default true.
+   */
+  durable?: boolean;
+}
+
 export interface StateDriver {
   readonly dialect: Dialect;
   /** The file path, or the PostgreSQL URL without its password: safe to print. */
@@ -30,7 +40,7 @@ export interface StateDriver {
   /** DDL or several statements without parameters. */
   exec(text: string): void;
   /** Runs `fn` in a transaction; nested calls become savepoints. A throw rolls back and goes on. */
-  transaction<T>(fn: () => T): T;
+  transaction<T>(fn: () => T, options?: TransactionOptions): T;
   /** The schema version the database is at (0 when new). */
   schemaVersion(): number;
   /**

@@ -15,7 +15,7 @@
 import { createRequire } from 'node:module';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { LedgersyncError } from '../errors.js';
-import { type PreparedStatement, type RunResult, type StateDriver, printableLocation } from './driver.js';
+import { type PreparedStatement, type RunResult, type StateDriver, type TransactionOptions, printableLocation } from './driver.js';
 import { rowidColumns, toPostgresDdl, toPostgresQuery, type RowidColumns } from './postgres-dialect.js';
 import { POSTGRES_WORKER_SOURCE } from './postgres-worker-source.js';
 
@@ -295,10 +295,11 @@ export class PostgresDriver implements StateDriver {
     this.defer({ text, params: [], prepare: false });
   }
 
-  transaction<T>(fn: () => T): T {
+  transaction<T>(fn: () => T, options: TransactionOptions = {}): T {
     const depth = this.depth;
     const begin: Deferred = { text: depth === 0 ? 'BEGIN' : `SAVEPOINT ledgersync_${depth}`, params: [], prepare: false };
     this.pending.push(begin);
+    if (depth === 0 && options.durable === false) this.pending.push({ text: 'SET LOCAL synchronous_commit TO OFF', params: [], prepare: false });
     this.depth++;
     try {
       const result = fn();

@@ -1,9 +1,12 @@
-/** The embedded default: one SQLite file, WAL, `synchronous=FULL` (a confirmed write survives a power cut). */
+/**
+ * The embedded default: one SQLite file, WAL, `synchronous=FULL` (a confirmed write survives a power
+ * cut); a transaction that records nothing a vendor acknowledged may commit with `synchronous=NORMAL`.
+ */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LedgersyncError } from '../errors.js';
-import type { PreparedStatement, StateDriver } from './driver.js';
+import type { PreparedStatement, StateDriver, TransactionOptions } from './driver.js';
 import { notAStateFile, stateFailure, stateTooNew, walDamaged, walProblem } from './trouble.js';
 
 export class SqliteDriver implements StateDriver {
@@ -93,8 +96,15 @@ export class SqliteDriver implements StateDriver {
     this.db.exec(text);
   }
 
-  transaction<T>(fn: () => T): T {
-    return this.inTransaction(fn) as T;
+  transaction<T>(fn: () => T, options: TransactionOptions = {}): T {
+    if (options.durable !== false || this.db.inTransaction) return this.inTransaction(fn) as T;
+    // In WAL mode NORMAL skips only the fsync at commit; the next FULL commit syncs this one with it.
+    this.db.pragma('synchronous = NORMAL');
+    try {
+      return this.inTransaction(fn) as T;
+    } finally {
+      this.db.pragma('synchronous = FULL');
+    }
   }
 
   schemaVersion(): number {

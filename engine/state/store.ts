@@ -9,12 +9,13 @@ import { LedgersyncError } from '../errors.js';
 import { redact, redactJson } from '../log.js';
 import type { KeyValueStore, LedgerEntry, SecretStore } from '../connector/types.js';
 import { MIGRATIONS } from './schema.js';
-import { isPostgresUrl, type PreparedStatement, type StateDriver } from './driver.js';
+import { isPostgresUrl, type PreparedStatement, type StateDriver, type TransactionOptions } from './driver.js';
 import { SqliteDriver } from './sqlite-driver.js';
 import { PostgresDriver } from './postgres-driver.js';
 import { RunLease, leaseLostError, leaseTtlSeconds } from './lease.js';
 import { open as openSealed, requireSecretKey, seal } from './crypto.js';
-import { AuditTrail } from './audit-trail.js';
+import { AuditTrail, redactDeep } from './audit-trail.js';
+import { stableStringify } from '../transform/hash.js';
 import { WebhookQueue } from './webhook-queue.js';
 
 /** The process holding a pipeline's run lock, and its lease. */
@@ -117,9 +118,11 @@ export interface OperationRecord {
 }
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
-/** The copy of a payload the ledger keeps, with every registered secret masked; none when masking would break its JSON. */
-const keptPayload = (json: string): string | null => redactJson(json) ?? null;
 const numberOrNull = (value: number | string | null) => (value === null ? null : Number(value));
+
+/** The lengths an `IN (…)` list is padded to; the last is the chunk size. */
+const IN_CHUNK_SIZES = [1, 10, 100, 500] as const;
+const IN_PLACEHOLDERS: Record<number, string> = {};
 
 /** Compares two source versions; numeric strings compare as integers. */
 export function compareVersions(a: string, b: string): number {
@@ -138,6 +141,11 @@ function isAlive(pid: number): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** A payload kept in the ledger, with every registered secret masked (a secret typed into a record must not reach the state file). */
+function maskedPayload(canonical: string): string {
+  return redactJson(canonical) ?? stableStringify(redactDeep(JSON.parse(canonical)));
 }
 
 function ledgerEntryOf(r: Record<string, unknown>): LedgerEntry {
@@ -207,8 +215,27 @@ export class StateStore {
     this.driver.close();
   }
 
-  transaction<T>(fn: () => T): T {
-    return this.driver.transaction(fn);
+  /** See TransactionOptions: `durable: false` only where a lost commit costs work done again, never a write sent twice. */
+  transaction<T>(fn: () => T, options?: TransactionOptions): T {
+    return this.driver.transaction(fn, options);
+  }
+
+  /**
+   * Runs `statement` (whose `IN (…)` is written `IN (%)`) over `ids` in chunks, with `before` as the
+   * leading parameters. Chunks are padded (repeating the last id) to a few fixed sizes, so a handful
+   * of statements is prepared however the pages are sized, and both databases stay far below their
+   * parameter limits (SQLite 32,766, PostgreSQL 65,535).
+   */
+  private allIn(statement: string, before: readonly unknown[], ids: readonly string[]): Array<Record<string, unknown>> {
+    const rows: Array<Record<string, unknown>> = [];
+    for (let start = 0; start < ids.length; start += IN_CHUNK_SIZES[IN_CHUNK_SIZES.length - 1]!) {
+      const chunk = ids.slice(start, start + IN_CHUNK_SIZES[IN_CHUNK_SIZES.length - 1]!);
+      const size = IN_CHUNK_SIZES.find((s) => s >= chunk.length)!;
+      while (chunk.length < size) chunk.push(chunk[chunk.length - 1]!);
+      const text = statement.replace('%', (IN_PLACEHOLDERS[size] ??= Array.from({ length: size }, () => '?').join(', ')));
+      rows.push(...(this.sql(text).all(...before, ...chunk) as Array<Record<string, unknown>>));
+    }
+    return rows;
   }
 
   // ---- runs and the lock ----
@@ -405,6 +432,19 @@ export class StateStore {
     return r ? ledgerEntryOf(r) : undefined;
   }
 
+  /** The ledger entries of many source ids of a stream (a page), read in one statement per 500 ids. */
+  ledgerEntries(pipeline: string, stream: string, sourceIds: readonly string[]): Map<string, LedgerEntry> {
+    const entries = new Map<string, LedgerEntry>();
+    if (!sourceIds.length) return entries;
+    const rows = this.allIn(
+      'SELECT source_id, source_version, content_hash, target_id, target_version, pending_write, updated_at, mapping_fingerprint FROM ledger WHERE pipeline = ? AND stream = ? AND source_id IN (%)',
+      [pipeline, stream],
+      sourceIds,
+    );
+    for (const row of rows) entries.set(String(row['source_id']), ledgerEntryOf(row));
+    return entries;
+  }
+
   targetIdOf(pipeline: string, stream: string, sourceId: string): string | undefined {
     const r = this.sql('SELECT target_id FROM ledger WHERE pipeline = ? AND stream = ? AND source_id = ? AND target_id IS NOT NULL').get(
       pipeline,
@@ -461,6 +501,18 @@ export class StateStore {
     const resolveDead = this.sql('DELETE FROM dead_letters WHERE pipeline = ? AND stream = ? AND source_id = ?');
     this.transaction(() => {
       const now = nowSeconds();
+      // Dead letters are rare: find the few to resolve in one read instead of a DELETE per record.
+      const streams = new Set(outcomes.map((o) => o.stream));
+      const lettered = new Map<string, Set<string>>();
+      for (const stream of streams)
+        lettered.set(
+          stream,
+          this.deadLetterIdsAmong(
+            pipeline,
+            stream,
+            outcomes.filter((o) => o.stream === stream && o.status !== 'failed').map((o) => o.sourceId),
+          ),
+        );
       outcomes.forEach((o, i) => {
         const opId = operationIds[i];
         const succeeded = o.status !== 'failed';
@@ -479,10 +531,10 @@ export class StateStore {
             o.targetVersion ?? null,
             now,
             o.mappingFingerprint ?? null,
-            wrote && o.payloadJson !== undefined ? keptPayload(o.payloadJson) : null,
+            wrote && o.payloadJson !== undefined ? maskedPayload(o.payloadJson) : null,
             wrote ? now : null,
           );
-          resolveDead.run(pipeline, o.stream, o.sourceId);
+          if (lettered.get(o.stream)?.has(o.sourceId)) resolveDead.run(pipeline, o.stream, o.sourceId);
         } else if (!o.mayHaveSucceeded) {
           clearPending.run(now, pipeline, o.stream, o.sourceId);
         }
@@ -679,6 +731,13 @@ export class StateStore {
       now,
       now,
     );
+  }
+
+  /** Which of these source ids of a stream have a dead letter (one statement per 500 ids). */
+  deadLetterIdsAmong(pipeline: string, stream: string, sourceIds: readonly string[]): Set<string> {
+    if (!sourceIds.length) return new Set();
+    const rows = this.allIn('SELECT source_id FROM dead_letters WHERE pipeline = ? AND stream = ? AND source_id IN (%)', [pipeline, stream], sourceIds);
+    return new Set(rows.map((r) => String(r['source_id'])));
   }
 
   resolveDeadLetter(pipeline: string, stream: string, sourceId: string): void {

@@ -166,17 +166,34 @@ async function outputByInterpreter(stream: StreamPlan, record: SourceRecord, bin
   return fields;
 }
 
+const FILTERED: MapOutcome = Object.freeze({ kind: 'filtered' });
+
 function outcomeOf(stream: StreamPlan, record: SourceRecord, output: unknown): MapOutcome {
-  if (output === undefined) return { kind: 'filtered' };
-  const outputs = Array.isArray(output) ? output : [output];
+  if (output === undefined) return FILTERED;
+  if (!Array.isArray(output)) {
+    const mapped = toMapped(stream, record, output, undefined);
+    return 'skip' in mapped ? { kind: 'mapped', records: [], skipped: [mapped.skip] } : { kind: 'mapped', records: [mapped], skipped: [] };
+  }
   const records: MappedRecord[] = [];
   const skipped: string[] = [];
-  outputs.forEach((o, i) => {
-    const mapped = toMapped(stream, record, o, Array.isArray(output) ? i : undefined);
+  for (let i = 0; i < output.length; i++) {
+    const mapped = toMapped(stream, record, output[i], i);
     if ('skip' in mapped) skipped.push(mapped.skip);
     else records.push(mapped);
-  });
+  }
   return { kind: 'mapped', records, skipped };
+}
+
+/**
+ * The run's bindings with `$deleted` set, made once per run and value of `deleted` rather than per
+ * record: evaluation only reads them.
+ */
+const recordBindings = new WeakMap<Record<string, unknown>, { live: Record<string, unknown>; deleted: Record<string, unknown> }>();
+
+function bindingsFor(runBindings: Record<string, unknown>, deleted: boolean): Record<string, unknown> {
+  let both = recordBindings.get(runBindings);
+  if (!both) recordBindings.set(runBindings, (both = { live: { ...runBindings, deleted: false }, deleted: { ...runBindings, deleted: true } }));
+  return deleted ? both.deleted : both.live;
 }
 
 /**
@@ -189,7 +206,7 @@ export async function mapRecord(stream: StreamPlan, source: SourceRecord, runBin
   const record: SourceRecord = { ...source, data: withoutNullProperties(source.data) };
   // One budget for the record: its filter and every expression, on either engine (./budget.ts).
   const budget = new MappingBudget(stream.limits);
-  const bindings = { ...runBindings, deleted: record.deleted };
+  const bindings = bindingsFor(runBindings, record.deleted);
   if (streamIsCompiled(stream)) {
     try {
       return outcomeOf(
@@ -210,7 +227,7 @@ export async function mapRecord(stream: StreamPlan, source: SourceRecord, runBin
 export function mapRecordCompiled(stream: StreamPlan, source: SourceRecord, runBindings: Record<string, unknown>): MapOutcome {
   if (!streamIsCompiled(stream)) throw new Error(`stream '${stream.name}' has expressions the compiler does not cover`);
   const record: SourceRecord = { ...source, data: withoutNullProperties(source.data) };
-  return outcomeOf(stream, record, outputByCompiled(stream, record, { ...runBindings, deleted: record.deleted }));
+  return outcomeOf(stream, record, outputByCompiled(stream, record, bindingsFor(runBindings, record.deleted)));
 }
 
 /** The stream with its compiled closures taken away: what the interpreter alone makes of it (benchmarks, differential tests). */

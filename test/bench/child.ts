@@ -2,7 +2,8 @@
  * One measured side of the benchmark, in its own process so its peak memory is its own:
  *   baseline <url> <apiKey>             the bare paging loop over the listing, no engine
  *   engine <url> <apiKey> <dir>         the full engine: pages → JSONata → ledger → JSONL
- * Prints `{"records", "seconds", "maxRssMb"}`.
+ * The engine side maps with the compiled closures unless LEDGERSYNC_JSONATA=interpreter is in this
+ * process's environment. Prints `{"records", "seconds", "cpuSeconds", "maxRssMb"}`.
  */
 import { join } from 'node:path';
 import { runPipeline } from '../../engine/run/runner.js';
@@ -31,14 +32,23 @@ async function engine(): Promise<number> {
     connectors: installedConnectors,
     pipelinePath: join(packageRoot(), 'test/bench/pipeline.yaml'),
     statePath: join(dir!, 'state.db'),
-    env: { CHARGEBEE_API_KEY: apiKey, CHARGEBEE_BASE_URL: url, LEDGERSYNC_OUT: join(dir!, 'out') },
+    env: {
+      CHARGEBEE_API_KEY: apiKey,
+      CHARGEBEE_BASE_URL: url,
+      LEDGERSYNC_OUT: join(dir!, 'out'),
+      LEDGERSYNC_JSONATA: process.env['LEDGERSYNC_JSONATA'],
+    },
     log: silentLogger,
   });
   if (summary.exitCode !== 0) throw new Error(`bench run failed: ${JSON.stringify(summary)}`);
   return summary.streams['invoices']!.written;
 }
 
+const cpu = process.cpuUsage();
 const started = performance.now();
 const records = mode === 'baseline' ? await baseline() : await engine();
 const seconds = (performance.now() - started) / 1000;
-process.stdout.write(JSON.stringify({ records, seconds, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\n');
+const used = process.cpuUsage(cpu);
+process.stdout.write(
+  JSON.stringify({ records, seconds, cpuSeconds: (used.user + used.system) / 1e6, maxRssMb: Math.round(process.resourceUsage().maxRSS / 1024) }) + '\n',
+);

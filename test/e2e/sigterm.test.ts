@@ -95,7 +95,7 @@ describe.skipIf(!built)('SIGTERM is honoured within 2 s in every phase', () => {
     expect(readFileSync(pipeline).length).toBeGreaterThan(5_000_000);
     const started = Date.now();
     const stopped = await runAndStop(() => Date.now() - started > 300); // often before the CLI has even loaded: still a clean stop;
-    expect(fake.requests, 'stopped before anything was read').toHaveLength(0);
+    expect(fake.requests, `stopped before anything was read (exit ${stopped.code}): ${stopped.stderr}`).toHaveLength(0);
     expect(JSON.parse(stopped.stdout).error.message).toBe('stopped while the pipeline was loading, before anything was read or written');
     await expectStoppedThenResumed(stopped, 'while loading');
   }, 120_000);

@@ -463,4 +463,97 @@ describe('StreamWriter: the audit trail', () => {
     await writer(sink, { runId: 'run-4', accounts: { SAAS: '4100' }, remap: true }).writer.writePage([invoice('in_1', '4')]);
     expect(sink.batches).toHaveLength(2);
   });
+
+  describe('state transactions', () => {
+    /** Top-level transactions the writer opens (nested ones are savepoints inside them), with their durability. */
+    function recordTransactions(): Array<'durable' | 'relaxed'> {
+      const opened: Array<'durable' | 'relaxed'> = [];
+      const original = state.transaction.bind(state);
+      let depth = 0;
+      state.transaction = <T>(fn: () => T, options?: { durable?: boolean }): T => {
+        if (depth === 0) opened.push(options?.durable === false ? 'relaxed' : 'durable');
+        depth++;
+        try {
+          return original(fn, options);
+        } finally {
+          depth--;
+        }
+      };
+      return opened;
+    }
+
+    it('marks a one-batch page pending in one durable transaction and records its answers and the checkpoint in one more, reading the ledger once', async () => {
+      const sink = new MemorySink();
+      const { writer: w } = writer(sink);
+      await w.writePage(
+        Array.from({ length: 50 }, (_, i) => invoice(`in_${i}`, '1')),
+        { checkpoint: 'before' },
+      );
+      const opened = recordTransactions();
+      let reads = 0;
+      const read = state.ledgerEntries.bind(state);
+      state.ledgerEntries = (...args) => {
+        reads++;
+        return read(...args);
+      };
+      state.getLedger = () => {
+        throw new Error('the writer reads the ledger a page at a time');
+      };
+      const page = Array.from({ length: 50 }, (_, i) => invoice(`in_${i}`, '2', i % 2 ? { amount: '11.00' } : {}));
+      let checkpointDuringWrite: unknown;
+      sink.respond = (record) => {
+        checkpointDuringWrite = state.getCheckpoint(PIPELINE, STREAM);
+        return created(record);
+      };
+      await w.writePage(page, { checkpoint: 'after' });
+      expect(opened).toEqual(['durable', 'durable']);
+      expect(reads).toBe(1);
+      expect(checkpointDuringWrite).toBe('before');
+      expect(state.getCheckpoint(PIPELINE, STREAM)).toBe('after');
+      // The even ones map to the same content: settled in the first transaction, not written.
+      expect(sink.batches[1]!.map((r) => r.sourceId)).toEqual(page.filter((_, i) => i % 2).map((r) => r.id));
+      expect(state.ledgerEntries(PIPELINE, STREAM, ['in_2']).get('in_2')?.sourceVersion).toBe('2');
+    });
+
+    it('records a page with nothing to write in one transaction that does not wait for the disk', async () => {
+      const sink = new MemorySink();
+      const { writer: w } = writer(sink);
+      await w.writePage([invoice('in_1', '1'), invoice('in_2', '1')]);
+      const opened = recordTransactions();
+      await w.writePage([invoice('in_1', '2'), invoice('in_2', '1')], { checkpoint: 'c2' });
+      expect(opened).toEqual(['relaxed']);
+      expect(sink.batches).toHaveLength(1);
+      expect(ledger('in_1')?.sourceVersion).toBe('2');
+      expect(state.getCheckpoint(PIPELINE, STREAM)).toBe('c2');
+    });
+
+    it('takes two transactions per batch when the page is split, and saves the checkpoint only with the last answers', async () => {
+      const sink = new MemorySink(2);
+      const { writer: w } = writer(sink);
+      const opened = recordTransactions();
+      const checkpoints: unknown[] = [];
+      sink.respond = (record) => {
+        checkpoints.push(state.getCheckpoint(PIPELINE, STREAM));
+        return created(record);
+      };
+      await w.writePage([invoice('in_1', '1'), invoice('in_2', '1'), invoice('in_3', '1')], { checkpoint: 'c1' });
+      expect(sink.batches.map((b) => b.length)).toEqual([2, 1]);
+      expect(opened).toEqual(['durable', 'durable', 'durable', 'durable']);
+      expect(checkpoints).toEqual([undefined, undefined, undefined]);
+      expect(state.getCheckpoint(PIPELINE, STREAM)).toBe('c1');
+    });
+
+    it('does not move the checkpoint when the sink throws, and keeps what was settled before the call', async () => {
+      const sink = new MemorySink();
+      const { writer: w } = writer(sink);
+      await w.writePage([invoice('in_1', '1')], { checkpoint: 'c1' });
+      sink.answer = () => {
+        throw new LedgersyncError('connection_failed', 'transient', 'the connection was lost');
+      };
+      await expect(w.writePage([invoice('in_1', '2'), invoice('in_2', '1')], { checkpoint: 'c2' })).rejects.toThrow('the connection was lost');
+      expect(state.getCheckpoint(PIPELINE, STREAM)).toBe('c1');
+      expect(ledger('in_1')?.sourceVersion).toBe('2'); // unchanged content: settled with the pending marks
+      expect(ledger('in_2')?.pendingWrite).toBe(true);
+    });
+  });
 });

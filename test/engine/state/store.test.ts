@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { hostname } from 'node:os';
 import { StateStore, compareVersions } from '../../../engine/state/store.js';
 import { LedgersyncError } from '../../../engine/errors.js';
+import { registerSecret } from '../../../engine/log.js';
 import { stateBackends } from '../../support/state-backends.js';
 
 const backends = stateBackends();
@@ -19,6 +20,32 @@ describe('state store on SQLite', () => {
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     db.close();
+  });
+
+  it('commits a transaction that is not durable without an fsync, and goes back to synchronous=FULL after it', () => {
+    const store = StateStore.open(backends.sqlite.location());
+    const level = () => (store.driver.prepare('PRAGMA synchronous').get() as { synchronous: number }).synchronous;
+    expect(level()).toBe(2); // FULL
+    let inside: number | undefined;
+    store.transaction(
+      () => {
+        store.saveCheckpoint('p', 's', 1, 'r');
+        inside = level();
+      },
+      { durable: false },
+    );
+    expect([inside, level()]).toEqual([1, 2]); // NORMAL inside, FULL again after
+    expect(() =>
+      store.transaction(
+        () => {
+          throw new Error('boom');
+        },
+        { durable: false },
+      ),
+    ).toThrow('boom');
+    expect(level()).toBe(2);
+    expect(store.getCheckpoint('p', 's')).toBe(1);
+    store.close();
   });
 });
 
@@ -123,6 +150,80 @@ describe.each(backends.all)('state store on %s', (backend) => {
     expect(store.targetIdOf('p', 's', 'a')).toBe('T1');
     expect(store.countLedger('p')).toBe(1);
     expect(store.pendingOperations('p').map((o) => o.sourceId)).toEqual([]);
+    store.close();
+  });
+
+  it('reads the ledger entries and dead letters of a whole page in chunked statements', () => {
+    const store = StateStore.open(backend.location());
+    const ids = Array.from({ length: 1234 }, (_, i) => `in_${i}`);
+    const written = ids.filter((_, i) => i % 3 === 0);
+    const ops = store.beginWrites(
+      'p',
+      'r1',
+      written.map((sourceId) => ({ stream: 's', sourceId, action: 'upsert' })),
+    );
+    store.finishWrites(
+      'p',
+      'r1',
+      ops,
+      written.map((sourceId) => ({ stream: 's', sourceId, sourceVersion: '7', contentHash: `h-${sourceId}`, status: 'created', targetId: `T-${sourceId}` })),
+    );
+    store.markSeen('p', 'other', 'in_1', '1');
+    const entries = store.ledgerEntries('p', 's', ids);
+    expect([...entries.keys()].sort()).toEqual([...written].sort());
+    expect(entries.get('in_999')).toMatchObject({ sourceId: 'in_999', sourceVersion: '7', contentHash: 'h-in_999', targetId: 'T-in_999', pendingWrite: false });
+    expect(entries.get('in_999')).toEqual(store.getLedger('p', 's', 'in_999'));
+    // Sizes that are padded (1, 7, 101) and an empty page.
+    expect([...store.ledgerEntries('p', 's', ['in_3']).keys()]).toEqual(['in_3']);
+    expect([...store.ledgerEntries('p', 's', ['in_0', 'in_1', 'in_2', 'in_3', 'in_4', 'in_5', 'in_6']).keys()].sort()).toEqual(['in_0', 'in_3', 'in_6']);
+    expect(store.ledgerEntries('p', 's', ids.slice(0, 101)).size).toBe(34);
+    expect(store.ledgerEntries('p', 's', []).size).toBe(0);
+    expect(store.ledgerEntries('p', 'other', ids).size).toBe(1);
+
+    const error = new LedgersyncError('lookup_missing', 'record', 'no GL account');
+    for (const sourceId of ['in_5', 'in_1100'])
+      store.putDeadLetter('p', 'r1', { stream: 's', sourceId, sourceVersion: '1', record: {}, deleted: false, error });
+    expect([...store.deadLetterIdsAmong('p', 's', ids)].sort()).toEqual(['in_1100', 'in_5']);
+    expect(store.deadLetterIdsAmong('p', 'other', ids).size).toBe(0);
+    // A write that went through resolves its dead letter.
+    const [op] = store.beginWrites('p', 'r2', [{ stream: 's', sourceId: 'in_5', action: 'upsert' }]);
+    store.finishWrites('p', 'r2', [op!], [{ stream: 's', sourceId: 'in_5', sourceVersion: '2', contentHash: 'h', status: 'created', targetId: 'T' }]);
+    expect(store.deadLetters('p').map((d) => d.sourceId)).toEqual(['in_1100']);
+    store.close();
+  });
+
+  it('masks a registered secret in the payload it keeps of a write, so it never reaches the state file', () => {
+    const store = StateStore.open(backend.location());
+    const secret = `sk_live_${Math.random().toString(36).slice(2)}`;
+    registerSecret(secret);
+    const payload = JSON.stringify({ action: 'upsert', data: { company: `Leaky ${secret} Ltd` }, object: 'Customer' });
+    const [op] = store.beginWrites('p', 'r1', [{ stream: 's', sourceId: 'c1', action: 'upsert' }]);
+    store.finishWrites(
+      'p',
+      'r1',
+      [op!],
+      [{ stream: 's', sourceId: 'c1', sourceVersion: '1', contentHash: 'h', status: 'created', targetId: 'T', payloadJson: payload }],
+    );
+    expect(store.lastPayload('p', 's', 'c1')).toEqual({ action: 'upsert', data: { company: 'Leaky *** Ltd' }, object: 'Customer' });
+    store.close();
+  });
+
+  it('commits a transaction that is not durable like any other', () => {
+    const location = backend.location();
+    const store = StateStore.open(location);
+    store.transaction(() => store.saveCheckpoint('p', 's', { offset: 'x' }, 'r'), { durable: false });
+    expect(() =>
+      store.transaction(
+        () => {
+          store.saveCheckpoint('p', 's', { offset: 'y' }, 'r');
+          throw new Error('boom');
+        },
+        { durable: false },
+      ),
+    ).toThrow('boom');
+    const other = StateStore.open(location);
+    expect(other.getCheckpoint('p', 's')).toEqual({ offset: 'x' });
+    other.close();
     store.close();
   });
 
