@@ -613,10 +613,12 @@ export class StateStore {
 
   /** Every ledger entry of a source record (and of its parts, `<id>#<part>`), in any stream or in one. */
   recordHistory(pipeline: string, sourceId: string, stream?: string): LedgerRecordView[] {
-    const rows = this.sql(
-      `SELECT * FROM ledger WHERE pipeline = ? AND (? IS NULL OR stream = ?)
-       AND (source_id = ? OR substr(source_id, 1, length(?) + 1) = ? || '#') ORDER BY stream, source_id`,
-    ).all(pipeline, stream ?? null, stream ?? null, sourceId, sourceId, sourceId) as Array<Record<string, unknown>>;
+    const ofRecord = "(source_id = ? OR substr(source_id, 1, length(CAST(? AS TEXT)) + 1) = CAST(? AS TEXT) || '#') ORDER BY stream, source_id";
+    const rows = (
+      stream === undefined
+        ? this.sql(`SELECT * FROM ledger WHERE pipeline = ? AND ${ofRecord}`).all(pipeline, sourceId, sourceId, sourceId)
+        : this.sql(`SELECT * FROM ledger WHERE pipeline = ? AND stream = ? AND ${ofRecord}`).all(pipeline, stream, sourceId, sourceId, sourceId)
+    ) as Array<Record<string, unknown>>;
     return rows.map((r) => ({
       ...ledgerEntryOf(r),
       stream: String(r['stream']),
@@ -629,7 +631,7 @@ export class StateStore {
   /** Write operations of a source record (and its parts), oldest first. */
   operationsOf(pipeline: string, stream: string, sourceId: string): OperationRecord[] {
     const rows = this.sql(
-      `SELECT * FROM operations WHERE pipeline = ? AND stream = ? AND (source_id = ? OR substr(source_id, 1, length(?) + 1) = ? || '#') ORDER BY id`,
+      `SELECT * FROM operations WHERE pipeline = ? AND stream = ? AND (source_id = ? OR substr(source_id, 1, length(CAST(? AS TEXT)) + 1) = CAST(? AS TEXT) || '#') ORDER BY id`,
     ).all(pipeline, stream, sourceId, sourceId, sourceId) as Array<Record<string, unknown>>;
     return rows.map((r) => ({
       id: Number(r['id']),
@@ -649,7 +651,7 @@ export class StateStore {
   /** Streams in which the state knows this source id (ledger or dead letters). */
   streamsHolding(pipeline: string, sourceId: string): string[] {
     const rows = this.sql(
-      `SELECT stream FROM ledger WHERE pipeline = ? AND (source_id = ? OR substr(source_id, 1, length(?) + 1) = ? || '#')
+      `SELECT stream FROM ledger WHERE pipeline = ? AND (source_id = ? OR substr(source_id, 1, length(CAST(? AS TEXT)) + 1) = CAST(? AS TEXT) || '#')
        UNION SELECT stream FROM dead_letters WHERE pipeline = ? AND source_id = ? ORDER BY stream`,
     ).all(pipeline, sourceId, sourceId, sourceId, pipeline, sourceId) as Array<{ stream: string }>;
     return rows.map((r) => r.stream);

@@ -153,6 +153,28 @@ describe.each(backends.all)('state store on %s', (backend) => {
     store.close();
   });
 
+  it('finds one source record and its parts (`<id>#<part>`), in every stream or in one, for show', () => {
+    const store = StateStore.open(backend.location());
+    const writes = [
+      { stream: 'invoices', sourceId: 'in_1', action: 'upsert' },
+      { stream: 'invoices', sourceId: 'in_1#tax', action: 'upsert' },
+      { stream: 'invoices', sourceId: 'in_10', action: 'upsert' },
+      { stream: 'payments', sourceId: 'in_1', action: 'upsert' },
+    ];
+    const ops = store.beginWrites('p', 'r1', writes);
+    store.finishWrites(
+      'p',
+      'r1',
+      ops,
+      writes.map((w, i) => ({ ...w, sourceVersion: '1', contentHash: `h${i}`, status: 'created' as const, targetId: `T${i}` })),
+    );
+    expect(store.recordHistory('p', 'in_1').map((e) => `${e.stream} ${e.sourceId}`)).toEqual(['invoices in_1', 'invoices in_1#tax', 'payments in_1']);
+    expect(store.recordHistory('p', 'in_1', 'payments').map((e) => e.targetId)).toEqual(['T3']);
+    expect(store.operationsOf('p', 'invoices', 'in_1').map((o) => o.sourceId)).toEqual(['in_1', 'in_1#tax']);
+    expect(store.streamsHolding('p', 'in_1')).toEqual(['invoices', 'payments']);
+    store.close();
+  });
+
   it('reads the ledger entries and dead letters of a whole page in chunked statements', () => {
     const store = StateStore.open(backend.location());
     const ids = Array.from({ length: 1234 }, (_, i) => `in_${i}`);
