@@ -135,7 +135,14 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'ledgersync-webhook-bench-'));
   const pipelinePath = join(dir, `${target.pipeline}.yaml`);
   const statePath = join(dir, 'state.db');
-  writeFileSync(pipelinePath, readFileSync(join(root, `pipelines/examples/${target.pipeline}.yaml`), 'utf8'));
+  const example = readFileSync(join(root, `pipelines/examples/${target.pipeline}.yaml`), 'utf8');
+  // The first sync is the backfill, not what is measured: at Acumatica's smallest licence (100
+  // requests a minute) it would take a quarter of an hour, so it runs as at a larger tier; serve
+  // then runs with the example as it is.
+  writeFileSync(
+    pipelinePath,
+    example.replace('rate_limit: { requests: 100, per_seconds: 60, concurrency: 3 }', 'rate_limit: { requests: 100000, per_seconds: 60, concurrency: 4 }'),
+  );
   const env: Record<string, string> = {
     PATH: process.env['PATH'] ?? '',
     CHARGEBEE_SITE: cb.site,
@@ -148,6 +155,7 @@ async function main(): Promise<void> {
   };
   const first = await runPipeline({ connectors: installedConnectors, pipelinePath, statePath, env, log: silentLogger });
   if (first.exitCode !== 0) throw new Error(`the first sync failed: ${JSON.stringify(first.error)}`);
+  writeFileSync(pipelinePath, example);
 
   const child = spawn(process.execPath, [join(root, 'bin/ledgersync.js'), 'serve', pipelinePath, '--port', '0', '--state', statePath], {
     env,
