@@ -67,103 +67,136 @@ const CUSTOMER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 export function initCustomer(options: InitOptions): InitResult {
   const cwd = options.cwd ?? process.cwd();
   const { customer } = options;
-  if (!CUSTOMER_NAME.test(customer)) {
-    throw new LedgersyncError(
-      'invalid_customer',
-      'config',
-      `customer name ${JSON.stringify(customer)} must be letters, digits, '.', '_' or '-' (at most 64, starting with a letter or digit): it names the folder and the pipeline, e.g. acme-corp`,
-    );
-  }
-  const target = options.target as InitTarget;
-  if (!Object.hasOwn(INIT_TARGETS, target)) {
-    const suggestion =
-      TARGET_ALIASES[options.target.toLowerCase()] ??
-      Object.keys(INIT_TARGETS).find((t) => t.startsWith(options.target)) ??
-      closest(options.target, Object.keys(INIT_TARGETS));
-    throw new LedgersyncError(
-      'unknown_target',
-      'config',
-      `unknown target '${options.target}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}: choose one of ${Object.keys(INIT_TARGETS).join(', ')}`,
-    );
-  }
-
+  checkCustomerName(customer);
+  const target = knownTarget(options.target);
   const pkg = packageRoot();
   const version = (JSON.parse(readFileSync(join(pkg, 'package.json'), 'utf8')) as { version: string }).version;
-  const exampleName = INIT_TARGETS[target];
-  const example = join(pkg, 'pipelines', 'examples', `${exampleName}.yaml`);
-  const exampleCases = join(pkg, 'pipelines', 'examples', `${exampleName}.cases.yaml`);
-  for (const file of [example, exampleCases]) {
-    if (!existsSync(file)) throw new LedgersyncError('example_missing', 'system', `the ledgersync package has no ${file}: reinstall ledgersync`);
-  }
+  const example = exampleOf(pkg, target);
+  const layout = customerLayout(resolve(cwd, options.dir ?? '.'), customer, cwd);
+  if (!options.force) refuseExisting(layout, `${customer}-${target}`, cwd);
 
-  const base = resolve(cwd, options.dir ?? '.');
-  const folder = join(base, 'pipelines', customer);
-  const pipeline = join(folder, `${customer}.yaml`);
-  const cases = join(folder, `${customer}.cases.yaml`);
-  const root = gitRoot(base) ?? cwd;
-  const workflow = join(root, WORKFLOW_PATH);
-  const pipelinesInRepository = isInside(join(base, 'pipelines'), root);
-  const pipelinesDir = posix(relative(root, join(base, 'pipelines')));
-
-  const existing = [pipeline, cases].filter((f) => existsSync(f));
-  if (existing.length && !options.force) {
-    const named = existing.map((f) => display(f, cwd));
-    throw new LedgersyncError(
-      'files_exist',
-      'config',
-      `${named.join(' and ')} already exist${existing.length === 1 ? 's' : ''}: nothing was written (--force overwrites; for a second pipeline of the same customer, use another name, e.g. ${customer}-${target})`,
-    );
-  }
-
+  const pipelineText = readFileSync(example.pipeline, 'utf8');
   // Commands in the files' comments run from the repository root (as CI does).
-  const commandsFrom = pipelinesInRepository ? root : cwd;
+  const commandsFrom = layout.pipelinesInRepository ? layout.root : cwd;
   const names = {
     customer,
-    example: `pipelines/examples/${exampleName}.yaml`,
-    pipelineFile: posix(relative(commandsFrom, pipeline)),
-    casesFile: posix(relative(commandsFrom, cases)),
-    pipelineSchema: schemaReference(folder, root, pkg, schemaOfExample(readFileSync(example, 'utf8'))),
-    casesSchema: schemaReference(folder, root, pkg, 'schemas/mapping-cases.schema.json'),
+    example: `pipelines/examples/${example.name}.yaml`,
+    pipelineFile: posix(relative(commandsFrom, layout.pipeline)),
+    casesFile: posix(relative(commandsFrom, layout.cases)),
+    pipelineSchema: schemaReference(layout.folder, layout.root, pkg, schemaOfExample(pipelineText)),
+    casesSchema: schemaReference(layout.folder, layout.root, pkg, 'schemas/mapping-cases.schema.json'),
     version,
   };
-  const pipelineText = scaffoldPipeline(readFileSync(example, 'utf8'), names);
-  const casesText = scaffoldCases(readFileSync(exampleCases, 'utf8'), names);
+  const scaffolded = scaffoldPipeline(pipelineText, names);
+  const cases = scaffoldCases(readFileSync(example.cases, 'utf8'), names);
+  const files = [
+    writeFile(layout.pipeline, scaffolded, `from ${names.example} (ledgersync ${version})`, cwd),
+    writeFile(layout.cases, cases.text, `1 case: ${cases.caseName}`, cwd),
+    workflowFile(layout, version, options.force ?? false, cwd),
+  ];
+  return { files, pipeline: layout.pipeline, cases: layout.cases, variables: requiredVariables(scaffolded) };
+}
 
-  const files: WrittenFile[] = [];
-  for (const [path, text, note] of [
-    [pipeline, pipelineText, `from ${names.example} (ledgersync ${version})`],
-    [cases, casesText.text, `1 case: ${casesText.caseName}`],
-  ] as const) {
-    const action = existsSync(path) ? 'overwritten' : 'created';
-    write(path, text, cwd);
-    files.push({ path, action, note });
+function checkCustomerName(customer: string): void {
+  if (CUSTOMER_NAME.test(customer)) return;
+  throw new LedgersyncError(
+    'invalid_customer',
+    'config',
+    `customer name ${JSON.stringify(customer)} must be letters, digits, '.', '_' or '-' (at most 64, starting with a letter or digit): it names the folder and the pipeline, e.g. acme-corp`,
+  );
+}
+
+/** The target as given when it is one init knows; else an error naming the one meant. */
+function knownTarget(given: string): InitTarget {
+  if (Object.hasOwn(INIT_TARGETS, given)) return given as InitTarget;
+  const targets = Object.keys(INIT_TARGETS);
+  const suggestion = TARGET_ALIASES[given.toLowerCase()] ?? targets.find((t) => t.startsWith(given)) ?? closest(given, targets);
+  throw new LedgersyncError(
+    'unknown_target',
+    'config',
+    `unknown target '${given}'${suggestion ? ` (did you mean '${suggestion}'?)` : ''}: choose one of ${targets.join(', ')}`,
+  );
+}
+
+/** The target's example pipeline and its cases file in the installed package. */
+function exampleOf(pkg: string, target: InitTarget): { name: string; pipeline: string; cases: string } {
+  const name = INIT_TARGETS[target];
+  const pipeline = join(pkg, 'pipelines', 'examples', `${name}.yaml`);
+  const cases = join(pkg, 'pipelines', 'examples', `${name}.cases.yaml`);
+  for (const file of [pipeline, cases]) {
+    if (!existsSync(file)) throw new LedgersyncError('example_missing', 'system', `the ledgersync package has no ${file}: reinstall ledgersync`);
   }
+  return { name, pipeline, cases };
+}
 
-  if (!pipelinesInRepository) {
-    files.push({
+/** Where init writes: the customer's folder and files, and the repository's CI workflow. */
+interface CustomerLayout {
+  /** The folder that holds `pipelines/`. */
+  base: string;
+  folder: string;
+  pipeline: string;
+  cases: string;
+  /** The git repository's root, else the working directory. */
+  root: string;
+  workflow: string;
+  /** Only `pipelines/` inside a git repository gets a workflow. */
+  pipelinesInRepository: boolean;
+  /** `pipelines/` relative to the repository's root, as the workflow names it. */
+  pipelinesDir: string;
+}
+
+function customerLayout(base: string, customer: string, cwd: string): CustomerLayout {
+  const folder = join(base, 'pipelines', customer);
+  const root = gitRoot(base) ?? cwd;
+  return {
+    base,
+    folder,
+    pipeline: join(folder, `${customer}.yaml`),
+    cases: join(folder, `${customer}.cases.yaml`),
+    root,
+    workflow: join(root, WORKFLOW_PATH),
+    pipelinesInRepository: isInside(join(base, 'pipelines'), root),
+    pipelinesDir: posix(relative(root, join(base, 'pipelines'))),
+  };
+}
+
+function refuseExisting(layout: CustomerLayout, otherName: string, cwd: string): void {
+  const existing = [layout.pipeline, layout.cases].filter((f) => existsSync(f));
+  if (!existing.length) return;
+  const named = existing.map((f) => display(f, cwd));
+  throw new LedgersyncError(
+    'files_exist',
+    'config',
+    `${named.join(' and ')} already exist${existing.length === 1 ? 's' : ''}: nothing was written (--force overwrites; for a second pipeline of the same customer, use another name, e.g. ${otherName})`,
+  );
+}
+
+function writeFile(path: string, text: string, note: string, cwd: string): WrittenFile {
+  const action = existsSync(path) ? 'overwritten' : 'created';
+  write(path, text, cwd);
+  return { path, action, note };
+}
+
+/** The repository's CI workflow: written once, kept (with what it lacks) unless forced, skipped outside a repository. */
+function workflowFile(layout: CustomerLayout, version: string, force: boolean, cwd: string): WrittenFile {
+  const { workflow, pipelinesDir } = layout;
+  if (!layout.pipelinesInRepository) {
+    return {
       path: workflow,
       action: 'skipped',
-      note: `${display(base, cwd)} is not inside a git repository: run init from the repository's root to get the CI workflow`,
-    });
-  } else if (existsSync(workflow) && !options.force) {
+      note: `${display(layout.base, cwd)} is not inside a git repository: run init from the repository's root to get the CI workflow`,
+    };
+  }
+  if (existsSync(workflow) && !force) {
     const text = readFileSync(workflow, 'utf8');
     const pinned = pinnedVersion(text);
     const notes = [
       ...(pinned !== undefined && pinned !== version ? [`it pins ledgersync ${pinned}, this is ${version}`] : []),
       ...(text.includes(`'${pipelinesDir}/**'`) ? [] : [`it does not check ${pipelinesDir}/`]),
     ];
-    files.push({
-      path: workflow,
-      action: 'kept',
-      note: notes.length ? `${notes.join(' and ')}: --force rewrites it` : 'already there (one per repository)',
-    });
-  } else {
-    const action = existsSync(workflow) ? 'overwritten' : 'created';
-    write(workflow, ciWorkflow({ version, pipelinesDir }), cwd);
-    files.push({ path: workflow, action, note: `validate and test on every change, ledgersync ${version}` });
+    return { path: workflow, action: 'kept', note: notes.length ? `${notes.join(' and ')}: --force rewrites it` : 'already there (one per repository)' };
   }
-
-  return { files, pipeline, cases, variables: requiredVariables(pipelineText) };
+  return writeFile(workflow, ciWorkflow({ version, pipelinesDir }), `validate and test on every change, ledgersync ${version}`, cwd);
 }
 
 function write(path: string, text: string, cwd: string): void {

@@ -7,31 +7,26 @@
  */
 import { dirname, resolve } from 'node:path';
 import type { ConnectionConfig } from '../connector/types.js';
-import type { ConnectorDescriptor, FieldConstraint } from '../connector/descriptor.js';
+import type { ConnectorDescriptor } from '../connector/descriptor.js';
 import type { ConfigProblem } from '../errors.js';
 import { registerSecret } from '../log.js';
 import { ownSchemaValidator, readOwnSchema } from './ajv.js';
 import { validateCoercingInterpolated } from './coerce.js';
 import { listConnectors, loadConnector, type LoadedConnector } from './descriptors.js';
-import { checkReferences } from './expressions.js';
-import { compileBounded } from './expression-limits.js';
-import { fieldFeeds, wholeExpressionFeed, type FieldFeed } from './field-values.js';
 import { DEFAULT_MAPPING_LIMITS, type MappingLimits } from '../transform/budget.js';
-import { expressionClosures } from './expression-closures.js';
-import { brokenReferences, connectionReferenceRules, objectsProperty } from './connection-references.js';
+import { brokenReferences, connectionReferenceRules } from './connection-references.js';
 import { deepFreeze } from './freeze.js';
 import { readLookupFile, type LookupFileFormat } from './lookup-files.js';
-import type { CompiledExpression, LookupTable, Plan, SourcePosition, StreamPlan } from './plan.js';
+import type { LookupTable, Plan, SourcePosition } from './plan.js';
 import { humanPath, schemaProblems } from './schema-errors.js';
 import { didYouMean } from './suggest.js';
 import { readConfigText } from './read-text.js';
 import { isValidTimezone, startDateSeconds, timezoneAbbreviationProblem } from './time.js';
 import { isUrlProperty, urlIssues } from './urls.js';
-import { mappingFields, missingKeyMessage } from './target-key.js';
 import { isPlaceholder, parseYamlTree, pointerOf, type YamlTree } from './yaml-tree.js';
+import { checkStreams, type Report } from './stream-plans.js';
 
-/** Seconds re-read before a checkpoint when a stream does not say: same-second arrivals and clock skew. */
-export const DEFAULT_LOOKBACK_SECONDS = 120;
+export { DEFAULT_LOOKBACK_SECONDS } from './stream-plans.js';
 
 /**
  * Largest pipeline file read. Parsing is linear but not interruptible, so this bounds the time a
@@ -122,7 +117,7 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
   }
 
   const limits = mappingLimits(root);
-  const streams = checkStreams(root, tree, connectors, problems, report, compileMappings, limits);
+  const streams = checkStreams({ root, tree, connectors, problems, report, compileMappings, limits });
   const lookups = await lookupTables(root, tree, dirname(resolve(file)), problems, report);
   const optionReferences = checkReferenceKinds(root, connectors.sink?.descriptor, report);
   const errors = problems.filter((p) => p.severity === 'error');
@@ -150,8 +145,6 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
   };
   return { plan: deepFreeze(plan), problems: sorted };
 }
-
-type Report = (pointer: string, at: 'key' | 'value', code: string, message: string, severity?: ConfigProblem['severity']) => void;
 
 function checkConnection(
   role: Role,
@@ -285,190 +278,6 @@ function checkExtensions(root: Json, tree: YamlTree, connectors: Partial<Record<
 
 function extensionsOf(root: Json): Json {
   return Object.fromEntries(Object.entries(root).filter(([key]) => !ownTopLevel().has(key)));
-}
-
-function checkStreams(
-  root: Json,
-  tree: YamlTree,
-  connectors: Partial<Record<Role, LoadedConnector>>,
-  problems: ConfigProblem[],
-  report: Report,
-  compileMappings: boolean,
-  limits: MappingLimits,
-): StreamPlan[] | undefined {
-  if (!Array.isArray(root['streams'])) return undefined;
-  const list = root['streams'] as unknown[];
-  const names = list.map((s) => (isObject(s) && typeof s['name'] === 'string' ? s['name'] : ''));
-  const context = {
-    lookups: new Set(isObject(root['lookups']) ? Object.keys(root['lookups']) : []),
-    options: new Set(isObject(root['options']) ? Object.keys(root['options']) : []),
-    streams: names,
-  };
-  const source = connectors.source?.descriptor;
-  const sink = connectors.sink?.descriptor;
-  // A sink whose objects the pipeline itself declares (SQL tables) names the property holding them.
-  const declaredBy = objectsProperty(sink?.settings);
-  const declared = declaredBy !== undefined && isObject(root['sink']) ? root['sink'][declaredBy] : undefined;
-  const sinkObjects = sink?.objects ? Object.keys(sink.objects) : isObject(declared) ? Object.keys(declared) : undefined;
-  const declaredIn = declaredBy !== undefined && !sink?.objects ? ` (not declared in sink.${declaredBy})` : '';
-  const plans: StreamPlan[] = [];
-  let complete = true;
-
-  list.forEach((stream, index) => {
-    if (!isObject(stream)) {
-      complete = false;
-      return;
-    }
-    const base = `/streams/${index}`;
-    const name = names[index] ?? '';
-    const first = names.indexOf(name);
-    if (name && first < index) report(`${base}/name`, 'value', 'duplicate_stream', `duplicate stream name '${name}' (also streams[${first}])`);
-
-    const endpoint = stream['endpoint'];
-    if (typeof endpoint === 'string' && source?.endpoints && !tree.placeholders.has(`${base}/endpoint`) && !(endpoint in source.endpoints)) {
-      report(
-        `${base}/endpoint`,
-        'value',
-        'unknown_endpoint',
-        `unknown endpoint '${endpoint}' for source connector '${source.name}'${didYouMean(endpoint, Object.keys(source.endpoints))}`,
-      );
-    }
-    const target = isObject(stream['target']) ? stream['target'] : undefined;
-    const object = typeof target?.['object'] === 'string' ? target['object'] : undefined;
-    if (object !== undefined && sinkObjects && !sinkObjects.includes(object)) {
-      report(
-        `${base}/target/object`,
-        'value',
-        'unknown_object',
-        `unknown target object '${object}' for sink connector '${sink?.name ?? '?'}'${declaredIn}${didYouMean(object, sinkObjects)}`,
-      );
-    }
-    const maxBatch = object !== undefined ? sink?.objects?.[object]?.max_batch : undefined;
-    if (typeof stream['batch_size'] === 'number' && maxBatch !== undefined && stream['batch_size'] > maxBatch) {
-      report(
-        `${base}/batch_size`,
-        'value',
-        'batch_too_large',
-        `batch_size ${stream['batch_size']} is more than ${sink?.name ?? 'the sink'} accepts for ${object ?? '?'} (at most ${maxBatch})`,
-      );
-    }
-
-    const compile = (pointer: string, source: unknown): CompiledExpression | undefined => {
-      if (typeof source !== 'string' || tree.placeholders.has(pointer)) return undefined;
-      const compiled = compileBounded(source);
-      const at = (offset: number) => tree.stringPosition(pointer, offset);
-      if (!compiled.ok) {
-        problems.push({
-          code: compiled.issue.code,
-          file: tree.file,
-          path: pointer,
-          ...at(compiled.issue.offset),
-          message: compiled.issue.message,
-          severity: 'error',
-        });
-        return undefined;
-      }
-      for (const issue of checkReferences(compiled.expression, source, { ...context, streamIndex: index })) {
-        problems.push({ code: issue.code, file: tree.file, path: pointer, ...at(issue.offset), message: issue.message, severity: issue.severity });
-      }
-      const { evaluate, evaluateSync, declined } = expressionClosures(compiled.expression, compileMappings);
-      const offset = declined ? Math.max(0, Math.min(source.length, declined.offset)) : 0;
-      return {
-        source,
-        position: position(tree, at(0)),
-        path: pointer,
-        evaluate,
-        ...(evaluateSync ? { evaluateSync } : {}),
-        engine: declined ? { kind: 'interpreted', reason: declined.reason, offset, at: position(tree, at(offset)) } : { kind: 'compiled' },
-      };
-    };
-
-    const filter = compile(`${base}/filter`, stream['filter']);
-    const mapping = isObject(stream['mapping']) ? stream['mapping'] : {};
-    let mappingPlan: StreamPlan['mapping'] | undefined;
-    if (typeof mapping['expression'] === 'string') {
-      const expression = compile(`${base}/mapping/expression`, mapping['expression']);
-      if (expression) mappingPlan = { kind: 'expression', expression };
-    } else if (isObject(mapping['fields'])) {
-      const fields: Array<{ name: string; expression: CompiledExpression }> = [];
-      for (const [field, text] of Object.entries(mapping['fields'])) {
-        const expression = compile(`${base}/mapping/fields${pointerOf([field])}`, text);
-        if (expression) fields.push({ name: field, expression });
-      }
-      mappingPlan = { kind: 'fields', fields };
-    }
-    const constrained = object !== undefined ? sink?.objects?.[object]?.fields : undefined;
-    if (constrained) checkConstrainedFields(root, base, mapping, constrained, report);
-    if (typeof target?.['key'] === 'string' && mappingPlan) {
-      const whole = mappingPlan.kind === 'expression' ? compileBounded(String(mapping['expression'])) : undefined;
-      const fields = mappingPlan.kind === 'fields' && isObject(mapping['fields']) ? Object.keys(mapping['fields']) : undefined;
-      const missing = missingKeyMessage(target['key'], mappingFields({ fields, expression: whole?.ok ? whole.expression : undefined }));
-      if (missing) report(`${base}/target/key`, 'value', 'target_key_not_mapped', missing);
-    }
-    if (!mappingPlan || object === undefined || typeof endpoint !== 'string') {
-      complete = false;
-      return;
-    }
-    plans.push({
-      name,
-      endpoint,
-      params: Object.fromEntries(Object.entries(isObject(stream['params']) ? stream['params'] : {}).map(([k, v]) => [k, String(v)])),
-      lookbackSeconds: typeof stream['lookback_seconds'] === 'number' ? stream['lookback_seconds'] : DEFAULT_LOOKBACK_SECONDS,
-      ...(filter ? { filter } : {}),
-      mapping: mappingPlan,
-      target: { object, ...(typeof target?.['key'] === 'string' ? { key: target['key'] } : {}) },
-      ...(typeof stream['batch_size'] === 'number' ? { batchSize: stream['batch_size'] } : {}),
-      limits,
-      position: position(tree, tree.valuePosition(base)),
-    });
-  });
-  return complete ? plans : undefined;
-}
-
-/**
- * Values a mapping can put in a field whose accepted values the sink declares: string literals in
- * the mapping, and every value (and the default) of a lookup table feeding the field.
- */
-function checkConstrainedFields(root: Json, base: string, mapping: Json, constrained: Readonly<Record<string, FieldConstraint>>, report: Report): void {
-  const names = new Set(Object.keys(constrained));
-  const feeds: Array<{ pointer: string; feed: FieldFeed }> = [];
-  const parsed = (text: unknown) => {
-    if (typeof text !== 'string') return undefined;
-    const compiled = compileBounded(text);
-    return compiled.ok ? compiled.expression : undefined;
-  };
-  const whole = parsed(mapping['expression']);
-  if (whole) for (const feed of fieldFeeds(whole, names)) feeds.push({ pointer: `${base}/mapping/expression`, feed });
-  if (isObject(mapping['fields'])) {
-    for (const [field, text] of Object.entries(mapping['fields'])) {
-      const expression = names.has(field) ? parsed(text) : undefined;
-      if (expression) feeds.push({ pointer: `${base}/mapping/fields${pointerOf([field])}`, feed: wholeExpressionFeed(expression, field) });
-    }
-  }
-  const lookups = isObject(root['lookups']) ? root['lookups'] : {};
-  for (const { pointer, feed } of feeds) {
-    const constraint = constrained[feed.field]!;
-    const accepted = (value: unknown) => typeof value === 'string' && constraint.enum.includes(constraint.ignore_case ? value.toLowerCase() : value);
-    const refuse = (at: string, value: unknown, where: string) =>
-      report(
-        at,
-        'value',
-        'field_value_not_accepted',
-        `${JSON.stringify(value).replace(/^"|"$/g, "'")} is not ${constraint.accepts}: use one of ${constraint.enum.join(', ')} (${where} feeds ${feed.field})`,
-      );
-    for (const literal of feed.literals) if (!accepted(literal)) refuse(pointer, literal, 'the mapping');
-    for (const table of new Set(feed.tables)) {
-      const lookup = lookups[table];
-      if (!isObject(lookup)) continue; // an unknown table is reported where it is named
-      const values = isObject(lookup['values']) ? lookup['values'] : {};
-      for (const [key, value] of Object.entries(values)) {
-        if (!accepted(value)) refuse(`/lookups${pointerOf([table, 'values', key])}`, value, `lookup table '${table}'`);
-      }
-      if ('default' in lookup && lookup['default'] !== null && !accepted(lookup['default'])) {
-        refuse(`/lookups${pointerOf([table, 'default'])}`, lookup['default'], `the default of lookup table '${table}'`);
-      }
-    }
-  }
 }
 
 /** `limits:` over the defaults (the schema has checked each value). */

@@ -14,6 +14,7 @@ import PQueue from 'p-queue';
 import { LedgersyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { excerpt, redact } from '../log.js';
+import { type ReadResponse, readBody, toReadResponse } from './response-body.js';
 import { backoffMs, decideRetry, defaultRetryPolicy, type AttemptOutcome, type RetryDecision, type RetryPolicy } from './retry.js';
 import { SlidingWindowLimiter } from './sliding-window.js';
 import { NOTICEABLE_WAIT_MS, formatRate, formatWait, sleep } from './wait.js';
@@ -194,51 +195,126 @@ export function encodeForm(form: Record<string, QueryValue>): string {
   return params.toString();
 }
 
+export { describeBody } from './response-body.js';
+
 const DEFAULT_MAX_RESPONSE_BYTES = 128 * 1024 * 1024;
 
-/** A response as read off the wire, with what makes its body unusable when it is. */
-interface ReadResponse extends HttpResponse {
-  /** Why a 2xx body cannot be used (truncated, not JSON, an HTML page, too large); undefined when it can. */
-  unreadable?: string;
+export function createConnection(options: ConnectionOptions, env: ClientEnvironment = realEnvironment): HttpConnection {
+  const connection = new Connection(options, env);
+  return {
+    label: options.label,
+    baseUrl: options.baseUrl,
+    request: (request) => connection.request(request),
+    send: (request) => connection.send(request),
+    pause: (attemptNo) => connection.pause(attemptNo),
+    retryPolicy: connection.policy,
+    stats: connection.stats,
+  };
 }
 
-export function createConnection(options: ConnectionOptions, env: ClientEnvironment = realEnvironment): HttpConnection {
-  const policy: RetryPolicy = { ...defaultRetryPolicy, ...options.retry };
-  const limit = options.rateLimit;
-  // p-queue bounds requests in flight; the sliding window bounds requests per interval.
-  const queue = new PQueue({ concurrency: limit?.concurrency ?? 8 });
-  const log = env.log;
-  const window = limit
-    ? new SlidingWindowLimiter(limit.requests, limit.perSeconds * 1000, {
-        ...(log ? { log } : {}),
-        reason: `${options.label} allows ${formatRate(limit.requests, limit.perSeconds)}`,
-      })
-    : undefined;
-  const hooks = options.hooks ?? {};
-  const stats = { requests: 0, retries: 0, throttled: 0 };
-  const maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+/** What one attempt produced, for the retry decision, with the response or the error behind it. */
+interface Observation {
+  outcome: AttemptOutcome;
+  response?: ReadResponse;
+  thrown?: unknown;
+}
 
-  async function attempt(request: HttpRequest): Promise<ReadResponse> {
-    const url = buildUrl(options.baseUrl, request.path, request.query);
-    const headers: Record<string, string> = { accept: 'application/json', ...options.headers, ...request.headers };
-    let body: string | undefined;
-    if (request.json !== undefined) {
-      body = JSON.stringify(request.json);
-      headers['content-type'] = 'application/json';
-    } else if (request.form) {
-      body = encodeForm(request.form);
-      headers['content-type'] = 'application/x-www-form-urlencoded';
-    } else if (request.body !== undefined) {
-      body = request.body;
-      headers['content-type'] = request.contentType ?? 'text/plain';
+/** One connection's state: its policy, queue and sliding window, hooks and counters. */
+class Connection {
+  readonly policy: RetryPolicy;
+  readonly stats = { requests: 0, retries: 0, throttled: 0 };
+  // p-queue bounds requests in flight; the sliding window bounds requests per interval.
+  private readonly queue: PQueue;
+  private readonly window: SlidingWindowLimiter | undefined;
+  private readonly hooks: ConnectionHooks;
+  private readonly maxBytes: number;
+
+  constructor(
+    private readonly options: ConnectionOptions,
+    private readonly env: ClientEnvironment,
+  ) {
+    this.policy = { ...defaultRetryPolicy, ...options.retry };
+    const limit = options.rateLimit;
+    this.queue = new PQueue({ concurrency: limit?.concurrency ?? 8 });
+    this.window = limit
+      ? new SlidingWindowLimiter(limit.requests, limit.perSeconds * 1000, {
+          ...(env.log ? { log: env.log } : {}),
+          reason: `${options.label} allows ${formatRate(limit.requests, limit.perSeconds)}`,
+        })
+      : undefined;
+    this.hooks = options.hooks ?? {};
+    this.maxBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  }
+
+  /** The run's signal, unless this connection must still send after a stop. */
+  private get runSignal(): AbortSignal | undefined {
+    return this.options.detached ? undefined : this.env.signal;
+  }
+
+  async request(request: HttpRequest): Promise<HttpResponse> {
+    const result = await this.send(request);
+    if (result.outcome === 'answered') return result.response;
+    if (request.acceptErrors && result.response && result.response.status >= 300) return result.response;
+    throw result.error;
+  }
+
+  async send(request: HttpRequest): Promise<SendResult> {
+    const idempotent = request.idempotent ?? ['GET', 'PUT', 'DELETE'].includes(request.method);
+    let refreshed = false;
+    for (let attemptNo = 1; ; attemptNo++) {
+      const { outcome, response, thrown } = await this.observe(request);
+      if (response && response.status === 401 && !refreshed && this.hooks.onUnauthorized && !request.skipAuth) {
+        refreshed = true;
+        if (await this.hooks.onUnauthorized(response)) continue;
+      }
+      const decision = decideRetry(outcome, attemptNo, this.policy, idempotent, this.env.random());
+      if (decision.action === 'succeed' && response) return { outcome: 'answered', response };
+      if (decision.action === 'retry') {
+        await this.waitToRetry(request, outcome, decision, attemptNo);
+        continue;
+      }
+      return this.givenUp(request, decision, response, thrown);
     }
-    if (!request.skipAuth) await hooks.authorize?.(headers, request);
-    stats.requests++;
+  }
+
+  pause(attemptNo: number): Promise<void> {
+    return this.env.sleep(backoffMs(attemptNo, this.policy, this.env.random()), this.runSignal);
+  }
+
+  /** One attempt, classified: a network error becomes an outcome; the run's stop and a connector's own error are thrown. */
+  private async observe(request: HttpRequest): Promise<Observation> {
+    try {
+      const response = await this.attempt(request);
+      return { outcome: this.outcomeOf(response), response };
+    } catch (error) {
+      if (this.runSignal?.aborted) throw this.runSignal.reason;
+      if (error instanceof LedgersyncError) throw error;
+      return { outcome: networkErrorOutcome(error), thrown: error };
+    }
+  }
+
+  private outcomeOf(response: ReadResponse): AttemptOutcome {
+    if (response.unreadable !== undefined) return { kind: 'unreadable', status: response.status, problem: response.unreadable };
+    const throttle = this.hooks.detectThrottle?.(response);
+    if (throttle) return { kind: 'response', status: 429, retryAfter: throttle.retryAfter ?? null, vendorThrottle: true };
+    return {
+      kind: 'response',
+      status: response.status,
+      retryAfter: response.headers.get('retry-after'),
+      vendorThrottle: (this.options.throttleAnswers ?? []).some((answer) => answer.status === response.status && answer.bodyPattern.test(response.text)),
+    };
+  }
+
+  private async attempt(request: HttpRequest): Promise<ReadResponse> {
+    const url = buildUrl(this.options.baseUrl, request.path, request.query);
+    const { headers, body } = outgoingMessage(request, this.options.headers);
+    if (!request.skipAuth) await this.hooks.authorize?.(headers, request);
+    this.stats.requests++;
     // The timeout starts when the request leaves the queue: time spent waiting for a rate-limit slot
     // is not the server's, and a write timed out before it was sent must not look "maybe applied".
     const send = async () => {
-      const timeout = AbortSignal.timeout(request.timeoutMs ?? options.timeoutMs ?? 60_000);
-      const signal = env.signal && !options.detached ? AbortSignal.any([timeout, env.signal]) : timeout;
+      const timeout = AbortSignal.timeout(request.timeoutMs ?? this.options.timeoutMs ?? 60_000);
+      const signal = this.runSignal ? AbortSignal.any([timeout, this.runSignal]) : timeout;
       const response = await fetch(url, {
         method: request.method,
         headers,
@@ -247,197 +323,108 @@ export function createConnection(options: ConnectionOptions, env: ClientEnvironm
         // @ts-expect-error dispatcher is undici's extension of RequestInit
         dispatcher: agent(),
       });
-      return { res: response, read: await readBody(response, maxBytes) };
+      return { res: response, read: await readBody(response, this.maxBytes) };
     };
-    const { res, read } = await queue.add(() => (window ? window.run(send, options.detached ? undefined : env.signal) : send()));
-    const text = typeof read === 'string' ? read : '';
-    let parsedJson: { value: unknown } | undefined;
-    const response: ReadResponse = {
-      status: res.status,
-      headers: res.headers,
-      url: url.toString(),
-      text,
-      json<T>() {
-        parsedJson ??= { value: JSON.parse(text) as unknown };
-        return parsedJson.value as T;
-      },
-    };
-    if (res.status < 200 || res.status >= 300 || res.status === 204 || res.status === 205 || request.method === ('HEAD' as string)) return response;
-    // An accepted long-running action (Acumatica's release, answered with a Location to poll) has no body.
-    if (res.status === 202 && read === '') return response;
-    if (typeof read !== 'string') {
-      response.unreadable = `a body larger than the ${maxBytes} bytes this connection reads (${read.tooLarge} bytes or more)`;
-      return response;
-    }
-    try {
-      if (hooks.parseBody) response.parsed = hooks.parseBody(response);
-      else if (/json/i.test(headers['accept'] ?? '')) response.json();
-    } catch (error) {
-      response.unreadable = describeBody(response, error);
-    }
-    return response;
+    const window = this.window;
+    const { res, read } = await this.queue.add(() => (window ? window.run(send, this.runSignal) : send()));
+    return toReadResponse(res, read, url, {
+      method: request.method,
+      accept: headers['accept'] ?? '',
+      parseBody: this.hooks.parseBody,
+      maxBytes: this.maxBytes,
+    });
   }
 
-  function isVendorThrottle(response: HttpResponse): boolean {
-    return (options.throttleAnswers ?? []).some((answer) => answer.status === response.status && answer.bodyPattern.test(response.text));
+  private async waitToRetry(request: HttpRequest, outcome: AttemptOutcome, decision: RetryDecision, attemptNo: number): Promise<void> {
+    this.stats.retries++;
+    if (outcome.kind === 'response' && outcome.status === 429) this.stats.throttled++;
+    this.env.log?.info(retryLine(this.options.label, request, decision, attemptNo, this.policy.maxAttempts), {
+      attempt: attemptNo,
+      max_attempts: this.policy.maxAttempts,
+      cause: decision.cause,
+      wait_ms: decision.waitMs,
+    });
+    await this.env.sleep(decision.waitMs, this.runSignal);
   }
 
-  async function send(request: HttpRequest): Promise<SendResult> {
-    const idempotent = request.idempotent ?? ['GET', 'PUT', 'DELETE'].includes(request.method);
-    let refreshed = false;
-    for (let attemptNo = 1; ; attemptNo++) {
-      let outcome: AttemptOutcome;
-      let response: ReadResponse | undefined;
-      let thrown: unknown;
-      try {
-        response = await attempt(request);
-        const throttle = response.unreadable === undefined ? hooks.detectThrottle?.(response) : undefined;
-        if (response.unreadable !== undefined) outcome = { kind: 'unreadable', status: response.status, problem: response.unreadable };
-        else if (throttle) outcome = { kind: 'response', status: 429, retryAfter: throttle.retryAfter ?? null, vendorThrottle: true };
-        else
-          outcome = {
-            kind: 'response',
-            status: response.status,
-            retryAfter: response.headers.get('retry-after'),
-            vendorThrottle: isVendorThrottle(response),
-          };
-      } catch (error) {
-        if (env.signal?.aborted && !options.detached) throw env.signal.reason;
-        if (error instanceof LedgersyncError) throw error;
-        thrown = error;
-        const cause = (error as { cause?: { code?: string } }).cause;
-        const e = error as { code?: string; name?: string; message?: string };
-        outcome = {
-          kind: 'error',
-          code: cause?.code ?? e.code ?? e.name ?? 'unknown',
-          ...(e.name ? { name: e.name } : {}),
-          ...(e.message ? { message: e.message } : {}),
-        };
-      }
-
-      if (response && response.status === 401 && !refreshed && hooks.onUnauthorized && !request.skipAuth) {
-        refreshed = true;
-        if (await hooks.onUnauthorized(response)) continue;
-      }
-
-      const decision = decideRetry(outcome, attemptNo, policy, idempotent, env.random());
-      if (decision.action === 'succeed' && response) return { outcome: 'answered', response };
-      if (decision.action === 'retry') {
-        stats.retries++;
-        if (outcome.kind === 'response' && outcome.status === 429) stats.throttled++;
-        log?.info(retryLine(options.label, request, decision, attemptNo, policy.maxAttempts), {
-          attempt: attemptNo,
-          max_attempts: policy.maxAttempts,
-          cause: decision.cause,
-          wait_ms: decision.waitMs,
-        });
-        await env.sleep(decision.waitMs, options.detached ? undefined : env.signal);
-        continue;
-      }
-      const error = failureOf(request, decision.reason, decision.uncertain, response, thrown);
-      if (decision.uncertain) {
-        log?.warn(`${options.label}: ${request.method} ${request.path} may have been applied (${decision.reason}); it is looked up before any resend`);
-        return { outcome: 'uncertain', error, ...(response ? { response } : {}) };
-      }
-      return { outcome: 'failed', error, ...(response ? { response } : {}) };
-    }
+  private givenUp(request: HttpRequest, decision: RetryDecision, response: ReadResponse | undefined, thrown: unknown): SendResult {
+    const error = this.failureOf(request, decision, response, thrown);
+    const withResponse = response ? { response } : {};
+    if (!decision.uncertain) return { outcome: 'failed', error, ...withResponse };
+    this.env.log?.warn(
+      `${this.options.label}: ${request.method} ${request.path} may have been applied (${decision.reason}); it is looked up before any resend`,
+    );
+    return { outcome: 'uncertain', error, ...withResponse };
   }
 
-  function failureOf(request: HttpRequest, reason: string, uncertain: boolean, response: ReadResponse | undefined, thrown: unknown): LedgersyncError {
-    const fix = 'check the network and the base_url of this connection; the run can be resumed as is';
-    if (response?.unreadable !== undefined) {
-      return new LedgersyncError(
-        'unreadable_response',
-        'transient',
-        redact(`${options.label}: ${request.method} ${pathOf(request)} answered HTTP ${response.status} with ${response.unreadable}`),
-        {
-          details: { status: response.status, contentType: response.headers.get('content-type') ?? '', bytes: Buffer.byteLength(response.text) },
-          mayHaveSucceeded: uncertain,
-          fix: `something other than the API answered (a proxy, a gateway, a cut connection); ${uncertain ? 'the write is looked up before it is sent again, and ' : ''}the run can be resumed as is. If it persists, check the base_url of this connection`,
-        },
-      );
-    }
+  private failureOf(request: HttpRequest, decision: RetryDecision, response: ReadResponse | undefined, thrown: unknown): LedgersyncError {
+    const { label, baseUrl } = this.options;
+    if (response?.unreadable !== undefined) return unreadableFailure(label, request, response, response.unreadable, decision.uncertain);
     if (response) {
-      const error = hooks.describeError?.(response, request) ?? describeHttpError(options.label, response, request);
-      if (!uncertain || error.mayHaveSucceeded) return error;
-      return new LedgersyncError(error.code, error.kind === 'record' ? 'transient' : error.kind, error.message, {
-        details: error.details,
-        cause: error,
-        mayHaveSucceeded: true,
-        ...(error.fix ? { fix: error.fix } : {}),
-      });
+      const error = this.hooks.describeError?.(response, request) ?? describeHttpError(label, response, request);
+      return decision.uncertain ? asUncertain(error) : error;
     }
     return new LedgersyncError(
       'connection_failed',
       'transient',
-      redact(`${options.label}: ${request.method} ${buildUrl(options.baseUrl, request.path).origin} failed: ${reason}`),
-      { cause: thrown, mayHaveSucceeded: uncertain, fix },
+      redact(`${label}: ${request.method} ${buildUrl(baseUrl, request.path).origin} failed: ${decision.reason}`),
+      {
+        cause: thrown,
+        mayHaveSucceeded: decision.uncertain,
+        fix: 'check the network and the base_url of this connection; the run can be resumed as is',
+      },
     );
   }
+}
 
-  async function request(request: HttpRequest): Promise<HttpResponse> {
-    const result = await send(request);
-    if (result.outcome === 'answered') return result.response;
-    if (request.acceptErrors && result.response && result.response.status >= 300) return result.response;
-    throw result.error;
-  }
+/** The headers and body of a request as sent, before the connector's credentials are added. */
+function outgoingMessage(request: HttpRequest, defaults: Record<string, string> | undefined): { headers: Record<string, string>; body?: string } {
+  const headers: Record<string, string> = { accept: 'application/json', ...defaults, ...request.headers };
+  if (request.json !== undefined) return { headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(request.json) };
+  if (request.form) return { headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' }, body: encodeForm(request.form) };
+  if (request.body !== undefined) return { headers: { ...headers, 'content-type': request.contentType ?? 'text/plain' }, body: request.body };
+  return { headers };
+}
 
+/** A thrown fetch error as the retry decision reads it: undici's code sits on the cause. */
+function networkErrorOutcome(error: unknown): AttemptOutcome {
+  const cause = (error as { cause?: { code?: string } }).cause;
+  const e = error as { code?: string; name?: string; message?: string };
   return {
-    label: options.label,
-    baseUrl: options.baseUrl,
-    request,
-    send,
-    pause: (attemptNo) => env.sleep(backoffMs(attemptNo, policy, env.random()), options.detached ? undefined : env.signal),
-    retryPolicy: policy,
-    stats,
+    kind: 'error',
+    code: cause?.code ?? e.code ?? e.name ?? 'unknown',
+    ...(e.name ? { name: e.name } : {}),
+    ...(e.message ? { message: e.message } : {}),
   };
 }
 
-/** Reads a body up to `limit` bytes (UTF-8, a leading BOM dropped as `Response.text()` does). */
-async function readBody(response: Response, limit: number): Promise<string | { tooLarge: number }> {
-  const declared = Number(response.headers.get('content-length') ?? '');
-  if (Number.isFinite(declared) && declared > limit) {
-    await response.body?.cancel().catch(() => undefined);
-    return { tooLarge: declared };
-  }
-  if (!response.body) return '';
-  const reader = response.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > limit) {
-      await reader.cancel().catch(() => undefined);
-      return { tooLarge: size };
-    }
-    chunks.push(value);
-  }
-  return new TextDecoder().decode(Buffer.concat(chunks));
+function unreadableFailure(label: string, request: HttpRequest, response: HttpResponse, problem: string, uncertain: boolean): LedgersyncError {
+  return new LedgersyncError(
+    'unreadable_response',
+    'transient',
+    redact(`${label}: ${request.method} ${pathOf(request)} answered HTTP ${response.status} with ${problem}`),
+    {
+      details: { status: response.status, contentType: response.headers.get('content-type') ?? '', bytes: Buffer.byteLength(response.text) },
+      mayHaveSucceeded: uncertain,
+      fix: `something other than the API answered (a proxy, a gateway, a cut connection); ${uncertain ? 'the write is looked up before it is sent again, and ' : ''}the run can be resumed as is. If it persists, check the base_url of this connection`,
+    },
+  );
+}
+
+/** A response's error for a write that may have landed: never a record error (the record is not at fault), always `mayHaveSucceeded`. */
+function asUncertain(error: LedgersyncError): LedgersyncError {
+  if (error.mayHaveSucceeded) return error;
+  return new LedgersyncError(error.code, error.kind === 'record' ? 'transient' : error.kind, error.message, {
+    details: error.details,
+    cause: error,
+    mayHaveSucceeded: true,
+    ...(error.fix ? { fix: error.fix } : {}),
+  });
 }
 
 /** The path of a request for a message: a token endpoint's absolute URL without its query. */
 function pathOf(request: HttpRequest): string {
   return /^https?:\/\//i.test(request.path) ? new URL(request.path).pathname : request.path;
-}
-
-/** What came back instead of the expected document: its kind, content type, size and first bytes (secrets masked). */
-export function describeBody(response: HttpResponse, error?: unknown): string {
-  const type = response.headers.get('content-type') ?? 'no content type';
-  const text = response.text;
-  const bytes = Buffer.byteLength(text);
-  if (text.trim() === '') return `an empty body (${type})`;
-  const head = text.trimStart().slice(0, 1);
-  const what = /^<!doctype html|^<html/i.test(text.trimStart())
-    ? 'an HTML page'
-    : head === '{' || head === '['
-      ? 'a truncated or malformed JSON body'
-      : head === '<'
-        ? `a body that is not the expected document${error instanceof Error ? ` (${error.message.split('\n')[0]})` : ''}`
-        : 'a body that is not JSON';
-  const first = JSON.stringify(text.slice(0, 80)).slice(1, -1);
-  return redact(`${what} (${type}, ${bytes} bytes, starting "${first}${text.length > 80 ? '…' : ''}")`);
 }
 
 /**
