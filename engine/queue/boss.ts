@@ -47,7 +47,23 @@ export function requirePostgresState(location: string, command: string): void {
   }
 }
 
+/**
+ * Opens the queue; workers started together on a new database may deadlock while pg-boss creates
+ * its schema and queue: PostgreSQL aborts one of them (40P01), which then simply tries again.
+ */
 export async function openQueue(stateUrl: string, options: QueueOptions = {}): Promise<OpenQueue> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await openQueueOnce(stateUrl, options);
+    } catch (error) {
+      const deadlocked = /deadlock detected/i.test(String((error as { cause?: Error }).cause?.message ?? (error as Error).message));
+      if (!deadlocked || attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt + Math.floor(Math.random() * 200)));
+    }
+  }
+}
+
+async function openQueueOnce(stateUrl: string, options: QueueOptions): Promise<OpenQueue> {
   const { url, schema: stateSchema } = parseStateUrl(stateUrl);
   const schema = `${stateSchema}_queue`;
   const boss = new PgBoss({

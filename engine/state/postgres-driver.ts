@@ -24,6 +24,15 @@ export const DEFAULT_STATE_SCHEMA = 'ledgersync';
 const VERSION_TABLE = 'state_schema_version';
 /** Any number: it only has to be the same in every ledgersync process. */
 const MIGRATION_LOCK_KEY = 7_105_311;
+
+/**
+ * `CREATE … IF NOT EXISTS` is not safe against itself: two workers starting together on a new
+ * database both pass the check and one fails on a catalog's unique index. Run under the migration
+ * lock, in one statement (a DO block is its own transaction), the second finds it there.
+ */
+function serialised(ddl: string): string {
+  return `DO $ledgersync$ BEGIN PERFORM pg_advisory_xact_lock(${MIGRATION_LOCK_KEY}); ${ddl}; END $ledgersync$`;
+}
 /** A thread that has not started by then never will (it failed to load). */
 const THREAD_START_MS = 15_000;
 
@@ -167,7 +176,7 @@ export class PostgresDriver implements StateDriver {
     }
     const driver = new PostgresDriver(location, options);
     try {
-      driver.call({ op: 'query', text: `CREATE SCHEMA IF NOT EXISTS "${driver.schema}"`, params: [], prepare: false, reconnect: true });
+      driver.call({ op: 'query', text: serialised(`CREATE SCHEMA IF NOT EXISTS "${driver.schema}"`), params: [], prepare: false, reconnect: true });
     } catch (error) {
       driver.close();
       throw error;
@@ -328,7 +337,7 @@ export class PostgresDriver implements StateDriver {
   }
 
   schemaVersion(): number {
-    this.exec(`CREATE TABLE IF NOT EXISTS ${VERSION_TABLE} (version BIGINT NOT NULL)`);
+    this.exec(serialised(`CREATE TABLE IF NOT EXISTS ${VERSION_TABLE} (version BIGINT NOT NULL)`));
     const row = this.query(`SELECT max(version) AS version FROM ${VERSION_TABLE}`, [], false).rows?.[0];
     return Number(row?.['version'] ?? 0);
   }

@@ -22,6 +22,11 @@ export interface WorkerProcess {
   exited: Promise<number | null>;
   /** Resolves with the first job event that matches, or rejects after `timeoutMs`. */
   waitForJob(match: (e: JobEvent) => boolean, timeoutMs?: number): Promise<JobEvent>;
+  /**
+   * Resolves once the worker says it started: it has then set the queue's job timeout, which a job
+   * keeps from the moment it is sent (a job enqueued before would keep the default hour).
+   */
+  started(timeoutMs?: number): Promise<void>;
 }
 
 let canUnshare: boolean | undefined;
@@ -66,6 +71,13 @@ export function startWorkerProcess(args: string[], env: Record<string, string | 
     jobs,
     output: () => text,
     exited,
+    async started(timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!/"message":"worker \d+ started/.test(text)) {
+        if (Date.now() > deadline) throw new Error(`the worker did not start within ${timeoutMs} ms; its output:\n${text.slice(-3000)}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
     waitForJob(match, timeoutMs = 60_000) {
       const found = jobs.find(match);
       if (found) return Promise.resolve(found);

@@ -62,7 +62,7 @@ describe.skipIf(!built)('runs distributed by the queue', () => {
     const { env } = deployment();
     const worker = startWorkerProcess(['--poll-seconds', '0.5', '--metrics-port', '0', '--concurrency', '2'], env, work.dir, 'machine-a');
     try {
-      const file = writeFilePipeline(work.dir, 'acme', 25);
+      writeFilePipeline(work.dir, 'acme', 25);
       const queued = await runCli(['enqueue', 'acme.yaml', '--json'], env, work.dir);
       expect(queued.code, queued.stderr).toBe(0);
       const job = JSON.parse(queued.stdout) as { job: string; pipeline: string; file: string; sha256: string };
@@ -85,9 +85,13 @@ describe.skipIf(!built)('runs distributed by the queue', () => {
       expect(metrics).toMatch(/ledgersync_queue_depth\{state="due"\} 0/);
       expect(metrics).toContain('# TYPE ledgersync_rate_limit_waits_total counter');
 
-      // A deploy that changed the file after the job was queued: this worker has another version and refuses it.
-      const second = JSON.parse((await runCli(['enqueue', 'acme.yaml', '--json'], env, work.dir)).stdout) as { job: string };
-      appendFileSync(file, '# edited\n');
+      // A deploy that changed the file on the machine that queued the job but not on this worker's:
+      // the worker has another version and refuses it. (Queued from a copy, so the worker can never
+      // pick the job up before the edit.)
+      const elsewhere = join(work.dir, 'elsewhere');
+      writeFilePipeline(elsewhere, 'acme', 25);
+      appendFileSync(join(elsewhere, 'acme.yaml'), '# edited\n');
+      const second = JSON.parse((await runCli(['enqueue', 'acme.yaml', '--json'], env, elsewhere)).stdout) as { job: string };
       const refused = await worker.waitForJob((e) => e.id === second.job);
       expect(refused).toMatchObject({ status: 'refused', error: { code: 'pipeline_version_mismatch' } });
     } finally {
@@ -149,6 +153,7 @@ describe.skipIf(!built)('runs distributed by the queue', () => {
     const args = ['--poll-seconds', '0.5', '--job-timeout', '8', '--grace-seconds', '1'];
     const workers = [startWorkerProcess(args, env, s.dir, 'machine-a'), startWorkerProcess(args, env, s.dir, 'machine-b')];
     try {
+      await Promise.all(workers.map((w) => w.started()));
       let writes = 0;
       let killed: (typeof workers)[number] | undefined;
       s.qbo.faults.afterWrite = async () => {
