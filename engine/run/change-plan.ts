@@ -12,13 +12,13 @@
  */
 import { ConfigError, LedgersyncError, asLedgersyncError, errorSummary, type ConfigProblem, type ErrorSummary } from '../errors.js';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes.js';
-import { createLogger, redactJson, type Logger } from '../log.js';
+import { createLogger, type Logger } from '../log.js';
 import { loadPipeline } from '../config/load.js';
 import type { Plan, StreamPlan } from '../config/plan.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
 import type { KeyValueStore, PlannedWrite, PlanningRecord, Sink, SinkContext, SourceRecord } from '../connector/types.js';
 import { closeHttpAgent } from '../http/connection.js';
-import { compareVersions, type StateStore } from '../state/store.js';
+import { compareVersions, maskedPayload, type StateStore } from '../state/store.js';
 import { createBindings } from '../transform/bindings.js';
 import { contentHash } from '../transform/hash.js';
 import { mapRecord } from '../transform/mapper.js';
@@ -349,7 +349,7 @@ class StreamPlanner {
     const { record, last } = candidate;
     if (last?.data) {
       // The ledger's copy has secrets masked: compare it with the new payload masked the same way.
-      const masked = JSON.parse(redactJson(JSON.stringify(record.data)) ?? JSON.stringify(record.data)) as Record<string, unknown>;
+      const masked = JSON.parse(maskedPayload(JSON.stringify(record.data))) as Record<string, unknown>;
       const diff = diffRecords(last.data, masked);
       if (last.object !== undefined && last.object !== record.object) diff.unshift({ path: '_object', before: last.object, after: record.object });
       if (last.action !== undefined && last.action !== record.action) diff.unshift({ path: '_action', before: last.action, after: record.action });

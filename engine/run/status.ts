@@ -47,7 +47,7 @@ function connectorStateLines(registry: ConnectorRegistry, plan: Plan, state: Sta
 }
 
 const iso = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000).toISOString() : '-');
-const isoOrNull = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000).toISOString() : null);
+export const isoOrNull = (seconds: number | null | undefined) => (seconds ? new Date(seconds * 1000).toISOString() : null);
 
 export interface StatusOptions extends StateCommandOptions {
   json: boolean;

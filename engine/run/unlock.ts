@@ -8,7 +8,7 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { isPostgresUrl, printableLocation } from '../state/driver.js';
 import { lockVacancy, type LockVacancy, type RunLockHolder } from '../state/store.js';
 import { describeHolder, withState } from './lifecycle.js';
-import { loadForState, type StateCommandOptions } from './status.js';
+import { isoOrNull, loadForState, type StateCommandOptions } from './status.js';
 
 export interface UnlockOptions extends StateCommandOptions {
   /** Release a lock whose lease is still live. Default false. */
@@ -63,8 +63,6 @@ export async function unlockPipeline(options: UnlockOptions): Promise<ExitCode> 
     return report({ pipeline: name, outcome: 'released', reason, holder }, `pipeline ${name}: released the lock of ${described} (${why})`, EXIT.ok);
   });
 }
-
-const isoOrNull = (seconds: number | null | undefined) => (seconds === undefined || seconds === null ? null : new Date(seconds * 1000).toISOString());
 
 /** `--json`: snake_case keys and ISO-8601 times, as every JSON output. */
 function reportJson(report: UnlockReport): Record<string, unknown> {

@@ -144,7 +144,7 @@ function isAlive(pid: number): boolean {
 }
 
 /** A payload kept in the ledger, with every registered secret masked (a secret typed into a record must not reach the state file). */
-function maskedPayload(canonical: string): string {
+export function maskedPayload(canonical: string): string {
   return redactJson(canonical) ?? stableStringify(redactDeep(JSON.parse(canonical)));
 }
 
@@ -268,9 +268,9 @@ export class StateStore {
       const lock = holder();
       let tookOver: BegunRun['tookOver'];
       if (lock) {
-        const deadHere = lock.hostname === host && !isAlive(lock.pid);
-        const expired = lock.expires_at !== null && lock.expires_at <= now;
-        if (!deadHere && !expired) return heldBy(lock);
+        const vacancy = lockVacancy(heldBy(lock).heldBy, now);
+        if (!vacancy) return heldBy(lock);
+        const deadHere = vacancy === 'gone';
         // Conditional, so a holder that renewed meanwhile keeps its lock (PostgreSQL re-checks the row).
         const taken = this.sql('DELETE FROM locks WHERE pipeline = ? AND run_id = ? AND (expires_at <= ? OR ? = 1)').run(
           pipeline,
@@ -283,7 +283,7 @@ export class StateStore {
           if (current) return heldBy(current);
         }
         this.sql("UPDATE runs SET status = 'crashed', finished_at = ? WHERE id = ? AND finished_at IS NULL").run(now, lock.run_id);
-        tookOver = { holder: heldBy(lock).heldBy, reason: expired ? 'expired' : 'gone' };
+        tookOver = { holder: heldBy(lock).heldBy, reason: vacancy };
       }
       const runId = `${new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '')}-${randomUUID().slice(0, 8)}`;
       const inserted = this.sql(
