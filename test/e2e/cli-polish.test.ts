@@ -7,20 +7,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeChargebee, type FakeChargebee } from '../fakes/chargebee/index.js';
-import { CLI, JSONL_PIPELINE, ROOT, chargebeeEnv, tempDir } from './helpers.js';
+import { CLI, JSONL_PIPELINE, ROOT, chargebeeEnv, tempDir, runCli } from './helpers.js';
 
 const built = existsSync(join(ROOT, 'dist/app/cli.js'));
 
-function cli(args: string[], env: Record<string, string | undefined> = { PATH: process.env['PATH'] }) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env?: Record<string, string | undefined>) => runCli(args, env);
 
 describe.skipIf(!built)('the CLI', () => {
   it('--version prints the installed version', async () => {

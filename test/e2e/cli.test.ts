@@ -5,23 +5,11 @@ import { join } from 'node:path';
 import { committedKinds, generatedKinds, STACK_TRACE } from '../engine/config/corpus.js';
 import { startFakeChargebee, type FakeChargebee } from '../fakes/chargebee/index.js';
 import { startFakeDualEntry } from '../fakes/dualentry/index.js';
-import { CLI, JSONL_PIPELINE, ROOT, chargebeeEnv, readJsonl, tempDir } from './helpers.js';
+import { CLI, JSONL_PIPELINE, ROOT, chargebeeEnv, readJsonl, tempDir, runCli } from './helpers.js';
 
 const built = existsSync(join(ROOT, 'dist/app/cli.js'));
 
-function cli(
-  args: string[],
-  env: Record<string, string | undefined> = { PATH: process.env['PATH'] },
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], env?: Record<string, string | undefined>) => runCli(args, env);
 
 describe.skipIf(!built)('ledgersync CLI', () => {
   it('--help lists the commands', async () => {

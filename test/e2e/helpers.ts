@@ -1,4 +1,5 @@
 /** Shared set-up of the end-to-end tests: temp dirs, the example pipeline, reading JSONL output. */
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -7,7 +8,8 @@ import type { KeyValueStore, SecretStore } from '../../engine/connector/types.js
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const JSONL_PIPELINE = join(ROOT, 'pipelines/examples/chargebee-to-jsonl.yaml');
-export const CLI = join(ROOT, 'bin/ledgersync.js');
+/** The executable; from the compiled tests (dist/test, as the benchmarks run) the repository's one above dist/. */
+export const CLI = existsSync(join(ROOT, 'bin/ledgersync.js')) ? join(ROOT, 'bin/ledgersync.js') : join(ROOT, '..', 'bin', 'ledgersync.js');
 
 export function tempDir(prefix = 'ledgersync-test-'): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
@@ -59,4 +61,22 @@ export function memoryKeyValue(values = new Map<string, unknown>()): KeyValueSto
 
 export function memorySecrets(values = new Map<string, string>()): SecretStore {
   return { get: (k) => values.get(k), set: (k, v) => void values.set(k, v) };
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** The built CLI run as a user runs it, in `cwd` (default the repository root), with only `env`. */
+export function runCli(args: string[], env: Record<string, string | undefined> = { PATH: process.env['PATH'] }, cwd = ROOT): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [CLI, ...args], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
 }

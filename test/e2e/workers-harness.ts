@@ -7,10 +7,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { JobEvent } from '../../engine/queue/worker.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { CLI as SOURCE_CLI, ROOT } from './helpers.js';
+import { CLI } from './helpers.js';
 
 /** bin/ledgersync.js, from the sources (tests) or from dist/ (the benchmark). */
-export const CLI = existsSync(SOURCE_CLI) ? SOURCE_CLI : join(ROOT, '..', 'bin', 'ledgersync.js');
+export { CLI };
 
 export interface WorkerProcess {
   child: ChildProcess;
@@ -95,20 +95,7 @@ export function startWorkerProcess(args: string[], env: Record<string, string | 
   };
 }
 
-export interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-export function runCli(args: string[], env: Record<string, string | undefined>, cwd: string): Promise<CliResult> {
-  const child = spawn(process.execPath, [CLI, ...args], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('exit', (code) => resolve({ code, stdout, stderr })));
-}
+export { runCli, type CliResult } from './helpers.js';
 
 export async function stopWorker(worker: WorkerProcess): Promise<number | null> {
   if (worker.child.exitCode === null && worker.child.signalCode === null) worker.child.kill('SIGTERM');
