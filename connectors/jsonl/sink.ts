@@ -109,7 +109,7 @@ export class JsonlSink implements Sink {
           results[i] = { status: 'created', targetId: `${object}.jsonl:${existing}` };
           continue;
         }
-        chunks.push(stableStringify(record.data) + '\n');
+        chunks.push((record.dataJson ?? stableStringify(record.data)) + '\n');
         file.lines++;
         results[i] = { status: record.previous?.targetId ? 'updated' : 'created', targetId: `${object}.jsonl:${file.lines}` };
       }

@@ -115,6 +115,8 @@ export interface SinkRecord {
   naturalKey?: string;
   /** Hash of `data`; equal hashes mean nothing changed since the last write. */
   contentHash: string;
+  /** `data` as canonical JSON (keys sorted at every level), when the engine already wrote it: a sink that stores JSON need not serialise it again. */
+  dataJson?: string;
   /** What the ledger knows of this record, if anything. */
   previous?: LedgerEntry;
 }

@@ -22,6 +22,7 @@ import { describeDrift, mappingDrift, type MappingDrift } from './mapping-drift.
 import { stateFailure } from '../state/trouble.js';
 import { emptyCounts, silentProgress, type ProgressReporter, type StreamCounts } from './progress.js';
 import { StreamWriter } from './stream-writer.js';
+import { joinPages, readAhead } from './page-flow.js';
 import { groupDeadLetters, type DeadLetterCause } from './dead-letters.js';
 import { sinkWriteTrail } from './audit-entries.js';
 
@@ -136,6 +137,8 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     return 'locked' in locked ? notStarted('locked', plan.name, locked.locked) : locked.result;
   } finally {
     options.signal?.removeEventListener('abort', forwardAbort);
+    // The run is over: a page read ahead and never used, or a wait it is in, stops here.
+    if (!controller.signal.aborted) controller.abort(new Error('the run has ended'));
   }
 }
 
@@ -226,7 +229,7 @@ async function syncEachStream(
         log.warn(describeDrift(plan, drift, { remapping: remap }));
       }
       const writer = new StreamWriter({ plan, stream, state, sink, sinkCtx, bindings, runId, counts: streamCounts, log, fingerprint, remap });
-      for await (const page of source.read(requests[i]!, sourceCtx)) {
+      for await (const page of joinPages(readAhead(source.read(requests[i]!, sourceCtx), READ_AHEAD_PAGES), writer.batchSize)) {
         // The checkpoint is saved in the page's last transaction, once every record of it is recorded.
         await writer.writePage(page.records, { checkpoint: page.checkpoint });
         progress.page(stream.name, page.progress?.page ?? 0, streamCounts);
@@ -243,6 +246,9 @@ async function syncEachStream(
     await source.close?.();
   }
 }
+
+/** Pages read ahead of the writer: enough to fill the next write while this one commits, at a few hundred KB. */
+const READ_AHEAD_PAGES = 8;
 
 export function createConnectors(plan: Plan, registry: ConnectorRegistry, log: Logger, signal: AbortSignal): { source: Source; sink: Sink } {
   const sourceModule = connectorModule(registry, plan.source.config.connector);

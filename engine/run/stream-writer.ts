@@ -74,7 +74,8 @@ const runTrigger = () => 'run';
 
 export class StreamWriter {
   private readonly pipeline: string;
-  private readonly batchSize: number;
+  /** Records per sink call: the stream's `batch_size`, at most the sink's own maximum. */
+  readonly batchSize: number;
 
   /** A turn for signals and the lease heartbeat every 50 ms of mapping; throws once the run is stopped. */
   private readonly pace: () => Promise<void>;
@@ -187,6 +188,7 @@ export class StreamWriter {
           data: mapped.data,
           ...(mapped.naturalKey !== undefined ? { naturalKey: mapped.naturalKey } : {}),
           contentHash: hash,
+          dataJson: data,
           ...(previous ? { previous } : {}),
         });
         page.owners.push(pending);

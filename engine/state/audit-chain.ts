@@ -63,19 +63,18 @@ export function sha256(text: string): string {
  * hashed as stored instead of being escaped once more.
  */
 export function entryHash(fields: ChainedFields): string {
-  const hash = createHash('sha256');
+  // One string hashed once: the same bytes as feeding the parts one by one, at a fraction of the calls.
+  let text = '';
   for (const column of CHAINED_COLUMNS) {
     const value = fields[column];
     if (value === null) {
-      hash.update(`${column}=null\n`);
+      text += `${column}=null\n`;
       continue;
     }
-    const text = String(value);
-    hash.update(`${column}:${Buffer.byteLength(text)}:`);
-    hash.update(text);
-    hash.update('\n');
+    const part = String(value);
+    text += `${column}:${Buffer.byteLength(part)}:${part}\n`;
   }
-  return hash.digest('hex');
+  return createHash('sha256').update(text).digest('hex');
 }
 
 /** A sealed entry as stored: its fields and the hash it was sealed with. */

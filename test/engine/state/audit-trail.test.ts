@@ -75,6 +75,32 @@ describe('the audit chain (pure)', () => {
   };
   const headOf = (entries: StoredEntry[]) => ({ seq: entries.at(-1)!.seq, entryHash: entries.at(-1)!.entry_hash });
 
+  it('hashes an entry exactly as trails already written were sealed (a change of format would break every existing chain)', () => {
+    const fields = {
+      seq: 7,
+      pipeline: 'acme',
+      run_id: 'r1',
+      trigger: 'run',
+      stream: 'invoices',
+      source_id: 'inv_1',
+      source_version: null,
+      object: 'Invoice',
+      action: 'upsert',
+      outcome: 'created',
+      target_id: 'T-9',
+      target_version: null,
+      payload_kind: 'mapped',
+      payload_hash: 'ab',
+      payload_json: '{"name":"Zoë – 東京"}',
+      answer_json: '{"status":200}',
+      started_at: '2026-12-06T00:00:00Z',
+      finished_at: '2026-12-06T00:00:01Z',
+      prev_hash: GENESIS_HASH,
+    };
+    // Sealed by the implementation that fed sha256 one column part at a time.
+    expect(entryHash(fields)).toBe('2a67703ee4c2fe1eeb3ff9432672299eb13c71de5dadf8087a0d8604ca8ace7b');
+  });
+
   it('an intact chain and its head pass; an empty trail with no head passes', () => {
     const entries = sealed(5);
     expect(firstBreak(entries, headOf(entries))).toBeUndefined();
