@@ -66,6 +66,9 @@ export function isoListPublished(): string {
  * record error: an amount in it cannot be converted without guessing, and money is never guessed.
  */
 export function currencyExponent(currency: string): number {
+  // The common case, a code as ISO writes it, without the copies that trimming and upper-casing make.
+  const exact = typeof currency === 'string' ? isoList().minorUnits.get(currency) : undefined;
+  if (typeof exact === 'number') return exact;
   const code = String(currency ?? '')
     .trim()
     .toUpperCase();

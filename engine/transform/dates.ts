@@ -83,6 +83,20 @@ const pad2 = (n: number) => (n < 10 ? '0' : '') + n;
 export function utcCalendarDate(seconds: number): string {
   const days = Math.floor(Math.trunc(seconds * 1000) / MS_PER_DAY);
   if (!(days >= FIRST_DAY && days <= LAST_DAY)) return new Date(seconds * 1000).toISOString().slice(0, 10);
+  // Records of a run fall on a few hundred days: each day's text is worked out once.
+  let text = calendarDays.get(days);
+  if (text === undefined) {
+    text = civilDate(days);
+    if (calendarDays.size >= CALENDAR_DAYS_KEPT) calendarDays.clear();
+    calendarDays.set(days, text);
+  }
+  return text;
+}
+
+const calendarDays = new Map<number, string>();
+const CALENDAR_DAYS_KEPT = 8192;
+
+function civilDate(days: number): string {
   const z = days + 719_468;
   const era = Math.floor(z / 146_097);
   const doe = z - era * 146_097;

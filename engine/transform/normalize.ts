@@ -21,29 +21,38 @@ export function withoutNullProperties<T>(value: T): T {
   return strip(value) as T;
 }
 
+// Walked for every source record: indexed loops and `Object.keys`, no entry pairs, and no call for
+// a value that is not an object, since most values are strings and numbers.
 function strip(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) {
     let copy: unknown[] | undefined;
-    value.forEach((item, i) => {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (item === null || typeof item !== 'object') continue;
       const next = strip(item);
       if (next !== item) {
         copy ??= value.slice();
         copy[i] = next;
       }
-    });
+    }
     return copy ?? value;
   }
-  if (value === null || typeof value !== 'object') return value;
+  const record = value as Record<string, unknown>;
   let copy: Record<string, unknown> | undefined;
-  for (const [key, item] of Object.entries(value)) {
+  const keys = Object.keys(record);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    const item = record[key];
     if (item === null) {
-      copy ??= { ...(value as Record<string, unknown>) };
+      copy ??= { ...record };
       delete copy[key];
       continue;
     }
+    if (typeof item !== 'object') continue;
     const next = strip(item);
     if (next !== item) {
-      copy ??= { ...(value as Record<string, unknown>) };
+      copy ??= { ...record };
       setOwn(copy, key, next);
     }
   }
