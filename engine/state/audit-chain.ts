@@ -3,7 +3,7 @@
  * of the entry and the hash of the entry before it, so an entry edited, deleted or inserted after
  * the fact no longer fits the chain. Tested without SQLite.
  */
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../transform/hash.js';
 
 /** `prev_hash` of a pipeline's first entry. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -54,7 +54,7 @@ export const CHAINED_COLUMNS: readonly (keyof ChainedFields)[] = [
 ];
 
 export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
+  return sha256Hex(text);
 }
 
 /**
@@ -74,7 +74,7 @@ export function entryHash(fields: ChainedFields): string {
     const part = String(value);
     text += `${column}:${Buffer.byteLength(part)}:${part}\n`;
   }
-  return createHash('sha256').update(text).digest('hex');
+  return sha256Hex(text);
 }
 
 /** A sealed entry as stored: its fields and the hash it was sealed with. */

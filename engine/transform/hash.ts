@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 
 /** Keys as JSON strings, quoted once: mapped records repeat the same few keys on every record. */
 const quotedKeys = new Map<string, string>();
@@ -60,5 +60,10 @@ export function contentHash(value: unknown): string {
 
 /** The content hash of a value already written by `stableStringify`. */
 export function hashOfCanonical(canonical: string): string {
-  return createHash('sha256').update(canonical).digest('hex').slice(0, 32);
+  return sha256Hex(canonical).slice(0, 32);
+}
+
+/** sha256 of a text's UTF-8 bytes, in hex. One call, no Hash object: several run for every record written. */
+export function sha256Hex(text: string): string {
+  return oneShotHash('sha256', text, 'hex');
 }
