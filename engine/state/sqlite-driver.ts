@@ -19,7 +19,10 @@ export class SqliteDriver implements StateDriver {
   private constructor(path: string, db: Database.Database) {
     this.location = path;
     this.db = db;
-    this.inTransaction = db.transaction((fn: () => unknown) => fn());
+    // BEGIN IMMEDIATE: the write lock is taken at the start, waiting out another writer (busy_timeout).
+    // A deferred BEGIN that read first could not take it later once another process (`status`, a
+    // second worker, `serve`'s receiver) had committed: SQLITE_BUSY_SNAPSHOT, the transaction lost.
+    this.inTransaction = db.transaction((fn: () => unknown) => fn()).immediate;
   }
 
   static open(path: string): SqliteDriver {

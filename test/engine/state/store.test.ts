@@ -47,6 +47,31 @@ describe('state store on SQLite', () => {
     expect(store.getCheckpoint('p', 's')).toBe(1);
     store.close();
   });
+
+  it('a transaction that reads before it writes is not undone by another process writing in between (it holds the write lock from its start)', () => {
+    const path = backends.sqlite.location();
+    const store = StateStore.open(path);
+    store.saveCheckpoint('p', 's', 1, 'r');
+    // Another process (`ledgersync status`, a second worker) writing while this one is mid-transaction.
+    const other = new Database(path);
+    other.pragma('busy_timeout = 0');
+    let otherWrite: unknown;
+    store.transaction(() => {
+      expect(store.getCheckpoint('p', 's')).toBe(1);
+      try {
+        other.prepare("UPDATE checkpoints SET value_json = '5' WHERE pipeline = 'p'").run();
+      } catch (error) {
+        otherWrite = error;
+      }
+      store.saveCheckpoint('p', 's', 2, 'r');
+    });
+    // With a deferred BEGIN the other write commits and this transaction's write then fails with
+    // SQLITE_BUSY_SNAPSHOT, rolling back what it recorded; now the other one waits its turn instead.
+    expect(otherWrite).toMatchObject({ code: 'SQLITE_BUSY' });
+    expect(store.getCheckpoint('p', 's')).toBe(2);
+    other.close();
+    store.close();
+  });
 });
 
 describe.each(backends.all)('state store on %s', (backend) => {
