@@ -94,7 +94,9 @@ export class JsonlSink implements Sink {
     const results: SinkResult[] = new Array(batch.length);
     const byObject = new Map<string, number[]>();
     batch.forEach((r, i) => {
-      byObject.set(r.object, [...(byObject.get(r.object) ?? []), i]);
+      const indexes = byObject.get(r.object);
+      if (indexes) indexes.push(i);
+      else byObject.set(r.object, [i]);
     });
 
     for (const [object, indexes] of byObject) {
