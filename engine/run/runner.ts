@@ -247,8 +247,8 @@ async function syncEachStream(
   }
 }
 
-/** Pages read ahead of the writer: enough to fill the next write while this one commits, at a few hundred KB. */
-const READ_AHEAD_PAGES = 8;
+/** Pages read ahead of the writer: a request is always in flight while it maps and commits; more would only hold memory. */
+const READ_AHEAD_PAGES = 4;
 
 export function createConnectors(plan: Plan, registry: ConnectorRegistry, log: Logger, signal: AbortSignal): { source: Source; sink: Sink } {
   const sourceModule = connectorModule(registry, plan.source.config.connector);
