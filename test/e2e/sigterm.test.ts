@@ -100,6 +100,12 @@ describe.skipIf(!built)('SIGTERM is honoured within 2 s in every phase', () => {
     await expectStoppedThenResumed(stopped, 'while loading');
   }, 120_000);
 
+  it('while a small pipeline loads in the main thread (no worker for it), or just after', async () => {
+    const started = Date.now();
+    const stopped = await runAndStop(() => Date.now() - started > 250);
+    await expectStoppedThenResumed(stopped, 'while a small pipeline loads');
+  }, 60_000);
+
   it('while records are mapped (each takes tens of milliseconds)', async () => {
     editFile(pipeline, [['          "id": id,\n', '          "id": id,\n          "busy": $count($filter([1..200000], function($v) { $v % 7 = 0 })),\n']]);
     const stopped = await runAndStop(() => fake.requests.some((r) => r.path.endsWith('/customers') && r.status === 200));
