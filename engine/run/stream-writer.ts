@@ -60,6 +60,17 @@ interface PageWrite {
   lettered: Set<string>;
 }
 
+/** A page after mapping: what needs no sink call, and the outputs of each record that mapped. */
+interface MappedPage {
+  /** Records with nothing to write (filtered, or every output unchanged): their version is recorded. */
+  settled: Pending[];
+  /** Dead letters being retried that a newer version already superseded. */
+  resolved: string[];
+  /** Records whose mapping failed: dead-lettered. */
+  failed: Array<[SourceRecord, LedgersyncError]>;
+  outputs: Array<[Pending, MappedRecord[]]>;
+}
+
 export interface PageOptions {
   /** The records are dead letters of earlier runs being retried (not counted as read again). Default false. */
   retrying?: boolean;
@@ -119,91 +130,20 @@ export class StreamWriter {
    * waiting for the disk: losing it to a power cut only means the page is read and skipped again.
    */
   async writePage(records: readonly SourceRecord[], options: PageOptions = {}): Promise<void> {
-    const { stream, state, counts, fingerprint } = this.input;
-    const retrying = options.retrying ?? false;
+    const { stream, state } = this.input;
     const ids = records.map((r) => r.id);
     const ledger = state.ledgerEntries(this.pipeline, stream.name, ids);
     const lettered = state.deadLetterIdsAmong(this.pipeline, stream.name, ids);
-    const settled: Pending[] = [];
-    const resolved: string[] = [];
-    const failed: Array<[SourceRecord, LedgersyncError]> = [];
-    const mappedPages: Array<[Pending, MappedRecord[]]> = [];
-    const seenIds = new Set<string>();
-
-    for (const record of records) {
-      await this.pace();
-      if (!retrying) counts.read++;
-      const entry = ledger.get(record.id);
-      if (seenIds.has(record.id) || this.alreadyProcessed(record, entry)) {
-        // A dead letter superseded by a newer version that went through is simply resolved.
-        if (retrying) resolved.push(record.id);
-        else counts.skipped++;
-        continue;
-      }
-      seenIds.add(record.id);
-      let outcome: MapOutcome;
-      try {
-        outcome = await mapRecord(stream, record, this.input.bindings);
-      } catch (error) {
-        failed.push([record, asLedgersyncError(error, 'record')]);
-        continue;
-      }
-      const pending: Pending = { record, entry, outstanding: 0, failed: false, ownIdRecorded: false };
-      if (outcome.kind === 'filtered') {
-        counts.skipped++;
-        settled.push(pending);
-        continue;
-      }
-      counts.skipped += outcome.skipped.length;
-      mappedPages.push([pending, outcome.records]);
-    }
-
-    // Outputs with ids of their own (`<id>#<part>`): their ledger entries in one more read.
-    const partIds: string[] = [];
-    for (const [{ record }, outputs] of mappedPages) for (const m of outputs) if (m.sourceId !== record.id && !ledger.has(m.sourceId)) partIds.push(m.sourceId);
-    if (partIds.length) for (const [id, entry] of state.ledgerEntries(this.pipeline, stream.name, partIds)) ledger.set(id, entry);
-
-    const page: PageWrite = { batch: [], owners: [], payloads: [], dataPayloads: [], lettered };
-    const confirmed: string[] = [];
-    for (const [pending, outputs] of mappedPages) {
-      const { record } = pending;
-      for (const mapped of outputs) {
-        const data = stableStringify(mapped.data);
-        const canonical = canonicalOfMapped(mapped.object, mapped.action, data);
-        const hash = hashOfCanonical(canonical);
-        const previous = mapped.sourceId === record.id ? pending.entry : ledger.get(mapped.sourceId);
-        if (previous && !previous.pendingWrite && previous.contentHash === hash && previous.targetId !== null) {
-          counts.skipped++;
-          if (fingerprint !== undefined && previous.mappingFingerprint !== fingerprint) confirmed.push(mapped.sourceId);
-          continue;
-        }
-        pending.outstanding++;
-        page.batch.push({
-          stream: stream.name,
-          object: mapped.object,
-          sourceId: mapped.sourceId,
-          ...(record.version !== undefined ? { sourceVersion: record.version } : {}),
-          deleted: record.deleted,
-          action: mapped.action,
-          data: mapped.data,
-          ...(mapped.naturalKey !== undefined ? { naturalKey: mapped.naturalKey } : {}),
-          contentHash: hash,
-          dataJson: data,
-          ...(previous ? { previous } : {}),
-        });
-        page.owners.push(pending);
-        page.payloads.push(canonical);
-        page.dataPayloads.push(data);
-      }
-      if (pending.outstanding === 0) settled.push(pending);
-    }
+    const mapped = await this.mapPage(records, ledger, options.retrying ?? false);
+    this.readPartEntries(mapped.outputs, ledger);
+    const { page, confirmed } = this.pageWrite(mapped, ledger, lettered);
 
     /** What needs no sink call: committed with the first batch's pending marks, or alone. */
     const recordUnwritten = () => {
-      for (const id of resolved) state.resolveDeadLetter(this.pipeline, stream.name, id);
-      for (const pending of settled) this.settle(pending, lettered);
-      for (const [record, error] of failed) this.deadLetter(record, error);
-      for (const sourceId of confirmed) state.confirmMapping(this.pipeline, stream.name, sourceId, fingerprint!);
+      for (const id of mapped.resolved) state.resolveDeadLetter(this.pipeline, stream.name, id);
+      for (const pending of mapped.settled) this.settle(pending, lettered);
+      for (const [record, error] of mapped.failed) this.deadLetter(record, error);
+      for (const sourceId of confirmed) state.confirmMapping(this.pipeline, stream.name, sourceId, this.input.fingerprint!);
     };
     const saveCheckpoint = () => {
       if (options.checkpoint !== undefined) state.saveCheckpoint(this.pipeline, stream.name, options.checkpoint, this.input.runId);
@@ -225,6 +165,93 @@ export class StreamWriter {
         ...(end >= page.batch.length ? { after: saveCheckpoint } : {}),
       });
     }
+  }
+
+  /** Maps the page's records that are new to the ledger (or re-mapped), sorting out those that need no write. */
+  private async mapPage(records: readonly SourceRecord[], ledger: ReadonlyMap<string, LedgerEntry>, retrying: boolean): Promise<MappedPage> {
+    const { stream, counts } = this.input;
+    const mapped: MappedPage = { settled: [], resolved: [], failed: [], outputs: [] };
+    const seenIds = new Set<string>();
+    for (const record of records) {
+      await this.pace();
+      if (!retrying) counts.read++;
+      const entry = ledger.get(record.id);
+      if (seenIds.has(record.id) || this.alreadyProcessed(record, entry)) {
+        // A dead letter superseded by a newer version that went through is simply resolved.
+        if (retrying) mapped.resolved.push(record.id);
+        else counts.skipped++;
+        continue;
+      }
+      seenIds.add(record.id);
+      let outcome: MapOutcome;
+      try {
+        outcome = await mapRecord(stream, record, this.input.bindings);
+      } catch (error) {
+        mapped.failed.push([record, asLedgersyncError(error, 'record')]);
+        continue;
+      }
+      const pending: Pending = { record, entry, outstanding: 0, failed: false, ownIdRecorded: false };
+      if (outcome.kind === 'filtered') {
+        counts.skipped++;
+        mapped.settled.push(pending);
+        continue;
+      }
+      counts.skipped += outcome.skipped.length;
+      mapped.outputs.push([pending, outcome.records]);
+    }
+    return mapped;
+  }
+
+  /** Outputs with ids of their own (`<id>#<part>`): their ledger entries in one more read. */
+  private readPartEntries(outputs: MappedPage['outputs'], ledger: Map<string, LedgerEntry>): void {
+    const partIds: string[] = [];
+    for (const [{ record }, records] of outputs) for (const m of records) if (m.sourceId !== record.id && !ledger.has(m.sourceId)) partIds.push(m.sourceId);
+    if (!partIds.length) return;
+    for (const [id, entry] of this.input.state.ledgerEntries(this.pipeline, this.input.stream.name, partIds)) ledger.set(id, entry);
+  }
+
+  /**
+   * The sink records of the page's outputs whose content changed since they were written, each
+   * serialised once; unchanged outputs are skipped (and confirmed under the current mapping), and a
+   * record with nothing left to write joins `mapped.settled`.
+   */
+  private pageWrite(mapped: MappedPage, ledger: ReadonlyMap<string, LedgerEntry>, lettered: Set<string>): { page: PageWrite; confirmed: string[] } {
+    const { stream, counts, fingerprint } = this.input;
+    const page: PageWrite = { batch: [], owners: [], payloads: [], dataPayloads: [], lettered };
+    const confirmed: string[] = [];
+    for (const [pending, outputs] of mapped.outputs) {
+      const { record } = pending;
+      for (const output of outputs) {
+        const data = stableStringify(output.data);
+        const canonical = canonicalOfMapped(output.object, output.action, data);
+        const hash = hashOfCanonical(canonical);
+        const previous = output.sourceId === record.id ? pending.entry : ledger.get(output.sourceId);
+        if (previous && !previous.pendingWrite && previous.contentHash === hash && previous.targetId !== null) {
+          counts.skipped++;
+          if (fingerprint !== undefined && previous.mappingFingerprint !== fingerprint) confirmed.push(output.sourceId);
+          continue;
+        }
+        pending.outstanding++;
+        page.batch.push({
+          stream: stream.name,
+          object: output.object,
+          sourceId: output.sourceId,
+          ...(record.version !== undefined ? { sourceVersion: record.version } : {}),
+          deleted: record.deleted,
+          action: output.action,
+          data: output.data,
+          ...(output.naturalKey !== undefined ? { naturalKey: output.naturalKey } : {}),
+          contentHash: hash,
+          dataJson: data,
+          ...(previous ? { previous } : {}),
+        });
+        page.owners.push(pending);
+        page.payloads.push(canonical);
+        page.dataPayloads.push(data);
+      }
+      if (pending.outstanding === 0) mapped.settled.push(pending);
+    }
+    return { page, confirmed };
   }
 
   /**
