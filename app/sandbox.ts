@@ -15,7 +15,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeChargebee, type FakeChargebee } from '../test/fakes/chargebee/index.js';
-import { startFakeQbo } from '../test/fakes/qbo/index.js';
+import { qboPipelineEnv, startFakeQbo } from '../test/fakes/qbo/index.js';
 import { startFakeIntacct } from '../test/fakes/intacct/index.js';
 import { startFakeDualEntry } from '../test/fakes/dualentry/index.js';
 import { startFakeAcumatica } from '../test/fakes/acumatica/index.js';
@@ -45,14 +45,7 @@ const targets: Record<string, Target> = {
     async start() {
       const qbo = await startFakeQbo();
       return {
-        env: {
-          QBO_REALM_ID: qbo.realmId,
-          QBO_CLIENT_ID: qbo.clientId,
-          QBO_CLIENT_SECRET: qbo.clientSecret,
-          QBO_REFRESH_TOKEN: qbo.refreshToken,
-          QBO_BASE_URL: qbo.url,
-          QBO_TOKEN_URL: qbo.tokenUrl,
-        },
+        env: qboPipelineEnv(qbo),
         close: () => qbo.close(),
         landed: () => [],
       };

@@ -9,9 +9,9 @@ import type { SinkRecord, SinkResult, SinkWriteTrail } from '../connector/types.
 import type { AuditAnswer, AuditAttempt } from '../state/audit-trail.js';
 import type { StateStore } from '../state/store.js';
 
-/** `canonicals[i]`, when given, is `stableStringify(batch[i].data)`, so the trail does not serialise it again. */
-export function attemptsOf(batch: readonly SinkRecord[], trigger: (sourceId: string) => string, canonicals?: readonly string[]): AuditAttempt[] {
-  return batch.map((record, i) => ({
+/** A record's `dataJson`, when the engine wrote it, is the trail's payload text: not serialised again. */
+export function attemptsOf(batch: readonly SinkRecord[], trigger: (sourceId: string) => string): AuditAttempt[] {
+  return batch.map((record) => ({
     stream: record.stream,
     sourceId: record.sourceId,
     sourceVersion: record.sourceVersion ?? null,
@@ -19,7 +19,7 @@ export function attemptsOf(batch: readonly SinkRecord[], trigger: (sourceId: str
     action: record.action,
     trigger: trigger(record.sourceId),
     payload: record.data,
-    ...(canonicals?.[i] !== undefined ? { payloadCanonical: canonicals[i] } : {}),
+    ...(record.dataJson !== undefined ? { payloadCanonical: record.dataJson } : {}),
   }));
 }
 

@@ -52,10 +52,8 @@ interface Pending {
 interface PageWrite {
   batch: SinkRecord[];
   owners: Pending[];
-  /** `stableStringify({ object, action, data })`: hashed, and kept as the ledger's payload. */
+  /** `stableStringify({ object, action, data })`: hashed, and kept as the ledger's payload (the audit trail's is each record's `dataJson`). */
   payloads: string[];
-  /** `stableStringify(data)`: the audit trail's payload, serialised once with the one above. */
-  dataPayloads: string[];
   /** Source ids of the page that had a dead letter when it was read. */
   lettered: Set<string>;
 }
@@ -217,7 +215,7 @@ export class StreamWriter {
    */
   private pageWrite(mapped: MappedPage, ledger: ReadonlyMap<string, LedgerEntry>, lettered: Set<string>): { page: PageWrite; confirmed: string[] } {
     const { stream, counts, fingerprint } = this.input;
-    const page: PageWrite = { batch: [], owners: [], payloads: [], dataPayloads: [], lettered };
+    const page: PageWrite = { batch: [], owners: [], payloads: [], lettered };
     const confirmed: string[] = [];
     for (const [pending, outputs] of mapped.outputs) {
       const { record } = pending;
@@ -247,7 +245,6 @@ export class StreamWriter {
         });
         page.owners.push(pending);
         page.payloads.push(canonical);
-        page.dataPayloads.push(data);
       }
       if (pending.outstanding === 0) mapped.settled.push(pending);
     }
@@ -265,7 +262,7 @@ export class StreamWriter {
       extra.before?.();
       return {
         operationIds: state.beginWrites(this.pipeline, runId, batch),
-        attempts: state.audit.open(this.pipeline, runId, attemptsOf(batch, this.input.trigger ?? runTrigger, page.dataPayloads.slice(from, to))),
+        attempts: state.audit.open(this.pipeline, runId, attemptsOf(batch, this.input.trigger ?? runTrigger)),
       };
     });
     let results: SinkResult[];

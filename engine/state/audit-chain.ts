@@ -53,10 +53,6 @@ export const CHAINED_COLUMNS: readonly (keyof ChainedFields)[] = [
   'prev_hash',
 ];
 
-export function sha256(text: string): string {
-  return sha256Hex(text);
-}
-
 /**
  * sha256 over every chained column in a fixed order, each as `name:byte length:value` (or
  * `name=null`), so no two entries hash alike by moving text between columns, and the payload copy is

@@ -6,18 +6,8 @@
  */
 import type { PreparedStatement } from './driver.js';
 import { redact, redactJson } from '../log.js';
-import { stableStringify } from '../transform/hash.js';
-import {
-  CHAINED_COLUMNS,
-  GENESIS_HASH,
-  entryHash,
-  firstBreak,
-  sha256,
-  type ChainBreak,
-  type ChainHead,
-  type ChainedFields,
-  type StoredEntry,
-} from './audit-chain.js';
+import { sha256Hex, stableStringify } from '../transform/hash.js';
+import { CHAINED_COLUMNS, GENESIS_HASH, entryHash, firstBreak, type ChainBreak, type ChainHead, type ChainedFields, type StoredEntry } from './audit-chain.js';
 
 /** What the state store lends the trail: its prepared statements and its transaction. */
 export interface StatementSource {
@@ -108,7 +98,7 @@ export interface AuditVerification {
 
 /** A payload as the trail keeps it: the sha256 of its canonical JSON, and that JSON with every registered secret masked. */
 export function payloadFields(payload: unknown, canonical = stableStringify(payload)): { payload_hash: string; payload_json: string } {
-  return { payload_hash: sha256(canonical), payload_json: redactJson(canonical) ?? stableStringify(redactDeep(payload)) };
+  return { payload_hash: sha256Hex(canonical), payload_json: redactJson(canonical) ?? stableStringify(redactDeep(payload)) };
 }
 
 /** Every string of a JSON value with registered secrets masked. */

@@ -26,7 +26,7 @@ import { silentLogger } from '../../engine/log.js';
 import { packageRoot } from '../../engine/package-root.js';
 import { runPipeline } from '../../engine/run/runner.js';
 import { deliverWebhook, eventsAbout, startFakeChargebee, webhookBody } from '../fakes/chargebee/index.js';
-import { startFakeQbo } from '../fakes/qbo/index.js';
+import { qboPipelineEnv, startFakeQbo } from '../fakes/qbo/index.js';
 import { startFakeAcumatica } from '../fakes/acumatica/index.js';
 
 const targetFlag = process.argv.indexOf('--target');
@@ -67,14 +67,7 @@ async function quickbooksTarget(): Promise<Target> {
   return {
     label: 'QuickBooks Online',
     pipeline: 'chargebee-to-quickbooks',
-    env: {
-      QBO_REALM_ID: qbo.realmId,
-      QBO_CLIENT_ID: qbo.clientId,
-      QBO_CLIENT_SECRET: qbo.clientSecret,
-      QBO_REFRESH_TOKEN: qbo.refreshToken,
-      QBO_BASE_URL: qbo.url,
-      QBO_TOKEN_URL: qbo.tokenUrl,
-    },
+    env: qboPipelineEnv(qbo),
     singular: 'invoice',
     candidates: (cb) =>
       cb.state

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { runPipeline, type RunOptions, type RunSummary } from '../../../engine/run/runner.js';
 import { silentLogger } from '../../../engine/log.js';
 import { startFakeChargebee, type FakeChargebee, type FakeChargebeeOptions } from '../../fakes/chargebee/index.js';
-import { startFakeQbo, type FakeQbo, type FakeQboOptions } from '../../fakes/qbo/index.js';
+import { qboPipelineEnv, startFakeQbo, type FakeQbo, type FakeQboOptions } from '../../fakes/qbo/index.js';
 import { examplePipeline } from './harness.js';
 import { installedConnectors } from '../../../app/registry.js';
 
@@ -53,12 +53,7 @@ export function qboEnv(cb: FakeChargebee, qbo: FakeQbo): Record<string, string> 
     CHARGEBEE_SITE: cb.site,
     CHARGEBEE_API_KEY: cb.apiKey,
     CHARGEBEE_BASE_URL: cb.url,
-    QBO_REALM_ID: qbo.realmId,
-    QBO_CLIENT_ID: qbo.clientId,
-    QBO_CLIENT_SECRET: qbo.clientSecret,
-    QBO_REFRESH_TOKEN: qbo.refreshToken,
-    QBO_BASE_URL: qbo.url,
-    QBO_TOKEN_URL: qbo.tokenUrl,
+    ...qboPipelineEnv(qbo),
     LEDGERSYNC_SECRET_KEY: 'test-secret-key-0123456789abcdef',
   };
 }

@@ -120,6 +120,18 @@ export interface FakeQbo {
   close(): Promise<void>;
 }
 
+/** The variables the example pipeline (pipelines/examples/chargebee-to-quickbooks.yaml) reads, pointed at this fake. */
+export function qboPipelineEnv(qbo: FakeQbo): Record<string, string> {
+  return {
+    QBO_REALM_ID: qbo.realmId,
+    QBO_CLIENT_ID: qbo.clientId,
+    QBO_CLIENT_SECRET: qbo.clientSecret,
+    QBO_REFRESH_TOKEN: qbo.refreshToken,
+    QBO_BASE_URL: qbo.url,
+    QBO_TOKEN_URL: qbo.tokenUrl,
+  };
+}
+
 const defaultLimits: FakeQboLimits = { requestsPerMinute: 500, concurrent: 10, batchPerMinute: 40, batchItems: 30, windowMs: 60_000 };
 
 export async function startFakeQbo(options: FakeQboOptions = {}): Promise<FakeQbo> {
