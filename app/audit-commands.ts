@@ -5,8 +5,7 @@ import type { Command } from 'commander';
 import { formatProblem } from '../engine/errors.js';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
 import { createLogger } from '../engine/log.js';
-import { showAudit } from '../engine/run/audit-report.js';
-import { replayRecords, type ReplaySummary } from '../engine/run/replay.js';
+import type { ReplaySummary } from '../engine/run/replay.js';
 import { statePath } from './state-path.js';
 
 function replayText(summary: ReplaySummary): string {
@@ -43,6 +42,7 @@ export function addAuditCommands(program: Command, connectors: ConnectorRegistry
     .option('--state <path>', 'state database')
     .option('--json', 'print JSON', false)
     .action(async (pipeline: string, opts: { id?: string; since?: string; verify: boolean; state?: string; json: boolean }) => {
+      const { showAudit } = await import('../engine/run/audit-report.js');
       process.exitCode = await showAudit({
         connectors,
         pipelinePath: resolve(pipeline),
@@ -70,6 +70,7 @@ export function addAuditCommands(program: Command, connectors: ConnectorRegistry
       const controller = new AbortController();
       const stop = () => controller.abort(new Error('interrupted'));
       onStopSignal(stop);
+      const { replayRecords } = await import('../engine/run/replay.js');
       const summary = await replayRecords({
         connectors,
         pipelinePath: resolve(pipeline),

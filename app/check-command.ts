@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import { formatProblem } from '../engine/errors.js';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
 import { commandOutput, type LogFormat } from './logging.js';
-import { checkPipeline, problemLines, type CheckReport, type ConnectionCheck } from '../engine/run/preflight.js';
+import type { CheckReport, CheckedReference, ConnectionCheck } from '../engine/run/preflight.js';
 import { statePath } from './state-path.js';
 
 export function addCheckCommand(program: Command, connectors: ConnectorRegistry, logFormat: () => LogFormat): void {
@@ -20,13 +20,14 @@ export function addCheckCommand(program: Command, connectors: ConnectorRegistry,
     .option('--state <path>', 'state database (where a rotated token is kept)')
     .option('--json', 'print one JSON object', false)
     .action(async (pipeline: string, opts: { state?: string; json: boolean }) => {
+      const { checkPipeline, problemLines } = await import('../engine/run/preflight.js');
       const report = await checkPipeline({
         connectors,
         pipelinePath: resolve(pipeline),
         statePath: statePath(opts.state),
         log: commandOutput({ format: logFormat(), command: 'check', quiet: opts.json }).log,
       });
-      process.stdout.write(opts.json ? JSON.stringify(checkJson(report)) + '\n' : formatCheck(report));
+      process.stdout.write(opts.json ? JSON.stringify(checkJson(report)) + '\n' : formatCheck(report, problemLines));
       process.exitCode = report.exitCode;
     });
 }
@@ -53,7 +54,7 @@ function connectionLine(role: string, check: ConnectionCheck | undefined): strin
   return [`${role} ${check.connector}: ${check.status === 'ok' ? 'ok' : 'not checked'}${check.detail ? ` (${check.detail})` : ''}`];
 }
 
-export function formatCheck(report: CheckReport): string {
+export function formatCheck(report: CheckReport, problemLines: (reference: CheckedReference) => string[]): string {
   const out: string[] = [];
   for (const p of report.problems ?? []) out.push(formatProblem(p));
   out.push(...connectionLine('source', report.source), ...connectionLine('sink', report.sink));

@@ -9,7 +9,6 @@ import { resolve } from 'node:path';
 import { formatProblem } from '../engine/errors.js';
 import type { CommandSummary, CommandValues, ConnectorCommand } from '../engine/connector/command.js';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
-import { runConnectorCommand } from '../engine/run/command.js';
 import { withSnakeCaseKeys } from '../engine/json-keys.js';
 import { statePath } from './state-path.js';
 import { commandOutput, type LogFormat } from './logging.js';
@@ -56,6 +55,7 @@ function addCommand(program: Command, connectors: ConnectorRegistry, connector: 
       const controller = new AbortController();
       const stop = () => controller.abort(new Error('interrupted'));
       onStopSignal(stop);
+      const { runConnectorCommand } = await import('../engine/run/command.js');
       const summary = await runConnectorCommand({
         connectors,
         connector,

@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { EXIT } from '../engine/exit-codes.js';
-import { INIT_TARGETS, formatInitResult, initCustomer } from './init.js';
+import { INIT_TARGETS } from './init-targets.js';
 
 export function addInitCommand(program: Command): void {
   program
@@ -16,7 +16,8 @@ export function addInitCommand(program: Command): void {
     .requiredOption('--target <connector>', `the system the pipeline posts to: ${Object.keys(INIT_TARGETS).join(', ')}`)
     .option('--dir <dir>', 'the folder that holds pipelines/ (default: the working directory)')
     .option('--force', 'overwrite files that exist', false)
-    .action((customer: string, opts: { target: string; dir?: string; force: boolean }) => {
+    .action(async (customer: string, opts: { target: string; dir?: string; force: boolean }) => {
+      const { formatInitResult, initCustomer } = await import('./init.js');
       const result = initCustomer({ customer, target: opts.target, force: opts.force, ...(opts.dir !== undefined ? { dir: opts.dir } : {}) });
       process.stdout.write(formatInitResult(result, process.cwd()));
       process.exitCode = EXIT.ok;

@@ -11,18 +11,9 @@ import { packageRoot } from '../engine/package-root.js';
 import { closest } from '../engine/config/suggest.js';
 import { WORKFLOW_PATH, ciWorkflow, pinnedVersion } from './ci-workflow.js';
 import { scaffoldCases, scaffoldPipeline } from './scaffold.js';
+import { INIT_TARGETS, type InitTarget } from './init-targets.js';
 
 /** Target connector → the example pipeline (in the package's `pipelines/examples/`) a customer starts from. */
-export const INIT_TARGETS = {
-  'quickbooks-online': 'chargebee-to-quickbooks',
-  'sage-intacct': 'chargebee-to-intacct',
-  dualentry: 'chargebee-revrec-to-dualentry',
-  jsonl: 'chargebee-to-jsonl',
-  acumatica: 'chargebee-to-acumatica',
-  sql: 'chargebee-to-metrics',
-} as const;
-
-export type InitTarget = keyof typeof INIT_TARGETS;
 
 /** What people call the targets, for "did you mean". */
 const TARGET_ALIASES: Record<string, InitTarget> = {

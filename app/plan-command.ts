@@ -9,7 +9,7 @@ import { formatProblem } from '../engine/errors.js';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
 import { collectNames } from './help.js';
 import { commandOutput, type LogFormat } from './logging.js';
-import { PLAN_ACTIONS, planPipeline, type PlanReport, type PlannedChange } from '../engine/run/change-plan.js';
+import type { PlanAction, PlanReport, PlannedChange } from '../engine/run/change-plan.js';
 import { formatChange } from '../engine/run/diff.js';
 import { statePath } from './state-path.js';
 
@@ -28,6 +28,7 @@ export function addPlanCommand(program: Command, connectors: ConnectorRegistry, 
       const controller = new AbortController();
       const stop = () => controller.abort(new Error('interrupted'));
       onStopSignal(stop);
+      const { PLAN_ACTIONS, planPipeline } = await import('../engine/run/change-plan.js');
       const report = await planPipeline({
         connectors,
         pipelinePath: resolve(pipeline),
@@ -37,7 +38,7 @@ export function addPlanCommand(program: Command, connectors: ConnectorRegistry, 
         log: commandOutput({ format: logFormat(), command: 'plan', quiet: opts.json }).log,
         signal: controller.signal,
       });
-      process.stdout.write(opts.json ? JSON.stringify(planJson(report)) + '\n' : formatPlan(report));
+      process.stdout.write(opts.json ? JSON.stringify(planJson(report)) + '\n' : formatPlan(report, PLAN_ACTIONS));
       process.exitCode = report.exitCode;
     });
 }
@@ -75,14 +76,15 @@ function changeLines(change: PlannedChange): string[] {
   return lines;
 }
 
-export function formatPlan(report: PlanReport): string {
+/** `actions`: the plan's actions in the order of the table's columns. */
+export function formatPlan(report: PlanReport, actions: readonly PlanAction[]): string {
   const out: string[] = [];
   for (const p of report.problems ?? []) out.push(formatProblem(p));
   for (const change of report.changes) out.push(...changeLines(change));
   const names = Object.keys(report.streams);
   if (names.length) {
-    const header = ['stream', ...PLAN_ACTIONS];
-    const rows = names.map((n) => [n, ...PLAN_ACTIONS.map((a) => String(report.streams[n]![a]))]);
+    const header = ['stream', ...actions];
+    const rows = names.map((n) => [n, ...actions.map((a) => String(report.streams[n]![a]))]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
     if (out.length) out.push('');

@@ -7,25 +7,24 @@ import { Option, type Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { resolve } from 'node:path';
-import { loadPipeline } from '../engine/config/load.js';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
 import { LedgersyncError, formatProblem } from '../engine/errors.js';
 import { EXIT } from '../engine/exit-codes.js';
 import { createLogger, type Logger } from '../engine/log.js';
 import type { QueueOptions } from '../engine/queue/boss.js';
 import { RUN_QUEUE, jobFileName, sha256Of, type RunJob } from '../engine/queue/jobs.js';
-import { WorkerMetrics, serveMetrics } from '../engine/queue/metrics.js';
+import type { WorkerMetrics } from '../engine/queue/metrics.js';
 import type { RunningWorker } from '../engine/queue/worker.js';
-import { parseStateUrl } from '../engine/state/postgres-driver.js';
-import { StateStore } from '../engine/state/store.js';
 import { statePath } from './state-path.js';
 
 /** pg-boss, cron-parser and the worker load only for the commands that use the queue: every other command starts as fast as before. */
 const queueModule = () => import('../engine/queue/boss.js');
+const stateModule = () => import('../engine/state/store.js');
 
 /** The pipeline's name and the job fields naming its file, or the file's problems (exit 2). */
 async function describePipeline(connectors: ConnectorRegistry, file: string, dir: string): Promise<Omit<RunJob, 'reason'>> {
   const path = resolve(file);
+  const { loadPipeline } = await import('../engine/config/load.js');
   const { plan, problems } = await loadPipeline(path, { env: process.env, mode: 'validate', connectorsDir: connectors.descriptorsDir });
   if (!plan) {
     for (const p of problems) process.stderr.write(formatProblem(p) + '\n');
@@ -76,6 +75,7 @@ async function schedulePipelines(connectors: ConnectorRegistry, files: readonly 
   const dir = resolve(opts.dir ?? '.');
   const described = [];
   for (const file of files) described.push(await describePipeline(connectors, file, dir));
+  const { StateStore } = await stateModule();
   const store = StateStore.open(url);
   try {
     for (const d of described) saveSchedule(store, { ...d, cron: opts.cron, timezone: opts.tz });
@@ -105,6 +105,7 @@ function addUnscheduleCommand(program: Command): void {
       const { removeSchedule } = await import('../engine/queue/schedules.js');
       const url = statePath(opts.state);
       requirePostgresState(url, 'unschedule');
+      const { StateStore } = await stateModule();
       const store = StateStore.open(url);
       try {
         for (const name of names) process.stdout.write(removeSchedule(store, name) ? `unscheduled ${name}\n` : `${name} was not scheduled\n`);
@@ -176,6 +177,7 @@ async function runWorkerUntilSignal(connectors: ConnectorRegistry, opts: WorkerC
   requirePostgresState(url, 'worker');
   const concurrency = Math.floor(numberOption(opts.concurrency, 'concurrency', 1));
   const log = createLogger({ json: true });
+  const { WorkerMetrics } = await import('../engine/queue/metrics.js');
   const metrics = new WorkerMetrics();
   const worker = await startWorker({
     stateUrl: url,
@@ -216,6 +218,7 @@ function queueOptionsOf(opts: WorkerCommandOptions, concurrency: number): QueueO
 }
 
 async function serveWorkerMetrics(metrics: WorkerMetrics, worker: RunningWorker, host: string, port: string, log: Logger): Promise<Server> {
+  const { serveMetrics } = await import('../engine/queue/metrics.js');
   const served = await serveMetrics(metrics, () => worker.queue.depth(), host, Math.floor(numberOption(port, 'metrics-port', 0)));
   log.info(`metrics on http://${host}:${served.port}/metrics`);
   return served.server;
@@ -237,8 +240,10 @@ function addWorkersCommand(program: Command): void {
       const { formatOverview, overview } = await import('../engine/queue/overview.js');
       const url = statePath(opts.state);
       requirePostgresState(url, 'workers');
+      const { StateStore } = await stateModule();
       const store = StateStore.open(url);
       try {
+        const { parseStateUrl } = await import('../engine/state/postgres-driver.js');
         const o = overview(store, `${parseStateUrl(url).schema}_queue`);
         process.stdout.write(opts.json ? JSON.stringify(o) + '\n' : formatOverview(o));
       } finally {

@@ -1,11 +1,10 @@
 /** `ledgersync report` on the CLI: arguments and options into `report()` (./report.ts), the result onto stdout or a file. */
 import { Argument, type Command, Option } from 'commander';
 import { resolve } from 'node:path';
-import { REPORT_FORMATS, REPORT_KINDS, type ReportFormat, type ReportKind } from '../domain/metrics/render/index.js';
+import { REPORT_FORMATS, REPORT_KINDS, type ReportFormat, type ReportKind } from '../domain/metrics/render/kinds.js';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
 import { EXIT } from '../engine/exit-codes.js';
 import { redact } from '../engine/log.js';
-import { report } from './report.js';
 import { statePath } from './state-path.js';
 
 export function addReportCommand(program: Command, connectors: ConnectorRegistry): void {
@@ -22,6 +21,7 @@ export function addReportCommand(program: Command, connectors: ConnectorRegistry
     .option('--out <file>', 'write the report to this file instead of stdout')
     .option('--state <path>', 'state database: its dead letters and last run are reported as warnings (default as for run)')
     .action(async (pipeline: string, kind: ReportKind, opts: { from?: string; to?: string; format: ReportFormat; out?: string; state?: string }) => {
+      const { report } = await import('./report.js');
       const result = await report({
         connectors,
         pipelinePath: resolve(pipeline),

@@ -5,7 +5,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
-import { resetPipeline } from '../engine/run/status.js';
 import { statePath } from './state-path.js';
 
 export function addResetCommand(program: Command, connectors: ConnectorRegistry): void {
@@ -18,6 +17,7 @@ export function addResetCommand(program: Command, connectors: ConnectorRegistry)
     .option('--state <path>', 'state database')
     .option('--stream <name>', 'only this stream')
     .action(async (pipeline: string, opts: { state?: string; stream?: string }) => {
+      const { resetPipeline } = await import('../engine/run/status.js');
       process.exitCode = await resetPipeline({
         connectors,
         pipelinePath: resolve(pipeline),

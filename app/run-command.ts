@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { formatProblem } from '../engine/errors.js';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
-import { runPipeline, type RunSummary } from '../engine/run/runner.js';
+import type { RunSummary } from '../engine/run/runner.js';
 import { formatCauses } from '../engine/run/dead-letters.js';
 import { DEFAULT_STATE, statePath } from './state-path.js';
 import { commandOutput, type LogFormat } from './logging.js';
@@ -26,6 +26,7 @@ export function addRunCommand(program: Command, connectors: ConnectorRegistry, l
       const controller = new AbortController();
       const stop = () => controller.abort(new Error('interrupted'));
       onStopSignal(stop);
+      const { runPipeline } = await import('../engine/run/runner.js');
       const output = commandOutput({ format: logFormat(), command: 'run', quiet: opts.json, progress: true });
       const summary = await runPipeline({
         connectors,

@@ -6,7 +6,7 @@ import { ConfigError, asLedgersyncError, formatProblem } from '../engine/errors.
 import { EXIT, exitCodeFor } from '../engine/exit-codes.js';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
 import { createLogger, redact } from '../engine/log.js';
-import { startServe } from '../engine/serve/serve.js';
+import type { startServe } from '../engine/serve/serve.js';
 import { statePath } from './state-path.js';
 
 function portOf(text: string): number {
@@ -33,6 +33,7 @@ export function addServeCommand(program: Command, connectors: ConnectorRegistry)
       const log = createLogger();
       let handle: Awaited<ReturnType<typeof startServe>>;
       try {
+        const { startServe } = await import('../engine/serve/serve.js');
         handle = await startServe({
           connectors,
           pipelinePaths: pipelines.map((p) => resolve(p)),

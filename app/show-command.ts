@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
-import { showRecord } from '../engine/run/show.js';
 import { statePath } from './state-path.js';
 
 export function addShowCommand(program: Command, connectors: ConnectorRegistry): void {
@@ -17,6 +16,7 @@ export function addShowCommand(program: Command, connectors: ConnectorRegistry):
     .option('--state <path>', 'state database')
     .option('--json', 'print JSON', false)
     .action(async (pipeline: string, sourceId: string, opts: { stream?: string; state?: string; json: boolean }) => {
+      const { showRecord } = await import('../engine/run/show.js');
       process.exitCode = await showRecord({
         connectors,
         pipelinePath: resolve(pipeline),

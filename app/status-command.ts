@@ -5,7 +5,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
-import { showStatus } from '../engine/run/status.js';
 import { positiveInteger } from './help.js';
 import { statePath } from './state-path.js';
 
@@ -20,6 +19,7 @@ export function addStatusCommand(program: Command, connectors: ConnectorRegistry
     .option('--limit <n>', 'example ids shown per cause (default 3; --json lists every record)', positiveInteger)
     .option('--json', 'print JSON: every dead letter and the causes they group into', false)
     .action(async (pipeline: string, opts: { state?: string; json: boolean; stream?: string; code?: string; limit?: number }) => {
+      const { showStatus } = await import('../engine/run/status.js');
       process.exitCode = await showStatus({
         connectors,
         pipelinePath: resolve(pipeline),

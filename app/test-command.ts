@@ -4,7 +4,6 @@
  */
 import { type Command, Option } from 'commander';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
-import { testMappings } from '../engine/run/mapping-suite.js';
 import { commandOutput, type LogFormat } from './logging.js';
 
 export function addTestCommand(program: Command, connectors: ConnectorRegistry, logFormat: () => LogFormat): void {
@@ -22,6 +21,7 @@ export function addTestCommand(program: Command, connectors: ConnectorRegistry, 
     .option('--out <file>', 'write the JUnit report to this file (with --format junit; the text report then goes to stdout)')
     .option('--show-output', "print each case's whole mapped record(s)", false)
     .action(async (pipeline: string, files: string[], opts: { format: 'text' | 'junit'; out?: string; showOutput: boolean }) => {
+      const { testMappings } = await import('../engine/run/mapping-suite.js');
       process.exitCode = await testMappings({
         pipeline,
         files,

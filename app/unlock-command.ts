@@ -2,7 +2,6 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
-import { unlockPipeline } from '../engine/run/unlock.js';
 import { statePath } from './state-path.js';
 
 export function addUnlockCommand(program: Command, connectors: ConnectorRegistry): void {
@@ -16,6 +15,7 @@ export function addUnlockCommand(program: Command, connectors: ConnectorRegistry
     .option('--force', 'release the lock even though its lease is live (only when you know its process is gone)', false)
     .option('--json', 'print one JSON object: {pipeline, outcome, reason?, holder?: {run_id, pid, hostname, since, lease_expires_at, lease_renewed_at}}', false)
     .action(async (pipeline: string, opts: { state?: string; force: boolean; json: boolean }) => {
+      const { unlockPipeline } = await import('../engine/run/unlock.js');
       process.exitCode = await unlockPipeline({
         connectors,
         pipelinePath: resolve(pipeline),

@@ -5,7 +5,6 @@
 import { type Command, Option } from 'commander';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
 import { EXIT } from '../engine/exit-codes.js';
-import { formatExpressionReports, formatProblems, validateFiles, validateTimeoutMs } from '../engine/config/validate.js';
 import { commandOutput, type LogFormat } from './logging.js';
 
 export function addValidateCommand(program: Command, connectors: ConnectorRegistry, logFormat: () => LogFormat): void {
@@ -16,6 +15,7 @@ export function addValidateCommand(program: Command, connectors: ConnectorRegist
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--explain', 'also say, per JSONata expression, whether it runs compiled or interpreted (and why)', false)
     .action(async (files: string[], opts: { format: 'text' | 'json'; explain: boolean }) => {
+      const { formatExpressionReports, formatProblems, validateFiles, validateTimeoutMs } = await import('../engine/config/validate.js');
       const output = commandOutput({ format: logFormat(), command: 'validate' });
       const result = await validateFiles(files, {
         env: process.env,

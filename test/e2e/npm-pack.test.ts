@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { INIT_TARGETS } from '../../app/init.js';
+import { INIT_TARGETS } from '../../app/init-targets.js';
 import { ROOT, tempDir } from './helpers.js';
 
 const built = existsSync(join(ROOT, 'dist/app/cli.js'));

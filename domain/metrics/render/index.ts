@@ -4,11 +4,7 @@ import { churnCsv, cohortsCsv, mrrCsv } from './csv.js';
 import { renderHtml, type HtmlOptions } from './html.js';
 import { churnJson, cohortsJson, mrrJson } from './json.js';
 import { churnTable, cohortsTable, mrrTable } from './table.js';
-
-export type ReportKind = 'mrr' | 'churn' | 'cohorts';
-export type ReportFormat = 'table' | 'json' | 'csv' | 'html';
-export const REPORT_KINDS: readonly ReportKind[] = ['mrr', 'churn', 'cohorts'];
-export const REPORT_FORMATS: readonly ReportFormat[] = ['table', 'json', 'csv', 'html'];
+import type { ReportFormat, ReportKind } from './kinds.js';
 
 const TEXT: Record<Exclude<ReportFormat, 'html'>, Record<ReportKind, (r: MetricsReports) => string>> = {
   table: { mrr: (r) => mrrTable(r.mrr), churn: (r) => churnTable(r.churn), cohorts: (r) => cohortsTable(r.cohorts) },
