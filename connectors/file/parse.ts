@@ -1,5 +1,6 @@
 /** Parsing of CSV (RFC 4180, by csv-parse), JSON and JSON Lines into rows that remember their line number. */
-import { CsvError, parse } from 'csv-parse/sync';
+import type * as CsvParse from 'csv-parse/sync';
+import { requireCjs } from '../../engine/require-cjs.js';
 
 export interface RawRow {
   /** 1-based line the row starts on. */
@@ -57,6 +58,8 @@ export function parseCsvRecords(text: string, delimiter = ','): Array<{ line: nu
   const lines = new LineCounter(Buffer.from(source, 'utf8'));
   const records: Array<{ line: number; fields: string[] }> = [];
   let recordStart = 0;
+  // Loaded by the first CSV file read: a run that reads none never pays for csv-parse.
+  const { CsvError, parse } = requireCjs('csv-parse/sync') as typeof CsvParse;
   try {
     parse(source, {
       delimiter,

@@ -4,27 +4,36 @@
  * the builder, which escapes it; nothing user-supplied is ever concatenated into XML.
  */
 import { excerpt } from '../../engine/log.js';
-import { XMLBuilder, XMLParser } from 'fast-xml-parser';
+import type * as FastXml from 'fast-xml-parser';
 import { LedgersyncError } from '../../engine/errors.js';
+import { requireCjs } from '../../engine/require-cjs.js';
 
 export type XmlNode = { [name: string]: XmlValue };
 export type XmlValue = string | XmlNode | XmlValue[];
 
-const parser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@',
-  parseTagValue: false,
-  parseAttributeValue: false,
-  trimValues: true,
-  ignoreDeclaration: true,
-  commentPropName: false,
-  processEntities: true,
-  htmlEntities: false,
-});
-const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@', suppressEmptyNode: false, processEntities: true });
+/** Made by the first request: a pipeline that does not post to Intacct never loads fast-xml-parser. */
+let xml: { parser: FastXml.XMLParser; builder: FastXml.XMLBuilder } | undefined;
+function fastXml(): { parser: FastXml.XMLParser; builder: FastXml.XMLBuilder } {
+  if (xml) return xml;
+  const { XMLBuilder, XMLParser } = requireCjs('fast-xml-parser') as typeof FastXml;
+  const parser = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@',
+    parseTagValue: false,
+    parseAttributeValue: false,
+    trimValues: true,
+    ignoreDeclaration: true,
+    commentPropName: false,
+    processEntities: true,
+    htmlEntities: false,
+  });
+  const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@', suppressEmptyNode: false, processEntities: true });
+  xml = { parser, builder };
+  return xml;
+}
 
 export function buildXml(root: XmlNode): string {
-  return '<?xml version="1.0" encoding="UTF-8"?>' + builder.build(root);
+  return '<?xml version="1.0" encoding="UTF-8"?>' + fastXml().builder.build(root);
 }
 
 export function child(value: XmlValue | undefined, name: string): XmlValue | undefined {
@@ -151,7 +160,7 @@ function malformed(message: string, body: string): LedgersyncError {
 export function parseResponse(body: string): ParsedResponse {
   let doc: XmlValue;
   try {
-    doc = parser.parse(body, true) as XmlNode;
+    doc = fastXml().parser.parse(body, true) as XmlNode;
   } catch (error) {
     throw malformed(`not XML (${(error as Error).message})`, body);
   }

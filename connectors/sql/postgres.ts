@@ -8,8 +8,9 @@
  * identical row untouched (skipped). If the database refuses a row, the transaction is rolled back
  * and the batch replayed row by row under savepoints, so only that row fails.
  */
-import pg from 'pg';
+import type pg from 'pg';
 import { LedgersyncError } from '../../engine/errors.js';
+import { requireCjs } from '../../engine/require-cjs.js';
 import { registerSecret } from '../../engine/log.js';
 import {
   METADATA_TABLE,
@@ -41,7 +42,11 @@ const SQL_TYPE: Record<ColumnType, string> = {
 const MAX_PARAMETERS = 60_000;
 const MAX_ROWS_PER_STATEMENT = 1000;
 
-export const quote = (identifier: string): string => pg.escapeIdentifier(identifier);
+/** The pg package, loaded by the first PostgreSQL sink: a run into any other sink never pays for it. */
+let pgPackage: typeof pg | undefined;
+const pgLib = (): typeof pg => (pgPackage ??= requireCjs('pg') as typeof pg);
+
+export const quote = (identifier: string): string => pgLib().escapeIdentifier(identifier);
 
 /** The column's value as the canonical text values.ts produces, computed by PostgreSQL. */
 function canonicalText(expression: string, type: ColumnType): string {
@@ -149,7 +154,13 @@ export class PostgresDatabase implements SqlDatabase {
         fix: 'correct the variable that sets sink.url',
       });
     }
-    this.pool = new pg.Pool({ connectionString: this.url, max: 1, allowExitOnIdle: true, connectionTimeoutMillis: 15_000, application_name: 'ledgersync' });
+    this.pool = new (pgLib().Pool)({
+      connectionString: this.url,
+      max: 1,
+      allowExitOnIdle: true,
+      connectionTimeoutMillis: 15_000,
+      application_name: 'ledgersync',
+    });
     // A connection dropped while idle is replaced by the next checkout; nothing to do but not crash.
     this.pool.on('error', () => undefined);
     const client = await this.connect('connecting');

@@ -10,7 +10,8 @@
  */
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { requireCjs } from '../../engine/require-cjs.js';
 import { LedgersyncError } from '../../engine/errors.js';
 import {
   METADATA_TABLE,
@@ -84,6 +85,9 @@ function databaseFailure(error: unknown, description: string): LedgersyncError {
   });
 }
 
+/** better-sqlite3, loaded by the first SQLite sink opened: a command that opens none never pays for it. */
+const sqlite = (): typeof Database => requireCjs('better-sqlite3') as typeof Database;
+
 export class SqliteDatabase implements SqlDatabase {
   readonly description: string;
   private db: Database.Database | undefined;
@@ -105,7 +109,7 @@ export class SqliteDatabase implements SqlDatabase {
     if (this.options.readOnly) return this.openForReading();
     try {
       mkdirSync(dirname(this.path), { recursive: true });
-      const db = new Database(this.path);
+      const db = new (sqlite())(this.path);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma('busy_timeout = 5000');
@@ -126,7 +130,7 @@ export class SqliteDatabase implements SqlDatabase {
       });
     }
     try {
-      const db = new Database(this.path, { readonly: true, fileMustExist: true });
+      const db = new (sqlite())(this.path, { readonly: true, fileMustExist: true });
       db.pragma('busy_timeout = 5000');
       this.db = db;
     } catch (error) {

@@ -3,7 +3,8 @@
  * work (a `$lookup` table, an option, a `$ref` stream, a function that does not exist), each
  * reported at its offset inside the expression text.
  */
-import jsonata from 'jsonata';
+import type { Expression } from 'jsonata';
+import { jsonata } from '../transform/jsonata.js';
 import { BINDING_NAMES } from '../transform/bindings.js';
 import { didYouMean } from './suggest.js';
 
@@ -100,7 +101,7 @@ export interface ExpressionIssue {
   severity: 'error' | 'warning';
 }
 
-export type Compiled = { ok: true; expression: jsonata.Expression } | { ok: false; issue: ExpressionIssue };
+export type Compiled = { ok: true; expression: Expression } | { ok: false; issue: ExpressionIssue };
 
 interface JsonataError {
   code?: string;
@@ -141,7 +142,7 @@ interface AstNode {
 }
 
 /** Names that cannot work in this pipeline, found by walking the expression's AST. */
-export function checkReferences(expression: jsonata.Expression, source: string, ctx: ReferenceContext): ExpressionIssue[] {
+export function checkReferences(expression: Expression, source: string, ctx: ReferenceContext): ExpressionIssue[] {
   const ast = expression.ast() as unknown as AstNode;
   const local = new Set<string>(['', '$']);
   walk(ast, (node) => {

@@ -11,7 +11,7 @@
  *
  * Empty values are left out: an empty option or lookup value means "none" in a mapping.
  */
-import jsonata from 'jsonata';
+import { jsonata } from '../transform/jsonata.js';
 import { relative } from 'node:path';
 import type { ConnectorDescriptor } from '../connector/descriptor.js';
 import type { LookupTable, Plan } from './plan.js';

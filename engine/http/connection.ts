@@ -9,9 +9,10 @@
  * answer was garbage, lost or a gateway's error comes back from `send()` as `uncertain`, so the
  * connector looks the document up before it sends the write again.
  */
-import { Agent } from 'undici';
+import type { Agent } from 'undici';
 import PQueue from 'p-queue';
 import { LedgersyncError } from '../errors.js';
+import { requireCjs } from '../require-cjs.js';
 import type { Logger } from '../log.js';
 import { excerpt, redact } from '../log.js';
 import { type ReadResponse, readBody, toReadResponse } from './response-body.js';
@@ -148,14 +149,17 @@ export interface HttpConnectionFactory {
 
 let sharedAgent: Agent | undefined;
 function agent(): Agent {
-  sharedAgent ??= new Agent({
-    keepAliveTimeout: 10_000,
-    keepAliveMaxTimeout: 60_000,
-    connectTimeout: 15_000,
-    headersTimeout: 60_000,
-    bodyTimeout: 120_000,
-    connections: 32,
-  });
+  if (!sharedAgent) {
+    const { Agent: UndiciAgent } = requireCjs('undici') as typeof import('undici');
+    sharedAgent = new UndiciAgent({
+      keepAliveTimeout: 10_000,
+      keepAliveMaxTimeout: 60_000,
+      connectTimeout: 15_000,
+      headersTimeout: 60_000,
+      bodyTimeout: 120_000,
+      connections: 32,
+    });
+  }
   return sharedAgent;
 }
 

@@ -2,12 +2,16 @@
  * The embedded default: one SQLite file, WAL, `synchronous=FULL` (a confirmed write survives a power
  * cut); a transaction that records nothing a vendor acknowledged may commit with `synchronous=NORMAL`.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { LedgersyncError } from '../errors.js';
+import { requireCjs } from '../require-cjs.js';
 import type { PreparedStatement, StateDriver, TransactionOptions } from './driver.js';
 import { notAStateFile, stateFailure, stateTooNew, walDamaged, walProblem } from './trouble.js';
+
+/** better-sqlite3, loaded when a state file is first opened: commands that open none (help, validate) never pay for it. */
+const sqlite = (): typeof Database => requireCjs('better-sqlite3') as typeof Database;
 
 export class SqliteDriver implements StateDriver {
   readonly dialect = 'sqlite' as const;
@@ -29,7 +33,7 @@ export class SqliteDriver implements StateDriver {
     let db: Database.Database;
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-      db = new Database(path);
+      db = new (sqlite())(path);
     } catch (error) {
       throw new LedgersyncError('state_unreadable', 'config', `cannot open the state file ${path}: ${(error as Error).message}`, {
         fix: 'check the --state path and its permissions',
@@ -56,7 +60,7 @@ export class SqliteDriver implements StateDriver {
     let db: Database.Database | undefined;
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-      db = new Database(path);
+      db = new (sqlite())(path);
       db.pragma('busy_timeout = 5000');
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version > migrations.length) throw stateTooNew(path, version, migrations.length);

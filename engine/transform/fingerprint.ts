@@ -6,7 +6,7 @@
  * source change, and `status` / `run` can say which streams were written with another mapping.
  * The fingerprint never decides a write: the content hash of the mapped record does.
  */
-import jsonata from 'jsonata';
+import { jsonata } from './jsonata.js';
 import type { Plan, StreamPlan } from '../config/plan.js';
 import { contentHash } from './hash.js';
 

@@ -4,7 +4,7 @@
  * compiled `$substring` is the interpreter's `$substring`. The few jsonata implements as async only
  * because they also accept a regex or a function get synchronous twins (regex.ts, functions.ts).
  */
-import jsonata from 'jsonata';
+import { jsonata } from '../jsonata.js';
 import { applyFunction, CompiledLambda, higherOrderTable } from './functions.js';
 import { containsSync, isCompiledMatcher, matchSync, replaceSync, splitSync } from './regex.js';
 import { createSequence, type Scope, isFunction, isNativeDefinition, isPromise, jsonataError, type NativeDefinition, NeedsInterpreter } from './runtime.js';
