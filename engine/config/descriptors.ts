@@ -7,7 +7,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, isAbsolute } from 'node:path';
 import type { ConnectorDescriptor } from '../connector/descriptor.js';
 import type { ConfigProblem } from '../errors.js';
-import { lenientAjv, ownSchemaValidator, strictAjv, type ValidateFunction } from './ajv.js';
+import { ownSchemaValidator, validatorOf, type ValidateFunction } from './ajv.js';
 import { deepFreeze } from './freeze.js';
 import { schemaProblems } from './schema-errors.js';
 import { parseYamlTree, pointerOf, type YamlTree } from './yaml-tree.js';
@@ -109,7 +109,7 @@ export function loadDescriptorFile(path: string, expectedName?: string): LoadedC
 
   let validateConnection: ValidateFunction | undefined;
   try {
-    validateConnection = lenientAjv().compile(connectionSchema(descriptor));
+    validateConnection = validatorOf(connectionSchema(descriptor), 'lenient');
   } catch (error) {
     problems.push({
       code: 'descriptor_schema',
@@ -128,7 +128,7 @@ export function loadDescriptorFile(path: string, expectedName?: string): LoadedC
       const schema = JSON.parse(readFileSync(join(dir, schemaFile), 'utf8')) as Record<string, unknown>;
       // ajv keeps schemas by $id; a reloaded descriptor would collide with its older self.
       delete schema['$id'];
-      extensions.push({ key, file: join(dir, schemaFile), validate: lenientAjv().compile(schema) });
+      extensions.push({ key, file: join(dir, schemaFile), validate: validatorOf(schema, 'lenient') });
     } catch (error) {
       problems.push({
         code: 'descriptor_extension',
@@ -178,7 +178,7 @@ function settingsProblems(raw: Omit<ConnectorDescriptor, 'dir'>, dir: string, tr
   try {
     const schema = JSON.parse(readFileSync(schemaFile, 'utf8')) as Record<string, unknown>;
     delete schema['$id']; // a reloaded descriptor must not collide with its older self in ajv
-    validate = strictAjv().compile(schema);
+    validate = validatorOf(schema, 'strict');
   } catch (error) {
     return [problem(`settings.schema.json is not a usable JSON Schema: ${(error as Error).message}`)];
   }
