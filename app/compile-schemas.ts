@@ -18,7 +18,7 @@ import { packageRoot } from '../engine/package-root.js';
 const standaloneCode = standaloneModule.default;
 
 /** The schemas loading each connector's descriptor asks for, exactly as a run asks for them. */
-function connectorVariants(connectorsDir: string): SchemaVariant[] {
+export function connectorVariants(connectorsDir = join(packageRoot(), 'connectors')): SchemaVariant[] {
   const variants: SchemaVariant[] = [];
   collectSchemaVariants((variant) => variants.push(variant));
   try {

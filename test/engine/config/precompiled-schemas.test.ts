@@ -1,9 +1,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PRECOMPILED_VARIANTS, ownSchemaVariant, precompiledDir, precompiledValidator, strictAjv } from '../../../engine/config/ajv.js';
+import { PRECOMPILED_VARIANTS, ajvOf, ownSchemaVariant, precompiledDir, precompiledValidator, strictAjv } from '../../../engine/config/ajv.js';
+import { listConnectors } from '../../../engine/config/descriptors.js';
 import { packageRoot } from '../../../engine/package-root.js';
-import { compileSchemas } from '../../../app/compile-schemas.js';
+import { compileSchemas, connectorVariants } from '../../../app/compile-schemas.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -16,6 +17,8 @@ function scratch(): string {
   dirs.push(dir);
   return dir;
 }
+
+const connectorsDir = join(packageRoot(), 'connectors');
 
 const samples: Record<string, unknown[]> = {
   'pipeline-base': [
@@ -55,8 +58,30 @@ describe('JSON Schemas compiled ahead by the build', () => {
     expect(precompiledValidator(variant, dir)).toBeUndefined();
   });
 
-  it.skipIf(!existsSync(join(packageRoot(), 'dist')))('the build wrote every variant, current with the schemas', () => {
+  it('each connector schema compiled ahead gives exactly the errors of its instance compiled at run time (lenient ones coerce alike)', () => {
+    const dir = scratch();
+    compileSchemas(dir);
+    const variants = connectorVariants();
+    // connection blocks of every connector, their settings and pipeline extensions
+    expect(variants.length).toBeGreaterThanOrEqual(listConnectors(connectorsDir).length);
+    expect(new Set(variants.map((v) => v.kind))).toEqual(new Set(['strict', 'lenient']));
+    const samples: unknown[] = [{}, { realm_id: 123, base_url: 'http://127.0.0.1:1', dir: 'out' }, { unknown_key: true, timeout_ms: 'x' }, 'x'];
+    for (const variant of variants) {
+      const ahead = precompiledValidator(variant, dir);
+      expect(ahead, variant.file).toBeTypeOf('function');
+      const now = ajvOf(variant.kind, { code: { source: true } }).compile(variant.schema);
+      for (const sample of samples) {
+        const [a, b] = [structuredClone(sample), structuredClone(sample)];
+        expect(ahead!(a), `${variant.file} ${JSON.stringify(sample)}`).toBe(now(b));
+        expect(JSON.stringify(ahead!.errors ?? null)).toBe(JSON.stringify(now.errors ?? null));
+        expect(a).toEqual(b);
+      }
+    }
+  });
+
+  it.skipIf(!existsSync(join(packageRoot(), 'dist')))('the build wrote every variant, current with the schemas and the descriptors', () => {
     for (const [name, rootAdditional] of PRECOMPILED_VARIANTS)
       expect(precompiledValidator(ownSchemaVariant(name, rootAdditional), precompiledDir()), name).toBeTypeOf('function');
+    for (const variant of connectorVariants()) expect(precompiledValidator(variant, precompiledDir()), variant.file).toBeTypeOf('function');
   });
 });
