@@ -2,10 +2,11 @@
  * The currency table against ISO 4217 itself: the list one XML that the currency-codes package
  * ships (MIT), read here with a plain pattern rather than the module's own parser.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
-import { currencyExponent, isoListPublished } from '../../../domain/money/currencies.js';
+import { compileIsoList, compiledIsoListPath, currencyExponent, isoListPublished } from '../../../domain/money/currencies.js';
+import { sha256Hex } from '../../../engine/transform/hash.js';
 
 const xml = readFileSync(createRequire(import.meta.url).resolve('currency-codes/iso-4217-list-one.xml'), 'utf8');
 const entries = [...xml.matchAll(/<CcyNtry>([\s\S]*?)<\/CcyNtry>/g)].flatMap((m) => {
@@ -43,6 +44,18 @@ describe('ISO 4217 list one', () => {
         expect.objectContaining({ code: 'unknown_currency', kind: 'record', details: { currency: code } }),
       );
     }
+  });
+
+  it('the list the build compiles names the XML it came from and holds every code with its minor units, N.A. as null', () => {
+    const compiled = JSON.parse(compileIsoList(xml)) as { xmlSha256: string; published: string; minorUnits: Record<string, number | null> };
+    expect(compiled.xmlSha256).toBe(sha256Hex(xml));
+    expect(compiled.published).toBe(isoListPublished());
+    for (const [code, digits] of withMinorUnits) expect(compiled.minorUnits[code], code).toBe(digits);
+    for (const code of withoutMinorUnits) expect(compiled.minorUnits[code], code).toBeNull();
+  });
+
+  it.skipIf(!existsSync(compiledIsoListPath()))('the build wrote the list of the XML installed', () => {
+    expect(readFileSync(compiledIsoListPath(), 'utf8').trim()).toBe(compileIsoList(xml));
   });
 
   it('codes ISO does not list fail with unknown_currency', () => {
