@@ -19,11 +19,12 @@
  *   npm run bench -- --transform-only   # just the transform-alone figures (seconds)
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TransformMeasure } from './transform.js';
+import { packageRoot } from '../../engine/package-root.js';
 
 interface Measure {
   records: number;
@@ -79,6 +80,32 @@ async function measure(side: Side, server: { url: string; apiKey: string }): Pro
 async function measureTransformInChild(): Promise<TransformMeasure> {
   const out = await node([join(here, 'transform.js'), process.env['LEDGERSYNC_BENCH_TRANSFORM_SECONDS'] ?? '3']);
   return JSON.parse(out.trim().split('\n').pop()!) as TransformMeasure;
+}
+
+/**
+ * `ledgersync <args>` as a scheduler starts it, from spawn to exit: the median of `times` starts, in
+ * wall-clock and CPU seconds (the CPU read at exit by a preload, test/bench/cpu-at-exit.cjs).
+ */
+async function cliStart(args: string[], env: NodeJS.ProcessEnv, times = 7): Promise<{ seconds: number; cpuSeconds: number }> {
+  const starts: Array<{ seconds: number; cpuSeconds: number }> = [];
+  for (let i = 0; i < times; i++) {
+    const dir = mkdtempSync(join(tmpdir(), 'ledgersync-bench-'));
+    const cpuFile = join(dir, 'cpu');
+    try {
+      const started = performance.now();
+      await node([join(packageRoot(), 'bin/ledgersync.js'), ...args.map((a) => a.replace('{dir}', dir))], undefined, {
+        ...env,
+        NODE_OPTIONS: `--require ${join(packageRoot(), 'test/bench/cpu-at-exit.cjs')}`,
+        LEDGERSYNC_BENCH_CPU_OUT: cpuFile,
+        LEDGERSYNC_OUT: join(dir, 'out'),
+      });
+      starts.push({ seconds: (performance.now() - started) / 1000, cpuSeconds: Number(readFileSync(cpuFile, 'utf8')) });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  return { seconds: median(starts.map((s) => s.seconds)), cpuSeconds: median(starts.map((s) => s.cpuSeconds)) };
 }
 
 const rate = (m: Measure) => m.records / m.seconds;
@@ -152,9 +179,23 @@ async function main(): Promise<void> {
   say(`  ratio (c)/(a) compiled / paging   ${ratio(compiled).toFixed(3)}`);
   say(`  ratio (b)/(a) interpreter / paging ${ratio(interpreter).toFixed(3)}`);
   // What every run pays before its first record (loading and checking the pipeline, opening the state).
-  const startup = await measure('compiled', await startServer(1));
+  const oneRecord = await startServer(1);
+  const startup = await measure('compiled', oneRecord);
   (report['throughput'] as Record<string, unknown>)['engine_startup_seconds'] = Number(startup.seconds.toFixed(3));
   say(`  engine start-up (a one-record run)  ${startup.seconds.toFixed(2)} s of each engine side above\n`);
+  // What a scheduler pays per pipeline and per tick: the command, from spawn to exit (modules loaded included).
+  const chargebee = { CHARGEBEE_API_KEY: oneRecord.apiKey, CHARGEBEE_BASE_URL: oneRecord.url, PATH: process.env['PATH'] };
+  const cliRun = await cliStart(['run', join(packageRoot(), 'test/bench/pipeline.yaml'), '--state', '{dir}/state.db', '--json'], chargebee);
+  const cliHelp = await cliStart(['--help'], { PATH: process.env['PATH'] });
+  report['cli_start'] = {
+    run_one_record_seconds: Number(cliRun.seconds.toFixed(3)),
+    run_one_record_cpu_seconds: Number(cliRun.cpuSeconds.toFixed(3)),
+    help_seconds: Number(cliHelp.seconds.toFixed(3)),
+    help_cpu_seconds: Number(cliHelp.cpuSeconds.toFixed(3)),
+  };
+  say('the command as a scheduler starts it, spawn to exit (median of 7):');
+  say(`  ledgersync run, one record         ${cliRun.seconds.toFixed(2)} s   ${cliRun.cpuSeconds.toFixed(2)} CPU-s`);
+  say(`  ledgersync --help                  ${cliHelp.seconds.toFixed(2)} s   ${cliHelp.cpuSeconds.toFixed(2)} CPU-s\n`);
 
   const rows: Array<[number, Measure, Measure]> = [];
   for (const size of memorySizes) {
