@@ -104,6 +104,98 @@ function listen(server: Server, port: number, host: string): Promise<number> {
   });
 }
 
+/** The receiver's view of the pipelines being served: their endpoints, queue, workers and health. */
+class Serving {
+  accepting = true;
+  private stopping: Promise<void> | undefined;
+  private aborted = false;
+  private resolveClosed!: (value: { drained: boolean }) => void;
+  readonly closed = new Promise<{ drained: boolean }>((resolve) => (this.resolveClosed = resolve));
+  server!: Server;
+
+  constructor(
+    private readonly plans: readonly Plan[],
+    private readonly state: StateStore,
+    readonly workers: ReadonlyMap<string, WebhookWorker>,
+    private readonly handoff: QueueHandoff | undefined,
+    private readonly log: Logger,
+  ) {}
+
+  /** `/healthz`: each pipeline's queue and worker, `degraded` while a worker's last attempt failed, `draining` once stopping. */
+  health(): { healthy: boolean; body: Record<string, unknown> } {
+    const pipelines = Object.fromEntries(this.plans.map((p) => [p.name, { ...this.state.webhooks.counts(p.name), ...this.workers.get(p.name)?.status }]));
+    const degraded = [...this.workers.values()].some((w) => w.status.lastError !== undefined);
+    const status = this.accepting ? (degraded ? 'degraded' : 'ok') : 'draining';
+    return { healthy: this.accepting, body: { status, ...(this.handoff ? { synced_by: 'queue workers' } : {}), pipelines } };
+  }
+
+  stop(): void {
+    if (this.stopping) return;
+    this.accepting = false;
+    this.log.info('stopping: new deliveries are refused (503); draining the queues');
+    const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    this.server.closeIdleConnections();
+    for (const worker of this.workers.values()) worker.stop();
+    this.stopping = this.drain(serverClosed).catch((error: unknown) => {
+      this.log.error(`stopping failed: ${asLedgersyncError(error).message}`);
+      this.resolveClosed({ drained: false });
+    });
+  }
+
+  abort(): void {
+    this.aborted = true;
+    for (const worker of this.workers.values()) worker.abort();
+    this.stop();
+  }
+
+  private async drain(serverClosed: Promise<void>): Promise<void> {
+    await Promise.all([...this.workers.values()].map((w) => w.done()));
+    this.server.closeAllConnections();
+    await serverClosed;
+    // Handed off, the queued events are the workers' to sync: nothing is left behind here.
+    const left = this.handoff ? 0 : this.plans.reduce((n, plan) => n + this.state.webhooks.counts(plan.name).queued, 0);
+    await this.handoff?.close();
+    if (left) this.log.warn(`${left} event(s) stay queued for the next start (waiting for a retry, or stopped mid-way)`);
+    this.state.close();
+    await closeHttpAgent();
+    this.resolveClosed({ drained: !this.aborted && left === 0 });
+  }
+}
+
+/** With PostgreSQL state: the job queue the events are handed to, with the events stored before a crash handed over first. */
+async function openHandoff(options: ServeOptions, state: StateStore, plans: readonly Plan[], log: Logger): Promise<QueueHandoff> {
+  let handoff: QueueHandoff | undefined;
+  try {
+    handoff = await QueueHandoff.open(options.statePath, state, plans, options.jobDir ?? process.cwd(), log);
+    const sent = await handoff.sendQueued();
+    if (sent) log.info(`${sent} stored event(s) that had no job yet were handed to the job queue`);
+    return handoff;
+  } catch (error) {
+    await handoff?.close();
+    throw error;
+  }
+}
+
+/** One worker per pipeline, after queueing again the events a stopped process was syncing. */
+function webhookWorkers(
+  options: ServeOptions,
+  env: Record<string, string | undefined>,
+  plans: readonly Plan[],
+  state: StateStore,
+  log: Logger,
+): Map<string, WebhookWorker> {
+  const workers = new Map<string, WebhookWorker>();
+  for (const plan of plans) {
+    const recovered = state.webhooks.recover(plan.name);
+    if (recovered) log.info(`${plan.name}: ${recovered} event(s) a stopped process was syncing are queued again`);
+    workers.set(
+      plan.name,
+      new WebhookWorker({ plan, connectors: options.connectors, state, log: log.child(plan.name), secretKey: env['LEDGERSYNC_SECRET_KEY'], ...options.worker }),
+    );
+  }
+  return workers;
+}
+
 export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const env = options.env ?? process.env;
   const log = options.log ?? createLogger();
@@ -112,96 +204,44 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const plans = await loadAll(options, env, toQueue ? 'validate' : 'run');
   const receivers = new Map(plans.map((plan) => [plan.name, receiverOf(options.connectors, plan)]));
   const state = StateStore.open(options.statePath);
-  const workers = new Map<string, WebhookWorker>();
-  let handoff: QueueHandoff | undefined;
-  if (toQueue) {
-    try {
-      handoff = await QueueHandoff.open(options.statePath, state, plans, options.jobDir ?? process.cwd(), log);
-      const sent = await handoff.sendQueued();
-      if (sent) log.info(`${sent} stored event(s) that had no job yet were handed to the job queue`);
-    } catch (error) {
-      await handoff?.close();
-      state.close();
-      throw error;
-    }
-  }
-  for (const plan of toQueue ? [] : plans) {
-    const recovered = state.webhooks.recover(plan.name);
-    if (recovered) log.info(`${plan.name}: ${recovered} event(s) a stopped process was syncing are queued again`);
-    workers.set(
-      plan.name,
-      new WebhookWorker({ plan, connectors: options.connectors, state, log: log.child(plan.name), secretKey: env['LEDGERSYNC_SECRET_KEY'], ...options.worker }),
-    );
-  }
-  let accepting = true;
-  const server = createWebhookServer({
-    secret,
-    pipelines: receivers,
-    enqueue: (pipeline, eventId, eventType) => state.webhooks.enqueue(pipeline, eventId, eventType, Date.now()),
-    queued: (pipeline) => workers.get(pipeline)?.wake(),
-    ...(handoff
-      ? {
-          handOff: (pipeline: string, eventId: string, eventType: string | undefined, stored: 'queued' | 'duplicate') =>
-            handoff.send(pipeline, eventId, eventType, stored).then(() => undefined),
-        }
-      : {}),
-    accepting: () => accepting,
-    health: () => {
-      const pipelines = Object.fromEntries(plans.map((p) => [p.name, { ...state.webhooks.counts(p.name), ...workers.get(p.name)?.status }]));
-      const degraded = [...workers.values()].some((w) => w.status.lastError !== undefined);
-      const status = accepting ? (degraded ? 'degraded' : 'ok') : 'draining';
-      return { healthy: accepting, body: { status, ...(handoff ? { synced_by: 'queue workers' } : {}), pipelines } };
-    },
-    log,
-  });
+  let serving: Serving;
   let port: number;
   try {
-    port = await listen(server, options.port, options.host);
+    const handoff = toQueue ? await openHandoff(options, state, plans, log) : undefined;
+    serving = new Serving(plans, state, toQueue ? new Map() : webhookWorkers(options, env, plans, state, log), handoff, log);
+    serving.server = createWebhookServer({
+      secret,
+      pipelines: receivers,
+      enqueue: (pipeline, eventId, eventType) => state.webhooks.enqueue(pipeline, eventId, eventType, Date.now()),
+      queued: (pipeline) => serving.workers.get(pipeline)?.wake(),
+      ...(handoff
+        ? {
+            handOff: (pipeline: string, eventId: string, eventType: string | undefined, stored: 'queued' | 'duplicate') =>
+              handoff.send(pipeline, eventId, eventType, stored).then(() => undefined),
+          }
+        : {}),
+      accepting: () => serving.accepting,
+      health: () => serving.health(),
+      log,
+    });
+    try {
+      port = await listen(serving.server, options.port, options.host);
+    } catch (error) {
+      await handoff?.close();
+      throw error;
+    }
   } catch (error) {
-    await handoff?.close();
     state.close();
     throw error;
   }
-  for (const worker of workers.values()) worker.start();
-
-  let resolveClosed!: (value: { drained: boolean }) => void;
-  const closed = new Promise<{ drained: boolean }>((resolve) => (resolveClosed = resolve));
-  let stopping: Promise<void> | undefined;
-  let aborted = false;
-  const stop = () => {
-    if (stopping) return;
-    accepting = false;
-    log.info('stopping: new deliveries are refused (503); draining the queues');
-    const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    for (const worker of workers.values()) worker.stop();
-    stopping = (async () => {
-      await Promise.all([...workers.values()].map((w) => w.done()));
-      server.closeAllConnections();
-      await serverClosed;
-      // Handed off, the queued events are the workers' to sync: nothing is left behind here.
-      const left = handoff ? 0 : plans.reduce((n, plan) => n + state.webhooks.counts(plan.name).queued, 0);
-      await handoff?.close();
-      if (left) log.warn(`${left} event(s) stay queued for the next start (waiting for a retry, or stopped mid-way)`);
-      state.close();
-      await closeHttpAgent();
-      resolveClosed({ drained: !aborted && left === 0 });
-    })().catch((error: unknown) => {
-      log.error(`stopping failed: ${asLedgersyncError(error).message}`);
-      resolveClosed({ drained: false });
-    });
-  };
+  for (const worker of serving.workers.values()) worker.start();
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {
     url: `http://${host}:${port}`,
     port,
     pipelines: plans.map((p) => p.name),
-    stop,
-    abort: () => {
-      aborted = true;
-      for (const worker of workers.values()) worker.abort();
-      stop();
-    },
-    closed,
+    stop: () => serving.stop(),
+    abort: () => serving.abort(),
+    closed: serving.closed,
   };
 }
