@@ -7,7 +7,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import type { WebhookReceiver } from '../connector/webhook.js';
+import type { WebhookDelivery, WebhookReceiver } from '../connector/webhook.js';
 import type { Logger } from '../log.js';
 import { carriesSecret } from './secret.js';
 
@@ -68,71 +68,108 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | undefin
   });
 }
 
-export function createWebhookServer(options: ReceiverOptions): Server {
-  const limit = options.maxBodyBytes ?? MAX_BODY_BYTES;
-  const log = options.log;
+type Refusal = { answer: Answer };
+/** A delivery the source's receiver read as an event. */
+type DeliveredEvent = Exclude<WebhookDelivery, { refused: string }>;
+const refused = (value: unknown): value is Refusal => typeof value === 'object' && value !== null && 'answer' in value;
 
-  async function delivery(req: IncomingMessage, url: URL, name: string): Promise<Answer> {
+/** One delivery's way from the request to the state: each step answers a refusal or hands its result on. */
+class Deliveries {
+  private readonly limit: number;
+  private readonly log: Logger;
+
+  constructor(private readonly options: ReceiverOptions) {
+    this.limit = options.maxBodyBytes ?? MAX_BODY_BYTES;
+    this.log = options.log;
+  }
+
+  async take(req: IncomingMessage, url: URL, name: string): Promise<Answer> {
     const arrived = performance.now();
     const from = req.socket.remoteAddress ?? 'unknown';
-    if (req.method !== 'POST') return { status: 405, body: { error: 'webhooks are POSTed' }, headers: { allow: 'POST' } };
-    if (!carriesSecret(req.headers.authorization, url, options.secret)) {
-      log.warn(`refused a delivery to /webhooks/${name} from ${from}: no or a wrong secret (401); nothing stored`);
+    const receiver = this.admit(req, url, name, from);
+    if (refused(receiver)) return receiver.answer;
+    const read = await this.read(req, name, from, receiver);
+    if (refused(read)) return read.answer;
+    const result = await this.store(name, read);
+    if (refused(result)) return result.answer;
+    if (result === 'queued') {
+      this.log.info(`${name}: event ${read.eventId}${read.eventType ? ` (${read.eventType})` : ''} queued in ${Math.round(performance.now() - arrived)} ms`);
+      this.options.queued(name);
+    } else {
+      this.log.info(`${name}: event ${read.eventId} delivered again; already queued or synced, nothing more to do`);
+    }
+    return { status: 200, body: { status: result, event_id: read.eventId } };
+  }
+
+  /** The method, the secret, the pipeline, and whether the process still takes deliveries. */
+  private admit(req: IncomingMessage, url: URL, name: string, from: string): WebhookReceiver | Refusal {
+    if (req.method !== 'POST') return { answer: { status: 405, body: { error: 'webhooks are POSTed' }, headers: { allow: 'POST' } } };
+    if (!carriesSecret(req.headers.authorization, url, this.options.secret)) {
+      this.log.warn(`refused a delivery to /webhooks/${name} from ${from}: no or a wrong secret (401); nothing stored`);
       return {
-        status: 401,
-        body: { error: 'the webhook secret is missing or wrong: send it as the HTTP Basic password or as ?token=' },
-        headers: { 'www-authenticate': 'Basic realm="ledgersync webhooks", charset="UTF-8"' },
+        answer: {
+          status: 401,
+          body: { error: 'the webhook secret is missing or wrong: send it as the HTTP Basic password or as ?token=' },
+          headers: { 'www-authenticate': 'Basic realm="ledgersync webhooks", charset="UTF-8"' },
+        },
       };
     }
-    const receiver = options.pipelines.get(name);
+    const receiver = this.options.pipelines.get(name);
     if (!receiver) {
-      log.warn(`refused a delivery from ${from}: no pipeline named '${name}' is served here (404)`);
-      return { status: 404, body: { error: `no pipeline named '${name}' is served here`, pipelines: [...options.pipelines.keys()] } };
+      this.log.warn(`refused a delivery from ${from}: no pipeline named '${name}' is served here (404)`);
+      return { answer: { status: 404, body: { error: `no pipeline named '${name}' is served here`, pipelines: [...this.options.pipelines.keys()] } } };
     }
-    if (!options.accepting()) return { status: 503, body: { error: 'stopping: deliver again later' }, headers: { 'retry-after': '30' } };
+    if (!this.options.accepting()) return { answer: { status: 503, body: { error: 'stopping: deliver again later' }, headers: { 'retry-after': '30' } } };
+    return receiver;
+  }
+
+  /** The body, at most `limit` bytes of JSON that the source's receiver reads as an event. */
+  private async read(req: IncomingMessage, name: string, from: string, receiver: WebhookReceiver): Promise<DeliveredEvent | Refusal> {
     const declared = Number(req.headers['content-length']);
-    const body = Number.isFinite(declared) && declared > limit ? undefined : await readBody(req, limit);
+    const body = Number.isFinite(declared) && declared > this.limit ? undefined : await readBody(req, this.limit);
     if (!body) {
-      log.warn(`refused a delivery to /webhooks/${name} from ${from}: the body is over ${limit} bytes (413); nothing stored`);
-      return { status: 413, body: { error: `the body is over ${limit} bytes` }, headers: { connection: 'close' } };
+      this.log.warn(`refused a delivery to /webhooks/${name} from ${from}: the body is over ${this.limit} bytes (413); nothing stored`);
+      return { answer: { status: 413, body: { error: `the body is over ${this.limit} bytes` }, headers: { connection: 'close' } } };
     }
     let parsed: unknown;
     try {
       parsed = JSON.parse(body.toString('utf8'));
     } catch {
-      log.warn(`refused a delivery to /webhooks/${name} from ${from}: the body is not JSON (400); nothing stored`);
-      return { status: 400, body: { error: 'the body is not JSON' } };
+      this.log.warn(`refused a delivery to /webhooks/${name} from ${from}: the body is not JSON (400); nothing stored`);
+      return { answer: { status: 400, body: { error: 'the body is not JSON' } } };
     }
     const read = receiver.deliveryOf(parsed);
     if ('refused' in read) {
-      log.warn(`refused a delivery to /webhooks/${name} from ${from}: ${read.refused} (400); nothing stored`);
-      return { status: 400, body: { error: read.refused } };
+      this.log.warn(`refused a delivery to /webhooks/${name} from ${from}: ${read.refused} (400); nothing stored`);
+      return { answer: { status: 400, body: { error: read.refused } } };
     }
+    return read;
+  }
+
+  /** Stored durably (and handed to the job queue, with PostgreSQL state) before anything is answered. */
+  private async store(name: string, read: DeliveredEvent): Promise<'queued' | 'duplicate' | Refusal> {
     let result: 'queued' | 'duplicate';
     try {
-      result = options.enqueue(name, read.eventId, read.eventType);
+      result = this.options.enqueue(name, read.eventId, read.eventType);
     } catch (error) {
-      log.error(`could not store event ${read.eventId} for ${name}: ${(error as Error).message}; answered 503 so that it is delivered again`);
-      return { status: 503, body: { error: 'the event could not be stored: deliver again later' }, headers: { 'retry-after': '10' } };
+      this.log.error(`could not store event ${read.eventId} for ${name}: ${(error as Error).message}; answered 503 so that it is delivered again`);
+      return { answer: { status: 503, body: { error: 'the event could not be stored: deliver again later' }, headers: { 'retry-after': '10' } } };
     }
-    if (options.handOff) {
-      try {
-        await options.handOff(name, read.eventId, read.eventType, result);
-      } catch (error) {
-        log.error(
-          `${name}: event ${read.eventId} is stored but could not be queued as a job: ${(error as Error).message}; answered 503 so that it is delivered again`,
-        );
-        return { status: 503, body: { error: 'the event could not be queued: deliver again later' }, headers: { 'retry-after': '10' } };
-      }
+    if (!this.options.handOff) return result;
+    try {
+      await this.options.handOff(name, read.eventId, read.eventType, result);
+    } catch (error) {
+      this.log.error(
+        `${name}: event ${read.eventId} is stored but could not be queued as a job: ${(error as Error).message}; answered 503 so that it is delivered again`,
+      );
+      return { answer: { status: 503, body: { error: 'the event could not be queued: deliver again later' }, headers: { 'retry-after': '10' } } };
     }
-    if (result === 'queued') {
-      log.info(`${name}: event ${read.eventId}${read.eventType ? ` (${read.eventType})` : ''} queued in ${Math.round(performance.now() - arrived)} ms`);
-      options.queued(name);
-    } else {
-      log.info(`${name}: event ${read.eventId} delivered again; already queued or synced, nothing more to do`);
-    }
-    return { status: 200, body: { status: result, event_id: read.eventId } };
+    return result;
   }
+}
+
+export function createWebhookServer(options: ReceiverOptions): Server {
+  const deliveries = new Deliveries(options);
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // The query may carry the secret: only the path is ever logged.
@@ -150,12 +187,12 @@ export function createWebhookServer(options: ReceiverOptions): Server {
     } catch {
       return send(res, { status: 404, body: { error: 'not found' } });
     }
-    send(res, await delivery(req, url, name));
+    send(res, await deliveries.take(req, url, name));
   }
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      log.error(`webhook request failed: ${error instanceof Error ? error.message : String(error)}`);
+      options.log.error(`webhook request failed: ${error instanceof Error ? error.message : String(error)}`);
       if (!res.headersSent) send(res, { status: 500, body: { error: 'internal error' } });
       else res.end();
     });
