@@ -61,7 +61,31 @@ export function loadConnector(connectorsDir: string, name: string): LoadedConnec
 /** Reads and checks one descriptor file against `schemas/connector.schema.json`. */
 export function loadDescriptorFile(path: string, expectedName?: string): LoadedConnector {
   const file = displayPath(path);
-  const dir = join(path, '..');
+  const read = readDescriptor(path, file, expectedName);
+  if (!('tree' in read)) return read;
+  const { descriptor, tree, problems } = read;
+  const validateConnection = connectionValidator(descriptor, tree, file, problems);
+  const extensions = extensionValidators(descriptor, tree, file, problems);
+  const secrets = Object.entries(descriptor.connection.properties)
+    .filter(([, p]) => p.secret === true)
+    .map(([k]) => k);
+  return {
+    name: descriptor.name,
+    file,
+    descriptor,
+    problems,
+    ...(validateConnection ? { validateConnection } : {}),
+    secrets,
+    extensions,
+  };
+}
+
+/** The descriptor, valid against its schema and its connector's settings schema; or, failed, what is wrong with it. */
+function readDescriptor(
+  path: string,
+  file: string,
+  expectedName: string | undefined,
+): { descriptor: ConnectorDescriptor; tree: YamlTree; problems: ConfigProblem[] } | LoadedConnector {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -82,7 +106,6 @@ export function loadDescriptorFile(path: string, expectedName?: string): LoadedC
   const name = expectedName ?? (tree.value as { name?: unknown } | undefined)?.name;
   const failed = (): LoadedConnector => ({ name: String(name), file, problems, secrets: [], extensions: [] });
   if (tree.broken) return failed();
-
   const validate = ownSchemaValidator('connector');
   if (!validate(tree.value)) {
     problems.push(...schemaProblems(validate.errors ?? [], { tree, root: tree.value, code: 'descriptor_schema' }));
@@ -100,16 +123,19 @@ export function loadDescriptorFile(path: string, expectedName?: string): LoadedC
     });
     return failed();
   }
+  const dir = join(path, '..');
   const settingsIssues = settingsProblems(raw, dir, tree, file);
   if (settingsIssues.length) {
     problems.push(...settingsIssues);
     return failed();
   }
-  const descriptor = deepFreeze({ ...raw, dir }) as ConnectorDescriptor;
+  return { descriptor: deepFreeze({ ...raw, dir }) as ConnectorDescriptor, tree, problems };
+}
 
-  let validateConnection: ValidateFunction | undefined;
+/** The validator of a pipeline's connection block for this connector; a problem when `connection:` is not a usable schema. */
+function connectionValidator(descriptor: ConnectorDescriptor, tree: YamlTree, file: string, problems: ConfigProblem[]): ValidateFunction | undefined {
   try {
-    validateConnection = validatorOf(connectionSchema(descriptor), 'lenient');
+    return validatorOf(connectionSchema(descriptor), 'lenient');
   } catch (error) {
     problems.push({
       code: 'descriptor_schema',
@@ -119,16 +145,20 @@ export function loadDescriptorFile(path: string, expectedName?: string): LoadedC
       message: `connection is not a usable JSON Schema: ${(error as Error).message}`,
       severity: 'error',
     });
+    return undefined;
   }
+}
 
+/** The top-level pipeline blocks the connector reads, each with its schema's validator; a problem per unusable schema. */
+function extensionValidators(descriptor: ConnectorDescriptor, tree: YamlTree, file: string, problems: ConfigProblem[]): PipelineExtension[] {
   const extensions: PipelineExtension[] = [];
   for (const [key, schemaFile] of Object.entries(declaredExtensions(descriptor))) {
     const at = pointerOf(['settings', 'pipeline_extensions', key]);
     try {
-      const schema = JSON.parse(readFileSync(join(dir, schemaFile), 'utf8')) as Record<string, unknown>;
+      const schema = JSON.parse(readFileSync(join(descriptor.dir, schemaFile), 'utf8')) as Record<string, unknown>;
       // ajv keeps schemas by $id; a reloaded descriptor would collide with its older self.
       delete schema['$id'];
-      extensions.push({ key, file: join(dir, schemaFile), validate: validatorOf(schema, 'lenient') });
+      extensions.push({ key, file: join(descriptor.dir, schemaFile), validate: validatorOf(schema, 'lenient') });
     } catch (error) {
       problems.push({
         code: 'descriptor_extension',
@@ -140,19 +170,7 @@ export function loadDescriptorFile(path: string, expectedName?: string): LoadedC
       });
     }
   }
-
-  const secrets = Object.entries(descriptor.connection.properties)
-    .filter(([, p]) => p.secret === true)
-    .map(([k]) => k);
-  return {
-    name: descriptor.name,
-    file,
-    descriptor,
-    problems,
-    ...(validateConnection ? { validateConnection } : {}),
-    secrets,
-    extensions,
-  };
+  return extensions;
 }
 
 /**
