@@ -30,7 +30,10 @@ const OPTIONS: Record<SchemaKind, typeof STRICT_OPTIONS | typeof LENIENT_OPTIONS
 
 const instances: Partial<Record<SchemaKind, AjvInstance>> = {};
 
-/** The instance of a kind; ajv and ajv-formats load with the first schema compiled at run time. */
+/**
+ * The instance of a kind; ajv and ajv-formats load with the first schema compiled at run time.
+ * With `code.source` (the build), a fresh instance that keeps the code it generates.
+ */
 export function ajvOf(kind: SchemaKind, extra: { code?: { source: true } } = {}): AjvInstance {
   const make = () => {
     const Ajv = (requireCjs('ajv') as typeof AjvModule).default;
@@ -42,9 +45,6 @@ export function ajvOf(kind: SchemaKind, extra: { code?: { source: true } } = {})
   if (extra.code) return make();
   return (instances[kind] ??= make());
 }
-
-export const strictAjv = (): AjvInstance => ajvOf('strict');
-export const lenientAjv = (): AjvInstance => ajvOf('lenient');
 
 /** One schema as compiled with one instance's options, named by their hash. */
 export interface SchemaVariant {
@@ -100,9 +100,8 @@ export function validatorOf(schema: Record<string, unknown>, kind: SchemaKind): 
   return precompiledValidator(variant) ?? ajvOf(kind).compile(schema);
 }
 
-/** The schemas ledgersync ships in `schemas/`. */
 /**
- * `pipeline-base` is what `validate` checks every pipeline against before its connectors' own
+ * The schemas ledgersync ships in `schemas/`. `pipeline-base` is what `validate` checks every pipeline against before its connectors' own
  * rules; `pipeline` is the editor's schema, composed from it and the connector descriptors by
  * `npm run schemas` (engine/config/editor-schema.ts).
  */
@@ -132,7 +131,7 @@ export function ownSchemaValidator(name: OwnSchema, rootAdditional?: boolean): V
   let validate = validators.get(key);
   if (!validate) {
     const variant = ownSchemaVariant(name, rootAdditional);
-    validate = precompiledValidator(variant) ?? strictAjv().compile(variant.schema);
+    validate = precompiledValidator(variant) ?? ajvOf('strict').compile(variant.schema);
     validators.set(key, validate);
   }
   return validate;

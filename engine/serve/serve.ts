@@ -111,6 +111,7 @@ class Serving {
   private aborted = false;
   private resolveClosed!: (value: { drained: boolean }) => void;
   readonly closed = new Promise<{ drained: boolean }>((resolve) => (this.resolveClosed = resolve));
+  /** Set once made: the HTTP server reads this object's health and whether it still accepts. */
   server!: Server;
 
   constructor(

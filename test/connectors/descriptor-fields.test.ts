@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { parse } from 'yaml';
 import { installedConnectors } from '../../app/registry.js';
-import { lenientAjv } from '../../engine/config/ajv.js';
+import { ajvOf } from '../../engine/config/ajv.js';
 import { connectionSchema, declaredExtensions, listConnectors, loadConnector } from '../../engine/config/descriptors.js';
 import { loadPipeline } from '../../engine/config/load.js';
 import type { ConnectorDescriptor } from '../../engine/connector/descriptor.js';
@@ -341,7 +341,7 @@ describe('connector descriptors', () => {
       // What the loader reads before a run: the connection block's schema and the pipeline extensions
       // (loadConnector is the recording one here).
       const descriptor = loadConnector(connectorsDir, name)!.descriptor as ConnectorDescriptor;
-      lenientAjv().compile(connectionSchema(descriptor));
+      ajvOf('lenient').compile(connectionSchema(descriptor));
       for (const file of Object.values(declaredExtensions(descriptor))) void file;
 
       const declared = declaredLeaves(parse(readFileSync(join(connectorsDir, name, 'connector.yaml'), 'utf8')));

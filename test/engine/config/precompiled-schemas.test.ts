@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { PRECOMPILED_VARIANTS, ajvOf, ownSchemaVariant, precompiledDir, precompiledValidator, strictAjv } from '../../../engine/config/ajv.js';
+import { PRECOMPILED_VARIANTS, ajvOf, ownSchemaVariant, precompiledDir, precompiledValidator } from '../../../engine/config/ajv.js';
 import { listConnectors } from '../../../engine/config/descriptors.js';
 import { packageRoot } from '../../../engine/package-root.js';
 import { compileSchemas, connectorVariants } from '../../../app/compile-schemas.js';
@@ -39,7 +39,7 @@ describe('JSON Schemas compiled ahead by the build', () => {
       const ahead = precompiledValidator(variant, dir);
       expect(ahead, name).toBeTypeOf('function');
       expect(ahead!.schema, name).toEqual(variant.schema);
-      const now = strictAjv().compile(ownSchemaVariant(name, rootAdditional).schema);
+      const now = ajvOf('strict').compile(ownSchemaVariant(name, rootAdditional).schema);
       for (const sample of samples[name]!) {
         expect(ahead!(sample), `${name} ${JSON.stringify(sample)}`).toBe(now(sample));
         expect(JSON.stringify(ahead!.errors ?? null)).toBe(JSON.stringify(now.errors ?? null));
