@@ -64,14 +64,7 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
   if (!read.ok) return { problems: [{ code: read.code, file, path: '', line: read.line, column: read.column, message: read.message, severity: 'error' }] };
   const tree = parseYamlTree(read.text, file, { env: options.env ?? process.env, mode: options.mode });
   const problems: ConfigProblem[] = [...tree.problems];
-  // LEDGERSYNC_JSONATA=interpreter turns the compiler off: a switch an operator can flip without a release.
-  const engineChoice = (options.env ?? process.env)['LEDGERSYNC_JSONATA'] ?? '';
-  if (engineChoice !== '' && engineChoice !== 'compiled' && engineChoice !== 'interpreter') {
-    problems.push(
-      problemAtStart(file, 'invalid_jsonata_engine', `LEDGERSYNC_JSONATA must be 'compiled' (the default) or 'interpreter', received '${engineChoice}'`),
-    );
-  }
-  const compileMappings = engineChoice !== 'interpreter';
+  const compileMappings = compilesMappings(options.env ?? process.env, file, problems);
   if (tree.broken) return { problems: sortProblems(problems, file) };
   if (!isObject(tree.value)) {
     const what =
@@ -96,25 +89,8 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
   problems.push(...secretVariablesReused(tree, connectors));
 
   const timezone = typeof root['timezone'] === 'string' ? root['timezone'] : 'UTC';
-  const abbreviation = tree.placeholders.has('/timezone') ? undefined : timezoneAbbreviationProblem(timezone);
-  const timezoneOk = tree.placeholders.has('/timezone') || (isValidTimezone(timezone) && !abbreviation);
-  if (abbreviation) {
-    report('/timezone', 'value', 'timezone_abbreviation', abbreviation);
-  } else if (!timezoneOk) {
-    report(
-      '/timezone',
-      'value',
-      'invalid_timezone',
-      `timezone '${timezone}' is not an IANA timezone such as UTC, Europe/Paris or America/New_York${didYouMean(timezone, Intl.supportedValuesOf('timeZone'))}`,
-    );
-  }
-  let startDate: number | undefined;
-  // A start_date the schema refused (not even shaped like a date) is reported once.
-  if (typeof root['start_date'] === 'string' && !tree.placeholders.has('/start_date') && !problems.some((p) => p.path === '/start_date')) {
-    startDate = startDateSeconds(root['start_date'], timezoneOk && isValidTimezone(timezone) ? timezone : 'UTC');
-    if (startDate === undefined)
-      report('/start_date', 'value', 'invalid_start_date', `start_date '${root['start_date']}' is not a real date (YYYY-MM-DD or an ISO 8601 date-time)`);
-  }
+  const timezoneOk = checkTimezone(timezone, tree, report);
+  const startDate = checkStartDate(root, tree, problems, report, timezoneOk && isValidTimezone(timezone) ? timezone : 'UTC');
 
   const limits = mappingLimits(root);
   const streams = checkStreams({ root, tree, connectors, problems, report, compileMappings, limits });
@@ -144,6 +120,43 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
     extensions: extensionsOf(root),
   };
   return { plan: deepFreeze(plan), problems: sorted };
+}
+
+/** LEDGERSYNC_JSONATA=interpreter turns the compiler off: a switch an operator can flip without a release. */
+function compilesMappings(env: Readonly<Record<string, string | undefined>>, file: string, problems: ConfigProblem[]): boolean {
+  const choice = env['LEDGERSYNC_JSONATA'] ?? '';
+  if (choice !== '' && choice !== 'compiled' && choice !== 'interpreter') {
+    problems.push(problemAtStart(file, 'invalid_jsonata_engine', `LEDGERSYNC_JSONATA must be 'compiled' (the default) or 'interpreter', received '${choice}'`));
+  }
+  return choice !== 'interpreter';
+}
+
+/** True when `timezone` is an IANA zone (or a placeholder in validate mode); an abbreviation such as EST is refused with the zone it likely means. */
+function checkTimezone(timezone: string, tree: YamlTree, report: Report): boolean {
+  if (tree.placeholders.has('/timezone')) return true;
+  const abbreviation = timezoneAbbreviationProblem(timezone);
+  if (abbreviation) {
+    report('/timezone', 'value', 'timezone_abbreviation', abbreviation);
+    return false;
+  }
+  if (isValidTimezone(timezone)) return true;
+  report(
+    '/timezone',
+    'value',
+    'invalid_timezone',
+    `timezone '${timezone}' is not an IANA timezone such as UTC, Europe/Paris or America/New_York${didYouMean(timezone, Intl.supportedValuesOf('timeZone'))}`,
+  );
+  return false;
+}
+
+/** `start_date` in Unix seconds, read in `timezone`; undefined when absent, a placeholder, or already refused by the schema (reported once). */
+function checkStartDate(root: Json, tree: YamlTree, problems: readonly ConfigProblem[], report: Report, timezone: string): number | undefined {
+  const value = root['start_date'];
+  if (typeof value !== 'string' || tree.placeholders.has('/start_date') || problems.some((p) => p.path === '/start_date')) return undefined;
+  const startDate = startDateSeconds(value, timezone);
+  if (startDate === undefined)
+    report('/start_date', 'value', 'invalid_start_date', `start_date '${value}' is not a real date (YYYY-MM-DD or an ISO 8601 date-time)`);
+  return startDate;
 }
 
 function checkConnection(
