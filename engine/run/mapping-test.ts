@@ -130,32 +130,53 @@ export async function runMappingCase(plan: Plan, c: MappingCase): Promise<CaseRe
     mismatches.push({ pointer: '/expect_error', message: `expected error ${c.expect_error}, but the record mapped` });
     return result(output);
   }
+  mismatches.push(...expectMismatches(c, outcome.kind === 'filtered', records, skipped));
+  mismatches.push(...absentMismatches(c, records));
+  mismatches.push(...actionMismatches(c, outcome.kind === 'filtered', records, skipped));
+  return result(output);
+}
+
+type MappedRecords = Extract<Awaited<ReturnType<typeof mapRecord>>, { kind: 'mapped' }>['records'];
+type SkippedRecords = Extract<Awaited<ReturnType<typeof mapRecord>>, { kind: 'mapped' }>['skipped'];
+
+/** `expect`: the records the case must map to (null: none), field by field. */
+function expectMismatches(c: MappingCase, filtered: boolean, records: MappedRecords, skipped: SkippedRecords): Mismatch[] {
+  const mismatches: Mismatch[] = [];
   if (c.expect === null) {
     if (records.length) mismatches.push({ pointer: '/expect', message: `expected the record to be filtered out or skipped, got ${records.length} record(s)` });
-  } else if (c.expect !== undefined) {
-    const expected = Array.isArray(c.expect) ? c.expect : [c.expect];
-    const base = Array.isArray(c.expect) ? (i: number) => `/expect/${i}` : () => '/expect';
-    const several = Array.isArray(c.expect);
-    if (outcome.kind === 'filtered')
-      mismatches.push({ pointer: '/expect', message: "the record was filtered out (the stream's filter is false, or the mapping gave nothing)" });
-    else if (records.length === 0 && skipped.length) mismatches.push({ pointer: '/expect', message: 'the record was skipped (_action: skip)' });
-    else {
-      if (records.length !== expected.length)
-        mismatches.push({ pointer: '/expect', message: `expected ${recordCount(expected.length)}, got ${records.length}` });
-      expected.forEach((e, i) => {
-        const record = records[i];
-        if (!record) {
-          mismatches.push({ pointer: base(i), message: `${several ? `[${i}] ` : ''}missing record, expected ${show(e)}` });
-          return;
-        }
-        for (const d of differences(e, record.data)) {
-          mismatches.push({ pointer: base(i) + pointerOf(d.path.map(String)), message: several ? `[${i}] ${d.message}` : d.message });
-        }
-      });
-      for (let i = expected.length; i < records.length; i++)
-        mismatches.push({ pointer: '/expect', message: `[${i}] unexpected extra record ${show(records[i]!.data)}` });
-    }
+    return mismatches;
   }
+  if (c.expect === undefined) return mismatches;
+  const expected = Array.isArray(c.expect) ? c.expect : [c.expect];
+  const base = Array.isArray(c.expect) ? (i: number) => `/expect/${i}` : () => '/expect';
+  const several = Array.isArray(c.expect);
+  if (filtered) {
+    mismatches.push({ pointer: '/expect', message: "the record was filtered out (the stream's filter is false, or the mapping gave nothing)" });
+    return mismatches;
+  }
+  if (records.length === 0 && skipped.length) {
+    mismatches.push({ pointer: '/expect', message: 'the record was skipped (_action: skip)' });
+    return mismatches;
+  }
+  if (records.length !== expected.length) mismatches.push({ pointer: '/expect', message: `expected ${recordCount(expected.length)}, got ${records.length}` });
+  expected.forEach((e, i) => {
+    const record = records[i];
+    if (!record) {
+      mismatches.push({ pointer: base(i), message: `${several ? `[${i}] ` : ''}missing record, expected ${show(e)}` });
+      return;
+    }
+    for (const d of differences(e, record.data)) {
+      mismatches.push({ pointer: base(i) + pointerOf(d.path.map(String)), message: several ? `[${i}] ${d.message}` : d.message });
+    }
+  });
+  for (let i = expected.length; i < records.length; i++)
+    mismatches.push({ pointer: '/expect', message: `[${i}] unexpected extra record ${show(records[i]!.data)}` });
+  return mismatches;
+}
+
+/** `expect_absent`: fields no mapped record may hold. */
+function absentMismatches(c: MappingCase, records: MappedRecords): Mismatch[] {
+  const mismatches: Mismatch[] = [];
   c.expect_absent?.forEach((field, k) => {
     records.forEach((record, i) => {
       const value = valueAt(record.data, field);
@@ -163,19 +184,25 @@ export async function runMappingCase(plan: Plan, c: MappingCase): Promise<CaseRe
         mismatches.push({ pointer: `/expect_absent/${k}`, message: `${records.length > 1 ? `[${i}] ` : ''}${field}: expected absent, got ${show(value)}` });
     });
   });
+  return mismatches;
+}
+
+/** `expect_action`: what the mapping's `_action` made of the record (skip included). */
+function actionMismatches(c: MappingCase, filtered: boolean, records: MappedRecords, skipped: SkippedRecords): Mismatch[] {
   if (c.expect_action === 'skip') {
     if (records.length || !skipped.length)
-      mismatches.push({
-        pointer: '/expect_action',
-        message: `expected _action skip, got ${records[0]?.action ?? (outcome.kind === 'filtered' ? 'none (filtered out)' : 'none')}`,
-      });
-  } else if (c.expect_action !== undefined && records[0]?.action !== c.expect_action) {
-    mismatches.push({
-      pointer: '/expect_action',
-      message: `expected _action ${c.expect_action}, got ${records[0]?.action ?? (skipped.length ? 'skip' : 'none (filtered out)')}`,
-    });
+      return [{ pointer: '/expect_action', message: `expected _action skip, got ${records[0]?.action ?? (filtered ? 'none (filtered out)' : 'none')}` }];
+    return [];
   }
-  return result(output);
+  if (c.expect_action !== undefined && records[0]?.action !== c.expect_action) {
+    return [
+      {
+        pointer: '/expect_action',
+        message: `expected _action ${c.expect_action}, got ${records[0]?.action ?? (skipped.length ? 'skip' : 'none (filtered out)')}`,
+      },
+    ];
+  }
+  return [];
 }
 
 /**
