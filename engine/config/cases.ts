@@ -128,9 +128,11 @@ function caseSchemaProblems(errors: readonly ErrorObject[], tree: YamlTree, root
   );
 }
 
+type CaseReport = (pointer: string, at: 'key' | 'value', code: string, message: string) => void;
+
 function caseProblems(list: readonly unknown[], tree: YamlTree, root: Record<string, unknown>, context: CasesContext): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
-  const report = (pointer: string, at: 'key' | 'value', code: string, message: string) =>
+  const report: CaseReport = (pointer, at, code, message) =>
     problems.push({
       code,
       file: tree.file,
@@ -140,83 +142,93 @@ function caseProblems(list: readonly unknown[], tree: YamlTree, root: Record<str
       severity: 'error',
     });
   const seen = new Map<string, number>();
-  const known = Object.keys(caseSchemaProperties());
-
   list.forEach((item, index) => {
     if (!isRecord(item)) return;
     const base = `/cases/${index}`;
-    const name = typeof item['name'] === 'string' && item['name'] !== '' ? item['name'] : undefined;
     const which = describeLocation(base, root);
-
-    if (!('name' in item)) report(base, 'key', 'case_name_missing', `${which} has no name: add name: (what the case proves; it is printed with the result)`);
-    if (!('input' in item)) report(base, 'key', 'case_input_missing', `${which} has no input: add input: (the source record, as the source API returns it)`);
-    if (!('stream' in item)) {
-      const choices = context.streams?.length ? ` (one of ${context.streams.join(', ')})` : '';
-      report(base, 'key', 'case_stream_missing', `${which} names no stream: add stream:${choices}`);
-    }
-
-    const typos = Object.keys(item).filter((k) => !known.includes(k) && !k.startsWith('x-'));
-    const meantAnExpectation = typos.some((k) => {
-      const best = closest(k, known);
-      return best !== undefined && (EXPECTATIONS as readonly string[]).includes(best);
-    });
-    if (!EXPECTATIONS.some((k) => k in item) && !meantAnExpectation) {
-      report(
-        base,
-        'key',
-        'case_checks_nothing',
-        `${which} checks nothing: add expect: (fields the mapped record must have), expect_error: (the error code it must fail with), expect_action: or expect_absent:`,
-      );
-    }
-    if ('expect' in item && 'expect_error' in item) {
-      report(`${base}/expect_error`, 'key', 'case_contradiction', `${which} has both expect: and expect_error:, but a record either maps or fails: keep one`);
-    }
-
+    missingKeyProblems(item, base, which, context, report);
+    expectationProblems(item, base, which, report);
+    const name = typeof item['name'] === 'string' && item['name'] !== '' ? item['name'] : undefined;
     if (name !== undefined) {
       const first = seen.get(name);
       if (first !== undefined)
         report(`${base}/name`, 'value', 'duplicate_case', `duplicate case name '${name}' (also cases[${first}]): names identify results and JUnit test cases`);
       else seen.set(name, index);
     }
-
-    const streams = context.streams;
-    const stream = item['stream'];
-    if (streams && typeof stream === 'string' && stream !== '' && !streams.includes(stream)) {
-      report(
-        `${base}/stream`,
-        'value',
-        'unknown_stream',
-        `unknown stream '${stream}' in ${which}${didYouMean(stream, streams)}; the pipeline's streams: ${streams.join(', ')}`,
-      );
-    }
-    if (streams && isRecord(item['refs'])) {
-      for (const ref of Object.keys(item['refs'])) {
-        if (!streams.includes(ref)) {
-          report(
-            `${base}/refs${pointerOf([ref])}`,
-            'key',
-            'unknown_stream',
-            `refs of ${which} name unknown stream '${ref}'${didYouMean(ref, streams)}; the pipeline's streams: ${streams.join(', ')}`,
-          );
-        }
-      }
-    }
-    const options = context.options;
-    if (options && isRecord(item['options'])) {
-      for (const option of Object.keys(item['options'])) {
-        if (!options.includes(option)) {
-          const listed = options.length ? `the pipeline's options: ${options.join(', ')}` : 'the pipeline has no options:';
-          report(
-            `${base}/options${pointerOf([option])}`,
-            'key',
-            'unknown_option',
-            `${which} overrides option '${option}', which the pipeline does not have${didYouMean(option, options)}; ${listed}`,
-          );
-        }
-      }
-    }
+    pipelineNameProblems(item, base, which, context, report);
   });
   return problems;
+}
+
+/** A case needs a name, an input and a stream. */
+function missingKeyProblems(item: Record<string, unknown>, base: string, which: string, context: CasesContext, report: CaseReport): void {
+  if (!('name' in item)) report(base, 'key', 'case_name_missing', `${which} has no name: add name: (what the case proves; it is printed with the result)`);
+  if (!('input' in item)) report(base, 'key', 'case_input_missing', `${which} has no input: add input: (the source record, as the source API returns it)`);
+  if (!('stream' in item)) {
+    const choices = context.streams?.length ? ` (one of ${context.streams.join(', ')})` : '';
+    report(base, 'key', 'case_stream_missing', `${which} names no stream: add stream:${choices}`);
+  }
+}
+
+/** A case checks something (a misspelt expectation is reported as a typo instead), and never both maps and fails. */
+function expectationProblems(item: Record<string, unknown>, base: string, which: string, report: CaseReport): void {
+  const known = Object.keys(caseSchemaProperties());
+  const typos = Object.keys(item).filter((k) => !known.includes(k) && !k.startsWith('x-'));
+  const meantAnExpectation = typos.some((k) => {
+    const best = closest(k, known);
+    return best !== undefined && (EXPECTATIONS as readonly string[]).includes(best);
+  });
+  if (!EXPECTATIONS.some((k) => k in item) && !meantAnExpectation) {
+    report(
+      base,
+      'key',
+      'case_checks_nothing',
+      `${which} checks nothing: add expect: (fields the mapped record must have), expect_error: (the error code it must fail with), expect_action: or expect_absent:`,
+    );
+  }
+  if ('expect' in item && 'expect_error' in item) {
+    report(`${base}/expect_error`, 'key', 'case_contradiction', `${which} has both expect: and expect_error:, but a record either maps or fails: keep one`);
+  }
+}
+
+/** The stream, the streams of `refs` and the options a case names must be the pipeline's. */
+function pipelineNameProblems(item: Record<string, unknown>, base: string, which: string, context: CasesContext, report: CaseReport): void {
+  const streams = context.streams;
+  const stream = item['stream'];
+  if (streams && typeof stream === 'string' && stream !== '' && !streams.includes(stream)) {
+    report(
+      `${base}/stream`,
+      'value',
+      'unknown_stream',
+      `unknown stream '${stream}' in ${which}${didYouMean(stream, streams)}; the pipeline's streams: ${streams.join(', ')}`,
+    );
+  }
+  if (streams && isRecord(item['refs'])) {
+    for (const ref of Object.keys(item['refs'])) {
+      if (!streams.includes(ref)) {
+        report(
+          `${base}/refs${pointerOf([ref])}`,
+          'key',
+          'unknown_stream',
+          `refs of ${which} name unknown stream '${ref}'${didYouMean(ref, streams)}; the pipeline's streams: ${streams.join(', ')}`,
+        );
+      }
+    }
+  }
+  const options = context.options;
+  if (options && isRecord(item['options'])) {
+    for (const option of Object.keys(item['options'])) {
+      if (!options.includes(option)) {
+        const listed = options.length ? `the pipeline's options: ${options.join(', ')}` : 'the pipeline has no options:';
+        report(
+          `${base}/options${pointerOf([option])}`,
+          'key',
+          'unknown_option',
+          `${which} overrides option '${option}', which the pipeline does not have${didYouMean(option, options)}; ${listed}`,
+        );
+      }
+    }
+  }
 }
 
 function locate(raw: MappingCase, index: number, tree: YamlTree): LocatedCase {
