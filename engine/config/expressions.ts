@@ -144,6 +144,21 @@ interface AstNode {
 /** Names that cannot work in this pipeline, found by walking the expression's AST. */
 export function checkReferences(expression: Expression, source: string, ctx: ReferenceContext): ExpressionIssue[] {
   const ast = expression.ast() as unknown as AstNode;
+  const checker = new ReferenceChecker(source, ctx, localNames(ast), pipedCalls(ast));
+  walk(ast, (node) => {
+    if ((node.type === 'function' || node.type === 'partial') && isNode(node['procedure']) && node['procedure'].type === 'variable')
+      checker.call(node, node['procedure']);
+    if (node.type === 'path' && Array.isArray(node['steps'])) checker.optionPath(node['steps'] as AstNode[]);
+  });
+  // After the calls: a variable that names a called function is not reported again.
+  walk(ast, (node) => {
+    if (node.type === 'variable') checker.variable(node);
+  });
+  return checker.issues.sort((a, b) => a.offset - b.offset);
+}
+
+/** The names the expression binds itself: `:=` variables, lambda parameters, `@` and `#` bindings. */
+function localNames(ast: AstNode): Set<string> {
   const local = new Set<string>(['', '$']);
   walk(ast, (node) => {
     if (node.type === 'bind' && isNode(node['lhs']) && node['lhs'].type === 'variable') local.add(String(node['lhs'].value));
@@ -151,84 +166,102 @@ export function checkReferences(expression: Expression, source: string, ctx: Ref
     if (typeof node['focus'] === 'string') local.add(node['focus']);
     if (typeof node['index'] === 'string') local.add(node['index']);
   });
+  return local;
+}
 
-  const issues: ExpressionIssue[] = [];
-  const issue = (offset: number, code: string, message: string, severity: 'error' | 'warning' = 'error') =>
-    issues.push({ offset: Math.max(0, Math.min(source.length, offset)), code, message, severity });
-  const calls = new Set<AstNode>();
-  // `x ~> $f(a)` calls $f(x, a): the right-hand call has one argument more than it shows.
+/** `x ~> $f(a)` calls $f(x, a): the right-hand call has one argument more than it shows. */
+function pipedCalls(ast: AstNode): Set<AstNode> {
   const piped = new Set<AstNode>();
   walk(ast, (node) => {
     if (node.type === 'apply' && isNode(node['rhs'])) piped.add(node['rhs']);
   });
+  return piped;
+}
 
-  walk(ast, (node) => {
-    if ((node.type === 'function' || node.type === 'partial') && isNode(node['procedure']) && node['procedure'].type === 'variable') {
-      const procedure = node['procedure'];
-      calls.add(procedure);
-      const name = String(procedure.value);
-      const at = (procedure.position ?? 0) - name.length - 1;
-      if (!local.has(name) && !knownNames.has(name)) {
-        issue(at, 'unknown_function', `unknown function $${name}${didYouMean(name, knownNames, '$')}`);
-        return;
-      }
-      if (local.has(name)) return;
-      const parameters = BINDING_PARAMETERS[name];
-      const given = ((node['arguments'] as AstNode[] | undefined)?.length ?? 0) + (piped.has(node) ? 1 : 0);
-      if (node.type === 'function' && parameters && given !== parameters.length) {
-        const example = name === 'lookup' && ctx.lookups.size ? `; e.g. $lookup("${[...ctx.lookups][0]}", ${given === 1 ? 'key' : '…'})` : '';
-        issue(
-          at,
-          'wrong_argument_count',
-          `$${name}() takes ${parameters.length} argument${parameters.length === 1 ? '' : 's'} (${parameters.join(', ')}), not ${given}${example}`,
-        );
-        return;
-      }
-      const first = (node['arguments'] as AstNode[] | undefined)?.[0];
-      const literal = first?.type === 'string' ? String(first.value) : undefined;
-      if (literal === undefined || first === undefined) return;
-      const literalAt = stringLiteralStart(source, first.position ?? 0, literal);
-      if (name === 'lookup' && !ctx.lookups.has(literal)) {
-        issue(literalAt, 'unknown_lookup', `unknown lookup table '${literal}' (not under lookups:)${didYouMean(literal, ctx.lookups)}`);
-      }
-      if (name === 'ref' || name === 'refOrNull') {
-        const index = ctx.streams.indexOf(literal);
-        if (index < 0) {
-          issue(literalAt, 'ref_unknown_stream', `$${name}() names unknown stream '${literal}'${didYouMean(literal, ctx.streams)}`);
-        } else if (index > ctx.streamIndex) {
-          issue(
-            literalAt,
-            'ref_later_stream',
-            `$${name}() names stream '${literal}', which runs after this one: move '${literal}' before '${ctx.streams[ctx.streamIndex] ?? '?'}' in streams:`,
-          );
-        }
-      }
-    }
-    if (node.type === 'path' && Array.isArray(node['steps'])) {
-      const [first, second] = node['steps'] as AstNode[];
-      if (first?.type === 'variable' && first.value === 'options' && !local.has('options') && second?.type === 'name') {
-        const option = String(second.value);
-        if (!ctx.options.has(option)) {
-          const quoted = source[(second.position ?? 0) - 1] === '"' || source[(second.position ?? 0) - 1] === '`';
-          const at = (second.position ?? 0) - option.length - (quoted ? 2 : 0);
-          issue(at, 'unknown_option', `unknown option '${option}' (not under options:)${didYouMean(option, ctx.options)}`);
-        }
-      }
-    }
-  });
+class ReferenceChecker {
+  readonly issues: ExpressionIssue[] = [];
+  /** The variable nodes that name a called function. */
+  private readonly calls = new Set<AstNode>();
 
-  walk(ast, (node) => {
-    if (node.type !== 'variable' || calls.has(node)) return;
+  constructor(
+    private readonly source: string,
+    private readonly ctx: ReferenceContext,
+    private readonly local: ReadonlySet<string>,
+    private readonly piped: ReadonlySet<AstNode>,
+  ) {}
+
+  private issue(offset: number, code: string, message: string, severity: 'error' | 'warning' = 'error'): void {
+    this.issues.push({ offset: Math.max(0, Math.min(this.source.length, offset)), code, message, severity });
+  }
+
+  /** A call of `$name(…)`: a function that exists, with as many arguments as it takes, naming tables and streams that exist. */
+  call(node: AstNode, procedure: AstNode): void {
+    this.calls.add(procedure);
+    const name = String(procedure.value);
+    const at = (procedure.position ?? 0) - name.length - 1;
+    if (this.local.has(name)) return;
+    if (!knownNames.has(name)) {
+      this.issue(at, 'unknown_function', `unknown function $${name}${didYouMean(name, knownNames, '$')}`);
+      return;
+    }
+    const parameters = BINDING_PARAMETERS[name];
+    const given = ((node['arguments'] as AstNode[] | undefined)?.length ?? 0) + (this.piped.has(node) ? 1 : 0);
+    if (node.type === 'function' && parameters && given !== parameters.length) {
+      const example = name === 'lookup' && this.ctx.lookups.size ? `; e.g. $lookup("${[...this.ctx.lookups][0]}", ${given === 1 ? 'key' : '…'})` : '';
+      this.issue(
+        at,
+        'wrong_argument_count',
+        `$${name}() takes ${parameters.length} argument${parameters.length === 1 ? '' : 's'} (${parameters.join(', ')}), not ${given}${example}`,
+      );
+      return;
+    }
+    const first = (node['arguments'] as AstNode[] | undefined)?.[0];
+    if (first?.type !== 'string') return;
+    this.literalArgument(name, String(first.value), stringLiteralStart(this.source, first.position ?? 0, String(first.value)));
+  }
+
+  /** The literal first argument of `$lookup` (a table) or `$ref` / `$refOrNull` (a stream that runs before this one). */
+  private literalArgument(name: string, literal: string, at: number): void {
+    const { ctx } = this;
+    if (name === 'lookup' && !ctx.lookups.has(literal)) {
+      this.issue(at, 'unknown_lookup', `unknown lookup table '${literal}' (not under lookups:)${didYouMean(literal, ctx.lookups)}`);
+    }
+    if (name !== 'ref' && name !== 'refOrNull') return;
+    const index = ctx.streams.indexOf(literal);
+    if (index < 0) {
+      this.issue(at, 'ref_unknown_stream', `$${name}() names unknown stream '${literal}'${didYouMean(literal, ctx.streams)}`);
+    } else if (index > ctx.streamIndex) {
+      this.issue(
+        at,
+        'ref_later_stream',
+        `$${name}() names stream '${literal}', which runs after this one: move '${literal}' before '${ctx.streams[ctx.streamIndex] ?? '?'}' in streams:`,
+      );
+    }
+  }
+
+  /** `$options.name` names an option of the pipeline. */
+  optionPath(steps: readonly AstNode[]): void {
+    const [first, second] = steps;
+    if (first?.type !== 'variable' || first.value !== 'options' || this.local.has('options') || second?.type !== 'name') return;
+    const option = String(second.value);
+    if (this.ctx.options.has(option)) return;
+    const quoted = this.source[(second.position ?? 0) - 1] === '"' || this.source[(second.position ?? 0) - 1] === '`';
+    const at = (second.position ?? 0) - option.length - (quoted ? 2 : 0);
+    this.issue(at, 'unknown_option', `unknown option '${option}' (not under options:)${didYouMean(option, this.ctx.options)}`);
+  }
+
+  /** A variable the expression does not bind and the engine does not provide is always undefined: a warning. */
+  variable(node: AstNode): void {
+    if (this.calls.has(node)) return;
     const name = String(node.value);
-    if (local.has(name) || knownNames.has(name)) return;
-    issue(
+    if (this.local.has(name) || knownNames.has(name)) return;
+    this.issue(
       (node.position ?? 0) - name.length - 1,
       'unknown_variable',
       `unknown variable $${name}${didYouMean(name, knownNames, '$')}: it is always undefined`,
       'warning',
     );
-  });
-  return issues.sort((a, b) => a.offset - b.offset);
+  }
 }
 
 function stringLiteralStart(source: string, end: number, value: string): number {
