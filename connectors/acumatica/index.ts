@@ -57,9 +57,8 @@ function defaultOf(input: ConnectorFactoryInput, name: string): string {
   return typeof value === 'string' ? value : '';
 }
 
-function createAcumaticaSink(input: ConnectorFactoryInput): Sink {
-  const { descriptor } = input;
-  const settings = settingsOf<AcumaticaSettings>(descriptor);
+/** The tenant, endpoint and credentials of the pipeline's connection, each required one checked with a fix. */
+function tenantOf(input: ConnectorFactoryInput) {
   const instanceUrl = text(input.connection, 'url').replace(/\/+$/, '');
   if (!instanceUrl) throw missing('url', ' (the instance URL, e.g. https://acme.acumatica.com)');
   const username = text(input.connection, 'username');
@@ -74,6 +73,13 @@ function createAcumaticaSink(input: ConnectorFactoryInput): Sink {
   const endpointName = text(input.connection, 'endpoint_name') || defaultOf(input, 'endpoint_name');
   const endpointVersion = text(input.connection, 'endpoint_version') || defaultOf(input, 'endpoint_version');
   const tenant = text(input.connection, 'tenant');
+  return { instanceUrl, username, password, clientId, clientSecret, method, endpointName, endpointVersion, tenant };
+}
+
+function createAcumaticaSink(input: ConnectorFactoryInput): Sink {
+  const { descriptor } = input;
+  const settings = settingsOf<AcumaticaSettings>(descriptor);
+  const { instanceUrl, username, password, clientId, clientSecret, method, endpointName, endpointVersion, tenant } = tenantOf(input);
   const connection: ConnectionConfig = { ...input.connection, url: instanceUrl, endpoint_name: endpointName, endpoint_version: endpointVersion };
   const label = `Acumatica tenant '${tenant || '(default)'}' at ${instanceUrl}`;
   const contract = Contract.load(descriptor.dir);
