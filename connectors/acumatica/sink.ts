@@ -48,6 +48,8 @@ export const RELEASE_FIELD = '_release';
 const LOOKUPS_PER_REQUEST = 20;
 /** Creates tried in all when their answers are lost. */
 const CREATE_ATTEMPTS = 3;
+/** Releases sent for one document when their answers are lost and it is still unreleased. */
+const RELEASE_ATTEMPTS = 3;
 
 interface Job {
   record: SinkRecord;
@@ -262,10 +264,10 @@ export class AcumaticaSink implements Sink {
       // as it is; only a release the mapping asks for is done, so that payments can be applied to it.
       const targetId = this.targetIdOf(entity, job.current);
       ctx.log.info(`${entity} ${targetId} already in Acumatica for ${record.sourceId}: adopted`);
-      if (await this.releaseIfAsked(job, job.current, false)) return { status: 'updated', targetId };
+      if (await this.releaseIfAsked(job, job.current, false, ctx)) return { status: 'updated', targetId };
       return { status: 'skipped', reason: `adopted the existing Acumatica ${entity} ${targetId}`, targetId };
     }
-    return this.update(job, job.current, previous.pendingWrite && !previous.targetId);
+    return this.update(job, job.current, previous.pendingWrite && !previous.targetId, ctx);
   }
 
   private async create(job: Job, ctx: SinkContext): Promise<SinkResult> {
@@ -280,9 +282,9 @@ export class AcumaticaSink implements Sink {
           const found = await this.lookUpOne(job);
           if (!found)
             throw new LedgersyncError('acumatica_unexpected_answer', 'transient', `${this.settings.label}: ${entity} exists (412) but cannot be found`);
-          return this.update(job, found, true);
+          return this.update(job, found, true, ctx);
         }
-        await this.releaseIfAsked(job, saved, false);
+        await this.releaseIfAsked(job, saved, false, ctx);
         return { status: 'created', targetId: this.targetIdOf(entity, saved) };
       } catch (error) {
         if (!(error instanceof LedgersyncError) || !error.mayHaveSucceeded) throw error;
@@ -293,7 +295,7 @@ export class AcumaticaSink implements Sink {
           ctx.log.warn(
             `${entity} for ${job.record.sourceId}: the create's answer was lost but the document is in Acumatica (${this.targetIdOf(entity, found)})`,
           );
-          return this.update(job, found, true);
+          return this.update(job, found, true, ctx);
         }
         if (attempt >= CREATE_ATTEMPTS) throw e;
         ctx.log.warn(`${entity} for ${job.record.sourceId}: the create's answer was lost and the document is not in Acumatica; creating again`);
@@ -302,7 +304,7 @@ export class AcumaticaSink implements Sink {
   }
 
   /** Sends what differs, then releases; `ours` when the document was created by an unconfirmed write of ours. */
-  private async update(job: Job, current: Plain, ours: boolean): Promise<SinkResult> {
+  private async update(job: Job, current: Plain, ours: boolean, ctx: SinkContext): Promise<SinkResult> {
     const { entity, data } = job;
     const diff = changes(this.contract, entity, data, current, {
       caseInsensitive: this.settings.upperCaseKeys,
@@ -314,7 +316,7 @@ export class AcumaticaSink implements Sink {
       saved = (await this.api.put(entity, { id: current['id'], ...diff }, { retrySafe: true })) ?? current;
     }
     const applicationsChanged = (this.settings.rereleaseOnChange[entity] ?? []).some((field) => diff?.[field] !== undefined);
-    const released = await this.releaseIfAsked(job, saved, applicationsChanged);
+    const released = await this.releaseIfAsked(job, saved, applicationsChanged, ctx);
     const targetId = this.targetIdOf(entity, saved);
     if (ours) return { status: 'created', targetId };
     if (diff || released) return { status: 'updated', targetId };
@@ -323,15 +325,34 @@ export class AcumaticaSink implements Sink {
 
   // ---- step 3: release ----
 
-  private async releaseIfAsked(job: Job, saved: Plain, applicationsChanged: boolean): Promise<boolean> {
+  private async releaseIfAsked(job: Job, saved: Plain, applicationsChanged: boolean, ctx: SinkContext): Promise<boolean> {
     const action = this.settings.releaseActions[job.entity];
     if (!job.release || !action) return false;
     const status = textOf(saved['Status']) ?? '';
     const releasable = this.settings.releasableStatuses.has(status) || (applicationsChanged && !this.settings.unreleasedStatuses.has(status));
     if (!releasable) return false;
-    this.counters.releases++;
-    await this.api.action(job.entity, action, Object.fromEntries(this.settings.keys[job.entity]!.map((key) => [key, saved[key]])));
-    return true;
+    const keys = Object.fromEntries(this.settings.keys[job.entity]!.map((key) => [key, saved[key]]));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.counters.releases++;
+        await this.api.action(job.entity, action, keys);
+        return true;
+      } catch (error) {
+        const lost = error instanceof LedgersyncError && error.mayHaveSucceeded;
+        // A release refused after one whose answer was lost may be refused because that one went through.
+        if (!(error instanceof LedgersyncError) || (!lost && attempt === 1)) throw error;
+        // The document's status says whether a release happened, except for a re-release (its status is
+        // the same before and after): that is left to the next run.
+        if (applicationsChanged && !this.settings.releasableStatuses.has(status)) throw error;
+        const now = await this.lookUpOne(job);
+        if (!now) throw error;
+        if (!this.settings.releasableStatuses.has(textOf(now['Status']) ?? '')) return true;
+        if (!lost || attempt >= RELEASE_ATTEMPTS) throw error;
+        ctx.log.warn(
+          `${job.entity} ${this.targetIdOf(job.entity, now)}: the answer to ${action} was lost and the document is still ${textOf(now['Status'])}; releasing again`,
+        );
+      }
+    }
   }
 
   // ---- helpers ----

@@ -1,0 +1,56 @@
+/**
+ * A release whose answer is lost (a gateway's 503, a reset) may or may not have happened: the sink
+ * looks the document up and releases it again only while its status is still unreleased, so the
+ * run goes on, exits 0, and no document is released twice, even when every other release's answer
+ * is lost.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startFaultProxy, type Fault, type FaultProxy } from '../../support/fault-proxy.js';
+import { startSandbox, type Sandbox } from './e2e-harness.js';
+
+let s: Sandbox;
+let proxy: FaultProxy;
+afterEach(async () => {
+  await proxy.close();
+  await s.close();
+});
+
+async function behindProxy(): Promise<void> {
+  s = await startSandbox({ chargebee: { customers: 12, seed: 11 } });
+  const target = new URL(s.acu.url);
+  proxy = await startFaultProxy(target.origin);
+  s.env['ACUMATICA_URL'] = `${proxy.url}${target.pathname}`;
+}
+
+const releasesPerInvoice = () => {
+  const count = new Map<string, number>();
+  for (const w of s.acu.state.writes) if (w.operation === 'action' && w.action === 'ReleaseInvoice') count.set(w.id, (count.get(w.id) ?? 0) + 1);
+  return count;
+};
+
+describe('Acumatica: a release whose answer is lost', () => {
+  it.each<[string, string, Fault]>([
+    ['it never reached Acumatica (503 before forwarding)', 'releases it again', { kind: 'status', status: 503, forward: false }],
+    ['it did reach Acumatica (reset after forwarding)', 'finds it released', { kind: 'reset-after' }],
+    ['it did reach Acumatica (502 after forwarding)', 'finds it released', { kind: 'status', status: 502 }],
+  ])('%s: the run %s, exits 0, and every invoice is released exactly once', async (_, _outcome, fault) => {
+    await behindProxy();
+    proxy.inject({ method: 'POST', path: /\/Invoice\/ReleaseInvoice$/, skip: 1, every: 2, times: Infinity, fault });
+    const run = await s.run();
+    expect(proxy.injected).toBeGreaterThan(2);
+    expect(run.exitCode, JSON.stringify(run.error)).toBe(0);
+    const releases = releasesPerInvoice();
+    expect(releases.size).toBeGreaterThan(1);
+    expect(
+      [...releases.values()].every((n) => n === 1),
+      JSON.stringify([...releases]),
+    ).toBe(true);
+    const unreleased = s.acu.state.records('Invoice').filter((d) => releases.has(String(d['id'])) && d['Status'] === 'Balanced');
+    expect(unreleased).toEqual([]);
+    // The next run finds nothing to do.
+    proxy.clear();
+    const again = await s.run();
+    expect(again.exitCode).toBe(0);
+    expect(releasesPerInvoice()).toEqual(releases);
+  });
+});
