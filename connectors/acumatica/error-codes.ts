@@ -27,6 +27,10 @@ export const acumaticaErrorCodes = {
     acumatica_action_refused: { kind: 'record', meaning: 'Acumatica refused an action (release) on a document; it stays written, unreleased' },
     acumatica_action_failed: { kind: 'record', meaning: 'a started action (release) ended in failure; the document stays unreleased and is released next run' },
     acumatica_action_timeout: { kind: 'transient', meaning: 'a started action did not complete in time; the next run looks at the document again' },
+    acumatica_release_unconfirmed: {
+      kind: 'transient',
+      meaning: "the answer to a released document's release again (after new applications) was lost, and its status cannot tell whether it happened",
+    },
     acumatica_not_found: { kind: 'record', meaning: 'Acumatica has no record with the key the request named (No entity satisfies the condition)' },
     acumatica_error: {
       kind: 'record',

@@ -343,7 +343,7 @@ export class AcumaticaSink implements Sink {
         if (!(error instanceof LedgersyncError) || (!lost && attempt === 1)) throw error;
         // The document's status says whether a release happened, except for a re-release (its status is
         // the same before and after): that is left to the next run.
-        if (applicationsChanged && !this.settings.releasableStatuses.has(status)) throw error;
+        if (applicationsChanged && !this.settings.releasableStatuses.has(status)) throw this.unconfirmedRelease(job, keys, action, error);
         const now = await this.lookUpOne(job);
         if (!now) throw error;
         if (!this.settings.releasableStatuses.has(textOf(now['Status']) ?? '')) return true;
@@ -353,6 +353,20 @@ export class AcumaticaSink implements Sink {
         );
       }
     }
+  }
+
+  private unconfirmedRelease(job: Job, keys: Plain, action: string, lost: LedgersyncError): LedgersyncError {
+    const document = `${job.entity} ${Object.values(keys).map(String).join(' ')}`;
+    return new LedgersyncError(
+      'acumatica_release_unconfirmed',
+      'transient',
+      `${this.settings.label}: the answer to ${action} of ${document} (source record ${job.record.sourceId}) was lost (${lost.message}); a released document keeps its status whether its new applications were released or not`,
+      {
+        fix: `check in Acumatica that the applications of ${document} are released, and release it there if they are not: the next run sees nothing left to change`,
+        details: { entity: job.entity, keys, action, source_id: job.record.sourceId },
+        cause: lost,
+      },
+    );
   }
 
   // ---- helpers ----
