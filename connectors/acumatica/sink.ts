@@ -342,7 +342,7 @@ export class AcumaticaSink implements Sink {
         // A release refused after one whose answer was lost may be refused because that one went through.
         if (!(error instanceof LedgersyncError) || (!lost && attempt === 1)) throw error;
         // The document's status says whether a release happened, except for a re-release (its status is
-        // the same before and after): that is left to the next run.
+        // the same before and after, and the next run sees nothing to change): that one is reported.
         if (applicationsChanged && !this.settings.releasableStatuses.has(status)) throw this.unconfirmedRelease(job, keys, action, error);
         const now = await this.lookUpOne(job);
         if (!now) throw error;
