@@ -8,7 +8,6 @@
  * stays N.A. and such a code has no exponent at all.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import type * as FastXml from 'fast-xml-parser';
 import { LedgersyncError } from '../../engine/errors.js';
@@ -26,7 +25,7 @@ let cached: IsoList | undefined;
 
 /** The path of the ISO 4217 list one XML inside the installed `currency-codes` package. */
 export function isoListPath(): string {
-  return createRequire(import.meta.url).resolve('currency-codes/iso-4217-list-one.xml');
+  return requireCjs.resolve('currency-codes/iso-4217-list-one.xml');
 }
 
 /** Where `npm run build` writes the list as read from the XML (app/compile-iso-list.ts). */

@@ -95,9 +95,12 @@ export function collectSchemaVariants(collect: ((variant: SchemaVariant) => void
 
 /** The validator of a schema: compiled ahead by the build, or now. */
 export function validatorOf(schema: Record<string, unknown>, kind: SchemaKind): ValidateFunction {
-  const variant = schemaVariant(schema, kind);
+  return validatorOfVariant(schemaVariant(schema, kind));
+}
+
+function validatorOfVariant(variant: SchemaVariant): ValidateFunction {
   requested?.(variant);
-  return precompiledValidator(variant) ?? ajvOf(kind).compile(schema);
+  return precompiledValidator(variant) ?? ajvOf(variant.kind).compile(variant.schema);
 }
 
 /**
@@ -130,8 +133,7 @@ export function ownSchemaValidator(name: OwnSchema, rootAdditional?: boolean): V
   const key = `${name}:${String(rootAdditional)}`;
   let validate = validators.get(key);
   if (!validate) {
-    const variant = ownSchemaVariant(name, rootAdditional);
-    validate = precompiledValidator(variant) ?? ajvOf('strict').compile(variant.schema);
+    validate = validatorOfVariant(ownSchemaVariant(name, rootAdditional));
     validators.set(key, validate);
   }
   return validate;
