@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { LedgersyncError } from '../../engine/errors.js';
 import type { ConnectorFactoryInput, Sink, SinkRecord, SinkResult } from '../../engine/connector/types.js';
-import { contentHash, stableStringify } from '../../engine/transform/hash.js';
+import { contentHash, hashOfCanonical, stableStringify } from '../../engine/transform/hash.js';
 
 const SAFE_NAME = /^[A-Za-z0-9_.-]+$/;
 
@@ -101,12 +101,15 @@ export class JsonlSink implements Sink {
 
     for (const [object, indexes] of byObject) {
       const { path, file } = this.fileFor(object);
-      const lookups = new Set(indexes.filter((i) => batch[i]!.previous?.pendingWrite).map((i) => contentHashOfData(batch[i]!)));
-      const already = await findWritten(path, lookups);
+      // Only a record that may have been written before is looked for in the file; the rest are appended.
+      const lookups = new Map<number, string>();
+      for (const i of indexes) if (batch[i]!.previous?.pendingWrite) lookups.set(i, contentHashOfData(batch[i]!));
+      const already = await findWritten(path, new Set(lookups.values()));
       const chunks: string[] = [];
       for (const i of indexes) {
         const record = batch[i]!;
-        const existing = already.get(contentHashOfData(record));
+        const lookup = lookups.get(i);
+        const existing = lookup === undefined ? undefined : already.get(lookup);
         if (existing !== undefined) {
           results[i] = { status: 'created', targetId: `${object}.jsonl:${existing}` };
           continue;
@@ -130,5 +133,5 @@ export class JsonlSink implements Sink {
 }
 
 function contentHashOfData(record: SinkRecord): string {
-  return contentHash(record.data);
+  return record.dataJson !== undefined ? hashOfCanonical(record.dataJson) : contentHash(record.data);
 }

@@ -68,4 +68,29 @@ describe('JSONL sink', () => {
     ]);
     expect(lines(join(dir, 'invoices.jsonl'))).toEqual(['{"a":1}', '{"a":2}', '{"a":3}']);
   });
+
+  it('a record never written is appended even when its data equals a line already in the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ledgersync-jsonl-'));
+    dirs.push(dir);
+    const first = sinkIn(dir);
+    await first.open();
+    await first.write([record('invoices', 'i1', { a: 1 }), record('invoices', 'i2', { a: 2 })]);
+    await first.close();
+    const again = sinkIn(dir);
+    await again.open();
+    const pending = { sourceVersion: null, contentHash: null, targetId: null, targetVersion: null, pendingWrite: true } as unknown as NonNullable<
+      SinkRecord['previous']
+    >;
+    // i2 may have been written (it is: line 2); i9 was not, though it maps to the same data.
+    const results = await again.write([
+      record('invoices', 'i2', { a: 2 }, { previous: pending, dataJson: '{"a":2}' }),
+      record('invoices', 'i9', { a: 2 }, { dataJson: '{"a":2}' }),
+    ]);
+    await again.close();
+    expect(results.map((r) => (r.status === 'failed' ? r.status : `${r.status} ${r.targetId}`))).toEqual([
+      'created invoices.jsonl:2',
+      'created invoices.jsonl:3',
+    ]);
+    expect(lines(join(dir, 'invoices.jsonl'))).toEqual(['{"a":1}', '{"a":2}', '{"a":2}']);
+  });
 });
