@@ -125,8 +125,8 @@ export class AuditTrail {
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 'mapped', ?, ?, ?)`,
     );
     const startedAt = nowIso();
-    return this.db.transaction(() =>
-      attempts.map((a) => {
+    return this.db.transaction(() => {
+      const opened = attempts.map((a) => {
         const fields: OpenAttempt['fields'] = {
           pipeline,
           run_id: runId,
@@ -140,24 +140,24 @@ export class AuditTrail {
           ...payloadFields(a.payload, a.payloadCanonical),
           started_at: startedAt,
         };
-        const id = Number(
-          insert.run(
-            pipeline,
-            runId,
-            fields.trigger,
-            fields.stream,
-            fields.source_id,
-            fields.source_version,
-            fields.object,
-            fields.action,
-            fields.payload_hash,
-            fields.payload_json,
-            startedAt,
-          ).lastInsertRowid,
+        const inserted = insert.run(
+          pipeline,
+          runId,
+          fields.trigger,
+          fields.stream,
+          fields.source_id,
+          fields.source_version,
+          fields.object,
+          fields.action,
+          fields.payload_hash,
+          fields.payload_json,
+          startedAt,
         );
-        return { id, fields };
-      }),
-    );
+        return { inserted, fields };
+      });
+      // Ids read once every entry is queued: one round trip for the batch on PostgreSQL, not one per entry.
+      return opened.map(({ inserted, fields }) => ({ id: Number(inserted.lastInsertRowid), fields }));
+    });
   }
 
   /** Seals answered attempts into the chain, in the order given. */

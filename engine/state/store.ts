@@ -474,10 +474,13 @@ export class StateStore {
       // Fencing: a run whose lease was taken over must not write; renewing here also covers a
       // heartbeat that could not run (a blocked event loop).
       this.assertLease(pipeline, runId);
-      return writes.map((w) => {
+      const inserted = writes.map((w) => {
         flag.run(pipeline, w.stream, w.sourceId, now);
-        return Number(insertOp.run(runId, pipeline, w.stream, w.sourceId, w.action, now).lastInsertRowid);
+        return insertOp.run(runId, pipeline, w.stream, w.sourceId, w.action, now);
       });
+      // The ids are read once every row is queued: on PostgreSQL the first read sends the whole batch
+      // in one round trip, where reading each at once cost a round trip per record.
+      return inserted.map((result) => Number(result.lastInsertRowid));
     });
   }
 

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateStore } from '../../../engine/state/store.js';
 import { LedgersyncError } from '../../../engine/errors.js';
-import { keepIdleStateConnections, parseStateUrl } from '../../../engine/state/postgres-driver.js';
+import { PostgresDriver, keepIdleStateConnections, parseStateUrl } from '../../../engine/state/postgres-driver.js';
 import { printableLocation } from '../../../engine/state/driver.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
 import { ROOT } from '../../e2e/helpers.js';
@@ -103,6 +103,26 @@ describe('the PostgreSQL state driver', () => {
     // the result of a held-back statement is there when asked for
     const changes = store.transaction(() => insert.run('p', 's', 'b', '3', 1).changes);
     expect(changes).toBe(1);
+    store.close();
+  });
+
+  it("sends a batch's pending marks, and its audit attempts, in two round trips each (the rows, then the commit), their row ids distinct and in order", () => {
+    const store = StateStore.open(`${server.url}?schema=batch_ids`);
+    const writes = Array.from({ length: 50 }, (_, i) => ({ stream: 's', sourceId: `r${i}`, action: 'upsert' }));
+    const attempts = writes.map((w) => ({ ...w, sourceVersion: null, object: 'o', trigger: 'run', payload: { id: w.sourceId } }));
+    let trips = PostgresDriver.totalRoundTrips;
+    const operationIds = store.beginWrites('p', 'r1', writes);
+    // The 100 rows when their ids are read, then the commit: not a round trip per record.
+    expect(PostgresDriver.totalRoundTrips - trips).toBe(2);
+    trips = PostgresDriver.totalRoundTrips;
+    const opened = store.audit.open('p', 'r1', attempts);
+    expect(PostgresDriver.totalRoundTrips - trips).toBe(2);
+    const ascending = (ids: number[]) => ids.every((id, i) => i === 0 || id > ids[i - 1]!);
+    expect(new Set(operationIds).size).toBe(50);
+    expect(ascending(operationIds)).toBe(true);
+    expect(ascending(opened.map((o) => o.id))).toBe(true);
+    const operations = store.driver.prepare('SELECT id, source_id FROM operations ORDER BY id').all() as Array<{ id: number; source_id: string }>;
+    expect(operations.map((o) => [Number(o.id), o.source_id])).toEqual(writes.map((w, i) => [operationIds[i], w.sourceId]));
     store.close();
   });
 
