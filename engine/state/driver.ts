@@ -5,7 +5,11 @@
  * the store and every caller stay synchronous whichever database holds the state.
  */
 
-/** What `run` reports, as better-sqlite3 does. */
+/**
+ * What `run` reports, as better-sqlite3 does. On PostgreSQL inside a transaction it is read lazily:
+ * reading it sends every statement held back, so a caller inserting a batch reads the results after
+ * queuing all of it (one round trip), not each one as it goes (a round trip per row).
+ */
 export interface RunResult {
   /** Rows inserted, updated or deleted. */
   changes: number;
