@@ -9,7 +9,8 @@
  *
  * Inside a transaction, statements whose answer nobody has asked for yet (BEGIN, a `run` whose
  * `changes` is not read) are held back and sent with the next statement that needs an answer, or
- * with COMMIT, in one round trip to the thread. PostgreSQL aborts a transaction at its first failed
+ * with COMMIT, in one round trip to the thread, which sends them to the server as one query string
+ * (engine/state/postgres-worker-source.ts). PostgreSQL aborts a transaction at its first failed
  * statement anyway, so a failure found later still fails the transaction, and it rolls back.
  */
 import { createRequire } from 'node:module';
@@ -51,6 +52,8 @@ interface QueryResult {
 interface Reply extends QueryResult {
   /** The request this answers. */
   id?: number;
+  /** Queries the connection's thread sent to the server for it. */
+  queries?: number;
   results?: QueryResult[];
   error?: { message: string; code?: string; connection: boolean; index?: number };
 }
@@ -110,6 +113,13 @@ function restoreBuffers(row: Record<string, unknown>): Record<string, unknown> {
   return row;
 }
 
+/** The statement a failure names: the one that failed, or, for statements sent as one query, all of them. */
+function failedText(request: Request, index: number | undefined): string {
+  if (request.op === 'query') return request.text;
+  if (request.op === 'close') return 'close';
+  return index === undefined ? request.statements.map((s) => s.text).join('; ') : (request.statements[index]?.text ?? 'batch');
+}
+
 export class PostgresDriver implements StateDriver {
   readonly dialect = 'postgres' as const;
   readonly location: string;
@@ -130,6 +140,8 @@ export class PostgresDriver implements StateDriver {
   /** Round trips to connection threads and statements sent, by every driver of this process (the benchmark reports them per record). */
   static totalRoundTrips = 0;
   static totalStatements = 0;
+  /** Queries those threads sent on to the server: a batch of single statements goes as one. */
+  static totalServerQueries = 0;
   /** Statements held back inside the current transaction, in order. */
   private pending: Deferred[] = [];
 
@@ -199,10 +211,10 @@ export class PostgresDriver implements StateDriver {
       // never taken for this request's.
       for (let received = receiveMessageOnPort(this.port); received; received = receiveMessageOnPort(this.port)) {
         const reply = received.message as Reply;
+        PostgresDriver.totalServerQueries += reply.queries ?? 0;
         if (reply.id !== id) continue;
         if (reply.error) {
-          const text = request.op === 'query' ? request.text : request.op === 'batch' ? (request.statements[reply.error.index ?? 0]?.text ?? 'batch') : 'close';
-          throw this.describe(reply.error, text);
+          throw this.describe(reply.error, failedText(request, reply.error.index));
         }
         return reply;
       }

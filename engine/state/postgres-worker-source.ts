@@ -9,8 +9,9 @@
  * thread started.
  *
  * Requests: `{ op: 'query', text, params, prepare, reconnect }`, `{ op: 'batch', statements: [{ text,
- * params, prepare }], reconnect }` (run in order, up to the first failure), `{ op: 'close' }`.
- * Answers carry the request's `id`: `{ rows, rowCount }`, `{ results: [{ rows, rowCount }] }`, or
+ * params, prepare }], reconnect }` (run in order, up to the first failure; sent as one query string
+ * when each is a single statement), `{ op: 'close' }`.
+ * Answers carry the request's `id` and how many queries went to the server for it (`queries`): `{ rows, rowCount }`, `{ results: [{ rows, rowCount }] }`, or
  * `{ error: { message, code, connection, index? } }`.
  */
 export const POSTGRES_WORKER_SOURCE = String.raw`
@@ -36,6 +37,8 @@ const isConnectionError = (error) =>
 
 let client = null;
 let broken = null;
+/** Queries sent to the server since the last answer (the driver adds them up for the benchmark). */
+let queriesSent = 0;
 const names = new Map();
 
 async function connect() {
@@ -78,8 +81,39 @@ async function run(statement) {
     name = 'ledgersync_' + names.size;
     names.set(statement.text, name);
   }
+  queriesSent++;
   const result = await client.query({ text: statement.text, values: statement.params.map(toBuffer), ...(name ? { name } : {}) });
   return { rows: result.rows || [], rowCount: result.rowCount || 0 };
+}
+
+// A batch whose every statement is one statement (prepared ones, and the driver's BEGIN, COMMIT,
+// SAVEPOINT…) goes as one query string, its parameters written in as literals: one round trip to
+// the server instead of one per statement (node-postgres waits for each answer before sending the
+// next). The literals are the text node-postgres itself would send as parameters (its
+// prepareValue), quoted by its escapeLiteral; bytes go as bytea hex. Like parameters, they reach the
+// server as untyped literals, so it infers their types from the statement the same way.
+const pgUtils = require(require('node:path').join(require('node:path').dirname(workerData.pgPath), 'utils.js'));
+
+function literal(value) {
+  const text = pgUtils.prepareValue(toBuffer(value));
+  if (text === null) return 'NULL';
+  if (Buffer.isBuffer(text)) return "E'\\\\x" + text.toString('hex') + "'";
+  return pgUtils.escapeLiteral(text);
+}
+
+const sentWhole = (statement) => statement.prepare || !statement.text.includes(';');
+
+function inlined(statement) {
+  if (!statement.params.length) return statement.text;
+  return statement.text.replace(/\$(\d+)/g, (_, n) => literal(statement.params[Number(n) - 1]));
+}
+
+async function runTogether(statements) {
+  queriesSent++;
+  const answers = await client.query(statements.map(inlined).join(';\n'));
+  const list = Array.isArray(answers) ? answers : [answers];
+  if (list.length !== statements.length) throw new Error('the state database answered ' + list.length + ' results for ' + statements.length + ' statements sent together');
+  return list.map((result) => ({ rows: result.rows || [], rowCount: result.rowCount || 0 }));
 }
 
 async function answer(request) {
@@ -89,7 +123,8 @@ async function answer(request) {
   }
   await ready(request.reconnect);
   if (request.op === 'query') return run(request);
-  // A batch: statements in order, up to the first that fails (its index says which).
+  if (request.statements.length > 1 && request.statements.every(sentWhole)) return { results: await runTogether(request.statements) };
+  // A batch holding DDL of several statements: in order, up to the first that fails (its index says which).
   const results = [];
   for (const statement of request.statements) {
     try {
@@ -111,7 +146,8 @@ port.on('message', async (request) => {
     if (connection) broken = broken || error;
     reply = { error: { message: String(error && error.message), code: error && error.code, connection, index: error && error.batchIndex } };
   }
-  port.postMessage({ ...reply, id: request.id });
+  port.postMessage({ ...reply, id: request.id, queries: queriesSent });
+  queriesSent = 0;
   Atomics.store(signal, 0, 1);
   Atomics.notify(signal, 0);
 });

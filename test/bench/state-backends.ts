@@ -39,13 +39,13 @@ async function recordsPerSecond(label: string, statePath: string, dir: string): 
   const pipelinePath = writeFilePipeline(dir, `bench-${label}`, RECORDS);
   for (const pass of ['write', 'unchanged'] as const) {
     const started = performance.now();
-    const [trips, statements] = [PostgresDriver.totalRoundTrips, PostgresDriver.totalStatements];
+    const [trips, statements, queries] = [PostgresDriver.totalRoundTrips, PostgresDriver.totalStatements, PostgresDriver.totalServerQueries];
     const summary = await runPipeline({ connectors: installedConnectors, pipelinePath, statePath, env: process.env, log: silentLogger });
     const seconds = (performance.now() - started) / 1000;
     if (summary.exitCode !== 0) throw new Error(`${label} ${pass}: ${JSON.stringify(summary.error)}`);
     const perRecord =
       label === 'postgres'
-        ? ` (${((PostgresDriver.totalRoundTrips - trips) / RECORDS).toFixed(2)} round trips and ${((PostgresDriver.totalStatements - statements) / RECORDS).toFixed(2)} statements per record)`
+        ? ` (per record: ${((PostgresDriver.totalStatements - statements) / RECORDS).toFixed(2)} statements, ${((PostgresDriver.totalRoundTrips - trips) / RECORDS).toFixed(2)} round trips to the connection's thread, ${((PostgresDriver.totalServerQueries - queries) / RECORDS).toFixed(2)} queries to the server)`
         : '';
     console.log(`${label.padEnd(10)} ${pass.padEnd(9)} ${RECORDS} records in ${seconds.toFixed(2)} s: ${Math.round(RECORDS / seconds)} records/s${perRecord}`);
   }

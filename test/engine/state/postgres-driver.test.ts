@@ -126,6 +126,40 @@ describe('the PostgreSQL state driver', () => {
     store.close();
   });
 
+  it('sends a transaction of single statements to the server as one query, its values written in as literals that come back exactly', () => {
+    const store = StateStore.open(`${server.url}?schema=literals`);
+    const values: unknown[] = [
+      "it's",
+      "back\\slash \\x41 $1 $$ E'x'",
+      'Zoë — 日本 🧾',
+      'line\nbreak\ttab',
+      '',
+      0,
+      -12.5,
+      2 ** 53 - 1,
+      true,
+      null,
+      { nested: ["a'b", { c: '\\' }] },
+    ];
+    const bytes = Buffer.from([0, 1, 0x5c, 0x27, 0x78, 0xff]);
+    const queries = PostgresDriver.totalServerQueries;
+    store.transaction(() => {
+      const kv = store.keyValue('p', 'literals');
+      values.forEach((value, i) => kv.set(`k${i}`, value));
+      store.driver
+        .prepare('INSERT INTO secrets (pipeline, scope, name, salt, iv, tag, ciphertext, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+        .run('p', 'literals', 'raw', bytes, bytes, bytes, bytes, 1);
+    });
+    // BEGIN, the inserts and COMMIT: one query for the server, not one per statement.
+    expect(PostgresDriver.totalServerQueries - queries).toBe(1);
+    const kv = store.keyValue('p', 'literals');
+    expect(values.map((_, i) => kv.get(`k${i}`))).toEqual(values);
+    const row = store.driver.prepare('SELECT salt, ciphertext FROM secrets WHERE name = ?').get('raw') as { salt: Buffer; ciphertext: Buffer };
+    expect(Buffer.compare(row.salt, bytes)).toBe(0);
+    expect(Buffer.compare(row.ciphertext, bytes)).toBe(0);
+    store.close();
+  });
+
   it('keeps closed connections for the next open when a worker asks for it, and they still work after PostgreSQL cut them', async () => {
     const url = `${server.url}?schema=pooled`;
     keepIdleStateConnections(1);
