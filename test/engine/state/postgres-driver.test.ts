@@ -145,7 +145,7 @@ describe('the PostgreSQL state driver', () => {
     const queries = PostgresDriver.totalServerQueries;
     store.transaction(() => {
       const kv = store.keyValue('p', 'literals');
-      values.forEach((value, i) => kv.set(`k${i}`, value));
+      for (const [i, value] of values.entries()) kv.set(`k${i}`, value);
       store.driver
         .prepare('INSERT INTO secrets (pipeline, scope, name, salt, iv, tag, ciphertext, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
         .run('p', 'literals', 'raw', bytes, bytes, bytes, bytes, 1);
