@@ -110,7 +110,8 @@ function inlined(statement) {
 
 async function runTogether(statements) {
   queriesSent++;
-  const answers = await client.query(statements.map(inlined).join(';\n'));
+  // Each ';' on a line of its own, so a statement's closing line comment cannot swallow it.
+  const answers = await client.query(statements.map(inlined).join('\n;\n'));
   const list = Array.isArray(answers) ? answers : [answers];
   if (list.length !== statements.length) throw new Error('the state database answered ' + list.length + ' results for ' + statements.length + ' statements sent together');
   return list.map((result) => ({ rows: result.rows || [], rowCount: result.rowCount || 0 }));
