@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { ConnectorFactoryInput, SinkRecord } from '../../../engine/connector/types.js';
+import type { ConnectorFactoryInput, SinkRecord, SinkResult } from '../../../engine/connector/types.js';
 import { silentLogger } from '../../../engine/log.js';
 import { contentHash, stableStringify } from '../../../engine/transform/hash.js';
 import { JsonlSink } from '../../../connectors/jsonl/sink.js';
@@ -47,50 +47,40 @@ describe('JSONL sink', () => {
     expect(lines(join(dir, 'customers.jsonl'))).toEqual([stableStringify({ name: 'Zoë' })]);
   });
 
-  it('a record flagged pending write that is already in the file is not appended again', async () => {
+  /** A file holding `{a:1}` and `{a:2}` (i1, i2) and a sink opened on it again, as after a process that died after the write and before the ledger recorded it. */
+  async function reopenedAfterWrite(): Promise<{ dir: string; again: JsonlSink }> {
     const dir = mkdtempSync(join(tmpdir(), 'ledgersync-jsonl-'));
     dirs.push(dir);
     const first = sinkIn(dir);
     await first.open();
     await first.write([record('invoices', 'i1', { a: 1 }), record('invoices', 'i2', { a: 2 })]);
     await first.close();
-    // The process died after the write and before the ledger recorded it.
     const again = sinkIn(dir);
     await again.open();
-    const pending = { sourceVersion: null, contentHash: null, targetId: null, targetVersion: null, pendingWrite: true } as unknown as NonNullable<
-      SinkRecord['previous']
-    >;
+    return { dir, again };
+  }
+  const pending = { sourceVersion: null, contentHash: null, targetId: null, targetVersion: null, pendingWrite: true } as unknown as NonNullable<
+    SinkRecord['previous']
+  >;
+  const outcomes = (results: SinkResult[]) => results.map((r) => (r.status === 'failed' ? r.status : `${r.status} ${r.targetId}`));
+
+  it('a record flagged pending write that is already in the file is not appended again', async () => {
+    const { dir, again } = await reopenedAfterWrite();
     const results = await again.write([record('invoices', 'i2', { a: 2 }, { previous: pending }), record('invoices', 'i3', { a: 3 })]);
     await again.close();
-    expect(results.map((r) => (r.status === 'failed' ? r.status : `${r.status} ${r.targetId}`))).toEqual([
-      'created invoices.jsonl:2',
-      'created invoices.jsonl:3',
-    ]);
+    expect(outcomes(results)).toEqual(['created invoices.jsonl:2', 'created invoices.jsonl:3']);
     expect(lines(join(dir, 'invoices.jsonl'))).toEqual(['{"a":1}', '{"a":2}', '{"a":3}']);
   });
 
   it('a record never written is appended even when its data equals a line already in the file', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'ledgersync-jsonl-'));
-    dirs.push(dir);
-    const first = sinkIn(dir);
-    await first.open();
-    await first.write([record('invoices', 'i1', { a: 1 }), record('invoices', 'i2', { a: 2 })]);
-    await first.close();
-    const again = sinkIn(dir);
-    await again.open();
-    const pending = { sourceVersion: null, contentHash: null, targetId: null, targetVersion: null, pendingWrite: true } as unknown as NonNullable<
-      SinkRecord['previous']
-    >;
+    const { dir, again } = await reopenedAfterWrite();
     // i2 may have been written (it is: line 2); i9 was not, though it maps to the same data.
     const results = await again.write([
       record('invoices', 'i2', { a: 2 }, { previous: pending, dataJson: '{"a":2}' }),
       record('invoices', 'i9', { a: 2 }, { dataJson: '{"a":2}' }),
     ]);
     await again.close();
-    expect(results.map((r) => (r.status === 'failed' ? r.status : `${r.status} ${r.targetId}`))).toEqual([
-      'created invoices.jsonl:2',
-      'created invoices.jsonl:3',
-    ]);
+    expect(outcomes(results)).toEqual(['created invoices.jsonl:2', 'created invoices.jsonl:3']);
     expect(lines(join(dir, 'invoices.jsonl'))).toEqual(['{"a":1}', '{"a":2}', '{"a":2}']);
   });
 });
