@@ -173,8 +173,10 @@ interface WorkerCommandOptions {
 async function runWorkerUntilSignal(connectors: ConnectorRegistry, opts: WorkerCommandOptions): Promise<void> {
   const { requirePostgresState } = await queueModule();
   const { startWorker } = await import('../engine/queue/worker.js');
+  const { rearmIntervalMs } = await import('../engine/queue/webhook-rearm.js');
   const url = statePath(opts.state);
   requirePostgresState(url, 'worker');
+  const rearmEveryMs = rearmIntervalMs();
   const concurrency = Math.floor(numberOption(opts.concurrency, 'concurrency', 1));
   const log = createLogger({ json: true });
   const { WorkerMetrics } = await import('../engine/queue/metrics.js');
@@ -187,6 +189,7 @@ async function runWorkerUntilSignal(connectors: ConnectorRegistry, opts: WorkerC
     pollingIntervalSeconds: numberOption(opts.pollSeconds, 'poll-seconds', 0.5),
     graceMs: numberOption(opts.graceSeconds, 'grace-seconds', 0) * 1000,
     queue: queueOptionsOf(opts, concurrency),
+    rearmIntervalMs: rearmEveryMs,
     log,
     metrics,
     onJob: (event) => process.stdout.write(JSON.stringify(event) + '\n'),

@@ -28,6 +28,8 @@ export interface OpenQueue {
   boss: PgBoss;
   /** pg-boss's schema. */
   schema: string;
+  /** The state's schema, beside it in the same database. */
+  stateSchema: string;
   /** How many jobs are waiting: due now, and scheduled for later. */
   depth(): Promise<{ due: number; later: number; active: number }>;
   close(): Promise<void>;
@@ -110,6 +112,7 @@ async function openQueueOnce(stateUrl: string, options: QueueOptions): Promise<O
   return {
     boss,
     schema,
+    stateSchema,
     async depth() {
       const { rows } = await db.executeSql(
         `SELECT count(*) FILTER (WHERE state < 'active' AND start_after <= now())::int AS due,

@@ -3,7 +3,8 @@
  * process against the shared PostgreSQL state. The run lock keeps one run per pipeline across all
  * workers, `enqueue` and `run`; a worker that dies leaves its job to pg-boss's expiry and its lock
  * to the lease's, after which another worker runs the job again from the last checkpoint (the ledger
- * keeps it from writing anything twice). It also seeds the next slot of every schedule.
+ * keeps it from writing anything twice). It also seeds the next slot of every schedule, and gives
+ * webhook jobs that used up their retries one more try while their event still waits.
  */
 import type { ConnectorRegistry } from '../connector/registry.js';
 import type { Logger } from '../log.js';
@@ -14,6 +15,7 @@ import { RUN_QUEUE } from './jobs.js';
 import type { WorkerMetrics } from './metrics.js';
 import { RunJobHandler, type JobEvent } from './run-job.js';
 import { ScheduleSeeder } from './schedule-seeder.js';
+import { WebhookRearmer } from './webhook-rearm.js';
 
 export type { JobEvent } from './run-job.js';
 
@@ -29,6 +31,8 @@ export interface WorkerOptions {
   pollingIntervalSeconds?: number;
   /** How often schedules are re-read and their next slots seeded. Default 1000 ms. */
   seedIntervalMs?: number;
+  /** How often failed webhook jobs whose event still waits get one more try (webhook-rearm.ts). Default 60 s. */
+  rearmIntervalMs?: number;
   /** On stop, how long running jobs may go on before they are aborted. Default 20 s. */
   graceMs?: number;
   queue?: QueueOptions;
@@ -55,6 +59,8 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
   const schedules = new ScheduleSeeder(StateStore.open(options.stateUrl), boss, options.log);
   await schedules.seed();
   schedules.reseedEvery(options.seedIntervalMs ?? 1000);
+  const rearmer = new WebhookRearmer(queue, options.log);
+  rearmer.every(options.rearmIntervalMs ?? 60_000);
   const handler = new RunJobHandler({ ...options, boss, schedules, signal: jobs.signal, stopping: () => stopping });
   const workerIds: string[] = [];
   const work = { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 } as const;
@@ -67,6 +73,7 @@ export async function startWorker(options: WorkerOptions): Promise<RunningWorker
       if (stopping) return;
       stopping = true;
       schedules.stopReseeding();
+      await rearmer.stop();
       for (const id of workerIds) await boss.offWork({ id });
       await jobs.finish(options.graceMs ?? 20_000);
       await queue.close();

@@ -46,6 +46,7 @@ beforeAll(async () => {
     LEDGERSYNC_LOCK_TTL_SECONDS: '5',
     LEDGERSYNC_QUEUE_MAINTENANCE_SECONDS: '1',
     LEDGERSYNC_QUEUE_RETRY_DELAY_SECONDS: '1',
+    LEDGERSYNC_QUEUE_REARM_SECONDS: '1',
   };
   worker = startWorkerProcess(['--poll-seconds', '0.5', '--dir', sandbox.dir], workerEnv, sandbox.dir, 'machine-w');
   // serve gets the state, the webhook secret and PATH: no credential of Chargebee or QuickBooks.
@@ -207,4 +208,30 @@ describe.skipIf(!built)('ledgersync serve on PostgreSQL state: webhook events th
       await run;
     }
   });
+
+  it('an event whose job used up its 10 retries behind a long-held lock is tried again, and synced once the lock is free', async () => {
+    const event = newInvoice('WHQ-STRANDED');
+    const holder = StateStore.open(state);
+    const held = holder.beginRun(PIPELINE);
+    if ('heldBy' in held) throw new Error(`the pipeline is locked by ${held.heldBy.runId}`);
+    try {
+      expect((await deliverWebhook(serve.webhookUrl, webhookBody(event), basic)).status).toBe(200);
+      // pg-boss's last retry (the 10th) finds the lock held; without re-arming the job would stay failed.
+      await worker.waitForJob((e) => e.eventId === event.id && e.retry === 10 && e.status === 'locked', 60_000);
+      const rearmed = await worker.waitForJob((e) => e.eventId === event.id && e.retry > 10, 30_000);
+      expect(rearmed).toMatchObject({ status: 'locked', error: { code: 'run_locked' } });
+      expect(webhookEvent(event.id!)?.status).toBe('queued');
+      expect(invoicesNumbered('WHQ-STRANDED')).toHaveLength(0);
+    } finally {
+      holder.finishRun(PIPELINE, held.runId, 'success', 0, {});
+      holder.close();
+    }
+    const synced = await worker.waitForJob((e) => e.eventId === event.id && e.status === 'success', 30_000);
+    expect(synced.retry).toBeGreaterThan(10);
+    expect(invoicesNumbered('WHQ-STRANDED')).toHaveLength(1);
+    expect(webhookEvent(event.id!)).toMatchObject({ status: 'done', attempts: 1 });
+    // The same job, given more tries: no second job was sent for the event.
+    expect(await jobsFor(event.id!)).toHaveLength(1);
+    expect(worker.output()).toContain(`event ${event.id} still waits after its job's retries: one more try`);
+  }, 120_000);
 });
