@@ -29,7 +29,13 @@ export const acumaticaErrorCodes = {
     acumatica_action_timeout: { kind: 'transient', meaning: 'a started action did not complete in time; the next run looks at the document again' },
     acumatica_release_unconfirmed: {
       kind: 'transient',
-      meaning: "the answer to a released document's release again (after new applications) was lost, and its status cannot tell whether it happened",
+      meaning:
+        "the answer to a released credit memo's release again (after new applications) was lost, and its status cannot tell whether it happened (a payment's application history can, and is read instead)",
+    },
+    acumatica_application_released: {
+      kind: 'record',
+      meaning:
+        'the source now applies less to a document than Acumatica has already released to it; a released application must be reversed in Acumatica first',
     },
     acumatica_not_found: { kind: 'record', meaning: 'Acumatica has no record with the key the request named (No entity satisfies the condition)' },
     acumatica_error: {

@@ -10,6 +10,7 @@ import { openConnection } from '../../engine/connector/open-connection.js';
 import type { ConnectionConfig, ConnectorFactoryInput, ConnectorModule, Sink } from '../../engine/connector/types.js';
 import { LedgersyncError } from '../../engine/errors.js';
 import { AcumaticaApi } from './api.js';
+import type { ApplicationHistory } from './applications.js';
 import { AcumaticaAuth } from './auth.js';
 import { Contract } from './contract.js';
 import { describeAcumaticaError } from './errors.js';
@@ -30,6 +31,7 @@ interface AcumaticaSettings {
   releasable_statuses: string[];
   unreleased_statuses: string[];
   rerelease_on_change: Record<string, string[]>;
+  application_history?: Record<string, ApplicationHistory>;
 }
 
 const ENVIRONMENT: Readonly<Record<string, string>> = {
@@ -140,6 +142,7 @@ function createAcumaticaSink(input: ConnectorFactoryInput): Sink {
     releasableStatuses: new Set(settings.releasable_statuses),
     unreleasedStatuses: new Set(settings.unreleased_statuses),
     rereleaseOnChange: Object.fromEntries(Object.entries(settings.rerelease_on_change).map(([entity, fields]) => [entity, [...fields]])),
+    applicationHistory: settings.application_history ?? {},
     maxBatchSize: descriptor.max_batch ?? 25,
     label,
     instanceUrl,

@@ -18,6 +18,7 @@ import { type AcumaticaApi, literal } from './api.js';
 import type { AcumaticaAuth } from './auth.js';
 import type { Contract } from './contract.js';
 import { isValueType } from './contract.js';
+import { type ApplicationHistory, unreleasedApplications, withApplications } from './applications.js';
 import { changes, isPlainObject, type Plain, wrapRecord } from './values.js';
 
 export interface AcumaticaSinkSettings {
@@ -31,6 +32,8 @@ export interface AcumaticaSinkSettings {
   releasableStatuses: ReadonlySet<string>;
   unreleasedStatuses: ReadonlySet<string>;
   rereleaseOnChange: Readonly<Record<string, readonly string[]>>;
+  /** Entities whose applications collection lists only unreleased rows (applications.ts). */
+  applicationHistory: Readonly<Record<string, ApplicationHistory>>;
   maxBatchSize: number;
   /** Names the tenant and endpoint in messages. */
   label: string;
@@ -170,8 +173,7 @@ export class AcumaticaSink implements Sink {
 
   private async find(jobs: Job[]): Promise<void> {
     for (const [entity, group] of groupBy(jobs, (job) => job.entity)) {
-      const expand = expansions(
-        this.contract,
+      const expand = this.expansionsOf(
         entity,
         group.map((job) => job.data),
       );
@@ -305,7 +307,11 @@ export class AcumaticaSink implements Sink {
 
   /** Sends what differs, then releases; `ours` when the document was created by an unconfirmed write of ours. */
   private async update(job: Job, current: Plain, ours: boolean, ctx: SinkContext): Promise<SinkResult> {
-    const { entity, data } = job;
+    const { entity } = job;
+    const history = this.settings.applicationHistory[entity];
+    // Applications already released are history, not rows to send again; what is left waits for a release.
+    const unreleased = history ? unreleasedApplications(job.data, current, history, this.describe(job, current)) : [];
+    const data = history ? withApplications(job.data, history, unreleased) : job.data;
     const diff = changes(this.contract, entity, data, current, {
       caseInsensitive: this.settings.upperCaseKeys,
       keepExtraRows: new Set(Object.values(this.settings.rereleaseOnChange).flat()),
@@ -315,7 +321,7 @@ export class AcumaticaSink implements Sink {
       this.counters.updates++;
       saved = (await this.api.put(entity, { id: current['id'], ...diff }, { retrySafe: true })) ?? current;
     }
-    const applicationsChanged = (this.settings.rereleaseOnChange[entity] ?? []).some((field) => diff?.[field] !== undefined);
+    const applicationsChanged = history ? unreleased.length > 0 : (this.settings.rereleaseOnChange[entity] ?? []).some((field) => diff?.[field] !== undefined);
     const released = await this.releaseIfAsked(job, saved, applicationsChanged, ctx);
     const targetId = this.targetIdOf(entity, saved);
     if (ours) return { status: 'created', targetId };
@@ -342,15 +348,19 @@ export class AcumaticaSink implements Sink {
         // A release refused after one whose answer was lost may be refused because that one went through.
         if (!(error instanceof LedgersyncError) || (!lost && attempt === 1)) throw error;
         // The document's status says whether a release happened, except for a re-release (its status is
-        // the same before and after, and the next run sees nothing to change): that one is reported.
-        if (applicationsChanged && !this.settings.releasableStatuses.has(status)) throw this.unconfirmedRelease(job, keys, action, error);
+        // the same before and after): then the application history does, where there is one.
+        const rerelease = applicationsChanged && !this.settings.releasableStatuses.has(status);
+        const history = this.settings.applicationHistory[job.entity];
+        if (rerelease && !history) throw this.unconfirmedRelease(job, keys, action, error);
         const now = await this.lookUpOne(job);
         if (!now) throw error;
-        if (!this.settings.releasableStatuses.has(textOf(now['Status']) ?? '')) return true;
+        const released = rerelease
+          ? unreleasedApplications(job.data, now, history!, this.describe(job, now)).length === 0
+          : !this.settings.releasableStatuses.has(textOf(now['Status']) ?? '');
+        if (released) return true;
         if (!lost || attempt >= RELEASE_ATTEMPTS) throw error;
-        ctx.log.warn(
-          `${job.entity} ${this.targetIdOf(job.entity, now)}: the answer to ${action} was lost and the document is still ${textOf(now['Status'])}; releasing again`,
-        );
+        const state = rerelease ? 'its new applications are not in its application history' : `the document is still ${textOf(now['Status'])}`;
+        ctx.log.warn(`${job.entity} ${this.targetIdOf(job.entity, now)}: the answer to ${action} was lost and ${state}; releasing again`);
       }
     }
   }
@@ -371,6 +381,19 @@ export class AcumaticaSink implements Sink {
 
   // ---- helpers ----
 
+  /** `$expand` for what the records carry, and the released applications beside a collection that lists only unreleased ones. */
+  private expansionsOf(entity: string, records: readonly Plain[]): string[] {
+    const expand = expansions(this.contract, entity, records);
+    const history = this.settings.applicationHistory[entity];
+    if (history && records.some((record) => record[history.pending] !== undefined)) expand.push(history.released);
+    return expand;
+  }
+
+  /** The document and its source record, for messages. */
+  private describe(job: Job, document: Plain): string {
+    return `${this.settings.label}: ${job.entity} ${this.targetIdOf(job.entity, document)} (source record ${job.record.sourceId})`;
+  }
+
   private async lookUpOne(job: Job): Promise<Plain | undefined> {
     const { previous: _ignored, ...withoutLedger } = job.record;
     const probe: Job = { record: withoutLedger, entity: job.entity, data: job.data, release: job.release };
@@ -380,7 +403,7 @@ export class AcumaticaSink implements Sink {
       filter: Object.entries(criteria)
         .map(([field, value]) => `${field} eq ${literal(value)}`)
         .join(' and '),
-      expand: expansions(this.contract, job.entity, [job.data]),
+      expand: this.expansionsOf(job.entity, [job.data]),
     });
     this.match(probe, rows, criteria);
     if (probe.result) throw (probe.result as { error: LedgersyncError }).error;

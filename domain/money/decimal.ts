@@ -125,6 +125,22 @@ export function sameDecimal(a: string, b: string): boolean {
 }
 
 /**
+ * `a + b - c…`: the terms added (a leading '-' subtracts), exactly, at the largest scale written:
+ * sumDecimal(["1000.00", "-600", "-399.5"]) = "0.50".
+ */
+export function sumDecimal(terms: readonly string[]): string {
+  const parsed = terms.map((text) => {
+    const parts = decimalParts(String(text));
+    if (!parts) throw notADecimal(String(text));
+    return parts;
+  });
+  const scale = Math.max(0, ...parsed.map((p) => p.fraction.length));
+  let total = 0n;
+  for (const p of parsed) total += (p.negative ? -1n : 1n) * rescale(unscaled(p), p.fraction.length, scale);
+  return signed(total < 0n, total < 0n ? -total : total, scale);
+}
+
+/**
  * A mapped amount as exact text for a target system: decimal strings pass (made canonical), whole
  * numbers are allowed, numbers with a fraction are refused (they were floats somewhere already).
  * `what` names the field in the message.

@@ -68,7 +68,13 @@ export function checkExactSync(s: Sandbox): { invoices: number; creditMemos: num
     expect(doc['Type']).toBe(txn.type === 'payment' ? 'Payment' : 'Customer Refund');
     expect(same(txn.amount, txn.currency_code, doc['PaymentAmount']), `transaction ${txn.id}`).toBe(true);
     expect(doc['CustomerID']).toBe(String(txn.customer_id).toUpperCase());
-    const applied = (doc['DocumentsToApply'] as Rec[] | undefined) ?? [];
+    // Released: every application is in the history, none waits in DocumentsToApply (the unreleased batch).
+    expect((doc['DocumentsToApply'] as Rec[] | undefined) ?? [], `transaction ${txn.id}: applications not released`).toEqual([]);
+    const applied = ((doc['ApplicationHistory'] as Rec[] | undefined) ?? []).map((h) => ({
+      DocType: h['AdjustedDocType'],
+      ReferenceNbr: h['AdjustedRefNbr'],
+      AmountPaid: h['AmountPaid'],
+    }));
     if (txn.type === 'payment') {
       expect(applied).toHaveLength((txn.linked_invoices ?? []).length);
       for (const link of txn.linked_invoices ?? []) {

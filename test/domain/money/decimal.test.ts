@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { amountText, canonicalDecimal, formatMinorUnits, multiplyDecimal, parseDecimal, roundDecimal, sameDecimal } from '../../../domain/money/decimal.js';
+import {
+  amountText,
+  canonicalDecimal,
+  formatMinorUnits,
+  multiplyDecimal,
+  parseDecimal,
+  roundDecimal,
+  sameDecimal,
+  sumDecimal,
+} from '../../../domain/money/decimal.js';
 
 const recordError = (code: string) => expect.objectContaining({ code, kind: 'record' });
 
@@ -46,6 +55,16 @@ describe('decimal strings', () => {
     expect(multiplyDecimal('1000', '0.0067', 0)).toBe('7');
     expect(multiplyDecimal('-0.001', '1', 2)).toBe('0.00');
     expect(() => multiplyDecimal('1', '1e-3', 2)).toThrowError(recordError('invalid_decimal'));
+  });
+
+  it('adds and subtracts exactly, at the largest scale written, never through floating point', () => {
+    expect(sumDecimal(['1000.00', '-600', '-399.5'])).toBe('0.50');
+    expect(sumDecimal(['0.1', '0.2'])).toBe('0.3');
+    expect(sumDecimal(['10', '-12.345'])).toBe('-2.345');
+    expect(sumDecimal(['-0.10', '0.1'])).toBe('0.00');
+    expect(sumDecimal(['99999999999999999.99', '0.01'])).toBe('100000000000000000.00');
+    expect(sumDecimal([])).toBe('0');
+    expect(() => sumDecimal(['1', '2e3'])).toThrowError(recordError('invalid_decimal'));
   });
 
   it('compares amounts whatever their trailing zeros', () => {

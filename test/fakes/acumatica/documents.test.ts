@@ -131,9 +131,17 @@ describe('payments applied to invoices', () => {
     expect(fake.state.record('Invoice', 'Invoice', first)).toMatchObject({ Balance: 20, Status: 'Open' });
     expect(fake.state.record('Invoice', 'Invoice', second)).toMatchObject({ Balance: 0, Status: 'Closed' });
     expect(fake.state.record('Payment', 'Payment', 'PM000001')!['Status']).toBe('Closed');
-    const byRef = await client.api('GET', `Payment?$filter=${encodeURIComponent("PaymentRef eq 'TXN_123'")}&$expand=DocumentsToApply`);
+    // Released applications leave DocumentsToApply (the unreleased batch) for ApplicationHistory.
+    const byRef = await client.api('GET', `Payment?$filter=${encodeURIComponent("PaymentRef eq 'TXN_123'")}&$expand=DocumentsToApply,ApplicationHistory`);
     expect(byRef.json).toHaveLength(1);
-    expect(byRef.json[0].DocumentsToApply).toHaveLength(2);
+    const released = unwrap(byRef.json[0]);
+    expect(released['DocumentsToApply'] ?? []).toEqual([]);
+    expect(released['ApplicationHistory'].map((row: any) => [row.AdjustedDocType, row.AdjustedRefNbr, row.AmountPaid, row.Balance])).toEqual([
+      ['Invoice', first, 80, 20],
+      ['Invoice', second, 40.5, 0],
+    ]);
+    expect(released['ApplicationHistory'][0]).toMatchObject({ AdjustingDocType: 'Payment', AdjustingRefNbr: 'PM000001', Customer: 'C1', CurrencyID: 'USD' });
+    expect(released).toMatchObject({ AppliedToDocuments: 120.5, AvailableBalance: 0 });
   });
 
   it('refuses applications to unreleased documents, other customers, other currencies, and beyond balance or amount', async () => {
@@ -197,12 +205,24 @@ describe('payments applied to invoices', () => {
       '?$expand=DocumentsToApply',
     );
     expect(more.status).toBe(200);
-    expect(more.json.DocumentsToApply.map((row: any) => row.AmountPaid.value)).toEqual([10, 10]);
+    // Only the new, unreleased application: the first is history already.
+    expect(more.json.DocumentsToApply.map((row: any) => [row.ReferenceNbr.value, row.AmountPaid.value])).toEqual([[second, 10]]);
+    expect(fake.state.record('Payment', 'Payment', 'PM000001')).toMatchObject({ Status: 'Open', AppliedToDocuments: 20, AvailableBalance: 5 });
     await client.release('Payment', 'ReleasePayment', { Type: 'Payment', ReferenceNbr: 'PM000001' });
     expect(fake.state.record('Invoice', 'Invoice', second)!['Status']).toBe('Closed');
-    const rowId = more.json.DocumentsToApply[0].id;
-    const change = await client.put('Payment', { Type: 'Payment', ReferenceNbr: 'PM000001', DocumentsToApply: [{ id: rowId, AmountPaid: 5 }] });
-    expect(change.status).toBe(422);
+    const after = unwrap((await client.api('GET', 'Payment/Payment/PM000001?$expand=DocumentsToApply,ApplicationHistory')).json);
+    expect(after['DocumentsToApply'] ?? []).toEqual([]);
+    expect(after['ApplicationHistory'].map((row: any) => [row.AdjustedRefNbr, row.AmountPaid, row.AdjustmentNbr])).toEqual([
+      [first, 10, 0],
+      [second, 10, 1],
+    ]);
+    // Nothing left to release; a released application is not among those that can be sent again.
+    expect((await client.release('Payment', 'ReleasePayment', { Type: 'Payment', ReferenceNbr: 'PM000001' })).status).toBe(400);
+    const again = await client.put('Payment', { Type: 'Payment', ReferenceNbr: 'PM000001', DocumentsToApply: [{ ReferenceNbr: first, AmountPaid: 5 }] });
+    expect(again.status).toBe(422);
+    const history = await client.put('Payment', { Type: 'Payment', ReferenceNbr: 'PM000001', ApplicationHistory: [{ AdjustedRefNbr: first, AmountPaid: 5 }] });
+    expect(history.status).toBe(422);
+    expect(history.json.error).toMatch(/ApplicationHistory: The application history is read-only/);
     expect((await client.put('Payment', { Type: 'Payment', ReferenceNbr: 'PM000001', PaymentAmount: 30 })).json.PaymentAmount.error).toMatch(/released/);
   });
 });

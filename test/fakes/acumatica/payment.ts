@@ -2,9 +2,13 @@
  * Payments and Applications (AR302000), the `Payment` entity: payments, prepayments and customer
  * refunds (a refund is `Type: "Customer Refund"` applied to the credit memo or payment it pays
  * back). `DocumentsToApply` names open documents of the same customer and currency; applications
- * lower their balances when the payment is released (`ReleasePayment`), and a released payment
- * takes further applications, released again, but never changes what it already released.
+ * lower their balances when the payment is released (`ReleasePayment`). As in Acumatica, where
+ * DocumentsToApply is the Adjustments view (the applications of the payment's current, unreleased
+ * batch) and ApplicationHistory the released postings, releasing moves the batch from the one to the
+ * other; a released payment takes further applications, released again, and never changes what it
+ * already released (those rows are no longer among those it can be sent).
  */
+import { randomUUID } from 'node:crypto';
 import { currencyDecimals, roundUnits, sumUnits, unitsToText } from './decimal.js';
 import { badRequest } from './errors.js';
 import type { PlainRecord } from './openapi.js';
@@ -42,15 +46,13 @@ export const paymentBehaviour: EntityBehaviour = {
   autoNumber: { field: 'ReferenceNbr', assign: (ctx) => ctx.store.nextNumber('ARPAYMENT', 'PM') },
   prepare(record, ctx, previous, incoming) {
     const errors: FieldErrors = {};
+    if ('ApplicationHistory' in incoming) {
+      errors['ApplicationHistory'] = 'The application history is read-only: it lists the applications already released.';
+      return errors;
+    }
     if (previous?.['__released'] === true) {
+      // DocumentsToApply holds only the applications not yet released; released ones are history.
       releasedChanges(previous, incoming, ['Type', 'ReferenceNbr', 'DocumentsToApply', 'Description'], errors);
-      const before = rows(previous, 'DocumentsToApply').filter((row) => row['__released'] === true);
-      for (const row of before) {
-        const now = rows(record, 'DocumentsToApply').find((candidate) => candidate['id'] === row['id']);
-        if (!now || units(now, 'AmountPaid') !== units(row, 'AmountPaid') || now['ReferenceNbr'] !== row['ReferenceNbr']) {
-          errors['DocumentsToApply'] = `The released application to ${String(row['ReferenceNbr'])} cannot be changed or removed; reverse it in Acumatica.`;
-        }
-      }
       if (Object.keys(errors).length === 0) checkApplications(record, ctx, errors);
       return errors;
     }
@@ -82,7 +84,7 @@ export const paymentBehaviour: EntityBehaviour = {
   actions: {
     ReleasePayment: (record, ctx) => {
       if (record['Hold'] === true) throw badRequest('The document is on hold and cannot be released. Set Hold to false first.', 'PX.Data.PXException');
-      const pending = rows(record, 'DocumentsToApply').filter((row) => row['__released'] !== true);
+      const pending = rows(record, 'DocumentsToApply');
       if (record['__released'] === true && pending.length === 0) throw badRequest('The document has already been released.', 'PX.Data.PXException');
       const errors: FieldErrors = {};
       checkApplications(record, ctx, errors);
@@ -91,6 +93,10 @@ export const paymentBehaviour: EntityBehaviour = {
       }
       const problems = Object.values(errors);
       if (problems.length > 0) throw badRequest(problems.join(' '), 'PX.Data.PXException');
+      // The batch of applications released now (ARAdjust.AdjNbr = the payment's AdjCntr) leaves
+      // DocumentsToApply (the Adjustments view: this batch only) for ApplicationHistory (released postings).
+      const batch = Number(record['__adjCntr'] ?? 0);
+      const history = rows(record, 'ApplicationHistory');
       for (const row of pending) {
         const target = findApplicable(ctx, String(row['DocType']), String(row['ReferenceNbr']))!;
         const paid = units(row, 'AmountPaid') ?? 0n;
@@ -101,9 +107,27 @@ export const paymentBehaviour: EntityBehaviour = {
         } else {
           applyToBalance(ctx, target, paid);
         }
-        row['__released'] = true;
-        row['Balance'] = openBalance(target);
+        history.push({
+          id: randomUUID(),
+          AdjustedDocType: String(row['DocType']),
+          AdjustedRefNbr: String(row['ReferenceNbr']),
+          AdjustingDocType: String(record['Type']),
+          AdjustingRefNbr: String(record['ReferenceNbr']),
+          AdjustmentNbr: batch,
+          AmountPaid: paid,
+          Balance: openBalance(target),
+          CurrencyID: String(record['__currency'] ?? record['CurrencyID'] ?? ctx.config.baseCurrency),
+          Customer: customerOf(record),
+          CustomerOrder: (row['CustomerOrder'] as string | null | undefined) ?? null,
+          Date: String(record['ApplicationDate'] ?? ctx.today()),
+          Description: (row['Description'] as string | null | undefined) ?? null,
+          DisplayDocType: String(row['DocType']),
+          DisplayRefNbr: String(row['ReferenceNbr']),
+        });
       }
+      record['ApplicationHistory'] = history;
+      record['DocumentsToApply'] = [];
+      record['__adjCntr'] = batch + 1;
       record['__released'] = true;
       record['Status'] = (units(record, 'AvailableBalance') ?? 0n) > 0n ? 'Open' : 'Closed';
     },
@@ -134,10 +158,10 @@ function checkApplications(record: PlainRecord, ctx: TenantContext, errors: Fiel
   const amount = units(record, 'PaymentAmount') ?? 0n;
   const applications = rows(record, 'DocumentsToApply');
   const refunded = units(record, '__refunded') ?? 0n;
-  let remaining = amount - refunded - sumUnits(applications.filter((row) => row['__released'] === true).map((row) => units(row, 'AmountPaid') ?? 0n));
+  const released = sumUnits(rows(record, 'ApplicationHistory').map((row) => units(row, 'AmountPaid') ?? 0n));
+  let remaining = amount - refunded - released;
   const allowedTypes = APPLICABLE[String(record['Type'])] ?? [];
   applications.forEach((row, index) => {
-    if (row['__released'] === true) return;
     const path = `DocumentsToApply[${index}]`;
     row['DocType'] = text(row, 'DocType') ?? allowedTypes[0] ?? 'Invoice';
     if (!allowedTypes.includes(String(row['DocType']))) {
@@ -159,10 +183,7 @@ function checkApplications(record: PlainRecord, ctx: TenantContext, errors: Fiel
     const balance = openBalance(target);
     const pendingElsewhere = sumUnits(
       applications
-        .filter(
-          (other, otherIndex) =>
-            otherIndex < index && other['__released'] !== true && other['ReferenceNbr'] === target['ReferenceNbr'] && other['DocType'] === row['DocType'],
-        )
+        .filter((other, otherIndex) => otherIndex < index && other['ReferenceNbr'] === target['ReferenceNbr'] && other['DocType'] === row['DocType'])
         .map((other) => units(other, 'AmountPaid') ?? 0n),
     );
     const available = balance - pendingElsewhere;
@@ -183,7 +204,7 @@ function checkApplications(record: PlainRecord, ctx: TenantContext, errors: Fiel
   if (remaining < 0n)
     errors['DocumentsToApply'] =
       `The applications (${unitsToText(amount - refunded - remaining)}) exceed what is left of the payment (${unitsToText(amount - refunded)}).`;
-  const applied = sumUnits(applications.map((row) => units(row, 'AmountPaid') ?? 0n));
+  const applied = released + sumUnits(applications.map((row) => units(row, 'AmountPaid') ?? 0n));
   record['AppliedToDocuments'] = applied;
   record['AvailableBalance'] = amount - refunded - applied;
   if (record['__released'] !== true) record['Status'] = record['Hold'] === true ? 'On Hold' : 'Balanced';
