@@ -142,7 +142,12 @@ function createAcumaticaSink(input: ConnectorFactoryInput): Sink {
     releasableStatuses: new Set(settings.releasable_statuses),
     unreleasedStatuses: new Set(settings.unreleased_statuses),
     rereleaseOnChange: Object.fromEntries(Object.entries(settings.rerelease_on_change).map(([entity, fields]) => [entity, [...fields]])),
-    applicationHistory: settings.application_history ?? {},
+    applicationHistory: Object.fromEntries(
+      Object.entries(settings.application_history ?? {}).map(([entity, h]) => [
+        entity,
+        { pending: h.pending, released: h.released, document: { ...h.document }, amount: { ...h.amount } },
+      ]),
+    ),
     maxBatchSize: descriptor.max_batch ?? 25,
     label,
     instanceUrl,
