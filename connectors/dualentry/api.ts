@@ -157,7 +157,8 @@ export class DualEntryApi {
     const found: DualEntryAccount[] = [];
     for (let start = 0; start < numbers.length; start += this.pageSize) {
       found.push(
-        ...(await this.list<DualEntryAccount>('/accounts/', { 'numbers[]': numbers.slice(start, start + this.pageSize), company_id: this.companyId })),
+        // `numbers` and `company_id_access` as DualEntry's OpenAPI names them: its `company_id` filters only bank and card accounts.
+        ...(await this.list<DualEntryAccount>('/accounts/', { numbers: numbers.slice(start, start + this.pageSize), company_id_access: [this.companyId] })),
       );
     }
     return found;
@@ -165,7 +166,7 @@ export class DualEntryApi {
 
   /** Entries whose memo carries our deterministic reference (there is no external-id field). */
   async findByRef(ref: string): Promise<DualEntryEntry[]> {
-    const listed = await this.list<DualEntryEntry>('/journal-entries/', { search: ref, 'company_id[]': [this.companyId] });
+    const listed = await this.list<DualEntryEntry>('/journal-entries/', { search: ref, company_id: [this.companyId] });
     return listed.filter((entry) => typeof entry.memo === 'string' && entry.memo.includes(`[${ref}]`));
   }
 

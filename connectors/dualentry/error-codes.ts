@@ -10,6 +10,10 @@ export const dualEntryErrorCodes = {
       kind: ['config', 'record'],
       meaning: 'a journal line names an account DualEntry does not have (or archived); the message names the lookup entry to remap',
     },
+    dualentry_amount_precision: {
+      kind: 'record',
+      meaning: 'a journal line of a 3-decimal currency (KWD, BHD…) has a non-zero third decimal, and DualEntry keeps 2; nothing of that journal is posted',
+    },
     dualentry_period_locked: {
       kind: 'config',
       meaning:

@@ -9,8 +9,8 @@ import { asLedgersyncError, LedgersyncError } from '../../engine/errors.js';
 import type { KeyValueStore, SinkRecord, SinkResult } from '../../engine/connector/types.js';
 import type { Logger } from '../../engine/log.js';
 import { assertBalanced, type JournalDraft } from '../../domain/revrec/journal.js';
-import { formatMinor } from '../../domain/money/money.js';
 import type { DualEntryApi, DualEntryEntry, DualEntryEntryBody } from './api.js';
+import { assertPostable, entryLines } from './entry-lines.js';
 import { parseReadyJournal, type ReadyJournal } from './documents.js';
 
 interface PostedJournal {
@@ -40,6 +40,7 @@ export class ReadyJournalPoster {
       try {
         const journal = parseReadyJournal(record.sourceId, record.data);
         assertBalanced(journal.journal);
+        assertPostable(journal.journal, `journal ${record.sourceId}`);
         return journal;
       } catch (error) {
         const e = asLedgersyncError(error, 'record');
@@ -173,13 +174,7 @@ export class ReadyJournalPoster {
       memo: `${memo} [${ref}]`.trim(),
       currency_iso_4217_code: journal.currency,
       record_status: this.deps.recordStatus,
-      items: journal.lines.map((line, i) => ({
-        account_number: Number(line.account),
-        debit: formatMinor(line.debit, journal.currency),
-        credit: formatMinor(line.credit, journal.currency),
-        position: i + 1,
-        memo: line.memo,
-      })),
+      items: entryLines(journal, `journal ${ref}`),
       attachments: [],
       custom_fields: [],
     };

@@ -20,6 +20,7 @@ import {
 } from '../../domain/revrec/journal.js';
 import { formatMinor } from '../../domain/money/money.js';
 import type { DualEntryApi, DualEntryEntry, DualEntryEntryBody } from './api.js';
+import { assertPostable, entryLines } from './entry-lines.js';
 import type { PostingKind, PostingRecord, RevrecLedger, StoredRow } from './revrec-ledger.js';
 import type { RevrecSettings } from './settings.js';
 
@@ -181,7 +182,7 @@ export class RevrecPoster {
         if (options.repost) return outcome('unchanged');
         return outcome('nothing_to_post');
       }
-      await this.preflight(steps);
+      await this.preflight(periodKey, steps);
       for (const step of steps) posted.push(await this.execute(periodKey, step));
       ledger.markPeriodPosted(periodKey);
       ledger.clearFailure(periodKey);
@@ -239,12 +240,13 @@ export class RevrecPoster {
     return steps;
   }
 
-  private async preflight(steps: Step[]): Promise<void> {
+  private async preflight(periodKey: string, steps: Step[]): Promise<void> {
     const { api } = this.deps;
     await this.deps.checkCompany();
     const numbers = new Set<string>();
     for (const step of steps) {
       assertBalanced(step.journal);
+      assertPostable(step.journal, `period ${periodKey} ${step.currency} ${step.kind}`);
       for (const line of step.journal.lines) {
         if (!/^\d{1,12}$/.test(line.account)) {
           throw this.accountError(line.account, steps, `"${line.account}" is not a DualEntry account number (digits only)`);
@@ -275,13 +277,7 @@ export class RevrecPoster {
       memo,
       currency_iso_4217_code: step.currency,
       record_status: this.deps.recordStatus,
-      items: step.journal.lines.map((line, i) => ({
-        account_number: Number(line.account),
-        debit: formatMinor(line.debit, step.currency),
-        credit: formatMinor(line.credit, step.currency),
-        position: i + 1,
-        memo: line.memo,
-      })),
+      items: entryLines(step.journal, `period ${periodKey} ${step.currency} ${step.kind}`),
       attachments: [],
       custom_fields: [],
     };

@@ -227,6 +227,35 @@ describe('DualEntry sink: period posting', () => {
           currency: 'JPY',
           lines: [{ id: 'l', amount: 10000, date_from: at(2026, 1, 15), date_to: at(2026, 2, 15), accounting_code: 'SAAS' }],
         }),
+        // 31.000 KWD over 31 days: 17.000 in January, an amount DualEntry's 2 decimals hold exactly.
+        documentRecord('inv_kwd', {
+          kind: 'invoice',
+          date: at(2026, 1, 15),
+          currency: 'KWD',
+          lines: [{ id: 'l', amount: 31000, date_from: at(2026, 1, 15), date_to: at(2026, 2, 15), accounting_code: 'SAAS' }],
+        }),
+      ],
+      ctx,
+    );
+    const outcome = await sink.post('2026-01', { repost: false }, ctx);
+    expect(outcome.entries.map((e) => [e.currency, e.amount])).toEqual([
+      ['JPY', '15484'],
+      ['KWD', '48.000'],
+    ]);
+    expect(fake.state.entries.map((e) => e.items.find((i) => i.account_number === 4000)?.credit)).toEqual(['5484', '17.00']);
+  });
+
+  it('refuses a KWD journal whose fils DualEntry cannot hold (it keeps 2 decimals), posting nothing of the period', async () => {
+    const ctx = sinkContext();
+    const sink = createDualEntrySink(factoryInput(base()));
+    await sink.write(
+      [
+        documentRecord('inv_jpy', {
+          kind: 'invoice',
+          date: at(2026, 1, 15),
+          currency: 'JPY',
+          lines: [{ id: 'l', amount: 10000, date_from: at(2026, 1, 15), date_to: at(2026, 2, 15), accounting_code: 'SAAS' }],
+        }),
         documentRecord('inv_kwd', {
           kind: 'invoice',
           date: at(2026, 1, 15),
@@ -237,11 +266,13 @@ describe('DualEntry sink: period posting', () => {
       ctx,
     );
     const outcome = await sink.post('2026-01', { repost: false }, ctx);
-    expect(outcome.entries.map((e) => [e.currency, e.amount])).toEqual([
-      ['JPY', '15484'],
-      ['KWD', '1.548'],
-    ]);
-    expect(fake.state.entries.map((e) => e.items.find((i) => i.account_number === 4000)?.credit)).toEqual(['5484', '0.548']);
+    expect(outcome.status).toBe('failed');
+    expect(outcome.error).toMatchObject({ code: 'dualentry_amount_precision', kind: 'record' });
+    expect(outcome.error!.message).toMatch(
+      /^period 2026-01 KWD \w+: DualEntry keeps 2 decimal places, and \d+ KWD line\(s\) need 3 \(.*4000 0\.548.*\); nothing was posted$/,
+    );
+    expect(outcome.error!.fix).toMatch(/does not round money/);
+    expect(fake.state.entries).toEqual([]);
   });
 
   it('dead-letters a document whose accounting code has no account and no default', async () => {
@@ -478,6 +509,41 @@ describe('DualEntry sink: quarters and ready-made journals', () => {
     // Deleting the revrec block leaves documents unschedulable, with a message that says so.
     const [result] = await sink.write([annualInvoice()], sinkContext(kv));
     expect(result!.status === 'failed' && result!.error.code).toBe('revenue_recognition_missing');
+  });
+});
+
+describe('DualEntry sink: ready-made journals in 3-decimal currencies', () => {
+  it('posts a KWD journal whose third decimals are 0, and dead-letters one DualEntry cannot hold, sending nothing for it', async () => {
+    const sink = createDualEntrySink(factoryInput({ ...base(), extensions: {} }));
+    const journal = (id: string, amount: string) => ({
+      stream: 'export',
+      object: 'journal_entry',
+      sourceId: id,
+      deleted: false,
+      action: 'upsert' as const,
+      contentHash: id,
+      data: {
+        date: '2026-10-31',
+        memo: `RevRec ${id}`,
+        currency: 'KWD',
+        lines: [
+          { account_number: '2400', debit: amount },
+          { account_number: '4000', credit: amount },
+        ],
+      },
+    });
+    const [exact, inexact] = await sink.write([journal('J-KWD-1', '12.340'), journal('J-KWD-2', '12.345')], sinkContext(memoryKv()));
+    expect(exact).toMatchObject({ status: 'created' });
+    expect(inexact).toMatchObject({ status: 'failed', error: { code: 'dualentry_amount_precision', kind: 'record' } });
+    expect(inexact!.status === 'failed' && inexact!.error.message).toBe(
+      'journal J-KWD-2: DualEntry keeps 2 decimal places, and 2 KWD line(s) need 3 (2400 12.345, 4000 12.345); nothing was posted',
+    );
+    expect(fake.state.entries.map((e) => e.items.map((i) => [i.debit, i.credit]))).toEqual([
+      [
+        ['12.34', '0.00'],
+        ['0.00', '12.34'],
+      ],
+    ]);
   });
 });
 

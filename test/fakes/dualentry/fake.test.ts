@@ -142,7 +142,12 @@ describe('fake DualEntry', () => {
     const page = await call('GET', '/public/v2/accounts/?limit=3&offset=3');
     expect(page.body['count']).toBe(8);
     expect((page.body['items'] as Array<{ number: number }>).map((a) => a.number)).toEqual([2400, 4000, 4010]);
-    const filtered = await call('GET', '/public/v2/accounts/?numbers[]=4000&numbers[]=9999');
-    expect((filtered.body['items'] as Array<{ number: number }>).map((a) => a.number)).toEqual([4000]);
+    const numbers = (body: Record<string, unknown>) => (body['items'] as Array<{ number: number }>).map((a) => a.number);
+    const filtered = await call('GET', `/public/v2/accounts/?numbers=4000&numbers=9999&company_id_access=${fake.companyId}`);
+    expect(numbers(filtered.body)).toEqual([4000]);
+    // As the OpenAPI names it: `numbers[]` is no filter of DualEntry's, so the listing is not filtered.
+    expect((await call('GET', '/public/v2/accounts/?numbers[]=4000')).body['count']).toBe(8);
+    // `company_id` filters only bank and credit-card accounts.
+    expect(numbers((await call('GET', `/public/v2/accounts/?company_id=${fake.companyId}`)).body)).toEqual([1000]);
   });
 });

@@ -111,11 +111,22 @@ const DEFAULT_ACCOUNTS: Array<Pick<FakeAccount, 'number' | 'name' | 'account_typ
   { number: 4900, name: 'Discounts (contra-revenue)', account_type: 'income' },
 ];
 
-const EXPONENTS: Record<string, number> = { JPY: 0, KRW: 0, VND: 0, CLP: 0, ISK: 0, KWD: 3, BHD: 3, OMR: 3, JOD: 3, TND: 3 };
+const ZERO_DECIMAL = new Set(['JPY', 'KRW', 'VND', 'CLP', 'ISK']);
+/** Account types the accounts listing's `company_id` filter applies to (bank and credit card accounts). */
+const BANK_TYPES = new Set(['bank', 'credit_card']);
+
+/**
+ * Decimal places an amount may have: DualEntry's OpenAPI gives line debits and credits the pattern
+ * `^(?!^[-+.]*$)[+-]?0*\d*\.?\d{0,2}0*$`, so at most 2 whatever the currency (a KWD amount in fils
+ * is refused unless its third decimal is 0); none for a zero-decimal currency.
+ */
+function exponentOf(currency: string): number {
+  return ZERO_DECIMAL.has(currency) ? 0 : 2;
+}
 
 /** Decimal text → scaled bigint at the currency's exponent, or an error text. */
 function toScaled(value: unknown, currency: string): bigint | string {
-  const exponent = EXPONENTS[currency] ?? 2;
+  const exponent = exponentOf(currency);
   const text = typeof value === 'number' ? String(value) : value;
   if (typeof text !== 'string') return 'A valid number is required.';
   const match = /^(\d+)(?:\.(\d+))?$/.exec(text.trim());
@@ -126,7 +137,7 @@ function toScaled(value: unknown, currency: string): bigint | string {
 }
 
 function fromScaled(value: bigint, currency: string): string {
-  const exponent = EXPONENTS[currency] ?? 2;
+  const exponent = exponentOf(currency);
   if (exponent === 0) return value.toString();
   const digits = value.toString().padStart(exponent + 1, '0');
   return `${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
@@ -315,19 +326,23 @@ export async function startFakeDualEntry(options: FakeDualEntryOptions = {}): Pr
     }
 
     if (resource === 'accounts' && method === 'GET') {
-      const companyFilter = url.searchParams.get('company_id');
-      const companyId = companyFilter ? Number(companyFilter) : firstCompany;
-      if (!companies.has(companyId) || !allowed.has(companyId)) return fail(res, 404, { company_id: [`Company ${companyFilter} not found.`] });
-      const inCompany = state.accounts.filter((a) => a.company_id === companyId);
       if (id !== undefined) {
-        const account = inCompany.find((a) => String(a.number) === id);
+        const account = state.accounts.find((a) => String(a.number) === id && allowed.has(a.company_id));
         return account ? send(res, 200, account) : fail(res, 404, { __all__: [`Account ${id} not found.`] });
       }
       const page = paging(url, res);
       if (!page) return;
-      const numbers = url.searchParams.getAll('numbers[]');
+      // As DualEntry's OpenAPI names them (array filters repeat the key); other keys, `numbers[]`
+      // among them, are ignored as the real API ignores them, and the listing is then unfiltered.
+      const numbers = url.searchParams.getAll('numbers');
+      const access = url.searchParams.getAll('company_id_access').map(Number);
+      // `company_id` "only filters by company_id field used in Bank and Credit Card accounts".
+      const bankCompanies = url.searchParams.getAll('company_id').map(Number);
       const active = url.searchParams.get('is_active');
-      const matching = inCompany
+      const matching = state.accounts
+        .filter((a) => allowed.has(a.company_id))
+        .filter((a) => access.length === 0 || access.includes(a.company_id))
+        .filter((a) => bankCompanies.length === 0 || (BANK_TYPES.has(a.account_type) && bankCompanies.includes(a.company_id)))
         .filter((a) => numbers.length === 0 || numbers.includes(String(a.number)))
         .filter((a) => active === null || String(a.is_active) === active);
       return send(res, 200, { items: matching.slice(page.offset, page.offset + page.limit), count: matching.length });
@@ -338,7 +353,7 @@ export async function startFakeDualEntry(options: FakeDualEntryOptions = {}): Pr
         const page = paging(url, res);
         if (!page) return;
         const search = url.searchParams.get('search');
-        const companyIds = url.searchParams.getAll('company_id[]').map(Number);
+        const companyIds = url.searchParams.getAll('company_id').map(Number);
         const start = url.searchParams.get('start_date');
         const end = url.searchParams.get('end_date');
         const matching = state.entries
