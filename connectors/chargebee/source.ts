@@ -4,7 +4,7 @@
  * lookback re-reads records that share the checkpoint's second without emitting them twice.
  */
 import { LedgersyncError } from '../../engine/errors.js';
-import type { EndpointDescriptor } from '../../engine/connector/descriptor.js';
+import { settingsOf, type EndpointDescriptor } from '../../engine/connector/descriptor.js';
 import type { ConnectorFactoryInput, Source, SourceContext, SourceEvent, SourcePage, SourceRecord, StreamReadRequest } from '../../engine/connector/types.js';
 import type { HttpConnection, QueryValue } from '../../engine/http/connection.js';
 import { pagesOf } from '../../engine/paging/pagers.js';
@@ -16,6 +16,16 @@ import { eventOf } from './events.js';
  * up to 50 characters keep the URL within what every proxy accepts.
  */
 const IDS_PER_REQUEST = 50;
+
+/** Descriptor `settings.line_item_pages.<endpoint>`: how the rest of a record's line items is read. */
+interface LineItemPages {
+  path: string;
+  items_field: string;
+  next_field: string;
+  limit_param: string;
+  offset_param: string;
+  limit: number;
+}
 
 /** The checkpoint of one Chargebee stream. */
 export interface ChargebeeCheckpoint {
@@ -83,9 +93,43 @@ export function toSourceRecord(entry: unknown, endpoint: EndpointDescriptor, whe
 export class ChargebeeSource implements Source {
   private readonly http: HttpConnection;
   private catalogVersion: string | undefined;
+  private readonly lineItemPages: ReadonlyMap<string, LineItemPages>;
 
   constructor(private readonly input: ConnectorFactoryInput) {
     this.http = chargebeeConnection(input);
+    const settings = settingsOf<{ line_item_pages?: Record<string, LineItemPages> }>(input.descriptor);
+    this.lineItemPages = new Map(Object.entries(settings.line_item_pages ?? {}).map(([endpoint, pages]) => [endpoint, { ...pages }]));
+  }
+
+  /**
+   * Reads the rest of the line items of the records that carry only a window of them (their
+   * `line_items_next_offset`), so no mapping ever sees part of a document's lines.
+   */
+  private async completeLineItems(endpointName: string, endpoint: EndpointDescriptor, records: readonly SourceRecord[]): Promise<void> {
+    const pages = this.lineItemPages.get(endpointName);
+    if (!pages) return;
+    for (const record of records) {
+      let next = record.data[pages.next_field];
+      if (next === undefined || next === null || next === '') continue;
+      const items = Array.isArray(record.data[pages.items_field]) ? [...(record.data[pages.items_field] as unknown[])] : [];
+      const path = pages.path.replace('{id}', encodeURIComponent(record.id));
+      while (typeof next === 'string' && next !== '') {
+        const response = await this.http.request({ method: 'GET', path, query: { [pages.limit_param]: pages.limit, [pages.offset_param]: next } });
+        const body = response.json<Record<string, unknown>>();
+        const document = (endpoint.record_key ? body[endpoint.record_key] : body) as Record<string, unknown> | undefined;
+        const window = document?.[pages.items_field];
+        if (!document || !Array.isArray(window)) {
+          throw new LedgersyncError('unexpected_response', 'transient', `${this.http.label} answered GET ${path} without its ${pages.items_field}`);
+        }
+        items.push(...window);
+        const following = document[pages.next_field];
+        if (following === next)
+          throw new LedgersyncError('unexpected_response', 'transient', `${this.http.label} answered GET ${path} with the same ${pages.next_field} again`);
+        next = following;
+      }
+      const { [pages.next_field]: _done, ...complete } = record.data;
+      record.data = { ...complete, [pages.items_field]: items };
+    }
   }
 
   async open(_ctx: SourceContext, streams: readonly StreamReadRequest[]): Promise<void> {
@@ -121,7 +165,9 @@ export class ChargebeeSource implements Source {
     for (let i = 0; i < ids.length; i += IDS_PER_REQUEST) {
       const query = { ...listQuery(endpoint, { ...request, checkpoint: undefined }), 'id[in]': JSON.stringify(ids.slice(i, i + IDS_PER_REQUEST)) };
       for await (const page of pagesOf(this.input.descriptor.paging, { http: this.http, path: endpoint.path, query, signal: ctx.signal })) {
-        records.push(...page.entries.map((entry) => toSourceRecord(entry, endpoint, `${this.http.label} ${endpoint.path}`)));
+        const found = page.entries.map((entry) => toSourceRecord(entry, endpoint, `${this.http.label} ${endpoint.path}`));
+        await this.completeLineItems(request.endpoint, endpoint, found);
+        records.push(...found);
       }
     }
     return records;
@@ -154,6 +200,7 @@ export class ChargebeeSource implements Source {
       signal: ctx.signal,
     })) {
       const records = page.entries.map((entry) => toSourceRecord(entry, endpoint, `${this.http.label} ${endpoint.path}`));
+      await this.completeLineItems(request.endpoint, endpoint, records);
       if (cursor) {
         for (const r of records) {
           const value = r.data[cursor.field];

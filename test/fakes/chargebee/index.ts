@@ -18,6 +18,7 @@ import { Faults, RateLimiter, type FaultKnobs } from './faults.js';
 import { emptySiteSummary, seedSite, type SeedSummary } from './seed.js';
 import { API_PREFIX, createFakeServer, listen, type RequestLogEntry } from './server.js';
 import { FakeChargebeeState } from './state.js';
+import { MAX_LINE_ITEMS_LIMIT } from './line-items.js';
 
 export type { FaultKnobs, UnavailableBody } from './faults.js';
 export type { RequestLogEntry } from './server.js';
@@ -46,6 +47,12 @@ export interface FakeChargebeeOptions {
   now?: () => number;
   /** A real limiter: more than `requests` in `perSeconds` answers 429 with Retry-After. Default off. */
   rateLimit?: { requests: number; perSeconds: number };
+  /**
+   * Line items of an invoice or credit note in one answer; beyond them the document carries
+   * `line_items_next_offset` and the rest is read with the retrieve call's `line_items_offset`.
+   * Chargebee documents no figure for lists; default 300, the most `line_items_limit` takes.
+   */
+  lineItemsPerAnswer?: number;
 }
 
 export interface FakeChargebee {
@@ -93,6 +100,7 @@ export async function startFakeChargebee(options: FakeChargebeeOptions = {}): Pr
     state,
     faults,
     requests,
+    lineItemsPerAnswer: options.lineItemsPerAnswer ?? MAX_LINE_ITEMS_LIMIT,
     ...(options.rateLimit ? { rateLimiter: new RateLimiter(options.rateLimit.requests, options.rateLimit.perSeconds) } : {}),
   });
   const port = await listen(server);

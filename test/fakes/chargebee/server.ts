@@ -22,6 +22,7 @@ import { recordPayment } from './payments.js';
 import { RESOURCE_SPECS, isResourceName, type ResourceName } from './resources.js';
 import type { FakeChargebeeState, StoredRecord } from './state.js';
 import { checkAgainstVendorSchema, vendorOperation } from './vendor-schema.js';
+import { lineItemWindow, requestedWindow } from './line-items.js';
 
 export const API_PREFIX = '/api/v2';
 
@@ -51,6 +52,8 @@ export interface ServerConfig {
   faults: Faults;
   rateLimiter?: RateLimiter;
   requests: RequestLogEntry[];
+  /** Line items of an invoice or credit note in one answer before `line_items_next_offset` (line-items.ts). */
+  lineItemsPerAnswer: number;
 }
 
 interface Reply extends StoredResponse {}
@@ -109,7 +112,12 @@ export function createFakeServer(config: ServerConfig): Server {
       const spec = RESOURCE_SPECS[first];
       if (method === 'GET' && second === undefined) {
         requireCatalog(first);
-        return jsonReply(200, listPage(first, spec, state.entries(first), query, withCustomer(first)));
+        const page = listPage(first, spec, state.entries(first), query, withCustomer(first));
+        const list = page.list.map((entry) => ({
+          ...entry,
+          [spec.singular]: lineItemWindow(first, entry[spec.singular] as StoredRecord, config.lineItemsPerAnswer),
+        }));
+        return jsonReply(200, { ...page, list });
       }
       if (method === 'GET' && second !== undefined && third === undefined) {
         requireCatalog(first);
@@ -117,7 +125,8 @@ export function createFakeServer(config: ServerConfig): Server {
         if (!record || record['deleted'] === true) {
           throw resourceNotFound(`Sorry, we couldn't find the ${spec.singular.replace(/_/g, ' ')} ${second}`, `${spec.singular}_id`);
         }
-        return jsonReply(200, { [spec.singular]: record, ...withCustomer(first)(record) });
+        const { limit, offset } = requestedWindow(record, query, config.lineItemsPerAnswer);
+        return jsonReply(200, { [spec.singular]: lineItemWindow(first, record, limit, offset), ...withCustomer(first)(record) });
       }
       if (method === 'POST' && first === 'invoices' && second !== undefined && third === 'record_payment') {
         return jsonReply(200, recordPayment(state, second, new URLSearchParams(body)));

@@ -1,0 +1,120 @@
+/**
+ * An invoice or credit note answers with a window of its line items and `line_items_next_offset`
+ * when more remain (Invoice and CreditNote in the chargebee package, v3.16). The source reads the
+ * rest with the retrieve call's `line_items_limit` and `line_items_offset`, so no mapping ever sees
+ * part of a document's lines: in listings, and in records fetched by id (webhooks).
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { installedConnectors } from '../../../app/registry.js';
+import type { Source, SourceRecord, StreamReadRequest } from '../../../engine/connector/types.js';
+import { loadPipeline } from '../../../engine/config/load.js';
+import { silentLogger } from '../../../engine/log.js';
+import { factoryInput } from '../../../engine/run/runner.js';
+import { startFakeChargebee, type FakeChargebee } from '../../fakes/chargebee/index.js';
+import { tempDir } from '../../e2e/helpers.js';
+
+const request = (endpoint: string): StreamReadRequest => ({ stream: endpoint, endpoint, lookbackSeconds: 60, params: {} });
+const ctx = { log: silentLogger, signal: new AbortController().signal, now: () => Date.now() / 1000 };
+
+let fake: FakeChargebee | undefined;
+let work: ReturnType<typeof tempDir> | undefined;
+afterEach(async () => {
+  await fake?.close();
+  work?.cleanup();
+  fake = undefined;
+  work = undefined;
+});
+
+async function chargebeeSource(f: FakeChargebee): Promise<Source> {
+  work = tempDir();
+  const file = join(work.dir, 'p.yaml');
+  writeFileSync(
+    file,
+    `version: 1
+name: lines
+source:
+  connector: chargebee
+  site: ${f.site}
+  api_key: \${KEY}
+  base_url: ${f.url}
+sink:
+  connector: jsonl
+  dir: ${join(work.dir, 'out')}
+streams:
+  - { name: invoices, endpoint: invoices, target: { object: record }, mapping: { expression: $ } }
+  - { name: credit_notes, endpoint: credit_notes, target: { object: record }, mapping: { expression: $ } }
+`,
+  );
+  const loaded = await loadPipeline(file, { connectorsDir: installedConnectors.descriptorsDir, env: { KEY: f.apiKey }, mode: 'run' });
+  expect(loaded.problems.filter((p) => p.severity === 'error')).toEqual([]);
+  return installedConnectors.modules['chargebee']!.createSource!(factoryInput(loaded.plan!, 'source', silentLogger, new AbortController().signal));
+}
+
+/** An invoice (or credit note) of the seeded site given `count` line items. */
+function withLines(f: FakeChargebee, resource: 'invoices' | 'credit_notes', count: number): { id: string; lines: unknown[] } {
+  const document = f.state.all(resource).find((d) => Array.isArray(d['line_items']) && (d['line_items'] as unknown[]).length > 0)!;
+  const template = (document['line_items'] as Array<Record<string, unknown>>)[0]!;
+  const lines = Array.from({ length: count }, (_, i) => ({ ...template, id: `li_many_${i}` }));
+  f.state.touch(resource, document.id, { line_items: lines } as never);
+  return { id: document.id, lines };
+}
+
+async function readAll(source: Source, endpoint: string): Promise<SourceRecord[]> {
+  const records: SourceRecord[] = [];
+  for await (const page of source.read(request(endpoint), ctx)) records.push(...page.records);
+  return records;
+}
+
+describe('Chargebee line items beyond one answer', () => {
+  it('the fake answers a window of the lines with line_items_next_offset, and serves the rest by retrieve', async () => {
+    fake = await startFakeChargebee({ customers: 12, lineItemsPerAnswer: 2 });
+    const { id } = withLines(fake, 'invoices', 5);
+    const auth = { authorization: `Basic ${Buffer.from(`${fake.apiKey}:`).toString('base64')}` };
+    const listed = (await (await fetch(`${fake.url}/invoices?limit=100&id[in]=${encodeURIComponent(JSON.stringify([id]))}`, { headers: auth })).json()) as {
+      list: Array<{ invoice: Record<string, unknown> }>;
+    };
+    const invoice = listed.list[0]!.invoice;
+    expect((invoice['line_items'] as unknown[]).length).toBe(2);
+    expect(typeof invoice['line_items_next_offset']).toBe('string');
+    const rest = (await (
+      await fetch(`${fake.url}/invoices/${id}?line_items_limit=300&line_items_offset=${invoice['line_items_next_offset']}`, { headers: auth })
+    ).json()) as { invoice: Record<string, unknown> };
+    expect((rest.invoice['line_items'] as Array<{ id: string }>).map((l) => l.id)).toEqual(['li_many_2', 'li_many_3', 'li_many_4']);
+    expect(rest.invoice['line_items_next_offset']).toBeUndefined();
+    const refused = await fetch(`${fake.url}/invoices/${id}?line_items_limit=301`, { headers: auth });
+    expect(refused.status).toBe(400);
+  });
+
+  it('a listing gives every line of a long invoice and credit note, read through their retrieve calls', async () => {
+    fake = await startFakeChargebee({ customers: 12, lineItemsPerAnswer: 3 });
+    const invoice = withLines(fake, 'invoices', 8);
+    const note = withLines(fake, 'credit_notes', 4);
+    const source = await chargebeeSource(fake);
+    await source.open?.(ctx, [request('invoices'), request('credit_notes')]);
+
+    const invoices = await readAll(source, 'invoices');
+    const long = invoices.find((r) => r.id === invoice.id)!;
+    expect((long.data['line_items'] as Array<{ id: string }>).map((l) => l.id)).toEqual(invoice.lines.map((l) => (l as { id: string }).id));
+    expect(long.data['line_items_next_offset']).toBeUndefined();
+    expect(invoices.every((r) => r.data['line_items_next_offset'] === undefined)).toBe(true);
+    const notes = await readAll(source, 'credit_notes');
+    expect((notes.find((r) => r.id === note.id)!.data['line_items'] as unknown[]).length).toBe(4);
+
+    // The rest came in windows of the largest size Chargebee takes, 300, from the offset given.
+    const retrieves = fake.requests.filter((r) => r.path.endsWith(`/invoices/${invoice.id}`));
+    expect(retrieves).toHaveLength(1);
+    expect(retrieves[0]!.query).toMatchObject({ line_items_limit: '300', line_items_offset: expect.any(String) });
+  });
+
+  it('records fetched by id (a webhook) are completed the same way', async () => {
+    fake = await startFakeChargebee({ customers: 12, lineItemsPerAnswer: 2 });
+    const invoice = withLines(fake, 'invoices', 7);
+    const source = await chargebeeSource(fake);
+    await source.open?.(ctx, [request('invoices')]);
+    const [fetched] = await source.fetch!(request('invoices'), [invoice.id], ctx);
+    expect((fetched!.data['line_items'] as unknown[]).length).toBe(7);
+    expect(fetched!.data['line_items_next_offset']).toBeUndefined();
+  });
+});
