@@ -7,7 +7,7 @@
  * left is the part still to apply and release.
  */
 import { LedgersyncError } from '../../engine/errors.js';
-import { sumDecimal } from '../../domain/money/decimal.js';
+import { sameDecimal, sumDecimal } from '../../domain/money/decimal.js';
 import { isPlainObject, type Plain } from './values.js';
 
 /** Descriptor `settings.application_history.<entity>`. */
@@ -55,7 +55,7 @@ export function unreleasedApplications(mapped: Plain, current: Plain, history: A
         },
       );
     }
-    if (/^0*(\.0*)?$/.test(rest.replace(/^-/, ''))) continue;
+    if (sameDecimal(rest, '0')) continue;
     if (rest.startsWith('-')) {
       const releasedAmount = sumDecimal(matching.map((done) => String(done[releasedAmountField])));
       throw new LedgersyncError(

@@ -321,8 +321,10 @@ export class AcumaticaSink implements Sink {
       this.counters.updates++;
       saved = (await this.api.put(entity, { id: current['id'], ...diff }, { retrySafe: true })) ?? current;
     }
-    const applicationsChanged = history ? unreleased.length > 0 : (this.settings.rereleaseOnChange[entity] ?? []).some((field) => diff?.[field] !== undefined);
-    const released = await this.releaseIfAsked(job, saved, applicationsChanged, ctx);
+    const applicationsToRelease = history
+      ? unreleased.length > 0
+      : (this.settings.rereleaseOnChange[entity] ?? []).some((field) => diff?.[field] !== undefined);
+    const released = await this.releaseIfAsked(job, saved, applicationsToRelease, ctx);
     const targetId = this.targetIdOf(entity, saved);
     if (ours) return { status: 'created', targetId };
     if (diff || released) return { status: 'updated', targetId };
@@ -331,11 +333,12 @@ export class AcumaticaSink implements Sink {
 
   // ---- step 3: release ----
 
-  private async releaseIfAsked(job: Job, saved: Plain, applicationsChanged: boolean, ctx: SinkContext): Promise<boolean> {
+  /** `applicationsToRelease`: a released document has applications waiting for a release again. */
+  private async releaseIfAsked(job: Job, saved: Plain, applicationsToRelease: boolean, ctx: SinkContext): Promise<boolean> {
     const action = this.settings.releaseActions[job.entity];
     if (!job.release || !action) return false;
     const status = textOf(saved['Status']) ?? '';
-    const releasable = this.settings.releasableStatuses.has(status) || (applicationsChanged && !this.settings.unreleasedStatuses.has(status));
+    const releasable = this.settings.releasableStatuses.has(status) || (applicationsToRelease && !this.settings.unreleasedStatuses.has(status));
     if (!releasable) return false;
     const keys = Object.fromEntries(this.settings.keys[job.entity]!.map((key) => [key, saved[key]]));
     for (let attempt = 1; ; attempt++) {
@@ -349,7 +352,7 @@ export class AcumaticaSink implements Sink {
         if (!(error instanceof LedgersyncError) || (!lost && attempt === 1)) throw error;
         // The document's status says whether a release happened, except for a re-release (its status is
         // the same before and after): then the application history does, where there is one.
-        const rerelease = applicationsChanged && !this.settings.releasableStatuses.has(status);
+        const rerelease = applicationsToRelease && !this.settings.releasableStatuses.has(status);
         const history = this.settings.applicationHistory[job.entity];
         if (rerelease && !history) throw this.unconfirmedRelease(job, keys, action, error);
         const now = await this.lookUpOne(job);

@@ -15,7 +15,7 @@ import { factoryInput } from '../../../engine/run/runner.js';
 import { startFakeChargebee, type FakeChargebee } from '../../fakes/chargebee/index.js';
 import { tempDir } from '../../e2e/helpers.js';
 
-const request = (endpoint: string): StreamReadRequest => ({ stream: endpoint, endpoint, lookbackSeconds: 60, params: {} });
+const request = (endpoint: string): StreamReadRequest => ({ stream: endpoint, endpoint, checkpoint: undefined, lookbackSeconds: 60, params: {} });
 const ctx = { log: silentLogger, signal: new AbortController().signal, now: () => Date.now() / 1000 };
 
 let fake: FakeChargebee | undefined;
@@ -55,7 +55,7 @@ streams:
 /** An invoice (or credit note) of the seeded site given `count` line items. */
 function withLines(f: FakeChargebee, resource: 'invoices' | 'credit_notes', count: number): { id: string; lines: unknown[] } {
   const document = f.state.all(resource).find((d) => Array.isArray(d['line_items']) && (d['line_items'] as unknown[]).length > 0)!;
-  const template = (document['line_items'] as Array<Record<string, unknown>>)[0]!;
+  const template = (document['line_items'] as unknown as Array<Record<string, unknown>>)[0]!;
   const lines = Array.from({ length: count }, (_, i) => ({ ...template, id: `li_many_${i}` }));
   f.state.touch(resource, document.id, { line_items: lines } as never);
   return { id: document.id, lines };
