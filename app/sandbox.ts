@@ -77,7 +77,13 @@ const targets: Record<string, Target> = {
     async start() {
       const ledger = await startFakeDualEntry();
       return {
-        env: { DUALENTRY_API_KEY: ledger.apiKey, DUALENTRY_COMPANY_ID: String(ledger.companyId), DUALENTRY_BASE_URL: ledger.url },
+        env: {
+          DUALENTRY_API_KEY: ledger.apiKey,
+          DUALENTRY_COMPANY_ID: String(ledger.companyId),
+          DUALENTRY_BASE_URL: ledger.url,
+          // The fake company's account for rounding KWD (3 decimals) to DualEntry's 2.
+          DUALENTRY_ROUNDING_ACCOUNT: '7990',
+        },
         close: () => ledger.close(),
         landed: () => {
           const entries = ledger.state.entries;

@@ -12,7 +12,8 @@ export const dualEntryErrorCodes = {
     },
     dualentry_amount_precision: {
       kind: 'record',
-      meaning: 'a journal line of a 3-decimal currency (KWD, BHD…) has a non-zero third decimal, and DualEntry keeps 2; nothing of that journal is posted',
+      meaning:
+        'a journal line of a 3-decimal currency (KWD, BHD…) has a non-zero third decimal, DualEntry keeps 2, and the sink has no rounding_account; nothing of that journal is posted',
     },
     dualentry_period_locked: {
       kind: 'config',
@@ -20,6 +21,7 @@ export const dualEntryErrorCodes = {
         'the entry date falls in a locked DualEntry period; the message names the period to reopen (hit by automatic posting, the period waits in retry and the run exits 1)',
     },
     invalid_company_id: { kind: 'config', meaning: 'sink.company_id is not a DualEntry company ID (a positive number)' },
+    invalid_rounding_account: { kind: 'config', meaning: 'sink.rounding_account is not a DualEntry account number' },
     invalid_record_status: { kind: 'config', meaning: 'sink.record_status is neither draft nor posted' },
     invalid_revenue_recognition: { kind: 'config', meaning: 'the revenue_recognition: block breaks its schema' },
     revenue_recognition_missing: { kind: 'config', meaning: 'revenue documents reached DualEntry but the pipeline has no revenue_recognition: block' },

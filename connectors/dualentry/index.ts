@@ -57,6 +57,24 @@ function recordStatusOf(input: ConnectorFactoryInput): 'draft' | 'posted' {
   return recordStatus;
 }
 
+/** `sink.rounding_account`: a DualEntry account number, or none (empty or absent). */
+function roundingAccountOf(input: ConnectorFactoryInput): string | undefined {
+  const value = input.connection['rounding_account'];
+  if (value === undefined || value === null || value === '') return undefined;
+  const text = String(value).trim();
+  if (!/^\d{1,12}$/.test(text)) {
+    throw new LedgersyncError(
+      'invalid_rounding_account',
+      'config',
+      `sink.rounding_account must be a DualEntry account number (digits only), received ${JSON.stringify(value)}`,
+      {
+        fix: 'set it to the number of the account that takes rounding differences, e.g. 7990, or leave it empty',
+      },
+    );
+  }
+  return text;
+}
+
 /** The prefix of every memo's deterministic reference: unique per pipeline and company. */
 function refPrefixOf(pipeline: string, companyId: number): string {
   return `ls-${createHash('sha256').update(`${pipeline}\u0000${companyId}`).digest('hex').slice(0, 8)}`;
@@ -67,6 +85,7 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
   registerSecret(apiKey);
   const companyId = companyIdOf(input);
   const recordStatus = recordStatusOf(input);
+  const roundingAccount = roundingAccountOf(input);
   const settings: RevrecSettings | undefined =
     input.extensions['revenue_recognition'] === undefined ? undefined : parseRevrecSettings(input.extensions['revenue_recognition']);
   const calendar = new PeriodCalendar(settings?.period ?? 'month', input.timezone || 'UTC');
@@ -80,6 +99,7 @@ export function createDualEntrySink(input: ConnectorFactoryInput, options: DualE
     api: new DualEntryApi(http, companyId, input.descriptor.paging),
     companyId,
     recordStatus,
+    ...(roundingAccount ? { roundingAccount } : {}),
     settings,
     calendar,
     resolveAccount,

@@ -10,7 +10,7 @@ import type { KeyValueStore, SinkRecord, SinkResult } from '../../engine/connect
 import type { Logger } from '../../engine/log.js';
 import { assertBalanced, type JournalDraft } from '../../domain/revrec/journal.js';
 import type { DualEntryApi, DualEntryEntry, DualEntryEntryBody } from './api.js';
-import { assertPostable, entryLines } from './entry-lines.js';
+import { entryLines, fitToDualEntry } from './entry-lines.js';
 import { parseReadyJournal, type ReadyJournal } from './documents.js';
 
 interface PostedJournal {
@@ -27,6 +27,8 @@ export interface ReadyJournalPosterDeps {
   kv: KeyValueStore;
   refPrefix: string;
   recordStatus: 'draft' | 'posted';
+  /** `sink.rounding_account` (entry-lines.ts). */
+  roundingAccount?: string;
   log: Logger;
 }
 
@@ -40,8 +42,7 @@ export class ReadyJournalPoster {
       try {
         const journal = parseReadyJournal(record.sourceId, record.data);
         assertBalanced(journal.journal);
-        assertPostable(journal.journal, `journal ${record.sourceId}`);
-        return journal;
+        return { ...journal, journal: fitToDualEntry(journal.journal, this.deps.roundingAccount, `journal ${record.sourceId}`) };
       } catch (error) {
         const e = asLedgersyncError(error, 'record');
         // An unbalanced export is the file's problem, not ours: it is dead-lettered with the totals.
@@ -174,7 +175,7 @@ export class ReadyJournalPoster {
       memo: `${memo} [${ref}]`.trim(),
       currency_iso_4217_code: journal.currency,
       record_status: this.deps.recordStatus,
-      items: entryLines(journal, `journal ${ref}`),
+      items: entryLines(journal, this.deps.roundingAccount, `journal ${ref}`),
       attachments: [],
       custom_fields: [],
     };

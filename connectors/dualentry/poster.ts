@@ -20,7 +20,7 @@ import {
 } from '../../domain/revrec/journal.js';
 import { formatMinor } from '../../domain/money/money.js';
 import type { DualEntryApi, DualEntryEntry, DualEntryEntryBody } from './api.js';
-import { assertPostable, entryLines } from './entry-lines.js';
+import { entryLines, fitToDualEntry } from './entry-lines.js';
 import type { PostingKind, PostingRecord, RevrecLedger, StoredRow } from './revrec-ledger.js';
 import type { RevrecSettings } from './settings.js';
 
@@ -53,6 +53,8 @@ export interface PosterDeps {
   /** Prefix of the deterministic reference put in every memo (unique per pipeline and company). */
   refPrefix: string;
   recordStatus: 'draft' | 'posted';
+  /** `sink.rounding_account`: takes what rounding a 3-decimal currency to DualEntry's 2 moves (entry-lines.ts). */
+  roundingAccount?: string;
   log: Logger;
   runId: string;
   /** Confirms the company exists and the key reaches it; done once per sink, shared with `open()`. */
@@ -246,8 +248,8 @@ export class RevrecPoster {
     const numbers = new Set<string>();
     for (const step of steps) {
       assertBalanced(step.journal);
-      assertPostable(step.journal, `period ${periodKey} ${step.currency} ${step.kind}`);
-      for (const line of step.journal.lines) {
+      const fitted = fitToDualEntry(step.journal, this.deps.roundingAccount, `period ${periodKey} ${step.currency} ${step.kind}`);
+      for (const line of fitted.lines) {
         if (!/^\d{1,12}$/.test(line.account)) {
           throw this.accountError(line.account, steps, `"${line.account}" is not a DualEntry account number (digits only)`);
         }
@@ -277,7 +279,7 @@ export class RevrecPoster {
       memo,
       currency_iso_4217_code: step.currency,
       record_status: this.deps.recordStatus,
-      items: entryLines(step.journal, `period ${periodKey} ${step.currency} ${step.kind}`),
+      items: entryLines(step.journal, this.deps.roundingAccount, `period ${periodKey} ${step.currency} ${step.kind}`),
       attachments: [],
       custom_fields: [],
     };

@@ -21,7 +21,8 @@ export interface DualEntrySinkOptions {
 }
 
 /** What the sink works with, read and checked from the pipeline by `createDualEntrySink`. */
-export interface DualEntrySinkParts extends Pick<PosterDeps, 'api' | 'calendar' | 'resolveAccount' | 'describeMapping' | 'refPrefix' | 'recordStatus'> {
+export interface DualEntrySinkParts
+  extends Pick<PosterDeps, 'api' | 'calendar' | 'resolveAccount' | 'describeMapping' | 'refPrefix' | 'recordStatus' | 'roundingAccount'> {
   companyId: number;
   /** The pipeline's `revenue_recognition:` block, if it has one (revenue documents need it). */
   settings: RevrecSettings | undefined;
@@ -86,7 +87,7 @@ export class DualEntrySink implements Sink {
     }
     if (ready.length) {
       const { api, refPrefix, recordStatus } = this.parts;
-      this.journals ??= new ReadyJournalPoster({ api, kv: ctx.kv, refPrefix, recordStatus, log: ctx.log });
+      this.journals ??= new ReadyJournalPoster({ api, kv: ctx.kv, refPrefix, recordStatus, log: ctx.log, ...this.rounding() });
       const posted = await this.journals.post(ready.map((r) => r.record));
       ready.forEach((r, i) => {
         results[r.index] = posted[i]!;
@@ -134,6 +135,10 @@ export class DualEntrySink implements Sink {
     return this.companyCheck;
   }
 
+  private rounding(): { roundingAccount?: string } {
+    return this.parts.roundingAccount ? { roundingAccount: this.parts.roundingAccount } : {};
+  }
+
   private requireSettings(): RevrecSettings {
     if (!this.parts.settings) {
       throw new LedgersyncError(
@@ -159,6 +164,7 @@ export class DualEntrySink implements Sink {
       describeMapping,
       refPrefix,
       recordStatus,
+      ...this.rounding(),
       log: ctx.log,
       runId: ctx.runId,
       checkCompany: () => this.checkCompany(),

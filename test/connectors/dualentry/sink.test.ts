@@ -245,6 +245,36 @@ describe('DualEntry sink: period posting', () => {
     expect(fake.state.entries.map((e) => e.items.find((i) => i.account_number === 4000)?.credit)).toEqual(['5484', '17.00']);
   });
 
+  it("with a rounding account, rounds a KWD journal to DualEntry's 2 decimals line by line and posts the difference there, balanced", async () => {
+    const ctx = sinkContext();
+    const sink = createDualEntrySink(factoryInput({ ...base(), connection: { rounding_account: '7990' } }));
+    await sink.write(
+      [
+        documentRecord('inv_kwd', {
+          kind: 'invoice',
+          date: at(2026, 1, 15),
+          currency: 'KWD',
+          lines: [{ id: 'l', amount: 1000, date_from: at(2026, 1, 15), date_to: at(2026, 2, 15), accounting_code: 'SAAS' }],
+        }),
+      ],
+      ctx,
+    );
+    const outcome = await sink.post('2026-01', { repost: false }, ctx);
+    expect(outcome.status).toBe('posted');
+    const [entry] = fake.state.entries;
+    const items = entry!.items.map((i) => [i.account_number, i.debit, i.credit, i.memo]);
+    // 0.548 recognised in January: every amount rounded to 2 decimals, the difference on 7990.
+    for (const [, debit, credit] of items) expect(`${debit} ${credit}`).toMatch(/^\d+\.\d{2} \d+\.\d{2}$/);
+    const cents = (text: unknown) => Math.round(Number(text) * 100);
+    expect(items.reduce((sum, [, debit, credit]) => sum + cents(debit) - cents(credit), 0)).toBe(0);
+    expect(items).toEqual([
+      [1200, '1.00', '0.00', 'Billed to accounts receivable (SAAS)'],
+      [2400, '0.00', '1.00', 'Billed to deferred revenue (SAAS)'],
+      [2400, '0.55', '0.00', 'Deferred revenue released (SAAS)'],
+      [4000, '0.00', '0.55', 'Revenue recognized (SAAS)'],
+    ]);
+  });
+
   it('refuses a KWD journal whose fils DualEntry cannot hold (it keeps 2 decimals), posting nothing of the period', async () => {
     const ctx = sinkContext();
     const sink = createDualEntrySink(factoryInput(base()));
@@ -271,7 +301,7 @@ describe('DualEntry sink: period posting', () => {
     expect(outcome.error!.message).toMatch(
       /^period 2026-01 KWD \w+: DualEntry keeps 2 decimal places, and \d+ KWD line\(s\) need 3 \(.*4000 0\.548.*\); nothing was posted$/,
     );
-    expect(outcome.error!.fix).toMatch(/does not round money/);
+    expect(outcome.error!.fix).toMatch(/sink.rounding_account/);
     expect(fake.state.entries).toEqual([]);
   });
 
@@ -453,7 +483,7 @@ describe('status and the example pipeline', () => {
     const file = `${mkdtempSync(`${tmpdir()}/revrec-`)}/bad.yaml`;
     writeFileSync(file, readFileSync(example, 'utf8').replace('  period: month\n', '  period: week\n'));
     const { problems } = await loadPipeline(file, { mode: 'validate', env: {}, connectorsDir: installedConnectors.descriptorsDir });
-    expect(problems.map((p) => [p.path, p.line])).toContainEqual(['/revenue_recognition/period', 40]);
+    expect(problems.map((p) => [p.path, p.line])).toContainEqual(['/revenue_recognition/period', 43]);
   });
 
   it('the example pipeline validates without problems', async () => {
@@ -542,6 +572,42 @@ describe('DualEntry sink: ready-made journals in 3-decimal currencies', () => {
       [
         ['12.34', '0.00'],
         ['0.00', '12.34'],
+      ],
+    ]);
+  });
+
+  it('with a rounding account, posts each line at 2 decimals and the difference rounding made on that account', async () => {
+    const sink = createDualEntrySink(factoryInput({ ...base(), extensions: {}, connection: { rounding_account: '7990' } }));
+    const [result] = await sink.write(
+      [
+        {
+          stream: 'export',
+          object: 'journal_entry',
+          sourceId: 'J-KWD-3',
+          deleted: false,
+          action: 'upsert',
+          contentHash: 'J-KWD-3',
+          data: {
+            date: '2026-10-31',
+            memo: 'RevRec J-KWD-3',
+            currency: 'KWD',
+            lines: [
+              { account_number: '2400', debit: '12.345' },
+              { account_number: '4000', credit: '6.172' },
+              { account_number: '4010', credit: '6.173' },
+            ],
+          },
+        },
+      ],
+      sinkContext(memoryKv()),
+    );
+    expect(result).toMatchObject({ status: 'created' });
+    expect(fake.state.entries.map((e) => e.items.map((i) => [i.account_number, i.debit, i.credit, i.memo]))).toEqual([
+      [
+        [2400, '12.35', '0.00', expect.any(String)],
+        [4000, '0.00', '6.17', expect.any(String)],
+        [4010, '0.00', '6.17', expect.any(String)],
+        [7990, '0.00', '0.01', "Rounding to DualEntry's 2 decimal places"],
       ],
     ]);
   });

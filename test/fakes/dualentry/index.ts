@@ -109,6 +109,7 @@ const DEFAULT_ACCOUNTS: Array<Pick<FakeAccount, 'number' | 'name' | 'account_typ
   { number: 4010, name: 'Services Revenue', account_type: 'income' },
   { number: 4020, name: 'Usage Revenue', account_type: 'income' },
   { number: 4900, name: 'Discounts (contra-revenue)', account_type: 'income' },
+  { number: 7990, name: 'Rounding differences', account_type: 'other_expense' },
 ];
 
 const ZERO_DECIMAL = new Set(['JPY', 'KRW', 'VND', 'CLP', 'ISK']);
