@@ -321,7 +321,8 @@ export class RevrecPoster {
       currency: step.currency,
       number: record.entryNumber,
       date,
-      amount: formatMinor(journalTotals(step.journal).debit, step.currency),
+      // What DualEntry holds: the journal as rounding to its decimals made it, if it had to.
+      amount: formatMinor(journalTotals(fitToDualEntry(step.journal, this.deps.roundingAccount, ref)).debit, step.currency),
     };
   }
 
