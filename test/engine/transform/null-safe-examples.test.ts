@@ -25,6 +25,7 @@ const FIXED: Readonly<Record<string, string | undefined>> = {
   LEDGERSYNC_JSONATA: undefined,
   ACUMATICA_URL: 'https://acme.acumatica.example',
   ACUMATICA_ENDPOINT_VERSION: '24.200.001',
+  DUALENTRY_ROUNDING_ACCOUNT: '7990',
 };
 const env = new Proxy({} as Record<string, string>, {
   get: (_t, key) => {
