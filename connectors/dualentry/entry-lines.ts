@@ -18,9 +18,8 @@ const DUALENTRY_DECIMALS = 2;
 /** The memo of the line that takes what rounding to DualEntry's decimals moved. */
 export const ROUNDING_MEMO = "Rounding to DualEntry's 2 decimal places";
 
-/** The DualEntry lines of `journal` as `fitToDualEntry` makes it (positions from 1). */
-export function entryLines(journal: JournalDraft, roundingAccount: string | undefined, describe: string): DualEntryEntryLine[] {
-  const fitted = fitToDualEntry(journal, roundingAccount, describe);
+/** The DualEntry lines (positions from 1) of a journal `fitToDualEntry` returned. */
+export function entryLines(fitted: JournalDraft): DualEntryEntryLine[] {
   return fitted.lines.map((line, i) => ({
     account_number: Number(line.account),
     debit: formatMinor(line.debit, fitted.currency),

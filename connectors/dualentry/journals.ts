@@ -175,7 +175,8 @@ export class ReadyJournalPoster {
       memo: `${memo} [${ref}]`.trim(),
       currency_iso_4217_code: journal.currency,
       record_status: this.deps.recordStatus,
-      items: entryLines(journal, this.deps.roundingAccount, `journal ${ref}`),
+      // Fitted to DualEntry's decimals when the record was read (a reversal repeats a fitted journal).
+      items: entryLines(journal),
       attachments: [],
       custom_fields: [],
     };

@@ -272,6 +272,8 @@ export class RevrecPoster {
     const ref = `${this.deps.refPrefix}-${periodKey}-${step.currency}-${step.kind[0]}${sequence}`;
     const memo = `${step.memo} [${ref}]`;
     const date = this.entryDate(periodKey);
+    // What DualEntry will hold: the journal rounded to its decimals, if it had to be.
+    const fitted = fitToDualEntry(step.journal, this.deps.roundingAccount, `period ${periodKey} ${step.currency} ${step.kind}`);
     const body: DualEntryEntryBody = {
       date,
       transaction_date: date,
@@ -279,7 +281,7 @@ export class RevrecPoster {
       memo,
       currency_iso_4217_code: step.currency,
       record_status: this.deps.recordStatus,
-      items: entryLines(step.journal, this.deps.roundingAccount, `period ${periodKey} ${step.currency} ${step.kind}`),
+      items: entryLines(fitted),
       attachments: [],
       custom_fields: [],
     };
@@ -321,8 +323,7 @@ export class RevrecPoster {
       currency: step.currency,
       number: record.entryNumber,
       date,
-      // What DualEntry holds: the journal as rounding to its decimals made it, if it had to.
-      amount: formatMinor(journalTotals(fitToDualEntry(step.journal, this.deps.roundingAccount, ref)).debit, step.currency),
+      amount: formatMinor(journalTotals(fitted).debit, step.currency),
     };
   }
 

@@ -1,7 +1,7 @@
 /** What of a payment's mapped applications is still to apply, given what Acumatica has released. */
 import { describe, expect, it } from 'vitest';
-import { LedgersyncError } from '../../../engine/errors.js';
 import { type ApplicationHistory, unreleasedApplications, withApplications } from '../../../connectors/acumatica/applications.js';
+import { thrownLedgersyncError } from '../../support/thrown.js';
 
 const HISTORY: ApplicationHistory = {
   pending: 'DocumentsToApply',
@@ -11,16 +11,6 @@ const HISTORY: ApplicationHistory = {
 };
 const released = (ref: string, amount: number | string, type = 'Invoice') => ({ AdjustedDocType: type, AdjustedRefNbr: ref, AmountPaid: amount });
 const mapped = (...rows: Array<Record<string, unknown>>) => ({ PaymentRef: 'txn_1', DocumentsToApply: rows });
-
-function thrown(fn: () => unknown): LedgersyncError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof LedgersyncError) return error;
-    throw error;
-  }
-  throw new Error('nothing was thrown');
-}
 
 describe('unreleasedApplications', () => {
   it('keeps every row while nothing is released', () => {
@@ -53,7 +43,7 @@ describe('unreleasedApplications', () => {
   });
 
   it('refuses to lower a released application, naming the document, both amounts and how to reverse it', () => {
-    const error = thrown(() =>
+    const error = thrownLedgersyncError(() =>
       unreleasedApplications(
         mapped({ DocType: 'Invoice', ReferenceNbr: 'AR000001', AmountPaid: '5.00' }),
         { ApplicationHistory: [released('AR000001', 10)] },
@@ -73,7 +63,7 @@ describe('unreleasedApplications', () => {
   });
 
   it('an amount that is no decimal (a float in exponent form) is a transient error, never a guess', () => {
-    const error = thrown(() =>
+    const error = thrownLedgersyncError(() =>
       unreleasedApplications(
         mapped({ DocType: 'Invoice', ReferenceNbr: 'AR000001', AmountPaid: '10.00' }),
         { ApplicationHistory: [released('AR000001', 1e-7)] },

@@ -1,23 +1,13 @@
-/**
- * Product Catalog 1.0 plans and addons: their list operations take no sort_by (ListPlanBodySchema,
- * ListAddonBodySchema in the chargebee package), so they are listed in Chargebee's default order
- * and checkpointed only once the listing has been read to the end. Subscriptions are read with
- * include_deleted (ListSubscriptionBodySchema has it), so a deleted subscription reaches the pipeline.
- */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { installedConnectors } from '../../../app/registry.js';
 import { listQuery } from '../../../connectors/chargebee/source.js';
 import type { ConnectorDescriptor } from '../../../engine/connector/descriptor.js';
 import type { Source, SourcePage, StreamReadRequest } from '../../../engine/connector/types.js';
-import { loadPipeline } from '../../../engine/config/load.js';
 import { silentLogger } from '../../../engine/log.js';
-import { factoryInput } from '../../../engine/run/runner.js';
 import { startFakeChargebee, SEED_FACTS, type FakeChargebee } from '../../fakes/chargebee/index.js';
 import { tempDir } from '../../e2e/helpers.js';
+import { chargebeeSourceFor } from './source-harness.js';
 
 const descriptor = {
   ...parse(readFileSync(new URL('../../../connectors/chargebee/connector.yaml', import.meta.url), 'utf8')),
@@ -36,26 +26,7 @@ afterEach(async () => {
 
 async function chargebeeSource(f: FakeChargebee): Promise<Source> {
   work = tempDir();
-  const file = join(work.dir, 'p.yaml');
-  writeFileSync(
-    file,
-    `version: 1
-name: catalog
-source:
-  connector: chargebee
-  site: ${f.site}
-  api_key: \${KEY}
-  base_url: ${f.url}
-sink:
-  connector: jsonl
-  dir: ${join(work.dir, 'out')}
-streams:
-  - { name: plans, endpoint: plans, target: { object: record }, mapping: { expression: $ } }
-`,
-  );
-  const loaded = await loadPipeline(file, { connectorsDir: installedConnectors.descriptorsDir, env: { KEY: f.apiKey }, mode: 'run' });
-  expect(loaded.problems.filter((p) => p.severity === 'error')).toEqual([]);
-  return installedConnectors.modules['chargebee']!.createSource!(factoryInput(loaded.plan!, 'source', silentLogger, new AbortController().signal));
+  return chargebeeSourceFor(f, work.dir, ['plans']);
 }
 
 const ctx = (now: number) => ({ log: silentLogger, signal: new AbortController().signal, now: () => now });

@@ -20,29 +20,14 @@ import { tempDir } from '../../e2e/helpers.js';
 import { REVERSE, startSandbox, type Sandbox } from '../sage-intacct/e2e-harness.js';
 import { intacctInput, sinkContext } from '../sage-intacct/helpers.js';
 import { customer, invoice } from '../sage-intacct/scenario.js';
+import { writeChargebeeSourcePipeline } from './source-harness.js';
 
 const captured: RequestLogEntry[] = [];
 let work: ReturnType<typeof tempDir>;
 
 function sourcePipeline(fake: FakeChargebee, endpoints: readonly string[]): string {
-  const file = join(work.dir, `source-${fake.catalogVersion}.yaml`);
-  writeFileSync(
-    file,
-    `version: 1
-name: conformance-${fake.catalogVersion}
-source:
-  connector: chargebee
-  site: ${fake.site}
-  api_key: \${KEY}
-  base_url: ${fake.url}
-sink:
-  connector: jsonl
-  dir: ${join(work.dir, `out-${fake.catalogVersion}`)}
-streams:
-${endpoints.map((e) => `  - { name: ${e}, endpoint: ${e}, target: { object: record }, mapping: { expression: $ } }`).join('\n')}
-`,
-  );
-  return file;
+  const v = fake.catalogVersion;
+  return writeChargebeeSourcePipeline(fake, join(work.dir, `source-${v}.yaml`), join(work.dir, `out-${v}`), endpoints, `conformance-${v}`);
 }
 
 async function runSource(fake: FakeChargebee, endpoints: readonly string[]): Promise<void> {

@@ -1,19 +1,9 @@
-/**
- * An invoice or credit note answers with a window of its line items and `line_items_next_offset`
- * when more remain (Invoice and CreditNote in the chargebee package, v3.16). The source reads the
- * rest with the retrieve call's `line_items_limit` and `line_items_offset`, so no mapping ever sees
- * part of a document's lines: in listings, and in records fetched by id (webhooks).
- */
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { installedConnectors } from '../../../app/registry.js';
 import type { Source, SourceRecord, StreamReadRequest } from '../../../engine/connector/types.js';
-import { loadPipeline } from '../../../engine/config/load.js';
 import { silentLogger } from '../../../engine/log.js';
-import { factoryInput } from '../../../engine/run/runner.js';
 import { startFakeChargebee, type FakeChargebee } from '../../fakes/chargebee/index.js';
 import { tempDir } from '../../e2e/helpers.js';
+import { chargebeeSourceFor } from './source-harness.js';
 
 const request = (endpoint: string): StreamReadRequest => ({ stream: endpoint, endpoint, checkpoint: undefined, lookbackSeconds: 60, params: {} });
 const ctx = { log: silentLogger, signal: new AbortController().signal, now: () => Date.now() / 1000 };
@@ -29,27 +19,7 @@ afterEach(async () => {
 
 async function chargebeeSource(f: FakeChargebee): Promise<Source> {
   work = tempDir();
-  const file = join(work.dir, 'p.yaml');
-  writeFileSync(
-    file,
-    `version: 1
-name: lines
-source:
-  connector: chargebee
-  site: ${f.site}
-  api_key: \${KEY}
-  base_url: ${f.url}
-sink:
-  connector: jsonl
-  dir: ${join(work.dir, 'out')}
-streams:
-  - { name: invoices, endpoint: invoices, target: { object: record }, mapping: { expression: $ } }
-  - { name: credit_notes, endpoint: credit_notes, target: { object: record }, mapping: { expression: $ } }
-`,
-  );
-  const loaded = await loadPipeline(file, { connectorsDir: installedConnectors.descriptorsDir, env: { KEY: f.apiKey }, mode: 'run' });
-  expect(loaded.problems.filter((p) => p.severity === 'error')).toEqual([]);
-  return installedConnectors.modules['chargebee']!.createSource!(factoryInput(loaded.plan!, 'source', silentLogger, new AbortController().signal));
+  return chargebeeSourceFor(f, work.dir, ['invoices', 'credit_notes']);
 }
 
 /** An invoice (or credit note) of the seeded site given `count` line items. */

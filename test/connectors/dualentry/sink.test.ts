@@ -19,6 +19,26 @@ afterEach(async () => {
 const posts = () => fake.state.requests.filter((r) => r.method === 'POST');
 const base = () => ({ url: fake.url, apiKey: fake.apiKey, companyId: fake.companyId });
 
+/** An invoice of one SAAS line of `amount` minor units, served 2026-01-15 to 2026-02-15. */
+const januaryInvoice = (id: string, currency: string, amount: number) =>
+  documentRecord(id, {
+    kind: 'invoice',
+    date: at(2026, 1, 15),
+    currency,
+    lines: [{ id: 'l', amount, date_from: at(2026, 1, 15), date_to: at(2026, 2, 15), accounting_code: 'SAAS' }],
+  });
+
+/** A ready-made KWD journal (`journal_entry`) of the given lines. */
+const kwdJournal = (id: string, lines: Array<Record<string, string>>) => ({
+  stream: 'export',
+  object: 'journal_entry',
+  sourceId: id,
+  deleted: false,
+  action: 'upsert' as const,
+  contentHash: id,
+  data: { date: '2026-10-31', memo: `RevRec ${id}`, currency: 'KWD', lines },
+});
+
 describe('DualEntry descriptor', () => {
   it('passes the connector schema and declares the revenue_recognition block', () => {
     const loaded = loadDescriptorFile(dualEntryDescriptor().dir + '/connector.yaml', 'dualentry');
@@ -221,19 +241,9 @@ describe('DualEntry sink: period posting', () => {
     const sink = createDualEntrySink(factoryInput(base()));
     await sink.write(
       [
-        documentRecord('inv_jpy', {
-          kind: 'invoice',
-          date: at(2026, 1, 15),
-          currency: 'JPY',
-          lines: [{ id: 'l', amount: 10000, date_from: at(2026, 1, 15), date_to: at(2026, 2, 15), accounting_code: 'SAAS' }],
-        }),
+        januaryInvoice('inv_jpy', 'JPY', 10000),
         // 31.000 KWD over 31 days: 17.000 in January, an amount DualEntry's 2 decimals hold exactly.
-        documentRecord('inv_kwd', {
-          kind: 'invoice',
-          date: at(2026, 1, 15),
-          currency: 'KWD',
-          lines: [{ id: 'l', amount: 31000, date_from: at(2026, 1, 15), date_to: at(2026, 2, 15), accounting_code: 'SAAS' }],
-        }),
+        januaryInvoice('inv_kwd', 'KWD', 31000),
       ],
       ctx,
     );
@@ -245,20 +255,10 @@ describe('DualEntry sink: period posting', () => {
     expect(fake.state.entries.map((e) => e.items.find((i) => i.account_number === 4000)?.credit)).toEqual(['5484', '17.00']);
   });
 
-  it("with a rounding account, rounds a KWD journal to DualEntry's 2 decimals line by line and posts the difference there, balanced", async () => {
+  it("with a rounding account, rounds a period's KWD journal to DualEntry's 2 decimals line by line, balanced (no difference left for it here)", async () => {
     const ctx = sinkContext();
     const sink = createDualEntrySink(factoryInput({ ...base(), connection: { rounding_account: '7990' } }));
-    await sink.write(
-      [
-        documentRecord('inv_kwd', {
-          kind: 'invoice',
-          date: at(2026, 1, 15),
-          currency: 'KWD',
-          lines: [{ id: 'l', amount: 1000, date_from: at(2026, 1, 15), date_to: at(2026, 2, 15), accounting_code: 'SAAS' }],
-        }),
-      ],
-      ctx,
-    );
+    await sink.write([januaryInvoice('inv_kwd', 'KWD', 1000)], ctx);
     const outcome = await sink.post('2026-01', { repost: false }, ctx);
     expect(outcome.status).toBe('posted');
     const [entry] = fake.state.entries;
@@ -278,23 +278,7 @@ describe('DualEntry sink: period posting', () => {
   it('refuses a KWD journal whose fils DualEntry cannot hold (it keeps 2 decimals), posting nothing of the period', async () => {
     const ctx = sinkContext();
     const sink = createDualEntrySink(factoryInput(base()));
-    await sink.write(
-      [
-        documentRecord('inv_jpy', {
-          kind: 'invoice',
-          date: at(2026, 1, 15),
-          currency: 'JPY',
-          lines: [{ id: 'l', amount: 10000, date_from: at(2026, 1, 15), date_to: at(2026, 2, 15), accounting_code: 'SAAS' }],
-        }),
-        documentRecord('inv_kwd', {
-          kind: 'invoice',
-          date: at(2026, 1, 15),
-          currency: 'KWD',
-          lines: [{ id: 'l', amount: 1000, date_from: at(2026, 1, 15), date_to: at(2026, 2, 15), accounting_code: 'SAAS' }],
-        }),
-      ],
-      ctx,
-    );
+    await sink.write([januaryInvoice('inv_jpy', 'JPY', 10000), januaryInvoice('inv_kwd', 'KWD', 1000)], ctx);
     const outcome = await sink.post('2026-01', { repost: false }, ctx);
     expect(outcome.status).toBe('failed');
     expect(outcome.error).toMatchObject({ code: 'dualentry_amount_precision', kind: 'record' });
@@ -545,23 +529,11 @@ describe('DualEntry sink: quarters and ready-made journals', () => {
 describe('DualEntry sink: ready-made journals in 3-decimal currencies', () => {
   it('posts a KWD journal whose third decimals are 0, and dead-letters one DualEntry cannot hold, sending nothing for it', async () => {
     const sink = createDualEntrySink(factoryInput({ ...base(), extensions: {} }));
-    const journal = (id: string, amount: string) => ({
-      stream: 'export',
-      object: 'journal_entry',
-      sourceId: id,
-      deleted: false,
-      action: 'upsert' as const,
-      contentHash: id,
-      data: {
-        date: '2026-10-31',
-        memo: `RevRec ${id}`,
-        currency: 'KWD',
-        lines: [
-          { account_number: '2400', debit: amount },
-          { account_number: '4000', credit: amount },
-        ],
-      },
-    });
+    const journal = (id: string, amount: string) =>
+      kwdJournal(id, [
+        { account_number: '2400', debit: amount },
+        { account_number: '4000', credit: amount },
+      ]);
     const [exact, inexact] = await sink.write([journal('J-KWD-1', '12.340'), journal('J-KWD-2', '12.345')], sinkContext(memoryKv()));
     expect(exact).toMatchObject({ status: 'created' });
     expect(inexact).toMatchObject({ status: 'failed', error: { code: 'dualentry_amount_precision', kind: 'record' } });
@@ -580,24 +552,11 @@ describe('DualEntry sink: ready-made journals in 3-decimal currencies', () => {
     const sink = createDualEntrySink(factoryInput({ ...base(), extensions: {}, connection: { rounding_account: '7990' } }));
     const [result] = await sink.write(
       [
-        {
-          stream: 'export',
-          object: 'journal_entry',
-          sourceId: 'J-KWD-3',
-          deleted: false,
-          action: 'upsert',
-          contentHash: 'J-KWD-3',
-          data: {
-            date: '2026-10-31',
-            memo: 'RevRec J-KWD-3',
-            currency: 'KWD',
-            lines: [
-              { account_number: '2400', debit: '12.345' },
-              { account_number: '4000', credit: '6.172' },
-              { account_number: '4010', credit: '6.173' },
-            ],
-          },
-        },
+        kwdJournal('J-KWD-3', [
+          { account_number: '2400', debit: '12.345' },
+          { account_number: '4000', credit: '6.172' },
+          { account_number: '4010', credit: '6.173' },
+        ]),
       ],
       sinkContext(memoryKv()),
     );

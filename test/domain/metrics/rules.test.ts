@@ -8,21 +8,11 @@ import { formatRatio, parseRatio, roundToMinor, type Ratio } from '../../../doma
 import { roundToTarget } from '../../../domain/metrics/mrr.js';
 import { itemMonthlyValue, stateValue, type Catalog } from '../../../domain/metrics/value.js';
 import { computeReports } from '../../../domain/metrics/report.js';
-import { LedgersyncError } from '../../../engine/errors.js';
+import { thrownLedgersyncError } from '../../support/thrown.js';
 
 const utc = (y: number, m: number, d: number, h = 12) => Date.UTC(y, m - 1, d, h) / 1000;
 const r = (text: string): Ratio => parseRatio(text) as Ratio;
 const show = (value: Ratio) => formatRatio(value, 6);
-
-function thrown(fn: () => unknown): LedgersyncError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof LedgersyncError) return error;
-    throw error;
-  }
-  throw new Error('expected a LedgersyncError');
-}
 
 describe('exact decimals', () => {
   it('reads decimal strings and YAML numbers exactly as written', () => {
@@ -65,15 +55,17 @@ describe('a price normalised to one month', () => {
   });
 
   it('an unknown period unit is a record error (a dead letter) naming the price and the fix', () => {
-    const error = thrown(() => monthlyFactor(1, 'fortnight', { subject: 'item price biweekly-USD', details: { item_price_id: 'biweekly-USD' } }));
+    const error = thrownLedgersyncError(() =>
+      monthlyFactor(1, 'fortnight', { subject: 'item price biweekly-USD', details: { item_price_id: 'biweekly-USD' } }),
+    );
     expect(error.code).toBe('unknown_period_unit');
     expect(error.kind).toBe('record');
     expect(error.message).toContain('item price biweekly-USD');
     expect(error.message).toContain('"fortnight"');
     expect(error.fix).toMatch(/day, week, month or year/);
     expect(error.details).toMatchObject({ item_price_id: 'biweekly-USD', period_unit: 'fortnight' });
-    expect(thrown(() => monthlyFactor(0, 'month', { subject: 'x' })).code).toBe('invalid_billing_period');
-    expect(thrown(() => monthlyFactor(1.5, 'month', { subject: 'x' })).code).toBe('invalid_billing_period');
+    expect(thrownLedgersyncError(() => monthlyFactor(0, 'month', { subject: 'x' })).code).toBe('invalid_billing_period');
+    expect(thrownLedgersyncError(() => monthlyFactor(1.5, 'month', { subject: 'x' })).code).toBe('invalid_billing_period');
   });
 });
 
@@ -88,7 +80,7 @@ describe('exchange rates', () => {
   });
 
   it('a missing rate names the currency and the month (the CLI exits 2), never a silent zero', () => {
-    const error = thrown(() => rates.rate('JPY', parseMonth('2026-05', 'm')));
+    const error = thrownLedgersyncError(() => rates.rate('JPY', parseMonth('2026-05', 'm')));
     expect(error.code).toBe('missing_exchange_rate');
     expect(error.kind).toBe('config');
     expect(error.message).toBe('no exchange rate from JPY to USD for 2026-05');
@@ -97,10 +89,10 @@ describe('exchange rates', () => {
   });
 
   it('refuses bad keys and non-positive or non-numeric rates', () => {
-    expect(thrown(() => new ExchangeRates('USD', { 'EUR:2026-13': 1 })).code).toBe('invalid_exchange_rate');
-    expect(thrown(() => new ExchangeRates('USD', { EURO: 1 })).code).toBe('invalid_exchange_rate');
-    expect(thrown(() => new ExchangeRates('USD', { EUR: 0 })).message).toContain('positive');
-    expect(thrown(() => new ExchangeRates('USD', { EUR: 'about 1.1' })).kind).toBe('config');
+    expect(thrownLedgersyncError(() => new ExchangeRates('USD', { 'EUR:2026-13': 1 })).code).toBe('invalid_exchange_rate');
+    expect(thrownLedgersyncError(() => new ExchangeRates('USD', { EURO: 1 })).code).toBe('invalid_exchange_rate');
+    expect(thrownLedgersyncError(() => new ExchangeRates('USD', { EUR: 0 })).message).toContain('positive');
+    expect(thrownLedgersyncError(() => new ExchangeRates('USD', { EUR: 'about 1.1' })).kind).toBe('config');
   });
 
   it('a report over a EUR subscription without a EUR rate fails naming EUR and the month', () => {
@@ -123,7 +115,7 @@ describe('exchange rates', () => {
         },
       ],
     };
-    const error = thrown(() =>
+    const error = thrownLedgersyncError(() =>
       computeReports(source, { reportingCurrency: 'USD', timezone: 'UTC', exchangeRates: { 'EUR:2026-01': 1.1 } }, { to: '2026-03', now: 0 }),
     );
     expect(error.message).toBe('no exchange rate from EUR to USD for 2026-02');
@@ -144,7 +136,7 @@ describe('month ends in the pipeline timezone', () => {
   });
 
   it('refuses a malformed month naming the option', () => {
-    expect(thrown(() => parseMonth('2026-13', '--from')).message).toBe('--from must be a month like 2026-03, received "2026-13"');
+    expect(thrownLedgersyncError(() => parseMonth('2026-13', '--from')).message).toBe('--from must be a month like 2026-03, received "2026-13"');
   });
 });
 
@@ -255,14 +247,16 @@ describe('the monthly value of a subscription', () => {
 
   it('refuses an unknown coupon, a coupon in another currency and an unknown period unit', () => {
     const items = [{ itemPriceId: 'plan-m', itemType: 'plan', unitPrice: '100.00' }];
-    expect(thrown(() => stateValue(sub(items, [{ couponId: 'NOPE' }]), 's', catalog([]))).code).toBe('unknown_coupon');
+    expect(thrownLedgersyncError(() => stateValue(sub(items, [{ couponId: 'NOPE' }]), 's', catalog([]))).code).toBe('unknown_coupon');
     const eur = catalog([
       { id: 'EUR5', durationType: 'forever', discountType: 'fixed_amount', discountAmount: '5', currency: 'EUR', applyOn: 'invoice_amount' },
     ]);
-    expect(thrown(() => stateValue(sub(items, [{ couponId: 'EUR5' }]), 's', eur)).code).toBe('coupon_currency_mismatch');
-    const odd = thrown(() => stateValue(sub([{ itemPriceId: 'odd', itemType: 'plan', unitPrice: '1' }]), 's', catalog([])));
+    expect(thrownLedgersyncError(() => stateValue(sub(items, [{ couponId: 'EUR5' }]), 's', eur)).code).toBe('coupon_currency_mismatch');
+    const odd = thrownLedgersyncError(() => stateValue(sub([{ itemPriceId: 'odd', itemType: 'plan', unitPrice: '1' }]), 's', catalog([])));
     expect([odd.code, odd.kind]).toEqual(['unknown_period_unit', 'record']);
-    expect(thrown(() => stateValue(sub([{ itemPriceId: 'gone', itemType: 'plan', unitPrice: '1' }]), 's', catalog([]))).code).toBe('unknown_item_price');
+    expect(thrownLedgersyncError(() => stateValue(sub([{ itemPriceId: 'gone', itemType: 'plan', unitPrice: '1' }]), 's', catalog([]))).code).toBe(
+      'unknown_item_price',
+    );
   });
 });
 

@@ -6,11 +6,11 @@ import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateStore } from '../../../engine/state/store.js';
-import { LedgersyncError } from '../../../engine/errors.js';
 import { PostgresDriver, keepIdleStateConnections, parseStateUrl } from '../../../engine/state/postgres-driver.js';
 import { printableLocation } from '../../../engine/state/driver.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
 import { ROOT } from '../../e2e/helpers.js';
+import { thrownLedgersyncError } from '../../support/thrown.js';
 
 const require = createRequire(import.meta.url);
 
@@ -25,16 +25,6 @@ afterAll(async () => {
   await server.stop();
 });
 
-function caught(fn: () => unknown): LedgersyncError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof LedgersyncError) return error;
-    throw error;
-  }
-  throw new Error('nothing was thrown');
-}
-
 describe('the PostgreSQL state driver', () => {
   it('keeps the state in the schema the URL names, default ledgersync', async () => {
     StateStore.open(server.url).close();
@@ -45,7 +35,7 @@ describe('the PostgreSQL state driver', () => {
     await client.end();
     expect(rows.map((r: { table_schema: string }) => r.table_schema)).toEqual(['acme', 'ledgersync']);
     expect(parseStateUrl(`${server.url}?schema=acme&sslmode=disable`)).toEqual({ url: `${server.url}?sslmode=disable`, schema: 'acme' });
-    expect(caught(() => parseStateUrl(`${server.url}?schema=Robert';DROP`)).code).toBe('state_unreadable');
+    expect(thrownLedgersyncError(() => parseStateUrl(`${server.url}?schema=Robert';DROP`)).code).toBe('state_unreadable');
   });
 
   it('reconnects after its connection was cut, outside a transaction; inside one the transaction fails as state_unavailable and leaves nothing', async () => {
@@ -63,7 +53,7 @@ describe('the PostgreSQL state driver', () => {
     // Cut inside a transaction: the transaction is gone, so the statement fails rather than reconnect.
     const killNow = `const pg = require(${JSON.stringify(require.resolve('pg'))}); const c = new pg.Client({ connectionString: process.argv[1] });
       c.connect().then(() => c.query("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'ledgersync pid %'")).then(() => c.end());`;
-    const inside = caught(() =>
+    const inside = thrownLedgersyncError(() =>
       store.transaction(() => {
         store.saveCheckpoint('p', 's', 2, 'r');
         expect(store.getCheckpoint('p', 's')).toBe(2); // sent: the transaction is open on this connection
@@ -78,11 +68,11 @@ describe('the PostgreSQL state driver', () => {
 
   it('fails with state_unavailable (transient: exit 3) when the server is down, and never prints the password', async () => {
     const down = server.url.replace(`:${server.port}/`, ':1/');
-    const error = caught(() => StateStore.open(down));
+    const error = thrownLedgersyncError(() => StateStore.open(down));
     expect(error).toMatchObject({ code: 'state_unavailable', kind: 'transient' });
     expect(error.message).not.toContain(server.password);
     expect(error.message).toContain('***');
-    const wrong = caught(() => StateStore.open(server.url.replace(server.password, 'wrong-password')));
+    const wrong = thrownLedgersyncError(() => StateStore.open(server.url.replace(server.password, 'wrong-password')));
     expect(wrong).toMatchObject({ code: 'state_unreadable', kind: 'config' });
     expect(printableLocation(server.url)).not.toContain(server.password);
   });
@@ -90,7 +80,7 @@ describe('the PostgreSQL state driver', () => {
   it('sends the statements of a transaction together, and a failure among them still fails and rolls back the whole transaction', () => {
     const store = StateStore.open(`${server.url}?schema=batched`);
     const insert = store.driver.prepare('INSERT INTO kv (pipeline, scope, key, value_json, updated_at) VALUES (?, ?, ?, ?, ?)');
-    const error = caught(() =>
+    const error = thrownLedgersyncError(() =>
       store.transaction(() => {
         insert.run('p', 's', 'a', '1', 1);
         insert.run('p', 's', 'a', '2', 1); // duplicate key, found when the batch is sent
@@ -194,7 +184,10 @@ describe('the PostgreSQL state driver', () => {
     const store = StateStore.open(url);
     store.driver.prepare('INSERT INTO state_schema_version (version) VALUES (?)').run(99);
     store.close();
-    expect(caught(() => StateStore.open(url))).toMatchObject({ code: 'state_unreadable', message: expect.stringContaining('schema version 99') });
+    expect(thrownLedgersyncError(() => StateStore.open(url))).toMatchObject({
+      code: 'state_unreadable',
+      message: expect.stringContaining('schema version 99'),
+    });
   });
 
   it.skipIf(!existsSync(BUILT_STORE))('lets exactly one of many processes take a free lock at once', async () => {
