@@ -28,6 +28,11 @@ export const quickbooksErrorCodes = {
     },
     qbo_unknown_object: { kind: 'record', meaning: 'a record names an object this connector does not write' },
     qbo_cannot_void: { kind: 'record', meaning: 'the mapping asks to void an object QuickBooks cannot void' },
+    qbo_tax_inclusive_us: {
+      kind: 'record',
+      meaning:
+        'a tax-inclusive document for a US company, where QuickBooks takes no tax-inclusive amounts; refused rather than posted with its tax counted twice',
+    },
     qbo_cannot_delete: { kind: 'record', meaning: 'the mapping asks to delete an object QuickBooks does not delete' },
     qbo_field_too_long: { kind: 'record', meaning: 'a mapped field is longer than QuickBooks allows (DocNumber 21…); refused, never truncated' },
     qbo_missing_natural_key: { kind: 'record', meaning: 'the mapped record lacks the field it is looked up by before creating' },

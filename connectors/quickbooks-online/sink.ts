@@ -188,7 +188,6 @@ export class QboSink implements Sink {
 
   private prepare(record: SinkRecord, index: number, ctx: SinkContext): Job {
     const job: Job = { index, record, object: record.object, body: structuredClone(record.data), foundByLookup: false, thenVoid: false };
-    if (this.country === 'US') delete job.body['GlobalTaxCalculation'];
     const key = this.settings.naturalKeys[record.object];
     if (key === undefined) {
       job.result = failed(
@@ -198,6 +197,21 @@ export class QboSink implements Sink {
       );
       return job;
     }
+    if (this.country === 'US' && record.action === 'upsert' && job.body['GlobalTaxCalculation'] === 'TaxInclusive') {
+      // Dropping the flag would post the lines' tax twice (once inside them, once in TxnTaxDetail).
+      job.result = failed(
+        new LedgersyncError(
+          'qbo_tax_inclusive_us',
+          'record',
+          `${record.object} ${record.sourceId} is tax-inclusive, and this QuickBooks company is in the US, where QuickBooks takes amounts net of tax only`,
+          {
+            fix: 'map tax-inclusive documents net of tax for US companies: each line less its tax, the tax in TxnTaxDetail (the example pipeline does so under options.us_sales_tax_codes: true)',
+          },
+        ),
+      );
+      return job;
+    }
+    if (this.country === 'US') delete job.body['GlobalTaxCalculation'];
     if (record.action === 'void' && !this.settings.voidable.has(record.object)) {
       job.result = failed(
         new LedgersyncError('qbo_cannot_void', 'record', `QuickBooks cannot void a ${record.object}`, {

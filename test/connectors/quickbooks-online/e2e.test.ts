@@ -91,6 +91,35 @@ describe('Chargebee → QuickBooks Online, end to end', () => {
     }
   });
 
+  it('a US company gets tax-inclusive invoices and credit notes net of tax, each total equal to Chargebee’s; without us_sales_tax_codes they are refused, not posted with their tax twice', async () => {
+    const s = await open({}, { country: 'US' });
+    expect((await s.run()).exitCode).toBe(0);
+    const inclusive = <D extends { price_type?: string; deleted?: boolean; status?: string }>(docs: D[]) =>
+      docs.filter((d) => d.price_type === 'tax_inclusive' && !d.deleted && d.status !== 'voided');
+    const invoices = inclusive(s.cb.state.all('invoices'));
+    const notes = inclusive(s.cb.state.all('credit_notes'));
+    const taxed = (d: { taxes?: unknown[] }) => (d.taxes ?? []).length > 0;
+    expect(invoices.filter(taxed).length).toBeGreaterThan(0);
+    expect(notes.filter(taxed).length).toBeGreaterThan(0);
+    for (const inv of invoices) expect(byDocNumber(s, 'Invoice', inv.id)['TotalAmt'], inv.id).toBe(Number(money(inv.total, inv.currency_code!)));
+    for (const cn of notes) expect(byDocNumber(s, 'CreditMemo', cn.id)['TotalAmt'], cn.id).toBe(Number(money(cn.total, cn.currency_code!)));
+
+    const other = await startSandbox({}, { country: 'US' });
+    try {
+      other.edit([['us_sales_tax_codes: true', 'us_sales_tax_codes: false']]);
+      expect((await other.run()).exitCode).toBe(1);
+      const store = StateStore.open(other.statePath);
+      const dead = store.deadLetters('chargebee-to-quickbooks', 'invoices');
+      store.close();
+      const refusedIds = inclusive(other.cb.state.all('invoices')).map((i) => i.id);
+      expect(dead.map((d) => d.sourceId).sort()).toEqual(refusedIds.sort());
+      expect(dead.every((d) => d.errorCode === 'qbo_tax_inclusive_us')).toBe(true);
+      for (const id of refusedIds) expect(other.qbo.state.entities('Invoice').some((e) => e['DocNumber'] === id)).toBe(false);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('a changed invoice is updated in place with the SyncToken QBO expects; someone else’s edit in between is refetched', async () => {
     const s = await open();
     await s.run();

@@ -152,6 +152,19 @@ describe('GlobalTaxCalculation only for companies outside the US', () => {
     expect(invoice['GlobalTaxCalculation']).toBeUndefined();
   });
 
+  it('a US company refuses a tax-inclusive document before sending it: without the flag its tax would count twice', async () => {
+    await start({ country: 'US' });
+    const [customerId, itemId] = await basics();
+    const inclusive = taxed(customerId, itemId);
+    inclusive.data['GlobalTaxCalculation'] = 'TaxInclusive';
+    const writesBefore = fake.state.writes.length;
+    const [refused] = await sink.write([inclusive], ctx);
+    expect(refused).toMatchObject({ status: 'failed', error: { code: 'qbo_tax_inclusive_us', kind: 'record' } });
+    expect(refused!.status === 'failed' && refused!.error.fix).toMatch(/net of tax/);
+    expect(fake.state.writes.length).toBe(writesBefore);
+    expect(fake.state.entities('Invoice')).toEqual([]);
+  });
+
   it('a Canadian company gets it as mapped', async () => {
     await start({ country: 'CA' });
     const [customerId, itemId] = await basics();
