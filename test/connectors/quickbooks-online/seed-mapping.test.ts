@@ -25,6 +25,8 @@ interface Row {
 
 interface Table {
   sets: Record<string, Record<string, unknown>>;
+  /** CompanyInfo.Country of each set's QuickBooks company, when not the fake's default (US). */
+  countries: Record<string, string>;
   records: Partial<Record<MutableResourceName, Record<string, unknown>[]>>;
   changes: { delete: MutableResourceName; id: string }[];
   rows: Row[];
@@ -55,7 +57,7 @@ describe.each(Object.keys(table.sets))('seed 003 mapping rows, option set %s', (
   const rows = table.rows.filter((r) => r.set === set);
 
   beforeAll(async () => {
-    sandbox = await startSandbox();
+    sandbox = await startSandbox({}, table.countries[set] ? { country: table.countries[set] } : {});
     setOptions(sandbox, table.sets[set]!);
     for (const [resource, records] of Object.entries(table.records)) {
       for (const record of records ?? []) sandbox.cb.state.create(resource as MutableResourceName, structuredClone(record));

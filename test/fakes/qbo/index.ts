@@ -39,8 +39,9 @@ export interface FakeQboOptions {
   /** Default `USD`. */
   homeCurrency?: string;
   /**
-   * CompanyInfo.Country. Default `CA`: a company where GlobalTaxCalculation applies (sales tax
-   * inclusive or exclusive). `US` companies refuse it, as Intuit documents it as not applicable there.
+   * CompanyInfo.Country. Default `US`, as a new QuickBooks sandbox company is: it refuses
+   * GlobalTaxCalculation, which Intuit documents as not applicable there. Other countries (`CA`,
+   * `GB`…) take it, sales tax inclusive or exclusive.
    */
   country?: string;
   /** Other enabled currencies. Default EUR, GBP, JPY, KWD, CAD, AUD, INR. */
@@ -149,7 +150,7 @@ export async function startFakeQbo(options: FakeQboOptions = {}): Promise<FakeQb
     homeCurrency: options.homeCurrency ?? 'USD',
     currencies: options.currencies ?? ['EUR', 'GBP', 'JPY', 'KWD', 'CAD', 'AUD', 'INR'],
     rejectDuplicateDocNumber: options.rejectDuplicateDocNumber ?? true,
-    country: options.country ?? 'CA',
+    country: options.country ?? 'US',
   });
 
   const accessTokens = new Map<string, number>();
