@@ -135,6 +135,11 @@ export class QboApi {
     return typeof country === 'string' && country !== '' ? country : undefined;
   }
 
+  /** Whether a batch request sent now would go without waiting for QBO's batch allowance (40 a minute). */
+  batchHasRoom(): boolean {
+    return this.options.batchLimiter.hasRoom();
+  }
+
   /** One batch request (≤ 30 items). Item faults come back as outcomes; refusals of the request throw; a lost answer is `uncertain`. */
   async batch(items: readonly BatchItem[], signal?: AbortSignal): Promise<WriteAnswer<BatchOutcome[]>> {
     const request: HttpRequest = {

@@ -529,7 +529,11 @@ export class QboSink implements Sink {
     const single = operations.filter((o) => o.kind === 'void');
     const doubts: InDoubt[] = [];
     if (this.settings.useBatch && batchable.length > 1) {
-      for (const chunk of chunks(batchable, this.settings.batchMaxItems)) doubts.push(...(await this.sendBatch(chunk, ctx)));
+      for (const chunk of chunks(batchable, this.settings.batchMaxItems)) {
+        // With the minute's batch requests spent, single requests (their own, larger allowance) go now instead of waiting it out.
+        if (this.api.batchHasRoom()) doubts.push(...(await this.sendBatch(chunk, ctx)));
+        else single.push(...chunk);
+      }
     } else {
       single.push(...batchable);
     }

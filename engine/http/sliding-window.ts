@@ -24,6 +24,8 @@ export interface SlidingWindowOptions {
  */
 export class SlidingWindowLimiter {
   private readonly slots: { end: number }[] = [];
+  /** Calls waiting for a slot. */
+  private queued = 0;
   private chain: Promise<void> = Promise.resolve();
   private readonly now: () => number;
   private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -37,9 +39,16 @@ export class SlidingWindowLimiter {
     this.sleep = options.sleep ?? realSleep;
   }
 
+  /** Whether a call made now would start without waiting: nobody queued, and a slot free in the window. */
+  hasRoom(): boolean {
+    const since = this.now() - this.windowMs;
+    return this.queued === 0 && this.slots.filter((s) => s.end > since).length < this.limit;
+  }
+
   async run<T>(call: () => Promise<T>, signal?: AbortSignal): Promise<T> {
     const slot = { end: Number.POSITIVE_INFINITY };
-    const turn = this.chain.then(() => this.take(slot, signal));
+    this.queued++;
+    const turn = this.chain.then(() => this.take(slot, signal)).finally(() => this.queued--);
     this.chain = turn.catch(() => undefined);
     await turn;
     try {

@@ -237,6 +237,29 @@ describe('QuickBooks Online sink against the fake QBO', () => {
   });
 });
 
+describe("QBO's batch allowance", () => {
+  it('with the minute’s batch requests spent, the next operations go as single requests at once instead of waiting out the window', async () => {
+    // One batch request a minute on both sides, so a second batch would wait a minute (and time the test out).
+    fake = await startFakeQbo({ limits: { batchPerMinute: 1 } });
+    const input = factoryInput(fake);
+    const settings = input.descriptor.settings as { batch: { requests: number } };
+    input.descriptor = { ...input.descriptor, settings: { ...settings, batch: { ...settings.batch, requests: 1 } } };
+    sink = connector.createSink!(input);
+    ctx = sinkContext();
+    await sink.open!(ctx);
+    const customers = (from: number) => Array.from({ length: 30 }, (_, i) => customer(`cb_${from + i}`, `Customer ${from + i}`));
+
+    const before = fake.state.requests.length;
+    expect((await sink.write(customers(0), ctx)).map((r) => r.status)).toEqual(Array(30).fill('created'));
+    expect((await sink.write(customers(30), ctx)).map((r) => r.status)).toEqual(Array(30).fill('created'));
+    const writes = fake.state.requests.slice(before).filter((r) => r.method === 'POST' && !r.path.endsWith('/query'));
+    expect(writes.filter((r) => r.path.endsWith('/batch'))).toHaveLength(1);
+    expect(writes.filter((r) => r.path.endsWith('/customer'))).toHaveLength(30);
+    expect(fake.state.requests.filter((r) => r.status === 429)).toEqual([]);
+    expect(new Set(fake.state.entities('Customer').map((c) => c['Notes']))).toEqual(new Set(Array.from({ length: 60 }, (_, i) => `cb_${i}`)));
+  }, 20_000);
+});
+
 describe('QuickBooks answers lost behind a gateway', () => {
   let proxy: FaultProxy;
   beforeEach(async () => {

@@ -28,4 +28,26 @@ describe('SlidingWindowLimiter', () => {
     await Promise.all(Array.from({ length: 10 }, () => limiter.run(async () => 1)));
     expect(Date.now() - started).toBeLessThan(100);
   });
+
+  it('says whether a call would start without waiting: not with the window full, not while another waits, again once a slot ages out', async () => {
+    let now = 0;
+    const released: Array<() => void> = [];
+    const limiter = new SlidingWindowLimiter(2, 1_000, {
+      now: () => now,
+      sleep: () => new Promise<void>((resolve) => released.push(resolve)),
+    });
+    expect(limiter.hasRoom()).toBe(true);
+    await limiter.run(async () => 1);
+    expect(limiter.hasRoom()).toBe(true);
+    await limiter.run(async () => 2);
+    expect(limiter.hasRoom()).toBe(false);
+    const third = limiter.run(async () => 3);
+    await new Promise((r) => setImmediate(r));
+    now = 1_001;
+    expect(limiter.hasRoom()).toBe(false); // the window has room again, but the third call is first in line
+    released.shift()!();
+    expect(await third).toBe(3);
+    now = 2_002;
+    expect(limiter.hasRoom()).toBe(true);
+  });
 });
