@@ -15,7 +15,7 @@ export function addTestCommand(program: Command, connectors: ConnectorRegistry, 
     .argument('<pipeline>', 'pipeline YAML file')
     .argument(
       '<cases...>',
-      'cases files (schemas/mapping-cases.schema.json: cases of {name, stream, input, refs?, options?, expect | expect_error | expect_action | expect_absent})',
+      'cases files (schemas/mapping-cases.schema.json: cases of {name, stream, input, refs?, options?, lookups?, expect | expect_error | expect_action | expect_absent})',
     )
     .addOption(new Option('--format <format>', 'report format').choices(['text', 'junit']).default('text'))
     .option('--out <file>', 'write the JUnit report to this file (with --format junit; the text report then goes to stdout)')

@@ -34,6 +34,8 @@ export interface MappingCase {
   deleted?: boolean;
   refs?: Record<string, Record<string, string>>;
   options?: Record<string, unknown>;
+  /** Lookup values for this case only, added to the pipeline's tables of those names. */
+  lookups?: Record<string, Record<string, unknown>>;
   /** Expected mapped record (subset), a list for mappings that return several records, `null` for none. */
   expect?: Record<string, unknown> | Array<Record<string, unknown>> | null;
   expect_action?: ExpectedAction;
@@ -57,6 +59,8 @@ export interface CasesContext {
   streams?: readonly string[];
   /** Options of the pipeline under test: a case overriding another is an error. */
   options?: readonly string[];
+  /** Lookup tables of the pipeline under test: a case giving values to another is an error. */
+  lookups?: readonly string[];
 }
 
 export interface CasesFile {
@@ -215,19 +219,32 @@ function pipelineNameProblems(item: Record<string, unknown>, base: string, which
       }
     }
   }
-  const options = context.options;
-  if (options && isRecord(item['options'])) {
-    for (const option of Object.keys(item['options'])) {
-      if (!options.includes(option)) {
-        const listed = options.length ? `the pipeline's options: ${options.join(', ')}` : 'the pipeline has no options:';
-        report(
-          `${base}/options${pointerOf([option])}`,
-          'key',
-          'unknown_option',
-          `${which} overrides option '${option}', which the pipeline does not have${didYouMean(option, options)}; ${listed}`,
-        );
-      }
-    }
+  unknownNameProblems(item['options'], context.options, `${base}/options`, 'unknown_option', report, {
+    says: (name) => `${which} overrides option '${name}', which the pipeline does not have`,
+    listed: "the pipeline's options",
+    none: 'the pipeline has no options:',
+  });
+  unknownNameProblems(item['lookups'], context.lookups, `${base}/lookups`, 'unknown_lookup_table', report, {
+    says: (name) => `${which} gives values to lookup table '${name}', which the pipeline does not have`,
+    listed: "the pipeline's lookup tables",
+    none: 'the pipeline has no lookups:',
+  });
+}
+
+/** Keys of a case's `options:` or `lookups:` that the pipeline does not have, each with the closest name. */
+function unknownNameProblems(
+  value: unknown,
+  known: readonly string[] | undefined,
+  pointer: string,
+  code: string,
+  report: CaseReport,
+  words: { says: (name: string) => string; listed: string; none: string },
+): void {
+  if (!known || !isRecord(value)) return;
+  for (const name of Object.keys(value)) {
+    if (known.includes(name)) continue;
+    const listed = known.length ? `${words.listed}: ${known.join(', ')}` : words.none;
+    report(`${pointer}${pointerOf([name])}`, 'key', code, `${words.says(name)}${didYouMean(name, known)}; ${listed}`);
   }
 }
 

@@ -20,10 +20,10 @@ export async function checkFile(file: string, env: Readonly<Record<string, strin
   return { problems: loaded.problems, expressions: loaded.plan ? expressionReports(loaded.plan) : [] };
 }
 
-/** The streams and options a cases file may name: those of the pipeline beside it, when it loads. */
+/** The streams, options and lookup tables a cases file may name: those of the pipeline beside it, when it loads. */
 async function casesContext(casesFile: string, env: Readonly<Record<string, string | undefined>>, connectorsDir: string): Promise<CasesContext> {
   const pipeline = pipelineOfCasesFile(casesFile);
   if (!pipeline) return {};
   const { plan } = await loadPipeline(pipeline, { env, mode: 'validate', connectorsDir });
-  return plan ? { streams: plan.streams.map((s) => s.name), options: Object.keys(plan.options) } : {};
+  return plan ? { streams: plan.streams.map((s) => s.name), options: Object.keys(plan.options), lookups: Object.keys(plan.lookups) } : {};
 }

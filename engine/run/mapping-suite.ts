@@ -79,7 +79,7 @@ export async function testMappings(options: MappingTestOptions): Promise<number>
   for (const file of options.files) {
     const timestamp = new Date().toISOString();
     const started = performance.now();
-    const cases = loadCasesFile(file, { streams: plan.streams.map((s) => s.name), options: Object.keys(plan.options) });
+    const cases = loadCasesFile(file, { streams: plan.streams.map((s) => s.name), options: Object.keys(plan.options), lookups: Object.keys(plan.lookups) });
     const ran: RanCase[] = [];
     for (const c of cases.cases) {
       const caseStarted = performance.now();

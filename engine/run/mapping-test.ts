@@ -86,6 +86,16 @@ export function differences(expected: unknown, actual: unknown, path: Path = [])
   return isDeepStrictEqual(expected, actual) ? [] : [{ path, message: `${at}: expected ${show(expected)}, got ${show(actual)}` }];
 }
 
+/** The pipeline's lookup tables with a case's values added (the tables' defaults stay). */
+function withCaseValues(tables: Plan['lookups'], values: Record<string, Record<string, unknown>>): Plan['lookups'] {
+  const merged = { ...tables };
+  for (const [name, rows] of Object.entries(values)) {
+    const table = tables[name];
+    if (table) merged[name] = { ...table, values: { ...table.values, ...rows } };
+  }
+  return merged;
+}
+
 export async function runMappingCase(plan: Plan, c: MappingCase): Promise<CaseResult> {
   const mismatches: Mismatch[] = [];
   const result = (output: CaseOutput): CaseResult => ({
@@ -102,7 +112,7 @@ export async function runMappingCase(plan: Plan, c: MappingCase): Promise<CaseRe
   }
   const bindings = createBindings({
     options: { ...plan.options, ...c.options },
-    lookups: plan.lookups,
+    lookups: c.lookups ? withCaseValues(plan.lookups, c.lookups) : plan.lookups,
     timezone: plan.timezone,
     resolveTarget: (s, id) => c.refs?.[s]?.[id],
   });

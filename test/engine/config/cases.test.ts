@@ -8,7 +8,7 @@ import { formatProblem } from '../../../engine/errors.js';
 import { parse } from 'yaml';
 import { tempDir } from '../../e2e/helpers.js';
 
-const context = { streams: ['customers', 'invoices'], options: ['name_fallback_to_id'] };
+const context = { streams: ['customers', 'invoices'], options: ['name_fallback_to_id'], lookups: ['tax_codes'] };
 
 /** The problems of a cases file as printed: `file:line:col: message`. */
 function problems(text: string): string[] {
@@ -144,6 +144,21 @@ describe('mistakes in a cases file', () => {
       "acme.cases.yaml:5:13: refs of case 'invoice' name unknown stream 'customer' (did you mean 'customers'?); the pipeline's streams: customers, invoices",
       "acme.cases.yaml:6:16: case 'invoice' overrides option 'name_fallbak_to_id', which the pipeline does not have (did you mean 'name_fallback_to_id'?); the pipeline's options: name_fallback_to_id",
     ]);
+  });
+
+  it('lookup values for a table the pipeline does not have', () => {
+    expect(
+      problems(`cases:
+  - name: invoice
+    stream: invoices
+    input: { id: inv_1 }
+    lookups: { tax_code: { UK VAT: "5" } }
+    expect: { id: inv_1 }
+`),
+    ).toEqual([
+      "acme.cases.yaml:5:16: case 'invoice' gives values to lookup table 'tax_code', which the pipeline does not have (did you mean 'tax_codes'?); the pipeline's lookup tables: tax_codes",
+    ]);
+    expect(editorAccepts(`cases:\n  - { name: a, stream: invoices, input: { id: 1 }, lookups: { tax_codes: 5 }, expect: {} }\n`)).toBe(false);
   });
 
   it('expect and expect_error together, a duplicate name, a wrong expect_action', () => {

@@ -40,7 +40,7 @@ describe('runMappingCase on the JSONL example', async () => {
   const streams = plan!.streams.map((s) => s.name);
 
   async function run(text: string): Promise<{ result: CaseResult; at: (pointer: string) => string }> {
-    const loaded = parseCases(`cases:\n${text}`, 'x.cases.yaml', { streams, options: Object.keys(plan!.options) });
+    const loaded = parseCases(`cases:\n${text}`, 'x.cases.yaml', { streams, options: Object.keys(plan!.options), lookups: Object.keys(plan!.lookups) });
     expect(loaded.problems).toEqual([]);
     const c = loaded.cases[0]!;
     const result = await runMappingCase(plan!, c);
@@ -106,6 +106,21 @@ ${invoice}
     const unexpected = await run(`  - name: e\n${failing}\n    expect: { amount: "5" }\n`);
     expect(unexpected.result.problems[0]).toMatch(/^mapping failed: \[unknown_currency\]/);
     expect(unexpected.result.output).toMatchObject({ kind: 'error', code: 'unknown_currency' });
+  });
+
+  it('lookups: values for the case only, added to the pipeline table (its other rows and its default stay)', async () => {
+    const payment = (method: string) => `    stream: transactions
+    input: { id: t1, type: payment, status: success, date: 1700000000, currency_code: USD, amount: 500, payment_method: ${method} }`;
+    const given = await run(
+      `  - name: given\n${payment('card')}\n    lookups: { payment_methods: { card: Company card } }\n    expect: { payment_method: Company card }\n`,
+    );
+    expect(given.result.problems).toEqual([]);
+    const kept = await run(
+      `  - name: kept\n${payment('bank_transfer')}\n    lookups: { payment_methods: { card: Company card } }\n    expect: { payment_method: Bank transfer }\n`,
+    );
+    expect(kept.result.problems).toEqual([]);
+    const plain = await run(`  - name: plain\n${payment('card')}\n    expect: { payment_method: Company card }\n`);
+    expect(plain.result.problems).toEqual(['payment_method: expected "Company card", got "Credit card"']);
   });
 
   it('counts records: a list expects as many records as it lists', async () => {
