@@ -199,10 +199,10 @@ describe.skipIf(!built)('ledgersync check against the live company', () => {
     expect(bad.code, bad.stdout + bad.stderr).toBe(2);
     const lines = bad.stdout.split('\n');
     expect(lines).toContain(
-      'chargebee-to-quickbooks.yaml:81: lookups.gl_accounts.values["SAAS-ENT"] = "81": QuickBooks has no Account with Id 81 (IncomeAccountRef.value (stream items))',
+      'chargebee-to-quickbooks.yaml:82: lookups.gl_accounts.values["SAAS-ENT"] = "81": QuickBooks has no Account with Id 81 (IncomeAccountRef.value (stream items))',
     );
     expect(lines).toContain(
-      'chargebee-to-quickbooks.yaml:82: lookups.gl_accounts.values["SUPPORT"] = "79": Account 79 "Sales of Product Income" is inactive in QuickBooks (IncomeAccountRef.value (stream items))',
+      'chargebee-to-quickbooks.yaml:83: lookups.gl_accounts.values["SUPPORT"] = "79": Account 79 "Sales of Product Income" is inactive in QuickBooks (IncomeAccountRef.value (stream items))',
     );
     expect(lines).toContain('source chargebee: ok (credentials accepted)');
     expect(lines.filter((l) => l.includes(': lookups.') || l.includes(': options.'))).toHaveLength(3);

@@ -27,6 +27,8 @@ interface Table {
   sets: Record<string, Record<string, unknown>>;
   /** CompanyInfo.Country of each set's QuickBooks company, when not the fake's default (US). */
   countries: Record<string, string>;
+  /** Lookup values per set, added to the example's tables of those names. */
+  lookups: Record<string, Record<string, Record<string, string>>>;
   records: Partial<Record<MutableResourceName, Record<string, unknown>[]>>;
   changes: { delete: MutableResourceName; id: string }[];
   rows: Row[];
@@ -43,11 +45,15 @@ function valueAt(value: unknown, path: string): unknown {
   return current;
 }
 
-function setOptions(s: Sandbox, options: Record<string, unknown>): void {
+function setOptions(s: Sandbox, options: Record<string, unknown>, lookups: Record<string, Record<string, string>> = {}): void {
   const doc = parseDocument(readFileSync(s.pipelinePath, 'utf8'));
   for (const [key, value] of Object.entries(options)) {
     if (!doc.hasIn(['options', key])) throw new Error(`the example pipeline has no option ${key}`);
     doc.setIn(['options', key], value);
+  }
+  for (const [table, values] of Object.entries(lookups)) {
+    if (!doc.hasIn(['lookups', table])) throw new Error(`the example pipeline has no lookup table ${table}`);
+    for (const [key, value] of Object.entries(values)) doc.setIn(['lookups', table, 'values', key], value);
   }
   writeFileSync(s.pipelinePath, doc.toString());
 }
@@ -58,7 +64,7 @@ describe.each(Object.keys(table.sets))('seed 003 mapping rows, option set %s', (
 
   beforeAll(async () => {
     sandbox = await startSandbox({}, table.countries[set] ? { country: table.countries[set] } : {});
-    setOptions(sandbox, table.sets[set]!);
+    setOptions(sandbox, table.sets[set]!, table.lookups[set]);
     for (const [resource, records] of Object.entries(table.records)) {
       for (const record of records ?? []) sandbox.cb.state.create(resource as MutableResourceName, structuredClone(record));
     }

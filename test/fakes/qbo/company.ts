@@ -59,6 +59,12 @@ export interface CompanyOptions {
   rejectDuplicateDocNumber: boolean;
   /** CompanyInfo.Country. A US company refuses GlobalTaxCalculation, which Intuit documents as not applicable there. */
   country: string;
+  /**
+   * Sales tax (VAT, GST) set up in a company outside the US: every sales line must then carry a
+   * TaxCodeRef, or QBO refuses the document (6000 "Make sure all your transactions have a VAT rate
+   * before you save"). Its tax codes are numbered, not the US pseudo codes TAX / NON.
+   */
+  salesTax: boolean;
 }
 
 export interface WriteEvent {
@@ -104,10 +110,16 @@ export class Company {
       this.insert('PaymentMethod', { Id, SyncToken: '0', Name, Type, Active: true });
     this.insert('TaxRate', { Id: '3', SyncToken: '0', Name: 'VAT 20%', RateValue: 20, Active: true });
     this.insert('TaxRate', { Id: '4', SyncToken: '0', Name: 'Sales tax', RateValue: 8, Active: true });
-    this.insert('TaxCode', { Id: 'TAX', SyncToken: '0', Name: 'TAX', Active: true });
     // A new QBO company comes with the "Services" item.
     this.insert('Item', { Id: '1', SyncToken: '0', Name: 'Services', Type: 'Service', IncomeAccountRef: { value: '79' }, Active: true });
-    this.insert('TaxCode', { Id: 'NON', SyncToken: '0', Name: 'NON', Active: true });
+    if (this.options.country === 'US') {
+      this.insert('TaxCode', { Id: 'TAX', SyncToken: '0', Name: 'TAX', Active: true });
+      this.insert('TaxCode', { Id: 'NON', SyncToken: '0', Name: 'NON', Active: true });
+    } else {
+      this.insert('TaxCode', { Id: '5', SyncToken: '0', Name: '20.0% S', Taxable: true, Active: true });
+      this.insert('TaxCode', { Id: '6', SyncToken: '0', Name: 'Exempt', Taxable: false, Active: true });
+      this.insert('TaxCode', { Id: '7', SyncToken: '0', Name: '0.0% Z', Taxable: true, Active: true });
+    }
     this.insert('CompanyInfo', { Id: '1', SyncToken: '0', CompanyName: 'Fake Company', Country: this.options.country });
     this.insert('Preferences', {
       Id: '1',
@@ -423,6 +435,8 @@ export class Company {
           if ((expected - lineAmount) / unit !== 0n) throw faults.amountMismatch();
         }
         if (detail['TaxCodeRef'] !== undefined) this.ref('TaxCode', refValue(detail['TaxCodeRef']) ?? '', 'TaxCodeRef');
+        else if (this.options.country !== 'US' && this.options.salesTax)
+          throw faults.businessRule(`Make sure all your transactions have a ${this.options.country === 'CA' ? 'GST/HST' : 'VAT'} rate before you save.`);
         subtotal += lineAmount;
       } else if (type === 'DiscountLineDetail') {
         const detail = (line['DiscountLineDetail'] ?? {}) as Record<string, unknown>;

@@ -134,6 +134,29 @@ describe('fake QBO v3 API', () => {
     expect(faultCode((await api('GET', `invoice/${created.Id}`)).body)).toBe('610');
   });
 
+  it('a company outside the US with sales tax refuses a sales line without a tax code (6000), and knows its own codes, not TAX / NON', async () => {
+    await fake.close();
+    fake = await startFakeQbo({ country: 'GB' });
+    token = ((await (await refresh(fake.refreshToken)).json()) as { access_token: string }).access_token;
+    const customer = (await api('POST', 'customer', { DisplayName: 'G', CurrencyRef: { value: 'USD' } })).body['Customer'] as { Id: string };
+    const invoice = (doc: string, taxCode?: string) => ({
+      DocNumber: doc,
+      CustomerRef: { value: customer.Id },
+      Line: [
+        {
+          DetailType: 'SalesItemLineDetail',
+          Amount: '10.00',
+          SalesItemLineDetail: { ItemRef: { value: '1' }, Qty: 1, UnitPrice: '10.00', ...(taxCode ? { TaxCodeRef: { value: taxCode } } : {}) },
+        },
+      ],
+    });
+    const untaxed = await api('POST', 'invoice', invoice('G-1'));
+    expect(faultCode(untaxed.body)).toBe('6000');
+    expect(JSON.stringify(untaxed.body)).toContain('Make sure all your transactions have a VAT rate before you save.');
+    expect(faultCode((await api('POST', 'invoice', invoice('G-2', 'TAX'))).body)).toBeDefined();
+    expect((await api('POST', 'invoice', invoice('G-3', '5'))).body['Invoice']).toMatchObject({ TotalAmt: 10 });
+  });
+
   it('throttles past 10 requests in flight with 429 ThrottleExceeded', async () => {
     await fake.close();
     fake = await startFakeQbo({ latencyMs: 50 });

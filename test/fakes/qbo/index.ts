@@ -44,6 +44,12 @@ export interface FakeQboOptions {
    * `GB`…) take it, sales tax inclusive or exclusive.
    */
   country?: string;
+  /**
+   * Sales tax set up in a company outside the US (default true): each sales line then needs a
+   * TaxCodeRef, one of the company's numbered tax codes (5 "20.0% S", 6 "Exempt", 7 "0.0% Z");
+   * a US company has TAX and NON instead.
+   */
+  salesTax?: boolean;
   /** Other enabled currencies. Default EUR, GBP, JPY, KWD, CAD, AUD, INR. */
   currencies?: string[];
   /** QBO's real throttles; lower them to exercise 429s quickly. */
@@ -151,6 +157,7 @@ export async function startFakeQbo(options: FakeQboOptions = {}): Promise<FakeQb
     currencies: options.currencies ?? ['EUR', 'GBP', 'JPY', 'KWD', 'CAD', 'AUD', 'INR'],
     rejectDuplicateDocNumber: options.rejectDuplicateDocNumber ?? true,
     country: options.country ?? 'US',
+    salesTax: options.salesTax ?? true,
   });
 
   const accessTokens = new Map<string, number>();
