@@ -6,7 +6,8 @@
  * - Update: `POST /{entity}?operation=update` with `sparse: true` (node-quickbooks' update).
  * - Void of other documents and delete: `?operation=void|delete` with `{Id, SyncToken}`.
  * - GlobalTaxCalculation: Intuit documents it as not applicable to US companies; the sink reads
- *   CompanyInfo.Country once when it opens and leaves it out there.
+ *   CompanyInfo.Country once when it opens and leaves it out there, and refuses a TaxInclusive
+ *   document there (its lines would keep their tax).
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { connector } from '../../../connectors/quickbooks-online/index.js';
