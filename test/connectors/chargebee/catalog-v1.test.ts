@@ -1,13 +1,12 @@
 import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { listQuery } from '../../../connectors/chargebee/source.js';
 import type { ConnectorDescriptor } from '../../../engine/connector/descriptor.js';
-import type { Source, SourcePage, StreamReadRequest } from '../../../engine/connector/types.js';
+import type { SourcePage, StreamReadRequest } from '../../../engine/connector/types.js';
 import { silentLogger } from '../../../engine/log.js';
-import { startFakeChargebee, SEED_FACTS, type FakeChargebee } from '../../fakes/chargebee/index.js';
-import { tempDir } from '../../e2e/helpers.js';
-import { chargebeeSourceFor } from './source-harness.js';
+import { SEED_FACTS } from '../../fakes/chargebee/index.js';
+import { chargebeeSourceFixture } from './source-harness.js';
 
 const descriptor = {
   ...parse(readFileSync(new URL('../../../connectors/chargebee/connector.yaml', import.meta.url), 'utf8')),
@@ -15,19 +14,7 @@ const descriptor = {
 } as ConnectorDescriptor;
 const request = (endpoint: string, checkpoint?: unknown): StreamReadRequest => ({ stream: endpoint, endpoint, checkpoint, lookbackSeconds: 60, params: {} });
 
-let fake: FakeChargebee | undefined;
-let work: ReturnType<typeof tempDir> | undefined;
-afterEach(async () => {
-  await fake?.close();
-  work?.cleanup();
-  fake = undefined;
-  work = undefined;
-});
-
-async function chargebeeSource(f: FakeChargebee): Promise<Source> {
-  work = tempDir();
-  return chargebeeSourceFor(f, work.dir, ['plans']);
-}
+const chargebee = chargebeeSourceFixture(['plans']);
 
 const ctx = (now: number) => ({ log: silentLogger, signal: new AbortController().signal, now: () => now });
 
@@ -42,7 +29,7 @@ describe('Chargebee Product Catalog 1.0 listings', () => {
 
   it('a run stopped after the first 100 plans leaves no checkpoint, so the next run misses no plan', async () => {
     let clock = SEED_FACTS.bulkUpdatedAt + 3600;
-    fake = await startFakeChargebee({ customers: 12, catalogVersion: 'v1', now: () => clock });
+    const fake = await chargebee.start({ customers: 12, catalogVersion: 'v1', now: () => clock });
     // 150 more plans, each created later but updated earlier than the last: Chargebee's default
     // order (newest created first) is then the reverse of updated_at.
     for (let i = 0; i < 150; i++) {
@@ -58,7 +45,7 @@ describe('Chargebee Product Catalog 1.0 listings', () => {
     }
     const total = fake.state.entries('plans').length;
     expect(total).toBeGreaterThan(150);
-    const source = await chargebeeSource(fake);
+    const source = await chargebee.source(fake);
     await source.open?.(ctx(clock), [request('plans')]);
 
     // Interrupted run: the first page only.
@@ -81,10 +68,10 @@ describe('Chargebee Product Catalog 1.0 listings', () => {
   });
 
   it('a deleted subscription is read, flagged deleted', async () => {
-    fake = await startFakeChargebee({ customers: 12 });
+    const fake = await chargebee.start({ customers: 12 });
     const victim = fake.state.all('subscriptions')[0]!;
     fake.state.delete('subscriptions', victim.id);
-    const source = await chargebeeSource(fake);
+    const source = await chargebee.source(fake);
     const records = [];
     for await (const page of source.read(request('subscriptions'), ctx(Date.now() / 1000))) records.push(...page.records);
     expect(records.find((r) => r.id === victim.id)).toMatchObject({ deleted: true });

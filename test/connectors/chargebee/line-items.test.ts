@@ -1,26 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Source, SourceRecord, StreamReadRequest } from '../../../engine/connector/types.js';
 import { silentLogger } from '../../../engine/log.js';
-import { startFakeChargebee, type FakeChargebee } from '../../fakes/chargebee/index.js';
-import { tempDir } from '../../e2e/helpers.js';
-import { chargebeeSourceFor } from './source-harness.js';
+import type { FakeChargebee } from '../../fakes/chargebee/index.js';
+import { chargebeeSourceFixture } from './source-harness.js';
 
 const request = (endpoint: string): StreamReadRequest => ({ stream: endpoint, endpoint, checkpoint: undefined, lookbackSeconds: 60, params: {} });
 const ctx = { log: silentLogger, signal: new AbortController().signal, now: () => Date.now() / 1000 };
 
-let fake: FakeChargebee | undefined;
-let work: ReturnType<typeof tempDir> | undefined;
-afterEach(async () => {
-  await fake?.close();
-  work?.cleanup();
-  fake = undefined;
-  work = undefined;
-});
-
-async function chargebeeSource(f: FakeChargebee): Promise<Source> {
-  work = tempDir();
-  return chargebeeSourceFor(f, work.dir, ['invoices', 'credit_notes']);
-}
+const chargebee = chargebeeSourceFixture(['invoices', 'credit_notes']);
 
 /** An invoice (or credit note) of the seeded site given `count` line items. */
 function withLines(f: FakeChargebee, resource: 'invoices' | 'credit_notes', count: number): { id: string; lines: unknown[] } {
@@ -39,7 +26,7 @@ async function readAll(source: Source, endpoint: string): Promise<SourceRecord[]
 
 describe('Chargebee line items beyond one answer', () => {
   it('the fake answers a window of the lines with line_items_next_offset, and serves the rest by retrieve', async () => {
-    fake = await startFakeChargebee({ customers: 12, lineItemsPerAnswer: 2 });
+    const fake = await chargebee.start({ customers: 12, lineItemsPerAnswer: 2 });
     const { id } = withLines(fake, 'invoices', 5);
     const auth = { authorization: `Basic ${Buffer.from(`${fake.apiKey}:`).toString('base64')}` };
     const listed = (await (await fetch(`${fake.url}/invoices?limit=100&id[in]=${encodeURIComponent(JSON.stringify([id]))}`, { headers: auth })).json()) as {
@@ -58,10 +45,10 @@ describe('Chargebee line items beyond one answer', () => {
   });
 
   it('a listing gives every line of a long invoice and credit note, read through their retrieve calls', async () => {
-    fake = await startFakeChargebee({ customers: 12, lineItemsPerAnswer: 3 });
+    const fake = await chargebee.start({ customers: 12, lineItemsPerAnswer: 3 });
     const invoice = withLines(fake, 'invoices', 8);
     const note = withLines(fake, 'credit_notes', 4);
-    const source = await chargebeeSource(fake);
+    const source = await chargebee.source(fake);
     await source.open?.(ctx, [request('invoices'), request('credit_notes')]);
 
     const invoices = await readAll(source, 'invoices');
@@ -79,9 +66,9 @@ describe('Chargebee line items beyond one answer', () => {
   });
 
   it('records fetched by id (a webhook) are completed the same way', async () => {
-    fake = await startFakeChargebee({ customers: 12, lineItemsPerAnswer: 2 });
+    const fake = await chargebee.start({ customers: 12, lineItemsPerAnswer: 2 });
     const invoice = withLines(fake, 'invoices', 7);
-    const source = await chargebeeSource(fake);
+    const source = await chargebee.source(fake);
     await source.open?.(ctx, [request('invoices')]);
     const [fetched] = await source.fetch!(request('invoices'), [invoice.id], ctx);
     expect((fetched!.data['line_items'] as unknown[]).length).toBe(7);
