@@ -30,7 +30,7 @@ export const acumaticaErrorCodes = {
     acumatica_release_unconfirmed: {
       kind: 'transient',
       meaning:
-        "the answer to a released credit memo's release again (after new applications) was lost, and its status cannot tell whether it happened (a payment's application history can, and is read instead)",
+        "the answer to a released document's release again (after new applications) was lost, its status cannot tell whether it happened, and the descriptor names no application history to read instead (the shipped one has a history for every such document)",
     },
     acumatica_application_released: {
       kind: 'record',

@@ -14,7 +14,7 @@ import type { ApplicationHistory } from './applications.js';
 import { AcumaticaAuth } from './auth.js';
 import { Contract } from './contract.js';
 import { describeAcumaticaError } from './errors.js';
-import { AcumaticaSink } from './sink.js';
+import { AcumaticaSink, type AppliedThrough } from './sink.js';
 
 /** Mirrors settings.schema.json, which the descriptor loader checked. */
 interface AcumaticaSettings {
@@ -32,6 +32,7 @@ interface AcumaticaSettings {
   unreleased_statuses: string[];
   rerelease_on_change: Record<string, string[]>;
   application_history?: Record<string, ApplicationHistory>;
+  applied_through_once_released?: Record<string, AppliedThrough>;
 }
 
 const ENVIRONMENT: Readonly<Record<string, string>> = {
@@ -147,6 +148,9 @@ function createAcumaticaSink(input: ConnectorFactoryInput): Sink {
         entity,
         { pending: h.pending, released: h.released, document: { ...h.document }, amount: { ...h.amount } },
       ]),
+    ),
+    appliedThroughOnceReleased: Object.fromEntries(
+      Object.entries(settings.applied_through_once_released ?? {}).map(([entity, t]) => [entity, { ...t, when: { ...t.when } }]),
     ),
     maxBatchSize: descriptor.max_batch ?? 25,
     label,

@@ -34,6 +34,8 @@ export interface AcumaticaSinkSettings {
   rereleaseOnChange: Readonly<Record<string, readonly string[]>>;
   /** Entities whose applications collection lists only unreleased rows (applications.ts). */
   applicationHistory: Readonly<Record<string, ApplicationHistory>>;
+  /** Documents whose applications, once they are released, are made on another entity (a credit memo's on its Payment). */
+  appliedThroughOnceReleased: Readonly<Record<string, AppliedThrough>>;
   maxBatchSize: number;
   /** Names the tenant and endpoint in messages. */
   label: string;
@@ -45,12 +47,26 @@ export interface AcumaticaSinkSettings {
   opened(ctx: SinkContext): void;
 }
 
+/** Descriptor `settings.applied_through_once_released.<entity>`. */
+export interface AppliedThrough {
+  /** Field values of the documents this applies to (`Type: Credit Memo`). */
+  when: Readonly<Record<string, string>>;
+  /** The mapped collection of applications (ApplicationsCreditMemo). */
+  collection: string;
+  /** The entity the released document is applied on, under the same key values (Payment). */
+  entity: string;
+  /** Its collection of applications (DocumentsToApply). */
+  as: string;
+}
+
 /** Field of a mapped record that asks the sink to release the document once written. */
 export const RELEASE_FIELD = '_release';
 /** Filters per look-up request: keeps the URL short. */
 const LOOKUPS_PER_REQUEST = 20;
 /** Creates tried in all when their answers are lost. */
 const CREATE_ATTEMPTS = 3;
+/** Updates tried in all when their answers are lost and the document still differs. */
+const UPDATE_ATTEMPTS = 3;
 /** Releases sent for one document when their answers are lost and it is still unreleased. */
 const RELEASE_ATTEMPTS = 3;
 
@@ -59,6 +75,8 @@ interface Job {
   entity: string;
   data: Plain;
   release: boolean;
+  /** Key values that find the document, instead of the ledger's target id or the natural key. */
+  keys?: Record<string, string>;
   /** What Acumatica holds for this record, when found. */
   current?: Plain;
   result?: SinkResult;
@@ -197,6 +215,7 @@ export class AcumaticaSink implements Sink {
   /** Field → value that find this record: the key the ledger holds, else the natural key, with the document type. */
   private criteria(job: Job): Record<string, string> {
     const { entity, data, record } = job;
+    if (job.keys) return { ...job.keys };
     const out: Record<string, string> = {};
     const targetId = record.previous?.targetId;
     if (targetId) out[this.targetField(entity)] = targetId;
@@ -308,27 +327,85 @@ export class AcumaticaSink implements Sink {
   /** Sends what differs, then releases; `ours` when the document was created by an unconfirmed write of ours. */
   private async update(job: Job, current: Plain, ours: boolean, ctx: SinkContext): Promise<SinkResult> {
     const { entity } = job;
-    const history = this.settings.applicationHistory[entity];
-    // Applications already released are history, not rows to send again; what is left waits for a release.
-    const unreleased = history ? unreleasedApplications(job.data, current, history, this.describe(job, current)) : [];
-    const data = history ? withApplications(job.data, history, unreleased) : job.data;
-    const diff = changes(this.contract, entity, data, current, {
-      caseInsensitive: this.settings.upperCaseKeys,
-      keepExtraRows: new Set(Object.values(this.settings.rereleaseOnChange).flat()),
-    });
-    let saved = current;
-    if (diff) {
-      this.counters.updates++;
-      saved = (await this.api.put(entity, { id: current['id'], ...diff }, { retrySafe: true })) ?? current;
-    }
-    const applicationsToRelease = history
-      ? unreleased.length > 0
-      : (this.settings.rereleaseOnChange[entity] ?? []).some((field) => diff?.[field] !== undefined);
-    const released = await this.releaseIfAsked(job, saved, applicationsToRelease, ctx);
-    const targetId = this.targetIdOf(entity, saved);
+    const through = this.appliedThrough(job, current);
+    const sent = await this.sendChanges(job, through ? withoutField(job.data, through.collection) : job.data, current, ctx);
+    const applicationsToRelease = this.settings.applicationHistory[entity]
+      ? sent.unreleased.length > 0
+      : (this.settings.rereleaseOnChange[entity] ?? []).some((field) => sent.fields.has(field));
+    const released = await this.releaseIfAsked(job, sent.saved, applicationsToRelease, ctx);
+    const appliedElsewhere = through ? await this.applyThrough(job, sent.saved, through, ctx) : false;
+    const targetId = this.targetIdOf(entity, sent.saved);
     if (ours) return { status: 'created', targetId };
-    if (diff || released) return { status: 'updated', targetId };
+    if (sent.fields.size > 0 || released || appliedElsewhere) return { status: 'updated', targetId };
     return { status: 'skipped', reason: `Acumatica already holds this ${entity}`, targetId };
+  }
+
+  /**
+   * Sends the fields of `data` that differ from `current`: `fields` names them, `unreleased` is what
+   * is left to release of applications kept in a history. A PUT that adds or deletes detail rows is
+   * not repeated blindly, as Acumatica would append the rows again: when its answer is lost, the
+   * document is read again and only what still differs is sent.
+   */
+  private async sendChanges(job: Job, data: Plain, current: Plain, ctx: SinkContext): Promise<{ saved: Plain; fields: Set<string>; unreleased: Plain[] }> {
+    const history = this.settings.applicationHistory[job.entity];
+    const fields = new Set<string>();
+    for (let attempt = 1; ; attempt++) {
+      // Applications already released are history, not rows to send again; what is left waits for a release.
+      const unreleased = history ? unreleasedApplications(data, current, history, this.describe(job, current)) : [];
+      const diff = changes(this.contract, job.entity, history ? withApplications(data, history, unreleased) : data, current, {
+        caseInsensitive: this.settings.upperCaseKeys,
+        keepExtraRows: new Set(Object.values(this.settings.rereleaseOnChange).flat()),
+      });
+      if (!diff) return { saved: current, fields, unreleased };
+      for (const field of Object.keys(diff)) fields.add(field);
+      try {
+        this.counters.updates++;
+        const saved = await this.api.put(job.entity, { id: current['id'], ...diff }, { retrySafe: !changesRows(diff) });
+        return { saved: saved ?? current, fields, unreleased };
+      } catch (error) {
+        if (!(error instanceof LedgersyncError) || !error.mayHaveSucceeded || attempt >= UPDATE_ATTEMPTS) throw error;
+        const now = await this.lookUpOne(job);
+        if (!now) throw error;
+        ctx.log.warn(`${this.describe(job, now)}: the update's answer was lost; sending only what still differs`);
+        current = now;
+      }
+    }
+  }
+
+  /** Where a released document's applications are made, when not on the document itself. */
+  private appliedThrough(job: Job, current: Plain): AppliedThrough | undefined {
+    const through = this.settings.appliedThroughOnceReleased[job.entity];
+    if (!through || job.data[through.collection] === undefined) return undefined;
+    if (this.settings.unreleasedStatuses.has(textOf(current['Status']) ?? '')) return undefined;
+    const applies = Object.entries(through.when).every(([field, value]) => textOf(current[field])?.toUpperCase() === value.toUpperCase());
+    return applies ? through : undefined;
+  }
+
+  /**
+   * The mapped applications of a released document, made on the entity that takes them (a released
+   * credit memo is applied on its Payment, Payments and Applications): what that entity's history
+   * already holds is not sent again, the rest is applied and released as a payment's are.
+   */
+  private async applyThrough(job: Job, document: Plain, through: AppliedThrough, ctx: SinkContext): Promise<boolean> {
+    const keyFields = this.settings.keys[through.entity] ?? [];
+    const keys = Object.fromEntries(keyFields.map((field) => [field, String(document[field] ?? '')]));
+    const applying: Job = {
+      record: job.record,
+      entity: through.entity,
+      data: { ...keys, [through.as]: job.data[through.collection] },
+      release: job.release,
+      keys,
+    };
+    const current = await this.lookUpOne(applying);
+    if (!current) {
+      throw new LedgersyncError(
+        'acumatica_unexpected_answer',
+        'transient',
+        `${this.describe(job, document)} is released but Acumatica has no ${through.entity} ${describeCriteria(keys)} to apply it on`,
+        { fix: `open the document in Acumatica (${through.entity}, ${describeCriteria(keys)}); the next run applies it once it is there` },
+      );
+    }
+    return (await this.update(applying, current, false, ctx)).status === 'updated';
   }
 
   // ---- step 3: release ----
@@ -399,7 +476,7 @@ export class AcumaticaSink implements Sink {
 
   private async lookUpOne(job: Job): Promise<Plain | undefined> {
     const { previous: _ignored, ...withoutLedger } = job.record;
-    const probe: Job = { record: withoutLedger, entity: job.entity, data: job.data, release: job.release };
+    const probe: Job = { record: withoutLedger, entity: job.entity, data: job.data, release: job.release, ...(job.keys ? { keys: job.keys } : {}) };
     const criteria = this.criteria(probe);
     this.counters.lookups++;
     const rows = await this.api.list(job.entity, {
@@ -454,6 +531,18 @@ function textOf(value: unknown): string | undefined {
   if (typeof value === 'string' && value.trim() !== '') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
   return undefined;
+}
+
+/** Whether an update adds or deletes detail rows (those without `id`, or marked `delete`): repeating it would do so twice. */
+function changesRows(diff: Plain): boolean {
+  return Object.values(diff).some(
+    (value) => Array.isArray(value) && value.some((row) => !isPlainObject(row) || row['id'] === undefined || row['delete'] === true),
+  );
+}
+
+function withoutField(record: Plain, field: string): Plain {
+  const { [field]: _dropped, ...rest } = record;
+  return rest;
 }
 
 function describeCriteria(criteria: Record<string, string>): string {

@@ -2,7 +2,8 @@
  * A released payment lists only unreleased applications in DocumentsToApply; the released ones are
  * in ApplicationHistory. A payment that gains an application in Chargebee is sent only the new one
  * and released again; when that release's answer is lost, the history says whether it happened, so
- * the run neither stops nor releases twice. A released application the source now lowers is a dead
+ * the run neither stops nor releases twice; when the answer to the update that adds it is lost, the
+ * payment is read again instead of being sent the row a second time. A released application the source now lowers is a dead
  * letter saying to reverse it in Acumatica.
  */
 import { afterEach, describe, expect, it } from 'vitest';
@@ -130,6 +131,25 @@ describe('Acumatica: a released payment that gains applications', () => {
     },
     120_000,
   );
+
+  it('an update adding the application whose answer is lost after Acumatica saved it: the document is read again, the application sent and released once', async () => {
+    await behindProxy();
+    const p = await paymentAppliedToOne(2000, 1000);
+    p.apply(1000, 1000);
+    const secondBalance = Number(p.balance(p.second));
+    proxy.inject({ method: 'PUT', path: /\/Payment(\?|$)/, body: /DocumentsToApply/, times: 1, fault: { kind: 'reset-after' } });
+    const from = proxy.log.length;
+    const run = await s.run();
+    expect(proxy.injected).toBe(1);
+    expect(run.exitCode, JSON.stringify(run.error)).toBe(0);
+    expect(history(p.payment())).toEqual([
+      [p.first, 10],
+      [p.second, 10],
+    ]);
+    expect(Math.round((secondBalance - Number(p.balance(p.second))) * 100)).toBe(1000);
+    // The lost PUT was not repeated: one PUT carried the application, the rest were reads.
+    expect(proxy.log.slice(from).filter((r) => r.method === 'PUT' && /\/Payment(\?|$)/.test(r.path))).toHaveLength(1);
+  }, 120_000);
 
   it('applications left unreleased (every release failed) are released by the next run, and only released once', async () => {
     await behindProxy();

@@ -3,11 +3,14 @@
  * `SalesInvoice` (SO303000), which share the ARINVOICE numbering. Lines are checked against the chart
  * of accounts, subaccounts, branches and tax categories; amounts are rounded to the currency's
  * precision; the document total is the lines plus tax. A credit memo may carry applications to open
- * invoices (`ApplicationsCreditMemo`), which take effect when it is released. Released documents are
- * read-only; release is the contract's Release… action.
+ * invoices (`ApplicationsCreditMemo`), which take effect when it is released; once released it is
+ * applied further on its payment side (./payment.ts), and its `ApplicationsCreditMemo` lists every
+ * application, as ARInvoiceEntry's Adjustments_1 does for a released credit memo. Released documents
+ * are read-only; release is the contract's Release… action.
  */
 import { currencyDecimals, multiplyUnits, roundUnits, sumUnits, unitsToText } from './decimal.js';
 import { badRequest } from './errors.js';
+import { creditMemoPayment } from './payment.js';
 import { formatDateTime, type PlainRecord } from './openapi.js';
 import {
   branchExists,
@@ -85,6 +88,13 @@ export function applyToBalance(ctx: TenantContext, target: PlainRecord, amount: 
   target['Balance'] = balance;
   target['Status'] = balance > 0n ? 'Open' : 'Closed';
   target['LastModifiedDateTime'] = formatDateTime(ctx.now());
+  // A refunded credit memo: its payment side has what is left of it.
+  const paymentSide =
+    target['Type'] === 'Credit Memo' ? ctx.lookup('Payment', { Type: 'Credit Memo', ReferenceNbr: String(target['ReferenceNbr']) }) : undefined;
+  if (paymentSide) {
+    paymentSide['AvailableBalance'] = balance;
+    paymentSide['Status'] = target['Status'];
+  }
 }
 
 export const invoiceBehaviour = arDocumentBehaviour(INVOICE);
@@ -99,12 +109,8 @@ function arDocumentBehaviour(shape: ArShape): EntityBehaviour {
     prepare(record, ctx, previous, incoming) {
       const errors: FieldErrors = {};
       if (previous?.['__released'] === true) {
-        const editable = ['Type', 'ReferenceNbr', ...(shape.creditMemoApplications ? ['ApplicationsCreditMemo'] : [])];
-        releasedChanges(previous, incoming, editable, errors);
-        if (Object.keys(errors).length === 0 && shape.creditMemoApplications) {
-          checkCreditMemoApplications(record, ctx, errors);
-          if (Object.keys(errors).length === 0) releaseCreditMemoApplications(record, ctx);
-        }
+        // A released credit memo is applied further on its payment side (Payment, Type "Credit Memo").
+        releasedChanges(previous, incoming, ['Type', 'ReferenceNbr'], errors);
         return errors;
       }
       record['Type'] = text(record, 'Type') ?? 'Invoice';
@@ -183,6 +189,7 @@ function arDocumentBehaviour(shape: ArShape): EntityBehaviour {
         if (shape.creditMemoApplications) releaseCreditMemoApplications(record, ctx);
         const balance = units(record, 'Balance') ?? 0n;
         record['Status'] = balance > 0n ? 'Open' : 'Closed';
+        if (shape.creditMemoApplications && record['Type'] === 'Credit Memo') ctx.store.put('Payment', creditMemoPayment(record, ctx));
       },
     },
     deleteRefusal: (record) => (record['__released'] === true ? 'The document has been released and cannot be deleted.' : undefined),
@@ -269,7 +276,6 @@ function checkCreditMemoApplications(record: PlainRecord, ctx: TenantContext, er
 }
 
 function releaseCreditMemoApplications(record: PlainRecord, ctx: TenantContext): void {
-  if (record['__released'] !== true) return;
   for (const row of rows(record, 'ApplicationsCreditMemo')) {
     if (row['__released'] === true) continue;
     const target = findArDocument(ctx, String(row['DocType']), String(row['ReferenceNbr']))!.record;

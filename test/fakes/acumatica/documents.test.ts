@@ -252,24 +252,52 @@ describe('credit memos and customer refunds', () => {
     );
   });
 
-  it('a released credit memo takes a new application at once; a refused update of it touches no other document', async () => {
-    const invoice = await openInvoice('C1', 100);
-    const memo = await openInvoice('C1', 30, { Type: 'Credit Memo' });
-    const keys = { Type: 'Credit Memo', ReferenceNbr: memo };
-    const refused = await client.put('Invoice', {
-      ...keys,
-      Details: [{ id: '00000000-0000-0000-0000-000000000000', delete: true }],
-      ApplicationsCreditMemo: [{ ReferenceNbr: invoice, AmountPaid: 10 }],
+  it('a released credit memo is applied further on its payment side (Payment, Type Credit Memo), not on its own form', async () => {
+    const first = await openInvoice('C1', 100);
+    const second = await openInvoice('C1', 40);
+    const created = await client.put('Invoice', {
+      Type: 'Credit Memo',
+      Customer: 'C1',
+      CustomerOrder: 'cn_2',
+      Hold: false,
+      Details: [{ Amount: 30 }],
+      ApplicationsCreditMemo: [{ ReferenceNbr: first, AmountPaid: 5 }],
     });
-    expect(refused.status).toBe(422);
-    expect(fake.state.record('Invoice', 'Invoice', invoice)!['Balance']).toBe(100);
-    const applied = await client.put('Invoice', { ...keys, ApplicationsCreditMemo: [{ ReferenceNbr: invoice, AmountPaid: 10 }] });
-    expect(applied.status).toBe(200);
-    expect(fake.state.record('Invoice', 'Invoice', invoice)!['Balance']).toBe(90);
-    expect(fake.state.record('Invoice', 'Credit Memo', memo)!['Balance']).toBe(20);
-    const again = await client.put('Invoice', { ...keys, ApplicationsCreditMemo: [{ ReferenceNbr: invoice, AmountPaid: 25 }] });
-    expect(again.status).toBe(422);
-    expect(again.json.error).toMatch(/exceeds the credit memo amount/);
+    const memo = created.json.ReferenceNbr.value as string;
+    await client.release('Invoice', 'ReleaseInvoice', { Type: 'Credit Memo', ReferenceNbr: memo });
+
+    const onItsForm = await client.put('Invoice', {
+      Type: 'Credit Memo',
+      ReferenceNbr: memo,
+      ApplicationsCreditMemo: [{ ReferenceNbr: second, AmountPaid: 10 }],
+    });
+    expect(onItsForm.status).toBe(422);
+    expect(onItsForm.json.error).toMatch(/ApplicationsCreditMemo: .*cannot be changed: the document has been released/);
+    expect(fake.state.record('Invoice', 'Invoice', second)!['Balance']).toBe(40);
+
+    const side = await client.api('GET', `Payment/Credit%20Memo/${memo}?$expand=ApplicationHistory`);
+    expect(unwrap(side.json)).toMatchObject({ Type: 'Credit Memo', CustomerID: 'C1', PaymentAmount: 30, AvailableBalance: 25, Status: 'Open' });
+    expect(unwrap(side.json)['ApplicationHistory']).toMatchObject([{ AdjustedDocType: 'Invoice', AdjustedRefNbr: first, AmountPaid: 5 }]);
+
+    const tooMuch = await client.put('Payment', { Type: 'Credit Memo', ReferenceNbr: memo, DocumentsToApply: [{ ReferenceNbr: second, AmountPaid: 26 }] });
+    expect(tooMuch.status).toBe(422);
+    expect(tooMuch.json.error).toMatch(/exceeds the balance|exceed what is left of the payment \(25\)/);
+    const pending = await client.put('Payment', { Type: 'Credit Memo', ReferenceNbr: memo, DocumentsToApply: [{ ReferenceNbr: second, AmountPaid: 10 }] });
+    expect(pending.status).toBe(200);
+    expect(fake.state.record('Invoice', 'Invoice', second)!['Balance']).toBe(40);
+    expect((await client.release('Payment', 'ReleasePayment', { Type: 'Credit Memo', ReferenceNbr: memo })).status).toBe(204);
+    expect(fake.state.record('Invoice', 'Invoice', second)).toMatchObject({ Balance: 30, Status: 'Open' });
+    expect(fake.state.record('Invoice', 'Credit Memo', memo)).toMatchObject({ Balance: 15, Status: 'Open' });
+    expect(fake.state.record('Payment', 'Credit Memo', memo)).toMatchObject({ AvailableBalance: 15, DocumentsToApply: [] });
+    const applied = fake.state.record('Invoice', 'Credit Memo', memo)!['ApplicationsCreditMemo'] as Array<Record<string, unknown>>;
+    expect(applied.map((row) => [row['ReferenceNbr'], row['AmountPaid']])).toEqual([
+      [first, 5],
+      [second, 10],
+    ]);
+
+    const entered = await client.put('Payment', { Type: 'Credit Memo', CustomerID: 'C1', PaymentMethod: 'CARD', PaymentAmount: 10 });
+    expect(entered.status).toBe(422);
+    expect(entered.json.Type.error).toMatch(/entered on the Invoices and Memos form/);
   });
 
   it('a customer refund is a Payment of type Customer Refund applied in full to the credit memo it pays back', async () => {

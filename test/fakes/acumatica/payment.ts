@@ -11,18 +11,19 @@
 import { randomUUID } from 'node:crypto';
 import { currencyDecimals, roundUnits, sumUnits, unitsToText } from './decimal.js';
 import { badRequest } from './errors.js';
-import type { PlainRecord } from './openapi.js';
 import { applyToBalance, documentCurrency, findArDocument } from './ar.js';
+import { formatDateTime, type PlainRecord } from './openapi.js';
 import { documentDate, enabledCurrency, maxLength, notFound, oneOf, reference, releasedChanges, required, roundAmount, rows, text, units } from './rules.js';
 import type { EntityBehaviour, FieldErrors, TenantContext } from './tenant.js';
 
-export const PAYMENT_TYPES = ['Payment', 'Prepayment', 'Customer Refund'] as const;
+export const PAYMENT_TYPES = ['Payment', 'Prepayment', 'Customer Refund', 'Credit Memo'] as const;
 
 /** What each payment type may be applied to. */
 const APPLICABLE: Readonly<Record<string, readonly string[]>> = {
   Payment: ['Invoice', 'Debit Memo'],
   Prepayment: ['Invoice', 'Debit Memo'],
   'Customer Refund': ['Credit Memo', 'Payment', 'Prepayment'],
+  'Credit Memo': ['Invoice', 'Debit Memo'],
 };
 
 /** A document a payment applies to: an AR invoice or memo, or (for refunds) another payment. */
@@ -59,6 +60,11 @@ export const paymentBehaviour: EntityBehaviour = {
     record['Type'] = text(record, 'Type') ?? 'Payment';
     oneOf(record, 'Type', PAYMENT_TYPES, errors);
     if (previous && previous['Type'] !== record['Type']) errors['Type'] = 'Type cannot be changed.';
+    if (record['Type'] === 'Credit Memo') {
+      // Only the payment side of a released credit memo is here (creditMemoPayment); it is entered on AR301000.
+      errors['Type'] = 'A credit memo is entered on the Invoices and Memos form (AR301000); once released, it is applied here.';
+      return errors;
+    }
     required(record, 'CustomerID', errors);
     const customer = reference(record, 'CustomerID', 'Customer', 'CustomerID', ctx, errors);
     if (customer?.['Status'] === 'Inactive') errors['CustomerID'] = `Customer '${String(customer['CustomerID'])}' is inactive.`;
@@ -97,6 +103,7 @@ export const paymentBehaviour: EntityBehaviour = {
       // DocumentsToApply (the Adjustments view: this batch only) for ApplicationHistory (released postings).
       const batch = Number(record['__adjCntr'] ?? 0);
       const history = rows(record, 'ApplicationHistory');
+      const creditMemo = creditMemoOf(record, ctx);
       for (const row of pending) {
         const target = findApplicable(ctx, String(row['DocType']), String(row['ReferenceNbr']))!;
         const paid = units(row, 'AmountPaid') ?? 0n;
@@ -107,33 +114,102 @@ export const paymentBehaviour: EntityBehaviour = {
         } else {
           applyToBalance(ctx, target, paid);
         }
-        history.push({
-          id: randomUUID(),
-          AdjustedDocType: String(row['DocType']),
-          AdjustedRefNbr: String(row['ReferenceNbr']),
-          AdjustingDocType: String(record['Type']),
-          AdjustingRefNbr: String(record['ReferenceNbr']),
-          AdjustmentNbr: batch,
-          AmountPaid: paid,
-          Balance: openBalance(target),
-          CurrencyID: String(record['__currency'] ?? record['CurrencyID'] ?? ctx.config.baseCurrency),
-          Customer: customerOf(record),
-          CustomerOrder: (row['CustomerOrder'] as string | null | undefined) ?? null,
-          Date: String(record['ApplicationDate'] ?? ctx.today()),
-          Description: (row['Description'] as string | null | undefined) ?? null,
-          DisplayDocType: String(row['DocType']),
-          DisplayRefNbr: String(row['ReferenceNbr']),
-        });
+        history.push(historyRow(row, record, batch, paid, openBalance(target), ctx));
+        if (creditMemo) releaseOnCreditMemo(ctx, creditMemo, row, target, paid);
       }
       record['ApplicationHistory'] = history;
       record['DocumentsToApply'] = [];
       record['__adjCntr'] = batch + 1;
       record['__released'] = true;
+      if (creditMemo) record['AvailableBalance'] = units(creditMemo, 'Balance') ?? 0n;
       record['Status'] = (units(record, 'AvailableBalance') ?? 0n) > 0n ? 'Open' : 'Closed';
     },
   },
   deleteRefusal: (record) => (record['__released'] === true ? 'The document has been released and cannot be deleted.' : undefined),
 };
+
+/**
+ * The payment side of a credit memo released on AR301000: Acumatica keeps a released credit memo as a
+ * payment document too (ARPayment, type CRM), and applies it to further invoices here, on Payments
+ * and Applications, as its own form lists applications only while it is unreleased
+ * (ARInvoiceEntry.Adjustments_1). Its history starts with the applications released with it; its
+ * balance is the credit memo's.
+ */
+export function creditMemoPayment(memo: PlainRecord, ctx: TenantContext): PlainRecord {
+  const released = rows(memo, 'ApplicationsCreditMemo').filter((row) => row['__released'] === true);
+  const amount = units(memo, 'Amount') ?? 0n;
+  const balance = units(memo, 'Balance') ?? 0n;
+  return {
+    id: randomUUID(),
+    Type: 'Credit Memo',
+    ReferenceNbr: String(memo['ReferenceNbr']),
+    CustomerID: String(memo['Customer']),
+    CurrencyID: documentCurrency(memo),
+    __currency: documentCurrency(memo),
+    ApplicationDate: String(memo['Date'] ?? ctx.today()),
+    Description: (memo['Description'] as string | undefined) ?? null,
+    Hold: false,
+    PaymentAmount: amount,
+    AppliedToDocuments: amount - balance,
+    AvailableBalance: balance,
+    Status: String(memo['Status']),
+    DocumentsToApply: [],
+    ApplicationHistory: released.map((row) =>
+      historyRow(row, { ...memo, ApplicationDate: memo['Date'] }, 0, units(row, 'AmountPaid') ?? 0n, units(row, 'Balance') ?? 0n, ctx),
+    ),
+    __adjCntr: 1,
+    __released: true,
+  };
+}
+
+/** The credit memo (AR301000) a `Credit Memo` payment document is the payment side of. */
+function creditMemoOf(record: PlainRecord, ctx: TenantContext): PlainRecord | undefined {
+  if (record['Type'] !== 'Credit Memo') return undefined;
+  return findArDocument(ctx, 'Credit Memo', String(record['ReferenceNbr']))?.record;
+}
+
+/** An application released from the payment side lowers the credit memo's balance and joins its applications. */
+function releaseOnCreditMemo(ctx: TenantContext, memo: PlainRecord, row: PlainRecord, target: PlainRecord, paid: bigint): void {
+  const balance = (units(memo, 'Balance') ?? 0n) - paid;
+  memo['Balance'] = balance;
+  memo['Status'] = balance > 0n ? 'Open' : 'Closed';
+  memo['LastModifiedDateTime'] = formatDateTime(ctx.now());
+  const applied = rows(memo, 'ApplicationsCreditMemo');
+  applied.push({
+    id: randomUUID(),
+    DocType: String(row['DocType']),
+    ReferenceNbr: String(target['ReferenceNbr']),
+    AmountPaid: paid,
+    Balance: units(target, 'Balance') ?? 0n,
+    Customer: String(memo['Customer']),
+    CustomerOrder: (target['CustomerOrder'] as string | undefined) ?? null,
+    Description: (target['Description'] as string | undefined) ?? null,
+    Status: String(target['Status']),
+    __released: true,
+  });
+  memo['ApplicationsCreditMemo'] = applied;
+}
+
+/** A released application as ApplicationHistory lists it; `balance` is what the adjusted document still owes. */
+function historyRow(row: PlainRecord, adjusting: PlainRecord, batch: number, paid: bigint, balance: bigint, ctx: TenantContext): PlainRecord {
+  return {
+    id: randomUUID(),
+    AdjustedDocType: String(row['DocType']),
+    AdjustedRefNbr: String(row['ReferenceNbr']),
+    AdjustingDocType: String(adjusting['Type']),
+    AdjustingRefNbr: String(adjusting['ReferenceNbr']),
+    AdjustmentNbr: batch,
+    AmountPaid: paid,
+    Balance: balance,
+    CurrencyID: String(adjusting['__currency'] ?? adjusting['CurrencyID'] ?? ctx.config.baseCurrency),
+    Customer: customerOf(adjusting),
+    CustomerOrder: (row['CustomerOrder'] as string | null | undefined) ?? null,
+    Date: String(adjusting['ApplicationDate'] ?? ctx.today()),
+    Description: (row['Description'] as string | null | undefined) ?? null,
+    DisplayDocType: String(row['DocType']),
+    DisplayRefNbr: String(row['ReferenceNbr']),
+  };
+}
 
 function cashAccount(record: PlainRecord, method: PlainRecord, errors: FieldErrors): void {
   const allowed = rows(method, 'AllowedCashAccounts').filter((row) => row['UseInAR'] !== false);
@@ -159,7 +235,10 @@ function checkApplications(record: PlainRecord, ctx: TenantContext, errors: Fiel
   const applications = rows(record, 'DocumentsToApply');
   const refunded = units(record, '__refunded') ?? 0n;
   const released = sumUnits(rows(record, 'ApplicationHistory').map((row) => units(row, 'AmountPaid') ?? 0n));
-  let remaining = amount - refunded - released;
+  // A credit memo's payment side has what the credit memo still has (refunds and its own applications are off it).
+  const creditMemo = creditMemoOf(record, ctx);
+  const left = creditMemo ? (units(creditMemo, 'Balance') ?? 0n) : amount - refunded - released;
+  let remaining = left;
   const allowedTypes = APPLICABLE[String(record['Type'])] ?? [];
   applications.forEach((row, index) => {
     const path = `DocumentsToApply[${index}]`;
@@ -202,10 +281,9 @@ function checkApplications(record: PlainRecord, ctx: TenantContext, errors: Fiel
     row['Description'] = (target['Description'] as string | undefined) ?? null;
   });
   if (remaining < 0n)
-    errors['DocumentsToApply'] =
-      `The applications (${unitsToText(amount - refunded - remaining)}) exceed what is left of the payment (${unitsToText(amount - refunded)}).`;
-  const applied = released + sumUnits(applications.map((row) => units(row, 'AmountPaid') ?? 0n));
-  record['AppliedToDocuments'] = applied;
-  record['AvailableBalance'] = amount - refunded - applied;
+    errors['DocumentsToApply'] = `The applications (${unitsToText(left - remaining)}) exceed what is left of the payment (${unitsToText(left)}).`;
+  const pending = sumUnits(applications.map((row) => units(row, 'AmountPaid') ?? 0n));
+  record['AppliedToDocuments'] = creditMemo ? amount - left + pending : released + pending;
+  record['AvailableBalance'] = left - pending;
   if (record['__released'] !== true) record['Status'] = record['Hold'] === true ? 'On Hold' : 'Balanced';
 }

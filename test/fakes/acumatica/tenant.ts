@@ -172,7 +172,7 @@ export class Tenant {
         errors[field] = `${label(field)} '${String(record[field])}' cannot be found in the system.`;
       }
     }
-    // Rules may touch other records (a released credit memo's new applications): run them only on a record that merged cleanly.
+    // Rules run only on a record that merged cleanly.
     if (Object.keys(errors).length > 0) throw new RecordRefused(entity, record, errors, !existing);
     Object.assign(errors, behaviour.prepare(record, this.context, existing, incoming));
     if (Object.keys(errors).length > 0) throw new RecordRefused(entity, record, errors, !existing);

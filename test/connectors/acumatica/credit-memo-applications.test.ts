@@ -1,0 +1,145 @@
+/**
+ * A credit note Chargebee allocates to another invoice after its credit memo was released: the memo's
+ * own form takes applications only while it is unreleased, so the new one is made on the memo's
+ * Payment (Payments and Applications, Type Credit Memo) and released there, once, even when the
+ * answer to that update or to that release is lost. What the memo released with it is not applied again.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Fault, FaultRule } from '../../support/fault-proxy.js';
+import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
+import { StateStore } from '../../../engine/state/store.js';
+import { startSandbox, type Sandbox } from './e2e-harness.js';
+
+type Rec = Record<string, unknown>;
+
+let s: Sandbox;
+let proxy: FaultProxy;
+afterEach(async () => {
+  await proxy?.close();
+  await s?.close();
+});
+
+/** A USD credit note (a copy of a seeded one) applied to one unpaid invoice (1.00 of it), synced and released; `allocate` then applies 2.00 more to a second invoice. */
+async function releasedCreditMemo() {
+  s = await startSandbox({ chargebee: { customers: 12, seed: 11 } });
+  const target = new URL(s.acu.url);
+  proxy = await startFaultProxy(target.origin);
+  s.env['ACUMATICA_URL'] = `${proxy.url}${target.pathname}`;
+
+  const first = s.cb.state
+    .all('invoices')
+    .find((i) => (i.status === 'payment_due' || i.status === 'not_paid') && i.currency_code === 'USD' && (i.amount_due ?? 0) >= 1000);
+  expect(first, 'an unpaid USD invoice of at least 10.00 in the seeded site').toBeDefined();
+  const { id: _firstId, ...copy } = structuredClone(first!);
+  const second = s.cb.state.create('invoices', { ...copy, id: 'inv_second_unpaid' });
+  // The seeded site's credit notes are in other currencies: one in EUR (cents, as USD) is copied.
+  const template = s.cb.state.all('credit_notes').find((c) => (c.currency_code === 'USD' || c.currency_code === 'EUR') && (c.total ?? 0) >= 500);
+  expect(template, 'a USD or EUR credit note of at least 5.00').toBeDefined();
+  const id = 'CN-late-allocation';
+  const allocation = (invoice: typeof first, amount: number) => ({ invoice_id: invoice!.id, allocated_amount: amount, allocated_at: s.cb.state.now() });
+  // Item prices are per currency (`extra-seats-EUR-Monthly`): the copy names the USD ones.
+  const inUsd = JSON.parse(JSON.stringify(template).replaceAll('-EUR-', '-USD-')) as typeof template;
+  s.cb.state.insertSeeded('credit_notes', {
+    ...inUsd!,
+    id,
+    currency_code: 'USD',
+    customer_id: first!.customer_id,
+    reference_invoice_id: first!.id,
+    type: 'refundable',
+    status: 'refund_due',
+    allocations: [allocation(first, 100)],
+    amount_allocated: 100,
+    amount_refunded: 0,
+    amount_available: template!.total! - 100,
+    linked_refunds: [],
+    updated_at: s.cb.state.now(),
+    resource_version: undefined,
+  });
+  const run = await s.run();
+  expect(run.exitCode, JSON.stringify(run.error)).toBe(0);
+  const refOf = (invoice: typeof first) =>
+    s.acu.state.records('Invoice').find((d) => d['Type'] === 'Invoice' && d['CustomerOrder'] === invoice!.id)!['ReferenceNbr'] as string;
+  const memo = () => s.acu.state.records('Invoice').find((d) => d['Type'] === 'Credit Memo' && d['CustomerOrder'] === id)!;
+  return {
+    id,
+    first: refOf(first),
+    second: refOf(second),
+    total: template!.total!,
+    memo,
+    allocate: () =>
+      s.cb.state.touch('credit_notes', id, {
+        allocations: [allocation(first, 100), allocation(second, 200)],
+        amount_allocated: 300,
+        amount_available: template!.total! - 300,
+      } as never),
+    paymentSide: () => s.acu.state.records('Payment').find((p) => p['Type'] === 'Credit Memo' && p['ReferenceNbr'] === memo()['ReferenceNbr'])!,
+    balance: (ref: string) => Number(s.acu.state.records('Invoice').find((d) => d['Type'] === 'Invoice' && d['ReferenceNbr'] === ref)!['Balance']),
+  };
+}
+
+const release = (fault: Fault): FaultRule => ({ method: 'POST', path: /\/Payment\/ReleasePayment$/, times: 1, fault });
+const newApplication = (fault: Fault): FaultRule => ({ method: 'PUT', path: /\/Payment(\?|$)/, body: /DocumentsToApply/, times: 1, fault });
+const history = (payment: Rec) => ((payment['ApplicationHistory'] as Rec[] | undefined) ?? []).map((row) => [row['AdjustedRefNbr'], row['AmountPaid']]);
+const releases = (action: string) => s.acu.state.writes.filter((w) => w.operation === 'action' && w.action === action).length;
+
+describe('Acumatica: a credit note allocated after its credit memo was released', () => {
+  it('applies the new allocation on the memo’s Payment and releases it; the first one is not applied again', async () => {
+    const c = await releasedCreditMemo();
+    expect(c.memo()).toMatchObject({ Status: 'Open' });
+    expect(history(c.paymentSide())).toEqual([[c.first, 1]]);
+    const secondBalance = c.balance(c.second);
+    const firstBalance = c.balance(c.first);
+    const invoiceReleases = releases('ReleaseInvoice');
+
+    c.allocate();
+    const run = await s.run();
+    expect(run.exitCode, JSON.stringify(run.error)).toBe(0);
+    expect(run.streams['credit_notes']).toMatchObject({ updated: 1, failed: 0 });
+    expect(history(c.paymentSide())).toEqual([
+      [c.first, 1],
+      [c.second, 2],
+    ]);
+    expect(Math.round((secondBalance - c.balance(c.second)) * 100)).toBe(200);
+    expect(c.balance(c.first)).toBe(firstBalance);
+    expect(Math.round(Number(c.memo()['Balance']) * 100)).toBe(c.total - 300);
+    expect(releases('ReleaseInvoice')).toBe(invoiceReleases);
+
+    const before = s.acu.state.writes.length;
+    expect((await s.run()).exitCode).toBe(0);
+    expect(s.acu.state.writes.slice(before)).toEqual([]);
+  }, 120_000);
+
+  it.each<[string, string, FaultRule]>([
+    ['a release', 'never reached Acumatica (503 before forwarding)', release({ kind: 'status', status: 503, forward: false })],
+    ['a release', 'reached Acumatica (reset after forwarding)', release({ kind: 'reset-after' })],
+    ['the update adding the application', 'reached Acumatica (reset after forwarding)', newApplication({ kind: 'reset-after' })],
+    ['the update adding the application', 'reached Acumatica (502 after forwarding)', newApplication({ kind: 'status', status: 502 })],
+  ])(
+    '%s on the Payment whose answer is lost that %s: exit 0, applied once, nothing left for the next run',
+    async (_, _how, rule) => {
+      const c = await releasedCreditMemo();
+      const secondBalance = c.balance(c.second);
+      c.allocate();
+      proxy.inject(rule);
+      const run = await s.run();
+      expect(proxy.injected).toBe(1);
+      expect(run.exitCode, JSON.stringify(run.error)).toBe(0);
+      expect(history(c.paymentSide())).toEqual([
+        [c.first, 1],
+        [c.second, 2],
+      ]);
+      expect(Math.round((secondBalance - c.balance(c.second)) * 100)).toBe(200);
+      proxy.clear();
+      const paymentReleases = releases('ReleasePayment');
+      expect((await s.run()).exitCode).toBe(0);
+      expect(releases('ReleasePayment')).toBe(paymentReleases);
+      const store = StateStore.open(s.statePath);
+      try {
+        expect(store.deadLetters('chargebee-to-acumatica', 'credit_notes').filter((l) => l.sourceId === c.id)).toEqual([]);
+      } finally {
+        store.close();
+      }
+    },
+    120_000,
+  );
+});
