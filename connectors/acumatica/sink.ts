@@ -333,7 +333,7 @@ export class AcumaticaSink implements Sink {
       ? sent.unreleased.length > 0
       : (this.settings.rereleaseOnChange[entity] ?? []).some((field) => sent.fields.has(field));
     const released = await this.releaseIfAsked(job, sent.saved, applicationsToRelease, ctx);
-    const appliedElsewhere = through ? await this.applyThrough(job, sent.saved, through, ctx) : false;
+    const appliedElsewhere = through ? await this.applyThrough(job, current, through, ctx) : false;
     const targetId = this.targetIdOf(entity, sent.saved);
     if (ours) return { status: 'created', targetId };
     if (sent.fields.size > 0 || released || appliedElsewhere) return { status: 'updated', targetId };
@@ -384,9 +384,22 @@ export class AcumaticaSink implements Sink {
   /**
    * The mapped applications of a released document, made on the entity that takes them (a released
    * credit memo is applied on its Payment, Payments and Applications): what that entity's history
-   * already holds is not sent again, the rest is applied and released as a payment's are.
+   * already holds is not sent again, the rest is applied and released as a payment's are. Nothing is
+   * asked of that entity when the document itself lists every mapped application already (a released
+   * credit memo's ApplicationsCreditMemo lists all of its applications).
    */
   private async applyThrough(job: Job, document: Plain, through: AppliedThrough, ctx: SinkContext): Promise<boolean> {
+    const history = this.settings.applicationHistory[through.entity];
+    if (history) {
+      const sameFields = (fields: Readonly<Record<string, string>>) => Object.fromEntries(Object.keys(fields).map((field) => [field, field]));
+      const listed: ApplicationHistory = {
+        pending: through.collection,
+        released: through.collection,
+        document: sameFields(history.document),
+        amount: sameFields(history.amount),
+      };
+      if (unreleasedApplications(job.data, document, listed, this.describe(job, document)).length === 0) return false;
+    }
     const keyFields = this.settings.keys[through.entity] ?? [];
     const keys = Object.fromEntries(keyFields.map((field) => [field, String(document[field] ?? '')]));
     const applying: Job = {

@@ -4,6 +4,7 @@
  * Payment (Payments and Applications, Type Credit Memo) and released there, once, even when the
  * answer to that update or to that release is lost. What the memo released with it is not applied again.
  */
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Fault, FaultRule } from '../../support/fault-proxy.js';
 import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
@@ -92,9 +93,17 @@ describe('Acumatica: a credit note allocated after its credit memo was released'
     const invoiceReleases = releases('ReleaseInvoice');
 
     c.allocate();
+    const from = proxy.log.length;
     const run = await s.run();
     expect(run.exitCode, JSON.stringify(run.error)).toBe(0);
     expect(run.streams['credit_notes']).toMatchObject({ updated: 1, failed: 0 });
+    // No payment changed: the Payment requests are the memo's, one look-up and one update.
+    expect(
+      proxy.log
+        .slice(from)
+        .filter((r) => /\/Payment(\?|$)/.test(r.path))
+        .map((r) => r.method),
+    ).toEqual(['GET', 'PUT']);
     expect(history(c.paymentSide())).toEqual([
       [c.first, 1],
       [c.second, 2],
@@ -106,6 +115,17 @@ describe('Acumatica: a credit note allocated after its credit memo was released'
 
     const before = s.acu.state.writes.length;
     expect((await s.run()).exitCode).toBe(0);
+    expect(s.acu.state.writes.slice(before)).toEqual([]);
+
+    // Sent again with nothing new (its ledger hash spoiled): the memo lists both applications, so the Payment is not even read.
+    const db = new Database(s.statePath);
+    db.prepare("UPDATE ledger SET content_hash = 'stale' WHERE source_id = ?").run(c.id);
+    db.close();
+    const again = proxy.log.length;
+    const resent = await s.run({ fullRefresh: true });
+    expect(resent.exitCode, JSON.stringify(resent.error)).toBe(0);
+    expect(resent.streams['credit_notes']).toMatchObject({ written: 0, failed: 0 });
+    expect(proxy.log.slice(again).filter((r) => /\/Payment/.test(r.path))).toEqual([]);
     expect(s.acu.state.writes.slice(before)).toEqual([]);
   }, 120_000);
 
