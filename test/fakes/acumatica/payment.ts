@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { currencyDecimals, roundUnits, sumUnits, unitsToText } from './decimal.js';
 import { badRequest } from './errors.js';
 import { applyToBalance, documentCurrency, findArDocument } from './ar.js';
-import { formatDateTime, type PlainRecord } from './openapi.js';
+import type { PlainRecord } from './openapi.js';
 import { documentDate, enabledCurrency, maxLength, notFound, oneOf, reference, releasedChanges, required, roundAmount, rows, text, units } from './rules.js';
 import type { EntityBehaviour, FieldErrors, TenantContext } from './tenant.js';
 
@@ -170,10 +170,7 @@ function creditMemoOf(record: PlainRecord, ctx: TenantContext): PlainRecord | un
 
 /** An application released from the payment side lowers the credit memo's balance and joins its applications. */
 function releaseOnCreditMemo(ctx: TenantContext, memo: PlainRecord, row: PlainRecord, target: PlainRecord, paid: bigint): void {
-  const balance = (units(memo, 'Balance') ?? 0n) - paid;
-  memo['Balance'] = balance;
-  memo['Status'] = balance > 0n ? 'Open' : 'Closed';
-  memo['LastModifiedDateTime'] = formatDateTime(ctx.now());
+  applyToBalance(ctx, memo, paid);
   const applied = rows(memo, 'ApplicationsCreditMemo');
   applied.push({
     id: randomUUID(),
