@@ -364,7 +364,7 @@ export class AcumaticaSink implements Sink {
         return { saved: saved ?? current, fields, unreleased };
       } catch (error) {
         if (!(error instanceof LedgersyncError) || !error.mayHaveSucceeded || attempt >= UPDATE_ATTEMPTS) throw error;
-        const now = await this.lookUpOne(job);
+        const now = await this.lookUpOne({ ...job, keys: this.keyValues(job.entity, current) });
         if (!now) throw error;
         ctx.log.warn(`${this.describe(job, now)}: the update's answer was lost; sending only what still differs`);
         current = now;
@@ -400,8 +400,7 @@ export class AcumaticaSink implements Sink {
       };
       if (unreleasedApplications(job.data, document, listed, this.describe(job, document)).length === 0) return false;
     }
-    const keyFields = this.settings.keys[through.entity] ?? [];
-    const keys = Object.fromEntries(keyFields.map((field) => [field, String(document[field] ?? '')]));
+    const keys = this.keyValues(through.entity, document);
     const applying: Job = {
       record: job.record,
       entity: through.entity,
@@ -518,7 +517,12 @@ export class AcumaticaSink implements Sink {
   }
 
   private keysOf(entity: string, record: Plain): string[] {
-    return (this.settings.keys[entity] ?? []).map((key) => String(record[key] ?? ''));
+    return Object.values(this.keyValues(entity, record));
+  }
+
+  /** The entity's key fields with `record`'s values (the same names on a credit memo and its Payment). */
+  private keyValues(entity: string, record: Plain): Record<string, string> {
+    return Object.fromEntries((this.settings.keys[entity] ?? []).map((key) => [key, String(record[key] ?? '')]));
   }
 }
 
