@@ -410,11 +410,14 @@ export class AcumaticaSink implements Sink {
     };
     const current = await this.lookUpOne(applying);
     if (!current) {
+      // This record's alone: the run goes on, and the dead letter is tried again by the next run.
       throw new LedgersyncError(
-        'acumatica_unexpected_answer',
-        'transient',
+        'acumatica_not_found',
+        'record',
         `${this.describe(job, document)} is released but Acumatica has no ${through.entity} ${describeCriteria(keys)} to apply it on`,
-        { fix: `open the document in Acumatica (${through.entity}, ${describeCriteria(keys)}); the next run applies it once it is there` },
+        {
+          fix: `apply it in Acumatica on ${through.entity} ${describeCriteria(keys)} (Payments and Applications), or check that the endpoint serves that entity; the next run tries again`,
+        },
       );
     }
     return (await this.update(applying, current, false, ctx)).status === 'updated';

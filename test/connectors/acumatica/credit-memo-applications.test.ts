@@ -129,6 +129,25 @@ describe('Acumatica: a credit note allocated after its credit memo was released'
     expect(s.acu.state.writes.slice(before)).toEqual([]);
   }, 120_000);
 
+  it('a released memo whose Payment side cannot be found is a dead letter naming it; the run goes on', async () => {
+    const c = await releasedCreditMemo();
+    s.acu.state.forget('Payment', 'Credit Memo', String(c.memo()['ReferenceNbr']));
+    c.allocate();
+    const run = await s.run();
+    expect(run.exitCode).toBe(1);
+    expect(run.streams['credit_notes']).toMatchObject({ failed: 1 });
+    const store = StateStore.open(s.statePath);
+    try {
+      const letters = store.deadLetters('chargebee-to-acumatica', 'credit_notes');
+      expect(letters.map((l) => [l.sourceId, l.errorCode, l.errorKind])).toEqual([[c.id, 'acumatica_not_found', 'record']]);
+      expect(letters[0]!.message).toContain(
+        `is released but Acumatica has no Payment Type 'Credit Memo' and ReferenceNbr '${String(c.memo()['ReferenceNbr'])}'`,
+      );
+    } finally {
+      store.close();
+    }
+  }, 120_000);
+
   it.each<[string, string, FaultRule]>([
     ['a release', 'never reached Acumatica (503 before forwarding)', release({ kind: 'status', status: 503, forward: false })],
     ['a release', 'reached Acumatica (reset after forwarding)', release({ kind: 'reset-after' })],

@@ -77,6 +77,8 @@ export interface FakeAcumaticaState {
   record(entity: string, ...keys: string[]): Record<string, unknown> | undefined;
   /** Adds a record through the tenant's own rules, as if it had been entered before go-live (plain values). */
   seed(entity: string, record: Record<string, unknown>): Record<string, unknown>;
+  /** Removes a record without any rule, as a tenant whose data the fake does not model might lack it. */
+  forget(entity: string, ...keys: string[]): void;
   /** Writes committed, in order (insert, update, delete, action). */
   readonly writes: readonly WriteEvent[];
   /** Every request to the API and the login/logout routes, in order (token requests are in `tokenRequests`). */
@@ -254,6 +256,11 @@ export async function startFakeAcumatica(options: FakeAcumaticaOptions = {}): Pr
       const violations = validateEntity(contract, entity, body);
       if (violations.length > 0) throw new Error(`state.seed(${entity}): ${violations.map((violation) => violation.message).join(' ')}`);
       return exported(tenant.seed(entity, unwrapEntity(contract, entity, body, { rounded: [] }))) as Record<string, unknown>;
+    },
+    forget: (entity, ...keys) => {
+      const found = tenant.serves(entity) ? tenant.locate(entity, keys) : undefined;
+      if (!found) throw new Error(`state.forget: no ${entity} ${keys.join(' ')}`);
+      store.remove(entity, String(found['id']));
     },
     writes: store.writes,
     requests,
