@@ -13,7 +13,7 @@ import { runPipeline, type RunSummary } from '../../engine/run/runner.js';
 import { startFakeChargebee } from '../fakes/chargebee/index.js';
 import { startFakeDualEntry } from '../fakes/dualentry/index.js';
 import { startSandbox as startQboSandbox } from '../connectors/quickbooks-online/e2e-harness.js';
-import { startSandbox as startAcumaticaSandbox } from '../connectors/acumatica/e2e-harness.js';
+import { behindFaultProxy, startSandbox as startAcumaticaSandbox } from '../connectors/acumatica/e2e-harness.js';
 import { REVERSE, ROOT, startSandbox as startIntacctSandbox } from '../connectors/sage-intacct/e2e-harness.js';
 import { intacctInput } from '../connectors/sage-intacct/helpers.js';
 import { customer, invoice } from '../connectors/sage-intacct/scenario.js';
@@ -154,9 +154,7 @@ const acumatica: SinkUnderTest = {
   name: 'Acumatica',
   async start() {
     const s = await startAcumaticaSandbox({ chargebee: { customers: 12, seed: 11 } });
-    const target = new URL(s.acu.url);
-    const proxy = await startFaultProxy(target.origin);
-    s.env['ACUMATICA_URL'] = `${proxy.url}${target.pathname}`;
+    const proxy = await behindFaultProxy(s);
     // A released credit memo's payment side (Payment, Type Credit Memo) is Acumatica's, not a document the sink wrote.
     const key = (object: string, ...fields: string[]) =>
       s.acu.state

@@ -7,9 +7,9 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Fault, FaultRule } from '../../support/fault-proxy.js';
-import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
+import type { FaultProxy } from '../../support/fault-proxy.js';
 import { StateStore } from '../../../engine/state/store.js';
-import { startSandbox, type Sandbox } from './e2e-harness.js';
+import { behindFaultProxy, startSandbox, unpaidInvoicePair, type Sandbox } from './e2e-harness.js';
 
 type Rec = Record<string, unknown>;
 
@@ -23,29 +23,21 @@ afterEach(async () => {
 /** A USD credit note (a copy of a seeded one) applied to one unpaid invoice (1.00 of it), synced and released; `allocate` then applies 2.00 more to a second invoice. */
 async function releasedCreditMemo() {
   s = await startSandbox({ chargebee: { customers: 12, seed: 11 } });
-  const target = new URL(s.acu.url);
-  proxy = await startFaultProxy(target.origin);
-  s.env['ACUMATICA_URL'] = `${proxy.url}${target.pathname}`;
-
-  const first = s.cb.state
-    .all('invoices')
-    .find((i) => (i.status === 'payment_due' || i.status === 'not_paid') && i.currency_code === 'USD' && (i.amount_due ?? 0) >= 1000);
-  expect(first, 'an unpaid USD invoice of at least 10.00 in the seeded site').toBeDefined();
-  const { id: _firstId, ...copy } = structuredClone(first!);
-  const second = s.cb.state.create('invoices', { ...copy, id: 'inv_second_unpaid' });
+  proxy = await behindFaultProxy(s);
+  const { first, second } = unpaidInvoicePair(s);
   // The seeded site's credit notes are in other currencies: one in EUR (cents, as USD) is copied.
   const template = s.cb.state.all('credit_notes').find((c) => (c.currency_code === 'USD' || c.currency_code === 'EUR') && (c.total ?? 0) >= 500);
   expect(template, 'a USD or EUR credit note of at least 5.00').toBeDefined();
   const id = 'CN-late-allocation';
-  const allocation = (invoice: typeof first, amount: number) => ({ invoice_id: invoice!.id, allocated_amount: amount, allocated_at: s.cb.state.now() });
+  const allocation = (invoice: typeof first, amount: number) => ({ invoice_id: invoice.id, allocated_amount: amount, allocated_at: s.cb.state.now() });
   // Item prices are per currency (`extra-seats-EUR-Monthly`): the copy names the USD ones.
   const inUsd = JSON.parse(JSON.stringify(template).replaceAll('-EUR-', '-USD-')) as typeof template;
   s.cb.state.insertSeeded('credit_notes', {
     ...inUsd!,
     id,
     currency_code: 'USD',
-    customer_id: first!.customer_id,
-    reference_invoice_id: first!.id,
+    customer_id: first.customer_id,
+    reference_invoice_id: first.id,
     type: 'refundable',
     status: 'refund_due',
     allocations: [allocation(first, 100)],
@@ -59,7 +51,7 @@ async function releasedCreditMemo() {
   const run = await s.run();
   expect(run.exitCode, JSON.stringify(run.error)).toBe(0);
   const refOf = (invoice: typeof first) =>
-    s.acu.state.records('Invoice').find((d) => d['Type'] === 'Invoice' && d['CustomerOrder'] === invoice!.id)!['ReferenceNbr'] as string;
+    s.acu.state.records('Invoice').find((d) => d['Type'] === 'Invoice' && d['CustomerOrder'] === invoice.id)!['ReferenceNbr'] as string;
   const memo = () => s.acu.state.records('Invoice').find((d) => d['Type'] === 'Credit Memo' && d['CustomerOrder'] === id)!;
   return {
     id,

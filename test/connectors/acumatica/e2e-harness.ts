@@ -9,6 +9,7 @@ import { type RunOptions, type RunSummary, runPipeline } from '../../../engine/r
 import { editFile } from '../../e2e/helpers.js';
 import { type FakeAcumatica, type FakeAcumaticaOptions, startFakeAcumatica } from '../../fakes/acumatica/index.js';
 import { type FakeChargebee, type FakeChargebeeOptions, startFakeChargebee } from '../../fakes/chargebee/index.js';
+import { type FaultProxy, startFaultProxy } from '../../support/fault-proxy.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const examplePipeline = join(root, 'pipelines', 'examples', 'chargebee-to-acumatica.yaml');
@@ -81,4 +82,23 @@ export function acumaticaEnv(cb: FakeChargebee, acu: FakeAcumatica, auth: 'oauth
     ...(auth === 'oauth2' ? { ACUMATICA_CLIENT_ID: acu.clientId, ACUMATICA_CLIENT_SECRET: acu.clientSecret } : {}),
     LEDGERSYNC_SECRET_KEY: SECRET_KEY,
   };
+}
+
+/** Points the sandbox's runs at a fault proxy in front of the fake tenant, through ACUMATICA_URL as a user would set it. */
+export async function behindFaultProxy(s: Sandbox): Promise<FaultProxy> {
+  const target = new URL(s.acu.url);
+  const proxy = await startFaultProxy(target.origin);
+  s.env['ACUMATICA_URL'] = `${proxy.url}${target.pathname}`;
+  return proxy;
+}
+
+/** Two unpaid USD invoices of one customer in Chargebee: a seeded one of at least 10.00, and a copy of it (`inv_second_unpaid`). */
+export function unpaidInvoicePair(s: Sandbox) {
+  const first = s.cb.state
+    .all('invoices')
+    .find((i) => (i.status === 'payment_due' || i.status === 'not_paid') && i.currency_code === 'USD' && (i.amount_due ?? 0) >= 1000);
+  if (!first) throw new Error('the seeded site has no unpaid USD invoice of at least 10.00');
+  const { id: _firstId, ...copy } = structuredClone(first);
+  const second = s.cb.state.create('invoices', { ...copy, id: 'inv_second_unpaid' });
+  return { first, second };
 }

@@ -5,8 +5,8 @@
  * is lost.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { startFaultProxy, type Fault, type FaultProxy } from '../../support/fault-proxy.js';
-import { startSandbox, type Sandbox } from './e2e-harness.js';
+import type { Fault, FaultProxy } from '../../support/fault-proxy.js';
+import { behindFaultProxy, startSandbox, type Sandbox } from './e2e-harness.js';
 
 let s: Sandbox;
 let proxy: FaultProxy;
@@ -17,9 +17,7 @@ afterEach(async () => {
 
 async function behindProxy(): Promise<void> {
   s = await startSandbox({ chargebee: { customers: 12, seed: 11 } });
-  const target = new URL(s.acu.url);
-  proxy = await startFaultProxy(target.origin);
-  s.env['ACUMATICA_URL'] = `${proxy.url}${target.pathname}`;
+  proxy = await behindFaultProxy(s);
 }
 
 const releasesPerInvoice = () => {

@@ -8,9 +8,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Fault } from '../../support/fault-proxy.js';
-import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
+import type { FaultProxy } from '../../support/fault-proxy.js';
 import { StateStore } from '../../../engine/state/store.js';
-import { startSandbox, type Sandbox } from './e2e-harness.js';
+import { behindFaultProxy, startSandbox, unpaidInvoicePair, type Sandbox } from './e2e-harness.js';
 
 type Rec = Record<string, unknown>;
 
@@ -23,37 +23,28 @@ afterEach(async () => {
 
 async function behindProxy(): Promise<void> {
   s = await startSandbox({ chargebee: { customers: 12, seed: 11 } });
-  const target = new URL(s.acu.url);
-  proxy = await startFaultProxy(target.origin);
-  s.env['ACUMATICA_URL'] = `${proxy.url}${target.pathname}`;
+  proxy = await behindFaultProxy(s);
 }
 
 /** Two unpaid USD invoices of one customer, and a payment of `amount` (cents) from it applied to the first, synced and released. */
 async function paymentAppliedToOne(amount: number, firstApplied: number) {
-  const unpaid = s.cb.state
-    .all('invoices')
-    .filter((i) => (i.status === 'payment_due' || i.status === 'not_paid') && i.currency_code === 'USD' && (i.amount_due ?? 0) >= 1000);
-  const first = unpaid[0];
-  expect(first, 'an unpaid USD invoice of at least 10.00 in the seeded site').toBeDefined();
-  // A second unpaid invoice of the same customer: a copy of the first.
-  const { id: _firstId, ...copy } = structuredClone(first!);
-  const second = s.cb.state.create('invoices', { ...copy, id: 'inv_second_unpaid' });
+  const { first, second } = unpaidInvoicePair(s);
   const template = s.cb.state.all('transactions').find((t) => t.type === 'payment' && t.status === 'success' && t.currency_code === 'USD');
   expect(template, 'a successful USD payment').toBeDefined();
   const id = 'txn_applied_twice';
   const { subscription_id: _subscription, ...fields } = structuredClone(template!);
   const link = (invoice: typeof first, applied: number) => ({
-    invoice_id: invoice!.id,
+    invoice_id: invoice.id,
     applied_amount: applied,
     applied_at: s.cb.state.now(),
-    invoice_date: invoice!.date,
-    invoice_total: invoice!.total,
-    invoice_status: invoice!.status,
+    invoice_date: invoice.date,
+    invoice_total: invoice.total,
+    invoice_status: invoice.status,
   });
   s.cb.state.insertSeeded('transactions', {
     ...fields,
     id,
-    customer_id: first!.customer_id,
+    customer_id: first.customer_id,
     amount,
     linked_invoices: [link(first, firstApplied)],
     amount_unused: amount - firstApplied,
@@ -62,12 +53,12 @@ async function paymentAppliedToOne(amount: number, firstApplied: number) {
   });
   const run = await s.run();
   expect(run.exitCode, JSON.stringify(run.error)).toBe(0);
-  const refOf = (invoice: typeof first) => s.acu.state.records('Invoice').find((d) => d['CustomerOrder'] === invoice!.id)!['ReferenceNbr'] as string;
+  const refOf = (invoice: typeof first) => s.acu.state.records('Invoice').find((d) => d['CustomerOrder'] === invoice.id)!['ReferenceNbr'] as string;
   return {
     id,
     first: refOf(first),
     second: refOf(second),
-    secondId: second!.id,
+    secondId: second.id,
     /** The payment then applies `applied` (cents) to the first invoice and `more` to the second. */
     apply: (applied: number, more: number) =>
       s.cb.state.touch('transactions', id, {
