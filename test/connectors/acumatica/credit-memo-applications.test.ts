@@ -6,12 +6,19 @@
  */
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Fault, FaultRule } from '../../support/fault-proxy.js';
+import type { FaultRule } from '../../support/fault-proxy.js';
 import type { FaultProxy } from '../../support/fault-proxy.js';
 import { StateStore } from '../../../engine/state/store.js';
-import { behindFaultProxy, startSandbox, unpaidInvoicePair, type Sandbox } from './e2e-harness.js';
-
-type Rec = Record<string, unknown>;
+import {
+  actionsRun,
+  behindFaultProxy,
+  paymentApplicationsUpdate,
+  paymentRelease,
+  releasedApplications,
+  startSandbox,
+  unpaidInvoicePair,
+  type Sandbox,
+} from './e2e-harness.js';
 
 let s: Sandbox;
 let proxy: FaultProxy;
@@ -70,19 +77,14 @@ async function releasedCreditMemo() {
   };
 }
 
-const release = (fault: Fault): FaultRule => ({ method: 'POST', path: /\/Payment\/ReleasePayment$/, times: 1, fault });
-const newApplication = (fault: Fault): FaultRule => ({ method: 'PUT', path: /\/Payment(\?|$)/, body: /DocumentsToApply/, times: 1, fault });
-const history = (payment: Rec) => ((payment['ApplicationHistory'] as Rec[] | undefined) ?? []).map((row) => [row['AdjustedRefNbr'], row['AmountPaid']]);
-const releases = (action: string) => s.acu.state.writes.filter((w) => w.operation === 'action' && w.action === action).length;
-
 describe('Acumatica: a credit note allocated after its credit memo was released', () => {
   it('applies the new allocation on the memo’s Payment and releases it; the first one is not applied again', async () => {
     const c = await releasedCreditMemo();
     expect(c.memo()).toMatchObject({ Status: 'Open' });
-    expect(history(c.paymentSide())).toEqual([[c.first, 1]]);
+    expect(releasedApplications(c.paymentSide())).toEqual([[c.first, 1]]);
     const secondBalance = c.balance(c.second);
     const firstBalance = c.balance(c.first);
-    const invoiceReleases = releases('ReleaseInvoice');
+    const invoiceReleases = actionsRun(s, 'ReleaseInvoice');
 
     c.allocate();
     const from = proxy.log.length;
@@ -96,14 +98,14 @@ describe('Acumatica: a credit note allocated after its credit memo was released'
         .filter((r) => /\/Payment(\?|$)/.test(r.path))
         .map((r) => r.method),
     ).toEqual(['GET', 'PUT']);
-    expect(history(c.paymentSide())).toEqual([
+    expect(releasedApplications(c.paymentSide())).toEqual([
       [c.first, 1],
       [c.second, 2],
     ]);
     expect(Math.round((secondBalance - c.balance(c.second)) * 100)).toBe(200);
     expect(c.balance(c.first)).toBe(firstBalance);
     expect(Math.round(Number(c.memo()['Balance']) * 100)).toBe(c.total - 300);
-    expect(releases('ReleaseInvoice')).toBe(invoiceReleases);
+    expect(actionsRun(s, 'ReleaseInvoice')).toBe(invoiceReleases);
 
     const before = s.acu.state.writes.length;
     expect((await s.run()).exitCode).toBe(0);
@@ -141,10 +143,10 @@ describe('Acumatica: a credit note allocated after its credit memo was released'
   }, 120_000);
 
   it.each<[string, string, FaultRule]>([
-    ['a release', 'never reached Acumatica (503 before forwarding)', release({ kind: 'status', status: 503, forward: false })],
-    ['a release', 'reached Acumatica (reset after forwarding)', release({ kind: 'reset-after' })],
-    ['the update adding the application', 'reached Acumatica (reset after forwarding)', newApplication({ kind: 'reset-after' })],
-    ['the update adding the application', 'reached Acumatica (502 after forwarding)', newApplication({ kind: 'status', status: 502 })],
+    ['a release', 'never reached Acumatica (503 before forwarding)', paymentRelease({ kind: 'status', status: 503, forward: false })],
+    ['a release', 'reached Acumatica (reset after forwarding)', paymentRelease({ kind: 'reset-after' })],
+    ['the update adding the application', 'reached Acumatica (reset after forwarding)', paymentApplicationsUpdate({ kind: 'reset-after' })],
+    ['the update adding the application', 'reached Acumatica (502 after forwarding)', paymentApplicationsUpdate({ kind: 'status', status: 502 })],
   ])(
     '%s on the Payment whose answer is lost that %s: exit 0, applied once, nothing left for the next run',
     async (_, _how, rule) => {
@@ -155,15 +157,15 @@ describe('Acumatica: a credit note allocated after its credit memo was released'
       const run = await s.run();
       expect(proxy.injected).toBe(1);
       expect(run.exitCode, JSON.stringify(run.error)).toBe(0);
-      expect(history(c.paymentSide())).toEqual([
+      expect(releasedApplications(c.paymentSide())).toEqual([
         [c.first, 1],
         [c.second, 2],
       ]);
       expect(Math.round((secondBalance - c.balance(c.second)) * 100)).toBe(200);
       proxy.clear();
-      const paymentReleases = releases('ReleasePayment');
+      const paymentReleases = actionsRun(s, 'ReleasePayment');
       expect((await s.run()).exitCode).toBe(0);
-      expect(releases('ReleasePayment')).toBe(paymentReleases);
+      expect(actionsRun(s, 'ReleasePayment')).toBe(paymentReleases);
       const store = StateStore.open(s.statePath);
       try {
         expect(store.deadLetters('chargebee-to-acumatica', 'credit_notes').filter((l) => l.sourceId === c.id)).toEqual([]);

@@ -9,7 +9,7 @@ import { type RunOptions, type RunSummary, runPipeline } from '../../../engine/r
 import { editFile } from '../../e2e/helpers.js';
 import { type FakeAcumatica, type FakeAcumaticaOptions, startFakeAcumatica } from '../../fakes/acumatica/index.js';
 import { type FakeChargebee, type FakeChargebeeOptions, startFakeChargebee } from '../../fakes/chargebee/index.js';
-import { type FaultProxy, startFaultProxy } from '../../support/fault-proxy.js';
+import { type Fault, type FaultProxy, type FaultRule, startFaultProxy } from '../../support/fault-proxy.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const examplePipeline = join(root, 'pipelines', 'examples', 'chargebee-to-acumatica.yaml');
@@ -102,3 +102,18 @@ export function unpaidInvoicePair(s: Sandbox) {
   const second = s.cb.state.create('invoices', { ...copy, id: 'inv_second_unpaid' });
   return { first, second };
 }
+
+/** A payment's released applications (its ApplicationHistory) as [adjusted document, amount] pairs. */
+export function releasedApplications(payment: Record<string, unknown>): unknown[][] {
+  return ((payment['ApplicationHistory'] as Record<string, unknown>[] | undefined) ?? []).map((row) => [row['AdjustedRefNbr'], row['AmountPaid']]);
+}
+
+/** How many times the fake tenant has run `action` (ReleasePayment…). */
+export function actionsRun(s: Sandbox, action: string): number {
+  return s.acu.state.writes.filter((w) => w.operation === 'action' && w.action === action).length;
+}
+
+/** The proxy spoils the next release of a Payment. */
+export const paymentRelease = (fault: Fault): FaultRule => ({ method: 'POST', path: /\/Payment\/ReleasePayment$/, times: 1, fault });
+/** The proxy spoils the next update of a Payment that carries applications. */
+export const paymentApplicationsUpdate = (fault: Fault): FaultRule => ({ method: 'PUT', path: /\/Payment(\?|$)/, body: /DocumentsToApply/, times: 1, fault });

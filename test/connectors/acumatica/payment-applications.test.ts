@@ -10,7 +10,16 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Fault } from '../../support/fault-proxy.js';
 import type { FaultProxy } from '../../support/fault-proxy.js';
 import { StateStore } from '../../../engine/state/store.js';
-import { behindFaultProxy, startSandbox, unpaidInvoicePair, type Sandbox } from './e2e-harness.js';
+import {
+  actionsRun,
+  behindFaultProxy,
+  paymentApplicationsUpdate,
+  paymentRelease,
+  releasedApplications,
+  startSandbox,
+  unpaidInvoicePair,
+  type Sandbox,
+} from './e2e-harness.js';
 
 type Rec = Record<string, unknown>;
 
@@ -70,27 +79,24 @@ async function paymentAppliedToOne(amount: number, firstApplied: number) {
   };
 }
 
-const history = (payment: Rec) => ((payment['ApplicationHistory'] as Rec[] | undefined) ?? []).map((row) => [row['AdjustedRefNbr'], row['AmountPaid']]);
-const paymentReleases = () => s.acu.state.writes.filter((w) => w.operation === 'action' && w.action === 'ReleasePayment').length;
-
 describe('Acumatica: a released payment that gains applications', () => {
   it('sends only the new application, releases it, and leaves the released one as it was', async () => {
     await behindProxy();
     const p = await paymentAppliedToOne(2000, 1000);
-    expect(history(p.payment())).toEqual([[p.first, 10]]);
+    expect(releasedApplications(p.payment())).toEqual([[p.first, 10]]);
     const firstBalance = p.balance(p.first);
-    const releases = paymentReleases();
+    const releases = actionsRun(s, 'ReleasePayment');
 
     p.apply(1000, 1000);
     const run = await s.run();
     expect(run.exitCode, JSON.stringify(run.error)).toBe(0);
-    expect(history(p.payment())).toEqual([
+    expect(releasedApplications(p.payment())).toEqual([
       [p.first, 10],
       [p.second, 10],
     ]);
     expect(p.payment()['DocumentsToApply'] ?? []).toEqual([]);
     expect(p.balance(p.first)).toBe(firstBalance);
-    expect(paymentReleases()).toBe(releases + 1);
+    expect(actionsRun(s, 'ReleasePayment')).toBe(releases + 1);
   }, 120_000);
 
   it.each<[string, string, Fault]>([
@@ -104,11 +110,11 @@ describe('Acumatica: a released payment that gains applications', () => {
       const p = await paymentAppliedToOne(2000, 1000);
       p.apply(1000, 1000);
       const secondBalance = Number(p.balance(p.second));
-      proxy.inject({ method: 'POST', path: /\/Payment\/ReleasePayment$/, times: 1, fault });
+      proxy.inject(paymentRelease(fault));
       const run = await s.run();
       expect(proxy.injected).toBe(1);
       expect(run.exitCode, JSON.stringify(run.error)).toBe(0);
-      expect(history(p.payment())).toEqual([
+      expect(releasedApplications(p.payment())).toEqual([
         [p.first, 10],
         [p.second, 10],
       ]);
@@ -116,9 +122,9 @@ describe('Acumatica: a released payment that gains applications', () => {
       expect(Math.round((secondBalance - Number(p.balance(p.second))) * 100)).toBe(1000);
       // The next run finds nothing left to apply or release.
       proxy.clear();
-      const releases = paymentReleases();
+      const releases = actionsRun(s, 'ReleasePayment');
       expect((await s.run()).exitCode).toBe(0);
-      expect(paymentReleases()).toBe(releases);
+      expect(actionsRun(s, 'ReleasePayment')).toBe(releases);
     },
     120_000,
   );
@@ -128,12 +134,12 @@ describe('Acumatica: a released payment that gains applications', () => {
     const p = await paymentAppliedToOne(2000, 1000);
     p.apply(1000, 1000);
     const secondBalance = Number(p.balance(p.second));
-    proxy.inject({ method: 'PUT', path: /\/Payment(\?|$)/, body: /DocumentsToApply/, times: 1, fault: { kind: 'reset-after' } });
+    proxy.inject(paymentApplicationsUpdate({ kind: 'reset-after' }));
     const from = proxy.log.length;
     const run = await s.run();
     expect(proxy.injected).toBe(1);
     expect(run.exitCode, JSON.stringify(run.error)).toBe(0);
-    expect(history(p.payment())).toEqual([
+    expect(releasedApplications(p.payment())).toEqual([
       [p.first, 10],
       [p.second, 10],
     ]);
@@ -149,14 +155,14 @@ describe('Acumatica: a released payment that gains applications', () => {
     proxy.inject({ method: 'POST', path: /\/Payment\/ReleasePayment$/, times: Infinity, fault: { kind: 'status', status: 503, forward: false } });
     const cut = await s.run();
     expect(cut.exitCode).toBe(3);
-    expect(history(p.payment())).toEqual([[p.first, 10]]);
+    expect(releasedApplications(p.payment())).toEqual([[p.first, 10]]);
     expect(((p.payment()['DocumentsToApply'] as Rec[] | undefined) ?? []).map((row) => row['ReferenceNbr'])).toEqual([p.second]);
     proxy.clear();
-    const releases = paymentReleases();
+    const releases = actionsRun(s, 'ReleasePayment');
     const next = await s.run();
     expect(next.exitCode, JSON.stringify(next.error)).toBe(0);
-    expect(paymentReleases()).toBe(releases + 1);
-    expect(history(p.payment())).toEqual([
+    expect(actionsRun(s, 'ReleasePayment')).toBe(releases + 1);
+    expect(releasedApplications(p.payment())).toEqual([
       [p.first, 10],
       [p.second, 10],
     ]);
@@ -168,7 +174,7 @@ describe('Acumatica: a released payment that gains applications', () => {
     p.apply(1000, 0);
     const run = await s.run();
     expect(run.exitCode, JSON.stringify(run.error)).toBe(0);
-    expect(history(p.payment())).toEqual([
+    expect(releasedApplications(p.payment())).toEqual([
       [p.first, 6],
       [p.first, 4],
     ]);
@@ -192,6 +198,6 @@ describe('Acumatica: a released payment that gains applications', () => {
       store.close();
     }
     expect(s.acu.state.writes.slice(writes)).toEqual([]);
-    expect(history(p.payment())).toEqual([[p.first, 10]]);
+    expect(releasedApplications(p.payment())).toEqual([[p.first, 10]]);
   }, 120_000);
 });
