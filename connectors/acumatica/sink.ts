@@ -69,6 +69,8 @@ const CREATE_ATTEMPTS = 3;
 const UPDATE_ATTEMPTS = 3;
 /** Releases sent for one document when their answers are lost and it is still unreleased. */
 const RELEASE_ATTEMPTS = 3;
+/** DELETEs of one document whose answers were lost, each followed by a look-up. */
+const DELETE_ATTEMPTS = 3;
 
 interface Job {
   record: SinkRecord;
@@ -262,10 +264,7 @@ export class AcumaticaSink implements Sink {
     const previous = record.previous;
     if (record.action === 'delete') {
       if (!job.current) return { status: 'skipped', reason: `not in Acumatica, nothing to delete (${entity})` };
-      this.counters.deletes++;
-      const targetId = this.targetIdOf(entity, job.current);
-      await this.api.delete(entity, this.keysOf(entity, job.current));
-      return { status: 'updated', targetId };
+      return this.remove(job, job.current, ctx);
     }
     if (!job.current) {
       if (previous?.targetId && !previous.pendingWrite) {
@@ -338,6 +337,29 @@ export class AcumaticaSink implements Sink {
     if (ours) return { status: 'created', targetId };
     if (sent.fields.size > 0 || released || appliedElsewhere) return { status: 'updated', targetId };
     return { status: 'skipped', reason: `Acumatica already holds this ${entity}`, targetId };
+  }
+
+  /**
+   * `DELETE` by the document's keys. When its answer is lost the document is looked up: gone means
+   * the delete landed; still there means it did not, and it is sent again.
+   */
+  private async remove(job: Job, current: Plain, ctx: SinkContext): Promise<SinkResult> {
+    const targetId = this.targetIdOf(job.entity, current);
+    const keys = this.keyValues(job.entity, current);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        this.counters.deletes++;
+        await this.api.delete(job.entity, Object.values(keys));
+        return { status: 'updated', targetId };
+      } catch (error) {
+        if (!(error instanceof LedgersyncError) || !error.mayHaveSucceeded || attempt >= DELETE_ATTEMPTS) throw error;
+        if (!(await this.lookUpOne({ ...job, keys }))) {
+          ctx.log.warn(`${this.describe(job, current)}: the delete's answer was lost, and the document is gone: deleted`);
+          return { status: 'updated', targetId };
+        }
+        ctx.log.warn(`${this.describe(job, current)}: the delete's answer was lost and the document is still there; deleting again`);
+      }
+    }
   }
 
   /**
@@ -517,10 +539,6 @@ export class AcumaticaSink implements Sink {
 
   private targetIdOf(entity: string, record: Plain): string {
     return String(record[this.targetField(entity)] ?? record['id'] ?? '');
-  }
-
-  private keysOf(entity: string, record: Plain): string[] {
-    return Object.values(this.keyValues(entity, record));
   }
 
   /** The entity's key fields with `record`'s values (the same names on a credit memo and its Payment). */
