@@ -121,7 +121,8 @@ export class QboApi {
       path: object.toLowerCase(),
       query: byUpdate ? { operation: 'update', include: 'void', ...this.mv } : { operation, ...this.mv },
       json: byUpdate ? { Id: id, SyncToken: syncToken, sparse: true } : { Id: id, SyncToken: syncToken },
-      // Voiding or deleting twice leaves QBO as once: safe to retry after a lost response.
+      // Safe to repeat after a lost response: the repeat carries the same SyncToken, so once the first
+      // landed QBO refuses it (5010 Stale Object, 610 for a delete) instead of voiding a second time.
       idempotent: true,
     });
     const body = response.json<Record<string, unknown>>();

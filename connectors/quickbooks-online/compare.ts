@@ -25,6 +25,15 @@ export function holdsAll(held: unknown, sent: unknown): boolean {
   return sameScalar(held, sent);
 }
 
+/**
+ * Whether QBO holds the document voided. Intuit documents a void as zeroing the amounts and
+ * prepending "Voided" to `PrivateNote`; there is no status field for it on sales documents.
+ */
+export function isVoided(held: Record<string, unknown>): boolean {
+  const note = held['PrivateNote'];
+  return typeof note === 'string' && note.startsWith('Voided') && sameScalar(held['TotalAmt'], 0);
+}
+
 function isSubtotalLine(line: unknown): boolean {
   return Boolean(line && typeof line === 'object' && (line as Record<string, unknown>)['DetailType'] === 'SubTotalLineDetail');
 }

@@ -13,7 +13,7 @@ import { LedgersyncError, asLedgersyncError } from '../../engine/errors.js';
 import type { PlannedWrite, PlanningRecord, ReferenceAnswer, ReferenceQuery, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
 import { checkQboReferences } from './references.js';
 import { quote, type BatchItem, type QboApi, type QboEntity, type WriteAnswer } from './api.js';
-import { holdsAll } from './compare.js';
+import { holdsAll, isVoided } from './compare.js';
 import { documentError, faultCodes, type QboFault } from './faults.js';
 import type { IntuitOAuth } from './oauth.js';
 
@@ -278,7 +278,10 @@ export class QboSink implements Sink {
     await this.fetchSyncTokens(needSyncToken);
     await this.lookUp(needLookup, ctx);
     // An interrupted run may have written these already: read them whole, to send nothing they hold.
-    await this.readCurrent(jobs.filter((j) => !j.result && j.target && j.record.previous?.pendingWrite && j.record.action === 'upsert'));
+    // A void is read always: a document voided already (by a run that died, or by hand) is not voided again.
+    await this.readCurrent(
+      jobs.filter((j) => !j.result && j.target && ((j.record.previous?.pendingWrite && j.record.action === 'upsert') || j.record.action === 'void')),
+    );
   }
 
   private async fetchSyncTokens(jobs: Job[]): Promise<void> {
@@ -493,7 +496,8 @@ export class QboSink implements Sink {
         if (!job.target) job.result = { status: 'skipped', reason: `not in QuickBooks, nothing to delete (${job.object})` };
         else operations.push({ job, kind: 'delete' });
       } else if (action === 'void') {
-        if (job.target) operations.push({ job, kind: 'void' });
+        if (job.target && job.current && isVoided(job.current)) job.result = this.alreadyVoided(job);
+        else if (job.target) operations.push({ job, kind: 'void' });
         else {
           job.thenVoid = true;
           operations.push({ job, kind: 'create' });
@@ -581,7 +585,7 @@ export class QboSink implements Sink {
       let answer: WriteAnswer<Record<string, unknown>>;
       if (kind === 'create') answer = await this.api.create(job.object, this.bodyFor(job, kind));
       else if (kind === 'update') answer = await this.api.update(job.object, this.bodyFor(job, kind));
-      // Voiding or deleting twice leaves QBO as once: those requests are repeated by the client itself.
+      // Repeated by the client itself: a repeat carries the same SyncToken, which QBO refuses (5010) once the first landed.
       else answer = { outcome: 'answered', value: await this.api.operation(job.object, kind, job.target!.Id, job.target!.SyncToken ?? '0') };
       if (answer.outcome === 'uncertain') return [{ job, kind, error: answer.error }];
       this.succeeded(job, kind, answer.value);
@@ -606,6 +610,11 @@ export class QboSink implements Sink {
     if (codes.includes('5010') && job.target) {
       const current = await this.api.read(job.object, job.target.Id);
       job.target.SyncToken = current.SyncToken;
+      // Stale because our own void landed (its answer lost, the client's repeat refused): done.
+      if (kind === 'void' && isVoided(current)) {
+        this.succeeded(job, kind, current);
+        return [];
+      }
       return this.sendOne(job, kind, ctx, 2);
     }
     const adoptField = this.settings.adoptBySourceId[job.object];
@@ -647,7 +656,8 @@ export class QboSink implements Sink {
   /**
    * Operations whose answer was lost: each is looked for in QBO. A create found by its natural key
    * (and, for objects carrying the source id, that id) landed; an update landed when the document
-   * holds what was sent; a delete when the document is gone. The rest are returned to send again.
+   * holds what was sent; a void when the document reads voided; a delete when the document is gone.
+   * The rest are returned to send again.
    */
   private async confirm(doubts: InDoubt[]): Promise<Operation[]> {
     const again: Operation[] = [];
@@ -683,6 +693,7 @@ export class QboSink implements Sink {
       for (const d of group) {
         const entity = current.get(d.job.target!.Id);
         if (d.kind === 'delete' && !entity) this.succeeded(d.job, d.kind, { Id: d.job.target!.Id });
+        else if (d.kind === 'void' && entity && isVoided(entity)) this.succeeded(d.job, d.kind, entity);
         else if (d.kind === 'update' && entity && holdsAll(entity, d.job.body)) this.succeeded(d.job, d.kind, entity);
         else {
           if (entity) d.job.target!.SyncToken = String(entity.SyncToken);
@@ -691,6 +702,16 @@ export class QboSink implements Sink {
       }
     }
     return again;
+  }
+
+  private alreadyVoided(job: Job): SinkResult {
+    const { Id, SyncToken } = job.target!;
+    return {
+      status: 'skipped',
+      reason: `already voided in QuickBooks (${job.object} ${Id})`,
+      targetId: Id,
+      ...(SyncToken ? { targetVersion: SyncToken } : {}),
+    };
   }
 
   private succeeded(job: Job, kind: OperationKind, entity: Record<string, unknown>): void {
