@@ -91,6 +91,13 @@ function isRowError(error: unknown): error is PgError & { code: string } {
 
 class RowRefused extends Error {}
 
+/** The connection failed while COMMIT was in flight: the server may have committed the batch. */
+class CommitInDoubt extends Error {
+  constructor(readonly reason: unknown) {
+    super((reason as Error)?.message ?? String(reason));
+  }
+}
+
 export class PostgresDatabase implements SqlDatabase {
   readonly description: string;
   private pool: pg.Pool | undefined;
@@ -114,6 +121,19 @@ export class PostgresDatabase implements SqlDatabase {
 
   private failure(error: unknown, doing: string): LedgersyncError {
     if (error instanceof LedgersyncError) return error;
+    if (error instanceof CommitInDoubt) {
+      const reason = error.reason as Error;
+      return new LedgersyncError(
+        'sql_connection_failed',
+        'transient',
+        `lost the connection to PostgreSQL at ${this.description} while committing (${doing}): ${reason.message}`,
+        {
+          fix: 'check that the server is up and reachable from this host; the batch may have been committed, and the next run writes it again, which changes nothing for rows already written',
+          mayHaveSucceeded: true,
+          cause: reason,
+        },
+      );
+    }
     const e = error as PgError & { errno?: number };
     const code = e.code ?? '';
     const where = this.description;
@@ -183,19 +203,36 @@ export class PostgresDatabase implements SqlDatabase {
   private async transaction<T>(doing: string, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.connect(doing);
     let broken: Error | undefined;
+    // A connection that drops while checked out also emits 'error' (the query in flight fails on its
+    // own); with no listener that event would end the process.
+    const onError = (error: Error) => {
+      broken ??= error;
+    };
+    client.on('error', onError);
+    let committing = false;
     try {
       await client.query('BEGIN');
       const result = await fn(client);
+      committing = true;
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      try {
-        await client.query('ROLLBACK');
-      } catch (rollbackError) {
-        broken = rollbackError as Error;
+      // A COMMIT the server refused (a deferred constraint, a serialisation failure) rolled back; one
+      // whose answer never came, or came as the connection's end, may have committed.
+      if (committing && (error as PgError).severity !== 'ERROR') {
+        broken ??= error as Error;
+        throw new CommitInDoubt(error);
+      }
+      if (!broken) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackError) {
+          broken = rollbackError as Error;
+        }
       }
       throw error;
     } finally {
+      client.off('error', onError);
       client.release(broken);
     }
   }

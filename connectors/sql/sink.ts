@@ -14,6 +14,9 @@ import { SqliteDatabase } from './sqlite.js';
 import { parseTables, type TableSpec } from './tables.js';
 import { timestampOf } from './values.js';
 
+/** Tries of one batch when the database connection is lost. */
+const WRITE_ATTEMPTS = 2;
+
 function setting(input: ConnectorFactoryInput, name: string): string | undefined {
   const value = input.connection[name];
   return value === undefined || value === null || value === '' ? undefined : String(value);
@@ -118,7 +121,7 @@ export class SqlSink implements Sink {
       }
     });
     if (operations.length === 0) return results;
-    const outcomes = await this.database.write(operations);
+    const outcomes = await this.writeRows(operations, ctx);
     this.rememberWritten(operations, outcomes, ctx);
     outcomes.forEach((outcome, n) => {
       const i = positions[n]!;
@@ -128,6 +131,22 @@ export class SqlSink implements Sink {
       else results[i] = { status: outcome, targetId };
     });
     return results;
+  }
+
+  /**
+   * A batch whose connection was lost (before or during its COMMIT) is written once more on a new
+   * connection: every write compares with the row it finds, so rows the lost COMMIT did write come
+   * back skipped, and nothing is written twice.
+   */
+  private async writeRows(operations: readonly RowOperation[], ctx: SinkContext): Promise<RowOutcome[]> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.database.write(operations);
+      } catch (error) {
+        if (attempt >= WRITE_ATTEMPTS || !(error instanceof LedgersyncError) || error.code !== 'sql_connection_failed') throw error;
+        ctx.log.warn(`${error.message}; writing the batch again on a new connection`);
+      }
+    }
   }
 
   /** Records, once per table, the generation of a table this pipeline put rows in. */
