@@ -4,6 +4,14 @@ import { watchStopSignals } from './stop-signals.js';
 // Before anything heavy is loaded, so that a SIGTERM during start-up still ends in a summary.
 watchStopSignals();
 
+// A reader that stops early (`ledgersync test … | head`) closes the pipe: the rest of the output has
+// nowhere to go, and the command still ends with its own exit code instead of a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+  });
+}
+
 const [{ asLedgersyncError }, { exitCodeFor }, { createLogger, redact }, { requestedLogFormat }, { buildProgram }, { installedConnectors }] = await Promise.all(
   [
     import('../engine/errors.js'),

@@ -66,6 +66,21 @@ describe.skipIf(!built)('the CLI', () => {
     }
   });
 
+  it('a reader that stops early (| head) ends the output, not the command: its own exit code, no EPIPE stack trace', async () => {
+    const pipeline = join(ROOT, 'pipelines/examples/chargebee-to-acumatica.yaml');
+    const child = spawn(process.execPath, [CLI, 'test', pipeline, pipeline.replace(/\.yaml$/, '.cases.yaml'), '--show-output'], {
+      cwd: ROOT,
+      env: { PATH: process.env['PATH'] },
+    });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Like `head -1`: the first chunk read, the pipe closed.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled 'error' event/);
+    expect(code).toBe(0);
+  });
+
   describe('against the fake Chargebee', () => {
     let fake: FakeChargebee;
     let work: ReturnType<typeof tempDir>;
