@@ -166,9 +166,13 @@ export class IntacctSink implements Sink {
     return planned;
   }
 
-  /** The ledger already holds this record's Intacct id and no write of it is in doubt. */
+  /**
+   * The ledger holds this record's Intacct id. A write of it still in doubt was then an update,
+   * whether it landed or not: it is sent again, as updates only set values. Only a create in doubt
+   * (no id yet) is looked up and adopted.
+   */
   private knownTarget(p: Planned): boolean {
-    return Boolean(p.record.previous?.targetId && !p.record.previous.pendingWrite);
+    return Boolean(p.record.previous?.targetId);
   }
 
   /** One request of readByQuery functions for every record of the batch not known yet. */

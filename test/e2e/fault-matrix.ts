@@ -14,7 +14,7 @@ import { startFakeChargebee } from '../fakes/chargebee/index.js';
 import { startFakeDualEntry } from '../fakes/dualentry/index.js';
 import { startSandbox as startQboSandbox } from '../connectors/quickbooks-online/e2e-harness.js';
 import { behindFaultProxy, startSandbox as startAcumaticaSandbox } from '../connectors/acumatica/e2e-harness.js';
-import { REVERSE, ROOT, startSandbox as startIntacctSandbox } from '../connectors/sage-intacct/e2e-harness.js';
+import { REVERSE, ROOT, behindFaultProxy as behindIntacctFaultProxy, startSandbox as startIntacctSandbox } from '../connectors/sage-intacct/e2e-harness.js';
 import { intacctInput } from '../connectors/sage-intacct/helpers.js';
 import { customer, invoice } from '../connectors/sage-intacct/scenario.js';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../support/fault-proxy.js';
@@ -78,10 +78,7 @@ const intacct: SinkUnderTest = {
   name: 'Sage Intacct',
   async start() {
     const s = await startIntacctSandbox({ cb: { customers: 12, seed: 11 } });
-    const proxy = await startFaultProxy(new URL(s.intacct.url).origin);
-    const endpoint = `${proxy.url}${new URL(s.intacct.url).pathname}`;
-    s.env['INTACCT_ENDPOINT_URL'] = endpoint;
-    s.intacct.advertiseEndpoint(endpoint);
+    const proxy = await behindIntacctFaultProxy(s);
     return {
       proxy,
       writes: { method: 'POST', body: /<function controlid="[^"]*"><(create|update|apply)/ },

@@ -8,6 +8,7 @@ import { silentLogger } from '../../../engine/log.js';
 import { installedConnectors } from '../../../app/registry.js';
 import { startFakeChargebee, type FakeChargebee, type FakeChargebeeOptions } from '../../fakes/chargebee/index.js';
 import { startFakeIntacct, type FakeIntacct, type FakeIntacctOptions } from '../../fakes/intacct/index.js';
+import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
 
 export const ROOT = join(import.meta.dirname, '../../..');
 export const FORWARD = join(ROOT, 'pipelines/examples/chargebee-to-intacct.yaml');
@@ -71,4 +72,14 @@ export async function startSandbox(options: { cb?: FakeChargebeeOptions; intacct
   };
   sandbox.edit([fastRetry('sage-intacct')]);
   return sandbox;
+}
+
+/** Points the sandbox's runs at a fault proxy in front of the fake Intacct, through INTACCT_ENDPOINT_URL as a user would set it. */
+export async function behindFaultProxy(s: Sandbox): Promise<FaultProxy> {
+  const target = new URL(s.intacct.url);
+  const proxy = await startFaultProxy(target.origin);
+  const endpoint = `${proxy.url}${target.pathname}`;
+  s.env['INTACCT_ENDPOINT_URL'] = endpoint;
+  s.intacct.advertiseEndpoint(endpoint);
+  return proxy;
 }
