@@ -10,8 +10,9 @@
  *   npm start -- jsonl        Chargebee → JSON Lines files
  *   npm start -- acumatica    Chargebee → Acumatica (customers, AR documents, payments, refunds)
  *   npm start -- metrics      Chargebee → a SQLite metrics database, then `ledgersync report … mrr`
+ *   npm start -- <target> --keep   keeps the work folder (state file, pipeline copy, output) afterwards
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeChargebee, type FakeChargebee, type FakeChargebeeOptions } from '../test/fakes/chargebee/index.js';
@@ -190,10 +191,12 @@ function table(summary: RunSummary): string {
 }
 
 async function main(): Promise<number> {
-  const name = process.argv[2] ?? 'qbo';
+  const args = process.argv.slice(2);
+  const keep = args.includes('--keep');
+  const name = args.find((a) => a !== '--keep') ?? 'qbo';
   const target = targets[name];
   if (!target) {
-    process.stderr.write(`unknown sandbox target '${name}': use one of ${Object.keys(targets).join(', ')}\n`);
+    process.stderr.write(`unknown sandbox target '${name}': use one of ${Object.keys(targets).join(', ')}, and --keep to keep the work folder\n`);
     return 2;
   }
   const chargebee = await startFakeChargebee(target.chargebee ?? {});
@@ -213,7 +216,8 @@ async function main(): Promise<number> {
   const statePath = join(work, 'state.db');
   process.stdout.write(
     `sandbox: fake Chargebee site '${chargebee.site}' at ${chargebee.url} → fake ${target.title}\n` +
-      `sandbox: pipeline ${pipelinePath}\nsandbox: state ${statePath}\n\n`,
+      `sandbox: pipeline ${pipelinePath}\nsandbox: state ${statePath}\n` +
+      `sandbox: work folder ${work} (${keep ? 'kept afterwards' : 'removed at the end; --keep keeps it'})\n\n`,
   );
   try {
     // Info level: a rate-limit wait or a retry is said as it happens, never a silent pause.
@@ -236,6 +240,7 @@ async function main(): Promise<number> {
   } finally {
     await system.close();
     await chargebee.close();
+    if (!keep) rmSync(work, { recursive: true, force: true });
   }
 }
 

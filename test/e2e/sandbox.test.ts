@@ -15,6 +15,10 @@ describe.skipIf(!existsSync(sandbox))('npm start (the sandbox main job)', () => 
     expect(run.stdout).toMatch(/second run, nothing changed in Chargebee: success, 0 records written/);
     // Its site fits one minute of Intuit's limits: the demo does not sit out a rate-limit window.
     expect(run.stdout).not.toMatch(/waiting \d+ s/);
+    // Nothing is left behind in the temporary folder.
+    const work = /^sandbox: work folder (\S+) \(removed at the end/m.exec(run.stdout)?.[1];
+    expect(work).toBeDefined();
+    expect(existsSync(work!)).toBe(false);
   }, 200_000);
 
   it('npm start -- acumatica syncs into the fake Acumatica tenant, signs out, and the idle second run writes nothing', () => {
