@@ -3,6 +3,7 @@
  * value stand in the file. Strings are interpolated (`${VAR}`) here, after parsing, so positions
  * refer to the text as written.
  */
+import { didYouMean } from './suggest.js';
 import { Composer, Lexer, LineCounter, Parser, isAlias, isMap, isScalar, isSeq, visit, type Document, type Node, type Scalar, type YAMLMap } from 'yaml';
 import type { ConfigProblem } from '../errors.js';
 import { interpolate, malformedReferences, type Interpolated } from './interpolate.js';
@@ -317,7 +318,7 @@ class TreeWalk {
         this.problemAt(
           offsets[ref.start] ?? valueOffset,
           'env_unset',
-          `environment variable ${ref.name} is not set: export it or give a default \${${ref.name}:-…}`,
+          unsetVariableMessage(ref.name, interpolation.env),
           pointer,
         );
       }
@@ -528,4 +529,14 @@ export function unsetVariables(value: unknown): string[] {
   };
   visit(value);
   return [...names];
+}
+
+/** A variable that holds a credential: a default in the pipeline file would be a secret written down. */
+const SECRET_NAME = /KEY|SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL/i;
+
+/** What to do about `${name}` unset: export it (perhaps it is set under a name one typo away), or give a default unless it holds a secret. */
+function unsetVariableMessage(name: string, env: Readonly<Record<string, string | undefined>>): string {
+  const set = Object.keys(env).filter((key) => env[key] !== undefined);
+  const fallback = SECRET_NAME.test(name) ? '' : ` or give a default \${${name}:-…}`;
+  return `environment variable ${name} is not set${didYouMean(name, set)}: export it${fallback}`;
 }

@@ -130,7 +130,8 @@ const cases: Array<{ file: string; mode?: 'run' | 'validate'; problems: Expected
         line: 6,
         column: 12,
         code: 'env_unset',
-        message: 'environment variable CHARGEBEE_API_KEY is not set: export it or give a default ${CHARGEBEE_API_KEY:-…}',
+        // A credential gets no advice to write a default into the file.
+        message: 'environment variable CHARGEBEE_API_KEY is not set: export it',
       },
       // Inside a longer string: the column of its `${`.
       { line: 9, column: 12, code: 'env_unset', message: 'environment variable RUN_FOLDER is not set: export it or give a default ${RUN_FOLDER:-…}' },
@@ -150,6 +151,15 @@ describe('broken pipelines', () => {
       }
     });
   }
+
+  it('an unset variable set under a name one typo away says so', async () => {
+    const result = await loadPipeline(`${dir}/unset-env.yaml`, {
+      mode: 'run',
+      env: { CHARGEBEE_SITE: 'acme', CHARGEBEE_APIKEY: 'set under the wrong name', RUN_FOLDER: '/tmp' },
+      connectorsDir: installedConnectors.descriptorsDir,
+    });
+    expect(result.problems.map((p) => p.message)).toEqual(["environment variable CHARGEBEE_API_KEY is not set (did you mean 'CHARGEBEE_APIKEY'?): export it"]);
+  });
 
   it('an unset variable is no error in validate mode (CI has no secrets)', async () => {
     const result = await loadPipeline(`${dir}/unset-env.yaml`, { mode: 'validate', env: {}, connectorsDir: installedConnectors.descriptorsDir });
