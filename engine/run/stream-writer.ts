@@ -81,6 +81,9 @@ export interface PageOptions {
 
 const runTrigger = () => 'run';
 
+/** Records of one cause (error code) a stream warns about one by one; the rest go to debug, and the run's summary groups them all. */
+const WARNINGS_PER_CAUSE = 5;
+
 export class StreamWriter {
   private readonly pipeline: string;
   /** Records per sink call: the stream's `batch_size`, at most the sink's own maximum. */
@@ -88,6 +91,8 @@ export class StreamWriter {
 
   /** A turn for signals and the lease heartbeat every 50 ms of mapping; throws once the run is stopped. */
   private readonly pace: () => Promise<void>;
+  /** Dead letters warned about so far, by error code. */
+  private readonly warned = new Map<string, number>();
 
   constructor(private readonly input: StreamWriterInput) {
     this.pace = pacer(input.sinkCtx.signal);
@@ -348,6 +353,15 @@ export class StreamWriter {
       deleted: record.deleted,
       error,
     });
-    log.warn(`${stream.name} ${record.id}: ${error.actionable}`);
+    const line = `${stream.name} ${record.id}: ${error.actionable}`;
+    const count = (this.warned.get(error.code) ?? 0) + 1;
+    this.warned.set(error.code, count);
+    if (count <= WARNINGS_PER_CAUSE) return log.warn(line);
+    if (count === WARNINGS_PER_CAUSE + 1) {
+      log.warn(
+        `${stream.name}: more records fail with ${error.code}; not listed one by one (the run's summary counts them by cause, \`ledgersync status\` lists them, LEDGERSYNC_LOG_LEVEL=debug prints each)`,
+      );
+    }
+    log.debug(line);
   }
 }

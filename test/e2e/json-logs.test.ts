@@ -67,6 +67,11 @@ describe.skipIf(!built)('JSON logs', () => {
     expectSnakeCase(run.stdout);
     expect(summary.dead_letter_causes.length).toBeGreaterThan(0);
     expect(summary.dead_letter_causes.every((c) => c.code === 'lookup_missing' && c.count === c.records.length)).toBe(true);
+    // The first five records of a cause are warned about one by one, then one line says the rest are not: the summary counts them all.
+    const failedTransactions = summary.dead_letter_causes.flatMap((c) => c.records as Array<{ stream: string }>).filter((r) => r.stream === 'transactions');
+    expect(failedTransactions.length).toBeGreaterThan(5);
+    expect(runLogs.filter((l) => l['level'] === 'warn' && /^transactions \S+: /.test(String(l['message'])))).toHaveLength(5);
+    expect(runLogs.filter((l) => /^transactions: more records fail with lookup_missing; not listed one by one/.test(String(l['message'])))).toHaveLength(1);
 
     const status = await cli(['status', pipeline, '--json'], { ...env, LEDGERSYNC_LOG_FORMAT: 'json' });
     expect(status.code).toBe(0);
