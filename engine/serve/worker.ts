@@ -34,7 +34,11 @@ export interface WorkerStatus {
   waitingForLock?: boolean;
 }
 
+type Turn = 'stop' | 'idle' | 'drained' | 'locked' | 'failed';
+
 const IDLE_MS = 30_000;
+/** Wait before reading the queue again after a failure to read it, or after a failed drain. */
+const QUEUE_RETRY_MS = 1000;
 
 export class WebhookWorker {
   readonly status: WorkerStatus = {};
@@ -90,28 +94,42 @@ export class WebhookWorker {
   }
 
   private async loop(): Promise<void> {
-    const { state } = this.options;
     while (!this.controller.signal.aborted) {
-      const now = Date.now();
-      const due = state.webhooks.due(this.pipeline, now, this.options.batchSize ?? 50);
-      if (!due.length) {
-        if (this.stopping) return;
-        const next = state.webhooks.nextAttemptAt(this.pipeline);
-        const wait = next === undefined ? IDLE_MS : Math.min(next - now, IDLE_MS);
-        this.options.log.debug(`${this.pipeline}: queue empty, next look in ${wait} ms or on a delivery`);
-        await this.sleep(wait);
-        continue;
+      let next: Turn;
+      try {
+        next = await this.turn();
+      } catch (error) {
+        // The queue itself could not be read (the state file busy past its timeout, a disk error):
+        // the worker waits and looks again, as deliveries keep being queued meanwhile.
+        this.status.lastError = asLedgersyncError(error).message;
+        this.options.log.warn(`${this.pipeline}: the webhook queue could not be read (${this.status.lastError}); trying again in ${QUEUE_RETRY_MS / 1000} s`);
+        next = 'failed';
       }
-      this.options.log.debug(`${this.pipeline}: draining ${due.length} event(s)`);
-      const drained = await this.drain(due);
-      if (drained === 'locked') await this.sleep(this.options.lockRetryMs ?? 1000);
-      if (drained === 'failed') {
-        // The events wait for their retry, queued: a stopping process leaves them for the next start,
-        // and a failure before they were even marked must not spin.
-        if (this.stopping) return;
-        await this.sleep(1000);
-      }
+      if (next === 'stop') return;
+      if (next === 'idle') continue;
+      // Events left waiting (for the lock, or for their retry) stay queued: a stopping process leaves
+      // them for the next start rather than outwaiting a scheduled run or a back-off.
+      if (next !== 'drained' && this.stopping) return;
+      if (next === 'locked') await this.sleep(this.options.lockRetryMs ?? 1000);
+      if (next === 'failed') await this.sleep(QUEUE_RETRY_MS);
     }
+  }
+
+  /** Drains what is due, or sleeps until something may be ('idle'); 'stop' when stopping with nothing due. */
+  private async turn(): Promise<Turn> {
+    const { state } = this.options;
+    const now = Date.now();
+    const due = state.webhooks.due(this.pipeline, now, this.options.batchSize ?? 50);
+    if (!due.length) {
+      if (this.stopping) return 'stop';
+      const next = state.webhooks.nextAttemptAt(this.pipeline);
+      const wait = next === undefined ? IDLE_MS : Math.min(next - now, IDLE_MS);
+      this.options.log.debug(`${this.pipeline}: queue empty, next look in ${wait} ms or on a delivery`);
+      await this.sleep(wait);
+      return 'idle';
+    }
+    this.options.log.debug(`${this.pipeline}: draining ${due.length} event(s)`);
+    return this.drain(due);
   }
 
   /** One short run: the due events, under the run lock. */

@@ -11,6 +11,7 @@ import { LedgersyncError } from '../../../engine/errors.js';
 import { silentLogger } from '../../../engine/log.js';
 import { startServe, type ServeHandle } from '../../../engine/serve/serve.js';
 import { StateStore } from '../../../engine/state/store.js';
+import { WebhookQueue } from '../../../engine/state/webhook-queue.js';
 import { startSandbox, type Sandbox } from '../../connectors/quickbooks-online/e2e-harness.js';
 import { deliverWebhook, eventsAbout, webhookBody } from '../../fakes/chargebee/index.js';
 import { waitFor } from '../../e2e/serve-harness.js';
@@ -109,6 +110,44 @@ describe('webhook worker', () => {
     state.close();
     await waitFor(() => queued(s, eventId)?.status === 'done', 'the event done after the run');
     expect(qboDue(s, invoiceId)).toBe(due);
+  });
+
+  it('a stop while a scheduled run holds the lock ends at once; the event stays queued for the next start', async () => {
+    const { s, serve } = await serving();
+    const state = StateStore.open(s.statePath);
+    try {
+      const held = state.beginRun(PIPELINE);
+      if (!('runId' in held)) throw new Error('lock not taken');
+      const { eventId } = await changeAndDeliver(s, serve);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect((await health(serve)).pipelines[PIPELINE]).toMatchObject({ waitingForLock: true, queued: 1 });
+      const stopping = Date.now();
+      serve.stop();
+      await serve.closed;
+      expect(Date.now() - stopping).toBeLessThan(2000);
+      expect(queued(s, eventId)?.status).toBe('queued');
+      state.finishRun(PIPELINE, held.runId, 'success', 0, {});
+    } finally {
+      state.close();
+    }
+  });
+
+  it('a queue that cannot be read (the state file busy past its timeout) is read again: the event is synced', async () => {
+    const { s, serve } = await serving();
+    const due = WebhookQueue.prototype.due;
+    let failures = 0;
+    WebhookQueue.prototype.due = function (this: WebhookQueue, ...args: Parameters<WebhookQueue['due']>) {
+      if (failures++ === 0) throw Object.assign(new Error('database is locked'), { code: 'SQLITE_BUSY' });
+      return due.apply(this, args);
+    };
+    try {
+      const { eventId, due: dueDate, invoiceId } = await changeAndDeliver(s, serve);
+      await waitFor(() => queued(s, eventId)?.status === 'done', 'the event done after the queue could be read again');
+      expect(failures).toBeGreaterThan(1);
+      expect(qboDue(s, invoiceId)).toBe(dueDate);
+    } finally {
+      WebhookQueue.prototype.due = due;
+    }
   });
 
   it('an event Chargebee answers with an unexpected body waits alone; the others are synced', async () => {
