@@ -49,7 +49,7 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
   addPlanCommand(program, connectors, logFormat);
   addShowCommand(program, connectors);
   addCheckCommand(program, connectors, logFormat);
-  addServeCommand(program, connectors);
+  addServeCommand(program, connectors, logFormat);
   addAuditCommands(program, connectors);
   addUnlockCommand(program, connectors);
   addStateCommands(program);

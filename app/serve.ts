@@ -5,8 +5,9 @@ import type { Command } from 'commander';
 import { ConfigError, asLedgersyncError, formatProblem } from '../engine/errors.js';
 import { EXIT, exitCodeFor } from '../engine/exit-codes.js';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
-import { createLogger, redact } from '../engine/log.js';
+import { redact } from '../engine/log.js';
 import type { startServe } from '../engine/serve/serve.js';
+import { commandOutput, type LogFormat } from './logging.js';
 import { statePath } from './state-path.js';
 
 function portOf(text: string): number {
@@ -15,7 +16,7 @@ function portOf(text: string): number {
   return port;
 }
 
-export function addServeCommand(program: Command, connectors: ConnectorRegistry): void {
+export function addServeCommand(program: Command, connectors: ConnectorRegistry, logFormat: () => LogFormat): void {
   program
     .command('serve')
     .description(
@@ -30,7 +31,7 @@ export function addServeCommand(program: Command, connectors: ConnectorRegistry)
     )
     .option('--dir <folder>', "with PostgreSQL state: the pipeline repository's root, as the workers' --dir (default: the working directory)")
     .action(async (pipelines: string[], opts: { port: string; host: string; state?: string; dir?: string }) => {
-      const log = createLogger();
+      const log = commandOutput({ format: logFormat(), command: 'serve' }).log;
       let handle: Awaited<ReturnType<typeof startServe>>;
       try {
         const { startServe } = await import('../engine/serve/serve.js');
@@ -45,8 +46,13 @@ export function addServeCommand(program: Command, connectors: ConnectorRegistry)
         });
       } catch (thrown) {
         const error = asLedgersyncError(thrown, 'config');
-        const lines = error instanceof ConfigError ? error.problems.map(formatProblem) : [`error: ${error.actionable}`];
-        process.stderr.write(redact(lines.join('\n')) + '\n');
+        if (logFormat() === 'json') {
+          for (const line of error instanceof ConfigError ? error.problems.map(formatProblem) : [error.actionable])
+            log.error(redact(line), { code: error.code });
+        } else {
+          const lines = error instanceof ConfigError ? error.problems.map(formatProblem) : [`error: ${error.actionable}`];
+          process.stderr.write(redact(lines.join('\n')) + '\n');
+        }
         process.exitCode = exitCodeFor({ error });
         return;
       }

@@ -197,6 +197,21 @@ describe('ledgersync serve: Chargebee webhooks', () => {
     state.close();
   });
 
+  it('--log-format json: every stderr line is one JSON object, from the refusal of a delivery to the drain on SIGTERM', async () => {
+    const s = await synced();
+    serve = await startServeProcess(s, ['--log-format', 'json']);
+    expect((await deliverWebhook(serve.webhookUrl, '{}', { none: true })).status).toBe(401);
+    serve.child.kill('SIGTERM');
+    expect((await serve.exited).code).toBe(0);
+    const lines = serve
+      .output()
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('listening on'));
+    expect(lines.length).toBeGreaterThan(1);
+    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+    expect(lines.map((l) => (JSON.parse(l) as { scope: string }).scope)).toContain('ledgersync:serve');
+  });
+
   it('SIGKILL mid-queue loses nothing: the next start syncs what was queued, each document once', async () => {
     const s = await synced({ latencyMs: 30 });
     serve = await startServeProcess(s);
