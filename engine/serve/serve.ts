@@ -21,6 +21,9 @@ import { createWebhookServer } from './receiver.js';
 import { webhookSecretOf } from './secret.js';
 import { WebhookWorker, type WorkerOptions } from './worker.js';
 
+/** How long storing a delivery waits for another writer's lock before answering 503. */
+const INTAKE_BUSY_TIMEOUT_MS = 250;
+
 export interface ServeOptions {
   connectors: ConnectorRegistry;
   pipelinePaths: readonly string[];
@@ -205,6 +208,13 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   const plans = await loadAll(options, env, toQueue ? 'validate' : 'run');
   const receivers = new Map(plans.map((plan) => [plan.name, receiverOf(options.connectors, plan)]));
   const state = StateStore.open(options.statePath);
+  // Deliveries are stored through a connection of their own that waits little for another writer's
+  // lock: the wait blocks the process, so with the 5 s of the others every request in flight (and
+  // /healthz) would stall behind it; Chargebee delivers again after a quick 503.
+  const intake = toQueue ? state : StateStore.open(options.statePath, { busyTimeoutMs: INTAKE_BUSY_TIMEOUT_MS });
+  const closeIntake = () => {
+    if (intake !== state) intake.close();
+  };
   let serving: Serving;
   let port: number;
   try {
@@ -213,7 +223,7 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
     serving.server = createWebhookServer({
       secret,
       pipelines: receivers,
-      enqueue: (pipeline, eventId, eventType) => state.webhooks.enqueue(pipeline, eventId, eventType, Date.now()),
+      enqueue: (pipeline, eventId, eventType) => intake.webhooks.enqueue(pipeline, eventId, eventType, Date.now()),
       queued: (pipeline) => serving.workers.get(pipeline)?.wake(),
       ...(handoff
         ? {
@@ -232,9 +242,11 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
       throw error;
     }
   } catch (error) {
+    closeIntake();
     state.close();
     throw error;
   }
+  void serving.closed.then(closeIntake);
   for (const worker of serving.workers.values()) worker.start();
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   return {

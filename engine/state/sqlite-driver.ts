@@ -10,6 +10,8 @@ import { requireCjs } from '../require-cjs.js';
 import type { PreparedStatement, StateDriver, TransactionOptions } from './driver.js';
 import { notAStateFile, stateFailure, stateTooNew, walDamaged, walProblem } from './trouble.js';
 
+const BUSY_TIMEOUT_MS = 5000;
+
 /** better-sqlite3, loaded when a state file is first opened: commands that open none (help, validate) never pay for it. */
 const sqlite = (): typeof Database => requireCjs('better-sqlite3') as typeof Database;
 
@@ -42,7 +44,7 @@ export class SqliteDriver implements StateDriver {
     }
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
-    db.pragma('busy_timeout = 5000');
+    db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
     return new SqliteDriver(path, db);
   }
 
@@ -52,7 +54,8 @@ export class SqliteDriver implements StateDriver {
    * another program, written by a newer ledgersync, a damaged write-ahead log. `write` proves now,
    * not mid-run, that the file can be written.
    */
-  static openState(path: string, migrations: readonly string[], write: boolean): SqliteDriver {
+  /** `busyTimeoutMs`: how long a statement waits for another writer's lock (default 5 s); the wait blocks the thread. */
+  static openState(path: string, migrations: readonly string[], write: boolean, busyTimeoutMs = BUSY_TIMEOUT_MS): SqliteDriver {
     if (path !== ':memory:') {
       const wal = walProblem(path);
       if (wal) throw walDamaged(path, wal);
@@ -61,7 +64,7 @@ export class SqliteDriver implements StateDriver {
     try {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       db = new (sqlite())(path);
-      db.pragma('busy_timeout = 5000');
+      db.pragma(`busy_timeout = ${Math.max(0, Math.round(busyTimeoutMs))}`);
       const version = db.pragma('user_version', { simple: true }) as number;
       if (version > migrations.length) throw stateTooNew(path, version, migrations.length);
       if (version === 0) {

@@ -197,8 +197,8 @@ export class StateStore {
    * the file and the fix (engine/state/trouble.ts): not a database or damaged, read-only, locked by
    * another program, written by a newer ledgersync, a damaged write-ahead log.
    */
-  static open(location: string, options: { write?: boolean } = {}): StateStore {
-    if (!isPostgresUrl(location)) return new StateStore(SqliteDriver.openState(location, MIGRATIONS, options.write ?? true));
+  static open(location: string, options: { write?: boolean; busyTimeoutMs?: number } = {}): StateStore {
+    if (!isPostgresUrl(location)) return new StateStore(SqliteDriver.openState(location, MIGRATIONS, options.write ?? true, options.busyTimeoutMs));
     const driver = PostgresDriver.open(location);
     try {
       driver.migrate(MIGRATIONS);

@@ -212,6 +212,32 @@ describe('ledgersync serve: Chargebee webhooks', () => {
     expect(lines.map((l) => (JSON.parse(l) as { scope: string }).scope)).toContain('ledgersync:serve');
   });
 
+  it('a state file locked by another program: deliveries get a quick 503 and /healthz still answers; redelivered later, they sync', async () => {
+    const s = await synced();
+    serve = await startServeProcess(s);
+    const open = s.cb.state.all('invoices').find((i) => !i.deleted && i.status === 'payment_due')!;
+    const { id: _id, ...copy } = open;
+    const events = ['inv_locked_1', 'inv_locked_2'].map((id) => {
+      s.cb.state.create('invoices', { ...copy, id });
+      return eventsAbout(s.cb.state, 'invoice', id).at(-1)!;
+    });
+    const other = new Database(s.statePath);
+    other.exec('BEGIN IMMEDIATE');
+    const started = Date.now();
+    const answers = await Promise.all([
+      ...events.map((e) => deliverWebhook(serve!.webhookUrl, webhookBody(e), basic).then((r) => r.status)),
+      fetch(`${serve.url}/healthz`).then((r) => r.status),
+    ]);
+    const waited = Date.now() - started;
+    other.exec('COMMIT');
+    other.close();
+    expect(answers).toEqual([503, 503, 200]);
+    // Each delivery waits a quarter second for the lock, not the 5 s of the workers' connection.
+    expect(waited).toBeLessThan(2500);
+    for (const e of events) expect((await deliverWebhook(serve.webhookUrl, webhookBody(e), basic)).status).toBe(200);
+    await waitFor(() => events.every((e) => eventStatus(s, e.id!) === 'done'), 'both events synced once delivered again');
+  });
+
   it('SIGKILL mid-queue loses nothing: the next start syncs what was queued, each document once', async () => {
     const s = await synced({ latencyMs: 30 });
     serve = await startServeProcess(s);
