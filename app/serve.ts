@@ -16,6 +16,12 @@ function portOf(text: string): number {
   return port;
 }
 
+function secondsOf(option: string, text: string): number {
+  const seconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || seconds <= 0) throw new Error(`${option} must be a positive number of seconds, not '${text}'`);
+  return seconds;
+}
+
 export function addServeCommand(program: Command, connectors: ConnectorRegistry, logFormat: () => LogFormat): void {
   program
     .command('serve')
@@ -30,7 +36,8 @@ export function addServeCommand(program: Command, connectors: ConnectorRegistry,
       'state database (the queue, the ledger and the audit trail live there); with postgres://… (or LEDGERSYNC_STATE) events go to the job queue and `ledgersync worker` syncs them',
     )
     .option('--dir <folder>', "with PostgreSQL state: the pipeline repository's root, as the workers' --dir (default: the working directory)")
-    .action(async (pipelines: string[], opts: { port: string; host: string; state?: string; dir?: string }) => {
+    .option('--stop-grace <seconds>', 'after SIGTERM, how long the queue may drain before what is left stays queued for the next start (keep it under the grace period of your process manager)', '20')
+    .action(async (pipelines: string[], opts: { port: string; host: string; state?: string; dir?: string; stopGrace: string }) => {
       const log = commandOutput({ format: logFormat(), command: 'serve' }).log;
       let handle: Awaited<ReturnType<typeof startServe>>;
       try {
@@ -42,6 +49,7 @@ export function addServeCommand(program: Command, connectors: ConnectorRegistry,
           port: portOf(opts.port),
           host: opts.host,
           jobDir: resolve(opts.dir ?? '.'),
+          stopGraceMs: secondsOf('--stop-grace', opts.stopGrace) * 1000,
           log,
         });
       } catch (thrown) {

@@ -23,6 +23,8 @@ import { WebhookWorker, type WorkerOptions } from './worker.js';
 
 /** How long storing a delivery waits for another writer's lock before answering 503. */
 const INTAKE_BUSY_TIMEOUT_MS = 250;
+/** A stop's time to drain before it stops the workers after their request in flight. */
+const STOP_GRACE_MS = 20_000;
 
 export interface ServeOptions {
   connectors: ConnectorRegistry;
@@ -38,6 +40,12 @@ export interface ServeOptions {
   jobDir?: string;
   /** Tuning for tests: lock retry and retry back-off of the workers. */
   worker?: Pick<WorkerOptions, 'lockRetryMs' | 'retryDelayMs' | 'batchSize'>;
+  /**
+   * How long a stop lets the workers finish before it stops them after the request in flight, as a
+   * second signal does (a drain stuck in a target's retries must not outlast a container's grace
+   * period and be killed). Default 20 s.
+   */
+  stopGraceMs?: number;
 }
 
 export interface ServeHandle {
@@ -123,6 +131,7 @@ class Serving {
     readonly workers: ReadonlyMap<string, WebhookWorker>,
     private readonly handoff: QueueHandoff | undefined,
     private readonly log: Logger,
+    private readonly stopGraceMs: number,
   ) {}
 
   /** `/healthz`: each pipeline's queue and worker, `degraded` while a worker's last attempt failed, `draining` once stopping. */
@@ -140,10 +149,17 @@ class Serving {
     const serverClosed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     this.server.closeIdleConnections();
     for (const worker of this.workers.values()) worker.stop();
-    this.stopping = this.drain(serverClosed).catch((error: unknown) => {
-      this.log.error(`stopping failed: ${asLedgersyncError(error).message}`);
-      this.resolveClosed({ drained: false });
-    });
+    const grace = setTimeout(() => {
+      this.log.warn(`still draining after ${this.stopGraceMs / 1000} s: stopping after the request in flight; what is left stays queued for the next start`);
+      for (const worker of this.workers.values()) worker.abort();
+    }, this.stopGraceMs);
+    grace.unref();
+    this.stopping = this.drain(serverClosed)
+      .catch((error: unknown) => {
+        this.log.error(`stopping failed: ${asLedgersyncError(error).message}`);
+        this.resolveClosed({ drained: false });
+      })
+      .finally(() => clearTimeout(grace));
   }
 
   abort(): void {
@@ -219,7 +235,14 @@ export async function startServe(options: ServeOptions): Promise<ServeHandle> {
   let port: number;
   try {
     const handoff = toQueue ? await openHandoff(options, state, plans, log) : undefined;
-    serving = new Serving(plans, state, toQueue ? new Map() : webhookWorkers(options, env, plans, state, log), handoff, log);
+    serving = new Serving(
+      plans,
+      state,
+      toQueue ? new Map() : webhookWorkers(options, env, plans, state, log),
+      handoff,
+      log,
+      options.stopGraceMs ?? STOP_GRACE_MS,
+    );
     serving.server = createWebhookServer({
       secret,
       pipelines: receivers,

@@ -29,7 +29,7 @@ afterEach(async () => {
   sandbox = undefined;
 });
 
-async function serving(registry: ConnectorRegistry = installedConnectors): Promise<{ s: Sandbox; serve: ServeHandle }> {
+async function serving(registry: ConnectorRegistry = installedConnectors, options: { stopGraceMs?: number } = {}): Promise<{ s: Sandbox; serve: ServeHandle }> {
   const s = (sandbox = await startSandbox());
   // Chargebee's own retries made short, so that the worker's retry is what the test sees.
   s.edit([
@@ -45,6 +45,7 @@ async function serving(registry: ConnectorRegistry = installedConnectors): Promi
     env: { ...s.env, LEDGERSYNC_WEBHOOK_SECRET: SECRET },
     log: silentLogger,
     worker: { retryDelayMs: () => 300, lockRetryMs: 100 },
+    ...options,
   });
   return { s, serve: handle };
 }
@@ -130,6 +131,22 @@ describe('webhook worker', () => {
     } finally {
       state.close();
     }
+  });
+
+  it('a stop whose drain hangs on the target gives up after its grace period; the event stays queued for the next start', async () => {
+    const { s, serve } = await serving(installedConnectors, { stopGraceMs: 300 });
+    let answer!: () => void;
+    const hung = new Promise<void>((resolve) => (answer = resolve));
+    s.qbo.faults.afterWrite = () => hung;
+    const writes = s.qbo.state.writes.length;
+    const { eventId } = await changeAndDeliver(s, serve);
+    await waitFor(() => s.qbo.state.writes.length > writes, 'the write to reach QuickBooks');
+    const stopping = Date.now();
+    serve.stop();
+    await serve.closed;
+    answer();
+    expect(Date.now() - stopping).toBeLessThan(3000);
+    expect(queued(s, eventId)?.status).toBe('queued');
   });
 
   it('a queue that cannot be read (the state file busy past its timeout) is read again: the event is synced', async () => {
