@@ -36,7 +36,11 @@ export function addServeCommand(program: Command, connectors: ConnectorRegistry,
       'state database (the queue, the ledger and the audit trail live there); with postgres://… (or LEDGERSYNC_STATE) events go to the job queue and `ledgersync worker` syncs them',
     )
     .option('--dir <folder>', "with PostgreSQL state: the pipeline repository's root, as the workers' --dir (default: the working directory)")
-    .option('--stop-grace <seconds>', 'after SIGTERM, how long the queue may drain before what is left stays queued for the next start (keep it under the grace period of your process manager)', '20')
+    .option(
+      '--stop-grace <seconds>',
+      'after SIGTERM, how long the queue may drain before what is left stays queued for the next start (keep it under the grace period of your process manager)',
+      '20',
+    )
     .action(async (pipelines: string[], opts: { port: string; host: string; state?: string; dir?: string; stopGrace: string }) => {
       const log = commandOutput({ format: logFormat(), command: 'serve' }).log;
       let handle: Awaited<ReturnType<typeof startServe>>;

@@ -315,12 +315,7 @@ class TreeWalk {
       this.placeholders.add(pointer);
       if (interpolation.mode === 'run') {
         const offsets = scalarValueOffsets(this.text, node);
-        this.problemAt(
-          offsets[ref.start] ?? valueOffset,
-          'env_unset',
-          unsetVariableMessage(ref.name, interpolation.env),
-          pointer,
-        );
+        this.problemAt(offsets[ref.start] ?? valueOffset, 'env_unset', unsetVariableMessage(ref.name, interpolation.env), pointer);
       }
     }
     if (result.value === '') {

@@ -356,7 +356,10 @@ export class StreamWriter {
     const line = `${stream.name} ${record.id}: ${error.actionable}`;
     const count = (this.warned.get(error.code) ?? 0) + 1;
     this.warned.set(error.code, count);
-    if (count <= WARNINGS_PER_CAUSE) return log.warn(line);
+    if (count <= WARNINGS_PER_CAUSE) {
+      log.warn(line);
+      return;
+    }
     if (count === WARNINGS_PER_CAUSE + 1) {
       log.warn(
         `${stream.name}: more records fail with ${error.code}; not listed one by one (the run's summary counts them by cause, \`ledgersync status\` lists them, LEDGERSYNC_LOG_LEVEL=debug prints each)`,
