@@ -114,8 +114,16 @@ export async function showStatus(options: StatusOptions): Promise<ExitCode> {
   if (noStateAt(statePath)) {
     out.write(
       json
-        ? JSON.stringify({ pipeline: name, checkpoints: [], runs: [], dead_letter_count: 0, dead_letter_causes: [], dead_letters: [], connector_state: [] }) +
-            '\n'
+        ? JSON.stringify({
+            pipeline: name,
+            checkpoints: [],
+            runs: [],
+            dead_letter_count: 0,
+            dead_letter_causes: [],
+            dead_letters: [],
+            webhook_events: { queued: 0, processing: 0, done: 0, dropped: 0, retrying: 0 },
+            connector_state: [],
+          }) + '\n'
         : `pipeline ${name}: no state yet at ${printableLocation(statePath)} (never run)\n`,
     );
     return EXIT.ok;
@@ -141,6 +149,7 @@ function report(state: StateStore, plan: Plan, options: StatusOptions): ExitCode
   const runs = state.recentRuns(name, 10);
   const dead = state.deadLetters(name);
   const drifts = mappingDrifts(state, plan, plan.streams);
+  const webhooks = state.webhooks.counts(name);
   const causes = filterCauses(groupDeadLetters(dead), { stream: options.stream, code: options.code });
   const shown = new Set(causes.flatMap((c) => [...c.records, ...c.blocked].map((r) => `${r.stream}\u0000${r.source_id}`)));
   const filtered = options.stream !== undefined || options.code !== undefined;
@@ -154,6 +163,7 @@ function report(state: StateStore, plan: Plan, options: StatusOptions): ExitCode
         dead_letter_causes: causes,
         dead_letters: dead.filter((d) => shown.has(`${d.stream}\u0000${d.sourceId}`)).map(deadLetterJson),
         mapping_changes: drifts,
+        webhook_events: webhooks,
         connector_state: connectorStateLines(options.connectors, plan, state),
       }) + '\n',
     );
@@ -192,6 +202,12 @@ function report(state: StateStore, plan: Plan, options: StatusOptions): ExitCode
   out.write(`${heading}${causes.length ? `, ${causes.length} cause(s)` : ''}\n`);
   for (const line of formatCauses(causes, options.limit ?? 3)) out.write(line + '\n');
   if (causes.length) out.write('  (every record: status --json; one cause: --code CODE; more ids: --limit N)\n');
+  if (Object.values(webhooks).some((n) => n > 0)) {
+    out.write(
+      `\nwebhook events (ledgersync serve): ${webhooks.queued} queued${webhooks.retrying ? ` (${webhooks.retrying} waiting for a retry after a failed sync)` : ''}, ` +
+        `${webhooks.processing} being synced, ${webhooks.done} done, ${webhooks.dropped} dropped\n`,
+    );
+  }
   const extra = connectorStateLines(options.connectors, plan, state);
   if (extra.length) out.write('\n' + extra.join('\n') + '\n');
   return EXIT.ok;

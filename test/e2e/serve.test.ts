@@ -74,6 +74,11 @@ describe('ledgersync serve: Chargebee webhooks', () => {
     const next = await s.run();
     expect(next.exitCode).toBe(0);
     expect(s.qbo.state.writes.length).toBe(writes);
+    // status shows the webhook queue beside the runs.
+    const status = await cli(s, ['status', s.pipelinePath, '--state', s.statePath]);
+    expect(status.stdout).toMatch(/^webhook events \(ledgersync serve\): 0 queued, 0 being synced, 1 done, 0 dropped$/m);
+    const json = await cli(s, ['status', s.pipelinePath, '--state', s.statePath, '--json']);
+    expect(JSON.parse(json.stdout).webhook_events).toEqual({ queued: 0, processing: 0, done: 1, dropped: 0, retrying: 0 });
   });
   it('the same event delivered 5 times makes one document; the event id is remembered for good', async () => {
     const s = await synced();
