@@ -25,6 +25,9 @@ export interface ActionTiming {
   sleep(ms: number): Promise<void>;
 }
 
+/** Filters per look-up request: keeps the URL short. */
+export const LOOKUPS_PER_REQUEST = 20;
+
 /** An OData string literal: single quotes, a quote doubled. */
 export function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;

@@ -95,8 +95,12 @@ export class AcumaticaAuth {
     return true;
   }
 
-  signIn(): Promise<void> {
-    this.inflight ??= this.withSeat().finally(() => (this.inflight = undefined));
+  /**
+   * `withPassword`: the password grant even when a refresh token is stored, so that `ledgersync check`
+   * proves the password the pipeline holds (a refresh grant never presents it).
+   */
+  signIn(options: { withPassword?: boolean } = {}): Promise<void> {
+    this.inflight ??= this.withSeat(options.withPassword === true).finally(() => (this.inflight = undefined));
     return this.inflight;
   }
 
@@ -119,11 +123,11 @@ export class AcumaticaAuth {
     return this.options.instanceUrl + path;
   }
 
-  private async withSeat(): Promise<void> {
+  private async withSeat(withPassword: boolean): Promise<void> {
     const waits = this.options.loginLimitWaits;
     for (let attempt = 0; ; attempt++) {
       try {
-        if (this.options.method === 'oauth2') await this.token();
+        if (this.options.method === 'oauth2') await this.token(withPassword);
         else await this.login();
         return;
       } catch (error) {
@@ -191,9 +195,9 @@ export class AcumaticaAuth {
     return token;
   }
 
-  private async token(): Promise<void> {
+  private async token(withPassword: boolean): Promise<void> {
     const o = this.options;
-    const stored = this.storedRefreshToken();
+    const stored = withPassword ? undefined : this.storedRefreshToken();
     if (stored) {
       const response = await this.tokenRequest({ grant_type: 'refresh_token', refresh_token: stored });
       if (response.status === 200) return this.accept(response);

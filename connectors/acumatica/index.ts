@@ -14,6 +14,7 @@ import type { ApplicationHistory } from './applications.js';
 import { AcumaticaAuth } from './auth.js';
 import { Contract } from './contract.js';
 import { describeAcumaticaError } from './errors.js';
+import type { ReferenceSettings } from './references.js';
 import { AcumaticaSink, type AppliedThrough } from './sink.js';
 
 /** Mirrors settings.schema.json, which the descriptor loader checked. */
@@ -33,6 +34,11 @@ interface AcumaticaSettings {
   rerelease_on_change: Record<string, string[]>;
   application_history?: Record<string, ApplicationHistory>;
   applied_through_once_released?: Record<string, AppliedThrough>;
+  reference_entities?: Record<string, { entity: string; key: string; active?: string[]; valid_until?: string; name?: string }>;
+  reference_details?: Record<
+    string,
+    { of_kind?: string; entity?: string; entity_key?: string; filter?: string; collection: string; key: string; active?: string[]; name?: string }
+  >;
 }
 
 const ENVIRONMENT: Readonly<Record<string, string>> = {
@@ -77,6 +83,43 @@ function tenantOf(input: ConnectorFactoryInput) {
   const endpointVersion = text(input.connection, 'endpoint_version') || defaultOf(input, 'endpoint_version');
   const tenant = text(input.connection, 'tenant');
   return { instanceUrl, username, password, clientId, clientSecret, method, endpointName, endpointVersion, tenant };
+}
+
+/** The descriptor's `reference_entities` and `reference_details`, copied out of the (frozen) descriptor. */
+function referenceSettings(settings: AcumaticaSettings): ReferenceSettings {
+  const entities = Object.entries(settings.reference_entities ?? {}).map(([kind, e]) => [
+    kind,
+    {
+      entity: e.entity,
+      key: e.key,
+      active: [...(e.active ?? [])],
+      ...(e.valid_until ? { validUntil: e.valid_until } : {}),
+      ...(e.name ? { name: e.name } : {}),
+    },
+  ]);
+  const details = Object.entries(settings.reference_details ?? {}).map(([kind, d]) => {
+    if (d.of_kind && !settings.reference_entities?.[d.of_kind]) {
+      throw new LedgersyncError(
+        'unexpected_error',
+        'system',
+        `the Acumatica descriptor's reference_details.${kind}.of_kind names '${d.of_kind}', which is not in reference_entities (a broken install)`,
+      );
+    }
+    return [
+      kind,
+      {
+        collection: d.collection,
+        key: d.key,
+        active: [...(d.active ?? [])],
+        ...(d.of_kind ? { ofKind: d.of_kind } : {}),
+        ...(d.entity ? { entity: d.entity } : {}),
+        ...(d.entity_key ? { entityKey: d.entity_key } : {}),
+        ...(d.filter ? { filter: d.filter } : {}),
+        ...(d.name ? { name: d.name } : {}),
+      },
+    ];
+  });
+  return { entities: Object.fromEntries(entities), details: Object.fromEntries(details) };
 }
 
 function createAcumaticaSink(input: ConnectorFactoryInput): Sink {
@@ -152,6 +195,7 @@ function createAcumaticaSink(input: ConnectorFactoryInput): Sink {
     appliedThroughOnceReleased: Object.fromEntries(
       Object.entries(settings.applied_through_once_released ?? {}).map(([entity, t]) => [entity, { ...t, when: { ...t.when } }]),
     ),
+    references: referenceSettings(settings),
     maxBatchSize: descriptor.max_batch ?? 25,
     label,
     instanceUrl,

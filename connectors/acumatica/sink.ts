@@ -12,13 +12,14 @@
  *
  * A create whose answer is lost (timeout, reset) looks the document up before trying again.
  */
-import type { Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
+import type { ReferenceAnswer, ReferenceQuery, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
 import { asLedgersyncError, LedgersyncError } from '../../engine/errors.js';
-import { type AcumaticaApi, literal } from './api.js';
+import { type AcumaticaApi, LOOKUPS_PER_REQUEST, literal } from './api.js';
 import type { AcumaticaAuth } from './auth.js';
 import type { Contract } from './contract.js';
 import { isValueType } from './contract.js';
 import { type ApplicationHistory, unreleasedApplications, withApplications } from './applications.js';
+import { checkAcumaticaReferences, type ReferenceSettings } from './references.js';
 import { changes, isPlainObject, type Plain, wrapRecord } from './values.js';
 
 export interface AcumaticaSinkSettings {
@@ -36,6 +37,8 @@ export interface AcumaticaSinkSettings {
   applicationHistory: Readonly<Record<string, ApplicationHistory>>;
   /** Documents whose applications, once they are released, are made on another entity (a credit memo's on its Payment). */
   appliedThroughOnceReleased: Readonly<Record<string, AppliedThrough>>;
+  /** How `ledgersync check` reads each kind of reference (references.ts). */
+  references: ReferenceSettings;
   maxBatchSize: number;
   /** Names the tenant and endpoint in messages. */
   label: string;
@@ -61,8 +64,6 @@ export interface AppliedThrough {
 
 /** Field of a mapped record that asks the sink to release the document once written. */
 export const RELEASE_FIELD = '_release';
-/** Filters per look-up request: keeps the URL short. */
-const LOOKUPS_PER_REQUEST = 20;
 /** Creates tried in all when their answers are lost. */
 const CREATE_ATTEMPTS = 3;
 /** Updates tried in all when their answers are lost and the document still differs. */
@@ -119,6 +120,25 @@ export class AcumaticaSink implements Sink {
 
   async dispose(): Promise<void> {
     await this.auth.signOut();
+  }
+
+  /**
+   * `ledgersync check`: signs in with the password (a stored refresh token would hide a wrong one),
+   * checks the endpoint as a run opens, reads what the pipeline names (references.ts, GETs only),
+   * and signs out: the engine calls no `dispose` after a check, and a session left open holds a
+   * licence seat.
+   */
+  async check(queries: readonly ReferenceQuery[], ctx: SinkContext): Promise<ReferenceAnswer[][]> {
+    try {
+      this.settings.opened(ctx);
+      this.auth.bind(ctx.secrets);
+      await this.auth.signIn({ withPassword: true });
+      await this.checkEndpoint();
+      const today = new Date((ctx.now?.() ?? Date.now() / 1000) * 1000).toISOString().slice(0, 10);
+      return await checkAcumaticaReferences(this.api, queries, this.settings.references, today);
+    } finally {
+      await this.auth.signOut();
+    }
   }
 
   /** A version the tenant does not serve answers 404 on every path under it: say so before any write. */

@@ -214,6 +214,14 @@ describe('connector descriptors', () => {
     try {
       ok(await acumatica.run());
       ok(await acumatica.run({ env: { ...acumatica.env, ACUMATICA_CLIENT_ID: '', ACUMATICA_CLIENT_SECRET: '' } }));
+      const preflight = await checkPipeline({
+        connectors: installedConnectors,
+        pipelinePath: acumatica.pipelinePath,
+        statePath: acumatica.statePath,
+        env: acumatica.env,
+        log: silentLogger,
+      });
+      expect(preflight.exitCode, JSON.stringify(preflight)).toBe(0);
     } finally {
       await acumatica.close();
     }

@@ -16,7 +16,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { accountBehaviour, ledgerBehaviour, paymentMethodBehaviour, subaccountBehaviour, taxCategoryBehaviour } from './reference.js';
+import { accountBehaviour, ledgerBehaviour, paymentMethodBehaviour, subaccountBehaviour, taxBehaviour, taxCategoryBehaviour } from './reference.js';
 import { AuthService, type FakeOAuthClient, type FakeUser, type SessionInfo, type TokenRequestLog } from './auth.js';
 import { invoiceBehaviour, salesInvoiceBehaviour } from './ar.js';
 import { customerBehaviour } from './customer.js';
@@ -32,7 +32,7 @@ import { TenantStore, type WriteEvent } from './store.js';
 import { type RoundingNote, Tenant, type TenantConfig } from './tenant.js';
 
 export type { FakeAcumaticaFaults } from './faults.js';
-export type { FakeAcumaticaSeed, SeedAccount, SeedBranch, SeedPaymentMethod } from './seed.js';
+export type { FakeAcumaticaSeed, SeedAccount, SeedBranch, SeedPaymentMethod, SeedTax } from './seed.js';
 export type { RequestLogEntry, EndpointVersion } from './server.js';
 export type { SessionInfo, TokenRequestLog } from './auth.js';
 export type { WriteEvent } from './store.js';
@@ -203,6 +203,7 @@ export async function startFakeAcumatica(options: FakeAcumaticaOptions = {}): Pr
     accountBehaviour,
     subaccountBehaviour,
     taxCategoryBehaviour,
+    taxBehaviour,
     paymentMethodBehaviour,
     ledgerBehaviour,
   ]);

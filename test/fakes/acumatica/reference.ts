@@ -1,11 +1,11 @@
 /**
  * The tenant's reference data, which the connector reads for preflight checks and which documents
- * point at: GL accounts, subaccounts, tax categories, payment methods with their cash accounts
+ * point at: GL accounts, subaccounts, taxes, tax categories, payment methods with their cash accounts
  * (cash accounts have no entity of their own in Default/24.200.001: they are the
  * `AllowedCashAccounts` of a payment method) and ledgers. Branches are served by the
  * CompaniesStructure inquiry (./server.ts). Segmented keys are stored upper case.
  */
-import { maxLength, oneOf, required, rows, text } from './rules.js';
+import { documentDate, maxLength, oneOf, required, rows, text } from './rules.js';
 import type { EntityBehaviour, FieldErrors } from './tenant.js';
 
 export const ACCOUNT_TYPES = ['Asset', 'Liability', 'Income', 'Expense'] as const;
@@ -51,6 +51,22 @@ export const taxCategoryBehaviour: EntityBehaviour = {
     required(record, 'TaxCategoryID', errors);
     maxLength(record, 'TaxCategoryID', 15, errors);
     if (typeof record['Active'] !== 'boolean') record['Active'] = true;
+    return errors;
+  },
+};
+
+/** Taxes (TX205000). The endpoint has no `Active` for them: a tax stops applying after `NotValidAfter` (Tax.OutDate). */
+export const taxBehaviour: EntityBehaviour = {
+  entity: 'Tax',
+  keys: ['TaxID'],
+  upperCaseKeys: ['TaxID'],
+  prepare(record, ctx) {
+    const errors: FieldErrors = {};
+    required(record, 'TaxID', errors);
+    maxLength(record, 'TaxID', 30, errors);
+    record['TaxType'] = text(record, 'TaxType') ?? 'Sales';
+    // Acumatica defaults Not Valid After to 06/06/9999: valid until someone sets a date.
+    documentDate(record, 'NotValidAfter', ctx, '9999-06-06');
     return errors;
   },
 };

@@ -1,7 +1,7 @@
 /**
  * The reference data a fresh fake tenant starts with: a small chart of accounts, the default
- * subaccount, one branch, tax categories, payment methods with their cash accounts, the actual
- * ledger. Every list can be replaced through the `seed` option.
+ * subaccount, one branch, tax categories, the taxes the example pipeline maps Chargebee's tax names
+ * to, payment methods with their cash accounts, the actual ledger. Every list can be replaced through the `seed` option.
  */
 import { randomUUID } from 'node:crypto';
 import type { PlainRecord } from './openapi.js';
@@ -35,6 +35,14 @@ export interface SeedCashAccount {
   Branch?: string;
 }
 
+export interface SeedTax {
+  TaxID: string;
+  Description: string;
+  TaxType?: string;
+  /** `YYYY-MM-DD`; Acumatica's default is 9999-06-06. */
+  NotValidAfter?: string;
+}
+
 export interface SeedPaymentMethod {
   PaymentMethodID: string;
   Description: string;
@@ -49,6 +57,7 @@ export interface FakeAcumaticaSeed {
   subaccounts: { SubaccountCD: string; Description: string; Active?: boolean }[];
   branches: SeedBranch[];
   taxCategories: { TaxCategoryID: string; Description: string; Active?: boolean }[];
+  taxes: SeedTax[];
   paymentMethods: SeedPaymentMethod[];
   ledgers: { LedgerID: string; Description: string; Type?: string }[];
 }
@@ -72,6 +81,17 @@ export const DEFAULT_SEED: FakeAcumaticaSeed = {
   taxCategories: [
     { TaxCategoryID: 'TAXABLE', Description: 'Taxable goods and services' },
     { TaxCategoryID: 'EXEMPT', Description: 'Tax exempt' },
+  ],
+  taxes: [
+    { TaxID: 'NYSTATE', Description: 'New York State sales tax' },
+    { TaxID: 'CASTATE', Description: 'California State sales tax' },
+    { TaxID: 'ORSTATE', Description: 'Oregon State tax' },
+    { TaxID: 'DEVAT19', Description: 'Germany VAT 19%', TaxType: 'VAT' },
+    { TaxID: 'FRTVA20', Description: 'France TVA 20%', TaxType: 'VAT' },
+    { TaxID: 'UKVAT20', Description: 'UK VAT 20%', TaxType: 'VAT' },
+    { TaxID: 'NLBTW21', Description: 'Netherlands BTW 21%', TaxType: 'VAT' },
+    { TaxID: 'JPCT10', Description: 'Japan consumption tax 10%', TaxType: 'VAT' },
+    { TaxID: 'KWVAT', Description: 'Kuwait VAT', TaxType: 'VAT' },
   ],
   paymentMethods: [
     {
@@ -108,6 +128,7 @@ export function seedTenant(tenant: Tenant, seed: FakeAcumaticaSeed, baseCurrency
   for (const account of seed.accounts) tenant.seed('Account', { ...account });
   for (const subaccount of seed.subaccounts) tenant.seed('Subaccount', { ...subaccount });
   for (const category of seed.taxCategories) tenant.seed('TaxCategory', { ...category });
+  for (const tax of seed.taxes) tenant.seed('Tax', { ...tax });
   for (const ledger of seed.ledgers) {
     tenant.seed('Ledger', {
       ...ledger,

@@ -58,6 +58,23 @@ describe('instance and endpoint versions', () => {
     ]);
     expect((await client.api('GET', 'Ledger/ACTUAL?$expand=Branches')).json.Branches).toHaveLength(2);
   });
+
+  it('serves taxes by TaxID, upper case, with no Active: NotValidAfter (Tax.OutDate) defaults to 9999-06-06', async () => {
+    const client = await loggedIn({ seed: { taxes: [{ TaxID: 'old', Description: 'Retired', NotValidAfter: '2020-12-31' }] } });
+    const created = await client.put('Tax', { TaxID: 'nyState', Description: 'New York State' });
+    expect(created.status).toBe(200);
+    expect(created.json.TaxID.value).toBe('NYSTATE');
+    expect(created.json.TaxType.value).toBe('Sales');
+    expect(created.json.NotValidAfter.value).toBe('9999-06-06T00:00:00+00:00');
+    expect(created.json.Active).toBeUndefined();
+    const filter = encodeURIComponent("TaxID eq 'nystate' or TaxID eq 'OLD'");
+    const listed = await client.api('GET', `Tax?$filter=${filter}&$select=TaxID,NotValidAfter`);
+    expect(listed.json.map((t: any) => [t.TaxID.value, t.NotValidAfter.value, t.Description])).toEqual([
+      ['NYSTATE', '9999-06-06T00:00:00+00:00', undefined],
+      ['OLD', '2020-12-31T00:00:00+00:00', undefined],
+    ]);
+    expect((await client.api('GET', 'Tax?$select=Active')).status).toBe(400);
+  });
 });
 
 describe('licence request limits', () => {
