@@ -127,14 +127,21 @@ export class QboSink implements Sink {
       open.filter((j) => !j.target),
       ctx,
     );
-    const current = await this.currentDocuments(open.filter((j) => j.target && !j.foundByLookup && (j.record as PlanningRecord).wantCurrent));
+    // A void is planned from the document, as it is written: one QBO holds voided already is not voided again.
+    const current = await this.currentDocuments(
+      open.filter((j) => j.target && !j.foundByLookup && ((j.record as PlanningRecord).wantCurrent || j.record.action === 'void')),
+    );
     return jobs.map((job): PlannedWrite => {
       if (job.result?.status === 'failed') return { action: 'fail', error: job.result.error };
       const { action, previous } = job.record;
       const target = job.target ? { targetId: job.target.Id } : {};
       if (action === 'delete')
         return job.target ? { action: 'delete', ...target } : { action: 'skip', note: `not in QuickBooks, nothing to delete (${job.object})` };
-      if (action === 'void') return job.target ? { action: 'void', ...target } : { action: 'void', note: `not in QuickBooks yet: created, then voided` };
+      if (action === 'void') {
+        if (!job.target) return { action: 'void', note: `not in QuickBooks yet: created, then voided` };
+        const document = current.get(`${job.object}:${job.target.Id}`);
+        return document && isVoided(document) ? { action: 'skip', note: this.alreadyVoided(job).reason } : { action: 'void', ...target };
+      }
       if (!job.target) return { action: 'create' };
       if (job.foundByLookup && !previous?.pendingWrite) {
         return { action: 'adopt', ...target, note: `already in QuickBooks (${this.describeKey(job)}): linked, left as it is` };
@@ -704,7 +711,7 @@ export class QboSink implements Sink {
     return again;
   }
 
-  private alreadyVoided(job: Job): SinkResult {
+  private alreadyVoided(job: Job): Extract<SinkResult, { status: 'skipped' }> {
     const { Id, SyncToken } = job.target!;
     return {
       status: 'skipped',

@@ -138,7 +138,11 @@ describe.skipIf(!built)('changing a mapping: plan, then run --full-refresh', () 
     expect(writesOf(s, writesBefore)).toEqual([]);
     const counts = plan.streams['invoices']!;
     expect(counts).toMatchObject({ create: 0, adopt: 0, delete: 0, fail: 0 });
-    expect(plan.changes.map((c) => c.sourceId).sort()).toEqual(taxed);
+    // Voided invoices are voided in QuickBooks already: their mapping changed, but a void is not sent twice.
+    const voided = taxed.filter((id) => s.cb.state.get('invoices', id)!.status === 'voided');
+    expect(voided.length).toBeGreaterThan(0);
+    expect(counts.void).toBe(0);
+    expect(plan.changes.map((c) => c.sourceId).sort()).toEqual(taxed.filter((id) => !voided.includes(id)));
     for (const change of plan.changes.filter((c) => c.action === 'update')) {
       expect(change.diff).toEqual([{ path: 'TxnTaxDetail.TaxLine[0].TaxLineDetail.TaxRateRef.value', before: '4', after: '3' }]);
     }
