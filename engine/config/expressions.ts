@@ -149,6 +149,7 @@ export function checkReferences(expression: Expression, source: string, ctx: Ref
     if ((node.type === 'function' || node.type === 'partial') && isNode(node['procedure']) && node['procedure'].type === 'variable')
       checker.call(node, node['procedure']);
     if (node.type === 'path' && Array.isArray(node['steps'])) checker.optionPath(node['steps'] as AstNode[]);
+    if (node.type === 'binary') checker.fixedMoneyDivisor(node);
   });
   // After the calls: a variable that names a called function is not reported again.
   walk(ast, (node) => {
@@ -250,6 +251,29 @@ class ReferenceChecker {
     this.issue(at, 'unknown_option', `unknown option '${option}' (not under options:)${didYouMean(option, this.ctx.options)}`);
   }
 
+  /**
+   * `amount / 100` (or `* 0.01`): the usual way to get money wrong. Chargebee's minor unit depends on
+   * the currency (JPY has none, KWD has three), so a fixed divisor is off by ten or a hundred for
+   * some of them, and nothing downstream can tell: a warning. Time (`$toMillis(…) / 1000`) and rates
+   * (`tax_rate / 100`) are left alone.
+   */
+  fixedMoneyDivisor(node: AstNode): void {
+    const { lhs, rhs } = node as { lhs?: AstNode; rhs?: AstNode };
+    if (!lhs || !rhs) return;
+    const divisor = node.value === '/' && rhs.type === 'number' && DECIMAL_SHIFTS.has(Number(rhs.value)) ? Number(rhs.value) : undefined;
+    const factor = node.value === '*' ? [lhs, rhs].find((side) => side.type === 'number' && DECIMAL_SHIFTS.has(1 / Number(side.value))) : undefined;
+    if (divisor === undefined && factor === undefined) return;
+    const other = divisor !== undefined ? lhs : factor === lhs ? rhs : lhs;
+    if (isTimeOrRate(other)) return;
+    const operation = divisor !== undefined ? `divides by ${divisor}` : `multiplies by ${String(factor!.value)}`;
+    this.issue(
+      (node.position ?? 1) - 1,
+      'money_fixed_divisor',
+      `${operation}: if this is an amount, Chargebee gives it in the currency's minor unit, which differs by currency (JPY has none, KWD has three); use $money(amount, currency_code), which converts with the currency's own exponent`,
+      'warning',
+    );
+  }
+
   /** A variable the expression does not bind and the engine does not provide is always undefined: a warning. */
   variable(node: AstNode): void {
     if (this.calls.has(node)) return;
@@ -262,6 +286,17 @@ class ReferenceChecker {
       'warning',
     );
   }
+}
+
+/** Divisors that move a decimal point: what minor units are wrongly converted with. */
+const DECIMAL_SHIFTS: ReadonlySet<number> = new Set([10, 100, 1000]);
+const TIME_FUNCTIONS: ReadonlySet<string> = new Set(['toMillis', 'millis', 'now']);
+
+/** `$toMillis(…)` and the like, or a field or variable named as a rate or percentage. */
+function isTimeOrRate(node: AstNode): boolean {
+  if (node.type === 'function' && isNode(node['procedure']) && TIME_FUNCTIONS.has(String(node['procedure'].value))) return true;
+  const last = node.type === 'path' && Array.isArray(node['steps']) ? (node['steps'] as AstNode[]).at(-1) : node;
+  return (last?.type === 'name' || last?.type === 'variable') && /rate|percent|pct/i.test(String(last.value));
 }
 
 function stringLiteralStart(source: string, end: number, value: string): number {

@@ -56,6 +56,17 @@ describe('JSONata checks', () => {
     expect(issues('$optons.flag')).toEqual([{ at: '$optons.flag', code: 'unknown_variable', severity: 'warning' }]);
   });
 
+  it('warns about an amount divided by a power of ten, at the operator; not about time or rates', () => {
+    expect(issues('($m := function($minor) { $minor / 100 }; $m(total))')).toEqual([
+      { at: '/ 100 }; $m(total))', code: 'money_fixed_divisor', severity: 'warning' },
+    ]);
+    expect(issues('line_items.(amount * 0.001)')).toEqual([{ at: '* 0.001)', code: 'money_fixed_divisor', severity: 'warning' }]);
+    expect(issues('line_items@$l.($l.amount/1000)')).toEqual([{ at: '/1000)', code: 'money_fixed_divisor', severity: 'warning' }]);
+    expect(issues('$toMillis(date) / 1000 & tax_rate / 100 & line_items@$l.($l.discount_percentage / 100) & total / 7 & $money(total, currency_code)')).toEqual(
+      [],
+    );
+  });
+
   it('leaves references it cannot know statically alone', () => {
     expect(issues('$lookup(table_name, x) & $ref(stream_name, id) & $options[flag]')).toEqual([]);
   });
