@@ -19,6 +19,11 @@ export interface CompiledExpression {
   source: string;
   /** Where it stands in the file (the start of the expression text). */
   position: SourcePosition;
+  /**
+   * Where each line of the expression text starts in the file (index = line of the text), so that an
+   * offset inside the expression (a runtime error's) is told as the file's line and column.
+   */
+  lineStarts?: ReadonlyArray<{ line: number; column: number }>;
   /** Pipeline path, e.g. `/streams/1/mapping/fields/DocNumber`. */
   path: string;
   /** Evaluate against `input` with the given extra bindings (lookup tables, options, helpers), by the jsonata interpreter. */

@@ -186,9 +186,12 @@ class StreamChecker {
     }
     const { evaluate, evaluateSync, declined } = expressionClosures(compiled.expression, compileMappings);
     const offset = declined ? Math.max(0, Math.min(text.length, declined.offset)) : 0;
+    const lineStarts = [0];
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lineStarts.push(i + 1);
     return {
       source: text,
       position: position(tree, at(0)),
+      lineStarts: lineStarts.map((offset) => at(offset)),
       path: pointer,
       evaluate,
       ...(evaluateSync ? { evaluateSync } : {}),

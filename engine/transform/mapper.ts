@@ -6,7 +6,7 @@ import { excerpt } from '../log.js';
 import { setOwn, withoutNullProperties } from './normalize.js';
 import { LedgersyncError } from '../errors.js';
 import { BUDGET_BINDING, MappingBudget, underBudget } from './budget.js';
-import type { CompiledExpression, StreamPlan } from '../config/plan.js';
+import type { CompiledExpression, SourcePosition, StreamPlan } from '../config/plan.js';
 import type { SourceRecord } from '../connector/types.js';
 
 export type MappedAction = 'upsert' | 'delete' | 'void';
@@ -21,26 +21,38 @@ export interface MappedRecord {
 
 export type MapOutcome = { kind: 'filtered' } | { kind: 'mapped'; records: MappedRecord[]; skipped: string[] };
 
+/**
+ * Where in the file an offset of the expression text is: JSONata's errors carry the offset just past
+ * the token at fault (an operator, a function call's parenthesis); the expression's start otherwise.
+ */
+export function positionInFile(expression: CompiledExpression, offset: unknown): SourcePosition {
+  const starts = expression.lineStarts;
+  if (typeof offset !== 'number' || !starts?.length || offset <= 0 || offset > expression.source.length) return expression.position;
+  const at = offset - 1;
+  const line = expression.source.slice(0, at).split('\n').length - 1;
+  const column = at - (expression.source.lastIndexOf('\n', at - 1) + 1);
+  const start = starts[Math.min(line, starts.length - 1)]!;
+  return { file: expression.position.file, line: start.line, column: start.column + column };
+}
+
+const where = (p: SourcePosition) => `${p.file}:${p.line}:${p.column}`;
+
 /** An error of an expression, as a record-level LedgersyncError naming the record, the expression and where it is. */
 function expressionError(expression: CompiledExpression, record: SourceRecord, error: unknown): LedgersyncError {
+  const at = positionInFile(expression, (error as { position?: unknown } | null)?.position);
   if (error instanceof LedgersyncError) {
     if (error.kind !== 'record' && error.kind !== 'config') return error;
-    return new LedgersyncError(
-      error.code,
-      'record',
-      `record ${record.id}: ${error.message} (in ${expression.path}, ${expression.position.file}:${expression.position.line}:${expression.position.column})`,
-      {
-        details: { ...error.details, recordId: record.id, expression: expression.path },
-        cause: error,
-        ...(error.fix ? { fix: error.fix } : {}),
-      },
-    );
+    return new LedgersyncError(error.code, 'record', `record ${record.id}: ${error.message} (in ${expression.path}, ${where(at)})`, {
+      details: { ...error.details, recordId: record.id, expression: expression.path },
+      cause: error,
+      ...(error.fix ? { fix: error.fix } : {}),
+    });
   }
   const e = error as { message?: string; code?: string; position?: number; token?: string };
   return new LedgersyncError(
     'transform_failed',
     'record',
-    `record ${record.id}: JSONata ${e.code ?? 'error'} in ${expression.path} (${expression.position.file}:${expression.position.line}:${expression.position.column}): ${e.message ?? String(error)}`,
+    `record ${record.id}: JSONata ${e.code ?? 'error'} in ${expression.path} (${where(at)}): ${e.message ?? String(error)}`,
     {
       details: { recordId: record.id, expression: expression.path, jsonataCode: e.code, position: e.position },
       fix: 'correct the expression, or the lookup table / option it reads, and re-run: the record will be retried',

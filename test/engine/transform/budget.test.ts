@@ -77,7 +77,8 @@ describe('a runaway mapping is dead-lettered within its budget, naming the expre
         const { error, ms } = await failure(as(stream));
         expect(error).toMatchObject({ code: 'mapping_budget_exceeded', kind: 'record', details: { limit: 'limits.mapping_depth', value: 300 } });
         expect(error.message).toBe(
-          `record cus_1: functions of the mapping called one another more than 300 deep (limits.mapping_depth): a recursion that does not end, or that should be tail-recursive (in /streams/0/mapping/fields/value, ${file}:13:17)`,
+          // The place is the recursive call, $f( at column 45, not the expression's start (column 17).
+          `record cus_1: functions of the mapping called one another more than 300 deep (limits.mapping_depth): a recursion that does not end, or that should be tail-recursive (in /streams/0/mapping/fields/value, ${file}:13:45)`,
         );
         expect(error.fix).toMatch(/raise limits\.mapping_depth/);
         expect(ms).toBeLessThan(1000);
