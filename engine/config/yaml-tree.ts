@@ -138,7 +138,27 @@ class TreeWalk {
 
   reportParse(parsed: { tooDeepAt?: number; secondDocumentAt?: number }): void {
     if (parsed.tooDeepAt !== undefined) this.problemAt(parsed.tooDeepAt, 'yaml_too_deep', tooDeepMessage());
-    for (const e of this.doc?.errors ?? []) this.problemAt(e.pos[0], 'yaml_syntax', `YAML syntax error: ${e.message}`);
+    const misindented = new Set<number>();
+    const errors = this.doc?.errors ?? [];
+    const lineOf = (offset: number) => this.text.lastIndexOf('\n', offset - 1) + 1;
+    // A line yaml also finds wrong for another reason (indented less than its siblings) is the one to
+    // fix: the deeper line below it is then right, and yaml's own words are kept.
+    const otherwiseWrong = new Set(errors.filter((e) => !MISINDENTATION_CODES.has(e.code)).map((e) => lineOf(e.pos[0])));
+    for (const e of errors) {
+      const line = MISINDENTATION_CODES.has(e.code) && !otherwiseWrong.has(lineOf(e.pos[0])) ? overIndentedLine(this.text, e.pos[0]) : undefined;
+      if (!line) {
+        this.problemAt(e.pos[0], 'yaml_syntax', `YAML syntax error: ${e.message}`);
+        continue;
+      }
+      // yaml reports this once per symptom, at the end of the line above: one problem, at the line to fix.
+      if (misindented.has(line.offset)) continue;
+      misindented.add(line.offset);
+      this.problemAt(
+        line.offset,
+        'yaml_indentation',
+        `YAML: '${line.key}' starts at column ${line.indent + 1}, the key on the line above at column ${line.above + 1}: keys of one mapping start in the same column (as it is, YAML reads this line as part of the value above)`,
+      );
+    }
     if (parsed.secondDocumentAt !== undefined) {
       this.problemAt(parsed.secondDocumentAt, 'yaml_syntax', 'a pipeline file holds one YAML document; remove the `---` separator and what follows');
     }
@@ -534,4 +554,29 @@ function unsetVariableMessage(name: string, env: Readonly<Record<string, string 
   const set = Object.keys(env).filter((key) => env[key] !== undefined);
   const fallback = SECRET_NAME.test(name) ? '' : ` or give a default \${${name}:-…}`;
   return `environment variable ${name} is not set${didYouMean(name, set)}: export it${fallback}`;
+}
+
+/** yaml's errors for a line indented deeper than the key above it, which it reads as a continuation of that key's value. */
+const MISINDENTATION_CODES: ReadonlySet<string> = new Set(['BLOCK_AS_IMPLICIT_KEY', 'MULTILINE_IMPLICIT_KEY']);
+
+/**
+ * The `key:` line after `offset` when it is indented deeper than the line holding `offset`: where a
+ * person must fix what yaml reports at the end of the line above.
+ */
+function overIndentedLine(text: string, offset: number): { offset: number; key: string; indent: number; above: number } | undefined {
+  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  // The column of the key on the line above: after its indentation and any `- ` of a list item.
+  const above = /^ *(?:- +)*/.exec(text.slice(lineStart))![0].length;
+  let next = text.indexOf('\n', offset);
+  while (next >= 0) {
+    const start = next + 1;
+    const end = text.indexOf('\n', start);
+    const line = text.slice(start, end < 0 ? undefined : end);
+    next = end;
+    if (/^\s*(#.*)?$/.test(line)) continue;
+    const match = /^( *)([^\s#:][^:#]*?):(\s|$)/.exec(line);
+    if (!match || match[1]!.length <= above) return undefined;
+    return { offset: start + match[1]!.length, key: match[2]!, indent: match[1]!.length, above };
+  }
+  return undefined;
 }

@@ -23,6 +23,26 @@ const cases: Array<{ file: string; mode?: 'run' | 'validate'; problems: Expected
     ],
   },
   {
+    // yaml reports each at the end of the line above, twice; one problem at the line to fix, in words.
+    file: 'yaml-over-indented.yaml',
+    problems: [
+      {
+        line: 11,
+        column: 4,
+        code: 'yaml_indentation',
+        message:
+          "YAML: 'dir' starts at column 4, the key on the line above at column 3: keys of one mapping start in the same column (as it is, YAML reads this line as part of the value above)",
+      },
+      {
+        line: 14,
+        column: 6,
+        code: 'yaml_indentation',
+        message:
+          "YAML: 'endpoint' starts at column 6, the key on the line above at column 5: keys of one mapping start in the same column (as it is, YAML reads this line as part of the value above)",
+      },
+    ],
+  },
+  {
     file: 'unknown-property.yaml',
     // Not also "streams[0].endpoint is required": the suggestion says it.
     problems: [{ line: 12, column: 5, code: 'schema_unknown_property', message: "unknown property 'endpont' in stream 'invoices' (did you mean 'endpoint'?)" }],
