@@ -52,9 +52,9 @@ export class SqliteDriver implements StateDriver {
    * Opens (creating if needed) and migrates a state file. Anything wrong with it is one error naming
    * the file and the fix (engine/state/trouble.ts): not a database or damaged, read-only, locked by
    * another program, written by a newer ledgersync, a damaged write-ahead log. `write` proves now,
-   * not mid-run, that the file can be written.
+   * not mid-run, that the file can be written. `busyTimeoutMs`: how long a statement waits for
+   * another writer's lock (default 5 s); the wait blocks the thread.
    */
-  /** `busyTimeoutMs`: how long a statement waits for another writer's lock (default 5 s); the wait blocks the thread. */
   static openState(path: string, migrations: readonly string[], write: boolean, busyTimeoutMs = BUSY_TIMEOUT_MS): SqliteDriver {
     if (path !== ':memory:') {
       const wal = walProblem(path);

@@ -25,7 +25,7 @@ export type MapOutcome = { kind: 'filtered' } | { kind: 'mapped'; records: Mappe
  * Where in the file an offset of the expression text is: JSONata's errors carry the offset just past
  * the token at fault (an operator, a function call's parenthesis); the expression's start otherwise.
  */
-export function positionInFile(expression: CompiledExpression, offset: unknown): SourcePosition {
+function positionInFile(expression: CompiledExpression, offset: unknown): SourcePosition {
   const starts = expression.lineStarts;
   if (typeof offset !== 'number' || !starts?.length || offset <= 0 || offset > expression.source.length) return expression.position;
   const at = offset - 1;
