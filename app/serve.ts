@@ -58,13 +58,9 @@ export function addServeCommand(program: Command, connectors: ConnectorRegistry,
         });
       } catch (thrown) {
         const error = asLedgersyncError(thrown, 'config');
-        if (logFormat() === 'json') {
-          for (const line of error instanceof ConfigError ? error.problems.map(formatProblem) : [error.actionable])
-            log.error(redact(line), { code: error.code });
-        } else {
-          const lines = error instanceof ConfigError ? error.problems.map(formatProblem) : [`error: ${error.actionable}`];
-          process.stderr.write(redact(lines.join('\n')) + '\n');
-        }
+        const problems = error instanceof ConfigError ? error.problems.map(formatProblem) : undefined;
+        if (logFormat() === 'json') for (const line of problems ?? [error.actionable]) log.error(redact(line), { code: error.code });
+        else process.stderr.write(redact((problems ?? [`error: ${error.actionable}`]).join('\n')) + '\n');
         process.exitCode = exitCodeFor({ error });
         return;
       }
