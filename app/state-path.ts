@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { isPostgresUrl } from '../engine/state/driver.js';
+import { isPostgresUrl, postgresSecrets } from '../engine/state/driver.js';
 import { registerSecret } from '../engine/log.js';
 
 export const DEFAULT_STATE = '.ledgersync/state.db';
@@ -11,10 +11,6 @@ export const DEFAULT_STATE = '.ledgersync/state.db';
 export function statePath(option: string | undefined): string {
   const chosen = option ?? process.env['LEDGERSYNC_STATE'] ?? DEFAULT_STATE;
   if (!isPostgresUrl(chosen)) return resolve(chosen);
-  try {
-    registerSecret(decodeURIComponent(new URL(chosen).password));
-  } catch {
-    // an unparsable URL is reported when the store opens it
-  }
+  for (const secret of postgresSecrets(chosen)) registerSecret(secret);
   return chosen;
 }

@@ -9,6 +9,8 @@ import { isPostgresUrl, printableLocation } from '../state/driver.js';
 import { parseStateUrl } from '../state/postgres-driver.js';
 import { RUN_QUEUE } from './jobs.js';
 
+/** PostgreSQL's answers to a wrong password (28P01), a user not allowed in (28000) and an unknown database (3D000). */
+const REFUSED_LOGIN_CODES: ReadonlySet<string> = new Set(['28P01', '28000', '3D000']);
 export interface QueueOptions {
   /** How long a job may run before pg-boss hands it to another worker (the run lock still keeps them apart). Default 3600 s. */
   jobTimeoutSeconds?: number;
@@ -103,6 +105,14 @@ async function openQueueOnce(stateUrl: string, options: QueueOptions): Promise<O
     }
   } catch (error) {
     await boss.stop({ graceful: false, wait: false }).catch(() => undefined);
+    const code = (error as { code?: unknown }).code;
+    // A wrong login or database is a configuration to fix (exit 2), not an outage to wait out (exit 3).
+    if (typeof code === 'string' && REFUSED_LOGIN_CODES.has(code)) {
+      throw new LedgersyncError('state_unreadable', 'config', `cannot open the job queue in ${printableLocation(stateUrl)}: ${(error as Error).message}`, {
+        fix: 'check the user, password and database name in --state / LEDGERSYNC_STATE',
+        cause: error,
+      });
+    }
     throw new LedgersyncError('state_unavailable', 'transient', `cannot start the job queue in ${printableLocation(stateUrl)}: ${(error as Error).message}`, {
       fix: 'check that PostgreSQL is up and that the user may create schemas in the database',
       cause: failure ?? error,

@@ -64,12 +64,28 @@ export function isPostgresUrl(location: string): boolean {
   return /^postgres(ql)?:\/\//i.test(location);
 }
 
-/** A PostgreSQL URL with its password masked, for messages and `status`. */
+/** Query parameters of a PostgreSQL URL that carry a password (`?password=`, `?sslpassword=`), which node-postgres accepts. */
+const PASSWORD_PARAMETER = /pass/i;
+
+/** The passwords a PostgreSQL URL carries, in the user part or as query parameters: to register as secrets. */
+export function postgresSecrets(location: string): string[] {
+  if (!isPostgresUrl(location)) return [];
+  try {
+    const url = new URL(location);
+    const fromQuery = [...url.searchParams].filter(([name]) => PASSWORD_PARAMETER.test(name)).map(([, value]) => value);
+    return [decodeURIComponent(url.password), ...fromQuery].filter((secret) => secret !== '');
+  } catch {
+    return [];
+  }
+}
+
+/** A PostgreSQL URL with its passwords masked, for messages and `status`. */
 export function printableLocation(location: string): string {
   if (!isPostgresUrl(location)) return location;
   try {
     const url = new URL(location);
     if (url.password) url.password = '***';
+    for (const name of [...url.searchParams.keys()]) if (PASSWORD_PARAMETER.test(name)) url.searchParams.set(name, '***');
     return url.toString();
   } catch {
     return 'postgres://(unparsable URL)';

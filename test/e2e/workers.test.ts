@@ -111,6 +111,17 @@ describe.skipIf(!built)('runs distributed by the queue', () => {
       const badCron = await runCli(['schedule', 'acme.yaml', '--cron', 'every day'], deployment().env, work.dir);
       expect(badCron.code).toBe(2);
       expect(badCron.stderr).toMatch(/not a cron expression/);
+      // A wrong password is a configuration to fix (exit 2), not an outage to wait out (exit 3); never printed.
+      const wrong = `${server.url.replace(server.password, 'Wr0ngPassw0rd')}?schema=wrong`;
+      for (const args of [
+        ['enqueue', 'acme.yaml'],
+        ['worker', '--poll-seconds', '0.5'],
+      ]) {
+        const refusedLogin = await runCli(args, { PATH: process.env['PATH'], LEDGERSYNC_STATE: wrong }, work.dir);
+        expect(refusedLogin.code, `${args[0]}: ${refusedLogin.stderr}`).toBe(2);
+        expect(refusedLogin.stderr).toMatch(/check the user, password and database name/);
+        expect(refusedLogin.stdout + refusedLogin.stderr).not.toContain('Wr0ngPassw0rd');
+      }
     } finally {
       work.cleanup();
     }

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { StateStore } from '../../../engine/state/store.js';
 import { PostgresDriver, keepIdleStateConnections, parseStateUrl } from '../../../engine/state/postgres-driver.js';
-import { printableLocation } from '../../../engine/state/driver.js';
+import { postgresSecrets, printableLocation } from '../../../engine/state/driver.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
 import { ROOT } from '../../e2e/helpers.js';
 import { thrownLedgersyncError } from '../../support/thrown.js';
@@ -75,6 +75,17 @@ describe('the PostgreSQL state driver', () => {
     const wrong = thrownLedgersyncError(() => StateStore.open(server.url.replace(server.password, 'wrong-password')));
     expect(wrong).toMatchObject({ code: 'state_unreadable', kind: 'config' });
     expect(printableLocation(server.url)).not.toContain(server.password);
+  });
+
+  it('a password given as a query parameter (?password=, which node-postgres accepts) is masked and registered as a secret too', () => {
+    const url = new URL(server.url);
+    const inQuery = `postgres://${url.username}@${url.host}${url.pathname}?password=${encodeURIComponent(server.password)}&schema=masked`;
+    expect(postgresSecrets(inQuery)).toEqual([server.password]);
+    expect(printableLocation(inQuery)).toBe(`postgres://${url.username}@${url.host}${url.pathname}?password=***&schema=masked`);
+    const store = StateStore.open(inQuery);
+    expect(store.driver.location).not.toContain(server.password);
+    store.close();
+    expect(postgresSecrets(`${server.url}?sslpassword=key-pass`)).toEqual([server.password, 'key-pass']);
   });
 
   it('sends the statements of a transaction together, and a failure among them still fails and rolls back the whole transaction', () => {
