@@ -1,12 +1,12 @@
 /**
  * One run job taken from the queue: checked (a run job, still scheduled, the pipeline file in the
- * job's version), run, counted in the metrics and reported; then settled with pg-boss, by returning
- * (done) or throwing (failed: pg-boss gives it again after its retry delay).
+ * job's version), run, counted in the metrics and reported; then settled with pg-boss here: completed,
+ * or failed (pg-boss gives it again after its retry delay).
  */
 import { hostname } from 'node:os';
 import type PgBoss from 'pg-boss';
 import type { ConnectorRegistry } from '../connector/registry.js';
-import { LedgersyncError, asLedgersyncError } from '../errors.js';
+import { asLedgersyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { silentProgress } from '../run/progress.js';
 import { runPipeline, type RunSummary } from '../run/runner.js';
@@ -123,17 +123,51 @@ export class RunJobHandler {
    * dead-letter table will not get better by retrying: the job is done, the run says what failed.
    */
   private async settle(jobId: string, summary: RunSummary, abandoned: boolean): Promise<unknown> {
+    // Failed here, not by pg-boss after the handler returns: its own call is neither awaited nor
+    // caught, so with the database gone at that moment (a restart, the reason the run stopped) the
+    // worker would die of an unhandled rejection and the job stay active until its timeout. pg-boss's
+    // later `complete` of a job no longer active changes nothing.
     if (abandoned) {
-      // Failed here, not by pg-boss after the handler returns: the queue's pool closes as this worker stops.
-      await this.options.boss.fail(RUN_QUEUE, jobId, { abandoned: true, runId: summary.runId });
+      await this.untilStored(jobId, () => this.options.boss.fail(RUN_QUEUE, jobId, { abandoned: true, runId: summary.runId }));
       return undefined;
     }
     if (summary.exitCode === 3 || summary.exitCode === 4) {
-      throw new LedgersyncError(summary.error?.code === 'run_locked' ? 'run_locked' : 'run_aborted', 'transient', summary.error?.message ?? summary.status);
+      const code = summary.error?.code === 'run_locked' ? 'run_locked' : 'run_aborted';
+      const output = { code, cause: summary.error?.code ?? null, message: summary.error?.message ?? summary.status, runId: summary.runId };
+      await this.untilStored(jobId, () => this.options.boss.fail(RUN_QUEUE, jobId, output));
+      return undefined;
     }
-    return { runId: summary.runId, status: summary.status, exitCode: summary.exitCode };
+    const output = { runId: summary.runId, status: summary.status, exitCode: summary.exitCode };
+    await this.untilStored(jobId, () => this.options.boss.complete(RUN_QUEUE, jobId, output));
+    return output;
+  }
+
+  /**
+   * Records a job's outcome, trying again every few seconds while the database cannot be reached
+   * (at most SETTLE_ATTEMPTS); after that, or once the worker stops, the job is left active and is
+   * given again after its timeout, as for a worker that died.
+   */
+  private async untilStored(jobId: string, store: () => Promise<unknown>): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await store();
+        return;
+      } catch (error) {
+        const reason = asLedgersyncError(error).message;
+        if (attempt >= SETTLE_ATTEMPTS || this.options.stopping()) {
+          this.options.log.error(`job ${jobId}: its outcome could not be recorded (${reason}); it is given again after its timeout`);
+          return;
+        }
+        if (attempt === 1) this.options.log.warn(`job ${jobId}: its outcome could not be recorded (${reason}); trying again every ${SETTLE_RETRY_MS / 1000} s`);
+        await new Promise((resolve) => setTimeout(resolve, SETTLE_RETRY_MS));
+      }
+    }
   }
 }
+
+/** Tries to record a job's outcome while the database is unreachable (two minutes at SETTLE_RETRY_MS). */
+const SETTLE_ATTEMPTS = 60;
+const SETTLE_RETRY_MS = 2000;
 
 function isRunJob(data: unknown): data is RunJob {
   const d = data as Partial<RunJob> | null;
