@@ -86,7 +86,27 @@ export class RunJobHandler {
       ...(summary.runId ? { runId: summary.runId } : {}),
       ...(summary.error ? { error: { code: summary.error.code, message: summary.error.message } } : {}),
     });
+    if (data.reason === 'enqueue' && summary.error?.code === 'run_locked' && !abandoned) return this.requeue(job, data, summary);
     return this.settle(job.id, summary, abandoned);
+  }
+
+  /**
+   * An enqueued run that found its pipeline locked (a backfill, a long scheduled run) waits for it
+   * without spending the job's retries, which would give out after ten (two and a half minutes)
+   * and drop a run a person asked for: a copy is sent to start after the retry delay, and this job
+   * completes saying so.
+   */
+  private async requeue(job: Job, data: RunJob, summary: RunSummary): Promise<unknown> {
+    const startAfter = new Date(Date.now() + (job.retryDelay || DEFAULT_RETRY_DELAY_SECONDS) * 1000);
+    let copy: string | null = null;
+    await this.untilStored(job.id, async () => {
+      copy = await this.options.boss.send(RUN_QUEUE, data as unknown as object, { startAfter });
+    });
+    // No copy sent (the database gone for good): the job itself is failed and retried, as before.
+    if (!copy) return this.settle(job.id, summary, false);
+    const output = { requeued: copy, code: 'run_locked', message: summary.error?.message ?? 'locked', startAfter: startAfter.toISOString() };
+    await this.untilStored(job.id, () => this.options.boss.complete(RUN_QUEUE, job.id, output));
+    return output;
   }
 
   /** The pipeline file, in the version the job names; else the job fails (pg-boss retries it, maybe on a worker that has the version). */
@@ -168,6 +188,8 @@ export class RunJobHandler {
 /** Tries to record a job's outcome while the database is unreachable (two minutes at SETTLE_RETRY_MS). */
 const SETTLE_ATTEMPTS = 60;
 const SETTLE_RETRY_MS = 2000;
+/** The queue's default retry delay, for a job that does not carry its own. */
+const DEFAULT_RETRY_DELAY_SECONDS = 15;
 
 function isRunJob(data: unknown): data is RunJob {
   const d = data as Partial<RunJob> | null;

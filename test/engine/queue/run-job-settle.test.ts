@@ -82,3 +82,30 @@ describe('a run job settled while the database restarts', () => {
     expect(calls).toEqual([]);
   });
 });
+
+describe('an enqueued run that finds its pipeline locked', () => {
+  it('is sent again to start after the retry delay, without spending the retries that would drop it', async () => {
+    const sent: Array<{ data: unknown; startAfter: Date }> = [];
+    const completed: unknown[] = [];
+    const boss = {
+      send: async (_queue: string, data: unknown, options: { startAfter: Date }) => {
+        sent.push({ data, startAfter: options.startAfter });
+        return 'copy-1';
+      },
+      complete: async (_queue: string, _id: string, output: unknown) => void completed.push(output),
+      fail: async () => {
+        throw new Error('not expected: the job is completed, its copy waits');
+      },
+    } as unknown as PgBoss;
+    const data = { pipeline: 'acme', file: 'acme.yaml', sha256: 'abc', reason: 'enqueue' };
+    const job = { id: 'job-1', data, retryDelay: 15 };
+    const before = Date.now();
+    const locked = handler(boss) as unknown as { requeue(job: unknown, data: unknown, s: RunSummary): Promise<unknown> };
+    const output = await locked.requeue(job, data, summary(4, 'run_locked'));
+    expect(sent).toHaveLength(1);
+    expect(sent[0]!.data).toEqual(data);
+    expect(sent[0]!.startAfter.getTime()).toBeGreaterThanOrEqual(before + 15_000);
+    expect(output).toMatchObject({ requeued: 'copy-1', code: 'run_locked' });
+    expect(completed).toEqual([output]);
+  });
+});
