@@ -13,6 +13,7 @@ import { connectorModule, type ConnectorRegistry } from '../connector/registry.j
 import type { ConnectorFactoryInput, Sink, SinkContext, Source, SourceContext, StreamReadRequest, WaitingWork } from '../connector/types.js';
 import { defaultConnectionFactory } from '../http/connection.js';
 import { sleep } from '../http/wait.js';
+import { leaseLostError } from '../state/lease.js';
 import type { StateStore } from '../state/store.js';
 import { createBindings } from '../transform/bindings.js';
 import { streamFingerprint } from '../transform/fingerprint.js';
@@ -124,6 +125,8 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     try {
       locked = await withRunLock(options.statePath, plan.name, async ({ state, runId, tookOver }) => {
         if (tookOver) (options.log ?? createLogger()).warn(tookOverMessage(plan.name, tookOver));
+        // Lost (taken over, or unrenewable past its length): every request in flight or being retried stops now.
+        state.whenLeaseLost(plan.name, () => controller.abort(leaseLostError(plan.name, runId)));
         const summary = await syncStreams({ options, env, plan, selected, state, runId, signal: controller.signal });
         return {
           result: summary,
@@ -176,7 +179,9 @@ async function syncStreams(input: SyncInput): Promise<RunSummary> {
   } catch (error) {
     fatal =
       input.signal.aborted && !(error instanceof LedgersyncError)
-        ? new LedgersyncError('run_aborted', 'transient', 'the run was stopped before it finished; run it again to resume from the last checkpoint')
+        ? input.signal.reason instanceof LedgersyncError
+          ? input.signal.reason
+          : new LedgersyncError('run_aborted', 'transient', 'the run was stopped before it finished; run it again to resume from the last checkpoint')
         : asLedgersyncError(stateFailure(state.path, error) ?? error);
     log.error(fatal.actionable);
   }

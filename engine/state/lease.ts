@@ -19,31 +19,62 @@ export function leaseTtlSeconds(env: NodeJS.ProcessEnv = process.env): number {
   return seconds;
 }
 
-/** Renews a held lease three times per TTL until stopped, or until a renewal finds it taken over. */
+/**
+ * Renews a held lease three times per TTL until stopped. It is lost when a renewal finds it taken
+ * over, and also when it could not be renewed (the database unreachable) for so long that it may
+ * expire before the next beat: another run may take the pipeline over then, so this one must stop
+ * writing now, including the requests it has in flight or is retrying (`whenLost`).
+ */
 export class RunLease {
   private readonly timer: NodeJS.Timeout;
-  /** True once a renewal found the lock held by another run. */
+  private readonly beatMs: number;
+  private renewedAt = Date.now();
+  private onLost: (() => void) | undefined;
+  /** True once the lease is lost (taken over, or possibly expired). */
   lost = false;
 
   /** @param renew pushes the expiry forward; false when the lock is no longer this run's. */
   constructor(
     private readonly renew: () => boolean,
     readonly ttlSeconds: number,
+    private readonly now: () => number = Date.now,
   ) {
-    this.timer = setInterval(() => this.beat(), Math.max(500, (ttlSeconds * 1000) / 3));
+    this.renewedAt = now();
+    this.beatMs = Math.max(500, (ttlSeconds * 1000) / 3);
+    this.timer = setInterval(() => this.beat(), this.beatMs);
     this.timer.unref();
+  }
+
+  /** Renews now (a write batch about to go out); false when the lock is no longer this run's. */
+  renewNow(): boolean {
+    if (!this.renew()) {
+      this.lose();
+      return false;
+    }
+    this.renewedAt = this.now();
+    return true;
+  }
+
+  /** `listener` runs once, when the lease is lost (at once if it already is). */
+  whenLost(listener: () => void): void {
+    this.onLost = listener;
+    if (this.lost) listener();
   }
 
   private beat(): void {
     try {
-      if (!this.renew()) {
-        this.lost = true;
-        this.stop();
-      }
+      this.renewNow();
     } catch {
-      // The database is unreachable: the next beat tries again, and every write batch renews (or
-      // finds the lease lost) itself before it goes out.
+      // The database is unreachable: the next beat tries again, unless the lease may run out first.
+      if (this.now() - this.renewedAt >= this.ttlSeconds * 1000 - this.beatMs) this.lose();
     }
+  }
+
+  private lose(): void {
+    if (this.lost) return;
+    this.lost = true;
+    this.stop();
+    this.onLost?.();
   }
 
   stop(): void {

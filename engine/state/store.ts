@@ -345,7 +345,12 @@ export class StateStore {
    */
   assertLease(pipeline: string, runId: string): void {
     const lease = this.leases.get(pipeline);
-    if (lease && !this.renewRunLock(pipeline, runId, lease.ttlSeconds)) throw leaseLostError(pipeline, runId);
+    if (lease && !lease.renewNow()) throw leaseLostError(pipeline, runId);
+  }
+
+  /** `listener` runs once when the run's lease is lost: taken over, or not renewed for as long as it lasts. */
+  whenLeaseLost(pipeline: string, listener: () => void): void {
+    this.leases.get(pipeline)?.whenLost(listener);
   }
 
   /** Pushes the run's lease forward by `ttlSeconds`; false when the lock is no longer this run's. */
