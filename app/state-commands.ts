@@ -2,7 +2,8 @@
 import type { Command } from 'commander';
 import { EXIT } from '../engine/exit-codes.js';
 import { copyState } from '../engine/state/copy.js';
-import { printableLocation } from '../engine/state/driver.js';
+import { noStateAt, printableLocation } from '../engine/state/driver.js';
+import { LedgersyncError } from '../engine/errors.js';
 import { StateStore } from '../engine/state/store.js';
 import { statePath } from './state-path.js';
 
@@ -17,7 +18,14 @@ export function addStateCommands(program: Command): void {
     .requiredOption('--to <location>', 'where to copy it: postgres://user:pass@host:port/db[?schema=name], or a SQLite file')
     .option('--json', 'print {pipelines, tables: [{table, rows}]} as JSON', false)
     .action((opts: { from: string; to: string; json: boolean }) => {
-      const from = StateStore.open(statePath(opts.from));
+      const source = statePath(opts.from);
+      // A mistyped path would otherwise be created empty and "copied": zero pipelines, exit 0.
+      if (noStateAt(source)) {
+        throw new LedgersyncError('state_unreadable', 'config', `--from ${source}: there is no state file there`, {
+          fix: 'give the state file the pipelines run with (their --state or LEDGERSYNC_STATE)',
+        });
+      }
+      const from = StateStore.open(source, { write: false });
       try {
         const to = StateStore.open(statePath(opts.to));
         try {

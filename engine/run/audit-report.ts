@@ -2,7 +2,7 @@
  * `ledgersync audit`: reads a pipeline's audit trail (every write attempt, what was sent, what the
  * target answered) and, with `--verify`, checks its hash chain end to end.
  */
-import { existsSync } from 'node:fs';
+import { noStateAt } from '../state/driver.js';
 import { LedgersyncError, formatProblem } from '../errors.js';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes.js';
 import { loadPipeline } from '../config/load.js';
@@ -89,7 +89,7 @@ export async function showAudit(options: AuditOptions): Promise<ExitCode> {
     if (!verification?.broken) return EXIT.ok;
     return exitCodeFor({ error: new LedgersyncError('audit_chain_broken', 'system', verification.broken.message) });
   };
-  if (!existsSync(options.statePath)) return read([], options.verify ? { entries: 0, open: 0, head: undefined } : undefined);
+  if (noStateAt(options.statePath)) return read([], options.verify ? { entries: 0, open: 0, head: undefined } : undefined);
   return withState(options.statePath, (state) => {
     const entries =
       options.verify && options.sourceId === undefined && since === undefined

@@ -4,7 +4,8 @@
  * it was written with, the payload last sent, every write operation with its outcome, and its dead
  * letter. Reads the state only: no lock, no network.
  */
-import { existsSync } from 'node:fs';
+import { noStateAt, printableLocation } from '../state/driver.js';
+import { redact } from '../log.js';
 import { LedgersyncError, errorSummary, formatProblem } from '../errors.js';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes.js';
 import { loadPipeline } from '../config/load.js';
@@ -37,7 +38,7 @@ interface StreamView {
 export async function showRecord(options: ShowOptions): Promise<ExitCode> {
   const { out, json } = options;
   const fail = (error: LedgersyncError): ExitCode => {
-    out.write(json ? JSON.stringify({ error: errorSummary(error) }) + '\n' : `error: ${error.message}${error.fix ? `\nfix: ${error.fix}` : ''}\n`);
+    out.write(json ? JSON.stringify({ error: errorSummary(error) }) + '\n' : redact(`error: ${error.message}${error.fix ? `\nfix: ${error.fix}` : ''}`) + '\n');
     return exitCodeFor({ error });
   };
   const loaded = await loadPipeline(options.pipelinePath, { env: process.env, mode: 'validate', connectorsDir: options.connectors.descriptorsDir });
@@ -52,11 +53,16 @@ export async function showRecord(options: ShowOptions): Promise<ExitCode> {
       new LedgersyncError('unknown_stream', 'config', `pipeline ${plan.name} has no stream '${options.stream}'`, { fix: `use one of: ${names.join(', ')}` }),
     );
   }
-  if (!existsSync(options.statePath)) {
+  if (noStateAt(options.statePath)) {
     return fail(
-      new LedgersyncError('unknown_record', 'config', `pipeline ${plan.name} has no state at ${options.statePath} (never run), so no record is known`, {
-        fix: 'give the --state the pipeline runs with (or LEDGERSYNC_STATE)',
-      }),
+      new LedgersyncError(
+        'unknown_record',
+        'config',
+        `pipeline ${plan.name} has no state at ${printableLocation(options.statePath)} (never run), so no record is known`,
+        {
+          fix: 'give the --state the pipeline runs with (or LEDGERSYNC_STATE)',
+        },
+      ),
     );
   }
   return withState(options.statePath, (state) => {

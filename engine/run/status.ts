@@ -1,5 +1,4 @@
 /** `ledgersync status` and `ledgersync reset`: read and trim a pipeline's state. */
-import { existsSync } from 'node:fs';
 import { LedgersyncError, asLedgersyncError, errorSummary, formatProblem } from '../errors.js';
 import { redact } from '../log.js';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes.js';
@@ -11,10 +10,7 @@ import { blockerOf, filterCauses, formatCauses, groupDeadLetters } from './dead-
 import type { Plan } from '../config/plan.js';
 import { withRunLock, withState } from './lifecycle.js';
 import { describeDrift, mappingDrifts } from './mapping-drift.js';
-import { isPostgresUrl, printableLocation } from '../state/driver.js';
-
-/** A SQLite file that does not exist yet holds no state; a PostgreSQL database is asked. */
-const noStateAt = (location: string) => !isPostgresUrl(location) && !existsSync(location);
+import { noStateAt, printableLocation } from '../state/driver.js';
 
 export interface StateCommandOptions {
   /** The connectors this installation offers (the app's registry). */

@@ -4,6 +4,7 @@
  * PostgreSQL (a `pg` client in a worker thread, the caller blocked until the answer arrives), so
  * the store and every caller stay synchronous whichever database holds the state.
  */
+import { existsSync } from 'node:fs';
 
 /**
  * What `run` reports, as better-sqlite3 does. On PostgreSQL inside a transaction it is read lazily:
@@ -62,6 +63,11 @@ export interface StateDriver {
 /** True for a `--state` / `LEDGERSYNC_STATE` value that names a PostgreSQL database. */
 export function isPostgresUrl(location: string): boolean {
   return /^postgres(ql)?:\/\//i.test(location);
+}
+
+/** A SQLite file that does not exist yet holds no state; a PostgreSQL database is asked. */
+export function noStateAt(location: string): boolean {
+  return !isPostgresUrl(location) && !existsSync(location);
 }
 
 /** Query parameters of a PostgreSQL URL that carry a password (`?password=`, `?sslpassword=`), which node-postgres accepts. */

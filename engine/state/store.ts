@@ -365,14 +365,10 @@ export class StateStore {
     this.leases.get(pipeline)?.stop();
     this.leases.delete(pipeline);
     this.transaction(() => {
-      this.sql('UPDATE runs SET finished_at = ?, status = ?, exit_code = ?, counts_json = ?, error_json = ? WHERE id = ?').run(
-        nowSeconds(),
-        status,
-        exitCode,
-        JSON.stringify(counts ?? null),
-        error === undefined ? null : redact(JSON.stringify(error)),
-        runId,
-      );
+      // A run whose lock was released by hand (`unlock`) or taken over keeps that status: it says why the run ended.
+      this.sql(
+        "UPDATE runs SET finished_at = ?, status = CASE WHEN status IN ('unlocked', 'crashed') THEN status ELSE ? END, exit_code = ?, counts_json = ?, error_json = ? WHERE id = ?",
+      ).run(nowSeconds(), status, exitCode, JSON.stringify(counts ?? null), error === undefined ? null : redact(JSON.stringify(error)), runId);
       this.sql('DELETE FROM locks WHERE pipeline = ? AND run_id = ?').run(pipeline, runId);
     });
   }

@@ -164,6 +164,13 @@ describe.skipIf(!built)('run locks are leases', () => {
     const stopped = await first.done;
     expect(stopped.code, stopped.stderr).toBe(3);
     expect(JSON.parse(stopped.stdout).error).toMatchObject({ code: 'run_lease_lost', fix: expect.stringContaining('ledgersync unlock --force') });
+    // Its run keeps the status unlock gave it, saying why it ended, with its own error beside it.
+    const state = StateStore.open(statePath);
+    try {
+      expect(state.recentRuns('chargebee-to-jsonl', 10).find((r) => r.id === held.runId)).toMatchObject({ status: 'unlocked', exitCode: 3 });
+    } finally {
+      state.close();
+    }
     expect(await cli('unlock', JSONL_PIPELINE, '--state', statePath)).toMatchObject({
       code: 0,
       stdout: expect.stringMatching(/^pipeline chargebee-to-jsonl is not locked/),

@@ -84,7 +84,17 @@ describe.skipIf(!built)('the CLI on PostgreSQL state', () => {
       const after = JSON.parse((await cli(['status', JSONL_PIPELINE, '--json'], env, work.dir)).stdout) as { checkpoints: unknown[] };
       expect(after.checkpoints).toHaveLength(3);
 
-      for (const output of [first, second, status, text, reset]) expect(output.stdout + output.stderr).not.toContain(server.password);
+      // audit and show read the PostgreSQL state too (they looked for a file of that name: "0 entries", "never run").
+      const audit = await cli(['audit', JSONL_PIPELINE, '--verify'], env, work.dir);
+      expect(audit.code, audit.stdout + audit.stderr).toBe(0);
+      const entries = Number(/(\d+) entries/.exec(audit.stdout)?.[1]);
+      expect(entries).toBeGreaterThan(0);
+      const customer = fake.state.all('customers')[0]!.id;
+      const show = await cli(['show', JSONL_PIPELINE, customer, '--json'], env, work.dir);
+      expect(show.code, show.stdout + show.stderr).toBe(0);
+      const unknown = await cli(['show', JSONL_PIPELINE, 'no_such_record'], env, work.dir);
+
+      for (const output of [first, second, status, text, reset, audit, show, unknown]) expect(output.stdout + output.stderr).not.toContain(server.password);
       expect(readdirSync(work.dir).sort()).toEqual(['out']);
     } finally {
       await fake.close();

@@ -107,6 +107,15 @@ describe.skipIf(!built)('commands given a state file they cannot use', () => {
     expect(wal.stdout).toMatch(/^error: the write-ahead log of the state file .*other\.db is damaged: .*\nfix: /);
   });
 
+  it('state migrate from a path with no state file: exit 2 naming it, and no empty file created there', async () => {
+    const missing = join(work.dir, 'typo.db');
+    const migrate = await cli(['state', 'migrate', '--from', missing, '--to', join(work.dir, 'copy.db')], env);
+    expect(migrate.code, migrate.stdout + migrate.stderr).toBe(2);
+    expect(migrate.stderr).toMatch(/--from .*typo\.db: there is no state file there/);
+    noStack(migrate.stderr);
+    expect(existsSync(missing)).toBe(false);
+  });
+
   it('a read-only state file: state_read_only, naming the file and what to give write access to', async () => {
     const state = join(work.dir, 'state.db');
     StateStore.open(state).close();
