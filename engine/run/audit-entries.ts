@@ -70,7 +70,12 @@ export function answerOfThrown(thrown: unknown): AuditAnswer {
 export function sinkWriteTrail(state: StateStore, pipeline: string, runId: string, trigger: string): SinkWriteTrail {
   return {
     begin(write) {
-      const [opened] = state.audit.open(pipeline, runId, [{ ...write, sourceVersion: null, trigger }]);
+      // Fencing, as for the writer's batches: a write the sink makes on its own (a posted journal,
+      // a reversal) goes out only while this run still holds the pipeline.
+      const [opened] = state.transaction(() => {
+        state.assertLease(pipeline, runId);
+        return state.audit.open(pipeline, runId, [{ ...write, sourceVersion: null, trigger }]);
+      });
       let settled = false;
       const settle = (answer: AuditAnswer) => {
         if (settled || !opened) return;
