@@ -21,7 +21,7 @@ import {
 import { formatMinor } from '../../domain/money/money.js';
 import type { DualEntryApi, DualEntryEntry, DualEntryEntryBody } from './api.js';
 import { entryLines, fitToDualEntry } from './entry-lines.js';
-import type { PostingKind, PostingRecord, RevrecLedger, StoredRow } from './revrec-ledger.js';
+import type { PostingKind, PostingRecord, RevrecLedger, SentEntry, StoredRow } from './revrec-ledger.js';
 import type { RevrecSettings } from './settings.js';
 
 export interface PostedEntrySummary {
@@ -287,13 +287,20 @@ export class RevrecPoster {
     };
 
     let entry: DualEntryEntry | undefined;
-    if (ledger.attemptPending(ref)) {
+    // What the entry holds: this step's journal, unless an earlier attempt under this ref landed.
+    let sent: SentEntry = { lines: step.journal.lines, included: step.included };
+    const pending = ledger.attemptPending(ref);
+    if (pending !== false) {
       // An earlier attempt may have landed (timeout, crash): find it before posting again.
       entry = (await api.findByRef(ref))[0];
-      if (entry) this.deps.log.warn(`DualEntry entry ${entry.number} for ${ref} was posted by an earlier attempt; recording it instead of posting again`);
+      if (entry) {
+        this.deps.log.warn(`DualEntry entry ${entry.number} for ${ref} was posted by an earlier attempt; recording it instead of posting again`);
+        // It holds what that attempt sent: amounts planned since (a document voided meanwhile) are not in it and stay to post.
+        if (pending) sent = pending;
+      }
     }
     if (!entry) {
-      ledger.beginAttempt(ref);
+      ledger.beginAttempt(ref, sent);
       const audited = this.deps.writeTrail?.begin({ stream: 'revenue_recognition', object: 'journal_entry', sourceId: ref, action: step.kind, payload: body });
       try {
         entry = await api.createEntry(body, ref, this.deps.log);
@@ -312,8 +319,8 @@ export class RevrecPoster {
       internalId: String(entry.internal_id),
       date,
       memo,
-      lines: step.journal.lines,
-      included: step.included,
+      lines: sent.lines,
+      included: sent.included,
       postedAt: new Date().toISOString(),
       runId: this.deps.runId,
     };
@@ -323,7 +330,7 @@ export class RevrecPoster {
       currency: step.currency,
       number: record.entryNumber,
       date,
-      amount: formatMinor(journalTotals(fitted).debit, step.currency),
+      amount: formatMinor(journalTotals(sent.lines === step.journal.lines ? fitted : { ...step.journal, lines: sent.lines }).debit, step.currency),
     };
   }
 

@@ -76,6 +76,12 @@ export interface PostingRecord {
   runId: string;
 }
 
+/** What a journal entry carried when it was sent. */
+export interface SentEntry {
+  lines: PostedLine[];
+  included: StoredRow[];
+}
+
 export interface RetryState {
   period: string;
   currency?: string;
@@ -225,13 +231,20 @@ export class RevrecLedger {
     this.kv.delete(`revrec:closed:${period}`);
   }
 
-  /** Marks an entry as sent but not confirmed; cleared once recorded. A set marker means "look it up before posting again". */
-  beginAttempt(ref: string): void {
-    this.kv.set(`revrec:attempt:${ref}`, new Date().toISOString());
+  /**
+   * Marks an entry as sent but not confirmed, with what it carried; cleared once recorded. A set
+   * marker means "look it up before posting again", and an entry found then is recorded with what
+   * this attempt sent, not with what a later plan of the period would send.
+   */
+  beginAttempt(ref: string, sent: SentEntry): void {
+    this.kv.set(`revrec:attempt:${ref}`, { at: new Date().toISOString(), ...sent });
   }
 
-  attemptPending(ref: string): boolean {
-    return this.kv.get(`revrec:attempt:${ref}`) !== undefined;
+  /** The pending attempt's marker: what it sent (undefined for a marker written before it kept that), or false when none is pending. */
+  attemptPending(ref: string): SentEntry | undefined | false {
+    const marker = this.kv.get<unknown>(`revrec:attempt:${ref}`);
+    if (marker === undefined) return false;
+    return typeof marker === 'object' && marker !== null && 'lines' in marker ? (marker as SentEntry) : undefined;
   }
 
   endAttempt(ref: string): void {
