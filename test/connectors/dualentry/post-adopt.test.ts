@@ -6,24 +6,16 @@
  * posted already). Before, the ledger recorded the new plan under the old entry: the difference was
  * never posted.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installedConnectors } from '../../../app/registry.js';
-import { createDualEntrySink } from '../../../connectors/dualentry/index.js';
-import { postCommand } from '../../../connectors/dualentry/post.js';
-import { silentLogger } from '../../../engine/log.js';
-import { runConnectorCommand } from '../../../engine/run/command.js';
-import { runPipeline } from '../../../engine/run/runner.js';
 import { StateStore } from '../../../engine/state/store.js';
 import { startFakeChargebee, type FakeChargebee } from '../../fakes/chargebee/index.js';
-import { startFakeDualEntry, type FakeDualEntry } from '../../fakes/dualentry/index.js';
-import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
-import { ROOT } from '../../e2e/helpers.js';
+import type { FakeDualEntry } from '../../fakes/dualentry/index.js';
+import { postRig, REVREC_PIPELINE_NAME } from './post-rig.js';
 
-const NAME = 'chargebee-revrec-to-dualentry';
-const example = readFileSync(join(ROOT, 'pipelines/examples/chargebee-revrec-to-dualentry.yaml'), 'utf8');
+const NAME = REVREC_PIPELINE_NAME;
 let chargebee: FakeChargebee;
 const dir = mkdtempSync(join(tmpdir(), 'ledgersync-post-adopt-'));
 beforeAll(async () => {
@@ -33,62 +25,6 @@ afterAll(async () => {
   await chargebee.close();
   rmSync(dir, { recursive: true, force: true });
 });
-
-interface Rig {
-  ledger: FakeDualEntry;
-  proxy: FaultProxy;
-  pipeline: string;
-  statePath: string;
-  env: Record<string, string>;
-  run(): ReturnType<typeof runPipeline>;
-  post(period: string, repost?: boolean, pipeline?: string): ReturnType<typeof runConnectorCommand>;
-  close(): Promise<void>;
-}
-
-async function rig(tag: string, edit: (t: string) => string = (t) => t): Promise<Rig> {
-  const ledger = await startFakeDualEntry();
-  const proxy = await startFaultProxy(ledger.url);
-  const pipeline = join(dir, `${tag}.yaml`);
-  writeFileSync(
-    pipeline,
-    edit(example).replace(
-      '  record_status: posted\n',
-      '  record_status: posted\n  rate_limit: { requests: 100000, per_seconds: 1, concurrency: 4 }\n  retry: { max_attempts: 2, base_delay_ms: 5, max_delay_ms: 20 }\n',
-    ),
-  );
-  const statePath = join(dir, `${tag}.db`);
-  const env = {
-    CHARGEBEE_SITE: chargebee.site,
-    CHARGEBEE_API_KEY: chargebee.apiKey,
-    CHARGEBEE_BASE_URL: chargebee.url,
-    DUALENTRY_API_KEY: ledger.apiKey,
-    DUALENTRY_COMPANY_ID: String(ledger.companyId),
-    DUALENTRY_BASE_URL: proxy.url,
-  };
-  return {
-    ledger,
-    proxy,
-    pipeline,
-    statePath,
-    env,
-    run: () => runPipeline({ connectors: installedConnectors, pipelinePath: pipeline, statePath, env, log: silentLogger }),
-    post: (period, repost = false, p = pipeline) =>
-      runConnectorCommand({
-        connectors: installedConnectors,
-        connector: 'dualentry',
-        command: postCommand(createDualEntrySink),
-        pipelinePath: p,
-        statePath,
-        values: { period, repost },
-        env,
-        log: silentLogger,
-      }),
-    async close() {
-      await proxy.close();
-      await ledger.close();
-    },
-  };
-}
 
 type Doc = Record<string, unknown>;
 const docs = (kind: 'invoices' | 'credit_notes') => chargebee.state.all(kind) as unknown as Doc[];
@@ -133,7 +69,7 @@ function heldReceivables(ledger: FakeDualEntry, month: string): Record<string, b
 
 describe('ledgersync post: an earlier attempt adopted after the period changed', () => {
   it('records what the adopted entry holds, so what was planned since is still to post', async () => {
-    const r = await rig('adopt');
+    const r = await postRig(chargebee, dir, 'adopt');
     try {
       expect((await r.run()).exitCode).toBe(0);
       const x = voidable();

@@ -8,20 +8,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installedConnectors } from '../../../app/registry.js';
-import { createDualEntrySink } from '../../../connectors/dualentry/index.js';
-import { postCommand } from '../../../connectors/dualentry/post.js';
-import { silentLogger } from '../../../engine/log.js';
-import { runConnectorCommand } from '../../../engine/run/command.js';
-import { runPipeline } from '../../../engine/run/runner.js';
 import { StateStore } from '../../../engine/state/store.js';
 import { startFakeChargebee, type FakeChargebee } from '../../fakes/chargebee/index.js';
-import { startFakeDualEntry, type FakeDualEntry } from '../../fakes/dualentry/index.js';
-import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
-import { ROOT } from '../../e2e/helpers.js';
+import { postRig, REVREC_PIPELINE_NAME } from './post-rig.js';
 
-const NAME = 'chargebee-revrec-to-dualentry';
-const example = readFileSync(join(ROOT, 'pipelines/examples/chargebee-revrec-to-dualentry.yaml'), 'utf8');
+const NAME = REVREC_PIPELINE_NAME;
 let chargebee: FakeChargebee;
 const dir = mkdtempSync(join(tmpdir(), 'ledgersync-post-lease-'));
 beforeAll(async () => {
@@ -32,65 +23,9 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Rig {
-  ledger: FakeDualEntry;
-  proxy: FaultProxy;
-  pipeline: string;
-  statePath: string;
-  env: Record<string, string>;
-  run(): ReturnType<typeof runPipeline>;
-  post(period: string, repost?: boolean, pipeline?: string): ReturnType<typeof runConnectorCommand>;
-  close(): Promise<void>;
-}
-
-async function rig(tag: string, edit: (t: string) => string = (t) => t): Promise<Rig> {
-  const ledger = await startFakeDualEntry();
-  const proxy = await startFaultProxy(ledger.url);
-  const pipeline = join(dir, `${tag}.yaml`);
-  writeFileSync(
-    pipeline,
-    edit(example).replace(
-      '  record_status: posted\n',
-      '  record_status: posted\n  rate_limit: { requests: 100000, per_seconds: 1, concurrency: 4 }\n  retry: { max_attempts: 2, base_delay_ms: 5, max_delay_ms: 20 }\n',
-    ),
-  );
-  const statePath = join(dir, `${tag}.db`);
-  const env = {
-    CHARGEBEE_SITE: chargebee.site,
-    CHARGEBEE_API_KEY: chargebee.apiKey,
-    CHARGEBEE_BASE_URL: chargebee.url,
-    DUALENTRY_API_KEY: ledger.apiKey,
-    DUALENTRY_COMPANY_ID: String(ledger.companyId),
-    DUALENTRY_BASE_URL: proxy.url,
-  };
-  return {
-    ledger,
-    proxy,
-    pipeline,
-    statePath,
-    env,
-    run: () => runPipeline({ connectors: installedConnectors, pipelinePath: pipeline, statePath, env, log: silentLogger }),
-    post: (period, repost = false, p = pipeline) =>
-      runConnectorCommand({
-        connectors: installedConnectors,
-        connector: 'dualentry',
-        command: postCommand(createDualEntrySink),
-        pipelinePath: p,
-        statePath,
-        values: { period, repost },
-        env,
-        log: silentLogger,
-      }),
-    async close() {
-      await proxy.close();
-      await ledger.close();
-    },
-  };
-}
-
 describe('ledgersync post when its lock is released by hand', () => {
   it('unlock --force during a repost: the post stops before its next journal (run_lease_lost, exit 3), nothing doubled', async () => {
-    const r = await rig('unlock');
+    const r = await postRig(chargebee, dir, 'unlock');
     try {
       expect((await r.run()).exitCode).toBe(0);
       const month = r.ledger.state.entries.find((e) => e.items.some((i) => i.account_number === 4000))!.date.slice(0, 7);
@@ -118,7 +53,7 @@ describe('ledgersync post when its lock is released by hand', () => {
   });
 
   it('unlock --force during a repost, then the operator reposts again while the first still runs: one reversal, one correction', async () => {
-    const r = await rig('unlock2');
+    const r = await postRig(chargebee, dir, 'unlock2');
     try {
       expect((await r.run()).exitCode).toBe(0);
       const month = r.ledger.state.entries.find((e) => e.items.some((i) => i.account_number === 4000))!.date.slice(0, 7);

@@ -1,0 +1,73 @@
+/** A `ledgersync post` test rig: the revenue-recognition example run and posted through the engine, DualEntry behind a fault proxy. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { installedConnectors } from '../../../app/registry.js';
+import { createDualEntrySink } from '../../../connectors/dualentry/index.js';
+import { postCommand } from '../../../connectors/dualentry/post.js';
+import { silentLogger } from '../../../engine/log.js';
+import { runConnectorCommand } from '../../../engine/run/command.js';
+import { runPipeline } from '../../../engine/run/runner.js';
+import type { FakeChargebee } from '../../fakes/chargebee/index.js';
+import { startFakeDualEntry, type FakeDualEntry } from '../../fakes/dualentry/index.js';
+import { startFaultProxy, type FaultProxy } from '../../support/fault-proxy.js';
+import { ROOT } from '../../e2e/helpers.js';
+
+export const REVREC_PIPELINE_NAME = 'chargebee-revrec-to-dualentry';
+const example = readFileSync(join(ROOT, 'pipelines/examples/chargebee-revrec-to-dualentry.yaml'), 'utf8');
+
+/** The example revenue-recognition pipeline over the fake Chargebee and a fake DualEntry behind a fault proxy. */
+export interface PostRig {
+  ledger: FakeDualEntry;
+  proxy: FaultProxy;
+  pipeline: string;
+  statePath: string;
+  env: Record<string, string>;
+  run(): ReturnType<typeof runPipeline>;
+  post(period: string, repost?: boolean, pipeline?: string): ReturnType<typeof runConnectorCommand>;
+  close(): Promise<void>;
+}
+
+export async function postRig(chargebee: FakeChargebee, dir: string, tag: string, edit: (t: string) => string = (t) => t): Promise<PostRig> {
+  const ledger = await startFakeDualEntry();
+  const proxy = await startFaultProxy(ledger.url);
+  const pipeline = join(dir, `${tag}.yaml`);
+  writeFileSync(
+    pipeline,
+    edit(example).replace(
+      '  record_status: posted\n',
+      '  record_status: posted\n  rate_limit: { requests: 100000, per_seconds: 1, concurrency: 4 }\n  retry: { max_attempts: 2, base_delay_ms: 5, max_delay_ms: 20 }\n',
+    ),
+  );
+  const statePath = join(dir, `${tag}.db`);
+  const env = {
+    CHARGEBEE_SITE: chargebee.site,
+    CHARGEBEE_API_KEY: chargebee.apiKey,
+    CHARGEBEE_BASE_URL: chargebee.url,
+    DUALENTRY_API_KEY: ledger.apiKey,
+    DUALENTRY_COMPANY_ID: String(ledger.companyId),
+    DUALENTRY_BASE_URL: proxy.url,
+  };
+  return {
+    ledger,
+    proxy,
+    pipeline,
+    statePath,
+    env,
+    run: () => runPipeline({ connectors: installedConnectors, pipelinePath: pipeline, statePath, env, log: silentLogger }),
+    post: (period, repost = false, p = pipeline) =>
+      runConnectorCommand({
+        connectors: installedConnectors,
+        connector: 'dualentry',
+        command: postCommand(createDualEntrySink),
+        pipelinePath: p,
+        statePath,
+        values: { period, repost },
+        env,
+        log: silentLogger,
+      }),
+    async close() {
+      await proxy.close();
+      await ledger.close();
+    },
+  };
+}
