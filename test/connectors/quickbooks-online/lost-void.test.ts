@@ -7,10 +7,10 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connector } from '../../../connectors/quickbooks-online/index.js';
-import type { Sink, SinkResult } from '../../../engine/connector/types.js';
+import type { Sink } from '../../../engine/connector/types.js';
 import { startFakeQbo, type FakeQbo } from '../../fakes/qbo/index.js';
 import { startFaultProxy, type Fault, type FaultProxy } from '../../support/fault-proxy.js';
-import { factoryInput, previous, record, sinkContext, type MemoryContext } from './harness.js';
+import { factoryInput, invoiceRecord, paidInvoice, paymentRecord, previous, sinkContext, written, type MemoryContext } from './harness.js';
 
 let fake: FakeQbo;
 let proxy: FaultProxy;
@@ -29,43 +29,8 @@ afterEach(async () => {
   await fake.close();
 });
 
-const ok = (r: SinkResult | undefined) => {
-  if (!r || r.status === 'failed') throw new Error(JSON.stringify(r && 'error' in r ? r.error.toJSON() : r));
-  return r;
-};
-
-const invoice = (doc: string, customerId: string, itemId: string) =>
-  record('Invoice', doc, {
-    DocNumber: doc,
-    TxnDate: '2024-03-01',
-    CustomerRef: { value: customerId },
-    Line: [{ DetailType: 'SalesItemLineDetail', Amount: '20.00', SalesItemLineDetail: { ItemRef: { value: itemId }, Qty: 1, UnitPrice: '20.00' } }],
-  });
-
-const payment = (customerId: string, invoiceId: string) =>
-  record('Payment', 'txn_1', {
-    PaymentRefNum: 'txn_1',
-    TxnDate: '2024-03-02',
-    TotalAmt: '20.00',
-    CustomerRef: { value: customerId },
-    Line: [{ Amount: '20.00', LinkedTxn: [{ TxnId: invoiceId, TxnType: 'Invoice' }] }],
-  });
-
-/** A customer, an item, invoice INV-1 and a payment of it, written through the sink. */
-async function paidInvoice() {
-  const [c, i] = await sink.write(
-    [
-      record('Customer', 'cb_1', { DisplayName: 'Acme', Notes: 'cb_1', CurrencyRef: { value: 'USD' } }),
-      record('Item', 'Pro', { Name: 'Pro', Type: 'Service', IncomeAccountRef: { value: '80' }, UnitPrice: '10.00' }),
-    ],
-    ctx,
-  );
-  const customerId = ok(c).targetId!;
-  const itemId = ok(i).targetId!;
-  const inv = ok((await sink.write([invoice('INV-1', customerId, itemId)], ctx))[0]);
-  const pay = ok((await sink.write([payment(customerId, inv.targetId!)], ctx))[0]);
-  return { customerId, itemId, invoice: inv, payment: pay };
-}
+const ok = written;
+const paid = () => paidInvoice(sink, ctx);
 
 const voidsApplied = (since: number) => fake.state.writes.slice(since).filter((w) => w.operation === 'void');
 
@@ -75,11 +40,11 @@ describe.each<[string, Fault]>([
   ['a truncated body', { kind: 'truncate' }],
 ])('QuickBooks Online: a void whose answer is lost by %s', (_, fault) => {
   it('an Invoice (operation=void) is voided once and reported done', async () => {
-    const { customerId, itemId, invoice: inv } = await paidInvoice();
+    const { customerId, itemId, invoice: inv } = await paid();
     const before = fake.state.writes.length;
     proxy.inject({ method: 'POST', path: /operation=void/, fault });
     const [result] = await sink.write(
-      [{ ...invoice('INV-1', customerId, itemId), action: 'void', previous: previous(inv.targetId!, inv.targetVersion!) }],
+      [{ ...invoiceRecord('INV-1', customerId, itemId), action: 'void', previous: previous(inv.targetId!, inv.targetVersion!) }],
       ctx,
     );
     expect(proxy.injected).toBe(1);
@@ -89,10 +54,13 @@ describe.each<[string, Fault]>([
   });
 
   it('a Payment (sparse update with include=void) is voided once and reported done', async () => {
-    const { customerId, invoice: inv, payment: pay } = await paidInvoice();
+    const { customerId, invoice: inv, payment: pay } = await paid();
     const before = fake.state.writes.length;
     proxy.inject({ method: 'POST', path: /include=void/, fault });
-    const [result] = await sink.write([{ ...payment(customerId, inv.targetId!), action: 'void', previous: previous(pay.targetId!, pay.targetVersion!) }], ctx);
+    const [result] = await sink.write(
+      [{ ...paymentRecord(customerId, inv.targetId!), action: 'void', previous: previous(pay.targetId!, pay.targetVersion!) }],
+      ctx,
+    );
     expect(proxy.injected).toBe(1);
     expect(ok(result).targetId).toBe(pay.targetId);
     expect(voidsApplied(before)).toHaveLength(1);
@@ -101,12 +69,12 @@ describe.each<[string, Fault]>([
 
 describe('QuickBooks Online: a void already in QuickBooks', () => {
   it('left unconfirmed by a run that died is not sent again', async () => {
-    const { customerId, itemId, invoice: inv } = await paidInvoice();
-    await sink.write([{ ...invoice('INV-1', customerId, itemId), action: 'void', previous: previous(inv.targetId!, inv.targetVersion!) }], ctx);
+    const { customerId, itemId, invoice: inv } = await paid();
+    await sink.write([{ ...invoiceRecord('INV-1', customerId, itemId), action: 'void', previous: previous(inv.targetId!, inv.targetVersion!) }], ctx);
     const before = fake.state.writes.length;
     // The ledger still holds the version before the void, flagged as a write that may have landed.
     const [result] = await sink.write(
-      [{ ...invoice('INV-1', customerId, itemId), action: 'void', previous: previous(inv.targetId!, inv.targetVersion!, true) }],
+      [{ ...invoiceRecord('INV-1', customerId, itemId), action: 'void', previous: previous(inv.targetId!, inv.targetVersion!, true) }],
       ctx,
     );
     expect(result).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/already voided/), targetId: inv.targetId });
@@ -114,12 +82,12 @@ describe('QuickBooks Online: a void already in QuickBooks', () => {
   });
 
   it('voided by hand is not voided a second time', async () => {
-    const { customerId, itemId, invoice: inv } = await paidInvoice();
+    const { customerId, itemId, invoice: inv } = await paid();
     const current = fake.state.company.get('Invoice', inv.targetId!)!;
     fake.state.company.void('Invoice', { Id: inv.targetId, SyncToken: current['SyncToken'] });
     const before = fake.state.writes.length;
     const [result] = await sink.write(
-      [{ ...invoice('INV-1', customerId, itemId), action: 'void', previous: previous(inv.targetId!, inv.targetVersion!) }],
+      [{ ...invoiceRecord('INV-1', customerId, itemId), action: 'void', previous: previous(inv.targetId!, inv.targetVersion!) }],
       ctx,
     );
     expect(result).toMatchObject({ status: 'skipped', reason: expect.stringMatching(/already voided/) });

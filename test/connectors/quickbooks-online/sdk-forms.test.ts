@@ -11,9 +11,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { connector } from '../../../connectors/quickbooks-online/index.js';
-import type { Sink, SinkResult } from '../../../engine/connector/types.js';
+import type { Sink } from '../../../engine/connector/types.js';
 import { startFakeQbo, type FakeQbo } from '../../fakes/qbo/index.js';
-import { factoryInput, previous, record, sinkContext, type MemoryContext } from './harness.js';
+import { factoryInput, paidInvoice, paymentRecord, previous, record, sinkContext, written, type MemoryContext } from './harness.js';
 
 let fake: FakeQbo;
 let sink: Sink;
@@ -27,52 +27,15 @@ async function start(options: Parameters<typeof startFakeQbo>[0] = {}) {
 }
 afterEach(async () => fake?.close());
 
-function ok(result: SinkResult | undefined): { targetId: string; targetVersion?: string } {
-  if (!result || result.status === 'failed')
-    throw new Error(`expected success, got ${JSON.stringify(result && 'error' in result ? result.error.toJSON() : result)}`);
-  return { targetId: result.targetId!, ...(result.targetVersion ? { targetVersion: result.targetVersion } : {}) };
-}
-
-async function paidInvoice(): Promise<{ customerId: string; invoiceId: string; payment: { targetId: string; targetVersion?: string } }> {
-  const [c, i] = await sink.write(
-    [
-      record('Customer', 'cb_1', { DisplayName: 'Acme', Notes: 'cb_1', CurrencyRef: { value: 'USD' } }),
-      record('Item', 'plan', { Name: 'Plan', Sku: 'plan', Type: 'Service', IncomeAccountRef: { value: '80' }, UnitPrice: '10.00' }),
-    ],
-    ctx,
-  );
-  const customerId = ok(c).targetId;
-  const [inv] = await sink.write(
-    [
-      record('Invoice', 'INV-1', {
-        DocNumber: 'INV-1',
-        TxnDate: '2024-03-01',
-        CustomerRef: { value: customerId },
-        Line: [{ DetailType: 'SalesItemLineDetail', Amount: '20.00', SalesItemLineDetail: { ItemRef: { value: ok(i).targetId }, Qty: 1, UnitPrice: '20.00' } }],
-      }),
-    ],
-    ctx,
-  );
-  const invoiceId = ok(inv).targetId;
-  const [pay] = await sink.write([payment(customerId, invoiceId)], ctx);
-  return { customerId, invoiceId, payment: ok(pay) };
-}
-
-const payment = (customerId: string, invoiceId: string) =>
-  record('Payment', 'txn_1', {
-    PaymentRefNum: 'txn_1',
-    TxnDate: '2024-03-02',
-    TotalAmt: '20.00',
-    CustomerRef: { value: customerId },
-    Line: [{ Amount: '20.00', LinkedTxn: [{ TxnId: invoiceId, TxnType: 'Invoice' }] }],
-  });
+const ok = written;
+const paid = () => paidInvoice(sink, ctx);
 
 describe('QBO writes in the SDKs’ forms', () => {
   it('voids a Payment with a sparse update and include=void, so the voided Chargebee payment is voided in QuickBooks', async () => {
     await start();
-    const { customerId, invoiceId, payment: p } = await paidInvoice();
+    const { customerId, invoiceId, payment: p } = await paid();
     const before = fake.state.requests.length;
-    const [voided] = await sink.write([{ ...payment(customerId, invoiceId), action: 'void', previous: previous(p.targetId, p.targetVersion!) }], ctx);
+    const [voided] = await sink.write([{ ...paymentRecord(customerId, invoiceId), action: 'void', previous: previous(p.targetId, p.targetVersion!) }], ctx);
     expect(ok(voided).targetId).toBe(p.targetId);
     expect(fake.state.company.get('Payment', p.targetId)).toMatchObject({ TotalAmt: 0, TxnStatus: 'Voided' });
     const sent = fake.state.requests.slice(before).filter((r) => r.method === 'POST');
@@ -83,7 +46,7 @@ describe('QBO writes in the SDKs’ forms', () => {
 
   it('updates with ?operation=update and sparse: true', async () => {
     await start();
-    const { invoiceId } = await paidInvoice();
+    const { invoiceId } = await paid();
     const current = fake.state.company.get('Invoice', invoiceId)!;
     const before = fake.state.requests.length;
     await sink.write(
@@ -99,7 +62,7 @@ describe('QBO writes in the SDKs’ forms', () => {
 describe('fake QBO refuses other forms', () => {
   it('POST /payment?operation=void is not a void of a Payment', async () => {
     await start();
-    const { payment: p } = await paidInvoice();
+    const { payment: p } = await paid();
     const url = `${fake.url}/v3/company/${fake.realmId}/payment?operation=void&minorversion=75`;
     const token = (await (
       await fetch(fake.tokenUrl, {
