@@ -6,6 +6,7 @@ import { formatProblem } from '../engine/errors.js';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
 import { createLogger } from '../engine/log.js';
 import type { ReplaySummary } from '../engine/run/replay.js';
+import { withSnakeCaseKeys } from '../engine/json-keys.js';
 import { statePath } from './state-path.js';
 
 function replayText(summary: ReplaySummary): string {
@@ -81,7 +82,21 @@ export function addAuditCommands(program: Command, connectors: ConnectorRegistry
         log: createLogger(opts.json ? { level: 'error' } : {}),
         signal: controller.signal,
       });
-      process.stdout.write(opts.json ? JSON.stringify(summary) + '\n' : replayText(summary));
+      process.stdout.write(opts.json ? JSON.stringify(replayJson(summary)) + '\n' : replayText(summary));
       process.exitCode = summary.exitCode;
     });
+}
+
+/** `replay --json`: snake_case keys, as every `--json` output (stream names kept as written). */
+export function replayJson(summary: ReplaySummary): Record<string, unknown> {
+  return {
+    status: summary.status,
+    exit_code: summary.exitCode,
+    run_id: summary.runId || null,
+    pipeline: summary.pipeline,
+    records: withSnakeCaseKeys(summary.records),
+    streams: summary.streams,
+    ...(summary.error ? { error: summary.error } : {}),
+    ...(summary.problems?.length ? { problems: summary.problems } : {}),
+  };
 }

@@ -157,6 +157,11 @@ describe('ledgersync replay', () => {
     expect(out.stdout).toMatch(
       new RegExp(`^invoices ${invoice.id}: unchanged: the mapped record did not change, nothing sent \\(target \\d+\\)\\nsuccess \\(run \\S+\\), exit 0\\n$`),
     );
+    const json = await cli(s, ['replay', s.pipelinePath, '--state', s.statePath, '--id', invoice.id, '--stream', 'invoices', '--json']);
+    const summary = JSON.parse(json.stdout) as Record<string, unknown> & { records: Array<Record<string, unknown>> };
+    expect(summary).toMatchObject({ status: 'success', exit_code: 0, run_id: expect.any(String), streams: { invoices: expect.any(Object) } });
+    expect(summary.records[0]).toMatchObject({ stream: 'invoices', source_id: invoice.id, target_ids: [expect.any(String)] });
+    for (const key of json.stdout.match(/"[A-Za-z_]+":/g) ?? []) expect(key, 'a camelCase key').not.toMatch(/[a-z][A-Z]/);
     const both = await cli(s, ['replay', s.pipelinePath, '--state', s.statePath, '--id', invoice.id, '--failed']);
     expect(both.status).toBe(2);
     expect(both.stdout).toMatch(/needs either --id SOURCE_ID or --failed/);
