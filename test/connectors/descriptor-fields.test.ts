@@ -23,6 +23,7 @@ import { tempDir } from '../e2e/helpers.js';
 import { startFakeChargebee } from '../fakes/chargebee/index.js';
 import { startFakeDualEntry } from '../fakes/dualentry/index.js';
 import { connectorsDir } from './descriptors.js';
+import { revrecEnv } from './dualentry/revrec-harness.js';
 import { startSandbox as startQboSandbox } from './quickbooks-online/e2e-harness.js';
 import { startSandbox as startAcumaticaSandbox } from './acumatica/e2e-harness.js';
 import { REVERSE, startSandbox as startIntacctSandbox } from './sage-intacct/e2e-harness.js';
@@ -261,15 +262,7 @@ describe('connector descriptors', () => {
     const chargebee = await startFakeChargebee({ customers: 12, seed: 7 });
     const ledger = await startFakeDualEntry();
     try {
-      const env = {
-        CHARGEBEE_SITE: chargebee.site,
-        CHARGEBEE_API_KEY: chargebee.apiKey,
-        CHARGEBEE_BASE_URL: chargebee.url,
-        DUALENTRY_API_KEY: ledger.apiKey,
-        DUALENTRY_COMPANY_ID: String(ledger.companyId),
-        DUALENTRY_BASE_URL: ledger.url,
-        LEDGERSYNC_OUT: join(work.dir, 'out'),
-      };
+      const env = { ...revrecEnv(chargebee, ledger), LEDGERSYNC_OUT: join(work.dir, 'out') };
       const example = (name: string) => join(examplesDir, name);
       const run = (pipelinePath: string, state: string) =>
         runPipeline({ connectors: installedConnectors, pipelinePath, statePath: join(work.dir, state), env, log: silentLogger });

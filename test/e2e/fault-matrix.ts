@@ -14,8 +14,9 @@ import { startFakeChargebee } from '../fakes/chargebee/index.js';
 import { startFakeDualEntry } from '../fakes/dualentry/index.js';
 import { startSandbox as startQboSandbox } from '../connectors/quickbooks-online/e2e-harness.js';
 import { behindFaultProxy, startSandbox as startAcumaticaSandbox } from '../connectors/acumatica/e2e-harness.js';
-import { REVERSE, ROOT, behindFaultProxy as behindIntacctFaultProxy, startSandbox as startIntacctSandbox } from '../connectors/sage-intacct/e2e-harness.js';
+import { REVERSE, behindFaultProxy as behindIntacctFaultProxy, startSandbox as startIntacctSandbox } from '../connectors/sage-intacct/e2e-harness.js';
 import { intacctInput } from '../connectors/sage-intacct/helpers.js';
+import { revrecEnv, revrecPipelineCopy } from '../connectors/dualentry/revrec-harness.js';
 import { customer, invoice } from '../connectors/sage-intacct/scenario.js';
 import { startFaultProxy, type FaultProxy, type FaultRule } from '../support/fault-proxy.js';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -115,22 +116,8 @@ const dualentry: SinkUnderTest = {
     const ledger = await startFakeDualEntry();
     const proxy = await startFaultProxy(ledger.url);
     const dir = mkdtempSync(join(tmpdir(), 'ledgersync-matrix-'));
-    const pipelinePath = join(dir, 'revrec.yaml');
-    writeFileSync(
-      pipelinePath,
-      readFileSync(join(ROOT, 'pipelines', 'examples', 'chargebee-revrec-to-dualentry.yaml'), 'utf8').replace(
-        '  record_status: posted\n',
-        `  record_status: posted\n  rate_limit: { requests: 100000, per_seconds: 1, concurrency: 4 }\n  ${fastRetry}\n`,
-      ),
-    );
-    const env = {
-      CHARGEBEE_SITE: chargebee.site,
-      CHARGEBEE_API_KEY: chargebee.apiKey,
-      CHARGEBEE_BASE_URL: chargebee.url,
-      DUALENTRY_API_KEY: ledger.apiKey,
-      DUALENTRY_COMPANY_ID: String(ledger.companyId),
-      DUALENTRY_BASE_URL: proxy.url,
-    };
+    const pipelinePath = revrecPipelineCopy(dir, 'revrec.yaml', undefined, `  ${fastRetry}\n`);
+    const env = revrecEnv(chargebee, ledger, proxy.url);
     return {
       proxy,
       writes: { method: 'POST', path: /\/journal-entries\// },

@@ -18,6 +18,7 @@ import { silentLogger } from '../../../engine/log.js';
 import { runPipeline } from '../../../engine/run/runner.js';
 import { startFakeChargebee, type FakeChargebee } from '../../fakes/chargebee/index.js';
 import { startFakeDualEntry, type FakeDualEntry } from '../../fakes/dualentry/index.js';
+import { revrecEnv } from './revrec-harness.js';
 
 /** `ledgersync post` as the CLI runs it, without the process. */
 function postPeriod(options: { pipelinePath: string; statePath: string; period: string; repost?: boolean; env: Record<string, string>; log: Logger }) {
@@ -95,14 +96,7 @@ beforeAll(async () => {
   chargebee = await startFakeChargebee({ customers: 12, seed: 7 });
   ledger = await startFakeDualEntry();
   dir = mkdtempSync(join(tmpdir(), 'ledgersync-de-conformance-'));
-  const env = {
-    CHARGEBEE_SITE: chargebee.site,
-    CHARGEBEE_API_KEY: chargebee.apiKey,
-    CHARGEBEE_BASE_URL: chargebee.url,
-    DUALENTRY_API_KEY: ledger.apiKey,
-    DUALENTRY_COMPANY_ID: String(ledger.companyId),
-    DUALENTRY_BASE_URL: ledger.url,
-  };
+  const env = revrecEnv(chargebee, ledger);
   const write = (name: string, text: string) => {
     const path = join(dir, name);
     writeFileSync(

@@ -2,62 +2,26 @@
  * End to end as a user runs it: the example pipeline (with a test rate limit), the runner, the fake
  * Chargebee and the fake DualEntry; then `ledgersync post` for an out-of-cycle post and a repost.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../../engine/log.js';
 import { runPipeline } from '../../../engine/run/runner.js';
 import { showStatus } from '../../../engine/run/status.js';
 import { StateStore } from '../../../engine/state/store.js';
-import { runConnectorCommand } from '../../../engine/run/command.js';
-import { createDualEntrySink } from '../../../connectors/dualentry/index.js';
-import { postCommand } from '../../../connectors/dualentry/post.js';
 import { startFakeChargebee, type FakeChargebee } from '../../fakes/chargebee/index.js';
 import { startFakeDualEntry, type FakeDualEntry } from '../../fakes/dualentry/index.js';
 import { installedConnectors } from '../../../app/registry.js';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-const example = readFileSync(join(root, 'pipelines', 'examples', 'chargebee-revrec-to-dualentry.yaml'), 'utf8');
-
-function pipelineCopy(dir: string, name: string, edit: (text: string) => string = (t) => t): string {
-  const path = join(dir, name);
-  const text = edit(example).replace(
-    '  record_status: posted\n',
-    '  record_status: posted\n  rate_limit: { requests: 100000, per_seconds: 1, concurrency: 4 }\n',
-  );
-  writeFileSync(path, text);
-  return path;
-}
-
-/** `ledgersync post` as the CLI runs it, without the process. */
-function postPeriod(options: { pipelinePath: string; statePath: string; period: string; repost?: boolean; env: Record<string, string> }) {
-  return runConnectorCommand({
-    connectors: installedConnectors,
-    connector: 'dualentry',
-    command: postCommand(createDualEntrySink),
-    pipelinePath: options.pipelinePath,
-    statePath: options.statePath,
-    values: { period: options.period, repost: options.repost ?? false },
-    env: options.env,
-    log: silentLogger,
-  });
-}
+import { postPeriod, revrecEnv, revrecPipelineCopy } from './revrec-harness.js';
 
 let chargebee: FakeChargebee;
 let ledger: FakeDualEntry;
 let dir: string;
 /** Months the first run posted, ascending: the later tests aim their faults at them. */
 let months: string[] = [];
-const env = () => ({
-  CHARGEBEE_SITE: chargebee.site,
-  CHARGEBEE_API_KEY: chargebee.apiKey,
-  CHARGEBEE_BASE_URL: chargebee.url,
-  DUALENTRY_API_KEY: ledger.apiKey,
-  DUALENTRY_COMPANY_ID: String(ledger.companyId),
-  DUALENTRY_BASE_URL: ledger.url,
-});
+const env = () => revrecEnv(chargebee, ledger);
+const pipelineCopy = revrecPipelineCopy;
 
 beforeAll(async () => {
   chargebee = await startFakeChargebee({ customers: 12, seed: 7 });

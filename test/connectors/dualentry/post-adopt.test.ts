@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StateStore } from '../../../engine/state/store.js';
 import { startFakeChargebee, type FakeChargebee } from '../../fakes/chargebee/index.js';
 import type { FakeDualEntry } from '../../fakes/dualentry/index.js';
-import { postRig, REVREC_PIPELINE_NAME } from './post-rig.js';
+import { postRig, REVREC_PIPELINE_NAME } from './revrec-harness.js';
 
 const NAME = REVREC_PIPELINE_NAME;
 let chargebee: FakeChargebee;

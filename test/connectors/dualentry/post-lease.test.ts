@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StateStore } from '../../../engine/state/store.js';
 import { startFakeChargebee, type FakeChargebee } from '../../fakes/chargebee/index.js';
-import { postRig, REVREC_PIPELINE_NAME } from './post-rig.js';
+import { postRig, REVREC_PIPELINE_NAME } from './revrec-harness.js';
 
 const NAME = REVREC_PIPELINE_NAME;
 let chargebee: FakeChargebee;
