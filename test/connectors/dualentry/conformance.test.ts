@@ -5,37 +5,18 @@
  * paths under /public/v2/ ending in a slash, the X-API-KEY header, each list's parameters, and the
  * journal entry's body fields, required ones and types.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { installedConnectors } from '../../../app/registry.js';
-import { createDualEntrySink } from '../../../connectors/dualentry/index.js';
-import { postCommand } from '../../../connectors/dualentry/post.js';
-import type { Logger } from '../../../engine/log.js';
-import { runConnectorCommand } from '../../../engine/run/command.js';
 import { silentLogger } from '../../../engine/log.js';
 import { runPipeline } from '../../../engine/run/runner.js';
 import { startFakeChargebee, type FakeChargebee } from '../../fakes/chargebee/index.js';
 import { startFakeDualEntry, type FakeDualEntry } from '../../fakes/dualentry/index.js';
-import { revrecEnv } from './revrec-harness.js';
-
-/** `ledgersync post` as the CLI runs it, without the process. */
-function postPeriod(options: { pipelinePath: string; statePath: string; period: string; repost?: boolean; env: Record<string, string>; log: Logger }) {
-  return runConnectorCommand({
-    connectors: installedConnectors,
-    connector: 'dualentry',
-    command: postCommand(createDualEntrySink),
-    pipelinePath: options.pipelinePath,
-    statePath: options.statePath,
-    values: { period: options.period, repost: options.repost ?? false },
-    env: options.env,
-    log: options.log,
-  });
-}
+import { postPeriod, revrecEnv, revrecPipelineCopy } from './revrec-harness.js';
 
 const spec = readFileSync(join(import.meta.dirname, '../../fixtures/vendor/dualentry/API.md'), 'utf8');
-const example = readFileSync(join(import.meta.dirname, '../../../pipelines/examples/chargebee-revrec-to-dualentry.yaml'), 'utf8');
 
 /** The endpoints of API.md: method, path pattern, the query parameters it names. */
 const ENDPOINTS: ReadonlyArray<{ method: string; path: RegExp; doc: string; params: readonly string[] }> = [
@@ -97,19 +78,11 @@ beforeAll(async () => {
   ledger = await startFakeDualEntry();
   dir = mkdtempSync(join(tmpdir(), 'ledgersync-de-conformance-'));
   const env = revrecEnv(chargebee, ledger);
-  const write = (name: string, text: string) => {
-    const path = join(dir, name);
-    writeFileSync(
-      path,
-      text.replace('  record_status: posted\n', '  record_status: posted\n  rate_limit: { requests: 100000, per_seconds: 1, concurrency: 4 }\n'),
-    );
-    return path;
-  };
-  const pipeline = write('revrec.yaml', example);
+  const pipeline = revrecPipelineCopy(dir, 'revrec.yaml');
   const statePath = join(dir, 'state.db');
   expect((await runPipeline({ connectors: installedConnectors, pipelinePath: pipeline, statePath, env, log: silentLogger })).exitCode).toBe(0);
   const entry = ledger.state.entries.find((e) => e.items.some((i) => i.account_number === 4000))!;
-  const remapped = write('remapped.yaml', example.replace('      SAAS: "4000"\n', '      SAAS: "4020"\n'));
+  const remapped = revrecPipelineCopy(dir, 'remapped.yaml', (t) => t.replace('      SAAS: "4000"\n', '      SAAS: "4020"\n'));
   const repost = await postPeriod({ pipelinePath: remapped, statePath, period: entry.date.slice(0, 7), repost: true, env, log: silentLogger });
   expect(repost.status).toBe('reposted');
 }, 120_000);

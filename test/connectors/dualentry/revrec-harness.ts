@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { installedConnectors } from '../../../app/registry.js';
 import { createDualEntrySink } from '../../../connectors/dualentry/index.js';
 import { postCommand } from '../../../connectors/dualentry/post.js';
-import { silentLogger } from '../../../engine/log.js';
+import { silentLogger, type Logger } from '../../../engine/log.js';
 import { runConnectorCommand } from '../../../engine/run/command.js';
 import { runPipeline } from '../../../engine/run/runner.js';
 import type { FakeChargebee } from '../../fakes/chargebee/index.js';
@@ -41,7 +41,7 @@ export function revrecPipelineCopy(dir: string, name: string, edit: (text: strin
 }
 
 /** `ledgersync post` as the CLI runs it, without the process. */
-export function postPeriod(options: { pipelinePath: string; statePath: string; period: string; repost?: boolean; env: Record<string, string> }) {
+export function postPeriod(options: { pipelinePath: string; statePath: string; period: string; repost?: boolean; env: Record<string, string>; log?: Logger }) {
   return runConnectorCommand({
     connectors: installedConnectors,
     connector: 'dualentry',
@@ -50,7 +50,7 @@ export function postPeriod(options: { pipelinePath: string; statePath: string; p
     statePath: options.statePath,
     values: { period: options.period, repost: options.repost ?? false },
     env: options.env,
-    log: silentLogger,
+    log: options.log ?? silentLogger,
   });
 }
 
