@@ -4,8 +4,8 @@
  * metrics domain computes and renders.
  *
  * A command of the app rather than one the sql connector contributes: a report only reads, so it
- * takes no run lock and records no run (it may run while a sync writes: SQLite is in WAL mode,
- * PostgreSQL reads a snapshot), and what it computes is the metrics domain's, which the generic sql
+ * takes no run lock and records no run (it may run while a sync writes: every table is read in one
+ * snapshot, on SQLite and PostgreSQL alike), and what it computes is the metrics domain's, which the generic sql
  * sink should not know.
  */
 import { existsSync, writeFileSync } from 'node:fs';
@@ -94,8 +94,11 @@ async function readTables(plan: Plan, tables: ReadonlyMap<string, TableSpec>, lo
   const database = databaseFor(factoryInput(plan, 'sink', log, new AbortController().signal), { readOnly: true });
   await database.open();
   try {
+    const read = await database.readTables(REPORT_INPUT_TABLES.map((name) => tables.get(name) as TableSpec));
     const rows: Partial<Record<(typeof REPORT_INPUT_TABLES)[number], PortableRow[]>> = {};
-    for (const name of REPORT_INPUT_TABLES) rows[name] = await database.readRows(tables.get(name) as TableSpec);
+    REPORT_INPUT_TABLES.forEach((name, i) => {
+      rows[name] = read[i]!;
+    });
     if (rows.subscriptions?.length === 0 && rows.subscription_snapshots?.length === 0 && rows.invoice_lines?.length === 0) {
       throw new LedgersyncError(
         'metrics_no_data',

@@ -43,10 +43,12 @@ export interface SqlDatabase {
   /** Applies the operations in order, in one transaction: every outcome lands together, or none does. */
   write(operations: readonly RowOperation[]): Promise<RowOutcome[]>;
   /**
-   * Every row of a declared table, ordered by primary key, in the portable form. A table or a
-   * declared column the database does not have yet is a `sql_table_missing` config error.
+   * Every row of each declared table, ordered by primary key (text in byte order on both databases),
+   * in the portable form, all read in one snapshot: a write committed meanwhile shows in every table
+   * or in none. A table or a declared column the database does not have yet is a `sql_table_missing`
+   * config error.
    */
-  readRows(table: TableSpec): Promise<PortableRow[]>;
+  readTables(tables: readonly TableSpec[]): Promise<PortableRow[][]>;
   close(): Promise<void>;
 }
 

@@ -455,41 +455,65 @@ export class PostgresDatabase implements SqlDatabase {
     return result.rowCount === 0 ? 'skipped' : 'updated';
   }
 
-  async readRows(table: TableSpec): Promise<PortableRow[]> {
+  async readTables(tables: readonly TableSpec[]): Promise<PortableRow[][]> {
     const client = await this.connect('reading rows');
+    let doing = 'reading rows';
+    // A connection that drops while checked out also emits 'error'; the query in flight fails on its own.
+    let broken: Error | undefined;
+    const onError = (error: Error) => {
+      broken ??= error;
+    };
+    client.on('error', onError);
     try {
-      const columns = await client.query<{ column_name: string }>(
-        'SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2',
-        [this.schema, table.name],
-      );
-      const missing = notWrittenYet(
-        table,
-        this.description,
-        columns.rows.map((r) => r.column_name),
-      );
-      if (missing) throw missing;
-      const all = [...table.columns.map((c) => ({ name: c.name, type: c.type })), { name: DELETED_AT, type: 'timestamp' as const }];
-      const select = all.map((c) => `${c.type === 'boolean' ? quote(c.name) : canonicalText(quote(c.name), c.type)} AS ${quote(c.name)}`);
-      const order = table.primaryKey.map(quote).join(', ');
-      // Rows as arrays, each turned once into its object: a report reads hundreds of thousands.
-      const result = await client.query<Array<string | boolean | null>>({
-        text: `SELECT ${select.join(', ')} FROM ${this.table(table.name)} ORDER BY ${order}`,
-        rowMode: 'array',
-      });
-      return result.rows.map((row) => {
-        const out: PortableRow = {};
-        all.forEach((column, i) => {
-          const value = row[i] ?? null;
-          out[column.name] =
-            value === null ? null : column.type === 'integer' ? BigInt(String(value)) : column.type === 'json' ? JSON.parse(String(value)) : value;
-        });
-        return out;
-      });
+      // One snapshot for every table: a sync committing meanwhile shows in all of them or in none.
+      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      const read: PortableRow[][] = [];
+      for (const table of tables) {
+        doing = `reading ${table.name}`;
+        read.push(await this.readRows(client, table));
+      }
+      await client.query('COMMIT');
+      return read;
     } catch (error) {
-      throw this.failure(error, `reading ${table.name}`);
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw this.failure(error, doing);
     } finally {
-      client.release();
+      client.off('error', onError);
+      client.release(broken);
     }
+  }
+
+  private async readRows(client: pg.PoolClient, table: TableSpec): Promise<PortableRow[]> {
+    const columns = await client.query<{ column_name: string }>(
+      'SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2',
+      [this.schema, table.name],
+    );
+    const missing = notWrittenYet(
+      table,
+      this.description,
+      columns.rows.map((r) => r.column_name),
+    );
+    if (missing) throw missing;
+    const all = [...table.columns.map((c) => ({ name: c.name, type: c.type })), { name: DELETED_AT, type: 'timestamp' as const }];
+    const select = all.map((c) => `${c.type === 'boolean' ? quote(c.name) : canonicalText(quote(c.name), c.type)} AS ${quote(c.name)}`);
+    // Text keys in byte order, as SQLite sorts them, whatever the database's collation.
+    const order = table.primaryKey
+      .map((key) => (table.columns.find((c) => c.name === key)?.type === 'text' ? `${quote(key)} COLLATE "C"` : quote(key)))
+      .join(', ');
+    // Rows as arrays, each turned once into its object: a report reads hundreds of thousands.
+    const result = await client.query<Array<string | boolean | null>>({
+      text: `SELECT ${select.join(', ')} FROM ${this.table(table.name)} ORDER BY ${order}`,
+      rowMode: 'array',
+    });
+    return result.rows.map((row) => {
+      const out: PortableRow = {};
+      all.forEach((column, i) => {
+        const value = row[i] ?? null;
+        out[column.name] =
+          value === null ? null : column.type === 'integer' ? BigInt(String(value)) : column.type === 'json' ? JSON.parse(String(value)) : value;
+      });
+      return out;
+    });
   }
 
   async close(): Promise<void> {

@@ -205,6 +205,8 @@ export class SqliteDatabase implements SqlDatabase {
         this.createIndexes(table, shape);
         return;
       case 'add_column':
+        // A table rebuilt earlier in this migration was made from the final shape: it has the column.
+        if (rebuilt.has(table)) return;
         db.exec(`ALTER TABLE ${quote(table)} ADD COLUMN ${columnDefinition(step.column.name, step.column.type, true)}`);
         return;
       case 'drop_not_null':
@@ -279,7 +281,12 @@ export class SqliteDatabase implements SqlDatabase {
     }
   }
 
-  async readRows(table: TableSpec): Promise<PortableRow[]> {
+  async readTables(tables: readonly TableSpec[]): Promise<PortableRow[][]> {
+    // One read transaction: on a WAL database it sees one snapshot, whatever a sync commits meanwhile.
+    return this.connection.transaction(() => tables.map((table) => this.readRows(table)))();
+  }
+
+  private readRows(table: TableSpec): PortableRow[] {
     const physical = (this.connection.prepare(`SELECT name FROM pragma_table_info(?)`).all(table.name) as Array<{ name: string }>).map((c) => c.name);
     const missing = notWrittenYet(table, this.description, physical);
     if (missing) throw missing;

@@ -84,7 +84,7 @@ async function readBack(database: Database): Promise<Record<string, Array<Record
   await sink.db.open();
   try {
     const out: Record<string, Array<Record<string, unknown>>> = {};
-    for (const spec of parseTables(tables)) out[spec.name] = await sink.db.readRows(spec);
+    for (const spec of parseTables(tables)) out[spec.name] = (await sink.db.readTables([spec]))[0]!;
     return out;
   } finally {
     await sink.db.close();

@@ -73,7 +73,7 @@ describe.each(
       const last = lines[lines.length - 1] ?? '';
       if (last.startsWith('begin')) killedInside++;
       const sink = await openSink(connection, tables);
-      const rows = await sink.db.readRows(parseTables(tables)[0]!);
+      const rows = (await sink.db.readTables([parseTables(tables)[0]!]))[0]!;
       await sink.close();
       const perBatch = new Map<number, number>();
       for (const row of rows) perBatch.set(Number(row['batch']), (perBatch.get(Number(row['batch'])) ?? 0) + 1);

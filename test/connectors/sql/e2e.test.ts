@@ -60,7 +60,7 @@ describe.each(targets)('Chargebee → sql sink on $name', (target) => {
     const sink = new SqlSink(sinkInput(target.connection(), TABLES));
     await sink.db.open();
     const out: Record<string, Array<Record<string, unknown>>> = {};
-    for (const spec of parseTables(TABLES)) out[spec.name] = await sink.db.readRows(spec);
+    for (const spec of parseTables(TABLES)) out[spec.name] = (await sink.db.readTables([spec]))[0]!;
     await sink.db.close();
     return out;
   }

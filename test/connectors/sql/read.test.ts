@@ -3,12 +3,14 @@
  * or changed by a reader, and a database, table or column the pipeline has not written yet is a
  * config error that says to run the pipeline first, never an empty result.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseFor } from '../../../connectors/sql/sink.js';
 import { parseTables } from '../../../connectors/sql/tables.js';
-import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+import { postgresBinaries, startPostgres, type TestPostgres } from '../../support/postgres.js';
 import { tempDir } from '../../e2e/helpers.js';
 import { backends, context, openSink, record, sinkInput, type Tables } from './helpers.js';
 
@@ -50,7 +52,7 @@ describe.each(
     await sink.close();
     const reader = databaseFor(sinkInput(connection, plans), { readOnly: true });
     await reader.open();
-    expect(await reader.readRows(spec(plans))).toEqual([{ id: 'p1', price: '12.50', deleted_at: null }]);
+    expect(await reader.readTables([spec(plans)])).toEqual([[{ id: 'p1', price: '12.50', deleted_at: null }]]);
     await reader.close();
   });
 
@@ -61,7 +63,7 @@ describe.each(
     const other: Tables = { prices: plans['plans']! };
     const reader = databaseFor(sinkInput(connection, other), { readOnly: true });
     await reader.open();
-    const error = await failureOf(reader.readRows(spec(other)));
+    const error = await failureOf(reader.readTables([spec(other)]));
     expect(error).toMatchObject({ code: 'sql_table_missing', kind: 'config' });
     expect(error.message).toMatch(/^table prices does not exist in .+: the pipeline has not written it yet$/);
     expect(error.fix).toMatch(/run the pipeline first/);
@@ -74,10 +76,92 @@ describe.each(
     await sink.close();
     const reader = databaseFor(sinkInput(connection, plansWithCurrency), { readOnly: true });
     await reader.open();
-    const error = await failureOf(reader.readRows(spec(plansWithCurrency)));
+    const error = await failureOf(reader.readTables([spec(plansWithCurrency)]));
     expect(error).toMatchObject({ code: 'sql_table_missing' });
     expect(error.message).toMatch(/^table plans in .+ has no column currency: the pipeline declares it but has not run since$/);
     await reader.close();
+  });
+});
+
+/** Two tables a sync writes together: a subscription and its items, each row with the subscription's version. */
+const versioned: Tables = {
+  subscriptions: { primary_key: ['id'], columns: { id: { type: 'text' }, version: { type: 'integer' } } },
+  subscription_items: { primary_key: ['id'], columns: { id: { type: 'text' }, version: { type: 'integer' } } },
+};
+
+describe.each(
+  backends(
+    () => work.dir,
+    () => server.url,
+  ),
+)('a report reading while a sync commits, on $name', (backend) => {
+  it('reads every table in one snapshot: a commit between two tables shows in neither', async () => {
+    const connection = backend.connection();
+    const sink = await openSink(connection, versioned);
+    await sink.write([record('subscriptions', { id: 's1', version: 1 }), record('subscription_items', { id: 's1-plan', version: 1 })], context());
+    await sink.close();
+
+    // The sync's next commit (version 2 of both) lands once the first table has been read, before the second is.
+    const commitVersion2 = () => {
+      if ('path' in connection) {
+        const db = new Database(connection['path'] as string);
+        db.exec(`BEGIN; UPDATE subscriptions SET version = 2; UPDATE subscription_items SET version = 2; COMMIT;`);
+        db.close();
+        return;
+      }
+      const schema = connection['schema'] as string;
+      execFileSync(join(postgresBinaries().bin, 'psql'), [
+        server.url,
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-c',
+        `BEGIN; UPDATE "${schema}".subscriptions SET version = 2; UPDATE "${schema}".subscription_items SET version = 2; COMMIT;`,
+      ]);
+    };
+    const [subscriptions, items] = parseTables(versioned);
+    const tables = [subscriptions!];
+    Object.defineProperty(tables, 1, {
+      enumerable: true,
+      get: () => {
+        commitVersion2();
+        return items!;
+      },
+    });
+
+    const reader = databaseFor(sinkInput(connection, versioned), { readOnly: true });
+    await reader.open();
+    const read = await reader.readTables(tables);
+    await reader.close();
+    expect(read.map((rows) => rows.map((r) => r['version']))).toEqual([[1n], [1n]]);
+  });
+});
+
+describe.each(
+  backends(
+    () => work.dir,
+    () => server.url,
+  ),
+)('the order rows are read in, on $name', (backend) => {
+  it("is the byte order of text keys, whatever the column's collation: both databases give the same list", async () => {
+    const connection = backend.connection();
+    const sink = await openSink(connection, plans);
+    await sink.write([record('plans', { id: 'a_pct10', price: '1.00' }), record('plans', { id: 'B_FIX10', price: '2.00' })], context());
+    await sink.close();
+    if ('url' in connection) {
+      // A production database's usual collation sorts 'a' before 'B'; the byte order puts 'B' first.
+      execFileSync(join(postgresBinaries().bin, 'psql'), [
+        server.url,
+        '-v',
+        'ON_ERROR_STOP=1',
+        '-c',
+        `ALTER TABLE "${connection['schema'] as string}".plans ALTER COLUMN id TYPE text COLLATE "en-US-x-icu"`,
+      ]);
+    }
+    const reader = databaseFor(sinkInput(connection, plans), { readOnly: true });
+    await reader.open();
+    const [rows] = await reader.readTables([spec(plans)]);
+    await reader.close();
+    expect(rows!.map((r) => r['id'])).toEqual(['B_FIX10', 'a_pct10']);
   });
 });
 

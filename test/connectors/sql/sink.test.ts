@@ -52,7 +52,7 @@ const failure = (result: SinkResult | undefined): LedgersyncError => {
 
 async function rowsOf(sink: SqlSink, table: string, tables: Tables = customers) {
   const spec = parseTables(tables).find((t) => t.name === table)!;
-  return sink.db.readRows(spec);
+  return (await sink.db.readTables([spec]))[0]!;
 }
 
 describe.each(
@@ -229,6 +229,25 @@ describe.each(
       ['cus_2', null],
     ]);
     await third.close();
+  });
+
+  it('makes a column nullable and adds one declared after it, in one migration', async () => {
+    const connection = backend.connection();
+    const strict: Tables = { plans: { primary_key: ['id'], columns: { id: { type: 'text' }, name: { type: 'text', nullable: false } } } };
+    const first = await openSink(connection, strict);
+    await first.write([record('plans', { id: 'p1', name: 'Basic' })], context());
+    await first.close();
+
+    const loosened: Tables = {
+      plans: { primary_key: ['id'], columns: { id: { type: 'text' }, name: { type: 'text', nullable: true }, tier: { type: 'text' } } },
+    };
+    const second = await openSink(connection, loosened);
+    expect(statuses(await second.write([record('plans', { id: 'p2', tier: 'gold' })], context()))).toEqual(['created']);
+    expect(await rowsOf(second, 'plans', loosened)).toEqual([
+      { id: 'p1', name: 'Basic', tier: null, deleted_at: null },
+      { id: 'p2', name: null, tier: 'gold', deleted_at: null },
+    ]);
+    await second.close();
   });
 
   it('soft-deletes: the row is kept with deleted_at, a repeated delete changes nothing, and a record that comes back clears it', async () => {
