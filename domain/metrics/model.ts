@@ -99,7 +99,7 @@ export interface Coupon {
   discountAmount?: string;
   discountQuantity?: string;
   currency?: string;
-  /** `invoice_amount` (every recurring item) or `each_specified_item` (by `itemConstraints`). */
+  /** `invoice_amount` (off the total of the items `itemConstraints` allow, every recurring item without them) or `each_specified_item` (off each of them). */
   applyOn?: string;
   itemConstraints?: readonly ItemConstraint[];
 }

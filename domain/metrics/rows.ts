@@ -173,6 +173,20 @@ function current(rows: readonly Row[] | undefined, version: number | undefined, 
   });
 }
 
+/**
+ * A subscription's coupon rows in the order Chargebee lists them (their `position`), the order they
+ * apply in: a percentage before a fixed amount is not the same discount as after it. Rows come back
+ * sorted by key; a table without `position` (a pipeline written before it) keeps that order.
+ */
+function inListOrder(rows: Row[]): Row[] {
+  const t = 'subscription_coupons';
+  const position = (row: Row) => integer(t, 'position', row['position']) ?? Number.MAX_SAFE_INTEGER;
+  return rows
+    .map((row, i) => ({ row, at: position(row), i }))
+    .sort((a, b) => a.at - b.at || a.i - b.i)
+    .map((r) => r.row);
+}
+
 function itemPrice(row: Row): ItemPrice {
   const t = 'item_prices';
   return defined({
@@ -248,7 +262,7 @@ export function metricsSourceFromRows(tables: MetricsRows): MetricsSource {
     const id = requiredText(t, 'id', row['id']);
     const version = integer(t, 'resource_version', row['resource_version']);
     const items = current(itemsBySubscription.get(id), version, 'subscription_items').map((r) => itemState('subscription_items', r));
-    const coupons = current(couponsBySubscription.get(id), version, 'subscription_coupons').map((r) => appliedCoupon('subscription_coupons', r));
+    const coupons = inListOrder(current(couponsBySubscription.get(id), version, 'subscription_coupons')).map((r) => appliedCoupon('subscription_coupons', r));
     return defined({
       id,
       customerId: requiredText(t, 'customer_id', row['customer_id']),

@@ -47,8 +47,9 @@ export function metricsSettings(pipeline: MetricsPipeline): ResolvedSettings {
 }
 
 /**
- * The tables the report reads, each with the columns it reads, checked against what the pipeline's
- * sql sink declares (table name → its column names): one error naming everything missing.
+ * The tables the report reads, each with the columns it needs (not those marked optional), checked
+ * against what the pipeline's sql sink declares (table name → its column names): one error naming
+ * everything missing.
  */
 export function checkDeclaredTables(declared: ReadonlyMap<string, readonly string[]>): void {
   const missing: string[] = [];
@@ -59,7 +60,7 @@ export function checkDeclaredTables(declared: ReadonlyMap<string, readonly strin
       missing.push(`table ${name}`);
       continue;
     }
-    const absent = (spec?.columns ?? []).map((c) => c.name).filter((c) => c !== 'deleted_at' && !columns.includes(c));
+    const absent = (spec?.columns ?? []).filter((c) => !c.optional && c.name !== 'deleted_at' && !columns.includes(c.name)).map((c) => c.name);
     if (absent.length) missing.push(`${name}.${absent.join(`, ${name}.`)}`);
   }
   if (missing.length === 0) return;

@@ -21,6 +21,11 @@ export interface ColumnSpec {
   type: ColumnType;
   /** NOT NULL; primary-key columns are always required. */
   required?: true;
+  /**
+   * The report works without it: a column written for people who query the tables, or (`position`)
+   * one read when a pipeline has it. `ledgersync report` does not refuse a pipeline that leaves it out.
+   */
+  optional?: true;
 }
 
 export interface TableSpec {
@@ -30,6 +35,8 @@ export interface TableSpec {
 }
 
 const c = (name: string, type: ColumnType, required?: true): ColumnSpec => (required ? { name, type, required } : { name, type });
+/** A column the report does not need (ColumnSpec.optional). */
+const info = (name: string, type: ColumnType): ColumnSpec => ({ name, type, optional: true });
 const deletedAt = c('deleted_at', 'timestamp');
 
 /** Subscription dates shared by `subscriptions` and `subscription_snapshots`. */
@@ -42,7 +49,7 @@ const subscriptionDates = [
   c('trial_start', 'timestamp'),
   c('trial_end', 'timestamp'),
   c('cancelled_at', 'timestamp'),
-  c('cancel_schedule_created_at', 'timestamp'),
+  info('cancel_schedule_created_at', 'timestamp'),
   c('pause_date', 'timestamp'),
   c('resume_date', 'timestamp'),
 ];
@@ -54,15 +61,15 @@ const lineColumns = [
   c('subscription_id', 'text'),
   c('entity_type', 'text'),
   c('item_price_id', 'text'),
-  c('description', 'text'),
+  info('description', 'text'),
   c('quantity', 'decimal'),
   c('unit_amount', 'decimal'),
   c('amount', 'decimal', true),
   c('discount_amount', 'decimal'),
   c('permanent_discount_amount', 'decimal'),
   c('temporary_discount_amount', 'decimal'),
-  c('amount_excluding_tax', 'decimal'),
-  c('tax_amount', 'decimal'),
+  info('amount_excluding_tax', 'decimal'),
+  info('tax_amount', 'decimal'),
   c('date_from', 'timestamp'),
   c('date_to', 'timestamp'),
   c('currency_code', 'text', true),
@@ -107,14 +114,14 @@ export const METRICS_TABLES: readonly TableSpec[] = [
     primaryKey: ['id'],
     columns: [
       c('id', 'text', true),
-      c('item_id', 'text'),
-      c('name', 'text'),
+      info('item_id', 'text'),
+      info('name', 'text'),
       c('item_type', 'text'),
-      c('pricing_model', 'text'),
+      info('pricing_model', 'text'),
       c('price', 'decimal'),
       c('period', 'integer'),
       c('period_unit', 'text'),
-      c('monthly_price', 'decimal'),
+      info('monthly_price', 'decimal'),
       c('currency_code', 'text'),
       c('status', 'text'),
       c('updated_at', 'timestamp'),
@@ -126,14 +133,14 @@ export const METRICS_TABLES: readonly TableSpec[] = [
     primaryKey: ['id'],
     columns: [
       c('id', 'text', true),
-      c('name', 'text'),
+      info('name', 'text'),
       c('discount_type', 'text', true),
       c('discount_percentage', 'decimal'),
       c('discount_amount', 'decimal'),
       c('discount_quantity', 'decimal'),
       c('currency_code', 'text'),
       c('duration_type', 'text', true),
-      c('duration_month', 'integer'),
+      info('duration_month', 'integer'),
       c('apply_on', 'text'),
       c('item_constraints', 'json'),
       c('status', 'text'),
@@ -148,12 +155,12 @@ export const METRICS_TABLES: readonly TableSpec[] = [
       c('id', 'text', true),
       c('customer_id', 'text', true),
       ...subscriptionDates,
-      c('contract_term_end', 'timestamp'),
+      info('contract_term_end', 'timestamp'),
       c('billing_period', 'integer'),
       c('billing_period_unit', 'text'),
-      c('custom_fields', 'json'),
-      c('metadata', 'json'),
-      c('created_at', 'timestamp'),
+      info('custom_fields', 'json'),
+      info('metadata', 'json'),
+      info('created_at', 'timestamp'),
       c('updated_at', 'timestamp'),
       c('resource_version', 'integer'),
       deletedAt,
@@ -172,7 +179,7 @@ export const METRICS_TABLES: readonly TableSpec[] = [
       c('amount', 'decimal'),
       c('billing_period', 'integer'),
       c('billing_period_unit', 'text'),
-      c('monthly_amount', 'decimal'),
+      info('monthly_amount', 'decimal'),
       c('currency_code', 'text'),
       deletedAt,
     ],
@@ -186,6 +193,7 @@ export const METRICS_TABLES: readonly TableSpec[] = [
       c('subscription_version', 'integer'),
       c('apply_till', 'timestamp'),
       c('applied_count', 'integer'),
+      info('position', 'integer'),
       deletedAt,
     ],
   },

@@ -69,7 +69,8 @@ function priceItem(item: SubscriptionItemState, subscriptionId: string, catalog:
 }
 
 function applies(coupon: Coupon, item: PricedItem): boolean {
-  if (coupon.applyOn !== 'each_specified_item' || coupon.itemConstraints === undefined) return true;
+  // Item constraints name the items a coupon applies to whether it is off each item or off the invoice amount.
+  if (coupon.itemConstraints === undefined) return true;
   const constraint = coupon.itemConstraints.find((c) => c.itemType === item.itemType);
   if (!constraint) return false;
   if (constraint.constraint === 'all' || constraint.constraint === 'criteria') return true;

@@ -117,6 +117,35 @@ describe('report()', () => {
     expect(error.message).toBe("the metrics report reads what the pipeline's sql sink does not declare: subscriptions.trial_end; table subscription_snapshots");
   });
 
+  it('applies coupons in the order the subscription lists them (their position), not by coupon id', async () => {
+    await write({
+      ...oneSubscription,
+      coupons: [
+        { id: 'ZZ_PCT10', discount_type: 'percentage', discount_percentage: '10', duration_type: 'forever', apply_on: 'invoice_amount' },
+        { id: 'AA_FIX10', discount_type: 'fixed_amount', discount_amount: '10.00', currency_code: 'USD', duration_type: 'forever', apply_on: 'invoice_amount' },
+      ],
+      subscription_coupons: [
+        { subscription_id: 'sub_1', coupon_id: 'ZZ_PCT10', subscription_version: 1, position: 0 },
+        { subscription_id: 'sub_1', coupon_id: 'AA_FIX10', subscription_version: 1, position: 1 },
+      ],
+    });
+    const { text } = await report(options(METRICS_PIPELINE));
+    // 200 − 10 % = 180, − 10 = 170 (by coupon id it would be 200 − 10 = 190, − 10 % = 171).
+    expect(JSON.parse(text).months.map((m: Record<string, string>) => m['mrr'])).toEqual(['170.00', '170.00']);
+  });
+
+  it('does not need the columns it never reads: a pipeline without them reports', async () => {
+    const file = pipeline((doc) => {
+      doc.deleteIn(['sink', 'tables', 'item_prices', 'columns', 'monthly_price']);
+      doc.deleteIn(['sink', 'tables', 'subscription_items', 'columns', 'monthly_amount']);
+      doc.deleteIn(['sink', 'tables', 'subscription_coupons', 'columns', 'position']);
+      doc.deleteIn(['sink', 'tables', 'invoice_lines', 'columns', 'tax_amount']);
+    });
+    await write(oneSubscription);
+    const { text } = await report(options(file));
+    expect(JSON.parse(text).months.map((m: Record<string, string>) => m['mrr'])).toEqual(['200.00', '200.00']);
+  });
+
   it('a record-level problem in the data stops the report as a configuration matter (exit 2), with the fix', async () => {
     await write({
       ...oneSubscription,

@@ -42,11 +42,12 @@ const databases = [
 
 describe.each(databases)('the hand-computed fixture through the pipeline into $name', (database) => {
   it('reports the hand-computed MRR, month by month; a second run writes nothing', async () => {
+    const statePath = join(work.dir, `${database.name}.state.db`);
     const run = () =>
       runPipeline({
         connectors: installedConnectors,
         pipelinePath: pipeline,
-        statePath: join(work.dir, `${database.name}.state.db`),
+        statePath,
         env: { ...chargebeeEnv(fake, work.dir), ...database.env() },
         log: silentLogger,
         now: () => utc(2026, 6, 20),
@@ -59,7 +60,10 @@ describe.each(databases)('the hand-computed fixture through the pipeline into $n
     const again = await run();
     expect(Object.values(again.streams).reduce((n, c) => n + c.written, 0)).toBe(0);
 
-    const result = await ledgersync(['report', pipeline, 'mrr', '--format', 'json', '--from', '2026-01', '--to', '2026-06'], database.env());
+    const result = await ledgersync(
+      ['report', pipeline, 'mrr', '--format', 'json', '--from', '2026-01', '--to', '2026-06', '--state', statePath],
+      database.env(),
+    );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout)).toEqual(EXPECTED_MRR_2026);

@@ -238,6 +238,39 @@ describe('the monthly value of a subscription', () => {
     expect(show(value.temporaryDiscountAt(utc(2026, 4, 1)))).toBe('1.000000');
   });
 
+  it('a coupon off the invoice amount discounts only the items its constraints allow', () => {
+    const c = catalog([
+      {
+        id: 'PLANS50',
+        durationType: 'forever',
+        discountType: 'percentage',
+        discountPercentage: '50',
+        applyOn: 'invoice_amount',
+        itemConstraints: [
+          { itemType: 'plan', constraint: 'all' },
+          { itemType: 'addon', constraint: 'none' },
+        ],
+      },
+    ]);
+    const items = [
+      { itemPriceId: 'plan-m', itemType: 'plan', unitPrice: '100.00' },
+      { itemPriceId: 'addon-m', itemType: 'addon', unitPrice: '50.00' },
+    ];
+    // The plan 100 → 50; the addon, excluded, stays 50.
+    expect(show(stateValue(sub(items, [{ couponId: 'PLANS50' }]), 's', c).mrr)).toBe('100.000000');
+  });
+
+  it('coupons apply in the order the subscription lists them', () => {
+    const c = catalog([
+      { id: 'ZZ_PCT10', durationType: 'forever', discountType: 'percentage', discountPercentage: '10', applyOn: 'invoice_amount' },
+      { id: 'AA_FIX10', durationType: 'forever', discountType: 'fixed_amount', discountAmount: '10.00', currency: 'USD', applyOn: 'invoice_amount' },
+    ]);
+    const items = [{ itemPriceId: 'plan-m', itemType: 'plan', unitPrice: '100.00' }];
+    // 100 − 10 % = 90, − 10 = 80; the other way round 100 − 10 = 90, − 10 % = 81.
+    expect(show(stateValue(sub(items, [{ couponId: 'ZZ_PCT10' }, { couponId: 'AA_FIX10' }]), 's', c).mrr)).toBe('80.000000');
+    expect(show(stateValue(sub(items, [{ couponId: 'AA_FIX10' }, { couponId: 'ZZ_PCT10' }]), 's', c).mrr)).toBe('81.000000');
+  });
+
   it('a discount never takes an item below zero', () => {
     const c = catalog([
       { id: 'BIG', durationType: 'forever', discountType: 'fixed_amount', discountAmount: '500.00', currency: 'USD', applyOn: 'invoice_amount' },
