@@ -16,6 +16,8 @@ import { eventOf } from './events.js';
  * up to 50 characters keep the URL within what every proxy accepts.
  */
 const IDS_PER_REQUEST = 50;
+/** Times a document whose line items are being read may change before the read gives up (transient). */
+const MAX_REREADS = 3;
 
 /** Descriptor `settings.line_item_pages.<endpoint>`: how the rest of a record's line items is read. */
 interface LineItemPages {
@@ -105,31 +107,78 @@ export class ChargebeeSource implements Source {
    * Reads the rest of the line items of the records that carry only a window of them (their
    * `line_items_next_offset`), so no mapping ever sees part of a document's lines.
    */
+  /**
+   * Reads the rest of the line items of listed documents that carry more than one answer holds. A
+   * deleted document is left as listed: Chargebee no longer retrieves it (404), and its deletion
+   * needs no lines. One deleted since it was listed becomes a deletion. One changed since it was
+   * listed is read again whole, header and lines, at its new version: lines are never stitched from
+   * two versions.
+   */
   private async completeLineItems(endpointName: string, endpoint: EndpointDescriptor, records: readonly SourceRecord[]): Promise<void> {
     const pages = this.lineItemPages.get(endpointName);
     if (!pages) return;
+    const versionField = endpoint.version_field ?? 'resource_version';
     for (const record of records) {
-      let next = record.data[pages.next_field];
-      if (next === undefined || next === null || next === '') continue;
-      const items = Array.isArray(record.data[pages.items_field]) ? [...(record.data[pages.items_field] as unknown[])] : [];
+      const listedNext = record.data[pages.next_field];
+      if (record.deleted || typeof listedNext !== 'string' || listedNext === '') continue;
       const path = pages.path.replace('{id}', encodeURIComponent(record.id));
-      while (typeof next === 'string' && next !== '') {
-        const response = await this.http.request({ method: 'GET', path, query: { [pages.limit_param]: pages.limit, [pages.offset_param]: next } });
-        const body = response.json<Record<string, unknown>>();
-        const document = (endpoint.record_key ? body[endpoint.record_key] : body) as Record<string, unknown> | undefined;
-        const window = document?.[pages.items_field];
-        if (!document || !Array.isArray(window)) {
+      let data = record.data;
+      let items = Array.isArray(data[pages.items_field]) ? [...(data[pages.items_field] as unknown[])] : [];
+      /** The offset of the next window; undefined: the document again from its first window. */
+      let next: string | undefined = listedNext;
+      let rereads = 0;
+      for (;;) {
+        const document = await this.retrieve(path, endpoint, { [pages.limit_param]: pages.limit, ...(next !== undefined ? { [pages.offset_param]: next } : {}) });
+        if (!document) break;
+        const window = document[pages.items_field];
+        if (!Array.isArray(window)) {
           throw new LedgersyncError('unexpected_response', 'transient', `${this.http.label} answered GET ${path} without its ${pages.items_field}`);
         }
-        items.push(...window);
+        if (next === undefined) {
+          data = document;
+          items = [...window];
+        } else if (String(document[versionField]) !== String(data[versionField])) {
+          if (++rereads > MAX_REREADS) {
+            throw new LedgersyncError('unexpected_response', 'transient', `${this.http.label}: ${record.id} kept changing while its line items were read`, {
+              fix: 'run again: the document is then read whole at its newest version',
+            });
+          }
+          next = undefined;
+          continue;
+        } else {
+          items.push(...window);
+        }
         const following = document[pages.next_field];
+        if (typeof following !== 'string' || following === '') {
+          const { [pages.next_field]: _done, ...complete } = data;
+          record.data = { ...complete, [pages.items_field]: items };
+          const version = data[versionField];
+          if (version !== undefined && version !== null) record.version = String(version);
+          break;
+        }
         if (following === next)
           throw new LedgersyncError('unexpected_response', 'transient', `${this.http.label} answered GET ${path} with the same ${pages.next_field} again`);
         next = following;
       }
-      const { [pages.next_field]: _done, ...complete } = record.data;
-      record.data = { ...complete, [pages.items_field]: items };
+      // Chargebee no longer has it: deleted since it was listed.
+      if (record.data[pages.next_field] !== undefined) {
+        record.deleted = true;
+        record.data = { ...record.data, deleted: true };
+      }
     }
+  }
+
+  /** `GET <path>` of one document, or undefined when Chargebee no longer has it (deleted). */
+  private async retrieve(path: string, endpoint: EndpointDescriptor, query: Record<string, string | number>): Promise<Record<string, unknown> | undefined> {
+    const response = await this.http.request({ method: 'GET', path, query, acceptErrors: true });
+    if (response.status === 404 && parseChargebeeError(response).api_error_code === 'resource_not_found') return undefined;
+    if (response.status >= 400) throw describeChargebeeError(String(this.input.connection['site'] ?? ''), response, { method: 'GET', path });
+    const body = response.json<Record<string, unknown>>();
+    const document = (endpoint.record_key ? body[endpoint.record_key] : body) as Record<string, unknown> | undefined;
+    if (!document || typeof document !== 'object') {
+      throw new LedgersyncError('unexpected_response', 'transient', `${this.http.label} answered GET ${path} without the ${endpoint.record_key ?? 'document'}`);
+    }
+    return document;
   }
 
   async open(_ctx: SourceContext, streams: readonly StreamReadRequest[]): Promise<void> {

@@ -65,6 +65,60 @@ describe('Chargebee line items beyond one answer', () => {
     expect(retrieves[0]!.query).toMatchObject({ line_items_limit: '300', line_items_offset: expect.any(String) });
   });
 
+  it('a deleted long document is passed on as listed: Chargebee no longer retrieves it (404), and the run goes on', async () => {
+    const fake = await chargebee.start({ customers: 12, lineItemsPerAnswer: 3 });
+    const invoice = withLines(fake, 'invoices', 8);
+    fake.state.delete('invoices', invoice.id);
+    const source = await chargebee.source(fake);
+    await source.open?.(ctx, [request('invoices')]);
+    const gone = (await readAll(source, 'invoices')).find((r) => r.id === invoice.id)!;
+    expect(gone.deleted).toBe(true);
+    expect(fake.requests.filter((r) => r.path.endsWith(`/invoices/${invoice.id}`))).toEqual([]);
+  });
+
+  /** Runs `change` once, just before the fake handles the first retrieve of `id`. */
+  function beforeRetrieveOf(fake: FakeChargebee, id: string, change: () => void): void {
+    const log = fake.requests;
+    const push = log.push.bind(log);
+    let done = false;
+    // The fake logs each request before it takes effect: a change made here lands between the listing and the retrieve.
+    log.push = (...entries) => {
+      if (!done && entries.some((e) => e.path.endsWith(`/invoices/${id}`))) {
+        done = true;
+        change();
+      }
+      return push(...entries);
+    };
+  }
+
+  it('a document deleted between its listing and the retrieve of its lines becomes a deletion', async () => {
+    const fake = await chargebee.start({ customers: 12, lineItemsPerAnswer: 3 });
+    const invoice = withLines(fake, 'invoices', 8);
+    beforeRetrieveOf(fake, invoice.id, () => fake.state.delete('invoices', invoice.id));
+    const source = await chargebee.source(fake);
+    await source.open?.(ctx, [request('invoices')]);
+    const gone = (await readAll(source, 'invoices')).find((r) => r.id === invoice.id)!;
+    expect([gone.deleted, gone.data['deleted']]).toEqual([true, true]);
+  });
+
+  it('a document changed between its listing and the retrieve of its lines is read again whole, at its new version', async () => {
+    const fake = await chargebee.start({ customers: 12, lineItemsPerAnswer: 3 });
+    const invoice = withLines(fake, 'invoices', 8);
+    const newer = Array.from({ length: 5 }, (_, i) => ({ ...(invoice.lines[0] as object), id: `li_new_${i}` }));
+    beforeRetrieveOf(fake, invoice.id, () => fake.state.touch('invoices', invoice.id, { line_items: newer } as never));
+    const source = await chargebee.source(fake);
+    await source.open?.(ctx, [request('invoices')]);
+    const read = (await readAll(source, 'invoices')).find((r) => r.id === invoice.id)!;
+    const current = fake.state.get('invoices', invoice.id)!;
+    expect((read.data['line_items'] as Array<{ id: string }>).map((l) => l.id)).toEqual(newer.map((l) => l.id));
+    expect([read.version, read.data['resource_version'], read.data['updated_at']]).toEqual([
+      String(current['resource_version']),
+      current['resource_version'],
+      current['updated_at'],
+    ]);
+    expect(read.data['line_items_next_offset']).toBeUndefined();
+  });
+
   it('records fetched by id (a webhook) are completed the same way', async () => {
     const fake = await chargebee.start({ customers: 12, lineItemsPerAnswer: 2 });
     const invoice = withLines(fake, 'invoices', 7);
