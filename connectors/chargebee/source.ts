@@ -65,9 +65,10 @@ export function listQuery(endpoint: EndpointDescriptor, request: StreamReadReque
   }
   if (request.startDate !== undefined && endpoint.start_date_field) {
     const key = `${endpoint.start_date_field}[after]`;
-    const existing = query[key];
+    // A bound of the pipeline's own params (a string there) stays when it is the later one.
+    const existing = Number(query[key]);
     const bound = request.startDate - 1;
-    query[key] = typeof existing === 'number' ? Math.max(existing, bound) : bound;
+    query[key] = query[key] !== undefined && query[key] !== '' && Number.isFinite(existing) ? Math.max(existing, bound) : bound;
   }
   if (endpoint.include_deleted) query['include_deleted'] = 'true';
   return query;

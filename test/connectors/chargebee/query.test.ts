@@ -35,9 +35,22 @@ describe('Chargebee list queries', () => {
     expect(q['updated_at[after]']).toBe(1_700_000_000 - 61);
   });
 
-  it('start_date filters on the document date of the endpoint', () => {
+  it('start_date filters documents on their date; customers and subscriptions, which documents after it may name, are read whole', () => {
     expect(listQuery(endpoint('invoices'), request({ startDate: 1_704_067_200 }))['date[after]']).toBe(1_704_067_199);
-    expect(listQuery(endpoint('customers'), request({ endpoint: 'customers', startDate: 1_704_067_200 }))['updated_at[after]']).toBe(1_704_067_199);
+    expect(listQuery(endpoint('transactions'), request({ endpoint: 'transactions', startDate: 1_704_067_200 }))['date[after]']).toBe(1_704_067_199);
+    for (const name of ['customers', 'subscriptions']) {
+      expect(listQuery(endpoint(name), request({ endpoint: name, startDate: 1_704_067_200 })), name).toEqual({
+        'sort_by[asc]': 'updated_at',
+        include_deleted: 'true',
+      });
+    }
+  });
+
+  it("start_date keeps a later bound the pipeline's params set on the same field, and overrides an earlier one", () => {
+    const later = listQuery(endpoint('invoices'), request({ startDate: 1_704_067_200, params: { 'date[after]': '1735689599' } }));
+    expect(later['date[after]']).toBe(1_735_689_599);
+    const earlier = listQuery(endpoint('invoices'), request({ startDate: 1_704_067_200, params: { 'date[after]': '1600000000' } }));
+    expect(earlier['date[after]']).toBe(1_704_067_199);
   });
 
   it('events use occurred_at and never include_deleted', () => {
