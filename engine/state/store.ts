@@ -40,10 +40,18 @@ export interface BegunRun {
 /** Why a held lock may be released without its holder: its lease expired, or its process is gone from this host. */
 export type LockVacancy = 'expired' | 'gone';
 
+/**
+ * Runs this process began and has not finished. A lock naming this process's pid on this host but
+ * none of them was left by an earlier process that had the same pid: a container restarted, whose
+ * program is pid 1 again.
+ */
+const runsOfThisProcess = new Set<string>();
+
 export function lockVacancy(holder: RunLockHolder, nowSeconds: number): LockVacancy | undefined {
   if (holder.expiresAt !== undefined && holder.expiresAt !== null && holder.expiresAt <= nowSeconds) return 'expired';
-  if (holder.hostname === hostname() && !isAlive(holder.pid)) return 'gone';
-  return undefined;
+  if (holder.hostname !== hostname()) return undefined;
+  const alive = holder.pid === process.pid ? runsOfThisProcess.has(holder.runId) : isAlive(holder.pid);
+  return alive ? undefined : 'gone';
 }
 
 export interface RunRecord {
@@ -303,6 +311,7 @@ export class StateStore {
       return { runId, ...(tookOver ? { tookOver } : {}) };
     });
     if ('runId' in begun) {
+      runsOfThisProcess.add(begun.runId);
       this.leases.get(pipeline)?.stop();
       this.leases.set(pipeline, new RunLease(() => this.renewRunLock(pipeline, begun.runId, ttl), ttl));
     }
@@ -364,6 +373,7 @@ export class StateStore {
   finishRun(pipeline: string, runId: string, status: string, exitCode: number, counts: unknown, error?: unknown): void {
     this.leases.get(pipeline)?.stop();
     this.leases.delete(pipeline);
+    runsOfThisProcess.delete(runId);
     this.transaction(() => {
       // A run whose lock was released by hand (`unlock`) or taken over keeps that status: it says why the run ended.
       this.sql(

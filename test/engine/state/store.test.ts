@@ -100,6 +100,24 @@ describe.each(backends.all)('state store on %s', (backend) => {
     store.close();
   });
 
+  it("takes over at once a live lease naming this very pid and host that this process never took: a restarted container's pid 1", () => {
+    const location = backend.location();
+    const store = StateStore.open(location);
+    const now = Math.floor(Date.now() / 1000);
+    store.driver.prepare("INSERT INTO runs (id, pipeline, started_at, status, pid, hostname) VALUES ('before', 'p', 1, 'running', ?, ?)").run(process.pid, hostname());
+    store.driver
+      .prepare('INSERT INTO locks (pipeline, run_id, pid, hostname, acquired_at, expires_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run('p', 'before', process.pid, hostname(), now - 5, now + 55, now - 5);
+    const taken = store.beginRun('p');
+    expect('runId' in taken && taken.tookOver?.reason).toBe('gone');
+    expect(store.recentRuns('p').find((r) => r.id === 'before')?.status).toBe('crashed');
+    // A run this process holds is alive, whatever store asks.
+    const other = StateStore.open(location);
+    expect(other.beginRun('p')).toMatchObject({ heldBy: { pid: process.pid } });
+    other.close();
+    store.close();
+  });
+
   it('keeps a live lease of another machine, and takes it over once it expired', () => {
     const store = StateStore.open(backend.location());
     const now = Math.floor(Date.now() / 1000);
