@@ -44,12 +44,23 @@ export function claimStopSignals(handler: (signal: StopSignal) => void): void {
   if (early) handler(early);
 }
 
-/** A command's stop: called once on the next SIGTERM or SIGINT, or at once if one came while the CLI started. */
+/**
+ * A command's stop: called once on the next SIGTERM or SIGINT, or at once if one came while the CLI
+ * started. Later signals are ignored while the stop runs: a scheduler that signals twice, or Ctrl-C
+ * reaching both a wrapper (npm) and the CLI, would otherwise kill node with no summary and the run
+ * left `running`.
+ */
 export function onStopSignal(stop: () => void): void {
   claimed = true;
+  let stopping = false;
+  const stopOnce = () => {
+    if (stopping) return;
+    stopping = true;
+    stop();
+  };
   // The command's listeners go on before the early ones come off: a signal's listener count never
   // drops to zero, since node then closes its watcher and a signal still pending in it is lost.
-  for (const signal of SIGNALS) process.once(signal, stop);
+  for (const signal of SIGNALS) process.on(signal, stopOnce);
   release();
-  if (early) stop();
+  if (early) stopOnce();
 }

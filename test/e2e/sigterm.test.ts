@@ -39,8 +39,11 @@ interface Stopped {
   stopMs: number;
 }
 
-/** Runs the pipeline, sends SIGTERM once `ready()` says so, and times how long the process takes to go. */
-function runAndStop(ready: () => boolean): Promise<Stopped> {
+/**
+ * Runs the pipeline, sends SIGTERM once `ready()` says so (and again `repeatAfterMs` later, as a
+ * scheduler that signals twice), and times how long the process takes to go.
+ */
+function runAndStop(ready: () => boolean, repeatAfterMs?: number): Promise<Stopped> {
   const child = spawn(process.execPath, [CLI, 'run', pipeline, '--state', join(work.dir, 'state.db'), '--json'], {
     env: chargebeeEnv(fake, join(work.dir, 'out')),
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -54,6 +57,7 @@ function runAndStop(ready: () => boolean): Promise<Stopped> {
     if (sentAt === undefined && ready()) {
       sentAt = Date.now();
       child.kill('SIGTERM');
+      if (repeatAfterMs !== undefined) setTimeout(() => child.exitCode === null && child.kill('SIGTERM'), repeatAfterMs);
     }
   }, 5);
   return new Promise((resolve) =>
@@ -135,6 +139,13 @@ describe.skipIf(!built)('SIGTERM is honoured within 2 s in every phase', () => {
     fake.faults.rateLimitNext(1, 60);
     const stopped = await runAndStop(() => fake.requests.some((r) => r.status === 429));
     await expectStoppedThenResumed(stopped, 'during a rate-limit wait');
+  }, 120_000);
+
+  it('a second SIGTERM while the run stops changes nothing: still a summary and exit 3, never a bare 143', async () => {
+    fake.faults.delayMs = 60_000;
+    const stopped = await runAndStop(() => fake.requests.length > 0, 10);
+    await sleep(10);
+    await expectStoppedThenResumed(stopped, 'signalled twice during a request');
   }, 120_000);
 
   it('while a request is in flight (the vendor takes a minute to answer)', async () => {
