@@ -1,15 +1,37 @@
 /** The `ledgersync` executable (bin/ledgersync.js): the program over the installed connectors. */
+import { writeSync } from 'node:fs';
 import { watchStopSignals } from './stop-signals.js';
 
 // Before anything heavy is loaded, so that a SIGTERM during start-up still ends in a summary.
 watchStopSignals();
 
-// A reader that stops early (`ledgersync test … | head`) closes the pipe: the rest of the output has
-// nowhere to go, and the command still ends with its own exit code instead of a stack trace.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code !== 'EPIPE') throw error;
-  });
+// Output that cannot be written never turns a command into a crash, whose exit 1 would tell a
+// scheduler that records failed. A reader that stops early (`ledgersync test … | head`) closes the
+// pipe: the rest has nowhere to go and the command keeps its own exit code. The log on stderr is best
+// effort (a full disk under it must not stop a run halfway). stdout carries what a scheduler parses
+// (`--json`): a command that succeeded but could not write it exits 2, saying so on stderr.
+process.stderr.on('error', () => undefined);
+let stdoutLost: NodeJS.ErrnoException | undefined;
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code !== 'EPIPE') stdoutLost ??= error;
+});
+process.on('exit', () => {
+  if (!stdoutLost || (process.exitCode !== undefined && process.exitCode !== 0)) return;
+  process.exitCode = 2;
+  writeStderr(`error: ledgersync could not write its output to stdout (${stdoutLost.code ?? stdoutLost.message}). Fix: check where stdout goes (a full disk, a closed file)\n`);
+});
+// A defect of ledgersync, not of the records: exit 2 (kind system) with the message, not node's 1.
+process.on('uncaughtException', (error) => {
+  writeStderr(`error: ledgersync stopped on an unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(2);
+});
+
+function writeStderr(text: string): void {
+  try {
+    writeSync(2, text);
+  } catch {
+    // Nowhere left to say it.
+  }
 }
 
 const [{ asLedgersyncError }, { exitCodeFor }, { createLogger, redact }, { requestedLogFormat }, { buildProgram }, { installedConnectors }] = await Promise.all(

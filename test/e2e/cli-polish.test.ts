@@ -3,7 +3,7 @@
  * name the valid choices (exit 2), and a repeatable --stream that never takes the pipeline.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeChargebee, type FakeChargebee } from '../fakes/chargebee/index.js';
@@ -81,6 +81,26 @@ describe.skipIf(!built)('the CLI', () => {
     expect(code).toBe(0);
   });
 
+  /** The CLI with stdout or stderr on /dev/full (a full disk): its exit code and what the other stream got. */
+  function withFull(args: string[], full: 'stdout' | 'stderr', env: Record<string, string | undefined> = { PATH: process.env['PATH'] }) {
+    const device = openSync('/dev/full', 'w');
+    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', full === 'stdout' ? device : 'pipe', full === 'stderr' ? device : 'pipe'] });
+    let other = '';
+    (full === 'stdout' ? child.stderr : child.stdout)!.on('data', (d: Buffer) => (other += d.toString()));
+    return new Promise<{ code: number | null; other: string }>((resolve) =>
+      child.on('exit', (code) => {
+        closeSync(device);
+        resolve({ code, other });
+      }),
+    );
+  }
+
+  it('output that cannot be written is exit 2 saying so, never 1 ("records failed") with a stack trace', async () => {
+    const { code, other } = await withFull(['validate', JSONL_PIPELINE, '--format', 'json'], 'stdout');
+    expect(code).toBe(2);
+    expect(other).toMatch(/^error: ledgersync could not write its output to stdout \(ENOSPC\)/m);
+  });
+
   describe('against the fake Chargebee', () => {
     let fake: FakeChargebee;
     let work: ReturnType<typeof tempDir>;
@@ -91,6 +111,15 @@ describe.skipIf(!built)('the CLI', () => {
     afterEach(async () => {
       await fake.close();
       work.cleanup();
+    });
+
+    it('a log that cannot be written (stderr on a full disk) does not stop the run: exit 0 and its summary', async () => {
+      const env = { ...chargebeeEnv(fake, join(work.dir, 'out')), LEDGERSYNC_STATE: join(work.dir, 'state.db') };
+      const { code, other } = await withFull(['run', JSONL_PIPELINE], 'stderr', env);
+      expect(code).toBe(0);
+      expect(other).toMatch(/^success \(run \S+\), exit 0$/m);
+      const status = await cli(['status', JSONL_PIPELINE, '--json'], env);
+      expect(JSON.parse(status.stdout).runs[0]).toMatchObject({ status: 'success' });
     });
 
     it('--stream before the pipeline keeps the pipeline; repeated or comma-separated names all count', async () => {
