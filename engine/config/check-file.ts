@@ -6,18 +6,20 @@
 import type { ConfigProblem } from '../errors.js';
 import { isCasesFileName, loadCasesFile, pipelineOfCasesFile, type CasesContext } from './cases.js';
 import { expressionReports, type ExpressionReport } from './expression-report.js';
-import { loadPipeline } from './load.js';
+import { loadPipeline, type DeclaredName } from './load.js';
 
 /** What checking one file found: its problems, and how its expressions run (`validate --explain`). */
 export interface FileCheck {
   problems: ConfigProblem[];
   expressions: ExpressionReport[];
+  /** A pipeline file's `name:`, which scopes its state (validate refuses two files of one name). */
+  name?: DeclaredName;
 }
 
 export async function checkFile(file: string, env: Readonly<Record<string, string | undefined>>, connectorsDir: string): Promise<FileCheck> {
   if (isCasesFileName(file)) return { problems: loadCasesFile(file, await casesContext(file, env, connectorsDir)).problems, expressions: [] };
   const loaded = await loadPipeline(file, { env, mode: 'validate', connectorsDir });
-  return { problems: loaded.problems, expressions: loaded.plan ? expressionReports(loaded.plan) : [] };
+  return { problems: loaded.problems, expressions: loaded.plan ? expressionReports(loaded.plan) : [], ...(loaded.name ? { name: loaded.name } : {}) };
 }
 
 /** The streams, options and lookup tables a cases file may name: those of the pipeline beside it, when it loads. */

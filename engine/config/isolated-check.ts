@@ -49,17 +49,17 @@ export class IsolatedChecker {
     const id = this.nextId++;
     const timeoutMs = this.options.timeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
     return new Promise<FileCheck>((resolve) => {
-      const done = (problems: ConfigProblem[], restart: boolean, expressions: ExpressionReport[] = []) => {
+      const done = (problems: ConfigProblem[], restart: boolean, checked: Omit<FileCheck, 'problems'> = { expressions: [] }) => {
         clearTimeout(timer);
         worker.off('message', onMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);
         if (restart) this.discard(worker);
-        resolve({ problems, expressions });
+        resolve({ ...checked, problems });
       };
       const onMessage = (reply: CheckReply) => {
         if (!('id' in reply) || reply.id !== id) return;
-        if ('problems' in reply) done(reply.problems, false, reply.expressions);
+        if ('problems' in reply) done(reply.problems, false, { expressions: reply.expressions, ...(reply.name ? { name: reply.name } : {}) });
         else done([failure(file, 'internal_error', `checking this file failed inside ledgersync (${reply.failure}); please report it`)], false);
       };
       const onError = (error: Error & { code?: string }) => done([this.crash(file, error)], true);

@@ -50,6 +50,15 @@ export interface LoadResult {
   /** Present when there is no error (warnings allowed). */
   plan?: Plan;
   problems: ConfigProblem[];
+  /** The pipeline's `name` and where it is written, whenever the file declares one (errors or not). */
+  name?: DeclaredName;
+}
+
+/** A pipeline's `name:` (what scopes its state) and its position in the file. */
+export interface DeclaredName {
+  value: string;
+  line: number;
+  column: number;
 }
 
 type Role = 'source' | 'sink';
@@ -73,6 +82,7 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
     return { problems: sortProblems(problems, file) };
   }
   const root = tree.value;
+  const name = typeof root['name'] === 'string' ? { value: root['name'], ...tree.valuePosition('/name') } : undefined;
   const report = (pointer: string, at: 'key' | 'value', code: string, message: string, severity: ConfigProblem['severity'] = 'error') =>
     problems.push({ code, file, path: pointer, ...(at === 'key' ? tree.keyPosition(pointer) : tree.valuePosition(pointer)), message, severity });
 
@@ -98,7 +108,7 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
   const optionReferences = checkReferenceKinds(root, connectors.sink?.descriptor, report);
   const errors = problems.filter((p) => p.severity === 'error');
   const sorted = sortProblems(problems, file);
-  if (errors.length > 0 || !connectors.source?.descriptor || !connectors.sink?.descriptor || !streams) return { problems: sorted };
+  if (errors.length > 0 || !connectors.source?.descriptor || !connectors.sink?.descriptor || !streams) return { problems: sorted, ...(name ? { name } : {}) };
 
   const plan: Plan = {
     file: resolve(file),
@@ -119,7 +129,7 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
     limits,
     extensions: extensionsOf(root),
   };
-  return { plan: deepFreeze(plan), problems: sorted };
+  return { plan: deepFreeze(plan), problems: sorted, ...(name ? { name } : {}) };
 }
 
 /** LEDGERSYNC_JSONATA=interpreter turns the compiler off: a switch an operator can flip without a release. */

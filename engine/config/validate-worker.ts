@@ -9,19 +9,20 @@ import { ownSchemaValidator } from './ajv.js';
 import { listConnectors, loadConnector } from './descriptors.js';
 import { checkFile } from './check-file.js';
 import type { ExpressionReport } from './expression-report.js';
+import type { DeclaredName } from './load.js';
 
 export interface CheckRequest {
   id: number;
   file: string;
 }
 
-export type CheckReply = { id: number; problems: ConfigProblem[]; expressions: ExpressionReport[] } | { id: number; failure: string } | { ready: true };
+export type CheckReply = { id: number; problems: ConfigProblem[]; expressions: ExpressionReport[]; name?: DeclaredName } | { id: number; failure: string } | { ready: true };
 
 const { env, connectorsDir } = workerData as { env: Record<string, string | undefined>; connectorsDir: string };
 
 parentPort?.on('message', (request: CheckRequest) => {
   checkFile(request.file, env, connectorsDir).then(
-    (result) => parentPort?.postMessage({ id: request.id, problems: result.problems, expressions: result.expressions } satisfies CheckReply),
+    (result) => parentPort?.postMessage({ id: request.id, ...result } satisfies CheckReply),
     (error: unknown) => parentPort?.postMessage({ id: request.id, failure: error instanceof Error ? error.message : String(error) } satisfies CheckReply),
   );
 });

@@ -10,6 +10,7 @@ import { formatProblem, type ConfigProblem } from '../errors.js';
 import { redact } from '../log.js';
 import { checkFile, type FileCheck } from './check-file.js';
 import type { ExpressionReport } from './expression-report.js';
+import type { DeclaredName } from './load.js';
 import { expandGlob, hasGlob, isExclusion } from './glob.js';
 import { DEFAULT_CHECK_TIMEOUT_MS, IsolatedChecker, type IsolationOptions } from './isolated-check.js';
 
@@ -77,6 +78,8 @@ export async function validateFiles(patterns: readonly string[], options: Valida
   const { files, problems } = filesOf(patterns, cwd);
   const expressions: ExpressionReport[] = [];
   const isolated = options.isolate ? new IsolatedChecker({ ...options.isolate, env, connectorsDir: options.connectorsDir }) : undefined;
+  /** The first file checked that declares each pipeline name. */
+  const named = new Map<string, { file: string; line: number }>();
   try {
     for (const file of files) {
       const path = isAbsolute(file) || cwd === process.cwd() ? file : resolve(cwd, file);
@@ -86,6 +89,10 @@ export async function validateFiles(patterns: readonly string[], options: Valida
         if (!problems.some((q) => q.file === p.file && q.line === p.line && q.column === p.column && q.message === p.message)) problems.push(p);
       }
       expressions.push(...found.expressions);
+      if (!found.name) continue;
+      const first = named.get(found.name.value);
+      if (!first) named.set(found.name.value, { file, line: found.name.line });
+      else problems.push(sameName(file, found.name, first));
     }
   } finally {
     await isolated?.close();
@@ -118,6 +125,19 @@ function exists(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** A copied pipeline that kept its `name:` would share the other's state: its cursors, ledger and lock. */
+function sameName(file: string, name: DeclaredName, first: { file: string; line: number }): ConfigProblem {
+  return {
+    code: 'duplicate_pipeline_name',
+    file,
+    path: '/name',
+    line: name.line,
+    column: name.column,
+    message: `name '${name.value}' is already the name of ${first.file}:${first.line}: the two pipelines would share one state (cursors, ledger, run lock), so this one would start from the other's cursors and skip its own history; give each pipeline its own name`,
+    severity: 'error',
+  };
 }
 
 function atStart(file: string, code: string, message: string): ConfigProblem {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expandGlob } from '../../../engine/config/glob.js';
@@ -96,9 +96,11 @@ describe('validateFiles', () => {
 
   it('excludes !patterns from the globs, keeps files named outright, and says when exclusions leave a glob empty', async () => {
     const root = tree([]);
-    for (const file of ['a/one.yaml', 'a/two.yaml', 'a/drafts/three.yaml', 'b/four.yaml', 'c/[x] five.yaml']) {
+    const full = readFileSync('test/fixtures/pipelines/valid/full.yaml', 'utf8');
+    for (const [i, file] of ['a/one.yaml', 'a/two.yaml', 'a/drafts/three.yaml', 'b/four.yaml', 'c/[x] five.yaml'].entries()) {
       mkdirSync(join(root, file, '..'), { recursive: true });
-      copyFileSync('test/fixtures/pipelines/valid/full.yaml', join(root, file));
+      // Each its own pipeline name, as every customer's pipeline has.
+      writeFileSync(join(root, file), full.replace(/^name: .*$/m, `name: pipeline-${i}`));
     }
     const check = (patterns: string[]) => validateFiles(patterns, { env: {}, cwd: root, connectorsDir: join(process.cwd(), 'test/fixtures/connectors') });
 
@@ -115,6 +117,22 @@ describe('validateFiles', () => {
     expect(onlyExclusions.files).toEqual([]);
     expect(onlyExclusions.problems.map((p) => p.code)).toEqual(['no_match']);
     expect(onlyExclusions.problems[0]!.message).toMatch(/only exclusions were given/);
+  });
+
+  it("refuses a second file with a pipeline name already checked: a copied pipeline would share the other's state", async () => {
+    const root = tree([]);
+    for (const customer of ['acme', 'beta']) {
+      mkdirSync(join(root, 'pipelines', customer), { recursive: true });
+      copyFileSync('test/fixtures/pipelines/valid/full.yaml', join(root, 'pipelines', customer, `${customer}.yaml`));
+    }
+    const result = await validateFiles(['pipelines/**/*.yaml'], { env: {}, cwd: root, connectorsDir: join(process.cwd(), 'test/fixtures/connectors') });
+    const nameLine = readFileSync('test/fixtures/pipelines/valid/full.yaml', 'utf8').split('\n').findIndex((l) => l.startsWith('name:')) + 1;
+    expect(result.problems.map((p) => `${p.file}:${p.line}:${p.column} ${p.code} ${p.severity}`)).toEqual([
+      `pipelines/beta/beta.yaml:${nameLine}:7 duplicate_pipeline_name error`,
+    ]);
+    expect(result.problems[0]!.message).toBe(
+      `name 'full-example' is already the name of pipelines/acme/acme.yaml:${nameLine}: the two pipelines would share one state (cursors, ledger, run lock), so this one would start from the other's cursors and skip its own history; give each pipeline its own name`,
+    );
   });
 
   it('resolves patterns against cwd when given', async () => {
