@@ -143,9 +143,11 @@ class TreeWalk {
     const lineOf = (offset: number) => this.text.lastIndexOf('\n', offset - 1) + 1;
     // A line yaml also finds wrong for another reason (indented less than its siblings) is the one to
     // fix: the deeper line below it is then right, and yaml's own words are kept.
-    const otherwiseWrong = new Set(errors.filter((e) => !MISINDENTATION_CODES.has(e.code)).map((e) => lineOf(e.pos[0])));
+    // With a comment line between the two keys, yaml says BAD_INDENT at the comment instead.
+    const misindentation = (e: (typeof errors)[number]) => MISINDENTATION_CODES.has(e.code) || (e.code === 'BAD_INDENT' && isBlankOrComment(this.text, e.pos[0]));
+    const otherwiseWrong = new Set(errors.filter((e) => !misindentation(e)).map((e) => lineOf(e.pos[0])));
     for (const e of errors) {
-      const line = MISINDENTATION_CODES.has(e.code) && !otherwiseWrong.has(lineOf(e.pos[0])) ? overIndentedLine(this.text, e.pos[0]) : undefined;
+      const line = misindentation(e) && !otherwiseWrong.has(lineOf(e.pos[0])) ? overIndentedLine(this.text, e.pos[0]) : undefined;
       if (!line) {
         this.problemAt(e.pos[0], 'yaml_syntax', `YAML syntax error: ${e.message}`);
         continue;
@@ -563,8 +565,17 @@ const MISINDENTATION_CODES: ReadonlySet<string> = new Set(['BLOCK_AS_IMPLICIT_KE
  * The `key:` line after `offset` when it is indented deeper than the line holding `offset`: where a
  * person must fix what yaml reports at the end of the line above.
  */
+/** Whether the line holding `offset` is blank or only a comment. */
+function isBlankOrComment(text: string, offset: number): boolean {
+  const start = text.lastIndexOf('\n', offset - 1) + 1;
+  const end = text.indexOf('\n', start);
+  return /^\s*(#.*)?$/.test(text.slice(start, end < 0 ? undefined : end));
+}
+
 function overIndentedLine(text: string, offset: number): { offset: number; key: string; indent: number; above: number } | undefined {
-  const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  let lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+  // The key above is on the last line before any comment or blank lines yaml pointed at.
+  while (lineStart > 0 && isBlankOrComment(text, lineStart)) lineStart = text.lastIndexOf('\n', lineStart - 2) + 1;
   // The column of the key on the line above: after its indentation and any `- ` of a list item.
   const above = /^ *(?:- +)*/.exec(text.slice(lineStart))![0].length;
   let next = text.indexOf('\n', offset);
