@@ -61,22 +61,22 @@ export function decodeText(bytes: Uint8Array, path: string): TextRead {
     try {
       text = new TextDecoder('utf-8', { fatal: true }).decode(body);
     } catch {
+      // UTF-16 without its mark is rarely valid UTF-8 once it holds one character beyond ASCII (an
+      // arrow in a comment): its NUL bytes say what it is better than the first invalid byte does.
+      const nul = body.indexOf(0);
+      if (nul >= 0) return nulCharacter(path, lineColumnOfByte(body, nul));
       const at = firstInvalidUtf8(body);
       const { line, column } = lineColumnOfByte(body, at);
       return refuse('file_encoding', `${path} is not valid UTF-8 (byte 0x${(body[at] ?? 0).toString(16).padStart(2, '0')}); save it as UTF-8`, line, column);
     }
   }
   const nul = text.indexOf('\0');
-  if (nul >= 0) {
-    const { line, column } = lineColumnOfText(text, nul);
-    return refuse(
-      'file_encoding',
-      `${path} contains a NUL character: it is UTF-16 without a byte-order mark, or not a text file; save it as UTF-8`,
-      line,
-      column,
-    );
-  }
+  if (nul >= 0) return nulCharacter(path, lineColumnOfText(text, nul));
   return { ok: true, text };
+}
+
+function nulCharacter(path: string, at: { line: number; column: number }): TextRead {
+  return refuse('file_encoding', `${path} contains a NUL character: it is UTF-16 without a byte-order mark, or not a text file; save it as UTF-8`, at.line, at.column);
 }
 
 function refuse(code: string, message: string, line = 1, column = 1): TextRead {

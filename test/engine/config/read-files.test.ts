@@ -117,6 +117,14 @@ describe('encodings', () => {
     ]);
   });
 
+  it('says UTF-16 without a byte-order mark too when the file holds characters beyond ASCII (an arrow in a comment)', async () => {
+    const file = join(dir(), 'p.yaml');
+    writeFileSync(file, Buffer.from(`# Chargebee → JSONL\n${valid}`, 'utf16le'));
+    expect(await problemsOf(file)).toEqual([
+      [1, 2, 'file_encoding', `${file} contains a NUL character: it is UTF-16 without a byte-order mark, or not a text file; save it as UTF-8`],
+    ]);
+  });
+
   it('refuses bytes that are not UTF-8, at their line and column', async () => {
     const file = join(dir(), 'p.yaml');
     const lines = valid.split('\n');
