@@ -175,17 +175,9 @@ function report(state: StateStore, plan: Plan, options: StatusOptions): ExitCode
   out.write('\nrecent runs:\n');
   if (!runs.length) out.write('  (none)\n');
   for (const r of runs) {
-    const counts = r.counts as Record<string, { read: number; created: number; updated: number; failed: number }> | null;
-    const total = counts
-      ? Object.values(counts).reduce((a, c) => ({ read: a.read + c.read, written: a.written + c.created + c.updated, failed: a.failed + c.failed }), {
-          read: 0,
-          written: 0,
-          failed: 0,
-        })
-      : undefined;
     out.write(
       `  ${r.id}  ${iso(r.startedAt)}  ${r.status.padEnd(8)} exit ${r.exitCode ?? '-'}` +
-        (total ? `  read ${total.read}, written ${total.written}, failed ${total.failed}` : '') +
+        countsText(r.counts) +
         (r.error ? `  error: ${String((r.error as { message?: string }).message ?? '')}` : '') +
         '\n',
     );
@@ -232,4 +224,23 @@ export async function resetPipeline(options: StateCommandOptions & { stream?: st
     `pipeline ${name}: forgot ${reset.result} cursor(s)${stream ? ` of stream ${stream}` : ''}; the ledger is kept: the next run maps what it re-reads again and updates only the documents whose output changed, never creating one twice\n`,
   );
   return EXIT.ok;
+}
+
+type StreamCounts = { read: number; created: number; updated: number; failed: number };
+
+/** A run's counts for its line: a sync's totals over its streams, or what another command recorded (`reset`: the stream and rows removed). */
+function countsText(counts: Record<string, unknown> | null): string {
+  if (!counts) return '';
+  const streams = Object.values(counts);
+  if (streams.every((c): c is StreamCounts => typeof c === 'object' && c !== null && typeof (c as StreamCounts).read === 'number')) {
+    const total = streams.reduce((a, c) => ({ read: a.read + c.read, written: a.written + c.created + c.updated, failed: a.failed + c.failed }), {
+      read: 0,
+      written: 0,
+      failed: 0,
+    });
+    return `  read ${total.read}, written ${total.written}, failed ${total.failed}`;
+  }
+  return `  ${Object.entries(counts)
+    .map(([key, value]) => `${key} ${typeof value === 'object' ? JSON.stringify(value) : String(value)}`)
+    .join(', ')}`;
 }

@@ -140,6 +140,10 @@ describe.skipIf(!built)('ledgersync CLI', () => {
         checkpoints: Array<{ stream: string }>;
       };
       expect(statusJson.checkpoints.map((c) => c.stream)).not.toContain('invoices');
+      // The reset is in the recent runs with what it did, not a sync's totals of nothing.
+      const afterReset = await cli(['status', JSONL_PIPELINE, '--state', state], env);
+      expect(afterReset.stdout).toMatch(/reset\s+exit 0 {2}reset invoices, removed 1$/m);
+      expect(afterReset.stdout).not.toContain('NaN');
 
       const again = JSON.parse((await cli(['run', JSONL_PIPELINE, '--json', '--state', state], env)).stdout) as {
         streams: Record<string, Record<string, number>>;
