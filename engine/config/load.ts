@@ -315,6 +315,9 @@ function mappingLimits(root: Json): MappingLimits {
   };
 }
 
+/** The code of the warning for a lookup file whose path holds an unset `${VAR}` (validate mode): not read. */
+export const LOOKUP_FILE_UNREAD = 'lookup_file_unread';
+
 /** The tables under `lookups:`, those kept in a file (`file:`) read here, relative to the pipeline's folder. */
 async function lookupTables(root: Json, tree: YamlTree, dir: string, problems: ConfigProblem[], report: Report): Promise<Record<string, LookupTable>> {
   const tables: Record<string, LookupTable> = {};
@@ -326,7 +329,15 @@ async function lookupTables(root: Json, tree: YamlTree, dir: string, problems: C
     let lines: ReadonlyMap<string, number> = new Map(Object.keys(values).map((key) => [key, tree.keyPosition(`${base}/values${pointerOf([key])}`).line]));
     let file: string | undefined;
     // With `values` too the schema reports the table; reading the file would add nothing.
-    if (typeof table['file'] === 'string' && !('values' in table) && !tree.placeholders.has(`${base}/file`)) {
+    if (typeof table['file'] === 'string' && !('values' in table) && tree.placeholders.has(`${base}/file`)) {
+      report(
+        `${base}/file`,
+        'value',
+        LOOKUP_FILE_UNREAD,
+        `lookup table '${name}': its file names a variable that is not set here, so the file was not read nor checked (set the variable to check it; ledgersync test needs its rows)`,
+        'warning',
+      );
+    } else if (typeof table['file'] === 'string' && !('values' in table)) {
       file = resolve(dir, table['file']);
       const read = await readLookupFile({
         path: file,

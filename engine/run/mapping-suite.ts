@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { LedgersyncError, formatProblem, type ConfigProblem } from '../errors.js';
 import { EXIT } from '../exit-codes.js';
 import { isCasesFileName, loadCasesFile, type LocatedCase } from '../config/cases.js';
-import { loadPipeline } from '../config/load.js';
+import { LOOKUP_FILE_UNREAD, loadPipeline } from '../config/load.js';
 import type { Plan } from '../config/plan.js';
 import { junitXml, type JUnitCase, type JUnitSuite } from './junit.js';
 import { runMappingCase, type CaseOutput, type CaseResult } from './mapping-test.js';
@@ -71,6 +71,13 @@ export async function testMappings(options: MappingTestOptions): Promise<number>
   if (!loaded.plan) {
     if (format === 'junit') writeJunit(options, [invalidSuite(options.pipeline, 'pipeline', loaded.problems, new Date().toISOString())]);
     human.write(`the pipeline ${options.pipeline} is invalid: no case was run\n`);
+    return EXIT.config;
+  }
+  const unread = loaded.problems.filter((p) => p.code === LOOKUP_FILE_UNREAD);
+  if (unread.length) {
+    // An empty table would fail (or, with expect_error: lookup_missing, pass) cases for the wrong reason.
+    if (format === 'junit') writeJunit(options, [invalidSuite(options.pipeline, 'pipeline', unread, new Date().toISOString())]);
+    human.write(`a lookup file of ${options.pipeline} was not read, its path naming a variable that is not set: no case was run\n`);
     return EXIT.config;
   }
   const plan = loaded.plan;

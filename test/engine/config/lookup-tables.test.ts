@@ -9,6 +9,7 @@ import { join, relative } from 'node:path';
 import type { LedgersyncError } from '../../../engine/errors.js';
 import { displayPath } from '../../../engine/config/descriptors.js';
 import { loadPipeline } from '../../../engine/config/load.js';
+import { testMappings } from '../../../engine/run/mapping-suite.js';
 import { createBindings } from '../../../engine/transform/bindings.js';
 
 const connectorsDir = 'test/fixtures/connectors';
@@ -242,8 +243,29 @@ describe('the lookups block', () => {
     expect(error?.fix).toBe(`add a row for 'B' to ${join(dir, 'gl.csv')} (lookup table 'gl', ${file}:6) or give the table a default`);
   });
 
-  it('a file given by an unset variable is not read in validate mode', async () => {
+  it('a file given by an unset variable is not read in validate mode, and validate says so (a warning)', async () => {
     const { file } = pipeline('  gl:\n    file: ${GL_TABLE}');
-    expect((await load(file, 'validate')).problems).toEqual([]);
+    const { plan, problems } = await load(file, 'validate');
+    expect(problems.map((p) => [p.line, p.column, p.code, p.severity, p.message])).toEqual([
+      [
+        7,
+        11,
+        'lookup_file_unread',
+        'warning',
+        "lookup table 'gl': its file names a variable that is not set here, so the file was not read nor checked (set the variable to check it; ledgersync test needs its rows)",
+      ],
+    ]);
+    expect(plan?.lookups['gl']?.values).toEqual({});
+  });
+
+  it('ledgersync test refuses to run cases with such a table (exit 2), instead of running them with no rows', async () => {
+    const { file, dir } = pipeline('  gl:\n    file: ${GL_TABLE}', {
+      'pipeline.cases.yaml': 'cases:\n  - name: one\n    stream: customers\n    input: { id: c1 }\n    expect: { code: c1 }\n',
+    });
+    let out = '';
+    const sink = { write: (text: string) => (out += text) };
+    const code = await testMappings({ connectorsDir, pipeline: file, files: [join(dir, 'pipeline.cases.yaml')], env: {}, stdout: sink, stderr: sink });
+    expect(code).toBe(2);
+    expect(out).toContain('was not read, its path naming a variable that is not set: no case was run');
   });
 });
