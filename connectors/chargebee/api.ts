@@ -42,6 +42,12 @@ export function describeChargebeeError(site: string, response: HttpResponse, req
       fix: 'give the API key the access this pipeline needs (a read-only key cannot record payments)',
     });
   }
+  if (code === 'site_not_found') {
+    return new LedgersyncError('chargebee_site_not_found', 'config', `${where} does not exist (${code}): ${said}`, {
+      details,
+      fix: 'check CHARGEBEE_SITE (the <site> of <site>.chargebee.com; a test site ends in -test) or the base_url',
+    });
+  }
   if (code === 'configuration_incompatible') {
     return new LedgersyncError(
       'chargebee_catalog_mismatch',

@@ -5,6 +5,7 @@ export const chargebeeErrorCodes = {
   codes: {
     chargebee_auth_failed: { kind: 'auth', meaning: 'Chargebee rejected the API key (wrong site, a test key on a live site, revoked)' },
     chargebee_forbidden: { kind: 'auth', meaning: 'the API key lacks the access a request needs (a read-only key cannot record payments)' },
+    chargebee_site_not_found: { kind: 'config', meaning: 'no Chargebee site of that name (CHARGEBEE_SITE or base_url is wrong)' },
     chargebee_catalog_mismatch: { kind: 'config', meaning: "a stream reads a resource of the other Product Catalog version than the site's" },
     chargebee_no_transaction: {
       kind: 'transient',

@@ -129,7 +129,10 @@ export class ChargebeeSource implements Source {
       let next: string | undefined = listedNext;
       let rereads = 0;
       for (;;) {
-        const document = await this.retrieve(path, endpoint, { [pages.limit_param]: pages.limit, ...(next !== undefined ? { [pages.offset_param]: next } : {}) });
+        const document = await this.retrieve(path, endpoint, {
+          [pages.limit_param]: pages.limit,
+          ...(next !== undefined ? { [pages.offset_param]: next } : {}),
+        });
         if (!document) break;
         const window = document[pages.items_field];
         if (!Array.isArray(window)) {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
 import { listQuery, toSourceRecord } from '../../../connectors/chargebee/source.js';
+import { describeChargebeeError } from '../../../connectors/chargebee/api.js';
 import { resolveBaseUrl } from '../../../engine/connector/base-url.js';
 import type { ConnectorDescriptor } from '../../../engine/connector/descriptor.js';
 
@@ -60,6 +61,20 @@ describe('Chargebee list queries', () => {
   it('unwraps list entries and flags deleted records', () => {
     const r = toSourceRecord({ invoice: { id: 'inv_1', resource_version: 1700000000123, deleted: true } }, endpoint('invoices'), 'x');
     expect(r).toEqual({ id: 'inv_1', version: '1700000000123', deleted: true, data: { id: 'inv_1', resource_version: 1700000000123, deleted: true } });
+  });
+});
+
+describe('Chargebee errors', () => {
+  const answer = (status: number, body: unknown) => ({ status, headers: new Headers(), url: 'x', text: JSON.stringify(body), json: <T>() => body as T });
+  it('a site that does not exist (404 site_not_found) names the setting to check, as configuration (exit 2), not a record to correct', () => {
+    const error = describeChargebeeError(
+      'acme-tset',
+      answer(404, { message: 'Sorry, we could not find the site', type: 'invalid_request', api_error_code: 'site_not_found', http_status_code: 404 }),
+      { method: 'GET', path: '/configurations' },
+    );
+    expect([error.code, error.kind]).toEqual(['chargebee_site_not_found', 'config']);
+    expect(error.message).toBe("Chargebee site 'acme-tset' does not exist (site_not_found): Sorry, we could not find the site");
+    expect(error.fix).toMatch(/^check CHARGEBEE_SITE/);
   });
 });
 
