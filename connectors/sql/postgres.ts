@@ -105,6 +105,8 @@ export class PostgresDatabase implements SqlDatabase {
   constructor(
     private readonly url: string,
     private readonly schema: string,
+    /** A reader (`ledgersync report`): it writes nothing, so no failure of it rolled a batch back. */
+    private readonly readOnly = false,
   ) {
     this.description = `${describeUrl(url)} (schema ${schema})`;
     registerSecret(url);
@@ -152,15 +154,16 @@ export class PostgresDatabase implements SqlDatabase {
         details: { code },
       });
     }
+    const rolledBack = this.readOnly ? '' : 'the batch was rolled back';
     if (!code || /^(08|57P|53)/.test(code) || /^E[A-Z]+$/.test(code)) {
       return new LedgersyncError('sql_connection_failed', 'transient', `cannot reach PostgreSQL at ${where} while ${doing}: ${e.message}`, {
-        fix: 'check that the server is up and reachable from this host (host, port, firewall, sslmode); the batch was rolled back',
+        fix: `check that the server is up and reachable from this host (host, port, firewall, sslmode)${rolledBack ? `; ${rolledBack}` : ''}`,
         details: { code },
         cause: error,
       });
     }
     return new LedgersyncError('sql_database_failed', 'system', `PostgreSQL at ${where} failed while ${doing}: ${e.message}`, {
-      fix: 'the batch was rolled back; correct the cause named by PostgreSQL and run again',
+      fix: `${rolledBack ? `${rolledBack}; ` : ''}correct the cause named by PostgreSQL and run again`,
       details: { code },
       cause: error,
     });

@@ -41,7 +41,7 @@ export function databaseFor(input: ConnectorFactoryInput, options: { readOnly?: 
         fix: 'set the variable behind sink.url to postgres://user:password@host:5432/database, or use path: for a SQLite file',
       });
     }
-    return new PostgresDatabase(url, schema ?? 'public');
+    return new PostgresDatabase(url, schema ?? 'public', options.readOnly);
   }
   if (schema !== undefined) {
     throw new LedgersyncError('sql_schema_without_postgres', 'config', 'sink.schema is a PostgreSQL setting, but the sink writes a SQLite file', {

@@ -253,46 +253,70 @@ function billedLine(row: Row): BilledLine {
   }) as BilledLine;
 }
 
+/**
+ * `convert` over a table's rows, a value it cannot read named with its row: in a database of 100,000
+ * subscriptions, "subscriptions.updated_at holds …" alone does not say which to look at.
+ */
+function ofRow<T>(table: string, key: readonly string[], convert: (row: Row) => T): (row: Row) => T {
+  return (row) => {
+    try {
+      return convert(row);
+    } catch (error) {
+      if (!(error instanceof LedgersyncError) || error.code !== 'invalid_metrics_row') throw error;
+      const keyValues = Object.fromEntries(key.map((column) => [column, row[column] ?? null]));
+      const which = key.map((column) => `${column} ${JSON.stringify(String(row[column] ?? ''))}`).join(', ');
+      throw new LedgersyncError('invalid_metrics_row', 'config', `${error.message} (the ${table} row with ${which})`, {
+        ...(error.fix ? { fix: error.fix } : {}),
+        details: { ...error.details, row: keyValues },
+      });
+    }
+  };
+}
+
 export function metricsSourceFromRows(tables: MetricsRows): MetricsSource {
   const itemsBySubscription = groupBy(tables.subscription_items, 'subscription_id');
   const couponsBySubscription = groupBy(tables.subscription_coupons, 'subscription_id');
 
-  const subscriptions: SubscriptionRecord[] = tables.subscriptions.map((row) => {
-    const t = 'subscriptions';
-    const id = requiredText(t, 'id', row['id']);
-    const version = integer(t, 'resource_version', row['resource_version']);
-    const items = current(itemsBySubscription.get(id), version, 'subscription_items').map((r) => itemState('subscription_items', r));
-    const coupons = inListOrder(current(couponsBySubscription.get(id), version, 'subscription_coupons')).map((r) => appliedCoupon('subscription_coupons', r));
-    return defined({
-      id,
-      customerId: requiredText(t, 'customer_id', row['customer_id']),
-      updatedAt: instant(t, 'updated_at', row['updated_at']),
-      deletedAt: instant(t, 'deleted_at', row['deleted_at']),
-      state: stateOf(t, row, items, coupons),
-    }) as SubscriptionRecord;
-  });
+  const subscriptions: SubscriptionRecord[] = tables.subscriptions.map(
+    ofRow('subscriptions', ['id'], (row) => {
+      const t = 'subscriptions';
+      const id = requiredText(t, 'id', row['id']);
+      const version = integer(t, 'resource_version', row['resource_version']);
+      const items = current(itemsBySubscription.get(id), version, 'subscription_items').map((r) => itemState('subscription_items', r));
+      const coupons = inListOrder(current(couponsBySubscription.get(id), version, 'subscription_coupons')).map((r) => appliedCoupon('subscription_coupons', r));
+      return defined({
+        id,
+        customerId: requiredText(t, 'customer_id', row['customer_id']),
+        updatedAt: instant(t, 'updated_at', row['updated_at']),
+        deletedAt: instant(t, 'deleted_at', row['deleted_at']),
+        state: stateOf(t, row, items, coupons),
+      }) as SubscriptionRecord;
+    }),
+  );
 
-  const snapshots: SubscriptionSnapshot[] = tables.subscription_snapshots.map((row) => {
-    const t = 'subscription_snapshots';
-    const items = jsonArray(t, 'items', row['items']).map((entry) => itemState(`${t}.items`, entry));
-    const coupons = jsonArray(t, 'coupons', row['coupons']).map((entry) => appliedCoupon(`${t}.coupons`, entry));
-    return defined({
-      eventId: requiredText(t, 'event_id', row['event_id']),
-      subscriptionId: requiredText(t, 'subscription_id', row['subscription_id']),
-      customerId: requiredText(t, 'customer_id', row['customer_id']),
-      occurredAt: instant(t, 'occurred_at', row['occurred_at']) ?? 0,
-      resourceVersion: integer(t, 'resource_version', row['resource_version']),
-      deleted: boolean(t, 'subscription_deleted', row['subscription_deleted']),
-      state: stateOf(t, row, items, coupons),
-    }) as SubscriptionSnapshot;
-  });
+  const snapshots: SubscriptionSnapshot[] = tables.subscription_snapshots.map(
+    ofRow('subscription_snapshots', ['event_id'], (row) => {
+      const t = 'subscription_snapshots';
+      const items = jsonArray(t, 'items', row['items']).map((entry) => itemState(`${t}.items`, entry));
+      const coupons = jsonArray(t, 'coupons', row['coupons']).map((entry) => appliedCoupon(`${t}.coupons`, entry));
+      return defined({
+        eventId: requiredText(t, 'event_id', row['event_id']),
+        subscriptionId: requiredText(t, 'subscription_id', row['subscription_id']),
+        customerId: requiredText(t, 'customer_id', row['customer_id']),
+        occurredAt: instant(t, 'occurred_at', row['occurred_at']) ?? 0,
+        resourceVersion: integer(t, 'resource_version', row['resource_version']),
+        deleted: boolean(t, 'subscription_deleted', row['subscription_deleted']),
+        state: stateOf(t, row, items, coupons),
+      }) as SubscriptionSnapshot;
+    }),
+  );
 
   return {
     subscriptions,
     snapshots,
     // An archived or deleted price or coupon still explains the subscriptions that carried it.
-    itemPrices: tables.item_prices.map(itemPrice),
-    coupons: tables.coupons.map(coupon),
-    invoiceLines: tables.invoice_lines.filter((row) => row['invoice_status'] !== 'voided').map(billedLine),
+    itemPrices: tables.item_prices.map(ofRow('item_prices', ['id'], itemPrice)),
+    coupons: tables.coupons.map(ofRow('coupons', ['id'], coupon)),
+    invoiceLines: tables.invoice_lines.filter((row) => row['invoice_status'] !== 'voided').map(ofRow('invoice_lines', ['invoice_id', 'id'], billedLine)),
   };
 }

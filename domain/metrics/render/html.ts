@@ -147,7 +147,7 @@ ${mrrTable}
 <p class="note">Logo churn: customers lost ÷ customers at the previous month end. Gross revenue churn: (churn + contraction) ÷ MRR at the previous month end; net revenue churn also nets expansion.</p>
 ${churnTable}
 </section>
-<footer>MRR: active subscriptions' item prices × quantities normalised to a month, less permanent (forever) coupons; temporary discounts are shown apart. Amounts are exact to the cent of ${e(currency)}; movements sum to each month's change.</footer>
+<footer>MRR: active subscriptions' item prices × quantities normalised to a month, less permanent (forever) coupons; temporary discounts are shown apart. Amounts are exact to the minor unit of ${e(currency)}; movements sum to each month's change.</footer>
 </main>
 </body>
 </html>

@@ -178,3 +178,14 @@ describe('reading a SQLite file that does not exist', () => {
     expect(existsSync(join(work.dir, 'never'))).toBe(false);
   });
 });
+
+describe('a PostgreSQL server that does not answer a reader', () => {
+  it('is a connection error whose fix names no batch: a reader writes nothing', async () => {
+    const reader = databaseFor(sinkInput({ url: 'postgres://reader:secret@127.0.0.1:1/metrics' }, plans), { readOnly: true });
+    const error = await failureOf(reader.open());
+    await reader.close();
+    expect(error).toMatchObject({ code: 'sql_connection_failed' });
+    expect(error.fix).toMatch(/^check that the server is up and reachable/);
+    expect(error.fix).not.toMatch(/batch/);
+  });
+});

@@ -158,3 +158,24 @@ describe('the metrics tables', () => {
     expect(() => metricsSourceFromRows(rows as unknown as MetricsRows)).toThrow('subscriptions.started_at holds "last tuesday", not a timestamp');
   });
 });
+
+describe('a value the report cannot read', () => {
+  it('names its table, column and value, and the row it is in', () => {
+    const tables = {
+      ...Object.fromEntries(REPORT_INPUT_TABLES.map((name) => [name, []])),
+      subscriptions: [{ id: 'sub_42', customer_id: 'cus_1', status: 'active', currency_code: 'USD', updated_at: 'yesterday' }],
+    } as unknown as MetricsRows;
+    let thrown: unknown;
+    try {
+      metricsSourceFromRows(tables);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toMatchObject({
+      code: 'invalid_metrics_row',
+      kind: 'config',
+      message: 'subscriptions.updated_at holds "yesterday", not a timestamp (the subscriptions row with id "sub_42")',
+      details: { table: 'subscriptions', column: 'updated_at', row: { id: 'sub_42' } },
+    });
+  });
+});
