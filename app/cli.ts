@@ -18,7 +18,9 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
 process.on('exit', () => {
   if (!stdoutLost || (process.exitCode !== undefined && process.exitCode !== 0)) return;
   process.exitCode = 2;
-  writeStderr(`error: ledgersync could not write its output to stdout (${stdoutLost.code ?? stdoutLost.message}). Fix: check where stdout goes (a full disk, a closed file)\n`);
+  writeStderr(
+    `error: ledgersync could not write its output to stdout (${stdoutLost.code ?? stdoutLost.message}). Fix: check where stdout goes (a full disk, a closed file)\n`,
+  );
 });
 // A defect of ledgersync, not of the records: exit 2 (kind system) with the message, not node's 1.
 process.on('uncaughtException', (error) => {

@@ -11,7 +11,6 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { LedgersyncError, type ConfigProblem } from '../errors.js';
 import type { FileCheck } from './check-file.js';
-import type { ExpressionReport } from './expression-report.js';
 import type { CheckReply, CheckRequest } from './validate-worker.js';
 
 export interface IsolationOptions {

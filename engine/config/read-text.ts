@@ -76,7 +76,12 @@ export function decodeText(bytes: Uint8Array, path: string): TextRead {
 }
 
 function nulCharacter(path: string, at: { line: number; column: number }): TextRead {
-  return refuse('file_encoding', `${path} contains a NUL character: it is UTF-16 without a byte-order mark, or not a text file; save it as UTF-8`, at.line, at.column);
+  return refuse(
+    'file_encoding',
+    `${path} contains a NUL character: it is UTF-16 without a byte-order mark, or not a text file; save it as UTF-8`,
+    at.line,
+    at.column,
+  );
 }
 
 function refuse(code: string, message: string, line = 1, column = 1): TextRead {

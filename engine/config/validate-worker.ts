@@ -16,7 +16,10 @@ export interface CheckRequest {
   file: string;
 }
 
-export type CheckReply = { id: number; problems: ConfigProblem[]; expressions: ExpressionReport[]; name?: DeclaredName } | { id: number; failure: string } | { ready: true };
+export type CheckReply =
+  | { id: number; problems: ConfigProblem[]; expressions: ExpressionReport[]; name?: DeclaredName }
+  | { id: number; failure: string }
+  | { ready: true };
 
 const { env, connectorsDir } = workerData as { env: Record<string, string | undefined>; connectorsDir: string };
 

@@ -144,7 +144,8 @@ class TreeWalk {
     // A line yaml also finds wrong for another reason (indented less than its siblings) is the one to
     // fix: the deeper line below it is then right, and yaml's own words are kept.
     // With a comment line between the two keys, yaml says BAD_INDENT at the comment instead.
-    const misindentation = (e: (typeof errors)[number]) => MISINDENTATION_CODES.has(e.code) || (e.code === 'BAD_INDENT' && isBlankOrComment(this.text, e.pos[0]));
+    const misindentation = (e: (typeof errors)[number]) =>
+      MISINDENTATION_CODES.has(e.code) || (e.code === 'BAD_INDENT' && isBlankOrComment(this.text, e.pos[0]));
     const otherwiseWrong = new Set(errors.filter((e) => !misindentation(e)).map((e) => lineOf(e.pos[0])));
     for (const e of errors) {
       const line = misindentation(e) && !otherwiseWrong.has(lineOf(e.pos[0])) ? overIndentedLine(this.text, e.pos[0]) : undefined;

@@ -84,7 +84,11 @@ describe.skipIf(!built)('the CLI', () => {
   /** The CLI with stdout or stderr on /dev/full (a full disk): its exit code and what the other stream got. */
   function withFull(args: string[], full: 'stdout' | 'stderr', env: Record<string, string | undefined> = { PATH: process.env['PATH'] }) {
     const device = openSync('/dev/full', 'w');
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', full === 'stdout' ? device : 'pipe', full === 'stderr' ? device : 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      cwd: ROOT,
+      env,
+      stdio: ['ignore', full === 'stdout' ? device : 'pipe', full === 'stderr' ? device : 'pipe'],
+    });
     let other = '';
     (full === 'stdout' ? child.stderr : child.stdout)!.on('data', (d: Buffer) => (other += d.toString()));
     return new Promise<{ code: number | null; other: string }>((resolve) =>

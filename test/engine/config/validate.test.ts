@@ -126,7 +126,10 @@ describe('validateFiles', () => {
       copyFileSync('test/fixtures/pipelines/valid/full.yaml', join(root, 'pipelines', customer, `${customer}.yaml`));
     }
     const result = await validateFiles(['pipelines/**/*.yaml'], { env: {}, cwd: root, connectorsDir: join(process.cwd(), 'test/fixtures/connectors') });
-    const nameLine = readFileSync('test/fixtures/pipelines/valid/full.yaml', 'utf8').split('\n').findIndex((l) => l.startsWith('name:')) + 1;
+    const nameLine =
+      readFileSync('test/fixtures/pipelines/valid/full.yaml', 'utf8')
+        .split('\n')
+        .findIndex((l) => l.startsWith('name:')) + 1;
     expect(result.problems.map((p) => `${p.file}:${p.line}:${p.column} ${p.code} ${p.severity}`)).toEqual([
       `pipelines/beta/beta.yaml:${nameLine}:7 duplicate_pipeline_name error`,
     ]);

@@ -104,7 +104,9 @@ describe.each(backends.all)('state store on %s', (backend) => {
     const location = backend.location();
     const store = StateStore.open(location);
     const now = Math.floor(Date.now() / 1000);
-    store.driver.prepare("INSERT INTO runs (id, pipeline, started_at, status, pid, hostname) VALUES ('before', 'p', 1, 'running', ?, ?)").run(process.pid, hostname());
+    store.driver
+      .prepare("INSERT INTO runs (id, pipeline, started_at, status, pid, hostname) VALUES ('before', 'p', 1, 'running', ?, ?)")
+      .run(process.pid, hostname());
     store.driver
       .prepare('INSERT INTO locks (pipeline, run_id, pid, hostname, acquired_at, expires_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .run('p', 'before', process.pid, hostname(), now - 5, now + 55, now - 5);
