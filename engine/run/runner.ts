@@ -125,6 +125,12 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     try {
       locked = await withRunLock(options.statePath, plan.name, async ({ state, runId, tookOver }) => {
         if (tookOver) (options.log ?? createLogger()).warn(tookOverMessage(plan.name, tookOver));
+        // Said, because a scheduler that runs from another folder gets a new state file and a full first sync.
+        if (state.recentRuns(plan.name, 2).length === 1) {
+          (options.log ?? createLogger()).info(
+            `first run of ${plan.name} with the state at ${state.path}: no cursor, no ledger yet, every record is read as new (if this pipeline ran before, its state is elsewhere: --state or LEDGERSYNC_STATE)`,
+          );
+        }
         // Lost (taken over, or unrenewable past its length): every request in flight or being retried stops now.
         state.whenLeaseLost(plan.name, () => controller.abort(leaseLostError(plan.name, runId)));
         const summary = await syncStreams({ options, env, plan, selected, state, runId, signal: controller.signal });

@@ -55,6 +55,18 @@ function expectEveryRecordOnce(): void {
 }
 
 describe('Chargebee → JSONL end to end', () => {
+  it('says when a run starts with no state for its pipeline (a scheduler in another folder gets a new file), and only then', async () => {
+    const lines: string[] = [];
+    const log = createLogger({ write: (line) => lines.push(line) });
+    await run({ log });
+    expect(lines.filter((l) => l.includes('first run of'))).toEqual([
+      `[ledgersync] first run of chargebee-to-jsonl with the state at ${state()}: no cursor, no ledger yet, every record is read as new (if this pipeline ran before, its state is elsewhere: --state or LEDGERSYNC_STATE)`,
+    ]);
+    lines.length = 0;
+    await run({ log });
+    expect(lines.filter((l) => l.includes('first run of'))).toEqual([]);
+  });
+
   it('a full sync writes every record once, flags deleted ones, and an idle re-run writes nothing', async () => {
     const first = await run();
     expect(first.status).toBe('success');
