@@ -9,6 +9,7 @@ import { LedgersyncError, asLedgersyncError } from '../errors.js';
 import type { Plan } from '../config/plan.js';
 import { loadCasesFile, type MappingCase } from '../config/cases.js';
 import { formatProblem } from '../errors.js';
+import { didYouMean } from '../config/suggest.js';
 import { pointerOf } from '../config/yaml-tree.js';
 import { createBindings } from '../transform/bindings.js';
 import { mapRecord, type MappedRecord } from '../transform/mapper.js';
@@ -126,7 +127,7 @@ export async function runMappingCase(plan: Plan, c: MappingCase): Promise<CaseRe
     const output: CaseOutput = { kind: 'error', code: e.code, message: e.actionable };
     if (c.expect_error === undefined) mismatches.push({ pointer: '', message: `mapping failed: [${e.code}] ${e.actionable}` });
     else if (e.code !== c.expect_error && !e.message.includes(c.expect_error))
-      mismatches.push({ pointer: '/expect_error', message: `expected error ${c.expect_error}, got [${e.code}] ${e.message}` });
+      mismatches.push({ pointer: '/expect_error', message: `expected error ${c.expect_error}${didYouMean(c.expect_error, [e.code])}, got [${e.code}] ${e.message}` });
     return result(output);
   }
   const records = outcome.kind === 'mapped' ? outcome.records : [];

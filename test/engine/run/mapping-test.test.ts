@@ -101,6 +101,9 @@ ${invoice}
     expect((await run(`  - name: e\n${failing}\n    expect_error: unknown_currency\n`)).result.passed).toBe(true);
     const other = await run(`  - name: e\n${failing}\n    expect_error: lookup_missing\n`);
     expect(other.result.problems[0]).toMatch(/^expected error lookup_missing, got \[unknown_currency\] record t1: currency 'XAU'/);
+    // A misspelt code is pointed out, next to the one the record failed with.
+    const misspelt = await run(`  - name: e\n${failing}\n    expect_error: unknown_curency\n`);
+    expect(misspelt.result.problems[0]).toMatch(/^expected error unknown_curency \(did you mean 'unknown_currency'\?\), got \[unknown_currency\]/);
     const mapped = await run(`  - name: e\n    stream: customers\n    input: { id: c1 }\n    expect_error: lookup_missing\n`);
     expect(mapped.result.problems).toEqual(['expected error lookup_missing, but the record mapped']);
     const unexpected = await run(`  - name: e\n${failing}\n    expect: { amount: "5" }\n`);
