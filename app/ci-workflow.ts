@@ -68,6 +68,10 @@ jobs:
             echo "::error file=${WORKFLOW_PATH}::ledgersync $installed is installed but this workflow pins $LEDGERSYNC_VERSION: make LEDGERSYNC_VERSION and package-lock.json agree"
             exit 1
           fi
+          if [ ! -f node_modules/ledgersync/dist/app/cli.js ]; then
+            echo "::error file=${WORKFLOW_PATH}::ledgersync is installed without its build: a git URL is built by npm's prepare script, which --ignore-scripts skips; install it from a tarball kept in this repository (npm pack) or the registry"
+            exit 1
+          fi
       - name: Validate pipelines and mapping cases
         run: npx --no ledgersync validate ${shellQuote(`${dir}/**/*.{yaml,yml}`)}
       - name: Mapping tests

@@ -3,7 +3,7 @@
  * name the valid choices (exit 2), and a repeatable --stream that never takes the pipeline.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeChargebee, type FakeChargebee } from '../fakes/chargebee/index.js';
@@ -103,6 +103,23 @@ describe.skipIf(!built)('the CLI', () => {
     const { code, other } = await withFull(['validate', JSONL_PIPELINE, '--format', 'json'], 'stdout');
     expect(code).toBe(2);
     expect(other).toMatch(/^error: ledgersync could not write its output to stdout \(ENOSPC\)/m);
+  });
+
+  it('installed without its build (a git URL under --ignore-scripts) says so and how to install it, exit 2, no stack trace', async () => {
+    const work = tempDir();
+    try {
+      mkdirSync(join(work.dir, 'bin'));
+      copyFileSync(join(ROOT, 'bin/ledgersync.js'), join(work.dir, 'bin/ledgersync.js'));
+      const child = spawn(process.execPath, [join(work.dir, 'bin/ledgersync.js'), '--version'], { env: { PATH: process.env['PATH'] } });
+      let stderr = '';
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/^error: ledgersync is installed without its build \(dist\/ is missing\)\. Fix: install it from a tarball/);
+      expect(stderr).not.toMatch(/ERR_MODULE_NOT_FOUND|at /);
+    } finally {
+      work.cleanup();
+    }
   });
 
   describe('against the fake Chargebee', () => {
