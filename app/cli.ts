@@ -36,22 +36,23 @@ function writeStderr(text: string): void {
   }
 }
 
-const [{ asLedgersyncError }, { exitCodeFor }, { createLogger, redact }, { requestedLogFormat }, { buildProgram }, { installedConnectors }] = await Promise.all(
-  [
+const [{ asLedgersyncError, errorSummary }, { exitCodeFor }, { createLogger, redact }, { requestedLogFormat }, { buildProgram }, { installedConnectors }] =
+  await Promise.all([
     import('../engine/errors.js'),
     import('../engine/exit-codes.js'),
     import('../engine/log.js'),
     import('./logging.js'),
     import('./program.js'),
     import('./registry.js'),
-  ],
-);
+  ]);
 
 buildProgram(installedConnectors)
   .parseAsync(process.argv)
   .catch((error: unknown) => {
     const e = asLedgersyncError(error);
     process.exitCode = exitCodeFor({ error: e });
+    // A command asked for JSON says why it stopped in JSON too (a state it cannot open, say), not only on stderr.
+    if (process.argv.includes('--json')) process.stdout.write(JSON.stringify({ error: errorSummary(e) }) + '\n');
     if (requestedLogFormat(process.argv, process.env) === 'json') {
       createLogger({ json: true, write: (line) => process.stderr.write(line + '\n') }).error(e.message, {
         code: e.code,

@@ -6,7 +6,7 @@
  */
 import { noStateAt, printableLocation } from '../state/driver.js';
 import { redact } from '../log.js';
-import { LedgersyncError, errorSummary, formatProblem } from '../errors.js';
+import { ConfigError, LedgersyncError, errorSummary, formatProblem } from '../errors.js';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes.js';
 import { loadPipeline } from '../config/load.js';
 import type { Plan } from '../config/plan.js';
@@ -43,6 +43,7 @@ export async function showRecord(options: ShowOptions): Promise<ExitCode> {
   };
   const loaded = await loadPipeline(options.pipelinePath, { env: process.env, mode: 'validate', connectorsDir: options.connectors.descriptorsDir });
   if (!loaded.plan) {
+    if (json) return fail(new ConfigError(loaded.problems.filter((p) => p.severity === 'error')));
     for (const p of loaded.problems) out.write(formatProblem(p) + '\n');
     return EXIT.config;
   }

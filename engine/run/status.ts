@@ -1,5 +1,5 @@
 /** `ledgersync status` and `ledgersync reset`: read and trim a pipeline's state. */
-import { LedgersyncError, asLedgersyncError, errorSummary, formatProblem } from '../errors.js';
+import { ConfigError, LedgersyncError, asLedgersyncError, errorSummary, formatProblem } from '../errors.js';
 import { redact } from '../log.js';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes.js';
 import { loadPipeline } from '../config/load.js';
@@ -23,17 +23,21 @@ export interface StateCommandOptions {
   out: NodeJS.WritableStream;
 }
 
-export async function loadForState(options: StateCommandOptions): Promise<Plan | undefined> {
+/** The pipeline, or undefined once its problems are printed (`json`: one object, `{pipeline, error, problems}`, as `run --json` prints). */
+export async function loadForState(options: StateCommandOptions & { json?: boolean }): Promise<Plan | undefined> {
   const { plan, problems } = await loadPipeline(options.pipelinePath, {
     env: process.env,
     mode: 'validate',
     connectorsDir: options.connectors.descriptorsDir,
   });
-  if (!plan) {
+  if (plan) return plan;
+  if (options.json) {
+    const errors = problems.filter((p) => p.severity === 'error');
+    options.out.write(JSON.stringify({ pipeline: options.pipelinePath, error: errorSummary(new ConfigError(errors)), problems }) + '\n');
+  } else {
     for (const p of problems) options.out.write(formatProblem(p) + '\n');
-    return undefined;
   }
-  return plan;
+  return undefined;
 }
 
 /** What the pipeline's connectors say about their own state (periods waiting to post…). */
@@ -63,8 +67,8 @@ export function unknownStreamError(plan: Plan, stream: string | undefined): Ledg
   });
 }
 
-function reportError(out: NodeJS.WritableStream, error: LedgersyncError): ExitCode {
-  out.write(`error: ${error.actionable}\n`);
+function reportError(out: NodeJS.WritableStream, error: LedgersyncError, json: boolean, pipeline: string): ExitCode {
+  out.write(json ? JSON.stringify({ pipeline, error: errorSummary(error) }) + '\n' : `error: ${error.actionable}\n`);
   return exitCodeFor({ error });
 }
 
@@ -105,7 +109,7 @@ export async function showStatus(options: StatusOptions): Promise<ExitCode> {
   const plan = await loadForState(options);
   if (!plan) return EXIT.config;
   const unknown = unknownStreamError(plan, options.stream);
-  if (unknown) return reportError(out, unknown);
+  if (unknown) return reportError(out, unknown, json, plan.name);
   const name = plan.name;
   if (noStateAt(statePath)) {
     out.write(
@@ -206,7 +210,7 @@ export async function resetPipeline(options: StateCommandOptions & { stream?: st
   const plan = await loadForState(options);
   if (!plan) return EXIT.config;
   const unknown = unknownStreamError(plan, stream);
-  if (unknown) return reportError(out, unknown);
+  if (unknown) return reportError(out, unknown, false, plan.name);
   const name = plan.name;
   if (noStateAt(statePath)) {
     out.write(`pipeline ${name}: no state at ${printableLocation(statePath)}, nothing to reset\n`);

@@ -3,7 +3,7 @@
  * name the valid choices (exit 2), and a repeatable --stream that never takes the pipeline.
  */
 import { spawn } from 'node:child_process';
-import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeChargebee, type FakeChargebee } from '../fakes/chargebee/index.js';
@@ -163,6 +163,40 @@ describe.skipIf(!built)('the CLI', () => {
         expect(result.stdout, command).toBe(
           "error: pipeline chargebee-to-jsonl has no stream 'invoice' Fix: use one of: customers, invoices, credit_notes, transactions\n",
         );
+      }
+    });
+
+    it('--json answers in JSON on stdout whatever stops status, show and unlock: an unknown stream, an invalid pipeline, a damaged state', async () => {
+      const env = { ...chargebeeEnv(fake, join(work.dir, 'out')), LEDGERSYNC_STATE: join(work.dir, 'state.db') };
+      const unknown = await cli(['status', JSONL_PIPELINE, '--stream', 'invoice', '--json'], env);
+      expect([unknown.code, JSON.parse(unknown.stdout)]).toEqual([
+        2,
+        {
+          pipeline: 'chargebee-to-jsonl',
+          error: { code: 'unknown_stream', kind: 'config', message: "pipeline chargebee-to-jsonl has no stream 'invoice'", fix: expect.any(String) },
+        },
+      ]);
+      const broken = join(ROOT, 'test/fixtures/pipelines/broken/unknown-endpoint.yaml');
+      for (const args of [
+        ['status', broken],
+        ['unlock', broken],
+        ['show', broken, 'inv_1'],
+      ]) {
+        const invalid = await cli([...args, '--json'], env);
+        expect(invalid.code, args[0]).toBe(2);
+        expect(JSON.parse(invalid.stdout), args[0]).toMatchObject({
+          error: { code: 'invalid_configuration', message: expect.stringContaining("unknown endpoint 'invoice'") },
+        });
+      }
+      writeFileSync(join(work.dir, 'damaged.db'), 'not a database');
+      for (const args of [
+        ['show', JSONL_PIPELINE, 'inv_1'],
+        ['unlock', JSONL_PIPELINE],
+        ['status', JSONL_PIPELINE],
+      ]) {
+        const damaged = await cli([...args, '--json', '--state', join(work.dir, 'damaged.db')], env);
+        expect(damaged.code, args[0]).toBe(2);
+        expect(JSON.parse(damaged.stdout), args[0]).toMatchObject({ error: { code: 'state_corrupt', kind: 'config' } });
       }
     });
   });
