@@ -189,7 +189,7 @@ async function syncStreams(input: SyncInput): Promise<RunSummary> {
           ? input.signal.reason
           : new LedgersyncError('run_aborted', 'transient', 'the run was stopped before it finished; run it again to resume from the last checkpoint')
         : asLedgersyncError(stateFailure(state.path, error) ?? error);
-    log.error(fatal.actionable);
+    log.error(fatal.actionable, { code: fatal.code, kind: fatal.kind, ...(fatal.fix ? { fix: fatal.fix } : {}) });
   }
   const failedRecords = Object.values(counts).reduce((n, c) => n + c.failed, 0) + waiting.length;
   const status: RunStatus = fatal ? 'failed' : failedRecords ? 'partial' : 'success';

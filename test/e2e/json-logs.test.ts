@@ -102,6 +102,18 @@ describe.skipIf(!built)('JSON logs', () => {
     expect(logLines(reset.stderr).at(-1)).toMatchObject({ command: 'reset', exit_code: 2 });
   }, 60_000);
 
+  it('the error that stops a run is a line with its code, kind and fix as fields', async () => {
+    const env = { ...chargebeeEnv(fake, join(work.dir, 'out')), CHARGEBEE_API_KEY: 'wrong_key', LEDGERSYNC_STATE: join(work.dir, 'state.db') };
+    const run = await cli(['run', JSONL_PIPELINE, '--log-format', 'json'], env);
+    expect(run.code).toBe(3);
+    expect(logLines(run.stderr).find((l) => l['level'] === 'error')).toMatchObject({
+      scope: 'ledgersync:run',
+      code: 'chargebee_auth_failed',
+      kind: 'auth',
+      fix: expect.stringMatching(/^check CHARGEBEE_API_KEY/),
+    });
+  });
+
   it('parse line by line for post, a connector command, whose --json is snake_case too', async () => {
     const ledger = await startFakeDualEntry();
     try {
