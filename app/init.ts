@@ -181,11 +181,17 @@ function workflowFile(layout: CustomerLayout, version: string, force: boolean, c
   if (existsSync(workflow) && !force) {
     const text = readFileSync(workflow, 'utf8');
     const pinned = pinnedVersion(text);
+    // Edits by hand, never --force: it would rewrite the workflow for this folder alone (dropping the
+    // folders it checks now) and overwrite this customer's pipeline and cases files as well.
     const notes = [
-      ...(pinned !== undefined && pinned !== version ? [`it pins ledgersync ${pinned}, this is ${version}`] : []),
-      ...(text.includes(`'${pipelinesDir}/**'`) ? [] : [`it does not check ${pipelinesDir}/`]),
+      ...(pinned !== undefined && pinned !== version
+        ? [`it pins ledgersync ${pinned}, this is ${version}: set its LEDGERSYNC_VERSION when the repository moves to ${version}`]
+        : []),
+      ...(text.includes(`'${pipelinesDir}/**'`)
+        ? []
+        : [`it does not check ${pipelinesDir}/: add '${pipelinesDir}/**' to its paths and to its validate and test globs`]),
     ];
-    return { path: workflow, action: 'kept', note: notes.length ? `${notes.join(' and ')}: --force rewrites it` : 'already there (one per repository)' };
+    return { path: workflow, action: 'kept', note: notes.length ? notes.join('; ') : 'already there (one per repository)' };
   }
   return writeFile(workflow, ciWorkflow({ version, pipelinesDir }), `validate and test on every change, ledgersync ${version}`, cwd);
 }

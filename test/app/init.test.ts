@@ -135,7 +135,16 @@ describe('the CI workflow', () => {
     writeFileSync(join(repo, '.github/workflows/ledgersync.yml'), 'env:\n  LEDGERSYNC_VERSION: "0.0.1"\n# \'pipelines/**\'\n');
     const result = initCustomer({ customer: 'acme', target: 'jsonl', cwd: repo });
     expect(result.files[2]).toMatchObject({ action: 'kept' });
-    expect(result.files[2]!.note).toMatch(/^it pins ledgersync 0\.0\.1, this is \d+\.\d+\.\d+: --force rewrites it$/);
+    expect(result.files[2]!.note).toMatch(/^it pins ledgersync 0\.0\.1, this is (\d+\.\d+\.\d+): set its LEDGERSYNC_VERSION when the repository moves to \1$/);
+  });
+
+  it('says what to add to a workflow it keeps that does not check the new folder, and never advises --force, which would overwrite', () => {
+    initCustomer({ customer: 'acme', target: 'jsonl', cwd: repo });
+    const result = initCustomer({ customer: 'beta', target: 'jsonl', cwd: repo, dir: 'sub' });
+    const workflow = result.files.find((f) => f.path.endsWith('ledgersync.yml'))!;
+    expect(workflow).toMatchObject({ action: 'kept' });
+    expect(workflow.note).toBe("it does not check sub/pipelines/: add 'sub/pipelines/**' to its paths and to its validate and test globs");
+    expect(workflow.note).not.toContain('--force');
   });
 });
 
