@@ -5,7 +5,8 @@
  * JSONata expression compiled once. All problems are collected in one pass, each at its line and
  * column; a plan is returned only when there is no error.
  */
-import { dirname, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
 import type { ConnectionConfig } from '../connector/types.js';
 import type { ConnectorDescriptor } from '../connector/descriptor.js';
 import type { ConfigProblem } from '../errors.js';
@@ -17,6 +18,7 @@ import { DEFAULT_MAPPING_LIMITS, type MappingLimits } from '../transform/budget.
 import { brokenReferences, connectionReferenceRules } from './connection-references.js';
 import { deepFreeze } from './freeze.js';
 import { readLookupFile, type LookupFileFormat } from './lookup-files.js';
+import { missingFileHint } from './lookup-path.js';
 import type { LookupTable, Plan, SourcePosition } from './plan.js';
 import { humanPath, schemaProblems } from './schema-errors.js';
 import { didYouMean } from './suggest.js';
@@ -346,7 +348,18 @@ async function lookupTables(root: Json, tree: YamlTree, dir: string, problems: C
         ...(isColumns(table['value_column']) ? { valueColumn: table['value_column'] } : {}),
         ...(typeof table['delimiter'] === 'string' ? { delimiter: table['delimiter'] } : {}),
       });
-      if (read.fileIssue) report(`${base}/file`, 'value', read.fileIssue.code, `lookup table '${name}': ${read.fileIssue.message}`);
+      if (read.fileIssue) {
+        const hint = read.fileIssue.code === 'lookup_file_unreadable' && !existsSync(file) ? missingFileHint(table['file'], dir) : '';
+        report(`${base}/file`, 'value', read.fileIssue.code, `lookup table '${name}': ${read.fileIssue.message}${hint}`);
+      } else if (isAbsolute(table['file'])) {
+        report(
+          `${base}/file`,
+          'value',
+          'lookup_file_absolute',
+          `lookup table '${name}': ${table['file']} is an absolute path, which other machines (CI) will not have: give it relative to the pipeline's folder`,
+          'warning',
+        );
+      }
       problems.push(...read.problems);
       values = read.values ?? {};
       lines = read.lines ?? new Map();

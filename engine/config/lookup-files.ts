@@ -149,10 +149,16 @@ function readCsv(text: string, delimiter: string, wanted: Columns, table: TableB
     if (index.has(name)) table.problem('lookup_csv_header', header.line, header.columns[i] ?? 1, `column '${name}' appears twice in the header`);
     else index.set(name, i);
   });
+  // One column holding another separator: a spreadsheet saved with the locale's separator (Excel in
+  // much of Europe writes ';').
+  const otherSeparator = names.length === 1 ? [';', '\t', '|', ','].find((s) => s !== delimiter && names[0]!.includes(s)) : undefined;
+  const hint = otherSeparator
+    ? `; the file seems separated by ${otherSeparator === '\t' ? 'tabs' : `'${otherSeparator}'`}: set delimiter: ${JSON.stringify(otherSeparator)}`
+    : '';
   const column = (name: string): number | undefined => {
     const at = index.get(name);
     if (at === undefined) {
-      table.problem('lookup_csv_header', header.line, 1, `the header has no column '${name}' (columns: ${names.join(', ')})${didYouMean(name, names)}`);
+      table.problem('lookup_csv_header', header.line, 1, `the header has no column '${name}' (columns: ${names.join(', ')})${didYouMean(name, names)}${hint}`);
     }
     return at;
   };

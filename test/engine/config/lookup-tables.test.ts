@@ -3,12 +3,13 @@
  * rows validated in seconds, every bad row or duplicate key reported at its line.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import type { LedgersyncError } from '../../../engine/errors.js';
 import { displayPath } from '../../../engine/config/descriptors.js';
 import { loadPipeline } from '../../../engine/config/load.js';
+import { missingFileHint } from '../../../engine/config/lookup-path.js';
 import { testMappings } from '../../../engine/run/mapping-suite.js';
 import { createBindings } from '../../../engine/transform/bindings.js';
 
@@ -139,6 +140,15 @@ describe('CSV lookup files', () => {
     ]);
   });
 
+  it("names the delimiter of a file saved with another separator (Excel's ';' in much of Europe)", async () => {
+    const { file, dir } = pipeline('  gl:\n    file: gl.csv\n    key_column: sku\n    value_column: account', { 'gl.csv': 'sku;account\nA;4000\n' });
+    const { problems } = await load(file);
+    expect(problems.map((p) => [relative(dir, p.file), p.line, p.message])).toEqual([
+      ['gl.csv', 1, `the header has no column 'sku' (columns: sku;account); the file seems separated by ';': set delimiter: ";"`],
+      ['gl.csv', 1, `the header has no column 'account' (columns: sku;account); the file seems separated by ';': set delimiter: ";"`],
+    ]);
+  });
+
   it('reports text after a closing quote', async () => {
     const { file, dir } = pipeline('  gl:\n    file: gl.csv', { 'gl.csv': 'key,value\n"A"x,1\n' });
     expect(located((await load(file)).problems, dir)).toEqual([['gl.csv', 2, 4, 'lookup_csv_quote']]);
@@ -205,6 +215,26 @@ describe('the lookups block', () => {
     const { problems } = await load(file);
     expect(problems.map((p) => [p.file, p.line, p.column, p.code])).toEqual([[file, 8, 11, 'lookup_file_unreadable']]);
     expect(problems[0]?.message).toMatch(/^lookup table 'gl': cannot read .*tables\/gl\.csv: no such file$/);
+  });
+
+  it("names the file meant when a missing one differs by case or by '\\' (fine on a laptop, missing on Linux CI), or is relative to the working directory", async () => {
+    const { file, dir } = pipeline('  a:\n    file: Tables/GL.csv\n  b:\n    file: tables\\gl.csv', { 'tables/gl.csv': 'key,value\nA,1\n' });
+    const messages = (await load(file)).problems.map((p) => p.message);
+    expect(messages).toEqual([
+      expect.stringMatching(
+        /^lookup table 'a': cannot read .*: no such file; the file is tables\/gl\.csv: names differ by case, which Linux \(and CI\) does not ignore$/,
+      ),
+      expect.stringMatching(/^lookup table 'b': cannot read .*: no such file; write it with '\/': tables\/gl\.csv \(a path with '\\' works on Windows only\)$/),
+    ]);
+    expect(missingFileHint(`${relative(process.cwd(), dir)}/tables/gl.csv`, dir)).toBe(
+      "; it is relative to the pipeline's folder, not the working directory: write tables/gl.csv",
+    );
+  });
+
+  it('warns about an absolute path, which CI will not have', async () => {
+    const { file, dir } = pipeline('  gl:\n    file: PLACEHOLDER', { 'gl.csv': 'key,value\nA,1\n' });
+    writeFileSync(file, readFileSync(file, 'utf8').replace('PLACEHOLDER', join(dir, 'gl.csv')));
+    expect((await load(file)).problems.map((p) => [p.code, p.severity])).toEqual([['lookup_file_absolute', 'warning']]);
   });
 
   it('refuses an unknown format, a directory, and key_column on a JSON object file', async () => {
