@@ -63,9 +63,9 @@ export function decodeText(bytes: Uint8Array, path: string): TextRead {
     } catch {
       // UTF-16 without its mark is rarely valid UTF-8 once it holds one character beyond ASCII (an
       // arrow in a comment): its NUL bytes say what it is better than the first invalid byte does.
-      const nul = body.indexOf(0);
-      if (nul >= 0) return nulCharacter(path, lineColumnOfByte(body, nul));
       const at = firstInvalidUtf8(body);
+      const nul = body.indexOf(0);
+      if (nul >= 0 && nul < at) return nulCharacter(path, lineColumnOfByte(body, nul));
       const { line, column } = lineColumnOfByte(body, at);
       return refuse('file_encoding', `${path} is not valid UTF-8 (byte 0x${(body[at] ?? 0).toString(16).padStart(2, '0')}); save it as UTF-8`, line, column);
     }
