@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { expandGlob } from '../../../engine/config/glob.js';
 import { formatProblems, validateFiles } from '../../../engine/config/validate.js';
 import { installedConnectors } from '../../../app/registry.js';
@@ -136,6 +136,33 @@ describe('validateFiles', () => {
     expect(result.problems[0]!.message).toBe(
       `name 'full-example' is already the name of pipelines/acme/acme.yaml:${nameLine}: the two pipelines would share one state (cursors, ledger, run lock), so this one would start from the other's cursors and skip its own history; give each pipeline its own name`,
     );
+  });
+
+  it('warns about a cases file it could not check against a pipeline: none beside it, or one with errors', async () => {
+    const root = tree([]);
+    const cases = 'cases:\n  - name: one\n    stream: voided_invoice\n    input: { id: c1 }\n    expect: { id: c1 }\n';
+    writeFileSync(join(root, 'alone.cases.yaml'), cases);
+    writeFileSync(join(root, 'broken.cases.yaml'), cases);
+    writeFileSync(join(root, 'broken.yaml'), 'version: 1\n');
+    const result = await validateFiles(['alone.cases.yaml', 'broken.cases.yaml'], {
+      env: {},
+      cwd: root,
+      connectorsDir: join(process.cwd(), 'test/fixtures/connectors'),
+    });
+    expect(result.problems.map((p) => [relative(root, p.file), p.code, p.severity, p.message])).toEqual([
+      [
+        'alone.cases.yaml',
+        'cases_unchecked',
+        'warning',
+        'not checked against a pipeline: there is no alone.yaml beside it (ledgersync test <pipeline> alone.cases.yaml checks it against one)',
+      ],
+      [
+        'broken.cases.yaml',
+        'cases_unchecked',
+        'warning',
+        'not checked against broken.yaml, which has errors: its streams, options and tables are checked once it is valid',
+      ],
+    ]);
   });
 
   it('resolves patterns against cwd when given', async () => {
