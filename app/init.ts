@@ -9,6 +9,9 @@ import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { LedgersyncError } from '../engine/errors.js';
 import { packageRoot } from '../engine/package-root.js';
 import { closest } from '../engine/config/suggest.js';
+import { loadConnector } from '../engine/config/descriptors.js';
+import { keepsRotatedTokens } from '../engine/run/credentials.js';
+import { parse } from 'yaml';
 import { WORKFLOW_PATH, ciWorkflow, pinnedVersion } from './ci-workflow.js';
 import { scaffoldCases, scaffoldPipeline } from './scaffold.js';
 import { INIT_TARGETS, type InitTarget } from './init-targets.js';
@@ -85,7 +88,7 @@ export function initCustomer(options: InitOptions): InitResult {
     writeFile(layout.cases, cases.text, `1 case: ${cases.caseName}`, cwd),
     workflowFile(layout, version, options.force ?? false, cwd),
   ];
-  return { files, pipeline: layout.pipeline, cases: layout.cases, variables: requiredVariables(scaffolded) };
+  return { files, pipeline: layout.pipeline, cases: layout.cases, variables: requiredVariables(scaffolded, join(pkg, 'connectors')) };
 }
 
 function checkCustomerName(customer: string): void {
@@ -235,11 +238,22 @@ function schemaReference(folder: string, root: string, pkg: string, schema: stri
   return posix(relative(folder, join(base, schema)));
 }
 
-function requiredVariables(text: string): string[] {
+function requiredVariables(text: string, connectorsDir: string): string[] {
   const names = new Set<string>();
   for (const line of text.split('\n')) {
     if (line.trimStart().startsWith('#')) continue;
     for (const m of line.matchAll(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g)) names.add(m[1]!);
+  }
+  // A connection whose refresh token rotates (QuickBooks Online) stores it encrypted: run refuses to start without the key.
+  const pipeline = parse(text) as { source?: { connector?: unknown }; sink?: { connector?: unknown } };
+  const connectors = [pipeline.source?.connector, pipeline.sink?.connector].filter((c): c is string => typeof c === 'string');
+  if (
+    connectors.some((name) => {
+      const descriptor = loadConnector(connectorsDir, name)?.descriptor;
+      return descriptor !== undefined && keepsRotatedTokens(descriptor);
+    })
+  ) {
+    names.add('LEDGERSYNC_SECRET_KEY');
   }
   return [...names];
 }

@@ -75,6 +75,15 @@ describe.each(Object.keys(INIT_TARGETS))('init --target %s', (target) => {
   });
 });
 
+describe('the environment variables init names', () => {
+  it('include LEDGERSYNC_SECRET_KEY where a connection stores the token it rotates (QuickBooks Online), and only there', () => {
+    expect(initCustomer({ customer: 'acme', target: 'quickbooks-online', cwd: repo }).variables).toEqual(
+      expect.arrayContaining(['QBO_REFRESH_TOKEN', 'LEDGERSYNC_SECRET_KEY']),
+    );
+    expect(initCustomer({ customer: 'beta', target: 'jsonl', cwd: repo }).variables).not.toContain('LEDGERSYNC_SECRET_KEY');
+  });
+});
+
 describe('the scaffolded QuickBooks pipeline', () => {
   it('dead-letters a record that needs an unfilled lookup instead of posting it to an example account', async () => {
     initCustomer({ customer: 'acme', target: 'quickbooks-online', cwd: repo });
