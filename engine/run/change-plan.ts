@@ -28,6 +28,7 @@ import { withState } from './lifecycle.js';
 import { mappingDrift } from './mapping-drift.js';
 import { streamFingerprint } from '../transform/fingerprint.js';
 import { createConnectors, readRequest, sinkContext } from './runner.js';
+import { checkpointFor } from './read-scope.js';
 
 export type PlanAction = 'create' | 'update' | 'adopt' | 'void' | 'delete' | 'skip' | 'fail';
 export const PLAN_ACTIONS: readonly PlanAction[] = ['create', 'update', 'adopt', 'void', 'delete', 'skip', 'fail'];
@@ -180,7 +181,7 @@ async function planStreams(input: PlanInput): Promise<void> {
     resolveTarget: (stream, sourceId) => base.resolveTarget(stream, sourceId) ?? planned.get(`${stream}\u0000${sourceId}`),
   };
   const bindings = createBindings({ options: plan.options, lookups: plan.lookups, timezone: plan.timezone, resolveTarget: sinkCtx.resolveTarget });
-  const requests = input.selected.map((stream) => readRequest(plan, stream, options.fullRefresh ? undefined : state.getCheckpoint(plan.name, stream.name)));
+  const requests = input.selected.map((stream) => readRequest(plan, stream, options.fullRefresh ? undefined : checkpointFor(state, plan, stream)));
   if (!sink.plan) {
     report.notes.push(
       `the ${plan.sink.config.connector} sink cannot look documents up: actions are decided from the ledger alone (a document already in the target is found only by the run)`,

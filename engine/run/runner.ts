@@ -26,6 +26,7 @@ import { StreamWriter } from './stream-writer.js';
 import { joinPages, readAhead } from './page-flow.js';
 import { groupDeadLetters, type DeadLetterCause } from './dead-letters.js';
 import { sinkWriteTrail } from './audit-entries.js';
+import { checkpointFor, readScope } from './read-scope.js';
 
 export type { StreamCounts };
 
@@ -221,7 +222,7 @@ async function syncEachStream(
   const sourceCtx: SourceContext = { log: log.child('source'), signal, now };
   const sinkCtx = sinkContext({ plan, state, runId, log: log.child('sink'), signal, now, secretKey: input.env['LEDGERSYNC_SECRET_KEY'] });
   const bindings = createBindings({ options: plan.options, lookups: plan.lookups, timezone: plan.timezone, resolveTarget: sinkCtx.resolveTarget });
-  const requests = input.selected.map((stream) => readRequest(plan, stream, options.fullRefresh ? undefined : state.getCheckpoint(plan.name, stream.name)));
+  const requests = input.selected.map((stream) => readRequest(plan, stream, options.fullRefresh ? undefined : checkpointFor(state, plan, stream, log)));
   try {
     assertTokensCanBeKept(plan, state, input.env['LEDGERSYNC_SECRET_KEY']);
     await source.open?.(sourceCtx, requests);
@@ -239,7 +240,20 @@ async function syncEachStream(
         drifts[stream.name] = drift;
         log.warn(describeDrift(plan, drift, { remapping: remap }));
       }
-      const writer = new StreamWriter({ plan, stream, state, sink, sinkCtx, bindings, runId, counts: streamCounts, log, fingerprint, remap });
+      const writer = new StreamWriter({
+        plan,
+        stream,
+        state,
+        sink,
+        sinkCtx,
+        bindings,
+        runId,
+        counts: streamCounts,
+        log,
+        fingerprint,
+        remap,
+        readScope: readScope(plan, stream),
+      });
       for await (const page of joinPages(readAhead(source.read(requests[i]!, sourceCtx), READ_AHEAD_PAGES), writer.batchSize)) {
         // The checkpoint is saved in the page's last transaction, once every record of it is recorded.
         await writer.writePage(page.records, { checkpoint: page.checkpoint });

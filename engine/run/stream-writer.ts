@@ -35,6 +35,8 @@ export interface StreamWriterInput {
   remap?: boolean;
   /** Why the writes happen, per source record, for the audit trail. Default: `run`. */
   trigger?: (sourceId: string) => string;
+  /** What the stream is read with (read-scope.ts), saved with its checkpoint. */
+  readScope?: string;
 }
 
 /** A source record whose mapped outputs are in flight, so its dead letter / seen mark is settled once. */
@@ -149,7 +151,8 @@ export class StreamWriter {
       for (const sourceId of confirmed) state.confirmMapping(this.pipeline, stream.name, sourceId, this.input.fingerprint!);
     };
     const saveCheckpoint = () => {
-      if (options.checkpoint !== undefined) state.saveCheckpoint(this.pipeline, stream.name, options.checkpoint, this.input.runId);
+      if (options.checkpoint !== undefined)
+        state.saveCheckpoint(this.pipeline, stream.name, options.checkpoint, this.input.runId, this.input.readScope ?? null);
     };
     if (!page.batch.length) {
       state.transaction(

@@ -188,4 +188,8 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX webhook_queue ON webhook_events (pipeline, status, next_attempt_at);
   `,
+  `
+  -- what a stream's cursor was read with (endpoint, params, start date): another read restarts it
+  ALTER TABLE checkpoints ADD COLUMN read_scope TEXT;
+  `,
 ];

@@ -402,18 +402,28 @@ export class StateStore {
   // ---- checkpoints ----
 
   getCheckpoint(pipeline: string, stream: string): unknown {
-    const row = this.sql('SELECT value_json FROM checkpoints WHERE pipeline = ? AND stream = ?').get(pipeline, stream) as { value_json: string } | undefined;
-    return row ? JSON.parse(row.value_json) : undefined;
+    return this.readCheckpoint(pipeline, stream)?.value;
   }
 
-  /** Fenced like a write: a run whose lease was taken over moves no checkpoint. */
-  saveCheckpoint(pipeline: string, stream: string, value: unknown, runId: string): void {
+  /** A stream's checkpoint and the read scope it was saved under (null: saved before scopes were kept). */
+  readCheckpoint(pipeline: string, stream: string): { value: unknown; scope: string | null } | undefined {
+    const row = this.sql('SELECT value_json, read_scope FROM checkpoints WHERE pipeline = ? AND stream = ?').get(pipeline, stream) as
+      | { value_json: string; read_scope: string | null }
+      | undefined;
+    return row ? { value: JSON.parse(row.value_json), scope: row.read_scope ?? null } : undefined;
+  }
+
+  /**
+   * Fenced like a write: a run whose lease was taken over moves no checkpoint. `scope` says what the
+   * stream was read with (engine/run/read-scope.ts), so a cursor is never applied to another read.
+   */
+  saveCheckpoint(pipeline: string, stream: string, value: unknown, runId: string, scope: string | null = null): void {
     this.transaction(() => {
       this.assertLease(pipeline, runId);
       this.sql(
-        `INSERT INTO checkpoints (pipeline, stream, value_json, run_id, updated_at) VALUES (?, ?, ?, ?, ?)
-           ON CONFLICT (pipeline, stream) DO UPDATE SET value_json = excluded.value_json, run_id = excluded.run_id, updated_at = excluded.updated_at`,
-      ).run(pipeline, stream, JSON.stringify(value), runId, nowSeconds());
+        `INSERT INTO checkpoints (pipeline, stream, value_json, run_id, updated_at, read_scope) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (pipeline, stream) DO UPDATE SET value_json = excluded.value_json, run_id = excluded.run_id, updated_at = excluded.updated_at, read_scope = excluded.read_scope`,
+      ).run(pipeline, stream, JSON.stringify(value), runId, nowSeconds(), scope);
     });
   }
 

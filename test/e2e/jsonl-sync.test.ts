@@ -162,6 +162,26 @@ describe('Chargebee → JSONL end to end', () => {
     expect(expected.length).toBeLessThan(fake.state.entries('invoices').length);
   });
 
+  it('a start_date moved earlier reads what it now includes: a cursor is never applied to a read it was not saved for', async () => {
+    const pipeline = join(work.dir, 'go-live.yaml');
+    const text = readFileSync(JSONL_PIPELINE, 'utf8');
+    writeFileSync(pipeline, text.replace('timezone: UTC', 'timezone: UTC\nstart_date: 2024-01-01'));
+    expect((await run({ pipelinePath: pipeline })).status).toBe('success');
+    const lines: string[] = [];
+    writeFileSync(pipeline, text.replace('timezone: UTC', 'timezone: UTC\nstart_date: 2020-01-01'));
+    const moved = await run({ pipelinePath: pipeline, log: createLogger({ write: (line) => lines.push(line) }) });
+    expect(moved.status).toBe('success');
+    expect(lines.filter((l) => l.includes('changed since its cursor was saved')).length).toBe(4);
+    // Every invoice once: those written before are not written again, the older ones now are.
+    const invoices = readJsonl(join(out(), 'invoices.jsonl'));
+    expect(new Set(invoices.map((i) => i['id'])).size).toBe(invoices.length);
+    expect(invoices.length).toBe(fake.state.entries('invoices').filter((e) => Number(e.record['date']) >= Date.UTC(2020, 0, 1) / 1000).length);
+    // The cursors are now saved for the new read: the next run uses them.
+    lines.length = 0;
+    await run({ pipelinePath: pipeline, log: createLogger({ write: (line) => lines.push(line) }) });
+    expect(lines.filter((l) => l.includes('changed since its cursor was saved'))).toEqual([]);
+  });
+
   it('a wrong key exits 3 with a message naming the site and what to check, without the key, and advances nothing', async () => {
     const env = { ...chargebeeEnv(fake, out()), CHARGEBEE_API_KEY: 'live_wrongwrongwrongwrong' };
     const summary = await runPipeline({ connectors: installedConnectors, pipelinePath: JSONL_PIPELINE, statePath: state(), env, log: silentLogger });
