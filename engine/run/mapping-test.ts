@@ -127,7 +127,10 @@ export async function runMappingCase(plan: Plan, c: MappingCase): Promise<CaseRe
     const output: CaseOutput = { kind: 'error', code: e.code, message: e.actionable };
     if (c.expect_error === undefined) mismatches.push({ pointer: '', message: `mapping failed: [${e.code}] ${e.actionable}` });
     else if (e.code !== c.expect_error && !e.message.includes(c.expect_error))
-      mismatches.push({ pointer: '/expect_error', message: `expected error ${c.expect_error}${didYouMean(c.expect_error, [e.code])}, got [${e.code}] ${e.message}` });
+      mismatches.push({
+        pointer: '/expect_error',
+        message: `expected error ${c.expect_error}${didYouMean(c.expect_error, [e.code])}, got [${e.code}] ${e.message}`,
+      });
     return result(output);
   }
   const records = outcome.kind === 'mapped' ? outcome.records : [];
