@@ -41,7 +41,7 @@ export async function unlockPipeline(options: UnlockOptions): Promise<ExitCode> 
   return withState(statePath, (state) => {
     const holder = state.lockHolder(name);
     if (!holder) return report({ pipeline: name, outcome: 'not_locked' }, `pipeline ${name} is not locked (state ${printableLocation(statePath)})`, EXIT.ok);
-    const vacancy = lockVacancy(holder, Math.floor(Date.now() / 1000));
+    const vacancy = lockVacancy(holder, state.clockSeconds());
     const described = describeHolder(holder);
     if (!vacancy && !options.force) {
       return report(

@@ -49,6 +49,11 @@ export interface StateDriver {
   /** The schema version the database is at (0 when new). */
   schemaVersion(): number;
   /**
+   * The database's clock, unix seconds: leases are judged by it, so machines whose clocks disagree
+   * still agree on whether a lease is live (PostgreSQL's; a SQLite file has only this host's).
+   */
+  clockSeconds(): number;
+  /**
    * Applies `migrations[from…]` each in its own transaction, recording the version after each; one
    * process at a time (PostgreSQL: an advisory lock, so workers starting together migrate once).
    */

@@ -282,6 +282,11 @@ export class PostgresDriver implements StateDriver {
     else this.pending.push(statement);
   }
 
+  clockSeconds(): number {
+    const row = this.prepare('SELECT floor(extract(epoch from clock_timestamp()))::bigint AS now').get() as { now: number | string | bigint } | undefined;
+    return Number(row?.now);
+  }
+
   prepare(text: string): PreparedStatement {
     const { text: sql, returnsRowid } = toPostgresQuery(text, this.rowids);
     const rows = (params: unknown[]) => (this.query(sql, params, true).rows ?? []).map(restoreBuffers);

@@ -117,6 +117,10 @@ export class SqliteDriver implements StateDriver {
     }
   }
 
+  clockSeconds(): number {
+    return Math.floor(Date.now() / 1000);
+  }
+
   schemaVersion(): number {
     return this.db.pragma('user_version', { simple: true }) as number;
   }

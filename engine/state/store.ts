@@ -272,7 +272,7 @@ export class StateStore {
       },
     });
     const begun = this.transaction((): BegunRun | { heldBy: RunLockHolder } => {
-      const now = nowSeconds();
+      const now = this.clockSeconds();
       const lock = holder();
       let tookOver: BegunRun['tookOver'];
       if (lock) {
@@ -316,6 +316,11 @@ export class StateStore {
       this.leases.set(pipeline, new RunLease(() => this.renewRunLock(pipeline, begun.runId, ttl), ttl));
     }
     return begun;
+  }
+
+  /** The clock leases are judged by: the database's (StateDriver.clockSeconds). */
+  clockSeconds(): number {
+    return this.driver.clockSeconds();
   }
 
   /** Who holds the pipeline's run lock now, with its lease; undefined when no one does. */
@@ -364,7 +369,7 @@ export class StateStore {
 
   /** Pushes the run's lease forward by `ttlSeconds`; false when the lock is no longer this run's. */
   renewRunLock(pipeline: string, runId: string, ttlSeconds = leaseTtlSeconds()): boolean {
-    const now = nowSeconds();
+    const now = this.clockSeconds();
     return (
       this.sql('UPDATE locks SET expires_at = ?, heartbeat_at = ? WHERE pipeline = ? AND run_id = ?').run(now + ttlSeconds, now, pipeline, runId).changes > 0
     );

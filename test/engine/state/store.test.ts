@@ -120,6 +120,24 @@ describe.each(backends.all)('state store on %s', (backend) => {
     store.close();
   });
 
+  it.runIf(backend.name === 'postgres')('judges leases by the database clock: a machine whose clock runs 90 s ahead does not take a live lease over', () => {
+    const location = backend.location();
+    const a = StateStore.open(location);
+    const b = StateStore.open(location);
+    const first = a.beginRun('p', { ttlSeconds: 60 });
+    expect('runId' in first).toBe(true);
+    const realNow = Date.now;
+    Date.now = () => realNow() + 90_000;
+    try {
+      const second = b.beginRun('p', { ttlSeconds: 60 });
+      expect('heldBy' in second && second.heldBy.runId).toBe('runId' in first && first.runId);
+    } finally {
+      Date.now = realNow;
+      a.close();
+      b.close();
+    }
+  });
+
   it('keeps a live lease of another machine, and takes it over once it expired', () => {
     const store = StateStore.open(backend.location());
     const now = Math.floor(Date.now() / 1000);
