@@ -12,13 +12,22 @@ export interface LineValue {
   line: BilledLine;
   from: number;
   to: number;
-  /** Item price (or line id for a line without one): one line per key counts at an instant. */
+  /**
+   * One line per key counts at an instant: `plan` for a plan line (a subscription has one plan, so an
+   * upgrade's line replaces the old plan's, whose line still covers the rest of the period), else the
+   * item price (or the line id for a line without one).
+   */
   itemKey: string;
   mrr: Ratio;
   temporaryDiscount: Ratio;
 }
 
 const RECURRING_ENTITIES = new Set(['plan_item_price', 'addon_item_price', 'plan', 'addon']);
+const PLAN_ENTITIES = new Set(['plan_item_price', 'plan']);
+
+function isPlan(line: BilledLine, price: { itemType?: string } | undefined): boolean {
+  return line.entityType !== undefined ? PLAN_ENTITIES.has(line.entityType) : price?.itemType === 'plan';
+}
 
 /**
  * Splits a line's discounts: coupons whose `duration_type` is `forever` are permanent; every other
@@ -59,7 +68,7 @@ export function lineValue(line: BilledLine, catalog: Catalog): LineValue | undef
     line,
     from: line.dateFrom,
     to: line.dateTo,
-    itemKey: line.itemPriceId ?? `line:${line.id}`,
+    itemKey: isPlan(line, price) ? 'plan' : (line.itemPriceId ?? `line:${line.id}`),
     mrr: subtract(monthlyFull, permanentMonthly),
     temporaryDiscount: min(subtract(monthlyFull, permanentMonthly), multiply(share(temporary), factor)),
   };

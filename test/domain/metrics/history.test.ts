@@ -125,6 +125,30 @@ describe('invoice lines, only where neither a record nor a snapshot exists', () 
     expect(mrr(source)).toEqual(['2026-01:2000', '2026-02:5000', '2026-03:5000', '2026-04:0']);
   });
 
+  it("a plan change mid-period: the new plan's line replaces the old plan's, which still covers the month end", () => {
+    const source = book({
+      itemPrices: [
+        { id: 'basic', itemType: 'plan', period: 1, periodUnit: 'month' },
+        { id: 'pro', itemType: 'plan', period: 1, periodUnit: 'month' },
+        { id: 'extra', itemType: 'addon', period: 1, periodUnit: 'month' },
+      ],
+      invoiceLines: [
+        line('a', utc(2026, 4, 1), utc(2026, 4, 1), utc(2026, 5, 1), { itemPriceId: 'basic', quantity: '1', unitAmount: '100.00', amount: '100.00' }),
+        line('x', utc(2026, 4, 1), utc(2026, 4, 1), utc(2026, 5, 1), {
+          itemPriceId: 'extra',
+          entityType: 'addon_item_price',
+          quantity: '1',
+          unitAmount: '10.00',
+          amount: '10.00',
+        }),
+        // The upgrade, invoiced on the 15th for the rest of April (the old line's credit is a credit note, not read here).
+        line('b', utc(2026, 4, 15), utc(2026, 4, 15), utc(2026, 5, 1), { itemPriceId: 'pro', quantity: '1', unitAmount: '200.00', amount: '100.00' }),
+      ],
+    });
+    // April's end: pro 200 and the addon 10, not basic 100 as well.
+    expect(mrr(source).find((m) => m.startsWith('2026-04'))).toBe('2026-04:21000');
+  });
+
   it('lines of deleted invoices and of subscriptions with a record are left out', () => {
     const deletedInvoice = book({ invoiceLines: [line('a', utc(2026, 1, 1), utc(2026, 1, 1), utc(2026, 5, 1), { deletedAt: utc(2026, 1, 2) })] });
     expect(mrr(deletedInvoice).every((m) => m.endsWith(':0'))).toBe(true);
