@@ -141,6 +141,18 @@ class TreeWalk {
     const misindented = new Set<number>();
     const errors = this.doc?.errors ?? [];
     const lineOf = (offset: number) => this.text.lastIndexOf('\n', offset - 1) + 1;
+    // A tab in the indentation of the first line yaml stumbles on (an editor's, often inside a JSONata
+    // block) sets off a cascade of messages none of which says "tab": one error says it instead.
+    const first = errors.length ? Math.min(...errors.map((e) => e.pos[0])) : undefined;
+    const tab = first === undefined ? -1 : (/^[ ]*\t/.exec(this.text.slice(lineOf(first)))?.[0].length ?? -1);
+    if (first !== undefined && tab > 0) {
+      this.problemAt(
+        lineOf(first) + tab - 1,
+        'yaml_tab',
+        'this line is indented with a tab: YAML indents with spaces only (a JSONata block too); replace the tab with spaces',
+      );
+      return;
+    }
     // A line yaml also finds wrong for another reason (indented less than its siblings) is the one to
     // fix: the deeper line below it is then right, and yaml's own words are kept.
     // With a comment line between the two keys, yaml says BAD_INDENT at the comment instead.
