@@ -111,7 +111,12 @@ export class JsonlSink implements Sink {
         const lookup = lookups.get(i);
         const existing = lookup === undefined ? undefined : already.get(lookup);
         if (existing !== undefined) {
-          results[i] = { status: 'created', targetId: `${object}.jsonl:${existing}` };
+          // Written by a run that stopped before recording it: adopted, not written again, and not counted as written.
+          results[i] = {
+            status: 'skipped',
+            reason: `adopted line ${existing} of ${object}.jsonl, written by an interrupted run`,
+            targetId: `${object}.jsonl:${existing}`,
+          };
           continue;
         }
         chunks.push((record.dataJson ?? stableStringify(record.data)) + '\n');
