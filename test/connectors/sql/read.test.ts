@@ -39,6 +39,17 @@ async function failureOf(promise: Promise<unknown>): Promise<{ code: string; mes
   throw new Error('expected a failure');
 }
 
+/** Two tables a sync writes together: a subscription and its items, each row with the subscription's version. */
+const versioned: Tables = {
+  subscriptions: { primary_key: ['id'], columns: { id: { type: 'text' }, version: { type: 'integer' } } },
+  subscription_items: { primary_key: ['id'], columns: { id: { type: 'text' }, version: { type: 'integer' } } },
+};
+
+/** Runs SQL on the test server from another connection, synchronously: it commits before the next line runs. */
+function psql(sql: string): void {
+  execFileSync(join(postgresBinaries().bin, 'psql'), [server.url, '-v', 'ON_ERROR_STOP=1', '-c', sql]);
+}
+
 describe.each(
   backends(
     () => work.dir,
@@ -81,20 +92,7 @@ describe.each(
     expect(error.message).toMatch(/^table plans in .+ has no column currency: the pipeline declares it but has not run since$/);
     await reader.close();
   });
-});
 
-/** Two tables a sync writes together: a subscription and its items, each row with the subscription's version. */
-const versioned: Tables = {
-  subscriptions: { primary_key: ['id'], columns: { id: { type: 'text' }, version: { type: 'integer' } } },
-  subscription_items: { primary_key: ['id'], columns: { id: { type: 'text' }, version: { type: 'integer' } } },
-};
-
-describe.each(
-  backends(
-    () => work.dir,
-    () => server.url,
-  ),
-)('a report reading while a sync commits, on $name', (backend) => {
   it('reads every table in one snapshot: a commit between two tables shows in neither', async () => {
     const connection = backend.connection();
     const sink = await openSink(connection, versioned);
@@ -110,13 +108,7 @@ describe.each(
         return;
       }
       const schema = connection['schema'] as string;
-      execFileSync(join(postgresBinaries().bin, 'psql'), [
-        server.url,
-        '-v',
-        'ON_ERROR_STOP=1',
-        '-c',
-        `BEGIN; UPDATE "${schema}".subscriptions SET version = 2; UPDATE "${schema}".subscription_items SET version = 2; COMMIT;`,
-      ]);
+      psql(`BEGIN; UPDATE "${schema}".subscriptions SET version = 2; UPDATE "${schema}".subscription_items SET version = 2; COMMIT;`);
     };
     const [subscriptions, items] = parseTables(versioned);
     const tables = [subscriptions!];
@@ -134,14 +126,7 @@ describe.each(
     await reader.close();
     expect(read.map((rows) => rows.map((r) => r['version']))).toEqual([[1n], [1n]]);
   });
-});
 
-describe.each(
-  backends(
-    () => work.dir,
-    () => server.url,
-  ),
-)('the order rows are read in, on $name', (backend) => {
   it("is the byte order of text keys, whatever the column's collation: both databases give the same list", async () => {
     const connection = backend.connection();
     const sink = await openSink(connection, plans);
@@ -149,13 +134,7 @@ describe.each(
     await sink.close();
     if ('url' in connection) {
       // A production database's usual collation sorts 'a' before 'B'; the byte order puts 'B' first.
-      execFileSync(join(postgresBinaries().bin, 'psql'), [
-        server.url,
-        '-v',
-        'ON_ERROR_STOP=1',
-        '-c',
-        `ALTER TABLE "${connection['schema'] as string}".plans ALTER COLUMN id TYPE text COLLATE "en-US-x-icu"`,
-      ]);
+      psql(`ALTER TABLE "${connection['schema'] as string}".plans ALTER COLUMN id TYPE text COLLATE "en-US-x-icu"`);
     }
     const reader = databaseFor(sinkInput(connection, plans), { readOnly: true });
     await reader.open();
