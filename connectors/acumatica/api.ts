@@ -10,7 +10,7 @@ import type { HttpConnection, HttpRequest, HttpResponse } from '../../engine/htt
 import { pagesOf } from '../../engine/paging/pagers.js';
 import type { Contract } from './contract.js';
 import { bodyOf, exceptionOf } from './errors.js';
-import { type Plain, toJson, unwrap, wrapRecord } from './values.js';
+import { type Plain, toJson, unwrap, type WrapOptions, wrapRecord } from './values.js';
 
 export interface ListOptions {
   filter?: string;
@@ -40,7 +40,13 @@ export class AcumaticaApi {
     private readonly paging: PagingDescriptor | undefined,
     private readonly timing: ActionTiming,
     private readonly describe: (response: HttpResponse, request: HttpRequest) => LedgersyncError,
+    private readonly wrapping: WrapOptions,
   ) {}
+
+  /** Throws the record error `put` would for a mapped record that does not fit the contract, sending nothing. */
+  check(entity: string, record: Plain): void {
+    wrapRecord(this.contract, entity, record, this.wrapping);
+  }
 
   /** Every record of `entity` the filter matches, unwrapped. */
   async list(entity: string, options: ListOptions): Promise<Plain[]> {
@@ -61,7 +67,7 @@ export class AcumaticaApi {
    * second record (true when the body names the record by key or id).
    */
   async put(entity: string, record: Plain, options: { insertOnly?: boolean; retrySafe: boolean; expand?: readonly string[] }): Promise<Plain | undefined> {
-    const body = toJson(wrapRecord(this.contract, entity, record));
+    const body = toJson(wrapRecord(this.contract, entity, record, this.wrapping));
     const response = await this.connection.request({
       method: 'PUT',
       path: entity,
@@ -94,7 +100,7 @@ export class AcumaticaApi {
    * carrying Acumatica's message.
    */
   async action(entity: string, action: string, keys: Plain): Promise<void> {
-    const entityBody = toJson(wrapRecord(this.contract, entity, keys));
+    const entityBody = toJson(wrapRecord(this.contract, entity, keys, this.wrapping));
     const started = await this.connection.request({
       method: 'POST',
       path: `${entity}/${action}`,

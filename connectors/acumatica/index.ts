@@ -175,6 +175,7 @@ function createAcumaticaSink(input: ConnectorFactoryInput): Sink {
     descriptor.paging,
     { pollMs: settings.action.poll_ms, maxPollMs: settings.action.max_poll_ms, timeoutSeconds: settings.action.timeout_s, sleep },
     describeError,
+    { timezone: input.timezone },
   );
   return new AcumaticaSink(client, auth, contract, {
     naturalKeys: Object.fromEntries(Object.entries(descriptor.objects ?? {}).flatMap(([name, o]) => (o.natural_key ? [[name, o.natural_key]] : []))),

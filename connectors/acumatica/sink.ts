@@ -190,7 +190,7 @@ export class AcumaticaSink implements Sink {
     }
     if (record.action === 'upsert') {
       try {
-        wrapRecord(this.contract, entity, data);
+        this.api.check(entity, data);
       } catch (error) {
         job.result = failed(asLedgersyncError(error, 'record'));
         return job;

@@ -8,6 +8,7 @@
  */
 import { canonicalDecimal, sameDecimal } from '../../domain/money/decimal.js';
 import { LedgersyncError } from '../../engine/errors.js';
+import { zoneOffsetSeconds } from '../../engine/transform/dates.js';
 import { type Contract, type FieldSpec, isValueType, type ValueType } from './contract.js';
 
 /** A JSON number written exactly as these digits. */
@@ -33,12 +34,18 @@ export function toJson(value: Wrapped): string {
   return JSON.stringify(value);
 }
 
-/** Wraps a plain mapped record of `schema` (a top-level entity); throws a record error naming the first bad field. */
-export function wrapRecord(contract: Contract, schema: string, record: Plain): { [key: string]: Wrapped } {
-  return wrapObject(contract, schema, record, schema, true);
+/** What wrapping needs beyond the contract. */
+export interface WrapOptions {
+  /** The pipeline's IANA zone: a mapped date (`YYYY-MM-DD`) is sent as its midnight there. */
+  timezone: string;
 }
 
-function wrapObject(contract: Contract, schema: string, record: Plain, path: string, topLevel: boolean): { [key: string]: Wrapped } {
+/** Wraps a plain mapped record of `schema` (a top-level entity); throws a record error naming the first bad field. */
+export function wrapRecord(contract: Contract, schema: string, record: Plain, options: WrapOptions): { [key: string]: Wrapped } {
+  return wrapObject(contract, schema, record, schema, true, options);
+}
+
+function wrapObject(contract: Contract, schema: string, record: Plain, path: string, topLevel: boolean, options: WrapOptions): { [key: string]: Wrapped } {
   const fields = contract.fields(schema);
   const out: { [key: string]: Wrapped } = {};
   for (const [key, value] of Object.entries(record)) {
@@ -49,25 +56,25 @@ function wrapObject(contract: Contract, schema: string, record: Plain, path: str
     }
     const spec = fields[key];
     if (spec === undefined) throw unknownField(schema, key, `${path}.${key}`, Object.keys(fields));
-    out[key] = wrapField(contract, spec, value, `${path}.${key}`);
+    out[key] = wrapField(contract, spec, value, `${path}.${key}`, options);
   }
   return out;
 }
 
-function wrapField(contract: Contract, spec: FieldSpec, value: unknown, path: string): Wrapped {
-  if (isValueType(spec)) return { value: wrapValue(spec, isWrapper(value) ? value['value'] : value, path) };
+function wrapField(contract: Contract, spec: FieldSpec, value: unknown, path: string, options: WrapOptions): Wrapped {
+  if (isValueType(spec)) return { value: wrapValue(spec, isWrapper(value) ? value['value'] : value, path, options) };
   if ('linked' in spec) {
     if (!isPlainObject(value)) throw invalidValue(path, value, `an object of ${spec.linked} fields`);
-    return wrapObject(contract, spec.linked, value, path, false);
+    return wrapObject(contract, spec.linked, value, path, false, options);
   }
   if (!Array.isArray(value)) throw invalidValue(path, value, `a list of ${spec.detail} rows`);
   return value.map((row, index) => {
     if (!isPlainObject(row)) throw invalidValue(`${path}[${index}]`, row, `an object of ${spec.detail} fields`);
-    return wrapObject(contract, spec.detail, row, `${path}[${index}]`, false);
+    return wrapObject(contract, spec.detail, row, `${path}[${index}]`, false, options);
   });
 }
 
-function wrapValue(type: ValueType, value: unknown, path: string): Wrapped {
+function wrapValue(type: ValueType, value: unknown, path: string, options: WrapOptions): Wrapped {
   if (value === null || value === undefined) return null;
   switch (type) {
     case 'Decimal':
@@ -90,6 +97,8 @@ function wrapValue(type: ValueType, value: unknown, path: string): Wrapped {
       if (value === 'true' || value === 'false') return value === 'true';
       throw invalidValue(path, value, 'true or false');
     case 'DateTime':
+      // The OpenAPI's DateTimeValue is an RFC 3339 date-time: a date is its midnight in the pipeline's zone.
+      if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(value.trim())) return midnightIn(value.trim(), options.timezone);
       if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value.trim())) return value.trim();
       throw invalidValue(path, value, 'a date YYYY-MM-DD or an ISO 8601 date-time ($date() gives one)');
     case 'Guid':
@@ -98,6 +107,19 @@ function wrapValue(type: ValueType, value: unknown, path: string): Wrapped {
       if (typeof value === 'number' || typeof value === 'boolean') return String(value);
       throw invalidValue(path, value, 'text');
   }
+}
+
+/**
+ * `date`'s midnight in `timezone` as an RFC 3339 date-time (`2024-01-15T00:00:00-05:00`): with the
+ * pipeline's zone the company's, Acumatica keeps the date whatever zone it converts to.
+ */
+export function midnightIn(date: string, timezone: string): string {
+  const [y, m, d] = date.split('-').map(Number) as [number, number, number];
+  const asUtc = Date.UTC(y, m - 1, d) / 1000;
+  const offset = zoneOffsetSeconds(asUtc - zoneOffsetSeconds(asUtc, timezone), timezone);
+  const minutes = Math.abs(offset) / 60;
+  const hhmm = `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
+  return `${date}T00:00:00${offset < 0 ? '-' : '+'}${hhmm}`;
 }
 
 /** Unwraps an answer (`{"Amount": {"value": 12.5}}`) into plain values; drops links, row numbers and empty values. */

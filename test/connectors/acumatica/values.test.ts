@@ -5,35 +5,51 @@ import { Contract } from '../../../connectors/acumatica/contract.js';
 import { changes, toJson, unwrap, wrapRecord } from '../../../connectors/acumatica/values.js';
 
 const contract = Contract.load(join(import.meta.dirname, '..', '..', '..', 'connectors', 'acumatica'));
+const utc = { timezone: 'UTC' };
 const compare = { caseInsensitive: new Set(['CustomerID']), keepExtraRows: new Set(['DocumentsToApply']) };
 
 describe('wrapping plain mapped records', () => {
   it('wraps values, linked entities and detail rows, and writes decimals digit for digit', () => {
-    const body = wrapRecord(contract, 'Invoice', {
-      Type: 'Invoice',
-      Hold: false,
-      Details: [{ Amount: '12345678901234.10', Qty: 1, Account: 40000, id: 'row-1' }],
-      BillToContact: { Email: 'a@b.example' },
-    });
+    const body = wrapRecord(
+      contract,
+      'Invoice',
+      {
+        Type: 'Invoice',
+        Hold: false,
+        Details: [{ Amount: '12345678901234.10', Qty: 1, Account: 40000, id: 'row-1' }],
+        BillToContact: { Email: 'a@b.example' },
+      },
+      utc,
+    );
     expect(toJson(body)).toBe(
       '{"Type":{"value":"Invoice"},"Hold":{"value":false},"Details":[{"Amount":{"value":12345678901234.10},"Qty":{"value":1},"Account":{"value":"40000"},"id":"row-1"}],"BillToContact":{"Email":{"value":"a@b.example"}}}',
     );
   });
 
   it('refuses a field the contract does not have, suggesting the right spelling', () => {
-    expect(() => wrapRecord(contract, 'Invoice', { customerorder: 'inv_1' })).toThrow(/Invoice has no field 'customerorder'/);
+    expect(() => wrapRecord(contract, 'Invoice', { customerorder: 'inv_1' }, utc)).toThrow(/Invoice has no field 'customerorder'/);
     try {
-      wrapRecord(contract, 'Invoice', { customerorder: 'inv_1' });
+      wrapRecord(contract, 'Invoice', { customerorder: 'inv_1' }, utc);
     } catch (error) {
       expect((error as { fix: string }).fix).toContain("'CustomerOrder'");
     }
   });
 
   it('refuses a value that does not fit its type instead of guessing', () => {
-    expect(() => wrapRecord(contract, 'Invoice', { Details: [{ Amount: '12,50' }] })).toThrow(/Invoice\.Details\[0\]\.Amount must be a decimal/);
-    expect(() => wrapRecord(contract, 'Invoice', { Hold: 'yes' })).toThrow(/must be true or false/);
-    expect(() => wrapRecord(contract, 'Invoice', { Date: '01/02/2026' })).toThrow(/must be a date/);
-    expect(() => wrapRecord(contract, 'Invoice', { Details: { Amount: '1' } })).toThrow(/must be a list of InvoiceDetail rows/);
+    expect(() => wrapRecord(contract, 'Invoice', { Details: [{ Amount: '12,50' }] }, utc)).toThrow(/Invoice\.Details\[0\]\.Amount must be a decimal/);
+    expect(() => wrapRecord(contract, 'Invoice', { Hold: 'yes' }, utc)).toThrow(/must be true or false/);
+    expect(() => wrapRecord(contract, 'Invoice', { Date: '01/02/2026' }, utc)).toThrow(/must be a date/);
+    expect(() => wrapRecord(contract, 'Invoice', { Details: { Amount: '1' } }, utc)).toThrow(/must be a list of InvoiceDetail rows/);
+  });
+
+  it("sends a date as its midnight in the pipeline's zone, an RFC 3339 date-time as the OpenAPI's DateTimeValue is", () => {
+    const at = (timezone: string, date: string) => toJson(wrapRecord(contract, 'Invoice', { Date: date }, { timezone }));
+    expect(at('UTC', '2026-01-15')).toBe('{"Date":{"value":"2026-01-15T00:00:00+00:00"}}');
+    expect(at('America/New_York', '2026-01-15')).toBe('{"Date":{"value":"2026-01-15T00:00:00-05:00"}}');
+    expect(at('America/New_York', '2026-07-15')).toBe('{"Date":{"value":"2026-07-15T00:00:00-04:00"}}');
+    expect(at('Asia/Kolkata', '2026-01-15')).toBe('{"Date":{"value":"2026-01-15T00:00:00+05:30"}}');
+    // A date-time given in full is sent as it is.
+    expect(at('UTC', '2026-01-15T09:30:00Z')).toBe('{"Date":{"value":"2026-01-15T09:30:00Z"}}');
   });
 
   it('unwraps answers into plain values, dropping empty ones', () => {
