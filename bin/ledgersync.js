@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
 
-const cli = new URL('../dist/app/cli.js', import.meta.url);
-if (!existsSync(cli)) {
+if (!existsSync(new URL('../dist/app/cli.js', import.meta.url))) {
   // An install from a git URL is built by npm's prepare script, which `--ignore-scripts` skips.
   process.stderr.write(
     'error: ledgersync is installed without its build (dist/ is missing). Fix: install it from a tarball (npm pack) or the registry; ' +
@@ -10,4 +9,4 @@ if (!existsSync(cli)) {
   );
   process.exit(2);
 }
-await import(cli.href);
+await import('../dist/app/cli.js');
