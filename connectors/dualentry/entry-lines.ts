@@ -53,7 +53,10 @@ export function fitToDualEntry(journal: JournalDraft, roundingAccount: string | 
     );
   }
   const round = (minor: number) => Math.floor((minor + unit / 2) / unit) * unit;
-  const lines: JournalLine[] = journal.lines.map((line) => ({ ...line, debit: round(line.debit), credit: round(line.credit) }));
+  // A line that rounds to nothing is left out (DualEntry refuses a line with neither side): the rounding line takes it.
+  const lines: JournalLine[] = journal.lines
+    .map((line) => ({ ...line, debit: round(line.debit), credit: round(line.credit) }))
+    .filter((line) => line.debit !== 0 || line.credit !== 0);
   const difference = lines.reduce((sum, line) => sum + line.debit - line.credit, 0);
   if (difference !== 0) {
     lines.push({

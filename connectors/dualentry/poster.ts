@@ -102,8 +102,9 @@ export class RevrecPoster {
     for (let index = calendar.parseKey(first).index; ; index++) {
       const key = calendar.period(index).key;
       if (!this.isClosed(key, nowSeconds) || calendar.period(index).firstDay > today) break;
-      if (ledger.isPosted(key)) continue;
-      if (this.eligibleRows(key).size === 0) {
+      // An entry whose answer was lost is settled by post(), whether or not the period counts as posted.
+      if (ledger.isPosted(key) && ledger.pendingAttempts(key).length === 0) continue;
+      if (ledger.pendingAttempts(key).length === 0 && this.eligibleRows(key).size === 0) {
         // Closed with nothing to post: final all the same, so a later change lands in the first open period.
         ledger.markPeriodPosted(key);
         continue;
@@ -154,6 +155,11 @@ export class RevrecPoster {
         },
       );
     }
+    try {
+      await this.settleAttempts(periodKey);
+    } catch (thrown) {
+      return this.failed(periodKey, thrown, [], outcome);
+    }
     // A period that closed with nothing to post is final too; its late changes go to the next open period.
     if (!options.repost && ledger.isPosted(periodKey)) return outcome(ledger.postings(periodKey).length ? 'already_posted' : 'nothing_to_post');
     if (options.repost && ledger.postings(periodKey).length === 0) {
@@ -182,6 +188,10 @@ export class RevrecPoster {
       steps = this.plan(periodKey, options.repost);
       if (steps.length === 0) {
         if (options.repost) return outcome('unchanged');
+        // Every currency with new amounts already has its entry for the period (posted before another
+        // failed): the period is final, and those amounts go to the next period's entries.
+        ledger.markPeriodPosted(periodKey);
+        ledger.clearFailure(periodKey);
         return outcome('nothing_to_post');
       }
       await this.preflight(periodKey, steps);
@@ -191,20 +201,38 @@ export class RevrecPoster {
       for (const entry of posted) this.deps.log.info(`DualEntry ${entry.kind} ${entry.number} posted for ${periodKey} (${entry.currency} ${entry.amount})`);
       return outcome(options.repost ? 'reposted' : 'posted', posted);
     } catch (thrown) {
-      const error = this.explain(asLedgersyncError(thrown), steps, periodKey);
-      // A reversal posted without its correction: the period is open again, so nothing later can sweep its amounts.
-      const currencies = new Set(ledger.postings(periodKey).map((r) => r.currency));
-      if ([...currencies].some((c) => !ledger.effectivePosting(periodKey, c))) ledger.unmarkPeriodPosted(periodKey);
-      const retry = ledger.recordFailure({
-        period: periodKey,
-        code: error.code,
-        kind: error.kind,
-        message: error.message,
-        ...(error.fix ? { fix: error.fix } : {}),
-      });
-      this.deps.log.error(`posting ${periodKey} failed (attempt ${retry.attempts}): ${error.actionable}`);
-      return { ...outcome('failed', posted), error: { code: error.code, kind: error.kind, message: error.message, ...(error.fix ? { fix: error.fix } : {}) } };
+      return this.failed(periodKey, thrown, steps, outcome, posted);
     }
+  }
+
+  /** A posting that failed: recorded for the retry (`status` shows it), the period opened again if a reversal lacks its correction. */
+  private failed(
+    periodKey: string,
+    thrown: unknown,
+    steps: readonly Step[],
+    outcome: (status: PostOutcome['status'], entries?: PostedEntrySummary[]) => PostOutcome,
+    posted: PostedEntrySummary[] = [],
+  ): PostOutcome {
+    const { ledger } = this.deps;
+    const error = this.explain(asLedgersyncError(thrown), steps, periodKey);
+    // A reversal posted without its correction: the period is open again, so nothing later can sweep its amounts.
+    this.reopenIfReversed(periodKey);
+    const retry = ledger.recordFailure({
+      period: periodKey,
+      code: error.code,
+      kind: error.kind,
+      message: error.message,
+      ...(error.fix ? { fix: error.fix } : {}),
+    });
+    this.deps.log.error(`posting ${periodKey} failed (attempt ${retry.attempts}): ${error.actionable}`);
+    return { ...outcome('failed', posted), error: { code: error.code, kind: error.kind, message: error.message, ...(error.fix ? { fix: error.fix } : {}) } };
+  }
+
+  /** A period some currency of which was reversed without a correction is not posted: its amounts are due again. */
+  private reopenIfReversed(periodKey: string): void {
+    const { ledger } = this.deps;
+    const currencies = new Set(ledger.postings(periodKey).map((r) => r.currency));
+    if ([...currencies].some((c) => !ledger.effectivePosting(periodKey, c))) ledger.unmarkPeriodPosted(periodKey);
   }
 
   private plan(periodKey: string, repost: boolean): Step[] {
@@ -300,14 +328,14 @@ export class RevrecPoster {
       }
     }
     if (!entry) {
-      ledger.beginAttempt(ref, sent);
+      ledger.beginAttempt(periodKey, { ref, kind: step.kind, currency: step.currency, memo, date, ...sent });
       const audited = this.deps.writeTrail?.begin({ stream: 'revenue_recognition', object: 'journal_entry', sourceId: ref, action: step.kind, payload: body });
       try {
         entry = await api.createEntry(body, ref, this.deps.log);
         audited?.answered({ status: 'created', targetId: String(entry.number) });
       } catch (error) {
         audited?.threw(error);
-        if (!asLedgersyncError(error).mayHaveSucceeded) ledger.endAttempt(ref);
+        if (!asLedgersyncError(error).mayHaveSucceeded) ledger.endAttempt(periodKey, ref);
         throw error;
       }
     }
@@ -332,6 +360,42 @@ export class RevrecPoster {
       date,
       amount: formatMinor(journalTotals(sent.lines === step.journal.lines ? fitted : { ...step.journal, lines: sent.lines }).debit, step.currency),
     };
+  }
+
+  /**
+   * Settles the period's entries sent whose answer was never recorded, before anything is planned:
+   * one DualEntry holds is recorded with what it carried, one it does not is forgotten. A later plan
+   * of the period may never send that reference again (its documents changed, another currency
+   * posted first), so waiting for it would leave a landed entry unrecorded (and posted again) for good.
+   * A recorded reversal without its correction opens the period again. A failed look-up throws: the
+   * period is then retried, never planned over an entry in doubt.
+   */
+  private async settleAttempts(periodKey: string): Promise<void> {
+    const { api, ledger } = this.deps;
+    const attempts = ledger.pendingAttempts(periodKey);
+    if (attempts.length === 0) return;
+    for (const attempt of attempts) {
+      const entry = (await api.findByRef(attempt.ref))[0];
+      if (!entry) {
+        ledger.endAttempt(periodKey, attempt.ref);
+        continue;
+      }
+      this.deps.log.warn(`DualEntry entry ${entry.number} for ${attempt.ref} was posted by an earlier attempt whose answer was lost; recording it`);
+      ledger.recordPosting(periodKey, {
+        kind: attempt.kind,
+        currency: attempt.currency,
+        ref: attempt.ref,
+        entryNumber: String(entry.number),
+        internalId: String(entry.internal_id),
+        date: attempt.date,
+        memo: attempt.memo,
+        lines: attempt.lines,
+        included: attempt.included,
+        postedAt: new Date().toISOString(),
+        runId: this.deps.runId,
+      });
+    }
+    this.reopenIfReversed(periodKey);
   }
 
   private accountError(account: string, steps: readonly Step[], problem: string): LedgersyncError {

@@ -82,6 +82,15 @@ export interface SentEntry {
   included: StoredRow[];
 }
 
+/** A sent entry whose answer was not recorded: what to record it as, once DualEntry is found to hold it. */
+export interface PendingAttempt extends SentEntry {
+  ref: string;
+  kind: PostingKind;
+  currency: string;
+  memo: string;
+  date: string;
+}
+
 export interface RetryState {
   period: string;
   currency?: string;
@@ -204,7 +213,16 @@ export class RevrecLedger {
     }
     for (const [origin, posted] of touched) writes.set(`revrec:posted:${origin}`, pruned(posted));
     writes.set(`revrec:attempt:${record.ref}`, null);
+    this.dropAttemptRef(writes, period, record.ref);
     this.commit(writes);
+  }
+
+  /** Removes `ref` from the period's list of pending attempts, as part of `writes`. */
+  private dropAttemptRef(writes: Writes, period: string, ref: string): void {
+    const refs = this.kv.get<string[]>(`revrec:attempts:${period}`) ?? [];
+    if (!refs.includes(ref)) return;
+    const left = refs.filter((r) => r !== ref);
+    writes.set(`revrec:attempts:${period}`, left.length ? left : null);
   }
 
   postings(period: string): PostingRecord[] {
@@ -236,8 +254,21 @@ export class RevrecLedger {
    * marker means "look it up before posting again", and an entry found then is recorded with what
    * this attempt sent, not with what a later plan of the period would send.
    */
-  beginAttempt(ref: string, sent: SentEntry): void {
-    this.kv.set(`revrec:attempt:${ref}`, { at: new Date().toISOString(), ...sent });
+  beginAttempt(period: string, attempt: PendingAttempt): void {
+    const writes: Writes = new Map();
+    writes.set(`revrec:attempt:${attempt.ref}`, { at: new Date().toISOString(), ...attempt });
+    // Listed by period, so an attempt whose answer was lost is settled even if no later plan sends that ref again.
+    const refs = this.kv.get<string[]>(`revrec:attempts:${period}`) ?? [];
+    if (!refs.includes(attempt.ref)) writes.set(`revrec:attempts:${period}`, [...refs, attempt.ref]);
+    this.commit(writes);
+  }
+
+  /** The period's attempts sent but not recorded (answer lost, process killed), with what each sent. */
+  pendingAttempts(period: string): PendingAttempt[] {
+    return (this.kv.get<string[]>(`revrec:attempts:${period}`) ?? []).flatMap((ref) => {
+      const marker = this.kv.get<Partial<PendingAttempt>>(`revrec:attempt:${ref}`);
+      return marker && typeof marker.kind === 'string' && Array.isArray(marker.lines) ? [{ ...(marker as PendingAttempt), ref }] : [];
+    });
   }
 
   /** The pending attempt's marker: what it sent (undefined for a marker written before it kept that), or false when none is pending. */
@@ -247,8 +278,10 @@ export class RevrecLedger {
     return typeof marker === 'object' && marker !== null && 'lines' in marker ? (marker as SentEntry) : undefined;
   }
 
-  endAttempt(ref: string): void {
-    this.kv.delete(`revrec:attempt:${ref}`);
+  endAttempt(period: string, ref: string): void {
+    const writes: Writes = new Map([[`revrec:attempt:${ref}`, null]]);
+    this.dropAttemptRef(writes, period, ref);
+    this.commit(writes);
   }
 
   retryState(): RetryState | undefined {

@@ -227,6 +227,72 @@ describe('DualEntry sink: period posting', () => {
     expect(fake.state.entries).toHaveLength(1);
   });
 
+  describe('an entry whose answer was lost and could not be looked up', () => {
+    /** Posts January with its first journal landing unanswered and DualEntry unreachable for the look-up: the attempt is left pending. */
+    async function lostJanuary(sink: ReturnType<typeof createDualEntrySink>, ctx: ReturnType<typeof sinkContext>) {
+      fake.faults.failAfterNextPost(50);
+      const lost = await sink.post('2026-01', { repost: false }, ctx);
+      fake.faults.unavailableNext(0);
+      expect(lost.status).toBe('failed');
+      expect(fake.state.entries).toHaveLength(1);
+    }
+    const perCurrency = () =>
+      fake.state.entries.reduce<Record<string, number>>((n, e) => ({ ...n, [e.currency_iso_4217_code]: (n[e.currency_iso_4217_code] ?? 0) + 1 }), {});
+
+    it('is recorded before the period is planned again: never posted twice when another currency posts first', async () => {
+      const ctx = sinkContext(memoryKv());
+      const sink = createDualEntrySink(factoryInput(base()));
+      await sink.write([januaryInvoice('inv_usd', 'USD', 31000)], ctx);
+      await lostJanuary(sink, ctx);
+      // A EUR invoice of January arrives; EUR is planned before USD, so USD's entry would get another reference.
+      await sink.write([januaryInvoice('inv_eur', 'EUR', 31000)], ctx);
+      expect((await sink.post('2026-01', { repost: false }, ctx)).status).toBe('posted');
+      expect(perCurrency()).toEqual({ USD: 1, EUR: 1 });
+      expect(
+        sink
+          .status(ctx)
+          .periods[0]!.entries.map((e) => e.currency)
+          .sort(),
+      ).toEqual(['EUR', 'USD']);
+    });
+
+    it('is recorded even when its documents were voided since, so the void is reversed in the next period', async () => {
+      const kv = memoryKv();
+      const ctx = sinkContext(kv);
+      const sink = createDualEntrySink(factoryInput(base()));
+      await sink.write([januaryInvoice('inv_usd', 'USD', 31000)], ctx);
+      await lostJanuary(sink, ctx);
+      await sink.write([{ ...januaryInvoice('inv_usd', 'USD', 31000), deleted: true }], ctx);
+      expect((await sink.post('2026-01', { repost: false }, ctx)).status).toBe('nothing_to_post');
+      // The entry DualEntry holds is in the ledger, and February carries its reversal.
+      expect(sink.status(ctx).periods.find((p) => p.period === '2026-01')!.entries).toHaveLength(1);
+      expect((await sink.post('2026-02', { repost: false }, ctx)).status).toBe('posted');
+      const receivable = fake.state.entries
+        .flatMap((e) => e.items.filter((i) => i.account_number === 1200))
+        .reduce((sum, i) => sum + Number(i.debit) * 100 - Number(i.credit) * 100, 0);
+      expect(Math.round(receivable)).toBe(0);
+    });
+  });
+
+  it('a --repost whose reversal answer was lost is finished by the next post: the correction goes out, the period is not lost', async () => {
+    const kv = memoryKv();
+    const sink = createDualEntrySink(factoryInput(base()));
+    await sink.write([annualInvoice()], sinkContext(kv));
+    expect((await sink.post('2026-01', { repost: false }, sinkContext(kv))).status).toBe('posted');
+    const remapped = createDualEntrySink(factoryInput({ ...base(), lookups: revrecLookups({ SAAS: '4010' }) }));
+    fake.faults.failAfterNextPost(50);
+    expect((await remapped.post('2026-01', { repost: true }, sinkContext(kv))).status).toBe('failed');
+    fake.faults.unavailableNext(0);
+    // The reversal landed; the next post finds it, records it, and posts the correction.
+    expect((await remapped.post('2026-01', { repost: false }, sinkContext(kv))).status).toBe('posted');
+    expect(remapped.status(sinkContext(kv)).periods[0]!.entries.map((e) => e.kind)).toEqual(['journal', 'reversal', 'correction']);
+    const revenue = (account: number) =>
+      fake.state.entries
+        .flatMap((e) => e.items.filter((i) => i.account_number === account))
+        .reduce((sum, i) => sum + Math.round(Number(i.credit) * 100) - Math.round(Number(i.debit) * 100), 0);
+    expect([revenue(4000), revenue(4010)]).toEqual([0, 10192]);
+  });
+
   it('waits out 429 with Retry-After', async () => {
     const ctx = sinkContext();
     const sink = createDualEntrySink(factoryInput(base()));

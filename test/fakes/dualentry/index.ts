@@ -71,8 +71,11 @@ export interface FakeDualEntryState {
 export interface FakeDualEntryFaults {
   /** Answer the next n requests with 429 and this Retry-After (seconds). */
   throttleNext(count: number, retryAfterSeconds?: number): void;
-  /** Apply the next journal-entry POST, then answer 500 (the client cannot know it landed). */
-  failAfterNextPost(): void;
+  /**
+   * Apply the next journal-entry POST, then answer 500 (the client cannot know it landed); with
+   * `thenUnavailable`, also answer that many requests after it with 503 (the look-up cannot tell either).
+   */
+  failAfterNextPost(thenUnavailable?: number): void;
   /** Answer the next n requests with 503 before doing anything. */
   unavailableNext(count: number): void;
 }
@@ -171,6 +174,7 @@ export async function startFakeDualEntry(options: FakeDualEntryOptions = {}): Pr
   let throttle = { count: 0, retryAfter: 1 };
   let unavailable = 0;
   let failAfterPost = false;
+  let unavailableAfterPost = 0;
   let nextEntry = 1;
   let nextItem = 1;
 
@@ -383,6 +387,7 @@ export async function startFakeDualEntry(options: FakeDualEntryOptions = {}): Pr
         state.entries.push(entry);
         if (failAfterPost) {
           failAfterPost = false;
+          unavailable = unavailableAfterPost;
           res.writeHead(500, { 'content-type': 'text/html' });
           res.end('<html><body>Server Error (500)</body></html>');
           return;
@@ -431,8 +436,9 @@ export async function startFakeDualEntry(options: FakeDualEntryOptions = {}): Pr
       throttleNext(count, retryAfterSeconds = 1) {
         throttle = { count, retryAfter: retryAfterSeconds };
       },
-      failAfterNextPost() {
+      failAfterNextPost(thenUnavailable = 0) {
         failAfterPost = true;
+        unavailableAfterPost = thenUnavailable;
       },
       unavailableNext(count) {
         unavailable = count;
