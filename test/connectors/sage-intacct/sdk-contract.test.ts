@@ -43,7 +43,10 @@ const invoice = (no: string, extra: Record<string, unknown> = {}) => ({
 describe('readByQuery page size (ReadByQuery.MAX_PAGE_SIZE = 1000)', () => {
   it("a write batch's look-ups ask for at most 1000 rows, so the batch is written", async () => {
     seedCustomers(fake, 'C1');
-    const results = await sink().write([record('ARINVOICE', 'inv_p1', invoice('inv_p1')), record('CUSTOMER', 'c_p', { CUSTOMERID: 'c_p', NAME: 'P' })], ctx);
+    const results = await sink().write(
+      [record('ARINVOICE', 'inv_p1', invoice('inv_p1', { datedue: '2024-03-02' })), record('CUSTOMER', 'c_p', { CUSTOMERID: 'c_p', NAME: 'P' })],
+      ctx,
+    );
     expect(results.map((r) => r.status)).toEqual(['created', 'created']);
     expect(readByQueries().length).toBeGreaterThan(0);
     for (const call of readByQueries()) expect(Number(text(child(call.body as XmlValue, 'pagesize')))).toBeLessThanOrEqual(1000);
@@ -96,7 +99,8 @@ describe('update_invoice as InvoiceUpdate writes it', () => {
 
   it('a changed invoice that carries create-only elements is updated in the fake gateway', async () => {
     seedCustomers(fake, 'C1');
-    const [created] = await sink().write([record('ARINVOICE', 'inv_u', mapped)], ctx);
+    // Created with its due date, which create_invoice needs (InvoiceCreate writes datedue, else termname).
+    const [created] = await sink().write([record('ARINVOICE', 'inv_u', { ...mapped, datedue: '2024-03-02' })], ctx);
     expect(created, JSON.stringify(created)).toMatchObject({ status: 'created' });
     const key = created!.status === 'created' ? created!.targetId : '';
     const [updated] = await sink().write([record('ARINVOICE', 'inv_u', { ...mapped, description: 'corrected' }, { targetId: key })], ctx);

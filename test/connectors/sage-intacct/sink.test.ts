@@ -20,6 +20,7 @@ const ctx = sinkContext();
 const invoice = (no: string, extra: Record<string, unknown> = {}) => ({
   customerid: 'C1',
   datecreated: '2024-02-01',
+  datedue: '2024-03-02',
   invoiceno: no,
   description: `Invoice ${no}`,
   currency: 'USD',
@@ -122,6 +123,7 @@ describe('AR invoices', () => {
       record('ARINVOICE', no, {
         customerid: 'C1',
         datecreated: '2024-02-01',
+        datedue: '2024-03-02',
         invoiceno: no,
         invoiceitems: [{ glaccountno: '4000', amount: '1.00', ...line }],
         ...extra,
@@ -177,6 +179,7 @@ describe('AR invoices', () => {
       record('ARINVOICE', 'inv_gl', {
         customerid: 'C1',
         datecreated: '2024-02-01',
+        datedue: '2024-03-02',
         invoiceno: 'inv_gl',
         invoiceitems: [{ glaccountno: '7777', amount: '1.00' }],
       });
@@ -311,6 +314,7 @@ describe('payments, credits, refunds', () => {
         record('APBILL', 'rf_1#bill', {
           vendorid: 'REFUNDS',
           datecreated: '2024-02-08',
+          datedue: '2024-02-08',
           billno: 'bill_rf_1',
           billitems: [{ glaccountno: '2100', amount: '10.00', memo: 'refund id - rf_1' }],
         }),

@@ -30,6 +30,7 @@ it(`posts ${documents} invoices at 2 concurrent requests with 100 ms latency`, a
       record('ARINVOICE', `inv_${i + j}`, {
         customerid: 'C1',
         datecreated: '2024-03-01',
+        datedue: '2024-03-31',
         invoiceno: `inv_${i + j}`,
         invoiceitems: [{ glaccountno: '4000', amount: '10.00', memo: 'plan', taxentries: [{ detailid: 'Sales Tax', trx_tax: '0.83' }] }],
       }),

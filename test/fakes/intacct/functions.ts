@@ -565,6 +565,7 @@ function arDocument(ctx: FunctionContext, fn: string, doc: XmlValue, kind: FakeA
   const itemsTag = kind === 'invoice' ? 'invoiceitems' : 'aradjustmentitems';
   const lines = asArray(child(child(doc, itemsTag), 'lineitem')).map((l, i) => parseLine(ctx, fn, l, i));
   if (lines.length === 0) fail('BL03000011', 'Required field missing', `${fn}: at least one line item is required`, `Add a lineitem under ${itemsTag}.`);
+  if (kind === 'invoice') dueDateOrTerm(fn, doc);
   const RECORDID = text(child(doc, kind === 'invoice' ? 'invoiceno' : 'adjustmentno'));
   return {
     kind,
@@ -784,6 +785,15 @@ function applyArPayment(ctx: FunctionContext, fn: XmlValue): FunctionResult {
 
 // ---------- legacy AP ----------
 
+/**
+ * An invoice or a bill is due on a date or by a payment term: the SDK's InvoiceCreate and BillCreate
+ * write datedue when there is one and otherwise termname, as a required element.
+ */
+function dueDateOrTerm(fn: string, doc: XmlValue): void {
+  if (child(doc, 'datedue') !== undefined || text(child(doc, 'termname')) !== '') return;
+  fail('BL03000011', 'Required field missing', `${fn}: datedue or termname is required`, 'Provide datedue, or termname of a payment term.');
+}
+
 function createBill(ctx: FunctionContext, fn: XmlValue): FunctionResult {
   const name = 'create_bill';
   const VENDORID = required(name, child(fn, 'vendorid'), 'vendorid');
@@ -799,6 +809,7 @@ function createBill(ctx: FunctionContext, fn: XmlValue): FunctionResult {
     parseLine(ctx, name, l, i, ['locationid', 'departmentid', 'projectid', 'classid', 'employeeid', 'itemid']),
   );
   if (lines.length === 0) fail('BL03000011', '', `${name}: at least one line item is required`);
+  dueDateOrTerm(name, fn);
   const RECORDNO = nextRecordNo(ctx.state);
   ctx.state.bills.set(RECORDNO, { RECORDNO, RECORDID: RECORDID || RECORDNO, VENDORID, WHENCREATED, lines, total: total(lines), paid: 0n });
   return keyResult(RECORDNO);
