@@ -63,4 +63,8 @@ buildProgram(installedConnectors)
     } else {
       process.stderr.write(redact(`error: ${e.actionable}`) + '\n');
     }
-  });
+  })
+  // Ends as soon as the command has (its output's errors reported first): in node's own teardown of
+  // what is left (sockets, timers) a signal is no longer handled, so a scheduler's second SIGTERM
+  // right after the stop turned exit 3 into 143.
+  .finally(() => setImmediate(() => process.exit()));

@@ -81,7 +81,7 @@ function resume(): Promise<{ code: number | null; stderr: string }> {
 
 async function expectStoppedThenResumed(stopped: Stopped, phase: string): Promise<void> {
   console.log(`SIGTERM ${phase}: exited ${stopped.stopMs} ms after the signal`);
-  expect(stopped.code, stopped.stderr).toBe(3);
+  expect(stopped.code, `exit ${stopped.code}: ${stopped.stderr}`).toBe(3);
   expect(JSON.parse(stopped.stdout)).toMatchObject({ status: 'failed', exit_code: 3, error: { code: 'run_aborted', kind: 'transient' } });
   expect(stopped.stopMs).toBeLessThan(WITHIN_MS);
   fake.faults.clear();
