@@ -44,6 +44,8 @@ export function quote(value: string): string {
 
 export interface QboApiOptions {
   minorVersion: number;
+  /** Elements sent as JSON numbers (descriptor `settings.decimal_fields`). */
+  decimalFields: ReadonlySet<string>;
   /** Batch calls (40 a minute per realm), on top of the connection's limit on all calls. */
   batchLimiter: SlidingWindowLimiter;
 }
@@ -93,12 +95,22 @@ export class QboApi {
 
   /** Create: `POST /{entity}` without an Id. Throws the QBO fault as a record error. */
   async create(object: string, body: Record<string, unknown>): Promise<WriteAnswer<QboEntity>> {
-    return this.write(object, { method: 'POST', path: object.toLowerCase(), query: this.mv, json: body });
+    return this.write(object, { method: 'POST', path: object.toLowerCase(), query: this.mv, ...this.jsonBody(body) });
   }
 
   /** Sparse update as Intuit's SDKs send it: `POST /{entity}?operation=update` with Id, SyncToken and `sparse: true`. */
   async update(object: string, body: Record<string, unknown>): Promise<WriteAnswer<QboEntity>> {
-    return this.write(object, { method: 'POST', path: object.toLowerCase(), query: { operation: 'update', ...this.mv }, json: { ...body, sparse: true } });
+    return this.write(object, {
+      method: 'POST',
+      path: object.toLowerCase(),
+      query: { operation: 'update', ...this.mv },
+      ...this.jsonBody({ ...body, sparse: true }),
+    });
+  }
+
+  /** A request body with every decimal element a JSON number, written digit for digit from the mapped text (no float). */
+  private jsonBody(body: unknown): { body: string; contentType: string } {
+    return { body: decimalJson(body, this.options.decimalFields), contentType: 'application/json' };
   }
 
   private async write(object: string, request: HttpRequest): Promise<WriteAnswer<QboEntity>> {
@@ -147,11 +159,11 @@ export class QboApi {
       method: 'POST',
       path: 'batch',
       query: this.mv,
-      json: {
+      ...this.jsonBody({
         BatchItemRequest: items.map((item) =>
           item.query !== undefined ? { bId: item.bId, Query: item.query } : { bId: item.bId, operation: item.operation, [item.object!]: item.entity },
         ),
-      },
+      }),
     };
     const sent = await this.options.batchLimiter.run(() => this.connection.send(request), signal);
     if (sent.outcome === 'failed') throw sent.error;
@@ -194,4 +206,21 @@ function entityOf(body: unknown, object: string): QboEntity {
 
 function unexpectedAnswer(object: string): LedgersyncError {
   return new LedgersyncError('qbo_unexpected_answer', 'transient', `QuickBooks answered without a ${object}`, { mayHaveSucceeded: true });
+}
+
+const DECIMAL_TEXT = /^-?\d+(\.\d+)?$/;
+
+/**
+ * JSON text of `value` in which a string that is a plain decimal, under a key of `decimalFields`, is
+ * written as a JSON number with the same digits: QBO's XSD types amounts xs:decimal and Intuit's SDKs
+ * send them as numbers; going through a JS number would round what a float cannot hold.
+ */
+export function decimalJson(value: unknown, decimalFields: ReadonlySet<string>, key?: string): string {
+  if (typeof value === 'string' && key !== undefined && decimalFields.has(key) && DECIMAL_TEXT.test(value)) return value;
+  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : decimalJson(item, decimalFields, key))).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const members = Object.entries(value).filter(([, v]) => v !== undefined);
+    return `{${members.map(([k, v]) => `${JSON.stringify(k)}:${decimalJson(v, decimalFields, k)}`).join(',')}}`;
+  }
+  return JSON.stringify(value) ?? 'null';
 }

@@ -22,6 +22,7 @@ interface QboSettings {
   adopt_by_source_id: Record<string, string>;
   unique_name_suffix: string;
   field_limits: Record<string, number>;
+  decimal_fields: string[];
   voidable: string[];
   deletable: string[];
 }
@@ -68,6 +69,7 @@ function createQboSink(input: ConnectorFactoryInput): Sink {
   const minorVersion = Number(input.connection['minor_version'] ?? settings.minor_version);
   const api = new QboApi(connection, {
     minorVersion,
+    decimalFields: new Set(settings.decimal_fields),
     batchLimiter: new SlidingWindowLimiter(settings.batch.requests, settings.batch.per_seconds * 1000, {
       log: input.log,
       reason: `QuickBooks Online allows ${formatRate(settings.batch.requests, settings.batch.per_seconds, 'batch requests')}`,
