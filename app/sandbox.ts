@@ -60,6 +60,9 @@ const targets: Record<string, Target> = {
   intacct: {
     pipeline: 'chargebee-to-intacct.yaml',
     title: 'Sage Intacct',
+    // The fake company is multi-currency (USD, EUR, GBP, JPY, KWD), as the fake site bills; the
+    // example keeps single-currency, which refuses documents in any currency but its base one.
+    adapt: (text) => text.replace('  multi_currency: false', '  multi_currency: true'),
     async start() {
       const intacct = await startFakeIntacct();
       const c = intacct.credentials;

@@ -71,6 +71,9 @@ export async function startSandbox(options: { cb?: FakeChargebeeOptions; intacct
     },
   };
   sandbox.edit([fastRetry('sage-intacct')]);
+  // The fake company is multi-currency, as the fake site bills (USD, EUR, GBP, JPY, KWD): the
+  // example's single-currency default would rightly refuse the foreign documents.
+  if (source === FORWARD) sandbox.edit([['  multi_currency: false', '  multi_currency: true']]);
   return sandbox;
 }
 

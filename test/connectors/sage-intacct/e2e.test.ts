@@ -197,7 +197,6 @@ describe('Chargebee → Sage Intacct', () => {
   it('multi-currency: a EUR payment is posted in the base currency at amount × exchange rate, with the overpayment location and department', async () => {
     const s = await open();
     s.edit([
-      ['  multi_currency: false', '  multi_currency: true'],
       ['  overpayment_location_id: ""', '  overpayment_location_id: US'],
       ['  overpayment_department_id: ""', '  overpayment_department_id: CS'],
     ]);
