@@ -20,7 +20,7 @@ import type { Contract } from './contract.js';
 import { isValueType } from './contract.js';
 import { type ApplicationHistory, unreleasedApplications, withApplications } from './applications.js';
 import { checkAcumaticaReferences, type ReferenceSettings } from './references.js';
-import { changes, isPlainObject, type Plain, wrapRecord } from './values.js';
+import { changes, isPlainObject, type Plain } from './values.js';
 
 export interface AcumaticaSinkSettings {
   /** Entity → natural key field (descriptor `objects.<name>.natural_key`). */

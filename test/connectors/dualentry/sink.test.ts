@@ -236,8 +236,11 @@ describe('DualEntry sink: period posting', () => {
       expect(lost.status).toBe('failed');
       expect(fake.state.entries).toHaveLength(1);
     }
-    const perCurrency = () =>
-      fake.state.entries.reduce<Record<string, number>>((n, e) => ({ ...n, [e.currency_iso_4217_code]: (n[e.currency_iso_4217_code] ?? 0) + 1 }), {});
+    const perCurrency = () => {
+      const counts: Record<string, number> = {};
+      for (const e of fake.state.entries) counts[e.currency_iso_4217_code] = (counts[e.currency_iso_4217_code] ?? 0) + 1;
+      return counts;
+    };
 
     it('is recorded before the period is planned again: never posted twice when another currency posts first', async () => {
       const ctx = sinkContext(memoryKv());
