@@ -5,8 +5,6 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import type { JobEvent } from '../../engine/queue/worker.js';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
 import { CLI } from './helpers.js';
 
 /** bin/ledgersync.js, from the sources (tests) or from dist/ (the benchmark). */
