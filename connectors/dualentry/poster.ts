@@ -144,7 +144,13 @@ export class RevrecPoster {
     });
 
     // Problems with the request itself are thrown: they are not a batch waiting to post.
-    calendar.parseKey(periodKey);
+    try {
+      calendar.parseKey(periodKey);
+    } catch (error) {
+      throw new LedgersyncError('invalid_arguments', 'config', `period ${periodKey}: ${(error as Error).message}`, {
+        fix: `give the period as revenue_recognition.period has it: ${settings.period === 'quarter' ? 'YYYY-Qn, e.g. 2026-Q4' : 'YYYY-MM, e.g. 2026-10'}`,
+      });
+    }
     if (settings.firstPeriod && periodKey < settings.firstPeriod) {
       throw new LedgersyncError(
         'period_before_first_period',

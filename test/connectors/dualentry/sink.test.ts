@@ -296,6 +296,18 @@ describe('DualEntry sink: period posting', () => {
     expect([revenue(4000), revenue(4010)]).toEqual([0, 10192]);
   });
 
+  it('a period that is not one (2026-13, 2026-1) is a configuration error naming the form, not an unexpected error', async () => {
+    const sink = createDualEntrySink(factoryInput(base()));
+    for (const period of ['2026-13', '2026-1', 'garbage']) {
+      await expect(sink.post(period, { repost: false }, sinkContext())).rejects.toMatchObject({
+        code: 'invalid_arguments',
+        kind: 'config',
+        message: expect.stringMatching(new RegExp(`^period ${period}: expected a month like "2026-10"`)),
+        fix: 'give the period as revenue_recognition.period has it: YYYY-MM, e.g. 2026-10',
+      });
+    }
+  });
+
   it('waits out 429 with Retry-After', async () => {
     const ctx = sinkContext();
     const sink = createDualEntrySink(factoryInput(base()));
