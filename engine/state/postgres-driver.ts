@@ -131,6 +131,8 @@ export class PostgresDriver implements StateDriver {
   private rowids: RowidColumns = new Map();
   private depth = 0;
   private closed = false;
+  /** The server clock's offset from this host's (clockSeconds). */
+  private clock: { offsetMs: number; measuredAt: number } | undefined;
   /** The URL as given, the key of the idle pool. */
   private readonly key: string;
   /** How many migrations this driver has seen applied (a pooled driver skips the check). */
@@ -282,9 +284,17 @@ export class PostgresDriver implements StateDriver {
     else this.pending.push(statement);
   }
 
+  /**
+   * The server's clock, without a round trip per call (a lease is renewed on every write batch): its
+   * offset from this host's clock is measured at most once a minute, and again when this clock steps back.
+   */
   clockSeconds(): number {
-    const row = this.prepare('SELECT floor(extract(epoch from clock_timestamp()))::bigint AS now').get() as { now: number | string | bigint } | undefined;
-    return Number(row?.now);
+    const now = Date.now();
+    if (this.clock === undefined || now - this.clock.measuredAt > 60_000 || now < this.clock.measuredAt) {
+      const row = this.prepare('SELECT (extract(epoch from clock_timestamp()) * 1000)::bigint AS now').get() as { now: number | string | bigint } | undefined;
+      this.clock = { offsetMs: Number(row?.now) - now, measuredAt: now };
+    }
+    return Math.floor((now + this.clock.offsetMs) / 1000);
   }
 
   prepare(text: string): PreparedStatement {
