@@ -6,7 +6,7 @@
 import { LedgersyncError } from '../../engine/errors.js';
 import { settingsOf, type EndpointDescriptor } from '../../engine/connector/descriptor.js';
 import type { ConnectorFactoryInput, Source, SourceContext, SourceEvent, SourcePage, SourceRecord, StreamReadRequest } from '../../engine/connector/types.js';
-import type { HttpConnection, QueryValue } from '../../engine/http/connection.js';
+import type { HttpConnection, HttpResponse, QueryValue } from '../../engine/http/connection.js';
 import { pagesOf } from '../../engine/paging/pagers.js';
 import { chargebeeConnection, describeChargebeeError, parseChargebeeError } from './api.js';
 import { eventOf } from './events.js';
@@ -174,15 +174,22 @@ export class ChargebeeSource implements Source {
 
   /** `GET <path>` of one document, or undefined when Chargebee no longer has it (deleted). */
   private async retrieve(path: string, endpoint: EndpointDescriptor, query: Record<string, string | number>): Promise<Record<string, unknown> | undefined> {
-    const response = await this.http.request({ method: 'GET', path, query, acceptErrors: true });
-    if (response.status === 404 && parseChargebeeError(response).api_error_code === 'resource_not_found') return undefined;
-    if (response.status >= 400) throw describeChargebeeError(String(this.input.connection['site'] ?? ''), response, { method: 'GET', path });
+    const response = await this.getOrGone(path, query);
+    if (!response) return undefined;
     const body = response.json<Record<string, unknown>>();
     const document = (endpoint.record_key ? body[endpoint.record_key] : body) as Record<string, unknown> | undefined;
     if (!document || typeof document !== 'object') {
       throw new LedgersyncError('unexpected_response', 'transient', `${this.http.label} answered GET ${path} without the ${endpoint.record_key ?? 'document'}`);
     }
     return document;
+  }
+
+  /** `GET <path>`: the answer, or undefined when Chargebee has no such record (404 resource_not_found: never created, or deleted). */
+  private async getOrGone(path: string, query?: Record<string, string | number>): Promise<HttpResponse | undefined> {
+    const response = await this.http.request({ method: 'GET', path, ...(query ? { query } : {}), acceptErrors: true });
+    if (response.status === 404 && parseChargebeeError(response).api_error_code === 'resource_not_found') return undefined;
+    if (response.status >= 400) throw describeChargebeeError(String(this.input.connection['site'] ?? ''), response, { method: 'GET', path });
+    return response;
   }
 
   async open(_ctx: SourceContext, streams: readonly StreamReadRequest[]): Promise<void> {
@@ -229,9 +236,8 @@ export class ChargebeeSource implements Source {
   /** `GET /events/{id}`: the event as Chargebee knows it, or undefined when Chargebee has no such event. */
   async fetchEvent(eventId: string, _ctx: SourceContext): Promise<SourceEvent | undefined> {
     const path = `${endpointOf(this.input, 'events').path}/${encodeURIComponent(eventId)}`;
-    const response = await this.http.request({ method: 'GET', path, acceptErrors: true });
-    if (response.status === 404 && parseChargebeeError(response).api_error_code === 'resource_not_found') return undefined;
-    if (response.status >= 400) throw describeChargebeeError(String(this.input.connection['site'] ?? ''), response, { method: 'GET', path });
+    const response = await this.getOrGone(path);
+    if (!response) return undefined;
     const event = eventOf(response.json(), this.input.descriptor);
     if (!event || event.id !== eventId) {
       throw new LedgersyncError('unexpected_response', 'transient', `${this.http.label} answered GET ${path} without the event ${eventId}`);
