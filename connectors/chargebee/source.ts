@@ -133,7 +133,12 @@ export class ChargebeeSource implements Source {
           [pages.limit_param]: pages.limit,
           ...(next !== undefined ? { [pages.offset_param]: next } : {}),
         });
-        if (!document) break;
+        if (!document) {
+          // Chargebee no longer has it: deleted since it was listed.
+          record.deleted = true;
+          record.data = { ...record.data, deleted: true };
+          break;
+        }
         const window = document[pages.items_field];
         if (!Array.isArray(window)) {
           throw new LedgersyncError('unexpected_response', 'transient', `${this.http.label} answered GET ${path} without its ${pages.items_field}`);
@@ -163,11 +168,6 @@ export class ChargebeeSource implements Source {
         if (following === next)
           throw new LedgersyncError('unexpected_response', 'transient', `${this.http.label} answered GET ${path} with the same ${pages.next_field} again`);
         next = following;
-      }
-      // Chargebee no longer has it: deleted since it was listed.
-      if (record.data[pages.next_field] !== undefined) {
-        record.deleted = true;
-        record.data = { ...record.data, deleted: true };
       }
     }
   }
