@@ -10,7 +10,8 @@ import type { HttpConnection, HttpRequest, HttpResponse } from '../../engine/htt
 import { pagesOf } from '../../engine/paging/pagers.js';
 import type { Contract } from './contract.js';
 import { bodyOf, exceptionOf } from './errors.js';
-import { type Plain, toJson, unwrap, type WrapOptions, wrapRecord } from './values.js';
+import { exactJson } from '../../engine/http/exact-json.js';
+import { type Plain, unwrap, type WrapOptions, wrapRecord } from './values.js';
 
 export interface ListOptions {
   filter?: string;
@@ -67,7 +68,7 @@ export class AcumaticaApi {
    * second record (true when the body names the record by key or id).
    */
   async put(entity: string, record: Plain, options: { insertOnly?: boolean; retrySafe: boolean; expand?: readonly string[] }): Promise<Plain | undefined> {
-    const body = toJson(wrapRecord(this.contract, entity, record, this.wrapping));
+    const body = exactJson(wrapRecord(this.contract, entity, record, this.wrapping));
     const response = await this.connection.request({
       method: 'PUT',
       path: entity,
@@ -100,7 +101,7 @@ export class AcumaticaApi {
    * carrying Acumatica's message.
    */
   async action(entity: string, action: string, keys: Plain): Promise<void> {
-    const entityBody = toJson(wrapRecord(this.contract, entity, keys, this.wrapping));
+    const entityBody = exactJson(wrapRecord(this.contract, entity, keys, this.wrapping));
     const started = await this.connection.request({
       method: 'POST',
       path: `${entity}/${action}`,

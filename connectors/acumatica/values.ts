@@ -8,31 +8,15 @@
  */
 import { canonicalDecimal, sameDecimal } from '../../domain/money/decimal.js';
 import { LedgersyncError } from '../../engine/errors.js';
+import { ExactNumber } from '../../engine/http/exact-json.js';
 import { zoneOffsetSeconds } from '../../engine/transform/dates.js';
 import { type Contract, type FieldSpec, isValueType, type ValueType } from './contract.js';
-
-/** A JSON number written exactly as these digits. */
-export class ExactNumber {
-  constructor(readonly text: string) {}
-}
 
 export type Wrapped = string | number | boolean | null | ExactNumber | Wrapped[] | { [key: string]: Wrapped };
 export type Plain = Record<string, unknown>;
 
 /** Keys that are not contract fields but are part of the protocol. */
 const ROW_PROTOCOL_KEYS = new Set(['id', 'delete']);
-
-/** Serialises a wrapped body, writing each ExactNumber's digits verbatim. */
-export function toJson(value: Wrapped): string {
-  if (value instanceof ExactNumber) return value.text;
-  if (Array.isArray(value)) return `[${value.map(toJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    return `{${Object.entries(value)
-      .map(([key, inner]) => `${JSON.stringify(key)}:${toJson(inner)}`)
-      .join(',')}}`;
-  }
-  return JSON.stringify(value);
-}
 
 /** What wrapping needs beyond the contract. */
 export interface WrapOptions {

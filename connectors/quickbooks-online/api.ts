@@ -5,6 +5,7 @@
  */
 import { LedgersyncError } from '../../engine/errors.js';
 import type { HttpConnection, HttpRequest } from '../../engine/http/connection.js';
+import { ExactNumber, exactJson } from '../../engine/http/exact-json.js';
 import type { SlidingWindowLimiter } from '../../engine/http/sliding-window.js';
 import { readFault, type QboFault } from './faults.js';
 
@@ -215,12 +216,15 @@ const DECIMAL_TEXT = /^-?\d+(\.\d+)?$/;
  * written as a JSON number with the same digits: QBO's XSD types amounts xs:decimal and Intuit's SDKs
  * send them as numbers; going through a JS number would round what a float cannot hold.
  */
-export function decimalJson(value: unknown, decimalFields: ReadonlySet<string>, key?: string): string {
-  if (typeof value === 'string' && key !== undefined && decimalFields.has(key) && DECIMAL_TEXT.test(value)) return value;
-  if (Array.isArray(value)) return `[${value.map((item) => (item === undefined ? 'null' : decimalJson(item, decimalFields, key))).join(',')}]`;
+export function decimalJson(value: unknown, decimalFields: ReadonlySet<string>): string {
+  return exactJson(withExactDecimals(value, decimalFields));
+}
+
+function withExactDecimals(value: unknown, decimalFields: ReadonlySet<string>, key?: string): unknown {
+  if (typeof value === 'string' && key !== undefined && decimalFields.has(key) && DECIMAL_TEXT.test(value)) return new ExactNumber(value);
+  if (Array.isArray(value)) return value.map((item) => withExactDecimals(item, decimalFields, key));
   if (value !== null && typeof value === 'object') {
-    const members = Object.entries(value).filter(([, v]) => v !== undefined);
-    return `{${members.map(([k, v]) => `${JSON.stringify(k)}:${decimalJson(v, decimalFields, k)}`).join(',')}}`;
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, withExactDecimals(v, decimalFields, k)]));
   }
-  return JSON.stringify(value) ?? 'null';
+  return value;
 }

@@ -2,7 +2,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Contract } from '../../../connectors/acumatica/contract.js';
-import { changes, toJson, unwrap, wrapRecord } from '../../../connectors/acumatica/values.js';
+import { changes, unwrap, wrapRecord } from '../../../connectors/acumatica/values.js';
+import { exactJson as toJson } from '../../../engine/http/exact-json.js';
 
 const contract = Contract.load(join(import.meta.dirname, '..', '..', '..', 'connectors', 'acumatica'));
 const utc = { timezone: 'UTC' };
