@@ -248,7 +248,10 @@ export class ChargebeeSource implements Source {
   async *read(request: StreamReadRequest, ctx: SourceContext): AsyncIterable<SourcePage> {
     const endpoint = endpointOf(this.input, request.endpoint);
     const cursor = endpoint.cursor;
-    const scanStart = ctx.now();
+    // When the listing started: by this machine's clock, or by Chargebee's when that is earlier (a
+    // clock running ahead must not move an unsorted stream's cursor past records not yet read).
+    let scanStart = ctx.now();
+    let firstPage = true;
     const previous = cursorOf(request.checkpoint);
     let highest = previous;
 
@@ -258,6 +261,8 @@ export class ChargebeeSource implements Source {
       query: listQuery(endpoint, request),
       signal: ctx.signal,
     })) {
+      if (firstPage && page.servedAt !== undefined) scanStart = Math.min(scanStart, page.servedAt);
+      firstPage = false;
       const records = page.entries.map((entry) => toSourceRecord(entry, endpoint, `${this.http.label} ${endpoint.path}`));
       await this.completeLineItems(request.endpoint, endpoint, records);
       if (cursor) {

@@ -4,7 +4,7 @@
  */
 import { LedgersyncError } from '../errors.js';
 import type { PagingDescriptor } from '../connector/descriptor.js';
-import type { HttpConnection, QueryValue } from '../http/connection.js';
+import type { HttpConnection, HttpResponse, QueryValue } from '../http/connection.js';
 
 export interface Page<T = unknown> {
   /** 1-based page number within this listing. */
@@ -12,6 +12,17 @@ export interface Page<T = unknown> {
   entries: T[];
   /** The raw decoded body, for pagers' callers that need more than the entries. */
   body: unknown;
+  /**
+   * When the server answered, by its own clock (the response's `Date` header, unix seconds);
+   * undefined when it sent none or an unreadable one.
+   */
+  servedAt?: number;
+}
+
+function servedAt(res: HttpResponse): { servedAt?: number } {
+  const date = res.headers.get('date');
+  const ms = date ? Date.parse(date) : Number.NaN;
+  return Number.isFinite(ms) ? { servedAt: Math.floor(ms / 1000) } : {};
 }
 
 export interface ListRequest {
@@ -47,7 +58,7 @@ export async function* offsetTokenPager(
       query: { ...request.query, [request.limitParam]: request.pageSize, ...(offset ? { [request.offsetParam]: offset } : {}) },
     });
     const body = res.json<Record<string, unknown>>();
-    yield { number, entries: entriesAt(body, request.recordsField, `${request.http.label} ${request.path}`), body };
+    yield { number, entries: entriesAt(body, request.recordsField, `${request.http.label} ${request.path}`), body, ...servedAt(res) };
     const next = body[request.nextField];
     if (typeof next !== 'string' || next === '') return;
     if (next === offset) {
@@ -75,7 +86,7 @@ export async function* limitOffsetPager(
     });
     const body = res.json<Record<string, unknown>>();
     const entries = entriesAt(body, request.recordsField, `${request.http.label} ${request.path}`);
-    yield { number, entries, body };
+    yield { number, entries, body, ...servedAt(res) };
     offset += entries.length;
     const count = request.countField ? Number(body[request.countField]) : undefined;
     if (entries.length < request.pageSize || entries.length === 0 || (count !== undefined && Number.isFinite(count) && offset >= count)) return;
@@ -94,7 +105,7 @@ export async function* topSkipPager(request: ListRequest & { topParam: string; s
     });
     const body = res.json<unknown>();
     if (!Array.isArray(body)) throw new LedgersyncError('unexpected_response', 'transient', `${request.http.label} ${request.path}: expected a JSON array`);
-    yield { number, entries: body, body };
+    yield { number, entries: body, body, ...servedAt(res) };
     skip += body.length;
     if (body.length < request.pageSize) return;
   }
@@ -103,9 +114,10 @@ export async function* topSkipPager(request: ListRequest & { topParam: string; s
 /** Lists that come back whole: one request, the body is the array of entries. */
 export async function* singlePage(request: ListRequest): AsyncGenerator<Page> {
   if (request.signal?.aborted) return;
-  const body = (await request.http.request({ method: 'GET', path: request.path, query: request.query })).json<unknown>();
+  const res = await request.http.request({ method: 'GET', path: request.path, query: request.query });
+  const body = res.json<unknown>();
   if (!Array.isArray(body)) throw new LedgersyncError('unexpected_response', 'transient', `${request.http.label} ${request.path}: expected a JSON array`);
-  yield { number: 1, entries: body, body };
+  yield { number: 1, entries: body, body, ...servedAt(res) };
 }
 
 /**

@@ -210,6 +210,8 @@ export function createFakeServer(config: ServerConfig): Server {
       }
     }
     entry.status = reply.status;
+    // Chargebee's own clock, as a real server's Date header gives it (the fake's clock may be set).
+    res.setHeader('date', new Date(config.state.now() * 1000).toUTCString());
     res.writeHead(reply.status, reply.headers);
     res.end(reply.body);
   }
