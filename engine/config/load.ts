@@ -19,7 +19,7 @@ import { brokenReferences, connectionReferenceRules } from './connection-referen
 import { deepFreeze } from './freeze.js';
 import { readLookupFile, type LookupFileFormat } from './lookup-files.js';
 import { missingFileHint } from './lookup-path.js';
-import type { LookupTable, Plan, SourcePosition } from './plan.js';
+import type { LookupTable, Plan, SourcePosition, StreamPlan } from './plan.js';
 import { humanPath, schemaProblems } from './schema-errors.js';
 import { didYouMean } from './suggest.js';
 import { readConfigText } from './read-text.js';
@@ -112,6 +112,7 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
   const sorted = sortProblems(problems, file);
   if (errors.length > 0 || !connectors.source?.descriptor || !connectors.sink?.descriptor || !streams) return { problems: sorted, ...(name ? { name } : {}) };
 
+  const sourceDescriptor = connectors.source.descriptor;
   const plan: Plan = {
     file: resolve(file),
     dir: dirname(resolve(file)),
@@ -127,7 +128,7 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
     ),
     optionReferences,
     lookups,
-    streams,
+    streams: startDate === undefined ? streams : streams.map((stream) => withStartDate(stream, sourceDescriptor, startDate)),
     limits,
     extensions: extensionsOf(root),
   };
@@ -448,4 +449,10 @@ function sortProblems(problems: ConfigProblem[], file: string): ConfigProblem[] 
 
 function isObject(value: unknown): value is Json {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** The stream with the pipeline's start_date on the field its endpoint is filtered by, when it has one. */
+function withStartDate(stream: StreamPlan, source: ConnectorDescriptor, seconds: number): StreamPlan {
+  const field = source.endpoints?.[stream.endpoint]?.start_date_field;
+  return field === undefined ? stream : { ...stream, startsAt: { field, seconds } };
 }

@@ -76,6 +76,12 @@ export interface StreamPlan {
   lookbackSeconds: number;
   /** Records for which this is falsy are skipped (counted as skipped). */
   filter?: CompiledExpression;
+  /**
+   * The pipeline's `start_date` on the field the source filters its reads by (the endpoint's
+   * `start_date_field`): a record dated before it is skipped however it arrives (a dead letter kept
+   * from before, a webhook, a replay), as the read itself would not return it.
+   */
+  startsAt?: { field: string; seconds: number };
   /** Either one expression producing the whole record (or an array of records), or one per field. */
   mapping: { kind: 'expression'; expression: CompiledExpression } | { kind: 'fields'; fields: ReadonlyArray<{ name: string; expression: CompiledExpression }> };
   target: {

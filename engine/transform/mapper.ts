@@ -180,6 +180,13 @@ async function outputByInterpreter(stream: StreamPlan, record: SourceRecord, bin
 
 const FILTERED: MapOutcome = Object.freeze({ kind: 'filtered' });
 
+/** Dated before the pipeline's start_date: the stream's read would not return it. */
+function beforeStart(stream: StreamPlan, record: SourceRecord): boolean {
+  if (!stream.startsAt) return false;
+  const value = record.data[stream.startsAt.field];
+  return typeof value === 'number' && value < stream.startsAt.seconds;
+}
+
 function outcomeOf(stream: StreamPlan, record: SourceRecord, output: unknown): MapOutcome {
   if (output === undefined) return FILTERED;
   if (!Array.isArray(output)) {
@@ -214,6 +221,7 @@ function bindingsFor(runBindings: Record<string, unknown>, deleted: boolean): Re
  * mapped again by the interpreter, so failures and their messages are exactly the interpreter's.
  */
 export async function mapRecord(stream: StreamPlan, source: SourceRecord, runBindings: Record<string, unknown>): Promise<MapOutcome> {
+  if (beforeStart(stream, source)) return FILTERED;
   // A JSON null reads as an absent field in every filter and mapping (see ./normalize.ts).
   const record: SourceRecord = { ...source, data: withoutNullProperties(source.data) };
   // One budget for the record: its filter and every expression, on either engine (./budget.ts).
@@ -238,6 +246,7 @@ export async function mapRecord(stream: StreamPlan, source: SourceRecord, runBin
 /** The compiled path alone, with no interpreter behind it: for differential tests and benchmarks. */
 export function mapRecordCompiled(stream: StreamPlan, source: SourceRecord, runBindings: Record<string, unknown>): MapOutcome {
   if (!streamIsCompiled(stream)) throw new Error(`stream '${stream.name}' has expressions the compiler does not cover`);
+  if (beforeStart(stream, source)) return FILTERED;
   const record: SourceRecord = { ...source, data: withoutNullProperties(source.data) };
   return outcomeOf(stream, record, outputByCompiled(stream, record, bindingsFor(runBindings, record.deleted)));
 }

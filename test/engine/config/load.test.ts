@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadPipeline } from '../../../engine/config/load.js';
 import { redact } from '../../../engine/log.js';
+import { mapRecord } from '../../../engine/transform/mapper.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -138,6 +139,21 @@ describe('loadPipeline: a valid pipeline', () => {
     expect(impossible.problems.map((p) => [p.line, p.column, p.message])).toEqual([
       [11, 13, "start_date '2023-02-29' is not a real date (YYYY-MM-DD or an ISO 8601 date-time)"],
     ]);
+  });
+});
+
+describe('loadPipeline: start_date on every path a record takes', () => {
+  it('skips a record dated before start_date on the field its endpoint is filtered by, however it arrives', async () => {
+    const invoices = minimal('start_date: 2024-02-01\n').replace('endpoint: customers', 'endpoint: invoices');
+    const { plan } = await loadPipeline(pipelineFile(invoices), { mode: 'run', env, connectorsDir });
+    const stream = plan!.streams[0]!;
+    expect(stream.startsAt).toEqual({ field: 'date', seconds: Date.UTC(2024, 1, 1) / 1000 });
+    const record = (date: number) => ({ id: 'inv_1', deleted: false, data: { id: 'inv_1', date } });
+    expect(await mapRecord(stream, record(Date.UTC(2024, 0, 31) / 1000), {})).toEqual({ kind: 'filtered' });
+    expect(await mapRecord(stream, record(Date.UTC(2024, 1, 1) / 1000), {})).toMatchObject({ kind: 'mapped' });
+    // An endpoint read without a start_date filter (customers) is not bounded by it.
+    const customers = await loadPipeline(pipelineFile(minimal('start_date: 2024-02-01\n')), { mode: 'run', env, connectorsDir });
+    expect(customers.plan!.streams[0]!.startsAt).toBeUndefined();
   });
 });
 
