@@ -31,8 +31,9 @@ export function entryLines(fitted: JournalDraft): DualEntryEntryLine[] {
 
 /**
  * `journal` as DualEntry can hold it: unchanged when every amount fits its 2 decimals; otherwise each
- * line rounded half away from zero, with a line on `roundingAccount` for the difference. Throws
- * `dualentry_amount_precision` when an amount does not fit and there is no rounding account.
+ * line rounded half away from zero, with a line on `roundingAccount` for the difference. When every
+ * line rounds to nothing the result has no lines, which DualEntry refuses: the caller sends nothing.
+ * Throws `dualentry_amount_precision` when an amount does not fit and there is no rounding account.
  */
 export function fitToDualEntry(journal: JournalDraft, roundingAccount: string | undefined, describe: string): JournalDraft {
   const extra = currencyExponent(journal.currency) - DUALENTRY_DECIMALS;

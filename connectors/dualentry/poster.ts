@@ -67,6 +67,8 @@ interface Step {
   kind: PostingKind;
   currency: string;
   journal: JournalDraft;
+  /** `journal` as DualEntry holds it (entry-lines.ts): what is sent. */
+  fitted: JournalDraft;
   included: StoredRow[];
   memo: string;
 }
@@ -90,14 +92,16 @@ export class RevrecPoster {
 
   /**
    * Posts every closed period that has amounts not posted yet, oldest first, stopping at the first
-   * failure (a later period would otherwise carry the failed one's amounts).
+   * failure (a later period would otherwise carry the failed one's amounts). Starts at `first_period`
+   * (earlier ones are the opening balances), else at the earliest period with amounts; an empty
+   * period before that counts as posted once a later one is (RevrecLedger.isPosted).
    */
   async postClosed(nowSeconds: number): Promise<PostOutcome[]> {
     const { ledger, calendar, settings } = this.deps;
     const outcomes: PostOutcome[] = [];
-    const known = ledger.periods().filter((p) => !settings.firstPeriod || p >= settings.firstPeriod);
-    const first = known[0];
-    if (first === undefined) return outcomes;
+    const earliest = ledger.periods()[0];
+    if (earliest === undefined) return outcomes;
+    const first = settings.firstPeriod ?? earliest;
     const today = calendar.dayOf(nowSeconds);
     for (let index = calendar.parseKey(first).index; ; index++) {
       const key = calendar.period(index).key;
@@ -116,15 +120,25 @@ export class RevrecPoster {
     return outcomes;
   }
 
+  /**
+   * A period before `first_period` is in the opening balances: what documents scheduled into it when
+   * first seen counts as posted, and a later change to it (a void) is carried like one to a posted
+   * period. One that had entries of its own (`first_period` moved later since) keeps what they posted.
+   */
+  private isOpeningBalance(periodKey: string): boolean {
+    const { firstPeriod } = this.deps.settings;
+    return firstPeriod !== undefined && periodKey < firstPeriod && this.deps.ledger.postings(periodKey).length === 0;
+  }
+
   /** Unposted amounts that a posting of `periodKey` carries, by currency: its own, plus late changes to periods already posted. */
   private eligibleRows(periodKey: string): Map<string, StoredRow[]> {
-    const { ledger, settings } = this.deps;
+    const { ledger } = this.deps;
     const byCurrency = new Map<string, StoredRow[]>();
     for (const origin of ledger.periods()) {
       if (origin > periodKey) break;
-      if (settings.firstPeriod && origin < settings.firstPeriod) continue;
-      if (origin !== periodKey && !ledger.isPosted(origin)) continue;
-      for (const row of ledger.unposted(origin)) {
+      const opening = this.isOpeningBalance(origin);
+      if (!opening && origin !== periodKey && !ledger.isPosted(origin)) continue;
+      for (const row of ledger.unposted(origin, { afterOpeningBalance: opening })) {
         let rows = byCurrency.get(row.currency);
         if (!rows) byCurrency.set(row.currency, (rows = []));
         rows.push([origin, row.accountingCode, row.component, row.amount]);
@@ -200,7 +214,7 @@ export class RevrecPoster {
         ledger.clearFailure(periodKey);
         return outcome('nothing_to_post');
       }
-      await this.preflight(periodKey, steps);
+      await this.preflight(steps);
       for (const step of steps) posted.push(await this.execute(periodKey, step));
       ledger.markPeriodPosted(periodKey);
       ledger.clearFailure(periodKey);
@@ -260,30 +274,46 @@ export class RevrecPoster {
       if (effective && !deltas.has(currency) && journal && sameLines(journal.lines, effective.lines)) continue;
       const memo = description.replaceAll('{currency}', currency);
       if (effective) {
+        const reversal = { currency, lines: effective.lines.map((l) => ({ ...l, debit: l.credit, credit: l.debit })) };
         steps.push({
           kind: 'reversal',
           currency,
-          journal: { currency, lines: effective.lines.map((l) => ({ ...l, debit: l.credit, credit: l.debit })) },
+          journal: reversal,
+          fitted: this.fit(periodKey, 'reversal', reversal),
           included: effective.included,
           memo: `Reversal of ${stripRef(effective.memo)}`,
         });
       }
       if (journal) {
         const wasReversed = effective !== undefined || ledger.postings(periodKey).some((r) => r.currency === currency);
-        steps.push({ kind: wasReversed ? 'correction' : 'journal', currency, journal, included, memo });
+        const kind = wasReversed ? 'correction' : 'journal';
+        const fitted = this.fit(periodKey, kind, journal);
+        if (fitted.lines.length === 0) {
+          // DualEntry refuses an entry without lines: the amounts stay unposted and go with the next entry in this currency.
+          this.deps.log.info(
+            `period ${periodKey}: every ${currency} amount rounds to 0.00 at DualEntry's 2 decimal places; nothing sent, the amounts are carried into the next ${currency} entry`,
+          );
+          continue;
+        }
+        steps.push({ kind, currency, journal, fitted, included, memo });
       }
     }
     return steps;
   }
 
-  private async preflight(periodKey: string, steps: Step[]): Promise<void> {
+  private fit(periodKey: string, kind: PostingKind, journal: JournalDraft): JournalDraft {
+    return fitToDualEntry(journal, this.deps.roundingAccount, `period ${periodKey} ${journal.currency} ${kind}`);
+  }
+
+  private async preflight(steps: Step[]): Promise<void> {
     const { api } = this.deps;
     await this.deps.checkCompany();
     const numbers = new Set<string>();
     for (const step of steps) {
       assertBalanced(step.journal);
-      const fitted = fitToDualEntry(step.journal, this.deps.roundingAccount, `period ${periodKey} ${step.currency} ${step.kind}`);
-      for (const line of fitted.lines) {
+      // What is sent must balance too, with at least two lines, after rounding to DualEntry's decimals.
+      assertBalanced(step.fitted);
+      for (const line of step.fitted.lines) {
         if (!/^\d{1,12}$/.test(line.account)) {
           throw this.accountError(line.account, steps, `"${line.account}" is not a DualEntry account number (digits only)`);
         }
@@ -306,8 +336,7 @@ export class RevrecPoster {
     const ref = `${this.deps.refPrefix}-${periodKey}-${step.currency}-${step.kind[0]}${sequence}`;
     const memo = `${step.memo} [${ref}]`;
     const date = this.entryDate(periodKey);
-    // What DualEntry will hold: the journal rounded to its decimals, if it had to be.
-    const fitted = fitToDualEntry(step.journal, this.deps.roundingAccount, `period ${periodKey} ${step.currency} ${step.kind}`);
+    const { fitted } = step;
     const body: DualEntryEntryBody = {
       date,
       transaction_date: date,

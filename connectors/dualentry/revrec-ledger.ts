@@ -3,8 +3,11 @@
  * - `revrec:doc:<stream>:<id>`   the current schedule of one billing document
  * - `revrec:totals:<period>`     the sum of every document's rows for that period, by currency/code/component
  * - `revrec:posted:<period>`     how much of that period's totals has gone into posted journals
+ * - `revrec:opening:<period>`    what documents scheduled into the period when each was first seen
+ *                                (the opening balance of a period before `first_period`)
  * - `revrec:periods`             the periods that have totals, ascending
  * - `revrec:postings:<period>`   every entry posted for the period (journal, reversal, correction)
+ * - `revrec:posted-through`      the latest period marked posted: an earlier one without entries is final
  * - `revrec:retry`               the batch that failed to post and what to fix, until it posts
  * A document update changes the totals; the difference against what was posted is what the next
  * posting (or a repost) carries, so a posted amount is never posted twice and never lost.
@@ -105,6 +108,13 @@ export interface RetryState {
 
 /** Key of the write-ahead record that makes a multi-key update all-or-nothing across a crash. */
 const WAL_KEY = 'revrec:wal';
+/**
+ * Set once `revrec:opening:<period>` is kept. State written before has none: its totals as they stood
+ * then are taken as every period's opening amounts (earlier versions never posted a period before
+ * `first_period`, so those totals are what its opening balance holds).
+ */
+const OPENING_KEPT_KEY = 'revrec:opening-kept';
+const POSTED_THROUGH_KEY = 'revrec:posted-through';
 type Writes = Map<string, unknown>;
 
 export class RevrecLedger {
@@ -148,6 +158,12 @@ export class RevrecLedger {
       if (!totals) touched.set(period, (totals = structuredClone(this.kv.get<Totals>(`revrec:totals:${period}`) ?? {})));
       return totals;
     };
+    const openingTouched = this.openingKept() ? new Map<string, Totals>() : this.openingFromTotals();
+    const openingOf = (period: string): Totals => {
+      let opening = openingTouched.get(period);
+      if (!opening) openingTouched.set(period, (opening = structuredClone(this.kv.get<Totals>(`revrec:opening:${period}`) ?? {})));
+      return opening;
+    };
     const existed: boolean[] = [];
     for (const update of updates) {
       const docKey = `revrec:doc:${update.key}`;
@@ -161,7 +177,11 @@ export class RevrecLedger {
           });
         }
       }
-      for (const row of update.rows) addTo(totalsOf(row.period), update.currency, row.accountingCode, componentIndex[row.component], row.amount);
+      for (const row of update.rows) {
+        const component = componentIndex[row.component];
+        addTo(totalsOf(row.period), update.currency, row.accountingCode, component, row.amount);
+        if (!previous) addTo(openingOf(row.period), update.currency, row.accountingCode, component, row.amount);
+      }
       writes.set(docKey, update.rows.length === 0 ? null : encodeDocument(update.currency, update.rows));
     }
     const periods = new Set(this.periods());
@@ -169,6 +189,8 @@ export class RevrecLedger {
       writes.set(`revrec:totals:${period}`, pruned(totals));
       periods.add(period);
     }
+    for (const [period, opening] of openingTouched) writes.set(`revrec:opening:${period}`, pruned(opening));
+    writes.set(OPENING_KEPT_KEY, true);
     writes.set('revrec:periods', [...periods].sort());
     this.commit(writes);
     return existed;
@@ -179,22 +201,41 @@ export class RevrecLedger {
     return this.kv.get<string[]>('revrec:periods') ?? [];
   }
 
-  /** Amounts of a period not yet carried by any posted journal. */
-  unposted(period: string): TotalsRow[] {
+  private openingKept(): boolean {
+    return this.kv.get<boolean>(OPENING_KEPT_KEY) === true;
+  }
+
+  /** State from before opening amounts were kept: every period's totals as they stand now, as its opening amounts. */
+  private openingFromTotals(): Map<string, Totals> {
+    return new Map(this.periods().map((period) => [period, structuredClone(this.kv.get<Totals>(`revrec:totals:${period}`) ?? {})]));
+  }
+
+  /**
+   * Amounts of a period not yet carried by any posted journal. With `afterOpeningBalance` (a period
+   * before `first_period`), what documents scheduled into it when first seen counts as posted too:
+   * only later changes are due.
+   */
+  unposted(period: string, options: { afterOpeningBalance?: boolean } = {}): TotalsRow[] {
     const totals = this.kv.get<Totals>(`revrec:totals:${period}`) ?? {};
     const posted = this.kv.get<Totals>(`revrec:posted:${period}`) ?? {};
+    const opening = options.afterOpeningBalance ? this.openingAmounts(period) : {};
     const rows: TotalsRow[] = [];
-    for (const currency of new Set([...Object.keys(totals), ...Object.keys(posted)])) {
+    for (const currency of new Set([...Object.keys(totals), ...Object.keys(posted), ...Object.keys(opening)])) {
       const due = totals[currency] ?? {};
-      const done = posted[currency] ?? {};
-      for (const accountingCode of new Set([...Object.keys(due), ...Object.keys(done)])) {
+      const done = [posted[currency] ?? {}, opening[currency] ?? {}];
+      for (const accountingCode of new Set([...Object.keys(due), ...done.flatMap((d) => Object.keys(d))])) {
         scheduleComponents.forEach((component, i) => {
-          const amount = (due[accountingCode]?.[i] ?? 0) - (done[accountingCode]?.[i] ?? 0);
+          const amount = done.reduce((left, d) => left - (d[accountingCode]?.[i] ?? 0), due[accountingCode]?.[i] ?? 0);
           if (amount !== 0) rows.push({ currency, accountingCode, component, amount });
         });
       }
     }
     return rows;
+  }
+
+  /** What documents scheduled into the period when each was first seen (before they were kept: its totals, unchanged since). */
+  private openingAmounts(period: string): Totals {
+    return this.kv.get<Totals>(`revrec:${this.openingKept() ? 'opening' : 'totals'}:${period}`) ?? {};
   }
 
   /**
@@ -236,13 +277,32 @@ export class RevrecLedger {
     return last && last.kind !== 'reversal' ? last : undefined;
   }
 
-  /** A period counts as posted once every currency it had was posted. */
+  /**
+   * A period counts as posted once every currency it had was posted. One without entries of its own
+   * also counts as posted once a later period is: it closed before that one posted, so what reaches
+   * it now (a back-dated document) goes to the first open period, never into an entry dated before
+   * one already posted.
+   */
   isPosted(period: string): boolean {
-    return this.kv.get<boolean>(`revrec:closed:${period}`) === true;
+    if (this.kv.get<boolean>(`revrec:closed:${period}`) === true) return true;
+    const through = this.postedThrough();
+    return through !== undefined && period <= through && this.postings(period).length === 0;
   }
 
   markPeriodPosted(period: string): void {
-    this.kv.set(`revrec:closed:${period}`, true);
+    const writes: Writes = new Map([[`revrec:closed:${period}`, true]]);
+    const through = this.postedThrough();
+    if (through === undefined || period > through) writes.set(POSTED_THROUGH_KEY, period);
+    this.commit(writes);
+  }
+
+  /** The latest period marked posted (state from before it was kept: the latest such period that has amounts). */
+  private postedThrough(): string | undefined {
+    const through = this.kv.get<string>(POSTED_THROUGH_KEY);
+    if (through !== undefined) return through;
+    return this.periods()
+      .filter((p) => this.kv.get<boolean>(`revrec:closed:${p}`) === true)
+      .at(-1);
   }
 
   unmarkPeriodPosted(period: string): void {
