@@ -6,6 +6,7 @@ import { LedgersyncError } from '../../engine/errors.js';
 import type { JournalDraft } from '../../domain/revrec/journal.js';
 import { currencyExponent, parseDecimalToMinor } from '../../domain/money/money.js';
 import type { RevenueDocument, RevenueLine } from '../../domain/revrec/schedule.js';
+import { withoutTax } from '../../domain/revrec/tax-inclusive.js';
 
 function bad(sourceId: string, field: string, expected: string, received: unknown): LedgersyncError {
   return new LedgersyncError(
@@ -53,10 +54,17 @@ export function parseRevenueDocument(sourceId: string, data: Record<string, unkn
     if (typeof raw !== 'object' || raw === null) throw bad(sourceId, `lines[${i}]`, 'an object', raw);
     const line = raw as Record<string, unknown>;
     const field = (name: string) => `lines[${i}].${name}`;
-    const amount = integer(sourceId, field('amount'), line['amount']);
-    const discount = integer(sourceId, field('discount'), line['discount'], 0);
+    const billedAmount = integer(sourceId, field('amount'), line['amount']);
+    const billedDiscount = integer(sourceId, field('discount'), line['discount'], 0);
     const tax = integer(sourceId, field('tax'), line['tax'], 0);
-    if (discount < 0 || Math.abs(discount) > Math.abs(amount)) throw bad(sourceId, field('discount'), `between 0 and the line amount ${amount}`, discount);
+    if (billedDiscount < 0 || Math.abs(billedDiscount) > Math.abs(billedAmount)) {
+      throw bad(sourceId, field('discount'), `between 0 and the line amount ${billedAmount}`, billedDiscount);
+    }
+    const inclusive = line['tax_inclusive'] ?? false;
+    if (typeof inclusive !== 'boolean') throw bad(sourceId, field('tax_inclusive'), 'true or false', inclusive);
+    const { amount, discount } = inclusive
+      ? withoutTax({ amount: billedAmount, discount: billedDiscount, tax })
+      : { amount: billedAmount, discount: billedDiscount };
     const recognition = line['recognition'] ?? 'ratable';
     if (recognition !== 'ratable' && recognition !== 'point_in_time') throw bad(sourceId, field('recognition'), '"ratable" or "point_in_time"', recognition);
     const code = line['accounting_code'] ?? '';
