@@ -21,7 +21,10 @@ export interface Schedule {
   updatedAt: number;
 }
 
-const TABLE = `CREATE TABLE IF NOT EXISTS queue_schedules (
+/** Created on first use, outside the state migrations: only a PostgreSQL deployment run by workers has it. */
+export const SCHEDULES_TABLE = 'queue_schedules';
+
+const TABLE = `CREATE TABLE IF NOT EXISTS ${SCHEDULES_TABLE} (
   pipeline TEXT PRIMARY KEY,
   file TEXT NOT NULL,
   sha256 TEXT NOT NULL,
@@ -63,6 +66,10 @@ export function removeSchedule(store: StateStore, pipeline: string): boolean {
 
 export function listSchedules(store: StateStore): Schedule[] {
   ensureTable(store);
+  return readSchedules(store);
+}
+
+function readSchedules(store: StateStore): Schedule[] {
   return (store.driver.prepare('SELECT * FROM queue_schedules ORDER BY pipeline').all() as Array<Record<string, unknown>>).map((r) => ({
     pipeline: String(r['pipeline']),
     file: String(r['file']),
@@ -71,6 +78,18 @@ export function listSchedules(store: StateStore): Schedule[] {
     timezone: String(r['timezone']),
     updatedAt: Number(r['updated_at']),
   }));
+}
+
+/** The schedules a state database holds, without creating the table where there is none (a source `state migrate` must not change). */
+export function storedSchedules(store: StateStore): Schedule[] {
+  return store.driver.tables().some((t) => t.name === SCHEDULES_TABLE) ? readSchedules(store) : [];
+}
+
+/** Writes schedules as they were kept elsewhere, their `updated_at` included (`state migrate` into another PostgreSQL database). */
+export function copySchedules(store: StateStore, schedules: readonly Schedule[]): void {
+  ensureTable(store);
+  const insert = store.driver.prepare('INSERT INTO queue_schedules (pipeline, file, sha256, cron, timezone, updated_at) VALUES (?, ?, ?, ?, ?, ?)');
+  for (const s of schedules) insert.run(s.pipeline, s.file, s.sha256, s.cron, s.timezone, s.updatedAt);
 }
 
 /** A scheduled job is still wanted when its pipeline is scheduled in the same version and the slot is one of the cron's. */

@@ -170,7 +170,7 @@ async function planStreams(input: PlanInput): Promise<void> {
   const { plan, state, options, log, report } = input;
   const signal = options.signal ?? new AbortController().signal;
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
-  assertTokensCanBeKept(plan, state, input.env['LEDGERSYNC_SECRET_KEY']);
+  assertTokensCanBeKept(plan, state, input.env['LEDGERSYNC_SECRET_KEY'], log);
   const { source, sink } = createConnectors(plan, options.connectors, log, signal);
   const planned = new Map<string, string>();
   const base = sinkContext({ plan, state, runId: 'plan', log: log.child('sink'), signal, now, secretKey: input.env['LEDGERSYNC_SECRET_KEY'] });

@@ -83,7 +83,7 @@ export async function checkPipeline(options: CheckOptions): Promise<CheckReport>
   try {
     return await withState(options.statePath, async (state) => {
       try {
-        assertTokensCanBeKept(plan, state, env['LEDGERSYNC_SECRET_KEY']);
+        assertTokensCanBeKept(plan, state, env['LEDGERSYNC_SECRET_KEY'], log);
       } catch (error) {
         return finish(report, asLedgersyncError(error));
       }

@@ -72,7 +72,7 @@ export class RecordSync {
     const { source, sink } = createConnectors(input.plan, input.connectors, input.log, input.signal);
     const sync = new RecordSync(input, source, sink);
     try {
-      assertTokensCanBeKept(input.plan, input.state, input.secretKey);
+      assertTokensCanBeKept(input.plan, input.state, input.secretKey, input.log);
       await source.open?.(
         sync.sourceCtx,
         input.plan.streams.map((stream) => readRequest(input.plan, stream, undefined)),

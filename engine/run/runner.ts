@@ -224,7 +224,7 @@ async function syncEachStream(
   const bindings = createBindings({ options: plan.options, lookups: plan.lookups, timezone: plan.timezone, resolveTarget: sinkCtx.resolveTarget });
   const requests = input.selected.map((stream) => readRequest(plan, stream, options.fullRefresh ? undefined : checkpointFor(state, plan, stream, log)));
   try {
-    assertTokensCanBeKept(plan, state, input.env['LEDGERSYNC_SECRET_KEY']);
+    assertTokensCanBeKept(plan, state, input.env['LEDGERSYNC_SECRET_KEY'], log);
     await source.open?.(sourceCtx, requests);
     await sink.open?.(sinkCtx);
     for (const [i, stream] of input.selected.entries()) {

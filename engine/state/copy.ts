@@ -2,12 +2,16 @@
  * `ledgersync state migrate`: copies a deployment's whole state from one database to another
  * (a SQLite file into PostgreSQL, or back). Generic over the schema: every table the migrations
  * created, every column, rows in their original order; nothing to maintain when a table is added.
+ * Tables others keep in the same database are not state and are left where they are; the one
+ * exception is the workers' schedules (queue_schedules), copied by pipeline into PostgreSQL and
+ * skipped, with a note, for a SQLite file, where nothing reads them.
  * Secrets move as they are stored (still encrypted with the same LEDGERSYNC_SECRET_KEY).
  *
  * Several SQLite deployments can be moved into one PostgreSQL database, one after the other, as
  * long as their pipeline names differ: a pipeline that already has state in the target is refused.
  * Integer keys (operation ids) are given anew by the target, since each file numbered from 1.
  */
+import { SCHEDULES_TABLE, copySchedules, storedSchedules } from '../queue/schedules.js';
 import { LedgersyncError } from '../errors.js';
 import { rowidColumns } from './postgres-dialect.js';
 import { MIGRATIONS } from './schema.js';
@@ -18,9 +22,15 @@ export interface TableCopy {
   rows: number;
 }
 
+/** A table of the source that was not copied, and why. */
+export interface TableSkipped extends TableCopy {
+  reason: string;
+}
+
 export interface StateCopyReport {
   pipelines: string[];
   tables: TableCopy[];
+  skipped: TableSkipped[];
 }
 
 const BATCH_ROWS = 200;
@@ -39,11 +49,26 @@ function refuse(message: string, fix: string): never {
   throw new LedgersyncError('state_copy_refused', 'config', message, { fix });
 }
 
-/** Copies everything in `from` into `to`, in one transaction of the target; checks the counts after. */
-export function copyState(from: StateStore, to: StateStore): StateCopyReport {
-  const sourceTables = from.driver.tables();
-  const targetTables = new Map(to.driver.tables().map((t) => [t.name, t.columns]));
+const SCHEDULES_SKIPPED =
+  'schedules are run only by workers on PostgreSQL state; a SQLite deployment runs `ledgersync run` from cron or a systemd timer. Back on PostgreSQL, `ledgersync schedule` the pipelines again';
+
+/** The source's tables that the migrations created, in creation order. */
+function stateTablesOf(store: StateStore, keys: ReadonlyMap<string, string>): Array<{ name: string; columns: string[] }> {
+  const order = [...keys.keys()];
+  return store.driver
+    .tables()
+    .filter((t) => keys.has(t.name))
+    .sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name));
+}
+
+/**
+ * Copies everything in `from` into `to`, in one transaction of the target; checks the counts after.
+ * `sourceName`: how messages name the source (the file given, when `from` is a migrated copy of it).
+ */
+export function copyState(from: StateStore, to: StateStore, sourceName = from.path): StateCopyReport {
   const keys = rowidColumns(MIGRATIONS);
+  const sourceTables = stateTablesOf(from, keys);
+  const targetTables = new Map(to.driver.tables().map((t) => [t.name, t.columns]));
   for (const t of sourceTables) {
     const target = targetTables.get(t.name);
     const missing = target ? t.columns.filter((c) => !target.includes(c)) : t.columns;
@@ -66,13 +91,17 @@ export function copyState(from: StateStore, to: StateStore): StateCopyReport {
   const running = live.filter((l) => l.expires_at === null || l.expires_at > nowSeconds());
   if (running.length) {
     refuse(
-      `a run holds the lock of ${running.map((l) => `'${l.pipeline}' (pid ${l.pid} on ${l.hostname})`).join(', ')} in ${from.path}`,
+      `a run holds the lock of ${running.map((l) => `'${l.pipeline}' (pid ${l.pid} on ${l.hostname})`).join(', ')} in ${sourceName}`,
       'stop the scheduler for this deployment and wait for the run to end, then migrate',
     );
   }
 
-  const pipelines = pipelinesOf(from, sourceTables);
-  const clashing = pipelinesOf(to, sourceTables).filter((p) => pipelines.includes(p));
+  const schedules = storedSchedules(from);
+  const copiesSchedules = to.driver.dialect === 'postgres';
+  const pipelines = [...new Set([...pipelinesOf(from, sourceTables), ...(copiesSchedules ? schedules.map((s) => s.pipeline) : [])])].sort();
+  const clashing = [...new Set([...pipelinesOf(to, sourceTables), ...(copiesSchedules ? storedSchedules(to).map((s) => s.pipeline) : [])])].filter((p) =>
+    pipelines.includes(p),
+  );
   if (clashing.length) {
     refuse(
       `${to.path} already holds state of pipeline(s) ${clashing.join(', ')}`,
@@ -107,6 +136,10 @@ export function copyState(from: StateStore, to: StateStore): StateCopyReport {
       }
       report.push({ table: t.name, rows: copied });
     }
+    if (schedules.length && copiesSchedules) {
+      copySchedules(to, schedules);
+      report.push({ table: SCHEDULES_TABLE, rows: schedules.length });
+    }
     for (const t of sourceTables) {
       if (!t.columns.includes('pipeline')) continue;
       const count = (store: StateStore) =>
@@ -119,6 +152,16 @@ export function copyState(from: StateStore, to: StateStore): StateCopyReport {
       if (source !== target)
         throw new LedgersyncError('state_copy_refused', 'system', `table ${t.name}: ${source} rows read but ${target} in the target; nothing was kept`);
     }
+    if (schedules.length && copiesSchedules) {
+      const kept = storedSchedules(to).filter((s) => schedules.some((copied) => copied.pipeline === s.pipeline)).length;
+      if (kept !== schedules.length)
+        throw new LedgersyncError(
+          'state_copy_refused',
+          'system',
+          `table ${SCHEDULES_TABLE}: ${schedules.length} rows read but ${kept} in the target; nothing was kept`,
+        );
+    }
   });
-  return { pipelines, tables: report };
+  const skipped = schedules.length && !copiesSchedules ? [{ table: SCHEDULES_TABLE, rows: schedules.length, reason: SCHEDULES_SKIPPED }] : [];
+  return { pipelines, tables: report, skipped };
 }

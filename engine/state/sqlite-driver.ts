@@ -15,6 +15,17 @@ const BUSY_TIMEOUT_MS = 5000;
 /** better-sqlite3, loaded when a state file is first opened: commands that open none (help, validate) never pay for it. */
 const sqlite = (): typeof Database => requireCjs('better-sqlite3') as typeof Database;
 
+function openFailure(path: string, error: unknown): LedgersyncError {
+  if (error instanceof LedgersyncError) return error;
+  return (
+    stateFailure(path, error) ??
+    new LedgersyncError('state_unreadable', 'config', `cannot open the state file ${path}: ${(error as Error).message}`, {
+      fix: 'check the --state path and its permissions',
+      cause: error,
+    })
+  );
+}
+
 export class SqliteDriver implements StateDriver {
   readonly dialect = 'sqlite' as const;
   readonly location: string;
@@ -79,15 +90,38 @@ export class SqliteDriver implements StateDriver {
       return driver;
     } catch (error) {
       db?.close();
-      if (error instanceof LedgersyncError) throw error;
-      throw (
-        stateFailure(path, error) ??
-        new LedgersyncError('state_unreadable', 'config', `cannot open the state file ${path}: ${(error as Error).message}`, {
-          fix: 'check the --state path and its permissions',
-          cause: error,
-        })
-      );
+      throw openFailure(path, error);
     }
+  }
+
+  /**
+   * Opens an existing state file to read it only: nothing in it changes, its schema version
+   * included, and a file on a read-only mount can be read. The caller checks `schemaVersion()`:
+   * a file of an older schema is not migrated.
+   */
+  static openReadOnly(path: string, migrations: readonly string[]): SqliteDriver {
+    const wal = walProblem(path);
+    if (wal) throw walDamaged(path, wal);
+    let db: Database.Database | undefined;
+    try {
+      db = new (sqlite())(path, { readonly: true, fileMustExist: true });
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      const version = db.pragma('user_version', { simple: true }) as number;
+      if (version > migrations.length) throw stateTooNew(path, version, migrations.length);
+      if (version === 0) {
+        const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
+        if (tables.length) throw notAStateFile(path, tables);
+      }
+      return new SqliteDriver(path, db);
+    } catch (error) {
+      db?.close();
+      throw openFailure(path, error);
+    }
+  }
+
+  /** Writes a consistent copy of the whole database to a new file at `path` (the source may be read-only). */
+  snapshotTo(path: string): void {
+    this.db.prepare('VACUUM INTO ?').run(path);
   }
 
   prepare(text: string): PreparedStatement {

@@ -169,6 +169,10 @@ function ledgerEntryOf(r: Record<string, unknown>): LedgerEntry {
   };
 }
 
+/** Where the digest a connector's secrets descend from is kept: a kv scope no connector uses. */
+const originScope = (scope: string) => `${scope}#secrets`;
+const ORIGIN_KEY = 'origin';
+
 export class StateStore {
   /** The SQLite file, or the PostgreSQL URL without its password. */
   readonly path: string;
@@ -210,6 +214,24 @@ export class StateStore {
     const driver = PostgresDriver.open(location);
     try {
       driver.migrate(MIGRATIONS);
+    } catch (error) {
+      driver.close();
+      throw error;
+    }
+    return new StateStore(driver);
+  }
+
+  /**
+   * Opens a state database only to read it (`state migrate --from`), changing nothing in it: a SQLite
+   * file read-only, a PostgreSQL database without applying migrations. Its schema may be older than
+   * this ledgersync's (`driver.schemaVersion()`); a newer one is refused as by `open`.
+   */
+  static openReadOnly(location: string): StateStore {
+    if (!isPostgresUrl(location)) return new StateStore(SqliteDriver.openReadOnly(location, MIGRATIONS));
+    const driver = PostgresDriver.open(location);
+    try {
+      // At this version's schema or above there is nothing to apply: migrate only learns the row-id columns, or refuses a newer schema.
+      if (driver.schemaVersion() >= MIGRATIONS.length) driver.migrate(MIGRATIONS);
     } catch (error) {
       driver.close();
       throw error;
@@ -727,6 +749,26 @@ export class StateStore {
     }>;
     for (const row of rows) openSealed(row, secretKey);
     return rows.length;
+  }
+
+  /**
+   * The SHA-256 of the configured token a pipeline's connector's stored secrets descend from, kept in
+   * clear beside them (a digest, never a token), so a lost LEDGERSYNC_SECRET_KEY can be told from a wrong one.
+   */
+  secretsOrigin(pipeline: string, scope: string): string | undefined {
+    return this.keyValue(pipeline, originScope(scope)).get<string>(ORIGIN_KEY);
+  }
+
+  recordSecretsOrigin(pipeline: string, scope: string, digest: string): void {
+    this.keyValue(pipeline, originScope(scope)).set(ORIGIN_KEY, digest);
+  }
+
+  /** Deletes every secret kept for a pipeline's connector and the origin recorded for them; returns how many secrets. */
+  forgetSecrets(pipeline: string, scope: string): number {
+    return this.transaction(() => {
+      this.keyValue(pipeline, originScope(scope)).delete(ORIGIN_KEY);
+      return this.sql('DELETE FROM secrets WHERE pipeline = ? AND scope = ?').run(pipeline, scope).changes;
+    });
   }
 
   // ---- dead letters ----
