@@ -8,6 +8,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { LedgersyncError } from '../../engine/errors.js';
 import { canonicalDecimal } from '../../domain/money/decimal.js';
 import type { ConnectorFactoryInput, ConnectorModule, Source, SourcePage, SourceRecord, StreamReadRequest } from '../../engine/connector/types.js';
+import { JsonNumber } from './json-text.js';
 import { csvRows, jsonLinesRows, jsonRows, ParseError, pick, type RawRow } from './parse.js';
 
 export type ColumnType = 'string' | 'integer' | 'decimal' | 'date' | 'boolean';
@@ -28,30 +29,41 @@ function configError(message: string, fix: string): LedgersyncError {
   return new LedgersyncError('invalid_file_source', 'config', message, { fix });
 }
 
+/** A value as the file holds it, for messages: a JSON number as written, anything else as JSON. */
+function shown(raw: unknown): string {
+  return raw instanceof JsonNumber ? raw.text : JSON.stringify(raw);
+}
+
 /** Converts one cell to its declared type; throws a message (the caller adds file, line and column). */
 export function convertValue(raw: unknown, type: ColumnType): unknown {
-  if (raw === undefined || raw === null) return null;
-  const text = typeof raw === 'string' ? raw.trim() : raw;
+  // A JSON number is read from the text the file holds, like a CSV cell: never through a float.
+  const cell = raw instanceof JsonNumber ? raw.text : raw;
+  if (cell === undefined || cell === null) return null;
+  if (typeof cell === 'object')
+    throw new Error(`expected one value, found ${Array.isArray(cell) ? 'a list' : 'an object'}: point the column at a field inside it`);
+  const text = typeof cell === 'string' ? cell.trim() : cell;
   if (text === '') return null;
   switch (type) {
     case 'string':
       return String(text);
     case 'integer': {
       const value = typeof text === 'number' ? text : /^[+-]?\d+$/.test(String(text)) ? Number(text) : NaN;
-      if (!Number.isSafeInteger(value)) throw new Error(`expected an integer, found ${JSON.stringify(raw)}`);
+      if (!Number.isSafeInteger(value)) throw new Error(`expected an integer, found ${shown(raw)}`);
       return value;
     }
     case 'decimal': {
-      // Kept as text so no amount ever passes through a float; JSON numbers are re-read from their shortest text.
       const value = canonicalDecimal(String(text));
-      if (value === undefined) throw new Error(`expected a decimal amount like 1234.56, found ${JSON.stringify(raw)}`);
+      if (value === undefined) {
+        const exponent = raw instanceof JsonNumber && /[eE]/.test(raw.text);
+        throw new Error(`expected a decimal amount like 1234.56, found ${shown(raw)}${exponent ? ' (write the amount as digits, without an exponent)' : ''}`);
+      }
       return value;
     }
     case 'date': {
       const match = /^(\d{4})-(\d{2})-(\d{2})(?:[T ].*)?$/.exec(String(text));
       const date = match ? new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))) : undefined;
       if (!match || !date || date.getUTCDate() !== Number(match[3]) || date.getUTCMonth() !== Number(match[2]) - 1) {
-        throw new Error(`expected a date YYYY-MM-DD, found ${JSON.stringify(raw)}`);
+        throw new Error(`expected a date YYYY-MM-DD, found ${shown(raw)}`);
       }
       return `${match[1]}-${match[2]}-${match[3]}`;
     }
@@ -59,14 +71,22 @@ export function convertValue(raw: unknown, type: ColumnType): unknown {
       const value = String(text).toLowerCase();
       if (['true', 'yes', 'y', '1'].includes(value)) return true;
       if (['false', 'no', 'n', '0'].includes(value)) return false;
-      throw new Error(`expected true or false, found ${JSON.stringify(raw)}`);
+      throw new Error(`expected true or false, found ${shown(raw)}`);
     }
   }
 }
 
 export interface TypedRow {
   line: number;
+  /** Where a line may hold more than one record (JSON): the column the record starts at, and its index. */
+  column?: number;
+  record?: number;
   values: Record<string, unknown>;
+}
+
+/** `file:line[:column]: [record n, ]`, the start of every message about one row. */
+function rowAt(file: string, row: Pick<TypedRow, 'line' | 'column' | 'record'>): string {
+  return `${file}:${row.line}${row.column === undefined ? '' : `:${row.column}`}: ${row.record === undefined ? '' : `record ${row.record}, `}`;
 }
 
 /** Reads and types every row of one endpoint's file. */
@@ -83,10 +103,9 @@ export async function readTypedRows(endpoint: FileEndpoint, file: string): Promi
   let rows: RawRow[];
   try {
     if (endpoint.format === 'csv') {
-      const parsed = csvRows(text, endpoint.delimiter ?? ',');
-      const missing = Object.values(endpoint.columns)
-        .map((c) => c.column)
-        .filter((c) => !parsed.header.includes(c));
+      const declared = Object.values(endpoint.columns).map((c) => c.column);
+      const parsed = csvRows(text, endpoint.delimiter ?? ',', declared);
+      const missing = declared.filter((c) => !parsed.header.includes(c));
       if (missing.length) {
         throw configError(
           `${file}:1: the header has no column ${missing.map((m) => `"${m}"`).join(', ')} (it has ${parsed.header.map((h) => `"${h}"`).join(', ')})`,
@@ -97,7 +116,7 @@ export async function readTypedRows(endpoint: FileEndpoint, file: string): Promi
     } else rows = endpoint.format === 'json' ? jsonRows(text, endpoint.records_path) : jsonLinesRows(text);
   } catch (error) {
     if (error instanceof ParseError)
-      throw configError(`${file}:${error.line}: ${endpoint.format === 'csv' ? 'row' : 'line'} ${error.message}`, 'correct the file');
+      throw configError(`${file}:${error.line}${error.column === undefined ? '' : `:${error.column}`}: ${error.message}`, error.fix);
     throw error;
   }
   return rows.map((row) => {
@@ -107,40 +126,55 @@ export async function readTypedRows(endpoint: FileEndpoint, file: string): Promi
       try {
         value = convertValue(pick(row.values, spec.column), spec.type ?? 'string');
       } catch (error) {
-        throw configError(`${file}:${row.line}: column "${spec.column}": ${(error as Error).message}`, 'correct the file, or the column type in the pipeline');
+        throw configError(`${rowAt(file, row)}column "${spec.column}": ${(error as Error).message}`, 'correct the file, or the column type in the pipeline');
       }
       if (value === null && spec.required)
-        throw configError(
-          `${file}:${row.line}: column "${spec.column}" is empty but required`,
-          'fill the value in the file, or drop `required` for that column',
-        );
+        throw configError(`${rowAt(file, row)}column "${spec.column}" is empty but required`, 'fill the value in the file, or drop `required` for that column');
       values[name] = value;
     }
-    return { line: row.line, values };
+    return { line: row.line, ...(row.column === undefined ? {} : { column: row.column }), ...(row.record === undefined ? {} : { record: row.record }), values };
   });
 }
 
-/** Turns typed rows into source records: one per row, or one per `group_by` value with its rows as `lines`. */
+/**
+ * Refused for a file that declares neither `id_columns` nor `group_by`: a row's position is no
+ * identity, since a line added above it (a blank one, a line break inside a quoted field) gives every
+ * later row another id, and the sink would reverse and post again what it already holds.
+ */
+function noIdentity(endpoint: string): LedgersyncError {
+  return configError(
+    `${endpoint} declares neither id_columns nor group_by, and a row's position in the file is no identity (a line added above it would post it again)`,
+    'declare id_columns (the columns whose values identify a row, e.g. [journal, line_no]) or group_by (the column whose rows form one record)',
+  );
+}
+
+/** Turns typed rows into source records: one per row, identified by `id_columns`, or one per `group_by` value with its rows as `lines`. */
 export function rowsToRecords(endpoint: FileEndpoint, rows: readonly TypedRow[]): SourceRecord[] {
-  const idOf = (row: TypedRow) => (endpoint.id_columns?.length ? endpoint.id_columns.map((c) => String(row.values[c] ?? '')).join(':') : `row-${row.line}`);
-  if (!endpoint.group_by) {
-    const seen = new Set<string>();
-    return rows.map((row) => {
-      const id = idOf(row);
-      if (seen.has(id))
-        throw configError(
-          `${endpoint.path}:${row.line}: id ${JSON.stringify(id)} (from ${endpoint.id_columns?.join(', ')}) repeats an earlier row`,
-          'choose id_columns that identify each row',
-        );
-      seen.add(id);
-      return { id, deleted: false, data: { ...row.values, _line: row.line } };
-    });
-  }
-  const groupBy = endpoint.group_by;
+  if (endpoint.group_by) return groupedRecords(endpoint, endpoint.group_by, rows);
+  const idColumns = endpoint.id_columns ?? [];
+  if (idColumns.length === 0) throw noIdentity(endpoint.path);
+  const seen = new Map<string, TypedRow>();
+  return rows.map((row) => {
+    const empty = idColumns.find((c) => row.values[c] === null || row.values[c] === undefined);
+    if (empty !== undefined)
+      throw configError(`${rowAt(endpoint.path, row)}the id column ${empty} is empty`, 'fill it in every row, or choose id_columns that every row fills');
+    const id = idColumns.map((c) => String(row.values[c])).join(':');
+    const earlier = seen.get(id);
+    if (earlier)
+      throw configError(
+        `${rowAt(endpoint.path, row)}id ${JSON.stringify(id)} (from ${idColumns.join(', ')}) repeats the row at line ${earlier.line}`,
+        'choose id_columns that identify each row',
+      );
+    seen.set(id, row);
+    return { id, deleted: false, data: { ...row.values, _line: row.line } };
+  });
+}
+
+function groupedRecords(endpoint: FileEndpoint, groupBy: string, rows: readonly TypedRow[]): SourceRecord[] {
   const groups = new Map<string, TypedRow[]>();
   for (const row of rows) {
     const key = row.values[groupBy];
-    if (key === null || key === undefined) throw configError(`${endpoint.path}:${row.line}: the group_by column ${groupBy} is empty`, 'fill it in every row');
+    if (key === null || key === undefined) throw configError(`${rowAt(endpoint.path, row)}the group_by column ${groupBy} is empty`, 'fill it in every row');
     const list = groups.get(String(key));
     if (list) list.push(row);
     else groups.set(String(key), [row]);
@@ -173,6 +207,7 @@ export function createFileSource(input: ConnectorFactoryInput): Source {
     async open(_ctx, streams) {
       for (const request of streams) {
         const endpoint = endpointFor(request);
+        if (!endpoint.group_by && !endpoint.id_columns?.length) throw noIdentity(`source.files.${request.endpoint}`);
         for (const column of [...(endpoint.id_columns ?? []), ...(endpoint.group_by ? [endpoint.group_by] : [])]) {
           if (!(column in endpoint.columns))
             throw configError(
@@ -184,7 +219,8 @@ export function createFileSource(input: ConnectorFactoryInput): Source {
     },
     async *read(request): AsyncIterable<SourcePage> {
       const endpoint = endpointFor(request);
-      const records = rowsToRecords(endpoint, await readTypedRows(endpoint, locate(endpoint.path)));
+      const file = locate(endpoint.path);
+      const records = rowsToRecords({ ...endpoint, path: file }, await readTypedRows(endpoint, file));
       for (let start = 0, page = 1; start < records.length; start += PAGE_SIZE, page++) {
         yield { records: records.slice(start, start + PAGE_SIZE), progress: { page } };
       }

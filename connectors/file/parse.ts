@@ -1,21 +1,33 @@
-/** Parsing of CSV (RFC 4180, by csv-parse), JSON and JSON Lines into rows that remember their line number. */
+/** Parsing of CSV (RFC 4180, by csv-parse), JSON and JSON Lines into rows that remember where they start. */
 import type * as CsvParse from 'csv-parse/sync';
 import { requireCjs } from '../../engine/require-cjs.js';
+import { JsonDuplicateField, JsonNumber, JsonSyntaxError, parseJson, type ParsedJson } from './json-text.js';
+import { TextPositions } from './text-positions.js';
 
 export interface RawRow {
   /** 1-based line the row starts on. */
   line: number;
+  /** 1-based column the record starts at, where a line holds more than one row (JSON). */
+  column?: number;
+  /** 1-based index of the record in a JSON array, where a line does not name it. */
+  record?: number;
   values: Record<string, unknown>;
 }
 
+/** A file that cannot be read as rows: `message` says what is wrong at `line` (and `column`). */
 export class ParseError extends Error {
   constructor(
     readonly line: number,
     message: string,
+    readonly column?: number,
+    readonly fix = 'correct the file',
   ) {
     super(message);
   }
 }
+
+const BOM = 0xfeff;
+const withoutBom = (text: string) => (text.charCodeAt(0) === BOM ? text.slice(1) : text);
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -51,10 +63,10 @@ class LineCounter {
  * Splits CSV text into records of fields (RFC 4180, by csv-parse): quoted fields may hold
  * delimiters, doubled quotes and line breaks; a leading BOM is dropped; empty lines are skipped; a quote
  * inside an unquoted field is kept as text (`27" monitor`). Each record carries the line it starts
- * on, which also names rows that have no id columns, so it must not drift.
+ * on, which messages name, so it must not drift.
  */
 export function parseCsvRecords(text: string, delimiter = ','): Array<{ line: number; fields: string[] }> {
-  const source = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const source = withoutBom(text);
   const lines = new LineCounter(Buffer.from(source, 'utf8'));
   const records: Array<{ line: number; fields: string[] }> = [];
   let recordStart = 0;
@@ -78,53 +90,106 @@ export function parseCsvRecords(text: string, delimiter = ','): Array<{ line: nu
   } catch (error) {
     if (!(error instanceof CsvError)) throw error;
     const line = lines.recordStartingAt(recordStart);
-    throw new ParseError(line, error.code === 'CSV_QUOTE_NOT_CLOSED' ? 'has a quoted field that is not closed' : `is not valid CSV: ${error.message}`);
+    throw new ParseError(line, error.code === 'CSV_QUOTE_NOT_CLOSED' ? 'row has a quoted field that is not closed' : `row is not valid CSV: ${error.message}`);
   }
   return records;
 }
 
-export function csvRows(text: string, delimiter: string): { header: string[]; rows: RawRow[] } {
+/**
+ * The header and rows of a CSV file. A header naming one of `declared` twice is refused: reading
+ * either would be a guess (an amount in transaction currency, and again in base currency).
+ */
+export function csvRows(text: string, delimiter: string, declared: readonly string[] = []): { header: string[]; rows: RawRow[] } {
   const [headerRecord, ...records] = parseCsvRecords(text, delimiter);
   if (!headerRecord) return { header: [], rows: [] };
   const header = headerRecord.fields.map((h) => h.trim());
+  refuseRepeatedHeaders(header, headerRecord.line, declared);
   const rows = records.map(({ line, fields }) => {
-    if (fields.length !== header.length) throw new ParseError(line, `has ${fields.length} fields, the header has ${header.length}`);
+    if (fields.length !== header.length) throw new ParseError(line, `row has ${fields.length} fields, the header has ${header.length}`);
     return { line, values: Object.fromEntries(header.map((h, i) => [h, fields[i]])) };
   });
   return { header, rows };
 }
 
+function refuseRepeatedHeaders(header: readonly string[], line: number, declared: readonly string[]): void {
+  for (const name of new Set(declared)) {
+    const fields = header.flatMap((h, i) => (h === name ? [i + 1] : []));
+    if (fields.length > 1) {
+      throw new ParseError(
+        line,
+        `the header names "${name}" ${fields.length === 2 ? 'twice' : `${fields.length} times`} (fields ${fields.join(' and ')}, spreadsheet columns ${fields.map(spreadsheetColumn).join(' and ')}): which one the pipeline's column "${name}" reads would be a guess`,
+        undefined,
+        'rename or drop, in the export, the one the pipeline must not read, so the header names the column once',
+      );
+    }
+  }
+}
+
+/** 1 → A, 27 → AA: how a spreadsheet names the field. */
+function spreadsheetColumn(field: number): string {
+  let name = '';
+  for (let n = field; n > 0; n = Math.floor((n - 1) / 26)) name = String.fromCharCode(65 + ((n - 1) % 26)) + name;
+  return name;
+}
+
+/** Where a JSON text goes wrong, at its line and column; a field given twice names both places. */
+function jsonParseError(error: unknown, positions: TextPositions): ParseError {
+  if (!(error instanceof JsonSyntaxError)) throw error;
+  const { line, column } = positions.at(error.offset);
+  if (error instanceof JsonDuplicateField) {
+    const first = positions.at(error.firstOffset);
+    return new ParseError(
+      line,
+      `${error.message} (first at ${first.line}:${first.column}), and only one can be read`,
+      column,
+      'remove or rename one of the two in the file',
+    );
+  }
+  return new ParseError(line, `not valid JSON: ${error.message}`, column);
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof JsonNumber);
+
+/** The records of a JSON document (the array at `recordsPath`, or the document itself), each at the line and column its value starts. */
 export function jsonRows(text: string, recordsPath: string | undefined): RawRow[] {
-  let document: unknown;
+  const source = withoutBom(text);
+  const positions = new TextPositions(source);
+  let parsed: ParsedJson;
   try {
-    document = JSON.parse(text);
+    parsed = parseJson(source);
   } catch (error) {
-    throw new ParseError(1, `is not valid JSON: ${(error as Error).message}`);
+    throw jsonParseError(error, positions);
   }
-  let records: unknown = document;
-  for (const key of recordsPath ? recordsPath.split('.') : []) {
-    records = typeof records === 'object' && records !== null ? (records as Record<string, unknown>)[key] : undefined;
-  }
-  if (!Array.isArray(records)) throw new ParseError(1, `has no array of records${recordsPath ? ` at ${recordsPath}` : ''}`);
+  let records: unknown = parsed.value;
+  for (const key of recordsPath ? recordsPath.split('.') : []) records = isRecord(records) && Object.hasOwn(records, key) ? records[key] : undefined;
+  if (!Array.isArray(records)) throw new ParseError(1, `the document has no array of records${recordsPath ? ` at ${recordsPath}` : ''}`);
+  const offsets = parsed.elementOffsets(records) ?? [];
   return records.map((values, i) => {
-    if (typeof values !== 'object' || values === null || Array.isArray(values)) throw new ParseError(1, `record ${i + 1} is not an object`);
-    return { line: i + 1, values: values as Record<string, unknown> };
+    const { line, column } = positions.at(offsets[i] ?? 0);
+    if (!isRecord(values)) throw new ParseError(line, `record ${i + 1} is not an object`, column);
+    return { line, column, record: i + 1, values };
   });
 }
 
+/** One object a line; blank lines are skipped. Each row is at the line it is on. */
 export function jsonLinesRows(text: string): RawRow[] {
+  const source = withoutBom(text);
+  const positions = new TextPositions(source);
   const rows: RawRow[] = [];
-  text.split(/\r?\n/).forEach((raw, i) => {
-    if (raw.trim() === '') return;
+  for (const { start, end } of positions.lines()) {
+    const lineText = source.slice(start, end);
+    if (lineText.trim() === '') continue;
     let values: unknown;
     try {
-      values = JSON.parse(raw);
+      values = parseJson(source, start, end).value;
     } catch (error) {
-      throw new ParseError(i + 1, `is not valid JSON: ${(error as Error).message}`);
+      throw jsonParseError(error, positions);
     }
-    if (typeof values !== 'object' || values === null || Array.isArray(values)) throw new ParseError(i + 1, 'is not a JSON object');
-    rows.push({ line: i + 1, values: values as Record<string, unknown> });
-  });
+    const { line, column } = positions.at(start + lineText.length - lineText.trimStart().length);
+    if (!isRecord(values)) throw new ParseError(line, 'line is not a JSON object', column);
+    rows.push({ line, column, values });
+  }
   return rows;
 }
 
@@ -133,7 +198,7 @@ export function pick(values: Record<string, unknown>, column: string): unknown {
   if (Object.hasOwn(values, column)) return values[column];
   let current: unknown = values;
   for (const key of column.split('.')) {
-    if (typeof current !== 'object' || current === null) return undefined;
+    if (typeof current !== 'object' || current === null || current instanceof JsonNumber || !Object.hasOwn(current, key)) return undefined;
     current = (current as Record<string, unknown>)[key];
   }
   return current;

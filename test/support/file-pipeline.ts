@@ -19,6 +19,7 @@ source:
     rows:
       path: ${name}.in.jsonl
       format: jsonl
+      id_columns: [id]
       columns:
         id: { column: id, required: true }
         amount: { column: amount, type: decimal }

@@ -53,3 +53,32 @@ describe('malformed CSV stops the run at file:line', () => {
     await expect(readTypedRows(endpoint, path)).rejects.toThrow(`${path}:4: row has 3 fields, the header has 2`);
   });
 });
+
+describe('a CSV header naming a declared column twice', () => {
+  it('is refused at the header line, naming the column and both fields, rather than read from the last one', async () => {
+    // An export with the amount in transaction currency and again in base currency, both headed "Amount".
+    const path = join(dir, 'repeated.csv');
+    writeFileSync(path, '\ufeff\nJournal,Amount,Currency,Amount,Currency\nJ-1,100.00,EUR,-108.50,USD\n');
+    const endpoint: FileEndpoint = { path, format: 'csv', columns: { journal: { column: 'Journal' }, amount: { column: 'Amount', type: 'decimal' } } };
+    // Before, the row read { journal: 'J-1', amount: '-108.50' }: the base-currency amount, sign and currency wrong.
+    await expect(readTypedRows(endpoint, path)).rejects.toThrowError(
+      expect.objectContaining({
+        code: 'invalid_file_source',
+        message: `${path}:2: the header names "Amount" twice (fields 2 and 4, spreadsheet columns B and D): which one the pipeline's column "Amount" reads would be a guess`,
+        fix: 'rename or drop, in the export, the one the pipeline must not read, so the header names the column once',
+      }),
+    );
+  });
+
+  it('is read when the repeated column is not one the pipeline declares', async () => {
+    const path = join(dir, 'repeated-unused.csv');
+    writeFileSync(path, 'Journal,Amount,Currency,Amount,Currency\nJ-1,100.00,EUR,-108.50,USD\n');
+    const endpoint: FileEndpoint = { path, format: 'csv', columns: { journal: { column: 'Journal' } } };
+    expect((await readTypedRows(endpoint, path)).map((r) => r.values)).toEqual([{ journal: 'J-1' }]);
+  });
+
+  it('names a field past Z as a spreadsheet does', () => {
+    const header = [...Array.from({ length: 27 }, (_, i) => `c${i + 1}`), 'c2'].join(',');
+    expect(() => csvRows(`${header}\n`, ',', ['c2'])).toThrow('fields 2 and 28, spreadsheet columns B and AB');
+  });
+});
