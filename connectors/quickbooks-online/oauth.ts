@@ -11,7 +11,9 @@
  * its help article that the previous one "expires" when the new one is returned (quoted in
  * intuit/QuickBooks-V3-PHP-SDK#324), and a redeemed, replaced token is "not found" (invalid_grant,
  * intuit/oauth-jsclient#77). So an answer lost on the day of a rotation may carry the only copy of
- * the new token. Before each redemption the attempt is recorded (sealed, like the token); after a
+ * the new token. Before each redemption the attempt is recorded (sealed, like the token), and cleared
+ * once Intuit has answered; one still on record at the next refresh, neither cleared nor marked lost,
+ * is a redemption whose process was killed while it was in flight, and its answer is lost too. After a
  * lost answer the same token is redeemed again at once, which works while Intuit still honours it
  * (the 24-hour grace of its OAuth docs, or no rotation that day) and then returns the latest token;
  * when Intuit refuses it, the run (and every later one) says exactly that and that the company must
@@ -172,8 +174,8 @@ export class IntuitOAuth {
    */
   private async redeem(refreshToken: string, tokensTried: number): Promise<LedgersyncError | undefined> {
     const token = digest(refreshToken);
-    const earlier = this.attempt();
-    let lost = earlier?.token === token ? earlier.lost : undefined;
+    let lost = this.earlierAnswerLost(token);
+    const storedBefore = this.storedRefreshToken();
     for (let attemptNo = 1; ; attemptNo++) {
       this.recordAttempt({ at: new Date(this.now()).toISOString(), token, ...(lost ? { lost } : {}) });
       const sent = await this.tokenConnection.send({
@@ -196,8 +198,12 @@ export class IntuitOAuth {
       }
       if (sent.outcome !== 'uncertain') {
         const error = sent.outcome === 'answered' || sent.response ? tokenError(sent.response!, tokensTried) : sent.error;
-        if (error.code === 'qbo_refresh_token_rejected' && lost) return answerLost(lost);
-        if (error.code === 'qbo_refresh_token_rejected' || error.kind === 'auth') this.clearAttempt();
+        const rejected = error.code === 'qbo_refresh_token_rejected';
+        // Unless another process (a `plan` or `check` beside this run) redeemed it meanwhile and stored the new token.
+        if (rejected && lost && this.storedRefreshToken() === storedBefore) return answerLost(lost);
+        // Nothing is in flight any more (Intuit answered, or the request never left); a lost answer stays
+        // on record until Intuit has said what became of its token.
+        if (rejected || error.kind === 'auth' || !lost) this.clearAttempt();
         return error;
       }
       lost = { at: new Date(this.now()).toISOString(), reason: sent.error.message };
@@ -212,6 +218,17 @@ export class IntuitOAuth {
       }
       await this.tokenConnection.pause(attemptNo);
     }
+  }
+
+  /**
+   * Whether the answer to an earlier redemption of this token was lost: marked so by the run that
+   * waited for it, or on record and neither cleared nor marked, as a run killed while the request was
+   * in flight (OOM, a deploy, a scheduler's timeout) leaves it.
+   */
+  private earlierAnswerLost(token: string): RefreshAttempt['lost'] {
+    const earlier = this.attempt();
+    if (earlier?.token !== token) return undefined;
+    return earlier.lost ?? { at: earlier.at, reason: 'the process that sent it ended before any answer was recorded' };
   }
 
   private attempt(): RefreshAttempt | undefined {

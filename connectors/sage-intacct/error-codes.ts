@@ -23,6 +23,11 @@ export const sageIntacctErrorCodes = {
     },
     unknown_intacct_object: { kind: 'config', meaning: 'a stream targets an object the Intacct sink cannot write' },
     intacct_page_size: { kind: 'config', meaning: 'a readByQuery page size is above the 1000 rows the Intacct SDKs allow (or below 1)' },
+    intacct_forbidden_character: {
+      kind: ['record', 'config'],
+      meaning:
+        'a value holds a character XML 1.0 forbids (a control character such as a vertical tab): a mapped record is dead-lettered naming the field, any other value fails the request before it is sent',
+    },
     float_amount: { kind: 'record', meaning: 'an amount is a floating-point number instead of an exact decimal string; map it with $money()' },
   },
   families: {

@@ -42,6 +42,15 @@ export class DuplicateControlIdError extends LedgersyncError {
 
 const duplicateControlNumbers = new Set(['XL03000013']);
 
+/**
+ * Intacct's answer when the sender is valid but not authorized in the company: an authentication
+ * failure under the same errorno as a wrong user password (XL03000006), told apart by its words
+ * ("Invalid Web Services Authorization"; "The sender ID '…' is not authorized to make Web Services requests…").
+ */
+function senderNotAuthorized(errors: readonly IntacctError[]): boolean {
+  return errors.some((e) => /web services authori[sz]ation/i.test(e.description) || /sender id .* not authori[sz]ed/i.test(e.description2));
+}
+
 type Uncertain = { outcome: 'uncertain'; error: LedgersyncError };
 /** The results of a write request, or `uncertain` when its answer was lost. */
 export type WriteAnswer = { outcome: 'answered'; results: FunctionResult[] } | Uncertain;
@@ -119,6 +128,18 @@ export class IntacctGateway {
     return intacctError(gateway ? 'transient' : 'system', `${this.label}: the gateway refused the request`, errors);
   }
 
+  /** The sender's credentials passed, but the company has not authorized this sender for Web Services. */
+  private senderNotAuthorized(errors: readonly IntacctError[]): LedgersyncError {
+    const { senderId, companyId } = this.credentials;
+    return intacctError(
+      'auth',
+      `${this.label}: the Web Services sender '${senderId}' is not authorized in this company (its sender ID and password were accepted)`,
+      errors,
+      {},
+      `a company administrator adds the sender ID '${senderId}' in Intacct under Company > Setup > Company > Security > Web Services authorizations (company '${companyId}'); if the sender ID is not yours, correct INTACCT_SENDER_ID and INTACCT_SENDER_PASSWORD`,
+    );
+  }
+
   /** Logs in with the company user and keeps the session it returns. */
   private async logIn(): Promise<void> {
     this.counters.logins++;
@@ -133,6 +154,7 @@ export class IntacctGateway {
     );
     if (parsed.level === 'control') throw this.controlFailure(parsed.errors, controlId);
     if (parsed.level === 'authentication') {
+      if (senderNotAuthorized(parsed.errors)) throw this.senderNotAuthorized(parsed.errors);
       throw intacctError(
         'auth',
         `${this.label}: the company user '${userId}' could not log in`,
@@ -201,6 +223,7 @@ export class IntacctGateway {
       const parsed = sent.parsed;
       if (parsed.level === 'control') throw this.controlFailure(parsed.errors, controlId);
       if (parsed.level === 'authentication') {
+        if (senderNotAuthorized(parsed.errors)) throw this.senderNotAuthorized(parsed.errors);
         // No function ran: the session expired or was revoked. Log in again once.
         if (attempt === 1) {
           this.log.info(`${this.label}: session no longer valid (${parsed.errors.map((e) => e.description2).join('; ')}); logging in again`);

@@ -16,6 +16,7 @@ import { DuplicateControlIdError, readByQuery, requestControlId, type IntacctGat
 import { READ_BY_QUERY_MAX_PAGE_SIZE, inList } from './query.js';
 import { checkIntacctReferences } from './references.js';
 import { keyOf, type FunctionResult, type GatewayFunction } from './xml.js';
+import { describeCharacter, forbiddenValueIn } from './xml-characters.js';
 
 export interface IntacctSinkSettings {
   /** Functions sent in one request (descriptor `settings.functions_per_request`). */
@@ -131,7 +132,10 @@ export class IntacctSink implements Sink {
     );
   }
 
-  /** Records the sink answers at once (actions it does not offer, a missing natural key), and the others to look up. */
+  /**
+   * Records the sink answers at once (actions it does not offer, a missing natural key, a value no XML
+   * request can carry), and the others to look up.
+   */
   private prepare(batch: readonly SinkRecord[], results: (SinkResult | undefined)[]): Planned[] {
     const planned: Planned[] = [];
     batch.forEach((record, index) => {
@@ -159,6 +163,11 @@ export class IntacctSink implements Sink {
             fix: `map ${spec.naturalKey}: it identifies the record in Intacct`,
           }),
         };
+        return;
+      }
+      const forbidden = forbiddenCharacterError(record, key);
+      if (forbidden) {
+        results[index] = { status: 'failed', error: forbidden };
         return;
       }
       planned.push({ index, record, spec, key });
@@ -338,6 +347,24 @@ export class IntacctSink implements Sink {
     }
     return again;
   }
+}
+
+/**
+ * A mapped value holding a character XML 1.0 forbids: Intacct could not parse a request carrying it
+ * and would refuse every record of it, so this record is refused alone, before its look-up.
+ */
+function forbiddenCharacterError(record: SinkRecord, key: string): LedgersyncError | undefined {
+  const found = forbiddenValueIn(record.data);
+  if (!found) return undefined;
+  return new LedgersyncError(
+    'intacct_forbidden_character',
+    'record',
+    `${record.object} ${key} (source record ${record.sourceId}): ${found.path} holds ${describeCharacter(found.codePoint)} at character ${found.position + 1}, which XML 1.0 forbids: Sage Intacct cannot read a request that holds it`,
+    {
+      details: { sourceId: record.sourceId, object: record.object, field: found.path, codePoint: found.codePoint, position: found.position },
+      fix: `remove the character from the source record, or strip such characters in the mapping of ${found.path}: $replace(<its expression>, /[\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]/, ''); the record is sent again on the next run`,
+    },
+  );
 }
 
 /** A request still unanswered after the retry policy: its records stay pending, and the next run looks them up first. */

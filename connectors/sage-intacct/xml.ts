@@ -1,12 +1,14 @@
 /**
  * The XML Web Services envelope, both ways, with fast-xml-parser: `<request>` (control,
  * operation, authentication, content of functions) out, `<response>` in. Every value goes through
- * the builder, which escapes it; nothing user-supplied is ever concatenated into XML.
+ * the builder, which escapes it; nothing user-supplied is ever concatenated into XML, and a value
+ * holding a character XML 1.0 forbids is refused, as no escaping can carry it (./xml-characters.ts).
  */
 import { excerpt } from '../../engine/log.js';
 import type * as FastXml from 'fast-xml-parser';
 import { LedgersyncError } from '../../engine/errors.js';
 import { requireCjs } from '../../engine/require-cjs.js';
+import { describeCharacter, forbiddenValueIn, xmlReferenceDecoder } from './xml-characters.js';
 
 export type XmlNode = { [name: string]: XmlValue };
 export type XmlValue = string | XmlNode | XmlValue[];
@@ -25,7 +27,7 @@ function fastXml(): { parser: FastXml.XMLParser; builder: FastXml.XMLBuilder } {
     ignoreDeclaration: true,
     commentPropName: false,
     processEntities: true,
-    htmlEntities: false,
+    entityDecoder: xmlReferenceDecoder,
   });
   const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@', suppressEmptyNode: false, processEntities: true });
   xml = { parser, builder };
@@ -33,6 +35,18 @@ function fastXml(): { parser: FastXml.XMLParser; builder: FastXml.XMLBuilder } {
 }
 
 export function buildXml(root: XmlNode): string {
+  const forbidden = forbiddenValueIn(root, '');
+  if (forbidden) {
+    throw new LedgersyncError(
+      'intacct_forbidden_character',
+      'config',
+      `a request to Sage Intacct would hold ${describeCharacter(forbidden.codePoint)} in ${forbidden.path}, at character ${forbidden.position + 1}: XML 1.0 forbids it, and Intacct could not read the request`,
+      {
+        details: { path: forbidden.path, codePoint: forbidden.codePoint, position: forbidden.position },
+        fix: 'remove the character from the setting or query that supplies this value',
+      },
+    );
+  }
   return '<?xml version="1.0" encoding="UTF-8"?>' + fastXml().builder.build(root);
 }
 

@@ -44,7 +44,7 @@ export interface HttpRequest {
   idempotent?: boolean;
   /** Skip the connection's `authorize` hook (the token request itself). Default false. */
   skipAuth?: boolean;
-  /** Per-attempt timeout. Default: the connection's `timeoutMs`. */
+  /** Per-attempt timeout, to the last byte of the answer. Default: the connection's `timeoutMs`. */
   timeoutMs?: number;
   /** Return non-2xx responses instead of throwing (after retries of 429/5xx). Default false. */
   acceptErrors?: boolean;
@@ -112,7 +112,7 @@ export interface ConnectionOptions {
   baseUrl: string;
   rateLimit?: RateLimit;
   retry?: Partial<RetryPolicy>;
-  /** Per-attempt timeout. Default 60 s. */
+  /** Per-attempt timeout, to the last byte of the answer: the only limit on waiting for one. Default 60 s. */
   timeoutMs?: number;
   hooks?: ConnectionHooks;
   /** Default headers on every request. */
@@ -155,8 +155,10 @@ function agent(): Agent {
       keepAliveTimeout: 10_000,
       keepAliveMaxTimeout: 60_000,
       connectTimeout: 15_000,
-      headersTimeout: 60_000,
-      bodyTimeout: 120_000,
+      // Off (0): every attempt carries its own deadline (`timeoutMs`, headers and body included), and
+      // a limit shared by all connections would cut a longer one short (a 120 s `timeout_ms` at 60 s).
+      headersTimeout: 0,
+      bodyTimeout: 0,
       connections: 32,
     });
   }
@@ -390,13 +392,17 @@ function outgoingMessage(request: HttpRequest, defaults: Record<string, string> 
   return { headers };
 }
 
-/** A thrown fetch error as the retry decision reads it: undici's code sits on the cause. */
+/**
+ * A thrown fetch error as the retry decision reads it: undici's code sits on the cause. The
+ * attempt's deadline throws a DOMException, whose numeric legacy `code` (23) says nothing: its name does.
+ */
 function networkErrorOutcome(error: unknown): AttemptOutcome {
-  const cause = (error as { cause?: { code?: string } }).cause;
-  const e = error as { code?: string; name?: string; message?: string };
+  const cause = (error as { cause?: { code?: unknown } }).cause;
+  const e = error as { code?: unknown; name?: string; message?: string };
+  const code = [cause?.code, e.code].find((c): c is string => typeof c === 'string');
   return {
     kind: 'error',
-    code: cause?.code ?? e.code ?? e.name ?? 'unknown',
+    code: code ?? e.name ?? 'unknown',
     ...(e.name ? { name: e.name } : {}),
     ...(e.message ? { message: e.message } : {}),
   };

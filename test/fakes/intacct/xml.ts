@@ -16,7 +16,21 @@ const parser = new XMLParser({
 
 const builder = new XMLBuilder({ ignoreAttributes: false, attributeNamePrefix: '@', suppressEmptyNode: false });
 
+/** XML 1.0's Char production, which fast-xml-parser does not enforce and Intacct's parser does. */
+function firstForbiddenCharacter(text: string): { codePoint: number; offset: number } | undefined {
+  let offset = 0;
+  for (const character of text) {
+    const c = character.codePointAt(0)!;
+    const allowed = c === 0x9 || c === 0xa || c === 0xd || (c >= 0x20 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) || (c >= 0x10000 && c <= 0x10ffff);
+    if (!allowed) return { codePoint: c, offset };
+    offset += character.length;
+  }
+  return undefined;
+}
+
 export function parseXml(text: string): XmlNode {
+  const forbidden = firstForbiddenCharacter(text);
+  if (forbidden) throw new Error(`PCDATA invalid Char value ${forbidden.codePoint} at offset ${forbidden.offset}`);
   return parser.parse(text, true) as XmlNode;
 }
 
