@@ -58,6 +58,11 @@ interface Operation {
   kind: OperationKind;
 }
 
+type Skipped = Extract<SinkResult, { status: 'skipped' }>;
+
+/** What one record needs: an operation to send (a create a void completes, for a document never synced), or nothing. */
+type Decision = { operation: OperationKind; thenVoid?: true } | { skip: Skipped; adopted?: true };
+
 /** An operation sent whose answer was lost: it may have been applied. */
 interface InDoubt extends Operation {
   error: LedgersyncError;
@@ -109,11 +114,12 @@ export class QboSink implements Sink {
   }
 
   /**
-   * What `write` would do, from the same checks and look-ups and nothing else: the ledger's target,
-   * else a look-up by natural key (or the adopt field), in the same batched queries. Documents the
-   * ledger knows are read (`select * … where Id in (…)`, 30 at a time) only when asked for the
-   * current document; nothing is written, and the unique-name suffixes a create would take are kept
-   * in memory.
+   * What `write` would do, from the same checks, look-ups and decision and nothing else: the
+   * ledger's target, else a look-up by natural key (or the adopt field), in the same batched
+   * queries; the documents the run reads whole (a void's, and one an interrupted run may have
+   * written) are read as it reads them (`select * … where Id in (…)`, 30 at a time), and so is one
+   * asked for its current document. Nothing is written, and the unique-name suffixes a create would
+   * take are kept in memory.
    */
   async plan(batch: readonly PlanningRecord[], ctx: SinkContext): Promise<PlannedWrite[]> {
     await this.open(ctx);
@@ -127,28 +133,25 @@ export class QboSink implements Sink {
       open.filter((j) => !j.target),
       ctx,
     );
-    // A void is planned from the document, as it is written: one QBO holds voided already is not voided again.
-    const current = await this.currentDocuments(
-      open.filter((j) => j.target && !j.foundByLookup && ((j.record as PlanningRecord).wantCurrent || j.record.action === 'void')),
-    );
+    await this.readCurrent(open.filter((j) => !j.result && j.target && (readsCurrent(j) || (j.record as PlanningRecord).wantCurrent)));
     return jobs.map((job): PlannedWrite => {
       if (job.result?.status === 'failed') return { action: 'fail', error: job.result.error };
-      const { action, previous } = job.record;
       const target = job.target ? { targetId: job.target.Id } : {};
-      if (action === 'delete')
-        return job.target ? { action: 'delete', ...target } : { action: 'skip', note: `not in QuickBooks, nothing to delete (${job.object})` };
-      if (action === 'void') {
-        if (!job.target) return { action: 'void', note: `not in QuickBooks yet: created, then voided` };
-        const document = current.get(`${job.object}:${job.target.Id}`);
-        return document && isVoided(document) ? { action: 'skip', note: this.alreadyVoided(job).reason } : { action: 'void', ...target };
+      const decision = this.decide(job);
+      if ('skip' in decision) {
+        return decision.adopted
+          ? { action: 'adopt', ...target, note: `already in QuickBooks (${this.describeKey(job)}): linked, left as it is` }
+          : { action: 'skip', note: decision.skip.reason };
       }
-      if (!job.target) return { action: 'create' };
-      if (job.foundByLookup && !previous?.pendingWrite) {
-        return { action: 'adopt', ...target, note: `already in QuickBooks (${this.describeKey(job)}): linked, left as it is` };
+      if (decision.operation === 'create')
+        return decision.thenVoid ? { action: 'void', note: 'not in QuickBooks yet: created, then voided' } : { action: 'create' };
+      if (decision.operation === 'update') {
+        const current = job.current ? { current: job.current } : {};
+        return job.foundByLookup
+          ? { action: 'update', ...target, ...current, note: 'an interrupted run created it; the run updates it to the mapping' }
+          : { action: 'update', ...target, ...current };
       }
-      if (job.foundByLookup) return { action: 'update', ...target, note: 'an interrupted run wrote it; the run updates it' };
-      const document = current.get(`${job.object}:${job.target.Id}`);
-      return { action: 'update', ...target, ...(document ? { current: document } : {}) };
+      return { action: decision.operation, ...target };
     });
   }
 
@@ -163,18 +166,6 @@ export class QboSink implements Sink {
     if (adoptField) return `${job.object}.${adoptField} = ${job.record.sourceId}`;
     const key = this.settings.naturalKeys[job.object]!;
     return `${job.object}.${key} = ${keyValue(job, key) ?? ''}`;
-  }
-
-  /** The documents as QuickBooks holds them, by `<object>:<Id>`, 30 to a query. */
-  private async currentDocuments(jobs: Job[]): Promise<Map<string, Record<string, unknown>>> {
-    const out = new Map<string, Record<string, unknown>>();
-    for (const [object, group] of groupBy(jobs, (j) => j.object)) {
-      for (const chunk of chunks([...new Set(group.map((j) => j.target!.Id))], 30)) {
-        const rows = await this.api.query(object, `select * from ${object} where Id in (${chunk.map(quote).join(', ')})`);
-        for (const row of rows) out.set(`${object}:${String(row['Id'])}`, row);
-      }
-    }
-    return out;
   }
 
   async write(batch: readonly SinkRecord[], ctx: SinkContext): Promise<SinkResult[]> {
@@ -284,11 +275,7 @@ export class QboSink implements Sink {
     }
     await this.fetchSyncTokens(needSyncToken);
     await this.lookUp(needLookup, ctx);
-    // An interrupted run may have written these already: read them whole, to send nothing they hold.
-    // A void is read always: a document voided already (by a run that died, or by hand) is not voided again.
-    await this.readCurrent(
-      jobs.filter((j) => !j.result && j.target && ((j.record.previous?.pendingWrite && j.record.action === 'upsert') || j.record.action === 'void')),
-    );
+    await this.readCurrent(jobs.filter((j) => !j.result && j.target && readsCurrent(j)));
   }
 
   private async fetchSyncTokens(jobs: Job[]): Promise<void> {
@@ -491,47 +478,62 @@ export class QboSink implements Sink {
       await this.api.connection.pause(round);
       pending = await this.confirm(doubts);
     }
-    await Promise.all(jobs.filter((j) => j.thenVoid && j.result && j.result.status === 'created').map((j) => this.sendOne(j, 'void', ctx)));
+    await Promise.all(jobs.filter((j) => j.thenVoid && j.result?.status === 'created').map((j) => this.voidCreated(j, ctx)));
+  }
+
+  /**
+   * The void that completes a create (a document voided before its first sync). The record stays
+   * `created`, as the document is new to QuickBooks, and its result carries both requests for the
+   * audit trail, which otherwise keeps one payload per record.
+   */
+  private async voidCreated(job: Job, ctx: SinkContext): Promise<void> {
+    const sent = [
+      { operation: 'create', object: job.object, body: this.bodyFor(job, 'create') },
+      { operation: 'void', object: job.object, body: this.bodyFor(job, 'void') },
+    ];
+    const [doubt] = await this.sendOne(job, 'void', ctx);
+    const voided = doubt ? failed(stillInDoubt(doubt, 1)) : job.result!;
+    const { Id, SyncToken } = job.target!;
+    const outcome: SinkResult = voided.status === 'failed' ? voided : { status: 'created', targetId: Id, ...(SyncToken ? { targetVersion: SyncToken } : {}) };
+    job.result = { ...outcome, audit: { sent } };
   }
 
   /** What each record needs: create, update, void, delete, or nothing (adopted, or already as mapped). */
   private operationsFor(jobs: Job[]): Operation[] {
     const operations: Operation[] = [];
     for (const job of jobs) {
-      const { action, previous } = job.record;
-      if (action === 'delete') {
-        if (!job.target) job.result = { status: 'skipped', reason: `not in QuickBooks, nothing to delete (${job.object})` };
-        else operations.push({ job, kind: 'delete' });
-      } else if (action === 'void') {
-        if (job.target && job.current && isVoided(job.current)) job.result = this.alreadyVoided(job);
-        else if (job.target) operations.push({ job, kind: 'void' });
-        else {
-          job.thenVoid = true;
-          operations.push({ job, kind: 'create' });
-        }
-      } else if (!job.target) {
-        operations.push({ job, kind: 'create' });
-      } else if (job.current && holdsAll(job.current, job.body)) {
-        // An interrupted run's write landed: the document already is what would be sent.
-        job.result = {
-          status: 'skipped',
-          reason: `already in QuickBooks as mapped (${job.object} ${job.target.Id}, written by an interrupted run)`,
-          targetId: job.target.Id,
-          ...(job.target.SyncToken ? { targetVersion: job.target.SyncToken } : {}),
-        };
-      } else if (job.foundByLookup && !previous?.pendingWrite) {
-        // Already in QBO before this pipeline knew it (keyed by hand, or by the tool used before go-live): link it, leave it as is.
-        job.result = {
-          status: 'skipped',
-          reason: `adopted the existing QuickBooks ${job.object} ${job.target.Id}`,
-          targetId: job.target.Id,
-          ...(job.target.SyncToken ? { targetVersion: job.target.SyncToken } : {}),
-        };
+      const decision = this.decide(job);
+      if ('skip' in decision) {
+        job.result = decision.skip;
       } else {
-        operations.push({ job, kind: 'update' });
+        job.thenVoid = decision.thenVoid === true;
+        operations.push({ job, kind: decision.operation });
       }
     }
     return operations;
+  }
+
+  /** One record's operation, from its target and the document read: `write` sends it, `plan` reports it. */
+  private decide(job: Job): Decision {
+    const { action, previous } = job.record;
+    const target = job.target;
+    if (action === 'delete') {
+      return target ? { operation: 'delete' } : { skip: { status: 'skipped', reason: `not in QuickBooks, nothing to delete (${job.object})` } };
+    }
+    if (action === 'void') {
+      if (!target) return { operation: 'create', thenVoid: true };
+      return job.current && isVoided(job.current) ? { skip: this.alreadyVoided(job) } : { operation: 'void' };
+    }
+    if (!target) return { operation: 'create' };
+    if (job.current && holdsAll(job.current, job.body)) {
+      // An interrupted run's write landed: the document already is what would be sent.
+      return { skip: skippedAt(job, `already in QuickBooks as mapped (${job.object} ${target.Id}, written by an interrupted run)`) };
+    }
+    if (job.foundByLookup && !previous?.pendingWrite) {
+      // Already in QBO before this pipeline knew it (keyed by hand, or by the tool used before go-live): link it, leave it as is.
+      return { skip: skippedAt(job, `adopted the existing QuickBooks ${job.object} ${target.Id}`), adopted: true };
+    }
+    return { operation: 'update' };
   }
 
   /** Sends the operations (batched where it can); returns those whose answer was lost. */
@@ -711,14 +713,8 @@ export class QboSink implements Sink {
     return again;
   }
 
-  private alreadyVoided(job: Job): Extract<SinkResult, { status: 'skipped' }> {
-    const { Id, SyncToken } = job.target!;
-    return {
-      status: 'skipped',
-      reason: `already voided in QuickBooks (${job.object} ${Id})`,
-      targetId: Id,
-      ...(SyncToken ? { targetVersion: SyncToken } : {}),
-    };
+  private alreadyVoided(job: Job): Skipped {
+    return skippedAt(job, `already voided in QuickBooks (${job.object} ${job.target!.Id})`);
   }
 
   private succeeded(job: Job, kind: OperationKind, entity: Record<string, unknown>): void {
@@ -735,6 +731,21 @@ export class QboSink implements Sink {
 
 function failed(error: LedgersyncError): SinkResult {
   return { status: 'failed', error };
+}
+
+/** Nothing to send: the record's document is the one found, as it is. */
+function skippedAt(job: Job, reason: string): Skipped {
+  const { Id, SyncToken } = job.target!;
+  return { status: 'skipped', reason, targetId: Id, ...(SyncToken ? { targetVersion: SyncToken } : {}) };
+}
+
+/**
+ * Whether the document is read whole before deciding: a void's (one voided already, by a run that
+ * died or by hand, is not voided again), and an upsert's an interrupted run may have written (so
+ * nothing it holds is sent again).
+ */
+function readsCurrent(job: Job): boolean {
+  return job.record.action === 'void' || (job.record.action === 'upsert' && job.record.previous?.pendingWrite === true);
 }
 
 function faultOf(error: LedgersyncError): QboFault | undefined {

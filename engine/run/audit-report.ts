@@ -7,6 +7,7 @@ import { LedgersyncError, formatProblem } from '../errors.js';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes.js';
 import { loadPipeline } from '../config/load.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
+import { snakeCaseKey, withSnakeCaseKeys } from '../json-keys.js';
 import type { AuditEntry, AuditVerification } from '../state/audit-trail.js';
 import { withState } from './lifecycle.js';
 
@@ -55,6 +56,25 @@ function details(entry: AuditEntry): string {
   return `    payload (${entry.payloadKind}, sha256 ${entry.payloadHash}):\n      ${indent(entry.payload)}\n    answer${entry.finishedAt ? ` (${entry.finishedAt})` : ''}:\n      ${indent(entry.answer)}\n`;
 }
 
+/** Kept in `--json` as recorded and hashed: they hold the target's own field names (an error's vendor details too). */
+const recordedAsIs = new Set(['payload', 'answer']);
+
+/** One entry for `--json`: the trail's own keys in snake_case, as every `--json` output. */
+function auditEntryJson(entry: AuditEntry): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(entry).map(([key, value]) => [snakeCaseKey(key), recordedAsIs.has(key) ? value : withSnakeCaseKeys(value)]));
+}
+
+/** `--verify` for `--json`: snake_case keys; the entry at a break as `auditEntryJson` gives it. */
+function verificationJson(verification: AuditVerification): Record<string, unknown> {
+  const { broken, ...chain } = verification;
+  if (!broken) return withSnakeCaseKeys(chain) as Record<string, unknown>;
+  const { entry, ...where } = broken;
+  return {
+    ...(withSnakeCaseKeys(chain) as Record<string, unknown>),
+    broken: { ...(withSnakeCaseKeys(where) as Record<string, unknown>), ...(entry ? { entry: auditEntryJson(entry) } : {}) },
+  };
+}
+
 function verificationText(pipeline: string, v: AuditVerification): string {
   const open = v.open ? `; ${v.open} attempt(s) still open (in flight, or left by a stopped process: the next run seals them)` : '';
   if (!v.broken) {
@@ -79,7 +99,8 @@ export async function showAudit(options: AuditOptions): Promise<ExitCode> {
   }
   const read = (entries: AuditEntry[], verification: AuditVerification | undefined): ExitCode => {
     if (options.json) {
-      out.write(JSON.stringify({ pipeline: plan.name, entries, ...(verification ? { verification } : {}) }) + '\n');
+      const json = { pipeline: plan.name, entries: entries.map(auditEntryJson), ...(verification ? { verification: verificationJson(verification) } : {}) };
+      out.write(JSON.stringify(json) + '\n');
     } else {
       if (!entries.length && !options.verify)
         out.write(`no audit entries for ${plan.name}${options.sourceId ? ` and ${options.sourceId}` : ''}${since ? ` since ${since}` : ''}\n`);

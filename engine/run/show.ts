@@ -9,7 +9,7 @@ import { redact } from '../log.js';
 import { ConfigError, LedgersyncError, errorSummary, formatProblem } from '../errors.js';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes.js';
 import { loadPipeline } from '../config/load.js';
-import type { Plan } from '../config/plan.js';
+import type { Plan, StreamPlan } from '../config/plan.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
 import type { DeadLetter, LedgerRecordView, OperationRecord, StateStore } from '../state/store.js';
 import { streamFingerprint } from '../transform/fingerprint.js';
@@ -30,6 +30,8 @@ const iso = (seconds: number | null | undefined) => (seconds ? new Date(seconds 
 
 interface StreamView {
   records: LedgerRecordView[];
+  /** Each record's target object, by source id. */
+  objects: ReadonlyMap<string, string>;
   operations: OperationRecord[];
   deadLetter: DeadLetter | undefined;
   currentFingerprint: string;
@@ -81,8 +83,10 @@ export async function showRecord(options: ShowOptions): Promise<ExitCode> {
 
 function viewOf(state: StateStore, plan: Plan, stream: string, sourceId: string): StreamView {
   const streamPlan = plan.streams.find((s) => s.name === stream)!;
+  const records = state.recordHistory(plan.name, sourceId, stream);
   return {
-    records: state.recordHistory(plan.name, sourceId, stream),
+    records,
+    objects: targetObjects(state, plan.name, streamPlan, sourceId, records),
     operations: state.operationsOf(plan.name, stream, sourceId),
     deadLetter: state.deadLetters(plan.name, stream).find((d) => d.sourceId === sourceId),
     currentFingerprint: streamFingerprint(plan, streamPlan).fingerprint,
@@ -113,6 +117,22 @@ function payloadParts(payload: unknown): { object?: string; action?: string; dat
   return payload && typeof payload === 'object' ? (payload as { object?: string; action?: string; data?: unknown }) : {};
 }
 
+/**
+ * Each record's target object. The payload the ledger keeps names it, but only a record the run
+ * created or updated has one: for one it adopted or found already written, the last audit entry that
+ * reached its target names it, else the stream's `target.object`.
+ */
+function targetObjects(state: StateStore, pipeline: string, stream: StreamPlan, sourceId: string, records: LedgerRecordView[]): Map<string, string> {
+  const unnamed = records.some((r) => payloadParts(r.payload).object === undefined);
+  const trail = unnamed ? state.audit.entries(pipeline, { sourceId, stream: stream.name }) : [];
+  return new Map(
+    records.map((r) => {
+      const fromTrail = trail.findLast((e) => e.sourceId === r.sourceId && e.targetId !== null && e.targetId === r.targetId)?.object;
+      return [r.sourceId, payloadParts(r.payload).object ?? fromTrail ?? stream.target.object];
+    }),
+  );
+}
+
 function showJson(plan: Plan, sourceId: string, views: Map<string, StreamView>): Record<string, unknown> {
   return {
     pipeline: plan.name,
@@ -125,7 +145,7 @@ function showJson(plan: Plan, sourceId: string, views: Map<string, StreamView>):
             const payload = payloadParts(r.payload);
             return {
               source_id: r.sourceId,
-              target_object: payload.object ?? null,
+              target_object: view.objects.get(r.sourceId) ?? null,
               target_id: r.targetId,
               target_version: r.targetVersion,
               source_version: r.sourceVersion,
@@ -180,7 +200,9 @@ function formatShow(plan: Plan, sourceId: string, views: Map<string, StreamView>
     out.push('', `stream ${stream}`);
     for (const r of view.records) {
       const payload = payloadParts(r.payload);
-      const target = r.targetId ? `${payload.object ?? 'target'} ${r.targetId}${r.targetVersion ? ` (version ${r.targetVersion})` : ''}` : 'not in the target';
+      const target = r.targetId
+        ? `${view.objects.get(r.sourceId) ?? 'target'} ${r.targetId}${r.targetVersion ? ` (version ${r.targetVersion})` : ''}`
+        : 'not in the target';
       out.push(`  ${r.sourceId} → ${target}`);
       out.push(`    source version ${r.sourceVersion ?? '-'}, last written ${iso(r.writtenAt) ?? '-'}, content hash ${r.contentHash ?? '-'}`);
       const mapping =

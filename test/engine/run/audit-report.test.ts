@@ -73,7 +73,7 @@ describe('ledgersync audit', () => {
       expect.stringMatching(/^#2 {2}\S+Z {2}invoices inv_2 v17 {2}upsert invoices → failed HTTP 400: http_400 refused {2}\[run, run run-1, /),
     ]);
     const one = await audit({ sourceId: 'inv_2', json: true });
-    expect((JSON.parse(one.out) as { entries: Array<{ sourceId: string }> }).entries.map((e) => e.sourceId)).toEqual(['inv_2']);
+    expect((JSON.parse(one.out) as { entries: Array<{ source_id: string }> }).entries.map((e) => e.source_id)).toEqual(['inv_2']);
     expect((await audit({ since: '2999-01-01' })).out).toBe('no audit entries for chargebee-to-jsonl since 2999-01-01T00:00:00.000Z\n');
     expect(await audit({ verify: true })).toMatchObject({
       code: 0,
