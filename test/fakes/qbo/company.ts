@@ -392,23 +392,30 @@ export class Company {
     if (entity === 'Payment') {
       if (t['TotalAmt'] === undefined) throw faults.requiredMissing('TotalAmt');
       const total = amount(t['TotalAmt'], 'TotalAmt');
+      // A line linked to an invoice pays it; one linked to a credit memo spends its credit, which
+      // pays as much again: TotalAmt = invoices − credit memos + unapplied (a credit memo applied to
+      // an invoice is a Payment of TotalAmt 0 with one line of each, as Intuit documents).
       let applied = 0n;
       for (const line of (t['Line'] as Record<string, unknown>[] | undefined) ?? []) {
         const lineAmount = amount(line['Amount'], 'Line.Amount');
-        applied += lineAmount;
         for (const link of (line['LinkedTxn'] as Record<string, unknown>[] | undefined) ?? []) {
           const type = String(link['TxnType'] ?? '');
           if (type !== 'Invoice' && type !== 'CreditMemo') throw faults.businessRule(`LinkedTxn type ${type} cannot be paid`);
           const doc = this.ref(type, String(link['TxnId'] ?? ''), 'LinkedTxn.TxnId');
           if (refValue(doc['CustomerRef']) !== customerId) throw faults.businessRule('A payment can only be applied to transactions of the same customer');
-          if (type === 'Invoice') {
-            const alreadyApplied = previous ? this.appliedBy(previous, doc.Id) : 0n;
-            const open = (toScaled(doc['Balance']) ?? 0n) + alreadyApplied;
-            if (lineAmount > open)
-              throw faults.businessRule(`Payment amount ${String(line['Amount'])} exceeds the open balance of invoice ${String(doc['DocNumber'] ?? doc.Id)}`);
+          const alreadyApplied = previous ? this.appliedBy(previous, doc.Id, type) : 0n;
+          const open = (toScaled(doc[type === 'Invoice' ? 'Balance' : 'RemainingCredit']) ?? 0n) + alreadyApplied;
+          if (lineAmount > open) {
+            throw faults.businessRule(
+              type === 'Invoice'
+                ? `Payment amount ${String(line['Amount'])} exceeds the open balance of invoice ${String(doc['DocNumber'] ?? doc.Id)}`
+                : `Credit amount ${String(line['Amount'])} exceeds the remaining credit of credit memo ${String(doc['DocNumber'] ?? doc.Id)}`,
+            );
           }
+          applied += type === 'Invoice' ? lineAmount : -lineAmount;
         }
       }
+      if (applied < 0n) throw faults.businessRule('The credits applied are greater than the invoices they are applied to');
       if (applied > total) throw faults.businessRule('The amount applied is greater than the payment total');
       t['TotalAmt'] = fromScaled(total, exponent);
       t['UnappliedAmt'] = fromScaled(total - applied, exponent);
@@ -472,7 +479,7 @@ export class Company {
       const paid = this.paidOn(t.Id);
       t['Balance'] = fromScaled(total - paid, exponent);
     }
-    if (entity === 'CreditMemo') t['RemainingCredit'] = t['TotalAmt'];
+    if (entity === 'CreditMemo') t['RemainingCredit'] = fromScaled(total - this.paidOn(t.Id, 'CreditMemo'), exponent);
   }
 
   private computeTotals(entity: string, t: Entity): void {
@@ -487,32 +494,35 @@ export class Company {
     if (entity === 'Invoice') t['Balance'] = t['TotalAmt'];
   }
 
-  private paidOn(invoiceId: string): bigint {
+  /** What payments applied to an invoice (or spent of a credit memo). */
+  private paidOn(id: string, type: 'Invoice' | 'CreditMemo' = 'Invoice'): bigint {
     let paid = 0n;
-    for (const payment of this.list('Payment')) paid += this.appliedBy(payment, invoiceId);
+    for (const payment of this.list('Payment')) paid += this.appliedBy(payment, id, type);
     return paid;
   }
 
-  private appliedBy(payment: Entity, invoiceId: string): bigint {
+  private appliedBy(payment: Entity, id: string, type: 'Invoice' | 'CreditMemo' = 'Invoice'): bigint {
     let sum = 0n;
     for (const line of (payment['Line'] as Record<string, unknown>[] | undefined) ?? []) {
       const links = (line['LinkedTxn'] as Record<string, unknown>[] | undefined) ?? [];
-      if (links.some((l) => l['TxnType'] === 'Invoice' && String(l['TxnId']) === invoiceId)) sum += toScaled(line['Amount']) ?? 0n;
+      if (links.some((l) => l['TxnType'] === type && String(l['TxnId']) === id)) sum += toScaled(line['Amount']) ?? 0n;
     }
     return sum;
   }
 
-  /** Payment lines move invoice balances: recompute them for every invoice a payment touches (after the table changed). */
+  /** Payment lines move invoice balances and credit memos' remaining credit: recompute them for every document a payment touches (after the table changed). */
   private rebalanceFor(entity: string, payment: Entity): void {
     if (entity !== 'Payment') return;
     for (const line of (payment['Line'] as Record<string, unknown>[] | undefined) ?? []) {
       for (const link of (line['LinkedTxn'] as Record<string, unknown>[] | undefined) ?? []) {
-        if (link['TxnType'] !== 'Invoice') continue;
-        const invoice = this.get('Invoice', String(link['TxnId']));
-        if (!invoice) continue;
-        const exponent = currencyExponent(refValue(invoice['CurrencyRef']) ?? this.homeCurrency);
-        const paid = this.list('Payment').reduce((sum, p) => sum + this.appliedBy(p, invoice.Id), 0n);
-        invoice['Balance'] = fromScaled((toScaled(invoice['TotalAmt']) ?? 0n) - paid, exponent);
+        const type = link['TxnType'];
+        if (type !== 'Invoice' && type !== 'CreditMemo') continue;
+        const doc = this.get(type, String(link['TxnId']));
+        if (!doc) continue;
+        const exponent = currencyExponent(refValue(doc['CurrencyRef']) ?? this.homeCurrency);
+        const left = fromScaled((toScaled(doc['TotalAmt']) ?? 0n) - this.paidOn(doc.Id, type), exponent);
+        if (type === 'Invoice') doc['Balance'] = left;
+        else doc['RemainingCredit'] = left;
       }
     }
   }
