@@ -7,12 +7,14 @@
  * done only after its records' outcomes are in the ledger; a process stopped in between processes
  * it again, and the ledger drops what was written.
  */
-import { asLedgersyncError, errorSummary, type LedgersyncError } from '../errors.js';
+import { setMaxListeners } from 'node:events';
+import { LedgersyncError, asLedgersyncError, errorSummary } from '../errors.js';
 import { exitCodeFor } from '../exit-codes.js';
 import type { Logger } from '../log.js';
 import type { Plan } from '../config/plan.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
 import type { SourceEvent } from '../connector/webhook.js';
+import { leaseLostError } from '../state/lease.js';
 import type { StateStore } from '../state/store.js';
 import type { QueuedEvent } from '../state/webhook-queue.js';
 import { tookOverMessage, withRunLockOn, type RunLockResult } from '../run/lifecycle.js';
@@ -25,7 +27,7 @@ export interface EventSyncOptions {
   connectors: ConnectorRegistry;
   state: StateStore;
   log: Logger;
-  /** Stops the writes in flight; the events left are queued again at once. */
+  /** Stops the writes in flight; the events left are queued again at once (a lost lease stops them too, but they wait for their back-off). */
   signal: AbortSignal;
   /** LEDGERSYNC_SECRET_KEY for the sink's stored tokens. */
   secretKey: string | undefined;
@@ -47,15 +49,42 @@ export async function syncEventsUnderLock(options: EventSyncOptions, due: readon
   const { plan, state, log } = options;
   return withRunLockOn(state, plan.name, async ({ runId, tookOver }) => {
     if (tookOver) log.warn(tookOverMessage(plan.name, tookOver));
-    const counts = await new EventBatch(options, runId).process(due);
-    const failed = Object.values(counts).reduce((n, c) => n + c.failed, 0);
-    const exitCode = exitCodeFor({ failedRecords: failed });
-    return {
-      result: counts,
-      // Stream counts, as a run records them, so that `ledgersync status` adds them up the same way.
-      outcome: { status: failed ? 'partial' : 'success', exitCode, counts },
-    };
+    const drain = drainSignal(options.signal, state, plan.name, runId);
+    try {
+      const counts = await new EventBatch(options, runId, drain.signal).process(due);
+      const failed = Object.values(counts).reduce((n, c) => n + c.failed, 0);
+      const exitCode = exitCodeFor({ failedRecords: failed });
+      return {
+        result: counts,
+        // Stream counts, as a run records them, so that `ledgersync status` adds them up the same way.
+        outcome: { status: failed ? 'partial' : 'success', exitCode, counts },
+      };
+    } finally {
+      drain.end();
+    }
   });
+}
+
+/**
+ * The drain's own signal, as a run has: aborted by the caller's stop, and by the loss of the run's
+ * lease (taken over, released by `unlock --force`, or not renewed for as long as it lasts) with
+ * `run_lease_lost`, so that no write goes on, or is retried, without the lock.
+ */
+function drainSignal(stop: AbortSignal, state: StateStore, pipeline: string, runId: string): { signal: AbortSignal; end(): void } {
+  const controller = new AbortController();
+  // Every request in flight and every wait listens to it, as many at once as the connections allow.
+  setMaxListeners(256, controller.signal);
+  const forwardStop = () => controller.abort(stop.reason);
+  if (stop.aborted) forwardStop();
+  else stop.addEventListener('abort', forwardStop, { once: true });
+  state.whenLeaseLost(pipeline, () => controller.abort(leaseLostError(pipeline, runId)));
+  return {
+    signal: controller.signal,
+    end: () => {
+      stop.removeEventListener('abort', forwardStop);
+      if (!controller.signal.aborted) controller.abort(new Error('the drain has ended'));
+    },
+  };
 }
 
 function describeOutcome(r: RecordOutcome): string {
@@ -69,6 +98,8 @@ class EventBatch {
   constructor(
     private readonly options: EventSyncOptions,
     private readonly runId: string,
+    /** The drain's signal: the caller's stop or the lost lease. */
+    private readonly signal: AbortSignal,
   ) {}
 
   async process(due: readonly QueuedEvent[]): Promise<EventCounts> {
@@ -85,7 +116,7 @@ class EventBatch {
         state,
         runId,
         log,
-        signal: this.options.signal,
+        signal: this.signal,
         now: () => Math.floor(Date.now() / 1000),
         secretKey: this.options.secretKey,
       });
@@ -99,7 +130,7 @@ class EventBatch {
           const error = asLedgersyncError(thrown);
           // An answer of an unexpected shape concerns this event alone: it waits for its retry and the
           // others go on. Anything else (network, credentials) would fail them all: the drain stops.
-          if (error.code !== 'unexpected_response' || this.options.signal.aborted) throw thrown;
+          if (error.code !== 'unexpected_response' || this.signal.aborted) throw thrown;
           log.warn(`${plan.name}: event ${queued.eventId} could not be read (${error.message}); it is tried again later`);
           this.retryLater(new Map([[queued.eventId, queued]]), error);
           pending.delete(queued.eventId);
@@ -140,10 +171,24 @@ class EventBatch {
         pending.delete(event.id);
       }
       return Object.fromEntries(Object.entries(sync.counts).filter(([, c]) => c.read > 0 || c.failed > 0));
-    } catch (error) {
+    } catch (thrown) {
       await open?.abandon();
-      this.retryLater(pending, asLedgersyncError(error));
-      throw error;
+      // What stopped the drain (a lost lease) is its error, whatever the request it cut off threw.
+      const lost = this.signal.aborted && this.signal.reason instanceof LedgersyncError ? this.signal.reason : undefined;
+      this.putBack(pending, lost ?? asLedgersyncError(thrown));
+      throw lost ?? thrown;
+    }
+  }
+
+  /** Back to the queue after a failed drain; when even that fails (the state file locked), the events stay `processing` until taken again. */
+  private putBack(pending: Map<string, QueuedEvent>, error: LedgersyncError): void {
+    try {
+      this.retryLater(pending, error);
+    } catch (thrown) {
+      const { plan, log } = this.options;
+      log.error(
+        `${plan.name}: the events of the failed drain could not all be put back in the queue (${asLedgersyncError(thrown).message}); those left processing wait until they are taken again`,
+      );
     }
   }
 
@@ -186,7 +231,9 @@ class EventBatch {
     const delay = this.options.retryDelayMs ?? defaultRetryDelay;
     for (const queued of pending.values()) {
       const attempt = queued.attempts + 1;
-      state.webhooks.retryLater(plan.name, queued.eventId, { ...errorSummary(error) }, Date.now() + (this.options.signal.aborted ? 0 : delay(attempt + 1)));
+      // Stopped by the caller, the events are left for the next start at once; any other failure, a lost lease included, waits its back-off.
+      const wait = this.options.signal.aborted ? 0 : delay(attempt + 1);
+      state.webhooks.retryLater(plan.name, queued.eventId, { ...errorSummary(error) }, Date.now() + wait);
     }
   }
 }

@@ -2,7 +2,9 @@
  * One pipeline's webhook worker in `ledgersync serve` (SQLite state): drains the durable queue under
  * the pipeline's run lock, as a short run each time (engine/serve/event-sync.ts, which a queue
  * worker's `webhook` job runs too). It waits for a scheduled run that holds the lock, and retries a
- * failed event after its back-off.
+ * failed event after its back-off. It is the pipeline's only drainer in the process (one `serve` per
+ * state file), so between its drains an event still `processing` is one a failed drain could not put
+ * back in the queue: the next turn queues it again.
  */
 import { asLedgersyncError, errorSummary } from '../errors.js';
 import type { Logger } from '../log.js';
@@ -46,6 +48,8 @@ export class WebhookWorker {
   private stopping = false;
   private wakeUp: (() => void) | undefined;
   private running: Promise<void> | undefined;
+  /** A drain failed: events it could not put back in the queue may be left `processing`. */
+  private mayHaveLeftProcessing = false;
 
   constructor(private readonly options: WorkerOptions) {}
 
@@ -99,10 +103,12 @@ export class WebhookWorker {
       try {
         next = await this.turn();
       } catch (error) {
-        // The queue itself could not be read (the state file busy past its timeout, a disk error):
-        // the worker waits and looks again, as deliveries keep being queued meanwhile.
+        // The queue itself could not be read or written (the state file busy past its timeout, a disk
+        // error): the worker waits and looks again, as deliveries keep being queued meanwhile.
         this.status.lastError = asLedgersyncError(error).message;
-        this.options.log.warn(`${this.pipeline}: the webhook queue could not be read (${this.status.lastError}); trying again in ${QUEUE_RETRY_MS / 1000} s`);
+        this.options.log.warn(
+          `${this.pipeline}: the webhook queue could not be read or written (${this.status.lastError}); trying again in ${QUEUE_RETRY_MS / 1000} s`,
+        );
         next = 'failed';
       }
       if (next === 'stop') return;
@@ -118,6 +124,7 @@ export class WebhookWorker {
   /** Drains what is due, or sleeps until something may be ('idle'); 'stop' when stopping with nothing due. */
   private async turn(): Promise<Turn> {
     const { state } = this.options;
+    if (this.mayHaveLeftProcessing) this.requeueLeftProcessing();
     const now = Date.now();
     const due = state.webhooks.due(this.pipeline, now, this.options.batchSize ?? 50);
     if (!due.length) {
@@ -130,6 +137,13 @@ export class WebhookWorker {
     }
     this.options.log.debug(`${this.pipeline}: draining ${due.length} event(s)`);
     return this.drain(due);
+  }
+
+  /** Queues again what a failed drain left `processing`; throws while the state cannot be written, and the loop tries again a second later until it can. */
+  private requeueLeftProcessing(): void {
+    const requeued = this.options.state.webhooks.recover(this.pipeline);
+    this.mayHaveLeftProcessing = false;
+    if (requeued) this.options.log.info(`${this.pipeline}: ${requeued} event(s) a failed drain left processing are queued again`);
   }
 
   /** One short run: the due events, under the run lock. */
@@ -159,9 +173,10 @@ export class WebhookWorker {
       return 'drained';
     } catch (error) {
       const e = asLedgersyncError(error);
+      this.mayHaveLeftProcessing = true;
       this.status.waitingForLock = false;
       this.status.lastError = errorSummary(e).message;
-      log.error(`${plan.name}: webhook events could not be synced and stay queued: ${e.actionable}`);
+      log.error(`${plan.name}: webhook events could not be synced: ${e.actionable}; they are tried again`);
       return 'failed';
     }
   }

@@ -100,7 +100,11 @@ export class WebhookQueue {
       .run(atMs, JSON.stringify(error), pipeline, eventId);
   }
 
-  /** Events a stopped process was processing go back to the queue; the ledger keeps their records from being written twice. */
+  /**
+   * Events left `processing` go back to the queue: by a stopped process (at serve's start), or by a
+   * drain that failed and could not put them back (serve's worker, at its next turn). The ledger
+   * keeps their records from being written twice.
+   */
   recover(pipeline: string): number {
     return this.db.sql("UPDATE webhook_events SET status = 'queued' WHERE pipeline = ? AND status = 'processing'").run(pipeline).changes;
   }
