@@ -233,7 +233,7 @@ class EventBatch {
       const attempt = queued.attempts + 1;
       // Stopped by the caller, the events are left for the next start at once; any other failure, a lost lease included, waits its back-off.
       const wait = this.options.signal.aborted ? 0 : delay(attempt + 1);
-      state.webhooks.retryLater(plan.name, queued.eventId, { ...errorSummary(error) }, Date.now() + wait);
+      state.webhooks.retryLater(plan.name, queued.eventId, this.runId, { ...errorSummary(error) }, Date.now() + wait);
     }
   }
 }

@@ -94,10 +94,16 @@ export class WebhookQueue {
   }
 
   /** Back to the queue after a failure that a later attempt may not have (the source or the target unreachable). */
-  retryLater(pipeline: string, eventId: string, error: Record<string, unknown>, atMs: number): void {
+  /**
+   * Puts an event the drain `runId` holds back in the queue. Only while that drain holds it: after a
+   * lost lease another run may have taken the event over, or finished it.
+   */
+  retryLater(pipeline: string, eventId: string, runId: string, error: Record<string, unknown>, atMs: number): void {
     this.db
-      .sql("UPDATE webhook_events SET status = 'queued', next_attempt_at = ?, error_json = ? WHERE pipeline = ? AND event_id = ?")
-      .run(atMs, JSON.stringify(error), pipeline, eventId);
+      .sql(
+        "UPDATE webhook_events SET status = 'queued', next_attempt_at = ?, error_json = ? WHERE pipeline = ? AND event_id = ? AND status = 'processing' AND run_id = ?",
+      )
+      .run(atMs, JSON.stringify(error), pipeline, eventId, runId);
   }
 
   /**

@@ -44,7 +44,10 @@ describe('webhook queue', () => {
     expect(store.webhooks.due(P, 2500, 10).map((e) => e.eventId)).toEqual(['ev_a', 'ev_b']);
     expect(store.webhooks.due(P, 5000, 2).map((e) => e.eventId)).toEqual(['ev_a', 'ev_b']);
     store.webhooks.markProcessing(P, ['ev_a', 'ev_b'], 'run-1');
-    store.webhooks.retryLater(P, 'ev_a', { code: 'connection_failed', message: 'down' }, 60_000);
+    store.webhooks.retryLater(P, 'ev_a', 'run-1', { code: 'connection_failed', message: 'down' }, 60_000);
+    // A drain that no longer holds an event (its lease lost, another run took it over) puts nothing back.
+    store.webhooks.retryLater(P, 'ev_b', 'run-0', { code: 'run_lease_lost', message: 'late' }, 60_000);
+    expect(store.webhooks.get(P, 'ev_b')!.status).toBe('processing');
     expect(store.webhooks.due(P, 5000, 10).map((e) => e.eventId)).toEqual(['ev_c']);
     expect(store.webhooks.nextAttemptAt(P)).toBe(3000);
     expect(store.webhooks.counts(P)).toEqual({ queued: 2, processing: 1, done: 0, dropped: 0, retrying: 1 });
