@@ -89,7 +89,8 @@ export const engineErrorCodes = {
     state_query_failed: { kind: 'system', meaning: 'the PostgreSQL state database refused a statement (a bug, or a schema changed by hand)' },
     state_copy_refused: {
       kind: ['config', 'system'],
-      meaning: 'ledgersync state migrate refused: a run holds a lock, the target already has state of the same pipeline, or the schemas differ',
+      meaning:
+        'ledgersync state migrate refused: a run holds a lock, the target already has state of the same pipeline, the schemas differ, or the source is a PostgreSQL database of an older schema or holds no state',
     },
     queue_needs_postgres: {
       kind: 'config',
