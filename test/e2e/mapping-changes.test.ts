@@ -179,7 +179,7 @@ describe.skipIf(!built)('changing a mapping: plan, then run --full-refresh', () 
     const unknown = await cli(s, ['plan', s.pipelinePath, '--stream', 'invoice']);
     expect(unknown.code).toBe(2);
     expect(unknown.stdout).toContain("pipeline chargebee-to-quickbooks has no stream 'invoice'");
-    expect(unknown.stdout).toContain('use one of: customers, items, invoices, voided_invoices, credit_notes, payments, refunds');
+    expect(unknown.stdout).toContain('use one of: customers, items, invoices, voided_invoices, credit_notes, credit_note_allocations, payments, refunds');
 
     const refreshToken = s.qbo.state.currentRefreshToken;
     const stored = storedToken(s);
