@@ -66,5 +66,13 @@ buildProgram(installedConnectors)
   })
   // Ends as soon as the command has (its output's errors reported first): in node's own teardown of
   // what is left (sockets, timers) a signal is no longer handled, so a scheduler's second SIGTERM
-  // right after the stop turned exit 3 into 143.
-  .finally(() => setImmediate(() => process.exit()));
+  // right after the stop turned exit 3 into 143. But only once stdout and stderr are written out: to a
+  // pipe they are written asynchronously, and a reader a second late got the first 64 KiB of a
+  // `--json` object, with exit 0.
+  .finally(() => Promise.all([writtenOut(process.stdout), writtenOut(process.stderr)]).then(() => setImmediate(() => process.exit())));
+
+/** Resolves once what was written to `stream` has been handed to the system (or the stream failed). */
+function writtenOut(stream: NodeJS.WriteStream): Promise<void> {
+  if (stream.writableLength === 0 || stream.destroyed) return Promise.resolve();
+  return new Promise((resolve) => stream.write('', () => resolve()));
+}

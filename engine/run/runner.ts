@@ -69,7 +69,9 @@ export interface RunSummary {
 }
 
 /** A summary of a run that never started: the pipeline is invalid, another run holds the lock, the state file cannot be used, or SIGTERM came first. */
-function notStarted(status: 'invalid' | 'locked' | 'failed', pipeline: string, error: LedgersyncError): RunSummary {
+/** A run that did not start: its summary, and the reason on the log too (stderr), where a scheduler's log collector reads it. */
+function notStarted(status: 'invalid' | 'locked' | 'failed', pipeline: string, error: LedgersyncError, log: Logger): RunSummary {
+  log.error(error.actionable, { code: error.code, kind: error.kind, ...(error.fix ? { fix: error.fix } : {}) });
   return { status, exitCode: exitCodeFor({ error }), runId: '', pipeline, streams: {}, error: errorSummary(error) };
 }
 
@@ -96,6 +98,7 @@ export function factoryInput(plan: Plan, role: 'source' | 'sink', log: Logger, s
 
 export async function runPipeline(options: RunOptions): Promise<RunSummary> {
   const env = options.env ?? process.env;
+  const log = options.log ?? createLogger();
   const controller = new AbortController();
   // Every request in flight and every wait listens to the run's signal, each removing its listener
   // when it ends: as many at once as the connections' concurrency, which can pass node's warning at 10.
@@ -110,25 +113,25 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       { env, mode: 'run', connectorsDir: options.connectors.descriptorsDir },
       controller.signal,
     );
-    if ('aborted' in loaded || controller.signal.aborted) return notStarted('failed', options.pipelinePath, stoppedBeforeStart());
+    if ('aborted' in loaded || controller.signal.aborted) return notStarted('failed', options.pipelinePath, stoppedBeforeStart(), log);
     const errors = loaded.problems.filter((p) => p.severity === 'error');
-    if (!loaded.plan || errors.length) return { ...notStarted('invalid', options.pipelinePath, new ConfigError(errors)), problems: errors };
+    if (!loaded.plan || errors.length) return { ...notStarted('invalid', options.pipelinePath, new ConfigError(errors), log), problems: errors };
     const plan = loaded.plan;
     const unknown = (options.streams ?? []).filter((name) => !plan.streams.some((s) => s.name === name));
     if (unknown.length) {
       const error = new LedgersyncError('unknown_stream', 'config', `pipeline ${plan.name} has no stream ${unknown.map((u) => `'${u}'`).join(', ')}`, {
         fix: `use one of: ${plan.streams.map((s) => s.name).join(', ')}`,
       });
-      return notStarted('invalid', plan.name, error);
+      return notStarted('invalid', plan.name, error, log);
     }
     const selected = options.streams?.length ? plan.streams.filter((s) => options.streams!.includes(s.name)) : plan.streams;
     let locked: RunLockResult<RunSummary>;
     try {
       locked = await withRunLock(options.statePath, plan.name, async ({ state, runId, tookOver }) => {
-        if (tookOver) (options.log ?? createLogger()).warn(tookOverMessage(plan.name, tookOver));
+        if (tookOver) log.warn(tookOverMessage(plan.name, tookOver));
         // Said, because a scheduler that runs from another folder gets a new state file and a full first sync.
         if (state.recentRuns(plan.name, 2).length === 1) {
-          (options.log ?? createLogger()).info(
+          log.info(
             `first run of ${plan.name} with the state at ${state.path}: no cursor, no ledger yet, every record is read as new (if this pipeline ran before, its state is elsewhere: --state or LEDGERSYNC_STATE)`,
           );
         }
@@ -142,9 +145,9 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
       });
     } catch (error) {
       // The state file could not be opened or written: the summary (and `--json`) still says why.
-      return notStarted('failed', plan.name, asLedgersyncError(error));
+      return notStarted('failed', plan.name, asLedgersyncError(error), log);
     }
-    return 'locked' in locked ? notStarted('locked', plan.name, locked.locked) : locked.result;
+    return 'locked' in locked ? notStarted('locked', plan.name, locked.locked, log) : locked.result;
   } finally {
     options.signal?.removeEventListener('abort', forwardAbort);
     // The run is over: a page read ahead and never used, or a wait it is in, stops here.

@@ -157,6 +157,15 @@ describe.skipIf(!built)('the CLI', () => {
       const run = await cli(['run', JSONL_PIPELINE, '--stream', 'invoice', '--json'], env);
       expect(run.code).toBe(2);
       expect((JSON.parse(run.stdout) as { error: { fix: string } }).error.fix).toBe('use one of: customers, invoices, credit_notes, transactions');
+      // The reason is on stderr too, where a scheduler's log collector reads it, with its code and fix in a JSON log.
+      expect(run.stderr).toContain("pipeline chargebee-to-jsonl has no stream 'invoice'");
+      const logged = await cli(['run', JSONL_PIPELINE, '--stream', 'invoice', '--log-format', 'json'], env);
+      const line = logged.stderr
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l['code'] === 'unknown_stream');
+      expect(line).toMatchObject({ level: 'error', kind: 'config', fix: 'use one of: customers, invoices, credit_notes, transactions' });
       for (const command of ['status', 'reset']) {
         const result = await cli([command, JSONL_PIPELINE, '--stream', 'invoice'], env);
         expect(result.code, command).toBe(2);
@@ -200,4 +209,26 @@ describe.skipIf(!built)('the CLI', () => {
       }
     });
   });
+});
+
+describe.skipIf(!built)('a --json answer read through a pipe, as a scheduler reads it', () => {
+  it('reaches a reader that starts late whole: the CLI exits only once stdout is written out', async () => {
+    const fake = await startFakeChargebee({ customers: 300 });
+    const work = tempDir();
+    try {
+      const env = { ...chargebeeEnv(fake, join(work.dir, 'out')), LEDGERSYNC_STATE: join(work.dir, 'state.db') };
+      // Far more than a pipe holds (64 KiB); the reader starts a second late (a busy scheduler, a log shipper).
+      const script = `set -o pipefail; "${process.execPath}" "${CLI}" plan "${JSONL_PIPELINE}" --json 2>/dev/null | (sleep 1; cat)`;
+      const child = spawn('bash', ['-c', script], { env });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(code).toBe(0);
+      expect(stdout.length).toBeGreaterThan(65_536);
+      expect((JSON.parse(stdout) as { exit_code: number }).exit_code).toBe(0);
+    } finally {
+      await fake.close();
+      work.cleanup();
+    }
+  }, 60_000);
 });
