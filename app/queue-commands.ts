@@ -11,6 +11,7 @@ import type { ConnectorRegistry } from '../engine/connector/registry.js';
 import { LedgersyncError, formatProblem } from '../engine/errors.js';
 import { EXIT } from '../engine/exit-codes.js';
 import { createLogger, type Logger } from '../engine/log.js';
+import { withSnakeCaseKeys } from '../engine/json-keys.js';
 import type { QueueOptions } from '../engine/queue/boss.js';
 import { RUN_QUEUE, jobFileName, sha256Of, type RunJob } from '../engine/queue/jobs.js';
 import type { WorkerMetrics } from '../engine/queue/metrics.js';
@@ -248,7 +249,7 @@ function addWorkersCommand(program: Command): void {
       try {
         const { parseStateUrl } = await import('../engine/state/postgres-driver.js');
         const o = overview(store, `${parseStateUrl(url).schema}_queue`);
-        process.stdout.write(opts.json ? JSON.stringify(o) + '\n' : formatOverview(o));
+        process.stdout.write(opts.json ? JSON.stringify(withSnakeCaseKeys(o)) + '\n' : formatOverview(o));
       } finally {
         store.close();
       }

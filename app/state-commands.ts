@@ -17,7 +17,7 @@ export function addStateCommands(program: Command): void {
     )
     .requiredOption('--from <location>', 'the state to copy: a SQLite file, or postgres://…')
     .requiredOption('--to <location>', 'where to copy it: postgres://user:pass@host:port/db[?schema=name], or a SQLite file')
-    .option('--json', 'print {pipelines, tables: [{table, rows}], skipped: [{table, rows, reason}], upgradedFrom?} as JSON', false)
+    .option('--json', 'print {pipelines, tables: [{table, rows}], skipped: [{table, rows, reason}], upgraded_from?} as JSON', false)
     .action((opts: { from: string; to: string; json: boolean }) => {
       const source = statePath(opts.from);
       // A mistyped path would otherwise be created empty and "copied": zero pipelines, exit 0.
@@ -31,7 +31,7 @@ export function addStateCommands(program: Command): void {
         const to = StateStore.open(statePath(opts.to));
         try {
           const report = copyState(from.store, to, printableLocation(source));
-          const upgraded = from.upgradedFrom === undefined ? {} : { upgradedFrom: from.upgradedFrom };
+          const upgraded = from.upgradedFrom === undefined ? {} : { upgraded_from: from.upgradedFrom };
           if (opts.json) {
             process.stdout.write(JSON.stringify({ ...report, ...upgraded }) + '\n');
           } else {

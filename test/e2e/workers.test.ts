@@ -72,9 +72,9 @@ describe.skipIf(!built)('runs distributed by the queue', () => {
       expect(readFileSync(join(work.dir, 'out/acme/rows.jsonl'), 'utf8').trim().split('\n')).toHaveLength(25);
 
       const overview = await runCli(['workers', '--json'], env, work.dir);
-      const o = JSON.parse(overview.stdout) as { pipelines: Array<{ pipeline: string; lastRun: { status: string }; lock: unknown; deadLetters: number }> };
+      const o = JSON.parse(overview.stdout) as { pipelines: Array<{ pipeline: string; last_run: { status: string }; lock: unknown; dead_letters: number }> };
       expect(o.pipelines).toEqual([
-        expect.objectContaining({ pipeline: 'acme', lastRun: expect.objectContaining({ status: 'success' }), lock: null, deadLetters: 0 }),
+        expect.objectContaining({ pipeline: 'acme', last_run: expect.objectContaining({ status: 'success' }), lock: null, dead_letters: 0 }),
       ]);
       expect((await runCli(['workers'], env, work.dir)).stdout).toMatch(/acme\s+-\s+-\s+\S+ \S+\s+success \(exit 0\)/);
 
