@@ -1,6 +1,10 @@
 /** "did you mean …?" for names a person typed. */
 
-export function closest(word: string, candidates: Iterable<string>): string | undefined {
+/**
+ * The candidate nearest `word`, when it is near enough: within a third of the word's length in
+ * typos (or `maxTypos`), else (without `maxTypos`) a known name the word starts with.
+ */
+export function closest(word: string, candidates: Iterable<string>, maxTypos?: number): string | undefined {
   let best: string | undefined;
   let bestDistance = Infinity;
   const lower = word.toLowerCase();
@@ -11,8 +15,9 @@ export function closest(word: string, candidates: Iterable<string>): string | un
       bestDistance = d;
     }
   }
-  const allowed = Math.max(1, Math.floor(word.length / 3));
+  const allowed = maxTypos ?? Math.max(1, Math.floor(word.length / 3));
   if (best !== undefined && bestDistance <= allowed) return best;
+  if (maxTypos !== undefined) return undefined;
   // `bearer_token` for `bearer`, `invoice_id` for `invoice`: a known name the word starts with.
   for (const candidate of candidates) {
     if (candidate.length >= 3 && lower.startsWith(candidate.toLowerCase())) return candidate;
@@ -21,8 +26,8 @@ export function closest(word: string, candidates: Iterable<string>): string | un
 }
 
 /** ` (did you mean 'x'?)`, or nothing when no candidate is close. */
-export function didYouMean(word: string, candidates: Iterable<string>, prefix = ''): string {
-  const best = closest(word, candidates);
+export function didYouMean(word: string, candidates: Iterable<string>, prefix = '', maxTypos?: number): string {
+  const best = closest(word, candidates, maxTypos);
   return best === undefined ? '' : ` (did you mean '${prefix}${best}'?)`;
 }
 

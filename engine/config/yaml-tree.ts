@@ -568,7 +568,9 @@ const SECRET_NAME = /KEY|SECRET|PASSWORD|PASSWD|TOKEN|CREDENTIAL/i;
 function unsetVariableMessage(name: string, env: Readonly<Record<string, string | undefined>>): string {
   const set = Object.keys(env).filter((key) => env[key] !== undefined);
   const fallback = SECRET_NAME.test(name) ? '' : ` or give a default \${${name}:-…}`;
-  return `environment variable ${name} is not set${didYouMean(name, set)}: export it${fallback}`;
+  // Variables share long prefixes (CHARGEBEE_SITE and CHARGEBEE_API_KEY are 5 edits apart, a third
+  // of the name): only a name at most two typos away is suggested.
+  return `environment variable ${name} is not set${didYouMean(name, set, '', 2)}: export it${fallback}`;
 }
 
 /** yaml's errors for a line indented deeper than the key above it, which it reads as a continuation of that key's value. */

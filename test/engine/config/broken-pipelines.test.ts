@@ -181,6 +181,15 @@ describe('broken pipelines', () => {
     expect(result.problems.map((p) => p.message)).toEqual(["environment variable CHARGEBEE_API_KEY is not set (did you mean 'CHARGEBEE_APIKEY'?): export it"]);
   });
 
+  it("an unset variable is not 'meant' as another variable of the same system (CHARGEBEE_SITE for CHARGEBEE_API_KEY)", async () => {
+    const result = await loadPipeline(`${dir}/unset-env.yaml`, {
+      mode: 'run',
+      env: { CHARGEBEE_SITE: 'acme', RUN_FOLDER: '/tmp' },
+      connectorsDir: installedConnectors.descriptorsDir,
+    });
+    expect(result.problems.map((p) => p.message)).toEqual(['environment variable CHARGEBEE_API_KEY is not set: export it']);
+  });
+
   it('an unset variable is no error in validate mode (CI has no secrets)', async () => {
     const result = await loadPipeline(`${dir}/unset-env.yaml`, { mode: 'validate', env: {}, connectorsDir: installedConnectors.descriptorsDir });
     expect(result.problems).toEqual([]);
