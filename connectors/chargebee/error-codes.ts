@@ -12,6 +12,10 @@ export const chargebeeErrorCodes = {
       meaning: 'record_payment answered without a transaction; it may have been recorded and is looked up next time',
     },
     invalid_offline_payment: { kind: 'record', meaning: 'a mapped offline payment lacks what Chargebee needs to record it (invoice, amount, date…)' },
+    offline_payment_currency_mismatch: {
+      kind: 'record',
+      meaning: "an offline payment is in another currency than the Chargebee invoice it pays (record_payment takes the amount in the invoice's currency)",
+    },
     unknown_chargebee_object: { kind: 'record', meaning: 'a record for the Chargebee sink names an object other than offline_payment' },
   },
   families: {

@@ -1,34 +1,50 @@
 /**
  * Chargebee as a sink: records offline payments on invoices (POST
- * /invoices/{invoice_id}/record_payment, form-encoded). Each record carries an idempotency key
- * derived from its content, so a retried POST is answered from Chargebee's cache instead of
- * paying twice; a record whose earlier write was never confirmed is first looked up among the
- * invoice's transactions by its id_at_gateway.
+ * /invoices/{invoice_id}/record_payment, form-encoded). The invoice is read first: its currency
+ * must be the payment's (record_payment has no currency, the amount is taken in the invoice's),
+ * its customer the mapped one, and a payment dated on the invoice's own day is dated at the
+ * invoice's time. Each write carries an idempotency key derived from its content and write
+ * number, so a retried POST is answered from Chargebee's cache instead of paying twice; a record
+ * whose earlier write was never confirmed is first looked up among the invoice's transactions by
+ * its id_at_gateway.
  *
  * The mapped record (object `offline_payment`) uses Chargebee's own names:
  * `invoice_id`, `amount` (a decimal string in the currency's major unit), `currency_code`,
- * `payment_method` (Chargebee's enum; upper case is accepted), `date` (unix seconds),
- * `reference_number`, `id_at_gateway`, `comment`, and optionally `customer_id`, checked against
- * the invoice before paying it.
+ * `payment_method` (Chargebee's enum; upper case is accepted), `date` (unix seconds: the receipt
+ * day at midnight UTC, as a date-only source value maps), `reference_number`, `id_at_gateway`,
+ * `comment`, and optionally `customer_id`, checked against the invoice before paying it.
  */
 import { createHash } from 'node:crypto';
 import { LedgersyncError, asLedgersyncError } from '../../engine/errors.js';
-import type { ConnectorFactoryInput, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
+import type { ConnectorFactoryInput, KeyValueStore, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
 import type { HttpConnection } from '../../engine/http/connection.js';
 import { writeOnce } from '../../engine/connector/write-once.js';
 import type { Logger } from '../../engine/log.js';
+import { isoDate, isoDateTime, utcCalendarDate } from '../../engine/transform/dates.js';
 import { decimalToMinorUnits } from '../../domain/money/money.js';
 import { chargebeeConnection } from './api.js';
 
 interface OfflinePayment {
   invoiceId: string;
   customerId?: string;
+  /** The mapped currency_code, upper case. */
+  currency: string;
+  /** The mapped amount as written, for messages. */
+  amount: string;
   amountMinor: string;
   paymentMethod: string;
   date?: number;
   referenceNumber?: string;
   idAtGateway?: string;
   comment?: string;
+}
+
+/** What the sink reads of the invoice before paying it. */
+interface ChargebeeInvoice {
+  customer_id?: string;
+  currency_code?: string;
+  /** Unix seconds. */
+  date?: number;
 }
 
 interface ChargebeeTransaction {
@@ -60,7 +76,7 @@ export function offlinePaymentOf(record: SinkRecord): OfflinePayment {
   if (unknown.length) throw invalid(record, `unknown field(s) ${unknown.join(', ')}`, `use: ${[...known].join(', ')}`);
   const invoiceId = optionalString(d['invoice_id']);
   if (!invoiceId) throw invalid(record, 'invoice_id is missing', 'map the Chargebee invoice id the payment settles');
-  const currency = optionalString(d['currency_code']);
+  const currency = optionalString(d['currency_code'])?.toUpperCase();
   if (!currency) throw invalid(record, 'currency_code is missing', 'map the payment currency: the amount is converted to its minor units');
   const amount = d['amount'];
   if (typeof amount !== 'string' && !(typeof amount === 'number' && Number.isInteger(amount))) {
@@ -84,6 +100,8 @@ export function offlinePaymentOf(record: SinkRecord): OfflinePayment {
   const comment = optionalString(d['comment']);
   return {
     invoiceId,
+    currency,
+    amount: String(amount),
     amountMinor: minor.toString(),
     paymentMethod: method,
     ...(customerId ? { customerId } : {}),
@@ -105,6 +123,8 @@ export class ChargebeeSink implements Sink {
      * id_at_gateway (descriptor `objects.offline_payment.natural_key`).
      */
     private readonly naturalKey: string,
+    /** The pipeline's timezone: the calendar an invoice's day is read in. */
+    private readonly timezone: string,
     private readonly log?: Logger,
   ) {}
 
@@ -117,12 +137,12 @@ export class ChargebeeSink implements Sink {
     const results: SinkResult[] = [];
     for (const record of batch) {
       if (ctx.signal.aborted) throw ctx.signal.reason;
-      results.push(await this.writeOne(record));
+      results.push(await this.writeOne(record, ctx.kv));
     }
     return results;
   }
 
-  private async writeOne(record: SinkRecord): Promise<SinkResult> {
+  private async writeOne(record: SinkRecord, kv: KeyValueStore): Promise<SinkResult> {
     if (record.object !== 'offline_payment') {
       return {
         status: 'failed',
@@ -143,9 +163,10 @@ export class ChargebeeSink implements Sink {
           ),
         };
       }
-      if (payment.customerId || record.previous?.pendingWrite) {
-        const found = await this.findExisting(record, payment);
-        if (found) return { status: 'created', targetId: found };
+      const date = await this.checkInvoice(record, payment);
+      if (record.previous?.pendingWrite) {
+        const found = await this.findRecorded(record, payment);
+        if (found) return this.recorded(record, kv, found);
       }
       // Chargebee answers a repeated idempotency key from its cache, but only for a day: after a lost
       // answer the payment is looked up among the invoice's transactions before anything is sent again.
@@ -157,12 +178,12 @@ export class ChargebeeSink implements Sink {
           form: {
             'transaction[amount]': payment.amountMinor,
             'transaction[payment_method]': payment.paymentMethod,
-            'transaction[date]': payment.date,
+            'transaction[date]': date,
             'transaction[reference_number]': payment.referenceNumber,
             'transaction[id_at_gateway]': payment.idAtGateway,
             comment: payment.comment,
           },
-          headers: { 'chargebee-idempotency-key': this.idempotencyKey(record) },
+          headers: { 'chargebee-idempotency-key': this.claimIdempotencyKey(record, kv) },
           idempotent: false,
         },
         what: `offline payment ${record.sourceId} on Chargebee invoice ${payment.invoiceId}`,
@@ -174,7 +195,7 @@ export class ChargebeeSink implements Sink {
           }),
         log: this.log,
       });
-      return { status: 'created', targetId: written.document };
+      return this.recorded(record, kv, written.document);
     } catch (error) {
       const e = asLedgersyncError(error, 'record');
       if (e.kind === 'auth' || e.kind === 'config' || e.kind === 'system') throw e;
@@ -182,21 +203,56 @@ export class ChargebeeSink implements Sink {
     }
   }
 
-  private idempotencyKey(record: SinkRecord): string {
-    return (
-      'ls-' +
-      createHash('sha256').update(`${this.pipeline}\u0000${record.stream}\u0000${record.sourceId}\u0000${record.contentHash}`).digest('hex').slice(0, 40)
-    );
+  private recorded(record: SinkRecord, kv: KeyValueStore, transactionId: string): SinkResult {
+    // A recorded payment is never sent again: its write number is no longer needed.
+    kv.delete(writeNumberKey(record));
+    return { status: 'created', targetId: transactionId };
   }
 
   /**
-   * Reads the invoice: checks that it belongs to the mapped customer, and finds a payment an
-   * interrupted run already recorded (same id_at_gateway, or same reference number, on this invoice).
+   * Chargebee replays its answer to a key for 24 hours, a refusal as much as a success. So the key
+   * of a write is reused only to send again a write whose outcome is unknown (pendingWrite); any
+   * other write of the record (after a definite refusal: an invoice still pending, a date Chargebee
+   * refused) takes the next write number, kept in the sink's store before the request is sent.
+   * The first write's number is 0 and its key the one written before numbers were kept, so a write
+   * left pending by an older version is sent again under its own key.
    */
-  private async findExisting(record: SinkRecord, payment: OfflinePayment): Promise<string | undefined> {
+  private claimIdempotencyKey(record: SinkRecord, kv: KeyValueStore): string {
+    const key = writeNumberKey(record);
+    const last = kv.get<number>(key);
+    let number: number;
+    if (record.previous?.pendingWrite) number = last ?? 0;
+    else {
+      // A ledger entry without a transaction is a write that was refused (or a record seen before).
+      number = last !== undefined ? last + 1 : record.previous ? 1 : 0;
+      if (number > 0) kv.set(key, number);
+    }
+    const written = `${this.pipeline}\u0000${record.stream}\u0000${record.sourceId}\u0000${record.contentHash}${number > 0 ? `\u0000${number}` : ''}`;
+    return `ls-${createHash('sha256').update(written).digest('hex').slice(0, 40)}`;
+  }
+
+  /**
+   * Reads the invoice before paying it: it must be in the payment's currency and belong to the
+   * mapped customer. Returns the date to record: Chargebee refuses a payment dated before its
+   * invoice, so a payment received on the invoice's own day (a receipt date has no time of day) is
+   * dated at the invoice's time; one received on an earlier day is refused.
+   */
+  private async checkInvoice(record: SinkRecord, payment: OfflinePayment): Promise<number | undefined> {
     const invoice = (await this.http.request({ method: 'GET', path: `/invoices/${encodeURIComponent(payment.invoiceId)}` })).json<{
-      invoice: { customer_id?: string };
+      invoice: ChargebeeInvoice;
     }>().invoice;
+    const invoiceCurrency = invoice.currency_code?.toUpperCase() ?? '(none)';
+    if (invoiceCurrency !== payment.currency) {
+      throw new LedgersyncError(
+        'offline_payment_currency_mismatch',
+        'record',
+        `offline payment ${record.sourceId}: ${payment.amount} ${payment.currency} cannot be recorded on Chargebee invoice ${payment.invoiceId}, which is in ${invoiceCurrency}: record_payment takes the amount in the invoice's currency, so it would be recorded as ${payment.amountMinor} of ${invoiceCurrency}'s smallest unit`,
+        {
+          details: { sourceId: record.sourceId, invoiceId: payment.invoiceId, paymentCurrency: payment.currency, invoiceCurrency },
+          fix: `apply a payment in ${invoiceCurrency} to invoice ${payment.invoiceId} in the source (or map the amount converted to ${invoiceCurrency}, with currency_code ${invoiceCurrency}), or record this one on the invoice in Chargebee by hand; then resolve the dead letter`,
+        },
+      );
+    }
     if (payment.customerId && invoice.customer_id !== payment.customerId) {
       throw invalid(
         record,
@@ -204,8 +260,15 @@ export class ChargebeeSink implements Sink {
         'check the customer and invoice the source payment was applied to',
       );
     }
-    if (!record.previous?.pendingWrite) return undefined;
-    return this.findRecorded(record, payment);
+    if (payment.date === undefined || invoice.date === undefined || payment.date >= invoice.date) return payment.date;
+    const received = utcCalendarDate(payment.date);
+    const invoiced = isoDate(invoice.date, this.timezone);
+    if (received >= invoiced) return invoice.date;
+    throw invalid(
+      record,
+      `received ${received}, before Chargebee invoice ${payment.invoiceId} was issued (${isoDateTime(invoice.date)}, ${invoiced} in ${this.timezone}); Chargebee refuses a payment dated before its invoice`,
+      'check the invoice the payment was applied to in the source and its receipt date, correct the one that is wrong, then resolve the dead letter',
+    );
   }
 
   /** A successful payment of this amount on this invoice with the record's id_at_gateway (or natural key); undefined without either. */
@@ -229,5 +292,10 @@ export function createChargebeeSink(input: ConnectorFactoryInput): Sink {
   const { descriptor } = input;
   const naturalKey = descriptor.objects?.['offline_payment']?.natural_key;
   if (!naturalKey) throw new LedgersyncError('invalid_descriptor', 'system', 'the chargebee descriptor must declare objects.offline_payment.natural_key');
-  return new ChargebeeSink(chargebeeConnection(input), input.pipeline, descriptor.max_batch ?? 20, naturalKey, input.log);
+  return new ChargebeeSink(chargebeeConnection(input), input.pipeline, descriptor.max_batch ?? 20, naturalKey, input.timezone, input.log);
+}
+
+/** Where the sink keeps the number of the record's latest write. */
+function writeNumberKey(record: SinkRecord): string {
+  return `offline_payment_write/${record.stream}/${record.sourceId}`;
 }

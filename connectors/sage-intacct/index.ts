@@ -89,5 +89,5 @@ export const connector: ConnectorModule = {
       input.log,
     );
   },
-  createSource: (input) => new IntacctSource(intacctGateway(input), input.descriptor.endpoints ?? {}, settingsOf<IntacctSettings>(input.descriptor).page_size),
+  createSource: (input) => new IntacctSource(intacctGateway(input), input.descriptor.endpoints ?? {}, settingsOf<IntacctSettings>(input.descriptor).page_size, input.timezone),
 };

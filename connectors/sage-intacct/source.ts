@@ -1,9 +1,11 @@
 /**
  * Sage Intacct as a source: readByQuery on an object changed since the checkpoint
  * (WHENMODIFIED), paged with readMore. readByQuery cannot sort, so the checkpoint (the latest
- * WHENMODIFIED seen) moves only once the result set has been read to the end.
+ * WHENMODIFIED seen) moves only once the result set has been read to the end. With a start date,
+ * an endpoint's `start_date_field` (a document date) is bounded by it on every read.
  */
 import { LedgersyncError } from '../../engine/errors.js';
+import { isoDate } from '../../engine/transform/dates.js';
 import type { EndpointDescriptor } from '../../engine/connector/descriptor.js';
 import type { Source, SourceContext, SourcePage, SourceRecord, StreamReadRequest } from '../../engine/connector/types.js';
 import type { IntacctGateway } from './gateway.js';
@@ -27,11 +29,19 @@ export function formatIntacctTimestamp(seconds: number): string {
   return `${p(d.getUTCMonth() + 1)}/${p(d.getUTCDate())}/${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}`;
 }
 
+/** Unix seconds → `MM/DD/YYYY`, the date the calendar of `timezone` reads (Intacct's date format). */
+export function formatIntacctDate(seconds: number, timezone: string): string {
+  const [year, month, day] = isoDate(seconds, timezone).split('-');
+  return `${month}/${day}/${year}`;
+}
+
 export class IntacctSource implements Source {
   constructor(
     private readonly gateway: IntacctGateway,
     private readonly endpoints: Readonly<Record<string, EndpointDescriptor>>,
     private readonly pageSize: number,
+    /** The pipeline's timezone: the calendar its start date is a day of. */
+    private readonly timezone = 'UTC',
   ) {
     checkPageSize(pageSize, 'the Sage Intacct source (settings.page_size)');
   }
@@ -60,8 +70,11 @@ export class IntacctSource implements Source {
     const cursorField = endpoint.cursor?.field ?? 'WHENMODIFIED';
     const previous = (request.checkpoint as IntacctCheckpoint | undefined)?.modified_after;
     const since = previous !== undefined ? Math.max(0, previous - request.lookbackSeconds) : request.startDate;
+    const startField = endpoint.start_date_field;
     const conditions = [
       ...(since !== undefined ? [`${cursorField} >= ${quoteQueryValue(formatIntacctTimestamp(since))}`] : []),
+      // A document dated before go-live is not read however recently it changed (WHENMODIFIED bounds only the first run).
+      ...(request.startDate !== undefined && startField ? [`${startField} >= ${quoteQueryValue(formatIntacctDate(request.startDate, this.timezone))}`] : []),
       ...(endpoint.params?.['query'] ? [endpoint.params['query']] : []),
       ...(request.params['query'] ? [request.params['query']] : []),
     ];
@@ -82,7 +95,9 @@ export class IntacctSource implements Source {
 
   /**
    * An AR payment row says nothing of the invoices it paid: add `APPLIED_TO` from its payment
-   * details (ARPYMTDETAIL) and the invoices' document numbers (ARINVOICE.RECORDID).
+   * details (ARPYMTDETAIL), one entry per detail in the order they were made (their RECORDNO):
+   * `DETAILKEY` (the detail's RECORDNO, one per application), `INVOICEKEY`, `INVOICENO` (the
+   * invoice's document number, ARINVOICE.RECORDID), `AMOUNT` and `CURRENCY` (the invoice's).
    */
   private async withApplications(rows: Record<string, string>[]): Promise<Record<string, unknown>[]> {
     if (!rows.length) return rows;
@@ -96,6 +111,8 @@ export class IntacctSource implements Source {
       'RECORDNO,PAYMENTKEY,RECORDKEY,TRX_PAYMENTAMOUNT',
     ))
       details.push(...part);
+    // readByQuery returns rows unsorted; record numbers grow as details are made.
+    details.sort((a, b) => Number(a['RECORDNO']) - Number(b['RECORDNO']));
     const invoiceKeys = [...new Set(details.map((d) => d['RECORDKEY'] ?? ''))].filter(Boolean);
     const invoices = new Map<string, Record<string, string>>();
     if (invoiceKeys.length) {
@@ -107,11 +124,16 @@ export class IntacctSource implements Source {
       ...row,
       APPLIED_TO: details
         .filter((d) => d['PAYMENTKEY'] === row['RECORDNO'])
-        .map((d) => ({
-          INVOICEKEY: d['RECORDKEY'] ?? '',
-          INVOICENO: invoices.get(d['RECORDKEY'] ?? '')?.['RECORDID'] ?? '',
-          AMOUNT: d['TRX_PAYMENTAMOUNT'] ?? '',
-        })),
+        .map((d) => {
+          const invoice = invoices.get(d['RECORDKEY'] ?? '');
+          return {
+            DETAILKEY: d['RECORDNO'] ?? '',
+            INVOICEKEY: d['RECORDKEY'] ?? '',
+            INVOICENO: invoice?.['RECORDID'] ?? '',
+            AMOUNT: d['TRX_PAYMENTAMOUNT'] ?? '',
+            CURRENCY: invoice?.['CURRENCY'] ?? '',
+          };
+        }),
     }));
   }
 }
