@@ -9,7 +9,7 @@ import { LedgersyncError } from '../../engine/errors.js';
 import type { HttpConnection, HttpRequest, HttpResponse } from '../../engine/http/connection.js';
 import { pagesOf } from '../../engine/paging/pagers.js';
 import type { Contract } from './contract.js';
-import { bodyOf, exceptionOf } from './errors.js';
+import { acumaticaFailure, bodyOf, exceptionOf } from './errors.js';
 import { exactJson } from '../../engine/http/exact-json.js';
 import { type Plain, unwrap, type WrapOptions, wrapRecord } from './values.js';
 
@@ -97,8 +97,11 @@ export class AcumaticaApi {
 
   /**
    * Runs an action on the record named by `keys` (e.g. ReleaseInvoice) and waits until Acumatica
-   * reports it done: 204, or 202 with a `Location` polled until 204. A failure is a record error
-   * carrying Acumatica's message.
+   * reports it done: 204, or 202 with a `Location` polled until 204. Only Acumatica's own failure
+   * answer to a poll (its error body) is the action failing, a record error carrying its message; a
+   * poll answered by something else (a gateway's 502, a 429, a reset) says nothing about the action,
+   * which may have completed: that is thrown with `mayHaveSucceeded`, and the caller looks the
+   * document up.
    */
   async action(entity: string, action: string, keys: Plain): Promise<void> {
     const entityBody = exactJson(wrapRecord(this.contract, entity, keys, this.wrapping));
@@ -115,12 +118,12 @@ export class AcumaticaApi {
     let wait = this.timing.pollMs;
     for (;;) {
       await this.timing.sleep(wait);
-      // A status poll reads: repeating it is safe, but its 500 is the action's answer, not a fault to retry.
-      const poll = await this.connection.request({ method: 'GET', path: absolute(this.connection.baseUrl, location), idempotent: false, acceptErrors: true });
+      const poll = await this.poll(action, absolute(this.connection.baseUrl, location));
       if (poll.status === 204 || poll.status === 200) return;
       if (poll.status !== 202) {
-        const { message } = exceptionOf(poll);
-        throw new LedgersyncError('acumatica_action_failed', 'record', `${this.connection.label}: ${action} failed: ${message}`, {
+        const failure = acumaticaFailure(poll);
+        if (!failure) throw this.lostPoll(action, `answered HTTP ${poll.status}: ${exceptionOf(poll).message}`);
+        throw new LedgersyncError('acumatica_action_failed', 'record', `${this.connection.label}: ${action} failed: ${failure}`, {
           fix: 'correct the document in Acumatica or the mapping; the next run tries to release it again',
           details: { status: poll.status, action },
         });
@@ -138,6 +141,31 @@ export class AcumaticaApi {
       }
       wait = Math.min(wait * 2 || 1, this.timing.maxPollMs);
     }
+  }
+
+  /** One status poll; a poll whose answer is lost (reset, unreadable) leaves the action's outcome unknown. */
+  private async poll(action: string, url: string): Promise<HttpResponse> {
+    try {
+      // Not retried by the client: a 500 is the action's answer, not a fault to retry.
+      return await this.connection.request({ method: 'GET', path: url, idempotent: false, acceptErrors: true });
+    } catch (error) {
+      if (!(error instanceof LedgersyncError) || error.kind !== 'transient') throw error;
+      throw this.lostPoll(action, `failed (${error.message})`, error);
+    }
+  }
+
+  private lostPoll(action: string, answer: string, cause?: LedgersyncError): LedgersyncError {
+    return new LedgersyncError(
+      'acumatica_action_unconfirmed',
+      'transient',
+      `${this.connection.label}: whether ${action} completed is unknown: its status poll ${answer}`,
+      {
+        fix: 'the document is looked up: its status says whether the action completed',
+        details: { action },
+        mayHaveSucceeded: true,
+        ...(cause ? { cause } : {}),
+      },
+    );
   }
 
   /** `GET {url}/entity`: `Default/24.200.001`, … as the tenant lists them; empty when it cannot be read. */

@@ -26,6 +26,11 @@ export const acumaticaErrorCodes = {
     },
     acumatica_action_refused: { kind: 'record', meaning: 'Acumatica refused an action (release) on a document; it stays written, unreleased' },
     acumatica_action_failed: { kind: 'record', meaning: 'a started action (release) ended in failure; the document stays unreleased and is released next run' },
+    acumatica_action_unconfirmed: {
+      kind: 'transient',
+      meaning:
+        "the status poll of a started action (release) was answered by something other than Acumatica (a gateway's 502, a 429, a reset): the document is looked up, its status says whether the action completed",
+    },
     acumatica_action_timeout: { kind: 'transient', meaning: 'a started action did not complete in time; the next run looks at the document again' },
     acumatica_release_unconfirmed: {
       kind: 'transient',
@@ -35,7 +40,17 @@ export const acumaticaErrorCodes = {
     acumatica_application_released: {
       kind: 'record',
       meaning:
-        'the source now applies less to a document than Acumatica has already released to it; a released application must be reversed in Acumatica first',
+        'the source now applies less to a document than Acumatica has already released to it, or nothing at all (the application removed: wanted 0); a released application must be reversed in Acumatica first',
+    },
+    acumatica_create_unconfirmed: {
+      kind: 'transient',
+      meaning:
+        'the answer to the create of a document Acumatica numbers was lost and the look-up does not find it yet: it is not created again in that run; the record stays pending and the next run looks it up first',
+    },
+    acumatica_currency_mismatch: {
+      kind: 'record',
+      meaning:
+        "a document's currency is not its Acumatica customer's, which an Invoice or Credit Memo always takes (the entity has no currency field); refused before anything is sent",
     },
     acumatica_not_found: { kind: 'record', meaning: 'Acumatica has no record with the key the request named (No entity satisfies the condition)' },
     acumatica_error: {
@@ -51,7 +66,11 @@ export const acumaticaErrorCodes = {
     acumatica_missing_natural_key: { kind: 'record', meaning: 'the mapped record lacks the field it is looked up by before creating' },
     acumatica_ambiguous_match: { kind: 'record', meaning: 'several Acumatica documents carry the natural key of one record; none is adopted' },
     acumatica_target_gone: { kind: 'record', meaning: 'the Acumatica document the ledger points at no longer exists (deleted in Acumatica?)' },
-    acumatica_cannot_void: { kind: 'record', meaning: 'the mapping asks to void a document; this connector posts, updates and deletes only' },
+    acumatica_cannot_void: {
+      kind: 'record',
+      meaning:
+        'a document voided at the source is still in Acumatica, which this connector does not void: the message names the Acumatica document to void, cancel or reverse there',
+    },
     acumatica_unexpected_answer: { kind: 'transient', meaning: 'Acumatica answered a write without the record or its key; the write is looked up next time' },
   },
   families: {

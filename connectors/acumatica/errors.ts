@@ -7,7 +7,7 @@
  * session; 404 when the endpoint name or version is not served; 429 from the licence limits.
  */
 import { LedgersyncError } from '../../engine/errors.js';
-import type { HttpRequest, HttpResponse } from '../../engine/http/connection.js';
+import { describeBody, type HttpRequest, type HttpResponse } from '../../engine/http/connection.js';
 import { redact } from '../../engine/log.js';
 
 interface ExceptionBody {
@@ -25,11 +25,31 @@ export function bodyOf(response: HttpResponse): unknown {
   }
 }
 
+/** Acumatica's message and exception type; a body that is not Acumatica's (a gateway's HTML page) is described, not quoted. */
 export function exceptionOf(response: HttpResponse): { message: string; type: string } {
-  const body = (bodyOf(response) ?? {}) as ExceptionBody;
+  const body = errorBodyOf(response);
+  if (!body) return { message: describeBody(response), type: '' };
   const message =
-    typeof body.exceptionMessage === 'string' ? body.exceptionMessage : typeof body.message === 'string' ? body.message : response.text.slice(0, 300);
+    typeof body.exceptionMessage === 'string' ? body.exceptionMessage : typeof body.message === 'string' ? body.message : JSON.stringify(body).slice(0, 300);
   return { message: redact(message), type: typeof body.exceptionType === 'string' ? body.exceptionType : '' };
+}
+
+/**
+ * Acumatica's message when `response` is Acumatica's own failure (Web API's error body, answered
+ * 500 or a 4xx other than 401 and 429); undefined for anything else, such as a gateway's page or
+ * status, which tells nothing of what Acumatica did.
+ */
+export function acumaticaFailure(response: HttpResponse): string | undefined {
+  const { status } = response;
+  if (!(status === 500 || (status >= 400 && status < 500 && status !== 401 && status !== 408 && status !== 429))) return undefined;
+  const body = errorBodyOf(response);
+  if (!body || (typeof body.exceptionMessage !== 'string' && typeof body.message !== 'string')) return undefined;
+  return exceptionOf(response).message;
+}
+
+function errorBodyOf(response: HttpResponse): ExceptionBody | undefined {
+  const body = bodyOf(response);
+  return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as ExceptionBody) : undefined;
 }
 
 /** `field: reason` of every `error` in a 422 answer, detail lines and linked entities included. */
@@ -56,7 +76,7 @@ export function describeAcumaticaError(label: string, response: HttpResponse, re
     const errors = fieldErrors(bodyOf(response));
     const first = errors.find((e) => e.field !== '(record)') ?? errors[0];
     const list = errors.map((e) => `${e.field}: ${e.message}`).join('; ');
-    return new LedgersyncError('acumatica_refused', 'record', `${what} was refused: ${redact(list || response.text.slice(0, 300))}`, {
+    return new LedgersyncError('acumatica_refused', 'record', `${what} was refused: ${list ? redact(list) : exceptionOf(response).message}`, {
       fix: first
         ? `correct ${first.field} in the mapping or the lookup table that feeds it (or the record in Acumatica), then run again`
         : 'correct the record and run again',

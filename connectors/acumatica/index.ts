@@ -13,6 +13,7 @@ import { AcumaticaApi } from './api.js';
 import type { ApplicationHistory } from './applications.js';
 import { AcumaticaAuth } from './auth.js';
 import { Contract } from './contract.js';
+import type { CustomerCurrency } from './currencies.js';
 import { describeAcumaticaError } from './errors.js';
 import type { ReferenceSettings } from './references.js';
 import { AcumaticaSink, type AppliedThrough } from './sink.js';
@@ -31,6 +32,8 @@ interface AcumaticaSettings {
   release_actions: Record<string, string>;
   releasable_statuses: string[];
   unreleased_statuses: string[];
+  voided_statuses?: string[];
+  currency_of_customer?: Record<string, CustomerCurrency>;
   rerelease_on_change: Record<string, string[]>;
   application_history?: Record<string, ApplicationHistory>;
   applied_through_once_released?: Record<string, AppliedThrough>;
@@ -196,6 +199,8 @@ function createAcumaticaSink(input: ConnectorFactoryInput): Sink {
     appliedThroughOnceReleased: Object.fromEntries(
       Object.entries(settings.applied_through_once_released ?? {}).map(([entity, t]) => [entity, { ...t, when: { ...t.when } }]),
     ),
+    currencyOfCustomer: Object.fromEntries(Object.entries(settings.currency_of_customer ?? {}).map(([entity, c]) => [entity, { ...c }])),
+    voidedStatuses: new Set(settings.voided_statuses ?? []),
     references: referenceSettings(settings),
     maxBatchSize: descriptor.max_batch ?? 25,
     label,

@@ -10,7 +10,8 @@
  *    go-live); there and ours → a sparse update of the fields that differ (detail rows by `id`);
  * 3. release it when the mapping asks (`_release: true`) and it is not on hold.
  *
- * A create whose answer is lost (timeout, reset) looks the document up before trying again.
+ * A create whose answer is lost (timeout, reset) looks the document up before anything else; a
+ * document Acumatica numbers that is not found is left pending for the next run's look-up.
  */
 import type { ReferenceAnswer, ReferenceQuery, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
 import { asLedgersyncError, LedgersyncError } from '../../engine/errors.js';
@@ -19,6 +20,7 @@ import type { AcumaticaAuth } from './auth.js';
 import type { Contract } from './contract.js';
 import { isValueType } from './contract.js';
 import { type ApplicationHistory, unreleasedApplications, withApplications } from './applications.js';
+import { CURRENCY_FIELD, type CustomerCurrency, CustomerCurrencies } from './currencies.js';
 import { checkAcumaticaReferences, type ReferenceSettings } from './references.js';
 import { changes, isPlainObject, type Plain } from './values.js';
 
@@ -37,6 +39,10 @@ export interface AcumaticaSinkSettings {
   applicationHistory: Readonly<Record<string, ApplicationHistory>>;
   /** Documents whose applications, once they are released, are made on another entity (a credit memo's on its Payment). */
   appliedThroughOnceReleased: Readonly<Record<string, AppliedThrough>>;
+  /** Documents that take their customer's currency, checked against the mapped `_currency` (currencies.ts). */
+  currencyOfCustomer: Readonly<Record<string, CustomerCurrency>>;
+  /** Statuses of a document voided or canceled in Acumatica: a void asked of it is done. */
+  voidedStatuses: ReadonlySet<string>;
   /** How `ledgersync check` reads each kind of reference (references.ts). */
   references: ReferenceSettings;
   maxBatchSize: number;
@@ -64,7 +70,7 @@ export interface AppliedThrough {
 
 /** Field of a mapped record that asks the sink to release the document once written. */
 export const RELEASE_FIELD = '_release';
-/** Creates tried in all when their answers are lost. */
+/** Creates of a record keyed by its natural key (If-None-Match) tried in all when their answers are lost. */
 const CREATE_ATTEMPTS = 3;
 /** Updates tried in all when their answers are lost and the document still differs. */
 const UPDATE_ATTEMPTS = 3;
@@ -78,6 +84,8 @@ interface Job {
   entity: string;
   data: Plain;
   release: boolean;
+  /** The document's currency, as the mapping states it (`_currency`). */
+  currency?: string;
   /** Key values that find the document, instead of the ledger's target id or the natural key. */
   keys?: Record<string, string>;
   /** What Acumatica holds for this record, when found. */
@@ -89,6 +97,7 @@ export class AcumaticaSink implements Sink {
   readonly maxBatchSize: number;
   /** Requests by purpose, for figures and tests. */
   readonly counters = { lookups: 0, creates: 0, updates: 0, releases: 0, deletes: 0 };
+  private readonly currencies: CustomerCurrencies;
 
   constructor(
     private readonly api: AcumaticaApi,
@@ -97,6 +106,7 @@ export class AcumaticaSink implements Sink {
     private readonly settings: AcumaticaSinkSettings,
   ) {
     this.maxBatchSize = settings.maxBatchSize;
+    this.currencies = new CustomerCurrencies(api, settings.currencyOfCustomer, settings.label);
   }
 
   async open(ctx: SinkContext): Promise<void> {
@@ -110,6 +120,7 @@ export class AcumaticaSink implements Sink {
     this.auth.bind(ctx.secrets);
     const jobs = batch.map((record) => this.prepare(record));
     await this.find(jobs.filter((job) => !job.result));
+    await this.checkCurrencies(jobs.filter((job) => !job.result && !job.current && job.record.action === 'upsert'));
     await Promise.all(jobs.filter((job) => !job.result).map((job) => this.execute(job, ctx)));
     return jobs.map((job) => job.result!);
   }
@@ -169,21 +180,15 @@ export class AcumaticaSink implements Sink {
     const entity = record.object;
     const data: Plain = { ...record.data };
     const release = data[RELEASE_FIELD] === true;
+    const currency = typeof data[CURRENCY_FIELD] === 'string' ? data[CURRENCY_FIELD] : undefined;
     delete data[RELEASE_FIELD];
-    const job: Job = { record, entity, data, release };
+    delete data[CURRENCY_FIELD];
+    const job: Job = { record, entity, data, release, ...(currency ? { currency } : {}) };
     const naturalKey = this.settings.naturalKeys[entity];
     if (!naturalKey || !this.contract.writes(entity)) {
       job.result = failed(
         new LedgersyncError('acumatica_unknown_object', 'record', `the Acumatica connector does not write '${entity}'`, {
           fix: `use one of ${Object.keys(this.settings.naturalKeys).join(', ')} as target.object or _object`,
-        }),
-      );
-      return job;
-    }
-    if (record.action === 'void') {
-      job.result = failed(
-        new LedgersyncError('acumatica_cannot_void', 'record', `the Acumatica connector does not void documents (${entity} for ${record.sourceId})`, {
-          fix: 'map voided documents as _action "skip" and reverse them in Acumatica, or as _action "delete" while they are unreleased',
         }),
       );
       return job;
@@ -207,6 +212,16 @@ export class AcumaticaSink implements Sink {
       );
     }
     return job;
+  }
+
+  /** Documents about to be created in a currency their customer does not have are refused (currencies.ts). */
+  private async checkCurrencies(jobs: Job[]): Promise<void> {
+    const checked = jobs.filter((job) => job.currency !== undefined && this.settings.currencyOfCustomer[job.entity]);
+    if (!checked.length) return;
+    const errors = await this.currencies.mismatches(
+      checked.map((job) => ({ entity: job.entity, data: job.data, currency: job.currency!, describe: this.describeNew(job) })),
+    );
+    for (const [index, error] of errors.entries()) if (error) checked[index]!.result = failed(error);
   }
 
   // ---- step 1: find the document each record is ----
@@ -286,6 +301,7 @@ export class AcumaticaSink implements Sink {
       if (!job.current) return { status: 'skipped', reason: `not in Acumatica, nothing to delete (${entity})` };
       return this.remove(job, job.current, ctx);
     }
+    if (record.action === 'void') return this.refuseVoid(job);
     if (!job.current) {
       if (previous?.targetId && !previous.pendingWrite) {
         return failed(
@@ -310,26 +326,25 @@ export class AcumaticaSink implements Sink {
     return this.update(job, job.current, previous.pendingWrite && !previous.targetId, ctx);
   }
 
+  /**
+   * `PUT` of a new document. When its answer is lost it is looked up once, after the connection's
+   * backoff: found, it is adopted. A customer (put with `If-None-Match: *`) that is not found is put
+   * again, as a repeat can only answer 412. A document Acumatica numbers is not: a gateway that gave
+   * up may still have the PUT in Acumatica's hands, and a look-up that finds nothing yet proves
+   * nothing. It stays pending, and the next run's look-up decides.
+   */
   private async create(job: Job, ctx: SinkContext): Promise<SinkResult> {
     const { entity, data } = job;
     const keyed = this.isKeyedByNaturalKey(entity);
+    let saved: Plain | undefined;
     for (let attempt = 1; ; attempt++) {
       try {
         this.counters.creates++;
-        const saved = await this.api.put(entity, data, { insertOnly: keyed, retrySafe: keyed, expand: expansions(this.contract, entity, [data]) });
-        if (!saved) {
-          // Created meanwhile (another run, a person): it is this record's document now.
-          const found = await this.lookUpOne(job);
-          if (!found)
-            throw new LedgersyncError('acumatica_unexpected_answer', 'transient', `${this.settings.label}: ${entity} exists (412) but cannot be found`);
-          return this.update(job, found, true, ctx);
-        }
-        await this.releaseIfAsked(job, saved, false, ctx);
-        return { status: 'created', targetId: this.targetIdOf(entity, saved) };
+        saved = await this.api.put(entity, data, { insertOnly: keyed, retrySafe: keyed, expand: expansions(this.contract, entity, [data]) });
+        break;
       } catch (error) {
         if (!(error instanceof LedgersyncError) || !error.mayHaveSucceeded) throw error;
-        const e = error;
-        // The answer was lost: the create may have landed. Look before creating again.
+        await this.api.connection.pause(attempt);
         const found = await this.lookUpOne(job);
         if (found) {
           ctx.log.warn(
@@ -337,10 +352,76 @@ export class AcumaticaSink implements Sink {
           );
           return this.update(job, found, true, ctx);
         }
-        if (attempt >= CREATE_ATTEMPTS) throw e;
+        if (!keyed) return failed(this.unconfirmedCreate(job, error));
+        if (attempt >= CREATE_ATTEMPTS) throw error;
         ctx.log.warn(`${entity} for ${job.record.sourceId}: the create's answer was lost and the document is not in Acumatica; creating again`);
       }
     }
+    if (!saved) {
+      // Created meanwhile (another run, a person): it is this record's document now.
+      const found = await this.lookUpOne(job);
+      if (!found) throw new LedgersyncError('acumatica_unexpected_answer', 'transient', `${this.settings.label}: ${entity} exists (412) but cannot be found`);
+      return this.update(job, found, true, ctx);
+    }
+    try {
+      await this.releaseIfAsked(job, saved, false, ctx);
+    } catch (error) {
+      // Every release's answer was lost: the document is read again and released from what it holds now.
+      if (!(error instanceof LedgersyncError) || !error.mayHaveSucceeded) throw error;
+      const now = await this.lookUpOne(job);
+      if (!now) throw error;
+      return this.update(job, now, true, ctx);
+    }
+    return { status: 'created', targetId: this.targetIdOf(entity, saved) };
+  }
+
+  /** A create whose answer was lost and whose document is not found (yet): pending, looked up by the next run. */
+  private unconfirmedCreate(job: Job, lost: LedgersyncError): LedgersyncError {
+    const naturalKey = this.settings.naturalKeys[job.entity]!;
+    const { previous: _ignored, ...withoutLedger } = job.record;
+    const found = describeCriteria(this.criteria({ ...job, record: withoutLedger }));
+    return new LedgersyncError(
+      'acumatica_create_unconfirmed',
+      'transient',
+      `${this.settings.label}: the answer to the create of the ${job.entity} for source record ${job.record.sourceId} was lost (${lost.message}), and no ${job.entity} with ${found} is there yet; Acumatica may still be saving it, so it is not created again in this run`,
+      {
+        fix: `nothing, if the next run is a few minutes away: it looks the ${job.entity} up by ${naturalKey} first, adopts it if it landed and creates it only if it did not`,
+        details: { entity: job.entity, source_id: job.record.sourceId, criteria: found },
+        cause: lost,
+        mayHaveSucceeded: true,
+      },
+    );
+  }
+
+  /**
+   * The connector voids nothing: a document voided at the source that Acumatica holds is a dead
+   * letter naming it, for a person to void, cancel or reverse in Acumatica. One Acumatica does not
+   * hold, or holds voided or canceled already, needs nothing.
+   */
+  private refuseVoid(job: Job): SinkResult {
+    const { entity, record, current } = job;
+    if (!current) return { status: 'skipped', reason: `not in Acumatica, nothing to void (${entity} for ${record.sourceId})` };
+    const targetId = this.targetIdOf(entity, current);
+    const status = textOf(current['Status']) ?? '';
+    if (this.settings.voidedStatuses.has(status)) return { status: 'skipped', reason: `Acumatica's ${entity} ${targetId} is ${status} already`, targetId };
+    const keys = this.keyValues(entity, current);
+    // A document's Type names it as Acumatica's screens do (Credit Memo AR000012); other keys follow the entity.
+    const document = `${keys['Type'] ? '' : `${entity} `}${Object.values(keys).join(' ')}`;
+    const balance = textOf(current['Balance']) ?? textOf(current['Amount']);
+    const unreleased = this.settings.unreleasedStatuses.has(status);
+    return failed(
+      new LedgersyncError(
+        'acumatica_cannot_void',
+        'record',
+        `${this.settings.label}: source record ${record.sourceId} was voided, but Acumatica still holds it as ${document} (${status || 'no status'}${balance !== undefined ? `, balance ${balance}` : ''}); the connector voids nothing in Acumatica`,
+        {
+          fix: unreleased
+            ? `delete ${document} in Acumatica (it is unreleased), or void it there; the next run finds nothing left to do`
+            : `cancel or void ${document} in Acumatica (Invoices and Memos, AR301000); once its status is ${[...this.settings.voidedStatuses].join(' or ')} the next run finds nothing left to do (a reversal by a credit memo leaves it Closed, and this dead letter stays)`,
+          details: { document, status, source_id: record.sourceId, ...(balance !== undefined ? { balance } : {}) },
+        },
+      ),
+    );
   }
 
   /** Sends what differs, then releases; `ours` when the document was created by an unconfirmed write of ours. */
@@ -524,6 +605,13 @@ export class AcumaticaSink implements Sink {
     const history = this.settings.applicationHistory[entity];
     if (history && records.some((record) => record[history.pending] !== undefined)) expand.push(history.released);
     return expand;
+  }
+
+  /** A document not created yet, for messages: its type and natural key, and its source record. */
+  private describeNew(job: Job): string {
+    const naturalKey = this.settings.naturalKeys[job.entity]!;
+    const type = textOf(job.data['Type']) ?? job.entity;
+    return `the ${type} with ${naturalKey} '${textOf(job.data[naturalKey]) ?? ''}' (source record ${job.record.sourceId})`;
   }
 
   /** The document and its source record, for messages. */

@@ -38,7 +38,8 @@ describe('unreleasedApplications', () => {
   it('tells documents apart by type, and drops a row without an amount once its document has a released application', () => {
     const current = { ApplicationHistory: [released('AR000001', 10, 'Debit Memo')] };
     const invoice = { DocType: 'Invoice', ReferenceNbr: 'AR000001', AmountPaid: '10.00' };
-    expect(unreleasedApplications(mapped(invoice), current, HISTORY, 'PM000001')).toEqual([invoice]);
+    const debitMemo = { DocType: 'Debit Memo', ReferenceNbr: 'AR000001', AmountPaid: '10.00' };
+    expect(unreleasedApplications(mapped(invoice, debitMemo), current, HISTORY, 'PM000001')).toEqual([invoice]);
     expect(unreleasedApplications(mapped({ DocType: 'Debit Memo', ReferenceNbr: 'AR000001' }), current, HISTORY, 'PM000001')).toEqual([]);
   });
 
@@ -60,6 +61,36 @@ describe('unreleasedApplications', () => {
       'Acumatica: Payment PM000001 (source record txn_1): 10 is already released to Invoice AR000001, more than the 5.00 the source now applies, and a released application cannot be lowered',
     );
     expect(error.fix).toMatch(/Reverse Application/);
+  });
+
+  it('refuses a released application the source removed (lowered to 0), naming the document and both amounts', () => {
+    const current = { ApplicationHistory: [released('AR000001', 10), released('AR000002', '10.00')] };
+    const error = thrownLedgersyncError(() =>
+      unreleasedApplications(
+        mapped({ DocType: 'Invoice', ReferenceNbr: 'AR000001', AmountPaid: '10.00' }),
+        current,
+        HISTORY,
+        'Acumatica: Payment PM000001 (source record txn_1)',
+      ),
+    );
+    expect(error).toMatchObject({
+      code: 'acumatica_application_released',
+      kind: 'record',
+      details: { document: 'Invoice AR000002', released: '10.00', wanted: '0' },
+    });
+    expect(error.message).toBe(
+      'Acumatica: Payment PM000001 (source record txn_1): 10.00 is already released to Invoice AR000002, the source no longer applies anything to it (wanted 0), and a released application cannot be lowered',
+    );
+    expect(error.fix).toMatch(/Reverse Application/);
+    // Every application removed: an empty list is no application at all.
+    expect(() => unreleasedApplications(mapped(), current, HISTORY, 'PM000001')).toThrow(/AR000001/);
+  });
+
+  it('a removed application already reversed in Acumatica (it nets to 0 with its reversal) is left alone, as is a mapping without the collection', () => {
+    const current = { ApplicationHistory: [released('AR000001', 10), released('AR000002', '10.00'), released('AR000002', '-10.00')] };
+    const row = { DocType: 'Invoice', ReferenceNbr: 'AR000001', AmountPaid: '10.00' };
+    expect(unreleasedApplications(mapped(row), current, HISTORY, 'PM000001')).toEqual([]);
+    expect(unreleasedApplications({ PaymentRef: 'txn_1' }, { ApplicationHistory: [released('AR000002', 10)] }, HISTORY, 'PM000001')).toEqual([]);
   });
 
   it('an amount that is no decimal (a float in exponent form) is a transient error, never a guess', () => {
