@@ -185,6 +185,8 @@ describe('Acumatica endpoint versions and sign-in', () => {
     expect(run.exitCode).toBe(3);
     expect(run.error?.code).toBe('acumatica_login_failed');
     expect(run.error?.message).toContain(`tenant '${s.acu.tenant}'`);
+    // The user is named (it is no secret: masking it hid whom to check, and every text that held it).
+    expect(run.error?.message).toContain(`user '${s.env['ACUMATICA_USERNAME']}'`);
     expect(run.error?.fix).toContain('ACUMATICA_PASSWORD');
     expect(JSON.stringify(run)).not.toContain(password);
     const cookie = await s.run({ env: { ...s.env, ACUMATICA_PASSWORD: password, ACUMATICA_CLIENT_ID: '', ACUMATICA_CLIENT_SECRET: '' } });
