@@ -148,7 +148,7 @@ const acumatica: SinkUnderTest = {
     return {
       proxy,
       // Records are put (created or updated), documents released by an action; reads always carry a query or a key.
-      writes: { path: /\/entity\/[^/]+\/[^/]+\/[A-Za-z]+(\/[A-Za-z]+)?$/ },
+      writes: { path: /\/entity\/[^/]+\/[^/]+\/[A-Za-z]+(\/[A-Za-z]+)?(\?|$)/ },
       reads: { method: 'GET' },
       label: /Acumatica/,
       run: () => s.run(),
