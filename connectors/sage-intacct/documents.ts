@@ -5,7 +5,7 @@
  * by its natural key. It knows nothing of Chargebee: the pipeline's mapping produces these fields.
  */
 import { LedgersyncError } from '../../engine/errors.js';
-import { amountText, multiplyDecimal, sumDecimal } from '../../domain/money/decimal.js';
+import { amountText, multiplyDecimal } from '../../domain/money/decimal.js';
 import type { XmlNode, XmlValue } from './xml.js';
 
 type FieldSpec =
@@ -334,29 +334,22 @@ function dateValue(value: unknown, path: string): XmlNode {
 }
 
 /**
- * An amount, or `{ amount, exchange_rate, decimals, parts }` for an amount converted at a rate (the
- * product is computed exactly and rounded half away from zero; decimals default to 2). With `parts`
- * (the amounts the document is applied in, e.g. a payment's invoices), each part is converted on its
- * own and the rest of the amount too, and the total is their sum: the converted parts then add up
- * to the converted whole, as each part is applied converted on its own.
+ * An amount, or `{ amount, exchange_rate, decimals }` for an amount converted at a rate and rounded
+ * to `decimals` (default 2) half away from zero, the product computed exactly: the round-off line,
+ * which Intacct takes with at most 2 decimals, is `{ amount, exchange_rate: "1", decimals: 2 }`.
  */
 export function amountValue(value: unknown, path: string): string {
   if (value && typeof value === 'object' && !Array.isArray(value)) {
-    const { amount, exchange_rate: rate, decimals, parts } = value as Record<string, unknown>;
+    const { amount, exchange_rate: rate, decimals, ...rest } = value as Record<string, unknown>;
+    const unknown = Object.keys(rest);
+    if (unknown.length) throw bad(path, `a converted amount has amount, exchange_rate and decimals, not ${unknown.join(', ')}`);
     const places = decimals === undefined ? 2 : Number(decimals);
     if (!Number.isInteger(places) || places < 0 || places > 4) throw bad(path, `decimals must be 0 to 4, received ${JSON.stringify(decimals)}`);
     const rateText = amountText(typeof rate === 'number' ? String(rate) : rate, `${path}.exchange_rate`);
-    const whole = amountText(amount, `${path}.amount`);
-    if (parts === undefined || parts === null) return multiplyDecimal(whole, rateText, places);
-    if (!Array.isArray(parts)) throw bad(path, `parts must be a list of amounts, received ${JSON.stringify(parts)}`);
-    const partTexts = parts.map((part, i) => amountText(part, `${path}.parts[${i}]`));
-    const rest = sumDecimal([whole, ...partTexts.map(negated)]);
-    return sumDecimal([...partTexts, rest].map((part) => multiplyDecimal(part, rateText, places)));
+    return multiplyDecimal(amountText(amount, `${path}.amount`), rateText, places);
   }
   return amountText(value, path);
 }
-
-const negated = (text: string): string => (text.startsWith('-') ? text.slice(1) : `-${text}`);
 
 function scalarText(value: unknown, path: string): string {
   if (typeof value === 'string') return value;

@@ -102,8 +102,8 @@ export function roundDecimal(text: string, decimals: number): string {
 }
 
 /**
- * `amount × rate`, rounded half away from zero to `decimals` places, computed on integers: the
- * amount Intacct applies at Chargebee's exchange_rate ("100.00" × "1.0823" → "108.23").
+ * `amount × rate`, rounded half away from zero to `decimals` places, computed on integers
+ * ("100.00" × "1.0823" → "108.23"): an Intacct amount given as `{amount, exchange_rate, decimals}`.
  */
 export function multiplyDecimal(amount: string, rate: string, decimals: number): string {
   const a = decimalParts(amount);

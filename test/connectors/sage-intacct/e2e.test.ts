@@ -194,7 +194,7 @@ describe('Chargebee → Sage Intacct', () => {
     expectNoDuplicates(s);
   });
 
-  it('multi-currency: a EUR payment is posted in the base currency at amount × exchange rate, with the overpayment location and department', async () => {
+  it('multi-currency: a EUR payment is posted in EUR at its exchange rate and applied in EUR, with the overpayment location and department', async () => {
     const s = await open();
     s.edit([
       ['  overpayment_location_id: ""', '  overpayment_location_id: US'],
@@ -212,9 +212,10 @@ describe('Chargebee → Sage Intacct', () => {
     const inv = document(s, 'invoice', 'inv_eur');
     expect(inv).toMatchObject({ CURRENCY: 'EUR', EXCHRATE: '1.0823', total: 1_000_000n });
     const pay = [...s.intacct.state.arPayments.values()].find((p) => p.DOCNUMBER === 'txn_eur')!;
-    expect(pay).toMatchObject({ CURRENCY: 'USD', amount: 1_082_300n, OVERPAYLOCID: 'US', OVERPAYDEPTID: 'CS' });
+    // In its own currency (Intacct converts it at its exchrate), not USD 108.23: see fx-rates.test.ts.
+    expect(pay).toMatchObject({ CURRENCY: 'EUR', amount: 1_000_000n, OVERPAYLOCID: 'US', OVERPAYDEPTID: 'CS' });
     const application = s.intacct.state.applications.find((a) => a.PAYMENTKEY === pay.RECORDNO)!;
-    expect(application).toMatchObject({ RECORDKEY: inv.RECORDNO, amount: 1_082_300n, MEMO: 'payment apply', OVERPAYLOCID: 'US', OVERPAYDEPTID: 'CS' });
+    expect(application).toMatchObject({ RECORDKEY: inv.RECORDNO, amount: 1_000_000n, MEMO: 'payment apply', OVERPAYLOCID: 'US', OVERPAYDEPTID: 'CS' });
     expect(inv.applied).toBe(inv.total);
     expectNoDuplicates(s);
     const idle = await s.run();

@@ -112,8 +112,10 @@ export function creditNote(
     referenceInvoiceId?: string;
     allocations?: { invoiceId: string; amount: number }[];
     refunds?: { txnId: string; amount: number }[];
+    currency?: string;
   } = {},
 ): void {
+  // As Chargebee answers: a credit note has no exchange_rate (chargebee-node's CreditNote declares none).
   cb.state.create('credit_notes', {
     id,
     customer_id: customerId,
@@ -123,8 +125,7 @@ export function creditNote(
     status: extra.allocations?.length ? 'adjusted' : 'refunded',
     date: MARCH_1 + 2 * DAY,
     price_type: 'tax_exclusive',
-    currency_code: 'USD',
-    exchange_rate: 1,
+    currency_code: extra.currency ?? 'USD',
     total,
     sub_total: total,
     round_off_amount: 0,

@@ -6,6 +6,7 @@
  */
 import type { Invoice, Transaction } from 'chargebee';
 import { invalidStateForRequest, paramWrongValue, resourceNotFound } from './errors.js';
+import { rateOn } from './seed.js';
 import type { FakeChargebeeState } from './state.js';
 import { recordPaymentMethods } from './vendor-schema.js';
 
@@ -98,7 +99,7 @@ export function recordPayment(state: FakeChargebeeState, invoiceId: string, form
       gateway: 'not_applicable',
       type: 'payment',
       date,
-      ...(invoice.exchange_rate !== undefined ? { exchange_rate: invoice.exchange_rate } : {}),
+      ...(invoice.exchange_rate !== undefined ? { exchange_rate: rateOn(invoice.currency_code, invoice.exchange_rate, date) } : {}),
       currency_code: invoice.currency_code,
       amount,
       ...(idAtGateway ? { id_at_gateway: idAtGateway } : {}),

@@ -56,6 +56,18 @@ export const SEED_FACTS = {
   baseCurrency: 'USD',
 } as const;
 
+/**
+ * Chargebee's `exchange_rate` of a transaction on `date`: `rate` moved by up to ±2% from day to day,
+ * as a site's rates follow the market, so a payment is seldom at the rate of the invoice it pays.
+ * Four decimals, six below 0.1 (JPY's 0.006667); the base currency is always 1.
+ */
+export function rateOn(currency: string, rate: number, date: number): number {
+  if (currency === SEED_FACTS.baseCurrency) return 1;
+  const day = Math.floor(date / DAY);
+  const drift = (((day * 2_654_435_761) % 4_001) - 2_000) / 100_000;
+  return Number((rate * (1 + drift)).toFixed(rate < 0.1 ? 6 : 4));
+}
+
 export interface SeedOptions {
   seed: number;
   customers: number;
@@ -579,7 +591,7 @@ class SiteSeeder {
       object: 'transaction',
       customer_id: seed.record.id,
       ...(seed.subscription ? { subscription_id: seed.subscription.id } : {}),
-      exchange_rate: EXCHANGE_RATE[seed.currency],
+      exchange_rate: rateOn(seed.currency, EXCHANGE_RATE[seed.currency], fields.date ?? 0),
       currency_code: seed.currency,
       deleted: false,
       ...fields,
@@ -731,7 +743,6 @@ class SiteSeeder {
       taxes: priced.taxes,
       linked_refunds: [],
       allocations: [],
-      exchange_rate: EXCHANGE_RATE[seed.currency],
       ...(invoice.billing_address ? { billing_address: { ...invoice.billing_address } } : {}),
       deleted: false,
     };

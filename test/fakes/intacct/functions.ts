@@ -51,6 +51,8 @@ export interface FunctionContext {
 export type FunctionResult = XmlNode;
 
 const CUSTOMER_ID_MAX = 17;
+/** The fake company's base currency, where a document names no `basecurr`. */
+const BASE_CURRENCY = 'USD';
 /** ReadByQuery.ts of Intacct's SDK: MAX_PAGE_SIZE = 1000 ("Page Size cannot be greater than 1000"). */
 export const READ_BY_QUERY_MAX_PAGE_SIZE = 1000;
 const CUSTOMER_NAME_MAX = 100;
@@ -554,12 +556,33 @@ function createGlBatch(ctx: FunctionContext, batch: XmlValue | undefined): Funct
 
 // ---------- legacy AR ----------
 
+/**
+ * The rate of a document or payment in `currency`. Outside the base currency the SDK's writers
+ * (ArAdjustmentCreate, InvoiceCreate, ArPaymentCreate) always send `exchratetype` or `exchrate`, the
+ * type as a required element when neither is set: Intacct never assumes a rate. The fake keeps no
+ * rate tables, so a rate type alone is refused too, saying so; '1' in the base currency.
+ */
+function exchangeRateOf(fn: string, doc: XmlValue, currency: string): string {
+  const base = text(child(doc, 'basecurr')) || BASE_CURRENCY;
+  const rate = text(child(doc, 'exchrate'));
+  if (currency === base) return rate || '1';
+  if (rate) return rate;
+  if (text(child(doc, 'exchratetype')))
+    fail('BL03000011', 'Unsupported in the fake', `${fn}: the fake company keeps no exchange-rate tables for exchratetype`, 'Send exchrate.');
+  fail(
+    'BL03000011',
+    'Required field missing',
+    `${fn}: exchratetype or exchrate is required for a ${currency} transaction in a ${base} company`,
+    'Provide exchrate, or exchratetype for the rate of the exchange rate date.',
+  );
+}
+
 function arDocument(ctx: FunctionContext, fn: string, doc: XmlValue, kind: FakeArDocument['kind']): Omit<FakeArDocument, 'RECORDNO' | 'applied' | 'updates'> {
   const customerid = required(fn, child(doc, 'customerid'), 'customerid');
   checkCustomer(ctx, fn, customerid);
   const datecreated = dateOf(fn, child(doc, 'datecreated'), 'datecreated');
   checkOpenPeriod(ctx.state, fn, datecreated);
-  const currency = text(child(doc, 'currency')) || 'USD';
+  const currency = text(child(doc, 'currency')) || BASE_CURRENCY;
   if (!ctx.state.master.currencies.includes(currency))
     fail('BL03000016', '', `${fn}: currency ${currency} is not enabled`, 'Enable the currency or send a base-currency document.');
   const itemsTag = kind === 'invoice' ? 'invoiceitems' : 'aradjustmentitems';
@@ -573,7 +596,7 @@ function arDocument(ctx: FunctionContext, fn: string, doc: XmlValue, kind: FakeA
     CUSTOMERID: customerid,
     WHENCREATED: datecreated,
     CURRENCY: currency,
-    EXCHRATE: text(child(doc, 'exchrate')) || '1',
+    EXCHRATE: exchangeRateOf(fn, doc, currency),
     DESCRIPTION: text(child(doc, 'description')),
     lines,
     total: total(lines),
@@ -726,7 +749,8 @@ function createArPayment(ctx: FunctionContext, fn: XmlValue): FunctionResult {
   const overpaydeptid = text(child(fn, 'overpaydeptid'));
   checkDimension(ctx, name, 'locationid', overpaylocid, 'overpaylocid');
   checkDimension(ctx, name, 'departmentid', overpaydeptid, 'overpaydeptid');
-  const currency = text(child(fn, 'currency')) || 'USD';
+  const currency = text(child(fn, 'currency')) || BASE_CURRENCY;
+  exchangeRateOf(name, fn, currency);
   const RECORDNO = nextRecordNo(ctx.state);
   const payment = {
     RECORDNO,
