@@ -89,5 +89,6 @@ export const connector: ConnectorModule = {
       input.log,
     );
   },
-  createSource: (input) => new IntacctSource(intacctGateway(input), input.descriptor.endpoints ?? {}, settingsOf<IntacctSettings>(input.descriptor).page_size, input.timezone),
+  createSource: (input) =>
+    new IntacctSource(intacctGateway(input), input.descriptor.endpoints ?? {}, settingsOf<IntacctSettings>(input.descriptor).page_size, input.timezone),
 };
