@@ -122,6 +122,13 @@ export async function readTypedRows(endpoint: FileEndpoint, file: string): Promi
   return rows.map((row) => {
     const values: Record<string, unknown> = {};
     for (const [name, spec] of Object.entries(endpoint.columns)) {
+      const repeated = row.repeated?.get(Object.hasOwn(row.values, spec.column) ? spec.column : (spec.column.split('.')[0] ?? spec.column));
+      if (repeated) {
+        throw configError(
+          `${file}:${repeated.second.line}:${repeated.second.column}: field "${spec.column.split('.')[0]}" appears twice in one object (first at ${repeated.first.line}:${repeated.first.column}), and only one can be read`,
+          'remove or rename one of the two in the file',
+        );
+      }
       let value: unknown;
       try {
         value = convertValue(pick(row.values, spec.column), spec.type ?? 'string');

@@ -1,8 +1,8 @@
 /**
  * A JSON parser (RFC 8259) that keeps what JSON.parse throws away: the text of every number, so an
  * amount is never read through a float, and the offset where each array element starts, so a record
- * can be named by the line it is on. An object naming a field twice is refused rather than read from
- * the last one.
+ * can be named by the line it is on, and the fields an object names twice (a reader refuses to read
+ * such a field rather than take the last one; a repeated field nobody reads is left alone).
  */
 
 /** A JSON number as the file writes it (`12345678901234567.89`, `0.0000001`). */
@@ -20,22 +20,13 @@ export class JsonSyntaxError extends Error {
   }
 }
 
-/** A field given twice in one object: where each one's name starts. */
-export class JsonDuplicateField extends JsonSyntaxError {
-  constructor(
-    readonly field: string,
-    readonly firstOffset: number,
-    offset: number,
-  ) {
-    super(offset, `field ${JSON.stringify(field)} appears twice in one object`);
-  }
-}
-
 export interface ParsedJson {
   /** Objects have no prototype (a `__proto__` field is data); numbers are `JsonNumber`s. */
   value: unknown;
   /** Where each element of an array of `value` starts. */
   elementOffsets(array: readonly unknown[]): readonly number[] | undefined;
+  /** The fields an object of `value` names more than once: where the first and the second name start. */
+  repeatedFields(object: object): ReadonlyMap<string, readonly [number, number]> | undefined;
 }
 
 /** Nesting deeper than this is refused rather than risk the stack; no export comes near it. */
@@ -52,6 +43,7 @@ const WORDS = [
 /** Parses `text` from `from` to `to`: exactly one JSON value, with only whitespace around it. */
 export function parseJson(text: string, from = 0, to = text.length): ParsedJson {
   const offsets = new WeakMap<readonly unknown[], number[]>();
+  const repeated = new WeakMap<object, Map<string, readonly [number, number]>>();
   let at = from;
 
   /** The UTF-16 unit at `at`, or -1 past the end of what is parsed. */
@@ -119,8 +111,12 @@ export function parseJson(text: string, from = 0, to = text.length): ParsedJson 
       const keyOffset = at;
       const key = readString();
       const first = keyOffsets.get(key);
-      if (first !== undefined) throw new JsonDuplicateField(key, first, keyOffset);
-      keyOffsets.set(key, keyOffset);
+      if (first === undefined) keyOffsets.set(key, keyOffset);
+      else {
+        let fields = repeated.get(object);
+        if (!fields) repeated.set(object, (fields = new Map()));
+        if (!fields.has(key)) fields.set(key, [first, keyOffset]);
+      }
       skipWhitespace();
       if (peek() !== 0x3a) fail(`':' after the field name ${JSON.stringify(key)}`);
       at++;
@@ -175,5 +171,5 @@ export function parseJson(text: string, from = 0, to = text.length): ParsedJson 
   const value = readValue(0);
   skipWhitespace();
   if (at < to) fail('nothing after the value');
-  return { value, elementOffsets: (array) => offsets.get(array) };
+  return { value, elementOffsets: (array) => offsets.get(array), repeatedFields: (object) => repeated.get(object) };
 }

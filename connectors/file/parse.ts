@@ -1,7 +1,7 @@
 /** Parsing of CSV (RFC 4180, by csv-parse), JSON and JSON Lines into rows that remember where they start. */
 import type * as CsvParse from 'csv-parse/sync';
 import { requireCjs } from '../../engine/require-cjs.js';
-import { JsonDuplicateField, JsonNumber, JsonSyntaxError, parseJson, type ParsedJson } from './json-text.js';
+import { JsonNumber, JsonSyntaxError, parseJson, type ParsedJson } from './json-text.js';
 import { TextPositions } from './text-positions.js';
 
 export interface RawRow {
@@ -12,6 +12,13 @@ export interface RawRow {
   /** 1-based index of the record in a JSON array, where a line does not name it. */
   record?: number;
   values: Record<string, unknown>;
+  /** Fields of the record named twice (JSON): where each is, for a reader that would read one. */
+  repeated?: ReadonlyMap<string, { first: Position; second: Position }>;
+}
+
+interface Position {
+  line: number;
+  column: number;
 }
 
 /** A file that cannot be read as rows: `message` says what is wrong at `line` (and `column`). */
@@ -132,20 +139,18 @@ function spreadsheetColumn(field: number): string {
   return name;
 }
 
-/** Where a JSON text goes wrong, at its line and column; a field given twice names both places. */
+/** Where a JSON text goes wrong, at its line and column. */
 function jsonParseError(error: unknown, positions: TextPositions): ParseError {
   if (!(error instanceof JsonSyntaxError)) throw error;
   const { line, column } = positions.at(error.offset);
-  if (error instanceof JsonDuplicateField) {
-    const first = positions.at(error.firstOffset);
-    return new ParseError(
-      line,
-      `${error.message} (first at ${first.line}:${first.column}), and only one can be read`,
-      column,
-      'remove or rename one of the two in the file',
-    );
-  }
   return new ParseError(line, `not valid JSON: ${error.message}`, column);
+}
+
+/** The record's fields named twice, at their lines and columns. */
+function repeatedOf(parsed: ParsedJson, record: object, positions: TextPositions): Pick<RawRow, 'repeated'> {
+  const fields = parsed.repeatedFields(record);
+  if (!fields) return {};
+  return { repeated: new Map([...fields].map(([name, [first, second]]) => [name, { first: positions.at(first), second: positions.at(second) }])) };
 }
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -168,7 +173,7 @@ export function jsonRows(text: string, recordsPath: string | undefined): RawRow[
   return records.map((values, i) => {
     const { line, column } = positions.at(offsets[i] ?? 0);
     if (!isRecord(values)) throw new ParseError(line, `record ${i + 1} is not an object`, column);
-    return { line, column, record: i + 1, values };
+    return { line, column, record: i + 1, values, ...repeatedOf(parsed, values, positions) };
   });
 }
 
@@ -177,20 +182,36 @@ export function jsonLinesRows(text: string): RawRow[] {
   const source = withoutBom(text);
   const positions = new TextPositions(source);
   const rows: RawRow[] = [];
-  for (const { start, end } of positions.lines()) {
+  for (const { start, end } of lineFeedLines(source)) {
     const lineText = source.slice(start, end);
     if (lineText.trim() === '') continue;
-    let values: unknown;
+    let parsed: ParsedJson;
     try {
-      values = parseJson(source, start, end).value;
+      parsed = parseJson(source, start, end);
     } catch (error) {
       throw jsonParseError(error, positions);
     }
+    const values = parsed.value;
     const { line, column } = positions.at(start + lineText.length - lineText.trimStart().length);
     if (!isRecord(values)) throw new ParseError(line, 'line is not a JSON object', column);
-    rows.push({ line, column, values });
+    rows.push({ line, column, values, ...repeatedOf(parsed, values, positions) });
   }
   return rows;
+}
+
+/**
+ * The lines of a JSON Lines text as [start, end) offsets: records end at a line feed (a CR before it
+ * dropped); a lone CR is whitespace inside a record, as JSON has it.
+ */
+function lineFeedLines(text: string): Array<{ start: number; end: number }> {
+  const lines: Array<{ start: number; end: number }> = [];
+  for (let start = 0; start <= text.length; ) {
+    const feed = text.indexOf('\n', start);
+    const next = feed === -1 ? text.length : feed;
+    lines.push({ start, end: next > start && text.charCodeAt(next - 1) === 0x0d ? next - 1 : next });
+    start = next + 1;
+  }
+  return lines;
 }
 
 /** Reads a dotted path (`amount.value`) from a JSON record; CSV headers are read as they are. */

@@ -28,14 +28,4 @@ export class TextPositions {
     }
     return { line: low + 1, column: offset - this.starts[low]! + 1 };
   }
-
-  /** The lines as [start, end) offsets, without their line breaks. */
-  lines(): Array<{ start: number; end: number }> {
-    return this.starts.map((start, i) => {
-      let end = i + 1 < this.starts.length ? this.starts[i + 1]! : this.text.length;
-      if (end > start && this.text.charCodeAt(end - 1) === 0x0a) end--;
-      if (end > start && this.text.charCodeAt(end - 1) === 0x0d) end--;
-      return { start, end };
-    });
-  }
 }

@@ -67,9 +67,13 @@ describe('the JSON parser', () => {
     ['{"a": 1} x', 9, "expected nothing after the value, found 'x'"],
     ['[1, 2', 5, "expected ',' or ']' after an element, found the end of the file"],
     ['', 0, 'expected a value, found the end of the file'],
-    ['{"amount": 1, "amount": 2}', 14, 'field "amount" appears twice in one object'],
   ])('refuses %j at offset %i', (text, offset, message) => {
     expect(syntaxErrorOf(text)).toEqual({ offset, message });
+  });
+
+  it('reports a field an object names twice, with both places, and leaves refusing it to whoever reads it', () => {
+    const parsed = parseJson('{"amount": 1, "amount": 2, "note": 3}');
+    expect([...(parsed.repeatedFields(parsed.value as object) ?? [])]).toEqual([['amount', [1, 14]]]);
   });
 
   it(`refuses nesting deeper than ${MAX_JSON_DEPTH} levels instead of overflowing the stack`, () => {
@@ -176,6 +180,16 @@ describe('JSON errors name the line and column', () => {
         fix: 'correct the file',
       }),
     );
+  });
+
+  it('a JSON Lines record ends at a line feed: a bare CR inside it is whitespace, as JSON has it', async () => {
+    const { path, endpoint } = jsonFile('cr.jsonl', '{"journal": "J-1",\r"amount": "1.00"}\n', 'jsonl');
+    expect((await readTypedRows(endpoint, path)).map((r) => [r.values['journal'], r.values['amount']])).toEqual([['J-1', '1.00']]);
+  });
+
+  it('a field the pipeline does not read may be named twice: it is left alone, as a repeated CSV header is', async () => {
+    const { path, endpoint } = jsonFile('extra.jsonl', '{"journal": "J-1", "amount": "1.00", "note": "a", "note": "b"}\n', 'jsonl');
+    expect((await readTypedRows(endpoint, path)).map((r) => r.values['amount'])).toEqual(['1.00']);
   });
 
   it('of both places a record names a field, rather than reading the last one', async () => {
