@@ -11,7 +11,7 @@ export class TextPositions {
   /** Offset at which each line starts. */
   private readonly starts: number[] = [0];
 
-  constructor(private readonly text: string) {
+  constructor(text: string) {
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
       if (c === 0x0a || (c === 0x0d && text.charCodeAt(i + 1) !== 0x0a)) this.starts.push(i + 1);
