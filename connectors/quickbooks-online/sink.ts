@@ -137,7 +137,8 @@ export class QboSink implements Sink {
     return jobs.map((job): PlannedWrite => {
       if (job.result?.status === 'failed') return { action: 'fail', error: job.result.error };
       const target = job.target ? { targetId: job.target.Id } : {};
-      const decision = this.decide(job);
+      // The run reads a document only where readsCurrent says so: one read here for its diff alone decides nothing.
+      const decision = this.decide(job, readsCurrent(job) ? job.current : undefined);
       if ('skip' in decision) {
         return decision.adopted
           ? { action: 'adopt', ...target, note: `already in QuickBooks (${this.describeKey(job)}): linked, left as it is` }
@@ -502,7 +503,7 @@ export class QboSink implements Sink {
   private operationsFor(jobs: Job[]): Operation[] {
     const operations: Operation[] = [];
     for (const job of jobs) {
-      const decision = this.decide(job);
+      const decision = this.decide(job, job.current);
       if ('skip' in decision) {
         job.result = decision.skip;
       } else {
@@ -513,8 +514,11 @@ export class QboSink implements Sink {
     return operations;
   }
 
-  /** One record's operation, from its target and the document read: `write` sends it, `plan` reports it. */
-  private decide(job: Job): Decision {
+  /**
+   * One record's operation, from its target and `current`, the document as the run reads it (a
+   * void's, a pending write's; plan reads more, for its diffs only): `write` sends it, `plan` reports it.
+   */
+  private decide(job: Job, current: QboEntity | undefined): Decision {
     const { action, previous } = job.record;
     const target = job.target;
     if (action === 'delete') {
@@ -522,10 +526,10 @@ export class QboSink implements Sink {
     }
     if (action === 'void') {
       if (!target) return { operation: 'create', thenVoid: true };
-      return job.current && isVoided(job.current) ? { skip: this.alreadyVoided(job) } : { operation: 'void' };
+      return current && isVoided(current) ? { skip: this.alreadyVoided(job) } : { operation: 'void' };
     }
     if (!target) return { operation: 'create' };
-    if (job.current && holdsAll(job.current, job.body)) {
+    if (current && holdsAll(current, job.body)) {
       // An interrupted run's write landed: the document already is what would be sent.
       return { skip: skippedAt(job, `already in QuickBooks as mapped (${job.object} ${target.Id}, written by an interrupted run)`) };
     }
