@@ -24,6 +24,7 @@ import { humanPath, schemaProblems } from './schema-errors.js';
 import { didYouMean } from './suggest.js';
 import { readConfigText } from './read-text.js';
 import { isValidTimezone, startDateSeconds, timezoneAbbreviationProblem } from './time.js';
+import { isoDate } from '../transform/dates.js';
 import { isUrlProperty, urlIssues } from './urls.js';
 import { isPlaceholder, parseYamlTree, pointerOf, type YamlTree } from './yaml-tree.js';
 import { checkStreams, type Report } from './stream-plans.js';
@@ -128,7 +129,7 @@ export async function loadPipeline(file: string, options: LoadOptions): Promise<
     ),
     optionReferences,
     lookups,
-    streams: startDate === undefined ? streams : streams.map((stream) => withStartDate(stream, sourceDescriptor, startDate)),
+    streams: startDate === undefined ? streams : streams.map((stream) => withStartDate(stream, sourceDescriptor, startDate, timezone)),
     limits,
     extensions: extensionsOf(root),
   };
@@ -452,7 +453,11 @@ function isObject(value: unknown): value is Json {
 }
 
 /** The stream with the pipeline's start_date on the field its endpoint is filtered by, when it has one. */
-function withStartDate(stream: StreamPlan, source: ConnectorDescriptor, seconds: number): StreamPlan {
-  const field = source.endpoints?.[stream.endpoint]?.start_date_field;
-  return field === undefined ? stream : { ...stream, startsAt: { field, seconds } };
+function withStartDate(stream: StreamPlan, source: ConnectorDescriptor, seconds: number, timezone: string): StreamPlan {
+  const endpoint = source.endpoints?.[stream.endpoint];
+  const field = endpoint?.start_date_field;
+  if (field === undefined) return stream;
+  // A date written as text is a day: compared with start_date's day in the pipeline's timezone.
+  const text = endpoint?.start_date_format === 'MM/DD/YYYY' ? { format: 'MM/DD/YYYY' as const, day: isoDate(seconds, timezone) } : {};
+  return { ...stream, startsAt: { field, seconds, ...text } };
 }

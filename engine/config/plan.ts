@@ -81,7 +81,7 @@ export interface StreamPlan {
    * `start_date_field`): a record dated before it is skipped however it arrives (a dead letter kept
    * from before, a webhook, a replay), as the read itself would not return it.
    */
-  startsAt?: { field: string; seconds: number };
+  startsAt?: { field: string; seconds: number; format?: 'MM/DD/YYYY'; day?: string };
   /** Either one expression producing the whole record (or an array of records), or one per field. */
   mapping: { kind: 'expression'; expression: CompiledExpression } | { kind: 'fields'; fields: ReadonlyArray<{ name: string; expression: CompiledExpression }> };
   target: {

@@ -44,6 +44,8 @@ export interface EndpointDescriptor {
   include_deleted?: boolean;
   /** Record field compared with the pipeline's `start_date` (e.g. `date` on invoices). */
   start_date_field?: string;
+  /** How that field is written: unix seconds (the default), or a date as text (a day in the pipeline's timezone). */
+  start_date_format?: 'unix_seconds' | 'MM/DD/YYYY';
   /** Product catalog version the endpoint belongs to (Chargebee: `v1` plans/addons, `v2` items). */
   catalog?: string;
   /** Fixed query parameters. */

@@ -182,9 +182,14 @@ const FILTERED: MapOutcome = Object.freeze({ kind: 'filtered' });
 
 /** Dated before the pipeline's start_date: the stream's read would not return it. */
 function beforeStart(stream: StreamPlan, record: SourceRecord): boolean {
-  if (!stream.startsAt) return false;
-  const value = record.data[stream.startsAt.field];
-  return typeof value === 'number' && value < stream.startsAt.seconds;
+  const startsAt = stream.startsAt;
+  if (!startsAt) return false;
+  const value = record.data[startsAt.field];
+  if (startsAt.format === 'MM/DD/YYYY') {
+    const m = typeof value === 'string' ? /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(value) : null;
+    return m !== null && `${m[3]}-${m[1]}-${m[2]}` < (startsAt.day as string);
+  }
+  return typeof value === 'number' && value < startsAt.seconds;
 }
 
 function outcomeOf(stream: StreamPlan, record: SourceRecord, output: unknown): MapOutcome {
