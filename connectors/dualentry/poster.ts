@@ -183,9 +183,11 @@ export class RevrecPoster {
     // A period that closed with nothing to post is final too; its late changes go to the next open period.
     if (!options.repost && ledger.isPosted(periodKey)) return outcome(ledger.postings(periodKey).length ? 'already_posted' : 'nothing_to_post');
     if (options.repost && ledger.postings(periodKey).length === 0) {
-      throw new LedgersyncError('period_not_posted', 'config', `period ${periodKey} has never been posted, so there is nothing to repost`, {
-        fix: `post it without --repost: ledgersync post <pipeline> --period ${periodKey}`,
-      });
+      // Final without entries of its own (nothing to post, or before the latest posted period): its amounts went to a later entry.
+      const fix = ledger.isPosted(periodKey)
+        ? `nothing to repost here: its amounts go into the first open period's entry; repost that period (ledgersync post <pipeline> --period <that period> --repost)`
+        : `post it without --repost: ledgersync post <pipeline> --period ${periodKey}`;
+      throw new LedgersyncError('period_not_posted', 'config', `period ${periodKey} has never been posted, so there is nothing to repost`, { fix });
     }
     const blocking = ledger
       .periods()
