@@ -247,7 +247,8 @@ describe('connector descriptors', () => {
       });
       expect(preflight.exitCode, JSON.stringify(preflight)).toBe(0);
       const reverse = join(intacct.dir, 'reverse.yaml');
-      writeFileSync(reverse, readFileSync(REVERSE, 'utf8'));
+      // With a go-live long past: the payments' receipt date (start_date_field, start_date_format) bounds the read.
+      writeFileSync(reverse, readFileSync(REVERSE, 'utf8').replace('timezone: UTC\n', 'timezone: UTC\nstart_date: 2000-01-01\n'));
       ok(await runPipeline({ connectors: installedConnectors, pipelinePath: reverse, statePath: intacct.statePath, env: intacct.env, log: silentLogger }));
       // A value a sink field does not accept is reported with the field's `accepts` wording.
       const refused = join(intacct.dir, 'reverse-card.yaml');
