@@ -20,13 +20,16 @@ const IDS_PER_REQUEST = 50;
 const MAX_REREADS = 3;
 
 /**
- * Chargebee gives a credit note no `exchange_rate` (chargebee-node's CreditNote declares none;
- * Invoice and Transaction do), yet a ledger books one in another currency at a rate. It takes the
- * rate of the invoice it credits (`reference_invoice_id`), the rate its amounts were invoiced at. A
- * rate Chargebee does give is kept; a credit note with no reference invoice is left without one.
+ * Descriptor `settings.rates_from_referenced.<endpoint>`: a rate its records lack, taken from the
+ * record they reference in the same currency (a credit note: the invoice it credits). A rate the
+ * record gives is kept; one referencing nothing is left without.
  */
-const CREDITED_INVOICE_RATE = { endpoint: 'credit_notes', reference: 'reference_invoice_id', invoices: 'invoices', field: 'exchange_rate' } as const;
-/** Rates of credited invoices kept for the source's life (an invoice's rate never changes); the oldest go first beyond this. */
+interface RateFromReferenced {
+  field: string;
+  reference: string;
+  endpoint: string;
+}
+/** Rates of referenced records kept for the source's life (an invoice's rate never changes); the oldest go first beyond this. */
 const MAX_CACHED_RATES = 10_000;
 
 /** Descriptor `settings.line_item_pages.<endpoint>`: how the rest of a record's line items is read. */
@@ -107,13 +110,17 @@ export class ChargebeeSource implements Source {
   private readonly http: HttpConnection;
   private catalogVersion: string | undefined;
   private readonly lineItemPages: ReadonlyMap<string, LineItemPages>;
-  /** Credited invoice id → its currency and rate; undefined: Chargebee has no such invoice, or it gives no rate. */
-  private readonly invoiceRates = new Map<string, { currency: unknown; rate: number } | undefined>();
+  private readonly ratesFromReferenced: ReadonlyMap<string, RateFromReferenced>;
+  /** Referenced record (endpoint, id) → its currency and rate; undefined: Chargebee has no such record, or it gives no rate. */
+  private readonly referencedRates = new Map<string, { currency: unknown; rate: number } | undefined>();
 
   constructor(private readonly input: ConnectorFactoryInput) {
     this.http = chargebeeConnection(input);
-    const settings = settingsOf<{ line_item_pages?: Record<string, LineItemPages> }>(input.descriptor);
+    const settings = settingsOf<{ line_item_pages?: Record<string, LineItemPages>; rates_from_referenced?: Record<string, RateFromReferenced> }>(
+      input.descriptor,
+    );
     this.lineItemPages = new Map(Object.entries(settings.line_item_pages ?? {}).map(([endpoint, pages]) => [endpoint, { ...pages }]));
+    this.ratesFromReferenced = new Map(Object.entries(settings.rates_from_referenced ?? {}).map(([endpoint, rate]) => [endpoint, { ...rate }]));
   }
 
   /**
@@ -185,42 +192,45 @@ export class ChargebeeSource implements Source {
   }
 
   /**
-   * Gives each listed credit note without an `exchange_rate` the rate of the invoice it credits, in
-   * the same currency. The credited invoices not read yet are listed by `id[in]` (deleted ones
-   * included, and whatever the stream's start date: an invoice older than go-live still has its rate).
+   * Gives each record of the endpoint without its rate (settings.rates_from_referenced) the rate of
+   * the record it references, in the same currency: a credit note the rate of the invoice it credits.
+   * The referenced records not read yet are listed by `id[in]` (deleted ones included, and whatever
+   * the stream's start date: an invoice older than go-live still has its rate).
    */
-  private async fillCreditNoteRates(endpointName: string, records: readonly SourceRecord[], signal: AbortSignal): Promise<void> {
-    const { endpoint: creditNotes, reference, invoices, field } = CREDITED_INVOICE_RATE;
-    if (endpointName !== creditNotes) return;
+  private async fillReferencedRates(endpointName: string, records: readonly SourceRecord[], signal: AbortSignal): Promise<void> {
+    const rule = this.ratesFromReferenced.get(endpointName);
+    if (!rule) return;
+    const { field, reference } = rule;
+    const cacheKey = (id: string) => `${rule.endpoint}\u0000${id}`;
     const wanting = records.filter(
       (r) => !r.deleted && (r.data[field] === undefined || r.data[field] === null) && typeof r.data[reference] === 'string' && r.data[reference] !== '',
     );
-    const unread = [...new Set(wanting.map((r) => r.data[reference] as string))].filter((id) => !this.invoiceRates.has(id));
-    const endpoint = endpointOf(this.input, invoices);
+    const unread = [...new Set(wanting.map((r) => r.data[reference] as string))].filter((id) => !this.referencedRates.has(cacheKey(id)));
+    const endpoint = endpointOf(this.input, rule.endpoint);
     for (let i = 0; i < unread.length; i += IDS_PER_REQUEST) {
       const ids = unread.slice(i, i + IDS_PER_REQUEST);
       const query = { 'id[in]': JSON.stringify(ids), ...(endpoint.include_deleted ? { include_deleted: 'true' } : {}) };
       const found = new Map<string, { currency: unknown; rate: number } | undefined>();
       for await (const page of pagesOf(this.input.descriptor.paging, { http: this.http, path: endpoint.path, query, signal })) {
         for (const entry of page.entries) {
-          const invoice = toSourceRecord(entry, endpoint, `${this.http.label} ${endpoint.path}`);
-          const rate = invoice.data[field];
-          found.set(invoice.id, typeof rate === 'number' && Number.isFinite(rate) ? { currency: invoice.data['currency_code'], rate } : undefined);
+          const referenced = toSourceRecord(entry, endpoint, `${this.http.label} ${endpoint.path}`);
+          const rate = referenced.data[field];
+          found.set(referenced.id, typeof rate === 'number' && Number.isFinite(rate) ? { currency: referenced.data['currency_code'], rate } : undefined);
         }
       }
-      for (const id of ids) this.cacheRate(id, found.get(id));
+      for (const id of ids) this.cacheRate(cacheKey(id), found.get(id));
     }
     for (const record of wanting) {
-      const invoice = this.invoiceRates.get(record.data[reference] as string);
-      if (invoice && invoice.currency === record.data['currency_code']) record.data = { ...record.data, [field]: invoice.rate };
+      const referenced = this.referencedRates.get(cacheKey(record.data[reference] as string));
+      if (referenced && referenced.currency === record.data['currency_code']) record.data = { ...record.data, [field]: referenced.rate };
     }
   }
 
-  private cacheRate(invoiceId: string, rate: { currency: unknown; rate: number } | undefined): void {
-    this.invoiceRates.set(invoiceId, rate);
-    for (const oldest of this.invoiceRates.keys()) {
-      if (this.invoiceRates.size <= MAX_CACHED_RATES) break;
-      this.invoiceRates.delete(oldest);
+  private cacheRate(key: string, rate: { currency: unknown; rate: number } | undefined): void {
+    this.referencedRates.set(key, rate);
+    for (const oldest of this.referencedRates.keys()) {
+      if (this.referencedRates.size <= MAX_CACHED_RATES) break;
+      this.referencedRates.delete(oldest);
     }
   }
 
@@ -279,7 +289,7 @@ export class ChargebeeSource implements Source {
       for await (const page of pagesOf(this.input.descriptor.paging, { http: this.http, path: endpoint.path, query, signal: ctx.signal })) {
         const found = page.entries.map((entry) => toSourceRecord(entry, endpoint, `${this.http.label} ${endpoint.path}`));
         await this.completeLineItems(request.endpoint, endpoint, found);
-        await this.fillCreditNoteRates(request.endpoint, found, ctx.signal);
+        await this.fillReferencedRates(request.endpoint, found, ctx.signal);
         records.push(...found);
       }
     }
@@ -318,7 +328,7 @@ export class ChargebeeSource implements Source {
       firstPage = false;
       const records = page.entries.map((entry) => toSourceRecord(entry, endpoint, `${this.http.label} ${endpoint.path}`));
       await this.completeLineItems(request.endpoint, endpoint, records);
-      await this.fillCreditNoteRates(request.endpoint, records, ctx.signal);
+      await this.fillReferencedRates(request.endpoint, records, ctx.signal);
       if (cursor) {
         for (const r of records) {
           const value = r.data[cursor.field];
