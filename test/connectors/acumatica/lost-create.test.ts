@@ -5,70 +5,22 @@
  * run), and the next run's look-up adopts the document that landed. Before this, the sink created the
  * invoice again at once: two Acumatica invoices for one Chargebee invoice (AR000022 and AR000023).
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StateStore } from '../../../engine/state/store.js';
 import type { FaultProxy } from '../../support/fault-proxy.js';
 import { behindFaultProxy, startSandbox, type Sandbox } from './e2e-harness.js';
+import { startLateGateway, type LateGateway } from './late-gateway.js';
 
 let s: Sandbox;
-let gateway: Server | undefined;
+let gateway: LateGateway | undefined;
 let proxy: FaultProxy | undefined;
 afterEach(async () => {
-  await new Promise<void>((resolve) => (gateway ? gateway.close(() => resolve()) : resolve()));
+  await gateway?.close();
   gateway = undefined;
   await proxy?.close();
   proxy = undefined;
   await s.close();
 });
-
-/** The first create of an Invoice-type document is answered 504 at once and reaches the tenant `lateMs` later. */
-async function lateGateway(target: URL, lateMs: number): Promise<{ url: string; spoiled: () => string | undefined }> {
-  let spoiled: string | undefined;
-  const forward = (req: IncomingMessage, body: Buffer) =>
-    new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }>((resolve, reject) => {
-      const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: target.host, 'content-length': String(body.length) };
-      delete headers['connection'];
-      const upstream = httpRequest({ hostname: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 502, headers: res.headers, body: Buffer.concat(chunks) }));
-      });
-      upstream.on('error', reject);
-      upstream.end(body);
-    });
-  gateway = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks);
-    if (
-      spoiled === undefined &&
-      req.method === 'PUT' &&
-      /\/Invoice(\?|$)/.test(req.url ?? '') &&
-      body.toString('utf8').startsWith('{"Type":{"value":"Invoice"}')
-    ) {
-      spoiled = /"CustomerOrder":\{"value":"([^"]+)"/.exec(body.toString('utf8'))?.[1] ?? '';
-      res.writeHead(504, { 'content-type': 'text/html' });
-      res.end('<html><body><h1>504 Gateway Time-out</h1></body></html>');
-      setTimeout(() => void forward(req, body).catch(() => {}), lateMs);
-      return;
-    }
-    try {
-      const answer = await forward(req, body);
-      const headers = { ...answer.headers };
-      delete headers['transfer-encoding'];
-      delete headers['connection'];
-      res.writeHead(answer.status, { ...headers, 'content-length': String(answer.body.length) });
-      res.end(answer.body);
-    } catch {
-      res.socket?.destroy();
-    }
-  });
-  await new Promise<void>((resolve) => gateway!.listen(0, '127.0.0.1', () => resolve()));
-  const port = (gateway.address() as AddressInfo).port;
-  return { url: `http://127.0.0.1:${port}${target.pathname === '/' ? '' : target.pathname}`, spoiled: () => spoiled };
-}
 
 function invoiceLetters() {
   const store = StateStore.open(s.statePath);
@@ -84,7 +36,7 @@ const invoicesFor = (order: string) => s.acu.state.records('Invoice').filter((d)
 describe('Acumatica: an invoice create whose answer is lost', () => {
   it('a gateway timeout while Acumatica is still saving it: not created again in the run; the next run adopts the one that landed', async () => {
     s = await startSandbox({ chargebee: { customers: 12, seed: 11 } });
-    const late = await lateGateway(new URL(s.acu.url), 500);
+    const late = (gateway = await startLateGateway(new URL(s.acu.url), (body) => body.startsWith('{"Type":{"value":"Invoice"}'), 500));
     s.env['ACUMATICA_URL'] = late.url;
     const first = await s.run();
     await new Promise((resolve) => setTimeout(resolve, 1000));
