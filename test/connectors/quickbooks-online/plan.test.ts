@@ -126,3 +126,18 @@ describe('QuickBooks Online plan() answers what write() does', () => {
     expect(planned).toEqual([{ action: 'adopt', targetId: held.Id, note: 'already in QuickBooks (Invoice.DocNumber = LEGACY-1): linked, left as it is' }]);
   });
 });
+
+describe('QuickBooks Online plan(): a confirmed ledger entry that kept no payload (wantCurrent)', () => {
+  it('is planned as the run then writes it: the document read for the diff decides nothing the run does not read', async () => {
+    const created = written((await sink.write([invoice('INV-W', '20.00')], ctx))[0]);
+    // The ledger knows the document (confirmed, not pending) but kept no payload (an entry older than payloads): plan asks for the current document.
+    const rec = invoice('INV-W', '20.00', { previous: previous(created.targetId, created.targetVersion!, false) });
+    const planner = connector.createSink!(factoryInput(fake));
+    const planned = await planner.plan!([{ ...rec, wantCurrent: true }], sinkContext(ctx.secretValues));
+    const before = fake.state.writes.length;
+    const [result] = await sink.write([rec], ctx);
+    const sent = fake.state.writes.slice(before).map((w) => `${w.operation} ${w.entity}`);
+    expect({ status: result!.status, sent }).toEqual({ status: 'updated', sent: ['update Invoice'] });
+    expect(planned[0]).toMatchObject({ action: 'update', targetId: created.targetId });
+  });
+});
