@@ -103,6 +103,18 @@ export function unpaidInvoicePair(s: Sandbox) {
   return { first, second };
 }
 
+/** An unpaid invoice of the seeded site that no payment, credit note or transaction refers to: one a test may void alone. */
+export function unreferencedUnpaidInvoice(s: Sandbox) {
+  const referenced = (id: string) =>
+    s.cb.state.all('credit_notes').some((c) => (c.allocations ?? []).some((a) => a.invoice_id === id)) ||
+    s.cb.state.all('transactions').some((t) => (t.linked_invoices ?? []).some((l) => l.invoice_id === id));
+  const invoice = s.cb.state
+    .all('invoices')
+    .find((i) => !i.deleted && (i.status === 'payment_due' || i.status === 'not_paid') && !(i.linked_payments ?? []).length && !referenced(i.id));
+  if (!invoice) throw new Error('the seeded site has no unpaid invoice nothing refers to');
+  return invoice;
+}
+
 /** A payment's released applications (its ApplicationHistory) as [adjusted document, amount] pairs. */
 export function releasedApplications(payment: Record<string, unknown>): unknown[][] {
   return ((payment['ApplicationHistory'] as Record<string, unknown>[] | undefined) ?? []).map((row) => [row['AdjustedRefNbr'], row['AmountPaid']]);

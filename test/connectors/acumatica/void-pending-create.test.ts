@@ -5,7 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { StateStore } from '../../../engine/state/store.js';
-import { startSandbox, type Sandbox } from './e2e-harness.js';
+import { startSandbox, type Sandbox, unreferencedUnpaidInvoice } from './e2e-harness.js';
 import { startLateGateway, type LateGateway } from './late-gateway.js';
 
 let s: Sandbox;
@@ -28,17 +28,7 @@ function invoiceLetters() {
 describe('Acumatica: an invoice voided while its create is unconfirmed (pending)', () => {
   it('is not skipped: the document that landed is reported (acumatica_cannot_void), not left open silently', async () => {
     s = await startSandbox({ chargebee: { customers: 12, seed: 11 } });
-    // An unpaid invoice nothing else refers to, as in voided.test.ts.
-    const invoice = s.cb.state
-      .all('invoices')
-      .find(
-        (i) =>
-          !i.deleted &&
-          (i.status === 'payment_due' || i.status === 'not_paid') &&
-          !(i.linked_payments ?? []).length &&
-          !s.cb.state.all('credit_notes').some((c) => (c.allocations ?? []).some((a) => a.invoice_id === i.id)) &&
-          !s.cb.state.all('transactions').some((t) => (t.linked_invoices ?? []).some((l) => l.invoice_id === i.id)),
-      )!;
+    const invoice = unreferencedUnpaidInvoice(s);
     const late = (gateway = await startLateGateway(new URL(s.acu.url), (body) => body.includes(`"CustomerOrder":{"value":"${invoice.id}"}`), 300));
     s.env['ACUMATICA_URL'] = late.url;
     const first = await s.run();

@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { StateStore } from '../../../engine/state/store.js';
-import { startSandbox, type Sandbox } from './e2e-harness.js';
+import { startSandbox, type Sandbox, unreferencedUnpaidInvoice } from './e2e-harness.js';
 
 let s: Sandbox;
 afterEach(async () => {
@@ -26,16 +26,7 @@ function letters() {
 describe('Acumatica: an invoice voided in Chargebee', () => {
   it('after it was released: a dead letter naming the Acumatica document; one never synced: skipped', async () => {
     s = await startSandbox({ chargebee: { customers: 12, seed: 11 } });
-    const invoice = s.cb.state
-      .all('invoices')
-      .find(
-        (i) =>
-          !i.deleted &&
-          (i.status === 'payment_due' || i.status === 'not_paid') &&
-          !(i.linked_payments ?? []).length &&
-          !s.cb.state.all('credit_notes').some((c) => (c.allocations ?? []).some((a) => a.invoice_id === i.id)) &&
-          !s.cb.state.all('transactions').some((t) => (t.linked_invoices ?? []).some((l) => l.invoice_id === i.id)),
-      )!;
+    const invoice = unreferencedUnpaidInvoice(s);
     expect((await s.run()).exitCode).toBe(0);
     const doc = s.acu.state.records('Invoice').find((d) => d['Type'] === 'Invoice' && d['CustomerOrder'] === invoice.id)!;
     expect(doc['Status']).toBe('Open');
