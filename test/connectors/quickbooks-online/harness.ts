@@ -101,6 +101,18 @@ export const paymentRecord = (customerId: string, invoiceId: string) =>
     Line: [{ Amount: '20.00', LinkedTxn: [{ TxnId: invoiceId, TxnType: 'Invoice' }] }],
   });
 
+/** Customer cb_1 (Acme Corp, USD) and the item Pro plan, written through the sink: the references of the invoices a test writes. */
+export async function customerAndItem(sink: Sink, ctx: SinkContext): Promise<{ customer: string; item: string }> {
+  const [customer, item] = await sink.write(
+    [
+      record('Customer', 'cb_1', { DisplayName: 'Acme Corp', Notes: 'cb_1', CurrencyRef: { value: 'USD' } }),
+      record('Item', 'Pro plan', { Name: 'Pro plan', Type: 'Service', IncomeAccountRef: { value: '80' }, UnitPrice: '10.00' }),
+    ],
+    ctx,
+  );
+  return { customer: written(customer).targetId, item: written(item).targetId };
+}
+
 /** A customer, an item, invoice INV-1 and its payment, written through the sink. */
 export async function paidInvoice(sink: Sink, ctx: SinkContext) {
   const [c, i] = await sink.write(

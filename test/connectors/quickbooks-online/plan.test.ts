@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connector } from '../../../connectors/quickbooks-online/index.js';
 import type { PlanningRecord, Sink } from '../../../engine/connector/types.js';
 import { startFakeQbo, type FakeQbo } from '../../fakes/qbo/index.js';
-import { factoryInput, previous, record, sinkContext, written, type MemoryContext } from './harness.js';
+import { factoryInput, previous, record, sinkContext, written, type MemoryContext, customerAndItem } from './harness.js';
 
 let fake: FakeQbo;
 let sink: Sink;
@@ -20,14 +20,7 @@ beforeEach(async () => {
   sink = connector.createSink!(factoryInput(fake));
   ctx = sinkContext();
   await sink.open!(ctx);
-  const [customer, item] = await sink.write(
-    [
-      record('Customer', 'cb_1', { DisplayName: 'Acme Corp', Notes: 'cb_1', CurrencyRef: { value: 'USD' } }),
-      record('Item', 'Pro plan', { Name: 'Pro plan', Type: 'Service', IncomeAccountRef: { value: '80' }, UnitPrice: '10.00' }),
-    ],
-    ctx,
-  );
-  refs = { customer: written(customer).targetId, item: written(item).targetId };
+  refs = await customerAndItem(sink, ctx);
 });
 
 afterEach(async () => {

@@ -10,7 +10,7 @@ import type { Sink } from '../../../engine/connector/types.js';
 import { StateStore } from '../../../engine/state/store.js';
 import { startFakeQbo, type FakeQbo } from '../../fakes/qbo/index.js';
 import { startSandbox, type Sandbox } from './e2e-harness.js';
-import { factoryInput, record, sinkContext, written, type MemoryContext } from './harness.js';
+import { customerAndItem, factoryInput, record, sinkContext, type MemoryContext } from './harness.js';
 
 describe('the QuickBooks Online sink voiding a document never synced', () => {
   let fake: FakeQbo;
@@ -23,14 +23,7 @@ describe('the QuickBooks Online sink voiding a document never synced', () => {
     sink = connector.createSink!(factoryInput(fake));
     ctx = sinkContext();
     await sink.open!(ctx);
-    const [customer, item] = await sink.write(
-      [
-        record('Customer', 'cb_1', { DisplayName: 'Acme Corp', Notes: 'cb_1', CurrencyRef: { value: 'USD' } }),
-        record('Item', 'Pro plan', { Name: 'Pro plan', Type: 'Service', IncomeAccountRef: { value: '80' }, UnitPrice: '10.00' }),
-      ],
-      ctx,
-    );
-    refs = { customer: written(customer).targetId, item: written(item).targetId };
+    refs = await customerAndItem(sink, ctx);
   });
   afterEach(async () => {
     await fake?.close();
