@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDualEntrySink } from '../../../connectors/dualentry/index.js';
 import { startFakeDualEntry, type FakeDualEntry } from '../../fakes/dualentry/index.js';
-import { at, documentRecord, factoryInput, memoryKv, revrecBlock, sinkContext } from './helpers.js';
+import { at, factoryInput, memoryKv, monthlyInvoice, revrecBlock, sinkContext } from './helpers.js';
 
 let fake: FakeDualEntry;
 beforeEach(async () => {
@@ -18,19 +18,10 @@ afterEach(async () => {
 
 const base = () => ({ url: fake.url, apiKey: fake.apiKey, companyId: fake.companyId });
 
-/** One month of service billed on the first of the month, in USD. */
-const monthly = (id: string, y: number, m: number, amount: number) =>
-  documentRecord(id, {
-    kind: 'invoice',
-    date: at(y, m, 1),
-    currency: 'USD',
-    lines: [{ id: 'l1', amount, date_from: at(y, m, 1), date_to: at(y, m + 1, 1), accounting_code: 'SAAS' }],
-  });
-
 /** March and April 2026 posted by a run on 2026-05-02; nothing before March. */
 async function marchAndAprilPosted(kv: ReturnType<typeof memoryKv>, extensions?: Record<string, unknown>): Promise<void> {
   const sink = createDualEntrySink(factoryInput({ ...base(), ...(extensions ? { extensions } : {}) }), { now: () => at(2026, 5, 2) });
-  await sink.write([monthly('inv_mar', 2026, 3, 10000), monthly('inv_apr', 2026, 4, 10000)], sinkContext(kv));
+  await sink.write([monthlyInvoice('inv_mar', 2026, 3, 10000), monthlyInvoice('inv_apr', 2026, 4, 10000)], sinkContext(kv));
   await sink.close!(sinkContext(kv));
   expect(fake.state.entries.map((e) => e.date)).toEqual(['2026-03-31', '2026-04-30']);
 }
@@ -40,7 +31,7 @@ describe('revrec: empty closed periods before the first one with amounts', () =>
     const kv = memoryKv();
     await marchAndAprilPosted(kv);
     const june = createDualEntrySink(factoryInput(base()), { now: () => at(2026, 6, 2) });
-    await june.write([monthly('inv_jan', 2026, 1, 5000)], sinkContext(kv));
+    await june.write([monthlyInvoice('inv_jan', 2026, 1, 5000)], sinkContext(kv));
     await june.close!(sinkContext(kv));
     expect(june.lastAutomaticPostings.map((o) => [o.period, o.status])).toEqual([['2026-05', 'posted']]);
     expect(fake.state.entries.map((e) => e.date)).toEqual(['2026-03-31', '2026-04-30', '2026-05-31']);
@@ -59,7 +50,7 @@ describe('revrec: empty closed periods before the first one with amounts', () =>
     await marchAndAprilPosted(kv);
     fake.lockPeriod('2026-01');
     const june = createDualEntrySink(factoryInput(base()), { now: () => at(2026, 6, 2) });
-    await june.write([monthly('inv_jan', 2026, 1, 5000), monthly('inv_may', 2026, 5, 10000)], sinkContext(kv));
+    await june.write([monthlyInvoice('inv_jan', 2026, 1, 5000), monthlyInvoice('inv_may', 2026, 5, 10000)], sinkContext(kv));
     const report = await june.close!(sinkContext(kv));
     expect(report).toBeUndefined();
     expect(fake.state.entries.map((e) => e.date)).toEqual(['2026-03-31', '2026-04-30', '2026-05-31']);
@@ -72,7 +63,7 @@ describe('revrec: empty closed periods before the first one with amounts', () =>
     const kv = memoryKv();
     await marchAndAprilPosted(kv);
     const sink = createDualEntrySink(factoryInput(base()), { now: () => at(2026, 5, 20) });
-    await sink.write([monthly('inv_jan', 2026, 1, 5000)], sinkContext(kv));
+    await sink.write([monthlyInvoice('inv_jan', 2026, 1, 5000)], sinkContext(kv));
     expect((await sink.post('2026-01', { repost: false }, sinkContext(kv))).status).toBe('nothing_to_post');
     expect(fake.state.entries).toHaveLength(2);
   });
@@ -82,7 +73,7 @@ describe('revrec: empty closed periods before the first one with amounts', () =>
     const fromJanuary = { revenue_recognition: { ...revrecBlock, first_period: '2026-01' } };
     await marchAndAprilPosted(kv, fromJanuary);
     const june = createDualEntrySink(factoryInput({ ...base(), extensions: fromJanuary }), { now: () => at(2026, 6, 2) });
-    await june.write([monthly('inv_feb', 2026, 2, 5000)], sinkContext(kv));
+    await june.write([monthlyInvoice('inv_feb', 2026, 2, 5000)], sinkContext(kv));
     await june.close!(sinkContext(kv));
     expect(fake.state.entries.map((e) => e.date)).toEqual(['2026-03-31', '2026-04-30', '2026-05-31']);
     expect(fake.state.entries[2]!.items.find((i) => i.account_number === 1200)!.debit).toBe('50.00');

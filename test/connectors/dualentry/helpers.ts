@@ -100,6 +100,15 @@ export function documentRecord(sourceId: string, data: Record<string, unknown>, 
 }
 
 /** An annual prepaid subscription invoice: 1,200.00 USD from Jan 1 2026, ratable by day. */
+/** One month of service of `amount` minor units, billed in USD on the first of month `m` of year `y`. */
+export const monthlyInvoice = (id: string, y: number, m: number, amount: number): SinkRecord =>
+  documentRecord(id, {
+    kind: 'invoice',
+    date: at(y, m, 1),
+    currency: 'USD',
+    lines: [{ id: 'l1', amount, date_from: at(y, m, 1), date_to: at(y, m + 1, 1), accounting_code: 'SAAS' }],
+  });
+
 export function annualInvoice(id = 'inv_1', amount = 120000, code = 'SAAS'): SinkRecord {
   return documentRecord(id, {
     kind: 'invoice',

@@ -5,7 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDualEntrySink } from '../../../connectors/dualentry/index.js';
 import { startFakeDualEntry, type FakeDualEntry } from '../../fakes/dualentry/index.js';
-import { at, documentRecord, factoryInput, memoryKv, sinkContext } from './helpers.js';
+import { at, factoryInput, memoryKv, monthlyInvoice, sinkContext } from './helpers.js';
 
 let fake: FakeDualEntry;
 beforeEach(async () => {
@@ -16,22 +16,15 @@ afterEach(async () => {
 });
 
 const base = () => ({ url: fake.url, apiKey: fake.apiKey, companyId: fake.companyId });
-const monthly = (id: string, y: number, m: number, amount: number) =>
-  documentRecord(id, {
-    kind: 'invoice',
-    date: at(y, m, 1),
-    currency: 'USD',
-    lines: [{ id: 'l1', amount, date_from: at(y, m, 1), date_to: at(y, m + 1, 1), accounting_code: 'SAAS' }],
-  });
 
 describe('revrec: --repost of a period final by the watermark', () => {
   it('the error does not send the user to a command that does nothing', async () => {
     const kv = memoryKv();
     const may = createDualEntrySink(factoryInput(base()), { now: () => at(2026, 5, 2) });
-    await may.write([monthly('inv_mar', 2026, 3, 10000), monthly('inv_apr', 2026, 4, 10000)], sinkContext(kv));
+    await may.write([monthlyInvoice('inv_mar', 2026, 3, 10000), monthlyInvoice('inv_apr', 2026, 4, 10000)], sinkContext(kv));
     await may.close!(sinkContext(kv));
     const sink = createDualEntrySink(factoryInput(base()), { now: () => at(2026, 5, 20) });
-    await sink.write([monthly('inv_jan', 2026, 1, 5000)], sinkContext(kv));
+    await sink.write([monthlyInvoice('inv_jan', 2026, 1, 5000)], sinkContext(kv));
     let fix = '';
     try {
       await sink.post('2026-01', { repost: true }, sinkContext(kv));
