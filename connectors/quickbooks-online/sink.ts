@@ -543,8 +543,12 @@ export class QboSink implements Sink {
   /** Sends the operations (batched where it can); returns those whose answer was lost. */
   private async sendAll(operations: Operation[], ctx: SinkContext): Promise<InDoubt[]> {
     const batchable = operations.filter((o) => o.kind !== 'void');
-    const single = operations.filter((o) => o.kind === 'void');
+    const single: Operation[] = [];
     const doubts: InDoubt[] = [];
+    // Voids (never batched) go first: a Payment voided frees the credit memo credit another one in
+    // this write may apply (an allocation moved to another invoice).
+    const voids = operations.filter((o) => o.kind === 'void');
+    for (const found of await Promise.all(voids.map((o) => this.sendOne(o.job, o.kind, ctx)))) doubts.push(...found);
     if (this.settings.useBatch && batchable.length > 1) {
       for (const chunk of chunks(batchable, this.settings.batchMaxItems)) {
         // With the minute's batch requests spent, single requests (their own, larger allowance) go now instead of waiting it out.

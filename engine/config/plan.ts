@@ -92,6 +92,11 @@ export interface StreamPlan {
   };
   /** Records per sink batch (≤ the sink's maximum). */
   batchSize?: number;
+  /**
+   * What the sink is asked to do with a part (`<id>#<part>`) written before that a later version of
+   * its record no longer maps to (`removed_parts:`). Absent: such a part is left as written.
+   */
+  removedParts?: 'void' | 'delete';
   /** What mapping one record may spend (the pipeline's `limits:`). */
   limits: Readonly<MappingLimits>;
   position: SourcePosition;

@@ -106,6 +106,7 @@ class StreamChecker {
       mapping: mappingPlan,
       target: { object, ...(typeof target?.['key'] === 'string' ? { key: target['key'] } : {}) },
       ...(typeof stream['batch_size'] === 'number' ? { batchSize: stream['batch_size'] } : {}),
+      ...(stream['removed_parts'] === 'void' || stream['removed_parts'] === 'delete' ? { removedParts: stream['removed_parts'] } : {}),
       limits,
       position: position(tree, tree.valuePosition(base)),
     };

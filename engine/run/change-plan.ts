@@ -29,6 +29,7 @@ import { mappingDrift } from './mapping-drift.js';
 import { streamFingerprint } from '../transform/fingerprint.js';
 import { createConnectors, readRequest, sinkContext } from './runner.js';
 import { checkpointFor } from './read-scope.js';
+import { removedParts } from './removed-parts.js';
 
 export type PlanAction = 'create' | 'update' | 'adopt' | 'void' | 'delete' | 'skip' | 'fail';
 export const PLAN_ACTIONS: readonly PlanAction[] = ['create', 'update', 'adopt', 'void', 'delete', 'skip', 'fail'];
@@ -272,12 +273,16 @@ class StreamPlanner {
         this.add({ stream: stream.name, sourceId: record.id, action: 'fail', error: errorSummary(asLedgersyncError(error, 'record')) });
         continue;
       }
-      if (outcome.kind === 'filtered') {
-        this.counts.skip++;
-        continue;
+      if (outcome.kind === 'filtered') this.counts.skip++;
+      else this.counts.skip += outcome.skipped.length;
+      const produced = outcome.kind === 'filtered' ? [] : outcome.records;
+      if (stream.removedParts) {
+        const currentIds = new Set([...produced.map((m) => m.sourceId), ...(outcome.kind === 'filtered' ? [] : outcome.skipped)]);
+        const stored = state.partEntries(plan.name, stream.name, [record.id]).get(record.id);
+        for (const removed of removedParts(stream, record, currentIds, stored))
+          candidates.push({ last: undefined, record: { ...removed.record, wantCurrent: true } });
       }
-      this.counts.skip += outcome.skipped.length;
-      for (const mapped of outcome.records) {
+      for (const mapped of produced) {
         const hash = contentHash({ object: mapped.object, action: mapped.action, data: mapped.data });
         const previous = state.getLedger(plan.name, stream.name, mapped.sourceId);
         if (previous && !previous.pendingWrite && previous.contentHash === hash && previous.targetId !== null) {

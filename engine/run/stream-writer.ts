@@ -13,6 +13,7 @@ import { canonicalOfMapped, hashOfCanonical, stableStringify } from '../transfor
 import { mapRecord, type MapOutcome, type MappedRecord } from '../transform/mapper.js';
 import { answerOf, answerOfThrown, attemptsOf } from './audit-entries.js';
 import { pacer } from '../pace.js';
+import { removedParts } from './removed-parts.js';
 import type { StreamCounts } from './progress.js';
 
 export interface StreamWriterInput {
@@ -48,6 +49,8 @@ interface Pending {
   failed: boolean;
   /** An output with the record's own id was recorded: its ledger row now holds this version. */
   ownIdRecorded: boolean;
+  /** Parts the mapping marked `_action: "skip"`: still the record's, so never retracted as removed. */
+  skippedIds: readonly string[];
 }
 
 /** One page's write, as the transactions around the sink calls need it. */
@@ -196,13 +199,16 @@ export class StreamWriter {
         mapped.failed.push([record, asLedgersyncError(error, 'record')]);
         continue;
       }
-      const pending: Pending = { record, entry, outstanding: 0, failed: false, ownIdRecorded: false };
+      const pending: Pending = { record, entry, outstanding: 0, failed: false, ownIdRecorded: false, skippedIds: [] };
       if (outcome.kind === 'filtered') {
         counts.skipped++;
-        mapped.settled.push(pending);
+        // Filtered out now, its parts written before are all removed ones.
+        if (stream.removedParts) mapped.outputs.push([pending, []]);
+        else mapped.settled.push(pending);
         continue;
       }
       counts.skipped += outcome.skipped.length;
+      pending.skippedIds = outcome.skipped;
       mapped.outputs.push([pending, outcome.records]);
     }
     return mapped;
@@ -225,8 +231,23 @@ export class StreamWriter {
     const { stream, counts, fingerprint } = this.input;
     const page: PageWrite = { batch: [], owners: [], payloads: [], lettered };
     const confirmed: string[] = [];
+    const storedParts = stream.removedParts
+      ? this.input.state.partEntries(
+          this.pipeline,
+          stream.name,
+          mapped.outputs.map(([{ record }]) => record.id),
+        )
+      : undefined;
     for (const [pending, outputs] of mapped.outputs) {
       const { record } = pending;
+      // Retractions first: a part moved to another target frees what the new one may need (a credit memo's credit).
+      const currentIds = new Set([...outputs.map((o) => o.sourceId), ...pending.skippedIds]);
+      for (const removed of removedParts(stream, record, currentIds, storedParts?.get(record.id))) {
+        pending.outstanding++;
+        page.batch.push(removed.record);
+        page.owners.push(pending);
+        page.payloads.push(removed.canonical);
+      }
       for (const output of outputs) {
         const data = stableStringify(output.data);
         const canonical = canonicalOfMapped(output.object, output.action, data);

@@ -156,6 +156,11 @@ export function maskedPayload(canonical: string): string {
   return redactJson(canonical) ?? stableStringify(redactDeep(JSON.parse(canonical)));
 }
 
+/** A part's ledger entry and the payload last written for it (`{ action, data, object }`, secrets masked). */
+export interface PartEntry extends LedgerEntry {
+  payloadJson: string | null;
+}
+
 function ledgerEntryOf(r: Record<string, unknown>): LedgerEntry {
   return {
     sourceId: String(r['source_id']),
@@ -491,6 +496,26 @@ export class StateStore {
     );
     for (const row of rows) entries.set(String(row['source_id']), ledgerEntryOf(row));
     return entries;
+  }
+
+  /**
+   * The parts (`<id>#<part>`) the ledger holds for each of `recordIds`, with the payload last written
+   * for each. Ids compare byte by byte ('$' is the character after '#').
+   */
+  partEntries(pipeline: string, stream: string, recordIds: readonly string[]): Map<string, PartEntry[]> {
+    const parts = new Map<string, PartEntry[]>();
+    const select = this.sql(
+      'SELECT source_id, source_version, content_hash, target_id, target_version, pending_write, updated_at, mapping_fingerprint, payload_json FROM ledger WHERE pipeline = ? AND stream = ? AND source_id >= ? AND source_id < ? ORDER BY source_id',
+    );
+    for (const id of new Set(recordIds)) {
+      const prefix = `${id}#`;
+      const rows = select.all(pipeline, stream, prefix, `${id}$`) as Array<Record<string, unknown>>;
+      const own = rows
+        .filter((r) => String(r['source_id']).startsWith(prefix))
+        .map((r) => ({ ...ledgerEntryOf(r), payloadJson: (r['payload_json'] as string | null) ?? null }));
+      if (own.length) parts.set(id, own);
+    }
+    return parts;
   }
 
   targetIdOf(pipeline: string, stream: string, sourceId: string): string | undefined {

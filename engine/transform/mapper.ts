@@ -85,7 +85,7 @@ function plain(value: unknown): unknown {
 
 const pathParts = new Map<string, string[]>();
 
-function getPath(data: Record<string, unknown>, path: string): unknown {
+export function getPath(data: Record<string, unknown>, path: string): unknown {
   let parts = pathParts.get(path);
   if (!parts) pathParts.set(path, (parts = path.split('.')));
   let current: unknown = data;

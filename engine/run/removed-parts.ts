@@ -1,0 +1,63 @@
+/**
+ * A stream's `removed_parts:` — a part (`<id>#<part>`) written for an earlier version of its record
+ * that the record no longer maps to (a credit note's allocation removed or moved in the source) is
+ * voided or deleted in the sink, through the target the ledger holds. Shared by the run and `plan`.
+ */
+import type { StreamPlan } from '../config/plan.js';
+import type { LedgerEntry, SinkRecord, SourceRecord } from '../connector/types.js';
+import type { PartEntry } from '../state/store.js';
+import { canonicalOfMapped, hashOfCanonical, stableStringify } from '../transform/hash.js';
+import { getPath } from '../transform/mapper.js';
+
+/** A retraction for the sink, with the canonical payload the ledger keeps of it. */
+export interface RemovedPart {
+  record: SinkRecord;
+  /** `{ action, data, object }` as canonical JSON. */
+  canonical: string;
+}
+
+/**
+ * The sink records that retract `record`'s stored parts missing from `currentIds` (the ids its
+ * mapping produced or skipped this time; none when it was filtered out). A part is retracted once: its
+ * content hash is then the retraction's. One that never reached the sink (no target, no write in
+ * doubt) has nothing to retract. The payload sent is the one last written, under the new action.
+ */
+export function removedParts(
+  stream: StreamPlan,
+  record: SourceRecord,
+  currentIds: ReadonlySet<string>,
+  stored: readonly PartEntry[] | undefined,
+): RemovedPart[] {
+  const action = stream.removedParts;
+  if (!action || !stored) return [];
+  const removed: RemovedPart[] = [];
+  for (const part of stored) {
+    if (currentIds.has(part.sourceId) || (part.targetId === null && !part.pendingWrite)) continue;
+    const last = part.payloadJson ? (JSON.parse(part.payloadJson) as { object?: string; data?: Record<string, unknown> }) : {};
+    const object = last.object ?? stream.target.object;
+    const data = last.data ?? {};
+    const dataJson = stableStringify(data);
+    const canonical = canonicalOfMapped(object, action, dataJson);
+    const contentHash = hashOfCanonical(canonical);
+    if (part.contentHash === contentHash) continue;
+    const { payloadJson: _payload, ...previous } = part;
+    const key = stream.target.key === undefined ? undefined : getPath(data, stream.target.key);
+    removed.push({
+      canonical,
+      record: {
+        stream: stream.name,
+        object,
+        sourceId: part.sourceId,
+        ...(record.version !== undefined ? { sourceVersion: record.version } : {}),
+        deleted: record.deleted,
+        action,
+        data,
+        ...(key !== undefined && key !== null && key !== '' ? { naturalKey: String(key) } : {}),
+        contentHash,
+        dataJson,
+        previous: previous satisfies LedgerEntry,
+      },
+    });
+  }
+  return removed;
+}
