@@ -241,8 +241,9 @@ export class StreamWriter {
     for (const [pending, outputs] of mapped.outputs) {
       const { record } = pending;
       // Retractions first: a part moved to another target frees what the new one may need (a credit memo's credit).
-      const currentIds = new Set([...outputs.map((o) => o.sourceId), ...pending.skippedIds]);
-      for (const removed of removedParts(stream, record, currentIds, storedParts?.get(record.id))) {
+      const stored = storedParts?.get(record.id);
+      const currentIds = stored && new Set([...outputs.map((o) => o.sourceId), ...pending.skippedIds]);
+      for (const removed of currentIds ? removedParts(stream, record, currentIds, stored) : []) {
         pending.outstanding++;
         page.batch.push(removed.record);
         page.owners.push(pending);
