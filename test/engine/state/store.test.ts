@@ -216,6 +216,33 @@ describe.each(backends.all)('state store on %s', (backend) => {
     store.close();
   });
 
+  it("lists each record's parts with their last payload, and no other record's (`in_1` is not `in_10`, nor `in_1#` another stream's)", () => {
+    const store = StateStore.open(backend.location());
+    const writes = ['in_1', 'in_1#a', 'in_1#b', 'in_10#a', 'in_1a#x', 'in_2#a'].map((sourceId) => ({ stream: 'allocations', sourceId, action: 'upsert' }));
+    const ops = store.beginWrites('p', 'r1', [...writes, { stream: 'other', sourceId: 'in_1#z', action: 'upsert' }]);
+    store.finishWrites(
+      'p',
+      'r1',
+      ops,
+      [...writes, { stream: 'other', sourceId: 'in_1#z' }].map((w, i) => ({
+        stream: w.stream,
+        sourceId: w.sourceId,
+        sourceVersion: '1',
+        contentHash: `h${i}`,
+        status: 'created' as const,
+        targetId: `T${i}`,
+        payloadJson: `{"action":"upsert","data":{"n":${i}},"object":"Payment"}`,
+      })),
+    );
+    const parts = store.partEntries('p', 'allocations', ['in_1', 'in_2', 'in_3']);
+    expect([...parts.keys()]).toEqual(['in_1', 'in_2']);
+    expect(parts.get('in_1')!.map((e) => [e.sourceId, e.targetId, e.payloadJson])).toEqual([
+      ['in_1#a', 'T1', '{"action":"upsert","data":{"n":1},"object":"Payment"}'],
+      ['in_1#b', 'T2', '{"action":"upsert","data":{"n":2},"object":"Payment"}'],
+    ]);
+    store.close();
+  });
+
   it('finds one source record and its parts (`<id>#<part>`), in every stream or in one, for show', () => {
     const store = StateStore.open(backend.location());
     const writes = [
