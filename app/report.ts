@@ -8,7 +8,7 @@
  * snapshot, on SQLite and PostgreSQL alike), and what it computes is the metrics domain's, which the generic sql
  * sink should not know.
  */
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { databaseFor } from '../connectors/sql/sink.js';
 import { parseTables, type TableSpec } from '../connectors/sql/tables.js';
@@ -26,6 +26,11 @@ import { unsetVariables } from '../engine/config/yaml-tree.js';
 import { ConfigError, LedgersyncError } from '../engine/errors.js';
 import { silentLogger, type Logger } from '../engine/log.js';
 import { withState } from '../engine/run/lifecycle.js';
+import { isPostgresUrl, noStateAt, printableLocation } from '../engine/state/driver.js';
+import { PostgresDriver } from '../engine/state/postgres-driver.js';
+import { MIGRATIONS } from '../engine/state/schema.js';
+import { StateStore } from '../engine/state/store.js';
+import { stateFailure } from '../engine/state/trouble.js';
 import { factoryInput } from '../engine/run/runner.js';
 
 export interface ReportOptions {
@@ -39,7 +44,7 @@ export interface ReportOptions {
   to?: string;
   /** Write the report to this file instead of stdout. */
   out?: string;
-  /** The pipeline's state file: its runs and dead letters qualify the figures (warnings). Not required. */
+  /** The pipeline's state, a file or a PostgreSQL URL: its runs and dead letters qualify the figures (warnings). Not required. */
   statePath?: string;
   /** Variables for `${VAR}`. Default: `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
@@ -115,25 +120,54 @@ async function readTables(plan: Plan, tables: ReadonlyMap<string, TableSpec>, lo
 
 /** What the state says the figures leave out: records in the dead-letter table, a last run that failed. */
 async function stateWarnings(plan: Plan, statePath: string | undefined): Promise<string[]> {
-  if (statePath === undefined || !existsSync(statePath)) return [];
-  return withState(statePath, (state) => {
-    const warnings: string[] = [];
-    const [last] = state.recentRuns(plan.name, 1);
-    if (last?.status === 'failed' && last.finishedAt !== null) {
-      const reason = typeof last.error?.['message'] === 'string' ? ` (${last.error['message']})` : '';
-      warnings.push(
-        `the last run of ${plan.name}, ${last.id} at ${new Date(last.finishedAt * 1000).toISOString()}, failed${reason}: the figures hold what it wrote before it stopped`,
-      );
+  if (statePath === undefined || noStateAt(statePath)) return [];
+  if (!isPostgresUrl(statePath)) return withState(statePath, (state) => warningsFrom(state, plan));
+  // A report only reads: a PostgreSQL state is neither created nor migrated for it.
+  let state: StateStore | undefined;
+  try {
+    if (!holdsState(statePath)) return [];
+    state = StateStore.openReadOnly(statePath);
+    const version = state.driver.schemaVersion();
+    if (version < MIGRATIONS.length) {
+      return [
+        `the state at ${printableLocation(statePath)} is at schema version ${version}, older than this ledgersync's (${MIGRATIONS.length}), so its dead letters and last run were not checked: ledgersync run ${plan.file} upgrades it`,
+      ];
     }
-    const dead = state.deadLetters(plan.name);
-    if (dead.length) {
-      const streams = [...new Set(dead.map((d) => d.stream))].join(', ');
-      warnings.push(
-        `${dead.length} record(s) of ${plan.name} (${streams}) wait in the dead-letter table and are not in the figures: ledgersync status ${plan.file} lists them with the fix`,
-      );
-    }
-    return warnings;
-  });
+    return warningsFrom(state, plan);
+  } catch (error) {
+    throw stateFailure(statePath, error) ?? error;
+  } finally {
+    state?.close();
+  }
+}
+
+/** Whether a PostgreSQL state has its tables, asked before anything would create them. */
+function holdsState(location: string): boolean {
+  const driver = PostgresDriver.open(location);
+  try {
+    return driver.tables().length > 0;
+  } finally {
+    driver.close();
+  }
+}
+
+function warningsFrom(state: StateStore, plan: Plan): string[] {
+  const warnings: string[] = [];
+  const [last] = state.recentRuns(plan.name, 1);
+  if (last?.status === 'failed' && last.finishedAt !== null) {
+    const reason = typeof last.error?.['message'] === 'string' ? ` (${last.error['message']})` : '';
+    warnings.push(
+      `the last run of ${plan.name}, ${last.id} at ${new Date(last.finishedAt * 1000).toISOString()}, failed${reason}: the figures hold what it wrote before it stopped`,
+    );
+  }
+  const dead = state.deadLetters(plan.name);
+  if (dead.length) {
+    const streams = [...new Set(dead.map((d) => d.stream))].join(', ');
+    warnings.push(
+      `${dead.length} record(s) of ${plan.name} (${streams}) wait in the dead-letter table and are not in the figures: ledgersync status ${plan.file} lists them with the fix`,
+    );
+  }
+  return warnings;
 }
 
 /** A domain error about one record (an item price it cannot value…) stops the whole report: a configuration matter, exit 2. */

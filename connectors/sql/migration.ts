@@ -59,12 +59,20 @@ export interface Migration {
   retired: string[];
 }
 
-/** Index name: `<table>_<columns>_idx`, shortened with a hash to PostgreSQL's 63-byte identifiers. */
+/**
+ * Index name: `<table>_<columns>_<hash>_idx`, the hash of the table and its column list. Without it
+ * two indexes could share a name (table `invoice` on [line_id] and `invoice_line` on [id], or [a, b]
+ * and [a_b] of one table), which PostgreSQL refuses and SQLite's IF NOT EXISTS silently skips. The
+ * readable part is cut to keep within PostgreSQL's 63-byte identifiers. An index recorded under an
+ * older name is dropped by that name and created again under this one when the sink next opens.
+ */
 export function indexName(table: string, columns: readonly string[]): string {
-  const name = `${table}_${columns.join('_')}_idx`;
-  if (name.length <= 63) return name;
-  const hash = createHash('sha256').update(name).digest('hex').slice(0, 8);
-  return `${name.slice(0, 50)}_${hash}_idx`;
+  const hash = createHash('sha256')
+    .update(JSON.stringify([table, ...columns]))
+    .digest('hex')
+    .slice(0, 10);
+  const suffix = `_${hash}_idx`;
+  return `${`${table}_${columns.join('_')}`.slice(0, 63 - suffix.length)}${suffix}`;
 }
 
 export function declaredShape(table: TableSpec, generation: string = randomBytes(8).toString('hex')): StoredShape {

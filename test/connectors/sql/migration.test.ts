@@ -23,8 +23,8 @@ describe('planMigration', () => {
     expect(retired).toMatchObject({
       retired: ['a'],
       steps: [
-        { kind: 'drop_index', name: 't_a_idx' },
-        { kind: 'create_index', name: 't_b_idx' },
+        { kind: 'drop_index', name: indexName('t', ['a']) },
+        { kind: 'create_index', name: indexName('t', ['b']) },
       ],
     });
     const shape = (retired as { shape: StoredShape }).shape;
@@ -59,5 +59,22 @@ describe('planMigration', () => {
     const long = indexName('subscription_snapshots_archive', ['subscription_id', 'occurred_at', 'resource_version']);
     expect(long.length).toBeLessThanOrEqual(63);
     expect(long).not.toBe(indexName('subscription_snapshots_archive', ['subscription_id', 'occurred_at', 'resource_versions']));
+    expect(indexName('customers', ['country', 'name'])).toMatch(/^customers_country_name_[0-9a-f]{10}_idx$/);
+  });
+
+  it('never gives two indexes one name, where table and column names join alike', () => {
+    expect(indexName('invoice', ['line_id'])).not.toBe(indexName('invoice_line', ['id']));
+    expect(indexName('t', ['a', 'b'])).not.toBe(indexName('t', ['a_b']));
+  });
+
+  it('drops an index recorded under an older name by that name, and creates it under the new one', () => {
+    const before: StoredShape = { ...stored, indexes: [{ name: 't_a_idx', columns: ['a'] }] };
+    expect(planMigration(base, { exists: true, hasRows: true, stored: before })).toMatchObject({
+      steps: [
+        { kind: 'drop_index', name: 't_a_idx' },
+        { kind: 'create_index', name: indexName('t', ['a']), columns: ['a'] },
+      ],
+      shape: { indexes: [{ name: indexName('t', ['a']), columns: ['a'] }] },
+    });
   });
 });

@@ -30,6 +30,8 @@ streams:
 ${streams}`;
 }
 
+const COLUMN_NAMES = '^(?!(deleted_at|tableoid|xmin|cmin|xmax|cmax|ctid)$)[a-z_][a-z0-9_]{0,62}$';
+
 async function problems(text: string): Promise<string[]> {
   const file = join(work.dir, `p${Math.random().toString(36).slice(2)}.yaml`);
   writeFileSync(file, text);
@@ -73,12 +75,33 @@ describe('validate: sql sink tables', () => {
     expect(await problems(broken)).toEqual([
       "12:21: 'idd' is not a column declared in sink.tables.customers.columns (did you mean 'id'?)",
       '15:25: sink.tables.customers.columns.amount.type must be one of "text", "integer", "decimal", "boolean", "timestamp", "date", "json", not "decimel" (did you mean \'decimal\'?)',
-      "16:9: 'deleted_at' is not a valid name in sink.tables.customers.columns (names must match ^(?!deleted_at$)[a-z_][a-z0-9_]{0,62}$)",
-      "17:9: 'Name' is not a valid name in sink.tables.customers.columns (names must match ^(?!deleted_at$)[a-z_][a-z0-9_]{0,62}$)",
+      `16:9: 'deleted_at' is not a valid name in sink.tables.customers.columns (names must match ${COLUMN_NAMES})`,
+      `17:9: 'Name' is not a valid name in sink.tables.customers.columns (names must match ${COLUMN_NAMES})`,
       "18:22: 'amout' is not a column declared in sink.tables.customers.columns (did you mean 'amount'?)",
       '19:5: sink.tables.lines.primary_key is required',
       "21:27: unknown property 'nulable' in sink.tables.lines.columns.id (did you mean 'nullable'?)",
       "30:23: unknown target object 'invoice' for sink connector 'sql' (not declared in sink.tables)",
+    ]);
+  });
+
+  it('refuses names a database keeps for itself: sqlite_… tables, PostgreSQL system columns, pg_… schemas', async () => {
+    const text = pipeline(
+      `    customers:
+      primary_key: [id]
+      columns:
+        id: { type: text }
+        xmin: { type: integer }
+        ctid: { type: text }
+    sqlite_events:
+      primary_key: [id]
+      columns:
+        id: { type: text }`,
+    ).replace('  url: ${METRICS_DATABASE_URL}\n', '  url: ${METRICS_DATABASE_URL}\n  schema: pg_metrics\n');
+    expect(await problems(text)).toEqual([
+      '10:11: sink.schema "pg_metrics" does not match the pattern ^(?!pg_)[a-z_][a-z0-9_]{0,62}$',
+      `16:9: 'xmin' is not a valid name in sink.tables.customers.columns (names must match ${COLUMN_NAMES})`,
+      `17:9: 'ctid' is not a valid name in sink.tables.customers.columns (names must match ${COLUMN_NAMES})`,
+      "18:5: 'sqlite_events' is not a valid name in sink.tables (names must match ^(?!sqlite_)[a-z][a-z0-9_]{0,62}$)",
     ]);
   });
 
