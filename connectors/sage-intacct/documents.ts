@@ -185,7 +185,33 @@ export interface ObjectSpec {
   targetId: 'naturalKey' | 'recordNo';
   /** Why a changed record cannot be written again, when Intacct offers no update. */
   immutable?: string;
+  /** How a posted document is taken back when the mapping asks to void it (`_action: void`). */
+  takeBack?: TakeBack;
 }
+
+/**
+ * The function that takes a posted document back, addressed by its RECORDNO (`key` attribute):
+ * `reverse_invoice` / `reverse_arpayment` (the SDK's InvoiceReverse / ArPaymentReverse: a reversal
+ * dated `datereversed`), or `delete_aradjustment` (ArAdjustmentDelete: Intacct offers no reversal
+ * of an AR adjustment).
+ */
+export interface TakeBack {
+  function: string;
+  verb: 'reverse' | 'delete';
+  /** The function's elements besides the key, in the SDK's order; the mapped void record holds them and the natural key. */
+  fields: Fields;
+  required: readonly string[];
+}
+
+const reversal = (fn: string): TakeBack => ({
+  function: fn,
+  verb: 'reverse',
+  fields: [
+    ['datereversed', 'date'],
+    ['description', 'text'],
+  ],
+  required: ['datereversed'],
+});
 
 /** What the descriptor cannot say about an object: its functions and the DTD order of its fields. */
 export type ObjectShape = Omit<ObjectSpec, 'naturalKey' | 'lookup'>;
@@ -211,6 +237,7 @@ export const objectShapes: Readonly<Record<string, ObjectShape>> = {
     },
     fields: [...invoiceHeader, ['invoiceitems', { list: 'lineitem', of: arLine }]],
     targetId: 'recordNo',
+    takeBack: reversal('reverse_invoice'),
   },
   ARADJUSTMENT: {
     create: { function: 'create_aradjustment' },
@@ -226,6 +253,7 @@ export const objectShapes: Readonly<Record<string, ObjectShape>> = {
     ],
     targetId: 'recordNo',
     immutable: 'Intacct AR adjustments (credit memos) cannot be edited through the API once created',
+    takeBack: { function: 'delete_aradjustment', verb: 'delete', fields: [], required: [] },
   },
   ARPAYMENT: {
     create: { function: 'create_arpayment' },
@@ -250,6 +278,7 @@ export const objectShapes: Readonly<Record<string, ObjectShape>> = {
     ],
     targetId: 'recordNo',
     immutable: 'Intacct AR payments cannot be edited through the API; reverse the payment in Intacct and re-run',
+    takeBack: reversal('reverse_arpayment'),
   },
   ARPAYMENT_APPLY: {
     create: { function: 'apply_arpayment' },
@@ -481,4 +510,21 @@ export function updateBody(
     body[k] = v;
   }
   return { name: update.function, body, ...(update.keyAttribute ? { attributes: { key: recordNo } } : {}) };
+}
+
+/** The body of the function that takes a posted document back (`ObjectSpec.takeBack`), addressed to its RECORDNO. */
+export function takeBackBody(
+  spec: ObjectSpec,
+  object: string,
+  data: Record<string, unknown>,
+  recordNo: string,
+): { name: string; body: XmlNode; attributes: Record<string, string> } {
+  const takeBack = spec.takeBack;
+  if (!takeBack) throw new LedgersyncError('intacct_action_unsupported', 'record', `${object}: Intacct offers no way to take it back`);
+  const { [spec.naturalKey]: _key, ...rest } = data;
+  const body = toElements(rest, takeBack.fields, `${object} (void)`);
+  for (const name of takeBack.required) {
+    if (body[name] === undefined) throw bad(`${object} (void).${name}`, 'is required to take the document back', `map ${name}: ${takeBack.function} needs it`);
+  }
+  return { name: takeBack.function, body, attributes: { key: recordNo } };
 }

@@ -10,12 +10,12 @@ import { LedgersyncError, asLedgersyncError } from '../../engine/errors.js';
 import type { Logger } from '../../engine/log.js';
 import type { PlannedWrite, PlanningRecord, ReferenceAnswer, ReferenceQuery, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
 import { sameDecimal } from '../../domain/money/decimal.js';
-import { amountValue, createBody, naturalKeyOf, specFor, updateBody, type ObjectSpec } from './documents.js';
-import { recordRejected } from './errors.js';
+import { amountValue, createBody, naturalKeyOf, specFor, takeBackBody, updateBody, type ObjectSpec } from './documents.js';
+import { intacctError, recordRejected } from './errors.js';
 import { DuplicateControlIdError, readByQuery, requestControlId, type IntacctGateway, type WriteAnswer } from './gateway.js';
 import { READ_BY_QUERY_MAX_PAGE_SIZE, inList } from './query.js';
 import { checkIntacctReferences } from './references.js';
-import { keyOf, type FunctionResult, type GatewayFunction } from './xml.js';
+import { keyOf, type FunctionResult, type GatewayFunction, type IntacctError } from './xml.js';
 import { describeCharacter, forbiddenValueIn } from './xml-characters.js';
 
 export interface IntacctSinkSettings {
@@ -32,15 +32,26 @@ interface Existing {
   recordNo: string;
 }
 
+/** What the look-up of a document to take back found: its RECORDNO and STATE, or nothing (null). */
+type TakeBackTarget = { recordNo: string; state: string } | null;
+
 interface Planned {
   index: number;
   record: SinkRecord;
   spec: ObjectSpec;
   key: string;
-  op?: 'create' | 'update';
+  op?: 'create' | 'update' | 'void';
   existing?: Existing;
+  /** For a void: the document found (undefined until looked up). */
+  target?: TakeBackTarget;
   fn?: GatewayFunction;
 }
+
+/** STATE of a document Intacct has reversed, and of the reversing transaction it made. */
+const REVERSED = 'Reversed';
+const REVERSAL = 'Reversal';
+
+const isVoid = (p: Planned) => p.record.action === 'void';
 
 const digest = (text: string, length: number) => createHash('sha256').update(text).digest('hex').slice(0, length);
 
@@ -84,7 +95,8 @@ export class IntacctSink implements Sink {
     await this.gateway.ensureSession();
     const results: (SinkResult | undefined)[] = new Array(batch.length);
     const planned = this.prepare(batch, results);
-    await this.findExisting(planned.filter((p) => !this.knownTarget(p)));
+    await this.findExisting(planned.filter((p) => !isVoid(p) && !this.knownTarget(p)));
+    await this.findTakeBackTargets(planned.filter(isVoid));
     for (const p of planned) {
       try {
         this.decide(p, results);
@@ -96,6 +108,9 @@ export class IntacctSink implements Sink {
       const result = results[index];
       const p = planned.find((x) => x.index === index);
       if (result?.status === 'failed') return { action: 'fail', error: result.error };
+      if (result?.status === 'skipped' && record.action === 'void')
+        return { action: 'skip', ...(result.targetId ? { targetId: result.targetId } : {}), note: result.reason };
+      if (p?.op === 'void') return { action: 'void', targetId: p.existing!.recordNo, note: `${p.spec.takeBack!.function} of RECORDNO ${p.existing!.recordNo}` };
       if (result?.status === 'skipped')
         return result.targetId ? { action: 'adopt', targetId: result.targetId, note: result.reason } : { action: 'skip', note: result.reason };
       if (result?.status === 'created') return { action: 'adopt', targetId: result.targetId, note: 'an interrupted run wrote it' };
@@ -112,7 +127,8 @@ export class IntacctSink implements Sink {
     const results: (SinkResult | undefined)[] = new Array(batch.length);
     const planned = this.prepare(batch, results);
 
-    await this.findExisting(planned.filter((p) => !this.knownTarget(p)));
+    await this.findExisting(planned.filter((p) => !isVoid(p) && !this.knownTarget(p)));
+    await this.findTakeBackTargets(planned.filter(isVoid));
 
     for (const p of planned) {
       try {
@@ -140,7 +156,7 @@ export class IntacctSink implements Sink {
     const planned: Planned[] = [];
     batch.forEach((record, index) => {
       const spec = specFor(this.settings.specs, record.object);
-      if (record.action !== 'upsert') {
+      if (record.action !== 'upsert' && !(record.action === 'void' && spec.takeBack)) {
         results[index] =
           record.object === 'CUSTOMER'
             ? { status: 'skipped', reason: 'customers are created and updated in Intacct, never deleted or voided' }
@@ -150,7 +166,12 @@ export class IntacctSink implements Sink {
                   'intacct_action_unsupported',
                   'record',
                   `${record.object} ${record.sourceId}: '${record.action}' is not supported by the Sage Intacct sink`,
-                  { fix: 'map deleted or voided source records to _action "skip", or reverse them in Intacct' },
+                  {
+                    fix: `map deleted or voided source records to _action "skip" (or "void" for ${Object.entries(this.settings.specs)
+                      .filter(([, s]) => s.takeBack)
+                      .map(([name]) => name)
+                      .join(', ')}), or reverse them in Intacct`,
+                  },
                 ),
               };
         return;
@@ -244,6 +265,10 @@ export class IntacctSink implements Sink {
   private decide(p: Planned, results: (SinkResult | undefined)[]): void {
     const { record, spec } = p;
     const controlId = this.controlIdOf(p);
+    if (isVoid(p)) {
+      this.decideTakeBack(p, controlId, results);
+      return;
+    }
     if (this.knownTarget(p)) {
       if (!spec.update) {
         results[p.index] = {
@@ -284,7 +309,97 @@ export class IntacctSink implements Sink {
     p.fn = { controlId, ...createBody(spec, record.object, record.data) };
   }
 
+  /**
+   * A document voided at the source: one Intacct does not hold (never posted) or holds reversed
+   * already (by a run whose answer was lost, or by hand) needs nothing; any other is reversed (an AR
+   * adjustment deleted) through the RECORDNO the ledger or the look-up found.
+   */
+  private decideTakeBack(p: Planned, controlId: string, results: (SinkResult | undefined)[]): void {
+    const { record, spec } = p;
+    const takeBack = spec.takeBack!;
+    const target = p.target;
+    if (!target) {
+      const where = record.previous?.targetId ? ` (RECORDNO ${record.previous.targetId} is gone)` : '';
+      results[p.index] = { status: 'skipped', reason: `${record.object} ${p.key} is not in Intacct${where}: nothing to ${takeBack.verb}` };
+      return;
+    }
+    if (target.state === REVERSED) {
+      results[p.index] = {
+        status: 'skipped',
+        reason: `${record.object} ${p.key} (RECORDNO ${target.recordNo}) is reversed in Intacct already`,
+        targetId: target.recordNo,
+        targetVersion: target.recordNo,
+      };
+      return;
+    }
+    p.op = 'void';
+    p.existing = { recordNo: target.recordNo };
+    p.fn = { controlId, ...takeBackBody(spec, record.object, record.data, target.recordNo) };
+  }
+
+  /**
+   * The documents the voids of a batch take back, in one request: by the RECORDNO the ledger (or an
+   * earlier look-up) holds, else by natural key, which also finds a create whose answer was lost. A
+   * reversing transaction (STATE Reversal) is never the document itself.
+   */
+  private async findTakeBackTargets(voids: Planned[]): Promise<void> {
+    const byQuery = new Map<string, { object: string; field: string; members: Planned[] }>();
+    for (const p of voids) {
+      const lookup = p.spec.lookup;
+      if (!lookup) continue;
+      const recordNo = p.existing?.recordNo ?? p.record.previous?.targetId ?? undefined;
+      const field = recordNo ? 'RECORDNO' : lookup.field;
+      const group = byQuery.get(`${lookup.object}.${field}`) ?? { object: lookup.object, field, members: [] };
+      group.members.push(p);
+      byQuery.set(`${lookup.object}.${field}`, group);
+    }
+    const queries: { fn: GatewayFunction; field: string; lookupField: string; members: Planned[] }[] = [];
+    for (const { object, field, members } of byQuery.values()) {
+      const lookupField = members[0]!.spec.lookup!.field;
+      for (let i = 0; i < members.length; i += 100) {
+        const slice = members.slice(i, i + 100);
+        const values = [...new Set(slice.map((p) => this.takeBackQueryValue(p, field)))];
+        queries.push({
+          fn: readByQuery(object, inList(field, values), `RECORDNO,${lookupField},STATE`, READ_BY_QUERY_MAX_PAGE_SIZE, `void-lookup-${queries.length}`),
+          field,
+          lookupField,
+          members: slice,
+        });
+      }
+    }
+    if (!queries.length) return;
+    const answers = await this.gateway.execute(queries.map((q) => q.fn));
+    for (const [i, q] of queries.entries()) {
+      const rows = await this.allRows(q.fn, answers[i]!);
+      for (const p of q.members) {
+        const value = this.takeBackQueryValue(p, q.field);
+        const row = rows.find((r) => r[q.field] === value && r['STATE'] !== REVERSAL);
+        p.target = row?.['RECORDNO'] ? { recordNo: row['RECORDNO'], state: row['STATE'] ?? '' } : null;
+      }
+    }
+  }
+
+  private takeBackQueryValue(p: Planned, field: string): string {
+    return field === 'RECORDNO' ? (p.existing?.recordNo ?? p.record.previous?.targetId ?? '') : p.key;
+  }
+
+  /** Every row of a readByQuery answer, reading on while Intacct says more remain. */
+  private async allRows(fn: GatewayFunction, result: FunctionResult): Promise<Record<string, string>[]> {
+    const object = String(fn.body['object']);
+    const query = String(fn.body['query']);
+    const page = this.gateway.readOrThrow(result, object, query);
+    const rows = [...page.rows];
+    if (page.numRemaining > 0) for await (const more of this.gateway.query(object, query, String(fn.body['fields']))) rows.push(...more);
+    return rows;
+  }
+
   private resultFor(p: Planned, result: FunctionResult): SinkResult {
+    if (p.op === 'void') {
+      const recordNo = p.existing!.recordNo;
+      return result.status === 'success'
+        ? { status: 'updated', targetId: recordNo, targetVersion: recordNo }
+        : { status: 'failed', error: takeBackRefused(p, result.errors) };
+    }
     if (result.status !== 'success') return { status: 'failed', error: recordRejected(p.record.object, p.key, p.record.sourceId, result.errors) };
     const recordNo = keyOf(result) ?? p.existing?.recordNo ?? p.key;
     const targetId = p.spec.targetId === 'naturalKey' ? p.key : p.record.object === 'ARPAYMENT_APPLY' ? p.key : recordNo;
@@ -338,9 +453,15 @@ export class IntacctSink implements Sink {
     const creates = chunk.filter((p) => p.op === 'create');
     for (const p of creates) delete p.existing;
     if (creates.length) await this.findExisting(creates);
+    // A reversal that landed reads Reversed; a deleted adjustment is gone. Neither is sent again.
+    const voids = chunk.filter((p) => p.op === 'void');
+    for (const p of voids) delete p.target;
+    await this.findTakeBackTargets(voids);
     const again: Planned[] = [];
     for (const p of chunk) {
-      if (p.op === 'create' && p.existing) {
+      if (p.op === 'void' && (p.target === null || p.target?.state === REVERSED)) {
+        results[p.index] = { status: 'updated', targetId: p.existing!.recordNo, targetVersion: p.existing!.recordNo };
+      } else if (p.op === 'create' && p.existing) {
         const targetId = p.spec.targetId === 'naturalKey' ? p.key : p.existing.recordNo;
         results[p.index] = { status: 'created', targetId, targetVersion: p.existing.recordNo };
       } else again.push(p);
@@ -379,5 +500,30 @@ function stillInDoubt(error: LedgersyncError, p: Planned, attempts: number): Led
       mayHaveSucceeded: true,
       fix: 'Intacct or the network in front of it is failing; the next run looks the record up before writing it again',
     },
+  );
+}
+
+/** Fixes for a take-back Intacct refused, by object: what a person does in Intacct before the record is retried. */
+const takeBackFixes: Readonly<Record<string, (key: string, recordNo: string) => string>> = {
+  ARINVOICE: (key, recordNo) =>
+    `reverse the payments and credits applied to Intacct invoice ${key} (RECORDNO ${recordNo}) first (Accounts Receivable > Posted payments > Reverse), or reverse the invoice there by hand; the record is retried on the next run, and one found reversed is settled`,
+  ARPAYMENT: (key, recordNo) =>
+    `reverse AR payment ${key} (RECORDNO ${recordNo}) in Intacct by hand (Accounts Receivable > Posted payments > Reverse), dated in an open period; the record is retried on the next run, and one found reversed is settled`,
+  ARADJUSTMENT: (key, recordNo) =>
+    `reverse the applications of credit memo ${key} (RECORDNO ${recordNo}) in Intacct first, or delete it there by hand; the record is retried on the next run, and one found gone is settled`,
+};
+
+/** Intacct refused to take back a document voided at the source: the dead letter names the document and what to do there. */
+function takeBackRefused(p: Planned, errors: readonly IntacctError[]): LedgersyncError {
+  const { record, spec, key } = p;
+  const recordNo = p.existing!.recordNo;
+  const takeBack = spec.takeBack!;
+  const aborted = errors.length > 0 && errors.every((e) => e.errorno === 'BL01001973' || e.errorno === 'XL03000009');
+  return intacctError(
+    aborted ? 'transient' : 'record',
+    `Sage Intacct refused to ${takeBack.verb} ${record.object} ${key} (RECORDNO ${recordNo}, ${takeBack.function}), which source record ${record.sourceId} voided`,
+    errors,
+    { sourceId: record.sourceId, object: record.object, naturalKey: key, recordNo },
+    (takeBackFixes[record.object] ?? ((k: string, n: string) => `${takeBack.verb} ${record.object} ${k} (RECORDNO ${n}) in Intacct by hand`))(key, recordNo),
   );
 }

@@ -278,7 +278,7 @@ function rowsOf(ctx: FunctionContext, object: string): Row[] {
           TOTALENTERED: formatUnits(d.total),
           TOTALPAID: formatUnits(d.applied),
           TOTALDUE: formatUnits(d.total - d.applied),
-          STATE: d.applied === 0n ? 'Posted' : d.applied === d.total ? 'Paid' : 'Partially Paid',
+          STATE: d.reversed ? 'Reversed' : d.applied === 0n ? 'Posted' : d.applied === d.total ? 'Paid' : 'Partially Paid',
           WHENMODIFIED: d.WHENMODIFIED,
         }));
     }
@@ -293,7 +293,7 @@ function rowsOf(ctx: FunctionContext, object: string): Row[] {
         TOTALENTERED: formatUnits(p.amount),
         TOTALSELECTED: formatUnits(p.applied),
         FINANCIALENTITY: p.FINANCIALENTITY,
-        STATE: 'Posted',
+        STATE: p.reversed ? 'Reversed' : 'Posted',
         WHENMODIFIED: p.WHENMODIFIED,
       }));
     case 'ARPYMTDETAIL':
@@ -627,6 +627,7 @@ function updateInvoice(ctx: FunctionContext, fn: XmlValue): FunctionResult {
   const key = text(child(fn, '@key'));
   const existing = ctx.state.arDocuments.get(key);
   if (existing?.kind !== 'invoice') fail('BL03000021', 'Invalid key', `${name}: invoice key ${key} does not exist`, 'Look the invoice up by its number first.');
+  if (existing.reversed) alreadyReversed(name, `invoice ${existing.RECORDID}`, existing.reversed.date);
   if (existing.applied !== 0n) {
     fail(
       'BL03000150',
@@ -713,6 +714,7 @@ function applyToInvoices(
       PAYMENTKEY: paymentKey,
       RECORDKEY: invoice.RECORDNO,
       amount,
+      invoiceAmount: trxAmount,
       PAYMENTDATE: paymentdate,
       MEMO: extras.memo,
       OVERPAYLOCID: extras.overpaylocid,
@@ -792,6 +794,7 @@ function applyArPayment(ctx: FunctionContext, fn: XmlValue): FunctionResult {
   const items = asArray(child(child(fn, 'arpaymentitems'), 'arpaymentitem'));
   const extras = { memo: text(child(fn, 'memo')), overpaylocid, overpaydeptid };
   const payment = ctx.state.arPayments.get(key);
+  if (payment?.reversed) alreadyReversed(name, `AR payment ${payment.DOCNUMBER || key}`, payment.reversed.date);
   if (payment) {
     payment.applied += applyToInvoices(ctx, name, key, payment.CURRENCY, items, paymentdate, extras, payment.amount - payment.applied);
     payment.WHENMODIFIED = touch(ctx);
@@ -805,6 +808,99 @@ function applyArPayment(ctx: FunctionContext, fn: XmlValue): FunctionResult {
     return keyResult(key);
   }
   fail('BL03000021', 'Invalid key', `${name}: AR payment or credit ${key} does not exist`, 'Create the payment or credit memo first.');
+}
+
+// ---------- taking documents back ----------
+
+function alreadyReversed(fn: string, what: string, date: string): never {
+  fail('BL03000156', 'Transaction reversed', `${fn}: ${what} was reversed on ${date}`, 'A reversed transaction cannot be changed, applied or reversed again.');
+}
+
+/**
+ * The elements the SDK writes for a take-back function (InvoiceReverse / ArPaymentReverse:
+ * `key` attribute, datereversed, description; ArAdjustmentDelete: `key` alone), in that order.
+ */
+function checkTakeBackElements(fn: string, body: XmlValue, allowed: readonly string[]): string {
+  const names = elementNames(body);
+  const unknown = names.find((n) => !allowed.includes(n));
+  if (unknown) fail('XL03000000', 'Invalid element', `${fn}: element '${unknown}' is not expected (allowed: ${allowed.join(', ') || 'none'})`);
+  if (names.some((n, i) => i > 0 && allowed.indexOf(n) < allowed.indexOf(names[i - 1]!)))
+    fail('XL03000000', 'Invalid element order', `${fn}: the order is ${allowed.join(', ')}`);
+  return required(fn, child(body, '@key'), 'key');
+}
+
+function reversalDate(ctx: FunctionContext, fn: string, body: XmlValue, postedOn: string): { date: string; description: string } {
+  const date = dateOf(fn, child(body, 'datereversed'), 'datereversed');
+  if (date < postedOn)
+    fail(
+      'BL03000157',
+      'Invalid reversal date',
+      `${fn}: datereversed ${date} is before the transaction's date ${postedOn}`,
+      'Reverse on or after the transaction date.',
+    );
+  checkOpenPeriod(ctx.state, fn, date);
+  return { date, description: text(child(body, 'description')) };
+}
+
+/** reverse_invoice: a posted invoice with nothing applied is reversed; the reversal leaves nothing due. */
+function reverseInvoice(ctx: FunctionContext, fn: XmlValue): FunctionResult {
+  const name = 'reverse_invoice';
+  const key = checkTakeBackElements(name, fn, ['datereversed', 'description']);
+  const invoice = ctx.state.arDocuments.get(key);
+  if (invoice?.kind !== 'invoice') fail('BL03000021', 'Invalid key', `${name}: invoice key ${key} does not exist`, 'Look the invoice up by its number first.');
+  if (invoice.reversed) alreadyReversed(name, `invoice ${invoice.RECORDID}`, invoice.reversed.date);
+  const reversal = reversalDate(ctx, name, fn, invoice.WHENCREATED);
+  if (invoice.applied !== 0n) {
+    fail(
+      'BL03000151',
+      'Invoice has payments applied',
+      `${name}: invoice ${invoice.RECORDID} has ${formatUnits(invoice.applied)} ${invoice.CURRENCY} of payments or credits applied and cannot be reversed`,
+      'Reverse the payments first, then reverse the invoice.',
+    );
+  }
+  // A new version of the record, as a read after the reversal returns: an earlier read keeps what it saw.
+  ctx.state.arDocuments.set(key, { ...invoice, reversed: reversal, applied: invoice.total, WHENMODIFIED: touch(ctx) });
+  return keyResult(key);
+}
+
+/** reverse_arpayment: the payment and every application of it are taken back; its invoices are due again. */
+function reverseArPayment(ctx: FunctionContext, fn: XmlValue): FunctionResult {
+  const name = 'reverse_arpayment';
+  const key = checkTakeBackElements(name, fn, ['datereversed', 'description']);
+  const payment = ctx.state.arPayments.get(key);
+  if (!payment) fail('BL03000021', 'Invalid key', `${name}: AR payment key ${key} does not exist`, 'Look the payment up by its reference first.');
+  if (payment.reversed) alreadyReversed(name, `AR payment ${payment.DOCNUMBER || key}`, payment.reversed.date);
+  const reversal = reversalDate(ctx, name, fn, payment.RECEIPTDATE);
+  const modified = touch(ctx);
+  for (const application of ctx.state.applications.filter((a) => a.PAYMENTKEY === key)) {
+    const invoice = ctx.state.arDocuments.get(application.RECORDKEY);
+    if (!invoice) continue;
+    invoice.applied -= application.invoiceAmount ?? application.amount;
+    invoice.WHENMODIFIED = modified;
+  }
+  ctx.state.applications = ctx.state.applications.filter((a) => a.PAYMENTKEY !== key);
+  Object.assign(payment, { reversed: reversal, applied: 0n, WHENMODIFIED: modified });
+  return keyResult(key);
+}
+
+/** delete_aradjustment: an adjustment nothing was applied with, in an open period, is deleted. */
+function deleteArAdjustment(ctx: FunctionContext, fn: XmlValue): FunctionResult {
+  const name = 'delete_aradjustment';
+  const key = checkTakeBackElements(name, fn, []);
+  const adjustment = ctx.state.arDocuments.get(key);
+  if (adjustment?.kind !== 'adjustment')
+    fail('BL03000021', 'Invalid key', `${name}: adjustment key ${key} does not exist`, 'Look the adjustment up by its number first.');
+  checkOpenPeriod(ctx.state, name, adjustment.WHENCREATED);
+  if (adjustment.applied !== 0n || ctx.state.applications.some((a) => a.PAYMENTKEY === key || a.RECORDKEY === key)) {
+    fail(
+      'BL03000152',
+      'Adjustment has been applied',
+      `${name}: adjustment ${adjustment.RECORDID} has been applied and cannot be deleted`,
+      'Reverse the applications of the adjustment first.',
+    );
+  }
+  ctx.state.arDocuments.delete(key);
+  return keyResult(key);
 }
 
 // ---------- legacy AP ----------
@@ -915,6 +1011,9 @@ export const functionTable: Record<string, (ctx: FunctionContext, fn: XmlValue) 
   create_aradjustment: (ctx, fn) => createArDocument(ctx, 'create_aradjustment', fn, 'adjustment'),
   create_arpayment: createArPayment,
   apply_arpayment: applyArPayment,
+  reverse_invoice: reverseInvoice,
+  reverse_arpayment: reverseArPayment,
+  delete_aradjustment: deleteArAdjustment,
   create_bill: createBill,
   create_paymentrequest: legacyPaymentRequest,
 };

@@ -42,6 +42,8 @@ export interface FakeArDocument {
   applied: Units;
   WHENMODIFIED: string;
   updates: number;
+  /** Set by reverse_invoice: the reversal, applied against the invoice, leaves nothing due. */
+  reversed?: { date: string; description: string };
 }
 
 export interface FakeArPayment {
@@ -57,6 +59,8 @@ export interface FakeArPayment {
   OVERPAYLOCID: string;
   OVERPAYDEPTID: string;
   WHENMODIFIED: string;
+  /** Set by reverse_arpayment, which also takes back every application of the payment. */
+  reversed?: { date: string; description: string };
 }
 
 export interface FakeApplication {
@@ -66,6 +70,8 @@ export interface FakeApplication {
   /** Key of the invoice that receives it. */
   RECORDKEY: string;
   amount: Units;
+  /** What it took off the invoice, in the invoice's currency (`amount` when both share one). */
+  invoiceAmount?: Units;
   PAYMENTDATE: string;
   MEMO: string;
   OVERPAYLOCID: string;
