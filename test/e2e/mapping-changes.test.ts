@@ -179,7 +179,9 @@ describe.skipIf(!built)('changing a mapping: plan, then run --full-refresh', () 
     const unknown = await cli(s, ['plan', s.pipelinePath, '--stream', 'invoice']);
     expect(unknown.code).toBe(2);
     expect(unknown.stdout).toContain("pipeline chargebee-to-quickbooks has no stream 'invoice'");
-    expect(unknown.stdout).toContain('use one of: customers, items, invoices, voided_invoices, credit_notes, credit_note_allocations, payments, refunds');
+    expect(unknown.stdout).toContain(
+      'use one of: customers, items, invoices, voided_invoices, credit_notes, credit_note_allocations, payments, refund_payouts, refund_applications',
+    );
 
     const refreshToken = s.qbo.state.currentRefreshToken;
     const stored = storedToken(s);
@@ -203,10 +205,10 @@ describe.skipIf(!built)('ledgersync check against the live company', () => {
     expect(bad.code, bad.stdout + bad.stderr).toBe(2);
     const lines = bad.stdout.split('\n');
     expect(lines).toContain(
-      'chargebee-to-quickbooks.yaml:82: lookups.gl_accounts.values["SAAS-ENT"] = "81": QuickBooks has no Account with Id 81 (IncomeAccountRef.value (stream items))',
+      'chargebee-to-quickbooks.yaml:81: lookups.gl_accounts.values["SAAS-ENT"] = "81": QuickBooks has no Account with Id 81 (IncomeAccountRef.value (stream items))',
     );
     expect(lines).toContain(
-      'chargebee-to-quickbooks.yaml:83: lookups.gl_accounts.values["SUPPORT"] = "79": Account 79 "Sales of Product Income" is inactive in QuickBooks (IncomeAccountRef.value (stream items))',
+      'chargebee-to-quickbooks.yaml:82: lookups.gl_accounts.values["SUPPORT"] = "79": Account 79 "Sales of Product Income" is inactive in QuickBooks (IncomeAccountRef.value (stream items))',
     );
     expect(lines).toContain('source chargebee: ok (credentials accepted)');
     expect(lines.filter((l) => l.includes(': lookups.') || l.includes(': options.'))).toHaveLength(3);

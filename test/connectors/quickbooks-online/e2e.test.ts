@@ -38,7 +38,7 @@ function expectNoDuplicates(s: Sandbox): void {
   const dup = (values: unknown[]) => values.filter((v, i) => values.indexOf(v) !== i);
   expect(dup(s.qbo.state.entities('Customer').map((c) => c['Notes']))).toEqual([]);
   expect(dup(s.qbo.state.entities('Item').map((c) => c['Sku']))).toEqual([]);
-  for (const object of ['Invoice', 'CreditMemo', 'RefundReceipt']) expect(dup(s.qbo.state.entities(object).map((c) => c['DocNumber']))).toEqual([]);
+  for (const object of ['Invoice', 'CreditMemo', 'JournalEntry']) expect(dup(s.qbo.state.entities(object).map((c) => c['DocNumber']))).toEqual([]);
   expect(dup(s.qbo.state.entities('Payment').map((c) => c['PaymentRefNum']))).toEqual([]);
 }
 
@@ -166,7 +166,7 @@ describe('Chargebee → QuickBooks Online, end to end', () => {
     expect(memo['CustomerRef']).toEqual(invoice['CustomerRef']);
   });
 
-  it('credit notes become credit memos and refunds refund receipts, with their customer and amounts', async () => {
+  it('credit notes become credit memos and refunds journal entries paying the customer out of A/R, with their customer and amounts', async () => {
     const s = await open();
     expect((await s.run()).exitCode).toBe(0);
     const customers = new Map(s.qbo.state.entities('Customer').map((c) => [c['Notes'], c.Id]));
@@ -178,11 +178,12 @@ describe('Chargebee → QuickBooks Online, end to end', () => {
     const refunds = s.cb.state.all('transactions').filter((t) => t.type === 'refund' && t.status === 'success' && !t.deleted);
     expect(refunds.length).toBeGreaterThan(0);
     for (const t of refunds) {
-      const receipt = byDocNumber(s, 'RefundReceipt', t.id);
-      expect(receipt['TotalAmt']).toBe(Number(money(t.amount, t.currency_code!)));
-      expect((receipt['CustomerRef'] as { value: string }).value).toBe(customers.get(t.customer_id));
-      expect((receipt['DepositToAccountRef'] as { value: string }).value).toBe(
-        t.gateway === 'not_applicable' ? (t.payment_method === 'bank_transfer' ? '35' : '4') : '36',
+      const entry = byDocNumber(s, 'JournalEntry', t.id);
+      expect(entry['TotalAmt']).toBe(Number(money(t.amount, t.currency_code!)));
+      const [debit, credit] = entry['Line'] as { JournalEntryLineDetail: { AccountRef: { value: string }; Entity?: { EntityRef: { value: string } } } }[];
+      expect(debit!.JournalEntryLineDetail.Entity?.EntityRef.value).toBe(customers.get(t.customer_id));
+      expect(credit!.JournalEntryLineDetail.AccountRef.value).toBe(
+        t.gateway === 'not_applicable' ? (t.payment_method === 'bank_transfer' ? '35' : '4') : ['stripe', 'braintree'].includes(t.gateway!) ? '36' : '4',
       );
     }
   });

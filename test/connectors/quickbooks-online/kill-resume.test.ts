@@ -63,7 +63,7 @@ function expectedCounts(s: Sandbox): Record<string, number> {
     Invoice: live(s.cb.state.all('invoices')).length,
     CreditMemo: live(s.cb.state.all('credit_notes')).length,
     Payment: txns.filter((t) => t.type === 'payment').length,
-    RefundReceipt: txns.filter((t) => t.type === 'refund').length,
+    JournalEntry: txns.filter((t) => t.type === 'refund').length,
   };
 }
 
@@ -73,7 +73,7 @@ const naturalKey: Record<string, string> = {
   Invoice: 'DocNumber',
   CreditMemo: 'DocNumber',
   Payment: 'PaymentRefNum',
-  RefundReceipt: 'DocNumber',
+  JournalEntry: 'DocNumber',
 };
 
 async function killAndResume(killPoint: number): Promise<KillOutcome> {

@@ -17,6 +17,8 @@ const writable: Record<string, { void: boolean; delete: boolean }> = {
   CreditMemo: { void: false, delete: true },
   Payment: { void: true, delete: true },
   RefundReceipt: { void: true, delete: true },
+  // Intuit's JournalEntry API has create, update and delete but no void.
+  JournalEntry: { void: false, delete: true },
 };
 const readOnly = ['Account', 'PaymentMethod', 'TaxRate', 'TaxCode', 'Term', 'CompanyInfo', 'Preferences', 'CompanyCurrency'];
 /**
@@ -44,6 +46,21 @@ const computedFields = new Set([
   'FullyQualifiedName',
   'UnappliedAmt',
 ]);
+/**
+ * The Accounts Receivable account of each currency: QBO keeps one A/R account per currency, and a
+ * journal entry's A/R line must use the one of the entry's currency. 84 is A/R in Intuit's sandbox companies.
+ */
+export const RECEIVABLE_ACCOUNT_IDS: Readonly<Record<string, string>> = {
+  USD: '84',
+  EUR: '841',
+  GBP: '842',
+  JPY: '843',
+  KWD: '844',
+  CAD: '845',
+  AUD: '846',
+  INR: '847',
+};
+const RECEIVABLE = 'Accounts Receivable';
 /** Fields QBO computes itself and ignores on input; a Payment's TotalAmt is the one it takes from the client. */
 function isComputed(entity: string, field: string): boolean {
   return computedFields.has(field) && !(entity === 'Payment' && field === 'TotalAmt');
@@ -101,6 +118,11 @@ export class Company {
       ['86', 'Discounts given', 'Income'],
     ];
     for (const [Id, Name, AccountType] of accounts) this.insert('Account', { Id, SyncToken: '0', Name, AccountType, Active: true });
+    for (const code of this.currencies) {
+      const Id = RECEIVABLE_ACCOUNT_IDS[code];
+      const Name = code === this.homeCurrency ? 'Accounts Receivable (A/R)' : `Accounts Receivable (A/R) - ${code}`;
+      if (Id) this.insert('Account', { Id, SyncToken: '0', Name, AccountType: RECEIVABLE, CurrencyRef: { value: code }, Active: true });
+    }
     for (const [Id, Name, Type] of [
       ['1', 'Cash', 'NON_CREDIT_CARD'],
       ['2', 'Check', 'NON_CREDIT_CARD'],
@@ -317,7 +339,80 @@ export class Company {
   private applyRules(entity: string, value: Entity, previous: Entity | undefined): void {
     if (entity === 'Customer') this.customerRules(value);
     else if (entity === 'Item') this.itemRules(value);
+    else if (entity === 'JournalEntry') this.journalEntryRules(value);
     else if (transactionTypes.has(entity)) this.transactionRules(entity, value, previous);
+  }
+
+  /**
+   * Intuit: the debits must equal the credits, and a line on Accounts Receivable must name its
+   * customer (JournalEntryLineDetail.Entity, Type Customer) and use the A/R account of the entry's currency.
+   */
+  private journalEntryRules(je: Entity): void {
+    const currency = refValue(je['CurrencyRef']) ?? this.homeCurrency;
+    if (!this.currencies.has(currency)) throw faults.businessRule(`Currency ${currency} is not enabled in this company`);
+    je['CurrencyRef'] = { value: currency };
+    const exponent = currencyExponent(currency);
+    this.checkDocNumber('JournalEntry', je);
+    if (typeof je['PrivateNote'] === 'string' && je['PrivateNote'].length > 4000) throw faults.stringLength('PrivateNote', 4000, je['PrivateNote'].length);
+    if (currency !== this.homeCurrency && je['ExchangeRate'] !== undefined && (toScaled(je['ExchangeRate']) ?? 0n) <= 0n)
+      throw faults.businessRule('ExchangeRate must be positive');
+    const lines = (je['Line'] as Record<string, unknown>[] | undefined) ?? [];
+    if (lines.length === 0) throw faults.requiredMissing('Line');
+    let debits = 0n;
+    let credits = 0n;
+    lines.forEach((line, index) => {
+      line['Id'] ??= String(index);
+      if (line['DetailType'] !== 'JournalEntryLineDetail')
+        throw faults.businessRule(`Line DetailType ${String(line['DetailType'])} is not allowed on JournalEntry`);
+      const detail = (line['JournalEntryLineDetail'] ?? {}) as Record<string, unknown>;
+      const amount = this.amountIn(line['Amount'], 'Line.Amount', currency, exponent);
+      if (amount < 0n) throw faults.businessRule('A journal entry line amount cannot be negative: post it on the other side');
+      const posting = detail['PostingType'];
+      if (posting !== 'Debit' && posting !== 'Credit') throw faults.requiredMissing('PostingType');
+      const accountId = refValue(detail['AccountRef']);
+      if (!accountId) throw faults.requiredMissing('AccountRef');
+      const account = this.ref('Account', accountId, 'AccountRef');
+      if (account['AccountType'] === RECEIVABLE) {
+        const entity = detail['Entity'] as { Type?: unknown; EntityRef?: unknown } | undefined;
+        const customerId = refValue(entity?.EntityRef);
+        if (entity?.Type !== 'Customer' || !customerId)
+          throw faults.businessRule('When you use Accounts Receivable, you must choose a customer in the Name field.');
+        const customer = this.ref('Customer', customerId, 'Entity.EntityRef');
+        const customerCurrency = refValue(customer['CurrencyRef']) ?? this.homeCurrency;
+        if (customerCurrency !== currency)
+          throw faults.businessRule(`The transaction currency ${currency} must match the customer's currency ${customerCurrency}`);
+        const accountCurrency = refValue(account['CurrencyRef']) ?? this.homeCurrency;
+        if (accountCurrency !== currency)
+          throw faults.businessRule(`The A/R account ${String(account['Name'])} is in ${accountCurrency}: select the A/R account in ${currency}`);
+      }
+      if (posting === 'Debit') debits += amount;
+      else credits += amount;
+    });
+    if (debits !== credits)
+      throw faults.businessRule(`Transaction must be balanced: debits ${fromScaled(debits, exponent)} and credits ${fromScaled(credits, exponent)} differ`);
+    je['TotalAmt'] = fromScaled(debits, exponent);
+    if (currency !== this.homeCurrency && je['ExchangeRate'] !== undefined) {
+      je['HomeTotalAmt'] = fromScaled(multiplyScaled(debits, toScaled(je['ExchangeRate']) ?? 0n), currencyExponent(this.homeCurrency));
+    }
+  }
+
+  /**
+   * What a journal entry still charges a customer: its A/R debits to them less its A/R credits to
+   * them, less what payments (other than `except`) applied of it. A Payment links it as it does an invoice.
+   */
+  private journalEntryOpen(je: Entity, customerId: string, except?: string): { charged: bigint; open: bigint } {
+    let charged = 0n;
+    for (const line of (je['Line'] as Record<string, unknown>[] | undefined) ?? []) {
+      const detail = (line['JournalEntryLineDetail'] ?? {}) as Record<string, unknown>;
+      const account = this.get('Account', refValue(detail['AccountRef']) ?? '');
+      const entity = detail['Entity'] as { EntityRef?: unknown } | undefined;
+      if (account?.['AccountType'] !== RECEIVABLE || refValue(entity?.EntityRef) !== customerId) continue;
+      const amount = toScaled(line['Amount']) ?? 0n;
+      charged += detail['PostingType'] === 'Debit' ? amount : -amount;
+    }
+    let open = charged;
+    for (const payment of this.list('Payment')) if (payment.Id !== except) open -= this.appliedBy(payment, je.Id, 'JournalEntry');
+    return { charged, open };
   }
 
   private customerRules(c: Entity): void {
@@ -369,11 +464,7 @@ export class Company {
     }
     t['CurrencyRef'] = { value: currency };
     const exponent = currencyExponent(currency);
-    if (typeof t['DocNumber'] === 'string') {
-      if (t['DocNumber'].length > 21) throw faults.stringLength('DocNumber', 21, t['DocNumber'].length);
-      const taken = this.list(entity).find((o) => o.Id !== t.Id && o['DocNumber'] === t['DocNumber']);
-      if (taken && this.options.rejectDuplicateDocNumber) throw faults.duplicateDocNumber(t['DocNumber']);
-    }
+    this.checkDocNumber(entity, t);
     if (typeof t['PaymentRefNum'] === 'string' && t['PaymentRefNum'].length > 21) throw faults.stringLength('PaymentRefNum', 21, t['PaymentRefNum'].length);
     if (typeof t['PrivateNote'] === 'string' && t['PrivateNote'].length > 4000) throw faults.stringLength('PrivateNote', 4000, t['PrivateNote'].length);
     if (t['DepositToAccountRef'] !== undefined) this.ref('Account', refValue(t['DepositToAccountRef']) ?? '', 'DepositToAccountRef');
@@ -382,12 +473,7 @@ export class Company {
     if (currency !== this.homeCurrency && t['ExchangeRate'] !== undefined && (toScaled(t['ExchangeRate']) ?? 0n) <= 0n)
       throw faults.businessRule('ExchangeRate must be positive');
 
-    const amount = (value: unknown, field: string): bigint => {
-      const scaled = toScaled(value);
-      if (scaled === undefined) throw faults.unsupportedProperty(`${field} is not a decimal`, field);
-      if (decimalsOf(value) > exponent) throw faults.businessRule(`${field} ${String(value)} has more decimals than ${currency} allows (${exponent})`);
-      return scaled;
-    };
+    const amount = (value: unknown, field: string): bigint => this.amountIn(value, field, currency, exponent);
 
     if (entity === 'Payment') {
       if (t['TotalAmt'] === undefined) throw faults.requiredMissing('TotalAmt');
@@ -400,8 +486,21 @@ export class Company {
         const lineAmount = amount(line['Amount'], 'Line.Amount');
         for (const link of (line['LinkedTxn'] as Record<string, unknown>[] | undefined) ?? []) {
           const type = String(link['TxnType'] ?? '');
-          if (type !== 'Invoice' && type !== 'CreditMemo') throw faults.businessRule(`LinkedTxn type ${type} cannot be paid`);
+          if (type !== 'Invoice' && type !== 'CreditMemo' && type !== 'JournalEntry') throw faults.businessRule(`LinkedTxn type ${type} cannot be paid`);
           const doc = this.ref(type, String(link['TxnId'] ?? ''), 'LinkedTxn.TxnId');
+          if (type === 'JournalEntry') {
+            // A journal entry is paid like an invoice: up to what its A/R lines still charge this customer.
+            if (refValue(doc['CurrencyRef']) !== currency) throw faults.businessRule('A payment can only be applied to transactions in its own currency');
+            const { charged, open } = this.journalEntryOpen(doc, customerId, t.Id);
+            if (charged <= 0n)
+              throw faults.businessRule(`Journal entry ${String(doc['DocNumber'] ?? doc.Id)} charges customer ${customerId} nothing on Accounts Receivable`);
+            if (lineAmount > open)
+              throw faults.businessRule(
+                `Payment amount ${String(line['Amount'])} exceeds the open balance of journal entry ${String(doc['DocNumber'] ?? doc.Id)}`,
+              );
+            applied += lineAmount;
+            continue;
+          }
           if (refValue(doc['CustomerRef']) !== customerId) throw faults.businessRule('A payment can only be applied to transactions of the same customer');
           const alreadyApplied = previous ? this.appliedBy(previous, doc.Id, type) : 0n;
           const open = (toScaled(doc[type === 'Invoice' ? 'Balance' : 'RemainingCredit']) ?? 0n) + alreadyApplied;
@@ -482,6 +581,21 @@ export class Company {
     if (entity === 'CreditMemo') t['RemainingCredit'] = fromScaled(total - this.paidOn(t.Id, 'CreditMemo'), exponent);
   }
 
+  private checkDocNumber(entity: string, t: Entity): void {
+    if (typeof t['DocNumber'] !== 'string') return;
+    if (t['DocNumber'].length > 21) throw faults.stringLength('DocNumber', 21, t['DocNumber'].length);
+    const taken = this.list(entity).find((o) => o.Id !== t.Id && o['DocNumber'] === t['DocNumber']);
+    if (taken && this.options.rejectDuplicateDocNumber) throw faults.duplicateDocNumber(t['DocNumber']);
+  }
+
+  /** An amount as scaled integer, refused when it is no decimal or has more decimals than its currency. */
+  private amountIn(value: unknown, field: string, currency: string, exponent: number): bigint {
+    const scaled = toScaled(value);
+    if (scaled === undefined) throw faults.unsupportedProperty(`${field} is not a decimal`, field);
+    if (decimalsOf(value) > exponent) throw faults.businessRule(`${field} ${String(value)} has more decimals than ${currency} allows (${exponent})`);
+    return scaled;
+  }
+
   private computeTotals(entity: string, t: Entity): void {
     if (!transactionTypes.has(entity) || entity === 'Payment') return;
     const currency = refValue(t['CurrencyRef']) ?? this.homeCurrency;
@@ -501,7 +615,7 @@ export class Company {
     return paid;
   }
 
-  private appliedBy(payment: Entity, id: string, type: 'Invoice' | 'CreditMemo' = 'Invoice'): bigint {
+  private appliedBy(payment: Entity, id: string, type: 'Invoice' | 'CreditMemo' | 'JournalEntry' = 'Invoice'): bigint {
     let sum = 0n;
     for (const line of (payment['Line'] as Record<string, unknown>[] | undefined) ?? []) {
       const links = (line['LinkedTxn'] as Record<string, unknown>[] | undefined) ?? [];

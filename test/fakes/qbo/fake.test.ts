@@ -157,6 +157,66 @@ describe('fake QBO v3 API', () => {
     expect((await api('POST', 'invoice', invoice('G-3', '5'))).body['Invoice']).toMatchObject({ TotalAmt: 10 });
   });
 
+  it('a journal entry must balance and name the customer of its A/R line; a Payment applies a credit memo to it, up to what it charges', async () => {
+    const customer = (await api('POST', 'customer', { DisplayName: 'R', CurrencyRef: { value: 'EUR' } })).body['Customer'] as { Id: string };
+    const other = (await api('POST', 'customer', { DisplayName: 'S', CurrencyRef: { value: 'EUR' } })).body['Customer'] as { Id: string };
+    const line = (posting: string, account: string, amount: string, entity?: unknown) => ({
+      DetailType: 'JournalEntryLineDetail',
+      Amount: amount,
+      JournalEntryLineDetail: { PostingType: posting, AccountRef: { value: account }, ...(entity ? { Entity: entity } : {}) },
+    });
+    const toCustomer = { Type: 'Customer', EntityRef: { value: customer.Id } };
+    const entry = (doc: string, debit: unknown, credit = line('Credit', '36', '30.00')) => ({
+      DocNumber: doc,
+      CurrencyRef: { value: 'EUR' },
+      Line: [debit, credit],
+    });
+    const refused = async (body: unknown, message: string) => {
+      const answer = await api('POST', 'journalentry', body);
+      expect(faultCode(answer.body)).toBe('6000');
+      expect(JSON.stringify(answer.body)).toContain(message);
+    };
+    await refused(entry('R-1', line('Debit', '841', '30.00', toCustomer), line('Credit', '36', '29.99')), 'Transaction must be balanced');
+    await refused(entry('R-1', line('Debit', '841', '30.00')), 'you must choose a customer');
+    await refused(entry('R-1', line('Debit', '84', '30.00', toCustomer)), 'select the A/R account in EUR');
+    expect(faultCode((await api('POST', 'journalentry', entry('R-1', line('Debt', '841', '30.00', toCustomer)))).body)).toBe('2010');
+    const je = (await api('POST', 'journalentry', entry('R-1', line('Debit', '841', '30.00', toCustomer)))).body['JournalEntry'] as {
+      Id: string;
+      TotalAmt: number;
+    };
+    expect(je.TotalAmt).toBe(30);
+    expect(faultCode((await api('POST', `journalentry?operation=void`, { Id: je.Id, SyncToken: '0' })).body)).toBe('500');
+
+    const memo = (
+      await api('POST', 'creditmemo', {
+        DocNumber: 'CM-R',
+        CustomerRef: { value: customer.Id },
+        CurrencyRef: { value: 'EUR' },
+        Line: [{ DetailType: 'SalesItemLineDetail', Amount: '40.00', SalesItemLineDetail: { ItemRef: { value: '1' }, Qty: 1, UnitPrice: '40.00' } }],
+      })
+    ).body['CreditMemo'] as { Id: string };
+    const apply = (ref: string, customerId: string, amount: string) => ({
+      PaymentRefNum: ref,
+      CustomerRef: { value: customerId },
+      CurrencyRef: { value: 'EUR' },
+      TotalAmt: '0.00',
+      Line: [
+        { Amount: amount, LinkedTxn: [{ TxnId: je.Id, TxnType: 'JournalEntry' }] },
+        { Amount: amount, LinkedTxn: [{ TxnId: memo.Id, TxnType: 'CreditMemo' }] },
+      ],
+    });
+    expect(JSON.stringify((await api('POST', 'payment', apply('P-1', customer.Id, '30.01'))).body)).toContain('exceeds the open balance of journal entry R-1');
+    expect(JSON.stringify((await api('POST', 'payment', apply('P-1', other.Id, '30.00'))).body)).toContain('charges customer');
+    const payment = (await api('POST', 'payment', apply('P-1', customer.Id, '30.00'))).body['Payment'] as { Id: string; UnappliedAmt: number };
+    expect(payment.UnappliedAmt).toBe(0);
+    expect(fake.state.company.get('CreditMemo', memo.Id)?.['RemainingCredit']).toBe(10);
+    // The entry is paid in full: a second application finds nothing open.
+    expect(JSON.stringify((await api('POST', 'payment', apply('P-2', customer.Id, '0.01'))).body)).toContain('exceeds the open balance of journal entry R-1');
+    await api('POST', 'payment?operation=update&include=void', { Id: payment.Id, SyncToken: '0', sparse: true });
+    expect(fake.state.company.get('CreditMemo', memo.Id)?.['RemainingCredit']).toBe(40);
+    expect((await api('POST', 'payment', apply('P-2', customer.Id, '30.00'))).status).toBe(200);
+  });
+
   it('throttles past 10 requests in flight with 429 ThrottleExceeded', async () => {
     await fake.close();
     fake = await startFakeQbo({ latencyMs: 50 });
