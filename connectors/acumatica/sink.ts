@@ -13,7 +13,7 @@
  * A create whose answer is lost (timeout, reset) looks the document up before anything else; a
  * document Acumatica numbers that is not found is left pending for the next run's look-up.
  */
-import type { ReferenceAnswer, ReferenceQuery, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
+import type { PlannedWrite, PlanningRecord, ReferenceAnswer, ReferenceQuery, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
 import { asLedgersyncError, LedgersyncError } from '../../engine/errors.js';
 import { type AcumaticaApi, LOOKUPS_PER_REQUEST, literal } from './api.js';
 import type { AcumaticaAuth } from './auth.js';
@@ -79,6 +79,20 @@ const RELEASE_ATTEMPTS = 3;
 /** DELETEs of one document whose answers were lost, each followed by a look-up. */
 const DELETE_ATTEMPTS = 3;
 
+/** A result reached without writing anything. */
+type Settled = Extract<SinkResult, { status: 'skipped' | 'failed' }>;
+
+/**
+ * `decision()`'s answer: a result reached without writing, or what to write. `unconfirmedCreate`:
+ * the document was created by a write of ours whose answer was lost.
+ */
+type Decision =
+  | { settled: Settled }
+  | { operation: 'create' }
+  | { operation: 'delete'; current: Plain }
+  | { operation: 'adopt'; current: Plain }
+  | { operation: 'update'; current: Plain; unconfirmedCreate: boolean };
+
 interface Job {
   record: SinkRecord;
   entity: string;
@@ -123,6 +137,41 @@ export class AcumaticaSink implements Sink {
     await this.checkCurrencies(jobs.filter((job) => !job.result && !job.current && job.record.action === 'upsert'));
     await Promise.all(jobs.filter((job) => !job.result).map((job) => this.execute(job, ctx)));
     return jobs.map((job) => job.result!);
+  }
+
+  /**
+   * What `write` would do (`ledgersync plan`), from the same checks, look-ups and `decision()`, with
+   * nothing written: a void is the run's skip or `acumatica_cannot_void`, never a void. The engine
+   * neither opens nor closes a sink for a plan, so each batch signs in and out, as `check` does: a
+   * session left open holds a licence seat.
+   */
+  async plan(batch: readonly PlanningRecord[], ctx: SinkContext): Promise<PlannedWrite[]> {
+    try {
+      this.settings.opened(ctx);
+      this.auth.bind(ctx.secrets);
+      const jobs = batch.map((record) => this.prepare(record));
+      await this.find(jobs.filter((job) => !job.result));
+      await this.checkCurrencies(jobs.filter((job) => !job.result && !job.current && job.record.action === 'upsert'));
+      // Before a decision, a job's result can only be a refusal (prepare, look-up, currency check).
+      return jobs.map((job) => (job.result?.status === 'failed' ? plannedOf(job.result) : this.planned(job)));
+    } finally {
+      await this.auth.signOut();
+    }
+  }
+
+  private planned(job: Job): PlannedWrite {
+    const decision = this.decision(job);
+    if ('settled' in decision) return plannedOf(decision.settled);
+    if (decision.operation === 'create') return { action: 'create' };
+    const targetId = this.targetIdOf(job.entity, decision.current);
+    if (decision.operation === 'delete') return { action: 'delete', targetId };
+    if (decision.operation === 'adopt') return { action: 'adopt', targetId, note: 'already in Acumatica: linked, left as it is' };
+    return {
+      action: 'update',
+      targetId,
+      ...((job.record as PlanningRecord).wantCurrent ? { current: decision.current } : {}),
+      ...(decision.unconfirmedCreate ? { note: 'an interrupted run created it; the run updates it to the mapping' } : {}),
+    };
   }
 
   async close(): Promise<void> {
@@ -295,35 +344,56 @@ export class AcumaticaSink implements Sink {
   }
 
   private async decide(job: Job, ctx: SinkContext): Promise<SinkResult> {
+    const decision = this.decision(job);
+    if ('settled' in decision) return decision.settled;
     const { record, entity } = job;
+    switch (decision.operation) {
+      case 'create':
+        return this.create(job, ctx);
+      case 'delete':
+        return this.remove(job, decision.current, ctx);
+      case 'adopt': {
+        // Entered before go-live (by hand, or the integration used before): link it and leave its content
+        // as it is; only a release the mapping asks for is done, so that payments can be applied to it.
+        const targetId = this.targetIdOf(entity, decision.current);
+        ctx.log.info(`${entity} ${targetId} already in Acumatica for ${record.sourceId}: adopted`);
+        if (await this.releaseIfAsked(job, decision.current, false, ctx)) return { status: 'updated', targetId };
+        return { status: 'skipped', reason: `adopted the existing Acumatica ${entity} ${targetId}`, targetId };
+      }
+      case 'update':
+        return this.update(job, decision.current, decision.unconfirmedCreate, ctx);
+    }
+  }
+
+  /**
+   * What a found (or not found) record comes to, before any write: settled without one (a skip, or
+   * a refusal such as a void), or the operation to carry out. `write` carries it out, `plan` reports it.
+   */
+  private decision(job: Job): Decision {
+    const { record, entity, current } = job;
     const previous = record.previous;
     if (record.action === 'delete') {
-      if (!job.current) return { status: 'skipped', reason: `not in Acumatica, nothing to delete (${entity})` };
-      return this.remove(job, job.current, ctx);
+      if (!current) return { settled: { status: 'skipped', reason: `not in Acumatica, nothing to delete (${entity})` } };
+      return { operation: 'delete', current };
     }
-    if (record.action === 'void') return this.refuseVoid(job);
-    if (!job.current) {
+    if (record.action === 'void') return { settled: this.refuseVoid(job) };
+    if (!current) {
       if (previous?.targetId && !previous.pendingWrite) {
-        return failed(
-          new LedgersyncError(
-            'acumatica_target_gone',
-            'record',
-            `the Acumatica ${entity} ${previous.targetId} recorded for source record ${record.sourceId} no longer exists (deleted in Acumatica?)`,
-            { fix: `restore it in Acumatica, or run \`ledgersync reset\` and --full-refresh so the record is created again` },
+        return {
+          settled: failed(
+            new LedgersyncError(
+              'acumatica_target_gone',
+              'record',
+              `the Acumatica ${entity} ${previous.targetId} recorded for source record ${record.sourceId} no longer exists (deleted in Acumatica?)`,
+              { fix: `restore it in Acumatica, or run \`ledgersync reset\` and --full-refresh so the record is created again` },
+            ),
           ),
-        );
+        };
       }
-      return this.create(job, ctx);
+      return { operation: 'create' };
     }
-    if (!previous) {
-      // Entered before go-live (by hand, or the integration used before): link it and leave its content
-      // as it is; only a release the mapping asks for is done, so that payments can be applied to it.
-      const targetId = this.targetIdOf(entity, job.current);
-      ctx.log.info(`${entity} ${targetId} already in Acumatica for ${record.sourceId}: adopted`);
-      if (await this.releaseIfAsked(job, job.current, false, ctx)) return { status: 'updated', targetId };
-      return { status: 'skipped', reason: `adopted the existing Acumatica ${entity} ${targetId}`, targetId };
-    }
-    return this.update(job, job.current, previous.pendingWrite && !previous.targetId, ctx);
+    if (!previous) return { operation: 'adopt', current };
+    return { operation: 'update', current, unconfirmedCreate: previous.pendingWrite && !previous.targetId };
   }
 
   /**
@@ -398,7 +468,7 @@ export class AcumaticaSink implements Sink {
    * letter naming it, for a person to void, cancel or reverse in Acumatica. One Acumatica does not
    * hold, or holds voided or canceled already, needs nothing.
    */
-  private refuseVoid(job: Job): SinkResult {
+  private refuseVoid(job: Job): Settled {
     const { entity, record, current } = job;
     if (!current) return { status: 'skipped', reason: `not in Acumatica, nothing to void (${entity} for ${record.sourceId})` };
     const targetId = this.targetIdOf(entity, current);
@@ -697,8 +767,14 @@ function describeCriteria(criteria: Record<string, string>): string {
     .join(' and ');
 }
 
-function failed(error: LedgersyncError): SinkResult {
+function failed(error: LedgersyncError): Settled {
   return { status: 'failed', error };
+}
+
+/** A result reached without a write, as a plan reports it. */
+function plannedOf(result: Settled): PlannedWrite {
+  if (result.status === 'failed') return { action: 'fail', error: result.error };
+  return { action: 'skip', note: result.reason, ...(result.targetId ? { targetId: result.targetId } : {}) };
 }
 
 function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {

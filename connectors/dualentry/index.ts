@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { LedgersyncError } from '../../engine/errors.js';
 import { openConnection } from '../../engine/connector/open-connection.js';
-import type { ConnectorFactoryInput, ConnectorModule } from '../../engine/connector/types.js';
+import type { ConnectorFactoryInput, ConnectorModule, ConnectorReference } from '../../engine/connector/types.js';
 import { registerSecret } from '../../engine/log.js';
 import { lookupAccountResolver, type AccountTables } from '../../domain/revrec/accounts.js';
 import { PeriodCalendar } from '../../domain/revrec/calendar.js';
@@ -118,13 +118,15 @@ export const connector: ConnectorModule = {
     return status.periods.length || status.retry ? formatRevrecStatus(status) : [];
   },
   commands: [postCommand(createDualEntrySink)],
-  // The revenue-recognition account tables are read by the connector itself, not through a mapping.
+  // The revenue-recognition account tables and the rounding account are read by the connector itself, not through a mapping.
   referencedLookups(input) {
+    const rounding: ConnectorReference = { property: 'rounding_account', kind: 'Account', via: 'the rounding line of every 3-decimal-currency journal' };
     const block = input.extensions['revenue_recognition'];
-    if (block === undefined) return [];
+    if (block === undefined) return [rounding];
     const accounts = (block as { accounts?: Record<string, unknown> }).accounts ?? {};
-    return Object.entries(accounts)
+    const tables = Object.entries(accounts)
       .filter((entry): entry is [string, string] => typeof entry[1] === 'string')
-      .map(([role, table]) => ({ table, kind: 'Account', via: `revenue_recognition.accounts.${role}` }));
+      .map(([role, table]): ConnectorReference => ({ table, kind: 'Account', via: `revenue_recognition.accounts.${role}` }));
+    return [...tables, rounding];
   },
 };

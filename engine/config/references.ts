@@ -7,13 +7,18 @@
  *   the path of object keys leading to each value, and where a path ends with a declared field, the
  *   values that can reach it are collected: string literals, `$options.<name>`, every value and the
  *   default of a `$lookup("<table>", …)`, through `$variable := …` bindings and conditions;
- * - declared: `lookups.<name>.references: <kind>` and `option_references: {<option>: <kind>}`.
+ * - declared: `lookups.<name>.references: <kind>` and `option_references: {<option>: <kind>}`;
+ * - read by the sink connector itself (its `referencedLookups`): lookup tables, and connection
+ *   properties (`sink.<property>`, at its line in the pipeline file).
  *
  * Empty values are left out: an empty option or lookup value means "none" in a mapping.
  */
-import { jsonata } from '../transform/jsonata.js';
+import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
+import { jsonata } from '../transform/jsonata.js';
 import type { ConnectorDescriptor } from '../connector/descriptor.js';
+import type { ConnectorReference } from '../connector/types.js';
+import { parseYamlTree, pointerOf } from './yaml-tree.js';
 import type { LookupTable, Plan } from './plan.js';
 
 /** Where a referenced value is written, to name it and say what to edit. */
@@ -214,14 +219,21 @@ function tableReferences(plan: Plan, table: LookupTable, kind: string, via: stri
   }
 }
 
+/** The line of `sink.<property>` in the pipeline file (the plan keeps no positions of the connection block); 1 when it cannot be read. */
+function sinkPropertyLine(plan: Plan, property: string): number {
+  try {
+    return parseYamlTree(readFileSync(plan.file, 'utf8'), plan.file).keyPosition(pointerOf(['sink', property])).line;
+  } catch {
+    return 1;
+  }
+}
+
 /**
  * Every reference the pipeline makes into its sink, each value once per kind with all its origins.
- * `tables`: lookup tables the sink connector reads as references itself (its `referencedLookups`).
+ * `tables`: lookup tables and connection properties the sink connector reads as references itself
+ * (its `referencedLookups`).
  */
-export function pipelineReferences(
-  plan: Plan,
-  options: { sink?: ConnectorDescriptor; tables?: ReadonlyArray<{ table: string; kind: string; via: string }> } = {},
-): Reference[] {
+export function pipelineReferences(plan: Plan, options: { sink?: ConnectorDescriptor; tables?: readonly ConnectorReference[] } = {}): Reference[] {
   const fields = (options.sink ?? plan.sink.descriptor).references?.fields ?? {};
   const byKey = new Map<string, Reference>();
   const add = (kind: string, value: string, origin: ReferenceOrigin) => {
@@ -262,9 +274,16 @@ export function pipelineReferences(
   for (const table of Object.values(plan.lookups)) {
     if (table.references) tableReferences(plan, table, table.references, `lookups.${table.name}.references`, add);
   }
-  for (const { table, kind, via } of options.tables ?? []) {
-    const found = plan.lookups[table];
-    if (found) tableReferences(plan, found, kind, via, add);
+  for (const reference of options.tables ?? []) {
+    if ('property' in reference) {
+      const value = plan.sink.config[reference.property];
+      if (!nonEmpty(value)) continue;
+      const origin = { where: `sink.${reference.property}`, file: shown(plan.file), line: sinkPropertyLine(plan, reference.property), via: reference.via };
+      add(reference.kind, String(value).trim(), origin);
+      continue;
+    }
+    const found = plan.lookups[reference.table];
+    if (found) tableReferences(plan, found, reference.kind, reference.via, add);
   }
   for (const [option, kind] of Object.entries(plan.optionReferences ?? {})) {
     const value = plan.options[option];

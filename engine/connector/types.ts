@@ -308,6 +308,9 @@ export interface ConnectorFactoryInput {
 
 export type { HttpConnection };
 
+/** A reference a connector reads itself: every value of a lookup `table`, or the value of the sink's connection `property`. */
+export type ConnectorReference = { table: string; kind: string; via: string } | { property: string; kind: string; via: string };
+
 export interface ConnectorModule {
   name: string;
   createSource?(input: ConnectorFactoryInput): Source;
@@ -317,10 +320,11 @@ export interface ConnectorModule {
   /** Commands this connector adds to the CLI (DualEntry's `post`). */
   commands?: readonly ConnectorCommand[];
   /**
-   * Lookup tables the connector itself reads as references (not through a mapping), e.g. DualEntry's
-   * `revenue_recognition.accounts` tables: `ledgersync check` verifies their values too.
+   * What the connector itself reads as references (not through a mapping): lookup tables, e.g.
+   * DualEntry's `revenue_recognition.accounts` tables, and connection properties, e.g. its
+   * `sink.rounding_account`. `ledgersync check` verifies their values too.
    */
-  referencedLookups?(input: Pick<ConnectorFactoryInput, 'extensions' | 'lookups' | 'connection'>): Array<{ table: string; kind: string; via: string }>;
+  referencedLookups?(input: Pick<ConnectorFactoryInput, 'extensions' | 'lookups' | 'connection'>): ConnectorReference[];
   /** How the connector reads webhook deliveries, when its source can be served by `ledgersync serve`. */
   webhooks?: WebhookReceiver;
 }

@@ -371,11 +371,10 @@ class StreamPlanner {
   }
 }
 
-/** A sink that cannot look anything up: the ledger decides. */
+/** A sink that cannot look anything up: the ledger decides. A delete or void of what it never wrote is nothing to do. */
 function ledgerOnly(record: PlanningRecord): PlannedWrite {
   const targetId = record.previous?.targetId ?? undefined;
   const known = targetId ? { targetId } : {};
-  if (record.action === 'delete') return targetId ? { action: 'delete', ...known } : { action: 'skip' };
-  if (record.action === 'void') return { action: 'void', ...known };
+  if (record.action === 'delete' || record.action === 'void') return targetId ? { action: record.action, ...known } : { action: 'skip' };
   return targetId ? { action: 'update', ...known } : { action: 'create' };
 }
