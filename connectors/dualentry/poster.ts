@@ -20,7 +20,7 @@ import {
 } from '../../domain/revrec/journal.js';
 import { formatMinor } from '../../domain/money/money.js';
 import type { DualEntryApi, DualEntryEntry, DualEntryEntryBody } from './api.js';
-import { entryLines, fitToDualEntry } from './entry-lines.js';
+import { addToAccountTotals, entryLines, fitCumulatively, fitToDualEntry, type AccountTotals } from './entry-lines.js';
 import type { PostingKind, PostingRecord, RevrecLedger, SentEntry, StoredRow } from './revrec-ledger.js';
 import type { RevrecSettings } from './settings.js';
 
@@ -175,6 +175,7 @@ export class RevrecPoster {
         },
       );
     }
+    ledger.keepAccountTotals(this.periodsThatMayHoldEntries(periodKey));
     try {
       await this.settleAttempts(periodKey);
     } catch (thrown) {
@@ -265,6 +266,8 @@ export class RevrecPoster {
     const description = this.deps.settings.journalDescription.replaceAll('{period}', periodKey);
     const steps: Step[] = [];
     for (const currency of [...currencies].sort()) {
+      // What the entries before each step put on each account: a step is rounded against it (entry-lines.ts).
+      const accountTotals = structuredClone(ledger.accountTotals(currency));
       const effective = ledger.effectivePosting(periodKey, currency);
       // Partly posted earlier (another currency failed): this currency's new amounts wait for the next period.
       if (!repost && effective) continue;
@@ -276,20 +279,18 @@ export class RevrecPoster {
       if (effective && !deltas.has(currency) && journal && sameLines(journal.lines, effective.lines)) continue;
       const memo = description.replaceAll('{currency}', currency);
       if (effective) {
-        const reversal = { currency, lines: effective.lines.map((l) => ({ ...l, debit: l.credit, credit: l.debit })) };
-        steps.push({
-          kind: 'reversal',
-          currency,
-          journal: reversal,
-          fitted: this.fit(periodKey, 'reversal', reversal),
-          included: effective.included,
-          memo: `Reversal of ${stripRef(effective.memo)}`,
-        });
+        const reversal = { currency, lines: effective.lines.map(reversed) };
+        let fitted = this.fit(periodKey, 'reversal', reversal, accountTotals);
+        // When rounding against the totals leaves it no line (every amount under 0.01), it takes back what the entry sent.
+        if (fitted.lines.length === 0)
+          fitted = { currency, lines: (effective.rounded ?? fitToDualEntry(effective, this.deps.roundingAccount, 'reversal').lines).map(reversed) };
+        addToAccountTotals(accountTotals, reversal.lines, fitted.lines);
+        steps.push({ kind: 'reversal', currency, journal: reversal, fitted, included: effective.included, memo: `Reversal of ${stripRef(effective.memo)}` });
       }
       if (journal) {
         const wasReversed = effective !== undefined || ledger.postings(periodKey).some((r) => r.currency === currency);
         const kind = wasReversed ? 'correction' : 'journal';
-        const fitted = this.fit(periodKey, kind, journal);
+        const fitted = this.fit(periodKey, kind, journal, accountTotals);
         if (fitted.lines.length === 0) {
           // DualEntry refuses an entry without lines: the amounts stay unposted and go with the next entry in this currency.
           this.deps.log.info(
@@ -303,8 +304,22 @@ export class RevrecPoster {
     return steps;
   }
 
-  private fit(periodKey: string, kind: PostingKind, journal: JournalDraft): JournalDraft {
-    return fitToDualEntry(journal, this.deps.roundingAccount, `period ${periodKey} ${journal.currency} ${kind}`);
+  private fit(periodKey: string, kind: PostingKind, journal: JournalDraft, accountTotals: AccountTotals): JournalDraft {
+    return fitCumulatively(journal, this.deps.roundingAccount, `period ${periodKey} ${journal.currency} ${kind}`, accountTotals);
+  }
+
+  /** Every period an entry may be recorded under: from the earliest with amounts to the latest posted, in retry or being posted. */
+  private periodsThatMayHoldEntries(periodKey: string): string[] {
+    const { ledger, calendar } = this.deps;
+    const known = ledger.periods();
+    if (known.length === 0) return [];
+    const last = [known[known.length - 1], ledger.postedThrough(), ledger.retryState()?.period, periodKey]
+      .filter((p): p is string => p !== undefined)
+      .sort()
+      .at(-1) as string;
+    const keys: string[] = [];
+    for (let index = calendar.parseKey(known[0] as string).index; index <= calendar.parseKey(last).index; index++) keys.push(calendar.period(index).key);
+    return keys;
   }
 
   private async preflight(steps: Step[]): Promise<void> {
@@ -353,7 +368,7 @@ export class RevrecPoster {
 
     let entry: DualEntryEntry | undefined;
     // What the entry holds: this step's journal, unless an earlier attempt under this ref landed.
-    let sent: SentEntry = { lines: step.journal.lines, included: step.included };
+    let sent: SentEntry = { lines: step.journal.lines, ...(fitted !== step.journal ? { rounded: fitted.lines } : {}), included: step.included };
     const pending = ledger.attemptPending(ref);
     if (pending !== false) {
       // An earlier attempt may have landed (timeout, crash): find it before posting again.
@@ -385,6 +400,7 @@ export class RevrecPoster {
       date,
       memo,
       lines: sent.lines,
+      ...(sent.rounded ? { rounded: sent.rounded } : {}),
       included: sent.included,
       postedAt: new Date().toISOString(),
       runId: this.deps.runId,
@@ -395,7 +411,7 @@ export class RevrecPoster {
       currency: step.currency,
       number: record.entryNumber,
       date,
-      amount: formatMinor(journalTotals(sent.lines === step.journal.lines ? fitted : { ...step.journal, lines: sent.lines }).debit, step.currency),
+      amount: formatMinor(journalTotals({ currency: step.currency, lines: sent.rounded ?? sent.lines }).debit, step.currency),
     };
   }
 
@@ -427,6 +443,7 @@ export class RevrecPoster {
         date: attempt.date,
         memo: attempt.memo,
         lines: attempt.lines,
+        ...(attempt.rounded ? { rounded: attempt.rounded } : {}),
         included: attempt.included,
         postedAt: new Date().toISOString(),
         runId: this.deps.runId,
@@ -504,6 +521,10 @@ function sameLines(a: readonly JournalLine[], b: readonly JournalLine[]): boolea
     a.length === b.length &&
     a.every((line, i) => line.account === b[i]?.account && line.debit === b[i]?.debit && line.credit === b[i]?.credit && line.memo === b[i]?.memo)
   );
+}
+
+function reversed(line: JournalLine): JournalLine {
+  return { ...line, debit: line.credit, credit: line.debit };
 }
 
 function stripRef(memo: string): string {

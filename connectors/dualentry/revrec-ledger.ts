@@ -8,6 +8,8 @@
  * - `revrec:periods`             the periods that have totals, ascending
  * - `revrec:postings:<period>`   every entry posted for the period (journal, reversal, correction)
  * - `revrec:posted-through`      the latest period marked posted: an earlier one without entries is final
+ * - `revrec:account-totals`      by currency and account, the exact total of every entry posted and
+ *                                what DualEntry holds of it, rounded (entry-lines.ts `fitCumulatively`)
  * - `revrec:retry`               the batch that failed to post and what to fix, until it posts
  * A document update changes the totals; the difference against what was posted is what the next
  * posting (or a repost) carries, so a posted amount is never posted twice and never lost.
@@ -16,6 +18,7 @@ import type { ErrorCode, ErrorKind } from '../../engine/errors.js';
 import type { KeyValueStore } from '../../engine/connector/types.js';
 import { scheduleComponents, type ScheduleComponent, type ScheduleRow } from '../../domain/revrec/schedule.js';
 import type { JournalLine, TotalsRow } from '../../domain/revrec/journal.js';
+import { addToAccountTotals, heldLinesRoundedEach, type AccountTotals } from './entry-lines.js';
 
 /** Amounts of one period by currency → accounting code → component (billed, tax, revenue, discount). */
 type Totals = Record<string, Record<string, number[]>>;
@@ -73,6 +76,8 @@ export interface PostingRecord {
   date: string;
   memo: string;
   lines: PostedLine[];
+  /** `lines` as DualEntry holds them (rounding line included), when rounding to its 2 decimals changed them. */
+  rounded?: PostedLine[];
   /** What this entry carried, by the period the amounts belong to: `[period, code, component, amount]`. */
   included: StoredRow[];
   postedAt: string;
@@ -82,6 +87,8 @@ export interface PostingRecord {
 /** What a journal entry carried when it was sent. */
 export interface SentEntry {
   lines: PostedLine[];
+  /** `lines` as sent, when rounding to DualEntry's 2 decimals changed them. */
+  rounded?: PostedLine[];
   included: StoredRow[];
 }
 
@@ -115,6 +122,8 @@ const WAL_KEY = 'revrec:wal';
  */
 const OPENING_KEPT_KEY = 'revrec:opening-kept';
 const POSTED_THROUGH_KEY = 'revrec:posted-through';
+/** Absent in state written before it was kept: `keepAccountTotals` derives it from the entries recorded. */
+const ACCOUNT_TOTALS_KEY = 'revrec:account-totals';
 type Writes = Map<string, unknown>;
 
 export class RevrecLedger {
@@ -253,6 +262,9 @@ export class RevrecLedger {
       addTo(posted, record.currency, code, componentIndex[component], sign * amount);
     }
     for (const [origin, posted] of touched) writes.set(`revrec:posted:${origin}`, pruned(posted));
+    const accountTotals = this.kv.get<Record<string, AccountTotals>>(ACCOUNT_TOTALS_KEY);
+    // Not kept yet (older state): `keepAccountTotals` derives them later from the entries, this one included.
+    if (accountTotals) writes.set(ACCOUNT_TOTALS_KEY, withPosting(structuredClone(accountTotals), record));
     writes.set(`revrec:attempt:${record.ref}`, null);
     this.dropAttemptRef(writes, period, record.ref);
     this.commit(writes);
@@ -264,6 +276,23 @@ export class RevrecLedger {
     if (!refs.includes(ref)) return;
     const left = refs.filter((r) => r !== ref);
     writes.set(`revrec:attempts:${period}`, left.length ? left : null);
+  }
+
+  /** What the entries recorded in `currency` put on each account, exact and as DualEntry holds it (after `keepAccountTotals`). */
+  accountTotals(currency: string): AccountTotals {
+    return this.kv.get<Record<string, AccountTotals>>(ACCOUNT_TOTALS_KEY)?.[currency] ?? {};
+  }
+
+  /**
+   * Starts keeping the account totals, in state written before they were kept: derived from the
+   * entries recorded in `periods` (every period that may hold one), each as it was sent then, its
+   * lines rounded one by one. Does nothing once they are kept.
+   */
+  keepAccountTotals(periods: Iterable<string>): void {
+    if (this.kv.get(ACCOUNT_TOTALS_KEY) !== undefined) return;
+    let totals: Record<string, AccountTotals> = {};
+    for (const period of periods) for (const record of this.postings(period)) totals = withPosting(totals, record);
+    this.commit(new Map([[ACCOUNT_TOTALS_KEY, totals]]));
   }
 
   postings(period: string): PostingRecord[] {
@@ -297,7 +326,7 @@ export class RevrecLedger {
   }
 
   /** The latest period marked posted (state from before it was kept: the latest such period that has amounts). */
-  private postedThrough(): string | undefined {
+  postedThrough(): string | undefined {
     const through = this.kv.get<string>(POSTED_THROUGH_KEY);
     if (through !== undefined) return through;
     return this.periods()
@@ -365,4 +394,12 @@ export class RevrecLedger {
   clearFailure(period: string): void {
     if (this.retryState()?.period === period) this.kv.delete('revrec:retry');
   }
+}
+
+/** `totals` with what `record` put on each account; an entry without `rounded` was sent with its lines rounded each on its own. */
+function withPosting(totals: Record<string, AccountTotals>, record: PostingRecord): Record<string, AccountTotals> {
+  const byAccount = (totals[record.currency] ??= {});
+  addToAccountTotals(byAccount, record.lines, record.rounded ?? heldLinesRoundedEach(record.currency, record.lines));
+  if (Object.keys(byAccount).length === 0) delete totals[record.currency];
+  return totals;
 }
