@@ -156,7 +156,11 @@ export const engineErrorCodes = {
     },
     mapping_not_object: { kind: 'record', meaning: "a stream's mapping produced something other than an object" },
     invalid_action: { kind: 'record', meaning: 'a mapping set _action to something other than upsert, delete, void or skip' },
-    invalid_argument: { kind: 'record', meaning: 'a mapping called $truncate() with a limit that is not a whole number' },
+    invalid_argument: {
+      kind: 'record',
+      meaning:
+        'a mapping called $truncate() with a limit that is not a whole number, or $lookup() / $ref() / $refOrNull() with a key that is several values (a path that matched many lines) or an object',
+    },
     invalid_timestamp: { kind: 'record', meaning: '$date() or $datetime() was given something other than unix seconds' },
     lookup_missing: { kind: 'record', meaning: 'a lookup table has no entry for the key and no default; the fix names the entry to add' },
     unknown_lookup_table: { kind: 'config', meaning: '$lookup() names a table not declared under lookups:' },

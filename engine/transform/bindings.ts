@@ -3,6 +3,7 @@
  * `$deleted` is the only per-record binding.
  */
 import { LedgersyncError } from '../errors.js';
+import { excerpt } from '../log.js';
 import type { LookupTable } from '../config/plan.js';
 import { money } from '../../domain/money/money.js';
 import { monthlyAmount } from '../../domain/metrics/normalise.js';
@@ -29,11 +30,43 @@ export function truncate(value: unknown, limit: unknown): string | undefined {
   return chars.length <= n ? String(value) : chars.slice(0, n).join('');
 }
 
+/** A value as a message shows it: JSON, cut short; a function value (possibly circular) by its kind. */
+function shown(value: unknown): string {
+  if (typeof value === 'function' || (value !== null && typeof value === 'object' && ('_jsonata_lambda' in value || '_jsonata_function' in value)))
+    return 'a function';
+  try {
+    return excerpt(JSON.stringify(value) ?? String(value), 80);
+  } catch {
+    return Array.isArray(value) ? 'an array' : 'an object';
+  }
+}
+
+/**
+ * The key of `$lookup` / the id of `$ref` as text. A path that matched several values (the codes of
+ * an invoice's lines) arrives as an array, and String() would make it "A,B", a key no table holds:
+ * with a default the record would silently take the default. An array or object is refused.
+ */
+function singleKey(value: unknown, helper: string, of: string, noun: 'key' | 'id'): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'object' && typeof value !== 'function') return String(value);
+  const text = shown(value);
+  const what = text === 'a function' ? text : !Array.isArray(value) ? 'an object' : value.length === 1 ? 'an array' : `${value.length} values`;
+  throw new LedgersyncError(
+    'invalid_argument',
+    'record',
+    `${helper}() for ${of} was given ${what}${text === what ? '' : ` (${text})`} where one ${noun} belongs`,
+    {
+      fix: 'pass one value: map one line at a time, e.g. inside line_items.( … ), or pick one (e.g. line_items[0].…)',
+      details: { helper, of, value: text },
+    },
+  );
+}
+
 export function createBindings(input: BindingInput): Record<string, unknown> {
   const lookup = (table: unknown, key: unknown): unknown => {
     const t = input.lookups[String(table)];
     if (!t) throw new LedgersyncError('unknown_lookup_table', 'config', `lookup table '${String(table)}' is not declared under lookups:`);
-    const k = key === undefined || key === null ? '' : String(key);
+    const k = singleKey(key, '$lookup', `lookup table '${t.name}'`, 'key');
     if (Object.hasOwn(t.values, k)) return t.values[k];
     if (t.hasDefault) return t.default;
     throw new LedgersyncError('lookup_missing', 'record', `no entry for '${k}' in lookup table '${t.name}' and the table has no default`, {
@@ -44,7 +77,7 @@ export function createBindings(input: BindingInput): Record<string, unknown> {
     });
   };
   const ref = (stream: unknown, sourceId: unknown): string => {
-    const id = sourceId === undefined || sourceId === null ? '' : String(sourceId);
+    const id = singleKey(sourceId, '$ref', `stream '${String(stream)}'`, 'id');
     const target = id ? input.resolveTarget(String(stream), id) : undefined;
     if (target === undefined) {
       throw new LedgersyncError(
@@ -60,7 +93,7 @@ export function createBindings(input: BindingInput): Record<string, unknown> {
     return target;
   };
   const refOrNull = (stream: unknown, sourceId: unknown): string | null => {
-    const id = sourceId === undefined || sourceId === null ? '' : String(sourceId);
+    const id = singleKey(sourceId, '$refOrNull', `stream '${String(stream)}'`, 'id');
     return (id && input.resolveTarget(String(stream), id)) || null;
   };
   return {

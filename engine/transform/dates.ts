@@ -12,12 +12,40 @@ function formatterFor(timezone: string): Intl.DateTimeFormat {
   return f;
 }
 
+/** 0001-01-01T00:00:00Z and 10000-01-01T00:00:00Z in unix seconds: a date outside has no `YYYY-MM-DD`. */
+const FIRST_SECOND = -62_135_596_800;
+const END_SECOND = 253_402_300_800;
+const inCalendar = (seconds: number) => seconds >= FIRST_SECOND && seconds < END_SECOND;
+
 function toSeconds(value: unknown, helper: string): number {
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isFinite(n)) {
     throw new LedgersyncError('invalid_timestamp', 'record', `${helper}() expects unix seconds, received ${JSON.stringify(value)}`);
   }
+  if (!inCalendar(n)) throw outOfCalendar(helper, value, n, 'UTC');
   return n;
+}
+
+/**
+ * A timestamp past the years 1–9999 (in `timezone`): written as text it would be an extended year
+ * ("+055840-11") or fail in the Date; most often it is in milliseconds or microseconds.
+ */
+function outOfCalendar(helper: string, value: unknown, seconds: number, timezone: string): LedgersyncError {
+  // Only a value past the UTC range can be a larger unit: one inside it is past only the zone's edge.
+  const pastUtc = !inCalendar(seconds);
+  const unit = !pastUtc ? undefined : inCalendar(seconds / 1000) ? 'milliseconds' : inCalendar(seconds / 1_000_000) ? 'microseconds' : undefined;
+  const divisor = unit === 'milliseconds' ? '1000' : '1000000';
+  const fix = unit
+    ? `${unit}? divide by ${divisor} in the mapping, e.g. ${helper}(created_at / ${divisor})`
+    : pastUtc
+      ? 'pass unix seconds (seconds since 1970-01-01T00:00:00Z)'
+      : `the instant falls outside the years 1–9999 in ${timezone}: correct the source value or leave it out of the mapping`;
+  return new LedgersyncError(
+    'invalid_timestamp',
+    'record',
+    `${helper}() expects unix seconds between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z${timezone === 'UTC' ? '' : ` (as dated in ${timezone})`}, received ${JSON.stringify(value)}`,
+    { fix, details: { helper, value: JSON.stringify(value), timezone } },
+  );
 }
 
 const QUARTER_HOUR = 900;
@@ -35,12 +63,21 @@ export function zoneOffsetSeconds(seconds: number, timezone: string): number {
     const at = bucket * QUARTER_HOUR;
     const parts = formatterWithTime(timezone).formatToParts(new Date(at * 1000));
     const get = (type: string) => Number(parts.find((p) => p.type === type)?.value ?? 0);
-    const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour') % 24, get('minute'), get('second')) / 1000;
+    const year = parts.find((p) => p.type === 'era')?.value === 'BC' ? 1 - get('year') : get('year');
+    const local = utcSeconds(year, get('month'), get('day'), get('hour') % 24, get('minute'), get('second'));
     offset = local - at;
     if (offsetCache.size > 100_000) offsetCache.clear();
     offsetCache.set(key, offset);
   }
   return offset;
+}
+
+/** Date.UTC reads years 0–99 as 1900–1999; setUTCFullYear takes the year as given. */
+function utcSeconds(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
+  const date = new Date(0);
+  date.setUTCFullYear(year, month - 1, day);
+  date.setUTCHours(hour, minute, second, 0);
+  return date.getTime() / 1000;
 }
 
 const timeFormatters = new Map<string, Intl.DateTimeFormat>();
@@ -50,6 +87,8 @@ function formatterWithTime(timezone: string): Intl.DateTimeFormat {
     f = new Intl.DateTimeFormat('en-US', {
       timeZone: timezone,
       hourCycle: 'h23',
+      // The era tells 1 BC (year 0 of the proleptic calendar) from AD 1: both are "1" without it.
+      era: 'short',
       year: 'numeric',
       month: 'numeric',
       day: 'numeric',
@@ -66,6 +105,7 @@ function formatterWithTime(timezone: string): Intl.DateTimeFormat {
 export function isoDate(unixSeconds: unknown, timezone: string): string {
   const seconds = toSeconds(unixSeconds, '$date');
   const local = timezone === 'UTC' ? seconds : seconds + zoneOffsetSeconds(seconds, timezone);
+  if (!inCalendar(local)) throw outOfCalendar('$date', unixSeconds, seconds, timezone);
   return utcCalendarDate(local);
 }
 

@@ -5,7 +5,7 @@
  * throws `Unsupported` at compile time, with the reason and the node's offset.
  */
 import { append, apply, invoke, isStaticBuiltin, lookupInArray, transformerFunction, UNCOMPILED_BUILTINS } from './builtins.js';
-import { CompiledLambda, makeLambda, mergeSort, PLACEHOLDER, partialNative, type Signature, Thunk } from './functions.js';
+import { CompiledLambda, HIGHER_ORDER_NAMES, makeLambda, mergeSort, PLACEHOLDER, partialNative, type Signature, Thunk } from './functions.js';
 import { BINARY_OPERATORS } from './operators.js';
 import { regexMatcher } from './regex.js';
 import {
@@ -93,6 +93,12 @@ export interface EvaluationGuard {
 }
 
 const UNWATCHED_LEAVES: ReadonlySet<string> = new Set(['string', 'number', 'value', 'name', 'variable', 'regex']);
+
+/** The built-ins whose compiled versions call a function argument (functions.ts); no other built-in or helper takes one compiled. */
+const CALLS_FUNCTIONS: ReadonlySet<string> = new Set(HIGHER_ORDER_NAMES);
+
+/** Nodes that evaluate to a function value: `function(…){…}`, `$f(?, x)`, `|…|…|`. */
+const FUNCTION_LITERALS: ReadonlySet<string> = new Set(['lambda', 'partial', 'transform']);
 
 const NOT_COMPILED: Readonly<Record<string, string>> = {
   sort: 'order-by ^(…) outside a path',
@@ -563,6 +569,7 @@ class Compiler {
     const name = procedure.type === 'path' ? String(procedure.steps?.[0]?.value) : String(procedure.value);
     const notCompiled = procedure.type === 'variable' ? UNCOMPILED_BUILTINS[name] : undefined;
     if (notCompiled && !this.options.bindingNames.has(name) && isStaticBuiltin(name)) unsupported(notCompiled, procedure);
+    if (procedure.type === 'variable') this.refuseFunctionArgument(name, node.arguments ?? []);
     const proc = this.node(procedure);
     const forgotDollar = procedure.type === 'path' ? String(procedure.steps?.[0]?.value) : undefined;
     const args = (node.arguments ?? []).map((a) => this.node(a));
@@ -578,6 +585,19 @@ class Compiler {
         throw located(error, position, name);
       }
     };
+  }
+
+  /**
+   * A function literal handed to a built-in (`$replace(s, /re/, function($m) {…})`, `$string(function…)`)
+   * or a pipeline helper: the compiled call would hand every record to the interpreter
+   * (NeedsInterpreter in `invoke`), so the expression is left to it at load time, where
+   * `validate --explain` shows it. Calls of the expression's own functions are not concerned.
+   */
+  private refuseFunctionArgument(name: string, args: readonly AstNode[]): void {
+    if (CALLS_FUNCTIONS.has(name)) return;
+    if (!this.options.bindingNames.has(name) && !isStaticBuiltin(name)) return;
+    const literal = args.find((a) => FUNCTION_LITERALS.has(a.type));
+    if (literal) unsupported(`a function passed to $${name} (compiled, only $map, $filter, $reduce, $single, $each, $sift and $sort call one)`, literal);
   }
 
   /** `function($a, $b)<sig> { body }`; a parser-made thunk (tail call) becomes a deferred call. */
