@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { formatProblem } from '../engine/errors.js';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
-import { createLogger } from '../engine/log.js';
+import { commandOutput, type LogFormat } from './logging.js';
 import type { ReplaySummary } from '../engine/run/replay.js';
 import { withSnakeCaseKeys } from '../engine/json-keys.js';
 import { statePath } from './state-path.js';
@@ -30,7 +30,7 @@ function replayText(summary: ReplaySummary): string {
   return lines.map((l) => l + '\n').join('');
 }
 
-export function addAuditCommands(program: Command, connectors: ConnectorRegistry): void {
+export function addAuditCommands(program: Command, connectors: ConnectorRegistry, logFormat: () => LogFormat): void {
   program
     .command('audit')
     .description(
@@ -79,7 +79,7 @@ export function addAuditCommands(program: Command, connectors: ConnectorRegistry
         ...(opts.id !== undefined ? { sourceId: opts.id } : {}),
         failed: opts.failed,
         ...(opts.stream !== undefined ? { stream: opts.stream } : {}),
-        log: createLogger(opts.json ? { level: 'error' } : {}),
+        log: commandOutput({ format: logFormat(), command: 'replay', quiet: opts.json }).log,
         signal: controller.signal,
       });
       process.stdout.write(opts.json ? JSON.stringify(replayJson(summary)) + '\n' : replayText(summary));

@@ -43,14 +43,14 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
   addValidateCommand(program, connectors, logFormat);
   addRunCommand(program, connectors, logFormat);
   addStatusCommand(program, connectors);
-  addResetCommand(program, connectors);
+  addResetCommand(program, connectors, logFormat);
   addTestCommand(program, connectors, logFormat);
   addInitCommand(program);
   addPlanCommand(program, connectors, logFormat);
   addShowCommand(program, connectors);
   addCheckCommand(program, connectors, logFormat);
   addServeCommand(program, connectors, logFormat);
-  addAuditCommands(program, connectors);
+  addAuditCommands(program, connectors, logFormat);
   addUnlockCommand(program, connectors);
   addStateCommands(program);
   addQueueCommands(program, connectors);

@@ -7,9 +7,10 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
 import { LedgersyncError } from '../engine/errors.js';
+import { commandOutput, type LogFormat } from './logging.js';
 import { statePath } from './state-path.js';
 
-export function addResetCommand(program: Command, connectors: ConnectorRegistry): void {
+export function addResetCommand(program: Command, connectors: ConnectorRegistry, logFormat: () => LogFormat): void {
   program
     .command('reset')
     .description(
@@ -36,6 +37,6 @@ export function addResetCommand(program: Command, connectors: ConnectorRegistry)
         return;
       }
       const { resetPipeline } = await import('../engine/run/status.js');
-      process.exitCode = await resetPipeline({ ...common, stream: opts.stream });
+      process.exitCode = await resetPipeline({ ...common, stream: opts.stream, log: commandOutput({ format: logFormat(), command: 'reset' }).log });
     });
 }

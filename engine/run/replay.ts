@@ -51,7 +51,9 @@ export interface ReplaySummary {
   problems?: ConfigProblem[];
 }
 
-function notRun(status: 'invalid' | 'locked' | 'failed', pipeline: string, error: LedgersyncError, runId = ''): ReplaySummary {
+/** A replay that did not run: its summary, and the reason on the log too (stderr), where a scheduler's log collector reads it, as `run` does. */
+function notRun(status: 'invalid' | 'locked' | 'failed', pipeline: string, error: LedgersyncError, log: Logger, runId = ''): ReplaySummary {
+  log.error(error.actionable, { code: error.code, kind: error.kind, ...(error.fix ? { fix: error.fix } : {}) });
   return {
     status,
     exitCode: exitCodeFor({ error }),
@@ -104,11 +106,12 @@ export async function replayRecords(options: ReplayOptions): Promise<ReplaySumma
       new LedgersyncError('invalid_arguments', 'config', 'ledgersync replay needs either --id SOURCE_ID or --failed (not both)', {
         fix: 'replay one record with --id, or every record waiting in the dead-letter table with --failed',
       }),
+      log,
     );
   }
   const loaded = await loadPipeline(options.pipelinePath, { env, mode: 'run', connectorsDir: options.connectors.descriptorsDir });
   const errors = loaded.problems.filter((p) => p.severity === 'error');
-  if (!loaded.plan || errors.length) return notRun('invalid', options.pipelinePath, new ConfigError(errors));
+  if (!loaded.plan || errors.length) return notRun('invalid', options.pipelinePath, new ConfigError(errors), log);
   const plan = loaded.plan;
   if (options.stream !== undefined && !plan.streams.some((s) => s.name === options.stream)) {
     return notRun(
@@ -117,6 +120,7 @@ export async function replayRecords(options: ReplayOptions): Promise<ReplaySumma
       new LedgersyncError('unknown_stream', 'config', `pipeline ${plan.name} has no stream '${options.stream}'`, {
         fix: `use one of: ${plan.streams.map((s) => s.name).join(', ')}`,
       }),
+      log,
     );
   }
 
@@ -133,7 +137,7 @@ export async function replayRecords(options: ReplayOptions): Promise<ReplaySumma
       },
     };
   });
-  return 'locked' in locked ? notRun('locked', plan.name, locked.locked) : locked.result;
+  return 'locked' in locked ? notRun('locked', plan.name, locked.locked, log) : locked.result;
 }
 
 function streamsOf(sync: RecordSync | undefined): Record<string, StreamCounts> {
@@ -157,7 +161,7 @@ async function replayLocked(input: {
     const error = new LedgersyncError('unknown_source_id', 'config', `no stream of pipeline ${plan.name} has read a record '${options.sourceId}'`, {
       fix: `check the id (ledgersync audit ${plan.name} --id …), or name the stream to fetch it from with --stream (${plan.streams.map((s) => s.name).join(', ')})`,
     });
-    return notRun('invalid', plan.name, error, runId);
+    return notRun('invalid', plan.name, error, log, runId);
   }
   const records: ReplayedRecord[] = [];
   let sync: RecordSync | undefined;
@@ -190,7 +194,7 @@ async function replayLocked(input: {
       input.signal.aborted && !(thrown instanceof LedgersyncError)
         ? new LedgersyncError('run_aborted', 'transient', 'the replay was stopped before it finished; run it again')
         : asLedgersyncError(thrown);
-    log.error(error.actionable);
+    log.error(error.actionable, { code: error.code, kind: error.kind, ...(error.fix ? { fix: error.fix } : {}) });
     return { status: 'failed', exitCode: exitCodeFor({ error }), pipeline: plan.name, runId, records, streams: streamsOf(sync), error: errorSummary(error) };
   }
   const failed = records.filter((r) => r.outcome === 'failed' || r.outcome === 'not_found').length;

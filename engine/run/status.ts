@@ -1,10 +1,10 @@
 /** `ledgersync status` and `ledgersync reset`: read and trim a pipeline's state. */
 import { ConfigError, LedgersyncError, asLedgersyncError, errorSummary, formatProblem } from '../errors.js';
-import { redact } from '../log.js';
+import { redact, silentLogger, type Logger } from '../log.js';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes.js';
 import { loadPipeline } from '../config/load.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
-import type { DeadLetter, RunRecord, StateStore } from '../state/store.js';
+import { lockVacancy, type DeadLetter, type LockVacancy, type RunRecord, type StateStore } from '../state/store.js';
 import { withSnakeCaseKeys } from '../json-keys.js';
 import { blockerOf, filterCauses, formatCauses, groupDeadLetters } from './dead-letters.js';
 import type { Plan } from '../config/plan.js';
@@ -92,7 +92,29 @@ function deadLetterJson(d: DeadLetter): Record<string, unknown> {
   };
 }
 
-function runJson(r: RunRecord): Record<string, unknown> {
+/** A recent run, and why its lock says it is no longer running though the runs table does not yet. */
+interface RunView {
+  run: RunRecord;
+  vacancy?: LockVacancy | undefined;
+}
+
+/**
+ * The recent runs, an unfinished one judged by its lock as the next run would judge it, reading
+ * only: holding the lock while its process is gone from this host, or its lease expired, it is
+ * shown `crashed` (the next run or `unlock` records it so). Read after the runs, the lock of a run
+ * that finished meanwhile is no longer its own, and the run keeps its stored status.
+ */
+function recentRunViews(state: StateStore, pipeline: string): RunView[] {
+  const runs = state.recentRuns(pipeline, 10);
+  const unfinished = runs.some((r) => r.finishedAt === null && r.status === 'running');
+  const holder = unfinished ? state.lockHolder(pipeline) : undefined;
+  const vacancy = holder ? lockVacancy(holder, state.clockSeconds()) : undefined;
+  return runs.map((run) =>
+    vacancy && run.id === holder?.runId && run.finishedAt === null && run.status === 'running' ? { run: { ...run, status: 'crashed' }, vacancy } : { run },
+  );
+}
+
+function runJson({ run: r, vacancy }: RunView): Record<string, unknown> {
   return {
     id: r.id,
     started_at: isoOrNull(r.startedAt),
@@ -101,7 +123,14 @@ function runJson(r: RunRecord): Record<string, unknown> {
     exit_code: r.exitCode,
     counts: r.counts,
     error: r.error,
+    ...(vacancy === 'gone' ? { holder_gone: true } : vacancy === 'expired' ? { lease_expired: true } : {}),
   };
+}
+
+function vacancyText(vacancy: LockVacancy | undefined): string {
+  if (!vacancy) return '';
+  const why = vacancy === 'gone' ? 'its process is gone from this host' : 'its lease expired';
+  return `  (still holding the lock, but ${why}; the next run or \`ledgersync unlock\` records it crashed)`;
 }
 
 export async function showStatus(options: StatusOptions): Promise<ExitCode> {
@@ -146,7 +175,7 @@ function report(state: StateStore, plan: Plan, options: StatusOptions): ExitCode
   const { statePath, json, out } = options;
   const name = plan.name;
   const checkpoints = state.listCheckpoints(name);
-  const runs = state.recentRuns(name, 10);
+  const runs = recentRunViews(state, name);
   const dead = state.deadLetters(name);
   const drifts = mappingDrifts(state, plan, plan.streams);
   const webhooks = state.webhooks.counts(name);
@@ -178,11 +207,12 @@ function report(state: StateStore, plan: Plan, options: StatusOptions): ExitCode
   }
   out.write('\nrecent runs:\n');
   if (!runs.length) out.write('  (none)\n');
-  for (const r of runs) {
+  for (const { run: r, vacancy } of runs) {
     out.write(
       `  ${r.id}  ${iso(r.startedAt)}  ${r.status.padEnd(8)} exit ${r.exitCode ?? '-'}` +
         countsText(r.counts) +
         (r.error ? `  error: ${String((r.error as { message?: string }).message ?? '')}` : '') +
+        vacancyText(vacancy) +
         '\n',
     );
   }
@@ -205,12 +235,22 @@ function report(state: StateStore, plan: Plan, options: StatusOptions): ExitCode
   return EXIT.ok;
 }
 
-export async function resetPipeline(options: StateCommandOptions & { stream?: string | undefined }): Promise<ExitCode> {
+/** A refusal of `reset`, on the log too (stderr), where a scheduler's log collector reads it, as `run` logs one. */
+function logRefusal(log: Logger, error: LedgersyncError): void {
+  log.error(error.actionable, { code: error.code, kind: error.kind, ...(error.fix ? { fix: error.fix } : {}) });
+}
+
+export async function resetPipeline(options: StateCommandOptions & { stream?: string | undefined; log?: Logger }): Promise<ExitCode> {
   const { statePath, stream, out } = options;
+  // The command's logger, in the format its caller chose (text or JSON lines); none, nothing logged.
+  const log = options.log ?? silentLogger;
   const plan = await loadForState(options);
   if (!plan) return EXIT.config;
   const unknown = unknownStreamError(plan, stream);
-  if (unknown) return reportError(out, unknown, false, plan.name);
+  if (unknown) {
+    logRefusal(log, unknown);
+    return reportError(out, unknown, false, plan.name);
+  }
   const name = plan.name;
   if (noStateAt(statePath)) {
     out.write(`pipeline ${name}: no state at ${printableLocation(statePath)}, nothing to reset\n`);
@@ -221,6 +261,7 @@ export async function resetPipeline(options: StateCommandOptions & { stream?: st
     return { result: removed, outcome: { status: 'reset', exitCode: EXIT.ok, counts: { reset: stream ?? 'all', removed } } };
   });
   if ('locked' in reset) {
+    logRefusal(log, reset.locked);
     out.write(`pipeline ${name} is running (run ${reset.heldBy.runId}); reset refused\n`);
     return exitCodeFor({ error: reset.locked });
   }

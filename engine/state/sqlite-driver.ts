@@ -76,17 +76,14 @@ export class SqliteDriver implements StateDriver {
       if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
       db = new (sqlite())(path);
       db.pragma(`busy_timeout = ${Math.max(0, Math.round(busyTimeoutMs))}`);
-      const version = db.pragma('user_version', { simple: true }) as number;
-      if (version > migrations.length) throw stateTooNew(path, version, migrations.length);
-      if (version === 0) {
-        const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
-        if (tables.length) throw notAStateFile(path, tables);
-      }
+      const driver = new SqliteDriver(path, db);
+      // Refused before anything is written to it, WAL mode included.
+      const version = driver.inReadTransaction(() => driver.checkSchema(migrations.length));
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
-      const driver = new SqliteDriver(path, db);
-      driver.migrate(migrations);
-      if (write) db.transaction(() => db!.pragma(`user_version = ${migrations.length}`))();
+      if (version < migrations.length) driver.migrate(migrations);
+      // Proves the file can be written without committing anything: runs opening it together do not queue for an fsync.
+      if (write) driver.assertWritable();
       return driver;
     } catch (error) {
       db?.close();
@@ -106,13 +103,9 @@ export class SqliteDriver implements StateDriver {
     try {
       db = new (sqlite())(path, { readonly: true, fileMustExist: true });
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
-      const version = db.pragma('user_version', { simple: true }) as number;
-      if (version > migrations.length) throw stateTooNew(path, version, migrations.length);
-      if (version === 0) {
-        const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
-        if (tables.length) throw notAStateFile(path, tables);
-      }
-      return new SqliteDriver(path, db);
+      const driver = new SqliteDriver(path, db);
+      driver.inReadTransaction(() => driver.checkSchema(migrations.length));
+      return driver;
     } catch (error) {
       db?.close();
       throw openFailure(path, error);
@@ -159,13 +152,44 @@ export class SqliteDriver implements StateDriver {
     return this.db.pragma('user_version', { simple: true }) as number;
   }
 
+  /**
+   * Applies the migrations the file lacks, each in its own transaction. Processes opening a file
+   * together (a scheduler's tick, the first runs after an upgrade) decide what to apply only under
+   * the write lock, reading the version again there: the one that gets it first migrates, the others
+   * wait (busy_timeout) and find nothing left. A file already at this version takes no lock at all.
+   */
   migrate(migrations: readonly string[]): void {
-    for (let i = this.schemaVersion(); i < migrations.length; i++) {
-      this.db.transaction(() => {
-        this.db.exec(migrations[i]!);
-        this.db.pragma(`user_version = ${i + 1}`);
-      })();
+    if (this.inReadTransaction(() => this.checkSchema(migrations.length)) === migrations.length) return;
+    for (;;) {
+      const applied = this.inTransaction(() => {
+        const version = this.checkSchema(migrations.length);
+        if (version === migrations.length) return false;
+        this.db.exec(migrations[version]!);
+        this.db.pragma(`user_version = ${version + 1}`);
+        return true;
+      });
+      if (!applied) return;
     }
+  }
+
+  /**
+   * The file's schema version, refusing one written by a newer ledgersync, and an SQLite database
+   * at version 0 that already holds tables (another program's). Called inside a transaction, so the
+   * version and the tables are read from one snapshot.
+   */
+  private checkSchema(known: number): number {
+    const version = this.schemaVersion();
+    if (version > known) throw stateTooNew(this.location, version, known);
+    if (version === 0) {
+      const tables = (this.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((t) => t.name);
+      if (tables.length) throw notAStateFile(this.location, tables);
+    }
+    return version;
+  }
+
+  /** A deferred transaction: reads from one snapshot, takes no write lock. */
+  private inReadTransaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)() as T;
   }
 
   assertWritable(): void {
