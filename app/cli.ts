@@ -1,5 +1,6 @@
 /** The `ledgersync` executable (bin/ledgersync.js): the program over the installed connectors. */
 import { writeSync } from 'node:fs';
+import { createLogger, redact } from '../engine/log.js';
 import { watchStopSignals } from './stop-signals.js';
 
 // Before anything heavy is loaded, so that a SIGTERM during start-up still ends in a summary.
@@ -23,8 +24,21 @@ process.on('exit', () => {
   );
 });
 // A defect of ledgersync, not of the records: exit 2 (kind system) with the message, not node's 1.
+// Masked like every other line (a library's message may quote a header), and in the log format asked
+// for once the program is loaded (`jsonLogs`); the stack is for the bug report: in text it follows the
+// line, in JSON it is a debug line.
+const CRASH_FIX = 'report this as a ledgersync bug, with the log of the run at LEDGERSYNC_LOG_LEVEL=debug (it has the stack trace, secrets masked)';
+let jsonLogs = false;
 process.on('uncaughtException', (error) => {
-  writeStderr(`error: ledgersync stopped on an unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  const message = `ledgersync stopped on an unexpected error: ${error instanceof Error ? error.message : String(error)}`;
+  const stack = error instanceof Error ? error.stack : undefined;
+  if (jsonLogs) {
+    const log = createLogger({ json: true, write: (line) => writeStderr(line + '\n') });
+    log.error(message, { code: 'unexpected_error', kind: 'system', fix: CRASH_FIX, exit_code: 2 });
+    if (stack) log.debug('the stack of the unexpected error', { stack });
+  } else {
+    writeStderr(redact(`error: ${message} Fix: ${CRASH_FIX}\n${stack ? stack + '\n' : ''}`));
+  }
   process.exit(2);
 });
 
@@ -36,15 +50,14 @@ function writeStderr(text: string): void {
   }
 }
 
-const [{ asLedgersyncError, errorSummary }, { exitCodeFor }, { createLogger, redact }, { requestedLogFormat }, { buildProgram }, { installedConnectors }] =
-  await Promise.all([
-    import('../engine/errors.js'),
-    import('../engine/exit-codes.js'),
-    import('../engine/log.js'),
-    import('./logging.js'),
-    import('./program.js'),
-    import('./registry.js'),
-  ]);
+const [{ asLedgersyncError, errorSummary }, { exitCodeFor }, { requestedLogFormat }, { buildProgram }, { installedConnectors }] = await Promise.all([
+  import('../engine/errors.js'),
+  import('../engine/exit-codes.js'),
+  import('./logging.js'),
+  import('./program.js'),
+  import('./registry.js'),
+]);
+jsonLogs = requestedLogFormat(process.argv, process.env) === 'json';
 
 buildProgram(installedConnectors)
   .parseAsync(process.argv)

@@ -33,10 +33,11 @@ export function createLogger(options: LoggerOptions = {}, scope = 'ledgersync'):
     if (options.json) {
       // Fields never replace the four every line has.
       const { time: _t, level: _l, scope: _s, message: _m, ...extra } = fields ?? {};
-      write(redact(JSON.stringify({ time: new Date().toISOString(), level: lvl, scope, message, ...extra })));
+      // JSON escapes every control character but U+2028 and U+2029, which some readers take for line ends.
+      write(redact(JSON.stringify({ time: new Date().toISOString(), level: lvl, scope, message, ...extra })).replace(/[\u2028\u2029]/g, escapeChar));
     } else {
       // Text is for a person, and the message says it all; the fields are for JSON logs.
-      write(redact(`${lvl === 'info' ? '' : lvl.toUpperCase() + ' '}[${scope}] ${message}`));
+      write(oneLine(redact(`${lvl === 'info' ? '' : lvl.toUpperCase() + ' '}[${scope}] ${message}`)));
     }
   };
   return {
@@ -46,6 +47,22 @@ export function createLogger(options: LoggerOptions = {}, scope = 'ledgersync'):
     error: (m, f) => emit('error', m, f),
     child: (child) => createLogger(options, `${scope}:${child}`),
   };
+}
+
+/**
+ * A text log entry is one line whatever its message holds (a name from a request path, a vendor's
+ * message): line breaks and the other control characters are written escaped (`\n`, `\u001b`), so
+ * nothing logged can start a line of its own that reads like ledgersync's.
+ */
+export function oneLine(text: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, escapeChar);
+}
+
+const SHORT_ESCAPES: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function escapeChar(char: string): string {
+  return SHORT_ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
 }
 
 /** A logger that prints nothing (tests, `--json` runs). */

@@ -8,8 +8,8 @@
  */
 
 const MASK = '***';
-/** Shorter values are not registered: masking them would mask ordinary words. */
-const MIN_SECRET_LENGTH = 4;
+/** Shorter values are not registered: masking them would mask ordinary words and numbers (`123`, `EUR`) in every payload. */
+export const MIN_SECRET_LENGTH = 4;
 /** A secret's start or end found at an edge of a text is masked from this many characters on. */
 const MIN_PARTIAL = 6;
 /** Base64 runs shorter than this are not masked on their own (too likely to be something else). */
@@ -23,6 +23,15 @@ export function registerSecret(value: string | undefined): void {
   if (!value || value.length < MIN_SECRET_LENGTH || secrets.has(value)) return;
   secrets.add(value);
   compiled = undefined;
+}
+
+/**
+ * The warning for a configured secret too short to be masked, naming `property` (never the value);
+ * undefined for one that is masked (or unset).
+ */
+export function unmaskedSecretWarning(property: string, value: string | undefined): string | undefined {
+  if (!value || value.length >= MIN_SECRET_LENGTH) return undefined;
+  return `${property} is shorter than ${MIN_SECRET_LENGTH} characters, so it is not masked in logs, errors or the state (masking a value that short would damage ordinary words and numbers everywhere): use a longer secret`;
 }
 
 /** The values registered so far: a worker thread that loaded a pipeline hands them to the main thread. */

@@ -42,6 +42,14 @@ export interface AuthOptions {
   now?: () => number;
 }
 
+/**
+ * The cookies of a login answer that authenticate (`.ASPXAUTH`, `ASP.NET_SessionId`, an anti-forgery
+ * token): their values are secrets. The others (`CompanyID` = the tenant's name, `Locale`,
+ * `UserBranch`) are not, and registering them masked the tenant's name in every stored payload,
+ * keys included (`CompanyName` became `***Name`).
+ */
+const AUTHENTICATING_COOKIE = /auth|session|token/i;
+
 /** The secret holding the newest refresh token (read by people and tests under this name). */
 export const REFRESH_TOKEN_SECRET = 'acumatica_refresh_token';
 /** Which user, client and instance the stored refresh token belongs to: another configuration starts over. */
@@ -161,7 +169,10 @@ export class AcumaticaAuth {
         .map((cookie) => cookie.split(';')[0]!.trim())
         .filter((pair) => /^[^=]+=.+/.test(pair));
       if (pairs.length === 0) throw this.loginError(response);
-      for (const pair of pairs) registerSecret(pair.slice(pair.indexOf('=') + 1));
+      for (const pair of pairs) {
+        const name = pair.slice(0, pair.indexOf('='));
+        if (AUTHENTICATING_COOKIE.test(name)) registerSecret(pair.slice(pair.indexOf('=') + 1));
+      }
       this.cookies = pairs.join('; ');
       registerSecret(this.cookies);
       return;

@@ -16,6 +16,10 @@ export const acumaticaErrorCodes = {
       meaning: 'every API seat of the licence stayed taken (API Login Limit) while the connector waited for one',
     },
     acumatica_not_logged_in: { kind: 'auth', meaning: 'Acumatica answered 401 even after signing in again' },
+    acumatica_forbidden: {
+      kind: 'auth',
+      meaning: "Acumatica answered 403: the integration user's role has no access rights to the entity's screen or the endpoint; the fix names the entity",
+    },
     acumatica_refused: {
       kind: 'record',
       meaning: "Acumatica's business rules refused a document (HTTP 422); the message names each field and Acumatica's reason",
@@ -77,7 +81,7 @@ export const acumaticaErrorCodes = {
     acumatica_http_: {
       suffix: 'number',
       example: 'acumatica_http_503',
-      kind: ['transient', 'record', 'auth'],
+      kind: ['transient', 'record'],
       meaning: 'Acumatica answered an HTTP error not covered above; 429 and 5xx are retried first',
     },
   },

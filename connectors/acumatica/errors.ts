@@ -98,7 +98,10 @@ export function describeAcumaticaError(label: string, response: HttpResponse, re
       );
     }
     const exception = exceptionOf(response);
-    return new LedgersyncError('acumatica_action_refused', 'record', `${what} was refused: ${exception.message}`, { details: { status } });
+    return new LedgersyncError('acumatica_action_refused', 'record', `${what} was refused: ${exception.message}`, {
+      fix: "Acumatica's reason above names what stops it (a document on hold, a date in a closed financial period, a missing setting): correct that in Acumatica or in the mapped field, then run again",
+      details: { status },
+    });
   }
   if (status === 401) {
     return new LedgersyncError('acumatica_not_logged_in', 'auth', `${what} answered 401 (not logged in) even after signing in again`, {
@@ -113,7 +116,10 @@ export function describeAcumaticaError(label: string, response: HttpResponse, re
   if (status === 500) {
     const exception = exceptionOf(response);
     if (/NoEntitySatisfiesTheCondition/.test(exception.type) || /No entity satisfies the condition/i.test(exception.message)) {
-      return new LedgersyncError('acumatica_not_found', 'record', `${what}: no such record in Acumatica (${exception.message})`, { details: { status } });
+      return new LedgersyncError('acumatica_not_found', 'record', `${what}: no such record in Acumatica (${exception.message})`, {
+        fix: 'look the key up in Acumatica: the record was deleted there, or lives in another tenant than ACUMATICA_TENANT, or the mapping names it differently; create or restore it (or correct the mapped key), then run again',
+        details: { status },
+      });
     }
     if (/API Login Limit/i.test(exception.message)) {
       return new LedgersyncError('acumatica_login_limit', 'transient', `${what}: every API seat of the licence is taken (API Login Limit)`, {
@@ -122,12 +128,25 @@ export function describeAcumaticaError(label: string, response: HttpResponse, re
     }
     if (/^PX\./.test(exception.type)) {
       return new LedgersyncError('acumatica_error', 'record', `${what} failed in Acumatica: ${exception.message}`, {
+        fix: "Acumatica's message above names the business rule it broke (a released document cannot be changed or deleted, a closed period): correct the document in Acumatica or the record at the source, then run again",
         details: { status, exceptionType: exception.type },
       });
     }
   }
-  const kind = status === 403 ? 'auth' : status === 429 || status >= 500 ? 'transient' : 'record';
+  if (status === 403) {
+    return new LedgersyncError('acumatica_forbidden', 'auth', `${what} answered 403 (forbidden): ${exceptionOf(response).message}`, {
+      fix: `give the role of the integration user (ACUMATICA_USERNAME) access to the screen behind ${entityOf(request.path)} and to the web service endpoint (User Roles SM201005, Access Rights by Role SM201025), or sign in as a user whose role has it; then run again`,
+      details: { status },
+    });
+  }
+  const kind = status === 429 || status >= 500 ? 'transient' : 'record';
   return new LedgersyncError(`acumatica_http_${status}`, kind, `${what} answered HTTP ${status}: ${exceptionOf(response).message}`, { details: { status } });
+}
+
+/** The entity a request path names (`Invoice` of `…/entity/Default/24.200.001/Invoice/…`), for fixes. */
+function entityOf(path: string): string {
+  const entity = /\/entity\/[^/]+\/[^/]+\/([A-Za-z]\w*)/.exec(path)?.[1] ?? /^[A-Za-z]\w*$/.exec(path)?.[0];
+  return entity ? `the ${entity} entity` : 'the entity';
 }
 
 /** The request path without the instance and endpoint prefix, for messages. */

@@ -11,6 +11,7 @@ import type { ConnectionConfig } from '../connector/types.js';
 import type { ConnectorDescriptor } from '../connector/descriptor.js';
 import type { ConfigProblem } from '../errors.js';
 import { registerSecret } from '../log.js';
+import { unmaskedSecretWarning } from '../secrets.js';
 import { ownSchemaValidator, readOwnSchema } from './ajv.js';
 import { validateCoercingInterpolated } from './coerce.js';
 import { listConnectors, loadConnector, type LoadedConnector } from './descriptors.js';
@@ -231,7 +232,10 @@ function checkConnection(
       report(pointer, 'value', 'secret_literal', `${secret} must come from an environment variable, e.g. \${${variable}}; never write a secret in the file`);
     }
     const value = block[secret];
-    if (typeof value === 'string' && !isPlaceholder(value)) registerSecret(value);
+    if (typeof value !== 'string' || isPlaceholder(value)) continue;
+    registerSecret(value);
+    const tooShort = unmaskedSecretWarning(`${role}.${secret}`, value);
+    if (tooShort) report(pointer, 'value', 'secret_too_short', tooShort, 'warning');
   }
   return loaded;
 }

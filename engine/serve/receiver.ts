@@ -13,6 +13,8 @@ import { carriesSecret } from './secret.js';
 
 /** Chargebee's webhook bodies are a few kB; anything near this is not one. */
 export const MAX_BODY_BYTES = 1024 * 1024;
+/** The characters of an unknown pipeline name a log line shows. */
+const MAX_SHOWN_NAME = 80;
 
 export interface ReceiverOptions {
   secret: string;
@@ -105,7 +107,7 @@ class Deliveries {
   private admit(req: IncomingMessage, url: URL, name: string, from: string): WebhookReceiver | Refusal {
     if (req.method !== 'POST') return { answer: { status: 405, body: { error: 'webhooks are POSTed' }, headers: { allow: 'POST' } } };
     if (!carriesSecret(req.headers.authorization, url, this.options.secret)) {
-      this.log.warn(`refused a delivery to /webhooks/${name} from ${from}: no or a wrong secret (401); nothing stored`);
+      this.log.warn(`refused a delivery to /webhooks/${this.shown(name)} from ${from}: no or a wrong secret (401); nothing stored`);
       return {
         answer: {
           status: 401,
@@ -116,11 +118,20 @@ class Deliveries {
     }
     const receiver = this.options.pipelines.get(name);
     if (!receiver) {
-      this.log.warn(`refused a delivery from ${from}: no pipeline named '${name}' is served here (404)`);
+      this.log.warn(`refused a delivery from ${from}: no pipeline named ${this.shown(name)} is served here (404)`);
       return { answer: { status: 404, body: { error: `no pipeline named '${name}' is served here`, pipelines: [...this.options.pipelines.keys()] } } };
     }
     if (!this.options.accepting()) return { answer: { status: 503, body: { error: 'stopping: deliver again later' }, headers: { 'retry-after': '30' } } };
     return receiver;
+  }
+
+  /**
+   * The pipeline name of a request path as a log line shows it: a served pipeline's as is; any other
+   * (anyone who reaches the port chooses it) JSON-quoted and cut short, never raw.
+   */
+  private shown(name: string): string {
+    if (this.options.pipelines.has(name)) return name;
+    return JSON.stringify(name.length > MAX_SHOWN_NAME ? `${name.slice(0, MAX_SHOWN_NAME)}…` : name);
   }
 
   /** The body, at most `limit` bytes of JSON that the source's receiver reads as an event. */

@@ -72,7 +72,7 @@ describe('interpolated values keep the type their property needs', () => {
           values[g.variable] = TRICKY[(round + i) % TRICKY.length] as string;
         });
         const { plan, problems } = await loadPipeline(join(examples, file), { connectorsDir: installedConnectors.descriptorsDir, env: values, mode: 'run' });
-        expect(problems).toEqual([]);
+        expect(problems.filter((p) => p.code !== 'secret_too_short')).toEqual([]);
         for (const g of given) expect(plan?.[g.role].config[g.property], `${g.role}.${g.property} = \${${g.variable}}`).toBe(values[g.variable]);
       }
     });
@@ -112,7 +112,7 @@ describe('interpolated values keep the type their property needs', () => {
     );
     const good = { VERSION: '1', KEY: '1.50', REQUESTS: '900', PER: '60.5', PRETTY: 'true', THRESHOLD: '1.50', FLAG: 'false', LOOKBACK: '+300', BATCH: '50' };
     const loaded = await loadPipeline(file, { connectorsDir: installedConnectors.descriptorsDir, env: good, mode: 'run' });
-    expect(loaded.problems).toEqual([]);
+    expect(loaded.problems.filter((p) => p.code !== 'secret_too_short')).toEqual([]);
     expect(loaded.plan?.source.config).toMatchObject({ api_key: '1.50', rate_limit: { requests: 900, per_seconds: 60.5 } });
     expect(loaded.plan?.sink.config['fsync']).toBe(true);
     expect(loaded.plan?.streams[0]).toMatchObject({ lookbackSeconds: 300, batchSize: 50 });

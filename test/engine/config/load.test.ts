@@ -102,6 +102,21 @@ describe('loadPipeline: a valid pipeline', () => {
     expect(redact('key=bk_never_printed_77 company=acme-co')).toBe('key=*** company=acme-co');
   });
 
+  it('warns, at the property and never with its value, of a secret too short to be masked', async () => {
+    const file = pipelineFile(minimal());
+    const { plan, problems } = await loadPipeline(file, { mode: 'run', env: { ...env, BILLING_API_KEY: 'k9z' }, connectorsDir });
+    expect(plan).toBeDefined();
+    expect(problems).toEqual([
+      expect.objectContaining({
+        code: 'secret_too_short',
+        severity: 'warning',
+        line: 6,
+        message: expect.stringContaining('source.api_key is shorter than 4 characters'),
+      }),
+    ]);
+    expect(JSON.stringify(problems)).not.toContain('k9z');
+  });
+
   it('evaluates compiled expressions with the bindings the runner gives', async () => {
     const { plan } = await loadPipeline(full, { mode: 'run', env, connectorsDir });
     const invoices = plan?.streams[1];
