@@ -44,13 +44,15 @@ function shown(value: unknown): string {
 /**
  * The key of `$lookup` / the id of `$ref` as text. A path that matched several values (the codes of
  * an invoice's lines) arrives as an array, and String() would make it "A,B", a key no table holds:
- * with a default the record would silently take the default. An array or object is refused.
+ * with a default the record would silently take the default. Several values, an object or a
+ * function are refused; a list of one value is that value, an empty one no key (as String() read them).
  */
 function singleKey(value: unknown, helper: string, of: string, noun: 'key' | 'id'): string {
   if (value === undefined || value === null) return '';
+  if (Array.isArray(value) && value.length <= 1) return value.length ? singleKey(value[0], helper, of, noun) : '';
   if (typeof value !== 'object' && typeof value !== 'function') return String(value);
   const text = shown(value);
-  const what = text === 'a function' ? text : !Array.isArray(value) ? 'an object' : value.length === 1 ? 'an array' : `${value.length} values`;
+  const what = text === 'a function' ? text : !Array.isArray(value) ? 'an object' : `${value.length} values`;
   throw new LedgersyncError(
     'invalid_argument',
     'record',

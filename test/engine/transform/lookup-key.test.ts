@@ -39,6 +39,17 @@ describe.each(ENGINES)('%s: a key that is several values', (_name, engine) => {
     });
   });
 
+  it('a list of one value is that value, and an empty list no key (the default), as before', async () => {
+    const sorted = '{ "id": id, "account": $lookup("gl_accounts", $sort(line_items.accounting_code)) }';
+    expect(await mapped(sorted, ['SAAS'], engine)).toMatchObject({ kind: 'mapped', records: [{ data: { account: '4000' } }] });
+    expect(
+      await mapped('{ "id": id, "account": $lookup("gl_accounts", line_items[accounting_code = "X"].accounting_code[]) }', ['SAAS'], engine),
+    ).toMatchObject({
+      kind: 'mapped',
+      records: [{ data: { account: '4999' } }],
+    });
+  });
+
   it('an object key is refused too', async () => {
     const out = await mapped('{ "id": id, "account": $lookup("gl_accounts", line_items[0]) }', ['SAAS', 'SERVICES'], engine);
     expect(out).toMatchObject({ error: 'invalid_argument', message: expect.stringContaining('was given an object') });
