@@ -4,13 +4,15 @@
  * before the sink is called and sealed into the pipeline's hash chain once the answer is known; an
  * entry left open by a killed process is sealed as `interrupted` by the next run of the pipeline.
  */
-import type { PreparedStatement } from './driver.js';
+import type { Dialect, PreparedStatement } from './driver.js';
+import { partBounds, partRange } from './part-range.js';
 import { redact, redactJson } from '../log.js';
 import { sha256Hex, stableStringify } from '../transform/hash.js';
 import { CHAINED_COLUMNS, GENESIS_HASH, entryHash, firstBreak, type ChainBreak, type ChainHead, type ChainedFields, type StoredEntry } from './audit-chain.js';
 
 /** What the state store lends the trail: its prepared statements and its transaction. */
 export interface StatementSource {
+  dialect: Dialect;
   sql(text: string): PreparedStatement;
   transaction<T>(fn: () => T): T;
 }
@@ -207,9 +209,8 @@ export class AuditTrail {
       where.push(condition);
       values.push(...args);
     };
-    // The record itself and its parts (`inv_1#line_2`): '$' is the character after '#'.
-    if (filter.sourceId !== undefined)
-      add('(source_id = ? OR (source_id >= ? AND source_id < ?))', filter.sourceId, `${filter.sourceId}#`, `${filter.sourceId}$`);
+    // The record itself and its parts (`inv_1#line_2`).
+    if (filter.sourceId !== undefined) add(`(source_id = ? OR (${partRange(this.db.dialect)}))`, filter.sourceId, ...partBounds(filter.sourceId));
     if (filter.stream !== undefined) add('stream = ?', filter.stream);
     if (filter.since !== undefined) add('started_at >= ?', filter.since);
     if (filter.runId !== undefined) add('run_id = ?', filter.runId);

@@ -17,6 +17,7 @@ import { open as openSealed, requireSecretKey, seal } from './crypto.js';
 import { AuditTrail, redactDeep } from './audit-trail.js';
 import { stableStringify } from '../transform/hash.js';
 import { WebhookQueue } from './webhook-queue.js';
+import { partBounds, partRange } from './part-range.js';
 
 /** The process holding a pipeline's run lock, and its lease. */
 export interface RunLockHolder {
@@ -194,7 +195,7 @@ export class StateStore {
   private constructor(driver: StateDriver) {
     this.path = driver.location;
     this.driver = driver;
-    const statements = { sql: (text: string) => this.sql(text), transaction: <T>(fn: () => T) => this.transaction(fn) };
+    const statements = { dialect: driver.dialect, sql: (text: string) => this.sql(text), transaction: <T>(fn: () => T) => this.transaction(fn) };
     this.audit = new AuditTrail(statements);
     this.webhooks = new WebhookQueue(statements);
   }
@@ -498,18 +499,15 @@ export class StateStore {
     return entries;
   }
 
-  /**
-   * The parts (`<id>#<part>`) the ledger holds for each of `recordIds`, with the payload last written
-   * for each. Ids compare byte by byte ('$' is the character after '#').
-   */
+  /** The parts (`<id>#<part>`) the ledger holds for each of `recordIds`, with the payload last written for each. */
   partEntries(pipeline: string, stream: string, recordIds: readonly string[]): Map<string, PartEntry[]> {
     const parts = new Map<string, PartEntry[]>();
     const select = this.sql(
-      'SELECT source_id, source_version, content_hash, target_id, target_version, pending_write, updated_at, mapping_fingerprint, payload_json FROM ledger WHERE pipeline = ? AND stream = ? AND source_id >= ? AND source_id < ? ORDER BY source_id',
+      `SELECT source_id, source_version, content_hash, target_id, target_version, pending_write, updated_at, mapping_fingerprint, payload_json FROM ledger WHERE pipeline = ? AND stream = ? AND ${partRange(this.driver.dialect)}`,
     );
     for (const id of new Set(recordIds)) {
       const prefix = `${id}#`;
-      const rows = select.all(pipeline, stream, prefix, `${id}$`) as Array<Record<string, unknown>>;
+      const rows = select.all(pipeline, stream, ...partBounds(id)) as Array<Record<string, unknown>>;
       const own = rows
         .filter((r) => String(r['source_id']).startsWith(prefix))
         .map((r) => ({ ...ledgerEntryOf(r), payloadJson: (r['payload_json'] as string | null) ?? null }));
