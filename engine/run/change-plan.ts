@@ -277,9 +277,8 @@ class StreamPlanner {
       else this.counts.skip += outcome.skipped.length;
       const produced = outcome.kind === 'filtered' ? [] : outcome.records;
       if (stream.removedParts) {
-        const currentIds = new Set([...produced.map((m) => m.sourceId), ...(outcome.kind === 'filtered' ? [] : outcome.skipped)]);
         const stored = state.partEntries(plan.name, stream.name, [record.id]).get(record.id);
-        for (const removed of removedParts(stream, record, currentIds, stored))
+        for (const removed of removedParts(stream, record, outcome, stored))
           candidates.push({ last: undefined, record: { ...removed.record, wantCurrent: true } });
       }
       for (const mapped of produced) {

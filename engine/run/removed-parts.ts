@@ -7,7 +7,7 @@ import type { StreamPlan } from '../config/plan.js';
 import type { LedgerEntry, SinkRecord, SourceRecord } from '../connector/types.js';
 import type { PartEntry } from '../state/store.js';
 import { canonicalOfMapped, hashOfCanonical, stableStringify } from '../transform/hash.js';
-import { getPath } from '../transform/mapper.js';
+import { getPath, type MapOutcome } from '../transform/mapper.js';
 
 /** A retraction for the sink, with the canonical payload the ledger keeps of it. */
 export interface RemovedPart {
@@ -17,22 +17,30 @@ export interface RemovedPart {
 }
 
 /**
- * The sink records that retract `record`'s stored parts missing from `currentIds` (the ids its
- * mapping produced or skipped this time; none when it was filtered out). A part is retracted once: its
- * content hash is then the retraction's. One that never reached the sink (no target, no write in
- * doubt) has nothing to retract. The payload sent is the one last written, under the new action.
+ * The part ids `record` keeps after this mapping: those it produced or marked skip; none when the
+ * stream's filter left it out; every one (undefined) when nothing was decided about its parts: it is
+ * dated before the pipeline's start_date, or its mapping skipped it whole (`_action: "skip"`).
  */
-export function removedParts(
-  stream: StreamPlan,
-  record: SourceRecord,
-  currentIds: ReadonlySet<string>,
-  stored: readonly PartEntry[] | undefined,
-): RemovedPart[] {
+function keptIds(record: SourceRecord, outcome: MapOutcome): ReadonlySet<string> | undefined {
+  if (outcome.kind === 'filtered') return outcome.beforeStart ? undefined : new Set();
+  if (outcome.skipped.includes(record.id)) return undefined;
+  return new Set([...outcome.records.map((r) => r.sourceId), ...outcome.skipped]);
+}
+
+/**
+ * The sink records that retract `record`'s stored parts its mapping no longer keeps (see keptIds).
+ * A part is retracted once: its content hash is then the retraction's. One that never reached the
+ * sink (no target, no write in doubt) has nothing to retract, nor has one in doubt whose payload is
+ * unknown (no look-up key to find it by). The payload sent is the one last written or attempted,
+ * under the new action.
+ */
+export function removedParts(stream: StreamPlan, record: SourceRecord, outcome: MapOutcome, stored: readonly PartEntry[] | undefined): RemovedPart[] {
   const action = stream.removedParts;
-  if (!action || !stored) return [];
+  const kept = action && stored ? keptIds(record, outcome) : undefined;
+  if (!action || !stored || !kept) return [];
   const removed: RemovedPart[] = [];
   for (const part of stored) {
-    if (currentIds.has(part.sourceId) || (part.targetId === null && !part.pendingWrite)) continue;
+    if (kept.has(part.sourceId) || (part.targetId === null && (!part.pendingWrite || !part.payloadJson))) continue;
     const last = part.payloadJson ? (JSON.parse(part.payloadJson) as { object?: string; data?: Record<string, unknown> }) : {};
     const object = last.object ?? stream.target.object;
     const data = last.data ?? {};

@@ -49,8 +49,8 @@ interface Pending {
   failed: boolean;
   /** An output with the record's own id was recorded: its ledger row now holds this version. */
   ownIdRecorded: boolean;
-  /** Parts the mapping marked `_action: "skip"`: still the record's, so never retracted as removed. */
-  skippedIds: readonly string[];
+  /** What the mapping made of it, for a stream that retracts removed parts (removed-parts.ts). */
+  outcome?: MapOutcome;
 }
 
 /** One page's write, as the transactions around the sink calls need it. */
@@ -199,16 +199,15 @@ export class StreamWriter {
         mapped.failed.push([record, asLedgersyncError(error, 'record')]);
         continue;
       }
-      const pending: Pending = { record, entry, outstanding: 0, failed: false, ownIdRecorded: false, skippedIds: [] };
+      const pending: Pending = { record, entry, outstanding: 0, failed: false, ownIdRecorded: false, ...(stream.removedParts ? { outcome } : {}) };
       if (outcome.kind === 'filtered') {
         counts.skipped++;
-        // Filtered out now, its parts written before are all removed ones.
-        if (stream.removedParts) mapped.outputs.push([pending, []]);
+        // Left out by the stream's filter now, its parts written before are all removed ones.
+        if (stream.removedParts && !outcome.beforeStart) mapped.outputs.push([pending, []]);
         else mapped.settled.push(pending);
         continue;
       }
       counts.skipped += outcome.skipped.length;
-      pending.skippedIds = outcome.skipped;
       mapped.outputs.push([pending, outcome.records]);
     }
     return mapped;
@@ -242,8 +241,7 @@ export class StreamWriter {
       const { record } = pending;
       // Retractions first: a part moved to another target frees what the new one may need (a credit memo's credit).
       const stored = storedParts?.get(record.id);
-      const currentIds = stored && new Set([...outputs.map((o) => o.sourceId), ...pending.skippedIds]);
-      for (const removed of currentIds ? removedParts(stream, record, currentIds, stored) : []) {
+      for (const removed of stored && pending.outcome ? removedParts(stream, record, pending.outcome, stored) : []) {
         pending.outstanding++;
         page.batch.push(removed.record);
         page.owners.push(pending);

@@ -15,7 +15,7 @@ import { PostgresDriver } from './postgres-driver.js';
 import { RunLease, leaseLostError, leaseTtlSeconds } from './lease.js';
 import { open as openSealed, requireSecretKey, seal } from './crypto.js';
 import { AuditTrail, redactDeep } from './audit-trail.js';
-import { stableStringify } from '../transform/hash.js';
+import { canonicalOfMapped, stableStringify } from '../transform/hash.js';
 import { WebhookQueue } from './webhook-queue.js';
 import { partBounds, partRange } from './part-range.js';
 
@@ -499,7 +499,11 @@ export class StateStore {
     return entries;
   }
 
-  /** The parts (`<id>#<part>`) the ledger holds for each of `recordIds`, with the payload last written for each. */
+  /**
+   * The parts (`<id>#<part>`) the ledger holds for each of `recordIds`, with the payload last written
+   * for each; for one whose first write is in doubt (no payload written yet), the payload of its last
+   * attempt in the audit trail, so it can still be looked up by its natural key.
+   */
   partEntries(pipeline: string, stream: string, recordIds: readonly string[]): Map<string, PartEntry[]> {
     const parts = new Map<string, PartEntry[]>();
     const select = this.sql(
@@ -510,10 +514,22 @@ export class StateStore {
       const rows = select.all(pipeline, stream, ...partBounds(id)) as Array<Record<string, unknown>>;
       const own = rows
         .filter((r) => String(r['source_id']).startsWith(prefix))
-        .map((r) => ({ ...ledgerEntryOf(r), payloadJson: (r['payload_json'] as string | null) ?? null }));
+        .map((r) => {
+          const entry = ledgerEntryOf(r);
+          const payload = (r['payload_json'] as string | null) ?? (entry.pendingWrite ? this.attemptedPayload(pipeline, stream, entry.sourceId) : null);
+          return { ...entry, payloadJson: payload };
+        });
       if (own.length) parts.set(id, own);
     }
     return parts;
+  }
+
+  /** The last mapped payload the audit trail holds for a write attempt of `sourceId`, as the ledger keeps payloads (`{ action, data, object }`). */
+  private attemptedPayload(pipeline: string, stream: string, sourceId: string): string | null {
+    const row = this.sql(
+      "SELECT object, action, payload_json FROM audit_log WHERE pipeline = ? AND source_id = ? AND stream = ? AND payload_kind = 'mapped' ORDER BY id DESC LIMIT 1",
+    ).get(pipeline, sourceId, stream) as { object: string; action: string; payload_json: string } | undefined;
+    return row ? canonicalOfMapped(row.object, row.action, row.payload_json) : null;
   }
 
   targetIdOf(pipeline: string, stream: string, sourceId: string): string | undefined {

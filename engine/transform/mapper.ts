@@ -19,7 +19,8 @@ export interface MappedRecord {
   naturalKey?: string;
 }
 
-export type MapOutcome = { kind: 'filtered' } | { kind: 'mapped'; records: MappedRecord[]; skipped: string[] };
+/** `beforeStart`: filtered out for being dated before the pipeline's `start_date`, not by the stream's filter. */
+export type MapOutcome = { kind: 'filtered'; beforeStart?: true } | { kind: 'mapped'; records: MappedRecord[]; skipped: string[] };
 
 /**
  * Where in the file an offset of the expression text is: JSONata's errors carry the offset just past
@@ -179,6 +180,7 @@ async function outputByInterpreter(stream: StreamPlan, record: SourceRecord, bin
 }
 
 const FILTERED: MapOutcome = Object.freeze({ kind: 'filtered' });
+const BEFORE_START: MapOutcome = Object.freeze({ kind: 'filtered', beforeStart: true });
 
 /** Dated before the pipeline's start_date: the stream's read would not return it. */
 function beforeStart(stream: StreamPlan, record: SourceRecord): boolean {
@@ -226,7 +228,7 @@ function bindingsFor(runBindings: Record<string, unknown>, deleted: boolean): Re
  * mapped again by the interpreter, so failures and their messages are exactly the interpreter's.
  */
 export async function mapRecord(stream: StreamPlan, source: SourceRecord, runBindings: Record<string, unknown>): Promise<MapOutcome> {
-  if (beforeStart(stream, source)) return FILTERED;
+  if (beforeStart(stream, source)) return BEFORE_START;
   // A JSON null reads as an absent field in every filter and mapping (see ./normalize.ts).
   const record: SourceRecord = { ...source, data: withoutNullProperties(source.data) };
   // One budget for the record: its filter and every expression, on either engine (./budget.ts).
@@ -251,7 +253,7 @@ export async function mapRecord(stream: StreamPlan, source: SourceRecord, runBin
 /** The compiled path alone, with no interpreter behind it: for differential tests and benchmarks. */
 export function mapRecordCompiled(stream: StreamPlan, source: SourceRecord, runBindings: Record<string, unknown>): MapOutcome {
   if (!streamIsCompiled(stream)) throw new Error(`stream '${stream.name}' has expressions the compiler does not cover`);
-  if (beforeStart(stream, source)) return FILTERED;
+  if (beforeStart(stream, source)) return BEFORE_START;
   const record: SourceRecord = { ...source, data: withoutNullProperties(source.data) };
   return outcomeOf(stream, record, outputByCompiled(stream, record, bindingsFor(runBindings, record.deleted)));
 }
