@@ -173,6 +173,11 @@ export interface ObjectSpec {
     rename?: Readonly<Record<string, string>>;
     /** Line elements the update function's lines do not have (sent on create only). */
     linesOmit?: readonly string[];
+    /**
+     * Where the lines the document holds are read before an update (rows whose `documentField` is
+     * its RECORDNO): the update addresses them by number and adds the others.
+     */
+    existingLines?: { object: string; documentField: string };
   };
   fields: Fields;
   /** Custom fields of the object API are top-level elements: allow unknown UPPERCASE ones after the known. */
@@ -234,6 +239,7 @@ export const objectShapes: Readonly<Record<string, ObjectShape>> = {
       rename: { billto: 'payto', shipto: 'returnto' },
       // No SDK writes taxentries in an updatelineitem (InvoiceLineUpdate): a line's tax entries stay as created.
       linesOmit: ['taxentries'],
+      existingLines: { object: 'ARINVOICEITEM', documentField: 'RECORDKEY' },
     },
     fields: [...invoiceHeader, ['invoiceitems', { list: 'lineitem', of: arLine }]],
     targetId: 'recordNo',
@@ -469,12 +475,17 @@ export function createBody(spec: ObjectSpec, object: string, data: Record<string
     : { name: spec.create.function, body: elements };
 }
 
-/** The body of the update function, addressed to an existing record. */
+/**
+ * The body of the update function, addressed to an existing record. `linesInTarget` is how many
+ * lines the document holds (`update.existingLines`): lines up to it are replaced by number, the
+ * others added. Left out, every line is addressed by number, and Intacct refuses one it lacks.
+ */
 export function updateBody(
   spec: ObjectSpec,
   object: string,
   data: Record<string, unknown>,
   recordNo: string,
+  linesInTarget?: number,
 ): { name: string; body: XmlNode; attributes?: Record<string, string> } {
   const update = spec.update;
   if (!update) throw new LedgersyncError('intacct_update_unsupported', 'record', `${object}: ${spec.immutable ?? 'Intacct offers no update for this object'}`);
@@ -495,21 +506,50 @@ export function updateBody(
   const body: XmlNode = {};
   for (const [k, v] of Object.entries(elements)) {
     if (update.linesElement && k === update.linesElement.from) {
-      // update_invoice addresses existing lines by number: line n of the new version replaces line n.
       const lines = (v as XmlNode)['lineitem'];
-      const list = Array.isArray(lines) ? lines : lines === undefined ? [] : [lines];
-      const omit = new Set(update.linesOmit ?? []);
-      body[update.linesElement.to] = {
-        updatelineitem: list.map((line, i) => ({
-          '@line_num': String(i + 1),
-          ...Object.fromEntries(Object.entries(line as XmlNode).filter(([name]) => !omit.has(name))),
-        })),
-      };
+      const list = (Array.isArray(lines) ? lines : lines === undefined ? [] : [lines]) as XmlNode[];
+      body[update.linesElement.to] = addressedLines(spec, object, data, recordNo, list, linesInTarget ?? list.length);
       continue;
     }
     body[k] = v;
   }
   return { name: update.function, body, ...(update.keyAttribute ? { attributes: { key: recordNo } } : {}) };
+}
+
+/**
+ * The lines of an update, as the SDK's InvoiceUpdate writes them: line n that the document holds is
+ * replaced by `<updatelineitem line_num="n">` (InvoiceLineUpdate: no taxentries, the line keeps its
+ * tax), a line beyond them is added by `<lineitem>` (InvoiceLineCreate, its taxentries included).
+ * Intacct has no way to delete a line through the API, so a new version with fewer lines is refused.
+ */
+function addressedLines(spec: ObjectSpec, object: string, data: Record<string, unknown>, recordNo: string, list: XmlNode[], held: number): XmlNode {
+  const update = spec.update!;
+  if (held > list.length) throw linesRemoved(object, naturalKeyOf(spec, data), recordNo, held, list.length);
+  const omit = new Set(update.linesOmit ?? []);
+  const replaced = list.slice(0, held).map((line, i) => ({
+    '@line_num': String(i + 1),
+    ...Object.fromEntries(Object.entries(line).filter(([name]) => !omit.has(name))),
+  }));
+  const added = list.slice(held);
+  return { ...(replaced.length ? { updatelineitem: replaced } : {}), ...(added.length ? { lineitem: added } : {}) };
+}
+
+/**
+ * Zeroing the extra lines instead is not exact: an updatelineitem carries no taxentries, so a zeroed
+ * line would keep the tax it was created with (the example sends taxentries on every line), and its
+ * account, memo, dimensions and revenue schedule besides.
+ */
+function linesRemoved(object: string, key: string, recordNo: string, held: number, mapped: number): LedgersyncError {
+  const extra = held - mapped === 1 ? `line ${held}` : `lines ${mapped + 1}-${held}`;
+  return new LedgersyncError(
+    'intacct_update_unsupported',
+    'record',
+    `${object} ${key} (RECORDNO ${recordNo}) has ${held} lines in Intacct and ${mapped} in the new version: Intacct cannot delete an invoice line through the API, and updating lines 1-${mapped} alone would leave ${extra} in its total`,
+    {
+      details: { object, naturalKey: key, recordNo, linesInIntacct: held, linesMapped: mapped },
+      fix: `delete ${extra} of invoice ${key} (RECORDNO ${recordNo}) in Intacct by hand (Accounts Receivable > Invoices > Edit); the record is retried on every run and updates the invoice once it has no more lines than the new version. If the invoice cannot be edited there (payments applied, a closed period), reverse it in Intacct and post the new version by hand`,
+    },
+  );
 }
 
 /** The body of the function that takes a posted document back (`ObjectSpec.takeBack`), addressed to its RECORDNO. */

@@ -1,15 +1,17 @@
 /**
  * The Sage Intacct sink: each mapped record is one gateway function (create_invoice,
  * apply_arpayment, `<create><CUSTOMER>`…). A batch costs one lookup request (every natural key
- * of the batch, object by object, in one request of readByQuery functions) and one write request
- * per `functions_per_request` records, sent under `uniqueid` with control ids derived from the
- * records' content, so neither a retried request nor a resumed run posts a document twice.
+ * of the batch, object by object, in one request of readByQuery functions), one request counting
+ * the lines of the invoices it updates, and one write request per `functions_per_request` records,
+ * sent under `uniqueid` with control ids derived from the records' content, so neither a retried
+ * request nor a resumed run posts a document twice.
  */
 import { createHash } from 'node:crypto';
 import { LedgersyncError, asLedgersyncError } from '../../engine/errors.js';
 import type { Logger } from '../../engine/log.js';
 import type { PlannedWrite, PlanningRecord, ReferenceAnswer, ReferenceQuery, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
 import { sameDecimal } from '../../domain/money/decimal.js';
+import { countDocumentLines } from './document-lines.js';
 import { amountValue, createBody, naturalKeyOf, specFor, takeBackBody, updateBody, type ObjectSpec } from './documents.js';
 import { intacctError, recordRejected } from './errors.js';
 import { DuplicateControlIdError, readByQuery, requestControlId, type IntacctGateway, type WriteAnswer } from './gateway.js';
@@ -44,6 +46,8 @@ interface Planned {
   existing?: Existing;
   /** For a void: the document found (undefined until looked up). */
   target?: TakeBackTarget;
+  /** For an update: the RECORDNO addressed (the key attribute). */
+  updateOf?: string;
   fn?: GatewayFunction;
 }
 
@@ -87,8 +91,9 @@ export class IntacctSink implements Sink {
   }
 
   /**
-   * What `write` would do, from the same checks and the same look-up request (every natural key of
-   * the batch not in the ledger, one readByQuery per object) and nothing else: the gateway functions
+   * What `write` would do, from the same checks and the same look-up requests (every natural key of
+   * the batch not in the ledger, one readByQuery per object; the lines of the invoices it would
+   * update) and nothing else: the gateway functions
    * are built, so a record Intacct's rules would refuse here fails here too, but none is sent.
    */
   async plan(batch: readonly PlanningRecord[]): Promise<PlannedWrite[]> {
@@ -104,6 +109,7 @@ export class IntacctSink implements Sink {
         results[p.index] = { status: 'failed', error: asLedgersyncError(error, 'record') };
       }
     }
+    await this.buildLineUpdates(planned, results);
     return batch.map((record, index): PlannedWrite => {
       const result = results[index];
       const p = planned.find((x) => x.index === index);
@@ -137,6 +143,7 @@ export class IntacctSink implements Sink {
         results[p.index] = { status: 'failed', error: asLedgersyncError(error, 'record') };
       }
     }
+    await this.buildLineUpdates(planned, results);
 
     const toSend = planned.filter((p) => p.fn && results[p.index] === undefined);
     const chunks: Planned[][] = [];
@@ -286,8 +293,7 @@ export class IntacctSink implements Sink {
         return;
       }
       const recordNo = spec.targetId === 'recordNo' ? record.previous!.targetId! : (record.previous!.targetVersion ?? '');
-      p.op = 'update';
-      p.fn = { controlId, ...updateBody(spec, record.object, record.data, recordNo) };
+      this.decideUpdate(p, controlId, recordNo);
       return;
     }
     if (p.existing) {
@@ -301,12 +307,50 @@ export class IntacctSink implements Sink {
         results[p.index] = { status: 'skipped', reason: `${record.object} ${p.key} is already in Intacct`, targetId, targetVersion: p.existing.recordNo };
         return;
       }
-      p.op = 'update';
-      p.fn = { controlId, ...updateBody(spec, record.object, record.data, p.existing.recordNo) };
+      this.decideUpdate(p, controlId, p.existing.recordNo);
       return;
     }
     p.op = 'create';
     p.fn = { controlId, ...createBody(spec, record.object, record.data) };
+  }
+
+  /** An update; one addressing lines by number is built once they are counted (`buildLineUpdates`). */
+  private decideUpdate(p: Planned, controlId: string, recordNo: string): void {
+    p.op = 'update';
+    p.updateOf = recordNo;
+    if (!p.spec.update?.existingLines) p.fn = { controlId, ...updateBody(p.spec, p.record.object, p.record.data, recordNo) };
+  }
+
+  /**
+   * The updates that address lines by number, built from the lines each document holds in Intacct,
+   * read for the whole batch in one request: lines it holds are replaced, the others added; a new
+   * version with fewer lines is the record's dead letter (updateBody).
+   */
+  private async buildLineUpdates(planned: Planned[], results: (SinkResult | undefined)[]): Promise<void> {
+    const updates = planned.filter((p) => p.op === 'update' && p.spec.update?.existingLines && results[p.index] === undefined);
+    const bySource = new Map<string, Planned[]>();
+    for (const p of updates) {
+      const source = p.spec.update!.existingLines!;
+      const group = `${source.object}.${source.documentField}`;
+      bySource.set(group, [...(bySource.get(group) ?? []), p]);
+    }
+    for (const members of bySource.values()) {
+      const counts = await countDocumentLines(
+        this.gateway,
+        members[0]!.spec.update!.existingLines!,
+        members.map((p) => p.updateOf!),
+      );
+      for (const p of members) {
+        try {
+          // No line found: the RECORDNO is no invoice (each has one), and Intacct refuses the key; meanwhile
+          // every line is addressed by number, never added.
+          p.fn = { controlId: this.controlIdOf(p), ...updateBody(p.spec, p.record.object, p.record.data, p.updateOf!, counts.get(p.updateOf!)) };
+        } catch (error) {
+          delete p.fn;
+          results[p.index] = { status: 'failed', error: asLedgersyncError(error, 'record') };
+        }
+      }
+    }
   }
 
   /**
@@ -457,8 +501,11 @@ export class IntacctSink implements Sink {
     const voids = chunk.filter((p) => p.op === 'void');
     for (const p of voids) delete p.target;
     await this.findTakeBackTargets(voids);
+    // An update that landed added its new lines: counted again, they are replaced, not added twice.
+    await this.buildLineUpdates(chunk, results);
     const again: Planned[] = [];
     for (const p of chunk) {
+      if (results[p.index] !== undefined) continue;
       if (p.op === 'void' && (p.target === null || p.target?.state === REVERSED)) {
         results[p.index] = { status: 'updated', targetId: p.existing!.recordNo, targetVersion: p.existing!.recordNo };
       } else if (p.op === 'create' && p.existing) {

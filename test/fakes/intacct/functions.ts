@@ -282,6 +282,8 @@ function rowsOf(ctx: FunctionContext, object: string): Row[] {
           WHENMODIFIED: d.WHENMODIFIED,
         }));
     }
+    case 'ARINVOICEITEM':
+      return [...s.arDocuments.values()].filter((d) => d.kind === 'invoice').flatMap(invoiceItemRows);
     case 'ARPYMT':
       return [...s.arPayments.values()].map((p) => ({
         RECORDNO: p.RECORDNO,
@@ -324,6 +326,43 @@ function rowsOf(ctx: FunctionContext, object: string): Row[] {
     default:
       fail('Query Failed', '', `Object definition ${object} not found`);
   }
+}
+
+/**
+ * An invoice's entries as ARINVOICEITEM lists them: each line (LINEITEM T, LINE_NO its number, the one
+ * update_invoice's line_num addresses), then the entries Intacct derives from it for its tax entries
+ * (LINEITEM F, PARENTENTRY the line). The fake keeps no entry keys: RECORDNO is the invoice's × 1000
+ * plus the entry's place.
+ */
+function invoiceItemRows(d: FakeArDocument): Row[] {
+  const rows: Row[] = [];
+  const recordNo = () => String(Number(d.RECORDNO) * 1000 + rows.length + 1);
+  d.lines.forEach((line, i) => {
+    const lineRecordNo = recordNo();
+    rows.push({
+      RECORDNO: lineRecordNo,
+      RECORDKEY: d.RECORDNO,
+      LINE_NO: String(i + 1),
+      LINEITEM: 'T',
+      PARENTENTRY: '',
+      ACCOUNTNO: line.glaccountno,
+      TRX_AMOUNT: formatUnits(line.amount),
+      ENTRYDESCRIPTION: line.memo,
+    });
+    for (const tax of line.taxentries) {
+      rows.push({
+        RECORDNO: recordNo(),
+        RECORDKEY: d.RECORDNO,
+        LINE_NO: String(i + 1),
+        LINEITEM: 'F',
+        PARENTENTRY: lineRecordNo,
+        ACCOUNTNO: '',
+        TRX_AMOUNT: formatUnits(tax.trx_tax),
+        ENTRYDESCRIPTION: tax.detailid,
+      });
+    }
+  });
+  return rows;
 }
 
 /** `MM/DD/YYYY[ HH:MM:SS]` → sortable `YYYY-MM-DD HH:MM:SS`; anything else unchanged. */
@@ -641,13 +680,22 @@ function updateInvoice(ctx: FunctionContext, fn: XmlValue): FunctionResult {
   if (customerid) checkCustomer(ctx, name, customerid);
   const datecreated = child(fn, 'datecreated') === undefined ? existing.WHENCREATED : dateOf(name, child(fn, 'datecreated'), 'datecreated');
   checkOpenPeriod(ctx.state, name, datecreated);
-  // updatelineitem line_num="n" replaces line n; a plain lineitem is added at the end.
+  // updatelineitem line_num="n" replaces line n, which must exist; a lineitem (InvoiceLineCreate) is added at the end.
   const lines = [...existing.lines];
   const items = child(fn, 'updateinvoiceitems');
   for (const u of asArray(child(items, 'updatelineitem'))) {
     const n = Number(text(child(u, '@line_num')));
-    if (!Number.isInteger(n) || n < 1 || n > lines.length + 1)
-      fail('BL03000031', '', `${name}: line_num ${n} does not exist on invoice ${existing.RECORDID}`, 'Address existing lines by their number.');
+    if (!Number.isInteger(n) || n < 1 || n > existing.lines.length) {
+      throw new FunctionFailure([
+        {
+          errorno: 'BL03000031',
+          description: 'Invalid line number',
+          description2: `${name}: line_num ${text(child(u, '@line_num'))} does not exist on invoice ${existing.RECORDID}, which has ${existing.lines.length} line(s)`,
+          correction: 'Address existing lines by their number; add a line with lineitem.',
+        },
+        { errorno: 'BL01001973', description: '', description2: 'Could not update Invoice record!', correction: '' },
+      ]);
+    }
     // An updatelineitem carries no taxentries (InvoiceLineUpdate writes none): the line keeps its tax.
     const line = parseLine(ctx, name, u, n - 1);
     lines[n - 1] = { ...line, taxentries: line.taxentries.length > 0 ? line.taxentries : (lines[n - 1]?.taxentries ?? []) };
