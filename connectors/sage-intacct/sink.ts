@@ -553,7 +553,7 @@ function stillInDoubt(error: LedgersyncError, p: Planned, attempts: number): Led
 /** Fixes for a take-back Intacct refused, by object: what a person does in Intacct before the record is retried. */
 const takeBackFixes: Readonly<Record<string, (key: string, recordNo: string) => string>> = {
   ARINVOICE: (key, recordNo) =>
-    `reverse the payments and credits applied to Intacct invoice ${key} (RECORDNO ${recordNo}) first (Accounts Receivable > Posted payments > Reverse), or reverse the invoice there by hand; the record is retried on the next run, and one found reversed is settled`,
+    `if the payments applied to Intacct invoice ${key} (RECORDNO ${recordNo}) were voided in Chargebee too, nothing: this run reverses them after the invoices, and the next run reverses the invoice; otherwise reverse its payments and credits in Intacct first (Accounts Receivable > Posted payments > Reverse), or the invoice there by hand. The record is retried on the next run, and one found reversed is settled`,
   ARPAYMENT: (key, recordNo) =>
     `reverse AR payment ${key} (RECORDNO ${recordNo}) in Intacct by hand (Accounts Receivable > Posted payments > Reverse), dated in an open period; the record is retried on the next run, and one found reversed is settled`,
   ARADJUSTMENT: (key, recordNo) =>
