@@ -73,7 +73,7 @@ export const acumaticaErrorCodes = {
     acumatica_cannot_void: {
       kind: 'record',
       meaning:
-        'a document voided at the source is still in Acumatica, which this connector does not void: the message names the Acumatica document to void, cancel or reverse there',
+        'a document voided at the source is still in Acumatica and could not be taken back: an invoice, credit memo or GL batch (this connector voids only payments and refunds), or a payment whose void Acumatica refused; the message names the Acumatica document to void, cancel or reverse there',
     },
     acumatica_unexpected_answer: { kind: 'transient', meaning: 'Acumatica answered a write without the record or its key; the write is looked up next time' },
   },

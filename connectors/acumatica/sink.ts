@@ -10,6 +10,10 @@
  *    go-live); there and ours → a sparse update of the fields that differ (detail rows by `id`);
  * 3. release it when the mapping asks (`_release: true`) and it is not on hold.
  *
+ * A void (`_action: void`) of a released payment or refund is Acumatica's VoidPayment, whose voiding
+ * document is then released (voids.ts); other documents Acumatica holds are refused with a dead
+ * letter naming them.
+ *
  * A create whose answer is lost (timeout, reset) looks the document up before anything else; a
  * document Acumatica numbers that is not found is left pending for the next run's look-up.
  */
@@ -23,6 +27,7 @@ import { type ApplicationHistory, unreleasedApplications, withApplications } fro
 import { CURRENCY_FIELD, type CustomerCurrency, CustomerCurrencies } from './currencies.js';
 import { checkAcumaticaReferences, type ReferenceSettings } from './references.js';
 import { changes, isPlainObject, type Plain } from './values.js';
+import { VOID_ACTIONS, VOIDING_TYPES, voidRefused } from './voids.js';
 
 export interface AcumaticaSinkSettings {
   /** Entity → natural key field (descriptor `objects.<name>.natural_key`). */
@@ -78,6 +83,8 @@ const UPDATE_ATTEMPTS = 3;
 const RELEASE_ATTEMPTS = 3;
 /** DELETEs of one document whose answers were lost, each followed by a look-up. */
 const DELETE_ATTEMPTS = 3;
+/** Voids sent for one document when their answers are lost and no voiding document is found. */
+const VOID_ATTEMPTS = 3;
 
 /** A result reached without writing anything. */
 type Settled = Extract<SinkResult, { status: 'skipped' | 'failed' }>;
@@ -90,6 +97,7 @@ type Decision =
   | { settled: Settled }
   | { operation: 'create' }
   | { operation: 'delete'; current: Plain }
+  | { operation: 'void'; current: Plain; action: string; voidingType: string }
   | { operation: 'adopt'; current: Plain }
   | { operation: 'update'; current: Plain; unconfirmedCreate: boolean };
 
@@ -110,7 +118,7 @@ interface Job {
 export class AcumaticaSink implements Sink {
   readonly maxBatchSize: number;
   /** Requests by purpose, for figures and tests. */
-  readonly counters = { lookups: 0, creates: 0, updates: 0, releases: 0, deletes: 0 };
+  readonly counters = { lookups: 0, creates: 0, updates: 0, releases: 0, deletes: 0, voids: 0 };
   private readonly currencies: CustomerCurrencies;
 
   constructor(
@@ -141,7 +149,7 @@ export class AcumaticaSink implements Sink {
 
   /**
    * What `write` would do (`ledgersync plan`), from the same checks, look-ups and `decision()`, with
-   * nothing written: a void is the run's skip or `acumatica_cannot_void`, never a void. The engine
+   * nothing written: a void is the run's void, delete, skip or `acumatica_cannot_void`. The engine
    * neither opens nor closes a sink for a plan, so each batch signs in and out, as `check` does: a
    * session left open holds a licence seat.
    */
@@ -164,7 +172,12 @@ export class AcumaticaSink implements Sink {
     if ('settled' in decision) return plannedOf(decision.settled);
     if (decision.operation === 'create') return { action: 'create' };
     const targetId = this.targetIdOf(job.entity, decision.current);
-    if (decision.operation === 'delete') return { action: 'delete', targetId };
+    if (decision.operation === 'delete') {
+      return { action: 'delete', targetId, ...(job.record.action === 'void' ? { note: 'voided at the source, unreleased in Acumatica: deleted' } : {}) };
+    }
+    if (decision.operation === 'void') {
+      return { action: 'void', targetId, note: `${decision.action}, then the ${decision.voidingType} ${targetId} released: its applications are reversed` };
+    }
     if (decision.operation === 'adopt') return { action: 'adopt', targetId, note: 'already in Acumatica: linked, left as it is' };
     return {
       action: 'update',
@@ -352,6 +365,8 @@ export class AcumaticaSink implements Sink {
         return this.create(job, ctx);
       case 'delete':
         return this.remove(job, decision.current, ctx);
+      case 'void':
+        return this.voidReleased(job, decision.current, decision.action, decision.voidingType, ctx);
       case 'adopt': {
         // Entered before go-live (by hand, or the integration used before): link it and leave its content
         // as it is; only a release the mapping asks for is done, so that payments can be applied to it.
@@ -376,7 +391,7 @@ export class AcumaticaSink implements Sink {
       if (!current) return { settled: { status: 'skipped', reason: `not in Acumatica, nothing to delete (${entity})` } };
       return { operation: 'delete', current };
     }
-    if (record.action === 'void') return { settled: this.refuseVoid(job) };
+    if (record.action === 'void') return this.voidDecision(job);
     if (!current) {
       if (previous?.targetId && !previous.pendingWrite) {
         return {
@@ -464,7 +479,93 @@ export class AcumaticaSink implements Sink {
   }
 
   /**
-   * The connector voids nothing: a document voided at the source that Acumatica holds is a dead
+   * A void of a document Acumatica voids through the API (a payment or refund, voids.ts): one not
+   * released yet is deleted, a released one voided; the others, and what needs nothing, as refuseVoid says.
+   */
+  private voidDecision(job: Job): Decision {
+    const { entity, current } = job;
+    const action = VOID_ACTIONS[entity];
+    const status = textOf(current?.['Status']) ?? '';
+    const voidingType = VOIDING_TYPES[textOf(current?.['Type']) ?? ''];
+    if (!current || !action || !voidingType || !this.contract.hasAction(entity, action) || this.settings.voidedStatuses.has(status)) {
+      return { settled: this.refuseVoid(job) };
+    }
+    if (this.settings.unreleasedStatuses.has(status)) return { operation: 'delete', current };
+    return { operation: 'void', current, action, voidingType };
+  }
+
+  /**
+   * Voids a released payment as on Payments and Applications: `action` (VoidPayment) creates the
+   * voiding document under the same ReferenceNbr, which is taken off hold and released; the release
+   * reverses the payment's applications. The voiding document is looked up first, so that one left
+   * by an earlier run (or by a void whose answer was lost) is released, not asked for again. A
+   * refusal is this record's dead letter naming the payment (voids.ts).
+   */
+  private async voidReleased(job: Job, current: Plain, action: string, voidingType: string, ctx: SinkContext): Promise<SinkResult> {
+    const targetId = this.targetIdOf(job.entity, current);
+    const keys = this.keyValues(job.entity, current);
+    const voidingKeys = { ...keys, Type: voidingType };
+    const voidingJob: Job = { record: job.record, entity: job.entity, data: { ...voidingKeys, Hold: false }, release: true, keys: voidingKeys };
+    let voiding = await this.lookUpOne(voidingJob);
+    let step = action;
+    try {
+      voiding ??= await this.startVoid(job, keys, voidingJob, action, ctx);
+      if (voiding) {
+        step = `the release of ${voidingType} ${targetId}`;
+        await this.update(voidingJob, voiding, false, ctx);
+      }
+    } catch (error) {
+      if (ctx.signal.aborted || !(error instanceof LedgersyncError) || error.kind !== 'record') throw error;
+      throw voidRefused({
+        label: this.settings.label,
+        sourceId: job.record.sourceId,
+        deleted: job.record.deleted,
+        document: `${textOf(current['Type'])} ${targetId}`,
+        voidingDocument: `${voidingType} ${targetId}`,
+        status: textOf(current['Status']) ?? '',
+        step,
+        voidingLeft: voiding !== undefined,
+        cause: error,
+      });
+    }
+    ctx.log.info(`${this.describe(job, current)}: voided${voiding ? ` (${voidingType} ${targetId} released)` : ''}`);
+    return { status: 'updated', targetId };
+  }
+
+  /**
+   * Sends the void; answers the voiding document it created, or undefined when the payment is
+   * Voided without one. A void whose answer is lost, or refused after one that was, is looked up
+   * before it is sent again: the voiding document, else the payment's status, says whether it landed.
+   */
+  private async startVoid(job: Job, keys: Record<string, string>, voidingJob: Job, action: string, ctx: SinkContext): Promise<Plain | undefined> {
+    for (let attempt = 1; ; attempt++) {
+      let lost: LedgersyncError | undefined;
+      try {
+        this.counters.voids++;
+        await this.api.action(job.entity, action, keys);
+      } catch (error) {
+        if (!(error instanceof LedgersyncError) || (!error.mayHaveSucceeded && attempt === 1)) throw error;
+        lost = error;
+      }
+      const voiding = await this.lookUpOne(voidingJob);
+      if (voiding) return voiding;
+      const now = await this.lookUpOne({ ...job, keys });
+      if (now && this.settings.voidedStatuses.has(textOf(now['Status']) ?? '')) return undefined;
+      if (!lost) {
+        // This record's alone (a dead letter naming the payment, voids.ts): the run goes on.
+        throw new LedgersyncError(
+          'acumatica_action_failed',
+          'record',
+          `${action} completed, but Acumatica holds no ${describeCriteria(voidingJob.keys!)} and the document is ${textOf(now?.['Status']) ?? 'gone'}`,
+        );
+      }
+      if (!lost.mayHaveSucceeded || attempt >= VOID_ATTEMPTS) throw lost;
+      ctx.log.warn(`${this.describe(job, now ?? keys)}: the answer to ${action} was lost and there is no ${describeCriteria(voidingJob.keys!)}; voiding again`);
+    }
+  }
+
+  /**
+   * Documents the connector does not void: one voided at the source that Acumatica holds is a dead
    * letter naming it, for a person to void, cancel or reverse in Acumatica. One Acumatica does not
    * hold, or holds voided or canceled already, needs nothing.
    */

@@ -6,7 +6,8 @@
  * DocumentsToApply is the Adjustments view (the applications of the payment's current, unreleased
  * batch) and ApplicationHistory the released postings, releasing moves the batch from the one to the
  * other; a released payment takes further applications, released again, and never changes what it
- * already released (those rows are no longer among those it can be sent).
+ * already released (those rows are no longer among those it can be sent). `VoidPayment` and the
+ * voiding documents it creates are in ./payment-void.ts.
  */
 import { randomUUID } from 'node:crypto';
 import { currencyDecimals, roundUnits, sumUnits, unitsToText } from './decimal.js';
@@ -15,6 +16,7 @@ import { applyToBalance, documentCurrency, findArDocument } from './ar.js';
 import type { PlainRecord } from './openapi.js';
 import { documentDate, enabledCurrency, maxLength, notFound, oneOf, reference, releasedChanges, required, roundAmount, rows, text, units } from './rules.js';
 import type { EntityBehaviour, FieldErrors, TenantContext } from './tenant.js';
+import { prepareVoiding, refuseNewVoiding, releaseVoiding, voidedTypeOf, voidPayment } from './payment-void.js';
 
 export const PAYMENT_TYPES = ['Payment', 'Prepayment', 'Customer Refund', 'Credit Memo'] as const;
 
@@ -27,7 +29,7 @@ const APPLICABLE: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** A document a payment applies to: an AR invoice or memo, or (for refunds) another payment. */
-function findApplicable(ctx: TenantContext, docType: string, referenceNbr: string): PlainRecord | undefined {
+export function findApplicable(ctx: TenantContext, docType: string, referenceNbr: string): PlainRecord | undefined {
   if (docType === 'Payment' || docType === 'Prepayment') return ctx.lookup('Payment', { Type: docType, ReferenceNbr: referenceNbr });
   return findArDocument(ctx, docType, referenceNbr)?.record;
 }
@@ -51,6 +53,8 @@ export const paymentBehaviour: EntityBehaviour = {
       errors['ApplicationHistory'] = 'The application history is read-only: it lists the applications already released.';
       return errors;
     }
+    // A voiding document (Voided Payment, Voided Refund: ./payment-void.ts) takes a hold, a date and a description.
+    if (previous && voidedTypeOf(previous)) return prepareVoiding(record, previous, incoming);
     if (previous?.['__released'] === true) {
       // DocumentsToApply holds only the applications not yet released; released ones are history.
       releasedChanges(previous, incoming, ['Type', 'ReferenceNbr', 'DocumentsToApply', 'Description'], errors);
@@ -58,6 +62,7 @@ export const paymentBehaviour: EntityBehaviour = {
       return errors;
     }
     record['Type'] = text(record, 'Type') ?? 'Payment';
+    if (refuseNewVoiding(record, errors)) return errors;
     oneOf(record, 'Type', PAYMENT_TYPES, errors);
     if (previous && previous['Type'] !== record['Type']) errors['Type'] = 'Type cannot be changed.';
     if (record['Type'] === 'Credit Memo') {
@@ -89,6 +94,10 @@ export const paymentBehaviour: EntityBehaviour = {
   },
   actions: {
     ReleasePayment: (record, ctx) => {
+      if (voidedTypeOf(record)) {
+        releaseVoiding(record, ctx);
+        return;
+      }
       if (record['Hold'] === true) throw badRequest('The document is on hold and cannot be released. Set Hold to false first.', 'PX.Data.PXException');
       const pending = rows(record, 'DocumentsToApply');
       if (record['__released'] === true && pending.length === 0) throw badRequest('The document has already been released.', 'PX.Data.PXException');
@@ -124,6 +133,7 @@ export const paymentBehaviour: EntityBehaviour = {
       if (creditMemo) record['AvailableBalance'] = units(creditMemo, 'Balance') ?? 0n;
       record['Status'] = (units(record, 'AvailableBalance') ?? 0n) > 0n ? 'Open' : 'Closed';
     },
+    VoidPayment: voidPayment,
   },
   deleteRefusal: (record) => (record['__released'] === true ? 'The document has been released and cannot be deleted.' : undefined),
 };
@@ -188,7 +198,7 @@ function releaseOnCreditMemo(ctx: TenantContext, memo: PlainRecord, row: PlainRe
 }
 
 /** A released application as ApplicationHistory lists it; `balance` is what the adjusted document still owes. */
-function historyRow(row: PlainRecord, adjusting: PlainRecord, batch: number, paid: bigint, balance: bigint, ctx: TenantContext): PlainRecord {
+export function historyRow(row: PlainRecord, adjusting: PlainRecord, batch: number, paid: bigint, balance: bigint, ctx: TenantContext): PlainRecord {
   return {
     id: randomUUID(),
     AdjustedDocType: String(row['DocType']),
