@@ -51,8 +51,12 @@ function roundToUnit(minor: number, unit: number): number {
   return minor < 0 ? -magnitude : magnitude;
 }
 
+function fits(line: JournalLine, unit: number): boolean {
+  return line.debit % unit === 0 && line.credit % unit === 0;
+}
+
 function precisionError(journal: JournalDraft, unit: number, describe: string): LedgersyncError | undefined {
-  const inexact = journal.lines.filter((line) => line.debit % unit !== 0 || line.credit % unit !== 0);
+  const inexact = journal.lines.filter((line) => !fits(line, unit));
   if (!inexact.length) return undefined;
   const amounts = inexact.map((line) => `${line.account} ${formatMinor(line.debit || line.credit, journal.currency)}`);
   return new LedgersyncError(
@@ -69,6 +73,11 @@ function precisionError(journal: JournalDraft, unit: number, describe: string): 
 /** Signed (debit-positive) `amount` on `line`'s account; a line of 0 is left out (DualEntry refuses a line with neither side). */
 function withAmount(line: JournalLine, amount: number): JournalLine[] {
   return amount === 0 ? [] : [{ ...line, debit: Math.max(amount, 0), credit: Math.max(-amount, 0) }];
+}
+
+/** Each line rounded on its own to a multiple of `unit`, half away from zero; a line that rounds to nothing is left out. */
+function roundedEach(lines: readonly JournalLine[], unit: number): JournalLine[] {
+  return lines.flatMap((line) => withAmount(line, roundToUnit(line.debit - line.credit, unit)));
 }
 
 /** `lines` plus, when they do not balance, a line on `roundingAccount` that makes them. */
@@ -97,8 +106,7 @@ export function fitToDualEntry(journal: JournalDraft, roundingAccount: string | 
   const refused = precisionError(journal, unit, describe);
   if (!refused) return journal;
   if (!roundingAccount) throw refused;
-  const lines = journal.lines.flatMap((line) => withAmount(line, roundToUnit(line.debit - line.credit, unit)));
-  return balancedOn(journal, lines, roundingAccount);
+  return balancedOn(journal, roundedEach(journal.lines, unit), roundingAccount);
 }
 
 /**
@@ -143,12 +151,24 @@ export function addToAccountTotals(totals: AccountTotals, exact: readonly Journa
   for (const [account, [exactSum, heldSum]] of Object.entries(totals)) if (exactSum === 0 && heldSum === 0) delete totals[account];
 }
 
+/** An entry as recorded: its lines as computed and, when rounding to DualEntry's decimals changed them, as they were sent. */
+export interface RecordedLines {
+  currency: string;
+  lines: readonly JournalLine[];
+  rounded?: readonly JournalLine[] | undefined;
+}
+
 /**
- * The account lines DualEntry holds for an entry recorded before recognition entries were rounded
- * cumulatively (or one that needed no rounding): its lines rounded each on its own, as they were sent.
+ * The lines DualEntry holds for a recorded entry: `rounded`, when it was kept. An entry without it
+ * was sent as `fitToDualEntry` makes it (recorded before recognition entries were rounded
+ * cumulatively, or needing no rounding): its lines as they are when every amount fits, else each
+ * rounded on its own with the difference on a line of `roundingAccount`. That line is left out when
+ * no account is given: the account totals, which never count it, need only the others.
  */
-export function heldLinesRoundedEach(currency: string, lines: readonly JournalLine[]): JournalLine[] {
-  const unit = extraUnit(currency);
-  if (unit === 1) return [...lines];
-  return lines.flatMap((line) => withAmount(line, roundToUnit(line.debit - line.credit, unit)));
+export function heldLines(entry: RecordedLines, roundingAccount?: string): JournalLine[] {
+  if (entry.rounded) return [...entry.rounded];
+  const unit = extraUnit(entry.currency);
+  if (entry.lines.every((line) => fits(line, unit))) return [...entry.lines];
+  const lines = roundedEach(entry.lines, unit);
+  return roundingAccount ? balancedOn({ currency: entry.currency, lines: [...entry.lines] }, lines, roundingAccount).lines : lines;
 }

@@ -20,7 +20,7 @@ import {
 } from '../../domain/revrec/journal.js';
 import { formatMinor } from '../../domain/money/money.js';
 import type { DualEntryApi, DualEntryEntry, DualEntryEntryBody } from './api.js';
-import { addToAccountTotals, entryLines, fitCumulatively, fitToDualEntry, type AccountTotals } from './entry-lines.js';
+import { addToAccountTotals, entryLines, fitCumulatively, heldLines, type AccountTotals } from './entry-lines.js';
 import type { PostingKind, PostingRecord, RevrecLedger, SentEntry, StoredRow } from './revrec-ledger.js';
 import type { RevrecSettings } from './settings.js';
 
@@ -175,7 +175,7 @@ export class RevrecPoster {
         },
       );
     }
-    ledger.keepAccountTotals(this.periodsThatMayHoldEntries(periodKey));
+    ledger.keepAccountTotals(calendar, periodKey);
     try {
       await this.settleAttempts(periodKey);
     } catch (thrown) {
@@ -282,8 +282,7 @@ export class RevrecPoster {
         const reversal = { currency, lines: effective.lines.map(reversed) };
         let fitted = this.fit(periodKey, 'reversal', reversal, accountTotals);
         // When rounding against the totals leaves it no line (every amount under 0.01), it takes back what the entry sent.
-        if (fitted.lines.length === 0)
-          fitted = { currency, lines: (effective.rounded ?? fitToDualEntry(effective, this.deps.roundingAccount, 'reversal').lines).map(reversed) };
+        if (fitted.lines.length === 0) fitted = { currency, lines: heldLines(effective, this.deps.roundingAccount).map(reversed) };
         addToAccountTotals(accountTotals, reversal.lines, fitted.lines);
         steps.push({ kind: 'reversal', currency, journal: reversal, fitted, included: effective.included, memo: `Reversal of ${stripRef(effective.memo)}` });
       }
@@ -306,20 +305,6 @@ export class RevrecPoster {
 
   private fit(periodKey: string, kind: PostingKind, journal: JournalDraft, accountTotals: AccountTotals): JournalDraft {
     return fitCumulatively(journal, this.deps.roundingAccount, `period ${periodKey} ${journal.currency} ${kind}`, accountTotals);
-  }
-
-  /** Every period an entry may be recorded under: from the earliest with amounts to the latest posted, in retry or being posted. */
-  private periodsThatMayHoldEntries(periodKey: string): string[] {
-    const { ledger, calendar } = this.deps;
-    const known = ledger.periods();
-    if (known.length === 0) return [];
-    const last = [known[known.length - 1], ledger.postedThrough(), ledger.retryState()?.period, periodKey]
-      .filter((p): p is string => p !== undefined)
-      .sort()
-      .at(-1) as string;
-    const keys: string[] = [];
-    for (let index = calendar.parseKey(known[0] as string).index; index <= calendar.parseKey(last).index; index++) keys.push(calendar.period(index).key);
-    return keys;
   }
 
   private async preflight(steps: Step[]): Promise<void> {

@@ -18,7 +18,8 @@ import type { ErrorCode, ErrorKind } from '../../engine/errors.js';
 import type { KeyValueStore } from '../../engine/connector/types.js';
 import { scheduleComponents, type ScheduleComponent, type ScheduleRow } from '../../domain/revrec/schedule.js';
 import type { JournalLine, TotalsRow } from '../../domain/revrec/journal.js';
-import { addToAccountTotals, heldLinesRoundedEach, type AccountTotals } from './entry-lines.js';
+import type { PeriodCalendar } from '../../domain/revrec/calendar.js';
+import { addToAccountTotals, heldLines, type AccountTotals } from './entry-lines.js';
 
 /** Amounts of one period by currency → accounting code → component (billed, tax, revenue, discount). */
 type Totals = Record<string, Record<string, number[]>>;
@@ -284,15 +285,28 @@ export class RevrecLedger {
   }
 
   /**
-   * Starts keeping the account totals, in state written before they were kept: derived from the
-   * entries recorded in `periods` (every period that may hold one), each as it was sent then, its
-   * lines rounded one by one. Does nothing once they are kept.
+   * Starts keeping the account totals, in state written before they were kept: derived from every
+   * entry recorded, each as it was sent then (`heldLines`). Does nothing once they are kept. Called
+   * before `posting` (a period of `calendar`) is posted, which may hold entries too (a retry).
    */
-  keepAccountTotals(periods: Iterable<string>): void {
+  keepAccountTotals(calendar: PeriodCalendar, posting: string): void {
     if (this.kv.get(ACCOUNT_TOTALS_KEY) !== undefined) return;
     let totals: Record<string, AccountTotals> = {};
-    for (const period of periods) for (const record of this.postings(period)) totals = withPosting(totals, record);
+    for (const period of this.periodsThatMayHoldEntries(calendar, posting)) for (const record of this.postings(period)) totals = withPosting(totals, record);
     this.commit(new Map([[ACCOUNT_TOTALS_KEY, totals]]));
+  }
+
+  /** Every period an entry may be recorded under: from the earliest with amounts to the latest posted, in retry or `posting`. */
+  private periodsThatMayHoldEntries(calendar: PeriodCalendar, posting: string): string[] {
+    const known = this.periods();
+    if (known.length === 0) return [];
+    const last = [known[known.length - 1], this.postedThrough(), this.retryState()?.period, posting]
+      .filter((p): p is string => p !== undefined)
+      .sort()
+      .at(-1) as string;
+    const keys: string[] = [];
+    for (let index = calendar.parseKey(known[0] as string).index; index <= calendar.parseKey(last).index; index++) keys.push(calendar.period(index).key);
+    return keys;
   }
 
   postings(period: string): PostingRecord[] {
@@ -326,7 +340,7 @@ export class RevrecLedger {
   }
 
   /** The latest period marked posted (state from before it was kept: the latest such period that has amounts). */
-  postedThrough(): string | undefined {
+  private postedThrough(): string | undefined {
     const through = this.kv.get<string>(POSTED_THROUGH_KEY);
     if (through !== undefined) return through;
     return this.periods()
@@ -396,10 +410,10 @@ export class RevrecLedger {
   }
 }
 
-/** `totals` with what `record` put on each account; an entry without `rounded` was sent with its lines rounded each on its own. */
+/** `totals` with what `record` put on each account. */
 function withPosting(totals: Record<string, AccountTotals>, record: PostingRecord): Record<string, AccountTotals> {
   const byAccount = (totals[record.currency] ??= {});
-  addToAccountTotals(byAccount, record.lines, record.rounded ?? heldLinesRoundedEach(record.currency, record.lines));
+  addToAccountTotals(byAccount, record.lines, heldLines(record));
   if (Object.keys(byAccount).length === 0) delete totals[record.currency];
   return totals;
 }

@@ -1,8 +1,11 @@
 /**
- * The tables a pipeline declares under `sink.tables`, read once into typed specs. The descriptor's
- * JSON Schema and reference rules have already checked their shape and names at `validate` time
- * (reserved names included); what they cannot say (a nullable primary-key column, a json or decimal
- * primary key) is refused here, when the sink or the report opens the declaration.
+ * The tables a pipeline declares under `sink.tables`, read once into typed specs when the sink or the
+ * report opens the declaration. Loading a pipeline file has already checked their shape and names
+ * against the descriptor's JSON Schema and reference rules; what those cannot say (a nullable
+ * primary-key column, a json or decimal primary key) is refused here. The names a database keeps for
+ * itself are refused here again, with the rename to make, for tables that came from no pipeline file
+ * (a sink opened directly): connector.yaml's name patterns list the same ones, and
+ * test/connectors/sql/reserved-names.test.ts keeps the two in step.
  */
 import { LedgersyncError } from '../../engine/errors.js';
 

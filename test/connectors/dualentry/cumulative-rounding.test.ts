@@ -8,6 +8,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDualEntrySink } from '../../../connectors/dualentry/index.js';
 import { fitCumulatively, ROUNDING_MEMO, type AccountTotals } from '../../../connectors/dualentry/entry-lines.js';
 import { RevrecLedger, type PostingRecord } from '../../../connectors/dualentry/revrec-ledger.js';
+import { PeriodCalendar } from '../../../domain/revrec/calendar.js';
 import type { JournalLine } from '../../../domain/revrec/journal.js';
 import { startFakeDualEntry, type FakeDualEntry } from '../../fakes/dualentry/index.js';
 import { at, documentRecord, factoryInput, memoryKv, sinkContext } from './helpers.js';
@@ -177,7 +178,9 @@ describe('revrec into DualEntry: a 3-decimal currency rounded cumulatively per a
     ledger.recordPosting('2026-02', record('b', [line('1200', 1005, 0), line('2400', 0, 1005)]));
     expect(ledger.accountTotals('KWD')).toEqual({});
 
-    ledger.keepAccountTotals(['2026-01', '2026-02', '2026-03']);
+    // Only 2026-01 has amounts of its own; 2026-02's entry is found all the same, up to the period being posted.
+    kv.set('revrec:periods', ['2026-01']);
+    ledger.keepAccountTotals(new PeriodCalendar('month'), '2026-03');
     expect(ledger.accountTotals('KWD')).toEqual({ '1200': [2010, 2020], '2400': [-2010, -2020] });
 
     // The void then takes back exactly what DualEntry holds: 2.02, not the 2.01 the exact total rounds to.
@@ -194,5 +197,20 @@ describe('revrec into DualEntry: a 3-decimal currency rounded cumulatively per a
     // Recorded with what it sent, the totals are back at 0.00 (and kept from now on).
     ledger.recordPosting('2026-03', { ...record('c', [line('1200', 0, 2010), line('2400', 2010, 0)]), rounded: voided.lines });
     expect(ledger.accountTotals('KWD')).toEqual({});
+  });
+
+  it('account totals once kept: keepAccountTotals reads nothing but their key', () => {
+    const kv = memoryKv();
+    const ledger = new RevrecLedger(kv);
+    ledger.keepAccountTotals(new PeriodCalendar('month'), '2026-01');
+    expect(kv.get('revrec:account-totals')).toEqual({});
+    const read: string[] = [];
+    const get = kv.get;
+    kv.get = <T>(key: string) => {
+      read.push(key);
+      return get<T>(key);
+    };
+    ledger.keepAccountTotals(new PeriodCalendar('month'), '2026-12');
+    expect(read).toEqual(['revrec:account-totals']);
   });
 });
