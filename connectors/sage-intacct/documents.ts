@@ -190,25 +190,26 @@ export interface ObjectSpec {
   targetId: 'naturalKey' | 'recordNo';
   /** Why a changed record cannot be written again, when Intacct offers no update. */
   immutable?: string;
-  /** How a posted document is taken back when the mapping asks to void it (`_action: void`). */
-  takeBack?: TakeBack;
+  /** How a posted document is voided when the mapping asks it (`_action: void`). */
+  voiding?: Voiding;
 }
 
 /**
- * The function that takes a posted document back, addressed by its RECORDNO (`key` attribute):
+ * The function that voids a posted document, addressed by its RECORDNO (`key` attribute):
  * `reverse_invoice` / `reverse_arpayment` (the SDK's InvoiceReverse / ArPaymentReverse: a reversal
  * dated `datereversed`), or `delete_aradjustment` (ArAdjustmentDelete: Intacct offers no reversal
  * of an AR adjustment).
  */
-export interface TakeBack {
+export interface Voiding {
   function: string;
+  /** What the function does to the document, in Intacct's words (messages say "nothing to reverse"). */
   verb: 'reverse' | 'delete';
   /** The function's elements besides the key, in the SDK's order; the mapped void record holds them and the natural key. */
   fields: Fields;
   required: readonly string[];
 }
 
-const reversal = (fn: string): TakeBack => ({
+const reversal = (fn: string): Voiding => ({
   function: fn,
   verb: 'reverse',
   fields: [
@@ -243,7 +244,7 @@ export const objectShapes: Readonly<Record<string, ObjectShape>> = {
     },
     fields: [...invoiceHeader, ['invoiceitems', { list: 'lineitem', of: arLine }]],
     targetId: 'recordNo',
-    takeBack: reversal('reverse_invoice'),
+    voiding: reversal('reverse_invoice'),
   },
   ARADJUSTMENT: {
     create: { function: 'create_aradjustment' },
@@ -259,7 +260,7 @@ export const objectShapes: Readonly<Record<string, ObjectShape>> = {
     ],
     targetId: 'recordNo',
     immutable: 'Intacct AR adjustments (credit memos) cannot be edited through the API once created',
-    takeBack: { function: 'delete_aradjustment', verb: 'delete', fields: [], required: [] },
+    voiding: { function: 'delete_aradjustment', verb: 'delete', fields: [], required: [] },
   },
   ARPAYMENT: {
     create: { function: 'create_arpayment' },
@@ -284,7 +285,7 @@ export const objectShapes: Readonly<Record<string, ObjectShape>> = {
     ],
     targetId: 'recordNo',
     immutable: 'Intacct AR payments cannot be edited through the API; reverse the payment in Intacct and re-run',
-    takeBack: reversal('reverse_arpayment'),
+    voiding: reversal('reverse_arpayment'),
   },
   ARPAYMENT_APPLY: {
     create: { function: 'apply_arpayment' },
@@ -552,19 +553,19 @@ function linesRemoved(object: string, key: string, recordNo: string, held: numbe
   );
 }
 
-/** The body of the function that takes a posted document back (`ObjectSpec.takeBack`), addressed to its RECORDNO. */
-export function takeBackBody(
+/** The body of the function that voids a posted document (`ObjectSpec.voiding`), addressed to its RECORDNO. */
+export function voidBody(
   spec: ObjectSpec,
   object: string,
   data: Record<string, unknown>,
   recordNo: string,
 ): { name: string; body: XmlNode; attributes: Record<string, string> } {
-  const takeBack = spec.takeBack;
-  if (!takeBack) throw new LedgersyncError('intacct_action_unsupported', 'record', `${object}: Intacct offers no way to take it back`);
+  const voiding = spec.voiding;
+  if (!voiding) throw new LedgersyncError('intacct_action_unsupported', 'record', `${object}: Intacct offers no way to take it back`);
   const { [spec.naturalKey]: _key, ...rest } = data;
-  const body = toElements(rest, takeBack.fields, `${object} (void)`);
-  for (const name of takeBack.required) {
-    if (body[name] === undefined) throw bad(`${object} (void).${name}`, 'is required to take the document back', `map ${name}: ${takeBack.function} needs it`);
+  const body = toElements(rest, voiding.fields, `${object} (void)`);
+  for (const name of voiding.required) {
+    if (body[name] === undefined) throw bad(`${object} (void).${name}`, 'is required to take the document back', `map ${name}: ${voiding.function} needs it`);
   }
-  return { name: takeBack.function, body, attributes: { key: recordNo } };
+  return { name: voiding.function, body, attributes: { key: recordNo } };
 }

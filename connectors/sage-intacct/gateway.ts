@@ -262,10 +262,35 @@ export class IntacctGateway {
     return this.http.retryPolicy.maxAttempts;
   }
 
-  /** readByQuery then readMore until the result set is exhausted (or `maxPages`). */
+  /** readByQuery then readMore until the result set is exhausted, a page at a time. */
   async *query(object: string, query: string, fields = '*', pageSize = READ_BY_QUERY_MAX_PAGE_SIZE): AsyncGenerator<Record<string, string>[]> {
-    const [first] = await this.execute([readByQuery(object, query, fields, checkPageSize(pageSize, `${this.label}: readByQuery on ${object}`))]);
-    let page = this.readOrThrow(first!, object, query);
+    const fn = readByQuery(object, query, fields, checkPageSize(pageSize, `${this.label}: readByQuery on ${object}`));
+    const [first] = await this.execute([fn]);
+    yield* this.pages(fn, first!);
+  }
+
+  /**
+   * readByQuery functions sent in one request, then readMore for each until nothing remains: every
+   * row of each result set, in the functions' order. (Running a query again would start it over at
+   * its first page.)
+   */
+  async readAll(queries: readonly GatewayFunction[]): Promise<Record<string, string>[][]> {
+    if (!queries.length) return [];
+    const answers = await this.execute(queries);
+    const rowSets: Record<string, string>[][] = [];
+    for (const [i, fn] of queries.entries()) {
+      const rows: Record<string, string>[] = [];
+      for await (const page of this.pages(fn, answers[i]!)) rows.push(...page);
+      rowSets.push(rows);
+    }
+    return rowSets;
+  }
+
+  /** The pages of a readByQuery result set from its first answer on, following its resultId with readMore. */
+  private async *pages(fn: GatewayFunction, first: FunctionResult): AsyncGenerator<Record<string, string>[]> {
+    const object = String(fn.body['object']);
+    const query = String(fn.body['query']);
+    let page = this.readOrThrow(first, object, query);
     yield page.rows;
     while (page.numRemaining > 0 && page.resultId) {
       const [more] = await this.execute([{ controlId: 'more', name: 'readMore', body: { resultId: page.resultId } }]);

@@ -12,6 +12,9 @@ export function quoteQueryValue(value: string): string {
   return `'${value.replace(/'/g, "\\'")}'`;
 }
 
+/** Values in one `IN` list of a look-up: a batch is looked up one readByQuery per this many records. */
+export const IN_LIST_MAX = 100;
+
 /** `FIELD IN ('a','b')`. */
 export function inList(field: string, values: readonly string[]): string {
   return `${field} IN (${values.map(quoteQueryValue).join(',')})`;

@@ -1,7 +1,7 @@
 /**
  * The Sage Intacct sink: each mapped record is one gateway function (create_invoice,
- * apply_arpayment, `<create><CUSTOMER>`…). A batch costs one lookup request (every natural key
- * of the batch, object by object, in one request of readByQuery functions), one request counting
+ * apply_arpayment, `<create><CUSTOMER>`…). A batch costs one lookup request (every record of the
+ * batch to find, object by object, in one request of readByQuery functions), one request counting
  * the lines of the invoices it updates, and one write request per `functions_per_request` records,
  * sent under `uniqueid` with control ids derived from the records' content, so neither a retried
  * request nor a resumed run posts a document twice.
@@ -12,10 +12,10 @@ import type { Logger } from '../../engine/log.js';
 import type { PlannedWrite, PlanningRecord, ReferenceAnswer, ReferenceQuery, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
 import { sameDecimal } from '../../domain/money/decimal.js';
 import { countDocumentLines } from './document-lines.js';
-import { amountValue, createBody, naturalKeyOf, specFor, takeBackBody, updateBody, type ObjectSpec } from './documents.js';
+import { amountValue, createBody, naturalKeyOf, specFor, updateBody, voidBody, type ObjectSpec } from './documents.js';
 import { intacctError, recordRejected } from './errors.js';
 import { DuplicateControlIdError, readByQuery, requestControlId, type IntacctGateway, type WriteAnswer } from './gateway.js';
-import { READ_BY_QUERY_MAX_PAGE_SIZE, inList } from './query.js';
+import { IN_LIST_MAX, READ_BY_QUERY_MAX_PAGE_SIZE, inList } from './query.js';
 import { checkIntacctReferences } from './references.js';
 import { keyOf, type FunctionResult, type GatewayFunction, type IntacctError } from './xml.js';
 import { describeCharacter, forbiddenValueIn } from './xml-characters.js';
@@ -29,26 +29,28 @@ export interface IntacctSinkSettings {
   specs: Readonly<Record<string, ObjectSpec>>;
 }
 
-/** What a lookup found of a record already in Intacct. */
-interface Existing {
-  recordNo: string;
-}
-
-/** What the look-up of a document to take back found: its RECORDNO and STATE, or nothing (null). */
-type TakeBackTarget = { recordNo: string; state: string } | null;
-
 interface Planned {
   index: number;
   record: SinkRecord;
   spec: ObjectSpec;
   key: string;
   op?: 'create' | 'update' | 'void';
-  existing?: Existing;
-  /** For a void: the document found (undefined until looked up). */
-  target?: TakeBackTarget;
-  /** For an update: the RECORDNO addressed (the key attribute). */
-  updateOf?: string;
+  /**
+   * The RECORDNO of the record in Intacct, once resolved: found by the look-up, or the ledger's for
+   * an update of a record it holds. An update and a void address it (the key attribute).
+   */
+  recordNo?: string;
+  /** For a void: the STATE of the document the look-up found; undefined while none is found. */
+  state?: string;
   fn?: GatewayFunction;
+}
+
+/** How a record is looked up: the readByQuery it joins (object, compared field, fields read) and its value there. */
+interface LookupOf {
+  object: string;
+  field: string;
+  fields: string;
+  value: string;
 }
 
 /** STATE of a document Intacct has reversed, and of the reversing transaction it made. */
@@ -67,6 +69,20 @@ function applicationItems(data: Record<string, unknown>): { invoicekey: string; 
     const item = i as Record<string, unknown>;
     return { invoicekey: String(item['invoicekey'] ?? ''), amount: amountValue(item['amount'], 'arpaymentitems.amount') };
   });
+}
+
+/** Whether the payment details Intacct holds (ARPYMTDETAIL rows) apply every item of the application, amount for amount. */
+function isApplied(p: Planned, details: readonly Record<string, string>[]): boolean {
+  const own = details.filter((d) => d['PAYMENTKEY'] === p.key);
+  let items: { invoicekey: string; amount: string }[] = [];
+  try {
+    items = applicationItems(p.record.data);
+  } catch {
+    // An unreadable amount is reported when the function is built; nothing to match here.
+  }
+  return (
+    items.length > 0 && items.every((item) => own.some((d) => d['RECORDKEY'] === item.invoicekey && sameDecimal(d['TRX_PAYMENTAMOUNT'] ?? '', item.amount)))
+  );
 }
 
 export class IntacctSink implements Sink {
@@ -91,17 +107,16 @@ export class IntacctSink implements Sink {
   }
 
   /**
-   * What `write` would do, from the same checks and the same look-up requests (every natural key of
-   * the batch not in the ledger, one readByQuery per object; the lines of the invoices it would
-   * update) and nothing else: the gateway functions
+   * What `write` would do, from the same checks and the same look-up requests (every record of the
+   * batch not in the ledger and every void, one readByQuery per object; the lines of the invoices it
+   * would update) and nothing else: the gateway functions
    * are built, so a record Intacct's rules would refuse here fails here too, but none is sent.
    */
   async plan(batch: readonly PlanningRecord[]): Promise<PlannedWrite[]> {
     await this.gateway.ensureSession();
     const results: (SinkResult | undefined)[] = new Array(batch.length);
     const planned = this.prepare(batch, results);
-    await this.findExisting(planned.filter((p) => !isVoid(p) && !this.knownTarget(p)));
-    await this.findTakeBackTargets(planned.filter(isVoid));
+    await this.lookUp(planned.filter((p) => isVoid(p) || !this.knownTarget(p)));
     for (const p of planned) {
       try {
         this.decide(p, results);
@@ -116,13 +131,13 @@ export class IntacctSink implements Sink {
       if (result?.status === 'failed') return { action: 'fail', error: result.error };
       if (result?.status === 'skipped' && record.action === 'void')
         return { action: 'skip', ...(result.targetId ? { targetId: result.targetId } : {}), note: result.reason };
-      if (p?.op === 'void') return { action: 'void', targetId: p.existing!.recordNo, note: `${p.spec.takeBack!.function} of RECORDNO ${p.existing!.recordNo}` };
+      if (p?.op === 'void') return { action: 'void', targetId: p.recordNo!, note: `${p.spec.voiding!.function} of RECORDNO ${p.recordNo}` };
       if (result?.status === 'skipped')
         return result.targetId ? { action: 'adopt', targetId: result.targetId, note: result.reason } : { action: 'skip', note: result.reason };
       if (result?.status === 'created') return { action: 'adopt', targetId: result.targetId, note: 'an interrupted run wrote it' };
       if (p?.op === 'update') {
-        return p.existing && !this.knownTarget(p)
-          ? { action: 'update', targetId: p.existing.recordNo, note: `already in Intacct (${p.spec.naturalKey} ${p.key}): updated in place` }
+        return !this.knownTarget(p)
+          ? { action: 'update', targetId: p.recordNo!, note: `already in Intacct (${p.spec.naturalKey} ${p.key}): updated in place` }
           : { action: 'update', ...(record.previous?.targetId ? { targetId: record.previous.targetId } : {}) };
       }
       return { action: 'create' };
@@ -133,8 +148,7 @@ export class IntacctSink implements Sink {
     const results: (SinkResult | undefined)[] = new Array(batch.length);
     const planned = this.prepare(batch, results);
 
-    await this.findExisting(planned.filter((p) => !isVoid(p) && !this.knownTarget(p)));
-    await this.findTakeBackTargets(planned.filter(isVoid));
+    await this.lookUp(planned.filter((p) => isVoid(p) || !this.knownTarget(p)));
 
     for (const p of planned) {
       try {
@@ -163,7 +177,7 @@ export class IntacctSink implements Sink {
     const planned: Planned[] = [];
     batch.forEach((record, index) => {
       const spec = specFor(this.settings.specs, record.object);
-      if (record.action !== 'upsert' && !(record.action === 'void' && spec.takeBack)) {
+      if (record.action !== 'upsert' && !(record.action === 'void' && spec.voiding)) {
         results[index] =
           record.object === 'CUSTOMER'
             ? { status: 'skipped', reason: 'customers are created and updated in Intacct, never deleted or voided' }
@@ -175,7 +189,7 @@ export class IntacctSink implements Sink {
                   `${record.object} ${record.sourceId}: '${record.action}' is not supported by the Sage Intacct sink`,
                   {
                     fix: `map deleted or voided source records to _action "skip" (or "void" for ${Object.entries(this.settings.specs)
-                      .filter(([, s]) => s.takeBack)
+                      .filter(([, s]) => s.voiding)
                       .map(([name]) => name)
                       .join(', ')}), or reverse them in Intacct`,
                   },
@@ -212,57 +226,67 @@ export class IntacctSink implements Sink {
     return Boolean(p.record.previous?.targetId);
   }
 
-  /** One request of readByQuery functions for every record of the batch not known yet. */
-  private async findExisting(planned: Planned[]): Promise<void> {
-    if (!planned.length) return;
-    const queries: { fn: GatewayFunction; apply: (rows: Record<string, string>[]) => void }[] = [];
-    const byLookup = new Map<string, Planned[]>();
+  /**
+   * One request of readByQuery functions finding the batch's records in Intacct, object by object:
+   * an upsert not in the ledger by its natural key (an application through its payment's details);
+   * a void by the RECORDNO the ledger or an earlier look-up holds, else by its natural key, which
+   * also finds a create whose answer was lost. Objects that can be voided are read with their STATE:
+   * a reversing transaction (STATE Reversal) is never the document a void takes back.
+   */
+  private async lookUp(planned: Planned[]): Promise<void> {
+    const groups = new Map<string, { object: string; field: string; fields: string; members: { p: Planned; value: string }[] }>();
     for (const p of planned) {
-      const lookup = p.spec.lookup;
-      const group = lookup ? `${lookup.object}.${lookup.field}` : 'ARPYMTDETAIL.PAYMENTKEY';
-      byLookup.set(group, [...(byLookup.get(group) ?? []), p]);
+      const by = this.lookupOf(p);
+      if (!by) continue;
+      const id = `${by.object}.${by.field}`;
+      const group = groups.get(id) ?? { object: by.object, field: by.field, fields: by.fields, members: [] };
+      group.members.push({ p, value: by.value });
+      groups.set(id, group);
     }
-    for (const [group, members] of byLookup) {
-      const [object, field] = group.split('.') as [string, string];
-      for (let i = 0; i < members.length; i += 100) {
-        const slice = members.slice(i, i + 100);
-        const keys = [...new Set(slice.map((p) => p.key))];
-        const fields = object === 'ARPYMTDETAIL' ? 'RECORDNO,PAYMENTKEY,RECORDKEY,TRX_PAYMENTAMOUNT' : `RECORDNO,${field}`;
+    const queries: { fn: GatewayFunction; object: string; field: string; members: { p: Planned; value: string }[] }[] = [];
+    for (const { object, field, fields, members } of groups.values()) {
+      for (let i = 0; i < members.length; i += IN_LIST_MAX) {
+        const slice = members.slice(i, i + IN_LIST_MAX);
+        const values = [...new Set(slice.map((m) => m.value))];
         queries.push({
-          fn: readByQuery(object, inList(field, keys), fields, READ_BY_QUERY_MAX_PAGE_SIZE, `lookup-${queries.length}`),
-          apply: (rows) => {
-            for (const p of slice) {
-              if (object === 'ARPYMTDETAIL') {
-                const details = rows.filter((r) => r['PAYMENTKEY'] === p.key);
-                let items: { invoicekey: string; amount: string }[] = [];
-                try {
-                  items = applicationItems(p.record.data);
-                } catch {
-                  // An unreadable amount is reported when the function is built; nothing to match here.
-                }
-                const applied =
-                  items.length > 0 &&
-                  items.every((item) => details.some((d) => d['RECORDKEY'] === item.invoicekey && sameDecimal(d['TRX_PAYMENTAMOUNT'] ?? '', item.amount)));
-                if (applied) p.existing = { recordNo: p.key };
-              } else {
-                const row = rows.find((r) => r[field] === p.key);
-                if (row?.['RECORDNO']) p.existing = { recordNo: row['RECORDNO'] };
-              }
-            }
-          },
+          fn: readByQuery(object, inList(field, values), fields, READ_BY_QUERY_MAX_PAGE_SIZE, `lookup-${queries.length}`),
+          object,
+          field,
+          members: slice,
         });
       }
     }
-    const results = await this.gateway.execute(queries.map((q) => q.fn));
-    for (const [i, q] of queries.entries()) {
-      const result = results[i]!;
-      const page = this.gateway.readOrThrow(result, String(q.fn.body['object']), String(q.fn.body['query']));
-      const rows = [...page.rows];
-      if (page.numRemaining > 0) {
-        for await (const more of this.gateway.query(String(q.fn.body['object']), String(q.fn.body['query']), String(q.fn.body['fields']))) rows.push(...more);
+    const rowSets = await this.gateway.readAll(queries.map((q) => q.fn));
+    for (const [i, { object, field, members }] of queries.entries()) {
+      const rows = rowSets[i]!;
+      for (const { p, value } of members) {
+        if (object === 'ARPYMTDETAIL') {
+          if (isApplied(p, rows)) p.recordNo = p.key;
+        } else if (isVoid(p)) {
+          const row = rows.find((r) => r[field] === value && r['STATE'] !== REVERSAL);
+          if (row?.['RECORDNO']) {
+            p.recordNo = row['RECORDNO'];
+            p.state = row['STATE'] ?? '';
+          }
+        } else {
+          const row = rows.find((r) => r[field] === value);
+          if (row?.['RECORDNO']) p.recordNo = row['RECORDNO'];
+        }
       }
-      q.apply(rows);
     }
+  }
+
+  /** How a record is looked up; a void of an object without a look-up is not (it is taken as not in Intacct). */
+  private lookupOf(p: Planned): LookupOf | undefined {
+    const lookup = p.spec.lookup;
+    if (!lookup) {
+      return isVoid(p) ? undefined : { object: 'ARPYMTDETAIL', field: 'PAYMENTKEY', fields: 'RECORDNO,PAYMENTKEY,RECORDKEY,TRX_PAYMENTAMOUNT', value: p.key };
+    }
+    const fields = `RECORDNO,${lookup.field}${p.spec.voiding ? ',STATE' : ''}`;
+    const recordNo = isVoid(p) ? (p.recordNo ?? p.record.previous?.targetId ?? undefined) : undefined;
+    return recordNo
+      ? { object: lookup.object, field: 'RECORDNO', fields, value: recordNo }
+      : { object: lookup.object, field: lookup.field, fields, value: p.key };
   }
 
   private controlIdOf(p: Planned): string {
@@ -273,7 +297,7 @@ export class IntacctSink implements Sink {
     const { record, spec } = p;
     const controlId = this.controlIdOf(p);
     if (isVoid(p)) {
-      this.decideTakeBack(p, controlId, results);
+      this.decideVoid(p, controlId, results);
       return;
     }
     if (this.knownTarget(p)) {
@@ -296,18 +320,18 @@ export class IntacctSink implements Sink {
       this.decideUpdate(p, controlId, recordNo);
       return;
     }
-    if (p.existing) {
-      const targetId = spec.targetId === 'naturalKey' ? p.key : p.existing.recordNo;
+    if (p.recordNo) {
+      const targetId = spec.targetId === 'naturalKey' ? p.key : p.recordNo;
       if (record.previous?.pendingWrite && record.object !== 'CUSTOMER') {
         // The interrupted run's write went through: adopt it rather than post it again.
-        results[p.index] = { status: 'created', targetId, targetVersion: p.existing.recordNo };
+        results[p.index] = { status: 'created', targetId, targetVersion: p.recordNo };
         return;
       }
       if (!spec.update) {
-        results[p.index] = { status: 'skipped', reason: `${record.object} ${p.key} is already in Intacct`, targetId, targetVersion: p.existing.recordNo };
+        results[p.index] = { status: 'skipped', reason: `${record.object} ${p.key} is already in Intacct`, targetId, targetVersion: p.recordNo };
         return;
       }
-      this.decideUpdate(p, controlId, p.existing.recordNo);
+      this.decideUpdate(p, controlId, p.recordNo);
       return;
     }
     p.op = 'create';
@@ -317,7 +341,7 @@ export class IntacctSink implements Sink {
   /** An update; one addressing lines by number is built once they are counted (`buildLineUpdates`). */
   private decideUpdate(p: Planned, controlId: string, recordNo: string): void {
     p.op = 'update';
-    p.updateOf = recordNo;
+    p.recordNo = recordNo;
     if (!p.spec.update?.existingLines) p.fn = { controlId, ...updateBody(p.spec, p.record.object, p.record.data, recordNo) };
   }
 
@@ -338,13 +362,14 @@ export class IntacctSink implements Sink {
       const counts = await countDocumentLines(
         this.gateway,
         members[0]!.spec.update!.existingLines!,
-        members.map((p) => p.updateOf!),
+        members.map((p) => p.recordNo!),
       );
       for (const p of members) {
         try {
-          // No line found: the RECORDNO is no invoice (each has one), and Intacct refuses the key; meanwhile
-          // every line is addressed by number, never added.
-          p.fn = { controlId: this.controlIdOf(p), ...updateBody(p.spec, p.record.object, p.record.data, p.updateOf!, counts.get(p.updateOf!)) };
+          // Every invoice has a line, so a RECORDNO with none found is no invoice and Intacct refuses the
+          // update by its key: its count stays unknown (every line addressed by number) rather than 0,
+          // which would send each line as a new one.
+          p.fn = { controlId: this.controlIdOf(p), ...updateBody(p.spec, p.record.object, p.record.data, p.recordNo!, counts.get(p.recordNo!)) };
         } catch (error) {
           delete p.fn;
           results[p.index] = { status: 'failed', error: asLedgersyncError(error, 'record') };
@@ -358,94 +383,38 @@ export class IntacctSink implements Sink {
    * already (by a run whose answer was lost, or by hand) needs nothing; any other is reversed (an AR
    * adjustment deleted) through the RECORDNO the ledger or the look-up found.
    */
-  private decideTakeBack(p: Planned, controlId: string, results: (SinkResult | undefined)[]): void {
+  private decideVoid(p: Planned, controlId: string, results: (SinkResult | undefined)[]): void {
     const { record, spec } = p;
-    const takeBack = spec.takeBack!;
-    const target = p.target;
-    if (!target) {
+    if (p.state === undefined) {
       const where = record.previous?.targetId ? ` (RECORDNO ${record.previous.targetId} is gone)` : '';
-      results[p.index] = { status: 'skipped', reason: `${record.object} ${p.key} is not in Intacct${where}: nothing to ${takeBack.verb}` };
+      results[p.index] = { status: 'skipped', reason: `${record.object} ${p.key} is not in Intacct${where}: nothing to ${spec.voiding!.verb}` };
       return;
     }
-    if (target.state === REVERSED) {
+    const recordNo = p.recordNo!;
+    if (p.state === REVERSED) {
       results[p.index] = {
         status: 'skipped',
-        reason: `${record.object} ${p.key} (RECORDNO ${target.recordNo}) is reversed in Intacct already`,
-        targetId: target.recordNo,
-        targetVersion: target.recordNo,
+        reason: `${record.object} ${p.key} (RECORDNO ${recordNo}) is reversed in Intacct already`,
+        targetId: recordNo,
+        targetVersion: recordNo,
       };
       return;
     }
     p.op = 'void';
-    p.existing = { recordNo: target.recordNo };
-    p.fn = { controlId, ...takeBackBody(spec, record.object, record.data, target.recordNo) };
-  }
-
-  /**
-   * The documents the voids of a batch take back, in one request: by the RECORDNO the ledger (or an
-   * earlier look-up) holds, else by natural key, which also finds a create whose answer was lost. A
-   * reversing transaction (STATE Reversal) is never the document itself.
-   */
-  private async findTakeBackTargets(voids: Planned[]): Promise<void> {
-    const byQuery = new Map<string, { object: string; field: string; members: Planned[] }>();
-    for (const p of voids) {
-      const lookup = p.spec.lookup;
-      if (!lookup) continue;
-      const recordNo = p.existing?.recordNo ?? p.record.previous?.targetId ?? undefined;
-      const field = recordNo ? 'RECORDNO' : lookup.field;
-      const group = byQuery.get(`${lookup.object}.${field}`) ?? { object: lookup.object, field, members: [] };
-      group.members.push(p);
-      byQuery.set(`${lookup.object}.${field}`, group);
-    }
-    const queries: { fn: GatewayFunction; field: string; lookupField: string; members: Planned[] }[] = [];
-    for (const { object, field, members } of byQuery.values()) {
-      const lookupField = members[0]!.spec.lookup!.field;
-      for (let i = 0; i < members.length; i += 100) {
-        const slice = members.slice(i, i + 100);
-        const values = [...new Set(slice.map((p) => this.takeBackQueryValue(p, field)))];
-        queries.push({
-          fn: readByQuery(object, inList(field, values), `RECORDNO,${lookupField},STATE`, READ_BY_QUERY_MAX_PAGE_SIZE, `void-lookup-${queries.length}`),
-          field,
-          lookupField,
-          members: slice,
-        });
-      }
-    }
-    if (!queries.length) return;
-    const answers = await this.gateway.execute(queries.map((q) => q.fn));
-    for (const [i, q] of queries.entries()) {
-      const rows = await this.allRows(q.fn, answers[i]!);
-      for (const p of q.members) {
-        const value = this.takeBackQueryValue(p, q.field);
-        const row = rows.find((r) => r[q.field] === value && r['STATE'] !== REVERSAL);
-        p.target = row?.['RECORDNO'] ? { recordNo: row['RECORDNO'], state: row['STATE'] ?? '' } : null;
-      }
-    }
-  }
-
-  private takeBackQueryValue(p: Planned, field: string): string {
-    return field === 'RECORDNO' ? (p.existing?.recordNo ?? p.record.previous?.targetId ?? '') : p.key;
-  }
-
-  /** Every row of a readByQuery answer, reading on while Intacct says more remain. */
-  private async allRows(fn: GatewayFunction, result: FunctionResult): Promise<Record<string, string>[]> {
-    const object = String(fn.body['object']);
-    const query = String(fn.body['query']);
-    const page = this.gateway.readOrThrow(result, object, query);
-    const rows = [...page.rows];
-    if (page.numRemaining > 0) for await (const more of this.gateway.query(object, query, String(fn.body['fields']))) rows.push(...more);
-    return rows;
+    p.fn = { controlId, ...voidBody(spec, record.object, record.data, recordNo) };
   }
 
   private resultFor(p: Planned, result: FunctionResult): SinkResult {
     if (p.op === 'void') {
-      const recordNo = p.existing!.recordNo;
+      const recordNo = p.recordNo!;
       return result.status === 'success'
         ? { status: 'updated', targetId: recordNo, targetVersion: recordNo }
-        : { status: 'failed', error: takeBackRefused(p, result.errors) };
+        : { status: 'failed', error: voidRefused(p, result.errors) };
     }
     if (result.status !== 'success') return { status: 'failed', error: recordRejected(p.record.object, p.key, p.record.sourceId, result.errors) };
-    const recordNo = keyOf(result) ?? p.existing?.recordNo ?? p.key;
+    // Only a RECORDNO the look-up found stands in for a key missing from the answer; an update of the
+    // ledger's record falls back to the natural key.
+    const recordNo = keyOf(result) ?? (this.knownTarget(p) ? undefined : p.recordNo) ?? p.key;
     const targetId = p.spec.targetId === 'naturalKey' ? p.key : p.record.object === 'ARPAYMENT_APPLY' ? p.key : recordNo;
     return { status: p.op === 'update' ? 'updated' : 'created', targetId, targetVersion: recordNo };
   }
@@ -495,22 +464,21 @@ export class IntacctSink implements Sink {
   /** Looks up the creates of a request that may have run: those found are adopted; returns what must be sent again. */
   private async adoptLanded(chunk: Planned[], results: (SinkResult | undefined)[]): Promise<Planned[]> {
     const creates = chunk.filter((p) => p.op === 'create');
-    for (const p of creates) delete p.existing;
-    if (creates.length) await this.findExisting(creates);
+    for (const p of creates) delete p.recordNo;
     // A reversal that landed reads Reversed; a deleted adjustment is gone. Neither is sent again.
     const voids = chunk.filter((p) => p.op === 'void');
-    for (const p of voids) delete p.target;
-    await this.findTakeBackTargets(voids);
+    for (const p of voids) delete p.state;
+    await this.lookUp([...creates, ...voids]);
     // An update that landed added its new lines: counted again, they are replaced, not added twice.
     await this.buildLineUpdates(chunk, results);
     const again: Planned[] = [];
     for (const p of chunk) {
       if (results[p.index] !== undefined) continue;
-      if (p.op === 'void' && (p.target === null || p.target?.state === REVERSED)) {
-        results[p.index] = { status: 'updated', targetId: p.existing!.recordNo, targetVersion: p.existing!.recordNo };
-      } else if (p.op === 'create' && p.existing) {
-        const targetId = p.spec.targetId === 'naturalKey' ? p.key : p.existing.recordNo;
-        results[p.index] = { status: 'created', targetId, targetVersion: p.existing.recordNo };
+      if (p.op === 'void' && (p.state === undefined || p.state === REVERSED)) {
+        results[p.index] = { status: 'updated', targetId: p.recordNo!, targetVersion: p.recordNo! };
+      } else if (p.op === 'create' && p.recordNo) {
+        const targetId = p.spec.targetId === 'naturalKey' ? p.key : p.recordNo;
+        results[p.index] = { status: 'created', targetId, targetVersion: p.recordNo };
       } else again.push(p);
     }
     return again;
@@ -550,8 +518,8 @@ function stillInDoubt(error: LedgersyncError, p: Planned, attempts: number): Led
   );
 }
 
-/** Fixes for a take-back Intacct refused, by object: what a person does in Intacct before the record is retried. */
-const takeBackFixes: Readonly<Record<string, (key: string, recordNo: string) => string>> = {
+/** Fixes for a void Intacct refused, by object: what a person does in Intacct before the record is retried. */
+const voidFixes: Readonly<Record<string, (key: string, recordNo: string) => string>> = {
   ARINVOICE: (key, recordNo) =>
     `if the payments applied to Intacct invoice ${key} (RECORDNO ${recordNo}) were voided in Chargebee too, nothing: this run reverses them after the invoices, and the next run reverses the invoice; otherwise reverse its payments and credits in Intacct first (Accounts Receivable > Posted payments > Reverse), or the invoice there by hand. The record is retried on the next run, and one found reversed is settled`,
   ARPAYMENT: (key, recordNo) =>
@@ -560,17 +528,17 @@ const takeBackFixes: Readonly<Record<string, (key: string, recordNo: string) => 
     `reverse the applications of credit memo ${key} (RECORDNO ${recordNo}) in Intacct first, or delete it there by hand; the record is retried on the next run, and one found gone is settled`,
 };
 
-/** Intacct refused to take back a document voided at the source: the dead letter names the document and what to do there. */
-function takeBackRefused(p: Planned, errors: readonly IntacctError[]): LedgersyncError {
+/** Intacct refused to void a document voided at the source: the dead letter names the document and what to do there. */
+function voidRefused(p: Planned, errors: readonly IntacctError[]): LedgersyncError {
   const { record, spec, key } = p;
-  const recordNo = p.existing!.recordNo;
-  const takeBack = spec.takeBack!;
+  const recordNo = p.recordNo!;
+  const voiding = spec.voiding!;
   const aborted = errors.length > 0 && errors.every((e) => e.errorno === 'BL01001973' || e.errorno === 'XL03000009');
   return intacctError(
     aborted ? 'transient' : 'record',
-    `Sage Intacct refused to ${takeBack.verb} ${record.object} ${key} (RECORDNO ${recordNo}, ${takeBack.function}), which source record ${record.sourceId} voided`,
+    `Sage Intacct refused to ${voiding.verb} ${record.object} ${key} (RECORDNO ${recordNo}, ${voiding.function}), which source record ${record.sourceId} voided`,
     errors,
     { sourceId: record.sourceId, object: record.object, naturalKey: key, recordNo },
-    (takeBackFixes[record.object] ?? ((k: string, n: string) => `${takeBack.verb} ${record.object} ${k} (RECORDNO ${n}) in Intacct by hand`))(key, recordNo),
+    (voidFixes[record.object] ?? ((k: string, n: string) => `${voiding.verb} ${record.object} ${k} (RECORDNO ${n}) in Intacct by hand`))(key, recordNo),
   );
 }
