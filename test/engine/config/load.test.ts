@@ -164,7 +164,7 @@ describe('loadPipeline: start_date on every path a record takes', () => {
     const stream = plan!.streams[0]!;
     expect(stream.startsAt).toEqual({ field: 'date', seconds: Date.UTC(2024, 1, 1) / 1000 });
     const record = (date: number) => ({ id: 'inv_1', deleted: false, data: { id: 'inv_1', date } });
-    expect(await mapRecord(stream, record(Date.UTC(2024, 0, 31) / 1000), {})).toEqual({ kind: 'filtered' });
+    expect(await mapRecord(stream, record(Date.UTC(2024, 0, 31) / 1000), {})).toEqual({ kind: 'filtered', beforeStart: true });
     expect(await mapRecord(stream, record(Date.UTC(2024, 1, 1) / 1000), {})).toMatchObject({ kind: 'mapped' });
     // An endpoint read without a start_date filter (customers) is not bounded by it.
     const customers = await loadPipeline(pipelineFile(minimal('start_date: 2024-02-01\n')), { mode: 'run', env, connectorsDir });
