@@ -8,7 +8,7 @@
  * - system: a bug or an invariant broken inside ledgersync
  */
 import type { ErrorCode } from './error-codes.js';
-import { redact } from './log.js';
+import { redact, type Logger } from './log.js';
 
 export type { ErrorCode };
 
@@ -82,6 +82,11 @@ export interface ErrorSummary {
 
 export function errorSummary(error: LedgersyncError | ErrorSummary): ErrorSummary {
   return { code: error.code, kind: error.kind, message: redact(error.message), ...(error.fix ? { fix: redact(error.fix) } : {}) };
+}
+
+/** An error that ends a command, on its log (stderr), where a scheduler's log collector reads it. */
+export function logFailure(log: Logger, error: LedgersyncError): void {
+  log.error(error.actionable, { code: error.code, kind: error.kind, ...(error.fix ? { fix: error.fix } : {}) });
 }
 
 /** A problem found in a configuration file, printed as `file:line:col: message`. */

@@ -119,7 +119,7 @@ export const connector: ConnectorModule = {
   },
   commands: [postCommand(createDualEntrySink)],
   // The revenue-recognition account tables and the rounding account are read by the connector itself, not through a mapping.
-  referencedLookups(input) {
+  connectorReferences(input) {
     const rounding: ConnectorReference = { property: 'rounding_account', kind: 'Account', via: 'the rounding line of every 3-decimal-currency journal' };
     const block = input.extensions['revenue_recognition'];
     if (block === undefined) return [rounding];

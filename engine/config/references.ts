@@ -8,7 +8,7 @@
  *   values that can reach it are collected: string literals, `$options.<name>`, every value and the
  *   default of a `$lookup("<table>", …)`, through `$variable := …` bindings and conditions;
  * - declared: `lookups.<name>.references: <kind>` and `option_references: {<option>: <kind>}`;
- * - read by the sink connector itself (its `referencedLookups`): lookup tables, and connection
+ * - read by the sink connector itself (its `connectorReferences`): lookup tables, and connection
  *   properties (`sink.<property>`, at its line in the pipeline file).
  *
  * Empty values are left out: an empty option or lookup value means "none" in a mapping.
@@ -18,7 +18,7 @@ import { relative } from 'node:path';
 import { jsonata } from '../transform/jsonata.js';
 import type { ConnectorDescriptor } from '../connector/descriptor.js';
 import type { ConnectorReference } from '../connector/types.js';
-import { parseYamlTree, pointerOf } from './yaml-tree.js';
+import { parseYamlTree, pointerOf, type YamlTree } from './yaml-tree.js';
 import type { LookupTable, Plan } from './plan.js';
 
 /** Where a referenced value is written, to name it and say what to edit. */
@@ -219,21 +219,30 @@ function tableReferences(plan: Plan, table: LookupTable, kind: string, via: stri
   }
 }
 
-/** The line of `sink.<property>` in the pipeline file (the plan keeps no positions of the connection block); 1 when it cannot be read. */
-function sinkPropertyLine(plan: Plan, property: string): number {
-  try {
-    return parseYamlTree(readFileSync(plan.file, 'utf8'), plan.file).keyPosition(pointerOf(['sink', property])).line;
-  } catch {
-    return 1;
-  }
+/**
+ * The line of a `sink.<property>` in the pipeline file (the plan keeps no positions of the
+ * connection block), the file read once, at the first property asked; 1 when it cannot be read.
+ */
+function sinkPropertyLines(plan: Plan): (property: string) => number {
+  let tree: YamlTree | null | undefined;
+  return (property) => {
+    if (tree === undefined) {
+      try {
+        tree = parseYamlTree(readFileSync(plan.file, 'utf8'), plan.file);
+      } catch {
+        tree = null;
+      }
+    }
+    return tree ? tree.keyPosition(pointerOf(['sink', property])).line : 1;
+  };
 }
 
 /**
  * Every reference the pipeline makes into its sink, each value once per kind with all its origins.
- * `tables`: lookup tables and connection properties the sink connector reads as references itself
- * (its `referencedLookups`).
+ * `connectorReferences`: lookup tables and connection properties the sink connector reads as
+ * references itself (its module's `connectorReferences`).
  */
-export function pipelineReferences(plan: Plan, options: { sink?: ConnectorDescriptor; tables?: readonly ConnectorReference[] } = {}): Reference[] {
+export function pipelineReferences(plan: Plan, options: { sink?: ConnectorDescriptor; connectorReferences?: readonly ConnectorReference[] } = {}): Reference[] {
   const fields = (options.sink ?? plan.sink.descriptor).references?.fields ?? {};
   const byKey = new Map<string, Reference>();
   const add = (kind: string, value: string, origin: ReferenceOrigin) => {
@@ -274,11 +283,12 @@ export function pipelineReferences(plan: Plan, options: { sink?: ConnectorDescri
   for (const table of Object.values(plan.lookups)) {
     if (table.references) tableReferences(plan, table, table.references, `lookups.${table.name}.references`, add);
   }
-  for (const reference of options.tables ?? []) {
+  const sinkPropertyLine = sinkPropertyLines(plan);
+  for (const reference of options.connectorReferences ?? []) {
     if ('property' in reference) {
       const value = plan.sink.config[reference.property];
       if (!nonEmpty(value)) continue;
-      const origin = { where: `sink.${reference.property}`, file: shown(plan.file), line: sinkPropertyLine(plan, reference.property), via: reference.via };
+      const origin = { where: `sink.${reference.property}`, file: shown(plan.file), line: sinkPropertyLine(reference.property), via: reference.via };
       add(reference.kind, String(value).trim(), origin);
       continue;
     }

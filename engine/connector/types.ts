@@ -324,7 +324,7 @@ export interface ConnectorModule {
    * DualEntry's `revenue_recognition.accounts` tables, and connection properties, e.g. its
    * `sink.rounding_account`. `ledgersync check` verifies their values too.
    */
-  referencedLookups?(input: Pick<ConnectorFactoryInput, 'extensions' | 'lookups' | 'connection'>): ConnectorReference[];
+  connectorReferences?(input: Pick<ConnectorFactoryInput, 'extensions' | 'lookups' | 'connection'>): ConnectorReference[];
   /** How the connector reads webhook deliveries, when its source can be served by `ledgersync serve`. */
   webhooks?: WebhookReceiver;
 }

@@ -29,7 +29,7 @@ import { mappingDrift } from './mapping-drift.js';
 import { streamFingerprint } from '../transform/fingerprint.js';
 import { createConnectors, readRequest, sinkContext } from './runner.js';
 import { checkpointFor } from './read-scope.js';
-import { removedParts } from './removed-parts.js';
+import { retractions } from './removed-parts.js';
 
 export type PlanAction = 'create' | 'update' | 'adopt' | 'void' | 'delete' | 'skip' | 'fail';
 export const PLAN_ACTIONS: readonly PlanAction[] = ['create', 'update', 'adopt', 'void', 'delete', 'skip', 'fail'];
@@ -278,7 +278,7 @@ class StreamPlanner {
       const produced = outcome.kind === 'filtered' ? [] : outcome.records;
       if (stream.removedParts) {
         const stored = state.partEntries(plan.name, stream.name, [record.id]).get(record.id);
-        for (const removed of removedParts(stream, record, outcome, stored))
+        for (const removed of stored ? retractions(stream, stream.removedParts, record, outcome, stored) : [])
           candidates.push({ last: undefined, record: { ...removed.record, wantCurrent: true } });
       }
       for (const mapped of produced) {

@@ -66,8 +66,8 @@ function stopped(pipeline: string, error: LedgersyncError, problems?: ConfigProb
 /** Every reference the pipeline makes, with those the sink connector reads from lookup tables itself. */
 function referencesOf(plan: Plan, registry: ConnectorRegistry): Reference[] {
   const module = registry.modules[plan.sink.config.connector];
-  const tables = module?.referencedLookups?.({ extensions: plan.extensions, lookups: plan.lookups, connection: plan.sink.config }) ?? [];
-  return pipelineReferences(plan, { tables });
+  const connectorReferences = module?.connectorReferences?.({ extensions: plan.extensions, lookups: plan.lookups, connection: plan.sink.config }) ?? [];
+  return pipelineReferences(plan, { connectorReferences });
 }
 
 export async function checkPipeline(options: CheckOptions): Promise<CheckReport> {

@@ -28,19 +28,30 @@ function keptIds(record: SourceRecord, outcome: MapOutcome): ReadonlySet<string>
 }
 
 /**
- * The sink records that retract `record`'s stored parts its mapping no longer keeps (see keptIds).
- * A part is retracted once: its content hash is then the retraction's. One that never reached the
- * sink (no target, no write in doubt) has nothing to retract, nor has one in doubt whose payload is
- * unknown (no look-up key to find it by). The payload sent is the one last written or attempted,
- * under the new action.
+ * A stored part that reached the sink (it has a target), or whose write is in doubt with a known
+ * payload (its look-up key finds it): one that never reached the sink has nothing to retract.
  */
-export function removedParts(stream: StreamPlan, record: SourceRecord, outcome: MapOutcome, stored: readonly PartEntry[] | undefined): RemovedPart[] {
-  const action = stream.removedParts;
-  const kept = action && stored ? keptIds(record, outcome) : undefined;
-  if (!action || !stored || !kept) return [];
+function retractable(part: PartEntry): boolean {
+  return part.targetId !== null || (part.pendingWrite && Boolean(part.payloadJson));
+}
+
+/**
+ * The sink records that retract, under `action`, `record`'s stored parts its mapping no longer keeps
+ * (see keptIds) and that are retractable. A part is retracted once: its content hash is then the
+ * retraction's. The payload sent is the one last written or attempted, under the new action.
+ */
+export function retractions(
+  stream: StreamPlan,
+  action: NonNullable<StreamPlan['removedParts']>,
+  record: SourceRecord,
+  outcome: MapOutcome,
+  stored: readonly PartEntry[],
+): RemovedPart[] {
+  const kept = keptIds(record, outcome);
+  if (!kept) return [];
   const removed: RemovedPart[] = [];
   for (const part of stored) {
-    if (kept.has(part.sourceId) || (part.targetId === null && (!part.pendingWrite || !part.payloadJson))) continue;
+    if (kept.has(part.sourceId) || !retractable(part)) continue;
     const last = part.payloadJson ? (JSON.parse(part.payloadJson) as { object?: string; data?: Record<string, unknown> }) : {};
     const object = last.object ?? stream.target.object;
     const data = last.data ?? {};

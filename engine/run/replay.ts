@@ -5,7 +5,7 @@
  * makes the write an update of the document it points at, or nothing when the mapped record did not
  * change. A record whose earlier write may have happened is looked up first. Never a duplicate.
  */
-import { ConfigError, LedgersyncError, asLedgersyncError, errorSummary, type ConfigProblem, type ErrorSummary } from '../errors.js';
+import { ConfigError, LedgersyncError, asLedgersyncError, errorSummary, logFailure, type ConfigProblem, type ErrorSummary } from '../errors.js';
 import { exitCodeFor, type ExitCode } from '../exit-codes.js';
 import { createLogger, type Logger } from '../log.js';
 import { loadPipeline } from '../config/load.js';
@@ -53,7 +53,7 @@ export interface ReplaySummary {
 
 /** A replay that did not run: its summary, and the reason on the log too (stderr), where a scheduler's log collector reads it, as `run` does. */
 function notRun(status: 'invalid' | 'locked' | 'failed', pipeline: string, error: LedgersyncError, log: Logger, runId = ''): ReplaySummary {
-  log.error(error.actionable, { code: error.code, kind: error.kind, ...(error.fix ? { fix: error.fix } : {}) });
+  logFailure(log, error);
   return {
     status,
     exitCode: exitCodeFor({ error }),
@@ -194,7 +194,7 @@ async function replayLocked(input: {
       input.signal.aborted && !(thrown instanceof LedgersyncError)
         ? new LedgersyncError('run_aborted', 'transient', 'the replay was stopped before it finished; run it again')
         : asLedgersyncError(thrown);
-    log.error(error.actionable, { code: error.code, kind: error.kind, ...(error.fix ? { fix: error.fix } : {}) });
+    logFailure(log, error);
     return { status: 'failed', exitCode: exitCodeFor({ error }), pipeline: plan.name, runId, records, streams: streamsOf(sync), error: errorSummary(error) };
   }
   const failed = records.filter((r) => r.outcome === 'failed' || r.outcome === 'not_found').length;

@@ -4,7 +4,7 @@
  * every record of the page (written, skipped, or dead-lettered with its reason).
  */
 import { setMaxListeners } from 'node:events';
-import { ConfigError, LedgersyncError, asLedgersyncError, errorSummary, type ConfigProblem, type ErrorSummary } from '../errors.js';
+import { ConfigError, LedgersyncError, asLedgersyncError, errorSummary, logFailure, type ConfigProblem, type ErrorSummary } from '../errors.js';
 import { exitCodeFor, type ExitCode } from '../exit-codes.js';
 import { createLogger, type Logger } from '../log.js';
 import type { Plan, StreamPlan } from '../config/plan.js';
@@ -71,7 +71,7 @@ export interface RunSummary {
 /** A summary of a run that never started: the pipeline is invalid, another run holds the lock, the state file cannot be used, or SIGTERM came first. */
 /** A run that did not start: its summary, and the reason on the log too (stderr), where a scheduler's log collector reads it. */
 function notStarted(status: 'invalid' | 'locked' | 'failed', pipeline: string, error: LedgersyncError, log: Logger): RunSummary {
-  log.error(error.actionable, { code: error.code, kind: error.kind, ...(error.fix ? { fix: error.fix } : {}) });
+  logFailure(log, error);
   return { status, exitCode: exitCodeFor({ error }), runId: '', pipeline, streams: {}, error: errorSummary(error) };
 }
 
@@ -193,7 +193,7 @@ async function syncStreams(input: SyncInput): Promise<RunSummary> {
           ? input.signal.reason
           : new LedgersyncError('run_aborted', 'transient', 'the run was stopped before it finished; run it again to resume from the last checkpoint')
         : asLedgersyncError(stateFailure(state.path, error) ?? error);
-    log.error(fatal.actionable, { code: fatal.code, kind: fatal.kind, ...(fatal.fix ? { fix: fatal.fix } : {}) });
+    logFailure(log, fatal);
   }
   const failedRecords = Object.values(counts).reduce((n, c) => n + c.failed, 0) + waiting.length;
   const status: RunStatus = fatal ? 'failed' : failedRecords ? 'partial' : 'success';

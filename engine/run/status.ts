@@ -1,5 +1,5 @@
 /** `ledgersync status` and `ledgersync reset`: read and trim a pipeline's state. */
-import { ConfigError, LedgersyncError, asLedgersyncError, errorSummary, formatProblem } from '../errors.js';
+import { ConfigError, LedgersyncError, asLedgersyncError, errorSummary, logFailure, formatProblem } from '../errors.js';
 import { redact, silentLogger, type Logger } from '../log.js';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes.js';
 import { loadPipeline } from '../config/load.js';
@@ -98,6 +98,9 @@ interface RunView {
   vacancy?: LockVacancy | undefined;
 }
 
+/** A run the runs table still shows running: it may have died holding its lock. */
+const isUnfinished = (run: RunRecord): boolean => run.finishedAt === null && run.status === 'running';
+
 /**
  * The recent runs, an unfinished one judged by its lock as the next run would judge it, reading
  * only: holding the lock while its process is gone from this host, or its lease expired, it is
@@ -106,12 +109,14 @@ interface RunView {
  */
 function recentRunViews(state: StateStore, pipeline: string): RunView[] {
   const runs = state.recentRuns(pipeline, 10);
-  const unfinished = runs.some((r) => r.finishedAt === null && r.status === 'running');
-  const holder = unfinished ? state.lockHolder(pipeline) : undefined;
+  const holder = runs.some(isUnfinished) ? state.lockHolder(pipeline) : undefined;
   const vacancy = holder ? lockVacancy(holder, state.clockSeconds()) : undefined;
-  return runs.map((run) =>
-    vacancy && run.id === holder?.runId && run.finishedAt === null && run.status === 'running' ? { run: { ...run, status: 'crashed' }, vacancy } : { run },
-  );
+  return runs.map((run) => (vacancy && run.id === holder?.runId && isUnfinished(run) ? { run: { ...run, status: 'crashed' }, vacancy } : { run }));
+}
+
+/** Why a held lock no longer keeps its run alive, as `status` and `unlock` say it. */
+export function vacancyReason(vacancy: LockVacancy): string {
+  return vacancy === 'gone' ? 'its process is gone from this host' : 'its lease expired';
 }
 
 function runJson({ run: r, vacancy }: RunView): Record<string, unknown> {
@@ -129,8 +134,7 @@ function runJson({ run: r, vacancy }: RunView): Record<string, unknown> {
 
 function vacancyText(vacancy: LockVacancy | undefined): string {
   if (!vacancy) return '';
-  const why = vacancy === 'gone' ? 'its process is gone from this host' : 'its lease expired';
-  return `  (still holding the lock, but ${why}; the next run or \`ledgersync unlock\` records it crashed)`;
+  return `  (still holding the lock, but ${vacancyReason(vacancy)}; the next run or \`ledgersync unlock\` records it crashed)`;
 }
 
 export async function showStatus(options: StatusOptions): Promise<ExitCode> {
@@ -235,11 +239,6 @@ function report(state: StateStore, plan: Plan, options: StatusOptions): ExitCode
   return EXIT.ok;
 }
 
-/** A refusal of `reset`, on the log too (stderr), where a scheduler's log collector reads it, as `run` logs one. */
-function logRefusal(log: Logger, error: LedgersyncError): void {
-  log.error(error.actionable, { code: error.code, kind: error.kind, ...(error.fix ? { fix: error.fix } : {}) });
-}
-
 export async function resetPipeline(options: StateCommandOptions & { stream?: string | undefined; log?: Logger }): Promise<ExitCode> {
   const { statePath, stream, out } = options;
   // The command's logger, in the format its caller chose (text or JSON lines); none, nothing logged.
@@ -248,7 +247,7 @@ export async function resetPipeline(options: StateCommandOptions & { stream?: st
   if (!plan) return EXIT.config;
   const unknown = unknownStreamError(plan, stream);
   if (unknown) {
-    logRefusal(log, unknown);
+    logFailure(log, unknown);
     return reportError(out, unknown, false, plan.name);
   }
   const name = plan.name;
@@ -261,7 +260,7 @@ export async function resetPipeline(options: StateCommandOptions & { stream?: st
     return { result: removed, outcome: { status: 'reset', exitCode: EXIT.ok, counts: { reset: stream ?? 'all', removed } } };
   });
   if ('locked' in reset) {
-    logRefusal(log, reset.locked);
+    logFailure(log, reset.locked);
     out.write(`pipeline ${name} is running (run ${reset.heldBy.runId}); reset refused\n`);
     return exitCodeFor({ error: reset.locked });
   }

@@ -13,7 +13,7 @@ import { canonicalOfMapped, hashOfCanonical, stableStringify } from '../transfor
 import { mapRecord, type MapOutcome, type MappedRecord } from '../transform/mapper.js';
 import { answerOf, answerOfThrown, attemptsOf } from './audit-entries.js';
 import { pacer } from '../pace.js';
-import { removedParts } from './removed-parts.js';
+import { retractions } from './removed-parts.js';
 import type { StreamCounts } from './progress.js';
 
 export interface StreamWriterInput {
@@ -241,7 +241,7 @@ export class StreamWriter {
       const { record } = pending;
       // Retractions first: a part moved to another target frees what the new one may need (a credit memo's credit).
       const stored = storedParts?.get(record.id);
-      for (const removed of stored && pending.outcome ? removedParts(stream, record, pending.outcome, stored) : []) {
+      for (const removed of stored && stream.removedParts && pending.outcome ? retractions(stream, stream.removedParts, record, pending.outcome, stored) : []) {
         pending.outstanding++;
         page.batch.push(removed.record);
         page.owners.push(pending);

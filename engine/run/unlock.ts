@@ -8,7 +8,7 @@ import { EXIT, type ExitCode } from '../exit-codes.js';
 import { isPostgresUrl, printableLocation } from '../state/driver.js';
 import { lockVacancy, type LockVacancy, type RunLockHolder } from '../state/store.js';
 import { describeHolder, withState } from './lifecycle.js';
-import { isoOrNull, loadForState, type StateCommandOptions } from './status.js';
+import { isoOrNull, loadForState, vacancyReason, type StateCommandOptions } from './status.js';
 
 export interface UnlockOptions extends StateCommandOptions {
   /** Release a lock whose lease is still live. Default false. */
@@ -55,11 +55,7 @@ export async function unlockPipeline(options: UnlockOptions): Promise<ExitCode> 
       return report({ pipeline: name, outcome: 'not_locked' }, `pipeline ${name} is not locked (run ${holder.runId} released it meanwhile)`, EXIT.ok);
     }
     const why =
-      reason === 'forced'
-        ? 'forced while its lease was live: if that process is still running, it stops before its next write'
-        : reason === 'expired'
-          ? 'its lease had expired'
-          : `process ${holder.pid} no longer exists on this host`;
+      reason === 'forced' ? 'forced while its lease was live: if that process is still running, it stops before its next write' : vacancyReason(reason);
     return report({ pipeline: name, outcome: 'released', reason, holder }, `pipeline ${name}: released the lock of ${described} (${why})`, EXIT.ok);
   });
 }

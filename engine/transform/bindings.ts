@@ -8,6 +8,7 @@ import type { LookupTable } from '../config/plan.js';
 import { money } from '../../domain/money/money.js';
 import { monthlyAmount } from '../../domain/metrics/normalise.js';
 import { isoDate, isoDateTime } from './dates.js';
+import { isFunction } from './compiler/runtime.js';
 
 /** Names bound by the engine (without `$`), for validation of expressions. */
 export const BINDING_NAMES = ['options', 'lookup', 'money', 'monthly', 'date', 'datetime', 'truncate', 'ref', 'refOrNull', 'deleted'] as const;
@@ -32,8 +33,7 @@ export function truncate(value: unknown, limit: unknown): string | undefined {
 
 /** A value as a message shows it: JSON, cut short; a function value (possibly circular) by its kind. */
 function shown(value: unknown): string {
-  if (typeof value === 'function' || (value !== null && typeof value === 'object' && ('_jsonata_lambda' in value || '_jsonata_function' in value)))
-    return 'a function';
+  if (isFunction(value)) return 'a function';
   try {
     return excerpt(JSON.stringify(value) ?? String(value), 80);
   } catch {
@@ -45,14 +45,20 @@ function shown(value: unknown): string {
  * The key of `$lookup` / the id of `$ref` as text. A path that matched several values (the codes of
  * an invoice's lines) arrives as an array, and String() would make it "A,B", a key no table holds:
  * with a default the record would silently take the default. Several values, an object or a
- * function are refused; a list of one value is that value, an empty one no key (as String() read them).
+ * function are refused. A list of one value (a path that matched once, kept a list by `[]` or
+ * `$sort`) is that value, and an empty list (a path that matched nothing) no key, as an absent value
+ * is: `$lookup` then answers the table's default.
  */
-function singleKey(value: unknown, helper: string, of: string, noun: 'key' | 'id'): string {
+function singleKey(value: unknown, helper: string, lookedUpIn: 'lookup table' | 'stream', name: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
   if (value === undefined || value === null) return '';
-  if (Array.isArray(value) && value.length <= 1) return value.length ? singleKey(value[0], helper, of, noun) : '';
+  if (Array.isArray(value) && value.length <= 1) return value.length ? singleKey(value[0], helper, lookedUpIn, name) : '';
   if (typeof value !== 'object' && typeof value !== 'function') return String(value);
   const text = shown(value);
-  const what = text === 'a function' ? text : !Array.isArray(value) ? 'an object' : `${value.length} values`;
+  const what = isFunction(value) ? 'a function' : !Array.isArray(value) ? 'an object' : `${value.length} values`;
+  const of = `${lookedUpIn} '${String(name)}'`;
+  const noun = lookedUpIn === 'stream' ? 'id' : 'key';
   throw new LedgersyncError(
     'invalid_argument',
     'record',
@@ -68,7 +74,7 @@ export function createBindings(input: BindingInput): Record<string, unknown> {
   const lookup = (table: unknown, key: unknown): unknown => {
     const t = input.lookups[String(table)];
     if (!t) throw new LedgersyncError('unknown_lookup_table', 'config', `lookup table '${String(table)}' is not declared under lookups:`);
-    const k = singleKey(key, '$lookup', `lookup table '${t.name}'`, 'key');
+    const k = singleKey(key, '$lookup', 'lookup table', t.name);
     if (Object.hasOwn(t.values, k)) return t.values[k];
     if (t.hasDefault) return t.default;
     throw new LedgersyncError('lookup_missing', 'record', `no entry for '${k}' in lookup table '${t.name}' and the table has no default`, {
@@ -79,7 +85,7 @@ export function createBindings(input: BindingInput): Record<string, unknown> {
     });
   };
   const ref = (stream: unknown, sourceId: unknown): string => {
-    const id = singleKey(sourceId, '$ref', `stream '${String(stream)}'`, 'id');
+    const id = singleKey(sourceId, '$ref', 'stream', stream);
     const target = id ? input.resolveTarget(String(stream), id) : undefined;
     if (target === undefined) {
       throw new LedgersyncError(
@@ -95,7 +101,7 @@ export function createBindings(input: BindingInput): Record<string, unknown> {
     return target;
   };
   const refOrNull = (stream: unknown, sourceId: unknown): string | null => {
-    const id = singleKey(sourceId, '$refOrNull', `stream '${String(stream)}'`, 'id');
+    const id = singleKey(sourceId, '$refOrNull', 'stream', stream);
     return (id && input.resolveTarget(String(stream), id)) || null;
   };
   return {

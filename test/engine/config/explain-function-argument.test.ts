@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { expressionReports } from '../../../engine/config/expression-report.js';
 import { mapRecord, streamIsCompiled } from '../../../engine/transform/mapper.js';
-import { bindingsFor, oneStream } from '../transform/one-stream.js';
+import { bindingsFor, oneStream } from '../../support/one-stream.js';
 
 const record = { id: 'c1', deleted: false, data: { id: 'c1', name: 'Ann-Lee 2', tags: ['a', 'b'] } };
 

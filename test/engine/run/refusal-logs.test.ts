@@ -4,15 +4,14 @@
  * an exit 4 (or 2) and no reason.
  */
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { installedConnectors } from '../../../app/registry.js';
 import { EXIT } from '../../../engine/exit-codes.js';
 import { createLogger, type Logger } from '../../../engine/log.js';
 import { replayRecords } from '../../../engine/run/replay.js';
 import { resetPipeline } from '../../../engine/run/status.js';
-import { StateStore } from '../../../engine/state/store.js';
 import { JSONL_PIPELINE, tempDir } from '../../e2e/helpers.js';
+import { capturedOutput, holdRunLock, nowSeconds } from '../../support/run-lock.js';
 
 const PIPELINE = 'chargebee-to-jsonl';
 const ENV = { CHARGEBEE_SITE: 'acme-test', CHARGEBEE_API_KEY: 'test_key', CHARGEBEE_BASE_URL: 'http://127.0.0.1:9', LEDGERSYNC_OUT: 'out' };
@@ -33,24 +32,9 @@ function jsonLog(): { log: Logger; errors: () => Array<Record<string, unknown>> 
 }
 
 /** Another machine's run holding the pipeline's lock with a live lease. */
-function holdLock(): void {
-  const state = StateStore.open(statePath);
-  try {
-    const now = Math.floor(Date.now() / 1000);
-    state.driver
-      .prepare('INSERT INTO locks (pipeline, run_id, pid, hostname, acquired_at, expires_at, heartbeat_at) VALUES (?, ?, 1, ?, ?, ?, ?)')
-      .run(PIPELINE, 'holder', 'pod-7f9c', now - 10, now + 50, now - 5);
-  } finally {
-    state.close();
-  }
-}
+const holdLock = () => holdRunLock(statePath, PIPELINE, { runId: 'holder', expiresAt: nowSeconds() + 50 });
 
-const sink = () =>
-  new Writable({
-    write(_chunk, _encoding, done) {
-      done();
-    },
-  });
+const sink = () => capturedOutput().out;
 
 describe('replay that does not run logs why', () => {
   it('refused by the run lock: run_locked, exit 4', async () => {

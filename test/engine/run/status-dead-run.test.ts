@@ -4,18 +4,17 @@
  * in JSON) at once, not `running` until another run starts. It only reads: the runs table and the
  * lock stay as they were, for the next run to record and take over.
  */
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { installedConnectors } from '../../../app/registry.js';
 import { EXIT } from '../../../engine/exit-codes.js';
 import { showStatus } from '../../../engine/run/status.js';
 import { StateStore } from '../../../engine/state/store.js';
 import { JSONL_PIPELINE, tempDir } from '../../e2e/helpers.js';
+import { capturedOutput, deadPid, holdRunLock, nowSeconds as now } from '../../support/run-lock.js';
 
 const PIPELINE = 'chargebee-to-jsonl';
 let work: ReturnType<typeof tempDir>;
@@ -26,41 +25,11 @@ beforeEach(() => {
 });
 afterEach(() => work.cleanup());
 
-const now = () => Math.floor(Date.now() / 1000);
-
-/** A pid that was this host's and is no longer: a process that ran and exited (a SIGKILLed run leaves the same). */
-function deadPid(): number {
-  const pid = spawnSync(process.execPath, ['-e', '']).pid;
-  if (!pid) throw new Error('no process was started');
-  return pid;
-}
-
-/** An unfinished run holding the pipeline's lock, as a run killed mid-way leaves them. */
-function leaveRun(runId: string, holder: { pid: number; hostname: string; expiresAt: number }): void {
-  const state = StateStore.open(statePath);
-  try {
-    state.driver
-      .prepare('INSERT INTO locks (pipeline, run_id, pid, hostname, acquired_at, expires_at, heartbeat_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(PIPELINE, runId, holder.pid, holder.hostname, now() - 30, holder.expiresAt, now() - 10);
-    state.driver
-      .prepare("INSERT INTO runs (id, pipeline, started_at, status, pid, hostname) VALUES (?, ?, ?, 'running', ?, ?)")
-      .run(runId, PIPELINE, now() - 30, holder.pid, holder.hostname);
-  } finally {
-    state.close();
-  }
-}
-
 async function status(json: boolean): Promise<string> {
-  let text = '';
-  const out = new Writable({
-    write(chunk, _encoding, done) {
-      text += String(chunk);
-      done();
-    },
-  });
+  const { out, text } = capturedOutput();
   const code = await showStatus({ connectors: installedConnectors, pipelinePath: JSONL_PIPELINE, statePath, json, out });
   expect(code).toBe(EXIT.ok);
-  return text;
+  return text();
 }
 
 const runsOf = async () => (JSON.parse(await status(true)) as { runs: Array<Record<string, unknown>> }).runs;
@@ -68,7 +37,7 @@ const sha256 = (path: string) => createHash('sha256').update(readFileSync(path))
 
 describe('status of a run that did not finish', () => {
   it('its process gone from this host: crashed, holder_gone, at once; the state is left as it was', async () => {
-    leaveRun('killed', { pid: deadPid(), hostname: hostname(), expiresAt: now() + 50 });
+    holdRunLock(statePath, PIPELINE, { runId: 'killed', pid: deadPid(), hostname: hostname(), expiresAt: now() + 50 });
     const before = sha256(statePath);
 
     expect(await runsOf()).toEqual([expect.objectContaining({ id: 'killed', status: 'crashed', holder_gone: true, finished_at: null, exit_code: null })]);
@@ -87,7 +56,7 @@ describe('status of a run that did not finish', () => {
   });
 
   it('its lease expired, on another machine: crashed, lease_expired', async () => {
-    leaveRun('vanished', { pid: 1, hostname: 'pod-7f9c', expiresAt: now() - 5 });
+    holdRunLock(statePath, PIPELINE, { runId: 'vanished', pid: 1, hostname: 'pod-7f9c', expiresAt: now() - 5 });
     const [run] = await runsOf();
     expect(run).toMatchObject({ id: 'vanished', status: 'crashed', lease_expired: true });
     expect(run).not.toHaveProperty('holder_gone');
@@ -95,7 +64,7 @@ describe('status of a run that did not finish', () => {
   });
 
   it('a live lease on another machine, or a run of a live process here: still running, nothing added', async () => {
-    leaveRun('elsewhere', { pid: 1, hostname: 'pod-7f9c', expiresAt: now() + 50 });
+    holdRunLock(statePath, PIPELINE, { runId: 'elsewhere', pid: 1, hostname: 'pod-7f9c', expiresAt: now() + 50 });
     const [run] = await runsOf();
     expect(run).toMatchObject({ id: 'elsewhere', status: 'running' });
     expect(Object.keys(run!)).not.toEqual(expect.arrayContaining(['holder_gone']));
@@ -114,7 +83,7 @@ describe('status of a run that did not finish', () => {
   });
 
   it('a finished run keeps its recorded status whatever the lock says', async () => {
-    leaveRun('done', { pid: deadPid(), hostname: hostname(), expiresAt: now() - 5 });
+    holdRunLock(statePath, PIPELINE, { runId: 'done', pid: deadPid(), hostname: hostname(), expiresAt: now() - 5 });
     const state = StateStore.open(statePath);
     try {
       state.driver.prepare("UPDATE runs SET status = 'success', finished_at = ?, exit_code = 0 WHERE id = 'done'").run(now());

@@ -1,12 +1,12 @@
 /** `ledgersync unlock`: releases an expired or dead holder's lock, refuses a live lease unless forced. */
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { installedConnectors } from '../../../app/registry.js';
 import { EXIT } from '../../../engine/exit-codes.js';
 import { unlockPipeline } from '../../../engine/run/unlock.js';
 import { StateStore } from '../../../engine/state/store.js';
 import { JSONL_PIPELINE, tempDir } from '../../e2e/helpers.js';
+import { capturedOutput, holdRunLock, nowSeconds as now } from '../../support/run-lock.js';
 
 const PIPELINE = 'chargebee-to-jsonl';
 let work: ReturnType<typeof tempDir>;
@@ -17,35 +17,10 @@ beforeEach(() => {
 });
 afterEach(() => work.cleanup());
 
-const now = () => Math.floor(Date.now() / 1000);
-
-/** A lock as a run on another machine leaves it: its own hostname and pid, a lease until `expiresAt`. */
-function forgeLock(expiresAt: number, hostname = 'pod-7f9c'): string {
-  const state = StateStore.open(statePath);
-  try {
-    const runId = `forged-${expiresAt}`;
-    state.driver
-      .prepare('INSERT INTO locks (pipeline, run_id, pid, hostname, acquired_at, expires_at, heartbeat_at) VALUES (?, ?, 1, ?, ?, ?, ?)')
-      .run(PIPELINE, runId, hostname, now() - 120, expiresAt, expiresAt - 60);
-    state.driver
-      .prepare("INSERT INTO runs (id, pipeline, started_at, status, pid, hostname) VALUES (?, ?, ?, 'running', 1, ?)")
-      .run(runId, PIPELINE, now() - 120, hostname);
-    return runId;
-  } finally {
-    state.close();
-  }
-}
-
 async function unlock(options: { force?: boolean; json?: boolean } = {}): Promise<{ code: number; text: string }> {
-  let text = '';
-  const out = new Writable({
-    write(chunk, _encoding, done) {
-      text += String(chunk);
-      done();
-    },
-  });
+  const { out, text } = capturedOutput();
   const code = await unlockPipeline({ connectors: installedConnectors, pipelinePath: JSONL_PIPELINE, statePath, out, ...options });
-  return { code, text };
+  return { code, text: text() };
 }
 
 function inState<T>(read: (state: StateStore) => T): T {
@@ -59,7 +34,8 @@ function inState<T>(read: (state: StateStore) => T): T {
 
 describe('ledgersync unlock', () => {
   it('refuses a live lease of another machine, naming its holder, and leaves it held (exit 4)', async () => {
-    const runId = forgeLock(now() + 45);
+    const runId = 'live';
+    holdRunLock(statePath, PIPELINE, { runId, expiresAt: now() + 45 });
     const { code, text } = await unlock();
     expect(code).toBe(EXIT.locked);
     expect(text).toMatch(new RegExp(`locked by a live lease \\(run ${runId}, pid 1 on pod-7f9c; lease renewed \\d+ s ago, valid until `));
@@ -68,7 +44,8 @@ describe('ledgersync unlock', () => {
   });
 
   it('releases an expired lease whatever its host and pid, and records its run as crashed', async () => {
-    const runId = forgeLock(now() - 5);
+    const runId = 'expired';
+    holdRunLock(statePath, PIPELINE, { runId, expiresAt: now() - 5 });
     const { code, text } = await unlock({ json: true });
     expect(code).toBe(EXIT.ok);
     expect(JSON.parse(text)).toMatchObject({

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { isoDate, isoDateTime, zoneOffsetSeconds } from '../../../engine/transform/dates.js';
 import { mapRecord } from '../../../engine/transform/mapper.js';
-import { bindingsFor, ENGINES, oneStream, settled } from './one-stream.js';
+import { bindingsFor, ENGINES, oneStream, settled } from '../../support/one-stream.js';
 
 const MS = 1_700_000_000_000; // 2023-11-14T22:13:20Z in milliseconds
 const FIRST = -62_135_596_800; // 0001-01-01T00:00:00Z

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { LedgersyncError } from '../../../engine/errors.js';
 import { mapRecord, mapRecordCompiled, streamIsCompiled } from '../../../engine/transform/mapper.js';
-import { bindingsFor, ENGINES, oneStream, settled } from './one-stream.js';
+import { bindingsFor, ENGINES, oneStream, settled } from '../../support/one-stream.js';
 
 const LOOKUPS = ['lookups:', '  gl_accounts:', '    default: "4999"', '    values: { SAAS: "4000", SERVICES: "4100" }'];
 
