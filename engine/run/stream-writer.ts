@@ -49,8 +49,8 @@ interface Pending {
   failed: boolean;
   /** An output with the record's own id was recorded: its ledger row now holds this version. */
   ownIdRecorded: boolean;
-  /** What the mapping made of it, for a stream that retracts removed parts (removed-parts.ts). */
-  outcome?: MapOutcome;
+  /** What the mapping made of it: which parts it keeps, for a stream that retracts removed parts (removed-parts.ts). */
+  outcome: MapOutcome;
 }
 
 /** One page's write, as the transactions around the sink calls need it. */
@@ -199,7 +199,7 @@ export class StreamWriter {
         mapped.failed.push([record, asLedgersyncError(error, 'record')]);
         continue;
       }
-      const pending: Pending = { record, entry, outstanding: 0, failed: false, ownIdRecorded: false, ...(stream.removedParts ? { outcome } : {}) };
+      const pending: Pending = { record, entry, outstanding: 0, failed: false, ownIdRecorded: false, outcome };
       if (outcome.kind === 'filtered') {
         counts.skipped++;
         // Left out by the stream's filter now, its parts written before are all removed ones.
@@ -241,7 +241,7 @@ export class StreamWriter {
       const { record } = pending;
       // Retractions first: a part moved to another target frees what the new one may need (a credit memo's credit).
       const stored = storedParts?.get(record.id);
-      for (const removed of stored && stream.removedParts && pending.outcome ? retractions(stream, stream.removedParts, record, pending.outcome, stored) : []) {
+      for (const removed of stored && stream.removedParts ? retractions(stream, stream.removedParts, record, pending.outcome, stored) : []) {
         pending.outstanding++;
         page.batch.push(removed.record);
         page.owners.push(pending);
