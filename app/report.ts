@@ -25,9 +25,7 @@ import type { Plan } from '../engine/config/plan.js';
 import { unsetVariables } from '../engine/config/yaml-tree.js';
 import { ConfigError, LedgersyncError } from '../engine/errors.js';
 import { silentLogger, type Logger } from '../engine/log.js';
-import { withState } from '../engine/run/lifecycle.js';
-import { isPostgresUrl, noStateAt, printableLocation } from '../engine/state/driver.js';
-import { PostgresDriver } from '../engine/state/postgres-driver.js';
+import { noStateAt, printableLocation } from '../engine/state/driver.js';
 import { MIGRATIONS } from '../engine/state/schema.js';
 import { StateStore } from '../engine/state/store.js';
 import { stateFailure } from '../engine/state/trouble.js';
@@ -121,13 +119,12 @@ async function readTables(plan: Plan, tables: ReadonlyMap<string, TableSpec>, lo
 /** What the state says the figures leave out: records in the dead-letter table, a last run that failed. */
 async function stateWarnings(plan: Plan, statePath: string | undefined): Promise<string[]> {
   if (statePath === undefined || noStateAt(statePath)) return [];
-  if (!isPostgresUrl(statePath)) return withState(statePath, (state) => warningsFrom(state, plan));
-  // A report only reads: a PostgreSQL state is neither created nor migrated for it.
+  // A report only reads: the state is neither created nor migrated for it.
   let state: StateStore | undefined;
   try {
-    if (!holdsState(statePath)) return [];
     state = StateStore.openReadOnly(statePath);
     const version = state.driver.schemaVersion();
+    if (version === 0) return [];
     if (version < MIGRATIONS.length) {
       return [
         `the state at ${printableLocation(statePath)} is at schema version ${version}, older than this ledgersync's (${MIGRATIONS.length}), so its dead letters and last run were not checked: ledgersync run ${plan.file} upgrades it`,
@@ -138,16 +135,6 @@ async function stateWarnings(plan: Plan, statePath: string | undefined): Promise
     throw stateFailure(statePath, error) ?? error;
   } finally {
     state?.close();
-  }
-}
-
-/** Whether a PostgreSQL state has its tables, asked before anything would create them. */
-function holdsState(location: string): boolean {
-  const driver = PostgresDriver.open(location);
-  try {
-    return driver.tables().length > 0;
-  } finally {
-    driver.close();
   }
 }
 

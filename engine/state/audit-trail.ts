@@ -5,9 +5,9 @@
  * entry left open by a killed process is sealed as `interrupted` by the next run of the pipeline.
  */
 import type { Dialect, PreparedStatement } from './driver.js';
-import { partBounds, partRange } from './part-range.js';
+import { recordOrParts } from './part-range.js';
 import { redact, redactJson } from '../log.js';
-import { sha256Hex, stableStringify } from '../transform/hash.js';
+import { canonicalOfMapped, sha256Hex, stableStringify } from '../transform/hash.js';
 import { CHAINED_COLUMNS, GENESIS_HASH, entryHash, firstBreak, type ChainBreak, type ChainHead, type ChainedFields, type StoredEntry } from './audit-chain.js';
 
 /** What the state store lends the trail: its prepared statements and its transaction. */
@@ -209,8 +209,10 @@ export class AuditTrail {
       where.push(condition);
       values.push(...args);
     };
-    // The record itself and its parts (`inv_1#line_2`).
-    if (filter.sourceId !== undefined) add(`(source_id = ? OR (${partRange(this.db.dialect)}))`, filter.sourceId, ...partBounds(filter.sourceId));
+    if (filter.sourceId !== undefined) {
+      const ofRecord = recordOrParts(this.db.dialect);
+      add(ofRecord.sql, ...ofRecord.params(filter.sourceId));
+    }
     if (filter.stream !== undefined) add('stream = ?', filter.stream);
     if (filter.since !== undefined) add('started_at >= ?', filter.since);
     if (filter.runId !== undefined) add('run_id = ?', filter.runId);
@@ -218,6 +220,21 @@ export class AuditTrail {
       Record<string, unknown>
     >;
     return rows.map(entryOf);
+  }
+
+  /**
+   * The mapped record of the last attempt to write `sourceId`, as the ledger keeps payloads
+   * (`{ action, data, object }`), for a write in doubt whose payload the ledger never received.
+   * Only a `mapped` payload: a `sent` one is the body the sink sent the vendor, not the mapped record
+   * whose natural key a look-up or a retraction needs.
+   */
+  lastMappedAttempt(pipeline: string, stream: string, sourceId: string): string | null {
+    const row = this.db
+      .sql(
+        "SELECT object, action, payload_json FROM audit_log WHERE pipeline = ? AND source_id = ? AND stream = ? AND payload_kind = 'mapped' ORDER BY id DESC LIMIT 1",
+      )
+      .get(pipeline, sourceId, stream) as { object: string; action: string; payload_json: string } | undefined;
+    return row ? canonicalOfMapped(row.object, row.action, row.payload_json) : null;
   }
 
   head(pipeline: string): ChainHead | undefined {

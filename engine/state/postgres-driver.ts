@@ -42,6 +42,8 @@ export interface PostgresDriverOptions {
   queryTimeoutMs?: number;
   /** How long connecting may take. Default 10 s. */
   connectTimeoutMs?: number;
+  /** false: a reader that creates nothing, not even the state's schema (default true). */
+  createSchema?: boolean;
 }
 
 interface QueryResult {
@@ -137,6 +139,8 @@ export class PostgresDriver implements StateDriver {
   private readonly key: string;
   /** How many migrations this driver has seen applied (a pooled driver skips the check). */
   private migrated = 0;
+  /** Whether open created the schema if missing: only such a driver is pooled, the next open may expect it. */
+  private schemaCreated = false;
   /** Numbers requests, so that a late answer to one given up on is never taken for the next one's. */
   private lastRequestId = 0;
   /** Round trips to connection threads and statements sent, by every driver of this process (the benchmark reports them per record). */
@@ -189,8 +193,10 @@ export class PostgresDriver implements StateDriver {
       return pooled;
     }
     const driver = new PostgresDriver(location, options);
+    if (options.createSchema === false) return driver;
     try {
       driver.call({ op: 'query', text: serialised(`CREATE SCHEMA IF NOT EXISTS "${driver.schema}"`), params: [], prepare: false, reconnect: true });
+      driver.schemaCreated = true;
     } catch (error) {
       driver.close();
       throw error;
@@ -363,8 +369,9 @@ export class PostgresDriver implements StateDriver {
     }
   }
 
+  /** 0 where the state holds nothing yet: nothing is created to find out. */
   schemaVersion(): number {
-    this.exec(serialised(`CREATE TABLE IF NOT EXISTS ${VERSION_TABLE} (version BIGINT NOT NULL)`));
+    if (!this.query(`SELECT to_regclass('${VERSION_TABLE}') IS NOT NULL AS present`, [], false).rows?.[0]?.['present']) return 0;
     const row = this.query(`SELECT max(version) AS version FROM ${VERSION_TABLE}`, [], false).rows?.[0];
     return Number(row?.['version'] ?? 0);
   }
@@ -372,7 +379,7 @@ export class PostgresDriver implements StateDriver {
   migrate(migrations: readonly string[]): void {
     if (this.migrated === migrations.length) return;
     this.rowids = rowidColumns(migrations);
-    this.schemaVersion();
+    this.exec(serialised(`CREATE TABLE IF NOT EXISTS ${VERSION_TABLE} (version BIGINT NOT NULL)`));
     this.transaction(() => {
       // Workers starting together: one migrates, the others wait here and then find nothing to do.
       this.query(`SELECT pg_advisory_xact_lock(${MIGRATION_LOCK_KEY})`, [], false);
@@ -421,7 +428,7 @@ export class PostgresDriver implements StateDriver {
   close(): void {
     if (this.closed) return;
     const pool = idle.get(this.key) ?? [];
-    if (pool.length < idleLimit && this.depth === 0) {
+    if (pool.length < idleLimit && this.depth === 0 && this.schemaCreated) {
       this.pending = [];
       this.closed = true;
       pool.push(this);

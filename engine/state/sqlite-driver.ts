@@ -30,8 +30,10 @@ export class SqliteDriver implements StateDriver {
   readonly dialect = 'sqlite' as const;
   readonly location: string;
   private readonly db: Database.Database;
-  /** One transaction wrapper for the driver's life: better-sqlite3 prepares BEGIN/COMMIT per wrapper. */
+  /** Transaction wrappers for the driver's life: better-sqlite3 prepares BEGIN/COMMIT per wrapper. */
   private readonly inTransaction: (fn: () => unknown) => unknown;
+  /** A deferred transaction: reads from one snapshot, takes no write lock. */
+  private readonly inReadTransaction: (fn: () => unknown) => unknown;
 
   private constructor(path: string, db: Database.Database) {
     this.location = path;
@@ -39,7 +41,9 @@ export class SqliteDriver implements StateDriver {
     // BEGIN IMMEDIATE: the write lock is taken at the start, waiting out another writer (busy_timeout).
     // A deferred BEGIN that read first could not take it later once another process (`status`, a
     // second worker, `serve`'s receiver) had committed: SQLITE_BUSY_SNAPSHOT, the transaction lost.
-    this.inTransaction = db.transaction((fn: () => unknown) => fn()).immediate;
+    const transaction = db.transaction((fn: () => unknown) => fn());
+    this.inTransaction = transaction.immediate;
+    this.inReadTransaction = transaction.deferred;
   }
 
   static open(path: string): SqliteDriver {
@@ -78,10 +82,10 @@ export class SqliteDriver implements StateDriver {
       db.pragma(`busy_timeout = ${Math.max(0, Math.round(busyTimeoutMs))}`);
       const driver = new SqliteDriver(path, db);
       // Refused before anything is written to it, WAL mode included.
-      const version = driver.inReadTransaction(() => driver.checkSchema(migrations.length));
+      const version = driver.checkedVersion(migrations.length);
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
-      if (version < migrations.length) driver.migrate(migrations);
+      if (version < migrations.length) driver.applyMissing(migrations);
       // Proves the file can be written without committing anything: runs opening it together do not queue for an fsync.
       if (write) driver.assertWritable();
       return driver;
@@ -104,7 +108,7 @@ export class SqliteDriver implements StateDriver {
       db = new (sqlite())(path, { readonly: true, fileMustExist: true });
       db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       const driver = new SqliteDriver(path, db);
-      driver.inReadTransaction(() => driver.checkSchema(migrations.length));
+      driver.checkedVersion(migrations.length);
       return driver;
     } catch (error) {
       db?.close();
@@ -159,7 +163,11 @@ export class SqliteDriver implements StateDriver {
    * wait (busy_timeout) and find nothing left. A file already at this version takes no lock at all.
    */
   migrate(migrations: readonly string[]): void {
-    if (this.inReadTransaction(() => this.checkSchema(migrations.length)) === migrations.length) return;
+    if (this.checkedVersion(migrations.length) < migrations.length) this.applyMissing(migrations);
+  }
+
+  /** What `migrate` does once the file was found behind: under the write lock, the version read again. */
+  private applyMissing(migrations: readonly string[]): void {
     for (;;) {
       const applied = this.inTransaction(() => {
         const version = this.checkSchema(migrations.length);
@@ -187,9 +195,9 @@ export class SqliteDriver implements StateDriver {
     return version;
   }
 
-  /** A deferred transaction: reads from one snapshot, takes no write lock. */
-  private inReadTransaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)() as T;
+  /** checkSchema outside a write lock: in a deferred transaction, which reads from one snapshot. */
+  private checkedVersion(known: number): number {
+    return this.inReadTransaction(() => this.checkSchema(known)) as number;
   }
 
   assertWritable(): void {

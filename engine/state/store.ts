@@ -15,9 +15,9 @@ import { PostgresDriver } from './postgres-driver.js';
 import { RunLease, leaseLostError, leaseTtlSeconds } from './lease.js';
 import { open as openSealed, requireSecretKey, seal } from './crypto.js';
 import { AuditTrail, redactDeep } from './audit-trail.js';
-import { canonicalOfMapped, stableStringify } from '../transform/hash.js';
+import { stableStringify } from '../transform/hash.js';
 import { WebhookQueue } from './webhook-queue.js';
-import { partBounds, partRange } from './part-range.js';
+import { NO_PARTS, partsRow, partsTable, recordOrParts } from './part-range.js';
 
 /** The process holding a pipeline's run lock, and its lease. */
 export interface RunLockHolder {
@@ -228,13 +228,14 @@ export class StateStore {
   }
 
   /**
-   * Opens a state database only to read it (`state migrate --from`), changing nothing in it: a SQLite
-   * file read-only, a PostgreSQL database without applying migrations. Its schema may be older than
-   * this ledgersync's (`driver.schemaVersion()`); a newer one is refused as by `open`.
+   * Opens a state database only to read it (`state migrate --from`, `report`), changing nothing in it:
+   * a SQLite file read-only, a PostgreSQL database without creating its schema or applying migrations.
+   * Its schema may be older than this ledgersync's (`driver.schemaVersion()`, 0: no state there yet);
+   * a newer one is refused as by `open`.
    */
   static openReadOnly(location: string): StateStore {
     if (!isPostgresUrl(location)) return new StateStore(SqliteDriver.openReadOnly(location, MIGRATIONS));
-    const driver = PostgresDriver.open(location);
+    const driver = PostgresDriver.open(location, { createSchema: false });
     try {
       // At this version's schema or above there is nothing to apply: migrate only learns the row-id columns, or refuses a newer schema.
       if (driver.schemaVersion() >= MIGRATIONS.length) driver.migrate(MIGRATIONS);
@@ -256,22 +257,28 @@ export class StateStore {
     return this.driver.transaction(fn, options);
   }
 
-  /**
-   * Runs `statement` (whose `IN (…)` is written `IN (%)`) over `ids` in chunks, with `before` as the
-   * leading parameters. Chunks are padded (repeating the last id) to a few fixed sizes, so a handful
-   * of statements is prepared however the pages are sized, and both databases stay far below their
-   * parameter limits (SQLite 32,766, PostgreSQL 65,535).
-   */
+  /** Runs `statement` (whose `IN (…)` is written `IN (%)`) over `ids` in chunks (inChunks), with `before` as the leading parameters. */
   private allIn(statement: string, before: readonly unknown[], ids: readonly string[]): Array<Record<string, unknown>> {
-    const rows: Array<Record<string, unknown>> = [];
+    return this.inChunks(ids, (chunk) => {
+      const text = statement.replace('%', (IN_PLACEHOLDERS[chunk.length] ??= Array.from({ length: chunk.length }, () => '?').join(', ')));
+      return this.sql(text).all(...before, ...chunk) as Array<Record<string, unknown>>;
+    });
+  }
+
+  /**
+   * What `query` returns for each chunk of `ids`. Chunks are padded (repeating the last id) to a few
+   * fixed sizes, so a handful of statements is prepared however the pages are sized, and both
+   * databases stay far below their parameter limits (SQLite 32,766, PostgreSQL 65,535).
+   */
+  private inChunks<T>(ids: readonly string[], query: (chunk: readonly string[]) => T[]): T[] {
+    const results: T[] = [];
     for (let start = 0; start < ids.length; start += IN_CHUNK_SIZES[IN_CHUNK_SIZES.length - 1]!) {
       const chunk = ids.slice(start, start + IN_CHUNK_SIZES[IN_CHUNK_SIZES.length - 1]!);
       const size = IN_CHUNK_SIZES.find((s) => s >= chunk.length)!;
       while (chunk.length < size) chunk.push(chunk[chunk.length - 1]!);
-      const text = statement.replace('%', (IN_PLACEHOLDERS[size] ??= Array.from({ length: size }, () => '?').join(', ')));
-      rows.push(...(this.sql(text).all(...before, ...chunk) as Array<Record<string, unknown>>));
+      results.push(...query(chunk));
     }
-    return rows;
+    return results;
   }
 
   // ---- runs and the lock ----
@@ -502,34 +509,42 @@ export class StateStore {
   /**
    * The parts (`<id>#<part>`) the ledger holds for each of `recordIds`, with the payload last written
    * for each; for one whose first write is in doubt (no payload written yet), the payload of its last
-   * attempt in the audit trail, so it can still be looked up by its natural key.
+   * attempt in the audit trail, so it can still be looked up by its natural key. One statement per
+   * 500 records.
    */
   partEntries(pipeline: string, stream: string, recordIds: readonly string[]): Map<string, PartEntry[]> {
+    const ids = [...new Set(recordIds)];
+    const owned = this.inChunks(ids, (chunk) => {
+      const parts = partsTable(this.driver.dialect, chunk.length);
+      // The chunk's padding (its last id again) would read that record's parts twice: its rows match nothing.
+      const real = new Set(chunk).size;
+      return this.sql(
+        `WITH ${parts.with}
+         SELECT part_of.owner, source_id, source_version, content_hash, target_id, target_version, pending_write, updated_at, mapping_fingerprint, payload_json
+         FROM part_of CROSS JOIN ledger WHERE pipeline = ? AND stream = ? AND ${parts.on}`,
+      ).all(...chunk.flatMap((id, i) => (i < real ? partsRow(id) : NO_PARTS)), pipeline, stream) as Array<Record<string, unknown>>;
+    });
+    const byRecord = new Map<string, PartEntry[]>();
+    for (const row of owned) {
+      const entry = ledgerEntryOf(row);
+      const payloadJson =
+        (row['payload_json'] as string | null) ?? (entry.pendingWrite ? this.audit.lastMappedAttempt(pipeline, stream, entry.sourceId) : null);
+      const owner = String(row['owner']);
+      const own = byRecord.get(owner);
+      if (own) own.push({ ...entry, payloadJson });
+      else byRecord.set(owner, [{ ...entry, payloadJson }]);
+    }
+    // In the order asked, each record's parts in the order of their ids, byte by byte, as SQLite keeps them.
     const parts = new Map<string, PartEntry[]>();
-    const select = this.sql(
-      `SELECT source_id, source_version, content_hash, target_id, target_version, pending_write, updated_at, mapping_fingerprint, payload_json FROM ledger WHERE pipeline = ? AND stream = ? AND ${partRange(this.driver.dialect)}`,
-    );
-    for (const id of new Set(recordIds)) {
-      const prefix = `${id}#`;
-      const rows = select.all(pipeline, stream, ...partBounds(id)) as Array<Record<string, unknown>>;
-      const own = rows
-        .filter((r) => String(r['source_id']).startsWith(prefix))
-        .map((r) => {
-          const entry = ledgerEntryOf(r);
-          const payload = (r['payload_json'] as string | null) ?? (entry.pendingWrite ? this.attemptedPayload(pipeline, stream, entry.sourceId) : null);
-          return { ...entry, payloadJson: payload };
-        });
-      if (own.length) parts.set(id, own);
+    for (const id of ids) {
+      const own = byRecord.get(id);
+      if (own)
+        parts.set(
+          id,
+          own.sort((a, b) => Buffer.compare(Buffer.from(a.sourceId), Buffer.from(b.sourceId))),
+        );
     }
     return parts;
-  }
-
-  /** The last mapped payload the audit trail holds for a write attempt of `sourceId`, as the ledger keeps payloads (`{ action, data, object }`). */
-  private attemptedPayload(pipeline: string, stream: string, sourceId: string): string | null {
-    const row = this.sql(
-      "SELECT object, action, payload_json FROM audit_log WHERE pipeline = ? AND source_id = ? AND stream = ? AND payload_kind = 'mapped' ORDER BY id DESC LIMIT 1",
-    ).get(pipeline, sourceId, stream) as { object: string; action: string; payload_json: string } | undefined;
-    return row ? canonicalOfMapped(row.object, row.action, row.payload_json) : null;
   }
 
   targetIdOf(pipeline: string, stream: string, sourceId: string): string | undefined {
@@ -703,11 +718,15 @@ export class StateStore {
 
   /** Every ledger entry of a source record (and of its parts, `<id>#<part>`), in any stream or in one. */
   recordHistory(pipeline: string, sourceId: string, stream?: string): LedgerRecordView[] {
-    const ofRecord = "(source_id = ? OR substr(source_id, 1, length(CAST(? AS TEXT)) + 1) = CAST(? AS TEXT) || '#') ORDER BY stream, source_id";
+    const ofRecord = recordOrParts(this.driver.dialect);
     const rows = (
       stream === undefined
-        ? this.sql(`SELECT * FROM ledger WHERE pipeline = ? AND ${ofRecord}`).all(pipeline, sourceId, sourceId, sourceId)
-        : this.sql(`SELECT * FROM ledger WHERE pipeline = ? AND stream = ? AND ${ofRecord}`).all(pipeline, stream, sourceId, sourceId, sourceId)
+        ? this.sql(`SELECT * FROM ledger WHERE pipeline = ? AND ${ofRecord.sql} ORDER BY stream, source_id`).all(pipeline, ...ofRecord.params(sourceId))
+        : this.sql(`SELECT * FROM ledger WHERE pipeline = ? AND stream = ? AND ${ofRecord.sql} ORDER BY stream, source_id`).all(
+            pipeline,
+            stream,
+            ...ofRecord.params(sourceId),
+          )
     ) as Array<Record<string, unknown>>;
     return rows.map((r) => ({
       ...ledgerEntryOf(r),
@@ -720,9 +739,12 @@ export class StateStore {
 
   /** Write operations of a source record (and its parts), oldest first. */
   operationsOf(pipeline: string, stream: string, sourceId: string): OperationRecord[] {
-    const rows = this.sql(
-      `SELECT * FROM operations WHERE pipeline = ? AND stream = ? AND (source_id = ? OR substr(source_id, 1, length(CAST(? AS TEXT)) + 1) = CAST(? AS TEXT) || '#') ORDER BY id`,
-    ).all(pipeline, stream, sourceId, sourceId, sourceId) as Array<Record<string, unknown>>;
+    const ofRecord = recordOrParts(this.driver.dialect);
+    const rows = this.sql(`SELECT * FROM operations WHERE pipeline = ? AND stream = ? AND ${ofRecord.sql} ORDER BY id`).all(
+      pipeline,
+      stream,
+      ...ofRecord.params(sourceId),
+    ) as Array<Record<string, unknown>>;
     return rows.map((r) => ({
       id: Number(r['id']),
       runId: String(r['run_id']),
@@ -740,10 +762,11 @@ export class StateStore {
 
   /** Streams in which the state knows this source id (ledger or dead letters). */
   streamsHolding(pipeline: string, sourceId: string): string[] {
+    const ofRecord = recordOrParts(this.driver.dialect);
     const rows = this.sql(
-      `SELECT stream FROM ledger WHERE pipeline = ? AND (source_id = ? OR substr(source_id, 1, length(CAST(? AS TEXT)) + 1) = CAST(? AS TEXT) || '#')
+      `SELECT stream FROM ledger WHERE pipeline = ? AND ${ofRecord.sql}
        UNION SELECT stream FROM dead_letters WHERE pipeline = ? AND source_id = ? ORDER BY stream`,
-    ).all(pipeline, sourceId, sourceId, sourceId, pipeline, sourceId) as Array<{ stream: string }>;
+    ).all(pipeline, ...ofRecord.params(sourceId), pipeline, sourceId) as Array<{ stream: string }>;
     return rows.map((r) => r.stream);
   }
 

@@ -73,6 +73,17 @@ async function tablesIn(schema: string): Promise<string[]> {
   }
 }
 
+async function schemaExists(schema: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: server.url });
+  await client.connect();
+  try {
+    const { rows } = await client.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = $1', [schema]);
+    return rows.length > 0;
+  } finally {
+    await client.end();
+  }
+}
+
 describe('report() with a PostgreSQL state', () => {
   it('warns about a failed last run and records in the dead-letter table, as with a state file', async () => {
     const statePath = `${server.url}?schema=report_warnings`;
@@ -101,5 +112,6 @@ describe('report() with a PostgreSQL state', () => {
     const { warnings } = await report(options(`${server.url}?schema=report_no_state`));
     expect(warnings).toEqual([]);
     expect(await tablesIn('report_no_state')).toEqual([]);
+    expect(await schemaExists('report_no_state')).toBe(false);
   }, 60_000);
 });

@@ -12,6 +12,8 @@ import { report, type ReportOptions } from '../../app/report.js';
 import { SqlSink } from '../../connectors/sql/sink.js';
 import type { LedgersyncError } from '../../engine/errors.js';
 import { exitCodeFor } from '../../engine/exit-codes.js';
+import { MIGRATIONS } from '../../engine/state/schema.js';
+import { SqliteDriver } from '../../engine/state/sqlite-driver.js';
 import { StateStore } from '../../engine/state/store.js';
 import { context, record, sinkInput, type Tables } from '../connectors/sql/helpers.js';
 import { tempDir } from '../e2e/helpers.js';
@@ -178,6 +180,18 @@ describe('report()', () => {
         ),
       ),
     ]);
+  });
+
+  it('only reads a state file: one of an older schema is named in a warning, not migrated', async () => {
+    await write(oneSubscription);
+    const file = pipeline();
+    const statePath = join(work.dir, 'old-state.db');
+    SqliteDriver.openState(statePath, MIGRATIONS.slice(0, -1), true).close();
+    const { warnings } = await report(options(file, { statePath }));
+    expect(warnings).toEqual([expect.stringMatching(new RegExp(`is at schema version ${MIGRATIONS.length - 1}, older than this ledgersync's`))]);
+    const state = StateStore.openReadOnly(statePath);
+    expect(state.driver.schemaVersion()).toBe(MIGRATIONS.length - 1);
+    state.close();
   });
 
   it('--out to a folder that does not exist is a config error naming the file', async () => {

@@ -243,6 +243,41 @@ describe.each(backends.all)('state store on %s', (backend) => {
     store.close();
   });
 
+  it("reads a whole page's parts in chunked statements: each record's parts once, in id order, a part of two records under both", () => {
+    const store = StateStore.open(backend.location());
+    const ids = Array.from({ length: 1234 }, (_, i) => `in_${i}`);
+    // `in_3#x` is a record of its own too (in another chunk), so `in_3#x#1` is a part of both.
+    const partIds = ['in_3#b', 'in_3#a', 'in_3#x', 'in_3#x#1', 'in_600#a', 'in_1233#a'];
+    const ops = store.beginWrites(
+      'p',
+      'r1',
+      partIds.map((sourceId) => ({ stream: 's', sourceId, action: 'upsert' })),
+    );
+    store.finishWrites(
+      'p',
+      'r1',
+      ops,
+      partIds.map((sourceId) => ({ stream: 's', sourceId, sourceVersion: '1', contentHash: `h-${sourceId}`, status: 'created', targetId: `T-${sourceId}` })),
+    );
+    // A part whose first write is in doubt: its payload is its last mapped attempt's.
+    const attempt = store.audit.open('p', 'r2', [
+      { stream: 's', sourceId: 'in_600#b', sourceVersion: '1', object: 'Payment', action: 'upsert', trigger: 'run', payload: { n: 1 } },
+    ]);
+    store.beginWrites('p', 'r2', [{ stream: 's', sourceId: 'in_600#b', action: 'upsert' }]);
+    store.audit.seal('p', attempt, [{ outcome: 'error', answer: {} }]);
+    const parts = store.partEntries('p', 's', [...ids, 'in_3#x', 'in_3']);
+    expect([...parts.keys()]).toEqual(['in_3', 'in_600', 'in_1233', 'in_3#x']);
+    expect(parts.get('in_3')!.map((e) => e.sourceId)).toEqual(['in_3#a', 'in_3#b', 'in_3#x', 'in_3#x#1']);
+    expect(parts.get('in_3#x')!.map((e) => e.sourceId)).toEqual(['in_3#x#1']);
+    expect(parts.get('in_600')!.map((e) => [e.sourceId, e.pendingWrite, e.payloadJson])).toEqual([
+      ['in_600#a', false, null],
+      ['in_600#b', true, '{"action":"upsert","data":{"n":1},"object":"Payment"}'],
+    ]);
+    expect(parts.get('in_1233')!.map((e) => e.targetId)).toEqual(['T-in_1233#a']);
+    expect(store.partEntries('p', 's', []).size).toBe(0);
+    store.close();
+  });
+
   it('finds one source record and its parts (`<id>#<part>`), in every stream or in one, for show', () => {
     const store = StateStore.open(backend.location());
     const writes = [
