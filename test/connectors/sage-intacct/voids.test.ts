@@ -105,7 +105,9 @@ describe('Sage Intacct: documents voided in Chargebee after they were posted', (
     const recordNo = document(s, 'invoice', 'inv_paid')!.RECORDNO;
     expect(letter.message).toContain(`reverse ARINVOICE inv_paid (RECORDNO ${recordNo}, reverse_invoice)`);
     expect(letter.message).toMatch(/payments or credits applied/);
-    expect(letter.fix).toMatch(/invoice inv_paid .* were voided in Chargebee too, nothing: this run reverses them after the invoices, and the next run reverses the invoice; otherwise reverse its payments and credits in Intacct first/);
+    expect(letter.fix).toMatch(
+      /invoice inv_paid .* were voided in Chargebee too, nothing: this run reverses them after the invoices, and the next run reverses the invoice; otherwise reverse its payments and credits in Intacct first/,
+    );
     expect(due(s, 'inv_paid')).toBe(0n);
   });
 
