@@ -33,6 +33,8 @@ interface AcumaticaSettings {
   releasable_statuses: string[];
   unreleased_statuses: string[];
   voided_statuses?: string[];
+  void_actions?: Record<string, string>;
+  voiding_types?: Record<string, string>;
   currency_of_customer?: Record<string, CustomerCurrency>;
   rerelease_on_change: Record<string, string[]>;
   application_history?: Record<string, ApplicationHistory>;
@@ -201,6 +203,8 @@ function createAcumaticaSink(input: ConnectorFactoryInput): Sink {
     ),
     currencyOfCustomer: Object.fromEntries(Object.entries(settings.currency_of_customer ?? {}).map(([entity, c]) => [entity, { ...c }])),
     voidedStatuses: new Set(settings.voided_statuses ?? []),
+    voidActions: { ...settings.void_actions },
+    voidingTypes: { ...settings.voiding_types },
     references: referenceSettings(settings),
     maxBatchSize: descriptor.max_batch ?? 25,
     label,

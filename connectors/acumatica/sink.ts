@@ -27,7 +27,7 @@ import { type ApplicationHistory, unreleasedApplications, withApplications } fro
 import { CURRENCY_FIELD, type CustomerCurrency, CustomerCurrencies } from './currencies.js';
 import { checkAcumaticaReferences, type ReferenceSettings } from './references.js';
 import { changes, isPlainObject, type Plain } from './values.js';
-import { VOID_ACTIONS, VOIDING_TYPES, voidRefused } from './voids.js';
+import { voidRefused } from './voids.js';
 
 export interface AcumaticaSinkSettings {
   /** Entity → natural key field (descriptor `objects.<name>.natural_key`). */
@@ -48,6 +48,10 @@ export interface AcumaticaSinkSettings {
   currencyOfCustomer: Readonly<Record<string, CustomerCurrency>>;
   /** Statuses of a document voided or canceled in Acumatica: a void asked of it is done. */
   voidedStatuses: ReadonlySet<string>;
+  /** Entity → the action that voids a released document of it (voids.ts). */
+  voidActions: Readonly<Record<string, string>>;
+  /** Document type → the type of the voiding document that action creates. */
+  voidingTypes: Readonly<Record<string, string>>;
   /** How `ledgersync check` reads each kind of reference (references.ts). */
   references: ReferenceSettings;
   maxBatchSize: number;
@@ -484,9 +488,9 @@ export class AcumaticaSink implements Sink {
    */
   private voidDecision(job: Job): Decision {
     const { entity, current } = job;
-    const action = VOID_ACTIONS[entity];
+    const action = this.settings.voidActions[entity];
     const status = textOf(current?.['Status']) ?? '';
-    const voidingType = VOIDING_TYPES[textOf(current?.['Type']) ?? ''];
+    const voidingType = this.settings.voidingTypes[textOf(current?.['Type']) ?? ''];
     if (!current || !action || !voidingType || !this.contract.hasAction(entity, action) || this.settings.voidedStatuses.has(status)) {
       return { settled: this.refuseVoid(job) };
     }

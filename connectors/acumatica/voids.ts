@@ -1,23 +1,11 @@
 /**
- * What Acumatica does when a released payment or customer refund is voided on Payments and
- * Applications (AR302000), which the sink does when the source voids one: the contract's
- * `VoidPayment` action (ARPaymentEntry.VoidCheck; its body is the entity's keys, with no
- * parameters) creates the voiding document under the same ReferenceNbr, of the type below, and
- * releasing that document (`ReleasePayment`) reverses the payment's applications: the documents it
- * paid are open again. The payment is then Voided. A payment not released yet is deleted instead,
- * as on the form.
+ * A void of a released payment or customer refund, as on Payments and Applications (AR302000): the
+ * descriptor's `void_actions` (VoidPayment) creates the voiding document under the same ReferenceNbr,
+ * of the type `voiding_types` names, and releasing it (`ReleasePayment`) reverses the payment's
+ * applications: the documents it paid are open again, and the payment is Voided. A payment not
+ * released yet is deleted instead, as on the form. This module words what Acumatica refuses.
  */
 import { LedgersyncError } from '../../engine/errors.js';
-
-/** The entity and its action that voids a released document. */
-export const VOID_ACTIONS: Readonly<Record<string, string>> = { Payment: 'VoidPayment' };
-
-/** The voiding document each type gets (ARPaymentType.GetVoidingARDocType); a type not here (a credit memo's payment side) is not voided by the sink. */
-export const VOIDING_TYPES: Readonly<Record<string, string>> = {
-  Payment: 'Voided Payment',
-  Prepayment: 'Voided Payment',
-  'Customer Refund': 'Voided Refund',
-};
 
 export interface VoidRefusal {
   label: string;
