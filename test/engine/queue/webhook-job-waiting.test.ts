@@ -7,10 +7,6 @@
  * against the fake Chargebee and the fake QuickBooks Online.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installedConnectors } from '../../../app/registry.js';
-import type { ConnectorRegistry } from '../../../engine/connector/registry.js';
-import type { ConnectorModule, Source } from '../../../engine/connector/types.js';
-import { LedgersyncError } from '../../../engine/errors.js';
 import { silentLogger } from '../../../engine/log.js';
 import { WorkerMetrics } from '../../../engine/queue/metrics.js';
 import { runWebhookJob } from '../../../engine/queue/webhook-job.js';
@@ -20,6 +16,7 @@ import { StateStore } from '../../../engine/state/store.js';
 import { startSandbox, type Sandbox } from '../../connectors/quickbooks-online/e2e-harness.js';
 import { deliverWebhook, eventsAbout, webhookBody } from '../../fakes/chargebee/index.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
+import { withStrangeEventAnswers } from '../../support/strange-event-answers.js';
 import { waitFor } from '../../e2e/serve-harness.js';
 
 const PIPELINE = 'chargebee-to-quickbooks';
@@ -35,25 +32,7 @@ const envBefore = { ...process.env };
 /** The event id whose GET /events/{id} answers with an unexpected shape, while set. */
 let poisoned = '';
 
-const chargebee = installedConnectors.modules['chargebee']!;
-const strangeAnswers: ConnectorModule = {
-  ...chargebee,
-  createSource: (input) => {
-    const source = chargebee.createSource!(input);
-    const fetchEvent = source.fetchEvent!.bind(source);
-    const strange: Source = {
-      ...source,
-      read: source.read.bind(source),
-      fetchEvent: (id, ctx) =>
-        id === poisoned ? Promise.reject(new LedgersyncError('unexpected_response', 'transient', `no event in the answer for ${id}`)) : fetchEvent(id, ctx),
-    };
-    if (source.open) strange.open = source.open.bind(source);
-    if (source.fetch) strange.fetch = source.fetch.bind(source);
-    if (source.close) strange.close = source.close.bind(source);
-    return strange;
-  },
-};
-const registry: ConnectorRegistry = { ...installedConnectors, modules: { ...installedConnectors.modules, chargebee: strangeAnswers } };
+const registry = withStrangeEventAnswers(() => poisoned);
 
 beforeAll(async () => {
   server = await startPostgres({ maxConnections: 40 });

@@ -6,8 +6,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { installedConnectors } from '../../../app/registry.js';
 import type { ConnectorRegistry } from '../../../engine/connector/registry.js';
-import type { ConnectorModule, Source } from '../../../engine/connector/types.js';
-import { LedgersyncError } from '../../../engine/errors.js';
 import { silentLogger } from '../../../engine/log.js';
 import { startServe, type ServeHandle } from '../../../engine/serve/serve.js';
 import { StateStore } from '../../../engine/state/store.js';
@@ -15,6 +13,7 @@ import { WebhookQueue } from '../../../engine/state/webhook-queue.js';
 import { startSandbox, type Sandbox } from '../../connectors/quickbooks-online/e2e-harness.js';
 import { deliverWebhook, eventsAbout, webhookBody } from '../../fakes/chargebee/index.js';
 import { waitFor } from '../../e2e/serve-harness.js';
+import { withStrangeEventAnswers } from '../../support/strange-event-answers.js';
 
 const PIPELINE = 'chargebee-to-quickbooks';
 const SECRET = 'worker-test-secret-0123456789';
@@ -169,24 +168,7 @@ describe('webhook worker', () => {
 
   it('an event Chargebee answers with an unexpected body waits alone; the others are synced', async () => {
     let poisoned = '';
-    const chargebee = installedConnectors.modules['chargebee']!;
-    const wrapped: ConnectorModule = {
-      ...chargebee,
-      createSource: (input) => {
-        const source = chargebee.createSource!(input);
-        const fetchEvent = source.fetchEvent!.bind(source);
-        const strange: Source = {
-          ...source,
-          read: source.read.bind(source),
-          fetchEvent: (id, ctx) =>
-            id === poisoned ? Promise.reject(new LedgersyncError('unexpected_response', 'transient', `no event in the answer for ${id}`)) : fetchEvent(id, ctx),
-        };
-        if (source.open) strange.open = source.open.bind(source);
-        if (source.fetch) strange.fetch = source.fetch.bind(source);
-        return strange;
-      },
-    };
-    const { s, serve } = await serving({ ...installedConnectors, modules: { ...installedConnectors.modules, chargebee: wrapped } });
+    const { s, serve } = await serving(withStrangeEventAnswers(() => poisoned));
     const bad = await changeAndDeliver(s, serve, 0, (id) => {
       poisoned = id;
     });
