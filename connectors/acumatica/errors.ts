@@ -145,7 +145,7 @@ export function describeAcumaticaError(label: string, response: HttpResponse, re
 
 /** The entity a request path names (`Invoice` of `…/entity/Default/24.200.001/Invoice/…`), for fixes. */
 function entityOf(path: string): string {
-  const entity = /\/entity\/[^/]+\/[^/]+\/([A-Za-z]\w*)/.exec(path)?.[1] ?? /^[A-Za-z]\w*$/.exec(path)?.[0];
+  const entity = /^[A-Za-z]\w*/.exec(shortPath(path))?.[0];
   return entity ? `the ${entity} entity` : 'the entity';
 }
 
