@@ -348,14 +348,9 @@ export class Company {
    * customer (JournalEntryLineDetail.Entity, Type Customer) and use the A/R account of the entry's currency.
    */
   private journalEntryRules(je: Entity): void {
-    const currency = refValue(je['CurrencyRef']) ?? this.homeCurrency;
-    if (!this.currencies.has(currency)) throw faults.businessRule(`Currency ${currency} is not enabled in this company`);
-    je['CurrencyRef'] = { value: currency };
+    const currency = this.enabledCurrency(je);
+    this.headerRules('JournalEntry', je, currency);
     const exponent = currencyExponent(currency);
-    this.checkDocNumber('JournalEntry', je);
-    if (typeof je['PrivateNote'] === 'string' && je['PrivateNote'].length > 4000) throw faults.stringLength('PrivateNote', 4000, je['PrivateNote'].length);
-    if (currency !== this.homeCurrency && je['ExchangeRate'] !== undefined && (toScaled(je['ExchangeRate']) ?? 0n) <= 0n)
-      throw faults.businessRule('ExchangeRate must be positive');
     const lines = (je['Line'] as Record<string, unknown>[] | undefined) ?? [];
     if (lines.length === 0) throw faults.requiredMissing('Line');
     let debits = 0n;
@@ -453,25 +448,36 @@ export class Company {
     item['Active'] ??= true;
   }
 
+  /** The document's currency (the home currency when it names none), which the company must have enabled. */
+  private enabledCurrency(t: Entity): string {
+    const currency = refValue(t['CurrencyRef']) ?? this.homeCurrency;
+    if (!this.currencies.has(currency)) throw faults.businessRule(`Currency ${currency} is not enabled in this company`);
+    return currency;
+  }
+
+  /** What every transaction's header obeys: its currency stored, its DocNumber, a PrivateNote of 4,000 characters at most, a positive ExchangeRate. */
+  private headerRules(entity: string, t: Entity, currency: string): void {
+    t['CurrencyRef'] = { value: currency };
+    this.checkDocNumber(entity, t);
+    if (typeof t['PrivateNote'] === 'string' && t['PrivateNote'].length > 4000) throw faults.stringLength('PrivateNote', 4000, t['PrivateNote'].length);
+    if (currency !== this.homeCurrency && t['ExchangeRate'] !== undefined && (toScaled(t['ExchangeRate']) ?? 0n) <= 0n)
+      throw faults.businessRule('ExchangeRate must be positive');
+  }
+
   private transactionRules(entity: string, t: Entity, previous: Entity | undefined): void {
     const customerId = refValue(t['CustomerRef']);
     if (!customerId) throw faults.requiredMissing('CustomerRef');
     const customer = this.ref('Customer', customerId, 'CustomerRef');
-    const currency = refValue(t['CurrencyRef']) ?? this.homeCurrency;
-    if (!this.currencies.has(currency)) throw faults.businessRule(`Currency ${currency} is not enabled in this company`);
+    const currency = this.enabledCurrency(t);
     if (refValue(customer['CurrencyRef']) && refValue(customer['CurrencyRef']) !== currency) {
       throw faults.businessRule(`The transaction currency ${currency} must match the customer's currency ${String(refValue(customer['CurrencyRef']))}`);
     }
-    t['CurrencyRef'] = { value: currency };
+    this.headerRules(entity, t, currency);
     const exponent = currencyExponent(currency);
-    this.checkDocNumber(entity, t);
     if (typeof t['PaymentRefNum'] === 'string' && t['PaymentRefNum'].length > 21) throw faults.stringLength('PaymentRefNum', 21, t['PaymentRefNum'].length);
-    if (typeof t['PrivateNote'] === 'string' && t['PrivateNote'].length > 4000) throw faults.stringLength('PrivateNote', 4000, t['PrivateNote'].length);
     if (t['DepositToAccountRef'] !== undefined) this.ref('Account', refValue(t['DepositToAccountRef']) ?? '', 'DepositToAccountRef');
     if (t['PaymentMethodRef'] !== undefined) this.ref('PaymentMethod', refValue(t['PaymentMethodRef']) ?? '', 'PaymentMethodRef');
     if (entity === 'RefundReceipt' && t['DepositToAccountRef'] === undefined) throw faults.requiredMissing('DepositToAccountRef');
-    if (currency !== this.homeCurrency && t['ExchangeRate'] !== undefined && (toScaled(t['ExchangeRate']) ?? 0n) <= 0n)
-      throw faults.businessRule('ExchangeRate must be positive');
 
     const amount = (value: unknown, field: string): bigint => this.amountIn(value, field, currency, exponent);
 
