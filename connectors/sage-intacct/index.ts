@@ -41,6 +41,7 @@ interface IntacctSettings {
   functions_per_request: number;
   page_size: number;
   lookup_by: Record<string, Lookup>;
+  void_states: { voided: string; voiding: string };
 }
 
 /** The gateway of one connection: the engine's HTTP client with Intacct's limits and error text. */
@@ -85,6 +86,7 @@ export const connector: ConnectorModule = {
         functionsPerRequest: settings.functions_per_request,
         maxBatchSize: input.descriptor.max_batch ?? 100,
         specs: objectSpecsOf(input.descriptor.objects ?? {}, settings.lookup_by),
+        voidStates: { ...settings.void_states },
       },
       input.log,
     );

@@ -27,6 +27,8 @@ export interface IntacctSinkSettings {
   maxBatchSize: number;
   /** The objects the sink writes, with their natural keys and look-ups (`objectSpecsOf`). */
   specs: Readonly<Record<string, ObjectSpec>>;
+  /** STATE of a document Intacct has reversed, and of the reversing transaction (descriptor `settings.void_states`). */
+  voidStates: Readonly<{ voided: string; voiding: string }>;
 }
 
 interface Planned {
@@ -52,10 +54,6 @@ interface LookupOf {
   fields: string;
   value: string;
 }
-
-/** STATE of a document Intacct has reversed, and of the reversing transaction it made. */
-const REVERSED = 'Reversed';
-const REVERSAL = 'Reversal';
 
 const isVoid = (p: Planned) => p.record.action === 'void';
 
@@ -263,7 +261,7 @@ export class IntacctSink implements Sink {
         if (object === 'ARPYMTDETAIL') {
           if (isApplied(p, rows)) p.recordNo = p.key;
         } else if (isVoid(p)) {
-          const row = rows.find((r) => r[field] === value && r['STATE'] !== REVERSAL);
+          const row = rows.find((r) => r[field] === value && r['STATE'] !== this.settings.voidStates.voiding);
           if (row?.['RECORDNO']) {
             p.recordNo = row['RECORDNO'];
             p.state = row['STATE'] ?? '';
@@ -391,7 +389,7 @@ export class IntacctSink implements Sink {
       return;
     }
     const recordNo = p.recordNo!;
-    if (p.state === REVERSED) {
+    if (p.state === this.settings.voidStates.voided) {
       results[p.index] = {
         status: 'skipped',
         reason: `${record.object} ${p.key} (RECORDNO ${recordNo}) is reversed in Intacct already`,
@@ -474,7 +472,7 @@ export class IntacctSink implements Sink {
     const again: Planned[] = [];
     for (const p of chunk) {
       if (results[p.index] !== undefined) continue;
-      if (p.op === 'void' && (p.state === undefined || p.state === REVERSED)) {
+      if (p.op === 'void' && (p.state === undefined || p.state === this.settings.voidStates.voided)) {
         results[p.index] = { status: 'updated', targetId: p.recordNo!, targetVersion: p.recordNo! };
       } else if (p.op === 'create' && p.recordNo) {
         const targetId = p.spec.targetId === 'naturalKey' ? p.key : p.recordNo;

@@ -25,7 +25,8 @@ export function intacctSpecs(): Record<string, ObjectSpec> {
 
 /** The sink settings the connector derives from its descriptor. */
 export function intacctSinkSettings(functionsPerRequest = 25): IntacctSinkSettings {
-  return { functionsPerRequest, maxBatchSize: 100, specs: intacctSpecs() };
+  const { void_states } = settingsOf<{ void_states: IntacctSinkSettings['voidStates'] }>(descriptorOf('sage-intacct'));
+  return { functionsPerRequest, maxBatchSize: 100, specs: intacctSpecs(), voidStates: void_states };
 }
 
 export function intacctInput(fake: FakeIntacct, overrides: Record<string, unknown> = {}): ConnectorFactoryInput {
