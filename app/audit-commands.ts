@@ -9,7 +9,8 @@ import type { ReplaySummary } from '../engine/run/replay.js';
 import { withSnakeCaseKeys } from '../engine/json-keys.js';
 import { statePath } from './state-path.js';
 
-function replayText(summary: ReplaySummary): string {
+/** `replay` without --json: one line per record, the work waiting in retry, and the outcome. */
+export function replayText(summary: ReplaySummary): string {
   const lines = (summary.problems ?? []).map(formatProblem);
   for (const r of summary.records) {
     const targets = r.targetIds.length ? ` ${r.targetIds.join(', ')}` : '';
@@ -24,6 +25,7 @@ function replayText(summary: ReplaySummary): string {
             : targets;
     lines.push(`${r.stream} ${r.sourceId}: ${r.outcome}${said}${from}`);
   }
+  for (const w of summary.waiting ?? []) lines.push(`waiting in retry: ${w.subject} [${w.code}] ${w.message}${w.fix ? ` Fix: ${w.fix}` : ''}`);
   if (summary.error && !summary.problems?.length) lines.push(`error: ${summary.error.message}${summary.error.fix ? `\nfix: ${summary.error.fix}` : ''}`);
   if (!summary.records.length && !summary.error) lines.push('nothing to replay');
   lines.push(`${summary.status}${summary.runId ? ` (run ${summary.runId})` : ''}, exit ${summary.exitCode}`);
@@ -98,5 +100,6 @@ export function replayJson(summary: ReplaySummary): Record<string, unknown> {
     streams: summary.streams,
     ...(summary.error ? { error: summary.error } : {}),
     ...(summary.problems?.length ? { problems: summary.problems } : {}),
+    waiting_in_retry: summary.waiting ?? [],
   };
 }

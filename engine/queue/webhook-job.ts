@@ -115,16 +115,19 @@ export async function runWebhookJob(input: WebhookJobInput): Promise<WebhookJobR
       if (after && (after.status === 'queued' || after.status === 'processing')) {
         const error = stillWaiting(after);
         log.warn(`${plan.name}: ${error.message}`);
-        return { summary: { ...summaryOf(plan.name, 'failed', error, synced.runId), streams: synced.result } };
+        return { summary: { ...summaryOf(plan.name, 'failed', error, synced.runId), streams: synced.result.counts } };
       }
-      const failed = Object.values(synced.result).reduce((n, c) => n + c.failed, 0);
+      const { counts, waiting } = synced.result;
+      // Work the sink keeps in retry (a period a locked period refused) counts like a dead letter, as in a run.
+      const failed = Object.values(counts).reduce((n, c) => n + c.failed, 0) + waiting.length;
       return {
         summary: {
           status: failed ? 'partial' : 'success',
           exitCode: exitCodeFor({ failedRecords: failed }),
           runId: synced.runId,
           pipeline: plan.name,
-          streams: synced.result,
+          streams: counts,
+          ...(waiting.length ? { waiting: waiting.map((w) => ({ subject: w.subject, ...errorSummary(w.error) })) } : {}),
         },
       };
     });

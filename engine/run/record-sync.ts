@@ -8,13 +8,13 @@ import { LedgersyncError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { Plan, StreamPlan } from '../config/plan.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
-import type { Sink, SinkContext, Source, SourceContext, SourceEvent, SourceRecord } from '../connector/types.js';
+import type { Sink, SinkContext, Source, SourceContext, SourceEvent, SourceRecord, WaitingWork } from '../connector/types.js';
 import type { StateStore } from '../state/store.js';
 import { createBindings } from '../transform/bindings.js';
 import { streamFingerprint } from '../transform/fingerprint.js';
 import { assertTokensCanBeKept } from './credentials.js';
 import { emptyCounts, type StreamCounts } from './progress.js';
-import { createConnectors, readRequest, sinkContext } from './runner.js';
+import { closeSink, createConnectors, readRequest, releaseConnectors, sinkContext } from './runner.js';
 import { StreamWriter } from './stream-writer.js';
 
 export interface RecordSyncInput {
@@ -54,6 +54,7 @@ export class RecordSync {
   private readonly sourceCtx: SourceContext;
   private readonly sinkCtx: SinkContext;
   private readonly bindings: Record<string, unknown>;
+  private released = false;
 
   private constructor(
     private readonly input: RecordSyncInput,
@@ -79,7 +80,8 @@ export class RecordSync {
       );
       await sink.open?.(sync.sinkCtx);
     } catch (error) {
-      await source.close?.();
+      // The sink may have signed in before it failed: its session is given back too.
+      await sync.release();
       throw error;
     }
     return sync;
@@ -138,17 +140,28 @@ export class RecordSync {
     return { fetched: [...found], fromCopy, missing };
   }
 
-  /** After the last write: the sink's close (flushes, period journals…), then the source's. */
-  async finish(): Promise<void> {
+  /**
+   * After the last write, as a run ends: the sink's close (flushes, period journals…) while the lease
+   * is still held, then the sink's dispose and the source's close, whatever close did. Returns the
+   * work the sink keeps waiting for a person (a locked period), which counts like a dead letter.
+   */
+  async finish(): Promise<readonly WaitingWork[]> {
     try {
-      await this.sink.close?.(this.sinkCtx);
+      return await closeSink(this.sink, this.sinkCtx, this.input.state, this.input.log);
     } finally {
-      await this.source.close?.();
+      await this.release();
     }
   }
 
-  /** After a failure: the source is closed, the sink is not asked to finish anything. */
+  /** After a failure: the sink is not asked to finish anything, but gives back its session (a licence seat); the source is closed. */
   async abandon(): Promise<void> {
-    await this.source.close?.();
+    await this.release();
+  }
+
+  /** Once, whichever of open, finish and abandon gets there first. */
+  private async release(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
+    await releaseConnectors(this.source, this.sink);
   }
 }

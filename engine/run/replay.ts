@@ -11,7 +11,7 @@ import { createLogger, type Logger } from '../log.js';
 import { loadPipeline } from '../config/load.js';
 import type { Plan, StreamPlan } from '../config/plan.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
-import type { SourceRecord } from '../connector/types.js';
+import type { SourceRecord, WaitingWork } from '../connector/types.js';
 import type { DeadLetter, StateStore } from '../state/store.js';
 import { withRunLock } from './lifecycle.js';
 import { recordOutcomes, type RecordOutcome } from './record-outcome.js';
@@ -49,6 +49,8 @@ export interface ReplaySummary {
   streams: Record<string, StreamCounts>;
   error?: ErrorSummary;
   problems?: ConfigProblem[];
+  /** Work the sink keeps in retry until a person acts in the target (a locked period); counts like a failed record, as in a run. */
+  waiting?: Array<{ subject: string } & ErrorSummary>;
 }
 
 /** A replay that did not run: its summary, and the reason on the log too (stderr), where a scheduler's log collector reads it, as `run` does. */
@@ -165,6 +167,7 @@ async function replayLocked(input: {
   }
   const records: ReplayedRecord[] = [];
   let sync: RecordSync | undefined;
+  let waiting: readonly WaitingWork[] = [];
   try {
     if (targets.length) sync = await RecordSync.open({ ...input, connectors: options.connectors, reprocess: true });
     for (const target of targets) {
@@ -187,7 +190,7 @@ async function replayLocked(input: {
       );
       for (const outcome of outcomes) records.push({ ...outcome, from: from(outcome.sourceId) });
     }
-    await sync?.finish();
+    waiting = (await sync?.finish()) ?? [];
   } catch (thrown) {
     await sync?.abandon();
     const error =
@@ -197,7 +200,7 @@ async function replayLocked(input: {
     logFailure(log, error);
     return { status: 'failed', exitCode: exitCodeFor({ error }), pipeline: plan.name, runId, records, streams: streamsOf(sync), error: errorSummary(error) };
   }
-  const failed = records.filter((r) => r.outcome === 'failed' || r.outcome === 'not_found').length;
+  const failed = records.filter((r) => r.outcome === 'failed' || r.outcome === 'not_found').length + waiting.length;
   return {
     status: failed ? 'partial' : 'success',
     exitCode: exitCodeFor({ failedRecords: failed }),
@@ -205,5 +208,6 @@ async function replayLocked(input: {
     runId,
     records,
     streams: streamsOf(sync),
+    ...(waiting.length ? { waiting: waiting.map((w) => ({ subject: w.subject, ...errorSummary(w.error) })) } : {}),
   };
 }

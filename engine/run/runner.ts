@@ -185,7 +185,6 @@ async function syncStreams(input: SyncInput): Promise<RunSummary> {
   let waiting: readonly WaitingWork[] = [];
   try {
     waiting = await syncEachStream(input, log, counts, drifts);
-    for (const w of waiting) log.warn(`${w.subject} waits in retry: ${w.error.actionable}`);
   } catch (error) {
     fatal =
       input.signal.aborted && !(error instanceof LedgersyncError)
@@ -265,12 +264,30 @@ async function syncEachStream(
       await writer.retryDeadLetters();
       progress.streamFinished(stream.name, streamCounts, (Date.now() - started) / 1000);
     }
-    // A run woken after its lease was taken over must not flush or post what the sink holds.
-    state.assertLease(plan.name, runId);
-    const closed = await sink.close?.(sinkCtx);
-    return closed?.waiting ?? [];
+    return await closeSink(sink, sinkCtx, state, log);
   } finally {
+    await releaseConnectors(source, sink);
+  }
+}
+
+/**
+ * After the last write of a run, a webhook drain or a replay: the sink's close (flushes, posts
+ * period journals…), and the work it keeps waiting for a person, which counts like a dead letter.
+ */
+export async function closeSink(sink: Sink, ctx: SinkContext, state: StateStore, log: Logger): Promise<readonly WaitingWork[]> {
+  // A run woken after its lease was taken over must not flush or post what the sink holds.
+  state.assertLease(ctx.pipeline, ctx.runId);
+  const closed = await sink.close?.(ctx);
+  const waiting = closed?.waiting ?? [];
+  for (const w of waiting) log.warn(`${w.subject} waits in retry: ${w.error.actionable}`);
+  return waiting;
+}
+
+/** When a run, a webhook drain or a replay ends, however it ends: the sink gives back its session (a licence seat), then the source closes. */
+export async function releaseConnectors(source: Source, sink: Sink): Promise<void> {
+  try {
     await sink.dispose?.();
+  } finally {
     await source.close?.();
   }
 }

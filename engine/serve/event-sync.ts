@@ -13,6 +13,7 @@ import { exitCodeFor } from '../exit-codes.js';
 import type { Logger } from '../log.js';
 import type { Plan } from '../config/plan.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
+import type { WaitingWork } from '../connector/types.js';
 import type { SourceEvent } from '../connector/webhook.js';
 import { leaseLostError } from '../state/lease.js';
 import type { StateStore } from '../state/store.js';
@@ -38,6 +39,12 @@ export interface EventSyncOptions {
 /** Stream counts of the streams the events touched. */
 export type EventCounts = Record<string, StreamCounts>;
 
+/** What a drain did: the counts of the streams it touched, and the work its sink keeps waiting for a person. */
+export interface EventSyncResult {
+  counts: EventCounts;
+  waiting: readonly WaitingWork[];
+}
+
 const defaultRetryDelay = (attempt: number) => Math.min(5_000 * 2 ** Math.max(0, attempt - 2), 600_000);
 
 /**
@@ -45,17 +52,18 @@ const defaultRetryDelay = (attempt: number) => Math.min(5_000 * 2 ** Math.max(0,
  * queue workers alike), recorded in the runs table like any run. `locked` when another run holds it:
  * the events stay as they are, for the caller to try again.
  */
-export async function syncEventsUnderLock(options: EventSyncOptions, due: readonly QueuedEvent[]): Promise<RunLockResult<EventCounts>> {
+export async function syncEventsUnderLock(options: EventSyncOptions, due: readonly QueuedEvent[]): Promise<RunLockResult<EventSyncResult>> {
   const { plan, state, log } = options;
   return withRunLockOn(state, plan.name, async ({ runId, tookOver }) => {
     if (tookOver) log.warn(tookOverMessage(plan.name, tookOver));
     const drain = drainSignal(options.signal, state, plan.name, runId);
     try {
-      const counts = await new EventBatch(options, runId, drain.signal).process(due);
-      const failed = Object.values(counts).reduce((n, c) => n + c.failed, 0);
+      const { counts, waiting } = await new EventBatch(options, runId, drain.signal).process(due);
+      // Work the sink keeps in retry (a period journal a locked period refused) counts like a dead letter, as in a run.
+      const failed = Object.values(counts).reduce((n, c) => n + c.failed, 0) + waiting.length;
       const exitCode = exitCodeFor({ failedRecords: failed });
       return {
-        result: counts,
+        result: { counts, waiting },
         // Stream counts, as a run records them, so that `ledgersync status` adds them up the same way.
         outcome: { status: failed ? 'partial' : 'success', exitCode, counts },
       };
@@ -102,7 +110,7 @@ class EventBatch {
     private readonly signal: AbortSignal,
   ) {}
 
-  async process(due: readonly QueuedEvent[]): Promise<EventCounts> {
+  async process(due: readonly QueuedEvent[]): Promise<EventSyncResult> {
     const { plan, state, log } = this.options;
     const { runId } = this;
     const pending = new Map(due.map((q) => [q.eventId, q]));
@@ -145,8 +153,7 @@ class EventBatch {
         pending.delete(queued.eventId);
       }
       const synced = await this.syncReferences(sync, events);
-      open = undefined;
-      await sync.finish();
+      const waiting = await sync.finish();
       for (const event of events) {
         const records = synced.get(event.id) ?? [];
         log.info(
@@ -170,7 +177,7 @@ class EventBatch {
         );
         pending.delete(event.id);
       }
-      return Object.fromEntries(Object.entries(sync.counts).filter(([, c]) => c.read > 0 || c.failed > 0));
+      return { counts: Object.fromEntries(Object.entries(sync.counts).filter(([, c]) => c.read > 0 || c.failed > 0)), waiting };
     } catch (thrown) {
       await open?.abandon();
       // What stopped the drain (a lost lease) is its error, whatever the request it cut off threw.

@@ -7,6 +7,7 @@
  * against the fake Chargebee and the fake QuickBooks Online.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LedgersyncError } from '../../../engine/errors.js';
 import { silentLogger } from '../../../engine/log.js';
 import { WorkerMetrics } from '../../../engine/queue/metrics.js';
 import { runWebhookJob } from '../../../engine/queue/webhook-job.js';
@@ -17,6 +18,7 @@ import { startSandbox, type Sandbox } from '../../connectors/quickbooks-online/e
 import { deliverWebhook, eventsAbout, webhookBody } from '../../fakes/chargebee/index.js';
 import { startPostgres, type TestPostgres } from '../../support/postgres.js';
 import { withStrangeEventAnswers } from '../../support/strange-event-answers.js';
+import { withSinkWatched, type SinkWatch } from '../../support/watched-connectors.js';
 import { waitFor } from '../../e2e/serve-harness.js';
 
 const PIPELINE = 'chargebee-to-quickbooks';
@@ -154,5 +156,35 @@ describe('webhook jobs whose event still waits', () => {
     const fixed = await runWebhookJob({ ...input, env: process.env });
     expect(fixed.summary).toMatchObject({ status: 'success', exitCode: 0 });
     expect(eventRow(change.eventId)?.status).toBe('done');
+  }, 60_000);
+
+  it('a drain whose sink keeps a period waiting at close: the job is partial with exit 1 and names it, as a run', async () => {
+    const change = changeInvoice(3);
+    const store = StateStore.open(stateUrl);
+    try {
+      store.webhooks.enqueue(PIPELINE, change.eventId, change.type, Date.now());
+    } finally {
+      store.close();
+    }
+    const locked = new LedgersyncError('dualentry_period_locked', 'config', 'the period 2026-01 is locked', { fix: 'reopen 2026-01 in the target' });
+    const watch: SinkWatch = { calls: [], closeReport: { waiting: [{ subject: 'Test period 2026-01', error: locked }] } };
+    const job = await runWebhookJob({
+      connectors: withSinkWatched('quickbooks-online', watch),
+      stateUrl,
+      pipelinePath: sandbox.pipelinePath,
+      eventId: change.eventId,
+      log: silentLogger,
+      signal: new AbortController().signal,
+      env: process.env,
+    });
+    // Before, the job said success with exit 0 while the runs table said partial.
+    expect(job.summary).toMatchObject({
+      status: 'partial',
+      exitCode: 1,
+      waiting: [{ subject: 'Test period 2026-01', code: 'dualentry_period_locked', fix: 'reopen 2026-01 in the target' }],
+    });
+    expect(watch.calls).toEqual(['close', 'dispose']);
+    expect(eventRow(change.eventId)?.status).toBe('done');
+    expect(qboDue(change.invoiceId)).toBe(change.due);
   }, 60_000);
 });
