@@ -4,10 +4,10 @@
  * their own (40 a minute per realm), on top of the connection's 500 a minute.
  */
 import { LedgersyncError } from '../../engine/errors.js';
-import type { HttpConnection, HttpRequest } from '../../engine/http/connection.js';
+import type { HttpConnection, HttpRequest, HttpResponse, SendResult } from '../../engine/http/connection.js';
 import { ExactNumber, exactJson } from '../../engine/http/exact-json.js';
 import type { SlidingWindowLimiter } from '../../engine/http/sliding-window.js';
-import { readFault, type QboFault } from './faults.js';
+import { isUnexplainedRefusal, readFault, type QboFault } from './faults.js';
 
 export type QboEntity = Record<string, unknown> & { Id: string; SyncToken: string };
 
@@ -34,9 +34,19 @@ export type BatchOutcome =
 /**
  * What became of a write: QBO's answer, or `uncertain` when it may have been applied without an
  * answer to show for it (a 5xx or gateway 429 after it was sent, a reset, garbage, an answer without
- * the entity). QBO's refusals are thrown (a fault as a `record` error).
+ * the entity, a refusal of a repeat that cannot be read). QBO's refusals are thrown (a fault as a
+ * `record` error).
  */
 export type WriteAnswer<T> = { outcome: 'answered'; value: T } | { outcome: 'uncertain'; error: LedgersyncError };
+
+/**
+ * `repeat`: the write is sent again after an attempt whose answer was lost. Its refusal may then mean
+ * the first attempt landed (5010 stale SyncToken, 6140 number taken, 610 gone), so one whose reason
+ * cannot be read (a 4xx without a QBO Fault, e.g. cut short) leaves the write in doubt, not refused.
+ */
+export interface WriteOptions {
+  repeat?: boolean;
+}
 
 /** A QBO query string literal: single quotes, with `\` and `'` escaped by a backslash. */
 export function quote(value: string): string {
@@ -95,18 +105,22 @@ export class QboApi {
   }
 
   /** Create: `POST /{entity}` without an Id. Throws the QBO fault as a record error. */
-  async create(object: string, body: Record<string, unknown>): Promise<WriteAnswer<QboEntity>> {
-    return this.write(object, { method: 'POST', path: object.toLowerCase(), query: this.mv, ...this.jsonBody(body) });
+  async create(object: string, body: Record<string, unknown>, options: WriteOptions = {}): Promise<WriteAnswer<QboEntity>> {
+    return this.write(object, { method: 'POST', path: object.toLowerCase(), query: this.mv, ...this.jsonBody(body) }, options);
   }
 
   /** Sparse update as Intuit's SDKs send it: `POST /{entity}?operation=update` with Id, SyncToken and `sparse: true`. */
-  async update(object: string, body: Record<string, unknown>): Promise<WriteAnswer<QboEntity>> {
-    return this.write(object, {
-      method: 'POST',
-      path: object.toLowerCase(),
-      query: { operation: 'update', ...this.mv },
-      ...this.jsonBody({ ...body, sparse: true }),
-    });
+  async update(object: string, body: Record<string, unknown>, options: WriteOptions = {}): Promise<WriteAnswer<QboEntity>> {
+    return this.write(
+      object,
+      {
+        method: 'POST',
+        path: object.toLowerCase(),
+        query: { operation: 'update', ...this.mv },
+        ...this.jsonBody({ ...body, sparse: true }),
+      },
+      options,
+    );
   }
 
   /** A request body with every decimal element a JSON number, written digit for digit from the mapped text (no float). */
@@ -114,32 +128,47 @@ export class QboApi {
     return { body: decimalJson(body, this.options.decimalFields), contentType: 'application/json' };
   }
 
-  private async write(object: string, request: HttpRequest): Promise<WriteAnswer<QboEntity>> {
-    const sent = await this.connection.send(request);
-    if (sent.outcome === 'failed') throw sent.error;
-    if (sent.outcome === 'uncertain') return { outcome: 'uncertain', error: sent.error };
-    const entity = entityIn(sent.response.json(), object);
+  private async write(object: string, request: HttpRequest, options: WriteOptions): Promise<WriteAnswer<QboEntity>> {
+    const sent = await this.sendWrite(() => this.connection.send(request), options);
+    if (sent.outcome === 'uncertain') return sent;
+    const entity = entityIn(sent.value.json(), object);
     return entity ? { outcome: 'answered', value: entity } : { outcome: 'uncertain', error: unexpectedAnswer(object) };
+  }
+
+  /** A write sent once: its answer, `uncertain` when it was lost, or QBO's refusal thrown (see `refused`). */
+  private async sendWrite(send: () => Promise<SendResult>, options: WriteOptions): Promise<WriteAnswer<HttpResponse>> {
+    const sent = await send();
+    if (sent.outcome === 'failed') return refused(sent.error, options.repeat === true);
+    if (sent.outcome === 'uncertain') return { outcome: 'uncertain', error: sent.error };
+    return { outcome: 'answered', value: sent.response };
   }
 
   /**
    * Void or delete as Intuit's SDKs send them: `?operation=void|delete` with `{Id, SyncToken}`; a
    * Payment or SalesReceipt is voided by a sparse update with `include=void` (the PHP SDK's
    * PAYMENTCLASSNAME / VOID_QUERYPARAMETER_PAYMENT, node-quickbooks' voidPayment).
+   *
+   * Sent once, like a create: a lost answer comes back `uncertain`, and the sink reads the document
+   * back before it sends the operation again (as a repeat: see WriteOptions).
    */
-  async operation(object: string, operation: 'void' | 'delete', id: string, syncToken: string): Promise<Record<string, unknown>> {
+  async operation(
+    object: string,
+    operation: 'void' | 'delete',
+    id: string,
+    syncToken: string,
+    options: WriteOptions = {},
+  ): Promise<WriteAnswer<Record<string, unknown>>> {
     const byUpdate = operation === 'void' && VOIDED_BY_SPARSE_UPDATE.has(object);
-    const response = await this.connection.request({
+    const request: HttpRequest = {
       method: 'POST',
       path: object.toLowerCase(),
       query: byUpdate ? { operation: 'update', include: 'void', ...this.mv } : { operation, ...this.mv },
       json: byUpdate ? { Id: id, SyncToken: syncToken, sparse: true } : { Id: id, SyncToken: syncToken },
-      // Safe to repeat after a lost response: the repeat carries the same SyncToken, so once the first
-      // landed QBO refuses it (5010 Stale Object, 610 for a delete) instead of voiding a second time.
-      idempotent: true,
-    });
-    const body = response.json<Record<string, unknown>>();
-    return (body[object] as Record<string, unknown> | undefined) ?? {};
+      idempotent: false,
+    };
+    const sent = await this.sendWrite(() => this.connection.send(request), options);
+    if (sent.outcome === 'uncertain') return sent;
+    return { outcome: 'answered', value: (sent.value.json<Record<string, unknown>>()[object] as Record<string, unknown> | undefined) ?? {} };
   }
 
   /** The company's country (CompanyInfo.Country, e.g. `US`), or undefined when QBO does not say. */
@@ -155,7 +184,7 @@ export class QboApi {
   }
 
   /** One batch request (≤ 30 items). Item faults come back as outcomes; refusals of the request throw; a lost answer is `uncertain`. */
-  async batch(items: readonly BatchItem[], signal?: AbortSignal): Promise<WriteAnswer<BatchOutcome[]>> {
+  async batch(items: readonly BatchItem[], signal?: AbortSignal, options: WriteOptions = {}): Promise<WriteAnswer<BatchOutcome[]>> {
     const request: HttpRequest = {
       method: 'POST',
       path: 'batch',
@@ -166,10 +195,9 @@ export class QboApi {
         ),
       }),
     };
-    const sent = await this.options.batchLimiter.run(() => this.connection.send(request), signal);
-    if (sent.outcome === 'failed') throw sent.error;
-    if (sent.outcome === 'uncertain') return { outcome: 'uncertain', error: sent.error };
-    const list = sent.response.json<{ BatchItemResponse?: Record<string, unknown>[] }>().BatchItemResponse ?? [];
+    const sent = await this.sendWrite(() => this.options.batchLimiter.run(() => this.connection.send(request), signal), options);
+    if (sent.outcome === 'uncertain') return sent;
+    const list = sent.value.json<{ BatchItemResponse?: Record<string, unknown>[] }>().BatchItemResponse ?? [];
     const byId = new Map(list.map((r) => [String(r['bId']), r]));
     return { outcome: 'answered', value: items.map((item) => this.batchItem(item, byId.get(item.bId))) };
   }
@@ -187,6 +215,20 @@ export class QboApi {
     const entity = r[item.object!] as Record<string, unknown> | undefined;
     return entity ? { bId: item.bId, entity } : { bId: item.bId, uncertain: unexpectedAnswer(item.object!) };
   }
+}
+
+/** A write QBO refused: thrown, unless it repeats a write whose answer was lost and the refusal cannot say why (see WriteOptions). */
+function refused(error: LedgersyncError, repeat: boolean): { outcome: 'uncertain'; error: LedgersyncError } {
+  if (!repeat || !isUnexplainedRefusal(error)) throw error;
+  return {
+    outcome: 'uncertain',
+    error: new LedgersyncError(
+      error.code,
+      'transient',
+      `${error.message} (to a repeat of a write whose first answer was lost: the first may have landed, so it is looked up)`,
+      { details: error.details, cause: error, mayHaveSucceeded: true },
+    ),
+  };
 }
 
 function rowsOf(queryResponse: Record<string, unknown> | undefined, entity: string): Record<string, unknown>[] {

@@ -119,8 +119,13 @@ export function describeQboError(label: string, response: HttpResponse, request:
   }
   if (fault) return documentError(fault, `${what} on ${label}`, response.status);
   return new LedgersyncError(`qbo_http_${response.status}`, 'record', `${label}: ${what} answered HTTP ${response.status}: ${excerpt(response.text, 300)}`, {
-    details: { status: response.status },
+    details: { status: response.status, unexplained: true },
   });
+}
+
+/** A 4xx refusal without a QBO Fault to say why (a body cut short, a proxy's page): nothing tells what was refused. */
+export function isUnexplainedRefusal(error: LedgersyncError): boolean {
+  return error.kind === 'record' && error.details['unexplained'] === true;
 }
 
 /** QBO signals throttling as fault 3001 (ThrottleExceeded), sometimes outside a 429. */

@@ -56,6 +56,8 @@ interface Job {
 interface Operation {
   job: Job;
   kind: OperationKind;
+  /** Sent again after an attempt whose answer was lost (and a look-up that did not find it landed). */
+  repeat?: true;
 }
 
 type Skipped = Extract<SinkResult, { status: 'skipped' }>;
@@ -468,7 +470,13 @@ export class QboSink implements Sink {
   // ---- step 3: send the operations; look up those whose answer was lost before sending them again ----
 
   private async execute(jobs: Job[], ctx: SinkContext): Promise<void> {
-    let pending = this.operationsFor(jobs);
+    await this.sendConfirmed(this.operationsFor(jobs), ctx);
+    await Promise.all(jobs.filter((j) => j.thenVoid && j.result?.status === 'created').map((j) => this.voidCreated(j, ctx)));
+  }
+
+  /** Sends the operations; those whose answer was lost are looked up, and sent again (as repeats) when not found, for as many rounds as the retry policy allows. */
+  private async sendConfirmed(operations: Operation[], ctx: SinkContext): Promise<void> {
+    let pending = operations;
     for (let round = 1; pending.length > 0; round++) {
       const doubts = await this.sendAll(pending, ctx);
       if (!doubts.length) break;
@@ -479,7 +487,6 @@ export class QboSink implements Sink {
       await this.api.connection.pause(round);
       pending = await this.confirm(doubts);
     }
-    await Promise.all(jobs.filter((j) => j.thenVoid && j.result?.status === 'created').map((j) => this.voidCreated(j, ctx)));
   }
 
   /**
@@ -492,8 +499,8 @@ export class QboSink implements Sink {
       { operation: 'create', object: job.object, body: this.bodyFor(job, 'create') },
       { operation: 'void', object: job.object, body: this.bodyFor(job, 'void') },
     ];
-    const [doubt] = await this.sendOne(job, 'void', ctx);
-    const voided = doubt ? failed(stillInDoubt(doubt, 1)) : job.result!;
+    await this.sendConfirmed([{ job, kind: 'void' }], ctx);
+    const voided = job.result!;
     const { Id, SyncToken } = job.target!;
     const outcome: SinkResult = voided.status === 'failed' ? voided : { status: 'created', targetId: Id, ...(SyncToken ? { targetVersion: SyncToken } : {}) };
     job.result = { ...outcome, audit: { sent } };
@@ -548,7 +555,7 @@ export class QboSink implements Sink {
     // Voids (never batched) go first: a Payment voided frees the credit memo credit another one in
     // this write may apply (an allocation moved to another invoice).
     const voids = operations.filter((o) => o.kind === 'void');
-    for (const found of await Promise.all(voids.map((o) => this.sendOne(o.job, o.kind, ctx)))) doubts.push(...found);
+    for (const found of await Promise.all(voids.map((o) => this.sendOne(o, ctx)))) doubts.push(...found);
     if (this.settings.useBatch && batchable.length > 1) {
       for (const chunk of chunks(batchable, this.settings.batchMaxItems)) {
         // With the minute's batch requests spent, single requests (their own, larger allowance) go now instead of waiting it out.
@@ -558,7 +565,7 @@ export class QboSink implements Sink {
     } else {
       single.push(...batchable);
     }
-    for (const found of await Promise.all(single.map((o) => this.sendOne(o.job, o.kind, ctx)))) doubts.push(...found);
+    for (const found of await Promise.all(single.map((o) => this.sendOne(o, ctx)))) doubts.push(...found);
     return doubts;
   }
 
@@ -575,7 +582,7 @@ export class QboSink implements Sink {
       object: o.job.object,
       entity: this.bodyFor(o.job, o.kind),
     }));
-    const answer = await this.api.batch(items, ctx.signal);
+    const answer = await this.api.batch(items, ctx.signal, { repeat: operations.some((o) => o.repeat) });
     if (answer.outcome === 'uncertain') return operations.map((o) => ({ ...o, error: answer.error }));
     const doubts: InDoubt[] = [];
     const retries: { job: Job; kind: OperationKind; fault: QboFault }[] = [];
@@ -596,14 +603,19 @@ export class QboSink implements Sink {
     return doubts;
   }
 
-  /** One operation on its own request; returns it when its answer was lost. */
-  private async sendOne(job: Job, kind: OperationKind, ctx: SinkContext, attempt = 1): Promise<InDoubt[]> {
+  /**
+   * One operation on its own request; returns it when its answer was lost, or when a repeat's refusal
+   * cannot be read (api.ts WriteOptions): the write may have landed, and is looked up like a lost one.
+   */
+  private async sendOne(operation: Operation, ctx: SinkContext, attempt = 1): Promise<InDoubt[]> {
+    const { job, kind } = operation;
+    const options = { repeat: operation.repeat === true };
     try {
       let answer: WriteAnswer<Record<string, unknown>>;
-      if (kind === 'create') answer = await this.api.create(job.object, this.bodyFor(job, kind));
-      else if (kind === 'update') answer = await this.api.update(job.object, this.bodyFor(job, kind));
-      // Repeated by the client itself: a repeat carries the same SyncToken, which QBO refuses (5010) once the first landed.
-      else answer = { outcome: 'answered', value: await this.api.operation(job.object, kind, job.target!.Id, job.target!.SyncToken ?? '0') };
+      if (kind === 'create') answer = await this.api.create(job.object, this.bodyFor(job, kind), options);
+      else if (kind === 'update') answer = await this.api.update(job.object, this.bodyFor(job, kind), options);
+      // Repeated by the API itself after a lost answer: a repeat carries the same SyncToken, which QBO refuses (5010) once the first landed.
+      else answer = await this.api.operation(job.object, kind, job.target!.Id, job.target!.SyncToken ?? '0', options);
       if (answer.outcome === 'uncertain') return [{ job, kind, error: answer.error }];
       this.succeeded(job, kind, answer.value);
       return [];
@@ -632,7 +644,7 @@ export class QboSink implements Sink {
         this.succeeded(job, kind, current);
         return [];
       }
-      return this.sendOne(job, kind, ctx, 2);
+      return this.sendOne({ job, kind }, ctx, 2);
     }
     const adoptField = this.settings.adoptBySourceId[job.object];
     if (codes.includes('6240') && (kind === 'create' || kind === 'update') && adoptField) {
@@ -650,7 +662,7 @@ export class QboSink implements Sink {
       if (verdict === 'another record') {
         this.applySuffix(job);
         ctx.kv.set(suffixKey(job.record), true);
-        return this.sendOne(job, kind, ctx, 2);
+        return this.sendOne({ job, kind }, ctx, 2);
       }
       job.result = failed(this.nameTaken(job, name, holder));
       return [];
@@ -696,7 +708,7 @@ export class QboSink implements Sink {
             String(r[key]).toLowerCase() === name && (!adoptField || (typeof r[adoptField] === 'string' && r[adoptField].trim() === d.job.record.sourceId)),
         );
         if (landed) this.succeeded(d.job, d.kind, landed);
-        else again.push(d);
+        else again.push({ job: d.job, kind: d.kind, repeat: true });
       }
     }
     for (const [object, group] of groupBy(
@@ -714,7 +726,7 @@ export class QboSink implements Sink {
         else if (d.kind === 'update' && entity && holdsAll(entity, d.job.body)) this.succeeded(d.job, d.kind, entity);
         else {
           if (entity) d.job.target!.SyncToken = String(entity.SyncToken);
-          again.push(d);
+          again.push({ job: d.job, kind: d.kind, repeat: true });
         }
       }
     }

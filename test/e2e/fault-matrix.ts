@@ -59,6 +59,8 @@ const quickbooks: SinkUnderTest = {
       CreditMemo: 'DocNumber',
       Payment: 'PaymentRefNum',
       RefundReceipt: 'DocNumber',
+      // Refund payouts of credit notes: a doubled one pays the customer twice.
+      JournalEntry: 'DocNumber',
     };
     return {
       proxy,
@@ -82,7 +84,8 @@ const intacct: SinkUnderTest = {
     const proxy = await behindIntacctFaultProxy(s);
     return {
       proxy,
-      writes: { method: 'POST', body: /<function controlid="[^"]*"><(create|update|apply)/ },
+      // Reversals (reverse_invoice, reverse_arpayment…) and deletes (delete_aradjustment) are writes too.
+      writes: { method: 'POST', body: /<function controlid="[^"]*"><(create|update|apply|reverse_|delete)/ },
       reads: { method: 'POST', body: /<function controlid="[^"]*"><(readByQuery|readMore|getAPISession)/ },
       label: /Sage Intacct company 'acme-test'/,
       run: () => s.run(),
