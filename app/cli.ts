@@ -50,13 +50,15 @@ function writeStderr(text: string): void {
   }
 }
 
-const [{ asLedgersyncError, errorSummary }, { exitCodeFor }, { requestedLogFormat }, { buildProgram }, { installedConnectors }] = await Promise.all([
-  import('../engine/errors.js'),
-  import('../engine/exit-codes.js'),
-  import('./logging.js'),
-  import('./program.js'),
-  import('./registry.js'),
-]);
+const [{ asLedgersyncError, errorSummary }, { exitCodeFor }, { requestedLogFormat }, { commandScope, logFinished }, { buildProgram }, { installedConnectors }] =
+  await Promise.all([
+    import('../engine/errors.js'),
+    import('../engine/exit-codes.js'),
+    import('./logging.js'),
+    import('./command-logging.js'),
+    import('./program.js'),
+    import('./registry.js'),
+  ]);
 jsonLogs = requestedLogFormat(process.argv, process.env) === 'json';
 
 buildProgram(installedConnectors)
@@ -67,12 +69,14 @@ buildProgram(installedConnectors)
     // A command asked for JSON says why it stopped in JSON too (a state it cannot open, say), not only on stderr.
     if (process.argv.includes('--json')) process.stdout.write(JSON.stringify({ error: errorSummary(e) }) + '\n');
     if (requestedLogFormat(process.argv, process.env) === 'json') {
-      createLogger({ json: true, write: (line) => process.stderr.write(line + '\n') }).error(e.message, {
+      // Under the scope of the command that stopped, which then ends with its `finished` line like the others.
+      createLogger({ json: true, write: (line) => process.stderr.write(line + '\n') }, commandScope()).error(e.message, {
         code: e.code,
         kind: e.kind,
         ...(e.fix ? { fix: e.fix } : {}),
         exit_code: process.exitCode,
       });
+      logFinished();
     } else {
       process.stderr.write(redact(`error: ${e.actionable}`) + '\n');
     }

@@ -13,18 +13,31 @@ export function addCommandLogging(program: Command, logFormat: () => LogFormat):
     const log = createLogger({ json: true, write: (line) => process.stderr.write(line + '\n') }, 'ledgersync');
     program.configureOutput({ writeErr: (text) => log.error(text.trimEnd()) });
   }
-  const started = new Map<Command, number>();
   program.hook('preAction', (_program, action) => {
-    started.set(action, Date.now());
+    running = { name: action.name(), startedAt: Date.now() };
   });
-  program.hook('postAction', (_program, action) => {
-    if (logFormat() !== 'json') return;
-    const exitCode = typeof process.exitCode === 'number' ? process.exitCode : 0;
-    const log = createLogger({ json: true, write: (line) => process.stderr.write(line + '\n') }, `ledgersync:${action.name()}`);
-    log.info(`${action.name()} finished, exit ${exitCode}`, {
-      command: action.name(),
-      exit_code: exitCode,
-      duration_ms: Date.now() - (started.get(action) ?? Date.now()),
-    });
+  program.hook('postAction', () => {
+    if (logFormat() === 'json') logFinished();
+  });
+}
+
+/** The command whose action is running: an error it throws is logged under its scope (cli.ts). */
+let running: { name: string; startedAt: number } | undefined;
+
+/** The log scope of what is running: `ledgersync:<command>`, or `ledgersync` before any command's action started. */
+export function commandScope(): string {
+  return running ? `ledgersync:${running.name}` : 'ledgersync';
+}
+
+/** The running command's `finished` line, once, with the exit code it ends with: after its action, or after the error that stopped it. */
+export function logFinished(): void {
+  if (!running) return;
+  const { name, startedAt } = running;
+  running = undefined;
+  const exitCode = typeof process.exitCode === 'number' ? process.exitCode : 0;
+  createLogger({ json: true, write: (line) => process.stderr.write(line + '\n') }, `ledgersync:${name}`).info(`${name} finished, exit ${exitCode}`, {
+    command: name,
+    exit_code: exitCode,
+    duration_ms: Date.now() - startedAt,
   });
 }

@@ -66,9 +66,14 @@ function addCommand(program: Command, connectors: ConnectorRegistry, connector: 
         log: commandOutput({ format: logFormat(), command: command.name, quiet: json }).log,
         signal: controller.signal,
       });
-      process.stdout.write(json ? JSON.stringify(withSnakeCaseKeys(summary)) + '\n' : formatSummary(command, summary));
+      process.stdout.write(json ? JSON.stringify(summaryJson(summary)) + '\n' : formatSummary(command, summary));
       process.exitCode = summary.exitCode;
     });
+}
+
+/** The `--json` summary: snake_case keys, and `run_id: null` for a command that never got a run (as `run --json`). */
+function summaryJson(summary: CommandSummary<object>): unknown {
+  return withSnakeCaseKeys({ ...summary, runId: summary.runId || null });
 }
 
 function formatSummary(command: ConnectorCommand, summary: CommandSummary<object>): string {

@@ -247,7 +247,12 @@ export class RevrecPoster {
       message: error.message,
       ...(error.fix ? { fix: error.fix } : {}),
     });
-    this.deps.log.error(`posting ${periodKey} failed (attempt ${retry.attempts}): ${error.actionable}`);
+    // A warning: the command or run that asked for the posting reports the failure itself, once, as its error or its waiting work.
+    this.deps.log.warn(`posting ${periodKey} failed (attempt ${retry.attempts}): ${error.actionable}`, {
+      code: error.code,
+      kind: error.kind,
+      attempt: retry.attempts,
+    });
     return { ...outcome('failed', posted), error: { code: error.code, kind: error.kind, message: error.message, ...(error.fix ? { fix: error.fix } : {}) } };
   }
 

@@ -2,7 +2,7 @@
  * Runs a connector's own command (`ledgersync post …`) the way a run goes: the pipeline loaded and
  * checked, the run lock taken and the run recorded, the connector handed what a run would hand it.
  */
-import { ConfigError, LedgersyncError, asLedgersyncError, errorSummary } from '../errors.js';
+import { ConfigError, LedgersyncError, asLedgersyncError, errorSummary, logFailure, type ErrorSummary } from '../errors.js';
 import { exitCodeFor } from '../exit-codes.js';
 import { createLogger, type Logger } from '../log.js';
 import { loadPipelineInterruptibly } from '../config/load-in-worker.js';
@@ -38,20 +38,25 @@ export async function runConnectorCommand<Report extends object>(options: Comman
   const log = options.log ?? createLogger();
   const now = options.now ?? (() => Math.floor(Date.now() / 1000));
   const signal = options.signal ?? new AbortController().signal;
-  const notRun = (status: 'invalid' | 'locked' | 'failed', pipeline: string, error: LedgersyncError, runId = ''): CommandSummary<Report> => ({
-    status,
-    exitCode: exitCodeFor({ error }),
-    pipeline,
-    ...command.emptyReport(options.values),
-    runId,
-    error: errorSummary(error),
-    ...(error instanceof ConfigError ? { problems: [...error.problems] } : {}),
-  });
+  // As a run that did not start: the reason on the log too (stderr), where a scheduler's log collector reads it.
+  const notRun = (status: 'invalid' | 'locked' | 'failed', pipeline: string, error: LedgersyncError, runId = ''): CommandSummary<Report> => {
+    logFailure(log, error);
+    return {
+      status,
+      exitCode: exitCodeFor({ error }),
+      pipeline,
+      ...command.emptyReport(options.values),
+      runId,
+      error: errorSummary(error),
+      ...(error instanceof ConfigError ? { problems: [...error.problems] } : {}),
+    };
+  };
 
   const loaded = await loadPipelineInterruptibly(options.pipelinePath, { env, mode: 'run', connectorsDir: options.connectors.descriptorsDir }, signal);
   if ('aborted' in loaded || signal.aborted) return notRun('failed', options.pipelinePath, stoppedBeforeStart());
   const errors = loaded.problems.filter((p) => p.severity === 'error');
-  if (!loaded.plan || errors.length) return notRun('invalid', options.pipelinePath, new ConfigError(errors));
+  // Named as the file declares itself; by its path only when it could not be read that far.
+  if (!loaded.plan || errors.length) return notRun('invalid', loaded.name?.value ?? options.pipelinePath, new ConfigError(errors));
   const plan = loaded.plan;
   const used = plan[command.role].config.connector;
   if (used !== options.connector) {
@@ -89,13 +94,13 @@ export async function runConnectorCommand<Report extends object>(options: Comman
           now,
         });
         const error = outcome.error && errorSummary(outcome.error);
+        if (error) logFailure(log, failureOf(error));
         summary = { status: outcome.status, exitCode: exitCodeFor({ error }), pipeline: plan.name, ...outcome.report, runId, ...(error ? { error } : {}) };
       } catch (thrown) {
         const error =
           signal.aborted && !(thrown instanceof LedgersyncError)
             ? new LedgersyncError('run_aborted', 'transient', `ledgersync ${command.name} was stopped before it finished; run it again`)
             : asLedgersyncError(stateFailure(state.path, thrown) ?? thrown);
-        log.error(error.actionable);
         summary = notRun('failed', plan.name, error, runId);
       }
       return {
@@ -108,4 +113,9 @@ export async function runConnectorCommand<Report extends object>(options: Comman
     return notRun('failed', plan.name, asLedgersyncError(error));
   }
   return 'locked' in locked ? notRun('locked', plan.name, locked.locked) : locked.result;
+}
+
+/** The error a command's outcome reports, as the error it stands for (to log it as any other). */
+function failureOf(error: ErrorSummary): LedgersyncError {
+  return new LedgersyncError(error.code, error.kind, error.message, error.fix ? { fix: error.fix } : {});
 }

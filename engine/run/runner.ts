@@ -115,7 +115,9 @@ export async function runPipeline(options: RunOptions): Promise<RunSummary> {
     );
     if ('aborted' in loaded || controller.signal.aborted) return notStarted('failed', options.pipelinePath, stoppedBeforeStart(), log);
     const errors = loaded.problems.filter((p) => p.severity === 'error');
-    if (!loaded.plan || errors.length) return { ...notStarted('invalid', options.pipelinePath, new ConfigError(errors), log), problems: errors };
+    // Named as the file declares itself; by its path only when it could not be read that far.
+    if (!loaded.plan || errors.length)
+      return { ...notStarted('invalid', loaded.name?.value ?? options.pipelinePath, new ConfigError(errors), log), problems: errors };
     const plan = loaded.plan;
     const unknown = (options.streams ?? []).filter((name) => !plan.streams.some((s) => s.name === name));
     if (unknown.length) {
