@@ -26,6 +26,9 @@ import { createLogger } from '../engine/log.js';
 import { packageRoot } from '../engine/package-root.js';
 import { installedConnectors } from './registry.js';
 import { report } from './report.js';
+import { pipelineVariables, isolatedPipelineEnv } from './pipeline-env.js';
+import { asLedgersyncError, errorSummary, type ErrorSummary } from '../engine/errors.js';
+import { exitCodeFor } from '../engine/exit-codes.js';
 
 interface Target {
   pipeline: string;
@@ -193,6 +196,11 @@ function table(summary: RunSummary): string {
   return [line(header), ...rows.map(line)].join('\n');
 }
 
+/** An error as a person reads it: what went wrong, then what to do. */
+function errorLines(error: ErrorSummary): string {
+  return `error: ${error.message}${error.fix ? `\nfix: ${error.fix}` : ''}\n`;
+}
+
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   const keep = args.includes('--keep');
@@ -205,17 +213,17 @@ async function main(): Promise<number> {
   const chargebee = await startFakeChargebee(target.chargebee ?? {});
   const work = mkdtempSync(join(tmpdir(), 'ledgersync-sandbox-'));
   const system = await target.start(chargebee, work);
-  const env = {
-    ...process.env,
+  const example = join(packageRoot(), 'pipelines/examples', target.pipeline);
+  const pipelinePath = target.adapt ? join(work, target.pipeline) : example;
+  const pipelineText = target.adapt ? target.adapt(readFileSync(example, 'utf8')) : readFileSync(example, 'utf8');
+  if (target.adapt) writeFileSync(pipelinePath, pipelineText);
+  const env = isolatedPipelineEnv(process.env, pipelineVariables(pipelineText, pipelinePath), {
     CHARGEBEE_SITE: chargebee.site,
     CHARGEBEE_API_KEY: chargebee.apiKey,
     CHARGEBEE_BASE_URL: chargebee.url,
     LEDGERSYNC_SECRET_KEY: process.env['LEDGERSYNC_SECRET_KEY'] ?? SANDBOX_SECRET,
     ...system.env,
-  };
-  const example = join(packageRoot(), 'pipelines/examples', target.pipeline);
-  const pipelinePath = target.adapt ? join(work, target.pipeline) : example;
-  if (target.adapt) writeFileSync(pipelinePath, target.adapt(readFileSync(example, 'utf8')));
+  });
   const statePath = join(work, 'state.db');
   process.stdout.write(
     `sandbox: fake Chargebee site '${chargebee.site}' at ${chargebee.url} → fake ${target.title}\n` +
@@ -233,13 +241,27 @@ async function main(): Promise<number> {
     });
     const first = await runPipeline({ connectors: installedConnectors, pipelinePath, statePath, env, log, progress });
     process.stdout.write(`\nfirst run: ${first.status} (exit ${first.exitCode}); what landed in ${target.title}:\n${table(first)}\n`);
-    if (first.error) process.stdout.write(`error: ${first.error.message}${first.error.fix ? `\nfix: ${first.error.fix}` : ''}\n`);
+    if (first.error) process.stdout.write(errorLines(first.error));
     for (const line of system.landed()) process.stdout.write(line + '\n');
     const second = await runPipeline({ connectors: installedConnectors, pipelinePath, statePath, env, log, progress });
     const written = Object.values(second.streams).reduce((n, c) => n + c.written, 0);
     process.stdout.write(`\nsecond run, nothing changed in Chargebee: ${second.status}, ${written} records written\n${table(second)}\n`);
-    if (target.finally) process.stdout.write(await target.finally({ pipelinePath, statePath, env }));
-    return Math.max(first.exitCode, second.exitCode);
+    if (second.error) process.stdout.write(errorLines(second.error));
+    const exitCode = Math.max(first.exitCode, second.exitCode);
+    if (!target.finally) return exitCode;
+    // The report reads what the runs wrote: after a failed run there is nothing to show, and its error is already said.
+    if (first.error || second.error) {
+      process.stdout.write('\nthe report is skipped: the run did not succeed (see the error above)\n');
+      return exitCode;
+    }
+    try {
+      process.stdout.write(await target.finally({ pipelinePath, statePath, env }));
+      return exitCode;
+    } catch (error) {
+      const e = asLedgersyncError(error);
+      process.stdout.write(`\nthe report failed\n${errorLines(errorSummary(e))}`);
+      return Math.max(exitCode, exitCodeFor({ error: e }));
+    }
   } finally {
     await system.close();
     await chargebee.close();
