@@ -192,13 +192,20 @@ export interface ObjectSpec {
   immutable?: string;
   /** How a posted document is voided when the mapping asks it (`_action: void`). */
   voiding?: Voiding;
+  /**
+   * No SDK function takes it back (one application of a payment or credit memo: ArPaymentReverse
+   * reverses the whole payment): a void of one still in Intacct is a dead letter naming what to
+   * reverse there by hand, one not there is skipped.
+   */
+  voidByHand?: true;
 }
 
 /**
  * The function that voids a posted document, addressed by its RECORDNO (`key` attribute):
- * `reverse_invoice` / `reverse_arpayment` (the SDK's InvoiceReverse / ArPaymentReverse: a reversal
- * dated `datereversed`), or `delete_aradjustment` (ArAdjustmentDelete: Intacct offers no reversal
- * of an AR adjustment).
+ * `reverse_invoice` / `reverse_arpayment` / `reverse_bill` / `reverse_appayment` (the SDK's
+ * InvoiceReverse / ArPaymentReverse / BillReverse / ApPaymentReverse: a reversal dated
+ * `datereversed`), or `delete_aradjustment` (ArAdjustmentDelete: Intacct offers no reversal of an
+ * AR adjustment).
  */
 export interface Voiding {
   function: string;
@@ -306,6 +313,7 @@ export const objectShapes: Readonly<Record<string, ObjectShape>> = {
     ],
     targetId: 'recordNo',
     immutable: 'an application of a payment or credit memo cannot be changed through the API; reverse it in Intacct and re-run',
+    voidByHand: true,
   },
   APBILL: {
     create: { function: 'create_bill' },
@@ -324,6 +332,7 @@ export const objectShapes: Readonly<Record<string, ObjectShape>> = {
     ],
     targetId: 'recordNo',
     immutable: 'bills posted by ledgersync are not edited; correct the bill in Intacct',
+    voiding: reversal('reverse_bill'),
   },
   APPAYMENT: {
     // The object API, as the SDK's ApPaymentCreate writes it; create_paymentrequest is the legacy function.
@@ -350,6 +359,8 @@ export const objectShapes: Readonly<Record<string, ObjectShape>> = {
     ],
     targetId: 'recordNo',
     immutable: 'Intacct AP payments cannot be edited through the API; void it in Intacct and re-run',
+    // Its natural key is DESCRIPTION; the reversal's own memo is the lowercase `description`.
+    voiding: reversal('reverse_appayment'),
   },
 };
 

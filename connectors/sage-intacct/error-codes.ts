@@ -16,6 +16,10 @@ export const sageIntacctErrorCodes = {
     intacct_no_result: { kind: 'system', meaning: 'a record got no outcome from a request (a connector bug)' },
     intacct_action_unsupported: { kind: 'record', meaning: 'the mapping asks for an action (delete, void) the Intacct sink does not offer for this object' },
     intacct_update_unsupported: { kind: 'record', meaning: 'a posted document changed, and Intacct offers no update for it' },
+    intacct_void_by_hand: {
+      kind: 'record',
+      meaning: 'an application voided at the source is still in Intacct, whose API cannot take back one application: the fix names it, to reverse by hand',
+    },
     intacct_natural_key_missing: { kind: 'record', meaning: 'the mapped record lacks the field it is looked up by before creating' },
     invalid_intacct_field: {
       kind: 'record',

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { LedgersyncError, asLedgersyncError } from '../../engine/errors.js';
 import type { Logger } from '../../engine/log.js';
 import type { PlannedWrite, PlanningRecord, ReferenceAnswer, ReferenceQuery, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
-import { sameDecimal } from '../../domain/money/decimal.js';
+import { sameDecimal, sumDecimal } from '../../domain/money/decimal.js';
 import { countDocumentLines } from './document-lines.js';
 import { amountValue, createBody, naturalKeyOf, specFor, updateBody, voidBody, type ObjectSpec } from './documents.js';
 import { intacctError, recordRejected } from './errors.js';
@@ -44,6 +44,12 @@ interface Planned {
   recordNo?: string;
   /** For a void: the STATE of the document the look-up found; undefined while none is found. */
   state?: string;
+  /** For a void taken back by hand: the payment details (ARPYMTDETAIL rows) that still apply it. */
+  applied?: readonly Record<string, string>[];
+  /** For a document no update can correct, found by its key: the total Intacct lists for it, when it lists one. */
+  heldTotal?: string;
+  /** An update bringing a create in doubt, found in Intacct, to this version: it answers `created`. */
+  completesCreate?: true;
   fn?: GatewayFunction;
 }
 
@@ -69,18 +75,29 @@ function applicationItems(data: Record<string, unknown>): { invoicekey: string; 
   });
 }
 
+function itemsOf(p: Planned): { invoicekey: string; amount: string }[] {
+  try {
+    return applicationItems(p.record.data);
+  } catch {
+    // An unreadable amount is reported when the function is built; nothing to match here.
+    return [];
+  }
+}
+
+const applies = (d: Record<string, string>, item: { invoicekey: string; amount: string }) =>
+  d['RECORDKEY'] === item.invoicekey && sameDecimal(d['TRX_PAYMENTAMOUNT'] ?? '', item.amount);
+
 /** Whether the payment details Intacct holds (ARPYMTDETAIL rows) apply every item of the application, amount for amount. */
 function isApplied(p: Planned, details: readonly Record<string, string>[]): boolean {
   const own = details.filter((d) => d['PAYMENTKEY'] === p.key);
-  let items: { invoicekey: string; amount: string }[] = [];
-  try {
-    items = applicationItems(p.record.data);
-  } catch {
-    // An unreadable amount is reported when the function is built; nothing to match here.
-  }
-  return (
-    items.length > 0 && items.every((item) => own.some((d) => d['RECORDKEY'] === item.invoicekey && sameDecimal(d['TRX_PAYMENTAMOUNT'] ?? '', item.amount)))
-  );
+  const items = itemsOf(p);
+  return items.length > 0 && items.every((item) => own.some((d) => applies(d, item)));
+}
+
+/** The payment details Intacct holds that still apply an item of the application. */
+function detailsStillApplying(p: Planned, details: readonly Record<string, string>[]): Record<string, string>[] {
+  const items = itemsOf(p);
+  return details.filter((d) => d['PAYMENTKEY'] === p.key && items.some((item) => applies(d, item)));
 }
 
 export class IntacctSink implements Sink {
@@ -132,8 +149,10 @@ export class IntacctSink implements Sink {
       if (p?.op === 'void') return { action: 'void', targetId: p.recordNo!, note: `${p.spec.voiding!.function} of RECORDNO ${p.recordNo}` };
       if (result?.status === 'skipped')
         return result.targetId ? { action: 'adopt', targetId: result.targetId, note: result.reason } : { action: 'skip', note: result.reason };
-      if (result?.status === 'created') return { action: 'adopt', targetId: result.targetId, note: 'an interrupted run wrote it' };
+      if (result?.status === 'created') return { action: 'adopt', targetId: result.targetId, note: adoptionNote(p) };
       if (p?.op === 'update') {
+        if (p.completesCreate)
+          return { action: 'update', targetId: p.recordNo!, note: `an interrupted run created it (RECORDNO ${p.recordNo}): updated to this version` };
         return !this.knownTarget(p)
           ? { action: 'update', targetId: p.recordNo!, note: `already in Intacct (${p.spec.naturalKey} ${p.key}): updated in place` }
           : { action: 'update', ...(record.previous?.targetId ? { targetId: record.previous.targetId } : {}) };
@@ -161,6 +180,7 @@ export class IntacctSink implements Sink {
     const chunks: Planned[][] = [];
     for (let i = 0; i < toSend.length; i += this.settings.functionsPerRequest) chunks.push(toSend.slice(i, i + this.settings.functionsPerRequest));
     await Promise.all(chunks.map((chunk) => this.send(chunk, results, ctx.runId)));
+    await this.nameWhatIsApplied(planned, results);
 
     return results.map(
       (r, i) => r ?? { status: 'failed', error: new LedgersyncError('intacct_no_result', 'system', `no result for record ${batch[i]!.sourceId}`) },
@@ -175,7 +195,7 @@ export class IntacctSink implements Sink {
     const planned: Planned[] = [];
     batch.forEach((record, index) => {
       const spec = specFor(this.settings.specs, record.object);
-      if (record.action !== 'upsert' && !(record.action === 'void' && spec.voiding)) {
+      if (record.action !== 'upsert' && !(record.action === 'void' && (spec.voiding || spec.voidByHand))) {
         results[index] =
           record.object === 'CUSTOMER'
             ? { status: 'skipped', reason: 'customers are created and updated in Intacct, never deleted or voided' }
@@ -259,7 +279,9 @@ export class IntacctSink implements Sink {
       const rows = rowSets[i]!;
       for (const { p, value } of members) {
         if (object === 'ARPYMTDETAIL') {
-          if (isApplied(p, rows)) p.recordNo = p.key;
+          const still = isVoid(p) ? detailsStillApplying(p, rows) : [];
+          if (still.length > 0) p.applied = still;
+          if (isVoid(p) ? still.length > 0 : isApplied(p, rows)) p.recordNo = p.key;
         } else if (isVoid(p)) {
           const row = rows.find((r) => r[field] === value && r['STATE'] !== this.settings.voidStates.voiding);
           if (row?.['RECORDNO']) {
@@ -268,19 +290,27 @@ export class IntacctSink implements Sink {
           }
         } else {
           const row = rows.find((r) => r[field] === value);
-          if (row?.['RECORDNO']) p.recordNo = row['RECORDNO'];
+          if (row?.['RECORDNO']) {
+            p.recordNo = row['RECORDNO'];
+            const total = row['TRX_TOTALENTERED'] || row['TOTALENTERED'];
+            if (total) p.heldTotal = total;
+          }
         }
       }
     }
   }
 
-  /** How a record is looked up; a void of an object without a look-up is not (it is taken as not in Intacct). */
+  /** How a record is looked up: an application (to write or to void) through its payment's details, any other by its key. */
   private lookupOf(p: Planned): LookupOf | undefined {
     const lookup = p.spec.lookup;
     if (!lookup) {
-      return isVoid(p) ? undefined : { object: 'ARPYMTDETAIL', field: 'PAYMENTKEY', fields: 'RECORDNO,PAYMENTKEY,RECORDKEY,TRX_PAYMENTAMOUNT', value: p.key };
+      return isVoid(p) && !p.spec.voidByHand
+        ? undefined
+        : { object: 'ARPYMTDETAIL', field: 'PAYMENTKEY', fields: 'RECORDNO,PAYMENTKEY,RECORDKEY,TRX_PAYMENTAMOUNT', value: p.key };
     }
-    const fields = `RECORDNO,${lookup.field}${p.spec.voiding ? ',STATE' : ''}`;
+    // A document no update can correct is read with its total, which a create in doubt is compared by:
+    // TRX_TOTALENTERED is in the document's own currency, as mapped; TOTALENTERED in the base currency.
+    const fields = `RECORDNO,${lookup.field}${p.spec.voiding ? ',STATE' : ''}${p.spec.update ? '' : ',TRX_TOTALENTERED,TOTALENTERED'}`;
     const recordNo = isVoid(p) ? (p.recordNo ?? p.record.previous?.targetId ?? undefined) : undefined;
     return recordNo
       ? { object: lookup.object, field: 'RECORDNO', fields, value: recordNo }
@@ -320,16 +350,17 @@ export class IntacctSink implements Sink {
     }
     if (p.recordNo) {
       const targetId = spec.targetId === 'naturalKey' ? p.key : p.recordNo;
-      if (record.previous?.pendingWrite && record.object !== 'CUSTOMER') {
-        // The interrupted run's write went through: adopt it rather than post it again.
-        results[p.index] = { status: 'created', targetId, targetVersion: p.recordNo };
+      const inDoubt = Boolean(record.previous?.pendingWrite) && record.object !== 'CUSTOMER';
+      if (spec.update) {
+        // A create in doubt that landed is not adopted as it stands: the record may have changed since
+        // (a line added in Chargebee). It is updated to this version, which a same version leaves as is.
+        if (inDoubt) p.completesCreate = true;
+        this.decideUpdate(p, controlId, p.recordNo);
         return;
       }
-      if (!spec.update) {
-        results[p.index] = { status: 'skipped', reason: `${record.object} ${p.key} is already in Intacct`, targetId, targetVersion: p.recordNo };
-        return;
-      }
-      this.decideUpdate(p, controlId, p.recordNo);
+      results[p.index] = inDoubt
+        ? createdInDoubt(p, targetId)
+        : { status: 'skipped', reason: `${record.object} ${p.key} is already in Intacct`, targetId, targetVersion: p.recordNo };
       return;
     }
     p.op = 'create';
@@ -383,6 +414,12 @@ export class IntacctSink implements Sink {
    */
   private decideVoid(p: Planned, controlId: string, results: (SinkResult | undefined)[]): void {
     const { record, spec } = p;
+    if (spec.voidByHand) {
+      results[p.index] = p.recordNo
+        ? { status: 'failed', error: voidByHand(p) }
+        : { status: 'skipped', reason: `${record.object} ${p.key} (source record ${record.sourceId}) is not applied in Intacct: nothing to take back` };
+      return;
+    }
     if (p.state === undefined) {
       const where = record.previous?.targetId ? ` (RECORDNO ${record.previous.targetId} is gone)` : '';
       results[p.index] = { status: 'skipped', reason: `${record.object} ${p.key} is not in Intacct${where}: nothing to ${spec.voiding!.verb}` };
@@ -414,7 +451,7 @@ export class IntacctSink implements Sink {
     // ledger's record falls back to the natural key.
     const recordNo = keyOf(result) ?? (this.knownTarget(p) ? undefined : p.recordNo) ?? p.key;
     const targetId = p.spec.targetId === 'naturalKey' ? p.key : p.record.object === 'ARPAYMENT_APPLY' ? p.key : recordNo;
-    return { status: p.op === 'update' ? 'updated' : 'created', targetId, targetVersion: recordNo };
+    return { status: p.op === 'update' && !p.completesCreate ? 'updated' : 'created', targetId, targetVersion: recordNo };
   }
 
   /**
@@ -456,6 +493,56 @@ export class IntacctSink implements Sink {
       this.log.warn(`request ${controlId} may have run (${answer.error.message}); looking its ${pending.length} record(s) up before sending anything again`);
       await this.gateway.pause(attempt);
       pending = await this.adoptLanded(pending, results);
+    }
+  }
+
+  /**
+   * Reversals of invoices Intacct refused: each dead letter names the payments and credit memos still
+   * applied to its invoice (their payment details, read for the batch in one request), which are what
+   * a person reverses first. A failed read leaves the letters as they are.
+   */
+  private async nameWhatIsApplied(planned: Planned[], results: (SinkResult | undefined)[]): Promise<void> {
+    const refused = planned.filter((p) => {
+      const result = results[p.index];
+      return p.op === 'void' && p.spec.voiding?.function === 'reverse_invoice' && result?.status === 'failed' && result.error.kind === 'record';
+    });
+    if (refused.length === 0) return;
+    const keys = [...new Set(refused.map((p) => p.recordNo!))];
+    const queries: GatewayFunction[] = [];
+    for (let i = 0; i < keys.length; i += IN_LIST_MAX) {
+      const slice = keys.slice(i, i + IN_LIST_MAX);
+      queries.push(
+        readByQuery(
+          'ARPYMTDETAIL',
+          inList('RECORDKEY', slice),
+          'RECORDNO,PAYMENTKEY,RECORDKEY,TRX_PAYMENTAMOUNT',
+          READ_BY_QUERY_MAX_PAGE_SIZE,
+          `applied-${queries.length}`,
+        ),
+      );
+    }
+    let rows: Record<string, string>[];
+    try {
+      rows = (await this.gateway.readAll(queries)).flat();
+    } catch (error) {
+      this.log.warn(`could not read what is applied to ${keys.length} invoice(s) Intacct refused to reverse: ${asLedgersyncError(error, 'transient').message}`);
+      return;
+    }
+    for (const p of refused) {
+      const applied = rows.filter((r) => r['RECORDKEY'] === p.recordNo);
+      const result = results[p.index];
+      if (applied.length === 0 || result?.status !== 'failed') continue;
+      const { error } = result;
+      const named = applied
+        .map((r) => `AR payment or credit memo RECORDNO ${r['PAYMENTKEY']} (${r['TRX_PAYMENTAMOUNT']}, payment detail RECORDNO ${r['RECORDNO']})`)
+        .join(', ');
+      results[p.index] = {
+        status: 'failed',
+        error: new LedgersyncError(error.code, error.kind, error.message, {
+          details: { ...error.details, appliedBy: applied },
+          fix: `${error.fix ?? ''} Still applied to invoice ${p.key} (RECORDNO ${p.recordNo}): ${named}.`.trim(),
+        }),
+      };
     }
   }
 
@@ -501,6 +588,83 @@ function forbiddenCharacterError(record: SinkRecord, key: string): LedgersyncErr
   );
 }
 
+/** A mapped list (an array, or a single item) as its items. */
+function itemsIn(value: unknown): Record<string, unknown>[] {
+  const list = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
+  return list.filter((item): item is Record<string, unknown> => Boolean(item) && typeof item === 'object');
+}
+
+/** Line amounts with their tax entries, as Intacct totals a document. */
+function linesTotal(lines: unknown, field: string): string {
+  return sumDecimal(
+    itemsIn(lines).flatMap((line) => [
+      amountValue(line[field], field),
+      ...itemsIn(line['taxentries']).map((tax) => amountValue(tax['trx_tax'], 'taxentries.trx_tax')),
+    ]),
+  );
+}
+
+/** The total Intacct lists for a document no update can correct, from its mapped record. */
+const mappedTotals: Readonly<Record<string, (data: Record<string, unknown>) => string>> = {
+  ARPAYMENT: (d) => amountValue(d['paymentamount'], 'paymentamount'),
+  ARADJUSTMENT: (d) => linesTotal(d['aradjustmentitems'], 'amount'),
+  APBILL: (d) => linesTotal(d['billitems'], 'amount'),
+  APPAYMENT: (d) => (d['APPYMTDETAILS'] === undefined ? amountValue(d['AMOUNTTOPAY'], 'AMOUNTTOPAY') : linesTotal(d['APPYMTDETAILS'], 'TRX_PAYMENTAMOUNT')),
+};
+
+function mappedTotalOf(record: SinkRecord): string | undefined {
+  try {
+    return mappedTotals[record.object]?.(record.data);
+  } catch {
+    // An unreadable amount is reported when the function is built; nothing to compare here.
+    return undefined;
+  }
+}
+
+/**
+ * A create in doubt found in Intacct, of a document no update can correct (a payment, a credit memo,
+ * an application, a bill): the record may have changed since that create. It is adopted when Intacct
+ * holds what this version posts, as far as the look-up reads it: an application is found only when
+ * Intacct applies every item, amount for amount; any other document by its total. Otherwise it is a
+ * dead letter naming both totals (or the document to check), still flagged pending, so each retry
+ * looks the document up again and adopts it once Intacct holds this version.
+ */
+function createdInDoubt(p: Planned, targetId: string): SinkResult {
+  const { record, spec, key } = p;
+  const recordNo = p.recordNo!;
+  if (!spec.lookup) return { status: 'created', targetId, targetVersion: recordNo };
+  const mapped = mappedTotalOf(record);
+  const held = p.heldTotal;
+  if (mapped !== undefined && held !== undefined && sameDecimal(mapped, held)) return { status: 'created', targetId, targetVersion: recordNo };
+  const document = `${record.object} ${key} (RECORDNO ${recordNo})`;
+  const compared = mapped !== undefined && held !== undefined;
+  const what = compared
+    ? `it holds a total of ${held} there, and this version of the record ${mapped}`
+    : `the look-up cannot tell whether it holds this version (${held === undefined ? 'Intacct listed no total' : 'the record maps no total'})`;
+  return {
+    status: 'failed',
+    error: new LedgersyncError(
+      'intacct_update_unsupported',
+      'record',
+      `${document}, source record ${record.sourceId}: a run whose answer was lost created it in Intacct, and ${what}; ${spec.immutable ?? 'Intacct cannot update it'}`,
+      {
+        details: { sourceId: record.sourceId, object: record.object, naturalKey: key, recordNo, heldTotal: held ?? null, mappedTotal: mapped ?? null },
+        mayHaveSucceeded: true,
+        fix: compared
+          ? `correct ${document} in Intacct by hand to a total of ${mapped} (the next run then adopts it), or reverse it there, post this version by hand and clear this record from the ledger`
+          : `check ${document} in Intacct against source record ${record.sourceId}; correct it by hand (or reverse it and post this version by hand), then clear this record from the ledger and resolve the dead letter`,
+      },
+    ),
+  };
+}
+
+/** Why `plan` adopts a create in doubt (createdInDoubt). */
+function adoptionNote(p: Planned | undefined): string {
+  return p?.spec.lookup
+    ? `an interrupted run wrote it; Intacct holds this version's total (${p.heldTotal})`
+    : 'an interrupted run wrote it; Intacct applies every item, amount for amount';
+}
+
 /** A request still unanswered after the retry policy: its records stay pending, and the next run looks them up first. */
 function stillInDoubt(error: LedgersyncError, p: Planned, attempts: number): LedgersyncError {
   return new LedgersyncError(
@@ -522,9 +686,35 @@ const voidFixes: Readonly<Record<string, (key: string, recordNo: string) => stri
     `if the payments applied to Intacct invoice ${key} (RECORDNO ${recordNo}) were voided in Chargebee too, nothing: this run reverses them after the invoices, and the next run reverses the invoice; otherwise reverse its payments and credits in Intacct first (Accounts Receivable > Posted payments > Reverse), or the invoice there by hand. The record is retried on the next run, and one found reversed is settled`,
   ARPAYMENT: (key, recordNo) =>
     `reverse AR payment ${key} (RECORDNO ${recordNo}) in Intacct by hand (Accounts Receivable > Posted payments > Reverse), dated in an open period; the record is retried on the next run, and one found reversed is settled`,
+  APBILL: (key, recordNo) =>
+    `if the AP payment of bill ${key} (RECORDNO ${recordNo}) was voided at the source too, nothing: the next run reverses the bill once it is reversed; otherwise reverse the AP payments of the bill in Intacct first (Accounts Payable > Posted payments > Reverse), or the bill there by hand. The record is retried on the next run, and one found reversed is settled`,
+  APPAYMENT: (key, recordNo) =>
+    `reverse AP payment '${key}' (RECORDNO ${recordNo}) in Intacct by hand (Accounts Payable > Posted payments > Reverse), dated in an open period; the record is retried on the next run, and one found reversed is settled`,
   ARADJUSTMENT: (key, recordNo) =>
     `reverse the applications of credit memo ${key} (RECORDNO ${recordNo}) in Intacct first, or delete it there by hand; the record is retried on the next run, and one found gone is settled`,
 };
+
+/**
+ * A void of an application Intacct still holds: no SDK function takes back one application of a
+ * payment or credit memo (ArPaymentReverse reverses the whole payment, and with it every other
+ * application), so the dead letter names the application for a person to reverse in Intacct.
+ */
+function voidByHand(p: Planned): LedgersyncError {
+  const { record, key } = p;
+  const memo = typeof record.data['memo'] === 'string' && record.data['memo'] ? ` (memo '${record.data['memo']}')` : '';
+  const applied = (p.applied ?? [])
+    .map((d) => `${d['TRX_PAYMENTAMOUNT']} to invoice RECORDNO ${d['RECORDKEY']} (payment detail RECORDNO ${d['RECORDNO']})`)
+    .join(', ');
+  return new LedgersyncError(
+    'intacct_void_by_hand',
+    'record',
+    `${record.object} ${key} (source record ${record.sourceId}) was voided at the source, and Sage Intacct's API cannot take back one application of a payment or credit memo: AR payment or credit memo RECORDNO ${key} still applies ${applied}${memo}`,
+    {
+      details: { sourceId: record.sourceId, object: record.object, paymentKey: key, applied: p.applied ?? [] },
+      fix: `in Intacct, reverse by hand the application of AR payment or credit memo RECORDNO ${key}: ${applied} (Accounts Receivable > Payments: reverse that applied payment or credit, dated in an open period), leaving the payment or credit memo itself posted; the record is retried on every run and settled once the application is gone`,
+    },
+  );
+}
 
 /** Intacct refused to void a document voided at the source: the dead letter names the document and what to do there. */
 function voidRefused(p: Planned, errors: readonly IntacctError[]): LedgersyncError {

@@ -44,6 +44,11 @@ describe('the SDK element lists', () => {
         'create_arpayment',
         'apply_arpayment',
         'create_bill',
+        'reverse_invoice',
+        'reverse_arpayment',
+        'delete_aradjustment',
+        'reverse_bill',
+        'reverse_appayment',
         'create/CUSTOMER',
         'create/APPYMT',
         'update/CUSTOMER',
@@ -88,6 +93,22 @@ describe('the fake gateway refuses what the SDK does not write', () => {
       '<function controlid="o"><readByQuery><object>CUSTOMER</object><fields>*</fields><query></query><pagesize>10</pagesize></readByQuery></function>',
     );
     expect(text(child(error(result), 'description2'))).toMatch(/Element 'query': This element is not expected here/);
+  });
+
+  it.each(['reverse_invoice', 'reverse_arpayment', 'reverse_bill', 'reverse_appayment'])(
+    '%s with description before datereversed, or an element it lacks',
+    async (fn) => {
+      const date = '<datereversed><year>2024</year><month>03</month><day>01</day></datereversed>';
+      const swapped = await run(`<function controlid="r"><${fn} key="1"><description>x</description>${date}</${fn}></function>`);
+      expect(text(child(error(swapped), 'description2'))).toMatch(/Element 'datereversed': This element is not expected here/);
+      const unknown = await run(`<function controlid="r"><${fn} key="1">${date}<memo>x</memo></${fn}></function>`);
+      expect(text(child(error(unknown), 'description2'))).toMatch(/Element 'memo': This element is not expected/);
+    },
+  );
+
+  it('delete_aradjustment with an element (ArAdjustmentDelete writes the key alone)', async () => {
+    const result = await run('<function controlid="d"><delete_aradjustment key="1"><description>x</description></delete_aradjustment></function>');
+    expect(text(child(error(result), 'description2'))).toMatch(/Element 'description': This element is not expected/);
   });
 
   it('readByQuery pagesize over 1000 (ReadByQuery.MAX_PAGE_SIZE)', async () => {

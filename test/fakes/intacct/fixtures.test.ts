@@ -93,8 +93,9 @@ beforeAll(async () => {
 });
 afterAll(() => fake.close());
 
-/** Fixtures of functions whose seeded counterparts exist here; the others (update, AP) are checked by element-order.test.ts. */
-const checkedElsewhere = /^(InvoiceUpdate|CustomerUpdate|ApPaymentCreate|ReadByQuery|ReadMore|BillCreate)\./;
+/** Fixtures of functions whose seeded counterparts exist here; the others (update, AP, reversals) are checked by element-order.test.ts. */
+const checkedElsewhere =
+  /^(InvoiceUpdate|CustomerUpdate|ApPaymentCreate|ReadByQuery|ReadMore|BillCreate|InvoiceReverse|ArPaymentReverse|ArAdjustmentDelete|BillReverse|ApPaymentReverse)\./;
 const requestFixtures = readdirSync(dir).filter((f) => f.endsWith('.xml') && !checkedElsewhere.test(f) && /<test>/.test(readFileSync(join(dir, f), 'utf8')));
 /** Fixtures that leave required values empty: Intacct answers them with a function failure, and so does the fake. */
 const incomplete = new Set([

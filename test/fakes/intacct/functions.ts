@@ -313,6 +313,7 @@ function rowsOf(ctx: FunctionContext, object: string): Row[] {
         VENDORID: b.VENDORID,
         TOTALENTERED: formatUnits(b.total),
         TOTALPAID: formatUnits(b.paid),
+        STATE: b.reversed ? 'Reversed' : b.paid === 0n ? 'Posted' : b.paid === b.total ? 'Paid' : 'Partially Paid',
       }));
     case 'APPYMT':
       return [...s.apPayments.values()].map((p) => ({
@@ -322,6 +323,7 @@ function rowsOf(ctx: FunctionContext, object: string): Row[] {
         PAYMENTMETHOD: p.PAYMENTMETHOD,
         FINANCIALENTITY: p.FINANCIALENTITY,
         TOTALENTERED: formatUnits(p.total),
+        STATE: p.reversed ? 'Reversed' : 'Complete',
       }));
     default:
       fail('Query Failed', '', `Object definition ${object} not found`);
@@ -951,6 +953,42 @@ function deleteArAdjustment(ctx: FunctionContext, fn: XmlValue): FunctionResult 
   return keyResult(key);
 }
 
+/** reverse_bill (BillReverse): a posted bill with nothing paid is reversed; the reversal leaves nothing to pay. */
+function reverseBill(ctx: FunctionContext, fn: XmlValue): FunctionResult {
+  const name = 'reverse_bill';
+  const key = checkTakeBackElements(name, fn, ['datereversed', 'description']);
+  const bill = ctx.state.bills.get(key);
+  if (!bill) fail('BL03000021', 'Invalid key', `${name}: bill key ${key} does not exist`, 'Look the bill up by its number first.');
+  if (bill.reversed) alreadyReversed(name, `bill ${bill.RECORDID}`, bill.reversed.date);
+  const reversal = reversalDate(ctx, name, fn, bill.WHENCREATED);
+  if (bill.paid !== 0n) {
+    fail(
+      'BL03000151',
+      'Bill has payments applied',
+      `${name}: bill ${bill.RECORDID} has ${formatUnits(bill.paid)} of payments applied and cannot be reversed`,
+      'Reverse the payments first, then reverse the bill.',
+    );
+  }
+  ctx.state.bills.set(key, { ...bill, reversed: reversal, paid: bill.total });
+  return keyResult(key);
+}
+
+/** reverse_appayment (ApPaymentReverse): the payment is taken off the bills it paid, which are due again. */
+function reverseApPayment(ctx: FunctionContext, fn: XmlValue): FunctionResult {
+  const name = 'reverse_appayment';
+  const key = checkTakeBackElements(name, fn, ['datereversed', 'description']);
+  const payment = ctx.state.apPayments.get(key);
+  if (!payment) fail('BL03000021', 'Invalid key', `${name}: AP payment key ${key} does not exist`, 'Look the payment up first.');
+  if (payment.reversed) alreadyReversed(name, `AP payment ${payment.DESCRIPTION || key}`, payment.reversed.date);
+  const reversal = reversalDate(ctx, name, fn, payment.PAYMENTDATE);
+  for (const item of payment.items) {
+    const bill = ctx.state.bills.get(item.billkey);
+    if (bill) bill.paid -= item.amount;
+  }
+  payment.reversed = reversal;
+  return keyResult(key);
+}
+
 // ---------- legacy AP ----------
 
 /**
@@ -1011,6 +1049,7 @@ function createApPayment(ctx: FunctionContext, p: XmlValue | undefined): Functio
     const billkey = required(name, child(detail, 'RECORDKEY'), `RECORDKEY of detail ${i + 1}`);
     const bill = ctx.state.bills.get(billkey);
     if (!bill) fail('BL03000021', 'Invalid key', `${name}: bill key ${billkey} does not exist`, 'Pay an existing bill.');
+    if (bill.reversed) alreadyReversed(name, `bill ${bill.RECORDID}`, bill.reversed.date);
     if (bill.VENDORID !== VENDORID) fail('BL03000029', '', `${name}: bill ${bill.RECORDID} belongs to vendor ${bill.VENDORID}, not ${VENDORID}`);
     const amount = amountOf(name, child(detail, 'TRX_PAYMENTAMOUNT'), `TRX_PAYMENTAMOUNT of detail ${i + 1}`);
     if (amount <= 0n || amount > bill.total - bill.paid)
@@ -1062,6 +1101,8 @@ export const functionTable: Record<string, (ctx: FunctionContext, fn: XmlValue) 
   reverse_invoice: reverseInvoice,
   reverse_arpayment: reverseArPayment,
   delete_aradjustment: deleteArAdjustment,
+  reverse_bill: reverseBill,
+  reverse_appayment: reverseApPayment,
   create_bill: createBill,
   create_paymentrequest: legacyPaymentRequest,
 };

@@ -86,6 +86,8 @@ export interface FakeBill {
   lines: FakeLine[];
   total: Units;
   paid: Units;
+  /** Set by reverse_bill: the reversal, applied against the bill, leaves nothing to pay. */
+  reversed?: { date: string; description: string };
 }
 
 export interface FakeApPayment {
@@ -97,6 +99,8 @@ export interface FakeApPayment {
   PAYMENTDATE: string;
   items: { billkey: string; amount: Units }[];
   total: Units;
+  /** Set by reverse_appayment, which takes the payment off its bills: they are due again. */
+  reversed?: { date: string; description: string };
 }
 
 export interface FakeGlBatch {
