@@ -60,9 +60,10 @@ export async function loadPipelineInterruptibly(file: string, options: LoadOptio
   if (reply === 'aborted') return { aborted: true };
   if ('failure' in reply) return { problems: [internalProblem(file, reply.failure)] };
   for (const secret of reply.secrets) registerSecret(secret);
-  if (!reply.plan) return { problems: reply.problems };
+  const name = reply.name ? { name: reply.name } : {};
+  if (!reply.plan) return { problems: reply.problems, ...name };
   try {
-    return { plan: await revivePlan(reply.plan, signal), problems: reply.problems };
+    return { plan: await revivePlan(reply.plan, signal), problems: reply.problems, ...name };
   } catch (error) {
     if (signal?.aborted) return { aborted: true };
     throw error;

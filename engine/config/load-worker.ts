@@ -6,7 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { ConfigProblem } from '../errors.js';
 import { registeredSecrets } from '../secrets.js';
-import { loadPipeline, type LoadOptions } from './load.js';
+import { loadPipeline, type DeclaredName, type LoadOptions } from './load.js';
 import { portablePlan, type PortablePlan } from './portable-plan.js';
 
 export interface LoadRequest {
@@ -14,12 +14,17 @@ export interface LoadRequest {
   options: LoadOptions;
 }
 
-export type LoadReply = { problems: ConfigProblem[]; plan?: PortablePlan; secrets: string[] } | { failure: string };
+export type LoadReply = { problems: ConfigProblem[]; name?: DeclaredName; plan?: PortablePlan; secrets: string[] } | { failure: string };
 
 const { file, options } = workerData as LoadRequest;
 
 loadPipeline(file, options)
-  .then(async (loaded) => ({ problems: loaded.problems, ...(loaded.plan ? { plan: await portablePlan(loaded.plan) } : {}), secrets: registeredSecrets() }))
+  .then(async (loaded) => ({
+    problems: loaded.problems,
+    ...(loaded.name ? { name: loaded.name } : {}),
+    ...(loaded.plan ? { plan: await portablePlan(loaded.plan) } : {}),
+    secrets: registeredSecrets(),
+  }))
   .then(
     (reply) => parentPort?.postMessage(reply satisfies LoadReply),
     (error: unknown) => parentPort?.postMessage({ failure: error instanceof Error ? error.message : String(error) } satisfies LoadReply),

@@ -4,7 +4,7 @@
  * under the command's scope, before its `<command> finished` line; `post --json` names the pipeline as it
  * names itself and has `run_id: null` when no run was recorded, as `run --json` does.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ConnectorCommand } from '../../engine/connector/command.js';
@@ -93,6 +93,13 @@ describe.skipIf(!built)('ledgersync post: errors on the log, as run logs them', 
       const summary = JSON.parse(command.stdout) as Record<string, unknown>;
       expect(summary).toMatchObject({ status: 'invalid', exit_code: 2, pipeline: 'chargebee-revrec-to-dualentry', run_id: null });
     }
+  });
+
+  it('a pipeline loaded in the worker thread (over 256 KB) is named by its name too', async () => {
+    const big = join(work.dir, 'big-revrec.yaml');
+    writeFileSync(big, readFileSync(REVREC, 'utf8') + `\n${'# padding, as a long lookup table would\n'.repeat(8000)}`);
+    const run = await runCli(['run', big, '--json'], env({ DUALENTRY_API_KEY: undefined }));
+    expect(JSON.parse(run.stdout)).toMatchObject({ status: 'invalid', pipeline: 'chargebee-revrec-to-dualentry', run_id: null });
   });
 
   it('--json names a file it could not read by its path, as run --json does', async () => {
