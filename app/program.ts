@@ -42,7 +42,7 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
 
   addValidateCommand(program, connectors, logFormat);
   addRunCommand(program, connectors, logFormat);
-  addStatusCommand(program, connectors);
+  addStatusCommand(program, connectors, logFormat);
   addResetCommand(program, connectors, logFormat);
   addTestCommand(program, connectors, logFormat);
   addInitCommand(program);
@@ -51,7 +51,7 @@ export function buildProgram(connectors: ConnectorRegistry): Command {
   addCheckCommand(program, connectors, logFormat);
   addServeCommand(program, connectors, logFormat);
   addAuditCommands(program, connectors, logFormat);
-  addUnlockCommand(program, connectors);
+  addUnlockCommand(program, connectors, logFormat);
   addStateCommands(program);
   addQueueCommands(program, connectors);
   addReportCommand(program, connectors);

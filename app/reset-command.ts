@@ -25,7 +25,13 @@ export function addResetCommand(program: Command, connectors: ConnectorRegistry,
       false,
     )
     .action(async (pipeline: string, opts: { state?: string; stream?: string; forgetTokens: boolean }) => {
-      const common = { connectors, pipelinePath: resolve(pipeline), statePath: statePath(opts.state), out: process.stdout };
+      const common = {
+        connectors,
+        pipelinePath: resolve(pipeline),
+        statePath: statePath(opts.state),
+        out: process.stdout,
+        log: commandOutput({ format: logFormat(), command: 'reset' }).log,
+      };
       if (opts.forgetTokens) {
         if (opts.stream) {
           throw new LedgersyncError('invalid_arguments', 'config', '--forget-tokens forgets tokens, not the cursors of a stream', {
@@ -37,6 +43,6 @@ export function addResetCommand(program: Command, connectors: ConnectorRegistry,
         return;
       }
       const { resetPipeline } = await import('../engine/run/status.js');
-      process.exitCode = await resetPipeline({ ...common, stream: opts.stream, log: commandOutput({ format: logFormat(), command: 'reset' }).log });
+      process.exitCode = await resetPipeline({ ...common, stream: opts.stream });
     });
 }

@@ -6,9 +6,10 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
 import { positiveInteger } from './help.js';
+import { commandOutput, type LogFormat } from './logging.js';
 import { statePath } from './state-path.js';
 
-export function addStatusCommand(program: Command, connectors: ConnectorRegistry): void {
+export function addStatusCommand(program: Command, connectors: ConnectorRegistry, logFormat: () => LogFormat): void {
   program
     .command('status')
     .description('show cursors, recent runs and records waiting in the dead-letter table')
@@ -29,6 +30,7 @@ export function addStatusCommand(program: Command, connectors: ConnectorRegistry
         code: opts.code,
         limit: opts.limit,
         out: process.stdout,
+        log: commandOutput({ format: logFormat(), command: 'status' }).log,
       });
     });
 }

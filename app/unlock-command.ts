@@ -2,9 +2,10 @@
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import type { ConnectorRegistry } from '../engine/connector/registry.js';
+import { commandOutput, type LogFormat } from './logging.js';
 import { statePath } from './state-path.js';
 
-export function addUnlockCommand(program: Command, connectors: ConnectorRegistry): void {
+export function addUnlockCommand(program: Command, connectors: ConnectorRegistry, logFormat: () => LogFormat): void {
   program
     .command('unlock')
     .description(
@@ -23,6 +24,7 @@ export function addUnlockCommand(program: Command, connectors: ConnectorRegistry
         force: opts.force,
         json: opts.json,
         out: process.stdout,
+        log: commandOutput({ format: logFormat(), command: 'unlock' }).log,
       });
     });
 }

@@ -5,7 +5,8 @@
  * decrypted with the current key (all of them when it is unset); secrets that decrypt are kept,
  * since they may hold the only copy of the newest refresh token.
  */
-import { LedgersyncError } from '../errors.js';
+import { LedgersyncError, logFailure } from '../errors.js';
+import { silentLogger } from '../log.js';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes.js';
 import { noStateAt, printableLocation } from '../state/driver.js';
 import type { StateStore } from '../state/store.js';
@@ -43,6 +44,7 @@ export async function forgetStoredTokens(options: StateCommandOptions & { secret
     return { result: { forgotten, kept }, outcome: { status: 'reset', exitCode: EXIT.ok, counts: { forgotten_tokens: forgotten } } };
   });
   if ('locked' in done) {
+    logFailure(options.log ?? silentLogger, done.locked);
     out.write(`pipeline ${name} is running (run ${done.heldBy.runId}); forgetting its tokens refused\n`);
     return exitCodeFor({ error: done.locked });
   }

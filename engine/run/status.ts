@@ -21,6 +21,8 @@ export interface StateCommandOptions {
   statePath: string;
   /** Where the report goes (the CLI gives stdout). */
   out: NodeJS.WritableStream;
+  /** The command's logger, in the format its caller chose: an error that stops the command is logged there too, for a scheduler that keeps stderr. None: nothing logged. */
+  log?: Logger | undefined;
 }
 
 /** The pipeline, or undefined once its problems are printed (`json`: one object, `{pipeline, error, problems}`, as `run --json` prints). */
@@ -31,9 +33,10 @@ export async function loadForState(options: StateCommandOptions & { json?: boole
     connectorsDir: options.connectors.descriptorsDir,
   });
   if (plan) return plan;
+  const error = new ConfigError(problems.filter((p) => p.severity === 'error'));
+  logFailure(options.log ?? silentLogger, error);
   if (options.json) {
-    const errors = problems.filter((p) => p.severity === 'error');
-    options.out.write(JSON.stringify({ pipeline: options.pipelinePath, error: errorSummary(new ConfigError(errors)), problems }) + '\n');
+    options.out.write(JSON.stringify({ pipeline: options.pipelinePath, error: errorSummary(error), problems }) + '\n');
   } else {
     for (const p of problems) options.out.write(formatProblem(p) + '\n');
   }
@@ -67,7 +70,10 @@ export function unknownStreamError(plan: Plan, stream: string | undefined): Ledg
   });
 }
 
-function reportError(out: NodeJS.WritableStream, error: LedgersyncError, json: boolean, pipeline: string): ExitCode {
+/** An error that stops a state command: printed as its report (`--json`: one object), and logged. */
+function reportError(options: StateCommandOptions, error: LedgersyncError, json: boolean, pipeline: string): ExitCode {
+  const { out } = options;
+  logFailure(options.log ?? silentLogger, error);
   out.write(json ? JSON.stringify({ pipeline, error: errorSummary(error) }) + '\n' : `error: ${error.actionable}\n`);
   return exitCodeFor({ error });
 }
@@ -142,7 +148,7 @@ export async function showStatus(options: StatusOptions): Promise<ExitCode> {
   const plan = await loadForState(options);
   if (!plan) return EXIT.config;
   const unknown = unknownStreamError(plan, options.stream);
-  if (unknown) return reportError(out, unknown, json, plan.name);
+  if (unknown) return reportError(options, unknown, json, plan.name);
   const name = plan.name;
   if (noStateAt(statePath)) {
     out.write(
@@ -166,6 +172,7 @@ export async function showStatus(options: StatusOptions): Promise<ExitCode> {
   } catch (thrown) {
     // A damaged, locked or unreadable state file: one line naming it and the fix, and `--json` still prints its object.
     const error = asLedgersyncError(thrown);
+    logFailure(options.log ?? silentLogger, error);
     out.write(
       json
         ? JSON.stringify({ pipeline: name, error: errorSummary(error) }) + '\n'
@@ -239,17 +246,14 @@ function report(state: StateStore, plan: Plan, options: StatusOptions): ExitCode
   return EXIT.ok;
 }
 
-export async function resetPipeline(options: StateCommandOptions & { stream?: string | undefined; log?: Logger }): Promise<ExitCode> {
+export async function resetPipeline(options: StateCommandOptions & { stream?: string | undefined }): Promise<ExitCode> {
   const { statePath, stream, out } = options;
   // The command's logger, in the format its caller chose (text or JSON lines); none, nothing logged.
   const log = options.log ?? silentLogger;
   const plan = await loadForState(options);
   if (!plan) return EXIT.config;
   const unknown = unknownStreamError(plan, stream);
-  if (unknown) {
-    logFailure(log, unknown);
-    return reportError(out, unknown, false, plan.name);
-  }
+  if (unknown) return reportError(options, unknown, false, plan.name);
   const name = plan.name;
   if (noStateAt(statePath)) {
     out.write(`pipeline ${name}: no state at ${printableLocation(statePath)}, nothing to reset\n`);

@@ -4,10 +4,12 @@
  * live one, naming its holder, which then stops before its next write (`run_lease_lost`).
  */
 import { existsSync } from 'node:fs';
+import { logFailure } from '../errors.js';
+import { silentLogger } from '../log.js';
 import { EXIT, type ExitCode } from '../exit-codes.js';
 import { isPostgresUrl, printableLocation } from '../state/driver.js';
 import { lockVacancy, type LockVacancy, type RunLockHolder } from '../state/store.js';
-import { describeHolder, withState } from './lifecycle.js';
+import { describeHolder, runLockedError, withState } from './lifecycle.js';
 import { isoOrNull, loadForState, vacancyReason, type StateCommandOptions } from './status.js';
 
 export interface UnlockOptions extends StateCommandOptions {
@@ -44,6 +46,7 @@ export async function unlockPipeline(options: UnlockOptions): Promise<ExitCode> 
     const vacancy = lockVacancy(holder, state.clockSeconds());
     const described = describeHolder(holder);
     if (!vacancy && !options.force) {
+      logFailure(options.log ?? silentLogger, runLockedError(name, holder));
       return report(
         { pipeline: name, outcome: 'refused', holder },
         `pipeline ${name} is locked by a live lease (${described}); not released. Wait for that run to finish or for its lease to expire; if you know its process is gone (its host or container was destroyed), ledgersync unlock --force releases it now`,

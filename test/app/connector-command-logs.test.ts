@@ -142,6 +142,26 @@ describe.skipIf(!built)('report, init and every other command: an error that sto
   });
 });
 
+describe.skipIf(!built)('status, unlock and reset: the error that stops them is logged as well as printed', () => {
+  it('status on a damaged state file logs state_corrupt under ledgersync:status before its finished line', async () => {
+    const damaged = join(work.dir, 'damaged.db');
+    writeFileSync(damaged, 'not a database, not at all, just text long enough');
+    const status = await runCli(['status', JSONL, '--state', damaged, '--log-format', 'json'], env());
+    expect(status.code).toBe(2);
+    const { error, finished } = ending(status.stderr, 'status');
+    expect(error, status.stderr).toMatchObject({ scope: 'ledgersync:status', code: 'state_corrupt', kind: 'config' });
+    expect(finished).toMatchObject({ scope: 'ledgersync:status', exit_code: 2 });
+  });
+
+  it('status, unlock and reset of a pipeline that cannot be read log invalid_configuration under their own scope', async () => {
+    for (const command of ['status', 'unlock', 'reset']) {
+      const stopped = await runCli([command, join(work.dir, 'missing.yaml'), '--log-format', 'json'], env());
+      expect(stopped.code).toBe(2);
+      expect(ending(stopped.stderr, command).error, stopped.stderr).toMatchObject({ scope: `ledgersync:${command}`, code: 'invalid_configuration' });
+    }
+  });
+});
+
 describe('a connector command whose outcome is an error', () => {
   const registry: ConnectorRegistry = { descriptorsDir: 'test/fixtures/connectors', modules: {} };
   const failing: ConnectorCommand<{ closed: string }> = {
