@@ -18,7 +18,7 @@ import { DuplicateControlIdError, readByQuery, requestControlId, type IntacctGat
 import { IN_LIST_MAX, READ_BY_QUERY_MAX_PAGE_SIZE, inList } from './query.js';
 import { checkIntacctReferences } from './references.js';
 import { keyOf, type FunctionResult, type GatewayFunction, type IntacctError } from './xml.js';
-import { describeCharacter, forbiddenValueIn } from './xml-characters.js';
+import { describeCharacter, forbiddenValueIn, strippingPatternFor } from './xml-characters.js';
 
 export interface IntacctSinkSettings {
   /** Functions sent in one request (descriptor `settings.functions_per_request`). */
@@ -577,13 +577,14 @@ export class IntacctSink implements Sink {
 function forbiddenCharacterError(record: SinkRecord, key: string): LedgersyncError | undefined {
   const found = forbiddenValueIn(record.data);
   if (!found) return undefined;
+  const strip = strippingPatternFor(found.codePoint);
   return new LedgersyncError(
     'intacct_forbidden_character',
     'record',
     `${record.object} ${key} (source record ${record.sourceId}): ${found.path} holds ${describeCharacter(found.codePoint)} at character ${found.position + 1}, which XML 1.0 forbids: Sage Intacct cannot read a request that holds it`,
     {
       details: { sourceId: record.sourceId, object: record.object, field: found.path, codePoint: found.codePoint, position: found.position },
-      fix: `remove the character from the source record, or strip such characters in the mapping of ${found.path}: $replace(<its expression>, /[\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F]/, ''); the record is sent again on the next run`,
+      fix: `remove the character from the source record, or strip ${strip.removes} in the mapping of ${found.path}: $replace(<its expression>, ${strip.pattern}, ''); the record is sent again on the next run`,
     },
   );
 }

@@ -30,6 +30,24 @@ export function forbiddenCharacterIn(value: string): { codePoint: number; positi
 }
 
 /**
+ * How a mapping strips the kind of character `codePoint` is (one XML 1.0 forbids), and only that
+ * kind: a JSONata regex literal for `$replace(<expression>, <pattern>, '')`, and what it removes.
+ * The three kinds are every character isXmlChar refuses. Surrogates are matched as UTF-16 halves
+ * (the literal has no `u` flag), so only a half without its partner goes: a whole emoji
+ * is a pair, a character XML allows, and is kept.
+ */
+export function strippingPatternFor(codePoint: number): { pattern: string; removes: string } {
+  if (codePoint >= 0xd800 && codePoint <= 0xdfff) {
+    return {
+      pattern: String.raw`/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/`,
+      removes: 'unpaired surrogate halves (whole emoji are kept)',
+    };
+  }
+  if (codePoint === 0xfffe || codePoint === 0xffff) return { pattern: String.raw`/[\uFFFE\uFFFF]/`, removes: 'the non-characters U+FFFE and U+FFFF' };
+  return { pattern: String.raw`/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/`, removes: 'such characters' };
+}
+
+/**
  * The first string under `value` (a request's elements and attributes, or a mapped record) holding a
  * character XML 1.0 forbids, with its path: `CUSTOMER.NAME`, `invoiceitems[1].memo`.
  */
