@@ -159,7 +159,7 @@ export const engineErrorCodes = {
     invalid_argument: {
       kind: 'record',
       meaning:
-        'a mapping called $truncate() with a limit that is not a whole number, or $lookup() / $ref() / $refOrNull() with a key that is several values (a path that matched many lines) or an object',
+        'a mapping called $truncate() with a limit that is not a whole number, $digest() with a length outside 1–64 or a text that is several values, or $lookup() / $ref() / $refOrNull() with a key that is several values (a path that matched many lines) or an object',
     },
     invalid_timestamp: { kind: 'record', meaning: '$date() or $datetime() was given something other than unix seconds' },
     lookup_missing: { kind: 'record', meaning: 'a lookup table has no entry for the key and no default; the fix names the entry to add' },

@@ -15,6 +15,7 @@ import { checkQboReferences } from './references.js';
 import { quote, type BatchItem, type QboApi, type QboEntity, type WriteAnswer } from './api.js';
 import { holdsAll, isVoided } from './compare.js';
 import { documentError, faultCodes, type QboFault } from './faults.js';
+import { compileFieldLimits, firstTooLong, type FieldLimit } from './field-limits.js';
 import type { IntuitOAuth } from './oauth.js';
 
 export interface QboSinkSettings {
@@ -30,6 +31,7 @@ export interface QboSinkSettings {
   adoptBySourceId: Readonly<Record<string, string>>;
   /** Suffix template appended to a unique name already taken by another record, `{sourceId}` filled in. */
   uniqueNameSuffix: string;
+  /** Path (`DocNumber`, `PrimaryPhone.FreeFormNumber`, `Line[].Description`) → QBO's maximum length. */
   fieldLimits: Readonly<Record<string, number>>;
   voidable: ReadonlySet<string>;
   deletable: ReadonlySet<string>;
@@ -93,6 +95,7 @@ export class QboSink implements Sink {
   /** CompanyInfo.Country, read when the sink opens. */
   private country: string | undefined;
   private opened: Promise<void> | undefined;
+  private readonly fieldLimits: readonly FieldLimit[];
 
   constructor(
     private readonly api: QboApi,
@@ -100,6 +103,7 @@ export class QboSink implements Sink {
     private readonly settings: QboSinkSettings,
   ) {
     this.maxBatchSize = settings.maxBatchSize;
+    this.fieldLimits = compileFieldLimits(settings.fieldLimits);
   }
 
   open(ctx: SinkContext): Promise<void> {
@@ -248,18 +252,16 @@ export class QboSink implements Sink {
   }
 
   private overLimit(job: Job): LedgersyncError | undefined {
-    for (const [field, limit] of Object.entries(this.settings.fieldLimits)) {
-      const value = job.body[field];
-      if (typeof value !== 'string') continue;
-      const length = Array.from(value).length;
-      if (length > limit) {
-        return new LedgersyncError('qbo_field_too_long', 'record', `${job.object}.${field} '${value}' is ${length} characters; QuickBooks allows ${limit}`, {
-          fix: `map a value of at most ${limit} characters to ${field} (e.g. $truncate(…, ${limit}) for free text; a shorter numbering for document numbers, since truncating them could collide)`,
-          details: { field, limit, length },
-        });
-      }
-    }
-    return undefined;
+    const tooLong = firstTooLong(job.body, this.fieldLimits);
+    if (!tooLong) return undefined;
+    const { path, value, length, limit } = tooLong;
+    const isKey = path === this.settings.naturalKeys[job.object];
+    return new LedgersyncError('qbo_field_too_long', 'record', `${job.object}.${path} '${value}' is ${length} characters; QuickBooks allows ${limit}`, {
+      fix: isKey
+        ? `map a key of at most ${limit} characters to ${path}: a shorter numbering, or a key built to fit, unique and the same on every run (the value when it fits, else $digest of it, as the example's credit_note_allocations does); truncating could collide`
+        : `map a value of at most ${limit} characters to ${path} (e.g. $truncate(…, ${limit}))`,
+      details: { field: path, limit, length },
+    });
   }
 
   // ---- step 2: find the QBO document each record is ----

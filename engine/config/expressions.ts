@@ -89,6 +89,7 @@ const BINDING_PARAMETERS: Readonly<Record<string, readonly string[]>> = {
   refOrNull: ['stream', 'id'],
   money: ['amount', 'currency'],
   truncate: ['text', 'length'],
+  digest: ['text', 'length'],
   date: ['seconds'],
   datetime: ['seconds'],
 };

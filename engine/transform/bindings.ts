@@ -8,10 +8,11 @@ import type { LookupTable } from '../config/plan.js';
 import { money } from '../../domain/money/money.js';
 import { monthlyAmount } from '../../domain/metrics/normalise.js';
 import { isoDate, isoDateTime } from './dates.js';
+import { sha256Hex } from './hash.js';
 import { isFunction } from './compiler/runtime.js';
 
 /** Names bound by the engine (without `$`), for validation of expressions. */
-export const BINDING_NAMES = ['options', 'lookup', 'money', 'monthly', 'date', 'datetime', 'truncate', 'ref', 'refOrNull', 'deleted'] as const;
+export const BINDING_NAMES = ['options', 'lookup', 'money', 'monthly', 'date', 'datetime', 'truncate', 'digest', 'ref', 'refOrNull', 'deleted'] as const;
 
 export interface BindingInput {
   options: Readonly<Record<string, unknown>>;
@@ -29,6 +30,28 @@ export function truncate(value: unknown, limit: unknown): string | undefined {
   // Count characters as code points so a truncated name never ends in half a surrogate pair.
   const chars = Array.from(String(value));
   return chars.length <= n ? String(value) : chars.slice(0, n).join('');
+}
+
+/** SHA-256 hex digits a digest can have. */
+const DIGEST_MAX = 64;
+
+/**
+ * A short stable fingerprint of a text: the first `length` lowercase hex digits of the SHA-256 of its
+ * UTF-8 bytes. The same text gives the same digest on every run and machine, so it can key a record a
+ * target must find again (a composite id longer than the target's field).
+ */
+export function digest(value: unknown, length: unknown): string | undefined {
+  const n = Number(length);
+  if (!Number.isInteger(n) || n < 1 || n > DIGEST_MAX)
+    throw new LedgersyncError('invalid_argument', 'record', `$digest() length must be a whole number from 1 to ${DIGEST_MAX}, received ${shown(length)}`, {
+      fix: `pass the number of hex digits wanted, e.g. $digest(text, 16)`,
+    });
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean')
+    throw new LedgersyncError('invalid_argument', 'record', `$digest() takes one text, received ${shown(value)}`, {
+      fix: 'join the values into one text first, e.g. $digest(id & ">" & invoice_id, 20)',
+    });
+  return sha256Hex(String(value)).slice(0, n);
 }
 
 /** A value as a message shows it: JSON, cut short; a function value (possibly circular) by its kind. */
@@ -112,6 +135,7 @@ export function createBindings(input: BindingInput): Record<string, unknown> {
     date: (seconds: unknown) => (seconds === undefined || seconds === null ? undefined : isoDate(seconds, input.timezone)),
     datetime: (seconds: unknown) => (seconds === undefined || seconds === null ? undefined : isoDateTime(seconds)),
     truncate,
+    digest,
     ref,
     refOrNull,
     deleted: false,

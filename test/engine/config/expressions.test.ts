@@ -19,6 +19,7 @@ describe('JSONata checks', () => {
       'date',
       'datetime',
       'deleted',
+      'digest',
       'lookup',
       'money',
       'monthly',
