@@ -46,6 +46,11 @@ interface Planned {
   state?: string;
   /** For a void taken back by hand: the payment details (ARPYMTDETAIL rows) that still apply it. */
   applied?: readonly Record<string, string>[];
+  /**
+   * For an application not applied amount for amount: the payment details by which its payment
+   * already applies one of its invoices. Applying it again would apply the payment twice to that invoice.
+   */
+  appliedOtherwise?: readonly Record<string, string>[];
   /** For a document no update can correct, found by its key: the total Intacct lists for it, when it lists one. */
   heldTotal?: string;
   /** An update bringing a create in doubt, found in Intacct, to this version: it answers `created`. */
@@ -92,6 +97,12 @@ function isApplied(p: Planned, details: readonly Record<string, string>[]): bool
   const own = details.filter((d) => d['PAYMENTKEY'] === p.key);
   const items = itemsOf(p);
   return items.length > 0 && items.every((item) => own.some((d) => applies(d, item)));
+}
+
+/** The payment details by which the application's payment applies one of its invoices, at any amount. */
+function detailsOnItsInvoices(p: Planned, details: readonly Record<string, string>[]): Record<string, string>[] {
+  const invoices = new Set(itemsOf(p).map((item) => item.invoicekey));
+  return details.filter((d) => d['PAYMENTKEY'] === p.key && invoices.has(d['RECORDKEY'] ?? ''));
 }
 
 /** The payment details Intacct holds that still apply an item of the application. */
@@ -282,6 +293,11 @@ export class IntacctSink implements Sink {
           const still = isVoid(p) ? detailsStillApplying(p, rows) : [];
           if (still.length > 0) p.applied = still;
           if (isVoid(p) ? still.length > 0 : isApplied(p, rows)) p.recordNo = p.key;
+          else if (!isVoid(p)) {
+            const otherwise = detailsOnItsInvoices(p, rows);
+            if (otherwise.length > 0) p.appliedOtherwise = otherwise;
+            else delete p.appliedOtherwise;
+          }
         } else if (isVoid(p)) {
           const row = rows.find((r) => r[field] === value && r['STATE'] !== this.settings.voidStates.voiding);
           if (row?.['RECORDNO']) {
@@ -361,6 +377,10 @@ export class IntacctSink implements Sink {
       results[p.index] = inDoubt
         ? createdInDoubt(p, targetId)
         : { status: 'skipped', reason: `${record.object} ${p.key} is already in Intacct`, targetId, targetVersion: p.recordNo };
+      return;
+    }
+    if (p.appliedOtherwise) {
+      results[p.index] = { status: 'failed', error: appliedDifferently(p, p.appliedOtherwise) };
       return;
     }
     p.op = 'create';
@@ -657,6 +677,40 @@ function createdInDoubt(p: Planned, targetId: string): SinkResult {
       },
     ),
   };
+}
+
+/**
+ * An application whose payment already applies one of its invoices in Intacct, but not amount for
+ * amount: a create in doubt that landed before the record changed (50.00 applied, 60.00 mapped now),
+ * or an application made by hand. apply_arpayment would add a second application of the payment to
+ * that invoice (its control id is new, as the content changed), and none can be changed through the
+ * API, so it is a dead letter naming what to reverse. A create in doubt stays pending, so every retry
+ * compares again, as createdInDoubt does for other documents; it is never sent while Intacct applies
+ * the payment to one of its invoices otherwise.
+ */
+function appliedDifferently(p: Planned, held: readonly Record<string, string>[]): LedgersyncError {
+  const { record, key } = p;
+  const inDoubt = Boolean(record.previous?.pendingWrite);
+  const heldBy = (invoiceKey: string) => held.filter((d) => d['RECORDKEY'] === invoiceKey);
+  const compared = itemsOf(p)
+    .map((item) => {
+      const there = heldBy(item.invoicekey);
+      const applied = there.length === 0 ? 'nothing' : there.map((d) => d['TRX_PAYMENTAMOUNT']).join(' and ');
+      return `to invoice RECORDNO ${item.invoicekey}: ${applied} there, ${item.amount} in this version of the record`;
+    })
+    .join('; ');
+  const toReverse = held.map((d) => `${d['TRX_PAYMENTAMOUNT']} to invoice RECORDNO ${d['RECORDKEY']} (payment detail RECORDNO ${d['RECORDNO']})`).join(', ');
+  const how = inDoubt ? 'a run whose answer was lost applied it in Intacct' : 'Intacct applies it already (by hand, or by a run this ledger does not record)';
+  return new LedgersyncError(
+    'intacct_update_unsupported',
+    'record',
+    `${record.object} ${key} (source record ${record.sourceId}): ${how}, at other amounts than this version: AR payment or credit memo RECORDNO ${key} applies ${compared}; an application of a payment or credit memo cannot be changed through the API, and applying it again would apply the payment twice to one invoice`,
+    {
+      details: { sourceId: record.sourceId, object: record.object, paymentKey: key, applied: held, mapped: itemsOf(p) },
+      mayHaveSucceeded: inDoubt,
+      fix: `in Intacct, reverse by hand the application of AR payment or credit memo RECORDNO ${key}: ${toReverse} (Accounts Receivable > Payments: reverse that applied payment or credit, dated in an open period), leaving the payment or credit memo itself posted; the next run then applies this version. If Intacct's amount is the right one, correct the source record instead`,
+    },
+  );
 }
 
 /** Why `plan` adopts a create in doubt (createdInDoubt). */

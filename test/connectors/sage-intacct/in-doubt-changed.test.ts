@@ -109,6 +109,76 @@ describe('Sage Intacct sink: a create in doubt found in Intacct, changed since',
     expect(failedError(changed).message).toMatch(/total of -51(\.00)? there, and this version of the record -61\.00/);
   });
 
+  /** An invoice of 200.00 and a payment of 200.00 in Intacct, and the application of one to the other at `amount`. */
+  async function paymentAndInvoice(s: ReturnType<typeof sink>) {
+    const [inv] = await s.write([record('ARINVOICE', 'inv_a', invoice('inv_a', [line('one', '200.00')]))], ctx);
+    const [pay] = await s.write([record('ARPAYMENT', 'txn_a', payment('txn_a', '200.00'))], ctx);
+    const invoiceKey = (inv as { targetId: string }).targetId;
+    const paymentKey = (pay as { targetId: string }).targetId;
+    const apply = (amount: string) => ({
+      arpaymentkey: paymentKey,
+      paymentdate: '2024-02-07',
+      memo: 'payment apply',
+      arpaymentitems: [{ invoicekey: invoiceKey, amount }],
+    });
+    const applied = () => fake.state.applications.filter((a) => a.PAYMENTKEY === paymentKey && a.RECORDKEY === invoiceKey);
+    return { invoiceKey, paymentKey, apply, applied };
+  }
+
+  it('an application whose amount changed is a dead letter naming the payment, the invoice and both amounts, kept pending, never applied twice', async () => {
+    const s = sink();
+    const { invoiceKey, paymentKey, apply, applied } = await paymentAndInvoice(s);
+    await s.write([record('ARPAYMENT_APPLY', 'txn_a#inv_a', apply('50.00'))], ctx);
+    const sentBefore = written().length;
+
+    const [changed] = await s.write([record('ARPAYMENT_APPLY', 'txn_a#inv_a', apply('60.00'), inDoubt)], ctx);
+    const error = failedError(changed);
+    expect(error.code).toBe('intacct_update_unsupported');
+    expect(error.kind).toBe('record');
+    expect(error.message).toContain(`AR payment or credit memo RECORDNO ${paymentKey} applies to invoice RECORDNO ${invoiceKey}`);
+    expect(error.message).toMatch(/: 50(\.00)? there, 60\.00 in this version of the record/);
+    expect(error.fix).toContain(`reverse by hand the application of AR payment or credit memo RECORDNO ${paymentKey}`);
+    expect(error.fix).toMatch(/the next run then applies this version/);
+    expect(error.mayHaveSucceeded).toBe(true);
+    expect(written()).toHaveLength(sentBefore);
+    expect(applied()).toHaveLength(1);
+
+    // plan says the same, and sends nothing.
+    const [planned] = await s.plan!([record('ARPAYMENT_APPLY', 'txn_a#inv_a', apply('60.00'), inDoubt)] as PlanningRecord[], ctx);
+    expect(planned).toMatchObject({ action: 'fail', error: expect.objectContaining({ code: 'intacct_update_unsupported', mayHaveSucceeded: true }) });
+    expect(written()).toHaveLength(sentBefore);
+
+    // The application reversed in Intacct by hand, the retry applies this version, once.
+    const [held] = applied();
+    fake.state.applications = fake.state.applications.filter((a) => a !== held);
+    const doc = [...fake.state.arDocuments.values()].find((d) => d.RECORDNO === invoiceKey)!;
+    doc.applied -= held!.invoiceAmount ?? held!.amount;
+    const [retried] = await s.write([record('ARPAYMENT_APPLY', 'txn_a#inv_a', apply('60.00'), inDoubt)], ctx);
+    expect(retried).toMatchObject({ status: 'created', targetId: paymentKey });
+    expect(applied().map((a) => a.amount)).toEqual([600_000n]);
+  });
+
+  it('a first application of a payment already applied to that invoice at another amount (by hand) is a dead letter, not a second application', async () => {
+    const s = sink();
+    const { apply, applied } = await paymentAndInvoice(s);
+    // Applied in Intacct outside this ledger: the record has no history here.
+    await s.write([record('ARPAYMENT_APPLY', 'txn_a#inv_a', apply('50.00'))], ctx);
+    const sentBefore = written().length;
+
+    const [first] = await s.write([record('ARPAYMENT_APPLY', 'txn_a#inv_a', apply('60.00'))], ctx);
+    const error = failedError(first);
+    expect(error.code).toBe('intacct_update_unsupported');
+    expect(error.message).toMatch(/Intacct applies it already/);
+    expect(error.mayHaveSucceeded).toBe(false);
+    expect(written()).toHaveLength(sentBefore);
+    expect(applied()).toHaveLength(1);
+
+    // The same amount is what Intacct holds: adopted as already there, nothing sent.
+    const [same] = await s.write([record('ARPAYMENT_APPLY', 'txn_a#inv_a', apply('50.00'))], ctx);
+    expect(same).toMatchObject({ status: 'skipped' });
+    expect(written()).toHaveLength(sentBefore);
+  });
+
   it('plan says the same: update the invoice, adopt the unchanged payment, fail the changed one', async () => {
     const s = sink();
     await s.write([record('ARINVOICE', 'inv_p', invoice('inv_p', [line('one', '50.00')])), record('ARPAYMENT', 'txn_p', payment('txn_p', '50.00'))], ctx);
