@@ -473,7 +473,12 @@ export class QboSink implements Sink {
 
   private async execute(jobs: Job[], ctx: SinkContext): Promise<void> {
     await this.sendConfirmed(this.operationsFor(jobs), ctx);
-    await Promise.all(jobs.filter((j) => j.thenVoid && j.result?.status === 'created').map((j) => this.voidCreated(j, ctx)));
+    // Every create a void completes and that ended with its document, created or found (a lost
+    // answer's create that landed late, adopted when its repeat was refused 6140): the source voided it.
+    const toVoid = jobs.filter((j) => j.thenVoid && j.target && j.result && j.result.status !== 'failed');
+    // One found may be voided already (by hand, or by a run whose outcome was lost): it is read first.
+    await this.readCurrent(toVoid.filter((j) => j.foundByLookup));
+    await Promise.all(toVoid.map((j) => this.voidCreated(j, ctx)));
   }
 
   /** Sends the operations; those whose answer was lost are looked up, and sent again (as repeats) when not found, for as many rounds as the retry policy allows. */
@@ -493,18 +498,22 @@ export class QboSink implements Sink {
 
   /**
    * The void that completes a create (a document voided before its first sync). The record stays
-   * `created`, as the document is new to QuickBooks, and its result carries both requests for the
-   * audit trail, which otherwise keeps one payload per record.
+   * `created` when this run created the document; one found instead (its create landed late) is
+   * `updated`, and one found voided already is not voided again. The result carries both requests
+   * for the audit trail, which otherwise keeps one payload per record.
    */
   private async voidCreated(job: Job, ctx: SinkContext): Promise<void> {
-    const sent = [
-      { operation: 'create', object: job.object, body: this.bodyFor(job, 'create') },
-      { operation: 'void', object: job.object, body: this.bodyFor(job, 'void') },
-    ];
+    const create = { operation: 'create', object: job.object, body: this.bodyFor(job, 'create') };
+    if (job.foundByLookup && job.current && isVoided(job.current)) {
+      job.result = { ...this.alreadyVoided(job), audit: { sent: [create] } };
+      return;
+    }
+    const sent = [create, { operation: 'void', object: job.object, body: this.bodyFor(job, 'void') }];
     await this.sendConfirmed([{ job, kind: 'void' }], ctx);
     const voided = job.result!;
     const { Id, SyncToken } = job.target!;
-    const outcome: SinkResult = voided.status === 'failed' ? voided : { status: 'created', targetId: Id, ...(SyncToken ? { targetVersion: SyncToken } : {}) };
+    const status = job.foundByLookup ? 'updated' : 'created';
+    const outcome: SinkResult = voided.status === 'failed' ? voided : { status, targetId: Id, ...(SyncToken ? { targetVersion: SyncToken } : {}) };
     job.result = { ...outcome, audit: { sent } };
   }
 
@@ -657,6 +666,7 @@ export class QboSink implements Sink {
       if (verdict === 'this record' && holder && kind === 'create') {
         // Our own create landed before (its answer lost, or an interrupted run): adopt it.
         ctx.log.warn(`${job.object} ${key} '${name}' is already in QuickBooks as ${holder.Id} for source record ${job.record.sourceId}; adopting it`);
+        job.target = { Id: holder.Id, SyncToken: holder.SyncToken };
         job.result = { status: 'created', targetId: holder.Id, targetVersion: holder.SyncToken };
         this.remember(job.object, job.record.sourceId, holder.Id);
         return [];
@@ -676,6 +686,8 @@ export class QboSink implements Sink {
       if (hit) {
         ctx.log.warn(`${job.object} ${key} ${value} appeared in QuickBooks after the look-up; adopting ${hit.Id}`);
         job.target = hit;
+        // Found, not created: a void that completes this create reads it before voiding it (execute).
+        job.foundByLookup = true;
         job.result = { status: 'skipped', reason: `adopted the existing QuickBooks ${job.object} ${hit.Id}`, targetId: hit.Id, targetVersion: hit.SyncToken };
         return [];
       }

@@ -119,40 +119,50 @@ describe('QuickBooks Online: a write whose answer was lost, and a repeat whose r
   });
 });
 
+/**
+ * Opens the sink so that, once `hold()` is called, the next invoice create times out at the client
+ * while a gateway still holds it: it lands only after the sink's look-up by DocNumber (then `landed`
+ * runs), so the look-up misses it and the create is sent again.
+ */
+async function openSinkLandingCreateLate(landed: () => void = () => {}): Promise<{ hold: () => void }> {
+  let held: HttpRequest | undefined;
+  let holding = false;
+  await openSink((real) => ({
+    ...real,
+    retryPolicy: real.retryPolicy,
+    stats: real.stats,
+    send: async (request) => {
+      if (holding && request.method === 'POST' && request.path === 'invoice' && request.query?.['operation'] === undefined) {
+        holding = false;
+        held = request;
+        return {
+          outcome: 'uncertain',
+          error: new LedgersyncError('connection_failed', 'transient', 'POST invoice timed out', { mayHaveSucceeded: true }),
+        };
+      }
+      return real.send(request);
+    },
+    request: async (request) => {
+      const response = await real.request(request);
+      const lookUp = request.path === 'query' && String(request.query?.['query']).includes('DocNumber');
+      if (held && lookUp) {
+        const late = held;
+        held = undefined;
+        await real.send(late);
+        landed();
+      }
+      return response;
+    },
+  }));
+  return { hold: () => (holding = true) };
+}
+
 describe('QuickBooks Online: a create sent again after a look-up that missed it', () => {
   it('is looked up again, not dead-lettered, when the resend is refused (6140) with an answer cut short', async () => {
-    // The first create times out at the client while a gateway still holds it: it lands only after the sink's look-up.
-    let held: HttpRequest | undefined;
-    let holding = false;
-    await openSink((real) => ({
-      ...real,
-      retryPolicy: real.retryPolicy,
-      stats: real.stats,
-      send: async (request) => {
-        if (holding && request.method === 'POST' && request.path === 'invoice' && request.query?.['operation'] === undefined) {
-          holding = false;
-          held = request;
-          return {
-            outcome: 'uncertain',
-            error: new LedgersyncError('connection_failed', 'transient', 'POST invoice timed out', { mayHaveSucceeded: true }),
-          };
-        }
-        return real.send(request);
-      },
-      request: async (request) => {
-        const response = await real.request(request);
-        const lookUp = request.path === 'query' && String(request.query?.['query']).includes('DocNumber');
-        if (held && lookUp) {
-          const late = held;
-          held = undefined;
-          await real.send(late);
-        }
-        return response;
-      },
-    }));
+    const late = await openSinkLandingCreateLate();
     const { customerId, itemId } = await paidInvoice(sink, ctx);
     const before = fake.state.writes.length;
-    holding = true;
+    late.hold();
     // The late landing goes through untouched; the resend's 6140 is cut short.
     proxy.inject({ method: 'POST', path: /\/invoice\?/, skip: 1, times: 1, fault: { kind: 'truncate' } });
     const [result] = await sink.write([invoiceRecord('INV-LATE', customerId, itemId)], ctx);
@@ -161,5 +171,38 @@ describe('QuickBooks Online: a create sent again after a look-up that missed it'
     expect(created).toHaveLength(1);
     expect(writesSince(before, 'create')).toHaveLength(1);
     expect(result).toMatchObject({ status: 'created', targetId: created[0]!.Id });
+  });
+
+  it('of a document voided before its first sync (a create a void completes): the document its 6140 finds is voided, not left open', async () => {
+    const late = await openSinkLandingCreateLate();
+    const { customerId, itemId } = await paidInvoice(sink, ctx);
+    const before = fake.state.writes.length;
+    late.hold();
+    const [result] = await sink.write([{ ...invoiceRecord('INV-VOIDED', customerId, itemId), action: 'void' }], ctx);
+    const invoices = fake.state.entities('Invoice').filter((i) => i['DocNumber'] === 'INV-VOIDED');
+    expect(invoices).toHaveLength(1);
+    // Chargebee voided it: no 20.00 receivable stays open in QuickBooks behind a record reported done.
+    expect(invoices[0]).toMatchObject({ TxnStatus: 'Voided', TotalAmt: 0 });
+    expect(writesSince(before, 'create')).toHaveLength(1);
+    expect(writesSince(before, 'void')).toHaveLength(1);
+    expect(result).toMatchObject({ status: 'updated', targetId: invoices[0]!.Id, targetVersion: invoices[0]!.SyncToken });
+  });
+
+  it('of a document voided before its first sync, found voided already: it is not voided again', async () => {
+    const voidedByHand = () => {
+      const landed = fake.state.entities('Invoice').find((i) => i['DocNumber'] === 'INV-VOIDED')!;
+      fake.state.company.void('Invoice', { Id: landed.Id, SyncToken: landed.SyncToken });
+    };
+    const late = await openSinkLandingCreateLate(voidedByHand);
+    const { customerId, itemId } = await paidInvoice(sink, ctx);
+    const before = fake.state.writes.length;
+    late.hold();
+    const [result] = await sink.write([{ ...invoiceRecord('INV-VOIDED', customerId, itemId), action: 'void' }], ctx);
+    const invoices = fake.state.entities('Invoice').filter((i) => i['DocNumber'] === 'INV-VOIDED');
+    expect(invoices).toHaveLength(1);
+    expect(invoices[0]).toMatchObject({ TxnStatus: 'Voided', TotalAmt: 0 });
+    // The one void is the one made before the sink read the document.
+    expect(writesSince(before, 'void')).toHaveLength(1);
+    expect(result).toMatchObject({ status: 'skipped', targetId: invoices[0]!.Id, reason: expect.stringContaining('already voided') });
   });
 });
