@@ -44,13 +44,12 @@ interface Planned {
   recordNo?: string;
   /** For a void: the STATE of the document the look-up found; undefined while none is found. */
   state?: string;
-  /** For a void taken back by hand: the payment details (ARPYMTDETAIL rows) that still apply it. */
-  applied?: readonly Record<string, string>[];
   /**
-   * For an application not applied amount for amount: the payment details by which its payment
-   * already applies one of its invoices. Applying it again would apply the payment twice to that invoice.
+   * For an application (to write or to void): the payment details (ARPYMTDETAIL rows) by which its
+   * payment applies one of its invoices, at any amount. A void of one held is taken back by hand; an
+   * application held at other amounts is not applied again, which would apply the payment twice.
    */
-  appliedOtherwise?: readonly Record<string, string>[];
+  held?: readonly Record<string, string>[];
   /** For a document no update can correct, found by its key: the total Intacct lists for it, when it lists one. */
   heldTotal?: string;
   /** An update bringing a create in doubt, found in Intacct, to this version: it answers `created`. */
@@ -103,12 +102,6 @@ function isApplied(p: Planned, details: readonly Record<string, string>[]): bool
 function detailsOnItsInvoices(p: Planned, details: readonly Record<string, string>[]): Record<string, string>[] {
   const invoices = new Set(itemsOf(p).map((item) => item.invoicekey));
   return details.filter((d) => d['PAYMENTKEY'] === p.key && invoices.has(d['RECORDKEY'] ?? ''));
-}
-
-/** The payment details Intacct holds that still apply an item of the application. */
-function detailsStillApplying(p: Planned, details: readonly Record<string, string>[]): Record<string, string>[] {
-  const items = itemsOf(p);
-  return details.filter((d) => d['PAYMENTKEY'] === p.key && items.some((item) => applies(d, item)));
 }
 
 export class IntacctSink implements Sink {
@@ -290,14 +283,10 @@ export class IntacctSink implements Sink {
       const rows = rowSets[i]!;
       for (const { p, value } of members) {
         if (object === 'ARPYMTDETAIL') {
-          const still = isVoid(p) ? detailsStillApplying(p, rows) : [];
-          if (still.length > 0) p.applied = still;
-          if (isVoid(p) ? still.length > 0 : isApplied(p, rows)) p.recordNo = p.key;
-          else if (!isVoid(p)) {
-            const otherwise = detailsOnItsInvoices(p, rows);
-            if (otherwise.length > 0) p.appliedOtherwise = otherwise;
-            else delete p.appliedOtherwise;
-          }
+          const held = detailsOnItsInvoices(p, rows);
+          if (held.length > 0) p.held = held;
+          else delete p.held;
+          if (isVoid(p) ? held.length > 0 : isApplied(p, rows)) p.recordNo = p.key;
         } else if (isVoid(p)) {
           const row = rows.find((r) => r[field] === value && r['STATE'] !== this.settings.voidStates.voiding);
           if (row?.['RECORDNO']) {
@@ -379,8 +368,8 @@ export class IntacctSink implements Sink {
         : { status: 'skipped', reason: `${record.object} ${p.key} is already in Intacct`, targetId, targetVersion: p.recordNo };
       return;
     }
-    if (p.appliedOtherwise) {
-      results[p.index] = { status: 'failed', error: appliedDifferently(p, p.appliedOtherwise) };
+    if (p.held) {
+      results[p.index] = { status: 'failed', error: appliedDifferently(p, p.held) };
       return;
     }
     p.op = 'create';
@@ -757,7 +746,7 @@ const voidFixes: Readonly<Record<string, (key: string, recordNo: string) => stri
 function voidByHand(p: Planned): LedgersyncError {
   const { record, key } = p;
   const memo = typeof record.data['memo'] === 'string' && record.data['memo'] ? ` (memo '${record.data['memo']}')` : '';
-  const applied = (p.applied ?? [])
+  const applied = (p.held ?? [])
     .map((d) => `${d['TRX_PAYMENTAMOUNT']} to invoice RECORDNO ${d['RECORDKEY']} (payment detail RECORDNO ${d['RECORDNO']})`)
     .join(', ');
   return new LedgersyncError(
@@ -765,7 +754,7 @@ function voidByHand(p: Planned): LedgersyncError {
     'record',
     `${record.object} ${key} (source record ${record.sourceId}) was voided at the source, and Sage Intacct's API cannot take back one application of a payment or credit memo: AR payment or credit memo RECORDNO ${key} still applies ${applied}${memo}`,
     {
-      details: { sourceId: record.sourceId, object: record.object, paymentKey: key, applied: p.applied ?? [] },
+      details: { sourceId: record.sourceId, object: record.object, paymentKey: key, applied: p.held ?? [] },
       fix: `in Intacct, reverse by hand the application of AR payment or credit memo RECORDNO ${key}: ${applied} (Accounts Receivable > Payments: reverse that applied payment or credit, dated in an open period), leaving the payment or credit memo itself posted; the record is retried on every run and settled once the application is gone`,
     },
   );

@@ -99,6 +99,32 @@ describe('Sage Intacct: an application taken back in Chargebee after it was post
     expect(third.streams['payment_applications']).toMatchObject({ written: 0, failed: 0 });
   }, 120_000);
 
+  it('a payment removed while Intacct holds its application at another amount (partly reversed by hand): still named, never skipped as gone', async () => {
+    s = await startSandbox();
+    customer(s.cb, 'cust_pa');
+    invoice(s.cb, 'inv_pa', 'cust_pa', [line], { paid: 1_000 });
+    payment(s.cb, 'txn_pa', 'cust_pa', 1_000, [{ invoiceId: 'inv_pa', amount: 1_000 }]);
+    expect((await s.run()).exitCode).toBe(0);
+    const pay = paymentOf(s, 'txn_pa');
+    const inv = invoiceOf(s, 'inv_pa');
+    // Someone took 6.00 of the 10.00 application back in Intacct: 4.00 of it is still applied.
+    const [detail] = applicationsOf(s, pay.RECORDNO);
+    detail!.amount = 4n * SCALE;
+    detail!.invoiceAmount = 4n * SCALE;
+    inv.applied = 4n * SCALE;
+    pay.applied = 4n * SCALE;
+
+    s.cb.state.touch('invoices', 'inv_pa', { status: 'payment_due', amount_paid: 0, amount_due: 1_000, linked_payments: [] } as never);
+    s.cb.state.touch('transactions', 'txn_pa', { linked_invoices: [], amount_unused: 1_000 } as never);
+    const run = await s.run();
+    // Before, the 4.00 left applied did not match the 10.00 written, so the retraction was skipped as gone, exit 0.
+    expect(run.exitCode).toBe(1);
+    const [letter] = letters(s, 'payment_applications');
+    expect(letter).toMatchObject({ sourceId: 'txn_pa', errorCode: 'intacct_void_by_hand' });
+    expect(letter!.message).toContain(`still applies 4 to invoice RECORDNO ${inv.RECORDNO}`);
+    expect(openInIntacct(s, 'inv_pa')).toBe(600);
+  }, 120_000);
+
   it('a payment moved to another invoice: the old application is retracted first; the new one is refused while the old is applied, and lands after its hand reversal', async () => {
     s = await startSandbox();
     customer(s.cb, 'cust_mv');
