@@ -5,7 +5,7 @@
  * by its natural key. It knows nothing of Chargebee: the pipeline's mapping produces these fields.
  */
 import { LedgersyncError } from '../../engine/errors.js';
-import { amountText, multiplyDecimal } from '../../domain/money/decimal.js';
+import { amountText, multiplyDecimal, sumDecimal } from '../../domain/money/decimal.js';
 import type { XmlNode, XmlValue } from './xml.js';
 
 type FieldSpec =
@@ -198,6 +198,11 @@ export interface ObjectSpec {
    * reverse there by hand, one not there is skipped.
    */
   voidByHand?: true;
+  /**
+   * The total Intacct lists for the document (TRX_TOTALENTERED), from its mapped record: a create in
+   * doubt of a document no update can correct is adopted only when Intacct holds this total.
+   */
+  total?: (data: Record<string, unknown>) => string;
 }
 
 /**
@@ -225,6 +230,22 @@ const reversal = (fn: string): Voiding => ({
   ],
   required: ['datereversed'],
 });
+
+/** A mapped list (an array, or a single item) as its items. */
+function itemsIn(value: unknown): Record<string, unknown>[] {
+  const list = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
+  return list.filter((item): item is Record<string, unknown> => Boolean(item) && typeof item === 'object');
+}
+
+/** Line amounts with their tax entries, as Intacct totals a document. */
+function linesTotal(lines: unknown, field: string): string {
+  return sumDecimal(
+    itemsIn(lines).flatMap((line) => [
+      amountValue(line[field], field),
+      ...itemsIn(line['taxentries']).map((tax) => amountValue(tax['trx_tax'], 'taxentries.trx_tax')),
+    ]),
+  );
+}
 
 /** What the descriptor cannot say about an object: its functions and the DTD order of its fields. */
 export type ObjectShape = Omit<ObjectSpec, 'naturalKey' | 'lookup'>;
@@ -267,6 +288,7 @@ export const objectShapes: Readonly<Record<string, ObjectShape>> = {
     ],
     targetId: 'recordNo',
     immutable: 'Intacct AR adjustments (credit memos) cannot be edited through the API once created',
+    total: (d) => linesTotal(d['aradjustmentitems'], 'amount'),
     voiding: { function: 'delete_aradjustment', verb: 'delete', fields: [], required: [] },
   },
   ARPAYMENT: {
@@ -292,6 +314,7 @@ export const objectShapes: Readonly<Record<string, ObjectShape>> = {
     ],
     targetId: 'recordNo',
     immutable: 'Intacct AR payments cannot be edited through the API; reverse the payment in Intacct and re-run',
+    total: (d) => amountValue(d['paymentamount'], 'paymentamount'),
     voiding: reversal('reverse_arpayment'),
   },
   ARPAYMENT_APPLY: {
@@ -332,6 +355,7 @@ export const objectShapes: Readonly<Record<string, ObjectShape>> = {
     ],
     targetId: 'recordNo',
     immutable: 'bills posted by ledgersync are not edited; correct the bill in Intacct',
+    total: (d) => linesTotal(d['billitems'], 'amount'),
     voiding: reversal('reverse_bill'),
   },
   APPAYMENT: {
@@ -359,6 +383,7 @@ export const objectShapes: Readonly<Record<string, ObjectShape>> = {
     ],
     targetId: 'recordNo',
     immutable: 'Intacct AP payments cannot be edited through the API; void it in Intacct and re-run',
+    total: (d) => (d['APPYMTDETAILS'] === undefined ? amountValue(d['AMOUNTTOPAY'], 'AMOUNTTOPAY') : linesTotal(d['APPYMTDETAILS'], 'TRX_PAYMENTAMOUNT')),
     // Its natural key is DESCRIPTION; the reversal's own memo is the lowercase `description`.
     voiding: reversal('reverse_appayment'),
   },

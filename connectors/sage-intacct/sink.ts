@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { LedgersyncError, asLedgersyncError } from '../../engine/errors.js';
 import type { Logger } from '../../engine/log.js';
 import type { PlannedWrite, PlanningRecord, ReferenceAnswer, ReferenceQuery, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
-import { sameDecimal, sumDecimal } from '../../domain/money/decimal.js';
+import { sameDecimal } from '../../domain/money/decimal.js';
 import { countDocumentLines } from './document-lines.js';
 import { amountValue, createBody, naturalKeyOf, specFor, updateBody, voidBody, type ObjectSpec } from './documents.js';
 import { intacctError, recordRejected } from './errors.js';
@@ -598,33 +598,9 @@ function forbiddenCharacterError(record: SinkRecord, key: string): LedgersyncErr
   );
 }
 
-/** A mapped list (an array, or a single item) as its items. */
-function itemsIn(value: unknown): Record<string, unknown>[] {
-  const list = Array.isArray(value) ? value : value === undefined || value === null ? [] : [value];
-  return list.filter((item): item is Record<string, unknown> => Boolean(item) && typeof item === 'object');
-}
-
-/** Line amounts with their tax entries, as Intacct totals a document. */
-function linesTotal(lines: unknown, field: string): string {
-  return sumDecimal(
-    itemsIn(lines).flatMap((line) => [
-      amountValue(line[field], field),
-      ...itemsIn(line['taxentries']).map((tax) => amountValue(tax['trx_tax'], 'taxentries.trx_tax')),
-    ]),
-  );
-}
-
-/** The total Intacct lists for a document no update can correct, from its mapped record. */
-const mappedTotals: Readonly<Record<string, (data: Record<string, unknown>) => string>> = {
-  ARPAYMENT: (d) => amountValue(d['paymentamount'], 'paymentamount'),
-  ARADJUSTMENT: (d) => linesTotal(d['aradjustmentitems'], 'amount'),
-  APBILL: (d) => linesTotal(d['billitems'], 'amount'),
-  APPAYMENT: (d) => (d['APPYMTDETAILS'] === undefined ? amountValue(d['AMOUNTTOPAY'], 'AMOUNTTOPAY') : linesTotal(d['APPYMTDETAILS'], 'TRX_PAYMENTAMOUNT')),
-};
-
-function mappedTotalOf(record: SinkRecord): string | undefined {
+function mappedTotalOf(p: Planned): string | undefined {
   try {
-    return mappedTotals[record.object]?.(record.data);
+    return p.spec.total?.(p.record.data);
   } catch {
     // An unreadable amount is reported when the function is built; nothing to compare here.
     return undefined;
@@ -643,7 +619,7 @@ function createdInDoubt(p: Planned, targetId: string): SinkResult {
   const { record, spec, key } = p;
   const recordNo = p.recordNo!;
   if (!spec.lookup) return { status: 'created', targetId, targetVersion: recordNo };
-  const mapped = mappedTotalOf(record);
+  const mapped = mappedTotalOf(p);
   const held = p.heldTotal;
   if (mapped !== undefined && held !== undefined && sameDecimal(mapped, held)) return { status: 'created', targetId, targetVersion: recordNo };
   const document = `${record.object} ${key} (RECORDNO ${recordNo})`;
