@@ -297,7 +297,7 @@ export class IntacctSink implements Sink {
           const row = rows.find((r) => r[field] === value);
           if (row?.['RECORDNO']) {
             p.recordNo = row['RECORDNO'];
-            const total = row['TRX_TOTALENTERED'] || row['TOTALENTERED'];
+            const total = row['TRX_TOTALENTERED'];
             if (total) p.heldTotal = total;
           }
         }
@@ -314,8 +314,8 @@ export class IntacctSink implements Sink {
         : { object: 'ARPYMTDETAIL', field: 'PAYMENTKEY', fields: 'RECORDNO,PAYMENTKEY,RECORDKEY,TRX_PAYMENTAMOUNT', value: p.key };
     }
     // A document no update can correct is read with its total, which a create in doubt is compared by:
-    // TRX_TOTALENTERED is in the document's own currency, as mapped; TOTALENTERED in the base currency.
-    const fields = `RECORDNO,${lookup.field}${p.spec.voiding ? ',STATE' : ''}${p.spec.update ? '' : ',TRX_TOTALENTERED,TOTALENTERED'}`;
+    // TRX_TOTALENTERED, in the document's own currency as mapped (TOTALENTERED is the base currency's).
+    const fields = `RECORDNO,${lookup.field}${p.spec.voiding ? ',STATE' : ''}${p.spec.update ? '' : ',TRX_TOTALENTERED'}`;
     const recordNo = isVoid(p) ? (p.recordNo ?? p.record.previous?.targetId ?? undefined) : undefined;
     return recordNo
       ? { object: lookup.object, field: 'RECORDNO', fields, value: recordNo }

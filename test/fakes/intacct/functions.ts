@@ -276,6 +276,8 @@ function rowsOf(ctx: FunctionContext, object: string): Row[] {
           CURRENCY: d.CURRENCY,
           DESCRIPTION: d.DESCRIPTION,
           TOTALENTERED: formatUnits(d.total),
+          // The document's own currency (TOTALENTERED is the base currency's; this fake keeps one rate of 1).
+          TRX_TOTALENTERED: formatUnits(d.total),
           TOTALPAID: formatUnits(d.applied),
           TOTALDUE: formatUnits(d.total - d.applied),
           STATE: d.reversed ? 'Reversed' : d.applied === 0n ? 'Posted' : d.applied === d.total ? 'Paid' : 'Partially Paid',
@@ -293,6 +295,7 @@ function rowsOf(ctx: FunctionContext, object: string): Row[] {
         RECEIPTDATE: intacctDate(p.RECEIPTDATE),
         CURRENCY: p.CURRENCY,
         TOTALENTERED: formatUnits(p.amount),
+        TRX_TOTALENTERED: formatUnits(p.amount),
         TOTALSELECTED: formatUnits(p.applied),
         FINANCIALENTITY: p.FINANCIALENTITY,
         STATE: p.reversed ? 'Reversed' : 'Posted',
@@ -312,6 +315,7 @@ function rowsOf(ctx: FunctionContext, object: string): Row[] {
         RECORDID: b.RECORDID,
         VENDORID: b.VENDORID,
         TOTALENTERED: formatUnits(b.total),
+        TRX_TOTALENTERED: formatUnits(b.total),
         TOTALPAID: formatUnits(b.paid),
         STATE: b.reversed ? 'Reversed' : b.paid === 0n ? 'Posted' : b.paid === b.total ? 'Paid' : 'Partially Paid',
       }));
@@ -323,6 +327,7 @@ function rowsOf(ctx: FunctionContext, object: string): Row[] {
         PAYMENTMETHOD: p.PAYMENTMETHOD,
         FINANCIALENTITY: p.FINANCIALENTITY,
         TOTALENTERED: formatUnits(p.total),
+        TRX_TOTALENTERED: formatUnits(p.total),
         STATE: p.reversed ? 'Reversed' : 'Complete',
       }));
     default:
