@@ -48,6 +48,27 @@ function paused(state: SubscriptionState, observedAt: number, t: number): boolea
   return state.pauseDate <= t && t < until;
 }
 
+/**
+ * Do a later observation's own dates say the subscription was out of MRR at `t`, an instant before
+ * that observation? Only what a date states counts: a cancellation from `cancelled_at` (to the
+ * observation, or to `activated_at` of a subscription live again), a pause from `pause_date` to
+ * `resume_date` (to the observation when it is still paused). A gap that `cancelled` or `paused`
+ * infers from the observation's instant alone is no fact about `t`, and an earlier observation's
+ * word stands there.
+ */
+export function stoppedByDatesAt(state: SubscriptionState, t: number): boolean {
+  const cancelledAt = state.cancelledAt;
+  if (cancelledAt !== undefined && cancelledAt <= t) {
+    if (ENDED.has(state.status)) return true;
+    if (state.activatedAt !== undefined && state.activatedAt > cancelledAt && t < state.activatedAt) return true;
+  }
+  const pauseDate = state.pauseDate;
+  if (pauseDate !== undefined && pauseDate <= t) {
+    if (state.resumeDate !== undefined ? t < state.resumeDate : state.status === 'paused') return true;
+  }
+  return false;
+}
+
 export function isCountedAt(state: SubscriptionState, observedAt: number, t: number): boolean {
   return started(state, observedAt, t) && !inTrial(state, t) && !cancelled(state, observedAt, t) && !paused(state, observedAt, t);
 }

@@ -4,13 +4,16 @@
  * Sources, strongest first:
  * 1. Deletion: a subscription Chargebee lists as deleted (record `deleted_at`, or an event that
  *    deleted it) counts in no month, whatever else says.
- * 2. The latest observation at or before the instant: an event snapshot at its `occurred_at`, or the
- *    record as listed, from its `updated_at` (it wins a tie, being the freshest read). Before the first
- *    observation, the earliest one is read backwards through its dates (start, trial, cancellation).
+ * 2. The latest observation at or before the instant: an event snapshot at its `occurred_at` (the
+ *    pipeline also keeps every record it listed as a snapshot at its `updated_at`), or the record as
+ *    listed, from its `updated_at` (it wins a tie, being the freshest read). Only before the first
+ *    observation is one read backwards: the earliest, through its dates (start, trial, cancellation).
  *    Within an observation, dates beat status (see activity.ts).
- * 3. Invoice lines' service periods, only for a subscription that has neither a record nor a snapshot.
+ * 3. A later observation's cancellation and pause dates govern the instants they cover, whatever the
+ *    observation of rule 2 said (a cancellation backdated in Chargebee: activity.ts stoppedByDatesAt).
+ * 4. Invoice lines' service periods, only for a subscription that has neither a record nor a snapshot.
  */
-import { isCountedAt, startOf } from './activity.js';
+import { isCountedAt, startOf, stoppedByDatesAt } from './activity.js';
 import type { BilledLine, SubscriptionRecord, SubscriptionSnapshot, SubscriptionState } from './model.js';
 import { lineValue, type LineValue } from './lines.js';
 import { stateValue, type Catalog, type StateValue } from './value.js';
@@ -61,7 +64,8 @@ function observedHistory(id: string, observations: Observation[], catalog: Catal
     id,
     earliest: earliestOf(observations),
     at(t) {
-      // Observations are few per subscription: a backwards scan beats a binary search here.
+      // Observations are few per subscription: a backwards scan beats a binary search here. The
+      // observations it passes are those after `t`, whose cancellation and pause dates still count.
       let governing = observations[0] as Observation;
       for (let i = observations.length - 1; i >= 0; i--) {
         const o = observations[i] as Observation;
@@ -69,6 +73,7 @@ function observedHistory(id: string, observations: Observation[], catalog: Catal
           governing = o;
           break;
         }
+        if (stoppedByDatesAt(o.state, t)) return undefined;
       }
       if (!isCountedAt(governing.state, governing.at, t)) return undefined;
       if (governing.constant) return governing.constant;

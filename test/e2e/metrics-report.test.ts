@@ -111,7 +111,10 @@ describe.each(databases)('Chargebee → metrics pipeline → $name → ledgersyn
     expect(deleted.length).toBeGreaterThan(0);
     expect(rows['subscriptions']!.filter((r) => r['deleted_at'] !== null).map((r) => r['id'])).toEqual([...deleted].sort());
     const carrying = fake.state.all('events').filter((e) => e.content['subscription'] !== undefined);
-    expect(rows['subscription_snapshots']).toHaveLength(carrying.length);
+    // Every event that carries a subscription, and every listed version of a subscription (kept, so a later sync restates no month).
+    const listed = subscriptions.filter((s) => s.updated_at !== undefined);
+    expect(rows['subscription_snapshots']).toHaveLength(carrying.length + listed.length);
+    expect(rows['subscription_snapshots']!.filter((r) => r['event_type'] === 'subscription_listed')).toHaveLength(listed.length);
     expect(rows['coupons']!.map((r) => r['id']).sort()).toEqual(
       fake.state
         .all('coupons')
