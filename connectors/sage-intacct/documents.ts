@@ -287,7 +287,8 @@ export const objectShapes: Readonly<Record<string, ObjectShape>> = {
       ['aradjustmentitems', { list: 'lineitem', of: arAdjustmentLine }],
     ],
     targetId: 'recordNo',
-    immutable: 'Intacct AR adjustments (credit memos) cannot be edited through the API once created',
+    immutable:
+      'Intacct AR adjustments (credit memos) cannot be edited through the API once created; delete the credit memo in Intacct (its applications reversed first) and re-run: the next run posts this version',
     total: (d) => linesTotal(d['aradjustmentitems'], 'amount'),
     voiding: { function: 'delete_aradjustment', verb: 'delete', fields: [], required: [] },
   },
@@ -313,7 +314,7 @@ export const objectShapes: Readonly<Record<string, ObjectShape>> = {
       ],
     ],
     targetId: 'recordNo',
-    immutable: 'Intacct AR payments cannot be edited through the API; reverse the payment in Intacct and re-run',
+    immutable: 'Intacct AR payments cannot be edited through the API; reverse the payment in Intacct and re-run: the next run posts this version',
     total: (d) => amountValue(d['paymentamount'], 'paymentamount'),
     voiding: reversal('reverse_arpayment'),
   },
@@ -335,7 +336,8 @@ export const objectShapes: Readonly<Record<string, ObjectShape>> = {
       ],
     ],
     targetId: 'recordNo',
-    immutable: 'an application of a payment or credit memo cannot be changed through the API; reverse it in Intacct and re-run',
+    immutable:
+      'an application of a payment or credit memo cannot be changed through the API; reverse the application in Intacct and re-run: the next run applies this version',
     voidByHand: true,
   },
   APBILL: {
@@ -354,7 +356,8 @@ export const objectShapes: Readonly<Record<string, ObjectShape>> = {
       ['billitems', { list: 'lineitem', of: apLine }],
     ],
     targetId: 'recordNo',
-    immutable: 'bills posted by ledgersync are not edited; correct the bill in Intacct',
+    immutable:
+      'Intacct bills posted by ledgersync are not updated through the API; reverse the bill in Intacct (its payments reversed first), or delete it there, and re-run: the next run posts this version',
     total: (d) => linesTotal(d['billitems'], 'amount'),
     voiding: reversal('reverse_bill'),
   },
@@ -382,7 +385,7 @@ export const objectShapes: Readonly<Record<string, ObjectShape>> = {
       ],
     ],
     targetId: 'recordNo',
-    immutable: 'Intacct AP payments cannot be edited through the API; void it in Intacct and re-run',
+    immutable: 'Intacct AP payments cannot be edited through the API; reverse the payment in Intacct and re-run: the next run posts this version',
     total: (d) => (d['APPYMTDETAILS'] === undefined ? amountValue(d['AMOUNTTOPAY'], 'AMOUNTTOPAY') : linesTotal(d['APPYMTDETAILS'], 'TRX_PAYMENTAMOUNT')),
     // Its natural key is DESCRIPTION; the reversal's own memo is the lowercase `description`.
     voiding: reversal('reverse_appayment'),

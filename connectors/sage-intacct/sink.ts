@@ -52,6 +52,14 @@ interface Planned {
   held?: readonly Record<string, string>[];
   /** For a document no update can correct, found by its key: the total Intacct lists for it, when it lists one. */
   heldTotal?: string;
+  /**
+   * A changed record the ledger holds, of a document no update corrects, whose document (this
+   * RECORDNO) Intacct holds reversed or no more: this version is posted, or one standing under its key
+   * (posted by hand) adopted when Intacct holds its total.
+   */
+  replaces?: string;
+  /** The RECORDNO of a reversed document the look-up found under the record's key, besides any that stands. */
+  reversedUnderKey?: string;
   /** An update bringing a create in doubt, found in Intacct, to this version: it answers `created`. */
   completesCreate?: true;
   fn?: GatewayFunction;
@@ -135,7 +143,7 @@ export class IntacctSink implements Sink {
     await this.gateway.ensureSession();
     const results: (SinkResult | undefined)[] = new Array(batch.length);
     const planned = this.prepare(batch, results);
-    await this.lookUp(planned.filter((p) => isVoid(p) || !this.knownTarget(p)));
+    await this.lookUpBatch(planned);
     for (const p of planned) {
       try {
         this.decide(p, results);
@@ -169,7 +177,7 @@ export class IntacctSink implements Sink {
     const results: (SinkResult | undefined)[] = new Array(batch.length);
     const planned = this.prepare(batch, results);
 
-    await this.lookUp(planned.filter((p) => isVoid(p) || !this.knownTarget(p)));
+    await this.lookUpBatch(planned);
 
     for (const p of planned) {
       try {
@@ -249,6 +257,32 @@ export class IntacctSink implements Sink {
   }
 
   /**
+   * A changed record the ledger holds, of a document no update corrects (a payment, a credit memo, a
+   * bill, an application): its dead letter says to reverse the document in Intacct and re-run, so
+   * each run looks it up again: by the ledger's RECORDNO (an application through its payment's
+   * details), then, once that is reversed or gone, by its key, as a create.
+   */
+  private repostable(p: Planned): boolean {
+    return this.knownTarget(p) && !isVoid(p) && !p.spec.update && Boolean(p.spec.voidByHand || (p.spec.voiding && p.spec.lookup));
+  }
+
+  private isReversed(row: Record<string, string>): boolean {
+    const state = row['STATE'];
+    return state === this.settings.voidStates.voided || state === this.settings.voidStates.voiding;
+  }
+
+  /**
+   * The look-ups of a batch: every record not in the ledger, every void and every repostable record in
+   * one request; then, in a second request only when some are, the repostable records whose document
+   * Intacct holds reversed, by their key.
+   */
+  private async lookUpBatch(planned: Planned[]): Promise<void> {
+    await this.lookUp(planned.filter((p) => isVoid(p) || !this.knownTarget(p) || this.repostable(p)));
+    const replacing = planned.filter((p) => p.replaces);
+    if (replacing.length > 0) await this.lookUp(replacing);
+  }
+
+  /**
    * One request of readByQuery functions finding the batch's records in Intacct, object by object:
    * an upsert not in the ledger by its natural key (an application through its payment's details);
    * a void by the RECORDNO the ledger or an earlier look-up holds, else by its natural key, which
@@ -288,13 +322,22 @@ export class IntacctSink implements Sink {
           else delete p.held;
           if (isVoid(p) ? held.length > 0 : isApplied(p, rows)) p.recordNo = p.key;
         } else if (isVoid(p)) {
-          const row = rows.find((r) => r[field] === value && r['STATE'] !== this.settings.voidStates.voiding);
+          // Under one key, a document that stands comes before one reversed (by hand, with a new version posted since).
+          const found = rows.filter((r) => r[field] === value && r['STATE'] !== this.settings.voidStates.voiding);
+          const row = found.find((r) => !this.isReversed(r)) ?? found[0];
           if (row?.['RECORDNO']) {
             p.recordNo = row['RECORDNO'];
             p.state = row['STATE'] ?? '';
           }
-        } else {
+        } else if (this.repostable(p) && !p.replaces) {
           const row = rows.find((r) => r[field] === value);
+          if (!row || this.isReversed(row)) p.replaces = value;
+        } else {
+          // A reversed document (and its reversing transaction) is no create that landed: the one that stands is.
+          const found = rows.filter((r) => r[field] === value);
+          const row = found.find((r) => !this.isReversed(r));
+          const reversed = found.find((r) => this.isReversed(r) && r['STATE'] !== this.settings.voidStates.voiding);
+          if (reversed?.['RECORDNO']) p.reversedUnderKey = reversed['RECORDNO'];
           if (row?.['RECORDNO']) {
             p.recordNo = row['RECORDNO'];
             const total = row['TRX_TOTALENTERED'];
@@ -316,7 +359,11 @@ export class IntacctSink implements Sink {
     // A document no update can correct is read with its total, which a create in doubt is compared by:
     // TRX_TOTALENTERED, in the document's own currency as mapped (TOTALENTERED is the base currency's).
     const fields = `RECORDNO,${lookup.field}${p.spec.voiding ? ',STATE' : ''}${p.spec.update ? '' : ',TRX_TOTALENTERED'}`;
-    const recordNo = isVoid(p) ? (p.recordNo ?? p.record.previous?.targetId ?? undefined) : undefined;
+    const recordNo = isVoid(p)
+      ? (p.recordNo ?? p.record.previous?.targetId ?? undefined)
+      : this.repostable(p) && !p.replaces
+        ? (p.record.previous?.targetId ?? undefined)
+        : undefined;
     return recordNo
       ? { object: lookup.object, field: 'RECORDNO', fields, value: recordNo }
       : { object: lookup.object, field: lookup.field, fields, value: p.key };
@@ -333,20 +380,9 @@ export class IntacctSink implements Sink {
       this.decideVoid(p, controlId, results);
       return;
     }
-    if (this.knownTarget(p)) {
+    if (this.knownTarget(p) && !p.replaces && !spec.voidByHand) {
       if (!spec.update) {
-        results[p.index] = {
-          status: 'failed',
-          error: new LedgersyncError(
-            'intacct_update_unsupported',
-            'record',
-            `${record.object} ${p.key} (source record ${record.sourceId}) changed after it was posted, and ${spec.immutable ?? 'Intacct cannot update it'}`,
-            {
-              details: { sourceId: record.sourceId, targetId: record.previous?.targetId },
-              fix: 'correct the document in Intacct by hand (or reverse it and clear this record from the ledger), then resolve the dead letter',
-            },
-          ),
-        };
+        results[p.index] = { status: 'failed', error: changedAfterPosting(p) };
         return;
       }
       const recordNo = spec.targetId === 'recordNo' ? record.previous!.targetId! : (record.previous!.targetVersion ?? '');
@@ -355,7 +391,7 @@ export class IntacctSink implements Sink {
     }
     if (p.recordNo) {
       const targetId = spec.targetId === 'naturalKey' ? p.key : p.recordNo;
-      const inDoubt = Boolean(record.previous?.pendingWrite) && record.object !== 'CUSTOMER';
+      const inDoubt = (Boolean(record.previous?.pendingWrite) || Boolean(p.replaces)) && record.object !== 'CUSTOMER';
       if (spec.update) {
         // A create in doubt that landed is not adopted as it stands: the record may have changed since
         // (a line added in Chargebee). It is updated to this version, which a same version leaves as is.
@@ -455,7 +491,10 @@ export class IntacctSink implements Sink {
         ? { status: 'updated', targetId: recordNo, targetVersion: recordNo }
         : { status: 'failed', error: voidRefused(p, result.errors) };
     }
-    if (result.status !== 'success') return { status: 'failed', error: recordRejected(p.record.object, p.key, p.record.sourceId, result.errors) };
+    if (result.status !== 'success') {
+      const refused = recordRejected(p.record.object, p.key, p.record.sourceId, result.errors);
+      return { status: 'failed', error: p.op === 'create' && p.reversedUnderKey ? numberHeldByReversal(p, refused) : refused };
+    }
     // Only a RECORDNO the look-up found stands in for a key missing from the answer; an update of the
     // ledger's record falls back to the natural key.
     const recordNo = keyOf(result) ?? (this.knownTarget(p) ? undefined : p.recordNo) ?? p.key;
@@ -608,6 +647,49 @@ function mappedTotalOf(p: Planned): string | undefined {
 }
 
 /**
+ * A create refused while a reversed document holds the record's key: Intacct can refuse a document
+ * number again after a reversal (duplicate document numbers), which no run can get past.
+ */
+function numberHeldByReversal(p: Planned, refused: LedgersyncError): LedgersyncError {
+  const { record, spec, key } = p;
+  return new LedgersyncError(refused.code, refused.kind, refused.message, {
+    details: { ...refused.details, reversedRecordNo: p.reversedUnderKey },
+    fix: `${refused.fix ?? ''} ${record.object} ${key} was reversed in Intacct (RECORDNO ${p.reversedUnderKey}), and a reversed document keeps its ${spec.naturalKey}: if Intacct refused it as a duplicate number, allow duplicate numbers in the module's configuration in Intacct and re-run (the next run posts this version), or post this version there by hand under another number and map source record ${record.sourceId} to _action "skip". Delete such a document in Intacct rather than reverse it, where Intacct lets you: a deleted one frees its number`.trim(),
+    ...(refused.mayHaveSucceeded ? { mayHaveSucceeded: true } : {}),
+  });
+}
+
+/** How a person takes back in Intacct a document no update can correct, so that the next run posts the record's version. */
+function takeBackStep(p: Planned, recordNo: string): string {
+  const { record, spec, key } = p;
+  const document = `${record.object} ${key} (RECORDNO ${recordNo})`;
+  return spec.voiding?.verb === 'delete'
+    ? `delete ${document} in Intacct (its applications reversed first)`
+    : `reverse ${document} in Intacct${spec.voiding?.function === 'reverse_bill' ? ' (its payments reversed first), or delete it there where Intacct lets you (a deleted bill frees its number)' : ''}`;
+}
+
+/**
+ * A record the ledger holds, changed since, of a document no update can correct, which Intacct still
+ * holds: a dead letter naming what to do there. Each run looks the document up again (`repostable`):
+ * once it is reversed or gone, that run posts this version.
+ */
+function changedAfterPosting(p: Planned): LedgersyncError {
+  const { record, spec, key } = p;
+  const recordNo = record.previous!.targetId!;
+  return new LedgersyncError(
+    'intacct_update_unsupported',
+    'record',
+    `${record.object} ${key} (RECORDNO ${recordNo}, source record ${record.sourceId}) changed after it was posted, and ${spec.immutable ?? 'Intacct cannot update it'}`,
+    {
+      details: { sourceId: record.sourceId, targetId: recordNo },
+      fix: spec.voiding
+        ? `${takeBackStep(p, recordNo)}, dated in an open period; the next run finds it taken back and posts this version, once. If the document Intacct holds is right, correct source record ${record.sourceId} to it instead: the next run then has nothing to write`
+        : `correct source record ${record.sourceId} to what Intacct holds for ${record.object} ${key}: the next run then has nothing to write`,
+    },
+  );
+}
+
+/**
  * A create in doubt found in Intacct, of a document no update can correct (a payment, a credit memo,
  * an application, a bill): the record may have changed since that create. It is adopted when Intacct
  * holds what this version posts, as far as the look-up reads it: an application is found only when
@@ -624,6 +706,9 @@ function createdInDoubt(p: Planned, targetId: string): SinkResult {
   if (mapped !== undefined && held !== undefined && sameDecimal(mapped, held)) return { status: 'created', targetId, targetVersion: recordNo };
   const document = `${record.object} ${key} (RECORDNO ${recordNo})`;
   const compared = mapped !== undefined && held !== undefined;
+  const how = p.replaces
+    ? `the document the ledger holds (RECORDNO ${p.replaces}) is taken back there, and another stands under its ${spec.naturalKey}`
+    : 'a run whose answer was lost created it in Intacct';
   const what = compared
     ? `it holds a total of ${held} there, and this version of the record ${mapped}`
     : `the look-up cannot tell whether it holds this version (${held === undefined ? 'Intacct listed no total' : 'the record maps no total'})`;
@@ -632,13 +717,13 @@ function createdInDoubt(p: Planned, targetId: string): SinkResult {
     error: new LedgersyncError(
       'intacct_update_unsupported',
       'record',
-      `${document}, source record ${record.sourceId}: a run whose answer was lost created it in Intacct, and ${what}; ${spec.immutable ?? 'Intacct cannot update it'}`,
+      `${document}, source record ${record.sourceId}: ${how}, and ${what}; ${spec.immutable ?? 'Intacct cannot update it'}`,
       {
         details: { sourceId: record.sourceId, object: record.object, naturalKey: key, recordNo, heldTotal: held ?? null, mappedTotal: mapped ?? null },
         mayHaveSucceeded: true,
         fix: compared
-          ? `correct ${document} in Intacct by hand to a total of ${mapped} (the next run then adopts it), or reverse it there, post this version by hand and clear this record from the ledger`
-          : `check ${document} in Intacct against source record ${record.sourceId}; correct it by hand (or reverse it and post this version by hand), then clear this record from the ledger and resolve the dead letter`,
+          ? `${takeBackStep(p, recordNo)}, dated in an open period: the next run finds it taken back and posts this version (a total of ${mapped}), once. Or ${spec.voiding?.verb ?? 'reverse'} it there, post this version by hand under ${spec.naturalKey} ${key} (a total of ${mapped}): the next run adopts it. If Intacct's total (${held}) is the right one, correct source record ${record.sourceId} to it instead: the next run adopts the document`
+          : `the look-up cannot compare ${document} with source record ${record.sourceId}, so it is a dead letter on every run while it stands: ${takeBackStep(p, recordNo)}, dated in an open period, and the next run posts this version, once`,
       },
     ),
   };
@@ -665,7 +750,11 @@ function appliedDifferently(p: Planned, held: readonly Record<string, string>[])
     })
     .join('; ');
   const toReverse = held.map((d) => `${d['TRX_PAYMENTAMOUNT']} to invoice RECORDNO ${d['RECORDKEY']} (payment detail RECORDNO ${d['RECORDNO']})`).join(', ');
-  const how = inDoubt ? 'a run whose answer was lost applied it in Intacct' : 'Intacct applies it already (by hand, or by a run this ledger does not record)';
+  const how = inDoubt
+    ? 'a run whose answer was lost applied it in Intacct'
+    : record.previous?.targetId
+      ? 'it changed after an earlier version was applied in Intacct'
+      : 'Intacct applies it already (by hand, or by a run this ledger does not record)';
   return new LedgersyncError(
     'intacct_update_unsupported',
     'record',

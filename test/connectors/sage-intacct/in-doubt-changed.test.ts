@@ -90,7 +90,7 @@ describe('Sage Intacct sink: a create in doubt found in Intacct, changed since',
     expect(error.kind).toBe('record');
     expect(error.message).toContain(`ARPAYMENT txn_1 (RECORDNO ${payments('txn_1')[0]!.RECORDNO})`);
     expect(error.message).toMatch(/total of 50(\.00)? there, and this version of the record 60\.00/);
-    expect(error.fix).toMatch(/to a total of 60\.00/);
+    expect(error.fix).toMatch(/a total of 60\.00/);
     // The ledger keeps the record pending: the next run compares again rather than skipping it as "already in Intacct".
     expect(error.mayHaveSucceeded).toBe(true);
 
@@ -195,6 +195,183 @@ describe('Sage Intacct sink: a create in doubt found in Intacct, changed since',
     expect(planned[1]).toMatchObject({ action: 'adopt', note: expect.stringMatching(/holds this version's total \(50(\.00)?\)/) });
     expect(planned[2]).toMatchObject({ action: 'fail', error: expect.objectContaining({ code: 'intacct_update_unsupported' }) });
     expect(written()).toHaveLength(sentBefore);
+  });
+});
+
+/**
+ * The dead letter of a changed document no update corrects says what a person does in Intacct: reverse
+ * it (delete a credit memo) and re-run, or correct the source record. Followed exactly, the next run
+ * settles the record without posting twice. Before, the look-up ignored STATE: it kept finding the
+ * reversed document (a dead letter on every run, or adopted as "already in Intacct"), a record the
+ * ledger held was never looked up again, and the fixes named steps no ledgersync command offers
+ * ("clear this record from the ledger", "resolve the dead letter").
+ */
+describe('Sage Intacct sink: following the fix of a changed document no update corrects', () => {
+  let fake: FakeIntacct;
+  beforeEach(async () => {
+    fake = await startFakeIntacct();
+    seedCustomers(fake, 'C1');
+  });
+  afterEach(() => fake.close());
+
+  const sink = () => connector.createSink!(intacctInput(fake));
+  const payments = (refid: string) => [...fake.state.arPayments.values()].filter((p) => p.DOCNUMBER === refid);
+  const standing = (refid: string) => payments(refid).filter((p) => !p.reversed);
+  const creates = () => fake.state.requests.flatMap((r) => r.functions).filter((f) => f.startsWith('create'));
+  const reverseByHand = (refid: string) => {
+    const [first] = standing(refid);
+    Object.assign(first!, { reversed: { date: '2024-02-08', description: 'reversed by hand' }, applied: 0n });
+    return first!.RECORDNO;
+  };
+  const bill = (no: string, amount: string) => ({
+    vendorid: 'REFUNDS',
+    datecreated: '2024-02-08',
+    datedue: '2024-02-08',
+    billno: no,
+    billitems: [{ glaccountno: '2100', amount, memo: `refund ${no}` }],
+  });
+  const noMadeUpStep = (fix: string | undefined) => {
+    expect(fix).toBeDefined();
+    expect(fix).not.toMatch(/clear (this|the) record|from the ledger|resolve the dead letter/);
+  };
+
+  it('a payment created in doubt, reversed in Intacct as the fix says: the next run posts this version, once, and a run after it nothing', async () => {
+    const s = sink();
+    await s.write([record('ARPAYMENT', 'txn_1', payment('txn_1', '50.00'))], ctx);
+    const [changed] = await s.write([record('ARPAYMENT', 'txn_1', payment('txn_1', '60.00'), inDoubt)], ctx);
+    const error = failedError(changed);
+    expect(error.message).toContain('reverse the payment in Intacct and re-run');
+    expect(error.fix).toMatch(
+      /^reverse ARPAYMENT txn_1 \(RECORDNO \d+\) in Intacct, dated in an open period: the next run finds it taken back and posts this version/,
+    );
+    noMadeUpStep(error.fix);
+
+    // Not yet reversed: every retry is the same dead letter, and nothing is sent.
+    const sent = creates().length;
+    expect(failedError((await s.write([record('ARPAYMENT', 'txn_1', payment('txn_1', '60.00'), inDoubt)], ctx))[0]).code).toBe('intacct_update_unsupported');
+    expect(creates()).toHaveLength(sent);
+
+    const reversed = reverseByHand('txn_1');
+    const [rerun] = await s.write([record('ARPAYMENT', 'txn_1', payment('txn_1', '60.00'), inDoubt)], ctx);
+    expect(rerun).toMatchObject({ status: 'created' });
+    expect((rerun as { targetId: string }).targetId).not.toBe(reversed);
+    expect(standing('txn_1').map((p) => p.amount)).toEqual([600_000n]);
+    // The same version, its create in doubt again (answer lost): the one that stands is adopted, not posted twice.
+    const [again] = await s.write([record('ARPAYMENT', 'txn_1', payment('txn_1', '60.00'), inDoubt)], ctx);
+    expect(again).toMatchObject({ status: 'created', targetId: (rerun as { targetId: string }).targetId });
+    expect(standing('txn_1')).toHaveLength(1);
+  });
+
+  it('a payment reversed and posted again by hand under the same reference is adopted by the retry, sending nothing; a record new to the ledger takes it too, never the reversed one', async () => {
+    const s = sink();
+    await s.write([record('ARPAYMENT', 'txn_1', payment('txn_1', '50.00'))], ctx);
+    const reversed = reverseByHand('txn_1');
+    const [byHand] = await s.write([record('ARPAYMENT', 'hand', payment('txn_1', '60.00'))], ctx);
+    const handPosted = (byHand as { targetId: string }).targetId;
+    const sent = creates().length;
+
+    const [retry] = await s.write([record('ARPAYMENT', 'txn_1', payment('txn_1', '60.00'), inDoubt)], ctx);
+    expect(retry).toMatchObject({ status: 'created', targetId: handPosted });
+    const [fresh] = await s.write([record('ARPAYMENT', 'txn_1', payment('txn_1', '60.00'))], ctx);
+    expect(fresh).toMatchObject({ status: 'skipped', targetId: handPosted });
+    expect(fresh).not.toMatchObject({ targetId: reversed });
+    expect(creates()).toHaveLength(sent);
+  });
+
+  it('a payment the ledger holds, changed since: the dead letter says reverse it; once reversed, the next run posts this version, once', async () => {
+    const s = sink();
+    const [first] = await s.write([record('ARPAYMENT', 'txn_1', payment('txn_1', '50.00'))], ctx);
+    const held = { targetId: (first as { targetId: string }).targetId };
+
+    const [changed] = await s.write([record('ARPAYMENT', 'txn_1', payment('txn_1', '60.00'), held)], ctx);
+    const error = failedError(changed);
+    expect(error.code).toBe('intacct_update_unsupported');
+    expect(error.fix).toMatch(
+      new RegExp(
+        `^reverse ARPAYMENT txn_1 \\(RECORDNO ${held.targetId}\\) in Intacct, dated in an open period; the next run finds it taken back and posts this version, once\\. If the document Intacct holds is right, correct source record txn_1 to it instead`,
+      ),
+    );
+    noMadeUpStep(error.fix);
+    const sent = creates().length;
+    expect(failedError((await s.write([record('ARPAYMENT', 'txn_1', payment('txn_1', '60.00'), held)], ctx))[0]).code).toBe('intacct_update_unsupported');
+    expect(creates()).toHaveLength(sent);
+
+    reverseByHand('txn_1');
+    const [planned] = await s.plan!([record('ARPAYMENT', 'txn_1', payment('txn_1', '60.00'), held)] as PlanningRecord[], ctx);
+    expect(planned).toMatchObject({ action: 'create' });
+    const [rerun] = await s.write([record('ARPAYMENT', 'txn_1', payment('txn_1', '60.00'), held)], ctx);
+    expect(rerun).toMatchObject({ status: 'created' });
+    expect(standing('txn_1').map((p) => p.amount)).toEqual([600_000n]);
+  });
+
+  it('a credit memo the ledger holds, changed since, deleted in Intacct as the fix says: the next run posts this version', async () => {
+    const s = sink();
+    const [first] = await s.write([record('ARADJUSTMENT', 'cn_1', creditMemo('cn_1', '-50.00'))], ctx);
+    const held = { targetId: (first as { targetId: string }).targetId };
+    const error = failedError((await s.write([record('ARADJUSTMENT', 'cn_1', creditMemo('cn_1', '-60.00'), held)], ctx))[0]);
+    expect(error.fix).toMatch(new RegExp(`^delete ARADJUSTMENT cn_1 \\(RECORDNO ${held.targetId}\\) in Intacct`));
+    noMadeUpStep(error.fix);
+
+    fake.state.arDocuments.delete(held.targetId);
+    const [rerun] = await s.write([record('ARADJUSTMENT', 'cn_1', creditMemo('cn_1', '-60.00'), held)], ctx);
+    expect(rerun).toMatchObject({ status: 'created' });
+    const memos = [...fake.state.arDocuments.values()].filter((d) => d.RECORDID === 'cn_1');
+    expect(memos.map((d) => d.total)).toEqual([-610_000n]);
+  });
+
+  it('a bill reversed in Intacct whose number Intacct refuses again: the dead letter names the reversed bill and what to do', async () => {
+    const s = sink();
+    await s.write([record('APBILL', 'rf_1#bill', bill('bill_rf_1', '10.00'))], ctx);
+    const error = failedError((await s.write([record('APBILL', 'rf_1#bill', bill('bill_rf_1', '12.00'), inDoubt)], ctx))[0]);
+    expect(error.fix).toMatch(/^reverse APBILL bill_rf_1 \(RECORDNO \d+\) in Intacct \(its payments reversed first\), or delete it there/);
+    noMadeUpStep(error.fix);
+
+    const [first] = [...fake.state.bills.values()];
+    first!.reversed = { date: '2024-02-09', description: 'reversed by hand' };
+    const refused = failedError((await s.write([record('APBILL', 'rf_1#bill', bill('bill_rf_1', '12.00'), inDoubt)], ctx))[0]);
+    expect(refused.message).toMatch(/bill number bill_rf_1 already exists/);
+    expect(refused.fix).toContain(`APBILL bill_rf_1 was reversed in Intacct (RECORDNO ${first!.RECORDNO}), and a reversed document keeps its billno`);
+    expect(refused.fix).toMatch(/map source record rf_1#bill to _action "skip"/);
+    expect([...fake.state.bills.values()]).toHaveLength(1);
+
+    // Deleted instead, the number is free: the next run posts this version.
+    fake.state.bills.delete(first!.RECORDNO);
+    const [rerun] = await s.write([record('APBILL', 'rf_1#bill', bill('bill_rf_1', '12.00'), inDoubt)], ctx);
+    expect(rerun).toMatchObject({ status: 'created' });
+    expect([...fake.state.bills.values()].map((b) => b.total)).toEqual([120_000n]);
+  });
+
+  it('an application the ledger holds, changed since: the dead letter names the application; once reversed by hand, the next run applies this version, once', async () => {
+    const s = sink();
+    const [inv] = await s.write([record('ARINVOICE', 'inv_a', invoice('inv_a', [line('one', '200.00')]))], ctx);
+    const [pay] = await s.write([record('ARPAYMENT', 'txn_a', payment('txn_a', '200.00'))], ctx);
+    const invoiceKey = (inv as { targetId: string }).targetId;
+    const paymentKey = (pay as { targetId: string }).targetId;
+    const apply = (amount: string) => ({ arpaymentkey: paymentKey, paymentdate: '2024-02-07', arpaymentitems: [{ invoicekey: invoiceKey, amount }] });
+    await s.write([record('ARPAYMENT_APPLY', 'txn_a#inv_a', apply('50.00'))], ctx);
+    const held = { targetId: paymentKey };
+
+    const error = failedError((await s.write([record('ARPAYMENT_APPLY', 'txn_a#inv_a', apply('60.00'), held)], ctx))[0]);
+    expect(error.fix).toMatch(/the next run then applies this version/);
+    noMadeUpStep(error.fix);
+
+    const applied = () => fake.state.applications.filter((a) => a.PAYMENTKEY === paymentKey);
+    const [first] = applied();
+    fake.state.applications = fake.state.applications.filter((a) => a !== first);
+    fake.state.arDocuments.get(invoiceKey)!.applied -= first!.invoiceAmount ?? first!.amount;
+    const [rerun] = await s.write([record('ARPAYMENT_APPLY', 'txn_a#inv_a', apply('60.00'), held)], ctx);
+    expect(rerun).toMatchObject({ status: 'created', targetId: paymentKey });
+    expect(applied().map((a) => a.amount)).toEqual([600_000n]);
+  });
+
+  it('a void by key takes the payment that stands, not one reversed before it', async () => {
+    const s = sink();
+    await s.write([record('ARPAYMENT', 'txn_1', payment('txn_1', '50.00'))], ctx);
+    reverseByHand('txn_1');
+    await s.write([record('ARPAYMENT', 'hand', payment('txn_1', '60.00'))], ctx);
+    const [voided] = await s.write([{ ...record('ARPAYMENT', 'txn_1', { refid: 'txn_1', datereversed: '2024-02-10' }), action: 'void' }], ctx);
+    expect(voided).toMatchObject({ status: 'updated' });
+    expect(standing('txn_1')).toHaveLength(0);
   });
 });
 
