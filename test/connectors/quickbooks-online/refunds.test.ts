@@ -81,49 +81,33 @@ describe('QuickBooks: refunds of credit notes', () => {
     expect(again.streams['refund_applications']).toMatchObject({ created: 0, updated: 0, failed: 0 });
   }, 180_000);
 
-  it("a refund voided in Chargebee after it synced: its journal entry is deleted, its Payment voided, and the memo's credit is open again", async () => {
-    s = await startSandbox({ customers: 40 });
-    expect((await s.run()).exitCode).toBe(0);
-    const refund = s.cb.state
-      .all('transactions')
-      .find((t) => t.type === 'refund' && t.status === 'success' && !t.deleted && (t.linked_credit_notes ?? []).length > 0)!;
-    const memo = () => byDocNumber(s!, 'CreditMemo', refund.linked_credit_notes![0]!.cn_id)!;
-    expect(Number(memo()['RemainingCredit'])).toBe(0);
+  // late_failure: the gateway returned a refund Chargebee had marked successful.
+  it.each(['voided', 'late_failure'])(
+    "a refund %s in Chargebee after it synced is taken back: its journal entry deleted, its Payment voided, the memo's credit open again",
+    async (status) => {
+      s = await startSandbox({ customers: 40 });
+      expect((await s.run()).exitCode).toBe(0);
+      const refund = s.cb.state
+        .all('transactions')
+        .find((t) => t.type === 'refund' && t.status === 'success' && !t.deleted && (t.linked_credit_notes ?? []).length > 0)!;
+      const memo = () => byDocNumber(s!, 'CreditMemo', refund.linked_credit_notes![0]!.cn_id)!;
+      expect(byDocNumber(s, 'JournalEntry', refund.id)).toBeDefined();
+      expect(Number(memo()['RemainingCredit'])).toBe(0);
 
-    s.cb.state.touch('transactions', refund.id, { status: 'voided' } as never);
-    const run = await s.run();
-    expect(run.exitCode, JSON.stringify(run.error)).toBe(0);
-    expect(byDocNumber(s, 'JournalEntry', refund.id)).toBeUndefined();
-    expect(application(s, refund.id)).toMatchObject({ TxnStatus: 'Voided', TotalAmt: 0 });
-    expect(Number(memo()['RemainingCredit'])).toBe(Number(memo()['TotalAmt']));
+      s.cb.state.touch('transactions', refund.id, { status } as never);
+      const run = await s.run();
+      expect(run.exitCode, JSON.stringify(run.error)).toBe(0);
+      // The journal entry deleted and the Payment voided: one write each, none skipped as never succeeded.
+      expect(run.streams['refund_payouts']).toMatchObject({ written: 1, failed: 0 });
+      expect(run.streams['refund_applications']).toMatchObject({ written: 1, failed: 0 });
+      expect(byDocNumber(s, 'JournalEntry', refund.id)).toBeUndefined();
+      expect(application(s, refund.id)).toMatchObject({ TxnStatus: 'Voided', TotalAmt: 0 });
+      expect(Number(memo()['RemainingCredit'])).toBe(Number(memo()['TotalAmt']));
 
-    const writes = s.qbo.state.writes.length;
-    expect((await s.run()).exitCode).toBe(0);
-    expect(s.qbo.state.writes.length).toBe(writes);
-  }, 180_000);
-
-  it("a refund that fails late after it synced (the gateway returned it) is taken back as a voided one: journal entry deleted, Payment voided, the memo's credit open again", async () => {
-    s = await startSandbox({ customers: 40 });
-    expect((await s.run()).exitCode).toBe(0);
-    const refund = s.cb.state
-      .all('transactions')
-      .find((t) => t.type === 'refund' && t.status === 'success' && !t.deleted && (t.linked_credit_notes ?? []).length > 0)!;
-    const memo = () => byDocNumber(s!, 'CreditMemo', refund.linked_credit_notes![0]!.cn_id)!;
-    expect(byDocNumber(s, 'JournalEntry', refund.id)).toBeDefined();
-    expect(Number(memo()['RemainingCredit'])).toBe(0);
-
-    s.cb.state.touch('transactions', refund.id, { status: 'late_failure' } as never);
-    const run = await s.run();
-    expect(run.exitCode, JSON.stringify(run.error)).toBe(0);
-    // The journal entry deleted and the Payment voided: one write each, none skipped as never succeeded.
-    expect(run.streams['refund_payouts']).toMatchObject({ written: 1, failed: 0 });
-    expect(run.streams['refund_applications']).toMatchObject({ written: 1, failed: 0 });
-    expect(byDocNumber(s, 'JournalEntry', refund.id)).toBeUndefined();
-    expect(application(s, refund.id)).toMatchObject({ TxnStatus: 'Voided', TotalAmt: 0 });
-    expect(Number(memo()['RemainingCredit'])).toBe(Number(memo()['TotalAmt']));
-
-    const writes = s.qbo.state.writes.length;
-    expect((await s.run()).exitCode).toBe(0);
-    expect(s.qbo.state.writes.length).toBe(writes);
-  }, 180_000);
+      const writes = s.qbo.state.writes.length;
+      expect((await s.run()).exitCode).toBe(0);
+      expect(s.qbo.state.writes.length).toBe(writes);
+    },
+    180_000,
+  );
 });
