@@ -49,17 +49,19 @@ function failedError(result: SinkResult | undefined): LedgersyncError {
   return result.error;
 }
 
+/** The fake Intacct of the sink-level tests below, with customer C1. */
+let fake: FakeIntacct;
+const sink = () => connector.createSink!(intacctInput(fake));
+const payments = (refid: string) => [...fake.state.arPayments.values()].filter((p) => p.DOCNUMBER === refid);
+
 describe('Sage Intacct sink: a create in doubt found in Intacct, changed since', () => {
-  let fake: FakeIntacct;
   beforeEach(async () => {
     fake = await startFakeIntacct();
     seedCustomers(fake, 'C1');
   });
   afterEach(() => fake.close());
 
-  const sink = () => connector.createSink!(intacctInput(fake));
   const invoices = (no: string) => [...fake.state.arDocuments.values()].filter((d) => d.kind === 'invoice' && d.RECORDID === no);
-  const payments = (refid: string) => [...fake.state.arPayments.values()].filter((p) => p.DOCNUMBER === refid);
   const written = () => fake.state.requests.flatMap((r) => r.functions).filter((f) => !['readByQuery', 'readMore', 'getAPISession'].includes(f));
 
   it('an invoice that gained a line is updated to the new version, once, and counted created', async () => {
@@ -207,15 +209,12 @@ describe('Sage Intacct sink: a create in doubt found in Intacct, changed since',
  * ("clear this record from the ledger", "resolve the dead letter").
  */
 describe('Sage Intacct sink: following the fix of a changed document no update corrects', () => {
-  let fake: FakeIntacct;
   beforeEach(async () => {
     fake = await startFakeIntacct();
     seedCustomers(fake, 'C1');
   });
   afterEach(() => fake.close());
 
-  const sink = () => connector.createSink!(intacctInput(fake));
-  const payments = (refid: string) => [...fake.state.arPayments.values()].filter((p) => p.DOCNUMBER === refid);
   const standing = (refid: string) => payments(refid).filter((p) => !p.reversed);
   const creates = () => fake.state.requests.flatMap((r) => r.functions).filter((f) => f.startsWith('create'));
   const reverseByHand = (refid: string) => {
