@@ -683,7 +683,7 @@ function changedAfterPosting(p: Planned): LedgersyncError {
     {
       details: { sourceId: record.sourceId, targetId: recordNo },
       fix: spec.voiding
-        ? `${takeBackStep(p, recordNo)}, dated in an open period; the next run finds it taken back and posts this version, once. If the document Intacct holds is right, correct source record ${record.sourceId} to it instead: the next run then has nothing to write`
+        ? `${takeBackStep(p, recordNo)}, dated in an open period; the next run finds it taken back and posts this version, once. Taking it back in Intacct also takes back what applies it (its applications, a bill's payments): once it is posted anew, run \`ledgersync run <pipeline> --full-refresh\` once, so the records that refer to it follow its new RECORDNO. If the document Intacct holds is right, correct source record ${record.sourceId} to it instead: the next run then has nothing to write`
         : `correct source record ${record.sourceId} to what Intacct holds for ${record.object} ${key}: the next run then has nothing to write`,
     },
   );
