@@ -66,7 +66,18 @@ const fixes: Record<string, string> = {
   '3100': 'the connected user has no access to this company; reconnect as a QuickBooks company admin',
 };
 
+/**
+ * A 6000 refusing a Payment that applies more than a credit memo or document still holds open. When
+ * Chargebee moved that credit or balance in the same sync, the void that frees it may come later in
+ * the run (a stream after this one: the example's order puts voids first where it can), so the
+ * record lands on the next run.
+ */
+const OVER_APPLIED = /exceeds the (remaining credit|open balance)/i;
+const OVER_APPLIED_FIX =
+  "a Payment applies more than QuickBooks still holds open (the credit memo's RemainingCredit or the document's Balance). When Chargebee moved that credit or balance in this sync (an allocation, payment or refund taken back later in the run), the void frees it and this record is retried on the next run: run again before changing anything. If it is refused again, compare the credit note or invoice in Chargebee and QuickBooks";
+
 export function fixFor(fault: QboFault | undefined): string | undefined {
+  if (fault?.errors.some((e) => e.code === '6000' && OVER_APPLIED.test(`${e.message} ${e.detail}`))) return OVER_APPLIED_FIX;
   for (const code of faultCodes(fault)) if (fixes[code]) return fixes[code];
   return undefined;
 }

@@ -12,6 +12,7 @@ import { formatRate } from '../../engine/http/wait.js';
 import { QboApi } from './api.js';
 import { describeQboError, detectQboThrottle } from './faults.js';
 import { IntuitOAuth } from './oauth.js';
+import { receivableEntriesOf } from './references.js';
 import { QboSink, type QboSinkSettings } from './sink.js';
 
 /** Mirrors settings.schema.json, which the descriptor loader checked. */
@@ -85,6 +86,7 @@ function createQboSink(input: ConnectorFactoryInput): Sink {
     fieldLimits: settings.field_limits,
     voidable: new Set(settings.voidable),
     deletable: new Set(settings.deletable),
+    receivableEntries: receivableEntriesOf(input.lookups),
   };
   return new QboSink(api, oauth, sinkSettings);
 }

@@ -11,7 +11,7 @@
  */
 import { LedgersyncError, asLedgersyncError } from '../../engine/errors.js';
 import type { PlannedWrite, PlanningRecord, ReferenceAnswer, ReferenceQuery, Sink, SinkContext, SinkRecord, SinkResult } from '../../engine/connector/types.js';
-import { checkQboReferences } from './references.js';
+import { checkQboReferences, type ReceivableEntry } from './references.js';
 import { quote, type BatchItem, type QboApi, type QboEntity, type WriteAnswer } from './api.js';
 import { holdsAll, isVoided } from './compare.js';
 import { documentError, faultCodes, type QboFault } from './faults.js';
@@ -35,6 +35,8 @@ export interface QboSinkSettings {
   fieldLimits: Readonly<Record<string, number>>;
   voidable: ReadonlySet<string>;
   deletable: ReadonlySet<string>;
+  /** The lookup entries naming each ReceivableAccount, for `check` to compare their keys with the account's currency. */
+  receivableEntries?: ReadonlyMap<string, readonly ReceivableEntry[]>;
 }
 
 type OperationKind = 'create' | 'update' | 'void' | 'delete';
@@ -165,7 +167,10 @@ export class QboSink implements Sink {
   /** `ledgersync check`: authenticate (one token refresh at most), then look every referenced id up (connectors/quickbooks-online/references.ts). */
   async check(queries: readonly ReferenceQuery[], ctx: SinkContext): Promise<ReferenceAnswer[][]> {
     await this.open(ctx);
-    return checkQboReferences(this.api, queries, { country: this.country });
+    return checkQboReferences(this.api, queries, {
+      country: this.country,
+      ...(this.settings.receivableEntries ? { receivableEntries: this.settings.receivableEntries } : {}),
+    });
   }
 
   private describeKey(job: Job): string {

@@ -293,8 +293,8 @@ export interface ConnectorFactoryInput {
   timezone: string;
   /** Top-level pipeline blocks the engine does not know (e.g. `revenue_recognition:`), for the connector to read. */
   extensions: Readonly<Record<string, unknown>>;
-  /** The pipeline's lookup tables, by name (values and default). */
-  lookups: Readonly<Record<string, { values: Readonly<Record<string, unknown>>; default?: unknown }>>;
+  /** The pipeline's lookup tables, by name (values, default, and what the values identify in the sink: `references`). */
+  lookups: Readonly<Record<string, { values: Readonly<Record<string, unknown>>; default?: unknown; references?: string }>>;
   /** The pipeline's options. */
   options: Readonly<Record<string, unknown>>;
   log: Logger;

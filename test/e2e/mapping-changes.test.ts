@@ -180,7 +180,7 @@ describe.skipIf(!built)('changing a mapping: plan, then run --full-refresh', () 
     expect(unknown.code).toBe(2);
     expect(unknown.stdout).toContain("pipeline chargebee-to-quickbooks has no stream 'invoice'");
     expect(unknown.stdout).toContain(
-      'use one of: customers, items, invoices, voided_invoices, credit_notes, credit_note_allocations, payments, refund_payouts, refund_applications',
+      'use one of: customers, items, invoices, voided_invoices, credit_notes, payments, refund_payouts, refund_applications, credit_note_allocations',
     );
 
     const refreshToken = s.qbo.state.currentRefreshToken;
@@ -220,7 +220,7 @@ describe.skipIf(!built)('ledgersync check against the live company', () => {
     const report = JSON.parse(good.stdout) as { status: string; references: Array<{ kind: string; value: string; status: string }> };
     expect(report.status).toBe('ok');
     expect(report.references.map((r) => `${r.kind} ${r.value}`)).toEqual(
-      expect.arrayContaining(['Account 80', 'Item 1', 'HomeCurrency USD', 'PaymentMethod 3', 'TaxRate 4']),
+      expect.arrayContaining(['Account 80', 'Item 1', 'HomeCurrency USD', 'PaymentMethod 3', 'TaxRate 4', 'ReceivableAccount 841']),
     );
     expect(s.qbo.state.writes).toEqual([]);
     expect(s.qbo.state.tokenRequests.filter((t) => t.ok)).toHaveLength(1);
