@@ -287,7 +287,7 @@ describe('Sage Intacct sink: following the fix of a changed document no update c
     expect(error.code).toBe('intacct_update_unsupported');
     expect(error.fix).toMatch(
       new RegExp(
-        `^reverse ARPAYMENT txn_1 \\(RECORDNO ${held.targetId}\\) in Intacct, dated in an open period; the next run finds it taken back and posts this version, once\\. If the document Intacct holds is right, correct source record txn_1 to it instead`,
+        `^reverse ARPAYMENT txn_1 \\(RECORDNO ${held.targetId}\\) in Intacct, dated in an open period; the next run finds it taken back and posts this version, once\\. Taking it back in Intacct also takes back what applies it \\(its applications, a bill's payments\\): once it is posted anew, run \`ledgersync run <pipeline> --full-refresh\` once, so the records that refer to it follow its new RECORDNO\\. If the document Intacct holds is right, correct source record txn_1 to it instead`,
       ),
     );
     noMadeUpStep(error.fix);
