@@ -28,7 +28,7 @@ import {
   voidRefused,
 } from './dead-letters.js';
 import { detailsOnItsInvoices, isApplied, isVoid, type Planned } from './planned.js';
-import { keyOf, type FunctionResult, type GatewayFunction, } from './xml.js';
+import { keyOf, type FunctionResult, type GatewayFunction } from './xml.js';
 
 export interface IntacctSinkSettings {
   /** Functions sent in one request (descriptor `settings.functions_per_request`). */
