@@ -23,14 +23,7 @@ afterEach(async () => {
 
 const line = { id: 'l1', amount: 1_000, entityId: 'x', description: 'A' };
 
-function letters(sandbox: Sandbox, stream: string) {
-  const store = StateStore.open(sandbox.statePath);
-  try {
-    return store.deadLetters('chargebee-to-intacct', stream);
-  } finally {
-    store.close();
-  }
-}
+const letters = (sandbox: Sandbox, stream: string) => sandbox.deadLetters(stream);
 
 const invoiceOf = (sb: Sandbox, id: string) => [...sb.intacct.state.arDocuments.values()].find((d) => d.kind === 'invoice' && d.RECORDID === id)!;
 const memoOf = (sb: Sandbox, id: string) => [...sb.intacct.state.arDocuments.values()].find((d) => d.kind === 'adjustment' && d.RECORDID === id)!;

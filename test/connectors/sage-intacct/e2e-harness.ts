@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runPipeline, type RunOptions, type RunSummary } from '../../../engine/run/runner.js';
 import { silentLogger } from '../../../engine/log.js';
+import { StateStore, type DeadLetter } from '../../../engine/state/store.js';
 import { installedConnectors } from '../../../app/registry.js';
 import { startFakeChargebee, type FakeChargebee, type FakeChargebeeOptions } from '../../fakes/chargebee/index.js';
 import { startFakeIntacct, type FakeIntacct, type FakeIntacctOptions } from '../../fakes/intacct/index.js';
@@ -24,6 +25,8 @@ export interface Sandbox {
   run(options?: Partial<RunOptions>): Promise<RunSummary>;
   /** Text replacements in the pipeline copy; each must hit. */
   edit(replacements: [string, string][]): void;
+  /** The pipeline's dead letters, of one stream when named, as the state file holds them now. */
+  deadLetters(stream?: string): DeadLetter[];
   close(): Promise<void>;
 }
 
@@ -56,6 +59,7 @@ export async function startSandbox(options: { cb?: FakeChargebeeOptions; intacct
   writeFileSync(pipelinePath, readFileSync(source, 'utf8'));
   const env = intacctEnv(cb, intacct);
   const statePath = join(dir, 'state.db');
+  const name = /^name:\s*(\S+)/m.exec(readFileSync(source, 'utf8'))![1]!;
   const sandbox: Sandbox = {
     cb,
     intacct,
@@ -65,6 +69,14 @@ export async function startSandbox(options: { cb?: FakeChargebeeOptions; intacct
     env,
     run: (o = {}) => runPipeline({ connectors: installedConnectors, pipelinePath, statePath, env, log: silentLogger, ...o }),
     edit: (replacements) => editFile(pipelinePath, replacements),
+    deadLetters(stream) {
+      const store = StateStore.open(statePath);
+      try {
+        return store.deadLetters(name, stream);
+      } finally {
+        store.close();
+      }
+    },
     async close() {
       await Promise.all([cb.close(), intacct.close()]);
       rmSync(dir, { recursive: true, force: true });

@@ -7,7 +7,6 @@
  * filtered the voided refund out and Intacct kept it paid out behind an exit-0 run.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { StateStore } from '../../../engine/state/store.js';
 import { startSandbox, type Sandbox } from './e2e-harness.js';
 import { MARCH_1, creditNote, customer, invoice, payment, refund } from './scenario.js';
 
@@ -25,14 +24,7 @@ const calls = (sandbox: Sandbox, element: string) => sandbox.intacct.state.reque
 /** Functions of the write requests, in the order the fake received them. */
 const sent = (sandbox: Sandbox) => sandbox.intacct.state.requests.flatMap((r) => r.functions).filter((f) => f.startsWith('reverse_'));
 
-function letters(sandbox: Sandbox, stream: string) {
-  const store = StateStore.open(sandbox.statePath);
-  try {
-    return store.deadLetters('chargebee-to-intacct', stream);
-  } finally {
-    store.close();
-  }
-}
+const letters = (sandbox: Sandbox, stream: string) => sandbox.deadLetters(stream);
 
 const debitOf = (sandbox: Sandbox, id: string) =>
   [...sandbox.intacct.state.arDocuments.values()].find((d) => d.kind === 'invoice' && d.RECORDID === `refund_${id}`)!;

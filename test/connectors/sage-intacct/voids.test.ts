@@ -5,7 +5,6 @@
  * voided payment was filtered out: Intacct kept them open or applied, and the run exited 0.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { StateStore } from '../../../engine/state/store.js';
 import { behindFaultProxy, startSandbox, type Sandbox } from './e2e-harness.js';
 import { MARCH_1, creditNote, customer, invoice, payment } from './scenario.js';
 
@@ -38,14 +37,7 @@ const due = (s: Sandbox, recordId: string) => {
 /** Every call of a function the fake received, with its body. */
 const calls = (s: Sandbox, element: string) => s.intacct.state.requests.flatMap((r) => (r.calls ?? []).filter((c) => c.element === element));
 
-function deadLetter(s: Sandbox, stream: string, sourceId: string) {
-  const store = StateStore.open(s.statePath);
-  try {
-    return store.deadLetters('chargebee-to-intacct', stream).find((l) => l.sourceId === sourceId);
-  } finally {
-    store.close();
-  }
-}
+const deadLetter = (s: Sandbox, stream: string, sourceId: string) => s.deadLetters(stream).find((l) => l.sourceId === sourceId);
 
 describe('Sage Intacct: documents voided in Chargebee after they were posted', () => {
   it('an invoice voided after posting is reversed on the day it was voided, once', async () => {
