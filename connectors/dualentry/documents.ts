@@ -3,8 +3,9 @@
  * name the field: a billing document for the recognition schedule, and a ready-made journal.
  */
 import { LedgersyncError } from '../../engine/errors.js';
+import { startDateSeconds } from '../../engine/config/time.js';
 import type { JournalDraft } from '../../domain/revrec/journal.js';
-import { currencyExponent, parseDecimalToMinor } from '../../domain/money/money.js';
+import { currencyExponent, decimalToMinorUnits } from '../../domain/money/money.js';
 import type { RevenueDocument, RevenueLine } from '../../domain/revrec/schedule.js';
 import { withoutTax } from '../../domain/revrec/tax-inclusive.js';
 
@@ -88,40 +89,65 @@ export function parseRevenueDocument(sourceId: string, data: Record<string, unkn
 export interface ReadyJournal {
   date: string;
   memo: string;
+  /** Each line one-sided and non-zero; no lines when every line of the record nets to 0. */
   journal: JournalDraft;
 }
 
+/** The entry date: `YYYY-MM-DD` and a day the calendar has (DualEntry refuses 2026-02-30, which Date.parse takes for 2 March). */
+function entryDate(sourceId: string, value: unknown): string {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) throw bad(sourceId, 'date', 'a date YYYY-MM-DD', value);
+  if (startDateSeconds(value, 'UTC') === undefined) {
+    throw new LedgersyncError('invalid_mapped_record', 'record', `record ${sourceId}: date ${value} is not a day of the calendar; nothing was posted`, {
+      details: { field: 'date' },
+      fix: `correct the journal's date in the export (or the stream's mapping that makes it) to a real YYYY-MM-DD date`,
+    });
+  }
+  return value;
+}
+
+/**
+ * A ready-made journal, each line netted to one side: a signed export (one amount column) arrives as
+ * a negative debit or credit, and a line may carry both. A line that nets to 0 is left out: DualEntry
+ * refuses a line with neither side, and it moves nothing.
+ */
 export function parseReadyJournal(sourceId: string, data: Record<string, unknown>): ReadyJournal {
-  const date = data['date'];
-  if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date)) throw bad(sourceId, 'date', 'a date YYYY-MM-DD', date);
+  const date = entryDate(sourceId, data['date']);
   const memo = data['memo'] ?? '';
   if (typeof memo !== 'string') throw bad(sourceId, 'memo', 'a text', memo);
   const currency = currencyOf(sourceId, data['currency']);
   const rawLines = data['lines'];
   if (!Array.isArray(rawLines) || rawLines.length < 2) throw bad(sourceId, 'lines', 'an array of at least two lines', rawLines);
-  const lines = rawLines.map((raw: unknown, i) => {
+  const lines = rawLines.flatMap((raw: unknown, i) => {
     if (typeof raw !== 'object' || raw === null) throw bad(sourceId, `lines[${i}]`, 'an object', raw);
     const line = raw as Record<string, unknown>;
     const account = line['account_number'];
     if ((typeof account !== 'string' && typeof account !== 'number') || !/^\d{1,12}$/.test(String(account))) {
       throw bad(sourceId, `lines[${i}].account_number`, 'a DualEntry account number (digits)', account);
     }
-    const amount = (name: 'debit' | 'credit') => {
+    const amount = (name: 'debit' | 'credit'): bigint => {
       const value = line[name];
-      if (value === undefined || value === null || value === '') return 0;
+      if (value === undefined || value === null || value === '') return 0n;
       try {
-        return parseDecimalToMinor(String(value), currency);
+        return decimalToMinorUnits(String(value), currency);
       } catch (error) {
         throw bad(sourceId, `lines[${i}].${name}`, `a decimal amount in ${currency} (${(error as Error).message})`, value);
       }
     };
-    let debit = amount('debit');
-    let credit = amount('credit');
-    // A signed export (one amount column) arrives as a negative debit or credit: move it to the other side.
-    if (debit < 0) [debit, credit] = [0, credit - debit];
-    if (credit < 0) [debit, credit] = [debit - credit, 0];
+    const net = amount('debit') - amount('credit');
+    if (net === 0n) return [];
+    if (net > BigInt(Number.MAX_SAFE_INTEGER) || net < BigInt(Number.MIN_SAFE_INTEGER)) {
+      throw bad(sourceId, `lines[${i}]`, `an amount small enough to post exactly (debit − credit is ${net} minor units of ${currency})`, raw);
+    }
     const lineMemo = line['memo'] ?? memo;
-    return { account: String(account), debit, credit, memo: typeof lineMemo === 'string' ? lineMemo : String(lineMemo) };
+    return [
+      {
+        account: String(account),
+        debit: net > 0n ? Number(net) : 0,
+        credit: net < 0n ? Number(-net) : 0,
+        memo: typeof lineMemo === 'string' ? lineMemo : String(lineMemo),
+        accountingCodes: [],
+      },
+    ];
   });
-  return { date, memo, journal: { currency, lines: lines.map((l) => ({ ...l, accountingCodes: [] })) } };
+  return { date, memo, journal: { currency, lines } };
 }

@@ -9,6 +9,7 @@ import { asLedgersyncError, LedgersyncError } from '../../engine/errors.js';
 import type { KeyValueStore, SinkRecord, SinkResult } from '../../engine/connector/types.js';
 import type { Logger } from '../../engine/log.js';
 import { assertBalanced, type JournalDraft } from '../../domain/revrec/journal.js';
+import { money } from '../../domain/money/money.js';
 import type { DualEntryApi, DualEntryEntry, DualEntryEntryBody } from './api.js';
 import { entryLines, fitToDualEntry } from './entry-lines.js';
 import { parseReadyJournal, type ReadyJournal } from './documents.js';
@@ -32,6 +33,39 @@ export interface ReadyJournalPosterDeps {
   log: Logger;
 }
 
+const NOTHING_TO_POST = 'every line of the journal is 0.00: nothing to post';
+
+/**
+ * Dead-letters an exported journal whose debits and credits differ, with the totals: the file's
+ * problem, not ours. parseReadyJournal leaves only one-sided, non-zero lines, so anything else
+ * `assertBalanced` finds is a bug in ledgersync and is reported as one.
+ */
+function assertExportBalances(sourceId: string, journal: JournalDraft): void {
+  let debit = 0n;
+  let credit = 0n;
+  for (const line of journal.lines) {
+    debit += BigInt(line.debit);
+    credit += BigInt(line.credit);
+  }
+  if (debit !== credit) {
+    throw new LedgersyncError(
+      'unbalanced_journal',
+      'record',
+      `journal ${sourceId}: debits ${money(debit, journal.currency)} ≠ credits ${money(credit, journal.currency)} ${journal.currency}`,
+      {
+        details: { currency: journal.currency, debit: money(debit, journal.currency), credit: money(credit, journal.currency), lines: journal.lines.length },
+        fix: 'correct the exported journal so debits equal credits; nothing was posted',
+      },
+    );
+  }
+  try {
+    assertBalanced(journal);
+  } catch (error) {
+    const e = asLedgersyncError(error);
+    throw new LedgersyncError(e.code, e.kind, `journal ${sourceId}: ${e.message}`, { details: e.details, ...(e.fix ? { fix: e.fix } : {}) });
+  }
+}
+
 export class ReadyJournalPoster {
   constructor(private readonly deps: ReadyJournalPosterDeps) {}
 
@@ -41,17 +75,11 @@ export class ReadyJournalPoster {
       if (record.deleted || record.action === 'delete' || record.action === 'void') return { date: '', memo: '', journal: { currency: 'XXX', lines: [] } };
       try {
         const journal = parseReadyJournal(record.sourceId, record.data);
-        assertBalanced(journal.journal);
+        if (journal.journal.lines.length === 0) return journal;
+        assertExportBalances(record.sourceId, journal.journal);
         return { ...journal, journal: fitToDualEntry(journal.journal, this.deps.roundingAccount, `journal ${record.sourceId}`) };
       } catch (error) {
-        const e = asLedgersyncError(error, 'record');
-        // An unbalanced export is the file's problem, not ours: it is dead-lettered with the totals.
-        return e.code === 'unbalanced_journal'
-          ? new LedgersyncError('unbalanced_journal', 'record', `journal ${record.sourceId}: ${e.message}`, {
-              details: e.details,
-              fix: 'correct the exported journal so debits equal credits; nothing was posted',
-            })
-          : e;
+        return asLedgersyncError(error, 'record');
       }
     });
     const missing = await this.missingAccounts(parsed);
@@ -116,10 +144,12 @@ export class ReadyJournalPoster {
     const sequence = (previous?.history.length ?? 0) + 1;
 
     const removed = record.deleted || record.action === 'delete' || record.action === 'void';
-    if (removed && (!previous || previous.history.at(-1)?.kind === 'reversal')) {
+    // Every line nets to 0: the journal moves nothing, so a posted one is reversed and nothing is posted.
+    const nothing = !removed && ready.journal.lines.length === 0;
+    if ((removed || nothing) && (!previous || previous.history.at(-1)?.kind === 'reversal')) {
       return {
         status: 'skipped',
-        reason: previous ? 'already reversed' : 'removed before it was ever posted',
+        reason: nothing ? NOTHING_TO_POST : previous ? 'already reversed' : 'removed before it was ever posted',
         ...(previous ? { targetId: previous.entryNumber } : {}),
       };
     }
@@ -142,7 +172,7 @@ export class ReadyJournalPoster {
       );
       history.push({ kind: 'reversal', ref: reversalRef, entryNumber: String(reversal.number) });
       this.deps.kv.set(key, { ...live, history });
-      if (removed) return { status: 'updated', targetId: String(reversal.number) };
+      if (removed || nothing) return { status: 'updated', targetId: String(reversal.number) };
     }
     const ref = `${base}-${previous ? 'c' : 'j'}${history.length + 1}`;
     const entry = await this.create(ref, ready.memo, ready.date, ready.journal, record.previous?.pendingWrite === true);

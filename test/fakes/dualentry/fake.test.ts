@@ -138,6 +138,24 @@ describe('fake DualEntry', () => {
     expect(fake.state.entries).toHaveLength(1);
   });
 
+  it('refuses a date the calendar does not have (2026-02-30, 2025-02-29, 2026-13-01) as a wrong-format 400, and takes 2024-02-29', async () => {
+    const lines = [
+      { account_number: 1200, debit: '1.00' },
+      { account_number: 4000, credit: '1.00' },
+    ];
+    const before = fake.state.entries.length;
+    for (const date of ['2026-02-30', '2025-02-29', '2026-13-01', '2026-04-31']) {
+      expect(await call('POST', '/public/v2/journal-entries/', entry(lines, date)), date).toEqual({
+        status: 400,
+        body: { success: false, errors: { date: ['Date has wrong format. Use one of these formats instead: YYYY-MM-DD.'] } },
+      });
+    }
+    expect(fake.state.entries).toHaveLength(before);
+    const leapDay = await call('POST', '/public/v2/journal-entries/', entry(lines, '2024-02-29'));
+    expect(leapDay.status).toBe(200);
+    expect(leapDay.body['date']).toBe('2024-02-29');
+  });
+
   it('pages accounts with limit and offset and filters by number', async () => {
     const page = await call('GET', '/public/v2/accounts/?limit=3&offset=3');
     expect(page.body['count']).toBe(9);

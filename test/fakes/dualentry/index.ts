@@ -7,6 +7,16 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/**
+ * A `YYYY-MM-DD` day the calendar has, as DualEntry's date field reads it (an impossible day is
+ * refused with the wrong-format message). Date.parse alone takes 2026-02-30 for 2 March.
+ */
+function isCalendarDate(value: unknown): value is string {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const parsed = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === value;
+}
+
 export interface FakeCompany {
   id: number;
   name: string;
@@ -218,8 +228,7 @@ export async function startFakeDualEntry(options: FakeDualEntryOptions = {}): Pr
     const company = companies.get(companyId);
     if (!company || !allowed.has(companyId)) return { status: 404, errors: { company_id: [`Company ${String(body['company_id'])} not found.`] } };
     const date = body['date'];
-    if (typeof date !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(date) || Number.isNaN(Date.parse(date)))
-      errors['date'] = ['Date has wrong format. Use one of these formats instead: YYYY-MM-DD.'];
+    if (!isCalendarDate(date)) errors['date'] = ['Date has wrong format. Use one of these formats instead: YYYY-MM-DD.'];
     const currency = typeof body['currency_iso_4217_code'] === 'string' ? body['currency_iso_4217_code'] : company.currency_iso_4217_code;
     const status = body['record_status'] ?? 'posted';
     if (status !== 'draft' && status !== 'posted' && status !== 'archived') errors['record_status'] = [`"${String(status)}" is not a valid choice.`];
