@@ -65,7 +65,8 @@ export const acumaticaErrorCodes = {
     acumatica_unknown_field: { kind: 'record', meaning: "a mapped field is not in the endpoint's contract for that entity; refused before sending" },
     acumatica_invalid_value: {
       kind: 'record',
-      meaning: "a mapped value does not fit the field's type in the contract (a decimal that is not one, an object for a value…)",
+      meaning:
+        "a mapped value does not fit the field's type in the contract (a decimal that is not one, an object for a value…), or a text is longer than the field holds (descriptor field_limits: CustomerOrder and PaymentRef 40), which Acumatica would cut silently; refused before sending",
     },
     acumatica_missing_natural_key: { kind: 'record', meaning: 'the mapped record lacks the field it is looked up by before creating' },
     acumatica_ambiguous_match: { kind: 'record', meaning: 'several Acumatica documents carry the natural key of one record; none is adopted' },

@@ -32,6 +32,7 @@ interface AcumaticaSettings {
   release_actions: Record<string, string>;
   releasable_statuses: string[];
   unreleased_statuses: string[];
+  field_limits?: Record<string, Record<string, number>>;
   voided_statuses?: string[];
   void_actions?: Record<string, string>;
   voiding_types?: Record<string, string>;
@@ -184,6 +185,7 @@ function createAcumaticaSink(input: ConnectorFactoryInput): Sink {
   );
   return new AcumaticaSink(client, auth, contract, {
     naturalKeys: Object.fromEntries(Object.entries(descriptor.objects ?? {}).flatMap(([name, o]) => (o.natural_key ? [[name, o.natural_key]] : []))),
+    fieldLimits: Object.fromEntries(Object.entries(settings.field_limits ?? {}).map(([entity, fields]) => [entity, { ...fields }])),
     discriminators: settings.discriminators,
     keys: settings.keys,
     numberedByTenant: settings.numbered_by_tenant,

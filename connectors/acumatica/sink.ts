@@ -25,6 +25,7 @@ import type { Contract } from './contract.js';
 import { isValueType } from './contract.js';
 import { type ApplicationHistory, unreleasedApplications, withApplications } from './applications.js';
 import { CURRENCY_FIELD, type CustomerCurrency, CustomerCurrencies } from './currencies.js';
+import { type FieldLimits, overLimit } from './field-limits.js';
 import { checkAcumaticaReferences, type ReferenceSettings } from './references.js';
 import { changes, isPlainObject, type Plain } from './values.js';
 import { voidRefused } from './voids.js';
@@ -32,6 +33,8 @@ import { voidRefused } from './voids.js';
 export interface AcumaticaSinkSettings {
   /** Entity → natural key field (descriptor `objects.<name>.natural_key`). */
   naturalKeys: Readonly<Record<string, string>>;
+  /** Entity → field → its length: a longer text is refused before sending, as Acumatica would cut it (field-limits.ts). */
+  fieldLimits: FieldLimits;
   discriminators: Readonly<Record<string, readonly string[]>>;
   keys: Readonly<Record<string, readonly string[]>>;
   numberedByTenant: Readonly<Record<string, string>>;
@@ -267,6 +270,11 @@ export class AcumaticaSink implements Sink {
         return job;
       }
     }
+    const tooLong = overLimit(this.settings.fieldLimits, { entity, sourceId: record.sourceId, data }, this.limitedFields(job, naturalKey), naturalKey);
+    if (tooLong) {
+      job.result = failed(tooLong);
+      return job;
+    }
     if (!textOf(data[naturalKey]) && !record.previous?.targetId) {
       job.result = failed(
         new LedgersyncError(
@@ -278,6 +286,15 @@ export class AcumaticaSink implements Sink {
       );
     }
     return job;
+  }
+
+  /**
+   * The fields of a record checked against `field_limits`: those an upsert sends; of a delete or a
+   * void, the natural key when the document is looked up by it (no target id in the ledger).
+   */
+  private limitedFields(job: Job, naturalKey: string): readonly string[] {
+    if (job.record.action === 'upsert') return Object.keys(this.settings.fieldLimits[job.entity] ?? {});
+    return job.record.previous?.targetId ? [] : [naturalKey];
   }
 
   /** Documents about to be created in a currency their customer does not have are refused (currencies.ts). */

@@ -16,7 +16,7 @@ import {
   branchExists,
   documentDate,
   enabledCurrency,
-  maxLength,
+  trimToLength,
   notFound,
   oneOf,
   financialPeriod,
@@ -133,8 +133,8 @@ function arDocumentBehaviour(shape: ArShape): EntityBehaviour {
       documentDate(record, 'DueDate', ctx, date);
       if (shape.postPeriod) financialPeriod(record, date, errors);
       if (typeof record['Hold'] !== 'boolean') record['Hold'] = ctx.config.holdDocumentsOnEntry;
-      for (const field of shape.externalRef) maxLength(record, field, 40, errors);
-      maxLength(record, 'Description', 256, errors);
+      for (const field of shape.externalRef) trimToLength(record, field, 40);
+      trimToLength(record, 'Description', 256);
 
       const documentCurrencyCode = currency;
       const lines = rows(record, 'Details');
@@ -204,13 +204,7 @@ function checkLine(shape: ArShape, line: PlainRecord, path: string, currency: st
   line[shape.branch] = text(line, shape.branch) ?? ctx.config.defaultBranch;
   branchExists(line, shape.branch, ctx, errors, `${path}.${shape.branch}`);
   reference(line, 'TaxCategory', 'TaxCategory', 'TaxCategoryID', ctx, errors, `${path}.TaxCategory`);
-  maxLength(
-    line,
-    shape.entity === 'Invoice' ? 'TransactionDescription' : 'TransactionDescr',
-    256,
-    errors,
-    `${path}.${shape.entity === 'Invoice' ? 'TransactionDescription' : 'TransactionDescr'}`,
-  );
+  trimToLength(line, shape.entity === 'Invoice' ? 'TransactionDescription' : 'TransactionDescr', 256);
 
   const qty = units(line, 'Qty') ?? 1_000_000n;
   line['Qty'] = qty;

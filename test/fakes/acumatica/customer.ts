@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { PlainRecord } from './openapi.js';
-import { enabledCurrency, maxLength, oneOf, required, text } from './rules.js';
+import { enabledCurrency, oneOf, required, text, trimToLength } from './rules.js';
 import type { EntityBehaviour, FieldErrors } from './tenant.js';
 
 const STATUSES = ['Active', 'On Hold', 'Credit Hold', 'Inactive', 'One-Time'];
@@ -24,8 +24,8 @@ export const customerBehaviour: EntityBehaviour = {
       errors['CustomerID'] = `Customer ID '${id}' is longer than the ${ctx.config.customerIdLength} characters of the BIZACCT segmented key.`;
     }
     required(record, 'CustomerName', errors);
-    maxLength(record, 'CustomerName', 255, errors);
-    maxLength(record, 'Email', 255, errors);
+    trimToLength(record, 'CustomerName', 255);
+    trimToLength(record, 'Email', 255);
     record['Status'] = text(record, 'Status') ?? 'Active';
     oneOf(record, 'Status', STATUSES, errors);
     const customerClass = (text(record, 'CustomerClass') ?? ctx.config.customerClasses[0] ?? 'DEFAULT').toUpperCase();

@@ -11,7 +11,7 @@ import {
   branchExists,
   documentDate,
   enabledCurrency,
-  maxLength,
+  trimToLength,
   financialPeriod,
   reference,
   releasedChanges,
@@ -46,7 +46,7 @@ export const journalTransactionBehaviour: EntityBehaviour = {
     record['BranchID'] = text(record, 'BranchID') ?? ctx.config.defaultBranch;
     branchExists(record, 'BranchID', ctx, errors, 'BranchID');
     if (typeof record['Hold'] !== 'boolean') record['Hold'] = ctx.config.holdDocumentsOnEntry;
-    maxLength(record, 'Description', 256, errors);
+    trimToLength(record, 'Description', 256);
 
     const lines = rows(record, 'Details');
     let nextLine = Math.max(0, ...lines.map((line) => (typeof line['LineNbr'] === 'number' ? line['LineNbr'] : 0))) + 1;
@@ -62,8 +62,8 @@ export const journalTransactionBehaviour: EntityBehaviour = {
       const debit = roundAmount(line, 'DebitAmount', currency, ctx, 'JournalTransaction', `${path}.DebitAmount`);
       const credit = roundAmount(line, 'CreditAmount', currency, ctx, 'JournalTransaction', `${path}.CreditAmount`);
       if (debit < 0n || credit < 0n) errors[`${path}.DebitAmount`] = 'Debit and credit amounts cannot be negative.';
-      maxLength(line, 'TransactionDescription', 256, errors, `${path}.TransactionDescription`);
-      maxLength(line, 'ReferenceNbr', 15, errors, `${path}.ReferenceNbr`);
+      trimToLength(line, 'TransactionDescription', 256);
+      trimToLength(line, 'ReferenceNbr', 15);
     });
     const { debit, credit } = totals(record);
     if (record['Hold'] === false && debit !== credit) {

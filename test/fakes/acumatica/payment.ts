@@ -14,7 +14,7 @@ import { currencyDecimals, roundUnits, sumUnits, unitsToText } from './decimal.j
 import { badRequest } from './errors.js';
 import { applyToBalance, documentCurrency, findArDocument } from './ar.js';
 import type { PlainRecord } from './openapi.js';
-import { documentDate, enabledCurrency, maxLength, notFound, oneOf, reference, releasedChanges, required, roundAmount, rows, text, units } from './rules.js';
+import { documentDate, enabledCurrency, notFound, oneOf, reference, releasedChanges, required, roundAmount, rows, text, trimToLength, units } from './rules.js';
 import type { EntityBehaviour, FieldErrors, TenantContext } from './tenant.js';
 import { prepareVoiding, refuseNewVoiding, releaseVoiding, voidedTypeOf, voidPayment } from './payment-void.js';
 
@@ -84,9 +84,9 @@ export const paymentBehaviour: EntityBehaviour = {
 
     documentDate(record, 'ApplicationDate', ctx);
     if (typeof record['Hold'] !== 'boolean') record['Hold'] = ctx.config.holdDocumentsOnEntry;
-    maxLength(record, 'PaymentRef', 40, errors);
-    maxLength(record, 'ExternalRef', 40, errors);
-    maxLength(record, 'Description', 256, errors);
+    trimToLength(record, 'PaymentRef', 40);
+    trimToLength(record, 'ExternalRef', 40);
+    trimToLength(record, 'Description', 256);
     const amount = roundAmount(record, 'PaymentAmount', currency, ctx, 'Payment');
     if (amount <= 0n) errors['PaymentAmount'] = "'Payment Amount' must be greater than 0.";
     checkApplications(record, ctx, errors);

@@ -24,9 +24,20 @@ export function required(record: PlainRecord, field: string, errors: FieldErrors
   return value;
 }
 
+/** A segmented key (an AccountCD…) longer than its segments is refused, as the dimension's mask does. */
 export function maxLength(record: PlainRecord, field: string, length: number, errors: FieldErrors, path = field): void {
   const value = record[field];
   if (typeof value === 'string' && [...value].length > length) errors[path] = `${label(field)} '${value}' is too long: at most ${length} characters.`;
+}
+
+/**
+ * A plain text field (PXDBString(length)) as PXStringAttribute.FieldUpdating stores it: trailing
+ * white space dropped, and a longer value cut to the length without an error (`Substring(0,
+ * _Length)`, so in UTF-16 code units).
+ */
+export function trimToLength(record: PlainRecord, field: string, length: number): void {
+  const value = record[field];
+  if (typeof value === 'string') record[field] = value.trimEnd().slice(0, length);
 }
 
 export function oneOf(record: PlainRecord, field: string, allowed: readonly string[], errors: FieldErrors, path = field): void {
