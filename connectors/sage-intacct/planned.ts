@@ -32,7 +32,8 @@ export interface Planned {
   /**
    * A changed record the ledger holds, of a document no update corrects, whose document (this
    * RECORDNO) Intacct holds reversed or no more: this version is posted, or one standing under its key
-   * (posted by hand) adopted when Intacct holds its total.
+   * (posted by hand) adopted when Intacct holds its total. For a void, the same: the document that
+   * stands under its key (a repost whose ledger write was lost) is the one taken back.
    */
   replaces?: string;
   /** The RECORDNO of a reversed document the look-up found under the record's key, besides any that stands. */

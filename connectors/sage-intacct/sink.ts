@@ -97,7 +97,10 @@ export class IntacctSink implements Sink {
       if (result?.status === 'failed') return { action: 'fail', error: result.error };
       if (result?.status === 'skipped' && record.action === 'void')
         return { action: 'skip', ...(result.targetId ? { targetId: result.targetId } : {}), note: result.reason };
-      if (p?.op === 'void') return { action: 'void', targetId: p.recordNo!, note: `${p.spec.voiding!.function} of RECORDNO ${p.recordNo}` };
+      if (p?.op === 'void') {
+        const repost = p.replaces ? `, posted under ${p.spec.naturalKey} ${p.key} since RECORDNO ${p.replaces} of the ledger was reversed or deleted` : '';
+        return { action: 'void', targetId: p.recordNo!, note: `${p.spec.voiding!.function} of RECORDNO ${p.recordNo}${repost}` };
+      }
       if (result?.status === 'skipped')
         return result.targetId ? { action: 'adopt', targetId: result.targetId, note: result.reason } : { action: 'skip', note: result.reason };
       if (result?.status === 'created') return { action: 'adopt', targetId: result.targetId, note: adoptionNote(p) };
@@ -205,6 +208,12 @@ export class IntacctSink implements Sink {
     return this.knownTarget(p) && !isVoid(p) && !p.spec.update && Boolean(p.spec.voidByHand || (p.spec.voiding && p.spec.lookup));
   }
 
+  /** A void looked up by the ledger's RECORDNO, which Intacct holds reversed or no more. */
+  private voidOfReplacedDocument(p: Planned): boolean {
+    if (!isVoid(p) || !p.spec.lookup || !p.record.previous?.targetId || p.replaces) return false;
+    return p.state === undefined || p.state === this.settings.voidStates.voided;
+  }
+
   private isReversed(row: Record<string, string>): boolean {
     const state = row['STATE'];
     return state === this.settings.voidStates.voided || state === this.settings.voidStates.voiding;
@@ -212,11 +221,13 @@ export class IntacctSink implements Sink {
 
   /**
    * The look-ups of a batch: every record not in the ledger, every void and every repostable record in
-   * one request; then, in a second request only when some are, the repostable records whose document
-   * Intacct holds reversed, by their key.
+   * one request; then, in a second request only when some are, by their key, the repostable records
+   * and the voids whose document (the ledger's RECORDNO) Intacct holds reversed or no more: a new
+   * version posted since (its ledger write lost to a kill or an answer never confirmed) stands there.
    */
   private async lookUpBatch(planned: Planned[]): Promise<void> {
     await this.lookUp(planned.filter((p) => isVoid(p) || !this.knownTarget(p) || this.repostable(p)));
+    for (const p of planned) if (this.voidOfReplacedDocument(p)) p.replaces = p.record.previous!.targetId!;
     const replacing = planned.filter((p) => p.replaces);
     if (replacing.length > 0) await this.lookUp(replacing);
   }
@@ -298,11 +309,10 @@ export class IntacctSink implements Sink {
     // A document no update can correct is read with its total, which a create in doubt is compared by:
     // TRX_TOTALENTERED, in the document's own currency as mapped (TOTALENTERED is the base currency's).
     const fields = `RECORDNO,${lookup.field}${p.spec.voiding ? ',STATE' : ''}${p.spec.update ? '' : ',TRX_TOTALENTERED'}`;
-    const recordNo = isVoid(p)
-      ? (p.recordNo ?? p.record.previous?.targetId ?? undefined)
-      : this.repostable(p) && !p.replaces
-        ? (p.record.previous?.targetId ?? undefined)
-        : undefined;
+    // By the RECORDNO a look-up found or the ledger holds, unless Intacct holds that one reversed or
+    // no more (`replaces`): then by the key, under which a new version may stand.
+    const known = (isVoid(p) ? (p.recordNo ?? p.record.previous?.targetId) : this.repostable(p) ? p.record.previous?.targetId : undefined) ?? undefined;
+    const recordNo = known !== p.replaces ? known : undefined;
     return recordNo
       ? { object: lookup.object, field: 'RECORDNO', fields, value: recordNo }
       : { object: lookup.object, field: lookup.field, fields, value: p.key };
