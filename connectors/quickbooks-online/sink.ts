@@ -144,6 +144,7 @@ export class QboSink implements Sink {
     await this.readCurrent(open.filter((j) => !j.result && j.target && (readsCurrent(j) || (j.record as PlanningRecord).wantCurrent)));
     return jobs.map((job): PlannedWrite => {
       if (job.result?.status === 'failed') return { action: 'fail', error: job.result.error };
+      if (job.result?.status === 'skipped') return { action: 'skip', note: job.result.reason };
       const target = job.target ? { targetId: job.target.Id } : {};
       // The run reads a document only where readsCurrent says so: one read here for its diff alone decides nothing.
       const decision = this.decide(job, readsCurrent(job) ? job.current : undefined);
@@ -236,6 +237,10 @@ export class QboSink implements Sink {
           fix: 'map it as an update with Active: false to make it inactive, or skip deletions of this stream',
         }),
       );
+      return job;
+    }
+    if (foundNowhereBefore(job, key)) {
+      job.result = { status: 'skipped', reason: `not in QuickBooks when last looked up (${this.describeKey(job)}), nothing to ${record.action}` };
       return job;
     }
     if (this.settings.adoptBySourceId[record.object] && ctx.kv.get(suffixKey(record)) === true) this.applySuffix(job);
@@ -548,6 +553,10 @@ export class QboSink implements Sink {
       return target ? { operation: 'delete' } : { skip: { status: 'skipped', reason: `not in QuickBooks, nothing to delete (${job.object})` } };
     }
     if (action === 'void') {
+      if (!target && carriesOnlyItsKey(job, this.settings.naturalKeys[job.object]!)) {
+        // A void that names its document only (one the ledger may not know: its create in doubt) has nothing to create.
+        return { skip: { status: 'skipped', reason: `not in QuickBooks (${this.describeKey(job)}), nothing to void` } };
+      }
       if (!target) return { operation: 'create', thenVoid: true };
       return current && isVoided(current) ? { skip: this.alreadyVoided(job) } : { operation: 'void' };
     }
@@ -790,6 +799,22 @@ function readsCurrent(job: Job): boolean {
 function faultOf(error: LedgersyncError): QboFault | undefined {
   const errors = error.details['qboErrors'] as QboFault['errors'] | undefined;
   return errors ? { type: String(error.details['qboFaultType'] ?? ''), errors } : undefined;
+}
+
+/**
+ * A void or delete naming its document only, that found none when this same record was last
+ * written, with nothing written for it since (the ledger would hold the target, or the write
+ * pending): not looked up again on every full refresh.
+ */
+function foundNowhereBefore(job: Job, key: string): boolean {
+  const { action, previous, contentHash } = job.record;
+  if ((action !== 'void' && action !== 'delete') || !carriesOnlyItsKey(job, key) || !previous) return false;
+  return !previous.pendingWrite && previous.targetId === null && previous.contentHash === contentHash;
+}
+
+/** The record holds its natural key and nothing else: a document to find, none to create. */
+function carriesOnlyItsKey(job: Job, key: string): boolean {
+  return keyValue(job, key) !== undefined && Object.keys(job.body).every((field) => field === key);
 }
 
 function keyValue(job: Job, key: string): string | undefined {
