@@ -5,6 +5,8 @@
  * JSON numbers written digit for digit from the mapped decimal text, never through a float. Answers are
  * unwrapped back to plain values, and `changes` says which mapped fields differ from what Acumatica
  * holds, so an update sends only those (a detail row without `id` would be added as a new row).
+ * A field the mapping never names is left alone; one it maps to null is cleared when Acumatica
+ * holds a value (`{"value": null}`), and left out of a create, which has nothing to clear.
  */
 import { canonicalDecimal, sameDecimal } from '../../domain/money/decimal.js';
 import { LedgersyncError } from '../../engine/errors.js';
@@ -33,6 +35,7 @@ function wrapObject(contract: Contract, schema: string, record: Plain, path: str
   const fields = contract.fields(schema);
   const out: { [key: string]: Wrapped } = {};
   for (const [key, value] of Object.entries(record)) {
+    // A bare null is nothing to send (a create); `changes` asks for a clear as the wrapper `{value: null}`.
     if (value === undefined || value === null) continue;
     if (ROW_PROTOCOL_KEYS.has(key) && (key === 'id' || !topLevel)) {
       out[key] = key === 'delete' ? value === true : String(value);
@@ -130,20 +133,25 @@ export interface CompareOptions {
 
 /**
  * The part of `mapped` that differs from `current` (what Acumatica holds), as a plain record ready
- * to wrap; undefined when nothing differs. Detail rows are matched by position: a changed row is
- * named by its `id`, a new one is sent without, and a row Acumatica has beyond the mapped ones is
- * deleted.
+ * to wrap; undefined when nothing differs. A value field mapped to null that Acumatica holds is
+ * cleared (`{value: null}`); one Acumatica holds nothing in is left out, so a clear is sent once.
+ * Detail rows are matched by position: a changed row is named by its `id`, a new one is sent
+ * without, and a row Acumatica has beyond the mapped ones is deleted.
  */
 export function changes(contract: Contract, schema: string, mapped: Plain, current: Plain, options: CompareOptions): Plain | undefined {
   const fields = contract.fields(schema);
   const out: Plain = {};
   for (const [key, value] of Object.entries(mapped)) {
-    if (value === undefined || value === null || key === 'id') continue;
+    if (value === undefined || key === 'id') continue;
     const spec = fields[key];
     if (spec === undefined) continue; // wrapRecord refuses it before anything is compared
+    if (value === null && !isValueType(spec)) continue; // a linked entity or detail collection is not cleared as a whole
     const now = current[key];
     if (isValueType(spec)) {
-      if (!sameValue(spec, isWrapper(value) ? value['value'] : value, now, options.caseInsensitive.has(key))) out[key] = value;
+      const wanted = isWrapper(value) ? value['value'] : value;
+      if (wanted === null || wanted === undefined) {
+        if (holdsValue(now)) out[key] = CLEAR;
+      } else if (!sameValue(spec, wanted, now, options.caseInsensitive.has(key))) out[key] = value;
     } else if ('linked' in spec) {
       const inner = isPlainObject(value) ? changes(contract, spec.linked, value, isPlainObject(now) ? now : {}, options) : undefined;
       if (inner) out[key] = inner;
@@ -164,6 +172,14 @@ export function changes(contract: Contract, schema: string, mapped: Plain, curre
     }
   }
   return Object.keys(out).length > 0 ? out : undefined;
+}
+
+/** How `changes` asks `wrapRecord` to clear a field: a bare null would be left out, as on a create. */
+const CLEAR = Object.freeze({ value: null });
+
+/** Whether Acumatica holds something in a field (an answer's empty text is nothing to clear). */
+function holdsValue(current: unknown): boolean {
+  return current !== undefined && current !== null && current !== '';
 }
 
 function sameValue(type: ValueType, mapped: unknown, current: unknown, caseInsensitive: boolean): boolean {
