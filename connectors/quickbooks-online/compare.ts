@@ -5,12 +5,16 @@
  * cannot be sure of is "different", which costs one more (harmless) sparse update, never a lost one.
  */
 
+import { isCleared } from './cleared-fields.js';
+
 /** Fields of a body that say how to write, not what. */
 const protocolFields = new Set(['sparse', 'Id', 'SyncToken']);
 
 /** `sent` (a mapped body) ⊆ `held` (the document QBO returns), field by field. */
 export function holdsAll(held: unknown, sent: unknown): boolean {
   if (sent === undefined || sent === null) return held === undefined || held === null;
+  // A field sent empty to clear it is one QBO answers without (./cleared-fields.ts).
+  if (isCleared(sent) && (held === undefined || held === null)) return true;
   if (Array.isArray(sent)) {
     if (!Array.isArray(held) || held.length < sent.length) return false;
     // QBO appends a subtotal line to a sales document's Line.

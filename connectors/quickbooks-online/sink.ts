@@ -14,6 +14,7 @@ import type { PlannedWrite, PlanningRecord, ReferenceAnswer, ReferenceQuery, Sin
 import { checkQboReferences, type ReceivableEntry } from './references.js';
 import { quote, type BatchItem, type QboApi, type QboEntity, type WriteAnswer } from './api.js';
 import { holdsAll, isVoided } from './compare.js';
+import { withoutClearedFields } from './cleared-fields.js';
 import { documentError, faultCodes, type QboFault } from './faults.js';
 import { compileFieldLimits, firstTooLong, type FieldLimit } from './field-limits.js';
 import type { IntuitOAuth } from './oauth.js';
@@ -595,7 +596,7 @@ export class QboSink implements Sink {
   }
 
   private bodyFor(job: Job, kind: OperationKind): Record<string, unknown> {
-    if (kind === 'create') return job.body;
+    if (kind === 'create') return withoutClearedFields(job.body);
     if (kind === 'update') return { ...job.body, Id: job.target!.Id, SyncToken: job.target!.SyncToken ?? '0', sparse: true };
     return { Id: job.target!.Id, SyncToken: job.target!.SyncToken ?? '0' };
   }

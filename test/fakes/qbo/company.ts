@@ -214,7 +214,7 @@ export class Company {
     const current = this.current(entity, value);
     const next: Record<string, unknown> =
       value['sparse'] === true || value['sparse'] === 'true' ? { ...current } : pick(current, ['Id', 'SyncToken', 'MetaData', 'domain', 'Active']);
-    for (const [k, v] of Object.entries(value)) if (!isComputed(entity, k)) next[k] = v;
+    for (const [k, v] of Object.entries(value)) if (!isComputed(entity, k)) setOrClear(next, k, v);
     const entityValue = { ...next, Id: current.Id, SyncToken: String(Number(current.SyncToken) + 1) } as Entity;
     return this.commit(entity, entityValue, 'update', true);
   }
@@ -314,7 +314,7 @@ export class Company {
 
   private newEntity(entity: string, value: Record<string, unknown>): Entity {
     const copy: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (!isComputed(entity, k) || k === 'Id') copy[k] = v;
+    for (const [k, v] of Object.entries(value)) if (!isComputed(entity, k) || k === 'Id') setOrClear(copy, k, v);
     return { ...copy, Id: String(this.nextId++), SyncToken: '0', domain: 'QBO' } as Entity;
   }
 
@@ -660,6 +660,30 @@ function refValue(ref: unknown): string | undefined {
     return v === undefined || v === null ? undefined : String(v);
   }
   return undefined;
+}
+
+/**
+ * Writes a field as QBO stores it. QBO holds no empty text: a field written "" is cleared, and so is
+ * an aggregate left with nothing else (an email of Address "", an address of empty lines), which is
+ * how a sparse update removes a value; reads then answer without the field.
+ */
+function setOrClear(target: Record<string, unknown>, key: string, value: unknown): void {
+  const stored = withoutEmptyText(value);
+  if (stored === undefined) delete target[key];
+  else target[key] = stored;
+}
+
+/** The value without its empty text, or undefined when nothing else is left of it. Array elements keep their place. */
+function withoutEmptyText(value: unknown): unknown {
+  if (value === '') return undefined;
+  if (Array.isArray(value)) return value.map((item: unknown) => (item && typeof item === 'object' ? (withoutEmptyText(item) ?? {}) : item));
+  if (!value || typeof value !== 'object') return value;
+  const parts = Object.entries(value as Record<string, unknown>);
+  const kept = parts.flatMap(([k, v]) => {
+    const stored = withoutEmptyText(v);
+    return stored === undefined ? [] : [[k, stored] as const];
+  });
+  return kept.length === 0 && parts.length > 0 ? undefined : Object.fromEntries(kept);
 }
 
 function pick(source: Record<string, unknown>, keys: string[]): Record<string, unknown> {

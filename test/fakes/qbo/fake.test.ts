@@ -83,6 +83,33 @@ describe('fake QBO v3 API', () => {
     expect(updated).toMatchObject({ SyncToken: '1', CompanyName: 'Acme Inc', Notes: 'n' });
   });
 
+  it('a sparse update clears a field sent empty ("" or an aggregate of empty parts) and answers without it; a malformed email is still refused', async () => {
+    const created = (
+      await api('POST', 'customer', {
+        DisplayName: 'Clear Co',
+        CompanyName: 'Clear Co Ltd',
+        PrimaryEmailAddr: { Address: 'ap@clear.example' },
+        Mobile: { FreeFormNumber: '+1 555 0100' },
+        BillAddr: { Line1: '1 Main St', City: 'Springfield' },
+      })
+    ).body['Customer'] as { Id: string };
+    const cleared = (
+      await api('POST', 'customer', {
+        Id: created.Id,
+        SyncToken: '0',
+        sparse: true,
+        CompanyName: '',
+        PrimaryEmailAddr: { Address: '' },
+        BillAddr: { Line1: '', City: 'Shelbyville' },
+      })
+    ).body['Customer'] as Record<string, unknown>;
+    expect(cleared).toMatchObject({ DisplayName: 'Clear Co', Mobile: { FreeFormNumber: '+1 555 0100' }, BillAddr: { City: 'Shelbyville' } });
+    for (const field of ['CompanyName', 'PrimaryEmailAddr']) expect(cleared).not.toHaveProperty(field);
+    expect(cleared['BillAddr']).not.toHaveProperty('Line1');
+    const bad = await api('POST', 'customer', { Id: created.Id, SyncToken: '1', sparse: true, PrimaryEmailAddr: { Address: 'not an email' } });
+    expect(faultCode(bad.body)).toBe('6000');
+  });
+
   it('queries with where / in / startposition / maxresults, and batches at most 30 items', async () => {
     for (let i = 0; i < 5; i++) await api('POST', 'customer', { DisplayName: `C${i}`, Notes: `n'${i}` });
     const page = (
