@@ -432,10 +432,24 @@ function scalarText(value: unknown, path: string): string {
   throw bad(path, `expected text, received ${JSON.stringify(value)}`);
 }
 
-const isEmpty = (v: unknown) => v === undefined || v === null || v === '' || (Array.isArray(v) && v.length === 0);
+/** Nothing to write: left out of every function. */
+const isAbsent = (v: unknown) => v === undefined || v === '' || (Array.isArray(v) && v.length === 0);
+
+/**
+ * What a mapped null becomes: the mapping's way to say "Chargebee has no value here any more". An
+ * update writes it as an empty element, as the SDK's IaXmlWriter.writeElement writes "" ("if value
+ * == "" we are writing it"): that is how Intacct clears a field, an element left out keeping its
+ * value. A create (or a reversal) leaves it out: a new record has nothing to clear. A date or an
+ * amount has no empty form in the SDK (it writes Date and number values only): null is left out.
+ * An empty text stays what it always was, nothing to write, so an option left "" (a dimension off)
+ * never clears anything and mappings written before keep their meaning.
+ */
+export type Blanks = 'write' | 'omit';
+
+const isEmptyNode = (v: XmlValue) => typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0;
 
 /** Writes a mapped record as elements in DTD order, refusing fields the element does not have. */
-export function toElements(data: Record<string, unknown>, fields: Fields, path: string, openFields = false): XmlNode {
+export function toElements(data: Record<string, unknown>, fields: Fields, path: string, openFields = false, blanks: Blanks = 'omit'): XmlNode {
   const known = new Set(fields.map(([n]) => n));
   const unknown = Object.keys(data).filter((k) => !known.has(k) && !(openFields && /^[A-Z][A-Z0-9_]*$/.test(k)));
   if (unknown.length) {
@@ -444,10 +458,20 @@ export function toElements(data: Record<string, unknown>, fields: Fields, path: 
   const out: XmlNode = {};
   for (const [name, spec] of fields) {
     const value = data[name];
-    if (isEmpty(value)) continue;
-    out[name] = fieldValue(value, spec, `${path}.${name}`);
+    if (isAbsent(value)) continue;
+    if (value === null) {
+      if (blanks === 'write' && spec === 'text') out[name] = '';
+      continue;
+    }
+    const element = fieldValue(value, spec, `${path}.${name}`, blanks);
+    // A contact or address with nothing to write is left out, as the SDK leaves out MAILADDRESS.
+    if (!isEmptyNode(element)) out[name] = element;
   }
-  if (openFields) for (const k of Object.keys(data).filter((k) => !known.has(k) && !isEmpty(data[k]))) out[k] = scalarText(data[k], `${path}.${k}`);
+  if (openFields) {
+    for (const k of Object.keys(data).filter((k) => !known.has(k) && !isAbsent(data[k]) && (blanks === 'write' || data[k] !== null))) {
+      out[k] = data[k] === null ? '' : scalarText(data[k], `${path}.${k}`);
+    }
+  }
   return out;
 }
 
@@ -456,14 +480,14 @@ function objectOf(value: unknown, path: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function fieldValue(value: unknown, spec: FieldSpec, path: string): XmlValue {
+function fieldValue(value: unknown, spec: FieldSpec, path: string, blanks: Blanks): XmlValue {
   if (spec === 'text') return scalarText(value, path);
   if (spec === 'date') return dateValue(value, path);
   if (spec === 'usdate') return usDateValue(value, path);
   if (spec === 'amount') return amountValue(value, path);
-  if ('node' in spec) return toElements(objectOf(value, path), spec.node, path);
+  if ('node' in spec) return toElements(objectOf(value, path), spec.node, path, false, blanks);
   const items = Array.isArray(value) ? value : [value];
-  const elements = items.map((item, i) => toElements(objectOf(item, `${path}[${i}]`), 'list' in spec ? spec.of : spec.repeat, `${path}[${i}]`));
+  const elements = items.map((item, i) => toElements(objectOf(item, `${path}[${i}]`), 'list' in spec ? spec.of : spec.repeat, `${path}[${i}]`, false, blanks));
   return 'list' in spec ? { [spec.list]: elements } : elements;
 }
 
@@ -531,7 +555,7 @@ export function updateBody(
   if (!update) throw new LedgersyncError('intacct_update_unsupported', 'record', `${object}: ${spec.immutable ?? 'Intacct offers no update for this object'}`);
   if (update.objectElement) {
     // The SDK's CustomerUpdate addresses the record by its ID (the first element), never by RECORDNO.
-    return { name: update.function, body: { [update.objectElement]: toElements(data, spec.fields, object, spec.openFields) } };
+    return { name: update.function, body: { [update.objectElement]: toElements(data, spec.fields, object, spec.openFields, 'write') } };
   }
   const renamed: Record<string, unknown> = {};
   const updatable = new Set((update.fields ?? spec.fields).map(([name]) => name));
@@ -542,7 +566,7 @@ export function updateBody(
     if (!updatable.has(name) && spec.fields.some(([n]) => n === k)) continue;
     renamed[name] = v;
   }
-  const elements = toElements(renamed, update.fields ?? spec.fields, object, spec.openFields);
+  const elements = toElements(renamed, update.fields ?? spec.fields, object, spec.openFields, 'write');
   const body: XmlNode = {};
   for (const [k, v] of Object.entries(elements)) {
     if (update.linesElement && k === update.linesElement.from) {

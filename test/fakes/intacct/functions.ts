@@ -499,7 +499,7 @@ function customerFields(
   fn: string,
   c: XmlValue | undefined,
   existingId?: string,
-): { CUSTOMERID: string; NAME: string; STATUS: string; contact: Record<string, string> } {
+): { CUSTOMERID: string; NAME: string; STATUS: string; contact: Record<string, string>; mailAddress: Record<string, string> } {
   const CUSTOMERID = text(child(c, 'CUSTOMERID')) || existingId || '';
   if (CUSTOMERID.length > CUSTOMER_ID_MAX) {
     fail(
@@ -524,7 +524,9 @@ function customerFields(
     const v = child(display, k);
     if (typeof v === 'string') contact[k] = v;
   }
-  return { CUSTOMERID, NAME, STATUS: text(child(c, 'STATUS')) || 'active', contact };
+  const address = child(display, 'MAILADDRESS');
+  const mailAddress = Object.fromEntries(elementNames(address).map((k) => [k, text(child(address, k))]));
+  return { CUSTOMERID, NAME, STATUS: text(child(c, 'STATUS')) || 'active', contact, mailAddress };
 }
 
 function createObject(ctx: FunctionContext, fn: XmlValue): FunctionResult {
@@ -566,7 +568,9 @@ function updateObject(ctx: FunctionContext, fn: XmlValue): FunctionResult {
   if (id && id !== existing.CUSTOMERID) fail('BL03000019', '', 'update CUSTOMER: CUSTOMERID cannot be changed', 'Keep CUSTOMERID as it is.');
   const fields = customerFields('update CUSTOMER', c, existing.CUSTOMERID);
   if (text(child(c, 'NAME')) !== '') existing.NAME = fields.NAME;
+  // An element sent empty clears the field; one left out keeps its value.
   existing.contact = { ...existing.contact, ...fields.contact };
+  existing.mailAddress = { ...existing.mailAddress, ...fields.mailAddress };
   if (text(child(c, 'STATUS'))) existing.STATUS = fields.STATUS;
   existing.WHENMODIFIED = touch(ctx);
   existing.updates += 1;
@@ -644,6 +648,7 @@ function arDocument(ctx: FunctionContext, fn: string, doc: XmlValue, kind: FakeA
     CURRENCY: currency,
     EXCHRATE: exchangeRateOf(fn, doc, currency),
     DESCRIPTION: text(child(doc, 'description')),
+    ...(kind === 'invoice' ? { PONUMBER: text(child(doc, 'ponumber')) } : {}),
     lines,
     total: total(lines),
     WHENMODIFIED: touch(ctx),
@@ -713,6 +718,7 @@ function updateInvoice(ctx: FunctionContext, fn: XmlValue): FunctionResult {
     WHENCREATED: datecreated,
     CURRENCY: text(child(fn, 'currency')) || existing.CURRENCY,
     DESCRIPTION: child(fn, 'description') === undefined ? existing.DESCRIPTION : text(child(fn, 'description')),
+    PONUMBER: child(fn, 'ponumber') === undefined ? existing.PONUMBER : text(child(fn, 'ponumber')),
     lines,
     total: total(lines),
     WHENMODIFIED: touch(ctx),

@@ -21,6 +21,8 @@ export interface FakeCustomer {
   NAME: string;
   STATUS: string;
   contact: Record<string, string>;
+  /** DISPLAYCONTACT's MAILADDRESS: an update sets the elements it sends (an empty one clears), keeps the others. */
+  mailAddress?: Record<string, string>;
   WHENCREATED: string;
   WHENMODIFIED: string;
   updates: number;
@@ -37,6 +39,8 @@ export interface FakeArDocument {
   /** Transaction currency → base currency rate, as sent (`exchrate`); '1' in the base currency. */
   EXCHRATE: string;
   DESCRIPTION: string;
+  /** An invoice's `ponumber`: update_invoice sets it when it sends the element (an empty one clears it). */
+  PONUMBER?: string;
   lines: FakeLine[];
   total: Units;
   applied: Units;
