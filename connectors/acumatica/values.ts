@@ -11,7 +11,7 @@
 import { canonicalDecimal, sameDecimal } from '../../domain/money/decimal.js';
 import { LedgersyncError } from '../../engine/errors.js';
 import { ExactNumber } from '../../engine/http/exact-json.js';
-import { zoneOffsetSeconds } from '../../engine/transform/dates.js';
+import { dayNumber, firstSecondOfDay, utcCalendarDate, zoneOffsetSeconds } from '../../engine/transform/dates.js';
 import { type Contract, type FieldSpec, isValueType, type ValueType } from './contract.js';
 
 export type Wrapped = string | number | boolean | null | ExactNumber | Wrapped[] | { [key: string]: Wrapped };
@@ -97,16 +97,20 @@ function wrapValue(type: ValueType, value: unknown, path: string, options: WrapO
 }
 
 /**
- * `date`'s midnight in `timezone` as an RFC 3339 date-time (`2024-01-15T00:00:00-05:00`): with the
- * pipeline's zone the company's, Acumatica keeps the date whatever zone it converts to.
+ * The first instant of `date` in `timezone` as an RFC 3339 date-time with the offset then in force:
+ * midnight (`2024-01-15T00:00:00-05:00`), or 01:00 where the clocks move at midnight
+ * (`2025-09-07T01:00:00-03:00` in America/Santiago). With the pipeline's zone the company's,
+ * Acumatica keeps the date whatever zone it converts to.
  */
 export function midnightIn(date: string, timezone: string): string {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];
-  const asUtc = Date.UTC(y, m - 1, d) / 1000;
-  const offset = zoneOffsetSeconds(asUtc - zoneOffsetSeconds(asUtc, timezone), timezone);
+  const first = firstSecondOfDay(dayNumber(y, m, d), timezone);
+  const offset = zoneOffsetSeconds(first, timezone);
+  const two = (n: number) => String(n).padStart(2, '0');
+  const wall = new Date((first + offset) * 1000);
+  const time = `${two(wall.getUTCHours())}:${two(wall.getUTCMinutes())}:${two(wall.getUTCSeconds())}`;
   const minutes = Math.abs(offset) / 60;
-  const hhmm = `${String(Math.floor(minutes / 60)).padStart(2, '0')}:${String(minutes % 60).padStart(2, '0')}`;
-  return `${date}T00:00:00${offset < 0 ? '-' : '+'}${hhmm}`;
+  return `${utcCalendarDate(first + offset)}T${time}${offset < 0 ? '-' : '+'}${two(Math.floor(minutes / 60))}:${two(minutes % 60)}`;
 }
 
 /** Unwraps an answer (`{"Amount": {"value": 12.5}}`) into plain values; drops links, row numbers and empty values. */

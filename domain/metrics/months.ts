@@ -4,7 +4,7 @@
  * "before the next month starts").
  */
 import { LedgersyncError } from '../../engine/errors.js';
-import { zoneOffsetSeconds } from '../../engine/transform/dates.js';
+import { firstSecondOfDay, localDay } from '../../engine/transform/dates.js';
 
 const DAY = 86_400;
 
@@ -27,26 +27,6 @@ export function parseMonth(text: string, what: string): MonthIndex {
     });
   }
   return Number(match[1]) * 12 + month - 1;
-}
-
-function localDay(unixSeconds: number, timezone: string): number {
-  const offset = timezone === 'UTC' ? 0 : zoneOffsetSeconds(unixSeconds, timezone);
-  return Math.floor((unixSeconds + offset) / DAY);
-}
-
-/**
- * The first second whose civil date in `timezone` is `day` or later. A binary search rather than
- * "midnight minus the offset", because some zones skip midnight on the day their clocks move.
- */
-function firstSecondOfDay(day: number, timezone: string): number {
-  let low = day * DAY - 15 * 3600;
-  let high = day * DAY + 15 * 3600;
-  while (low < high) {
-    const mid = Math.floor((low + high) / 2);
-    if (localDay(mid, timezone) >= day) high = mid;
-    else low = mid + 1;
-  }
-  return low;
 }
 
 /** The month containing an instant, in `timezone`. */

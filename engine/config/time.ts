@@ -1,17 +1,38 @@
 /** Timezone and `start_date` checks, with the date read in the pipeline's own timezone. */
-import { isValidTimezone, zoneOffsetSeconds } from '../transform/dates.js';
+import { dayNumber, firstSecondOfDay, isValidTimezone, utcSeconds, zoneOffsetSeconds } from '../transform/dates.js';
 
 export { isValidTimezone };
 
 const dateOnly = /^(\d{4})-(\d{2})-(\d{2})$/;
 const localDateTime = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?$/;
 const zonedDateTime = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})$/;
+const leadingDateTime = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?)?/;
+
+const DAY = 86_400;
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const isLeapYear = (year: number) => year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
 
 /**
- * Unix seconds of a `YYYY-MM-DD` (midnight) or ISO date-time. A date-time without offset is
- * wall-clock time in `timezone`. Undefined when the text is not a real date.
+ * Whether the date (years 0001–9999) and the time of day (00:00:00–23:59:59) an ISO 8601 text
+ * starts with are on the calendar and the clock. Date.parse rolls 2025-02-30 over to 2 March and
+ * 24:00 to the next day, so a text is checked here before it is parsed.
+ */
+export function isCalendarDateTime(text: string): boolean {
+  const m = leadingDateTime.exec(text);
+  if (!m) return false;
+  const field = (group: number) => Number(m[group] ?? 0);
+  const [year, month, day, hour, minute, second] = [field(1), field(2), field(3), field(4), field(5), field(6)];
+  if (year < 1 || month < 1 || month > 12 || day < 1) return false;
+  const days = month === 2 && isLeapYear(year) ? 29 : (DAYS_IN_MONTH[month - 1] ?? 0);
+  return day <= days && hour <= 23 && minute <= 59 && second <= 59;
+}
+
+/**
+ * Unix seconds of a `YYYY-MM-DD` (the first second of that day) or ISO date-time. A date-time
+ * without offset is wall-clock time in `timezone`. Undefined when the text is not a real date.
  */
 export function startDateSeconds(text: string, timezone: string): number | undefined {
+  if (!isCalendarDateTime(text)) return undefined;
   if (zonedDateTime.test(text)) {
     const ms = Date.parse(text.replace(' ', 'T').replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
     return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
@@ -19,18 +40,25 @@ export function startDateSeconds(text: string, timezone: string): number | undef
   const m = dateOnly.exec(text) ?? localDateTime.exec(text);
   if (!m) return undefined;
   const [y, mo, d, h, mi, s] = [m[1], m[2], m[3], m[4] ?? '0', m[5] ?? '0', m[6] ?? '0'].map(Number) as [number, number, number, number, number, number];
-  const wall = Date.UTC(y, mo - 1, d, h, mi, s);
-  const check = new Date(wall);
-  if (check.getUTCFullYear() !== y || check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d || h > 23 || mi > 59 || s > 59) return undefined;
-  // The offset at the guessed instant, then again at the corrected one, settles DST edges.
-  let instant = wall - offsetMs(wall, timezone);
-  instant = wall - offsetMs(instant, timezone);
-  return Math.floor(instant / 1000);
+  // Not midnight minus an offset: a zone that moves its clocks at midnight starts that day at 01:00.
+  if (m[4] === undefined) return firstSecondOfDay(dayNumber(y, mo, d), timezone);
+  return wallClockSeconds(utcSeconds(y, mo, d, h, mi, s), timezone);
 }
 
-/** How far `timezone`'s wall clock is ahead of UTC at `instant` (milliseconds). */
-function offsetMs(instant: number, timezone: string): number {
-  return zoneOffsetSeconds(Math.floor(instant / 1000), timezone) * 1000;
+/**
+ * The instant `timezone`'s clock reads `wall` (a local date-time counted as if it were UTC). A time
+ * read twice (clocks going back) is the earlier; a time the clock skips (clocks going forward) is
+ * read with the offset before the jump, as RFC 5545 does, so it lands after the jump, on its day.
+ */
+function wallClockSeconds(wall: number, timezone: string): number {
+  // The offsets a day either side: a clock changes at most once in between.
+  const withOffsetBefore = wall - zoneOffsetSeconds(wall - DAY, timezone);
+  const withOffsetAfter = wall - zoneOffsetSeconds(wall + DAY, timezone);
+  const reads = (instant: number) => instant + zoneOffsetSeconds(instant, timezone) === wall;
+  const [earlier, later] = withOffsetBefore <= withOffsetAfter ? [withOffsetBefore, withOffsetAfter] : [withOffsetAfter, withOffsetBefore];
+  if (reads(earlier)) return earlier;
+  if (reads(later)) return later;
+  return withOffsetBefore;
 }
 
 /**

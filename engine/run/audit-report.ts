@@ -6,6 +6,7 @@ import { noStateAt } from '../state/driver.js';
 import { LedgersyncError, formatProblem } from '../errors.js';
 import { EXIT, exitCodeFor, type ExitCode } from '../exit-codes.js';
 import { loadPipeline } from '../config/load.js';
+import { isCalendarDateTime } from '../config/time.js';
 import type { ConnectorRegistry } from '../connector/registry.js';
 import { snakeCaseKey, withSnakeCaseKeys } from '../json-keys.js';
 import type { AuditEntry, AuditVerification } from '../state/audit-trail.js';
@@ -26,14 +27,14 @@ export interface AuditOptions {
 
 /** `2026-03-01` (midnight UTC) or an ISO instant with `Z` or an offset → ISO in UTC; undefined when it is neither. */
 export function parseSince(text: string): string | undefined {
+  // A day or an hour the calendar does not have (2026-02-30, 24:00) rolls over in Date; refuse it instead.
+  if (!isCalendarDateTime(text)) return undefined;
   const date = /^\d{4}-\d{2}-\d{2}$/.test(text)
     ? new Date(`${text}T00:00:00.000Z`)
     : /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(text)
       ? new Date(text)
       : undefined;
   if (!date || Number.isNaN(date.getTime())) return undefined;
-  // A day that does not exist (2026-02-30) rolls over in Date; refuse it instead.
-  if (/^\d{4}-\d{2}-\d{2}$/.test(text) && date.toISOString().slice(0, 10) !== text) return undefined;
   return date.toISOString();
 }
 

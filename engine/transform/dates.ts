@@ -73,11 +73,41 @@ export function zoneOffsetSeconds(seconds: number, timezone: string): number {
 }
 
 /** Date.UTC reads years 0–99 as 1900–1999; setUTCFullYear takes the year as given. */
-function utcSeconds(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
+export function utcSeconds(year: number, month: number, day: number, hour: number, minute: number, second: number): number {
   const date = new Date(0);
   date.setUTCFullYear(year, month - 1, day);
   date.setUTCHours(hour, minute, second, 0);
   return date.getTime() / 1000;
+}
+
+const DAY = 86_400;
+
+/** Days since 1970-01-01 of a calendar date (`month` 1–12). */
+export function dayNumber(year: number, month: number, day: number): number {
+  return Math.floor(utcSeconds(year, month, day, 0, 0, 0) / DAY);
+}
+
+/** The civil date of an instant in `timezone`, as days since 1970-01-01. */
+export function localDay(unixSeconds: number, timezone: string): number {
+  const offset = timezone === 'UTC' ? 0 : zoneOffsetSeconds(unixSeconds, timezone);
+  return Math.floor((unixSeconds + offset) / DAY);
+}
+
+/**
+ * The first second whose civil date in `timezone` is `day` (days since 1970-01-01) or later. A
+ * binary search rather than "midnight minus the offset": some zones skip midnight on the day their
+ * clocks move (America/Santiago's 2025-09-07 starts at 01:00 -03), and there the offset after the
+ * jump puts midnight at 23:00 on the day before.
+ */
+export function firstSecondOfDay(day: number, timezone: string): number {
+  let low = day * DAY - 15 * 3600;
+  let high = day * DAY + 15 * 3600;
+  while (low < high) {
+    const mid = Math.floor((low + high) / 2);
+    if (localDay(mid, timezone) >= day) high = mid;
+    else low = mid + 1;
+  }
+  return low;
 }
 
 const timeFormatters = new Map<string, Intl.DateTimeFormat>();
