@@ -86,7 +86,11 @@ export const engineErrorCodes = {
       kind: ['transient', 'system'],
       meaning: 'the PostgreSQL state database cannot be reached or dropped the connection; the run stops, the next one resumes from the last checkpoint',
     },
-    state_query_failed: { kind: 'system', meaning: 'the PostgreSQL state database refused a statement (a bug, or a schema changed by hand)' },
+    state_query_failed: {
+      kind: 'system',
+      meaning:
+        'the PostgreSQL state database refused a statement (a bug, or a schema changed by hand), or a value its text cannot hold (U+0000 in a record id) was refused before sending',
+    },
     state_copy_refused: {
       kind: ['config', 'system'],
       meaning:

@@ -9,9 +9,17 @@
  */
 import type { Dialect } from './driver.js';
 
+/**
+ * A text column compared and sorted byte by byte, as SQLite does: in `<`, `>` and `ORDER BY`, so
+ * lists and "next to it" ids are the same on both databases whatever PostgreSQL's collation.
+ */
+export function byteOrder(dialect: Dialect, column = 'source_id'): string {
+  return dialect === 'postgres' ? `${column} COLLATE "C"` : column;
+}
+
 /** `source_id` between two bounds, `?` placeholders unless named (columns of `partsTable`). */
 export function partRange(dialect: Dialect, [from, to]: readonly [string, string] = ['?', '?']): string {
-  const id = dialect === 'postgres' ? 'source_id COLLATE "C"' : 'source_id';
+  const id = byteOrder(dialect);
   return `${id} >= ${from} AND ${id} < ${to}`;
 }
 

@@ -99,3 +99,40 @@ export function toPostgresQuery(text: string, rowids: RowidColumns): PostgresQue
   if (!column) return { text: sql, returnsRowid: false };
   return { text: `${sql} RETURNING ${column} AS "__rowid"`, returnsRowid: true };
 }
+
+/**
+ * What a statement's `$n` is written to or compared with, as `table.column` (or the table alone),
+ * for messages about a value the database refuses; undefined when the statement is not that plain.
+ */
+export function parameterTarget(sql: string, n: number): string | undefined {
+  const table = /\b(?:INSERT\s+INTO|UPDATE|FROM)\s+"?(\w+)"?/i.exec(sql)?.[1];
+  const placeholder = `\\$${n}(?!\\d)`;
+  const column =
+    insertedColumn(sql, n) ??
+    new RegExp(`(\\w+)(?:\\s+COLLATE\\s+"\\w+")?\\s*(?:=|<>|!=|<=|>=|<|>)\\s*${placeholder}`).exec(sql)?.[1] ??
+    new RegExp(`(\\w+)\\s+IN\\s*\\([^)]*${placeholder}`, 'i').exec(sql)?.[1];
+  if (!table) return column;
+  return column ? `${table}.${column}` : table;
+}
+
+/** The column of `INSERT INTO t (columns) VALUES (…), (…)` that `$n` goes to. */
+function insertedColumn(sql: string, n: number): string | undefined {
+  const insert = /^INSERT\s+INTO\s+"?\w+"?\s*\(([^)]*)\)\s*VALUES\s*/i.exec(sql);
+  if (!insert) return undefined;
+  const columns = insert[1]!.split(',').map((c) => c.trim());
+  let depth = 0;
+  let item = '';
+  let index = 0;
+  for (const c of sql.slice(insert[0].length)) {
+    if (c === '(' && depth++ === 0) continue;
+    if ((c === ')' && --depth === 0) || (c === ',' && depth === 1)) {
+      if (item.trim() === `$${n}`) return columns[index % columns.length];
+      item = '';
+      index++;
+      continue;
+    }
+    if (depth === 0 && c !== ',' && !/\s/.test(c)) return undefined;
+    if (depth > 0) item += c;
+  }
+  return undefined;
+}

@@ -16,8 +16,9 @@
 import { createRequire } from 'node:module';
 import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { LedgersyncError } from '../errors.js';
+import { oneLine, redact } from '../log.js';
 import { type PreparedStatement, type RunResult, type StateDriver, type TransactionOptions, printableLocation } from './driver.js';
-import { rowidColumns, toPostgresDdl, toPostgresQuery, type RowidColumns } from './postgres-dialect.js';
+import { parameterTarget, rowidColumns, toPostgresDdl, toPostgresQuery, type RowidColumns } from './postgres-dialect.js';
 import { POSTGRES_WORKER_SOURCE } from './postgres-worker-source.js';
 
 /** The schema the state tables live in when the URL names none (`?schema=`). */
@@ -303,15 +304,40 @@ export class PostgresDriver implements StateDriver {
     return Math.floor((now + this.clock.offsetMs) / 1000);
   }
 
+  /**
+   * PostgreSQL's text cannot hold U+0000 (SQLite's can). Refused here, naming the column and the
+   * value: sent on, it is a refused statement at best and, written into a batch's query string, a
+   * protocol error that reads like a lost connection.
+   */
+  private refuseNul(sql: string, params: readonly unknown[]): void {
+    const at = params.findIndex((p) => typeof p === 'string' && p.includes('\u0000'));
+    if (at < 0) return;
+    const value = oneLine(redact(params[at] as string));
+    const target = parameterTarget(sql, at + 1) ?? `parameter $${at + 1}`;
+    throw new LedgersyncError(
+      'state_query_failed',
+      'system',
+      `the state database ${this.location} cannot take ${target} '${value.length > 120 ? `${value.slice(0, 120)}…` : value}': PostgreSQL text cannot hold the character U+0000 (NUL)`,
+      {
+        fix: "remove the U+0000 from that value where it comes from (the source record), or keep this pipeline's state in SQLite, which can hold it",
+        details: { code: '22021', statement: sql.slice(0, 200), parameter: at + 1 },
+      },
+    );
+  }
+
   prepare(text: string): PreparedStatement {
     const { text: sql, returnsRowid } = toPostgresQuery(text, this.rowids);
-    const rows = (params: unknown[]) => (this.query(sql, params, true).rows ?? []).map(restoreBuffers);
+    const rows = (params: unknown[]) => {
+      this.refuseNul(sql, params);
+      return (this.query(sql, params, true).rows ?? []).map(restoreBuffers);
+    };
     const runResult = (result: QueryResult): RunResult => {
       const id = returnsRowid ? result.rows?.[0]?.['__rowid'] : undefined;
       return { changes: result.rowCount ?? 0, lastInsertRowid: typeof id === 'number' ? id : Number(id ?? 0) };
     };
     return {
       run: (...params): RunResult => {
+        this.refuseNul(sql, params);
         if (this.depth === 0) return runResult(this.query(sql, params, true));
         let result: RunResult | undefined;
         this.pending.push({ text: sql, params, prepare: true, done: (r) => (result = runResult(r)) });

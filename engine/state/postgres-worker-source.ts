@@ -30,9 +30,11 @@ pg.types.setTypeParser(20, integerOrText);
 pg.types.setTypeParser(1700, (text) => (/^-?\d+$/.test(text) ? integerOrText(text) : text));
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', '57P01', '57P02', '57P03']);
+// 08P01 (protocol_violation) is the server refusing one message it could not parse (a query string
+// cut short by a U+0000): the connection is still there.
 const isConnectionError = (error) =>
   CONNECTION_CODES.has(error.code) ||
-  (typeof error.code === 'string' && error.code.startsWith('08')) ||
+  (typeof error.code === 'string' && error.code.startsWith('08') && error.code !== '08P01') ||
   /Connection terminated|connection error|not queryable|timeout expired|Client was closed|ECONNRESET/i.test(String(error.message));
 
 let client = null;
@@ -98,6 +100,9 @@ function literal(value) {
   const text = pgUtils.prepareValue(toBuffer(value));
   if (text === null) return 'NULL';
   if (Buffer.isBuffer(text)) return "E'\\\\x" + text.toString('hex') + "'";
+  // The query string is NUL-terminated on the wire: a U+0000 would cut it short. Refused as the
+  // server refuses it as a parameter.
+  if (text.includes('\u0000')) throw Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code: '22021' });
   return pgUtils.escapeLiteral(text);
 }
 
@@ -109,9 +114,17 @@ function inlined(statement) {
 }
 
 async function runTogether(statements) {
+  const texts = statements.map((statement, index) => {
+    try {
+      return inlined(statement);
+    } catch (error) {
+      error.batchIndex = index;
+      throw error;
+    }
+  });
   queriesSent++;
   // Each ';' on a line of its own, so a statement's closing line comment cannot swallow it.
-  const answers = await client.query(statements.map(inlined).join('\n;\n'));
+  const answers = await client.query(texts.join('\n;\n'));
   const list = Array.isArray(answers) ? answers : [answers];
   if (list.length !== statements.length) throw new Error('the state database answered ' + list.length + ' results for ' + statements.length + ' statements sent together');
   return list.map((result) => ({ rows: result.rows || [], rowCount: result.rowCount || 0 }));

@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { LedgersyncError } from '../errors.js';
-import { redact, redactJson } from '../log.js';
+import { oneLine, redact, redactJson } from '../log.js';
 import type { KeyValueStore, LedgerEntry, SecretStore } from '../connector/types.js';
 import { MIGRATIONS } from './schema.js';
 import { isPostgresUrl, type PreparedStatement, type StateDriver, type TransactionOptions } from './driver.js';
@@ -17,7 +17,7 @@ import { open as openSealed, requireSecretKey, seal } from './crypto.js';
 import { AuditTrail, redactDeep } from './audit-trail.js';
 import { stableStringify } from '../transform/hash.js';
 import { WebhookQueue } from './webhook-queue.js';
-import { NO_PARTS, partsRow, partsTable, recordOrParts } from './part-range.js';
+import { NO_PARTS, byteOrder, partsRow, partsTable, recordOrParts } from './part-range.js';
 
 /** The process holding a pipeline's run lock, and its lease. */
 export interface RunLockHolder {
@@ -257,6 +257,11 @@ export class StateStore {
     return this.driver.transaction(fn, options);
   }
 
+  /** `column` compared and sorted byte by byte on either database (part-range.ts). */
+  private byteOrder(column: string): string {
+    return byteOrder(this.driver.dialect, column);
+  }
+
   /** Runs `statement` (whose `IN (…)` is written `IN (%)`) over `ids` in chunks (inChunks), with `before` as the leading parameters. */
   private allIn(statement: string, before: readonly unknown[], ids: readonly string[]): Array<Record<string, unknown>> {
     return this.inChunks(ids, (chunk) => {
@@ -468,7 +473,9 @@ export class StateStore {
   }
 
   listCheckpoints(pipeline: string): Array<{ stream: string; value: unknown; updatedAt: number }> {
-    const rows = this.sql('SELECT stream, value_json, updated_at FROM checkpoints WHERE pipeline = ? ORDER BY stream').all(pipeline) as Array<{
+    const rows = this.sql(`SELECT stream, value_json, updated_at FROM checkpoints WHERE pipeline = ? ORDER BY ${this.byteOrder('stream')}`).all(
+      pipeline,
+    ) as Array<{
       stream: string;
       value_json: string;
       updated_at: number;
@@ -719,10 +726,11 @@ export class StateStore {
   /** Every ledger entry of a source record (and of its parts, `<id>#<part>`), in any stream or in one. */
   recordHistory(pipeline: string, sourceId: string, stream?: string): LedgerRecordView[] {
     const ofRecord = recordOrParts(this.driver.dialect);
+    const order = `${this.byteOrder('stream')}, ${this.byteOrder('source_id')}`;
     const rows = (
       stream === undefined
-        ? this.sql(`SELECT * FROM ledger WHERE pipeline = ? AND ${ofRecord.sql} ORDER BY stream, source_id`).all(pipeline, ...ofRecord.params(sourceId))
-        : this.sql(`SELECT * FROM ledger WHERE pipeline = ? AND stream = ? AND ${ofRecord.sql} ORDER BY stream, source_id`).all(
+        ? this.sql(`SELECT * FROM ledger WHERE pipeline = ? AND ${ofRecord.sql} ORDER BY ${order}`).all(pipeline, ...ofRecord.params(sourceId))
+        : this.sql(`SELECT * FROM ledger WHERE pipeline = ? AND stream = ? AND ${ofRecord.sql} ORDER BY ${order}`).all(
             pipeline,
             stream,
             ...ofRecord.params(sourceId),
@@ -764,20 +772,21 @@ export class StateStore {
   streamsHolding(pipeline: string, sourceId: string): string[] {
     const ofRecord = recordOrParts(this.driver.dialect);
     const rows = this.sql(
-      `SELECT stream FROM ledger WHERE pipeline = ? AND ${ofRecord.sql}
-       UNION SELECT stream FROM dead_letters WHERE pipeline = ? AND source_id = ? ORDER BY stream`,
+      `SELECT stream FROM (SELECT stream FROM ledger WHERE pipeline = ? AND ${ofRecord.sql}
+       UNION SELECT stream FROM dead_letters WHERE pipeline = ? AND source_id = ?) AS held ORDER BY ${this.byteOrder('stream')}`,
     ).all(pipeline, ...ofRecord.params(sourceId), pipeline, sourceId) as Array<{ stream: string }>;
     return rows.map((r) => r.stream);
   }
 
   /** Ids written to a stream next to `sourceId` in sort order (two before, two after), and how many the stream holds: for "no such record". */
   neighbourIds(pipeline: string, stream: string, sourceId: string): { ids: string[]; count: number } {
-    const before = this.sql('SELECT source_id FROM ledger WHERE pipeline = ? AND stream = ? AND source_id < ? ORDER BY source_id DESC LIMIT 2').all(
+    const id = this.byteOrder('source_id');
+    const before = this.sql(`SELECT source_id FROM ledger WHERE pipeline = ? AND stream = ? AND ${id} < ? ORDER BY ${id} DESC LIMIT 2`).all(
       pipeline,
       stream,
       sourceId,
     ) as Array<{ source_id: string }>;
-    const after = this.sql('SELECT source_id FROM ledger WHERE pipeline = ? AND stream = ? AND source_id > ? ORDER BY source_id LIMIT 2').all(
+    const after = this.sql(`SELECT source_id FROM ledger WHERE pipeline = ? AND stream = ? AND ${id} > ? ORDER BY ${id} LIMIT 2`).all(
       pipeline,
       stream,
       sourceId,
@@ -858,8 +867,9 @@ export class StateStore {
       letter.deleted ? 1 : 0,
       e.code,
       e.kind,
-      redact(e.message),
-      e.fix ? redact(e.fix) : null,
+      // Escaped as log lines are: a message quotes record values as they are, and PostgreSQL text cannot hold U+0000.
+      oneLine(redact(e.message)),
+      e.fix ? oneLine(redact(e.fix)) : null,
       redact(JSON.stringify(e.details ?? {})),
       runId,
       runId,
@@ -885,10 +895,11 @@ export class StateStore {
   }
 
   deadLetters(pipeline: string, stream?: string): DeadLetter[] {
+    const id = this.byteOrder('source_id');
     const rows = (
       stream
-        ? this.sql('SELECT * FROM dead_letters WHERE pipeline = ? AND stream = ? ORDER BY updated_at, source_id').all(pipeline, stream)
-        : this.sql('SELECT * FROM dead_letters WHERE pipeline = ? ORDER BY stream, updated_at, source_id').all(pipeline)
+        ? this.sql(`SELECT * FROM dead_letters WHERE pipeline = ? AND stream = ? ORDER BY updated_at, ${id}`).all(pipeline, stream)
+        : this.sql(`SELECT * FROM dead_letters WHERE pipeline = ? ORDER BY ${this.byteOrder('stream')}, updated_at, ${id}`).all(pipeline)
     ) as Array<Record<string, unknown>>;
     return rows.map((r) => ({
       stream: String(r['stream']),

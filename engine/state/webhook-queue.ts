@@ -5,6 +5,7 @@
  * know the event); a transient failure puts it back to `queued` with a time for the next attempt.
  */
 import type { StatementSource } from './audit-trail.js';
+import { byteOrder } from './part-range.js';
 
 export type WebhookEventStatus = 'queued' | 'processing' | 'done' | 'dropped';
 
@@ -67,7 +68,9 @@ export class WebhookQueue {
   /** Queued events whose time has come, oldest delivery first. */
   due(pipeline: string, nowMs: number, limit: number): QueuedEvent[] {
     const rows = this.db
-      .sql("SELECT * FROM webhook_events WHERE pipeline = ? AND status = 'queued' AND next_attempt_at <= ? ORDER BY received_at, event_id LIMIT ?")
+      .sql(
+        `SELECT * FROM webhook_events WHERE pipeline = ? AND status = 'queued' AND next_attempt_at <= ? ORDER BY received_at, ${byteOrder(this.db.dialect, 'event_id')} LIMIT ?`,
+      )
       .all(pipeline, nowMs, limit) as Array<Record<string, unknown>>;
     return rows.map(eventOf);
   }
@@ -121,9 +124,11 @@ export class WebhookQueue {
   }
 
   all(pipeline: string): QueuedEvent[] {
-    return (this.db.sql('SELECT * FROM webhook_events WHERE pipeline = ? ORDER BY received_at, event_id').all(pipeline) as Array<Record<string, unknown>>).map(
-      eventOf,
-    );
+    return (
+      this.db.sql(`SELECT * FROM webhook_events WHERE pipeline = ? ORDER BY received_at, ${byteOrder(this.db.dialect, 'event_id')}`).all(pipeline) as Array<
+        Record<string, unknown>
+      >
+    ).map(eventOf);
   }
 
   counts(pipeline: string): QueueCounts {
