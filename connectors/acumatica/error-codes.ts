@@ -70,6 +70,11 @@ export const acumaticaErrorCodes = {
     },
     acumatica_missing_natural_key: { kind: 'record', meaning: 'the mapped record lacks the field it is looked up by before creating' },
     acumatica_ambiguous_match: { kind: 'record', meaning: 'several Acumatica documents carry the natural key of one record; none is adopted' },
+    acumatica_key_collision: {
+      kind: 'record',
+      meaning:
+        "the Acumatica document found by a record's natural key (CustomerOrder, PaymentRef), unknown to the ledger, is another customer's: another pipeline's (a second Chargebee site numbering its documents alike) or one entered by hand; it is neither adopted nor changed, and the fix is a key prefix per pipeline",
+    },
     acumatica_target_gone: { kind: 'record', meaning: 'the Acumatica document the ledger points at no longer exists (deleted in Acumatica?)' },
     acumatica_cannot_void: {
       kind: 'record',

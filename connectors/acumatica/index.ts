@@ -37,6 +37,7 @@ interface AcumaticaSettings {
   void_actions?: Record<string, string>;
   voiding_types?: Record<string, string>;
   currency_of_customer?: Record<string, CustomerCurrency>;
+  document_customer?: Record<string, string>;
   rerelease_on_change: Record<string, string[]>;
   application_history?: Record<string, ApplicationHistory>;
   applied_through_once_released?: Record<string, AppliedThrough>;
@@ -204,6 +205,7 @@ function createAcumaticaSink(input: ConnectorFactoryInput): Sink {
       Object.entries(settings.applied_through_once_released ?? {}).map(([entity, t]) => [entity, { ...t, when: { ...t.when } }]),
     ),
     currencyOfCustomer: Object.fromEntries(Object.entries(settings.currency_of_customer ?? {}).map(([entity, c]) => [entity, { ...c }])),
+    documentCustomer: { ...settings.document_customer },
     voidedStatuses: new Set(settings.voided_statuses ?? []),
     voidActions: { ...settings.void_actions },
     voidingTypes: { ...settings.voiding_types },

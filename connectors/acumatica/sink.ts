@@ -7,7 +7,8 @@
  *    keys are compared without regard to case, as Acumatica stores segmented keys upper case;
  * 2. decide: not there → create (`PUT`; a customer with `If-None-Match: *`, since its key is the
  *    natural key); there but unknown to the ledger → adopted as it is (a document entered before
- *    go-live); there and ours → a sparse update of the fields that differ (detail rows by `id`);
+ *    go-live), unless it is another customer's (another pipeline's document under the same key,
+ *    refused); there and ours → a sparse update of the fields that differ (detail rows by `id`);
  * 3. release it when the mapping asks (`_release: true`) and it is not on hold.
  *
  * A void (`_action: void`) of a released payment or refund is Acumatica's VoidPayment, whose voiding
@@ -49,6 +50,8 @@ export interface AcumaticaSinkSettings {
   appliedThroughOnceReleased: Readonly<Record<string, AppliedThrough>>;
   /** Documents that take their customer's currency, checked against the mapped `_currency` (currencies.ts). */
   currencyOfCustomer: Readonly<Record<string, CustomerCurrency>>;
+  /** Entity → the field naming a document's customer: one found by its natural key is this record's only when it is the mapped customer's. */
+  documentCustomer: Readonly<Record<string, string>>;
   /** Statuses of a document voided or canceled in Acumatica: a void asked of it is done. */
   voidedStatuses: ReadonlySet<string>;
   /** Entity → the action that voids a released document of it (voids.ts). */
@@ -408,6 +411,9 @@ export class AcumaticaSink implements Sink {
   private decision(job: Job): Decision {
     const { record, entity, current } = job;
     const previous = record.previous;
+    // Found by its natural key, not by the ledger's target id: it may be another pipeline's document.
+    const collision = current && !previous?.targetId ? this.keyCollision(job, current) : undefined;
+    if (collision) return { settled: failed(collision) };
     if (record.action === 'delete') {
       if (!current) return { settled: { status: 'skipped', reason: `not in Acumatica, nothing to delete (${entity})` } };
       return { operation: 'delete', current };
@@ -453,6 +459,8 @@ export class AcumaticaSink implements Sink {
         await this.api.connection.pause(attempt);
         const found = await this.lookUpOne(job);
         if (found) {
+          const collision = this.keyCollision(job, found);
+          if (collision) throw collision;
           ctx.log.warn(
             `${entity} for ${job.record.sourceId}: the create's answer was lost but the document is in Acumatica (${this.targetIdOf(entity, found)})`,
           );
@@ -479,6 +487,31 @@ export class AcumaticaSink implements Sink {
       return this.update(job, now, true, ctx);
     }
     return { status: 'created', targetId: this.targetIdOf(entity, saved) };
+  }
+
+  /**
+   * A document found by the record's natural key whose customer is not the mapped one: another
+   * pipeline's (a second Chargebee site numbers its invoices 20001… too) or one entered by hand, never
+   * this record's, so it is neither adopted nor updated. The type needs no check: the look-up
+   * matches it (descriptor `discriminators`).
+   */
+  private keyCollision(job: Job, found: Plain): LedgersyncError | undefined {
+    const field = this.settings.documentCustomer[job.entity];
+    const mapped = field ? textOf(job.data[field]) : undefined;
+    const theirs = field ? textOf(found[field]) : undefined;
+    if (!mapped || !theirs || mapped.trim().toUpperCase() === theirs.trim().toUpperCase()) return undefined;
+    const naturalKey = this.settings.naturalKeys[job.entity]!;
+    const key = textOf(job.data[naturalKey]) ?? textOf(found[naturalKey]) ?? '';
+    const document = `${textOf(found['Type']) ?? job.entity} ${this.targetIdOf(job.entity, found)}`;
+    return new LedgersyncError(
+      'acumatica_key_collision',
+      'record',
+      `${this.settings.label}: source record ${job.record.sourceId} (${field} ${mapped}) is found by ${naturalKey} '${key}', but Acumatica's ${document} with that ${naturalKey} is customer ${theirs}'s: another pipeline's document (another Chargebee site numbering its documents alike) or one entered by hand, not this record's. It was neither adopted nor changed, and nothing was posted for the record`,
+      {
+        fix: `give each pipeline posting into this tenant a document key prefix of its own (the example's options.document_key_prefix, e.g. "EU-"), so its ${naturalKey} values are its own; if ${document} is this record's document after all, correct its customer in Acumatica; the next run tries again`,
+        details: { source_id: job.record.sourceId, document, document_customer: theirs, mapped_customer: mapped, [naturalKey]: key },
+      },
+    );
   }
 
   /** A create whose answer was lost and whose document is not found (yet): pending, looked up by the next run. */

@@ -151,8 +151,9 @@ describe('ledgersync check on Acumatica', () => {
     const report = await check(s);
     expect(report.exitCode, JSON.stringify(report)).toBe(2);
     expect(problems(report)).toEqual([
-      `${s.pipelinePath}:${lineOf(s, 'default: MAIN')}: lookups.branches.default = "MAIN": Branch MAIN "Head Office" is inactive in Acumatica ` +
-        '(Active is false in Branches of Ledger ACTUAL) (BranchID (stream invoices), Branch (stream invoices), BranchID (stream credit_notes), Branch (stream credit_notes))',
+      `${s.pipelinePath}:${lineOf(s, '"": MAIN')}: lookups.branches.values[""] = "MAIN": Branch MAIN "Head Office" is inactive in Acumatica ` +
+        '(Active is false in Branches of Ledger ACTUAL) (BranchID (stream invoices), Branch (stream invoices), BranchID (stream credit_notes), Branch (stream credit_notes), ' +
+        'BranchID (stream payments), Branch (stream payments), BranchID (stream refunds), Branch (stream refunds))',
       `${s.pipelinePath}:${lineOf(s, 'cash: "10100"')}: lookups.cash_accounts.values["cash"] = "10100": Acumatica has no CashAccount 10100: ` +
         'none of PaymentMethod ACH, CARD, CASH, CHECK, WIRE lists it in AllowedCashAccounts (CashAccount (stream payments), CashAccount (stream refunds))',
       `${s.pipelinePath}:${lineOf(s, 'KW VAT: KWVAT')}: lookups.tax_ids.values["KW VAT"] = "KWVAT": Tax KWVAT "Kuwait VAT" is inactive in Acumatica ` +

@@ -21,7 +21,7 @@ const LONG_INVOICE = 'INV-2026-ACME-EUROPE-SUBSIDIARY-000000012345'; // 44 chara
 const LONG_PAYMENT = 'txn_AzZjZbVSlT0Ov3Ww1XyZ_2026_ACME_EUROPE_0001'; // 46 characters
 const FITS = 'INV-2026-ACME-EUROPE-SUBSIDIARY-00000001'; // exactly 40
 /** How the example pipeline keys each document stream. */
-const DIGEST_KEY = '$docKey := $length(id) <= 40 ? id : ">" & $digest(id, 39);';
+const DIGEST_KEY = '$docKey := $length($docId) <= 40 ? $docId : ">" & $digest($docId, 39);';
 
 let s: Sandbox | undefined;
 let fake: FakeAcumatica | undefined;
@@ -98,7 +98,7 @@ describe('Acumatica: a natural key longer than the field it is found by', () => 
   it('is refused before any request names it, with a dead letter naming the record, the field, its limit and the fix', async () => {
     s = await startSandbox({ chargebee: { customers: 12, seed: 11 } });
     // A consultant's own mapping of the plain id (the example maps a longer one to a digest).
-    s.edit(Array.from({ length: 4 }, () => [DIGEST_KEY, '$docKey := id;'] as [string, string]));
+    s.edit(Array.from({ length: 4 }, () => [DIGEST_KEY, '$docKey := $docId;'] as [string, string]));
     invoiceUnder(LONG_INVOICE);
     paymentUnder(LONG_PAYMENT);
     const sent: string[] = [];

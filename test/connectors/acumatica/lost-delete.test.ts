@@ -31,10 +31,10 @@ describe('Acumatica: a delete whose answer is lost', () => {
     s.edit([
       ['  release_documents: true', '  release_documents: false'],
       [
-        '$deleted or status = "voided" ? (\n            $options.post_invoices_as = "gl_journals" ? { "_action": "void", "_object": "JournalTransaction", "Module": "GL", "Description": "Chargebee invoice "',
-        '$deleted ? { "_action": "skip" } : status = "voided" ? (\n            $options.post_invoices_as = "gl_journals" ? { "_action": "void", "_object": "JournalTransaction", "Module": "GL", "Description": "Chargebee invoice "',
+        '$deleted or status = "voided" ? (\n            $options.post_invoices_as = "gl_journals" ? { "_action": "void", "_object": "JournalTransaction", "Module": "GL", "Description": "Chargebee invoice " & $docId',
+        '$deleted ? { "_action": "skip" } : status = "voided" ? (\n            $options.post_invoices_as = "gl_journals" ? { "_action": "void", "_object": "JournalTransaction", "Module": "GL", "Description": "Chargebee invoice " & $docId',
       ],
-      ['{ "_action": "void", "Type": "Invoice", "CustomerOrder": id }', '{ "_action": "delete", "Type": "Invoice", "CustomerOrder": id }'],
+      ['{ "_action": "void", "Type": "Invoice", "CustomerOrder": $docKey }', '{ "_action": "delete", "Type": "Invoice", "CustomerOrder": $docKey }'],
     ]);
     const first = await s.run();
     expect(first.exitCode, JSON.stringify(first.error)).toBe(0);

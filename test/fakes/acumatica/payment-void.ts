@@ -83,6 +83,8 @@ export function voidPayment(record: PlainRecord, ctx: TenantContext): void {
     Type: voidingType,
     ReferenceNbr: referenceNbr,
     CustomerID: String(record['CustomerID']),
+    Branch: record['Branch'] ?? null,
+    BranchID: record['BranchID'] ?? null,
     CurrencyID: String(record['CurrencyID']),
     __currency: record['__currency'],
     PaymentMethod: record['PaymentMethod'] ?? null,

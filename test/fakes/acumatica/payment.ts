@@ -14,7 +14,21 @@ import { currencyDecimals, roundUnits, sumUnits, unitsToText } from './decimal.j
 import { badRequest } from './errors.js';
 import { applyToBalance, documentCurrency, findArDocument } from './ar.js';
 import type { PlainRecord } from './openapi.js';
-import { documentDate, enabledCurrency, notFound, oneOf, reference, releasedChanges, required, roundAmount, rows, text, trimToLength, units } from './rules.js';
+import {
+  branchExists,
+  documentDate,
+  enabledCurrency,
+  notFound,
+  oneOf,
+  reference,
+  releasedChanges,
+  required,
+  roundAmount,
+  rows,
+  text,
+  trimToLength,
+  units,
+} from './rules.js';
 import type { EntityBehaviour, FieldErrors, TenantContext } from './tenant.js';
 import { prepareVoiding, refuseNewVoiding, releaseVoiding, voidedTypeOf, voidPayment } from './payment-void.js';
 
@@ -76,6 +90,7 @@ export const paymentBehaviour: EntityBehaviour = {
     if (text(record, 'CurrencyID') === undefined && customer) record['CurrencyID'] = String(customer['CurrencyID'] ?? ctx.config.baseCurrency);
     const currency = enabledCurrency(record, 'CurrencyID', ctx, errors);
     record['__currency'] = currency;
+    documentBranch(record, incoming, ctx, errors);
 
     required(record, 'PaymentMethod', errors);
     const method = reference(record, 'PaymentMethod', 'PaymentMethod', 'PaymentMethodID', ctx, errors);
@@ -149,11 +164,15 @@ export function creditMemoPayment(memo: PlainRecord, ctx: TenantContext): PlainR
   const released = rows(memo, 'ApplicationsCreditMemo').filter((row) => row['__released'] === true);
   const amount = units(memo, 'Amount') ?? 0n;
   const balance = units(memo, 'Balance') ?? 0n;
+  // The Invoice entity has no header branch field: the memo's payment side is in its lines' branch.
+  const branch = String(rows(memo, 'Details')[0]?.['Branch'] ?? ctx.config.defaultBranch);
   return {
     id: randomUUID(),
     Type: 'Credit Memo',
     ReferenceNbr: String(memo['ReferenceNbr']),
     CustomerID: String(memo['Customer']),
+    Branch: branch,
+    BranchID: branch,
     CurrencyID: documentCurrency(memo),
     __currency: documentCurrency(memo),
     ApplicationDate: String(memo['Date'] ?? ctx.today()),
@@ -216,6 +235,18 @@ export function historyRow(row: PlainRecord, adjusting: PlainRecord, batch: numb
     DisplayDocType: String(row['DocType']),
     DisplayRefNbr: String(row['ReferenceNbr']),
   };
+}
+
+/**
+ * The contract's `Branch` and `BranchID` of a payment are one field, CurrentDocument.BranchID (the
+ * endpoint maps both to it): whichever a request sends sets both, and a payment sent with neither is
+ * in the branch the user works in (the tenant's default branch here).
+ */
+function documentBranch(record: PlainRecord, incoming: PlainRecord, ctx: TenantContext, errors: FieldErrors): void {
+  const field = text(incoming, 'Branch') !== undefined || text(incoming, 'BranchID') === undefined ? 'Branch' : 'BranchID';
+  record[field] = text(incoming, field) ?? text(record, 'Branch') ?? ctx.config.defaultBranch;
+  branchExists(record, field, ctx, errors);
+  record[field === 'Branch' ? 'BranchID' : 'Branch'] = record[field];
 }
 
 function cashAccount(record: PlainRecord, method: PlainRecord, errors: FieldErrors): void {
