@@ -1,11 +1,13 @@
 /**
  * The installed connectors with some methods of one connector's objects replaced, for tests that
- * watch how the engine ends a sink (close, dispose) or make a source or sink answer strangely.
+ * watch how the engine ends a sink (close, dispose), what a sink sends, or make a source or sink
+ * answer strangely.
  */
 import { installedConnectors } from '../../app/registry.js';
 import type { ConnectorRegistry } from '../../engine/connector/registry.js';
 import type { ConnectorModule, Sink, SinkCloseReport } from '../../engine/connector/types.js';
 import type { LedgersyncError } from '../../engine/errors.js';
+import type { ConnectionOptions, HttpConnection, HttpConnectionFactory, HttpRequest } from '../../engine/http/connection.js';
 
 /** The connector object with some methods replaced; the others called on the connector itself. */
 export function intercept<T extends object>(inner: T, replaced: { [K in keyof T]?: (inner: T) => T[K] }): T {
@@ -54,4 +56,20 @@ export function withModules(replace: Record<string, (module: ConnectorModule) =>
 /** The installed connectors, with `system`'s sink watched (see watchSink). */
 export function withSinkWatched(system: string, watch: SinkWatch): ConnectorRegistry {
   return withModules({ [system]: (module) => ({ ...module, createSink: (input) => watchSink(module.createSink!(input), watch) }) });
+}
+
+/** The installed connectors, with every HTTP request `system`'s sink sends handed to `seen` (with the connection's options) before it goes. */
+export function withSinkRequests(system: string, seen: (request: HttpRequest, options: ConnectionOptions) => void): ConnectorRegistry {
+  const watched = (http: HttpConnectionFactory): HttpConnectionFactory => ({
+    connect(options) {
+      const connection = http.connect(options);
+      return intercept<HttpConnection>(connection, {
+        request: (inner) => (request) => {
+          seen(request, options);
+          return inner.request(request);
+        },
+      });
+    },
+  });
+  return withModules({ [system]: (module) => ({ ...module, createSink: (input) => module.createSink!({ ...input, http: watched(input.http) }) }) });
 }

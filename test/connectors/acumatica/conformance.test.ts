@@ -19,13 +19,12 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { installedConnectors } from '../../../app/registry.js';
-import type { ConnectorModule } from '../../../engine/connector/types.js';
-import type { HttpConnectionFactory, HttpRequest } from '../../../engine/http/connection.js';
+import type { HttpRequest } from '../../../engine/http/connection.js';
 import { loadContractSchema, validateEntity } from '../../fakes/acumatica/openapi.js';
 import { parseQueryOptions } from '../../fakes/acumatica/query.js';
 import { type Sandbox, startSandbox } from './e2e-harness.js';
 import { live } from './expect-sync.js';
+import { withSinkRequests } from '../../support/watched-connectors.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const openapi = JSON.parse(readFileSync(join(root, 'test', 'fixtures', 'vendor', 'acumatica', 'Default_24.200.001.openapi.json'), 'utf8')) as {
@@ -44,39 +43,19 @@ interface Captured {
 }
 
 /** The installed connectors, with Acumatica's HTTP connections recording every request they send. */
-function recordingRegistry(out: Captured[]): typeof installedConnectors {
-  const acumatica = installedConnectors.modules['acumatica'] as ConnectorModule;
-  const record = (http: HttpConnectionFactory): HttpConnectionFactory => ({
-    connect(options) {
-      const connection = http.connect(options);
-      return {
-        ...connection,
-        label: connection.label,
-        baseUrl: connection.baseUrl,
-        stats: connection.stats,
-        request(request: HttpRequest) {
-          const url = /^https?:/.test(request.path) ? new URL(request.path) : new URL(`${options.baseUrl.replace(/\/+$/, '')}/${request.path}`);
-          for (const [key, value] of Object.entries(request.query ?? {})) if (value !== undefined && value !== null) url.searchParams.set(key, String(value));
-          out.push({
-            connection: options.label,
-            method: request.method,
-            url,
-            headers: { ...request.headers },
-            body: request.body ?? (request.json === undefined ? undefined : JSON.stringify(request.json)),
-            form: request.form,
-          });
-          return connection.request(request);
-        },
-      };
-    },
+function recordingRegistry(out: Captured[]) {
+  return withSinkRequests('acumatica', (request: HttpRequest, options) => {
+    const url = /^https?:/.test(request.path) ? new URL(request.path) : new URL(`${options.baseUrl.replace(/\/+$/, '')}/${request.path}`);
+    for (const [key, value] of Object.entries(request.query ?? {})) if (value !== undefined && value !== null) url.searchParams.set(key, String(value));
+    out.push({
+      connection: options.label,
+      method: request.method,
+      url,
+      headers: { ...request.headers },
+      body: request.body ?? (request.json === undefined ? undefined : JSON.stringify(request.json)),
+      form: request.form,
+    });
   });
-  return {
-    ...installedConnectors,
-    modules: {
-      ...installedConnectors.modules,
-      acumatica: { ...acumatica, createSink: (input) => acumatica.createSink!({ ...input, http: record(input.http) }) },
-    },
-  };
 }
 
 let s: Sandbox;

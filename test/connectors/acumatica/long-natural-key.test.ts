@@ -8,13 +8,11 @@
  * tenant trims as Acumatica does instead of answering 422.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { installedConnectors } from '../../../app/registry.js';
-import type { ConnectorModule } from '../../../engine/connector/types.js';
-import type { HttpConnectionFactory } from '../../../engine/http/connection.js';
 import { StateStore } from '../../../engine/state/store.js';
 import { type FakeAcumatica, startFakeAcumatica } from '../../fakes/acumatica/index.js';
 import { AcumaticaTestClient, unwrap } from '../../fakes/acumatica/test-client.js';
 import type { FaultProxy } from '../../support/fault-proxy.js';
+import { withSinkRequests } from '../../support/watched-connectors.js';
 import { behindFaultProxy, type Sandbox, startSandbox, unreferencedUnpaidInvoice } from './e2e-harness.js';
 
 const LONG_INVOICE = 'INV-2026-ACME-EUROPE-SUBSIDIARY-000000012345'; // 44 characters
@@ -36,30 +34,10 @@ afterEach(async () => {
 });
 
 /** The installed connectors, with every request the Acumatica connector sends (URL and body) written to `out`. */
-function recording(out: string[]): typeof installedConnectors {
-  const acumatica = installedConnectors.modules['acumatica'] as ConnectorModule;
-  const record = (http: HttpConnectionFactory): HttpConnectionFactory => ({
-    connect(options) {
-      const connection = http.connect(options);
-      return {
-        ...connection,
-        label: connection.label,
-        baseUrl: connection.baseUrl,
-        stats: connection.stats,
-        request(request) {
-          out.push(`${request.path} ${JSON.stringify(request.query ?? {})} ${request.body ?? JSON.stringify(request.json ?? null)}`);
-          return connection.request(request);
-        },
-      };
-    },
-  });
-  return {
-    ...installedConnectors,
-    modules: {
-      ...installedConnectors.modules,
-      acumatica: { ...acumatica, createSink: (input) => acumatica.createSink!({ ...input, http: record(input.http) }) },
-    },
-  };
+function recording(out: string[]) {
+  return withSinkRequests('acumatica', (request) =>
+    out.push(`${request.path} ${JSON.stringify(request.query ?? {})} ${request.body ?? JSON.stringify(request.json ?? null)}`),
+  );
 }
 
 function deadLetters(stream: string) {
@@ -106,6 +84,7 @@ describe('Acumatica: a natural key longer than the field it is found by', () => 
     for (const run of [1, 2]) {
       const summary = await s.run({ connectors: recording(sent) });
       expect(summary.exitCode, `run ${run}`).toBe(1);
+      expect(sent.length, `run ${run}: requests recorded`).toBeGreaterThan(0);
       // Neither the whole key nor the 40 characters Acumatica would keep: nothing looked up, nothing created.
       const naming = sent.filter((r) => [LONG_INVOICE, LONG_PAYMENT].some((id) => decodeURIComponent(r).includes(id.slice(0, 40))));
       expect(naming, `run ${run}: requests naming an over-long key`).toEqual([]);
