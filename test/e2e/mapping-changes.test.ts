@@ -6,7 +6,7 @@
  * through the built CLI where their exit codes and output are the point (`npm run build` first).
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { installedConnectors } from '../../app/registry.js';
@@ -204,11 +204,13 @@ describe.skipIf(!built)('ledgersync check against the live company', () => {
     const bad = await cli(s, ['check', s.pipelinePath]);
     expect(bad.code, bad.stdout + bad.stderr).toBe(2);
     const lines = bad.stdout.split('\n');
+    // The line each table row is on in the example, as the consultant opens it.
+    const lineOf = (text: string) => readFileSync(s.pipelinePath, 'utf8').split('\n').indexOf(text) + 1;
     expect(lines).toContain(
-      'chargebee-to-quickbooks.yaml:81: lookups.gl_accounts.values["SAAS-ENT"] = "81": QuickBooks has no Account with Id 81 (IncomeAccountRef.value (stream items))',
+      `chargebee-to-quickbooks.yaml:${lineOf('      SAAS-ENT: "81"')}: lookups.gl_accounts.values["SAAS-ENT"] = "81": QuickBooks has no Account with Id 81 (IncomeAccountRef.value (stream items))`,
     );
     expect(lines).toContain(
-      'chargebee-to-quickbooks.yaml:82: lookups.gl_accounts.values["SUPPORT"] = "79": Account 79 "Sales of Product Income" is inactive in QuickBooks (IncomeAccountRef.value (stream items))',
+      `chargebee-to-quickbooks.yaml:${lineOf('      SUPPORT: "79"')}: lookups.gl_accounts.values["SUPPORT"] = "79": Account 79 "Sales of Product Income" is inactive in QuickBooks (IncomeAccountRef.value (stream items))`,
     );
     expect(lines).toContain('source chargebee: ok (credentials accepted)');
     expect(lines.filter((l) => l.includes(': lookups.') || l.includes(': options.'))).toHaveLength(3);
