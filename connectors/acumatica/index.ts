@@ -39,6 +39,7 @@ interface AcumaticaSettings {
   currency_of_customer?: Record<string, CustomerCurrency>;
   document_customer?: Record<string, string>;
   rerelease_on_change: Record<string, string[]>;
+  fixed_once_released?: Record<string, string[]>;
   application_history?: Record<string, ApplicationHistory>;
   applied_through_once_released?: Record<string, AppliedThrough>;
   reference_entities?: Record<string, { entity: string; key: string; active?: string[]; valid_until?: string; name?: string }>;
@@ -195,6 +196,7 @@ function createAcumaticaSink(input: ConnectorFactoryInput): Sink {
     releasableStatuses: new Set(settings.releasable_statuses),
     unreleasedStatuses: new Set(settings.unreleased_statuses),
     rereleaseOnChange: Object.fromEntries(Object.entries(settings.rerelease_on_change).map(([entity, fields]) => [entity, [...fields]])),
+    fixedOnceReleased: Object.fromEntries(Object.entries(settings.fixed_once_released ?? {}).map(([entity, fields]) => [entity, [...fields]])),
     applicationHistory: Object.fromEntries(
       Object.entries(settings.application_history ?? {}).map(([entity, h]) => [
         entity,

@@ -28,7 +28,8 @@ import { type ApplicationHistory, unreleasedApplications, withApplications } fro
 import { CURRENCY_FIELD, type CustomerCurrency, CustomerCurrencies } from './currencies.js';
 import { type FieldLimits, overLimit } from './field-limits.js';
 import { checkAcumaticaReferences, type ReferenceSettings } from './references.js';
-import { changes, isPlainObject, type Plain } from './values.js';
+import { describeKept, type KeptField, withoutFixedFields } from './released.js';
+import { type CompareOptions, changes, isPlainObject, type Plain } from './values.js';
 import { voidRefused } from './voids.js';
 
 export interface AcumaticaSinkSettings {
@@ -44,6 +45,8 @@ export interface AcumaticaSinkSettings {
   releasableStatuses: ReadonlySet<string>;
   unreleasedStatuses: ReadonlySet<string>;
   rereleaseOnChange: Readonly<Record<string, readonly string[]>>;
+  /** Entity → fields a released document keeps (`Branch`, `Details.Branch`): left out of its updates (released.ts). */
+  fixedOnceReleased: Readonly<Record<string, readonly string[]>>;
   /** Entities whose applications collection lists only unreleased rows (applications.ts). */
   applicationHistory: Readonly<Record<string, ApplicationHistory>>;
   /** Documents whose applications, once they are released, are made on another entity (a credit memo's on its Payment). */
@@ -171,13 +174,13 @@ export class AcumaticaSink implements Sink {
       await this.find(jobs.filter((job) => !job.result));
       await this.checkCurrencies(jobs.filter((job) => !job.result && !job.current && job.record.action === 'upsert'));
       // Before a decision, a job's result can only be a refusal (prepare, look-up, currency check).
-      return jobs.map((job) => (job.result?.status === 'failed' ? plannedOf(job.result) : this.planned(job)));
+      return jobs.map((job) => (job.result?.status === 'failed' ? plannedOf(job.result) : this.planned(job, ctx)));
     } finally {
       await this.auth.signOut();
     }
   }
 
-  private planned(job: Job): PlannedWrite {
+  private planned(job: Job, ctx: SinkContext): PlannedWrite {
     const decision = this.decision(job);
     if ('settled' in decision) return plannedOf(decision.settled);
     if (decision.operation === 'create') return { action: 'create' };
@@ -189,11 +192,42 @@ export class AcumaticaSink implements Sink {
       return { action: 'void', targetId, note: `${decision.action}, then the ${decision.voidingType} ${targetId} released: its applications are reversed` };
     }
     if (decision.operation === 'adopt') return { action: 'adopt', targetId, note: 'already in Acumatica: linked, left as it is' };
+    try {
+      return this.plannedUpdate(job, decision.current, decision.unconfirmedCreate, ctx);
+    } catch (error) {
+      // Refused as the run's update would refuse it (a released application lowered).
+      if (!(error instanceof LedgersyncError) || error.kind !== 'record') throw error;
+      return { action: 'fail', error };
+    }
+  }
+
+  /**
+   * What `update` would do with the document as Acumatica holds it, compared as the run compares
+   * (not with the payload last sent): an update when a field differs, a release or an application is
+   * due, else a skip. Fields a released document keeps are warned about as the run warns.
+   */
+  private plannedUpdate(job: Job, current: Plain, unconfirmedCreate: boolean, ctx: SinkContext): PlannedWrite {
+    const { entity } = job;
+    const targetId = this.targetIdOf(entity, current);
+    const through = this.appliedThrough(job, current);
+    const { data, kept } = this.keptOnceReleased(job, through ? withoutField(job.data, through.collection) : job.data, current, ctx);
+    const pending = this.pendingChanges(job, data, current);
+    const applicationsToRelease = this.applicationsToRelease(entity, pending.unreleased, Object.keys(pending.diff ?? {}));
+    const writes =
+      pending.diff !== undefined ||
+      this.releasable(job, current, applicationsToRelease) ||
+      (through !== undefined && this.pendingThrough(job, current, through)) ||
+      unconfirmedCreate;
+    const notes = [
+      ...(kept.length ? [`released: keeps ${describeKept(kept)}, which is not sent`] : []),
+      ...(unconfirmedCreate ? ['an interrupted run created it; the run updates it to the mapping'] : []),
+    ];
+    if (!writes) return { action: 'skip', targetId, note: notes[0] ?? `Acumatica already holds this ${entity}` };
     return {
       action: 'update',
       targetId,
-      ...((job.record as PlanningRecord).wantCurrent ? { current: decision.current } : {}),
-      ...(decision.unconfirmedCreate ? { note: 'an interrupted run created it; the run updates it to the mapping' } : {}),
+      ...((job.record as PlanningRecord).wantCurrent ? { current } : {}),
+      ...(notes.length ? { note: notes.join('; ') } : {}),
     };
   }
 
@@ -653,16 +687,63 @@ export class AcumaticaSink implements Sink {
   private async update(job: Job, current: Plain, ours: boolean, ctx: SinkContext): Promise<SinkResult> {
     const { entity } = job;
     const through = this.appliedThrough(job, current);
-    const sent = await this.sendChanges(job, through ? withoutField(job.data, through.collection) : job.data, current, ctx);
-    const applicationsToRelease = this.settings.applicationHistory[entity]
-      ? sent.unreleased.length > 0
-      : (this.settings.rereleaseOnChange[entity] ?? []).some((field) => sent.fields.has(field));
+    const { data, kept } = this.keptOnceReleased(job, through ? withoutField(job.data, through.collection) : job.data, current, ctx);
+    const sent = await this.sendChanges(job, data, current, ctx);
+    const applicationsToRelease = this.applicationsToRelease(entity, sent.unreleased, [...sent.fields]);
     const released = await this.releaseIfAsked(job, sent.saved, applicationsToRelease, ctx);
     const appliedElsewhere = through ? await this.applyThrough(job, current, through, ctx) : false;
     const targetId = this.targetIdOf(entity, sent.saved);
     if (ours) return { status: 'created', targetId };
     if (sent.fields.size > 0 || released || appliedElsewhere) return { status: 'updated', targetId };
-    return { status: 'skipped', reason: `Acumatica already holds this ${entity}`, targetId };
+    const reason = kept.length
+      ? `Acumatica's released ${entity} ${targetId} keeps ${describeKept(kept)}; nothing else differs`
+      : `Acumatica already holds this ${entity}`;
+    return { status: 'skipped', reason, targetId };
+  }
+
+  /** Whether applications wait for a release: those left after the history, else a change to a collection released again. */
+  private applicationsToRelease(entity: string, unreleased: readonly Plain[], changedFields: readonly string[]): boolean {
+    return this.settings.applicationHistory[entity]
+      ? unreleased.length > 0
+      : (this.settings.rereleaseOnChange[entity] ?? []).some((field) => changedFields.includes(field));
+  }
+
+  /**
+   * The mapped data less the fields a released document keeps (released.ts); each one the mapping
+   * gives another value is a warning naming the document, the field, what Acumatica holds and what
+   * was mapped: a corrected branch mapping applies to documents not released yet.
+   */
+  private keptOnceReleased(job: Job, data: Plain, current: Plain, ctx: SinkContext): { data: Plain; kept: KeptField[] } {
+    const fixed = this.settings.fixedOnceReleased[job.entity];
+    if (!fixed?.length || !this.isReleased(current)) return { data, kept: [] };
+    const out = withoutFixedFields(this.contract, job.entity, data, current, fixed, this.compareOptions());
+    if (out.kept.length) {
+      ctx.log.warn(
+        `${this.describe(job, current)} is released (${textOf(current['Status'])}) and keeps ${describeKept(out.kept)}: Acumatica changes none of ${fixed.join(', ')} on a released document, so the mapped value is not sent and the rest of the document is compared as usual. The mapping applies to documents not released yet; to move this one, reverse it in Acumatica and enter it again where it belongs`,
+      );
+    }
+    return out;
+  }
+
+  /** Released: a status Acumatica gives released documents (one that is not among the unreleased ones). */
+  private isReleased(document: Plain): boolean {
+    const status = textOf(document['Status']);
+    return status !== undefined && !this.settings.unreleasedStatuses.has(status);
+  }
+
+  private compareOptions(): CompareOptions {
+    return { caseInsensitive: this.settings.upperCaseKeys, keepExtraRows: new Set(Object.values(this.settings.rereleaseOnChange).flat()) };
+  }
+
+  /**
+   * The part of `data` that differs from `current` (undefined when nothing does), and what is left
+   * to release of applications kept in a history: released applications are history, not rows to send again.
+   */
+  private pendingChanges(job: Job, data: Plain, current: Plain): { diff: Plain | undefined; unreleased: Plain[] } {
+    const history = this.settings.applicationHistory[job.entity];
+    const unreleased = history ? unreleasedApplications(data, current, history, this.describe(job, current)) : [];
+    const diff = changes(this.contract, job.entity, history ? withApplications(data, history, unreleased) : data, current, this.compareOptions());
+    return { diff, unreleased };
   }
 
   /**
@@ -695,15 +776,9 @@ export class AcumaticaSink implements Sink {
    * document is read again and only what still differs is sent.
    */
   private async sendChanges(job: Job, data: Plain, current: Plain, ctx: SinkContext): Promise<{ saved: Plain; fields: Set<string>; unreleased: Plain[] }> {
-    const history = this.settings.applicationHistory[job.entity];
     const fields = new Set<string>();
     for (let attempt = 1; ; attempt++) {
-      // Applications already released are history, not rows to send again; what is left waits for a release.
-      const unreleased = history ? unreleasedApplications(data, current, history, this.describe(job, current)) : [];
-      const diff = changes(this.contract, job.entity, history ? withApplications(data, history, unreleased) : data, current, {
-        caseInsensitive: this.settings.upperCaseKeys,
-        keepExtraRows: new Set(Object.values(this.settings.rereleaseOnChange).flat()),
-      });
+      const { diff, unreleased } = this.pendingChanges(job, data, current);
       if (!diff) return { saved: current, fields, unreleased };
       for (const field of Object.keys(diff)) fields.add(field);
       try {
@@ -737,17 +812,7 @@ export class AcumaticaSink implements Sink {
    * credit memo's ApplicationsCreditMemo lists all of its applications).
    */
   private async applyThrough(job: Job, document: Plain, through: AppliedThrough, ctx: SinkContext): Promise<boolean> {
-    const history = this.settings.applicationHistory[through.entity];
-    if (history) {
-      const sameFields = (fields: Readonly<Record<string, string>>) => Object.fromEntries(Object.keys(fields).map((field) => [field, field]));
-      const listed: ApplicationHistory = {
-        pending: through.collection,
-        released: through.collection,
-        document: sameFields(history.document),
-        amount: sameFields(history.amount),
-      };
-      if (unreleasedApplications(job.data, document, listed, this.describe(job, document)).length === 0) return false;
-    }
+    if (!this.pendingThrough(job, document, through)) return false;
     const keys = this.keyValues(through.entity, document);
     const applying: Job = {
       record: job.record,
@@ -771,15 +836,34 @@ export class AcumaticaSink implements Sink {
     return (await this.update(applying, current, false, ctx)).status === 'updated';
   }
 
+  /** Whether a released document has mapped applications it does not list yet (to make on `through.entity`); true when it cannot tell. */
+  private pendingThrough(job: Job, document: Plain, through: AppliedThrough): boolean {
+    const history = this.settings.applicationHistory[through.entity];
+    if (!history) return true;
+    const sameFields = (fields: Readonly<Record<string, string>>) => Object.fromEntries(Object.keys(fields).map((field) => [field, field]));
+    const listed: ApplicationHistory = {
+      pending: through.collection,
+      released: through.collection,
+      document: sameFields(history.document),
+      amount: sameFields(history.amount),
+    };
+    return unreleasedApplications(job.data, document, listed, this.describe(job, document)).length > 0;
+  }
+
   // ---- step 3: release ----
+
+  /** Whether `releaseIfAsked` releases `document`: asked by the mapping, and unreleased or with applications to release. */
+  private releasable(job: Job, document: Plain, applicationsToRelease: boolean): boolean {
+    if (!job.release || !this.settings.releaseActions[job.entity]) return false;
+    const status = textOf(document['Status']) ?? '';
+    return this.settings.releasableStatuses.has(status) || (applicationsToRelease && !this.settings.unreleasedStatuses.has(status));
+  }
 
   /** `applicationsToRelease`: a released document has applications waiting for a release again. */
   private async releaseIfAsked(job: Job, saved: Plain, applicationsToRelease: boolean, ctx: SinkContext): Promise<boolean> {
     const action = this.settings.releaseActions[job.entity];
-    if (!job.release || !action) return false;
+    if (!action || !this.releasable(job, saved, applicationsToRelease)) return false;
     const status = textOf(saved['Status']) ?? '';
-    const releasable = this.settings.releasableStatuses.has(status) || (applicationsToRelease && !this.settings.unreleasedStatuses.has(status));
-    if (!releasable) return false;
     const keys = Object.fromEntries(this.settings.keys[job.entity]!.map((key) => [key, saved[key]]));
     for (let attempt = 1; ; attempt++) {
       try {
