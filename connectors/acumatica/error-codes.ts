@@ -73,13 +73,13 @@ export const acumaticaErrorCodes = {
     acumatica_key_collision: {
       kind: 'record',
       meaning:
-        "the Acumatica document found by a record's natural key (CustomerOrder, PaymentRef), unknown to the ledger, is another customer's: another pipeline's (a second Chargebee site numbering its documents alike) or one entered by hand; it is neither adopted nor changed, and the fix is a key prefix per pipeline",
+        "the Acumatica document found by a record's natural key (CustomerOrder, PaymentRef, a GL batch's Description), unknown to the ledger, is another customer's (a GL batch: its first line names another customer): another pipeline's (a second Chargebee site numbering its documents alike) or one entered by hand; it is neither adopted nor changed, and the fix is a key prefix per pipeline",
     },
     acumatica_target_gone: { kind: 'record', meaning: 'the Acumatica document the ledger points at no longer exists (deleted in Acumatica?)' },
     acumatica_cannot_void: {
       kind: 'record',
       meaning:
-        'a document voided at the source is still in Acumatica and could not be taken back: an invoice, credit memo or GL batch (this connector voids only payments and refunds), or a payment whose void Acumatica refused; the message names the Acumatica document to void, cancel or reverse there',
+        "a document voided at the source is still in Acumatica and could not be taken back: an invoice, credit memo or GL batch (this connector voids only payments and refunds), or a payment whose void Acumatica refused; the message names the Acumatica document to void, cancel or reverse there (and, when the void names no customer and found it by its key alone, its customer, as it may be another pipeline's)",
     },
     acumatica_unexpected_answer: { kind: 'transient', meaning: 'Acumatica answered a write without the record or its key; the write is looked up next time' },
   },

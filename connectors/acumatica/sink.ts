@@ -8,7 +8,8 @@
  * 2. decide: not there → create (`PUT`; a customer with `If-None-Match: *`, since its key is the
  *    natural key); there but unknown to the ledger → adopted as it is (a document entered before
  *    go-live), unless it is another customer's (another pipeline's document under the same key,
- *    refused); there and ours → a sparse update of the fields that differ (detail rows by `id`);
+ *    refused; a void or delete of a record never synced is skipped); there and ours → a sparse
+ *    update of the fields that differ (detail rows by `id`);
  * 3. release it when the mapping asks (`_release: true`) and it is not on hold.
  *
  * A void (`_action: void`) of a released payment or refund is Acumatica's VoidPayment, whose voiding
@@ -53,7 +54,11 @@ export interface AcumaticaSinkSettings {
   appliedThroughOnceReleased: Readonly<Record<string, AppliedThrough>>;
   /** Documents that take their customer's currency, checked against the mapped `_currency` (currencies.ts). */
   currencyOfCustomer: Readonly<Record<string, CustomerCurrency>>;
-  /** Entity → the field naming a document's customer: one found by its natural key is this record's only when it is the mapped customer's. */
+  /**
+   * Entity → the field naming a document's customer, or the path of a detail row's field that does
+   * (`Details[0].TransactionDescription`, a GL batch's first line): one found by its natural key is
+   * this record's only when it names the mapped customer.
+   */
   documentCustomer: Readonly<Record<string, string>>;
   /** Statuses of a document voided or canceled in Acumatica: a void asked of it is done. */
   voidedStatuses: ReadonlySet<string>;
@@ -446,8 +451,12 @@ export class AcumaticaSink implements Sink {
     const { record, entity, current } = job;
     const previous = record.previous;
     // Found by its natural key, not by the ledger's target id: it may be another pipeline's document.
-    const collision = current && !previous?.targetId ? this.keyCollision(job, current) : undefined;
-    if (collision) return { settled: failed(collision) };
+    const foreign = current && !previous?.targetId ? this.foreignDocument(job, current) : undefined;
+    if (foreign && record.action !== 'upsert') {
+      // A void or delete of a record never posted: the document under its key is someone else's, not its own.
+      return { settled: { status: 'skipped', reason: this.describeForeign(job, foreign, `nothing of it to ${record.action} in Acumatica`) } };
+    }
+    if (foreign) return { settled: failed(this.keyCollision(job, foreign)) };
     if (record.action === 'delete') {
       if (!current) return { settled: { status: 'skipped', reason: `not in Acumatica, nothing to delete (${entity})` } };
       return { operation: 'delete', current };
@@ -493,8 +502,8 @@ export class AcumaticaSink implements Sink {
         await this.api.connection.pause(attempt);
         const found = await this.lookUpOne(job);
         if (found) {
-          const collision = this.keyCollision(job, found);
-          if (collision) throw collision;
+          const foreign = this.foreignDocument(job, found);
+          if (foreign) throw this.keyCollision(job, foreign);
           ctx.log.warn(
             `${entity} for ${job.record.sourceId}: the create's answer was lost but the document is in Acumatica (${this.targetIdOf(entity, found)})`,
           );
@@ -526,26 +535,40 @@ export class AcumaticaSink implements Sink {
   /**
    * A document found by the record's natural key whose customer is not the mapped one: another
    * pipeline's (a second Chargebee site numbers its invoices 20001… too) or one entered by hand, never
-   * this record's, so it is neither adopted nor updated. The type needs no check: the look-up
-   * matches it (descriptor `discriminators`).
+   * this record's, so it is neither adopted, updated, voided nor deleted. The type needs no check: the
+   * look-up matches it (descriptor `discriminators`). Undefined when either side names no customer.
    */
-  private keyCollision(job: Job, found: Plain): LedgersyncError | undefined {
+  private foreignDocument(job: Job, found: Plain): ForeignDocument | undefined {
     const field = this.settings.documentCustomer[job.entity];
-    const mapped = field ? textOf(job.data[field]) : undefined;
-    const theirs = field ? textOf(found[field]) : undefined;
+    if (!field) return undefined;
+    const mapped = textOf(valueAt(job.data, field));
+    const theirs = textOf(valueAt(found, field));
     if (!mapped || !theirs || mapped.trim().toUpperCase() === theirs.trim().toUpperCase()) return undefined;
+    return { field, mapped, theirs, ...this.foundByKey(job, found) };
+  }
+
+  /** The found document and the natural key it was found by, for messages. */
+  private foundByKey(job: Job, found: Plain): { document: string; naturalKey: string; key: string } {
     const naturalKey = this.settings.naturalKeys[job.entity]!;
     const key = textOf(job.data[naturalKey]) ?? textOf(found[naturalKey]) ?? '';
-    const document = `${textOf(found['Type']) ?? job.entity} ${this.targetIdOf(job.entity, found)}`;
-    return new LedgersyncError(
-      'acumatica_key_collision',
-      'record',
-      `${this.settings.label}: source record ${job.record.sourceId} (${field} ${mapped}) is found by ${naturalKey} '${key}', but Acumatica's ${document} with that ${naturalKey} is customer ${theirs}'s: another pipeline's document (another Chargebee site numbering its documents alike) or one entered by hand, not this record's. It was neither adopted nor changed, and nothing was posted for the record`,
-      {
-        fix: `give each pipeline posting into this tenant a document key prefix of its own (the example's options.document_key_prefix, e.g. "EU-"), so its ${naturalKey} values are its own; if ${document} is this record's document after all, correct its customer in Acumatica; the next run tries again`,
-        details: { source_id: job.record.sourceId, document, document_customer: theirs, mapped_customer: mapped, [naturalKey]: key },
-      },
-    );
+    return { document: `${textOf(found['Type']) ?? job.entity} ${this.targetIdOf(job.entity, found)}`, naturalKey, key };
+  }
+
+  /** `source record … (its customer) is found by …, but Acumatica's … is another customer's: …, ${outcome}`. */
+  private describeForeign(job: Job, foreign: ForeignDocument, outcome: string): string {
+    const { field, mapped, theirs, document, naturalKey, key } = foreign;
+    const plain = !isDetailPath(field);
+    const ours = plain ? `${field} ${mapped}` : `${field} '${mapped}'`;
+    const owner = plain ? `is ${ownerOf(field, theirs)}` : `has ${ownerOf(field, theirs)}, another customer's`;
+    return `${this.settings.label}: source record ${job.record.sourceId} (${ours}) is found by ${naturalKey} '${key}', but Acumatica's ${document} with that ${naturalKey} ${owner}: another pipeline's document (another Chargebee site numbering its documents alike) or one entered by hand, not this record's. It was neither adopted nor changed, and ${outcome}`;
+  }
+
+  private keyCollision(job: Job, foreign: ForeignDocument): LedgersyncError {
+    const { field, mapped, theirs, document, naturalKey, key } = foreign;
+    return new LedgersyncError('acumatica_key_collision', 'record', this.describeForeign(job, foreign, 'nothing was posted for the record'), {
+      fix: `give each pipeline posting into this tenant a document key prefix of its own (the example's options.document_key_prefix, e.g. "EU-"), so its ${naturalKey} values are its own; if ${document} is this record's document after all, correct its ${isDetailPath(field) ? field : 'customer'} in Acumatica; the next run tries again`,
+      details: { source_id: job.record.sourceId, document, document_customer: theirs, mapped_customer: mapped, [naturalKey]: key },
+    });
   }
 
   /** A create whose answer was lost and whose document is not found (yet): pending, looked up by the next run. */
@@ -668,19 +691,40 @@ export class AcumaticaSink implements Sink {
     const document = `${keys['Type'] ? '' : `${entity} `}${Object.values(keys).join(' ')}`;
     const balance = textOf(current['Balance']) ?? textOf(current['Amount']);
     const unreleased = this.settings.unreleasedStatuses.has(status);
+    const unsure = this.unsureOwner(job, current);
+    const act = unreleased
+      ? `delete ${document} in Acumatica (it is unreleased), or void it there; the next run finds nothing left to do`
+      : `cancel or void ${document} in Acumatica (Invoices and Memos, AR301000); once its status is ${[...this.settings.voidedStatuses].join(' or ')} the next run finds nothing left to do (a reversal by a credit memo leaves it Closed, and this dead letter stays)`;
     return failed(
       new LedgersyncError(
         'acumatica_cannot_void',
         'record',
-        `${this.settings.label}: source record ${record.sourceId} was voided, but Acumatica still holds it as ${document} (${status || 'no status'}${balance !== undefined ? `, balance ${balance}` : ''}); the connector voids nothing in Acumatica`,
+        `${this.settings.label}: source record ${record.sourceId} was voided, but Acumatica still holds it as ${document} (${status || 'no status'}${balance !== undefined ? `, balance ${balance}` : ''})${unsure ? `. It was found by ${unsure.naturalKey} '${unsure.key}' alone and ${isDetailPath(unsure.field) ? 'has' : 'is'} ${ownerOf(unsure.field, unsure.owner)}, while the record names no customer: it may be another pipeline's document (another Chargebee site numbering its documents alike), not this record's` : ''}; the connector voids nothing in Acumatica`,
         {
-          fix: unreleased
-            ? `delete ${document} in Acumatica (it is unreleased), or void it there; the next run finds nothing left to do`
-            : `cancel or void ${document} in Acumatica (Invoices and Memos, AR301000); once its status is ${[...this.settings.voidedStatuses].join(' or ')} the next run finds nothing left to do (a reversal by a credit memo leaves it Closed, and this dead letter stays)`,
-          details: { document, status, source_id: record.sourceId, ...(balance !== undefined ? { balance } : {}) },
+          fix: unsure
+            ? `first check that ${document} (${ownerOf(unsure.field, unsure.owner)}) is this record's: if it is another pipeline's, leave it as it is and give each pipeline its own options.document_key_prefix; if it is this record's, ${act}`
+            : act,
+          details: {
+            document,
+            status,
+            source_id: record.sourceId,
+            ...(balance !== undefined ? { balance } : {}),
+            ...(unsure ? { document_customer: unsure.owner } : {}),
+          },
         },
       ),
     );
+  }
+
+  /**
+   * A document a void found by its natural key alone (the ledger names none) whose customer the
+   * record cannot confirm, as it names none: who Acumatica says it belongs to.
+   */
+  private unsureOwner(job: Job, found: Plain): { field: string; owner: string; naturalKey: string; key: string } | undefined {
+    const field = this.settings.documentCustomer[job.entity];
+    if (!field || job.record.previous?.targetId || textOf(valueAt(job.data, field))) return undefined;
+    const owner = textOf(valueAt(found, field));
+    return owner ? { field, owner, ...this.foundByKey(job, found) } : undefined;
   }
 
   /** Sends what differs, then releases; `ours` when the document was created by an unconfirmed write of ours. */
@@ -980,6 +1024,38 @@ export function expansions(contract: Contract, schema: string, records: readonly
     }
   }
   return [...out].sort();
+}
+
+/** A document found by a record's natural key that names another customer than the record (`foreignDocument`). */
+interface ForeignDocument {
+  field: string;
+  mapped: string;
+  theirs: string;
+  document: string;
+  naturalKey: string;
+  key: string;
+}
+
+/** A field names the customer (Customer EU-ACME); a detail row's field (`Details[0].TransactionDescription`) holds a text that names it. */
+function isDetailPath(field: string): boolean {
+  return /[.[]/.test(field);
+}
+
+/** Who a document belongs to, for messages: `customer ACME's`, or the detail field that names it and its text. */
+function ownerOf(field: string, value: string): string {
+  return isDetailPath(field) ? `${field} '${value}'` : `customer ${value}'s`;
+}
+
+/** The value at a field or a detail row's field (`Details[0].TransactionDescription`) of a record. */
+function valueAt(record: Plain, path: string): unknown {
+  let value: unknown = record;
+  for (const step of path.split('.')) {
+    const [, name, index] = /^([^[\]]+)(?:\[(\d+)\])?$/.exec(step) ?? [];
+    if (!name || !isPlainObject(value)) return undefined;
+    value = value[name];
+    if (index !== undefined) value = Array.isArray(value) ? value[Number(index)] : undefined;
+  }
+  return value;
 }
 
 function textOf(value: unknown): string | undefined {

@@ -34,7 +34,10 @@ describe('Acumatica: a delete whose answer is lost', () => {
         '$deleted or status = "voided" ? (\n            $options.post_invoices_as = "gl_journals" ? { "_action": "void", "_object": "JournalTransaction", "Module": "GL", "Description": "Chargebee invoice " & $docId',
         '$deleted ? { "_action": "skip" } : status = "voided" ? (\n            $options.post_invoices_as = "gl_journals" ? { "_action": "void", "_object": "JournalTransaction", "Module": "GL", "Description": "Chargebee invoice " & $docId',
       ],
-      ['{ "_action": "void", "Type": "Invoice", "CustomerOrder": $docKey }', '{ "_action": "delete", "Type": "Invoice", "CustomerOrder": $docKey }'],
+      [
+        '{ "_action": "void", "Type": "Invoice", "CustomerOrder": $docKey, "Customer": $owner }',
+        '{ "_action": "delete", "Type": "Invoice", "CustomerOrder": $docKey, "Customer": $owner }',
+      ],
     ]);
     const first = await s.run();
     expect(first.exitCode, JSON.stringify(first.error)).toBe(0);
