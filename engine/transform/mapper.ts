@@ -38,6 +38,9 @@ function positionInFile(expression: CompiledExpression, offset: unknown): Source
 
 const where = (p: SourcePosition) => `${p.file}:${p.line}:${p.column}`;
 
+/** JSONata's code for an error a mapping raises itself with `$error(message)`. */
+const RAISED_BY_MAPPING = 'D3137';
+
 /** An error of an expression, as a record-level LedgersyncError naming the record, the expression and where it is. */
 function expressionError(expression: CompiledExpression, record: SourceRecord, error: unknown): LedgersyncError {
   const at = positionInFile(expression, (error as { position?: unknown } | null)?.position);
@@ -56,7 +59,10 @@ function expressionError(expression: CompiledExpression, record: SourceRecord, e
     `record ${record.id}: JSONata ${e.code ?? 'error'} in ${expression.path} (${where(at)}): ${e.message ?? String(error)}`,
     {
       details: { recordId: record.id, expression: expression.path, jsonataCode: e.code, position: e.position },
-      fix: 'correct the expression, or the lookup table / option it reads, and re-run: the record will be retried',
+      fix:
+        e.code === RAISED_BY_MAPPING
+          ? 'the mapping stopped this record on purpose ($error): do what its message says, then re-run; the record will be retried'
+          : 'correct the expression, or the lookup table / option it reads, and re-run: the record will be retried',
       cause: error,
     },
   );

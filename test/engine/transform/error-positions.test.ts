@@ -35,7 +35,8 @@ writeFileSync(
     '        {',
     '          "id": id,',
     '          "total": total + 1,',
-    '          "code": $lookup("codes", kind)',
+    '          "code": $lookup("codes", kind),',
+    '          "stop": stop ? $error("this record asks to stop: " & stop)',
     '        }',
     '',
   ].join('\n'),
@@ -72,6 +73,13 @@ describe.each([
     const error = await failure({ total: 'ten', kind: 'a' }, interpreted);
     expect(error.code).toBe('transform_failed');
     expect(error.message).toContain(`(${placeOf('+ 1')})`);
+  });
+
+  it('an $error the mapping raises on purpose: its message, and a fix that points to it rather than to the expression', async () => {
+    const error = await failure({ total: 10, kind: 'a', stop: 'post it by hand' }, interpreted);
+    expect(error.code).toBe('transform_failed');
+    expect(error.message).toContain('this record asks to stop: post it by hand');
+    expect(error.fix).toBe('the mapping stopped this record on purpose ($error): do what its message says, then re-run; the record will be retried');
   });
 
   it('a lookup with no entry for the key: the call', async () => {
