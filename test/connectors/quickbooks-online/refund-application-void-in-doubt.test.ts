@@ -6,12 +6,12 @@
  * Payment whose create was in doubt (run killed after QuickBooks applied it) stood unvoided, spending
  * the credit memos' credit, behind exit-0 runs.
  */
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { connector } from '../../../connectors/quickbooks-online/index.js';
 import type { LedgerEntry, Sink } from '../../../engine/connector/types.js';
 import { startFakeQbo, type FakeQbo } from '../../fakes/qbo/index.js';
 import type { Transaction } from 'chargebee';
+import { leaveWriteInDoubt } from '../../support/ledger-state.js';
 import { startSandbox, type Sandbox } from './e2e-harness.js';
 import { factoryInput, paidInvoice, previous, record, sinkContext, written, type MemoryContext } from './harness.js';
 
@@ -44,18 +44,8 @@ describe('QuickBooks: a voided refund whose application Payment the ledger does 
     const payment = () => sandbox.qbo.state.entities('Payment').find((p) => p['PaymentRefNum'] === refund.id)!;
     expect(payment()['TxnStatus']).toBeUndefined();
 
-    // The state a run leaves when it dies between QuickBooks' create and the ledger write:
-    // beginWrites' row only (pending_write = 1, no target id), as for any record written the first time.
-    const db = new Database(s.statePath);
-    const changed = db
-      .prepare(
-        `UPDATE ledger SET source_version = NULL, content_hash = NULL, target_id = NULL, target_version = NULL, pending_write = 1,
-                mapping_fingerprint = NULL, payload_json = NULL, written_at = NULL
-          WHERE stream = 'refund_applications' AND source_id = ?`,
-      )
-      .run(refund.id).changes;
-    db.close();
-    expect(changed).toBe(1);
+    // The state a run leaves when it dies between QuickBooks' create and the ledger write (no target id).
+    expect(leaveWriteInDoubt(s.statePath, 'refund_applications', refund.id)).toBe(1);
 
     voidRefund(s, refund);
     const run = await s.run();
