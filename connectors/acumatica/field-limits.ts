@@ -5,10 +5,18 @@
  * is never found by it again: its create is repeated after a lost answer, and two ids sharing their
  * first characters would find each other's document. Such a record is refused before any request.
  */
+import { compileFieldLimits, type FieldLimit, firstTooLong } from '../../engine/connector/field-limits.js';
 import { LedgersyncError } from '../../engine/errors.js';
 
-/** Entity → field → the most characters (UTF-16 code units, as .NET's `string.Length`) it holds. */
-export type FieldLimits = Readonly<Record<string, Readonly<Record<string, number>>>>;
+/** Entity → its limits, as the descriptor's `settings.field_limits` (entity → field → length) declares them. */
+export type FieldLimits = Readonly<Record<string, readonly FieldLimit[]>>;
+
+export function entityFieldLimits(declared: Readonly<Record<string, Readonly<Record<string, number>>>>): FieldLimits {
+  return Object.fromEntries(Object.entries(declared).map(([entity, limits]) => [entity, compileFieldLimits(limits)]));
+}
+
+/** UTF-16 code units, as .NET's `string.Length`, by which Acumatica cuts a value. */
+const utf16Units = (text: string) => text.length;
 
 /** The first of `fields` whose text is longer than the entity's limit for it, as a refusal naming the record, the field and the fix. */
 export function overLimit(
@@ -18,22 +26,20 @@ export function overLimit(
   naturalKey: string,
 ): LedgersyncError | undefined {
   const { entity, sourceId, data } = record;
-  for (const field of fields) {
-    const limit = limits[entity]?.[field];
-    const value = data[field];
-    if (limit === undefined || typeof value !== 'string' || value.length <= limit) continue;
-    return new LedgersyncError(
-      'acumatica_invalid_value',
-      'record',
-      `${entity}.${field} '${value}' of source record ${sourceId} is ${value.length} characters; Acumatica's ${field} holds ${limit} and would silently keep only the first ${limit}`,
-      {
-        fix:
-          field === naturalKey
-            ? `map ${field} to a key of at most ${limit} characters, unique and the same on every run (and in the stream's void mapping): the id when it fits, else a digest of it, e.g. \`$length(id) <= ${limit} ? id : ">" & $digest(id, ${limit - 1})\`; cutting it would let two ids that share their first ${limit} characters find each other's document`
-            : `map a value of at most ${limit} characters to ${field} (e.g. $truncate(…, ${limit}))`,
-        details: { entity, field, limit, length: value.length, source_id: sourceId },
-      },
-    );
-  }
-  return undefined;
+  const checked = (limits[entity] ?? []).filter((limit) => fields.includes(limit.path));
+  const tooLong = firstTooLong(data, checked, utf16Units);
+  if (!tooLong) return undefined;
+  const { path: field, value, length, limit } = tooLong;
+  return new LedgersyncError(
+    'acumatica_invalid_value',
+    'record',
+    `${entity}.${field} '${value}' of source record ${sourceId} is ${length} characters; Acumatica's ${field} holds ${limit} and would silently keep only the first ${limit}`,
+    {
+      fix:
+        field === naturalKey
+          ? `map ${field} to a key of at most ${limit} characters, unique and the same on every run (and in the stream's void mapping): the id when it fits, else a digest of it, e.g. \`$length(id) <= ${limit} ? id : ">" & $digest(id, ${limit - 1})\`; cutting it would let two ids that share their first ${limit} characters find each other's document`
+          : `map a value of at most ${limit} characters to ${field} (e.g. $truncate(…, ${limit}))`,
+      details: { entity, field, limit, length, source_id: sourceId },
+    },
+  );
 }

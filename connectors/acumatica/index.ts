@@ -15,6 +15,7 @@ import { AcumaticaAuth } from './auth.js';
 import { Contract } from './contract.js';
 import type { CustomerCurrency } from './currencies.js';
 import { describeAcumaticaError } from './errors.js';
+import { entityFieldLimits } from './field-limits.js';
 import type { ReferenceSettings } from './references.js';
 import { AcumaticaSink, type AppliedThrough } from './sink.js';
 
@@ -187,7 +188,7 @@ function createAcumaticaSink(input: ConnectorFactoryInput): Sink {
   );
   return new AcumaticaSink(client, auth, contract, {
     naturalKeys: Object.fromEntries(Object.entries(descriptor.objects ?? {}).flatMap(([name, o]) => (o.natural_key ? [[name, o.natural_key]] : []))),
-    fieldLimits: Object.fromEntries(Object.entries(settings.field_limits ?? {}).map(([entity, fields]) => [entity, { ...fields }])),
+    fieldLimits: entityFieldLimits(settings.field_limits ?? {}),
     discriminators: settings.discriminators,
     keys: settings.keys,
     numberedByTenant: settings.numbered_by_tenant,

@@ -335,7 +335,7 @@ export class AcumaticaSink implements Sink {
    * void, the natural key when the document is looked up by it (no target id in the ledger).
    */
   private limitedFields(job: Job, naturalKey: string): readonly string[] {
-    if (job.record.action === 'upsert') return Object.keys(this.settings.fieldLimits[job.entity] ?? {});
+    if (job.record.action === 'upsert') return (this.settings.fieldLimits[job.entity] ?? []).map((limit) => limit.path);
     return job.record.previous?.targetId ? [] : [naturalKey];
   }
 

@@ -16,7 +16,7 @@ import { quote, type BatchItem, type QboApi, type QboEntity, type WriteAnswer } 
 import { holdsAll, isVoided } from './compare.js';
 import { withoutClearedFields } from './cleared-fields.js';
 import { documentError, faultCodes, type QboFault } from './faults.js';
-import { compileFieldLimits, firstTooLong, type FieldLimit } from './field-limits.js';
+import { compileFieldLimits, firstTooLong, type FieldLimit } from '../../engine/connector/field-limits.js';
 import type { IntuitOAuth } from './oauth.js';
 
 export interface QboSinkSettings {

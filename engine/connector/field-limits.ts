@@ -1,7 +1,9 @@
 /**
- * QuickBooks' field length limits (descriptor `settings.field_limits`), checked before sending so
- * the dead letter names the field. A limit's path reaches into the document: `PrimaryPhone.FreeFormNumber`
+ * Field length limits a connector declares in its descriptor, checked before sending so the dead
+ * letter names the field. A limit's path reaches into the document: `PrimaryPhone.FreeFormNumber`
  * is a field of an object, `Line[].Description` that field on every element of the array `Line`.
+ * Each target counts characters its own way: code points by default (an emoji is one), or as the
+ * caller measures them (UTF-16 code units, as .NET's `string.Length`).
  */
 
 export interface FieldLimit {
@@ -27,13 +29,18 @@ export function compileFieldLimits(limits: Readonly<Record<string, number>>): Fi
   }));
 }
 
+const codePoints = (text: string) => Array.from(text).length;
+
 /** The first string longer than its limit, in the order the descriptor lists the limits. */
-export function firstTooLong(body: Readonly<Record<string, unknown>>, limits: readonly FieldLimit[]): TooLong | undefined {
+export function firstTooLong(
+  body: Readonly<Record<string, unknown>>,
+  limits: readonly FieldLimit[],
+  measure: (text: string) => number = codePoints,
+): TooLong | undefined {
   for (const limit of limits) {
     for (const { path, value } of valuesAt(body, limit.steps)) {
       if (typeof value !== 'string') continue;
-      // Code points, as QuickBooks counts characters (an emoji is one).
-      const length = Array.from(value).length;
+      const length = measure(value);
       if (length > limit.limit) return { path, value, length, limit: limit.limit };
     }
   }
